@@ -1,0 +1,76 @@
+"""The `bordersim` command.
+
+Each area registers its commands from its own module in `bordersim.commands`; this file only
+assembles them and turns a `BordersimError` into one clear message and exit status 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from bordersim import __version__
+from bordersim.errors import BordersimError
+
+stderr = Console(stderr=True)
+
+app = typer.Typer(
+    name="bordersim",
+    help="Simulate and plan U.S. southwest border operations during surges.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"bordersim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Simulate and plan U.S. southwest border operations during surges."""
+
+
+def _register() -> None:
+    # Imported here so that a broken area names itself instead of breaking `--help` silently.
+    from bordersim.commands import register_all
+
+    register_all(app)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Entry point: run the Typer app, reporting `BordersimError` as one line and exit 2."""
+    _register()
+    try:
+        return app(args=argv, standalone_mode=False)
+    except BordersimError as err:
+        stderr.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except KeyboardInterrupt:
+        stderr.print("[bold red]interrupted[/]: nothing was marked complete.")
+        sys.exit(130)
+    except Exception as err:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(err, click.exceptions.ClickException):
+            err.show()
+            sys.exit(err.exit_code)
+        if isinstance(err, click.exceptions.Abort):
+            sys.exit(130)
+        raise
+
+
+CommandRegistrar = Callable[[typer.Typer], None]

@@ -1,0 +1,1 @@
+"""Results: the same schema from both engines (DESIGN section 3)."""

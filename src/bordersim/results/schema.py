@@ -1,0 +1,119 @@
+"""The results schema shared by the event and flow engines.
+
+An engine returns a `RunResult`: dense arrays indexed by replication, reported day, sector and
+metric, plus the time-in-custody histogram. `RunResult.tidy()` turns them into the tidy table of
+DESIGN section 3 (one row per replication, sector, day, metric). Metric names are fixed here; an
+engine fills every metric (zeros where a module is off, such as health).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from bordersim.model.dimensions import Pathway, Pool, Sector, Task
+
+
+def _staff_metrics() -> list[str]:
+    return [f"staff_hours:{p.name.lower()}:{t.name.lower()}" for p in Pool for t in Task]
+
+
+#: Daily metrics per sector. Counts are people unless the name says otherwise.
+DAILY_METRICS: tuple[str, ...] = (
+    "attempts",  # crossing attempts (people), first and repeat
+    "first_attempts",
+    "repeat_attempts",
+    "surrendered",  # people in groups that surrendered
+    "detected",  # evaders detected
+    "encounters",  # apprehensions (events, as in the official data)
+    "unique_encounters",  # encounters of people not encountered before in this run
+    "gotaways",  # undetected, unserved detections and surrendering groups that walked off
+    "occupancy_mean",  # people in custody, mean over the day's hours
+    "occupancy_peak",  # max over the day's hours
+    "custody_capacity",
+    "custody_exits",  # people leaving CBP custody that day
+    "custody_exits_over_72h",
+    "uac_exits",
+    "uac_exits_over_72h",
+    "custody_hours_total",  # sum of time in custody of the day's exits
+    "processing_backlog",  # people waiting for intake or determination at the day's end
+    *(f"departures:{p.name.lower()}" for p in Pathway),
+    "releases_to_street",  # releases beyond shelter intake
+    "waiting_for_ice_bed",  # end of day
+    "waiting_for_hhs",  # end of day
+    "waiting_for_port",  # end of day
+    "valve_open_hours",
+    *_staff_metrics(),
+    "agents_field_hours",  # agent-hours in the field (a copy of staff_hours:agent:field)
+    "agents_support_hours",  # agent-hours on every other task
+    *(f"staff_hours_needed:{t.name.lower()}" for t in Task),  # to meet targets (capability gap)
+    "supply_stock_units",  # end of day
+    "supply_units_used",
+    "unmet_care_person_days",
+    "stock_out",  # 1 if the sector ran out that day
+    "infections_in_custody",
+    "infectious_arrivals",
+    "isolated",
+    "isolation_overflow",
+    "infectious_released",
+    "infectious_expelled",
+    "infectious_removed",
+    "staff_days_lost",
+    "cost_staff_dollars",
+    "cost_custody_dollars",
+    "cost_supplies_dollars",
+    "cost_total_dollars",
+)
+METRIC_INDEX: dict[str, int] = {name: i for i, name in enumerate(DAILY_METRICS)}
+
+#: Time-in-custody histogram: one-hour bins, the last bin holds everything longer.
+CUSTODY_HIST_HOURS = 24 * 30
+#: Histogram populations: everyone, and unaccompanied children alone.
+HIST_ALL, HIST_UAC = 0, 1
+
+
+@dataclass
+class RunResult:
+    """What one engine run returns: R replications (or R = variants x replications)."""
+
+    engine: str  # "event" or "flow"
+    scenario_name: str
+    scenario_hash: str
+    seed: int
+    dates: list[dt.date]  # reported days (after warm-up)
+    sectors: tuple[Sector, ...]
+    daily: np.ndarray  # [R, D, S, M] float64, M = len(DAILY_METRICS)
+    custody_hist: np.ndarray  # [R, S, 2, CUSTODY_HIST_HOURS + 1] counts of exits by hours
+    timings: dict[str, float] = field(default_factory=dict)  # compile_s, run_s, ...
+    people: pd.DataFrame | None = None  # per-person records, when requested (event engine)
+
+    def __post_init__(self) -> None:
+        r, d, s, m = self.daily.shape
+        if m != len(DAILY_METRICS) or d != len(self.dates) or s != len(self.sectors):
+            raise ValueError(f"daily has shape {self.daily.shape}, inconsistent with the schema")
+
+    @property
+    def n_replications(self) -> int:
+        return int(self.daily.shape[0])
+
+    def metric(self, name: str) -> np.ndarray:
+        """[R, D, S] values of one metric."""
+        return self.daily[..., METRIC_INDEX[name]]
+
+    def tidy(self) -> pd.DataFrame:
+        """One row per replication, sector, day and metric (DESIGN section 3)."""
+        r, d, s, m = self.daily.shape
+        idx = np.indices((r, d, s, m)).reshape(4, -1)
+        sector_names = np.array([sec.name for sec in self.sectors])
+        return pd.DataFrame(
+            {
+                "replication": idx[0].astype(np.int32),
+                "date": pd.to_datetime(np.array(self.dates, dtype="datetime64[D]")[idx[1]]),
+                "sector": sector_names[idx[2]],
+                "metric": np.array(DAILY_METRICS)[idx[3]],
+                "value": self.daily.reshape(-1),
+            }
+        )
