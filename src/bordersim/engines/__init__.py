@@ -1,0 +1,60 @@
+"""The two engines behind one call (DESIGN section 3).
+
+`simulate` is what commands, the planner and tests call. Each engine module exposes a function of
+the same signature:
+
+    simulate(model, *, replications, seed, progress=None, records=False) -> RunResult
+
+`progress`, when given, is called as ``progress(done, total)`` with replications done (the event
+engine) or time steps done (the flow engine); `records=True` asks the event engine to keep
+per-person records (the flow engine refuses it).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Protocol
+
+from bordersim.errors import ModelError
+from bordersim.model.compiled import CompiledModel
+from bordersim.results.schema import RunResult
+
+ENGINES: dict[str, str] = {
+    "event": "bordersim.engines.event.border",
+    "flow": "bordersim.engines.flow",
+}
+
+Progress = Callable[[int, int], None]
+
+
+class EngineSimulate(Protocol):
+    def __call__(
+        self,
+        model: CompiledModel,
+        *,
+        replications: int,
+        seed: int,
+        progress: Progress | None = None,
+        records: bool = False,
+    ) -> RunResult: ...
+
+
+def simulate(
+    model: CompiledModel,
+    *,
+    engine: str = "event",
+    replications: int = 1,
+    seed: int = 0,
+    progress: Progress | None = None,
+    records: bool = False,
+) -> RunResult:
+    """Run `replications` of `model` on `engine` ("event" or "flow") from `seed`."""
+    if engine not in ENGINES:
+        raise ModelError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
+    if replications < 1:
+        raise ModelError(f"replications must be at least 1, got {replications}")
+    model.check()
+    module = importlib.import_module(ENGINES[engine])
+    run: EngineSimulate = module.simulate
+    return run(model, replications=replications, seed=seed, progress=progress, records=records)

@@ -1,0 +1,1 @@
+"""Event engine: individual-level discrete-event simulation compiled with Numba."""
