@@ -91,7 +91,7 @@ class RunResult:
     people: pd.DataFrame | None = None  # per-person records, when requested (event engine)
 
     def __post_init__(self) -> None:
-        r, d, s, m = self.daily.shape
+        _, d, s, m = self.daily.shape
         if m != len(DAILY_METRICS) or d != len(self.dates) or s != len(self.sectors):
             raise ValueError(f"daily has shape {self.daily.shape}, inconsistent with the schema")
 

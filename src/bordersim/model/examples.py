@@ -1,0 +1,169 @@
+"""Small hand-written compiled models, for engine tests and documentation examples.
+
+They are readable stand-ins for a compiled scenario: every value is stated here, none is a default
+of the real model (those live with their sources in the scenario parameters).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from bordersim.model.compiled import CompiledModel
+from bordersim.model.dimensions import (
+    N_GROUPS,
+    N_PATHWAYS,
+    N_POOLS,
+    N_TASKS,
+    Demographic,
+    Pathway,
+    Pool,
+    Sector,
+    Task,
+    group_index,
+    legally_allowed,
+)
+
+
+def tiny_model(
+    *,
+    n_days: int = 14,
+    warmup_days: int = 4,
+    sectors: tuple[Sector, ...] = (Sector.TCA, Sector.RGV),
+    attempts_per_day: float = 400.0,
+    agents: float = 300.0,
+    troops: float = 0.0,
+    health: bool = False,
+    title42: bool = False,
+) -> CompiledModel:
+    """A two-sector fortnight with every module in play and volumes a laptop runs in a blink."""
+    D, S, G, P = n_days, len(sectors), N_GROUPS, N_PATHWAYS
+    mix = np.zeros(G)
+    mix[group_index(Demographic.SINGLE_ADULT, 0)] = 0.35
+    mix[group_index(Demographic.SINGLE_ADULT, 1)] = 0.15
+    mix[group_index(Demographic.SINGLE_ADULT, 2)] = 0.15
+    mix[group_index(Demographic.FAMILY_UNIT, 1)] = 0.15
+    mix[group_index(Demographic.FAMILY_UNIT, 2)] = 0.10
+    mix[group_index(Demographic.UNACCOMPANIED_CHILD, 0)] = 0.03
+    mix[group_index(Demographic.UNACCOMPANIED_CHILD, 1)] = 0.05
+    mix[group_index(Demographic.UNACCOMPANIED_CHILD, 2)] = 0.02
+    first = np.broadcast_to(attempts_per_day * mix, (D, S, G)).copy()
+
+    shares = np.zeros((D, G, P))
+    for g in range(G):
+        demographic = g // 3
+        if demographic == Demographic.UNACCOMPANIED_CHILD:
+            shares[:, g, Pathway.UAC_TRANSFER] = 1.0
+        elif title42:
+            shares[:, g, Pathway.TITLE42_EXPULSION] = 0.7
+            shares[:, g, Pathway.RELEASE] = 0.2
+            shares[:, g, Pathway.EXPEDITED_REMOVAL] = 0.1
+        else:
+            shares[:, g, Pathway.RELEASE] = 0.6
+            shares[:, g, Pathway.EXPEDITED_REMOVAL] = 0.25
+            shares[:, g, Pathway.VOLUNTARY_RETURN] = 0.15
+
+    allowed = legally_allowed()
+    crew_pool = np.array([Pool.AGENT, Pool.PROCESSING_COORDINATOR, Pool.ACTIVE_DUTY])
+    crew_tasks = allowed[crew_pool].copy()
+    crew_tasks[2] = False
+    crew_tasks[2, [Task.DETECTION, Task.INTAKE, Task.WAREHOUSE]] = True
+    headcount = np.zeros((D, S, 3))
+    headcount[:, :, 0] = agents
+    headcount[:, :, 1] = agents * 0.05
+    headcount[D // 2 :, :, 2] = troops
+
+    productivity = np.ones((N_POOLS, N_TASKS))
+    productivity[Pool.ACTIVE_DUTY] = 0.7
+    productivity[Pool.CONTRACTOR] = 0.8
+
+    return CompiledModel(
+        scenario_name="tiny",
+        scenario_hash="0" * 64,
+        start_date=dt.date(2023, 4, 1),
+        warmup_days=warmup_days,
+        n_days=D,
+        sectors=sectors,
+        first_attempts_per_day=first,
+        demand_dispersion=50.0,
+        diurnal_profile=np.full(24, 1 / 24),
+        batch_size_mean=np.where(np.arange(G) // 3 == Demographic.FAMILY_UNIT, 3.0, 1.0),
+        surrender_fraction=np.where(np.arange(G) // 3 == Demographic.SINGLE_ADULT, 0.2, 0.8),
+        title42_active=np.full(D, title42),
+        repeat_probability=np.array([[0.1] * G, [0.4] * G]),
+        repeat_delay_mean_days=np.full(G, 3.0),
+        initial_repeat_share=0.1,
+        detection_p_max=np.full(S, 0.9),
+        detection_effort_scale=np.full(S, 60.0),
+        detection_weight=np.array([1.0, 0.0, 0.6, 0.6, 0.0]),
+        technology_effort=np.full(S, 20.0),
+        interdiction_patience_hours=np.full(G, 2.0),
+        field_hours_per_interdiction=3.0,
+        field_hours_per_pickup=2.0,
+        pickup_patience_hours=12.0,
+        pathway_share=shares,
+        intake_hours=np.array([0.5, 1.5, 1.5, 0.5, 1.0]),
+        determination_hours=np.array([0.25, 1.0, 0.75, 0.25, 0.5]),
+        priority_class=(2 - np.arange(G) // 3).astype(np.int64),
+        custody_capacity=np.full((D, S), 600.0),
+        persons_per_watch_staff=25.0,
+        custody_standard_hours=72.0,
+        uac_standard_hours=72.0,
+        release_valve_enabled=True,
+        release_valve_threshold=1.25,
+        release_valve_share=0.5,
+        initial_custody=np.zeros((S, G)),
+        port_capacity_per_day=np.full(S, 300.0),
+        transport_hours_per_person=np.array([0.5, 0.5, 0.25, 0.5, 0.5]),
+        ice_beds=800.0,
+        ice_initial_occupancy=400.0,
+        ice_length_of_stay_days=10.0,
+        shelter_intake_per_day=np.full(S, 150.0),
+        hhs_placement_per_day=40.0,
+        hhs_beds=1000.0,
+        hhs_initial_occupancy=500.0,
+        hhs_length_of_stay_days=30.0,
+        crew_names=("agents", "processing coordinators", "active-duty troops"),
+        crew_pool=crew_pool.astype(np.int64),
+        crew_tasks=crew_tasks,
+        crew_headcount=headcount,
+        on_duty_fraction=np.array([0.43, 0.2, 0.3, 0.3, 0.25]),
+        productivity=productivity,
+        cost_per_person_day=np.array([600.0, 400.0, 500.0, 500.0, 450.0]),
+        min_field_fraction=0.4,
+        max_processing_fraction=0.3,
+        task_fill_order=np.array(
+            [
+                Task.CUSTODY_WATCH,
+                Task.DETERMINATION,
+                Task.INTAKE,
+                Task.TRANSPORT,
+                Task.MEDICAL,
+                Task.DETECTION,
+                Task.WAREHOUSE,
+                Task.FIELD,
+            ]
+        ),
+        warehouse_hours_per_person_day=0.05,
+        medical_hours_per_person_day=0.03,
+        supply_units_per_person_day=1.0,
+        supply_initial_stock_days=5.0,
+        supply_reorder_lead_days=3.0,
+        supply_reorder_point_days=4.0,
+        supply_order_days=7.0,
+        supply_cost_per_unit=25.0,
+        health_enabled=health,
+        arrival_prevalence=np.full(D, 0.02 if health else 0.0),
+        symptomatic_fraction=0.5,
+        screening_sensitivity=0.7,
+        isolation_capacity=np.full(S, 30.0),
+        transmission_rate_per_day=0.3,
+        crowding_exponent=1.0,
+        infectious_days=7.0,
+        staff_infection_rate_per_day=0.002,
+        staff_absence_days=10.0,
+        cost_per_custody_person_day=100.0,
+        cost_per_ice_transfer=300.0,
+        target_custody_hours=72.0,
+    )
