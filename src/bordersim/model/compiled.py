@@ -255,7 +255,7 @@ class CompiledModel:
         for c in range(C):
             forbidden = self.crew_tasks[c] & ~allowed[self.crew_pool[c]]
             if forbidden.any():
-                tasks = ", ".join(Task(t).name.lower() for t in np.flatnonzero(forbidden))
+                tasks = ", ".join(Task(int(t)).name.lower() for t in np.flatnonzero(forbidden))
                 pool = Pool(int(self.crew_pool[c])).name.lower()
                 raise ModelError(
                     f"crew {self.crew_names[c]!r} ({pool}) may not do: {tasks} (the law forbids it)"

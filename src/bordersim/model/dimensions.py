@@ -59,7 +59,7 @@ N_NATIONALITIES = len(Nationality)
 N_GROUPS = N_DEMOGRAPHICS * N_NATIONALITIES
 
 
-def group_index(demographic: Demographic, nationality: Nationality) -> int:
+def group_index(demographic: int, nationality: int) -> int:
     """Index of a group (demographic x nationality) in the G axis: demographic-major."""
     return int(demographic) * N_NATIONALITIES + int(nationality)
 
