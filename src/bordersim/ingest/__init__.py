@@ -1,0 +1,57 @@
+"""Readers of the official data files, exactly as published, into validated tidy tables.
+
+`read_official_file` picks the reader from the file: the OHSS workbook (.xlsx) or CBP's
+southwest land border encounters CSV (.csv). `shipped_files` names the copies shipped with bordersim.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bordersim.errors import DataFileError
+from bordersim.ingest.cbp import read_cbp_csv
+from bordersim.ingest.ohss import read_ohss_workbook
+from bordersim.ingest.parsed import CBP_KIND, OHSS_KIND, ParsedFile
+
+__all__ = [
+    "CBP_KIND",
+    "OHSS_KIND",
+    "ParsedFile",
+    "read_cbp_csv",
+    "read_official_file",
+    "read_ohss_workbook",
+    "shipped_files",
+]
+
+SHIPPED_WORKBOOK = "ohss-usbp-encounters-fy2000-fy2023.xlsx"
+SHIPPED_CSV = "cbp-swb-encounters-fy2022-fy2023.csv"
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+def shipped_files() -> list[Path]:
+    """The official files shipped inside the package (workbook first)."""
+    official = Path(__file__).resolve().parent.parent / "official"
+    return [official / SHIPPED_WORKBOOK, official / SHIPPED_CSV]
+
+
+def read_official_file(path: str | Path) -> ParsedFile:
+    """Read either official format, chosen by extension (or by content when there is none)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return read_ohss_workbook(path)
+    if suffix == ".csv":
+        return read_cbp_csv(path)
+    if not path.exists():
+        raise DataFileError("file does not exist", where=str(path))
+    with path.open("rb") as handle:
+        is_zip = handle.read(4) == _ZIP_MAGIC
+    if is_zip:
+        return read_ohss_workbook(path)
+    if suffix in ("", ".txt"):
+        return read_cbp_csv(path)
+    raise DataFileError(
+        f"extension {suffix!r} is not an official format; expected the OHSS workbook (.xlsx) "
+        "or CBP's southwest land border encounters CSV (.csv)",
+        where=str(path),
+    )

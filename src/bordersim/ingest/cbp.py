@@ -1,0 +1,161 @@
+"""Reader of CBP's "Southwest Land Border Encounters" CSV, as published.
+
+One row per fiscal year, month, component (U.S. Border Patrol or Office of Field Operations),
+demographic, citizenship grouping, title of authority and encounter type, with an exact count.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from bordersim.errors import DataFileError
+from bordersim.ingest import values
+from bordersim.ingest.fiscal import FISCAL_MONTH_ABBREVIATIONS, fiscal_month_start
+from bordersim.ingest.parsed import CBP_KIND, ParsedFile, file_sha256
+
+PUBLISHED_COLUMNS: tuple[str, ...] = (
+    "Fiscal Year",
+    "Month Grouping",
+    "Month (abbv)",
+    "Component",
+    "Demographic",
+    "Citizenship Grouping",
+    "Title of Authority",
+    "Encounter Type",
+    "Encounter Count",
+)
+# Categories the model maps onto its groups and pathways; anything else is a different file.
+DEMOGRAPHICS = ("Single Adults", "FMUA", "UAC", "Accompanied Minors")
+TITLES = ("Title 8", "Title 42")
+COMPONENTS = ("U.S. Border Patrol", "Office of Field Operations")
+TABLE_COLUMNS = (
+    "source_row",
+    "fiscal_year",
+    "fiscal_month",
+    "month_start",
+    "month_grouping",
+    "component",
+    "demographic",
+    "citizenship_group",
+    "title_of_authority",
+    "encounter_type",
+    "encounter_count",
+)
+_MONTH_NUMBER = {abbv: number for number, abbv in enumerate(FISCAL_MONTH_ABBREVIATIONS, start=1)}
+_KEY = [
+    "fiscal_year",
+    "fiscal_month",
+    "component",
+    "demographic",
+    "citizenship_group",
+    "title_of_authority",
+    "encounter_type",
+]
+
+
+def read_cbp_csv(path: str | Path) -> ParsedFile:
+    """Read and validate the CSV; raise `DataFileError` naming file, row, column, value, rule."""
+    path = Path(path)
+    where = str(path)
+    if not path.exists():
+        raise DataFileError("file does not exist", where=where)
+    if not path.is_file():
+        raise DataFileError("is not a file", where=where)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise DataFileError(
+            f"is not UTF-8 text (byte {err.start}); expected CBP's Southwest Land Border "
+            "Encounters CSV",
+            where=where,
+        ) from err
+    if not text.strip():
+        raise DataFileError(
+            "file is empty; expected CBP's Southwest Land Border Encounters CSV with columns "
+            + ", ".join(PUBLISHED_COLUMNS),
+            where=where,
+        )
+    reader = csv.reader(text.splitlines())
+    header = tuple(values.normalise_header(cell) for cell in next(reader))
+    if header != PUBLISHED_COLUMNS:
+        missing = [column for column in PUBLISHED_COLUMNS if column not in header]
+        raise DataFileError(
+            f"row 1: header {list(header)!r} is not CBP's Southwest Land Border Encounters layout; "
+            f"expected columns {list(PUBLISHED_COLUMNS)!r}"
+            + (f" (missing {missing!r})" if missing else ""),
+            where=where,
+        )
+    records: list[tuple[Any, ...]] = []
+    for row_number, row in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        records.append(_parse_row(row, row_number, where))
+    if not records:
+        raise DataFileError("has a header but no data rows", where=where)
+    table = pd.DataFrame.from_records(records, columns=list(TABLE_COLUMNS))
+    table["month_start"] = pd.to_datetime(table["month_start"])
+    repeated = table[table.duplicated(subset=_KEY, keep=False)]
+    if not repeated.empty:
+        rows = ", ".join(str(row) for row in repeated["source_row"].head(4))
+        raise DataFileError(
+            f"rows {rows}: the same fiscal year, month and categories appear more than once; "
+            "each combination is published once",
+            where=where,
+        )
+    return ParsedFile(kind=CBP_KIND, path=path, sha256=file_sha256(path), table=table)
+
+
+def _parse_row(row: list[str], row_number: int, where: str) -> tuple[Any, ...]:
+    place = f"row {row_number}"
+    if len(row) != len(PUBLISHED_COLUMNS):
+        raise DataFileError(
+            f"{place}: has {len(row)} fields, the header has {len(PUBLISHED_COLUMNS)}", where=where
+        )
+    cells = dict(zip(PUBLISHED_COLUMNS, row, strict=True))
+    fiscal_year = values.fiscal_year(
+        cells["Fiscal Year"], where=where, place=f"{place} column 'Fiscal Year'"
+    )
+    month_text = cells["Month (abbv)"].strip().upper()
+    if month_text not in _MONTH_NUMBER:
+        raise DataFileError(
+            f"{place} column 'Month (abbv)': value {cells['Month (abbv)']!r} is not a month; "
+            f"months are written {', '.join(FISCAL_MONTH_ABBREVIATIONS)}",
+            where=where,
+        )
+    fiscal_month = _MONTH_NUMBER[month_text]
+    checked = {
+        column: values.label(cells[column], where=where, place=f"{place} column {column!r}")
+        for column in PUBLISHED_COLUMNS[1:-1]
+        if column != "Month (abbv)"
+    }
+    for column, allowed in (
+        ("Component", COMPONENTS),
+        ("Demographic", DEMOGRAPHICS),
+        ("Title of Authority", TITLES),
+    ):
+        if checked[column] not in allowed:
+            raise DataFileError(
+                f"{place} column {column!r}: value {checked[column]!r} is not one of "
+                f"{', '.join(repr(option) for option in allowed)}",
+                where=where,
+            )
+    encounter_count = values.count(
+        cells["Encounter Count"], where=where, place=f"{place} column 'Encounter Count'"
+    )
+    return (
+        row_number,
+        fiscal_year,
+        fiscal_month,
+        fiscal_month_start(fiscal_year, fiscal_month),
+        checked["Month Grouping"],
+        checked["Component"],
+        checked["Demographic"],
+        checked["Citizenship Grouping"],
+        checked["Title of Authority"],
+        checked["Encounter Type"],
+        encounter_count,
+    )

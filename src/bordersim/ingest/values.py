@@ -1,0 +1,64 @@
+"""Cell checks shared by the readers; each failure names the place, the value and the rule."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from bordersim.errors import DataFileError
+
+# A fiscal year outside this range is a typo or a shifted column, not a newer release.
+EARLIEST_FISCAL_YEAR = 1950
+LATEST_FISCAL_YEAR = 2200
+
+
+def whole_number(value: Any, *, where: str, place: str, rule: str) -> int:
+    """An integer from a cell that holds a whole number (an int, a whole float, or digits)."""
+    number: float | int | None = None
+    if isinstance(value, bool):
+        number = None
+    elif isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str):
+        text = value.strip().replace(",", "")
+        if text.isdigit():
+            number = int(text)
+    if number is None:
+        raise DataFileError(f"{place}: value {value!r} is not a whole number; {rule}", where=where)
+    return int(number)
+
+
+def count(value: Any, *, where: str, place: str) -> int:
+    number = whole_number(
+        value, where=where, place=place, rule="counts must be non-negative whole numbers"
+    )
+    if number < 0:
+        raise DataFileError(
+            f"{place}: value {value!r} is negative; counts must be non-negative whole numbers",
+            where=where,
+        )
+    return number
+
+
+def fiscal_year(value: Any, *, where: str, place: str) -> int:
+    rule = f"a fiscal year is a whole number from {EARLIEST_FISCAL_YEAR} to {LATEST_FISCAL_YEAR}"
+    year = whole_number(value, where=where, place=place, rule=rule)
+    if not EARLIEST_FISCAL_YEAR <= year <= LATEST_FISCAL_YEAR:
+        raise DataFileError(f"{place}: value {value!r} is out of range; {rule}", where=where)
+    return year
+
+
+def label(value: Any, *, where: str, place: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise DataFileError(
+            f"{place}: value {value!r} is not a label; this column holds non-empty text",
+            where=where,
+        )
+    return value.strip()
+
+
+def normalise_header(value: Any) -> str:
+    """Header text with line breaks and repeated spaces folded, for comparison only."""
+    return " ".join(str(value).split()) if value is not None else ""

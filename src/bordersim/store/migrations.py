@@ -1,0 +1,89 @@
+"""The store's schema, as an ordered list of migrations; `schema_version` records those applied.
+
+Never edit a migration that has shipped: add the next one. Each runs in its own transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+_RUN_CATALOG = (
+    """CREATE TABLE runs (run_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, finished_at TIMESTAMP,
+    status VARCHAR NOT NULL,
+    scenario_name VARCHAR, scenario_hash VARCHAR, scenario_text VARCHAR, engine VARCHAR,
+    seed BIGINT, replications INTEGER, code_version VARCHAR, timings_json VARCHAR,
+    kpis_json VARCHAR, report_path VARCHAR)""",
+    """CREATE TABLE run_daily (run_id VARCHAR, replication INTEGER, date DATE, sector VARCHAR,
+    metric VARCHAR, value DOUBLE)""",
+    """CREATE TABLE run_custody_hist (run_id VARCHAR, replication INTEGER, sector VARCHAR,
+    population VARCHAR, hours INTEGER, count DOUBLE)""",
+)
+
+_OFFICIAL_DATA = (
+    # One row per imported file kind: the import that the data tables currently hold.
+    """CREATE TABLE data_imports (kind VARCHAR PRIMARY KEY, file_name VARCHAR NOT NULL,
+    file_sha256 VARCHAR NOT NULL, sheets VARCHAR, row_count BIGINT NOT NULL,
+    imported_at TIMESTAMP NOT NULL)""",
+    # Every sheet of the OHSS USBP workbook, one row per published row; unused dimensions NULL.
+    """CREATE TABLE ohss_encounters (sheet VARCHAR NOT NULL, source_row INTEGER NOT NULL,
+    fiscal_year INTEGER NOT NULL, fiscal_month INTEGER, month_start DATE, region VARCHAR,
+    sector VARCHAR, citizenship VARCHAR, family_status VARCHAR, quantity BIGINT NOT NULL)""",
+    """CREATE TABLE cbp_swb_encounters (source_row INTEGER NOT NULL,
+    fiscal_year INTEGER NOT NULL, fiscal_month INTEGER NOT NULL, month_start DATE NOT NULL,
+    month_grouping VARCHAR, component VARCHAR NOT NULL, demographic VARCHAR NOT NULL,
+    citizenship_group VARCHAR NOT NULL, title_of_authority VARCHAR NOT NULL,
+    encounter_type VARCHAR NOT NULL, encounter_count BIGINT NOT NULL)""",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "run catalog and official data tables", _RUN_CATALOG + _OFFICIAL_DATA),
+)
+
+
+def current_version(connection: duckdb.DuckDBPyConnection) -> int:
+    connection.execute(
+        """CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY,
+        description VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"""
+    )
+    row = connection.execute("SELECT max(version) FROM schema_version").fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def migrate(connection: duckdb.DuckDBPyConnection) -> int:
+    """Apply every migration newer than the store's version; return the resulting version."""
+    version = current_version(connection)
+    latest = MIGRATIONS[-1].version
+    if version > latest:
+        from bordersim.errors import BordersimError
+
+        raise BordersimError(
+            f"store schema version {version} is newer than this bordersim knows ({latest}); "
+            "upgrade bordersim or use another store"
+        )
+    for migration in MIGRATIONS:
+        if migration.version <= version:
+            continue
+        connection.execute("BEGIN TRANSACTION")
+        try:
+            for statement in migration.statements:
+                connection.execute(statement)
+            connection.execute(
+                "INSERT INTO schema_version VALUES (?, ?, now()::TIMESTAMP)",
+                [migration.version, migration.description],
+            )
+            connection.execute("COMMIT")
+        except Exception:
+            connection.execute("ROLLBACK")
+            raise
+        version = migration.version
+    return version
