@@ -1,7 +1,7 @@
 """Readers of the official data files, exactly as published, into validated tidy tables.
 
 `read_official_file` picks the reader from the file: the OHSS workbook (.xlsx) or CBP's
-southwest land border encounters CSV (.csv). `shipped_files` names the copies shipped with bordersim.
+southwest land border encounters CSV (.csv). `shipped_files` names the copies bordersim ships.
 """
 
 from __future__ import annotations

@@ -73,7 +73,7 @@ _MONTH_NUMBER = {label: number for number, label in enumerate(OHSS_MONTH_LABELS,
 
 
 def read_ohss_workbook(path: str | Path) -> ParsedFile:
-    """Read and validate the workbook; raise `DataFileError` naming file, sheet, row, value, rule."""
+    """Read and validate the workbook; a `DataFileError` names file, sheet, row, value, rule."""
     import openpyxl
 
     path = Path(path)

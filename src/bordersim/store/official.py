@@ -7,6 +7,8 @@ replaces the older one, and a failure leaves the previous data exactly as it was
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import pandas as pd
 
@@ -73,3 +75,18 @@ def imported_kinds(connection: duckdb.DuckDBPyConnection) -> dict[str, tuple[str
         "SELECT kind, file_name, file_sha256, row_count FROM data_imports"
     ).fetchall()
     return {kind: (name, sha, int(count)) for kind, name, sha, count in rows}
+
+
+def import_official_files(
+    connection: duckdb.DuckDBPyConnection, paths: list[Path] | None = None
+) -> list[ParsedFile]:
+    """Read and validate every file first, then store them all in one transaction.
+
+    `None` imports the files shipped with bordersim. Nothing is stored if any file is bad.
+    """
+    from bordersim.ingest import read_official_file, shipped_files
+
+    chosen = shipped_files() if paths is None else [Path(path) for path in paths]
+    parsed = [read_official_file(path) for path in chosen]
+    import_parsed(connection, parsed)
+    return parsed

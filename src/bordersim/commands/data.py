@@ -1,0 +1,148 @@
+"""`bordersim data import` and `bordersim data show`: official files into the store, and back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+STORE_OPTION_HELP = "Store file (default: $BORDERSIM_STORE, else ./.bordersim/bordersim.duckdb)."
+
+data_app = typer.Typer(
+    name="data",
+    help="Import the official encounter data into the store and show what it holds.",
+    no_args_is_help=True,
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(data_app, name="data")
+
+
+@data_app.command("import")
+def import_command(
+    files: list[Path] = typer.Argument(  # noqa: B008
+        None,
+        help="OHSS workbook (.xlsx) and/or CBP CSV (.csv). Default: the files shipped with "
+        "bordersim.",
+        show_default=False,
+    ),
+    store: Path | None = typer.Option(None, "--store", help=STORE_OPTION_HELP),  # noqa: B008
+) -> None:
+    """Import official files (validated first; the store changes only if all of them are good)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from bordersim.store import open_store, resolve_store_path
+    from bordersim.store.official import import_official_files
+
+    location = resolve_store_path(store)
+    with open_store(location) as connection:
+        imported = import_official_files(connection, list(files) if files else None)
+    table = Table(title=f"Imported into {location}")
+    for column in ("file", "kind", "rows", "sheets", "sha256"):
+        table.add_column(column, justify="right" if column == "rows" else "left")
+    for parsed in imported:
+        table.add_row(
+            str(parsed.path),
+            parsed.kind,
+            f"{parsed.rows:,}",
+            str(len(parsed.sheets)) if parsed.sheets else "-",
+            parsed.sha256[:12],
+        )
+    Console().print(table)
+
+
+@data_app.command("show")
+def show_command(
+    store: Path | None = typer.Option(None, "--store", help=STORE_OPTION_HELP),  # noqa: B008
+) -> None:
+    """Print coverage (fiscal years, months, sectors, groups) and totals per year and sector."""
+    from rich.console import Console
+
+    from bordersim.store import open_store, resolve_store_path
+
+    location = resolve_store_path(store)
+    console = Console()
+    with open_store(location) as connection:
+        _render_show(console, connection, location)
+
+
+def _render_show(console: Any, connection: Any, location: Path) -> None:
+    from rich.table import Table
+
+    from bordersim.ingest.categories import SECTOR_BY_OHSS_NAME
+    from bordersim.store.coverage import cbp_totals_by_year, coverage, southwest_totals_by_sector
+
+    held = coverage(connection)
+    if not held.sources:
+        console.print(
+            f"The store {location} holds no official data yet: run [bold]bordersim data import[/]."
+        )
+        return
+    sources = Table(title=f"Official data in {location}")
+    for column in ("file", "kind", "rows", "fiscal years", "months", "first month", "last month"):
+        sources.add_column(column)
+    for source in held.sources:
+        years = source.fiscal_years
+        sources.add_row(
+            source.file_name,
+            source.kind,
+            f"{source.rows:,}",
+            f"FY{years[0]}-FY{years[-1]} ({len(years)})" if years else "-",
+            str(source.months),
+            str(source.first_month or "-"),
+            str(source.last_month or "-"),
+        )
+    console.print(sources)
+
+    groups = Table(title="Sectors and groups (southwest land border)", show_header=False)
+    groups.add_column("dimension")
+    groups.add_column("values")
+    codes = {name: sector.name for name, sector in SECTOR_BY_OHSS_NAME.items()}
+    groups.add_row(
+        "sectors (OHSS)",
+        ", ".join(f"{name} [{codes.get(name, 'not modelled')}]" for name in held.southwest_sectors),
+    )
+    groups.add_row("family status (OHSS)", ", ".join(held.family_statuses))
+    groups.add_row("citizenships (OHSS)", f"{held.citizenships} countries")
+    groups.add_row("demographic (CBP)", ", ".join(held.cbp_demographics) or "-")
+    groups.add_row("citizenship grouping (CBP)", ", ".join(held.cbp_citizenship_groups) or "-")
+    groups.add_row("title of authority (CBP)", ", ".join(held.cbp_titles) or "-")
+    console.print(groups)
+
+    totals = southwest_totals_by_sector(connection)
+    if totals:
+        sector_names = list(SECTOR_BY_OHSS_NAME)
+        extra = sorted({name for row in totals.values() for name in row} - set(sector_names))
+        by_sector = Table(
+            title="USBP southwest border encounters by fiscal year and sector "
+            "(OHSS 'Monthly Rgn and Sector')"
+        )
+        by_sector.add_column("FY")
+        for name in sector_names + extra:
+            by_sector.add_column(codes.get(name, name), justify="right")
+        by_sector.add_column("southwest border", justify="right")
+        for year, row in totals.items():
+            by_sector.add_row(
+                str(year),
+                *(f"{row.get(name, 0):,}" for name in sector_names + extra),
+                f"{sum(row.values()):,}",
+            )
+        console.print(by_sector)
+
+    cbp = cbp_totals_by_year(connection)
+    if cbp:
+        cbp_table = Table(title="CBP southwest land border encounters by fiscal year (CSV)")
+        for column in ("FY", "Border Patrol", "of which Title 42", "Field Operations", "total"):
+            cbp_table.add_column(column, justify="right")
+        for year, row in cbp.items():
+            cbp_table.add_row(
+                str(year),
+                f"{row['usbp']:,}",
+                f"{row['usbp_title42']:,} ({row['usbp_title42'] / max(row['usbp'], 1):.0%})",
+                f"{row['ofo']:,}",
+                f"{row['usbp'] + row['ofo']:,}",
+            )
+        console.print(cbp_table)

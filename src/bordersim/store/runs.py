@@ -1,0 +1,270 @@
+"""The run catalog: one row per run in `runs`, its results in `run_daily` and `run_custody_hist`.
+
+A run's life in the store: `start_run` records it as 'running' (committed at once, so an
+interrupted run stays visible); `complete_run` writes all its results and marks it 'complete' in
+one transaction; `fail_run` removes any results and marks it 'failed'. Only complete runs are read
+back as results.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from bordersim.errors import BordersimError
+from bordersim.model.dimensions import Sector
+from bordersim.results.schema import (
+    CUSTODY_HIST_HOURS,
+    DAILY_METRICS,
+    HIST_ALL,
+    HIST_UAC,
+    METRIC_INDEX,
+    RunResult,
+)
+
+RUNNING, COMPLETE, FAILED = "running", "complete", "failed"
+HIST_POPULATIONS = {HIST_ALL: "all", HIST_UAC: "uac"}
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    run_id: str
+    created_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    status: str
+    scenario_name: str
+    scenario_hash: str
+    scenario_text: str
+    engine: str
+    seed: int
+    replications: int
+    code_version: str
+    timings: dict[str, Any]
+    kpis: dict[str, Any]
+    report_path: str | None
+
+
+def new_run_id(scenario_name: str) -> str:
+    """Readable and unique: scenario name, UTC time to the second, four random hex digits."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in scenario_name)
+    return f"{safe}-{stamp}-{secrets.token_hex(2)}"
+
+
+def start_run(
+    connection: duckdb.DuckDBPyConnection,
+    run_id: str,
+    *,
+    scenario_name: str,
+    scenario_hash: str,
+    scenario_text: str,
+    engine: str,
+    seed: int,
+    replications: int,
+    code_version: str,
+) -> None:
+    connection.execute(
+        """INSERT INTO runs (run_id, created_at, status, scenario_name, scenario_hash,
+        scenario_text, engine, seed, replications, code_version)
+        VALUES (?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [
+            run_id,
+            RUNNING,
+            scenario_name,
+            scenario_hash,
+            scenario_text,
+            engine,
+            seed,
+            replications,
+            code_version,
+        ],
+    )
+
+
+def _hist_frame(run_id: str, result: RunResult) -> pd.DataFrame:
+    r, s, p, h = np.nonzero(result.custody_hist)  # histograms are sparse: store non-zero bins
+    sector_names = np.array([sec.name for sec in result.sectors])
+    populations = np.array([HIST_POPULATIONS[i] for i in range(result.custody_hist.shape[2])])
+    return pd.DataFrame(
+        {
+            "run_id": run_id,
+            "replication": r.astype(np.int32),
+            "sector": sector_names[s] if s.size else np.array([], dtype=object),
+            "population": populations[p] if p.size else np.array([], dtype=object),
+            "hours": h.astype(np.int32),
+            "count": result.custody_hist[r, s, p, h].astype(np.float64),
+        }
+    )
+
+
+def complete_run(
+    connection: duckdb.DuckDBPyConnection,
+    run_id: str,
+    result: RunResult,
+    *,
+    kpis: dict[str, Any],
+    timings: dict[str, Any],
+    report_path: str | None,
+) -> None:
+    """Write the results and mark the run complete, all or nothing."""
+    daily = result.tidy()
+    daily.insert(0, "run_id", run_id)
+    daily["date"] = daily["date"].dt.date
+    hist = _hist_frame(run_id, result)
+    connection.execute("BEGIN TRANSACTION")
+    try:
+        _delete_results(connection, run_id)
+        connection.register("incoming_daily", daily)
+        connection.register("incoming_hist", hist)
+        try:
+            connection.execute(
+                """INSERT INTO run_daily SELECT run_id, replication, date, sector, metric, value
+                FROM incoming_daily"""
+            )
+            connection.execute(
+                """INSERT INTO run_custody_hist SELECT run_id, replication, sector, population,
+                hours, count FROM incoming_hist"""
+            )
+        finally:
+            connection.unregister("incoming_daily")
+            connection.unregister("incoming_hist")
+        updated = connection.execute(
+            """UPDATE runs SET status = ?, finished_at = now()::TIMESTAMP, timings_json = ?,
+            kpis_json = ?, report_path = ? WHERE run_id = ? AND status = ? RETURNING run_id""",
+            [COMPLETE, json.dumps(timings), json.dumps(kpis), report_path, run_id, RUNNING],
+        ).fetchall()
+        if not updated:
+            raise BordersimError(f"run {run_id} is not running in the store; results not saved")
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+
+
+def fail_run(connection: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """Remove any results of the run and mark it failed (a complete run stays complete)."""
+    connection.execute("BEGIN TRANSACTION")
+    try:
+        row = connection.execute("SELECT status FROM runs WHERE run_id = ?", [run_id]).fetchone()
+        if row is not None and row[0] != COMPLETE:
+            _delete_results(connection, run_id)
+            connection.execute(
+                "UPDATE runs SET status = ?, finished_at = now()::TIMESTAMP WHERE run_id = ?",
+                [FAILED, run_id],
+            )
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+
+
+def set_report_path(connection: duckdb.DuckDBPyConnection, run_id: str, path: str) -> None:
+    connection.execute("UPDATE runs SET report_path = ? WHERE run_id = ?", [path, run_id])
+
+
+def _delete_results(connection: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    connection.execute("DELETE FROM run_daily WHERE run_id = ?", [run_id])
+    connection.execute("DELETE FROM run_custody_hist WHERE run_id = ?", [run_id])
+
+
+def list_runs(connection: duckdb.DuckDBPyConnection) -> list[StoredRun]:
+    rows = connection.execute(f"SELECT {_COLUMNS} FROM runs ORDER BY created_at, run_id").fetchall()
+    return [_stored(row) for row in rows]
+
+
+def get_run(connection: duckdb.DuckDBPyConnection, run_id: str) -> StoredRun:
+    """The run's catalog row; `BordersimError` if there is none."""
+    row = connection.execute(f"SELECT {_COLUMNS} FROM runs WHERE run_id = ?", [run_id]).fetchone()
+    if row is None:
+        raise BordersimError(f"no run {run_id!r} in the store (see `bordersim runs`)")
+    return _stored(row)
+
+
+def has_run(connection: duckdb.DuckDBPyConnection, run_id: str) -> bool:
+    row = connection.execute("SELECT 1 FROM runs WHERE run_id = ?", [run_id]).fetchone()
+    return row is not None
+
+
+_COLUMNS = (
+    "run_id, created_at, finished_at, status, scenario_name, scenario_hash, scenario_text, "
+    "engine, seed, replications, code_version, timings_json, kpis_json, report_path"
+)
+
+
+def _stored(row: tuple[Any, ...]) -> StoredRun:
+    return StoredRun(
+        run_id=row[0],
+        created_at=row[1],
+        finished_at=row[2],
+        status=row[3],
+        scenario_name=row[4] or "",
+        scenario_hash=row[5] or "",
+        scenario_text=row[6] or "",
+        engine=row[7] or "",
+        seed=int(row[8] or 0),
+        replications=int(row[9] or 0),
+        code_version=row[10] or "",
+        timings=json.loads(row[11]) if row[11] else {},
+        kpis=json.loads(row[12]) if row[12] else {},
+        report_path=row[13],
+    )
+
+
+def load_result(connection: duckdb.DuckDBPyConnection, run_id: str) -> RunResult:
+    """Rebuild the `RunResult` of a complete run from its tidy rows."""
+    run = get_run(connection, run_id)
+    if run.status != COMPLETE:
+        raise BordersimError(f"run {run_id} is {run.status}, not complete: it has no results")
+    daily = connection.execute(
+        "SELECT replication, date, sector, metric, value FROM run_daily WHERE run_id = ?",
+        [run_id],
+    ).df()
+    if daily.empty:
+        raise BordersimError(f"run {run_id} has no daily results in the store")
+    dates = sorted(pd.to_datetime(daily["date"].unique()).date)
+    sectors = tuple(sorted((Sector[name] for name in daily["sector"].unique()), key=int))
+    date_pos = {d: i for i, d in enumerate(dates)}
+    sector_pos = {sec.name: i for i, sec in enumerate(sectors)}
+    n_reps = int(daily["replication"].max()) + 1
+    known = daily["metric"].isin(METRIC_INDEX)
+    daily = daily[known]
+    array = np.zeros((n_reps, len(dates), len(sectors), len(DAILY_METRICS)))
+    array[
+        daily["replication"].to_numpy(),
+        pd.to_datetime(daily["date"]).dt.date.map(date_pos).to_numpy(dtype=np.int64),
+        daily["sector"].map(sector_pos).to_numpy(dtype=np.int64),
+        daily["metric"].map(METRIC_INDEX).to_numpy(dtype=np.int64),
+    ] = daily["value"].to_numpy()
+
+    hist = connection.execute(
+        """SELECT replication, sector, population, hours, count FROM run_custody_hist
+        WHERE run_id = ?""",
+        [run_id],
+    ).df()
+    custody_hist = np.zeros((n_reps, len(sectors), len(HIST_POPULATIONS), CUSTODY_HIST_HOURS + 1))
+    if not hist.empty:
+        population_pos = {name: i for i, name in HIST_POPULATIONS.items()}
+        custody_hist[
+            hist["replication"].to_numpy(),
+            hist["sector"].map(sector_pos).to_numpy(dtype=np.int64),
+            hist["population"].map(population_pos).to_numpy(dtype=np.int64),
+            hist["hours"].to_numpy(dtype=np.int64),
+        ] = hist["count"].to_numpy()
+    return RunResult(
+        engine=run.engine,
+        scenario_name=run.scenario_name,
+        scenario_hash=run.scenario_hash,
+        seed=run.seed,
+        dates=dates,
+        sectors=sectors,
+        daily=array,
+        custody_hist=custody_hist,
+        timings=dict(run.timings),
+    )
