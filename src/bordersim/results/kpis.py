@@ -1,0 +1,242 @@
+"""Key performance indicators of a run, with 95 % intervals over replications.
+
+A KPI is one number per replication, computed from a `RunResult` over the reported days and all the
+run's sectors. Replications are independent, so the interval of a mean is the Student t interval
+``mean +- t(0.975, R - 1) * sd / sqrt(R)``. When two runs share a seed (common random numbers),
+replication r of one is paired with replication r of the other and the interval of the difference
+is the t interval of the per-replication differences; without a shared seed it is Welch's interval.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from bordersim.model.dimensions import Pathway
+from bordersim.results.capability import capability_gap
+from bordersim.results.schema import CUSTODY_HIST_HOURS, HIST_ALL, RunResult
+
+CONFIDENCE = 0.95
+
+
+@dataclass(frozen=True)
+class Kpi:
+    name: str
+    label: str
+    unit: str  # "people", "share", "hours", "dollars", ...
+    health_only: bool = False
+
+
+KPIS: tuple[Kpi, ...] = (
+    Kpi("encounters", "Encounters", "events"),
+    Kpi("gotaways", "Got-aways", "people"),
+    Kpi("apprehension_rate", "Apprehension rate", "share"),
+    Kpi("unique_people", "Unique people encountered", "people"),
+    Kpi("repeat_share", "Repeat share of encounters", "share"),
+    Kpi("occupancy_mean", "Custody occupancy, mean", "people"),
+    Kpi("occupancy_p95", "Custody occupancy, p95 of days", "people"),
+    Kpi("occupancy_peak", "Custody occupancy, peak", "people"),
+    Kpi("crowding_max", "Crowding, max occupancy / capacity", "ratio"),
+    Kpi("custody_hours_median", "Time in custody, median", "hours"),
+    Kpi("custody_hours_p90", "Time in custody, p90", "hours"),
+    Kpi("custody_share_over_72h", "Share in custody over 72 h", "share"),
+    Kpi("uac_share_over_72h", "Children in custody over 72 h, share", "share"),
+    Kpi("uac_over_72h", "Children in custody over 72 h", "people"),
+    Kpi("processing_backlog_mean", "Processing backlog, mean at day end", "people"),
+    Kpi("agents_field_hours", "Agent-hours in the field", "hours"),
+    Kpi("agents_support_hours", "Agent-hours on support work", "hours"),
+    Kpi("agents_field_share", "Agents' share of hours in the field", "share"),
+    *(
+        Kpi(
+            f"departures:{p.name.lower()}",
+            f"Departures: {p.name.lower().replace('_', ' ')}",
+            "people",
+        )
+        for p in Pathway
+    ),
+    Kpi("releases_to_street", "Releases to the street", "people"),
+    Kpi("unmet_care_person_days", "Unmet care", "person-days"),
+    Kpi("stock_out_days", "Stock-out days (sector-days)", "days"),
+    Kpi("capability_gap_hours", "Capability gap (all tasks, sectors, weeks)", "staff-hours"),
+    Kpi("infections_in_custody", "Infections in custody", "people", health_only=True),
+    Kpi("infectious_released", "Infectious people released", "people", health_only=True),
+    Kpi("staff_days_lost", "Staff-days lost to illness", "days", health_only=True),
+    Kpi("cost_total_dollars", "Cost, total", "dollars"),
+)
+KPI_BY_NAME: dict[str, Kpi] = {k.name: k for k in KPIS}
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A mean over replications with its 95 % interval (NaN bounds for one replication)."""
+
+    mean: float
+    low: float
+    high: float
+    n: int
+
+    @property
+    def half_width(self) -> float:
+        return (self.high - self.low) / 2
+
+    def excludes_zero(self) -> bool:
+        return bool(self.low > 0 or self.high < 0)
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {"mean": self.mean, "low": self.low, "high": self.high, "n": self.n}
+
+
+def mean_interval(values: np.ndarray, confidence: float = CONFIDENCE) -> Interval:
+    """Student t interval of the mean of independent values (NaN values are dropped)."""
+    x = np.asarray(values, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    n = int(x.size)
+    if n == 0:
+        return Interval(math.nan, math.nan, math.nan, 0)
+    mean = float(x.mean())
+    if n < 2:
+        return Interval(mean, math.nan, math.nan, n)
+    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
+    return Interval(mean, mean - half, mean + half, n)
+
+
+def paired_difference(a: np.ndarray, b: np.ndarray, confidence: float = CONFIDENCE) -> Interval:
+    """Interval of mean(b - a) for replications paired by common random numbers."""
+    n = min(len(a), len(b))
+    return mean_interval(np.asarray(b[:n], float) - np.asarray(a[:n], float), confidence)
+
+
+def welch_difference(a: np.ndarray, b: np.ndarray, confidence: float = CONFIDENCE) -> Interval:
+    """Interval of mean(b) - mean(a) for independent samples (Welch-Satterthwaite)."""
+    x = np.asarray(a, float)[np.isfinite(a)]
+    y = np.asarray(b, float)[np.isfinite(b)]
+    if x.size == 0 or y.size == 0:
+        return Interval(math.nan, math.nan, math.nan, 0)
+    diff = float(y.mean() - x.mean())
+    n = int(min(x.size, y.size))
+    if x.size < 2 or y.size < 2:
+        return Interval(diff, math.nan, math.nan, n)
+    va, vb = x.var(ddof=1) / x.size, y.var(ddof=1) / y.size
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return Interval(diff, diff, diff, n)
+    dof = (va + vb) ** 2 / (va**2 / (x.size - 1) + vb**2 / (y.size - 1))
+    half = float(stats.t.ppf(0.5 + confidence / 2, dof) * se)
+    return Interval(diff, diff - half, diff + half, n)
+
+
+def histogram_quantile(counts: np.ndarray, q: float) -> float:
+    """Quantile of hours from one-hour-bin counts (bin h holds [h, h+1)), linear within a bin.
+
+    The last bin is open-ended; a quantile falling in it is reported as its lower edge.
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    total = counts.sum()
+    if total <= 0:
+        return math.nan
+    target = q * total
+    cumulative = np.cumsum(counts)
+    h = int(np.searchsorted(cumulative, target, side="left"))
+    if h >= CUSTODY_HIST_HOURS:
+        return float(CUSTODY_HIST_HOURS)
+    before = cumulative[h - 1] if h > 0 else 0.0
+    return float(h + (target - before) / counts[h]) if counts[h] > 0 else float(h)
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
+def health_is_on(run: RunResult) -> bool:
+    """Health outputs are shown when the run produced any (the module is off otherwise)."""
+    return bool(run.metric("infectious_arrivals").any() or run.metric("staff_days_lost").any())
+
+
+def replication_kpis(run: RunResult) -> dict[str, np.ndarray]:
+    """Every KPI as an [R] array, in `KPIS` order (health KPIs only when health is on)."""
+
+    def total(metric: str) -> np.ndarray:
+        return run.metric(metric).sum(axis=(1, 2))
+
+    values: dict[str, np.ndarray] = {}
+    encounters, gotaways = total("encounters"), total("gotaways")
+    values["encounters"] = encounters
+    values["gotaways"] = gotaways
+    values["apprehension_rate"] = _ratio(encounters, encounters + gotaways)
+    unique = total("unique_encounters")
+    values["unique_people"] = unique
+    values["repeat_share"] = _ratio(encounters - unique, encounters)
+
+    occupancy = run.metric("occupancy_mean").sum(axis=2)  # [R, D] all sectors
+    values["occupancy_mean"] = occupancy.mean(axis=1)
+    values["occupancy_p95"] = np.percentile(occupancy, 95, axis=1)
+    # Sector peaks may fall in different hours, so their sum bounds the system peak from above.
+    values["occupancy_peak"] = run.metric("occupancy_peak").sum(axis=2).max(axis=1)
+    crowding = _ratio(run.metric("occupancy_peak"), run.metric("custody_capacity"))
+    worst = np.where(np.isfinite(crowding), crowding, -np.inf).max(axis=(1, 2))
+    values["crowding_max"] = np.where(np.isfinite(worst), worst, np.nan)
+
+    hist_all = run.custody_hist[:, :, HIST_ALL, :].sum(axis=1)  # [R, H]
+    values["custody_hours_median"] = np.array([histogram_quantile(h, 0.5) for h in hist_all])
+    values["custody_hours_p90"] = np.array([histogram_quantile(h, 0.9) for h in hist_all])
+    values["custody_share_over_72h"] = _ratio(
+        total("custody_exits_over_72h"), total("custody_exits")
+    )
+    values["uac_share_over_72h"] = _ratio(total("uac_exits_over_72h"), total("uac_exits"))
+    values["uac_over_72h"] = total("uac_exits_over_72h")
+    values["processing_backlog_mean"] = run.metric("processing_backlog").sum(axis=2).mean(axis=1)
+
+    field, support = total("agents_field_hours"), total("agents_support_hours")
+    values["agents_field_hours"] = field
+    values["agents_support_hours"] = support
+    values["agents_field_share"] = _ratio(field, field + support)
+    for p in Pathway:
+        name = f"departures:{p.name.lower()}"
+        values[name] = total(name)
+    values["releases_to_street"] = total("releases_to_street")
+    values["unmet_care_person_days"] = total("unmet_care_person_days")
+    values["stock_out_days"] = total("stock_out")
+    values["capability_gap_hours"] = capability_gap(run).gap.sum(axis=(1, 2, 3))
+    if health_is_on(run):
+        for name in ("infections_in_custody", "infectious_released", "staff_days_lost"):
+            values[name] = total(name)
+    values["cost_total_dollars"] = total("cost_total_dollars")
+    return {k.name: values[k.name].astype(np.float64) for k in KPIS if k.name in values}
+
+
+def summarize(per_replication: dict[str, np.ndarray]) -> dict[str, Interval]:
+    return {name: mean_interval(v) for name, v in per_replication.items()}
+
+
+def differences(
+    a: dict[str, np.ndarray], b: dict[str, np.ndarray], *, paired: bool
+) -> dict[str, Interval]:
+    """B - A for every KPI both runs have; paired by replication under common random numbers."""
+    diff = paired_difference if paired else welch_difference
+    return {name: diff(a[name], b[name]) for name in a if name in b}
+
+
+def format_value(value: float, unit: str) -> str:
+    if not math.isfinite(value):
+        return "n/a"
+    if unit == "share":
+        return f"{100 * value:.1f} %"
+    if unit == "ratio":
+        return f"{value:.2f}"
+    if unit == "dollars":
+        return f"${value / 1e6:,.2f} M" if abs(value) >= 1e5 else f"${value:,.0f}"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:,.1f}"
+
+
+def format_interval(interval: Interval, unit: str) -> str:
+    """`mean [low, high]`, or the mean alone when there is no interval (one replication)."""
+    mean = format_value(interval.mean, unit)
+    if not (math.isfinite(interval.low) and math.isfinite(interval.high)):
+        return mean
+    return f"{mean} [{format_value(interval.low, unit)}, {format_value(interval.high, unit)}]"

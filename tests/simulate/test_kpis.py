@@ -1,0 +1,133 @@
+"""KPI arithmetic: t intervals over replications, paired and Welch differences, histograms."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from bordersim.results.capability import capability_gap
+from bordersim.results.kpis import (
+    KPIS,
+    differences,
+    histogram_quantile,
+    mean_interval,
+    paired_difference,
+    replication_kpis,
+    summarize,
+    welch_difference,
+)
+from bordersim.results.schema import METRIC_INDEX, RunResult
+
+
+def test_mean_interval_matches_scipy_t_interval() -> None:
+    values = np.array([12.0, 15.5, 9.25, 14.0, 11.0, 13.75, 10.5])
+    interval = mean_interval(values)
+    low, high = stats.t.interval(0.95, len(values) - 1, loc=values.mean(), scale=stats.sem(values))
+    assert interval.mean == pytest.approx(values.mean())
+    assert interval.low == pytest.approx(low)
+    assert interval.high == pytest.approx(high)
+    assert interval.n == 7
+
+
+def test_one_replication_has_a_mean_and_no_interval() -> None:
+    interval = mean_interval(np.array([4.0]))
+    assert interval.mean == 4.0
+    assert math.isnan(interval.low) and math.isnan(interval.high)
+
+
+def test_paired_difference_is_the_t_interval_of_differences() -> None:
+    rng = np.random.default_rng(3)
+    common = rng.normal(100, 30, size=12)  # the shared randomness of both variants
+    a = common + rng.normal(0, 1, size=12)
+    b = common + 5 + rng.normal(0, 1, size=12)
+    paired = paired_difference(a, b)
+    d = b - a
+    low, high = stats.t.interval(0.95, len(d) - 1, loc=d.mean(), scale=stats.sem(d))
+    assert (paired.low, paired.high) == pytest.approx((low, high))
+    # Pairing removes the common variation: the interval is far narrower than Welch's.
+    welch = welch_difference(a, b)
+    assert welch.mean == pytest.approx(paired.mean)
+    assert welch.half_width > 5 * paired.half_width
+    assert paired.excludes_zero() and not welch.excludes_zero()
+
+
+def test_welch_difference_matches_scipy() -> None:
+    a = np.array([1.0, 2.5, 3.0, 2.0, 1.5])
+    b = np.array([4.0, 3.5, 6.0, 5.5, 4.5, 7.0])
+    welch = welch_difference(a, b)
+    result = stats.ttest_ind(b, a, equal_var=False)
+    low, high = result.confidence_interval(0.95)
+    assert (welch.low, welch.high) == pytest.approx((low, high))
+
+
+def test_histogram_quantile_interpolates_within_one_hour_bins() -> None:
+    counts = np.zeros(721)
+    counts[10] = 50
+    counts[20] = 50
+    assert histogram_quantile(counts, 0.5) == pytest.approx(11.0)
+    assert histogram_quantile(counts, 0.25) == pytest.approx(10.5)
+    assert histogram_quantile(counts, 0.9) == pytest.approx(20.8)
+    assert math.isnan(histogram_quantile(np.zeros(721), 0.5))
+
+
+def test_replication_kpis_follow_the_daily_metrics(make_run: Callable[..., RunResult]) -> None:
+    run = make_run(replications=4)
+    kpis = replication_kpis(run)
+    encounters = run.metric("encounters").sum(axis=(1, 2))
+    gotaways = run.metric("gotaways").sum(axis=(1, 2))
+    np.testing.assert_allclose(kpis["encounters"], encounters)
+    np.testing.assert_allclose(kpis["apprehension_rate"], encounters / (encounters + gotaways))
+    occupancy = run.metric("occupancy_mean").sum(axis=2)
+    np.testing.assert_allclose(kpis["occupancy_p95"], np.percentile(occupancy, 95, axis=1))
+    over = run.metric("custody_exits_over_72h").sum(axis=(1, 2))
+    exits = run.metric("custody_exits").sum(axis=(1, 2))
+    np.testing.assert_allclose(kpis["custody_share_over_72h"], over / exits)
+    crowding = run.metric("occupancy_peak") / run.metric("custody_capacity")
+    np.testing.assert_allclose(kpis["crowding_max"], crowding.max(axis=(1, 2)))
+    assert all(v.shape == (4,) for v in kpis.values())
+    # The constructed run has health outputs, so health KPIs are present, in catalogue order.
+    assert list(kpis) == [k.name for k in KPIS]
+    summary = summarize(kpis)
+    assert summary["encounters"].low < summary["encounters"].mean < summary["encounters"].high
+
+
+def test_health_kpis_are_absent_when_health_is_off(make_run: Callable[..., RunResult]) -> None:
+    run = make_run(replications=3)
+    assert "infections_in_custody" in replication_kpis(run)
+    for name in ("infectious_arrivals", "staff_days_lost"):
+        run.daily[..., METRIC_INDEX[name]] = 0.0
+    assert "infections_in_custody" not in replication_kpis(run)
+
+
+def test_capability_gap_is_the_positive_part_of_weekly_needed_minus_supplied(
+    make_run: Callable[..., RunResult],
+) -> None:
+    run = make_run(replications=2, days=10)
+    gap = capability_gap(run)
+    assert len(gap.week_starts) == 2 and gap.gap.shape[:2] == (2, 2)
+    needed_intake = run.metric("staff_hours_needed:intake")[:, :7].sum(axis=1)
+    supplied_intake = sum(
+        run.metric(f"staff_hours:{pool}:intake")[:, :7].sum(axis=1)
+        for pool in (
+            "agent",
+            "processing_coordinator",
+            "national_guard",
+            "active_duty",
+            "contractor",
+        )
+    )
+    np.testing.assert_allclose(gap.gap[:, 0, :, 2], np.maximum(needed_intake - supplied_intake, 0))
+    assert (gap.gap >= 0).all()
+
+
+def test_differences_pair_kpis_by_name(make_run: Callable[..., RunResult]) -> None:
+    a = replication_kpis(make_run(replications=5, seed=1))
+    b = replication_kpis(make_run(replications=5, seed=2))
+    diff = differences(a, b, paired=True)
+    assert diff["encounters"].mean == pytest.approx(
+        float((b["encounters"] - a["encounters"]).mean())
+    )

@@ -1,0 +1,92 @@
+"""The run catalog: results round-trip, and only a run that finished is ever complete."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bordersim.errors import BordersimError
+from bordersim.results.schema import RunResult
+from bordersim.store import open_store
+from bordersim.store.runs import (
+    COMPLETE,
+    FAILED,
+    RUNNING,
+    complete_run,
+    fail_run,
+    get_run,
+    list_runs,
+    load_result,
+    new_run_id,
+    start_run,
+)
+
+
+def _start(connection: object, run: RunResult) -> str:
+    run_id = new_run_id(run.scenario_name)
+    start_run(
+        connection,  # type: ignore[arg-type]
+        run_id,
+        scenario_name=run.scenario_name,
+        scenario_hash=run.scenario_hash,
+        scenario_text="name = 'constructed'\n",
+        engine=run.engine,
+        seed=run.seed,
+        replications=run.n_replications,
+        code_version="test",
+    )
+    return run_id
+
+
+def test_a_complete_run_reads_back_identical(
+    make_run: Callable[..., RunResult], store_path: Path
+) -> None:
+    run = make_run(replications=3, days=9)
+    with open_store(store_path) as connection:
+        run_id = _start(connection, run)
+        assert get_run(connection, run_id).status == RUNNING
+        complete_run(
+            connection,
+            run_id,
+            run,
+            kpis={"encounters": {"mean": 1.0}},
+            timings={"run_s": 2.5},
+            report_path="out/report.html",
+        )
+    with open_store(store_path) as connection:
+        stored = get_run(connection, run_id)
+        assert stored.status == COMPLETE and stored.finished_at is not None
+        assert stored.timings == {"run_s": 2.5} and stored.report_path == "out/report.html"
+        back = load_result(connection, run_id)
+    assert back.dates == run.dates and back.sectors == run.sectors
+    np.testing.assert_array_equal(back.daily, run.daily)
+    np.testing.assert_array_equal(back.custody_hist, run.custody_hist)
+    assert (back.engine, back.seed, back.scenario_hash) == (run.engine, run.seed, run.scenario_hash)
+
+
+def test_a_failed_run_keeps_no_results_and_cannot_be_completed_later(
+    make_run: Callable[..., RunResult], store_path: Path
+) -> None:
+    run = make_run(replications=2, days=5)
+    with open_store(store_path) as connection:
+        run_id = _start(connection, run)
+        fail_run(connection, run_id)
+        assert get_run(connection, run_id).status == FAILED
+        with pytest.raises(BordersimError, match="not running"):
+            complete_run(connection, run_id, run, kpis={}, timings={}, report_path=None)
+        assert get_run(connection, run_id).status == FAILED
+        rows = connection.execute(
+            "SELECT count(*) FROM run_daily WHERE run_id = ?", [run_id]
+        ).fetchone()
+        assert rows == (0,)
+        with pytest.raises(BordersimError, match="failed, not complete"):
+            load_result(connection, run_id)
+        assert [r.run_id for r in list_runs(connection)] == [run_id]
+
+
+def test_an_unknown_run_id_is_one_clear_error(store_path: Path) -> None:
+    with open_store(store_path) as connection, pytest.raises(BordersimError, match="no run"):
+        get_run(connection, "nope")
