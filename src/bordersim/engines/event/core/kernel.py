@@ -1,0 +1,633 @@
+"""The compiled event loop: one call advances a simulation to a time, with no Python per event.
+
+State lives in NumPy arrays owned by `Simulator` (so a run can be continued, inspected between
+calls and grown). The event list is a binary heap ordered by (time, sequence number): equal times
+are handled in the order they were scheduled, which makes runs reproducible. When an array is
+nearly full the kernel returns `NEED_ROOM` before touching the next event; the caller enlarges the
+arrays and calls again.
+
+Waiting lines are doubly linked lists of customer slots, one per station and priority rank, so an
+abandoning customer leaves in constant time. Abandonment events are never removed from the heap:
+each wait gets a fresh token and an event whose token no longer matches is ignored.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from bordersim.engines.event.core import rng
+from bordersim.engines.event.core.distributions import (
+    DETERMINISTIC,
+    EMPIRICAL,
+    EXPONENTIAL,
+    GAMMA,
+    LOGNORMAL,
+)
+
+# Return codes of `advance`.
+DONE = 0
+NEED_ROOM = 1
+
+# Event kinds.
+EV_ARRIVAL = 0  # a: arrival stream
+EV_SERVICE_END = 1  # a: customer slot, b: pool
+EV_ABANDON = 2  # a: customer slot, b: wait token
+EV_SCHEDULE = 3  # a: row of the compiled headcount schedule
+EV_HEADCOUNT = 4  # a: pool, b: new headcount
+EV_INJECT = 5  # a: row of the injection table
+
+# Columns of heap_i.
+H_SEQ, H_KIND, H_A, H_B = 0, 1, 2, 3
+
+# Columns of cust_i / cust_f.
+C_CLASS, C_STATION, C_NEXT, C_PREV, C_TOKEN, C_RECORD, C_ID, C_STATE = 0, 1, 2, 3, 4, 5, 6, 7
+N_CUST_I = 8
+C_JOIN, C_BORN = 0, 1
+N_CUST_F = 2
+STATE_FREE, STATE_WAITING, STATE_SERVING = 0, 1, 2
+
+# ctr: scalar counters.
+K_HEAP, K_SEQ, K_FREE, K_NEXT_ID, K_RECORDS, K_TOKEN, K_MARGIN, K_RECORDING = 0, 1, 2, 3, 4, 5, 6, 7
+N_CTR = 8
+
+# Station occupancy st_n[S, 2]; per station and class sc_n[S, L, 2].
+N_WAITING, N_SERVING = 0, 1
+
+# Per station and class statistics sc_stat[S, L, :].
+SC_ARRIVALS, SC_BLOCKED, SC_ABANDONED, SC_STARTED, SC_SERVED = 0, 1, 2, 3, 4
+SC_SUM_WAIT, SC_SUM_WAIT_SQ, SC_SUM_ABANDON_WAIT, SC_SUM_SOJOURN, SC_SUM_SERVICE = 5, 6, 7, 8, 9
+N_SC = 10
+
+# Per station st_stat[S, :]: time integrals of customers waiting and present.
+ST_AREA_WAITING, ST_AREA_PRESENT, ST_LAST = 0, 1, 2
+N_ST = 3
+
+# Per pool pool_n[K, 2] and pool_stat[K, :].
+P_HEADCOUNT, P_BUSY = 0, 1
+PS_AREA_BUSY, PS_AREA_HEADCOUNT, PS_LAST = 0, 1, 2
+N_PS = 3
+
+# Per class cl_stat[L, :]: whole-network counts.
+CL_ARRIVED, CL_EXITED, CL_ABANDONED, CL_BLOCKED = 0, 1, 2, 3
+CL_SUM_SOJOURN, CL_SUM_SOJOURN_SQ = 4, 5
+N_CL = 6
+
+# Records rec_f[R, 3], rec_i[R, 4].
+R_ARRIVE, R_START, R_END = 0, 1, 2
+R_CUSTOMER, R_CLASS, R_STATION, R_OUTCOME = 0, 1, 2, 3
+OUT_PRESENT, OUT_SERVED, OUT_ABANDONED, OUT_BLOCKED = 0, 1, 2, 3
+
+
+# ---------------------------------------------------------------- event list (binary heap)
+
+
+@njit(cache=True, inline="always")
+def _before(heap_t: np.ndarray, heap_i: np.ndarray, i: int, j: int) -> bool:
+    ti = heap_t[i]
+    tj = heap_t[j]
+    return ti < tj or (ti == tj and heap_i[i, H_SEQ] < heap_i[j, H_SEQ])
+
+
+@njit(cache=True, inline="always")
+def _swap(heap_t: np.ndarray, heap_i: np.ndarray, i: int, j: int) -> None:
+    t = heap_t[i]
+    heap_t[i] = heap_t[j]
+    heap_t[j] = t
+    for col in range(4):
+        v = heap_i[i, col]
+        heap_i[i, col] = heap_i[j, col]
+        heap_i[j, col] = v
+
+
+@njit(cache=True)
+def push_event(
+    heap_t: np.ndarray, heap_i: np.ndarray, ctr: np.ndarray, t: float, kind: int, a: int, b: int
+) -> None:
+    i = ctr[K_HEAP]
+    ctr[K_HEAP] = i + 1
+    heap_t[i] = t
+    heap_i[i, H_SEQ] = ctr[K_SEQ]
+    ctr[K_SEQ] += 1
+    heap_i[i, H_KIND] = kind
+    heap_i[i, H_A] = a
+    heap_i[i, H_B] = b
+    while i > 0:
+        parent = (i - 1) >> 1
+        if _before(heap_t, heap_i, i, parent):
+            _swap(heap_t, heap_i, i, parent)
+            i = parent
+        else:
+            break
+
+
+@njit(cache=True)
+def _pop_event(heap_t: np.ndarray, heap_i: np.ndarray, ctr: np.ndarray) -> None:
+    """Remove the root (the caller has read it)."""
+    n = ctr[K_HEAP] - 1
+    ctr[K_HEAP] = n
+    if n == 0:
+        return
+    heap_t[0] = heap_t[n]
+    for col in range(4):
+        heap_i[0, col] = heap_i[n, col]
+    i = 0
+    while True:
+        left = 2 * i + 1
+        if left >= n:
+            break
+        best = left
+        right = left + 1
+        if right < n and _before(heap_t, heap_i, right, left):
+            best = right
+        if _before(heap_t, heap_i, best, i):
+            _swap(heap_t, heap_i, best, i)
+            i = best
+        else:
+            break
+
+
+# ---------------------------------------------------------------- sampling
+
+
+@njit(cache=True)
+def sample(
+    state: np.ndarray,
+    d: int,
+    dist_code: np.ndarray,
+    dist_p1: np.ndarray,
+    dist_p2: np.ndarray,
+    dist_offset: np.ndarray,
+    dist_length: np.ndarray,
+    empirical_values: np.ndarray,
+) -> float:
+    code = dist_code[d]
+    if code == EXPONENTIAL:
+        return rng.exponential(state, dist_p1[d])
+    if code == DETERMINISTIC:
+        return dist_p1[d]
+    if code == LOGNORMAL:
+        return math.exp(dist_p1[d] + dist_p2[d] * rng.standard_normal(state))
+    if code == GAMMA:
+        return rng.standard_gamma(state, dist_p1[d]) * dist_p2[d]
+    if code == EMPIRICAL:
+        k = int(rng.uniform(state) * dist_length[d])
+        return empirical_values[dist_offset[d] + k]
+    return math.nan
+
+
+@njit(cache=True)
+def next_arrival_time(
+    state: np.ndarray,
+    t: float,
+    a: int,
+    arr_rate_ptr: np.ndarray,
+    arr_rates: np.ndarray,
+    arr_period: np.ndarray,
+    arr_cyclic: np.ndarray,
+) -> float:
+    """Next epoch after `t` of a Poisson stream with piecewise-constant rate (exact: memoryless)."""
+    lo = arr_rate_ptr[a]
+    m = arr_rate_ptr[a + 1] - lo
+    period = arr_period[a]
+    # A profile that is zero everywhere it will ever be never produces an arrival.
+    if arr_cyclic[a] == 1:
+        if np.max(arr_rates[lo : lo + m]) <= 0.0:
+            return math.inf
+    elif arr_rates[lo + m - 1] <= 0.0 and t >= (m - 1) * period:
+        return math.inf
+    while True:
+        piece = math.floor(t / period)
+        if arr_cyclic[a] == 1:
+            rate = arr_rates[lo + piece % m]
+            end = (piece + 1) * period
+        elif piece >= m - 1:
+            rate = arr_rates[lo + m - 1]
+            end = math.inf
+        else:
+            rate = arr_rates[lo + piece]
+            end = (piece + 1) * period
+        if rate > 0.0:
+            candidate = t + rng.exponential(state, 1.0 / rate)
+            if candidate < end:
+                return candidate
+        if end == math.inf:
+            return math.inf
+        t = end
+
+
+# ---------------------------------------------------------------- the event loop
+
+
+@njit(cache=True)
+def advance(
+    # network
+    station_capacity: np.ndarray,
+    station_abandons: np.ndarray,
+    station_pool_ptr: np.ndarray,
+    station_pool_idx: np.ndarray,
+    pool_station_ptr: np.ndarray,
+    pool_station_idx: np.ndarray,
+    speed: np.ndarray,
+    service_dist: np.ndarray,
+    class_rank: np.ndarray,
+    patience_dist: np.ndarray,
+    route_cum: np.ndarray,
+    dist_code: np.ndarray,
+    dist_p1: np.ndarray,
+    dist_p2: np.ndarray,
+    dist_offset: np.ndarray,
+    dist_length: np.ndarray,
+    empirical_values: np.ndarray,
+    arr_station: np.ndarray,
+    arr_class: np.ndarray,
+    arr_rate_ptr: np.ndarray,
+    arr_rates: np.ndarray,
+    arr_period: np.ndarray,
+    arr_cyclic: np.ndarray,
+    arr_batch_ptr: np.ndarray,
+    batch_sizes: np.ndarray,
+    batch_cum: np.ndarray,
+    sched_time: np.ndarray,
+    sched_pool: np.ndarray,
+    sched_count: np.ndarray,
+    # state
+    rstate: np.ndarray,
+    clock: np.ndarray,
+    ctr: np.ndarray,
+    heap_t: np.ndarray,
+    heap_i: np.ndarray,
+    cust_i: np.ndarray,
+    cust_f: np.ndarray,
+    free: np.ndarray,
+    queue_ends: np.ndarray,
+    st_n: np.ndarray,
+    sc_n: np.ndarray,
+    pool_n: np.ndarray,
+    sc_stat: np.ndarray,
+    st_stat: np.ndarray,
+    pool_stat: np.ndarray,
+    cl_stat: np.ndarray,
+    cl_n: np.ndarray,
+    rec_f: np.ndarray,
+    rec_i: np.ndarray,
+    injections: np.ndarray,
+    t_end: float,
+) -> int:
+    n_prio = queue_ends.shape[1]
+    n_cust = cust_i.shape[0]
+    recording = ctr[K_RECORDING] == 1
+    # Customers waiting to enter a station, and pools that may start a service, are handled after
+    # the event that produced them: freed servers look at the queues before a routed customer
+    # joins its next one (so it never overtakes customers already waiting there).
+    entering_c = np.empty(n_cust, dtype=np.int64)
+    entering_s = np.empty(n_cust, dtype=np.int64)
+    n_pools = pool_n.shape[0]
+    pool_pending = np.zeros(n_pools, dtype=np.int64)
+    pending_pools = np.empty(n_pools, dtype=np.int64)
+
+    while True:
+        margin = ctr[K_MARGIN]
+        if (
+            ctr[K_HEAP] + margin + 4 > heap_t.shape[0]
+            or ctr[K_FREE] < margin + 2
+            or (recording and ctr[K_RECORDS] + margin + 2 > rec_f.shape[0])
+        ):
+            return NEED_ROOM
+        if ctr[K_HEAP] == 0 or heap_t[0] > t_end:
+            break
+        t = heap_t[0]
+        kind = heap_i[0, H_KIND]
+        ea = heap_i[0, H_A]
+        eb = heap_i[0, H_B]
+        _pop_event(heap_t, heap_i, ctr)
+        clock[0] = t
+        n_entering = 0
+        n_pending = 0
+
+        if kind in (EV_ARRIVAL, EV_INJECT):
+            if kind == EV_ARRIVAL:
+                s = arr_station[ea]
+                cls = arr_class[ea]
+                size = 1
+                blo = arr_batch_ptr[ea]
+                bhi = arr_batch_ptr[ea + 1]
+                if bhi > blo:
+                    u = rng.uniform(rstate)
+                    size = batch_sizes[bhi - 1]
+                    for j in range(blo, bhi):
+                        if u < batch_cum[j]:
+                            size = batch_sizes[j]
+                            break
+                nxt = next_arrival_time(
+                    rstate, t, ea, arr_rate_ptr, arr_rates, arr_period, arr_cyclic
+                )
+                if nxt < math.inf:
+                    push_event(heap_t, heap_i, ctr, nxt, EV_ARRIVAL, ea, 0)
+            else:
+                s = injections[ea, 0]
+                cls = injections[ea, 1]
+                size = injections[ea, 2]
+            for _ in range(size):
+                ctr[K_FREE] -= 1
+                c = free[ctr[K_FREE]]
+                cust_i[c, C_CLASS] = cls
+                cust_i[c, C_ID] = ctr[K_NEXT_ID]
+                ctr[K_NEXT_ID] += 1
+                cust_i[c, C_STATE] = STATE_WAITING
+                cust_f[c, C_BORN] = t
+                cl_stat[cls, CL_ARRIVED] += 1.0
+                cl_n[cls] += 1
+                entering_c[n_entering] = c
+                entering_s[n_entering] = s
+                n_entering += 1
+
+        elif kind == EV_SERVICE_END:
+            c = ea
+            p = eb
+            s = cust_i[c, C_STATION]
+            cls = cust_i[c, C_CLASS]
+            st_stat[s, ST_AREA_WAITING] += st_n[s, N_WAITING] * (t - st_stat[s, ST_LAST])
+            st_stat[s, ST_AREA_PRESENT] += (st_n[s, N_WAITING] + st_n[s, N_SERVING]) * (
+                t - st_stat[s, ST_LAST]
+            )
+            st_stat[s, ST_LAST] = t
+            st_n[s, N_SERVING] -= 1
+            sc_n[s, cls, N_SERVING] -= 1
+            pool_stat[p, PS_AREA_BUSY] += pool_n[p, P_BUSY] * (t - pool_stat[p, PS_LAST])
+            pool_stat[p, PS_AREA_HEADCOUNT] += pool_n[p, P_HEADCOUNT] * (t - pool_stat[p, PS_LAST])
+            pool_stat[p, PS_LAST] = t
+            pool_n[p, P_BUSY] -= 1
+            sc_stat[s, cls, SC_SERVED] += 1.0
+            sc_stat[s, cls, SC_SUM_SOJOURN] += t - cust_f[c, C_JOIN]
+            if recording:
+                r = cust_i[c, C_RECORD]
+                rec_f[r, R_END] = t
+                rec_i[r, R_OUTCOME] = OUT_SERVED
+            pool_pending[p] = 1
+            pending_pools[0] = p
+            n_pending = 1
+            # Routing: the first cumulative probability above u; none means exit.
+            u = rng.uniform(rstate)
+            dest = -1
+            for j in range(route_cum.shape[2]):
+                if u < route_cum[cls, s, j]:
+                    dest = j
+                    break
+            if dest >= 0:
+                cust_i[c, C_STATE] = STATE_WAITING
+                entering_c[0] = c
+                entering_s[0] = dest
+                n_entering = 1
+            else:
+                soj = t - cust_f[c, C_BORN]
+                cl_stat[cls, CL_EXITED] += 1.0
+                cl_stat[cls, CL_SUM_SOJOURN] += soj
+                cl_stat[cls, CL_SUM_SOJOURN_SQ] += soj * soj
+                cl_n[cls] -= 1
+                cust_i[c, C_STATE] = STATE_FREE
+                free[ctr[K_FREE]] = c
+                ctr[K_FREE] += 1
+
+        elif kind == EV_ABANDON:
+            c = ea
+            if cust_i[c, C_STATE] == STATE_WAITING and cust_i[c, C_TOKEN] == eb:
+                s = cust_i[c, C_STATION]
+                cls = cust_i[c, C_CLASS]
+                rk = class_rank[cls]
+                prv = cust_i[c, C_PREV]
+                nxt_c = cust_i[c, C_NEXT]
+                if prv >= 0:
+                    cust_i[prv, C_NEXT] = nxt_c
+                else:
+                    queue_ends[s, rk, 0] = nxt_c
+                if nxt_c >= 0:
+                    cust_i[nxt_c, C_PREV] = prv
+                else:
+                    queue_ends[s, rk, 1] = prv
+                st_stat[s, ST_AREA_WAITING] += st_n[s, N_WAITING] * (t - st_stat[s, ST_LAST])
+                st_stat[s, ST_AREA_PRESENT] += (st_n[s, N_WAITING] + st_n[s, N_SERVING]) * (
+                    t - st_stat[s, ST_LAST]
+                )
+                st_stat[s, ST_LAST] = t
+                st_n[s, N_WAITING] -= 1
+                sc_n[s, cls, N_WAITING] -= 1
+                waited = t - cust_f[c, C_JOIN]
+                sc_stat[s, cls, SC_ABANDONED] += 1.0
+                sc_stat[s, cls, SC_SUM_ABANDON_WAIT] += waited
+                cl_stat[cls, CL_ABANDONED] += 1.0
+                cl_n[cls] -= 1
+                if recording:
+                    r = cust_i[c, C_RECORD]
+                    rec_f[r, R_END] = t
+                    rec_i[r, R_OUTCOME] = OUT_ABANDONED
+                cust_i[c, C_STATE] = STATE_FREE
+                cust_i[c, C_TOKEN] = -1
+                free[ctr[K_FREE]] = c
+                ctr[K_FREE] += 1
+
+        else:  # EV_SCHEDULE or EV_HEADCOUNT
+            if kind == EV_SCHEDULE:
+                p = sched_pool[ea]
+                count = sched_count[ea]
+                if ea + 1 < sched_time.shape[0]:
+                    push_event(heap_t, heap_i, ctr, sched_time[ea + 1], EV_SCHEDULE, ea + 1, 0)
+            else:
+                p = ea
+                count = eb
+            pool_stat[p, PS_AREA_BUSY] += pool_n[p, P_BUSY] * (t - pool_stat[p, PS_LAST])
+            pool_stat[p, PS_AREA_HEADCOUNT] += pool_n[p, P_HEADCOUNT] * (t - pool_stat[p, PS_LAST])
+            pool_stat[p, PS_LAST] = t
+            pool_n[p, P_HEADCOUNT] = count
+            pool_pending[p] = 1
+            pending_pools[0] = p
+            n_pending = 1
+
+        # Freed or added servers take the best waiting customer among the stations they serve:
+        # lowest priority rank first, then the earliest to join its queue.
+        for ip in range(n_pending):
+            p = pending_pools[ip]
+            pool_pending[p] = 0
+            while pool_n[p, P_BUSY] < pool_n[p, P_HEADCOUNT]:
+                best = -1
+                best_rank = n_prio
+                best_join = math.inf
+                for jp in range(pool_station_ptr[p], pool_station_ptr[p + 1]):
+                    s2 = pool_station_idx[jp]
+                    if st_n[s2, N_WAITING] == 0:
+                        continue
+                    for rk in range(min(best_rank + 1, n_prio)):
+                        head = queue_ends[s2, rk, 0]
+                        if head >= 0:
+                            if rk < best_rank or cust_f[head, C_JOIN] < best_join:
+                                best = head
+                                best_rank = rk
+                                best_join = cust_f[head, C_JOIN]
+                            break
+                if best < 0:
+                    break
+                c = best
+                s = cust_i[c, C_STATION]
+                nxt_c = cust_i[c, C_NEXT]
+                queue_ends[s, best_rank, 0] = nxt_c
+                if nxt_c >= 0:
+                    cust_i[nxt_c, C_PREV] = -1
+                else:
+                    queue_ends[s, best_rank, 1] = -1
+                st_stat[s, ST_AREA_WAITING] += st_n[s, N_WAITING] * (t - st_stat[s, ST_LAST])
+                st_stat[s, ST_AREA_PRESENT] += (st_n[s, N_WAITING] + st_n[s, N_SERVING]) * (
+                    t - st_stat[s, ST_LAST]
+                )
+                st_stat[s, ST_LAST] = t
+                st_n[s, N_WAITING] -= 1
+                st_n[s, N_SERVING] += 1
+                cls = cust_i[c, C_CLASS]
+                sc_n[s, cls, N_WAITING] -= 1
+                sc_n[s, cls, N_SERVING] += 1
+                _start_service(
+                    c, s, p, t, rstate, cust_i, cust_f, pool_n, pool_stat, sc_stat, speed,
+                    service_dist, dist_code, dist_p1, dist_p2, dist_offset, dist_length,
+                    empirical_values, heap_t, heap_i, ctr, rec_f, recording,
+                )
+
+        # Customers entering a station: blocked if full, served at once by the fastest free
+        # pool, otherwise queued (with an abandonment clock where patience applies).
+        for ie in range(n_entering):
+            c = entering_c[ie]
+            s = entering_s[ie]
+            cls = cust_i[c, C_CLASS]
+            cust_i[c, C_STATION] = s
+            cust_f[c, C_JOIN] = t
+            sc_stat[s, cls, SC_ARRIVALS] += 1.0
+            r = -1
+            if recording:
+                r = ctr[K_RECORDS]
+                ctr[K_RECORDS] += 1
+                rec_f[r, R_ARRIVE] = t
+                rec_f[r, R_START] = math.nan
+                rec_f[r, R_END] = math.nan
+                rec_i[r, R_CUSTOMER] = cust_i[c, C_ID]
+                rec_i[r, R_CLASS] = cls
+                rec_i[r, R_STATION] = s
+                rec_i[r, R_OUTCOME] = OUT_PRESENT
+            cust_i[c, C_RECORD] = r
+            if st_n[s, N_WAITING] + st_n[s, N_SERVING] >= station_capacity[s]:
+                sc_stat[s, cls, SC_BLOCKED] += 1.0
+                cl_stat[cls, CL_BLOCKED] += 1.0
+                cl_n[cls] -= 1
+                if recording:
+                    rec_f[r, R_END] = t
+                    rec_i[r, R_OUTCOME] = OUT_BLOCKED
+                cust_i[c, C_STATE] = STATE_FREE
+                free[ctr[K_FREE]] = c
+                ctr[K_FREE] += 1
+                continue
+            st_stat[s, ST_AREA_WAITING] += st_n[s, N_WAITING] * (t - st_stat[s, ST_LAST])
+            st_stat[s, ST_AREA_PRESENT] += (st_n[s, N_WAITING] + st_n[s, N_SERVING]) * (
+                t - st_stat[s, ST_LAST]
+            )
+            st_stat[s, ST_LAST] = t
+            server = -1
+            for jp in range(station_pool_ptr[s], station_pool_ptr[s + 1]):
+                p = station_pool_idx[jp]
+                if pool_n[p, P_BUSY] < pool_n[p, P_HEADCOUNT]:
+                    server = p
+                    break
+            if server >= 0:
+                st_n[s, N_SERVING] += 1
+                sc_n[s, cls, N_SERVING] += 1
+                _start_service(
+                    c, s, server, t, rstate, cust_i, cust_f, pool_n, pool_stat, sc_stat, speed,
+                    service_dist, dist_code, dist_p1, dist_p2, dist_offset, dist_length,
+                    empirical_values, heap_t, heap_i, ctr, rec_f, recording,
+                )
+                continue
+            rk = class_rank[cls]
+            tail = queue_ends[s, rk, 1]
+            cust_i[c, C_PREV] = tail
+            cust_i[c, C_NEXT] = -1
+            if tail >= 0:
+                cust_i[tail, C_NEXT] = c
+            else:
+                queue_ends[s, rk, 0] = c
+            queue_ends[s, rk, 1] = c
+            st_n[s, N_WAITING] += 1
+            sc_n[s, cls, N_WAITING] += 1
+            cust_i[c, C_STATE] = STATE_WAITING
+            cust_i[c, C_TOKEN] = -1
+            d = patience_dist[cls]
+            if d >= 0 and station_abandons[s] == 1:
+                token = ctr[K_TOKEN]
+                ctr[K_TOKEN] += 1
+                cust_i[c, C_TOKEN] = token
+                patience = sample(
+                    rstate, d, dist_code, dist_p1, dist_p2, dist_offset, dist_length,
+                    empirical_values,
+                )
+                push_event(heap_t, heap_i, ctr, t + patience, EV_ABANDON, c, token)
+
+    # Bring every time integral up to t_end so that statistics read between calls are current.
+    for s in range(st_n.shape[0]):
+        st_stat[s, ST_AREA_WAITING] += st_n[s, N_WAITING] * (t_end - st_stat[s, ST_LAST])
+        st_stat[s, ST_AREA_PRESENT] += (st_n[s, N_WAITING] + st_n[s, N_SERVING]) * (
+            t_end - st_stat[s, ST_LAST]
+        )
+        st_stat[s, ST_LAST] = t_end
+    for p in range(n_pools):
+        pool_stat[p, PS_AREA_BUSY] += pool_n[p, P_BUSY] * (t_end - pool_stat[p, PS_LAST])
+        pool_stat[p, PS_AREA_HEADCOUNT] += pool_n[p, P_HEADCOUNT] * (t_end - pool_stat[p, PS_LAST])
+        pool_stat[p, PS_LAST] = t_end
+    clock[0] = t_end
+    return DONE
+
+
+@njit(cache=True)
+def _start_service(
+    c: int,
+    s: int,
+    p: int,
+    t: float,
+    rstate: np.ndarray,
+    cust_i: np.ndarray,
+    cust_f: np.ndarray,
+    pool_n: np.ndarray,
+    pool_stat: np.ndarray,
+    sc_stat: np.ndarray,
+    speed: np.ndarray,
+    service_dist: np.ndarray,
+    dist_code: np.ndarray,
+    dist_p1: np.ndarray,
+    dist_p2: np.ndarray,
+    dist_offset: np.ndarray,
+    dist_length: np.ndarray,
+    empirical_values: np.ndarray,
+    heap_t: np.ndarray,
+    heap_i: np.ndarray,
+    ctr: np.ndarray,
+    rec_f: np.ndarray,
+    recording: bool,
+) -> None:
+    cls = cust_i[c, C_CLASS]
+    pool_stat[p, PS_AREA_BUSY] += pool_n[p, P_BUSY] * (t - pool_stat[p, PS_LAST])
+    pool_stat[p, PS_AREA_HEADCOUNT] += pool_n[p, P_HEADCOUNT] * (t - pool_stat[p, PS_LAST])
+    pool_stat[p, PS_LAST] = t
+    pool_n[p, P_BUSY] += 1
+    waited = t - cust_f[c, C_JOIN]
+    sc_stat[s, cls, SC_STARTED] += 1.0
+    sc_stat[s, cls, SC_SUM_WAIT] += waited
+    sc_stat[s, cls, SC_SUM_WAIT_SQ] += waited * waited
+    cust_i[c, C_STATE] = STATE_SERVING
+    cust_i[c, C_TOKEN] = -1
+    duration = (
+        sample(
+            rstate, service_dist[cls, s], dist_code, dist_p1, dist_p2, dist_offset, dist_length,
+            empirical_values,
+        )
+        / speed[p, s]
+    )
+    sc_stat[s, cls, SC_SUM_SERVICE] += duration
+    if recording:
+        rec_f[cust_i[c, C_RECORD], R_START] = t
+    push_event(heap_t, heap_i, ctr, t + duration, EV_SERVICE_END, c, p)

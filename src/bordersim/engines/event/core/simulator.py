@@ -1,0 +1,278 @@
+"""`Simulator`: a network in motion, advanced by compiled code between Python decisions.
+
+    sim = Simulator(network, seed=7)
+    for hour in range(1, 25):
+        sim.run_until(hour)                      # compiled event processing
+        if sim.queue_length("desk") > 20:        # Python decisions between calls
+            sim.set_headcount("clerks", 12)
+        sim.inject("desk", "walk-in", n=3)       # customers fed back from outside
+
+The same network and seed give identical results, however a run is cut into `run_until` calls.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import cast
+
+import numpy as np
+
+from bordersim.engines.event.core import kernel as K
+from bordersim.engines.event.core.compiled import CompiledNetwork, compile_network
+from bordersim.engines.event.core.network import Network
+from bordersim.engines.event.core.results import Records, Summary
+from bordersim.engines.event.core.rng import seed_state
+from bordersim.errors import ModelError
+
+# The compiled kernel seen as a plain callable (numba's dispatcher type is not precise).
+_advance = cast(Callable[..., int], K.advance)
+
+
+class Simulator:
+    """One run of a `Network` from time 0, with seed `seed`.
+
+    `record=True` keeps one record per customer and station visit (see `records()`); otherwise
+    only streaming summaries are kept, in memory that does not grow with the run's length.
+    """
+
+    def __init__(self, network: Network | CompiledNetwork, seed: int = 0, *, record: bool = False):
+        if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+            raise ModelError(f"seed must be a whole number >= 0, got {seed!r}")
+        net = network if isinstance(network, CompiledNetwork) else compile_network(network)
+        self.network = net
+        self.seed = int(seed)
+        n_s, n_k, n_c = len(net.station_names), len(net.pool_names), len(net.class_names)
+        self._rng = seed_state(int(seed))
+        self._clock = np.zeros(1)
+        self._ctr = np.zeros(K.N_CTR, dtype=np.int64)
+        self._ctr[K.K_MARGIN] = net.max_batch
+        self._ctr[K.K_RECORDING] = 1 if record else 0
+        self._heap_t = np.empty(256)
+        self._heap_i = np.empty((256, 4), dtype=np.int64)
+        self._cust_i = np.full((0, K.N_CUST_I), -1, dtype=np.int64)
+        self._cust_f = np.zeros((0, K.N_CUST_F))
+        self._free = np.empty(0, dtype=np.int64)
+        self._grow_customers(max(1024, 4 * net.max_batch))
+        self._queue_ends = np.full((n_s, net.n_priorities, 2), -1, dtype=np.int64)
+        self._st_n = np.zeros((n_s, 2), dtype=np.int64)
+        self._sc_n = np.zeros((n_s, n_c, 2), dtype=np.int64)
+        self._pool_n = np.zeros((n_k, 2), dtype=np.int64)
+        self._pool_n[:, K.P_HEADCOUNT] = net.initial_headcount
+        self._sc_stat = np.zeros((n_s, n_c, K.N_SC))
+        self._st_stat = np.zeros((n_s, K.N_ST))
+        self._pool_stat = np.zeros((n_k, K.N_PS))
+        self._cl_stat = np.zeros((n_c, K.N_CL))
+        self._cl_n = np.zeros(n_c, dtype=np.int64)
+        rows = 4096 if record else 1
+        self._rec_f = np.full((rows, 3), np.nan)
+        self._rec_i = np.zeros((rows, 4), dtype=np.int64)
+        self._injections = np.zeros((16, 3), dtype=np.int64)
+        self._n_injections = 0
+        self._stats_since = 0.0
+        for a in range(len(net.arr_station)):
+            first = K.next_arrival_time(
+                self._rng, 0.0, a, net.arr_rate_ptr, net.arr_rates, net.arr_period, net.arr_cyclic
+            )
+            if first < math.inf:
+                self._push(first, K.EV_ARRIVAL, a, 0)
+        if len(net.sched_time):
+            self._push(float(net.sched_time[0]), K.EV_SCHEDULE, 0, 0)
+
+    # ------------------------------------------------------------------ running
+
+    @property
+    def now(self) -> float:
+        """The simulated time reached so far."""
+        return float(self._clock[0])
+
+    def run_until(self, t: float) -> None:
+        """Process every event up to and including time `t`, then stop the clock at `t`."""
+        if not math.isfinite(t) or t < self.now:
+            raise ModelError(f"run_until needs a finite time >= now ({self.now:g}), got {t!r}")
+        net_args = self.network.kernel_args()
+        while True:
+            status = _advance(
+                *net_args, self._rng, self._clock, self._ctr, self._heap_t, self._heap_i,
+                self._cust_i, self._cust_f, self._free, self._queue_ends, self._st_n, self._sc_n,
+                self._pool_n, self._sc_stat, self._st_stat, self._pool_stat, self._cl_stat,
+                self._cl_n, self._rec_f, self._rec_i, self._injections, float(t),
+            )
+            if status == K.DONE:
+                return
+            self._make_room()
+
+    def inject(
+        self, station: str, customer_class: str, n: int = 1, time: float | None = None
+    ) -> None:
+        """Add `n` customers of `customer_class` at `station` at `time` (default: now).
+
+        They arrive when the run reaches `time` (the next `run_until`), after events already
+        scheduled for that same time.
+        """
+        net = self.network
+        s = net.station_index(station)
+        c = net.class_index(customer_class)
+        when = self.now if time is None else float(time)
+        if not math.isfinite(when) or when < self.now:
+            raise ModelError(f"inject time must be finite and >= now ({self.now:g}), got {time!r}")
+        if isinstance(n, bool) or int(n) != n or n < 0:
+            raise ModelError(f"inject needs a whole number of customers >= 0, got {n!r}")
+        if net.service_dist[c, s] < 0:
+            raise ModelError(
+                f"station {station!r} has no service time for class {customer_class!r}"
+            )
+        if n == 0:
+            return
+        if self._n_injections == len(self._injections):
+            self._injections = np.concatenate([self._injections, np.zeros_like(self._injections)])
+        row = self._n_injections
+        self._injections[row] = (s, c, int(n))
+        self._n_injections += 1
+        self._ctr[K.K_MARGIN] = max(int(self._ctr[K.K_MARGIN]), int(n))
+        self._push(when, K.EV_INJECT, row, 0)
+
+    def set_headcount(self, pool: str, n: int, time: float | None = None) -> None:
+        """Set `pool`'s headcount to `n` at `time` (default: now), effective on the next run.
+
+        Added servers start on waiting customers at once; removed ones finish their service first.
+        """
+        k = self.network.pool_index(pool)
+        when = self.now if time is None else float(time)
+        if not math.isfinite(when) or when < self.now:
+            raise ModelError(
+                f"set_headcount time must be finite and >= now ({self.now:g}), got {time!r}"
+            )
+        if isinstance(n, bool) or int(n) != n or n < 0:
+            raise ModelError(f"pool {pool!r}: headcount must be a whole number >= 0, got {n!r}")
+        self._push(when, K.EV_HEADCOUNT, k, int(n))
+
+    # ------------------------------------------------------------------ reading the state
+
+    def queue_length(self, station: str | None = None, customer_class: str | None = None) -> int:
+        """Customers waiting (not in service), at one station or all, of one class or all."""
+        waiting = self._sc_n[:, :, K.N_WAITING]
+        return int(self._select(waiting, station, customer_class).sum())
+
+    def in_service(self, station: str | None = None, customer_class: str | None = None) -> int:
+        serving = self._sc_n[:, :, K.N_SERVING]
+        return int(self._select(serving, station, customer_class).sum())
+
+    def in_system(self, customer_class: str | None = None) -> int:
+        """Customers in the network now (waiting or in service anywhere)."""
+        if customer_class is None:
+            return int(self._cl_n.sum())
+        return int(self._cl_n[self.network.class_index(customer_class)])
+
+    def headcount(self, pool: str) -> int:
+        return int(self._pool_n[self.network.pool_index(pool), K.P_HEADCOUNT])
+
+    def busy(self, pool: str) -> int:
+        return int(self._pool_n[self.network.pool_index(pool), K.P_BUSY])
+
+    def _select(self, table: np.ndarray, station: str | None, cls: str | None) -> np.ndarray:
+        if station is not None:
+            s = self.network.station_index(station)
+            table = table[s : s + 1]
+        if cls is not None:
+            c = self.network.class_index(cls)
+            table = table[:, c : c + 1]
+        return table
+
+    def summary(self) -> Summary:
+        """Streaming statistics since the start or the last `reset_statistics()`."""
+        return Summary(
+            network=self.network,
+            since=self._stats_since,
+            until=self.now,
+            station_class=self._sc_stat.copy(),
+            station=self._st_stat.copy(),
+            pool=self._pool_stat.copy(),
+            customer_class=self._cl_stat.copy(),
+            in_system=self._cl_n.copy(),
+        )
+
+    def reset_statistics(self) -> None:
+        """Start the summaries afresh from now (to discard a warm-up); records are kept."""
+        self._sc_stat[:] = 0.0
+        self._st_stat[:, : K.ST_LAST] = 0.0
+        self._st_stat[:, K.ST_LAST] = self.now
+        self._pool_stat[:, : K.PS_LAST] = 0.0
+        self._pool_stat[:, K.PS_LAST] = self.now
+        self._cl_stat[:] = 0.0
+        self._stats_since = self.now
+
+    def records(self) -> Records:
+        """One row per customer and station visit so far (needs `record=True`)."""
+        if self._ctr[K.K_RECORDING] != 1:
+            raise ModelError("records() needs a Simulator created with record=True")
+        n = int(self._ctr[K.K_RECORDS])
+        return Records(
+            network=self.network,
+            customer=self._rec_i[:n, K.R_CUSTOMER].copy(),
+            customer_class=self._rec_i[:n, K.R_CLASS].copy(),
+            station=self._rec_i[:n, K.R_STATION].copy(),
+            outcome=self._rec_i[:n, K.R_OUTCOME].copy(),
+            arrive=self._rec_f[:n, K.R_ARRIVE].copy(),
+            start=self._rec_f[:n, K.R_START].copy(),
+            end=self._rec_f[:n, K.R_END].copy(),
+        )
+
+    # ------------------------------------------------------------------ storage
+
+    def _push(self, t: float, kind: int, a: int, b: int) -> None:
+        if self._ctr[K.K_HEAP] + 1 >= len(self._heap_t):
+            self._grow_heap()
+        K.push_event(self._heap_t, self._heap_i, self._ctr, t, kind, a, b)
+
+    def _grow_heap(self) -> None:
+        size = 2 * len(self._heap_t) + int(self._ctr[K.K_MARGIN])
+        heap_t = np.empty(size)
+        heap_i = np.empty((size, 4), dtype=np.int64)
+        n = int(self._ctr[K.K_HEAP])
+        heap_t[:n] = self._heap_t[:n]
+        heap_i[:n] = self._heap_i[:n]
+        self._heap_t, self._heap_i = heap_t, heap_i
+
+    def _grow_customers(self, extra: int) -> None:
+        old = len(self._cust_i)
+        new = old + extra
+        cust_i = np.full((new, K.N_CUST_I), -1, dtype=np.int64)
+        cust_i[:old] = self._cust_i
+        cust_i[old:, K.C_STATE] = K.STATE_FREE
+        cust_f = np.zeros((new, K.N_CUST_F))
+        cust_f[:old] = self._cust_f
+        n_free = int(self._ctr[K.K_FREE])
+        free = np.empty(new, dtype=np.int64)
+        free[:n_free] = self._free[:n_free]
+        free[n_free : n_free + extra] = np.arange(new - 1, old - 1, -1)
+        self._ctr[K.K_FREE] = n_free + extra
+        self._cust_i, self._cust_f, self._free = cust_i, cust_f, free
+
+    def _make_room(self) -> None:
+        margin = int(self._ctr[K.K_MARGIN])
+        if self._ctr[K.K_HEAP] + margin + 4 > len(self._heap_t):
+            self._grow_heap()
+        if self._ctr[K.K_FREE] < margin + 2:
+            self._grow_customers(max(len(self._cust_i), margin + 2))
+        if self._ctr[K.K_RECORDING] == 1 and self._ctr[K.K_RECORDS] + margin + 2 > len(self._rec_f):
+            extra = max(len(self._rec_f), margin + 2)
+            self._rec_f = np.concatenate([self._rec_f, np.full((extra, 3), np.nan)])
+            self._rec_i = np.concatenate([self._rec_i, np.zeros((extra, 4), dtype=np.int64)])
+
+
+def simulate(
+    network: Network | CompiledNetwork,
+    until: float,
+    *,
+    seed: int = 0,
+    warmup: float = 0.0,
+    record: bool = False,
+) -> Summary:
+    """Run `network` from 0 to `until` and return the summary of [warmup, until]."""
+    sim = Simulator(network, seed, record=record)
+    if warmup > 0:
+        sim.run_until(warmup)
+        sim.reset_statistics()
+    sim.run_until(until)
+    return sim.summary()
