@@ -1,0 +1,241 @@
+"""The report of one run: KPIs, the outcomes of DESIGN 2.10 as figures, validation, parameters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bordersim.model.dimensions import SECTOR_NAMES, Task
+from bordersim.report import figures
+from bordersim.report.page import Page
+from bordersim.results.capability import capability_gap
+from bordersim.results.kpis import (
+    KPI_BY_NAME,
+    format_interval,
+    health_is_on,
+    replication_kpis,
+    summarize,
+)
+from bordersim.results.schema import RunResult
+from bordersim.results.validation import TOLERANCE, OfficialMonthly, monthly_validation
+
+
+@dataclass
+class RunRecord:
+    """A run with what its report shows besides the results."""
+
+    run_id: str
+    result: RunResult
+    scenario_text: str = ""
+    sources: dict[str, str] = field(default_factory=dict)
+    sources_note: str = ""
+    code_version: str = ""
+    created_at: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.result.scenario_name
+
+
+def kpi_rows(result: RunResult) -> list[list[object]]:
+    summary = summarize(replication_kpis(result))
+    return [
+        [
+            KPI_BY_NAME[name].label,
+            format_interval(interval, KPI_BY_NAME[name].unit),
+            KPI_BY_NAME[name].unit,
+        ]
+        for name, interval in summary.items()
+    ]
+
+
+def add_validation(
+    page: Page, result: RunResult, official: OfficialMonthly | None, reason: str
+) -> None:
+    page.heading("Validation: monthly encounters against the official data")
+    if official is None:
+        page.paragraph(f"Not available: {reason}.", "note")
+        return
+    table = monthly_validation(result, official)
+    if table.empty:
+        page.paragraph(
+            "The reported period covers no full calendar month, so there is nothing to compare "
+            "with the official monthly counts.",
+            "note",
+        )
+        return
+    flagged = int(table["flagged"].sum())
+    page.paragraph(
+        f"Simulated encounters (mean over replications) against the official monthly counts, "
+        f"for each sector and each calendar month entirely inside the reported period. Rows "
+        f"beyond {100 * TOLERANCE:.0f} % are flagged: {flagged} of {len(table)}."
+    )
+    page.figure(figures.validation_bars(table))
+    page.table(
+        ["sector", "month", "official", "simulated (mean)", "5-95 % over replications", "error %"],
+        [
+            [
+                r.sector,
+                f"{r.month:%Y-%m}",
+                r.official,
+                r.simulated,
+                f"{r.simulated_p05:,.0f} - {r.simulated_p95:,.0f}",
+                f"{r.error_pct:+.1f} %",
+            ]
+            for r in table.itertuples()
+        ],
+        flagged=table["flagged"].tolist(),
+    )
+
+
+def add_parameters(page: Page, record: RunRecord) -> None:
+    page.heading("Scenario parameters and their sources")
+    if record.sources:
+        assumptions = sum(1 for s in record.sources.values() if s.startswith("assumption"))
+        page.paragraph(
+            f"{len(record.sources)} parameters; {assumptions} are flagged as assumptions."
+        )
+        page.table(["parameter", "source"], sorted(record.sources.items()))
+    else:
+        page.paragraph(record.sources_note or "No sources were recorded for this run.", "note")
+    if record.scenario_text:
+        page.paragraph("The scenario as run (inheritance resolved):")
+        page.preformatted(record.scenario_text)
+
+
+def add_metadata(page: Page, record: RunRecord) -> None:
+    result = record.result
+    page.heading("Run")
+    rows: list[list[object]] = [
+        ["run id", record.run_id],
+        ["scenario", result.scenario_name],
+        ["scenario hash (sha256)", result.scenario_hash],
+        ["engine", result.engine],
+        ["seed", str(result.seed)],
+        ["replications", str(result.n_replications)],
+        ["reported days", f"{result.dates[0]} to {result.dates[-1]} ({len(result.dates)} days)"],
+        ["sectors", ", ".join(f"{s.name} ({SECTOR_NAMES[s]})" for s in result.sectors)],
+        ["code version", record.code_version],
+        ["created", record.created_at],
+    ]
+    rows += [[f"timing: {k}", _timing(v)] for k, v in result.timings.items()]
+    page.table(["", ""], rows)
+
+
+def _timing(value: object) -> str:
+    if isinstance(value, list):
+        return ", ".join(f"{v:.2f}" for v in value) + " s"
+    if isinstance(value, int | float):
+        return f"{value:.2f} s"
+    return str(value)
+
+
+def write_run_report(
+    path: Path,
+    record: RunRecord,
+    *,
+    official: OfficialMonthly | None,
+    official_reason: str = "",
+) -> Path:
+    result = record.result
+    runs = [(record.label, result)]
+    page = Page(f"bordersim run: {result.scenario_name}")
+    page.paragraph(
+        f"Run {record.run_id}, {result.engine} engine, {result.n_replications} replications from "
+        f"seed {result.seed}, {result.dates[0]} to {result.dates[-1]}. Values are means over "
+        "replications with 95 % t intervals; bands in figures are the 5-95 % range over "
+        "replications.",
+        "muted",
+    )
+    page.heading("Key performance indicators")
+    page.table(["indicator", "mean [95 % interval]", "unit"], kpi_rows(result))
+
+    page.heading("Encounters and got-aways")
+    page.figure(
+        figures.series(
+            runs,
+            [("encounters", "encounters"), ("gotaways", "got-aways")],
+            "Encounters and got-aways per day (all sectors)",
+            "people per day",
+        )
+    )
+
+    page.heading("Custody")
+    page.figure(figures.occupancy(runs))
+    page.figure(figures.crowding_heatmap(result))
+    page.figure(figures.custody_time(runs))
+
+    page.heading("Staff")
+    page.figure(figures.staff_hours_by_pool_and_task(runs))
+    page.figure(
+        figures.series(
+            runs,
+            [
+                ("agents_field_hours", "agents in the field"),
+                ("agents_support_hours", "agents on support work"),
+            ],
+            "Agent-hours per day: field against support work",
+            "agent-hours per day",
+        )
+    )
+
+    page.heading("Departures")
+    page.figure(figures.departures(result))
+
+    page.heading("Supplies and care")
+    page.figure(
+        figures.series(
+            runs,
+            [("supply_stock_units", "stock (units, end of day)")],
+            "Supply stock (all sectors)",
+            "units",
+        )
+    )
+    page.figure(
+        figures.series(
+            runs,
+            [("unmet_care_person_days", "unmet care"), ("stock_out", "sectors out of stock")],
+            "Unmet care per day",
+            "person-days / sectors",
+        )
+    )
+
+    if health_is_on(result):
+        page.heading("Health")
+        page.figure(
+            figures.series(
+                runs,
+                [
+                    ("infections_in_custody", "infections in custody"),
+                    ("infectious_released", "infectious people released"),
+                    ("staff_days_lost", "staff-days lost"),
+                ],
+                "Infections and staff absence per day",
+                "people / staff-days",
+            )
+        )
+
+    page.heading("Cost")
+    page.figure(figures.cost(runs))
+
+    page.heading("Capability gap")
+    gap = capability_gap(result)
+    sector_names = [s.name for s in result.sectors]
+    page.paragraph(
+        "Staff-hours needed to meet the targets minus staff-hours supplied, per task, sector and "
+        "week (positive part, mean over replications)."
+    )
+    page.figure(figures.capability_gap_heatmap(gap, sector_names, "Capability gap per week"))
+    totals = gap.gap.mean(axis=0).sum(axis=0)  # [S, T]
+    page.table(
+        ["task", *sector_names, "all sectors"],
+        [
+            [t.name.lower(), *(float(v) for v in totals[:, t]), float(totals[:, t].sum())]
+            for t in Task
+        ],
+    )
+
+    add_validation(page, result, official, official_reason)
+    add_parameters(page, record)
+    add_metadata(page, record)
+    return page.write(path)

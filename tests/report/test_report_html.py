@@ -1,0 +1,107 @@
+"""Reports are single self-contained files, written whole or not at all."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from bordersim.model.dimensions import Sector
+from bordersim.report.compare_report import write_compare_report
+from bordersim.report.page import Page, write_atomically
+from bordersim.report.run_report import RunRecord, write_run_report
+from bordersim.results.schema import RunResult
+
+
+def _external_resources(text: str) -> list[str]:
+    return re.findall(r"""<(?:script|link|img)[^>]+(?:src|href)\s*=\s*["']?https?://""", text)
+
+
+def _official(sector: Sector) -> pd.Series:
+    # The constructed run has 21 days of May 2023, so no month is complete; see the next test.
+    return pd.Series({dt.date(2023, 5, 1): 1000.0})
+
+
+def test_run_report_is_self_contained_with_every_section(
+    make_run: Callable[..., RunResult], tmp_path: Path
+) -> None:
+    record = RunRecord(
+        run_id="r1",
+        result=make_run(replications=3),
+        scenario_text='name = "constructed"\n',
+        sources={"demand.surge": "CBP monthly encounters", "staff.on_duty": "assumption: shifts"},
+        code_version="0.1.0",
+    )
+    path = write_run_report(tmp_path / "out" / "report.html", record, official=_official)
+    text = path.read_text()
+    assert _external_resources(text) == []
+    assert text.count('<script type="text/javascript">/**') <= 1  # plotly.js inline, once
+    assert "plotly" in text.lower() and len(text) > 1_000_000  # the library itself is inline
+    for section in (
+        "Key performance indicators",
+        "Custody",
+        "Staff",
+        "Departures",
+        "Supplies and care",
+        "Health",
+        "Cost",
+        "Capability gap",
+        "Validation",
+        "CBP monthly encounters",
+        "assumption: shifts",
+        "72 h standard",
+    ):
+        assert section in text, section
+    assert [p.name for p in path.parent.iterdir()] == ["report.html"]  # no temporary left
+
+
+def test_validation_flags_months_beyond_five_percent(
+    make_run: Callable[..., RunResult], tmp_path: Path
+) -> None:
+    run = make_run(replications=2, days=61)  # 1 May to 30 June 2023: two full months
+    may = run.metric("encounters")[:, :31].sum(axis=1).mean(axis=0)  # [S]
+
+    def official(sector: Sector) -> pd.Series:
+        s = list(run.sectors).index(sector)
+        # TCA: May simulated exactly; RGV: official 10 % above the simulation.
+        factor = 1.0 if sector == Sector.TCA else 1.1
+        return pd.Series(
+            {pd.Period("2023-05", "M"): may[s] * factor, pd.Period("2023-06", "M"): 1.0}
+        )
+
+    from bordersim.results.validation import monthly_validation
+
+    table = monthly_validation(run, official)
+    assert list(table["month"].unique()) == [dt.date(2023, 5, 1), dt.date(2023, 6, 1)]
+    may_rows = table[table["month"] == dt.date(2023, 5, 1)].set_index("sector")
+    assert may_rows.loc["TCA", "error_pct"] == pytest.approx(0.0, abs=1e-9)
+    assert may_rows.loc["RGV", "error_pct"] == pytest.approx(100 * (1 / 1.1 - 1))
+    assert list(may_rows["flagged"]) == [False, True]
+    assert table[table["month"] == dt.date(2023, 6, 1)]["flagged"].all()
+
+
+def test_compare_report_overlays_both_runs(
+    make_run: Callable[..., RunResult], tmp_path: Path
+) -> None:
+    a = RunRecord(run_id="a", result=make_run(replications=3, seed=1))
+    b_result = make_run(replications=3, seed=1)
+    b_result.scenario_name = "variant"
+    b = RunRecord(run_id="b", result=b_result)
+    text = write_compare_report(tmp_path / "compare.html", a, b).read_text()
+    assert _external_resources(text) == []
+    assert "Differences B - A" in text and "common random numbers" in text
+    assert "A: constructed" in text and "B: variant" in text
+
+
+def test_a_failed_write_leaves_no_file(tmp_path: Path) -> None:
+    target = tmp_path / "report.html"
+    with pytest.raises(TypeError):
+        write_atomically(target, 123)  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
+    page = Page("t")
+    page.paragraph("ok")
+    assert page.write(target).read_text().startswith("<!DOCTYPE html>")
