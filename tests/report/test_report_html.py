@@ -39,8 +39,7 @@ def test_run_report_is_self_contained_with_every_section(
     path = write_run_report(tmp_path / "out" / "report.html", record, official=_official)
     text = path.read_text()
     assert _external_resources(text) == []
-    assert text.count('<script type="text/javascript">/**') <= 1  # plotly.js inline, once
-    assert "plotly" in text.lower() and len(text) > 1_000_000  # the library itself is inline
+    assert text.count("plotly.js v") == 1  # the library is inline, once for all figures
     for section in (
         "Key performance indicators",
         "Custody",
