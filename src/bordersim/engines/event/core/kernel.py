@@ -85,74 +85,77 @@ OUT_PRESENT, OUT_SERVED, OUT_ABANDONED, OUT_BLOCKED = 0, 1, 2, 3
 
 
 @njit(cache=True, inline="always")
-def _before(heap_t: np.ndarray, heap_i: np.ndarray, i: int, j: int) -> bool:
-    ti = heap_t[i]
-    tj = heap_t[j]
-    return ti < tj or (ti == tj and heap_i[i, H_SEQ] < heap_i[j, H_SEQ])
-
-
-@njit(cache=True, inline="always")
-def _swap(heap_t: np.ndarray, heap_i: np.ndarray, i: int, j: int) -> None:
-    t = heap_t[i]
-    heap_t[i] = heap_t[j]
-    heap_t[j] = t
-    for col in range(4):
-        v = heap_i[i, col]
-        heap_i[i, col] = heap_i[j, col]
-        heap_i[j, col] = v
-
-
-@njit(cache=True)
 def push_event(
     heap_t: np.ndarray, heap_i: np.ndarray, ctr: np.ndarray, t: float, kind: int, a: int, b: int
 ) -> None:
+    seq = ctr[K_SEQ]
+    ctr[K_SEQ] = seq + 1
     i = ctr[K_HEAP]
     ctr[K_HEAP] = i + 1
-    heap_t[i] = t
-    heap_i[i, H_SEQ] = ctr[K_SEQ]
-    ctr[K_SEQ] += 1
-    heap_i[i, H_KIND] = kind
-    heap_i[i, H_A] = a
-    heap_i[i, H_B] = b
+    # Sift up by moving parents down into the hole, then write the new event once.
     while i > 0:
         parent = (i - 1) >> 1
-        if _before(heap_t, heap_i, i, parent):
-            _swap(heap_t, heap_i, i, parent)
+        tp = heap_t[parent]
+        if tp > t or (tp == t and heap_i[parent, H_SEQ] > seq):
+            heap_t[i] = tp
+            heap_i[i, 0] = heap_i[parent, 0]
+            heap_i[i, 1] = heap_i[parent, 1]
+            heap_i[i, 2] = heap_i[parent, 2]
+            heap_i[i, 3] = heap_i[parent, 3]
             i = parent
         else:
             break
+    heap_t[i] = t
+    heap_i[i, H_SEQ] = seq
+    heap_i[i, H_KIND] = kind
+    heap_i[i, H_A] = a
+    heap_i[i, H_B] = b
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _pop_event(heap_t: np.ndarray, heap_i: np.ndarray, ctr: np.ndarray) -> None:
-    """Remove the root (the caller has read it)."""
+    """Remove the root (the caller has read it): sift the last event down from the top."""
     n = ctr[K_HEAP] - 1
     ctr[K_HEAP] = n
     if n == 0:
         return
-    heap_t[0] = heap_t[n]
-    for col in range(4):
-        heap_i[0, col] = heap_i[n, col]
+    t = heap_t[n]
+    seq = heap_i[n, H_SEQ]
+    kind = heap_i[n, H_KIND]
+    a = heap_i[n, H_A]
+    b = heap_i[n, H_B]
     i = 0
     while True:
-        left = 2 * i + 1
-        if left >= n:
+        child = 2 * i + 1
+        if child >= n:
             break
-        best = left
-        right = left + 1
-        if right < n and _before(heap_t, heap_i, right, left):
-            best = right
-        if _before(heap_t, heap_i, best, i):
-            _swap(heap_t, heap_i, best, i)
-            i = best
+        tc = heap_t[child]
+        right = child + 1
+        if right < n:
+            tr = heap_t[right]
+            if tr < tc or (tr == tc and heap_i[right, H_SEQ] < heap_i[child, H_SEQ]):
+                child = right
+                tc = tr
+        if tc < t or (tc == t and heap_i[child, H_SEQ] < seq):
+            heap_t[i] = tc
+            heap_i[i, 0] = heap_i[child, 0]
+            heap_i[i, 1] = heap_i[child, 1]
+            heap_i[i, 2] = heap_i[child, 2]
+            heap_i[i, 3] = heap_i[child, 3]
+            i = child
         else:
             break
+    heap_t[i] = t
+    heap_i[i, H_SEQ] = seq
+    heap_i[i, H_KIND] = kind
+    heap_i[i, H_A] = a
+    heap_i[i, H_B] = b
 
 
 # ---------------------------------------------------------------- sampling
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def sample(
     state: np.ndarray,
     d: int,
@@ -178,7 +181,7 @@ def sample(
     return math.nan
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def next_arrival_time(
     state: np.ndarray,
     t: float,
@@ -191,6 +194,9 @@ def next_arrival_time(
     """Next epoch after `t` of a Poisson stream with piecewise-constant rate (exact: memoryless)."""
     lo = arr_rate_ptr[a]
     m = arr_rate_ptr[a + 1] - lo
+    if m == 1:
+        rate = arr_rates[lo]
+        return t + rng.exponential(state, 1.0 / rate) if rate > 0.0 else math.inf
     period = arr_period[a]
     # A profile that is zero everywhere it will ever be never produces an arrival.
     if arr_cyclic[a] == 1:
@@ -370,12 +376,14 @@ def advance(
             pending_pools[0] = p
             n_pending = 1
             # Routing: the first cumulative probability above u; none means exit.
-            u = rng.uniform(rstate)
             dest = -1
-            for j in range(route_cum.shape[2]):
-                if u < route_cum[cls, s, j]:
-                    dest = j
-                    break
+            n_dest = route_cum.shape[2]
+            if route_cum[cls, s, n_dest - 1] > 0.0:
+                u = rng.uniform(rstate)
+                for j in range(n_dest):
+                    if u < route_cum[cls, s, j]:
+                        dest = j
+                        break
             if dest >= 0:
                 cust_i[c, C_STATE] = STATE_WAITING
                 entering_c[0] = c
@@ -583,7 +591,7 @@ def advance(
     return DONE
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _start_service(
     c: int,
     s: int,

@@ -37,7 +37,7 @@ def _rotl(x: np.uint64, k: int) -> np.uint64:
     return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def next_uint64(state: np.ndarray) -> np.uint64:
     s0 = state[0]
     s1 = state[1]
@@ -58,19 +58,19 @@ def next_uint64(state: np.ndarray) -> np.uint64:
     return result
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def uniform(state: np.ndarray) -> float:
     """A double in [0, 1) with 53 random bits."""
     return float(next_uint64(state) >> np.uint64(11)) * _MASK53
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def uniform_open(state: np.ndarray) -> float:
     """A double in (0, 1], safe for logarithms."""
     return 1.0 - uniform(state)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def exponential(state: np.ndarray, mean: float) -> float:
     return -math.log(uniform_open(state)) * mean
 
