@@ -1,0 +1,481 @@
+"""`bordersim run`, `compare`, `runs` and `report`: simulate scenarios, store runs, write reports.
+
+A run is loaded and compiled before anything is recorded, so a bad scenario fails with one line
+and leaves nothing behind. It is then recorded as 'running', simulated, and its results, KPIs and
+report are committed together: the report is written to a temporary file that is renamed into
+place only once the store has marked the run complete. Any failure or Ctrl-C marks it 'failed'.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+if TYPE_CHECKING:
+    import duckdb
+    from rich.console import Console
+
+    from bordersim.model.compiled import CompiledModel
+    from bordersim.report.run_report import RunRecord
+
+STORE_HELP = "Store file (default: $BORDERSIM_STORE, else ./.bordersim/bordersim.duckdb)."
+ENGINE_HELP = "Engine: 'event' (individual people) or 'flow' (hourly counts, JAX)."
+DEFAULT_REPLICATIONS = 10
+DEFAULT_SEED = 1
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run_command)
+    app.command("compare")(compare_command)
+    app.command("runs")(runs_command)
+    app.command("report")(report_command)
+
+
+# ----- building blocks shared with the main job ---------------------------------------------------
+
+
+def code_version() -> str:
+    """The package version, with the git commit when bordersim runs from a checkout."""
+    from bordersim import __version__
+
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return __version__
+    return f"{__version__}+g{commit}" if commit else __version__
+
+
+@dataclass
+class LoadedScenario:
+    path: Path
+    text: str
+    model: CompiledModel
+    compile_s: float
+
+
+def load_and_compile(path: Path) -> LoadedScenario:
+    """Load, validate and compile a scenario file; any problem is a `BordersimError`."""
+    from bordersim.errors import ScenarioError
+    from bordersim.model.compile import compile_scenario
+    from bordersim.scenario import load_scenario
+
+    if not path.is_file():
+        raise ScenarioError("no such scenario file", where=str(path))
+    started = time.perf_counter()
+    scenario = load_scenario(path)
+    model = compile_scenario(scenario)
+    model.check()
+    return LoadedScenario(path, scenario.resolved_text, model, time.perf_counter() - started)
+
+
+def sources_from_text(text: str) -> tuple[dict[str, str], str]:
+    """Parameter sources of a stored scenario text, by compiling it again (best effort)."""
+    if not text:
+        return {}, "The store holds no scenario text for this run."
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "scenario.toml"
+            path.write_text(text, encoding="utf-8")
+            return dict(load_and_compile(path).model.sources), ""
+    except Exception as err:  # the report still shows the text itself
+        return {}, f"The stored scenario no longer compiles with this bordersim ({err})."
+
+
+def wide_console() -> Console:
+    """Rich console; piped output gets a wide page so tables keep whole run ids and labels."""
+    from rich.console import Console
+
+    console = Console()
+    return console if console.is_terminal else Console(width=140)
+
+
+def default_out_dir(scenario_name: str) -> Path:
+    return Path("out") / scenario_name
+
+
+def _progress_bar(console: Console, label: str) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    return Progress(
+        f"[bold]{label}[/]",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+def simulate_and_record(
+    loaded: LoadedScenario,
+    connection: duckdb.DuckDBPyConnection,
+    *,
+    engine: str,
+    replications: int,
+    seed: int,
+    out_dir: Path | None,
+    records: bool,
+    console: Console,
+) -> RunRecord:
+    """Simulate a compiled scenario, store it and write its report; mark it failed on any error."""
+    import numpy as np
+
+    from bordersim.engines import simulate
+    from bordersim.report.run_report import RunRecord, write_run_report
+    from bordersim.results.kpis import replication_kpis, summarize
+    from bordersim.results.validation import load_official_monthly
+    from bordersim.store.runs import complete_run, fail_run, new_run_id, start_run
+
+    model = loaded.model
+    run_id = new_run_id(model.scenario_name)
+    start_run(
+        connection,
+        run_id,
+        scenario_name=model.scenario_name,
+        scenario_hash=model.scenario_hash,
+        scenario_text=loaded.text,
+        engine=engine,
+        seed=seed,
+        replications=replications,
+        code_version=code_version(),
+    )
+    out_dir = out_dir or default_out_dir(model.scenario_name)
+    report_path = out_dir / "report.html"
+    pending: Path | None = None
+    try:
+        marks: list[float] = []
+        with _progress_bar(console, f"{model.scenario_name} ({engine})") as bar:
+            task = bar.add_task("simulate", total=None)
+
+            def progress(done: int, total: int) -> None:
+                marks.append(time.perf_counter())
+                bar.update(task, completed=done, total=total)
+
+            started = time.perf_counter()
+            result = simulate(
+                model,
+                engine=engine,
+                replications=replications,
+                seed=seed,
+                progress=progress,
+                records=records,
+            )
+            run_s = time.perf_counter() - started
+        result.timings.update({"compile_s": loaded.compile_s, "run_s": run_s})
+        result.timings["run_s_per_replication"] = run_s / replications
+        if len(marks) == replications:  # the event engine reports once per replication
+            each = np.diff([started, *marks])
+            result.timings.update(
+                {
+                    "replication_s_min": float(each.min()),
+                    "replication_s_mean": float(each.mean()),
+                    "replication_s_max": float(each.max()),
+                }
+            )
+        summary = summarize(replication_kpis(result))
+        official, reason = load_official_monthly()
+        record = RunRecord(
+            run_id=run_id,
+            result=result,
+            scenario_text=loaded.text,
+            sources=dict(model.sources),
+            sources_note="The compiled scenario recorded no parameter sources.",
+            code_version=code_version(),
+            created_at=time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+        )
+        pending = _temporary_beside(report_path)
+        write_run_report(pending, record, official=official, official_reason=reason)
+        if records and result.people is not None:
+            result.people.to_parquet(out_dir / "people.parquet")
+        complete_run(
+            connection,
+            run_id,
+            result,
+            kpis={name: interval.as_dict() for name, interval in summary.items()},
+            timings=result.timings,
+            report_path=str(report_path.absolute()),
+        )
+        os.replace(pending, report_path)
+        pending = None
+        return record
+    except BaseException:
+        try:
+            fail_run(connection, run_id)
+        finally:
+            if pending is not None:
+                pending.unlink(missing_ok=True)
+        raise
+
+
+def _temporary_beside(path: Path) -> Path:
+    from bordersim.report.page import readable_mode
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    os.chmod(name, readable_mode())
+    return Path(name)
+
+
+def stored_record(connection: duckdb.DuckDBPyConnection, run_id: str) -> RunRecord:
+    """A complete run read back from the store, with its scenario's sources recompiled."""
+    from bordersim.report.run_report import RunRecord
+    from bordersim.store.runs import get_run, load_result
+
+    stored = get_run(connection, run_id)
+    result = load_result(connection, run_id)
+    sources, note = sources_from_text(stored.scenario_text)
+    return RunRecord(
+        run_id=run_id,
+        result=result,
+        scenario_text=stored.scenario_text,
+        sources=sources,
+        sources_note=note,
+        code_version=stored.code_version,
+        created_at=f"{stored.created_at:%Y-%m-%d %H:%M:%S} UTC" if stored.created_at else "",
+    )
+
+
+def print_kpis(console: Console, record: RunRecord) -> None:
+    from rich.table import Table
+
+    from bordersim.results.kpis import KPI_BY_NAME, format_interval, replication_kpis, summarize
+
+    result = record.result
+    table = Table(
+        title=f"{result.scenario_name}: {result.n_replications} replications, {result.engine} "
+        f"engine, seed {result.seed} (mean [95 % interval])"
+    )
+    table.add_column("indicator")
+    table.add_column("value", justify="right")
+    table.add_column("unit")
+    for name, interval in summarize(replication_kpis(result)).items():
+        kpi = KPI_BY_NAME[name]
+        table.add_row(kpi.label, format_interval(interval, kpi.unit), kpi.unit)
+    console.print(table)
+
+
+def print_differences(console: Console, a: RunRecord, b: RunRecord) -> None:
+    from rich.table import Table
+
+    from bordersim.report.compare_report import difference_rows
+
+    rows, paired = difference_rows(a, b)
+    how = "paired, common random numbers" if paired else "unpaired, Welch"
+    table = Table(title=f"B - A with 95 % intervals ({how})\nA = {a.label}   B = {b.label}")
+    for column in ("indicator", "A", "B", "B - A [95 % interval]", "excludes 0"):
+        table.add_column(column, justify="left" if column == "indicator" else "right")
+    for row in rows:
+        table.add_row(*(str(v) for v in row))
+    console.print(table)
+
+
+def print_timings(console: Console, record: RunRecord) -> None:
+    t = record.result.timings
+    parts = [f"{k} {t[k]:.2f} s" for k in ("compile_s", "run_s") if isinstance(t.get(k), float)]
+    if parts:
+        console.print(f"timings: {', '.join(parts)}")
+
+
+def resolve_compare_side(
+    spec: str,
+    connection: duckdb.DuckDBPyConnection,
+) -> tuple[str, LoadedScenario | None]:
+    """'file' with the loaded scenario, or 'run' when `spec` is a stored run id."""
+    from bordersim.errors import BordersimError
+    from bordersim.store.runs import has_run
+
+    path = Path(spec)
+    if path.suffix == ".toml" or path.exists():
+        return "file", load_and_compile(path)
+    if has_run(connection, spec):
+        return "run", None
+    raise BordersimError(f"{spec!r} is neither a scenario file nor a run id in the store")
+
+
+def compare_specs(
+    spec_a: str,
+    spec_b: str,
+    connection: duckdb.DuckDBPyConnection,
+    *,
+    engine: str | None,
+    replications: int | None,
+    seed: int | None,
+    out_root: Path,
+    console: Console,
+) -> tuple[RunRecord, RunRecord]:
+    """Both sides as stored runs, simulating missing ones with the same seed (CRN)."""
+    from bordersim.store.runs import get_run
+
+    sides = [resolve_compare_side(spec, connection) for spec in (spec_a, spec_b)]
+    # A stored run fixes the seed, replications and engine the other side must share.
+    for (kind, _), spec in zip(sides, (spec_a, spec_b), strict=True):
+        if kind == "run":
+            stored = get_run(connection, spec)
+            seed = stored.seed if seed is None else seed
+            replications = stored.replications if replications is None else replications
+            engine = stored.engine if engine is None else engine
+    records = []
+    for (kind, loaded), spec in zip(sides, (spec_a, spec_b), strict=True):
+        if kind == "run":
+            records.append(stored_record(connection, spec))
+            continue
+        assert loaded is not None
+        record = simulate_and_record(
+            loaded,
+            connection,
+            engine=engine or "event",
+            replications=replications or DEFAULT_REPLICATIONS,
+            seed=DEFAULT_SEED if seed is None else seed,
+            out_dir=out_root / loaded.model.scenario_name,
+            records=False,
+            console=console,
+        )
+        console.print(f"run {record.run_id} stored; report {out_root / record.label}/report.html")
+        records.append(record)
+    return records[0], records[1]
+
+
+# ----- commands ---------------------------------------------------------------------------------
+
+
+def run_command(
+    scenario: Path = typer.Argument(..., help="Scenario file (TOML)."),  # noqa: B008
+    replications: int = typer.Option(DEFAULT_REPLICATIONS, "--replications", "-r", min=1),
+    seed: int = typer.Option(DEFAULT_SEED, "--seed", help="Seed of replication streams."),
+    out: Path | None = typer.Option(  # noqa: B008
+        None, "--out", help="Report folder (default: out/<scenario-name>/)."
+    ),
+    engine: str = typer.Option("event", "--engine", help=ENGINE_HELP),
+    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),  # noqa: B008
+    records: bool = typer.Option(
+        False, "--records", help="Keep per-person records (event engine): out/.../people.parquet."
+    ),
+) -> None:
+    """Simulate a scenario: KPI table, stored run, and a self-contained report.html."""
+    from bordersim.store import open_store
+
+    console = wide_console()
+    loaded = load_and_compile(scenario)
+    with open_store(store) as connection:
+        record = simulate_and_record(
+            loaded,
+            connection,
+            engine=engine,
+            replications=replications,
+            seed=seed,
+            out_dir=out,
+            records=records,
+            console=console,
+        )
+    print_kpis(console, record)
+    print_timings(console, record)
+    report = (out or default_out_dir(record.label)) / "report.html"
+    console.print(f"run [bold]{record.run_id}[/] stored; report: {report}")
+
+
+def compare_command(
+    a: str = typer.Argument(..., help="Scenario file or run id (A, the baseline)."),
+    b: str = typer.Argument(..., help="Scenario file or run id (B, the variant)."),
+    replications: int | None = typer.Option(None, "--replications", "-r", min=1),
+    seed: int | None = typer.Option(None, "--seed"),
+    engine: str | None = typer.Option(None, "--engine", help=ENGINE_HELP),
+    out: Path | None = typer.Option(  # noqa: B008
+        None, "--out", help="Folder of compare.html and new runs' reports (default: out/compare/)."
+    ),
+    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),  # noqa: B008
+) -> None:
+    """Compare two scenarios or runs: KPI differences B - A with 95 % paired intervals."""
+    from bordersim.report.compare_report import write_compare_report
+    from bordersim.store import open_store
+
+    console = wide_console()
+    out_root = out or Path("out") / "compare"
+    with open_store(store) as connection:
+        record_a, record_b = compare_specs(
+            a,
+            b,
+            connection,
+            engine=engine,
+            replications=replications,
+            seed=seed,
+            out_root=out_root,
+            console=console,
+        )
+    print_differences(console, record_a, record_b)
+    path = write_compare_report(out_root / "compare.html", record_a, record_b)
+    console.print(f"comparison report: {path}")
+
+
+def runs_command(
+    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),  # noqa: B008
+) -> None:
+    """List the runs in the store."""
+    from rich.table import Table
+
+    from bordersim.store import open_store, resolve_store_path
+    from bordersim.store.runs import list_runs
+
+    with open_store(store) as connection:
+        runs = list_runs(connection)
+    console = wide_console()
+    if not runs:
+        console.print(f"No runs in {resolve_store_path(store)} yet: try `bordersim run`.")
+        return
+    table = Table(title=f"Runs in {resolve_store_path(store)}")
+    for column in ("run id", "created (UTC)", "status", "engine", "seed", "reps", "run s"):
+        table.add_column(column, no_wrap=column in ("run id", "created (UTC)"))
+    for run in runs:
+        run_s = run.timings.get("run_s")
+        table.add_row(
+            run.run_id,
+            f"{run.created_at:%Y-%m-%d %H:%M}" if run.created_at else "",
+            run.status,
+            run.engine,
+            str(run.seed),
+            str(run.replications),
+            f"{run_s:.1f}" if isinstance(run_s, int | float) else "",
+        )
+    console.print(table)
+
+
+def report_command(
+    run_id: str = typer.Argument(..., help="Run id (see `bordersim runs`)."),
+    out: Path | None = typer.Option(  # noqa: B008
+        None, "--out", help="Report folder (default: out/<scenario-name>/)."
+    ),
+    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),  # noqa: B008
+) -> None:
+    """Write the report of a stored run again, from the store."""
+    from rich.console import Console
+
+    from bordersim.report.run_report import write_run_report
+    from bordersim.results.validation import load_official_monthly
+    from bordersim.store import open_store
+    from bordersim.store.runs import set_report_path
+
+    with open_store(store) as connection:
+        record = stored_record(connection, run_id)
+        official, reason = load_official_monthly()
+        path = write_run_report(
+            (out or default_out_dir(record.label)) / "report.html",
+            record,
+            official=official,
+            official_reason=reason,
+        )
+        set_report_path(connection, run_id, str(path.absolute()))
+    Console().print(f"report of run {run_id}: {path}")
