@@ -1,0 +1,128 @@
+"""`bordersim scenario check FILE` and `bordersim scenario params`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+scenario_app = typer.Typer(
+    name="scenario",
+    help="Validate scenario files and show the model's default parameters with their sources.",
+    no_args_is_help=True,
+)
+
+
+@scenario_app.command("check")
+def check(
+    file: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    calibration: Annotated[
+        str | None,
+        typer.Option(help="Calibration artifact to compile against (default: the scenario's)."),
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only the compiled-model summary.")
+    ] = False,
+) -> None:
+    """Validate FILE, print the resolved scenario and a summary of the compiled model."""
+    import numpy as np
+    from rich.console import Console
+    from rich.syntax import Syntax
+    from rich.table import Table
+
+    from bordersim.model.compile import compile_scenario, load_calibration_for
+    from bordersim.model.dimensions import SECTOR_NAMES, Pool
+    from bordersim.scenario import load_scenario, vary
+
+    console = Console()
+    scenario = load_scenario(file)
+    if calibration is not None:
+        scenario = vary(scenario, "demand.calibration", calibration)
+    cal = load_calibration_for(scenario)
+    model = compile_scenario(scenario, cal)
+
+    if not quiet:
+        console.print(Syntax(scenario.resolved_text, "toml", word_wrap=True))
+    reported = slice(model.warmup_days, model.n_days)
+    daily = model.first_attempts_per_day[reported].sum(axis=2)  # [D, S]
+    summary = Table(title=f"scenario {scenario.name}: compiled model", show_header=False)
+    summary.add_column("", style="bold")
+    summary.add_column("")
+    first = model.start_date
+    dates = model.dates
+    summary.add_row("file", str(scenario.path))
+    summary.add_row("hash", scenario.hash)
+    summary.add_row("calibration", str(cal.version))
+    summary.add_row(
+        "days",
+        f"{model.n_days} simulated from {first} ({model.warmup_days} warm-up), "
+        f"reported {dates[model.warmup_days]} to {dates[-1]}",
+    )
+    summary.add_row("sectors", ", ".join(f"{s.name} ({SECTOR_NAMES[s]})" for s in model.sectors))
+    t42 = model.title42_active[reported]
+    summary.add_row("Title 42 in force", f"{int(t42.sum())} of {t42.size} reported days")
+    summary.add_row(
+        "mean daily first attempts",
+        f"{daily.sum(axis=1).mean():,.0f} (peak day {daily.sum(axis=1).max():,.0f})",
+    )
+    summary.add_row("health module", "on" if model.health_enabled else "off")
+    console.print(summary)
+
+    crews = Table(title="crews (peak headcount over the scenario's sectors)")
+    for column in ("crew", "pool", "tasks", "peak headcount", "person-days"):
+        crews.add_column(column)
+    from bordersim.model.dimensions import Task
+
+    for c, name in enumerate(model.crew_names):
+        per_day = model.crew_headcount[reported, :, c].sum(axis=1)
+        tasks = ", ".join(Task(int(t)).name.lower() for t in np.flatnonzero(model.crew_tasks[c]))
+        crews.add_row(
+            name,
+            Pool(int(model.crew_pool[c])).name.lower(),
+            tasks,
+            f"{per_day.max():,.0f}",
+            f"{per_day.sum():,.0f}",
+        )
+    console.print(crews)
+    console.print(f"[green]ok[/]: {file} is valid")
+
+
+@scenario_app.command("params")
+def params(
+    key: Annotated[
+        str, typer.Argument(help="Only parameters whose key path starts with this.")
+    ] = "",
+) -> None:
+    """Print every default parameter with its value and its source or assumption."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from bordersim.scenario.loader import defaults_path, load_defaults
+
+    values, sources = load_defaults()
+    table = Table(title=f"default parameters ({defaults_path()})", show_lines=False)
+    table.add_column("key path", style="bold", no_wrap=True)
+    table.add_column("value")
+    table.add_column("source or assumption")
+    for path, source in sources.items():
+        if not path.startswith(key):
+            continue
+        node: object = values
+        for part in path.split("."):
+            node = node[part]  # type: ignore[index]
+        style = "yellow" if source.startswith("assumption") else ""
+        table.add_row(path, _short(node), source, style=style)
+    Console().print(table)
+
+
+def _short(value: object) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(scenario_app, name="scenario")

@@ -1,0 +1,301 @@
+"""Load a scenario file: defaults <- base chain <- the file, merged, then validated.
+
+Inheritance. A file may name a base with a top-level ``base = "other.toml"`` (a path relative to
+the file). The base is loaded first (recursively), then the file's values are merged over it:
+
+- tables merge key by key, at any depth;
+- any other value (number, string, date, list) replaces the base's value whole; lists are never
+  merged element by element (``sectors``, ``tasks`` and the like are sets chosen as a whole);
+- deployments, shocks and capacity changes are tables keyed by name, so a variant overrides one
+  field of one deployment with ``[deployments.NAME] headcount = 1000``;
+- a top-level ``remove = ["deployments.NAME", ...]`` deletes key paths inherited from the base (a
+  path that does not exist is an error, so that a typo cannot silently remove nothing).
+
+Defaults (`bordersim/defaults/parameters.toml`) come first of all: every leaf there is
+``{ value = ..., source = ... }`` or ``{ value = ..., assumption = ... }``; scenario files give
+plain values. The sources of the defaults travel with the scenario; a value a scenario file sets
+is sourced to that file (its comments give the reason).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import difflib
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pydantic
+from pydantic import BaseModel
+
+from bordersim.errors import ScenarioError
+from bordersim.scenario.schema import CrossSectionError, ScenarioSpec
+
+KeyPath = tuple[str, ...]
+LOADER_KEYS = ("base", "remove")
+DEFAULTS_NAME = "parameters.toml"
+
+
+def defaults_path() -> Path:
+    return Path(str(resources.files("bordersim.defaults").joinpath(DEFAULTS_NAME)))
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse one TOML file; a missing file or bad syntax is a `ScenarioError` naming it."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ScenarioError("file not found", where=str(path)) from None
+    except OSError as err:
+        raise ScenarioError(f"cannot read the file ({err.strerror})", where=str(path)) from None
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as err:
+        raise ScenarioError(
+            f"not UTF-8 text (byte {err.start}); a scenario is a TOML text file", where=str(path)
+        ) from None
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(f"invalid TOML syntax: {err}", where=str(path)) from None
+
+
+# ----- defaults --------------------------------------------------------------------------------
+def _is_leaf(node: Any) -> bool:
+    return isinstance(node, Mapping) and "value" in node
+
+
+def load_defaults(path: Path | None = None) -> tuple[dict[str, Any], dict[str, str]]:
+    """Plain default values and, for each leaf's key path, its source or assumption."""
+    path = path or defaults_path()
+    raw = read_toml(path)
+    sources: dict[str, str] = {}
+
+    def strip(node: Mapping[str, Any], prefix: KeyPath) -> dict[str, Any]:
+        plain: dict[str, Any] = {}
+        for key, child in node.items():
+            where = (*prefix, key)
+            if _is_leaf(child):
+                extra = set(child) - {"value", "source", "assumption"}
+                has_source, has_assumption = "source" in child, "assumption" in child
+                if extra or has_source == has_assumption:
+                    raise ScenarioError(
+                        'a default must be { value = ..., source = "..." } or '
+                        '{ value = ..., assumption = "..." }',
+                        where=f"{path}: {'.'.join(where)}",
+                    )
+                plain[key] = child["value"]
+                sources[".".join(where)] = (
+                    child["source"] if has_source else f"assumption: {child['assumption']}"
+                )
+            elif isinstance(child, Mapping):
+                plain[key] = strip(child, where)
+            else:
+                raise ScenarioError(
+                    "every default needs a source or an assumption: write "
+                    f'{{ value = {child!r}, source = "..." }}',
+                    where=f"{path}: {'.'.join(where)}",
+                )
+        return plain
+
+    return strip(raw, ()), sources
+
+
+# ----- merging -------------------------------------------------------------------------------
+def _merge(
+    target: dict[str, Any],
+    overlay: Mapping[str, Any],
+    origin: Path,
+    origins: dict[KeyPath, Path],
+    prefix: KeyPath = (),
+) -> None:
+    for key, value in overlay.items():
+        where = (*prefix, key)
+        if isinstance(value, Mapping) and isinstance(target.get(key), dict):
+            _merge(target[key], value, origin, origins, where)
+        else:
+            target[key] = copy.deepcopy(value)
+            for path in [p for p in origins if p[: len(where)] == where]:
+                del origins[path]
+        origins[where] = origin
+
+
+def _remove(merged: dict[str, Any], paths: Any, file: Path, origins: dict[KeyPath, Path]) -> None:
+    if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+        raise ScenarioError(
+            f'remove must be a list of key paths such as ["deployments.NAME"], got {paths!r}',
+            where=f"{file}: remove",
+        )
+    for dotted in paths:
+        parts = tuple(dotted.split("."))
+        node: Any = merged
+        for part in parts[:-1]:
+            node = node.get(part) if isinstance(node, dict) else None
+        if not isinstance(node, dict) or parts[-1] not in node:
+            raise ScenarioError(
+                f"cannot remove {dotted!r}: the base chain has no such key path",
+                where=f"{file}: remove",
+            )
+        del node[parts[-1]]
+        for path in [p for p in origins if p[: len(parts)] == parts]:
+            del origins[path]
+
+
+def _chain(path: Path, seen: tuple[Path, ...] = ()) -> list[tuple[Path, dict[str, Any]]]:
+    """The files from the root base to `path`, each with its parsed content."""
+    path = path.resolve()
+    if path in seen:
+        cycle = " -> ".join(str(p) for p in (*seen, path))
+        raise ScenarioError(f"inheritance cycle: {cycle}", where=f"{seen[-1]}: base")
+    data = read_toml(path)
+    base = data.get("base")
+    if base is None:
+        return [(path, data)]
+    if not isinstance(base, str):
+        raise ScenarioError(
+            f"base must be a file path (a string), got {base!r}", where=f"{path}: base"
+        )
+    base_path = (path.parent / base).resolve()
+    if not base_path.is_file():
+        raise ScenarioError(
+            f"base file {base!r} not found (looked for {base_path})", where=f"{path}: base"
+        )
+    return [*_chain(base_path, (*seen, path)), (path, data)]
+
+
+def merge_chain(
+    path: Path,
+) -> tuple[dict[str, Any], dict[str, str], dict[KeyPath, Path]]:
+    """Defaults merged with the base chain of `path` and the file itself.
+
+    Returns the plain merged data, the sources (defaults' sources, replaced by the scenario file
+    for values a file sets) and, per key path set by a file, the file that set it.
+    """
+    defaults, default_sources = load_defaults()
+    merged = copy.deepcopy(defaults)
+    origins: dict[KeyPath, Path] = {}
+    defaults_file = defaults_path()
+    for key in defaults:
+        origins[(key,)] = defaults_file
+    for file, data in _chain(path):
+        if "remove" in data:
+            _remove(merged, data["remove"], file, origins)
+        overlay = {k: v for k, v in data.items() if k not in LOADER_KEYS}
+        _merge(merged, overlay, file, origins)
+    merged.setdefault("name", path.stem)
+    sources = dict(default_sources)
+    for key_path, file in origins.items():
+        if file == defaults_file:
+            continue
+        dotted = ".".join(key_path)
+        for known in [k for k in sources if k == dotted or k.startswith(dotted + ".")]:
+            del sources[known]
+        if not any(dotted.startswith(k + ".") for k in sources):
+            sources[dotted] = f"scenario file {file.name}"
+    return merged, sources, origins
+
+
+# ----- validation errors ---------------------------------------------------------------------
+def origin_of(loc: KeyPath, origins: Mapping[KeyPath, Path]) -> Path:
+    for n in range(len(loc), 0, -1):
+        if loc[:n] in origins:
+            return origins[loc[:n]]
+    return defaults_path()
+
+
+def _model_at(loc: KeyPath) -> type[BaseModel] | None:
+    """The schema model whose keys are allowed at `loc` (for "did you mean")."""
+    current: Any = ScenarioSpec
+    for part in loc:
+        current = _unwrap(current)
+        if typing.get_origin(current) is dict:
+            current = typing.get_args(current)[1]  # `part` is a free name (a deployment's)
+            continue
+        fields = getattr(current, "model_fields", None)
+        if not fields or part not in fields:
+            return None
+        current = fields[part].annotation
+    current = _unwrap(current)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _unwrap(annotation: Any) -> Any:
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        members = [a for a in typing.get_args(annotation) if a is not type(None)]
+        for member in members:
+            if isinstance(member, type) and issubclass(member, BaseModel):
+                return member
+        for member in members:
+            if typing.get_origin(member) is dict:
+                return member
+        return members[0] if members else annotation
+    if origin is typing.Annotated:
+        return typing.get_args(annotation)[0]
+    return annotation
+
+
+def _did_you_mean(loc: KeyPath) -> str:
+    model = _model_at(loc[:-1])
+    if model is None:
+        return ""
+    close = difflib.get_close_matches(loc[-1], list(model.model_fields), n=1, cutoff=0.6)
+    return f" (did you mean {'.'.join((*loc[:-1], close[0]))!r}?)" if close else ""
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "a table"
+    if isinstance(value, dt.date | str | int | float | bool | list):
+        text = repr(value) if not isinstance(value, dt.date) else value.isoformat()
+        return text if len(text) <= 80 else text[:77] + "..."
+    return type(value).__name__
+
+
+def _line_of(file: Path, loc: KeyPath) -> str:
+    """', line N' where the last key of `loc` is set in `file`, when it can be found."""
+    if not loc or not file.is_file() or file.suffix != ".toml":
+        return ""
+    key = re.escape(loc[-1])
+    pattern = re.compile(rf"^\s*(?:[\w.\-\"]*\.)?\"?{key}\"?\s*=|^\s*\[+[\w.\-\"]*{key}\]+")
+    try:
+        for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
+            if pattern.search(line):
+                return f", line {number}"
+    except OSError:
+        return ""
+    return ""
+
+
+def validation_error(
+    err: pydantic.ValidationError, origins: Mapping[KeyPath, Path]
+) -> ScenarioError:
+    """One `ScenarioError` from the first problem pydantic found: file, key path, value, rule."""
+    first = err.errors()[0]
+    loc: KeyPath = tuple(str(p) for p in first["loc"])
+    value: Any = first.get("input")
+    kind = first["type"]
+    ctx = first.get("ctx") or {}
+    cause = ctx.get("error")
+    if isinstance(cause, CrossSectionError):
+        loc = (*loc, *cause.loc)
+        value, rule = cause.value, cause.rule
+    elif kind == "extra_forbidden":
+        rule = "unknown key" + _did_you_mean(loc)
+    elif kind == "missing":
+        rule = "required key is missing"
+    elif kind == "literal_error":
+        expected = ctx.get("expected", "")
+        close = difflib.get_close_matches(str(value), re.findall(r"'([^']+)'", expected), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        rule = f"must be one of {expected}{hint}"
+    else:
+        rule = str(first["msg"]).removeprefix("Value error, ")
+    file = origin_of(loc, origins)
+    dotted = ".".join(loc) or "(top level)"
+    shown = "" if kind == "missing" else f" = {_show(value)}"
+    return ScenarioError(f"{dotted}{shown}: {rule}", where=f"{file}{_line_of(file, loc)}")

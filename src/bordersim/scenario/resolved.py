@@ -1,0 +1,115 @@
+"""`Scenario`: a validated scenario with where it came from, its resolved text and its hash."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import pydantic
+from pydantic import PrivateAttr
+
+from bordersim.errors import ScenarioError
+from bordersim.scenario import loader
+from bordersim.scenario.schema import ScenarioSpec
+from bordersim.scenario.toml_text import dumps
+
+
+class Scenario(ScenarioSpec):
+    """A scenario, defaults merged and validated.
+
+    ``path`` is the file it was loaded from; ``resolved_text`` is the whole scenario as TOML, every
+    value included (defaults too), so that it can be re-run exactly; ``hash`` is the sha256 of
+    that text; ``sources`` maps each parameter's key path to its source or assumption.
+    """
+
+    _path: Path = PrivateAttr()
+    _sources: dict[str, str] = PrivateAttr(default_factory=dict)
+    _origins: dict[tuple[str, ...], Path] = PrivateAttr(default_factory=dict)
+    _merged: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _resolved_text: str = PrivateAttr(default="")
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    @property
+    def sources(self) -> dict[str, str]:
+        return dict(self._sources)
+
+    @property
+    def resolved_text(self) -> str:
+        return self._resolved_text
+
+    @property
+    def hash(self) -> str:
+        return hashlib.sha256(self._resolved_text.encode("utf-8")).hexdigest()
+
+    def file_of(self, key_path: str) -> Path:
+        """The file that set `key_path` (the defaults file for a default)."""
+        return loader.origin_of(tuple(key_path.split(".")), self._origins)
+
+    def relative_path(self, value: str, key_path: str) -> Path:
+        """A path written in a scenario, resolved against the file that wrote it."""
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else (self.file_of(key_path).parent / path).resolve()
+
+
+def build(
+    merged: dict[str, Any],
+    *,
+    path: Path,
+    sources: dict[str, str],
+    origins: dict[tuple[str, ...], Path],
+) -> Scenario:
+    """Validate merged data into a `Scenario` (one `ScenarioError` if anything is wrong)."""
+    try:
+        scenario = Scenario.model_validate(merged)
+    except pydantic.ValidationError as err:
+        raise loader.validation_error(err, origins) from None
+    scenario._path = path
+    scenario._sources = sources
+    scenario._origins = origins
+    scenario._merged = merged
+    scenario._resolved_text = (
+        f"# resolved scenario {scenario.name!r} from {path.name}: defaults, base chain and file\n"
+        + dumps(scenario.model_dump(mode="python"))
+    )
+    return scenario
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load, merge (defaults <- base chain <- file) and validate a scenario file."""
+    file = Path(path)
+    merged, sources, origins = loader.merge_chain(file)
+    return build(merged, path=file.resolve(), sources=sources, origins=origins)
+
+
+def vary(scenario: Scenario, key_path: str, value: Any) -> Scenario:
+    """A copy of `scenario` with one value changed (for sweeps), re-validated.
+
+    `key_path` is dotted, as in the file (``deployments.title42_troops.headcount``). Setting a key
+    the schema does not know is an error like any unknown key.
+    """
+    merged = copy.deepcopy(scenario._merged)
+    parts = key_path.split(".")
+    node = merged
+    for part in parts[:-1]:
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        if not isinstance(child, dict):
+            raise ScenarioError(
+                f"cannot set {key_path!r}: {part!r} holds a value, not a table",
+                where=str(scenario.path),
+            )
+        node = child
+    node[parts[-1]] = value
+    sources = scenario.sources
+    for known in [k for k in sources if k == key_path or k.startswith(key_path + ".")]:
+        del sources[known]
+    sources[key_path] = f"varied from {scenario.path.name}"
+    origins = dict(scenario._origins)
+    origins[tuple(parts)] = scenario.path
+    return build(merged, path=scenario.path, sources=sources, origins=origins)
