@@ -1,0 +1,182 @@
+"""The official monthly series the calibration reads from the store, as arrays in model order.
+
+- Encounters per month and sector: OHSS "Monthly Rgn and Sector", southwest land border.
+- Demographic shares per month: OHSS "Monthly Rgn and Fam Status", southwest land border.
+- Nationality shares per month: OHSS "Monthly Rgn and Citp", southwest land border.
+- Border Patrol encounters per month, group and title (Title 8 / Title 42): the CBP CSV.
+All are border-wide except the sector totals. Months run from the first to the last month of the
+sector sheet, whatever years the imported release holds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+import numpy as np
+
+from bordersim.errors import BordersimError, DataFileError
+from bordersim.ingest.categories import (
+    DEMOGRAPHIC_BY_CBP_NAME,
+    DEMOGRAPHIC_BY_OHSS_FAMILY_STATUS,
+    SECTOR_BY_OHSS_NAME,
+    SOUTHWEST_REGION,
+    USBP_COMPONENT,
+    nationality_of,
+)
+from bordersim.ingest.fiscal import add_months
+from bordersim.model.dimensions import N_DEMOGRAPHICS, N_GROUPS, N_NATIONALITIES, group_index
+
+SECTOR_SHEET = "Monthly Rgn and Sector"
+FAMILY_STATUS_SHEET = "Monthly Rgn and Fam Status"
+CITIZENSHIP_SHEET = "Monthly Rgn and Citp"
+
+
+@dataclass(frozen=True)
+class OfficialMonthly:
+    """Monthly official series in model order (sectors and groups of `model.dimensions`)."""
+
+    months: tuple[date, ...]  # consecutive month starts
+    sector_encounters: np.ndarray  # [M, S] Border Patrol encounters (events)
+    demographic_counts: np.ndarray  # [M, 3] border-wide, by demographic
+    nationality_counts: np.ndarray  # [M, 3] border-wide, by nationality group
+    cbp_months: tuple[date, ...]  # months the CBP file covers (may be empty)
+    cbp_encounters: np.ndarray  # [Mc, G] Border Patrol encounters by group
+    cbp_title42: np.ndarray  # [Mc, G] of which Title 42 expulsions
+    source_files: dict[str, str]  # kind -> "file name (sha256 prefix)"
+
+    def fingerprint(self) -> str:
+        """A hash of the numbers the calibration uses (not of file bytes or import times)."""
+        digest = hashlib.sha256()
+        digest.update(",".join(month.isoformat() for month in self.months).encode())
+        digest.update(",".join(month.isoformat() for month in self.cbp_months).encode())
+        for array in (
+            self.sector_encounters,
+            self.demographic_counts,
+            self.nationality_counts,
+            self.cbp_encounters,
+            self.cbp_title42,
+        ):
+            digest.update(np.ascontiguousarray(array, dtype=np.int64).tobytes())
+        return digest.hexdigest()
+
+
+def read_official_monthly(connection: duckdb.DuckDBPyConnection) -> OfficialMonthly:
+    """Read and check the series; a gap or an unknown southwest sector is a `DataFileError`."""
+    sector_rows = connection.execute(
+        "SELECT month_start, sector, sum(quantity) FROM ohss_encounters "
+        "WHERE sheet = ? AND region = ? AND month_start IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2",
+        [SECTOR_SHEET, SOUTHWEST_REGION],
+    ).fetchall()
+    if not sector_rows:
+        raise BordersimError(
+            "the store holds no OHSS sector data (sheet 'Monthly Rgn and Sector'); "
+            "run `bordersim data import` first"
+        )
+    where = _ohss_file(connection)
+    first, last = sector_rows[0][0], sector_rows[-1][0]
+    months = _consecutive_months(first, last)
+    month_index = {month: index for index, month in enumerate(months)}
+    present = {row[0] for row in sector_rows}
+    gaps = [month for month in months if month not in present]
+    if gaps:
+        raise DataFileError(
+            f"sheet {SECTOR_SHEET!r}: no southwest border rows for month {gaps[0].isoformat()}; "
+            "the monthly series must have no gaps",
+            where=where,
+        )
+    sectors = np.zeros((len(months), len(SECTOR_BY_OHSS_NAME)), dtype=np.int64)
+    for month, name, quantity in sector_rows:
+        if name not in SECTOR_BY_OHSS_NAME:
+            raise DataFileError(
+                f"sheet {SECTOR_SHEET!r}: southwest border sector {name!r} is not one of the "
+                f"modelled sectors ({', '.join(SECTOR_BY_OHSS_NAME)})",
+                where=where,
+            )
+        sectors[month_index[month], SECTOR_BY_OHSS_NAME[name]] = int(quantity)
+
+    demographic = np.zeros((len(months), N_DEMOGRAPHICS), dtype=np.int64)
+    for month, status, quantity in connection.execute(
+        "SELECT month_start, family_status, sum(quantity) FROM ohss_encounters "
+        "WHERE sheet = ? AND region = ? AND month_start IS NOT NULL GROUP BY 1, 2",
+        [FAMILY_STATUS_SHEET, SOUTHWEST_REGION],
+    ).fetchall():
+        if status not in DEMOGRAPHIC_BY_OHSS_FAMILY_STATUS:
+            raise DataFileError(
+                f"sheet {FAMILY_STATUS_SHEET!r}: family status {status!r} is not one of "
+                f"{', '.join(DEMOGRAPHIC_BY_OHSS_FAMILY_STATUS)}",
+                where=where,
+            )
+        if month in month_index:
+            demographic[month_index[month], DEMOGRAPHIC_BY_OHSS_FAMILY_STATUS[status]] += quantity
+    nationality = np.zeros((len(months), N_NATIONALITIES), dtype=np.int64)
+    for month, citizenship, quantity in connection.execute(
+        "SELECT month_start, citizenship, sum(quantity) FROM ohss_encounters "
+        "WHERE sheet = ? AND region = ? AND month_start IS NOT NULL GROUP BY 1, 2",
+        [CITIZENSHIP_SHEET, SOUTHWEST_REGION],
+    ).fetchall():
+        if month in month_index:
+            nationality[month_index[month], nationality_of(citizenship)] += quantity
+    for sheet, counts in ((FAMILY_STATUS_SHEET, demographic), (CITIZENSHIP_SHEET, nationality)):
+        empty = np.flatnonzero(counts.sum(axis=1) == 0)
+        if empty.size:
+            raise DataFileError(
+                f"sheet {sheet!r}: no southwest border rows for month "
+                f"{months[int(empty[0])].isoformat()}; the group mix needs every month",
+                where=where,
+            )
+
+    cbp_months, cbp_encounters, cbp_title42 = _read_cbp(connection)
+    sources = {
+        kind: f"{name} (sha256 {sha[:12]})"
+        for kind, name, sha in connection.execute(
+            "SELECT kind, file_name, file_sha256 FROM data_imports ORDER BY kind"
+        ).fetchall()
+    }
+    return OfficialMonthly(
+        months=tuple(months),
+        sector_encounters=sectors,
+        demographic_counts=demographic,
+        nationality_counts=nationality,
+        cbp_months=cbp_months,
+        cbp_encounters=cbp_encounters,
+        cbp_title42=cbp_title42,
+        source_files=sources,
+    )
+
+
+def _ohss_file(connection: duckdb.DuckDBPyConnection) -> str:
+    row = connection.execute(
+        "SELECT file_name FROM data_imports WHERE kind = 'ohss_usbp'"
+    ).fetchone()
+    return str(row[0]) if row else "OHSS workbook"
+
+
+def _consecutive_months(first: date, last: date) -> list[date]:
+    months = [first]
+    while months[-1] < last:
+        months.append(add_months(months[-1], 1))
+    return months
+
+
+def _read_cbp(
+    connection: duckdb.DuckDBPyConnection,
+) -> tuple[tuple[date, ...], np.ndarray, np.ndarray]:
+    rows = connection.execute(
+        "SELECT month_start, demographic, citizenship_group, title_of_authority, "
+        "sum(encounter_count) FROM cbp_swb_encounters WHERE component = ? GROUP BY 1, 2, 3, 4 "
+        "ORDER BY 1",
+        [USBP_COMPONENT],
+    ).fetchall()
+    months = tuple(sorted({row[0] for row in rows}))
+    index = {month: position for position, month in enumerate(months)}
+    encounters = np.zeros((len(months), N_GROUPS), dtype=np.int64)
+    title42 = np.zeros((len(months), N_GROUPS), dtype=np.int64)
+    for month, demographic, citizenship, title, quantity in rows:
+        group = group_index(DEMOGRAPHIC_BY_CBP_NAME[demographic], nationality_of(citizenship))
+        encounters[index[month], group] += quantity
+        if title == "Title 42":
+            title42[index[month], group] += quantity
+    return months, encounters, title42

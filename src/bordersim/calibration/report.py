@@ -1,0 +1,184 @@
+"""The fit report and back-test table that `bordersim calibrate` prints."""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from bordersim.calibration.backtest import OURS, BacktestResult
+from bordersim.calibration.demand import month_lengths
+from bordersim.calibration.model import Calibration
+from bordersim.ingest.fiscal import FISCAL_MONTH_ABBREVIATIONS, fiscal_year_of
+from bordersim.model.dimensions import GROUP_NAMES, Pathway, Sector
+
+
+def reproduction_error(calibration: Calibration) -> np.ndarray:
+    """[S] largest |sum of daily first attempts over a month - the month's implied total|."""
+    lengths = month_lengths(calibration.months)
+    month_of_day = np.repeat(np.arange(len(lengths)), lengths)
+    daily = calibration.daily_table
+    sums = np.zeros_like(calibration.monthly_first_attempts)
+    np.add.at(sums, month_of_day, daily)
+    return np.abs(sums - calibration.monthly_first_attempts).max(axis=(0, 2))
+
+
+def print_fit_report(console: Console, calibration: Calibration) -> None:
+    artifact = calibration.artifact
+    fit = artifact["fit"]
+    summary = Table(title=f"Calibration {calibration.version}", show_header=False)
+    summary.add_column("item")
+    summary.add_column("value")
+    summary.add_row("coverage", calibration.coverage_text())
+    for kind, text in artifact["inputs"]["files"].items():
+        summary.add_row(f"input ({kind})", text)
+    summary.add_row("months", f"{len(calibration.months)}")
+    summary.add_row("encounters (events)", f"{fit['encounters_total']:,}")
+    summary.add_row("implied first attempts (people)", f"{fit['first_attempts_total']:,.0f}")
+    summary.add_row(
+        "apprehension probability",
+        f"{calibration.apprehension_probability:.2f}  (ASSUMPTION: event engine may refine it)",
+    )
+    summary.add_row(
+        "group mix",
+        f"{fit['mix_months_exact']} months exact (CBP file), {fit['mix_months_fitted']} fitted to "
+        "OHSS margins; border-wide, applied to every sector",
+    )
+    if fit["mix_fit_max_abs_error"] is not None:
+        summary.add_row(
+            "mix fit check",
+            "on the CBP months, margins-only fit vs exact mix: max abs error "
+            f"{fit['mix_fit_max_abs_error']:.3f} "
+            f"(mean of monthly max {fit['mix_fit_mean_max_abs_error']:.3f})",
+        )
+    known = fit["demographic_known_from"]
+    summary.add_row(
+        "demographics published from",
+        ", ".join(f"{name} {month}" for name, month in known.items())
+        + " (earlier months: all counted as single adults by the publisher)",
+    )
+    console.print(summary)
+
+    repeats = fit["repeat_share_achieved"]
+    inversion = Table(title="Encounters -> first attempts: first = encounters x (1 - s) / a")
+    for column in ("regime", "repeat share s used", "source", "re-attempts reproduce"):
+        inversion.add_column(column)
+    targets = repeats["title42_demographic_targets"]
+    inversion.add_row(
+        "Title 8",
+        f"{repeats['title8_sourced']:.0%} every group",
+        artifact["sources"]["repeat_share_title8"],
+        f"{repeats['title8']:.1%} (FY{repeats['title8_reference_fiscal_year']} mix)",
+    )
+    inversion.add_row(
+        "Title 42",
+        f"{repeats['title42_sourced']:.0%}: single adults {targets[0]:.1%}, "
+        f"others {targets[1]:.1%}",
+        artifact["sources"]["repeat_share_title42"],
+        f"{repeats['title42']:.1%} (FY{repeats['title42_reference_fiscal_year']} mix)",
+    )
+    console.print(inversion)
+
+    errors = reproduction_error(calibration)
+    last_year = fiscal_year_of(calibration.months[-1])
+    in_last_year = np.array([fiscal_year_of(m) == last_year for m in calibration.months])
+    sectors = Table(title="Per sector: daily rates, seasonality and trend")
+    for column in (
+        "sector",
+        f"FY{last_year} encounters",
+        f"FY{last_year} first attempts",
+        "max |sum(daily) - month|",
+        "seasonal peak / low",
+        "trend / year (24 mo)",
+    ):
+        sectors.add_column(column, justify="right")
+    for sector in Sector:
+        indices = calibration.seasonal_indices[sector]
+        peak, low = int(np.argmax(indices)), int(np.argmin(indices))
+        sectors.add_row(
+            sector.name,
+            f"{calibration.sector_encounters[in_last_year, sector].sum():,.0f}",
+            f"{calibration.monthly_first_attempts[in_last_year, sector].sum():,.0f}",
+            f"{errors[sector]:.1e}",
+            f"{FISCAL_MONTH_ABBREVIATIONS[peak]} {indices[peak]:.2f} / "
+            f"{FISCAL_MONTH_ABBREVIATIONS[low]} {indices[low]:.2f}",
+            f"{calibration.trend_per_year[sector]:+.0%}",
+        )
+    console.print(sectors)
+
+    groups = Table(title=f"Groups: FY{last_year} mix, pathways and repeats")
+    for column in (
+        "group",
+        "mix",
+        "Title 42 share (pooled)",
+        "Title 8 split ER/rel/VR/HHS",
+        "re-attempt p (T8 / T42)",
+        "delay days",
+    ):
+        groups.add_column(column, justify="right")
+    weights = calibration.sector_encounters[in_last_year].sum(axis=1)
+    mix = (calibration.group_mix[in_last_year] * weights[:, None]).sum(axis=0) / weights.sum()
+    for group, name in enumerate(GROUP_NAMES):
+        split = calibration.title8_split[group]
+        groups.add_row(
+            name,
+            f"{mix[group]:.1%}",
+            f"{calibration.title42_share_pooled[group]:.1%}",
+            "/".join(
+                f"{split[p]:.2f}"
+                for p in (
+                    Pathway.EXPEDITED_REMOVAL,
+                    Pathway.RELEASE,
+                    Pathway.VOLUNTARY_RETURN,
+                    Pathway.UAC_TRANSFER,
+                )
+            ),
+            f"{calibration.repeat_probability[0, group]:.2f} / "
+            f"{calibration.repeat_probability[1, group]:.2f}",
+            f"{calibration.repeat_delay_mean_days[group]:.0f}",
+        )
+    console.print(groups)
+
+    console.print("[bold]Sources and assumptions[/]")
+    for key, text in sorted(calibration.sources.items()):
+        console.print(f"  {key}: {text}", highlight=False)
+
+
+def print_backtest(console: Console, result: BacktestResult) -> None:
+    table = Table(
+        title=f"Rolling-origin back-test, monthly sector encounters, targets "
+        f"{result.first_target:%Y-%m} .. {result.last_target:%Y-%m} ({result.targets} months x 9 "
+        "sectors): MAPE %"
+    )
+    table.add_column("method")
+    for horizon in result.horizons:
+        table.add_column(f"{horizon} month{'s' if horizon > 1 else ''} ahead", justify="right")
+    for method, by_horizon in result.mape.items():
+        cells = []
+        for horizon in result.horizons:
+            mark = " (best)" if result.winner(horizon) == method else ""
+            cells.append(f"{by_horizon[horizon]:.1f}{mark}")
+        label = f"{method} (bordersim)" if method == OURS else method
+        table.add_row(label, *cells)
+    console.print(table)
+    by_sector = Table(title="MAPE % by sector (bordersim seasonal-trend vs seasonal naive)")
+    by_sector.add_column("sector")
+    for horizon in result.horizons:
+        by_sector.add_column(f"h={horizon} ours", justify="right")
+        by_sector.add_column(f"h={horizon} s.naive", justify="right")
+    for sector in Sector:
+        cells = []
+        for horizon in result.horizons:
+            cells.append(f"{result.mape_by_sector[OURS][horizon][sector]:.1f}")
+            cells.append(f"{result.mape_by_sector['seasonal naive'][horizon][sector]:.1f}")
+        by_sector.add_row(sector.name, *cells)
+    console.print(by_sector)
+    for horizon in result.horizons:
+        winner = result.winner(horizon)
+        console.print(
+            f"{horizon} month(s) ahead: best is {winner} "
+            f"({result.mape[winner][horizon]:.1f} %); "
+            f"bordersim {result.mape[OURS][horizon]:.1f} %, "
+            f"seasonal naive {result.mape['seasonal naive'][horizon]:.1f} %.",
+            highlight=False,
+        )

@@ -1,0 +1,49 @@
+"""`bordersim calibrate`: official data in the store -> calibration artifact and fit report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+STORE_OPTION_HELP = "Store file (default: $BORDERSIM_STORE, else ./.bordersim/bordersim.duckdb)."
+
+
+def register(app: typer.Typer) -> None:
+    app.command("calibrate")(calibrate_command)
+
+
+def calibrate_command(
+    store: Path | None = typer.Option(None, "--store", help=STORE_OPTION_HELP),  # noqa: B008
+    output: Path | None = typer.Option(  # noqa: B008
+        None,
+        "--output",
+        "-o",
+        help="Where to write the artifact (default: calibration.json beside the store).",
+    ),
+) -> None:
+    """Calibrate demand from the official data (importing the shipped files if the store is empty),
+    write the artifact, and print the fit report and the back-test table."""
+    from rich.console import Console
+
+    from bordersim.calibration import Calibration, calibrate, write_artifact
+    from bordersim.calibration.backtest import BacktestResult
+    from bordersim.calibration.report import print_backtest, print_fit_report
+    from bordersim.store import imported_kinds, open_store, resolve_store_path
+    from bordersim.store.official import import_official_files
+
+    console = Console()
+    location = resolve_store_path(store)
+    with open_store(location) as connection:
+        if "ohss_usbp" not in imported_kinds(connection):
+            console.print(
+                f"The store {location} holds no official data: importing the shipped files."
+            )
+            import_official_files(connection)
+        artifact = calibrate(connection)
+    target = output if output is not None else location.parent / "calibration.json"
+    write_artifact(artifact, target)
+    calibration = Calibration(artifact)
+    print_fit_report(console, calibration)
+    print_backtest(console, BacktestResult.from_dict(artifact["backtest"]))
+    console.print(f"Wrote calibration {calibration.version} to {target}", highlight=False)
