@@ -173,5 +173,7 @@ def distribution_row(dist: Distribution) -> tuple[int, float, float, tuple[float
         return GAMMA, dist.shape, dist.scale, ()
     if isinstance(dist, Empirical):
         return EMPIRICAL, 0.0, 0.0, dist.values
-    raise ModelError(f"unknown distribution {dist!r}; use Exponential, Deterministic, "
-                     "Lognormal, Gamma or Empirical")
+    raise ModelError(
+        f"unknown distribution {dist!r}; use Exponential, Deterministic, "
+        "Lognormal, Gamma or Empirical"
+    )

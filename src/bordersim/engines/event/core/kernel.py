@@ -84,7 +84,7 @@ OUT_PRESENT, OUT_SERVED, OUT_ABANDONED, OUT_BLOCKED = 0, 1, 2, 3
 # ---------------------------------------------------------------- event list (binary heap)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def push_event(
     heap_t: np.ndarray, heap_i: np.ndarray, ctr: np.ndarray, t: float, kind: int, a: int, b: int
 ) -> None:
@@ -112,7 +112,7 @@ def push_event(
     heap_i[i, H_B] = b
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _pop_event(heap_t: np.ndarray, heap_i: np.ndarray, ctr: np.ndarray) -> None:
     """Remove the root (the caller has read it): sift the last event down from the top."""
     n = ctr[K_HEAP] - 1
@@ -155,7 +155,7 @@ def _pop_event(heap_t: np.ndarray, heap_i: np.ndarray, ctr: np.ndarray) -> None:
 # ---------------------------------------------------------------- sampling
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def sample(
     state: np.ndarray,
     d: int,
@@ -181,7 +181,7 @@ def sample(
     return math.nan
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def next_arrival_time(
     state: np.ndarray,
     t: float,
@@ -200,7 +200,10 @@ def next_arrival_time(
     period = arr_period[a]
     # A profile that is zero everywhere it will ever be never produces an arrival.
     if arr_cyclic[a] == 1:
-        if np.max(arr_rates[lo : lo + m]) <= 0.0:
+        peak = 0.0
+        for j in range(lo, lo + m):
+            peak = max(peak, arr_rates[j])
+        if peak <= 0.0:
             return math.inf
     elif arr_rates[lo + m - 1] <= 0.0 and t >= (m - 1) * period:
         return math.inf
@@ -227,7 +230,7 @@ def next_arrival_time(
 # ---------------------------------------------------------------- the event loop
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def advance(
     # network
     station_capacity: np.ndarray,
@@ -280,19 +283,18 @@ def advance(
     rec_f: np.ndarray,
     rec_i: np.ndarray,
     injections: np.ndarray,
+    entering_c: np.ndarray,
+    entering_s: np.ndarray,
+    pending_pools: np.ndarray,
     t_end: float,
 ) -> int:
     n_prio = queue_ends.shape[1]
-    n_cust = cust_i.shape[0]
     recording = ctr[K_RECORDING] == 1
     # Customers waiting to enter a station, and pools that may start a service, are handled after
     # the event that produced them: freed servers look at the queues before a routed customer
     # joins its next one (so it never overtakes customers already waiting there).
-    entering_c = np.empty(n_cust, dtype=np.int64)
-    entering_s = np.empty(n_cust, dtype=np.int64)
+    # (entering_c, entering_s: as long as the customer arrays; pending_pools: one per pool.)
     n_pools = pool_n.shape[0]
-    pool_pending = np.zeros(n_pools, dtype=np.int64)
-    pending_pools = np.empty(n_pools, dtype=np.int64)
 
     while True:
         margin = ctr[K_MARGIN]
@@ -372,7 +374,6 @@ def advance(
                 r = cust_i[c, C_RECORD]
                 rec_f[r, R_END] = t
                 rec_i[r, R_OUTCOME] = OUT_SERVED
-            pool_pending[p] = 1
             pending_pools[0] = p
             n_pending = 1
             # Routing: the first cumulative probability above u; none means exit.
@@ -449,7 +450,6 @@ def advance(
             pool_stat[p, PS_AREA_HEADCOUNT] += pool_n[p, P_HEADCOUNT] * (t - pool_stat[p, PS_LAST])
             pool_stat[p, PS_LAST] = t
             pool_n[p, P_HEADCOUNT] = count
-            pool_pending[p] = 1
             pending_pools[0] = p
             n_pending = 1
 
@@ -457,7 +457,6 @@ def advance(
         # lowest priority rank first, then the earliest to join its queue.
         for ip in range(n_pending):
             p = pending_pools[ip]
-            pool_pending[p] = 0
             while pool_n[p, P_BUSY] < pool_n[p, P_HEADCOUNT]:
                 best = -1
                 best_rank = n_prio
@@ -495,9 +494,29 @@ def advance(
                 sc_n[s, cls, N_WAITING] -= 1
                 sc_n[s, cls, N_SERVING] += 1
                 _start_service(
-                    c, s, p, t, rstate, cust_i, cust_f, pool_n, pool_stat, sc_stat, speed,
-                    service_dist, dist_code, dist_p1, dist_p2, dist_offset, dist_length,
-                    empirical_values, heap_t, heap_i, ctr, rec_f, recording,
+                    c,
+                    s,
+                    p,
+                    t,
+                    rstate,
+                    cust_i,
+                    cust_f,
+                    pool_n,
+                    pool_stat,
+                    sc_stat,
+                    speed,
+                    service_dist,
+                    dist_code,
+                    dist_p1,
+                    dist_p2,
+                    dist_offset,
+                    dist_length,
+                    empirical_values,
+                    heap_t,
+                    heap_i,
+                    ctr,
+                    rec_f,
+                    recording,
                 )
 
         # Customers entering a station: blocked if full, served at once by the fastest free
@@ -547,9 +566,29 @@ def advance(
                 st_n[s, N_SERVING] += 1
                 sc_n[s, cls, N_SERVING] += 1
                 _start_service(
-                    c, s, server, t, rstate, cust_i, cust_f, pool_n, pool_stat, sc_stat, speed,
-                    service_dist, dist_code, dist_p1, dist_p2, dist_offset, dist_length,
-                    empirical_values, heap_t, heap_i, ctr, rec_f, recording,
+                    c,
+                    s,
+                    server,
+                    t,
+                    rstate,
+                    cust_i,
+                    cust_f,
+                    pool_n,
+                    pool_stat,
+                    sc_stat,
+                    speed,
+                    service_dist,
+                    dist_code,
+                    dist_p1,
+                    dist_p2,
+                    dist_offset,
+                    dist_length,
+                    empirical_values,
+                    heap_t,
+                    heap_i,
+                    ctr,
+                    rec_f,
+                    recording,
                 )
                 continue
             rk = class_rank[cls]
@@ -571,7 +610,13 @@ def advance(
                 ctr[K_TOKEN] += 1
                 cust_i[c, C_TOKEN] = token
                 patience = sample(
-                    rstate, d, dist_code, dist_p1, dist_p2, dist_offset, dist_length,
+                    rstate,
+                    d,
+                    dist_code,
+                    dist_p1,
+                    dist_p2,
+                    dist_offset,
+                    dist_length,
                     empirical_values,
                 )
                 push_event(heap_t, heap_i, ctr, t + patience, EV_ABANDON, c, token)
@@ -591,7 +636,7 @@ def advance(
     return DONE
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _start_service(
     c: int,
     s: int,
@@ -630,7 +675,13 @@ def _start_service(
     cust_i[c, C_TOKEN] = -1
     duration = (
         sample(
-            rstate, service_dist[cls, s], dist_code, dist_p1, dist_p2, dist_offset, dist_length,
+            rstate,
+            service_dist[cls, s],
+            dist_code,
+            dist_p1,
+            dist_p2,
+            dist_offset,
+            dist_length,
             empirical_values,
         )
         / speed[p, s]

@@ -9,8 +9,12 @@ import numpy as np
 from bordersim.engines.event.core import kernel as K
 from bordersim.engines.event.core.compiled import CompiledNetwork
 
-OUTCOMES = {K.OUT_PRESENT: "present", K.OUT_SERVED: "served", K.OUT_ABANDONED: "abandoned",
-            K.OUT_BLOCKED: "blocked"}
+OUTCOMES = {
+    K.OUT_PRESENT: "present",
+    K.OUT_SERVED: "served",
+    K.OUT_ABANDONED: "abandoned",
+    K.OUT_BLOCKED: "blocked",
+}
 
 
 def _ratio(num: float, den: float) -> float:

@@ -59,6 +59,7 @@ class Simulator:
         self._sc_n = np.zeros((n_s, n_c, 2), dtype=np.int64)
         self._pool_n = np.zeros((n_k, 2), dtype=np.int64)
         self._pool_n[:, K.P_HEADCOUNT] = net.initial_headcount
+        self._pending_pools = np.empty(max(n_k, 1), dtype=np.int64)
         self._sc_stat = np.zeros((n_s, n_c, K.N_SC))
         self._st_stat = np.zeros((n_s, K.N_ST))
         self._pool_stat = np.zeros((n_k, K.N_PS))
@@ -93,10 +94,31 @@ class Simulator:
         net_args = self.network.kernel_args()
         while True:
             status = _advance(
-                *net_args, self._rng, self._clock, self._ctr, self._heap_t, self._heap_i,
-                self._cust_i, self._cust_f, self._free, self._queue_ends, self._st_n, self._sc_n,
-                self._pool_n, self._sc_stat, self._st_stat, self._pool_stat, self._cl_stat,
-                self._cl_n, self._rec_f, self._rec_i, self._injections, float(t),
+                *net_args,
+                self._rng,
+                self._clock,
+                self._ctr,
+                self._heap_t,
+                self._heap_i,
+                self._cust_i,
+                self._cust_f,
+                self._free,
+                self._queue_ends,
+                self._st_n,
+                self._sc_n,
+                self._pool_n,
+                self._sc_stat,
+                self._st_stat,
+                self._pool_stat,
+                self._cl_stat,
+                self._cl_n,
+                self._rec_f,
+                self._rec_i,
+                self._injections,
+                self._entering_c,
+                self._entering_s,
+                self._pending_pools,
+                float(t),
             )
             if status == K.DONE:
                 return
@@ -248,6 +270,8 @@ class Simulator:
         free[n_free : n_free + extra] = np.arange(new - 1, old - 1, -1)
         self._ctr[K.K_FREE] = n_free + extra
         self._cust_i, self._cust_f, self._free = cust_i, cust_f, free
+        self._entering_c = np.empty(new, dtype=np.int64)
+        self._entering_s = np.empty(new, dtype=np.int64)
 
     def _make_room(self) -> None:
         margin = int(self._ctr[K.K_MARGIN])
