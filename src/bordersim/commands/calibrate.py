@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -24,7 +25,6 @@ def calibrate_command(
 ) -> None:
     """Calibrate demand from the official data (importing the shipped files if the store is empty),
     write the artifact, and print the fit report and the back-test table."""
-    from rich.console import Console
 
     from bordersim.calibration import Calibration, calibrate, write_artifact
     from bordersim.calibration.backtest import BacktestResult
@@ -32,7 +32,7 @@ def calibrate_command(
     from bordersim.store import imported_kinds, open_store, resolve_store_path
     from bordersim.store.official import import_official_files
 
-    console = Console()
+    console = _console()
     location = resolve_store_path(store)
     with open_store(location) as connection:
         if "ohss_usbp" not in imported_kinds(connection):
@@ -47,3 +47,11 @@ def calibrate_command(
     print_fit_report(console, calibration)
     print_backtest(console, BacktestResult.from_dict(artifact["backtest"]))
     console.print(f"Wrote calibration {calibration.version} to {target}", highlight=False)
+
+
+def _console() -> Any:
+    """Rich console; when output is a file or a pipe, wide enough for whole tables."""
+    from rich.console import Console
+
+    console = Console()
+    return console if console.is_terminal else Console(width=200)

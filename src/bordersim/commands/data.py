@@ -31,7 +31,6 @@ def import_command(
     store: Path | None = typer.Option(None, "--store", help=STORE_OPTION_HELP),  # noqa: B008
 ) -> None:
     """Import official files (validated first; the store changes only if all of them are good)."""
-    from rich.console import Console
     from rich.table import Table
 
     from bordersim.store import open_store, resolve_store_path
@@ -51,7 +50,7 @@ def import_command(
             str(len(parsed.sheets)) if parsed.sheets else "-",
             parsed.sha256[:12],
         )
-    Console().print(table)
+    _console().print(table)
 
 
 @data_app.command("show")
@@ -59,12 +58,11 @@ def show_command(
     store: Path | None = typer.Option(None, "--store", help=STORE_OPTION_HELP),  # noqa: B008
 ) -> None:
     """Print coverage (fiscal years, months, sectors, groups) and totals per year and sector."""
-    from rich.console import Console
 
     from bordersim.store import open_store, resolve_store_path
 
     location = resolve_store_path(store)
-    console = Console()
+    console = _console()
     with open_store(location) as connection:
         _render_show(console, connection, location)
 
@@ -146,3 +144,11 @@ def _render_show(console: Any, connection: Any, location: Path) -> None:
                 f"{row['usbp'] + row['ofo']:,}",
             )
         console.print(cbp_table)
+
+
+def _console() -> Any:
+    """Rich console; when output is a file or a pipe, wide enough for whole tables."""
+    from rich.console import Console
+
+    console = Console()
+    return console if console.is_terminal else Console(width=200)
