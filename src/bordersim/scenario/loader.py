@@ -121,7 +121,7 @@ def _merge(
             target[key] = copy.deepcopy(value)
             for path in [p for p in origins if p[: len(where)] == where]:
                 del origins[path]
-        origins[where] = origin
+            origins[where] = origin
 
 
 def _remove(merged: dict[str, Any], paths: Any, file: Path, origins: dict[KeyPath, Path]) -> None:
@@ -179,8 +179,6 @@ def merge_chain(
     merged = copy.deepcopy(defaults)
     origins: dict[KeyPath, Path] = {}
     defaults_file = defaults_path()
-    for key in defaults:
-        origins[(key,)] = defaults_file
     for file, data in _chain(path):
         if "remove" in data:
             _remove(merged, data["remove"], file, origins)
@@ -194,13 +192,17 @@ def merge_chain(
         dotted = ".".join(key_path)
         for known in [k for k in sources if k == dotted or k.startswith(dotted + ".")]:
             del sources[known]
-        if not any(dotted.startswith(k + ".") for k in sources):
-            sources[dotted] = f"scenario file {file.name}"
+        # a more specific key than a default's (one sector of a table) is listed beside it
+        sources[dotted] = f"scenario file {file.name}"
     return merged, sources, origins
 
 
 # ----- validation errors ---------------------------------------------------------------------
 def origin_of(loc: KeyPath, origins: Mapping[KeyPath, Path]) -> Path:
+    """The file that set `loc`: for a table, the last file that set a key inside it."""
+    inside = [file for path, file in origins.items() if path[: len(loc)] == loc]
+    if inside:
+        return inside[-1]
     for n in range(len(loc), 0, -1):
         if loc[:n] in origins:
             return origins[loc[:n]]

@@ -72,8 +72,10 @@ def build(
     scenario._sources = sources
     scenario._origins = origins
     scenario._merged = merged
+    # The text depends on the content only (not on the file's name or place), so that the same
+    # scenario hashes the same wherever it is run from.
     scenario._resolved_text = (
-        f"# resolved scenario {scenario.name!r} from {path.name}: defaults, base chain and file\n"
+        f"# resolved scenario {scenario.name!r}: defaults, base chain and file merged\n"
         + dumps(scenario.model_dump(mode="python"))
     )
     return scenario

@@ -54,6 +54,17 @@ SOUTHWEST: Literal["southwest"] = "southwest"
 modelled; the share of the others is deployed but outside the scenario)."""
 
 
+class CrossSectionError(ValueError):
+    """A rule across sections, raised with the key path it belongs to (pydantic would otherwise
+    attach it to the root)."""
+
+    def __init__(self, loc: tuple[str, ...], value: object, rule: str) -> None:
+        self.loc = loc
+        self.value = value
+        self.rule = rule
+        super().__init__(rule)
+
+
 class Section(BaseModel):
     """Base of every section: unknown keys are errors, values are immutable once validated."""
 
@@ -159,9 +170,11 @@ class Period(Section):
     @model_validator(mode="after")
     def _end_after_start(self) -> Period:
         if self.end_date < self.start_date:
-            raise ValueError(
+            raise CrossSectionError(
+                ("end_date",),
+                self.end_date,
                 f"end_date {self.end_date} is before start_date {self.start_date}: "
-                "the period must end on or after its start"
+                "the period must end on or after its start",
             )
         return self
 
@@ -184,9 +197,11 @@ class Policy(Section):
     @model_validator(mode="after")
     def _title42_order(self) -> Policy:
         if self.title42_end_date < self.title42_start_date:
-            raise ValueError(
+            raise CrossSectionError(
+                ("title42_end_date",),
+                self.title42_end_date,
                 f"title42_end_date {self.title42_end_date} is before title42_start_date "
-                f"{self.title42_start_date}: the regime must end on or after its start"
+                f"{self.title42_start_date}: the regime must end on or after its start",
             )
         return self
 
@@ -268,9 +283,11 @@ class CapacityChange(Section):
     @model_validator(mode="after")
     def _order(self) -> CapacityChange:
         if self.end_date is not None and self.end_date < self.start_date:
-            raise ValueError(
+            raise CrossSectionError(
+                ("end_date",),
+                self.end_date,
                 f"end_date {self.end_date} is before start_date {self.start_date}: "
-                "a change must end on or after its start"
+                "a change must end on or after its start",
             )
         return self
 
@@ -362,9 +379,11 @@ class Deployment(Section):
         if (self.end_date is None) == (self.duration_days is None):
             raise ValueError("give exactly one of end_date and duration_days")
         if self.end_date is not None and self.end_date < self.start_date:
-            raise ValueError(
+            raise CrossSectionError(
+                ("end_date",),
+                self.end_date,
                 f"end_date {self.end_date} is before start_date {self.start_date}: "
-                "a deployment must end on or after its start"
+                "a deployment must end on or after its start",
             )
         if not self.tasks:
             raise ValueError("tasks must name at least one task")
@@ -463,17 +482,6 @@ class ScenarioSpec(Section):
                             f"({', '.join(self.sectors)})",
                         )
         return self
-
-
-class CrossSectionError(ValueError):
-    """A rule across sections, raised with the key path it belongs to (pydantic would otherwise
-    attach it to the root)."""
-
-    def __init__(self, loc: tuple[str, ...], value: object, rule: str) -> None:
-        self.loc = loc
-        self.value = value
-        self.rule = rule
-        super().__init__(rule)
 
 
 def check_deployments(spec: ScenarioSpec) -> None:

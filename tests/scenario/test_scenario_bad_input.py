@@ -1,0 +1,200 @@
+"""Bad scenario input: one `ScenarioError` naming file, key path, value and rule; exit 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import MINIMAL
+
+from bordersim.cli import main
+from bordersim.errors import ScenarioError
+from bordersim.scenario import load_scenario
+
+TROOPS = """
+[deployments.troops]
+pool = "active_duty"
+headcount = 300
+tasks = ["detection", "warehouse"]
+start_date = 2023-05-10
+duration_days = 90
+"""
+
+# name -> (scenario text, fragments the one-line message must contain)
+CASES: dict[str, tuple[str, list[str]]] = {
+    "bad TOML syntax": (
+        'name = "x"\nsectors = ["TCA"\n[period]\n',
+        ["invalid TOML syntax", "Unclosed array (at line 3, column 1)"],
+    ),
+    "unknown key with a close match": (
+        MINIMAL.replace("warmup_days = 7", "warmup_day = 7"),
+        ["period.warmup_day = 7", "unknown key", "did you mean 'period.warmup_days'"],
+    ),
+    "unknown top-level section": (
+        MINIMAL + "\n[deployment.troops]\npool = 'active_duty'\n",
+        ["deployment = a table", "unknown key", "did you mean 'deployments'"],
+    ),
+    "wrong type": (
+        MINIMAL.replace("warmup_days = 7", 'warmup_days = "seven"'),
+        ["period.warmup_days = 'seven'", "valid integer"],
+    ),
+    "negative headcount": (
+        MINIMAL + TROOPS.replace("headcount = 300", "headcount = -300"),
+        ["deployments.troops.headcount = -300", "greater than or equal to 0"],
+    ),
+    "end before start": (
+        MINIMAL.replace("end_date = 2023-05-31", "end_date = 2023-03-31"),
+        ["period.end_date = 2023-03-31", "is before start_date 2023-04-20"],
+    ),
+    "deployment ends before it starts": (
+        MINIMAL + TROOPS.replace("duration_days = 90", "end_date = 2023-05-01"),
+        ["deployments.troops.end_date = 2023-05-01", "is before start_date 2023-05-10"],
+    ),
+    "troops to the field": (
+        MINIMAL + TROOPS.replace('"detection", "warehouse"', '"detection", "field"'),
+        ["deployments.troops.tasks = 'field'", "the law forbids active_duty to do field"],
+    ),
+    "guard on custody watch": (
+        MINIMAL
+        + TROOPS.replace("active_duty", "national_guard").replace(
+            '"detection", "warehouse"', '"custody_watch"'
+        ),
+        ["deployments.troops.tasks = 'custody_watch'", "the law forbids national_guard"],
+    ),
+    "troops on determination": (
+        MINIMAL + TROOPS.replace('"detection", "warehouse"', '"determination"'),
+        ["deployments.troops.tasks = 'determination'", "the law forbids"],
+    ),
+    "deployment to a sector not in the scenario": (
+        MINIMAL + TROOPS + 'sectors = ["TCA", "EPT"]\n',
+        ["deployments.troops.sectors = 'EPT'", "not one of the scenario's sectors (TCA, RGV)"],
+    ),
+    "unknown sector code": (
+        MINIMAL.replace('sectors = ["TCA", "RGV"]', 'sectors = ["TCA", "RGX"]'),
+        ["sectors.1 = 'RGX'", "must be one of", "did you mean 'RGV'"],
+    ),
+    "unknown sector key in a per-sector table": (
+        MINIMAL + "\n[custody.capacity_people]\nRGX = 5000\n",
+        ["custody.capacity_people.RGX = 5000", "unknown key", "did you mean"],
+    ),
+    "hourly shares not summing to 1": (
+        MINIMAL + "\n[demand]\ndiurnal_profile_fraction = " + str([0.05] * 24) + "\n",
+        ["demand.diurnal_profile_fraction", "must sum to 1, they sum to 1.2"],
+    ),
+    "probability above 1": (
+        MINIMAL + "\n[demand.surrender_fraction]\nsingle_adult = 1.5\n",
+        ["demand.surrender_fraction.single_adult = 1.5", "less than or equal to 1"],
+    ),
+    "a task name that does not exist": (
+        MINIMAL + TROOPS.replace('"detection", "warehouse"', '"detecton"'),
+        ["deployments.troops.tasks.0 = 'detecton'", "did you mean 'detection'"],
+    ),
+    "both headcount and headcount_by_sector": (
+        MINIMAL + TROOPS + "headcount_by_sector = { TCA = 100 }\n",
+        ["deployments.troops", "exactly one of headcount and headcount_by_sector"],
+    ),
+    "removing a key path that is not inherited": (
+        'remove = ["deployments.nothing"]\n' + MINIMAL,
+        ["remove", "cannot remove 'deployments.nothing'"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
+def test_bad_scenario_gets_one_clear_error(
+    case: str, write: Callable[[str, str], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    text, fragments = CASES[case]
+    path = write("bad.toml", text)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["scenario", "check", str(path)])
+    assert exit_info.value.code == 2
+    captured = capsys.readouterr()
+    message = " ".join(captured.err.split())  # Rich may wrap a long line on a narrow terminal
+    assert "Traceback" not in captured.err
+    assert captured.out == ""
+    assert str(path) in message
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} not in {message!r}"
+    with pytest.raises(ScenarioError):
+        load_scenario(path)
+
+
+def test_missing_base_file(
+    write: Callable[[str, str], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write("variant.toml", 'base = "no-such-base.toml"\nname = "v"\n')
+    with pytest.raises(SystemExit) as exit_info:
+        main(["scenario", "check", str(path)])
+    assert exit_info.value.code == 2
+    message = " ".join(capsys.readouterr().err.split())
+    assert f"{path}: base" in message
+    assert "base file 'no-such-base.toml' not found" in message
+
+
+def test_inheritance_cycle(write: Callable[[str, str], Path]) -> None:
+    write("a.toml", 'base = "b.toml"\n' + MINIMAL)
+    b = write("b.toml", 'base = "c.toml"\n')
+    write("c.toml", 'base = "a.toml"\n')
+    with pytest.raises(ScenarioError, match="inheritance cycle") as error:
+        load_scenario(b)
+    message = str(error.value)
+    assert "a.toml" in message and "b.toml" in message and "c.toml" in message
+
+
+def test_the_error_names_the_file_that_set_the_bad_value(
+    write: Callable[[str, str], Path],
+) -> None:
+    write("base.toml", MINIMAL + TROOPS)
+    variant = write(
+        "variant.toml", 'base = "base.toml"\n[deployments.troops]\ntasks = ["field"]\n'
+    )
+    with pytest.raises(ScenarioError) as error:
+        load_scenario(variant)
+    message = str(error.value)
+    assert message.startswith(f"{variant}, line 3:")
+    assert "deployments.troops.tasks = 'field'" in message
+
+
+def test_missing_scenario_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "nowhere.toml"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["scenario", "check", str(path)])
+    assert exit_info.value.code == 2
+    assert "file not found" in capsys.readouterr().err
+
+
+def test_date_outside_the_calibration(
+    write: Callable[[str, str], Path],
+    calibration: object,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    text = MINIMAL.replace("2023-04-20", "1990-04-20").replace("2023-05-31", "1990-05-31")
+    path = write("old.toml", text)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["scenario", "check", str(path)])
+    assert exit_info.value.code == 2
+    message = " ".join(capsys.readouterr().err.split())
+    assert f"{path}" in message
+    assert "period.start_date = 1990-04-20" in message
+    assert "before the calibration" in message
+
+
+def test_check_as_a_subprocess_prints_one_line_and_exits_2(
+    write: Callable[[str, str], Path],
+) -> None:
+    path = write("bad.toml", MINIMAL + TROOPS.replace('"warehouse"', '"field"'))
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "bordersim"), "scenario", "check", str(path)],
+        capture_output=True,
+        text=True,
+        env={"COLUMNS": "400", "PATH": ""},
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == ""
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "the law forbids active_duty to do field" in done.stderr

@@ -1,0 +1,140 @@
+"""Loading, inheritance, resolved text, sources and `vary`."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import MINIMAL, SCENARIOS, SMALL
+
+from bordersim.errors import ScenarioError
+from bordersim.scenario import Scenario, load_scenario, vary
+from bordersim.scenario.loader import load_defaults
+
+SHIPPED = sorted(SCENARIOS.glob("*.toml")) + [SMALL]
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_shipped_scenarios_validate(path: Path) -> None:
+    scenario = load_scenario(path)
+    assert isinstance(scenario, Scenario)
+    assert scenario.path == path.resolve()
+    assert len(scenario.hash) == 64
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_resolved_text_reloads_to_the_same_scenario(path: Path, tmp_path: Path) -> None:
+    scenario = load_scenario(path)
+    copy = tmp_path / "resolved.toml"
+    copy.write_text(scenario.resolved_text, encoding="utf-8")
+    again = load_scenario(copy)
+    assert again.model_dump() == scenario.model_dump()
+    assert again.hash == scenario.hash
+
+
+def test_resolved_text_holds_every_default() -> None:
+    scenario = load_scenario(SMALL)
+    resolved = tomllib.loads(scenario.resolved_text)
+    assert resolved["staff"]["pools"]["agent"]["on_duty_fraction"] == 0.18
+    assert resolved["custody"]["standard_hours"] == 72.0
+    assert resolved["deployments"]["troops"]["headcount"] == 300.0
+
+
+def test_variant_removes_the_troops_and_keeps_the_rest() -> None:
+    base = load_scenario(SCENARIOS / "2023-title42-end.toml")
+    variant = load_scenario(SCENARIOS / "2023-title42-end-no-troops.toml")
+    assert "title42_active_duty" in base.deployments
+    assert "title42_active_duty" not in variant.deployments
+    assert variant.deployments["national_guard"] == base.deployments["national_guard"]
+    assert variant.deployments["contracted_support"] == base.deployments["contracted_support"]
+    assert variant.period == base.period
+    assert variant.name == "2023-title42-end-no-troops"
+    assert variant.hash != base.hash
+
+    covid = load_scenario(SCENARIOS / "2020-covid-support.toml")
+    no_extra = load_scenario(SCENARIOS / "2020-covid-no-extra-troops.toml")
+    assert set(covid.deployments) - set(no_extra.deployments) == {"covid_support_540"}
+    assert covid.health.enabled and no_extra.health.enabled
+
+
+def test_variant_overrides_one_field_of_one_deployment(
+    write: Callable[[str, str], Path],
+) -> None:
+    write(
+        "base.toml",
+        MINIMAL
+        + """
+        [deployments.troops]
+        pool = "active_duty"
+        headcount = 300
+        tasks = ["detection", "warehouse"]
+        start_date = 2023-05-10
+        duration_days = 90
+        """,
+    )
+    variant = write(
+        "variant.toml",
+        """
+        base = "base.toml"
+        name = "variant"
+        sectors = ["RGV", "TCA"]
+        [deployments.troops]
+        headcount = 1000
+        """,
+    )
+    scenario = load_scenario(variant)
+    troops = scenario.deployments["troops"]
+    assert troops.headcount == 1000
+    assert troops.tasks == ["detection", "warehouse"]  # inherited
+    assert troops.start_date.isoformat() == "2023-05-10"
+    assert scenario.sectors == ["RGV", "TCA"]  # lists replace, never merge
+    assert scenario.sources["deployments"] == "scenario file base.toml"
+    assert scenario.file_of("deployments.troops.headcount").name == "variant.toml"
+    assert scenario.file_of("deployments.troops.tasks").name == "base.toml"
+
+
+def test_scenario_values_replace_default_sources() -> None:
+    scenario = load_scenario(SCENARIOS / "2020-covid-support.toml")
+    sources = scenario.sources
+    assert sources["staff.processing_coordinators"] == "scenario file 2020-covid-support.toml"
+    assert "GAO-18-50" in sources["staff.pools.agent.on_duty_fraction"]
+    assert sources["custody.capacity_people.RGV"] == "scenario file 2020-covid-support.toml"
+
+
+def test_every_default_has_a_source_or_an_assumption() -> None:
+    values, sources = load_defaults()
+    assert len(sources) > 80
+    for key, text in sources.items():
+        assert text.strip(), key
+        assert not text.startswith("assumption: ") or len(text) > len("assumption: ") + 10, key
+
+
+def test_a_scenario_needs_only_a_period_and_its_sectors(
+    write: Callable[[str, str], Path],
+) -> None:
+    scenario = load_scenario(write("minimal.toml", MINIMAL))
+    assert scenario.name == "minimal"
+    assert scenario.period.warmup_days == 7
+    assert scenario.deployments == {}
+
+
+def test_name_defaults_to_the_file_stem(write: Callable[[str, str], Path]) -> None:
+    text = MINIMAL.replace('name = "minimal"', "")
+    assert load_scenario(write("my-plan.toml", text)).name == "my-plan"
+
+
+def test_vary_changes_one_value_and_revalidates() -> None:
+    scenario = load_scenario(SMALL)
+    more = vary(scenario, "deployments.troops.headcount", 900)
+    assert more.deployments["troops"].headcount == 900
+    assert scenario.deployments["troops"].headcount == 300  # the original is untouched
+    assert more.hash != scenario.hash
+    assert more.sources["deployments.troops.headcount"].startswith("varied")
+    duty = vary(scenario, "staff.pools.agent.on_duty_fraction", 0.25)
+    assert duty.staff.pools.agent.on_duty_fraction == 0.25
+    with pytest.raises(ScenarioError, match=r"staff\.pools\.agent\.on_duty_fraction = 1\.5"):
+        vary(scenario, "staff.pools.agent.on_duty_fraction", 1.5)
+    with pytest.raises(ScenarioError, match=r"did you mean 'period\.warmup_days'"):
+        vary(scenario, "period.warmup_day", 3)
