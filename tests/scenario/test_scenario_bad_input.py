@@ -149,9 +149,7 @@ def test_the_error_names_the_file_that_set_the_bad_value(
     write: Callable[[str, str], Path],
 ) -> None:
     write("base.toml", MINIMAL + TROOPS)
-    variant = write(
-        "variant.toml", 'base = "base.toml"\n[deployments.troops]\ntasks = ["field"]\n'
-    )
+    variant = write("variant.toml", 'base = "base.toml"\n[deployments.troops]\ntasks = ["field"]\n')
     with pytest.raises(ScenarioError) as error:
         load_scenario(variant)
     message = str(error.value)

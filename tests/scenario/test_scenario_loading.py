@@ -13,7 +13,7 @@ from bordersim.errors import ScenarioError
 from bordersim.scenario import Scenario, load_scenario, vary
 from bordersim.scenario.loader import load_defaults
 
-SHIPPED = sorted(SCENARIOS.glob("*.toml")) + [SMALL]
+SHIPPED = [*sorted(SCENARIOS.glob("*.toml")), SMALL]
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
@@ -104,7 +104,7 @@ def test_scenario_values_replace_default_sources() -> None:
 
 
 def test_every_default_has_a_source_or_an_assumption() -> None:
-    values, sources = load_defaults()
+    _values, sources = load_defaults()
     assert len(sources) > 80
     for key, text in sources.items():
         assert text.strip(), key
