@@ -12,6 +12,7 @@ import os
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -130,8 +131,12 @@ def simulate_and_record(
     out_dir: Path | None,
     records: bool,
     console: Console,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> RunRecord:
-    """Simulate a compiled scenario, store it and write its report; mark it failed on any error."""
+    """Simulate a compiled scenario, store it and write its report; mark it failed on any error.
+
+    `on_progress(done, total)` is called with the engine's progress, after the progress bar.
+    """
     import numpy as np
 
     from bordersim.engines import simulate
@@ -164,6 +169,8 @@ def simulate_and_record(
             def progress(done: int, total: int) -> None:
                 marks.append(time.perf_counter())
                 bar.update(task, completed=done, total=total)
+                if on_progress is not None:
+                    on_progress(done, total)
 
             started = time.perf_counter()
             result = simulate(

@@ -8,7 +8,6 @@ the border model issue is 5 % per sector and month.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -88,11 +87,11 @@ def monthly_validation(run: RunResult, official: OfficialMonthly) -> pd.DataFram
 
 def load_official_monthly() -> tuple[OfficialMonthly | None, str]:
     """The calibration's official monthly encounters per sector, or None and the reason."""
+    from bordersim.calibration import load_calibration
+    from bordersim.errors import BordersimError
+
     try:
-        load_calibration = importlib.import_module("bordersim.calibration").load_calibration
         calibration = load_calibration()
-    except (ImportError, AttributeError):
-        return None, "the calibration module is not available in this installation"
-    except Exception as err:  # a missing or stale artifact is reported, not fatal to a report
+    except BordersimError as err:  # a missing artifact is reported in the report, not fatal
         return None, f"no calibration available ({err}); run `bordersim calibrate`"
     return calibration.monthly_encounters, ""

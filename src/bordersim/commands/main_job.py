@@ -1,0 +1,114 @@
+"""`bordersim main-job` (what `make run` runs): the end of Title 42 with and without the troops.
+
+From a fresh clone it imports the shipped official data into the store when the store has none,
+calibrates when no calibration is available, then runs `2023-title42-end.toml` (A) and
+`2023-title42-end-no-troops.toml` (B) with common random numbers and writes both run reports and
+the comparison report under `out/main/`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from bordersim.commands.simulate import ENGINE_HELP, STORE_HELP
+
+BASELINE = "2023-title42-end.toml"
+VARIANT = "2023-title42-end-no-troops.toml"
+DEFAULT_REPLICATIONS = 20
+DEFAULT_SEED = 20230511  # the day Title 42 ended; any fixed seed gives reproducible results
+
+
+def register(app: typer.Typer) -> None:
+    app.command("main-job")(main_job_command)
+
+
+def scenarios_folder(option: Path | None) -> Path:
+    """The shipped `scenarios/` folder: the option, else the checkout's, else ./scenarios."""
+    import bordersim
+    from bordersim.errors import BordersimError
+
+    checkout = Path(bordersim.__file__).resolve().parents[2] / "scenarios"
+    candidates = [option] if option is not None else [checkout, Path.cwd() / "scenarios"]
+    for folder in candidates:
+        if (folder / BASELINE).is_file() and (folder / VARIANT).is_file():
+            return folder
+    raise BordersimError(
+        f"no scenarios folder with {BASELINE} and {VARIANT}; give one with --scenarios",
+        where=", ".join(str(c) for c in candidates),
+    )
+
+
+def ensure_official_data(store: Path | None, console: object) -> None:
+    from rich.console import Console
+
+    from bordersim.store import imported_kinds, open_store
+    from bordersim.store.official import import_official_files
+
+    assert isinstance(console, Console)
+    with open_store(store) as connection:
+        if imported_kinds(connection):
+            return
+        console.print("The store holds no official data: importing the shipped files.")
+        imported = import_official_files(connection, None)
+    for parsed in imported:
+        console.print(f"  imported {parsed.path.name}: {parsed.rows:,} rows")
+
+
+def ensure_calibration(store: Path | None, console: object) -> None:
+    """Rebuild the shipped calibration artifact from the store when it cannot be loaded."""
+    from rich.console import Console
+
+    from bordersim.calibration import SHIPPED_ARTIFACT, calibrate, write_artifact
+    from bordersim.results.validation import load_official_monthly
+    from bordersim.store import open_store
+
+    assert isinstance(console, Console)
+    official, reason = load_official_monthly()
+    if official is not None:
+        return
+    console.print(f"Calibrating: {reason}.")
+    with open_store(store) as connection:
+        artifact = calibrate(connection)
+    write_artifact(artifact, SHIPPED_ARTIFACT)
+    console.print(f"  wrote {SHIPPED_ARTIFACT}")
+
+
+def main_job_command(
+    replications: int = typer.Option(DEFAULT_REPLICATIONS, "--replications", "-r", min=1),
+    seed: int = typer.Option(DEFAULT_SEED, "--seed"),
+    engine: str = typer.Option("event", "--engine", help=ENGINE_HELP),
+    out: Path = typer.Option(Path("out") / "main", "--out", help="Folder of the reports."),  # noqa: B008
+    scenarios: Path | None = typer.Option(  # noqa: B008
+        None, "--scenarios", help="Folder of the shipped scenarios (default: the checkout's)."
+    ),
+    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),  # noqa: B008
+) -> None:
+    """Title 42 ends: simulate with and without the 1,500 troops and write the comparison."""
+    from bordersim.commands.simulate import compare_specs, print_differences, wide_console
+    from bordersim.report.compare_report import write_compare_report
+    from bordersim.store import open_store
+
+    console = wide_console()
+    folder = scenarios_folder(scenarios)
+    ensure_official_data(store, console)
+    ensure_calibration(store, console)
+    with open_store(store) as connection:
+        record_a, record_b = compare_specs(
+            str(folder / BASELINE),
+            str(folder / VARIANT),
+            connection,
+            engine=engine,
+            replications=replications,
+            seed=seed,
+            out_root=out,
+            console=console,
+        )
+    print_differences(console, record_a, record_b)
+    path = write_compare_report(out / "compare.html", record_a, record_b)
+    for record in (record_a, record_b):
+        console.print(
+            f"report of {record.label} (run {record.run_id}): {out / record.label}/report.html"
+        )
+    console.print(f"[bold]comparison report: {path}[/]")

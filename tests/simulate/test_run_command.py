@@ -1,0 +1,164 @@
+"""`bordersim run`: bad input stops before anything is recorded; interrupted runs fail."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from bordersim.cli import main
+from bordersim.model.examples import tiny_model
+from bordersim.store import open_store
+from bordersim.store.runs import COMPLETE, FAILED, list_runs
+
+REPO = Path(__file__).resolve().parents[2]
+SMALL = REPO / "scenarios" / "examples" / "small.toml"
+
+
+def _has(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def _has_event_engine() -> bool:
+    if not _has("bordersim.engines.event.border"):
+        return False
+    return hasattr(importlib.import_module("bordersim.engines.event.border"), "simulate")
+
+
+needs_event_engine = pytest.mark.skipif(
+    not _has_event_engine(), reason="the event engine is not built yet"
+)
+needs_scenarios = pytest.mark.skipif(
+    not (_has("bordersim.scenario") and _has("bordersim.model.compile") and SMALL.is_file()),
+    reason="the scenario loader, compiler or example scenario is not built yet",
+)
+
+
+def _exit_code(argv: list[str]) -> int:
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    return int(stopped.value.code or 0)
+
+
+def _statuses(store: Path) -> list[str]:
+    with open_store(store) as connection:
+        return [run.status for run in list_runs(connection)]
+
+
+def test_a_missing_scenario_is_one_line_exit_2_and_leaves_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store, out = tmp_path / "store.duckdb", tmp_path / "out"
+    argv = ["run", str(tmp_path / "nope.toml"), "--store", str(store), "--out", str(out)]
+    assert _exit_code(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "nope.toml" in err and "no such scenario" in err
+    assert not out.exists()
+    assert not store.exists() or _statuses(store) == []
+
+
+@needs_scenarios
+def test_an_invalid_scenario_is_one_line_exit_2_and_leaves_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(SMALL.read_text() + "\n[nonsense_table]\nvalue_per_day = -3\n")
+    store, out = tmp_path / "store.duckdb", tmp_path / "out"
+    argv = ["run", str(bad), "--store", str(store), "--out", str(out), "--replications", "1"]
+    assert _exit_code(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "bad.toml" in err
+    assert not out.exists()
+    assert not store.exists() or _statuses(store) == []
+
+
+@needs_event_engine
+def test_a_run_interrupted_midway_is_failed_with_no_results_and_no_report(tmp_path: Path) -> None:
+    from bordersim.commands.simulate import LoadedScenario, simulate_and_record
+
+    loaded = LoadedScenario(tmp_path / "tiny.toml", "# tiny\n", tiny_model(), 0.0)
+    out = tmp_path / "out"
+
+    def interrupt(done: int, total: int) -> None:
+        if done >= 1:
+            raise KeyboardInterrupt  # Ctrl-C after the first replication
+
+    with open_store(tmp_path / "store.duckdb") as connection:
+        with pytest.raises(KeyboardInterrupt):
+            simulate_and_record(
+                loaded,
+                connection,
+                engine="event",
+                replications=3,
+                seed=5,
+                out_dir=out,
+                records=False,
+                console=Console(quiet=True),
+                on_progress=interrupt,
+            )
+        runs = list_runs(connection)
+        assert [r.status for r in runs] == [FAILED]
+        rows = connection.execute("SELECT count(*) FROM run_daily").fetchone()
+        assert rows == (0,)
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+@needs_event_engine
+def test_a_report_that_cannot_be_written_fails_the_run(tmp_path: Path) -> None:
+    from bordersim.commands.simulate import LoadedScenario, simulate_and_record
+
+    loaded = LoadedScenario(tmp_path / "tiny.toml", "# tiny\n", tiny_model(), 0.0)
+    blocker = tmp_path / "out"
+    blocker.write_text("a file where the report folder should be")
+    with open_store(tmp_path / "store.duckdb") as connection:
+        with pytest.raises(OSError):
+            simulate_and_record(
+                loaded,
+                connection,
+                engine="event",
+                replications=1,
+                seed=5,
+                out_dir=blocker,
+                records=False,
+                console=Console(quiet=True),
+            )
+        assert [r.status for r in list_runs(connection)] == [FAILED]
+
+
+@needs_event_engine
+@needs_scenarios
+def test_run_small_example_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store, out = tmp_path / "store.duckdb", tmp_path / "out"
+    argv = [
+        "run",
+        str(SMALL),
+        "--replications",
+        "2",
+        "--seed",
+        "3",
+        "--store",
+        str(store),
+        "--out",
+        str(out),
+    ]
+    main(argv)
+    printed = capsys.readouterr().out
+    assert "Encounters" in printed and "Time in custody, median" in printed
+    report = (out / "report.html").read_text()
+    assert 'src="http' not in report and "src='http" not in report
+    assert "Validation" in report and "72 h standard" in report
+    with open_store(store) as connection:
+        (run,) = list_runs(connection)
+        assert run.status == COMPLETE and run.replications == 2 and run.seed == 3
+        assert run.kpis["encounters"]["mean"] > 0
+        assert {"compile_s", "run_s"} <= set(run.timings)
+    assert list(out.iterdir()) == [out / "report.html"]
+    # The report can be written again from the store alone.
+    again = tmp_path / "again"
+    main(["report", run.run_id, "--store", str(store), "--out", str(again)])
+    assert (again / "report.html").stat().st_size > 100_000
