@@ -1,0 +1,155 @@
+"""Index constants shared by the compiled kernel and its Python driver.
+
+The kernel takes the model's scalars packed in one float array (`P_*` slots) and writes metrics
+through a table of column numbers (`K_*` slots) that the driver fills from `DAILY_METRICS`, so a
+change of metric order in the results schema never leaves a stale compiled kernel behind.
+"""
+
+from __future__ import annotations
+
+from bordersim.model.dimensions import Pathway
+
+# ----- scalar parameters: slots of the `par` array -----------------------------------------
+P_DISPERSION = 0
+P_INITIAL_REPEAT_SHARE = 1
+P_FIELD_HOURS_INTERDICTION = 2
+P_FIELD_HOURS_PICKUP = 3
+P_PICKUP_PATIENCE = 4
+P_PERSONS_PER_WATCH = 5
+P_VALVE_ENABLED = 6
+P_VALVE_THRESHOLD = 7
+P_VALVE_SHARE = 8
+P_ICE_BEDS = 9
+P_ICE_INITIAL = 10
+P_ICE_STAY_DAYS = 11
+P_HHS_PLACEMENT = 12
+P_HHS_BEDS = 13
+P_HHS_INITIAL = 14
+P_HHS_STAY_DAYS = 15
+P_MIN_FIELD = 16
+P_MAX_PROCESSING = 17
+P_WAREHOUSE_HPD = 18
+P_MEDICAL_HPD = 19
+P_SUPPLY_UNITS = 20
+P_SUPPLY_INITIAL_DAYS = 21
+P_SUPPLY_LEAD_DAYS = 22
+P_SUPPLY_REORDER_DAYS = 23
+P_SUPPLY_ORDER_DAYS = 24
+P_SUPPLY_COST = 25
+P_HEALTH = 26
+P_SYMPTOMATIC = 27
+P_SENSITIVITY = 28
+P_TRANSMISSION = 29
+P_CROWDING_EXPONENT = 30
+P_INFECTIOUS_DAYS = 31
+P_STAFF_INFECTION = 32
+P_STAFF_ABSENCE_DAYS = 33
+P_COST_CUSTODY = 34
+P_COST_ICE = 35
+P_TARGET_HOURS = 36
+P_WARMUP_DAYS = 37
+P_CUSTODY_STANDARD = 38
+P_UAC_STANDARD = 39
+N_PAR = 40
+
+# ----- metrics the kernel writes: slots of the `col` array (column numbers in DAILY_METRICS) --
+KERNEL_METRICS: tuple[str, ...] = (
+    "attempts",
+    "first_attempts",
+    "repeat_attempts",
+    "surrendered",
+    "detected",
+    "encounters",
+    "unique_encounters",
+    "gotaways",
+    "occupancy_mean",
+    "occupancy_peak",
+    "custody_capacity",
+    "custody_exits",
+    "custody_exits_over_72h",
+    "uac_exits",
+    "uac_exits_over_72h",
+    "custody_hours_total",
+    "processing_backlog",
+    "releases_to_street",
+    "waiting_for_ice_bed",
+    "waiting_for_hhs",
+    "waiting_for_port",
+    "valve_open_hours",
+    "agents_field_hours",
+    "agents_support_hours",
+    "supply_stock_units",
+    "supply_units_used",
+    "unmet_care_person_days",
+    "stock_out",
+    "infections_in_custody",
+    "infectious_arrivals",
+    "isolated",
+    "isolation_overflow",
+    "infectious_released",
+    "infectious_expelled",
+    "infectious_removed",
+    "staff_days_lost",
+    "cost_staff_dollars",
+    "cost_custody_dollars",
+    "cost_supplies_dollars",
+    "cost_total_dollars",
+    *(f"departures:{p.name.lower()}" for p in Pathway),
+)
+(
+    K_ATTEMPTS,
+    K_FIRST,
+    K_REPEAT,
+    K_SURRENDERED,
+    K_DETECTED,
+    K_ENCOUNTERS,
+    K_UNIQUE,
+    K_GOTAWAYS,
+    K_OCC_MEAN,
+    K_OCC_PEAK,
+    K_CAPACITY,
+    K_EXITS,
+    K_EXITS_72,
+    K_UAC_EXITS,
+    K_UAC_EXITS_72,
+    K_CUSTODY_HOURS,
+    K_BACKLOG,
+    K_STREET,
+    K_WAIT_ICE,
+    K_WAIT_HHS,
+    K_WAIT_PORT,
+    K_VALVE_HOURS,
+    K_AGENTS_FIELD,
+    K_AGENTS_SUPPORT,
+    K_STOCK,
+    K_SUPPLY_USED,
+    K_UNMET,
+    K_STOCK_OUT,
+    K_INFECTIONS,
+    K_INFECTIOUS_ARRIVALS,
+    K_ISOLATED,
+    K_ISOLATION_OVERFLOW,
+    K_INFECTIOUS_RELEASED,
+    K_INFECTIOUS_EXPELLED,
+    K_INFECTIOUS_REMOVED,
+    K_STAFF_DAYS_LOST,
+    K_COST_STAFF,
+    K_COST_CUSTODY,
+    K_COST_SUPPLIES,
+    K_COST_TOTAL,
+    K_DEPARTURES,  # first of the N_PATHWAYS departure columns, in `Pathway` order
+) = range(41)
+
+# ----- per-attempt flags ------------------------------------------------------------------
+F_GOTAWAY = 1
+F_SURRENDERED = 2
+F_INITIAL_CUSTODY = 4
+F_KNOWN_BEFORE = 8  # counted as previously encountered (warm-up repeaters) for unique counts
+F_SHELTER = 16  # a release that a shelter took
+F_INFECTIOUS = 32  # infectious at some point in custody
+F_SYMPTOMATIC = 64
+F_ISOLATED = 128
+
+# ----- kernel return codes ----------------------------------------------------------------
+OK = 0
+OVERFLOW = 1  # more attempts than the preallocated rows: the driver retries with more room
