@@ -1,0 +1,231 @@
+"""Compiling scenarios into `CompiledModel`, against the shipped calibration."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import MINIMAL, SCENARIOS, SMALL
+
+from bordersim.errors import BordersimError, ScenarioError
+from bordersim.model.compile import compile_scenario
+from bordersim.model.dimensions import Pool, Sector, Task
+from bordersim.scenario import load_scenario, vary
+
+ALL = list(Sector)
+T42_END = SCENARIOS / "2023-title42-end.toml"
+
+
+def day_index(model: Any, day: dt.date) -> int:
+    return (day - model.start_date).days
+
+
+@pytest.mark.parametrize("path", [*sorted(SCENARIOS.glob("*.toml")), SMALL], ids=lambda p: p.name)
+def test_every_shipped_scenario_compiles(path: Path, calibration: Any) -> None:
+    scenario = load_scenario(path)
+    model = compile_scenario(scenario, calibration)
+    period = scenario.period
+    assert model.start_date == period.start_date - dt.timedelta(days=period.warmup_days)
+    assert model.dates[-1] == period.end_date
+    assert model.warmup_days == period.warmup_days
+    assert model.scenario_hash == scenario.hash
+    assert [s.name for s in model.sectors] == scenario.sectors
+    assert model.first_attempts_per_day.sum() > 0
+    model.check()
+
+
+def test_demand_is_the_calibration_without_shocks(calibration: Any) -> None:
+    model = compile_scenario(load_scenario(SMALL), calibration)
+    expected = calibration.daily_first_attempts(model.dates, list(model.sectors))
+    np.testing.assert_array_equal(model.first_attempts_per_day, expected)
+
+
+def test_shock_ramps_before_and_surges_after_the_policy_date(calibration: Any) -> None:
+    model = compile_scenario(load_scenario(T42_END), calibration)
+    base = calibration.daily_first_attempts(model.dates, list(model.sectors))
+    ratio = model.first_attempts_per_day.sum(axis=(1, 2)) / base.sum(axis=(1, 2))
+    at = {day: ratio[day_index(model, day)] for day in model.dates}
+    assert at[dt.date(2023, 4, 27)] == pytest.approx(1.0)  # before the 14-day ramp
+    assert at[dt.date(2023, 5, 5)] == pytest.approx(1 + 0.35 * 8 / 14)  # mid-ramp, linear
+    assert at[dt.date(2023, 5, 11)] == pytest.approx(1.35)  # last day of Title 42: the peak
+    assert at[dt.date(2023, 5, 12)] == pytest.approx(0.7)  # first day after: the lull
+    assert at[dt.date(2023, 5, 22)] == pytest.approx(1 - 0.3 * 11 / 21)  # recovering
+    assert at[dt.date(2023, 6, 2)] == pytest.approx(1.0)  # 21 days later: back to 1
+    may = [i for i, d in enumerate(model.dates) if d.month == 5]
+    may_change = model.first_attempts_per_day[may].sum() / base[may].sum()
+    assert abs(may_change - 1) < 0.05  # the shock moves demand within May, barely changes it
+
+
+def test_title42_regime_follows_the_policy_dates(calibration: Any) -> None:
+    model = compile_scenario(load_scenario(T42_END), calibration)
+    active = dict(zip(model.dates, model.title42_active, strict=True))
+    assert active[dt.date(2023, 5, 11)] and not active[dt.date(2023, 5, 12)]
+    assert model.title42_active.sum() == (dt.date(2023, 5, 11) - model.start_date).days + 1
+    covid = compile_scenario(load_scenario(SCENARIOS / "2020-covid-support.toml"), calibration)
+    active = dict(zip(covid.dates, covid.title42_active, strict=True))
+    assert not active[dt.date(2020, 3, 20)] and active[dt.date(2020, 3, 21)]
+    assert covid.title42_active[day_index(covid, dt.date(2020, 3, 21)) :].all()
+    np.testing.assert_allclose(covid.pathway_share.sum(axis=2), 1.0)
+
+
+def test_troop_deployment_ramps_up_and_ends_on_its_dates(calibration: Any) -> None:
+    model = compile_scenario(load_scenario(T42_END), calibration)
+    crew = model.crew_names.index("deployment title42_active_duty: active_duty")
+    assert model.crew_pool[crew] == Pool.ACTIVE_DUTY
+    tasks = {Task(int(t)) for t in np.flatnonzero(model.crew_tasks[crew])}
+    assert tasks == {Task.DETECTION, Task.INTAKE, Task.WAREHOUSE}
+    border = model.crew_headcount[:, :, crew].sum(axis=1)  # all nine sectors are modelled
+    by_day = dict(zip(model.dates, border, strict=True))
+    assert by_day[dt.date(2023, 5, 9)] == 0
+    assert by_day[dt.date(2023, 5, 10)] == pytest.approx(1500 / 7)
+    assert by_day[dt.date(2023, 5, 13)] == pytest.approx(1500 * 4 / 7)
+    assert by_day[dt.date(2023, 5, 16)] == pytest.approx(1500)
+    assert by_day[dt.date(2023, 8, 7)] == pytest.approx(1500)  # day 90
+    assert by_day[dt.date(2023, 8, 8)] == 0
+    contractors = model.crew_names.index("deployment contracted_support: contractor")
+    assert model.crew_headcount[day_index(model, dt.date(2023, 8, 7)), :, contractors].sum() == 0
+    assert model.crew_headcount[-1, :, contractors].sum() == pytest.approx(1000)
+
+
+def test_southwest_deployment_is_split_by_load(calibration: Any) -> None:
+    model = compile_scenario(load_scenario(T42_END), calibration)
+    crew = model.crew_names.index("deployment title42_active_duty: active_duty")
+    d = day_index(model, dt.date(2023, 6, 1))
+    start, end = day_index(model, dt.date(2023, 5, 10)), day_index(model, dt.date(2023, 8, 7))
+    load = calibration.daily_first_attempts(model.dates[start : end + 1], ALL).sum(axis=(0, 2))
+    np.testing.assert_allclose(model.crew_headcount[d, :, crew], 1500 * load / load.sum())
+    coordinators = model.crew_names.index("processing coordinators")
+    assert model.crew_headcount[d, :, coordinators].sum() == pytest.approx(800)
+    agents = model.crew_names.index("agents")
+    assert model.crew_headcount[d, Sector.RGV, agents] == 2788
+
+
+def test_a_two_sector_scenario_gets_its_share_of_a_border_wide_deployment(
+    write: Callable[[str, str], Path], calibration: Any
+) -> None:
+    text = (
+        MINIMAL
+        + """
+        [deployments.guard]
+        pool = "national_guard"
+        headcount = 2500
+        tasks = ["detection"]
+        start_date = 2023-01-01
+        end_date = 2023-12-31
+
+        [deployments.explicit]
+        pool = "contractor"
+        headcount_by_sector = { RGV = 120 }
+        tasks = ["intake"]
+        start_date = 2023-05-01
+        end_date = 2023-05-31
+        """
+    )
+    model = compile_scenario(load_scenario(write("two.toml", text)), calibration)
+    guard = model.crew_names.index("deployment guard: national_guard")
+    load = calibration.daily_first_attempts(model.dates, ALL).sum(axis=(0, 2))
+    share = load[[Sector.TCA, Sector.RGV]] / load.sum()
+    np.testing.assert_allclose(model.crew_headcount[0, :, guard], 2500 * share)
+    assert model.crew_headcount[0, :, guard].sum() < 2500
+    explicit = model.crew_names.index("deployment explicit: contractor")
+    may = day_index(model, dt.date(2023, 5, 15))
+    assert list(model.crew_headcount[may, :, explicit]) == [0.0, 120.0]
+
+
+def test_health_module_and_prevalence_by_date(calibration: Any) -> None:
+    covid = compile_scenario(load_scenario(SCENARIOS / "2020-covid-support.toml"), calibration)
+    assert covid.health_enabled
+    prevalence = dict(zip(covid.dates, covid.arrival_prevalence, strict=True))
+    assert prevalence[dt.date(2020, 5, 15)] == pytest.approx(0.01)
+    assert prevalence[dt.date(2020, 7, 15)] == pytest.approx(0.03)
+    middle = (dt.date(2020, 6, 14) - dt.date(2020, 5, 15)).days / 61
+    assert prevalence[dt.date(2020, 6, 14)] == pytest.approx(0.01 + 0.02 * middle)
+    t42 = compile_scenario(load_scenario(T42_END), calibration)
+    assert not t42.health_enabled and not t42.arrival_prevalence.any()
+
+
+def test_capacity_changes_and_initial_custody(
+    write: Callable[[str, str], Path], calibration: Any
+) -> None:
+    text = (
+        MINIMAL
+        + """
+        [custody]
+        initial_occupancy_fraction = 0.5
+
+        [custody.capacity_changes.soft_sided]
+        sector = "RGV"
+        start_date = 2023-05-05
+        end_date = 2023-05-20
+        change_people = 1000
+        """
+    )
+    model = compile_scenario(load_scenario(write("cap.toml", text)), calibration)
+    rgv = model.custody_capacity[:, 1]
+    by_day = dict(zip(model.dates, rgv, strict=True))
+    assert by_day[dt.date(2023, 5, 4)] == 4000
+    assert by_day[dt.date(2023, 5, 5)] == 5000
+    assert by_day[dt.date(2023, 5, 20)] == 5000
+    assert by_day[dt.date(2023, 5, 21)] == 4000
+    np.testing.assert_allclose(model.initial_custody.sum(axis=1), [0.5 * 3500, 0.5 * 4000])
+
+
+def test_sources_name_defaults_scenario_files_and_calibration(calibration: Any) -> None:
+    model = compile_scenario(load_scenario(T42_END), calibration)
+    assert "GAO-18-50" in model.sources["staff.pools.agent.on_duty_fraction"]
+    assert model.sources["deployments"] == "scenario file 2023-title42-end.toml"
+    assert any(key.startswith("calibration.") for key in model.sources)
+
+
+def test_vary_reaches_the_compiled_model(calibration: Any) -> None:
+    scenario = load_scenario(SMALL)
+    varied = vary(scenario, "staff.pools.active_duty.on_duty_fraction", 0.5)
+    model = compile_scenario(varied, calibration)
+    assert model.on_duty_fraction[Pool.ACTIVE_DUTY] == 0.5
+    assert model.scenario_hash != compile_scenario(scenario, calibration).scenario_hash
+
+
+def test_calibration_path_is_relative_to_the_scenario_file(
+    write: Callable[[str, str], Path], calibration: Any, tmp_path: Path
+) -> None:
+    from bordersim.calibration import SHIPPED_ARTIFACT
+
+    shutil.copy(SHIPPED_ARTIFACT, tmp_path / "my-calibration.json")
+    text = MINIMAL + '\n[demand]\ncalibration = "my-calibration.json"\n'
+    model = compile_scenario(load_scenario(write("own.toml", text)))
+    expected = calibration.daily_first_attempts(model.dates, list(model.sectors))
+    np.testing.assert_array_equal(model.first_attempts_per_day, expected)
+    missing = write("missing.toml", MINIMAL + '\n[demand]\ncalibration = "nope.json"\n')
+    with pytest.raises(BordersimError, match=r"nope\.json"):
+        compile_scenario(load_scenario(missing))
+
+
+def test_negative_capacity_after_a_change_is_refused(
+    write: Callable[[str, str], Path], calibration: Any
+) -> None:
+    text = (
+        MINIMAL
+        + """
+        [custody.capacity_changes.closure]
+        sector = "TCA"
+        start_date = 2023-05-01
+        change_people = -5000
+        """
+    )
+    with pytest.raises(ScenarioError, match=r"capacity of TCA falls to -1500 on 2023-05-01"):
+        compile_scenario(load_scenario(write("neg.toml", text)), calibration)
+
+
+def test_compiling_the_2023_scenario_is_fast(calibration: Any) -> None:
+    timings = []
+    for _ in range(3):
+        started = time.perf_counter()
+        compile_scenario(load_scenario(T42_END), calibration)
+        timings.append(time.perf_counter() - started)
+    assert min(timings) < 1.0
