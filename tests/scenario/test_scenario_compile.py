@@ -15,7 +15,7 @@ from conftest import MINIMAL, SCENARIOS, SMALL
 
 from bordersim.errors import BordersimError, ScenarioError
 from bordersim.model.compile import compile_scenario
-from bordersim.model.dimensions import Pool, Sector, Task
+from bordersim.model.dimensions import Pathway, Pool, Sector, Task
 from bordersim.scenario import load_scenario, vary
 
 ALL = list(Sector)
@@ -72,6 +72,24 @@ def test_title42_regime_follows_the_policy_dates(calibration: Any) -> None:
     assert not active[dt.date(2020, 3, 20)] and active[dt.date(2020, 3, 21)]
     assert covid.title42_active[day_index(covid, dt.date(2020, 3, 21)) :].all()
     np.testing.assert_allclose(covid.pathway_share.sum(axis=2), 1.0)
+
+
+def test_title42_override_expels_children_case_by_case(calibration: Any) -> None:
+    covid = compile_scenario(load_scenario(SCENARIOS / "2020-covid-support.toml"), calibration)
+    children = [6, 7, 8]  # unaccompanied_child x (Mexico, northern Central America, other)
+    on = day_index(covid, dt.date(2020, 6, 1))
+    off = day_index(covid, dt.date(2020, 3, 15))
+    np.testing.assert_allclose(covid.pathway_share[on, children, Pathway.TITLE42_EXPULSION], 0.8)
+    assert covid.pathway_share[off, children, Pathway.TITLE42_EXPULSION].sum() == 0
+    calibrated = calibration.pathway_shares(covid.dates, covid.title42_active)
+    # the other pathways keep their calibrated proportions, scaled to the remaining 20 %
+    ratio = (
+        covid.pathway_share[on, 6, Pathway.VOLUNTARY_RETURN]
+        / calibrated[on, 6, Pathway.VOLUNTARY_RETURN]
+    )
+    assert ratio == pytest.approx(0.2 / (1 - calibrated[on, 6, Pathway.TITLE42_EXPULSION]))
+    adults = covid.pathway_share[on, 0:3]
+    np.testing.assert_array_equal(adults, calibrated[on, 0:3])  # untouched
 
 
 def test_troop_deployment_ramps_up_and_ends_on_its_dates(calibration: Any) -> None:

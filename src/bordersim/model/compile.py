@@ -13,6 +13,7 @@ Nothing is cached: the calibration is read afresh on each call.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Protocol
 
 import numpy as np
@@ -111,7 +112,11 @@ def compile_scenario(scenario: Scenario, calibration: Calibration | None = None)
         ],
         dtype=np.bool_,
     )
-    pathway_share = np.asarray(cal.pathway_shares(dates, title42), dtype=float)
+    pathway_share = _override_title42_shares(
+        np.array(cal.pathway_shares(dates, title42), dtype=float),
+        title42,
+        {str(k): v for k, v in scenario.policy.title42_expulsion_override_fraction.items()},
+    )
 
     demographic_of_group = [Demographic(int(d)) for d in GROUP_DEMOGRAPHIC]
     demand = scenario.demand
@@ -133,7 +138,7 @@ def compile_scenario(scenario: Scenario, calibration: Calibration | None = None)
         raise ScenarioError(
             f"custody.capacity_changes: capacity of {sectors[s].name} falls to "
             f"{capacity[d, s]:g} on {dates[d]}; holding capacity cannot be negative",
-            where=str(scenario.file_of("custody.capacity_changes")),
+            where=scenario.location("custody.capacity_changes"),
         )
     first_week = border_demand[: min(7, n_days), sector_cols, :].sum(axis=0)
     mix = first_week / np.maximum(first_week.sum(axis=1, keepdims=True), 1e-12)
@@ -277,6 +282,33 @@ def compile_scenario(scenario: Scenario, calibration: Calibration | None = None)
     return model
 
 
+def _override_title42_shares(
+    shares: np.ndarray, title42: np.ndarray, override: Mapping[str, float]
+) -> np.ndarray:
+    """Set the Title 42 expulsion share of some demographics on Title 42 days; the other
+    pathways keep their proportions (or, if they had none, the remainder goes to the group's
+    Title 8 default: HHS for children, release for the others)."""
+    for demographic_name, fraction in override.items():
+        demographic = Demographic[demographic_name.upper()]
+        for g in np.flatnonzero(np.equal(GROUP_DEMOGRAPHIC, int(demographic))):
+            block = shares[title42, g, :]
+            others = block.copy()
+            others[:, Pathway.TITLE42_EXPULSION] = 0.0
+            total = others.sum(axis=1, keepdims=True)
+            fallback = (
+                Pathway.UAC_TRANSFER
+                if demographic == Demographic.UNACCOMPANIED_CHILD
+                else Pathway.RELEASE
+            )
+            empty = total[:, 0] <= 0
+            others[empty, fallback] = 1.0
+            total[empty] = 1.0
+            block = others / total * (1.0 - fraction)
+            block[:, Pathway.TITLE42_EXPULSION] = fraction
+            shares[title42, g, :] = block
+    return shares
+
+
 def _check_coverage(scenario: Scenario, cal: Calibration) -> None:
     period = scenario.period
     first = period.first_simulated_date
@@ -286,14 +318,14 @@ def _check_coverage(scenario: Scenario, cal: Calibration) -> None:
             f"{key} = {period.start_date} (simulation starts {first}, after a warm-up of "
             f"{period.warmup_days} days): before the calibration {cal.version!r} covers "
             f"({cal.first_date} to {cal.last_date})",
-            where=str(scenario.file_of(key)),
+            where=scenario.location(key),
         )
     if period.end_date > cal.last_date:
         key = "period.end_date"
         raise ScenarioError(
             f"{key} = {period.end_date}: after the calibration {cal.version!r} covers "
             f"({cal.first_date} to {cal.last_date})",
-            where=str(scenario.file_of(key)),
+            where=scenario.location(key),
         )
 
 

@@ -258,7 +258,7 @@ def _show(value: Any) -> str:
     return type(value).__name__
 
 
-def _line_of(file: Path, loc: KeyPath) -> str:
+def line_of(file: Path, loc: KeyPath) -> str:
     """', line N' where the last key of `loc` is set in `file`, when it can be found."""
     if not loc or not file.is_file() or file.suffix != ".toml":
         return ""
@@ -300,4 +300,4 @@ def validation_error(
     file = origin_of(loc, origins)
     dotted = ".".join(loc) or "(top level)"
     shown = "" if kind == "missing" else f" = {_show(value)}"
-    return ScenarioError(f"{dotted}{shown}: {rule}", where=f"{file}{_line_of(file, loc)}")
+    return ScenarioError(f"{dotted}{shown}: {rule}", where=f"{file}{line_of(file, loc)}")

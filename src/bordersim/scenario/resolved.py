@@ -50,6 +50,12 @@ class Scenario(ScenarioSpec):
         """The file that set `key_path` (the defaults file for a default)."""
         return loader.origin_of(tuple(key_path.split(".")), self._origins)
 
+    def location(self, key_path: str) -> str:
+        """'FILE, line N' where `key_path` is set (the line where it can be found)."""
+        loc = tuple(key_path.split("."))
+        file = loader.origin_of(loc, self._origins)
+        return f"{file}{loader.line_of(file, loc)}"
+
     def relative_path(self, value: str, key_path: str) -> Path:
         """A path written in a scenario, resolved against the file that wrote it."""
         path = Path(value).expanduser()

@@ -193,6 +193,11 @@ class Policy(Section):
     title42_start_date: dt.date
     title42_end_date: dt.date  # last day the Title 42 regime is in force, inclusive
     release_valve: ReleaseValve
+    # Share of a demographic expelled under Title 42 while it is in force, replacing the
+    # calibrated share (the other pathways keep their proportions). Empty: the calibration's.
+    title42_expulsion_override_fraction: dict[DemographicName, Fraction] = Field(
+        default_factory=dict
+    )
 
     @model_validator(mode="after")
     def _title42_order(self) -> Policy:
