@@ -59,7 +59,8 @@ N_WAITING, N_SERVING = 0, 1
 # Per station and class statistics sc_stat[S, L, :].
 SC_ARRIVALS, SC_BLOCKED, SC_ABANDONED, SC_STARTED, SC_SERVED = 0, 1, 2, 3, 4
 SC_SUM_WAIT, SC_SUM_WAIT_SQ, SC_SUM_ABANDON_WAIT, SC_SUM_SOJOURN, SC_SUM_SERVICE = 5, 6, 7, 8, 9
-N_SC = 10
+SC_DELAYED = 10  # services that started after a positive wait
+N_SC = 11
 
 # Per station st_stat[S, :]: time integrals of customers waiting and present.
 ST_AREA_WAITING, ST_AREA_PRESENT, ST_LAST = 0, 1, 2
@@ -84,7 +85,7 @@ OUT_PRESENT, OUT_SERVED, OUT_ABANDONED, OUT_BLOCKED = 0, 1, 2, 3
 # ---------------------------------------------------------------- event list (binary heap)
 
 
-@njit(cache=True, inline="always", _nrt=False)
+@njit(cache=True, inline="always", error_model="numpy")
 def push_event(
     heap_t: np.ndarray, heap_i: np.ndarray, ctr: np.ndarray, t: float, kind: int, a: int, b: int
 ) -> None:
@@ -112,7 +113,7 @@ def push_event(
     heap_i[i, H_B] = b
 
 
-@njit(cache=True, inline="always", _nrt=False)
+@njit(cache=True, inline="always", error_model="numpy")
 def _pop_event(heap_t: np.ndarray, heap_i: np.ndarray, ctr: np.ndarray) -> None:
     """Remove the root (the caller has read it): sift the last event down from the top."""
     n = ctr[K_HEAP] - 1
@@ -155,7 +156,7 @@ def _pop_event(heap_t: np.ndarray, heap_i: np.ndarray, ctr: np.ndarray) -> None:
 # ---------------------------------------------------------------- sampling
 
 
-@njit(cache=True, inline="always", _nrt=False)
+@njit(cache=True, inline="always", error_model="numpy")
 def sample(
     state: np.ndarray,
     d: int,
@@ -181,7 +182,7 @@ def sample(
     return math.nan
 
 
-@njit(cache=True, inline="always", _nrt=False)
+@njit(cache=True, inline="always", error_model="numpy")
 def next_arrival_time(
     state: np.ndarray,
     t: float,
@@ -230,7 +231,7 @@ def next_arrival_time(
 # ---------------------------------------------------------------- the event loop
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, error_model="numpy")
 def advance(
     # network
     station_capacity: np.ndarray,
@@ -636,7 +637,7 @@ def advance(
     return DONE
 
 
-@njit(cache=True, inline="always", _nrt=False)
+@njit(cache=True, inline="always", error_model="numpy")
 def _start_service(
     c: int,
     s: int,
@@ -671,6 +672,8 @@ def _start_service(
     sc_stat[s, cls, SC_STARTED] += 1.0
     sc_stat[s, cls, SC_SUM_WAIT] += waited
     sc_stat[s, cls, SC_SUM_WAIT_SQ] += waited * waited
+    if waited > 0.0:
+        sc_stat[s, cls, SC_DELAYED] += 1.0
     cust_i[c, C_STATE] = STATE_SERVING
     cust_i[c, C_TOKEN] = -1
     duration = (

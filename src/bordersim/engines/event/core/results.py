@@ -68,6 +68,10 @@ class Summary:
     def started(self, station: str | None = None, cls: str | None = None) -> float:
         return self._sc(K.SC_STARTED, station, cls)
 
+    def delayed(self, station: str | None = None, cls: str | None = None) -> float:
+        """Services that started after a positive wait."""
+        return self._sc(K.SC_DELAYED, station, cls)
+
     def served(self, station: str | None = None, cls: str | None = None) -> float:
         return self._sc(K.SC_SERVED, station, cls)
 
@@ -131,7 +135,19 @@ class Summary:
         return _ratio(self._cl(K.CL_SUM_SOJOURN, cls), self.exited(cls))
 
     def mean_number_in_network(self) -> float:
+        """Time-average number of customers at all stations (L of Little's law)."""
         return _ratio(float(self.station[:, K.ST_AREA_PRESENT].sum()), self.duration)
+
+    def visit_time_rate(self) -> float:
+        """Time spent at stations by the visits that ended in the window, per time unit.
+
+        Served visits count wait plus service, abandoned ones their wait, blocked ones nothing:
+        this is lambda x W of Little's law, equal to `mean_number_in_network` in expectation
+        over a stationary window.
+        """
+        total = self.station_class[:, :, K.SC_SUM_SOJOURN].sum()
+        total += self.station_class[:, :, K.SC_SUM_ABANDON_WAIT].sum()
+        return _ratio(float(total), self.duration)
 
 
 @dataclass(frozen=True)

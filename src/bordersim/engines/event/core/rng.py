@@ -32,12 +32,12 @@ def seed_state(seed: int) -> np.ndarray:
     return np.array(words, dtype=np.uint64)
 
 
-@njit(cache=True, inline="always", _nrt=False)
+@njit(cache=True, inline="always", error_model="numpy")
 def _rotl(x: np.uint64, k: int) -> np.uint64:
     return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
 
 
-@njit(cache=True, inline="always", _nrt=False)
+@njit(cache=True, inline="always", error_model="numpy")
 def next_uint64(state: np.ndarray) -> np.uint64:
     s0 = state[0]
     s1 = state[1]
@@ -58,24 +58,24 @@ def next_uint64(state: np.ndarray) -> np.uint64:
     return result
 
 
-@njit(cache=True, inline="always", _nrt=False)
+@njit(cache=True, inline="always", error_model="numpy")
 def uniform(state: np.ndarray) -> float:
     """A double in [0, 1) with 53 random bits."""
     return float(next_uint64(state) >> np.uint64(11)) * _MASK53
 
 
-@njit(cache=True, inline="always", _nrt=False)
+@njit(cache=True, inline="always", error_model="numpy")
 def uniform_open(state: np.ndarray) -> float:
     """A double in (0, 1], safe for logarithms."""
     return 1.0 - uniform(state)
 
 
-@njit(cache=True, inline="always", _nrt=False)
+@njit(cache=True, inline="always", error_model="numpy")
 def exponential(state: np.ndarray, mean: float) -> float:
     return -math.log(uniform_open(state)) * mean
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, error_model="numpy")
 def standard_normal(state: np.ndarray) -> float:
     # Marsaglia's polar method; the second variate is dropped to keep the state a plain array.
     while True:
@@ -86,7 +86,7 @@ def standard_normal(state: np.ndarray) -> float:
             return u * math.sqrt(-2.0 * math.log(s) / s)
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, error_model="numpy")
 def standard_gamma(state: np.ndarray, shape: float) -> float:
     # Marsaglia & Tsang (2000); shapes below one use the boost X * U**(1/shape).
     if shape < 1.0:

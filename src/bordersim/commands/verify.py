@@ -1,0 +1,149 @@
+"""`bordersim verify`: the event core against queueing theory, as a table with pass/fail."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+import typer
+
+if TYPE_CHECKING:
+    from bordersim.verify.cases import Case
+
+CASE_NAMES = ("mm1", "mmc", "mmck", "erlang-a", "mg1", "priority", "tandem")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("verify")(verify)
+
+
+def verify(
+    case: str | None = typer.Option(
+        None, "--case", help=f"Run one case with the parameters given: {', '.join(CASE_NAMES)}."
+    ),
+    arrival_rate: float | None = typer.Option(None, "--arrival-rate", help="Customers per unit."),
+    service_rate: float | None = typer.Option(None, "--service-rate", help="Services per unit."),
+    servers: int | None = typer.Option(None, "--servers", help="Servers (mmc, mmck, erlang-a)."),
+    capacity: int | None = typer.Option(None, "--capacity", help="Places in the system (mmck)."),
+    patience_rate: float | None = typer.Option(
+        None, "--patience-rate", help="Abandonment rate per waiting customer (erlang-a)."
+    ),
+    service_cv: float | None = typer.Option(
+        None, "--service-cv", help="Coefficient of variation of lognormal service (mg1; 0 = D)."
+    ),
+    customers: int = typer.Option(
+        1_000_000, "--customers", help="Arrivals simulated per case, after warm-up."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Random seed (one run per case)."),
+    batches: int = typer.Option(40, "--batches", help="Batches for batch means."),
+) -> None:
+    """Run the theory cases through the event core and compare with the analytic values.
+
+    Each simulated value has a confidence interval from batch means; the intervals are
+    Bonferroni-adjusted so that all rows hold together with 95 % probability. Exit status 1 if
+    any row fails.
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from bordersim.errors import ModelError
+    from bordersim.verify.cases import default_cases
+    from bordersim.verify.runner import judge_all, run_batches
+
+    if customers < 1:
+        raise ModelError(f"--customers must be a whole number >= 1, got {customers}")
+    if seed < 0:
+        raise ModelError(f"--seed must be >= 0, got {seed}")
+    if batches < 10:
+        raise ModelError(f"--batches must be at least 10 for an honest interval, got {batches}")
+    cases: list[Case]
+    if case is None:
+        given = {
+            "--arrival-rate": arrival_rate, "--service-rate": service_rate, "--servers": servers,
+            "--capacity": capacity, "--patience-rate": patience_rate, "--service-cv": service_cv,
+        }
+        named = [k for k, v in given.items() if v is not None]
+        if named:
+            raise ModelError(f"{', '.join(named)} need --case (one of: {', '.join(CASE_NAMES)})")
+        cases = default_cases()
+    else:
+        cases = [
+            _ad_hoc(case, arrival_rate, service_rate, servers, capacity, patience_rate, service_cv)
+        ]
+
+    console = Console(width=max(Console().width, 110))
+    started = time.perf_counter()
+    values = []
+    for c in cases:
+        values.extend(run_batches(c, customers=customers, seed=seed, batches=batches))
+    rows = judge_all(values)
+    elapsed = time.perf_counter() - started
+
+    table = Table(
+        title=f"bordersim verify: {customers:,} customers per case, seed {seed}, {batches} batches",
+        caption=(
+            f"simulated: mean of batch means ± half-width of a {rows[0].confidence:.2%} t interval "
+            f"(Bonferroni over {len(rows)} rows: 95 % simultaneous). Little's law rows: analytic "
+            "= lambda W, simulated = L (time average), interval of their per-batch difference."
+        ),
+    )
+    for col in ("case", "measure", "analytic", "simulated", "± CI", "result"):
+        table.add_column(col, justify="left" if col in ("case", "measure", "result") else "right")
+    descriptions = {c.name: c.description for c in cases}
+    for r in rows:
+        mark = "[green]pass[/]" if r.passed else "[bold red]FAIL[/]"
+        table.add_row(
+            r.case, r.measure, f"{r.analytic:.5g}", f"{r.estimate:.5g}", f"{r.half_width:.2g}",
+            mark,
+        )
+    console.print(table)
+    for name, text in descriptions.items():
+        console.print(f"  {name}: {text}", highlight=False)
+    failed = [r for r in rows if not r.passed]
+    console.print(
+        f"{len(rows) - len(failed)}/{len(rows)} rows pass in {elapsed:.1f} s", highlight=False
+    )
+    if failed:
+        raise typer.Exit(1)
+
+
+def _ad_hoc(
+    name: str,
+    arrival_rate: float | None,
+    service_rate: float | None,
+    servers: int | None,
+    capacity: int | None,
+    patience_rate: float | None,
+    service_cv: float | None,
+) -> Case:
+    from bordersim.errors import ModelError
+    from bordersim.verify import cases as C
+
+    if name not in CASE_NAMES:
+        raise ModelError(f"--case {name!r} is unknown; choose one of: {', '.join(CASE_NAMES)}")
+    allowed = {
+        "mm1": {"arrival_rate", "service_rate"},
+        "mmc": {"arrival_rate", "service_rate", "servers"},
+        "mmck": {"arrival_rate", "service_rate", "servers", "capacity"},
+        "erlang-a": {"arrival_rate", "service_rate", "servers", "patience_rate"},
+        "mg1": {"arrival_rate", "service_rate", "service_cv"},
+        "priority": {"service_rate"},
+        "tandem": {"arrival_rate"},
+    }[name]
+    given = {
+        "arrival_rate": arrival_rate, "service_rate": service_rate, "servers": servers,
+        "capacity": capacity, "patience_rate": patience_rate, "service_cv": service_cv,
+    }
+    kwargs = {k: v for k, v in given.items() if v is not None}
+    extra = sorted(set(kwargs) - allowed)
+    if extra:
+        flags = ", ".join("--" + k.replace("_", "-") for k in extra)
+        raise ModelError(f"--case {name} does not take {flags}")
+    if "servers" in kwargs and (kwargs["servers"] < 1):
+        raise ModelError(f"--servers must be a whole number >= 1, got {servers}")
+    builders = {
+        "mm1": C.mm1, "mmc": C.mmc, "mmck": C.mmck, "erlang-a": C.erlang_a, "mg1": C.mg1,
+        "priority": C.priority, "tandem": C.tandem,
+    }
+    case: Case = builders[name](**kwargs)  # type: ignore[operator]
+    return case

@@ -1,0 +1,1 @@
+"""Verification of the event core against queueing theory: formulas, cases and their runner."""
