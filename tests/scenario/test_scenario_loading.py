@@ -138,3 +138,26 @@ def test_vary_changes_one_value_and_revalidates() -> None:
         vary(scenario, "staff.pools.agent.on_duty_fraction", 1.5)
     with pytest.raises(ScenarioError, match=r"did you mean 'period\.warmup_days'"):
         vary(scenario, "period.warmup_day", 3)
+
+
+def test_check_prints_the_resolved_scenario_and_the_summary(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bordersim.cli import main
+
+    main(["scenario", "check", str(SMALL)])
+    out = capsys.readouterr().out
+    assert "[deployments.troops]" in out  # the resolved text
+    assert "on_duty_fraction = 0.18" in out  # defaults included
+    assert "mean daily first attempts" in out
+    assert "deployment troops: active_duty" in out
+    assert "is valid" in out
+
+
+def test_params_lists_defaults_with_sources(capsys: pytest.CaptureFixture[str]) -> None:
+    from bordersim.cli import main
+
+    main(["scenario", "params", "staff.pools.agent"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "GAO-18-50" in out
+    assert "staff.pools.contractor" not in out  # only the requested key paths
