@@ -150,7 +150,7 @@ def test_check_prints_the_resolved_scenario_and_the_summary(
     assert "[deployments.troops]" in out  # the resolved text
     assert "on_duty_fraction = 0.18" in out  # defaults included
     assert "mean daily first attempts" in out
-    assert "deployment troops: active_duty" in out
+    assert "active_duty" in out and "detection" in out  # the troops' crew
     assert "is valid" in out
 
 
