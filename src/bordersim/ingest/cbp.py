@@ -86,7 +86,7 @@ def read_cbp_csv(path: str | Path) -> ParsedFile:
         raise DataFileError(
             f"row 1: header {list(header)!r} is not CBP's Southwest Land Border Encounters layout; "
             f"expected columns {list(PUBLISHED_COLUMNS)!r}"
-            + (f" (missing {missing!r})" if missing else ""),
+            + (f" (missing {missing!r})" if 0 < len(missing) < len(PUBLISHED_COLUMNS) else ""),
             where=where,
         )
     records: list[tuple[Any, ...]] = []

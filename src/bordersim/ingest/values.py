@@ -23,7 +23,7 @@ def whole_number(value: Any, *, where: str, place: str, rule: str) -> int:
         number = int(value)
     elif isinstance(value, str):
         text = value.strip().replace(",", "")
-        if text.isdigit():
+        if text.removeprefix("-").isdigit():
             number = int(text)
     if number is None:
         raise DataFileError(f"{place}: value {value!r} is not a whole number; {rule}", where=where)

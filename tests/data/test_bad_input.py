@@ -1,0 +1,176 @@
+"""A wrong data file gets one clear `DataFileError` (file, sheet and row, value, rule), exit
+status 2 from the command line, and the store exactly as it was."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from official_samples import (
+    SHIPPED_WORKBOOK,
+    small_csv_rows,
+    small_sheets,
+    store_snapshot,
+    write_csv,
+    write_workbook,
+)
+
+from bordersim.cli import main
+from bordersim.errors import DataFileError
+from bordersim.ingest import read_official_file
+
+
+def another_csv(folder: Path) -> Path:
+    path = folder / "other.csv"
+    path.write_text("date,station,temperature\n2023-01-01,KELP,12.5\n", encoding="utf-8")
+    return path
+
+
+def truncated_workbook(folder: Path) -> Path:
+    path = folder / "truncated.xlsx"
+    data = SHIPPED_WORKBOOK.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+def missing_sheet(folder: Path) -> Path:
+    sheets = small_sheets()
+    del sheets["Monthly Rgn and Citp"]
+    return write_workbook(folder / "no-citizenship.xlsx", sheets)
+
+
+def non_numeric_workbook_count(folder: Path) -> Path:
+    sheets = small_sheets()
+    header, first, *rest = sheets["Monthly Rgn and Sector"]
+    sheets["Monthly Rgn and Sector"] = [header, first, (*first[:4], "about 40"), *rest]
+    return write_workbook(folder / "text-count.xlsx", sheets)
+
+
+def non_numeric_csv_count(folder: Path) -> Path:
+    rows = small_csv_rows()
+    rows[1][-1] = "n/a"
+    return write_csv(folder / "text-count.csv", rows)
+
+
+def negative_csv_count(folder: Path) -> Path:
+    rows = small_csv_rows()
+    rows[2][-1] = -3
+    return write_csv(folder / "negative.csv", rows)
+
+
+def empty_csv(folder: Path) -> Path:
+    path = folder / "empty.csv"
+    path.write_bytes(b"")
+    return path
+
+
+def empty_workbook(folder: Path) -> Path:
+    path = folder / "empty.xlsx"
+    path.write_bytes(b"")
+    return path
+
+
+def missing_file(folder: Path) -> Path:
+    return folder / "nowhere" / "ohss.xlsx"
+
+
+def bad_month(folder: Path) -> Path:
+    sheets = small_sheets()
+    header, first, *rest = sheets["Monthly Rgn and Fam Status"]
+    sheets["Monthly Rgn and Fam Status"] = [header, ("2023", "13 Octember", *first[2:]), *rest]
+    return write_workbook(folder / "bad-month.xlsx", sheets)
+
+
+def shifted_header(folder: Path) -> Path:
+    sheets = small_sheets()
+    header, *rows = sheets["Monthly Rgn and Sector"]
+    sheets["Monthly Rgn and Sector"] = [("Year", *header[1:]), *rows]
+    return write_workbook(folder / "header.xlsx", sheets)
+
+
+def duplicated_row(folder: Path) -> Path:
+    sheets = small_sheets()
+    sheets["Monthly Rgn and Citp"].append(sheets["Monthly Rgn and Citp"][1])
+    return write_workbook(folder / "duplicate.xlsx", sheets)
+
+
+def unknown_demographic(folder: Path) -> Path:
+    rows = small_csv_rows()
+    rows[0][4] = "Adults Travelling Alone"
+    return write_csv(folder / "demographic.csv", rows)
+
+
+# case -> (file maker, pieces the message must contain)
+CASES: dict[str, tuple[Callable[[Path], Path], tuple[str, ...]]] = {
+    "another CSV": (another_csv, ("other.csv", "row 1", "expected columns", "Fiscal Year")),
+    "truncated workbook": (truncated_workbook, ("truncated.xlsx", "truncated or corrupt")),
+    "missing sheet": (missing_sheet, ("no-citizenship.xlsx", "'Monthly Rgn and Citp'", "missing")),
+    "non-numeric count (workbook)": (
+        non_numeric_workbook_count,
+        ("text-count.xlsx", "sheet 'Monthly Rgn and Sector' row 3", "'about 40'", "whole number"),
+    ),
+    "non-numeric count (CSV)": (
+        non_numeric_csv_count,
+        ("text-count.csv", "row 3", "'Encounter Count'", "'n/a'", "whole number"),
+    ),
+    "negative count": (
+        negative_csv_count,
+        ("negative.csv", "row 4", "'-3'", "is negative", "non-negative"),
+    ),
+    "empty CSV": (empty_csv, ("empty.csv", "empty")),
+    "empty workbook": (empty_workbook, ("empty.xlsx", "empty")),
+    "file that does not exist": (missing_file, ("ohss.xlsx", "does not exist")),
+    "month label": (
+        bad_month,
+        ("bad-month.xlsx", "'Monthly Rgn and Fam Status' row 2", "'13 Octember'", "01 October"),
+    ),
+    "shifted header": (shifted_header, ("header.xlsx", "row 1", "'Year'", "published layout")),
+    "duplicated row": (duplicated_row, ("duplicate.xlsx", "more than once", "rows 2, ")),
+    "unknown demographic": (
+        unknown_demographic,
+        ("demographic.csv", "row 2", "'Adults Travelling Alone'", "'UAC'"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_reader_names_file_place_value_and_rule(case: str, tmp_path: Path) -> None:
+    maker, pieces = CASES[case]
+    path = maker(tmp_path)
+    with pytest.raises(DataFileError) as caught:
+        read_official_file(path)
+    message = str(caught.value)
+    assert message.startswith(str(path)), message
+    for piece in pieces:
+        assert piece in message, f"{piece!r} not in {message!r}"
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    "case", ["another CSV", "truncated workbook", "missing sheet", "non-numeric count (CSV)"]
+)
+def test_cli_exits_2_and_leaves_the_store_as_it_was(
+    case: str, tmp_path: Path, store_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = store_snapshot(store_copy)
+    bad = CASES[case][0](tmp_path)
+    good = write_csv(tmp_path / "good.csv", small_csv_rows())  # valid, but arrives with a bad one
+    with pytest.raises(SystemExit) as done:
+        main(["data", "import", str(good), str(bad), "--store", str(store_copy)])
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert re.search(r"error:.*" + re.escape(bad.name), err.replace("\n", ""))
+    assert store_snapshot(store_copy) == before
+
+
+def test_two_files_of_one_kind_are_refused(tmp_path: Path, store_copy: Path) -> None:
+    before = store_snapshot(store_copy)
+    first = write_csv(tmp_path / "a.csv", small_csv_rows())
+    second = shutil.copy(first, tmp_path / "b.csv")
+    with pytest.raises(SystemExit) as done:
+        main(["data", "import", str(first), str(second), "--store", str(store_copy)])
+    assert done.value.code == 2
+    assert store_snapshot(store_copy) == before

@@ -1,0 +1,201 @@
+"""Importing the official files: official totals, idempotence, atomicity, newer releases."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from official_samples import (
+    small_csv_rows,
+    small_sheets,
+    store_snapshot,
+    write_csv,
+    write_workbook,
+)
+
+from bordersim.cli import main
+from bordersim.errors import DataFileError
+from bordersim.ingest import ParsedFile
+from bordersim.store import import_parsed, open_store
+from bordersim.store.official import import_official_files
+
+# "Monthly Rgn and Sector" sheet, Southwest Land Border, FY2021, summed over months and sectors,
+# as published in ohss-usbp-encounters-fy2000-fy2023.xlsx.
+FY2021_SOUTHWEST_TOTAL = 1_659_250
+FY2021_RIO_GRANDE_VALLEY = 549_090
+# The CBP CSV's Border Patrol rows for FY2022 (exact counts).
+FY2022_CBP_BORDER_PATROL = 2_206_436
+
+
+def run_cli(args: list[str]) -> int:
+    try:
+        main(args)
+    except SystemExit as done:
+        return int(done.code or 0)
+    return 0
+
+
+def test_store_holds_the_official_fy2021_southwest_total(shipped_store: Path) -> None:
+    with open_store(shipped_store) as connection:
+        total, rgv = connection.execute(
+            "SELECT sum(quantity), sum(quantity) FILTER (WHERE sector = 'Rio Grande Valley, TX') "
+            "FROM ohss_encounters WHERE sheet = 'Monthly Rgn and Sector' "
+            "AND region = 'Southwest Land Border' AND fiscal_year = 2021"
+        ).fetchone()
+    assert total == FY2021_SOUTHWEST_TOTAL
+    assert rgv == FY2021_RIO_GRANDE_VALLEY
+
+
+def test_data_show_prints_the_official_totals(
+    shipped_store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_cli(["data", "show", "--store", str(shipped_store)]) == 0
+    out = capsys.readouterr().out
+    row_2021 = next(line for line in out.splitlines() if line.startswith("│ 2021 "))
+    assert f"{FY2021_SOUTHWEST_TOTAL:,}" in row_2021
+    assert f"{FY2021_RIO_GRANDE_VALLEY:,}" in row_2021
+    assert "FY2000-FY2023 (24)" in out
+    assert "Rio Grande Valley, TX [RGV]" in out
+    assert "Family Unit Individuals" in out
+    assert f"{FY2022_CBP_BORDER_PATROL:,}" in out
+
+
+def test_the_two_publishers_agree_within_rounding(shipped_store: Path) -> None:
+    with open_store(shipped_store) as connection:
+        ohss = connection.execute(
+            "SELECT sum(quantity) FROM ohss_encounters WHERE sheet = 'Monthly Rgn and Sector' "
+            "AND region = 'Southwest Land Border' AND fiscal_year = 2022"
+        ).fetchone()[0]
+        cbp = connection.execute(
+            "SELECT sum(encounter_count) FROM cbp_swb_encounters "
+            "WHERE component = 'U.S. Border Patrol' AND fiscal_year = 2022"
+        ).fetchone()[0]
+    assert cbp == FY2022_CBP_BORDER_PATROL
+    # OHSS rounds each published count to the nearest 10.
+    assert abs(ohss - cbp) <= 5 * 12 * 9
+
+
+def test_every_sheet_is_imported_with_its_months(shipped_store: Path) -> None:
+    with open_store(shipped_store) as connection:
+        sheets = dict(
+            connection.execute("SELECT sheet, count(*) FROM ohss_encounters GROUP BY 1").fetchall()
+        )
+        months = connection.execute(
+            "SELECT DISTINCT fiscal_year, fiscal_month, month_start FROM ohss_encounters "
+            "WHERE fiscal_month IS NOT NULL AND fiscal_year = 2021 ORDER BY 2"
+        ).fetchall()
+    assert len(sheets) == 16
+    assert sheets["Monthly Rgn and Sector"] == 5556
+    assert [str(row[2]) for row in months][:4] == [
+        "2020-10-01",
+        "2020-11-01",
+        "2020-12-01",
+        "2021-01-01",
+    ]
+    assert str(months[-1][2]) == "2021-09-01"
+
+
+def test_import_twice_does_not_double_count(
+    tmp_path: Path, shipped_parsed: list[ParsedFile]
+) -> None:
+    store = tmp_path / "store.duckdb"
+    with open_store(store) as connection:
+        import_parsed(connection, shipped_parsed)
+    first = store_snapshot(store)
+    with open_store(store) as connection:
+        import_parsed(connection, shipped_parsed)
+    second = store_snapshot(store)
+    assert first["ohss"] == second["ohss"]
+    assert first["cbp"] == second["cbp"]
+    assert first["ohss"][0] == 44_849  # type: ignore[index]
+    assert first["cbp"][0] == 1_201  # type: ignore[index]
+
+
+def test_a_newer_release_with_more_years_imports_unchanged(tmp_path: Path) -> None:
+    workbook = write_workbook(tmp_path / "ohss-newer.xlsx", small_sheets((2023, 2024, 2025)))
+    table = write_csv(tmp_path / "cbp-newer.csv", small_csv_rows())
+    store = tmp_path / "store.duckdb"
+    assert run_cli(["data", "import", str(workbook), str(table), "--store", str(store)]) == 0
+    with open_store(store) as connection:
+        years = connection.execute(
+            "SELECT DISTINCT fiscal_year FROM ohss_encounters ORDER BY 1"
+        ).fetchall()
+        last = connection.execute("SELECT max(month_start) FROM ohss_encounters").fetchone()[0]
+        cbp_first = connection.execute(
+            "SELECT min(month_start) FROM cbp_swb_encounters"
+        ).fetchone()[0]
+    assert [row[0] for row in years] == [2023, 2024, 2025]
+    assert str(last) == "2024-11-01"
+    assert str(cbp_first) == "2023-10-01"
+
+
+def test_a_new_release_replaces_the_old_one_of_its_kind_only(
+    tmp_path: Path, store_copy: Path
+) -> None:
+    with open_store(store_copy) as connection:
+        small = write_workbook(tmp_path / "ohss.xlsx", small_sheets((2024,)))
+        import_official_files(connection, [small])
+        ohss_rows = connection.execute("SELECT count(*) FROM ohss_encounters").fetchone()[0]
+        cbp_rows = connection.execute("SELECT count(*) FROM cbp_swb_encounters").fetchone()[0]
+    assert ohss_rows == sum(len(rows) - 1 for rows in small_sheets((2024,)).values())
+    assert cbp_rows == 1_201
+
+
+def test_a_failure_while_writing_leaves_the_previous_data(
+    store_copy: Path, shipped_parsed: list[ParsedFile]
+) -> None:
+    store = store_copy
+    before = store_snapshot(store)
+    workbook, good = shipped_parsed
+    broken_table = good.table.copy()
+    # The last row breaks a NOT NULL rule only the database checks: the failure happens after
+    # the old rows were deleted inside the transaction.
+    broken_table.loc[broken_table.index[-1], "encounter_count"] = None
+    broken = dataclasses.replace(good, table=broken_table.astype({"encounter_count": "Int64"}))
+    with open_store(store) as connection, pytest.raises(DataFileError, match="store is unchanged"):
+        import_parsed(connection, [workbook, broken])
+    assert store_snapshot(store) == before
+
+
+def test_store_location_option_env_and_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bordersim.store import resolve_store_path
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BORDERSIM_STORE", raising=False)
+    assert resolve_store_path() == tmp_path / ".bordersim" / "bordersim.duckdb"
+    monkeypatch.setenv("BORDERSIM_STORE", str(tmp_path / "env.duckdb"))
+    assert resolve_store_path() == tmp_path / "env.duckdb"
+    assert resolve_store_path("opt/x.duckdb") == tmp_path / "opt" / "x.duckdb"
+    monkeypatch.delenv("BORDERSIM_STORE")
+    with open_store() as connection:
+        versions = connection.execute("SELECT version FROM schema_version").fetchall()
+    assert (tmp_path / ".bordersim" / "bordersim.duckdb").is_file()
+    assert versions == [(1,)]
+
+
+def test_schema_has_the_run_catalog_and_migrates_once(tmp_path: Path) -> None:
+    store = tmp_path / "store.duckdb"
+    open_store(store).close()
+    with open_store(store) as connection:
+        versions = connection.execute("SELECT count(*) FROM schema_version").fetchone()[0]
+        runs = connection.execute("DESCRIBE runs").fetchdf()
+        daily = connection.execute("DESCRIBE run_daily").fetchdf()
+        hist = connection.execute("DESCRIBE run_custody_hist").fetchdf()
+    assert versions == 1
+    assert list(runs["column_name"]) == [
+        "run_id", "created_at", "finished_at", "status", "scenario_name", "scenario_hash",
+        "scenario_text", "engine", "seed", "replications", "code_version", "timings_json",
+        "kpis_json", "report_path",
+    ]  # fmt: skip
+    assert dict(zip(daily["column_name"], daily["column_type"], strict=True)) == {
+        "run_id": "VARCHAR", "replication": "INTEGER", "date": "DATE", "sector": "VARCHAR",
+        "metric": "VARCHAR", "value": "DOUBLE",
+    }  # fmt: skip
+    assert list(hist["column_name"]) == [
+        "run_id", "replication", "sector", "population", "hours", "count",
+    ]  # fmt: skip
+    assert isinstance(runs, pd.DataFrame)
