@@ -1166,11 +1166,18 @@ def run_replication(
                     math.floor(par[P_HHS_BEDS] - hhs_occ + EPS),
                     math.floor(hhs_allow + EPS),
                 )
-            blocked[:] = False
+            # FCFS across sectors; a sector out of transport staff is skipped, and the walk stops
+            # once every sector with someone waiting is out.
+            waiting = n_ice if national == 0 else n_hhs
+            n_open = 0
+            for s in range(n_sec):
+                blocked[s] = waiting[s] == 0
+                if not blocked[s]:
+                    n_open += 1
             n_blocked = 0
             prev = NIL
             i = head[0]
-            while i != NIL and free > 0 and n_blocked < n_sec:
+            while i != NIL and free > 0 and n_blocked < n_open:
                 following = nxt[i]
                 s = sec[i]
                 need = transport_h[pathway[i]]
