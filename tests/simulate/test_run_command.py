@@ -156,7 +156,9 @@ def test_run_small_example_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixt
         (run,) = list_runs(connection)
         assert run.status == COMPLETE and run.replications == 2 and run.seed == 3
         assert run.kpis["encounters"]["mean"] > 0
-        assert {"compile_s", "run_s"} <= set(run.timings)
+        assert {"scenario_compile_s", "compile_s", "run_s", "run_s_per_replication"} <= set(
+            run.timings
+        )
     assert list(out.iterdir()) == [out / "report.html"]
     # The report can be written again from the store alone.
     again = tmp_path / "again"
