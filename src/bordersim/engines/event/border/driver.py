@@ -241,7 +241,6 @@ def people_frame(
     flags = rows["flags"]
     pathway = rows["pathway"].astype(np.int64)
     sector_codes = np.array([s.name for s in model.sectors])
-    pathway_names = np.array([p.name.lower() for p in Pathway] + [""])
     return pd.DataFrame(
         {
             "replication": np.full(len(flags), replication, dtype=np.int32),
@@ -258,9 +257,8 @@ def people_frame(
             "intake_h": rows["intake_h"],
             "determination_h": rows["determination_h"],
             "departure_h": rows["departure_h"],
-            "pathway": pd.Categorical(
-                pathway_names[np.where(pathway < 0, len(Pathway), pathway)],
-                categories=[p.name.lower() for p in Pathway],
+            "pathway": pd.Categorical.from_codes(
+                pathway, pd.Index([p.name.lower() for p in Pathway])
             ),
             "got_away": (flags & layout.F_GOTAWAY) != 0,
             "surrendered": (flags & layout.F_SURRENDERED) != 0,

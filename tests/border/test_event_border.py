@@ -1,0 +1,271 @@
+"""The border model on the event engine: conservation, determinism, staff rules, custody laws."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from bordersim.engines import simulate as simulate_any
+from bordersim.engines.event.border import simulate
+from bordersim.model.compiled import CompiledModel
+from bordersim.model.dimensions import GROUP_NAMES, Pathway
+from bordersim.model.examples import tiny_model
+from bordersim.results.schema import (
+    CUSTODY_HIST_HOURS,
+    DAILY_METRICS,
+    HIST_ALL,
+    HIST_UAC,
+    RunResult,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def stable_model(**kwargs: object) -> CompiledModel:
+    """The tiny model with departures that keep up, so custody settles into a steady state."""
+    return tiny_model(**kwargs).replace(  # type: ignore[arg-type]
+        hhs_placement_per_day=400.0, hhs_beds=1e5, ice_beds=1e5
+    )
+
+
+@pytest.fixture(scope="module")
+def full_run() -> tuple[CompiledModel, RunResult]:
+    """No warm-up (so daily metrics cover the whole run), people in custody at the start, health."""
+    base = tiny_model(warmup_days=0, health=True, troops=100.0)
+    initial = np.zeros_like(base.initial_custody)
+    initial[:, 0] = 40.0
+    initial[:, 7] = 5.0
+    model = base.replace(initial_custody=initial)
+    return model, simulate(model, replications=2, seed=11, records=True)
+
+
+def totals(result: RunResult, name: str, r: int = 0) -> float:
+    return float(result.metric(name)[r].sum())
+
+
+def test_every_metric_is_filled_and_finite(full_run: tuple[CompiledModel, RunResult]) -> None:
+    model, result = full_run
+    assert result.daily.shape == (2, model.n_days, model.n_sectors, len(DAILY_METRICS))
+    assert np.isfinite(result.daily).all()
+    for name in (
+        "attempts",
+        "encounters",
+        "gotaways",
+        "custody_exits",
+        "infections_in_custody",
+        "staff_hours:active_duty:detection",
+        "supply_units_used",
+        "cost_total_dollars",
+    ):
+        assert totals(result, name) > 0, name
+
+
+def test_conservation_for_every_group(full_run: tuple[CompiledModel, RunResult]) -> None:
+    model, result = full_run
+    people = result.people
+    assert people is not None
+    end = float(model.n_hours)
+    for r in range(2):
+        rows = people[people.replication == r]
+        crossing = rows[~rows.initial_custody]
+        apprehended = crossing.apprehension_h.notna()
+        in_field_at_end = ~crossing.got_away & ~apprehended
+        # Nobody is stranded in the field: whoever is neither apprehended nor a got-away crossed
+        # within the last patience times of the run.
+        assert (crossing.arrival_h[in_field_at_end] > end - 48.0).all()
+        for g, name in enumerate(GROUP_NAMES):
+            mine = crossing[crossing.group == name]
+            attempts = len(mine)
+            gotaways = int(mine.got_away.sum())
+            encounters = int(mine.apprehension_h.notna().sum())
+            waiting = int((~mine.got_away & mine.apprehension_h.isna()).sum())
+            assert attempts == gotaways + encounters + waiting, name
+            assert not (mine.got_away & mine.apprehension_h.notna()).any(), name
+            initial = round(float(model.initial_custody[:, g].sum()))
+            held = rows[(rows.group == name) & rows.apprehension_h.notna()]
+            departed = int(held.departure_h.notna().sum())
+            still = int(held.departure_h.isna().sum())
+            assert encounters + initial == departed + still, name
+        # The daily counters agree with the people, and everyone still held is in some line.
+        assert totals(result, "attempts", r) == len(crossing)
+        assert totals(result, "repeat_attempts", r) == int((crossing.attempt > 1).sum())
+        assert totals(result, "gotaways", r) == int(crossing.got_away.sum())
+        assert totals(result, "encounters", r) == int(apprehended.sum())
+        assert totals(result, "custody_exits", r) == int(rows.departure_h.notna().sum())
+        held_at_end = int((rows.apprehension_h.notna() & rows.departure_h.isna()).sum())
+        last = result.daily[r, -1].sum(axis=0)
+        lines = sum(
+            last[DAILY_METRICS.index(n)]
+            for n in (
+                "processing_backlog",
+                "waiting_for_ice_bed",
+                "waiting_for_hhs",
+                "waiting_for_port",
+            )
+        )
+        assert lines == held_at_end
+
+
+def test_people_records_are_causal(full_run: tuple[CompiledModel, RunResult]) -> None:
+    _, result = full_run
+    people = result.people
+    assert people is not None
+    held = people[people.departure_h.notna()]
+    assert (held.arrival_h <= held.apprehension_h).all()
+    assert (held.apprehension_h <= held.intake_h).all()
+    assert (held.intake_h <= held.determination_h).all()
+    assert (held.determination_h <= held.departure_h).all()
+    # A re-attempt follows a departure by expulsion or voluntary return of the same person.
+    repeats = people[people.attempt > 1]
+    assert len(repeats) > 0
+    previous = people.set_index(["replication", "person", "attempt"])
+    for row in repeats.head(200).itertuples():
+        before = previous.loc[(row.replication, row.person, row.attempt - 1)]
+        assert before.pathway in (
+            Pathway.TITLE42_EXPULSION.name.lower(),
+            Pathway.VOLUNTARY_RETURN.name.lower(),
+        )
+        assert before.departure_h <= row.arrival_h
+
+
+def test_same_seed_same_results_and_different_seeds_differ() -> None:
+    model = tiny_model(health=True)
+    a = simulate(model, replications=2, seed=5)
+    b = simulate_any(model, engine="event", replications=2, seed=5)
+    c = simulate(model, replications=2, seed=6)
+    np.testing.assert_array_equal(a.daily, b.daily)
+    np.testing.assert_array_equal(a.custody_hist, b.custody_hist)
+    assert not np.array_equal(a.daily, c.daily)
+    assert not np.array_equal(a.daily[0], a.daily[1])  # replications are independent streams
+
+
+def test_troops_and_guard_never_on_law_enforcement_posts() -> None:
+    result = simulate(tiny_model(troops=300.0, attempts_per_day=800.0), replications=2, seed=3)
+    for pool in ("active_duty", "national_guard"):
+        for task in ("field", "determination", "custody_watch"):
+            assert totals(result, f"staff_hours:{pool}:{task}") == 0.0
+    assert totals(result, "staff_hours:active_duty:detection") > 0.0
+    assert totals(result, "staff_hours:active_duty:intake") > 0.0
+
+
+def test_agents_leave_the_field_when_processing_load_rises() -> None:
+    light = simulate(stable_model(attempts_per_day=150.0), replications=3, seed=2)
+    heavy = simulate(stable_model(attempts_per_day=600.0), replications=3, seed=2)
+    light_field = light.metric("agents_field_hours").sum(axis=(1, 2))
+    heavy_field = heavy.metric("agents_field_hours").sum(axis=(1, 2))
+    assert heavy_field.max() < light_field.min()
+    assert heavy.metric("agents_support_hours").sum() > light.metric("agents_support_hours").sum()
+
+
+def _after_troops_arrive(result: RunResult, name: str, model: CompiledModel) -> np.ndarray:
+    first_troop_day = model.n_days // 2 - model.warmup_days
+    return result.metric(name)[:, first_troop_day:].sum(axis=(1, 2))
+
+
+def test_troops_on_detection_raise_apprehensions_and_lower_gotaways() -> None:
+    # Troops join on day n_days // 2 and may do detection, intake and warehouse work.
+    replications = 8
+    without = stable_model(troops=0.0, n_days=16)
+    with_troops = stable_model(troops=400.0, n_days=16)
+    a = simulate(without, replications=replications, seed=21)
+    b = simulate(with_troops, replications=replications, seed=21)
+    for name, sign in (("encounters", 1.0), ("gotaways", -1.0)):
+        diff = _after_troops_arrive(b, name, with_troops) - _after_troops_arrive(a, name, without)
+        half = stats.t.ppf(0.975, replications - 1) * diff.std(ddof=1) / math.sqrt(replications)
+        low, high = sign * diff.mean() - half, sign * diff.mean() + half
+        assert low > 0.0, (
+            f"{name}: effect {diff.mean():.0f} +/- {half:.0f} not in the expected direction"
+        )
+        del high
+
+
+def test_littles_law_on_custody() -> None:
+    model = stable_model(n_days=40, warmup_days=10)
+    replications = 6
+    result = simulate(model, replications=replications, seed=8, records=True)
+    people = result.people
+    assert people is not None
+    start, end = model.warmup_days * 24.0, model.n_hours * 1.0
+    gaps = []
+    for r in range(replications):
+        occupancy = result.metric("occupancy_mean")[r].sum(axis=1)  # all sectors, per day
+        # Exact identity: person-hours in custody over the reported days, from the records.
+        rows = people[(people.replication == r) & people.apprehension_h.notna()]
+        enter = rows.apprehension_h.to_numpy()
+        leave = rows.departure_h.fillna(end).to_numpy()
+        overlap = np.clip(np.minimum(leave, end) - np.maximum(enter, start), 0.0, None).sum()
+        assert overlap == pytest.approx(occupancy.sum() * 24.0, rel=1e-9)
+        # Little's law: mean occupancy = exits per hour x mean time in custody of the exits.
+        exits = result.metric("custody_exits")[r].sum()
+        hours = result.metric("custody_hours_total")[r].sum()
+        rate = exits / (end - start)
+        gaps.append(occupancy.mean() - rate * hours / exits)
+    gap = np.array(gaps)
+    mean_occupancy = result.metric("occupancy_mean").sum(axis=2).mean()
+    half = stats.t.ppf(0.975, replications - 1) * gap.std(ddof=1) / math.sqrt(replications)
+    # Within the interval, allowing 2 % for the people straddling the window's two ends.
+    assert abs(gap.mean()) <= half + 0.02 * mean_occupancy
+
+
+def test_custody_histogram_matches_people_records(
+    full_run: tuple[CompiledModel, RunResult],
+) -> None:
+    model, result = full_run
+    people = result.people
+    assert people is not None
+    for r in range(2):
+        for s, sector in enumerate(model.sectors):
+            rows = people[
+                (people.replication == r)
+                & (people.sector == sector.name)
+                & people.departure_h.notna()
+            ]
+            rows = rows[rows.departure_h >= model.warmup_days * 24.0]
+            hours = np.minimum(
+                (rows.departure_h - rows.apprehension_h).to_numpy().astype(np.int64),
+                CUSTODY_HIST_HOURS,
+            )
+            expected = np.bincount(hours, minlength=CUSTODY_HIST_HOURS + 1)
+            np.testing.assert_array_equal(result.custody_hist[r, s, HIST_ALL], expected)
+            uac = rows.group.astype(str).str.startswith("unaccompanied_child").to_numpy()
+            expected_uac = np.bincount(hours[uac], minlength=CUSTODY_HIST_HOURS + 1)
+            np.testing.assert_array_equal(result.custody_hist[r, s, HIST_UAC], expected_uac)
+            assert (
+                result.custody_hist[r, s, HIST_ALL].sum()
+                == result.metric("custody_exits")[r, :, s].sum()
+            )
+
+
+def test_release_valve_turns_removals_into_releases() -> None:
+    crowded = tiny_model(attempts_per_day=900.0).replace(
+        custody_capacity=np.full((14, 2), 150.0),
+        release_valve_threshold=1.0,
+        release_valve_share=1.0,
+    )
+    closed = crowded.replace(release_valve_enabled=False)
+    opened = simulate(crowded, replications=1, seed=4)
+    shut = simulate(closed, replications=1, seed=4)
+    assert totals(opened, "valve_open_hours") > 0
+    assert totals(shut, "valve_open_hours") == 0
+    share = lambda res: totals(res, "departures:release") / totals(res, "custody_exits")  # noqa: E731
+    assert share(opened) > share(shut)
+
+
+def test_small_example_scenario_runs_and_conserves() -> None:
+    path = REPO / "scenarios" / "examples" / "small.toml"
+    from bordersim.model.compile import compile_scenario
+    from bordersim.scenario import load_scenario
+
+    model = compile_scenario(load_scenario(path))
+    result = simulate(model, replications=1, seed=1, records=True)
+    people = result.people
+    assert isinstance(people, pd.DataFrame)
+    crossing = people[~people.initial_custody]
+    assert (crossing.got_away & crossing.apprehension_h.notna()).sum() == 0
+    assert np.isfinite(result.daily).all()
+    assert totals(result, "encounters") > 0
