@@ -31,7 +31,7 @@ CASES: dict[str, tuple[str, list[str]]] = {
     ),
     "unknown key with a close match": (
         MINIMAL.replace("warmup_days = 7", "warmup_day = 7"),
-        ["period.warmup_day = 7", "unknown key", "did you mean 'period.warmup_days'"],
+        ["line 7:", "period.warmup_day = 7", "unknown key", "did you mean 'period.warmup_days'"],
     ),
     "unknown top-level section": (
         MINIMAL + "\n[deployment.troops]\npool = 'active_duty'\n",
@@ -55,7 +55,11 @@ CASES: dict[str, tuple[str, list[str]]] = {
     ),
     "troops to the field": (
         MINIMAL + TROOPS.replace('"detection", "warehouse"', '"detection", "field"'),
-        ["deployments.troops.tasks = 'field'", "the law forbids active_duty to do field"],
+        [
+            "line 12:",
+            "deployments.troops.tasks = 'field'",
+            "the law forbids active_duty to do field",
+        ],
     ),
     "guard on custody watch": (
         MINIMAL
@@ -71,6 +75,10 @@ CASES: dict[str, tuple[str, list[str]]] = {
     "deployment to a sector not in the scenario": (
         MINIMAL + TROOPS + 'sectors = ["TCA", "EPT"]\n',
         ["deployments.troops.sectors = 'EPT'", "not one of the scenario's sectors (TCA, RGV)"],
+    ),
+    "a deployment to an empty list of sectors": (
+        MINIMAL + TROOPS + "sectors = []\n",
+        ["line 15:", "deployments.troops.sectors = []", "at least 1 item"],
     ),
     "unknown sector code": (
         MINIMAL.replace('sectors = ["TCA", "RGV"]', 'sectors = ["TCA", "RGX"]'),

@@ -258,27 +258,71 @@ def _show(value: Any) -> str:
     return type(value).__name__
 
 
+_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_ASSIGNMENT = re.compile(r"^\s*([A-Za-z0-9_\-\.\"' ]+?)\s*=")
+
+
+def _key_parts(dotted: str) -> KeyPath:
+    return tuple(part.strip().strip("\"'") for part in dotted.split("."))
+
+
 def line_of(file: Path, loc: KeyPath) -> str:
-    """', line N' where the last key of `loc` is set in `file`, when it can be found."""
+    """', line N' of the line in `file` that sets `loc` (or the closest enclosing key or table),
+    when there is one; an approximate scan of the TOML text, for messages only."""
     if not loc or not file.is_file() or file.suffix != ".toml":
         return ""
-    key = re.escape(loc[-1])
-    pattern = re.compile(rf"^\s*(?:[\w.\-\"]*\.)?\"?{key}\"?\s*=|^\s*\[+[\w.\-\"]*{key}\]+")
     try:
-        for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
-            if pattern.search(line):
-                return f", line {number}"
-    except OSError:
+        lines = file.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
         return ""
-    return ""
+    table: KeyPath = ()
+    best_line, best_length = 0, 0
+    for number, line in enumerate(lines, start=1):
+        header = _HEADER.match(line)
+        if header:
+            table = _key_parts(header.group(1))
+            full = table
+        else:
+            assignment = _ASSIGNMENT.match(line)
+            if not assignment:
+                continue
+            full = (*table, *_key_parts(assignment.group(1)))
+        if loc[: len(full)] == full and len(full) > best_length:
+            best_line, best_length = number, len(full)
+    return f", line {best_line}" if best_line else ""
+
+
+def _is_union_tag(part: object) -> bool:
+    """pydantic names the member of a union in the error location (``list[...]``)."""
+    return isinstance(part, str) and ("[" in part or part.startswith("function-"))
+
+
+def _best_branch(errors: list[Any]) -> Any:
+    """For a value that failed every member of a union, the error of the member whose type
+    matches the value (a list given where "southwest" or a list is allowed fails as a list)."""
+    first = errors[0]
+    tagged = [i for i, part in enumerate(first["loc"]) if _is_union_tag(part)]
+    if not tagged:
+        return first
+    base = tuple(first["loc"][: tagged[0]])
+    value = first.get("input")
+    kind = "list" if isinstance(value, list) else "dict" if isinstance(value, dict) else ""
+    for error in errors:
+        loc = tuple(error["loc"])
+        if loc[: len(base)] == base and len(loc) > len(base):
+            tag = str(loc[len(base)])
+            if kind and tag.startswith(kind):
+                return error
+    return first
 
 
 def validation_error(
     err: pydantic.ValidationError, origins: Mapping[KeyPath, Path]
 ) -> ScenarioError:
     """One `ScenarioError` from the first problem pydantic found: file, key path, value, rule."""
-    first = err.errors()[0]
-    loc: KeyPath = tuple(str(p) for p in first["loc"])
+    errors = err.errors()
+    first = _best_branch(errors)
+    loc: KeyPath = tuple(str(p) for p in first["loc"] if not _is_union_tag(p))
     value: Any = first.get("input")
     kind = first["type"]
     ctx = first.get("ctx") or {}

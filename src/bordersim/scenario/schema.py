@@ -224,7 +224,7 @@ class Shock(Section):
     ramp_peak_multiplier: NonNegative = 1.0
     surge_days: NonNegativeInt = 0
     surge_multiplier: NonNegative = 1.0
-    sectors: Literal["all"] | list[SectorCode] = "all"
+    sectors: Literal["all"] | Annotated[list[SectorCode], Field(min_length=1)] = "all"
     note: str = ""
 
 
@@ -368,7 +368,7 @@ class Deployment(Section):
     pool: PoolName
     headcount: NonNegative | None = None  # total, spread over `sectors` by `allocation`
     headcount_by_sector: dict[SectorCode, NonNegative] | None = None  # explicit split instead
-    sectors: Literal["southwest"] | list[SectorCode] = SOUTHWEST
+    sectors: Literal["southwest"] | Annotated[list[SectorCode], Field(min_length=1)] = SOUTHWEST
     allocation: Literal["load", "equal"] = "load"
     tasks: list[TaskName]
     start_date: dt.date
