@@ -164,3 +164,31 @@ def test_run_small_example_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixt
     again = tmp_path / "again"
     main(["report", run.run_id, "--store", str(store), "--out", str(again)])
     assert (again / "report.html").stat().st_size > 100_000
+
+
+@needs_event_engine
+@needs_scenarios
+def test_compare_a_stored_run_with_a_file_reuses_its_seed_and_pairs_replications(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store, out = tmp_path / "store.duckdb", tmp_path / "out"
+    main(["run", str(SMALL), "-r", "2", "--seed", "11", "--store", str(store), "--out", str(out)])
+    with open_store(store) as connection:
+        (first,) = list_runs(connection)
+    capsys.readouterr()
+    main(["compare", first.run_id, str(SMALL), "--store", str(store), "--out", str(out / "cmp")])
+    printed = capsys.readouterr().out
+    assert "paired, common random numbers" in printed
+    with open_store(store) as connection:
+        runs = list_runs(connection)
+    assert [(r.seed, r.replications, r.status) for r in runs] == [(11, 2, COMPLETE)] * 2
+    # Same scenario, same seed: the engine is deterministic, so every difference is exactly 0.
+    from bordersim.commands.simulate import stored_record
+    from bordersim.report.compare_report import compare_kpis
+
+    with open_store(store) as connection:
+        a, b = (stored_record(connection, r.run_id) for r in runs)
+    diffs, paired = compare_kpis(a, b)
+    assert paired and all(d.mean == 0 for d in diffs.values() if d.n)
+    report = (out / "cmp" / "compare.html").read_text()
+    assert "Differences B - A" in report and 'src="http' not in report

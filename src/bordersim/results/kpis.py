@@ -231,7 +231,7 @@ def format_value(value: float, unit: str) -> str:
         return f"${value / 1e6:,.2f} M" if abs(value) >= 1e5 else f"${value:,.0f}"
     if abs(value) >= 100:
         return f"{value:,.0f}"
-    return f"{value:,.1f}"
+    return f"{value:,.1f}" if abs(value) >= 10 else f"{value:,.2f}"
 
 
 def format_interval(interval: Interval, unit: str) -> str:
