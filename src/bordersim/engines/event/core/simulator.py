@@ -87,6 +87,11 @@ class Simulator:
         """The simulated time reached so far."""
         return float(self._clock[0])
 
+    @property
+    def customers_created(self) -> int:
+        """Customers that entered the network since time 0 (statistics resets aside)."""
+        return int(self._ctr[K.K_NEXT_ID])
+
     def run_until(self, t: float) -> None:
         """Process every event up to and including time `t`, then stop the clock at `t`."""
         if not math.isfinite(t) or t < self.now:
