@@ -103,16 +103,22 @@ def _columns() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def _storage(model: CompiledModel, room: float) -> tuple[int, np.ndarray, int]:
     """Rows for every attempt (with `room` times the expected number), health regions, heap size.
 
-    Attempts: first attempts (negative binomial, mean and variance known) times the geometric
-    number of re-attempts at the largest re-attempt probability, plus a margin of many standard
-    deviations; if a replication still runs out, the driver re-runs it with twice the room.
+    Attempts: first attempts (negative binomial, mean and variance known) times the expected
+    number of attempts per person, 1 / (1 - q), where q is the group's largest chance of coming
+    back (the share expelled or returned, times the re-attempt probability), plus a margin of many
+    standard deviations; a replication that still runs out is re-run with twice the room.
     """
     mean = model.first_attempts_per_day
     dispersion = model.demand_dispersion
     variance = mean + (mean**2 / dispersion if math.isfinite(dispersion) else 0.0)
-    repeats = 1.0 / (1.0 - min(float(model.repeat_probability.max()), 0.9))
-    per_sector = mean.sum(axis=(0, 2)) * repeats
-    sd_sector = np.sqrt(variance.sum(axis=(0, 2))) * repeats
+    regime = model.title42_active.astype(np.int64)
+    returned = model.pathway_share[:, :, Pathway.TITLE42_EXPULSION] + model.pathway_share[
+        :, :, Pathway.VOLUNTARY_RETURN
+    ]
+    comeback = (returned * model.repeat_probability[regime, :]).max(axis=0, initial=0.0)
+    repeats = 1.0 / (1.0 - np.minimum(comeback, 0.95))  # [G]
+    per_sector = (mean.sum(axis=0) * repeats).sum(axis=1)
+    sd_sector = np.sqrt((variance.sum(axis=0) * repeats**2).sum(axis=1))
     initial = np.round(model.initial_custody).sum(axis=1)
     rows_sector = np.ceil(room * (1.05 * per_sector + 8.0 * sd_sector + 1024.0) + initial)
     region = np.zeros(model.n_sectors + 1, dtype=np.int64)
