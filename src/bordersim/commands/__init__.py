@@ -10,7 +10,7 @@ import importlib
 
 import typer
 
-AREAS = ("data", "calibrate", "scenario", "verify", "simulate", "sweep", "main_job")
+AREAS = ("data", "calibrate", "fit", "scenario", "verify", "simulate", "sweep", "main_job")
 
 
 def register_all(app: typer.Typer) -> None:
