@@ -192,3 +192,18 @@ def test_compare_a_stored_run_with_a_file_reuses_its_seed_and_pairs_replications
     assert paired and all(d.mean == 0 for d in diffs.values() if d.n)
     report = (out / "cmp" / "compare.html").read_text()
     assert "Differences B - A" in report and 'src="http' not in report
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [(["--engine", "quantum"], "unknown engine"), (["--engine", "flow", "--records"], "records")],
+)
+def test_a_request_no_engine_runs_is_refused_before_anything_is_stored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
+) -> None:
+    store, out = tmp_path / "store.duckdb", tmp_path / "out"
+    argv = ["run", str(SMALL), "--store", str(store), "--out", str(out), *extra]
+    assert _exit_code(argv) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+    assert not store.exists() or _statuses(store) == []

@@ -143,6 +143,7 @@ def simulate_and_record(
     from bordersim.results.validation import load_official_monthly
     from bordersim.store.runs import complete_run, fail_run, new_run_id, start_run
 
+    check_request(engine, replications, records)
     model = loaded.model
     run_id = new_run_id(model.scenario_name)
     start_run(
@@ -158,7 +159,9 @@ def simulate_and_record(
     )
     out_dir = out_dir or default_out_dir(model.scenario_name)
     report_path = out_dir / "report.html"
+    people_path = out_dir / "people.parquet"
     pending: Path | None = None
+    pending_people: Path | None = None
     try:
         with _progress_bar(console, f"{model.scenario_name} ({engine})") as bar:
             task = bar.add_task("simulate", total=None)
@@ -197,7 +200,8 @@ def simulate_and_record(
         pending = _temporary_beside(report_path)
         write_run_report(pending, record, official=official, official_reason=reason)
         if records and result.people is not None:
-            result.people.to_parquet(out_dir / "people.parquet")
+            pending_people = _temporary_beside(people_path)
+            result.people.to_parquet(pending_people)
         complete_run(
             connection,
             run_id,
@@ -207,15 +211,30 @@ def simulate_and_record(
             report_path=str(report_path.absolute()),
         )
         os.replace(pending, report_path)
-        pending = None
+        if pending_people is not None:
+            os.replace(pending_people, people_path)
         return record
     except BaseException:
         try:
             fail_run(connection, run_id)
         finally:
-            if pending is not None:
-                pending.unlink(missing_ok=True)
+            for leftover in (pending, pending_people):
+                if leftover is not None:
+                    leftover.unlink(missing_ok=True)
         raise
+
+
+def check_request(engine: str, replications: int, records: bool) -> None:
+    """Refuse, before anything is recorded, what no engine would run."""
+    from bordersim.engines import ENGINES
+    from bordersim.errors import ModelError
+
+    if engine not in ENGINES:
+        raise ModelError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
+    if replications < 1:
+        raise ModelError(f"replications must be at least 1, got {replications}")
+    if records and engine != "event":
+        raise ModelError("--records keeps per-person records, which only the event engine has")
 
 
 def _temporary_beside(path: Path) -> Path:
@@ -373,6 +392,7 @@ def run_command(
     from bordersim.store import open_store
 
     console = wide_console()
+    check_request(engine, replications, records)
     loaded = load_and_compile(scenario)
     with open_store(store) as connection:
         record = simulate_and_record(
