@@ -199,3 +199,20 @@ def test_schema_has_the_run_catalog_and_migrates_once(tmp_path: Path) -> None:
         "run_id", "replication", "sector", "population", "hours", "count",
     ]  # fmt: skip
     assert isinstance(runs, pd.DataFrame)
+
+
+def test_a_store_from_a_newer_bordersim_is_refused(tmp_path: Path) -> None:
+    from bordersim.errors import BordersimError
+
+    store = tmp_path / "store.duckdb"
+    with open_store(store) as connection:
+        connection.execute("INSERT INTO schema_version VALUES (99, 'future', now()::TIMESTAMP)")
+    with pytest.raises(BordersimError, match="schema version 99 is newer"):
+        open_store(store)
+
+
+def test_data_show_on_an_empty_store_says_what_to_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_cli(["data", "show", "--store", str(tmp_path / "s.duckdb")]) == 0
+    assert "bordersim data import" in capsys.readouterr().out

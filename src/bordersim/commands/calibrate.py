@@ -23,23 +23,28 @@ def calibrate_command(
         help="Where to write the artifact (default: calibration.json beside the store).",
     ),
 ) -> None:
-    """Calibrate demand from the official data (importing the shipped files if the store is empty),
-    write the artifact, and print the fit report and the back-test table."""
-
+    """Calibrate demand from the official data in the store (importing the shipped file of each
+    kind the store lacks), write the artifact, and print the fit report and the back-test table."""
     from bordersim.calibration import Calibration, calibrate, write_artifact
     from bordersim.calibration.backtest import BacktestResult
     from bordersim.calibration.report import print_backtest, print_fit_report
+    from bordersim.ingest import CBP_KIND, OHSS_KIND, shipped_files
     from bordersim.store import imported_kinds, open_store, resolve_store_path
     from bordersim.store.official import import_official_files
 
     console = _console()
     location = resolve_store_path(store)
     with open_store(location) as connection:
-        if "ohss_usbp" not in imported_kinds(connection):
+        held = imported_kinds(connection)
+        shipped = dict(zip((OHSS_KIND, CBP_KIND), shipped_files(), strict=True))
+        missing = [path for kind, path in shipped.items() if kind not in held]
+        if missing:
             console.print(
-                f"The store {location} holds no official data: importing the shipped files."
+                f"The store {location} lacks official data: importing the shipped files "
+                + ", ".join(path.name for path in missing),
+                highlight=False,
             )
-            import_official_files(connection)
+            import_official_files(connection, missing)
         artifact = calibrate(connection)
     target = output if output is not None else location.parent / "calibration.json"
     write_artifact(artifact, target)
