@@ -23,8 +23,11 @@ def calibrate_command(
         help="Where to write the artifact (default: calibration.json beside the store).",
     ),
 ) -> None:
-    """Calibrate demand from the official data in the store (importing the shipped file of each
-    kind the store lacks), write the artifact, and print the fit report and the back-test table."""
+    """Calibrate demand from the official data: artifact, fit report and back-test.
+
+    Reads the store, importing the shipped file of each kind it lacks, writes the calibration
+    artifact, and prints the fit report and the rolling-origin back-test table.
+    """
     from bordersim.calibration import Calibration, calibrate, write_artifact
     from bordersim.calibration.backtest import BacktestResult
     from bordersim.calibration.report import print_backtest, print_fit_report
