@@ -269,3 +269,43 @@ def test_small_example_scenario_runs_and_conserves() -> None:
     assert (crossing.got_away & crossing.apprehension_h.notna()).sum() == 0
     assert np.isfinite(result.daily).all()
     assert totals(result, "encounters") > 0
+
+
+def test_screening_isolates_cases_and_cuts_spread() -> None:
+    base = tiny_model(health=True).replace(
+        arrival_prevalence=np.full(14, 0.1), transmission_rate_per_day=3.0, symptomatic_fraction=1.0
+    )
+    blind = simulate(base.replace(screening_sensitivity=0.0), replications=3, seed=9)
+    screened = simulate(base.replace(screening_sensitivity=1.0), replications=3, seed=9)
+    assert totals(blind, "isolated") == 0.0
+    assert totals(screened, "isolated") > 0.0
+    blind_infections = blind.metric("infections_in_custody").sum(axis=(1, 2))
+    screened_infections = screened.metric("infections_in_custody").sum(axis=(1, 2))
+    assert screened_infections.max() < blind_infections.min()
+
+
+def test_empty_warehouse_means_unmet_care_and_stock_outs() -> None:
+    stocked = tiny_model(warmup_days=0)  # the first order is placed on day 0
+    empty = stocked.replace(supply_initial_stock_days=0.0, supply_reorder_lead_days=30.0)
+    assert totals(simulate(stocked, replications=1, seed=1), "unmet_care_person_days") == 0.0
+    result = simulate(empty, replications=1, seed=1)
+    assert totals(result, "unmet_care_person_days") > 0.0
+    assert result.metric("stock_out").max() == 1.0
+    assert totals(result, "cost_supplies_dollars") > 0.0  # the order was placed
+
+
+def test_progress_is_reported_and_bad_arguments_are_refused() -> None:
+    seen: list[tuple[int, int]] = []
+    simulate(
+        tiny_model(n_days=6, warmup_days=1),
+        replications=3,
+        seed=0,
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    assert seen == [(1, 3), (2, 3), (3, 3)]
+    from bordersim.errors import ModelError
+
+    with pytest.raises(ModelError, match="seed"):
+        simulate(tiny_model(), replications=1, seed=-1)
+    with pytest.raises(ModelError, match="replications"):
+        simulate(tiny_model(), replications=0, seed=1)
