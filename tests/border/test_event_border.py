@@ -309,3 +309,53 @@ def test_progress_is_reported_and_bad_arguments_are_refused() -> None:
         simulate(tiny_model(), replications=1, seed=-1)
     with pytest.raises(ModelError, match="replications"):
         simulate(tiny_model(), replications=0, seed=1)
+
+
+def erlang_a(
+    arrival_rate: float, service_rate: float, servers: int, patience_rate: float
+) -> tuple[float, float]:
+    """M/M/n+M (Palm, Erlang A): probability of abandoning and mean number of busy servers."""
+    k = np.arange(0, 2000)
+    death = service_rate * np.minimum(k[1:], servers) + patience_rate * np.maximum(
+        k[1:] - servers, 0
+    )
+    log_pi = np.concatenate([[0.0], np.cumsum(np.log(arrival_rate / death))])
+    pi = np.exp(log_pi - log_pi.max())
+    pi /= pi.sum()
+    queue = (np.maximum(k - servers, 0) * pi).sum()
+    busy = (np.minimum(k, servers) * pi).sum()
+    return patience_rate * queue / arrival_rate, busy
+
+
+def test_field_stage_is_an_erlang_a_queue() -> None:
+    # Everyone surrenders alone, Poisson arrivals, no work off the field: the field is exactly
+    # M/M/20+M with arrival rate 20 an hour, service mean 1 h and patience mean 0.5 h.
+    from bordersim.model.dimensions import N_GROUPS, N_PATHWAYS
+
+    servers, rate_per_hour, patience_hours = 20, 20.0, 0.5
+    model = tiny_model(
+        n_days=22, warmup_days=2, attempts_per_day=rate_per_hour * 24, agents=servers / 0.43
+    )
+    model = model.replace(
+        demand_dispersion=math.inf,
+        batch_size_mean=np.ones(N_GROUPS),
+        surrender_fraction=np.ones(N_GROUPS),
+        repeat_probability=np.zeros((2, N_GROUPS)),
+        pickup_patience_hours=patience_hours,
+        field_hours_per_pickup=1.0,
+        persons_per_watch_staff=math.inf,
+        intake_hours=np.zeros(N_PATHWAYS),
+        determination_hours=np.zeros(N_PATHWAYS),
+        transport_hours_per_person=np.zeros(N_PATHWAYS),
+        warehouse_hours_per_person_day=0.0,
+        medical_hours_per_person_day=0.0,
+    )
+    replications = 6
+    result = simulate(model, replications=replications, seed=17)
+    assert result.metric("agents_field_hours").mean() == pytest.approx(servers * 24, rel=1e-9)
+    abandon, busy = erlang_a(rate_per_hour, 1.0, servers, 1.0 / patience_hours)
+    share = result.metric("gotaways").sum(axis=(1, 2)) / result.metric("attempts").sum(axis=(1, 2))
+    t = stats.t.ppf(0.975, replications - 1) / math.sqrt(replications)
+    assert abs(share.mean() - abandon) <= t * share.std(ddof=1), (share.mean(), abandon)
+    busy_sim = result.metric("staff_hours_needed:field").sum(axis=2).mean(axis=1) / 24.0 / 2
+    assert abs(busy_sim.mean() - busy) <= t * busy_sim.std(ddof=1), (busy_sim.mean(), busy)
