@@ -160,6 +160,10 @@ def test_run_small_example_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixt
             run.timings
         )
     assert list(out.iterdir()) == [out / "report.html"]
+    capsys.readouterr()
+    main(["runs", "--store", str(store)])
+    listed = capsys.readouterr().out
+    assert run.run_id in listed and "complete" in listed
     # The report can be written again from the store alone.
     again = tmp_path / "again"
     main(["report", run.run_id, "--store", str(store), "--out", str(again)])
@@ -207,3 +211,30 @@ def test_a_request_no_engine_runs_is_refused_before_anything_is_stored(
     assert message in capsys.readouterr().err
     assert not out.exists()
     assert not store.exists() or _statuses(store) == []
+
+
+@pytest.mark.slow
+@needs_event_engine
+@needs_scenarios
+def test_main_job_writes_both_reports_and_the_comparison(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store, out = tmp_path / "store.duckdb", tmp_path / "main"
+    main(["main-job", "--replications", "2", "--store", str(store), "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert "imported" in printed  # a fresh store gets the official data first
+    assert str(out / "compare.html") in printed.replace("\n", "")
+    for name in (
+        "compare.html",
+        "2023-title42-end/report.html",
+        "2023-title42-end-no-troops/report.html",
+    ):
+        text = (out / name).read_text()
+        assert 'src="http' not in text and text.count("plotly.js v") == 1, name
+    with open_store(store) as connection:
+        runs = list_runs(connection)
+    assert sorted(r.scenario_name for r in runs) == [
+        "2023-title42-end",
+        "2023-title42-end-no-troops",
+    ]
+    assert {(r.status, r.seed, r.replications) for r in runs} == {(COMPLETE, runs[0].seed, 2)}

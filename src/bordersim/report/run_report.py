@@ -49,6 +49,36 @@ def kpi_rows(result: RunResult) -> list[list[object]]:
     ]
 
 
+def sector_rows(result: RunResult) -> list[list[object]]:
+    """Means over replications of the main outcomes, one row per sector."""
+    import numpy as np
+
+    def per_sector(metric: str) -> np.ndarray:
+        return result.metric(metric).sum(axis=1).mean(axis=0)  # [S]
+
+    encounters, gotaways = per_sector("encounters"), per_sector("gotaways")
+    exits, over = per_sector("custody_exits"), per_sector("custody_exits_over_72h")
+    occupancy = result.metric("occupancy_mean").mean(axis=(0, 1))
+    capacity = result.metric("custody_capacity").mean(axis=(0, 1))
+    gap = capability_gap(result).gap.mean(axis=0).sum(axis=(0, 2))  # [S]
+    rows: list[list[object]] = []
+    for s, sector in enumerate(result.sectors):
+        seen = encounters[s] + gotaways[s]
+        rows.append(
+            [
+                f"{sector.name} ({SECTOR_NAMES[sector]})",
+                float(encounters[s]),
+                float(gotaways[s]),
+                f"{100 * encounters[s] / seen:.1f} %" if seen else "n/a",
+                float(occupancy[s]),
+                float(capacity[s]),
+                f"{100 * over[s] / exits[s]:.1f} %" if exits[s] else "n/a",
+                float(gap[s]),
+            ]
+        )
+    return rows
+
+
 def add_validation(
     page: Page, result: RunResult, official: OfficialMonthly | None, reason: str
 ) -> None:
@@ -149,6 +179,20 @@ def write_run_report(
     )
     page.heading("Key performance indicators")
     page.table(["indicator", "mean [95 % interval]", "unit"], kpi_rows(result))
+    page.paragraph("By sector (means over replications, whole reported period):")
+    page.table(
+        [
+            "sector",
+            "encounters",
+            "got-aways",
+            "apprehension rate",
+            "mean occupancy",
+            "mean capacity",
+            "exits over 72 h",
+            "capability gap (staff-hours)",
+        ],
+        sector_rows(result),
+    )
 
     page.heading("Encounters and got-aways")
     page.figure(
