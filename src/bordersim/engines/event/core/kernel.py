@@ -6,6 +6,11 @@ are handled in the order they were scheduled, which makes runs reproducible. Whe
 nearly full the kernel returns `NEED_ROOM` before touching the next event; the caller enlarges the
 arrays and calls again.
 
+Arrival streams keep their next arrival outside the heap (in `arr_next`, with the index of the
+earliest in `ctr[K_ARR_MIN]`): half of all events are arrivals, and sparing them the heap is the
+largest single saving. On equal times, heap events go first. Counters live in local variables
+during a call (written back to `ctr` on return) so the compiler can keep them in registers.
+
 Waiting lines are doubly linked lists of customer slots, one per station and priority rank, so an
 abandoning customer leaves in constant time. Abandonment events are never removed from the heap:
 each wait gets a fresh token and an event whose token no longer matches is ignored.
@@ -32,7 +37,7 @@ DONE = 0
 NEED_ROOM = 1
 
 # Event kinds.
-EV_ARRIVAL = 0  # a: arrival stream
+EV_ARRIVAL = 0  # a: arrival stream (kept outside the heap, see `advance`)
 EV_SERVICE_END = 1  # a: customer slot, b: pool
 EV_ABANDON = 2  # a: customer slot, b: wait token
 EV_SCHEDULE = 3  # a: row of the compiled headcount schedule
@@ -51,7 +56,8 @@ STATE_FREE, STATE_WAITING, STATE_SERVING = 0, 1, 2
 
 # ctr: scalar counters.
 K_HEAP, K_SEQ, K_FREE, K_NEXT_ID, K_RECORDS, K_TOKEN, K_MARGIN, K_RECORDING = 0, 1, 2, 3, 4, 5, 6, 7
-N_CTR = 8
+K_ARR_MIN = 8  # the arrival stream due first, -1 without streams
+N_CTR = 9
 
 # Station occupancy st_n[S, 2]; per station and class sc_n[S, L, 2].
 N_WAITING, N_SERVING = 0, 1
@@ -114,10 +120,31 @@ def push_event(
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _pop_event(heap_t: np.ndarray, heap_i: np.ndarray, ctr: np.ndarray) -> None:
-    """Remove the root (the caller has read it): sift the last event down from the top."""
-    n = ctr[K_HEAP] - 1
-    ctr[K_HEAP] = n
+def _push_at(
+    heap_t: np.ndarray, heap_i: np.ndarray, i: int, seq: int, t: float, kind: int, a: int, b: int
+) -> None:
+    while i > 0:
+        parent = (i - 1) >> 1
+        tp = heap_t[parent]
+        if tp > t or (tp == t and heap_i[parent, H_SEQ] > seq):
+            heap_t[i] = tp
+            heap_i[i, 0] = heap_i[parent, 0]
+            heap_i[i, 1] = heap_i[parent, 1]
+            heap_i[i, 2] = heap_i[parent, 2]
+            heap_i[i, 3] = heap_i[parent, 3]
+            i = parent
+        else:
+            break
+    heap_t[i] = t
+    heap_i[i, H_SEQ] = seq
+    heap_i[i, H_KIND] = kind
+    heap_i[i, H_A] = a
+    heap_i[i, H_B] = b
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _sift_root(heap_t: np.ndarray, heap_i: np.ndarray, n: int) -> None:
+    """Move the event at index n (just past the new end) into the root's place."""
     if n == 0:
         return
     t = heap_t[n]
@@ -287,10 +314,18 @@ def advance(
     entering_c: np.ndarray,
     entering_s: np.ndarray,
     pending_pools: np.ndarray,
+    arr_next: np.ndarray,
     t_end: float,
 ) -> int:
     n_prio = queue_ends.shape[1]
     recording = ctr[K_RECORDING] == 1
+    heap_n = ctr[K_HEAP]
+    seq = ctr[K_SEQ]
+    free_n = ctr[K_FREE]
+    next_id = ctr[K_NEXT_ID]
+    n_rec = ctr[K_RECORDS]
+    token_n = ctr[K_TOKEN]
+    arr_min = ctr[K_ARR_MIN]
     # Customers waiting to enter a station, and pools that may start a service, are handled after
     # the event that produced them: freed servers look at the queues before a routed customer
     # joins its next one (so it never overtakes customers already waiting there).
@@ -300,18 +335,37 @@ def advance(
     while True:
         margin = ctr[K_MARGIN]
         if (
-            ctr[K_HEAP] + margin + 4 > heap_t.shape[0]
-            or ctr[K_FREE] < margin + 2
-            or (recording and ctr[K_RECORDS] + margin + 2 > rec_f.shape[0])
+            heap_n + margin + 4 > heap_t.shape[0]
+            or free_n < margin + 2
+            or (recording and n_rec + margin + 2 > rec_f.shape[0])
         ):
+            ctr[K_HEAP] = heap_n
+            ctr[K_SEQ] = seq
+            ctr[K_FREE] = free_n
+            ctr[K_NEXT_ID] = next_id
+            ctr[K_RECORDS] = n_rec
+            ctr[K_TOKEN] = token_n
+            ctr[K_ARR_MIN] = arr_min
             return NEED_ROOM
-        if ctr[K_HEAP] == 0 or heap_t[0] > t_end:
-            break
-        t = heap_t[0]
-        kind = heap_i[0, H_KIND]
-        ea = heap_i[0, H_A]
-        eb = heap_i[0, H_B]
-        _pop_event(heap_t, heap_i, ctr)
+        am = arr_min
+        ta = arr_next[am] if am >= 0 else math.inf
+        th = heap_t[0] if heap_n > 0 else math.inf
+        if ta < th:
+            if ta > t_end:
+                break
+            t = ta
+            kind = EV_ARRIVAL
+            ea = am
+            eb = 0
+        else:
+            if th > t_end:
+                break
+            t = th
+            kind = heap_i[0, H_KIND]
+            ea = heap_i[0, H_A]
+            eb = heap_i[0, H_B]
+            heap_n -= 1
+            _sift_root(heap_t, heap_i, heap_n)
         clock[0] = t
         n_entering = 0
         n_pending = 0
@@ -333,18 +387,22 @@ def advance(
                 nxt = next_arrival_time(
                     rstate, t, ea, arr_rate_ptr, arr_rates, arr_period, arr_cyclic
                 )
-                if nxt < math.inf:
-                    push_event(heap_t, heap_i, ctr, nxt, EV_ARRIVAL, ea, 0)
+                arr_next[ea] = nxt
+                best_a = 0
+                for ja in range(1, arr_next.shape[0]):
+                    if arr_next[ja] < arr_next[best_a]:
+                        best_a = ja
+                arr_min = best_a
             else:
                 s = injections[ea, 0]
                 cls = injections[ea, 1]
                 size = injections[ea, 2]
             for _ in range(size):
-                ctr[K_FREE] -= 1
-                c = free[ctr[K_FREE]]
+                free_n -= 1
+                c = free[free_n]
                 cust_i[c, C_CLASS] = cls
-                cust_i[c, C_ID] = ctr[K_NEXT_ID]
-                ctr[K_NEXT_ID] += 1
+                cust_i[c, C_ID] = next_id
+                next_id += 1
                 cust_i[c, C_STATE] = STATE_WAITING
                 cust_f[c, C_BORN] = t
                 cl_stat[cls, CL_ARRIVED] += 1.0
@@ -398,8 +456,8 @@ def advance(
                 cl_stat[cls, CL_SUM_SOJOURN_SQ] += soj * soj
                 cl_n[cls] -= 1
                 cust_i[c, C_STATE] = STATE_FREE
-                free[ctr[K_FREE]] = c
-                ctr[K_FREE] += 1
+                free[free_n] = c
+                free_n += 1
 
         elif kind == EV_ABANDON:
             c = ea
@@ -435,15 +493,18 @@ def advance(
                     rec_i[r, R_OUTCOME] = OUT_ABANDONED
                 cust_i[c, C_STATE] = STATE_FREE
                 cust_i[c, C_TOKEN] = -1
-                free[ctr[K_FREE]] = c
-                ctr[K_FREE] += 1
+                free[free_n] = c
+                free_n += 1
 
         else:  # EV_SCHEDULE or EV_HEADCOUNT
             if kind == EV_SCHEDULE:
                 p = sched_pool[ea]
                 count = sched_count[ea]
                 if ea + 1 < sched_time.shape[0]:
-                    push_event(heap_t, heap_i, ctr, sched_time[ea + 1], EV_SCHEDULE, ea + 1, 0)
+                    nxt_t = sched_time[ea + 1]
+                    _push_at(heap_t, heap_i, heap_n, seq, nxt_t, EV_SCHEDULE, ea + 1, 0)
+                    heap_n += 1
+                    seq += 1
             else:
                 p = ea
                 count = eb
@@ -515,10 +576,13 @@ def advance(
                     empirical_values,
                     heap_t,
                     heap_i,
-                    ctr,
+                    heap_n,
+                    seq,
                     rec_f,
                     recording,
                 )
+                heap_n += 1
+                seq += 1
 
         # Customers entering a station: blocked if full, served at once by the fastest free
         # pool, otherwise queued (with an abandonment clock where patience applies).
@@ -531,8 +595,8 @@ def advance(
             sc_stat[s, cls, SC_ARRIVALS] += 1.0
             r = -1
             if recording:
-                r = ctr[K_RECORDS]
-                ctr[K_RECORDS] += 1
+                r = n_rec
+                n_rec += 1
                 rec_f[r, R_ARRIVE] = t
                 rec_f[r, R_START] = math.nan
                 rec_f[r, R_END] = math.nan
@@ -549,8 +613,8 @@ def advance(
                     rec_f[r, R_END] = t
                     rec_i[r, R_OUTCOME] = OUT_BLOCKED
                 cust_i[c, C_STATE] = STATE_FREE
-                free[ctr[K_FREE]] = c
-                ctr[K_FREE] += 1
+                free[free_n] = c
+                free_n += 1
                 continue
             st_stat[s, ST_AREA_WAITING] += st_n[s, N_WAITING] * (t - st_stat[s, ST_LAST])
             st_stat[s, ST_AREA_PRESENT] += (st_n[s, N_WAITING] + st_n[s, N_SERVING]) * (
@@ -587,10 +651,13 @@ def advance(
                     empirical_values,
                     heap_t,
                     heap_i,
-                    ctr,
+                    heap_n,
+                    seq,
                     rec_f,
                     recording,
                 )
+                heap_n += 1
+                seq += 1
                 continue
             rk = class_rank[cls]
             tail = queue_ends[s, rk, 1]
@@ -607,8 +674,8 @@ def advance(
             cust_i[c, C_TOKEN] = -1
             d = patience_dist[cls]
             if d >= 0 and station_abandons[s] == 1:
-                token = ctr[K_TOKEN]
-                ctr[K_TOKEN] += 1
+                token = token_n
+                token_n += 1
                 cust_i[c, C_TOKEN] = token
                 patience = sample(
                     rstate,
@@ -620,7 +687,9 @@ def advance(
                     dist_length,
                     empirical_values,
                 )
-                push_event(heap_t, heap_i, ctr, t + patience, EV_ABANDON, c, token)
+                _push_at(heap_t, heap_i, heap_n, seq, t + patience, EV_ABANDON, c, token)
+                heap_n += 1
+                seq += 1
 
     # Bring every time integral up to t_end so that statistics read between calls are current.
     for s in range(st_n.shape[0]):
@@ -634,6 +703,13 @@ def advance(
         pool_stat[p, PS_AREA_HEADCOUNT] += pool_n[p, P_HEADCOUNT] * (t_end - pool_stat[p, PS_LAST])
         pool_stat[p, PS_LAST] = t_end
     clock[0] = t_end
+    ctr[K_HEAP] = heap_n
+    ctr[K_SEQ] = seq
+    ctr[K_FREE] = free_n
+    ctr[K_NEXT_ID] = next_id
+    ctr[K_RECORDS] = n_rec
+    ctr[K_TOKEN] = token_n
+    ctr[K_ARR_MIN] = arr_min
     return DONE
 
 
@@ -659,7 +735,8 @@ def _start_service(
     empirical_values: np.ndarray,
     heap_t: np.ndarray,
     heap_i: np.ndarray,
-    ctr: np.ndarray,
+    heap_n: int,
+    seq: int,
     rec_f: np.ndarray,
     recording: bool,
 ) -> None:
@@ -692,4 +769,4 @@ def _start_service(
     sc_stat[s, cls, SC_SUM_SERVICE] += duration
     if recording:
         rec_f[cust_i[c, C_RECORD], R_START] = t
-    push_event(heap_t, heap_i, ctr, t + duration, EV_SERVICE_END, c, p)
+    _push_at(heap_t, heap_i, heap_n, seq, t + duration, EV_SERVICE_END, c, p)

@@ -71,12 +71,12 @@ class Simulator:
         self._injections = np.zeros((16, 3), dtype=np.int64)
         self._n_injections = 0
         self._stats_since = 0.0
+        self._arr_next = np.full(len(net.arr_station), math.inf)
         for a in range(len(net.arr_station)):
-            first = K.next_arrival_time(
+            self._arr_next[a] = K.next_arrival_time(
                 self._rng, 0.0, a, net.arr_rate_ptr, net.arr_rates, net.arr_period, net.arr_cyclic
             )
-            if first < math.inf:
-                self._push(first, K.EV_ARRIVAL, a, 0)
+        self._ctr[K.K_ARR_MIN] = int(np.argmin(self._arr_next)) if len(self._arr_next) else -1
         if len(net.sched_time):
             self._push(float(net.sched_time[0]), K.EV_SCHEDULE, 0, 0)
 
@@ -122,7 +122,7 @@ class Simulator:
                 self._injections,
                 self._entering_c,
                 self._entering_s,
-                self._pending_pools,
+                self._pending_pools, self._arr_next,
                 float(t),
             )
             if status == K.DONE:
