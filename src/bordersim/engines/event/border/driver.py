@@ -112,9 +112,10 @@ def _storage(model: CompiledModel, room: float) -> tuple[int, np.ndarray, int]:
     dispersion = model.demand_dispersion
     variance = mean + (mean**2 / dispersion if math.isfinite(dispersion) else 0.0)
     regime = model.title42_active.astype(np.int64)
-    returned = model.pathway_share[:, :, Pathway.TITLE42_EXPULSION] + model.pathway_share[
-        :, :, Pathway.VOLUNTARY_RETURN
-    ]
+    returned = (
+        model.pathway_share[:, :, Pathway.TITLE42_EXPULSION]
+        + model.pathway_share[:, :, Pathway.VOLUNTARY_RETURN]
+    )
     comeback = (returned * model.repeat_probability[regime, :]).max(axis=0, initial=0.0)
     repeats = 1.0 / (1.0 - np.minimum(comeback, 0.95))  # [G]
     per_sector = (mean.sum(axis=0) * repeats).sum(axis=1)
@@ -185,14 +186,21 @@ def kernel_inputs(model: CompiledModel, room: float = 1.0) -> KernelInputs:
     return KernelInputs(n_cap=n_cap, region=region, heap_cap=heap_cap, arrays=arrays)
 
 
-def replication_state(seed: int, replication: int) -> np.ndarray:
-    """The xoshiro256** state of one replication: independent streams via NumPy's SeedSequence."""
+def replication_states(seed: int, replication: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two xoshiro256** states for one replication, from NumPy's SeedSequence.
+
+    The first drives operations; the second only the crossings (daily counts, hours, groups,
+    surrender, detection and pathway draws), so that two scenario variants run with the same seed
+    see the same people arrive: common random numbers for comparisons.
+    """
     if seed < 0:
         raise ModelError(f"seed must be a non-negative integer, got {seed}")
-    state = np.random.SeedSequence([seed, replication]).generate_state(4, dtype=np.uint64)
-    if not state.any():  # xoshiro's one forbidden state
-        state[0] = 1
-    return state
+    words = np.random.SeedSequence([seed, replication]).generate_state(8, dtype=np.uint64)
+    states = words[:4].copy(), words[4:].copy()
+    for state in states:
+        if not state.any():  # xoshiro's one forbidden state
+            state[0] = 1
+    return states
 
 
 @dataclass
@@ -223,7 +231,7 @@ def run_one(model: CompiledModel, seed: int, replication: int) -> Replication:
     for _ in range(_MAX_ATTEMPTS_AT_RETRY):
         inputs = kernel_inputs(model, room)
         out = run_replication(
-            replication_state(seed, replication),
+            *replication_states(seed, replication),
             inputs.n_cap,
             inputs.region,
             inputs.heap_cap,

@@ -130,6 +130,7 @@ UAC_DEMOGRAPHIC = 2
 N_NATIONALITIES = 3
 HIST_LAST = 720  # results.schema.CUSTODY_HIST_HOURS
 EPS = 1e-9
+SURRENDERS, DETECTED, UNSEEN = 0, 1, 2  # what a crossing group does
 
 
 @njit(cache=True)
@@ -178,6 +179,20 @@ def _patience(state: np.ndarray, mean: float) -> float:
 
 
 @njit(cache=True)
+def _crossing_kind(stream: np.ndarray, surrender: float, p_detect: float) -> int:
+    """Whether a crossing group surrenders, evades and is detected, or evades unseen.
+
+    Both uniforms are always drawn, so that scenario variants sharing a seed see the same
+    crossings and a higher detection probability detects a superset of the groups.
+    """
+    u_surrender = uniform(stream)
+    u_detect = uniform(stream)
+    if u_surrender < surrender:
+        return SURRENDERS
+    return DETECTED if u_detect < p_detect else UNSEEN
+
+
+@njit(cache=True)
 def _fill_task(
     task: int,
     work: float,
@@ -223,8 +238,7 @@ def _fill_task(
 
 
 @njit(cache=True)
-def _draw_pathway(state: np.ndarray, cdf: np.ndarray) -> int:
-    u = uniform(state)
+def _draw_pathway(u: float, cdf: np.ndarray) -> int:
     for p in range(cdf.shape[0] - 1):
         if u < cdf[p]:
             return p
@@ -361,6 +375,7 @@ def _depart(
 @njit(cache=True)
 def run_replication(
     state: np.ndarray,
+    demand: np.ndarray,
     n_cap: int,
     region: np.ndarray,
     heap_cap: int,
@@ -545,7 +560,7 @@ def run_replication(
                 flags[i] = F_INITIAL_CUSTODY
                 t_arr[i] = 0.0
                 t_app[i] = 0.0
-                p = _draw_pathway(state, pathway_cdf[0, g])
+                p = _draw_pathway(uniform(state), pathway_cdf[0, g])
                 pathway[i] = p
                 work[i] = intake_h[p]
                 push_tail(intake_head, intake_tail, s * n_cls + priority[g], nxt, i)
@@ -592,9 +607,9 @@ def run_replication(
             day_counts[:] = 0
             for s in range(n_sec):
                 for g in range(n_grp):
-                    n = negative_binomial(state, first[d, s, g], par[P_DISPERSION])
+                    n = negative_binomial(demand, first[d, s, g], par[P_DISPERSION])
                     for _ in range(n):
-                        u = uniform(state)
+                        u = uniform(demand)
                         k = 0
                         while k < 23 and u >= diurnal_cdf[k]:
                             k += 1
@@ -817,6 +832,7 @@ def run_replication(
             )
         a_key = np.empty(n_new)
         a_row = np.empty(n_new, np.int64)
+        a_kind = np.empty(n_new, np.int8)
         n_groups = 0
         for s in range(n_sec):
             for g in range(n_grp):
@@ -828,10 +844,10 @@ def run_replication(
                 while n > 0:
                     size = 1
                     if batch_mean[g] > 1.0:
-                        size = 1 + poisson(state, batch_mean[g] - 1.0)
+                        size = 1 + poisson(demand, batch_mean[g] - 1.0)
                     size = min(size, n)
                     n -= size
-                    t = h + uniform(state)
+                    t = h + uniform(demand)
                     leader = n_rows
                     for _ in range(size):
                         i = n_rows
@@ -842,11 +858,13 @@ def run_replication(
                         sec[i] = s
                         attempt[i] = 1
                         t_arr[i] = t
-                        if d < warm and uniform(state) < par[P_INITIAL_REPEAT_SHARE]:
+                        work[i] = uniform(demand)  # the person's pathway draw
+                        if uniform(demand) < par[P_INITIAL_REPEAT_SHARE] and d < warm:
                             flags[i] = F_KNOWN_BEFORE
                     group_size[leader] = size
                     a_key[n_groups] = s + 0.999 * (t - h)
                     a_row[n_groups] = leader
+                    a_kind[n_groups] = _crossing_kind(demand, surrender[g], p_detect[s])
                     n_groups += 1
         old = rep_head[h]
         while old != NIL:
@@ -863,6 +881,8 @@ def run_replication(
             daily[d, s, col[K_REPEAT]] += 1
             a_key[n_groups] = s + 0.999 * (t_arr[i] - h)
             a_row[n_groups] = i
+            a_kind[n_groups] = _crossing_kind(state, surrender[grp[i]], p_detect[s])
+            work[i] = uniform(state)
             n_groups += 1
             old = following
         order = np.argsort(a_key[:n_groups])
@@ -903,7 +923,7 @@ def run_replication(
                         t_app[i] = t
                         occ[s] += 1
                         person_hours[s] += hour_end - t
-                        p = _draw_pathway(state, pathway_cdf[d, g])
+                        p = _draw_pathway(work[i], pathway_cdf[d, g])
                         if p == ER and valve_open and uniform(state) < par[P_VALVE_SHARE]:
                             p = REL
                         pathway[i] = p
@@ -954,17 +974,18 @@ def run_replication(
                 if nxt_arrival >= last_k:
                     break
                 leader = a_row[order[nxt_arrival]]
+                kind = a_kind[order[nxt_arrival]]
                 nxt_arrival += 1
                 t = t_arr[leader]
                 g = grp[leader]
                 size = group_size[leader]
-                if uniform(state) < surrender[g]:
+                if kind == SURRENDERS:
                     for i in range(leader, leader + size):
                         flags[i] |= F_SURRENDERED
                     daily[d, s, col[K_SURRENDERED]] += size
                     wait_until[leader] = t + _patience(state, par[P_PICKUP_PATIENCE])
                     push_tail(field_head, field_tail, 2 * s, nxt, leader)
-                elif uniform(state) < p_detect[s]:
+                elif kind == DETECTED:
                     daily[d, s, col[K_DETECTED]] += size
                     wait_until[leader] = t + _patience(state, interdiction_patience[g])
                     push_tail(field_head, field_tail, 2 * s + 1, nxt, leader)
