@@ -7,14 +7,20 @@ per deployment. "By load" means in proportion to each sector's share of calibrat
 over the period concerned, among the nine southwest sectors (or among a deployment's sectors), so
 a scenario that models two sectors gets their share of a border-wide deployment, not all of it.
 
-Nothing is cached: the calibration is read afresh on each call.
+A scenario that names a demand fit (``demand.fit``, made by `bordersim fit` on the historical
+scenario and inherited by its variants) has its first attempts multiplied by the fit's factor per
+month, sector and group; the by-load shares above stay those of the calibration, so that fitting
+demand never moves staff.
+
+Nothing is cached: the calibration and the fit are read afresh on each call.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Mapping
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -32,10 +38,17 @@ from bordersim.model.dimensions import (
     Task,
     legally_allowed,
 )
-from bordersim.scenario import Scenario
+from bordersim.scenario import Scenario, load_scenario
 from bordersim.scenario.schema import SOUTHWEST, Deployment
 
+if TYPE_CHECKING:
+    from bordersim.calibration.fit_file import DemandFit
+
 ALL_SECTORS: tuple[Sector, ...] = tuple(Sector)
+
+
+class FitWarning(UserWarning):
+    """A demand fit made on another version of the scenario that names it."""
 
 
 class Calibration(Protocol):
@@ -83,8 +96,52 @@ def load_calibration_for(scenario: Scenario) -> Calibration:
     return calibration
 
 
-def compile_scenario(scenario: Scenario, calibration: Calibration | None = None) -> CompiledModel:
-    """The scenario as numeric arrays. `calibration` defaults to the one the scenario names."""
+def load_fit_for(scenario: Scenario, calibration: Calibration) -> DemandFit | None:
+    """The demand fit the scenario names (``demand.fit``), checked against the calibration.
+
+    A missing or malformed file, a fit made on another calibration version, or one without a
+    sector the scenario models is a `ScenarioError`. A fit whose recorded scenario hash is not the
+    current hash of the file that names it (the historical scenario; its variants inherit the
+    key) is only a `FitWarning`: the fit is still the closest there is, and the shipped fits are
+    kept current by a test.
+    """
+    from bordersim.calibration.fit_file import read_fit
+
+    ref = scenario.demand.fit
+    if ref is None:
+        return None
+    key = "demand.fit"
+    path = scenario.relative_path(ref, key)
+    try:
+        fit = read_fit(path)
+    except ScenarioError as err:
+        raise ScenarioError(f"{key} = {ref!r}: {err}", where=scenario.location(key)) from None
+    if fit.calibration_version != calibration.version:
+        raise ScenarioError(
+            f"{key} = {ref!r}: the fit is stale: it was made on calibration "
+            f"{fit.calibration_version!r}, the scenario uses {calibration.version!r}; run "
+            f"`bordersim fit {scenario.file_of(key)}`",
+            where=scenario.location(key),
+        )
+    defining = scenario.file_of(key)
+    if fit.scenario_hash != scenario.hash:
+        current = load_scenario(defining).hash if defining != scenario.path else scenario.hash
+        if fit.scenario_hash != current:
+            warnings.warn(
+                f"{path}: the demand fit was made on another version of {defining.name} "
+                f"(scenario hash {fit.scenario_hash[:12]}, now {current[:12]}); run "
+                f"`bordersim fit {defining}` to refit",
+                FitWarning,
+                stacklevel=3,
+            )
+    return fit
+
+
+def compile_scenario(
+    scenario: Scenario, calibration: Calibration | None = None, *, apply_fit: bool = True
+) -> CompiledModel:
+    """The scenario as numeric arrays. `calibration` defaults to the one the scenario names;
+    `apply_fit=False` ignores the scenario's demand fit (what `bordersim fit` starts from)."""
     cal = calibration if calibration is not None else load_calibration_for(scenario)
     period = scenario.period
     first_day = period.first_simulated_date
@@ -105,6 +162,9 @@ def compile_scenario(scenario: Scenario, calibration: Calibration | None = None)
     first_attempts = (
         border_demand[:, sector_cols, :] * _shock_multiplier(scenario, dates)[:, :, None]
     )
+    fit = load_fit_for(scenario, cal) if apply_fit else None
+    if fit is not None:
+        first_attempts = first_attempts * fit.daily_factors(dates, list(sectors))
     title42 = np.array(
         [
             scenario.policy.title42_start_date <= d <= scenario.policy.title42_end_date
@@ -191,6 +251,12 @@ def compile_scenario(scenario: Scenario, calibration: Calibration | None = None)
     sources = dict(scenario.sources)
     for key, text in cal.sources.items():
         sources[f"calibration.{key}"] = text
+    if fit is not None:
+        sources["demand.fit"] = (
+            f"demand fit {fit.path.name}: first attempts x a factor per month, sector and group, "
+            f"fitted by simulation on {fit.scenario_name!r} "
+            f"({fit.document.get('engine', '?')} engine) to official monthly encounters"
+        )
 
     model = CompiledModel(
         scenario_name=scenario.name,

@@ -236,6 +236,9 @@ class Demand(Section):
     surrender_fraction: FractionByDemographic
     initial_repeat_share_fraction: Fraction
     shocks: dict[str, Shock] = Field(default_factory=dict)
+    # A demand fit file (`bordersim fit`), relative to the defining file; variants inherit it.
+    # None: the calibrated first attempts as they are.
+    fit: Annotated[str, Field(min_length=1)] | None = None
 
     @field_validator("diurnal_profile_fraction")
     @classmethod

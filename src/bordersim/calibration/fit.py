@@ -1,0 +1,413 @@
+"""Fit demand by simulation, so that simulated encounters reproduce the official ones (DESIGN 2.2).
+
+The calibration turns official encounters into first attempts with an assumed apprehension
+probability and sourced repeat shares; the event engine then simulates detection, got-aways and
+repeats, so its encounters need not equal the official ones. This module closes the loop on the
+historical scenario (historic staffing and deployments):
+
+1. compile the scenario without any fit; the in-sample months are the calendar months the
+   reported period covers entirely (as in `bordersim.results.validation`);
+2. simulate R replications from one seed (the same seed every iteration: common random numbers,
+   so that iterations differ by their factors, not by their noise);
+3. per month, sector and group: factor *= (ratio of official to simulated encounters) ** damping,
+   where the ratio is the sector's ratio times the group's border-wide ratio over the month's
+   total ratio (one raking step: sector totals and the group mix are both official; the files
+   split groups only border-wide); each step's ratio is clipped to [1/2, 2];
+4. stop when every in-sample sector-month is within the tolerance and every group-month is
+   within it or indistinguishable from the official count (inside the simulated 95 % interval),
+   or at the iteration cap. The factors kept are those of the converged iteration (at the cap,
+   of the iteration with the smallest largest sector error), with the errors of their own
+   simulation.
+
+Days outside the in-sample months (the warm-up) take the nearest month's factor. Variants of the
+historical scenario inherit its factors through the scenario's ``demand.fit`` key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from bordersim.calibration.fit_file import (
+    FIT_FORMAT,
+    factors_table,
+    month_key,
+    nearest_month,
+    next_month,
+)
+from bordersim.calibration.model import Calibration
+from bordersim.errors import ScenarioError
+from bordersim.model.compile import compile_scenario, load_calibration_for
+from bordersim.model.compiled import CompiledModel
+from bordersim.model.dimensions import GROUP_NAMES, N_GROUPS, Sector
+from bordersim.results.validation import full_months
+from bordersim.scenario import Scenario
+
+FitProgress = Callable[[int, int, int], None]  # (iteration, replications done, replications)
+
+_STEP_LIMIT = 2.0  # largest change of a factor in one iteration (and 1/2 the smallest)
+_FACTOR_DIGITS = 6  # factors are simulated as they are written to the fit file
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    replications: int = 4
+    seed: int = 1
+    iterations: int = 8
+    tolerance: float = 0.05  # |simulated mean / official - 1| per in-sample sector-month
+    damping: float = 0.8  # exponent of each multiplicative step (1 = undamped)
+    fit_groups: bool = True  # also fit the border-wide group mix of each month
+    engine: str = "event"
+
+    def check(self) -> None:
+        if self.replications < 2:
+            raise ScenarioError(
+                f"replications = {self.replications}: a fit needs at least 2 replications, "
+                "for its confidence intervals"
+            )
+        if self.iterations < 1:
+            raise ScenarioError(f"iterations = {self.iterations}: must be at least 1")
+        if not 0 < self.tolerance < 1:
+            raise ScenarioError(f"tolerance = {self.tolerance}: must be between 0 and 1")
+        if not 0 < self.damping <= 1:
+            raise ScenarioError(f"damping = {self.damping}: must be in (0, 1]")
+        if self.seed < 0:
+            raise ScenarioError(f"seed = {self.seed}: must be a non-negative integer")
+
+
+@dataclass
+class FitOutcome:
+    """What a fit found: the factors and the errors of their simulation."""
+
+    scenario: Scenario
+    calibration_version: str
+    settings: FitSettings
+    months: list[dt.date]
+    sectors: tuple[Sector, ...]
+    factors: np.ndarray  # [M, S, G]
+    sector_fit: pd.DataFrame  # one row per sector and month
+    group_fit: pd.DataFrame  # one row per group and month (border-wide over the sectors)
+    iterations: int  # simulated
+    chosen_iteration: int  # the one whose factors are kept: the first to converge, else the best
+    converged: bool
+    history: list[dict[str, float]] = field(default_factory=list)  # per iteration
+    run_seconds: float = 0.0
+
+    def document(
+        self, *, code_version: str, scenario_hash: str, scenario_file: str
+    ) -> dict[str, Any]:
+        """The fit file's content (`fit_file.write_fit`)."""
+
+        def rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+            out = []
+            for record in frame.to_dict(orient="records"):
+                row: dict[str, Any] = {}
+                for key, value in record.items():
+                    if isinstance(value, dt.date):
+                        row[str(key)] = month_key(value)
+                    elif isinstance(value, float | np.floating):
+                        row[str(key)] = round(float(value), 3)
+                    elif isinstance(value, np.bool_ | bool):
+                        row[str(key)] = bool(value)
+                    else:
+                        row[str(key)] = value
+                out.append(row)
+            return out
+
+        errors = self.sector_fit["error_pct"].abs()
+        return {
+            "format": FIT_FORMAT,
+            "scenario": self.scenario.name,
+            "scenario_file": scenario_file,
+            "scenario_hash": scenario_hash,
+            "calibration_version": self.calibration_version,
+            "engine": self.settings.engine,
+            "code_version": code_version,
+            "seed": self.settings.seed,
+            "replications": self.settings.replications,
+            "iterations": self.iterations,
+            "chosen_iteration": self.chosen_iteration,
+            "iteration_cap": self.settings.iterations,
+            "damping": self.settings.damping,
+            "tolerance": self.settings.tolerance,
+            "fit_groups": self.settings.fit_groups,
+            "converged": self.converged,
+            "max_abs_error_pct": round(float(errors.max()), 3),
+            "mean_abs_error_pct": round(float(errors.mean()), 3),
+            "history": self.history,
+            "groups": GROUP_NAMES,
+            "factors": factors_table(self.months, self.sectors, self.factors),
+            "sector_errors": rows(self.sector_fit),
+            "group_errors": rows(self.group_fit),
+        }
+
+
+@dataclass(frozen=True)
+class Official:
+    """Official encounters of the in-sample months: [M, S] per sector, [M, G] per group."""
+
+    by_sector: np.ndarray
+    by_group: np.ndarray
+
+
+def official_encounters(
+    calibration: Calibration, months: list[dt.date], sectors: tuple[Sector, ...]
+) -> Official:
+    """Official monthly encounters of the scenario's sectors, and their border-wide group split
+    (the calibration's group mix of the month applied to the sectors' total)."""
+    index = {month: i for i, month in enumerate(calibration.months)}
+    missing = [m for m in months if m not in index]
+    if missing:
+        raise ScenarioError(
+            f"no official encounters for {month_key(missing[0])} in calibration "
+            f"{calibration.version!r} ({calibration.coverage_text()})"
+        )
+    rows = [index[m] for m in months]
+    columns = [int(s) for s in sectors]
+    by_sector = calibration.sector_encounters[np.ix_(rows, columns)]
+    by_group = by_sector.sum(axis=1, keepdims=True) * calibration.group_mix[rows]
+    return Official(by_sector=by_sector, by_group=by_group)
+
+
+@dataclass(frozen=True)
+class Simulated:
+    """Simulated encounters per replication: [R, M, S] per sector, [R, M, G] per group."""
+
+    by_sector: np.ndarray
+    by_group: np.ndarray
+
+
+def simulate_months(
+    model: CompiledModel,
+    months: list[dt.date],
+    settings: FitSettings,
+    progress: Callable[[int, int], None] | None = None,
+) -> Simulated:
+    from bordersim.engines import simulate
+
+    result = simulate(
+        model,
+        engine=settings.engine,
+        replications=settings.replications,
+        seed=settings.seed,
+        progress=progress,
+        records=settings.fit_groups,
+    )
+    reported = np.array(result.dates, dtype="datetime64[D]")
+    encounters = result.metric("encounters")  # [R, D, S]
+    starts = np.array(months, dtype="datetime64[D]")
+    ends = np.array([next_month(m) for m in months], dtype="datetime64[D]")
+    by_sector = np.stack(
+        [
+            encounters[:, (reported >= a) & (reported < b), :].sum(axis=1)
+            for a, b in zip(starts, ends, strict=True)
+        ],
+        axis=1,
+    )
+    by_group = np.zeros((settings.replications, len(months), N_GROUPS))
+    if settings.fit_groups and result.people is not None:
+        people = result.people
+        hours = people["apprehension_h"].to_numpy()
+        apprehended = np.isfinite(hours) & ~people["initial_custody"].to_numpy()
+        day = np.floor(hours[apprehended] / 24.0).astype(np.int64)
+        first = np.datetime64(model.start_date)
+        when = first + day.astype("timedelta64[D]")
+        month = np.searchsorted(ends, when, side="right")
+        inside = (when >= starts[0]) & (month < len(months))
+        group = people["group"].cat.codes.to_numpy()[apprehended]
+        replication = people["replication"].to_numpy()[apprehended]
+        np.add.at(by_group, (replication[inside], month[inside], group[inside]), 1.0)
+    return Simulated(by_sector=by_sector, by_group=by_group)
+
+
+def _interval(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean over axis 0 and its 95 % t interval."""
+    n = samples.shape[0]
+    mean = samples.mean(axis=0)
+    half = stats.t.ppf(0.975, n - 1) * samples.std(axis=0, ddof=1) / np.sqrt(n)
+    return mean, mean - half, mean + half
+
+
+def _ratio(official: np.ndarray, simulated: np.ndarray) -> np.ndarray:
+    """Official over simulated, clipped to one step's limits (1 where nothing is official)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(simulated > 0, official / simulated, _STEP_LIMIT)
+    ratio = np.where(official > 0, ratio, 1.0)
+    return np.clip(ratio, 1.0 / _STEP_LIMIT, _STEP_LIMIT)
+
+
+def _errors(official: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(official > 0, mean / official - 1.0, np.nan)
+
+
+def _table(
+    labels: list[str],
+    label_name: str,
+    months: list[dt.date],
+    official: np.ndarray,
+    simulated: np.ndarray,
+    factors: np.ndarray,
+    tolerance: float,
+) -> pd.DataFrame:
+    mean, low, high = _interval(simulated)
+    error = _errors(official, mean)
+    rows = []
+    for m, month in enumerate(months):
+        for k, label in enumerate(labels):
+            rows.append(
+                {
+                    label_name: label,
+                    "month": month,
+                    "official": float(official[m, k]),
+                    "simulated": float(mean[m, k]),
+                    "ci_low": float(low[m, k]),
+                    "ci_high": float(high[m, k]),
+                    "error_pct": 100.0 * float(error[m, k]),
+                    "factor": float(factors[m, k]),
+                    "within_tolerance": bool(abs(error[m, k]) <= tolerance),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def fit_demand(
+    scenario: Scenario,
+    settings: FitSettings | None = None,
+    *,
+    calibration: Calibration | None = None,
+    progress: FitProgress | None = None,
+) -> FitOutcome:
+    """Fit first-attempt factors per month, sector and group (see the module doc)."""
+
+    settings = settings or FitSettings()
+    settings.check()
+    cal = calibration if calibration is not None else load_calibration_for(scenario)
+    if not isinstance(cal, Calibration):
+        raise ScenarioError(
+            f"demand.calibration = {scenario.demand.calibration!r}: a fit needs the official "
+            "encounters of a calibration artifact",
+            where=scenario.location("demand.calibration"),
+        )
+    base = compile_scenario(scenario, cal, apply_fit=False)
+    reported = base.dates[base.warmup_days :]
+    months = full_months(reported)
+    if not months:
+        raise ScenarioError(
+            f"period {scenario.period.start_date} to {scenario.period.end_date} covers no whole "
+            "calendar month: the official encounters are monthly, so there is nothing to fit to",
+            where=scenario.location("period"),
+        )
+    official = official_encounters(cal, months, base.sectors)
+    month_of_day = nearest_month(base.dates, months)
+    factors = np.ones((len(months), base.n_sectors, N_GROUPS))
+    history: list[dict[str, float]] = []
+    started = time.perf_counter()
+    best: tuple[tuple[float, float], int, np.ndarray, Simulated] | None = None
+    converged = False
+    for iteration in range(1, settings.iterations + 1):
+        model = base.replace(
+            first_attempts_per_day=base.first_attempts_per_day * factors[month_of_day]
+        )
+
+        def tick(done: int, total: int, at: int = iteration) -> None:
+            if progress is not None:
+                progress(at, done, total)
+
+        simulated = simulate_months(model, months, settings, tick)
+        sector_mean = simulated.by_sector.mean(axis=0)
+        group_mean = simulated.by_group.mean(axis=0)
+        sector_error = np.abs(_errors(official.by_sector, sector_mean))
+        worst_sector = float(np.nanmax(sector_error))
+        worst_group, group_ok = 0.0, True
+        if settings.fit_groups:
+            group_error = np.abs(_errors(official.by_group, group_mean))
+            worst_group = float(np.nanmax(group_error))
+            _, low, high = _interval(simulated.by_group)
+            indistinct = (low <= official.by_group) & (official.by_group <= high)
+            group_ok = bool(np.all((group_error <= settings.tolerance) | indistinct))
+        history.append(
+            {
+                "iteration": iteration,
+                "max_abs_sector_error_pct": round(100 * worst_sector, 3),
+                "mean_abs_sector_error_pct": round(100 * float(np.nanmean(sector_error)), 3),
+                "max_abs_group_error_pct": round(100 * worst_group, 3),
+            }
+        )
+        score = (worst_sector, worst_group)
+        if best is None or score < best[0]:
+            best = (score, iteration, factors, simulated)
+        converged = worst_sector <= settings.tolerance and group_ok
+        if converged:
+            break
+        step = _ratio(official.by_sector, sector_mean)[:, :, None]
+        if settings.fit_groups:
+            total = _ratio(official.by_sector.sum(axis=1), sector_mean.sum(axis=1))
+            group = _ratio(official.by_group, group_mean) / total[:, None]
+            step = step * group[:, None, :]
+        factors = np.round(factors * step**settings.damping, _FACTOR_DIGITS)
+    assert best is not None
+    _, chosen, factors, simulated = best
+    sector_factor = _weighted_factor(base, factors, month_of_day, axis="sector")
+    group_factor = _weighted_factor(base, factors, month_of_day, axis="group")
+    sector_fit = _table(
+        [s.name for s in base.sectors],
+        "sector",
+        months,
+        official.by_sector,
+        simulated.by_sector,
+        sector_factor,
+        settings.tolerance,
+    )
+    group_fit = (
+        _table(
+            GROUP_NAMES,
+            "group",
+            months,
+            official.by_group,
+            simulated.by_group,
+            group_factor,
+            settings.tolerance,
+        )
+        if settings.fit_groups
+        else pd.DataFrame()
+    )
+    return FitOutcome(
+        scenario=scenario,
+        calibration_version=cal.version,
+        settings=settings,
+        months=months,
+        sectors=base.sectors,
+        factors=factors,
+        sector_fit=sector_fit,
+        group_fit=group_fit,
+        iterations=len(history),
+        chosen_iteration=chosen,
+        converged=converged,
+        history=history,
+        run_seconds=time.perf_counter() - started,
+    )
+
+
+def _weighted_factor(
+    model: CompiledModel, factors: np.ndarray, month_of_day: np.ndarray, axis: str
+) -> np.ndarray:
+    """Mean factor of each month and sector ([M, S]) or month and group ([M, G]), weighted by the
+    calibrated first attempts it multiplies."""
+    demand = model.first_attempts_per_day  # [D, S, G], without the fit
+    n_months = factors.shape[0]
+    weight = np.zeros_like(factors)
+    for m in range(n_months):
+        weight[m] = demand[month_of_day == m].sum(axis=0)
+    reduce = 2 if axis == "sector" else 1
+    total = weight.sum(axis=reduce)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = (factors * weight).sum(axis=reduce) / total
+    return np.where(total > 0, mean, 1.0)

@@ -1,0 +1,134 @@
+"""`bordersim fit`: fit first-attempt demand so that simulated encounters match the official ones.
+
+The fit is made on a historical scenario (what actually happened) and written to the file its
+``[demand] fit`` key names; its variants inherit the key and so the same fitted demand. Nothing is
+written until the fit is done (the file is replaced atomically).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+FITS_FOLDER = "fits"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("fit")(fit_command)
+
+
+def fit_command(
+    scenario_file: Path = typer.Argument(..., help="Historical scenario file to fit."),  # noqa: B008
+    replications: int = typer.Option(4, "--replications", "-r", help="Replications per iteration."),
+    seed: int = typer.Option(1, "--seed", help="Seed (the same every iteration)."),
+    iterations: int = typer.Option(8, "--iterations", "-n", help="Most iterations."),
+    tolerance: float = typer.Option(
+        0.05, "--tolerance", help="Largest |simulated / official - 1| per sector and month."
+    ),
+    damping: float = typer.Option(0.8, "--damping", help="Exponent of each step, in (0, 1]."),
+    groups: bool = typer.Option(
+        True, "--groups/--no-groups", help="Also fit each month's border-wide group mix."
+    ),
+    engine: str = typer.Option("event", "--engine", help="Engine to fit with."),
+    out: Path | None = typer.Option(  # noqa: B008
+        None,
+        "--out",
+        "-o",
+        help="Fit file to write (default: the scenario's demand.fit, else fits/NAME.json beside "
+        "the scenario).",
+    ),
+) -> None:
+    """Fit demand per sector, month and group by simulation; print the fit; write the fit file.
+
+    Each iteration simulates the scenario with the current factors and multiplies each factor
+    by the damped ratio of official to simulated encounters, until every sector and month is
+    within the tolerance or the iteration cap is reached.
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from bordersim.calibration.fit import FitSettings, fit_demand
+    from bordersim.calibration.fit_file import write_fit
+    from bordersim.calibration.fit_report import print_fit
+    from bordersim.commands.simulate import code_version
+    from bordersim.errors import ScenarioError
+    from bordersim.scenario import load_scenario
+
+    console = Console() if Console().is_terminal else Console(width=140)
+    if not scenario_file.is_file():
+        raise ScenarioError("no such scenario file", where=str(scenario_file))
+    scenario = load_scenario(scenario_file)
+    target, recorded_hash, named = _target(scenario, out)
+    settings = FitSettings(
+        replications=replications,
+        seed=seed,
+        iterations=iterations,
+        tolerance=tolerance,
+        damping=damping,
+        fit_groups=groups,
+        engine=engine,
+    )
+    settings.check()
+    with Progress(
+        "[bold]fit {task.description}[/]",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"{scenario.name}: iteration 1", total=iterations * replications)
+
+        def progress(iteration: int, done: int, total: int) -> None:
+            bar.update(
+                task,
+                description=f"{scenario.name}: iteration {iteration} of at most {iterations}",
+                completed=(iteration - 1) * total + done,
+            )
+
+        outcome = fit_demand(scenario, settings, progress=progress)
+    document = outcome.document(
+        code_version=code_version(),
+        scenario_hash=recorded_hash,
+        scenario_file=scenario.path.name,
+    )
+    write_fit(document, target)
+    print_fit(console, outcome)
+    console.print(f"Wrote the demand fit to {target}", highlight=False)
+    if not named:
+        relative = Path(os.path.relpath(target, scenario.path.parent)).as_posix()
+        console.print(
+            f'The scenario does not use it yet: add [demand] fit = "{relative}" to '
+            f"{scenario.path}.",
+            highlight=False,
+        )
+
+
+def _target(scenario: object, out: Path | None) -> tuple[Path, str, bool]:
+    """Where to write the fit, the scenario hash to record, and whether the scenario names it.
+
+    The hash recorded is that of the scenario naming the fit file, which is what compilation
+    compares it with (the resolved text includes the ``demand.fit`` key).
+    """
+    from bordersim.errors import ScenarioError
+    from bordersim.scenario import Scenario, vary
+
+    assert isinstance(scenario, Scenario)
+    key = "demand.fit"
+    ref = scenario.demand.fit
+    if ref is not None:
+        defining = scenario.file_of(key)
+        named_target = scenario.relative_path(ref, key)
+        if defining != scenario.path and out is None:
+            raise ScenarioError(
+                f"{key} = {ref!r} is inherited from {defining.name}: fit the scenario that "
+                f"names it (bordersim fit {defining}); its variants use the same fitted demand",
+                where=scenario.location(key),
+            )
+        if out is None or out.resolve() == named_target:
+            return named_target, scenario.hash, defining == scenario.path
+    target = (out or scenario.path.parent / FITS_FOLDER / f"{scenario.path.stem}.json").resolve()
+    relative = Path(os.path.relpath(target, scenario.path.parent)).as_posix()
+    return target, vary(scenario, key, relative).hash, False
