@@ -131,3 +131,21 @@ def test_differences_pair_kpis_by_name(make_run: Callable[..., RunResult]) -> No
     assert diff["encounters"].mean == pytest.approx(
         float((b["encounters"] - a["encounters"]).mean())
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "text"),
+    [
+        (-181_800_000.0, "dollars", "-$181.80 M"),
+        (2_500.0, "dollars", "$2,500"),
+        (-0.0001, "share", "0.0 %"),
+        (-0.001, "hours", "0.00"),
+        (0.8612, "share", "86.1 %"),
+        (12_763_431.0, "hours", "12,763,431"),
+        (float("nan"), "people", "n/a"),
+    ],
+)
+def test_values_print_with_their_units(value: float, unit: str, text: str) -> None:
+    from bordersim.results.kpis import format_value
+
+    assert format_value(value, unit) == text

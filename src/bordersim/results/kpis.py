@@ -223,15 +223,21 @@ def differences(
 def format_value(value: float, unit: str) -> str:
     if not math.isfinite(value):
         return "n/a"
-    if unit == "share":
-        return f"{100 * value:.1f} %"
-    if unit == "ratio":
-        return f"{value:.2f}"
     if unit == "dollars":
-        return f"${value / 1e6:,.2f} M" if abs(value) >= 1e5 else f"${value:,.0f}"
-    if abs(value) >= 100:
-        return f"{value:,.0f}"
-    return f"{value:,.1f}" if abs(value) >= 10 else f"{value:,.2f}"
+        sign = "-" if value < 0 else ""
+        size = abs(value)
+        text = f"{sign}${size / 1e6:,.2f} M" if size >= 1e5 else f"{sign}${size:,.0f}"
+    elif unit == "share":
+        text = f"{100 * value:.1f} %"
+    elif unit == "ratio":
+        text = f"{value:.2f}"
+    elif abs(value) >= 100:
+        text = f"{value:,.0f}"
+    else:
+        text = f"{value:,.1f}" if abs(value) >= 10 else f"{value:,.2f}"
+    if text.startswith("-") and not any(ch in "123456789" for ch in text):
+        text = text[1:]  # a value that rounds to zero has no sign
+    return text
 
 
 def format_interval(interval: Interval, unit: str) -> str:
