@@ -206,10 +206,10 @@ def test_littles_law_on_custody() -> None:
         rate = exits / (end - start)
         gaps.append(occupancy.mean() - rate * hours / exits)
     gap = np.array(gaps)
-    mean_occupancy = result.metric("occupancy_mean").sum(axis=2).mean()
     half = stats.t.ppf(0.975, replications - 1) * gap.std(ddof=1) / math.sqrt(replications)
-    # Within the interval, allowing 2 % for the people straddling the window's two ends.
-    assert abs(gap.mean()) <= half + 0.02 * mean_occupancy
+    # People straddling the window's ends bias the estimate by far less than the interval here
+    # (stays of hours against a 30-day window).
+    assert abs(gap.mean()) <= half
 
 
 def test_custody_histogram_matches_people_records(
