@@ -238,3 +238,16 @@ def test_main_job_writes_both_reports_and_the_comparison(
         "2023-title42-end-no-troops",
     ]
     assert {(r.status, r.seed, r.replications) for r in runs} == {(COMPLETE, runs[0].seed, 2)}
+
+
+def test_an_interrupt_wrapped_by_compiled_code_is_still_an_interrupt() -> None:
+    from bordersim.commands.simulate import _caused_by_interrupt
+
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as interrupt:
+            raise SystemError("returned a result with an exception set") from interrupt
+    except SystemError as wrapped:
+        assert _caused_by_interrupt(wrapped)
+    assert not _caused_by_interrupt(ValueError("a plain failure"))

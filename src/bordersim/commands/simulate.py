@@ -214,14 +214,28 @@ def simulate_and_record(
         if pending_people is not None:
             os.replace(pending_people, people_path)
         return record
-    except BaseException:
+    except BaseException as err:
         try:
             fail_run(connection, run_id)
         finally:
             for leftover in (pending, pending_people):
                 if leftover is not None:
                     leftover.unlink(missing_ok=True)
+        if not isinstance(err, KeyboardInterrupt) and _caused_by_interrupt(err):
+            raise KeyboardInterrupt from err
         raise
+
+
+def _caused_by_interrupt(err: BaseException) -> bool:
+    """Ctrl-C inside compiled code can surface as another error with the interrupt as its cause."""
+    seen: set[int] = set()
+    cause: BaseException | None = err
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def check_request(engine: str, replications: int, records: bool) -> None:
