@@ -108,7 +108,5 @@ def main_job_command(
     print_differences(console, record_a, record_b)
     path = write_compare_report(out / "compare.html", record_a, record_b)
     for record in (record_a, record_b):
-        console.print(
-            f"report of {record.label} (run {record.run_id}): {out / record.label}/report.html"
-        )
+        console.print(f"report of {record.label} (run {record.run_id}): {record.report_path}")
     console.print(f"[bold]comparison report: {path}[/]")

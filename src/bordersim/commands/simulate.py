@@ -211,6 +211,7 @@ def simulate_and_record(
             report_path=str(report_path.absolute()),
         )
         os.replace(pending, report_path)
+        record.report_path = report_path
         if pending_people is not None:
             os.replace(pending_people, people_path)
         return record
@@ -365,7 +366,10 @@ def compare_specs(
             seed = stored.seed if seed is None else seed
             replications = stored.replications if replications is None else replications
             engine = stored.engine if engine is None else engine
-    records = []
+    names = [loaded.model.scenario_name if loaded else spec for _, loaded in sides]
+    # The same scenario on both sides still gets two report folders.
+    folders = names if names[0] != names[1] else [f"{names[0]}-a", f"{names[1]}-b"]
+    records: list[RunRecord] = []
     for (kind, loaded), spec in zip(sides, (spec_a, spec_b), strict=True):
         if kind == "run":
             records.append(stored_record(connection, spec))
@@ -377,11 +381,11 @@ def compare_specs(
             engine=engine or "event",
             replications=replications or DEFAULT_REPLICATIONS,
             seed=DEFAULT_SEED if seed is None else seed,
-            out_dir=out_root / loaded.model.scenario_name,
+            out_dir=out_root / folders[len(records)],
             records=False,
             console=console,
         )
-        console.print(f"run {record.run_id} stored; report {out_root / record.label}/report.html")
+        console.print(f"run {record.run_id} stored; report {record.report_path}")
         records.append(record)
     return records[0], records[1]
 
@@ -421,8 +425,7 @@ def run_command(
         )
     print_kpis(console, record)
     print_timings(console, record)
-    report = (out or default_out_dir(record.label)) / "report.html"
-    console.print(f"run [bold]{record.run_id}[/] stored; report: {report}")
+    console.print(f"run [bold]{record.run_id}[/] stored; report: {record.report_path}")
 
 
 def compare_command(

@@ -31,6 +31,7 @@ class RunRecord:
     sources_note: str = ""
     code_version: str = ""
     created_at: str = ""
+    report_path: Path | None = None  # where its report was written, if it was
 
     @property
     def label(self) -> str:
