@@ -101,6 +101,8 @@ def _cell(value: object) -> str:
     if isinstance(value, float):
         if value != value:  # NaN
             return "n/a"
+        if value == 0:
+            return "0"
         return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
     return str(value)
 
