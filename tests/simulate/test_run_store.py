@@ -90,3 +90,19 @@ def test_a_failed_run_keeps_no_results_and_cannot_be_completed_later(
 def test_an_unknown_run_id_is_one_clear_error(store_path: Path) -> None:
     with open_store(store_path) as connection, pytest.raises(BordersimError, match="no run"):
         get_run(connection, "nope")
+
+
+def test_large_ensembles_move_in_blocks_of_replications(
+    make_run: Callable[..., RunResult], store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bordersim.store.runs as runs
+
+    run = make_run(replications=5, days=4)
+    per_replication = run.daily[0].size
+    monkeypatch.setattr(runs, "ROWS_PER_BLOCK", 2 * per_replication)  # blocks of 2, 2 and 1
+    with open_store(store_path) as connection:
+        run_id = _start(connection, run)
+        complete_run(connection, run_id, run, kpis={}, timings={}, report_path=None)
+        count = connection.execute("SELECT count(*) FROM run_daily").fetchone()
+        assert count == (run.daily.size,)
+        np.testing.assert_array_equal(load_result(connection, run_id).daily, run.daily)

@@ -11,12 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from bordersim.errors import BordersimError
 from bordersim.model.dimensions import Sector
@@ -31,6 +33,8 @@ from bordersim.results.schema import (
 
 RUNNING, COMPLETE, FAILED = "running", "complete", "failed"
 HIST_POPULATIONS = {HIST_ALL: "all", HIST_UAC: "uac"}
+#: Daily rows moved to or from the store at a time (whole replications; at least one).
+ROWS_PER_BLOCK = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,41 @@ def _hist_frame(run_id: str, result: RunResult) -> pd.DataFrame:
     )
 
 
+def _daily_chunks(run_id: str, result: RunResult, max_rows: int = 4_000_000) -> Iterator[pa.Table]:
+    """The tidy daily rows as Arrow tables of whole replications, strings dictionary-encoded.
+
+    Building them in chunks keeps memory flat for ensembles of thousands of replications.
+    """
+    n_reps, n_days, n_sectors, n_metrics = result.daily.shape
+    per_replication = n_days * n_sectors * n_metrics
+    step = max(1, ROWS_PER_BLOCK // max(per_replication, 1))
+    dates = np.array(result.dates, dtype="datetime64[D]")
+    day_of_row = np.repeat(np.arange(n_days), n_sectors * n_metrics)
+    sector_of_row = np.tile(np.repeat(np.arange(n_sectors, dtype=np.int32), n_metrics), n_days)
+    metric_of_row = np.tile(np.arange(n_metrics, dtype=np.int32), n_days * n_sectors)
+    sector_names = pa.array([sec.name for sec in result.sectors])
+    metric_names = pa.array(list(DAILY_METRICS))
+    for start in range(0, n_reps, step):
+        stop = min(n_reps, start + step)
+        count = stop - start
+        yield pa.table(
+            {
+                "run_id": pa.DictionaryArray.from_arrays(
+                    np.zeros(count * per_replication, dtype=np.int32), pa.array([run_id])
+                ),
+                "replication": np.repeat(np.arange(start, stop, dtype=np.int32), per_replication),
+                "date": pa.array(np.tile(dates[day_of_row], count)),
+                "sector": pa.DictionaryArray.from_arrays(
+                    np.tile(sector_of_row, count), sector_names
+                ),
+                "metric": pa.DictionaryArray.from_arrays(
+                    np.tile(metric_of_row, count), metric_names
+                ),
+                "value": np.ascontiguousarray(result.daily[start:stop]).reshape(-1),
+            }
+        )
+
+
 def complete_run(
     connection: duckdb.DuckDBPyConnection,
     run_id: str,
@@ -114,26 +153,26 @@ def complete_run(
     report_path: str | None,
 ) -> None:
     """Write the results and mark the run complete, all or nothing."""
-    daily = result.tidy()
-    daily.insert(0, "run_id", run_id)
-    daily["date"] = daily["date"].dt.date
     hist = _hist_frame(run_id, result)
     connection.execute("BEGIN TRANSACTION")
     try:
         _delete_results(connection, run_id)
-        connection.register("incoming_daily", daily)
+        for chunk in _daily_chunks(run_id, result):
+            connection.register("incoming_daily", chunk)
+            try:
+                connection.execute(
+                    """INSERT INTO run_daily SELECT run_id, replication, date, sector, metric,
+                    value FROM incoming_daily"""
+                )
+            finally:
+                connection.unregister("incoming_daily")
         connection.register("incoming_hist", hist)
         try:
-            connection.execute(
-                """INSERT INTO run_daily SELECT run_id, replication, date, sector, metric, value
-                FROM incoming_daily"""
-            )
             connection.execute(
                 """INSERT INTO run_custody_hist SELECT run_id, replication, sector, population,
                 hours, count FROM incoming_hist"""
             )
         finally:
-            connection.unregister("incoming_daily")
             connection.unregister("incoming_hist")
         updated = connection.execute(
             """UPDATE runs SET status = ?, finished_at = now()::TIMESTAMP, timings_json = ?,
@@ -222,26 +261,45 @@ def load_result(connection: duckdb.DuckDBPyConnection, run_id: str) -> RunResult
     run = get_run(connection, run_id)
     if run.status != COMPLETE:
         raise BordersimError(f"run {run_id} is {run.status}, not complete: it has no results")
-    daily = connection.execute(
-        "SELECT replication, date, sector, metric, value FROM run_daily WHERE run_id = ?",
-        [run_id],
-    ).df()
-    if daily.empty:
+    span = connection.execute(
+        "SELECT min(date), max(date), max(replication) FROM run_daily WHERE run_id = ?", [run_id]
+    ).fetchone()
+    if span is None or span[0] is None:
         raise BordersimError(f"run {run_id} has no daily results in the store")
-    dates = sorted(pd.to_datetime(daily["date"].unique()).date)
-    sectors = tuple(sorted((Sector[name] for name in daily["sector"].unique()), key=int))
-    date_pos = {d: i for i, d in enumerate(dates)}
+    first, last, last_replication = span
+    dates = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    names = connection.execute(
+        "SELECT DISTINCT sector FROM run_daily WHERE run_id = ?", [run_id]
+    ).fetchall()
+    sectors = tuple(sorted((Sector[row[0]] for row in names), key=int))
     sector_pos = {sec.name: i for i, sec in enumerate(sectors)}
-    n_reps = int(daily["replication"].max()) + 1
-    known = daily["metric"].isin(METRIC_INDEX)
-    daily = daily[known]
+    n_reps = int(last_replication) + 1
+    codes_sector = pa.table({"name": list(sector_pos), "i": list(sector_pos.values())})
+    codes_metric = pa.table({"name": list(METRIC_INDEX), "i": list(METRIC_INDEX.values())})
+    connection.register("sector_codes", codes_sector)
+    connection.register("metric_codes", codes_metric)
     array = np.zeros((n_reps, len(dates), len(sectors), len(DAILY_METRICS)))
-    array[
-        daily["replication"].to_numpy(),
-        pd.to_datetime(daily["date"]).dt.date.map(date_pos).to_numpy(dtype=np.int64),
-        daily["sector"].map(sector_pos).to_numpy(dtype=np.int64),
-        daily["metric"].map(METRIC_INDEX).to_numpy(dtype=np.int64),
-    ] = daily["value"].to_numpy()
+    # Replications are read in blocks so that memory stays flat for large ensembles.
+    step = max(1, ROWS_PER_BLOCK // max(array[0].size, 1))
+    try:
+        for start in range(0, n_reps, step):
+            # Metrics this bordersim does not know (an older or newer schema) are left out.
+            rows = connection.execute(
+                """SELECT d.replication, datediff('day', ?::DATE, d.date) AS day,
+                s.i AS sector, m.i AS metric, d.value FROM run_daily d
+                JOIN sector_codes s ON d.sector = s.name JOIN metric_codes m ON d.metric = m.name
+                WHERE d.run_id = ? AND d.replication >= ? AND d.replication < ?""",
+                [first, run_id, start, start + step],
+            ).fetchnumpy()
+            array[
+                np.asarray(rows["replication"], dtype=np.int64),
+                np.asarray(rows["day"], dtype=np.int64),
+                np.asarray(rows["sector"], dtype=np.int64),
+                np.asarray(rows["metric"], dtype=np.int64),
+            ] = np.asarray(rows["value"], dtype=np.float64)
+    finally:
+        connection.unregister("sector_codes")
+        connection.unregister("metric_codes")
 
     hist = connection.execute(
         """SELECT replication, sector, population, hours, count FROM run_custody_hist
