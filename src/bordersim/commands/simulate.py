@@ -198,18 +198,22 @@ def simulate_and_record(
             created_at=time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
         )
         pending = _temporary_beside(report_path)
-        write_run_report(pending, record, official=official, official_reason=reason)
+        with console.status("writing the report"):
+            started = time.perf_counter()
+            write_run_report(pending, record, official=official, official_reason=reason)
+            result.timings["report_s"] = time.perf_counter() - started
         if records and result.people is not None:
             pending_people = _temporary_beside(people_path)
             result.people.to_parquet(pending_people)
-        complete_run(
-            connection,
-            run_id,
-            result,
-            kpis={name: interval.as_dict() for name, interval in summary.items()},
-            timings=result.timings,
-            report_path=str(report_path.absolute()),
-        )
+        with console.status(f"storing {result.daily.size:,} daily values"):
+            complete_run(
+                connection,
+                run_id,
+                result,
+                kpis={name: interval.as_dict() for name, interval in summary.items()},
+                timings=result.timings,
+                report_path=str(report_path.absolute()),
+            )
         os.replace(pending, report_path)
         record.report_path = report_path
         if pending_people is not None:
