@@ -115,6 +115,12 @@ def print_fit(console: Console, outcome: FitOutcome) -> None:
         if outcome.converged
         else f"[red]not converged within {outcome.settings.iterations} iterations[/]"
     )
+    if outcome.group_fit is not None and not outcome.group_fit.empty:
+        verdict += (
+            "; groups within tolerance"
+            if outcome.groups_converged
+            else "; [yellow]some groups outside the tolerance[/]"
+        )
     console.print(
         f"Fit {verdict}: largest sector error {errors.max():.1f} %, mean {errors.mean():.1f} % "
         f"(tolerance {100 * outcome.settings.tolerance:.0f} %); factors of iteration "

@@ -1,0 +1,150 @@
+"""Fit files applied when compiling: factors per month, sector and group; bad or stale files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from bordersim.calibration.fit_file import FIT_FORMAT, factors_table, read_fit, write_fit
+from bordersim.cli import main
+from bordersim.errors import ScenarioError
+from bordersim.model.compile import FitWarning, compile_scenario
+from bordersim.model.dimensions import GROUP_NAMES, N_GROUPS, Sector
+from bordersim.scenario import load_scenario
+
+APRIL, MAY = dt.date(2023, 4, 1), dt.date(2023, 5, 1)
+SECTORS = (Sector.TCA, Sector.RGV)
+
+
+def hand_made_factors() -> np.ndarray:
+    """[2 months, 2 sectors, G]: distinct per month, sector and group."""
+    factors = np.empty((2, 2, N_GROUPS))
+    for m in range(2):
+        for s in range(2):
+            factors[m, s] = 0.5 + 0.25 * m + 0.1 * s + 0.01 * np.arange(N_GROUPS)
+    return factors
+
+
+def write_document(path: Path, scenario_hash: str, calibration_version: str, **extra: Any) -> None:
+    document: dict[str, Any] = {
+        "format": FIT_FORMAT,
+        "scenario": "small",
+        "scenario_hash": scenario_hash,
+        "calibration_version": calibration_version,
+        "engine": "event",
+        "groups": GROUP_NAMES,
+        "factors": factors_table([APRIL, MAY], SECTORS, hand_made_factors()),
+    }
+    document.update(extra)
+    write_fit(document, path)
+
+
+def test_factors_multiply_first_attempts_by_month_sector_and_group(
+    small_with_fit: Path, calibration: Any
+) -> None:
+    scenario = load_scenario(small_with_fit)
+    write_document(
+        small_with_fit.parent / "fits" / "small.json", scenario.hash, calibration.version
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fitted = compile_scenario(scenario, calibration)
+    plain = compile_scenario(scenario, calibration, apply_fit=False)
+    factors = hand_made_factors()
+    # the warm-up (13-19 April) and the rest of April take April's factors, May takes May's
+    expected_month = np.array([0 if day.month == 4 else 1 for day in plain.dates])
+    np.testing.assert_allclose(
+        fitted.first_attempts_per_day, plain.first_attempts_per_day * factors[expected_month]
+    )
+    assert plain.dates[0] == dt.date(2023, 4, 13)
+    assert "demand fit small.json" in fitted.sources["demand.fit"]
+    # staff spread by load follows the calibration, not the fit
+    np.testing.assert_array_equal(fitted.crew_headcount, plain.crew_headcount)
+
+
+def test_a_variant_inherits_the_fit_of_its_base_without_warning(
+    small_with_fit: Path, calibration: Any
+) -> None:
+    base = load_scenario(small_with_fit)
+    write_document(small_with_fit.parent / "fits" / "small.json", base.hash, calibration.version)
+    variant_path = small_with_fit.parent / "variant" / "no-troops.toml"
+    variant_path.parent.mkdir()
+    variant_path.write_text('base = "../small.toml"\nremove = ["deployments.troops"]\n')
+    variant = load_scenario(variant_path)
+    assert variant.hash != base.hash
+    assert variant.file_of("demand.fit") == small_with_fit.resolve()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = compile_scenario(variant, calibration)
+    np.testing.assert_array_equal(
+        model.first_attempts_per_day, compile_scenario(base, calibration).first_attempts_per_day
+    )
+
+
+def test_a_fit_of_another_version_of_the_scenario_warns(
+    small_with_fit: Path, calibration: Any
+) -> None:
+    write_document(small_with_fit.parent / "fits" / "small.json", "0" * 64, calibration.version)
+    with pytest.warns(FitWarning, match=r"another version of small\.toml.*bordersim fit"):
+        compile_scenario(load_scenario(small_with_fit), calibration)
+
+
+def test_a_fit_on_another_calibration_is_stale(small_with_fit: Path, calibration: Any) -> None:
+    scenario = load_scenario(small_with_fit)
+    write_document(small_with_fit.parent / "fits" / "small.json", scenario.hash, "1999.1-old")
+    with pytest.raises(ScenarioError, match=r"stale.*'1999\.1-old'.*bordersim fit") as caught:
+        compile_scenario(scenario, calibration)
+    assert "small.toml, line" in str(caught.value)
+
+
+def test_a_missing_fit_file_is_one_clear_error(small_with_fit: Path, calibration: Any) -> None:
+    with pytest.raises(ScenarioError, match=r"demand\.fit = 'fits/small\.json'.*not found"):
+        compile_scenario(load_scenario(small_with_fit), calibration)
+
+
+def test_scenario_check_refuses_a_missing_fit_with_exit_status_2(
+    small_with_fit: Path, calibration: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["scenario", "check", "-q", str(small_with_fit)])
+    assert done.value.code == 2
+    error = capsys.readouterr().err
+    assert "demand fit file not found" in error
+    assert not (small_with_fit.parent / "fits").exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"format": "something-else"}, "not a demand fit file"),
+        ({"groups": GROUP_NAMES[:3]}, "key 'groups'"),
+        ({"factors": {"2023-05": {"TCA": [1.0] * N_GROUPS, "XYZ": [1.0] * N_GROUPS}}}, "XYZ"),
+        ({"factors": {"2023-05": {"TCA": [1.0] * N_GROUPS, "RGV": [0.0] * N_GROUPS}}}, "positive"),
+        ({"factors": {"2023-05": {"TCA": [1.0] * N_GROUPS, "RGV": "many"}}}, "9 numbers"),
+        ({"factors": {"May": {"TCA": [1.0] * N_GROUPS}}}, "YYYY-MM"),
+    ],
+)
+def test_malformed_fit_files_are_refused(
+    tmp_path: Path, change: dict[str, Any], message: str
+) -> None:
+    path = tmp_path / "fit.json"
+    write_document(path, "0" * 64, "v", **change)
+    with pytest.raises(ScenarioError, match=message):
+        read_fit(path)
+
+
+def test_a_sector_the_fit_lacks_is_refused(small_with_fit: Path, calibration: Any) -> None:
+    scenario = load_scenario(small_with_fit)
+    write_document(
+        small_with_fit.parent / "fits" / "small.json",
+        scenario.hash,
+        calibration.version,
+        factors=factors_table([MAY], (Sector.TCA,), np.ones((1, 1, N_GROUPS))),
+    )
+    with pytest.raises(ScenarioError, match=r"sector RGV was not fitted"):
+        compile_scenario(scenario, calibration)

@@ -1,0 +1,107 @@
+"""`bordersim fit` on the small scenario: the fit reduces the error, and its file round-trips
+(compiling the scenario with the written file and simulating with the recorded seed and
+replications gives exactly the simulated encounters the file records)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from bordersim.calibration.fit import FitSettings, fit_demand
+from bordersim.calibration.fit_file import read_fit
+from bordersim.cli import main
+from bordersim.engines import simulate
+from bordersim.errors import ScenarioError
+from bordersim.model.compile import compile_scenario
+from bordersim.scenario import load_scenario
+
+MAY = dt.date(2023, 5, 1)
+
+
+def test_fit_reduces_the_error_and_its_file_round_trips(
+    small_with_fit: Path, calibration: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["fit", str(small_with_fit), "-r", "2", "-n", "3", "--seed", "5"])
+    printed = capsys.readouterr().out
+    assert "Demand fit of small" in printed
+    assert "Wrote the demand fit to" in printed
+    fit_path = small_with_fit.parent / "fits" / "small.json"
+    document = json.loads(fit_path.read_text())
+    scenario = load_scenario(small_with_fit)
+    assert document["scenario_hash"] == scenario.hash
+    assert document["calibration_version"] == calibration.version
+    assert (document["engine"], document["seed"], document["replications"]) == ("event", 5, 2)
+    history = document["history"]
+    first = history[0]["max_abs_sector_error_pct"]
+    kept = history[document["chosen_iteration"] - 1]["max_abs_sector_error_pct"]
+    assert first > 5.0  # the calibration alone misses May in these two sectors
+    assert kept < first
+    assert document["max_abs_error_pct"] == pytest.approx(kept, abs=1e-3)
+    # the scenario now compiles with the fit, and reproduces the recorded simulation exactly
+    model = compile_scenario(scenario, calibration)
+    assert read_fit(fit_path).months == (MAY,)
+    result = simulate(model, replications=2, seed=5)
+    dates = np.array(result.dates, dtype="datetime64[D]")
+    in_may = (dates >= np.datetime64("2023-05-01")) & (dates < np.datetime64("2023-06-01"))
+    may = result.metric("encounters")[:, in_may, :].sum(axis=1).mean(axis=0)
+    recorded = {row["sector"]: row for row in document["sector_errors"]}
+    for s, sector in enumerate(model.sectors):
+        row = recorded[sector.name]
+        assert row["month"] == "2023-05"
+        assert may[s] == pytest.approx(row["simulated"], abs=1e-3)
+        assert 100 * (may[s] / row["official"] - 1) == pytest.approx(row["error_pct"], abs=1e-2)
+
+
+def test_the_fit_table_is_returned_per_sector_and_month(calibration: Any) -> None:
+    from conftest import SMALL
+
+    outcome = fit_demand(
+        load_scenario(SMALL), FitSettings(replications=2, iterations=1, seed=2, fit_groups=False)
+    )
+    table = outcome.sector_fit
+    assert list(table["sector"]) == ["TCA", "RGV"]
+    assert list(table["month"]) == [MAY, MAY]
+    assert (table["ci_low"] <= table["simulated"]).all()
+    assert (table["simulated"] <= table["ci_high"]).all()
+    official = [calibration.monthly_encounters(s)[MAY] for s in outcome.sectors]
+    np.testing.assert_allclose(table["official"], official)
+    np.testing.assert_allclose(
+        table["error_pct"], 100 * (table["simulated"] / table["official"] - 1)
+    )
+    assert outcome.group_fit.empty
+    assert (table["factor"] == 1.0).all()  # one iteration: the calibration as it is
+
+
+def test_a_variant_cannot_refit_the_demand_it_inherits(
+    small_with_fit: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    variant = small_with_fit.parent / "variant.toml"
+    variant.write_text('base = "small.toml"\nremove = ["deployments.troops"]\n')
+    with pytest.raises(SystemExit) as done:
+        main(["fit", str(variant), "-r", "2", "-n", "1"])
+    assert done.value.code == 2
+    assert "inherited from small.toml" in capsys.readouterr().err
+    assert not (small_with_fit.parent / "fits").exists()
+
+
+def test_a_period_without_a_whole_month_cannot_be_fitted(tmp_path: Path) -> None:
+    path = tmp_path / "short.toml"
+    path.write_text(
+        'sectors = ["TCA"]\n[period]\nstart_date = 2023-05-03\nend_date = 2023-05-20\n'
+        "warmup_days = 3\n"
+    )
+    with pytest.raises(ScenarioError, match="covers no whole calendar month"):
+        fit_demand(load_scenario(path), FitSettings(replications=2, iterations=1))
+
+
+def test_bad_settings_are_refused_before_simulating(small_with_fit: Path) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["fit", str(small_with_fit), "-r", "1"])
+    assert done.value.code == 2
+    with pytest.raises(ScenarioError, match="tolerance"):
+        FitSettings(tolerance=1.5).check()
