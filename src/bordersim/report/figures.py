@@ -11,7 +11,7 @@ import datetime as dt
 import numpy as np
 import plotly.graph_objects as go
 
-from bordersim.model.dimensions import Pathway, Pool, Task
+from bordersim.model.dimensions import SECTOR_NAMES, Pathway, Pool, Task
 from bordersim.results.capability import CapabilityGap
 from bordersim.results.schema import CUSTODY_HIST_HOURS, HIST_ALL, HIST_UAC, RunResult
 
@@ -316,3 +316,55 @@ def validation_bars(table: object) -> go.Figure:
     fig = _layout(fig, "Monthly encounters per sector: simulated against official", "encounters")
     fig.update_layout(barmode="group", hovermode="closest")
     return fig
+
+
+def by_sector(
+    run: RunResult,
+    metrics: list[tuple[str, str]],
+    title: str,
+    y_title: str,
+    *,
+    capacity: bool = False,
+) -> go.Figure:
+    """Mean and band of each metric, with a menu to show all sectors together or one of them."""
+    fig = go.Figure()
+    choices = [("all sectors", slice(None))] + [
+        (f"{sec.name} ({SECTOR_NAMES[sec]})", slice(s, s + 1)) for s, sec in enumerate(run.sectors)
+    ]
+    owners: list[int] = []
+    for c, (_, sectors) in enumerate(choices):
+        before = len(fig.data)
+        for j, (metric, label) in enumerate(metrics):
+            values = run.metric(metric)[:, :, sectors].sum(axis=2)
+            add_band(fig, run.dates, values, label, COLORS[j % len(COLORS)])
+        if capacity:
+            fig.add_trace(
+                go.Scatter(
+                    x=run.dates,
+                    y=run.metric("custody_capacity")[:, :, sectors].sum(axis=2).mean(axis=0),
+                    name="capacity",
+                    line={"color": "black", "dash": "dash"},
+                )
+            )
+        owners += [c] * (len(fig.data) - before)
+    for i, trace in enumerate(fig.data):
+        trace.visible = owners[i] == 0
+    fig.update_layout(
+        updatemenus=[
+            {
+                "buttons": [
+                    {
+                        "label": name,
+                        "method": "update",
+                        "args": [{"visible": [owner == c for owner in owners]}],
+                    }
+                    for c, (name, _) in enumerate(choices)
+                ],
+                "x": 1.0,
+                "xanchor": "right",
+                "y": 1.15,
+                "yanchor": "top",
+            }
+        ]
+    )
+    return _layout(fig, title, y_title)

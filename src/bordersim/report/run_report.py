@@ -197,16 +197,24 @@ def write_run_report(
 
     page.heading("Encounters and got-aways")
     page.figure(
-        figures.series(
-            runs,
+        figures.by_sector(
+            result,
             [("encounters", "encounters"), ("gotaways", "got-aways")],
-            "Encounters and got-aways per day (all sectors)",
+            "Encounters and got-aways per day",
             "people per day",
         )
     )
 
     page.heading("Custody")
-    page.figure(figures.occupancy(runs))
+    page.figure(
+        figures.by_sector(
+            result,
+            [("occupancy_mean", "mean occupancy"), ("occupancy_peak", "peak occupancy")],
+            "Custody occupancy against capacity",
+            "people",
+            capacity=True,
+        )
+    )
     page.figure(figures.crowding_heatmap(result))
     page.figure(figures.custody_time(runs))
 
