@@ -84,16 +84,29 @@ def load_and_compile(path: Path) -> LoadedScenario:
 
 
 def sources_from_text(text: str) -> tuple[dict[str, str], str]:
-    """Parameter sources of a stored scenario text, by compiling it again (best effort)."""
+    """Parameter sources of a stored scenario text, by loading it again (best effort).
+
+    The text is compiled again when it can be; a scenario that names files beside its original
+    location (a demand fit) is only loaded, which gives the sources of everything but those files.
+    """
+    from bordersim.scenario import load_scenario
+
     if not text:
         return {}, "The store holds no scenario text for this run."
-    try:
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "scenario.toml"
-            path.write_text(text, encoding="utf-8")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "scenario.toml"
+        path.write_text(text, encoding="utf-8")
+        try:
             return dict(load_and_compile(path).model.sources), ""
-    except Exception as err:  # the report still shows the text itself
-        return {}, f"The stored scenario no longer compiles with this bordersim ({err})."
+        except Exception as compile_error:  # the report still shows the text itself
+            try:
+                sources = dict(load_scenario(path).sources)
+            except Exception as err:
+                return {}, f"The stored scenario no longer loads with this bordersim ({err})."
+            return sources, (
+                "Sources of the scenario's own parameters; those of its calibration and demand "
+                f"fit are in the run's original report ({compile_error})."
+            )
 
 
 def wide_console() -> Console:
@@ -193,7 +206,7 @@ def simulate_and_record(
             result=result,
             scenario_text=loaded.text,
             sources=dict(model.sources),
-            sources_note="The compiled scenario recorded no parameter sources.",
+            sources_note="" if model.sources else "The compiled scenario has no parameter sources.",
             code_version=code_version(),
             created_at=time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
         )

@@ -126,6 +126,8 @@ def add_parameters(page: Page, record: RunRecord) -> None:
         page.paragraph(
             f"{len(record.sources)} parameters; {assumptions} are flagged as assumptions."
         )
+        if record.sources_note:
+            page.paragraph(record.sources_note, "note")
         page.table(["parameter", "source"], sorted(record.sources.items()))
     else:
         page.paragraph(record.sources_note or "No sources were recorded for this run.", "note")
