@@ -15,7 +15,7 @@ from bordersim.cli import main
 from bordersim.errors import ScenarioError
 from bordersim.model.compile import FitWarning, compile_scenario
 from bordersim.model.dimensions import GROUP_NAMES, N_GROUPS, Sector
-from bordersim.scenario import load_scenario
+from bordersim.scenario import load_scenario, vary
 
 APRIL, MAY = dt.date(2023, 4, 1), dt.date(2023, 5, 1)
 SECTORS = (Sector.TCA, Sector.RGV)
@@ -83,6 +83,22 @@ def test_a_variant_inherits_the_fit_of_its_base_without_warning(
         model = compile_scenario(variant, calibration)
     np.testing.assert_array_equal(
         model.first_attempts_per_day, compile_scenario(base, calibration).first_attempts_per_day
+    )
+
+
+def test_a_sweep_over_the_fitted_scenario_uses_its_fit_without_warning(
+    small_with_fit: Path, calibration: Any
+) -> None:
+    scenario = load_scenario(small_with_fit)
+    write_document(
+        small_with_fit.parent / "fits" / "small.json", scenario.hash, calibration.version
+    )
+    varied = vary(scenario, "deployments.troops.headcount", 900)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = compile_scenario(varied, calibration)
+    np.testing.assert_array_equal(
+        model.first_attempts_per_day, compile_scenario(scenario, calibration).first_attempts_per_day
     )
 
 

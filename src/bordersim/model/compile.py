@@ -125,7 +125,8 @@ def load_fit_for(scenario: Scenario, calibration: Calibration) -> DemandFit | No
         )
     defining = scenario.file_of(key)
     if fit.scenario_hash != scenario.hash:
-        current = load_scenario(defining).hash if defining != scenario.path else scenario.hash
+        # a variant, or a copy changed by `vary` (a sweep), uses the fit of the file naming it
+        current = load_scenario(defining).hash
         if fit.scenario_hash != current:
             warnings.warn(
                 f"{path}: the demand fit was made on another version of {defining.name} "
