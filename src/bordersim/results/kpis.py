@@ -40,6 +40,7 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("occupancy_p95", "Custody occupancy, p95 of days", "people"),
     Kpi("occupancy_peak", "Custody occupancy, peak", "people"),
     Kpi("crowding_max", "Crowding, max occupancy / capacity", "ratio"),
+    Kpi("occupancy_at_end", "Custody occupancy on the last day", "people"),
     Kpi("custody_hours_median", "Time in custody, median", "hours"),
     Kpi("custody_hours_p90", "Time in custody, p90", "hours"),
     Kpi("custody_share_over_72h", "Share in custody over 72 h", "share"),
@@ -179,6 +180,9 @@ def replication_kpis(run: RunResult) -> dict[str, np.ndarray]:
     crowding = _ratio(run.metric("occupancy_peak"), run.metric("custody_capacity"))
     worst = np.where(np.isfinite(crowding), crowding, -np.inf).max(axis=(1, 2))
     values["crowding_max"] = np.where(np.isfinite(worst), worst, np.nan)
+
+    # Time-in-custody indicators count exits only; those still held at the end are here.
+    values["occupancy_at_end"] = occupancy[:, -1]
 
     hist_all = run.custody_hist[:, :, HIST_ALL, :].sum(axis=1)  # [R, H]
     values["custody_hours_median"] = np.array([histogram_quantile(h, 0.5) for h in hist_all])
