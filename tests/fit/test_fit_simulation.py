@@ -105,3 +105,5 @@ def test_bad_settings_are_refused_before_simulating(small_with_fit: Path) -> Non
     assert done.value.code == 2
     with pytest.raises(ScenarioError, match="tolerance"):
         FitSettings(tolerance=1.5).check()
+    with pytest.raises(ScenarioError, match="--no-groups"):
+        FitSettings(engine="flow").check()

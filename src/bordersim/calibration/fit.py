@@ -88,6 +88,11 @@ class FitSettings:
             raise ScenarioError(f"damping = {self.damping}: must be in (0, 1]")
         if self.seed < 0:
             raise ScenarioError(f"seed = {self.seed}: must be a non-negative integer")
+        if self.fit_groups and self.engine != "event":
+            raise ScenarioError(
+                f"engine = {self.engine!r}: fitting the group mix needs the event engine's "
+                "per-person records; use the event engine or fit sectors only (--no-groups)"
+            )
 
 
 @dataclass
