@@ -104,11 +104,12 @@ class CompiledNetwork:
         return _index(self.class_names, name, "customer class")
 
 
-def _index(names: Sequence[str], name: str, what: str) -> int:
+def _index(names: Sequence[str], name: str, what: str, where: str | None = None) -> int:
     try:
         return list(names).index(name)
     except ValueError:
-        raise ModelError(f"unknown {what} {name!r}; known: {', '.join(names)}") from None
+        prefix = f"{where}: " if where else ""
+        raise ModelError(f"{prefix}unknown {what} {name!r}; known: {', '.join(names)}") from None
 
 
 def _unique(names: Sequence[str], what: str) -> tuple[str, ...]:
@@ -163,7 +164,7 @@ def compile_network(network: Network) -> CompiledNetwork:
             capacity[si] = int(st.capacity)
         abandons[si] = 1 if st.abandonment else 0
         for cname in st.service_by_class:
-            _index(c_names, cname, f"customer class in station {st.name!r} service_by_class:")
+            _index(c_names, cname, "customer class", f"station {st.name!r} service_by_class")
         for ci, cname in enumerate(c_names):
             dist = st.service_by_class.get(cname, st.service)
             if dist is not None:
@@ -182,7 +183,7 @@ def compile_network(network: Network) -> CompiledNetwork:
         if not pool.skills:
             raise ModelError(f"pool {pool.name!r}: skills must name at least one station")
         for sname, sp in pool.skills.items():
-            si = _index(s_names, sname, f"station in pool {pool.name!r} skills:")
+            si = _index(s_names, sname, "station", f"pool {pool.name!r} skills")
             if not (isinstance(sp, int | float) and math.isfinite(sp) and sp > 0):
                 raise ModelError(
                     f"pool {pool.name!r}: speed at station {sname!r} must be > 0, got {sp!r}"
@@ -220,10 +221,10 @@ def compile_network(network: Network) -> CompiledNetwork:
         if cl.patience is not None:
             patience[ci] = dist_index(cl.patience)
         for src, row in cl.routing.items():
-            si = _index(s_names, src, f"station in class {cl.name!r} routing:")
+            si = _index(s_names, src, "station", f"class {cl.name!r} routing")
             total = 0.0
             for dst, prob in row.items():
-                di = _index(s_names, dst, f"station in class {cl.name!r} routing from {src!r}:")
+                di = _index(s_names, dst, "station", f"class {cl.name!r} routing from {src!r}")
                 p = _finite_nonneg(prob, f"class {cl.name!r} routing {src!r} -> {dst!r}")
                 route_cum[ci, si, di] = p
                 total += p
@@ -246,8 +247,8 @@ def compile_network(network: Network) -> CompiledNetwork:
     max_batch = 1
     for ai, arr in enumerate(network.arrivals):
         where = f"arrivals[{ai}] ({arr.customer_class!r} into {arr.station!r})"
-        si = _index(s_names, arr.station, f"station in {where}:")
-        ci = _index(c_names, arr.customer_class, f"customer class in {where}:")
+        si = _index(s_names, arr.station, "station", where)
+        ci = _index(c_names, arr.customer_class, "customer class", where)
         profile = [arr.rate] if isinstance(arr.rate, int | float) else list(arr.rate)
         if not profile:
             raise ModelError(f"{where}: rate profile is empty")

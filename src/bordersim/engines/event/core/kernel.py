@@ -82,9 +82,10 @@ CL_ARRIVED, CL_EXITED, CL_ABANDONED, CL_BLOCKED = 0, 1, 2, 3
 CL_SUM_SOJOURN, CL_SUM_SOJOURN_SQ = 4, 5
 N_CL = 6
 
-# Records rec_f[R, 3], rec_i[R, 4].
+# Records rec_f[R, 3], rec_i[R, 5].
 R_ARRIVE, R_START, R_END = 0, 1, 2
-R_CUSTOMER, R_CLASS, R_STATION, R_OUTCOME = 0, 1, 2, 3
+R_CUSTOMER, R_CLASS, R_STATION, R_OUTCOME, R_POOL = 0, 1, 2, 3, 4
+N_REC_I = 5
 OUT_PRESENT, OUT_SERVED, OUT_ABANDONED, OUT_BLOCKED = 0, 1, 2, 3
 
 
@@ -235,8 +236,10 @@ def next_arrival_time(
             return math.inf
     elif arr_rates[lo + m - 1] <= 0.0 and t >= (m - 1) * period:
         return math.inf
+    # The piece index is carried as an integer: recomputing it from a boundary time could round
+    # down to the piece just left and loop forever on a zero rate.
+    piece = math.floor(t / period)
     while True:
-        piece = math.floor(t / period)
         if arr_cyclic[a] == 1:
             rate = arr_rates[lo + piece % m]
             end = (piece + 1) * period
@@ -253,6 +256,7 @@ def next_arrival_time(
         if end == math.inf:
             return math.inf
         t = end
+        piece += 1
 
 
 # ---------------------------------------------------------------- the event loop
@@ -579,6 +583,7 @@ def advance(
                     heap_n,
                     seq,
                     rec_f,
+                    rec_i,
                     recording,
                 )
                 heap_n += 1
@@ -604,6 +609,7 @@ def advance(
                 rec_i[r, R_CLASS] = cls
                 rec_i[r, R_STATION] = s
                 rec_i[r, R_OUTCOME] = OUT_PRESENT
+                rec_i[r, R_POOL] = -1
             cust_i[c, C_RECORD] = r
             if st_n[s, N_WAITING] + st_n[s, N_SERVING] >= station_capacity[s]:
                 sc_stat[s, cls, SC_BLOCKED] += 1.0
@@ -654,6 +660,7 @@ def advance(
                     heap_n,
                     seq,
                     rec_f,
+                    rec_i,
                     recording,
                 )
                 heap_n += 1
@@ -738,6 +745,7 @@ def _start_service(
     heap_n: int,
     seq: int,
     rec_f: np.ndarray,
+    rec_i: np.ndarray,
     recording: bool,
 ) -> None:
     cls = cust_i[c, C_CLASS]
@@ -769,4 +777,5 @@ def _start_service(
     sc_stat[s, cls, SC_SUM_SERVICE] += duration
     if recording:
         rec_f[cust_i[c, C_RECORD], R_START] = t
+        rec_i[cust_i[c, C_RECORD], R_POOL] = p
     _push_at(heap_t, heap_i, heap_n, seq, t + duration, EV_SERVICE_END, c, p)

@@ -163,6 +163,7 @@ class Records:
     customer_class: np.ndarray
     station: np.ndarray
     outcome: np.ndarray
+    pool: np.ndarray  # the pool that served the visit, -1 if none
     arrive: np.ndarray
     start: np.ndarray
     end: np.ndarray
@@ -183,6 +184,7 @@ class Records:
             "customer_class": np.asarray(net.class_names, dtype=object)[self.customer_class],
             "station": np.asarray(net.station_names, dtype=object)[self.station],
             "outcome": np.asarray([OUTCOMES[i] for i in range(4)], dtype=object)[self.outcome],
+            "pool": np.asarray([*net.pool_names, ""], dtype=object)[self.pool],
             "arrive": self.arrive,
             "start": self.start,
             "end": self.end,

@@ -46,14 +46,20 @@ class Simulator:
         self._rng = seed_state(int(seed))
         self._clock = np.zeros(1)
         self._ctr = np.zeros(K.N_CTR, dtype=np.int64)
-        self._ctr[K.K_MARGIN] = net.max_batch
+        # The most events or customers one event can create: a batch, or services started when a
+        # pool's headcount rises (injections and set_headcount raise it further).
+        self._ctr[K.K_MARGIN] = max(
+            net.max_batch,
+            int(net.initial_headcount.max(initial=0)),
+            int(net.sched_count.max(initial=0)),
+        )
         self._ctr[K.K_RECORDING] = 1 if record else 0
         self._heap_t = np.empty(256)
         self._heap_i = np.empty((256, 4), dtype=np.int64)
         self._cust_i = np.full((0, K.N_CUST_I), -1, dtype=np.int64)
         self._cust_f = np.zeros((0, K.N_CUST_F))
         self._free = np.empty(0, dtype=np.int64)
-        self._grow_customers(max(1024, 4 * net.max_batch))
+        self._grow_customers(max(1024, 4 * int(self._ctr[K.K_MARGIN])))
         self._queue_ends = np.full((n_s, net.n_priorities, 2), -1, dtype=np.int64)
         self._st_n = np.zeros((n_s, 2), dtype=np.int64)
         self._sc_n = np.zeros((n_s, n_c, 2), dtype=np.int64)
@@ -67,7 +73,7 @@ class Simulator:
         self._cl_n = np.zeros(n_c, dtype=np.int64)
         rows = 4096 if record else 1
         self._rec_f = np.full((rows, 3), np.nan)
-        self._rec_i = np.zeros((rows, 4), dtype=np.int64)
+        self._rec_i = np.zeros((rows, K.N_REC_I), dtype=np.int64)
         self._injections = np.zeros((16, 3), dtype=np.int64)
         self._n_injections = 0
         self._stats_since = 0.0
@@ -122,7 +128,8 @@ class Simulator:
                 self._injections,
                 self._entering_c,
                 self._entering_s,
-                self._pending_pools, self._arr_next,
+                self._pending_pools,
+                self._arr_next,
                 float(t),
             )
             if status == K.DONE:
@@ -172,6 +179,7 @@ class Simulator:
             )
         if isinstance(n, bool) or int(n) != n or n < 0:
             raise ModelError(f"pool {pool!r}: headcount must be a whole number >= 0, got {n!r}")
+        self._ctr[K.K_MARGIN] = max(int(self._ctr[K.K_MARGIN]), int(n))
         self._push(when, K.EV_HEADCOUNT, k, int(n))
 
     # ------------------------------------------------------------------ reading the state
@@ -240,6 +248,7 @@ class Simulator:
             customer_class=self._rec_i[:n, K.R_CLASS].copy(),
             station=self._rec_i[:n, K.R_STATION].copy(),
             outcome=self._rec_i[:n, K.R_OUTCOME].copy(),
+            pool=self._rec_i[:n, K.R_POOL].copy(),
             arrive=self._rec_f[:n, K.R_ARRIVE].copy(),
             start=self._rec_f[:n, K.R_START].copy(),
             end=self._rec_f[:n, K.R_END].copy(),
@@ -287,7 +296,9 @@ class Simulator:
         if self._ctr[K.K_RECORDING] == 1 and self._ctr[K.K_RECORDS] + margin + 2 > len(self._rec_f):
             extra = max(len(self._rec_f), margin + 2)
             self._rec_f = np.concatenate([self._rec_f, np.full((extra, 3), np.nan)])
-            self._rec_i = np.concatenate([self._rec_i, np.zeros((extra, 4), dtype=np.int64)])
+            self._rec_i = np.concatenate(
+                [self._rec_i, np.zeros((extra, K.N_REC_I), dtype=np.int64)]
+            )
 
 
 def simulate(
