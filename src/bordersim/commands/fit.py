@@ -21,7 +21,9 @@ def register(app: typer.Typer) -> None:
 
 def fit_command(
     scenario_file: Path = typer.Argument(..., help="Historical scenario file to fit."),  # noqa: B008
-    replications: int = typer.Option(10, "--replications", "-r", help="Replications per iteration."),
+    replications: int = typer.Option(
+        10, "--replications", "-r", help="Replications per iteration."
+    ),
     seed: int = typer.Option(1, "--seed", help="Seed (the same every iteration)."),
     iterations: int = typer.Option(8, "--iterations", "-n", help="Most iterations."),
     tolerance: float = typer.Option(
