@@ -1,0 +1,70 @@
+"""The core against queueing theory, with fixed seeds and batch-means intervals.
+
+Same cases as `bordersim verify`, with fewer customers (the command runs 1e6 per case). All rows
+are judged together at 95 % (Bonferroni); with a fixed seed the outcome is fixed, not flaky.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from bordersim.verify import cases as C
+from bordersim.verify import formulas as F
+from bordersim.verify.runner import judge_all, run_batches
+
+FAST_CUSTOMERS = 200_000
+
+
+def test_every_theory_case_agrees_at_moderate_length() -> None:
+    values = []
+    for case in C.default_cases():
+        values.extend(run_batches(case, customers=FAST_CUSTOMERS, seed=11, batches=20))
+    rows = judge_all(values)
+    failed = [(r.case, r.measure, r.estimate, r.half_width) for r in rows if not r.passed]
+    assert not failed
+    # The intervals are informative: no row passes only because its interval is huge.
+    for r in rows:
+        scale = abs(r.analytic) if r.analytic else 1.0
+        assert r.half_width < 0.25 * scale, (r.case, r.measure, r.half_width)
+
+
+def test_a_wrong_theory_value_fails() -> None:
+    case = C.mmc()
+    wrong = C.Case(case.name, case.description, case.network, case.arrival_rate,
+                   (C.Measure("mean wait", 1.3 * case.measures[1].analytic,
+                              case.measures[1].read),))
+    rows = judge_all(run_batches(wrong, customers=FAST_CUSTOMERS, seed=11, batches=20))
+    assert not rows[0].passed
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2])
+def test_theory_cases_agree_at_full_length(seed: int) -> None:
+    values = []
+    for case in C.default_cases():
+        values.extend(run_batches(case, customers=1_000_000, seed=seed))
+    assert all(r.passed for r in judge_all(values))
+
+
+def test_formulas_agree_with_each_other() -> None:
+    # Erlang C in closed form and from the birth-death chain.
+    closed = F.mmc(9.0, 1.0, 10)
+    chain = F.birth_death(9.0, 1.0, 10)
+    assert closed.mean_wait == pytest.approx(chain.mean_wait, rel=1e-9)
+    assert closed.p_wait == pytest.approx(chain.p_wait, rel=1e-9)
+    # Pollaczek-Khinchine with exponential service is M/M/1.
+    assert F.mg1_wait(0.7, 1.0, 2.0) == pytest.approx(F.mmc(0.7, 1.0, 1).mean_wait)
+    # One priority class is plain M/G/1.
+    assert F.priority_waits([0.7], [1.0], [2.0])[0] == pytest.approx(F.mg1_wait(0.7, 1.0, 2.0))
+    # A huge capacity is no capacity; tiny patience changes little.
+    assert F.birth_death(9.0, 1.0, 10, capacity=500).mean_wait == pytest.approx(closed.mean_wait)
+    assert F.birth_death(9.0, 1.0, 10, patience_rate=1e-9).mean_wait == pytest.approx(
+        closed.mean_wait, rel=1e-6
+    )
+    # M/M/1/1 (Erlang B with one server): blocking = rho / (1 + rho).
+    assert F.birth_death(0.5, 1.0, 1, capacity=1).p_block == pytest.approx(0.5 / 1.5)
+    # Tandem of M/M/1: sum of 1 / (mu - lambda).
+    assert F.tandem_sojourn(1.0, [(2.0, 1), (3.0, 1)]) == pytest.approx(1.0 + 0.5)
+    assert math.isclose(F.erlang_c(1, 0.5), 0.5)

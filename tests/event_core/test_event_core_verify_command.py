@@ -1,0 +1,54 @@
+"""`bordersim verify`: the table, the ad-hoc form and its refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from bordersim.cli import main
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as done:
+        main(["verify", *args])
+        raise SystemExit(0)
+    out = capsys.readouterr()
+    return int(done.value.code or 0), out.out, out.err
+
+
+def test_ad_hoc_case_prints_a_passing_table(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        ["--case", "mmc", "--arrival-rate", "9", "--service-rate", "1", "--servers", "10",
+         "--customers", "100000", "--seed", "3"], capsys,
+    )
+    assert code == 0
+    assert "P(wait)" in out and "mean wait" in out and "Little" in out
+    assert "3/3 rows pass" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--case", "mmc", "--arrival-rate", "11", "--servers", "10"], "unstable"),
+        (["--case", "mm1", "--arrival-rate", "-1"], "arrival-rate must be a positive"),
+        (["--case", "erlang-a", "--patience-rate", "0"], "patience-rate must be a positive"),
+        (["--case", "mmck", "--capacity", "5", "--servers", "10"], "capacity must be"),
+        (["--case", "mg1", "--servers", "3"], "does not take --servers"),
+        (["--case", "nope"], "unknown"),
+        (["--servers", "3"], "need --case"),
+        (["--case", "mmc", "--customers", "10"], "customers must be at least"),
+    ],
+)
+def test_invalid_requests_get_one_clear_error(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(args, capsys)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_full_verify_passes(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run([], capsys)
+    assert code == 0, out
+    assert "21/21 rows pass" in out
