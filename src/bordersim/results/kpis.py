@@ -205,11 +205,11 @@ def replication_kpis(run: RunResult) -> dict[str, np.ndarray]:
     values["unmet_care_person_days"] = total("unmet_care_person_days")
     values["stock_out_days"] = total("stock_out")
     values["capability_gap_hours"] = capability_gap(run).gap.sum(axis=(1, 2, 3))
-    if health_is_on(run):
-        for name in ("infections_in_custody", "infectious_released", "staff_days_lost"):
-            values[name] = total(name)
+    for name in ("infections_in_custody", "infectious_released", "staff_days_lost"):
+        values[name] = total(name)
     values["cost_total_dollars"] = total("cost_total_dollars")
-    return {k.name: values[k.name].astype(np.float64) for k in KPIS if k.name in values}
+    health = health_is_on(run)
+    return {k.name: values[k.name].astype(np.float64) for k in KPIS if health or not k.health_only}
 
 
 def summarize(per_replication: dict[str, np.ndarray]) -> dict[str, Interval]:
