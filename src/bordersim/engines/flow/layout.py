@@ -1,0 +1,213 @@
+"""The flow engine's view of compiled models: static layout plus stacked parameter arrays.
+
+`FlowLayout` holds what fixes the shape and the order of the computation (days, sectors, crews
+and their pools, the task fill order, the custody kinds); it is hashable, so one compiled program
+serves every batch with the same layout. `stack_parameters` turns one or several compiled models
+of the same layout (scenario variants) into float32 arrays with a leading variant axis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bordersim.errors import ModelError
+from bordersim.model.compiled import CompiledModel
+from bordersim.model.dimensions import (
+    GROUP_DEMOGRAPHIC,
+    N_DEMOGRAPHICS,
+    N_GROUPS,
+    N_PATHWAYS,
+    Demographic,
+    Pathway,
+    Pool,
+)
+
+PORT_PATHWAYS = (Pathway.TITLE42_EXPULSION, Pathway.VOLUNTARY_RETURN)
+#: Pathways whose departure needs transport work (to a port of entry, an ICE or an HHS facility);
+#: releases leave at determination ("leaves at once"), as in the event engine.
+TRANSPORTED_PATHWAYS = (*PORT_PATHWAYS, Pathway.EXPEDITED_REMOVAL, Pathway.UAC_TRANSFER)
+
+
+@dataclass(frozen=True)
+class FlowLayout:
+    n_days: int
+    warmup_days: int
+    n_sectors: int
+    crew_pool: tuple[int, ...]
+    task_fill_order: tuple[int, ...]
+    kind_demographic: tuple[int, ...]  # custody kinds: demographic x pathway that can occur
+    kind_pathway: tuple[int, ...]
+    absence_hours: int  # length of the staff-absence ring buffer
+    kind_class: tuple[int, ...]  # priority class of each custody kind
+    health: bool  # some variant has the health module on
+
+    @property
+    def n_hours(self) -> int:
+        return 24 * self.n_days
+
+    @property
+    def n_crews(self) -> int:
+        return len(self.crew_pool)
+
+    @property
+    def n_kinds(self) -> int:
+        return len(self.kind_pathway)
+
+    def kinds_with(self, pathways: tuple[Pathway, ...]) -> np.ndarray:
+        return np.isin(np.array(self.kind_pathway), [int(p) for p in pathways])
+
+
+def _demographic_priority(model: CompiledModel) -> np.ndarray:
+    """Priority class per demographic; the flow engine needs it constant within a demographic."""
+    classes = np.zeros(N_DEMOGRAPHICS, dtype=np.int64)
+    for d in range(N_DEMOGRAPHICS):
+        values = np.unique(model.priority_class[d == GROUP_DEMOGRAPHIC])
+        if len(values) != 1:
+            raise ModelError(
+                f"priority_class differs within demographic {Demographic(d).name.lower()} "
+                f"({values.tolist()}); the flow engine needs one class per demographic"
+            )
+        classes[d] = values[0]
+    return classes
+
+
+def layout_of(models: list[CompiledModel]) -> FlowLayout:
+    """The common layout of `models`, or a `ModelError` naming the first difference."""
+    if not models:
+        raise ModelError("no model to simulate")
+    first = models[0]
+    for i, model in enumerate(models[1:], start=1):
+        for name in ("n_days", "warmup_days", "sectors", "crew_names"):
+            if getattr(model, name) != getattr(first, name):
+                raise ModelError(
+                    f"variant {i} differs from variant 0 in {name}; a flow batch needs one layout"
+                )
+        for name in ("crew_pool", "task_fill_order", "priority_class"):
+            if not np.array_equal(getattr(model, name), getattr(first, name)):
+                raise ModelError(
+                    f"variant {i} differs from variant 0 in {name}; a flow batch needs one layout"
+                )
+    possible = np.zeros((N_DEMOGRAPHICS, N_PATHWAYS), dtype=bool)
+    for model in models:
+        used = model.pathway_share.max(axis=0) > 0  # [G, P]
+        for g in range(N_GROUPS):
+            possible[GROUP_DEMOGRAPHIC[g]] |= used[g]
+        if model.release_valve_enabled and model.release_valve_share > 0:
+            possible[:, Pathway.RELEASE] |= possible[:, Pathway.EXPEDITED_REMOVAL]
+    kinds = np.argwhere(possible)
+    classes = _demographic_priority(first)
+    absence_days = max(m.staff_absence_days for m in models)
+    return FlowLayout(
+        n_days=first.n_days,
+        warmup_days=first.warmup_days,
+        n_sectors=first.n_sectors,
+        crew_pool=tuple(int(p) for p in first.crew_pool),
+        task_fill_order=tuple(int(t) for t in first.task_fill_order),
+        kind_demographic=tuple(int(d) for d in kinds[:, 0]),
+        kind_pathway=tuple(int(p) for p in kinds[:, 1]),
+        absence_hours=int(np.ceil(24 * absence_days)) + 1,
+        kind_class=tuple(int(classes[d]) for d in kinds[:, 0]),
+        health=any(m.health_enabled for m in models),
+    )
+
+
+def _parameters(model: CompiledModel, layout: FlowLayout) -> dict[str, np.ndarray]:
+    """One model's arrays, in the shapes the hourly step reads."""
+    kd = np.array(layout.kind_demographic, dtype=np.int64)
+    kp = np.array(layout.kind_pathway, dtype=np.int64)
+    _demographic_priority(model)
+    group_in_kind = (GROUP_DEMOGRAPHIC[:, None] == kd[None, :]).astype(float)  # [G, K]
+    pool = np.array(layout.crew_pool)
+    infinite_patience = not np.isfinite(model.pickup_patience_hours)
+    dispersion = model.demand_dispersion
+    values: dict[str, object] = {
+        "first_attempts_per_day": model.first_attempts_per_day,
+        "gamma_shape": 1e6 if not np.isfinite(dispersion) else dispersion,
+        "poisson_demand": float(not np.isfinite(dispersion)),
+        "diurnal_profile": model.diurnal_profile,
+        "batch_size_mean": model.batch_size_mean,
+        "surrender_fraction": model.surrender_fraction,
+        "title42_active": model.title42_active.astype(float),
+        "repeat_probability": model.repeat_probability,
+        "reattempt_hourly": 1 - np.exp(-1 / (24 * model.repeat_delay_mean_days)),
+        "initial_repeat_share": model.initial_repeat_share,
+        "detection_p_max": model.detection_p_max,
+        "detection_effort_scale": model.detection_effort_scale,
+        "crew_detection_weight": model.detection_weight[pool],
+        "technology_effort": model.technology_effort,
+        "interdiction_patience_hours": model.interdiction_patience_hours,
+        "field_hours_per_interdiction": model.field_hours_per_interdiction,
+        "field_hours_per_pickup": model.field_hours_per_pickup,
+        "pickup_patience_hours": 1e30 if infinite_patience else model.pickup_patience_hours,
+        "share_to_kind": model.pathway_share[:, :, kp] * group_in_kind[None],  # [D, G, K]
+        "group_in_kind": group_in_kind,
+        "intake_hours": model.intake_hours[kp],
+        "determination_hours": model.determination_hours[kp],
+        "transport_hours": model.transport_hours_per_person[kp]
+        * layout.kinds_with(TRANSPORTED_PATHWAYS),
+        "custody_capacity": model.custody_capacity,
+        "persons_per_watch_staff": model.persons_per_watch_staff,
+        "custody_standard_hours": model.custody_standard_hours,
+        "uac_standard_hours": model.uac_standard_hours,
+        "release_valve_enabled": float(model.release_valve_enabled),
+        "release_valve_threshold": model.release_valve_threshold,
+        "release_valve_share": model.release_valve_share,
+        "initial_custody": model.initial_custody,
+        "port_capacity_per_day": model.port_capacity_per_day,
+        "ice_beds": model.ice_beds,
+        "ice_initial_occupancy": model.ice_initial_occupancy,
+        "ice_leave_hourly": 1 - np.exp(-1 / (24 * model.ice_length_of_stay_days)),
+        "shelter_intake_per_day": model.shelter_intake_per_day,
+        "hhs_placement_per_day": model.hhs_placement_per_day,
+        "hhs_beds": model.hhs_beds,
+        "hhs_initial_occupancy": model.hhs_initial_occupancy,
+        "hhs_leave_hourly": 1 - np.exp(-1 / (24 * model.hhs_length_of_stay_days)),
+        "crew_tasks": model.crew_tasks.astype(float),
+        "crew_headcount": model.crew_headcount,
+        "crew_on_duty_fraction": model.on_duty_fraction[pool],
+        "crew_productivity": model.productivity[pool],
+        "crew_cost_per_person_day": model.cost_per_person_day[pool],
+        "min_field_fraction": model.min_field_fraction,
+        "max_processing_fraction": model.max_processing_fraction,
+        "warehouse_hours_per_person_day": model.warehouse_hours_per_person_day,
+        "medical_hours_per_person_day": model.medical_hours_per_person_day,
+        "supply_units_per_person_day": model.supply_units_per_person_day,
+        "supply_initial_stock_days": model.supply_initial_stock_days,
+        "supply_reorder_lead_hours": np.round(24 * model.supply_reorder_lead_days),
+        "supply_reorder_point_days": model.supply_reorder_point_days,
+        "supply_order_days": model.supply_order_days,
+        "supply_cost_per_unit": model.supply_cost_per_unit,
+        "health_enabled": float(model.health_enabled),
+        "arrival_prevalence": model.arrival_prevalence,
+        "symptomatic_fraction": model.symptomatic_fraction,
+        "screening_sensitivity": model.screening_sensitivity,
+        "isolation_capacity": model.isolation_capacity,
+        "transmission_rate_per_day": model.transmission_rate_per_day,
+        "crowding_exponent": model.crowding_exponent,
+        "recovery_hourly": 1 - np.exp(-1 / (24 * model.infectious_days)),
+        "staff_infection_rate_per_day": model.staff_infection_rate_per_day,
+        "staff_absence_hours": np.round(24 * model.staff_absence_days),
+        "cost_per_custody_person_day": model.cost_per_custody_person_day,
+        "cost_per_ice_transfer": model.cost_per_ice_transfer,
+        "target_custody_hours": model.target_custody_hours,
+    }
+    return {name: np.asarray(value, dtype=np.float32) for name, value in values.items()}
+
+
+def stack_parameters(models: list[CompiledModel], layout: FlowLayout) -> dict[str, np.ndarray]:
+    """Every model's arrays stacked on a leading variant axis."""
+    per_model = [_parameters(m, layout) for m in models]
+    return {name: np.stack([p[name] for p in per_model]) for name in per_model[0]}
+
+
+def is_agent_crew(layout: FlowLayout) -> np.ndarray:
+    return np.array(layout.crew_pool) == Pool.AGENT
+
+
+def crew_pool_matrix(layout: FlowLayout, n_pools: int) -> np.ndarray:
+    """[C, K] one-hot pool of each crew, to sum crew staff-hours by pool."""
+    matrix = np.zeros((layout.n_crews, n_pools), dtype=np.float32)
+    matrix[np.arange(layout.n_crews), np.array(layout.crew_pool)] = 1.0
+    return matrix

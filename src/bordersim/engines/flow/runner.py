@@ -1,0 +1,203 @@
+"""Compile once per layout, run replications and variants in chunks, assemble `RunResult`s.
+
+One program covers a batch: `vmap` over variants (stacked parameter arrays) of `vmap` over
+replications of the hourly scan, followed by the custody-time pass. It is compiled ahead of time
+for each (layout, number of variants, chunk size, backend) and kept for the process; JAX's
+persistent compilation cache keeps it across processes. Replications are numbered from 0 and each
+draws from ``fold_in(PRNGKey(seed), replication)`` (and then ``fold_in`` by hour), so replication r
+of a given seed is the same whatever the chunking or the number of replications asked for, and
+every variant of a batch sees the same random numbers (common random numbers, which sharpens
+comparisons between variants).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from bordersim.engines.flow.custody_times import custody_times
+from bordersim.engines.flow.custody_times_host import custody_times_host
+from bordersim.engines.flow.layout import FlowLayout, layout_of, stack_parameters
+from bordersim.engines.flow.step import KindMasks, replicate
+from bordersim.errors import ModelError
+from bordersim.model.compiled import CompiledModel
+from bordersim.results.schema import CUSTODY_HIST_HOURS, METRIC_INDEX, RunResult
+
+Progress = Callable[[int, int], None]
+
+#: Bytes of device memory one chunk may use: a share of a GPU's memory, or this much on a CPU.
+CPU_CHUNK_BYTES = 2_000_000_000
+GPU_MEMORY_SHARE = 0.4
+
+_compiled: dict[tuple[Any, ...], Any] = {}
+_cache_configured = False
+
+
+def enable_compilation_cache() -> None:
+    """Keep compiled programs on disk (``$BORDERSIM_JAX_CACHE`` or the user cache directory)."""
+    global _cache_configured
+    if _cache_configured:
+        return
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    directory = os.environ.get("BORDERSIM_JAX_CACHE") or str(Path(base) / "bordersim" / "jax")
+    try:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        jax.config.update("jax_compilation_cache_dir", directory)
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
+    except (OSError, AttributeError):
+        pass  # a read-only home only costs compile time
+    _cache_configured = True
+
+
+def _bytes_per_replication(layout: FlowLayout) -> int:
+    curves = layout.n_hours * layout.n_sectors * layout.n_kinds * 4
+    daily = layout.n_days * layout.n_sectors * len(METRIC_INDEX) * 4
+    # the apprehension curve (carried), the exit curve (scanned out) and the merge's arrays
+    return 3 * curves + 3 * daily
+
+
+def chunk_size(layout: FlowLayout, n_variants: int, replications: int, backend: str) -> int:
+    if backend == "cpu":
+        budget = CPU_CHUNK_BYTES
+    else:
+        stats = jax.devices()[0].memory_stats() or {}
+        budget = int(GPU_MEMORY_SHARE * stats.get("bytes_limit", 16_000_000_000))
+    fit = max(1, budget // (n_variants * _bytes_per_replication(layout)))
+    return int(min(replications, fit))
+
+
+_CURVE_COLUMNS = [
+    METRIC_INDEX["custody_hours_total"],
+    METRIC_INDEX["custody_exits_over_72h"],
+    METRIC_INDEX["uac_exits_over_72h"],
+]
+
+
+def _program(layout: FlowLayout, on_host: bool) -> Callable[..., tuple[jax.Array, ...]]:
+    """The batch program. With `on_host` it returns the custody curves for the host pass
+    (`custody_times_host`), otherwise it derives the custody times on the device."""
+    uac_kind = jnp.asarray(KindMasks(layout).uac)
+    warmup = layout.warmup_days
+    columns = jnp.array(_CURVE_COLUMNS)
+
+    def one(p: dict[str, jax.Array], replication: jax.Array, seed: jax.Array) -> Any:
+        key = jax.random.fold_in(jax.random.PRNGKey(seed), replication)
+        daily, arrived, exited = replicate(p, key, layout)
+        reported = daily[warmup:]
+        if on_host:
+            return reported, arrived, exited
+        histogram, hours_total, over, over_uac = custody_times(
+            arrived,
+            exited,
+            uac_kind,
+            p["custody_standard_hours"],
+            p["uac_standard_hours"],
+            layout,
+        )
+        reported = reported.at[:, :, columns].set(jnp.stack([hours_total, over, over_uac], axis=-1))
+        return reported, histogram
+
+    over_replications = jax.vmap(one, in_axes=(None, 0, None))
+    return jax.vmap(over_replications, in_axes=(0, None, None))
+
+
+def _compile(
+    layout: FlowLayout, parameters: dict[str, np.ndarray], chunk: int
+) -> tuple[Any, float]:
+    backend = jax.default_backend()
+    on_host = backend == "cpu"
+    key = (layout, parameters["intake_hours"].shape[0], chunk, backend)
+    if key in _compiled:
+        return _compiled[key], 0.0
+    enable_compilation_cache()
+    started = time.perf_counter()
+    compiled = (
+        jax.jit(_program(layout, on_host))
+        .lower(parameters, jnp.zeros(chunk, dtype=jnp.int32), jnp.uint32(0))
+        .compile()
+    )
+    _compiled[key] = compiled
+    return compiled, time.perf_counter() - started
+
+
+def run_batch(
+    models: list[CompiledModel],
+    *,
+    replications: int,
+    seed: int,
+    progress: Progress | None = None,
+) -> list[RunResult]:
+    """Run every model (variants of one layout) for `replications` each, as one batch."""
+    if replications < 1:
+        raise ModelError(f"replications must be at least 1, got {replications}")
+    if not 0 <= seed < 2**32:
+        raise ModelError(f"seed must be between 0 and 2**32 - 1, got {seed}")
+    for model in models:
+        model.check()
+    layout = layout_of(models)
+    parameters = stack_parameters(models, layout)
+    n_variants = len(models)
+    chunk = chunk_size(layout, n_variants, replications, jax.default_backend())
+    program, compile_s = _compile(layout, parameters, chunk)
+    device_parameters = jax.device_put(parameters)
+    n_chunks = -(-replications // chunk)
+    daily_parts, histogram_parts = [], []
+    started = time.perf_counter()
+    on_host = jax.default_backend() == "cpu"
+    for i in range(n_chunks):
+        ids = np.arange(i * chunk, (i + 1) * chunk, dtype=np.int32)
+        outputs = program(device_parameters, ids, np.uint32(seed))
+        daily = np.asarray(outputs[0], dtype=np.float64)
+        if on_host:
+            histogram = np.zeros((n_variants, chunk, layout.n_sectors, 2, CUSTODY_HIST_HOURS + 1))
+            arrived, exited = np.asarray(outputs[1]), np.asarray(outputs[2])
+            for v, model in enumerate(models):
+                hist_v, hours_total, over, over_uac = custody_times_host(
+                    arrived[v],
+                    exited[v],
+                    KindMasks(layout).uac,
+                    model.custody_standard_hours,
+                    model.uac_standard_hours,
+                    24 * layout.warmup_days,
+                    layout.n_days - layout.warmup_days,
+                )
+                histogram[v] = hist_v
+                daily[v][..., _CURVE_COLUMNS] = np.stack([hours_total, over, over_uac], axis=-1)
+        else:
+            histogram = np.asarray(outputs[1], dtype=np.float64)
+        daily_parts.append(daily)
+        histogram_parts.append(histogram)
+        if progress is not None:
+            progress(layout.n_hours * (i + 1) // n_chunks, layout.n_hours)
+    run_s = time.perf_counter() - started
+    all_daily = np.concatenate(daily_parts, axis=1)[:, :replications]
+    all_histograms = np.concatenate(histogram_parts, axis=1)[:, :replications]
+    timings = {
+        "compile_s": compile_s,
+        "run_s": run_s,
+        "replications_per_s": n_variants * replications / max(run_s, 1e-9),
+        "chunk_replications": float(chunk),
+    }
+    results = []
+    for v, model in enumerate(models):
+        results.append(
+            RunResult(
+                engine="flow",
+                scenario_name=model.scenario_name,
+                scenario_hash=model.scenario_hash,
+                seed=seed,
+                dates=model.dates[model.warmup_days :],
+                sectors=model.sectors,
+                daily=all_daily[v],
+                custody_hist=all_histograms[v].astype(np.float64),
+                timings=dict(timings),
+            )
+        )
+    return results

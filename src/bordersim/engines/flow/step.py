@@ -1,0 +1,581 @@
+"""One replication of the border model of docs/model.md, in hourly steps (`lax.scan`).
+
+The state is a dict of arrays per replication; `replicate` runs the whole horizon as a scan over
+days with a scan over the day's 24 hours inside, and returns the daily metrics together with the
+cumulative curves of custody (apprehended and exited by hour) from which `custody_times` derives
+the time-in-custody results. Replications and variants are added by `jax.vmap` in `runner`.
+
+Step order within an hour follows docs/model.md: staff on duty, dispatch, crossings, detection,
+interdiction and pickup, pathway, intake, determination, departure, health, supplies, cost.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from bordersim.engines.flow.dispatch import Work, dispatch
+from bordersim.engines.flow.layout import (
+    PORT_PATHWAYS,
+    FlowLayout,
+    crew_pool_matrix,
+    is_agent_crew,
+)
+from bordersim.engines.flow.metrics import IS_LAST, IS_MAX
+from bordersim.engines.flow.queues import serve_by_priority, serve_in_proportion
+from bordersim.engines.flow.sampling import Stream, binomial, poisson
+from bordersim.model.dimensions import N_PATHWAYS, N_POOLS, Demographic, Pathway, Pool, Task
+from bordersim.results.schema import DAILY_METRICS
+
+Params = dict[str, jax.Array]
+State = dict[str, jax.Array]
+
+_TINY = 1e-9
+
+
+_STAFF_METRICS = [f"staff_hours:{p.name.lower()}:{t.name.lower()}" for p in Pool for t in Task]
+
+
+class KindMasks:
+    """Float masks over custody kinds, fixed by the layout."""
+
+    def __init__(self, layout: FlowLayout) -> None:
+        pathway = np.array(layout.kind_pathway)
+        demographic = np.array(layout.kind_demographic)
+        self.port = np.isin(pathway, [int(p) for p in PORT_PATHWAYS]).astype(np.float32)
+        self.removal = (pathway == Pathway.EXPEDITED_REMOVAL).astype(np.float32)
+        self.release = (pathway == Pathway.RELEASE).astype(np.float32)
+        self.hhs = (pathway == Pathway.UAC_TRANSFER).astype(np.float32)
+        self.uac = (demographic == Demographic.UNACCOMPANIED_CHILD).astype(np.float32)
+        self.pathway_onehot = np.eye(N_PATHWAYS, dtype=np.float32)[pathway]  # [K, P]
+        # Release valve: an expedited-removal kind hands its share to the release kind of its
+        # demographic.
+        k = layout.n_kinds
+        self.removal_to_release = np.zeros((k, k), dtype=np.float32)
+        for i in range(k):
+            if pathway[i] != Pathway.EXPEDITED_REMOVAL:
+                continue
+            for j in range(k):
+                if pathway[j] == Pathway.RELEASE and demographic[j] == demographic[i]:
+                    self.removal_to_release[i, j] = 1.0
+
+
+def initial_state(p: Params, layout: FlowLayout) -> State:
+    s, k, c = layout.n_sectors, layout.n_kinds, layout.n_crews
+    share0 = p["share_to_kind"][0]  # [G, K]
+    composition = p["initial_custody"][:, :, None] * share0[None]
+    zeros_s = jnp.zeros(s)
+    zeros_sg2 = jnp.zeros((s, share0.shape[0], 2))
+    return {
+        "arrived": composition.sum(axis=1),
+        "intake_done": jnp.zeros((s, k)),
+        "determination_done": jnp.zeros((s, k)),
+        "exited": jnp.zeros((s, k)),
+        "composition": composition,
+        "pickup_groups": zeros_sg2,
+        "pickup_people": zeros_sg2,
+        "interdiction_groups": zeros_sg2,
+        "interdiction_people": zeros_sg2,
+        "busy_pickup": zeros_s,
+        "busy_interdiction": zeros_s,
+        "reattempt_pool": jnp.zeros((s, share0.shape[0])),
+        "ice_occupancy": p["ice_initial_occupancy"],
+        "hhs_occupancy": p["hhs_initial_occupancy"],
+        "shelter_left": zeros_s,
+        "stock": p["supply_initial_stock_days"]
+        * p["custody_capacity"][0]
+        * p["supply_units_per_person_day"],
+        "order_quantity": zeros_s,
+        "order_due_hour": jnp.full((s,), -1.0),
+        "occupancy_day_sum": zeros_s,
+        "valve_open": jnp.zeros(()),
+        "infectious": zeros_s,
+        "symptomatic_before_intake": zeros_s,
+        "isolated_now": zeros_s,
+        "absent": jnp.zeros((s, c)),
+        "absence_returns": jnp.zeros((layout.absence_hours, s, c)),
+        "demand_multiplier": jnp.ones((s, share0.shape[0])),
+        "accumulated": jnp.zeros((s, len(DAILY_METRICS))),
+    }
+
+
+def _serve_share(capacity: jax.Array, groups: jax.Array, people: jax.Array) -> tuple[Any, ...]:
+    """Serve up to `capacity` groups of a queue ([S, G, 2]) in proportion; FCFS is by queue."""
+    total = groups.sum(axis=(1, 2))
+    served = jnp.minimum(capacity, total)
+    share = jnp.where(total > 0, served / jnp.maximum(total, _TINY), 0.0)[:, None, None]
+    return capacity - served, groups * share, people * share
+
+
+def _transport_work(
+    waiting: jax.Array,
+    ice_occupancy: jax.Array,
+    hhs_occupancy: jax.Array,
+    p: Params,
+    masks: KindMasks,
+) -> jax.Array:
+    """Transport work that can start this hour: people the port allowance, free ICE beds or HHS
+    placements can take, known at the hour's start."""
+    port_waiting = (waiting * masks.port).sum(axis=1)
+    port_share = jnp.minimum(
+        1.0, p["port_capacity_per_day"] / 24 / jnp.maximum(port_waiting, _TINY)
+    )
+    removal_waiting = waiting * masks.removal
+    free_beds = jnp.maximum(p["ice_beds"] - ice_occupancy, 0.0)
+    removal_share = jnp.minimum(1.0, free_beds / jnp.maximum(removal_waiting.sum(), _TINY))
+    hhs_waiting = (waiting * masks.hhs).sum()
+    hhs_places = jnp.minimum(
+        p["hhs_placement_per_day"] / 24, jnp.maximum(p["hhs_beds"] - hhs_occupancy, 0.0)
+    )
+    hhs_share = jnp.minimum(1.0, hhs_places / jnp.maximum(hhs_waiting, _TINY))
+    hours = waiting * p["transport_hours"]
+    return (
+        (hours * masks.port).sum(axis=1) * port_share
+        + (hours * masks.removal).sum(axis=1) * removal_share
+        + (hours * masks.hhs).sum(axis=1) * hhs_share
+    )
+
+
+def hour_step(
+    state: State,
+    hour_of_day: jax.Array,
+    *,
+    day: jax.Array,
+    p: Params,
+    layout: FlowLayout,
+    key: jax.Array,
+) -> tuple[State, jax.Array]:
+    masks = KindMasks(layout)
+    agents = jnp.asarray(is_agent_crew(layout), dtype=jnp.float32)
+    st = dict(state)
+    hour = day * 24 + hour_of_day
+    n_groups = p["batch_size_mean"].shape[0]
+    s_, c_ = layout.n_sectors, layout.n_crews
+    stream = Stream(jax.random.fold_in(key, hour), 2 + s_ * (6 + 6 * n_groups + c_))
+    productivity = p["crew_productivity"]  # [C, T]
+
+    # 1. Staff on duty, less those off sick.
+    slot = hour % layout.absence_hours
+    absent = st["absent"] - st["absence_returns"][slot]
+    returns = st["absence_returns"].at[slot].set(0.0)
+    headcount = p["crew_headcount"][day]  # [S, C]
+    on_duty = jnp.maximum(headcount - absent, 0.0) * p["crew_on_duty_fraction"][None, :]
+
+    # 2. Dispatch on the work waiting at the start of the hour.
+    arrived, x1, x2, x3 = st["arrived"], st["intake_done"], st["determination_done"], st["exited"]
+    occupancy = (arrived - x3).sum(axis=1)
+    work = Work(
+        watch_posts=jnp.ceil(occupancy / p["persons_per_watch_staff"] - 1e-6),
+        intake=((arrived - x1) * p["intake_hours"]).sum(axis=1),
+        determination=((x1 - x2) * p["determination_hours"]).sum(axis=1),
+        transport=_transport_work(x2 - x3, st["ice_occupancy"], st["hhs_occupancy"], p, masks),
+        medical=occupancy * p["medical_hours_per_person_day"] / 24,
+        warehouse=occupancy * p["warehouse_hours_per_person_day"] / 24,
+    )
+    people = dispatch(on_duty, work, p, layout)  # [S, C, T]
+
+    def supplied(task: Task) -> jax.Array:
+        return (people[:, :, task] * productivity[:, task]).sum(axis=1)
+
+    field_agents = (people[:, :, Task.FIELD] * agents).sum(axis=1)
+
+    # 5a. Field agents finishing an interdiction or pickup (exponential service).
+    done_pickup = binomial(
+        stream, st["busy_pickup"], -jnp.expm1(-1.0 / p["field_hours_per_pickup"])
+    )
+    done_interdiction = binomial(
+        stream, st["busy_interdiction"], -jnp.expm1(-1.0 / p["field_hours_per_interdiction"])
+    )
+    busy_pickup = st["busy_pickup"] - done_pickup
+    busy_interdiction = st["busy_interdiction"] - done_interdiction
+    free_agents = jnp.maximum(field_agents - busy_pickup - busy_interdiction, 0.0)
+
+    # 3. Crossings: first attempts in groups, repeat attempts one by one.
+    size = p["batch_size_mean"]  # [G]
+    people_rate = p["first_attempts_per_day"][day] * st["demand_multiplier"]
+    first_groups = poisson(stream, people_rate * p["diurnal_profile"][hour_of_day] / size)
+    repeat_people = binomial(stream, st["reattempt_pool"], p["reattempt_hourly"][None, :])
+    reattempt_pool = st["reattempt_pool"] - repeat_people
+    groups = jnp.stack([first_groups, repeat_people], axis=-1)  # [S, G, origin]
+    group_size = jnp.stack([size, jnp.ones_like(size)], axis=-1)[None]  # [1, G, origin]
+    surrender_groups = binomial(stream, groups, p["surrender_fraction"][None, :, None])
+    evade_groups = groups - surrender_groups
+
+    # 4. Detection, with the effort of this hour.
+    effort = (
+        free_agents
+        + (people[:, :, Task.DETECTION] * p["crew_detection_weight"][None, :]).sum(axis=1)
+        + p["technology_effort"]
+    )
+    p_detect = p["detection_p_max"] * -jnp.expm1(-effort / p["detection_effort_scale"])
+    detected = binomial(stream, evade_groups, p_detect[:, None, None])
+    undetected_people = (evade_groups - detected) * group_size
+
+    # 5b. Service: pickups first, then interdictions; those waiting longest first.
+    capacity = free_agents
+    capacity, pick_old_g, pick_old_p = _serve_share(
+        capacity, st["pickup_groups"], st["pickup_people"]
+    )
+    capacity, pick_new_g, pick_new_p = _serve_share(
+        capacity, surrender_groups, surrender_groups * group_size
+    )
+    capacity, int_old_g, int_old_p = _serve_share(
+        capacity, st["interdiction_groups"], st["interdiction_people"]
+    )
+    capacity, int_new_g, int_new_p = _serve_share(capacity, detected, detected * group_size)
+    served_pickups = (pick_old_g + pick_new_g).sum(axis=(1, 2))
+    served_interdictions = (int_old_g + int_new_g).sum(axis=(1, 2))
+    busy_pickup = busy_pickup + served_pickups
+    busy_interdiction = busy_interdiction + served_interdictions
+    encountered = pick_old_p + pick_new_p + int_old_p + int_new_p  # [S, G, origin] people
+
+    # Patience: a group waiting since an earlier hour stays another hour with exp(-1/theta); one
+    # that arrived during this hour (uniformly) stays to its end with theta * (1 - exp(-1/theta)).
+    def stay(theta: jax.Array) -> tuple[jax.Array, jax.Array]:
+        return jnp.exp(-1.0 / theta), -jnp.expm1(-1.0 / theta) * theta
+
+    stay_pick_old, stay_pick_new = stay(p["pickup_patience_hours"])
+    stay_int_old, stay_int_new = stay(p["interdiction_patience_hours"][None, :, None])
+    left_pick_old_g = st["pickup_groups"] - pick_old_g
+    left_pick_old_p = st["pickup_people"] - pick_old_p
+    left_pick_new_g = surrender_groups - pick_new_g
+    left_pick_new_p = surrender_groups * group_size - pick_new_p
+    left_int_old_g = st["interdiction_groups"] - int_old_g
+    left_int_old_p = st["interdiction_people"] - int_old_p
+    left_int_new_g = detected - int_new_g
+    left_int_new_p = detected * group_size - int_new_p
+    pickup_groups = left_pick_old_g * stay_pick_old + left_pick_new_g * stay_pick_new
+    pickup_people = left_pick_old_p * stay_pick_old + left_pick_new_p * stay_pick_new
+    interdiction_groups = left_int_old_g * stay_int_old + left_int_new_g * stay_int_new
+    interdiction_people = left_int_old_p * stay_int_old + left_int_new_p * stay_int_new
+    walked_off = (
+        left_pick_old_p * (1 - stay_pick_old)
+        + left_pick_new_p * (1 - stay_pick_new)
+        + left_int_old_p * (1 - stay_int_old)
+        + left_int_new_p * (1 - stay_int_new)
+    )
+
+    # 6. Pathway at encounter, with the release valve.
+    share = p["share_to_kind"][day]  # [G, K]
+    moved = st["valve_open"] * p["release_valve_share"] * share * masks.removal[None, :]
+    share = share - moved + moved @ masks.removal_to_release
+    apprehended = encountered.sum(axis=2)  # [S, G]
+    new_by_kind = apprehended @ share  # [S, K]
+    composition = st["composition"] + apprehended[:, :, None] * share[None]
+    arrived = arrived + new_by_kind
+    health = p["health_enabled"]
+
+    def health_draw(n: jax.Array, probability: jax.Array) -> jax.Array:
+        """A health count; nothing is drawn when no variant of the batch has health on."""
+        if not layout.health:
+            return jnp.zeros(jnp.broadcast_shapes(jnp.shape(n), jnp.shape(probability)))
+        return health * binomial(stream, n, probability)
+
+    infectious_arrivals = health_draw(apprehended.sum(axis=1), p["arrival_prevalence"][day])
+    symptomatic_before_intake = st["symptomatic_before_intake"] + health_draw(
+        infectious_arrivals, p["symptomatic_fraction"]
+    )
+    infectious = st["infectious"] + infectious_arrivals
+
+    # 7. Processing: intake then determination, priority class then oldest first.
+    kind_class = layout.kind_class
+    waiting_intake = arrived - x1
+    served_intake = serve_by_priority(
+        waiting_intake, p["intake_hours"], kind_class, supplied(Task.INTAKE)
+    )
+    x1 = jnp.minimum(x1 + served_intake, arrived)
+    screened_share = served_intake.sum(axis=1) / jnp.maximum(waiting_intake.sum(axis=1), _TINY)
+    screened = symptomatic_before_intake * jnp.clip(screened_share, 0.0, 1.0)
+    symptomatic_before_intake = symptomatic_before_intake - screened
+    found = health_draw(screened, p["screening_sensitivity"])
+    isolated = jnp.minimum(found, jnp.maximum(p["isolation_capacity"] - st["isolated_now"], 0.0))
+    isolation_overflow = found - isolated
+    isolated_now = st["isolated_now"] + isolated
+    infectious = infectious - isolated
+
+    served_determination = serve_by_priority(
+        x1 - x2, p["determination_hours"], kind_class, supplied(Task.DETERMINATION)
+    )
+    x2 = jnp.minimum(x2 + served_determination, x1)
+
+    # 8. Departures.
+    waiting_departure = x2 - x3
+    transport = supplied(Task.TRANSPORT)
+    to_port = serve_in_proportion(waiting_departure * masks.port, p["port_capacity_per_day"] / 24)
+    port_transport = (to_port * p["transport_hours"]).sum(axis=1)
+    port_scale = jnp.minimum(1.0, transport / jnp.maximum(port_transport, _TINY))
+    to_port = to_port * port_scale[:, None]
+    transport = transport - port_transport * port_scale
+
+    ice_occupancy = st["ice_occupancy"] - binomial(
+        stream, st["ice_occupancy"], p["ice_leave_hourly"]
+    )
+    to_ice = serve_in_proportion(
+        waiting_departure * masks.removal,
+        jnp.maximum(p["ice_beds"] - ice_occupancy, 0.0),
+        national=True,
+    )
+    ice_transport = (to_ice * p["transport_hours"]).sum(axis=1)
+    ice_scale = jnp.minimum(1.0, transport / jnp.maximum(ice_transport, _TINY))
+    to_ice = to_ice * ice_scale[:, None]
+    ice_occupancy = ice_occupancy + to_ice.sum()
+
+    hhs_occupancy = st["hhs_occupancy"] - binomial(
+        stream, st["hhs_occupancy"], p["hhs_leave_hourly"]
+    )
+    hhs_capacity = jnp.minimum(
+        p["hhs_placement_per_day"] / 24, jnp.maximum(p["hhs_beds"] - hhs_occupancy, 0.0)
+    )
+    to_hhs = serve_in_proportion(waiting_departure * masks.hhs, hhs_capacity, national=True)
+    transport = transport - ice_transport * ice_scale
+    hhs_transport = (to_hhs * p["transport_hours"]).sum(axis=1)
+    hhs_scale = jnp.minimum(1.0, transport / jnp.maximum(hhs_transport, _TINY))
+    to_hhs = to_hhs * hhs_scale[:, None]
+    hhs_occupancy = hhs_occupancy + to_hhs.sum()
+    released = waiting_departure * masks.release
+    exits = to_port + to_ice + to_hhs + released  # [S, K]
+    occupancy_before_exits = (arrived - x3).sum(axis=1)
+    x3 = jnp.minimum(x3 + exits, x2)
+
+    in_kind = composition.sum(axis=1, keepdims=True)  # [S, 1, K]
+    exits_by_group = exits[:, None, :] * composition / jnp.maximum(in_kind, _TINY)
+    composition = jnp.maximum(composition - exits_by_group, 0.0)
+    title42 = p["title42_active"][day]
+    repeat_probability = (1 - title42) * p["repeat_probability"][0] + title42 * p[
+        "repeat_probability"
+    ][1]
+    reattempt_pool = reattempt_pool + (exits_by_group * masks.port).sum(axis=2) * repeat_probability
+
+    releases = (exits * masks.release).sum(axis=1)
+    to_shelter = jnp.minimum(releases, st["shelter_left"])
+    shelter_left = st["shelter_left"] - to_shelter
+
+    # 10. Health: infectious departures, transmission, recovery, staff infections.
+    infectious_share = (infectious + isolated_now) / jnp.maximum(occupancy_before_exits, _TINY)
+    exits_total = exits.sum(axis=1)
+    leave_share = jnp.clip(exits_total / jnp.maximum(occupancy_before_exits, _TINY), 0.0, 1.0)
+    infectious = infectious * (1 - leave_share)
+    isolated_now = isolated_now * (1 - leave_share)
+    symptomatic_before_intake = jnp.minimum(symptomatic_before_intake, infectious)
+    occupancy_now = (arrived - x3).sum(axis=1)
+    # Person-hours of the hour: people change state through it, so the mean of its two ends.
+    person_hours = (occupancy + occupancy_now) / 2
+    capacity_today = p["custody_capacity"][day]
+    susceptible = jnp.maximum(occupancy_now - infectious - isolated_now, 0.0)
+    pressure = (
+        p["transmission_rate_per_day"]
+        / 24
+        * infectious
+        / jnp.maximum(occupancy_now, 1.0)
+        * (occupancy_now / jnp.maximum(capacity_today, _TINY)) ** p["crowding_exponent"]
+    )
+    new_infections = health_draw(susceptible, -jnp.expm1(-pressure))
+    recover = 1 - p["recovery_hourly"]
+    infectious = (infectious + new_infections) * recover
+    isolated_now = isolated_now * recover
+    symptomatic_before_intake = symptomatic_before_intake * recover
+    exposed_staff = (
+        people[:, :, Task.CUSTODY_WATCH]
+        + people[:, :, Task.INTAKE]
+        + people[:, :, Task.DETERMINATION]
+    )
+    staff_risk = p["staff_infection_rate_per_day"] / 24 * infectious / 1000
+    fell_sick = health_draw(exposed_staff, jnp.clip(staff_risk, 0, 1)[:, None])
+    absent = absent + fell_sick
+    return_slot = (hour + p["staff_absence_hours"].astype(jnp.int32)) % layout.absence_hours
+    returns = returns.at[return_slot].add(fell_sick)
+
+    # 9. Supplies: a delivery due this hour arrives first, then the hour's use, then a reorder.
+    units = p["supply_units_per_person_day"]
+    delivered = st["order_due_hour"] == hour
+    stock = st["stock"] + jnp.where(delivered, st["order_quantity"], 0.0)
+    order_due = jnp.where(delivered, -1.0, st["order_due_hour"])
+    needed_units = person_hours * units / 24
+    warehouse_needed = work.warehouse
+    warehouse_share = jnp.where(
+        warehouse_needed > 0,
+        jnp.minimum(1.0, supplied(Task.WAREHOUSE) / jnp.maximum(warehouse_needed, _TINY)),
+        1.0,
+    )
+    deliverable = needed_units * warehouse_share
+    used = jnp.minimum(stock, deliverable)
+    stock_out = (deliverable > used + 1e-6).astype(jnp.float32)
+    unmet = jnp.where(units > 0, (needed_units - used) / jnp.maximum(units, _TINY), 0.0)
+    stock = stock - used
+    use_per_day = occupancy_now * units
+    reorder = (order_due < 0) & (stock < p["supply_reorder_point_days"] * use_per_day)
+    quantity = p["supply_order_days"] * use_per_day
+    order_quantity = jnp.where(reorder, quantity, st["order_quantity"])
+    order_due = jnp.where(
+        reorder, hour + jnp.maximum(1.0, p["supply_reorder_lead_hours"]), order_due
+    )
+    supply_cost = jnp.where(reorder, quantity * p["supply_cost_per_unit"], 0.0)
+
+    # 11. Cost.
+    staff_cost = (headcount * p["crew_cost_per_person_day"][None, :]).sum(axis=1) / 24
+    # ICE transfers are part of leaving custody, so their cost is custody cost (as in the event
+    # engine); the total is staff + custody + supplies.
+    custody_cost = (
+        person_hours * p["cost_per_custody_person_day"] / 24
+        + to_ice.sum(axis=1) * p["cost_per_ice_transfer"]
+    )
+
+    # Metrics of this hour, [S, M].
+    s = layout.n_sectors
+    columns: dict[str, jax.Array] = {}
+
+    def put(name: str, value: jax.Array) -> None:
+        columns[name] = jnp.broadcast_to(value, (s,))
+
+    first_people = first_groups * size
+    warmup = (day < layout.warmup_days).astype(jnp.float32)
+    put("first_attempts", first_people.sum(axis=1))
+    put("repeat_attempts", repeat_people.sum(axis=1))
+    put("attempts", first_people.sum(axis=1) + repeat_people.sum(axis=1))
+    put("surrendered", (surrender_groups * group_size).sum(axis=(1, 2)))
+    put("detected", (detected * group_size).sum(axis=(1, 2)))
+    put("encounters", apprehended.sum(axis=1))
+    put(
+        "unique_encounters",
+        encountered[:, :, 0].sum(axis=1) * (1 - warmup * p["initial_repeat_share"]),
+    )
+    put("gotaways", undetected_people.sum(axis=(1, 2)) + walked_off.sum(axis=(1, 2)))
+    put("occupancy_mean", person_hours / 24)
+    put("occupancy_peak", occupancy_now)
+    put("custody_capacity", capacity_today)
+    put("custody_exits", exits_total)
+    put("uac_exits", (exits * masks.uac).sum(axis=1))
+    put("processing_backlog", (arrived - x2).sum(axis=1))
+    departures = exits @ masks.pathway_onehot
+    for pathway in Pathway:
+        put(f"departures:{pathway.name.lower()}", departures[:, pathway])
+    put("releases_to_street", releases - to_shelter)
+    put("waiting_for_ice_bed", ((x2 - x3) * masks.removal).sum(axis=1))
+    put("waiting_for_hhs", ((x2 - x3) * masks.hhs).sum(axis=1))
+    put("waiting_for_port", ((x2 - x3) * masks.port).sum(axis=1))
+    put("valve_open_hours", st["valve_open"])
+    pool_matrix = jnp.asarray(crew_pool_matrix(layout, N_POOLS))  # [C, K]
+    staff_hours = jnp.einsum("sct,ck->skt", people, pool_matrix).reshape(s, -1)
+    for i, name in enumerate(_STAFF_METRICS):
+        put(name, staff_hours[:, i])
+    agent_hours = (people * agents[None, :, None]).sum(axis=1)  # [S, T]
+    put("agents_field_hours", agent_hours[:, Task.FIELD])
+    put("agents_support_hours", agent_hours.sum(axis=1) - agent_hours[:, Task.FIELD])
+    target = p["target_custody_hours"]
+    put(
+        "staff_hours_needed:field",
+        served_pickups * p["field_hours_per_pickup"]
+        + served_interdictions * p["field_hours_per_interdiction"],
+    )
+    put(
+        "staff_hours_needed:intake",
+        (new_by_kind * p["intake_hours"]).sum(axis=1) + work.intake / target,
+    )
+    put(
+        "staff_hours_needed:determination",
+        (served_intake * p["determination_hours"]).sum(axis=1) + work.determination / target,
+    )
+    put(
+        "staff_hours_needed:transport",
+        (served_determination * p["transport_hours"]).sum(axis=1) + work.transport / target,
+    )
+    put("staff_hours_needed:custody_watch", work.watch_posts)
+    put("staff_hours_needed:warehouse", work.warehouse)
+    put("staff_hours_needed:medical", work.medical)
+    # Detection has no target: its need is what was supplied (no gap), as in the event engine.
+    put("staff_hours_needed:detection", people[:, :, Task.DETECTION].sum(axis=1))
+    put("supply_stock_units", stock)
+    put("supply_units_used", used)
+    put("unmet_care_person_days", unmet)
+    put("stock_out", stock_out)
+    put("infections_in_custody", new_infections)
+    put("infectious_arrivals", infectious_arrivals)
+    put("isolated", isolated)
+    put("isolation_overflow", isolation_overflow)
+    put("infectious_released", (releases + to_hhs.sum(axis=1)) * infectious_share)
+    put("infectious_expelled", (exits * masks.port).sum(axis=1) * infectious_share)
+    put("infectious_removed", (exits * masks.removal).sum(axis=1) * infectious_share)
+    put("staff_days_lost", absent.sum(axis=1) / 24)
+    put("cost_staff_dollars", staff_cost)
+    put("cost_custody_dollars", custody_cost)
+    put("cost_supplies_dollars", supply_cost)
+    put("cost_total_dollars", staff_cost + custody_cost + supply_cost)
+
+    zeros = jnp.zeros(s)
+    values = jnp.stack([columns.get(name, zeros) for name in DAILY_METRICS], axis=1)
+    accumulated = st["accumulated"]
+    accumulated = jnp.where(
+        IS_LAST, values, jnp.where(IS_MAX, jnp.maximum(accumulated, values), accumulated + values)
+    )
+    st.update(
+        arrived=arrived,
+        intake_done=x1,
+        determination_done=x2,
+        exited=x3,
+        composition=composition,
+        pickup_groups=pickup_groups,
+        pickup_people=pickup_people,
+        interdiction_groups=interdiction_groups,
+        interdiction_people=interdiction_people,
+        busy_pickup=busy_pickup,
+        busy_interdiction=busy_interdiction,
+        reattempt_pool=reattempt_pool,
+        ice_occupancy=ice_occupancy,
+        hhs_occupancy=hhs_occupancy,
+        shelter_left=shelter_left,
+        stock=stock,
+        order_quantity=order_quantity,
+        order_due_hour=order_due,
+        occupancy_day_sum=st["occupancy_day_sum"] + occupancy_now,
+        infectious=infectious,
+        symptomatic_before_intake=symptomatic_before_intake,
+        isolated_now=isolated_now,
+        absent=absent,
+        absence_returns=returns,
+        accumulated=accumulated,
+    )
+    return st, jnp.stack([arrived, x3])
+
+
+def day_step(
+    state: State, day: jax.Array, *, p: Params, layout: FlowLayout, key: jax.Array
+) -> tuple[State, tuple[jax.Array, jax.Array]]:
+    """Start-of-day decisions (demand level, release valve, shelter places), then 24 hours."""
+    st = dict(state)
+    day_key = jax.random.fold_in(key, layout.n_hours + day)
+    shape = p["gamma_shape"]
+    gamma = jax.random.gamma(day_key, shape, st["demand_multiplier"].shape) / shape
+    st["demand_multiplier"] = jnp.where(p["poisson_demand"] > 0, 1.0, gamma)
+    yesterday = jnp.maximum(day - 1, 0)
+    crowding = (st["occupancy_day_sum"] / 24).sum() / jnp.maximum(
+        p["custody_capacity"][yesterday].sum(), _TINY
+    )
+    st["valve_open"] = (
+        (day > 0) & (p["release_valve_enabled"] > 0) & (crowding > p["release_valve_threshold"])
+    ).astype(jnp.float32)
+    st["occupancy_day_sum"] = jnp.zeros_like(st["occupancy_day_sum"])
+    st["shelter_left"] = p["shelter_intake_per_day"]
+    st["accumulated"] = jnp.zeros_like(st["accumulated"])
+
+    def one_hour(carry: State, hour_of_day: jax.Array) -> tuple[State, jax.Array]:
+        return hour_step(carry, hour_of_day, day=day, p=p, layout=layout, key=key)
+
+    st, curves = jax.lax.scan(one_hour, st, jnp.arange(24))
+    return st, (st["accumulated"], curves)
+
+
+def replicate(
+    p: Params, key: jax.Array, layout: FlowLayout
+) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """One replication: daily metrics [D, S, M], apprehended and exited by hour [H, S, K]."""
+    state = initial_state(p, layout)
+
+    def one_day(carry: State, day: jax.Array) -> tuple[State, tuple[jax.Array, jax.Array]]:
+        return day_step(carry, day, p=p, layout=layout, key=key)
+
+    state, (daily, curves) = jax.lax.scan(one_day, state, jnp.arange(layout.n_days))
+    shape = (layout.n_hours, layout.n_sectors, layout.n_kinds)
+    return daily, curves[:, :, 0].reshape(shape), curves[:, :, 1].reshape(shape)
