@@ -145,3 +145,17 @@ def test_regime_fraction_of_the_switch_months() -> None:
     assert title42_fraction(date(2020, 3, 1)) == pytest.approx(11 / 31)
     assert title42_fraction(date(2023, 5, 1)) == pytest.approx(11 / 31)
     assert title42_fraction(date(2020, 2, 1)) == 0.0
+
+
+def test_title8_transfers_to_ice_match_the_may_2023_book_ins(calibration: Calibration) -> None:
+    """CBP booked 22,672 people into ICE detention in May 2023 (TRAC), about 15 % of Border
+    Patrol's Title 8 apprehensions; the Title 8 split, weighted by the official group mix of
+    May 2023, must send a share of that order to ICE beds."""
+    may = calibration.monthly_encounters_by_group()[date(2023, 5, 1)]
+    mix = may / may.sum()
+    to_ice = float(mix @ calibration.title8_split[:, Pathway.EXPEDITED_REMOVAL])
+    released = float(mix @ calibration.title8_split[:, Pathway.RELEASE])
+    assert 0.10 < to_ice < 0.20
+    assert released > 0.5  # most Title 8 cases were released by Border Patrol in 2023
+    np.testing.assert_allclose(calibration.title8_split.sum(axis=1), 1.0)
+    assert (calibration.title8_split[:, Pathway.TITLE42_EXPULSION] == 0).all()
