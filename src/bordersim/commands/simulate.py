@@ -12,6 +12,7 @@ import os
 import subprocess
 import tempfile
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +67,7 @@ class LoadedScenario:
     text: str
     model: CompiledModel
     compile_s: float
+    warnings: tuple[str, ...] = ()
 
 
 def load_and_compile(path: Path) -> LoadedScenario:
@@ -77,10 +79,18 @@ def load_and_compile(path: Path) -> LoadedScenario:
     if not path.is_file():
         raise ScenarioError("no such scenario file", where=str(path))
     started = time.perf_counter()
-    scenario = load_scenario(path)
-    model = compile_scenario(scenario)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        scenario = load_scenario(path)
+        model = compile_scenario(scenario)
     model.check()
-    return LoadedScenario(path, scenario.resolved_text, model, time.perf_counter() - started)
+    return LoadedScenario(
+        path,
+        scenario.resolved_text,
+        model,
+        time.perf_counter() - started,
+        tuple(dict.fromkeys(str(w.message) for w in caught)),
+    )
 
 
 def sources_from_text(text: str) -> tuple[dict[str, str], str]:
@@ -157,6 +167,8 @@ def simulate_and_record(
     from bordersim.store.runs import complete_run, fail_run, new_run_id, start_run
 
     check_request(engine, replications, records)
+    for message in loaded.warnings:
+        console.print(f"[yellow]warning:[/] {message}", highlight=False)
     model = loaded.model
     run_id = new_run_id(model.scenario_name)
     start_run(
@@ -209,6 +221,7 @@ def simulate_and_record(
             sources_note="" if model.sources else "The compiled scenario has no parameter sources.",
             code_version=code_version(),
             created_at=time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+            warnings=loaded.warnings,
         )
         pending = _temporary_beside(report_path)
         with console.status("writing the report"):

@@ -32,6 +32,7 @@ class RunRecord:
     code_version: str = ""
     created_at: str = ""
     report_path: Path | None = None  # where its report was written, if it was
+    warnings: tuple[str, ...] = ()  # raised while the scenario was compiled
 
     @property
     def label(self) -> str:
@@ -180,6 +181,8 @@ def write_run_report(
         "replications.",
         "muted",
     )
+    for message in record.warnings:
+        page.paragraph(f"Warning: {message}", "note")
     page.heading("Key performance indicators")
     page.table(["indicator", "mean [95 % interval]", "unit"], kpi_rows(result))
     page.paragraph("By sector (means over replications, whole reported period):")
