@@ -63,12 +63,12 @@ def main(argv: list[str] | None = None) -> Any:
         stderr.print("[bold red]interrupted[/]: nothing was marked complete.")
         sys.exit(130)
     except Exception as err:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(err, click.exceptions.ClickException):
-            err.show()
-            sys.exit(err.exit_code)
-        if isinstance(err, click.exceptions.Abort):
+        # Recognised by shape: recent typer releases vendor click, so `import click` may fail.
+        show, exit_code = getattr(err, "show", None), getattr(err, "exit_code", None)
+        if callable(show) and isinstance(exit_code, int):
+            show()
+            sys.exit(exit_code)
+        if type(err).__name__ == "Abort":
             sys.exit(130)
         raise
 
