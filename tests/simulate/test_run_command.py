@@ -251,3 +251,11 @@ def test_an_interrupt_wrapped_by_compiled_code_is_still_an_interrupt() -> None:
     except SystemError as wrapped:
         assert _caused_by_interrupt(wrapped)
     assert not _caused_by_interrupt(ValueError("a plain failure"))
+
+
+def test_a_usage_error_is_a_usage_message_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _exit_code(["run", str(SMALL), "--replications", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "--replications" in err and "Traceback" not in err
