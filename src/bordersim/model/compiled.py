@@ -85,6 +85,9 @@ class CompiledModel:
     #                           productivity 1)
     determination_hours: np.ndarray  # [P] agent-hours of determination per person
     priority_class: np.ndarray  # [G] int, 0 served first (children, then families, then adults)
+    min_custody_hours: np.ndarray  # [P] wall-clock hours from apprehension before a person can
+    #                                depart: records checks, biometrics, medical screening and
+    #                                scheduling that take time but no staff-hours of ours
 
     # ----- custody (DESIGN 2.5) ---------------------------------------------------------------
     custody_capacity: np.ndarray  # [D, S] holding capacity (people); occupancy is never capped
@@ -103,6 +106,8 @@ class CompiledModel:
     ice_beds: float  # national ICE bed capacity available to CBP transfers
     ice_initial_occupancy: float
     ice_length_of_stay_days: float  # mean (exponential) stay in an ICE bed
+    ice_transfers_per_day: float  # national limit on CBP-to-ICE transfers a day (ICE's pickup and
+    #                               book-in capacity), like `hhs_placement_per_day`
     shelter_intake_per_day: np.ndarray  # [S] releases a shelter can take per day; excess = street
     hhs_placement_per_day: float  # national HHS placements per day
     hhs_beds: float
@@ -216,6 +221,7 @@ class CompiledModel:
             "pathway_share": (D, G, P),
             "intake_hours": (P,),
             "determination_hours": (P,),
+            "min_custody_hours": (P,),
             "priority_class": (G,),
             "custody_capacity": (D, S),
             "initial_custody": (S, G),
