@@ -265,6 +265,7 @@ class Processing(Section):
     intake_hours: ByPathway
     determination_hours: ByPathway
     transport_hours_per_person: ByPathway
+    min_custody_hours: ByPathway
     priority_order: list[DemographicName]  # served first to last
 
     @field_validator("priority_order")
@@ -315,6 +316,7 @@ class Departures(Section):
     ice_beds: NonNegative
     ice_initial_occupancy_beds: NonNegative
     ice_length_of_stay_days: Positive
+    ice_transfers_per_day: NonNegative
     hhs_placement_per_day: NonNegative
     hhs_beds: NonNegative
     hhs_initial_occupancy_beds: NonNegative
