@@ -64,18 +64,21 @@ N_WAITING, N_SERVING = 0, 1
 
 # Per station and class statistics sc_stat[S, L, :].
 SC_ARRIVALS, SC_BLOCKED, SC_ABANDONED, SC_STARTED, SC_SERVED = 0, 1, 2, 3, 4
-SC_SUM_WAIT, SC_SUM_WAIT_SQ, SC_SUM_ABANDON_WAIT, SC_SUM_SOJOURN, SC_SUM_SERVICE = 5, 6, 7, 8, 9
-SC_DELAYED = 10  # services that started after a positive wait
-N_SC = 11
+SC_SUM_WAIT, SC_SUM_ABANDON_WAIT, SC_SUM_SOJOURN, SC_SUM_SERVICE = 5, 6, 7, 8
+SC_DELAYED = 9  # services that started after a positive wait
+N_SC = 10
 
-# Per station st_stat[S, :]: time integrals of customers waiting and present.
-ST_AREA_WAITING, ST_AREA_PRESENT, ST_LAST = 0, 1, 2
-N_ST = 3
+# Per station st_stat[S, :] and pool pool_stat[K, :]: time integrals kept as running sums of
+# -t for every +1 and +t for every -1 of the count. The integral over [a, b] of a count n(t) is
+# then acc + n(b) b, with acc set to -n(a) a at a statistics reset: one addition per change
+# instead of a read-multiply-write at every event (the simulator adds n(b) b when it reads).
+ST_AREA_WAITING, ST_AREA_PRESENT = 0, 1
+N_ST = 2
 
 # Per pool pool_n[K, 2] and pool_stat[K, :].
 P_HEADCOUNT, P_BUSY = 0, 1
-PS_AREA_BUSY, PS_AREA_HEADCOUNT, PS_LAST = 0, 1, 2
-N_PS = 3
+PS_AREA_BUSY, PS_AREA_HEADCOUNT = 0, 1
+N_PS = 2
 
 # Per class cl_stat[L, :]: whole-network counts.
 CL_ARRIVED, CL_EXITED, CL_ABANDONED, CL_BLOCKED = 0, 1, 2, 3
@@ -127,20 +130,20 @@ def _push_at(
     while i > 0:
         parent = (i - 1) >> 1
         tp = heap_t[parent]
-        if tp > t or (tp == t and heap_i[parent, H_SEQ] > seq):
+        if tp > t or (tp == t and heap_i[parent * 4 + H_SEQ] > seq):
             heap_t[i] = tp
-            heap_i[i, 0] = heap_i[parent, 0]
-            heap_i[i, 1] = heap_i[parent, 1]
-            heap_i[i, 2] = heap_i[parent, 2]
-            heap_i[i, 3] = heap_i[parent, 3]
+            heap_i[i * 4 + 0] = heap_i[parent * 4 + 0]
+            heap_i[i * 4 + 1] = heap_i[parent * 4 + 1]
+            heap_i[i * 4 + 2] = heap_i[parent * 4 + 2]
+            heap_i[i * 4 + 3] = heap_i[parent * 4 + 3]
             i = parent
         else:
             break
     heap_t[i] = t
-    heap_i[i, H_SEQ] = seq
-    heap_i[i, H_KIND] = kind
-    heap_i[i, H_A] = a
-    heap_i[i, H_B] = b
+    heap_i[i * 4 + H_SEQ] = seq
+    heap_i[i * 4 + H_KIND] = kind
+    heap_i[i * 4 + H_A] = a
+    heap_i[i * 4 + H_B] = b
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -149,10 +152,10 @@ def _sift_root(heap_t: np.ndarray, heap_i: np.ndarray, n: int) -> None:
     if n == 0:
         return
     t = heap_t[n]
-    seq = heap_i[n, H_SEQ]
-    kind = heap_i[n, H_KIND]
-    a = heap_i[n, H_A]
-    b = heap_i[n, H_B]
+    seq = heap_i[n * 4 + H_SEQ]
+    kind = heap_i[n * 4 + H_KIND]
+    a = heap_i[n * 4 + H_A]
+    b = heap_i[n * 4 + H_B]
     i = 0
     while True:
         child = 2 * i + 1
@@ -162,23 +165,23 @@ def _sift_root(heap_t: np.ndarray, heap_i: np.ndarray, n: int) -> None:
         right = child + 1
         if right < n:
             tr = heap_t[right]
-            if tr < tc or (tr == tc and heap_i[right, H_SEQ] < heap_i[child, H_SEQ]):
+            if tr < tc or (tr == tc and heap_i[right * 4 + H_SEQ] < heap_i[child * 4 + H_SEQ]):
                 child = right
                 tc = tr
-        if tc < t or (tc == t and heap_i[child, H_SEQ] < seq):
+        if tc < t or (tc == t and heap_i[child * 4 + H_SEQ] < seq):
             heap_t[i] = tc
-            heap_i[i, 0] = heap_i[child, 0]
-            heap_i[i, 1] = heap_i[child, 1]
-            heap_i[i, 2] = heap_i[child, 2]
-            heap_i[i, 3] = heap_i[child, 3]
+            heap_i[i * 4 + 0] = heap_i[child * 4 + 0]
+            heap_i[i * 4 + 1] = heap_i[child * 4 + 1]
+            heap_i[i * 4 + 2] = heap_i[child * 4 + 2]
+            heap_i[i * 4 + 3] = heap_i[child * 4 + 3]
             i = child
         else:
             break
     heap_t[i] = t
-    heap_i[i, H_SEQ] = seq
-    heap_i[i, H_KIND] = kind
-    heap_i[i, H_A] = a
-    heap_i[i, H_B] = b
+    heap_i[i * 4 + H_SEQ] = seq
+    heap_i[i * 4 + H_KIND] = kind
+    heap_i[i * 4 + H_A] = a
+    heap_i[i * 4 + H_B] = b
 
 
 # ---------------------------------------------------------------- sampling
@@ -321,7 +324,11 @@ def advance(
     arr_next: np.ndarray,
     t_end: float,
 ) -> int:
-    n_prio = queue_ends.shape[1]
+    # Multi-dimensional state is passed flat (C order) so that row widths are compile-time
+    # constants: indexing then needs no stride loads, which the register-starved loop would spill.
+    n_st = station_capacity.shape[0]
+    n_cls = cl_n.shape[0]
+    n_prio = queue_ends.shape[0] // (2 * n_st)
     recording = ctr[K_RECORDING] == 1
     heap_n = ctr[K_HEAP]
     seq = ctr[K_SEQ]
@@ -334,14 +341,13 @@ def advance(
     # the event that produced them: freed servers look at the queues before a routed customer
     # joins its next one (so it never overtakes customers already waiting there).
     # (entering_c, entering_s: as long as the customer arrays; pending_pools: one per pool.)
-    n_pools = pool_n.shape[0]
 
     while True:
         margin = ctr[K_MARGIN]
         if (
             heap_n + margin + 4 > heap_t.shape[0]
             or free_n < margin + 2
-            or (recording and n_rec + margin + 2 > rec_f.shape[0])
+            or (recording and n_rec + margin + 2 > rec_f.shape[0] // 3)
         ):
             ctr[K_HEAP] = heap_n
             ctr[K_SEQ] = seq
@@ -365,9 +371,9 @@ def advance(
             if th > t_end:
                 break
             t = th
-            kind = heap_i[0, H_KIND]
-            ea = heap_i[0, H_A]
-            eb = heap_i[0, H_B]
+            kind = heap_i[H_KIND]
+            ea = heap_i[H_A]
+            eb = heap_i[H_B]
             heap_n -= 1
             _sift_root(heap_t, heap_i, heap_n)
         clock[0] = t
@@ -398,18 +404,18 @@ def advance(
                         best_a = ja
                 arr_min = best_a
             else:
-                s = injections[ea, 0]
-                cls = injections[ea, 1]
-                size = injections[ea, 2]
+                s = injections[ea * 3 + 0]
+                cls = injections[ea * 3 + 1]
+                size = injections[ea * 3 + 2]
             for _ in range(size):
                 free_n -= 1
                 c = free[free_n]
-                cust_i[c, C_CLASS] = cls
-                cust_i[c, C_ID] = next_id
+                cust_i[c * N_CUST_I + C_CLASS] = cls
+                cust_i[c * N_CUST_I + C_ID] = next_id
                 next_id += 1
-                cust_i[c, C_STATE] = STATE_WAITING
-                cust_f[c, C_BORN] = t
-                cl_stat[cls, CL_ARRIVED] += 1.0
+                cust_i[c * N_CUST_I + C_STATE] = STATE_WAITING
+                cust_f[c * N_CUST_F + C_BORN] = t
+                cl_stat[cls * N_CL + CL_ARRIVED] += 1.0
                 cl_n[cls] += 1
                 entering_c[n_entering] = c
                 entering_s[n_entering] = s
@@ -418,85 +424,79 @@ def advance(
         elif kind == EV_SERVICE_END:
             c = ea
             p = eb
-            s = cust_i[c, C_STATION]
-            cls = cust_i[c, C_CLASS]
-            st_stat[s, ST_AREA_WAITING] += st_n[s, N_WAITING] * (t - st_stat[s, ST_LAST])
-            st_stat[s, ST_AREA_PRESENT] += (st_n[s, N_WAITING] + st_n[s, N_SERVING]) * (
-                t - st_stat[s, ST_LAST]
-            )
-            st_stat[s, ST_LAST] = t
-            st_n[s, N_SERVING] -= 1
-            sc_n[s, cls, N_SERVING] -= 1
-            pool_stat[p, PS_AREA_BUSY] += pool_n[p, P_BUSY] * (t - pool_stat[p, PS_LAST])
-            pool_stat[p, PS_AREA_HEADCOUNT] += pool_n[p, P_HEADCOUNT] * (t - pool_stat[p, PS_LAST])
-            pool_stat[p, PS_LAST] = t
-            pool_n[p, P_BUSY] -= 1
-            sc_stat[s, cls, SC_SERVED] += 1.0
-            sc_stat[s, cls, SC_SUM_SOJOURN] += t - cust_f[c, C_JOIN]
+            s = cust_i[c * N_CUST_I + C_STATION]
+            cls = cust_i[c * N_CUST_I + C_CLASS]
+            st_stat[s * N_ST + ST_AREA_PRESENT] += t
+            st_n[s * 2 + N_SERVING] -= 1
+            sc_n[(s * n_cls + cls) * 2 + N_SERVING] -= 1
+            pool_stat[p * N_PS + PS_AREA_BUSY] += t
+            pool_n[p * 2 + P_BUSY] -= 1
+            sc_stat[(s * n_cls + cls) * N_SC + SC_SERVED] += 1.0
+            sc_stat[(s * n_cls + cls) * N_SC + SC_SUM_SOJOURN] += t - cust_f[c * N_CUST_F + C_JOIN]
             if recording:
-                r = cust_i[c, C_RECORD]
-                rec_f[r, R_END] = t
-                rec_i[r, R_OUTCOME] = OUT_SERVED
+                r = cust_i[c * N_CUST_I + C_RECORD]
+                rec_f[r * 3 + R_END] = t
+                rec_i[r * N_REC_I + R_OUTCOME] = OUT_SERVED
             pending_pools[0] = p
             n_pending = 1
             # Routing: the first cumulative probability above u; none means exit.
             dest = -1
-            n_dest = route_cum.shape[2]
-            if route_cum[cls, s, n_dest - 1] > 0.0:
+            n_dest = n_st
+            if route_cum[(cls * n_st + s) * n_st + n_dest - 1] > 0.0:
                 u = rng.uniform(rstate)
                 for j in range(n_dest):
-                    if u < route_cum[cls, s, j]:
+                    if u < route_cum[(cls * n_st + s) * n_st + j]:
                         dest = j
                         break
             if dest >= 0:
-                cust_i[c, C_STATE] = STATE_WAITING
+                cust_i[c * N_CUST_I + C_STATE] = STATE_WAITING
                 entering_c[0] = c
                 entering_s[0] = dest
                 n_entering = 1
             else:
-                soj = t - cust_f[c, C_BORN]
-                cl_stat[cls, CL_EXITED] += 1.0
-                cl_stat[cls, CL_SUM_SOJOURN] += soj
-                cl_stat[cls, CL_SUM_SOJOURN_SQ] += soj * soj
+                soj = t - cust_f[c * N_CUST_F + C_BORN]
+                cl_stat[cls * N_CL + CL_EXITED] += 1.0
+                cl_stat[cls * N_CL + CL_SUM_SOJOURN] += soj
+                cl_stat[cls * N_CL + CL_SUM_SOJOURN_SQ] += soj * soj
                 cl_n[cls] -= 1
-                cust_i[c, C_STATE] = STATE_FREE
+                cust_i[c * N_CUST_I + C_STATE] = STATE_FREE
                 free[free_n] = c
                 free_n += 1
 
         elif kind == EV_ABANDON:
             c = ea
-            if cust_i[c, C_STATE] == STATE_WAITING and cust_i[c, C_TOKEN] == eb:
-                s = cust_i[c, C_STATION]
-                cls = cust_i[c, C_CLASS]
+            if (
+                cust_i[c * N_CUST_I + C_STATE] == STATE_WAITING
+                and cust_i[c * N_CUST_I + C_TOKEN] == eb
+            ):
+                s = cust_i[c * N_CUST_I + C_STATION]
+                cls = cust_i[c * N_CUST_I + C_CLASS]
                 rk = class_rank[cls]
-                prv = cust_i[c, C_PREV]
-                nxt_c = cust_i[c, C_NEXT]
+                prv = cust_i[c * N_CUST_I + C_PREV]
+                nxt_c = cust_i[c * N_CUST_I + C_NEXT]
                 if prv >= 0:
-                    cust_i[prv, C_NEXT] = nxt_c
+                    cust_i[prv * N_CUST_I + C_NEXT] = nxt_c
                 else:
-                    queue_ends[s, rk, 0] = nxt_c
+                    queue_ends[(s * n_prio + rk) * 2 + 0] = nxt_c
                 if nxt_c >= 0:
-                    cust_i[nxt_c, C_PREV] = prv
+                    cust_i[nxt_c * N_CUST_I + C_PREV] = prv
                 else:
-                    queue_ends[s, rk, 1] = prv
-                st_stat[s, ST_AREA_WAITING] += st_n[s, N_WAITING] * (t - st_stat[s, ST_LAST])
-                st_stat[s, ST_AREA_PRESENT] += (st_n[s, N_WAITING] + st_n[s, N_SERVING]) * (
-                    t - st_stat[s, ST_LAST]
-                )
-                st_stat[s, ST_LAST] = t
-                st_n[s, N_WAITING] -= 1
-                sc_n[s, cls, N_WAITING] -= 1
-                waited = t - cust_f[c, C_JOIN]
-                sc_stat[s, cls, SC_ABANDONED] += 1.0
-                sc_stat[s, cls, SC_SUM_ABANDON_WAIT] += waited
-                cl_stat[cls, CL_ABANDONED] += 1.0
+                    queue_ends[(s * n_prio + rk) * 2 + 1] = prv
+                st_stat[s * N_ST + ST_AREA_WAITING] += t
+                st_stat[s * N_ST + ST_AREA_PRESENT] += t
+                st_n[s * 2 + N_WAITING] -= 1
+                sc_n[(s * n_cls + cls) * 2 + N_WAITING] -= 1
+                waited = t - cust_f[c * N_CUST_F + C_JOIN]
+                sc_stat[(s * n_cls + cls) * N_SC + SC_ABANDONED] += 1.0
+                sc_stat[(s * n_cls + cls) * N_SC + SC_SUM_ABANDON_WAIT] += waited
+                cl_stat[cls * N_CL + CL_ABANDONED] += 1.0
                 cl_n[cls] -= 1
                 if recording:
-                    r = cust_i[c, C_RECORD]
-                    rec_f[r, R_END] = t
-                    rec_i[r, R_OUTCOME] = OUT_ABANDONED
-                cust_i[c, C_STATE] = STATE_FREE
-                cust_i[c, C_TOKEN] = -1
+                    r = cust_i[c * N_CUST_I + C_RECORD]
+                    rec_f[r * 3 + R_END] = t
+                    rec_i[r * N_REC_I + R_OUTCOME] = OUT_ABANDONED
+                cust_i[c * N_CUST_I + C_STATE] = STATE_FREE
+                cust_i[c * N_CUST_I + C_TOKEN] = -1
                 free[free_n] = c
                 free_n += 1
 
@@ -512,10 +512,8 @@ def advance(
             else:
                 p = ea
                 count = eb
-            pool_stat[p, PS_AREA_BUSY] += pool_n[p, P_BUSY] * (t - pool_stat[p, PS_LAST])
-            pool_stat[p, PS_AREA_HEADCOUNT] += pool_n[p, P_HEADCOUNT] * (t - pool_stat[p, PS_LAST])
-            pool_stat[p, PS_LAST] = t
-            pool_n[p, P_HEADCOUNT] = count
+            pool_stat[p * N_PS + PS_AREA_HEADCOUNT] += (pool_n[p * 2 + P_HEADCOUNT] - count) * t
+            pool_n[p * 2 + P_HEADCOUNT] = count
             pending_pools[0] = p
             n_pending = 1
 
@@ -523,43 +521,41 @@ def advance(
         # lowest priority rank first, then the earliest to join its queue.
         for ip in range(n_pending):
             p = pending_pools[ip]
-            while pool_n[p, P_BUSY] < pool_n[p, P_HEADCOUNT]:
+            while pool_n[p * 2 + P_BUSY] < pool_n[p * 2 + P_HEADCOUNT]:
                 best = -1
                 best_rank = n_prio
                 best_join = math.inf
                 for jp in range(pool_station_ptr[p], pool_station_ptr[p + 1]):
                     s2 = pool_station_idx[jp]
-                    if st_n[s2, N_WAITING] == 0:
+                    if st_n[s2 * 2 + N_WAITING] == 0:
                         continue
                     for rk in range(min(best_rank + 1, n_prio)):
-                        head = queue_ends[s2, rk, 0]
+                        head = queue_ends[(s2 * n_prio + rk) * 2 + 0]
                         if head >= 0:
-                            if rk < best_rank or cust_f[head, C_JOIN] < best_join:
+                            if rk < best_rank or cust_f[head * N_CUST_F + C_JOIN] < best_join:
                                 best = head
                                 best_rank = rk
-                                best_join = cust_f[head, C_JOIN]
+                                best_join = cust_f[head * N_CUST_F + C_JOIN]
                             break
                 if best < 0:
                     break
                 c = best
-                s = cust_i[c, C_STATION]
-                nxt_c = cust_i[c, C_NEXT]
-                queue_ends[s, best_rank, 0] = nxt_c
+                s = cust_i[c * N_CUST_I + C_STATION]
+                nxt_c = cust_i[c * N_CUST_I + C_NEXT]
+                queue_ends[(s * n_prio + best_rank) * 2 + 0] = nxt_c
                 if nxt_c >= 0:
-                    cust_i[nxt_c, C_PREV] = -1
+                    cust_i[nxt_c * N_CUST_I + C_PREV] = -1
                 else:
-                    queue_ends[s, best_rank, 1] = -1
-                st_stat[s, ST_AREA_WAITING] += st_n[s, N_WAITING] * (t - st_stat[s, ST_LAST])
-                st_stat[s, ST_AREA_PRESENT] += (st_n[s, N_WAITING] + st_n[s, N_SERVING]) * (
-                    t - st_stat[s, ST_LAST]
-                )
-                st_stat[s, ST_LAST] = t
-                st_n[s, N_WAITING] -= 1
-                st_n[s, N_SERVING] += 1
-                cls = cust_i[c, C_CLASS]
-                sc_n[s, cls, N_WAITING] -= 1
-                sc_n[s, cls, N_SERVING] += 1
+                    queue_ends[(s * n_prio + best_rank) * 2 + 1] = -1
+                st_stat[s * N_ST + ST_AREA_WAITING] += t
+                st_n[s * 2 + N_WAITING] -= 1
+                st_n[s * 2 + N_SERVING] += 1
+                cls = cust_i[c * N_CUST_I + C_CLASS]
+                sc_n[(s * n_cls + cls) * 2 + N_WAITING] -= 1
+                sc_n[(s * n_cls + cls) * 2 + N_SERVING] += 1
                 _start_service(
+                    n_st,
+                    n_cls,
                     c,
                     s,
                     p,
@@ -594,49 +590,47 @@ def advance(
         for ie in range(n_entering):
             c = entering_c[ie]
             s = entering_s[ie]
-            cls = cust_i[c, C_CLASS]
-            cust_i[c, C_STATION] = s
-            cust_f[c, C_JOIN] = t
-            sc_stat[s, cls, SC_ARRIVALS] += 1.0
+            cls = cust_i[c * N_CUST_I + C_CLASS]
+            cust_i[c * N_CUST_I + C_STATION] = s
+            cust_f[c * N_CUST_F + C_JOIN] = t
+            sc_stat[(s * n_cls + cls) * N_SC + SC_ARRIVALS] += 1.0
             r = -1
             if recording:
                 r = n_rec
                 n_rec += 1
-                rec_f[r, R_ARRIVE] = t
-                rec_f[r, R_START] = math.nan
-                rec_f[r, R_END] = math.nan
-                rec_i[r, R_CUSTOMER] = cust_i[c, C_ID]
-                rec_i[r, R_CLASS] = cls
-                rec_i[r, R_STATION] = s
-                rec_i[r, R_OUTCOME] = OUT_PRESENT
-                rec_i[r, R_POOL] = -1
-            cust_i[c, C_RECORD] = r
-            if st_n[s, N_WAITING] + st_n[s, N_SERVING] >= station_capacity[s]:
-                sc_stat[s, cls, SC_BLOCKED] += 1.0
-                cl_stat[cls, CL_BLOCKED] += 1.0
+                rec_f[r * 3 + R_ARRIVE] = t
+                rec_f[r * 3 + R_START] = math.nan
+                rec_f[r * 3 + R_END] = math.nan
+                rec_i[r * N_REC_I + R_CUSTOMER] = cust_i[c * N_CUST_I + C_ID]
+                rec_i[r * N_REC_I + R_CLASS] = cls
+                rec_i[r * N_REC_I + R_STATION] = s
+                rec_i[r * N_REC_I + R_OUTCOME] = OUT_PRESENT
+                rec_i[r * N_REC_I + R_POOL] = -1
+            cust_i[c * N_CUST_I + C_RECORD] = r
+            if st_n[s * 2 + N_WAITING] + st_n[s * 2 + N_SERVING] >= station_capacity[s]:
+                sc_stat[(s * n_cls + cls) * N_SC + SC_BLOCKED] += 1.0
+                cl_stat[cls * N_CL + CL_BLOCKED] += 1.0
                 cl_n[cls] -= 1
                 if recording:
-                    rec_f[r, R_END] = t
-                    rec_i[r, R_OUTCOME] = OUT_BLOCKED
-                cust_i[c, C_STATE] = STATE_FREE
+                    rec_f[r * 3 + R_END] = t
+                    rec_i[r * N_REC_I + R_OUTCOME] = OUT_BLOCKED
+                cust_i[c * N_CUST_I + C_STATE] = STATE_FREE
                 free[free_n] = c
                 free_n += 1
                 continue
-            st_stat[s, ST_AREA_WAITING] += st_n[s, N_WAITING] * (t - st_stat[s, ST_LAST])
-            st_stat[s, ST_AREA_PRESENT] += (st_n[s, N_WAITING] + st_n[s, N_SERVING]) * (
-                t - st_stat[s, ST_LAST]
-            )
-            st_stat[s, ST_LAST] = t
+            st_stat[s * N_ST + ST_AREA_PRESENT] -= t
             server = -1
             for jp in range(station_pool_ptr[s], station_pool_ptr[s + 1]):
                 p = station_pool_idx[jp]
-                if pool_n[p, P_BUSY] < pool_n[p, P_HEADCOUNT]:
+                if pool_n[p * 2 + P_BUSY] < pool_n[p * 2 + P_HEADCOUNT]:
                     server = p
                     break
             if server >= 0:
-                st_n[s, N_SERVING] += 1
-                sc_n[s, cls, N_SERVING] += 1
+                st_n[s * 2 + N_SERVING] += 1
+                sc_n[(s * n_cls + cls) * 2 + N_SERVING] += 1
                 _start_service(
+                    n_st,
+                    n_cls,
                     c,
                     s,
                     server,
@@ -667,23 +661,24 @@ def advance(
                 seq += 1
                 continue
             rk = class_rank[cls]
-            tail = queue_ends[s, rk, 1]
-            cust_i[c, C_PREV] = tail
-            cust_i[c, C_NEXT] = -1
+            tail = queue_ends[(s * n_prio + rk) * 2 + 1]
+            cust_i[c * N_CUST_I + C_PREV] = tail
+            cust_i[c * N_CUST_I + C_NEXT] = -1
             if tail >= 0:
-                cust_i[tail, C_NEXT] = c
+                cust_i[tail * N_CUST_I + C_NEXT] = c
             else:
-                queue_ends[s, rk, 0] = c
-            queue_ends[s, rk, 1] = c
-            st_n[s, N_WAITING] += 1
-            sc_n[s, cls, N_WAITING] += 1
-            cust_i[c, C_STATE] = STATE_WAITING
-            cust_i[c, C_TOKEN] = -1
+                queue_ends[(s * n_prio + rk) * 2 + 0] = c
+            queue_ends[(s * n_prio + rk) * 2 + 1] = c
+            st_stat[s * N_ST + ST_AREA_WAITING] -= t
+            st_n[s * 2 + N_WAITING] += 1
+            sc_n[(s * n_cls + cls) * 2 + N_WAITING] += 1
+            cust_i[c * N_CUST_I + C_STATE] = STATE_WAITING
+            cust_i[c * N_CUST_I + C_TOKEN] = -1
             d = patience_dist[cls]
             if d >= 0 and station_abandons[s] == 1:
                 token = token_n
                 token_n += 1
-                cust_i[c, C_TOKEN] = token
+                cust_i[c * N_CUST_I + C_TOKEN] = token
                 patience = sample(
                     rstate,
                     d,
@@ -698,17 +693,6 @@ def advance(
                 heap_n += 1
                 seq += 1
 
-    # Bring every time integral up to t_end so that statistics read between calls are current.
-    for s in range(st_n.shape[0]):
-        st_stat[s, ST_AREA_WAITING] += st_n[s, N_WAITING] * (t_end - st_stat[s, ST_LAST])
-        st_stat[s, ST_AREA_PRESENT] += (st_n[s, N_WAITING] + st_n[s, N_SERVING]) * (
-            t_end - st_stat[s, ST_LAST]
-        )
-        st_stat[s, ST_LAST] = t_end
-    for p in range(n_pools):
-        pool_stat[p, PS_AREA_BUSY] += pool_n[p, P_BUSY] * (t_end - pool_stat[p, PS_LAST])
-        pool_stat[p, PS_AREA_HEADCOUNT] += pool_n[p, P_HEADCOUNT] * (t_end - pool_stat[p, PS_LAST])
-        pool_stat[p, PS_LAST] = t_end
     clock[0] = t_end
     ctr[K_HEAP] = heap_n
     ctr[K_SEQ] = seq
@@ -722,6 +706,8 @@ def advance(
 
 @njit(cache=True, inline="always", error_model="numpy")
 def _start_service(
+    n_st: int,
+    n_cls: int,
     c: int,
     s: int,
     p: int,
@@ -748,23 +734,20 @@ def _start_service(
     rec_i: np.ndarray,
     recording: bool,
 ) -> None:
-    cls = cust_i[c, C_CLASS]
-    pool_stat[p, PS_AREA_BUSY] += pool_n[p, P_BUSY] * (t - pool_stat[p, PS_LAST])
-    pool_stat[p, PS_AREA_HEADCOUNT] += pool_n[p, P_HEADCOUNT] * (t - pool_stat[p, PS_LAST])
-    pool_stat[p, PS_LAST] = t
-    pool_n[p, P_BUSY] += 1
-    waited = t - cust_f[c, C_JOIN]
-    sc_stat[s, cls, SC_STARTED] += 1.0
-    sc_stat[s, cls, SC_SUM_WAIT] += waited
-    sc_stat[s, cls, SC_SUM_WAIT_SQ] += waited * waited
+    cls = cust_i[c * N_CUST_I + C_CLASS]
+    pool_stat[p * N_PS + PS_AREA_BUSY] -= t
+    pool_n[p * 2 + P_BUSY] += 1
+    waited = t - cust_f[c * N_CUST_F + C_JOIN]
+    sc_stat[(s * n_cls + cls) * N_SC + SC_STARTED] += 1.0
+    sc_stat[(s * n_cls + cls) * N_SC + SC_SUM_WAIT] += waited
     if waited > 0.0:
-        sc_stat[s, cls, SC_DELAYED] += 1.0
-    cust_i[c, C_STATE] = STATE_SERVING
-    cust_i[c, C_TOKEN] = -1
+        sc_stat[(s * n_cls + cls) * N_SC + SC_DELAYED] += 1.0
+    cust_i[c * N_CUST_I + C_STATE] = STATE_SERVING
+    cust_i[c * N_CUST_I + C_TOKEN] = -1
     duration = (
         sample(
             rstate,
-            service_dist[cls, s],
+            service_dist[cls * n_st + s],
             dist_code,
             dist_p1,
             dist_p2,
@@ -772,10 +755,10 @@ def _start_service(
             dist_length,
             empirical_values,
         )
-        / speed[p, s]
+        / speed[p * n_st + s]
     )
-    sc_stat[s, cls, SC_SUM_SERVICE] += duration
+    sc_stat[(s * n_cls + cls) * N_SC + SC_SUM_SERVICE] += duration
     if recording:
-        rec_f[cust_i[c, C_RECORD], R_START] = t
-        rec_i[cust_i[c, C_RECORD], R_POOL] = p
+        rec_f[cust_i[c * N_CUST_I + C_RECORD] * 3 + R_START] = t
+        rec_i[cust_i[c * N_CUST_I + C_RECORD] * N_REC_I + R_POOL] = p
     _push_at(heap_t, heap_i, heap_n, seq, t + duration, EV_SERVICE_END, c, p)

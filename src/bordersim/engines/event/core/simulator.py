@@ -25,6 +25,12 @@ from bordersim.engines.event.core.results import Records, Summary
 from bordersim.engines.event.core.rng import seed_state
 from bordersim.errors import ModelError
 
+
+def flat(array: np.ndarray) -> np.ndarray:
+    """The kernel's view of a C-ordered state array: one dimension, same memory."""
+    return array.reshape(-1)
+
+
 # The compiled kernel seen as a plain callable (numba's dispatcher type is not precise).
 _advance = cast(Callable[..., int], K.advance)
 
@@ -110,22 +116,14 @@ class Simulator:
                 self._clock,
                 self._ctr,
                 self._heap_t,
-                self._heap_i,
-                self._cust_i,
-                self._cust_f,
+                *(flat(a) for a in (self._heap_i, self._cust_i, self._cust_f)),
                 self._free,
-                self._queue_ends,
-                self._st_n,
-                self._sc_n,
-                self._pool_n,
-                self._sc_stat,
-                self._st_stat,
-                self._pool_stat,
-                self._cl_stat,
+                *(flat(a) for a in (self._queue_ends, self._st_n, self._sc_n, self._pool_n)),
+                *(flat(a) for a in (self._sc_stat, self._st_stat, self._pool_stat, self._cl_stat)),
                 self._cl_n,
-                self._rec_f,
-                self._rec_i,
-                self._injections,
+                flat(self._rec_f),
+                flat(self._rec_i),
+                flat(self._injections),
                 self._entering_c,
                 self._entering_s,
                 self._pending_pools,
@@ -216,24 +214,33 @@ class Simulator:
 
     def summary(self) -> Summary:
         """Streaming statistics since the start or the last `reset_statistics()`."""
+        now = self.now
+        station = self._st_stat.copy()
+        station[:, K.ST_AREA_WAITING] += self._st_n[:, K.N_WAITING] * now
+        station[:, K.ST_AREA_PRESENT] += self._st_n.sum(axis=1) * now
+        pool = self._pool_stat.copy()
+        pool[:, K.PS_AREA_BUSY] += self._pool_n[:, K.P_BUSY] * now
+        pool[:, K.PS_AREA_HEADCOUNT] += self._pool_n[:, K.P_HEADCOUNT] * now
         return Summary(
             network=self.network,
             since=self._stats_since,
-            until=self.now,
+            until=now,
             station_class=self._sc_stat.copy(),
-            station=self._st_stat.copy(),
-            pool=self._pool_stat.copy(),
+            station=station,
+            pool=pool,
             customer_class=self._cl_stat.copy(),
             in_system=self._cl_n.copy(),
         )
 
     def reset_statistics(self) -> None:
         """Start the summaries afresh from now (to discard a warm-up); records are kept."""
+        now = self.now
         self._sc_stat[:] = 0.0
-        self._st_stat[:, : K.ST_LAST] = 0.0
-        self._st_stat[:, K.ST_LAST] = self.now
-        self._pool_stat[:, : K.PS_LAST] = 0.0
-        self._pool_stat[:, K.PS_LAST] = self.now
+        # Time integrals start at -n(now) x now (see kernel.py).
+        self._st_stat[:, K.ST_AREA_WAITING] = -self._st_n[:, K.N_WAITING] * now
+        self._st_stat[:, K.ST_AREA_PRESENT] = -self._st_n.sum(axis=1) * now
+        self._pool_stat[:, K.PS_AREA_BUSY] = -self._pool_n[:, K.P_BUSY] * now
+        self._pool_stat[:, K.PS_AREA_HEADCOUNT] = -self._pool_n[:, K.P_HEADCOUNT] * now
         self._cl_stat[:] = 0.0
         self._stats_since = self.now
 
