@@ -109,9 +109,8 @@ def _program(layout: FlowLayout, on_host: bool) -> Callable[..., tuple[jax.Array
 
 
 def _compile(
-    layout: FlowLayout, parameters: dict[str, np.ndarray], chunk: int
+    layout: FlowLayout, parameters: dict[str, np.ndarray], chunk: int, backend: str
 ) -> tuple[Any, float]:
-    backend = jax.default_backend()
     on_host = backend == "cpu"
     key = (layout, parameters["intake_hours"].shape[0], chunk, backend)
     if key in _compiled:
@@ -133,8 +132,26 @@ def run_batch(
     replications: int,
     seed: int,
     progress: Progress | None = None,
+    backend: str | None = None,
 ) -> list[RunResult]:
-    """Run every model (variants of one layout) for `replications` each, as one batch."""
+    """Run every model (variants of one layout) for `replications` each, as one batch, on
+    `backend` ("cpu", "gpu"; default: JAX's default backend)."""
+    backend = backend or jax.default_backend()
+    try:
+        device = jax.devices(backend)[0]
+    except RuntimeError as err:
+        raise ModelError(f"no {backend} device for the flow engine: {err}") from err
+    with jax.default_device(device):
+        return _run_batch(models, replications, seed, progress, backend)
+
+
+def _run_batch(
+    models: list[CompiledModel],
+    replications: int,
+    seed: int,
+    progress: Progress | None,
+    backend: str,
+) -> list[RunResult]:
     if replications < 1:
         raise ModelError(f"replications must be at least 1, got {replications}")
     if not 0 <= seed < 2**32:
@@ -144,13 +161,13 @@ def run_batch(
     layout = layout_of(models)
     parameters = stack_parameters(models, layout)
     n_variants = len(models)
-    chunk = chunk_size(layout, n_variants, replications, jax.default_backend())
-    program, compile_s = _compile(layout, parameters, chunk)
+    chunk = chunk_size(layout, n_variants, replications, backend)
+    program, compile_s = _compile(layout, parameters, chunk, backend)
     device_parameters = jax.device_put(parameters)
     n_chunks = -(-replications // chunk)
     daily_parts, histogram_parts = [], []
     started = time.perf_counter()
-    on_host = jax.default_backend() == "cpu"
+    on_host = backend == "cpu"
     for i in range(n_chunks):
         ids = np.arange(i * chunk, (i + 1) * chunk, dtype=np.int32)
         outputs = program(device_parameters, ids, np.uint32(seed))

@@ -117,8 +117,8 @@ def _transport_work(
     p: Params,
     masks: KindMasks,
 ) -> jax.Array:
-    """Transport work that can start this hour: people the port allowance, free ICE beds or HHS
-    placements can take, known at the hour's start."""
+    """Transport work that can start this hour, [3, S] for the port, ICE and HHS lines: the people
+    the port allowance, free ICE beds or HHS placements can take, known at the hour's start."""
     port_waiting = (waiting * masks.port).sum(axis=1)
     port_share = jnp.minimum(
         1.0, p["port_capacity_per_day"] / 24 / jnp.maximum(port_waiting, _TINY)
@@ -132,10 +132,12 @@ def _transport_work(
     )
     hhs_share = jnp.minimum(1.0, hhs_places / jnp.maximum(hhs_waiting, _TINY))
     hours = waiting * p["transport_hours"]
-    return (
-        (hours * masks.port).sum(axis=1) * port_share
-        + (hours * masks.removal).sum(axis=1) * removal_share
-        + (hours * masks.hhs).sum(axis=1) * hhs_share
+    return jnp.stack(
+        [
+            (hours * masks.port).sum(axis=1) * port_share,
+            (hours * masks.removal).sum(axis=1) * removal_share,
+            (hours * masks.hhs).sum(axis=1) * hhs_share,
+        ]
     )
 
 
@@ -166,12 +168,16 @@ def hour_step(
 
     # 2. Dispatch on the work waiting at the start of the hour.
     arrived, x1, x2, x3 = st["arrived"], st["intake_done"], st["determination_done"], st["exited"]
+    waiting_before_departure = x2 - x3
+    transport_plan = _transport_work(
+        waiting_before_departure, st["ice_occupancy"], st["hhs_occupancy"], p, masks
+    )
     occupancy = (arrived - x3).sum(axis=1)
     work = Work(
         watch_posts=jnp.ceil(occupancy / p["persons_per_watch_staff"] - 1e-6),
         intake=((arrived - x1) * p["intake_hours"]).sum(axis=1),
         determination=((x1 - x2) * p["determination_hours"]).sum(axis=1),
-        transport=_transport_work(x2 - x3, st["ice_occupancy"], st["hhs_occupancy"], p, masks),
+        transport=transport_plan.sum(axis=0),
         medical=occupancy * p["medical_hours_per_person_day"] / 24,
         warehouse=occupancy * p["warehouse_hours_per_person_day"] / 24,
     )
@@ -303,12 +309,23 @@ def hour_step(
 
     # 8. Departures.
     waiting_departure = x2 - x3
-    transport = supplied(Task.TRANSPORT)
-    to_port = serve_in_proportion(waiting_departure * masks.port, p["port_capacity_per_day"] / 24)
-    port_transport = (to_port * p["transport_hours"]).sum(axis=1)
-    port_scale = jnp.minimum(1.0, transport / jnp.maximum(port_transport, _TINY))
-    to_port = to_port * port_scale[:, None]
-    transport = transport - port_transport * port_scale
+    # Transport staff were dispatched for the planned work of the three lines; the lines then use
+    # what was supplied in the order port, ICE, HHS (as the event engine walks them), so a line
+    # that takes more than planned (people who finished determination during the hour) can leave
+    # nothing for the next.
+    spare = supplied(Task.TRANSPORT)
+
+    def within_transport(leaving: jax.Array) -> jax.Array:
+        nonlocal spare
+        available = spare
+        needed = (leaving * p["transport_hours"]).sum(axis=1)
+        scale = jnp.minimum(1.0, available / jnp.maximum(needed, _TINY))
+        spare = available - needed * scale
+        return leaving * scale[:, None]
+
+    to_port = within_transport(
+        serve_in_proportion(waiting_departure * masks.port, p["port_capacity_per_day"] / 24)
+    )
 
     ice_occupancy = st["ice_occupancy"] - binomial(
         stream, st["ice_occupancy"], p["ice_leave_hourly"]
@@ -318,9 +335,7 @@ def hour_step(
         jnp.maximum(p["ice_beds"] - ice_occupancy, 0.0),
         national=True,
     )
-    ice_transport = (to_ice * p["transport_hours"]).sum(axis=1)
-    ice_scale = jnp.minimum(1.0, transport / jnp.maximum(ice_transport, _TINY))
-    to_ice = to_ice * ice_scale[:, None]
+    to_ice = within_transport(to_ice)
     ice_occupancy = ice_occupancy + to_ice.sum()
 
     hhs_occupancy = st["hhs_occupancy"] - binomial(
@@ -330,10 +345,7 @@ def hour_step(
         p["hhs_placement_per_day"] / 24, jnp.maximum(p["hhs_beds"] - hhs_occupancy, 0.0)
     )
     to_hhs = serve_in_proportion(waiting_departure * masks.hhs, hhs_capacity, national=True)
-    transport = transport - ice_transport * ice_scale
-    hhs_transport = (to_hhs * p["transport_hours"]).sum(axis=1)
-    hhs_scale = jnp.minimum(1.0, transport / jnp.maximum(hhs_transport, _TINY))
-    to_hhs = to_hhs * hhs_scale[:, None]
+    to_hhs = within_transport(to_hhs)
     hhs_occupancy = hhs_occupancy + to_hhs.sum()
     released = waiting_departure * masks.release
     exits = to_port + to_ice + to_hhs + released  # [S, K]
@@ -480,7 +492,8 @@ def hour_step(
     )
     put(
         "staff_hours_needed:transport",
-        (served_determination * p["transport_hours"]).sum(axis=1) + work.transport / target,
+        (served_determination * p["transport_hours"]).sum(axis=1)
+        + ((waiting_before_departure) * p["transport_hours"]).sum(axis=1) / target,
     )
     put("staff_hours_needed:custody_watch", work.watch_posts)
     put("staff_hours_needed:warehouse", work.warehouse)
