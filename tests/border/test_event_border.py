@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[2]
 def stable_model(**kwargs: object) -> CompiledModel:
     """The tiny model with departures that keep up, so custody settles into a steady state."""
     return tiny_model(**kwargs).replace(  # type: ignore[arg-type]
-        hhs_placement_per_day=400.0, hhs_beds=1e5, ice_beds=1e5
+        hhs_placement_per_day=400.0, hhs_beds=1e5, ice_beds=1e5, ice_transfers_per_day=1e5
     )
 
 
@@ -252,8 +252,9 @@ def test_release_valve_turns_removals_into_releases() -> None:
     shut = simulate(closed, replications=1, seed=4)
     assert totals(opened, "valve_open_hours") > 0
     assert totals(shut, "valve_open_hours") == 0
-    share = lambda res: totals(res, "departures:release") / totals(res, "custody_exits")  # noqa: E731
-    assert share(opened) > share(shut)
+    # Not the share of exits: removals held back by the ICE transfer limit leave the closed run's
+    # exits mostly releases. The number of releases is what the valve raises.
+    assert totals(opened, "departures:release") > 1.2 * totals(shut, "departures:release")
 
 
 def test_small_example_scenario_runs_and_conserves() -> None:

@@ -85,6 +85,7 @@ from bordersim.engines.event.border.layout import (
     P_ICE_BEDS,
     P_ICE_INITIAL,
     P_ICE_STAY_DAYS,
+    P_ICE_TRANSFERS,
     P_INFECTIOUS_DAYS,
     P_INITIAL_REPEAT_SHARE,
     P_MAX_PROCESSING,
@@ -235,6 +236,103 @@ def _fill_task(
             if work <= EPS:
                 return 0.0, agent_budget
     return max(work, 0.0), agent_budget
+
+
+@njit(cache=True)
+def _staffed(
+    assign: np.ndarray, crew_pool: np.ndarray, productivity: np.ndarray, task: int
+) -> float:
+    """Work capacity (agent-hours) of the people dispatched to `task` this hour."""
+    total = 0.0
+    for c in range(crew_pool.shape[0]):
+        total += assign[c, task] * productivity[crew_pool[c], task]
+    return total
+
+
+@njit(cache=True)
+def _finishers_ahead(
+    s: int,
+    hour_end: float,
+    n_cls: int,
+    intake_cap: float,
+    det_cap: float,
+    intake_head: np.ndarray,
+    det_head: np.ndarray,
+    nxt: np.ndarray,
+    work: np.ndarray,
+    pathway: np.ndarray,
+    t_app: np.ndarray,
+    determination_h: np.ndarray,
+    min_custody: np.ndarray,
+    transport_h: np.ndarray,
+    ahead_n: np.ndarray,
+    ahead_w: np.ndarray,
+) -> None:
+    """Add to `ahead_*` the people of sector `s` the hour's processing staff will get to a line.
+
+    A dry run of step 7 on the people waiting at the hour's start: determination with `det_cap`,
+    then intake with `intake_cap` and the determination capacity left. Those whose minimum time in
+    custody ends within the hour may depart in it.
+    """
+    left = det_cap
+    for stage in range(2):
+        head = det_head if stage == 0 else intake_head
+        stage_left = det_cap if stage == 0 else intake_cap
+        for cls in range(n_cls):
+            i = head[s * n_cls + cls]
+            while i != NIL and stage_left > EPS:
+                p = pathway[i]
+                if work[i] > stage_left + EPS:
+                    stage_left = 0.0
+                    if stage == 0:
+                        left = 0.0
+                    break
+                stage_left -= work[i]
+                if stage == 0:
+                    left = stage_left
+                else:
+                    if determination_h[p] > left + EPS:
+                        stage_left = 0.0
+                        break
+                    left -= determination_h[p]
+                if p != REL and t_app[i] + min_custody[p] <= hour_end:
+                    line = 1 if p == ER else (2 if p == UAC else 0)
+                    ahead_n[s, line] += 1.0
+                    ahead_w[s, line] += transport_h[p]
+                i = nxt[i]
+
+
+@njit(cache=True)
+def _join_line(
+    i: int,
+    p: int,
+    s: int,
+    transport_h: np.ndarray,
+    transport_work: np.ndarray,
+    need_transport: np.ndarray,
+    port_head: np.ndarray,
+    port_tail: np.ndarray,
+    ice_head: np.ndarray,
+    ice_tail: np.ndarray,
+    hhs_head: np.ndarray,
+    hhs_tail: np.ndarray,
+    n_port: np.ndarray,
+    n_ice: np.ndarray,
+    n_hhs: np.ndarray,
+    nxt: np.ndarray,
+) -> None:
+    """Person `i` (pathway `p`, sector `s`) joins their departure line and its transport work."""
+    transport_work[s] += transport_h[p]
+    need_transport[s] += transport_h[p]
+    if p == ER:
+        push_tail(ice_head, ice_tail, 0, nxt, i)
+        n_ice[s] += 1
+    elif p == UAC:
+        push_tail(hhs_head, hhs_tail, 0, nxt, i)
+        n_hhs[s] += 1
+    else:
+        push_tail(port_head, port_tail, s, nxt, i)
+        n_port[s] += 1
 
 
 @njit(cache=True)
@@ -399,6 +497,7 @@ def run_replication(
     pathway_cdf: np.ndarray,
     intake_h: np.ndarray,
     determination_h: np.ndarray,
+    min_custody: np.ndarray,
     priority: np.ndarray,
     capacity: np.ndarray,
     initial_custody: np.ndarray,
@@ -477,6 +576,11 @@ def run_replication(
     n_servers = np.zeros(n_sec, np.int64)
     rep_head = np.full(n_hours + 1, NIL, np.int64)
     rep_count = np.zeros(n_hours + 1, np.int64)
+    # People held to their minimum time in custody, by the hour it ends (the last bucket: after
+    # the run); `wait_until` holds each one's earliest departure time meanwhile.
+    hold_head = np.full(n_hours + 1, NIL, np.int64)
+    hold_tail = np.full(n_hours + 1, NIL, np.int64)
+    n_hold = np.zeros(n_sec, np.int64)
 
     # ----- custody, departures, staff, supplies, health ---------------------------------------
     occ = np.zeros(n_sec, np.int64)
@@ -484,6 +588,7 @@ def run_replication(
     shelter_used = np.zeros(n_sec)
     port_allow = np.zeros(n_sec)
     hhs_allow = 0.0
+    ice_allow = 0.0
     ice_occ = par[P_ICE_INITIAL]
     hhs_occ = par[P_HHS_INITIAL]
     ice_free_at = np.zeros(n_hours + 1)
@@ -519,6 +624,11 @@ def run_replication(
     warehouse_need = np.zeros(n_sec)
     warehouse_cap = np.zeros(n_sec)
     transport_need = np.zeros(n_sec)
+    # Departure lines of a sector: 0 its port, 1 the national ICE line, 2 the national HHS line.
+    ahead_n = np.zeros((n_sec, 3))  # people who may join a line this hour (dispatch estimate)
+    ahead_w = np.zeros((n_sec, 3))  # their transport work
+    line_work = np.zeros((n_sec, 3))  # transport work departing within the hour's limits
+    line_budget = np.zeros((n_sec, 3))
     posts_people = np.zeros((n_sec, n_crews))  # people on custody watch and processing posts
     need_field = np.zeros(n_sec)
     need_intake = np.zeros(n_sec)
@@ -615,6 +725,10 @@ def run_replication(
                             k += 1
                         day_counts[k, s, g] += 1
             shelter_used[:] = 0.0
+            # Daily national limits: an hour may use the unused shares of earlier hours of the
+            # same day, never those of yesterday.
+            ice_allow = 0.0
+            hhs_allow = 0.0
             if d > 0 and par[P_VALVE_ENABLED] > 0.5:
                 occupied = 0.0
                 cap_total = 0.0
@@ -641,7 +755,13 @@ def run_replication(
                     absent[s, c] = max(0.0, absent[s, c] - staff_back[h, s, c])
 
         # ----- departures possible this hour: the transport work they need ------------------------
+        # Known at the hour's start: people already in a line (within the hour's port allowance,
+        # free ICE beds and transfers, free HHS beds and placements) and people whose minimum time
+        # in custody ends this hour. Those who will finish determination during the hour are
+        # estimated per sector at dispatch, once its processing staff are known.
         transport_need[:] = 0.0
+        ahead_n[:] = 0.0
+        ahead_w[:] = 0.0
         for s in range(n_sec):
             port_allow[s] = min(port_allow[s], 1.0) + port_capacity[s] / 24.0
             i = port_head[s]
@@ -650,18 +770,28 @@ def run_replication(
                 transport_need[s] += transport_h[pathway[i]]
                 k += 1
                 i = nxt[i]
-        free_beds = math.floor(par[P_ICE_BEDS] - ice_occ + EPS)
+            line_work[s, 0] = k  # places of the port allowance already taken
+        ice_allow += par[P_ICE_TRANSFERS] / 24.0
+        hhs_allow += par[P_HHS_PLACEMENT] / 24.0
+        ice_left = min(math.floor(par[P_ICE_BEDS] - ice_occ + EPS), math.floor(ice_allow + EPS))
         i = ice_head[0]
-        while i != NIL and free_beds > 0:
+        while i != NIL and ice_left > 0:
             transport_need[sec[i]] += transport_h[ER]
-            free_beds -= 1
+            ice_left -= 1
             i = nxt[i]
-        hhs_allow = min(hhs_allow, 1.0) + par[P_HHS_PLACEMENT] / 24.0
-        free_beds = min(math.floor(par[P_HHS_BEDS] - hhs_occ + EPS), math.floor(hhs_allow + EPS))
+        hhs_left = min(math.floor(par[P_HHS_BEDS] - hhs_occ + EPS), math.floor(hhs_allow + EPS))
         i = hhs_head[0]
-        while i != NIL and free_beds > 0:
+        while i != NIL and hhs_left > 0:
             transport_need[sec[i]] += transport_h[UAC]
-            free_beds -= 1
+            hhs_left -= 1
+            i = nxt[i]
+        i = hold_head[h]
+        while i != NIL:
+            p = pathway[i]
+            if p != REL:
+                line = 1 if p == ER else (2 if p == UAC else 0)
+                ahead_n[sec[i], line] += 1.0
+                ahead_w[sec[i], line] += transport_h[p]
             i = nxt[i]
 
         # ----- dispatch (docs/model.md step 2) ----------------------------------------------------
@@ -712,6 +842,31 @@ def run_replication(
                 True,
             )
             support_budget -= processing_budget - processing_budget_left
+            _finishers_ahead(
+                s,
+                hour_end,
+                n_cls,
+                _staffed(assign, crew_pool, productivity, INTAKE),
+                _staffed(assign, crew_pool, productivity, DETERMINATION),
+                intake_head,
+                det_head,
+                nxt,
+                work,
+                pathway,
+                t_app,
+                determination_h,
+                min_custody,
+                transport_h,
+                ahead_n,
+                ahead_w,
+            )
+            # Transport for everyone who may depart during the hour, within the hour's limits
+            # (the national lines' room is shared by the sectors, so each may be staffed for it).
+            port_room = math.floor(port_allow[s] + EPS) - line_work[s, 0]
+            if ahead_n[s, 0] > 0.0 and port_room > 0:
+                transport_need[s] += min(port_room, ahead_n[s, 0]) * ahead_w[s, 0] / ahead_n[s, 0]
+            transport_need[s] += min(float(ice_left), ahead_n[s, 1]) * transport_h[ER]
+            transport_need[s] += min(float(hhs_left), ahead_n[s, 2]) * transport_h[UAC]
             medical_work = occ[s] * par[P_MEDICAL_HPD] / 24.0
             warehouse_need[s] = occ[s] * par[P_WAREHOUSE_HPD] / 24.0
             detection_effort = technology[s]
@@ -1065,7 +1220,12 @@ def run_replication(
                         done = h + (used / capacity_h if capacity_h > 0 else 0.0)
                         t_det[i] = min(max(done, t_int[i]), hour_end)
                         p = pathway[i]
-                        if p == REL:
+                        wait_until[i] = t_app[i] + min_custody[p]
+                        if wait_until[i] > t_det[i]:
+                            hr = min(int(wait_until[i]), n_hours)
+                            push_tail(hold_head, hold_tail, hr, nxt, i)
+                            n_hold[s] += 1
+                        elif p == REL:
                             _depart(
                                 i,
                                 t_det[i],
@@ -1106,18 +1266,25 @@ def run_replication(
                                 region,
                                 mpos,
                             )
-                            continue
-                        transport_work[s] += transport_h[p]
-                        need_transport[s] += transport_h[p]
-                        if p == ER:
-                            push_tail(ice_head, ice_tail, 0, nxt, i)
-                            n_ice[s] += 1
-                        elif p == UAC:
-                            push_tail(hhs_head, hhs_tail, 0, nxt, i)
-                            n_hhs[s] += 1
                         else:
-                            push_tail(port_head, port_tail, s, nxt, i)
-                            n_port[s] += 1
+                            _join_line(
+                                i,
+                                p,
+                                s,
+                                transport_h,
+                                transport_work,
+                                need_transport,
+                                port_head,
+                                port_tail,
+                                ice_head,
+                                ice_tail,
+                                hhs_head,
+                                hhs_tail,
+                                n_port,
+                                n_ice,
+                                n_hhs,
+                                nxt,
+                            )
                     else:
                         part = capacity_h - used
                         work[i] -= part
@@ -1125,21 +1292,18 @@ def run_replication(
                         used = capacity_h + 1.0
 
         # ----- departures: ports, ICE beds, HHS placements (step 8) ------------------------------
-        for s in range(n_sec):
-            while port_head[s] != NIL and port_allow[s] >= 1.0 - EPS:
-                i = port_head[s]
-                need = transport_h[pathway[i]]
-                if transport_used[s] + need > transport_cap[s] + EPS:
-                    break
-                transport_used[s] += need
-                port_allow[s] -= 1.0
-                pop_head(port_head, port_tail, s, nxt)
-                n_port[s] -= 1
-                transport_work[s] -= need
-                frac = transport_used[s] / transport_cap[s] if transport_cap[s] > 0 else 0.0
+        # People whose minimum time in custody ends this hour: releases leave, the others join
+        # their line at that time.
+        i = hold_head[h]
+        while i != NIL:
+            following = nxt[i]
+            s = sec[i]
+            p = pathway[i]
+            n_hold[s] -= 1
+            if p == REL:
                 _depart(
                     i,
-                    min(max(h + frac, t_det[i]), hour_end),
+                    wait_until[i],
                     h,
                     d,
                     n_hours,
@@ -1177,98 +1341,218 @@ def run_replication(
                     region,
                     mpos,
                 )
-        for national in range(2):
-            if national == 0:
-                head, tail, stay_days = ice_head, ice_tail, par[P_ICE_STAY_DAYS]
-                free = math.floor(par[P_ICE_BEDS] - ice_occ + EPS)
             else:
-                head, tail, stay_days = hhs_head, hhs_tail, par[P_HHS_STAY_DAYS]
-                free = min(
-                    math.floor(par[P_HHS_BEDS] - hhs_occ + EPS),
-                    math.floor(hhs_allow + EPS),
-                )
-            # FCFS across sectors; a sector out of transport staff is skipped, and the walk stops
-            # once every sector with someone waiting is out.
-            waiting = n_ice if national == 0 else n_hhs
-            n_open = 0
-            for s in range(n_sec):
-                blocked[s] = waiting[s] == 0
-                if not blocked[s]:
-                    n_open += 1
-            n_blocked = 0
-            prev = NIL
-            i = head[0]
-            while i != NIL and free > 0 and n_blocked < n_open:
-                following = nxt[i]
-                s = sec[i]
-                need = transport_h[pathway[i]]
-                if blocked[s] or transport_used[s] + need > transport_cap[s] + EPS:
-                    if not blocked[s]:
-                        blocked[s] = True
-                        n_blocked += 1
-                    prev = i
-                    i = following
-                    continue
-                transport_used[s] += need
-                transport_work[s] -= need
-                unlink_after(head, tail, 0, nxt, prev, i)
-                free -= 1
-                frac = transport_used[s] / transport_cap[s] if transport_cap[s] > 0 else 0.0
-                t = min(max(h + frac, t_det[i]), hour_end)
-                hr = int(t + exponential(state, stay_days * 24.0))
-                if national == 0:
-                    n_ice[s] -= 1
-                    ice_occ += 1.0
-                    if hr < n_hours:
-                        ice_free_at[hr] += 1.0
-                    daily[d, s, col[K_COST_CUSTODY]] += par[P_COST_ICE]
-                else:
-                    n_hhs[s] -= 1
-                    hhs_occ += 1.0
-                    hhs_allow -= 1.0
-                    if hr < n_hours:
-                        hhs_free_at[hr] += 1.0
-                _depart(
+                _join_line(
                     i,
-                    t,
-                    h,
-                    d,
-                    n_hours,
-                    warm,
-                    state,
-                    par,
-                    col,
-                    daily,
-                    hist,
-                    occ,
-                    person_hours,
-                    shelter_used,
-                    shelter,
-                    title42,
-                    repeat_p,
-                    repeat_delay,
-                    rep_head,
-                    rep_count,
-                    grp,
-                    sec,
-                    pathway,
-                    flags,
-                    t_app,
-                    t_dep,
-                    wait_until,
+                    p,
+                    s,
+                    transport_h,
+                    transport_work,
+                    need_transport,
+                    port_head,
+                    port_tail,
+                    ice_head,
+                    ice_tail,
+                    hhs_head,
+                    hhs_tail,
+                    n_port,
+                    n_ice,
+                    n_hhs,
                     nxt,
-                    health,
-                    inf_end,
-                    infectious_general,
-                    susceptible,
-                    recoveries,
-                    isolation_occ,
-                    members,
-                    mcount,
-                    region,
-                    mpos,
                 )
-                i = following
+            i = following
+        hold_head[h] = NIL
+        hold_tail[h] = NIL
+
+        # Each sector's transport is shared among its lines in proportion to the transport work
+        # that could leave on each within the hour's limits, so no line starves the others; what
+        # a line cannot use (whole people) is then open to all, in a second round.
+        line_work[:] = 0.0
+        for s in range(n_sec):
+            i = port_head[s]
+            k = 0
+            while i != NIL and k + 1 <= port_allow[s] + EPS:
+                line_work[s, 0] += transport_h[pathway[i]]
+                k += 1
+                i = nxt[i]
+        ice_left = min(math.floor(par[P_ICE_BEDS] - ice_occ + EPS), math.floor(ice_allow + EPS))
+        i = ice_head[0]
+        while i != NIL and ice_left > 0:
+            line_work[sec[i], 1] += transport_h[ER]
+            ice_left -= 1
+            i = nxt[i]
+        hhs_left = min(math.floor(par[P_HHS_BEDS] - hhs_occ + EPS), math.floor(hhs_allow + EPS))
+        i = hhs_head[0]
+        while i != NIL and hhs_left > 0:
+            line_work[sec[i], 2] += transport_h[UAC]
+            hhs_left -= 1
+            i = nxt[i]
+        for s in range(n_sec):
+            total = line_work[s, 0] + line_work[s, 1] + line_work[s, 2]
+            for line in range(3):
+                line_budget[s, line] = (
+                    transport_cap[s] * line_work[s, line] / total if total > 0.0 else 0.0
+                )
+
+        for sharing in range(2):
+            for s in range(n_sec):
+                while port_head[s] != NIL and port_allow[s] >= 1.0 - EPS:
+                    i = port_head[s]
+                    need = transport_h[pathway[i]]
+                    if sharing == 0:
+                        if need > line_budget[s, 0] + EPS:
+                            break
+                    elif transport_used[s] + need > transport_cap[s] + EPS:
+                        break
+                    line_budget[s, 0] -= need
+                    transport_used[s] += need
+                    port_allow[s] -= 1.0
+                    pop_head(port_head, port_tail, s, nxt)
+                    n_port[s] -= 1
+                    transport_work[s] -= need
+                    frac = transport_used[s] / transport_cap[s] if transport_cap[s] > 0 else 0.0
+                    _depart(
+                        i,
+                        min(max(h + frac, t_det[i], wait_until[i]), hour_end),
+                        h,
+                        d,
+                        n_hours,
+                        warm,
+                        state,
+                        par,
+                        col,
+                        daily,
+                        hist,
+                        occ,
+                        person_hours,
+                        shelter_used,
+                        shelter,
+                        title42,
+                        repeat_p,
+                        repeat_delay,
+                        rep_head,
+                        rep_count,
+                        grp,
+                        sec,
+                        pathway,
+                        flags,
+                        t_app,
+                        t_dep,
+                        wait_until,
+                        nxt,
+                        health,
+                        inf_end,
+                        infectious_general,
+                        susceptible,
+                        recoveries,
+                        isolation_occ,
+                        members,
+                        mcount,
+                        region,
+                        mpos,
+                    )
+            for national in range(1, 3):
+                if national == 1:
+                    head, tail, stay_days = ice_head, ice_tail, par[P_ICE_STAY_DAYS]
+                    free = min(
+                        math.floor(par[P_ICE_BEDS] - ice_occ + EPS),
+                        math.floor(ice_allow + EPS),
+                    )
+                    waiting = n_ice
+                else:
+                    head, tail, stay_days = hhs_head, hhs_tail, par[P_HHS_STAY_DAYS]
+                    free = min(
+                        math.floor(par[P_HHS_BEDS] - hhs_occ + EPS),
+                        math.floor(hhs_allow + EPS),
+                    )
+                    waiting = n_hhs
+                # FCFS across sectors; a sector out of transport is skipped, and the walk stops
+                # once every sector with someone waiting is out.
+                n_open = 0
+                for s in range(n_sec):
+                    blocked[s] = waiting[s] == 0
+                    if not blocked[s]:
+                        n_open += 1
+                n_blocked = 0
+                prev = NIL
+                i = head[0]
+                while i != NIL and free > 0 and n_blocked < n_open:
+                    following = nxt[i]
+                    s = sec[i]
+                    need = transport_h[pathway[i]]
+                    if sharing == 0:
+                        short = need > line_budget[s, national] + EPS
+                    else:
+                        short = transport_used[s] + need > transport_cap[s] + EPS
+                    if blocked[s] or short:
+                        if not blocked[s]:
+                            blocked[s] = True
+                            n_blocked += 1
+                        prev = i
+                        i = following
+                        continue
+                    line_budget[s, national] -= need
+                    transport_used[s] += need
+                    transport_work[s] -= need
+                    unlink_after(head, tail, 0, nxt, prev, i)
+                    free -= 1
+                    frac = transport_used[s] / transport_cap[s] if transport_cap[s] > 0 else 0.0
+                    t = min(max(h + frac, t_det[i], wait_until[i]), hour_end)
+                    hr = int(t + exponential(state, stay_days * 24.0))
+                    if national == 1:
+                        n_ice[s] -= 1
+                        ice_occ += 1.0
+                        ice_allow -= 1.0
+                        if hr < n_hours:
+                            ice_free_at[hr] += 1.0
+                        daily[d, s, col[K_COST_CUSTODY]] += par[P_COST_ICE]
+                    else:
+                        n_hhs[s] -= 1
+                        hhs_occ += 1.0
+                        hhs_allow -= 1.0
+                        if hr < n_hours:
+                            hhs_free_at[hr] += 1.0
+                    _depart(
+                        i,
+                        t,
+                        h,
+                        d,
+                        n_hours,
+                        warm,
+                        state,
+                        par,
+                        col,
+                        daily,
+                        hist,
+                        occ,
+                        person_hours,
+                        shelter_used,
+                        shelter,
+                        title42,
+                        repeat_p,
+                        repeat_delay,
+                        rep_head,
+                        rep_count,
+                        grp,
+                        sec,
+                        pathway,
+                        flags,
+                        t_app,
+                        t_dep,
+                        wait_until,
+                        nxt,
+                        health,
+                        inf_end,
+                        infectious_general,
+                        susceptible,
+                        recoveries,
+                        isolation_occ,
+                        members,
+                        mcount,
+                        region,
+                        mpos,
+                    )
+                    i = following
 
         # ----- health, supplies, the hour's metrics (steps 9-10) ----------------------------------
         for s in range(n_sec):
@@ -1344,7 +1628,7 @@ def run_replication(
             daily[d, s, need_col[TRANSPORT]] += need_transport[s]
 
             if hh == 23:
-                daily[d, s, col[K_BACKLOG]] = n_intake[s] + n_det[s]
+                daily[d, s, col[K_BACKLOG]] = n_intake[s] + n_det[s] + n_hold[s]
                 daily[d, s, col[K_WAIT_ICE]] = n_ice[s]
                 daily[d, s, col[K_WAIT_HHS]] = n_hhs[s]
                 daily[d, s, col[K_WAIT_PORT]] = n_port[s]

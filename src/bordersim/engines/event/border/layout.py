@@ -50,7 +50,8 @@ P_TARGET_HOURS = 36
 P_WARMUP_DAYS = 37
 P_CUSTODY_STANDARD = 38
 P_UAC_STANDARD = 39
-N_PAR = 40
+P_ICE_TRANSFERS = 40
+N_PAR = 41
 
 # ----- metrics the kernel writes: slots of the `col` array (column numbers in DAILY_METRICS) --
 KERNEL_METRICS: tuple[str, ...] = (
