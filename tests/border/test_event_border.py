@@ -372,3 +372,82 @@ def test_variants_with_one_seed_see_the_same_crossings() -> None:
     troops = simulate(stable_model(troops=300.0), replications=2, seed=31)
     np.testing.assert_array_equal(base.metric("first_attempts"), troops.metric("first_attempts"))
     assert not np.array_equal(base.metric("gotaways"), troops.metric("gotaways"))
+
+
+def test_nobody_departs_before_the_minimum_time_in_custody(
+    full_run: tuple[CompiledModel, RunResult],
+) -> None:
+    model, result = full_run
+    people = result.people
+    assert people is not None
+    departed = people[people.departure_h.notna()]
+    codes = departed.pathway.cat.codes.to_numpy()
+    minimum = model.min_custody_hours[codes]
+    stay = (departed.departure_h - departed.apprehension_h).to_numpy()
+    assert (stay >= minimum - 1e-9).all()
+    # The minimum binds: people finished early and waited for it, releases included.
+    after_determination = (departed.departure_h - departed.determination_h).to_numpy()
+    held = np.isclose(stay, minimum) & (after_determination > 1e-6)
+    assert held.sum() > 0.1 * len(departed)
+    release = codes == Pathway.RELEASE
+    assert (held & release).sum() > 0
+
+
+def test_minimum_time_in_custody_raises_occupancy_by_littles_law() -> None:
+    # Everything but the minimum is fast, so a longer release minimum adds its extra hours to
+    # every release's stay: occupancy rises by releases per hour times the extra hours.
+    base = stable_model(n_days=12, warmup_days=4)
+    extra = 24.0
+    longer_minimum = base.min_custody_hours.copy()
+    longer_minimum[Pathway.RELEASE] += extra
+    short = simulate(base, replications=2, seed=12)
+    long = simulate(base.replace(min_custody_hours=longer_minimum), replications=2, seed=12)
+    released_per_hour = short.metric("departures:release").sum(axis=2).mean() / 24.0
+    rise = (
+        long.metric("occupancy_mean")[:, 2:].sum(axis=2).mean()
+        - short.metric("occupancy_mean")[:, 2:].sum(axis=2).mean()
+    )
+    assert rise == pytest.approx(released_per_hour * extra, rel=0.15)
+
+
+def test_ice_transfers_never_exceed_the_daily_limit_spread_over_the_hours() -> None:
+    limit = 30.0
+    model = stable_model(warmup_days=0).replace(ice_transfers_per_day=limit)
+    result = simulate(model, replications=2, seed=14, records=True)
+    transfers = result.metric("departures:expedited_removal").sum(axis=2)  # [r, day]
+    assert transfers.max() <= limit
+    assert (transfers[:, 2:] == limit).all()  # a backlog of removals keeps the limit binding
+    # Within a day, hour k may use at most the shares of hours 0..k.
+    people = result.people
+    assert people is not None
+    removed = people[
+        (people.pathway == Pathway.EXPEDITED_REMOVAL.name.lower()) & people.departure_h.notna()
+    ]
+    for r in range(2):
+        # A transfer leaves within its hour, at the hour's end when transport is fully used.
+        times = removed.departure_h[removed.replication == r].to_numpy()
+        hours = (np.ceil(times) - 1).astype(int)
+        per_hour = np.bincount(hours, minlength=model.n_hours).reshape(model.n_days, 24)
+        allowed = np.floor(np.arange(1, 25) * limit / 24.0 + 1e-9)
+        assert (np.cumsum(per_hour, axis=1) <= allowed).all()
+
+
+def test_hhs_gets_transport_while_ports_are_backed_up() -> None:
+    # Transport is the bottleneck (an hour of it per person): under Title 42 the port line alone
+    # could use all of it. Each line gets transport in proportion to the work that could leave on
+    # it within the hour's limits, so children still reach HHS.
+    hours = 1.0
+    model = tiny_model(title42=True, attempts_per_day=800.0).replace(
+        transport_hours_per_person=np.array([hours, hours, 0.25, hours, hours]),
+        hhs_beds=1e5,
+        ice_beds=1e5,
+    )
+    result = simulate(model, replications=2, seed=3)
+    days = model.n_days - model.warmup_days
+    port_capacity = model.port_capacity_per_day.sum() * days
+    expelled = result.metric("departures:title42_expulsion").sum(axis=(1, 2))
+    assert (expelled < 0.7 * port_capacity).all()  # ports wait for transport, not for the port
+    assert (result.metric("waiting_for_port")[:, -1].sum(axis=1) > 1000).all()
+    placed = result.metric("departures:uac_transfer").sum(axis=(1, 2))
+    assert (placed > 0.25 * model.hhs_placement_per_day * days).all()
+    assert (placed <= model.hhs_placement_per_day * days).all()
