@@ -96,6 +96,12 @@ OUT_PRESENT, OUT_SERVED, OUT_ABANDONED, OUT_BLOCKED = 0, 1, 2, 3
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def _u(i: int) -> np.uint64:
+    """An index the kernel knows to be in range: unsigned, so numba emits no wraparound code."""
+    return np.uint64(i)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def push_event(
     heap_t: np.ndarray, heap_i: np.ndarray, ctr: np.ndarray, t: float, kind: int, a: int, b: int
 ) -> None:
@@ -106,9 +112,9 @@ def push_event(
     # Sift up by moving parents down into the hole, then write the new event once.
     while i > 0:
         parent = (i - 1) >> 1
-        tp = heap_t[parent]
+        tp = heap_t[_u(parent)]
         if tp > t or (tp == t and heap_i[parent, H_SEQ] > seq):
-            heap_t[i] = tp
+            heap_t[_u(i)] = tp
             heap_i[i, 0] = heap_i[parent, 0]
             heap_i[i, 1] = heap_i[parent, 1]
             heap_i[i, 2] = heap_i[parent, 2]
@@ -116,7 +122,7 @@ def push_event(
             i = parent
         else:
             break
-    heap_t[i] = t
+    heap_t[_u(i)] = t
     heap_i[i, H_SEQ] = seq
     heap_i[i, H_KIND] = kind
     heap_i[i, H_A] = a
@@ -129,21 +135,21 @@ def _push_at(
 ) -> None:
     while i > 0:
         parent = (i - 1) >> 1
-        tp = heap_t[parent]
-        if tp > t or (tp == t and heap_i[parent * 4 + H_SEQ] > seq):
-            heap_t[i] = tp
-            heap_i[i * 4 + 0] = heap_i[parent * 4 + 0]
-            heap_i[i * 4 + 1] = heap_i[parent * 4 + 1]
-            heap_i[i * 4 + 2] = heap_i[parent * 4 + 2]
-            heap_i[i * 4 + 3] = heap_i[parent * 4 + 3]
+        tp = heap_t[_u(parent)]
+        if tp > t or (tp == t and heap_i[_u(parent * 4 + H_SEQ)] > seq):
+            heap_t[_u(i)] = tp
+            heap_i[_u(i * 4 + 0)] = heap_i[_u(parent * 4 + 0)]
+            heap_i[_u(i * 4 + 1)] = heap_i[_u(parent * 4 + 1)]
+            heap_i[_u(i * 4 + 2)] = heap_i[_u(parent * 4 + 2)]
+            heap_i[_u(i * 4 + 3)] = heap_i[_u(parent * 4 + 3)]
             i = parent
         else:
             break
-    heap_t[i] = t
-    heap_i[i * 4 + H_SEQ] = seq
-    heap_i[i * 4 + H_KIND] = kind
-    heap_i[i * 4 + H_A] = a
-    heap_i[i * 4 + H_B] = b
+    heap_t[_u(i)] = t
+    heap_i[_u(i * 4 + H_SEQ)] = seq
+    heap_i[_u(i * 4 + H_KIND)] = kind
+    heap_i[_u(i * 4 + H_A)] = a
+    heap_i[_u(i * 4 + H_B)] = b
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -151,37 +157,39 @@ def _sift_root(heap_t: np.ndarray, heap_i: np.ndarray, n: int) -> None:
     """Move the event at index n (just past the new end) into the root's place."""
     if n == 0:
         return
-    t = heap_t[n]
-    seq = heap_i[n * 4 + H_SEQ]
-    kind = heap_i[n * 4 + H_KIND]
-    a = heap_i[n * 4 + H_A]
-    b = heap_i[n * 4 + H_B]
+    t = heap_t[_u(n)]
+    seq = heap_i[_u(n * 4 + H_SEQ)]
+    kind = heap_i[_u(n * 4 + H_KIND)]
+    a = heap_i[_u(n * 4 + H_A)]
+    b = heap_i[_u(n * 4 + H_B)]
     i = 0
     while True:
         child = 2 * i + 1
         if child >= n:
             break
-        tc = heap_t[child]
+        tc = heap_t[_u(child)]
         right = child + 1
         if right < n:
-            tr = heap_t[right]
-            if tr < tc or (tr == tc and heap_i[right * 4 + H_SEQ] < heap_i[child * 4 + H_SEQ]):
+            tr = heap_t[_u(right)]
+            if tr < tc or (
+                tr == tc and heap_i[_u(right * 4 + H_SEQ)] < heap_i[_u(child * 4 + H_SEQ)]
+            ):
                 child = right
                 tc = tr
-        if tc < t or (tc == t and heap_i[child * 4 + H_SEQ] < seq):
-            heap_t[i] = tc
-            heap_i[i * 4 + 0] = heap_i[child * 4 + 0]
-            heap_i[i * 4 + 1] = heap_i[child * 4 + 1]
-            heap_i[i * 4 + 2] = heap_i[child * 4 + 2]
-            heap_i[i * 4 + 3] = heap_i[child * 4 + 3]
+        if tc < t or (tc == t and heap_i[_u(child * 4 + H_SEQ)] < seq):
+            heap_t[_u(i)] = tc
+            heap_i[_u(i * 4 + 0)] = heap_i[_u(child * 4 + 0)]
+            heap_i[_u(i * 4 + 1)] = heap_i[_u(child * 4 + 1)]
+            heap_i[_u(i * 4 + 2)] = heap_i[_u(child * 4 + 2)]
+            heap_i[_u(i * 4 + 3)] = heap_i[_u(child * 4 + 3)]
             i = child
         else:
             break
-    heap_t[i] = t
-    heap_i[i * 4 + H_SEQ] = seq
-    heap_i[i * 4 + H_KIND] = kind
-    heap_i[i * 4 + H_A] = a
-    heap_i[i * 4 + H_B] = b
+    heap_t[_u(i)] = t
+    heap_i[_u(i * 4 + H_SEQ)] = seq
+    heap_i[_u(i * 4 + H_KIND)] = kind
+    heap_i[_u(i * 4 + H_A)] = a
+    heap_i[_u(i * 4 + H_B)] = b
 
 
 # ---------------------------------------------------------------- sampling
@@ -358,8 +366,8 @@ def advance(
             ctr[K_ARR_MIN] = arr_min
             return NEED_ROOM
         am = arr_min
-        ta = arr_next[am] if am >= 0 else math.inf
-        th = heap_t[0] if heap_n > 0 else math.inf
+        ta = arr_next[_u(am)] if am >= 0 else math.inf
+        th = heap_t[_u(0)] if heap_n > 0 else math.inf
         if ta < th:
             if ta > t_end:
                 break
@@ -371,9 +379,9 @@ def advance(
             if th > t_end:
                 break
             t = th
-            kind = heap_i[H_KIND]
-            ea = heap_i[H_A]
-            eb = heap_i[H_B]
+            kind = heap_i[_u(H_KIND)]
+            ea = heap_i[_u(H_A)]
+            eb = heap_i[_u(H_B)]
             heap_n -= 1
             _sift_root(heap_t, heap_i, heap_n)
         clock[0] = t
@@ -397,107 +405,109 @@ def advance(
                 nxt = next_arrival_time(
                     rstate, t, ea, arr_rate_ptr, arr_rates, arr_period, arr_cyclic
                 )
-                arr_next[ea] = nxt
+                arr_next[_u(ea)] = nxt
                 best_a = 0
                 for ja in range(1, arr_next.shape[0]):
-                    if arr_next[ja] < arr_next[best_a]:
+                    if arr_next[_u(ja)] < arr_next[_u(best_a)]:
                         best_a = ja
                 arr_min = best_a
             else:
-                s = injections[ea * 3 + 0]
-                cls = injections[ea * 3 + 1]
-                size = injections[ea * 3 + 2]
+                s = injections[_u(ea * 3 + 0)]
+                cls = injections[_u(ea * 3 + 1)]
+                size = injections[_u(ea * 3 + 2)]
             for _ in range(size):
                 free_n -= 1
-                c = free[free_n]
-                cust_i[c * N_CUST_I + C_CLASS] = cls
-                cust_i[c * N_CUST_I + C_ID] = next_id
+                c = free[_u(free_n)]
+                cust_i[_u(c * N_CUST_I + C_CLASS)] = cls
+                cust_i[_u(c * N_CUST_I + C_ID)] = next_id
                 next_id += 1
-                cust_i[c * N_CUST_I + C_STATE] = STATE_WAITING
-                cust_f[c * N_CUST_F + C_BORN] = t
-                cl_stat[cls * N_CL + CL_ARRIVED] += 1.0
+                cust_i[_u(c * N_CUST_I + C_STATE)] = STATE_WAITING
+                cust_f[_u(c * N_CUST_F + C_BORN)] = t
+                cl_stat[_u(cls * N_CL + CL_ARRIVED)] += 1.0
                 cl_n[cls] += 1
-                entering_c[n_entering] = c
-                entering_s[n_entering] = s
+                entering_c[_u(n_entering)] = c
+                entering_s[_u(n_entering)] = s
                 n_entering += 1
 
         elif kind == EV_SERVICE_END:
             c = ea
             p = eb
-            s = cust_i[c * N_CUST_I + C_STATION]
-            cls = cust_i[c * N_CUST_I + C_CLASS]
-            st_stat[s * N_ST + ST_AREA_PRESENT] += t
-            st_n[s * 2 + N_SERVING] -= 1
-            sc_n[(s * n_cls + cls) * 2 + N_SERVING] -= 1
-            pool_stat[p * N_PS + PS_AREA_BUSY] += t
-            pool_n[p * 2 + P_BUSY] -= 1
-            sc_stat[(s * n_cls + cls) * N_SC + SC_SERVED] += 1.0
-            sc_stat[(s * n_cls + cls) * N_SC + SC_SUM_SOJOURN] += t - cust_f[c * N_CUST_F + C_JOIN]
+            s = cust_i[_u(c * N_CUST_I + C_STATION)]
+            cls = cust_i[_u(c * N_CUST_I + C_CLASS)]
+            st_stat[_u(s * N_ST + ST_AREA_PRESENT)] += t
+            st_n[_u(s * 2 + N_SERVING)] -= 1
+            sc_n[_u((s * n_cls + cls) * 2 + N_SERVING)] -= 1
+            pool_stat[_u(p * N_PS + PS_AREA_BUSY)] += t
+            pool_n[_u(p * 2 + P_BUSY)] -= 1
+            sc_stat[_u((s * n_cls + cls) * N_SC + SC_SERVED)] += 1.0
+            sc_stat[_u((s * n_cls + cls) * N_SC + SC_SUM_SOJOURN)] += (
+                t - cust_f[_u(c * N_CUST_F + C_JOIN)]
+            )
             if recording:
-                r = cust_i[c * N_CUST_I + C_RECORD]
-                rec_f[r * 3 + R_END] = t
-                rec_i[r * N_REC_I + R_OUTCOME] = OUT_SERVED
-            pending_pools[0] = p
+                r = cust_i[_u(c * N_CUST_I + C_RECORD)]
+                rec_f[_u(r * 3 + R_END)] = t
+                rec_i[_u(r * N_REC_I + R_OUTCOME)] = OUT_SERVED
+            pending_pools[_u(0)] = p
             n_pending = 1
             # Routing: the first cumulative probability above u; none means exit.
             dest = -1
             n_dest = n_st
-            if route_cum[(cls * n_st + s) * n_st + n_dest - 1] > 0.0:
+            if route_cum[_u((cls * n_st + s) * n_st + n_dest - 1)] > 0.0:
                 u = rng.uniform(rstate)
                 for j in range(n_dest):
-                    if u < route_cum[(cls * n_st + s) * n_st + j]:
+                    if u < route_cum[_u((cls * n_st + s) * n_st + j)]:
                         dest = j
                         break
             if dest >= 0:
-                cust_i[c * N_CUST_I + C_STATE] = STATE_WAITING
-                entering_c[0] = c
-                entering_s[0] = dest
+                cust_i[_u(c * N_CUST_I + C_STATE)] = STATE_WAITING
+                entering_c[_u(0)] = c
+                entering_s[_u(0)] = dest
                 n_entering = 1
             else:
-                soj = t - cust_f[c * N_CUST_F + C_BORN]
-                cl_stat[cls * N_CL + CL_EXITED] += 1.0
-                cl_stat[cls * N_CL + CL_SUM_SOJOURN] += soj
-                cl_stat[cls * N_CL + CL_SUM_SOJOURN_SQ] += soj * soj
+                soj = t - cust_f[_u(c * N_CUST_F + C_BORN)]
+                cl_stat[_u(cls * N_CL + CL_EXITED)] += 1.0
+                cl_stat[_u(cls * N_CL + CL_SUM_SOJOURN)] += soj
+                cl_stat[_u(cls * N_CL + CL_SUM_SOJOURN_SQ)] += soj * soj
                 cl_n[cls] -= 1
-                cust_i[c * N_CUST_I + C_STATE] = STATE_FREE
-                free[free_n] = c
+                cust_i[_u(c * N_CUST_I + C_STATE)] = STATE_FREE
+                free[_u(free_n)] = c
                 free_n += 1
 
         elif kind == EV_ABANDON:
             c = ea
             if (
-                cust_i[c * N_CUST_I + C_STATE] == STATE_WAITING
-                and cust_i[c * N_CUST_I + C_TOKEN] == eb
+                cust_i[_u(c * N_CUST_I + C_STATE)] == STATE_WAITING
+                and cust_i[_u(c * N_CUST_I + C_TOKEN)] == eb
             ):
-                s = cust_i[c * N_CUST_I + C_STATION]
-                cls = cust_i[c * N_CUST_I + C_CLASS]
+                s = cust_i[_u(c * N_CUST_I + C_STATION)]
+                cls = cust_i[_u(c * N_CUST_I + C_CLASS)]
                 rk = class_rank[cls]
-                prv = cust_i[c * N_CUST_I + C_PREV]
-                nxt_c = cust_i[c * N_CUST_I + C_NEXT]
+                prv = cust_i[_u(c * N_CUST_I + C_PREV)]
+                nxt_c = cust_i[_u(c * N_CUST_I + C_NEXT)]
                 if prv >= 0:
-                    cust_i[prv * N_CUST_I + C_NEXT] = nxt_c
+                    cust_i[_u(prv * N_CUST_I + C_NEXT)] = nxt_c
                 else:
-                    queue_ends[(s * n_prio + rk) * 2 + 0] = nxt_c
+                    queue_ends[_u((s * n_prio + rk) * 2 + 0)] = nxt_c
                 if nxt_c >= 0:
-                    cust_i[nxt_c * N_CUST_I + C_PREV] = prv
+                    cust_i[_u(nxt_c * N_CUST_I + C_PREV)] = prv
                 else:
-                    queue_ends[(s * n_prio + rk) * 2 + 1] = prv
-                st_stat[s * N_ST + ST_AREA_WAITING] += t
-                st_stat[s * N_ST + ST_AREA_PRESENT] += t
-                st_n[s * 2 + N_WAITING] -= 1
-                sc_n[(s * n_cls + cls) * 2 + N_WAITING] -= 1
-                waited = t - cust_f[c * N_CUST_F + C_JOIN]
-                sc_stat[(s * n_cls + cls) * N_SC + SC_ABANDONED] += 1.0
-                sc_stat[(s * n_cls + cls) * N_SC + SC_SUM_ABANDON_WAIT] += waited
-                cl_stat[cls * N_CL + CL_ABANDONED] += 1.0
+                    queue_ends[_u((s * n_prio + rk) * 2 + 1)] = prv
+                st_stat[_u(s * N_ST + ST_AREA_WAITING)] += t
+                st_stat[_u(s * N_ST + ST_AREA_PRESENT)] += t
+                st_n[_u(s * 2 + N_WAITING)] -= 1
+                sc_n[_u((s * n_cls + cls) * 2 + N_WAITING)] -= 1
+                waited = t - cust_f[_u(c * N_CUST_F + C_JOIN)]
+                sc_stat[_u((s * n_cls + cls) * N_SC + SC_ABANDONED)] += 1.0
+                sc_stat[_u((s * n_cls + cls) * N_SC + SC_SUM_ABANDON_WAIT)] += waited
+                cl_stat[_u(cls * N_CL + CL_ABANDONED)] += 1.0
                 cl_n[cls] -= 1
                 if recording:
-                    r = cust_i[c * N_CUST_I + C_RECORD]
-                    rec_f[r * 3 + R_END] = t
-                    rec_i[r * N_REC_I + R_OUTCOME] = OUT_ABANDONED
-                cust_i[c * N_CUST_I + C_STATE] = STATE_FREE
-                cust_i[c * N_CUST_I + C_TOKEN] = -1
-                free[free_n] = c
+                    r = cust_i[_u(c * N_CUST_I + C_RECORD)]
+                    rec_f[_u(r * 3 + R_END)] = t
+                    rec_i[_u(r * N_REC_I + R_OUTCOME)] = OUT_ABANDONED
+                cust_i[_u(c * N_CUST_I + C_STATE)] = STATE_FREE
+                cust_i[_u(c * N_CUST_I + C_TOKEN)] = -1
+                free[_u(free_n)] = c
                 free_n += 1
 
         else:  # EV_SCHEDULE or EV_HEADCOUNT
@@ -512,47 +522,49 @@ def advance(
             else:
                 p = ea
                 count = eb
-            pool_stat[p * N_PS + PS_AREA_HEADCOUNT] += (pool_n[p * 2 + P_HEADCOUNT] - count) * t
-            pool_n[p * 2 + P_HEADCOUNT] = count
-            pending_pools[0] = p
+            pool_stat[_u(p * N_PS + PS_AREA_HEADCOUNT)] += (
+                pool_n[_u(p * 2 + P_HEADCOUNT)] - count
+            ) * t
+            pool_n[_u(p * 2 + P_HEADCOUNT)] = count
+            pending_pools[_u(0)] = p
             n_pending = 1
 
         # Freed or added servers take the best waiting customer among the stations they serve:
         # lowest priority rank first, then the earliest to join its queue.
         for ip in range(n_pending):
-            p = pending_pools[ip]
-            while pool_n[p * 2 + P_BUSY] < pool_n[p * 2 + P_HEADCOUNT]:
+            p = pending_pools[_u(ip)]
+            while pool_n[_u(p * 2 + P_BUSY)] < pool_n[_u(p * 2 + P_HEADCOUNT)]:
                 best = -1
                 best_rank = n_prio
                 best_join = math.inf
                 for jp in range(pool_station_ptr[p], pool_station_ptr[p + 1]):
                     s2 = pool_station_idx[jp]
-                    if st_n[s2 * 2 + N_WAITING] == 0:
+                    if st_n[_u(s2 * 2 + N_WAITING)] == 0:
                         continue
                     for rk in range(min(best_rank + 1, n_prio)):
-                        head = queue_ends[(s2 * n_prio + rk) * 2 + 0]
+                        head = queue_ends[_u((s2 * n_prio + rk) * 2 + 0)]
                         if head >= 0:
-                            if rk < best_rank or cust_f[head * N_CUST_F + C_JOIN] < best_join:
+                            if rk < best_rank or cust_f[_u(head * N_CUST_F + C_JOIN)] < best_join:
                                 best = head
                                 best_rank = rk
-                                best_join = cust_f[head * N_CUST_F + C_JOIN]
+                                best_join = cust_f[_u(head * N_CUST_F + C_JOIN)]
                             break
                 if best < 0:
                     break
                 c = best
-                s = cust_i[c * N_CUST_I + C_STATION]
-                nxt_c = cust_i[c * N_CUST_I + C_NEXT]
-                queue_ends[(s * n_prio + best_rank) * 2 + 0] = nxt_c
+                s = cust_i[_u(c * N_CUST_I + C_STATION)]
+                nxt_c = cust_i[_u(c * N_CUST_I + C_NEXT)]
+                queue_ends[_u((s * n_prio + best_rank) * 2 + 0)] = nxt_c
                 if nxt_c >= 0:
-                    cust_i[nxt_c * N_CUST_I + C_PREV] = -1
+                    cust_i[_u(nxt_c * N_CUST_I + C_PREV)] = -1
                 else:
-                    queue_ends[(s * n_prio + best_rank) * 2 + 1] = -1
-                st_stat[s * N_ST + ST_AREA_WAITING] += t
-                st_n[s * 2 + N_WAITING] -= 1
-                st_n[s * 2 + N_SERVING] += 1
-                cls = cust_i[c * N_CUST_I + C_CLASS]
-                sc_n[(s * n_cls + cls) * 2 + N_WAITING] -= 1
-                sc_n[(s * n_cls + cls) * 2 + N_SERVING] += 1
+                    queue_ends[_u((s * n_prio + best_rank) * 2 + 1)] = -1
+                st_stat[_u(s * N_ST + ST_AREA_WAITING)] += t
+                st_n[_u(s * 2 + N_WAITING)] -= 1
+                st_n[_u(s * 2 + N_SERVING)] += 1
+                cls = cust_i[_u(c * N_CUST_I + C_CLASS)]
+                sc_n[_u((s * n_cls + cls) * 2 + N_WAITING)] -= 1
+                sc_n[_u((s * n_cls + cls) * 2 + N_SERVING)] += 1
                 _start_service(
                     n_st,
                     n_cls,
@@ -588,46 +600,46 @@ def advance(
         # Customers entering a station: blocked if full, served at once by the fastest free
         # pool, otherwise queued (with an abandonment clock where patience applies).
         for ie in range(n_entering):
-            c = entering_c[ie]
-            s = entering_s[ie]
-            cls = cust_i[c * N_CUST_I + C_CLASS]
-            cust_i[c * N_CUST_I + C_STATION] = s
-            cust_f[c * N_CUST_F + C_JOIN] = t
-            sc_stat[(s * n_cls + cls) * N_SC + SC_ARRIVALS] += 1.0
+            c = entering_c[_u(ie)]
+            s = entering_s[_u(ie)]
+            cls = cust_i[_u(c * N_CUST_I + C_CLASS)]
+            cust_i[_u(c * N_CUST_I + C_STATION)] = s
+            cust_f[_u(c * N_CUST_F + C_JOIN)] = t
+            sc_stat[_u((s * n_cls + cls) * N_SC + SC_ARRIVALS)] += 1.0
             r = -1
             if recording:
                 r = n_rec
                 n_rec += 1
-                rec_f[r * 3 + R_ARRIVE] = t
-                rec_f[r * 3 + R_START] = math.nan
-                rec_f[r * 3 + R_END] = math.nan
-                rec_i[r * N_REC_I + R_CUSTOMER] = cust_i[c * N_CUST_I + C_ID]
-                rec_i[r * N_REC_I + R_CLASS] = cls
-                rec_i[r * N_REC_I + R_STATION] = s
-                rec_i[r * N_REC_I + R_OUTCOME] = OUT_PRESENT
-                rec_i[r * N_REC_I + R_POOL] = -1
-            cust_i[c * N_CUST_I + C_RECORD] = r
-            if st_n[s * 2 + N_WAITING] + st_n[s * 2 + N_SERVING] >= station_capacity[s]:
-                sc_stat[(s * n_cls + cls) * N_SC + SC_BLOCKED] += 1.0
-                cl_stat[cls * N_CL + CL_BLOCKED] += 1.0
+                rec_f[_u(r * 3 + R_ARRIVE)] = t
+                rec_f[_u(r * 3 + R_START)] = math.nan
+                rec_f[_u(r * 3 + R_END)] = math.nan
+                rec_i[_u(r * N_REC_I + R_CUSTOMER)] = cust_i[_u(c * N_CUST_I + C_ID)]
+                rec_i[_u(r * N_REC_I + R_CLASS)] = cls
+                rec_i[_u(r * N_REC_I + R_STATION)] = s
+                rec_i[_u(r * N_REC_I + R_OUTCOME)] = OUT_PRESENT
+                rec_i[_u(r * N_REC_I + R_POOL)] = -1
+            cust_i[_u(c * N_CUST_I + C_RECORD)] = r
+            if st_n[_u(s * 2 + N_WAITING)] + st_n[_u(s * 2 + N_SERVING)] >= station_capacity[s]:
+                sc_stat[_u((s * n_cls + cls) * N_SC + SC_BLOCKED)] += 1.0
+                cl_stat[_u(cls * N_CL + CL_BLOCKED)] += 1.0
                 cl_n[cls] -= 1
                 if recording:
-                    rec_f[r * 3 + R_END] = t
-                    rec_i[r * N_REC_I + R_OUTCOME] = OUT_BLOCKED
-                cust_i[c * N_CUST_I + C_STATE] = STATE_FREE
-                free[free_n] = c
+                    rec_f[_u(r * 3 + R_END)] = t
+                    rec_i[_u(r * N_REC_I + R_OUTCOME)] = OUT_BLOCKED
+                cust_i[_u(c * N_CUST_I + C_STATE)] = STATE_FREE
+                free[_u(free_n)] = c
                 free_n += 1
                 continue
-            st_stat[s * N_ST + ST_AREA_PRESENT] -= t
+            st_stat[_u(s * N_ST + ST_AREA_PRESENT)] -= t
             server = -1
             for jp in range(station_pool_ptr[s], station_pool_ptr[s + 1]):
                 p = station_pool_idx[jp]
-                if pool_n[p * 2 + P_BUSY] < pool_n[p * 2 + P_HEADCOUNT]:
+                if pool_n[_u(p * 2 + P_BUSY)] < pool_n[_u(p * 2 + P_HEADCOUNT)]:
                     server = p
                     break
             if server >= 0:
-                st_n[s * 2 + N_SERVING] += 1
-                sc_n[(s * n_cls + cls) * 2 + N_SERVING] += 1
+                st_n[_u(s * 2 + N_SERVING)] += 1
+                sc_n[_u((s * n_cls + cls) * 2 + N_SERVING)] += 1
                 _start_service(
                     n_st,
                     n_cls,
@@ -661,24 +673,24 @@ def advance(
                 seq += 1
                 continue
             rk = class_rank[cls]
-            tail = queue_ends[(s * n_prio + rk) * 2 + 1]
-            cust_i[c * N_CUST_I + C_PREV] = tail
-            cust_i[c * N_CUST_I + C_NEXT] = -1
+            tail = queue_ends[_u((s * n_prio + rk) * 2 + 1)]
+            cust_i[_u(c * N_CUST_I + C_PREV)] = tail
+            cust_i[_u(c * N_CUST_I + C_NEXT)] = -1
             if tail >= 0:
-                cust_i[tail * N_CUST_I + C_NEXT] = c
+                cust_i[_u(tail * N_CUST_I + C_NEXT)] = c
             else:
-                queue_ends[(s * n_prio + rk) * 2 + 0] = c
-            queue_ends[(s * n_prio + rk) * 2 + 1] = c
-            st_stat[s * N_ST + ST_AREA_WAITING] -= t
-            st_n[s * 2 + N_WAITING] += 1
-            sc_n[(s * n_cls + cls) * 2 + N_WAITING] += 1
-            cust_i[c * N_CUST_I + C_STATE] = STATE_WAITING
-            cust_i[c * N_CUST_I + C_TOKEN] = -1
+                queue_ends[_u((s * n_prio + rk) * 2 + 0)] = c
+            queue_ends[_u((s * n_prio + rk) * 2 + 1)] = c
+            st_stat[_u(s * N_ST + ST_AREA_WAITING)] -= t
+            st_n[_u(s * 2 + N_WAITING)] += 1
+            sc_n[_u((s * n_cls + cls) * 2 + N_WAITING)] += 1
+            cust_i[_u(c * N_CUST_I + C_STATE)] = STATE_WAITING
+            cust_i[_u(c * N_CUST_I + C_TOKEN)] = -1
             d = patience_dist[cls]
             if d >= 0 and station_abandons[s] == 1:
                 token = token_n
                 token_n += 1
-                cust_i[c * N_CUST_I + C_TOKEN] = token
+                cust_i[_u(c * N_CUST_I + C_TOKEN)] = token
                 patience = sample(
                     rstate,
                     d,
@@ -734,20 +746,20 @@ def _start_service(
     rec_i: np.ndarray,
     recording: bool,
 ) -> None:
-    cls = cust_i[c * N_CUST_I + C_CLASS]
-    pool_stat[p * N_PS + PS_AREA_BUSY] -= t
-    pool_n[p * 2 + P_BUSY] += 1
-    waited = t - cust_f[c * N_CUST_F + C_JOIN]
-    sc_stat[(s * n_cls + cls) * N_SC + SC_STARTED] += 1.0
-    sc_stat[(s * n_cls + cls) * N_SC + SC_SUM_WAIT] += waited
+    cls = cust_i[_u(c * N_CUST_I + C_CLASS)]
+    pool_stat[_u(p * N_PS + PS_AREA_BUSY)] -= t
+    pool_n[_u(p * 2 + P_BUSY)] += 1
+    waited = t - cust_f[_u(c * N_CUST_F + C_JOIN)]
+    sc_stat[_u((s * n_cls + cls) * N_SC + SC_STARTED)] += 1.0
+    sc_stat[_u((s * n_cls + cls) * N_SC + SC_SUM_WAIT)] += waited
     if waited > 0.0:
-        sc_stat[(s * n_cls + cls) * N_SC + SC_DELAYED] += 1.0
-    cust_i[c * N_CUST_I + C_STATE] = STATE_SERVING
-    cust_i[c * N_CUST_I + C_TOKEN] = -1
+        sc_stat[_u((s * n_cls + cls) * N_SC + SC_DELAYED)] += 1.0
+    cust_i[_u(c * N_CUST_I + C_STATE)] = STATE_SERVING
+    cust_i[_u(c * N_CUST_I + C_TOKEN)] = -1
     duration = (
         sample(
             rstate,
-            service_dist[cls * n_st + s],
+            service_dist[_u(cls * n_st + s)],
             dist_code,
             dist_p1,
             dist_p2,
@@ -755,10 +767,10 @@ def _start_service(
             dist_length,
             empirical_values,
         )
-        / speed[p * n_st + s]
+        / speed[_u(p * n_st + s)]
     )
-    sc_stat[(s * n_cls + cls) * N_SC + SC_SUM_SERVICE] += duration
+    sc_stat[_u((s * n_cls + cls) * N_SC + SC_SUM_SERVICE)] += duration
     if recording:
-        rec_f[cust_i[c * N_CUST_I + C_RECORD] * 3 + R_START] = t
-        rec_i[cust_i[c * N_CUST_I + C_RECORD] * N_REC_I + R_POOL] = p
+        rec_f[_u(cust_i[_u(c * N_CUST_I + C_RECORD)] * 3 + R_START)] = t
+        rec_i[_u(cust_i[_u(c * N_CUST_I + C_RECORD)] * N_REC_I + R_POOL)] = p
     _push_at(heap_t, heap_i, heap_n, seq, t + duration, EV_SERVICE_END, c, p)
