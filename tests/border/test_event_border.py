@@ -451,3 +451,18 @@ def test_hhs_gets_transport_while_ports_are_backed_up() -> None:
     placed = result.metric("departures:uac_transfer").sum(axis=(1, 2))
     assert (placed > 0.25 * model.hhs_placement_per_day * days).all()
     assert (placed <= model.hhs_placement_per_day * days).all()
+
+
+def test_other_crews_before_agents_and_agents_never_on_detection() -> None:
+    base = stable_model()
+    headcount = base.crew_headcount.copy()
+    headcount[:, :, 1] = 300.0  # processing coordinators enough for every post they may take
+    result = simulate(base.replace(crew_headcount=headcount), replications=1, seed=6)
+    for task in ("intake", "custody_watch", "transport"):
+        assert totals(result, f"staff_hours:processing_coordinator:{task}") > 0.0, task
+        assert totals(result, f"staff_hours:agent:{task}") == 0.0, task
+    assert totals(result, "staff_hours:agent:detection") == 0.0
+    assert totals(result, "staff_hours:processing_coordinator:detection") > 0.0
+    scarce = simulate(base, replications=1, seed=6)  # 15 coordinators a sector: agents help
+    assert totals(scarce, "staff_hours:agent:intake") > 0.0
+    assert totals(scarce, "staff_hours:agent:detection") == 0.0
