@@ -44,8 +44,8 @@ def dispatch(on_duty: jax.Array, work: Work, p: Params, layout: FlowLayout) -> j
 
     def give(c: int, task: int, wanted: jax.Array) -> jax.Array:
         """Give up to `wanted` people of crew c to task; return how many it gave."""
-        taken = jnp.clip(wanted, 0.0, free[c]) * can[c, task]
-        free[c] = free[c] - taken
+        taken = jnp.clip(wanted, 0.0, jnp.maximum(free[c], 0.0)) * can[c, task]
+        free[c] = jnp.maximum(free[c] - taken, 0.0)
         assigned[c][task] = assigned[c][task] + taken
         return taken
 
@@ -84,7 +84,7 @@ def dispatch(on_duty: jax.Array, work: Work, p: Params, layout: FlowLayout) -> j
         task = Task(task_index)
         if task in _MANDATORY:
             continue
-        for c in range(n_crews):
+        for c in non_agents + agent_crews:
             if task == Task.DETECTION:
                 # Agents left over go to the field, where they detect and can also interdict.
                 if not agents[c]:

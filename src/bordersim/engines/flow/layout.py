@@ -42,6 +42,7 @@ class FlowLayout:
     absence_hours: int  # length of the staff-absence ring buffer
     kind_class: tuple[int, ...]  # priority class of each custody kind
     health: bool  # some variant has the health module on
+    recent_hours: int  # ring of recent apprehension curves, for the minimum time in custody
 
     @property
     def n_hours(self) -> int:
@@ -110,6 +111,7 @@ def layout_of(models: list[CompiledModel]) -> FlowLayout:
         absence_hours=int(np.ceil(24 * absence_days)) + 1,
         kind_class=tuple(int(classes[d]) for d in kinds[:, 0]),
         health=any(m.health_enabled for m in models),
+        recent_hours=int(max(np.ceil(m.min_custody_hours).max() for m in models)) + 1,
     )
 
 
@@ -161,6 +163,8 @@ def _parameters(model: CompiledModel, layout: FlowLayout) -> dict[str, np.ndarra
         "ice_leave_hourly": 1 - np.exp(-1 / (24 * model.ice_length_of_stay_days)),
         "shelter_intake_per_day": model.shelter_intake_per_day,
         "hhs_placement_per_day": model.hhs_placement_per_day,
+        "ice_transfers_per_day": model.ice_transfers_per_day,
+        "min_custody_hours": np.ceil(model.min_custody_hours[kp]),
         "hhs_beds": model.hhs_beds,
         "hhs_initial_occupancy": model.hhs_initial_occupancy,
         "hhs_leave_hourly": 1 - np.exp(-1 / (24 * model.hhs_length_of_stay_days)),

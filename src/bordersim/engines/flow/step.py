@@ -85,6 +85,9 @@ def initial_state(p: Params, layout: FlowLayout) -> State:
         "ice_occupancy": p["ice_initial_occupancy"],
         "hhs_occupancy": p["hhs_initial_occupancy"],
         "shelter_left": zeros_s,
+        "ice_allowance": jnp.zeros(()),
+        "hhs_allowance": jnp.zeros(()),
+        "recent_arrived": jnp.zeros((layout.recent_hours, s, k)),
         "stock": p["supply_initial_stock_days"]
         * p["custody_capacity"][0]
         * p["supply_units_per_person_day"],
@@ -110,35 +113,36 @@ def _serve_share(capacity: jax.Array, groups: jax.Array, people: jax.Array) -> t
     return capacity - served, groups * share, people * share
 
 
-def _transport_work(
-    waiting: jax.Array,
+def _apprehended_by(
+    recent: jax.Array, hour: jax.Array, lag: jax.Array, layout: FlowLayout, now: jax.Array
+) -> jax.Array:
+    """Cumulative apprehensions up to `lag` hours before `hour`, per sector and kind ([S, K]);
+    `recent` holds the last `layout.recent_hours` hours' curves in a ring by hour."""
+    past = hour - lag  # [K]
+    index = jnp.mod(past, layout.recent_hours)
+    earlier = jnp.take_along_axis(recent, jnp.broadcast_to(index, now.shape)[None], axis=0)[0]
+    return jnp.where(lag <= 0, now, jnp.where(past < 0, 0.0, earlier))
+
+
+def _departure_lines(
+    ready: jax.Array,
     ice_occupancy: jax.Array,
+    ice_allowance: jax.Array,
     hhs_occupancy: jax.Array,
+    hhs_allowance: jax.Array,
     p: Params,
     masks: KindMasks,
-) -> jax.Array:
-    """Transport work that can start this hour, [3, S] for the port, ICE and HHS lines: the people
-    the port allowance, free ICE beds or HHS placements can take, known at the hour's start."""
-    port_waiting = (waiting * masks.port).sum(axis=1)
-    port_share = jnp.minimum(
-        1.0, p["port_capacity_per_day"] / 24 / jnp.maximum(port_waiting, _TINY)
-    )
-    removal_waiting = waiting * masks.removal
-    free_beds = jnp.maximum(p["ice_beds"] - ice_occupancy, 0.0)
-    removal_share = jnp.minimum(1.0, free_beds / jnp.maximum(removal_waiting.sum(), _TINY))
-    hhs_waiting = (waiting * masks.hhs).sum()
-    hhs_places = jnp.minimum(
-        p["hhs_placement_per_day"] / 24, jnp.maximum(p["hhs_beds"] - hhs_occupancy, 0.0)
-    )
-    hhs_share = jnp.minimum(1.0, hhs_places / jnp.maximum(hhs_waiting, _TINY))
-    hours = waiting * p["transport_hours"]
-    return jnp.stack(
-        [
-            (hours * masks.port).sum(axis=1) * port_share,
-            (hours * masks.removal).sum(axis=1) * removal_share,
-            (hours * masks.hhs).sum(axis=1) * hhs_share,
-        ]
-    )
+) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """Who can leave this hour by the port, ICE and HHS lines ([S, K] each), from the people
+    `ready` to depart: the port's hourly allowance per sector, free ICE beds within the national
+    transfer allowance, free HHS beds within the placement allowance (national lines are shared
+    in proportion to the people waiting)."""
+    to_port = serve_in_proportion(ready * masks.port, p["port_capacity_per_day"] / 24)
+    ice_places = jnp.minimum(ice_allowance, jnp.maximum(p["ice_beds"] - ice_occupancy, 0.0))
+    to_ice = serve_in_proportion(ready * masks.removal, ice_places, national=True)
+    hhs_places = jnp.minimum(hhs_allowance, jnp.maximum(p["hhs_beds"] - hhs_occupancy, 0.0))
+    to_hhs = serve_in_proportion(ready * masks.hhs, hhs_places, national=True)
+    return to_port, to_ice, to_hhs
 
 
 def hour_step(
@@ -168,11 +172,26 @@ def hour_step(
 
     # 2. Dispatch on the work waiting at the start of the hour.
     arrived, x1, x2, x3 = st["arrived"], st["intake_done"], st["determination_done"], st["exited"]
-    waiting_before_departure = x2 - x3
-    transport_plan = _transport_work(
-        waiting_before_departure, st["ice_occupancy"], st["hhs_occupancy"], p, masks
-    )
     occupancy = (arrived - x3).sum(axis=1)
+    waiting_before_departure = x2 - x3
+    # Departures possible during the hour, for sizing transport: people past their minimum time
+    # in custody by the hour's end, within the hour's port, ICE and HHS allowances.
+    recent = st["recent_arrived"]
+    lag = p["min_custody_hours"].astype(jnp.int32)  # [K]
+    ice_allowance = st["ice_allowance"] + p["ice_transfers_per_day"] / 24
+    hhs_allowance = st["hhs_allowance"] + p["hhs_placement_per_day"] / 24
+    plan_lines = _departure_lines(
+        jnp.maximum(jnp.minimum(x2, _apprehended_by(recent, hour, lag, layout, arrived)) - x3, 0),
+        st["ice_occupancy"],
+        ice_allowance,
+        st["hhs_occupancy"],
+        hhs_allowance,
+        p,
+        masks,
+    )
+    transport_plan = jnp.stack(
+        [(line * p["transport_hours"]).sum(axis=1) for line in plan_lines]
+    )  # [3, S]
     work = Work(
         watch_posts=jnp.ceil(occupancy / p["persons_per_watch_staff"] - 1e-6),
         intake=((arrived - x1) * p["intake_hours"]).sum(axis=1),
@@ -307,46 +326,34 @@ def hour_step(
     )
     x2 = jnp.minimum(x2 + served_determination, x1)
 
-    # 8. Departures.
-    waiting_departure = x2 - x3
-    # Transport staff were dispatched for the planned work of the three lines; the lines then use
-    # what was supplied in the order port, ICE, HHS (as the event engine walks them), so a line
-    # that takes more than planned (people who finished determination during the hour) can leave
-    # nothing for the next.
-    spare = supplied(Task.TRANSPORT)
-
-    def within_transport(leaving: jax.Array) -> jax.Array:
-        nonlocal spare
-        available = spare
-        needed = (leaving * p["transport_hours"]).sum(axis=1)
-        scale = jnp.minimum(1.0, available / jnp.maximum(needed, _TINY))
-        spare = available - needed * scale
-        return leaving * scale[:, None]
-
-    to_port = within_transport(
-        serve_in_proportion(waiting_departure * masks.port, p["port_capacity_per_day"] / 24)
+    # 8. Departures: people past their minimum time in custody; transport shared among the port,
+    # ICE and HHS lines in proportion to the work each could move this hour.
+    recent = jax.lax.dynamic_update_index_in_dim(
+        recent, arrived, hour % layout.recent_hours, axis=0
     )
-
+    eligible = jnp.minimum(x2, _apprehended_by(recent, hour, lag, layout, arrived))
+    waiting_departure = jnp.maximum(eligible - x3, 0.0)
     ice_occupancy = st["ice_occupancy"] - binomial(
         stream, st["ice_occupancy"], p["ice_leave_hourly"]
     )
-    to_ice = serve_in_proportion(
-        waiting_departure * masks.removal,
-        jnp.maximum(p["ice_beds"] - ice_occupancy, 0.0),
-        national=True,
-    )
-    to_ice = within_transport(to_ice)
-    ice_occupancy = ice_occupancy + to_ice.sum()
-
     hhs_occupancy = st["hhs_occupancy"] - binomial(
         stream, st["hhs_occupancy"], p["hhs_leave_hourly"]
     )
-    hhs_capacity = jnp.minimum(
-        p["hhs_placement_per_day"] / 24, jnp.maximum(p["hhs_beds"] - hhs_occupancy, 0.0)
+    lines = _departure_lines(
+        waiting_departure, ice_occupancy, ice_allowance, hhs_occupancy, hhs_allowance, p, masks
     )
-    to_hhs = serve_in_proportion(waiting_departure * masks.hhs, hhs_capacity, national=True)
-    to_hhs = within_transport(to_hhs)
+    line_work = jnp.stack([(line * p["transport_hours"]).sum(axis=1) for line in lines])
+    total_work = line_work.sum(axis=0)
+    transport_share = jnp.where(
+        total_work > _TINY,
+        jnp.clip(supplied(Task.TRANSPORT) / jnp.maximum(total_work, _TINY), 0.0, 1.0),
+        1.0,
+    )
+    to_port, to_ice, to_hhs = (line * transport_share[:, None] for line in lines)
+    ice_occupancy = ice_occupancy + to_ice.sum()
     hhs_occupancy = hhs_occupancy + to_hhs.sum()
+    ice_allowance = jnp.maximum(ice_allowance - to_ice.sum(), 0.0)
+    hhs_allowance = jnp.maximum(hhs_allowance - to_hhs.sum(), 0.0)
     released = waiting_departure * masks.release
     exits = to_port + to_ice + to_hhs + released  # [S, K]
     occupancy_before_exits = (arrived - x3).sum(axis=1)
@@ -539,6 +546,9 @@ def hour_step(
         ice_occupancy=ice_occupancy,
         hhs_occupancy=hhs_occupancy,
         shelter_left=shelter_left,
+        ice_allowance=ice_allowance,
+        hhs_allowance=hhs_allowance,
+        recent_arrived=recent,
         stock=stock,
         order_quantity=order_quantity,
         order_due_hour=order_due,
@@ -571,6 +581,8 @@ def day_step(
     ).astype(jnp.float32)
     st["occupancy_day_sum"] = jnp.zeros_like(st["occupancy_day_sum"])
     st["shelter_left"] = p["shelter_intake_per_day"]
+    st["ice_allowance"] = jnp.zeros_like(st["ice_allowance"])
+    st["hhs_allowance"] = jnp.zeros_like(st["hhs_allowance"])
     st["accumulated"] = jnp.zeros_like(st["accumulated"])
 
     def one_hour(carry: State, hour_of_day: jax.Array) -> tuple[State, jax.Array]:

@@ -1,0 +1,125 @@
+"""The flow engine agrees with the event engine (issue 5, item 3).
+
+Both engines run the rules of docs/model.md from the same compiled model; the event engine in
+continuous time with individual people, the flow engine in hourly steps with counts. For each
+compared quantity we take its per-replication value (summed over the reported days and the
+sectors), and require
+
+    |mean_flow - mean_event| <= tolerance * |mean_event| + 3 * standard error of the difference,
+
+the standard error from the two engines' independent replications. The tolerances are what the
+hourly step can move (docs/flow-engine.md, "Agreement"):
+
+- encounters 3 %: arrivals and detection are the same rules; the field queue serves continuous
+  agent-hours at hour starts instead of whole agents through the hour;
+- got-aways 10 %: patience runs out in hourly steps (a group that arrives when no agent is free
+  waits to the next hour's start, an expected half hour, before it can be served);
+- occupancy 6 % and staff-hours 6 %: each of up to three stages (intake, determination, departure)
+  completes in hourly steps, which shifts time in custody by up to half an hour per stage on
+  stays of a day or two; custody watch follows occupancy;
+- share of exits over 72 hours: 0.02 absolute (whole-hour ages at the boundary).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bordersim.engines import simulate
+from bordersim.model.compiled import CompiledModel
+from bordersim.model.examples import tiny_model
+from bordersim.results.schema import RunResult
+
+ROOT = Path(__file__).resolve().parents[2]
+
+RELATIVE = {
+    "encounters": 0.03,
+    "gotaways": 0.10,
+    "occupancy_mean": 0.06,
+    "staff_hours:agent:field": 0.06,
+    "staff_hours:agent:custody_watch": 0.06,
+    "staff_hours:agent:intake": 0.06,
+    "staff_hours:agent:determination": 0.06,
+}
+SHARE_OVER_72H = 0.02
+
+
+def per_replication(run: RunResult, metric: str) -> np.ndarray:
+    return run.metric(metric).sum(axis=(1, 2))
+
+
+def share_over_72h(run: RunResult, uac: bool = False) -> np.ndarray:
+    over = per_replication(run, "uac_exits_over_72h" if uac else "custody_exits_over_72h")
+    exits = per_replication(run, "uac_exits" if uac else "custody_exits")
+    return over / np.maximum(exits, 1e-9)
+
+
+def disagreements(event: RunResult, flow: RunResult) -> list[str]:
+    found = []
+
+    def compare(name: str, e: np.ndarray, f: np.ndarray, allowed: float) -> None:
+        se = np.sqrt(e.var(ddof=1) / len(e) + f.var(ddof=1) / len(f))
+        gap = abs(f.mean() - e.mean())
+        if gap > allowed + 3 * se:
+            found.append(
+                f"{name}: event {e.mean():.4g}, flow {f.mean():.4g}, gap {gap:.4g} > "
+                f"{allowed:.4g} + 3 x {se:.3g}"
+            )
+
+    for metric, tolerance in RELATIVE.items():
+        e, f = per_replication(event, metric), per_replication(flow, metric)
+        compare(metric, e, f, tolerance * abs(e.mean()))
+    compare("share over 72 h", share_over_72h(event), share_over_72h(flow), SHARE_OVER_72H)
+    return found
+
+
+def run_both(model: CompiledModel, replications: int) -> tuple[RunResult, RunResult]:
+    event = simulate(model, engine="event", replications=replications, seed=11)
+    flow = simulate(model, engine="flow", replications=replications, seed=11)
+    return event, flow
+
+
+def scenario_model(relative: str) -> CompiledModel:
+    from bordersim.model.compile import compile_scenario
+    from bordersim.scenario import load_scenario
+
+    return compile_scenario(load_scenario(ROOT / relative))
+
+
+def test_tiny_model_agrees() -> None:
+    event, flow = run_both(tiny_model(agents=600.0), replications=20)
+    assert disagreements(event, flow) == []
+
+
+def test_small_scenario_agrees() -> None:
+    event, flow = run_both(scenario_model("scenarios/examples/small.toml"), replications=10)
+    assert disagreements(event, flow) == []
+
+
+@pytest.mark.xfail(
+    reason="known disagreement (docs/flow-engine.md): when transport staff are short, ICE "
+    "transfers take the transport planned for HHS; the event engine's whole-person walk leaves "
+    "a few children a day through, the flow engine's continuous split almost none",
+    strict=True,
+)
+def test_tiny_model_children_transfers_agree() -> None:
+    event, flow = run_both(tiny_model(agents=600.0), replications=20)
+    e, f = per_replication(event, "uac_exits"), per_replication(flow, "uac_exits")
+    assert abs(f.mean() - e.mean()) <= 0.1 * e.mean()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        "scenarios/2023-title42-end.toml",
+        "scenarios/2023-title42-end-no-troops.toml",
+        "scenarios/2020-covid-support.toml",
+        "scenarios/2020-covid-no-extra-troops.toml",
+    ],
+)
+def test_shipped_scenarios_agree(scenario: str) -> None:
+    event, flow = run_both(scenario_model(scenario), replications=4)
+    assert disagreements(event, flow) == []
