@@ -98,16 +98,13 @@ def test_small_scenario_agrees() -> None:
     assert disagreements(event, flow) == []
 
 
-@pytest.mark.xfail(
-    reason="known disagreement (docs/flow-engine.md): when transport staff are short, ICE "
-    "transfers take the transport planned for HHS; the event engine's whole-person walk leaves "
-    "a few children a day through, the flow engine's continuous split almost none",
-    strict=True,
-)
 def test_tiny_model_children_transfers_agree() -> None:
+    """Children leave for HHS at the same pace: transport is shared among the departure lines in
+    proportion to their work (docs/model.md step 8), so a long ICE line cannot starve them."""
     event, flow = run_both(tiny_model(agents=600.0), replications=20)
     e, f = per_replication(event, "uac_exits"), per_replication(flow, "uac_exits")
-    assert abs(f.mean() - e.mean()) <= 0.1 * e.mean()
+    se = np.sqrt(e.var(ddof=1) / len(e) + f.var(ddof=1) / len(f))
+    assert abs(f.mean() - e.mean()) <= 0.03 * e.mean() + 3 * se
 
 
 @pytest.mark.slow

@@ -467,14 +467,17 @@ def hour_step(
     put("custody_capacity", capacity_today)
     put("custody_exits", exits_total)
     put("uac_exits", (exits * masks.uac).sum(axis=1))
-    put("processing_backlog", (arrived - x2).sum(axis=1))
+    # People still within their minimum time in custody after determination count as backlog
+    # (not yet able to leave), as in the event engine; the lines hold those who could leave.
+    in_line = jnp.maximum(jnp.minimum(x2, eligible) - x3, 0.0)
+    put("processing_backlog", (arrived - x3 - in_line).sum(axis=1))
     departures = exits @ masks.pathway_onehot
     for pathway in Pathway:
         put(f"departures:{pathway.name.lower()}", departures[:, pathway])
     put("releases_to_street", releases - to_shelter)
-    put("waiting_for_ice_bed", ((x2 - x3) * masks.removal).sum(axis=1))
-    put("waiting_for_hhs", ((x2 - x3) * masks.hhs).sum(axis=1))
-    put("waiting_for_port", ((x2 - x3) * masks.port).sum(axis=1))
+    put("waiting_for_ice_bed", (in_line * masks.removal).sum(axis=1))
+    put("waiting_for_hhs", (in_line * masks.hhs).sum(axis=1))
+    put("waiting_for_port", (in_line * masks.port).sum(axis=1))
     put("valve_open_hours", st["valve_open"])
     pool_matrix = jnp.asarray(crew_pool_matrix(layout, N_POOLS))  # [C, K]
     staff_hours = jnp.einsum("sct,ck->skt", people, pool_matrix).reshape(s, -1)
