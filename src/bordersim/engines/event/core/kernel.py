@@ -19,6 +19,7 @@ each wait gets a fresh token and an event whose token no longer matches is ignor
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 from numba import njit
@@ -273,447 +274,462 @@ def next_arrival_time(
 # ---------------------------------------------------------------- the event loop
 
 
-@njit(cache=True, error_model="numpy")
-def advance(
-    # network
-    station_capacity: np.ndarray,
-    station_abandons: np.ndarray,
-    station_pool_ptr: np.ndarray,
-    station_pool_idx: np.ndarray,
-    pool_station_ptr: np.ndarray,
-    pool_station_idx: np.ndarray,
-    speed: np.ndarray,
-    service_dist: np.ndarray,
-    class_rank: np.ndarray,
-    patience_dist: np.ndarray,
-    route_cum: np.ndarray,
-    dist_code: np.ndarray,
-    dist_p1: np.ndarray,
-    dist_p2: np.ndarray,
-    dist_offset: np.ndarray,
-    dist_length: np.ndarray,
-    empirical_values: np.ndarray,
-    arr_station: np.ndarray,
-    arr_class: np.ndarray,
-    arr_rate_ptr: np.ndarray,
-    arr_rates: np.ndarray,
-    arr_period: np.ndarray,
-    arr_cyclic: np.ndarray,
-    arr_batch_ptr: np.ndarray,
-    batch_sizes: np.ndarray,
-    batch_cum: np.ndarray,
-    sched_time: np.ndarray,
-    sched_pool: np.ndarray,
-    sched_count: np.ndarray,
-    # state
-    rstate: np.ndarray,
-    clock: np.ndarray,
-    ctr: np.ndarray,
-    heap_t: np.ndarray,
-    heap_i: np.ndarray,
-    cust_i: np.ndarray,
-    cust_f: np.ndarray,
-    free: np.ndarray,
-    queue_ends: np.ndarray,
-    st_n: np.ndarray,
-    sc_n: np.ndarray,
-    pool_n: np.ndarray,
-    sc_stat: np.ndarray,
-    st_stat: np.ndarray,
-    pool_stat: np.ndarray,
-    cl_stat: np.ndarray,
-    cl_n: np.ndarray,
-    rec_f: np.ndarray,
-    rec_i: np.ndarray,
-    injections: np.ndarray,
-    entering_c: np.ndarray,
-    entering_s: np.ndarray,
-    pending_pools: np.ndarray,
-    arr_next: np.ndarray,
-    t_end: float,
-) -> int:
-    # Multi-dimensional state is passed flat (C order) so that row widths are compile-time
-    # constants: indexing then needs no stride loads, which the register-starved loop would spill.
-    n_st = station_capacity.shape[0]
-    n_cls = cl_n.shape[0]
-    n_prio = queue_ends.shape[0] // (2 * n_st)
-    recording = ctr[K_RECORDING] == 1
-    heap_n = ctr[K_HEAP]
-    seq = ctr[K_SEQ]
-    free_n = ctr[K_FREE]
-    next_id = ctr[K_NEXT_ID]
-    n_rec = ctr[K_RECORDS]
-    token_n = ctr[K_TOKEN]
-    arr_min = ctr[K_ARR_MIN]
-    # Customers waiting to enter a station, and pools that may start a service, are handled after
-    # the event that produced them: freed servers look at the queues before a routed customer
-    # joins its next one (so it never overtakes customers already waiting there).
-    # (entering_c, entering_s: as long as the customer arrays; pending_pools: one per pool.)
+def _make_advance(recording: bool) -> Callable[..., int]:
+    """The event loop, compiled separately with and without records.
 
-    while True:
-        margin = ctr[K_MARGIN]
-        if (
-            heap_n + margin + 4 > heap_t.shape[0]
-            or free_n < margin + 2
-            or (recording and n_rec + margin + 2 > rec_f.shape[0] // 3)
-        ):
-            ctr[K_HEAP] = heap_n
-            ctr[K_SEQ] = seq
-            ctr[K_FREE] = free_n
-            ctr[K_NEXT_ID] = next_id
-            ctr[K_RECORDS] = n_rec
-            ctr[K_TOKEN] = token_n
-            ctr[K_ARR_MIN] = arr_min
-            return NEED_ROOM
-        am = arr_min
-        ta = arr_next[_u(am)] if am >= 0 else math.inf
-        th = heap_t[_u(0)] if heap_n > 0 else math.inf
-        if ta < th:
-            if ta > t_end:
-                break
-            t = ta
-            kind = EV_ARRIVAL
-            ea = am
-            eb = 0
-        else:
-            if th > t_end:
-                break
-            t = th
-            kind = heap_i[_u(H_KIND)]
-            ea = heap_i[_u(H_A)]
-            eb = heap_i[_u(H_B)]
-            heap_n -= 1
-            _sift_root(heap_t, heap_i, heap_n)
-        clock[0] = t
-        n_entering = 0
-        n_pending = 0
+    `recording` is a constant of each compiled loop, so the streaming one carries no record
+    code at all (which measurably frees registers in this long loop).
+    """
 
-        if kind in (EV_ARRIVAL, EV_INJECT):
-            if kind == EV_ARRIVAL:
-                s = arr_station[ea]
-                cls = arr_class[ea]
-                size = 1
-                blo = arr_batch_ptr[ea]
-                bhi = arr_batch_ptr[ea + 1]
-                if bhi > blo:
-                    u = rng.uniform(rstate)
-                    size = batch_sizes[bhi - 1]
-                    for j in range(blo, bhi):
-                        if u < batch_cum[j]:
-                            size = batch_sizes[j]
-                            break
-                nxt = next_arrival_time(
-                    rstate, t, ea, arr_rate_ptr, arr_rates, arr_period, arr_cyclic
-                )
-                arr_next[_u(ea)] = nxt
-                best_a = 0
-                for ja in range(1, arr_next.shape[0]):
-                    if arr_next[_u(ja)] < arr_next[_u(best_a)]:
-                        best_a = ja
-                arr_min = best_a
-            else:
-                s = injections[_u(ea * 3 + 0)]
-                cls = injections[_u(ea * 3 + 1)]
-                size = injections[_u(ea * 3 + 2)]
-            for _ in range(size):
-                free_n -= 1
-                c = free[_u(free_n)]
-                cust_i[_u(c * N_CUST_I + C_CLASS)] = cls
-                cust_i[_u(c * N_CUST_I + C_ID)] = next_id
-                next_id += 1
-                cust_i[_u(c * N_CUST_I + C_STATE)] = STATE_WAITING
-                cust_f[_u(c * N_CUST_F + C_BORN)] = t
-                cl_stat[_u(cls * N_CL + CL_ARRIVED)] += 1.0
-                cl_n[cls] += 1
-                entering_c[_u(n_entering)] = c
-                entering_s[_u(n_entering)] = s
-                n_entering += 1
+    @njit(cache=True, error_model="numpy")
+    def advance(
+        # network
+        station_capacity: np.ndarray,
+        station_abandons: np.ndarray,
+        station_pool_ptr: np.ndarray,
+        station_pool_idx: np.ndarray,
+        pool_station_ptr: np.ndarray,
+        pool_station_idx: np.ndarray,
+        speed: np.ndarray,
+        service_dist: np.ndarray,
+        class_rank: np.ndarray,
+        patience_dist: np.ndarray,
+        route_cum: np.ndarray,
+        dist_code: np.ndarray,
+        dist_p1: np.ndarray,
+        dist_p2: np.ndarray,
+        dist_offset: np.ndarray,
+        dist_length: np.ndarray,
+        empirical_values: np.ndarray,
+        arr_station: np.ndarray,
+        arr_class: np.ndarray,
+        arr_rate_ptr: np.ndarray,
+        arr_rates: np.ndarray,
+        arr_period: np.ndarray,
+        arr_cyclic: np.ndarray,
+        arr_batch_ptr: np.ndarray,
+        batch_sizes: np.ndarray,
+        batch_cum: np.ndarray,
+        sched_time: np.ndarray,
+        sched_pool: np.ndarray,
+        sched_count: np.ndarray,
+        # state
+        rstate: np.ndarray,
+        clock: np.ndarray,
+        ctr: np.ndarray,
+        heap_t: np.ndarray,
+        heap_i: np.ndarray,
+        cust_i: np.ndarray,
+        cust_f: np.ndarray,
+        free: np.ndarray,
+        queue_ends: np.ndarray,
+        st_n: np.ndarray,
+        sc_n: np.ndarray,
+        pool_n: np.ndarray,
+        sc_stat: np.ndarray,
+        st_stat: np.ndarray,
+        pool_stat: np.ndarray,
+        cl_stat: np.ndarray,
+        cl_n: np.ndarray,
+        rec_f: np.ndarray,
+        rec_i: np.ndarray,
+        injections: np.ndarray,
+        entering_c: np.ndarray,
+        entering_s: np.ndarray,
+        pending_pools: np.ndarray,
+        arr_next: np.ndarray,
+        t_end: float,
+    ) -> int:
+        # Multi-dimensional state is passed flat (C order) so that row widths are compile-time
+        # constants: indexing needs no stride loads, which this register-starved loop would spill.
+        n_st = station_capacity.shape[0]
+        n_cls = cl_n.shape[0]
+        n_prio = queue_ends.shape[0] // (2 * n_st)
+        heap_n = ctr[K_HEAP]
+        seq = ctr[K_SEQ]
+        free_n = ctr[K_FREE]
+        next_id = ctr[K_NEXT_ID]
+        n_rec = ctr[K_RECORDS]
+        token_n = ctr[K_TOKEN]
+        arr_min = ctr[K_ARR_MIN]
+        # Customers waiting to enter a station, and pools that may start a service, are handled
+        # after the event that produced them: freed servers look at the queues before a routed
+        # customer joins its next one (so it never overtakes customers already waiting there).
+        # (entering_c, entering_s: as long as the customer arrays; pending_pools: one per pool.)
 
-        elif kind == EV_SERVICE_END:
-            c = ea
-            p = eb
-            s = cust_i[_u(c * N_CUST_I + C_STATION)]
-            cls = cust_i[_u(c * N_CUST_I + C_CLASS)]
-            st_stat[_u(s * N_ST + ST_AREA_PRESENT)] += t
-            st_n[_u(s * 2 + N_SERVING)] -= 1
-            sc_n[_u((s * n_cls + cls) * 2 + N_SERVING)] -= 1
-            pool_stat[_u(p * N_PS + PS_AREA_BUSY)] += t
-            pool_n[_u(p * 2 + P_BUSY)] -= 1
-            sc_stat[_u((s * n_cls + cls) * N_SC + SC_SERVED)] += 1.0
-            sc_stat[_u((s * n_cls + cls) * N_SC + SC_SUM_SOJOURN)] += (
-                t - cust_f[_u(c * N_CUST_F + C_JOIN)]
-            )
-            if recording:
-                r = cust_i[_u(c * N_CUST_I + C_RECORD)]
-                rec_f[_u(r * 3 + R_END)] = t
-                rec_i[_u(r * N_REC_I + R_OUTCOME)] = OUT_SERVED
-            pending_pools[_u(0)] = p
-            n_pending = 1
-            # Routing: the first cumulative probability above u; none means exit.
-            dest = -1
-            n_dest = n_st
-            if route_cum[_u((cls * n_st + s) * n_st + n_dest - 1)] > 0.0:
-                u = rng.uniform(rstate)
-                for j in range(n_dest):
-                    if u < route_cum[_u((cls * n_st + s) * n_st + j)]:
-                        dest = j
-                        break
-            if dest >= 0:
-                cust_i[_u(c * N_CUST_I + C_STATE)] = STATE_WAITING
-                entering_c[_u(0)] = c
-                entering_s[_u(0)] = dest
-                n_entering = 1
-            else:
-                soj = t - cust_f[_u(c * N_CUST_F + C_BORN)]
-                cl_stat[_u(cls * N_CL + CL_EXITED)] += 1.0
-                cl_stat[_u(cls * N_CL + CL_SUM_SOJOURN)] += soj
-                cl_stat[_u(cls * N_CL + CL_SUM_SOJOURN_SQ)] += soj * soj
-                cl_n[cls] -= 1
-                cust_i[_u(c * N_CUST_I + C_STATE)] = STATE_FREE
-                free[_u(free_n)] = c
-                free_n += 1
-
-        elif kind == EV_ABANDON:
-            c = ea
+        while True:
+            margin = ctr[K_MARGIN]
             if (
-                cust_i[_u(c * N_CUST_I + C_STATE)] == STATE_WAITING
-                and cust_i[_u(c * N_CUST_I + C_TOKEN)] == eb
+                heap_n + margin + 4 > heap_t.shape[0]
+                or free_n < margin + 2
+                or (recording and n_rec + margin + 2 > rec_f.shape[0] // 3)
             ):
+                ctr[K_HEAP] = heap_n
+                ctr[K_SEQ] = seq
+                ctr[K_FREE] = free_n
+                ctr[K_NEXT_ID] = next_id
+                ctr[K_RECORDS] = n_rec
+                ctr[K_TOKEN] = token_n
+                ctr[K_ARR_MIN] = arr_min
+                return NEED_ROOM
+            am = arr_min
+            ta = arr_next[_u(am)] if am >= 0 else math.inf
+            th = heap_t[_u(0)] if heap_n > 0 else math.inf
+            if ta < th:
+                if ta > t_end:
+                    break
+                t = ta
+                kind = EV_ARRIVAL
+                ea = am
+                eb = 0
+            else:
+                if th > t_end:
+                    break
+                t = th
+                kind = heap_i[_u(H_KIND)]
+                ea = heap_i[_u(H_A)]
+                eb = heap_i[_u(H_B)]
+                heap_n -= 1
+                _sift_root(heap_t, heap_i, heap_n)
+            clock[0] = t
+            n_entering = 0
+            n_pending = 0
+
+            if kind in (EV_ARRIVAL, EV_INJECT):
+                if kind == EV_ARRIVAL:
+                    s = arr_station[ea]
+                    cls = arr_class[ea]
+                    size = 1
+                    blo = arr_batch_ptr[ea]
+                    bhi = arr_batch_ptr[ea + 1]
+                    if bhi > blo:
+                        u = rng.uniform(rstate)
+                        size = batch_sizes[bhi - 1]
+                        for j in range(blo, bhi):
+                            if u < batch_cum[j]:
+                                size = batch_sizes[j]
+                                break
+                    nxt = next_arrival_time(
+                        rstate, t, ea, arr_rate_ptr, arr_rates, arr_period, arr_cyclic
+                    )
+                    arr_next[_u(ea)] = nxt
+                    best_a = 0
+                    for ja in range(1, arr_next.shape[0]):
+                        if arr_next[_u(ja)] < arr_next[_u(best_a)]:
+                            best_a = ja
+                    arr_min = best_a
+                else:
+                    s = injections[_u(ea * 3 + 0)]
+                    cls = injections[_u(ea * 3 + 1)]
+                    size = injections[_u(ea * 3 + 2)]
+                for _ in range(size):
+                    free_n -= 1
+                    c = free[_u(free_n)]
+                    cust_i[_u(c * N_CUST_I + C_CLASS)] = cls
+                    cust_i[_u(c * N_CUST_I + C_ID)] = next_id
+                    next_id += 1
+                    cust_i[_u(c * N_CUST_I + C_STATE)] = STATE_WAITING
+                    cust_f[_u(c * N_CUST_F + C_BORN)] = t
+                    cl_stat[_u(cls * N_CL + CL_ARRIVED)] += 1.0
+                    cl_n[cls] += 1
+                    entering_c[_u(n_entering)] = c
+                    entering_s[_u(n_entering)] = s
+                    n_entering += 1
+
+            elif kind == EV_SERVICE_END:
+                c = ea
+                p = eb
                 s = cust_i[_u(c * N_CUST_I + C_STATION)]
                 cls = cust_i[_u(c * N_CUST_I + C_CLASS)]
-                rk = class_rank[cls]
-                prv = cust_i[_u(c * N_CUST_I + C_PREV)]
-                nxt_c = cust_i[_u(c * N_CUST_I + C_NEXT)]
-                if prv >= 0:
-                    cust_i[_u(prv * N_CUST_I + C_NEXT)] = nxt_c
-                else:
-                    queue_ends[_u((s * n_prio + rk) * 2 + 0)] = nxt_c
-                if nxt_c >= 0:
-                    cust_i[_u(nxt_c * N_CUST_I + C_PREV)] = prv
-                else:
-                    queue_ends[_u((s * n_prio + rk) * 2 + 1)] = prv
-                st_stat[_u(s * N_ST + ST_AREA_WAITING)] += t
                 st_stat[_u(s * N_ST + ST_AREA_PRESENT)] += t
-                st_n[_u(s * 2 + N_WAITING)] -= 1
-                sc_n[_u((s * n_cls + cls) * 2 + N_WAITING)] -= 1
-                waited = t - cust_f[_u(c * N_CUST_F + C_JOIN)]
-                sc_stat[_u((s * n_cls + cls) * N_SC + SC_ABANDONED)] += 1.0
-                sc_stat[_u((s * n_cls + cls) * N_SC + SC_SUM_ABANDON_WAIT)] += waited
-                cl_stat[_u(cls * N_CL + CL_ABANDONED)] += 1.0
-                cl_n[cls] -= 1
+                st_n[_u(s * 2 + N_SERVING)] -= 1
+                sc_n[_u((s * n_cls + cls) * 2 + N_SERVING)] -= 1
+                pool_stat[_u(p * N_PS + PS_AREA_BUSY)] += t
+                pool_n[_u(p * 2 + P_BUSY)] -= 1
+                sc_stat[_u((s * n_cls + cls) * N_SC + SC_SERVED)] += 1.0
+                sc_stat[_u((s * n_cls + cls) * N_SC + SC_SUM_SOJOURN)] += (
+                    t - cust_f[_u(c * N_CUST_F + C_JOIN)]
+                )
                 if recording:
                     r = cust_i[_u(c * N_CUST_I + C_RECORD)]
                     rec_f[_u(r * 3 + R_END)] = t
-                    rec_i[_u(r * N_REC_I + R_OUTCOME)] = OUT_ABANDONED
-                cust_i[_u(c * N_CUST_I + C_STATE)] = STATE_FREE
-                cust_i[_u(c * N_CUST_I + C_TOKEN)] = -1
-                free[_u(free_n)] = c
-                free_n += 1
+                    rec_i[_u(r * N_REC_I + R_OUTCOME)] = OUT_SERVED
+                pending_pools[_u(0)] = p
+                n_pending = 1
+                # Routing: the first cumulative probability above u; none means exit.
+                dest = -1
+                n_dest = n_st
+                if route_cum[_u((cls * n_st + s) * n_st + n_dest - 1)] > 0.0:
+                    u = rng.uniform(rstate)
+                    for j in range(n_dest):
+                        if u < route_cum[_u((cls * n_st + s) * n_st + j)]:
+                            dest = j
+                            break
+                if dest >= 0:
+                    cust_i[_u(c * N_CUST_I + C_STATE)] = STATE_WAITING
+                    entering_c[_u(0)] = c
+                    entering_s[_u(0)] = dest
+                    n_entering = 1
+                else:
+                    soj = t - cust_f[_u(c * N_CUST_F + C_BORN)]
+                    cl_stat[_u(cls * N_CL + CL_EXITED)] += 1.0
+                    cl_stat[_u(cls * N_CL + CL_SUM_SOJOURN)] += soj
+                    cl_stat[_u(cls * N_CL + CL_SUM_SOJOURN_SQ)] += soj * soj
+                    cl_n[cls] -= 1
+                    cust_i[_u(c * N_CUST_I + C_STATE)] = STATE_FREE
+                    free[_u(free_n)] = c
+                    free_n += 1
 
-        else:  # EV_SCHEDULE or EV_HEADCOUNT
-            if kind == EV_SCHEDULE:
-                p = sched_pool[ea]
-                count = sched_count[ea]
-                if ea + 1 < sched_time.shape[0]:
-                    nxt_t = sched_time[ea + 1]
-                    _push_at(heap_t, heap_i, heap_n, seq, nxt_t, EV_SCHEDULE, ea + 1, 0)
+            elif kind == EV_ABANDON:
+                c = ea
+                if (
+                    cust_i[_u(c * N_CUST_I + C_STATE)] == STATE_WAITING
+                    and cust_i[_u(c * N_CUST_I + C_TOKEN)] == eb
+                ):
+                    s = cust_i[_u(c * N_CUST_I + C_STATION)]
+                    cls = cust_i[_u(c * N_CUST_I + C_CLASS)]
+                    rk = class_rank[cls]
+                    prv = cust_i[_u(c * N_CUST_I + C_PREV)]
+                    nxt_c = cust_i[_u(c * N_CUST_I + C_NEXT)]
+                    if prv >= 0:
+                        cust_i[_u(prv * N_CUST_I + C_NEXT)] = nxt_c
+                    else:
+                        queue_ends[_u((s * n_prio + rk) * 2 + 0)] = nxt_c
+                    if nxt_c >= 0:
+                        cust_i[_u(nxt_c * N_CUST_I + C_PREV)] = prv
+                    else:
+                        queue_ends[_u((s * n_prio + rk) * 2 + 1)] = prv
+                    st_stat[_u(s * N_ST + ST_AREA_WAITING)] += t
+                    st_stat[_u(s * N_ST + ST_AREA_PRESENT)] += t
+                    st_n[_u(s * 2 + N_WAITING)] -= 1
+                    sc_n[_u((s * n_cls + cls) * 2 + N_WAITING)] -= 1
+                    waited = t - cust_f[_u(c * N_CUST_F + C_JOIN)]
+                    sc_stat[_u((s * n_cls + cls) * N_SC + SC_ABANDONED)] += 1.0
+                    sc_stat[_u((s * n_cls + cls) * N_SC + SC_SUM_ABANDON_WAIT)] += waited
+                    cl_stat[_u(cls * N_CL + CL_ABANDONED)] += 1.0
+                    cl_n[cls] -= 1
+                    if recording:
+                        r = cust_i[_u(c * N_CUST_I + C_RECORD)]
+                        rec_f[_u(r * 3 + R_END)] = t
+                        rec_i[_u(r * N_REC_I + R_OUTCOME)] = OUT_ABANDONED
+                    cust_i[_u(c * N_CUST_I + C_STATE)] = STATE_FREE
+                    cust_i[_u(c * N_CUST_I + C_TOKEN)] = -1
+                    free[_u(free_n)] = c
+                    free_n += 1
+
+            else:  # EV_SCHEDULE or EV_HEADCOUNT
+                if kind == EV_SCHEDULE:
+                    p = sched_pool[ea]
+                    count = sched_count[ea]
+                    if ea + 1 < sched_time.shape[0]:
+                        nxt_t = sched_time[ea + 1]
+                        _push_at(heap_t, heap_i, heap_n, seq, nxt_t, EV_SCHEDULE, ea + 1, 0)
+                        heap_n += 1
+                        seq += 1
+                else:
+                    p = ea
+                    count = eb
+                pool_stat[_u(p * N_PS + PS_AREA_HEADCOUNT)] += (
+                    pool_n[_u(p * 2 + P_HEADCOUNT)] - count
+                ) * t
+                pool_n[_u(p * 2 + P_HEADCOUNT)] = count
+                pending_pools[_u(0)] = p
+                n_pending = 1
+
+            # Freed or added servers take the best waiting customer among the stations they serve:
+            # lowest priority rank first, then the earliest to join its queue.
+            for ip in range(n_pending):
+                p = pending_pools[_u(ip)]
+                while pool_n[_u(p * 2 + P_BUSY)] < pool_n[_u(p * 2 + P_HEADCOUNT)]:
+                    best = -1
+                    best_rank = n_prio
+                    best_join = math.inf
+                    for jp in range(pool_station_ptr[p], pool_station_ptr[p + 1]):
+                        s2 = pool_station_idx[jp]
+                        if st_n[_u(s2 * 2 + N_WAITING)] == 0:
+                            continue
+                        for rk in range(min(best_rank + 1, n_prio)):
+                            head = queue_ends[_u((s2 * n_prio + rk) * 2 + 0)]
+                            if head >= 0:
+                                if (
+                                    rk < best_rank
+                                    or cust_f[_u(head * N_CUST_F + C_JOIN)] < best_join
+                                ):
+                                    best = head
+                                    best_rank = rk
+                                    best_join = cust_f[_u(head * N_CUST_F + C_JOIN)]
+                                break
+                    if best < 0:
+                        break
+                    c = best
+                    s = cust_i[_u(c * N_CUST_I + C_STATION)]
+                    nxt_c = cust_i[_u(c * N_CUST_I + C_NEXT)]
+                    queue_ends[_u((s * n_prio + best_rank) * 2 + 0)] = nxt_c
+                    if nxt_c >= 0:
+                        cust_i[_u(nxt_c * N_CUST_I + C_PREV)] = -1
+                    else:
+                        queue_ends[_u((s * n_prio + best_rank) * 2 + 1)] = -1
+                    st_stat[_u(s * N_ST + ST_AREA_WAITING)] += t
+                    st_n[_u(s * 2 + N_WAITING)] -= 1
+                    st_n[_u(s * 2 + N_SERVING)] += 1
+                    cls = cust_i[_u(c * N_CUST_I + C_CLASS)]
+                    sc_n[_u((s * n_cls + cls) * 2 + N_WAITING)] -= 1
+                    sc_n[_u((s * n_cls + cls) * 2 + N_SERVING)] += 1
+                    _start_service(
+                        n_st,
+                        n_cls,
+                        c,
+                        s,
+                        p,
+                        t,
+                        rstate,
+                        cust_i,
+                        cust_f,
+                        pool_n,
+                        pool_stat,
+                        sc_stat,
+                        speed,
+                        service_dist,
+                        dist_code,
+                        dist_p1,
+                        dist_p2,
+                        dist_offset,
+                        dist_length,
+                        empirical_values,
+                        heap_t,
+                        heap_i,
+                        heap_n,
+                        seq,
+                        rec_f,
+                        rec_i,
+                        recording,
+                    )
                     heap_n += 1
                     seq += 1
-            else:
-                p = ea
-                count = eb
-            pool_stat[_u(p * N_PS + PS_AREA_HEADCOUNT)] += (
-                pool_n[_u(p * 2 + P_HEADCOUNT)] - count
-            ) * t
-            pool_n[_u(p * 2 + P_HEADCOUNT)] = count
-            pending_pools[_u(0)] = p
-            n_pending = 1
 
-        # Freed or added servers take the best waiting customer among the stations they serve:
-        # lowest priority rank first, then the earliest to join its queue.
-        for ip in range(n_pending):
-            p = pending_pools[_u(ip)]
-            while pool_n[_u(p * 2 + P_BUSY)] < pool_n[_u(p * 2 + P_HEADCOUNT)]:
-                best = -1
-                best_rank = n_prio
-                best_join = math.inf
-                for jp in range(pool_station_ptr[p], pool_station_ptr[p + 1]):
-                    s2 = pool_station_idx[jp]
-                    if st_n[_u(s2 * 2 + N_WAITING)] == 0:
-                        continue
-                    for rk in range(min(best_rank + 1, n_prio)):
-                        head = queue_ends[_u((s2 * n_prio + rk) * 2 + 0)]
-                        if head >= 0:
-                            if rk < best_rank or cust_f[_u(head * N_CUST_F + C_JOIN)] < best_join:
-                                best = head
-                                best_rank = rk
-                                best_join = cust_f[_u(head * N_CUST_F + C_JOIN)]
-                            break
-                if best < 0:
-                    break
-                c = best
-                s = cust_i[_u(c * N_CUST_I + C_STATION)]
-                nxt_c = cust_i[_u(c * N_CUST_I + C_NEXT)]
-                queue_ends[_u((s * n_prio + best_rank) * 2 + 0)] = nxt_c
-                if nxt_c >= 0:
-                    cust_i[_u(nxt_c * N_CUST_I + C_PREV)] = -1
-                else:
-                    queue_ends[_u((s * n_prio + best_rank) * 2 + 1)] = -1
-                st_stat[_u(s * N_ST + ST_AREA_WAITING)] += t
-                st_n[_u(s * 2 + N_WAITING)] -= 1
-                st_n[_u(s * 2 + N_SERVING)] += 1
+            # Customers entering a station: blocked if full, served at once by the fastest free
+            # pool, otherwise queued (with an abandonment clock where patience applies).
+            for ie in range(n_entering):
+                c = entering_c[_u(ie)]
+                s = entering_s[_u(ie)]
                 cls = cust_i[_u(c * N_CUST_I + C_CLASS)]
-                sc_n[_u((s * n_cls + cls) * 2 + N_WAITING)] -= 1
-                sc_n[_u((s * n_cls + cls) * 2 + N_SERVING)] += 1
-                _start_service(
-                    n_st,
-                    n_cls,
-                    c,
-                    s,
-                    p,
-                    t,
-                    rstate,
-                    cust_i,
-                    cust_f,
-                    pool_n,
-                    pool_stat,
-                    sc_stat,
-                    speed,
-                    service_dist,
-                    dist_code,
-                    dist_p1,
-                    dist_p2,
-                    dist_offset,
-                    dist_length,
-                    empirical_values,
-                    heap_t,
-                    heap_i,
-                    heap_n,
-                    seq,
-                    rec_f,
-                    rec_i,
-                    recording,
-                )
-                heap_n += 1
-                seq += 1
-
-        # Customers entering a station: blocked if full, served at once by the fastest free
-        # pool, otherwise queued (with an abandonment clock where patience applies).
-        for ie in range(n_entering):
-            c = entering_c[_u(ie)]
-            s = entering_s[_u(ie)]
-            cls = cust_i[_u(c * N_CUST_I + C_CLASS)]
-            cust_i[_u(c * N_CUST_I + C_STATION)] = s
-            cust_f[_u(c * N_CUST_F + C_JOIN)] = t
-            sc_stat[_u((s * n_cls + cls) * N_SC + SC_ARRIVALS)] += 1.0
-            r = -1
-            if recording:
-                r = n_rec
-                n_rec += 1
-                rec_f[_u(r * 3 + R_ARRIVE)] = t
-                rec_f[_u(r * 3 + R_START)] = math.nan
-                rec_f[_u(r * 3 + R_END)] = math.nan
-                rec_i[_u(r * N_REC_I + R_CUSTOMER)] = cust_i[_u(c * N_CUST_I + C_ID)]
-                rec_i[_u(r * N_REC_I + R_CLASS)] = cls
-                rec_i[_u(r * N_REC_I + R_STATION)] = s
-                rec_i[_u(r * N_REC_I + R_OUTCOME)] = OUT_PRESENT
-                rec_i[_u(r * N_REC_I + R_POOL)] = -1
-            cust_i[_u(c * N_CUST_I + C_RECORD)] = r
-            if st_n[_u(s * 2 + N_WAITING)] + st_n[_u(s * 2 + N_SERVING)] >= station_capacity[s]:
-                sc_stat[_u((s * n_cls + cls) * N_SC + SC_BLOCKED)] += 1.0
-                cl_stat[_u(cls * N_CL + CL_BLOCKED)] += 1.0
-                cl_n[cls] -= 1
+                cust_i[_u(c * N_CUST_I + C_STATION)] = s
+                cust_f[_u(c * N_CUST_F + C_JOIN)] = t
+                sc_stat[_u((s * n_cls + cls) * N_SC + SC_ARRIVALS)] += 1.0
+                r = -1
                 if recording:
-                    rec_f[_u(r * 3 + R_END)] = t
-                    rec_i[_u(r * N_REC_I + R_OUTCOME)] = OUT_BLOCKED
-                cust_i[_u(c * N_CUST_I + C_STATE)] = STATE_FREE
-                free[_u(free_n)] = c
-                free_n += 1
-                continue
-            st_stat[_u(s * N_ST + ST_AREA_PRESENT)] -= t
-            server = -1
-            for jp in range(station_pool_ptr[s], station_pool_ptr[s + 1]):
-                p = station_pool_idx[jp]
-                if pool_n[_u(p * 2 + P_BUSY)] < pool_n[_u(p * 2 + P_HEADCOUNT)]:
-                    server = p
-                    break
-            if server >= 0:
-                st_n[_u(s * 2 + N_SERVING)] += 1
-                sc_n[_u((s * n_cls + cls) * 2 + N_SERVING)] += 1
-                _start_service(
-                    n_st,
-                    n_cls,
-                    c,
-                    s,
-                    server,
-                    t,
-                    rstate,
-                    cust_i,
-                    cust_f,
-                    pool_n,
-                    pool_stat,
-                    sc_stat,
-                    speed,
-                    service_dist,
-                    dist_code,
-                    dist_p1,
-                    dist_p2,
-                    dist_offset,
-                    dist_length,
-                    empirical_values,
-                    heap_t,
-                    heap_i,
-                    heap_n,
-                    seq,
-                    rec_f,
-                    rec_i,
-                    recording,
-                )
-                heap_n += 1
-                seq += 1
-                continue
-            rk = class_rank[cls]
-            tail = queue_ends[_u((s * n_prio + rk) * 2 + 1)]
-            cust_i[_u(c * N_CUST_I + C_PREV)] = tail
-            cust_i[_u(c * N_CUST_I + C_NEXT)] = -1
-            if tail >= 0:
-                cust_i[_u(tail * N_CUST_I + C_NEXT)] = c
-            else:
-                queue_ends[_u((s * n_prio + rk) * 2 + 0)] = c
-            queue_ends[_u((s * n_prio + rk) * 2 + 1)] = c
-            st_stat[_u(s * N_ST + ST_AREA_WAITING)] -= t
-            st_n[_u(s * 2 + N_WAITING)] += 1
-            sc_n[_u((s * n_cls + cls) * 2 + N_WAITING)] += 1
-            cust_i[_u(c * N_CUST_I + C_STATE)] = STATE_WAITING
-            cust_i[_u(c * N_CUST_I + C_TOKEN)] = -1
-            d = patience_dist[cls]
-            if d >= 0 and station_abandons[s] == 1:
-                token = token_n
-                token_n += 1
-                cust_i[_u(c * N_CUST_I + C_TOKEN)] = token
-                patience = sample(
-                    rstate,
-                    d,
-                    dist_code,
-                    dist_p1,
-                    dist_p2,
-                    dist_offset,
-                    dist_length,
-                    empirical_values,
-                )
-                _push_at(heap_t, heap_i, heap_n, seq, t + patience, EV_ABANDON, c, token)
-                heap_n += 1
-                seq += 1
+                    r = n_rec
+                    n_rec += 1
+                    rec_f[_u(r * 3 + R_ARRIVE)] = t
+                    rec_f[_u(r * 3 + R_START)] = math.nan
+                    rec_f[_u(r * 3 + R_END)] = math.nan
+                    rec_i[_u(r * N_REC_I + R_CUSTOMER)] = cust_i[_u(c * N_CUST_I + C_ID)]
+                    rec_i[_u(r * N_REC_I + R_CLASS)] = cls
+                    rec_i[_u(r * N_REC_I + R_STATION)] = s
+                    rec_i[_u(r * N_REC_I + R_OUTCOME)] = OUT_PRESENT
+                    rec_i[_u(r * N_REC_I + R_POOL)] = -1
+                cust_i[_u(c * N_CUST_I + C_RECORD)] = r
+                if st_n[_u(s * 2 + N_WAITING)] + st_n[_u(s * 2 + N_SERVING)] >= station_capacity[s]:
+                    sc_stat[_u((s * n_cls + cls) * N_SC + SC_BLOCKED)] += 1.0
+                    cl_stat[_u(cls * N_CL + CL_BLOCKED)] += 1.0
+                    cl_n[cls] -= 1
+                    if recording:
+                        rec_f[_u(r * 3 + R_END)] = t
+                        rec_i[_u(r * N_REC_I + R_OUTCOME)] = OUT_BLOCKED
+                    cust_i[_u(c * N_CUST_I + C_STATE)] = STATE_FREE
+                    free[_u(free_n)] = c
+                    free_n += 1
+                    continue
+                st_stat[_u(s * N_ST + ST_AREA_PRESENT)] -= t
+                server = -1
+                for jp in range(station_pool_ptr[s], station_pool_ptr[s + 1]):
+                    p = station_pool_idx[jp]
+                    if pool_n[_u(p * 2 + P_BUSY)] < pool_n[_u(p * 2 + P_HEADCOUNT)]:
+                        server = p
+                        break
+                if server >= 0:
+                    st_n[_u(s * 2 + N_SERVING)] += 1
+                    sc_n[_u((s * n_cls + cls) * 2 + N_SERVING)] += 1
+                    _start_service(
+                        n_st,
+                        n_cls,
+                        c,
+                        s,
+                        server,
+                        t,
+                        rstate,
+                        cust_i,
+                        cust_f,
+                        pool_n,
+                        pool_stat,
+                        sc_stat,
+                        speed,
+                        service_dist,
+                        dist_code,
+                        dist_p1,
+                        dist_p2,
+                        dist_offset,
+                        dist_length,
+                        empirical_values,
+                        heap_t,
+                        heap_i,
+                        heap_n,
+                        seq,
+                        rec_f,
+                        rec_i,
+                        recording,
+                    )
+                    heap_n += 1
+                    seq += 1
+                    continue
+                rk = class_rank[cls]
+                tail = queue_ends[_u((s * n_prio + rk) * 2 + 1)]
+                cust_i[_u(c * N_CUST_I + C_PREV)] = tail
+                cust_i[_u(c * N_CUST_I + C_NEXT)] = -1
+                if tail >= 0:
+                    cust_i[_u(tail * N_CUST_I + C_NEXT)] = c
+                else:
+                    queue_ends[_u((s * n_prio + rk) * 2 + 0)] = c
+                queue_ends[_u((s * n_prio + rk) * 2 + 1)] = c
+                st_stat[_u(s * N_ST + ST_AREA_WAITING)] -= t
+                st_n[_u(s * 2 + N_WAITING)] += 1
+                sc_n[_u((s * n_cls + cls) * 2 + N_WAITING)] += 1
+                cust_i[_u(c * N_CUST_I + C_STATE)] = STATE_WAITING
+                cust_i[_u(c * N_CUST_I + C_TOKEN)] = -1
+                d = patience_dist[cls]
+                if d >= 0 and station_abandons[s] == 1:
+                    token = token_n
+                    token_n += 1
+                    cust_i[_u(c * N_CUST_I + C_TOKEN)] = token
+                    patience = sample(
+                        rstate,
+                        d,
+                        dist_code,
+                        dist_p1,
+                        dist_p2,
+                        dist_offset,
+                        dist_length,
+                        empirical_values,
+                    )
+                    _push_at(heap_t, heap_i, heap_n, seq, t + patience, EV_ABANDON, c, token)
+                    heap_n += 1
+                    seq += 1
 
-    clock[0] = t_end
-    ctr[K_HEAP] = heap_n
-    ctr[K_SEQ] = seq
-    ctr[K_FREE] = free_n
-    ctr[K_NEXT_ID] = next_id
-    ctr[K_RECORDS] = n_rec
-    ctr[K_TOKEN] = token_n
-    ctr[K_ARR_MIN] = arr_min
-    return DONE
+        clock[0] = t_end
+        ctr[K_HEAP] = heap_n
+        ctr[K_SEQ] = seq
+        ctr[K_FREE] = free_n
+        ctr[K_NEXT_ID] = next_id
+        ctr[K_RECORDS] = n_rec
+        ctr[K_TOKEN] = token_n
+        ctr[K_ARR_MIN] = arr_min
+        return DONE
+
+    return advance
+
+
+advance_streaming = _make_advance(False)
+advance_recording = _make_advance(True)
 
 
 @njit(cache=True, inline="always", error_model="numpy")

@@ -13,8 +13,6 @@ The same network and seed give identical results, however a run is cut into `run
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import cast
 
 import numpy as np
 
@@ -31,8 +29,6 @@ def flat(array: np.ndarray) -> np.ndarray:
     return array.reshape(-1)
 
 
-# The compiled kernel seen as a plain callable (numba's dispatcher type is not precise).
-_advance = cast(Callable[..., int], K.advance)
 
 
 class Simulator:
@@ -60,6 +56,7 @@ class Simulator:
             int(net.sched_count.max(initial=0)),
         )
         self._ctr[K.K_RECORDING] = 1 if record else 0
+        self._advance = K.advance_recording if record else K.advance_streaming
         self._heap_t = np.empty(256)
         self._heap_i = np.empty((256, 4), dtype=np.int64)
         self._cust_i = np.full((0, K.N_CUST_I), -1, dtype=np.int64)
@@ -110,7 +107,7 @@ class Simulator:
             raise ModelError(f"run_until needs a finite time >= now ({self.now:g}), got {t!r}")
         net_args = self.network.kernel_args()
         while True:
-            status = _advance(
+            status = self._advance(
                 *net_args,
                 self._rng,
                 self._clock,
