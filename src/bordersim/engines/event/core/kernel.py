@@ -83,8 +83,8 @@ N_PS = 2
 
 # Per class cl_stat[L, :]: whole-network counts.
 CL_ARRIVED, CL_EXITED, CL_ABANDONED, CL_BLOCKED = 0, 1, 2, 3
-CL_SUM_SOJOURN, CL_SUM_SOJOURN_SQ = 4, 5
-N_CL = 6
+CL_SUM_SOJOURN = 4
+N_CL = 5
 
 # Records rec_f[R, 3], rec_i[R, 5].
 R_ARRIVE, R_START, R_END = 0, 1, 2
@@ -474,7 +474,6 @@ def _make_advance(recording: bool) -> Callable[..., int]:
                     soj = t - cust_f[_u(c * N_CUST_F + C_BORN)]
                     cl_stat[_u(cls * N_CL + CL_EXITED)] += 1.0
                     cl_stat[_u(cls * N_CL + CL_SUM_SOJOURN)] += soj
-                    cl_stat[_u(cls * N_CL + CL_SUM_SOJOURN_SQ)] += soj * soj
                     cl_n[cls] -= 1
                     cust_i[_u(c * N_CUST_I + C_STATE)] = STATE_FREE
                     free[_u(free_n)] = c
@@ -768,8 +767,7 @@ def _start_service(
     waited = t - cust_f[_u(c * N_CUST_F + C_JOIN)]
     sc_stat[_u((s * n_cls + cls) * N_SC + SC_STARTED)] += 1.0
     sc_stat[_u((s * n_cls + cls) * N_SC + SC_SUM_WAIT)] += waited
-    if waited > 0.0:
-        sc_stat[_u((s * n_cls + cls) * N_SC + SC_DELAYED)] += 1.0
+    sc_stat[_u((s * n_cls + cls) * N_SC + SC_DELAYED)] += 1.0 if waited > 0.0 else 0.0
     cust_i[_u(c * N_CUST_I + C_STATE)] = STATE_SERVING
     cust_i[_u(c * N_CUST_I + C_TOKEN)] = -1
     duration = (
