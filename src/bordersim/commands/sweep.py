@@ -116,7 +116,7 @@ def kpi_table(points: list[dict[str, Any]], runs: list[RunResult]) -> pd.DataFra
             rows.append(
                 {
                     "variant": i,
-                    **{key: str(value) for key, value in point.items()},
+                    **{key: _cell(value) for key, value in point.items()},
                     "kpi": name,
                     "label": kpi.label if kpi else name,
                     "unit": kpi.unit if kpi else "",
@@ -124,6 +124,11 @@ def kpi_table(points: list[dict[str, Any]], runs: list[RunResult]) -> pd.DataFra
                 }
             )
     return pd.DataFrame(rows)
+
+
+def _cell(value: Any) -> Any:
+    """Numbers and booleans stay typed in the table; anything else (dates, names) is text."""
+    return value if isinstance(value, int | float | bool) else str(value)
 
 
 def html_report(table: pd.DataFrame, axes: list[Axis], title: str) -> str:

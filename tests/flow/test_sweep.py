@@ -1,0 +1,73 @@
+"""`bordersim sweep`: parsing of --vary, clear errors, and a small grid run as one batch."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from bordersim.cli import main
+from bordersim.commands.sweep import parse_value, parse_vary
+from bordersim.errors import ScenarioError
+
+ROOT = Path(__file__).resolve().parents[2]
+SMALL = ROOT / "scenarios" / "examples" / "small.toml"
+
+
+def test_values_are_read_as_toml() -> None:
+    assert parse_value("1500") == 1500
+    assert parse_value("0.5") == 0.5
+    assert parse_value("true") is True
+    assert parse_value("2023-05-10") == dt.date(2023, 5, 10)
+    assert parse_value("RGV") == "RGV"
+    axis = parse_vary("deployments.troops.headcount=0, 300,600")
+    assert axis.key == "deployments.troops.headcount" and axis.values == (0, 300, 600)
+
+
+@pytest.mark.parametrize("option", ["headcount", "=1,2", "a.b=", "a.b=1,,2", "a.b=1,1"])
+def test_malformed_vary_is_refused(option: str) -> None:
+    with pytest.raises(ScenarioError, match="--vary"):
+        parse_vary(option)
+
+
+def test_unknown_key_and_bad_value_exit_2_without_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "sweep"
+    for vary in ("deployments.troops.headcont=0,300", "deployments.troops.headcount=-5,300"):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["sweep", str(SMALL), "--vary", vary, "-r", "2", "--out", str(out)])
+        assert exit_info.value.code == 2
+        assert "deployments.troops.headco" in capsys.readouterr().err
+        assert not out.exists()
+
+
+def test_small_grid_writes_table_and_report(tmp_path: Path) -> None:
+    out = tmp_path / "sweep"
+    main(
+        [
+            "sweep",
+            str(SMALL),
+            "--vary",
+            "deployments.troops.headcount=0,600",
+            "-r",
+            "3",
+            "--seed",
+            "4",
+            "--out",
+            str(out),
+        ]
+    )
+    table = pd.read_csv(out / "kpis.csv")
+    assert set(table["deployments.troops.headcount"]) == {0, 600}
+    assert (table["n"] == 3).all()
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "kpis.parquet"), table, check_dtype=False)
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "plotly" in html.lower() and "deployments.troops.headcount" in html
+    intake = table[table["kpi"] == "agents_support_hours"].set_index(
+        "deployments.troops.headcount"
+    )["mean"]
+    # troops take intake work off agents
+    assert intake[600] < intake[0]
