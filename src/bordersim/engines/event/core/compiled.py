@@ -69,7 +69,10 @@ class CompiledNetwork:
             self.station_pool_idx,
             self.pool_station_ptr,
             self.pool_station_idx,
-            self.speed.reshape(-1),
+            # Service time multipliers: 1 / speed, so the kernel multiplies instead of divides.
+            np.divide(1.0, self.speed, out=np.zeros_like(self.speed), where=self.speed > 0).reshape(
+                -1
+            ),
             self.service_dist.reshape(-1),
             self.class_rank,
             self.patience_dist,

@@ -290,7 +290,7 @@ def _make_advance(recording: bool) -> Callable[..., int]:
         station_pool_idx: np.ndarray,
         pool_station_ptr: np.ndarray,
         pool_station_idx: np.ndarray,
-        speed: np.ndarray,
+        time_factor: np.ndarray,
         service_dist: np.ndarray,
         class_rank: np.ndarray,
         patience_dist: np.ndarray,
@@ -587,7 +587,7 @@ def _make_advance(recording: bool) -> Callable[..., int]:
                         pool_n,
                         pool_stat,
                         sc_stat,
-                        speed,
+                        time_factor,
                         service_dist,
                         dist_code,
                         dist_p1,
@@ -627,7 +627,8 @@ def _make_advance(recording: bool) -> Callable[..., int]:
                     rec_i[_u(r * N_REC_I + R_STATION)] = s
                     rec_i[_u(r * N_REC_I + R_OUTCOME)] = OUT_PRESENT
                     rec_i[_u(r * N_REC_I + R_POOL)] = -1
-                cust_i[_u(c * N_CUST_I + C_RECORD)] = r
+                if recording:
+                    cust_i[_u(c * N_CUST_I + C_RECORD)] = r
                 if st_n[_u(s * 2 + N_WAITING)] + st_n[_u(s * 2 + N_SERVING)] >= station_capacity[s]:
                     sc_stat[_u((s * n_cls + cls) * N_SC + SC_BLOCKED)] += 1.0
                     cl_stat[_u(cls * N_CL + CL_BLOCKED)] += 1.0
@@ -662,7 +663,7 @@ def _make_advance(recording: bool) -> Callable[..., int]:
                         pool_n,
                         pool_stat,
                         sc_stat,
-                        speed,
+                        time_factor,
                         service_dist,
                         dist_code,
                         dist_p1,
@@ -745,7 +746,7 @@ def _start_service(
     pool_n: np.ndarray,
     pool_stat: np.ndarray,
     sc_stat: np.ndarray,
-    speed: np.ndarray,
+    time_factor: np.ndarray,
     service_dist: np.ndarray,
     dist_code: np.ndarray,
     dist_p1: np.ndarray,
@@ -781,7 +782,7 @@ def _start_service(
             dist_length,
             empirical_values,
         )
-        / speed[_u(p * n_st + s)]
+        * time_factor[_u(p * n_st + s)]
     )
     sc_stat[_u((s * n_cls + cls) * N_SC + SC_SUM_SERVICE)] += duration
     if recording:
