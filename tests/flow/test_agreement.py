@@ -107,20 +107,12 @@ def test_tiny_model_children_transfers_agree() -> None:
     assert abs(f.mean() - e.mean()) <= 0.03 * e.mean() + 3 * se
 
 
-_AGENT_INTAKE = pytest.mark.xfail(
-    reason="known disagreement (docs/flow-engine.md): agent-hours on intake, a residual of a few "
-    "hours a day per sector once the National Guard's intake is full, are about 1.8 times the "
-    "event engine's; every other compared quantity agrees",
-    strict=True,
-)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "scenario",
     [
-        pytest.param("scenarios/2023-title42-end.toml", marks=_AGENT_INTAKE),
-        pytest.param("scenarios/2023-title42-end-no-troops.toml", marks=_AGENT_INTAKE),
+        "scenarios/2023-title42-end.toml",
+        "scenarios/2023-title42-end-no-troops.toml",
         "scenarios/2020-covid-support.toml",
         "scenarios/2020-covid-no-extra-troops.toml",
     ],

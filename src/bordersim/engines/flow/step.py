@@ -218,10 +218,14 @@ def hour_step(
     busy_interdiction = st["busy_interdiction"] - done_interdiction
     free_agents = jnp.maximum(field_agents - busy_pickup - busy_interdiction, 0.0)
 
-    # 3. Crossings: first attempts in groups, repeat attempts one by one.
+    # 3. Crossings: first attempts in groups, repeat attempts one by one. The hour's people are
+    # drawn, then formed into groups (docs/model.md step 3): drawing whole groups instead would
+    # multiply the hourly variance of people by the group size, and the peaks of intake work
+    # (which agents top up) with it.
     size = p["batch_size_mean"]  # [G]
     people_rate = p["first_attempts_per_day"][day] * st["demand_multiplier"]
-    first_groups = poisson(stream, people_rate * p["diurnal_profile"][hour_of_day] / size)
+    first_people = poisson(stream, people_rate * p["diurnal_profile"][hour_of_day])
+    first_groups = first_people / size
     repeat_people = binomial(stream, st["reattempt_pool"], p["reattempt_hourly"][None, :])
     reattempt_pool = st["reattempt_pool"] - repeat_people
     groups = jnp.stack([first_groups, repeat_people], axis=-1)  # [S, G, origin]
@@ -449,7 +453,6 @@ def hour_step(
     def put(name: str, value: jax.Array) -> None:
         columns[name] = jnp.broadcast_to(value, (s,))
 
-    first_people = first_groups * size
     warmup = (day < layout.warmup_days).astype(jnp.float32)
     put("first_attempts", first_people.sum(axis=1))
     put("repeat_attempts", repeat_people.sum(axis=1))
