@@ -24,7 +24,7 @@ from collections.abc import Callable
 import numpy as np
 from numba import njit
 
-from bordersim.engines.event.core import rng
+from bordersim.engines.event.core import rng, ziggurat
 from bordersim.engines.event.core.distributions import (
     DETERMINISTIC,
     EMPIRICAL,
@@ -209,7 +209,7 @@ def sample(
 ) -> float:
     code = dist_code[d]
     if code == EXPONENTIAL:
-        return rng.exponential(state, dist_p1[d])
+        return ziggurat.exponential(state, dist_p1[d])
     if code == DETERMINISTIC:
         return dist_p1[d]
     if code == LOGNORMAL:
@@ -237,7 +237,7 @@ def next_arrival_time(
     m = arr_rate_ptr[a + 1] - lo
     if m == 1:
         rate = arr_rates[lo]
-        return t + rng.exponential(state, 1.0 / rate) if rate > 0.0 else math.inf
+        return t + ziggurat.standard_exponential(state) / rate if rate > 0.0 else math.inf
     period = arr_period[a]
     # A profile that is zero everywhere it will ever be never produces an arrival.
     if arr_cyclic[a] == 1:
@@ -262,7 +262,7 @@ def next_arrival_time(
             rate = arr_rates[lo + piece]
             end = (piece + 1) * period
         if rate > 0.0:
-            candidate = t + rng.exponential(state, 1.0 / rate)
+            candidate = t + ziggurat.standard_exponential(state) / rate
             if candidate < end:
                 return candidate
         if end == math.inf:
