@@ -68,6 +68,11 @@ SC_ARRIVALS, SC_BLOCKED, SC_ABANDONED, SC_STARTED, SC_SERVED = 0, 1, 2, 3, 4
 SC_SUM_WAIT, SC_SUM_ABANDON_WAIT, SC_SUM_SOJOURN, SC_SUM_SERVICE = 5, 6, 7, 8
 SC_DELAYED = 9  # services that started after a positive wait
 N_SC = 10
+# The kernel leaves three counts to be derived when a summary is read, sparing an update per
+# customer each: every arrival at a station is blocked, starts or abandons, or is still waiting;
+# every start ends or is still in service; every customer in the network leaves it (exit,
+# abandonment, blocking) or is still in it. So SC_ARRIVALS holds -waiting, SC_SERVED +serving and
+# CL_ARRIVED -present, each at the last statistics reset, and the simulator adds the rest.
 
 # Per station st_stat[S, :] and pool pool_stat[K, :]: time integrals kept as running sums of
 # -t for every +1 and +t for every -1 of the count. The integral over [a, b] of a count n(t) is
@@ -81,7 +86,7 @@ P_HEADCOUNT, P_BUSY = 0, 1
 PS_AREA_BUSY, PS_AREA_HEADCOUNT = 0, 1
 N_PS = 2
 
-# Per class cl_stat[L, :]: whole-network counts.
+# Per class cl_stat[L, :]: whole-network counts (CL_ARRIVED derived, see above).
 CL_ARRIVED, CL_EXITED, CL_ABANDONED, CL_BLOCKED = 0, 1, 2, 3
 CL_SUM_SOJOURN = 4
 N_CL = 5
@@ -91,6 +96,11 @@ R_ARRIVE, R_START, R_END = 0, 1, 2
 R_CUSTOMER, R_CLASS, R_STATION, R_OUTCOME, R_POOL = 0, 1, 2, 3, 4
 N_REC_I = 5
 OUT_PRESENT, OUT_SERVED, OUT_ABANDONED, OUT_BLOCKED = 0, 1, 2, 3
+
+
+# Whether `_start_service` takes a customer from a queue (a constant of each inlined call).
+QUEUED = True
+NOT_QUEUED = False
 
 
 # ---------------------------------------------------------------- event list (binary heap)
@@ -357,8 +367,11 @@ def _make_advance(recording: bool) -> Callable[..., int]:
         # customer joins its next one (so it never overtakes customers already waiting there).
         # (entering_c, entering_s: as long as the customer arrays; pending_pools: one per pool.)
 
+        # Loop invariants read once: ctr may alias the arrays written below, so a read inside
+        # the loop would be repeated at every event.
+        margin = ctr[K_MARGIN]
+        t = clock[0]
         while True:
-            margin = ctr[K_MARGIN]
             if (
                 heap_n + margin + 4 > heap_t.shape[0]
                 or free_n < margin + 2
@@ -371,6 +384,7 @@ def _make_advance(recording: bool) -> Callable[..., int]:
                 ctr[K_RECORDS] = n_rec
                 ctr[K_TOKEN] = token_n
                 ctr[K_ARR_MIN] = arr_min
+                clock[0] = t
                 return NEED_ROOM
             am = arr_min
             ta = arr_next[_u(am)] if am >= 0 else math.inf
@@ -391,7 +405,6 @@ def _make_advance(recording: bool) -> Callable[..., int]:
                 eb = heap_i[_u(H_B)]
                 heap_n -= 1
                 _sift_root(heap_t, heap_i, heap_n)
-            clock[0] = t
             n_entering = 0
             n_pending = 0
 
@@ -430,7 +443,6 @@ def _make_advance(recording: bool) -> Callable[..., int]:
                     next_id += 1
                     cust_i[_u(c * N_CUST_I + C_STATE)] = STATE_WAITING
                     cust_f[_u(c * N_CUST_F + C_BORN)] = t
-                    cl_stat[_u(cls * N_CL + CL_ARRIVED)] += 1.0
                     cl_n[cls] += 1
                     entering_c[_u(n_entering)] = c
                     entering_s[_u(n_entering)] = s
@@ -446,7 +458,6 @@ def _make_advance(recording: bool) -> Callable[..., int]:
                 sc_n[_u((s * n_cls + cls) * 2 + N_SERVING)] -= 1
                 pool_stat[_u(p * N_PS + PS_AREA_BUSY)] += t
                 pool_n[_u(p * 2 + P_BUSY)] -= 1
-                sc_stat[_u((s * n_cls + cls) * N_SC + SC_SERVED)] += 1.0
                 sc_stat[_u((s * n_cls + cls) * N_SC + SC_SUM_SOJOURN)] += (
                     t - cust_f[_u(c * N_CUST_F + C_JOIN)]
                 )
@@ -602,6 +613,7 @@ def _make_advance(recording: bool) -> Callable[..., int]:
                         rec_f,
                         rec_i,
                         recording,
+                        QUEUED,
                     )
                     heap_n += 1
                     seq += 1
@@ -614,7 +626,6 @@ def _make_advance(recording: bool) -> Callable[..., int]:
                 cls = cust_i[_u(c * N_CUST_I + C_CLASS)]
                 cust_i[_u(c * N_CUST_I + C_STATION)] = s
                 cust_f[_u(c * N_CUST_F + C_JOIN)] = t
-                sc_stat[_u((s * n_cls + cls) * N_SC + SC_ARRIVALS)] += 1.0
                 r = -1
                 if recording:
                     r = n_rec
@@ -678,6 +689,7 @@ def _make_advance(recording: bool) -> Callable[..., int]:
                         rec_f,
                         rec_i,
                         recording,
+                        NOT_QUEUED,
                     )
                     heap_n += 1
                     seq += 1
@@ -761,14 +773,17 @@ def _start_service(
     rec_f: np.ndarray,
     rec_i: np.ndarray,
     recording: bool,
+    queued: bool,
 ) -> None:
     cls = cust_i[_u(c * N_CUST_I + C_CLASS)]
     pool_stat[_u(p * N_PS + PS_AREA_BUSY)] -= t
     pool_n[_u(p * 2 + P_BUSY)] += 1
-    waited = t - cust_f[_u(c * N_CUST_F + C_JOIN)]
     sc_stat[_u((s * n_cls + cls) * N_SC + SC_STARTED)] += 1.0
-    sc_stat[_u((s * n_cls + cls) * N_SC + SC_SUM_WAIT)] += waited
-    sc_stat[_u((s * n_cls + cls) * N_SC + SC_DELAYED)] += 1.0 if waited > 0.0 else 0.0
+    if queued:
+        # A customer served on entering joined at t: its wait is exactly zero, nothing to add.
+        waited = t - cust_f[_u(c * N_CUST_F + C_JOIN)]
+        sc_stat[_u((s * n_cls + cls) * N_SC + SC_SUM_WAIT)] += waited
+        sc_stat[_u((s * n_cls + cls) * N_SC + SC_DELAYED)] += 1.0 if waited > 0.0 else 0.0
     cust_i[_u(c * N_CUST_I + C_STATE)] = STATE_SERVING
     cust_i[_u(c * N_CUST_I + C_TOKEN)] = -1
     duration = (

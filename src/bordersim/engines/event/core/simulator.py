@@ -218,14 +218,27 @@ class Simulator:
         pool = self._pool_stat.copy()
         pool[:, K.PS_AREA_BUSY] += self._pool_n[:, K.P_BUSY] * now
         pool[:, K.PS_AREA_HEADCOUNT] += self._pool_n[:, K.P_HEADCOUNT] * now
+        # Counts the kernel derives rather than keeps (see kernel.py).
+        sc = self._sc_stat.copy()
+        sc[:, :, K.SC_ARRIVALS] += (
+            self._sc_n[:, :, K.N_WAITING]
+            + sc[:, :, K.SC_STARTED]
+            + sc[:, :, K.SC_BLOCKED]
+            + sc[:, :, K.SC_ABANDONED]
+        )
+        sc[:, :, K.SC_SERVED] += sc[:, :, K.SC_STARTED] - self._sc_n[:, :, K.N_SERVING]
+        cl = self._cl_stat.copy()
+        cl[:, K.CL_ARRIVED] += (
+            self._cl_n + cl[:, K.CL_EXITED] + cl[:, K.CL_ABANDONED] + cl[:, K.CL_BLOCKED]
+        )
         return Summary(
             network=self.network,
             since=self._stats_since,
             until=now,
-            station_class=self._sc_stat.copy(),
+            station_class=sc,
             station=station,
             pool=pool,
-            customer_class=self._cl_stat.copy(),
+            customer_class=cl,
             in_system=self._cl_n.copy(),
         )
 
@@ -233,12 +246,16 @@ class Simulator:
         """Start the summaries afresh from now (to discard a warm-up); records are kept."""
         now = self.now
         self._sc_stat[:] = 0.0
+        # Derived counts start at minus (or plus) the occupancy now (see kernel.py).
+        self._sc_stat[:, :, K.SC_ARRIVALS] = -self._sc_n[:, :, K.N_WAITING]
+        self._sc_stat[:, :, K.SC_SERVED] = self._sc_n[:, :, K.N_SERVING]
         # Time integrals start at -n(now) x now (see kernel.py).
         self._st_stat[:, K.ST_AREA_WAITING] = -self._st_n[:, K.N_WAITING] * now
         self._st_stat[:, K.ST_AREA_PRESENT] = -self._st_n.sum(axis=1) * now
         self._pool_stat[:, K.PS_AREA_BUSY] = -self._pool_n[:, K.P_BUSY] * now
         self._pool_stat[:, K.PS_AREA_HEADCOUNT] = -self._pool_n[:, K.P_HEADCOUNT] * now
         self._cl_stat[:] = 0.0
+        self._cl_stat[:, K.CL_ARRIVED] = -self._cl_n
         self._stats_since = self.now
 
     def records(self) -> Records:
