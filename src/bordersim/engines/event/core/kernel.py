@@ -217,15 +217,15 @@ def sample(
     dist_length: np.ndarray,
     empirical_values: np.ndarray,
 ) -> float:
-    code = dist_code[d]
+    code = dist_code[_u(d)]
     if code == EXPONENTIAL:
-        return ziggurat.exponential(state, dist_p1[d])
+        return ziggurat.exponential(state, dist_p1[_u(d)])
     if code == DETERMINISTIC:
-        return dist_p1[d]
+        return dist_p1[_u(d)]
     if code == LOGNORMAL:
-        return math.exp(dist_p1[d] + dist_p2[d] * rng.standard_normal(state))
+        return math.exp(dist_p1[_u(d)] + dist_p2[_u(d)] * rng.standard_normal(state))
     if code == GAMMA:
-        return rng.standard_gamma(state, dist_p1[d]) * dist_p2[d]
+        return rng.standard_gamma(state, dist_p1[_u(d)]) * dist_p2[_u(d)]
     if code == EMPIRICAL:
         k = int(rng.uniform(state) * dist_length[d])
         return empirical_values[dist_offset[d] + k]
@@ -243,17 +243,17 @@ def next_arrival_time(
     arr_cyclic: np.ndarray,
 ) -> float:
     """Next epoch after `t` of a Poisson stream with piecewise-constant rate (exact: memoryless)."""
-    lo = arr_rate_ptr[a]
-    m = arr_rate_ptr[a + 1] - lo
+    lo = arr_rate_ptr[_u(a)]
+    m = arr_rate_ptr[_u(a + 1)] - lo
     if m == 1:
-        rate = arr_rates[lo]
+        rate = arr_rates[_u(lo)]
         return t + ziggurat.standard_exponential(state) / rate if rate > 0.0 else math.inf
-    period = arr_period[a]
+    period = arr_period[_u(a)]
     # A profile that is zero everywhere it will ever be never produces an arrival.
-    if arr_cyclic[a] == 1:
+    if arr_cyclic[_u(a)] == 1:
         peak = 0.0
         for j in range(lo, lo + m):
-            peak = max(peak, arr_rates[j])
+            peak = max(peak, arr_rates[_u(j)])
         if peak <= 0.0:
             return math.inf
     elif arr_rates[lo + m - 1] <= 0.0 and t >= (m - 1) * period:
@@ -262,7 +262,7 @@ def next_arrival_time(
     # down to the piece just left and loop forever on a zero rate.
     piece = math.floor(t / period)
     while True:
-        if arr_cyclic[a] == 1:
+        if arr_cyclic[_u(a)] == 1:
             rate = arr_rates[lo + piece % m]
             end = (piece + 1) * period
         elif piece >= m - 1:
@@ -410,11 +410,11 @@ def _make_advance(recording: bool) -> Callable[..., int]:
 
             if kind in (EV_ARRIVAL, EV_INJECT):
                 if kind == EV_ARRIVAL:
-                    s = arr_station[ea]
-                    cls = arr_class[ea]
+                    s = arr_station[_u(ea)]
+                    cls = arr_class[_u(ea)]
                     size = 1
-                    blo = arr_batch_ptr[ea]
-                    bhi = arr_batch_ptr[ea + 1]
+                    blo = arr_batch_ptr[_u(ea)]
+                    bhi = arr_batch_ptr[_u(ea + 1)]
                     if bhi > blo:
                         u = rng.uniform(rstate)
                         size = batch_sizes[bhi - 1]
@@ -443,7 +443,7 @@ def _make_advance(recording: bool) -> Callable[..., int]:
                     next_id += 1
                     cust_i[_u(c * N_CUST_I + C_STATE)] = STATE_WAITING
                     cust_f[_u(c * N_CUST_F + C_BORN)] = t
-                    cl_n[cls] += 1
+                    cl_n[_u(cls)] += 1
                     entering_c[_u(n_entering)] = c
                     entering_s[_u(n_entering)] = s
                     n_entering += 1
@@ -485,7 +485,7 @@ def _make_advance(recording: bool) -> Callable[..., int]:
                     soj = t - cust_f[_u(c * N_CUST_F + C_BORN)]
                     cl_stat[_u(cls * N_CL + CL_EXITED)] += 1.0
                     cl_stat[_u(cls * N_CL + CL_SUM_SOJOURN)] += soj
-                    cl_n[cls] -= 1
+                    cl_n[_u(cls)] -= 1
                     cust_i[_u(c * N_CUST_I + C_STATE)] = STATE_FREE
                     free[_u(free_n)] = c
                     free_n += 1
@@ -498,7 +498,7 @@ def _make_advance(recording: bool) -> Callable[..., int]:
                 ):
                     s = cust_i[_u(c * N_CUST_I + C_STATION)]
                     cls = cust_i[_u(c * N_CUST_I + C_CLASS)]
-                    rk = class_rank[cls]
+                    rk = class_rank[_u(cls)]
                     prv = cust_i[_u(c * N_CUST_I + C_PREV)]
                     nxt_c = cust_i[_u(c * N_CUST_I + C_NEXT)]
                     if prv >= 0:
@@ -517,7 +517,7 @@ def _make_advance(recording: bool) -> Callable[..., int]:
                     sc_stat[_u((s * n_cls + cls) * N_SC + SC_ABANDONED)] += 1.0
                     sc_stat[_u((s * n_cls + cls) * N_SC + SC_SUM_ABANDON_WAIT)] += waited
                     cl_stat[_u(cls * N_CL + CL_ABANDONED)] += 1.0
-                    cl_n[cls] -= 1
+                    cl_n[_u(cls)] -= 1
                     if recording:
                         r = cust_i[_u(c * N_CUST_I + C_RECORD)]
                         rec_f[_u(r * 3 + R_END)] = t
@@ -554,8 +554,8 @@ def _make_advance(recording: bool) -> Callable[..., int]:
                     best = -1
                     best_rank = n_prio
                     best_join = math.inf
-                    for jp in range(pool_station_ptr[p], pool_station_ptr[p + 1]):
-                        s2 = pool_station_idx[jp]
+                    for jp in range(pool_station_ptr[_u(p)], pool_station_ptr[_u(p + 1)]):
+                        s2 = pool_station_idx[_u(jp)]
                         if st_n[_u(s2 * 2 + N_WAITING)] == 0:
                             continue
                         for rk in range(min(best_rank + 1, n_prio)):
@@ -640,10 +640,13 @@ def _make_advance(recording: bool) -> Callable[..., int]:
                     rec_i[_u(r * N_REC_I + R_POOL)] = -1
                 if recording:
                     cust_i[_u(c * N_CUST_I + C_RECORD)] = r
-                if st_n[_u(s * 2 + N_WAITING)] + st_n[_u(s * 2 + N_SERVING)] >= station_capacity[s]:
+                if (
+                    st_n[_u(s * 2 + N_WAITING)] + st_n[_u(s * 2 + N_SERVING)]
+                    >= station_capacity[_u(s)]
+                ):
                     sc_stat[_u((s * n_cls + cls) * N_SC + SC_BLOCKED)] += 1.0
                     cl_stat[_u(cls * N_CL + CL_BLOCKED)] += 1.0
-                    cl_n[cls] -= 1
+                    cl_n[_u(cls)] -= 1
                     if recording:
                         rec_f[_u(r * 3 + R_END)] = t
                         rec_i[_u(r * N_REC_I + R_OUTCOME)] = OUT_BLOCKED
@@ -653,8 +656,8 @@ def _make_advance(recording: bool) -> Callable[..., int]:
                     continue
                 st_stat[_u(s * N_ST + ST_AREA_PRESENT)] -= t
                 server = -1
-                for jp in range(station_pool_ptr[s], station_pool_ptr[s + 1]):
-                    p = station_pool_idx[jp]
+                for jp in range(station_pool_ptr[_u(s)], station_pool_ptr[_u(s + 1)]):
+                    p = station_pool_idx[_u(jp)]
                     if pool_n[_u(p * 2 + P_BUSY)] < pool_n[_u(p * 2 + P_HEADCOUNT)]:
                         server = p
                         break
@@ -694,7 +697,7 @@ def _make_advance(recording: bool) -> Callable[..., int]:
                     heap_n += 1
                     seq += 1
                     continue
-                rk = class_rank[cls]
+                rk = class_rank[_u(cls)]
                 tail = queue_ends[_u((s * n_prio + rk) * 2 + 1)]
                 cust_i[_u(c * N_CUST_I + C_PREV)] = tail
                 cust_i[_u(c * N_CUST_I + C_NEXT)] = -1
@@ -708,8 +711,8 @@ def _make_advance(recording: bool) -> Callable[..., int]:
                 sc_n[_u((s * n_cls + cls) * 2 + N_WAITING)] += 1
                 cust_i[_u(c * N_CUST_I + C_STATE)] = STATE_WAITING
                 cust_i[_u(c * N_CUST_I + C_TOKEN)] = -1
-                d = patience_dist[cls]
-                if d >= 0 and station_abandons[s] == 1:
+                d = patience_dist[_u(cls)]
+                if d >= 0 and station_abandons[_u(s)] == 1:
                     token = token_n
                     token_n += 1
                     cust_i[_u(c * N_CUST_I + C_TOKEN)] = token

@@ -29,8 +29,6 @@ def flat(array: np.ndarray) -> np.ndarray:
     return array.reshape(-1)
 
 
-
-
 class Simulator:
     """One run of a `Network` from time 0, with seed `seed`.
 
