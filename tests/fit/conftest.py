@@ -7,9 +7,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-SCENARIOS = REPO / "scenarios"
-SMALL = SCENARIOS / "examples" / "small.toml"
+from repo_paths import SMALL
 
 
 @pytest.fixture

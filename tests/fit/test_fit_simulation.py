@@ -58,7 +58,7 @@ def test_fit_reduces_the_error_and_its_file_round_trips(
 
 
 def test_the_fit_table_is_returned_per_sector_and_month(calibration: Any) -> None:
-    from conftest import SMALL
+    from repo_paths import SMALL
 
     outcome = fit_demand(
         load_scenario(SMALL), FitSettings(replications=2, iterations=1, seed=2, fit_groups=False)

@@ -10,11 +10,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import SCENARIOS
 
 from bordersim.calibration.fit_file import read_fit
 from bordersim.model.compile import FitWarning, compile_scenario
 from bordersim.scenario import load_scenario
+from repo_paths import SCENARIOS
 
 HISTORICAL = {
     "2023-title42-end.toml": "2023-title42-end-no-troops.toml",

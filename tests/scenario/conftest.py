@@ -8,20 +8,6 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-SCENARIOS = REPO / "scenarios"
-SMALL = SCENARIOS / "examples" / "small.toml"
-
-MINIMAL = """
-name = "minimal"
-sectors = ["TCA", "RGV"]
-
-[period]
-start_date = 2023-04-20
-end_date = 2023-05-31
-warmup_days = 7
-"""
-
 
 @pytest.fixture
 def write(tmp_path: Path) -> Callable[[str, str], Path]:

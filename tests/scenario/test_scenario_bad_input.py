@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import MINIMAL
+from scenario_texts import MINIMAL
 
 from bordersim.cli import main
 from bordersim.errors import ScenarioError

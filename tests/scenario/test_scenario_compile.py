@@ -11,12 +11,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import MINIMAL, SCENARIOS, SMALL
+from scenario_texts import MINIMAL
 
 from bordersim.errors import BordersimError, ScenarioError
 from bordersim.model.compile import compile_scenario
 from bordersim.model.dimensions import Pathway, Pool, Sector, Task
 from bordersim.scenario import load_scenario, vary
+from repo_paths import SCENARIOS, SMALL
 
 ALL = list(Sector)
 T42_END = SCENARIOS / "2023-title42-end.toml"

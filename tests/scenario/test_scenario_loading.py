@@ -7,11 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import MINIMAL, SCENARIOS, SMALL
+from scenario_texts import MINIMAL
 
 from bordersim.errors import ScenarioError
 from bordersim.scenario import Scenario, load_scenario, vary
 from bordersim.scenario.loader import load_defaults
+from repo_paths import SCENARIOS, SMALL
 
 SHIPPED = [*sorted(SCENARIOS.glob("*.toml")), SMALL]
 
