@@ -86,27 +86,22 @@ def main_job_command(
     store: Path | None = typer.Option(None, "--store", help=STORE_HELP),  # noqa: B008
 ) -> None:
     """Title 42 ends: simulate with and without the 1,500 troops and write the comparison."""
-    from bordersim.commands.simulate import compare_specs, print_differences, wide_console
-    from bordersim.report.compare_report import write_compare_report
-    from bordersim.store import open_store
+    from bordersim.commands.simulate import run_comparison, wide_console
 
     console = wide_console()
     folder = scenarios_folder(scenarios)
     ensure_official_data(store, console)
     ensure_calibration(store, console)
-    with open_store(store) as connection:
-        record_a, record_b = compare_specs(
-            str(folder / BASELINE),
-            str(folder / VARIANT),
-            connection,
-            engine=engine,
-            replications=replications,
-            seed=seed,
-            out_root=out,
-            console=console,
-        )
-    print_differences(console, record_a, record_b)
-    path = write_compare_report(out / "compare.html", record_a, record_b)
+    record_a, record_b, path = run_comparison(
+        str(folder / BASELINE),
+        str(folder / VARIANT),
+        store=store,
+        engine=engine,
+        replications=replications,
+        seed=seed,
+        out_root=out,
+        console=console,
+    )
     for record in (record_a, record_b):
         console.print(f"report of {record.label} (run {record.run_id}): {record.report_path}")
     console.print(f"[bold]comparison report: {path}[/]")

@@ -423,6 +423,37 @@ def compare_specs(
 # ----- commands ---------------------------------------------------------------------------------
 
 
+def run_comparison(
+    a: str,
+    b: str,
+    *,
+    store: Path | None,
+    engine: str | None,
+    replications: int | None,
+    seed: int | None,
+    out_root: Path,
+    console: Console,
+) -> tuple[RunRecord, RunRecord, Path]:
+    """Run what is missing of A and B, print B - A and write `out_root/compare.html`."""
+    from bordersim.report.compare_report import write_compare_report
+    from bordersim.store import open_store
+
+    with open_store(store) as connection:
+        record_a, record_b = compare_specs(
+            a,
+            b,
+            connection,
+            engine=engine,
+            replications=replications,
+            seed=seed,
+            out_root=out_root,
+            console=console,
+        )
+    print_differences(console, record_a, record_b)
+    path = write_compare_report(out_root / "compare.html", record_a, record_b)
+    return record_a, record_b, path
+
+
 def run_command(
     scenario: Path = typer.Argument(..., help="Scenario file (TOML)."),  # noqa: B008
     replications: int = typer.Option(DEFAULT_REPLICATIONS, "--replications", "-r", min=1),
@@ -470,24 +501,17 @@ def compare_command(
     store: Path | None = typer.Option(None, "--store", help=STORE_HELP),  # noqa: B008
 ) -> None:
     """Compare two scenarios or runs: KPI differences B - A with 95 % paired intervals."""
-    from bordersim.report.compare_report import write_compare_report
-    from bordersim.store import open_store
-
     console = wide_console()
-    out_root = out or Path("out") / "compare"
-    with open_store(store) as connection:
-        record_a, record_b = compare_specs(
-            a,
-            b,
-            connection,
-            engine=engine,
-            replications=replications,
-            seed=seed,
-            out_root=out_root,
-            console=console,
-        )
-    print_differences(console, record_a, record_b)
-    path = write_compare_report(out_root / "compare.html", record_a, record_b)
+    _, _, path = run_comparison(
+        a,
+        b,
+        store=store,
+        engine=engine,
+        replications=replications,
+        seed=seed,
+        out_root=out or Path("out") / "compare",
+        console=console,
+    )
     console.print(f"comparison report: {path}")
 
 
