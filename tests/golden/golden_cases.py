@@ -1,0 +1,137 @@
+"""Pinned outputs of both engines: the cases, how a run is summarised, and how to regenerate.
+
+A golden is the daily result array (every metric of `DAILY_METRICS`, every replication, reported
+day and sector) and the time-in-custody histogram of one fixed-seed run, reduced per metric to a
+SHA-256 of its bytes plus its total, so that a mismatch names the metrics that moved and by how
+much. The event engine's small case pins its per-person records too.
+
+Regenerate after a deliberate change of behaviour or of a default parameter value (the commit
+says why), from the repository root:
+
+    .venv/bin/python tests/golden/golden_cases.py
+
+It rewrites `tests/golden/goldens.json`; `git diff` then shows which cases and metrics changed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[2]
+GOLDENS = Path(__file__).resolve().with_name("goldens.json")
+SEED = 20230511
+REPLICATIONS = 2
+SLICE_DAYS = 6  # a shipped scenario's first days: initial custody, warm-up, the first dispatches
+SLICE_WARMUP = 2
+
+# CompiledModel fields whose first axis is the simulated day (D).
+_DAY_AXIS_FIELDS = (
+    "first_attempts_per_day",
+    "title42_active",
+    "pathway_share",
+    "custody_capacity",
+    "crew_headcount",
+    "arrival_prevalence",
+)
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    scenario: str  # relative to the repository root
+    engine: str
+    days: int | None = None  # None: the whole scenario; else its first `days` days
+    records: bool = False
+
+
+def _cases() -> tuple[Case, ...]:
+    scenarios = sorted(p.relative_to(REPO).as_posix() for p in (REPO / "scenarios").glob("*.toml"))
+    cases = [
+        Case("small-event", "scenarios/examples/small.toml", "event", records=True),
+        Case("small-flow", "scenarios/examples/small.toml", "flow"),
+    ]
+    for path in scenarios:
+        stem = Path(path).stem
+        for engine in ("event", "flow"):
+            cases.append(Case(f"{stem}-first{SLICE_DAYS}d-{engine}", path, engine, SLICE_DAYS))
+    return tuple(cases)
+
+
+CASES = _cases()
+
+
+def first_days(model: Any, days: int, warmup_days: int) -> Any:
+    """`model` cut to its first `days` simulated days, of which `warmup_days` are warm-up."""
+    changes: dict[str, Any] = {name: getattr(model, name)[:days] for name in _DAY_AXIS_FIELDS}
+    return dataclasses.replace(model, n_days=days, warmup_days=warmup_days, **changes)
+
+
+def case_model(case: Case) -> Any:
+    from bordersim.model.compile import compile_scenario
+    from bordersim.scenario import load_scenario
+
+    model = compile_scenario(load_scenario(REPO / case.scenario))
+    if case.days is not None:
+        model = first_days(model, case.days, SLICE_WARMUP)
+        model.check()
+    return model
+
+
+def _digest(values: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(values).tobytes()).hexdigest()[:20]
+
+
+def _entry(values: np.ndarray) -> list[Any]:
+    """[hash, total] of one array: the hash pins every bit, the total says how far it moved."""
+    return [_digest(values), float(np.sum(values, dtype=np.float64))]
+
+
+def summarise(case: Case) -> dict[str, Any]:
+    """Run `case` and reduce its outputs to hashes and totals."""
+    from bordersim.engines import simulate
+    from bordersim.results.schema import DAILY_METRICS
+
+    result = simulate(
+        case_model(case),
+        engine=case.engine,
+        replications=REPLICATIONS,
+        seed=SEED,
+        records=case.records,
+    )
+    out: dict[str, Any] = {
+        "shape": list(result.daily.shape),
+        "dtype": str(result.daily.dtype),
+        "metrics": {name: _entry(result.daily[..., m]) for m, name in enumerate(DAILY_METRICS)},
+        "custody_hist": _entry(result.custody_hist),
+    }
+    if case.records:
+        assert result.people is not None
+        people = result.people
+        out["people"] = {
+            column: _entry(
+                people[column].cat.codes.to_numpy()
+                if hasattr(people[column], "cat")
+                else people[column].to_numpy()
+            )
+            for column in people.columns
+        }
+    return out
+
+
+def regenerate() -> None:
+    goldens = {case.name: summarise(case) for case in CASES}
+    GOLDENS.write_text(json.dumps(goldens, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {len(goldens)} cases to {GOLDENS.relative_to(REPO)}")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(REPO / "src"))
+    regenerate()
