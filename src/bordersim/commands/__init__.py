@@ -10,7 +10,17 @@ import importlib
 
 import typer
 
-AREAS = ("data", "calibrate", "fit", "scenario", "verify", "simulate", "sweep", "main_job")
+AREAS = (
+    "data",
+    "calibrate",
+    "fit",
+    "scenario",
+    "verify",
+    "simulate",
+    "sweep",
+    "main_job",
+    "validate",
+)
 
 
 def register_all(app: typer.Typer) -> None:

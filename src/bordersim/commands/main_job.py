@@ -61,8 +61,8 @@ def ensure_calibration(store: Path | None, console: object) -> None:
     from rich.console import Console
 
     from bordersim.calibration import SHIPPED_ARTIFACT, calibrate, write_artifact
-    from bordersim.results.validation import load_official_monthly
     from bordersim.store import open_store
+    from bordersim.validation.reference import load_official_monthly
 
     assert isinstance(console, Console)
     official, reason = load_official_monthly()

@@ -163,8 +163,8 @@ def simulate_and_record(
     from bordersim.engines import simulate
     from bordersim.report.run_report import RunRecord, write_run_report
     from bordersim.results.kpis import replication_kpis, summarize
-    from bordersim.results.validation import load_official_monthly
     from bordersim.store.runs import complete_run, fail_run, new_run_id, start_run
+    from bordersim.validation.reference import load_official_monthly
 
     check_request(engine, replications, records)
     for message in loaded.warnings:
@@ -558,9 +558,9 @@ def report_command(
     from rich.console import Console
 
     from bordersim.report.run_report import write_run_report
-    from bordersim.results.validation import load_official_monthly
     from bordersim.store import open_store
     from bordersim.store.runs import set_report_path
+    from bordersim.validation.reference import load_official_monthly
 
     with open_store(store) as connection:
         record = stored_record(connection, run_id)

@@ -8,6 +8,7 @@ from pathlib import Path
 from bordersim.model.dimensions import SECTOR_NAMES, Task
 from bordersim.report import figures
 from bordersim.report.page import Page
+from bordersim.report.validation_section import add_operational_validation
 from bordersim.results.capability import capability_gap
 from bordersim.results.kpis import (
     KPI_BY_NAME,
@@ -294,6 +295,7 @@ def write_run_report(
     )
 
     add_validation(page, result, official, official_reason)
+    add_operational_validation(page, result)
     add_parameters(page, record)
     add_metadata(page, record)
     return page.write(path)

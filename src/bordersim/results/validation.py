@@ -3,6 +3,9 @@
 Only calendar months that the reported period covers entirely are compared, since the official
 counts are monthly totals. The error is (simulated mean - official) / official; the tolerance of
 the border model issue is 5 % per sector and month.
+
+The official counts are handed in (`OfficialMonthly`): this module computes, it does not load.
+`bordersim.validation.reference.load_official_monthly` reads them from the calibration.
 """
 
 from __future__ import annotations
@@ -83,15 +86,3 @@ def monthly_validation(run: RunResult, official: OfficialMonthly) -> pd.DataFram
                 }
             )
     return pd.DataFrame(rows)
-
-
-def load_official_monthly() -> tuple[OfficialMonthly | None, str]:
-    """The calibration's official monthly encounters per sector, or None and the reason."""
-    from bordersim.calibration import load_calibration
-    from bordersim.errors import BordersimError
-
-    try:
-        calibration = load_calibration()
-    except BordersimError as err:  # a missing artifact is reported in the report, not fatal
-        return None, f"no calibration available ({err}); run `bordersim calibrate`"
-    return calibration.monthly_encounters, ""

@@ -1,0 +1,150 @@
+"""`bordersim validate`: simulate a scenario and put every operational target of its period beside
+the simulated value, with the error and a score, and say plainly where the model misses.
+
+Nothing is stored: validation is a measurement of the model, not a run of the catalogue. The event
+engine keeps per-person records for the measures that need them (children in custody, time in
+custody of Title 42 expulsions, the share held over 72 hours); on the flow engine those targets are
+listed as not compared.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from bordersim.validation.compare import Comparison
+
+DEFAULT_REPLICATIONS = 10
+DEFAULT_SEED = 1
+
+
+def register(app: typer.Typer) -> None:
+    app.command("validate")(validate_command)
+
+
+def validate_command(
+    scenario: Path = typer.Argument(..., help="Scenario file (TOML)."),  # noqa: B008
+    replications: int = typer.Option(DEFAULT_REPLICATIONS, "--replications", "-r"),
+    seed: int = typer.Option(DEFAULT_SEED, "--seed", help="Seed of replication streams."),
+    engine: str = typer.Option("event", "--engine", help="Engine: 'event' or 'flow'."),
+    out: Path | None = typer.Option(  # noqa: B008
+        None, "--out", help="Folder for validation-<scenario>.csv (every target, all columns)."
+    ),
+    targets_file: Path | None = typer.Option(  # noqa: B008
+        None, "--targets", help="Targets file (default: the one shipped with bordersim)."
+    ),
+) -> None:
+    """Simulate a scenario and score it against the public operational targets of its period."""
+    from bordersim.commands.simulate import check_request, load_and_compile, wide_console
+    from bordersim.engines import simulate
+    from bordersim.validation.compare import validate
+    from bordersim.validation.measures import RunView
+    from bordersim.validation.targets import load_targets
+
+    console = wide_console()
+    check_request(engine, replications, records=False)
+    targets = load_targets(targets_file)
+    loaded = load_and_compile(scenario)
+    model = loaded.model
+    records = engine == "event"
+    started = time.perf_counter()
+    with console.status(
+        f"simulating {model.scenario_name} ({engine}, {replications} replications)"
+    ):
+        result = simulate(
+            model, engine=engine, replications=replications, seed=seed, records=records
+        )
+    elapsed = time.perf_counter() - started
+    view = RunView(result, result.people, model.dates[0])
+    comparisons = validate(targets, view)
+    console.print(
+        f"[bold]{model.scenario_name}[/]: {engine} engine, {replications} replications from seed "
+        f"{seed}, reported {result.dates[0]} to {result.dates[-1]} ({elapsed:.0f} s)",
+        highlight=False,
+    )
+    print_validation(console, comparisons)
+    if out is not None:
+        path = write_csv(comparisons, out / f"validation-{model.scenario_name}.csv")
+        console.print(f"Wrote {path}", highlight=False)
+
+
+def print_validation(console: Console, comparisons: list[Comparison]) -> None:
+    """The table of compared targets, the misses in words, and what could not be compared."""
+    from rich.table import Table
+
+    from bordersim.validation.compare import (
+        MISS,
+        NOT_COMPARED,
+        counts_by_score,
+        format_error,
+        format_interval,
+        format_target,
+    )
+
+    compared = [c for c in comparisons if c.score != NOT_COMPARED]
+    table = Table(title="Operational targets against the simulation (mean [95 % interval])")
+    for header, justify in (
+        ("measure", "left"),
+        ("period", "left"),
+        ("scope", "left"),
+        ("target", "right"),
+        ("simulated", "right"),
+        ("error", "right"),
+        ("score", "left"),
+        ("conf.", "left"),
+        ("source", "left"),
+    ):
+        table.add_column(header, justify=justify)  # type: ignore[arg-type]
+    style = {MISS: "red", "in range": "green", "within 30 %": "yellow"}
+    for c in compared:
+        table.add_row(
+            c.label,
+            c.target.period_text(),
+            c.target.scope,
+            format_target(c),
+            format_interval(c),
+            format_error(c.error),
+            f"[{style.get(c.score, '')}]{c.score}[/]",
+            c.target.confidence,
+            c.target.source_title[:60],
+        )
+    if compared:
+        console.print(table)
+    counts = counts_by_score(comparisons)
+    console.print(
+        f"{len(compared)} targets compared: {counts['in range']} in range, "
+        f"{counts['within 30 %']} within 30 %, {counts[MISS]} missed; "
+        f"{counts[NOT_COMPARED]} of the period not compared.",
+        highlight=False,
+    )
+    misses = [c for c in compared if c.score == MISS]
+    if misses:
+        console.print("[bold red]Where the model misses:[/]")
+        for c in misses:
+            console.print(
+                f"- {c.label}, {c.target.scope}, {c.target.period_text()}: simulated "
+                f"{format_interval(c)} against {format_target(c)} ({format_error(c.error)}; "
+                f"{c.target.confidence} confidence). Model: {c.note}.",
+                highlight=False,
+            )
+    skipped = [c for c in comparisons if c.score == NOT_COMPARED]
+    if skipped:
+        console.print("[bold]Not compared:[/]")
+        for c in skipped:
+            console.print(
+                f"- {c.target.metric}, {c.target.scope}, {c.target.period_text()}: {c.note}",
+                highlight=False,
+            )
+
+
+def write_csv(comparisons: list[Comparison], path: Path) -> Path:
+    from bordersim.report.page import write_atomically
+    from bordersim.validation.compare import as_frame
+
+    return write_atomically(path, as_frame(comparisons).to_csv(index=False))

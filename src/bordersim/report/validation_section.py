@@ -1,0 +1,80 @@
+"""The run report's operational validation: public targets of the run's period beside the run.
+
+The same comparison as `bordersim validate` (`bordersim.validation.compare`), from the run's
+daily results. A stored run keeps no per-person records, so the targets that need them (children
+in custody, Title 42 times, the share held over 72 hours) are listed as not compared, with the
+command that measures them.
+"""
+
+from __future__ import annotations
+
+from bordersim.report.page import Page
+from bordersim.results.schema import RunResult
+from bordersim.validation.compare import (
+    MISS,
+    NOT_COMPARED,
+    counts_by_score,
+    format_error,
+    format_interval,
+    format_target,
+    validate,
+)
+from bordersim.validation.measures import RunView
+from bordersim.validation.targets import Target, load_targets
+
+
+def add_operational_validation(
+    page: Page, result: RunResult, targets: list[Target] | None = None
+) -> None:
+    """Append the section: a table of compared targets (misses flagged) and what was not."""
+    page.heading("Validation: operational targets")
+    comparisons = validate(targets if targets is not None else load_targets(), RunView(result))
+    if not comparisons:
+        page.paragraph("No public operational target falls in this run's period.", "note")
+        return
+    compared = [c for c in comparisons if c.score != NOT_COMPARED]
+    counts = counts_by_score(comparisons)
+    page.paragraph(
+        f"Public figures on the operational state of the border (custody, capacity, time in "
+        f"custody, got-aways, agents off the field, transfers) for this run's period, beside the "
+        f"simulated mean and its 95 % interval. {len(compared)} compared: {counts['in range']} "
+        f"in range, {counts['within 30 %']} within 30 %, {counts[MISS]} missed (flagged). "
+        f"`bordersim validate SCENARIO` also measures the targets that need per-person records."
+    )
+    page.table(
+        [
+            "measure",
+            "period",
+            "scope",
+            "target",
+            "simulated",
+            "error",
+            "score",
+            "confidence",
+            "source",
+            "model",
+        ],
+        [
+            [
+                c.label,
+                c.target.period_text(),
+                c.target.scope,
+                format_target(c),
+                format_interval(c),
+                format_error(c.error),
+                c.score,
+                c.target.confidence,
+                c.target.source_title,
+                c.note,
+            ]
+            for c in compared
+        ],
+        flagged=[c.score == MISS for c in compared],
+    )
+    skipped = [c for c in comparisons if c.score == NOT_COMPARED]
+    if skipped:
+        page.paragraph(f"Not compared ({len(skipped)}):")
+        page.table(
+            ["figure", "period", "scope", "why"],
+            [[c.target.metric, c.target.period_text(), c.target.scope, c.note] for c in skipped],
+        )

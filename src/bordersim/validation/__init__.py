@@ -1,0 +1,1 @@
+"""Operational validation: public figures on the state of the border beside simulated values."""

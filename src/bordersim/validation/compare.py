@@ -1,0 +1,197 @@
+"""Targets beside simulated values: the error and a score for every target of a run's period.
+
+The simulated value is the mean over replications with its 95 % t interval
+(`results.kpis.mean_interval`). The error is relative to the target: to its value, or to the
+nearest end of a range or bound the mean falls outside (zero inside). Scores:
+
+- ``in range``: inside a published range, or on the right side of a published bound;
+- ``within 30 %``: the error is at most 30 % (the historical-case tolerance of issue 9);
+- ``miss``: anything else.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from bordersim.results.kpis import Interval, mean_interval
+from bordersim.validation.measures import MEASURES, NOT_YET, NotComparable, RunView, parse_scope
+from bordersim.validation.targets import Target
+
+TOLERANCE = 0.30
+IN_RANGE, WITHIN, MISS, NOT_COMPARED = "in range", "within 30 %", "miss", "not compared"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    target: Target
+    label: str
+    unit: str
+    simulated: Interval | None  # None when not compared
+    error: float  # relative error, NaN when not compared
+    score: str
+    note: str  # how the model's definition or scope differs, or why it is not compared
+
+
+def applies_to(target: Target, view: RunView) -> bool:
+    """Whether the target's period overlaps the run's simulated days (warm-up included)."""
+    return target.end >= view.simulation_start and target.start <= view.run.dates[-1]
+
+
+def relative_error(target: Target, mean: float) -> float:
+    """Zero inside a range or on the right side of a bound, else relative to the nearest end."""
+    if not math.isfinite(mean):
+        return math.nan
+    low = target.value
+    high = target.high if target.bound == "range" and target.high is not None else low
+    if (
+        target.bound in ("range", "lower")
+        and mean >= low
+        and (target.bound == "lower" or mean <= high)
+    ):
+        return 0.0
+    if target.bound == "upper" and mean <= low:
+        return 0.0
+    reference = high if target.bound == "range" and mean > high else low
+    if reference == 0:
+        return math.inf if mean != 0 else 0.0
+    return (mean - reference) / abs(reference)
+
+
+def score_of(target: Target, error: float) -> str:
+    if not math.isfinite(error):
+        return MISS
+    if error == 0.0 and target.bound != "value":
+        return IN_RANGE
+    return WITHIN if abs(error) <= TOLERANCE else MISS
+
+
+def compare(target: Target, view: RunView) -> Comparison:
+    measure = MEASURES.get(target.metric)
+    if measure is None:
+        reason = NOT_YET.get(target.metric, "the model has no measure for this figure yet")
+        return _not_compared(target, target.metric, "", reason)
+    try:
+        scope = parse_scope(target.scope)
+        if measure.counts and scope.detail:
+            raise NotComparable(
+                f"a count for {scope.detail}, part of a sector: the model holds people per sector"
+            )
+        values = measure.compute(view, target, scope)
+    except NotComparable as why:
+        return _not_compared(target, measure.label, measure.unit, str(why))
+    simulated = mean_interval(np.asarray(values, dtype=np.float64))
+    if simulated.n == 0:
+        return _not_compared(target, measure.label, measure.unit, "no replication gave a value")
+    error = relative_error(target, simulated.mean)
+    notes = [scope.note(), _warmup_note(target, view), measure.definition]
+    return Comparison(
+        target,
+        measure.label,
+        measure.unit,
+        simulated,
+        error,
+        score_of(target, error),
+        "; ".join(n for n in notes if n),
+    )
+
+
+def _warmup_note(target: Target, view: RunView) -> str:
+    if target.start < view.run.dates[0]:
+        return "in the warm-up days (simulated, not reported)"
+    return ""
+
+
+def _not_compared(target: Target, label: str, unit: str, reason: str) -> Comparison:
+    return Comparison(target, label, unit, None, math.nan, NOT_COMPARED, reason)
+
+
+def validate(targets: Iterable[Target], view: RunView) -> list[Comparison]:
+    """Every target whose period overlaps the run, compared or with the reason it is not."""
+    chosen = [t for t in targets if applies_to(t, view)]
+    chosen.sort(key=lambda t: (t.metric, t.start, t.end, t.scope, t.row))
+    return [compare(t, view) for t in chosen]
+
+
+def as_frame(comparisons: list[Comparison]) -> pd.DataFrame:
+    """One row per target: the target, the simulated mean and interval, error, score and notes."""
+    rows = []
+    for c in comparisons:
+        t, sim = c.target, c.simulated
+        rows.append(
+            {
+                "metric": t.metric,
+                "label": c.label,
+                "period_start": t.start,
+                "period_end": t.end,
+                "scope": t.scope,
+                "target": t.value,
+                "target_high": t.high if t.high is not None else math.nan,
+                "bound": t.bound,
+                "unit": c.unit,
+                "simulated_mean": sim.mean if sim else math.nan,
+                "simulated_low": sim.low if sim else math.nan,
+                "simulated_high": sim.high if sim else math.nan,
+                "replications": sim.n if sim else 0,
+                "error": c.error,
+                "score": c.score,
+                "confidence": t.confidence,
+                "source": t.source_title,
+                "source_url": t.source_url,
+                "note": c.note,
+                "targets_row": t.row,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def counts_by_score(comparisons: list[Comparison]) -> dict[str, int]:
+    order = (IN_RANGE, WITHIN, MISS, NOT_COMPARED)
+    return {score: sum(c.score == score for c in comparisons) for score in order}
+
+
+def format_simulated(value: float, unit: str) -> str:
+    if not math.isfinite(value):
+        return "n/a"
+    if unit == "share":
+        return f"{100 * value:.1f} %"
+    if unit in ("ratio", "days"):
+        return f"{value:.2f}"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.1f}"
+
+
+def format_target(comparison: Comparison) -> str:
+    t = comparison.target
+    unit = comparison.unit
+
+    def one(v: float) -> str:
+        return format_simulated(v, unit) if unit else f"{v:g}"
+
+    if t.bound == "range" and t.high is not None:
+        return f"{one(t.value)} to {one(t.high)}"
+    prefix = {"lower": "at least ", "upper": "at most "}.get(t.bound, "")
+    return prefix + one(t.value)
+
+
+def format_interval(comparison: Comparison) -> str:
+    sim = comparison.simulated
+    if sim is None:
+        return ""
+    text = format_simulated(sim.mean, comparison.unit)
+    if math.isfinite(sim.low) and math.isfinite(sim.high):
+        low = format_simulated(sim.low, comparison.unit)
+        high = format_simulated(sim.high, comparison.unit)
+        text += f" [{low}, {high}]"
+    return text
+
+
+def format_error(error: float) -> str:
+    if not math.isfinite(error):
+        return "" if math.isnan(error) else "inf"
+    return f"{100 * error:+.0f} %"

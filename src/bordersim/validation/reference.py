@@ -1,0 +1,21 @@
+"""Reference data that the validation of a run is handed: the official monthly encounters.
+
+The commands load it here and pass it to `results.validation` and the report, which only compute
+and present; a missing calibration is a reason shown in the report, not an error.
+"""
+
+from __future__ import annotations
+
+from bordersim.results.validation import OfficialMonthly
+
+
+def load_official_monthly() -> tuple[OfficialMonthly | None, str]:
+    """The calibration's official monthly encounters per sector, or None and the reason."""
+    from bordersim.calibration import load_calibration
+    from bordersim.errors import BordersimError
+
+    try:
+        calibration = load_calibration()
+    except BordersimError as err:  # a missing artifact is reported in the report, not fatal
+        return None, f"no calibration available ({err}); run `bordersim calibrate`"
+    return calibration.monthly_encounters, ""

@@ -1,0 +1,167 @@
+"""Errors, scores and measures of the operational validation, on constructed runs and records."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bordersim.model.dimensions import Sector
+from bordersim.results.schema import RunResult
+from bordersim.validation.compare import (
+    IN_RANGE,
+    MISS,
+    NOT_COMPARED,
+    WITHIN,
+    compare,
+    relative_error,
+    score_of,
+    validate,
+)
+from bordersim.validation.measures import NotComparable, RunView, parse_scope
+from bordersim.validation.targets import Target
+from constructed_runs import constructed_run
+
+DAY = dt.date(2023, 5, 10)
+
+
+def target(
+    metric: str,
+    value: float,
+    *,
+    bound: str = "value",
+    high: float | None = None,
+    scope: str = "SWB",
+    start: dt.date = DAY,
+    end: dt.date = DAY,
+) -> Target:
+    return Target(metric, start, end, scope, value, high, bound, "", "source", "", "high", "", 2)
+
+
+@pytest.mark.parametrize(
+    ("bound", "value", "high", "mean", "error", "score"),
+    [
+        ("value", 100.0, None, 120.0, 0.2, WITHIN),
+        ("value", 100.0, None, 60.0, -0.4, MISS),
+        ("lower", 100.0, None, 150.0, 0.0, IN_RANGE),
+        ("lower", 100.0, None, 50.0, -0.5, MISS),
+        ("upper", 100.0, None, 80.0, 0.0, IN_RANGE),
+        ("upper", 100.0, None, 110.0, 0.1, WITHIN),
+        ("range", 0.25, 0.40, 0.30, 0.0, IN_RANGE),
+        ("range", 0.25, 0.40, 0.05, -0.8, MISS),
+        ("range", 0.25, 0.40, 0.48, 0.2, WITHIN),
+    ],
+)
+def test_error_and_score(
+    bound: str, value: float, high: float | None, mean: float, error: float, score: str
+) -> None:
+    t = target("m", value, bound=bound, high=high)
+    assert relative_error(t, mean) == pytest.approx(error)
+    assert score_of(t, relative_error(t, mean)) == score
+
+
+def test_scopes() -> None:
+    assert parse_scope("SWB").sectors == tuple(Sector)
+    pair = parse_scope("El Centro + San Diego (2 USBP stations + 2 POEs)")
+    assert pair.sectors == (Sector.ELC, Sector.SDC) and pair.detail.startswith("2 USBP")
+    assert parse_scope("all borders (USBP)").wider
+    with pytest.raises(NotComparable):
+        parse_scope("Miami")
+
+
+def _run_with(metric_values: dict[str, float], days: int = 21) -> RunResult:
+    run = constructed_run(replications=4, days=days)
+    from bordersim.results.schema import METRIC_INDEX
+
+    for name, value in metric_values.items():
+        run.daily[..., METRIC_INDEX[name]] = value
+    return run
+
+
+def test_custody_on_a_day_sums_the_sectors() -> None:
+    run = _run_with({"occupancy_mean": 1000.0})  # two sectors: TCA and RGV
+    got = compare(target("custody_population", 2500.0, scope="SWB"), RunView(run))
+    assert got.score == NOT_COMPARED and "does not simulate" in got.note
+    tucson = compare(target("custody_population", 2500.0, scope="Tucson"), RunView(run))
+    assert tucson.simulated is not None and tucson.simulated.mean == pytest.approx(1000.0)
+    assert tucson.score == MISS and tucson.error == pytest.approx(-0.6)
+    both = compare(
+        target("custody_population", 2500.0, scope="Tucson + Rio Grande Valley"), RunView(run)
+    )
+    assert both.simulated is not None and both.simulated.mean == pytest.approx(2000.0)
+    assert both.score == WITHIN
+
+
+def test_a_facility_count_is_not_compared_but_a_facility_share_is() -> None:
+    run = _run_with({"agents_field_hours": 60.0, "agents_support_hours": 40.0})
+    count = compare(target("custody_population", 10.0, scope="Tucson (one station)"), RunView(run))
+    assert count.score == NOT_COMPARED and "one station" in count.note
+    share = compare(
+        target("agents_diverted_share", 0.4, scope="Tucson (one station)"), RunView(run)
+    )
+    assert share.simulated is not None and share.simulated.mean == pytest.approx(0.4)
+    assert "against the whole sector" in share.note
+
+
+def test_outside_the_reported_days_is_not_compared() -> None:
+    run = _run_with({"gotaways": 10.0})
+    month = target(
+        "gotaways", 300.0, scope="Tucson", start=dt.date(2023, 4, 1), end=dt.date(2023, 4, 30)
+    )
+    assert compare(month, RunView(run)).score == NOT_COMPARED
+    inside = dataclasses.replace(month, start=dt.date(2023, 5, 1), end=dt.date(2023, 5, 10))
+    got = compare(inside, RunView(run))
+    assert got.simulated is not None and got.simulated.mean == pytest.approx(100.0)
+    later = dataclasses.replace(month, start=dt.date(2024, 1, 1), end=dt.date(2024, 1, 2))
+    assert validate([later, inside], RunView(run)) == [got]  # only targets of the period
+
+
+def _people(rows: list[tuple[int, str, str, float, float, str]]) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        rows, columns=["replication", "group", "sector", "apprehension_h", "departure_h", "pathway"]
+    )
+    for column in ("group", "sector", "pathway"):
+        frame[column] = frame[column].astype("category")
+    return frame
+
+
+def test_record_measures_count_the_people_held_at_noon() -> None:
+    run = constructed_run(replications=2, days=21)  # reported from 1 May 2023
+    first = dt.date(2023, 4, 20)  # eleven warm-up days: 10 May noon is hour 20 * 24 + 12 = 492
+    uac, adult = "unaccompanied_child/other", "single_adult/mexico"
+    people = _people(
+        [
+            (0, uac, "RGV", 400.0, 500.0, "uac_transfer"),  # held at 492, for 92 h
+            (0, uac, "RGV", 480.0, float("nan"), "uac_transfer"),  # still held, 12 h
+            (0, adult, "RGV", 300.0, 495.0, "release"),  # held at 492, for 192 h
+            (0, adult, "TCA", 491.0, 491.5, "title42_expulsion"),  # gone before noon
+            (1, uac, "RGV", 490.0, 520.0, "uac_transfer"),
+        ]
+    )
+    view = RunView(run, people, first)
+    children = compare(target("custody_population_uac", 1.0, scope="Rio Grande Valley"), view)
+    assert children.simulated is not None
+    assert children.simulated.mean == pytest.approx(1.5)  # 2 and 1
+    over72 = compare(target("custody_over72h_share", 0.5, scope="Rio Grande Valley"), view)
+    assert over72.simulated is not None and over72.simulated.n == 2
+    assert over72.simulated.mean == pytest.approx((2 / 3 + 0.0) / 2)
+    title42 = target(
+        "time_in_custody_title42_mean_minutes",
+        96.0,
+        start=dt.date(2023, 4, 30),
+        end=dt.date(2023, 5, 10),
+        scope="Tucson",
+    )
+    minutes = compare(title42, view)
+    assert minutes.simulated is not None and minutes.simulated.mean == pytest.approx(30.0)
+    assert "warm-up" in minutes.note
+    without = compare(
+        target("custody_population_uac", 1.0, scope="Rio Grande Valley"), RunView(run)
+    )
+    assert without.score == NOT_COMPARED and "records" in without.note
+    assert math.isnan(without.error)
+    assert np.isfinite(children.simulated.low)

@@ -1,0 +1,22 @@
+"""Every run report carries the operational validation section."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bordersim.report.run_report import RunRecord, write_run_report
+from bordersim.results.schema import METRIC_INDEX
+from constructed_runs import constructed_run
+
+
+def test_the_run_report_has_the_operational_validation(tmp_path: Path) -> None:
+    run = constructed_run(replications=3, days=21)  # Tucson and RGV, 1-21 May 2023
+    run.daily[..., METRIC_INDEX["occupancy_mean"]] = 100.0  # RGV: far below the 5,000 of 13 May
+    text = write_run_report(
+        tmp_path / "report.html", RunRecord(run_id="r", result=run), official=None
+    ).read_text()
+    assert "Validation: operational targets" in text
+    section = text[text.index("Validation: operational targets") :]
+    assert "2023-05-13" in section and "Rio Grande Valley" in section
+    assert '<tr class="flag">' in section  # the miss is flagged
+    assert "Not compared" in section and "per-person records" in section

@@ -1,0 +1,86 @@
+"""The shipped operational targets load, and a faulty targets file is refused with its line."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from bordersim.errors import DataFileError
+from bordersim.validation.measures import MEASURES, NOT_YET
+from bordersim.validation.targets import COLUMNS, bound_of, load_targets
+
+HEADER = ",".join(COLUMNS)
+GOOD = '{metric},2023-05-10,2023-05-10,SWB,{value},people ("more than"),Title,https://x,high,'
+
+
+def test_shipped_targets_load_and_every_metric_has_a_measure() -> None:
+    targets = load_targets()
+    assert len(targets) > 200
+    assert {t.metric for t in targets} <= set(MEASURES)  # rows shipped are rows the model uses
+    assert all(t.end <= dt.date(2023, 5, 14) for t in targets)
+    assert not set(NOT_YET) & set(MEASURES)
+
+
+def test_shipped_ranges_are_joined() -> None:
+    diverted = [t for t in load_targets() if t.metric == "agents_diverted_share"]
+    march = next(t for t in diverted if t.start == dt.date(2019, 3, 1))
+    assert (march.bound, march.value, march.high) == ("range", 0.25, 0.40)
+
+
+def test_custody_on_10_may_2023_is_shipped_with_its_sources() -> None:
+    rows = [
+        t
+        for t in load_targets()
+        if t.metric == "custody_population" and t.start == dt.date(2023, 5, 10)
+    ]
+    assert sorted(t.value for t in rows) == [26354, 28000, 28717]
+    assert all(t.source_title and t.confidence in ("high", "medium") for t in rows)
+
+
+@pytest.mark.parametrize(
+    ("unit", "bound"),
+    [
+        ('migrants in CBP custody ("more than")', "lower"),
+        ('people in USBP custody ("over")', "lower"),
+        ("known gotaways (month, preliminary, lower bound)", "lower"),
+        ('USBP apprehensions per day ("fewer than")', "upper"),
+        ("persons held in CBP facilities (up to)", "upper"),
+        ("people in CBP custody", "value"),
+        ("hours (average, UAC)", "value"),
+    ],
+)
+def test_bound_read_from_the_unit(unit: str, bound: str) -> None:
+    assert bound_of(unit) == bound
+
+
+def _write(tmp_path: Path, *lines: str) -> Path:
+    path = tmp_path / "targets.csv"
+    path.write_text("\n".join((HEADER, *lines)) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (GOOD.format(metric="custody_population", value="abc"), "is not a number"),
+        (GOOD.replace("2023-05-10,2023", "2023-13-10,2023").format(metric="m", value=1), "date"),
+        (GOOD.format(metric="m", value=1).replace(",high,", ",sure,"), "confidence"),
+        (GOOD.format(metric="m", value=1).replace("2023-05-10,SWB", "2023-06-01,SWB"), "after"),
+        (GOOD.format(metric="m", value=1).replace("2023-05-10,2023", "2023-05-11,2023"), "before"),
+        (GOOD.format(metric="x_range_low", value=1), "no matching x_range_high"),
+    ],
+)
+def test_a_faulty_row_is_refused_with_its_line(tmp_path: Path, line: str, message: str) -> None:
+    path = _write(tmp_path, GOOD.format(metric="custody_population", value=1), line)
+    with pytest.raises(DataFileError, match=message) as caught:
+        load_targets(path)
+    assert f"{path}:3" in str(caught.value)
+
+
+def test_a_wrong_header_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "targets.csv"
+    path.write_text("metric,value\nm,1\n", encoding="utf-8")
+    with pytest.raises(DataFileError, match="header"):
+        load_targets(path)

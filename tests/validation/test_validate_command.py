@@ -1,0 +1,53 @@
+"""`bordersim validate`: the table and CSV on a real run; bad input is one line and exit 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from bordersim.cli import main
+from repo_paths import SMALL
+
+
+def _exit_code(argv: list[str]) -> int:
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    return int(stopped.value.code or 0)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["nope.toml"], "no such scenario file"),
+        ([str(SMALL), "--replications", "0"], "replications must be at least 1"),
+        ([str(SMALL), "--engine", "warp"], "unknown engine"),
+        ([str(SMALL), "--targets", "missing.csv"], "cannot read the targets file"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    args: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert _exit_code(["validate", *args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err
+    assert not out.exists()
+
+
+def test_validate_prints_and_writes_every_target_of_the_period(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    main(["validate", str(SMALL), "--replications", "2", "--out", str(out)])
+    text = capsys.readouterr().out
+    assert "targets compared" in text and "Not compared" in text
+    table = pd.read_csv(out / "validation-small.csv")
+    # small.toml simulates Tucson and Rio Grande Valley, 20 April to 31 May 2023
+    rgv = table[(table["metric"] == "custody_population") & (table["scope"] == "Rio Grande Valley")]
+    assert len(rgv) >= 3 and (rgv["replications"] == 2).all()
+    assert rgv["simulated_mean"].gt(0).all() and rgv["score"].ne("not compared").all()
+    border = table[table["scope"] == "SWB"]
+    assert border["score"].eq("not compared").all()  # seven sectors are not simulated
+    assert set(table["score"]) <= {"in range", "within 30 %", "miss", "not compared"}
