@@ -39,7 +39,8 @@ def test_run_report_is_self_contained_with_every_section(
     path = write_run_report(tmp_path / "out" / "report.html", record, official=_official)
     text = path.read_text()
     assert _external_resources(text) == []
-    assert text.count("plotly.js v") == 1  # the library is inline, once for all figures
+    # plotly's cartesian partial bundle is inline, once for all figures
+    assert text.count("plotly.js (cartesian - minified) v") == 1
     for section in (
         "Key performance indicators",
         "Custody",
@@ -83,7 +84,7 @@ def test_validation_flags_months_beyond_five_percent(
     assert table[table["month"] == dt.date(2023, 6, 1)]["flagged"].all()
 
 
-def test_compare_report_overlays_both_runs(
+def test_compare_report_names_both_runs(
     make_run: Callable[..., RunResult], tmp_path: Path
 ) -> None:
     a = RunRecord(run_id="a", result=make_run(replications=3, seed=1))

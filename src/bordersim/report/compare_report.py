@@ -1,13 +1,24 @@
-"""The comparison of two runs: KPI differences B - A with 95 % intervals, overlaid outcomes."""
+"""The comparison of two runs: what differs (headline), KPI differences B - A with 95 % intervals,
+and B - A per day with the interval of the mean difference as a band."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import plotly.graph_objects as go
 
 from bordersim.model.dimensions import Task
 from bordersim.report import figures
+from bordersim.report.headline import (
+    KNOWN_LIMITS,
+    comparison_headline,
+    effect_size,
+    format_effect,
+    relative_change,
+    verdict,
+)
 from bordersim.report.page import Page
 from bordersim.report.run_report import RunRecord, add_metadata
 from bordersim.results.capability import capability_gap
@@ -21,6 +32,16 @@ from bordersim.results.kpis import (
     summarize,
 )
 
+DIFFERENCE_HEADER = (
+    "indicator",
+    "A (mean)",
+    "B (mean)",
+    "B - A [95 % interval]",
+    "change",
+    "effect size d",
+    "interval excludes 0",
+)
+
 
 def compare_kpis(a: RunRecord, b: RunRecord) -> tuple[dict[str, Interval], bool]:
     """Differences B - A, and whether they are paired (same seed: common random numbers)."""
@@ -31,28 +52,45 @@ def compare_kpis(a: RunRecord, b: RunRecord) -> tuple[dict[str, Interval], bool]
 
 
 def difference_rows(a: RunRecord, b: RunRecord) -> tuple[list[list[object]], bool]:
+    """One row per KPI; 'practically zero' instead of 'yes' where the difference means nothing."""
     diffs, paired = compare_kpis(a, b)
-    summary_a = summarize(replication_kpis(a.result))
-    summary_b = summarize(replication_kpis(b.result))
+    per_a, per_b = replication_kpis(a.result), replication_kpis(b.result)
+    summary_a, summary_b = summarize(per_a), summarize(per_b)
     rows: list[list[object]] = []
     for name, diff in diffs.items():
         unit = KPI_BY_NAME[name].unit
+        mean_a, mean_b = summary_a[name].mean, summary_b[name].mean
         rows.append(
             [
                 KPI_BY_NAME[name].label,
-                format_value(summary_a[name].mean, unit),
-                format_value(summary_b[name].mean, unit),
+                format_value(mean_a, unit),
+                format_value(mean_b, unit),
                 format_interval(diff, unit),
-                "yes" if diff.excludes_zero() else "no",
+                relative_change(diff.mean, mean_a),
+                format_effect(effect_size(per_a[name], per_b[name])),
+                verdict(diff, mean_a, mean_b),
             ]
         )
     return rows, paired
 
 
-def write_compare_report(path: Path, a: RunRecord, b: RunRecord) -> Path:
-    label_a, label_b = f"A: {a.label}", f"B: {b.label}"
+def _labels(a: RunRecord, b: RunRecord) -> tuple[str, str]:
     if a.label == b.label:
-        label_a, label_b = f"A: {a.run_id}", f"B: {b.run_id}"
+        return f"A: {a.run_id}", f"B: {b.run_id}"
+    return f"A: {a.label}", f"B: {b.label}"
+
+
+def comparable_days(a: RunRecord, b: RunRecord) -> bool:
+    """Daily B - A needs the same reported days and sectors on both sides."""
+    return a.result.dates == b.result.dates and a.result.sectors == b.result.sectors
+
+
+def write_compare_report(path: Path, a: RunRecord, b: RunRecord) -> Path:
+    return compare_report_page(a, b).write(path)
+
+
+def compare_report_page(a: RunRecord, b: RunRecord) -> Page:
+    label_a, label_b = _labels(a, b)
     runs = [(label_a, a.result), (label_b, b.result)]
     page = Page(f"bordersim comparison: {b.label} against {a.label}")
     rows, paired = difference_rows(a, b)
@@ -64,72 +102,136 @@ def write_compare_report(path: Path, a: RunRecord, b: RunRecord) -> Path:
     page.paragraph(
         f"A = run {a.run_id} ({a.label}), B = run {b.run_id} ({b.label}); {a.result.engine} / "
         f"{b.result.engine} engine, {a.result.n_replications} / {b.result.n_replications} "
-        f"replications. Differences are B - A with 95 % t intervals, {pairing}.",
+        f"replications. Differences are B - A with 95 % t intervals, {pairing}. Effect size d is "
+        "the difference over the pooled standard deviation of replications.",
         "muted",
     )
+    diffs, _ = compare_kpis(a, b)
+    per_a, per_b = replication_kpis(a.result), replication_kpis(b.result)
+    page.headline(
+        "What differs",
+        comparison_headline(diffs, summarize(per_a), summarize(per_b), per_a, per_b),
+        KNOWN_LIMITS,
+    )
     page.heading("Differences B - A")
-    page.table(
-        ["indicator", "A (mean)", "B (mean)", "B - A [95 % interval]", "interval excludes 0"], rows
+    page.table(list(DIFFERENCE_HEADER), rows)
+    if comparable_days(a, b):
+        _daily_differences(page, a, b, paired)
+    else:
+        page.paragraph(
+            "A and B cover different days or sectors, so daily differences are not drawn; the "
+            "charts overlay the two runs instead.",
+            "note",
+        )
+        _overlays(page, runs)
+    _gap_section(page, a, b, label_a, label_b)
+    page.begin_appendix("Appendix: run details")
+    for record in (a, b):
+        add_metadata(page, record)
+    return page
+
+
+def _daily_differences(page: Page, a: RunRecord, b: RunRecord, paired: bool) -> None:
+    choices = figures.sector_choices(a.result)
+    page.sector_choice([name for name, _ in choices])
+    page.paragraph(
+        "Each chart shows B - A per day: the line is the mean difference, the band its 95 % "
+        "interval"
+        + (" (paired by replication)." if paired else " (Welch, unpaired).")
+        + " Above zero, B has more.",
+        "muted",
     )
 
+    def chart(build: Callable[[list[int]], go.Figure]) -> None:
+        page.figure(*figures.per_choice(build, choices))
+
+    def diff(
+        metrics: list[tuple[str, str]],
+        title: str,
+        unit: str,
+        transform: Callable[[np.ndarray], np.ndarray] | None = None,
+    ) -> None:
+        chart(
+            lambda s: figures.difference(
+                a.result, b.result, metrics, title, unit, paired, s, transform
+            )
+        )
+
     page.heading("Encounters and got-aways")
-    page.figure(
-        figures.series(
-            runs,
-            [("encounters", "encounters")],
-            "Encounters per day (all sectors)",
-            "people per day",
-        )
-    )
-    page.figure(
-        figures.series(
-            runs, [("gotaways", "got-aways")], "Got-aways per day (all sectors)", "people per day"
-        )
+    diff(
+        [("encounters", "encounters"), ("gotaways", "got-aways")],
+        "Encounters and got-aways per day: B - A",
+        "people per day",
     )
     page.heading("Custody")
-    page.figure(figures.occupancy(runs))
+    diff(
+        [("occupancy_mean", "mean occupancy"), ("occupancy_peak", "peak occupancy")],
+        "Custody occupancy: B - A",
+        "people",
+    )
+    label_a, label_b = _labels(a, b)
+    runs = [(label_a, a.result), (label_b, b.result)]
+    chart(lambda s: figures.custody_time(runs, s))
+    page.heading("Staff")
+    diff(
+        [
+            ("agents_field_hours", "agents in the field"),
+            ("agents_support_hours", "agents on support work"),
+        ],
+        "Agent-hours per day: B - A",
+        "agent-hours per day",
+    )
+    pools = figures.pools_with_hours(runs)
+    chart(lambda s: figures.staff_hours_by_pool_and_task(runs, s, pools))
+    page.heading("Departures, releases, care")
+    diff(
+        [("releases_to_street", "releases to the street")],
+        "Releases to the street per day: B - A",
+        "people per day",
+    )
+    diff([("unmet_care_person_days", "unmet care")], "Unmet care per day: B - A", "person-days")
+    page.heading("Cost")
+    diff(
+        [("cost_total_dollars", "cumulative cost")],
+        "Cumulative cost: B - A",
+        "$ million",
+        transform=lambda v: np.cumsum(v, axis=1) / 1e6,
+    )
+
+
+def _overlays(page: Page, runs: figures.Labelled) -> None:
+    page.heading("Encounters and got-aways")
+    page.figure(
+        figures.series(runs, [("encounters", "encounters")], "Encounters per day", "people per day")
+    )
+    page.heading("Custody")
     page.figure(figures.custody_time(runs))
     page.heading("Staff")
-    page.figure(
-        figures.series(
-            runs,
-            [("agents_field_hours", "agents in the field")],
-            "Agent-hours in the field per day",
-            "agent-hours per day",
-        )
-    )
-    page.figure(
-        figures.series(
-            runs,
-            [("agents_support_hours", "agents on support work")],
-            "Agent-hours on support work per day",
-            "agent-hours per day",
-        )
-    )
     page.figure(figures.staff_hours_by_pool_and_task(runs))
-    page.heading("Departures, releases, care")
-    page.figure(
-        figures.series(
-            runs,
-            [("releases_to_street", "releases to the street")],
-            "Releases to the street per day",
-            "people per day",
-        )
-    )
-    page.figure(
-        figures.series(
-            runs, [("unmet_care_person_days", "unmet care")], "Unmet care per day", "person-days"
-        )
-    )
     page.heading("Cost")
     page.figure(figures.cost(runs))
 
-    page.heading("Capability gaps side by side")
+
+def _gap_section(page: Page, a: RunRecord, b: RunRecord, label_a: str, label_b: str) -> None:
+    page.heading("Capability gaps")
     gap_a, gap_b = capability_gap(a.result), capability_gap(b.result)
-    sectors_a = [s.name for s in a.result.sectors]
-    sectors_b = [s.name for s in b.result.sectors]
-    page.figure(figures.capability_gap_heatmap(gap_a, sectors_a, f"Capability gap: {label_a}"))
-    page.figure(figures.capability_gap_heatmap(gap_b, sectors_b, f"Capability gap: {label_b}"))
+    if comparable_days(a, b):
+        names = [s.name for s in a.result.sectors]
+        page.figure(
+            *figures.per_choice(
+                lambda s: figures.capability_gap_difference(gap_a, gap_b, names, s),
+                figures.sector_choices(a.result),
+            )
+        )
+    else:
+        # Separate heatmaps on one shared scale, so equal colours mean equal gaps.
+        zmax = float(max(gap_a.gap.mean(axis=0).max(), gap_b.gap.mean(axis=0).max())) or None
+        for label, gap, result in ((label_a, gap_a, a.result), (label_b, gap_b, b.result)):
+            page.figure(
+                figures.capability_gap_heatmap(
+                    gap, [s.name for s in result.sectors], f"Capability gap: {label}", zmax=zmax
+                )
+            )
     total_a = gap_a.gap.mean(axis=0).sum(axis=(0, 1))  # [T]
     total_b = gap_b.gap.mean(axis=0).sum(axis=(0, 1))
     page.table(
@@ -145,6 +247,3 @@ def write_compare_report(path: Path, a: RunRecord, b: RunRecord) -> Path:
         f"{len(gap_a.week_starts)}, B {int(np.any(gap_b.gap.mean(axis=0) > 0, axis=(1, 2)).sum())}"
         f" of {len(gap_b.week_starts)}."
     )
-    for record in (a, b):
-        add_metadata(page, record)
-    return page.write(path)

@@ -1,16 +1,28 @@
 """Plotly figures of a run's results; each takes one or more labelled `RunResult`s.
 
-Bands are the 5-95 % range over replications of the day's value (all sectors summed), the line is
-the mean. Figures with several runs overlay them in the same colours across a report.
+Bands are the 5-95 % range over replications of the day's value, the line is the mean. Figures with
+several runs overlay them in the same colours across a report; comparisons plot B - A with the 95 %
+interval of the mean difference.
+
+Every figure is drawn for a list of sector indices, so that `per_choice` can draw it once per
+choice of the page's sector selector ("all sectors", then each sector) and the selector can show
+one choice at a time in every chart. Daily series carry no date arrays (a start and a one-day step
+instead) and values as float32: a report stays small with ten sector choices.
+
+Colour scales are fixed, so the same colour means the same thing in every report: crowding runs
+from 0 to 150 % of capacity.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+from scipy import stats
 
 from bordersim.model.dimensions import SECTOR_NAMES, Pathway, Pool, Task
 from bordersim.results.capability import CapabilityGap
@@ -19,11 +31,46 @@ from bordersim.results.schema import HIST_ALL, HIST_UAC, RunResult
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#7f7f7f")
 Labelled = list[tuple[str, RunResult]]
 HIST_SHOWN_HOURS = 24 * 10
+DAY_MS = 86_400_000
+#: Crowding colour scale: mean occupancy over capacity, in percent (fixed in every report).
+CROWDING_MAX_PCT = 150.0
+Choices = list[tuple[str, list[int]]]
+
+
+def sector_choices(run: RunResult) -> Choices:
+    """'all sectors' and then each sector, as lists of sector indices of `run`."""
+    every = list(range(len(run.sectors)))
+    if len(every) == 1:
+        return [(f"{run.sectors[0].name} ({SECTOR_NAMES[run.sectors[0]]})", every)]
+    return [("all sectors", every)] + [
+        (f"{sec.name} ({SECTOR_NAMES[sec]})", [s]) for s, sec in enumerate(run.sectors)
+    ]
+
+
+def per_choice(
+    build: Callable[[list[int]], go.Figure], choices: Choices
+) -> tuple[go.Figure, list[int]]:
+    """The figure of each sector choice merged into one, with the choice each trace belongs to."""
+    merged: go.Figure | None = None
+    owners: list[int] = []
+    for c, (_, sectors) in enumerate(choices):
+        fig = build(sectors)
+        if merged is None:
+            merged = fig
+        else:
+            merged.add_traces(list(fig.data))
+        owners += [c] * len(fig.data)
+    assert merged is not None
+    return merged, owners
 
 
 def _rgba(hex_color: str, alpha: float) -> str:
     r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({r},{g},{b},{alpha})"
+
+
+def _compact(values: np.ndarray) -> np.ndarray:
+    return np.asarray(values, dtype=np.float32)
 
 
 def _layout(fig: go.Figure, title: str, y_title: str) -> go.Figure:
@@ -39,129 +86,182 @@ def _layout(fig: go.Figure, title: str, y_title: str) -> go.Figure:
     return fig
 
 
+def _days(dates: Sequence[dt.date]) -> dict[str, object]:
+    """A daily x axis as its first date and a one-day step."""
+    return {"x0": dates[0].isoformat(), "dx": DAY_MS}
+
+
 def add_band(
     fig: go.Figure,
-    dates: list[dt.date],
+    dates: Sequence[dt.date],
     values: np.ndarray,
     name: str,
     color: str,
     dash: str | None = None,
 ) -> None:
-    """Mean line and 5-95 % band of an [R, D] array."""
+    """Mean line and 5-95 % band over replications of an [R, D] array."""
     low, high = np.percentile(values, 5, axis=0), np.percentile(values, 95, axis=0)
-    x = list(dates)
+    add_interval(fig, dates, values.mean(axis=0), low, high, name, color, dash)
+
+
+def add_interval(
+    fig: go.Figure,
+    dates: Sequence[dt.date],
+    mean: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    name: str,
+    color: str,
+    dash: str | None = None,
+) -> None:
+    x = _days(dates)
     fig.add_trace(
         go.Scatter(
-            x=x + x[::-1],
-            y=np.concatenate([high, low[::-1]]),
-            fill="toself",
-            fillcolor=_rgba(color, 0.18),
+            y=_compact(low),
+            **x,
             line={"width": 0},
             hoverinfo="skip",
             showlegend=False,
             legendgroup=name,
+            mode="lines",
         )
     )
     fig.add_trace(
         go.Scatter(
-            x=x,
-            y=values.mean(axis=0),
+            y=_compact(high),
+            **x,
+            line={"width": 0},
+            fill="tonexty",
+            fillcolor=_rgba(color, 0.18),
+            hoverinfo="skip",
+            showlegend=False,
+            legendgroup=name,
+            mode="lines",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            y=_compact(mean),
+            **x,
             name=name,
             legendgroup=name,
+            mode="lines",
             line={"color": color, "dash": dash},
         )
     )
 
 
+def sector_total(run: RunResult, metric: str, sectors: Sequence[int]) -> np.ndarray:
+    """[R, D] of a metric summed over the given sectors."""
+    return run.metric(metric)[:, :, list(sectors)].sum(axis=2)
+
+
 def daily_total(run: RunResult, metric: str) -> np.ndarray:
-    """[R, D] of a metric summed over sectors."""
+    """[R, D] of a metric summed over all sectors."""
     return run.metric(metric).sum(axis=2)
 
 
-def series(runs: Labelled, metrics: list[tuple[str, str]], title: str, y_title: str) -> go.Figure:
+def series(
+    runs: Labelled,
+    metrics: list[tuple[str, str]],
+    title: str,
+    y_title: str,
+    sectors: Sequence[int] | None = None,
+) -> go.Figure:
     """Mean and band of each (metric, label) per run; runs are told apart by line style."""
     fig = go.Figure()
     for i, (run_label, run) in enumerate(runs):
+        chosen = range(len(run.sectors)) if sectors is None else sectors
         for j, (metric, label) in enumerate(metrics):
             name = label if len(runs) == 1 else f"{label} ({run_label})"
             color = COLORS[(j if len(runs) == 1 else i * len(metrics) + j) % len(COLORS)]
             add_band(
                 fig,
                 run.dates,
-                daily_total(run, metric),
+                sector_total(run, metric, chosen),
                 name,
                 color,
                 dash=None if i == 0 else "dot",
             )
-    return _layout(fig, title, y_title)
-
-
-def occupancy(runs: Labelled) -> go.Figure:
-    fig = go.Figure()
-    for i, (label, run) in enumerate(runs):
-        suffix = "" if len(runs) == 1 else f" ({label})"
-        add_band(
-            fig,
-            run.dates,
-            daily_total(run, "occupancy_mean"),
-            f"mean occupancy{suffix}",
-            COLORS[2 * i % len(COLORS)],
-        )
-        add_band(
-            fig,
-            run.dates,
-            daily_total(run, "occupancy_peak"),
-            f"peak occupancy{suffix}",
-            COLORS[(2 * i + 1) % len(COLORS)],
-            dash="dot",
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=run.dates,
-                y=daily_total(run, "custody_capacity").mean(axis=0),
-                name=f"capacity{suffix}",
-                line={"color": "black", "dash": "dash"},
-            )
-        )
-    return _layout(fig, "Custody occupancy against capacity (all sectors)", "people")
-
-
-def crowding_heatmap(run: RunResult) -> go.Figure:
-    occupancy_ = run.metric("occupancy_mean").mean(axis=0)  # [D, S]
-    capacity = run.metric("custody_capacity").mean(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(capacity > 0, occupancy_ / np.where(capacity > 0, capacity, 1), np.nan)
-    fig = go.Figure(
-        go.Heatmap(
-            z=ratio.T,
-            x=run.dates,
-            y=[s.name for s in run.sectors],
-            colorscale="YlOrRd",
-            colorbar={"title": "occupancy / capacity"},
-            zmin=0,
-        )
-    )
-    fig = _layout(fig, "Crowding by sector and day (mean occupancy / capacity)", "sector")
-    fig.update_layout(height=120 + 30 * len(run.sectors), hovermode="closest")
+    fig = _layout(fig, title, y_title)
+    fig.update_xaxes(type="date")
     return fig
 
 
-def custody_time(runs: Labelled) -> go.Figure:
+def occupancy(run: RunResult, sectors: Sequence[int]) -> go.Figure:
+    """Mean and peak occupancy with bands, against capacity."""
+    fig = go.Figure()
+    add_band(
+        fig, run.dates, sector_total(run, "occupancy_mean", sectors), "mean occupancy", COLORS[0]
+    )
+    add_band(
+        fig,
+        run.dates,
+        sector_total(run, "occupancy_peak", sectors),
+        "peak occupancy",
+        COLORS[1],
+        dash="dot",
+    )
+    fig.add_trace(
+        go.Scatter(
+            y=_compact(sector_total(run, "custody_capacity", sectors).mean(axis=0)),
+            **_days(run.dates),
+            name="capacity",
+            mode="lines",
+            line={"color": "black", "dash": "dash"},
+        )
+    )
+    fig = _layout(fig, "Custody occupancy against capacity", "people")
+    fig.update_xaxes(type="date")
+    return fig
+
+
+def crowding_heatmap(run: RunResult, sectors: Sequence[int]) -> go.Figure:
+    """Mean occupancy over capacity per sector and day, on the fixed 0-150 % scale."""
+    occupancy_ = run.metric("occupancy_mean").mean(axis=0)[:, list(sectors)]  # [D, S]
+    capacity = run.metric("custody_capacity").mean(axis=0)[:, list(sectors)]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(
+            capacity > 0, 100 * occupancy_ / np.where(capacity > 0, capacity, 1), np.nan
+        )
+    fig = go.Figure(
+        go.Heatmap(
+            z=_compact(ratio.T),
+            **_days(run.dates),
+            y=[run.sectors[s].name for s in sectors],
+            colorscale="YlOrRd",
+            colorbar={"title": "% of capacity", "ticksuffix": " %"},
+            zmin=0,
+            zmax=CROWDING_MAX_PCT,
+            hovertemplate="%{y} %{x}: %{z:.0f} % of capacity<extra></extra>",
+        )
+    )
+    fig = _layout(
+        fig,
+        "Crowding by sector and day (mean occupancy / capacity; scale fixed at 0-150 %)",
+        "sector",
+    )
+    fig.update_layout(height=140 + 30 * len(run.sectors), hovermode="closest")
+    fig.update_xaxes(type="date")
+    return fig
+
+
+def custody_time(runs: Labelled, sectors: Sequence[int] | None = None) -> go.Figure:
     """Share of custody exits by hours in custody, everyone and unaccompanied children."""
     fig = go.Figure()
-    hours = np.arange(HIST_SHOWN_HOURS + 1)
     for i, (label, run) in enumerate(runs):
+        chosen = list(range(len(run.sectors)) if sectors is None else sectors)
         for j, (population, name) in enumerate(((HIST_ALL, "everyone"), (HIST_UAC, "children"))):
-            counts = run.custody_hist[:, :, population, :].sum(axis=(0, 1))
+            counts = run.custody_hist[:, chosen, population, :].sum(axis=(0, 1))
             total = counts.sum()
-            if total <= 0:
-                continue
-            shown = np.concatenate([counts[:HIST_SHOWN_HOURS], [counts[HIST_SHOWN_HOURS:].sum()]])
             trace_name = name if len(runs) == 1 else f"{name} ({label})"
+            shown = np.concatenate([counts[:HIST_SHOWN_HOURS], [counts[HIST_SHOWN_HOURS:].sum()]])
+            share = 100 * shown / total if total > 0 else np.zeros_like(shown)
             fig.add_trace(
                 go.Scatter(
-                    x=hours,
-                    y=100 * shown / total,
+                    y=_compact(share),
+                    x0=0,
+                    dx=1,
                     name=trace_name,
                     mode="lines",
                     line={"color": COLORS[(2 * i + j) % len(COLORS)], "shape": "hv"},
@@ -178,67 +278,115 @@ def custody_time(runs: Labelled) -> go.Figure:
     return fig
 
 
-def staff_hours_by_pool_and_task(runs: Labelled) -> go.Figure:
-    fig = go.Figure()
-    for i, (label, run) in enumerate(runs):
-        for k, pool in enumerate(Pool):
-            hours = [
-                float(
-                    run.metric(f"staff_hours:{pool.name.lower()}:{t.name.lower()}")
-                    .sum(axis=(1, 2))
-                    .mean()
-                )
-                for t in Task
-            ]
-            if not any(hours):
-                continue
+def _pool_task_hours(run: RunResult, pool: Pool, sectors: Sequence[int]) -> list[float]:
+    return [
+        float(
+            run.metric(f"staff_hours:{pool.name.lower()}:{t.name.lower()}")[:, :, list(sectors)]
+            .sum(axis=(1, 2))
+            .mean()
+        )
+        for t in Task
+    ]
+
+
+def pools_with_hours(runs: Labelled) -> list[Pool]:
+    """Pools with any staff-hours in any of the runs (fixed for every sector choice)."""
+    shown = []
+    for pool in Pool:
+        if any(any(_pool_task_hours(run, pool, range(len(run.sectors)))) for _, run in runs):
+            shown.append(pool)
+    return shown
+
+
+def staff_hours_by_pool_and_task(
+    runs: Labelled, sectors: Sequence[int] | None = None, pools: Sequence[Pool] | None = None
+) -> go.Figure:
+    """One panel per pool, each on its own scale: a pool of 300 reads as well as one of 20,000."""
+    shown = list(pools) if pools is not None else pools_with_hours(runs)
+    shown = shown or [Pool.AGENT]
+    fig = make_subplots(
+        rows=len(shown),
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.04,
+        subplot_titles=[p.name.lower().replace("_", " ") for p in shown],
+    )
+    tasks = [t.name.lower() for t in Task]
+    for row, pool in enumerate(shown, start=1):
+        for i, (label, run) in enumerate(runs):
+            chosen = range(len(run.sectors)) if sectors is None else sectors
+            hours = _pool_task_hours(run, pool, chosen)
             fig.add_trace(
                 go.Bar(
-                    x=[t.name.lower() for t in Task],
+                    x=tasks,
                     y=hours,
-                    name=pool.name.lower() + ("" if len(runs) == 1 else f" ({label})"),
-                    marker_color=COLORS[k % len(COLORS)],
-                    offsetgroup=str(i),
-                    marker_pattern_shape="" if i == 0 else "/",
-                )
+                    name=label if len(runs) > 1 else pool.name.lower(),
+                    marker_color=COLORS[i % len(COLORS)] if len(runs) > 1 else COLORS[row - 1],
+                    showlegend=len(runs) > 1 and row == 1,
+                    legendgroup=label,
+                    text=[f"{h:,.0f}" if h else "" for h in hours],
+                    textposition="outside",
+                    cliponaxis=False,
+                ),
+                row=row,
+                col=1,
             )
     fig = _layout(
-        fig, "Staff-hours by pool and task (mean over replications, whole period)", "staff-hours"
+        fig,
+        "Staff-hours by pool and task (mean over replications, whole period; each pool on its "
+        "own scale)",
+        "",
     )
-    fig.update_layout(barmode="stack", hovermode="closest")
+    fig.update_layout(barmode="group", hovermode="closest", height=120 + 170 * len(shown))
+    fig.update_yaxes(title_text="staff-hours", rangemode="tozero")
     return fig
 
 
-def departures(run: RunResult, title_suffix: str = "") -> go.Figure:
+def staff_hours_table(run: RunResult) -> list[list[object]]:
+    """Rows of pool, then staff-hours per task, for every pool with hours (all sectors)."""
+    every = range(len(run.sectors))
+    rows: list[list[object]] = []
+    for pool in Pool:
+        hours = _pool_task_hours(run, pool, every)
+        if any(hours):
+            rows.append([pool.name.lower(), *hours, float(sum(hours))])
+    return rows
+
+
+def departures(run: RunResult, sectors: Sequence[int]) -> go.Figure:
     fig = go.Figure()
+    x = _days(run.dates)
     for k, pathway in enumerate(Pathway):
-        values = daily_total(run, f"departures:{pathway.name.lower()}").mean(axis=0)
+        values = sector_total(run, f"departures:{pathway.name.lower()}", sectors).mean(axis=0)
         fig.add_trace(
             go.Scatter(
-                x=run.dates,
-                y=values,
+                y=_compact(values),
+                **x,
                 name=pathway.name.lower(),
                 stackgroup="one",
+                mode="lines",
                 line={"color": COLORS[k % len(COLORS)]},
             )
         )
     fig.add_trace(
         go.Scatter(
-            x=run.dates,
-            y=daily_total(run, "releases_to_street").mean(axis=0),
+            y=_compact(sector_total(run, "releases_to_street", sectors).mean(axis=0)),
+            **x,
             name="of which released to the street",
+            mode="lines",
             line={"color": "black", "dash": "dot"},
         )
     )
-    return _layout(
-        fig, f"Departures from custody by pathway (daily mean){title_suffix}", "people per day"
-    )
+    fig = _layout(fig, "Departures from custody by pathway (daily mean)", "people per day")
+    fig.update_xaxes(type="date")
+    return fig
 
 
-def cost(runs: Labelled) -> go.Figure:
+def cost(runs: Labelled, sectors: Sequence[int] | None = None) -> go.Figure:
     fig = go.Figure()
     for i, (label, run) in enumerate(runs):
-        cumulative = np.cumsum(daily_total(run, "cost_total_dollars"), axis=1) / 1e6
+        chosen = range(len(run.sectors)) if sectors is None else sectors
+        cumulative = np.cumsum(sector_total(run, "cost_total_dollars", chosen), axis=1) / 1e6
         add_band(
             fig,
             run.dates,
@@ -248,12 +396,13 @@ def cost(runs: Labelled) -> go.Figure:
         )
     if len(runs) == 1:
         run = runs[0][1]
+        chosen = range(len(run.sectors)) if sectors is None else sectors
         for j, part in enumerate(("staff", "custody", "supplies")):
-            daily = daily_total(run, f"cost_{part}_dollars").mean(axis=0) / 1e6
+            daily = sector_total(run, f"cost_{part}_dollars", chosen).mean(axis=0) / 1e6
             fig.add_trace(
                 go.Bar(
-                    x=run.dates,
-                    y=daily,
+                    y=_compact(daily),
+                    **_days(run.dates),
                     name=f"daily {part}",
                     yaxis="y2",
                     marker_color=COLORS[(j + 3) % len(COLORS)],
@@ -263,27 +412,44 @@ def cost(runs: Labelled) -> go.Figure:
         fig.update_layout(
             yaxis2={"overlaying": "y", "side": "right", "title": "$M per day"}, barmode="stack"
         )
-    return _layout(fig, "Cost", "$ million, cumulative")
+    fig = _layout(fig, "Cost", "$ million, cumulative")
+    fig.update_xaxes(type="date")
+    return fig
 
 
-def capability_gap_heatmap(gap: CapabilityGap, sectors: list[str], title: str) -> go.Figure:
-    """Mean weekly gap (staff-hours) for every task and sector that has one."""
-    mean_gap = gap.gap.mean(axis=0)  # [W, S, T]
+def gap_rows(
+    mean_gap: np.ndarray, sector_names: Sequence[str], sectors: Sequence[int]
+) -> tuple[list[str], list[np.ndarray]]:
+    """Task · sector rows with any gap, of a [W, S, T] mean gap."""
     rows, z = [], []
     for t in Task:
-        for s, sector in enumerate(sectors):
+        for s in sectors:
             if mean_gap[:, s, t].any():
-                rows.append(f"{t.name.lower()} · {sector}")
+                rows.append(f"{t.name.lower()} · {sector_names[s]}")
                 z.append(mean_gap[:, s, t])
+    return rows, z
+
+
+def capability_gap_heatmap(
+    gap: CapabilityGap,
+    sectors: list[str],
+    title: str,
+    chosen: Sequence[int] | None = None,
+    zmax: float | None = None,
+) -> go.Figure:
+    """Mean weekly gap (staff-hours) for every task and sector that has one."""
+    mean_gap = gap.gap.mean(axis=0)  # [W, S, T]
+    rows, z = gap_rows(mean_gap, sectors, range(len(sectors)) if chosen is None else chosen)
     if not rows:
         rows, z = ["(no gap)"], [np.zeros(len(gap.week_starts))]
     fig = go.Figure(
         go.Heatmap(
-            z=np.array(z),
+            z=_compact(np.array(z)),
             x=[d.isoformat() for d in gap.week_starts],
             y=rows,
             colorscale="Reds",
             zmin=0,
+            zmax=zmax if zmax else None,
             colorbar={"title": "staff-hours"},
         )
     )
@@ -315,53 +481,88 @@ def validation_bars(table: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def by_sector(
-    run: RunResult,
+# ----- comparisons: B - A ---------------------------------------------------------------------
+
+
+def difference_band(
+    a: np.ndarray, b: np.ndarray, paired: bool, confidence: float = 0.95
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean of B - A per day and its t interval, from [R, D] arrays of each run.
+
+    Paired (common random numbers): the interval of the mean of per-replication differences.
+    Unpaired: Welch's standard error with the smaller run's degrees of freedom (conservative).
+    """
+    if paired:
+        n = min(len(a), len(b))
+        d = b[:n] - a[:n]
+        mean = d.mean(axis=0)
+        if n < 2:
+            return mean, mean, mean
+        se = d.std(axis=0, ddof=1) / np.sqrt(n)
+        dof = n - 1
+    else:
+        mean = b.mean(axis=0) - a.mean(axis=0)
+        if min(len(a), len(b)) < 2:
+            return mean, mean, mean
+        se = np.sqrt(a.var(axis=0, ddof=1) / len(a) + b.var(axis=0, ddof=1) / len(b))
+        dof = min(len(a), len(b)) - 1
+    half = stats.t.ppf(0.5 + confidence / 2, dof) * se
+    return mean, mean - half, mean + half
+
+
+def difference(
+    a: RunResult,
+    b: RunResult,
     metrics: list[tuple[str, str]],
     title: str,
     y_title: str,
-    *,
-    capacity: bool = False,
+    paired: bool,
+    sectors: Sequence[int],
+    transform: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> go.Figure:
-    """Mean and band of each metric, with a menu to show all sectors together or one of them."""
+    """B - A per day for each metric, with the 95 % interval of the mean difference."""
     fig = go.Figure()
-    choices = [("all sectors", slice(None))] + [
-        (f"{sec.name} ({SECTOR_NAMES[sec]})", slice(s, s + 1)) for s, sec in enumerate(run.sectors)
-    ]
-    owners: list[int] = []
-    for c, (_, sectors) in enumerate(choices):
-        before = len(fig.data)
-        for j, (metric, label) in enumerate(metrics):
-            values = run.metric(metric)[:, :, sectors].sum(axis=2)
-            add_band(fig, run.dates, values, label, COLORS[j % len(COLORS)])
-        if capacity:
-            fig.add_trace(
-                go.Scatter(
-                    x=run.dates,
-                    y=run.metric("custody_capacity")[:, :, sectors].sum(axis=2).mean(axis=0),
-                    name="capacity",
-                    line={"color": "black", "dash": "dash"},
-                )
-            )
-        owners += [c] * (len(fig.data) - before)
-    for i, trace in enumerate(fig.data):
-        trace.visible = owners[i] == 0
-    fig.update_layout(
-        updatemenus=[
-            {
-                "buttons": [
-                    {
-                        "label": name,
-                        "method": "update",
-                        "args": [{"visible": [owner == c for owner in owners]}],
-                    }
-                    for c, (name, _) in enumerate(choices)
-                ],
-                "x": 1.0,
-                "xanchor": "right",
-                "y": 1.15,
-                "yanchor": "top",
-            }
-        ]
+    for j, (metric, label) in enumerate(metrics):
+        values_a = sector_total(a, metric, sectors)
+        values_b = sector_total(b, metric, sectors)
+        if transform is not None:
+            values_a, values_b = transform(values_a), transform(values_b)
+        mean, low, high = difference_band(values_a, values_b, paired)
+        add_interval(fig, a.dates, mean, low, high, f"{label}: B - A", COLORS[j % len(COLORS)])
+    fig.add_hline(y=0, line={"color": "#444", "width": 1})
+    fig = _layout(fig, title, y_title)
+    fig.update_xaxes(type="date")
+    return fig
+
+
+def capability_gap_difference(
+    gap_a: CapabilityGap, gap_b: CapabilityGap, sector_names: list[str], chosen: Sequence[int]
+) -> go.Figure:
+    """B - A of the mean weekly gap, on a diverging scale centred at zero."""
+    delta = gap_b.gap.mean(axis=0) - gap_a.gap.mean(axis=0)  # [W, S, T]
+    either = np.maximum(gap_a.gap.mean(axis=0), gap_b.gap.mean(axis=0))
+    rows, z = [], []
+    for t in Task:
+        for s in chosen:
+            if either[:, s, t].any():
+                rows.append(f"{t.name.lower()} · {sector_names[s]}")
+                z.append(delta[:, s, t])
+    if not rows:
+        rows, z = ["(no gap in either)"], [np.zeros(len(gap_a.week_starts))]
+    limit = float(np.max(np.abs(z))) or 1.0
+    fig = go.Figure(
+        go.Heatmap(
+            z=_compact(np.array(z)),
+            x=[d.isoformat() for d in gap_a.week_starts],
+            y=rows,
+            colorscale="RdBu_r",
+            zmin=-limit,
+            zmax=limit,
+            colorbar={"title": "B - A staff-hours"},
+        )
     )
-    return _layout(fig, title, y_title)
+    fig = _layout(
+        fig, "Capability gap per week: B - A (red: B short of more staff-hours)", "task · sector"
+    )
+    fig.update_layout(height=160 + 22 * len(rows), hovermode="closest", xaxis_title="week from")
+    return fig

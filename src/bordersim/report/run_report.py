@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import plotly.graph_objects as go
+
 from bordersim.model.dimensions import SECTOR_NAMES, Task
 from bordersim.report import figures
+from bordersim.report.headline import KNOWN_LIMITS, run_headline
 from bordersim.report.page import Page
 from bordersim.report.validation_section import add_operational_validation
 from bordersim.results.capability import capability_gap
@@ -19,6 +23,9 @@ from bordersim.results.kpis import (
 )
 from bordersim.results.schema import RunResult
 from bordersim.results.validation import TOLERANCE, OfficialMonthly, monthly_validation
+
+#: Timings measured while or after the report is written; not shown in it.
+REPORT_TIMINGS = frozenset({"report_s", "store_s"})
 
 
 @dataclass
@@ -83,7 +90,11 @@ def sector_rows(result: RunResult) -> list[list[object]]:
 
 
 def add_validation(
-    page: Page, result: RunResult, official: OfficialMonthly | None, reason: str
+    page: Page,
+    result: RunResult,
+    official: OfficialMonthly | None,
+    reason: str,
+    choices: figures.Choices | None = None,
 ) -> None:
     page.heading("Validation: monthly encounters against the official data")
     if official is None:
@@ -103,7 +114,15 @@ def add_validation(
         f"for each sector and each calendar month entirely inside the reported period. Rows "
         f"beyond {100 * TOLERANCE:.0f} % are flagged: {flagged} of {len(table)}."
     )
-    page.figure(figures.validation_bars(table))
+    names = [s.name for s in result.sectors]
+    page.figure(
+        *figures.per_choice(
+            lambda chosen: figures.validation_bars(
+                table[table["sector"].isin([names[i] for i in chosen])]
+            ),
+            choices or figures.sector_choices(result),
+        )
+    )
     page.table(
         ["sector", "month", "official", "simulated (mean)", "5-95 % over replications", "error %"],
         [
@@ -153,7 +172,11 @@ def add_metadata(page: Page, record: RunRecord) -> None:
         ["code version", record.code_version],
         ["created", record.created_at],
     ]
-    rows += [[f"timing: {k}", _timing(v)] for k, v in result.timings.items()]
+    # Timings of the simulation only: the report's own writing time is stored after the report
+    # is written, and a report regenerated from the store must read the same as the original.
+    rows += [
+        [f"timing: {k}", _timing(v)] for k, v in result.timings.items() if k not in REPORT_TIMINGS
+    ]
     page.table(["", ""], rows)
 
 
@@ -172,8 +195,16 @@ def write_run_report(
     official: OfficialMonthly | None,
     official_reason: str = "",
 ) -> Path:
+    return run_report_page(record, official=official, official_reason=official_reason).write(path)
+
+
+def run_report_page(
+    record: RunRecord, *, official: OfficialMonthly | None, official_reason: str = ""
+) -> Page:
+    """The whole report of one run; the same record renders to the same page, byte for byte."""
     result = record.result
     runs = [(record.label, result)]
+    choices = figures.sector_choices(result)
     page = Page(f"bordersim run: {result.scenario_name}")
     page.paragraph(
         f"Run {record.run_id}, {result.engine} engine, {result.n_replications} replications from "
@@ -184,6 +215,9 @@ def write_run_report(
     )
     for message in record.warnings:
         page.paragraph(f"Warning: {message}", "note")
+    page.headline("What binds, and where", run_headline(result), KNOWN_LIMITS)
+    page.sector_choice([name for name, _ in choices])
+
     page.heading("Key performance indicators")
     page.table(["indicator", "mean [95 % interval]", "unit"], kpi_rows(result))
     page.paragraph("By sector (means over replications, whole reported period):")
@@ -201,33 +235,33 @@ def write_run_report(
         sector_rows(result),
     )
 
+    def chart(build: Callable[[list[int]], go.Figure]) -> None:
+        page.figure(*figures.per_choice(build, choices))
+
     page.heading("Encounters and got-aways")
-    page.figure(
-        figures.by_sector(
-            result,
+    chart(
+        lambda s: figures.series(
+            runs,
             [("encounters", "encounters"), ("gotaways", "got-aways")],
             "Encounters and got-aways per day",
             "people per day",
+            s,
         )
     )
 
     page.heading("Custody")
-    page.figure(
-        figures.by_sector(
-            result,
-            [("occupancy_mean", "mean occupancy"), ("occupancy_peak", "peak occupancy")],
-            "Custody occupancy against capacity",
-            "people",
-            capacity=True,
-        )
-    )
-    page.figure(figures.crowding_heatmap(result))
-    page.figure(figures.custody_time(runs))
+    chart(lambda s: figures.occupancy(result, s))
+    chart(lambda s: figures.crowding_heatmap(result, s))
+    chart(lambda s: figures.custody_time(runs, s))
 
     page.heading("Staff")
-    page.figure(figures.staff_hours_by_pool_and_task(runs))
-    page.figure(
-        figures.series(
+    pools = figures.pools_with_hours(runs)
+    chart(lambda s: figures.staff_hours_by_pool_and_task(runs, s, pools))
+    page.table(
+        ["pool", *(t.name.lower() for t in Task), "all tasks"], figures.staff_hours_table(result)
+    )
+    chart(
+        lambda s: figures.series(
             runs,
             [
                 ("agents_field_hours", "agents in the field"),
@@ -235,34 +269,37 @@ def write_run_report(
             ],
             "Agent-hours per day: field against support work",
             "agent-hours per day",
+            s,
         )
     )
 
     page.heading("Departures")
-    page.figure(figures.departures(result))
+    chart(lambda s: figures.departures(result, s))
 
     page.heading("Supplies and care")
-    page.figure(
-        figures.series(
+    chart(
+        lambda s: figures.series(
             runs,
             [("supply_stock_units", "stock (units, end of day)")],
-            "Supply stock (all sectors)",
+            "Supply stock",
             "units",
+            s,
         )
     )
-    page.figure(
-        figures.series(
+    chart(
+        lambda s: figures.series(
             runs,
             [("unmet_care_person_days", "unmet care"), ("stock_out", "sectors out of stock")],
             "Unmet care per day",
             "person-days / sectors",
+            s,
         )
     )
 
     if health_is_on(result):
         page.heading("Health")
-        page.figure(
-            figures.series(
+        chart(
+            lambda s: figures.series(
                 runs,
                 [
                     ("infections_in_custody", "infections in custody"),
@@ -271,11 +308,12 @@ def write_run_report(
                 ],
                 "Infections and staff absence per day",
                 "people / staff-days",
+                s,
             )
         )
 
     page.heading("Cost")
-    page.figure(figures.cost(runs))
+    chart(lambda s: figures.cost(runs, s))
 
     page.heading("Capability gap")
     gap = capability_gap(result)
@@ -284,7 +322,7 @@ def write_run_report(
         "Staff-hours needed to meet the targets minus staff-hours supplied, per task, sector and "
         "week (positive part, mean over replications)."
     )
-    page.figure(figures.capability_gap_heatmap(gap, sector_names, "Capability gap per week"))
+    chart(lambda s: figures.capability_gap_heatmap(gap, sector_names, "Capability gap per week", s))
     totals = gap.gap.mean(axis=0).sum(axis=0)  # [S, T]
     page.table(
         ["task", *sector_names, "all sectors"],
@@ -294,8 +332,9 @@ def write_run_report(
         ],
     )
 
-    add_validation(page, result, official, official_reason)
+    add_validation(page, result, official, official_reason, choices)
     add_operational_validation(page, result)
+    page.begin_appendix()
     add_parameters(page, record)
     add_metadata(page, record)
-    return page.write(path)
+    return page

@@ -1,0 +1,225 @@
+"""What a report says first: what binds in a run, which differences matter in a comparison.
+
+A limit *binds* on a day when, in the mean over replications, the sector hits it:
+- custody capacity: peak occupancy above capacity, or the release valve open;
+- processing: people still waiting for intake or determination at the day's end, more than a tenth
+  of the day's encounters (a rule of thumb: a backlog smaller than that clears the next morning);
+- ICE beds, HHS shelters, transport to ports: anyone waiting for them at the day's end.
+Staff shortfalls are the capability gap (staff-hours needed minus supplied, per task).
+
+A difference B - A is *practically zero* when its whole 95 % interval lies within 1 % of the
+larger of the two means (or both runs give exactly the same value): the engines are exact enough
+that such a difference can be statistically clear and still mean nothing to a planner. The 1 %
+threshold is an assumption of this report, not a sourced figure.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from bordersim.model.dimensions import SECTOR_NAMES, Task
+from bordersim.report.page import HeadlineItem
+from bordersim.results.capability import capability_gap
+from bordersim.results.kpis import KPI_BY_NAME, Interval, format_interval, format_value
+from bordersim.results.schema import RunResult
+
+#: Share of a day's encounters left in the processing backlog above which processing binds.
+BACKLOG_SHARE_BINDS = 0.10
+#: Relative size below which a difference is practically zero (assumption; see the module text).
+PRACTICAL_SHARE = 0.01
+
+KNOWN_LIMITS = (
+    "Absolute custody levels are below the reported figures (about 6,000 people on 10 May 2023 "
+    "against 26,354 reported): read differences between variants rather than absolute custody as "
+    "a forecast.",
+    "Processing-station capacity and other facility limits are not modelled.",
+    "The group mix (single adults, families, children) is border-wide and applied to every sector.",
+)
+
+
+@dataclass(frozen=True)
+class Binding:
+    constraint: str
+    sector: str
+    days: float  # mean over replications of the days it binds
+    of_days: int
+
+
+def _binding_days(flags: np.ndarray) -> np.ndarray:
+    """Mean over replications of the number of days flagged, per sector, from [R, D, S]."""
+    return flags.sum(axis=1).mean(axis=0)
+
+
+def binding_constraints(result: RunResult) -> list[Binding]:
+    """Every limit that binds on at least half a day on average, most days first."""
+    peak, capacity = result.metric("occupancy_peak"), result.metric("custody_capacity")
+    valve = result.metric("valve_open_hours")
+    backlog, encounters = result.metric("processing_backlog"), result.metric("encounters")
+    flags = {
+        "custody capacity": (peak > capacity) | (valve > 0),
+        "processing": backlog > BACKLOG_SHARE_BINDS * np.maximum(encounters, 1.0),
+        "ICE beds": result.metric("waiting_for_ice_bed") > 0,
+        "HHS shelters": result.metric("waiting_for_hhs") > 0,
+        "transport to ports": result.metric("waiting_for_port") > 0,
+    }
+    found: list[Binding] = []
+    n_days = len(result.dates)
+    for constraint, flagged in flags.items():
+        for s, days in enumerate(_binding_days(flagged)):
+            if days >= 0.5:
+                sector = result.sectors[s]
+                found.append(
+                    Binding(
+                        constraint, f"{sector.name} ({SECTOR_NAMES[sector]})", float(days), n_days
+                    )
+                )
+    return sorted(found, key=lambda b: (-b.days, b.constraint, b.sector))
+
+
+def staff_shortfalls(result: RunResult, top: int = 3) -> list[tuple[str, str, float]]:
+    """The largest capability gaps: (task, sector, staff-hours over the period), largest first."""
+    totals = capability_gap(result).gap.mean(axis=0).sum(axis=0)  # [S, T]
+    cells = [
+        (Task(t).name.lower().replace("_", " "), result.sectors[s].name, float(totals[s, t]))
+        for s in range(totals.shape[0])
+        for t in range(totals.shape[1])
+        if totals[s, t] > 0
+    ]
+    return sorted(cells, key=lambda c: -c[2])[:top]
+
+
+def run_headline(result: RunResult) -> list[HeadlineItem]:
+    bindings = binding_constraints(result)
+    items: list[HeadlineItem] = []
+    if not bindings:
+        items.append(
+            HeadlineItem(
+                "No custody capacity, processing, ICE bed, HHS shelter or transport limit binds in "
+                "any sector (mean over replications).",
+                ("zero", "nothing binds"),
+            )
+        )
+    by_constraint: dict[str, list[Binding]] = {}
+    for binding in bindings:
+        by_constraint.setdefault(binding.constraint, []).append(binding)
+    for constraint, where in by_constraint.items():
+        places = ", ".join(f"{b.sector} on {b.days:.0f} of {b.of_days} days" for b in where[:4])
+        more = f" and {len(where) - 4} more sectors" if len(where) > 4 else ""
+        items.append(HeadlineItem(f"{constraint} binds in {places}{more}.", ("up", "binds")))
+    shortfalls = staff_shortfalls(result)
+    if shortfalls:
+        listed = "; ".join(
+            f"{task} in {sector}: {hours:,.0f}" for task, sector, hours in shortfalls
+        )
+        items.append(
+            HeadlineItem(
+                f"Largest staff shortfalls (staff-hours needed but not supplied, whole period): "
+                f"{listed}.",
+                ("up", "staff"),
+            )
+        )
+    else:
+        items.append(HeadlineItem("Every task is fully staffed in every sector and week.", None))
+    return items
+
+
+# ----- comparisons ------------------------------------------------------------------------------
+
+
+def is_practically_zero(diff: Interval, mean_a: float, mean_b: float) -> bool:
+    if diff.mean == 0 and (math.isnan(diff.low) or diff.low == diff.high == 0):
+        return True
+    scale = max(abs(mean_a), abs(mean_b))
+    threshold = PRACTICAL_SHARE * scale
+    if math.isnan(diff.low) or math.isnan(diff.high):
+        return abs(diff.mean) <= threshold
+    return -threshold <= diff.low and diff.high <= threshold
+
+
+def verdict(diff: Interval, mean_a: float, mean_b: float) -> str:
+    """'practically zero', 'yes' (the interval excludes 0) or 'no'."""
+    if is_practically_zero(diff, mean_a, mean_b):
+        return "practically zero"
+    return "yes" if diff.excludes_zero() else "no"
+
+
+def effect_size(a: np.ndarray, b: np.ndarray) -> float:
+    """Cohen's d: the difference of means over the pooled standard deviation of replications."""
+    x, y = np.asarray(a, float), np.asarray(b, float)
+    x, y = x[np.isfinite(x)], y[np.isfinite(y)]
+    if x.size < 2 or y.size < 2:
+        return math.nan
+    pooled = math.sqrt(
+        ((x.size - 1) * x.var(ddof=1) + (y.size - 1) * y.var(ddof=1)) / (x.size + y.size - 2)
+    )
+    diff = float(y.mean() - x.mean())
+    if pooled == 0:
+        return 0.0 if diff == 0 else math.copysign(math.inf, diff)
+    return diff / pooled
+
+
+def relative_change(diff: float, mean_a: float) -> str:
+    if mean_a == 0 or math.isnan(mean_a):
+        return "n/a"
+    return f"{100 * diff / abs(mean_a):+.1f} %"
+
+
+def format_effect(d: float) -> str:
+    if math.isnan(d):
+        return "n/a"
+    if math.isinf(d):
+        return "no spread"
+    return f"{d:+.2f}"
+
+
+def comparison_headline(
+    diffs: dict[str, Interval],
+    summary_a: dict[str, Interval],
+    summary_b: dict[str, Interval],
+    per_replication_a: dict[str, np.ndarray],
+    per_replication_b: dict[str, np.ndarray],
+) -> list[HeadlineItem]:
+    """Clear differences first (largest effect first), then how many are practically zero."""
+    clear: list[tuple[float, HeadlineItem]] = []
+    zero: list[str] = []
+    unclear: list[str] = []
+    for name, diff in diffs.items():
+        kpi = KPI_BY_NAME[name]
+        mean_a, mean_b = summary_a[name].mean, summary_b[name].mean
+        said = verdict(diff, mean_a, mean_b)
+        if said == "practically zero":
+            zero.append(kpi.label)
+            continue
+        if said == "no":
+            unclear.append(kpi.label)
+            continue
+        d = effect_size(per_replication_a[name], per_replication_b[name])
+        direction = ("up", "higher") if diff.mean > 0 else ("down", "lower")
+        text = (
+            f"{kpi.label}: {format_value(mean_a, kpi.unit)} -> {format_value(mean_b, kpi.unit)}, "
+            f"B - A {format_interval(diff, kpi.unit)} ({relative_change(diff.mean, mean_a)}, "
+            f"effect size d = {format_effect(d)})"
+        )
+        clear.append((abs(d) if not math.isnan(d) else 0.0, HeadlineItem(text, direction)))
+    items = [item for _, item in sorted(clear, key=lambda pair: -pair[0])]
+    if not items:
+        items.append(HeadlineItem("No indicator differs clearly between A and B.", None))
+    if zero:
+        items.append(
+            HeadlineItem(
+                f"Practically zero (the whole interval within {100 * PRACTICAL_SHARE:.0f} % of "
+                f"the value): {', '.join(zero)}.",
+                ("zero", "practically zero"),
+            )
+        )
+    if unclear:
+        items.append(
+            HeadlineItem(
+                f"Not distinguishable from zero with these replications: {', '.join(unclear)}.",
+                ("zero", "unclear"),
+            )
+        )
+    return items

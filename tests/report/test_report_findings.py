@@ -1,0 +1,157 @@
+"""Reports lead with the finding: headline boxes, B - A bands, fixed scales, one sector choice."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from bordersim.report import figures
+from bordersim.report.compare_report import compare_report_page, difference_rows
+from bordersim.report.headline import (
+    binding_constraints,
+    effect_size,
+    is_practically_zero,
+    run_headline,
+    verdict,
+)
+from bordersim.report.run_report import RunRecord, run_report_page
+from bordersim.results.kpis import Interval
+from bordersim.results.schema import METRIC_INDEX, RunResult
+
+
+def _set(run: RunResult, metric: str, value: float, sector: int | None = None) -> None:
+    index = METRIC_INDEX[metric]
+    if sector is None:
+        run.daily[..., index] = value
+    else:
+        run.daily[:, :, sector, index] = value
+
+
+def _quiet(run: RunResult) -> RunResult:
+    """No limit binds anywhere: capacity far above the peak, nobody waiting."""
+    _set(run, "custody_capacity", 1e6)
+    for metric in ("valve_open_hours", "processing_backlog", "waiting_for_ice_bed"):
+        _set(run, metric, 0.0)
+    _set(run, "waiting_for_hhs", 0.0)
+    _set(run, "waiting_for_port", 0.0)
+    return run
+
+
+def test_headline_names_the_limit_that_binds_and_where(make_run: Callable[..., RunResult]) -> None:
+    run = _quiet(make_run(replications=3, days=21))
+    assert binding_constraints(run) == []
+    assert "No custody capacity" in run_headline(run)[0].text
+    # RGV (sector 1) is over capacity on the first 5 days of every replication.
+    run.daily[:, :5, 1, METRIC_INDEX["custody_capacity"]] = 0.0
+    run.daily[:, :5, 1, METRIC_INDEX["occupancy_peak"]] = 10.0
+    [binding] = binding_constraints(run)
+    assert (binding.constraint, binding.sector, binding.days, binding.of_days) == (
+        "custody capacity",
+        "RGV (Rio Grande Valley)",
+        5.0,
+        21,
+    )
+    assert "custody capacity binds in RGV (Rio Grande Valley) on 5 of 21 days" in " ".join(
+        item.text for item in run_headline(run)
+    )
+
+
+def test_a_zero_difference_is_practically_zero_not_excluding_zero() -> None:
+    exact_zero = Interval(0.0, 0.0, 0.0, 10)
+    assert verdict(exact_zero, 5.0, 5.0) == "practically zero"
+    tiny = Interval(0.2, 0.1, 0.3, 10)  # clear of zero, but 0.3 % of 100
+    assert tiny.excludes_zero()
+    assert verdict(tiny, 100.0, 100.2) == "practically zero"
+    real = Interval(5.0, 3.0, 7.0, 10)
+    assert verdict(real, 100.0, 105.0) == "yes"
+    assert verdict(Interval(5.0, -1.0, 11.0, 10), 100.0, 105.0) == "no"
+    assert not is_practically_zero(Interval(0.5, -3.0, 4.0, 10), 100.0, 100.5)
+
+
+def test_effect_size_is_cohens_d() -> None:
+    a, b = np.array([1.0, 2.0, 3.0]), np.array([3.0, 4.0, 5.0])
+    assert math.isclose(effect_size(a, b), 2.0)  # difference 2, pooled sd 1
+
+
+def test_identical_runs_differ_by_practically_zero_everywhere(
+    make_run: Callable[..., RunResult],
+) -> None:
+    a = RunRecord(run_id="a", result=make_run(replications=4, seed=3))
+    b = RunRecord(run_id="b", result=make_run(replications=4, seed=3))
+    rows, paired = difference_rows(a, b)
+    assert paired
+    assert {row[-1] for row in rows} == {"practically zero"}
+    text = compare_report_page(a, b).render()
+    assert "No indicator differs clearly" in text
+
+
+def test_comparison_plots_b_minus_a_with_the_interval_as_band(
+    make_run: Callable[..., RunResult],
+) -> None:
+    a_result, b_result = make_run(replications=4, seed=3), make_run(replications=4, seed=3)
+    b_result.daily[..., METRIC_INDEX["encounters"]] += 7.0
+    fig = figures.difference(
+        a_result, b_result, [("encounters", "encounters")], "t", "people", True, [0, 1]
+    )
+    low, high, mean = (np.asarray(trace.y, float) for trace in fig.data[:3])
+    # Exactly 7 more per sector each day, in every replication: mean 14, no spread.
+    np.testing.assert_allclose(mean, 14.0, rtol=1e-6)
+    np.testing.assert_allclose(low, 14.0, rtol=1e-6)
+    np.testing.assert_allclose(high, 14.0, rtol=1e-6)
+    a = RunRecord(run_id="a", result=a_result)
+    b = RunRecord(run_id="b", result=b_result)
+    text = compare_report_page(a, b).render()
+    assert "Encounters and got-aways per day: B - A" in text
+    headline = text[text.index('class="headline"') : text.index("</section>")]
+    assert "Encounters" in headline and "higher" in headline
+
+
+def _figure_boxes(text: str) -> list[str]:
+    return re.findall(r'<div class="figure"([^>]*)>', text)
+
+
+def test_the_sector_choice_drives_every_chart(
+    make_run: Callable[..., RunResult], tmp_path: Path
+) -> None:
+    run = make_run(replications=3, days=21)
+    text = run_report_page(RunRecord(run_id="r", result=run), official=None).render()
+    boxes = _figure_boxes(text)
+    assert len(boxes) >= 10
+    choices = len(figures.sector_choices(run))
+    assert choices == 3  # all sectors, TCA, RGV
+    for attributes in boxes:
+        owners = json.loads(re.search(r"data-owners='([^']*)'", attributes).group(1))  # type: ignore[union-attr]
+        assert sorted(set(owners)) == list(range(choices)), attributes
+    assert 'id="sector-choice"' in text
+
+
+def test_crowding_uses_one_fixed_scale(make_run: Callable[..., RunResult]) -> None:
+    quiet = make_run(replications=2, seed=1)
+    crowded = make_run(replications=2, seed=2)
+    crowded.daily[..., METRIC_INDEX["occupancy_mean"]] *= 10
+    for run in (quiet, crowded):
+        heatmap = figures.crowding_heatmap(run, [0, 1]).data[0]
+        assert (heatmap.zmin, heatmap.zmax) == (0, 150.0)
+
+
+def test_small_pools_get_their_own_scale(make_run: Callable[..., RunResult]) -> None:
+    run = make_run(replications=2)
+    fig = figures.staff_hours_by_pool_and_task([("r", run)], [0, 1])
+    axes = {trace.yaxis for trace in fig.data}
+    assert len(axes) == len(figures.pools_with_hours([("r", run)])) > 1
+
+
+def test_the_same_record_renders_to_the_same_bytes_with_a_folded_appendix(
+    make_run: Callable[..., RunResult],
+) -> None:
+    record = RunRecord(run_id="r", result=make_run(replications=2), scenario_text="name = 'x'\n")
+    first = run_report_page(record, official=None).render()
+    second = run_report_page(record, official=None).render()
+    assert first == second
+    assert first.index('<details class="appendix"') < first.index("Scenario parameters and their sources</h2>")
+    assert first.index('class="headline"') < first.index("Key performance indicators</h2>")
