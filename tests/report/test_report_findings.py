@@ -153,5 +153,32 @@ def test_the_same_record_renders_to_the_same_bytes_with_a_folded_appendix(
     first = run_report_page(record, official=None).render()
     second = run_report_page(record, official=None).render()
     assert first == second
-    assert first.index('<details class="appendix"') < first.index("Scenario parameters and their sources</h2>")
+    appendix = first.index('<details class="appendix"')
+    assert appendix < first.index("Scenario parameters and their sources</h2>")
     assert first.index('class="headline"') < first.index("Key performance indicators</h2>")
+
+
+def test_a_sweep_report_has_title_units_intervals_values_and_details(
+    make_run: Callable[..., RunResult],
+) -> None:
+    from bordersim.commands.sweep import kpi_table
+    from bordersim.report.sweep_report import SweepDetails, sweep_report_page
+
+    points = [{"deployments.troops.headcount": n} for n in (0, 600)]
+    table = kpi_table(points, [make_run(replications=3, seed=1), make_run(replications=3, seed=2)])
+    details = SweepDetails(
+        scenario_name="small",
+        scenario_path="scenarios/examples/small.toml",
+        axes=[("deployments.troops.headcount", (0, 600))],
+        replications=3,
+        seed=4,
+        code_version="0.1.0",
+    )
+    text = sweep_report_page(table, details).render()
+    assert "<title>bordersim sweep: small</title>" in text
+    assert "deployments.troops.headcount: 0, 600" in text  # the varied values, up front
+    assert "Encounters (events)" in text and "Share in custody over 72 h (%)" in text  # units
+    assert "3 replications each from seed 4" in text
+    encounters = table[(table["kpi"] == "encounters") & (table["variant"] == 0)].iloc[0]
+    assert f"[{encounters['low']:,.4g}, {encounters['high']:,.4g}]" in text  # intervals
+    assert "scenarios/examples/small.toml" in text

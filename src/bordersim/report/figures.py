@@ -73,11 +73,25 @@ def _compact(values: np.ndarray) -> np.ndarray:
     return np.asarray(values, dtype=np.float32)
 
 
+#: A light template of a few keys: plotly's "plotly_white" is 6.6 kB of JSON in every figure.
+_AXIS = {"gridcolor": "#ebf0f8", "zerolinecolor": "#ebf0f8", "linecolor": "#c8d4e3"}
+TEMPLATE = go.layout.Template(
+    layout={
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "font": {"color": "#2a3f5f"},
+        "xaxis": _AXIS,
+        "yaxis": _AXIS,
+        "colorway": list(COLORS),
+    }
+)
+
+
 def _layout(fig: go.Figure, title: str, y_title: str) -> go.Figure:
     fig.update_layout(
         title=title,
         yaxis_title=y_title,
-        template="plotly_white",
+        template=TEMPLATE,
         height=380,
         margin={"l": 60, "r": 20, "t": 50, "b": 40},
         legend={"orientation": "h", "y": -0.15},
