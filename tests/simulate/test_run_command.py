@@ -230,7 +230,8 @@ def test_main_job_writes_both_reports_and_the_comparison(
         "2023-title42-end-no-troops/report.html",
     ):
         text = (out / name).read_text()
-        assert 'src="http' not in text and text.count("plotly.js v") == 1, name
+        assert 'src="http' not in text, name
+        assert text.count("plotly.js (cartesian - minified) v") == 1, name
     with open_store(store) as connection:
         runs = list_runs(connection)
     assert sorted(r.scenario_name for r in runs) == [
