@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bordersim.compiler import compile_scenario
 from bordersim.engines.event.border.driver import compile_kernel, run_one
-from bordersim.model.compile import compile_scenario
 from bordersim.model.compiled import CompiledModel
 from bordersim.results.schema import METRIC_INDEX
 from bordersim.scenario import load_scenario, vary

@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
 
-    from bordersim.model.compile import compile_scenario
+    from bordersim.compiler import compile_scenario
     from bordersim.scenario import load_scenario
 
     model = compile_scenario(load_scenario(args.scenario))

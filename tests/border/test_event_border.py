@@ -259,7 +259,7 @@ def test_release_valve_turns_removals_into_releases() -> None:
 
 def test_small_example_scenario_runs_and_conserves() -> None:
     path = REPO / "scenarios" / "examples" / "small.toml"
-    from bordersim.model.compile import compile_scenario
+    from bordersim.compiler import compile_scenario
     from bordersim.scenario import load_scenario
 
     model = compile_scenario(load_scenario(path))

@@ -12,8 +12,8 @@ import pytest
 
 from bordersim.calibration.fit_file import FIT_FORMAT, factors_table, read_fit, write_fit
 from bordersim.cli import main
+from bordersim.compiler import FitWarning, compile_scenario
 from bordersim.errors import ScenarioError
-from bordersim.model.compile import FitWarning, compile_scenario
 from bordersim.model.dimensions import GROUP_NAMES, N_GROUPS, Sector
 from bordersim.scenario import load_scenario, vary
 

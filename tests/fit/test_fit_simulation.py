@@ -12,12 +12,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bordersim.calibration.fit import FitSettings, fit_demand
 from bordersim.calibration.fit_file import read_fit
 from bordersim.cli import main
+from bordersim.compiler import compile_scenario
 from bordersim.engines import simulate
 from bordersim.errors import ScenarioError
-from bordersim.model.compile import compile_scenario
+from bordersim.fitting import FitSettings, fit_demand
 from bordersim.scenario import load_scenario
 
 MAY = dt.date(2023, 5, 1)

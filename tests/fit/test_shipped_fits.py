@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from bordersim.calibration.fit_file import read_fit
-from bordersim.model.compile import FitWarning, compile_scenario
+from bordersim.compiler import FitWarning, compile_scenario
 from bordersim.scenario import load_scenario
 from repo_paths import SCENARIOS
 

@@ -82,7 +82,7 @@ def run_both(model: CompiledModel, replications: int) -> tuple[RunResult, RunRes
 
 
 def scenario_model(relative: str) -> CompiledModel:
-    from bordersim.model.compile import compile_scenario
+    from bordersim.compiler import compile_scenario
     from bordersim.scenario import load_scenario
 
     return compile_scenario(load_scenario(ROOT / relative))

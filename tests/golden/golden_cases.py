@@ -75,7 +75,7 @@ def first_days(model: Any, days: int, warmup_days: int) -> Any:
 
 
 def case_model(case: Case) -> Any:
-    from bordersim.model.compile import compile_scenario
+    from bordersim.compiler import compile_scenario
     from bordersim.scenario import load_scenario
 
     model = compile_scenario(load_scenario(REPO / case.scenario))

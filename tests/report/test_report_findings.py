@@ -161,8 +161,8 @@ def test_the_same_record_renders_to_the_same_bytes_with_a_folded_appendix(
 def test_a_sweep_report_has_title_units_intervals_values_and_details(
     make_run: Callable[..., RunResult],
 ) -> None:
-    from bordersim.commands.sweep import kpi_table
     from bordersim.report.sweep_report import SweepDetails, sweep_report_page
+    from bordersim.services.sweep import kpi_table
 
     points = [{"deployments.troops.headcount": n} for n in (0, 600)]
     table = kpi_table(points, [make_run(replications=3, seed=1), make_run(replications=3, seed=2)])

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from scenario_texts import MINIMAL
 
+from bordersim.compiler import compile_scenario
 from bordersim.errors import BordersimError, ScenarioError
-from bordersim.model.compile import compile_scenario
 from bordersim.model.dimensions import Pathway, Pool, Sector, Task
 from bordersim.scenario import load_scenario, vary
 from repo_paths import SCENARIOS, SMALL

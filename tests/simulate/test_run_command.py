@@ -6,7 +6,6 @@ import importlib.util
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 
 from bordersim.cli import main
 from bordersim.model.examples import tiny_model
@@ -34,7 +33,7 @@ needs_event_engine = pytest.mark.skipif(
     not _has_event_engine(), reason="the event engine is not built yet"
 )
 needs_scenarios = pytest.mark.skipif(
-    not (_has("bordersim.scenario") and _has("bordersim.model.compile") and SMALL.is_file()),
+    not (_has("bordersim.scenario") and _has("bordersim.compiler") and SMALL.is_file()),
     reason="the scenario loader, compiler or example scenario is not built yet",
 )
 
@@ -79,7 +78,8 @@ def test_an_invalid_scenario_is_one_line_exit_2_and_leaves_nothing(
 
 @needs_event_engine
 def test_a_run_interrupted_midway_is_failed_with_no_results_and_no_report(tmp_path: Path) -> None:
-    from bordersim.commands.simulate import LoadedScenario, simulate_and_record
+    from bordersim.services.loading import LoadedScenario
+    from bordersim.services.record import simulate_and_record
 
     loaded = LoadedScenario(tmp_path / "tiny.toml", "# tiny\n", tiny_model(), 0.0)
     out = tmp_path / "out"
@@ -98,7 +98,6 @@ def test_a_run_interrupted_midway_is_failed_with_no_results_and_no_report(tmp_pa
                 seed=5,
                 out_dir=out,
                 records=False,
-                console=Console(quiet=True),
                 on_progress=interrupt,
             )
         runs = list_runs(connection)
@@ -110,7 +109,8 @@ def test_a_run_interrupted_midway_is_failed_with_no_results_and_no_report(tmp_pa
 
 @needs_event_engine
 def test_a_report_that_cannot_be_written_fails_the_run(tmp_path: Path) -> None:
-    from bordersim.commands.simulate import LoadedScenario, simulate_and_record
+    from bordersim.services.loading import LoadedScenario
+    from bordersim.services.record import simulate_and_record
 
     loaded = LoadedScenario(tmp_path / "tiny.toml", "# tiny\n", tiny_model(), 0.0)
     blocker = tmp_path / "out"
@@ -125,7 +125,6 @@ def test_a_report_that_cannot_be_written_fails_the_run(tmp_path: Path) -> None:
                 seed=5,
                 out_dir=blocker,
                 records=False,
-                console=Console(quiet=True),
             )
         assert [r.status for r in list_runs(connection)] == [FAILED]
 
@@ -187,8 +186,8 @@ def test_compare_a_stored_run_with_a_file_reuses_its_seed_and_pairs_replications
         runs = list_runs(connection)
     assert [(r.seed, r.replications, r.status) for r in runs] == [(11, 2, COMPLETE)] * 2
     # Same scenario, same seed: the engine is deterministic, so every difference is exactly 0.
-    from bordersim.commands.simulate import stored_record
     from bordersim.report.compare_report import compare_kpis
+    from bordersim.services.record import stored_record
 
     with open_store(store) as connection:
         a, b = (stored_record(connection, r.run_id) for r in runs)
@@ -242,7 +241,7 @@ def test_main_job_writes_both_reports_and_the_comparison(
 
 
 def test_an_interrupt_wrapped_by_compiled_code_is_still_an_interrupt() -> None:
-    from bordersim.commands.simulate import _caused_by_interrupt
+    from bordersim.services.record import caused_by_interrupt
 
     try:
         try:
@@ -250,8 +249,8 @@ def test_an_interrupt_wrapped_by_compiled_code_is_still_an_interrupt() -> None:
         except KeyboardInterrupt as interrupt:
             raise SystemError("returned a result with an exception set") from interrupt
     except SystemError as wrapped:
-        assert _caused_by_interrupt(wrapped)
-    assert not _caused_by_interrupt(ValueError("a plain failure"))
+        assert caused_by_interrupt(wrapped)
+    assert not caused_by_interrupt(ValueError("a plain failure"))
 
 
 def test_a_usage_error_is_a_usage_message_and_exit_2(

@@ -48,17 +48,17 @@ def fit_command(
     by the damped ratio of official to simulated encounters, until every sector and month is
     within the tolerance or the iteration cap is reached.
     """
-    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from bordersim.calibration.fit import FitSettings, fit_demand
     from bordersim.calibration.fit_file import write_fit
-    from bordersim.calibration.fit_report import print_fit
-    from bordersim.commands.simulate import code_version
+    from bordersim.commands.console import wide_console
+    from bordersim.commands.fit_tables import print_fit
     from bordersim.errors import ScenarioError
+    from bordersim.fitting import FitSettings, fit_demand
     from bordersim.scenario import load_scenario
+    from bordersim.services.loading import code_version
 
-    console = Console() if Console().is_terminal else Console(width=140)
+    console = wide_console()
     if not scenario_file.is_file():
         raise ScenarioError("no such scenario file", where=str(scenario_file))
     scenario = load_scenario(scenario_file)

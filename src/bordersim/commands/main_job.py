@@ -12,6 +12,7 @@ from pathlib import Path
 
 import typer
 
+from bordersim.commands.console import ConsoleObserver, wide_console
 from bordersim.commands.simulate import ENGINE_HELP, STORE_HELP
 
 BASELINE = "2023-title42-end.toml"
@@ -40,41 +41,6 @@ def scenarios_folder(option: Path | None) -> Path:
     )
 
 
-def ensure_official_data(store: Path | None, console: object) -> None:
-    from rich.console import Console
-
-    from bordersim.store import imported_kinds, open_store
-    from bordersim.store.official import import_official_files
-
-    assert isinstance(console, Console)
-    with open_store(store) as connection:
-        if imported_kinds(connection):
-            return
-        console.print("The store holds no official data: importing the shipped files.")
-        imported = import_official_files(connection, None)
-    for parsed in imported:
-        console.print(f"  imported {parsed.path.name}: {parsed.rows:,} rows")
-
-
-def ensure_calibration(store: Path | None, console: object) -> None:
-    """Rebuild the shipped calibration artifact from the store when it cannot be loaded."""
-    from rich.console import Console
-
-    from bordersim.calibration import SHIPPED_ARTIFACT, calibrate, write_artifact
-    from bordersim.store import open_store
-    from bordersim.validation.reference import load_official_monthly
-
-    assert isinstance(console, Console)
-    official, reason = load_official_monthly()
-    if official is not None:
-        return
-    console.print(f"Calibrating: {reason}.")
-    with open_store(store) as connection:
-        artifact = calibrate(connection)
-    write_artifact(artifact, SHIPPED_ARTIFACT)
-    console.print(f"  wrote {SHIPPED_ARTIFACT}")
-
-
 def main_job_command(
     replications: int = typer.Option(DEFAULT_REPLICATIONS, "--replications", "-r", min=1),
     seed: int = typer.Option(DEFAULT_SEED, "--seed"),
@@ -86,12 +52,15 @@ def main_job_command(
     store: Path | None = typer.Option(None, "--store", help=STORE_HELP),  # noqa: B008
 ) -> None:
     """Title 42 ends: simulate with and without the 1,500 troops and write the comparison."""
-    from bordersim.commands.simulate import run_comparison, wide_console
+    from bordersim.commands.simulate import print_differences
+    from bordersim.services.compare import run_comparison
+    from bordersim.services.prepare import ensure_calibration, ensure_official_data
 
     console = wide_console()
+    observer = ConsoleObserver(console)
     folder = scenarios_folder(scenarios)
-    ensure_official_data(store, console)
-    ensure_calibration(store, console)
+    ensure_official_data(store, observer)
+    ensure_calibration(store, observer)
     record_a, record_b, path = run_comparison(
         str(folder / BASELINE),
         str(folder / VARIANT),
@@ -100,8 +69,9 @@ def main_job_command(
         replications=replications,
         seed=seed,
         out_root=out,
-        console=console,
+        observer=observer,
     )
+    print_differences(console, record_a, record_b)
     for record in (record_a, record_b):
         console.print(f"report of {record.label} (run {record.run_id}): {record.report_path}")
     console.print(f"[bold]comparison report: {path}[/]")

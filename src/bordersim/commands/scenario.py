@@ -31,7 +31,7 @@ def check(
     from rich.syntax import Syntax
     from rich.table import Table
 
-    from bordersim.model.compile import compile_scenario, load_calibration_for
+    from bordersim.compiler import compile_scenario, load_calibration_for
     from bordersim.model.dimensions import SECTOR_NAMES, Pool
     from bordersim.scenario import load_scenario, vary
 

@@ -41,8 +41,10 @@ def validate_command(
     ),
 ) -> None:
     """Simulate a scenario and score it against the public operational targets of its period."""
-    from bordersim.commands.simulate import check_request, load_and_compile, wide_console
+    from bordersim.commands.console import wide_console
     from bordersim.engines import simulate
+    from bordersim.services.loading import load_and_compile
+    from bordersim.services.record import check_request
     from bordersim.validation.compare import validate
     from bordersim.validation.measures import RunView
     from bordersim.validation.targets import load_targets

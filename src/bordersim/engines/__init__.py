@@ -8,22 +8,19 @@ the same signature:
 `progress`, when given, is called as ``progress(done, total)`` with replications done (the event
 engine) or time steps done (the flow engine); `records=True` asks the event engine to keep
 per-person records (the flow engine refuses it).
+
+The registry names each engine's module by an explicit import, made on first use so that a run on
+one engine never loads the other's compiler (Numba or JAX).
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import Protocol
 
 from bordersim.errors import ModelError
 from bordersim.model.compiled import CompiledModel
 from bordersim.results.schema import RunResult
-
-ENGINES: dict[str, str] = {
-    "event": "bordersim.engines.event.border",
-    "flow": "bordersim.engines.flow",
-}
 
 Progress = Callable[[int, int], None]
 
@@ -38,6 +35,25 @@ class EngineSimulate(Protocol):
         progress: Progress | None = None,
         records: bool = False,
     ) -> RunResult: ...
+
+
+def _event_engine() -> EngineSimulate:
+    from bordersim.engines.event.border import simulate as event_simulate
+
+    return event_simulate
+
+
+def _flow_engine() -> EngineSimulate:
+    from bordersim.engines.flow import simulate as flow_simulate
+
+    return flow_simulate
+
+
+#: Engine name -> the loader of its `simulate` (see `EngineSimulate`).
+ENGINES: dict[str, Callable[[], EngineSimulate]] = {
+    "event": _event_engine,
+    "flow": _flow_engine,
+}
 
 
 def simulate(
@@ -55,6 +71,5 @@ def simulate(
     if replications < 1:
         raise ModelError(f"replications must be at least 1, got {replications}")
     model.check()
-    module = importlib.import_module(ENGINES[engine])
-    run: EngineSimulate = module.simulate
+    run = ENGINES[engine]()
     return run(model, replications=replications, seed=seed, progress=progress, records=records)

@@ -1,7 +1,7 @@
 """Scenario files: TOML with inheritance, validated against the schema, every default sourced.
 
 `load_scenario(path)` gives a `Scenario`; `vary(scenario, "key.path", value)` a re-validated copy
-for sweeps; `bordersim.model.compile.compile_scenario` turns it into a `CompiledModel`.
+for sweeps; `bordersim.compiler.compile_scenario` turns it into a `CompiledModel`.
 """
 
 from bordersim.scenario.resolved import Scenario, load_scenario, vary

@@ -47,8 +47,8 @@ from bordersim.calibration.fit_file import (
     next_month,
 )
 from bordersim.calibration.model import Calibration
+from bordersim.compiler import compile_scenario, load_calibration_for
 from bordersim.errors import ScenarioError
-from bordersim.model.compile import compile_scenario, load_calibration_for
 from bordersim.model.compiled import CompiledModel
 from bordersim.model.dimensions import GROUP_NAMES, N_GROUPS, Sector
 from bordersim.results.validation import full_months

@@ -7,8 +7,8 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from bordersim.calibration.fit import FitOutcome
 from bordersim.calibration.fit_file import month_key
+from bordersim.fitting.demand import FitOutcome
 
 
 def _error_cell(error_pct: float, tolerance_pct: float) -> str:

@@ -1,0 +1,111 @@
+"""What compilation reads besides the scenario: its calibration and its demand fit.
+
+Both are named by the scenario (``demand.calibration``, ``demand.fit``) and read afresh on each
+call; a missing, malformed or stale file is a `ScenarioError` naming the key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from bordersim.errors import ScenarioError
+from bordersim.model.dimensions import Sector
+from bordersim.scenario import Scenario, load_scenario
+
+if TYPE_CHECKING:
+    from bordersim.calibration.fit_file import DemandFit
+
+
+class FitWarning(UserWarning):
+    """A demand fit made on another version of the scenario that names it."""
+
+
+class Calibration(Protocol):
+    """What compilation needs from a calibration artifact (`bordersim.calibration`)."""
+
+    version: str
+    first_date: dt.date
+    last_date: dt.date
+
+    def daily_first_attempts(self, dates: list[dt.date], sectors: list[Sector]) -> np.ndarray:
+        """[D, S, G] mean first attempts (people) per day."""
+        ...
+
+    def pathway_shares(self, dates: list[dt.date], title42_active: np.ndarray) -> np.ndarray:
+        """[D, G, P] pathway shares at encounter."""
+        ...
+
+    @property
+    def repeat_probability(self) -> np.ndarray:  # [2, G]
+        ...
+
+    @property
+    def repeat_delay_mean_days(self) -> np.ndarray:  # [G]
+        ...
+
+    @property
+    def sources(self) -> dict[str, str]: ...
+
+
+def load_calibration_for(scenario: Scenario) -> Calibration:
+    """The calibration the scenario names (``demand.calibration``): "default" or a path."""
+    try:
+        from bordersim.calibration import load_calibration
+    except ImportError as err:
+        raise ScenarioError(
+            f"demand.calibration = {scenario.demand.calibration!r}: the calibration package is "
+            f"not available ({err}); run `bordersim calibrate`",
+            where=str(scenario.path),
+        ) from None
+    ref = scenario.demand.calibration
+    target: str | None = None
+    if ref != "default":
+        target = str(scenario.relative_path(ref, "demand.calibration"))
+    calibration: Calibration = load_calibration(target)
+    return calibration
+
+
+def load_fit_for(scenario: Scenario, calibration: Calibration) -> DemandFit | None:
+    """The demand fit the scenario names (``demand.fit``), checked against the calibration.
+
+    A missing or malformed file, a fit made on another calibration version, or one without a
+    sector the scenario models is a `ScenarioError`. A fit whose recorded scenario hash is not the
+    current hash of the file that names it (the historical scenario; its variants inherit the
+    key) is only a `FitWarning`: the fit is still the closest there is, and the shipped fits are
+    kept current by a test.
+    """
+    from bordersim.calibration.fit_file import read_fit
+
+    ref = scenario.demand.fit
+    if ref is None:
+        return None
+    key = "demand.fit"
+    path = scenario.relative_path(ref, key)
+    try:
+        fit = read_fit(path)
+    except ScenarioError as err:
+        raise ScenarioError(f"{key} = {ref!r}: {err}", where=scenario.location(key)) from None
+    if fit.calibration_version != calibration.version:
+        raise ScenarioError(
+            f"{key} = {ref!r}: the fit is stale: it was made on calibration "
+            f"{fit.calibration_version!r}, the scenario uses {calibration.version!r}; run "
+            f"`bordersim fit {scenario.file_of(key)}`",
+            where=scenario.location(key),
+        )
+    defining = scenario.file_of(key)
+    if fit.scenario_hash != scenario.hash:
+        # a variant, or a copy changed by `vary` (a sweep), uses the fit of the file naming it
+        current = load_scenario(defining).hash
+        if fit.scenario_hash != current:
+            warnings.warn(
+                f"{path}: the demand fit was made on another version of {defining.name} "
+                f"(scenario hash {fit.scenario_hash[:12]}, now {current[:12]}); run "
+                f"`bordersim fit {defining}` to refit",
+                FitWarning,
+                stacklevel=3,
+            )
+    return fit

@@ -1,0 +1,112 @@
+"""Compare two scenarios or stored runs: both sides stored, with common random numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bordersim.services.loading import LoadedScenario, load_and_compile
+from bordersim.services.observer import QUIET, Observer
+from bordersim.services.record import (
+    DEFAULT_REPLICATIONS,
+    DEFAULT_SEED,
+    simulate_and_record,
+    stored_record,
+)
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from bordersim.report.run_report import RunRecord
+
+
+def resolve_compare_side(
+    spec: str,
+    connection: duckdb.DuckDBPyConnection,
+) -> tuple[str, LoadedScenario | None]:
+    """'file' with the loaded scenario, or 'run' when `spec` is a stored run id."""
+    from bordersim.errors import BordersimError
+    from bordersim.store.runs import has_run
+
+    path = Path(spec)
+    if path.suffix == ".toml" or path.exists():
+        return "file", load_and_compile(path)
+    if has_run(connection, spec):
+        return "run", None
+    raise BordersimError(f"{spec!r} is neither a scenario file nor a run id in the store")
+
+
+def compare_specs(
+    spec_a: str,
+    spec_b: str,
+    connection: duckdb.DuckDBPyConnection,
+    *,
+    engine: str | None,
+    replications: int | None,
+    seed: int | None,
+    out_root: Path,
+    observer: Observer = QUIET,
+) -> tuple[RunRecord, RunRecord]:
+    """Both sides as stored runs, simulating missing ones with the same seed (CRN)."""
+    from bordersim.store.runs import get_run
+
+    sides = [resolve_compare_side(spec, connection) for spec in (spec_a, spec_b)]
+    # A stored run fixes the seed, replications and engine the other side must share.
+    for (kind, _), spec in zip(sides, (spec_a, spec_b), strict=True):
+        if kind == "run":
+            stored = get_run(connection, spec)
+            seed = stored.seed if seed is None else seed
+            replications = stored.replications if replications is None else replications
+            engine = stored.engine if engine is None else engine
+    names = [loaded.model.scenario_name if loaded else spec for _, loaded in sides]
+    # The same scenario on both sides still gets two report folders.
+    folders = names if names[0] != names[1] else [f"{names[0]}-a", f"{names[1]}-b"]
+    records: list[RunRecord] = []
+    for (kind, loaded), spec in zip(sides, (spec_a, spec_b), strict=True):
+        if kind == "run":
+            records.append(stored_record(connection, spec))
+            continue
+        assert loaded is not None
+        record = simulate_and_record(
+            loaded,
+            connection,
+            engine=engine or "event",
+            replications=replications or DEFAULT_REPLICATIONS,
+            seed=DEFAULT_SEED if seed is None else seed,
+            out_dir=out_root / folders[len(records)],
+            records=False,
+            observer=observer,
+        )
+        observer.note(f"run {record.run_id} stored; report {record.report_path}")
+        records.append(record)
+    return records[0], records[1]
+
+
+def run_comparison(
+    a: str,
+    b: str,
+    *,
+    store: Path | None,
+    engine: str | None,
+    replications: int | None,
+    seed: int | None,
+    out_root: Path,
+    observer: Observer = QUIET,
+) -> tuple[RunRecord, RunRecord, Path]:
+    """Run what is missing of A and B in the store and write `out_root/compare.html`."""
+    from bordersim.report.compare_report import write_compare_report
+    from bordersim.store import open_store
+
+    with open_store(store) as connection:
+        record_a, record_b = compare_specs(
+            a,
+            b,
+            connection,
+            engine=engine,
+            replications=replications,
+            seed=seed,
+            out_root=out_root,
+            observer=observer,
+        )
+    path = write_compare_report(out_root / "compare.html", record_a, record_b)
+    return record_a, record_b, path

@@ -1,0 +1,92 @@
+"""Load and compile a scenario file for a run, and recompile a stored scenario text."""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bordersim.model.compiled import CompiledModel
+
+
+def code_version() -> str:
+    """The package version, with the git commit when bordersim runs from a checkout."""
+    from bordersim import __version__
+
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return __version__
+    return f"{__version__}+g{commit}" if commit else __version__
+
+
+@dataclass
+class LoadedScenario:
+    """A scenario ready to simulate: its resolved text (what the store keeps) and its model."""
+
+    path: Path
+    text: str
+    model: CompiledModel
+    compile_s: float
+    warnings: tuple[str, ...] = ()
+
+
+def load_and_compile(path: Path) -> LoadedScenario:
+    """Load, validate and compile a scenario file; any problem is a `BordersimError`."""
+    from bordersim.compiler import compile_scenario
+    from bordersim.errors import ScenarioError
+    from bordersim.scenario import load_scenario
+
+    if not path.is_file():
+        raise ScenarioError("no such scenario file", where=str(path))
+    started = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        scenario = load_scenario(path)
+        model = compile_scenario(scenario)
+    model.check()
+    return LoadedScenario(
+        path,
+        scenario.resolved_text,
+        model,
+        time.perf_counter() - started,
+        tuple(dict.fromkeys(str(w.message) for w in caught)),
+    )
+
+
+def sources_from_text(text: str) -> tuple[dict[str, str], str]:
+    """Parameter sources of a stored scenario text, by loading it again (best effort).
+
+    The text is compiled again when it can be; a scenario that names files beside its original
+    location (a demand fit) is only loaded, which gives the sources of everything but those files.
+    """
+    from bordersim.scenario import load_scenario
+
+    if not text:
+        return {}, "The store holds no scenario text for this run."
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "scenario.toml"
+        path.write_text(text, encoding="utf-8")
+        try:
+            return dict(load_and_compile(path).model.sources), ""
+        except Exception as compile_error:  # the report still shows the text itself
+            try:
+                sources = dict(load_scenario(path).sources)
+            except Exception as err:
+                return {}, f"The stored scenario no longer loads with this bordersim ({err})."
+            return sources, (
+                "Sources of the scenario's own parameters; those of its calibration and demand "
+                f"fit are in the run's original report ({compile_error})."
+            )
