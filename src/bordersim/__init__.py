@@ -1,3 +1,54 @@
-"""bordersim: simulate and plan U.S. southwest border operations during surges."""
+"""bordersim: simulate and plan U.S. southwest border operations during surges.
+
+The public Python API (`bordersim.api`, docs/api.md) is re-exported here; it is imported on first
+use, so that `import bordersim` and the CLI stay quick.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from bordersim.api import (
+        Run,
+        StoredRunView,
+        compare,
+        load_scenario,
+        open_run,
+        run,
+        sweep,
+    )
+    from bordersim.errors import BordersimError
+    from bordersim.scenario import Scenario
+
+__all__ = [
+    "BordersimError",
+    "Run",
+    "Scenario",
+    "StoredRunView",
+    "__version__",
+    "compare",
+    "load_scenario",
+    "open_run",
+    "run",
+    "sweep",
+]
+
+_FROM = {
+    "BordersimError": "bordersim.errors",
+    "Scenario": "bordersim.scenario",
+    **{
+        name: "bordersim.api"
+        for name in ("Run", "StoredRunView", "compare", "load_scenario", "open_run", "run", "sweep")
+    },
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM:
+        import importlib
+
+        return getattr(importlib.import_module(_FROM[name]), name)
+    raise AttributeError(f"module 'bordersim' has no attribute {name!r}")

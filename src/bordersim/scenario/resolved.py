@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,12 @@ class Scenario(ScenarioSpec):
         file = loader.origin_of(loc, self._origins)
         return f"{file}{loader.line_of(file, loc)}"
 
+    def with_changes(self, changes: Mapping[str, Any]) -> Scenario:
+        """A re-validated copy with the values at dotted key paths changed, for example
+        ``{"deployments.title42_active_duty.duration_days": 180}``; a bad value or unknown key is
+        the loader's one-line `ScenarioError`, naming the key path."""
+        return with_changes(self, changes)
+
     def relative_path(self, value: str, key_path: str) -> Path:
         """A path written in a scenario, resolved against the file that wrote it."""
         path = Path(value).expanduser()
@@ -100,7 +107,33 @@ def vary(scenario: Scenario, key_path: str, value: Any) -> Scenario:
     `key_path` is dotted, as in the file (``deployments.title42_troops.headcount``). Setting a key
     the schema does not know is an error like any unknown key.
     """
+    return with_changes(scenario, {key_path: value})
+
+
+def with_changes(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
+    """A copy of `scenario` with the values at dotted key paths changed, validated once, as a
+    whole, by the loader's rules (so that related keys, such as two dates, may change together).
+    """
     merged = copy.deepcopy(scenario._merged)
+    sources = scenario.sources
+    origins = dict(scenario._origins)
+    for key_path, value in changes.items():
+        parts = _set(merged, key_path, value, scenario)
+        for known in [k for k in sources if k == key_path or k.startswith(key_path + ".")]:
+            del sources[known]
+        sources[key_path] = f"varied from {scenario.path.name}"
+        origins[tuple(parts)] = scenario.path
+    return build(merged, path=scenario.path, sources=sources, origins=origins)
+
+
+def _set(merged: dict[str, Any], key_path: str, value: Any, scenario: Scenario) -> list[str]:
+    """Set one dotted key in the merged tables, creating missing tables; return its parts."""
+    if not isinstance(key_path, str) or not key_path or any(not p for p in key_path.split(".")):
+        raise ScenarioError(
+            f"cannot set {key_path!r}: a key path is dotted names, such as "
+            "'deployments.title42_troops.headcount'",
+            where=str(scenario.path),
+        )
     parts = key_path.split(".")
     node = merged
     for part in parts[:-1]:
@@ -114,10 +147,4 @@ def vary(scenario: Scenario, key_path: str, value: Any) -> Scenario:
             )
         node = child
     node[parts[-1]] = value
-    sources = scenario.sources
-    for known in [k for k in sources if k == key_path or k.startswith(key_path + ".")]:
-        del sources[known]
-    sources[key_path] = f"varied from {scenario.path.name}"
-    origins = dict(scenario._origins)
-    origins[tuple(parts)] = scenario.path
-    return build(merged, path=scenario.path, sources=sources, origins=origins)
+    return parts

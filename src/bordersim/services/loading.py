@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bordersim.model.compiled import CompiledModel
+    from bordersim.scenario import Scenario
 
 
 def code_version() -> str:
@@ -59,6 +60,24 @@ def load_and_compile(path: Path) -> LoadedScenario:
     model.check()
     return LoadedScenario(
         path,
+        scenario.resolved_text,
+        model,
+        time.perf_counter() - started,
+        tuple(dict.fromkeys(str(w.message) for w in caught)),
+    )
+
+
+def compile_loaded(scenario: Scenario) -> LoadedScenario:
+    """Compile a scenario already loaded (perhaps changed in memory), keeping its warnings."""
+    from bordersim.compiler import compile_scenario
+
+    started = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = compile_scenario(scenario)
+    model.check()
+    return LoadedScenario(
+        scenario.path,
         scenario.resolved_text,
         model,
         time.perf_counter() - started,

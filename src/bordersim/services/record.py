@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import duckdb
 
     from bordersim.report.run_report import RunRecord
+    from bordersim.results.schema import RunResult
 
 DEFAULT_REPLICATIONS = 10
 DEFAULT_SEED = 1
@@ -43,6 +44,37 @@ def check_request(engine: str, replications: int, records: bool) -> None:
         raise ModelError("--records keeps per-person records, which only the event engine has")
 
 
+def simulate_loaded(
+    loaded: LoadedScenario,
+    *,
+    engine: str,
+    replications: int,
+    seed: int,
+    records: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> RunResult:
+    """Simulate a compiled scenario, nothing recorded; its timings include the scenario compile."""
+    from bordersim.engines import simulate
+
+    check_request(engine, replications, records)
+    started = time.perf_counter()
+    result = simulate(
+        loaded.model,
+        engine=engine,
+        replications=replications,
+        seed=seed,
+        progress=progress,
+        records=records,
+    )
+    run_s = time.perf_counter() - started
+    # The engine reports its own compile (JIT) and simulation times; wall_s has both.
+    result.timings["scenario_compile_s"] = loaded.compile_s
+    result.timings["wall_s"] = run_s
+    result.timings.setdefault("run_s", run_s)
+    result.timings.setdefault("run_s_per_replication", result.timings["run_s"] / replications)
+    return result
+
+
 def simulate_and_record(
     loaded: LoadedScenario,
     connection: duckdb.DuckDBPyConnection,
@@ -59,7 +91,6 @@ def simulate_and_record(
 
     `on_progress(done, total)` is called with the engine's progress, after the observer's.
     """
-    from bordersim.engines import simulate
     from bordersim.report.run_report import RunRecord, write_run_report
     from bordersim.results.kpis import replication_kpis, summarize
     from bordersim.store.runs import complete_run, fail_run, new_run_id, start_run
@@ -94,21 +125,14 @@ def simulate_and_record(
                 if on_progress is not None:
                     on_progress(done, total)
 
-            started = time.perf_counter()
-            result = simulate(
-                model,
+            result = simulate_loaded(
+                loaded,
                 engine=engine,
                 replications=replications,
                 seed=seed,
-                progress=progress,
                 records=records,
+                progress=progress,
             )
-            run_s = time.perf_counter() - started
-        # The engine reports its own compile (JIT) and simulation times; wall_s has both.
-        result.timings["scenario_compile_s"] = loaded.compile_s
-        result.timings["wall_s"] = run_s
-        result.timings.setdefault("run_s", run_s)
-        result.timings.setdefault("run_s_per_replication", result.timings["run_s"] / replications)
         summary = summarize(replication_kpis(result))
         official, reason = load_official_monthly()
         record = RunRecord(

@@ -1,0 +1,362 @@
+"""The public Python API: load a scenario, change it, run it, compare, sweep, open stored runs.
+
+```python
+import bordersim as bs
+sc = bs.load_scenario("scenarios/2023-title42-end.toml")
+sc2 = sc.with_changes({"deployments.title42_active_duty.duration_days": 180})
+run = bs.run(sc, replications=20, seed=1, engine="event")
+run.kpis()
+```
+
+Every call here goes through the same services as the CLI (`bordersim.services`), so the same
+scenario, engine, seed and replications give the same numbers as `bordersim run`. Bad input is a
+`BordersimError` whose one-line message names what is wrong (`docs/api.md`).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from bordersim.errors import BordersimError, ScenarioError
+from bordersim.results.schema import DAILY_METRICS, METRIC_INDEX, RunResult
+from bordersim.scenario import Scenario
+from bordersim.services.record import DEFAULT_REPLICATIONS, DEFAULT_SEED
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    import plotly.graph_objects as go
+
+    from bordersim.store.runs import StoredRun
+
+__all__ = [
+    "Run",
+    "StoredRunView",
+    "compare",
+    "load_scenario",
+    "open_run",
+    "run",
+    "sweep",
+]
+
+ScenarioLike = Scenario | str | Path
+Progress = Callable[[int, int], None]
+#: `bordersim sweep`'s defaults (the flow engine runs many replications cheaply).
+SWEEP_REPLICATIONS = 100
+SWEEP_SEED = 0
+KPI_COLUMNS = ("indicator", "mean", "low", "high", "unit")
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and validate a scenario file (TOML, with its base chain and the defaults).
+
+    The `Scenario` it returns has `with_changes({key path: value})` for variants.
+    """
+    from bordersim.scenario import load_scenario as load
+
+    file = Path(path)
+    if not file.is_file():
+        raise ScenarioError("no such scenario file", where=str(file))
+    return load(file)
+
+
+@dataclass(frozen=True)
+class Run:
+    """A simulated run: its results (`result`) and, when it was recorded, its store id.
+
+    `kpis()`, `daily()` and `plot()` read the results; metric names are those of
+    `bordersim.results.schema.DAILY_METRICS`, sectors their codes (such as "RGV").
+    """
+
+    result: RunResult
+    run_id: str | None = None
+    report_path: Path | None = None
+
+    @property
+    def scenario_name(self) -> str:
+        return self.result.scenario_name
+
+    @property
+    def engine(self) -> str:
+        return self.result.engine
+
+    @property
+    def seed(self) -> int:
+        return self.result.seed
+
+    @property
+    def replications(self) -> int:
+        return self.result.n_replications
+
+    @property
+    def sectors(self) -> tuple[str, ...]:
+        """The run's sector codes, in the order of its arrays."""
+        return tuple(s.name for s in self.result.sectors)
+
+    @property
+    def dates(self) -> list[dt.date]:
+        """The reported days (after the warm-up)."""
+        return list(self.result.dates)
+
+    def kpis(self) -> pd.DataFrame:
+        """One row per indicator: its mean over replications, 95 % t interval and unit.
+
+        These are the numbers of `bordersim run`'s table and of the store (`results.kpis`); with
+        one replication `low` and `high` are NaN.
+        """
+        from bordersim.results.kpis import KPI_BY_NAME, replication_kpis, summarize
+
+        rows = [
+            (name, interval.mean, interval.low, interval.high, KPI_BY_NAME[name].unit)
+            for name, interval in summarize(replication_kpis(self.result)).items()
+        ]
+        return pd.DataFrame(rows, columns=list(KPI_COLUMNS))
+
+    def daily(
+        self, metric: str | Sequence[str] | None = None, sector: str | None = None
+    ) -> pd.DataFrame:
+        """The tidy daily table: replication, date, sector, metric, value.
+
+        `metric` (a name or a list of names) and `sector` (a code) narrow it; by default it has
+        every metric of every sector.
+        """
+        table = self.result.tidy()
+        if metric is not None:
+            names = [metric] if isinstance(metric, str) else list(metric)
+            table = table[table["metric"].isin([check_metric(n) for n in names])]
+        if sector is not None:
+            table = table[table["sector"] == self._check_sector(sector)]
+        return table.reset_index(drop=True)
+
+    def metric(self, name: str, sector: str | None = None) -> np.ndarray:
+        """[replications, days] values of one metric in one sector, or summed over sectors."""
+        values = self.result.metric(check_metric(name))
+        if sector is None:
+            return np.asarray(values.sum(axis=2))
+        return np.asarray(values[:, :, self.sectors.index(self._check_sector(sector))])
+
+    def plot(self, metric: str, sector: str | None = None) -> go.Figure:
+        """A Plotly figure of one metric per day: the mean over replications and the band from
+        the 5th to the 95th percentile of replications (all sectors summed unless `sector`)."""
+        import plotly.graph_objects as go
+
+        values = self.metric(metric, sector)
+        x = self.dates
+        low, high = np.percentile(values, 5, axis=0), np.percentile(values, 95, axis=0)
+        where = sector if sector is not None else "all sectors"
+        fig = go.Figure()
+        fig.add_trace(
+            go.Scatter(
+                x=x + x[::-1],
+                y=np.concatenate([high, low[::-1]]),
+                fill="toself",
+                fillcolor="rgba(31,119,180,0.18)",
+                line={"width": 0},
+                hoverinfo="skip",
+                name="5-95 % of replications",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(x=x, y=values.mean(axis=0), name="mean", line={"color": "#1f77b4"})
+        )
+        fig.update_layout(
+            title=f"{self.scenario_name}: {metric}, {where} ({self.replications} replications, "
+            f"{self.engine} engine)",
+            yaxis_title=metric,
+            template="plotly_white",
+        )
+        return fig
+
+    def _check_sector(self, code: str) -> str:
+        if code not in self.sectors:
+            raise BordersimError(
+                f"sector {code!r} is not in run of {self.scenario_name!r}; its sectors are: "
+                f"{', '.join(self.sectors)}"
+            )
+        return code
+
+
+@dataclass(frozen=True)
+class StoredRunView(Run):
+    """A run read back from the store: its results (read-only arrays) and its catalog row
+    (`stored`: status, creation time, code version, the scenario's resolved text)."""
+
+    stored: StoredRun | None = None
+
+    @property
+    def scenario_text(self) -> str:
+        return self.stored.scenario_text if self.stored else ""
+
+
+def check_metric(name: str) -> str:
+    """`name` if it is a daily metric of `results.schema`; otherwise a `BordersimError` that
+    suggests the nearest names."""
+    if name in METRIC_INDEX:
+        return name
+    near = difflib.get_close_matches(str(name), DAILY_METRICS, n=3)
+    hint = f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
+    raise BordersimError(
+        f"unknown metric {name!r}{hint} (the names are bordersim.results.schema.DAILY_METRICS)"
+    )
+
+
+def run(
+    scenario: ScenarioLike,
+    *,
+    replications: int = DEFAULT_REPLICATIONS,
+    seed: int = DEFAULT_SEED,
+    engine: str = "event",
+    records: bool = False,
+    record: bool = False,
+    store: str | Path | None = None,
+    out: str | Path | None = None,
+    progress: Progress | None = None,
+) -> Run:
+    """Simulate a scenario (a `Scenario` or a path) and return its `Run`.
+
+    Nothing is written unless asked: `record=True` or a `store` path stores the run and writes its
+    report (to `out`, default ``out/<scenario>/``), as `bordersim run` does. `records=True` keeps
+    per-person records (event engine) in ``run.result.people``.
+    """
+    from bordersim.services.record import check_request, simulate_loaded
+
+    check_request(engine, replications, records)
+    loaded = _loaded(scenario)
+    if not (record or store is not None):
+        result = simulate_loaded(
+            loaded,
+            engine=engine,
+            replications=replications,
+            seed=seed,
+            records=records,
+            progress=progress,
+        )
+        return Run(result)
+    from bordersim.services.record import simulate_and_record
+    from bordersim.store import open_store
+
+    with open_store(store) as connection:
+        stored = simulate_and_record(
+            loaded,
+            connection,
+            engine=engine,
+            replications=replications,
+            seed=seed,
+            out_dir=Path(out) if out is not None else None,
+            records=records,
+            on_progress=progress,
+        )
+    return Run(stored.result, run_id=stored.run_id, report_path=stored.report_path)
+
+
+def compare(
+    a: ScenarioLike | Run,
+    b: ScenarioLike | Run,
+    *,
+    replications: int = DEFAULT_REPLICATIONS,
+    seed: int = DEFAULT_SEED,
+    engine: str = "event",
+) -> pd.DataFrame:
+    """KPI differences B - A with 95 % intervals, one row per indicator.
+
+    Scenarios (or paths) are simulated with the same seed, so replication r of A is paired with
+    replication r of B (common random numbers) and the interval is that of the paired
+    differences. A `Run` is used as it is; two runs with different seeds get Welch intervals.
+    Columns: indicator, unit, a_mean, b_mean, difference, low, high, excludes_zero, paired.
+    """
+    from bordersim.results.kpis import KPI_BY_NAME, differences, replication_kpis, summarize
+
+    runs = [
+        side
+        if isinstance(side, Run)
+        else run(side, replications=replications, seed=seed, engine=engine)
+        for side in (a, b)
+    ]
+    per_a, per_b = (replication_kpis(r.result) for r in runs)
+    paired = runs[0].seed == runs[1].seed and runs[0].replications == runs[1].replications
+    summary_a, summary_b = summarize(per_a), summarize(per_b)
+    rows = [
+        {
+            "indicator": name,
+            "unit": KPI_BY_NAME[name].unit,
+            "a_mean": summary_a[name].mean,
+            "b_mean": summary_b[name].mean,
+            "difference": diff.mean,
+            "low": diff.low,
+            "high": diff.high,
+            "excludes_zero": diff.excludes_zero(),
+            "paired": paired,
+        }
+        for name, diff in differences(per_a, per_b, paired=paired).items()
+    ]
+    return pd.DataFrame(rows)
+
+
+def sweep(
+    scenario: ScenarioLike,
+    vary: Mapping[str, Iterable[Any]],
+    *,
+    replications: int = SWEEP_REPLICATIONS,
+    seed: int = SWEEP_SEED,
+) -> pd.DataFrame:
+    """Every combination of the `vary` values ({key path: values}), run as one flow-engine batch
+    with common random numbers, as `bordersim sweep` does.
+
+    One row per variant and KPI: variant, the varied keys, kpi, label, unit, mean, low, high, n.
+    """
+    from bordersim.services.sweep import Axis, run_sweep
+
+    if not vary:
+        raise ScenarioError("vary is empty: give {key path: [values]} to sweep over")
+    axes = []
+    for key, values in vary.items():
+        if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+            raise ScenarioError(f"vary {key!r}: expected a list of values, got {values!r}")
+        listed = tuple(_plain(v) for v in values)
+        if not listed:
+            raise ScenarioError(f"vary {key!r}: the list of values is empty")
+        axes.append(Axis(key, listed))
+    base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    return run_sweep(base, axes, replications=replications, seed=seed, option="vary").table
+
+
+def open_run(run_id: str, *, store: str | Path | None = None) -> StoredRunView:
+    """A stored run, read-only: the store is opened read-only only while the run is copied out,
+    so it never keeps `bordersim` commands out for longer. A store a command is writing to
+    (a run under way) is a clear `BordersimError`; try again when it has finished."""
+    from bordersim.store.read_only import read_only_store
+    from bordersim.store.runs import get_run, load_result
+
+    with read_only_store(store) as connection:
+        stored = get_run(connection, run_id)
+        result = load_result(connection, run_id)
+    result.daily.flags.writeable = False
+    result.custody_hist.flags.writeable = False
+    report = Path(stored.report_path) if stored.report_path else None
+    return StoredRunView(result, run_id=run_id, report_path=report, stored=stored)
+
+
+def _plain(value: Any) -> Any:
+    """A NumPy scalar as the Python value a scenario file would hold (np.int64(3) -> 3)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _loaded(scenario: ScenarioLike) -> Any:
+    """A `LoadedScenario` from a `Scenario` or a path."""
+    from bordersim.services.loading import compile_loaded, load_and_compile
+
+    if isinstance(scenario, Scenario):
+        return compile_loaded(scenario)
+    if isinstance(scenario, str | Path):
+        return load_and_compile(Path(scenario))
+    raise BordersimError(
+        f"expected a Scenario (bs.load_scenario) or a scenario file path, got "
+        f"{type(scenario).__name__}"
+    )

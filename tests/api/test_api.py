@@ -1,0 +1,211 @@
+"""The Python API: the CLI's numbers for the same seed, clear errors, read-only stored runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import bordersim as bs
+from bordersim.cli import main
+from bordersim.store import open_store
+from bordersim.store.runs import COMPLETE, list_runs
+from repo_paths import SMALL
+
+SEED, REPLICATIONS = 3, 2
+
+
+@pytest.fixture(scope="module")
+def cli_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A flow-engine run of the small example made by `bordersim run`: (store, run id)."""
+    folder = tmp_path_factory.mktemp("cli")
+    store = folder / "store.duckdb"
+    argv = ["run", str(SMALL), "--engine", "flow", "--replications", str(REPLICATIONS)]
+    argv += ["--seed", str(SEED), "--store", str(store), "--out", str(folder / "out")]
+    main(argv)
+    with open_store(store) as connection:
+        (stored,) = list_runs(connection)
+    return store, stored.run_id
+
+
+@pytest.fixture(scope="module")
+def api_run() -> bs.Run:
+    return bs.run(SMALL, replications=REPLICATIONS, seed=SEED, engine="flow")
+
+
+def test_a_run_gives_the_numbers_the_cli_stored(cli_run: tuple[Path, str], api_run: bs.Run) -> None:
+    store, run_id = cli_run
+    stored = bs.open_run(run_id, store=store)
+    assert stored.stored is not None and stored.stored.status == COMPLETE
+    pd.testing.assert_frame_equal(stored.daily(), api_run.daily())
+    kpis = api_run.kpis().set_index("indicator")
+    for name, interval in stored.stored.kpis.items():
+        assert kpis.loc[name, "mean"] == pytest.approx(interval["mean"], rel=1e-12, abs=1e-12)
+    assert list(api_run.kpis().columns) == ["indicator", "mean", "low", "high", "unit"]
+
+
+def test_a_scenario_object_and_its_path_run_alike(api_run: bs.Run) -> None:
+    again = bs.run(bs.load_scenario(SMALL), replications=REPLICATIONS, seed=SEED, engine="flow")
+    np.testing.assert_array_equal(again.result.daily, api_run.result.daily)
+
+
+def test_daily_narrows_by_metric_and_sector_and_metric_sums_sectors(api_run: bs.Run) -> None:
+    table = api_run.daily(["encounters", "gotaways"], sector="RGV")
+    assert set(table["metric"]) == {"encounters", "gotaways"} and set(table["sector"]) == {"RGV"}
+    assert len(table) == 2 * REPLICATIONS * len(api_run.dates)
+    by_sector = api_run.metric("encounters", sector="RGV") + api_run.metric("encounters", "TCA")
+    np.testing.assert_allclose(api_run.metric("encounters"), by_sector)
+    assert api_run.metric("encounters").shape == (REPLICATIONS, len(api_run.dates))
+
+
+def test_plot_draws_the_mean_of_the_named_sector(api_run: bs.Run) -> None:
+    fig = api_run.plot("occupancy_mean", sector="RGV")
+    mean = api_run.metric("occupancy_mean", sector="RGV").mean(axis=0)
+    np.testing.assert_allclose(np.asarray(fig.data[1].y, dtype=float), mean)
+    assert "RGV" in fig.layout.title.text
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda r: r.daily("occupancy"), "unknown metric 'occupancy'; did you mean"),
+        (lambda r: r.plot("occupancy_mean", sector="XYZ"), "sector 'XYZ' is not in run"),
+        (lambda r: r.metric("nope"), "unknown metric 'nope'"),
+    ],
+)
+def test_unknown_metrics_and_sectors_are_one_clear_line(
+    api_run: bs.Run, call: object, message: str
+) -> None:
+    with pytest.raises(bs.BordersimError) as refused:
+        call(api_run)  # type: ignore[operator]
+    assert message in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_an_unknown_engine_or_a_missing_file_is_refused_before_running(tmp_path: Path) -> None:
+    with pytest.raises(bs.BordersimError, match="unknown engine 'quantum'; choose one of"):
+        bs.run(SMALL, engine="quantum")
+    with pytest.raises(bs.BordersimError, match="no such scenario file"):
+        bs.run(tmp_path / "nope.toml", engine="flow")
+    with pytest.raises(bs.BordersimError, match="no such scenario file"):
+        bs.load_scenario(tmp_path / "nope.toml")
+    with pytest.raises(bs.BordersimError, match="expected a Scenario"):
+        bs.run(42, engine="flow")  # type: ignore[arg-type]
+
+
+def test_with_changes_is_validated_by_the_loader_rules_and_names_the_key() -> None:
+    sc = bs.load_scenario(SMALL)
+    changed = sc.with_changes({"deployments.troops.headcount": 0, "period.warmup_days": 3})
+    assert changed.deployments["troops"].headcount == 0 and changed.period.warmup_days == 3
+    assert sc.deployments["troops"].headcount == 300, "the original must not change"
+    assert changed.sources["deployments.troops.headcount"] == "varied from small.toml"
+    for changes, where in [
+        ({"deployments.troops.duration_days": -5}, "deployments.troops.duration_days = -5"),
+        ({"deployments.troops.duration_days": "long"}, "deployments.troops.duration_days"),
+        ({"staff.no_such_key": 1}, "staff.no_such_key = 1: unknown key"),
+        ({"period.warmup_days.x": 1}, "'warmup_days' holds a value, not a table"),
+    ]:
+        with pytest.raises(bs.BordersimError) as refused:
+            sc.with_changes(changes)
+        text = str(refused.value)
+        assert where in text and "small.toml" in text and "\n" not in text, text
+
+
+def test_related_keys_change_together() -> None:
+    sc = bs.load_scenario(SMALL)
+    start, end = dt.date(2023, 6, 5), dt.date(2023, 6, 30)
+    with pytest.raises(bs.BordersimError):  # one at a time, the start would follow the end
+        sc.with_changes({"period.start_date": start})
+    moved = sc.with_changes({"period.start_date": start, "period.end_date": end})
+    assert (moved.period.start_date, moved.period.end_date) == (start, end)
+
+
+def test_compare_of_a_scenario_with_itself_is_zero_and_paired(api_run: bs.Run) -> None:
+    table = bs.compare(api_run, SMALL, replications=REPLICATIONS, seed=SEED, engine="flow")
+    assert table["paired"].all()
+    assert (table["difference"] == 0).all()
+    assert set(table.columns) >= {"indicator", "a_mean", "b_mean", "difference", "low", "high"}
+
+
+def test_recording_a_run_stores_it_and_open_run_is_read_only(tmp_path: Path) -> None:
+    store = tmp_path / "runs.duckdb"
+    recorded = bs.run(
+        SMALL, replications=1, seed=SEED, engine="flow", store=store, out=tmp_path / "out"
+    )
+    assert recorded.run_id is not None and (tmp_path / "out" / "report.html").is_file()
+    opened = bs.open_run(recorded.run_id, store=store)
+    with pytest.raises(ValueError, match="read-only"):
+        opened.result.daily[0, 0, 0, 0] = 1.0
+    # the reader has let go: a command that writes gets in at once
+    with open_store(store) as connection:
+        assert [r.status for r in list_runs(connection)] == [COMPLETE]
+
+
+def test_open_run_errors(tmp_path: Path, cli_run: tuple[Path, str]) -> None:
+    store, _ = cli_run
+    with pytest.raises(bs.BordersimError, match="no run 'nope' in the store"):
+        bs.open_run("nope", store=store)
+    with pytest.raises(bs.BordersimError, match="no store here"):
+        bs.open_run("nope", store=tmp_path / "missing.duckdb")
+
+
+WRITER = """
+import sys, time
+from bordersim.store import open_store
+connection = open_store(sys.argv[1])
+connection.execute("BEGIN TRANSACTION")
+print("writing", flush=True)
+sys.stdin.readline()
+connection.execute("COMMIT")
+connection.close()
+"""
+
+
+def test_a_store_being_written_is_refused_in_one_line_then_opens(
+    cli_run: tuple[Path, str],
+) -> None:
+    store, run_id = cli_run
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(store)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "writing"
+        with pytest.raises(bs.BordersimError) as refused:
+            bs.open_run(run_id, store=store)
+        assert "another bordersim process is writing" in str(refused.value)
+    finally:
+        assert writer.stdin is not None
+        writer.stdin.write("\n")
+        writer.stdin.flush()
+        writer.wait(timeout=60)
+    assert writer.returncode == 0
+    assert bs.open_run(run_id, store=store).replications == REPLICATIONS
+
+
+def test_a_stored_runs_kpis_are_those_of_the_store(cli_run: tuple[Path, str]) -> None:
+    store, run_id = cli_run
+    opened = bs.open_run(run_id, store=store)
+    assert opened.stored is not None
+    expected = json.loads(json.dumps(opened.stored.kpis))
+    got = opened.kpis().set_index("indicator")["mean"].to_dict()
+    assert got.keys() == expected.keys()
+    for name, interval in expected.items():
+        assert got[name] == pytest.approx(interval["mean"], rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.slow
+def test_sweep_gives_the_table_bordersim_sweep_writes(tmp_path: Path) -> None:
+    out = tmp_path / "sweep"
+    argv = ["sweep", str(SMALL), "--vary", "deployments.troops.headcount=0,300"]
+    main([*argv, "--replications", "2", "--seed", "0", "--out", str(out)])
+    written = pd.read_parquet(out / "kpis.parquet")
+    table = bs.sweep(SMALL, vary={"deployments.troops.headcount": [0, 300]}, replications=2)
+    pd.testing.assert_frame_equal(table.reset_index(drop=True), written, check_dtype=False)
