@@ -3,8 +3,8 @@
 Each axis names a scenario key path (as in the TOML file) and its values; the grid is every
 combination. All variants are compiled, checked to share one layout, and simulated together
 (`engines.flow.simulate_batch`: vmap over variants, common random numbers), then the KPIs of
-`results.kpis` with their 95 % intervals are gathered in a table and an HTML report with Plotly
-charts that reads offline. `write_sweep` writes them to a temporary folder renamed into place at
+`results.kpis` with their 95 % intervals are gathered in a table; its report is
+`report.sweep_report`. `write_sweep` writes them to a temporary folder renamed into place at
 the end, so an interrupted sweep leaves nothing that looks complete.
 """
 
@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import itertools
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bordersim.errors import ScenarioError
+from bordersim.services.loading import code_version
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -24,20 +26,6 @@ if TYPE_CHECKING:
     from bordersim.model.compiled import CompiledModel
     from bordersim.results.schema import RunResult
     from bordersim.scenario import Scenario
-
-#: KPIs charted in the report (the table has all of them).
-CHARTED_KPIS = (
-    "encounters",
-    "gotaways",
-    "occupancy_mean",
-    "custody_share_over_72h",
-    "uac_share_over_72h",
-    "processing_backlog_mean",
-    "agents_field_share",
-    "releases_to_street",
-    "capability_gap_hours",
-    "cost_total_dollars",
-)
 
 
 @dataclass(frozen=True)
@@ -50,12 +38,16 @@ class Axis:
 
 @dataclass(frozen=True)
 class Sweep:
-    """The grid points (key -> value), their runs and the KPI table, in grid order."""
+    """The grid points (key -> value), their runs and the KPI table, in grid order, with what
+    is needed to run it again."""
 
     axes: tuple[Axis, ...]
     points: list[dict[str, Any]]
     runs: list[RunResult]
     table: pd.DataFrame
+    scenario_path: Path
+    replications: int
+    seed: int
 
     @property
     def scenario_name(self) -> str:
@@ -98,7 +90,8 @@ def run_sweep(
 
     points, models = build_variants(base, axes, option=option)
     runs = simulate_batch(models, replications=replications, seed=seed)
-    return Sweep(tuple(axes), points, runs, kpi_table(points, runs))
+    table = kpi_table(points, runs)
+    return Sweep(tuple(axes), points, runs, table, base.path, replications, seed)
 
 
 def kpi_table(points: list[dict[str, Any]], runs: list[RunResult]) -> pd.DataFrame:
@@ -132,58 +125,27 @@ def _cell(value: Any) -> Any:
     return value if isinstance(value, int | float | bool) else str(value)
 
 
-def html_report(table: pd.DataFrame, axes: list[Axis], title: str) -> str:
-    """KPIs against the first varied key, one line per combination of the others, with error
-    bars for the 95 % intervals; Plotly is embedded so the page reads offline."""
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
+def _details(sweep: Sweep) -> Any:
+    from bordersim.report.sweep_report import SweepDetails
 
-    charted = [k for k in CHARTED_KPIS if k in set(table["kpi"])]
-    x_key = axes[0].key
-    others = [a.key for a in axes[1:]]
-    fig = make_subplots(
-        rows=(len(charted) + 1) // 2,
-        cols=2,
-        subplot_titles=[table.loc[table["kpi"] == k, "label"].iloc[0] for k in charted],
+    return SweepDetails(
+        scenario_name=sweep.scenario_name,
+        scenario_path=str(sweep.scenario_path),
+        axes=[(axis.key, axis.values) for axis in sweep.axes],
+        replications=sweep.replications,
+        seed=sweep.seed,
+        engine="flow",
+        code_version=code_version(),
+        created_at=time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+        timings=dict(sweep.runs[0].timings),
     )
-    groups = table.groupby(others, sort=False) if others else [((), table)]
-    for g, (label, part) in enumerate(groups):
-        label_values = label if isinstance(label, tuple) else (label,)
-        name = ", ".join(f"{k}={v}" for k, v in zip(others, label_values, strict=True)) or "mean"
-        for i, kpi in enumerate(charted):
-            rows = part[part["kpi"] == kpi]
-            fig.add_trace(
-                go.Scatter(
-                    x=rows[x_key],
-                    y=rows["mean"],
-                    error_y={
-                        "type": "data",
-                        "symmetric": False,
-                        "array": (rows["high"] - rows["mean"]).fillna(0),
-                        "arrayminus": (rows["mean"] - rows["low"]).fillna(0),
-                    },
-                    mode="lines+markers",
-                    name=name,
-                    legendgroup=name,
-                    showlegend=i == 0,
-                    marker={"color": _COLORS[g % len(_COLORS)]},
-                ),
-                row=i // 2 + 1,
-                col=i % 2 + 1,
-            )
-            fig.update_xaxes(title_text=x_key, type="category", row=i // 2 + 1, col=i % 2 + 1)
-    fig.update_layout(
-        title=f"{title}: KPIs against {x_key} (mean and 95 % interval over replications)",
-        height=320 * ((len(charted) + 1) // 2),
-    )
-    return fig.to_html(full_html=True, include_plotlyjs=True)
-
-
-_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf")
 
 
 def write_sweep(sweep: Sweep, target: Path) -> None:
-    """kpis.csv, kpis.parquet and report.html in `target`, replaced as a whole at the end."""
+    """kpis.csv, kpis.parquet and report.html (`report.sweep_report`) in `target`, replaced as a
+    whole at the end."""
+    from bordersim.report.sweep_report import write_sweep_report
+
     partial = target.with_name(target.name + ".partial")
     if partial.exists():
         shutil.rmtree(partial)
@@ -191,9 +153,7 @@ def write_sweep(sweep: Sweep, target: Path) -> None:
     try:
         sweep.table.to_csv(partial / "kpis.csv", index=False)
         sweep.table.to_parquet(partial / "kpis.parquet", index=False)
-        (partial / "report.html").write_text(
-            html_report(sweep.table, list(sweep.axes), sweep.scenario_name), encoding="utf-8"
-        )
+        write_sweep_report(partial / "report.html", sweep.table, _details(sweep))
         if target.exists():
             shutil.rmtree(target)
         partial.rename(target)
