@@ -127,13 +127,23 @@ class Run:
         `metric` (a name or a list of names) and `sector` (a code) narrow it; by default it has
         every metric of every sector.
         """
-        table = self.result.tidy()
-        if metric is not None:
-            names = [metric] if isinstance(metric, str) else list(metric)
-            table = table[table["metric"].isin([check_metric(n) for n in names])]
-        if sector is not None:
-            table = table[table["sector"] == self._check_sector(sector)]
-        return table.reset_index(drop=True)
+        names = list(DAILY_METRICS) if metric is None else _metric_names(metric)
+        codes = list(self.sectors) if sector is None else [self._check_sector(sector)]
+        metric_cols = [METRIC_INDEX[name] for name in names]
+        sector_cols = [self.sectors.index(code) for code in codes]
+        # narrowed on the arrays first, so that one metric of a large run stays small
+        block = self.result.daily[:, :, sector_cols, :][..., metric_cols]
+        r, d, n_s, n_m = block.shape
+        idx = np.indices((r, d, n_s, n_m)).reshape(4, -1)
+        return pd.DataFrame(
+            {
+                "replication": idx[0].astype(np.int32),
+                "date": pd.to_datetime(np.array(self.result.dates, dtype="datetime64[D]")[idx[1]]),
+                "sector": np.array(codes)[idx[2]],
+                "metric": np.array(names)[idx[3]],
+                "value": block.reshape(-1),
+            }
+        )
 
     def metric(self, name: str, sector: str | None = None) -> np.ndarray:
         """[replications, days] values of one metric in one sector, or summed over sectors."""
@@ -193,6 +203,11 @@ class StoredRunView(Run):
     @property
     def scenario_text(self) -> str:
         return self.stored.scenario_text if self.stored else ""
+
+
+def _metric_names(metric: str | Sequence[str]) -> list[str]:
+    names = [metric] if isinstance(metric, str) else list(metric)
+    return [check_metric(name) for name in names]
 
 
 def check_metric(name: str) -> str:
@@ -260,23 +275,35 @@ def compare(
     a: ScenarioLike | Run,
     b: ScenarioLike | Run,
     *,
-    replications: int = DEFAULT_REPLICATIONS,
-    seed: int = DEFAULT_SEED,
-    engine: str = "event",
+    replications: int | None = None,
+    seed: int | None = None,
+    engine: str | None = None,
 ) -> pd.DataFrame:
     """KPI differences B - A with 95 % intervals, one row per indicator.
 
     Scenarios (or paths) are simulated with the same seed, so replication r of A is paired with
     replication r of B (common random numbers) and the interval is that of the paired
-    differences. A `Run` is used as it is; two runs with different seeds get Welch intervals.
+    differences. A `Run` is used as it is, and, as in `bordersim compare`, fixes the seed,
+    replications and engine that the other side gets unless they are given (otherwise 10
+    replications, seed 1, the event engine). Two runs with different seeds get Welch intervals.
     Columns: indicator, unit, a_mean, b_mean, difference, low, high, excludes_zero, paired.
     """
     from bordersim.results.kpis import KPI_BY_NAME, differences, replication_kpis, summarize
 
+    given = [side for side in (a, b) if isinstance(side, Run)]
+    if given:
+        replications = given[0].replications if replications is None else replications
+        seed = given[0].seed if seed is None else seed
+        engine = given[0].engine if engine is None else engine
     runs = [
         side
         if isinstance(side, Run)
-        else run(side, replications=replications, seed=seed, engine=engine)
+        else run(
+            side,
+            replications=DEFAULT_REPLICATIONS if replications is None else replications,
+            seed=DEFAULT_SEED if seed is None else seed,
+            engine=engine or "event",
+        )
         for side in (a, b)
     ]
     per_a, per_b = (replication_kpis(r.result) for r in runs)

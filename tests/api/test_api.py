@@ -56,6 +56,7 @@ def test_a_scenario_object_and_its_path_run_alike(api_run: bs.Run) -> None:
 
 
 def test_daily_narrows_by_metric_and_sector_and_metric_sums_sectors(api_run: bs.Run) -> None:
+    pd.testing.assert_frame_equal(api_run.daily(), api_run.result.tidy())
     table = api_run.daily(["encounters", "gotaways"], sector="RGV")
     assert set(table["metric"]) == {"encounters", "gotaways"} and set(table["sector"]) == {"RGV"}
     assert len(table) == 2 * REPLICATIONS * len(api_run.dates)
@@ -126,7 +127,8 @@ def test_related_keys_change_together() -> None:
 
 
 def test_compare_of_a_scenario_with_itself_is_zero_and_paired(api_run: bs.Run) -> None:
-    table = bs.compare(api_run, SMALL, replications=REPLICATIONS, seed=SEED, engine="flow")
+    # as in `bordersim compare`, the run fixes the other side's seed, replications and engine
+    table = bs.compare(api_run, SMALL)
     assert table["paired"].all()
     assert (table["difference"] == 0).all()
     assert set(table.columns) >= {"indicator", "a_mean", "b_mean", "difference", "low", "high"}
