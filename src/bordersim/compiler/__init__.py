@@ -4,7 +4,11 @@ It sits above `scenario/` and `calibration/` (which it reads) and below the engi
 and the services (which call it); `model/` below it imports nothing of ours but errors.
 
 - `inputs`: the calibration and demand fit a scenario names, loaded and checked;
-- `compile`: the scenario's sections (demand, custody, staff, health, ...) as arrays.
+- `frame`: the simulated days, the modelled sectors and the border-wide calibrated demand;
+- one module per section, each giving its own fields of the compiled model: `demand`,
+  `operations` (detection, processing, departures), `custody`, `staff`, `care` (supplies,
+  health, cost and targets);
+- `compile`: `compile_scenario`, which gathers the sections into a checked `CompiledModel`.
 """
 
 from bordersim.compiler.compile import compile_scenario

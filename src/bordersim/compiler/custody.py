@@ -1,0 +1,43 @@
+"""Custody: holding capacity and its changes, initial occupancy, standards, the release valve."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bordersim.compiler.frame import Fields, Frame
+from bordersim.errors import ScenarioError
+from bordersim.model.dimensions import Sector
+
+
+def custody_fields(frame: Frame) -> Fields:
+    scenario, sectors, dates = frame.scenario, frame.sectors, frame.dates
+    custody = scenario.custody
+    capacity = np.array(
+        [[custody.capacity_people.of(s) for s in sectors]] * frame.n_days, dtype=float
+    )
+    for change in custody.capacity_changes.values():
+        s = sectors.index(Sector[change.sector])
+        last = change.end_date or dates[-1]
+        for d, day in enumerate(dates):
+            if change.start_date <= day <= last:
+                capacity[d, s] += change.change_people
+    if np.any(capacity < 0):
+        d, s = (int(i) for i in np.argwhere(capacity < 0)[0])
+        raise ScenarioError(
+            f"custody.capacity_changes: capacity of {sectors[s].name} falls to "
+            f"{capacity[d, s]:g} on {dates[d]}; holding capacity cannot be negative",
+            where=scenario.location("custody.capacity_changes"),
+        )
+    first_week = frame.border_demand[: min(7, frame.n_days), frame.sector_cols, :].sum(axis=0)
+    mix = first_week / np.maximum(first_week.sum(axis=1, keepdims=True), 1e-12)
+    valve = scenario.policy.release_valve
+    return {
+        "custody_capacity": capacity,
+        "persons_per_watch_staff": float(custody.persons_per_watch_staff),
+        "custody_standard_hours": float(custody.standard_hours),
+        "uac_standard_hours": float(custody.uac_standard_hours),
+        "release_valve_enabled": bool(valve.enabled),
+        "release_valve_threshold": float(valve.threshold_occupancy_fraction),
+        "release_valve_share": float(valve.share_fraction),
+        "initial_custody": capacity[0][:, None] * custody.initial_occupancy_fraction * mix,
+    }
