@@ -13,14 +13,14 @@ and the services (which call it); `model/` below it imports nothing of ours but 
 
 from bordersim.compiler.compile import compile_scenario
 from bordersim.compiler.inputs import (
-    Calibration,
+    CalibrationSource,
     FitWarning,
     load_calibration_for,
     load_fit_for,
 )
 
 __all__ = [
-    "Calibration",
+    "CalibrationSource",
     "FitWarning",
     "compile_scenario",
     "load_calibration_for",

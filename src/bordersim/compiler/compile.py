@@ -21,7 +21,7 @@ from bordersim.compiler.care import cost_and_target_fields, health_fields, suppl
 from bordersim.compiler.custody import custody_fields
 from bordersim.compiler.demand import demand_fields
 from bordersim.compiler.frame import Fields, Frame, frame_for
-from bordersim.compiler.inputs import Calibration, load_calibration_for, load_fit_for
+from bordersim.compiler.inputs import CalibrationSource, load_calibration_for, load_fit_for
 from bordersim.compiler.operations import departures_fields, detection_fields, processing_fields
 from bordersim.compiler.staff import staff_fields
 from bordersim.errors import ModelError
@@ -43,7 +43,7 @@ SECTIONS = (
 
 
 def compile_scenario(
-    scenario: Scenario, calibration: Calibration | None = None, *, apply_fit: bool = True
+    scenario: Scenario, calibration: CalibrationSource | None = None, *, apply_fit: bool = True
 ) -> CompiledModel:
     """The scenario as numeric arrays. `calibration` defaults to the one the scenario names;
     `apply_fit=False` ignores the scenario's demand fit (what `bordersim fit` starts from)."""

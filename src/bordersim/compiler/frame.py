@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from bordersim.compiler.inputs import Calibration
+from bordersim.compiler.inputs import CalibrationSource
 from bordersim.errors import ScenarioError
 from bordersim.model.dimensions import GROUP_DEMOGRAPHIC, N_GROUPS, Demographic, Sector
 from bordersim.scenario import Scenario
@@ -25,7 +25,7 @@ class Frame:
     calibration's first attempts for all nine ([D, 9, G]: by-load shares are border-wide)."""
 
     scenario: Scenario
-    calibration: Calibration
+    calibration: CalibrationSource
     dates: list[dt.date]
     sectors: tuple[Sector, ...]
     sector_cols: list[int]
@@ -36,7 +36,7 @@ class Frame:
         return len(self.dates)
 
 
-def frame_for(scenario: Scenario, cal: Calibration) -> Frame:
+def frame_for(scenario: Scenario, cal: CalibrationSource) -> Frame:
     """The frame of `scenario`, after checking the calibration covers its period."""
     period = scenario.period
     first_day = period.first_simulated_date
@@ -61,7 +61,7 @@ def by_group(values: object) -> np.ndarray:
     return np.array([values.of(d) for d in demographics])  # type: ignore[attr-defined]
 
 
-def _check_coverage(scenario: Scenario, cal: Calibration) -> None:
+def _check_coverage(scenario: Scenario, cal: CalibrationSource) -> None:
     period = scenario.period
     first = period.first_simulated_date
     if first < cal.first_date:

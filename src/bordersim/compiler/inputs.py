@@ -24,8 +24,9 @@ class FitWarning(UserWarning):
     """A demand fit made on another version of the scenario that names it."""
 
 
-class Calibration(Protocol):
-    """What compilation needs from a calibration artifact (`bordersim.calibration`)."""
+class CalibrationSource(Protocol):
+    """What compilation needs from a calibration: `bordersim.calibration.Calibration` (the
+    artifact) is one; tests may pass their own."""
 
     version: str
     first_date: dt.date
@@ -51,7 +52,7 @@ class Calibration(Protocol):
     def sources(self) -> dict[str, str]: ...
 
 
-def load_calibration_for(scenario: Scenario) -> Calibration:
+def load_calibration_for(scenario: Scenario) -> CalibrationSource:
     """The calibration the scenario names (``demand.calibration``): "default" or a path."""
     try:
         from bordersim.calibration import load_calibration
@@ -65,11 +66,11 @@ def load_calibration_for(scenario: Scenario) -> Calibration:
     target: str | None = None
     if ref != "default":
         target = str(scenario.relative_path(ref, "demand.calibration"))
-    calibration: Calibration = load_calibration(target)
+    calibration: CalibrationSource = load_calibration(target)
     return calibration
 
 
-def load_fit_for(scenario: Scenario, calibration: Calibration) -> DemandFit | None:
+def load_fit_for(scenario: Scenario, calibration: CalibrationSource) -> DemandFit | None:
     """The demand fit the scenario names (``demand.fit``), checked against the calibration.
 
     A missing or malformed file, a fit made on another calibration version, or one without a
