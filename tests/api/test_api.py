@@ -211,3 +211,14 @@ def test_sweep_gives_the_table_bordersim_sweep_writes(tmp_path: Path) -> None:
     written = pd.read_parquet(out / "kpis.parquet")
     table = bs.sweep(SMALL, vary={"deployments.troops.headcount": [0, 300]}, replications=2)
     pd.testing.assert_frame_equal(table.reset_index(drop=True), written, check_dtype=False)
+
+
+@pytest.mark.slow
+def test_the_event_engine_gives_the_cli_numbers_too(tmp_path: Path) -> None:
+    store = tmp_path / "store.duckdb"
+    argv = ["run", str(SMALL), "--replications", "2", "--seed", "5"]
+    main([*argv, "--store", str(store), "--out", str(tmp_path / "out")])
+    with open_store(store) as connection:
+        (stored,) = list_runs(connection)
+    api = bs.run(SMALL, replications=2, seed=5, engine="event")
+    pd.testing.assert_frame_equal(bs.open_run(stored.run_id, store=store).daily(), api.daily())
