@@ -20,6 +20,7 @@ AREAS = (
     "sweep",
     "main_job",
     "validate",
+    "forecast",
 )
 
 

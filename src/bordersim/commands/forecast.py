@@ -1,0 +1,194 @@
+"""`bordersim forecast`: demand forecasts with intervals, and the rolling-origin back-test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from bordersim.commands.calibrate import STORE_OPTION_HELP
+
+
+def register(app: typer.Typer) -> None:
+    app.command("forecast")(forecast_command)
+
+
+def forecast_command(
+    origin: str | None = typer.Option(
+        None, "--origin", help="Last month used, YYYY-MM (default: the last month in the store)."
+    ),
+    horizon: int = typer.Option(12, "--horizon", help="Months ahead, 1-12."),
+    backtest: bool = typer.Option(
+        False, "--backtest", help="Back-test every method instead of forecasting."
+    ),
+    first: str | None = typer.Option(
+        None, "--from", help="Back-test: first target month, YYYY-MM (default: FY2016 start)."
+    ),
+    last: str | None = typer.Option(
+        None, "--to", help="Back-test: last target month, YYYY-MM (default: the last month held)."
+    ),
+    horizons: str = typer.Option("1,3,6", "--horizons", help="Back-test horizons, e.g. 1,3,6."),
+    out: Path | None = typer.Option(  # noqa: B008
+        None, "--out", help="Folder for backtest.csv, forecast.csv and report.html."
+    ),
+    store: Path | None = typer.Option(None, "--store", help=STORE_OPTION_HELP),  # noqa: B008
+    jobs: int = typer.Option(0, "--jobs", help="Processes for the model fits (0: up to 2)."),
+) -> None:
+    """Forecast monthly encounters per sector and group with 80 % and 95 % intervals.
+
+    `bordersim forecast --origin 2023-04 --horizon 6` prints the ensemble's forecasts and writes
+    the report; `bordersim forecast --backtest --from 2015-10 --to 2023-09` prints the error and
+    coverage table of every method (write backtest.csv with --out).
+    """
+    from bordersim.errors import BordersimError
+    from bordersim.forecast.data import parse_month
+    from bordersim.forecast.methods import default_jobs
+
+    if jobs < 0:
+        raise BordersimError(f"--jobs {jobs} must be 0 (automatic) or more")
+    workers = jobs or default_jobs()
+    series = _read_series(store)
+    console = _console()
+    if backtest:
+        if origin is not None:
+            raise BordersimError("--origin is for forecasts; the back-test takes --from and --to")
+        _backtest(console, series, first, last, _parse_horizons(horizons), out, workers)
+        return
+    if first is not None or last is not None:
+        raise BordersimError("--from and --to need --backtest")
+    month = parse_month(origin, "--origin") if origin is not None else series.months[-1]
+    _forecast(console, series, month, horizon, out, workers)
+
+
+def _parse_horizons(text: str) -> tuple[int, ...]:
+    from bordersim.errors import BordersimError
+    from bordersim.forecast import MAX_HORIZON
+
+    try:
+        values = tuple(sorted({int(part) for part in text.split(",") if part.strip()}))
+    except ValueError:
+        raise BordersimError(f"--horizons {text!r}: give months ahead as 1,3,6") from None
+    if not values or values[0] < 1 or values[-1] > MAX_HORIZON:
+        raise BordersimError(f"--horizons {text!r}: each must be between 1 and {MAX_HORIZON}")
+    return values
+
+
+def _read_series(store: Path | None) -> Any:
+    from bordersim.forecast.data import from_official
+    from bordersim.ingest import CBP_KIND, OHSS_KIND, shipped_files
+    from bordersim.store import imported_kinds, open_store, resolve_store_path
+    from bordersim.store.official import import_official_files
+
+    location = resolve_store_path(store)
+    with open_store(location) as connection:
+        held = imported_kinds(connection)
+        shipped = dict(zip((OHSS_KIND, CBP_KIND), shipped_files(), strict=True))
+        missing = [path for kind, path in shipped.items() if kind not in held]
+        if missing:
+            import_official_files(connection, missing)
+        return from_official(connection)
+
+
+def _backtest(
+    console: Any,
+    series: Any,
+    first: str | None,
+    last: str | None,
+    horizons: tuple[int, ...],
+    out: Path | None,
+    jobs: int,
+) -> None:
+    from datetime import date
+
+    from bordersim.errors import BordersimError
+    from bordersim.forecast import backtest as harness
+    from bordersim.forecast.data import parse_month
+    from bordersim.forecast.printing import print_backtest
+    from bordersim.forecast.rolling import check_origin, compute, origin_range
+
+    default_first = max(date(2015, 10, 1), series.months[0])
+    first_month = parse_month(first, "--from") if first is not None else default_first
+    last_month = parse_month(last, "--to") if last is not None else series.months[-1]
+    if last_month < first_month:
+        raise BordersimError(f"--to {last_month:%Y-%m} is before --from {first_month:%Y-%m}")
+    a = series.index_of(first_month, "--from")
+    b = series.index_of(last_month, "--to")
+    check_origin(series, a - max(horizons), "--from minus the longest horizon")
+    horizon = max(horizons)
+    origins = origin_range(a - horizon, b - 1, horizon)
+    with _progress(console, "back-test") as step:
+        rolling = compute(series, origins, horizon, jobs=jobs, progress=step)
+    result = harness.evaluate(rolling, a, b, horizons)
+    print_backtest(console, result, series.source)
+    if out is not None:
+        from bordersim.report.forecast_report import write_backtest_report
+
+        csv_path = result.write_csv(out / "backtest.csv")
+        report = write_backtest_report(out / "report.html", rolling, result)
+        console.print(f"Wrote {csv_path} and {report}", highlight=False)
+
+
+def _forecast(
+    console: Any, series: Any, origin: Any, horizon: int, out: Path | None, jobs: int
+) -> None:
+    from bordersim.forecast import backtest as harness
+    from bordersim.forecast import forecast_at
+    from bordersim.forecast.printing import print_forecast, write_forecast_csv
+    from bordersim.report.forecast_report import write_forecast_report
+
+    with _progress(console, "forecast") as step:
+        forecast = forecast_at(series, origin, horizon, jobs=jobs, progress=step)
+    position = forecast.origin_position
+    evaluated = harness.evaluate(
+        forecast.rolling,
+        max(0, position - _report_months() + 1),
+        position,
+        tuple(h for h in (1, 3, 6, 12) if h <= horizon),
+    )
+    print_forecast(console, forecast)
+    folder = out if out is not None else Path("out") / "forecast"
+    evaluated.write_csv(folder / "backtest.csv")
+    write_forecast_csv(folder / "forecast.csv", forecast)
+    report = write_forecast_report(folder / "report.html", forecast, evaluated)
+    console.print(f"Wrote {report}, forecast.csv and backtest.csv beside it", highlight=False)
+
+
+def _report_months() -> int:
+    from bordersim.forecast import REPORT_BACKTEST_MONTHS
+
+    return REPORT_BACKTEST_MONTHS
+
+
+class _progress:
+    """A transient progress line on a terminal; nothing when the output is a file."""
+
+    def __init__(self, console: Any, label: str) -> None:
+        self.console, self.label = console, label
+        self.bar: Any = None
+
+    def __enter__(self) -> Any:
+        if not self.console.is_terminal:
+            return None
+        from rich.progress import Progress
+
+        self.bar = Progress(console=self.console, transient=True)
+        self.bar.__enter__()
+        task = self.bar.add_task(f"{self.label}: fitting models", total=None)
+
+        def step(done: int, total: int) -> None:
+            assert self.bar is not None
+            self.bar.update(task, completed=done, total=total)
+
+        return step
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    console = Console()
+    return console if console.is_terminal else Console(width=200)

@@ -1,0 +1,134 @@
+"""Demand forecasts: monthly encounters per sector and demographic group, 1-12 months ahead.
+
+`forecast_at(series, origin, horizon)` runs every method with rolling origins up to `origin`
+(only data up to each origin), builds the ensemble and conformal intervals, and returns a
+`Forecast`. Planners read it through:
+- `Forecast.quantiles(probabilities)`: [Q, H, 9 sectors, 3 groups] encounter quantiles;
+- `Forecast.sample_paths(n, seed)`: [N, H, 9, 3] joint sample paths (past error trajectories of
+  all sectors at once, so that months and sectors move together as they did).
+`backtest.evaluate` measures the same computation on any window. See docs/forecast.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from bordersim.errors import BordersimError
+from bordersim.forecast import intervals
+from bordersim.forecast.data import MonthlySeries
+from bordersim.forecast.methods import from_log, to_log
+from bordersim.forecast.rolling import (
+    ENSEMBLE,
+    N_SECTORS,
+    Rolling,
+    check_origin,
+    compute,
+    origin_range,
+)
+
+MAX_HORIZON = 12
+GROUP_SHARE_MONTHS = 3  # group shares held at their mean over the last 3 months (assumption)
+REPORT_BACKTEST_MONTHS = 24  # target months before the origin in the forecast's own back-test
+
+__all__ = ["ENSEMBLE", "MAX_HORIZON", "Forecast", "MonthlySeries", "forecast_at"]
+
+
+@dataclass(frozen=True)
+class Forecast:
+    series: MonthlySeries
+    origin: date  # the last month known
+    horizon: int
+    rolling: Rolling
+    group_shares: np.ndarray  # [3] demographic shares applied to every sector and month
+
+    @property
+    def origin_position(self) -> int:
+        return self.series.index_of(self.origin, "origin")
+
+    @property
+    def months(self) -> tuple[date, ...]:
+        return tuple(
+            self.series.month_at(self.origin_position + h) for h in range(1, self.horizon + 1)
+        )
+
+    def totals(self, probability: float, method: str = ENSEMBLE) -> np.ndarray:
+        """[H, 10] quantile of encounters per month: nine sectors, then the southwest total."""
+        return np.stack(
+            [
+                self.rolling.quantile(method, self.origin_position, h, probability)
+                for h in range(1, self.horizon + 1)
+            ]
+        )
+
+    def quantiles(self, probabilities: Sequence[float], method: str = ENSEMBLE) -> np.ndarray:
+        """[Q, H, 9, 3] encounter quantiles per month, sector and demographic group.
+
+        Each is a marginal quantile of its sector and month, split by the group shares.
+        """
+        for p in probabilities:
+            if not 0.0 < p < 1.0:
+                raise BordersimError(f"quantile {p} must lie strictly between 0 and 1")
+        return np.stack(
+            [
+                self.totals(p, method)[:, :N_SECTORS, None] * self.group_shares[None, None, :]
+                for p in probabilities
+            ]
+        )
+
+    def sample_paths(self, paths: int, seed: int, method: str = ENSEMBLE) -> np.ndarray:
+        """[N, H, 9, 3] sample paths: the forecast times a past origin's errors at every horizon.
+
+        The past origins drawn are those of the conformal window whose whole horizon is known, so
+        a path keeps the joint behaviour of months and sectors seen then.
+        """
+        rolling, origin = self.rolling, self.origin_position
+        past = intervals.past_error_rows(rolling.origins, origin, self.horizon)
+        errors = rolling.errors[method][past][:, :N_SECTORS, : self.horizon]  # [n, S, H]
+        complete = np.isfinite(errors).all(axis=(1, 2))
+        errors = errors[complete]
+        if errors.shape[0] == 0:
+            raise BordersimError(
+                f"no past origin with all {self.horizon} months known before "
+                f"{self.origin:%Y-%m}: sample paths need more history"
+            )
+        point = rolling.levels[method][rolling.row_of(origin), :N_SECTORS, : self.horizon]
+        draws = np.random.default_rng(seed).integers(0, errors.shape[0], size=paths)
+        sectors = from_log(to_log(point)[None] + errors[draws])  # [N, S, H]
+        return np.transpose(sectors, (0, 2, 1))[..., None] * self.group_shares
+
+
+def group_shares_at(series: MonthlySeries, origin: int) -> np.ndarray:
+    shares = series.group_shares()[max(0, origin + 1 - GROUP_SHARE_MONTHS) : origin + 1]
+    mean = shares.mean(axis=0)
+    return mean / mean.sum()
+
+
+def forecast_at(
+    series: MonthlySeries,
+    origin: date,
+    horizon: int,
+    *,
+    backtest_months: int = REPORT_BACKTEST_MONTHS,
+    jobs: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> Forecast:
+    """Forecast `horizon` months after `origin` (the last month used), with the methods' own
+    rolling back-test over the `backtest_months` target months up to the origin."""
+    if not 1 <= horizon <= MAX_HORIZON:
+        raise BordersimError(f"--horizon {horizon} must be between 1 and {MAX_HORIZON} months")
+    position = series.index_of(origin, "--origin")
+    check_origin(series, position, "--origin")
+    first_evaluated = max(0, position - backtest_months - horizon + 1)
+    origins = origin_range(first_evaluated, position, horizon)
+    rolling = compute(series, origins, horizon, jobs=jobs, progress=progress)
+    return Forecast(
+        series=series,
+        origin=series.month_at(position),
+        horizon=horizon,
+        rolling=rolling,
+        group_shares=group_shares_at(series, position),
+    )

@@ -1,0 +1,239 @@
+"""Rolling-origin back-test: errors, interval coverage and paired comparisons of the methods.
+
+For each horizon h and each target month t of the window, every method forecasts t from the
+origin t - h, with the data up to the origin only (`rolling.compute`). Per method, horizon and
+series (nine sectors and the southwest total `SWB`):
+- `mase`: mean of |forecast - actual| / scale, where scale is the mean absolute one-month change
+  of the series over the `FIT_MONTHS` months up to the origin (in-sample MAE of the naive
+  forecast; Hyndman and Koehler 2006). Last-month-naive therefore scores about 1 at one month.
+- `mape`: mean of |forecast - actual| / actual, in percent.
+- `bias`: mean of (forecast - actual) / actual, in percent: positive means over-forecast.
+- `coverage80`, `coverage95`: share of target months inside the 80 % and 95 % intervals.
+Paired comparisons take, per target month, the mean scaled error over the nine sectors of two
+methods, and give the mean difference with a 95 % interval from a t statistic with a
+Newey-West variance (Diebold and Mariano 1995): errors of overlapping horizons are correlated.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+
+from bordersim.forecast import intervals, regimes
+from bordersim.forecast.methods import FIT_MONTHS
+from bordersim.forecast.rolling import ENSEMBLE, N_SECTORS, SERIES_CODES, Rolling
+
+CSV_COLUMNS = ("method", "horizon", "sector", "mase", "mape", "bias", "coverage80", "coverage95")
+DEFAULT_HORIZONS = (1, 3, 6)
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    horizon: int
+    sector: str
+    mase: float
+    mape: float
+    bias: float
+    coverage80: float
+    coverage95: float
+    targets: int
+
+
+@dataclass(frozen=True)
+class Paired:
+    method_a: str
+    method_b: str
+    horizon: int
+    mean_difference: float  # mean scaled error of a minus b (negative: a is better)
+    lower: float
+    upper: float
+    targets: int
+
+
+@dataclass(frozen=True)
+class Backtest:
+    first_target: date
+    last_target: date
+    horizons: tuple[int, ...]
+    rows: list[Row]
+    paired: list[Paired]
+    coverage_by_segment: dict[tuple[str, int, str], tuple[float, float, int]]  # (method,h,seg)
+
+    def row(self, method: str, horizon: int, sector: str) -> Row:
+        for row in self.rows:
+            if (row.method, row.horizon, row.sector) == (method, horizon, sector):
+                return row
+        raise KeyError((method, horizon, sector))
+
+    def sector_mean(self, method: str, horizon: int, metric: str) -> float:
+        """Mean of a metric over the nine sectors (each sector counts once)."""
+        values = [
+            getattr(row, metric)
+            for row in self.rows
+            if row.method == method and row.horizon == horizon and row.sector != "SWB"
+        ]
+        return float(np.nanmean(values)) if values else math.nan
+
+    def methods(self) -> list[str]:
+        return list(dict.fromkeys(row.method for row in self.rows))
+
+    def write_csv(self, path: Path) -> Path:
+        from bordersim.report.page import write_atomically
+
+        lines = [",".join(CSV_COLUMNS)]
+        for row in self.rows:
+            values = [getattr(row, column) for column in CSV_COLUMNS]
+            lines.append(",".join(_csv_value(value) for value in values))
+        return write_atomically(path, "\n".join(lines) + "\n")
+
+
+def _csv_value(value: object) -> str:
+    if isinstance(value, float):
+        return "" if math.isnan(value) else f"{value:.6g}"
+    return str(value)
+
+
+def naive_scale(actual: np.ndarray) -> np.ndarray:
+    """[M, K] mean absolute one-month change over the `FIT_MONTHS` months up to each month."""
+    changes = np.abs(np.diff(actual, axis=0, prepend=actual[:1]))
+    cumulative = np.cumsum(changes, axis=0)
+    counts = np.arange(actual.shape[0], dtype=np.float64)[:, None] * np.ones(actual.shape[1])
+    window = cumulative.copy()
+    window_counts = counts.copy()
+    window[FIT_MONTHS:] -= cumulative[:-FIT_MONTHS]
+    window_counts[FIT_MONTHS:] -= counts[:-FIT_MONTHS]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = window / window_counts
+    return np.where(np.isfinite(scale) & (scale > 0), scale, np.nan)
+
+
+def target_positions(rolling: Rolling, first: int, last: int, horizon: int) -> np.ndarray:
+    """Target months of the window whose origin was computed and whose value is known."""
+    targets = np.arange(first, last + 1)
+    origins = targets - horizon
+    keep = (origins >= rolling.origins[0]) & (origins <= rolling.origins[-1])
+    keep &= targets < rolling.actual.shape[0]
+    return targets[keep]
+
+
+def evaluate(
+    rolling: Rolling,
+    first_target: int,
+    last_target: int,
+    horizons: tuple[int, ...] = DEFAULT_HORIZONS,
+) -> Backtest:
+    scale = naive_scale(rolling.actual)
+    rows: list[Row] = []
+    losses: dict[tuple[str, int], np.ndarray] = {}
+    segment_cover: dict[tuple[str, int, str], tuple[float, float, int]] = {}
+    months = rolling.series
+    for method in rolling.methods:
+        for horizon in horizons:
+            targets = target_positions(rolling, first_target, last_target, horizon)
+            origins = targets - horizon
+            forecast = rolling.levels[method][origins - rolling.origins[0], :, horizon - 1]
+            actual = rolling.actual[targets]
+            bands = {
+                level: [rolling.interval(method, int(o), horizon, level) for o in origins]
+                for level in intervals.LEVELS
+            }
+            lower = {level: np.array([b[0] for b in bands[level]]) for level in bands}
+            upper = {level: np.array([b[1] for b in bands[level]]) for level in bands}
+            scaled = np.abs(forecast - actual) / scale[origins]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                relative = np.where(actual > 0, (forecast - actual) / actual, np.nan) * 100.0
+            for k, code in enumerate(SERIES_CODES):
+                rows.append(
+                    Row(
+                        method=method,
+                        horizon=horizon,
+                        sector=code,
+                        mase=_mean(scaled[:, k]),
+                        mape=_mean(np.abs(relative[:, k])),
+                        bias=_mean(relative[:, k]),
+                        coverage80=intervals.coverage(
+                            actual[:, k], lower[0.80][:, k], upper[0.80][:, k]
+                        ),
+                        coverage95=intervals.coverage(
+                            actual[:, k], lower[0.95][:, k], upper[0.95][:, k]
+                        ),
+                        targets=int(targets.size),
+                    )
+                )
+            losses[(method, horizon)] = np.nanmean(scaled[:, :N_SECTORS], axis=1)
+            segments = np.array([regimes.segment_of(months.month_at(int(t))) for t in targets])
+            for segment in dict.fromkeys(segments):
+                chosen = segments == segment
+                segment_cover[(method, horizon, str(segment))] = (
+                    intervals.coverage(
+                        actual[chosen].ravel(),
+                        lower[0.80][chosen].ravel(),
+                        upper[0.80][chosen].ravel(),
+                    ),
+                    intervals.coverage(
+                        actual[chosen].ravel(),
+                        lower[0.95][chosen].ravel(),
+                        upper[0.95][chosen].ravel(),
+                    ),
+                    int(chosen.sum()),
+                )
+    paired = [
+        paired_difference(losses[(a, h)], losses[(b, h)], a, b, h)
+        for h in horizons
+        for a, b in comparison_pairs(rolling.methods)
+    ]
+    return Backtest(
+        first_target=months.month_at(first_target),
+        last_target=months.month_at(last_target),
+        horizons=tuple(horizons),
+        rows=rows,
+        paired=paired,
+        coverage_by_segment=segment_cover,
+    )
+
+
+def comparison_pairs(methods: tuple[str, ...]) -> list[tuple[str, str]]:
+    pairs = [(ENSEMBLE, other) for other in methods if other != ENSEMBLE]
+    if "calibration" in methods and "naive" in methods:
+        pairs.append(("calibration", "naive"))
+    return pairs
+
+
+def _mean(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(finite.mean()) if finite.size else math.nan
+
+
+def newey_west_lag(n: int, horizon: int) -> int:
+    """max(h - 1, floor(4 (n / 100)^(2/9))): overlapping horizons, then the usual rule."""
+    return max(horizon - 1, math.floor(4.0 * (n / 100.0) ** (2.0 / 9.0)))
+
+
+def paired_difference(
+    loss_a: np.ndarray, loss_b: np.ndarray, method_a: str, method_b: str, horizon: int
+) -> Paired:
+    difference = np.asarray(loss_a - loss_b, dtype=np.float64)
+    difference = difference[np.isfinite(difference)]
+    n = difference.size
+    if n < 3:
+        return Paired(method_a, method_b, horizon, math.nan, math.nan, math.nan, n)
+    mean = float(difference.mean())
+    centred = difference - mean
+    lag = min(newey_west_lag(n, horizon), n - 1)
+    variance = float(centred @ centred) / n
+    for k in range(1, lag + 1):
+        variance += 2.0 * (1.0 - k / (lag + 1)) * float(centred[k:] @ centred[:-k]) / n
+    half = float(stats.t.ppf(0.975, n - 1)) * math.sqrt(max(variance, 0.0) / n)
+    return Paired(method_a, method_b, horizon, mean, mean - half, mean + half, n)
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))

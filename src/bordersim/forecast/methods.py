@@ -1,0 +1,198 @@
+"""The forecasting methods, each run at many origins of one monthly series.
+
+Every method sees only the months up to its origin (positions `0..origin`) and returns level
+forecasts for the next `horizon` months. Methods:
+- `naive`: the last month observed;
+- `seasonal_naive`: the same month a year earlier;
+- `ets`: exponential smoothing with additive damped trend and additive seasonality on log counts
+  (statsforecast `AutoETS(model="AAA", damped=True)`);
+- `arima`: the airline model, seasonal ARIMA(0,1,1)(0,1,1)12 on log counts (statsforecast
+  `ARIMA`); its two coefficients are re-estimated at the end of each fiscal year (September) on
+  the data up to then, and the model is run forward on the data up to each origin in between;
+- `theta`: the Theta method with additive seasonal decomposition on log counts (statsforecast
+  `Theta`);
+- `calibration`: the calibration's own seasonal-trend extrapolation (`calibration.seasonal`).
+The statsforecast models see the last `FIT_MONTHS` months only: the border's crossers and policies
+change, and older years mostly add cost.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from typing import Any
+
+import numpy as np
+
+from bordersim.calibration import seasonal
+
+MONTHS_PER_YEAR = 12
+FIT_MONTHS = 120  # ten years of history for the fitted models (an assumption, see module doc)
+MIN_HISTORY_MONTHS = 36  # three years: the seasonal models and the calibration's profile
+REFIT_FISCAL_MONTH = 12  # the airline model's coefficients are re-estimated each September
+
+STATSFORECAST_METHODS = ("ets", "arima", "theta")
+SIMPLE_METHODS = ("naive", "seasonal_naive", "calibration")
+METHODS: tuple[str, ...] = ("naive", "seasonal_naive", "ets", "arima", "theta", "calibration")
+METHOD_LABELS: dict[str, str] = {
+    "naive": "last month (naive)",
+    "seasonal_naive": "same month last year",
+    "ets": "ETS (damped trend, additive seasonality, log)",
+    "arima": "seasonal ARIMA (airline, log)",
+    "theta": "Theta (log)",
+    "calibration": "bordersim calibration (seasonal-trend)",
+    "ensemble": "ensemble",
+}
+
+
+def to_log(values: np.ndarray) -> np.ndarray:
+    # log(1 + y): months with zero encounters stay finite (small sectors in quiet years).
+    return np.log1p(np.maximum(np.asarray(values, dtype=np.float64), 0.0))
+
+
+def from_log(values: np.ndarray) -> np.ndarray:
+    return np.maximum(np.expm1(values), 0.0)
+
+
+def _naive(values: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:
+    return np.repeat(values[origins][:, None], horizon, axis=1)
+
+
+def _seasonal_naive(values: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:
+    steps = np.arange(1, horizon + 1)
+    back = MONTHS_PER_YEAR * np.ceil(steps / MONTHS_PER_YEAR).astype(np.int64)
+    return values[origins[:, None] + steps[None, :] - back[None, :]]
+
+
+def _calibration(
+    values: np.ndarray, fiscal_months: np.ndarray, origins: np.ndarray, horizon: int
+) -> np.ndarray:
+    out = np.empty((origins.size, horizon))
+    for row, origin in enumerate(origins):
+        out[row] = seasonal.forecast(values[: origin + 1], fiscal_months[: origin + 1], horizon)
+    return np.maximum(out, 0.0)
+
+
+def _window(origin: int) -> slice:
+    return slice(max(0, origin + 1 - FIT_MONTHS), origin + 1)
+
+
+def _statsforecast_model(method: str) -> Any:
+    from statsforecast.models import ARIMA, AutoETS, Theta
+
+    if method == "ets":
+        return AutoETS(season_length=MONTHS_PER_YEAR, model="AAA", damped=True)
+    if method == "arima":
+        return ARIMA(order=(0, 1, 1), seasonal_order=(0, 1, 1), season_length=MONTHS_PER_YEAR)
+    if method == "theta":
+        return Theta(season_length=MONTHS_PER_YEAR, decomposition_type="additive")
+    raise ValueError(f"unknown statsforecast method {method!r}")
+
+
+def _refit_origin(origin: int, fiscal_months: np.ndarray) -> int:
+    """The latest September at or before `origin` (or the origin itself without one)."""
+    position = origin
+    while position > 0 and fiscal_months[position] != REFIT_FISCAL_MONTH:
+        position -= 1
+    return position if position >= MIN_HISTORY_MONTHS - 1 else origin
+
+
+def _statsforecast(
+    method: str, values: np.ndarray, fiscal_months: np.ndarray, origins: np.ndarray, horizon: int
+) -> np.ndarray:
+    logs = to_log(values)
+    out = np.empty((origins.size, horizon))
+    fitted: dict[int, Any] = {}
+    with warnings.catch_warnings():
+        # The airline fit warns on slow optimiser convergence; its forecasts are still used.
+        warnings.simplefilter("ignore")
+        for row, origin in enumerate(origins):
+            history = logs[_window(origin)]
+            if method == "arima":
+                refit = _refit_origin(int(origin), fiscal_months)
+                if refit not in fitted:
+                    fitted[refit] = _statsforecast_model(method).fit(logs[_window(refit)])
+                mean = fitted[refit].forward(y=history, h=horizon)["mean"]
+            else:
+                mean = _statsforecast_model(method).forecast(y=history, h=horizon)["mean"]
+            out[row] = mean
+    return from_log(out)
+
+
+def run_method(
+    method: str, values: np.ndarray, fiscal_months: np.ndarray, origins: np.ndarray, horizon: int
+) -> np.ndarray:
+    """[origins, horizon] level forecasts of one series by one method."""
+    values = np.asarray(values, dtype=np.float64)
+    origins = np.asarray(origins, dtype=np.int64)
+    if origins.size and int(origins.min()) < MIN_HISTORY_MONTHS - 1:
+        raise ValueError(f"every origin needs {MIN_HISTORY_MONTHS} months of history")
+    if origins.size and int(origins.max()) >= values.size:
+        raise ValueError("an origin lies beyond the data")
+    if method == "naive":
+        return _naive(values, origins, horizon)
+    if method == "seasonal_naive":
+        return _seasonal_naive(values, origins, horizon)
+    if method == "calibration":
+        return _calibration(values, fiscal_months, origins, horizon)
+    if method in STATSFORECAST_METHODS:
+        return _statsforecast(method, values, fiscal_months, origins, horizon)
+    raise ValueError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
+
+
+def _task(arguments: tuple[str, np.ndarray, np.ndarray, np.ndarray, int]) -> np.ndarray:
+    return run_method(*arguments)
+
+
+def default_jobs() -> int:
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def base_forecasts(
+    series: np.ndarray,
+    fiscal_months: np.ndarray,
+    origins: np.ndarray,
+    horizon: int,
+    methods: Sequence[str] = METHODS,
+    jobs: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, np.ndarray]:
+    """method -> [origins, series, horizon] level forecasts of every column of [M, K] `series`.
+
+    With `jobs` > 1 the statsforecast fits run in that many forked processes; the numbers do not
+    depend on `jobs`.
+    """
+    values = np.asarray(series, dtype=np.float64)
+    columns = values.shape[1]
+    tasks = [
+        (m, values[:, k], fiscal_months, origins, horizon) for m in methods for k in range(columns)
+    ]
+    heavy = [i for i, task in enumerate(tasks) if task[0] in STATSFORECAST_METHODS]
+    results: list[np.ndarray | None] = [None] * len(tasks)
+    done = 0
+    for i, task in enumerate(tasks):
+        if i not in heavy:
+            results[i] = _task(task)
+    if jobs > 1 and len(heavy) > 1:
+        import statsforecast.models  # noqa: F401  (loaded once before forking)
+
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork")) as pool:
+            for i, result in zip(heavy, pool.map(_task, [tasks[i] for i in heavy]), strict=True):
+                results[i] = result
+                done += 1
+                if progress is not None:
+                    progress(done, len(heavy))
+    else:
+        for i in heavy:
+            results[i] = _task(tasks[i])
+            done += 1
+            if progress is not None:
+                progress(done, len(heavy))
+    out: dict[str, np.ndarray] = {}
+    for index, method in enumerate(methods):
+        block = results[index * columns : (index + 1) * columns]
+        out[method] = np.stack([b for b in block if b is not None], axis=1)
+    return out

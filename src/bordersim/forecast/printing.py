@@ -1,0 +1,203 @@
+"""Terminal tables and CSV files of forecasts and back-tests."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from bordersim.forecast.data import DEMOGRAPHIC_CODES, sector_label
+from bordersim.forecast.methods import METHOD_LABELS
+from bordersim.forecast.rolling import ENSEMBLE, N_SECTORS, SERIES_CODES
+
+if TYPE_CHECKING:
+    from bordersim.forecast import Forecast
+    from bordersim.forecast.backtest import Backtest
+
+QUANTILES = (0.025, 0.10, 0.5, 0.90, 0.975)
+
+
+def _number(value: float) -> str:
+    if math.isnan(value):
+        return "n/a"
+    if math.isinf(value):
+        return "inf"
+    return f"{value:,.0f}"
+
+
+def _share(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{100 * value:.0f} %"
+
+
+def _metric(value: float, digits: int = 2) -> str:
+    return "n/a" if math.isnan(value) else f"{value:.{digits}f}"
+
+
+def forecast_table(forecast: Forecast) -> tuple[list[str], list[list[str]]]:
+    """Rows of sector, month, forecast, 80 % and 95 % intervals (sectors, then the total)."""
+    quantiles = {p: forecast.totals(p) for p in QUANTILES}
+    rows = []
+    for k, code in enumerate(SERIES_CODES):
+        for h, month in enumerate(forecast.months):
+            rows.append(
+                [
+                    f"{code} {sector_label(code)}",
+                    f"{month:%Y-%m}",
+                    _number(quantiles[0.5][h, k]),
+                    f"{_number(quantiles[0.10][h, k])} - {_number(quantiles[0.90][h, k])}",
+                    f"{_number(quantiles[0.025][h, k])} - {_number(quantiles[0.975][h, k])}",
+                ]
+            )
+    return ["sector", "month", "forecast", "80 % interval", "95 % interval"], rows
+
+
+def print_forecast(console: Console, forecast: Forecast) -> None:
+    header, rows = forecast_table(forecast)
+    table = Table(
+        title=(
+            f"Encounters forecast from {forecast.origin:%Y-%m} (ensemble; data "
+            f"{forecast.series.months[0]:%Y-%m} .. {forecast.series.months[-1]:%Y-%m})"
+        )
+    )
+    for column in header:
+        table.add_column(column, justify="left" if column in ("sector", "month") else "right")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    groups = Table(title="Southwest border by demographic group (shares of the last 3 months)")
+    groups.add_column("group")
+    groups.add_column("share", justify="right")
+    for month in forecast.months:
+        groups.add_column(f"{month:%Y-%m}", justify="right")
+    medians = forecast.quantiles([0.5])[0].sum(axis=1)  # [H, 3]
+    for g, code in enumerate(DEMOGRAPHIC_CODES):
+        groups.add_row(
+            code,
+            _share(float(forecast.group_shares[g])),
+            *[_number(float(medians[h, g])) for h in range(forecast.horizon)],
+        )
+    console.print(groups)
+
+
+def write_forecast_csv(path: Path, forecast: Forecast) -> Path:
+    from bordersim.report.page import write_atomically
+
+    totals = {p: forecast.totals(p) for p in QUANTILES}
+    header = "month,sector,group," + ",".join(f"q{p:g}" for p in QUANTILES)
+    lines = [header]
+    for h, month in enumerate(forecast.months):
+        for k, code in enumerate(SERIES_CODES):
+            values = [totals[p][h, k] for p in QUANTILES]
+            lines.append(f"{month:%Y-%m},{code},all," + ",".join(f"{v:.1f}" for v in values))
+            if k >= N_SECTORS:
+                continue
+            for g, group in enumerate(DEMOGRAPHIC_CODES):
+                share = float(forecast.group_shares[g])
+                lines.append(
+                    f"{month:%Y-%m},{code},{group}," + ",".join(f"{v * share:.1f}" for v in values)
+                )
+    return write_atomically(path, "\n".join(lines) + "\n")
+
+
+def backtest_summary(result: Backtest, horizon: int) -> list[list[str]]:
+    """Per method: mean over sectors of MASE, MAPE, bias, coverage; then the southwest total."""
+    rows = []
+    for method in result.methods():
+        total = result.row(method, horizon, "SWB")
+        rows.append(
+            [
+                METHOD_LABELS.get(method, method),
+                _metric(result.sector_mean(method, horizon, "mase")),
+                _metric(result.sector_mean(method, horizon, "mape"), 1),
+                _metric(result.sector_mean(method, horizon, "bias"), 1),
+                _share(result.sector_mean(method, horizon, "coverage80")),
+                _share(result.sector_mean(method, horizon, "coverage95")),
+                _metric(total.mase),
+                _metric(total.mape, 1),
+                _metric(total.bias, 1),
+                _share(total.coverage80),
+                _share(total.coverage95),
+            ]
+        )
+    return rows
+
+
+SUMMARY_HEADER = [
+    "method",
+    "MASE",
+    "MAPE %",
+    "bias %",
+    "cov 80",
+    "cov 95",
+    "SWB MASE",
+    "SWB MAPE %",
+    "SWB bias %",
+    "SWB cov 80",
+    "SWB cov 95",
+]
+
+
+def paired_rows(result: Backtest) -> list[list[str]]:
+    rows = []
+    for pair in result.paired:
+        if np.isnan(pair.mean_difference):
+            verdict = "n/a"
+        elif pair.upper < 0:
+            verdict = f"{pair.method_a} better"
+        elif pair.lower > 0:
+            verdict = f"{pair.method_b} better"
+        else:
+            verdict = "no difference shown"
+        rows.append(
+            [
+                str(pair.horizon),
+                f"{pair.method_a} - {pair.method_b}",
+                _metric(pair.mean_difference, 3),
+                f"{_metric(pair.lower, 3)} .. {_metric(pair.upper, 3)}",
+                verdict,
+            ]
+        )
+    return rows
+
+
+PAIRED_HEADER = ["h", "difference", "mean scaled error", "95 % interval", "verdict"]
+
+
+def print_backtest(console: Console, result: Backtest, source: str) -> None:
+    targets = max((row.targets for row in result.rows), default=0)
+    console.print(
+        f"Rolling-origin back-test, target months {result.first_target:%Y-%m} .. "
+        f"{result.last_target:%Y-%m} ({targets} per horizon), data: {source}",
+        highlight=False,
+    )
+    console.print(
+        "MASE, MAPE, bias and coverage: mean over the nine sectors, then the southwest total "
+        "(SWB). MASE scale: mean absolute one-month change over the ten years before the origin.",
+        highlight=False,
+    )
+    for horizon in result.horizons:
+        table = Table(title=f"{horizon} month{'s' if horizon > 1 else ''} ahead")
+        for column in SUMMARY_HEADER:
+            table.add_column(column, justify="left" if column == "method" else "right")
+        for row in backtest_summary(result, horizon):
+            table.add_row(*row)
+        console.print(table)
+    paired = Table(
+        title="Paired differences of per-month mean scaled error over sectors (Newey-West t)"
+    )
+    for column in PAIRED_HEADER:
+        paired.add_column(column)
+    for row in paired_rows(result):
+        paired.add_row(*row)
+    console.print(paired)
+    segments = Table(title="Ensemble interval coverage by Title 42 segment (sectors and SWB)")
+    for column in ("h", "segment", "target months", "cov 80", "cov 95"):
+        segments.add_column(column)
+    for (method, horizon, segment), (c80, c95, n) in result.coverage_by_segment.items():
+        if method == ENSEMBLE:
+            segments.add_row(str(horizon), segment, str(n), _share(c80), _share(c95))
+    console.print(segments)

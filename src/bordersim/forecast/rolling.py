@@ -1,0 +1,145 @@
+"""Rolling-origin forecasts of every method, the ensemble and their conformal quantiles.
+
+`compute` runs every method at every origin of a contiguous range (each origin sees only the data
+up to itself), adds the southwest total, builds the ensemble and the scores the intervals need.
+The back-test harness and `bordersim forecast` both read this one object, so a forecast and its
+back-test are the same computation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bordersim.errors import BordersimError
+from bordersim.forecast import ensemble, intervals
+from bordersim.forecast.data import SECTOR_CODES, TOTAL, MonthlySeries
+from bordersim.forecast.methods import (
+    METHODS,
+    MIN_HISTORY_MONTHS,
+    base_forecasts,
+    from_log,
+    to_log,
+)
+
+ENSEMBLE = "ensemble"
+SERIES_CODES: tuple[str, ...] = (*SECTOR_CODES, TOTAL)
+N_SECTORS = len(SECTOR_CODES)
+
+
+@dataclass(frozen=True)
+class Rolling:
+    series: MonthlySeries
+    origins: np.ndarray  # [O] positions of the origins (last month known), consecutive
+    horizon: int
+    actual: np.ndarray  # [M, 10] encounters: nine sectors, then the southwest total
+    levels: dict[str, np.ndarray]  # method -> [O, 10, H] level forecasts
+    weights: np.ndarray  # [O, H, members] ensemble weights
+    errors: dict[str, np.ndarray]  # method -> [O, 10, H] log errors, NaN where not yet known
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        return tuple(self.levels)
+
+    def row_of(self, origin: int) -> int:
+        row = int(origin - self.origins[0])
+        if not 0 <= row < self.origins.size:
+            raise ValueError(f"origin {origin} was not computed")
+        return row
+
+    def quantile(self, method: str, origin: int, horizon: int, probability: float) -> np.ndarray:
+        """[10] forecast quantiles at `origin` and `horizon`: NaN where too few past errors."""
+        row = self.row_of(origin)
+        past = intervals.past_error_rows(self.origins, origin, horizon)
+        errors = self.errors[method][past, :, horizon - 1]
+        point = self.levels[method][row, :, horizon - 1]
+        if probability == 0.5:
+            return point.copy()
+        q = np.array(
+            [
+                intervals.conformal_quantile(errors[:, k], probability)
+                if np.isfinite(errors[:, k]).sum() >= intervals.MIN_CONFORMAL_ERRORS
+                else np.nan
+                for k in range(point.size)
+            ]
+        )
+        with np.errstate(over="ignore"):
+            return from_log(to_log(point) + q)
+
+    def interval(
+        self, method: str, origin: int, horizon: int, level: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        tail = (1.0 - level) / 2.0
+        return (
+            self.quantile(method, origin, horizon, tail),
+            self.quantile(method, origin, horizon, 1.0 - tail),
+        )
+
+
+def origin_range(first_eval_origin: int, last_eval_origin: int, horizon: int) -> np.ndarray:
+    """Origins to compute so that every evaluated origin has its weights and intervals."""
+    warmup = (horizon + intervals.CONFORMAL_WINDOW - 1) + (horizon + ensemble.ENSEMBLE_WINDOW - 1)
+    first = max(MIN_HISTORY_MONTHS - 1, first_eval_origin - warmup)
+    return np.arange(first, last_eval_origin + 1, dtype=np.int64)
+
+
+def check_origin(series: MonthlySeries, origin: int, what: str) -> None:
+    if origin < MIN_HISTORY_MONTHS - 1:
+        raise BordersimError(
+            f"{what} {series.month_at(origin):%Y-%m} has {origin + 1} months of history before "
+            f"it; forecasts need at least {MIN_HISTORY_MONTHS} (the data start "
+            f"{series.months[0]:%Y-%m})"
+        )
+
+
+def compute(
+    series: MonthlySeries,
+    origins: np.ndarray,
+    horizon: int,
+    *,
+    methods: Sequence[str] = METHODS,
+    members: Sequence[str] = ensemble.ENSEMBLE_MEMBERS,
+    jobs: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> Rolling:
+    origins = np.asarray(origins, dtype=np.int64)
+    if origins.size == 0 or np.any(np.diff(origins) != 1):
+        raise ValueError("origins must be a non-empty consecutive range")
+    sectors = series.sectors
+    actual = np.column_stack([sectors, sectors.sum(axis=1)])
+    base = base_forecasts(
+        sectors, series.fiscal_months, origins, horizon, methods, jobs=jobs, progress=progress
+    )
+    levels = {m: np.concatenate([f, f.sum(axis=1, keepdims=True)], axis=1) for m, f in base.items()}
+    log_actual = to_log(actual)
+    targets = origins[:, None] + np.arange(1, horizon + 1)[None, :]  # [O, H]
+    known = targets < actual.shape[0]
+    future = np.full((origins.size, actual.shape[1], horizon), np.nan)
+    for h in range(horizon):
+        rows = known[:, h]
+        future[rows, :, h] = log_actual[targets[rows, h]]
+
+    def log_errors(level: np.ndarray) -> np.ndarray:
+        return future - to_log(level)
+
+    member_errors = np.stack([log_errors(levels[m])[:, :N_SECTORS] for m in members])
+    weights = np.empty((origins.size, horizon, len(members)))
+    for row in range(origins.size):
+        for h in range(1, horizon + 1):
+            weights[row, h - 1] = ensemble.weights_at(member_errors, origins, row, h)
+    member_logs = np.stack([to_log(levels[m][:, :N_SECTORS]) for m in members])  # [m, O, S, H]
+    combined = from_log(np.einsum("rhm,mrsh->rsh", weights, member_logs))
+    levels[ENSEMBLE] = np.concatenate([combined, combined.sum(axis=1, keepdims=True)], axis=1)
+
+    errors = {m: log_errors(level) for m, level in levels.items()}
+    return Rolling(
+        series=series,
+        origins=origins,
+        horizon=horizon,
+        actual=actual,
+        levels=levels,
+        weights=weights,
+        errors=errors,
+    )

@@ -1,0 +1,220 @@
+"""The forecast report: fan charts per sector, back-test tables, ensemble weights and why.
+
+One self-contained HTML page (`report.page.Page`), written atomically.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import plotly.graph_objects as go
+
+from bordersim.forecast import ensemble, intervals, regimes
+from bordersim.forecast.data import sector_label
+from bordersim.forecast.methods import METHOD_LABELS
+from bordersim.forecast.printing import (
+    PAIRED_HEADER,
+    SUMMARY_HEADER,
+    backtest_summary,
+    forecast_table,
+    paired_rows,
+)
+from bordersim.forecast.rolling import ENSEMBLE, SERIES_CODES, Rolling
+from bordersim.report.page import Page
+
+if TYPE_CHECKING:
+    from bordersim.forecast import Forecast
+    from bordersim.forecast.backtest import Backtest
+
+HISTORY_SHOWN_MONTHS = 36
+BAND_COLOR = "31,119,180"
+
+WHY_ENSEMBLE = (
+    "The ensemble averages the log forecasts of its members with weights proportional to the "
+    "inverse of each member's mean squared log error over the last {window} target months "
+    "already observed at the origin, pooled over the nine sectors, separately per horizon "
+    "(Bates and Granger 1969, without covariances). Members: {members}. Seasonal naive is left "
+    "out because it is far worse than the others one to three months ahead, and ETS because it "
+    "added nothing over ARIMA and Theta; both choices, the window and the weighting rule were "
+    "made on target months before FY2016 only, never on the FY2016-FY2023 back-test."
+)
+
+
+def fan_chart(forecast: Forecast, column: int) -> go.Figure:
+    code = SERIES_CODES[column]
+    series = forecast.series
+    origin = forecast.origin_position
+    start = max(0, origin - HISTORY_SHOWN_MONTHS + 1)
+    history_months = [series.month_at(t) for t in range(start, origin + 1)]
+    history = forecast.rolling.actual[start : origin + 1, column]
+    months = list(forecast.months)
+    fig = go.Figure()
+    for level, alpha in ((0.95, 0.15), (0.80, 0.3)):
+        tail = (1 - level) / 2
+        low = forecast.totals(tail)[:, column]
+        high = forecast.totals(1 - tail)[:, column]
+        fig.add_trace(
+            go.Scatter(
+                x=months + months[::-1],
+                y=np.concatenate([high, low[::-1]]),
+                fill="toself",
+                fillcolor=f"rgba({BAND_COLOR},{alpha})",
+                line={"width": 0},
+                name=f"{level:.0%} interval",
+                hoverinfo="skip",
+            )
+        )
+    fig.add_trace(go.Scatter(x=history_months, y=history, name="official", line={"color": "#222"}))
+    later = range(origin + 1, min(origin + 1 + forecast.horizon, forecast.rolling.actual.shape[0]))
+    if len(later):
+        fig.add_trace(
+            go.Scatter(
+                x=[series.month_at(t) for t in later],
+                y=forecast.rolling.actual[list(later), column],
+                name="official, after the origin",
+                line={"color": "#222", "dash": "dot"},
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=months,
+            y=forecast.totals(0.5)[:, column],
+            name="ensemble",
+            line={"color": f"rgb({BAND_COLOR})"},
+        )
+    )
+    fig.update_layout(
+        title=f"{code} {sector_label(code)}",
+        template="plotly_white",
+        height=320,
+        margin={"l": 60, "r": 20, "t": 40, "b": 30},
+        yaxis_title="encounters per month",
+        legend={"orientation": "h", "y": -0.2},
+    )
+    return fig
+
+
+def _backtest_sections(page: Page, result: Backtest) -> None:
+    targets = max((row.targets for row in result.rows), default=0)
+    page.paragraph(
+        f"Target months {result.first_target:%Y-%m} .. {result.last_target:%Y-%m}, {targets} per "
+        "horizon; every forecast uses only the data up to its origin. MASE, MAPE, bias and "
+        "coverage are means over the nine sectors, then the southwest total (SWB). MASE divides "
+        "by the mean absolute one-month change over the ten years before the origin."
+    )
+    for horizon in result.horizons:
+        page.paragraph(f"{horizon} month{'s' if horizon > 1 else ''} ahead", "muted")
+        page.table(SUMMARY_HEADER, backtest_summary(result, horizon))
+    page.paragraph(
+        "Paired differences: per target month, the mean scaled error over sectors of one method "
+        "minus the other's; 95 % interval of the mean from a t statistic with a Newey-West "
+        "variance. An interval that includes zero shows no difference."
+    )
+    page.table(PAIRED_HEADER, paired_rows(result))
+    rows = [
+        [METHOD_LABELS.get(m, m), h, segment, n, f"{100 * c80:.0f} %", f"{100 * c95:.0f} %"]
+        for (m, h, segment), (c80, c95, n) in result.coverage_by_segment.items()
+        if m == ENSEMBLE
+    ]
+    page.paragraph("Ensemble interval coverage by Title 42 segment (sectors and SWB pooled).")
+    page.table(["method", "h", "segment", "target months", "coverage 80 %", "coverage 95 %"], rows)
+
+
+def _weights_section(page: Page, rolling: Rolling, origin: int, horizons: list[int]) -> None:
+    members = list(ensemble.ENSEMBLE_MEMBERS)
+    page.paragraph(
+        WHY_ENSEMBLE.format(
+            window=ensemble.ENSEMBLE_WINDOW,
+            members=", ".join(METHOD_LABELS[m] for m in members),
+        )
+    )
+    row = rolling.row_of(origin)
+    page.table(
+        ["horizon", *[METHOD_LABELS[m] for m in members]],
+        [[h, *[f"{w:.2f}" for w in rolling.weights[row, h - 1]]] for h in horizons],
+    )
+
+
+def _method_section(page: Page) -> None:
+    page.paragraph(
+        "Intervals are split-conformal: the quantiles of each method's own log errors on the "
+        f"same series and horizon over the last {intervals.CONFORMAL_WINDOW} target months known "
+        "at the origin. Regimes used to read coverage:"
+    )
+    page.table(
+        ["regime", "in force", "announced", "source"],
+        [
+            [
+                r.description,
+                f"{r.first_day} .. {r.last_day or 'open'}",
+                f"start {r.start_announced}; end {r.end_announced or 'n/a'}",
+                r.source,
+            ]
+            for r in regimes.regimes()
+        ],
+    )
+
+
+def write_forecast_report(path: Path, forecast: Forecast, result: Backtest) -> Path:
+    page = Page(f"bordersim forecast from {forecast.origin:%Y-%m}")
+    page.paragraph(
+        f"Data: {forecast.series.source}; {forecast.series.months[0]:%Y-%m} .. "
+        f"{forecast.series.months[-1]:%Y-%m}. Origin {forecast.origin:%Y-%m} (the last month "
+        f"used), {forecast.horizon} months ahead.",
+        "muted",
+    )
+    page.heading("Fan charts")
+    for column in range(len(SERIES_CODES)):
+        page.figure(fan_chart(forecast, column))
+    page.heading("Forecasts")
+    header, rows = forecast_table(forecast)
+    page.table(header, rows)
+    page.heading("Ensemble weights and why")
+    _weights_section(
+        page, forecast.rolling, forecast.origin_position, list(range(1, forecast.horizon + 1))
+    )
+    page.heading("Back-test before the origin")
+    _backtest_sections(page, result)
+    page.heading("Method")
+    _method_section(page)
+    return page.write(path)
+
+
+def write_backtest_report(path: Path, rolling: Rolling, result: Backtest) -> Path:
+    page = Page(
+        f"bordersim forecast back-test {result.first_target:%Y-%m} .. {result.last_target:%Y-%m}"
+    )
+    page.paragraph(f"Data: {rolling.series.source}.", "muted")
+    page.heading("Back-test")
+    _backtest_sections(page, result)
+    page.heading("Ensemble weights over the window")
+    last_origin = int(rolling.origins[-1])
+    _weights_section(page, rolling, last_origin, list(result.horizons))
+    page.figure(_weights_figure(rolling, list(result.horizons)))
+    page.heading("Method")
+    _method_section(page)
+    return page.write(path)
+
+
+def _weights_figure(rolling: Rolling, horizons: list[int]) -> go.Figure:
+    months: list[date] = [rolling.series.month_at(int(o)) for o in rolling.origins]
+    fig = go.Figure()
+    for index, member in enumerate(ensemble.ENSEMBLE_MEMBERS):
+        fig.add_trace(
+            go.Scatter(
+                x=months,
+                y=rolling.weights[:, horizons[0] - 1, index],
+                name=METHOD_LABELS[member],
+                stackgroup="weights",
+            )
+        )
+    fig.update_layout(
+        title=f"Ensemble weights by origin, {horizons[0]} month(s) ahead",
+        template="plotly_white",
+        height=320,
+        yaxis_title="weight",
+    )
+    return fig
