@@ -34,7 +34,7 @@ MAX_HORIZON = 12
 GROUP_SHARE_MONTHS = 3  # group shares held at their mean over the last 3 months (assumption)
 REPORT_BACKTEST_MONTHS = 24  # target months before the origin in the forecast's own back-test
 
-__all__ = ["ENSEMBLE", "MAX_HORIZON", "Forecast", "MonthlySeries", "forecast_at"]
+__all__ = ["ENSEMBLE", "MAX_HORIZON", "Forecast", "MonthlySeries", "forecast_at", "group_shares_at"]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,134 @@
+"""The back-test harness on the shipped data: no look-ahead, exact metrics, the CSV."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+from forecast_data import FAST_MEMBERS, FAST_METHODS, shipped
+
+from bordersim.forecast import backtest, ensemble, rolling
+from bordersim.forecast.methods import METHODS
+
+
+def window(first: date, last: date) -> tuple[int, int]:
+    series = shipped()
+    return series.index_of(first, "from"), series.index_of(last, "to")
+
+
+@pytest.mark.parametrize(
+    ("methods", "members"),
+    [
+        pytest.param(FAST_METHODS, FAST_MEMBERS, id="fast-methods"),
+        pytest.param(METHODS, ensemble.ENSEMBLE_MEMBERS, id="all-methods", marks=pytest.mark.slow),
+    ],
+)
+def test_forecasts_and_intervals_use_only_data_before_each_origin(
+    methods: tuple[str, ...], members: tuple[str, ...]
+) -> None:
+    series = shipped()
+    cut = series.index_of(date(2019, 6, 1), "cut")  # the last month the forecasts may see
+    origins = np.arange(cut - 160, cut + 4)
+    before = rolling.compute(series, origins, 6, methods=methods, members=members)
+    future = series.sectors.copy()
+    future[cut + 1 :] *= 7.0  # a wildly different future
+    changed = rolling.compute(
+        replace(series, sectors=future), origins, 6, methods=methods, members=members
+    )
+    upto = origins <= cut
+    for method in before.methods:
+        np.testing.assert_array_equal(before.levels[method][upto], changed.levels[method][upto])
+    np.testing.assert_array_equal(before.weights[upto], changed.weights[upto])
+    for horizon in (1, 3, 6):
+        for p in (0.025, 0.1, 0.9, 0.975):
+            np.testing.assert_array_equal(
+                before.quantile("ensemble", cut, horizon, p),
+                changed.quantile("ensemble", cut, horizon, p),
+            )
+    # ... and the changed future does change forecasts made after it.
+    assert not np.array_equal(before.levels["naive"][~upto], changed.levels["naive"][~upto])
+
+
+@pytest.fixture(scope="module")
+def fy2019() -> tuple[rolling.Rolling, backtest.Backtest]:
+    first, last = window(date(2018, 10, 1), date(2019, 9, 1))
+    origins = rolling.origin_range(first - 3, last - 1, 3)
+    result = rolling.compute(shipped(), origins, 3, methods=FAST_METHODS, members=FAST_MEMBERS)
+    return result, backtest.evaluate(result, first, last, (1, 3))
+
+
+def test_naive_errors_match_a_direct_computation(
+    fy2019: tuple[rolling.Rolling, backtest.Backtest],
+) -> None:
+    _, result = fy2019
+    series = shipped()
+    first, last = window(date(2018, 10, 1), date(2019, 9, 1))
+    y = series.sectors[:, 3]  # Tucson
+    targets = np.arange(first, last + 1)
+    for horizon in (1, 3):
+        forecast = y[targets - horizon]
+        scale = np.array([np.abs(np.diff(y[o - 120 : o + 1])).mean() for o in targets - horizon])
+        row = result.row("naive", horizon, "TCA")
+        assert row.targets == 12
+        assert row.mase == pytest.approx(np.mean(np.abs(forecast - y[targets]) / scale))
+        assert row.mape == pytest.approx(100 * np.mean(np.abs(forecast - y[targets]) / y[targets]))
+        assert row.bias == pytest.approx(100 * np.mean((forecast - y[targets]) / y[targets]))
+    total = series.sectors.sum(axis=1)
+    swb = result.row("naive", 1, "SWB")
+    assert swb.mape == pytest.approx(
+        100 * np.mean(np.abs(total[targets - 1] - total[targets]) / total[targets])
+    )
+
+
+def test_ensemble_weights_sum_to_one_and_its_forecast_lies_within_its_members(
+    fy2019: tuple[rolling.Rolling, backtest.Backtest],
+) -> None:
+    result, _ = fy2019
+    np.testing.assert_allclose(result.weights.sum(axis=2), 1.0)
+    assert (result.weights >= 0).all()
+    members = np.stack([result.levels[m][:, :9] for m in FAST_MEMBERS])
+    combined = result.levels["ensemble"][:, :9]
+    assert (combined >= members.min(axis=0) - 1e-6).all()
+    assert (combined <= members.max(axis=0) + 1e-6).all()
+    np.testing.assert_allclose(result.levels["ensemble"][:, 9], combined.sum(axis=1))
+
+
+def test_intervals_widen_with_the_level_and_coverage_is_a_share(
+    fy2019: tuple[rolling.Rolling, backtest.Backtest],
+) -> None:
+    result, evaluated = fy2019
+    origin = int(result.origins[-1])
+    low80, high80 = result.interval("ensemble", origin, 3, 0.80)
+    low95, high95 = result.interval("ensemble", origin, 3, 0.95)
+    assert (low95 <= low80).all() and (high80 <= high95).all()
+    point = result.levels["ensemble"][result.row_of(origin), :, 2]
+    assert (low80 <= point).all() and (point <= high80).all()
+    for row in evaluated.rows:
+        assert 0.0 <= row.coverage80 <= row.coverage95 <= 1.0
+
+
+def test_backtest_csv_has_exactly_the_documented_columns(
+    fy2019: tuple[rolling.Rolling, backtest.Backtest], tmp_path: Path
+) -> None:
+    _, result = fy2019
+    path = result.write_csv(tmp_path / "backtest.csv")
+    assert path.read_text().splitlines()[0] == (
+        "method,horizon,sector,mase,mape,bias,coverage80,coverage95"
+    )
+    rows = backtest.read_csv(path)
+    assert len(rows) == (len(FAST_METHODS) + 1) * 2 * 10
+    assert {r["sector"] for r in rows} == {
+        "SDC", "ELC", "YUM", "TCA", "EPT", "BBT", "DRT", "LRT", "RGV", "SWB"
+    }  # fmt: skip
+    assert {r["method"] for r in rows} == {*FAST_METHODS, "ensemble"}
+
+
+def test_paired_interval_of_a_method_against_itself_is_zero() -> None:
+    loss = np.array([0.3, 0.5, 0.2, 0.9, 0.4, 0.6])
+    same = backtest.paired_difference(loss, loss, "a", "a", 1)
+    assert same.mean_difference == same.lower == same.upper == 0.0
+    better = backtest.paired_difference(loss, loss + 0.1 + 0.01 * np.arange(6), "a", "b", 1)
+    assert better.upper < 0 < -better.lower

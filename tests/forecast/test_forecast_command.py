@@ -1,0 +1,102 @@
+"""`bordersim forecast`: bad input gets one line and exit 2; a run prints and writes its files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bordersim.cli import main
+from bordersim.forecast.backtest import CSV_COLUMNS, read_csv
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("forecast-store") / "store.duckdb"
+    main(["data", "import", "--store", str(path)])
+    return path
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--origin", "2023-13"], "--origin '2023-13' is not a month (YYYY-MM)"),
+        (["--origin", "2031-01"], "--origin 2031-01 is outside the data (1999-10 .. 2023-09"),
+        (["--origin", "2001-06"], "has 21 months of history before it; forecasts need at least 36"),
+        (["--horizon", "13"], "--horizon 13 must be between 1 and 12 months"),
+        (["--horizon", "0"], "--horizon 0 must be between 1 and 12 months"),
+        (["--from", "2020-01"], "--from and --to need --backtest"),
+        (["--backtest", "--origin", "2023-04"], "--origin is for forecasts"),
+        (["--backtest", "--from", "2023-09", "--to", "2023-01"], "--to 2023-01 is before --from"),
+        (["--backtest", "--from", "2001-01"], "forecasts need at least 36"),
+        (["--backtest", "--to", "2024-03"], "--to 2024-03 is outside the data"),
+        (["--backtest", "--horizons", "0,3"], "--horizons '0,3': each must be between 1 and 12"),
+        (["--backtest", "--horizons", "one"], "--horizons 'one': give months ahead as 1,3,6"),
+        (["--jobs", "-1"], "--jobs -1 must be 0"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2_with_nothing_written(
+    store: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    arguments: list[str],
+    message: str,
+) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exited:
+        main(["forecast", "--store", str(store), "--out", str(out), *arguments])
+    assert exited.value.code == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert message in lines[0]
+    assert captured.out == ""
+    assert not out.exists()
+
+
+@pytest.mark.slow
+def test_forecast_prints_intervals_and_writes_the_report(
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    main(
+        [
+            "forecast",
+            "--store",
+            str(store),
+            "--origin",
+            "2023-04",
+            "--horizon",
+            "6",
+            "--out",
+            str(out),
+        ]
+    )
+    printed = capsys.readouterr().out
+    assert "Encounters forecast from 2023-04" in printed
+    assert "95 % interval" in printed and "SWB southwest border" in printed
+    assert "2023-10" in printed and "2023-11" not in printed
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "Fan charts" in report and "Ensemble weights and why" in report
+    assert report.count('class="plotly-graph-div"') == 10
+    forecast_rows = read_csv(out / "forecast.csv")
+    assert len(forecast_rows) == 6 * (9 * 4 + 1)  # sectors x (all + 3 groups), then SWB
+    backtest_rows = read_csv(out / "backtest.csv")
+    assert tuple(backtest_rows[0]) == CSV_COLUMNS
+
+
+@pytest.mark.slow
+def test_backtest_prints_the_table_and_writes_csv(
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "bt"
+    main(
+        ["forecast", "--store", str(store), "--backtest", "--from", "2022-10", "--to", "2023-03",
+         "--horizons", "1,3", "--out", str(out)]
+    )  # fmt: skip
+    printed = capsys.readouterr().out
+    assert "target months 2022-10 .. 2023-03 (6 per horizon)" in printed
+    assert "Paired differences" in printed
+    rows = read_csv(out / "backtest.csv")
+    assert len(rows) == 7 * 2 * 10
+    assert (out / "report.html").exists()

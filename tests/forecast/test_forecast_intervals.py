@@ -1,0 +1,54 @@
+"""Conformal intervals: the quantile rule, coverage arithmetic, and coverage on a known series."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from forecast_data import lognormal_noise
+
+from bordersim.forecast import backtest, intervals, rolling
+
+
+def test_conformal_quantile_takes_the_finite_sample_rank() -> None:
+    sample = np.arange(1.0, 20.0)  # 19 scores: 1..19
+    # ceil(20 x 0.9) = 18th smallest; floor(20 x 0.1) = 2nd smallest.
+    assert intervals.conformal_quantile(sample, 0.9) == 18.0
+    assert intervals.conformal_quantile(sample, 0.1) == 2.0
+    # 95 % two-sided needs ceil(20 x 0.975) = 20 > 19 scores: no finite bound.
+    assert intervals.conformal_quantile(sample, 0.975) == math.inf
+    assert intervals.conformal_quantile(sample, 0.025) == -math.inf
+    assert intervals.conformal_quantile(np.array([np.nan, 1.0, 3.0]), 0.5) == 2.0
+
+
+def test_coverage_counts_the_values_inside_finite_intervals() -> None:
+    actual = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    lower = np.array([0.0, 2.5, 3.0, np.nan, 4.0])
+    upper = np.array([2.0, 3.0, 3.0, np.nan, 4.5])
+    # Inside: 1 in [0, 2]; 3 in [3, 3]. Outside: 2 < 2.5; 5 > 4.5. NaN interval: not counted.
+    assert intervals.coverage(actual, lower, upper) == pytest.approx(0.5)
+    assert math.isnan(intervals.coverage(actual[3:4], lower[3:4], upper[3:4]))
+
+
+def test_naive_intervals_cover_at_their_nominal_rates_on_iid_lognormal_months() -> None:
+    # log y = mu + e, e ~ N(0, 0.2^2) iid: the naive log error is a difference of two
+    # independent normals, N(0, 2 x 0.2^2), at every horizon, so conformal intervals built on
+    # past errors must cover about 80 % and 95 % of later months.
+    series = lognormal_noise(months=300, sigma=0.2, seed=7)
+    origins = np.arange(35, 299)
+    result = rolling.compute(series, origins, 3, methods=("naive",), members=("naive",))
+    first = int(origins[0]) + 3 + intervals.CONFORMAL_WINDOW  # full error windows from here
+    evaluated = backtest.evaluate(result, first, 299, (1, 3))
+    for horizon in (1, 3):
+        cover80 = evaluated.sector_mean("naive", horizon, "coverage80")
+        cover95 = evaluated.sector_mean("naive", horizon, "coverage95")
+        # 9 sectors x 140 months; errors one month apart share a term, so allow 4 points.
+        assert cover80 == pytest.approx(0.80, abs=0.04)
+        assert cover95 == pytest.approx(0.95, abs=0.025)
+    # The 90 % quantile of the naive log error is 1.2816 x sqrt(2) x 0.2 in theory.
+    origin = 298
+    upper = result.quantile("naive", origin, 1, 0.9)[0]
+    point = result.levels["naive"][result.row_of(origin), 0, 0]
+    theory = 1.2816 * math.sqrt(2.0) * 0.2
+    assert math.log1p(upper) - math.log1p(point) == pytest.approx(theory, rel=0.2)
