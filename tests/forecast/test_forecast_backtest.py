@@ -55,7 +55,7 @@ def test_forecasts_and_intervals_use_only_data_before_each_origin(
 @pytest.fixture(scope="module")
 def fy2019() -> tuple[rolling.Rolling, backtest.Backtest]:
     first, last = window(date(2018, 10, 1), date(2019, 9, 1))
-    origins = rolling.origin_range(first - 3, last - 1, 3)
+    origins = rolling.origin_range(last - 1)
     result = rolling.compute(shipped(), origins, 3, methods=FAST_METHODS, members=FAST_MEMBERS)
     return result, backtest.evaluate(result, first, last, (1, 3))
 

@@ -116,7 +116,7 @@ def _backtest(
     b = series.index_of(last_month, "--to")
     check_origin(series, a - max(horizons), "--from minus the longest horizon")
     horizon = max(horizons)
-    origins = origin_range(a - horizon, b - 1, horizon)
+    origins = origin_range(b - 1)
     with _progress(console, "back-test") as step:
         rolling = compute(series, origins, horizon, jobs=jobs, progress=step)
     result = harness.evaluate(rolling, a, b, horizons)

@@ -21,7 +21,12 @@ from bordersim.compiler.care import cost_and_target_fields, health_fields, suppl
 from bordersim.compiler.custody import custody_fields
 from bordersim.compiler.demand import demand_fields
 from bordersim.compiler.frame import Fields, Frame, frame_for
-from bordersim.compiler.inputs import CalibrationSource, load_calibration_for, load_fit_for
+from bordersim.compiler.inputs import (
+    CalibrationSource,
+    forecast_demand_for,
+    load_calibration_for,
+    load_fit_for,
+)
 from bordersim.compiler.operations import departures_fields, detection_fields, processing_fields
 from bordersim.compiler.staff import staff_fields
 from bordersim.errors import ModelError
@@ -48,6 +53,8 @@ def compile_scenario(
     """The scenario as numeric arrays. `calibration` defaults to the one the scenario names;
     `apply_fit=False` ignores the scenario's demand fit (what `bordersim fit` starts from)."""
     cal = calibration if calibration is not None else load_calibration_for(scenario)
+    if scenario.demand.forecast is not None:
+        cal = forecast_demand_for(scenario, cal)
     frame = frame_for(scenario, cal)
     fit = load_fit_for(scenario, cal) if apply_fit else None
     fields = _identity_fields(frame)

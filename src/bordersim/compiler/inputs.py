@@ -70,6 +70,21 @@ def load_calibration_for(scenario: Scenario) -> CalibrationSource:
     return calibration
 
 
+def forecast_demand_for(scenario: Scenario, calibration: CalibrationSource) -> CalibrationSource:
+    """The calibration with first attempts after ``demand.forecast.origin`` from a forecast
+    quantile (`bordersim.forecast.scenario_demand`)."""
+    from bordersim.errors import BordersimError
+    from bordersim.forecast.scenario_demand import ForecastDemand
+
+    spec = scenario.demand.forecast
+    assert spec is not None
+    try:
+        wrapped: CalibrationSource = ForecastDemand(calibration, spec.origin, spec.quantile)
+    except BordersimError as err:
+        raise ScenarioError(str(err), where=scenario.location("demand.forecast")) from None
+    return wrapped
+
+
 def load_fit_for(scenario: Scenario, calibration: CalibrationSource) -> DemandFit | None:
     """The demand fit the scenario names (``demand.fit``), checked against the calibration.
 

@@ -57,11 +57,16 @@ class Forecast:
 
     def totals(self, probability: float, method: str = ENSEMBLE) -> np.ndarray:
         """[H, 10] quantile of encounters per month: nine sectors, then the southwest total."""
+        return self.totals_set([probability], method)[0]
+
+    def totals_set(self, probabilities: Sequence[float], method: str = ENSEMBLE) -> np.ndarray:
+        """[Q, H, 10] quantiles asked together (monotone in the probability)."""
         return np.stack(
             [
-                self.rolling.quantile(method, self.origin_position, h, probability)
+                self.rolling.quantiles(method, self.origin_position, h, probabilities)
                 for h in range(1, self.horizon + 1)
-            ]
+            ],
+            axis=1,
         )
 
     def quantiles(self, probabilities: Sequence[float], method: str = ENSEMBLE) -> np.ndarray:
@@ -72,12 +77,8 @@ class Forecast:
         for p in probabilities:
             if not 0.0 < p < 1.0:
                 raise BordersimError(f"quantile {p} must lie strictly between 0 and 1")
-        return np.stack(
-            [
-                self.totals(p, method)[:, :N_SECTORS, None] * self.group_shares[None, None, :]
-                for p in probabilities
-            ]
-        )
+        totals = self.totals_set(probabilities, method)[:, :, :N_SECTORS]
+        return totals[..., None] * self.group_shares
 
     def sample_paths(self, paths: int, seed: int, method: str = ENSEMBLE) -> np.ndarray:
         """[N, H, 9, 3] sample paths: the forecast times a past origin's errors at every horizon.
@@ -112,18 +113,16 @@ def forecast_at(
     origin: date,
     horizon: int,
     *,
-    backtest_months: int = REPORT_BACKTEST_MONTHS,
     jobs: int = 1,
     progress: Callable[[int, int], None] | None = None,
 ) -> Forecast:
-    """Forecast `horizon` months after `origin` (the last month used), with the methods' own
-    rolling back-test over the `backtest_months` target months up to the origin."""
+    """Forecast `horizon` months after `origin` (the last month used), running every method at
+    every origin up to it (the same computation as the back-test)."""
     if not 1 <= horizon <= MAX_HORIZON:
         raise BordersimError(f"--horizon {horizon} must be between 1 and {MAX_HORIZON} months")
     position = series.index_of(origin, "--origin")
     check_origin(series, position, "--origin")
-    first_evaluated = max(0, position - backtest_months - horizon + 1)
-    origins = origin_range(first_evaluated, position, horizon)
+    origins = origin_range(position)
     rolling = compute(series, origins, horizon, jobs=jobs, progress=progress)
     return Forecast(
         series=series,

@@ -140,12 +140,12 @@ def evaluate(
             origins = targets - horizon
             forecast = rolling.levels[method][origins - rolling.origins[0], :, horizon - 1]
             actual = rolling.actual[targets]
-            bands = {
-                level: [rolling.interval(method, int(o), horizon, level) for o in origins]
-                for level in intervals.LEVELS
-            }
-            lower = {level: np.array([b[0] for b in bands[level]]) for level in bands}
-            upper = {level: np.array([b[1] for b in bands[level]]) for level in bands}
+            tails = (0.025, 0.10, 0.90, 0.975)
+            bands = np.stack(
+                [rolling.quantiles(method, int(o), horizon, tails) for o in origins], axis=1
+            )  # [4, targets, 10]
+            lower = {0.95: bands[0], 0.80: bands[1]}
+            upper = {0.80: bands[2], 0.95: bands[3]}
             scaled = np.abs(forecast - actual) / scale[origins]
             with np.errstate(invalid="ignore", divide="ignore"):
                 relative = np.where(actual > 0, (forecast - actual) / actual, np.nan) * 100.0

@@ -39,7 +39,8 @@ def _metric(value: float, digits: int = 2) -> str:
 
 def forecast_table(forecast: Forecast) -> tuple[list[str], list[list[str]]]:
     """Rows of sector, month, forecast, 80 % and 95 % intervals (sectors, then the total)."""
-    quantiles = {p: forecast.totals(p) for p in QUANTILES}
+    values = forecast.totals_set(QUANTILES)
+    quantiles = {p: values[i] for i, p in enumerate(QUANTILES)}
     rows = []
     for k, code in enumerate(SERIES_CODES):
         for h, month in enumerate(forecast.months):
@@ -86,7 +87,8 @@ def print_forecast(console: Console, forecast: Forecast) -> None:
 def write_forecast_csv(path: Path, forecast: Forecast) -> Path:
     from bordersim.report.page import write_atomically
 
-    totals = {p: forecast.totals(p) for p in QUANTILES}
+    table = forecast.totals_set(QUANTILES)
+    totals = {p: table[i] for i, p in enumerate(QUANTILES)}
     header = "month,sector,group," + ",".join(f"q{p:g}" for p in QUANTILES)
     lines = [header]
     for h, month in enumerate(forecast.months):

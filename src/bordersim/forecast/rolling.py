@@ -9,7 +9,7 @@ back-test are the same computation.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -38,6 +38,9 @@ class Rolling:
     levels: dict[str, np.ndarray]  # method -> [O, 10, H] level forecasts
     weights: np.ndarray  # [O, H, members] ensemble weights
     errors: dict[str, np.ndarray]  # method -> [O, 10, H] log errors, NaN where not yet known
+    _adapted: dict[tuple[str, int, float], np.ndarray] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @property
     def methods(self) -> tuple[str, ...]:
@@ -52,37 +55,68 @@ class Rolling:
     def quantile(self, method: str, origin: int, horizon: int, probability: float) -> np.ndarray:
         """[10] forecast quantiles at `origin` and `horizon`: NaN where too few past errors."""
         row = self.row_of(origin)
-        past = intervals.past_error_rows(self.origins, origin, horizon)
-        errors = self.errors[method][past, :, horizon - 1]
         point = self.levels[method][row, :, horizon - 1]
         if probability == 0.5:
             return point.copy()
-        q = np.array(
+        adapted = self.adapted_probabilities(method, horizon, probability)[row]
+        with np.errstate(over="ignore", invalid="ignore"):
+            return from_log(to_log(point) + self._error_quantiles(method, row, horizon, adapted))
+
+    def _error_quantiles(
+        self, method: str, row: int, horizon: int, probabilities: np.ndarray
+    ) -> np.ndarray:
+        """[10] conformal quantiles of each series' past log errors, NaN where too few."""
+        past = intervals.past_error_rows(self.origins, int(self.origins[row]), horizon)
+        errors = self.errors[method][past, :, horizon - 1]
+        counts = np.isfinite(errors).sum(axis=0)
+        return np.array(
             [
-                intervals.conformal_quantile(errors[:, k], probability)
-                if np.isfinite(errors[:, k]).sum() >= intervals.MIN_CONFORMAL_ERRORS
+                intervals.conformal_quantile(
+                    errors[:, k],
+                    intervals.finite_level(float(probabilities[k]), int(counts[k])),
+                )
+                if counts[k] >= intervals.MIN_CONFORMAL_ERRORS
                 else np.nan
-                for k in range(point.size)
+                for k in range(errors.shape[1])
             ]
         )
-        with np.errstate(over="ignore"):
-            return from_log(to_log(point) + q)
+
+    def adapted_probabilities(self, method: str, horizon: int, probability: float) -> np.ndarray:
+        """[O, 10] probability levels after adaptive conformal updates (`intervals.adapt`)."""
+        key = (method, horizon, probability)
+        if key not in self._adapted:
+            self._adapted[key] = intervals.adapt(
+                probability,
+                horizon,
+                self.errors[method][:, :, horizon - 1],
+                lambda row, levels: self._error_quantiles(method, row, horizon, levels),
+            )
+        return self._adapted[key]
+
+    def quantiles(
+        self, method: str, origin: int, horizon: int, probabilities: Sequence[float]
+    ) -> np.ndarray:
+        """[Q, 10] quantiles asked together, made monotone in the probability."""
+        values = np.stack([self.quantile(method, origin, horizon, p) for p in probabilities])
+        return intervals.monotone(np.asarray(probabilities, dtype=np.float64), values)
 
     def interval(
         self, method: str, origin: int, horizon: int, level: float
     ) -> tuple[np.ndarray, np.ndarray]:
+        """The interval at `level`, nested in those of the other `intervals.LEVELS`."""
+        tails = [p for lv in intervals.LEVELS for p in ((1 - lv) / 2, 1 - (1 - lv) / 2)]
+        values = self.quantiles(method, origin, horizon, tails)
         tail = (1.0 - level) / 2.0
-        return (
-            self.quantile(method, origin, horizon, tail),
-            self.quantile(method, origin, horizon, 1.0 - tail),
-        )
+        return values[tails.index(tail)], values[tails.index(1.0 - tail)]
 
 
-def origin_range(first_eval_origin: int, last_eval_origin: int, horizon: int) -> np.ndarray:
-    """Origins to compute so that every evaluated origin has its weights and intervals."""
-    warmup = (horizon + intervals.CONFORMAL_WINDOW - 1) + (horizon + ensemble.ENSEMBLE_WINDOW - 1)
-    first = max(MIN_HISTORY_MONTHS - 1, first_eval_origin - warmup)
-    return np.arange(first, last_eval_origin + 1, dtype=np.int64)
+def origin_range(last_origin: int) -> np.ndarray:
+    """Every origin from the first the data allows to `last_origin`.
+
+    Always from the data's start, so that a forecast from a month is the same computation
+    whatever window is asked for: the adaptive intervals carry their state from the first origin.
+    """
+    return np.arange(MIN_HISTORY_MONTHS - 1, last_origin + 1, dtype=np.int64)
 
 
 def check_origin(series: MonthlySeries, origin: int, what: str) -> None:

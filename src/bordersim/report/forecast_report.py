@@ -52,10 +52,11 @@ def fan_chart(forecast: Forecast, column: int) -> go.Figure:
     history = forecast.rolling.actual[start : origin + 1, column]
     months = list(forecast.months)
     fig = go.Figure()
-    for level, alpha in ((0.95, 0.15), (0.80, 0.3)):
-        tail = (1 - level) / 2
-        low = forecast.totals(tail)[:, column]
-        high = forecast.totals(1 - tail)[:, column]
+    bands = forecast.totals_set([0.025, 0.1, 0.9, 0.975])[:, :, column]
+    for level, alpha, low, high in (
+        (0.95, 0.15, bands[0], bands[3]),
+        (0.80, 0.3, bands[1], bands[2]),
+    ):
         fig.add_trace(
             go.Scatter(
                 x=months + months[::-1],

@@ -228,6 +228,34 @@ class Shock(Section):
     note: str = ""
 
 
+class DemandForecast(Section):
+    """Demand after `origin` from a forecast quantile (`bordersim forecast`, docs/forecast.md).
+
+    `origin` is the last month of data used, "YYYY-MM" (or a date in it); `quantile` is the
+    probability level of each sector and month's encounters, for example 0.9 to plan for a high
+    month.
+    """
+
+    origin: dt.date
+    quantile: Annotated[float, Field(gt=0.0, lt=1.0, allow_inf_nan=False)]
+
+    @field_validator("origin", mode="before")
+    @classmethod
+    def _month(cls, value: object) -> object:
+        if isinstance(value, str) and len(value.strip()) == 7:
+            try:
+                year, month = value.strip().split("-")
+                return dt.date(int(year), int(month), 1)
+            except ValueError:
+                raise ValueError("must be a month YYYY-MM or a date") from None
+        return value
+
+    @field_validator("origin")
+    @classmethod
+    def _first_of_month(cls, value: dt.date) -> dt.date:
+        return value.replace(day=1)
+
+
 class Demand(Section):
     calibration: str  # "default" (the shipped artifact) or a path, relative to the defining file
     dispersion: PositiveOrInfinite  # negative binomial size; inf = Poisson
@@ -239,6 +267,8 @@ class Demand(Section):
     # A demand fit file (`bordersim fit`), relative to the defining file; variants inherit it.
     # None: the calibrated first attempts as they are.
     fit: Annotated[str, Field(min_length=1)] | None = None
+    # First attempts after an origin from a forecast quantile; None: the calibrated months.
+    forecast: DemandForecast | None = None
 
     @field_validator("diurnal_profile_fraction")
     @classmethod

@@ -1,0 +1,146 @@
+"""A scenario's demand from a forecast quantile (`demand.forecast` in a scenario file).
+
+`ForecastDemand` wraps a calibration: up to the origin month it gives the calibration's own
+first attempts; after it, the first attempts implied by the ensemble's `quantile` of each sector's
+monthly encounters, for up to `MAX_HORIZON` months. The group mix and repeat shares after the
+origin are those of the last `GROUP_SHARE_MONTHS` months before it (an assumption: the mix of
+crossers changes slowly). The forecast is computed from the series the calibration was built from,
+and cached on disk by the series, origin, quantile and method version, because it runs every
+method at every origin (tens of seconds on two cores).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bordersim.calibration.demand import implied_first_attempts, month_lengths, smooth_daily
+from bordersim.errors import ScenarioError
+from bordersim.forecast import GROUP_SHARE_MONTHS, MAX_HORIZON, forecast_at
+from bordersim.forecast.data import from_calibration
+from bordersim.forecast.methods import default_jobs
+from bordersim.ingest.fiscal import add_months
+from bordersim.model.dimensions import Sector
+
+FORECAST_VERSION = "forecast-2026.1"  # change when methods, ensemble or intervals change
+CACHE_ENV_VAR = "BORDERSIM_CACHE"
+
+
+def cache_folder() -> Path:
+    """$BORDERSIM_CACHE, else $XDG_CACHE_HOME/bordersim/forecast, else ~/.cache/..."""
+    explicit = os.environ.get(CACHE_ENV_VAR)
+    if explicit:
+        return Path(explicit)
+    root = os.environ.get("XDG_CACHE_HOME")
+    return (Path(root) if root else Path.home() / ".cache") / "bordersim" / "forecast"
+
+
+def forecast_quantile_totals(calibration: Any, origin: date, quantile: float) -> np.ndarray:
+    """[MAX_HORIZON, 9] encounters per month and sector at `quantile`, from `origin`."""
+    series = from_calibration(calibration)
+    digest = hashlib.sha256(
+        np.ascontiguousarray(series.sectors).tobytes()
+        + np.ascontiguousarray(series.demographics).tobytes()
+        + f"{series.months[0]}|{origin}|{quantile!r}|{FORECAST_VERSION}".encode()
+    ).hexdigest()[:24]
+    path = cache_folder() / f"{digest}.json"
+    try:
+        return np.asarray(json.loads(path.read_text(encoding="utf-8")), dtype=np.float64)
+    except (OSError, ValueError):
+        pass
+    forecast = forecast_at(series, origin, MAX_HORIZON, jobs=default_jobs())
+    totals = forecast.totals(quantile)[:, :9]
+    if not np.isfinite(totals).all():
+        raise ScenarioError(
+            f"demand.forecast: quantile {quantile} has no finite bound from {origin:%Y-%m} "
+            "(too few past errors for so extreme a level)"
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(totals.tolist()), encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError:
+        pass  # a read-only cache only costs time
+    return totals
+
+
+class ForecastDemand:
+    """A calibration whose first attempts after `origin` come from a forecast quantile."""
+
+    def __init__(self, base: Any, origin: date, quantile: float) -> None:
+        months = tuple(base.months)
+        if not months[0] <= origin <= months[-1]:
+            raise ScenarioError(
+                f"demand.forecast.origin = {origin:%Y-%m}: outside the calibration's months "
+                f"({months[0]:%Y-%m} .. {months[-1]:%Y-%m})"
+            )
+        self.base = base
+        self.origin = origin
+        self.quantile = quantile
+        self.version: str = base.version
+        self.first_date: date = base.first_date
+        position = months.index(origin)
+        ahead = tuple(add_months(origin, h) for h in range(1, MAX_HORIZON + 1))
+        self.months = months[: position + 1] + ahead
+        self.last_date = add_months(ahead[-1], 1) - timedelta(days=1)
+        totals = forecast_quantile_totals(base, origin, quantile)
+        recent = slice(max(0, position + 1 - GROUP_SHARE_MONTHS), position + 1)
+
+        def extend(history: np.ndarray, future: np.ndarray) -> np.ndarray:
+            return np.concatenate([history[: position + 1], future], axis=0)
+
+        def held(array: np.ndarray) -> np.ndarray:
+            return np.repeat(np.asarray(array)[recent].mean(axis=0, keepdims=True), MAX_HORIZON, 0)
+
+        mix = held(base.group_mix)
+        mix /= mix.sum(axis=1, keepdims=True)
+        monthly = implied_first_attempts(
+            extend(np.asarray(base.sector_encounters, dtype=np.float64), totals),
+            extend(np.asarray(base.group_mix), mix),
+            extend(np.asarray(base.repeat_share), held(base.repeat_share)),
+            base.apprehension_probability,
+        )
+        self.monthly_first_attempts = monthly
+        self.daily_table = smooth_daily(monthly, month_lengths(self.months))
+        self.sources = {
+            **base.sources,
+            "demand.forecast": (
+                f"first attempts after {origin:%Y-%m} from the {quantile:g} quantile of the "
+                f"ensemble forecast of monthly encounters per sector ({FORECAST_VERSION}; "
+                "docs/forecast.md); group mix and repeat shares of the last "
+                f"{GROUP_SHARE_MONTHS} months before"
+            ),
+        }
+
+    def daily_first_attempts(self, dates: Sequence[date], sectors: Sequence[Sector]) -> np.ndarray:
+        rows = np.array([(day - self.first_date).days for day in dates], dtype=np.int64)
+        if rows.size and (rows.min() < 0 or rows.max() >= self.daily_table.shape[0]):
+            raise ScenarioError(
+                f"dates {dates[0]} .. {dates[-1]} are outside the forecast demand "
+                f"({self.first_date} .. {self.last_date})"
+            )
+        columns = np.array([int(sector) for sector in sectors], dtype=np.int64)
+        return self.daily_table[rows][:, columns, :]
+
+    def pathway_shares(self, dates: Sequence[date], title42_active: np.ndarray) -> np.ndarray:
+        return self.base.pathway_shares(dates, title42_active)
+
+    @property
+    def repeat_probability(self) -> np.ndarray:
+        return np.asarray(self.base.repeat_probability)
+
+    @property
+    def repeat_delay_mean_days(self) -> np.ndarray:
+        return np.asarray(self.base.repeat_delay_mean_days)
+
+    def __getattr__(self, name: str) -> Any:
+        # Anything else a caller reads (months of coverage, encounters) is the calibration's.
+        return getattr(self.base, name)

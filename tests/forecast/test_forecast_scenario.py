@@ -1,0 +1,85 @@
+"""`demand.forecast` in a scenario: validated, and compiled into first attempts after the origin."""
+
+from __future__ import annotations
+
+import datetime as dt
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from bordersim.calibration import load_calibration
+from bordersim.errors import ScenarioError
+from bordersim.forecast.scenario_demand import CACHE_ENV_VAR, forecast_quantile_totals
+from bordersim.model.compile import compile_scenario
+from bordersim.scenario import load_scenario
+
+MINIMAL = """
+name = "forecast demand"
+sectors = ["TCA", "RGV"]
+
+[period]
+start_date = 2023-04-20
+end_date = 2023-05-31
+warmup_days = 7
+
+[demand.forecast]
+"""
+
+
+def write(folder: Path, forecast: str) -> Path:
+    path = folder / "scenario.toml"
+    path.write_text(textwrap.dedent(MINIMAL).lstrip() + forecast, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("forecast", "fragments"),
+    [
+        ('origin = "2023-03"\nquantile = 1.5\n', ["demand.forecast.quantile = 1.5", "less than 1"]),
+        ('origin = "2023-13"\nquantile = 0.9\n', ["demand.forecast.origin", "YYYY-MM"]),
+        ("quantile = 0.9\n", ["demand.forecast.origin", "required"]),
+    ],
+)
+def test_a_bad_forecast_entry_is_one_scenario_error(
+    tmp_path: Path, forecast: str, fragments: list[str]
+) -> None:
+    with pytest.raises(ScenarioError) as raised:
+        load_scenario(write(tmp_path, forecast))
+    message = str(raised.value)
+    assert "\n" not in message
+    for fragment in fragments:
+        assert fragment in message
+
+
+def test_an_origin_outside_the_calibration_is_a_scenario_error(tmp_path: Path) -> None:
+    scenario = load_scenario(write(tmp_path, 'origin = "2024-03"\nquantile = 0.9\n'))
+    with pytest.raises(ScenarioError, match=r"demand.forecast.origin = 2024-03: outside"):
+        compile_scenario(scenario, load_calibration())
+
+
+@pytest.mark.slow
+def test_first_attempts_after_the_origin_come_from_the_forecast_quantile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path / "cache"))
+    calibration = load_calibration()
+    scenario = load_scenario(write(tmp_path, "origin = 2023-03-01\nquantile = 0.9\n"))
+    model = compile_scenario(scenario, calibration)
+    totals = forecast_quantile_totals(calibration, dt.date(2023, 3, 1), 0.9)  # cached now
+    assert list((tmp_path / "cache").glob("*.json"))
+    may = [i for i, day in enumerate(model.dates) if day.month == 5]
+    # May is two months after the origin: its first attempts are the 0.9 quantile of May's
+    # encounters times the calibration's first-attempt ratio of the last three months.
+    position = calibration.months.index(dt.date(2023, 3, 1))
+    recent = slice(position - 2, position + 1)
+    mix = calibration.group_mix[recent].mean(axis=0)
+    mix /= mix.sum()
+    ratio = float((mix * (1 - calibration.repeat_share[recent].mean(axis=0))).sum())
+    ratio /= calibration.apprehension_probability
+    for column, sector in enumerate((3, 8)):  # TCA, RGV
+        expected = totals[1, sector] * ratio
+        got = model.first_attempts_per_day[may, column, :].sum()
+        assert got == pytest.approx(expected, rel=1e-6)
+        assert totals[1, sector] > calibration.sector_encounters[position, sector] * 0.5
+    assert "demand.forecast" in model.sources
