@@ -11,7 +11,7 @@ import pytest
 from forecast_data import FAST_MEMBERS, FAST_METHODS, shipped
 
 from bordersim.forecast import backtest, ensemble, rolling
-from bordersim.forecast.methods import METHODS
+from bordersim.forecast.methods import METHODS, OPTIONAL_METHODS
 
 
 def window(first: date, last: date) -> tuple[int, int]:
@@ -23,7 +23,12 @@ def window(first: date, last: date) -> tuple[int, int]:
     ("methods", "members"),
     [
         pytest.param(FAST_METHODS, FAST_MEMBERS, id="fast-methods"),
-        pytest.param(METHODS, ensemble.ENSEMBLE_MEMBERS, id="all-methods", marks=pytest.mark.slow),
+        pytest.param(
+            (*METHODS, *OPTIONAL_METHODS),
+            ensemble.ENSEMBLE_MEMBERS,
+            id="all-methods",
+            marks=pytest.mark.slow,
+        ),
     ],
 )
 def test_forecasts_and_intervals_use_only_data_before_each_origin(

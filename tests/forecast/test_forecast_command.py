@@ -78,7 +78,7 @@ def test_forecast_prints_intervals_and_writes_the_report(
     assert "2023-10" in printed and "2023-11" not in printed
     report = (out / "report.html").read_text(encoding="utf-8")
     assert "Fan charts" in report and "Ensemble weights and why" in report
-    assert report.count('class="plotly-graph-div"') == 10
+    assert report.count('<div class="figure"') == 10  # a fan chart per sector and the total
     forecast_rows = read_csv(out / "forecast.csv")
     assert len(forecast_rows) == 6 * (9 * 4 + 1)  # sectors x (all + 3 groups), then SWB
     backtest_rows = read_csv(out / "backtest.csv")

@@ -34,6 +34,9 @@ def forecast_command(
     ),
     store: Path | None = typer.Option(None, "--store", help=STORE_OPTION_HELP),  # noqa: B008
     jobs: int = typer.Option(0, "--jobs", help="Processes for the model fits (0: up to 2)."),
+    regimes: bool = typer.Option(
+        False, "--regimes", help="Add ARIMA with the dated policy regimes as regressors."
+    ),
 ) -> None:
     """Forecast monthly encounters per sector and group with 80 % and 95 % intervals.
 
@@ -48,17 +51,20 @@ def forecast_command(
     if jobs < 0:
         raise BordersimError(f"--jobs {jobs} must be 0 (automatic) or more")
     workers = jobs or default_jobs()
+    from bordersim.forecast.methods import METHODS, OPTIONAL_METHODS
+
+    methods = (*METHODS, *OPTIONAL_METHODS) if regimes else METHODS
     series = _read_series(store)
     console = _console()
     if backtest:
         if origin is not None:
             raise BordersimError("--origin is for forecasts; the back-test takes --from and --to")
-        _backtest(console, series, first, last, _parse_horizons(horizons), out, workers)
+        _backtest(console, series, first, last, _parse_horizons(horizons), out, workers, methods)
         return
     if first is not None or last is not None:
         raise BordersimError("--from and --to need --backtest")
     month = parse_month(origin, "--origin") if origin is not None else series.months[-1]
-    _forecast(console, series, month, horizon, out, workers)
+    _forecast(console, series, month, horizon, out, workers, methods)
 
 
 def _parse_horizons(text: str) -> tuple[int, ...]:
@@ -98,6 +104,7 @@ def _backtest(
     horizons: tuple[int, ...],
     out: Path | None,
     jobs: int,
+    methods: tuple[str, ...],
 ) -> None:
     from datetime import date
 
@@ -118,7 +125,7 @@ def _backtest(
     horizon = max(horizons)
     origins = origin_range(b - 1)
     with _progress(console, "back-test") as step:
-        rolling = compute(series, origins, horizon, jobs=jobs, progress=step)
+        rolling = compute(series, origins, horizon, methods=methods, jobs=jobs, progress=step)
     result = harness.evaluate(rolling, a, b, horizons)
     print_backtest(console, result, series.source)
     if out is not None:
@@ -130,7 +137,13 @@ def _backtest(
 
 
 def _forecast(
-    console: Any, series: Any, origin: Any, horizon: int, out: Path | None, jobs: int
+    console: Any,
+    series: Any,
+    origin: Any,
+    horizon: int,
+    out: Path | None,
+    jobs: int,
+    methods: tuple[str, ...],
 ) -> None:
     from bordersim.forecast import backtest as harness
     from bordersim.forecast import forecast_at
@@ -138,7 +151,7 @@ def _forecast(
     from bordersim.report.forecast_report import write_forecast_report
 
     with _progress(console, "forecast") as step:
-        forecast = forecast_at(series, origin, horizon, jobs=jobs, progress=step)
+        forecast = forecast_at(series, origin, horizon, jobs=jobs, progress=step, methods=methods)
     position = forecast.origin_position
     evaluated = harness.evaluate(
         forecast.rolling,

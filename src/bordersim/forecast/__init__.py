@@ -20,7 +20,7 @@ import numpy as np
 from bordersim.errors import BordersimError
 from bordersim.forecast import intervals
 from bordersim.forecast.data import MonthlySeries
-from bordersim.forecast.methods import from_log, to_log
+from bordersim.forecast.methods import METHODS, from_log, to_log
 from bordersim.forecast.rolling import (
     ENSEMBLE,
     N_SECTORS,
@@ -115,6 +115,7 @@ def forecast_at(
     *,
     jobs: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    methods: Sequence[str] = METHODS,
 ) -> Forecast:
     """Forecast `horizon` months after `origin` (the last month used), running every method at
     every origin up to it (the same computation as the back-test)."""
@@ -123,7 +124,7 @@ def forecast_at(
     position = series.index_of(origin, "--origin")
     check_origin(series, position, "--origin")
     origins = origin_range(position)
-    rolling = compute(series, origins, horizon, jobs=jobs, progress=progress)
+    rolling = compute(series, origins, horizon, methods=methods, jobs=jobs, progress=progress)
     return Forecast(
         series=series,
         origin=series.month_at(position),

@@ -20,7 +20,7 @@ Quantiles asked together are made monotone in p (`monotone`), so that the 95 % i
 holds the 80 % one. The step
 `ADAPTIVE_STEP` = 0.05 makes the level react over about 1 / 0.05 = 20 months, shorter than the
 policy regimes (two to three years). It was added after a first look at the FY2016-FY2023
-back-test showed the fixed-level intervals undercovering (docs/forecast.md gives both).
+back-test showed the fixed-level intervals undercovering (docs/forecast.md gives every look).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ CONFORMAL_WINDOW = 120  # target months of past errors per horizon (ten years; s
 MIN_CONFORMAL_ERRORS = 40  # fewer past errors than this: no interval (95 % needs 39)
 LEVELS = (0.80, 0.95)
 ADAPTIVE_STEP = 0.05  # gamma of adaptive conformal inference (see above)
+FINITE_BOUNDS = True  # False: pure adaptive conformal, whose bounds may be infinite
 
 
 def conformal_quantile(errors: np.ndarray, probability: float) -> float:
@@ -53,6 +54,8 @@ def conformal_quantile(errors: np.ndarray, probability: float) -> float:
 
 def finite_level(probability: float, count: int) -> float:
     """The level clipped to the ranks a sample of `count` holds: [1/(n+1), n/(n+1)]."""
+    if not FINITE_BOUNDS:
+        return probability
     return min(max(probability, 1.0 / (count + 1)), count / (count + 1))
 
 
@@ -110,7 +113,8 @@ def adapt(
         if row >= horizon:
             shift += updates[row - horizon]
             # Anti-windup: the level stays in [0, 1], where the bound is the extreme past error.
-            shift = np.clip(shift, -probability / step, (1.0 - probability) / step)
+            if FINITE_BOUNDS:
+                shift = np.clip(shift, -probability / step, (1.0 - probability) / step)
         levels[row] = probability + step * shift
         bound = quantiles_at(row, levels[row])
         usable = ~np.isnan(bound) & np.isfinite(errors[row])

@@ -11,7 +11,10 @@ forecasts for the next `horizon` months. Methods:
   the data up to then, and the model is run forward on the data up to each origin in between;
 - `theta`: the Theta method with additive seasonal decomposition on log counts (statsforecast
   `Theta`);
-- `calibration`: the calibration's own seasonal-trend extrapolation (`calibration.seasonal`).
+- `calibration`: the calibration's own seasonal-trend extrapolation (`calibration.seasonal`);
+- `arima_regime` (optional, `--regimes`): the airline model with the dated regimes of
+  `regimes.csv` as regressors (share of each month's days in force), the future as announced by
+  the origin. A regime constant over the fitting window is left out until the next re-estimate.
 The statsforecast models see the last `FIT_MONTHS` months only: the border's crossers and policies
 change, and older years mostly add cost.
 """
@@ -22,19 +25,23 @@ import os
 import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import date
 from multiprocessing import get_context
 from typing import Any
 
 import numpy as np
 
 from bordersim.calibration import seasonal
+from bordersim.ingest.fiscal import add_months
 
 MONTHS_PER_YEAR = 12
 FIT_MONTHS = 120  # ten years of history for the fitted models (an assumption, see module doc)
 MIN_HISTORY_MONTHS = 36  # three years: the seasonal models and the calibration's profile
 REFIT_FISCAL_MONTH = 12  # the airline model's coefficients are re-estimated each September
 
-STATSFORECAST_METHODS = ("ets", "arima", "theta")
+STATSFORECAST_METHODS = ("ets", "arima", "theta", "arima_regime")
+OPTIONAL_METHODS = ("arima_regime",)
 SIMPLE_METHODS = ("naive", "seasonal_naive", "calibration")
 METHODS: tuple[str, ...] = ("naive", "seasonal_naive", "ets", "arima", "theta", "calibration")
 METHOD_LABELS: dict[str, str] = {
@@ -44,6 +51,7 @@ METHOD_LABELS: dict[str, str] = {
     "arima": "seasonal ARIMA (airline, log)",
     "theta": "Theta (log)",
     "calibration": "bordersim calibration (seasonal-trend)",
+    "arima_regime": "seasonal ARIMA with regime regressors",
     "ensemble": "ensemble",
 }
 
@@ -85,7 +93,7 @@ def _statsforecast_model(method: str) -> Any:
 
     if method == "ets":
         return AutoETS(season_length=MONTHS_PER_YEAR, model="AAA", damped=True)
-    if method == "arima":
+    if method in ("arima", "arima_regime"):
         return ARIMA(order=(0, 1, 1), seasonal_order=(0, 1, 1), season_length=MONTHS_PER_YEAR)
     if method == "theta":
         return Theta(season_length=MONTHS_PER_YEAR, decomposition_type="additive")
@@ -100,22 +108,71 @@ def _refit_origin(origin: int, fiscal_months: np.ndarray) -> int:
     return position if position >= MIN_HISTORY_MONTHS - 1 else origin
 
 
+@dataclass(frozen=True)
+class Regressors:
+    """Regime regressors: [M, R] for the data's months, and [origins, H, R] as known at each."""
+
+    past: np.ndarray
+    future: np.ndarray
+
+
+def regime_regressors(months: Sequence[date], origins: np.ndarray, horizon: int) -> Regressors:
+    from bordersim.forecast import regimes
+
+    past = regimes.regressors(list(months))
+    future = np.stack(
+        [
+            regimes.regressors(
+                [add_months(months[int(o)], h) for h in range(1, horizon + 1)],
+                known_at=months[int(o)],
+            )
+            for o in origins
+        ]
+    )
+    return Regressors(past=past, future=future)
+
+
+def _fit(method: str, logs: np.ndarray, window: slice, exog: Regressors | None) -> Any:
+    """A fitted model and the regressor columns it uses (those that vary in its window)."""
+    if exog is None:
+        return _statsforecast_model(method).fit(logs[window]), np.zeros(0, dtype=np.int64)
+    columns = np.flatnonzero(exog.past[window].std(axis=0) > 0)
+    if columns.size == 0:
+        return _statsforecast_model(method).fit(logs[window]), columns
+    return _statsforecast_model(method).fit(logs[window], X=exog.past[window][:, columns]), columns
+
+
 def _statsforecast(
-    method: str, values: np.ndarray, fiscal_months: np.ndarray, origins: np.ndarray, horizon: int
+    method: str,
+    values: np.ndarray,
+    fiscal_months: np.ndarray,
+    origins: np.ndarray,
+    horizon: int,
+    exog: Regressors | None = None,
 ) -> np.ndarray:
     logs = to_log(values)
     out = np.empty((origins.size, horizon))
-    fitted: dict[int, Any] = {}
+    fitted: dict[int, tuple[Any, np.ndarray]] = {}
     with warnings.catch_warnings():
         # The airline fit warns on slow optimiser convergence; its forecasts are still used.
         warnings.simplefilter("ignore")
         for row, origin in enumerate(origins):
-            history = logs[_window(origin)]
-            if method == "arima":
+            window = _window(int(origin))
+            history = logs[window]
+            if method in ("arima", "arima_regime"):
                 refit = _refit_origin(int(origin), fiscal_months)
                 if refit not in fitted:
-                    fitted[refit] = _statsforecast_model(method).fit(logs[_window(refit)])
-                mean = fitted[refit].forward(y=history, h=horizon)["mean"]
+                    fitted[refit] = _fit(method, logs, _window(refit), exog)
+                model, columns = fitted[refit]
+                if exog is not None and columns.size:
+                    mean = model.forward(
+                        y=history,
+                        h=horizon,
+                        X=exog.past[window][:, columns],
+                        X_future=exog.future[row][:, columns],
+                    )["mean"]
+                else:
+                    mean = model.forward(y=history, h=horizon)["mean"]
             else:
                 mean = _statsforecast_model(method).forecast(y=history, h=horizon)["mean"]
             out[row] = mean
@@ -123,7 +180,12 @@ def _statsforecast(
 
 
 def run_method(
-    method: str, values: np.ndarray, fiscal_months: np.ndarray, origins: np.ndarray, horizon: int
+    method: str,
+    values: np.ndarray,
+    fiscal_months: np.ndarray,
+    origins: np.ndarray,
+    horizon: int,
+    exog: Regressors | None = None,
 ) -> np.ndarray:
     """[origins, horizon] level forecasts of one series by one method."""
     values = np.asarray(values, dtype=np.float64)
@@ -138,12 +200,23 @@ def run_method(
         return _seasonal_naive(values, origins, horizon)
     if method == "calibration":
         return _calibration(values, fiscal_months, origins, horizon)
+    if method == "arima_regime" and exog is None:
+        raise ValueError("arima_regime needs the regime regressors")
     if method in STATSFORECAST_METHODS:
-        return _statsforecast(method, values, fiscal_months, origins, horizon)
+        return _statsforecast(
+            method,
+            values,
+            fiscal_months,
+            origins,
+            horizon,
+            exog if method in OPTIONAL_METHODS else None,
+        )
     raise ValueError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
 
 
-def _task(arguments: tuple[str, np.ndarray, np.ndarray, np.ndarray, int]) -> np.ndarray:
+def _task(
+    arguments: tuple[str, np.ndarray, np.ndarray, np.ndarray, int, Regressors | None],
+) -> np.ndarray:
     return run_method(*arguments)
 
 
@@ -159,16 +232,24 @@ def base_forecasts(
     methods: Sequence[str] = METHODS,
     jobs: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    months: Sequence[date] | None = None,
 ) -> dict[str, np.ndarray]:
     """method -> [origins, series, horizon] level forecasts of every column of [M, K] `series`.
 
     With `jobs` > 1 the statsforecast fits run in that many forked processes; the numbers do not
-    depend on `jobs`.
+    depend on `jobs`. `months` (the data's month starts) is needed by `arima_regime` only.
     """
     values = np.asarray(series, dtype=np.float64)
     columns = values.shape[1]
+    exog = None
+    if any(m in OPTIONAL_METHODS for m in methods):
+        if months is None:
+            raise ValueError("regime methods need the months")
+        exog = regime_regressors(months, origins, horizon)
     tasks = [
-        (m, values[:, k], fiscal_months, origins, horizon) for m in methods for k in range(columns)
+        (m, values[:, k], fiscal_months, origins, horizon, exog)
+        for m in methods
+        for k in range(columns)
     ]
     heavy = [i for i, task in enumerate(tasks) if task[0] in STATSFORECAST_METHODS]
     results: list[np.ndarray | None] = [None] * len(tasks)

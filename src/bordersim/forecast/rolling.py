@@ -144,7 +144,14 @@ def compute(
     sectors = series.sectors
     actual = np.column_stack([sectors, sectors.sum(axis=1)])
     base = base_forecasts(
-        sectors, series.fiscal_months, origins, horizon, methods, jobs=jobs, progress=progress
+        sectors,
+        series.fiscal_months,
+        origins,
+        horizon,
+        methods,
+        jobs=jobs,
+        progress=progress,
+        months=series.months,
     )
     levels = {m: np.concatenate([f, f.sum(axis=1, keepdims=True)], axis=1) for m, f in base.items()}
     log_actual = to_log(actual)
