@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from bordersim.calibration import load_calibration
+from bordersim.compiler import compile_scenario
 from bordersim.errors import ScenarioError
 from bordersim.forecast.scenario_demand import CACHE_ENV_VAR, forecast_quantile_totals
-from bordersim.model.compile import compile_scenario
 from bordersim.scenario import load_scenario
 
 MINIMAL = """
