@@ -220,6 +220,14 @@ def _task(
     return run_method(*arguments)
 
 
+def _context() -> Any:
+    # Forking is fastest (statsforecast is loaded once), but not safe once JAX has started its
+    # threads in this process (an engine ran first): then the workers start afresh.
+    import sys
+
+    return get_context("spawn" if "jax" in sys.modules else "fork")
+
+
 def default_jobs() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
@@ -260,7 +268,7 @@ def base_forecasts(
     if jobs > 1 and len(heavy) > 1:
         import statsforecast.models  # noqa: F401  (loaded once before forking)
 
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork")) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=_context()) as pool:
             for i, result in zip(heavy, pool.map(_task, [tasks[i] for i in heavy]), strict=True):
                 results[i] = result
                 done += 1
