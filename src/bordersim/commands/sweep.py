@@ -44,9 +44,11 @@ def parse_vary(option: str) -> Axis:
 
 
 def sweep_command(
-    scenario: Path = typer.Argument(..., help="Scenario TOML file to vary."),  # noqa: B008
-    vary_options: list[str] = typer.Option(  # noqa: B008
-        ...,
+    scenario: Path | None = typer.Argument(  # noqa: B008
+        None, help="Scenario TOML file to vary (not with --resume)."
+    ),
+    vary_options: list[str] | None = typer.Option(  # noqa: B008
+        None,
         "--vary",
         help="KEY=V1,V2,...: a scenario key path and its values; repeat for a grid.",
     ),
@@ -55,19 +57,72 @@ def sweep_command(
     out: Path | None = typer.Option(  # noqa: B008
         None, "--out", help="Output folder (default out/<scenario>-sweep)."
     ),
+    cluster: str | None = typer.Option(
+        None,
+        "--cluster",
+        help="Run as blocks on Dask: local[:N] starts N local workers, tcp://HOST:PORT joins a "
+        "scheduler.",
+    ),
+    resume: str | None = typer.Option(
+        None, "--resume", help="SWEEP_ID: finish an interrupted blocked sweep."
+    ),
+    block_variants: int | None = typer.Option(
+        None, "--block-variants", min=1, help="Variants per block (default 10)."
+    ),
+    block_replications: int | None = typer.Option(
+        None, "--block-replications", min=1, help="Replications per block (default 100)."
+    ),
 ) -> None:
-    """Run a grid of scenario variants as one flow-engine batch; write KPIs against the values."""
+    """Run a grid of scenario variants as one flow-engine batch, or as resumable blocks (in this
+    process or on a Dask cluster); write KPIs against the values."""
     from rich.console import Console
-    from rich.table import Table
 
     from bordersim.scenario import load_scenario
-    from bordersim.services.sweep import run_sweep, write_sweep
 
     console = Console()
-    if not scenario.is_file():
-        raise ScenarioError(f"scenario file not found: {scenario}")
-    axes = [parse_vary(option) for option in vary_options]
-    base = load_scenario(scenario)
+    blocked = any(x is not None for x in (cluster, resume, block_variants, block_replications))
+    if resume is not None:
+        if scenario is not None or vary_options:
+            raise ScenarioError("--resume SWEEP_ID takes no scenario file and no --vary")
+        sweep, axes = _run_blocked(console, None, [], replications, seed, cluster, resume, None)
+    else:
+        if scenario is None or not vary_options:
+            raise ScenarioError("sweep needs a scenario file and at least one --vary KEY=V1,V2")
+        if not scenario.is_file():
+            raise ScenarioError(f"scenario file not found: {scenario}")
+        axes = [parse_vary(option) for option in vary_options]
+        base = load_scenario(scenario)
+        if blocked:
+            shape = _shape(axes, replications, block_variants, block_replications)
+            sweep, axes = _run_blocked(
+                console, base, axes, replications, seed, cluster, None, shape
+            )
+        else:
+            sweep = _run_one_batch(console, base, axes, replications, seed)
+    _write_and_show(console, sweep, axes, out)
+
+
+def _shape(
+    axes: list[Axis], replications: int, variants: int | None, block_replications: int | None
+) -> Any:
+    from bordersim.services.blocks import (
+        DEFAULT_BLOCK_REPLICATIONS,
+        DEFAULT_BLOCK_VARIANTS,
+        BlockShape,
+    )
+
+    n_variants = 1
+    for axis in axes:
+        n_variants *= len(axis.values)
+    return BlockShape(
+        min(variants or DEFAULT_BLOCK_VARIANTS, n_variants),
+        min(block_replications or DEFAULT_BLOCK_REPLICATIONS, replications),
+    )
+
+
+def _run_one_batch(console: Any, base: Any, axes: list[Axis], replications: int, seed: int) -> Any:
+    from bordersim.services.sweep import run_sweep
+
     n_variants = 1
     for axis in axes:
         n_variants *= len(axis.values)
@@ -75,7 +130,78 @@ def sweep_command(
         f"{n_variants} variants x {replications} replications of {base.name} "
         "(flow engine, one batch)"
     )
-    sweep = run_sweep(base, axes, replications=replications, seed=seed)
+    return run_sweep(base, axes, replications=replications, seed=seed)
+
+
+def _run_blocked(
+    console: Any,
+    base: Any,
+    axes: list[Axis],
+    replications: int,
+    seed: int,
+    cluster: str | None,
+    resume: str | None,
+    shape: Any,
+) -> tuple[Any, list[Axis]]:
+    """A blocked sweep (new or resumed) in this process or on a Dask cluster."""
+    from contextlib import nullcontext
+
+    from bordersim.commands.console import ConsoleObserver
+    from bordersim.services.blocks import resume_sweep, run_blocked_sweep, sweep_id_of
+
+    observer = ConsoleObserver(console)
+    if cluster is not None:
+        from bordersim.services.cluster import open_client
+
+        client_context: Any = open_client(cluster)
+    else:
+        client_context = nullcontext(None)
+    sweep_id = resume or sweep_id_of(base, axes, replications, seed, shape)
+    with client_context as client:
+        where = f"on {cluster}" if cluster else "in this process"
+        try:
+            if resume is not None:
+                console.print(f"resuming sweep {resume} {where}")
+                done = resume_sweep(resume, client=client, observer=observer)
+            else:
+                console.print(
+                    f"{_count(axes)} variants x {replications} replications of {base.name}, "
+                    f"blocks of {shape.variants} x {shape.replications} {where}"
+                )
+                done = run_blocked_sweep(
+                    base,
+                    axes,
+                    replications=replications,
+                    seed=seed,
+                    shape=shape,
+                    client=client,
+                    observer=observer,
+                )
+        except KeyboardInterrupt:
+            console.print(
+                "interrupted: finished blocks are kept; finish with "
+                f"bordersim sweep --resume {sweep_id}"
+            )
+            raise
+    console.print(
+        f"sweep {done.sweep_id}: {done.blocks_run} blocks run, {done.blocks_reused} reused; "
+        f"block files in {done.folder}"
+    )
+    return done.sweep, list(done.sweep.axes)
+
+
+def _count(axes: list[Axis]) -> int:
+    n = 1
+    for axis in axes:
+        n *= len(axis.values)
+    return n
+
+
+def _write_and_show(console: Any, sweep: Any, axes: list[Axis], out: Path | None) -> None:
+    from rich.table import Table
+
+    from bordersim.services.sweep import write_sweep
+
     table, points = sweep.table, sweep.points
     target = out if out is not None else Path("out") / f"{sweep.scenario_name}-sweep"
     write_sweep(sweep, target)
@@ -99,10 +225,11 @@ def sweep_command(
             cells.append(f"{mean:,.3g} [{low:,.3g}, {high:,.3g}]")
         shown.add_row(*cells)
     console.print(shown)
+    rate = timings.get("replications_per_s")
     console.print(
-        f"compile {timings['compile_s']:.1f} s, run {timings['run_s']:.1f} s "
-        f"({timings['replications_per_s']:.1f} replications/s); wrote {target}/kpis.csv, "
-        "kpis.parquet, report.html"
+        f"compile {timings['compile_s']:.1f} s, run {timings['run_s']:.1f} s"
+        + (f" ({rate:.1f} replications/s)" if rate else "")
+        + f"; wrote {target}/kpis.csv, kpis.parquet, report.html"
     )
 
 

@@ -82,11 +82,50 @@ def build_variants(
     return points, models
 
 
+def grid_points(axes: list[Axis]) -> list[dict[str, Any]]:
+    """Every grid point (key -> value), in grid order (the last axis varies fastest)."""
+    keys = [a.key for a in axes]
+    return [
+        dict(zip(keys, combination, strict=True))
+        for combination in itertools.product(*(a.values for a in axes))
+    ]
+
+
+def check_points(base: Scenario, axes: list[Axis], *, option: str = "--vary") -> None:
+    """Every grid point applies to `base` and validates (without compiling any of them)."""
+    from bordersim.scenario import vary
+
+    keys = [a.key for a in axes]
+    if len(set(keys)) != len(keys):
+        raise ScenarioError(f"{option} names a key twice: {', '.join(keys)}")
+    for point in grid_points(axes):
+        scenario = base
+        for key, value in point.items():
+            try:
+                scenario = vary(scenario, key, value)
+            except ScenarioError as err:
+                raise ScenarioError(f"{option} {key}={value!r}: {err}") from err
+
+
 def run_sweep(
-    base: Scenario, axes: list[Axis], *, replications: int, seed: int, option: str = "--vary"
+    base: Scenario,
+    axes: list[Axis],
+    *,
+    replications: int,
+    seed: int,
+    option: str = "--vary",
+    client: Any = None,
 ) -> Sweep:
-    """Compile every grid point and simulate them as one flow-engine batch."""
+    """Compile every grid point and simulate them as one flow-engine batch; with a Dask
+    `client`, as blocks on its workers instead (`bordersim.services.blocks`)."""
     from bordersim.engines.flow import simulate_batch
+
+    if client is not None:
+        from bordersim.services.blocks import run_blocked_sweep
+
+        return run_blocked_sweep(
+            base, axes, replications=replications, seed=seed, client=client, option=option
+        ).sweep
 
     points, models = build_variants(base, axes, option=option)
     runs = simulate_batch(models, replications=replications, seed=seed)

@@ -40,12 +40,20 @@ def simulate_batch(
     replications: int,
     seed: int,
     progress: Progress | None = None,
+    first_replication: int = 0,
 ) -> list[RunResult]:
     """Run scenario variants of one layout as one batch; replication r of every variant shares
-    its random numbers (common random numbers)."""
+    its random numbers (common random numbers). Replications are numbered from
+    `first_replication` (a seed block of a distributed sweep)."""
     from bordersim.engines.flow.runner import run_batch
 
-    return run_batch(models, replications=replications, seed=seed, progress=progress)
+    return run_batch(
+        models,
+        replications=replications,
+        seed=seed,
+        progress=progress,
+        first_replication=first_replication,
+    )
 
 
 __all__ = ["simulate", "simulate_batch"]

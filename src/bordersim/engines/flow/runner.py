@@ -126,6 +126,20 @@ def _compile(
     return compiled, time.perf_counter() - started
 
 
+def prepare_batch(
+    models: list[CompiledModel], *, replications: int, backend: str | None = None
+) -> float:
+    """Compile (or load from the persistent cache) the program `run_batch` would use for these
+    models and replications, without running it; the seconds it took. A sweep's workers call this
+    once when they start, so their first block does not pay for compilation."""
+    backend = backend or jax.default_backend()
+    layout = layout_of(models)
+    parameters = stack_parameters(models, layout)
+    chunk = chunk_size(layout, len(models), replications, backend)
+    with jax.default_device(jax.devices(backend)[0]):
+        return _compile(layout, parameters, chunk, backend)[1]
+
+
 def run_batch(
     models: list[CompiledModel],
     *,
@@ -133,16 +147,18 @@ def run_batch(
     seed: int,
     progress: Progress | None = None,
     backend: str | None = None,
+    first_replication: int = 0,
 ) -> list[RunResult]:
     """Run every model (variants of one layout) for `replications` each, as one batch, on
-    `backend` ("cpu", "gpu"; default: JAX's default backend)."""
+    `backend` ("cpu", "gpu"; default: JAX's default backend). Replications are numbered from
+    `first_replication`, so a sweep split into seed blocks draws what one batch would."""
     backend = backend or jax.default_backend()
     try:
         device = jax.devices(backend)[0]
     except RuntimeError as err:
         raise ModelError(f"no {backend} device for the flow engine: {err}") from err
     with jax.default_device(device):
-        return _run_batch(models, replications, seed, progress, backend)
+        return _run_batch(models, replications, seed, progress, backend, first_replication)
 
 
 def _run_batch(
@@ -151,11 +167,14 @@ def _run_batch(
     seed: int,
     progress: Progress | None,
     backend: str,
+    first_replication: int = 0,
 ) -> list[RunResult]:
     if replications < 1:
         raise ModelError(f"replications must be at least 1, got {replications}")
     if not 0 <= seed < 2**32:
         raise ModelError(f"seed must be between 0 and 2**32 - 1, got {seed}")
+    if not 0 <= first_replication <= 2**31 - 1 - replications:
+        raise ModelError(f"first replication out of range: {first_replication}")
     for model in models:
         model.check()
     layout = layout_of(models)
@@ -169,7 +188,7 @@ def _run_batch(
     started = time.perf_counter()
     on_host = backend == "cpu"
     for i in range(n_chunks):
-        ids = np.arange(i * chunk, (i + 1) * chunk, dtype=np.int32)
+        ids = first_replication + np.arange(i * chunk, (i + 1) * chunk, dtype=np.int32)
         outputs = program(device_parameters, ids, np.uint32(seed))
         daily = np.asarray(outputs[0], dtype=np.float64)
         if on_host:

@@ -1,0 +1,614 @@
+"""A sweep split into blocks of variants x replications, each written to its own Parquet file.
+
+A block is (variant block, seed block): up to `BlockShape.variants` grid points and up to
+`BlockShape.replications` replications, numbered from ``seed block x replications``. Every block
+runs as one flow-engine batch of exactly the block shape (the last variant block is padded by
+repeating its last variant, the last seed block by running the full count, and the padding is
+dropped), so each worker compiles one program and a block's numbers do not depend on where, in
+which order or how often it runs. A sweep run in this process and the same sweep run on a Dask
+cluster are therefore identical bit for bit.
+
+A block's task writes ``blocks/variants=VVVVV/seeds=SSSSS.parquet`` under the sweep's folder, to a
+temporary name renamed into place, so a retried task replaces its own file and nothing else. The
+driver registers a block in ``manifest.json`` (rewritten whole and renamed) only after the task
+has reported the file complete and its checksum matches. ``plan.json`` says what the sweep is, so
+an interrupted sweep keeps its finished blocks and `resume_sweep` runs only the missing ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from bordersim.errors import BordersimError, ScenarioError
+from bordersim.services.observer import QUIET, Observer
+from bordersim.services.sweep import Axis, Sweep, kpi_table
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from bordersim.results.schema import RunResult
+    from bordersim.scenario import Scenario
+
+PLAN_FILE = "plan.json"
+MANIFEST_FILE = "manifest.json"
+#: Variants per block by default: enough to fill a vmapped batch, few enough that a 100-variant
+#: sweep makes 10 tasks to share between workers (an assumption tuned on the 2-core machine).
+DEFAULT_BLOCK_VARIANTS = 10
+#: Replications per block by default (a seed block): one flow-engine chunk on a CPU.
+DEFAULT_BLOCK_REPLICATIONS = 100
+#: Times Dask retries a block whose task raised (a dead worker is handled by Dask itself).
+TASK_RETRIES = 2
+
+
+class SweepStateError(BordersimError):
+    """A sweep's folder that cannot be resumed (missing, changed scenario, damaged files)."""
+
+
+@dataclass(frozen=True)
+class BlockShape:
+    """Variants and replications per block (the shape of every batch the blocks run)."""
+
+    variants: int = DEFAULT_BLOCK_VARIANTS
+    replications: int = DEFAULT_BLOCK_REPLICATIONS
+
+    def __post_init__(self) -> None:
+        if self.variants < 1 or self.replications < 1:
+            raise ScenarioError(
+                f"a block needs at least one variant and one replication, got "
+                f"{self.variants} x {self.replications}"
+            )
+
+
+@dataclass(frozen=True)
+class Block:
+    """One task: a variant block and a seed block."""
+
+    variant_block: int
+    seed_block: int
+
+    @property
+    def name(self) -> str:
+        return f"variants={self.variant_block:05d}/seeds={self.seed_block:05d}"
+
+
+@dataclass(frozen=True)
+class BlockTask:
+    """What a worker needs to run one block (picklable; no open files or clients)."""
+
+    sweep_id: str
+    block: Block
+    scenario: Scenario
+    points: list[dict[str, Any]]
+    first_variant: int
+    first_replication: int
+    replications: int
+    shape: BlockShape
+    seed: int
+    path: str
+
+
+@dataclass(frozen=True)
+class BlockReport:
+    """What a finished task tells the driver: its file, checksum and the variants' identity."""
+
+    block: Block
+    path: str
+    rows: int
+    sha256: str
+    scenario_names: list[str]
+    scenario_hashes: list[str]
+    compile_s: float
+    run_s: float
+    write_s: float
+    worker_pid: int = field(default_factory=os.getpid)
+
+
+@dataclass
+class SweepPlan:
+    """What a sweep is: the base scenario (file and hash), the grid, replications, seed, shape."""
+
+    sweep_id: str
+    scenario_path: str
+    scenario_hash: str
+    axes: list[Axis]
+    replications: int
+    seed: int
+    shape: BlockShape
+
+    @property
+    def n_variants(self) -> int:
+        n = 1
+        for axis in self.axes:
+            n *= len(axis.values)
+        return n
+
+    def blocks(self) -> list[Block]:
+        n_vb = -(-self.n_variants // self.shape.variants)
+        n_sb = -(-self.replications // self.shape.replications)
+        return [Block(v, s) for v in range(n_vb) for s in range(n_sb)]
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "sweep_id": self.sweep_id,
+                "scenario_path": self.scenario_path,
+                "scenario_hash": self.scenario_hash,
+                "axes": [
+                    {"key": a.key, "values": [_encode(v) for v in a.values]} for a in self.axes
+                ],
+                "replications": self.replications,
+                "seed": self.seed,
+                "block_variants": self.shape.variants,
+                "block_replications": self.shape.replications,
+            },
+            indent=2,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> SweepPlan:
+        data = json.loads(text)
+        return cls(
+            sweep_id=data["sweep_id"],
+            scenario_path=data["scenario_path"],
+            scenario_hash=data["scenario_hash"],
+            axes=[Axis(a["key"], tuple(_decode(v) for v in a["values"])) for a in data["axes"]],
+            replications=int(data["replications"]),
+            seed=int(data["seed"]),
+            shape=BlockShape(int(data["block_variants"]), int(data["block_replications"])),
+        )
+
+
+def _encode(value: Any) -> Any:
+    """A grid value as JSON (dates tagged so they come back as dates)."""
+    if isinstance(value, dt.datetime):
+        return {"datetime": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"date": value.isoformat()}
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict) and "date" in value:
+        return dt.date.fromisoformat(value["date"])
+    if isinstance(value, dict) and "datetime" in value:
+        return dt.datetime.fromisoformat(value["datetime"])
+    return value
+
+
+def sweep_id_of(
+    scenario: Scenario, axes: list[Axis], replications: int, seed: int, shape: BlockShape
+) -> str:
+    """The sweep's name: the scenario's and a hash of everything that fixes its numbers, so the
+    same sweep asked again finds its finished blocks."""
+    what = json.dumps(
+        [
+            scenario.hash,
+            [[a.key, [repr(v) for v in a.values]] for a in axes],
+            replications,
+            seed,
+            shape.variants,
+            shape.replications,
+        ]
+    )
+    return f"{scenario.name}-{hashlib.sha256(what.encode()).hexdigest()[:12]}"
+
+
+def default_sweeps_root() -> Path:
+    """Sweep folders live beside the store: ``<store folder>/sweeps``."""
+    from bordersim.store.location import resolve_store_path
+
+    return resolve_store_path(None).parent / "sweeps"
+
+
+# --- the task (runs on a worker) ---------------------------------------------------------------
+
+
+def block_models(task: BlockTask) -> list[Any]:
+    """The block's compiled variants, padded to the block shape by repeating the last one."""
+    from bordersim.compiler import compile_scenario
+    from bordersim.scenario import vary
+
+    models = []
+    for point in task.points:
+        scenario = task.scenario
+        for key, value in point.items():
+            scenario = vary(scenario, key, value)
+        models.append(compile_scenario(scenario))
+    return models + [models[-1]] * (task.shape.variants - len(models))
+
+
+def run_block(task: BlockTask) -> BlockReport:
+    """Simulate one block and write its Parquet file (temporary name, then renamed)."""
+    from bordersim.engines.flow import simulate_batch
+
+    started = time.perf_counter()
+    models = block_models(task)
+    runs = simulate_batch(
+        models,
+        replications=task.shape.replications,
+        seed=task.seed,
+        first_replication=task.first_replication,
+    )[: len(task.points)]
+    simulated = time.perf_counter()
+    table = block_table(task, runs)
+    target = Path(task.path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # a name of its own per attempt: two attempts of one block never write the same file
+    partial = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.partial")
+    import pyarrow.parquet as pq
+
+    try:
+        pq.write_table(table, partial)
+        digest = file_sha256(partial)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    timings = runs[0].timings
+    return BlockReport(
+        block=task.block,
+        path=str(target),
+        rows=table.num_rows,
+        sha256=digest,
+        scenario_names=[m.scenario_name for m in models[: len(task.points)]],
+        scenario_hashes=[m.scenario_hash for m in models[: len(task.points)]],
+        compile_s=float(timings.get("compile_s", 0.0)),
+        run_s=simulated - started,
+        write_s=time.perf_counter() - simulated,
+    )
+
+
+def block_table(task: BlockTask, runs: list[RunResult]) -> pa.Table:
+    """One row per variant, replication, day and sector (metrics as columns); the custody
+    histogram (exits by whole hours in custody, all people and children) rides on each
+    replication's first-day rows and is null on the others."""
+    import pyarrow as pa
+
+    from bordersim.results.schema import DAILY_METRICS
+
+    first = runs[0]
+    r, d, s, m = task.replications, len(first.dates), len(first.sectors), len(DAILY_METRICS)
+    daily = np.stack([run.daily[:r] for run in runs])  # [V, R, D, S, M]
+    hist = np.stack([run.custody_hist[:r] for run in runs])  # [V, R, S, 2, H]
+    v = len(runs)
+    idx = np.indices((v, r, d, s)).reshape(4, -1)
+    columns: dict[str, Any] = {
+        "variant": pa.array((task.first_variant + idx[0]).astype(np.int32)),
+        "replication": pa.array((task.first_replication + idx[1]).astype(np.int32)),
+        "date": pa.array(np.array(first.dates, dtype="datetime64[D]")[idx[2]]),
+        "sector": pa.array(np.array([sec.name for sec in first.sectors])[idx[3]]),
+    }
+    flat = daily.reshape(-1, m)
+    for j, metric in enumerate(DAILY_METRICS):
+        columns[metric] = pa.array(flat[:, j])
+    on_first_day = idx[2] == 0
+    for kind, column in enumerate(("custody_hist_all", "custody_hist_uac")):
+        per_row = hist[idx[0], idx[1], idx[3], kind]  # [rows, H]
+        values = [
+            list(row) if keep else None for row, keep in zip(per_row, on_first_day, strict=True)
+        ]
+        columns[column] = pa.array(values, type=pa.list_(pa.float64()))
+    return pa.table(columns)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --- the driver ----------------------------------------------------------------------------------
+
+
+class SweepFolder:
+    """A sweep's folder: its plan, its manifest of finished blocks and their files."""
+
+    def __init__(self, root: Path, sweep_id: str) -> None:
+        self.path = root / sweep_id
+        self.sweep_id = sweep_id
+
+    def block_path(self, block: Block) -> Path:
+        return self.path / "blocks" / f"{block.name}.parquet"
+
+    def read_plan(self) -> SweepPlan:
+        plan_file = self.path / PLAN_FILE
+        if not plan_file.is_file():
+            raise SweepStateError(f"no sweep {self.sweep_id!r}: {plan_file} does not exist")
+        return SweepPlan.from_json(plan_file.read_text(encoding="utf-8"))
+
+    def write_plan(self, plan: SweepPlan) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        _write_atomically(self.path / PLAN_FILE, plan.to_json())
+
+    def manifest(self) -> dict[str, dict[str, Any]]:
+        """Registered blocks whose file is still there and unchanged in size, by block name."""
+        manifest_file = self.path / MANIFEST_FILE
+        if not manifest_file.is_file():
+            return {}
+        entries: dict[str, dict[str, Any]] = json.loads(manifest_file.read_text("utf-8"))["blocks"]
+        return {
+            name: entry
+            for name, entry in entries.items()
+            if (self.path / entry["file"]).is_file()
+            and (self.path / entry["file"]).stat().st_size == entry["bytes"]
+        }
+
+    def register(self, report: BlockReport, entries: dict[str, dict[str, Any]]) -> None:
+        """Add a finished block to the manifest once its file is there with the checksum the
+        task computed (a file replaced by a later attempt of the same block is re-checked)."""
+        path = Path(report.path)
+        if not path.is_file() or file_sha256(path) != report.sha256:
+            raise SweepStateError(f"block {report.block.name}: {path} is missing or changed")
+        entries[report.block.name] = {
+            "file": str(path.relative_to(self.path)),
+            "bytes": path.stat().st_size,
+            "rows": report.rows,
+            "sha256": report.sha256,
+            "scenario_names": report.scenario_names,
+            "scenario_hashes": report.scenario_hashes,
+            "compile_s": report.compile_s,
+            "run_s": report.run_s,
+            "write_s": report.write_s,
+        }
+        _write_atomically(
+            self.path / MANIFEST_FILE, json.dumps({"blocks": entries}, indent=1, sort_keys=True)
+        )
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+
+
+@dataclass(frozen=True)
+class BlockedSweep:
+    """A finished sweep: the KPI table and runs (`Sweep`), its id and folder."""
+
+    sweep: Sweep
+    sweep_id: str
+    folder: Path
+    blocks_run: int
+    blocks_reused: int
+
+
+def run_blocked_sweep(
+    base: Scenario,
+    axes: list[Axis],
+    *,
+    replications: int,
+    seed: int,
+    shape: BlockShape | None = None,
+    client: Any = None,
+    root: Path | None = None,
+    observer: Observer = QUIET,
+    option: str = "--vary",
+    on_block: Callable[[BlockReport], None] | None = None,
+) -> BlockedSweep:
+    """Run a sweep as blocks in this process (``client=None``) or on a Dask `client`, reusing
+    the finished blocks of an earlier, interrupted run of the same sweep."""
+    from bordersim.services.sweep import check_points
+
+    shape = shape or BlockShape(
+        min(DEFAULT_BLOCK_VARIANTS, _count(axes)), min(DEFAULT_BLOCK_REPLICATIONS, replications)
+    )
+    check_points(base, axes, option=option)  # every grid point is valid before anything runs
+    sweep_id = sweep_id_of(base, axes, replications, seed, shape)
+    plan = SweepPlan(sweep_id, str(base.path), base.hash, list(axes), replications, seed, shape)
+    folder = SweepFolder(root or default_sweeps_root(), sweep_id)
+    folder.write_plan(plan)
+    return _finish(plan, base, folder, client, observer, on_block)
+
+
+def resume_sweep(
+    sweep_id: str,
+    *,
+    client: Any = None,
+    root: Path | None = None,
+    observer: Observer = QUIET,
+    on_block: Callable[[BlockReport], None] | None = None,
+) -> BlockedSweep:
+    """Finish an interrupted sweep: run the blocks its manifest lacks, then assemble it all."""
+    from bordersim.scenario import load_scenario
+
+    folder = SweepFolder(root or default_sweeps_root(), sweep_id)
+    plan = folder.read_plan()
+    if not Path(plan.scenario_path).is_file():
+        raise SweepStateError(
+            f"sweep {sweep_id}: its scenario file {plan.scenario_path} is gone; cannot resume"
+        )
+    base = load_scenario(plan.scenario_path)
+    if base.hash != plan.scenario_hash:
+        raise SweepStateError(
+            f"sweep {sweep_id}: {plan.scenario_path} changed since the sweep started "
+            "(its hash differs); run the sweep again instead of resuming it"
+        )
+    return _finish(plan, base, folder, client, observer, on_block)
+
+
+def _count(axes: list[Axis]) -> int:
+    n = 1
+    for axis in axes:
+        n *= len(axis.values)
+    return n
+
+
+def _finish(
+    plan: SweepPlan,
+    base: Scenario,
+    folder: SweepFolder,
+    client: Any,
+    observer: Observer,
+    on_block: Callable[[BlockReport], None] | None,
+) -> BlockedSweep:
+    from bordersim.services.sweep import grid_points
+
+    points = grid_points(plan.axes)
+    entries = folder.manifest()
+    tasks = [
+        _task(plan, base, folder, points, block)
+        for block in plan.blocks()
+        if block.name not in entries
+    ]
+    reused = len(plan.blocks()) - len(tasks)
+    observer.note(
+        f"sweep {plan.sweep_id}: {len(tasks)} of {len(plan.blocks())} blocks to run "
+        f"(blocks of {plan.shape.variants} variants x {plan.shape.replications} replications), "
+        f"files in {folder.path}"
+    )
+    if client is not None and tasks:
+        from bordersim.services.cluster import prepare_workers
+
+        with observer.stage("workers: compiling the block program"):
+            prepare_workers(client, tasks[0])
+    with observer.progress(f"sweep {plan.sweep_id}: blocks") as progress:
+        progress(reused, len(plan.blocks()))
+        for done, report in enumerate(_execute(tasks, client), start=reused + 1):
+            folder.register(report, entries)
+            progress(done, len(plan.blocks()))
+            if on_block is not None:
+                on_block(report)
+    from bordersim.compiler import compile_scenario
+
+    runs = assemble_runs(plan, folder, entries, compile_scenario(base).sectors)
+    sweep = Sweep(tuple(plan.axes), points, runs, kpi_table(points, runs))
+    return BlockedSweep(sweep, plan.sweep_id, folder.path, len(tasks), reused)
+
+
+def _task(
+    plan: SweepPlan,
+    base: Scenario,
+    folder: SweepFolder,
+    points: list[dict[str, Any]],
+    block: Block,
+) -> BlockTask:
+    first_variant = block.variant_block * plan.shape.variants
+    first_replication = block.seed_block * plan.shape.replications
+    return BlockTask(
+        sweep_id=plan.sweep_id,
+        block=block,
+        scenario=base,
+        points=points[first_variant : first_variant + plan.shape.variants],
+        first_variant=first_variant,
+        first_replication=first_replication,
+        replications=min(plan.shape.replications, plan.replications - first_replication),
+        shape=plan.shape,
+        seed=plan.seed,
+        path=str(folder.block_path(block)),
+    )
+
+
+def _execute(tasks: list[BlockTask], client: Any) -> Iterator[BlockReport]:
+    """Reports of the tasks as they finish: one after the other here, or on Dask's workers
+    (retried on error; Dask re-runs a task whose worker died). Unfinished tasks are cancelled
+    if the caller stops early."""
+    if client is None:
+        for task in tasks:
+            yield run_block(task)
+        return
+    from distributed import as_completed
+
+    futures = [
+        client.submit(
+            run_block,
+            task,
+            key=f"bordersim-block-{task.sweep_id}-{task.block.name}-{uuid.uuid4().hex[:8]}",
+            retries=TASK_RETRIES,
+            pure=False,
+        )
+        for task in tasks
+    ]
+    try:
+        for future in as_completed(futures):
+            yield future.result()
+    finally:
+        client.cancel([f for f in futures if not f.done()])
+
+
+def read_blocks(paths: Iterable[Path]) -> pa.Table:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    return pa.concat_tables([pq.read_table(p) for p in paths])
+
+
+def assemble_runs(
+    plan: SweepPlan, folder: SweepFolder, entries: dict[str, dict[str, Any]], sectors: Any
+) -> list[RunResult]:
+    """Every variant's `RunResult`, its replications gathered from the seed blocks in order."""
+    from bordersim.results.schema import DAILY_METRICS, RunResult
+
+    runs: list[RunResult] = []
+    n_sb = -(-plan.replications // plan.shape.replications)
+    n_vb = -(-plan.n_variants // plan.shape.variants)
+    for vb in range(n_vb):
+        names = [Block(vb, sb).name for sb in range(n_sb)]
+        missing = [n for n in names if n not in entries]
+        if missing:
+            raise SweepStateError(f"sweep {plan.sweep_id}: blocks not finished: {missing}")
+        table = read_blocks(folder.path / entries[n]["file"] for n in names)
+        variants = np.asarray(table["variant"])
+        dates = sorted(set(table["date"].to_pylist()))
+        for offset, (name, hash_) in enumerate(
+            zip(
+                entries[names[0]]["scenario_names"],
+                entries[names[0]]["scenario_hashes"],
+                strict=True,
+            )
+        ):
+            v = vb * plan.shape.variants + offset
+            rows = variants == v
+            part = table.filter(rows)
+            _check_order(part, plan.replications, len(dates), len(sectors))
+            daily = np.stack([np.asarray(part[m]) for m in DAILY_METRICS], axis=-1).reshape(
+                plan.replications, len(dates), len(sectors), len(DAILY_METRICS)
+            )
+            runs.append(
+                RunResult(
+                    engine="flow",
+                    scenario_name=name,
+                    scenario_hash=hash_,
+                    seed=plan.seed,
+                    dates=dates,
+                    sectors=sectors,
+                    daily=daily,
+                    custody_hist=_histogram(part, plan.replications, len(sectors)),
+                    timings=_timings(entries, names),
+                )
+            )
+    return runs
+
+
+def _check_order(part: pa.Table, replications: int, n_days: int, n_sectors: int) -> None:
+    """Rows are in (replication, day, sector) order, every replication present once."""
+    expected = np.repeat(np.arange(replications, dtype=np.int32), n_days * n_sectors)
+    if not np.array_equal(np.asarray(part["replication"]), expected):
+        raise SweepStateError("a sweep's block files do not hold the replications they should")
+
+
+def _histogram(part: pa.Table, replications: int, n_sectors: int) -> np.ndarray:
+    first_day = part.filter(part["custody_hist_all"].is_valid())
+    all_ = np.array(first_day["custody_hist_all"].to_pylist(), dtype=np.float64)
+    uac = np.array(first_day["custody_hist_uac"].to_pylist(), dtype=np.float64)
+    hist = np.stack([all_, uac], axis=1)  # [R * S, 2, H]
+    return hist.reshape(replications, n_sectors, 2, hist.shape[-1])
+
+
+def _timings(entries: dict[str, dict[str, Any]], names: list[str]) -> dict[str, float]:
+    return {
+        "compile_s": float(sum(entries[n]["compile_s"] for n in names)),
+        "run_s": float(sum(entries[n]["run_s"] for n in names)),
+        "write_s": float(sum(entries[n]["write_s"] for n in names)),
+    }

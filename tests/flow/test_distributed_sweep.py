@@ -1,0 +1,187 @@
+"""Blocked sweeps: the same numbers in this process and on a 2-worker Dask cluster (bit for bit),
+a worker killed mid-sweep costs only its block, and an interrupted sweep resumes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from bordersim.cli import main
+from bordersim.scenario import load_scenario
+from bordersim.services.blocks import (
+    MANIFEST_FILE,
+    BlockedSweep,
+    BlockReport,
+    BlockShape,
+    resume_sweep,
+    run_blocked_sweep,
+)
+from bordersim.services.sweep import Axis
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+ROOT = Path(__file__).resolve().parents[2]
+SMALL = ROOT / "scenarios" / "examples" / "small.toml"
+AXES = [Axis("deployments.troops.headcount", (0, 300, 600))]
+REPLICATIONS = 4
+SEED = 11
+#: 3 variant blocks x 2 seed blocks: six tasks, enough for one to be lost while others run.
+SHAPE = BlockShape(variants=1, replications=2)
+
+
+def run(root: Path, **kwargs: object) -> BlockedSweep:
+    return run_blocked_sweep(
+        load_scenario(SMALL),
+        AXES,
+        replications=REPLICATIONS,
+        seed=SEED,
+        shape=SHAPE,
+        root=root,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture(scope="module")
+def serial(tmp_path_factory: pytest.TempPathFactory) -> BlockedSweep:
+    return run(tmp_path_factory.mktemp("serial"))
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Client]:
+    """One 2-worker local cluster for the tests that need one (starting one costs seconds)."""
+    from bordersim.services.cluster import open_client
+
+    with open_client("local:2") as opened:
+        yield opened
+
+
+def assert_identical(a: BlockedSweep, b: BlockedSweep) -> None:
+    assert a.sweep_id == b.sweep_id
+    assert len(a.sweep.runs) == len(b.sweep.runs) == 3
+    for run_a, run_b in zip(a.sweep.runs, b.sweep.runs, strict=True):
+        assert run_a.daily.shape == (REPLICATIONS, *run_a.daily.shape[1:])
+        assert np.array_equal(run_a.daily, run_b.daily, equal_nan=True)
+        assert np.array_equal(run_a.custody_hist, run_b.custody_hist)
+        assert run_a.scenario_hash == run_b.scenario_hash
+    pd.testing.assert_frame_equal(a.sweep.table, b.sweep.table, check_exact=True)
+
+
+def test_blocks_are_files_registered_in_the_manifest(serial: BlockedSweep) -> None:
+    manifest = json.loads((serial.folder / MANIFEST_FILE).read_text())["blocks"]
+    assert len(manifest) == 6 and serial.blocks_run == 6
+    entry = manifest["variants=00002/seeds=00001"]
+    table = pq.read_table(serial.folder / entry["file"])
+    assert table.num_rows == entry["rows"]
+    assert set(table["variant"].to_pylist()) == {2}
+    assert set(table["replication"].to_pylist()) == {2, 3}
+    # variants differ (the grid is real) and replications differ (the seed blocks are distinct)
+    runs = serial.sweep.runs
+    assert not np.array_equal(runs[0].daily, runs[2].daily)
+    assert not np.array_equal(runs[0].daily[0], runs[0].daily[2])
+    assert not list(serial.folder.rglob("*.partial"))
+
+
+@pytest.mark.slow
+def test_local_cluster_matches_serial_bit_for_bit(
+    serial: BlockedSweep, client: Client, tmp_path: Path
+) -> None:
+    distributed = run(tmp_path, client=client)
+    assert distributed.blocks_run == 6
+    assert_identical(serial, distributed)
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_sweep_costs_only_its_block(
+    serial: BlockedSweep, client: Client, tmp_path: Path
+) -> None:
+    before = set(client.run(os.getpid).values())
+    killed: list[int] = []
+
+    def kill_a_busy_worker(report: BlockReport) -> None:
+        if killed:
+            return
+        busy = client.processing()
+        address = next((a for a, keys in busy.items() if keys), next(iter(busy)))
+        pid = client.run(os.getpid, workers=[address])[address]
+        os.kill(pid, signal.SIGKILL)
+        killed.append(pid)
+
+    distributed = run(tmp_path, client=client, on_block=kill_a_busy_worker)
+    after = set(client.run(os.getpid).values())
+    assert killed and killed[0] in before and killed[0] not in after
+    assert distributed.blocks_run == 6
+    assert_identical(serial, distributed)
+
+
+def test_an_interrupted_sweep_keeps_its_blocks_and_resumes(
+    serial: BlockedSweep, tmp_path: Path
+) -> None:
+    finished: list[BlockReport] = []
+
+    def stop_after_two(report: BlockReport) -> None:
+        finished.append(report)
+        if len(finished) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path, on_block=stop_after_two)
+    folder = tmp_path / serial.sweep_id
+    manifest = json.loads((folder / MANIFEST_FILE).read_text())["blocks"]
+    assert sorted(manifest) == sorted(r.block.name for r in finished)
+    for entry in manifest.values():  # the finished blocks are usable as they are
+        assert pq.read_table(folder / entry["file"]).num_rows == entry["rows"]
+
+    resumed = resume_sweep(serial.sweep_id, root=tmp_path)
+    assert (resumed.blocks_run, resumed.blocks_reused) == (4, 2)
+    assert_identical(serial, resumed)
+
+
+def test_cli_resumes_by_sweep_id(
+    serial: BlockedSweep, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BORDERSIM_STORE", str(tmp_path / "store" / "bordersim.duckdb"))
+    sweeps = tmp_path / "store" / "sweeps"
+
+    def stop_at_once(report: BlockReport) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run(sweeps, on_block=stop_at_once)
+    out = tmp_path / "out"
+    main(["sweep", "--resume", serial.sweep_id, "--out", str(out)])
+    table = pd.read_parquet(out / "kpis.parquet")
+    pd.testing.assert_frame_equal(table, serial.sweep.table, check_exact=True)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--resume", "small-000000000000"], "no sweep 'small-000000000000'"),
+        ([str(SMALL), "--vary", "deployments.troops.headcount=0,1", "--cluster", "lcl"], "lcl"),
+        ([str(SMALL), "--vary", "a.b=1", "--resume", "x"], "--resume"),
+        ([], "needs a scenario file"),
+    ],
+)
+def test_bad_sweep_options_exit_2(
+    arguments: list[str],
+    message: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("BORDERSIM_STORE", str(tmp_path / "bordersim.duckdb"))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sweep", *arguments, "--out", str(tmp_path / "out")])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
