@@ -382,6 +382,9 @@ class BlockedSweep:
     folder: Path
     blocks_run: int
     blocks_reused: int
+    #: seconds: workers set up and the block program compiled; blocks run (wall, registering
+    #: included); registering in the manifest (part of the blocks' wall); reading back and KPIs
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def run_blocked_sweep(
@@ -468,23 +471,35 @@ def _finish(
         f"(blocks of {plan.shape.variants} variants x {plan.shape.replications} replications), "
         f"files in {folder.path}"
     )
+    started = time.perf_counter()
     if client is not None and tasks:
         from bordersim.services.cluster import prepare_workers
 
         with observer.stage("workers: compiling the block program"):
             prepare_workers(client, tasks[0])
+    prepared = time.perf_counter()
+    register_s = 0.0
     with observer.progress(f"sweep {plan.sweep_id}: blocks") as progress:
         progress(reused, len(plan.blocks()))
         for done, report in enumerate(_execute(tasks, client), start=reused + 1):
+            before = time.perf_counter()
             folder.register(report, entries)
+            register_s += time.perf_counter() - before
             progress(done, len(plan.blocks()))
             if on_block is not None:
                 on_block(report)
+    ran = time.perf_counter()
     from bordersim.compiler import compile_scenario
 
     runs = assemble_runs(plan, folder, entries, compile_scenario(base).sectors)
     sweep = Sweep(tuple(plan.axes), points, runs, kpi_table(points, runs))
-    return BlockedSweep(sweep, plan.sweep_id, folder.path, len(tasks), reused)
+    timings = {
+        "prepare_s": prepared - started,
+        "blocks_s": ran - prepared,
+        "register_s": register_s,
+        "assemble_s": time.perf_counter() - ran,
+    }
+    return BlockedSweep(sweep, plan.sweep_id, folder.path, len(tasks), reused, timings)
 
 
 def _task(
