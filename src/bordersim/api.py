@@ -332,9 +332,12 @@ def sweep(
     *,
     replications: int = SWEEP_REPLICATIONS,
     seed: int = SWEEP_SEED,
+    client: Any = None,
 ) -> pd.DataFrame:
     """Every combination of the `vary` values ({key path: values}), run as one flow-engine batch
-    with common random numbers, as `bordersim sweep` does.
+    with common random numbers, as `bordersim sweep` does; with a Dask `client`
+    (``distributed.Client``), as resumable blocks on its workers (docs/scaling.md), as
+    ``bordersim sweep --cluster`` does.
 
     One row per variant and KPI: variant, the varied keys, kpi, label, unit, mean, low, high, n.
     """
@@ -351,7 +354,9 @@ def sweep(
             raise ScenarioError(f"vary {key!r}: the list of values is empty")
         axes.append(Axis(key, listed))
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    return run_sweep(base, axes, replications=replications, seed=seed, option="vary").table
+    return run_sweep(
+        base, axes, replications=replications, seed=seed, option="vary", client=client
+    ).table
 
 
 def open_run(run_id: str, *, store: str | Path | None = None) -> StoredRunView:

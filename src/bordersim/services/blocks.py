@@ -492,7 +492,16 @@ def _finish(
     from bordersim.compiler import compile_scenario
 
     runs = assemble_runs(plan, folder, entries, compile_scenario(base).sectors)
-    sweep = Sweep(tuple(plan.axes), points, runs, kpi_table(points, runs))
+    table = kpi_table(points, runs)
+    sweep = Sweep(
+        tuple(plan.axes),
+        points,
+        runs,
+        table,
+        Path(plan.scenario_path),
+        plan.replications,
+        plan.seed,
+    )
     timings = {
         "prepare_s": prepared - started,
         "blocks_s": ran - prepared,
