@@ -292,12 +292,15 @@ def block_table(task: BlockTask, runs: list[RunResult]) -> pa.Table:
     for j, metric in enumerate(DAILY_METRICS):
         columns[metric] = pa.array(flat[:, j])
     on_first_day = idx[2] == 0
+    # list columns from flat arrays (offsets, values): no Python objects per row
+    lengths = np.where(on_first_day, hist.shape[-1], 0)
+    offsets = pa.array(
+        np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32),
+        mask=np.concatenate([~on_first_day, [False]]),
+    )
     for kind, column in enumerate(("custody_hist_all", "custody_hist_uac")):
-        per_row = hist[idx[0], idx[1], idx[3], kind]  # [rows, H]
-        values = [
-            list(row) if keep else None for row, keep in zip(per_row, on_first_day, strict=True)
-        ]
-        columns[column] = pa.array(values, type=pa.list_(pa.float64()))
+        first_rows = hist[idx[0][on_first_day], idx[1][on_first_day], idx[3][on_first_day], kind]
+        columns[column] = pa.ListArray.from_arrays(offsets, pa.array(first_rows.reshape(-1)))
     return pa.table(columns)
 
 
@@ -624,9 +627,11 @@ def _check_order(part: pa.Table, replications: int, n_days: int, n_sectors: int)
 
 def _histogram(part: pa.Table, replications: int, n_sectors: int) -> np.ndarray:
     first_day = part.filter(part["custody_hist_all"].is_valid())
-    all_ = np.array(first_day["custody_hist_all"].to_pylist(), dtype=np.float64)
-    uac = np.array(first_day["custody_hist_uac"].to_pylist(), dtype=np.float64)
-    hist = np.stack([all_, uac], axis=1)  # [R * S, 2, H]
+    kinds = [
+        np.asarray(first_day[column].combine_chunks().flatten(), dtype=np.float64)
+        for column in ("custody_hist_all", "custody_hist_uac")
+    ]
+    hist = np.stack([k.reshape(replications * n_sectors, -1) for k in kinds], axis=1)
     return hist.reshape(replications, n_sectors, 2, hist.shape[-1])
 
 
