@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import math
 import time
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from bordersim.engines.event.border import layout
 from bordersim.engines.event.border.kernel import run_replication
+from bordersim.engines.event.border.state import Model, Storage
 from bordersim.errors import ModelError
 from bordersim.model.compiled import CompiledModel
 from bordersim.model.dimensions import GROUP_NAMES, Pathway, Pool, Task
@@ -26,64 +29,38 @@ ENGINE_NAME = "event"
 _MAX_ATTEMPTS_AT_RETRY = 8
 
 
-@dataclass(frozen=True)
-class KernelInputs:
-    """The arguments of `run_replication` that do not change between replications."""
-
-    n_cap: int
-    region: np.ndarray
-    heap_cap: int
-    arrays: tuple[np.ndarray, ...]
+_DERIVED = {"n_hours", "n_classes", "diurnal_cdf", "pathway_cdf"}
 
 
-def _par(model: CompiledModel) -> np.ndarray:
-    par = np.zeros(layout.N_PAR)
-    values = {
-        layout.P_DISPERSION: model.demand_dispersion,
-        layout.P_INITIAL_REPEAT_SHARE: model.initial_repeat_share,
-        layout.P_FIELD_HOURS_INTERDICTION: model.field_hours_per_interdiction,
-        layout.P_FIELD_HOURS_PICKUP: model.field_hours_per_pickup,
-        layout.P_PICKUP_PATIENCE: model.pickup_patience_hours,
-        layout.P_PERSONS_PER_WATCH: model.persons_per_watch_staff,
-        layout.P_VALVE_ENABLED: float(model.release_valve_enabled),
-        layout.P_VALVE_THRESHOLD: model.release_valve_threshold,
-        layout.P_VALVE_SHARE: model.release_valve_share,
-        layout.P_ICE_BEDS: model.ice_beds,
-        layout.P_ICE_INITIAL: model.ice_initial_occupancy,
-        layout.P_ICE_STAY_DAYS: model.ice_length_of_stay_days,
-        layout.P_ICE_TRANSFERS: model.ice_transfers_per_day,
-        layout.P_HHS_PLACEMENT: model.hhs_placement_per_day,
-        layout.P_HHS_BEDS: model.hhs_beds,
-        layout.P_HHS_INITIAL: model.hhs_initial_occupancy,
-        layout.P_HHS_STAY_DAYS: model.hhs_length_of_stay_days,
-        layout.P_MIN_FIELD: model.min_field_fraction,
-        layout.P_MAX_PROCESSING: model.max_processing_fraction,
-        layout.P_WAREHOUSE_HPD: model.warehouse_hours_per_person_day,
-        layout.P_MEDICAL_HPD: model.medical_hours_per_person_day,
-        layout.P_SUPPLY_UNITS: model.supply_units_per_person_day,
-        layout.P_SUPPLY_INITIAL_DAYS: model.supply_initial_stock_days,
-        layout.P_SUPPLY_LEAD_DAYS: model.supply_reorder_lead_days,
-        layout.P_SUPPLY_REORDER_DAYS: model.supply_reorder_point_days,
-        layout.P_SUPPLY_ORDER_DAYS: model.supply_order_days,
-        layout.P_SUPPLY_COST: model.supply_cost_per_unit,
-        layout.P_HEALTH: float(model.health_enabled),
-        layout.P_SYMPTOMATIC: model.symptomatic_fraction,
-        layout.P_SENSITIVITY: model.screening_sensitivity,
-        layout.P_TRANSMISSION: model.transmission_rate_per_day,
-        layout.P_CROWDING_EXPONENT: model.crowding_exponent,
-        layout.P_INFECTIOUS_DAYS: model.infectious_days,
-        layout.P_STAFF_INFECTION: model.staff_infection_rate_per_day,
-        layout.P_STAFF_ABSENCE_DAYS: model.staff_absence_days,
-        layout.P_COST_CUSTODY: model.cost_per_custody_person_day,
-        layout.P_COST_ICE: model.cost_per_ice_transfer,
-        layout.P_TARGET_HOURS: model.target_custody_hours,
-        layout.P_WARMUP_DAYS: float(model.warmup_days),
-        layout.P_CUSTODY_STANDARD: model.custody_standard_hours,
-        layout.P_UAC_STANDARD: model.uac_standard_hours,
+def pack_model(model: CompiledModel) -> Model:
+    """The kernel's view of `model`: every `Model` field from the `CompiledModel` field of the
+    same name, as a contiguous array of the kernel's type (or a plain scalar), plus the derived
+    cumulative shares and sizes."""
+    pathway_cdf = np.cumsum(model.pathway_share, axis=2)
+    pathway_cdf[..., -1] = 1.0
+    diurnal_cdf = np.cumsum(model.diurnal_profile)
+    diurnal_cdf[-1] = 1.0
+    values: dict[str, Any] = {
+        "n_hours": model.n_hours,
+        "n_classes": int(model.priority_class.max()) + 1,
+        "diurnal_cdf": diurnal_cdf,
+        "pathway_cdf": pathway_cdf,
     }
-    for slot, value in values.items():
-        par[slot] = float(value)
-    return par
+    hints = typing.get_type_hints(Model)
+    for name in Model._fields:
+        value = values[name] if name in _DERIVED else getattr(model, name)
+        hint = hints[name]
+        if hint is int:
+            values[name] = int(value)
+        elif hint is bool:
+            values[name] = bool(value)
+        elif hint is float:
+            values[name] = float(value)
+        else:
+            array = np.asarray(value)
+            kind = {"b": np.bool_, "i": np.int64, "u": np.int64}.get(array.dtype.kind, np.float64)
+            values[name] = np.ascontiguousarray(array, dtype=kind)
+    return Model(**values)
 
 
 def _columns() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -133,61 +110,6 @@ def _storage(model: CompiledModel, room: float) -> tuple[int, np.ndarray, int]:
     return int(region[-1]), region, heap_cap
 
 
-def kernel_inputs(model: CompiledModel, room: float = 1.0) -> KernelInputs:
-    """Everything the kernel needs from `model`, as contiguous arrays of the kernel's types."""
-    n_cap, region, heap_cap = _storage(model, room)
-    col, staff_col, need_col = _columns()
-    pathway_cdf = np.cumsum(model.pathway_share, axis=2)
-    pathway_cdf[..., -1] = 1.0
-    diurnal_cdf = np.cumsum(model.diurnal_profile)
-    diurnal_cdf[-1] = 1.0
-
-    def f64(a: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(a, dtype=np.float64)
-
-    def i64(a: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(a, dtype=np.int64)
-
-    arrays = (
-        _par(model),
-        col,
-        staff_col,
-        need_col,
-        f64(model.first_attempts_per_day),
-        f64(diurnal_cdf),
-        f64(model.batch_size_mean),
-        f64(model.surrender_fraction),
-        np.ascontiguousarray(model.title42_active, dtype=np.bool_),
-        f64(model.repeat_probability),
-        f64(model.repeat_delay_mean_days),
-        f64(model.detection_p_max),
-        f64(model.detection_effort_scale),
-        f64(model.detection_weight),
-        f64(model.technology_effort),
-        f64(model.interdiction_patience_hours),
-        f64(pathway_cdf),
-        f64(model.intake_hours),
-        f64(model.determination_hours),
-        f64(model.min_custody_hours),
-        i64(model.priority_class),
-        f64(model.custody_capacity),
-        f64(model.initial_custody),
-        f64(model.port_capacity_per_day),
-        f64(model.transport_hours_per_person),
-        f64(model.shelter_intake_per_day),
-        i64(model.crew_pool),
-        np.ascontiguousarray(model.crew_tasks, dtype=np.bool_),
-        f64(model.crew_headcount),
-        f64(model.on_duty_fraction),
-        f64(model.productivity),
-        f64(model.cost_per_person_day),
-        i64(model.task_fill_order),
-        f64(model.arrival_prevalence),
-        f64(model.isolation_capacity),
-    )
-    return KernelInputs(n_cap=n_cap, region=region, heap_cap=heap_cap, arrays=arrays)
-
-
 def replication_states(seed: int, replication: int) -> tuple[np.ndarray, np.ndarray]:
     """Two xoshiro256** states for one replication, from NumPy's SeedSequence.
 
@@ -230,15 +152,13 @@ ROW_COLUMNS = (
 def run_one(model: CompiledModel, seed: int, replication: int) -> Replication:
     """One replication; grows the per-attempt storage if the run needs more rows."""
     room = 1.0
+    packed = pack_model(model)
+    col, staff_col, need_col = _columns()
     for _ in range(_MAX_ATTEMPTS_AT_RETRY):
-        inputs = kernel_inputs(model, room)
+        n_cap, region, heap_cap = _storage(model, room)
+        storage = Storage(n_cap, region, heap_cap, len(DAILY_METRICS))
         out = run_replication(
-            *replication_states(seed, replication),
-            inputs.n_cap,
-            inputs.region,
-            inputs.heap_cap,
-            len(DAILY_METRICS),
-            *inputs.arrays,
+            *replication_states(seed, replication), packed, storage, col, staff_col, need_col
         )
         if out[0] == layout.OK:
             rows = dict(zip(ROW_COLUMNS, out[4:], strict=True))

@@ -1,57 +1,13 @@
 """Index constants shared by the compiled kernel and its Python driver.
 
-The kernel takes the model's scalars packed in one float array (`P_*` slots) and writes metrics
-through a table of column numbers (`K_*` slots) that the driver fills from `DAILY_METRICS`, so a
-change of metric order in the results schema never leaves a stale compiled kernel behind.
+The kernel writes metrics through a table of column numbers (`K_*` slots) that the driver fills
+from `DAILY_METRICS`, so a change of metric order in the results schema never leaves a stale
+compiled kernel behind.
 """
 
 from __future__ import annotations
 
 from bordersim.model.dimensions import Pathway
-
-# ----- scalar parameters: slots of the `par` array -----------------------------------------
-P_DISPERSION = 0
-P_INITIAL_REPEAT_SHARE = 1
-P_FIELD_HOURS_INTERDICTION = 2
-P_FIELD_HOURS_PICKUP = 3
-P_PICKUP_PATIENCE = 4
-P_PERSONS_PER_WATCH = 5
-P_VALVE_ENABLED = 6
-P_VALVE_THRESHOLD = 7
-P_VALVE_SHARE = 8
-P_ICE_BEDS = 9
-P_ICE_INITIAL = 10
-P_ICE_STAY_DAYS = 11
-P_HHS_PLACEMENT = 12
-P_HHS_BEDS = 13
-P_HHS_INITIAL = 14
-P_HHS_STAY_DAYS = 15
-P_MIN_FIELD = 16
-P_MAX_PROCESSING = 17
-P_WAREHOUSE_HPD = 18
-P_MEDICAL_HPD = 19
-P_SUPPLY_UNITS = 20
-P_SUPPLY_INITIAL_DAYS = 21
-P_SUPPLY_LEAD_DAYS = 22
-P_SUPPLY_REORDER_DAYS = 23
-P_SUPPLY_ORDER_DAYS = 24
-P_SUPPLY_COST = 25
-P_HEALTH = 26
-P_SYMPTOMATIC = 27
-P_SENSITIVITY = 28
-P_TRANSMISSION = 29
-P_CROWDING_EXPONENT = 30
-P_INFECTIOUS_DAYS = 31
-P_STAFF_INFECTION = 32
-P_STAFF_ABSENCE_DAYS = 33
-P_COST_CUSTODY = 34
-P_COST_ICE = 35
-P_TARGET_HOURS = 36
-P_WARMUP_DAYS = 37
-P_CUSTODY_STANDARD = 38
-P_UAC_STANDARD = 39
-P_ICE_TRANSFERS = 40
-N_PAR = 41
 
 # ----- metrics the kernel writes: slots of the `col` array (column numbers in DAILY_METRICS) --
 KERNEL_METRICS: tuple[str, ...] = (

@@ -1,0 +1,457 @@
+"""Departures from custody (docs/model.md step 8): lines, transport sharing, leaving.
+
+A person who finished determination and is past their minimum time in custody either leaves at
+once (a release) or joins a departure line: their sector's port (expulsions and returns), the
+national ICE line (removals) or the national HHS line (children). Each hour, every line moves as
+far as its room (port allowance, free beds within the day's transfers or placements) and its
+sector's transport allow.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from bordersim.engines.event.border import health as health_module
+from bordersim.engines.event.border.layout import (
+    F_SHELTER,
+    K_COST_CUSTODY,
+    K_CUSTODY_HOURS,
+    K_DEPARTURES,
+    K_EXITS,
+    K_EXITS_72,
+    K_STREET,
+    K_UAC_EXITS,
+    K_UAC_EXITS_72,
+)
+from bordersim.engines.event.border.queues import NIL, pop_head, push_tail, unlink_after
+from bordersim.engines.event.border.state import (
+    EPS,
+    ER,
+    HHS,
+    HHS_LINE,
+    HIST_LAST,
+    ICE,
+    ICE_LINE,
+    NATIONALITIES,
+    PORT_LINE,
+    REL,
+    T42,
+    UAC,
+    UAC_DEMOGRAPHIC,
+    VR,
+    Clock,
+    Custody,
+    Health,
+    Lines,
+    Metrics,
+    Model,
+    Plan,
+    Rows,
+)
+from bordersim.engines.event.core.rng import exponential, uniform
+
+
+@njit(cache=True)
+def line_of(p: int) -> int:
+    """The departure line of pathway `p` (releases have none)."""
+    if p == ER:
+        return ICE_LINE
+    if p == UAC:
+        return HHS_LINE
+    return PORT_LINE
+
+
+@njit(cache=True)
+def earliest_departure(i: int, m: Model, rows: Rows) -> float:
+    """The end of row `i`'s minimum time in custody."""
+    return rows.t_app[i] + m.min_custody_hours[rows.pathway[i]]
+
+
+@njit(cache=True)
+def national_places(m: Model, custody: Custody, national: int) -> int:
+    """Free beds of a national line within this hour's transfers or placements."""
+    beds = m.ice_beds if national == ICE else m.hhs_beds
+    return min(
+        math.floor(beds - custody.national_occupied[national] + EPS),
+        math.floor(custody.national_allowance[national] + EPS),
+    )
+
+
+@njit(cache=True)
+def _record_exit(
+    i: int, t: float, clock: Clock, m: Model, rows: Rows, custody: Custody, out: Metrics
+) -> None:
+    """Row `i` leaves custody at `t`: occupancy, time in custody and exits by pathway."""
+    s = rows.sec[i]
+    p = rows.pathway[i]
+    d = clock.day
+    rows.t_dep[i] = t
+    custody.occupancy[s] -= 1
+    custody.person_hours[s] -= clock.hour_end - t
+    stay = t - rows.t_app[i]
+    is_uac = rows.grp[i] // NATIONALITIES == UAC_DEMOGRAPHIC
+    daily, col = out.daily, out.col
+    daily[d, s, col[K_EXITS]] += 1
+    daily[d, s, col[K_CUSTODY_HOURS]] += stay
+    daily[d, s, col[K_DEPARTURES + p]] += 1
+    if stay > m.custody_standard_hours:
+        daily[d, s, col[K_EXITS_72]] += 1
+    if is_uac:
+        daily[d, s, col[K_UAC_EXITS]] += 1
+        if stay > m.uac_standard_hours:
+            daily[d, s, col[K_UAC_EXITS_72]] += 1
+    if d >= m.warmup_days:
+        b = min(int(stay), HIST_LAST)
+        out.hist[s, 0, b] += 1
+        if is_uac:
+            out.hist[s, 1, b] += 1
+
+
+@njit(cache=True)
+def _schedule_reattempt(
+    i: int, t: float, clock: Clock, m: Model, ops: np.ndarray, rows: Rows, lines: Lines
+) -> None:
+    """An expelled or returned person comes back, with the regime's probability, later."""
+    g = rows.grp[i]
+    regime = 1 if m.title42_active[clock.day] else 0
+    if uniform(ops) < m.repeat_probability[regime, g]:
+        tr = t + exponential(ops, m.repeat_delay_mean_days[g] * 24.0)
+        tr = max(tr, clock.hour_end)
+        hr = int(tr)
+        if hr < m.n_hours:
+            rows.reattempt_at[i] = tr
+            rows.nxt[i] = lines.reattempt_head[hr]
+            lines.reattempt_head[hr] = i
+            lines.reattempt_count[hr] += 1
+
+
+@njit(cache=True)
+def depart(
+    i: int,
+    t: float,
+    clock: Clock,
+    m: Model,
+    ops: np.ndarray,
+    rows: Rows,
+    lines: Lines,
+    custody: Custody,
+    health: Health,
+    out: Metrics,
+) -> None:
+    """Person `i` leaves CBP custody at time `t` (within the clock's hour)."""
+    s = rows.sec[i]
+    p = rows.pathway[i]
+    _record_exit(i, t, clock, m, rows, custody, out)
+    if p == REL:
+        if custody.shelter_used[s] + 1.0 <= m.shelter_intake_per_day[s] + EPS:
+            custody.shelter_used[s] += 1.0
+            rows.flags[i] |= F_SHELTER
+        else:
+            out.daily[clock.day, s, out.col[K_STREET]] += 1
+    if p == T42 or p == VR:  # noqa: SIM109 (compiled code: plain comparisons)
+        _schedule_reattempt(i, t, clock, m, ops, rows, lines)
+    if m.health_enabled:
+        health_module.leave(i, clock, m, rows, health, out)
+
+
+@njit(cache=True)
+def join_line(i: int, m: Model, rows: Rows, lines: Lines, plan: Plan) -> None:
+    """Person `i` joins their departure line, adding its transport work."""
+    s = rows.sec[i]
+    p = rows.pathway[i]
+    work = m.transport_hours_per_person[p]
+    lines.transport_work[s] += work
+    plan.need_transport[s] += work
+    line = line_of(p)
+    if line == PORT_LINE:
+        push_tail(lines.port_head, lines.port_tail, s, rows.nxt, i)
+        lines.n_port[s] += 1
+    else:
+        national = line - ICE_LINE
+        push_tail(lines.national_head, lines.national_tail, national, rows.nxt, i)
+        lines.n_national[national, s] += 1
+
+
+@njit(cache=True)
+def finish_processing(
+    i: int,
+    clock: Clock,
+    m: Model,
+    ops: np.ndarray,
+    rows: Rows,
+    lines: Lines,
+    custody: Custody,
+    health: Health,
+    plan: Plan,
+    out: Metrics,
+) -> None:
+    """Row `i` finished determination: held to its minimum, released, or into its line."""
+    earliest = earliest_departure(i, m, rows)
+    if earliest > rows.t_det[i]:
+        hr = min(int(earliest), m.n_hours)
+        push_tail(lines.hold_head, lines.hold_tail, hr, rows.nxt, i)
+        lines.n_hold[rows.sec[i]] += 1
+    elif rows.pathway[i] == REL:
+        depart(i, rows.t_det[i], clock, m, ops, rows, lines, custody, health, out)
+    else:
+        join_line(i, m, rows, lines, plan)
+
+
+@njit(cache=True)
+def plan_departures(
+    clock: Clock, m: Model, rows: Rows, lines: Lines, custody: Custody, plan: Plan
+) -> None:
+    """Open the hour's room on every line and estimate the departures transport is sized for.
+
+    Known at the hour's start: people already in a line (within the hour's port allowance, free
+    ICE beds and transfers, free HHS beds and placements) and people whose minimum time in
+    custody ends this hour. Those who will finish determination during the hour are estimated
+    per sector at dispatch, once its processing staff are known.
+    """
+    n_sec = custody.occupancy.shape[0]
+    plan.transport_sizing[:] = 0.0
+    plan.ahead_n[:] = 0.0
+    plan.ahead_w[:] = 0.0
+    for s in range(n_sec):
+        custody.port_allowance[s] = (
+            min(custody.port_allowance[s], 1.0) + m.port_capacity_per_day[s] / 24.0
+        )
+        i = lines.port_head[s]
+        k = 0
+        while i != NIL and k + 1 <= custody.port_allowance[s] + EPS:
+            plan.transport_sizing[s] += m.transport_hours_per_person[rows.pathway[i]]
+            k += 1
+            i = rows.nxt[i]
+        plan.port_taken[s] = k
+    custody.national_allowance[ICE] += m.ice_transfers_per_day / 24.0
+    custody.national_allowance[HHS] += m.hhs_placement_per_day / 24.0
+    for national in range(2):
+        left = national_places(m, custody, national)
+        work = m.transport_hours_per_person[ER if national == ICE else UAC]
+        i = lines.national_head[national]
+        while i != NIL and left > 0:
+            plan.transport_sizing[rows.sec[i]] += work
+            left -= 1
+            i = rows.nxt[i]
+        plan.national_room[national] = left
+    i = lines.hold_head[clock.hour]
+    while i != NIL:
+        p = rows.pathway[i]
+        if p != REL:
+            plan.ahead_n[rows.sec[i], line_of(p)] += 1.0
+            plan.ahead_w[rows.sec[i], line_of(p)] += m.transport_hours_per_person[p]
+        i = rows.nxt[i]
+
+
+@njit(cache=True)
+def release_held(
+    clock: Clock,
+    m: Model,
+    ops: np.ndarray,
+    rows: Rows,
+    lines: Lines,
+    custody: Custody,
+    health: Health,
+    plan: Plan,
+    out: Metrics,
+) -> None:
+    """People whose minimum time in custody ends this hour: releases leave at that time, the
+    others join their line then."""
+    h = clock.hour
+    i = lines.hold_head[h]
+    while i != NIL:
+        following = rows.nxt[i]
+        lines.n_hold[rows.sec[i]] -= 1
+        if rows.pathway[i] == REL:
+            depart(
+                i, earliest_departure(i, m, rows), clock, m, ops, rows, lines, custody, health, out
+            )
+        else:
+            join_line(i, m, rows, lines, plan)
+        i = following
+    lines.hold_head[h] = NIL
+    lines.hold_tail[h] = NIL
+
+
+@njit(cache=True)
+def share_transport(m: Model, rows: Rows, lines: Lines, custody: Custody, plan: Plan) -> None:
+    """Split each sector's transport among its lines in proportion to the transport work that
+    could leave on each within the hour's limits, so no line starves the others."""
+    n_sec = custody.occupancy.shape[0]
+    plan.line_work[:] = 0.0
+    for s in range(n_sec):
+        i = lines.port_head[s]
+        k = 0
+        while i != NIL and k + 1 <= custody.port_allowance[s] + EPS:
+            plan.line_work[s, PORT_LINE] += m.transport_hours_per_person[rows.pathway[i]]
+            k += 1
+            i = rows.nxt[i]
+    for national in range(2):
+        left = national_places(m, custody, national)
+        line = ICE_LINE + national
+        work = m.transport_hours_per_person[ER if national == ICE else UAC]
+        i = lines.national_head[national]
+        while i != NIL and left > 0:
+            plan.line_work[rows.sec[i], line] += work
+            left -= 1
+            i = rows.nxt[i]
+    for s in range(n_sec):
+        total = plan.line_work[s, 0] + plan.line_work[s, 1] + plan.line_work[s, 2]
+        for line in range(3):
+            plan.line_budget[s, line] = (
+                plan.transport_cap[s] * plan.line_work[s, line] / total if total > 0.0 else 0.0
+            )
+
+
+@njit(cache=True)
+def _transport_short(s: int, line: int, need: float, sharing: int, plan: Plan) -> bool:
+    """Whether sector `s` lacks transport for `need` on `line`: first within the line's share,
+    then (second round) within whatever the sector has left."""
+    if sharing == 0:
+        return need > plan.line_budget[s, line] + EPS
+    return plan.transport_used[s] + need > plan.transport_cap[s] + EPS
+
+
+@njit(cache=True)
+def _transport_done(
+    i: int, s: int, line: int, need: float, clock: Clock, m: Model, rows: Rows, plan: Plan
+) -> float:
+    """Spend `need` of sector `s`'s transport on row `i`; the time it leaves: the point of the
+    hour that transport reaches, not before its determination or minimum time in custody."""
+    plan.line_budget[s, line] -= need
+    plan.transport_used[s] += need
+    cap = plan.transport_cap[s]
+    frac = plan.transport_used[s] / cap if cap > 0 else 0.0
+    return min(
+        max(clock.hour + frac, rows.t_det[i], earliest_departure(i, m, rows)), clock.hour_end
+    )
+
+
+@njit(cache=True)
+def depart_port(
+    s: int,
+    sharing: int,
+    clock: Clock,
+    m: Model,
+    ops: np.ndarray,
+    rows: Rows,
+    lines: Lines,
+    custody: Custody,
+    health: Health,
+    plan: Plan,
+    out: Metrics,
+) -> None:
+    """Sector `s`'s port line moves while the port allowance and the transport last."""
+    while lines.port_head[s] != NIL and custody.port_allowance[s] >= 1.0 - EPS:
+        i = lines.port_head[s]
+        need = m.transport_hours_per_person[rows.pathway[i]]
+        if _transport_short(s, PORT_LINE, need, sharing, plan):
+            break
+        custody.port_allowance[s] -= 1.0
+        pop_head(lines.port_head, lines.port_tail, s, rows.nxt)
+        lines.n_port[s] -= 1
+        lines.transport_work[s] -= need
+        t = _transport_done(i, s, PORT_LINE, need, clock, m, rows, plan)
+        depart(i, t, clock, m, ops, rows, lines, custody, health, out)
+
+
+@njit(cache=True)
+def _place_national(
+    i: int,
+    t: float,
+    national: int,
+    clock: Clock,
+    m: Model,
+    ops: np.ndarray,
+    lines: Lines,
+    custody: Custody,
+    out: Metrics,
+    s: int,
+) -> None:
+    """Row `i` of sector `s` takes a national bed at `t`; the stay's end frees it."""
+    stay_days = m.ice_length_of_stay_days if national == ICE else m.hhs_length_of_stay_days
+    hr = int(t + exponential(ops, stay_days * 24.0))
+    lines.n_national[national, s] -= 1
+    custody.national_occupied[national] += 1.0
+    custody.national_allowance[national] -= 1.0
+    if hr < m.n_hours:
+        custody.national_freed_at[national, hr] += 1.0
+    if national == ICE:
+        out.daily[clock.day, s, out.col[K_COST_CUSTODY]] += m.cost_per_ice_transfer
+
+
+@njit(cache=True)
+def depart_national(
+    national: int,
+    sharing: int,
+    clock: Clock,
+    m: Model,
+    ops: np.ndarray,
+    rows: Rows,
+    lines: Lines,
+    custody: Custody,
+    health: Health,
+    plan: Plan,
+    out: Metrics,
+) -> None:
+    """A national line moves FCFS across sectors while beds and transfers last; a sector out of
+    transport is skipped (its people keep their place), and the walk stops once every sector
+    with someone waiting is out."""
+    n_sec = custody.occupancy.shape[0]
+    line = ICE_LINE + national
+    free = national_places(m, custody, national)
+    n_open = 0
+    for s in range(n_sec):
+        plan.blocked[s] = lines.n_national[national, s] == 0
+        if not plan.blocked[s]:
+            n_open += 1
+    n_blocked = 0
+    prev = NIL
+    i = lines.national_head[national]
+    while i != NIL and free > 0 and n_blocked < n_open:
+        following = rows.nxt[i]
+        s = rows.sec[i]
+        need = m.transport_hours_per_person[rows.pathway[i]]
+        if plan.blocked[s] or _transport_short(s, line, need, sharing, plan):
+            if not plan.blocked[s]:
+                plan.blocked[s] = True
+                n_blocked += 1
+            prev = i
+            i = following
+            continue
+        t = _transport_done(i, s, line, need, clock, m, rows, plan)
+        lines.transport_work[s] -= need
+        unlink_after(lines.national_head, lines.national_tail, national, rows.nxt, prev, i)
+        free -= 1
+        _place_national(i, t, national, clock, m, ops, lines, custody, out, s)
+        depart(i, t, clock, m, ops, rows, lines, custody, health, out)
+        i = following
+
+
+@njit(cache=True)
+def move_lines(
+    clock: Clock,
+    m: Model,
+    ops: np.ndarray,
+    rows: Rows,
+    lines: Lines,
+    custody: Custody,
+    health: Health,
+    plan: Plan,
+    out: Metrics,
+) -> None:
+    """Step 8 for the hour: the held who may go, transport shared, then every line moves; what
+    a line could not use (less than one person's work) is open to all lines in a second round."""
+    release_held(clock, m, ops, rows, lines, custody, health, plan, out)
+    share_transport(m, rows, lines, custody, plan)
+    n_sec = custody.occupancy.shape[0]
+    for sharing in range(2):
+        for s in range(n_sec):
+            depart_port(s, sharing, clock, m, ops, rows, lines, custody, health, plan, out)
+        for national in range(2):
+            depart_national(
+                national, sharing, clock, m, ops, rows, lines, custody, health, plan, out
+            )

@@ -1,0 +1,229 @@
+"""Staff on duty and dispatch (docs/model.md steps 1-2), one sector at a time.
+
+Each task is staffed by the crews allowed to do it, crews that are not agents first (in crew
+order), then agents within a budget: agents off the field never exceed `1 - min_field_fraction`
+of those on duty, and agents on processing never exceed `max_processing_fraction`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from bordersim.engines.event.border.layout import K_AGENTS_FIELD, K_AGENTS_SUPPORT, K_OCC_PEAK
+from bordersim.engines.event.border.processing import finishers_ahead
+from bordersim.engines.event.border.state import (
+    AGENT,
+    DETECTION,
+    DETERMINATION,
+    EPS,
+    ER,
+    FIELD,
+    HHS,
+    HHS_LINE,
+    ICE,
+    ICE_LINE,
+    INTAKE,
+    MEDICAL,
+    PORT_LINE,
+    TRANSPORT,
+    UAC,
+    WAREHOUSE,
+    WATCH,
+    Clock,
+    Custody,
+    Model,
+    Plan,
+    World,
+)
+
+
+@njit(cache=True)
+def fill_task(
+    task: int, work: float, posts: bool, m: Model, plan: Plan, agent_budget: float
+) -> tuple[float, float]:
+    """Staff `work` on `task` from the people still free: crews that are not agents first, then
+    agents within `agent_budget`.
+
+    `work` is agent-hours of work (or a number of posts when `posts`). Returns the work left
+    unstaffed and the agent budget left.
+    """
+    for agents_pass in range(2):
+        for c in range(m.crew_pool.shape[0]):
+            is_agent = m.crew_pool[c] == AGENT
+            if is_agent != (agents_pass == 1):
+                continue
+            if not m.crew_tasks[c, task] or plan.free[c] <= 0.0:
+                continue
+            rate = 1.0 if posts else m.productivity[m.crew_pool[c], task]
+            if rate <= 0.0:
+                continue
+            people = min(plan.free[c], work / rate)
+            if is_agent:
+                people = min(people, agent_budget)
+            if people <= 0.0:
+                continue
+            plan.free[c] -= people
+            plan.assign[c, task] += people
+            work -= people * rate
+            if is_agent:
+                agent_budget -= people
+            if work <= EPS:
+                return 0.0, agent_budget
+    return max(work, 0.0), agent_budget
+
+
+@njit(cache=True)
+def staffed(task: int, m: Model, plan: Plan) -> float:
+    """Work capacity (agent-hours) of the people dispatched to `task` this hour."""
+    total = 0.0
+    for c in range(m.crew_pool.shape[0]):
+        total += plan.assign[c, task] * m.productivity[m.crew_pool[c], task]
+    return total
+
+
+@njit(cache=True)
+def on_duty(s: int, day: int, m: Model, absent: np.ndarray, plan: Plan) -> float:
+    """Step 1: each crew's people on duty (less those off sick) become free to dispatch;
+    returns the agents on duty."""
+    plan.assign[:] = 0.0
+    agents = 0.0
+    for c in range(m.crew_pool.shape[0]):
+        plan.free[c] = (
+            max(0.0, m.crew_headcount[day, s, c] - absent[s, c])
+            * (m.on_duty_fraction[m.crew_pool[c]])
+        )
+        if m.crew_pool[c] == AGENT:
+            agents += plan.free[c]
+    return agents
+
+
+@njit(cache=True)
+def _watch_and_processing(s: int, agents_on_duty: float, m: Model, w: World) -> tuple[float, int]:
+    """Mandatory custody watch posts, then processing of the work waiting at the hour's start
+    (determination first: only agents do it). Returns the support budget left and the posts."""
+    occupancy = w.custody.occupancy[s]
+    plan = w.plan
+    support_budget = agents_on_duty * (1.0 - m.min_field_fraction)
+    posts = math.ceil(occupancy / m.persons_per_watch_staff - EPS) if occupancy > 0 else 0
+    _, support_budget = fill_task(WATCH, float(posts), True, m, plan, support_budget)
+    processing_budget = min(agents_on_duty * m.max_processing_fraction, support_budget)
+    _, left = fill_task(DETERMINATION, w.lines.det_work[s], False, m, plan, processing_budget)
+    _, left = fill_task(INTAKE, w.lines.intake_work[s], False, m, plan, left)
+    support_budget -= processing_budget - left
+    plan.intake_cap[s] = staffed(INTAKE, m, plan)
+    plan.det_cap[s] = staffed(DETERMINATION, m, plan)
+    return support_budget, posts
+
+
+@njit(cache=True)
+def _size_transport(s: int, m: Model, custody: Custody, plan: Plan) -> None:
+    """Transport for everyone who may depart during the hour, within the hour's limits (the
+    national lines' room is shared by the sectors, so each may be staffed for it)."""
+    port_room = math.floor(custody.port_allowance[s] + EPS) - plan.port_taken[s]
+    ahead_n, ahead_w = plan.ahead_n, plan.ahead_w
+    if ahead_n[s, PORT_LINE] > 0.0 and port_room > 0:
+        plan.transport_sizing[s] += (
+            min(port_room, ahead_n[s, PORT_LINE]) * ahead_w[s, PORT_LINE] / ahead_n[s, PORT_LINE]
+        )
+    plan.transport_sizing[s] += (
+        min(float(plan.national_room[ICE]), ahead_n[s, ICE_LINE]) * m.transport_hours_per_person[ER]
+    )
+    plan.transport_sizing[s] += (
+        min(float(plan.national_room[HHS]), ahead_n[s, HHS_LINE])
+        * m.transport_hours_per_person[UAC]
+    )
+
+
+@njit(cache=True)
+def _fill_the_rest(
+    s: int, support_budget: float, medical_work: float, m: Model, plan: Plan
+) -> float:
+    """Transport, medical, warehouse and detection in `task_fill_order`; returns the sector's
+    detection effort so far: technology plus the people on the detection task (agents watch
+    from the field instead, and are added with the field)."""
+    effort = m.technology_effort[s]
+    for k in range(m.task_fill_order.shape[0]):
+        task = m.task_fill_order[k]
+        if task == TRANSPORT:
+            work = plan.transport_sizing[s]
+        elif task == MEDICAL:
+            work = medical_work
+        elif task == WAREHOUSE:
+            work = plan.warehouse_need[s]
+        elif task == DETECTION:
+            for c in range(m.crew_pool.shape[0]):
+                if m.crew_pool[c] != AGENT and m.crew_tasks[c, DETECTION] and plan.free[c] > 0:
+                    plan.assign[c, DETECTION] += plan.free[c]
+                    effort += plan.free[c] * m.detection_weight[m.crew_pool[c]]
+                    plan.free[c] = 0.0
+            continue
+        else:
+            continue
+        _, support_budget = fill_task(task, work, False, m, plan, support_budget)
+    return effort
+
+
+@njit(cache=True)
+def _record(s: int, clock: Clock, posts: int, medical_work: float, m: Model, w: World) -> None:
+    """The dispatch's capacities, staff-hours and work needed for the hour's metrics."""
+    plan, out, lines, d = w.plan, w.out, w.lines, clock.day
+    daily, col = out.daily, out.col
+    plan.transport_cap[s] = 0.0
+    plan.warehouse_cap[s] = 0.0
+    detection_hours = 0.0
+    for c in range(m.crew_pool.shape[0]):
+        pool = m.crew_pool[c]
+        assign = plan.assign[c]
+        plan.transport_cap[s] += assign[TRANSPORT] * m.productivity[pool, TRANSPORT]
+        plan.warehouse_cap[s] += assign[WAREHOUSE] * m.productivity[pool, WAREHOUSE]
+        detection_hours += assign[DETECTION]
+        plan.posts_people[s, c] = assign[WATCH] + assign[INTAKE] + assign[DETERMINATION]
+        for task in range(assign.shape[0]):
+            if assign[task] > 0.0:
+                daily[d, s, out.staff_col[pool, task]] += assign[task]
+                if pool == AGENT:
+                    metric = K_AGENTS_FIELD if task == FIELD else K_AGENTS_SUPPORT
+                    daily[d, s, col[metric]] += assign[task]
+    daily[d, s, out.need_col[WATCH]] += posts
+    daily[d, s, out.need_col[MEDICAL]] += medical_work
+    daily[d, s, out.need_col[WAREHOUSE]] += plan.warehouse_need[s]
+    daily[d, s, out.need_col[DETECTION]] += detection_hours
+    target = max(m.target_custody_hours, EPS)
+    plan.need_intake[s] = lines.intake_work[s] / target
+    plan.need_det[s] = lines.det_work[s] / target
+    plan.need_transport[s] = lines.transport_work[s] / target
+    plan.need_field[s] = 0.0
+    plan.transport_used[s] = 0.0
+    occupancy = w.custody.occupancy[s]
+    w.custody.person_hours[s] = float(occupancy)
+    daily[d, s, col[K_OCC_PEAK]] = max(daily[d, s, col[K_OCC_PEAK]], float(occupancy))
+
+
+@njit(cache=True)
+def dispatch(s: int, clock: Clock, m: Model, w: World) -> None:
+    """Steps 1-2 for sector `s`: staff on duty, then every task in the policy's order, the
+    remaining agents to the field; sets the hour's field servers and detection probability."""
+    plan, custody = w.plan, w.custody
+    agents_on_duty = on_duty(s, clock.day, m, w.health.absent, plan)
+    support_budget, posts = _watch_and_processing(s, agents_on_duty, m, w)
+    finishers_ahead(s, clock, m, w.rows, w.lines, plan)
+    _size_transport(s, m, custody, plan)
+    medical_work = custody.occupancy[s] * m.medical_hours_per_person_day / 24.0
+    plan.warehouse_need[s] = custody.occupancy[s] * m.warehouse_hours_per_person_day / 24.0
+    effort = _fill_the_rest(s, support_budget, medical_work, m, plan)
+    field_agents = 0.0
+    for c in range(m.crew_pool.shape[0]):
+        if m.crew_pool[c] == AGENT:
+            plan.assign[c, FIELD] += plan.free[c]
+            field_agents += plan.free[c]
+            plan.free[c] = 0.0
+    w.field.n_servers[s] = math.floor(field_agents + 0.5)
+    # Step 4: agents in the field and not busy with a group count fully in detection effort.
+    effort += max(0.0, field_agents - w.field.n_busy[s])
+    w.field.p_detect[s] = m.detection_p_max[s] * (
+        1.0 - math.exp(-effort / m.detection_effort_scale[s])
+    )
+    _record(s, clock, posts, medical_work, m, w)
