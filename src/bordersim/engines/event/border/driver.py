@@ -7,11 +7,13 @@ independent random stream per replication, and assembles the `RunResult`.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,6 +22,7 @@ import pandas as pd
 from bordersim.engines.event.border import layout
 from bordersim.engines.event.border.kernel import run_replication
 from bordersim.engines.event.border.state import Model, Storage
+from bordersim.engines.event.core import rng as core_rng
 from bordersim.errors import ModelError
 from bordersim.model.compiled import CompiledModel
 from bordersim.model.dimensions import GROUP_NAMES, Pathway, Pool, Task
@@ -27,6 +30,37 @@ from bordersim.results.schema import CUSTODY_HIST_HOURS, DAILY_METRICS, METRIC_I
 
 ENGINE_NAME = "event"
 _MAX_ATTEMPTS_AT_RETRY = 8
+_BORDER_DIR = Path(__file__).resolve().parent
+
+
+def drop_stale_kernel_cache() -> bool:
+    """Delete the kernel's Numba cache if any of its sources changed since it was written.
+
+    Numba keys a cached function on its own file only, but the kernel is compiled together with
+    the step functions of the sibling modules and the core's random number generator: without
+    this, a change to one of them would keep running the old compiled kernel. Returns whether
+    the cache was dropped.
+    """
+    sources = [
+        *sorted(_BORDER_DIR.glob("*.py")),
+        *sorted(Path(core_rng.__file__).parent.glob("*.py")),
+    ]
+    digest = hashlib.sha256()
+    for path in sources:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    cache = _BORDER_DIR / "__pycache__"
+    stamp = cache / "kernel-sources.sha256"
+    try:
+        if stamp.exists() and stamp.read_text() == digest.hexdigest():
+            return False
+        for stale in [*cache.glob("*.nbi"), *cache.glob("*.nbc")]:
+            stale.unlink(missing_ok=True)
+        cache.mkdir(exist_ok=True)
+        stamp.write_text(digest.hexdigest())
+    except OSError:
+        return False  # a read-only install: Numba then caches elsewhere or compiles each time
+    return True
 
 
 _DERIVED = {"n_hours", "n_classes", "diurnal_cdf", "pathway_cdf"}
@@ -63,7 +97,7 @@ def pack_model(model: CompiledModel) -> Model:
     return Model(**values)
 
 
-def _columns() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def metric_columns() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     col = np.array([METRIC_INDEX[name] for name in layout.KERNEL_METRICS], dtype=np.int64)
     staff_col = np.array(
         [
@@ -78,7 +112,7 @@ def _columns() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return col, staff_col, need_col
 
 
-def _storage(model: CompiledModel, room: float) -> tuple[int, np.ndarray, int]:
+def storage_for(model: CompiledModel, room: float) -> tuple[int, np.ndarray, int]:
     """Rows for every attempt (with `room` times the expected number), health regions, heap size.
 
     Attempts: first attempts (negative binomial, mean and variance known) times the expected
@@ -153,9 +187,9 @@ def run_one(model: CompiledModel, seed: int, replication: int) -> Replication:
     """One replication; grows the per-attempt storage if the run needs more rows."""
     room = 1.0
     packed = pack_model(model)
-    col, staff_col, need_col = _columns()
+    col, staff_col, need_col = metric_columns()
     for _ in range(_MAX_ATTEMPTS_AT_RETRY):
-        n_cap, region, heap_cap = _storage(model, room)
+        n_cap, region, heap_cap = storage_for(model, room)
         storage = Storage(n_cap, region, heap_cap, len(DAILY_METRICS))
         out = run_replication(
             *replication_states(seed, replication), packed, storage, col, staff_col, need_col
@@ -211,6 +245,7 @@ def compile_kernel() -> float:
     from bordersim.model.examples import tiny_model
 
     start = time.perf_counter()
+    drop_stale_kernel_cache()
     run_one(tiny_model(n_days=2, warmup_days=1, attempts_per_day=20.0, health=True), 0, 0)
     return time.perf_counter() - start
 

@@ -87,7 +87,7 @@ def _result(status: int, w: World):
 
 
 @njit(cache=True)
-def _new_world(
+def new_world(
     m: Model, storage: Storage, col: np.ndarray, staff_col: np.ndarray, need_col: np.ndarray
 ) -> World:
     n_days, n_sec, n_grp = m.first_attempts_per_day.shape
@@ -254,7 +254,7 @@ def run_replication(
     need_col: np.ndarray,
 ):
     """One replication: `ops` and `demand` are its two random streams (xoshiro256** states)."""
-    w = _new_world(m, storage, col, staff_col, need_col)
+    w = new_world(m, storage, col, staff_col, need_col)
     n_sec = w.custody.occupancy.shape[0]
     _initial_national_stays(m, ops, w)
     if not _place_initial_custody(m, ops, storage, w):
