@@ -32,16 +32,6 @@ REPLICATIONS = 2
 SLICE_DAYS = 6  # a shipped scenario's first days: initial custody, warm-up, the first dispatches
 SLICE_WARMUP = 2
 
-# CompiledModel fields whose first axis is the simulated day (D).
-_DAY_AXIS_FIELDS = (
-    "first_attempts_per_day",
-    "title42_active",
-    "pathway_share",
-    "custody_capacity",
-    "crew_headcount",
-    "arrival_prevalence",
-)
-
 
 @dataclass(frozen=True)
 class Case:
@@ -70,7 +60,10 @@ CASES = _cases()
 
 def first_days(model: Any, days: int, warmup_days: int) -> Any:
     """`model` cut to its first `days` simulated days, of which `warmup_days` are warm-up."""
-    changes: dict[str, Any] = {name: getattr(model, name)[:days] for name in _DAY_AXIS_FIELDS}
+    from bordersim.model.compiled import CompiledModel
+    from bordersim.model.fields import day_axis_fields
+
+    changes = {name: getattr(model, name)[:days] for name in day_axis_fields(CompiledModel)}
     return dataclasses.replace(model, n_days=days, warmup_days=warmup_days, **changes)
 
 

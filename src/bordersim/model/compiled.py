@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import field
 
 import numpy as np
 
@@ -41,9 +41,10 @@ from bordersim.model.dimensions import (
     Task,
     legally_allowed,
 )
+from bordersim.model.fields import array, check_arrays, model_dataclass, scalar
 
 
-@dataclass(frozen=True)
+@model_dataclass
 class CompiledModel:
     # ----- identity and time ------------------------------------------------------------------
     scenario_name: str
@@ -54,109 +55,390 @@ class CompiledModel:
     sectors: tuple[Sector, ...]  # S
 
     # ----- demand (DESIGN 2.2) ----------------------------------------------------------------
-    first_attempts_per_day: np.ndarray  # [D, S, G] mean first attempts (people) per day
-    demand_dispersion: float  # negative binomial size parameter; inf = Poisson
-    diurnal_profile: np.ndarray  # [24] share of a day's attempts in each hour, sums to 1
-    batch_size_mean: np.ndarray  # [G] mean people per crossing group (>= 1; 1 = singles)
-    surrender_fraction: np.ndarray  # [G] share of crossing groups that surrender to agents
-    title42_active: np.ndarray  # [D] bool: the Title 42 regime is in force that day
-    repeat_probability: np.ndarray  # [2, G] P(re-attempt) after expulsion/return, by regime
-    #                                  (index 0: Title 8 regime, 1: Title 42 regime)
-    repeat_delay_mean_days: np.ndarray  # [G] mean delay to the re-attempt (exponential)
-    initial_repeat_share: float  # share of warm-up-day arrivals treated as repeaters (reporting)
+    first_attempts_per_day: np.ndarray = array(
+        "DSG",
+        "people/day",
+        "mean first attempts (negative binomial)",
+        "calibration artifact demand, the simulation fit's daily factors, demand.*",
+    )
+    demand_dispersion: float = scalar(
+        "",
+        "negative binomial size of daily first attempts; inf = Poisson",
+        "demand.dispersion",
+        flow_as_is=False,
+    )
+    diurnal_profile: np.ndarray = array(
+        "H",
+        "share",
+        "share of a day's attempts in each hour",
+        "demand.diurnal_profile_fraction (normalised)",
+        sums_to_one_axis=0,
+    )
+    batch_size_mean: np.ndarray = array(
+        "G",
+        "people",
+        "mean people per crossing group (1 = singles)",
+        "demand.batch_size_mean_people",
+        at_least_one=True,
+    )
+    surrender_fraction: np.ndarray = array(
+        "G",
+        "share",
+        "share of crossing groups that surrender to agents",
+        "demand.surrender_fraction",
+        probability=True,
+    )
+    title42_active: np.ndarray = array(
+        "D",
+        "bool",
+        "the Title 42 regime is in force that day",
+        "period.title42_*_date",
+        dtype="bool",
+        flow_as_is=False,
+    )
+    repeat_probability: np.ndarray = array(
+        "RG",
+        "probability",
+        "re-attempt after expulsion or return, by regime",
+        "calibration repeat_probability",
+        probability=True,
+    )
+    repeat_delay_mean_days: np.ndarray = array(
+        "G",
+        "days",
+        "mean delay to the re-attempt (exponential)",
+        "calibration repeat_delay_mean_days",
+        flow_as_is=False,
+    )
+    initial_repeat_share: float = scalar(
+        "share",
+        "share of warm-up-day arrivals treated as repeaters (reporting)",
+        "demand.initial_repeat_share_fraction",
+    )
 
     # ----- detection and apprehension (DESIGN 2.3) --------------------------------------------
-    detection_p_max: np.ndarray  # [S] maximum detection probability
-    detection_effort_scale: np.ndarray  # [S] E0: effort (agent-equivalents on watch) at which
-    #                                     detection reaches 1 - 1/e of p_max
-    detection_weight: np.ndarray  # [K] effort contributed per person on the DETECTION task,
-    #                               relative to one agent in the field
-    technology_effort: np.ndarray  # [S] fixed effort from cameras, towers, sensors
-    interdiction_patience_hours: np.ndarray  # [G] mean time a detected evader can be intercepted
-    field_hours_per_interdiction: float  # agent-hours per interdicted crossing group, incl.
-    #                                      transport to the processing facility
-    field_hours_per_pickup: float  # agent-hours per surrendering group, incl. transport
-    pickup_patience_hours: float  # mean wait of a surrendering group before it walks off
-    #                               (counted as got-away); inf = waits forever
+    detection_p_max: np.ndarray = array(
+        "S",
+        "probability",
+        "maximum detection probability",
+        "detection.p_max_fraction",
+        probability=True,
+    )
+    detection_effort_scale: np.ndarray = array(
+        "S",
+        "agent-equivalents",
+        "effort at which detection reaches 1 - 1/e of p_max",
+        "detection.effort_scale_agents",
+    )
+    detection_weight: np.ndarray = array(
+        "K",
+        "agent-equivalents/person",
+        "effort per person on the DETECTION task, relative to one agent in the field",
+        "staff.pools.*.detection_weight",
+        flow_as_is=False,
+    )
+    technology_effort: np.ndarray = array(
+        "S",
+        "agent-equivalents",
+        "fixed effort from cameras, towers, sensors",
+        "detection.technology_effort_agents",
+    )
+    interdiction_patience_hours: np.ndarray = array(
+        "G",
+        "hours",
+        "mean time a detected evader can be intercepted",
+        "detection.interdiction_patience_hours",
+    )
+    field_hours_per_interdiction: float = scalar(
+        "agent-hours",
+        "per interdicted crossing group, incl. transport to the facility",
+        "detection.field_hours_per_interdiction",
+    )
+    field_hours_per_pickup: float = scalar(
+        "agent-hours", "per surrendering group, incl. transport", "detection.field_hours_per_pickup"
+    )
+    pickup_patience_hours: float = scalar(
+        "hours",
+        "mean wait of a surrendering group before it walks off; inf = forever",
+        "detection.pickup_patience_hours",
+        flow_as_is=False,
+    )
 
     # ----- pathways and processing (DESIGN 2.4) -----------------------------------------------
-    pathway_share: np.ndarray  # [D, G, P] pathway assigned at encounter; sums to 1 over P
-    intake_hours: np.ndarray  # [P] staff-hours of intake and data entry per person (at
-    #                           productivity 1)
-    determination_hours: np.ndarray  # [P] agent-hours of determination per person
-    priority_class: np.ndarray  # [G] int, 0 served first (children, then families, then adults)
-    min_custody_hours: np.ndarray  # [P] wall-clock hours from apprehension before a person can
-    #                                depart: records checks, biometrics, medical screening and
-    #                                scheduling that take time but no staff-hours of ours
+    pathway_share: np.ndarray = array(
+        "DGP",
+        "share",
+        "pathway assigned at encounter",
+        "calibration pathway shares, policy.title42_expulsion_share_override",
+        sums_to_one_axis=2,
+        flow_as_is=False,
+    )
+    intake_hours: np.ndarray = array(
+        "P",
+        "staff-hours/person",
+        "intake and data entry at productivity 1",
+        "processing.intake_hours",
+        flow_as_is=False,
+    )
+    determination_hours: np.ndarray = array(
+        "P",
+        "agent-hours/person",
+        "determination",
+        "processing.determination_hours",
+        flow_as_is=False,
+    )
+    priority_class: np.ndarray = array(
+        "G",
+        "class",
+        "0 served first (children, then families, then adults)",
+        "processing.priority_order",
+        dtype="int",
+        flow_as_is=False,
+    )
+    min_custody_hours: np.ndarray = array(
+        "P",
+        "hours",
+        "wall-clock time from apprehension before a person can depart (checks, "
+        "biometrics, screening, scheduling)",
+        "processing.min_custody_hours",
+        flow_as_is=False,
+    )
 
     # ----- custody (DESIGN 2.5) ---------------------------------------------------------------
-    custody_capacity: np.ndarray  # [D, S] holding capacity (people); occupancy is never capped
-    persons_per_watch_staff: float  # custody watch posts = ceil(occupancy / this)
-    custody_standard_hours: float  # 72 (CBP TEDS standard)
-    uac_standard_hours: float  # 72 (TVPRA)
-    release_valve_enabled: bool
-    release_valve_threshold: float  # occupancy / capacity above which the valve opens
-    release_valve_share: float  # share of EXPEDITED_REMOVAL assignments switched to RELEASE
-    #                             while the valve is open
-    initial_custody: np.ndarray  # [S, G] people in custody at the start (placed at age 0)
+    custody_capacity: np.ndarray = array(
+        "DS", "people", "holding capacity; occupancy is never capped", "custody.capacity_people"
+    )
+    persons_per_watch_staff: float = scalar(
+        "people/post",
+        "custody watch posts = ceil(occupancy / this)",
+        "custody.persons_per_watch_staff",
+    )
+    custody_standard_hours: float = scalar("hours", "CBP TEDS standard", "custody.standard_hours")
+    uac_standard_hours: float = scalar("hours", "TVPRA standard", "custody.uac_standard_hours")
+    release_valve_enabled: bool = scalar(
+        "bool",
+        "the release valve may open",
+        "policy.release_valve.enabled",
+        dtype="bool",
+        flow_as_is=False,
+    )
+    release_valve_threshold: float = scalar(
+        "occupancy/capacity",
+        "above which the valve opens",
+        "policy.release_valve.threshold_occupancy_fraction",
+    )
+    release_valve_share: float = scalar(
+        "share",
+        "of EXPEDITED_REMOVAL assignments switched to RELEASE while open",
+        "policy.release_valve.share_fraction",
+    )
+    initial_custody: np.ndarray = array(
+        "SG",
+        "people",
+        "in custody at the start (placed at age 0)",
+        "custody.initial_occupancy_fraction x capacity x group mix",
+    )
 
     # ----- departures (DESIGN 2.6) ------------------------------------------------------------
-    port_capacity_per_day: np.ndarray  # [S] expulsions + voluntary returns handed over per day
-    transport_hours_per_person: np.ndarray  # [P] staff-hours of transport to departure
-    ice_beds: float  # national ICE bed capacity available to CBP transfers
-    ice_initial_occupancy: float
-    ice_length_of_stay_days: float  # mean (exponential) stay in an ICE bed
-    ice_transfers_per_day: float  # national limit on CBP-to-ICE transfers a day (ICE's pickup and
-    #                               book-in capacity), like `hhs_placement_per_day`
-    shelter_intake_per_day: np.ndarray  # [S] releases a shelter can take per day; excess = street
-    hhs_placement_per_day: float  # national HHS placements per day
-    hhs_beds: float
-    hhs_initial_occupancy: float
-    hhs_length_of_stay_days: float
+    port_capacity_per_day: np.ndarray = array(
+        "S",
+        "people/day",
+        "expulsions + voluntary returns handed over",
+        "departures.port_capacity_per_day",
+    )
+    transport_hours_per_person: np.ndarray = array(
+        "P",
+        "staff-hours/person",
+        "transport to departure",
+        "processing.transport_hours_per_person",
+        flow_as_is=False,
+    )
+    ice_beds: float = scalar("beds", "national ICE beds for CBP transfers", "departures.ice_beds")
+    ice_initial_occupancy: float = scalar(
+        "beds", "occupied at the start", "departures.ice_initial_occupancy_beds"
+    )
+    ice_length_of_stay_days: float = scalar(
+        "days",
+        "mean (exponential) stay in an ICE bed",
+        "departures.ice_length_of_stay_days",
+        flow_as_is=False,
+    )
+    ice_transfers_per_day: float = scalar(
+        "people/day", "national limit on CBP-to-ICE transfers", "departures.ice_transfers_per_day"
+    )
+    shelter_intake_per_day: np.ndarray = array(
+        "S",
+        "people/day",
+        "releases a shelter can take; the rest go to the street",
+        "departures.shelter_intake_per_day",
+    )
+    hhs_placement_per_day: float = scalar(
+        "people/day", "national HHS placements", "departures.hhs_placement_per_day"
+    )
+    hhs_beds: float = scalar("beds", "national HHS beds", "departures.hhs_beds")
+    hhs_initial_occupancy: float = scalar(
+        "beds", "occupied at the start", "departures.hhs_initial_occupancy_beds"
+    )
+    hhs_length_of_stay_days: float = scalar(
+        "days",
+        "mean (exponential) stay in an HHS bed",
+        "departures.hhs_length_of_stay_days",
+        flow_as_is=False,
+    )
 
     # ----- staff (DESIGN 2.7) -----------------------------------------------------------------
     crew_names: tuple[str, ...]  # [C] e.g. "agents", "deployment: 1,500 active-duty troops"
-    crew_pool: np.ndarray  # [C] int Pool
-    crew_tasks: np.ndarray  # [C, T] bool: tasks this crew may be dispatched to (already the
-    #                         intersection of the deployment's tasks, the pool's capability and
-    #                         the law)
-    crew_headcount: np.ndarray  # [D, S, C] people assigned (ramp-up and end dates applied)
-    on_duty_fraction: np.ndarray  # [K] share of headcount on duty in an average hour
-    productivity: np.ndarray  # [K, T] work done per on-duty hour relative to an agent (0 = cannot)
-    cost_per_person_day: np.ndarray  # [K] dollars per person-day deployed (headcount, not duty)
-    min_field_fraction: float  # share of on-duty agents that always stays in the field
-    max_processing_fraction: float  # cap on the share of on-duty agents pulled to processing
-    task_fill_order: np.ndarray  # [T] int Task: order in which non-mandatory tasks are filled
-    warehouse_hours_per_person_day: float  # staff-hours of warehouse work per custody person-day
-    medical_hours_per_person_day: float  # staff-hours of medical work per custody person-day
+    crew_pool: np.ndarray = array(
+        "C",
+        "Pool",
+        "staff pool of each crew",
+        "staff.pools, deployments.*.pool",
+        dtype="int",
+        flow_as_is=False,
+    )
+    crew_tasks: np.ndarray = array(
+        "CT",
+        "bool",
+        "tasks a crew may be dispatched to (deployment tasks, pool capability and the law)",
+        "staff.pools.*.tasks, deployments.*.tasks",
+        dtype="bool",
+        flow_as_is=False,
+    )
+    crew_headcount: np.ndarray = array(
+        "DSC",
+        "people",
+        "assigned (ramp-up and end dates applied)",
+        "staff.pools.*.headcount, deployments.*",
+    )
+    on_duty_fraction: np.ndarray = array(
+        "K",
+        "share",
+        "of headcount on duty in an average hour",
+        "staff.pools.*.on_duty_fraction",
+        flow_as_is=False,
+    )
+    productivity: np.ndarray = array(
+        "KT",
+        "agent-hours/hour",
+        "work per on-duty hour relative to an agent (0 = cannot)",
+        "staff.pools.*.productivity",
+        flow_as_is=False,
+    )
+    cost_per_person_day: np.ndarray = array(
+        "K",
+        "dollars/person-day",
+        "per person deployed (headcount, not duty)",
+        "staff.pools.*.cost_per_person_day_dollars",
+        flow_as_is=False,
+    )
+    min_field_fraction: float = scalar(
+        "share",
+        "of on-duty agents that always stays in the field",
+        "staff.dispatch.min_field_fraction",
+    )
+    max_processing_fraction: float = scalar(
+        "share",
+        "cap on on-duty agents pulled to processing",
+        "staff.dispatch.max_processing_fraction",
+    )
+    task_fill_order: np.ndarray = array(
+        "T",
+        "Task",
+        "order in which non-mandatory tasks are filled",
+        "staff.dispatch.task_fill_order",
+        dtype="int",
+        flow_as_is=False,
+    )
+    warehouse_hours_per_person_day: float = scalar(
+        "staff-hours/person-day",
+        "warehouse work per custody person-day",
+        "staff.warehouse_hours_per_person_day",
+    )
+    medical_hours_per_person_day: float = scalar(
+        "staff-hours/person-day",
+        "medical work per custody person-day",
+        "staff.medical_hours_per_person_day",
+    )
 
     # ----- supplies (DESIGN 2.8) --------------------------------------------------------------
-    supply_units_per_person_day: float  # care kits (meals, water, hygiene, blankets, medical)
-    supply_initial_stock_days: float  # initial stock, in days of capacity-level consumption
-    supply_reorder_lead_days: float
-    supply_reorder_point_days: float  # reorder when stock falls below this many days of use
-    supply_order_days: float  # an order brings this many days of current use
-    supply_cost_per_unit: float
+    supply_units_per_person_day: float = scalar(
+        "units/person-day",
+        "care kits (meals, water, hygiene, blankets, medical)",
+        "supplies.units_per_person_day",
+    )
+    supply_initial_stock_days: float = scalar(
+        "days", "initial stock, in days of use at capacity", "supplies.initial_stock_days"
+    )
+    supply_reorder_lead_days: float = scalar(
+        "days", "order lead time", "supplies.reorder_lead_days", flow_as_is=False
+    )
+    supply_reorder_point_days: float = scalar(
+        "days", "reorder below this many days of use", "supplies.reorder_point_days"
+    )
+    supply_order_days: float = scalar(
+        "days", "an order brings this many days of current use", "supplies.order_days"
+    )
+    supply_cost_per_unit: float = scalar(
+        "dollars/unit", "cost of a unit", "supplies.cost_per_unit_dollars"
+    )
 
     # ----- health (DESIGN 2.9) ----------------------------------------------------------------
-    health_enabled: bool
-    arrival_prevalence: np.ndarray  # [D] share of arrivals infectious
-    symptomatic_fraction: float
-    screening_sensitivity: float  # P(found at intake | symptomatic)
-    isolation_capacity: np.ndarray  # [S] isolation places
-    transmission_rate_per_day: float  # new infections per infectious person-day at capacity
-    crowding_exponent: float  # transmission scales with (occupancy / capacity) ** this
-    infectious_days: float
-    staff_infection_rate_per_day: float  # P(infection) per staff-day on custody or processing
-    #                                      posts, per infectious person per 1,000 in custody
-    staff_absence_days: float
+    health_enabled: bool = scalar(
+        "bool", "the health module is on", "health.enabled", dtype="bool", flow_as_is=False
+    )
+    arrival_prevalence: np.ndarray = array(
+        "D",
+        "share",
+        "share of arrivals infectious",
+        "health.arrival_prevalence_fraction (and its profile)",
+        probability=True,
+    )
+    symptomatic_fraction: float = scalar(
+        "share", "of infections that are symptomatic", "health.symptomatic_fraction"
+    )
+    screening_sensitivity: float = scalar(
+        "probability",
+        "a symptomatic case is found at intake",
+        "health.screening_sensitivity_fraction",
+    )
+    isolation_capacity: np.ndarray = array(
+        "S", "people", "isolation places", "health.isolation_capacity_people"
+    )
+    transmission_rate_per_day: float = scalar(
+        "infections/infectious person-day", "at capacity", "health.transmission_rate_per_day"
+    )
+    crowding_exponent: float = scalar(
+        "", "transmission scales with (occupancy / capacity) ** this", "health.crowding_exponent"
+    )
+    infectious_days: float = scalar(
+        "days", "length of an infection", "health.infectious_days", flow_as_is=False
+    )
+    staff_infection_rate_per_day: float = scalar(
+        "probability/staff-day",
+        "on custody or processing posts, per infectious person per 1,000 in custody",
+        "health.staff_infection_rate_per_day",
+    )
+    staff_absence_days: float = scalar(
+        "days",
+        "absence of an infected staff member",
+        "health.staff_absence_days",
+        flow_as_is=False,
+    )
 
     # ----- cost -------------------------------------------------------------------------------
-    cost_per_custody_person_day: float
-    cost_per_ice_transfer: float
+    cost_per_custody_person_day: float = scalar(
+        "dollars/person-day", "custody", "cost.custody_per_person_day_dollars"
+    )
+    cost_per_ice_transfer: float = scalar(
+        "dollars/transfer", "CBP-to-ICE transfer", "cost.ice_transfer_dollars"
+    )
 
     # ----- targets for the capability gap (DESIGN 2.10) ---------------------------------------
-    target_custody_hours: float  # gap = staff-hours needed to keep time in custody under this
+    target_custody_hours: float = scalar(
+        "hours",
+        "gap = staff-hours needed to keep time in custody under this",
+        "targets.custody_hours",
+    )
     sources: dict[str, str] = field(default_factory=dict)  # parameter path -> source or
     #                                                        "assumption: ..."
 
@@ -205,58 +487,7 @@ class CompiledModel:
             N_TASKS,
             self.n_crews,
         )
-        shapes: dict[str, tuple[int, ...]] = {
-            "first_attempts_per_day": (D, S, G),
-            "diurnal_profile": (24,),
-            "batch_size_mean": (G,),
-            "surrender_fraction": (G,),
-            "title42_active": (D,),
-            "repeat_probability": (2, G),
-            "repeat_delay_mean_days": (G,),
-            "detection_p_max": (S,),
-            "detection_effort_scale": (S,),
-            "detection_weight": (K,),
-            "technology_effort": (S,),
-            "interdiction_patience_hours": (G,),
-            "pathway_share": (D, G, P),
-            "intake_hours": (P,),
-            "determination_hours": (P,),
-            "min_custody_hours": (P,),
-            "priority_class": (G,),
-            "custody_capacity": (D, S),
-            "initial_custody": (S, G),
-            "port_capacity_per_day": (S,),
-            "transport_hours_per_person": (P,),
-            "shelter_intake_per_day": (S,),
-            "crew_pool": (C,),
-            "crew_tasks": (C, T),
-            "crew_headcount": (D, S, C),
-            "on_duty_fraction": (K,),
-            "productivity": (K, T),
-            "cost_per_person_day": (K,),
-            "task_fill_order": (T,),
-            "arrival_prevalence": (D,),
-            "isolation_capacity": (S,),
-        }
-        for name, shape in shapes.items():
-            value = getattr(self, name)
-            if not isinstance(value, np.ndarray) or value.shape != shape:
-                got = getattr(value, "shape", type(value).__name__)
-                raise ModelError(f"compiled model field {name} has shape {got}, expected {shape}")
-            if value.dtype.kind == "f" and not np.all(np.isfinite(value) | np.isposinf(value)):
-                raise ModelError(f"compiled model field {name} has NaN values")
-            if value.dtype.kind in "fi" and np.any(value < 0):
-                raise ModelError(f"compiled model field {name} has negative values")
-        for name, axis in (("diurnal_profile", 0), ("pathway_share", 2)):
-            total = getattr(self, name).sum(axis=axis)
-            if not np.allclose(total, 1.0, atol=1e-9):
-                raise ModelError(f"compiled model field {name} does not sum to 1 over axis {axis}")
-        for name in ("surrender_fraction", "repeat_probability", "detection_p_max"):
-            value = getattr(self, name)
-            if np.any(value > 1):
-                raise ModelError(f"compiled model field {name} has probabilities above 1")
-        if np.any(self.batch_size_mean < 1):
-            raise ModelError("compiled model field batch_size_mean must be >= 1")
+        check_arrays(self, {"D": D, "S": S, "G": G, "P": P, "K": K, "T": T, "C": C})
         allowed = legally_allowed()
         for c in range(C):
             forbidden = self.crew_tasks[c] & ~allowed[self.crew_pool[c]]

@@ -23,6 +23,7 @@ from bordersim.model.dimensions import (
     Pathway,
     Pool,
 )
+from bordersim.model.fields import specs
 
 PORT_PATHWAYS = (Pathway.TITLE42_EXPULSION, Pathway.VOLUNTARY_RETURN)
 #: Pathways whose departure needs transport work (to a port of entry, an ICE or an HHS facility);
@@ -124,24 +125,17 @@ def _parameters(model: CompiledModel, layout: FlowLayout) -> dict[str, np.ndarra
     pool = np.array(layout.crew_pool)
     infinite_patience = not np.isfinite(model.pickup_patience_hours)
     dispersion = model.demand_dispersion
+    # Fields declared `flow_as_is` (model/compiled.py) are read unchanged under their own names;
+    # the rest are derived here in the shapes and units the hourly step reads.
     values: dict[str, object] = {
-        "first_attempts_per_day": model.first_attempts_per_day,
+        name: getattr(model, name) for name, spec in specs(CompiledModel).items() if spec.flow_as_is
+    }
+    values |= {
         "gamma_shape": 1e6 if not np.isfinite(dispersion) else dispersion,
         "poisson_demand": float(not np.isfinite(dispersion)),
-        "diurnal_profile": model.diurnal_profile,
-        "batch_size_mean": model.batch_size_mean,
-        "surrender_fraction": model.surrender_fraction,
         "title42_active": model.title42_active.astype(float),
-        "repeat_probability": model.repeat_probability,
         "reattempt_hourly": 1 - np.exp(-1 / (24 * model.repeat_delay_mean_days)),
-        "initial_repeat_share": model.initial_repeat_share,
-        "detection_p_max": model.detection_p_max,
-        "detection_effort_scale": model.detection_effort_scale,
         "crew_detection_weight": model.detection_weight[pool],
-        "technology_effort": model.technology_effort,
-        "interdiction_patience_hours": model.interdiction_patience_hours,
-        "field_hours_per_interdiction": model.field_hours_per_interdiction,
-        "field_hours_per_pickup": model.field_hours_per_pickup,
         "pickup_patience_hours": 1e30 if infinite_patience else model.pickup_patience_hours,
         "share_to_kind": model.pathway_share[:, :, kp] * group_in_kind[None],  # [D, G, K]
         "group_in_kind": group_in_kind,
@@ -149,53 +143,18 @@ def _parameters(model: CompiledModel, layout: FlowLayout) -> dict[str, np.ndarra
         "determination_hours": model.determination_hours[kp],
         "transport_hours": model.transport_hours_per_person[kp]
         * layout.kinds_with(TRANSPORTED_PATHWAYS),
-        "custody_capacity": model.custody_capacity,
-        "persons_per_watch_staff": model.persons_per_watch_staff,
-        "custody_standard_hours": model.custody_standard_hours,
-        "uac_standard_hours": model.uac_standard_hours,
         "release_valve_enabled": float(model.release_valve_enabled),
-        "release_valve_threshold": model.release_valve_threshold,
-        "release_valve_share": model.release_valve_share,
-        "initial_custody": model.initial_custody,
-        "port_capacity_per_day": model.port_capacity_per_day,
-        "ice_beds": model.ice_beds,
-        "ice_initial_occupancy": model.ice_initial_occupancy,
         "ice_leave_hourly": 1 - np.exp(-1 / (24 * model.ice_length_of_stay_days)),
-        "shelter_intake_per_day": model.shelter_intake_per_day,
-        "hhs_placement_per_day": model.hhs_placement_per_day,
-        "ice_transfers_per_day": model.ice_transfers_per_day,
         "min_custody_hours": np.ceil(model.min_custody_hours[kp]),
-        "hhs_beds": model.hhs_beds,
-        "hhs_initial_occupancy": model.hhs_initial_occupancy,
         "hhs_leave_hourly": 1 - np.exp(-1 / (24 * model.hhs_length_of_stay_days)),
         "crew_tasks": model.crew_tasks.astype(float),
-        "crew_headcount": model.crew_headcount,
         "crew_on_duty_fraction": model.on_duty_fraction[pool],
         "crew_productivity": model.productivity[pool],
         "crew_cost_per_person_day": model.cost_per_person_day[pool],
-        "min_field_fraction": model.min_field_fraction,
-        "max_processing_fraction": model.max_processing_fraction,
-        "warehouse_hours_per_person_day": model.warehouse_hours_per_person_day,
-        "medical_hours_per_person_day": model.medical_hours_per_person_day,
-        "supply_units_per_person_day": model.supply_units_per_person_day,
-        "supply_initial_stock_days": model.supply_initial_stock_days,
         "supply_reorder_lead_hours": np.round(24 * model.supply_reorder_lead_days),
-        "supply_reorder_point_days": model.supply_reorder_point_days,
-        "supply_order_days": model.supply_order_days,
-        "supply_cost_per_unit": model.supply_cost_per_unit,
         "health_enabled": float(model.health_enabled),
-        "arrival_prevalence": model.arrival_prevalence,
-        "symptomatic_fraction": model.symptomatic_fraction,
-        "screening_sensitivity": model.screening_sensitivity,
-        "isolation_capacity": model.isolation_capacity,
-        "transmission_rate_per_day": model.transmission_rate_per_day,
-        "crowding_exponent": model.crowding_exponent,
         "recovery_hourly": 1 - np.exp(-1 / (24 * model.infectious_days)),
-        "staff_infection_rate_per_day": model.staff_infection_rate_per_day,
         "staff_absence_hours": np.round(24 * model.staff_absence_days),
-        "cost_per_custody_person_day": model.cost_per_custody_person_day,
-        "cost_per_ice_transfer": model.cost_per_ice_transfer,
-        "target_custody_hours": model.target_custody_hours,
     }
     return {name: np.asarray(value, dtype=np.float32) for name, value in values.items()}
 

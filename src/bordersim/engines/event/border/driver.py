@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import time
-import typing
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from bordersim.engines.event.core import rng as core_rng
 from bordersim.errors import ModelError
 from bordersim.model.compiled import CompiledModel
 from bordersim.model.dimensions import GROUP_NAMES, Pathway, Pool, Task
+from bordersim.model.fields import numpy_dtype, specs
 from bordersim.results.schema import CUSTODY_HIST_HOURS, DAILY_METRICS, METRIC_INDEX, RunResult
 
 ENGINE_NAME = "event"
@@ -63,13 +65,10 @@ def drop_stale_kernel_cache() -> bool:
     return True
 
 
-_DERIVED = {"n_hours", "n_classes", "diurnal_cdf", "pathway_cdf"}
-
-
 def pack_model(model: CompiledModel) -> Model:
-    """The kernel's view of `model`: every `Model` field from the `CompiledModel` field of the
-    same name, as a contiguous array of the kernel's type (or a plain scalar), plus the derived
-    cumulative shares and sizes."""
+    """The kernel's view of `model`: each `Model` field is the `CompiledModel` field of the same
+    name in the dtype its declaration gives (model/compiled.py), plus derived cumulative shares
+    and sizes."""
     pathway_cdf = np.cumsum(model.pathway_share, axis=2)
     pathway_cdf[..., -1] = 1.0
     diurnal_cdf = np.cumsum(model.diurnal_profile)
@@ -77,23 +76,19 @@ def pack_model(model: CompiledModel) -> Model:
     values: dict[str, Any] = {
         "n_hours": model.n_hours,
         "n_classes": int(model.priority_class.max()) + 1,
+        "warmup_days": model.warmup_days,
         "diurnal_cdf": diurnal_cdf,
         "pathway_cdf": pathway_cdf,
     }
-    hints = typing.get_type_hints(Model)
+    declared = specs(CompiledModel)
     for name in Model._fields:
-        value = values[name] if name in _DERIVED else getattr(model, name)
-        hint = hints[name]
-        if hint is int:
-            values[name] = int(value)
-        elif hint is bool:
-            values[name] = bool(value)
-        elif hint is float:
-            values[name] = float(value)
+        if name in values:
+            continue
+        spec, value = declared[name], getattr(model, name)
+        if spec.axes:
+            values[name] = np.ascontiguousarray(value, dtype=numpy_dtype(spec))
         else:
-            array = np.asarray(value)
-            kind = {"b": np.bool_, "i": np.int64, "u": np.int64}.get(array.dtype.kind, np.float64)
-            values[name] = np.ascontiguousarray(array, dtype=kind)
+            values[name] = {"float": float, "int": int, "bool": bool}[spec.dtype](value)
     return Model(**values)
 
 
@@ -183,10 +178,13 @@ ROW_COLUMNS = (
 )
 
 
-def run_one(model: CompiledModel, seed: int, replication: int) -> Replication:
-    """One replication; grows the per-attempt storage if the run needs more rows."""
+def run_one(
+    model: CompiledModel, seed: int, replication: int, packed: Model | None = None
+) -> Replication:
+    """One replication; grows the per-attempt storage if the run needs more rows. `packed` is
+    `pack_model(model)`, when the caller has it already."""
     room = 1.0
-    packed = pack_model(model)
+    packed = pack_model(model) if packed is None else packed
     col, staff_col, need_col = metric_columns()
     for _ in range(_MAX_ATTEMPTS_AT_RETRY):
         n_cap, region, heap_cap = storage_for(model, room)
@@ -250,6 +248,18 @@ def compile_kernel() -> float:
     return time.perf_counter() - start
 
 
+def default_workers() -> int:
+    """Threads that run replications: `$BORDERSIM_WORKERS`, else the cores this process may use."""
+    text = os.environ.get("BORDERSIM_WORKERS", "").strip()
+    if text:
+        if not text.isdigit() or int(text) < 1:
+            raise ModelError(f"BORDERSIM_WORKERS must be a positive whole number, got {text!r}")
+        return int(text)
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def simulate(
     model: CompiledModel,
     *,
@@ -257,28 +267,44 @@ def simulate(
     seed: int,
     progress: Callable[[int, int], None] | None = None,
     records: bool = False,
+    workers: int | None = None,
 ) -> RunResult:
-    """Run `replications` independent replications of `model` from `seed` (see module doc)."""
+    """Run `replications` independent replications of `model` from `seed` (see module doc).
+
+    Replications run on `workers` threads (default `default_workers()`): the compiled kernel
+    releases the GIL, and each replication depends only on the seed and its number, so the
+    result is the same whatever the number of workers.
+    """
     if replications < 1:
         raise ModelError(f"replications must be at least 1, got {replications}")
+    if workers is not None and workers < 1:
+        raise ModelError(f"workers must be at least 1, got {workers}")
     model.check()
     compile_s = compile_kernel()
+    n_workers = min(replications, workers or default_workers())
+    packed = pack_model(model)
     warm = model.warmup_days
     n_reported = model.n_days - warm
     daily = np.empty((replications, n_reported, model.n_sectors, len(DAILY_METRICS)))
     hist = np.empty((replications, model.n_sectors, 2, CUSTODY_HIST_HOURS + 1))
     frames: list[pd.DataFrame] = []
     run_times: list[float] = []
-    for r in range(replications):
+
+    def timed(r: int) -> tuple[Replication, float]:
         start = time.perf_counter()
-        rep = run_one(model, seed, r)
-        run_times.append(time.perf_counter() - start)
-        daily[r] = rep.daily[warm:]
-        hist[r] = rep.hist
-        if records:
-            frames.append(people_frame(model, r, rep.rows))
-        if progress is not None:
-            progress(r + 1, replications)
+        rep = run_one(model, seed, r, packed)
+        return rep, time.perf_counter() - start
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=n_workers) as pool:
+        for r, (rep, run_s) in enumerate(pool.map(timed, range(replications))):
+            run_times.append(run_s)
+            daily[r] = rep.daily[warm:]
+            hist[r] = rep.hist
+            if records:
+                frames.append(people_frame(model, r, rep.rows))
+            if progress is not None:
+                progress(r + 1, replications)
     return RunResult(
         engine=ENGINE_NAME,
         scenario_name=model.scenario_name,
@@ -292,6 +318,8 @@ def simulate(
             "compile_s": compile_s,
             "run_s": float(sum(run_times)),
             "run_s_per_replication": float(np.mean(run_times)),
+            "wall_s": time.perf_counter() - started,
+            "workers": float(n_workers),
         },
         people=pd.concat(frames, ignore_index=True) if records else None,
     )

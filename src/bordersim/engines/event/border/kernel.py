@@ -243,7 +243,7 @@ def _close_hour(s: int, clock: Clock, m: Model, ops: np.ndarray, w: World) -> No
         )
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def run_replication(
     ops: np.ndarray,
     demand: np.ndarray,
