@@ -35,7 +35,7 @@ class Arrivals(NamedTuple):
     order: np.ndarray  # indices of the groups in `key` order
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def crossing_kind(stream: np.ndarray, surrender: float, p_detect: float) -> int:
     """Whether a crossing group surrenders, evades and is detected, or evades unseen.
 
@@ -49,7 +49,7 @@ def crossing_kind(stream: np.ndarray, surrender: float, p_detect: float) -> int:
     return DETECTED if u_detect < p_detect else UNSEEN
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def draw_day(day: int, m: Model, demand: np.ndarray, field: Field) -> None:
     """The day's first attempts per sector and group, each person placed in an hour."""
     first_by_hour = field.first_by_hour
@@ -66,13 +66,13 @@ def draw_day(day: int, m: Model, demand: np.ndarray, field: Field) -> None:
                 first_by_hour[k, s, g] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def rows_needed(clock: Clock, lines: Lines, field: Field) -> int:
     """Rows the hour's crossings will take."""
     return lines.reattempt_count[clock.hour] + field.first_by_hour[clock.hour_of_day].sum()
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _first_attempt_row(
     g: int, s: int, t: float, clock: Clock, m: Model, demand: np.ndarray, rows: Rows
 ) -> int:
@@ -92,7 +92,7 @@ def _first_attempt_row(
     return i
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _first_attempts(
     clock: Clock,
     m: Model,
@@ -134,7 +134,7 @@ def _first_attempts(
     return n_groups
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _reattempts(
     n_groups: int,
     clock: Clock,
@@ -172,7 +172,7 @@ def _reattempts(
     return n_groups
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def cross(
     n_new: int,
     clock: Clock,

@@ -54,7 +54,7 @@ from bordersim.engines.event.border.state import (
 from bordersim.engines.event.core.rng import exponential, uniform
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def line_of(p: int) -> int:
     """The departure line of pathway `p` (releases have none)."""
     if p == ER:
@@ -64,13 +64,13 @@ def line_of(p: int) -> int:
     return PORT_LINE
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def earliest_departure(i: int, m: Model, rows: Rows) -> float:
     """The end of row `i`'s minimum time in custody."""
     return rows.t_app[i] + m.min_custody_hours[rows.pathway[i]]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def national_places(m: Model, custody: Custody, national: int) -> int:
     """Free beds of a national line within this hour's transfers or placements."""
     beds = m.ice_beds if national == ICE else m.hhs_beds
@@ -80,7 +80,7 @@ def national_places(m: Model, custody: Custody, national: int) -> int:
     )
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _record_exit(
     i: int, t: float, clock: Clock, m: Model, rows: Rows, custody: Custody, out: Metrics
 ) -> None:
@@ -110,7 +110,7 @@ def _record_exit(
             out.hist[s, 1, b] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _schedule_reattempt(
     i: int, t: float, clock: Clock, m: Model, ops: np.ndarray, rows: Rows, lines: Lines
 ) -> None:
@@ -128,7 +128,7 @@ def _schedule_reattempt(
             lines.reattempt_count[hr] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def depart(
     i: int,
     t: float,
@@ -157,7 +157,7 @@ def depart(
         health_module.leave(i, clock, m, rows, health, out)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def join_line(i: int, m: Model, rows: Rows, lines: Lines, plan: Plan) -> None:
     """Person `i` joins their departure line, adding its transport work."""
     s = rows.sec[i]
@@ -175,7 +175,7 @@ def join_line(i: int, m: Model, rows: Rows, lines: Lines, plan: Plan) -> None:
         lines.n_national[national, s] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def finish_processing(
     i: int,
     clock: Clock,
@@ -200,7 +200,7 @@ def finish_processing(
         join_line(i, m, rows, lines, plan)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def plan_departures(
     clock: Clock, m: Model, rows: Rows, lines: Lines, custody: Custody, plan: Plan
 ) -> None:
@@ -246,7 +246,7 @@ def plan_departures(
         i = rows.nxt[i]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def release_held(
     clock: Clock,
     m: Model,
@@ -276,7 +276,7 @@ def release_held(
     lines.hold_tail[h] = NIL
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def share_transport(m: Model, rows: Rows, lines: Lines, custody: Custody, plan: Plan) -> None:
     """Split each sector's transport among its lines in proportion to the transport work that
     could leave on each within the hour's limits, so no line starves the others."""
@@ -306,7 +306,7 @@ def share_transport(m: Model, rows: Rows, lines: Lines, custody: Custody, plan: 
             )
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _transport_short(s: int, line: int, need: float, sharing: int, plan: Plan) -> bool:
     """Whether sector `s` lacks transport for `need` on `line`: first within the line's share,
     then (second round) within whatever the sector has left."""
@@ -315,7 +315,7 @@ def _transport_short(s: int, line: int, need: float, sharing: int, plan: Plan) -
     return plan.transport_used[s] + need > plan.transport_cap[s] + EPS
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _transport_done(
     i: int, s: int, line: int, need: float, clock: Clock, m: Model, rows: Rows, plan: Plan
 ) -> float:
@@ -330,7 +330,7 @@ def _transport_done(
     )
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def depart_port(
     s: int,
     sharing: int,
@@ -358,7 +358,7 @@ def depart_port(
         depart(i, t, clock, m, ops, rows, lines, custody, health, out)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _place_national(
     i: int,
     t: float,
@@ -383,7 +383,7 @@ def _place_national(
         out.daily[clock.day, s, out.col[K_COST_CUSTODY]] += m.cost_per_ice_transfer
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def depart_national(
     national: int,
     sharing: int,
@@ -431,7 +431,7 @@ def depart_national(
         i = following
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def move_lines(
     clock: Clock,
     m: Model,

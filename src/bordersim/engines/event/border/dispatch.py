@@ -40,7 +40,7 @@ from bordersim.engines.event.border.state import (
 )
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def fill_task(
     task: int, work: float, posts: bool, m: Model, plan: Plan, agent_budget: float
 ) -> tuple[float, float]:
@@ -75,7 +75,7 @@ def fill_task(
     return max(work, 0.0), agent_budget
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def staffed(task: int, m: Model, plan: Plan) -> float:
     """Work capacity (agent-hours) of the people dispatched to `task` this hour."""
     total = 0.0
@@ -84,7 +84,7 @@ def staffed(task: int, m: Model, plan: Plan) -> float:
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def on_duty(s: int, day: int, m: Model, absent: np.ndarray, plan: Plan) -> float:
     """Step 1: each crew's people on duty (less those off sick) become free to dispatch;
     returns the agents on duty."""
@@ -100,7 +100,7 @@ def on_duty(s: int, day: int, m: Model, absent: np.ndarray, plan: Plan) -> float
     return agents
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _watch_and_processing(s: int, agents_on_duty: float, m: Model, w: World) -> tuple[float, int]:
     """Mandatory custody watch posts, then processing of the work waiting at the hour's start
     (determination first: only agents do it). Returns the support budget left and the posts."""
@@ -118,7 +118,7 @@ def _watch_and_processing(s: int, agents_on_duty: float, m: Model, w: World) -> 
     return support_budget, posts
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _size_transport(s: int, m: Model, custody: Custody, plan: Plan) -> None:
     """Transport for everyone who may depart during the hour, within the hour's limits (the
     national lines' room is shared by the sectors, so each may be staffed for it)."""
@@ -137,7 +137,7 @@ def _size_transport(s: int, m: Model, custody: Custody, plan: Plan) -> None:
     )
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _fill_the_rest(
     s: int, support_budget: float, medical_work: float, m: Model, plan: Plan
 ) -> float:
@@ -166,7 +166,7 @@ def _fill_the_rest(
     return effort
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _record(s: int, clock: Clock, posts: int, medical_work: float, m: Model, w: World) -> None:
     """The dispatch's capacities, staff-hours and work needed for the hour's metrics."""
     plan, out, lines, d = w.plan, w.out, w.lines, clock.day
@@ -202,7 +202,7 @@ def _record(s: int, clock: Clock, posts: int, medical_work: float, m: Model, w: 
     daily[d, s, col[K_OCC_PEAK]] = max(daily[d, s, col[K_OCC_PEAK]], float(occupancy))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def dispatch(s: int, clock: Clock, m: Model, w: World) -> None:
     """Steps 1-2 for sector `s`: staff on duty, then every task in the policy's order, the
     remaining agents to the field; sets the hour's field servers and detection probability."""

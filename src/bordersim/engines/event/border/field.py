@@ -52,7 +52,7 @@ from bordersim.engines.event.border.state import (
 from bordersim.engines.event.core.rng import exponential, uniform
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def draw_pathway(u: float, cdf: np.ndarray) -> int:
     """The pathway whose cumulative share first exceeds the uniform `u`."""
     for p in range(cdf.shape[0] - 1):
@@ -61,7 +61,7 @@ def draw_pathway(u: float, cdf: np.ndarray) -> int:
     return cdf.shape[0] - 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _patience(ops: np.ndarray, mean: float) -> float:
     """An exponential patience; an infinite mean means waiting forever."""
     if not math.isfinite(mean):
@@ -69,7 +69,7 @@ def _patience(ops: np.ndarray, mean: float) -> float:
     return exponential(ops, mean)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _got_away(leader: int, s: int, clock: Clock, rows: Rows, out: Metrics) -> None:
     size = rows.group_size[leader]
     for i in range(leader, leader + size):
@@ -77,7 +77,7 @@ def _got_away(leader: int, s: int, clock: Clock, rows: Rows, out: Metrics) -> No
     out.daily[clock.day, s, out.col[K_GOTAWAYS]] += size
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def apprehend(
     i: int,
     t: float,
@@ -120,7 +120,7 @@ def apprehend(
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _start_services(
     s: int,
     t: float,
@@ -159,7 +159,7 @@ def _start_services(
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _arrive(
     leader: int,
     kind: int,
@@ -190,7 +190,7 @@ def _arrive(
         _got_away(leader, s, clock, rows, out)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _walk_offs(s: int, clock: Clock, rows: Rows, lines: Lines, out: Metrics) -> None:
     """Groups whose patience ran out during the hour walked off."""
     for q in range(2 * s, 2 * s + 2):
@@ -206,7 +206,7 @@ def _walk_offs(s: int, clock: Clock, rows: Rows, lines: Lines, out: Metrics) -> 
             i = following
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def field_hour(
     s: int,
     first: int,

@@ -41,7 +41,7 @@ from bordersim.engines.event.border.state import (
 from bordersim.engines.event.core.rng import uniform
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _member_add(health: Health, s: int, row: int) -> bool:
     """Add `row` to sector `s`'s custody list; False when the sector's region is full."""
     slot = health.region[s] + health.n_members[s]
@@ -53,7 +53,7 @@ def _member_add(health: Health, s: int, row: int) -> bool:
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _member_remove(health: Health, s: int, row: int) -> None:
     k = health.member_slot[row]
     health.n_members[s] -= 1
@@ -63,7 +63,7 @@ def _member_remove(health: Health, s: int, row: int) -> None:
     health.member_slot[row] = -1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _fall_ill(i: int, m: Model, ops: np.ndarray, rows: Rows) -> None:
     """Row `i` is infected, and symptomatic with the model's share."""
     rows.flags[i] |= F_INFECTIOUS
@@ -71,7 +71,7 @@ def _fall_ill(i: int, m: Model, ops: np.ndarray, rows: Rows) -> None:
         rows.flags[i] |= F_SYMPTOMATIC
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _infectious_from(i: int, t: float, m: Model, rows: Rows, health: Health) -> None:
     """Row `i`, infected at `t`, is infectious in general holding for the infectious days."""
     s = rows.sec[i]
@@ -82,7 +82,7 @@ def _infectious_from(i: int, t: float, m: Model, rows: Rows, health: Health) -> 
         health.recoveries[end, s] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def admit(
     i: int,
     t: float,
@@ -109,7 +109,7 @@ def admit(
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def screen(
     i: int, clock: Clock, m: Model, ops: np.ndarray, rows: Rows, health: Health, out: Metrics
 ) -> None:
@@ -133,7 +133,7 @@ def screen(
         out.daily[d, s, out.col[K_ISOLATION_OVERFLOW]] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def leave(i: int, clock: Clock, m: Model, rows: Rows, health: Health, out: Metrics) -> None:
     """Row `i` leaves custody: infectious departures counted by kind, the lists updated."""
     s = rows.sec[i]
@@ -159,7 +159,7 @@ def leave(i: int, clock: Clock, m: Model, rows: Rows, health: Health, out: Metri
     _member_remove(health, s, i)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def start_hour(clock: Clock, health: Health) -> None:
     """Infections that end and staff who come back at the hour's start."""
     h = clock.hour
@@ -170,7 +170,7 @@ def start_hour(clock: Clock, health: Health) -> None:
             health.absent[s, c] = max(0.0, health.absent[s, c] - health.staff_back[h, s, c])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def transmit(
     s: int,
     clock: Clock,
@@ -205,7 +205,7 @@ def transmit(
         new -= 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def infect_staff(
     s: int, clock: Clock, m: Model, ops: np.ndarray, health: Health, plan: Plan, out: Metrics
 ) -> None:

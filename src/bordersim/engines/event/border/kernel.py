@@ -57,6 +57,7 @@ from bordersim.engines.event.border.state import (
     new_plan,
     new_rows,
     new_supplies,
+    unmanaged,
 )
 from bordersim.engines.event.border.supplies import supply_hour
 from bordersim.engines.event.core.rng import exponential, uniform
@@ -159,7 +160,7 @@ def _place_initial_custody(m: Model, ops: np.ndarray, storage: Storage, w: World
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _start_day(clock: Clock, m: Model, demand: np.ndarray, w: World) -> None:
     """The day's first attempts, daily limits renewed, the release valve (on yesterday's mean
     occupancy over capacity, summed over sectors), capacity and staff cost."""
@@ -189,7 +190,7 @@ def _start_day(clock: Clock, m: Model, demand: np.ndarray, w: World) -> None:
             )
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _start_hour(clock: Clock, m: Model, w: World) -> None:
     """Beds freed, staff back, infections over."""
     for national in range(2):
@@ -198,7 +199,7 @@ def _start_hour(clock: Clock, m: Model, w: World) -> None:
         health.start_hour(clock, w.health)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _field(arrivals: Arrivals, clock: Clock, m: Model, ops: np.ndarray, w: World) -> bool:
     """Steps 4-6 in each sector, on its share of the hour's arrivals (sorted by sector)."""
     k = 0
@@ -212,7 +213,7 @@ def _field(arrivals: Arrivals, clock: Clock, m: Model, ops: np.ndarray, w: World
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _close_hour(s: int, clock: Clock, m: Model, ops: np.ndarray, w: World) -> None:
     """Steps 9-11 for sector `s`: health, supplies, the hour's metrics and the day's close."""
     if m.health_enabled:
@@ -247,18 +248,22 @@ def _close_hour(s: int, clock: Clock, m: Model, ops: np.ndarray, w: World) -> No
 def run_replication(
     ops: np.ndarray,
     demand: np.ndarray,
-    m: Model,
+    m_arrays: Model,
     storage: Storage,
     col: np.ndarray,
     staff_col: np.ndarray,
     need_col: np.ndarray,
 ):
     """One replication: `ops` and `demand` are its two random streams (xoshiro256** states)."""
-    w = new_world(m, storage, col, staff_col, need_col)
+    owner = new_world(m_arrays, storage, col, staff_col, need_col)
+    # The steps work on views of the state and the model that are not reference-counted;
+    # `owner` (and the caller's model) keep the memory alive until the result is taken.
+    w = unmanaged(owner)
+    m = unmanaged(m_arrays)
     n_sec = w.custody.occupancy.shape[0]
     _initial_national_stays(m, ops, w)
     if not _place_initial_custody(m, ops, storage, w):
-        return _result(OVERFLOW, w)
+        return _result(OVERFLOW, owner)
     for h in range(m.n_hours):
         clock = Clock(h, h // 24, h % 24, float(h + 1))
         if clock.hour_of_day == 0:
@@ -269,10 +274,10 @@ def run_replication(
             dispatch.dispatch(s, clock, m, w)
         n_new = rows_needed(clock, w.lines, w.field)
         if w.rows.n_rows[0] + n_new > storage.n_cap:
-            return _result(OVERFLOW, w)
+            return _result(OVERFLOW, owner)
         arrivals = cross(n_new, clock, m, demand, ops, w.rows, w.lines, w.field, w.out)
         if not _field(arrivals, clock, m, ops, w):
-            return _result(OVERFLOW, w)
+            return _result(OVERFLOW, owner)
         for s in range(n_sec):
             processing.intake(s, clock, m, ops, w.rows, w.lines, w.health, w.plan, w.out)
             processing.determination(
@@ -281,4 +286,4 @@ def run_replication(
         departures.move_lines(clock, m, ops, w.rows, w.lines, w.custody, w.health, w.plan, w.out)
         for s in range(n_sec):
             _close_hour(s, clock, m, ops, w)
-    return _result(OK, w)
+    return _result(OK, owner)

@@ -27,7 +27,7 @@ from bordersim.engines.event.border.state import (
 )
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _next_done(
     q: int,
     s: int,
@@ -55,13 +55,13 @@ def _next_done(
     return NIL, capacity + 1.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _done_at(clock: Clock, used: float, capacity: float, entered: float) -> float:
     done = clock.hour + (used / capacity if capacity > 0 else 0.0)
     return min(max(done, entered), clock.hour_end)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def intake(
     s: int,
     clock: Clock,
@@ -96,7 +96,7 @@ def intake(
             plan.need_det[s] += work
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def determination(
     s: int,
     clock: Clock,
@@ -125,7 +125,7 @@ def determination(
             finish_processing(i, clock, m, ops, rows, lines, custody, health, plan, out)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def finishers_ahead(s: int, clock: Clock, m: Model, rows: Rows, lines: Lines, plan: Plan) -> None:
     """Add to `plan.ahead_*` the people of sector `s` the hour's processing staff will get to a
     departure line: a dry run of step 7 on the people waiting at the hour's start (determination

@@ -11,10 +11,12 @@ run"), N rows (one per crossing attempt and per person in custody at the start).
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
 
 from bordersim.engines.event.border.queues import NIL
 from bordersim.model.dimensions import N_NATIONALITIES, Demographic, Pathway, Pool, Task
@@ -314,6 +316,39 @@ def new_rows(n_cap: int) -> Rows:
         np.empty(n_cap),
         np.full(n_cap, NIL, np.int64),
     )
+
+
+def _strip_references(builder: ir.IRBuilder, typ: Any, value: ir.Value) -> ir.Value:
+    if isinstance(typ, types.Array):
+        # An array is (meminfo, parent, nitems, itemsize, data, shape, strides): null the first
+        # two, and Numba neither counts references to it nor reflects it back to Python.
+        llty = value.type
+        value = builder.insert_value(value, ir.Constant(llty.elements[0], None), 0)
+        return builder.insert_value(value, ir.Constant(llty.elements[1], None), 1)
+    if isinstance(typ, types.BaseTuple):
+        members: tuple[Any, ...] = getattr(typ, "types", ())
+        for k, member in enumerate(members):
+            stripped = _strip_references(builder, member, builder.extract_value(value, k))
+            value = builder.insert_value(value, stripped, k)
+    return value
+
+
+def _unmanaged(typingctx: Any, value: Any) -> tuple[Any, Any]:
+    """The same bundle (or array), seen through arrays that Numba does not reference-count.
+
+    Numba counts references to every array of a tuple each time the tuple is passed to a
+    function or a member is read; over bundles of dozens of arrays that costs more than the
+    model itself. The kernel keeps the owning bundles alive for the whole replication and hands
+    the steps these views instead.
+    """
+
+    def codegen(context: Any, builder: ir.IRBuilder, sig: Any, args: Any) -> ir.Value:
+        return _strip_references(builder, sig.args[0], args[0])
+
+    return value(value), codegen
+
+
+unmanaged: Any = intrinsic(_unmanaged)
 
 
 @njit(cache=True)

@@ -13,7 +13,7 @@ from bordersim.engines.event.border.layout import (
 from bordersim.engines.event.border.state import EPS, Clock, Model, World
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def supply_hour(s: int, clock: Clock, m: Model, w: World) -> None:
     """Sector `s` uses the hour's supplies as far as stock and warehouse staff allow (the rest is
     unmet care), receives a due order, and reorders below the reorder point."""
