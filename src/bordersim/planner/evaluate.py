@@ -1,0 +1,59 @@
+"""Candidate plans on the engines, with common random numbers, and what the budget has spent."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bordersim.model.compiled import CompiledModel
+from bordersim.planner.problem import Problem
+from bordersim.planner.spec import Targets
+from bordersim.planner.targets import Evaluation, evaluate
+from bordersim.results.schema import RunResult
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Simulator:
+    """Runs candidates of one problem on the flow engine, every candidate on the same
+    replications (seed `seed`, replications 0..n-1), and counts what it ran."""
+
+    problem: Problem
+    replications: int
+    seed: int
+    targets: Targets
+    replications_run: int = 0
+    seconds: float = 0.0
+    cache: dict[bytes, tuple[Evaluation, RunResult]] = field(default_factory=dict)
+
+    def run(self, x: np.ndarray) -> tuple[Evaluation, RunResult]:
+        key = np.ascontiguousarray(x, dtype=np.float64).tobytes()
+        if key in self.cache:
+            return self.cache[key]
+        result = run_flow(self.problem.model_for(x), self.replications, self.seed)
+        self.replications_run += self.replications
+        self.seconds += result.timings.get("run_s", 0.0) + result.timings.get("compile_s", 0.0)
+        outcome = (evaluate(result, self.problem.weeks, self.targets), result)
+        self.cache[key] = outcome
+        return outcome
+
+    def evaluation(self, x: np.ndarray) -> Evaluation:
+        return self.run(x)[0]
+
+
+def run_flow(model: CompiledModel, replications: int, seed: int) -> RunResult:
+    from bordersim.engines.flow import simulate_batch
+
+    return simulate_batch([model], replications=replications, seed=seed)[0]
+
+
+def run_event(
+    model: CompiledModel, replications: int, seed: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> RunResult:
+    from bordersim.engines.event.border import simulate
+
+    return simulate(model, replications=replications, seed=seed, progress=progress)

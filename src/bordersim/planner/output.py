@@ -1,0 +1,175 @@
+"""The planner's files: `plan.toml` (a scenario variant), `certificate.json`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bordersim.planner.problem import Problem
+from bordersim.planner.spec import PlanSpec
+from bordersim.planner.targets import KINDS
+
+
+def demand_scale_supported() -> bool:
+    """Whether scenario files accept ``[demand] scale`` (then plan.toml carries the stress)."""
+    from bordersim.scenario.schema import Demand
+
+    return "scale" in Demand.model_fields
+
+
+def plan_toml(problem: Problem, x: np.ndarray, scenario_path: Path, out_dir: Path,
+              name: str, summary: str) -> str:
+    """A scenario variant of `scenario_path` that deploys `x`: one deployment per pool and tour
+    span (tours of all sectors with the same first and last window share it)."""
+    spec = problem.spec
+    base = os.path.relpath(scenario_path.resolve(), out_dir.resolve())
+    lines = [
+        f"# Written by `bordersim plan` from {scenario_path.name} and "
+        f"{spec.path.name if spec.path else 'a plan specification'}.",
+        f"# {summary}",
+        "# Each deployment is a set of tours: people who arrive (over the ramp-up days, before",
+        "# their first window) and serve to the end of their last window.",
+    ]
+    if spec.demand_scale != 1.0 and not demand_scale_supported():
+        lines.append(
+            f"# Planned for demand x {spec.demand_scale:g} (the plan's stress test). Scenario files "
+            "cannot scale demand yet, so this file runs at the base scenario's demand."
+        )
+    lines += [f'base = "{base}"']
+    if spec.replace:
+        removed = ", ".join(f'"deployments.{r}"' for r in spec.replace)
+        lines.append(f"remove = [{removed}]")
+    lines += [f'name = "{name}"', f'description = "{summary}"', ""]
+    if spec.demand_scale != 1.0 and demand_scale_supported():
+        lines += ["[demand]", f"scale = {spec.demand_scale!r}", ""]
+    groups: dict[tuple[int, int, int], dict[str, float]] = defaultdict(dict)
+    for tour in problem.tours(x):
+        code = problem.base.sectors[tour.sector].name
+        key = (tour.pool_index, tour.first, tour.last)
+        groups[key][code] = groups[key].get(code, 0.0) + tour.people
+    for (k, first, last), by_sector in sorted(groups.items()):
+        pool = spec.pools[k]
+        start_day = problem.windows[first][0] - max(pool.ramp_up_days - 1, 0)
+        end_day = problem.windows[last][1] - 1
+        start = problem.base.start_date + dt.timedelta(days=start_day)
+        end = problem.base.start_date + dt.timedelta(days=end_day)
+        split = ", ".join(f"{code} = {int(round(v))}" for code, v in sorted(by_sector.items())
+                          if round(v) > 0)
+        if not split:
+            continue
+        tasks = ", ".join(f'"{t.name.lower()}"' for t in pool.tasks)
+        lines += [
+            f"[deployments.plan_{pool.pool.name.lower()}_{first + 1}_{last + 1}]",
+            f"# windows {first + 1}-{last + 1}: serving {problem.window_dates(first)[0]} to {end}",
+            f'pool = "{pool.pool.name.lower()}"',
+            f"headcount_by_sector = {{ {split} }}",
+            f"tasks = [{tasks}]",
+            f"start_date = {start.isoformat()}",
+            f"end_date = {end.isoformat()}",
+            f"ramp_up_days = {pool.ramp_up_days}",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def _list(a: np.ndarray) -> Any:
+    return np.round(a, 6).tolist()
+
+
+def certificate_json(
+    *,
+    problem: Problem,
+    spec: PlanSpec,
+    x: np.ndarray,
+    cost: float,
+    lower_bound: float,
+    lower_bound_valid: bool,
+    certificate: Any,
+    values_mean: np.ndarray,
+    unattainable: np.ndarray,
+    search: dict[str, Any],
+    timings: dict[str, float],
+) -> dict[str, Any]:
+    m = problem.base
+    constraints = []
+    targets = spec.targets
+    levels = {"within_72h": targets.within_72h, "children_within_72h": targets.children_within_72h,
+              "gotaways": targets.gotaway_share_max}
+    for n, kind in enumerate(KINDS):
+        if levels[kind] is None:
+            continue
+        for s, sector in enumerate(m.sectors):
+            for j, (a, b) in enumerate(problem.weeks):
+                first = m.dates[m.warmup_days + a]
+                last = m.dates[m.warmup_days + b - 1]
+                constraints.append({
+                    "kind": kind,
+                    "sector": sector.name,
+                    "week": j + 1,
+                    "from": first.isoformat(),
+                    "to": last.isoformat(),
+                    "target": levels[kind],
+                    "sense": "<=" if kind == "gotaways" else ">=",
+                    "required": bool(certificate.required[n, s, j]),
+                    "attainable_at_caps": not bool(unattainable[n, s, j]),
+                    "mean_value": float(values_mean[n, s, j]),
+                    "successes": int(certificate.successes[n, s, j]),
+                    "probability": float(certificate.successes[n, s, j] / certificate.n),
+                    "interval": [float(certificate.interval_low[n, s, j]),
+                                 float(certificate.interval_high[n, s, j])],
+                    "lower_bound": float(certificate.lower[n, s, j]),
+                    "certified": bool(certificate.certified[n, s, j]),
+                })
+    gap = (cost - lower_bound) / cost if cost > 0 else 0.0
+    return {
+        "scenario": m.scenario_name,
+        "plan": spec.name,
+        "demand_scale": spec.demand_scale,
+        "targets": {"within_72h": targets.within_72h,
+                    "children_within_72h": targets.children_within_72h,
+                    "gotaway_share_max": targets.gotaway_share_max,
+                    "alpha": targets.alpha, "confidence": targets.confidence},
+        "certified": bool(certificate.all_certified),
+        "cost_dollars": cost,
+        "cost_by_pool_dollars": {p.pool.name.lower(): float(c) for p, c in
+                                 zip(spec.pools, problem.cost_by_pool(x), strict=True)},
+        "lower_bound_dollars": lower_bound,
+        "lower_bound_kind": "fluid relaxation (HiGHS dual bound); valid for the fluid model"
+        + ("" if lower_bound_valid else "; some weeks unattainable even in the fluid model"),
+        "gap": gap,
+        "certification": {
+            "engine": certificate.engine,
+            "seed": certificate.seed,
+            "replications": certificate.n,
+            "replication_ids": list(certificate.replications),
+            "method": f"Clopper-Pearson one-sided lower bound at {targets.confidence:.0%} per "
+                      "constraint; certified when it is at least 1 - alpha",
+        },
+        "search": search,
+        "timings_s": timings,
+        "constraints": constraints,
+        "decision": {
+            "pools": [p.pool.name.lower() for p in spec.pools],
+            "sectors": [s.name for s in m.sectors],
+            "windows": [[problem.window_dates(w)[0].isoformat(),
+                         problem.window_dates(w)[1].isoformat()]
+                        for w in range(len(problem.windows))],
+            "headcount": _list(x),
+        },
+    }
+
+
+def write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def dump_json(data: dict[str, Any]) -> str:
+    return json.dumps(data, indent=1)

@@ -1,0 +1,208 @@
+"""The decision space: planned headcount per pool, sector and deployment window.
+
+`Problem` holds the base model (the base scenario without the deployments the plan replaces, with
+one empty crew per planned pool, and the plan's demand scale applied) and turns a decision
+``x[k, s, w]`` (people of planned pool k in sector s during window w) into the model the engines
+run, and into its cost. Headcount changes happen at window boundaries, so every tour lasts at least
+one window, and so at least the minimum tour. Arrivals ramp up over the pool's ramp-up days
+*before* the window in which they serve (they are paid while they arrive), exactly as a scenario
+deployment whose start date is that many days earlier (`tours` and `plan_toml` write them so).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from bordersim.model.compiled import CompiledModel
+from bordersim.model.dimensions import N_TASKS, Pool, legally_allowed
+from bordersim.planner.spec import PlanError, PlanSpec
+
+
+@dataclass(frozen=True)
+class Tour:
+    """People of one pool who arrive for window `first` and leave after window `last`."""
+
+    pool_index: int  # index into spec.pools
+    sector: int
+    first: int
+    last: int
+    people: float
+
+
+@dataclass
+class Problem:
+    spec: PlanSpec
+    base: CompiledModel  # planned crews present, with zero headcount
+    planned_crews: tuple[int, ...]  # crew index of each planned pool (spec.pools order)
+    windows: tuple[tuple[int, int], ...]  # [first, end) simulated-day index of each window
+    weeks: tuple[tuple[int, int], ...]  # [first, end) reported-day index of each target week
+    available: np.ndarray  # [K, W] bool: the pool may serve in the window (lead time)
+
+    @property
+    def n_pools(self) -> int:
+        return len(self.spec.pools)
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return (self.n_pools, self.base.n_sectors, len(self.windows))
+
+    def window_dates(self, w: int) -> tuple[dt.date, dt.date]:
+        first, end = self.windows[w]
+        return (self.base.start_date + dt.timedelta(days=first),
+                self.base.start_date + dt.timedelta(days=end - 1))
+
+    def upper_bounds(self) -> np.ndarray:
+        """[K, S, W] largest headcount allowed in each cell (caps, lead times)."""
+        caps = np.zeros(self.shape)
+        for k, pool in enumerate(self.spec.pools):
+            per_sector = pool.max_per_sector if pool.max_per_sector is not None else pool.max_headcount
+            caps[k] = min(per_sector, pool.max_headcount)
+            caps[k][:, ~self.available[k]] = 0.0
+        return caps
+
+    # ----- decisions to tours, headcount, models and cost ----------------------------------------
+    def tours(self, x: np.ndarray) -> list[Tour]:
+        """The decision as tours: for each pool and sector, increases start new tours and decreases
+        end the most recent ones (last in, first out), so every tour covers whole windows."""
+        result: list[Tour] = []
+        K, S, W = self.shape
+        for k in range(K):
+            for s in range(S):
+                open_tours: list[list[float]] = []  # [first window, people]
+                level = 0.0
+                for w in range(W + 1):
+                    target = float(x[k, s, w]) if w < W else 0.0
+                    if target > level:
+                        open_tours.append([w, target - level])
+                    while target < level - 1e-9:
+                        first, people = open_tours[-1]
+                        leaving = min(people, level - target)
+                        result.append(Tour(k, s, int(first), w - 1, leaving))
+                        level -= leaving
+                        if people - leaving <= 1e-9:
+                            open_tours.pop()
+                        else:
+                            open_tours[-1][1] = people - leaving
+                    level = max(level, target)
+        return result
+
+    def tour_start_day(self, tour: Tour) -> int:
+        """Simulated-day index of the first arrival of a tour (ramp-up before the window)."""
+        ramp = self.spec.pools[tour.pool_index].ramp_up_days
+        return self.windows[tour.first][0] - max(ramp - 1, 0)
+
+    def headcount(self, x: np.ndarray) -> np.ndarray:
+        """[D, S, K] planned people each day, ramp-up included (as the compiler computes it)."""
+        D = self.base.n_days
+        out = np.zeros((D, self.base.n_sectors, self.n_pools))
+        for tour in self.tours(x):
+            ramp = self.spec.pools[tour.pool_index].ramp_up_days
+            start = self.tour_start_day(tour)
+            end = self.windows[tour.last][1]
+            days = np.arange(max(start, 0), end)
+            since = days - start + 1
+            level = np.minimum(1.0, since / ramp) if ramp else np.ones(len(days))
+            out[days, tour.sector, tour.pool_index] += tour.people * level
+        return out
+
+    def model_for(self, x: np.ndarray) -> CompiledModel:
+        crew_headcount = self.base.crew_headcount.copy()
+        crew_headcount[:, :, list(self.planned_crews)] = self.headcount(x)
+        return self.base.replace(crew_headcount=crew_headcount)
+
+    def cost_by_pool(self, x: np.ndarray) -> np.ndarray:
+        """[K] dollars of planned person-days over the reported period and the ramp-up before it,
+        at the pools' cost per person-day (the engines' staff cost)."""
+        person_days = self.headcount(x).sum(axis=(0, 1))
+        rates = np.array([self.base.cost_per_person_day[p.pool] for p in self.spec.pools])
+        return person_days * rates
+
+    def cost(self, x: np.ndarray) -> float:
+        return float(self.cost_by_pool(x).sum())
+
+    def check_decision(self, x: np.ndarray) -> None:
+        """Raise `PlanError` if `x` breaks a cap, a lead time or the budget."""
+        caps = self.upper_bounds()
+        if np.any(x > caps + 1e-6):
+            k, s, w = (int(i) for i in np.argwhere(x > caps + 1e-6)[0])
+            raise PlanError(f"decision puts {x[k, s, w]:g} {self.spec.pools[k].pool.name.lower()} "
+                            f"in sector {self.base.sectors[s].name}, window {w}: above its cap")
+        totals = x.sum(axis=1)
+        for k, pool in enumerate(self.spec.pools):
+            if np.any(totals[k] > pool.max_headcount + 1e-6):
+                raise PlanError(f"decision deploys {totals[k].max():g} "
+                                f"{pool.pool.name.lower()} at once: above max_headcount")
+
+
+def _windows(model: CompiledModel, window_days: int, min_tour: int) -> list[tuple[int, int]]:
+    start, end = model.warmup_days, model.n_days
+    bounds = list(range(start, end, window_days)) + [end]
+    windows = [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
+    if len(windows) > 1 and windows[-1][1] - windows[-1][0] < min_tour:
+        windows[-2] = (windows[-2][0], windows[-1][1])  # a short last window joins the previous
+        windows.pop()
+    return windows
+
+
+def _weeks(model: CompiledModel) -> list[tuple[int, int]]:
+    reported = model.n_days - model.warmup_days
+    return [(w, min(w + 7, reported)) for w in range(0, reported, 7)]
+
+
+def build_problem(model: CompiledModel, spec: PlanSpec) -> Problem:
+    """The problem on `model`: deployments named in `spec.replace` removed (crews named
+    ``deployment NAME: pool``), demand times `spec.demand_scale`, one empty crew per planned pool."""
+    keep = []
+    found = set()
+    for c, name in enumerate(model.crew_names):
+        replaced = [r for r in spec.replace if name.startswith(f"deployment {r}:")]
+        found.update(replaced)
+        if not replaced:
+            keep.append(c)
+    missing = [r for r in spec.replace if r not in found]
+    if missing:
+        raise PlanError(f"replace = {missing!r}: the base scenario has no such deployment "
+                        f"(crews: {', '.join(model.crew_names)})")
+    allowed = legally_allowed() & (model.productivity > 0)
+    names = [model.crew_names[c] for c in keep]
+    pools = list(model.crew_pool[keep])
+    tasks = [model.crew_tasks[c] for c in keep]
+    headcount = [model.crew_headcount[:, :, c] for c in keep]
+    planned = []
+    for plan in spec.pools:
+        mask = np.zeros(N_TASKS, dtype=np.bool_)
+        for task in plan.tasks:
+            if not allowed[plan.pool, task]:
+                raise PlanError(f"pools.{plan.pool.name.lower()}.tasks: the pool cannot do "
+                                f"{task.name.lower()} (productivity 0 or forbidden by law)")
+            mask[task] = True
+        planned.append(len(names))
+        names.append(f"plan: {plan.pool.name.lower()}")
+        pools.append(int(plan.pool))
+        tasks.append(mask)
+        headcount.append(np.zeros((model.n_days, model.n_sectors)))
+    base = model.replace(
+        crew_names=tuple(names),
+        crew_pool=np.array(pools, dtype=np.int64),
+        crew_tasks=np.array(tasks, dtype=np.bool_),
+        crew_headcount=np.stack(headcount, axis=2),
+        first_attempts_per_day=model.first_attempts_per_day * spec.demand_scale,
+    )
+    windows = _windows(base, spec.window_days, spec.min_tour_days)
+    available = np.ones((len(spec.pools), len(windows)), dtype=np.bool_)
+    for k, plan in enumerate(spec.pools):
+        for w, (first, _) in enumerate(windows):
+            arrival = first - max(plan.ramp_up_days - 1, 0)
+            arrival_date = base.start_date + dt.timedelta(days=arrival)
+            if arrival < base.warmup_days - max(plan.ramp_up_days - 1, 0) + plan.lead_time_days:
+                available[k, w] = False
+            if plan.available_from is not None and arrival_date < plan.available_from:
+                available[k, w] = False
+    return Problem(spec, base, tuple(planned), tuple(windows), tuple(_weeks(base)), available)
+
+
+def pool_name(pool: Pool) -> str:
+    return pool.name.lower()

@@ -1,0 +1,260 @@
+"""`plan(...)`: the four stages end to end, and the planner's files."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bordersim.model.compiled import CompiledModel
+from bordersim.planner.certify import Certificate, certify
+from bordersim.planner.evaluate import Simulator, run_event, run_flow
+from bordersim.planner.problem import Problem, build_problem
+from bordersim.planner.search import SearchOutcome, feasible, optimise
+from bordersim.planner.spec import PlanError, PlanSpec, load_plan
+from bordersim.planner.targets import Evaluation, evaluate
+
+#: Offsets that keep the certification's replications apart from the search's (another seed).
+CERTIFY_SEED_OFFSET = 7919
+
+
+@dataclass
+class FrontierPoint:
+    q: float
+    cost: float
+    feasible: bool  # meets every attainable target in the search sample
+    certified: bool | None  # only the main target is certified
+
+
+@dataclass
+class BaseComparison:
+    cost: float  # the replaced deployments' staff cost
+    headcount: np.ndarray  # [D, S, K] planned pools' people in the base scenario
+    evaluation: Evaluation
+    missed: int  # required sector-week targets missed in the sample
+
+
+@dataclass
+class PlanResult:
+    problem: Problem
+    outcome: SearchOutcome
+    x: np.ndarray
+    cost: float
+    certificate: Certificate
+    certificate_json: dict[str, Any]
+    frontier: list[FrontierPoint]
+    base: BaseComparison | None
+    timings: dict[str, float]
+    files: dict[str, Path] = field(default_factory=dict)
+    plan_text: str = ""
+
+    @property
+    def gap(self) -> float:
+        return float(self.certificate_json["gap"])
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def _certify_model(problem: Problem, x: np.ndarray, plan_text: str | None,
+                   scenario_path: Path | None, out_dir: Path | None) -> CompiledModel:
+    """The model that certification runs: the written plan.toml compiled (with the plan's demand
+    scale, where scenario files cannot carry it), else the decision on the problem's model."""
+    if plan_text is None or scenario_path is None or out_dir is None:
+        return problem.model_for(x)
+    from bordersim.model.compile import compile_scenario
+    from bordersim.planner.output import demand_scale_supported
+    from bordersim.scenario import load_scenario
+
+    path = out_dir / "plan.toml"
+    model = compile_scenario(load_scenario(path))
+    if problem.spec.demand_scale != 1.0 and not demand_scale_supported():
+        model = model.replace(
+            first_attempts_per_day=model.first_attempts_per_day * problem.spec.demand_scale
+        )
+    return model
+
+
+def _base_comparison(model: CompiledModel, problem: Problem, sim: Simulator,
+                     required: np.ndarray) -> BaseComparison:
+    scaled = model.replace(first_attempts_per_day=model.first_attempts_per_day
+                           * problem.spec.demand_scale)
+    run = run_flow(scaled, sim.replications, sim.seed)
+    sim.replications_run += sim.replications
+    ev = evaluate(run, problem.weeks, sim.targets)
+    pools = [p.pool for p in problem.spec.pools]
+    replaced = [c for c, name in enumerate(model.crew_names)
+                if any(name.startswith(f"deployment {r}:") for r in problem.spec.replace)]
+    headcount = np.zeros((model.n_days, model.n_sectors, len(pools)))
+    cost = 0.0
+    for c in replaced:
+        pool = int(model.crew_pool[c])
+        days = model.crew_headcount[:, :, c]
+        cost += float(days.sum() * model.cost_per_person_day[pool])
+        if pool in pools:
+            headcount[:, :, pools.index(pool)] += days
+    missed = int((~feasible(ev, required, sim.targets.alpha)).sum())
+    return BaseComparison(cost=cost, headcount=headcount, evaluation=ev, missed=missed)
+
+
+def plan_model(
+    model: CompiledModel,
+    spec: PlanSpec,
+    *,
+    progress: Callable[[str], None] = _quiet,
+    scenario_path: Path | None = None,
+    out_dir: Path | None = None,
+    frontier: bool = True,
+    compare_base: bool = True,
+) -> PlanResult:
+    """Plan on a compiled model. With `scenario_path` and `out_dir`, write plan.toml,
+    certificate.json and report.html there (certifying the compiled plan.toml)."""
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    problem = build_problem(model, spec)
+    search = spec.search
+    sim = Simulator(problem, search.replications, search.seed, spec.targets)
+    progress(f"{problem.shape[0]} pools x {problem.shape[1]} sectors x {problem.shape[2]} "
+             f"windows; {len(problem.weeks)} target weeks")
+    outcome = optimise(problem, sim, q=spec.targets.within_72h, progress=progress)
+    timings["search_s"] = time.perf_counter() - started
+    x = outcome.x
+    cost = problem.cost(x)
+    summary = (f"cheapest plan found for {spec.targets.within_72h:.0%} within 72 h with "
+               f"probability {1 - spec.targets.alpha:.0%}: ${cost / 1e6:,.1f}M of planned staff")
+    plan_text = None
+    if scenario_path is not None and out_dir is not None:
+        from bordersim.planner.output import plan_toml, write_atomic
+
+        out_dir.mkdir(parents=True, exist_ok=True)
+        plan_text = plan_toml(problem, x, scenario_path, out_dir,
+                              f"{model.scenario_name}-plan", summary)
+        write_atomic(out_dir / "plan.toml", plan_text)
+    certificate, cert_ev = _certify(problem, x, outcome, plan_text, scenario_path, out_dir,
+                                    progress, 0)
+    if not certificate.all_certified:
+        # one repair: raise the requirement where certification failed, correct again, and
+        # certify on yet another set of fresh replications
+        from bordersim.planner.search import correct
+
+        failed = (~certificate.certified).any(axis=0)
+        progress(f"certification missed {int(failed.sum())} sector-weeks: repairing")
+        correction = outcome.correction * np.where(failed, 1.15, 1.0)
+        x, _, correction = correct(problem, sim, outcome.work, outcome.required,
+                                   spec.targets.within_72h, correction, x, outcome.history,
+                                   progress, search.max_corrections)
+        from bordersim.planner.fluid import solve
+
+        x = np.maximum(x, solve(problem, outcome.work, q=spec.targets.within_72h,
+                                correction=correction).x)
+        cost = problem.cost(x)
+        if plan_text is not None and scenario_path is not None and out_dir is not None:
+            from bordersim.planner.output import plan_toml, write_atomic
+
+            summary = (f"cheapest plan found for {spec.targets.within_72h:.0%} within 72 h with "
+                       f"probability {1 - spec.targets.alpha:.0%}: ${cost / 1e6:,.1f}M of "
+                       "planned staff")
+            plan_text = plan_toml(problem, x, scenario_path, out_dir,
+                                  f"{model.scenario_name}-plan", summary)
+            write_atomic(out_dir / "plan.toml", plan_text)
+        certificate, cert_ev = _certify(problem, x, outcome, plan_text, scenario_path, out_dir,
+                                        progress, 1)
+    timings["certify_s"] = time.perf_counter() - started - timings["search_s"]
+    points: list[FrontierPoint] = []
+    if frontier:
+        for q in search.frontier:
+            if abs(q - spec.targets.within_72h) < 1e-9:
+                points.append(FrontierPoint(q, cost, True, certificate.all_certified))
+                continue
+            targets = dataclasses.replace(spec.targets, within_72h=q)
+            other = Simulator(problem, search.replications, search.seed, targets)
+            result = optimise(problem, other, q=q, progress=progress, local=False)
+            sim.replications_run += other.replications_run
+            ok = bool(feasible(result.evaluation, result.required, targets.alpha).all())
+            points.append(FrontierPoint(q, problem.cost(result.x), ok, None))
+            progress(f"frontier {q:.0%}: ${problem.cost(result.x) / 1e6:,.1f}M")
+    timings["frontier_s"] = time.perf_counter() - started - timings["search_s"] - timings[
+        "certify_s"]
+    base = _base_comparison(model, problem, sim, outcome.required) if compare_base else None
+    timings["total_s"] = time.perf_counter() - started
+    from bordersim.planner.output import certificate_json
+
+    data = certificate_json(
+        problem=problem, spec=spec, x=x, cost=cost, lower_bound=outcome.lower_bound,
+        lower_bound_valid=outcome.lower_bound_valid, certificate=certificate,
+        values_mean=cert_ev.values.mean(axis=0), unattainable=outcome.unattainable,
+        search={"engine": "flow", "seed": search.seed, "replications": search.replications,
+                "flow_replications_run": sim.replications_run,
+                "history": outcome.history,
+                "unattainable_at_caps": int(outcome.unattainable.sum()),
+                "fluid_cost_dollars": outcome.fluid.cost},
+        timings=timings,
+    )
+    result = PlanResult(problem, outcome, x, cost, certificate, data, points, base, timings,
+                        plan_text=plan_text or "")
+    if out_dir is not None and scenario_path is not None:
+        from bordersim.planner.output import dump_json, write_atomic
+        from bordersim.planner.report import plan_report
+
+        write_atomic(out_dir / "certificate.json", dump_json(data))
+        write_atomic(out_dir / "report.html", plan_report(result))
+        result.files = {name: out_dir / name
+                        for name in ("plan.toml", "certificate.json", "report.html")}
+    return result
+
+
+def _certify(problem: Problem, x: np.ndarray, outcome: SearchOutcome, plan_text: str | None,
+             scenario_path: Path | None, out_dir: Path | None,
+             progress: Callable[[str], None], attempt: int) -> tuple[Certificate, Evaluation]:
+    spec = problem.spec
+    search = spec.search
+    seed = search.seed + CERTIFY_SEED_OFFSET * (attempt + 1)
+    model = _certify_model(problem, x, plan_text, scenario_path, out_dir)
+    n = search.certify_replications
+    progress(f"certifying on {n} fresh {search.certify_engine}-engine replications (seed {seed})")
+    if search.certify_engine == "event":
+        def tick(done: int, total: int) -> None:
+            if done % max(1, total // 10) == 0:
+                progress(f"  certification {done}/{total}")
+
+        run = run_event(model, n, seed, tick)
+    else:
+        run = run_flow(model, n, seed)
+    ev = evaluate(run, problem.weeks, spec.targets)
+    cert = certify(ev, outcome.required, alpha=spec.targets.alpha,
+                   confidence=spec.targets.confidence, engine=search.certify_engine, seed=seed)
+    progress(f"certified {int((cert.certified & cert.required).sum())} of "
+             f"{int(cert.required.sum())} required sector-week targets")
+    return cert, ev
+
+
+def plan(
+    scenario: str | Path,
+    plan_file: str | Path | PlanSpec,
+    *,
+    out: str | Path | None = None,
+    progress: Callable[[str], None] = _quiet,
+    frontier: bool = True,
+    compare_base: bool = True,
+) -> PlanResult:
+    """The cheapest time-phased deployment meeting the plan's targets, certified.
+
+    `scenario` is a scenario file, `plan_file` a plan file (or a `PlanSpec`); with `out`, the
+    planner writes plan.toml, certificate.json and report.html there."""
+    from bordersim.model.compile import compile_scenario
+    from bordersim.scenario import load_scenario
+
+    spec = plan_file if isinstance(plan_file, PlanSpec) else load_plan(plan_file)
+    path = Path(scenario)
+    if not path.is_file():
+        raise PlanError("no such scenario file", where=str(path))
+    model = compile_scenario(load_scenario(path))
+    out_dir = Path(out) if out is not None else None
+    return plan_model(model, spec, progress=progress, scenario_path=path if out_dir else None,
+                      out_dir=out_dir, frontier=frontier, compare_base=compare_base)

@@ -1,0 +1,231 @@
+"""Stages 2 and 3: simulation-based correction of the fluid plan, then local search.
+
+Stage 2 (correction, in the spirit of the iterative staffing algorithm of Feldman, Mandelbaum,
+Massey and Whitt, 2008): simulate the fluid plan on the flow engine with fixed random numbers (a
+sample-average approximation); where a sector-week misses its target, raise the fluid program's
+intake requirement there and in the week before (work carried over), re-solve, repeat. The fluid
+program keeps the plan cheap and within caps and lead times; the simulation supplies what the
+fluid model misses (variability, priorities, custody watch that grows with crowding).
+
+Stage 3 (local search): shrink the plan where the sample shows slack. Constraints in one sector
+depend on the other sectors only through the national ICE and HHS lines, so one simulation tests a
+reduction in every sector at once: alternate windows are cut by a fraction, a sector's cut is kept
+when its weeks in that window and the next still meet every target, the kept cuts are verified
+together, and the fraction halves when nothing is kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bordersim.planner.evaluate import Progress, Simulator
+from bordersim.planner.fluid import FluidSolution, Workload, solve, workload
+from bordersim.planner.problem import Problem
+from bordersim.planner.targets import Evaluation
+
+
+def saa_alpha(alpha: float) -> float:
+    """Risk allowed in the sample: a quarter of the target's, so that a plan accepted on a few
+    dozen replications still passes certification on hundreds (docs/planner.md)."""
+    return alpha / 4.0
+
+
+def feasible(ev: Evaluation, required: np.ndarray, alpha: float) -> np.ndarray:
+    """[N, S, W] bool: the constraint is not required, or holds in the sample with probability at
+    least 1 - saa_alpha(alpha)."""
+    return ~required | (ev.probability >= 1.0 - saa_alpha(alpha) - 1e-12)
+
+
+def caps_by_load(problem: Problem) -> np.ndarray:
+    """Every pool at its cap in every window it may serve, spread over sectors by load."""
+    m = problem.base
+    load = m.first_attempts_per_day[m.warmup_days :].sum(axis=(0, 2))
+    share = load / max(load.sum(), 1e-12)
+    caps = problem.upper_bounds()
+    x = np.zeros(problem.shape)
+    for k, pool in enumerate(problem.spec.pools):
+        step = pool.step
+        spread = np.floor(pool.max_headcount * share / step) * step
+        x[k] = np.minimum(spread[:, None], caps[k])
+    return x
+
+
+def round_down(x: np.ndarray, problem: Problem) -> np.ndarray:
+    steps = np.array([p.step for p in problem.spec.pools], dtype=float)[:, None, None]
+    return np.floor(x / steps + 1e-9) * steps
+
+
+@dataclass
+class SearchOutcome:
+    x: np.ndarray
+    evaluation: Evaluation
+    required: np.ndarray  # [N, S, W] constraints the plan must meet (attainable ones)
+    unattainable: np.ndarray  # [N, S, W] required targets missed even at the caps
+    caps_evaluation: Evaluation
+    fluid: FluidSolution
+    lower_bound: float
+    lower_bound_valid: bool
+    correction: np.ndarray
+    work: Workload
+    history: list[dict[str, object]] = field(default_factory=list)
+
+    @property
+    def feasible(self) -> bool:
+        return bool(np.all(~self.required | (self.evaluation.probability >= 0)))
+
+
+def _week_windows(problem: Problem) -> np.ndarray:
+    """[weeks] window index of each target week's last day."""
+    m = problem.base
+    out = np.zeros(len(problem.weeks), dtype=np.int64)
+    for j, (_, end) in enumerate(problem.weeks):
+        day = m.warmup_days + end - 1
+        out[j] = next(w for w, (a, b) in enumerate(problem.windows) if a <= day < b)
+    return out
+
+
+def correct(
+    problem: Problem,
+    sim: Simulator,
+    work: Workload,
+    required: np.ndarray,
+    q: float,
+    correction: np.ndarray,
+    x: np.ndarray,
+    history: list[dict[str, object]],
+    progress: Progress,
+    max_rounds: int,
+) -> tuple[np.ndarray, Evaluation, np.ndarray]:
+    alpha = sim.targets.alpha
+    ev = sim.evaluation(x)
+    for round_ in range(max_rounds):
+        ok = feasible(ev, required, alpha)
+        missing = ~ok.all(axis=0)  # [S, W]
+        history.append({"stage": "correction", "round": round_, "cost": problem.cost(x),
+                        "missed": int((~ok).sum())})
+        progress(f"correction {round_}: cost ${problem.cost(x) / 1e6:,.1f}M, "
+                 f"{int((~ok).sum())} sector-weeks missed")
+        if not missing.any():
+            break
+        # the shortfall in share sets the step: 1 point short raises the requirement by 5 %
+        short = np.where(~ok, np.maximum(q - ev.values.mean(axis=0), 0.0), 0.0).max(axis=0)
+        bump = 1.0 + np.clip(0.05 + 5.0 * short, 0.05, 0.5)
+        raise_ = np.where(missing, bump, 1.0)
+        raise_[:, :-1] = np.maximum(raise_[:, :-1], np.where(missing[:, 1:], bump[:, 1:], 1.0))
+        candidate = x
+        for _ in range(12):  # raise until the program adds staff (it may have slack at first)
+            correction = correction * raise_
+            candidate = np.maximum(solve(problem, work, q=q, correction=correction).x, x)
+            if not np.array_equal(candidate, x) or correction.max() > 50:
+                break
+        if np.array_equal(candidate, x):
+            break  # at the caps: nothing more the pools can do for the missed weeks
+        x = candidate
+        ev = sim.evaluation(x)
+    return x, ev, correction
+
+
+def local_search(
+    problem: Problem,
+    sim: Simulator,
+    required: np.ndarray,
+    x: np.ndarray,
+    history: list[dict[str, object]],
+    progress: Progress,
+    max_rounds: int,
+) -> tuple[np.ndarray, Evaluation]:
+    alpha = sim.targets.alpha
+    week_window = _week_windows(problem)
+    ev = sim.evaluation(x)
+    if not feasible(ev, required, alpha).all():
+        return x, ev
+    fraction = 0.2
+    rounds = 0
+    K, S, W = problem.shape
+    while rounds < max_rounds and fraction >= 0.04:
+        kept = np.zeros((S, W), dtype=np.bool_)
+        for parity in (0, 1):
+            cut = np.arange(W) % 2 == parity
+            if not (x[:, :, cut] > 0).any():
+                continue
+            trial = x.copy()
+            trial[:, :, cut] = round_down(x[:, :, cut] * (1 - fraction), problem)
+            trial_ev = sim.evaluation(trial)
+            ok = feasible(trial_ev, required, alpha).all(axis=0)  # [S, weeks]
+            for w in np.flatnonzero(cut):
+                weeks = (week_window == w) | (week_window == w + 1)
+                kept[:, w] |= ok[:, weeks].all(axis=1) & (x[:, :, w] > trial[:, :, w]).any(axis=0)
+            rounds += 1
+        if not kept.any():
+            fraction /= 2
+            continue
+        trial = x.copy()
+        cells = np.broadcast_to(kept[None], x.shape)
+        trial[cells] = round_down(x * (1 - fraction), problem)[cells]
+        trial_ev = sim.evaluation(trial)
+        ok = feasible(trial_ev, required, alpha).all(axis=(0, 2))  # [S]
+        if not ok.all():
+            trial[:, ~ok, :] = x[:, ~ok, :]  # undo the cuts of sectors that broke together
+            trial_ev = sim.evaluation(trial)
+            if not feasible(trial_ev, required, alpha).all():
+                fraction /= 2
+                continue
+        x, ev = trial, trial_ev
+        history.append({"stage": "local search", "round": rounds, "cost": problem.cost(x),
+                        "fraction": fraction})
+        progress(f"local search: cost ${problem.cost(x) / 1e6:,.1f}M (cut {fraction:.0%})")
+    return x, ev
+
+
+def optimise(
+    problem: Problem,
+    sim: Simulator,
+    *,
+    q: float,
+    progress: Progress,
+    local: bool = True,
+) -> SearchOutcome:
+    """Stages 1-3 for the 72-hour share `q` (other targets as in the problem's spec)."""
+    alpha = sim.targets.alpha
+    history: list[dict[str, object]] = []
+    caps = caps_by_load(problem)
+    caps_ev, caps_run = sim.run(caps)
+    active = caps_ev.active[:, None, None] & np.ones(caps_ev.probability.shape, dtype=np.bool_)
+    attainable = feasible(caps_ev, active, alpha)
+    required = active & attainable
+    unattainable = active & ~attainable
+    progress(f"at the caps: {int(unattainable.sum())} sector-week targets out of reach")
+    encounters = caps_run.metric("encounters").mean(axis=0)
+    work = workload(problem, encounters, caps_run.metric("occupancy_mean").mean(axis=0),
+                    caps_run.metric("processing_backlog").mean(axis=0))
+    S, n_weeks = problem.base.n_sectors, len(problem.weeks)
+    # the bound relaxes only the attainable targets: unattainable weeks need nothing
+    reachable = (~unattainable[:2].any(axis=0)).astype(float)
+    bound = solve(problem, work, q=q, correction=reachable)
+    progress(f"fluid program: cost ${bound.cost / 1e6:,.1f}M, lower bound "
+             f"${bound.lower_bound / 1e6:,.1f}M")
+    correction = np.ones((S, n_weeks))  # unattainable weeks still get the fluid's effort
+    x, ev, correction = correct(problem, sim, work, required, q, correction, bound.x.copy(),
+                                history, progress, sim_rounds(sim))
+    if local:
+        x, ev = local_search(problem, sim, required, x, history, progress,
+                             problem.spec.search.max_local_rounds)
+    return SearchOutcome(
+        x=x,
+        evaluation=ev,
+        required=required,
+        unattainable=unattainable,
+        caps_evaluation=caps_ev,
+        fluid=bound,
+        lower_bound=bound.lower_bound,
+        lower_bound_valid=bool(bound.shortfall.sum() < 1e-6),
+        correction=correction,
+        work=work,
+        history=history,
+    )
+
+
+def sim_rounds(sim: Simulator) -> int:
+    return sim.problem.spec.search.max_corrections

@@ -1,0 +1,264 @@
+"""The plan file: what the planner may decide, under which rules, for which targets.
+
+A plan file is a small TOML file beside a base scenario (docs/planner.md, "The plan file"). It
+names the staff pools the planner may deploy (with their tasks, caps, lead times and ramp-up), the
+deployment windows (at least the minimum tour), the targets as chance constraints, an optional
+budget, the base scenario's deployments that the plan replaces, and the simulation budget.
+Every problem is a `PlanError` naming the file, the key and the rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bordersim.errors import BordersimError
+from bordersim.model.dimensions import (
+    MILITARY_FORBIDDEN_TASKS,
+    MILITARY_POOLS,
+    Pool,
+    Task,
+    legally_allowed,
+)
+
+
+class PlanError(BordersimError):
+    """A plan file, or a planning request, that the planner refuses."""
+
+
+#: Pools the planner may deploy. Agents are not planned: they take a year or more to hire and
+#: train (an assumption stated in docs/planner.md), so they are part of the base scenario.
+PLANNABLE_POOLS = (
+    Pool.ACTIVE_DUTY,
+    Pool.NATIONAL_GUARD,
+    Pool.CONTRACTOR,
+    Pool.PROCESSING_COORDINATOR,
+)
+
+
+@dataclass(frozen=True)
+class PoolPlan:
+    """One pool the planner may deploy, and its rules."""
+
+    pool: Pool
+    tasks: tuple[Task, ...]
+    max_headcount: float  # border-wide cap on people deployed at any time
+    max_per_sector: float | None = None  # cap in any one sector
+    available_from: dt.date | None = None  # contracts or hires only from this date
+    lead_time_days: int = 0  # days from the period's start before the first person can arrive
+    ramp_up_days: int = 7  # arrivals spread over this many days before a tour starts
+    step: int = 10  # headcount granularity per sector and window
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Chance constraints per sector and week (docs/planner.md, "Targets")."""
+
+    within_72h: float = 0.95  # share of people out of custody within 72 h (held-or-left share)
+    children_within_72h: float = 0.95  # the same for unaccompanied children (TVPRA)
+    gotaway_share_max: float | None = None  # optional cap on got-aways / attempts
+    alpha: float = 0.05  # each constraint holds with probability at least 1 - alpha
+    confidence: float = 0.95  # confidence of each certified claim (Clopper-Pearson, one-sided)
+
+
+@dataclass(frozen=True)
+class Search:
+    """The simulation budget of each stage."""
+
+    replications: int = 24  # flow-engine replications per candidate (common random numbers)
+    certify_replications: int = 200  # fresh event-engine replications for the certificate
+    certify_engine: str = "event"
+    seed: int = 20230511
+    max_corrections: int = 8
+    max_local_rounds: int = 12
+    frontier: tuple[float, ...] = (0.90, 0.95, 0.99)
+
+
+@dataclass(frozen=True)
+class PlanSpec:
+    name: str
+    pools: tuple[PoolPlan, ...]
+    targets: Targets = field(default_factory=Targets)
+    search: Search = field(default_factory=Search)
+    window_days: int = 30
+    min_tour_days: int = 30
+    replace: tuple[str, ...] = ()  # deployments of the base scenario that the plan replaces
+    demand_scale: float = 1.0  # stress test: first attempts times this (docs/planner.md)
+    budget_dollars: float | None = None
+    path: Path | None = None
+    text: str = ""
+
+
+_TOP_KEYS = {"name", "description", "replace", "demand_scale", "budget_dollars", "windows",
+             "pools", "targets", "search"}
+_POOL_KEYS = {"tasks", "max_headcount", "max_per_sector", "available_from", "lead_time_days",
+              "ramp_up_days", "step"}
+_TARGET_KEYS = {"within_72h", "children_within_72h", "gotaway_share_max", "alpha", "confidence"}
+_SEARCH_KEYS = {"replications", "certify_replications", "certify_engine", "seed",
+                "max_corrections", "max_local_rounds", "frontier"}
+_WINDOW_KEYS = {"days", "min_tour_days"}
+
+
+class _Reader:
+    def __init__(self, where: str) -> None:
+        self.where = where
+
+    def fail(self, key: str, value: object, rule: str) -> PlanError:
+        return PlanError(f"{key} = {value!r}: {rule}", where=self.where)
+
+    def table(self, raw: Any, key: str, allowed: set[str]) -> dict[str, Any]:
+        if not isinstance(raw, dict):
+            raise self.fail(key, raw, "must be a table")
+        for name in raw:
+            if name not in allowed:
+                raise self.fail(f"{key}.{name}" if key else name, raw[name],
+                                f"unknown key (allowed: {', '.join(sorted(allowed))})")
+        return raw
+
+    def number(self, raw: dict[str, Any], key: str, path: str, default: float, *,
+               low: float = 0.0, high: float = float("inf"), open_low: bool = False) -> float:
+        value = raw.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(path, value, "must be a number")
+        if value < low or value > high or (open_low and value == low):
+            bound = f"above {low:g}" if open_low else f"at least {low:g}"
+            raise self.fail(path, value, f"must be {bound} and at most {high:g}")
+        return float(value)
+
+    def integer(self, raw: dict[str, Any], key: str, path: str, default: int, *,
+                low: int = 0) -> int:
+        value = raw.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise self.fail(path, value, f"must be a whole number of at least {low}")
+        return int(value)
+
+
+def _pool(reader: _Reader, name: str, raw: Any) -> PoolPlan:
+    path = f"pools.{name}"
+    try:
+        pool = Pool[name.upper()]
+    except KeyError:
+        raise reader.fail(path, name, "unknown pool (plannable: "
+                          + ", ".join(p.name.lower() for p in PLANNABLE_POOLS) + ")") from None
+    if pool not in PLANNABLE_POOLS:
+        raise reader.fail(path, name, "agents are not planned (hiring and training take longer "
+                          "than a surge); plan active_duty, national_guard, contractor or "
+                          "processing_coordinator")
+    raw = reader.table(raw, path, _POOL_KEYS)
+    tasks_raw = raw.get("tasks")
+    if not isinstance(tasks_raw, list) or not tasks_raw:
+        raise reader.fail(f"{path}.tasks", tasks_raw, "must be a non-empty list of tasks")
+    tasks: list[Task] = []
+    allowed = legally_allowed()
+    for task_name in tasks_raw:
+        try:
+            task = Task[str(task_name).upper()]
+        except KeyError:
+            raise reader.fail(f"{path}.tasks", task_name, "unknown task (tasks: "
+                              + ", ".join(t.name.lower() for t in Task) + ")") from None
+        if not allowed[pool, task]:
+            if pool in MILITARY_POOLS and task in MILITARY_FORBIDDEN_TASKS:
+                rule = (f"the law forbids {name} to do {task.name.lower()} (troops and Guard do "
+                        "no law enforcement: Posse Comitatus)")
+            else:
+                rule = f"only agents may do {task.name.lower()}"
+            raise reader.fail(f"{path}.tasks", task_name, rule)
+        tasks.append(task)
+    available = raw.get("available_from")
+    if available is not None and not isinstance(available, dt.date):
+        raise reader.fail(f"{path}.available_from", available, "must be a TOML date")
+    if "max_headcount" not in raw:
+        raise reader.fail(f"{path}.max_headcount", None, "is required (the pool's cap)")
+    per_sector = raw.get("max_per_sector")
+    return PoolPlan(
+        pool=pool,
+        tasks=tuple(tasks),
+        max_headcount=reader.number(raw, "max_headcount", f"{path}.max_headcount", 0.0),
+        max_per_sector=None if per_sector is None else reader.number(
+            raw, "max_per_sector", f"{path}.max_per_sector", 0.0),
+        available_from=available,
+        lead_time_days=reader.integer(raw, "lead_time_days", f"{path}.lead_time_days", 0),
+        ramp_up_days=reader.integer(raw, "ramp_up_days", f"{path}.ramp_up_days", 7),
+        step=reader.integer(raw, "step", f"{path}.step", 10, low=1),
+    )
+
+
+def parse_plan(text: str, where: str, path: Path | None = None) -> PlanSpec:
+    """A `PlanSpec` from the text of a plan file; `where` names it in errors."""
+    reader = _Reader(where)
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise PlanError(f"not valid TOML: {err}", where=where) from None
+    reader.table(raw, "", _TOP_KEYS)
+    pools_raw = reader.table(raw.get("pools", {}), "pools", {p.name.lower() for p in Pool})
+    if not pools_raw:
+        raise reader.fail("pools", {}, "name at least one pool the planner may deploy")
+    pools = tuple(_pool(reader, name, value) for name, value in pools_raw.items())
+    t = reader.table(raw.get("targets", {}), "targets", _TARGET_KEYS)
+    gotaway = t.get("gotaway_share_max")
+    targets = Targets(
+        within_72h=reader.number(t, "within_72h", "targets.within_72h", 0.95, high=1.0),
+        children_within_72h=reader.number(t, "children_within_72h",
+                                          "targets.children_within_72h", 0.95, high=1.0),
+        gotaway_share_max=None if gotaway is None else reader.number(
+            t, "gotaway_share_max", "targets.gotaway_share_max", 1.0, high=1.0),
+        alpha=reader.number(t, "alpha", "targets.alpha", 0.05, high=0.5, open_low=True),
+        confidence=reader.number(t, "confidence", "targets.confidence", 0.95, low=0.5,
+                                 high=0.999),
+    )
+    s = reader.table(raw.get("search", {}), "search", _SEARCH_KEYS)
+    engine = s.get("certify_engine", "event")
+    if engine not in ("event", "flow"):
+        raise reader.fail("search.certify_engine", engine, "must be 'event' or 'flow'")
+    frontier = s.get("frontier", [0.90, 0.95, 0.99])
+    if not isinstance(frontier, list) or not all(
+        isinstance(q, float | int) and 0 < q <= 1 for q in frontier
+    ):
+        raise reader.fail("search.frontier", frontier, "must be a list of shares in (0, 1]")
+    search = Search(
+        replications=reader.integer(s, "replications", "search.replications", 24, low=2),
+        certify_replications=reader.integer(s, "certify_replications",
+                                            "search.certify_replications", 200, low=10),
+        certify_engine=engine,
+        seed=reader.integer(s, "seed", "search.seed", 20230511),
+        max_corrections=reader.integer(s, "max_corrections", "search.max_corrections", 8),
+        max_local_rounds=reader.integer(s, "max_local_rounds", "search.max_local_rounds", 12),
+        frontier=tuple(float(q) for q in frontier),
+    )
+    w = reader.table(raw.get("windows", {}), "windows", _WINDOW_KEYS)
+    min_tour = reader.integer(w, "min_tour_days", "windows.min_tour_days", 30, low=1)
+    window_days = reader.integer(w, "days", "windows.days", max(min_tour, 7), low=1)
+    if window_days < min_tour:
+        raise reader.fail("windows.days", window_days,
+                          f"a deployment window must last at least the minimum tour "
+                          f"({min_tour} days), so that every tour does")
+    replace = raw.get("replace", [])
+    if not isinstance(replace, list) or not all(isinstance(r, str) for r in replace):
+        raise reader.fail("replace", replace, "must be a list of deployment names")
+    budget = raw.get("budget_dollars")
+    return PlanSpec(
+        name=str(raw.get("name", path.stem if path else "plan")),
+        pools=pools,
+        targets=targets,
+        search=search,
+        window_days=window_days,
+        min_tour_days=min_tour,
+        replace=tuple(replace),
+        demand_scale=reader.number(raw, "demand_scale", "demand_scale", 1.0, open_low=True),
+        budget_dollars=None if budget is None else reader.number(
+            raw, "budget_dollars", "budget_dollars", 0.0, open_low=True),
+        path=path,
+        text=text,
+    )
+
+
+def load_plan(path: str | Path) -> PlanSpec:
+    """Read and validate a plan file."""
+    file = Path(path)
+    if not file.is_file():
+        raise PlanError("no such plan file", where=str(file))
+    return parse_plan(file.read_text(encoding="utf-8"), str(file), file.resolve())
