@@ -21,6 +21,7 @@ AREAS = (
     "main_job",
     "validate",
     "forecast",
+    "plan",
 )
 
 

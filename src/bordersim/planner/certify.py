@@ -18,6 +18,14 @@ from scipy.stats import beta
 from bordersim.planner.targets import Evaluation
 
 
+def minimum_replications(alpha: float, confidence: float) -> int:
+    """The fewest replications that can certify a probability of 1 - alpha at `confidence` (all
+    of them holding): (1 - alpha)^n <= 1 - confidence."""
+    import math
+
+    return math.ceil(math.log(1.0 - confidence) / math.log(1.0 - alpha))
+
+
 def clopper_pearson_lower(successes: np.ndarray, n: int, confidence: float) -> np.ndarray:
     """One-sided lower bound on a binomial probability at `confidence`."""
     k = np.asarray(successes, dtype=float)
@@ -68,5 +76,6 @@ def certify(
     lower = clopper_pearson_lower(successes, n, confidence)
     low, high = clopper_pearson_interval(successes, n, confidence)
     certified = ~required | (lower >= 1.0 - alpha)
-    return Certificate(successes, n, lower, low, high, certified, required, engine, seed,
-                       (0, n - 1))
+    return Certificate(
+        successes, n, lower, low, high, certified, required, engine, seed, (0, n - 1)
+    )

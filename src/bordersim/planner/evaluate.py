@@ -51,7 +51,9 @@ def run_flow(model: CompiledModel, replications: int, seed: int) -> RunResult:
 
 
 def run_event(
-    model: CompiledModel, replications: int, seed: int,
+    model: CompiledModel,
+    replications: int,
+    seed: int,
     progress: Callable[[int, int], None] | None = None,
 ) -> RunResult:
     from bordersim.engines.event.border import simulate

@@ -86,8 +86,12 @@ def workload(
     held = np.maximum(occupancy - backlog, 0.0)
     watch = np.maximum(held, shortest) / m.persons_per_watch_staff * 24.0
     per_person = np.einsum("rsg,rg->rs", mix, per_group_intake)
-    return Workload(intake=intake, determination=determination, watch_posts=watch,
-                    intake_per_person=np.maximum(per_person, 1e-6))
+    return Workload(
+        intake=intake,
+        determination=determination,
+        watch_posts=watch,
+        intake_per_person=np.maximum(per_person, 1e-6),
+    )
 
 
 class _Variables:
@@ -98,8 +102,14 @@ class _Variables:
         self.cost: list[float] = []
         self.integer: list[int] = []
 
-    def add(self, count: int, *, upper: float | np.ndarray = np.inf, cost: float | np.ndarray = 0.0,
-            integer: bool = False) -> np.ndarray:
+    def add(
+        self,
+        count: int,
+        *,
+        upper: float | np.ndarray = np.inf,
+        cost: float | np.ndarray = 0.0,
+        integer: bool = False,
+    ) -> np.ndarray:
         index = np.arange(self.n, self.n + count)
         self.n += count
         self.lower.extend([0.0] * count)
@@ -117,8 +127,9 @@ class _Rows:
         self.lower: list[float] = []
         self.upper: list[float] = []
 
-    def add(self, cols: list[int] | np.ndarray, vals: list[float] | np.ndarray, low: float,
-            high: float) -> None:
+    def add(
+        self, cols: list[int] | np.ndarray, vals: list[float] | np.ndarray, low: float, high: float
+    ) -> None:
         r = len(self.lower)
         cols = np.asarray(cols).tolist()
         vals = np.broadcast_to(np.asarray(vals, dtype=float), (len(cols),)).tolist()
@@ -136,6 +147,7 @@ def solve(
     q: float,
     correction: np.ndarray | None = None,
     time_limit_s: float = 30.0,
+    backlog_watch: bool = True,
 ) -> FluidSolution:
     m = problem.base
     K, S, W = problem.shape
@@ -153,9 +165,17 @@ def solve(
     steps = np.array([p.step for p in problem.spec.pools], dtype=float)
     rates = np.array([m.cost_per_person_day[p.pool] for p in problem.spec.pools])
     # y[k, s, w]: headcount / step, integer
-    y = var.add(K * S * W, upper=np.floor(caps / steps[:, None, None]).reshape(-1),
-                cost=(rates[:, None, None] * steps[:, None, None] * window_days[None, None, :]
-                      * np.ones((K, S, W))).reshape(-1), integer=True).reshape(K, S, W)
+    y = var.add(
+        K * S * W,
+        upper=np.floor(caps / steps[:, None, None]).reshape(-1),
+        cost=(
+            rates[:, None, None]
+            * steps[:, None, None]
+            * window_days[None, None, :]
+            * np.ones((K, S, W))
+        ).reshape(-1),
+        integer=True,
+    ).reshape(K, S, W)
 
     on_duty = m.on_duty_fraction
     prod = m.productivity
@@ -196,8 +216,12 @@ def solve(
                 per_person = on_duty[pool] * 24.0
                 if c in planned:
                     k = planned[c]
-                    rows.add(hours + [int(y[k, s, day_window[r]])],
-                             [1.0] * len(hours) + [-per_person * steps[k]], -np.inf, 0.0)
+                    rows.add(
+                        [*hours, int(y[k, s, day_window[r]])],
+                        [1.0] * len(hours) + [-per_person * steps[k]],
+                        -np.inf,
+                        0.0,
+                    )
                 else:
                     available = float(m.crew_headcount[m.warmup_days + r, s, c]) * per_person
                     rows.add(hours, [1.0] * len(hours), -np.inf, available)
@@ -220,33 +244,53 @@ def solve(
             cols = [col for col, _ in intake_cols[r][s]]
             vals = [val for _, val in intake_cols[r][s]]
             previous = [int(done[r - 1, s])] if r else []
-            rows.add([int(done[r, s])] + previous + cols,
-                     [1.0] + [-1.0] * len(previous) + [-v for v in vals], -np.inf, 0.0)
+            rows.add(
+                [int(done[r, s]), *previous, *cols],
+                [1.0] + [-1.0] * len(previous) + [-v for v in vals],
+                -np.inf,
+                0.0,
+            )
             rows.add([int(done[r, s])], [1.0], -np.inf, float(cum_intake[r, s]))
             previous_det = [int(done_det[r - 1, s])] if r else []
-            rows.add([int(done_det[r, s])] + previous_det + [int(det_vars[r, s])],
-                     [1.0] + [-1.0] * len(previous_det) + [-1.0], -np.inf, 0.0)
+            rows.add(
+                [int(done_det[r, s]), *previous_det, int(det_vars[r, s])],
+                [1.0] + [-1.0] * len(previous_det) + [-1.0],
+                -np.inf,
+                0.0,
+            )
             rows.add([int(done_det[r, s])], [1.0], -np.inf, float(cum_det[r, s]))
             # custody watch for the people held, those waiting for intake included:
             # posts x 24 >= held elsewhere + (work arrived - work done) / work per person
             watch_cols, watch_vals = watch_rows[r][s]
-            backlog_hours = 24.0 / m.persons_per_watch_staff / float(work.intake_per_person[r, s])
-            rows.add(watch_cols + [int(done[r, s])], watch_vals + [backlog_hours],
-                     float(work.watch_posts[r, s]) + backlog_hours * float(cum_intake[r, s]),
-                     np.inf)
+            backlog_hours = (
+                24.0 / m.persons_per_watch_staff / float(work.intake_per_person[r, s])
+                if backlog_watch
+                else 0.0
+            )
+            rows.add(
+                [*watch_cols, int(done[r, s])],
+                [*watch_vals, backlog_hours],
+                float(work.watch_posts[r, s]) + backlog_hours * float(cum_intake[r, s]),
+                np.inf,
+            )
             due = r - STANDARD_DAYS
             if due < 0:
                 continue
             need = q * float(cum_intake[due, s])
             rows.add([int(done[r, s]), int(shortfall[r, s])], [1.0, 1.0], need, np.inf)
-            rows.add([int(done_det[r, s]), int(det_short[r, s])], [1.0, 1.0],
-                     q * float(cum_det[due, s]), np.inf)
-    for k, pool in enumerate(problem.spec.pools):
+            rows.add(
+                [int(done_det[r, s]), int(det_short[r, s])],
+                [1.0, 1.0],
+                q * float(cum_det[due, s]),
+                np.inf,
+            )
+    for k, pool_plan in enumerate(problem.spec.pools):
         for w in range(W):
-            rows.add(y[k, :, w], steps[k], -np.inf, pool.max_headcount)
+            rows.add(y[k, :, w], steps[k], -np.inf, pool_plan.max_headcount)
     if problem.spec.budget_dollars is not None:
-        rows.add(y.reshape(-1), np.asarray(var.cost)[y.reshape(-1)], -np.inf,
-                 problem.spec.budget_dollars)
+        rows.add(
+            y.reshape(-1), np.asarray(var.cost)[y.reshape(-1)], -np.inf, problem.spec.budget_dollars
+        )
 
     matrix = sparse.csr_array((rows.vals, (rows.rows, rows.cols)), shape=(len(rows.lower), var.n))
     result = milp(
@@ -265,5 +309,6 @@ def solve(
     cost = float(np.asarray(var.cost)[y.reshape(-1)] @ solution[y.reshape(-1)])
     dual = getattr(result, "mip_dual_bound", None)
     bound = float(dual) - penalty if dual is not None and np.isfinite(dual) else cost
-    return FluidSolution(x=x, cost=cost, lower_bound=min(bound, cost), shortfall=short,
-                         status=str(result.message))
+    return FluidSolution(
+        x=x, cost=cost, lower_bound=min(bound, cost), shortfall=short, status=str(result.message)
+    )

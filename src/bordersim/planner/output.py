@@ -23,8 +23,9 @@ def demand_scale_supported() -> bool:
     return "scale" in Demand.model_fields
 
 
-def plan_toml(problem: Problem, x: np.ndarray, scenario_path: Path, out_dir: Path,
-              name: str, summary: str) -> str:
+def plan_toml(
+    problem: Problem, x: np.ndarray, scenario_path: Path, out_dir: Path, name: str, summary: str
+) -> str:
     """A scenario variant of `scenario_path` that deploys `x`: one deployment per pool and tour
     span (tours of all sectors with the same first and last window share it)."""
     spec = problem.spec
@@ -38,7 +39,8 @@ def plan_toml(problem: Problem, x: np.ndarray, scenario_path: Path, out_dir: Pat
     ]
     if spec.demand_scale != 1.0 and not demand_scale_supported():
         lines.append(
-            f"# Planned for demand x {spec.demand_scale:g} (the plan's stress test). Scenario files "
+            f"# Planned for demand x {spec.demand_scale:g} (the plan's stress test). "
+            "Scenario files "
             "cannot scale demand yet, so this file runs at the base scenario's demand."
         )
     lines += [f'base = "{base}"']
@@ -59,8 +61,9 @@ def plan_toml(problem: Problem, x: np.ndarray, scenario_path: Path, out_dir: Pat
         end_day = problem.windows[last][1] - 1
         start = problem.base.start_date + dt.timedelta(days=start_day)
         end = problem.base.start_date + dt.timedelta(days=end_day)
-        split = ", ".join(f"{code} = {int(round(v))}" for code, v in sorted(by_sector.items())
-                          if round(v) > 0)
+        split = ", ".join(
+            f"{code} = {round(v)}" for code, v in sorted(by_sector.items()) if round(v) > 0
+        )
         if not split:
             continue
         tasks = ", ".join(f'"{t.name.lower()}"' for t in pool.tasks)
@@ -99,8 +102,11 @@ def certificate_json(
     m = problem.base
     constraints = []
     targets = spec.targets
-    levels = {"within_72h": targets.within_72h, "children_within_72h": targets.children_within_72h,
-              "gotaways": targets.gotaway_share_max}
+    levels = {
+        "within_72h": targets.within_72h,
+        "children_within_72h": targets.children_within_72h,
+        "gotaways": targets.gotaway_share_max,
+    }
     for n, kind in enumerate(KINDS):
         if levels[kind] is None:
             continue
@@ -108,37 +114,46 @@ def certificate_json(
             for j, (a, b) in enumerate(problem.weeks):
                 first = m.dates[m.warmup_days + a]
                 last = m.dates[m.warmup_days + b - 1]
-                constraints.append({
-                    "kind": kind,
-                    "sector": sector.name,
-                    "week": j + 1,
-                    "from": first.isoformat(),
-                    "to": last.isoformat(),
-                    "target": levels[kind],
-                    "sense": "<=" if kind == "gotaways" else ">=",
-                    "required": bool(certificate.required[n, s, j]),
-                    "attainable_at_caps": not bool(unattainable[n, s, j]),
-                    "mean_value": float(values_mean[n, s, j]),
-                    "successes": int(certificate.successes[n, s, j]),
-                    "probability": float(certificate.successes[n, s, j] / certificate.n),
-                    "interval": [float(certificate.interval_low[n, s, j]),
-                                 float(certificate.interval_high[n, s, j])],
-                    "lower_bound": float(certificate.lower[n, s, j]),
-                    "certified": bool(certificate.certified[n, s, j]),
-                })
+                constraints.append(
+                    {
+                        "kind": kind,
+                        "sector": sector.name,
+                        "week": j + 1,
+                        "from": first.isoformat(),
+                        "to": last.isoformat(),
+                        "target": levels[kind],
+                        "sense": "<=" if kind == "gotaways" else ">=",
+                        "required": bool(certificate.required[n, s, j]),
+                        "attainable_at_caps": not bool(unattainable[n, s, j]),
+                        "mean_value": float(values_mean[n, s, j]),
+                        "successes": int(certificate.successes[n, s, j]),
+                        "probability": float(certificate.successes[n, s, j] / certificate.n),
+                        "interval": [
+                            float(certificate.interval_low[n, s, j]),
+                            float(certificate.interval_high[n, s, j]),
+                        ],
+                        "lower_bound": float(certificate.lower[n, s, j]),
+                        "certified": bool(certificate.certified[n, s, j]),
+                    }
+                )
     gap = (cost - lower_bound) / cost if cost > 0 else 0.0
     return {
         "scenario": m.scenario_name,
         "plan": spec.name,
         "demand_scale": spec.demand_scale,
-        "targets": {"within_72h": targets.within_72h,
-                    "children_within_72h": targets.children_within_72h,
-                    "gotaway_share_max": targets.gotaway_share_max,
-                    "alpha": targets.alpha, "confidence": targets.confidence},
+        "targets": {
+            "within_72h": targets.within_72h,
+            "children_within_72h": targets.children_within_72h,
+            "gotaway_share_max": targets.gotaway_share_max,
+            "alpha": targets.alpha,
+            "confidence": targets.confidence,
+        },
         "certified": bool(certificate.all_certified),
         "cost_dollars": cost,
-        "cost_by_pool_dollars": {p.pool.name.lower(): float(c) for p, c in
-                                 zip(spec.pools, problem.cost_by_pool(x), strict=True)},
+        "cost_by_pool_dollars": {
+            p.pool.name.lower(): float(c)
+            for p, c in zip(spec.pools, problem.cost_by_pool(x), strict=True)
+        },
         "lower_bound_dollars": lower_bound,
         "lower_bound_kind": "fluid relaxation (HiGHS dual bound); valid for the fluid model"
         + ("" if lower_bound_valid else "; some weeks unattainable even in the fluid model"),
@@ -149,7 +164,7 @@ def certificate_json(
             "replications": certificate.n,
             "replication_ids": list(certificate.replications),
             "method": f"Clopper-Pearson one-sided lower bound at {targets.confidence:.0%} per "
-                      "constraint; certified when it is at least 1 - alpha",
+            "constraint; certified when it is at least 1 - alpha",
         },
         "search": search,
         "timings_s": timings,
@@ -157,9 +172,10 @@ def certificate_json(
         "decision": {
             "pools": [p.pool.name.lower() for p in spec.pools],
             "sectors": [s.name for s in m.sectors],
-            "windows": [[problem.window_dates(w)[0].isoformat(),
-                         problem.window_dates(w)[1].isoformat()]
-                        for w in range(len(problem.windows))],
+            "windows": [
+                [problem.window_dates(w)[0].isoformat(), problem.window_dates(w)[1].isoformat()]
+                for w in range(len(problem.windows))
+            ],
             "headcount": _list(x),
         },
     }

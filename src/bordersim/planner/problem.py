@@ -51,14 +51,18 @@ class Problem:
 
     def window_dates(self, w: int) -> tuple[dt.date, dt.date]:
         first, end = self.windows[w]
-        return (self.base.start_date + dt.timedelta(days=first),
-                self.base.start_date + dt.timedelta(days=end - 1))
+        return (
+            self.base.start_date + dt.timedelta(days=first),
+            self.base.start_date + dt.timedelta(days=end - 1),
+        )
 
     def upper_bounds(self) -> np.ndarray:
         """[K, S, W] largest headcount allowed in each cell (caps, lead times)."""
         caps = np.zeros(self.shape)
         for k, pool in enumerate(self.spec.pools):
-            per_sector = pool.max_per_sector if pool.max_per_sector is not None else pool.max_headcount
+            per_sector = (
+                pool.max_per_sector if pool.max_per_sector is not None else pool.max_headcount
+            )
             caps[k] = min(per_sector, pool.max_headcount)
             caps[k][:, ~self.available[k]] = 0.0
         return caps
@@ -128,18 +132,22 @@ class Problem:
         caps = self.upper_bounds()
         if np.any(x > caps + 1e-6):
             k, s, w = (int(i) for i in np.argwhere(x > caps + 1e-6)[0])
-            raise PlanError(f"decision puts {x[k, s, w]:g} {self.spec.pools[k].pool.name.lower()} "
-                            f"in sector {self.base.sectors[s].name}, window {w}: above its cap")
+            raise PlanError(
+                f"decision puts {x[k, s, w]:g} {self.spec.pools[k].pool.name.lower()} "
+                f"in sector {self.base.sectors[s].name}, window {w}: above its cap"
+            )
         totals = x.sum(axis=1)
         for k, pool in enumerate(self.spec.pools):
             if np.any(totals[k] > pool.max_headcount + 1e-6):
-                raise PlanError(f"decision deploys {totals[k].max():g} "
-                                f"{pool.pool.name.lower()} at once: above max_headcount")
+                raise PlanError(
+                    f"decision deploys {totals[k].max():g} "
+                    f"{pool.pool.name.lower()} at once: above max_headcount"
+                )
 
 
 def _windows(model: CompiledModel, window_days: int, min_tour: int) -> list[tuple[int, int]]:
     start, end = model.warmup_days, model.n_days
-    bounds = list(range(start, end, window_days)) + [end]
+    bounds = [*list(range(start, end, window_days)), end]
     windows = [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
     if len(windows) > 1 and windows[-1][1] - windows[-1][0] < min_tour:
         windows[-2] = (windows[-2][0], windows[-1][1])  # a short last window joins the previous
@@ -154,7 +162,8 @@ def _weeks(model: CompiledModel) -> list[tuple[int, int]]:
 
 def build_problem(model: CompiledModel, spec: PlanSpec) -> Problem:
     """The problem on `model`: deployments named in `spec.replace` removed (crews named
-    ``deployment NAME: pool``), demand times `spec.demand_scale`, one empty crew per planned pool."""
+    ``deployment NAME: pool``), demand times `spec.demand_scale`, one empty crew per planned
+    pool."""
     keep = []
     found = set()
     for c, name in enumerate(model.crew_names):
@@ -164,8 +173,10 @@ def build_problem(model: CompiledModel, spec: PlanSpec) -> Problem:
             keep.append(c)
     missing = [r for r in spec.replace if r not in found]
     if missing:
-        raise PlanError(f"replace = {missing!r}: the base scenario has no such deployment "
-                        f"(crews: {', '.join(model.crew_names)})")
+        raise PlanError(
+            f"replace = {missing!r}: the base scenario has no such deployment "
+            f"(crews: {', '.join(model.crew_names)})"
+        )
     allowed = legally_allowed() & (model.productivity > 0)
     names = [model.crew_names[c] for c in keep]
     pools = list(model.crew_pool[keep])
@@ -176,8 +187,10 @@ def build_problem(model: CompiledModel, spec: PlanSpec) -> Problem:
         mask = np.zeros(N_TASKS, dtype=np.bool_)
         for task in plan.tasks:
             if not allowed[plan.pool, task]:
-                raise PlanError(f"pools.{plan.pool.name.lower()}.tasks: the pool cannot do "
-                                f"{task.name.lower()} (productivity 0 or forbidden by law)")
+                raise PlanError(
+                    f"pools.{plan.pool.name.lower()}.tasks: the pool cannot do "
+                    f"{task.name.lower()} (productivity 0 or forbidden by law)"
+                )
             mask[task] = True
         planned.append(len(names))
         names.append(f"plan: {plan.pool.name.lower()}")

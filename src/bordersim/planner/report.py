@@ -8,6 +8,7 @@ base scenario's deployment; the certificate's method and figures.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,18 +20,24 @@ _STYLE = """
 body{font-family:-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;max-width:1200px;margin:0 auto;
 padding:1em 2em;color:#222} h2{border-bottom:1px solid #ddd;margin-top:1.6em}
 table{border-collapse:collapse;font-size:.9em;margin:.5em 0} th,td{border:1px solid #ddd;
-padding:2px 7px} td.n{text-align:right;font-variant-numeric:tabular-nums} tr.f td{background:#fdecea}
+padding:2px 7px} td.n{text-align:right;font-variant-numeric:tabular-nums}
+tr.f td{background:#fdecea}
 .note{background:#f6f8fa;border-left:3px solid #888;padding:.5em 1em}
 """
 
 
-def _table(header: list[str], rows: list[list[object]], flagged: list[bool] | None = None) -> str:
+def _table(
+    header: list[str], rows: Sequence[Sequence[object]], flagged: list[bool] | None = None
+) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = []
     for i, row in enumerate(rows):
         cells = "".join(
-            f'<td class="n">{v:,.0f}</td>' if isinstance(v, int | float) and not isinstance(v, bool)
-            else f"<td>{html.escape(str(v))}</td>" for v in row)
+            f'<td class="n">{v:,.0f}</td>'
+            if isinstance(v, int | float) and not isinstance(v, bool)
+            else f"<td>{html.escape(str(v))}</td>"
+            for v in row
+        )
         cls = ' class="f"' if flagged and flagged[i] else ""
         body.append(f"<tr{cls}>{cells}</tr>")
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
@@ -46,29 +53,37 @@ def _frontier_svg(points: list[tuple[float, float, bool]]) -> str:
     low_q, high_q = min(qs) - 0.01, max(qs) + 0.01
 
     def xy(q: float, c: float) -> tuple[float, float]:
-        return (pad + (q - low_q) / (high_q - low_q) * (width - 2 * pad),
-                height - pad - c / top * (height - 2 * pad))
+        return (
+            pad + (q - low_q) / (high_q - low_q) * (width - 2 * pad),
+            height - pad - c / top * (height - 2 * pad),
+        )
 
     marks = []
     line = " ".join(f"{xy(q, c)[0]:.1f},{xy(q, c)[1]:.1f}" for q, c, _ in points)
     for q, c, ok in points:
         x, y = xy(q, c)
         fill = "#2a7" if ok else "#c33"
-        marks.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="{fill}"/>'
-                     f'<text x="{x + 7:.1f}" y="{y - 7:.1f}" font-size="11">{q:.0%}: '
-                     f'${c / 1e6:,.1f}M</text>')
-    return (f'<svg width="{width}" height="{height}" role="img"><polyline points="{line}" '
-            f'fill="none" stroke="#555"/>{"".join(marks)}<text x="{pad}" y="{height - 8}" '
-            f'font-size="11">share within 72 h (green: meets every attainable target)</text></svg>')
+        marks.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="{fill}"/>'
+            f'<text x="{x + 7:.1f}" y="{y - 7:.1f}" font-size="11">{q:.0%}: '
+            f"${c / 1e6:,.1f}M</text>"
+        )
+    return (
+        f'<svg width="{width}" height="{height}" role="img"><polyline points="{line}" '
+        f'fill="none" stroke="#555"/>{"".join(marks)}<text x="{pad}" y="{height - 8}" '
+        f'font-size="11">share within 72 h (green: meets every attainable target)</text></svg>'
+    )
 
 
 def plan_report(result: PlanResult) -> str:
     problem, spec, cert = result.problem, result.problem.spec, result.certificate
     m = problem.base
     data = result.certificate_json
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>bordersim plan: "
-             f"{html.escape(m.scenario_name)}</title><style>{_STYLE}</style></head><body>",
-             f"<h1>Plan for {html.escape(m.scenario_name)}</h1>"]
+    parts = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>bordersim plan: "
+        f"{html.escape(m.scenario_name)}</title><style>{_STYLE}</style></head><body>",
+        f"<h1>Plan for {html.escape(m.scenario_name)}</h1>",
+    ]
     required = cert.required
     n_req = int(required.sum())
     n_cert = int((cert.certified & required).sum())
@@ -78,48 +93,71 @@ def plan_report(result: PlanResult) -> str:
         f"{cert.engine}-engine replications (each at {spec.targets.confidence:.0%} confidence, "
         f"probability at least {1 - spec.targets.alpha:.0%}). Fluid lower bound "
         f"${data['lower_bound_dollars'] / 1e6:,.1f}M: optimality gap at most {data['gap']:.1%} "
-        "(against the fluid model's bound).")
+        "(against the fluid model's bound)."
+    )
     if spec.demand_scale != 1.0:
         answer += f" Planned for demand x {spec.demand_scale:g}."
     parts.append(f"<p class='note'>{html.escape(answer)}</p>")
 
     parts.append("<h2>Plan per window, sector and pool (people deployed)</h2>")
-    header = ["pool", "sector"] + [f"{a:%d %b}-{b:%d %b}" for a, b in
-                                    (problem.window_dates(w) for w in range(len(problem.windows)))]
+    header = ["pool", "sector"] + [
+        f"{a:%d %b}-{b:%d %b}"
+        for a, b in (problem.window_dates(w) for w in range(len(problem.windows)))
+    ]
     rows: list[list[object]] = []
     for k, pool in enumerate(spec.pools):
         for s, sector in enumerate(m.sectors):
             if result.x[k, s].any():
-                rows.append([pool.pool.name.lower(), sector.name] + [float(v) for v in result.x[k, s]])
+                rows.append(
+                    [pool.pool.name.lower(), sector.name] + [float(v) for v in result.x[k, s]]
+                )
         rows.append([pool.pool.name.lower(), "all"] + [float(v) for v in result.x[k].sum(axis=0)])
     parts.append(_table(header, rows))
 
     parts.append("<h2>Weekly headcount per sector (all planned pools, week's mean)</h2>")
-    head = problem.headcount(result.x).sum(axis=2)[m.warmup_days:]
+    head = problem.headcount(result.x).sum(axis=2)[m.warmup_days :]
     week_header = ["sector"] + [f"w{j + 1}" for j in range(len(problem.weeks))]
-    week_rows = [[sector.name] + [float(head[a:b, s].mean()) for a, b in problem.weeks]
-                 for s, sector in enumerate(m.sectors)]
+    week_rows = [
+        [sector.name] + [float(head[a:b, s].mean()) for a, b in problem.weeks]
+        for s, sector in enumerate(m.sectors)
+    ]
     parts.append(_table(week_header, week_rows))
 
     parts.append("<h2>Cost breakdown</h2>")
     by_pool = problem.cost_by_pool(result.x)
     person_days = problem.headcount(result.x).sum(axis=(0, 1))
-    parts.append(_table(["pool", "person-days", "$ per person-day", "cost ($)"],
-                        [[p.pool.name.lower(), float(d), float(m.cost_per_person_day[p.pool]),
-                          float(c)] for p, d, c in zip(spec.pools, person_days, by_pool,
-                                                       strict=True)]
-                        + [["total", float(person_days.sum()), "", float(by_pool.sum())]]))
+    parts.append(
+        _table(
+            ["pool", "person-days", "$ per person-day", "cost ($)"],
+            [
+                [p.pool.name.lower(), float(d), float(m.cost_per_person_day[p.pool]), float(c)]
+                for p, d, c in zip(spec.pools, person_days, by_pool, strict=True)
+            ]
+            + [["total", float(person_days.sum()), "", float(by_pool.sum())]],
+        )
+    )
 
     parts.append("<h2>Cost versus target</h2>")
     points = [(p.q, p.cost, p.feasible) for p in result.frontier]
     parts.append(_frontier_svg(points))
-    parts.append(_table(["share within 72 h", "cost ($)", "meets attainable targets (sample)",
-                         "certified"],
-                        [[f"{p.q:.0%}", p.cost, "yes" if p.feasible else "no",
-                          "-" if p.certified is None else ("yes" if p.certified else "no")]
-                         for p in result.frontier]))
-    parts.append("<p>Only the plan's own target is certified; the other points come from the "
-                 "fluid program and the simulation-based correction on the search sample.</p>")
+    parts.append(
+        _table(
+            ["share within 72 h", "cost ($)", "meets attainable targets (sample)", "certified"],
+            [
+                [
+                    f"{p.q:.0%}",
+                    p.cost,
+                    "yes" if p.feasible else "no",
+                    "-" if p.certified is None else ("yes" if p.certified else "no"),
+                ]
+                for p in result.frontier
+            ],
+        )
+    )
+    parts.append(
+        "<p>Only the plan's own target is certified; the other points come from the "
+        "fluid program and the simulation-based correction on the search sample.</p>"
+    )
 
     parts.append("<h2>Binding and failing sector-weeks</h2>")
     rows = []
@@ -134,16 +172,43 @@ def plan_report(result: PlanResult) -> str:
                 binding = bool(required[n, s, j] and cert.successes[n, s, j] < cert.n)
                 if unreachable or failed or binding:
                     caps_value = float(result.outcome.caps_evaluation.values.mean(axis=0)[n, s, j])
-                    status = ("out of reach at the caps" if unreachable
-                              else "not certified" if failed else "binding")
-                    rows.append([kind, sector.name, j + 1, status,
-                                 f"{values[n, s, j]:.3f}", f"{caps_value:.3f}",
-                                 f"{cert.successes[n, s, j]}/{cert.n}",
-                                 f"{cert.lower[n, s, j]:.3f}"])
+                    status = (
+                        "out of reach at the caps"
+                        if unreachable
+                        else "not certified"
+                        if failed
+                        else "binding"
+                    )
+                    rows.append(
+                        [
+                            kind,
+                            sector.name,
+                            j + 1,
+                            status,
+                            f"{values[n, s, j]:.3f}",
+                            f"{caps_value:.3f}",
+                            f"{cert.successes[n, s, j]}/{cert.n}",
+                            f"{cert.lower[n, s, j]:.3f}",
+                        ]
+                    )
                     flagged.append(unreachable or failed)
     if rows:
-        parts.append(_table(["target", "sector", "week", "status", "mean value (plan)",
-                             "mean value at caps", "held in", "lower bound"], rows, flagged))
+        parts.append(
+            _table(
+                [
+                    "target",
+                    "sector",
+                    "week",
+                    "status",
+                    "mean value (plan)",
+                    "mean value at caps",
+                    "held in",
+                    "lower bound",
+                ],
+                rows,
+                flagged,
+            )
+        )
     else:
         parts.append("<p>No sector-week target binds.</p>")
 
@@ -151,22 +216,37 @@ def plan_report(result: PlanResult) -> str:
         parts.append("<h2>Comparison with the base scenario's deployment</h2>")
         base = result.base
         base_ok = int((~base.evaluation.holds.all(axis=0) & required).sum())
-        parts.append(_table(
-            ["", "planned pools' cost ($)", "required sector-weeks missed (search sample)"],
-            [["base scenario (" + ", ".join(spec.replace or ["no deployment replaced"]) + ")",
-              base.cost, base.missed],
-             ["this plan", result.cost, int((~cert.certified & required).sum())]]))
-        parts.append(f"<p>In the base, {base_ok} required sector-weeks miss their target in at "
-                     "least one replication of the search sample.</p>")
+        parts.append(
+            _table(
+                ["", "planned pools' cost ($)", "required sector-weeks missed (search sample)"],
+                [
+                    [
+                        "base scenario ("
+                        + ", ".join(spec.replace or ["no deployment replaced"])
+                        + ")",
+                        base.cost,
+                        base.missed,
+                    ],
+                    ["this plan", result.cost, int((~cert.certified & required).sum())],
+                ],
+            )
+        )
+        parts.append(
+            f"<p>In the base, {base_ok} required sector-weeks miss their target in at "
+            "least one replication of the search sample.</p>"
+        )
 
     parts.append("<h2>Certificate</h2>")
-    parts.append(f"<p>{html.escape(data['certification']['method'])}; engine "
-                 f"{cert.engine}, seed {cert.seed}, replications {cert.n}. Search: "
-                 f"{data['search']['flow_replications_run']} flow-engine replications. Times: "
-                 + ", ".join(f"{k} {v:.0f}" for k, v in result.timings.items()) + ".</p>")
+    parts.append(
+        f"<p>{html.escape(data['certification']['method'])}; engine "
+        f"{cert.engine}, seed {cert.seed}, replications {cert.n}. Search: "
+        f"{data['search']['flow_replications_run']} flow-engine replications. Times: "
+        + ", ".join(f"{k} {v:.0f}" for k, v in result.timings.items())
+        + ".</p>"
+    )
     parts.append("<p>Lower bound: " + html.escape(str(data["lower_bound_kind"])) + ".</p>")
     parts.append("</body></html>")
     return "\n".join(parts)
 
 
-__all__ = ["plan_report", "np"]
+__all__ = ["np", "plan_report"]

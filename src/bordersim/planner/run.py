@@ -62,8 +62,13 @@ def _quiet(_: str) -> None:
     return None
 
 
-def _certify_model(problem: Problem, x: np.ndarray, plan_text: str | None,
-                   scenario_path: Path | None, out_dir: Path | None) -> CompiledModel:
+def _certify_model(
+    problem: Problem,
+    x: np.ndarray,
+    plan_text: str | None,
+    scenario_path: Path | None,
+    out_dir: Path | None,
+) -> CompiledModel:
     """The model that certification runs: the written plan.toml compiled (with the plan's demand
     scale, where scenario files cannot carry it), else the decision on the problem's model."""
     if plan_text is None or scenario_path is None or out_dir is None:
@@ -81,16 +86,21 @@ def _certify_model(problem: Problem, x: np.ndarray, plan_text: str | None,
     return model
 
 
-def _base_comparison(model: CompiledModel, problem: Problem, sim: Simulator,
-                     required: np.ndarray) -> BaseComparison:
-    scaled = model.replace(first_attempts_per_day=model.first_attempts_per_day
-                           * problem.spec.demand_scale)
+def _base_comparison(
+    model: CompiledModel, problem: Problem, sim: Simulator, required: np.ndarray
+) -> BaseComparison:
+    scaled = model.replace(
+        first_attempts_per_day=model.first_attempts_per_day * problem.spec.demand_scale
+    )
     run = run_flow(scaled, sim.replications, sim.seed)
     sim.replications_run += sim.replications
     ev = evaluate(run, problem.weeks, sim.targets)
-    pools = [p.pool for p in problem.spec.pools]
-    replaced = [c for c, name in enumerate(model.crew_names)
-                if any(name.startswith(f"deployment {r}:") for r in problem.spec.replace)]
+    pools = [int(p.pool) for p in problem.spec.pools]
+    replaced = [
+        c
+        for c, name in enumerate(model.crew_names)
+        if any(name.startswith(f"deployment {r}:") for r in problem.spec.replace)
+    ]
     headcount = np.zeros((model.n_days, model.n_sectors, len(pools)))
     cost = 0.0
     for c in replaced:
@@ -117,54 +127,72 @@ def plan_model(
     certificate.json and report.html there (certifying the compiled plan.toml)."""
     started = time.perf_counter()
     timings: dict[str, float] = {}
+    from bordersim.planner.certify import minimum_replications
+
+    least = minimum_replications(spec.targets.alpha, spec.targets.confidence)
+    if spec.search.certify_replications < least:
+        raise PlanError(
+            f"search.certify_replications = {spec.search.certify_replications}: at least {least} "
+            f"are needed to certify a probability of {1 - spec.targets.alpha:.0%} at "
+            f"{spec.targets.confidence:.0%} confidence",
+            where=str(spec.path or "plan"),
+        )
     problem = build_problem(model, spec)
     search = spec.search
     sim = Simulator(problem, search.replications, search.seed, spec.targets)
-    progress(f"{problem.shape[0]} pools x {problem.shape[1]} sectors x {problem.shape[2]} "
-             f"windows; {len(problem.weeks)} target weeks")
+    progress(
+        f"{problem.shape[0]} pools x {problem.shape[1]} sectors x {problem.shape[2]} "
+        f"windows; {len(problem.weeks)} target weeks"
+    )
     outcome = optimise(problem, sim, q=spec.targets.within_72h, progress=progress)
     timings["search_s"] = time.perf_counter() - started
     x = outcome.x
     cost = problem.cost(x)
-    summary = (f"cheapest plan found for {spec.targets.within_72h:.0%} within 72 h with "
-               f"probability {1 - spec.targets.alpha:.0%}: ${cost / 1e6:,.1f}M of planned staff")
+    summary = (
+        f"cheapest plan found for {spec.targets.within_72h:.0%} within 72 h with "
+        f"probability {1 - spec.targets.alpha:.0%}: ${cost / 1e6:,.1f}M of planned staff"
+    )
     plan_text = None
     if scenario_path is not None and out_dir is not None:
         from bordersim.planner.output import plan_toml, write_atomic
 
         out_dir.mkdir(parents=True, exist_ok=True)
-        plan_text = plan_toml(problem, x, scenario_path, out_dir,
-                              f"{model.scenario_name}-plan", summary)
+        plan_text = plan_toml(
+            problem, x, scenario_path, out_dir, f"{model.scenario_name}-plan", summary
+        )
         write_atomic(out_dir / "plan.toml", plan_text)
-    certificate, cert_ev = _certify(problem, x, outcome, plan_text, scenario_path, out_dir,
-                                    progress, 0)
-    if not certificate.all_certified:
+    certificate, cert_ev = _certify(
+        problem, x, outcome, plan_text, scenario_path, out_dir, progress, 0
+    )
+    if (
+        not certificate.all_certified
+        and ((~certificate.certified) & (certificate.successes < certificate.n)).any()
+    ):
         # one repair: raise the requirement where certification failed, correct again, and
         # certify on yet another set of fresh replications
-        from bordersim.planner.search import correct
-
-        failed = (~certificate.certified).any(axis=0)
+        # only where a replication missed the target (a target held in every replication is not
+        # certified only when there are too few replications)
+        failed = np.asarray(
+            ((~certificate.certified) & (certificate.successes < certificate.n)).any(axis=0)
+        )
         progress(f"certification missed {int(failed.sum())} sector-weeks: repairing")
-        correction = outcome.correction * np.where(failed, 1.15, 1.0)
-        x, _, correction = correct(problem, sim, outcome.work, outcome.required,
-                                   spec.targets.within_72h, correction, x, outcome.history,
-                                   progress, search.max_corrections)
-        from bordersim.planner.fluid import solve
-
-        x = np.maximum(x, solve(problem, outcome.work, q=spec.targets.within_72h,
-                                correction=correction).x)
+        x = repair(problem, x, failed)
         cost = problem.cost(x)
         if plan_text is not None and scenario_path is not None and out_dir is not None:
             from bordersim.planner.output import plan_toml, write_atomic
 
-            summary = (f"cheapest plan found for {spec.targets.within_72h:.0%} within 72 h with "
-                       f"probability {1 - spec.targets.alpha:.0%}: ${cost / 1e6:,.1f}M of "
-                       "planned staff")
-            plan_text = plan_toml(problem, x, scenario_path, out_dir,
-                                  f"{model.scenario_name}-plan", summary)
+            summary = (
+                f"cheapest plan found for {spec.targets.within_72h:.0%} within 72 h with "
+                f"probability {1 - spec.targets.alpha:.0%}: ${cost / 1e6:,.1f}M of "
+                "planned staff"
+            )
+            plan_text = plan_toml(
+                problem, x, scenario_path, out_dir, f"{model.scenario_name}-plan", summary
+            )
             write_atomic(out_dir / "plan.toml", plan_text)
-        certificate, cert_ev = _certify(problem, x, outcome, plan_text, scenario_path, out_dir,
-                                        progress, 1)
+        certificate, cert_ev = _certify(
+            problem, x, outcome, plan_text, scenario_path, out_dir, progress, 1
+        )
     timings["certify_s"] = time.perf_counter() - started - timings["search_s"]
     points: list[FrontierPoint] = []
     if frontier:
@@ -174,44 +202,102 @@ def plan_model(
                 continue
             targets = dataclasses.replace(spec.targets, within_72h=q)
             other = Simulator(problem, search.replications, search.seed, targets)
-            result = optimise(problem, other, q=q, progress=progress, local=False)
+            point = optimise(problem, other, q=q, progress=progress, local=False)
             sim.replications_run += other.replications_run
-            ok = bool(feasible(result.evaluation, result.required, targets.alpha).all())
-            points.append(FrontierPoint(q, problem.cost(result.x), ok, None))
-            progress(f"frontier {q:.0%}: ${problem.cost(result.x) / 1e6:,.1f}M")
-    timings["frontier_s"] = time.perf_counter() - started - timings["search_s"] - timings[
-        "certify_s"]
+            ok = bool(feasible(point.evaluation, point.required, targets.alpha).all())
+            points.append(FrontierPoint(q, problem.cost(point.x), ok, None))
+            progress(f"frontier {q:.0%}: ${problem.cost(point.x) / 1e6:,.1f}M")
+    timings["frontier_s"] = (
+        time.perf_counter() - started - timings["search_s"] - timings["certify_s"]
+    )
     base = _base_comparison(model, problem, sim, outcome.required) if compare_base else None
     timings["total_s"] = time.perf_counter() - started
     from bordersim.planner.output import certificate_json
 
     data = certificate_json(
-        problem=problem, spec=spec, x=x, cost=cost, lower_bound=outcome.lower_bound,
-        lower_bound_valid=outcome.lower_bound_valid, certificate=certificate,
-        values_mean=cert_ev.values.mean(axis=0), unattainable=outcome.unattainable,
-        search={"engine": "flow", "seed": search.seed, "replications": search.replications,
-                "flow_replications_run": sim.replications_run,
-                "history": outcome.history,
-                "unattainable_at_caps": int(outcome.unattainable.sum()),
-                "fluid_cost_dollars": outcome.fluid.cost},
+        problem=problem,
+        spec=spec,
+        x=x,
+        cost=cost,
+        lower_bound=outcome.lower_bound,
+        lower_bound_valid=outcome.lower_bound_valid,
+        certificate=certificate,
+        values_mean=cert_ev.values.mean(axis=0),
+        unattainable=outcome.unattainable,
+        search={
+            "engine": "flow",
+            "seed": search.seed,
+            "replications": search.replications,
+            "flow_replications_run": sim.replications_run,
+            "history": outcome.history,
+            "unattainable_at_caps": int(outcome.unattainable.sum()),
+            "fluid_cost_dollars": outcome.fluid.cost,
+        },
         timings=timings,
     )
-    result = PlanResult(problem, outcome, x, cost, certificate, data, points, base, timings,
-                        plan_text=plan_text or "")
+    result = PlanResult(
+        problem,
+        outcome,
+        x,
+        cost,
+        certificate,
+        data,
+        points,
+        base,
+        timings,
+        plan_text=plan_text or "",
+    )
     if out_dir is not None and scenario_path is not None:
         from bordersim.planner.output import dump_json, write_atomic
         from bordersim.planner.report import plan_report
 
         write_atomic(out_dir / "certificate.json", dump_json(data))
         write_atomic(out_dir / "report.html", plan_report(result))
-        result.files = {name: out_dir / name
-                        for name in ("plan.toml", "certificate.json", "report.html")}
+        result.files = {
+            name: out_dir / name for name in ("plan.toml", "certificate.json", "report.html")
+        }
     return result
 
 
-def _certify(problem: Problem, x: np.ndarray, outcome: SearchOutcome, plan_text: str | None,
-             scenario_path: Path | None, out_dir: Path | None,
-             progress: Callable[[str], None], attempt: int) -> tuple[Certificate, Evaluation]:
+def repair(problem: Problem, x: np.ndarray, failed: np.ndarray) -> np.ndarray:
+    """`x` with a tenth more (at least one step) of every pool deployed in the windows of the
+    failed sector-weeks, or one step of the cheapest pool where none is; within the caps."""
+    from bordersim.planner.search import _week_windows
+
+    caps = problem.upper_bounds()
+    steps = np.array([p.step for p in problem.spec.pools], dtype=float)
+    rates = np.array([problem.base.cost_per_person_day[p.pool] for p in problem.spec.pools])
+    out = x.copy()
+    week_window = _week_windows(problem)
+    for s, j in zip(*np.nonzero(failed), strict=True):
+        w = week_window[j]
+        cells = out[:, s, w] > 0
+        if not cells.any():
+            open_pools = np.flatnonzero(caps[:, s, w] > 0)
+            if not len(open_pools):
+                continue
+            cells = np.zeros(len(steps), dtype=np.bool_)
+            cells[open_pools[np.argmin(rates[open_pools])]] = True
+        more = np.maximum(np.ceil(out[:, s, w] * 0.1 / steps) * steps, steps)
+        out[cells, s, w] = np.minimum(out[cells, s, w] + more[cells], caps[cells, s, w])
+    for k, pool in enumerate(problem.spec.pools):  # the border-wide cap
+        total = out[k].sum(axis=0)
+        over = total > pool.max_headcount
+        if over.any():
+            out[k][:, over] = x[k][:, over]
+    return out
+
+
+def _certify(
+    problem: Problem,
+    x: np.ndarray,
+    outcome: SearchOutcome,
+    plan_text: str | None,
+    scenario_path: Path | None,
+    out_dir: Path | None,
+    progress: Callable[[str], None],
+    attempt: int,
+) -> tuple[Certificate, Evaluation]:
     spec = problem.spec
     search = spec.search
     seed = search.seed + CERTIFY_SEED_OFFSET * (attempt + 1)
@@ -219,6 +305,7 @@ def _certify(problem: Problem, x: np.ndarray, outcome: SearchOutcome, plan_text:
     n = search.certify_replications
     progress(f"certifying on {n} fresh {search.certify_engine}-engine replications (seed {seed})")
     if search.certify_engine == "event":
+
         def tick(done: int, total: int) -> None:
             if done % max(1, total // 10) == 0:
                 progress(f"  certification {done}/{total}")
@@ -227,10 +314,18 @@ def _certify(problem: Problem, x: np.ndarray, outcome: SearchOutcome, plan_text:
     else:
         run = run_flow(model, n, seed)
     ev = evaluate(run, problem.weeks, spec.targets)
-    cert = certify(ev, outcome.required, alpha=spec.targets.alpha,
-                   confidence=spec.targets.confidence, engine=search.certify_engine, seed=seed)
-    progress(f"certified {int((cert.certified & cert.required).sum())} of "
-             f"{int(cert.required.sum())} required sector-week targets")
+    cert = certify(
+        ev,
+        outcome.required,
+        alpha=spec.targets.alpha,
+        confidence=spec.targets.confidence,
+        engine=search.certify_engine,
+        seed=seed,
+    )
+    progress(
+        f"certified {int((cert.certified & cert.required).sum())} of "
+        f"{int(cert.required.sum())} required sector-week targets"
+    )
     return cert, ev
 
 
@@ -256,5 +351,12 @@ def plan(
         raise PlanError("no such scenario file", where=str(path))
     model = compile_scenario(load_scenario(path))
     out_dir = Path(out) if out is not None else None
-    return plan_model(model, spec, progress=progress, scenario_path=path if out_dir else None,
-                      out_dir=out_dir, frontier=frontier, compare_base=compare_base)
+    return plan_model(
+        model,
+        spec,
+        progress=progress,
+        scenario_path=path if out_dir else None,
+        out_dir=out_dir,
+        frontier=frontier,
+        compare_base=compare_base,
+    )

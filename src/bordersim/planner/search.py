@@ -57,6 +57,14 @@ def round_down(x: np.ndarray, problem: Problem) -> np.ndarray:
     return np.floor(x / steps + 1e-9) * steps
 
 
+def shrink(x: np.ndarray, fraction: float, problem: Problem) -> np.ndarray:
+    """`x` less `fraction` of itself, rounded to the pools' steps, and at least one step less
+    wherever it is above zero (so the search ends at a local optimum at step granularity)."""
+    steps = np.array([p.step for p in problem.spec.pools], dtype=float)[:, None, None]
+    cut = np.maximum(round_down(x * fraction, problem), np.where(x > 0, steps, 0.0))
+    return np.maximum(x - cut, 0.0)
+
+
 @dataclass
 class SearchOutcome:
     x: np.ndarray
@@ -101,12 +109,20 @@ def correct(
     alpha = sim.targets.alpha
     ev = sim.evaluation(x)
     for round_ in range(max_rounds):
-        ok = feasible(ev, required, alpha)
-        missing = ~ok.all(axis=0)  # [S, W]
-        history.append({"stage": "correction", "round": round_, "cost": problem.cost(x),
-                        "missed": int((~ok).sum())})
-        progress(f"correction {round_}: cost ${problem.cost(x) / 1e6:,.1f}M, "
-                 f"{int((~ok).sum())} sector-weeks missed")
+        ok = np.asarray(feasible(ev, required, alpha))
+        missing = np.asarray(~ok.all(axis=0))  # [S, W]
+        history.append(
+            {
+                "stage": "correction",
+                "round": round_,
+                "cost": problem.cost(x),
+                "missed": int((~ok).sum()),
+            }
+        )
+        progress(
+            f"correction {round_}: cost ${problem.cost(x) / 1e6:,.1f}M, "
+            f"{int((~ok).sum())} sector-weeks missed"
+        )
         if not missing.any():
             break
         # the shortfall in share sets the step: 1 point short raises the requirement by 5 %
@@ -143,17 +159,17 @@ def local_search(
         return x, ev
     fraction = 0.2
     rounds = 0
-    K, S, W = problem.shape
-    while rounds < max_rounds and fraction >= 0.04:
+    _K, S, W = problem.shape
+    while rounds < max_rounds and fraction >= 0.01:
         kept = np.zeros((S, W), dtype=np.bool_)
         for parity in (0, 1):
             cut = np.arange(W) % 2 == parity
             if not (x[:, :, cut] > 0).any():
                 continue
             trial = x.copy()
-            trial[:, :, cut] = round_down(x[:, :, cut] * (1 - fraction), problem)
+            trial[:, :, cut] = shrink(x, fraction, problem)[:, :, cut]
             trial_ev = sim.evaluation(trial)
-            ok = feasible(trial_ev, required, alpha).all(axis=0)  # [S, weeks]
+            ok = np.asarray(feasible(trial_ev, required, alpha).all(axis=0))  # [S, weeks]
             for w in np.flatnonzero(cut):
                 weeks = (week_window == w) | (week_window == w + 1)
                 kept[:, w] |= ok[:, weeks].all(axis=1) & (x[:, :, w] > trial[:, :, w]).any(axis=0)
@@ -163,9 +179,9 @@ def local_search(
             continue
         trial = x.copy()
         cells = np.broadcast_to(kept[None], x.shape)
-        trial[cells] = round_down(x * (1 - fraction), problem)[cells]
+        trial[cells] = shrink(x, fraction, problem)[cells]
         trial_ev = sim.evaluation(trial)
-        ok = feasible(trial_ev, required, alpha).all(axis=(0, 2))  # [S]
+        ok = np.asarray(feasible(trial_ev, required, alpha).all(axis=(0, 2)))  # [S]
         if not ok.all():
             trial[:, ~ok, :] = x[:, ~ok, :]  # undo the cuts of sectors that broke together
             trial_ev = sim.evaluation(trial)
@@ -173,8 +189,14 @@ def local_search(
                 fraction /= 2
                 continue
         x, ev = trial, trial_ev
-        history.append({"stage": "local search", "round": rounds, "cost": problem.cost(x),
-                        "fraction": fraction})
+        history.append(
+            {
+                "stage": "local search",
+                "round": rounds,
+                "cost": problem.cost(x),
+                "fraction": fraction,
+            }
+        )
         progress(f"local search: cost ${problem.cost(x) / 1e6:,.1f}M (cut {fraction:.0%})")
     return x, ev
 
@@ -198,29 +220,56 @@ def optimise(
     unattainable = active & ~attainable
     progress(f"at the caps: {int(unattainable.sum())} sector-week targets out of reach")
     encounters = caps_run.metric("encounters").mean(axis=0)
-    work = workload(problem, encounters, caps_run.metric("occupancy_mean").mean(axis=0),
-                    caps_run.metric("processing_backlog").mean(axis=0))
+    work = workload(
+        problem,
+        encounters,
+        caps_run.metric("occupancy_mean").mean(axis=0),
+        caps_run.metric("processing_backlog").mean(axis=0),
+    )
     S, n_weeks = problem.base.n_sectors, len(problem.weeks)
     # the bound relaxes only the attainable targets: unattainable weeks need nothing
     reachable = (~unattainable[:2].any(axis=0)).astype(float)
-    bound = solve(problem, work, q=q, correction=reachable)
-    progress(f"fluid program: cost ${bound.cost / 1e6:,.1f}M, lower bound "
-             f"${bound.lower_bound / 1e6:,.1f}M")
+    fluid = solve(problem, work, q=q, correction=reachable)
+    # the bound: the same program with only what every plan must do (custody watch for the
+    # shortest stays, no people added by its backlog), a relaxation of the fluid model
+    zero = np.zeros_like(encounters)
+    relaxed = solve(
+        problem,
+        workload(problem, encounters, zero, zero),
+        q=q,
+        correction=reachable,
+        backlog_watch=False,
+    )
+    progress(
+        f"fluid program: cost ${fluid.cost / 1e6:,.1f}M; relaxed lower bound "
+        f"${relaxed.lower_bound / 1e6:,.1f}M"
+    )
     correction = np.ones((S, n_weeks))  # unattainable weeks still get the fluid's effort
-    x, ev, correction = correct(problem, sim, work, required, q, correction, bound.x.copy(),
-                                history, progress, sim_rounds(sim))
+    x, ev, correction = correct(
+        problem,
+        sim,
+        work,
+        required,
+        q,
+        correction,
+        fluid.x.copy(),
+        history,
+        progress,
+        sim_rounds(sim),
+    )
     if local:
-        x, ev = local_search(problem, sim, required, x, history, progress,
-                             problem.spec.search.max_local_rounds)
+        x, ev = local_search(
+            problem, sim, required, x, history, progress, problem.spec.search.max_local_rounds
+        )
     return SearchOutcome(
         x=x,
         evaluation=ev,
         required=required,
         unattainable=unattainable,
         caps_evaluation=caps_ev,
-        fluid=bound,
-        lower_bound=bound.lower_bound,
-        lower_bound_valid=bool(bound.shortfall.sum() < 1e-6),
+        fluid=fluid,
+        lower_bound=relaxed.lower_bound,
+        lower_bound_valid=bool(relaxed.shortfall.sum() < 1e-6),
         correction=correction,
         work=work,
         history=history,

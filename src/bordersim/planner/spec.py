@@ -92,13 +92,36 @@ class PlanSpec:
     text: str = ""
 
 
-_TOP_KEYS = {"name", "description", "replace", "demand_scale", "budget_dollars", "windows",
-             "pools", "targets", "search"}
-_POOL_KEYS = {"tasks", "max_headcount", "max_per_sector", "available_from", "lead_time_days",
-              "ramp_up_days", "step"}
+_TOP_KEYS = {
+    "name",
+    "description",
+    "replace",
+    "demand_scale",
+    "budget_dollars",
+    "windows",
+    "pools",
+    "targets",
+    "search",
+}
+_POOL_KEYS = {
+    "tasks",
+    "max_headcount",
+    "max_per_sector",
+    "available_from",
+    "lead_time_days",
+    "ramp_up_days",
+    "step",
+}
 _TARGET_KEYS = {"within_72h", "children_within_72h", "gotaway_share_max", "alpha", "confidence"}
-_SEARCH_KEYS = {"replications", "certify_replications", "certify_engine", "seed",
-                "max_corrections", "max_local_rounds", "frontier"}
+_SEARCH_KEYS = {
+    "replications",
+    "certify_replications",
+    "certify_engine",
+    "seed",
+    "max_corrections",
+    "max_local_rounds",
+    "frontier",
+}
 _WINDOW_KEYS = {"days", "min_tour_days"}
 
 
@@ -114,12 +137,24 @@ class _Reader:
             raise self.fail(key, raw, "must be a table")
         for name in raw:
             if name not in allowed:
-                raise self.fail(f"{key}.{name}" if key else name, raw[name],
-                                f"unknown key (allowed: {', '.join(sorted(allowed))})")
+                raise self.fail(
+                    f"{key}.{name}" if key else name,
+                    raw[name],
+                    f"unknown key (allowed: {', '.join(sorted(allowed))})",
+                )
         return raw
 
-    def number(self, raw: dict[str, Any], key: str, path: str, default: float, *,
-               low: float = 0.0, high: float = float("inf"), open_low: bool = False) -> float:
+    def number(
+        self,
+        raw: dict[str, Any],
+        key: str,
+        path: str,
+        default: float,
+        *,
+        low: float = 0.0,
+        high: float = float("inf"),
+        open_low: bool = False,
+    ) -> float:
         value = raw.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.fail(path, value, "must be a number")
@@ -128,8 +163,9 @@ class _Reader:
             raise self.fail(path, value, f"must be {bound} and at most {high:g}")
         return float(value)
 
-    def integer(self, raw: dict[str, Any], key: str, path: str, default: int, *,
-                low: int = 0) -> int:
+    def integer(
+        self, raw: dict[str, Any], key: str, path: str, default: int, *, low: int = 0
+    ) -> int:
         value = raw.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise self.fail(path, value, f"must be a whole number of at least {low}")
@@ -141,12 +177,19 @@ def _pool(reader: _Reader, name: str, raw: Any) -> PoolPlan:
     try:
         pool = Pool[name.upper()]
     except KeyError:
-        raise reader.fail(path, name, "unknown pool (plannable: "
-                          + ", ".join(p.name.lower() for p in PLANNABLE_POOLS) + ")") from None
+        raise reader.fail(
+            path,
+            name,
+            "unknown pool (plannable: " + ", ".join(p.name.lower() for p in PLANNABLE_POOLS) + ")",
+        ) from None
     if pool not in PLANNABLE_POOLS:
-        raise reader.fail(path, name, "agents are not planned (hiring and training take longer "
-                          "than a surge); plan active_duty, national_guard, contractor or "
-                          "processing_coordinator")
+        raise reader.fail(
+            path,
+            name,
+            "agents are not planned (hiring and training take longer "
+            "than a surge); plan active_duty, national_guard, contractor or "
+            "processing_coordinator",
+        )
     raw = reader.table(raw, path, _POOL_KEYS)
     tasks_raw = raw.get("tasks")
     if not isinstance(tasks_raw, list) or not tasks_raw:
@@ -157,12 +200,17 @@ def _pool(reader: _Reader, name: str, raw: Any) -> PoolPlan:
         try:
             task = Task[str(task_name).upper()]
         except KeyError:
-            raise reader.fail(f"{path}.tasks", task_name, "unknown task (tasks: "
-                              + ", ".join(t.name.lower() for t in Task) + ")") from None
+            raise reader.fail(
+                f"{path}.tasks",
+                task_name,
+                "unknown task (tasks: " + ", ".join(t.name.lower() for t in Task) + ")",
+            ) from None
         if not allowed[pool, task]:
             if pool in MILITARY_POOLS and task in MILITARY_FORBIDDEN_TASKS:
-                rule = (f"the law forbids {name} to do {task.name.lower()} (troops and Guard do "
-                        "no law enforcement: Posse Comitatus)")
+                rule = (
+                    f"the law forbids {name} to do {task.name.lower()} (troops and Guard do "
+                    "no law enforcement: Posse Comitatus)"
+                )
             else:
                 rule = f"only agents may do {task.name.lower()}"
             raise reader.fail(f"{path}.tasks", task_name, rule)
@@ -177,8 +225,9 @@ def _pool(reader: _Reader, name: str, raw: Any) -> PoolPlan:
         pool=pool,
         tasks=tuple(tasks),
         max_headcount=reader.number(raw, "max_headcount", f"{path}.max_headcount", 0.0),
-        max_per_sector=None if per_sector is None else reader.number(
-            raw, "max_per_sector", f"{path}.max_per_sector", 0.0),
+        max_per_sector=None
+        if per_sector is None
+        else reader.number(raw, "max_per_sector", f"{path}.max_per_sector", 0.0),
         available_from=available,
         lead_time_days=reader.integer(raw, "lead_time_days", f"{path}.lead_time_days", 0),
         ramp_up_days=reader.integer(raw, "ramp_up_days", f"{path}.ramp_up_days", 7),
@@ -202,13 +251,14 @@ def parse_plan(text: str, where: str, path: Path | None = None) -> PlanSpec:
     gotaway = t.get("gotaway_share_max")
     targets = Targets(
         within_72h=reader.number(t, "within_72h", "targets.within_72h", 0.95, high=1.0),
-        children_within_72h=reader.number(t, "children_within_72h",
-                                          "targets.children_within_72h", 0.95, high=1.0),
-        gotaway_share_max=None if gotaway is None else reader.number(
-            t, "gotaway_share_max", "targets.gotaway_share_max", 1.0, high=1.0),
+        children_within_72h=reader.number(
+            t, "children_within_72h", "targets.children_within_72h", 0.95, high=1.0
+        ),
+        gotaway_share_max=None
+        if gotaway is None
+        else reader.number(t, "gotaway_share_max", "targets.gotaway_share_max", 1.0, high=1.0),
         alpha=reader.number(t, "alpha", "targets.alpha", 0.05, high=0.5, open_low=True),
-        confidence=reader.number(t, "confidence", "targets.confidence", 0.95, low=0.5,
-                                 high=0.999),
+        confidence=reader.number(t, "confidence", "targets.confidence", 0.95, low=0.5, high=0.999),
     )
     s = reader.table(raw.get("search", {}), "search", _SEARCH_KEYS)
     engine = s.get("certify_engine", "event")
@@ -221,8 +271,9 @@ def parse_plan(text: str, where: str, path: Path | None = None) -> PlanSpec:
         raise reader.fail("search.frontier", frontier, "must be a list of shares in (0, 1]")
     search = Search(
         replications=reader.integer(s, "replications", "search.replications", 24, low=2),
-        certify_replications=reader.integer(s, "certify_replications",
-                                            "search.certify_replications", 200, low=10),
+        certify_replications=reader.integer(
+            s, "certify_replications", "search.certify_replications", 200, low=10
+        ),
         certify_engine=engine,
         seed=reader.integer(s, "seed", "search.seed", 20230511),
         max_corrections=reader.integer(s, "max_corrections", "search.max_corrections", 8),
@@ -233,9 +284,12 @@ def parse_plan(text: str, where: str, path: Path | None = None) -> PlanSpec:
     min_tour = reader.integer(w, "min_tour_days", "windows.min_tour_days", 30, low=1)
     window_days = reader.integer(w, "days", "windows.days", max(min_tour, 7), low=1)
     if window_days < min_tour:
-        raise reader.fail("windows.days", window_days,
-                          f"a deployment window must last at least the minimum tour "
-                          f"({min_tour} days), so that every tour does")
+        raise reader.fail(
+            "windows.days",
+            window_days,
+            f"a deployment window must last at least the minimum tour "
+            f"({min_tour} days), so that every tour does",
+        )
     replace = raw.get("replace", [])
     if not isinstance(replace, list) or not all(isinstance(r, str) for r in replace):
         raise reader.fail("replace", replace, "must be a list of deployment names")
@@ -249,8 +303,9 @@ def parse_plan(text: str, where: str, path: Path | None = None) -> PlanSpec:
         min_tour_days=min_tour,
         replace=tuple(replace),
         demand_scale=reader.number(raw, "demand_scale", "demand_scale", 1.0, open_low=True),
-        budget_dollars=None if budget is None else reader.number(
-            raw, "budget_dollars", "budget_dollars", 0.0, open_low=True),
+        budget_dollars=None
+        if budget is None
+        else reader.number(raw, "budget_dollars", "budget_dollars", 0.0, open_low=True),
         path=path,
         text=text,
     )

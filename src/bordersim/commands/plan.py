@@ -1,0 +1,104 @@
+"""`bordersim plan`: the cheapest time-phased deployment that meets the targets, certified.
+
+The planner works in a temporary folder beside `--out` and renames it into place at the end, so an
+interrupted or failed plan leaves nothing that looks complete.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    app.command("plan")(plan_command)
+
+
+def plan_command(
+    scenario: Path = typer.Argument(..., help="Base scenario file."),  # noqa: B008
+    plan_file: Path = typer.Option(  # noqa: B008
+        ..., "--plan", help="Plan file (pools, rules, targets)."
+    ),
+    out: Path | None = typer.Option(  # noqa: B008
+        None, "--out", help="Output folder (default out/plan/NAME)."
+    ),
+    replications: int | None = typer.Option(
+        None, "--replications", help="Flow replications per candidate (default: the plan file's)."
+    ),
+    certify_replications: int | None = typer.Option(
+        None, "--certify-replications", help="Fresh replications for the certificate."
+    ),
+    frontier: bool = typer.Option(
+        True, "--frontier/--no-frontier", help="Also plan for the frontier's other targets."
+    ),
+) -> None:
+    """Find the cheapest deployment meeting the 72-hour targets; write plan.toml,
+    certificate.json and report.html."""
+    from rich.console import Console
+
+    from bordersim.errors import ScenarioError
+    from bordersim.planner import PlanError, load_plan, plan
+
+    console = Console(stderr=True)
+    if not scenario.is_file():
+        raise ScenarioError("no such scenario file", where=str(scenario))
+    spec = load_plan(plan_file)
+    search = spec.search
+    if replications is not None:
+        if replications < 2:
+            raise PlanError(f"--replications {replications}: must be at least 2")
+        search = dataclasses.replace(search, replications=replications)
+    if certify_replications is not None:
+        from bordersim.planner.certify import minimum_replications
+
+        least = minimum_replications(spec.targets.alpha, spec.targets.confidence)
+        if certify_replications < least:
+            raise PlanError(
+                f"--certify-replications {certify_replications}: at least {least} are "
+                f"needed to certify {1 - spec.targets.alpha:.0%} at "
+                f"{spec.targets.confidence:.0%} confidence"
+            )
+        search = dataclasses.replace(search, certify_replications=certify_replications)
+    spec = dataclasses.replace(spec, search=search)
+    target = out if out is not None else Path("out") / "plan" / scenario.stem
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    started = time.perf_counter()
+
+    def progress(message: str) -> None:
+        console.print(f"[dim]{time.perf_counter() - started:7.1f} s[/] {message}", highlight=False)
+
+    try:
+        result = plan(scenario, spec, out=work, progress=progress, frontier=frontier)
+        if target.exists():
+            shutil.rmtree(target)
+        work.rename(target)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    data = result.certificate_json
+    typer.echo(
+        f"plan: ${result.cost / 1e6:,.2f}M of planned staff; fluid lower bound "
+        f"${data['lower_bound_dollars'] / 1e6:,.2f}M; gap {data['gap']:.1%}"
+    )
+    cert = result.certificate
+    typer.echo(
+        f"certificate: {int((cert.certified & cert.required).sum())} of "
+        f"{int(cert.required.sum())} required sector-week targets certified on {cert.n} "
+        f"fresh {cert.engine}-engine replications; "
+        f"{int(result.outcome.unattainable.sum())} out of reach at the caps"
+    )
+    for pool, totals in zip(result.problem.spec.pools, result.x.sum(axis=1), strict=True):
+        typer.echo(
+            f"  {pool.pool.name.lower():>22}: "
+            + ", ".join(f"{v:,.0f}" for v in totals)
+            + "  (people per window)"
+        )
+    typer.echo(
+        f"wrote {target / 'plan.toml'}, {target / 'certificate.json'}, {target / 'report.html'}"
+    )

@@ -1,0 +1,75 @@
+"""The decision space: tours, headcount, cost, and plan.toml as the scenario variant it claims."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from bordersim.model.compile import compile_scenario
+from bordersim.planner import load_plan
+from bordersim.planner.output import plan_toml
+from bordersim.planner.problem import build_problem
+from bordersim.scenario import load_scenario
+from repo_paths import REPO, SMALL
+
+
+def _problem():  # type: ignore[no-untyped-def]
+    spec = load_plan(REPO / "plans/examples/small-stress.toml")
+    return build_problem(compile_scenario(load_scenario(SMALL)), spec)
+
+
+def test_replaced_deployment_is_gone_and_pools_are_empty_crews() -> None:
+    problem = _problem()
+    names = problem.base.crew_names
+    assert not any(n.startswith("deployment troops:") for n in names)
+    assert [names[c] for c in problem.planned_crews] == ["plan: active_duty", "plan: contractor"]
+    assert problem.base.crew_headcount[:, :, list(problem.planned_crews)].sum() == 0
+    # contractors only from 1 May 2023 (arrivals included): not in the first window
+    assert problem.available[0].all() and not problem.available[1, 0]
+
+
+def test_tours_last_whole_windows_and_rebuild_the_decision() -> None:
+    problem = _problem()
+    x = np.zeros(problem.shape)
+    x[0, 1] = [100, 300, 50]
+    x[0, 0] = [0, 40, 40]
+    x[1, 1] = [0, 20, 0]
+    tours = problem.tours(x)
+    rebuilt = np.zeros(problem.shape)
+    for tour in tours:
+        assert tour.last >= tour.first
+        rebuilt[tour.pool_index, tour.sector, tour.first : tour.last + 1] += tour.people
+    np.testing.assert_allclose(rebuilt, x)
+    head = problem.headcount(x)
+    first, end = problem.windows[1]
+    np.testing.assert_allclose(head[first:end, 1, 0], 300)  # full strength in the window
+    ramp = problem.spec.pools[0].ramp_up_days
+    # the 200 who join for window 2 arrive over the ramp-up days before it
+    assert 100 < head[first - 1, 1, 0] < 300 and head[first - ramp, 1, 0] >= 100
+
+
+def test_plan_toml_compiles_to_the_planned_headcount(tmp_path: Path) -> None:
+    problem = _problem()
+    x = np.zeros(problem.shape)
+    x[0, :, :] = [[30, 60, 60], [200, 400, 100]]
+    x[1, 1, 1:] = [50, 50]
+    text = plan_toml(problem, x, SMALL, tmp_path, "small-plan", "test plan")
+    (tmp_path / "plan.toml").write_text(text)
+    model = compile_scenario(load_scenario(tmp_path / "plan.toml"))
+    planned = problem.headcount(x)
+    for k, pool in enumerate(problem.spec.pools):
+        crews = [
+            c
+            for c, name in enumerate(model.crew_names)
+            if name.startswith("deployment plan_") and model.crew_pool[c] == pool.pool
+        ]
+        np.testing.assert_allclose(
+            model.crew_headcount[:, :, crews].sum(axis=2), planned[:, :, k], atol=1e-9
+        )
+    person_days = sum(
+        model.crew_headcount[:, :, c].sum() * model.cost_per_person_day[model.crew_pool[c]]
+        for c, n in enumerate(model.crew_names)
+        if n.startswith("deployment plan_")
+    )
+    assert abs(person_days - problem.cost(x)) < 1e-6 * problem.cost(x)

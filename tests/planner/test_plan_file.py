@@ -1,0 +1,99 @@
+"""Plan files: the shipped ones load; bad ones get one line naming the key and the rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bordersim.model.dimensions import Pool, Task
+from bordersim.planner import PlanError, load_plan, parse_plan
+from repo_paths import REPO
+
+GOOD = """
+replace = ["troops"]
+[pools.active_duty]
+tasks = ["intake", "warehouse"]
+max_headcount = 100
+"""
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "plans").rglob("*.toml")))
+def test_shipped_plan_files_load(path: Path) -> None:
+    spec = load_plan(path)
+    assert spec.pools and spec.window_days >= spec.min_tour_days
+
+
+def test_defaults() -> None:
+    spec = parse_plan(GOOD, "good.toml")
+    assert spec.targets.within_72h == 0.95 and spec.targets.alpha == 0.05
+    assert spec.pools[0].pool == Pool.ACTIVE_DUTY
+    assert spec.pools[0].tasks == (Task.INTAKE, Task.WAREHOUSE)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (GOOD.replace('"warehouse"', '"custody_watch"'), "Posse Comitatus"),
+        (GOOD.replace('"warehouse"', '"field"'), "forbids active_duty to do field"),
+        (GOOD.replace("[pools.active_duty]", "[pools.agent]"), "agents are not planned"),
+        (GOOD + "[windows]\ndays = 10\nmin_tour_days = 30\n", "minimum tour"),
+        (GOOD + "[targets]\nwithin_72h = 1.5\n", "targets.within_72h = 1.5"),
+        (GOOD + "[targets]\nwithin_72hours = 0.9\n", "unknown key"),
+        (GOOD.replace("max_headcount = 100", ""), "max_headcount"),
+        ("pools = 3", "must be a table"),
+        ("[pools", "not valid TOML"),
+    ],
+)
+def test_bad_plan_files_name_the_key_and_rule(text: str, expected: str) -> None:
+    with pytest.raises(PlanError) as raised:
+        parse_plan(text, "bad.toml")
+    message = str(raised.value)
+    assert message.startswith("bad.toml: ") and expected in message and "\n" not in message
+
+
+def test_cli_bad_plan_is_one_line_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bordersim.cli import main
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text(GOOD.replace('"warehouse"', '"determination"'))
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as stopped:
+        main(
+            [
+                "plan",
+                str(REPO / "scenarios/examples/small.toml"),
+                "--plan",
+                str(bad),
+                "--out",
+                str(out),
+            ]
+        )
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "determination" in err
+    assert not out.exists() and not list(tmp_path.glob(".out-*"))
+
+
+def test_cli_too_few_certifying_replications_is_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bordersim.cli import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(
+            [
+                "plan",
+                str(REPO / "scenarios/examples/small.toml"),
+                "--plan",
+                str(REPO / "plans/examples/small-stress.toml"),
+                "--certify-replications",
+                "20",
+                "--out",
+                str(tmp_path / "out"),
+            ]
+        )
+    assert stopped.value.code == 2
+    assert "at least 59" in capsys.readouterr().err
