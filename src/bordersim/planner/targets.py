@@ -36,6 +36,8 @@ class Evaluation:
     values: np.ndarray  # [R, N, S, W] value of each kind (share, or got-away share)
     holds: np.ndarray  # [R, N, S, W] bool
     active: np.ndarray  # [N] bool: the kind is a target of the plan
+    level: np.ndarray  # [N] the target of each kind
+    at_most: np.ndarray  # [N] bool: the value must stay at most the level (else at least)
 
     @property
     def probability(self) -> np.ndarray:
@@ -97,4 +99,13 @@ def evaluate(result: RunResult, weeks: tuple[tuple[int, int], ...], targets: Tar
         axis=1,
     )
     active = np.array([True, True, cap is not None])
-    return Evaluation(values=values, holds=holds, active=active)
+    level = np.array(
+        [targets.within_72h, targets.children_within_72h, cap if cap is not None else 1.0]
+    )
+    return Evaluation(
+        values=values,
+        holds=holds,
+        active=active,
+        level=level,
+        at_most=np.array([False, False, True]),
+    )

@@ -1,0 +1,256 @@
+"""Planner benchmark: bordersim's planner against black-box search and the uniform plan.
+
+    python -m bench.plan [SCENARIO] [--plan PLAN] [--budget R] [--check-replications N]
+
+Every method searches the same decision space (the plan file's pools x sectors x windows, in
+steps) with the same simulation budget: R flow-engine replications in all (default: what the
+planner's own search used), in candidates of the plan file's `search.replications` replications on
+the same seeds (common random numbers). Methods:
+
+- `bordersim`: the planner's four stages (fluid program, correction, local search, certification
+  with repair), certifying on the flow engine; its certification replications count in the budget;
+- `uniform`: every pool at the same fraction of its cap, spread by load; bisection on the fraction;
+- `optuna-tpe`, `optuna-cmaes`: Optuna's TPE and CMA-ES samplers;
+- `nevergrad`: Nevergrad's NGOpt;
+each black-box method minimises cost + a penalty per missed sector-week target (and per point of
+share below the target). The best plan of each is then checked on N fresh flow replications
+(another seed): "feasible" means every target within reach holds in at least 1 - alpha of them.
+Needs the `bench` extra (Optuna, Nevergrad). Results: bench/results/plan-<host>.json and a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import json
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bordersim.model.compile import compile_scenario
+from bordersim.planner import load_plan, plan_model
+from bordersim.planner.evaluate import Simulator
+from bordersim.planner.problem import Problem, build_problem
+from bordersim.planner.search import caps_by_load, feasible, round_down
+from bordersim.planner.targets import Evaluation
+from bordersim.scenario import load_scenario
+
+DEFAULT_SCENARIO = Path("scenarios/examples/small.toml")
+DEFAULT_PLAN = Path("plans/examples/small-stress.toml")
+PENALTY_PER_MISS = 1e8  # dollars per missed sector-week target (far above any plan's cost)
+
+
+class Budget(Exception):
+    """The method has spent its simulation budget."""
+
+
+def _objective(
+    problem: Problem, sim: Simulator, required: np.ndarray, limit: int, best: dict[str, Any]
+) -> Callable[[np.ndarray], float]:
+    alpha = sim.targets.alpha
+
+    def value(x: np.ndarray) -> float:
+        if sim.replications_run + sim.replications > limit and x.tobytes() not in sim.cache:
+            raise Budget
+        ev = sim.evaluation(x)
+        ok = feasible(ev, required, alpha)
+        missed = int((~ok).sum())
+        short = float(np.maximum(sim.targets.within_72h - ev.values[:, 0].mean(axis=0), 0).sum())
+        cost = problem.cost(x)
+        total = cost + PENALTY_PER_MISS * (missed + short)
+        if missed == 0 and cost < best.get("cost", np.inf):
+            best.update(cost=cost, x=x.copy())
+        return total
+
+    return value
+
+
+def _decode(problem: Problem, unit: np.ndarray) -> np.ndarray:
+    """[0, 1] per cell to headcount within caps (in steps), the border-wide cap applied."""
+    caps = problem.upper_bounds()
+    x = round_down(np.clip(unit.reshape(problem.shape), 0, 1) * caps, problem)
+    for k, pool in enumerate(problem.spec.pools):
+        total = x[k].sum(axis=0)
+        scale = np.where(total > pool.max_headcount, pool.max_headcount / np.maximum(total, 1), 1)
+        x[k] = round_down((x[k] * scale)[None], problem)[0]
+    return x
+
+
+def run_uniform(
+    problem: Problem, sim: Simulator, required: np.ndarray, limit: int, best: dict[str, Any]
+) -> None:
+    value = _objective(problem, sim, required, limit, best)
+    caps = caps_by_load(problem)
+    low, high = 0.0, 1.0
+    try:
+        value(caps)
+        while high - low > 0.01:
+            mid = (low + high) / 2
+            x = round_down(caps * mid, problem)
+            value(x)
+            ok = bool(feasible(sim.evaluation(x), required, sim.targets.alpha).all())
+            low, high = (low, mid) if ok else (mid, high)
+    except Budget:
+        pass
+    if "x" not in best and bool(feasible(sim.evaluation(caps), required, sim.targets.alpha).all()):
+        best.update(cost=problem.cost(caps), x=caps)
+
+
+def run_optuna(
+    problem: Problem,
+    sim: Simulator,
+    required: np.ndarray,
+    limit: int,
+    best: dict[str, Any],
+    sampler_name: str,
+) -> None:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    value = _objective(problem, sim, required, limit, best)
+    n = int(np.prod(problem.shape))
+    sampler = (
+        optuna.samplers.TPESampler(seed=1)
+        if sampler_name == "tpe"
+        else optuna.samplers.CmaEsSampler(seed=1)
+    )
+    study = optuna.create_study(sampler=sampler)
+
+    def objective(trial: Any) -> float:
+        unit = np.array([trial.suggest_float(f"x{i}", 0.0, 1.0) for i in range(n)])
+        return value(_decode(problem, unit))
+
+    # start from the uniform plan's fraction 0.5, as a user of these tools would
+    study.enqueue_trial({f"x{i}": 0.5 for i in range(n)})
+    with contextlib.suppress(Budget):
+        study.optimize(objective, n_trials=10_000, catch=())
+
+
+def run_nevergrad(
+    problem: Problem, sim: Simulator, required: np.ndarray, limit: int, best: dict[str, Any]
+) -> None:
+    import nevergrad as ng
+
+    value = _objective(problem, sim, required, limit, best)
+    n = int(np.prod(problem.shape))
+    budget = max(1, limit // sim.replications)
+    param = ng.p.Array(init=np.full(n, 0.5), lower=0.0, upper=1.0)
+    optimizer = ng.optimizers.NGOpt(parametrization=param, budget=budget)
+    optimizer.parametrization.random_state = np.random.RandomState(1)
+    try:
+        for _ in range(budget):
+            candidate = optimizer.ask()
+            optimizer.tell(candidate, value(_decode(problem, np.asarray(candidate.value))))
+    except Budget:
+        pass
+
+
+def check(
+    problem: Problem,
+    x: np.ndarray | None,
+    required: np.ndarray,
+    replications: int,
+    seed: int,
+    sim: Simulator,
+) -> dict[str, Any]:
+    if x is None:
+        return {"feasible": False, "missed": None}
+    fresh = Simulator(problem, replications, seed, sim.targets)
+    ev: Evaluation = fresh.evaluation(x)
+    ok = ~required | (ev.probability >= 1.0 - sim.targets.alpha)  # counted on the fresh sample
+    return {"feasible": bool(ok.all()), "missed": int((~ok).sum())}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("scenario", nargs="?", type=Path, default=DEFAULT_SCENARIO)
+    parser.add_argument("--plan", type=Path, default=DEFAULT_PLAN)
+    parser.add_argument("--budget", type=int, default=None, help="flow replications per method")
+    parser.add_argument("--check-replications", type=int, default=64)
+    parser.add_argument("--methods", default="bordersim,uniform,optuna-tpe,optuna-cmaes,nevergrad")
+    args = parser.parse_args()
+    spec = load_plan(args.plan)
+    problem_model = compile_scenario(load_scenario(args.scenario))
+    problem = build_problem(problem_model, spec)
+    search = spec.search
+    rows: list[dict[str, Any]] = []
+    required: np.ndarray | None = None
+    limit = args.budget
+    check_seed = search.seed + 999_983
+    for method in args.methods.split(","):
+        sim = Simulator(problem, search.replications, search.seed, spec.targets)
+        started = time.perf_counter()
+        best: dict[str, Any] = {}
+        if method == "bordersim":
+            # the planner's four stages, certifying on the flow engine so that the budget counts
+            # one kind of replication
+            flow_spec = dataclasses.replace(
+                spec, search=dataclasses.replace(search, certify_engine="flow")
+            )
+            result = plan_model(problem_model, flow_spec, frontier=False, compare_base=False)
+            required = result.outcome.required
+            used = int(
+                result.certificate_json["search"]["flow_replications_run"]
+                + result.certificate_json["search"]["certification_replications_run"]
+            )
+            sim.replications_run = used
+            if result.certificate.all_certified:
+                best.update(cost=result.cost, x=result.x)
+            limit = limit or used
+        else:
+            if required is None:
+                caps_ev = sim.evaluation(caps_by_load(problem))
+                active = caps_ev.active[:, None, None] & np.ones(caps_ev.probability.shape, bool)
+                required = active & feasible(caps_ev, active, spec.targets.alpha)
+                limit = limit or 20 * search.replications
+            assert limit is not None
+            if method == "uniform":
+                run_uniform(problem, sim, required, limit, best)
+            elif method.startswith("optuna-"):
+                run_optuna(problem, sim, required, limit, best, method.split("-")[1])
+            elif method == "nevergrad":
+                run_nevergrad(problem, sim, required, limit, best)
+            else:
+                raise SystemExit(f"unknown method {method!r}")
+        seconds = time.perf_counter() - started
+        verdict = check(problem, best.get("x"), required, args.check_replications, check_seed, sim)
+        rows.append(
+            {
+                "method": method,
+                "cost": best.get("cost"),
+                "seconds": seconds,
+                "replications": sim.replications_run,
+                **verdict,
+            }
+        )
+        cost = f"${best['cost'] / 1e6:,.2f}M" if "cost" in best else "none feasible"
+        print(
+            f"{method:>13}: {cost:>14}  fresh check: "
+            f"{'feasible' if verdict['feasible'] else 'infeasible'} "
+            f"(missed {verdict['missed']})  {seconds:6.1f} s  "
+            f"{sim.replications_run} replications",
+            flush=True,
+        )
+    out = Path("bench/results") / f"plan-{socket.gethostname()}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(
+        json.dumps(
+            {
+                "scenario": str(args.scenario),
+                "plan": str(args.plan),
+                "budget_replications": limit,
+                "rows": rows,
+            },
+            indent=1,
+        )
+    )
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
