@@ -199,8 +199,7 @@ def main() -> None:
                 + result.certificate_json["search"]["certification_replications_run"]
             )
             sim.replications_run = used
-            if result.certificate.all_certified:
-                best.update(cost=result.cost, x=result.x)
+            best.update(cost=result.cost, x=result.x)  # judged by the fresh check like the rest
             limit = limit or used
         else:
             if required is None:

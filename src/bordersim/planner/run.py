@@ -267,7 +267,7 @@ def plan_model(
 
 
 def repair(problem: Problem, x: np.ndarray, failed: np.ndarray) -> np.ndarray:
-    """`x` with a tenth more (at least one step) of every pool deployed in the windows of the
+    """`x` with a quarter more (at least one step) of every pool deployed in the windows of the
     failed sector-weeks, or one step of the cheapest pool where none is; within the caps."""
     from bordersim.planner.search import _week_windows
 
@@ -285,7 +285,7 @@ def repair(problem: Problem, x: np.ndarray, failed: np.ndarray) -> np.ndarray:
                 continue
             cells = np.zeros(len(steps), dtype=np.bool_)
             cells[open_pools[np.argmin(rates[open_pools])]] = True
-        more = np.maximum(np.ceil(out[:, s, w] * 0.1 / steps) * steps, steps)
+        more = np.maximum(np.ceil(out[:, s, w] * 0.25 / steps) * steps, steps)
         out[cells, s, w] = np.minimum(out[cells, s, w] + more[cells], caps[cells, s, w])
     for k, pool in enumerate(problem.spec.pools):  # the border-wide cap
         total = out[k].sum(axis=0)
