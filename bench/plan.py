@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from bordersim.model.compile import compile_scenario
+from bordersim.compiler import compile_scenario
 from bordersim.planner import load_plan, plan_model
 from bordersim.planner.evaluate import Simulator
 from bordersim.planner.problem import Problem, build_problem

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bordersim.model.compile import compile_scenario
+from bordersim.compiler import compile_scenario
 from bordersim.planner import load_plan
 from bordersim.planner.output import plan_toml
 from bordersim.planner.problem import build_problem

@@ -76,7 +76,7 @@ def _certify_model(
     scale, where scenario files cannot carry it), else the decision on the problem's model."""
     if plan_text is None or scenario_path is None or out_dir is None:
         return problem.model_for(x)
-    from bordersim.model.compile import compile_scenario
+    from bordersim.compiler import compile_scenario
     from bordersim.planner.output import demand_scale_supported
     from bordersim.scenario import load_scenario
 
@@ -349,7 +349,7 @@ def plan(
 
     `scenario` is a scenario file, `plan_file` a plan file (or a `PlanSpec`); with `out`, the
     planner writes plan.toml, certificate.json and report.html there."""
-    from bordersim.model.compile import compile_scenario
+    from bordersim.compiler import compile_scenario
     from bordersim.scenario import load_scenario
 
     spec = plan_file if isinstance(plan_file, PlanSpec) else load_plan(plan_file)
