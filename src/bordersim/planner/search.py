@@ -230,7 +230,11 @@ def optimise(
     caps = caps_by_load(problem)
     caps_ev, caps_run = sim.run(caps)
     active = caps_ev.active[:, None, None] & np.ones(caps_ev.probability.shape, dtype=np.bool_)
-    attainable = feasible(caps_ev, active, alpha)
+    # within reach: met with every pool at its cap, or with none (more staff can make a target
+    # harder: faster processing sends people sooner to the national ICE and HHS lines)
+    attainable = feasible(caps_ev, active, alpha) | feasible(
+        sim.evaluation(np.zeros(problem.shape)), active, alpha
+    )
     required = active & attainable
     unattainable = active & ~attainable
     progress(f"at the caps: {int(unattainable.sum())} sector-week targets out of reach")
