@@ -22,6 +22,8 @@ AREAS = (
     "validate",
     "forecast",
     "plan",
+    "export",
+    "serve",
 )
 
 

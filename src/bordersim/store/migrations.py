@@ -45,8 +45,17 @@ _OFFICIAL_DATA = (
     encounter_type VARCHAR NOT NULL, encounter_count BIGINT NOT NULL)""",
 )
 
+# What a run's report shows besides its results, kept so that a report rewritten from the store
+# equals the original: parameter sources (a scenario's demand fit is a file beside it, which a
+# stored text alone cannot find again) and the warnings raised when the scenario was compiled.
+_RUN_CONTEXT = (
+    "ALTER TABLE runs ADD COLUMN sources_json VARCHAR",
+    "ALTER TABLE runs ADD COLUMN warnings_json VARCHAR",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "run catalog and official data tables", _RUN_CATALOG + _OFFICIAL_DATA),
+    Migration(2, "parameter sources and warnings of each run", _RUN_CONTEXT),
 )
 
 

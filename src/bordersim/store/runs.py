@@ -208,6 +208,32 @@ def set_report_path(connection: duckdb.DuckDBPyConnection, run_id: str, path: st
     connection.execute("UPDATE runs SET report_path = ? WHERE run_id = ?", [path, run_id])
 
 
+def save_run_context(
+    connection: duckdb.DuckDBPyConnection,
+    run_id: str,
+    *,
+    sources: dict[str, str],
+    warnings: tuple[str, ...] | list[str],
+) -> None:
+    """Keep the parameter sources and compile warnings the run's report shows."""
+    connection.execute(
+        "UPDATE runs SET sources_json = ?, warnings_json = ? WHERE run_id = ?",
+        [json.dumps(sources), json.dumps(list(warnings)), run_id],
+    )
+
+
+def run_context(
+    connection: duckdb.DuckDBPyConnection, run_id: str
+) -> tuple[dict[str, str], tuple[str, ...]] | None:
+    """The sources and warnings kept with a run, or None for a run stored without them."""
+    row = connection.execute(
+        "SELECT sources_json, warnings_json FROM runs WHERE run_id = ?", [run_id]
+    ).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return json.loads(row[0]), tuple(json.loads(row[1] or "[]"))
+
+
 def _delete_results(connection: duckdb.DuckDBPyConnection, run_id: str) -> None:
     connection.execute("DELETE FROM run_daily WHERE run_id = ?", [run_id])
     connection.execute("DELETE FROM run_custody_hist WHERE run_id = ?", [run_id])

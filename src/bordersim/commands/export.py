@@ -1,0 +1,38 @@
+"""`bordersim export`: a stored run's daily results as CSV or Parquet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+STORE_HELP = "Store file (default: $BORDERSIM_STORE, else ./.bordersim/bordersim.duckdb)."
+
+
+def export_command(
+    run_id: str = typer.Argument(..., help="Run id (see `bordersim runs`)."),
+    file_format: str = typer.Option(..., "--format", help="csv or parquet."),
+    out: Path = typer.Option(..., "--out", help="File to write."),  # noqa: B008
+    metrics: list[str] = typer.Option(  # noqa: B008
+        [], "--metric", help="A daily metric to keep (repeat; default: all)."
+    ),
+    sectors: list[str] = typer.Option(  # noqa: B008
+        [], "--sector", help="A sector code to keep, such as RGV (repeat; default: all)."
+    ),
+    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),  # noqa: B008
+) -> None:
+    """Write a run's daily results, one row per replication, day, sector and metric."""
+    from rich.console import Console
+
+    from bordersim.report.export import export_run
+    from bordersim.store import open_store
+
+    with open_store(store) as connection:
+        rows = export_run(
+            connection, run_id, out, file_format=file_format, metrics=metrics, sectors=sectors
+        )
+    Console().print(f"{rows:,} rows of run {run_id} written to {out}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("export")(export_command)

@@ -1,0 +1,110 @@
+"""A stored run's daily results as a file: CSV or Parquet, all metrics and sectors or a choice.
+
+One row per replication, day, sector and metric (the store's tidy layout, DESIGN section 3). The
+file is written by DuckDB straight from the store to a temporary file beside the destination and
+renamed, so a reader never finds half a file under the final name, and memory stays flat however
+large the run.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+
+from bordersim.errors import BordersimError
+from bordersim.results.schema import DAILY_METRICS
+from bordersim.store.runs import COMPLETE, get_run
+
+FORMATS = ("csv", "parquet")
+MEDIA_TYPES = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
+
+
+def check_choice(kind: str, chosen: Sequence[str], known: Sequence[str]) -> list[str]:
+    """The chosen names in the order given, or one error naming the first unknown one."""
+    for name in chosen:
+        if name not in known:
+            close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            listed = (
+                f"known: {', '.join(known)}"
+                if len(known) <= 12
+                else f"{len(known)} known, such as {', '.join(known[:6])}"
+            )
+            raise BordersimError(f"unknown {kind} {name!r}{hint}; {listed}")
+    return list(dict.fromkeys(chosen))
+
+
+def export_query(
+    connection: duckdb.DuckDBPyConnection,
+    run_id: str,
+    metrics: Sequence[str] = (),
+    sectors: Sequence[str] = (),
+) -> str:
+    """The SELECT of the rows to export; errors for an unknown run, metric or sector.
+
+    COPY takes no parameters, so the values are written into the query as SQL literals; each was
+    checked against the store's own names first.
+    """
+    stored = get_run(connection, run_id)
+    if stored.status != COMPLETE:
+        raise BordersimError(f"run {run_id} is {stored.status}: only complete runs have results")
+    run_sectors = [
+        row[0]
+        for row in connection.execute(
+            "SELECT DISTINCT sector FROM run_daily WHERE run_id = ? ORDER BY sector", [run_id]
+        ).fetchall()
+    ]
+    wanted_metrics = check_choice("metric", metrics, DAILY_METRICS)
+    wanted_sectors = check_choice("sector", sectors, run_sectors)
+    sql = (
+        "SELECT replication, date, sector, metric, value FROM run_daily "
+        f"WHERE run_id = {_literal(run_id)}"
+    )
+    if wanted_metrics:
+        sql += f" AND metric IN ({', '.join(map(_literal, wanted_metrics))})"
+    if wanted_sectors:
+        sql += f" AND sector IN ({', '.join(map(_literal, wanted_sectors))})"
+    return sql + " ORDER BY replication, date, sector, metric"
+
+
+def export_run(
+    connection: duckdb.DuckDBPyConnection,
+    run_id: str,
+    out: Path,
+    *,
+    file_format: str,
+    metrics: Sequence[str] = (),
+    sectors: Sequence[str] = (),
+) -> int:
+    """Write the run's daily rows to `out`; return the number of rows written."""
+    if file_format not in FORMATS:
+        raise BordersimError(f"unknown format {file_format!r}; choose one of: {', '.join(FORMATS)}")
+    sql = export_query(connection, run_id, metrics, sectors)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    os.close(handle)
+    options = "FORMAT csv, HEADER true" if file_format == "csv" else "FORMAT parquet"
+    try:
+        connection.execute(f"COPY ({sql}) TO {_literal(temporary)} ({options})")
+        os.chmod(temporary, _readable_mode())
+        os.replace(temporary, out)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    row = connection.execute(f"SELECT count(*) FROM ({sql})").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _readable_mode() -> int:
+    from bordersim.report.page import readable_mode
+
+    return readable_mode()

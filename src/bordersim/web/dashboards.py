@@ -1,0 +1,227 @@
+"""What the run and comparison dashboards show, drawn with the report's own figures.
+
+A sector choice (all, or one sector) and, for the capability gap, a month filter narrow every
+chart and table; the page asks for them by name and gets a 4xx for a name it does not know.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import plotly.graph_objects as go
+from fastapi import HTTPException
+
+from bordersim.model.dimensions import SECTOR_NAMES, Task
+from bordersim.report import figures
+from bordersim.report.compare_report import DIFFERENCE_HEADER, comparable_days
+from bordersim.report.headline import (
+    KNOWN_LIMITS,
+    comparison_headline,
+    effect_size,
+    format_effect,
+    relative_change,
+    run_headline,
+    verdict,
+)
+from bordersim.report.page import HeadlineItem
+from bordersim.results.capability import capability_gap
+from bordersim.results.kpis import (
+    KPI_BY_NAME,
+    differences,
+    format_interval,
+    format_value,
+    replication_kpis,
+    summarize,
+)
+from bordersim.results.schema import RunResult
+
+TOP_GAPS = 10
+
+
+@dataclass
+class View:
+    headline: list[HeadlineItem]
+    limits: tuple[str, ...]
+    sectors: list[tuple[str, str]]  # (code, label)
+    months: list[str] = field(default_factory=list)
+    kpis: list[list[str]] = field(default_factory=list)
+    charts: list[tuple[str, str]] = field(default_factory=list)  # (title, html)
+    gap_chart: str = ""
+    top_gaps: list[list[str]] = field(default_factory=list)
+    validation: list[list[str]] = field(default_factory=list)
+    validation_note: str = ""
+    header: tuple[str, ...] = ()
+
+
+def _chosen(result: RunResult, sector: str) -> list[int]:
+    codes = [s.name for s in result.sectors]
+    if sector == "all":
+        return list(range(len(codes)))
+    if sector not in codes:
+        raise HTTPException(
+            422, f"sector: {sector!r} is not one of this run's ({', '.join(codes)})"
+        )
+    return [codes.index(sector)]
+
+
+def _html(fig: go.Figure, div_id: str) -> str:
+    return str(
+        fig.to_html(
+            full_html=False,
+            include_plotlyjs=False,
+            div_id=div_id,
+            config={"displaylogo": False, "responsive": True, "displayModeBar": False},
+        )
+    )
+
+
+def _sector_list(result: RunResult) -> list[tuple[str, str]]:
+    return [("all", "all sectors")] + [
+        (s.name, f"{s.name} ({SECTOR_NAMES[s]})") for s in result.sectors
+    ]
+
+
+def run_dashboard(result: RunResult, *, sector: str, month: str) -> View:
+    chosen = _chosen(result, sector)
+    runs = [("run", result)]
+    months = sorted({d.strftime("%Y-%m") for d in result.dates})
+    if month != "all" and month not in months:
+        raise HTTPException(422, f"month: {month!r} is not in this run ({', '.join(months)})")
+    view = View(run_headline(result), KNOWN_LIMITS, _sector_list(result), months)
+    summary = summarize(replication_kpis(result))
+    view.kpis = [
+        [KPI_BY_NAME[n].label, format_interval(i, KPI_BY_NAME[n].unit), KPI_BY_NAME[n].unit]
+        for n, i in summary.items()
+    ]
+    view.charts = [
+        ("Custody against capacity", _html(figures.occupancy(result, chosen), "custody")),
+        ("Crowding", _html(figures.crowding_heatmap(result, chosen), "crowding")),
+        ("Time in custody", _html(figures.custody_time(runs, chosen), "custody-time")),
+        (
+            "Staff-hours by pool and task",
+            _html(figures.staff_hours_by_pool_and_task(runs, chosen), "staff"),
+        ),
+    ]
+    _gaps(view, result, chosen, month)
+    _validation(view, result, chosen)
+    return view
+
+
+def _gaps(view: View, result: RunResult, chosen: list[int], month: str) -> None:
+    gap = capability_gap(result)
+    weeks = [i for i, w in enumerate(gap.week_starts) if month == "all" or f"{w:%Y-%m}" == month]
+    names = [s.name for s in result.sectors]
+    shown = type(gap)(
+        week_starts=[gap.week_starts[i] for i in weeks],
+        needed=gap.needed[:, weeks],
+        supplied=gap.supplied[:, weeks],
+        gap=gap.gap[:, weeks],
+    )
+    title = "Capability gap per week" + ("" if month == "all" else f", weeks starting in {month}")
+    view.gap_chart = _html(figures.capability_gap_heatmap(shown, names, title, chosen), "gap")
+    mean_gap = shown.gap.mean(axis=0)  # [W, S, T]
+    cells = [
+        (float(mean_gap[w, s, t]), w, s, t)
+        for w in range(mean_gap.shape[0])
+        for s in chosen
+        for t in range(mean_gap.shape[2])
+        if mean_gap[w, s, t] > 0
+    ]
+    cells.sort(key=lambda c: -c[0])
+    view.top_gaps = [
+        [
+            Task(t).name.lower().replace("_", " "),
+            names[s],
+            shown.week_starts[w].isoformat(),
+            f"{hours:,.0f}",
+            f"{hours / 7 / 8:,.1f}",
+        ]
+        for hours, w, s, t in cells[:TOP_GAPS]
+    ]
+
+
+def _validation(view: View, result: RunResult, chosen: list[int]) -> None:
+    from bordersim.results.validation import monthly_validation
+    from bordersim.validation.reference import load_official_monthly
+
+    official, reason = load_official_monthly()
+    if official is None:
+        view.validation_note = f"Not available: {reason}."
+        return
+    table = monthly_validation(result, official)
+    names = {result.sectors[s].name for s in chosen}
+    table = table[table["sector"].isin(names)] if not table.empty else table
+    if table.empty:
+        view.validation_note = "No full calendar month in the reported period to compare."
+        return
+    view.validation = [
+        [
+            str(r.sector),
+            f"{r.month:%Y-%m}",
+            f"{r.official:,.0f}",
+            f"{r.simulated:,.0f}",
+            f"{r.error_pct:+.1f} %",
+            "flagged" if r.flagged else "",
+        ]
+        for r in table.itertuples()
+    ]
+
+
+def compare_dashboard(a: tuple[str, RunResult], b: tuple[str, RunResult], *, sector: str) -> View:
+    (id_a, run_a), (id_b, run_b) = a, b
+    paired = run_a.seed == run_b.seed
+    per_a, per_b = replication_kpis(run_a), replication_kpis(run_b)
+    summary_a, summary_b = summarize(per_a), summarize(per_b)
+    diffs = differences(per_a, per_b, paired=paired)
+    view = View(
+        comparison_headline(diffs, summary_a, summary_b, per_a, per_b),
+        KNOWN_LIMITS,
+        _sector_list(run_a),
+        header=DIFFERENCE_HEADER,
+    )
+    for name, diff in diffs.items():
+        unit = KPI_BY_NAME[name].unit
+        mean_a, mean_b = summary_a[name].mean, summary_b[name].mean
+        view.kpis.append(
+            [
+                KPI_BY_NAME[name].label,
+                format_value(mean_a, unit),
+                format_value(mean_b, unit),
+                format_interval(diff, unit),
+                relative_change(diff.mean, mean_a),
+                format_effect(effect_size(per_a[name], per_b[name])),
+                verdict(diff, mean_a, mean_b),
+            ]
+        )
+    from bordersim.report.run_report import RunRecord
+
+    if not comparable_days(RunRecord(id_a, run_a), RunRecord(id_b, run_b)):
+        return view
+    chosen = _chosen(run_a, sector)
+
+    def diff_chart(metrics: list[tuple[str, str]], title: str, unit: str, key: str) -> None:
+        fig = figures.difference(run_a, run_b, metrics, title, unit, paired, chosen)
+        view.charts.append((title, _html(fig, key)))
+
+    diff_chart(
+        [("occupancy_mean", "mean occupancy"), ("occupancy_peak", "peak occupancy")],
+        "Custody occupancy: B - A",
+        "people",
+        "d-custody",
+    )
+    diff_chart(
+        [("encounters", "encounters"), ("gotaways", "got-aways")],
+        "Encounters and got-aways per day: B - A",
+        "people per day",
+        "d-encounters",
+    )
+    diff_chart(
+        [("agents_field_hours", "agents in the field")],
+        "Agent-hours in the field per day: B - A",
+        "agent-hours",
+        "d-field",
+    )
+    gap_a, gap_b = capability_gap(run_a), capability_gap(run_b)
+    names = [s.name for s in run_a.sectors]
+    view.gap_chart = _html(figures.capability_gap_difference(gap_a, gap_b, names, chosen), "d-gap")
+    return view

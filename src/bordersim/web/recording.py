@@ -1,0 +1,91 @@
+"""Record a simulation the worker has finished: the store, then its report, all or nothing.
+
+The run is started, completed and given its report in one short hold of the store (the
+simulation ran before, without it). The report is rendered from the same record that
+`bordersim report RUN_ID` rebuilds from the store, so the two are identical.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from bordersim.commands.simulate import LoadedScenario
+    from bordersim.results.schema import RunResult
+
+
+def record_simulated(
+    connection: duckdb.DuckDBPyConnection,
+    loaded: LoadedScenario,
+    result: RunResult,
+    *,
+    out_root: Path,
+) -> str:
+    """Store a finished simulation and write its report; return its run id."""
+    from bordersim.report.locations import point_latest, run_folder
+    from bordersim.report.page import write_atomically
+    from bordersim.report.run_report import RunRecord, run_report_page
+    from bordersim.results.kpis import replication_kpis, summarize
+    from bordersim.store.runs import (
+        complete_run,
+        fail_run,
+        get_run,
+        new_run_id,
+        save_run_context,
+        start_run,
+    )
+    from bordersim.validation.reference import load_official_monthly
+    from bordersim.web.services import code_version
+
+    model = loaded.model
+    run_id = new_run_id(model.scenario_name)
+    version = code_version()
+    start_run(
+        connection,
+        run_id,
+        scenario_name=model.scenario_name,
+        scenario_hash=model.scenario_hash,
+        scenario_text=loaded.text,
+        engine=result.engine,
+        seed=result.seed,
+        replications=result.n_replications,
+        code_version=version,
+    )
+    folder = run_folder(out_root, model.scenario_name, run_id)
+    report_path = folder / "report.html"
+    pending = folder / ".report.html.pending"  # renamed into place once the store has the run
+    try:
+        stored = get_run(connection, run_id)
+        record = RunRecord(
+            run_id=run_id,
+            result=result,
+            scenario_text=loaded.text,
+            sources=dict(model.sources),
+            sources_note="" if model.sources else "The compiled scenario has no parameter sources.",
+            code_version=version,
+            created_at=f"{stored.created_at:%Y-%m-%d %H:%M:%S} UTC" if stored.created_at else "",
+            warnings=loaded.warnings,
+        )
+        official, reason = load_official_monthly()
+        html = run_report_page(record, official=official, official_reason=reason).render()
+        write_atomically(pending, html)
+        save_run_context(connection, run_id, sources=record.sources, warnings=record.warnings)
+        complete_run(
+            connection,
+            run_id,
+            result,
+            kpis={n: i.as_dict() for n, i in summarize(replication_kpis(result)).items()},
+            timings=result.timings,
+            report_path=str(report_path.absolute()),
+        )
+    except BaseException:
+        fail_run(connection, run_id)
+        pending.unlink(missing_ok=True)
+        raise
+    os.replace(pending, report_path)
+    point_latest(folder)
+    return run_id

@@ -1,0 +1,302 @@
+"""The scenario library and the variant editor's form: fields, variant TOML, inline errors.
+
+A variant is a TOML file in `<scenarios>/variants/` that names its base (`base = "../X.toml"`) and
+sets only what the form changed, so `bordersim run scenarios/variants/NAME.toml` runs it
+unchanged. It is checked exactly as the CLI checks a file: written to a temporary file beside
+where it will live, loaded and compiled; a `ScenarioError` naming a key path is shown beside the
+field of that key.
+
+Scenarios are addressed by an id from the library's own listing (`examples.small`,
+`variants.my-variant`), never by a path from the browser.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import tempfile
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bordersim.errors import BordersimError
+from bordersim.scenario.toml_text import dumps
+from bordersim.web.settings import NAME_PATTERN
+
+FOLDERS = ("", "examples", "variants")
+POOLS = ("agent", "processing_coordinator", "national_guard", "active_duty", "contractor")
+TASKS = (
+    "field",
+    "detection",
+    "intake",
+    "determination",
+    "custody_watch",
+    "transport",
+    "warehouse",
+    "medical",
+)
+SHOCK_FIELDS = ("date", "ramp_days", "ramp_peak_multiplier", "surge_days", "surge_multiplier")
+DEPLOYMENT_FIELDS = (
+    "pool",
+    "headcount",
+    "sectors",
+    "tasks",
+    "start_date",
+    "end_date",
+    "duration_days",
+    "ramp_up_days",
+)
+GENERAL = "_general"  # errors that name no field of the form
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    path: Path
+    name: str
+    description: str
+    folder: str  # "", "examples" or "variants"
+
+
+def library(scenarios_dir: Path) -> dict[str, Entry]:
+    """Every scenario file the workbench offers, by id."""
+    entries: dict[str, Entry] = {}
+    for folder in FOLDERS:
+        for path in sorted((scenarios_dir / folder).glob("*.toml")):
+            if not NAME_PATTERN.match(path.stem):
+                continue
+            entry_id = f"{folder}.{path.stem}" if folder else path.stem
+            name, description = _title(path)
+            entries[entry_id] = Entry(entry_id, path, name, description, folder)
+    return entries
+
+
+def _title(path: Path) -> tuple[str, str]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return path.stem, "(this file does not read as TOML)"
+    return str(data.get("name", path.stem)), str(data.get("description", ""))
+
+
+# ----- the form ------
+
+
+@dataclass
+class Form:
+    """The editor's values as text, by field name (a scenario key path), and errors by field."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    lists: dict[str, list[str]] = field(default_factory=dict)  # multi-choice fields (tasks)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def value(self, name: str) -> str:
+        return self.values.get(name, "")
+
+    def chosen(self, name: str) -> list[str]:
+        return self.lists.get(name, [])
+
+
+def form_from_scenario(scenario: Any) -> Form:
+    """The editor's starting values: the loaded scenario's period, demand and deployments."""
+    form = Form()
+    values = form.values
+    values["variant_name"] = ""
+    values["period.start_date"] = scenario.period.start_date.isoformat()
+    values["period.end_date"] = scenario.period.end_date.isoformat()
+    demand = scenario.demand
+    values["demand.scale"] = _text(getattr(demand, "scale", 1.0))
+    by_sector = getattr(demand, "scale_by_sector", None) or {}
+    for sector in scenario.sectors:
+        code = getattr(sector, "name", str(sector))
+        values[f"demand.scale_by_sector.{code}"] = _text(by_sector.get(code, 1.0))
+    for name, shock in demand.shocks.items():
+        for key in SHOCK_FIELDS:
+            values[f"demand.shocks.{name}.{key}"] = _text(getattr(shock, key))
+    for name, deployment in scenario.deployments.items():
+        for key in DEPLOYMENT_FIELDS:
+            value = getattr(deployment, key)
+            if key == "tasks":
+                form.lists[f"deployments.{name}.tasks"] = list(value)
+            elif key == "sectors":
+                values[f"deployments.{name}.sectors"] = (
+                    value if isinstance(value, str) else ", ".join(value)
+                )
+            else:
+                values[f"deployments.{name}.{key}"] = _text(value)
+    return form
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def form_from_post(posted: dict[str, list[str]]) -> Form:
+    form = Form()
+    for key, values in posted.items():
+        if key.endswith(".tasks"):
+            form.lists[key] = [v for v in values if v]
+        elif values:
+            form.values[key] = values[-1].strip()
+    return form
+
+
+# ----- form -> variant ----------------------------------------------------------------------------
+
+
+class FieldError(BordersimError):
+    """A value the form cannot even turn into TOML (a date that is not a date)."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        self.field_name = field_name
+        super().__init__(f"{field_name} = {message}")
+
+
+def _parse(field_name: str, text: str, kind: str) -> Any:
+    try:
+        if kind == "date":
+            return dt.date.fromisoformat(text)
+        if kind == "int":
+            return int(text)
+        if kind == "float":
+            return float(text)
+    except ValueError:
+        expected = {"date": "a date (YYYY-MM-DD)", "int": "a whole number", "float": "a number"}
+        raise FieldError(field_name, f"{text!r}: expected {expected[kind]}") from None
+    return text
+
+
+def _kind(key: str) -> str:
+    if key.endswith("date"):
+        return "date"
+    if key.endswith(("_days", "headcount")):
+        return "int"
+    return "float"
+
+
+def variant_data(
+    form: Form, base_form: Form, base_entry: Entry, deployments: list[str], variants_dir: Path
+) -> dict[str, Any]:
+    """The variant's TOML data: its base, its name, and every value the form changed."""
+    name = form.value("variant_name")
+    if not NAME_PATTERN.match(name):
+        raise FieldError(
+            "variant_name",
+            f"{name!r}: a variant name is 1-64 letters, digits, '-' or '_', starting with a "
+            "letter or digit",
+        )
+    data: dict[str, Any] = {
+        "base": Path(os.path.relpath(base_entry.path, variants_dir)).as_posix(),
+        "name": name,
+        "description": f"Variant of {base_entry.name}, saved by the bordersim workbench.",
+    }
+    removed = [d for d in deployments if form.value(f"remove.{d}") == "on"]
+    if removed:
+        data["remove"] = [f"deployments.{d}" for d in removed]
+    for key, text in form.values.items():
+        if key == "variant_name" or key.startswith(("remove.", "new_", "csrf")):
+            continue
+        if not key.startswith(("period.", "demand.", "deployments.")):
+            continue
+        parts = key.split(".")
+        if parts[0] == "deployments" and parts[1] in removed:
+            continue
+        if text == base_form.value(key):
+            continue
+        _set(data, parts, _value_of(key, text))
+    for key, chosen in form.lists.items():
+        parts = key.split(".")
+        if parts[0] == "deployments" and parts[1] in removed:
+            continue
+        if chosen != base_form.chosen(key):
+            _set(data, parts, list(chosen))
+    _add_new_deployment(form, data)
+    return data
+
+
+def _value_of(key: str, text: str) -> Any:
+    if key.endswith(".sectors"):
+        if text.strip() in ("southwest", "all"):
+            return text.strip()
+        return [s.strip().upper() for s in text.split(",") if s.strip()]
+    if key.endswith(".pool"):
+        return text
+    if text == "":
+        return None
+    return _parse(key, text, _kind(key))
+
+
+def _set(data: dict[str, Any], parts: list[str], value: Any) -> None:
+    table = data
+    for part in parts[:-1]:
+        table = table.setdefault(part, {})
+    if value is not None:
+        table[parts[-1]] = value
+
+
+def _add_new_deployment(form: Form, data: dict[str, Any]) -> None:
+    name = form.value("new_deployment.name")
+    if not name:
+        return
+    if not re.match(r"^[A-Za-z0-9_]{1,40}$", name):
+        raise FieldError("new_deployment.name", f"{name!r}: use letters, digits and '_'")
+    deployment: dict[str, Any] = {}
+    for key in DEPLOYMENT_FIELDS:
+        field_name = f"new_deployment.{key}"
+        if key == "tasks":
+            tasks = form.chosen(field_name)
+            if tasks:
+                deployment["tasks"] = tasks
+            continue
+        text = form.value(field_name)
+        if text:
+            deployment[key] = _value_of(f"deployments.{name}.{key}", text)
+    data.setdefault("deployments", {})[name] = deployment
+
+
+# ----- checking ------
+
+
+def variant_text(data: dict[str, Any]) -> str:
+    header = "# A variant saved by the bordersim workbench (`bordersim serve`); run it with\n"
+    return header + f"# bordersim run scenarios/variants/{data['name']}.toml\n" + dumps(data)
+
+
+def check_variant(text: str, variants_dir: Path) -> Any:
+    """Load and compile the variant text as the CLI would; a `BordersimError` if it is refused."""
+    from bordersim.web.services import load_and_compile
+
+    variants_dir.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=".check-", suffix=".toml", dir=variants_dir)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        return load_and_compile(Path(temporary))
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+
+
+def field_of_error(message: str, fields: list[str]) -> str:
+    """The form field an error message names (the longest key path in it), else GENERAL."""
+    named = [
+        f for f in fields if re.search(rf"(^|[\s:'\"(]){re.escape(f)}([\s=:'\"),]|$)", message)
+    ]
+    if not named:
+        # a deployment or shock table as a whole ("deployments.troops: give exactly one of ...")
+        tables = {".".join(f.split(".")[:2]) for f in fields if f.startswith("deployments.")}
+        named = [t for t in tables if t in message]
+    return max(named, key=len) if named else GENERAL
+
+
+def save_variant(text: str, name: str, variants_dir: Path) -> Path:
+    from bordersim.report.page import write_atomically
+
+    return write_atomically(variants_dir / f"{name}.toml", text)

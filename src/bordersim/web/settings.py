@@ -1,0 +1,52 @@
+"""What a workbench serves: where scenarios, the store and reports are, and its limits."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from bordersim.errors import BordersimError
+
+#: Largest request body accepted (a scenario form is a few kB).
+MAX_BODY_BYTES = 64 * 1024
+#: Names a browser may use for a scenario or variant: no separators, no dots first.
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+#: Run ids as `store.runs.new_run_id` makes them.
+RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+#: Replications a browser may ask for in one job (the workbench is for exploring).
+MAX_REPLICATIONS = 200
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    scenarios_dir: Path  # shipped scenarios; variants are saved in its variants/ folder
+    store: Path  # the DuckDB store (written by the worker only)
+    out_dir: Path  # reports: out/<scenario>/<run id>/report.html
+    token: str | None = None  # required on every request when set (shared mode)
+    max_body_bytes: int = MAX_BODY_BYTES
+
+    @property
+    def variants_dir(self) -> Path:
+        return self.scenarios_dir / "variants"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_binding(host: str, token: str | None) -> None:
+    """Refuse to serve beyond this machine without a token."""
+    if not is_loopback(host) and not token:
+        raise BordersimError(
+            f"--host {host} shares the workbench beyond this machine: give --token (or set "
+            "BORDERSIM_TOKEN), which every browser must then present"
+        )
+    if token is not None and len(token) < 16:
+        raise BordersimError("--token must be at least 16 characters")
