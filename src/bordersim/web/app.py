@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import functools
 import tempfile
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from importlib.resources import files
@@ -318,7 +319,8 @@ def create_app(settings: WebSettings, *, start_worker: bool = True) -> FastAPI:
 
     @contextlib.contextmanager
     def reading() -> Iterator[duckdb.DuckDBPyConnection]:
-        with read_only(settings.store) as connection:
+        gate = board_holder["board"].gate if "board" in board_holder else None
+        with read_only(settings.store, gate) as connection:
             yield connection
 
     def run_id_of(run_id: str) -> str:
@@ -352,8 +354,16 @@ def create_app(settings: WebSettings, *, start_worker: bool = True) -> FastAPI:
         return stored
 
     def result_of(run_id: str) -> Any:
+        from bordersim.store.runs import load_result
+
         stored = stored_run(run_id)
-        return _cached_result(str(settings.store), run_id, stored.finished_at)
+        key = (str(settings.store), run_id, stored.finished_at)
+        cached = _RESULTS.get(key)
+        if cached is None:
+            with reading() as connection:
+                cached = load_result(connection, run_id)
+            _RESULTS.put(key, cached)
+        return cached
 
     @app.get("/runs/{run_id}", response_class=HTMLResponse)
     def run_page(
@@ -454,22 +464,45 @@ def _static_bytes(package: str, relative: str) -> bytes:
     return (files(f"bordersim.{package}") / relative).read_bytes()
 
 
-@functools.lru_cache(maxsize=32)
-def _cached_result(store: str, run_id: str, finished_at: Any) -> Any:
-    """A complete run's results; complete runs never change, so they are read once."""
-    from bordersim.store.runs import load_result
+class _Results:
+    """Complete runs' results, read once each: a complete run never changes (a few kept)."""
 
-    with read_only(Path(store)) as connection:
-        return load_result(connection, run_id)
+    def __init__(self, size: int = 16) -> None:
+        self._items: dict[Any, Any] = {}
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        with self._lock:
+            return self._items.get(key)
+
+    def put(self, key: Any, value: Any) -> None:
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                del self._items[next(iter(self._items))]
+
+
+_RESULTS = _Results()
 
 
 @contextlib.contextmanager
-def read_only(path: Path, wait_s: float = 20.0) -> Iterator[duckdb.DuckDBPyConnection]:
+def read_only(
+    path: Path, gate: Any = None, wait_s: float = 60.0
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """The store opened read-only, waiting while the worker writes to it."""
     deadline = time.monotonic() + wait_s
     while True:
         try:
-            connection = duckdb.connect(str(path), read_only=True)
+            if gate is not None:
+                if not gate.acquire(timeout=max(0.1, deadline - time.monotonic())):
+                    raise HTTPException(503, "the store is busy; try again")
+                try:
+                    connection = duckdb.connect(str(path), read_only=True)
+                finally:
+                    gate.release()
+            else:
+                connection = duckdb.connect(str(path), read_only=True)
             break
         except duckdb.Error as err:
             if "lock" not in str(err).lower() or time.monotonic() > deadline:

@@ -7,7 +7,10 @@ running one stops at its next progress tick (each replication), is marked failed
 leaves no report.
 
 The worker holds the store open only to record a finished simulation, never while it simulates,
-so the pages (which open the store read-only) stay readable during a long run.
+so the pages (which open the store read-only) stay readable during a long run. DuckDB lets one
+process write a file or several read it, not both; a shared gate keeps the writer from starving
+while pages keep opening the store: the worker closes the gate, waits for the readers already in
+to leave, writes, and opens it again (`read_only` passes the gate only to open its connection).
 """
 
 from __future__ import annotations
@@ -68,18 +71,25 @@ class JobBoard:
         self._requests: Any = context.Queue()
         self._events: Any = context.Queue()
         self._cancelled: Any = context.Array("b", MAX_JOBS, lock=False)
+        self.gate: Any = context.Lock()
         self._jobs: dict[int, Job] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self._worker = context.Process(
+        self._context, self._settings = context, settings
+        self._closing = False
+        self._worker = self._start_worker()
+        self._listener = threading.Thread(target=self._listen, name="job-events", daemon=True)
+        self._listener.start()
+
+    def _start_worker(self) -> Any:
+        worker = self._context.Process(
             target=worker_main,
-            args=(self._requests, self._events, self._cancelled, settings),
+            args=(self._requests, self._events, self._cancelled, self.gate, self._settings),
             name="bordersim-worker",
             daemon=True,
         )
-        self._worker.start()
-        self._listener = threading.Thread(target=self._listen, name="job-events", daemon=True)
-        self._listener.start()
+        worker.start()
+        return worker
 
     def submit(self, kind: str, label: str, request: dict[str, Any]) -> Job:
         with self._lock:
@@ -116,6 +126,7 @@ class JobBoard:
         return bool(self._worker.is_alive())
 
     def close(self) -> None:
+        self._closing = True
         with contextlib.suppress(Exception):
             self._requests.put(None)
         self._worker.join(timeout=10)
@@ -125,6 +136,20 @@ class JobBoard:
         self._events.put(None)
         self._listener.join(timeout=5)
 
+    def _check_worker(self) -> None:
+        """A worker that died (killed, out of memory) fails its job; a new one takes the rest."""
+        if self._closing or self._worker.is_alive():
+            return
+        with self._lock:
+            for job in self._jobs.values():
+                if job.state == RUNNING:
+                    job.state, job.message = FAILED, "the worker process stopped during this job"
+                    job.finished = time.time()
+            # a gate held by the dead worker would block every page
+            with contextlib.suppress(ValueError):
+                self.gate.release()
+            self._worker = self._start_worker()
+
     def _forget_old(self) -> None:
         finished = [j for j in self._jobs.values() if j.is_finished]
         for job in sorted(finished, key=lambda j: j.id)[: max(0, len(finished) - KEEP_FINISHED)]:
@@ -132,7 +157,11 @@ class JobBoard:
 
     def _listen(self) -> None:
         while True:
-            event = self._events.get()
+            try:
+                event = self._events.get(timeout=1.0)
+            except Exception:  # queue.Empty: a quiet second; is the worker still there?
+                self._check_worker()
+                continue
             if event is None:
                 return
             kind, job_id, *rest = event
@@ -157,7 +186,9 @@ def _apply(job: Job, kind: str, rest: list[Any]) -> None:
 # ----- the worker process ------
 
 
-def worker_main(requests: Any, events: Any, cancelled: Any, settings: WebSettings) -> None:
+def worker_main(
+    requests: Any, events: Any, cancelled: Any, gate: Any, settings: WebSettings
+) -> None:
     """Take jobs one at a time until a None arrives."""
     import signal
 
@@ -172,9 +203,9 @@ def worker_main(requests: Any, events: Any, cancelled: Any, settings: WebSetting
             continue
         try:
             if kind == "run":
-                _run_job(job_id, request, events, cancelled, settings)
+                _run_job(job_id, request, events, cancelled, gate, settings)
             elif kind == "compare":
-                _compare_job(job_id, request, events, cancelled, settings)
+                _compare_job(job_id, request, events, cancelled, gate, settings)
             else:
                 raise ValueError(f"unknown job kind {kind!r}")
         except JobCancelled:
@@ -195,7 +226,12 @@ def _describe(err: Exception) -> str:
 
 
 def _run_job(
-    job_id: int, request: dict[str, Any], events: Any, cancelled: Any, settings: WebSettings
+    job_id: int,
+    request: dict[str, Any],
+    events: Any,
+    cancelled: Any,
+    gate: Any,
+    settings: WebSettings,
 ) -> str:
     from bordersim.web.services import load_and_compile, simulate_loaded
 
@@ -219,14 +255,19 @@ def _run_job(
     events.put(("state", job_id, RUNNING, f"{label}writing the report and storing the results"))
     from bordersim.web.recording import record_simulated
 
-    with writable_store(settings.store) as connection:
+    with gate, writable_store(settings.store) as connection:
         run_id = record_simulated(connection, loaded, result, out_root=settings.out_dir)
     events.put(("run", job_id, run_id))
     return run_id
 
 
 def _compare_job(
-    job_id: int, request: dict[str, Any], events: Any, cancelled: Any, settings: WebSettings
+    job_id: int,
+    request: dict[str, Any],
+    events: Any,
+    cancelled: Any,
+    gate: Any,
+    settings: WebSettings,
 ) -> None:
     common = {k: request[k] for k in ("engine", "replications", "seed")}
     for side, path in (("A", request["a_path"]), ("B", request["b_path"])):
@@ -235,6 +276,7 @@ def _compare_job(
             {**common, "scenario_path": path, "side": f"{side}: "},
             events,
             cancelled,
+            gate,
             settings,
         )
 

@@ -1,0 +1,204 @@
+"""The workbench refuses what it must, with the right 4xx and a clear message, never a 500."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bordersim.cli import main
+from bordersim.web.app import create_app
+from bordersim.web.settings import MAX_BODY_BYTES, WebSettings
+from repo_paths import REPO
+
+TOKEN = "a-long-shared-token-0123456789"
+
+
+def _settings(root: Path, token: str | None = None) -> WebSettings:
+    scenarios = root / "scenarios"
+    if not scenarios.exists():
+        shutil.copytree(REPO / "scenarios", scenarios, ignore=shutil.ignore_patterns("variants"))
+    return WebSettings(
+        scenarios_dir=scenarios, store=root / "store.duckdb", out_dir=root / "out", token=token
+    )
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    # No worker: these requests are refused before any job would be queued.
+    with TestClient(create_app(_settings(tmp_path), start_worker=False)) as test_client:
+        test_client.get("/scenarios")  # the CSRF cookie
+        yield test_client
+
+
+def _csrf(client: TestClient) -> str:
+    return str(client.cookies["bordersim_csrf"])
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/runs/..%2F..%2Fetc%2Fpasswd/report",
+        "/runs/../../etc/passwd",
+        "/runs/%2e%2e%2fstore.duckdb/export.csv",
+        "/static/..%2Fapp.py",
+        "/static/%2e%2e%2f%2e%2e%2fpyproject.toml",
+        "/scenarios/..%2F..%2Fpyproject",
+        "/scenarios/examples%2F..%2F..%2Fpyproject",
+        "/runs/x/export.sh",
+    ],
+)
+def test_path_traversal_finds_nothing(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 404, response.text
+    assert "root:" not in response.text and "[project]" not in response.text
+
+
+def test_an_oversized_body_is_refused_before_it_is_read(client: TestClient) -> None:
+    body = "csrf_token=" + _csrf(client) + "&x=" + "a" * (MAX_BODY_BYTES + 1)
+    response = client.post(
+        "/scenarios/examples.small/check",
+        content=body,
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 413
+    assert "too large" in response.text
+
+
+def test_an_oversized_body_without_a_length_is_refused(client: TestClient) -> None:
+    def chunks() -> Iterator[bytes]:
+        for _ in range(MAX_BODY_BYTES // 1000 + 2):
+            yield b"a" * 1000
+
+    response = client.post(
+        "/jobs", content=chunks(), headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert response.status_code == 413
+
+
+def test_shared_mode_needs_the_token(tmp_path: Path) -> None:
+    with TestClient(create_app(_settings(tmp_path, TOKEN), start_worker=False)) as client:
+        missing = client.get("/scenarios")
+        assert missing.status_code == 401 and "token" in missing.text
+        assert client.get("/scenarios?token=wrong-token").status_code == 401
+        assert client.get("/runs/x/export.csv").status_code == 401
+        entry = client.get(f"/scenarios?token={TOKEN}", follow_redirects=False)
+        assert entry.status_code == 303 and entry.headers["location"] == "/scenarios"
+        assert client.get("/scenarios").status_code == 200  # the cookie now carries it
+    with TestClient(create_app(_settings(tmp_path, TOKEN), start_worker=False)) as client:
+        bearer = client.get("/scenarios", headers={"Authorization": f"Bearer {TOKEN}"})
+        assert bearer.status_code == 200
+
+
+def test_serving_beyond_loopback_without_a_token_is_refused(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("BORDERSIM_TOKEN", raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["serve", "--host", "0.0.0.0", "--port", "8765"])
+    assert exit_info.value.code == 2
+    assert "--token" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("token", [None, "", "not-the-token"])
+def test_a_form_without_the_right_csrf_token_is_forbidden(
+    client: TestClient, token: str | None
+) -> None:
+    fields = {"kind": "run", "scenario": "examples.small", "replications": "1"}
+    if token is not None:
+        fields["csrf_token"] = token
+    for path in ("/jobs", "/scenarios/examples.small/save", "/jobs/1/cancel"):
+        response = client.post(path, data=fields)
+        assert response.status_code == 403, (path, response.text)
+        assert "CSRF" in response.text
+
+
+def test_json_without_the_csrf_header_is_forbidden(client: TestClient) -> None:
+    response = client.post("/api/jobs", json={"kind": "run", "scenario": "examples.small"})
+    assert response.status_code == 403
+    assert response.json()["error"].startswith("missing or wrong CSRF token")
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "says"),
+    [
+        ("{not json", "application/json", 400, "malformed JSON"),
+        ('["a", "list"]', "application/json", 422, "expected a JSON object"),
+        ('{"kind": "rerun", "scenario": "examples.small"}', "application/json", 422, "kind"),
+        ('{"scenario": "examples.small", "replications": "many"}', "application/json", 422,
+         "replications"),
+        ('{"scenario": "examples.small", "replications": 100000}', "application/json", 422,
+         "outside"),
+        ('{"scenario": "no-such"}', "application/json", 404, "no scenario"),
+        ('{"scenario": "examples.small"}', "text/plain", 415, "expected application/json"),
+    ],
+)  # fmt: skip
+def test_malformed_json_gets_the_right_4xx(
+    client: TestClient, body: str, content_type: str, status: int, says: str
+) -> None:
+    response = client.post(
+        "/api/jobs",
+        content=body,
+        headers={"content-type": content_type, "X-CSRF-Token": _csrf(client)},
+    )
+    assert response.status_code == status, response.text
+    assert says in response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "says"),
+    [
+        (b"a=1&&b", "application/x-www-form-urlencoded", 400, "malformed form"),
+        (b"a=\xff\xfe", "application/x-www-form-urlencoded", 400, "malformed form"),
+        (b'{"a": 1}', "application/json", 415, "expected a form"),
+        (b"csrf_token=&kind=run", "multipart/form-data", 415, "expected a form"),
+    ],
+)
+def test_malformed_forms_get_the_right_4xx(
+    client: TestClient, body: bytes, content_type: str, status: int, says: str
+) -> None:
+    response = client.post("/jobs", content=body, headers={"content-type": content_type})
+    assert response.status_code == status, response.text
+    assert says in response.text
+
+
+def test_a_wrong_value_in_a_valid_form_is_a_422(client: TestClient) -> None:
+    fields = {"csrf_token": _csrf(client), "kind": "run", "scenario": "examples.small"}
+    response = client.post("/jobs", data={**fields, "engine": "quantum"})
+    assert response.status_code == 422 and "engine" in response.text
+    response = client.post("/jobs", data={**fields, "replications": "-1"})
+    assert response.status_code == 422 and "replications" in response.text
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/jobs/notanumber",
+        "/runs/nope/export.csv",
+        "/runs/nope",
+        "/runs/nope?sector=XX",
+        "/compare",
+        "/compare?a=x",
+        "/api/jobs/abc",
+        "/static/nope.js",
+    ],
+)
+def test_odd_requests_are_4xx_never_5xx(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert 400 <= response.status_code < 500, (path, response.status_code, response.text)
+
+
+def test_the_form_refuses_a_variant_name_with_a_path(client: TestClient, tmp_path: Path) -> None:
+    form = {
+        "csrf_token": _csrf(client),
+        "variant_name": "../../escape",
+        "period.start_date": "2023-04-20",
+        "period.end_date": "2023-05-31",
+    }
+    response = client.post("/scenarios/examples.small/save", data=form)
+    assert response.status_code == 422
+    assert "variant name" in response.text
+    assert not list(tmp_path.rglob("escape*"))
