@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from conftest import Workbench, run_and_wait, screenshot
+from workbench_server import Workbench, run_and_wait, screenshot
 
 pytestmark = pytest.mark.usefixtures("browser_context")
 JOB_DONE_MS = 240_000  # the first run in a fresh worker may compile the engine
