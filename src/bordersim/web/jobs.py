@@ -183,6 +183,10 @@ def _apply(job: Job, kind: str, rest: list[Any]) -> None:
         job.finished = time.time()
 
 
+#: Engines this worker has compiled (each compiles on its first run in a fresh process).
+_COMPILED: set[str] = set()
+
+
 # ----- the worker process ------
 
 
@@ -239,7 +243,8 @@ def _run_job(
     events.put(("state", job_id, RUNNING, f"loading {path.name}"))
     loaded = load_and_compile(path)
     engine, replications, seed = request["engine"], request["replications"], request["seed"]
-    events.put(("state", job_id, RUNNING, COMPILING))
+    first = engine not in _COMPILED
+    events.put(("state", job_id, RUNNING, COMPILING if first else "starting the simulation"))
     label = request.get("side", "")
 
     def progress(done: int, total: int) -> None:
@@ -250,6 +255,7 @@ def _run_job(
     result = simulate_loaded(
         loaded, engine=engine, replications=replications, seed=seed, progress=progress
     )
+    _COMPILED.add(engine)
     if cancelled[job_id]:
         raise JobCancelled
     events.put(("state", job_id, RUNNING, f"{label}writing the report and storing the results"))
