@@ -1,0 +1,114 @@
+"""`bordersim export`: a stored run's daily rows as CSV or Parquet, whole or chosen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bordersim.cli import main
+from bordersim.results.schema import DAILY_METRICS, RunResult
+from bordersim.store import open_store
+from bordersim.store.runs import complete_run, new_run_id, start_run
+
+
+def _stored(store: Path, run: RunResult) -> str:
+    run_id = new_run_id(run.scenario_name)
+    with open_store(store) as connection:
+        start_run(
+            connection,
+            run_id,
+            scenario_name=run.scenario_name,
+            scenario_hash=run.scenario_hash,
+            scenario_text="name = 'constructed'\n",
+            engine=run.engine,
+            seed=run.seed,
+            replications=run.n_replications,
+            code_version="test",
+        )
+        complete_run(connection, run_id, run, kpis={}, timings={}, report_path=None)
+    return run_id
+
+
+def test_csv_and_parquet_hold_every_daily_value(
+    make_run: Callable[..., RunResult], store_path: Path, tmp_path: Path
+) -> None:
+    run = make_run(replications=2, days=5)
+    run_id = _stored(store_path, run)
+    for file_format in ("csv", "parquet"):
+        out = tmp_path / f"all.{file_format}"
+        main(
+            [
+                "export",
+                run_id,
+                "--format",
+                file_format,
+                "--out",
+                str(out),
+                "--store",
+                str(store_path),
+            ]
+        )
+        table = pd.read_csv(out) if file_format == "csv" else pd.read_parquet(out)
+        assert list(table.columns) == ["replication", "date", "sector", "metric", "value"]
+        assert len(table) == run.daily.size
+        assert set(table["metric"]) == set(DAILY_METRICS)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporaries
+
+
+def test_a_chosen_metric_and_sector_are_the_stored_values(
+    make_run: Callable[..., RunResult], store_path: Path, tmp_path: Path
+) -> None:
+    run = make_run(replications=3, days=4)
+    run_id = _stored(store_path, run)
+    out = tmp_path / "rgv.csv"
+    main(
+        ["export", run_id, "--format", "csv", "--out", str(out), "--metric", "encounters",
+         "--sector", "RGV", "--store", str(store_path)]
+    )  # fmt: skip
+    table = pd.read_csv(out)
+    assert set(table["metric"]) == {"encounters"} and set(table["sector"]) == {"RGV"}
+    rgv = [s.name for s in run.sectors].index("RGV")
+    expected = run.metric("encounters")[:, :, rgv]  # [R, D]
+    got = table.pivot(index="replication", columns="date", values="value").to_numpy()
+    np.testing.assert_allclose(got, expected)
+
+
+@pytest.mark.parametrize(
+    ("option", "says"),
+    [
+        (["--metric", "encounter"], "unknown metric 'encounter' (did you mean 'encounters'?)"),
+        (["--sector", "XYZ"], "unknown sector 'XYZ'"),
+        (["--format", "xlsx"], "unknown format 'xlsx'"),
+    ],
+)
+def test_a_bad_choice_is_one_line_exit_2_and_no_file(
+    make_run: Callable[..., RunResult],
+    store_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    option: list[str],
+    says: str,
+) -> None:
+    run_id = _stored(store_path, make_run(replications=1, days=2))
+    out = tmp_path / "x.csv"
+    args = ["export", run_id, "--out", str(out), "--store", str(store_path)]
+    if "--format" not in option:
+        args += ["--format", "csv"]
+    with pytest.raises(SystemExit) as exit_info:
+        main(args + option)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert says in err and len(err.splitlines()) == 1
+    assert not out.exists()
+
+
+def test_an_unknown_run_is_one_line(store_path: Path, tmp_path: Path) -> None:
+    open_store(store_path).close()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["export", "nope", "--format", "csv", "--out", str(tmp_path / "x.csv"),
+              "--store", str(store_path)])  # fmt: skip
+    assert exit_info.value.code == 2
