@@ -1,4 +1,4 @@
-"""Demand: first attempts (calibration x shocks x demand fit), the Title 42 regime, pathways."""
+"""Demand: first attempts (calibration x shocks x what-if scales x demand fit), the Title 42 regime, pathways."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ def demand_fields(frame: Frame, fit: DemandFit | None) -> Fields:
     first_attempts = (
         frame.border_demand[:, frame.sector_cols, :]
         * _shock_multiplier(scenario, dates)[:, :, None]
+        * _demand_scale(scenario)[None, :, None]
     )
     if fit is not None:
         first_attempts = first_attempts * fit.daily_factors(dates, list(frame.sectors))
@@ -77,6 +78,23 @@ def _override_title42_shares(
             block[:, Pathway.TITLE42_EXPULSION] = fraction
             shares[title42, g, :] = block
     return shares
+
+
+def _demand_scale(scenario: Scenario) -> np.ndarray:
+    """[S] what-if scale of first attempts: demand.scale times demand.scale_by_sector."""
+    from bordersim.errors import ScenarioError
+
+    overall = 1.0 if scenario.demand.scale is None else scenario.demand.scale
+    by_sector = scenario.demand.scale_by_sector or {}
+    for code in by_sector:
+        if code not in scenario.sectors:
+            key = f"demand.scale_by_sector.{code}"
+            raise ScenarioError(
+                f"{key} = {by_sector[code]}: {code} is not one of the scenario's sectors "
+                f"({', '.join(scenario.sectors)})",
+                where=scenario.location(key),
+            )
+    return np.array([overall * by_sector.get(code, 1.0) for code in scenario.sectors])
 
 
 def _shock_multiplier(scenario: Scenario, dates: list[dt.date]) -> np.ndarray:

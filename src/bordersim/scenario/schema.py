@@ -269,6 +269,11 @@ class Demand(Section):
     fit: Annotated[str, Field(min_length=1)] | None = None
     # First attempts after an origin from a forecast quantile; None: the calibrated months.
     forecast: DemandForecast | None = None
+    # What-if scales of the calibrated first attempts ("what if crossings were 30 % higher?"):
+    # one for the whole border and one per sector, multiplied together. None means 1 (no
+    # change) and is left out of the resolved text, so a scenario that sets neither keeps its hash.
+    scale: NonNegative | None = None
+    scale_by_sector: dict[SectorCode, NonNegative] | None = None
 
     @field_validator("diurnal_profile_fraction")
     @classmethod
