@@ -45,6 +45,7 @@ def test_edit_a_variant_and_run_it(page: Any, workbench: Workbench) -> None:
     page.fill("input[name='variant_name']", "small-more-troops")
     page.fill("input[name='deployments.troops.headcount']", "900")
     page.fill("input[name='deployments.troops.ramp_up_days']", "3")
+    page.fill("input[name='demand.scale']", "1.3")  # what if crossings were 30 % higher?
     page.locator("input[name='deployments.troops.ramp_up_days']").dispatch_event("change")
     page.wait_for_selector("#valid")
     screenshot(page, "editor")
@@ -54,6 +55,7 @@ def test_edit_a_variant_and_run_it(page: Any, workbench: Workbench) -> None:
     data = tomllib.loads(saved.read_text())
     assert data["base"] == "../examples/small.toml"
     assert data["deployments"]["troops"] == {"headcount": 900, "ramp_up_days": 3}
+    assert data["demand"] == {"scale": 1.3}
     # Run it with one replication from the variant's page.
     page.fill("input[name='replications']", "1")
     page.click("#run-this")

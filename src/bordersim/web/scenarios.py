@@ -107,7 +107,8 @@ def form_from_scenario(scenario: Any) -> Form:
     values["period.start_date"] = scenario.period.start_date.isoformat()
     values["period.end_date"] = scenario.period.end_date.isoformat()
     demand = scenario.demand
-    values["demand.scale"] = _text(getattr(demand, "scale", 1.0))
+    scale = getattr(demand, "scale", None)
+    values["demand.scale"] = _text(1.0 if scale is None else scale)
     by_sector = getattr(demand, "scale_by_sector", None) or {}
     for sector in scenario.sectors:
         code = getattr(sector, "name", str(sector))
