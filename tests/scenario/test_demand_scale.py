@@ -7,8 +7,8 @@ import re
 import numpy as np
 import pytest
 
+from bordersim.compiler import compile_scenario
 from bordersim.errors import ScenarioError
-from bordersim.model.compile import compile_scenario
 from bordersim.scenario import load_scenario, vary
 from repo_paths import SCENARIOS
 

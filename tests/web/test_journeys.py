@@ -74,7 +74,7 @@ def test_edit_a_variant_and_run_it(page: Any, workbench: Workbench) -> None:
 
 
 def test_the_saved_variant_runs_unchanged_on_the_cli(workbench: Workbench, tmp_path: Path) -> None:
-    from bordersim.commands.simulate import load_and_compile
+    from bordersim.services.loading import load_and_compile
 
     saved = workbench.root / "scenarios" / "variants" / "small-more-troops.toml"
     if not saved.exists():

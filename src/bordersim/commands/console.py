@@ -20,6 +20,10 @@ def wide_console() -> Console:
     return console if console.is_terminal else Console(width=140)
 
 
+#: Shown until the engine's first progress report (Numba or JAX compile on a first run).
+COMPILING = "compiling (first run only, about 40 s), then simulating"
+
+
 class ConsoleObserver(Observer):
     """Prints warnings and notes, shows stages as a status line and progress as a bar."""
 
@@ -39,20 +43,35 @@ class ConsoleObserver(Observer):
 
     @contextmanager
     def progress(self, label: str) -> Iterator[Progress]:
+        """A status line until the engine reports its first step (it may be compiling), then a
+        bar of replications (or hours) done, instead of a bar stuck at 0/?."""
         from rich.progress import BarColumn, MofNCompleteColumn, TimeElapsedColumn
         from rich.progress import Progress as Bar
 
-        with Bar(
+        bar = Bar(
             f"[bold]{label}[/]",
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             console=self.console,
             transient=True,
-        ) as bar:
-            task = bar.add_task("simulate", total=None)
+        )
+        task = bar.add_task("simulate", total=None)
+        waiting = self.console.status(f"[bold]{label}[/]: {COMPILING}")
+        waiting.start()
+        started = False
 
-            def update(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
+        def update(done: int, total: int) -> None:
+            nonlocal started
+            if not started:
+                waiting.stop()
+                bar.start()
+                started = True
+            bar.update(task, completed=done, total=total)
 
+        try:
             yield update
+        finally:
+            waiting.stop()
+            if started:
+                bar.stop()

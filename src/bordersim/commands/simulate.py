@@ -58,7 +58,7 @@ def print_differences(console: Console, a: RunRecord, b: RunRecord) -> None:
     rows, paired = difference_rows(a, b)
     how = "paired, common random numbers" if paired else "unpaired, Welch"
     table = Table(title=f"B - A with 95 % intervals ({how})\nA = {a.label}   B = {b.label}")
-    for column in ("indicator", "A", "B", "B - A [95 % interval]", "excludes 0"):
+    for column in ("indicator", "A", "B", "B - A [95 % interval]", "change", "d", "excludes 0"):
         table.add_column(column, justify="left" if column == "indicator" else "right")
     for row in rows:
         table.add_row(*(str(v) for v in row))
@@ -86,22 +86,25 @@ def run_command(
     replications: int = typer.Option(DEFAULT_REPLICATIONS, "--replications", "-r", min=1),
     seed: int = typer.Option(DEFAULT_SEED, "--seed", help="Seed of replication streams."),
     out: Path | None = typer.Option(  # noqa: B008
-        None, "--out", help="Report folder (default: out/<scenario-name>/)."
+        None, "--out", help="Report folder (default: out/<scenario-name>/<run id>/)."
     ),
     engine: str = typer.Option("event", "--engine", help=ENGINE_HELP),
     store: Path | None = typer.Option(None, "--store", help=STORE_HELP),  # noqa: B008
     records: bool = typer.Option(
         False, "--records", help="Keep per-person records (event engine): out/.../people.parquet."
     ),
+    settings: list[str] = typer.Option(  # noqa: B008
+        [], "--set", help="KEY=VALUE: set a scenario key path, such as demand.scale=1.3 (repeat)."
+    ),
 ) -> None:
     """Simulate a scenario: KPI table, stored run, and a self-contained report.html."""
-    from bordersim.services.loading import load_and_compile
+    from bordersim.services.loading import load_and_compile, parse_setting
     from bordersim.services.record import check_request, simulate_and_record
     from bordersim.store import open_store
 
     console = wide_console()
     check_request(engine, replications, records)
-    loaded = load_and_compile(scenario)
+    loaded = load_and_compile(scenario, dict(parse_setting(option) for option in settings))
     with open_store(store) as connection:
         record = simulate_and_record(
             loaded,
@@ -128,9 +131,15 @@ def compare_command(
         None, "--out", help="Folder of compare.html and new runs' reports (default: out/compare/)."
     ),
     store: Path | None = typer.Option(None, "--store", help=STORE_HELP),  # noqa: B008
+    settings: list[str] = typer.Option(  # noqa: B008
+        [],
+        "--set",
+        help="KEY=VALUE: set a scenario key path, such as demand.scale=1.3 on both sides (repeat).",
+    ),
 ) -> None:
     """Compare two scenarios or runs: KPI differences B - A with 95 % paired intervals."""
     from bordersim.services.compare import run_comparison
+    from bordersim.services.loading import parse_setting
 
     console = wide_console()
     record_a, record_b, path = run_comparison(
@@ -142,6 +151,7 @@ def compare_command(
         seed=seed,
         out_root=out or Path("out") / "compare",
         observer=ConsoleObserver(console),
+        settings=dict(parse_setting(option) for option in settings),
     )
     print_differences(console, record_a, record_b)
     console.print(f"comparison report: {path}")

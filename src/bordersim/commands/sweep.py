@@ -72,6 +72,11 @@ def sweep_command(
     block_replications: int | None = typer.Option(
         None, "--block-replications", min=1, help="Replications per block (default 100)."
     ),
+    settings: list[str] = typer.Option(  # noqa: B008
+        [],
+        "--set",
+        help="KEY=VALUE: set a scenario key path in every variant, such as demand.scale=1.3.",
+    ),
 ) -> None:
     """Run a grid of scenario variants as one flow-engine batch, or as resumable blocks (in this
     process or on a Dask cluster); write KPIs against the values."""
@@ -91,7 +96,11 @@ def sweep_command(
         if not scenario.is_file():
             raise ScenarioError(f"scenario file not found: {scenario}")
         axes = [parse_vary(option) for option in vary_options]
-        base = load_scenario(scenario)
+        from bordersim.services.loading import apply_settings, parse_setting
+
+        base = apply_settings(
+            load_scenario(scenario), dict(parse_setting(option) for option in settings)
+        )
         if blocked:
             shape = _shape(axes, replications, block_variants, block_replications)
             sweep, axes = _run_blocked(

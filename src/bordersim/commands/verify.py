@@ -59,8 +59,12 @@ def verify(
     cases: list[Case]
     if case is None:
         given = {
-            "--arrival-rate": arrival_rate, "--service-rate": service_rate, "--servers": servers,
-            "--capacity": capacity, "--patience-rate": patience_rate, "--service-cv": service_cv,
+            "--arrival-rate": arrival_rate,
+            "--service-rate": service_rate,
+            "--servers": servers,
+            "--capacity": capacity,
+            "--patience-rate": patience_rate,
+            "--service-cv": service_cv,
         }
         named = [k for k, v in given.items() if v is not None]
         if named:
@@ -93,7 +97,11 @@ def verify(
     for r in rows:
         mark = "[green]pass[/]" if r.passed else "[bold red]FAIL[/]"
         table.add_row(
-            r.case, r.measure, f"{r.analytic:.5g}", f"{r.estimate:.5g}", f"{r.half_width:.2g}",
+            r.case,
+            r.measure,
+            f"{r.analytic:.5g}",
+            f"{r.estimate:.5g}",
+            f"{r.half_width:.2g}",
             mark,
         )
     console.print(table)
@@ -131,8 +139,12 @@ def _ad_hoc(
         "tandem": {"arrival_rate"},
     }[name]
     given = {
-        "arrival_rate": arrival_rate, "service_rate": service_rate, "servers": servers,
-        "capacity": capacity, "patience_rate": patience_rate, "service_cv": service_cv,
+        "arrival_rate": arrival_rate,
+        "service_rate": service_rate,
+        "servers": servers,
+        "capacity": capacity,
+        "patience_rate": patience_rate,
+        "service_cv": service_cv,
     }
     kwargs = {k: v for k, v in given.items() if v is not None}
     extra = sorted(set(kwargs) - allowed)
@@ -142,8 +154,13 @@ def _ad_hoc(
     if "servers" in kwargs and (kwargs["servers"] < 1):
         raise ModelError(f"--servers must be a whole number >= 1, got {servers}")
     builders = {
-        "mm1": C.mm1, "mmc": C.mmc, "mmck": C.mmck, "erlang-a": C.erlang_a, "mg1": C.mg1,
-        "priority": C.priority, "tandem": C.tandem,
+        "mm1": C.mm1,
+        "mmc": C.mmc,
+        "mmck": C.mmck,
+        "erlang-a": C.erlang_a,
+        "mg1": C.mg1,
+        "priority": C.priority,
+        "tandem": C.tandem,
     }
     case: Case = builders[name](**kwargs)  # type: ignore[operator]
     return case

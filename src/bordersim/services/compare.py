@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bordersim.services.loading import LoadedScenario, load_and_compile
 from bordersim.services.observer import QUIET, Observer
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 def resolve_compare_side(
     spec: str,
     connection: duckdb.DuckDBPyConnection,
+    settings: Mapping[str, Any] | None = None,
 ) -> tuple[str, LoadedScenario | None]:
     """'file' with the loaded scenario, or 'run' when `spec` is a stored run id."""
     from bordersim.errors import BordersimError
@@ -30,7 +32,7 @@ def resolve_compare_side(
 
     path = Path(spec)
     if path.suffix == ".toml" or path.exists():
-        return "file", load_and_compile(path)
+        return "file", load_and_compile(path, settings)
     if has_run(connection, spec):
         return "run", None
     raise BordersimError(f"{spec!r} is neither a scenario file nor a run id in the store")
@@ -46,11 +48,13 @@ def compare_specs(
     seed: int | None,
     out_root: Path,
     observer: Observer = QUIET,
+    settings: Mapping[str, Any] | None = None,
 ) -> tuple[RunRecord, RunRecord]:
-    """Both sides as stored runs, simulating missing ones with the same seed (CRN)."""
+    """Both sides as stored runs, simulating missing ones with the same seed (CRN); `settings`
+    apply to both sides given as files."""
     from bordersim.store.runs import get_run
 
-    sides = [resolve_compare_side(spec, connection) for spec in (spec_a, spec_b)]
+    sides = [resolve_compare_side(spec, connection, settings) for spec in (spec_a, spec_b)]
     # A stored run fixes the seed, replications and engine the other side must share.
     for (kind, _), spec in zip(sides, (spec_a, spec_b), strict=True):
         if kind == "run":
@@ -92,6 +96,7 @@ def run_comparison(
     seed: int | None,
     out_root: Path,
     observer: Observer = QUIET,
+    settings: Mapping[str, Any] | None = None,
 ) -> tuple[RunRecord, RunRecord, Path]:
     """Run what is missing of A and B in the store and write `out_root/compare.html`."""
     from bordersim.report.compare_report import write_compare_report
@@ -107,6 +112,7 @@ def run_comparison(
             seed=seed,
             out_root=out_root,
             observer=observer,
+            settings=settings,
         )
     path = write_compare_report(out_root / "compare.html", record_a, record_b)
     return record_a, record_b, path

@@ -6,9 +6,10 @@ import subprocess
 import tempfile
 import time
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bordersim.model.compiled import CompiledModel
@@ -44,8 +45,41 @@ class LoadedScenario:
     warnings: tuple[str, ...] = ()
 
 
-def load_and_compile(path: Path) -> LoadedScenario:
-    """Load, validate and compile a scenario file; any problem is a `BordersimError`."""
+def parse_setting(option: str, flag: str = "--set") -> tuple[str, Any]:
+    """``KEY=VALUE`` with the value read as TOML reads it (1.3, 2023-05-10, "text", [1, 2]); a
+    bare word is a string. Anything else is a `ScenarioError` naming the option."""
+    import tomllib
+
+    from bordersim.errors import ScenarioError
+
+    key, sep, text = option.partition("=")
+    key, text = key.strip(), text.strip()
+    if not sep or not key or not text:
+        raise ScenarioError(f"{flag} {option!r}: expected KEY=VALUE (for example demand.scale=1.3)")
+    try:
+        return key, tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return key, text
+
+
+def apply_settings(
+    scenario: Scenario, settings: Mapping[str, Any], flag: str = "--set"
+) -> Scenario:
+    """The scenario with each key path set to its value, validated as the file would be."""
+    from bordersim.errors import ScenarioError
+    from bordersim.scenario import vary
+
+    for key, value in settings.items():
+        try:
+            scenario = vary(scenario, key, value)
+        except ScenarioError as err:
+            raise ScenarioError(f"{flag} {key}={value!r}: {err}") from err
+    return scenario
+
+
+def load_and_compile(path: Path, settings: Mapping[str, Any] | None = None) -> LoadedScenario:
+    """Load, validate and compile a scenario file, with `settings` (key path -> value) applied;
+    any problem is a `BordersimError`."""
     from bordersim.compiler import compile_scenario
     from bordersim.errors import ScenarioError
     from bordersim.scenario import load_scenario
@@ -55,7 +89,7 @@ def load_and_compile(path: Path) -> LoadedScenario:
     started = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        scenario = load_scenario(path)
+        scenario = apply_settings(load_scenario(path), settings or {})
         model = compile_scenario(scenario)
     model.check()
     return LoadedScenario(

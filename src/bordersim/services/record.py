@@ -7,6 +7,7 @@ has marked the run complete. Any failure or Ctrl-C marks it 'failed'.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tempfile
 import time
@@ -53,7 +54,8 @@ def simulate_loaded(
     records: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> RunResult:
-    """Simulate a compiled scenario, nothing recorded; its timings include the scenario compile."""
+    """Simulate a compiled scenario, nothing recorded (the workbench's worker records it later,
+    holding the store only then); its timings include the scenario compile."""
     from bordersim.engines import simulate
 
     check_request(engine, replications, records)
@@ -91,9 +93,17 @@ def simulate_and_record(
 
     `on_progress(done, total)` is called with the engine's progress, after the observer's.
     """
+    from bordersim.report.locations import point_latest, run_folder
     from bordersim.report.run_report import RunRecord, write_run_report
     from bordersim.results.kpis import replication_kpis, summarize
-    from bordersim.store.runs import complete_run, fail_run, new_run_id, start_run
+    from bordersim.store.runs import (
+        complete_run,
+        fail_run,
+        get_run,
+        new_run_id,
+        save_run_context,
+        start_run,
+    )
     from bordersim.validation.reference import load_official_monthly
 
     check_request(engine, replications, records)
@@ -112,7 +122,10 @@ def simulate_and_record(
         replications=replications,
         code_version=code_version(),
     )
-    out_dir = out_dir or default_out_dir(model.scenario_name)
+    # By default each run gets its own folder, out/<scenario>/<run id>/, and out/<scenario>/latest
+    # points to the newest: a run on the other engine never overwrites an earlier report.
+    own_folder = out_dir is None
+    out_dir = out_dir or run_folder(Path("out"), model.scenario_name, run_id)
     report_path = out_dir / "report.html"
     people_path = out_dir / "people.parquet"
     pending: Path | None = None
@@ -142,9 +155,12 @@ def simulate_and_record(
             sources=dict(model.sources),
             sources_note="" if model.sources else "The compiled scenario has no parameter sources.",
             code_version=code_version(),
-            created_at=time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+            created_at=created_text(get_run(connection, run_id).created_at),
             warnings=loaded.warnings,
         )
+        # What the report shows besides the results is kept, so that `bordersim report RUN_ID`
+        # rewrites it byte for byte.
+        save_run_context(connection, run_id, sources=record.sources, warnings=record.warnings)
         pending = _temporary_beside(report_path)
         with observer.stage("writing the report"):
             started = time.perf_counter()
@@ -163,6 +179,8 @@ def simulate_and_record(
                 report_path=str(report_path.absolute()),
             )
         os.replace(pending, report_path)
+        if own_folder:
+            point_latest(out_dir)
         record.report_path = report_path
         if pending_people is not None:
             os.replace(pending_people, people_path)
@@ -204,11 +222,16 @@ def _temporary_beside(path: Path) -> Path:
 def stored_record(connection: duckdb.DuckDBPyConnection, run_id: str) -> RunRecord:
     """A complete run read back from the store, with its scenario's sources recompiled."""
     from bordersim.report.run_report import RunRecord
-    from bordersim.store.runs import get_run, load_result
+    from bordersim.store.runs import get_run, load_result, run_context
 
     stored = get_run(connection, run_id)
     result = load_result(connection, run_id)
-    sources, note = sources_from_text(stored.scenario_text)
+    kept = run_context(connection, run_id)
+    if kept is not None:
+        sources, warnings = kept
+        note = "" if sources else "The compiled scenario has no parameter sources."
+    else:  # a run stored before the store kept them: recompile the text (best effort)
+        (sources, note), warnings = sources_from_text(stored.scenario_text), ()
     return RunRecord(
         run_id=run_id,
         result=result,
@@ -216,14 +239,21 @@ def stored_record(connection: duckdb.DuckDBPyConnection, run_id: str) -> RunReco
         sources=sources,
         sources_note=note,
         code_version=stored.code_version,
-        created_at=f"{stored.created_at:%Y-%m-%d %H:%M:%S} UTC" if stored.created_at else "",
+        created_at=created_text(stored.created_at),
+        warnings=warnings,
     )
+
+
+def created_text(created_at: dt.datetime | None) -> str:
+    """A run's creation time as its report shows it (the store's own timestamp, UTC)."""
+    return f"{created_at:%Y-%m-%d %H:%M:%S} UTC" if created_at else ""
 
 
 def rewrite_report(
     connection: duckdb.DuckDBPyConnection, run_id: str, out_dir: Path | None
 ) -> tuple[RunRecord, Path]:
     """Write the report of a stored run again, from the store, and record where it is."""
+    from bordersim.report.locations import run_folder
     from bordersim.report.run_report import write_run_report
     from bordersim.store.runs import set_report_path
     from bordersim.validation.reference import load_official_monthly
@@ -231,7 +261,7 @@ def rewrite_report(
     record = stored_record(connection, run_id)
     official, reason = load_official_monthly()
     path = write_run_report(
-        (out_dir or default_out_dir(record.label)) / "report.html",
+        (out_dir or run_folder(Path("out"), record.label, run_id)) / "report.html",
         record,
         official=official,
         official_reason=reason,

@@ -382,8 +382,8 @@ def create_app(settings: WebSettings, *, start_worker: bool = True) -> FastAPI:
         if path is not None and path.is_file() and _inside(path, settings.out_dir):
             return FileResponse(path, media_type="text/html")
         from bordersim.report.run_report import run_report_page
+        from bordersim.services.record import stored_record
         from bordersim.validation.reference import load_official_monthly
-        from bordersim.web.services import stored_record
 
         with reading() as connection:
             record = stored_record(connection, run_id)

@@ -237,7 +237,8 @@ def _run_job(
     gate: Any,
     settings: WebSettings,
 ) -> str:
-    from bordersim.web.services import load_and_compile, simulate_loaded
+    from bordersim.services.loading import load_and_compile
+    from bordersim.services.record import simulate_loaded
 
     path = Path(request["scenario_path"])
     events.put(("state", job_id, RUNNING, f"loading {path.name}"))

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import duckdb
 
-    from bordersim.commands.simulate import LoadedScenario
     from bordersim.results.schema import RunResult
+    from bordersim.services.loading import LoadedScenario
 
 
 def record_simulated(
@@ -30,6 +30,7 @@ def record_simulated(
     from bordersim.report.page import write_atomically
     from bordersim.report.run_report import RunRecord, run_report_page
     from bordersim.results.kpis import replication_kpis, summarize
+    from bordersim.services.loading import code_version
     from bordersim.store.runs import (
         complete_run,
         fail_run,
@@ -39,7 +40,6 @@ def record_simulated(
         start_run,
     )
     from bordersim.validation.reference import load_official_monthly
-    from bordersim.web.services import code_version
 
     model = loaded.model
     run_id = new_run_id(model.scenario_name)

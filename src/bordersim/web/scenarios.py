@@ -273,7 +273,7 @@ def variant_text(data: dict[str, Any]) -> str:
 
 def check_variant(text: str, variants_dir: Path) -> Any:
     """Load and compile the variant text as the CLI would; a `BordersimError` if it is refused."""
-    from bordersim.web.services import load_and_compile
+    from bordersim.services.loading import load_and_compile
 
     variants_dir.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=".check-", suffix=".toml", dir=variants_dir)

@@ -1,0 +1,74 @@
+"""A report rewritten from the store equals the original; each run keeps its own report folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from bordersim.cli import main
+from bordersim.store import open_store
+from bordersim.store.runs import list_runs
+from repo_paths import SCENARIOS
+
+SMALL = SCENARIOS / "examples" / "small.toml"
+
+
+def _run_ids(store: Path) -> list[str]:
+    with open_store(store) as connection:
+        return [run.run_id for run in list_runs(connection)]
+
+
+def test_a_regenerated_report_is_identical_to_the_original(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # reports go to ./out/<scenario>/<run id>/
+    store = tmp_path / "store.duckdb"
+    main(["run", str(SMALL), "-r", "2", "--store", str(store)])
+    [run_id] = _run_ids(store)
+    original = tmp_path / "out" / "small" / run_id / "report.html"
+    assert os.readlink(tmp_path / "out" / "small" / "latest") == run_id
+    main(["report", run_id, "--out", str(tmp_path / "again"), "--store", str(store)])
+    regenerated = (tmp_path / "again" / "report.html").read_text(encoding="utf-8")
+    text = original.read_text(encoding="utf-8")
+    assert regenerated == text
+    # The demand fit and calibration keep their sources; no temporary path is printed.
+    assert "scenario file scenario.toml" not in text and "/tmp" not in text.replace(
+        str(tmp_path), ""
+    )
+
+
+def test_a_run_on_the_other_engine_keeps_the_earlier_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    store = tmp_path / "store.duckdb"
+    main(["run", str(SMALL), "-r", "2", "--store", str(store)])
+    main(["run", str(SMALL), "-r", "2", "--engine", "flow", "--store", str(store)])
+    first, second = _run_ids(store)
+    folder = tmp_path / "out" / "small"
+    assert (folder / first / "report.html").is_file()
+    assert (folder / second / "report.html").is_file()
+    assert os.readlink(folder / "latest") == second
+
+
+def test_set_changes_the_scenario_of_a_run(tmp_path: Path) -> None:
+    store = tmp_path / "store.duckdb"
+    main(
+        ["run", str(SMALL), "-r", "1", "--set", "demand.scale=1.3", "--out", str(tmp_path / "o"),
+         "--store", str(store)]
+    )  # fmt: skip
+    with open_store(store) as connection:
+        [(text,)] = connection.execute("SELECT scenario_text FROM runs").fetchall()
+    assert "scale = 1.3" in text
+
+
+def test_a_bad_set_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", str(SMALL), "--set", "demand.scael=2", "--store", str(tmp_path / "s.duckdb")])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert "--set demand.scael=2" in err and len(err.splitlines()) == 1
