@@ -30,6 +30,7 @@ from bordersim.errors import BordersimError
 from bordersim.web import dashboards
 from bordersim.web.jobs import JobBoard
 from bordersim.web.scenarios import (
+    GENERAL,
     POOLS,
     TASKS,
     FieldError,
@@ -212,12 +213,24 @@ def create_app(settings: WebSettings, *, start_worker: bool = True) -> FastAPI:
     async def check(request: Request, scenario_id: str) -> HTMLResponse:
         entry = entry_of(scenario_id)
         posted = await read_form(request)
-        form, scenario, text, loaded = checked(entry, posted)
+        form, scenario, text, _ = checked(entry, posted)
         # 200 either way: the check itself worked, and HTMX swaps only successful responses.
+        return check_reply(request, entry, form, scenario, text)
+
+    def check_reply(
+        request: Request, entry: Any, form: Form, scenario: Any, text: str | None
+    ) -> HTMLResponse:
+        """The status line, and every field's error message swapped in beside its field (the
+        inputs are left alone, so nothing typed meanwhile is lost)."""
+        fields = [*form.values, *form.lists, GENERAL]
+        fields += [f"deployments.{d}" for d in scenario.deployments]
+        fields += [f"deployments.{d}.pool" for d in scenario.deployments]
+        fields += [name for name in form.errors if name not in fields]
         return page(
             request,
-            "_editor_form.html",
-            **editor_context(entry, form, scenario, preview=text, loaded=loaded),
+            "_editor_check.html",
+            **editor_context(entry, form, scenario, preview=text),
+            error_fields=[f for f in dict.fromkeys(fields) if f != "csrf_token"],
         )
 
     @app.post("/scenarios/{scenario_id}/save", response_class=HTMLResponse)
@@ -418,10 +431,10 @@ def create_app(settings: WebSettings, *, start_worker: bool = True) -> FastAPI:
         if not a or not b:
             raise HTTPException(422, "a and b: give two run ids (choose them in the run catalog)")
         stored_a, stored_b = stored_run(a), stored_run(b)
-        view = dashboards.compare_dashboard(
-            (a, result_of(a)), (b, result_of(b)), sector=request.query_params.get("sector", "all")
-        )
-        return page(request, "compare.html", a=stored_a, b=stored_b, view=view)
+        sector = request.query_params.get("sector", "all")
+        view = dashboards.compare_dashboard((a, result_of(a)), (b, result_of(b)), sector=sector)
+        template = "_compare_charts.html" if request.headers.get("hx-request") else "compare.html"
+        return page(request, template, a=stored_a, b=stored_b, view=view, sector=sector)
 
     @app.get("/healthz")
     def health() -> JSONResponse:

@@ -65,6 +65,8 @@ def _chosen(result: RunResult, sector: str) -> list[int]:
 
 
 def _html(fig: go.Figure, div_id: str) -> str:
+    """A chart without plotly.js (the page loads it once). Ids carry the filters: HTMX would
+    otherwise settle a new chart onto the old one's attributes and drop plotly's own."""
     return str(
         fig.to_html(
             full_html=False,
@@ -88,26 +90,27 @@ def run_dashboard(result: RunResult, *, sector: str, month: str) -> View:
     if month != "all" and month not in months:
         raise HTTPException(422, f"month: {month!r} is not in this run ({', '.join(months)})")
     view = View(run_headline(result), KNOWN_LIMITS, _sector_list(result), months)
+    tag = f"{sector}-{month}"
     summary = summarize(replication_kpis(result))
     view.kpis = [
         [KPI_BY_NAME[n].label, format_interval(i, KPI_BY_NAME[n].unit), KPI_BY_NAME[n].unit]
         for n, i in summary.items()
     ]
     view.charts = [
-        ("Custody against capacity", _html(figures.occupancy(result, chosen), "custody")),
-        ("Crowding", _html(figures.crowding_heatmap(result, chosen), "crowding")),
-        ("Time in custody", _html(figures.custody_time(runs, chosen), "custody-time")),
+        ("Custody against capacity", _html(figures.occupancy(result, chosen), f"custody-{tag}")),
+        ("Crowding", _html(figures.crowding_heatmap(result, chosen), f"crowding-{tag}")),
+        ("Time in custody", _html(figures.custody_time(runs, chosen), f"custody-time-{tag}")),
         (
             "Staff-hours by pool and task",
-            _html(figures.staff_hours_by_pool_and_task(runs, chosen), "staff"),
+            _html(figures.staff_hours_by_pool_and_task(runs, chosen), f"staff-{tag}"),
         ),
     ]
-    _gaps(view, result, chosen, month)
+    _gaps(view, result, chosen, month, tag)
     _validation(view, result, chosen)
     return view
 
 
-def _gaps(view: View, result: RunResult, chosen: list[int], month: str) -> None:
+def _gaps(view: View, result: RunResult, chosen: list[int], month: str, tag: str) -> None:
     gap = capability_gap(result)
     weeks = [i for i, w in enumerate(gap.week_starts) if month == "all" or f"{w:%Y-%m}" == month]
     names = [s.name for s in result.sectors]
@@ -118,7 +121,9 @@ def _gaps(view: View, result: RunResult, chosen: list[int], month: str) -> None:
         gap=gap.gap[:, weeks],
     )
     title = "Capability gap per week" + ("" if month == "all" else f", weeks starting in {month}")
-    view.gap_chart = _html(figures.capability_gap_heatmap(shown, names, title, chosen), "gap")
+    view.gap_chart = _html(
+        figures.capability_gap_heatmap(shown, names, title, chosen), f"gap-{tag}"
+    )
     mean_gap = shown.gap.mean(axis=0)  # [W, S, T]
     cells = [
         (float(mean_gap[w, s, t]), w, s, t)
@@ -201,7 +206,7 @@ def compare_dashboard(a: tuple[str, RunResult], b: tuple[str, RunResult], *, sec
 
     def diff_chart(metrics: list[tuple[str, str]], title: str, unit: str, key: str) -> None:
         fig = figures.difference(run_a, run_b, metrics, title, unit, paired, chosen)
-        view.charts.append((title, _html(fig, key)))
+        view.charts.append((title, _html(fig, f"{key}-{sector}")))
 
     diff_chart(
         [("occupancy_mean", "mean occupancy"), ("occupancy_peak", "peak occupancy")],
@@ -223,5 +228,7 @@ def compare_dashboard(a: tuple[str, RunResult], b: tuple[str, RunResult], *, sec
     )
     gap_a, gap_b = capability_gap(run_a), capability_gap(run_b)
     names = [s.name for s in run_a.sectors]
-    view.gap_chart = _html(figures.capability_gap_difference(gap_a, gap_b, names, chosen), "d-gap")
+    view.gap_chart = _html(
+        figures.capability_gap_difference(gap_a, gap_b, names, chosen), f"d-gap-{sector}"
+    )
     return view
