@@ -1,4 +1,4 @@
-"""Demand: first attempts (calibration x shocks x what-if scales x demand fit), the Title 42 regime, pathways."""
+"""Demand: first attempts (calibration x shocks x what-if scales x fit), Title 42, pathways."""
 
 from __future__ import annotations
 
