@@ -193,7 +193,7 @@ def test_capacity_changes_and_initial_custody(
     assert by_day[dt.date(2023, 5, 5)] == 5000
     assert by_day[dt.date(2023, 5, 20)] == 5000
     assert by_day[dt.date(2023, 5, 21)] == 4000
-    np.testing.assert_allclose(model.initial_custody.sum(axis=1), [0.5 * 3500, 0.5 * 4000])
+    np.testing.assert_allclose(model.initial_custody.sum(axis=1), [0.5 * 1245, 0.5 * 4000])
 
 
 def test_sources_name_defaults_scenario_files_and_calibration(calibration: Any) -> None:
@@ -238,7 +238,7 @@ def test_negative_capacity_after_a_change_is_refused(
         change_people = -5000
         """
     )
-    with pytest.raises(ScenarioError, match=r"capacity of TCA falls to -1500 on 2023-05-01"):
+    with pytest.raises(ScenarioError, match=r"capacity of TCA falls to -3755 on 2023-05-01"):
         compile_scenario(load_scenario(write("neg.toml", text)), calibration)
 
 

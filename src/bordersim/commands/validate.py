@@ -50,6 +50,8 @@ def validate_command(
     from bordersim.validation.targets import load_targets
 
     console = wide_console()
+    if not console.is_terminal:
+        console.width = 180  # piped: room for the table's nine columns
     check_request(engine, replications, records=False)
     targets = load_targets(targets_file)
     loaded = load_and_compile(scenario)
@@ -91,18 +93,26 @@ def print_validation(console: Console, comparisons: list[Comparison]) -> None:
 
     compared = [c for c in comparisons if c.score != NOT_COMPARED]
     table = Table(title="Operational targets against the simulation (mean [95 % interval])")
-    for header, justify in (
-        ("measure", "left"),
-        ("period", "left"),
-        ("scope", "left"),
-        ("target", "right"),
-        ("simulated", "right"),
-        ("error", "right"),
-        ("score", "left"),
-        ("conf.", "left"),
-        ("source", "left"),
+    # (header, justify, max width): the source is cut to one line; the CSV has it whole.
+    for header, justify, width in (
+        ("measure", "left", 26),
+        ("period", "left", 24),
+        ("scope", "left", 18),
+        ("target", "right", 16),
+        ("simulated", "right", 24),
+        ("error", "right", 7),
+        ("score", "left", 11),
+        ("evidence", "left", 16),
+        ("conf.", "left", 6),
+        ("source", "left", 34),
     ):
-        table.add_column(header, justify=justify)  # type: ignore[arg-type]
+        table.add_column(
+            header,
+            justify=justify,  # type: ignore[arg-type]
+            max_width=width,
+            no_wrap=header in ("period", "simulated", "source", "score", "evidence"),
+            overflow="ellipsis" if header == "source" else "fold",
+        )
     style = {MISS: "red", "in range": "green", "within 30 %": "yellow"}
     for c in compared:
         table.add_row(
@@ -113,8 +123,9 @@ def print_validation(console: Console, comparisons: list[Comparison]) -> None:
             format_interval(c),
             format_error(c.error),
             f"[{style.get(c.score, '')}]{c.score}[/]",
+            c.evidence,
             c.target.confidence,
-            c.target.source_title[:60],
+            c.target.source_title,
         )
     if compared:
         console.print(table)

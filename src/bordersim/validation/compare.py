@@ -35,6 +35,7 @@ class Comparison:
     error: float  # relative error, NaN when not compared
     score: str
     note: str  # how the model's definition or scope differs, or why it is not compared
+    evidence: str = ""  # out of sample, fitted, input or parameter source (measures.Measure)
 
 
 def applies_to(target: Target, view: RunView) -> bool:
@@ -86,7 +87,12 @@ def compare(target: Target, view: RunView) -> Comparison:
         return _not_compared(target, measure.label, measure.unit, str(why))
     simulated = mean_interval(np.asarray(values, dtype=np.float64))
     if simulated.n == 0:
-        return _not_compared(target, measure.label, measure.unit, "no replication gave a value")
+        return _not_compared(
+            target,
+            measure.label,
+            measure.unit,
+            "undefined in every replication (no one of the kind left or was held in the period)",
+        )
     error = relative_error(target, simulated.mean)
     notes = [scope.note(), _warmup_note(target, view), measure.definition]
     return Comparison(
@@ -97,6 +103,7 @@ def compare(target: Target, view: RunView) -> Comparison:
         error,
         score_of(target, error),
         "; ".join(n for n in notes if n),
+        measure.evidence,
     )
 
 
@@ -139,6 +146,7 @@ def as_frame(comparisons: list[Comparison]) -> pd.DataFrame:
                 "replications": sim.n if sim else 0,
                 "error": c.error,
                 "score": c.score,
+                "evidence": c.evidence,
                 "confidence": t.confidence,
                 "source": t.source_title,
                 "source_url": t.source_url,

@@ -27,6 +27,12 @@ from bordersim.validation.targets import Target
 HOURS_72 = 72.0
 SNAPSHOT_HOUR = 12  # a stock "on a date" is counted at noon
 UAC_PREFIX = "unaccompanied_child"
+OUT_OF_SAMPLE, FITTED, INPUT, PARAMETER_SOURCE = (
+    "out of sample",
+    "fitted",
+    "input",
+    "parameter source",
+)
 
 
 class NotComparable(Exception):
@@ -176,7 +182,9 @@ def _snapshot_mean(
 
 
 def _uac(people: pd.DataFrame) -> pd.DataFrame:
-    return people[people["group"].astype(str).str.startswith(UAC_PREFIX)]
+    groups = people["group"]
+    names = groups.cat.categories if hasattr(groups, "cat") else pd.Index(groups.unique())
+    return people[groups.isin([g for g in names if str(g).startswith(UAC_PREFIX)])]
 
 
 # ----- the measures ---------------------------------------------------------------------------
@@ -193,6 +201,10 @@ class Measure:
     definition: str  # what the model counts, where it differs from the published figure
     counts: bool = True  # a count of people: not comparable for one facility's figure
     needs_records: bool = False
+    # How the model relates to the figure: "out of sample" (nothing was set from it), "fitted"
+    # (the demand fit matches it, docs/validation.md), "input" (a scenario value echoed) or
+    # "parameter source" (a default parameter was set from it).
+    evidence: str = OUT_OF_SAMPLE
 
 
 def _stock(metric: str) -> MeasureFn:
@@ -328,7 +340,7 @@ def _uac_encounters(per_day: bool) -> MeasureFn:
 
 
 def _is_title42(people: pd.DataFrame) -> pd.DataFrame:
-    return people[people["pathway"].astype(str) == "title42_expulsion"]
+    return people[people["pathway"] == "title42_expulsion"]
 
 
 def _mean_minutes(stays: pd.Series) -> float:
@@ -354,7 +366,11 @@ MEASURES: dict[str, Measure] = {
         "people in custody, period average", "people", _stock("occupancy_mean"), _OCCUPANCY
     ),
     "custody_capacity": Measure(
-        "holding capacity", "people", _stock("custody_capacity"), "the scenario's capacity"
+        "holding capacity",
+        "people",
+        _stock("custody_capacity"),
+        "the scenario's capacity",
+        evidence=INPUT,
     ),
     "custody_occupancy_share": Measure(
         "occupancy / capacity",
@@ -443,6 +459,7 @@ MEASURES: dict[str, Measure] = {
         _stay_of_exits(_is_title42, _mean_minutes),
         "mean stay of the people expelled under Title 42 who left custody in the period",
         counts=False,
+        evidence=PARAMETER_SOURCE,
         needs_records=True,
     ),
     "title42_expelled_within_2h_share": Measure(
@@ -451,6 +468,7 @@ MEASURES: dict[str, Measure] = {
         _stay_of_exits(_is_title42, _share_within_2h),
         "share of the Title 42 expulsions of the period that left within 2 hours of apprehension",
         counts=False,
+        evidence=PARAMETER_SOURCE,
         needs_records=True,
     ),
     "agents_diverted_share": Measure(
@@ -502,20 +520,28 @@ MEASURES: dict[str, Measure] = {
         _total("encounters", per_day=True),
         "encounters per day, mean over the period",
     ),
-    "usbp_encounters": Measure("encounters", "people", _total("encounters"), "encounters (fitted)"),
+    "usbp_encounters": Measure(
+        "encounters",
+        "people",
+        _total("encounters"),
+        "encounters (the demand fit matches full calendar months per sector)",
+        evidence=FITTED,
+    ),
     "uac_apprehensions": Measure(
         "encounters of children (UAC)",
         "people",
         _uac_encounters(False),
-        "unaccompanied children apprehended",
+        "unaccompanied children apprehended (the demand fit matches each month's groups)",
         needs_records=True,
+        evidence=FITTED,
     ),
     "uac_encounters": Measure(
         "encounters of children (UAC)",
         "people",
         _uac_encounters(False),
-        "unaccompanied children apprehended",
+        "unaccompanied children apprehended (the demand fit matches each month's groups)",
         needs_records=True,
+        evidence=FITTED,
     ),
     "uac_apprehensions_daily": Measure(
         "encounters of children (UAC) per day",
