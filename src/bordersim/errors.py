@@ -7,13 +7,29 @@ The CLI prints it once, without a traceback, and exits with status 2.
 
 from __future__ import annotations
 
+#: A message is one line a user reads: longer ones are cut (the place keeps its end, where the
+#: file name is; the message keeps its start, where the key and the rule are).
+MAX_WHERE_CHARS = 120
+MAX_MESSAGE_CHARS = 300
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
 
 class BordersimError(Exception):
     """An input or request that bordersim refuses, with a message meant for the user."""
 
     def __init__(self, message: str, *, where: str | None = None) -> None:
+        if where is not None:
+            where = _one_line(where)
+            if len(where) > MAX_WHERE_CHARS:
+                where = "..." + where[-(MAX_WHERE_CHARS - 3) :]
         self.where = where
-        super().__init__(f"{where}: {message}" if where else message)
+        text = _one_line(f"{where}: {message}" if where else message)
+        if len(text) > MAX_MESSAGE_CHARS:
+            text = text[: MAX_MESSAGE_CHARS - 3] + "..."
+        super().__init__(text)
 
 
 class ScenarioError(BordersimError):

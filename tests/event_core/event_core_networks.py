@@ -55,9 +55,7 @@ def networks(draw: st.DrawFn) -> Network:
     pools = []
     for k in range(n_pools):
         served = draw(st.lists(st.sampled_from(st_names), min_size=1, max_size=n_st, unique=True))
-        schedule = draw(
-            st.lists(st.tuples(st.floats(0.0, 40.0), st.integers(0, 4)), max_size=4)
-        )
+        schedule = draw(st.lists(st.tuples(st.floats(0.0, 40.0), st.integers(0, 4)), max_size=4))
         pools.append(
             Pool(
                 f"p{k}",
@@ -84,9 +82,7 @@ def networks(draw: st.DrawFn) -> Network:
     arrivals = []
     for _ in range(draw(st.integers(1, 3))):
         rates = draw(st.lists(st.floats(0.0, 3.0), min_size=1, max_size=4))
-        batch = draw(
-            st.one_of(st.none(), st.just(BatchSize((1, 2, 5), (0.5, 0.3, 0.2))))
-        )
+        batch = draw(st.one_of(st.none(), st.just(BatchSize((1, 2, 5), (0.5, 0.3, 0.2)))))
         arrivals.append(
             Arrivals(
                 draw(st.sampled_from(st_names)),

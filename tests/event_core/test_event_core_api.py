@@ -152,8 +152,14 @@ def test_piecewise_rates_and_batches_give_the_expected_counts() -> None:
         pools=[Pool("clerks", 50, {"desk": 1.0})],
         classes=[CustomerClass("x")],
         arrivals=[
-            Arrivals("desk", "x", rate=[0.0, 200.0], period=1.0, cyclic=True,
-                     batch=BatchSize((1, 3), (0.5, 0.5))),
+            Arrivals(
+                "desk",
+                "x",
+                rate=[0.0, 200.0],
+                period=1.0,
+                cyclic=True,
+                batch=BatchSize((1, 3), (0.5, 0.5)),
+            ),
         ],
     )
     sim = Simulator(net, 3, record=True)
@@ -212,25 +218,62 @@ def test_different_seeds_give_different_runs() -> None:
 @pytest.mark.parametrize(
     ("network", "message"),
     [
-        (lambda: Network([Station("a", service=Exponential(1.0))], [Pool("p", 1, {"b": 1.0})],
-                         [CustomerClass("x")]), "unknown station 'b'"),
-        (lambda: Network([Station("a", service=Exponential(1.0))], [Pool("p", -1, {"a": 1.0})],
-                         [CustomerClass("x")]), "headcount must be a whole number >= 0"),
-        (lambda: Network([Station("a", service=Exponential(1.0))], [Pool("p", 1, {"a": 1.0})],
-                         [CustomerClass("x", routing={"a": {"a": 0.8, "a ": 0.1}})]),
-         "unknown station 'a '"),
-        (lambda: Network([Station("a", service=Exponential(1.0)), Station("b")],
-                         [Pool("p", 1, {"a": 1.0})],
-                         [CustomerClass("x", routing={"a": {"b": 1.0}})],
-                         [Arrivals("a", "x", 1.0)]), "no service time for class 'x'"),
-        (lambda: Network([Station("a", service=Exponential(1.0))], [Pool("p", 1, {"a": 1.0})],
-                         [CustomerClass("x")], [Arrivals("a", "x", -2.0)]), "rate must be"),
-        (lambda: Network([Station("a", service=Exponential(1.0)), Station("b",
-                          service=Exponential(1.0))], [Pool("p", 1, {"a": 1.0})],
-                         [CustomerClass("x", routing={"a": {"b": 0.7, "a": 0.6}})]),
-         "sum to 1.3"),
-        (lambda: Network([Station("a", service=Exponential(1.0), capacity=0)], [],
-                         [CustomerClass("x")]), "capacity must be a whole number >= 1"),
+        (
+            lambda: Network(
+                [Station("a", service=Exponential(1.0))],
+                [Pool("p", 1, {"b": 1.0})],
+                [CustomerClass("x")],
+            ),
+            "unknown station 'b'",
+        ),
+        (
+            lambda: Network(
+                [Station("a", service=Exponential(1.0))],
+                [Pool("p", -1, {"a": 1.0})],
+                [CustomerClass("x")],
+            ),
+            "headcount must be a whole number >= 0",
+        ),
+        (
+            lambda: Network(
+                [Station("a", service=Exponential(1.0))],
+                [Pool("p", 1, {"a": 1.0})],
+                [CustomerClass("x", routing={"a": {"a": 0.8, "a ": 0.1}})],
+            ),
+            "unknown station 'a '",
+        ),
+        (
+            lambda: Network(
+                [Station("a", service=Exponential(1.0)), Station("b")],
+                [Pool("p", 1, {"a": 1.0})],
+                [CustomerClass("x", routing={"a": {"b": 1.0}})],
+                [Arrivals("a", "x", 1.0)],
+            ),
+            "no service time for class 'x'",
+        ),
+        (
+            lambda: Network(
+                [Station("a", service=Exponential(1.0))],
+                [Pool("p", 1, {"a": 1.0})],
+                [CustomerClass("x")],
+                [Arrivals("a", "x", -2.0)],
+            ),
+            "rate must be",
+        ),
+        (
+            lambda: Network(
+                [Station("a", service=Exponential(1.0)), Station("b", service=Exponential(1.0))],
+                [Pool("p", 1, {"a": 1.0})],
+                [CustomerClass("x", routing={"a": {"b": 0.7, "a": 0.6}})],
+            ),
+            "sum to 1.3",
+        ),
+        (
+            lambda: Network(
+                [Station("a", service=Exponential(1.0), capacity=0)], [], [CustomerClass("x")]
+            ),
+            "capacity must be a whole number >= 1",
+        ),
         (lambda: Network([Station("a"), Station("a")], [], [CustomerClass("x")]), "used twice"),
     ],
 )

@@ -32,9 +32,13 @@ def test_every_theory_case_agrees_at_moderate_length() -> None:
 
 def test_a_wrong_theory_value_fails() -> None:
     case = C.mmc()
-    wrong = C.Case(case.name, case.description, case.network, case.arrival_rate,
-                   (C.Measure("mean wait", 1.3 * case.measures[1].analytic,
-                              case.measures[1].read),))
+    wrong = C.Case(
+        case.name,
+        case.description,
+        case.network,
+        case.arrival_rate,
+        (C.Measure("mean wait", 1.3 * case.measures[1].analytic, case.measures[1].read),),
+    )
     rows = judge_all(run_batches(wrong, customers=FAST_CUSTOMERS, seed=11, batches=20))
     assert not rows[0].passed
 

@@ -17,8 +17,21 @@ def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 
 def test_ad_hoc_case_prints_a_passing_table(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(
-        ["--case", "mmc", "--arrival-rate", "9", "--service-rate", "1", "--servers", "10",
-         "--customers", "100000", "--seed", "3"], capsys,
+        [
+            "--case",
+            "mmc",
+            "--arrival-rate",
+            "9",
+            "--service-rate",
+            "1",
+            "--servers",
+            "10",
+            "--customers",
+            "100000",
+            "--seed",
+            "3",
+        ],
+        capsys,
     )
     assert code == 0
     assert "P(wait)" in out and "mean wait" in out and "Little" in out

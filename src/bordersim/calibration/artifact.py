@@ -11,6 +11,10 @@ from typing import Any
 import numpy as np
 
 from bordersim.errors import BordersimError
+from bordersim.input_files import MIB, read_bounded
+
+#: An artifact of 50 years of monthly data is well under a megabyte.
+MAX_ARTIFACT_BYTES = 64 * MIB
 
 SHIPPED_ARTIFACT = Path(__file__).resolve().parent / "artifacts" / "default.json"
 
@@ -64,14 +68,17 @@ def read_artifact(path: Path) -> dict[str, Any]:
     from bordersim.calibration.build import ARTIFACT_FORMAT
 
     where = str(path)
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         raise BordersimError("calibration artifact does not exist", where=where)
+    raw = read_bounded(
+        path, what="calibration artifact", error=BordersimError, limit=MAX_ARTIFACT_BYTES
+    )
     try:
-        artifact = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        artifact = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
         raise BordersimError(
-            f"calibration artifact is not valid JSON ({err})", where=where
-        ) from err
+            f"calibration artifact is not valid JSON ({str(err)[:100]})", where=where
+        ) from None
     if not isinstance(artifact, dict) or artifact.get("format") != ARTIFACT_FORMAT:
         raise BordersimError(
             f"not a calibration artifact: key 'format' must be {ARTIFACT_FORMAT!r}", where=where

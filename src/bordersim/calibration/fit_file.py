@@ -22,7 +22,10 @@ from typing import Any
 import numpy as np
 
 from bordersim.errors import ScenarioError
+from bordersim.input_files import MIB, read_bounded
 from bordersim.model.dimensions import GROUP_NAMES, N_GROUPS, Sector
+
+MAX_FIT_BYTES = 16 * MIB
 
 FIT_FORMAT = "bordersim-demand-fit/1"
 
@@ -102,15 +105,18 @@ def write_fit(document: dict[str, Any], path: Path) -> None:
 def read_fit(path: Path) -> DemandFit:
     """Load and check a fit file; any problem is one `ScenarioError` naming the file."""
     where = str(path)
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    if not path.exists() and not path.is_symlink():
         raise ScenarioError(
             "demand fit file not found; run `bordersim fit` on the scenario that names it",
             where=where,
+        )
+    raw = read_bounded(path, what="demand fit file", error=ScenarioError, limit=MAX_FIT_BYTES)
+    try:
+        document = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        raise ScenarioError(
+            f"demand fit file is not valid JSON ({str(err)[:100]})", where=where
         ) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ScenarioError(f"demand fit file is not valid JSON ({err})", where=where) from None
     if not isinstance(document, dict) or document.get("format") != FIT_FORMAT:
         raise ScenarioError(
             f"not a demand fit file: key 'format' must be {FIT_FORMAT!r}", where=where

@@ -35,11 +35,16 @@ import pydantic
 from pydantic import BaseModel
 
 from bordersim.errors import ScenarioError
-from bordersim.scenario.schema import CrossSectionError, ScenarioSpec
+from bordersim.input_files import MIB, read_bounded, resolve, shown_path
+from bordersim.scenario.schema import CrossSectionError, ScenarioSpec, safe_name_from
 
 KeyPath = tuple[str, ...]
 LOADER_KEYS = ("base", "remove")
 DEFAULTS_NAME = "parameters.toml"
+#: Bounds on what a scenario file may be: no real scenario comes near them.
+MAX_FILE_BYTES = 1 * MIB
+MAX_DEPTH = 16
+MAX_CHAIN = 16
 
 
 def defaults_path() -> Path:
@@ -47,21 +52,47 @@ def defaults_path() -> Path:
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    """Parse one TOML file; a missing file or bad syntax is a `ScenarioError` naming it."""
+    """Parse one TOML file; a missing, unreadable, oversized, too deeply nested file or bad
+    syntax is a `ScenarioError` naming it."""
+    raw = read_bounded(path, what="scenario file", error=ScenarioError, limit=MAX_FILE_BYTES)
+    where = shown_path(path)
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ScenarioError("file not found", where=str(path)) from None
-    except OSError as err:
-        raise ScenarioError(f"cannot read the file ({err.strerror})", where=str(path)) from None
-    try:
-        return tomllib.loads(raw.decode("utf-8"))
+        data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as err:
         raise ScenarioError(
-            f"not UTF-8 text (byte {err.start}); a scenario is a TOML text file", where=str(path)
+            f"not UTF-8 text (byte {err.start}); a scenario is a TOML text file", where=where
         ) from None
     except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(f"invalid TOML syntax: {err}", where=str(path)) from None
+        raise ScenarioError(f"invalid TOML syntax: {_clip(str(err))}", where=where) from None
+    except (RecursionError, MemoryError, ValueError, OverflowError) as err:
+        # tomllib recurses once per nested array or inline table
+        raise ScenarioError(
+            f"cannot be parsed ({type(err).__name__}): nesting deeper than {MAX_DEPTH} levels "
+            "or a value out of range",
+            where=where,
+        ) from None
+    _check_depth(data, where)
+    return data
+
+
+def _check_depth(data: dict[str, Any], where: str) -> None:
+    """Refuse tables or lists nested deeper than any scenario needs (the merge recurses)."""
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ScenarioError(
+                f"values are nested more than {MAX_DEPTH} levels deep; a scenario needs at most 6",
+                where=where,
+            )
+        if isinstance(node, dict):
+            stack.extend((child, depth + 1) for child in node.values())
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node)
+
+
+def _clip(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 # ----- defaults --------------------------------------------------------------------------------
@@ -127,8 +158,8 @@ def _merge(
 def _remove(merged: dict[str, Any], paths: Any, file: Path, origins: dict[KeyPath, Path]) -> None:
     if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
         raise ScenarioError(
-            f'remove must be a list of key paths such as ["deployments.NAME"], got {paths!r}',
-            where=f"{file}: remove",
+            f'remove must be a list of key paths such as ["deployments.NAME"], got {_show(paths)}',
+            where=f"{shown_path(file)}: remove",
         )
     for dotted in paths:
         parts = tuple(dotted.split("."))
@@ -137,34 +168,49 @@ def _remove(merged: dict[str, Any], paths: Any, file: Path, origins: dict[KeyPat
             node = node.get(part) if isinstance(node, dict) else None
         if not isinstance(node, dict) or parts[-1] not in node:
             raise ScenarioError(
-                f"cannot remove {dotted!r}: the base chain has no such key path",
-                where=f"{file}: remove",
+                f"cannot remove {_show(dotted)}: the base chain has no such key path",
+                where=f"{shown_path(file)}: remove",
             )
         del node[parts[-1]]
         for path in [p for p in origins if p[: len(parts)] == parts]:
             del origins[path]
 
 
-def _chain(path: Path, seen: tuple[Path, ...] = ()) -> list[tuple[Path, dict[str, Any]]]:
+def _chain(path: Path) -> list[tuple[Path, dict[str, Any]]]:
     """The files from the root base to `path`, each with its parsed content."""
-    path = path.resolve()
-    if path in seen:
-        cycle = " -> ".join(str(p) for p in (*seen, path))
-        raise ScenarioError(f"inheritance cycle: {cycle}", where=f"{seen[-1]}: base")
-    data = read_toml(path)
-    base = data.get("base")
-    if base is None:
-        return [(path, data)]
-    if not isinstance(base, str):
-        raise ScenarioError(
-            f"base must be a file path (a string), got {base!r}", where=f"{path}: base"
+    chain: list[tuple[Path, dict[str, Any]]] = []
+    current = resolve(path, what="scenario file", error=ScenarioError)
+    while True:
+        seen = [file for file, _ in chain]
+        if current in seen:
+            cycle = " -> ".join(shown_path(p.name, 40) for p in (*reversed(seen), current))
+            raise ScenarioError(
+                _clip(f"inheritance cycle: {cycle}"), where=f"{shown_path(seen[-1])}: base"
+            )
+        if len(chain) >= MAX_CHAIN:
+            raise ScenarioError(
+                f"the base chain is longer than {MAX_CHAIN} files; shorten it",
+                where=f"{shown_path(path)}: base",
+            )
+        data = read_toml(current)
+        chain.append((current, data))
+        base = data.get("base")
+        if base is None:
+            return list(reversed(chain))
+        where = f"{shown_path(current)}: base"
+        if not isinstance(base, str) or not base.strip():
+            raise ScenarioError(
+                f"base must be a file path (a string), got {_show(base)}", where=where
+            )
+        base_path = resolve(
+            current.parent / base, what=f"base file {_show(base)}", error=ScenarioError, where=where
         )
-    base_path = (path.parent / base).resolve()
-    if not base_path.is_file():
-        raise ScenarioError(
-            f"base file {base!r} not found (looked for {base_path})", where=f"{path}: base"
-        )
-    return [*_chain(base_path, (*seen, path)), (path, data)]
+        if not base_path.exists():
+            raise ScenarioError(
+                f"base file {_show(base)} not found (looked for {shown_path(base_path, 80)})",
+                where=where,
+            )
+        current = base_path
 
 
 def merge_chain(
@@ -184,7 +230,7 @@ def merge_chain(
             _remove(merged, data["remove"], file, origins)
         overlay = {k: v for k, v in data.items() if k not in LOADER_KEYS}
         _merge(merged, overlay, file, origins)
-    merged.setdefault("name", path.stem)
+    merged.setdefault("name", safe_name_from(path.stem))
     sources = dict(default_sources)
     for key_path, file in origins.items():
         if file == defaults_file:
@@ -254,7 +300,7 @@ def _show(value: Any) -> str:
         return "a table"
     if isinstance(value, dt.date | str | int | float | bool | list):
         text = repr(value) if not isinstance(value, dt.date) else value.isoformat()
-        return text if len(text) <= 80 else text[:77] + "..."
+        return text if len(text) <= 60 else text[:57] + "..."
     return type(value).__name__
 
 
@@ -317,7 +363,7 @@ def _best_branch(errors: list[Any]) -> Any:
 
 
 def validation_error(
-    err: pydantic.ValidationError, origins: Mapping[KeyPath, Path]
+    err: pydantic.ValidationError, origins: Mapping[KeyPath, Path], user_file: Path | None = None
 ) -> ScenarioError:
     """One `ScenarioError` from the first problem pydantic found: file, key path, value, rule."""
     errors = err.errors()
@@ -342,6 +388,12 @@ def validation_error(
     else:
         rule = str(first["msg"]).removeprefix("Value error, ")
     file = origin_of(loc, origins)
-    dotted = ".".join(loc) or "(top level)"
+    if user_file is not None and file == defaults_path():
+        # The defaults are valid on their own: what broke them is the user's file (a value it
+        # set elsewhere, or a key it removed).
+        file = user_file
+    dotted = _clip(".".join(loc) or "(top level)", 100)
     shown = "" if kind == "missing" else f" = {_show(value)}"
-    return ScenarioError(f"{dotted}{shown}: {rule}", where=f"{file}{line_of(file, loc)}")
+    return ScenarioError(
+        f"{dotted}{shown}: {_clip(rule, 200)}", where=f"{shown_path(file)}{line_of(file, loc)}"
+    )

@@ -12,6 +12,7 @@ import pydantic
 from pydantic import PrivateAttr
 
 from bordersim.errors import ScenarioError
+from bordersim.input_files import resolve
 from bordersim.scenario import loader
 from bordersim.scenario.schema import ScenarioSpec
 from bordersim.scenario.toml_text import dumps
@@ -66,7 +67,9 @@ class Scenario(ScenarioSpec):
     def relative_path(self, value: str, key_path: str) -> Path:
         """A path written in a scenario, resolved against the file that wrote it."""
         path = Path(value).expanduser()
-        return path if path.is_absolute() else (self.file_of(key_path).parent / path).resolve()
+        if not path.is_absolute():
+            path = self.file_of(key_path).parent / path
+        return resolve(path, what=key_path, error=ScenarioError, where=self.location(key_path))
 
 
 def build(
@@ -80,7 +83,7 @@ def build(
     try:
         scenario = Scenario.model_validate(merged)
     except pydantic.ValidationError as err:
-        raise loader.validation_error(err, origins) from None
+        raise loader.validation_error(err, origins, path) from None
     scenario._path = path
     scenario._sources = sources
     scenario._origins = origins

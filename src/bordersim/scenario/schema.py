@@ -15,9 +15,18 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from bordersim.model.dimensions import (
     Demographic,
@@ -42,12 +51,134 @@ TaskName = Literal[
 ]
 DemographicName = Literal["single_adult", "family_unit", "unaccompanied_child"]
 
+# ----- bounded values -------------------------------------------------------------------------
+# Every number has a range. Lower bounds are the physics (no negative people); upper bounds are far
+# beyond any real border operation, so that a typo (1e300, 2**70) is refused with its reason here
+# instead of exhausting memory or overflowing in the engines. Validation is strict: a boolean is
+# not a number and a number is not a date (TOML gives each its own type).
+
+
+def _upper(limit: float, reason: str, *, infinite: bool = False) -> AfterValidator:
+    def check(value: float) -> float:
+        if value > limit and not (infinite and math.isinf(value)):
+            raise ValueError(f"must be at most {limit:,.10g}: {reason}")
+        return value
+
+    return AfterValidator(check)
+
+
+PEOPLE = "a million people is beyond any border operation"
+PER_DAY = "a million people a day is beyond any border flow"
+HOURS_OF_WORK = "a thousand hours of work for one person is beyond any task"
+YEAR_HOURS = "a year of hours (8,760)"
+TEN_YEARS = "ten years of days; the engines simulate day by day"
+DOLLARS = "a million dollars per person-day or unit"
+RATIO = "a hundred times the reference is beyond any scenario"
+
 Fraction = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
-NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
-Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
-PositiveOrInfinite = Annotated[float, Field(gt=0.0)]
-NonNegativeInt = Annotated[int, Field(ge=0)]
-ProbabilityOrRatio = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+People = Annotated[float, Field(ge=0.0, allow_inf_nan=False), _upper(1e6, PEOPLE)]
+PeoplePerDay = Annotated[float, Field(ge=0.0, allow_inf_nan=False), _upper(1e6, PER_DAY)]
+NonNegative = People  # a sector table of people or agents (capacity, staff, effort)
+Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False), _upper(1e6, PEOPLE)]
+WorkHours = Annotated[float, Field(ge=0.0, allow_inf_nan=False), _upper(1e3, HOURS_OF_WORK)]
+PositiveWorkHours = Annotated[float, Field(gt=0.0, allow_inf_nan=False), _upper(1e3, HOURS_OF_WORK)]
+Hours = Annotated[float, Field(gt=0.0, allow_inf_nan=False), _upper(8760.0, YEAR_HOURS)]
+HoursOrInfinite = Annotated[
+    float,
+    Field(gt=0.0, allow_inf_nan=True),
+    _upper(8760.0, YEAR_HOURS + " (or inf: never)", infinite=True),
+]
+NonNegativeHours = Annotated[float, Field(ge=0.0, allow_inf_nan=False), _upper(8760.0, YEAR_HOURS)]
+Days = Annotated[float, Field(ge=0.0, allow_inf_nan=False), _upper(3650.0, TEN_YEARS)]
+PositiveDays = Annotated[float, Field(gt=0.0, allow_inf_nan=False), _upper(3650.0, TEN_YEARS)]
+Dollars = Annotated[float, Field(ge=0.0, allow_inf_nan=False), _upper(1e6, DOLLARS)]
+Ratio = Annotated[float, Field(ge=0.0, allow_inf_nan=False), _upper(100.0, RATIO)]
+PositiveRatio = Annotated[float, Field(gt=0.0, allow_inf_nan=False), _upper(100.0, RATIO)]
+Multiplier = Annotated[
+    float,
+    Field(ge=0.0, allow_inf_nan=False),
+    _upper(1000.0, "a thousand times normal demand is beyond any surge"),
+]
+RatePerDay = Annotated[
+    float,
+    Field(ge=0.0, allow_inf_nan=False),
+    _upper(100.0, "a rate of 100 per day is beyond any epidemic"),
+]
+Exponent = Annotated[
+    float,
+    Field(ge=0.0, allow_inf_nan=False),
+    _upper(10.0, "an exponent above 10 makes any crowding explode"),
+]
+GroupSize = Annotated[
+    float,
+    Field(ge=1.0, allow_inf_nan=False),
+    _upper(100.0, "groups of more than 100 people do not cross together"),
+]
+SupplyUnits = Annotated[
+    float,
+    Field(ge=0.0, allow_inf_nan=False),
+    _upper(1000.0, "a thousand supply units per person a day"),
+]
+MAX_ENTRIES = 500  # deployments, shocks or capacity changes in one scenario
+Dispersion = Annotated[
+    float,
+    Field(gt=0.0, allow_inf_nan=True),
+    _upper(1e9, "above 1e9 use inf (Poisson)", infinite=True),
+]
+WholeDays = Annotated[int, Field(ge=0), _upper(3650, TEN_YEARS)]
+PositiveWholeDays = Annotated[int, Field(gt=0), _upper(3650, TEN_YEARS)]
+NonNegativeInt = WholeDays
+Text = Annotated[str, Field(max_length=2000)]
+PathText = Annotated[str, Field(min_length=1, max_length=4096)]
+
+EARLIEST_DATE = dt.date(1990, 1, 1)
+LATEST_DATE = dt.date(2100, 12, 31)
+
+
+def _date_in_range(value: dt.date) -> dt.date:
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise ValueError(
+            f"must be from {EARLIEST_DATE} to {LATEST_DATE}: bordersim models the border of "
+            "the official data (FY2000 onwards) and its near future"
+        )
+    return value
+
+
+Date = Annotated[dt.date, AfterValidator(_date_in_range)]
+
+
+def _iso_date_key(value: object) -> object:
+    """TOML table keys are text: a date key is written 2023-05-01 and read as an ISO date."""
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"key {value[:40]!r} is not a date written YYYY-MM-DD") from None
+    return value
+
+
+DateKey = Annotated[dt.date, BeforeValidator(_iso_date_key), AfterValidator(_date_in_range)]
+
+SCENARIO_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def _safe_name(value: str) -> str:
+    if not SCENARIO_NAME.fullmatch(value) or ".." in value:
+        raise ValueError(
+            "a scenario name is 1 to 100 letters, digits, '-', '_' or '.', starting with a "
+            "letter or digit (it names the output folder and the run id)"
+        )
+    return value
+
+
+ScenarioName = Annotated[str, AfterValidator(_safe_name)]
+
+
+def safe_name_from(text: str) -> str:
+    """A valid scenario name made from a file name (unsafe characters become '-')."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]", "-", text).replace("..", "-").lstrip("._-")[:100]
+    return cleaned or "scenario"
+
 
 SOUTHWEST: Literal["southwest"] = "southwest"
 """Deployment sectors meaning: spread over all nine southwest sectors (only the scenario's are
@@ -68,7 +199,7 @@ class CrossSectionError(ValueError):
 class Section(BaseModel):
     """Base of every section: unknown keys are errors, values are immutable once validated."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 # ----- per-axis tables -----------------------------------------------------------------------
@@ -129,31 +260,41 @@ class FractionByDemographic(ByDemographic):
 
 
 class GroupSizeByDemographic(ByDemographic):
-    single_adult: Annotated[float, Field(ge=1.0, allow_inf_nan=False)]
-    family_unit: Annotated[float, Field(ge=1.0, allow_inf_nan=False)]
-    unaccompanied_child: Annotated[float, Field(ge=1.0, allow_inf_nan=False)]
+    single_adult: GroupSize
+    family_unit: GroupSize
+    unaccompanied_child: GroupSize
+
+
+class HoursByDemographic(ByDemographic):
+    single_adult: NonNegativeHours
+    family_unit: NonNegativeHours
+    unaccompanied_child: NonNegativeHours
 
 
 class ByPathway(Section):
-    title42_expulsion: NonNegative
-    expedited_removal: NonNegative
-    release: NonNegative
-    voluntary_return: NonNegative
-    uac_transfer: NonNegative
+    """Hours per person on each pathway."""
+
+    title42_expulsion: WorkHours
+    expedited_removal: WorkHours
+    release: WorkHours
+    voluntary_return: WorkHours
+    uac_transfer: WorkHours
 
     def of(self, pathway: Pathway) -> float:
         return float(getattr(self, pathway.name.lower()))
 
 
 class ByTask(Section):
-    field: NonNegative
-    detection: NonNegative
-    intake: NonNegative
-    determination: NonNegative
-    custody_watch: NonNegative
-    transport: NonNegative
-    warehouse: NonNegative
-    medical: NonNegative
+    """Productivity per task, relative to an agent."""
+
+    field: Ratio
+    detection: Ratio
+    intake: Ratio
+    determination: Ratio
+    custody_watch: Ratio
+    transport: Ratio
+    warehouse: Ratio
+    medical: Ratio
 
     def of(self, task: Task) -> float:
         return float(getattr(self, task.name.lower()))
@@ -163,8 +304,8 @@ class ByTask(Section):
 class Period(Section):
     """Reported period; the warm-up is simulated before `start_date` and not reported."""
 
-    start_date: dt.date
-    end_date: dt.date  # last reported day, inclusive
+    start_date: Date
+    end_date: Date  # last reported day, inclusive
     warmup_days: NonNegativeInt
 
     @model_validator(mode="after")
@@ -185,13 +326,13 @@ class Period(Section):
 
 class ReleaseValve(Section):
     enabled: bool
-    threshold_occupancy_fraction: ProbabilityOrRatio  # occupancy / capacity; may exceed 1
+    threshold_occupancy_fraction: PositiveRatio  # occupancy / capacity; may exceed 1
     share_fraction: Fraction
 
 
 class Policy(Section):
-    title42_start_date: dt.date
-    title42_end_date: dt.date  # last day the Title 42 regime is in force, inclusive
+    title42_start_date: Date
+    title42_end_date: Date  # last day the Title 42 regime is in force, inclusive
     release_valve: ReleaseValve
     # Share of a demographic expelled under Title 42 while it is in force, replacing the
     # calibrated share (the other pathways keep their proportions). Empty: the calibration's.
@@ -219,13 +360,13 @@ class Shock(Section):
     over `surge_days`. Several shocks multiply.
     """
 
-    date: dt.date
+    date: Date
     ramp_days: NonNegativeInt = 0
-    ramp_peak_multiplier: NonNegative = 1.0
+    ramp_peak_multiplier: Multiplier = 1.0
     surge_days: NonNegativeInt = 0
-    surge_multiplier: NonNegative = 1.0
+    surge_multiplier: Multiplier = 1.0
     sectors: Literal["all"] | Annotated[list[SectorCode], Field(min_length=1)] = "all"
-    note: str = ""
+    note: Text = ""
 
 
 class DemandForecast(Section):
@@ -236,7 +377,7 @@ class DemandForecast(Section):
     month.
     """
 
-    origin: dt.date
+    origin: Date
     quantile: Annotated[float, Field(gt=0.0, lt=1.0, allow_inf_nan=False)]
 
     @field_validator("origin", mode="before")
@@ -257,16 +398,18 @@ class DemandForecast(Section):
 
 
 class Demand(Section):
-    calibration: str  # "default" (the shipped artifact) or a path, relative to the defining file
-    dispersion: PositiveOrInfinite  # negative binomial size; inf = Poisson
+    calibration: (
+        PathText  # "default" (the shipped artifact) or a path, relative to the defining file
+    )
+    dispersion: Dispersion  # negative binomial size; inf = Poisson
     diurnal_profile_fraction: list[Fraction]
     batch_size_mean_people: GroupSizeByDemographic
     surrender_fraction: FractionByDemographic
     initial_repeat_share_fraction: Fraction
-    shocks: dict[str, Shock] = Field(default_factory=dict)
+    shocks: Annotated[dict[str, Shock], Field(max_length=MAX_ENTRIES)] = Field(default_factory=dict)
     # A demand fit file (`bordersim fit`), relative to the defining file; variants inherit it.
     # None: the calibrated first attempts as they are.
-    fit: Annotated[str, Field(min_length=1)] | None = None
+    fit: PathText | None = None
     # First attempts after an origin from a forecast quantile; None: the calibrated months.
     forecast: DemandForecast | None = None
     # What-if scales of the calibrated first attempts ("what if crossings were 30 % higher?"):
@@ -290,10 +433,10 @@ class Detection(Section):
     p_max_fraction: FractionBySector
     effort_scale_agents: PositiveBySector
     technology_effort_agents: BySector
-    interdiction_patience_hours: ByDemographic
-    field_hours_per_interdiction: Positive
-    field_hours_per_pickup: Positive
-    pickup_patience_hours: PositiveOrInfinite
+    interdiction_patience_hours: HoursByDemographic
+    field_hours_per_interdiction: PositiveWorkHours
+    field_hours_per_pickup: PositiveWorkHours
+    pickup_patience_hours: HoursOrInfinite
 
 
 class Processing(Section):
@@ -319,10 +462,10 @@ class CapacityChange(Section):
     soft-sided facility."""
 
     sector: SectorCode
-    start_date: dt.date
-    end_date: dt.date | None = None  # last day of the change, inclusive; None = to the end
-    change_people: float
-    note: str = ""
+    start_date: Date
+    end_date: Date | None = None  # last day of the change, inclusive; None = to the end
+    change_people: Annotated[float, Field(ge=-1e6, allow_inf_nan=False), _upper(1e6, PEOPLE)]
+    note: Text = ""
 
     @model_validator(mode="after")
     def _order(self) -> CapacityChange:
@@ -338,30 +481,46 @@ class CapacityChange(Section):
 
 class Custody(Section):
     capacity_people: BySector
-    capacity_changes: dict[str, CapacityChange] = Field(default_factory=dict)
+    capacity_changes: Annotated[dict[str, CapacityChange], Field(max_length=MAX_ENTRIES)] = Field(
+        default_factory=dict
+    )
     persons_per_watch_staff: Positive
-    standard_hours: Positive
-    uac_standard_hours: Positive
-    initial_occupancy_fraction: NonNegative  # of capacity, at the first simulated day
+    standard_hours: Hours
+    uac_standard_hours: Hours
+    initial_occupancy_fraction: Ratio  # of capacity, at the first simulated day
 
 
 class Departures(Section):
     port_capacity_per_day: BySector
     shelter_intake_per_day: BySector
-    ice_beds: NonNegative
-    ice_initial_occupancy_beds: NonNegative
-    ice_length_of_stay_days: Positive
-    ice_transfers_per_day: NonNegative
-    hhs_placement_per_day: NonNegative
-    hhs_beds: NonNegative
-    hhs_initial_occupancy_beds: NonNegative
-    hhs_length_of_stay_days: Positive
+    ice_beds: People
+    ice_initial_occupancy_beds: People
+    ice_length_of_stay_days: PositiveDays
+    ice_transfers_per_day: PeoplePerDay
+    hhs_placement_per_day: PeoplePerDay
+    hhs_beds: People
+    hhs_initial_occupancy_beds: People
+    hhs_length_of_stay_days: PositiveDays
+
+    @model_validator(mode="after")
+    def _occupancy_within_beds(self) -> Departures:
+        for system in ("ice", "hhs"):
+            beds = getattr(self, f"{system}_beds")
+            occupied = getattr(self, f"{system}_initial_occupancy_beds")
+            if occupied > beds:
+                raise CrossSectionError(
+                    (f"{system}_initial_occupancy_beds",),
+                    occupied,
+                    f"more than the {beds:,.0f} {system.upper()} beds "
+                    f"(departures.{system}_beds): initial occupancy must fit in the beds",
+                )
+        return self
 
 
 class PoolParameters(Section):
     on_duty_fraction: Fraction
-    cost_per_person_day_dollars: NonNegative
-    detection_weight: NonNegative  # effort per person on detection, relative to a field agent
+    cost_per_person_day_dollars: Dollars
+    detection_weight: Ratio  # effort per person on detection, relative to a field agent
     productivity: ByTask  # work per on-duty hour relative to an agent; 0 = cannot do the task
 
 
@@ -398,8 +557,8 @@ class Staff(Section):
     agents_by_sector: BySector  # standing Border Patrol agents assigned to each sector
     processing_coordinators: NonNegative  # southwest total, spread over sectors by load
     dispatch: Dispatch
-    warehouse_hours_per_person_day: NonNegative
-    medical_hours_per_person_day: NonNegative
+    warehouse_hours_per_person_day: WorkHours
+    medical_hours_per_person_day: WorkHours
 
 
 class Deployment(Section):
@@ -411,11 +570,11 @@ class Deployment(Section):
     sectors: Literal["southwest"] | Annotated[list[SectorCode], Field(min_length=1)] = SOUTHWEST
     allocation: Literal["load", "equal"] = "load"
     tasks: list[TaskName]
-    start_date: dt.date
-    end_date: dt.date | None = None  # last day deployed, inclusive
-    duration_days: Annotated[int, Field(gt=0)] | None = None  # instead of end_date
+    start_date: Date
+    end_date: Date | None = None  # last day deployed, inclusive
+    duration_days: PositiveWholeDays | None = None  # instead of end_date
     ramp_up_days: NonNegativeInt = 0  # headcount grows linearly to full over these days
-    note: str = ""
+    note: Text = ""
 
     @model_validator(mode="after")
     def _consistent(self) -> Deployment:
@@ -443,43 +602,45 @@ class Deployment(Section):
 
 
 class Supplies(Section):
-    units_per_person_day: NonNegative
-    initial_stock_days: NonNegative
-    reorder_lead_days: NonNegative
-    reorder_point_days: NonNegative
-    order_days: Positive
-    cost_per_unit_dollars: NonNegative
+    units_per_person_day: SupplyUnits
+    initial_stock_days: Days
+    reorder_lead_days: Days
+    reorder_point_days: Days
+    order_days: PositiveDays
+    cost_per_unit_dollars: Dollars
 
 
 class Health(Section):
     enabled: bool
     arrival_prevalence_fraction: Fraction  # constant, unless points are given by date
-    arrival_prevalence_by_date: dict[dt.date, Fraction] = Field(default_factory=dict)
+    arrival_prevalence_by_date: Annotated[
+        dict[DateKey, Fraction], Field(max_length=10_000, strict=False)
+    ] = Field(default_factory=dict)
     symptomatic_fraction: Fraction
     screening_sensitivity_fraction: Fraction
     isolation_capacity_people: BySector
-    transmission_rate_per_day: NonNegative
-    crowding_exponent: NonNegative
-    infectious_days: Positive
-    staff_infection_rate_per_day: NonNegative
-    staff_absence_days: NonNegative
+    transmission_rate_per_day: RatePerDay
+    crowding_exponent: Exponent
+    infectious_days: PositiveDays
+    staff_infection_rate_per_day: RatePerDay
+    staff_absence_days: Days
 
 
 class Cost(Section):
-    custody_per_person_day_dollars: NonNegative
-    ice_transfer_dollars: NonNegative
+    custody_per_person_day_dollars: Dollars
+    ice_transfer_dollars: Dollars
 
 
 class Targets(Section):
-    custody_hours: Positive
+    custody_hours: Hours
 
 
 class ScenarioSpec(Section):
     """A whole scenario, defaults merged in. `Scenario` (in `bordersim.scenario`) adds where it
     came from and its resolved text."""
 
-    name: str
-    description: str = ""
+    name: ScenarioName
+    description: Text = ""
     sectors: list[SectorCode]
     period: Period
     policy: Policy
@@ -489,7 +650,9 @@ class ScenarioSpec(Section):
     custody: Custody
     departures: Departures
     staff: Staff
-    deployments: dict[str, Deployment] = Field(default_factory=dict)
+    deployments: Annotated[dict[str, Deployment], Field(max_length=MAX_ENTRIES)] = Field(
+        default_factory=dict
+    )
     supplies: Supplies
     health: Health
     cost: Cost

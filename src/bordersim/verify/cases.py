@@ -84,12 +84,15 @@ def mm1(arrival_rate: float = 0.7, service_rate: float = 1.0) -> Case:
         )
     m = F.mmc(arrival_rate, service_rate, 1)
     return Case(
-        "mm1", f"M/M/1, lambda={arrival_rate:g}, mu={service_rate:g}",
-        _single(arrival_rate, Exponential(service_rate), 1), arrival_rate,
+        "mm1",
+        f"M/M/1, lambda={arrival_rate:g}, mu={service_rate:g}",
+        _single(arrival_rate, Exponential(service_rate), 1),
+        arrival_rate,
         (
             Measure("mean wait", m.mean_wait, _wait),
-            Measure("mean number present", m.mean_present,
-                    lambda s: s.mean_number_present("queue")),
+            Measure(
+                "mean number present", m.mean_present, lambda s: s.mean_number_present("queue")
+            ),
         ),
     )
 
@@ -103,8 +106,10 @@ def mmc(arrival_rate: float = 9.0, service_rate: float = 1.0, servers: int = 10)
         )
     m = F.mmc(arrival_rate, service_rate, servers)
     return Case(
-        "mmc", f"M/M/c (Erlang C), lambda={arrival_rate:g}, mu={service_rate:g}, c={servers}",
-        _single(arrival_rate, Exponential(service_rate), servers), arrival_rate,
+        "mmc",
+        f"M/M/c (Erlang C), lambda={arrival_rate:g}, mu={service_rate:g}, c={servers}",
+        _single(arrival_rate, Exponential(service_rate), servers),
+        arrival_rate,
         (
             Measure("P(wait)", m.p_wait, _prob_wait),
             Measure("mean wait", m.mean_wait, _wait),
@@ -166,7 +171,8 @@ def mg1(arrival_rate: float = 0.7, service_rate: float = 1.0, service_cv: float 
     return Case(
         "mg1" if service_cv else "md1",
         f"M/G/1 (P-K), {label}, lambda={arrival_rate:g}, E[S]={mean:g}",
-        _single(arrival_rate, service, 1), arrival_rate,
+        _single(arrival_rate, service, 1),
+        arrival_rate,
         (Measure("mean wait", wq, _wait),),
     )
 
@@ -175,9 +181,7 @@ def priority(arrival_rates: tuple[float, float] = (0.3, 0.4), service_rate: floa
     """Two classes, non-preemptive priority, one exponential server."""
     for lam in arrival_rates:
         _check_rates(lam, service_rate)
-    waits = F.priority_waits(
-        arrival_rates, [1.0 / service_rate] * 2, [2.0 / service_rate**2] * 2
-    )
+    waits = F.priority_waits(arrival_rates, [1.0 / service_rate] * 2, [2.0 / service_rate**2] * 2)
     net = Network(
         stations=[Station("queue", service=Exponential(service_rate))],
         pools=[Pool("server", headcount=1, skills={"queue": 1.0})],
@@ -191,7 +195,8 @@ def priority(arrival_rates: tuple[float, float] = (0.3, 0.4), service_rate: floa
         "priority",
         f"M/M/1 non-preemptive priority, lambda=({arrival_rates[0]:g}, {arrival_rates[1]:g}), "
         f"mu={service_rate:g}",
-        net, sum(arrival_rates),
+        net,
+        sum(arrival_rates),
         (
             Measure("mean wait, high", waits[0], lambda s: s.mean_wait("queue", "high")),
             Measure("mean wait, low", waits[1], lambda s: s.mean_wait("queue", "low")),
@@ -211,11 +216,12 @@ def tandem(
     routing = {names[i]: {names[i + 1]: 1.0} for i in range(len(names) - 1)}
     net = Network(
         stations=[
-            Station(n, service=Exponential(mu))
-            for n, (mu, _) in zip(names, stations, strict=True)
+            Station(n, service=Exponential(mu)) for n, (mu, _) in zip(names, stations, strict=True)
         ],
-        pools=[Pool(f"servers{i + 1}", headcount=c, skills={names[i]: 1.0})
-               for i, (_, c) in enumerate(stations)],
+        pools=[
+            Pool(f"servers{i + 1}", headcount=c, skills={names[i]: 1.0})
+            for i, (_, c) in enumerate(stations)
+        ],
         classes=[CustomerClass("customer", routing=routing)],
         arrivals=[Arrivals(names[0], "customer", rate=arrival_rate)],
     )
@@ -223,12 +229,21 @@ def tandem(
         "tandem",
         f"Jackson tandem of {len(stations)} M/M/c, lambda={arrival_rate:g}, "
         "(mu, c)=" + ", ".join(f"({mu:g}, {c})" for mu, c in stations),
-        net, arrival_rate,
+        net,
+        arrival_rate,
         (Measure("mean sojourn", sojourn, lambda s: s.mean_sojourn()),),
     )
 
 
 def default_cases() -> list[Case]:
     """The cases of `bordersim verify`, in order."""
-    return [mm1(), mmc(), mmck(), erlang_a(), mg1(service_cv=0.0), mg1(service_cv=1.0),
-            priority(), tandem()]
+    return [
+        mm1(),
+        mmc(),
+        mmck(),
+        erlang_a(),
+        mg1(service_cv=0.0),
+        mg1(service_cv=1.0),
+        priority(),
+        tandem(),
+    ]

@@ -70,7 +70,9 @@ def run_batches(
     ]
     out.append(
         BatchValues(
-            case.name, LITTLE, math.nan,
+            case.name,
+            LITTLE,
+            math.nan,
             np.array([s.mean_number_in_network() for s in summaries]),
             reference=np.array([s.visit_time_rate() for s in summaries]),
         )
@@ -95,8 +97,9 @@ def judge(values: BatchValues, confidence: float) -> Row:
         target_gap = analytic
     n = len(diff)
     if n < 2 or not np.all(np.isfinite(diff)):
-        return Row(values.case, values.measure, analytic, float(x.mean()), math.nan, confidence,
-                   False)
+        return Row(
+            values.case, values.measure, analytic, float(x.mean()), math.nan, confidence, False
+        )
     t = float(stats.t.ppf(0.5 + confidence / 2.0, n - 1))
     half = t * float(diff.std(ddof=1)) / math.sqrt(n)
     passed = abs(float(diff.mean()) - target_gap) <= half
