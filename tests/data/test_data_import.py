@@ -53,7 +53,7 @@ def test_data_show_prints_the_official_totals(
 ) -> None:
     assert run_cli(["data", "show", "--store", str(shipped_store)]) == 0
     out = capsys.readouterr().out
-    row_2021 = next(line for line in out.splitlines() if line.startswith("│ 2021 "))
+    row_2021 = next(line for line in out.splitlines() if line.startswith("│ FY2021 "))
     assert f"{FY2021_SOUTHWEST_TOTAL:,}" in row_2021
     assert f"{FY2021_RIO_GRANDE_VALLEY:,}" in row_2021
     assert "FY2000-FY2023 (24)" in out

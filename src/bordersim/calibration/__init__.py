@@ -38,9 +38,14 @@ def load_calibration(ref: str | Path | None = None) -> Calibration:
     return calibration
 
 
-def calibrate(connection: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+def calibrate(
+    connection: duckdb.DuckDBPyConnection, backtest_months: int | None = None
+) -> dict[str, Any]:
     """Build the calibration artifact from the official data in the store."""
+    from bordersim.calibration.backtest import BACKTEST_MONTHS
     from bordersim.calibration.build import build_artifact
     from bordersim.calibration.inputs import read_official_monthly
 
-    return build_artifact(read_official_monthly(connection))
+    return build_artifact(
+        read_official_monthly(connection), backtest_months=backtest_months or BACKTEST_MONTHS
+    )

@@ -1,8 +1,10 @@
 """Rolling-origin back-test of monthly sector encounter forecasts.
 
-For each target month in the last two fiscal years of the data (FY2022-FY2023 in the shipped
-files) and each horizon h (1 and 3 months), every method forecasts each sector's encounters from
-the data up to the origin (the target minus h months) only. The error is MAPE: the mean, over
+For each target month in an explicit window, the last `BACKTEST_MONTHS` months of the data (24:
+October 2021 to September 2023 in the shipped files, FY2022-FY2023; a newer release moves the
+window with its last month but never shrinks it; `bordersim calibrate --backtest-months`), and
+each horizon h (1 and 3 months), every method forecasts each sector's encounters from the data
+up to the origin (the target minus h months) only. The error is MAPE: the mean, over
 sectors and target months, of |forecast - actual| / actual, in percent. Methods:
 - `seasonal-trend`: bordersim's method (`calibration.seasonal.forecast`);
 - `seasonal naive`: the same month a year earlier;
@@ -19,10 +21,11 @@ from typing import Any
 import numpy as np
 
 from bordersim.calibration import seasonal
-from bordersim.ingest.fiscal import fiscal_month_of, fiscal_year_of
+from bordersim.errors import BordersimError
+from bordersim.ingest.fiscal import fiscal_month_of
 
 HORIZONS = (1, 3)
-BACKTEST_FISCAL_YEARS = 2
+BACKTEST_MONTHS = 24  # two years of target months, whatever month the data end on
 MIN_HISTORY_MONTHS = 36  # three years, for the seasonal profile
 
 
@@ -43,10 +46,13 @@ class BacktestResult:
     targets: int  # target months per horizon
     mape: dict[str, dict[int, float]]  # method -> horizon -> MAPE %
     mape_by_sector: dict[str, dict[int, list[float]]] = field(default_factory=dict)
+    window_months: int = BACKTEST_MONTHS
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "metric": "MAPE % of monthly sector encounters, mean over sectors and target months",
+            "window": f"the last {self.window_months} months of the data",
+            "window_months": self.window_months,
             "first_target": self.first_target.isoformat(),
             "last_target": self.last_target.isoformat(),
             "horizons": list(self.horizons),
@@ -69,6 +75,7 @@ class BacktestResult:
                 m: {int(h): [float(x) for x in v] for h, v in by.items()}
                 for m, by in data["mape_by_sector"].items()
             },
+            window_months=int(data.get("window_months", BACKTEST_MONTHS)),
         )
 
     def winner(self, horizon: int) -> str:
@@ -79,19 +86,22 @@ def rolling_origin_backtest(
     months: tuple[date, ...] | list[date],
     sector_encounters: np.ndarray,
     horizons: tuple[int, ...] = HORIZONS,
+    window_months: int = BACKTEST_MONTHS,
 ) -> BacktestResult:
-    """Back-test every method over the last two fiscal years of `months` ([M, S] encounters)."""
+    """Back-test every method over the last `window_months` months ([M, S] encounters)."""
     values = np.asarray(sector_encounters, dtype=np.float64)
     fiscal_months = np.array([fiscal_month_of(month) for month in months])
-    last_year = fiscal_year_of(months[-1])
     targets = [
         position
-        for position, month in enumerate(months)
-        if fiscal_year_of(month) > last_year - BACKTEST_FISCAL_YEARS
-        and position - max(horizons) + 1 >= MIN_HISTORY_MONTHS
+        for position in range(max(0, len(months) - window_months), len(months))
+        if position - max(horizons) + 1 >= MIN_HISTORY_MONTHS
     ]
-    if not targets:
-        raise ValueError("not enough history for a back-test")
+    if len(targets) < window_months:
+        raise BordersimError(
+            f"a back-test over the last {window_months} months needs "
+            f"{window_months + MIN_HISTORY_MONTHS + max(horizons) - 1} months of data; the store "
+            f"holds {len(months)} (import the OHSS workbook from FY2000 on)"
+        )
     errors: dict[str, dict[int, list[np.ndarray]]] = {m: {h: [] for h in horizons} for m in METHODS}
     for horizon in horizons:
         for target in targets:
@@ -123,4 +133,5 @@ def rolling_origin_backtest(
         targets=len(targets),
         mape=mape,
         mape_by_sector=by_sector,
+        window_months=window_months,
     )

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from bordersim.calibration import pathways, repeats, seasonal
-from bordersim.calibration.backtest import rolling_origin_backtest
+from bordersim.calibration.backtest import BACKTEST_MONTHS, rolling_origin_backtest
 from bordersim.calibration.demand import implied_first_attempts
 from bordersim.calibration.group_mix import fit_to_margins, monthly_group_mix
 from bordersim.calibration.inputs import OfficialMonthly
@@ -65,7 +65,7 @@ def _reference_mix(
     return total / total.sum()
 
 
-def build_artifact(data: OfficialMonthly) -> dict[str, Any]:
+def build_artifact(data: OfficialMonthly, backtest_months: int = BACKTEST_MONTHS) -> dict[str, Any]:
     months = data.months
     mix, mix_exact = monthly_group_mix(data)
     mix = np.round(mix, DECIMALS)
@@ -132,7 +132,9 @@ def build_artifact(data: OfficialMonthly) -> dict[str, Any]:
             for s in Sector
         ]
     )
-    backtest = rolling_origin_backtest(months, data.sector_encounters)
+    backtest = rolling_origin_backtest(
+        months, data.sector_encounters, window_months=backtest_months
+    )
     fit = _fit_summary(data, mix, mix_exact, repeat_share)
     fit["repeat_share_achieved"] = {
         "title8": round(achieved["title8"], FIT_DECIMALS),
@@ -151,7 +153,13 @@ def build_artifact(data: OfficialMonthly) -> dict[str, Any]:
         "format_version": ARTIFACT_FORMAT_VERSION,
         "version": f"{METHOD_VERSION}-{fingerprint[:12]}",
         "method_version": METHOD_VERSION,
-        "inputs": {"fingerprint": fingerprint, "files": dict(sorted(data.source_files.items()))},
+        "inputs": {
+            "fingerprint": fingerprint,
+            "files": dict(sorted(data.source_files.items())),
+            # The data vintage: which release of each file, and the months each holds.
+            "vintage": data.vintage,
+            "mixed_vintage": data.mixed_vintage(),
+        },
         "first_date": months[0].isoformat(),
         "last_date": date.fromordinal(last_day.toordinal() - 1).isoformat(),
         "sectors": [sector.name for sector in Sector],

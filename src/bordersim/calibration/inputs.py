@@ -11,8 +11,9 @@ sector sheet, whatever years the imported release holds.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -26,7 +27,8 @@ from bordersim.ingest.categories import (
     USBP_COMPONENT,
     nationality_of,
 )
-from bordersim.ingest.fiscal import add_months
+from bordersim.ingest.fiscal import add_months, fiscal_year_label
+from bordersim.ingest.parsed import CBP_KIND, OHSS_KIND
 from bordersim.model.dimensions import N_DEMOGRAPHICS, N_GROUPS, N_NATIONALITIES, group_index
 
 SECTOR_SHEET = "Monthly Rgn and Sector"
@@ -46,6 +48,18 @@ class OfficialMonthly:
     cbp_encounters: np.ndarray  # [Mc, G] Border Patrol encounters by group
     cbp_title42: np.ndarray  # [Mc, G] of which Title 42 expulsions
     source_files: dict[str, str]  # kind -> "file name (sha256 prefix)"
+    vintage: dict[str, dict[str, Any]] = field(default_factory=dict)  # kind -> file and months
+
+    def mixed_vintage(self) -> str | None:
+        """Why the two files look like different releases (they end on different months), or
+        None. Months one file has beyond the other are not used for what that file gives."""
+        ohss, cbp = self.vintage.get(OHSS_KIND), self.vintage.get(CBP_KIND)
+        if not ohss or not cbp or ohss["last_month"] == cbp["last_month"]:
+            return None
+        return (
+            f"the OHSS workbook {ohss['file']} ends {ohss['last_month'][:7]} and the CBP CSV "
+            f"{cbp['file']} ends {cbp['last_month'][:7]}: files of different releases"
+        )
 
     def fingerprint(self) -> str:
         """A hash of the numbers the calibration uses (not of file bytes or import times)."""
@@ -144,7 +158,38 @@ def read_official_monthly(connection: duckdb.DuckDBPyConnection) -> OfficialMont
         cbp_encounters=cbp_encounters,
         cbp_title42=cbp_title42,
         source_files=sources,
+        vintage=_vintage(connection),
     )
+
+
+def _vintage(connection: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
+    """Per imported file: name, sha256, the months it holds and its partial fiscal years."""
+    tables = {OHSS_KIND: "ohss_encounters", CBP_KIND: "cbp_swb_encounters"}
+    vintage: dict[str, dict[str, Any]] = {}
+    for kind, name, sha in connection.execute(
+        "SELECT kind, file_name, file_sha256 FROM data_imports ORDER BY kind"
+    ).fetchall():
+        table = tables[kind]
+        first, last = connection.execute(
+            f"SELECT min(month_start), max(month_start) FROM {table}"
+        ).fetchone() or (None, None)
+        months: dict[int, set[int]] = {}
+        for year, month in connection.execute(
+            f"SELECT DISTINCT fiscal_year, fiscal_month FROM {table} WHERE fiscal_month IS NOT NULL"
+        ).fetchall():
+            months.setdefault(int(year), set()).add(int(month))
+        vintage[kind] = {
+            "file": name,
+            "sha256": sha,
+            "first_month": first.isoformat() if first else None,
+            "last_month": last.isoformat() if last else None,
+            "partial_years": [
+                fiscal_year_label(year, held)
+                for year, held in sorted(months.items())
+                if len(held) < 12
+            ],
+        }
+    return vintage
 
 
 def _ohss_file(connection: duckdb.DuckDBPyConnection) -> str:

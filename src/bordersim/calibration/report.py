@@ -9,7 +9,12 @@ from rich.table import Table
 from bordersim.calibration.backtest import OURS, BacktestResult
 from bordersim.calibration.demand import month_lengths
 from bordersim.calibration.model import Calibration
-from bordersim.ingest.fiscal import FISCAL_MONTH_ABBREVIATIONS, fiscal_year_of
+from bordersim.ingest.fiscal import (
+    FISCAL_MONTH_ABBREVIATIONS,
+    fiscal_month_of,
+    fiscal_year_label,
+    fiscal_year_of,
+)
 from bordersim.model.dimensions import GROUP_NAMES, Pathway, Sector
 
 
@@ -82,11 +87,16 @@ def print_fit_report(console: Console, calibration: Calibration) -> None:
     errors = reproduction_error(calibration)
     last_year = fiscal_year_of(calibration.months[-1])
     in_last_year = np.array([fiscal_year_of(m) == last_year for m in calibration.months])
+    # A year the data hold only in part is labelled with its months, never as a year's total.
+    year = fiscal_year_label(
+        last_year,
+        [fiscal_month_of(m) for m in calibration.months if fiscal_year_of(m) == last_year],
+    )
     sectors = Table(title="Per sector: daily rates, seasonality and trend")
     for column in (
         "sector",
-        f"FY{last_year} encounters",
-        f"FY{last_year} first attempts",
+        f"{year} encounters",
+        f"{year} first attempts",
         "max |sum(daily) - month|",
         "seasonal peak / low",
         "trend / year (24 mo)",
@@ -106,7 +116,7 @@ def print_fit_report(console: Console, calibration: Calibration) -> None:
         )
     console.print(sectors)
 
-    groups = Table(title=f"Groups: FY{last_year} mix, pathways and repeats")
+    groups = Table(title=f"Groups: {year} mix, pathways and repeats")
     for column in (
         "group",
         "mix",
@@ -146,9 +156,9 @@ def print_fit_report(console: Console, calibration: Calibration) -> None:
 
 def print_backtest(console: Console, result: BacktestResult) -> None:
     table = Table(
-        title=f"Rolling-origin back-test, monthly sector encounters, targets "
-        f"{result.first_target:%Y-%m} .. {result.last_target:%Y-%m} ({result.targets} months x 9 "
-        "sectors): MAPE %"
+        title=f"Rolling-origin back-test, monthly sector encounters, window: the last "
+        f"{result.window_months} months, {result.first_target:%Y-%m} .. "
+        f"{result.last_target:%Y-%m} ({result.targets} months x 9 sectors): MAPE %"
     )
     table.add_column("method")
     for horizon in result.horizons:

@@ -22,6 +22,13 @@ def calibrate_command(
         "-o",
         help="Where to write the artifact (default: calibration.json beside the store).",
     ),
+    backtest_months: int = typer.Option(
+        24,
+        "--backtest-months",
+        min=1,
+        max=120,
+        help="Back-test window: the last N months of the data are forecast (default 24).",
+    ),
 ) -> None:
     """Calibrate demand from the official data: artifact, fit report and back-test.
 
@@ -48,7 +55,21 @@ def calibrate_command(
                 highlight=False,
             )
             import_official_files(connection, missing)
-        artifact = calibrate(connection)
+        artifact = calibrate(connection, backtest_months=backtest_months)
+    inputs = artifact["inputs"]
+    for kind, held in inputs["vintage"].items():
+        partial = f"; partial: {', '.join(held['partial_years'])}" if held["partial_years"] else ""
+        console.print(
+            f"data vintage ({kind}): {held['file']} (sha256 {held['sha256'][:12]}), "
+            f"{str(held['first_month'])[:7]} to {str(held['last_month'])[:7]}{partial}",
+            highlight=False,
+        )
+    if inputs["mixed_vintage"]:
+        console.print(
+            f"[bold yellow]warning:[/] mixed data vintages: {inputs['mixed_vintage']}. The "
+            "calibration records this; import both files of one release for a clean one.",
+            highlight=False,
+        )
     target = output if output is not None else location.parent / "calibration.json"
     write_artifact(artifact, target)
     calibration = Calibration(artifact)

@@ -31,14 +31,26 @@ def import_command(
     store: Path | None = typer.Option(None, "--store", help=STORE_OPTION_HELP),  # noqa: B008
 ) -> None:
     """Import official files (validated first; the store changes only if all of them are good)."""
-    from rich.table import Table
-
     from bordersim.store import open_store, resolve_store_path
-    from bordersim.store.official import import_official_files
+    from bordersim.store.coverage import release_notes
+    from bordersim.store.official import import_parsed, parse_official_files
 
     location = resolve_store_path(store)
+    # Files are read and checked before the store is opened: the store is held only for the
+    # one transaction that replaces the data.
+    imported = parse_official_files(list(files) if files else None)
     with open_store(location) as connection:
-        imported = import_official_files(connection, list(files) if files else None)
+        import_parsed(connection, imported)
+        notes = release_notes(connection)
+    console = _console()
+    _print_import(console, imported, location)
+    for note in notes:
+        console.print(f"[yellow]note:[/] {note}", highlight=False)
+
+
+def _print_import(console: Any, imported: list[Any], location: Path) -> None:
+    from rich.table import Table
+
     table = Table(title=f"Imported into {location}")
     for column in ("file", "kind", "rows", "sheets", "sha256"):
         table.add_column(column, justify="right" if column == "rows" else "left")
@@ -50,7 +62,7 @@ def import_command(
             str(len(parsed.sheets)) if parsed.sheets else "-",
             parsed.sha256[:12],
         )
-    _console().print(table)
+    console.print(table)
 
 
 @data_app.command("show")
@@ -84,11 +96,13 @@ def _render_show(console: Any, connection: Any, location: Path) -> None:
         sources.add_column(column)
     for source in held.sources:
         years = source.fiscal_years
+        partial = ", ".join(source.year_label(year) for year in source.partial_years)
         sources.add_row(
             source.file_name,
             source.kind,
             f"{source.rows:,}",
-            f"FY{years[0]}-FY{years[-1]} ({len(years)})" if years else "-",
+            (f"FY{years[0]}-FY{years[-1]} ({len(years)})" if years else "-")
+            + (f"; {partial}" if partial else ""),
             str(source.months),
             str(source.first_month or "-"),
             str(source.last_month or "-"),
@@ -110,6 +124,7 @@ def _render_show(console: Any, connection: Any, location: Path) -> None:
     groups.add_row("title of authority (CBP)", ", ".join(held.cbp_titles) or "-")
     console.print(groups)
 
+    by_kind = {source.kind: source for source in held.sources}
     totals = southwest_totals_by_sector(connection)
     if totals:
         sector_names = list(SECTOR_BY_OHSS_NAME)
@@ -123,8 +138,9 @@ def _render_show(console: Any, connection: Any, location: Path) -> None:
             by_sector.add_column(codes.get(name, name), justify="right")
         by_sector.add_column("southwest border", justify="right")
         for year, row in totals.items():
+            ohss = by_kind.get("ohss_usbp")
             by_sector.add_row(
-                str(year),
+                ohss.year_label(year) if ohss else f"FY{year}",
                 *(f"{row.get(name, 0):,}" for name in sector_names + extra),
                 f"{sum(row.values()):,}",
             )
@@ -136,14 +152,24 @@ def _render_show(console: Any, connection: Any, location: Path) -> None:
         for column in ("FY", "Border Patrol", "of which Title 42", "Field Operations", "total"):
             cbp_table.add_column(column, justify="right")
         for year, row in cbp.items():
+            cbp_source = by_kind.get("cbp_swb")
             cbp_table.add_row(
-                str(year),
+                cbp_source.year_label(year) if cbp_source else f"FY{year}",
                 f"{row['usbp']:,}",
                 f"{row['usbp_title42']:,} ({row['usbp_title42'] / max(row['usbp'], 1):.0%})",
                 f"{row['ofo']:,}",
                 f"{row['usbp'] + row['ofo']:,}",
             )
         console.print(cbp_table)
+    print_release_notes(console, connection)
+
+
+def print_release_notes(console: Any, connection: Any) -> None:
+    """Partial fiscal years and months that only one file holds, one line each."""
+    from bordersim.store.coverage import release_notes
+
+    for note in release_notes(connection):
+        console.print(f"[yellow]note:[/] {note}", highlight=False)
 
 
 def _console() -> Any:

@@ -12,6 +12,7 @@ from bordersim.errors import DataFileError
 from bordersim.ingest.cbp import read_cbp_csv
 from bordersim.ingest.ohss import read_ohss_workbook
 from bordersim.ingest.parsed import CBP_KIND, OHSS_KIND, ParsedFile
+from bordersim.input_files import MIB, check_regular_file
 
 __all__ = [
     "CBP_KIND",
@@ -26,6 +27,7 @@ __all__ = [
 SHIPPED_WORKBOOK = "ohss-usbp-encounters-fy2000-fy2023.xlsx"
 SHIPPED_CSV = "cbp-swb-encounters-fy2022-fy2023.csv"
 _ZIP_MAGIC = b"PK\x03\x04"
+MAX_DATA_FILE_BYTES = 1024 * MIB
 
 
 def shipped_files() -> list[Path]:
@@ -38,14 +40,16 @@ def read_official_file(path: str | Path) -> ParsedFile:
     """Read either official format, chosen by extension (or by content when there is none)."""
     path = Path(path)
     suffix = path.suffix.lower()
+    check_regular_file(path, what="data file", error=DataFileError, limit=MAX_DATA_FILE_BYTES)
     if suffix in (".xlsx", ".xlsm"):
         return read_ohss_workbook(path)
     if suffix == ".csv":
         return read_cbp_csv(path)
-    if not path.exists():
-        raise DataFileError("file does not exist", where=str(path))
-    with path.open("rb") as handle:
-        is_zip = handle.read(4) == _ZIP_MAGIC
+    try:
+        with path.open("rb") as handle:  # a regular file (checked above): open cannot block
+            is_zip = handle.read(4) == _ZIP_MAGIC
+    except OSError as err:
+        raise DataFileError(f"cannot be read ({err.strerror})", where=str(path)) from None
     if is_zip:
         return read_ohss_workbook(path)
     if suffix in ("", ".txt"):

@@ -16,7 +16,10 @@ from bordersim.errors import DataFileError
 from bordersim.ingest import values
 from bordersim.ingest.fiscal import FISCAL_MONTH_ABBREVIATIONS, fiscal_month_start
 from bordersim.ingest.parsed import CBP_KIND, ParsedFile, file_sha256
+from bordersim.input_files import MIB, read_bounded
 
+#: The whole published series (FY2020 onwards) is a few tens of megabytes.
+MAX_CSV_BYTES = 1024 * MIB
 PUBLISHED_COLUMNS: tuple[str, ...] = (
     "Fiscal Year",
     "Month Grouping",
@@ -61,18 +64,15 @@ def read_cbp_csv(path: str | Path) -> ParsedFile:
     """Read and validate the CSV; raise `DataFileError` naming file, row, column, value, rule."""
     path = Path(path)
     where = str(path)
-    if not path.exists():
-        raise DataFileError("file does not exist", where=where)
-    if not path.is_file():
-        raise DataFileError("is not a file", where=where)
+    raw = read_bounded(path, what="data file", error=DataFileError, limit=MAX_CSV_BYTES)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise DataFileError(
             f"is not UTF-8 text (byte {err.start}); expected CBP's Southwest Land Border "
             "Encounters CSV",
             where=where,
-        ) from err
+        ) from None
     if not text.strip():
         raise DataFileError(
             "file is empty; expected CBP's Southwest Land Border Encounters CSV with columns "
@@ -80,20 +80,31 @@ def read_cbp_csv(path: str | Path) -> ParsedFile:
             where=where,
         )
     reader = csv.reader(text.splitlines())
-    header = tuple(values.normalise_header(cell) for cell in next(reader))
+    try:
+        header = tuple(values.normalise_header(cell) for cell in next(reader))
+    except csv.Error as err:
+        raise DataFileError(f"row 1: not a readable CSV row ({err})", where=where) from None
     if header != PUBLISHED_COLUMNS:
         missing = [column for column in PUBLISHED_COLUMNS if column not in header]
+        partly = 0 < len(missing) < len(PUBLISHED_COLUMNS)
         raise DataFileError(
-            f"row 1: header {list(header)!r} is not CBP's Southwest Land Border Encounters layout; "
-            f"expected columns {list(PUBLISHED_COLUMNS)!r}"
-            + (f" (missing {missing!r})" if 0 < len(missing) < len(PUBLISHED_COLUMNS) else ""),
+            "row 1: the header is not CBP's Southwest Land Border Encounters layout; expected "
+            f"columns {', '.join(PUBLISHED_COLUMNS)}"
+            + (f" (missing {', '.join(missing[:2])})" if partly else ""),
             where=where,
         )
     records: list[tuple[Any, ...]] = []
-    for row_number, row in enumerate(reader, start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        records.append(_parse_row(row, row_number, where))
+    row_number = 1
+    try:
+        for row_number, row in enumerate(reader, start=2):
+            if not any(cell.strip() for cell in row):
+                continue
+            records.append(_parse_row(row, row_number, where))
+    except csv.Error as err:
+        # e.g. a field longer than the csv module's limit (131,072 characters)
+        raise DataFileError(
+            f"row {row_number + 1}: not a readable CSV row ({err})", where=where
+        ) from None
     if not records:
         raise DataFileError("has a header but no data rows", where=where)
     table = pd.DataFrame.from_records(records, columns=list(TABLE_COLUMNS))
@@ -122,7 +133,7 @@ def _parse_row(row: list[str], row_number: int, where: str) -> tuple[Any, ...]:
     month_text = cells["Month (abbv)"].strip().upper()
     if month_text not in _MONTH_NUMBER:
         raise DataFileError(
-            f"{place} column 'Month (abbv)': value {cells['Month (abbv)']!r} is not a month; "
+            f"{place} column 'Month (abbv)': value {cells['Month (abbv)'][:20]!r} is not a month; "
             f"months are written {', '.join(FISCAL_MONTH_ABBREVIATIONS)}",
             where=where,
         )
@@ -139,7 +150,7 @@ def _parse_row(row: list[str], row_number: int, where: str) -> tuple[Any, ...]:
     ):
         if checked[column] not in allowed:
             raise DataFileError(
-                f"{place} column {column!r}: value {checked[column]!r} is not one of "
+                f"{place} column {column!r}: value {checked[column][:40]!r} is not one of "
                 f"{', '.join(repr(option) for option in allowed)}",
                 where=where,
             )

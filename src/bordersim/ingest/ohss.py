@@ -9,9 +9,8 @@ per published row, unused dimensions empty). The years present are whatever the 
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pandas as pd
 
@@ -19,9 +18,12 @@ from bordersim.errors import DataFileError
 from bordersim.ingest import values
 from bordersim.ingest.fiscal import OHSS_MONTH_LABELS, fiscal_month_start
 from bordersim.ingest.parsed import OHSS_KIND, ParsedFile, file_sha256
+from bordersim.input_files import MIB, check_regular_file
 
 FISCAL_YEAR_HEADER = "Fiscal Year"  # published as "Fiscal\nYear"; compared with spaces folded
 QUANTITY_HEADER = "Quantity"
+#: The published workbook (FY2000 onwards, 16 sheets) is a few megabytes.
+MAX_WORKBOOK_BYTES = 512 * MIB
 
 # Sheet name -> the published dimension columns between `Fiscal Year` and `Quantity`.
 SHEET_LAYOUTS: dict[str, tuple[str, ...]] = {
@@ -80,37 +82,22 @@ def read_ohss_workbook(path: str | Path) -> ParsedFile:
     where = str(path)
     _check_file(path)
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
+        # A file object, not the path: openpyxl refuses paths without an .xlsx suffix, and the
+        # published workbook may be saved without one.
+        with path.open("rb") as handle:
+            records, sheets_read = _read_workbook(openpyxl, handle, where)
+    except DataFileError:
+        raise
+    except OSError as err:
+        raise DataFileError(f"cannot be read ({err.strerror})", where=where) from None
+    except Exception as err:
+        # openpyxl and the XML and zip readers under it raise many types on a damaged file
+        # (BadZipFile, KeyError, ParseError, ValueError, TypeError, ...): all mean the same.
         raise DataFileError(
-            f"not a readable .xlsx workbook (truncated or corrupt: {err}); "
-            "expected the OHSS 'CBP Encounters - USBP' workbook as published",
+            f"not a readable .xlsx workbook (truncated or corrupt: {type(err).__name__}: "
+            f"{str(err)[:80]}); expected the OHSS 'CBP Encounters - USBP' workbook as published",
             where=where,
-        ) from err
-    try:
-        present = list(workbook.sheetnames)
-        missing = [name for name in REQUIRED_SHEETS if name not in present]
-        if missing:
-            raise DataFileError(
-                f"sheet {missing[0]!r} is missing; the workbook must hold the sheets "
-                f"{', '.join(repr(name) for name in REQUIRED_SHEETS)} (found: "
-                f"{', '.join(repr(name) for name in present) or 'none'})",
-                where=where,
-            )
-        records: list[tuple[Any, ...]] = []
-        sheets_read: list[str] = []
-        for name in present:
-            if name not in SHEET_LAYOUTS:
-                continue  # a sheet a newer release adds is not the model's business
-            try:
-                records.extend(_read_sheet(workbook[name], name, where))
-            except (zipfile.BadZipFile, OSError, EOFError) as err:
-                raise DataFileError(
-                    f"sheet {name!r}: cannot be read (truncated or corrupt: {err})", where=where
-                ) from err
-            sheets_read.append(name)
-    finally:
-        workbook.close()
+        ) from None
     table = pd.DataFrame.from_records(records, columns=list(TABLE_COLUMNS))
     table["fiscal_month"] = table["fiscal_month"].astype("Int64")
     table["month_start"] = pd.to_datetime(table["month_start"])
@@ -122,6 +109,32 @@ def read_ohss_workbook(path: str | Path) -> ParsedFile:
         table=table,
         sheets=tuple(sheets_read),
     )
+
+
+def _read_workbook(
+    openpyxl: Any, handle: BinaryIO, where: str
+) -> tuple[list[tuple[Any, ...]], list[str]]:
+    workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+    try:
+        present = list(workbook.sheetnames)
+        missing = [name for name in REQUIRED_SHEETS if name not in present]
+        if missing:
+            raise DataFileError(
+                f"sheet {missing[0]!r} is missing; the workbook must hold the sheets "
+                f"{', '.join(repr(name) for name in REQUIRED_SHEETS)} (found: "
+                f"{', '.join(repr(name[:31]) for name in present[:6]) or 'none'})",
+                where=where,
+            )
+        records: list[tuple[Any, ...]] = []
+        sheets_read: list[str] = []
+        for name in present:
+            if name not in SHEET_LAYOUTS:
+                continue  # a sheet a newer release adds is not the model's business
+            records.extend(_read_sheet(workbook[name], name, where))
+            sheets_read.append(name)
+    finally:
+        workbook.close()
+    return records, sheets_read
 
 
 def _check_unique_rows(table: pd.DataFrame, where: str) -> None:
@@ -155,11 +168,8 @@ def _check_unique_rows(table: pd.DataFrame, where: str) -> None:
 
 
 def _check_file(path: Path) -> None:
-    if not path.exists():
-        raise DataFileError("file does not exist", where=str(path))
-    if not path.is_file():
-        raise DataFileError("is not a file", where=str(path))
-    if path.stat().st_size == 0:
+    size = check_regular_file(path, what="data file", error=DataFileError, limit=MAX_WORKBOOK_BYTES)
+    if size == 0:
         raise DataFileError(
             "file is empty; expected the OHSS 'CBP Encounters - USBP' .xlsx workbook",
             where=str(path),
@@ -176,8 +186,8 @@ def _read_sheet(sheet: Any, name: str, where: str) -> list[tuple[Any, ...]]:
         found = found[:-1]
     if found != expected:
         raise DataFileError(
-            f"sheet {name!r} row 1: header {found!r} is not the published layout "
-            f"{expected!r} (the first cell is 'Fiscal\\nYear')",
+            f"sheet {name!r} row 1: header {tuple(str(c)[:30] for c in found[:8])!r} is not the "
+            f"published layout {expected!r} (the first cell is 'Fiscal\\nYear')",
             where=where,
         )
     width = len(expected)
@@ -198,7 +208,8 @@ def _read_sheet(sheet: Any, name: str, where: str) -> list[tuple[Any, ...]]:
                 text = values.normalise_header(cell)
                 if text not in _MONTH_NUMBER:
                     raise DataFileError(
-                        f"{place} column 'Month': value {cell!r} is not a fiscal month; months are "
+                        f"{place} column 'Month': value {str(cell)[:30]!r} is not a fiscal month; "
+                        "months are "
                         "written '01 October' ... '12 September'",
                         where=where,
                     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from bordersim.errors import DataFileError
@@ -23,11 +24,23 @@ def whole_number(value: Any, *, where: str, place: str, rule: str) -> int:
         number = int(value)
     elif isinstance(value, str):
         text = value.strip().replace(",", "")
-        if text.removeprefix("-").isdigit():
+        if _ASCII_WHOLE.fullmatch(text):  # str.isdigit would accept '²' and other digits
             number = int(text)
     if number is None:
-        raise DataFileError(f"{place}: value {value!r} is not a whole number; {rule}", where=where)
+        raise DataFileError(
+            f"{place}: value {_shown(value)} is not a whole number; {rule}", where=where
+        )
     return int(number)
+
+
+_ASCII_WHOLE = re.compile(r"-?[0-9]{1,18}")
+#: A running fiscal year, as CBP labels it ("2025 (FYTD)": fiscal year to date).
+_YEAR_TO_DATE = re.compile(r"([0-9]{4})\s*\(\s*FYTD\s*\)", re.IGNORECASE)
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def count(value: Any, *, where: str, place: str) -> int:
@@ -36,24 +49,31 @@ def count(value: Any, *, where: str, place: str) -> int:
     )
     if number < 0:
         raise DataFileError(
-            f"{place}: value {value!r} is negative; counts must be non-negative whole numbers",
+            f"{place}: value {_shown(value)} is negative; counts must be non-negative whole "
+            "numbers",
             where=where,
         )
     return number
 
 
 def fiscal_year(value: Any, *, where: str, place: str) -> int:
-    rule = f"a fiscal year is a whole number from {EARLIEST_FISCAL_YEAR} to {LATEST_FISCAL_YEAR}"
+    """A fiscal year: a whole number, or a running year labelled like '2025 (FYTD)'."""
+    rule = (
+        f"a fiscal year is a whole number from {EARLIEST_FISCAL_YEAR} to {LATEST_FISCAL_YEAR} "
+        "(a running year may read '2025 (FYTD)')"
+    )
+    if isinstance(value, str) and (running := _YEAR_TO_DATE.fullmatch(value.strip())):
+        value = running.group(1)
     year = whole_number(value, where=where, place=place, rule=rule)
     if not EARLIEST_FISCAL_YEAR <= year <= LATEST_FISCAL_YEAR:
-        raise DataFileError(f"{place}: value {value!r} is out of range; {rule}", where=where)
+        raise DataFileError(f"{place}: value {_shown(value)} is out of range; {rule}", where=where)
     return year
 
 
 def label(value: Any, *, where: str, place: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise DataFileError(
-            f"{place}: value {value!r} is not a label; this column holds non-empty text",
+            f"{place}: value {_shown(value)} is not a label; this column holds non-empty text",
             where=where,
         )
     return value.strip()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import duckdb
 
 from bordersim.ingest.categories import SECTOR_BY_OHSS_NAME, SOUTHWEST_REGION, USBP_COMPONENT
+from bordersim.ingest.fiscal import fiscal_year_label, month_list_text
 
 SECTOR_SHEET = "Monthly Rgn and Sector"
 
@@ -22,6 +23,14 @@ class SourceCoverage:
     first_month: date | None
     last_month: date | None
     months: int
+    fiscal_months: dict[int, tuple[int, ...]] = field(default_factory=dict)  # year -> months held
+
+    def year_label(self, year: int) -> str:
+        return fiscal_year_label(year, self.fiscal_months.get(year, tuple(range(1, 13))))
+
+    @property
+    def partial_years(self) -> tuple[int, ...]:
+        return tuple(year for year, months in self.fiscal_months.items() if len(months) < 12)
 
 
 @dataclass(frozen=True)
@@ -50,7 +59,17 @@ def coverage(connection: duckdb.DuckDBPyConnection) -> Coverage:
             f"SELECT min(month_start), max(month_start), count(DISTINCT month_start) FROM {table}"
         ).fetchone() or (None, None, 0)
         sources.append(
-            SourceCoverage(kind, file_name, sha, int(rows), tuple(years), first, last, int(months))
+            SourceCoverage(
+                kind,
+                file_name,
+                sha,
+                int(rows),
+                tuple(years),
+                first,
+                last,
+                int(months),
+                _fiscal_months(connection, table),
+            )
         )
     ohss_values = (
         "SELECT DISTINCT {column} FROM ohss_encounters WHERE region = ? AND {column} IS NOT NULL "
@@ -114,3 +133,60 @@ def cbp_totals_by_year(connection: duckdb.DuckDBPyConnection) -> dict[int, dict[
             "ofo": int(ofo or 0),
         }
     return totals
+
+
+def _fiscal_months(connection: duckdb.DuckDBPyConnection, table: str) -> dict[int, tuple[int, ...]]:
+    """Fiscal year -> the fiscal months a table holds (monthly rows only)."""
+    held: dict[int, list[int]] = {}
+    for year, month in connection.execute(
+        f"SELECT DISTINCT fiscal_year, fiscal_month FROM {table} "
+        "WHERE fiscal_month IS NOT NULL ORDER BY 1, 2"
+    ).fetchall():
+        held.setdefault(int(year), []).append(int(month))
+    return {year: tuple(months) for year, months in held.items()}
+
+
+def sector_months(connection: duckdb.DuckDBPyConnection) -> set[date]:
+    rows = connection.execute(
+        "SELECT DISTINCT month_start FROM ohss_encounters WHERE sheet = ? AND region = ? "
+        "AND month_start IS NOT NULL",
+        [SECTOR_SHEET, SOUTHWEST_REGION],
+    ).fetchall()
+    return {row[0] for row in rows}
+
+
+def cbp_months(connection: duckdb.DuckDBPyConnection) -> set[date]:
+    rows = connection.execute("SELECT DISTINCT month_start FROM cbp_swb_encounters").fetchall()
+    return {row[0] for row in rows}
+
+
+def release_notes(connection: duckdb.DuckDBPyConnection) -> list[str]:
+    """What a user must know about the releases the store holds: years held only in part, and
+    months that one file has and the other lacks (the calibration reads each file only where
+    the months it needs are there)."""
+    notes: list[str] = []
+    held = coverage(connection)
+    for source in held.sources:
+        for year in source.partial_years:
+            notes.append(f"{source.file_name}: {source.year_label(year)}, not a full year")
+    ohss, cbp = sector_months(connection), cbp_months(connection)
+    if ohss and cbp:
+        beyond = {m for m in cbp if m > max(ohss) or m < min(ohss)}
+        if beyond:
+            notes.append(
+                f"months only in the CBP CSV (outside the OHSS workbook, {min(ohss):%Y-%m} to "
+                f"{max(ohss):%Y-%m}): {month_list_text(beyond)}; the calibration does not use them"
+            )
+        inside = {m for m in ohss if min(cbp) <= m <= max(cbp)} - cbp
+        if inside:
+            notes.append(
+                f"months in the OHSS workbook that the CBP CSV lacks within its span: "
+                f"{month_list_text(inside)}"
+            )
+        ohss_after = {m for m in ohss if m > max(cbp)}
+        if ohss_after:
+            notes.append(
+                f"months only in the OHSS workbook (after the CBP CSV ends, {max(cbp):%Y-%m}): "
+                f"{month_list_text(ohss_after)}; their group mix is fitted, not read"
+            )
+    return notes

@@ -84,9 +84,14 @@ def import_official_files(
 
     `None` imports the files shipped with bordersim. Nothing is stored if any file is bad.
     """
+    parsed = parse_official_files(paths)
+    import_parsed(connection, parsed)
+    return parsed
+
+
+def parse_official_files(paths: list[Path] | None = None) -> list[ParsedFile]:
+    """Read and validate official files (`None`: those shipped with bordersim); no store."""
     from bordersim.ingest import read_official_file, shipped_files
 
     chosen = shipped_files() if paths is None else [Path(path) for path in paths]
-    parsed = [read_official_file(path) for path in chosen]
-    import_parsed(connection, parsed)
-    return parsed
+    return [read_official_file(path) for path in chosen]

@@ -1,0 +1,246 @@
+"""Data files as they come from the wild (issue 10): newer releases import, broken ones are one
+line each, and a seeded fuzz of the published layouts never gives a traceback or a hang.
+
+Each refused file leaves the store exactly as it was (checked through `data import`)."""
+
+from __future__ import annotations
+
+import os
+import random
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from official_samples import (
+    small_csv_rows,
+    small_sheets,
+    store_snapshot,
+    write_csv,
+    write_workbook,
+)
+
+from bordersim.cli import main
+from bordersim.errors import DataFileError
+from bordersim.ingest import read_official_file
+
+
+def _rows_with(**changes: object) -> list[list[object]]:
+    rows = small_csv_rows()
+    columns = {"year": 0, "count": 8, "month": 2}
+    for key, value in changes.items():
+        rows[0][columns[key]] = value
+    return rows
+
+
+def fytd_csv(folder: Path) -> Path:
+    rows = small_csv_rows()
+    for row in rows:
+        row[0] = "2025 (FYTD)"
+    return write_csv(folder / "fytd.csv", rows)
+
+
+def suffixless_workbook(folder: Path) -> Path:
+    path = write_workbook(folder / "book.xlsx", small_sheets())
+    target = folder / "book"
+    path.rename(target)
+    return target
+
+
+def test_newer_release_labels_import(tmp_path: Path) -> None:
+    parsed = read_official_file(fytd_csv(tmp_path))
+    assert set(parsed.table["fiscal_year"]) == {2025}
+
+
+def test_the_documented_suffixless_workbook_imports(tmp_path: Path) -> None:
+    parsed = read_official_file(suffixless_workbook(tmp_path))
+    assert parsed.kind == "ohss_usbp" and parsed.rows > 0
+
+
+def corrupt_xml_workbook(folder: Path) -> Path:
+    source = write_workbook(folder / "source.xlsx", small_sheets())
+    target = folder / "corrupt-xml.xlsx"
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        for item in old.infolist():
+            data = old.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                data = data[: len(data) // 2] + b"<not-closed"
+            new.writestr(item, data)
+    return target
+
+
+def corrupt_workbook_index(folder: Path) -> Path:
+    source = write_workbook(folder / "source.xlsx", small_sheets())
+    target = folder / "corrupt-index.xlsx"
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        for item in old.infolist():
+            data = old.read(item.filename)
+            if item.filename == "xl/workbook.xml":
+                data = b"<workbook><sheets><sheet name='x'"
+            new.writestr(item, data)
+    return target
+
+
+def superscript_count(folder: Path) -> Path:
+    return write_csv(folder / "superscript.csv", _rows_with(count="1\u00b2"))
+
+
+def huge_field(folder: Path) -> Path:
+    return write_csv(folder / "huge-field.csv", _rows_with(month="x" * 200_000))
+
+
+def folder_as_csv(folder: Path) -> Path:
+    path = folder / "folder.csv"
+    path.mkdir()
+    return path
+
+
+def folder_without_suffix(folder: Path) -> Path:
+    path = folder / "release"
+    path.mkdir()
+    return path
+
+
+def fifo_csv(folder: Path) -> Path:
+    path = folder / "pipe.csv"
+    os.mkfifo(path)
+    return path
+
+
+def fifo_without_suffix(folder: Path) -> Path:
+    path = folder / "pipe"
+    os.mkfifo(path)
+    return path
+
+
+def dev_zero(_folder: Path) -> Path:
+    return Path("/dev/zero")
+
+
+def year_far_ahead(folder: Path) -> Path:
+    return write_csv(folder / "year.csv", _rows_with(year="2025 (FYTD) extra"))
+
+
+# name -> (maker, fragments of the one-line message)
+BAD_FILES: dict[str, tuple[Callable[[Path], Path], tuple[str, ...]]] = {
+    "corrupt XML in the workbook": (corrupt_xml_workbook, ("not a readable .xlsx",)),
+    "corrupt workbook index": (corrupt_workbook_index, ("not a readable .xlsx",)),
+    "superscript digit in a count": (superscript_count, ("row 2", "Encounter Count", "whole")),
+    "CSV field over 131,072 characters": (huge_field, ("row 2", "not a readable CSV row")),
+    "folder given as a CSV": (folder_as_csv, ("folder",)),
+    "folder without a suffix": (folder_without_suffix, ("folder",)),
+    "FIFO as a CSV": (fifo_csv, ("not a regular file",)),
+    "FIFO without a suffix": (fifo_without_suffix, ("not a regular file",)),
+    "/dev/zero": (dev_zero, ("not a regular file",)),
+    "a year label that is not a year": (year_far_ahead, ("row 2", "Fiscal Year", "FYTD")),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES))
+def test_bad_file_is_one_line(tmp_path: Path, case: str) -> None:
+    maker, fragments = BAD_FILES[case]
+    path = maker(tmp_path)
+    with pytest.raises(DataFileError) as caught:
+        read_official_file(path)
+    message = str(caught.value)
+    assert "\n" not in message and len(message) <= 300, message
+    assert message.startswith(str(path)), message
+    for fragment in fragments:
+        assert fragment in message, message
+
+
+def test_refused_imports_leave_the_store_as_it_was(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "store.duckdb"
+    good = write_csv(tmp_path / "good.csv", small_csv_rows())
+    assert main(["data", "import", str(good), "--store", str(store)]) is None
+    before = store_snapshot(store)
+    for case, (maker, _) in BAD_FILES.items():
+        folder = tmp_path / f"case-{abs(hash(case))}"
+        folder.mkdir()
+        with pytest.raises(SystemExit) as done:
+            main(["data", "import", str(maker(folder)), "--store", str(store)])
+        assert done.value.code == 2, case
+        lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+        assert len(lines) == 1 and lines[0].startswith("error:"), (case, lines)
+        assert store_snapshot(store) == before, case
+
+
+def _mutate_csv(text: str, rng: random.Random) -> str:
+    chars = list(text)
+    for _ in range(rng.randint(1, 6)):
+        position = rng.randrange(len(chars))
+        action = rng.choice(["delete", "insert", "replace", "duplicate-line"])
+        if action == "duplicate-line":
+            lines = "".join(chars).splitlines(keepends=True)
+            line = rng.randrange(len(lines))
+            lines.insert(line, lines[line])
+            chars = list("".join(lines))
+            continue
+        ch = rng.choice(',"\n\r x9-\u00b2\u0660\x00;\ufeff')
+        if action == "delete":
+            del chars[position]
+        elif action == "insert":
+            chars.insert(position, ch)
+        else:
+            chars[position] = ch
+    return "".join(chars)
+
+
+def test_fuzzed_csv_files_import_or_give_one_line(tmp_path: Path) -> None:
+    """300 seeded mutants of a CSV in the published layout: each is read or refused cleanly."""
+    rng = random.Random(10)
+    source = write_csv(tmp_path / "source.csv", small_csv_rows()).read_text(encoding="utf-8")
+    outcomes = {"read": 0, "refused": 0}
+    for i in range(300):
+        path = tmp_path / f"m{i}.csv"
+        path.write_text(_mutate_csv(source, rng), encoding="utf-8", errors="surrogatepass")
+        try:
+            read_official_file(path)
+            outcomes["read"] += 1
+        except DataFileError as err:
+            message = str(err)
+            assert "\n" not in message and len(message) <= 300, message
+            assert message.startswith(str(path)), message
+            outcomes["refused"] += 1
+    assert outcomes["read"] > 0 and outcomes["refused"] > 0, outcomes
+
+
+def test_fuzzed_workbooks_import_or_give_one_line(tmp_path: Path) -> None:
+    """60 seeded byte-level mutants of a small workbook: read or refused, never a traceback."""
+    rng = random.Random(11)
+    source = write_workbook(tmp_path / "source.xlsx", small_sheets()).read_bytes()
+    for i in range(60):
+        data = bytearray(source)
+        for _ in range(rng.randint(1, 8)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        if rng.random() < 0.3:
+            data = data[: rng.randrange(len(data))]
+        path = tmp_path / f"m{i}.xlsx"
+        path.write_bytes(bytes(data))
+        try:
+            read_official_file(path)
+        except DataFileError as err:
+            assert "\n" not in str(err) and len(str(err)) <= 300, str(err)
+
+
+def test_partial_years_and_months_in_one_file_are_shown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A release cut mid-year: its year is labelled partial with its months, never as a full
+    year's total, and the CSV's months beyond the workbook are named."""
+    workbook = write_workbook(tmp_path / "ohss.xlsx", small_sheets(years=(2024, 2025)))
+    rows = small_csv_rows()
+    later = list(rows[0])
+    later[0], later[2] = "2025 (FYTD)", "DEC"
+    csv_path = write_csv(tmp_path / "cbp.csv", [*rows, later])
+    store = tmp_path / "store.duckdb"
+    assert main(["data", "import", str(workbook), str(csv_path), "--store", str(store)]) is None
+    imported = " ".join(capsys.readouterr().out.split())
+    assert "months only in the CBP CSV" in imported and "2024-12" in imported
+    assert main(["data", "show", "--store", str(store)]) is None
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "FY2025 (partial: Oct-Nov, 2 months)" in shown
+    assert "FY2025 (partial: Dec, 1 month)" in shown  # the CSV's running year
+    assert "│ FY2025 │" not in shown
