@@ -13,7 +13,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from bordersim import __version__
+from bordersim import __version__, interrupts
 from bordersim.errors import BordersimError
 
 stderr = Console(stderr=True)
@@ -52,6 +52,7 @@ def _register() -> None:
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: run the Typer app, reporting `BordersimError` as one line and exit 2."""
     _register()
+    interrupts.install()
     try:
         return app(args=argv, standalone_mode=False)
     except BordersimError as err:
@@ -59,8 +60,11 @@ def main(argv: list[str] | None = None) -> Any:
         sys.exit(2)
     except typer.Exit as done:
         sys.exit(done.exit_code)
+    except interrupts.Interrupted as stop:
+        _say_interrupted(stop.name)
+        sys.exit(stop.exit_code)
     except KeyboardInterrupt:
-        stderr.print("[bold red]interrupted[/]: nothing was marked complete.")
+        _say_interrupted("SIGINT")
         sys.exit(130)
     except Exception as err:  # click usage errors arrive here in non-standalone mode
         # Recognised by shape: recent typer releases vendor click, so `import click` may fail.
@@ -69,8 +73,18 @@ def main(argv: list[str] | None = None) -> Any:
             show()
             sys.exit(exit_code)
         if type(err).__name__ == "Abort":
+            _say_interrupted("SIGINT")
             sys.exit(130)
         raise
+
+
+def _say_interrupted(name: str) -> None:
+    stderr.print(
+        f"[bold red]interrupted[/] ({name}): stopped cleanly; nothing was marked complete "
+        "(a run that had started is recorded as failed)",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 CommandRegistrar = Callable[[typer.Typer], None]

@@ -174,7 +174,7 @@ def test_store_location_option_env_and_default(
     with open_store() as connection:
         versions = connection.execute("SELECT version FROM schema_version").fetchall()
     assert (tmp_path / ".bordersim" / "bordersim.duckdb").is_file()
-    assert versions == [(1,), (2,)]
+    assert versions == [(1,), (2,), (3,)]
 
 
 def test_schema_has_the_run_catalog_and_migrates_once(tmp_path: Path) -> None:
@@ -185,11 +185,12 @@ def test_schema_has_the_run_catalog_and_migrates_once(tmp_path: Path) -> None:
         runs = connection.execute("DESCRIBE runs").fetchdf()
         daily = connection.execute("DESCRIBE run_daily").fetchdf()
         hist = connection.execute("DESCRIBE run_custody_hist").fetchdf()
-    assert versions == 2
+    assert versions == 3
     assert list(runs["column_name"]) == [
         "run_id", "created_at", "finished_at", "status", "scenario_name", "scenario_hash",
         "scenario_text", "engine", "seed", "replications", "code_version", "timings_json",
-        "kpis_json", "report_path", "sources_json", "warnings_json",
+        "kpis_json", "report_path", "sources_json", "warnings_json", "host", "pid",
+        "process_start", "out_dir", "failure",
     ]  # fmt: skip
     assert dict(zip(daily["column_name"], daily["column_type"], strict=True)) == {
         "run_id": "VARCHAR", "replication": "INTEGER", "date": "DATE", "sector": "VARCHAR",

@@ -75,7 +75,7 @@ def show_command(
 
     location = resolve_store_path(store)
     console = _console()
-    with open_store(location) as connection:
+    with open_store(location, create=False) as connection:
         _render_show(console, connection, location)
 
 

@@ -166,7 +166,7 @@ def runs_command(
     from bordersim.store import open_store, resolve_store_path
     from bordersim.store.runs import list_runs
 
-    with open_store(store) as connection:
+    with open_store(store, create=False) as connection:
         runs = list_runs(connection)
     console = wide_console()
     if not runs:

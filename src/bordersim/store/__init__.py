@@ -1,11 +1,30 @@
 """The embedded store (DuckDB): official data tables and the run catalog.
 
-`open_store` finds the file (option, `BORDERSIM_STORE`, or ./.bordersim/bordersim.duckdb),
-creates its folder, and brings its schema up to date with the ordered migrations.
+`open_store` finds the file (option, `BORDERSIM_STORE`, or ./.bordersim/bordersim.duckdb) and
+checks it before anything reads or writes it:
+
+- a store that does not exist is created only where asked (`create=True`: commands that write,
+  such as `data import`, `calibrate`, `run`); a command that only reads refuses a missing store,
+  so that a mistyped `--store` does not silently make an empty one;
+- a file that is not a DuckDB database, or a DuckDB database that is not a bordersim store (it
+  holds tables but no `schema_version`), is refused and left untouched, never migrated;
+- a truncated store (shorter than the blocks its header counts) is refused;
+- the schema is brought up to date with the ordered migrations (read-write opens only);
+- runs left 'running' by a process that has died are marked 'failed' (read-write opens only;
+  see `store.runs.repair_dead_runs`).
+
+DuckDB lets one process write a database file, or several read it, never both at once. bordersim
+therefore holds the store only for short transactions (a run does not hold it while it
+simulates), and an open that finds the file locked waits for it, saying so once on stderr, up to
+`BORDERSIM_STORE_WAIT` seconds (default 120). `open_store(read_only=True)` opens without writing
+anything (no migration, no repair): for notebooks and the public API, which should close it soon.
 """
 
 from __future__ import annotations
 
+import os
+import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -19,24 +38,171 @@ __all__ = [
     "DEFAULT_STORE",
     "MIGRATIONS",
     "STORE_ENV_VAR",
+    "StoreError",
     "import_parsed",
     "imported_kinds",
     "open_store",
     "resolve_store_path",
 ]
 
+WAIT_ENV_VAR = "BORDERSIM_STORE_WAIT"
+DEFAULT_WAIT_S = 120.0
+_DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
+_HEADER_BYTES = 3 * 4096  # the main header and the two database headers before the first block
 
-def open_store(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
-    """Open (creating and migrating as needed) the store at `path` or the resolved default."""
+
+class StoreError(BordersimError):
+    """A store that cannot be opened as asked: missing, foreign, damaged or locked too long."""
+
+
+def open_store(
+    path: str | Path | None = None,
+    *,
+    create: bool = True,
+    read_only: bool = False,
+    wait_s: float | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """Open the store at `path` (or the resolved default), checked; see the module docstring."""
     location = resolve_store_path(path)
+    _check_file(location, create=create and not read_only)
+    connection = _connect(location, read_only=read_only, wait_s=wait_s)
     try:
-        location.parent.mkdir(parents=True, exist_ok=True)
-        connection = duckdb.connect(str(location))
-    except (OSError, duckdb.Error) as err:
-        raise BordersimError(f"cannot open the store ({err})", where=str(location)) from err
-    try:
-        migrate(connection)
+        _check_contents(connection, location, read_only=read_only)
+        if not read_only:
+            migrate(connection)
+            from bordersim.store.runs import repair_dead_runs
+
+            repair_dead_runs(connection)
     except BaseException:
         connection.close()
         raise
     return connection
+
+
+def _check_file(location: Path, *, create: bool) -> None:
+    where = str(location)
+    if not location.exists():
+        if not create:
+            raise StoreError(
+                "no store here (is --store or $BORDERSIM_STORE mistyped?); `bordersim data "
+                "import` or `bordersim run` creates one",
+                where=where,
+            )
+        try:
+            location.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise StoreError(
+                f"cannot create the store's folder ({err.strerror})", where=where
+            ) from None
+        return
+    if not location.is_file():
+        raise StoreError("is not a file; a store is one DuckDB file", where=where)
+    size = location.stat().st_size
+    if size == 0:
+        return  # an empty file (e.g. from `touch`): DuckDB initialises it
+    with location.open("rb") as handle:
+        head = handle.read(12)
+    if len(head) < 12 or head[8:12] != _DUCKDB_MAGIC:
+        raise StoreError("is not a DuckDB database (left untouched)", where=where)
+
+
+def _connect(location: Path, *, read_only: bool, wait_s: float | None) -> duckdb.DuckDBPyConnection:
+    """Connect, waiting while another process holds the file's lock."""
+    limit = _wait_limit() if wait_s is None else wait_s
+    deadline = time.monotonic() + limit
+    said = False
+    pause = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(location), read_only=read_only)
+        except duckdb.IOException as err:
+            if "lock" not in str(err).lower():
+                raise StoreError(_short_cause(err), where=str(location)) from None
+            if time.monotonic() >= deadline:
+                raise StoreError(
+                    f"another process holds the store ({_holder(err)}); gave up after "
+                    f"{limit:g} s (set {WAIT_ENV_VAR} to wait longer)",
+                    where=str(location),
+                ) from None
+            if not said:
+                sys.stderr.write(
+                    f"waiting for the store {location}: another process ({_holder(err)}) "
+                    "is using it\n"
+                )
+                sys.stderr.flush()
+                said = True
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
+        except duckdb.Error as err:
+            raise StoreError(_short_cause(err), where=str(location)) from None
+
+
+def _wait_limit() -> float:
+    text = os.environ.get(WAIT_ENV_VAR, "")
+    try:
+        return max(0.0, float(text)) if text else DEFAULT_WAIT_S
+    except ValueError:
+        return DEFAULT_WAIT_S
+
+
+def _holder(err: Exception) -> str:
+    text = str(err)
+    marker = text.find("(PID ")
+    if marker >= 0:
+        return "PID " + text[marker + 5 :].split(")")[0]
+    return "a DuckDB lock"
+
+
+def _short_cause(err: Exception) -> str:
+    text = " ".join(str(err).split())
+    return f"cannot open the store ({text[:160]})"
+
+
+def _check_contents(
+    connection: duckdb.DuckDBPyConnection, location: Path, *, read_only: bool
+) -> None:
+    """Refuse a foreign database, a truncated file, or a schema newer than this bordersim."""
+    where = str(location)
+    tables = {
+        row[0]
+        for row in connection.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+        ).fetchall()
+    }
+    if tables and "schema_version" not in tables:
+        shown = ", ".join(sorted(tables)[:4]) + (", ..." if len(tables) > 4 else "")
+        raise StoreError(
+            f"is a DuckDB database but not a bordersim store (it holds {shown}); it is left "
+            "untouched: give another --store",
+            where=where,
+        )
+    row = connection.execute("PRAGMA database_size").fetchone()
+    if row is not None:
+        block_size, total_blocks = int(row[2]), int(row[3])
+        expected = _HEADER_BYTES + block_size * total_blocks
+        actual = location.stat().st_size
+        if total_blocks and actual < expected:
+            raise StoreError(
+                f"the store is damaged: truncated to {actual:,} bytes where its header counts "
+                f"{expected:,}; restore it from a copy or start a new store",
+                where=where,
+            )
+    if read_only and tables:
+        version = current_version_read_only(connection)
+        latest = MIGRATIONS[-1].version
+        if version > latest:
+            raise StoreError(
+                f"store schema version {version} is newer than this bordersim knows ({latest})",
+                where=where,
+            )
+    try:
+        for table in ("schema_version", "runs", "data_imports"):
+            if table in tables:
+                connection.execute(f"SELECT count(*) FROM {table}").fetchone()
+    except duckdb.Error as err:
+        raise StoreError(f"the store is damaged ({_short_cause(err)})", where=where) from None
+
+
+def current_version_read_only(connection: duckdb.DuckDBPyConnection) -> int:
+    row = connection.execute("SELECT max(version) FROM schema_version").fetchone()
+    return int(row[0]) if row and row[0] is not None else 0

@@ -53,9 +53,21 @@ _RUN_CONTEXT = (
     "ALTER TABLE runs ADD COLUMN warnings_json VARCHAR",
 )
 
+_RUN_OWNER = (
+    # Which process runs a 'running' run (host, process id and its start time, so that a reused
+    # process id is not mistaken for it) and where its output goes: a run whose process has died
+    # is marked failed and its temporary files removed (`store.runs.repair_dead_runs`).
+    "ALTER TABLE runs ADD COLUMN host VARCHAR",
+    "ALTER TABLE runs ADD COLUMN pid BIGINT",
+    "ALTER TABLE runs ADD COLUMN process_start VARCHAR",
+    "ALTER TABLE runs ADD COLUMN out_dir VARCHAR",
+    "ALTER TABLE runs ADD COLUMN failure VARCHAR",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "run catalog and official data tables", _RUN_CATALOG + _OFFICIAL_DATA),
     Migration(2, "parameter sources and warnings of each run", _RUN_CONTEXT),
+    Migration(3, "the process that runs a run, its output folder and why it failed", _RUN_OWNER),
 )
 
 

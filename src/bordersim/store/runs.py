@@ -1,18 +1,27 @@
 """The run catalog: one row per run in `runs`, its results in `run_daily` and `run_custody_hist`.
 
-A run's life in the store: `start_run` records it as 'running' (committed at once, so an
-interrupted run stays visible); `complete_run` writes all its results and marks it 'complete' in
-one transaction; `fail_run` removes any results and marks it 'failed'. Only complete runs are read
-back as results.
+A run's life in the store: `start_run` records it as 'running' with the process that runs it
+(host, process id and that process's start time) and its output folder, committed at once so that
+an interrupted run stays visible; `complete_run` checks that every result is finite, writes them
+all and marks the run 'complete' in one transaction; `fail_run` removes any results and marks it
+'failed' with the reason. Only complete runs are read back as results.
+
+A process killed outright (SIGKILL, a power cut) cannot mark its run: the next command that opens
+the store for writing finds the run 'running' with a process that no longer exists on this host,
+marks it 'failed' and removes the temporary files it left (`repair_dead_runs`; `bordersim runs
+--repair` does the same on demand, and also for runs recorded before processes were).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import secrets
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -73,11 +82,13 @@ def start_run(
     seed: int,
     replications: int,
     code_version: str,
+    out_dir: str | Path | None = None,
 ) -> None:
+    """Record the run as 'running' by this process (committed at once)."""
     connection.execute(
         """INSERT INTO runs (run_id, created_at, status, scenario_name, scenario_hash,
-        scenario_text, engine, seed, replications, code_version)
-        VALUES (?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        scenario_text, engine, seed, replications, code_version, host, pid, process_start,
+        out_dir) VALUES (?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [
             run_id,
             RUNNING,
@@ -88,8 +99,103 @@ def start_run(
             seed,
             replications,
             code_version,
+            socket.gethostname(),
+            os.getpid(),
+            process_start_time(os.getpid()),
+            str(Path(out_dir).absolute()) if out_dir is not None else None,
         ],
     )
+
+
+# ----- which process runs a run ----------------------------------------------------------------
+def process_start_time(pid: int) -> str:
+    """The process's start time in clock ticks since boot (Linux), "" where it is unknown.
+
+    With the process id it names one process: a later process given the same id differs."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    # the command name (field 2) is in parentheses and may hold spaces
+    fields = stat[stat.rfind(")") + 2 :].split()
+    return fields[19] if len(fields) > 19 else ""
+
+
+def process_state(host: str | None, pid: int | None, started: str | None) -> str:
+    """'alive', 'dead' or 'unknown' (another host, or no process recorded)."""
+    if not host or not pid:
+        return "unknown"
+    if host != socket.gethostname():
+        return "unknown"
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return "dead"
+    except PermissionError:
+        pass  # it exists, owned by someone else
+    except (OverflowError, ValueError):
+        return "dead"
+    if started and process_start_time(int(pid)) not in ("", started):
+        return "dead"  # the id now belongs to another process
+    return "alive"
+
+
+@dataclass(frozen=True)
+class Repaired:
+    run_id: str
+    reason: str
+    removed: tuple[str, ...]  # temporary files removed
+
+
+def repair_dead_runs(
+    connection: duckdb.DuckDBPyConnection, *, include_unknown: bool = False
+) -> list[Repaired]:
+    """Mark failed every 'running' run whose process has died, removing its temporary files.
+
+    `include_unknown` also repairs runs with no process recorded (made by an older bordersim);
+    runs on another host are never touched: their process cannot be checked from here.
+    """
+    repaired: list[Repaired] = []
+    rows = connection.execute(
+        "SELECT run_id, host, pid, process_start, out_dir FROM runs WHERE status = ?", [RUNNING]
+    ).fetchall()
+    for run_id, host, pid, started, out_dir in rows:
+        state = process_state(host, pid, started)
+        if state == "alive" or (state == "unknown" and not (include_unknown and not host)):
+            continue
+        reason = (
+            f"its process {pid} on {host} ended without finishing (killed or crashed)"
+            if state == "dead"
+            else "no process was recorded for it and it was still 'running' (repaired on request)"
+        )
+        fail_run(connection, run_id, reason=reason)
+        removed = remove_temporaries(Path(out_dir), pid) if out_dir and pid else ()
+        repaired.append(Repaired(run_id, reason, removed))
+    return repaired
+
+
+# ----- temporary output files ------------------------------------------------------------------
+def temporary_name(target: Path) -> Path:
+    """A temporary file beside `target`, named after this process so that a repair can find it
+    (`.report.html.<pid>.<random>.tmp`); renamed onto `target` once the run is complete."""
+    return target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+
+
+def remove_temporaries(out_dir: Path, pid: int) -> tuple[str, ...]:
+    """Remove the temporary files process `pid` left in `out_dir`; return their names."""
+    removed = []
+    try:
+        candidates = list(out_dir.glob(f".*.{int(pid)}.*.tmp"))
+    except OSError:
+        return ()
+    for path in candidates:
+        try:
+            if path.is_file() and not path.is_symlink():
+                path.unlink()
+                removed.append(path.name)
+        except OSError:
+            continue
+    return tuple(removed)
 
 
 def _hist_frame(run_id: str, result: RunResult) -> pd.DataFrame:
@@ -152,7 +258,11 @@ def complete_run(
     timings: dict[str, Any],
     report_path: str | None,
 ) -> None:
-    """Write the results and mark the run complete, all or nothing."""
+    """Write the results and mark the run complete, all or nothing.
+
+    Results that are not all finite (NaN or infinite, from an engine pushed past its range) are
+    refused: the run is never 'complete' with them."""
+    check_finite(result)
     hist = _hist_frame(run_id, result)
     connection.execute("BEGIN TRANSACTION")
     try:
@@ -187,7 +297,28 @@ def complete_run(
         raise
 
 
-def fail_run(connection: duckdb.DuckDBPyConnection, run_id: str) -> None:
+def check_finite(result: RunResult) -> None:
+    """A `ModelError` naming the first metric and day with a value that is not finite."""
+    from bordersim.errors import ModelError
+
+    bad = ~np.isfinite(result.daily)
+    if bad.any():
+        r, d, s, m = (int(i[0]) for i in np.nonzero(bad))
+        raise ModelError(
+            f"the {result.engine} engine produced non-finite values ({int(bad.sum()):,} of "
+            f"{bad.size:,}; first: {DAILY_METRICS[m]} in {result.sectors[s].name} on "
+            f"{result.dates[d]}, replication {r}); the run is not stored as complete"
+        )
+    if not np.isfinite(result.custody_hist).all():
+        raise ModelError(
+            f"the {result.engine} engine produced non-finite custody times; the run is not "
+            "stored as complete"
+        )
+
+
+def fail_run(
+    connection: duckdb.DuckDBPyConnection, run_id: str, *, reason: str | None = None
+) -> None:
     """Remove any results of the run and mark it failed (a complete run stays complete)."""
     connection.execute("BEGIN TRANSACTION")
     try:
@@ -195,8 +326,9 @@ def fail_run(connection: duckdb.DuckDBPyConnection, run_id: str) -> None:
         if row is not None and row[0] != COMPLETE:
             _delete_results(connection, run_id)
             connection.execute(
-                "UPDATE runs SET status = ?, finished_at = now()::TIMESTAMP WHERE run_id = ?",
-                [FAILED, run_id],
+                "UPDATE runs SET status = ?, finished_at = now()::TIMESTAMP, failure = ? "
+                "WHERE run_id = ?",
+                [FAILED, (reason or "")[:500] or None, run_id],
             )
         connection.execute("COMMIT")
     except BaseException:

@@ -1,0 +1,246 @@
+"""The store is checked when opened, waits for another process instead of failing, and repairs
+runs whose process died (issue 10)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pytest
+
+from bordersim.cli import main
+from bordersim.errors import ModelError
+from bordersim.store import StoreError, open_store
+from bordersim.store.runs import (
+    COMPLETE,
+    FAILED,
+    RUNNING,
+    complete_run,
+    get_run,
+    new_run_id,
+    repair_dead_runs,
+    start_run,
+)
+from constructed_runs import constructed_run
+
+
+def _start(connection: duckdb.DuckDBPyConnection, out_dir: Path | None = None) -> str:
+    run_id = new_run_id("constructed")
+    start_run(
+        connection,
+        run_id,
+        scenario_name="constructed",
+        scenario_hash="f" * 64,
+        scenario_text="",
+        engine="event",
+        seed=1,
+        replications=2,
+        code_version="test",
+        out_dir=out_dir,
+    )
+    return run_id
+
+
+def _one_error_line(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    assert done.value.code == 2
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), lines
+    return lines[0]
+
+
+@pytest.mark.parametrize("command", [["data", "show"], ["runs"]])
+def test_a_mistyped_store_is_not_created_by_a_reading_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    typo = tmp_path / "stroe.duckdb"
+    line = _one_error_line(capsys, [*command, "--store", str(typo)])
+    assert "no store here" in line and "mistyped" in line
+    assert not typo.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_read_only_open_of_a_missing_store_creates_nothing(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="no store here"):
+        open_store(tmp_path / "sub" / "none.duckdb", read_only=True)
+    assert not (tmp_path / "sub").exists()
+
+
+def test_a_foreign_duckdb_file_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    foreign = tmp_path / "analysis.duckdb"
+    with duckdb.connect(str(foreign)) as connection:
+        connection.execute("CREATE TABLE measurements (x INTEGER)")
+    before = foreign.read_bytes()
+    with pytest.raises(StoreError, match=r"not a bordersim store .*measurements"):
+        open_store(foreign)
+    assert foreign.read_bytes() == before
+
+
+def test_a_file_that_is_not_duckdb_is_refused(tmp_path: Path) -> None:
+    text = tmp_path / "notes.duckdb"
+    text.write_text("my notes\n" * 10, encoding="utf-8")
+    with pytest.raises(StoreError, match="not a DuckDB database"):
+        open_store(text)
+    assert text.read_text(encoding="utf-8") == "my notes\n" * 10
+
+
+@pytest.mark.parametrize("fraction", [0.99, 0.7, 0.3])
+def test_a_truncated_store_is_refused_on_open(tmp_path: Path, fraction: float) -> None:
+    store = tmp_path / "store.duckdb"
+    with open_store(store) as connection:
+        run_id = _start(connection)
+        complete_run(
+            connection, run_id, constructed_run(40, 60), kpis={}, timings={}, report_path=None
+        )
+    data = store.read_bytes()
+    store.write_bytes(data[: int(len(data) * fraction)])
+    for read_only in (False, True):
+        with pytest.raises(StoreError, match=r"damaged|cannot open"):
+            open_store(store, read_only=read_only)
+
+
+def test_read_only_open_writes_nothing(tmp_path: Path) -> None:
+    store = tmp_path / "store.duckdb"
+    open_store(store).close()
+    before = store.read_bytes()
+    with open_store(store, read_only=True) as connection:
+        assert connection.execute("SELECT count(*) FROM runs").fetchone() == (0,)
+        with pytest.raises(duckdb.Error):
+            connection.execute("DELETE FROM runs")
+    assert store.read_bytes() == before
+
+
+def _hold_store(store: Path, seconds: float) -> subprocess.Popen[str]:
+    """Another process that holds the store for writing for `seconds`."""
+    code = textwrap.dedent(
+        f"""
+        import time, duckdb
+        c = duckdb.connect({str(store)!r})
+        print("holding", flush=True)
+        time.sleep({seconds})
+        c.close()
+        """
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+    return holder
+
+
+def test_an_open_waits_for_another_process_and_says_so(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "store.duckdb"
+    open_store(store).close()
+    holder = _hold_store(store, 2.0)
+    started = time.monotonic()
+    with open_store(store, wait_s=30) as connection:
+        waited = time.monotonic() - started
+        assert connection.execute("SELECT count(*) FROM runs").fetchone() == (0,)
+    holder.wait(timeout=30)
+    assert 0.5 < waited < 30
+    assert "waiting for the store" in capfd.readouterr().err
+
+
+def test_an_open_gives_up_with_one_message(tmp_path: Path) -> None:
+    store = tmp_path / "store.duckdb"
+    open_store(store).close()
+    holder = _hold_store(store, 10.0)
+    try:
+        with pytest.raises(StoreError, match=r"another process holds the store .*PID"):
+            open_store(store, wait_s=0.3)
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_run_whose_process_died_is_failed_and_its_temporary_files_removed(
+    tmp_path: Path,
+) -> None:
+    """A process records a run, leaves a temporary report and is killed (SIGKILL); the next
+    open for writing marks the run failed and removes the file."""
+    store, out = tmp_path / "store.duckdb", tmp_path / "out"
+    open_store(store).close()
+    code = textwrap.dedent(
+        f"""
+        import os, signal
+        from pathlib import Path
+        from bordersim.store import open_store
+        from bordersim.store.runs import start_run, temporary_name
+        out = Path({str(out)!r}); out.mkdir()
+        with open_store({str(store)!r}) as c:
+            start_run(c, "victim", scenario_name="x", scenario_hash="h", scenario_text="",
+                      engine="event", seed=1, replications=1, code_version="t", out_dir=out)
+        temporary_name(out / "report.html").write_text("partial")
+        os.kill(os.getpid(), signal.SIGKILL)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], timeout=60)
+    assert done.returncode == -9
+    assert len(list(out.glob(".report.html.*.tmp"))) == 1
+    with open_store(store, read_only=True) as connection:
+        assert get_run(connection, "victim").status == RUNNING
+    with open_store(store) as connection:
+        assert get_run(connection, "victim").status == FAILED
+        failure = connection.execute("SELECT failure FROM runs WHERE run_id = 'victim'").fetchone()
+    assert failure is not None and "ended without finishing" in failure[0]
+    assert list(out.iterdir()) == []
+
+
+def test_a_live_run_is_not_repaired(tmp_path: Path) -> None:
+    with open_store(tmp_path / "store.duckdb") as connection:
+        run_id = _start(connection)
+        assert repair_dead_runs(connection, include_unknown=True) == []
+        assert get_run(connection, run_id).status == RUNNING
+
+
+def test_a_run_recorded_without_a_process_is_repaired_on_request(tmp_path: Path) -> None:
+    with open_store(tmp_path / "store.duckdb") as connection:
+        run_id = _start(connection)
+        connection.execute("UPDATE runs SET host = NULL, pid = NULL WHERE run_id = ?", [run_id])
+        assert repair_dead_runs(connection) == []
+        assert [r.run_id for r in repair_dead_runs(connection, include_unknown=True)] == [run_id]
+        assert get_run(connection, run_id).status == FAILED
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_results_are_never_complete(tmp_path: Path, bad: float) -> None:
+    run = constructed_run(2, 5)
+    run.daily[1, 3, 0, 2] = bad
+    with open_store(tmp_path / "store.duckdb") as connection:
+        run_id = _start(connection)
+        with pytest.raises(ModelError, match=r"non-finite values .*replication 1"):
+            complete_run(connection, run_id, run, kpis={}, timings={}, report_path=None)
+        assert get_run(connection, run_id).status == RUNNING
+        assert connection.execute("SELECT count(*) FROM run_daily").fetchone() == (0,)
+        assert COMPLETE not in {
+            row[0] for row in connection.execute("SELECT status FROM runs").fetchall()
+        }
+
+
+def test_an_older_store_is_migrated_with_its_runs(tmp_path: Path) -> None:
+    from bordersim.store.migrations import MIGRATIONS
+
+    store = tmp_path / "old.duckdb"
+    with duckdb.connect(str(store)) as connection:
+        connection.execute(
+            "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, description VARCHAR NOT "
+            "NULL, applied_at TIMESTAMP NOT NULL)"
+        )
+        for statement in MIGRATIONS[0].statements:
+            connection.execute(statement)
+        connection.execute("INSERT INTO schema_version VALUES (1, 'v1', now()::TIMESTAMP)")
+        connection.execute(
+            "INSERT INTO runs (run_id, status, created_at) VALUES ('old', 'complete', now())"
+        )
+    shutil.copy(store, tmp_path / "copy.duckdb")
+    with open_store(store) as connection:
+        assert get_run(connection, "old").status == COMPLETE
+        assert connection.execute("SELECT max(version) FROM schema_version").fetchone() == (3,)
+    assert os.path.getsize(tmp_path / "copy.duckdb") > 0
