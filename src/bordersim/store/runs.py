@@ -484,3 +484,11 @@ def load_result(connection: duckdb.DuckDBPyConnection, run_id: str) -> RunResult
         custody_hist=custody_hist,
         timings=dict(run.timings),
     )
+
+
+def list_failures(connection: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Run id -> why it failed, for failed runs whose reason was recorded."""
+    rows = connection.execute(
+        "SELECT run_id, failure FROM runs WHERE status = ? AND failure IS NOT NULL", [FAILED]
+    ).fetchall()
+    return {run_id: failure for run_id, failure in rows}

@@ -1,0 +1,165 @@
+"""Signals and shared stores, through the real command line (issue 10).
+
+Each test starts `bordersim` in a subprocess on `scenarios/examples/small.toml` (flow engine, a
+few replications) or on the shipped data files, sends a signal while the work is under way, and
+then checks what the next command sees: no run left 'running', no results stored for a run that
+did not finish, no temporary or partial files left in the output folder, and an import either
+whole or absent. The concurrency test holds a run in progress while `runs`, `data show` and a
+second run use the same store.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bordersim.store import open_store
+from bordersim.store.runs import COMPLETE, FAILED, RUNNING, list_runs
+from repo_paths import SMALL
+
+BORDERSIM = str(Path(sys.executable).parent / "bordersim")
+pytestmark = pytest.mark.slow
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["BORDERSIM_STORE"] = str(tmp_path / "store.duckdb")
+    env.pop("BORDERSIM_STORE_WAIT", None)
+    return env
+
+
+def _start(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [BORDERSIM, *args],
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _run(tmp_path: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [BORDERSIM, *args],
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def _statuses(store: Path) -> dict[str, str]:
+    if not store.exists():
+        return {}
+    with open_store(store, read_only=True, wait_s=60) as connection:
+        return {run.run_id: run.status for run in list_runs(connection)}
+
+
+def _wait_for_running(tmp_path: Path, process: subprocess.Popen[str]) -> str:
+    """The id of the run `process` records, once it is 'running' in the store."""
+    store = tmp_path / "store.duckdb"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        running = [run for run, status in _statuses(store).items() if status == RUNNING]
+        if running:
+            return running[0]
+        time.sleep(0.2)
+    raise AssertionError("the run never showed as running")
+
+
+def _small_run(tmp_path: Path, out: str = "out-a") -> list[str]:
+    return ["run", str(SMALL), "--engine", "flow", "-r", "2", "--out", out]
+
+
+def _leftovers(folder: Path) -> list[str]:
+    if not folder.exists():
+        return []
+    return sorted(p.name for p in folder.rglob("*") if p.name.endswith(".tmp"))
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_interrupting_a_run_marks_it_failed_and_leaves_no_output(
+    tmp_path: Path, signum: int
+) -> None:
+    process = _start(tmp_path, *_small_run(tmp_path))
+    run_id = _wait_for_running(tmp_path, process)
+    time.sleep(1.0)
+    process.send_signal(signum)
+    _, err = process.communicate(timeout=300)
+    assert process.returncode == 128 + signum, err
+    assert f"interrupted ({signal.Signals(signum).name})" in err
+    assert "Traceback" not in err
+    assert _statuses(tmp_path / "store.duckdb")[run_id] == FAILED
+    assert _leftovers(tmp_path / "out-a") == []
+    assert not list((tmp_path / "out-a").rglob("report.html"))
+
+
+def test_a_killed_run_is_repaired_by_the_next_command(tmp_path: Path) -> None:
+    process = _start(tmp_path, *_small_run(tmp_path))
+    run_id = _wait_for_running(tmp_path, process)
+    time.sleep(1.0)
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=60)
+    assert process.returncode == -signal.SIGKILL
+    listed = _run(tmp_path, "runs")
+    assert listed.returncode == 0, listed.stderr
+    assert _statuses(tmp_path / "store.duckdb")[run_id] == FAILED
+    assert "ended without finishing" in " ".join(listed.stdout.split())
+    assert _leftovers(tmp_path / "out-a") == []
+    repaired = _run(tmp_path, "runs", "--repair")
+    assert repaired.returncode == 0 and "nothing to repair" in repaired.stdout
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
+def test_a_signal_during_an_import_leaves_all_or_nothing(tmp_path: Path, signum: int) -> None:
+    """The shipped files imported, then imported again with a signal at several moments: the
+    store holds the whole import each time (the first one), never part of the second."""
+    first = _run(tmp_path, "data", "import")
+    assert first.returncode == 0, first.stderr
+    store = tmp_path / "store.duckdb"
+
+    def content() -> tuple[object, ...]:
+        with open_store(store, read_only=True, wait_s=60) as connection:
+            return (
+                connection.execute(
+                    "SELECT count(*), sum(quantity) FROM ohss_encounters"
+                ).fetchone(),
+                connection.execute("SELECT count(*) FROM cbp_swb_encounters").fetchone(),
+                connection.execute("SELECT count(*) FROM data_imports").fetchone(),
+            )
+
+    before = content()
+    for delay in (0.5, 2.0, 4.0):
+        process = _start(tmp_path, "data", "import")
+        time.sleep(delay)
+        process.send_signal(signum)
+        _, err = process.communicate(timeout=120)
+        assert process.returncode in (0, 128 + signum, -signum), err
+        assert "Traceback" not in err
+        assert content() == before
+    assert _run(tmp_path, "data", "show").returncode == 0
+
+
+def test_reads_and_a_second_run_share_the_store_with_a_run_in_progress(tmp_path: Path) -> None:
+    first = _start(tmp_path, *_small_run(tmp_path, "out-a"))
+    run_a = _wait_for_running(tmp_path, first)
+    listed = _run(tmp_path, "runs", timeout=120)
+    assert listed.returncode == 0, listed.stderr
+    assert run_a in listed.stdout.replace("\n", "") or "running" in listed.stdout
+    shown = _run(tmp_path, "data", "show", timeout=120)
+    assert shown.returncode == 0, shown.stderr  # an empty store's data is shown, not refused
+    second = _run(tmp_path, *_small_run(tmp_path, "out-b"), timeout=600)
+    assert second.returncode == 0, second.stderr
+    _, err = first.communicate(timeout=600)
+    assert first.returncode == 0, err
+    statuses = _statuses(tmp_path / "store.duckdb")
+    assert len(statuses) == 2 and set(statuses.values()) == {COMPLETE}
