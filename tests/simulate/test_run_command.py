@@ -108,7 +108,8 @@ def test_a_run_interrupted_midway_is_failed_with_no_results_and_no_report(tmp_pa
 
 
 @needs_event_engine
-def test_a_report_that_cannot_be_written_fails_the_run(tmp_path: Path) -> None:
+def test_a_report_that_cannot_be_written_is_refused_before_the_run(tmp_path: Path) -> None:
+    from bordersim.errors import BordersimError
     from bordersim.services.loading import LoadedScenario
     from bordersim.services.record import simulate_and_record
 
@@ -116,7 +117,7 @@ def test_a_report_that_cannot_be_written_fails_the_run(tmp_path: Path) -> None:
     blocker = tmp_path / "out"
     blocker.write_text("a file where the report folder should be")
     with open_store(tmp_path / "store.duckdb") as connection:
-        with pytest.raises(OSError):
+        with pytest.raises(BordersimError, match="names a file, not a folder"):
             simulate_and_record(
                 loaded,
                 connection,
@@ -126,7 +127,7 @@ def test_a_report_that_cannot_be_written_fails_the_run(tmp_path: Path) -> None:
                 out_dir=blocker,
                 records=False,
             )
-        assert [r.status for r in list_runs(connection)] == [FAILED]
+        assert list_runs(connection) == []  # checked before anything is recorded
 
 
 @needs_event_engine

@@ -17,6 +17,7 @@ AREAS = (
     "scenario",
     "verify",
     "simulate",
+    "runs",
     "sweep",
     "main_job",
     "validate",

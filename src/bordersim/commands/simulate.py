@@ -27,7 +27,6 @@ ENGINE_HELP = "Engine: 'event' (individual people) or 'flow' (hourly counts, JAX
 def register(app: typer.Typer) -> None:
     app.command("run")(run_command)
     app.command("compare")(compare_command)
-    app.command("runs")(runs_command)
     app.command("report")(report_command)
 
 
@@ -100,22 +99,22 @@ def run_command(
     """Simulate a scenario: KPI table, stored run, and a self-contained report.html."""
     from bordersim.services.loading import load_and_compile, parse_setting
     from bordersim.services.record import check_request, simulate_and_record
-    from bordersim.store import open_store
 
     console = wide_console()
-    check_request(engine, replications, records)
+    check_request(engine, replications, records, seed)
     loaded = load_and_compile(scenario, dict(parse_setting(option) for option in settings))
-    with open_store(store) as connection:
-        record = simulate_and_record(
-            loaded,
-            connection,
-            engine=engine,
-            replications=replications,
-            seed=seed,
-            out_dir=out,
-            records=records,
-            observer=ConsoleObserver(console),
-        )
+    # The store is opened only to record the run and to store its results, not while the
+    # engine runs: other commands can use it meanwhile.
+    record = simulate_and_record(
+        loaded,
+        store,
+        engine=engine,
+        replications=replications,
+        seed=seed,
+        out_dir=out,
+        records=records,
+        observer=ConsoleObserver(console),
+    )
     print_kpis(console, record)
     print_timings(console, record)
     console.print(f"run [bold]{record.run_id}[/] stored; report: {record.report_path}")
@@ -157,38 +156,6 @@ def compare_command(
     console.print(f"comparison report: {path}")
 
 
-def runs_command(
-    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),  # noqa: B008
-) -> None:
-    """List the runs in the store."""
-    from rich.table import Table
-
-    from bordersim.store import open_store, resolve_store_path
-    from bordersim.store.runs import list_runs
-
-    with open_store(store, create=False) as connection:
-        runs = list_runs(connection)
-    console = wide_console()
-    if not runs:
-        console.print(f"No runs in {resolve_store_path(store)} yet: try `bordersim run`.")
-        return
-    table = Table(title=f"Runs in {resolve_store_path(store)}")
-    for column in ("run id", "created (UTC)", "status", "engine", "seed", "reps", "run s"):
-        table.add_column(column, no_wrap=column in ("run id", "created (UTC)"))
-    for run in runs:
-        run_s = run.timings.get("run_s")
-        table.add_row(
-            run.run_id,
-            f"{run.created_at:%Y-%m-%d %H:%M}" if run.created_at else "",
-            run.status,
-            run.engine,
-            str(run.seed),
-            str(run.replications),
-            f"{run_s:.1f}" if isinstance(run_s, int | float) else "",
-        )
-    console.print(table)
-
-
 def report_command(
     run_id: str = typer.Argument(..., help="Run id (see `bordersim runs`)."),
     out: Path | None = typer.Option(  # noqa: B008
@@ -202,6 +169,6 @@ def report_command(
     from bordersim.services.record import rewrite_report
     from bordersim.store import open_store
 
-    with open_store(store) as connection:
+    with open_store(store, create=False) as connection:
         _, path = rewrite_report(connection, run_id, out)
     Console().print(f"report of run {run_id}: {path}")

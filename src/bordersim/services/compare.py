@@ -16,24 +16,26 @@ from bordersim.services.record import (
 )
 
 if TYPE_CHECKING:
-    import duckdb
-
     from bordersim.report.run_report import RunRecord
+    from bordersim.store import StoreRef
 
 
 def resolve_compare_side(
     spec: str,
-    connection: duckdb.DuckDBPyConnection,
+    store: StoreRef,
     settings: Mapping[str, Any] | None = None,
 ) -> tuple[str, LoadedScenario | None]:
     """'file' with the loaded scenario, or 'run' when `spec` is a stored run id."""
     from bordersim.errors import BordersimError
+    from bordersim.store import using_store
     from bordersim.store.runs import has_run
 
     path = Path(spec)
     if path.suffix == ".toml" or path.exists():
         return "file", load_and_compile(path, settings)
-    if has_run(connection, spec):
+    with using_store(store) as connection:
+        known = has_run(connection, spec)
+    if known:
         return "run", None
     raise BordersimError(f"{spec!r} is neither a scenario file nor a run id in the store")
 
@@ -41,7 +43,7 @@ def resolve_compare_side(
 def compare_specs(
     spec_a: str,
     spec_b: str,
-    connection: duckdb.DuckDBPyConnection,
+    store: StoreRef,
     *,
     engine: str | None,
     replications: int | None,
@@ -51,14 +53,18 @@ def compare_specs(
     settings: Mapping[str, Any] | None = None,
 ) -> tuple[RunRecord, RunRecord]:
     """Both sides as stored runs, simulating missing ones with the same seed (CRN); `settings`
-    apply to both sides given as files."""
+    apply to both sides given as files.
+
+    `store` is a connection or a location; a location is opened only for short steps."""
+    from bordersim.store import using_store
     from bordersim.store.runs import get_run
 
-    sides = [resolve_compare_side(spec, connection, settings) for spec in (spec_a, spec_b)]
+    sides = [resolve_compare_side(spec, store, settings) for spec in (spec_a, spec_b)]
     # A stored run fixes the seed, replications and engine the other side must share.
     for (kind, _), spec in zip(sides, (spec_a, spec_b), strict=True):
         if kind == "run":
-            stored = get_run(connection, spec)
+            with using_store(store) as connection:
+                stored = get_run(connection, spec)
             seed = stored.seed if seed is None else seed
             replications = stored.replications if replications is None else replications
             engine = stored.engine if engine is None else engine
@@ -68,12 +74,13 @@ def compare_specs(
     records: list[RunRecord] = []
     for (kind, loaded), spec in zip(sides, (spec_a, spec_b), strict=True):
         if kind == "run":
-            records.append(stored_record(connection, spec))
+            with using_store(store) as connection:
+                records.append(stored_record(connection, spec))
             continue
         assert loaded is not None
         record = simulate_and_record(
             loaded,
-            connection,
+            store,
             engine=engine or "event",
             replications=replications or DEFAULT_REPLICATIONS,
             seed=DEFAULT_SEED if seed is None else seed,
@@ -100,19 +107,17 @@ def run_comparison(
 ) -> tuple[RunRecord, RunRecord, Path]:
     """Run what is missing of A and B in the store and write `out_root/compare.html`."""
     from bordersim.report.compare_report import write_compare_report
-    from bordersim.store import open_store
 
-    with open_store(store) as connection:
-        record_a, record_b = compare_specs(
-            a,
-            b,
-            connection,
-            engine=engine,
-            replications=replications,
-            seed=seed,
-            out_root=out_root,
-            observer=observer,
-            settings=settings,
-        )
+    record_a, record_b = compare_specs(
+        a,
+        b,
+        store,
+        engine=engine,
+        replications=replications,
+        seed=seed,
+        out_root=out_root,
+        observer=observer,
+        settings=settings,
+    )
     path = write_compare_report(out_root / "compare.html", record_a, record_b)
     return record_a, record_b, path

@@ -43,6 +43,7 @@ class LoadedScenario:
     model: CompiledModel
     compile_s: float
     warnings: tuple[str, ...] = ()
+    calibration: str | None = None  # the artifact's path; None: the shipped calibration
 
 
 def parse_setting(option: str, flag: str = "--set") -> tuple[str, Any]:
@@ -82,22 +83,26 @@ def load_and_compile(path: Path, settings: Mapping[str, Any] | None = None) -> L
     any problem is a `BordersimError`."""
     from bordersim.compiler import compile_scenario
     from bordersim.errors import ScenarioError
+    from bordersim.input_files import MIB, check_regular_file
     from bordersim.scenario import load_scenario
 
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         raise ScenarioError("no such scenario file", where=str(path))
+    check_regular_file(path, what="scenario file", error=ScenarioError, limit=MIB)
     started = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         scenario = apply_settings(load_scenario(path), settings or {})
         model = compile_scenario(scenario)
     model.check()
+    ref = scenario.demand.calibration
     return LoadedScenario(
         path,
         scenario.resolved_text,
         model,
         time.perf_counter() - started,
         tuple(dict.fromkeys(str(w.message) for w in caught)),
+        None if ref == "default" else str(scenario.relative_path(ref, "demand.calibration")),
     )
 
 

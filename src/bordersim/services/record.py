@@ -1,20 +1,28 @@
 """Simulate a compiled scenario and record it: the store, the report and the per-person records.
 
-A run is recorded as 'running', simulated, and its results, KPIs and report are committed
-together: the report is written to a temporary file that is renamed into place only once the store
-has marked the run complete. Any failure or Ctrl-C marks it 'failed'.
+Before anything is recorded, the request (engine, replications, seed) and the output folder are
+checked: a folder that cannot be created or written, an `--out` that is a file, or a report path
+that is a folder is one error, before the simulation rather than after it.
+
+A run is then recorded as 'running' (with this process and its output folder), simulated, and its
+results, KPIs and report are committed together: the report is written to a temporary file named
+after this process, renamed into place only once the store has marked the run complete. Any
+failure, Ctrl-C or SIGTERM marks it 'failed' with the reason and removes the temporary files.
+
+The store is held only for those short steps, not while the engine runs, so that other commands
+(`runs`, `data show`, another run) can use it meanwhile (`store.using_store`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bordersim import interrupts
 from bordersim.services.loading import LoadedScenario, code_version, sources_from_text
 from bordersim.services.observer import QUIET, Observer
 
@@ -23,24 +31,31 @@ if TYPE_CHECKING:
 
     from bordersim.report.run_report import RunRecord
     from bordersim.results.schema import RunResult
+    from bordersim.store import StoreRef
 
 DEFAULT_REPLICATIONS = 10
 DEFAULT_SEED = 1
+#: Seeds are 63-bit non-negative integers (the engines' streams take a signed 64-bit value).
+MAX_SEED = 2**63 - 1
+#: More replications than any study needs; the arrays of a run grow with them.
+MAX_REPLICATIONS = 1_000_000
 
 
 def default_out_dir(scenario_name: str) -> Path:
     return Path("out") / scenario_name
 
 
-def check_request(engine: str, replications: int, records: bool) -> None:
+def check_request(engine: str, replications: int, records: bool, seed: int = DEFAULT_SEED) -> None:
     """Refuse, before anything is recorded, what no engine would run."""
     from bordersim.engines import ENGINES
     from bordersim.errors import ModelError
 
     if engine not in ENGINES:
         raise ModelError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
-    if replications < 1:
-        raise ModelError(f"replications must be at least 1, got {replications}")
+    if not 1 <= replications <= MAX_REPLICATIONS:
+        raise ModelError(f"replications must be from 1 to {MAX_REPLICATIONS:,}, got {replications}")
+    if isinstance(seed, bool) or not 0 <= seed <= MAX_SEED:
+        raise ModelError(f"--seed must be a whole number from 0 to 2^63 - 1, got {seed}")
     if records and engine != "event":
         raise ModelError("--records keeps per-person records, which only the event engine has")
 
@@ -58,7 +73,7 @@ def simulate_loaded(
     holding the store only then); its timings include the scenario compile."""
     from bordersim.engines import simulate
 
-    check_request(engine, replications, records)
+    check_request(engine, replications, records, seed)
     started = time.perf_counter()
     result = simulate(
         loaded.model,
@@ -77,9 +92,44 @@ def simulate_loaded(
     return result
 
 
+def check_output_folder(out_dir: Path, files: tuple[str, ...]) -> Path:
+    """Create `out_dir` if needed and check that `files` can be written in it; one error if not.
+
+    Returns the folder as an absolute path. Nothing is left behind but the folder."""
+    from bordersim.errors import BordersimError
+    from bordersim.store.runs import temporary_name
+
+    folder = Path(out_dir).absolute()
+    where = str(folder)
+    if folder.exists() and not folder.is_dir():
+        raise BordersimError("--out names a file, not a folder; give a folder", where=where)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise BordersimError(
+            f"cannot create the output folder ({err.strerror})", where=where
+        ) from None
+    for name in files:
+        target = folder / name
+        if target.is_dir() or target.is_symlink():
+            raise BordersimError(
+                f"{name} exists as a folder or a link; bordersim writes a file there",
+                where=where,
+            )
+    probe = temporary_name(folder / "probe")
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        raise BordersimError(
+            f"cannot write in the output folder ({err.strerror})", where=where
+        ) from None
+    return folder
+
+
 def simulate_and_record(
     loaded: LoadedScenario,
-    connection: duckdb.DuckDBPyConnection,
+    store: StoreRef,
     *,
     engine: str,
     replications: int,
@@ -91,49 +141,59 @@ def simulate_and_record(
 ) -> RunRecord:
     """Simulate a compiled scenario, store it and write its report; mark it failed on any error.
 
-    `on_progress(done, total)` is called with the engine's progress, after the observer's.
+    `store` is an open connection (held throughout) or the store's location (None: the default),
+    opened only to record the run and to store its results. `on_progress(done, total)` is called
+    with the engine's progress, after the observer's.
     """
     from bordersim.report.locations import point_latest, run_folder
-    from bordersim.report.run_report import RunRecord, write_run_report
+    from bordersim.report.run_report import RunRecord
     from bordersim.results.kpis import replication_kpis, summarize
+    from bordersim.store import using_store
     from bordersim.store.runs import (
+        check_finite,
         complete_run,
-        fail_run,
         get_run,
         new_run_id,
         save_run_context,
         start_run,
+        temporary_name,
     )
     from bordersim.validation.reference import load_official_monthly
 
-    check_request(engine, replications, records)
-    for message in loaded.warnings:
-        observer.warning(message)
+    check_request(engine, replications, records, seed)
     model = loaded.model
     run_id = new_run_id(model.scenario_name)
-    start_run(
-        connection,
-        run_id,
-        scenario_name=model.scenario_name,
-        scenario_hash=model.scenario_hash,
-        scenario_text=loaded.text,
-        engine=engine,
-        seed=seed,
-        replications=replications,
-        code_version=code_version(),
-    )
     # By default each run gets its own folder, out/<scenario>/<run id>/, and out/<scenario>/latest
     # points to the newest: a run on the other engine never overwrites an earlier report.
     own_folder = out_dir is None
-    out_dir = out_dir or run_folder(Path("out"), model.scenario_name, run_id)
-    report_path = out_dir / "report.html"
-    people_path = out_dir / "people.parquet"
-    pending: Path | None = None
-    pending_people: Path | None = None
+    outputs = ("report.html", "people.parquet") if records else ("report.html",)
+    folder = check_output_folder(
+        out_dir or run_folder(Path("out"), model.scenario_name, run_id), outputs
+    )
+    for message in loaded.warnings:
+        observer.warning(message)
+    with using_store(store) as connection:
+        start_run(
+            connection,
+            run_id,
+            scenario_name=model.scenario_name,
+            scenario_hash=model.scenario_hash,
+            scenario_text=loaded.text,
+            engine=engine,
+            seed=seed,
+            replications=replications,
+            code_version=code_version(),
+            out_dir=folder,
+        )
+        created_at = get_run(connection, run_id).created_at
+    report_path = folder / "report.html"
+    people_path = folder / "people.parquet"
+    pending: list[Path] = []
     try:
         with observer.progress(f"{model.scenario_name} ({engine})") as shown:
 
             def progress(done: int, total: int) -> None:
+                interrupts.check()
                 shown(done, total)
                 if on_progress is not None:
                     on_progress(done, total)
@@ -146,8 +206,11 @@ def simulate_and_record(
                 records=records,
                 progress=progress,
             )
+        interrupts.check()
+        check_finite(result)  # before the report: a NaN run has no report and is not complete
         summary = summarize(replication_kpis(result))
-        official, reason = load_official_monthly()
+        # Validated against the calibration this run used, not always the shipped one.
+        official, reason = load_official_monthly(loaded.calibration)
         record = RunRecord(
             run_id=run_id,
             result=result,
@@ -155,68 +218,95 @@ def simulate_and_record(
             sources=dict(model.sources),
             sources_note="" if model.sources else "The compiled scenario has no parameter sources.",
             code_version=code_version(),
-            created_at=created_text(get_run(connection, run_id).created_at),
+            created_at=created_text(created_at),
             warnings=loaded.warnings,
         )
-        # What the report shows besides the results is kept, so that `bordersim report RUN_ID`
-        # rewrites it byte for byte.
-        save_run_context(connection, run_id, sources=record.sources, warnings=record.warnings)
-        pending = _temporary_beside(report_path)
+        pending.append(temporary_name(report_path))
         with observer.stage("writing the report"):
             started = time.perf_counter()
-            write_run_report(pending, record, official=official, official_reason=reason)
+            _write_output(lambda: _write_report(pending[0], record, official, reason), folder)
             result.timings["report_s"] = time.perf_counter() - started
         if records and result.people is not None:
-            pending_people = _temporary_beside(people_path)
-            result.people.to_parquet(pending_people)
-        with observer.stage(f"storing {result.daily.size:,} daily values"):
+            pending.append(temporary_name(people_path))
+            people = result.people
+            _write_output(lambda: people.to_parquet(pending[1]), folder)
+        with (
+            observer.stage(f"storing {result.daily.size:,} daily values"),
+            using_store(store) as connection,
+        ):
+            # What the report shows besides the results is kept, so that `bordersim report
+            # RUN_ID` rewrites it byte for byte.
+            save_run_context(connection, run_id, sources=record.sources, warnings=record.warnings)
             complete_run(
                 connection,
                 run_id,
                 result,
                 kpis={name: interval.as_dict() for name, interval in summary.items()},
                 timings=result.timings,
-                report_path=str(report_path.absolute()),
+                report_path=str(report_path),
             )
-        os.replace(pending, report_path)
+        os.replace(pending[0], report_path)
         if own_folder:
-            point_latest(out_dir)
+            point_latest(folder)
         record.report_path = report_path
-        if pending_people is not None:
-            os.replace(pending_people, people_path)
+        if len(pending) > 1:
+            os.replace(pending[1], people_path)
         return record
     except BaseException as err:
-        try:
-            fail_run(connection, run_id)
-        finally:
-            for leftover in (pending, pending_people):
-                if leftover is not None:
-                    leftover.unlink(missing_ok=True)
+        _fail(store, run_id, err, pending)
         if not isinstance(err, KeyboardInterrupt) and caused_by_interrupt(err):
-            raise KeyboardInterrupt from err
+            from bordersim.interrupts import Interrupted
+
+            if not isinstance(err, Interrupted):
+                raise KeyboardInterrupt from err
         raise
+
+
+def _write_report(path: Path, record: RunRecord, official: object, reason: str) -> None:
+    from bordersim.report.page import readable_mode
+    from bordersim.report.run_report import write_run_report
+
+    write_run_report(path, record, official=official, official_reason=reason)  # type: ignore[arg-type]
+    os.chmod(path, readable_mode())
+
+
+def _write_output(write: Callable[[], object], folder: Path) -> None:
+    """Run `write`; a full disk or a folder that became unwritable is one error."""
+    from bordersim.errors import BordersimError
+
+    try:
+        write()
+    except OSError as err:
+        raise BordersimError(
+            f"cannot write the run's output ({err.strerror or err}); the run is not stored",
+            where=str(folder),
+        ) from None
+
+
+def _fail(store: StoreRef, run_id: str, err: BaseException, pending: list[Path]) -> None:
+    """Mark the run failed with the reason and remove its temporary files, whatever happens."""
+    from bordersim.interrupts import is_interrupt
+    from bordersim.store import using_store
+    from bordersim.store.runs import fail_run
+
+    reason = (
+        "interrupted (Ctrl-C or SIGTERM)"
+        if is_interrupt(err)
+        else f"{type(err).__name__}: {' '.join(str(err).split())[:300]}"
+    )
+    try:
+        with using_store(store) as connection:
+            fail_run(connection, run_id, reason=reason)
+    finally:
+        for leftover in pending:
+            leftover.unlink(missing_ok=True)
 
 
 def caused_by_interrupt(err: BaseException) -> bool:
     """Ctrl-C inside compiled code can surface as another error with the interrupt as its cause."""
-    seen: set[int] = set()
-    cause: BaseException | None = err
-    while cause is not None and id(cause) not in seen:
-        if isinstance(cause, KeyboardInterrupt):
-            return True
-        seen.add(id(cause))
-        cause = cause.__cause__ or cause.__context__
-    return False
+    from bordersim.interrupts import is_interrupt
 
-
-def _temporary_beside(path: Path) -> Path:
-    from bordersim.report.page import readable_mode
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    os.chmod(name, readable_mode())
-    return Path(name)
+    return is_interrupt(err)
 
 
 def stored_record(connection: duckdb.DuckDBPyConnection, run_id: str) -> RunRecord:
@@ -259,7 +349,7 @@ def rewrite_report(
     from bordersim.validation.reference import load_official_monthly
 
     record = stored_record(connection, run_id)
-    official, reason = load_official_monthly()
+    official, reason = load_official_monthly(calibration_of_text(record.scenario_text))
     path = write_run_report(
         (out_dir or run_folder(Path("out"), record.label, run_id)) / "report.html",
         record,
@@ -268,3 +358,17 @@ def rewrite_report(
     )
     set_report_path(connection, run_id, str(path.absolute()))
     return record, path
+
+
+def calibration_of_text(text: str) -> str | None:
+    """The calibration a stored scenario text names, when it can be found from the text alone
+    ("default", or an absolute path); None otherwise (the shipped calibration is used)."""
+    import tomllib
+
+    try:
+        ref = tomllib.loads(text).get("demand", {}).get("calibration")
+    except (tomllib.TOMLDecodeError, AttributeError):
+        return None
+    if isinstance(ref, str) and ref != "default" and Path(ref).is_absolute():
+        return ref
+    return None

@@ -25,6 +25,8 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -43,7 +45,12 @@ __all__ = [
     "imported_kinds",
     "open_store",
     "resolve_store_path",
+    "using_store",
 ]
+
+#: A store as services take it: an open connection (used as it is, left open) or a location
+#: (opened for each short step and closed again, so that other processes can use the store).
+StoreRef = duckdb.DuckDBPyConnection | str | Path | None
 
 WAIT_ENV_VAR = "BORDERSIM_STORE_WAIT"
 DEFAULT_WAIT_S = 120.0
@@ -77,6 +84,22 @@ def open_store(
         connection.close()
         raise
     return connection
+
+
+@contextmanager
+def using_store(
+    store: StoreRef, *, create: bool = True, read_only: bool = False
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection for one short step: `store` itself if it is a connection, else the store at
+    that location, opened for the step and closed after it."""
+    if isinstance(store, duckdb.DuckDBPyConnection):
+        yield store
+        return
+    connection = open_store(store, create=create, read_only=read_only)
+    try:
+        yield connection
+    finally:
+        connection.close()
 
 
 def _check_file(location: Path, *, create: bool) -> None:
