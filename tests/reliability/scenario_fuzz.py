@@ -328,7 +328,7 @@ def _alarm(_signum: int, _frame: object) -> None:
 
 def check_outcome(mutant: Mutant) -> str | None:
     """None if the mutant is handled by the rule; else what went wrong."""
-    from bordersim.model.compile import compile_scenario
+    from bordersim.compiler import compile_scenario
     from bordersim.scenario import load_scenario
     from bordersim.scenario.schema import SCENARIO_NAME
 

@@ -152,7 +152,7 @@ def test_every_loader_path_is_bounded(tmp_path: Path, target: str) -> None:
 
 @pytest.mark.parametrize("key", ["calibration", "fit"])
 def test_calibration_and_fit_may_not_be_a_fifo(tmp_path: Path, key: str) -> None:
-    from bordersim.model.compile import compile_scenario
+    from bordersim.compiler import compile_scenario
 
     os.mkfifo(tmp_path / "pipe.json")
     path = _write(

@@ -82,9 +82,15 @@ def sweep_command(
     process or on a Dask cluster); write KPIs against the values."""
     from rich.console import Console
 
+    from bordersim.errors import ModelError
+    from bordersim.input_files import check_path_text
     from bordersim.scenario import load_scenario
+    from bordersim.services.record import MAX_SEED
+    from bordersim.services.sweep import check_sweep_target
 
     console = Console()
+    if not 0 <= seed <= MAX_SEED:
+        raise ModelError(f"--seed must be a whole number from 0 to 2^63 - 1, got {seed}")
     blocked = any(x is not None for x in (cluster, resume, block_variants, block_replications))
     if resume is not None:
         if scenario is not None or vary_options:
@@ -93,6 +99,9 @@ def sweep_command(
     else:
         if scenario is None or not vary_options:
             raise ScenarioError("sweep needs a scenario file and at least one --vary KEY=V1,V2")
+        check_path_text(
+            str(scenario), what="scenario file", error=ScenarioError, where=str(scenario)
+        )
         if not scenario.is_file():
             raise ScenarioError(f"scenario file not found: {scenario}")
         axes = [parse_vary(option) for option in vary_options]
@@ -101,6 +110,8 @@ def sweep_command(
         base = apply_settings(
             load_scenario(scenario), dict(parse_setting(option) for option in settings)
         )
+        # The output folder is checked before the sweep runs, not after.
+        check_sweep_target(out if out is not None else Path("out") / f"{base.name}-sweep")
         if blocked:
             shape = _shape(axes, replications, block_variants, block_replications)
             sweep, axes = _run_blocked(

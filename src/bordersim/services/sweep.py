@@ -11,7 +11,9 @@ the end, so an interrupted sweep leaves nothing that looks complete.
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -180,22 +182,74 @@ def _details(sweep: Sweep) -> Any:
     )
 
 
+#: The file that marks a folder as a sweep's output, so that a later sweep may replace it. A
+#: folder without it (any other folder, `..`, a home directory) is never deleted or replaced.
+SWEEP_MARKER = ".bordersim-sweep"
+SWEEP_FILES = ("kpis.csv", "kpis.parquet", "report.html", SWEEP_MARKER)
+
+
+def check_sweep_target(target: Path) -> Path:
+    """The absolute output folder, if a sweep may write it: absent, or a sweep's own output.
+
+    Checked before the sweep runs; anything else is one error and nothing is touched."""
+    from bordersim.errors import BordersimError
+
+    folder = Path(target).absolute()
+    where = str(folder)
+    if folder.exists() or folder.is_symlink():
+        if not folder.is_dir() or folder.is_symlink():
+            raise BordersimError("--out exists and is not a folder; give a new folder", where=where)
+        extra = sorted(p.name for p in folder.iterdir() if p.name not in SWEEP_FILES)
+        if not (folder / SWEEP_MARKER).is_file() or extra:
+            shown = f" (it holds {', '.join(extra[:3])}{', ...' if len(extra) > 3 else ''})"
+            raise BordersimError(
+                "--out exists and is not a sweep folder bordersim wrote"
+                + (shown if extra else "")
+                + "; bordersim never deletes what it did not create: give a new folder",
+                where=where,
+            )
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        probe = folder.parent / f".{folder.name}.{os.getpid()}.probe.tmp"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        raise BordersimError(
+            f"cannot write beside the output folder ({err.strerror})", where=where
+        ) from None
+    return folder
+
+
 def write_sweep(sweep: Sweep, target: Path) -> None:
     """kpis.csv, kpis.parquet and report.html (`report.sweep_report`) in `target`, replaced as a
-    whole at the end."""
+    whole at the end.
+
+    The files are written to a new hidden folder beside `target`, which is then renamed onto it;
+    a previous sweep's folder there is moved aside first and removed once the new one is in
+    place. No other folder is ever removed (`check_sweep_target`)."""
     from bordersim.report.sweep_report import write_sweep_report
 
-    partial = target.with_name(target.name + ".partial")
-    if partial.exists():
-        shutil.rmtree(partial)
-    partial.mkdir(parents=True)
+    folder = check_sweep_target(target)
+    partial = Path(
+        tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial", dir=folder.parent)
+    )
+    previous: Path | None = None
     try:
         sweep.table.to_csv(partial / "kpis.csv", index=False)
         sweep.table.to_parquet(partial / "kpis.parquet", index=False)
         write_sweep_report(partial / "report.html", sweep.table, _details(sweep))
-        if target.exists():
-            shutil.rmtree(target)
-        partial.rename(target)
+        (partial / SWEEP_MARKER).write_text(
+            "written by bordersim sweep; a later sweep may replace this folder\n", encoding="utf-8"
+        )
+        os.chmod(partial, 0o755)
+        if folder.exists():
+            previous = partial.with_name(partial.name.replace(".partial", ".previous"))
+            folder.rename(previous)
+        partial.rename(folder)
     except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
+        shutil.rmtree(partial, ignore_errors=True)  # created above, by this sweep
+        if previous is not None and not folder.exists():
+            previous.rename(folder)
         raise
+    if previous is not None:
+        shutil.rmtree(previous, ignore_errors=True)  # a sweep folder, checked above
