@@ -10,10 +10,17 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from bordersim import interrupts
+
+# Before the heavier imports below, when this is the `bordersim` command (not a library import):
+# a signal that arrives while they load ends the command cleanly too (nothing has started yet).
+if sys.argv and sys.argv[0].rsplit("/", 1)[-1] == "bordersim":
+    interrupts.install()
+
 import typer
 from rich.console import Console
 
-from bordersim import __version__, interrupts
+from bordersim import __version__
 from bordersim.errors import BordersimError
 
 stderr = Console(stderr=True)
@@ -54,7 +61,9 @@ def main(argv: list[str] | None = None) -> Any:
     _register()
     interrupts.install()
     try:
-        return app(args=argv, standalone_mode=False)
+        result = app(args=argv, standalone_mode=False)
+        interrupts.check()  # a signal whose exception was dropped still ends the command
+        return result
     except BordersimError as err:
         stderr.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
         sys.exit(2)

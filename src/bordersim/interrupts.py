@@ -4,8 +4,13 @@ SIGTERM is what `timeout`, `docker stop`, systemd and batch schedulers send; wit
 ends Python at once, leaving a run 'running' and temporary files behind. `install` makes both
 signals raise `Interrupted` in the main thread, so that every `except BaseException` / `finally`
 on the way out runs: the run is marked failed, temporary files are removed, the store's
-transaction is rolled back. A second signal during that clean-up is noted but does not cut it
-short (SIGKILL still does; the next command repairs what it leaves, see `store.runs`).
+transaction is rolled back. Once the clean-up has started (`acknowledge`), a second signal does
+not cut it short (SIGKILL still does; the next command repairs what it leaves, see `store.runs`).
+
+Python runs a signal handler at the next bytecode, which may be inside a garbage-collection
+callback or a `__del__`, where an exception is printed and dropped. So the signal is also
+remembered, and `check` (called at each progress step) raises it again until the clean-up
+acknowledges it.
 
 `Interrupted` is a `BaseException` but not a `KeyboardInterrupt`, so that the command-line
 framework does not swallow it into a bare "Aborted"; `is_interrupt` recognises both.
@@ -14,7 +19,9 @@ framework does not swallow it into a bare "Aborted"; `is_interrupt` recognises b
 from __future__ import annotations
 
 import signal
+import sys
 from types import FrameType
+from typing import Any
 
 HANDLED = (signal.SIGINT, signal.SIGTERM)
 
@@ -32,21 +39,52 @@ class Interrupted(BaseException):
         return 128 + self.signum
 
 
-_state = {"interrupted": False}
+_state: dict[str, int | bool] = {"signum": 0, "acknowledged": False}
 
 
 def _handler(signum: int, _frame: FrameType | None) -> None:
-    if _state["interrupted"]:
+    if _state["acknowledged"]:
         return  # already stopping: let the clean-up finish
-    _state["interrupted"] = True
+    _state["signum"] = signum
     raise Interrupted(signum)
 
 
 def install() -> None:
     """Make SIGINT and SIGTERM raise `Interrupted` (main thread only, where signals arrive)."""
-    _state["interrupted"] = False
+    _state.update(signum=0, acknowledged=False)
     for signum in HANDLED:
         signal.signal(signum, _handler)
+    if not getattr(sys.unraisablehook, "_bordersim", False):
+        sys.unraisablehook = _quiet_dropped_interrupt(sys.unraisablehook)
+
+
+def _quiet_dropped_interrupt(previous: Any) -> Any:
+    """An interrupt dropped in a callback is raised again by `check`: do not print it."""
+
+    def hook(unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, Interrupted):
+            return
+        previous(unraisable)
+
+    hook._bordersim = True  # type: ignore[attr-defined]
+    return hook
+
+
+def check() -> None:
+    """Raise the signal received earlier if its exception was dropped on the way."""
+    if _state["signum"] and not _state["acknowledged"]:
+        raise Interrupted(int(_state["signum"]))
+
+
+def acknowledge() -> None:
+    """The clean-up has begun: further signals are noted, not raised."""
+    if _state["signum"]:
+        _state["acknowledged"] = True
+
+
+def received() -> int:
+    """The signal received (0 if none)."""
+    return int(_state["signum"])
 
 
 def is_interrupt(err: BaseException) -> bool:

@@ -289,6 +289,8 @@ def _fail(store: StoreRef, run_id: str, err: BaseException, pending: list[Path])
     from bordersim.store import using_store
     from bordersim.store.runs import fail_run
 
+    if is_interrupt(err):
+        interrupts.acknowledge()
     reason = (
         "interrupted (Ctrl-C or SIGTERM)"
         if is_interrupt(err)
