@@ -242,7 +242,7 @@ def run(
     """
     from bordersim.services.record import check_request, simulate_loaded
 
-    check_request(engine, replications, records)
+    check_request(engine, replications, records, seed)
     loaded = _loaded(scenario)
     if not (record or store is not None):
         result = simulate_loaded(
@@ -255,19 +255,19 @@ def run(
         )
         return Run(result)
     from bordersim.services.record import simulate_and_record
-    from bordersim.store import open_store
 
-    with open_store(store) as connection:
-        stored = simulate_and_record(
-            loaded,
-            connection,
-            engine=engine,
-            replications=replications,
-            seed=seed,
-            out_dir=Path(out) if out is not None else None,
-            records=records,
-            on_progress=progress,
-        )
+    # The store is opened only to record the run and to store its results, not while it
+    # simulates, so that other processes can use it meanwhile.
+    stored = simulate_and_record(
+        loaded,
+        store,
+        engine=engine,
+        replications=replications,
+        seed=seed,
+        out_dir=Path(out) if out is not None else None,
+        records=records,
+        on_progress=progress,
+    )
     return Run(stored.result, run_id=stored.run_id, report_path=stored.report_path)
 
 

@@ -153,7 +153,7 @@ def test_an_open_gives_up_with_one_message(tmp_path: Path) -> None:
     open_store(store).close()
     holder = _hold_store(store, 10.0)
     try:
-        with pytest.raises(StoreError, match=r"another process holds the store .*PID"):
+        with pytest.raises(StoreError, match=r"another bordersim process is writing to it \(PID"):
             open_store(store, wait_s=0.3)
     finally:
         holder.kill()

@@ -143,8 +143,9 @@ def _connect(location: Path, *, read_only: bool, wait_s: float | None) -> duckdb
                 raise StoreError(_short_cause(err), where=str(location)) from None
             if time.monotonic() >= deadline:
                 raise StoreError(
-                    f"another process holds the store ({_holder(err)}); gave up after "
-                    f"{limit:g} s (set {WAIT_ENV_VAR} to wait longer)",
+                    f"another bordersim process is writing to it ({_holder(err)}); gave up "
+                    f"after {limit:g} s: try again when it has finished (or set {WAIT_ENV_VAR} "
+                    "to wait longer)",
                     where=str(location),
                 ) from None
             if not said:
