@@ -69,3 +69,35 @@ def test_mixed_vintages_are_warned_and_recorded(
     assert recorded["vintage"]["cbp_swb"]["partial_years"] == [
         "FY2024 (partial: Oct-Nov, 2 months)"
     ]
+
+
+def test_a_run_is_validated_against_its_own_calibration(tmp_path: Path) -> None:
+    """A scenario naming another calibration: the run's report compares with that artifact's
+    official counts, not with the shipped ones."""
+    from bordersim.model.dimensions import Sector
+    from bordersim.services.loading import load_and_compile
+    from bordersim.validation.reference import load_official_monthly
+    from repo_paths import SMALL
+
+    artifact = json.loads(SHIPPED_ARTIFACT.read_text(encoding="utf-8"))
+    artifact["sector_encounters"] = [
+        [count * 2 for count in month] for month in artifact["sector_encounters"]
+    ]
+    mine = tmp_path / "newer-calibration.json"
+    mine.write_text(json.dumps(artifact), encoding="utf-8")
+    scenario = tmp_path / "small.toml"
+    scenario.write_text(
+        SMALL.read_text(encoding="utf-8").replace(
+            'sectors = ["TCA", "RGV"]\n',
+            'sectors = ["TCA", "RGV"]\ndemand.calibration = "newer-calibration.json"\n',
+            1,
+        ),
+        encoding="utf-8",
+    )
+    loaded = load_and_compile(scenario)
+    assert loaded.calibration == str(mine)
+    shipped, _ = load_official_monthly()
+    own, reason = load_official_monthly(loaded.calibration)
+    assert shipped is not None and own is not None and reason == ""
+    month = date(2023, 5, 1)
+    assert own(Sector.TCA)[month] == 2 * shipped(Sector.TCA)[month]

@@ -66,3 +66,48 @@ def test_cli_outcome_is_exit_0_or_exit_2_with_one_line(tmp_path: Path) -> None:
             assert "is valid" in " ".join(done.stdout.split())
         outcomes[done.returncode] += 1
     assert sum(outcomes.values()) == 8
+
+
+# Values at the bounds the validator allows: each simulates to finite results, or the engine
+# refuses it with one `BordersimError`; a run is never stored with NaN (`store.runs.check_finite`).
+AT_THE_BOUNDS = {
+    "surge x1000": "[demand.shocks.s]\ndate = 2023-05-12\nsurge_days = 10\nsurge_multiplier = 1000",
+    "occupancy 100 x capacity": "[custody]\ninitial_occupancy_fraction = 100",
+    "a million troops": "[deployments.troops]\nheadcount = 1000000",
+    "ICE full at a million beds": (
+        "[departures]\nice_beds = 1000000\nice_initial_occupancy_beds = 1000000"
+    ),
+    "near-Poisson demand": "[demand]\ndispersion = 1e9",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", list(AT_THE_BOUNDS))
+def test_scenarios_at_the_bounds_simulate_to_finite_results(tmp_path: Path, case: str) -> None:
+    import tomllib
+
+    from bordersim.errors import BordersimError
+    from bordersim.services.loading import load_and_compile
+    from bordersim.services.record import simulate_loaded
+    from bordersim.store.runs import check_finite
+    from repo_paths import SMALL
+
+    overlay = tomllib.loads(AT_THE_BOUNDS[case])
+    base = tomllib.loads(SMALL.read_text(encoding="utf-8"))
+    for section, values in overlay.items():
+        for key, value in values.items():
+            if isinstance(value, dict):
+                base.setdefault(section, {}).setdefault(key, {}).update(value)
+            else:
+                base.setdefault(section, {})[key] = value
+    from bordersim.scenario.toml_text import dumps
+
+    path = tmp_path / "bounds.toml"
+    path.write_text(dumps(base), encoding="utf-8")
+    try:
+        loaded = load_and_compile(path)
+        result = simulate_loaded(loaded, engine="flow", replications=2, seed=3)
+    except BordersimError as err:
+        assert "\n" not in str(err) and len(str(err)) <= 300
+        return
+    check_finite(result)
