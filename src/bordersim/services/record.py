@@ -53,7 +53,9 @@ def check_request(engine: str, replications: int, records: bool, seed: int = DEF
     if engine not in ENGINES:
         raise ModelError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
     if not 1 <= replications <= MAX_REPLICATIONS:
-        raise ModelError(f"replications must be from 1 to {MAX_REPLICATIONS:,}, got {replications}")
+        raise ModelError(
+            f"replications must be at least 1 and at most {MAX_REPLICATIONS:,}, got {replications}"
+        )
     if isinstance(seed, bool) or not 0 <= seed <= MAX_SEED:
         raise ModelError(f"--seed must be a whole number from 0 to 2^63 - 1, got {seed}")
     if records and engine != "event":
