@@ -215,5 +215,11 @@ def test_a_store_from_a_newer_bordersim_is_refused(tmp_path: Path) -> None:
 def test_data_show_on_an_empty_store_says_what_to_do(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run_cli(["data", "show", "--store", str(tmp_path / "s.duckdb")]) == 0
+    store = tmp_path / "s.duckdb"
+    # A store that does not exist is not created by a command that only reads (a typo in
+    # --store must not look like an empty store).
+    assert run_cli(["data", "show", "--store", str(store)]) == 2
+    assert "bordersim data import" in capsys.readouterr().err and not store.exists()
+    open_store(store).close()
+    assert run_cli(["data", "show", "--store", str(store)]) == 0
     assert "bordersim data import" in capsys.readouterr().out
