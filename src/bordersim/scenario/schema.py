@@ -159,14 +159,14 @@ def _iso_date_key(value: object) -> object:
 
 DateKey = Annotated[dt.date, BeforeValidator(_iso_date_key), AfterValidator(_date_in_range)]
 
-SCENARIO_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+SCENARIO_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._ -]{0,98}[A-Za-z0-9._-])?")
 
 
 def _safe_name(value: str) -> str:
     if not SCENARIO_NAME.fullmatch(value) or ".." in value:
         raise ValueError(
-            "a scenario name is 1 to 100 letters, digits, '-', '_' or '.', starting with a "
-            "letter or digit (it names the output folder and the run id)"
+            "a scenario name is 1 to 100 letters, digits, spaces, '-', '_' or '.', starting "
+            "with a letter or digit (it names the output folder and the run id)"
         )
     return value
 
