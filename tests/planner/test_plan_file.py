@@ -22,6 +22,8 @@ max_headcount = 100
 def test_shipped_plan_files_load(path: Path) -> None:
     spec = load_plan(path)
     assert spec.pools and spec.window_days >= spec.min_tour_days
+    # the base scenario a shipped plan names exists (the workbench offers it first)
+    assert spec.scenario is not None and (path.parent / spec.scenario).is_file()
 
 
 def test_defaults() -> None:
@@ -42,6 +44,7 @@ def test_defaults() -> None:
         (GOOD + "[targets]\nwithin_72hours = 0.9\n", "unknown key"),
         (GOOD.replace("max_headcount = 100", ""), "max_headcount"),
         ("pools = 3", "must be a table"),
+        ("scenario = 3\n" + GOOD, "scenario = 3: must be a path"),
         ("[pools", "not valid TOML"),
     ],
 )

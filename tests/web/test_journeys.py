@@ -6,6 +6,7 @@ would see; screenshots of each page go to docs/img/ for docs/web.md.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tomllib
 from pathlib import Path
@@ -46,6 +47,12 @@ def test_edit_a_variant_and_run_it(page: Any, workbench: Workbench) -> None:
     page.fill("input[name='deployments.troops.headcount']", "900")
     page.fill("input[name='deployments.troops.ramp_up_days']", "3")
     page.fill("input[name='demand.scale']", "1.3")  # what if crossings were 30 % higher?
+    # a demand shock the base does not have: a June surge in Rio Grande Valley
+    page.fill("input[name='new_shock.name']", "june_surge")
+    page.fill("input[name='new_shock.date']", "2023-05-20")
+    page.fill("input[name='new_shock.surge_days']", "10")
+    page.fill("input[name='new_shock.surge_multiplier']", "1.4")
+    page.fill("input[name='new_shock.sectors']", "RGV")
     page.locator("input[name='deployments.troops.ramp_up_days']").dispatch_event("change")
     page.wait_for_selector("#valid")
     screenshot(page, "editor")
@@ -55,7 +62,17 @@ def test_edit_a_variant_and_run_it(page: Any, workbench: Workbench) -> None:
     data = tomllib.loads(saved.read_text())
     assert data["base"] == "../examples/small.toml"
     assert data["deployments"]["troops"] == {"headcount": 900, "ramp_up_days": 3}
-    assert data["demand"] == {"scale": 1.3}
+    assert data["demand"] == {
+        "scale": 1.3,
+        "shocks": {
+            "june_surge": {
+                "date": dt.date(2023, 5, 20),
+                "surge_days": 10,
+                "surge_multiplier": 1.4,
+                "sectors": ["RGV"],
+            }
+        },
+    }
     # Run it with one replication from the variant's page.
     page.fill("input[name='replications']", "1")
     page.click("#run-this")
@@ -104,6 +121,22 @@ def test_see_a_validation_error_inline(page: Any, workbench: Workbench) -> None:
     page.click("#save")
     page.wait_for_selector("#invalid")
     assert not (workbench.root / "scenarios" / "variants" / "small-variant.toml").exists()
+
+
+def test_a_new_shock_is_checked_beside_its_fields(page: Any, workbench: Workbench) -> None:
+    page.goto(f"{workbench.url}/scenarios/examples.small")
+    page.fill("input[name='new_shock.name']", "late_surge")
+    page.fill("input[name='new_shock.date']", "2023-05-20")
+    page.fill("input[name='new_shock.surge_multiplier']", "-2")
+    page.locator("input[name='new_shock.surge_multiplier']").dispatch_event("change")
+    error = page.wait_for_selector("[data-field='new_shock.surge_multiplier']:not(:empty)")
+    assert "surge_multiplier" in error.text_content()
+    assert page.locator(".error:not(:empty)[data-field]").count() == 1
+    page.fill("input[name='new_shock.surge_multiplier']", "1.5")
+    page.fill("input[name='new_shock.sectors']", "XYZ")
+    page.locator("input[name='new_shock.sectors']").dispatch_event("change")
+    error = page.wait_for_selector("[data-field='new_shock.sectors']:not(:empty)")
+    assert "XYZ" in error.text_content()
 
 
 def test_compare_two_scenarios(page: Any, workbench: Workbench) -> None:

@@ -21,8 +21,15 @@ def _settings(root: Path, token: str | None = None) -> WebSettings:
     scenarios = root / "scenarios"
     if not scenarios.exists():
         shutil.copytree(REPO / "scenarios", scenarios, ignore=shutil.ignore_patterns("variants"))
+    plans = root / "plans"
+    if not plans.exists():
+        shutil.copytree(REPO / "plans", plans)
     return WebSettings(
-        scenarios_dir=scenarios, store=root / "store.duckdb", out_dir=root / "out", token=token
+        scenarios_dir=scenarios,
+        store=root / "store.duckdb",
+        out_dir=root / "out",
+        token=token,
+        plans_dir=plans,
     )
 
 
@@ -49,6 +56,11 @@ def _csrf(client: TestClient) -> str:
         "/scenarios/..%2F..%2Fpyproject",
         "/scenarios/examples%2F..%2F..%2Fpyproject",
         "/runs/x/export.sh",
+        "/plans?file=..%2F..%2Fpyproject",
+        "/plans/..%2F..%2Fpyproject.toml/plan.toml",
+        "/plans/%2e%2e%2fplans/certificate.json",
+        "/plans/.job-1/certificate.json",
+        "/plans/x/..%2F..%2F..%2Fpyproject.toml",
     ],
 )
 def test_path_traversal_finds_nothing(client: TestClient, path: str) -> None:
@@ -110,7 +122,8 @@ def test_a_form_without_the_right_csrf_token_is_forbidden(
     fields = {"kind": "run", "scenario": "examples.small", "replications": "1"}
     if token is not None:
         fields["csrf_token"] = token
-    for path in ("/jobs", "/scenarios/examples.small/save", "/jobs/1/cancel"):
+    paths = ("/jobs", "/scenarios/examples.small/save", "/jobs/1/cancel", "/plans", "/plans/check")
+    for path in paths:
         response = client.post(path, data=fields)
         assert response.status_code == 403, (path, response.text)
         assert "CSRF" in response.text
@@ -184,6 +197,9 @@ def test_a_wrong_value_in_a_valid_form_is_a_422(client: TestClient) -> None:
         "/compare?a=x",
         "/api/jobs/abc",
         "/static/nope.js",
+        "/plans?file=nope",
+        "/plans/nope",
+        "/plans/nope/report.html",
     ],
 )
 def test_odd_requests_are_4xx_never_5xx(client: TestClient, path: str) -> None:
@@ -202,3 +218,21 @@ def test_the_form_refuses_a_variant_name_with_a_path(client: TestClient, tmp_pat
     assert response.status_code == 422
     assert "variant name" in response.text
     assert not list(tmp_path.rglob("escape*"))
+
+
+@pytest.mark.parametrize(
+    ("fields", "status"),
+    [
+        ({"plan_file": "../../pyproject"}, 404),
+        ({"plan_file": "examples.small-stress", "scenario": "../../pyproject"}, 422),
+        ({"plan_file": "examples.small-stress", "targets.alpha": "abc"}, 422),
+        ({"plan_file": "examples.small-stress", "search.certify_replications": "100000"}, 422),
+    ],
+)
+def test_a_bad_plan_form_is_a_4xx_and_queues_nothing(
+    client: TestClient, fields: dict[str, str], status: int
+) -> None:
+    form = {"csrf_token": _csrf(client), "scenario": "examples.small", **fields}
+    response = client.post("/plans", data=form)
+    # no worker runs here: a request that got as far as queueing a job would be a 503
+    assert response.status_code == status, response.text

@@ -51,6 +51,9 @@ def start_workbench(root: Path, *extra: str, token: str | None = None) -> Workbe
     scenarios = root / "scenarios"
     if not scenarios.exists():
         shutil.copytree(REPO / "scenarios", scenarios, ignore=shutil.ignore_patterns("variants"))
+    plans = root / "plans"
+    if not plans.exists():
+        shutil.copytree(REPO / "plans", plans)
     port = free_port()
     env = {**os.environ, "BORDERSIM_TOKEN": token or ""}
     args = [
@@ -62,6 +65,8 @@ def start_workbench(root: Path, *extra: str, token: str | None = None) -> Workbe
         str(port),
         "--scenarios",
         str(scenarios),
+        "--plans",
+        str(plans),
         "--out",
         str(root / "out"),
         "--store",

@@ -24,6 +24,9 @@ def serve_command(
     scenarios: Path = typer.Option(  # noqa: B008
         Path("scenarios"), "--scenarios", help="Scenario folder; variants go to its variants/."
     ),
+    plans: Path = typer.Option(  # noqa: B008
+        Path("plans"), "--plans", help="Plan-file folder for the plan page (bordersim plan)."
+    ),
     out: Path = typer.Option(Path("out"), "--out", help="Report folder."),  # noqa: B008
     store: Path | None = typer.Option(None, "--store", help=STORE_HELP),  # noqa: B008
 ) -> None:
@@ -43,7 +46,11 @@ def serve_command(
     location = resolve_store_path(store)
     open_store(location).close()  # created and migrated once, before the worker and pages use it
     settings = WebSettings(
-        scenarios_dir=scenarios.resolve(), store=location, out_dir=out.resolve(), token=token
+        scenarios_dir=scenarios.resolve(),
+        store=location,
+        out_dir=out.resolve(),
+        token=token,
+        plans_dir=plans.resolve() if plans.is_dir() else None,
     )
     shown = f"http://{host}:{port}/" + (f"?token={token}" if token else "")
     Console().print(f"bordersim workbench on {shown} (Ctrl-C stops it)")

@@ -21,6 +21,8 @@ from bordersim.planner.targets import Evaluation, evaluate
 
 #: Offsets that keep the certification's replications apart from the search's (another seed).
 CERTIFY_SEED_OFFSET = 7919
+#: Called with (replications done, replications in all) during an event-engine certification.
+Tick = Callable[[int, int], None]
 #: Certification rounds after the first: each adds staff where replications missed a target and
 #: certifies again on new replications.
 MAX_REPAIRS = 2
@@ -121,13 +123,15 @@ def plan_model(
     spec: PlanSpec,
     *,
     progress: Callable[[str], None] = _quiet,
+    tick: Tick | None = None,
     scenario_path: Path | None = None,
     out_dir: Path | None = None,
     frontier: bool = True,
     compare_base: bool = True,
 ) -> PlanResult:
     """Plan on a compiled model. With `scenario_path` and `out_dir`, write plan.toml,
-    certificate.json and report.html there (certifying the compiled plan.toml)."""
+    certificate.json and report.html there (certifying the compiled plan.toml). `tick(done,
+    total)` is called after each event-engine certification replication."""
     started = time.perf_counter()
     timings: dict[str, float] = {}
     from bordersim.planner.certify import minimum_replications
@@ -165,7 +169,7 @@ def plan_model(
         )
         write_atomic(out_dir / "plan.toml", plan_text)
     certificate, cert_ev = _certify(
-        problem, x, outcome, plan_text, scenario_path, out_dir, progress, 0
+        problem, x, outcome, plan_text, scenario_path, out_dir, progress, 0, tick
     )
     certify_runs = certificate.n
     for attempt in range(1, MAX_REPAIRS + 1):
@@ -196,7 +200,7 @@ def plan_model(
             )
             write_atomic(out_dir / "plan.toml", plan_text)
         certificate, cert_ev = _certify(
-            problem, x, outcome, plan_text, scenario_path, out_dir, progress, attempt
+            problem, x, outcome, plan_text, scenario_path, out_dir, progress, attempt, tick
         )
         certify_runs += certificate.n
     timings["certify_s"] = time.perf_counter() - started - timings["search_s"]
@@ -216,6 +220,8 @@ def plan_model(
     timings["frontier_s"] = (
         time.perf_counter() - started - timings["search_s"] - timings["certify_s"]
     )
+    if compare_base:
+        progress("comparing with the base scenario's deployment")
     base = _base_comparison(model, problem, sim, outcome.required) if compare_base else None
     timings["total_s"] = time.perf_counter() - started
     from bordersim.planner.output import certificate_json
@@ -258,6 +264,7 @@ def plan_model(
         from bordersim.planner.output import dump_json, write_atomic
         from bordersim.planner.report import plan_report
 
+        progress("writing the certificate and the report")
         write_atomic(out_dir / "certificate.json", dump_json(data))
         write_atomic(out_dir / "report.html", plan_report(result))
         result.files = {
@@ -304,6 +311,7 @@ def _certify(
     out_dir: Path | None,
     progress: Callable[[str], None],
     attempt: int,
+    tick: Tick | None = None,
 ) -> tuple[Certificate, Evaluation]:
     spec = problem.spec
     search = spec.search
@@ -313,11 +321,13 @@ def _certify(
     progress(f"certifying on {n} fresh {search.certify_engine}-engine replications (seed {seed})")
     if search.certify_engine == "event":
 
-        def tick(done: int, total: int) -> None:
+        def each(done: int, total: int) -> None:
             if done % max(1, total // 10) == 0:
                 progress(f"  certification {done}/{total}")
+            if tick is not None:  # last: a caller may stop between replications from here on
+                tick(done, total)
 
-        run = run_event(model, n, seed, tick)
+        run = run_event(model, n, seed, each)
     else:
         run = run_flow(model, n, seed)
     ev = evaluate(run, problem.weeks, spec.targets)

@@ -88,12 +88,14 @@ class PlanSpec:
     replace: tuple[str, ...] = ()  # deployments of the base scenario that the plan replaces
     demand_scale: float = 1.0  # stress test: first attempts times this (docs/planner.md)
     budget_dollars: float | None = None
+    scenario: str | None = None  # the base scenario it was written for, relative to the file
     path: Path | None = None
     text: str = ""
 
 
 _TOP_KEYS = {
     "name",
+    "scenario",
     "description",
     "replace",
     "demand_scale",
@@ -294,6 +296,9 @@ def parse_plan(text: str, where: str, path: Path | None = None) -> PlanSpec:
     if not isinstance(replace, list) or not all(isinstance(r, str) for r in replace):
         raise reader.fail("replace", replace, "must be a list of deployment names")
     budget = raw.get("budget_dollars")
+    scenario = raw.get("scenario")
+    if scenario is not None and not isinstance(scenario, str):
+        raise reader.fail("scenario", scenario, "must be a path to a scenario file")
     return PlanSpec(
         name=str(raw.get("name", path.stem if path else "plan")),
         pools=pools,
@@ -306,6 +311,7 @@ def parse_plan(text: str, where: str, path: Path | None = None) -> PlanSpec:
         budget_dollars=None
         if budget is None
         else reader.number(raw, "budget_dollars", "budget_dollars", 0.0, open_low=True),
+        scenario=scenario,
         path=path,
         text=text,
     )

@@ -1,10 +1,17 @@
-"""Runs and comparisons as jobs, done one at a time by one worker process, the store's only writer.
+"""Runs, comparisons and plans as jobs, done one at a time by one worker process, the store's
+only writer.
 
 The web server keeps the list of jobs (`JobBoard`); the worker process (`worker_main`) takes job
 requests from a queue and reports its states and progress on another, which a thread of the server
-reads into the list. Cancelling sets the job's flag in shared memory: a queued job is skipped, a
-running one stops at its next progress tick (each replication), is marked failed in the store and
-leaves no report.
+reads into the list.
+
+Cancelling sets the job's flag in shared memory: a queued job is skipped, a simulating one stops at
+its next progress tick (each replication), is marked failed in the store and leaves no report. A
+job that cannot tick (an engine's first compile, a plan, which compiles and solves between ticks)
+is stopped at once: the server closes the store's gate (so the worker is not writing), ends the
+worker process and starts a fresh one, which takes the next queued job (and compiles again). A
+plan works in a folder of its own and renames it into place under the gate, so a stopped plan
+leaves nothing that looks complete.
 
 The worker holds the store open only to record a finished simulation, never while it simulates,
 so the pages (which open the store read-only) stay readable during a long run. DuckDB lets one
@@ -18,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import multiprocessing as mp
+import shutil
 import threading
 import time
 import traceback
@@ -34,12 +42,20 @@ KEEP_FINISHED = 2_000
 COMPILING = "compiling the engine (first run only, about 40 s)"
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 FINISHED = (DONE, FAILED, CANCELLED)
+KINDS = ("run", "compare", "plan")
+#: What the worker is doing, in shared memory: nothing, something that stops at its next tick,
+#: or something that cannot tick (compiling, planning), which a cancel stops by ending the worker.
+IDLE, TICKING, UNINTERRUPTIBLE = 0, 1, 2
+#: Seconds a ticking job has to honour its cancel flag before its worker is ended.
+CANCEL_GRACE_S = 15.0
+#: Messages a job keeps (a plan reports its stages).
+LOG_LINES = 12
 
 
 @dataclass
 class Job:
     id: int
-    kind: str  # "run" or "compare"
+    kind: str  # "run", "compare" or "plan"
     label: str
     request: dict[str, Any]
     state: str = QUEUED
@@ -47,6 +63,8 @@ class Job:
     done: int = 0
     total: int = 0
     run_ids: list[str] = field(default_factory=list)
+    plan_id: str | None = None
+    log: list[str] = field(default_factory=list)
     created: float = field(default_factory=time.time)
     finished: float | None = None
 
@@ -71,6 +89,8 @@ class JobBoard:
         self._requests: Any = context.Queue()
         self._events: Any = context.Queue()
         self._cancelled: Any = context.Array("b", MAX_JOBS, lock=False)
+        # the worker's job and what it is doing (IDLE, TICKING, UNINTERRUPTIBLE)
+        self._current: Any = context.Array("i", 2, lock=False)
         self.gate: Any = context.Lock()
         self._jobs: dict[int, Job] = {}
         self._ids = itertools.count(1)
@@ -82,9 +102,17 @@ class JobBoard:
         self._listener.start()
 
     def _start_worker(self) -> Any:
+        self._current[0], self._current[1] = 0, IDLE
         worker = self._context.Process(
             target=worker_main,
-            args=(self._requests, self._events, self._cancelled, self.gate, self._settings),
+            args=(
+                self._requests,
+                self._events,
+                self._cancelled,
+                self._current,
+                self.gate,
+                self._settings,
+            ),
             name="bordersim-worker",
             daemon=True,
         )
@@ -92,6 +120,8 @@ class JobBoard:
         return worker
 
     def submit(self, kind: str, label: str, request: dict[str, Any]) -> Job:
+        if kind not in KINDS:
+            raise ValueError(f"unknown job kind {kind!r}")
         with self._lock:
             job_id = next(self._ids)
             if job_id >= MAX_JOBS:
@@ -111,16 +141,63 @@ class JobBoard:
             return sorted(self._jobs.values(), key=lambda j: -j.id)
 
     def cancel(self, job_id: int) -> Job | None:
+        """Cancel a job: skip it if queued; stop it at its next tick, or at once if it cannot
+        tick (compiling, planning) or does not within `CANCEL_GRACE_S`."""
         with self._lock:
             job = self._jobs.get(job_id)
-            if job is None or job.is_finished:
+            if job is None or job.is_finished or self._cancelled[job_id]:
                 return job
             self._cancelled[job_id] = 1
             if job.state == QUEUED:
                 job.message = "cancelling: it will be skipped"
-            else:
-                job.message = "cancelling at the next replication"
-            return job
+                return job
+            at_once = self._current[0] == job_id and self._current[1] == UNINTERRUPTIBLE
+            job.message = (
+                "cancelling: stopping the worker now (compiling or planning cannot pause)"
+                if at_once
+                else "cancelling at the next replication"
+            )
+        stopper = threading.Thread(
+            target=self._stop_job,
+            args=(job_id, 0.0 if at_once else CANCEL_GRACE_S),
+            name=f"cancel-{job_id}",
+            daemon=True,
+        )
+        stopper.start()
+        return job
+
+    def _stop_job(self, job_id: int, grace_s: float) -> None:
+        """End the worker if it is still on this job after `grace_s`, never while it writes."""
+        deadline = time.monotonic() + grace_s
+        while time.monotonic() < deadline:
+            if self._current[0] != job_id:
+                return
+            time.sleep(0.1)
+        if not self.gate.acquire(timeout=600):
+            return  # the worker has held the store for ten minutes: leave it be
+        try:
+            with self._lock:
+                if self._current[0] != job_id or self._closing:
+                    return  # it finished (or stopped) meanwhile
+                self._end_worker()
+                job = self._jobs.get(job_id)
+                if job is not None and not job.is_finished:
+                    job.state, job.finished = CANCELLED, time.time()
+                    job.message = "cancelled: its worker was stopped; a fresh one takes the rest"
+                self._worker = self._start_worker()
+        finally:
+            self.gate.release()
+        _remove_work_folder(self._settings, job_id)
+
+    def _end_worker(self) -> None:
+        """Stop the worker process; its event queue may be left half written, so take a new one
+        (events still in the old one are of the stopped job)."""
+        self._worker.terminate()
+        self._worker.join(timeout=5)
+        if self._worker.is_alive():
+            self._worker.kill()
+            self._worker.join(timeout=5)
+        self._events = self._context.Queue()
 
     def worker_alive(self) -> bool:
         return bool(self._worker.is_alive())
@@ -141,6 +218,8 @@ class JobBoard:
         if self._closing or self._worker.is_alive():
             return
         with self._lock:
+            if self._closing or self._worker.is_alive():
+                return  # a cancel replaced it meanwhile
             for job in self._jobs.values():
                 if job.state == RUNNING:
                     job.state, job.message = FAILED, "the worker process stopped during this job"
@@ -148,6 +227,7 @@ class JobBoard:
             # a gate held by the dead worker would block every page
             with contextlib.suppress(ValueError):
                 self.gate.release()
+            self._events = self._context.Queue()
             self._worker = self._start_worker()
 
     def _forget_old(self) -> None:
@@ -157,8 +237,9 @@ class JobBoard:
 
     def _listen(self) -> None:
         while True:
+            events = self._events  # a new queue after the worker is replaced
             try:
-                event = self._events.get(timeout=1.0)
+                event = events.get(timeout=1.0)
             except Exception:  # queue.Empty: a quiet second; is the worker still there?
                 self._check_worker()
                 continue
@@ -167,18 +248,23 @@ class JobBoard:
             kind, job_id, *rest = event
             with self._lock:
                 job = self._jobs.get(job_id)
-                if job is not None:
+                if job is not None and events is self._events:
                     _apply(job, kind, rest)
 
 
 def _apply(job: Job, kind: str, rest: list[Any]) -> None:
+    if job.is_finished:
+        return  # a late event of a job that was stopped
     if kind == "state":
         job.state, job.message = rest[0], rest[1]
+        job.log = [*job.log, rest[1]][-LOG_LINES:]
     elif kind == "progress":
         job.state = RUNNING
         job.done, job.total, job.message = rest[0], rest[1], rest[2]
     elif kind == "run":
         job.run_ids.append(rest[0])
+    elif kind == "plan":
+        job.plan_id = rest[0]
     if job.is_finished and job.finished is None:
         job.finished = time.time()
 
@@ -191,7 +277,7 @@ _COMPILED: set[str] = set()
 
 
 def worker_main(
-    requests: Any, events: Any, cancelled: Any, gate: Any, settings: WebSettings
+    requests: Any, events: Any, cancelled: Any, current: Any, gate: Any, settings: WebSettings
 ) -> None:
     """Take jobs one at a time until a None arrives."""
     import signal
@@ -205,11 +291,15 @@ def worker_main(
         if cancelled[job_id]:
             events.put(("state", job_id, CANCELLED, "cancelled before it started"))
             continue
+        current[0], current[1] = job_id, UNINTERRUPTIBLE
+        worker = Worker(job_id, events, cancelled, current, gate, settings)
         try:
             if kind == "run":
-                _run_job(job_id, request, events, cancelled, gate, settings)
+                worker.run(request, last=True)
             elif kind == "compare":
-                _compare_job(job_id, request, events, cancelled, gate, settings)
+                worker.compare(request)
+            elif kind == "plan":
+                worker.plan(request)
             else:
                 raise ValueError(f"unknown job kind {kind!r}")
         except JobCancelled:
@@ -221,6 +311,8 @@ def worker_main(
             events.put(("state", job_id, FAILED, message))
         else:
             events.put(("state", job_id, DONE, "done"))
+        finally:
+            current[0], current[1] = 0, IDLE
 
 
 def _describe(err: Exception) -> str:
@@ -229,63 +321,117 @@ def _describe(err: Exception) -> str:
     return f"{type(err).__name__}: {err}{where}"
 
 
-def _run_job(
-    job_id: int,
-    request: dict[str, Any],
-    events: Any,
-    cancelled: Any,
-    gate: Any,
-    settings: WebSettings,
-) -> str:
-    from bordersim.services.loading import load_and_compile
-    from bordersim.services.record import simulate_loaded
+@dataclass
+class Worker:
+    """One job in the worker process: what it reports, and the shared flags it reads and sets."""
 
-    path = Path(request["scenario_path"])
-    events.put(("state", job_id, RUNNING, f"loading {path.name}"))
-    loaded = load_and_compile(path)
-    engine, replications, seed = request["engine"], request["replications"], request["seed"]
-    first = engine not in _COMPILED
-    events.put(("state", job_id, RUNNING, COMPILING if first else "starting the simulation"))
-    label = request.get("side", "")
+    job_id: int
+    events: Any
+    cancelled: Any
+    current: Any
+    gate: Any
+    settings: WebSettings
 
-    def progress(done: int, total: int) -> None:
-        if cancelled[job_id]:
+    def say(self, message: str) -> None:
+        if self.cancelled[self.job_id]:
             raise JobCancelled
-        events.put(("progress", job_id, done, total, f"{label}replication {done} of {total}"))
+        self.events.put(("state", self.job_id, RUNNING, message))
 
-    result = simulate_loaded(
-        loaded, engine=engine, replications=replications, seed=seed, progress=progress
-    )
-    _COMPILED.add(engine)
-    if cancelled[job_id]:
-        raise JobCancelled
-    events.put(("state", job_id, RUNNING, f"{label}writing the report and storing the results"))
-    from bordersim.web.recording import record_simulated
+    def tick(self, done: int, total: int, message: str) -> None:
+        """A point where the job may stop: from here on a cancel waits for the next tick."""
+        if self.cancelled[self.job_id]:
+            raise JobCancelled
+        self.current[1] = TICKING
+        self.events.put(("progress", self.job_id, done, total, message))
 
-    with gate, writable_store(settings.store) as connection:
-        run_id = record_simulated(connection, loaded, result, out_root=settings.out_dir)
-    events.put(("run", job_id, run_id))
-    return run_id
+    def finished_writing(self) -> None:
+        """Called under the gate once the job's last write is done: never stop it after this."""
+        self.current[0] = 0
 
+    def run(self, request: dict[str, Any], *, last: bool) -> str:
+        from bordersim.services.loading import load_and_compile
+        from bordersim.services.record import simulate_loaded
 
-def _compare_job(
-    job_id: int,
-    request: dict[str, Any],
-    events: Any,
-    cancelled: Any,
-    gate: Any,
-    settings: WebSettings,
-) -> None:
-    common = {k: request[k] for k in ("engine", "replications", "seed")}
-    for side, path in (("A", request["a_path"]), ("B", request["b_path"])):
-        _run_job(
-            job_id,
-            {**common, "scenario_path": path, "side": f"{side}: "},
-            events,
-            cancelled,
-            gate,
-            settings,
+        path = Path(request["scenario_path"])
+        self.current[1] = UNINTERRUPTIBLE  # loading and compiling cannot stop between ticks
+        self.say(f"loading {path.name}")
+        loaded = load_and_compile(path)
+        engine, replications, seed = request["engine"], request["replications"], request["seed"]
+        first = engine not in _COMPILED
+        self.say(COMPILING if first else "starting the simulation")
+        label = request.get("side", "")
+
+        def progress(done: int, total: int) -> None:
+            self.tick(done, total, f"{label}replication {done} of {total}")
+
+        result = simulate_loaded(
+            loaded, engine=engine, replications=replications, seed=seed, progress=progress
         )
+        _COMPILED.add(engine)
+        self.say(f"{label}writing the report and storing the results")
+        from bordersim.web.recording import record_simulated
+
+        with self.gate, writable_store(self.settings.store) as connection:
+            run_id = record_simulated(connection, loaded, result, out_root=self.settings.out_dir)
+            if last:
+                self.finished_writing()
+        self.events.put(("run", self.job_id, run_id))
+        return run_id
+
+    def compare(self, request: dict[str, Any]) -> None:
+        common = {k: request[k] for k in ("engine", "replications", "seed")}
+        sides = (("A", request["a_path"]), ("B", request["b_path"]))
+        for side, path in sides:
+            side_request = {**common, "scenario_path": path, "side": f"{side}: "}
+            self.run(side_request, last=side == "B")
+
+    def plan(self, request: dict[str, Any]) -> None:
+        """Plan in a folder of this job's own; rename it into place under the gate."""
+        from bordersim.compiler import compile_scenario
+        from bordersim.planner import parse_plan, plan_model
+        from bordersim.scenario import load_scenario
+
+        scenario = Path(request["scenario_path"])
+        spec = parse_plan(request["plan_text"], request["plan_where"], Path(request["plan_path"]))
+        self.say(f"loading {scenario.name} and compiling it")
+        model = compile_scenario(load_scenario(scenario))
+        work = work_folder(self.settings, self.job_id)
+        shutil.rmtree(work, ignore_errors=True)
+
+        def stage(message: str) -> None:
+            self.current[1] = UNINTERRUPTIBLE  # searching and solving do not tick
+            self.say(message)
+
+        try:
+            plan_model(
+                model,
+                spec,
+                progress=stage,
+                tick=lambda done, total: self.tick(
+                    done, total, f"certification replication {done} of {total}"
+                ),
+                scenario_path=scenario,
+                out_dir=work,
+                frontier=bool(request.get("frontier", False)),
+            )
+            self.say("writing the plan")
+            with self.gate:
+                target = work.parent / request["plan_id"]
+                work.rename(target)
+                self.finished_writing()
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+        self.events.put(("plan", self.job_id, request["plan_id"]))
+
+
+def work_folder(settings: WebSettings, job_id: int) -> Path:
+    """Where a plan job writes until it is complete (a hidden folder, never listed)."""
+    return settings.plans_out / f".job-{job_id}"
+
+
+def _remove_work_folder(settings: WebSettings, job_id: int) -> None:
+    shutil.rmtree(work_folder(settings, job_id), ignore_errors=True)
 
 
 @contextlib.contextmanager

@@ -220,6 +220,7 @@ def variant_data(
         if chosen != base_form.chosen(key):
             _set(data, parts, list(chosen))
     _add_new_deployment(form, data)
+    _add_new_shock(form, data)
     return data
 
 
@@ -263,6 +264,26 @@ def _add_new_deployment(form: Form, data: dict[str, Any]) -> None:
     data.setdefault("deployments", {})[name] = deployment
 
 
+def _add_new_shock(form: Form, data: dict[str, Any]) -> None:
+    """A demand shock the base does not have, from the form's "new shock" fields."""
+    name = form.value("new_shock.name")
+    if not name:
+        return
+    if not re.match(r"^[A-Za-z0-9_]{1,40}$", name):
+        raise FieldError("new_shock.name", f"{name!r}: use letters, digits and '_'")
+    if name in data.get("demand", {}).get("shocks", {}) or form.value(f"demand.shocks.{name}.date"):
+        raise FieldError("new_shock.name", f"{name!r}: the scenario already has this shock")
+    shock: dict[str, Any] = {}
+    for key in SHOCK_FIELDS:
+        text = form.value(f"new_shock.{key}")
+        if text:
+            shock[key] = _parse(f"new_shock.{key}", text, _kind(key))
+    sectors = form.value("new_shock.sectors")
+    if sectors:
+        shock["sectors"] = _value_of("new_shock.sectors", sectors)
+    data.setdefault("demand", {}).setdefault("shocks", {})[name] = shock
+
+
 # ----- checking ------
 
 
@@ -286,9 +307,12 @@ def check_variant(text: str, variants_dir: Path) -> Any:
 
 
 def field_of_error(message: str, fields: list[str]) -> str:
-    """The form field an error message names (the longest key path in it), else GENERAL."""
+    """The form field an error message names (the longest key path in it, or an item of it:
+    `sectors.0`), else GENERAL."""
     named = [
-        f for f in fields if re.search(rf"(^|[\s:'\"(]){re.escape(f)}([\s=:'\"),]|$)", message)
+        f
+        for f in fields
+        if re.search(rf"(^|[\s:'\"(]){re.escape(f)}(\.\d+)?([\s=:'\"),]|$)", message)
     ]
     if not named:
         # a deployment or shock table as a whole ("deployments.troops: give exactly one of ...")

@@ -26,6 +26,12 @@ class WebSettings:
     out_dir: Path  # reports: out/<scenario>/<run id>/report.html
     token: str | None = None  # required on every request when set (shared mode)
     max_body_bytes: int = MAX_BODY_BYTES
+    plans_dir: Path | None = None  # plan files (`bordersim plan --plan`); none: no plan library
+
+    @property
+    def plans_out(self) -> Path:
+        """Where plans made in the workbench go: out/plans/<plan id>/."""
+        return self.out_dir / "plans"
 
     @property
     def variants_dir(self) -> Path:

@@ -1,0 +1,175 @@
+"""What every page handler shares: the settings, the templates, the job board, the store.
+
+`Site` is built once per application by `create_app`; the routers in `bordersim.web.views` take
+it as their only argument, so each handler stays short and names what it uses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import threading
+import time
+from collections.abc import Iterator
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from fastapi import HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from bordersim.web.jobs import JobBoard
+from bordersim.web.security import csrf_token, remember_csrf
+from bordersim.web.settings import WebSettings
+
+TEMPLATES = Path(str(files("bordersim.web") / "templates"))
+ENGINES = ("event", "flow")
+
+
+class Site:
+    """One workbench: its settings, templates and (while it serves) its job board."""
+
+    def __init__(self, settings: WebSettings) -> None:
+        self.settings = settings
+        self.templates = Jinja2Templates(directory=str(TEMPLATES))
+        self.templates.env.globals["today"] = dt.date.today
+        self._board: JobBoard | None = None
+
+    # ----- the worker ------
+
+    def start_board(self) -> None:
+        self._board = JobBoard(self.settings)
+
+    def close_board(self) -> None:
+        board, self._board = self._board, None
+        if board is not None:
+            board.close()
+
+    @property
+    def board(self) -> JobBoard:
+        if self._board is None:
+            raise HTTPException(503, "the job worker is not running")
+        return self._board
+
+    def worker_alive(self) -> bool:
+        return self._board is not None and self._board.worker_alive()
+
+    def job_of(self, job_id: int) -> Any:
+        job = self.board.get(job_id)
+        if job is None:
+            raise HTTPException(404, f"no job {job_id}")
+        return job
+
+    # ----- pages ------
+
+    def page(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        response = self.templates.TemplateResponse(
+            request,
+            name,
+            {
+                "csrf": csrf_token(request),
+                "shared": self.settings.token is not None,
+                **context,
+            },
+            status_code=status,
+        )
+        remember_csrf(request, response)
+        return response
+
+    def error(self, request: Request, status: int, message: str) -> Response:
+        if wants_json(request):
+            return JSONResponse({"error": message}, status_code=status)
+        return self.page(request, "error.html", status=status, status_code=status, message=message)
+
+    # ----- the store, read-only ------
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        gate = self._board.gate if self._board is not None else None
+        with read_only(self.settings.store, gate) as connection:
+            yield connection
+
+
+def wants_json(request: Request) -> bool:
+    return (
+        request.url.path.startswith("/api/")
+        or "application/json" in request.headers.get("accept", "").split(",")[0]
+    )
+
+
+def int_field(fields: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
+    raw = fields.get(name, default)
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise HTTPException(422, f"{name}: {raw!r} is not a whole number") from None
+    if not low <= value <= high:
+        raise HTTPException(422, f"{name}: {value} is outside {low}-{high}")
+    return value
+
+
+def inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def remove_folder(folder: Path) -> None:
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+class Results:
+    """Complete runs' results, read once each: a complete run never changes (a few kept)."""
+
+    def __init__(self, size: int = 16) -> None:
+        self._items: dict[Any, Any] = {}
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        with self._lock:
+            return self._items.get(key)
+
+    def put(self, key: Any, value: Any) -> None:
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                del self._items[next(iter(self._items))]
+
+
+@contextlib.contextmanager
+def read_only(
+    path: Path, gate: Any = None, wait_s: float = 60.0
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The store opened read-only, waiting while the worker writes to it."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            connection = _connect_through(path, gate, deadline)
+            break
+        except duckdb.Error as err:
+            if "lock" not in str(err).lower() or time.monotonic() > deadline:
+                raise HTTPException(503, f"the store is busy; try again ({err})") from None
+            time.sleep(0.05)
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def _connect_through(path: Path, gate: Any, deadline: float) -> duckdb.DuckDBPyConnection:
+    """A read-only connection, opened while the gate is open (the worker closes it to write)."""
+    if gate is None:
+        return duckdb.connect(str(path), read_only=True)
+    if not gate.acquire(timeout=max(0.1, deadline - time.monotonic())):
+        raise HTTPException(503, "the store is busy; try again")
+    try:
+        return duckdb.connect(str(path), read_only=True)
+    finally:
+        gate.release()

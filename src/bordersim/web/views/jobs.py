@@ -1,0 +1,100 @@
+"""Jobs: submit a run or a comparison, follow its progress, cancel it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from bordersim.web.security import read_form, read_json
+from bordersim.web.settings import MAX_REPLICATIONS
+from bordersim.web.site import ENGINES, Site, int_field
+from bordersim.web.views.scenarios import entry_of
+
+
+def job_request(site: Site, fields: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    """A run or comparison request from a form or JSON: (kind, label, the worker's request)."""
+    kind = str(fields.get("kind", "run"))
+    if kind not in ("run", "compare"):
+        raise HTTPException(422, f"kind: {kind!r} is neither 'run' nor 'compare'")
+    engine = str(fields.get("engine", "event"))
+    if engine not in ENGINES:
+        raise HTTPException(422, f"engine: {engine!r}; choose one of {', '.join(ENGINES)}")
+    replications = int_field(fields, "replications", 2, 1, MAX_REPLICATIONS)
+    seed = int_field(fields, "seed", 1, 0, 2**31 - 1)
+    common = {"engine": engine, "replications": replications, "seed": seed}
+    a = entry_of(site, str(fields.get("scenario", "")))
+    if kind == "run":
+        return kind, f"run {a.name}", {**common, "scenario_path": str(a.path)}
+    b = entry_of(site, str(fields.get("b", "")))
+    return (
+        kind,
+        f"compare {a.name} (A) with {b.name} (B)",
+        {**common, "a_path": str(a.path), "b_path": str(b.path)},
+    )
+
+
+def job_json(job: Any) -> dict[str, Any]:
+    return {
+        "job": job.id,
+        "state": job.state,
+        "message": job.message,
+        "done": job.done,
+        "total": job.total,
+        "run_ids": job.run_ids,
+        "plan_id": job.plan_id,
+    }
+
+
+def router(site: Site) -> APIRouter:
+    api = APIRouter()
+
+    @api.post("/jobs")
+    async def submit(request: Request) -> Response:
+        posted = await read_form(request)
+        kind, label, job = job_request(site, {k: v[-1] for k, v in posted.items() if v})
+        submitted = site.board.submit(kind, label, job)
+        return RedirectResponse(f"/jobs/{submitted.id}", 303)
+
+    @api.post("/api/jobs")
+    async def submit_json(request: Request) -> JSONResponse:
+        kind, label, job = job_request(site, await read_json(request))
+        submitted = site.board.submit(kind, label, job)
+        return JSONResponse({"job": submitted.id, "state": submitted.state}, status_code=202)
+
+    @api.get("/api/jobs/{job_id}")
+    def job_state(job_id: int) -> JSONResponse:
+        return JSONResponse(job_json(site.job_of(job_id)))
+
+    @api.get("/jobs", response_class=HTMLResponse)
+    def jobs(request: Request) -> HTMLResponse:
+        return site.page(request, "jobs.html", jobs=site.board.all())
+
+    @api.get("/jobs/{job_id}", response_class=HTMLResponse)
+    def job_page(request: Request, job_id: int) -> HTMLResponse:
+        return site.page(request, "job.html", job=site.job_of(job_id))
+
+    @api.get("/jobs/{job_id}/status", response_class=HTMLResponse)
+    def job_status(request: Request, job_id: int) -> HTMLResponse:
+        return site.page(request, "_job_status.html", job=site.job_of(job_id))
+
+    @api.post("/jobs/{job_id}/cancel", response_class=HTMLResponse)
+    async def job_cancel(request: Request, job_id: int) -> Response:
+        await read_form(request)
+        job = site.board.cancel(job_id)
+        if job is None:
+            raise HTTPException(404, f"no job {job_id}")
+        if request.headers.get("hx-request"):
+            return site.page(request, "_job_status.html", job=job)
+        return RedirectResponse(f"/jobs/{job_id}", 303)
+
+    @api.post("/api/jobs/{job_id}/cancel")
+    async def job_cancel_json(request: Request, job_id: int) -> JSONResponse:
+        await read_json(request)
+        job = site.board.cancel(job_id)
+        if job is None:
+            raise HTTPException(404, f"no job {job_id}")
+        return JSONResponse(job_json(job))
+
+    return api

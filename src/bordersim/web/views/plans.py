@@ -1,0 +1,113 @@
+"""The plan page: define a plan from a plan file and the form, run it as a job, see the result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+
+from bordersim.web.plans import (
+    ENGINES,
+    GENERAL_FIELDS,
+    PLAN_FILES,
+    POOL_FIELDS,
+    PlanFile,
+    certificate_of,
+    check_plan,
+    finished_plans,
+    plan_folder,
+    plan_form,
+    plan_library,
+    plan_view,
+    pools_of,
+)
+from bordersim.web.scenarios import GENERAL, Form, form_from_post, library
+from bordersim.web.security import read_form
+from bordersim.web.site import Site
+
+MEDIA = {"plan.toml": "text/plain", "certificate.json": "application/json", "report.html": None}
+
+
+def router(site: Site) -> APIRouter:
+    api = APIRouter()
+
+    def plan_file(plan_id: str) -> PlanFile:
+        plans = plan_library(site.settings.plans_dir)
+        if not plans:
+            raise HTTPException(404, "this workbench has no plan files (serve --plans FOLDER)")
+        if plan_id not in plans:
+            raise HTTPException(404, f"no plan file {plan_id!r} in the library")
+        return plans[plan_id]
+
+    def context(plan: PlanFile, form: Form, **extra: Any) -> dict[str, Any]:
+        return {
+            "plan": plan,
+            "form": form,
+            "plans": list(plan_library(site.settings.plans_dir).values()),
+            "scenarios": list(library(site.settings.scenarios_dir)),
+            "general_fields": GENERAL_FIELDS,
+            "pool_fields": POOL_FIELDS,
+            "pools": pools_of(plan),
+            "engines": ENGINES,
+            "finished": finished_plans(site.settings.plans_out),
+            **extra,
+        }
+
+    def posted_plan(posted: dict[str, list[str]]) -> tuple[PlanFile, Form, Any]:
+        """The plan file, the form with its errors, and the checked request (None if refused)."""
+        form = form_from_post(posted)
+        plan = plan_file(form.value("plan_file"))
+        scenarios = library(site.settings.scenarios_dir)
+        chosen = form.value("scenario")
+        if chosen not in scenarios:
+            form.errors["scenario"] = f"scenario = {chosen!r}: choose one from the library"
+            return plan, form, None
+        return plan, form, check_plan(form, plan, scenarios[chosen])
+
+    @api.get("/plans", response_class=HTMLResponse)
+    def plans_page(request: Request, file: str = "") -> HTMLResponse:
+        library_plans = plan_library(site.settings.plans_dir)
+        if not library_plans:
+            raise HTTPException(404, "this workbench has no plan files (serve --plans FOLDER)")
+        plan = plan_file(file or next(iter(library_plans)))
+        form = plan_form(plan, library(site.settings.scenarios_dir))
+        return site.page(request, "plans.html", **context(plan, form))
+
+    @api.post("/plans/check", response_class=HTMLResponse)
+    async def plans_check(request: Request) -> HTMLResponse:
+        plan, form, checked = posted_plan(await read_form(request))
+        names = [key for key, _, _ in GENERAL_FIELDS] + ["scenario", GENERAL]
+        names += [f"pools.{p}.{key}" for p in pools_of(plan) for key, _, _ in POOL_FIELDS]
+        names += [name for name in form.errors if name not in names]
+        return site.page(
+            request, "_plan_check.html", form=form, checked=checked, error_fields=names
+        )
+
+    @api.post("/plans")
+    async def plans_submit(request: Request) -> Response:
+        plan, form, checked = posted_plan(await read_form(request))
+        if checked is None:
+            return site.page(request, "plans.html", status=422, **context(plan, form))
+        job = site.board.submit("plan", checked.label, checked.request)
+        return RedirectResponse(f"/jobs/{job.id}", 303)
+
+    @api.get("/plans/{plan_id}", response_class=HTMLResponse)
+    def plan_page(request: Request, plan_id: str) -> HTMLResponse:
+        folder = plan_folder(site.settings.plans_out, plan_id)
+        if folder is None:
+            raise HTTPException(404, f"no plan {plan_id!r}")
+        view = plan_view(plan_id, certificate_of(folder))
+        return site.page(request, "plan.html", view=view, data=view.data)
+
+    @api.get("/plans/{plan_id}/{name}")
+    def plan_download(plan_id: str, name: str) -> Response:
+        folder = plan_folder(site.settings.plans_out, plan_id)
+        if folder is None or name not in PLAN_FILES or not (folder / name).is_file():
+            raise HTTPException(404, f"no file {name!r} of plan {plan_id!r}")
+        media = MEDIA[name]
+        if media is None:
+            return FileResponse(folder / name, media_type="text/html")
+        return FileResponse(folder / name, media_type=media, filename=f"{plan_id}-{name}")
+
+    return api

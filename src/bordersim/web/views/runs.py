@@ -1,0 +1,128 @@
+"""The run catalog, a run's dashboard, its report and downloads, and comparisons."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from starlette.background import BackgroundTask
+
+from bordersim.errors import BordersimError
+from bordersim.web import dashboards
+from bordersim.web.settings import RUN_ID_PATTERN
+from bordersim.web.site import Results, Site, inside, remove_folder
+
+_RESULTS = Results()
+
+
+def stored_run(site: Site, run_id: str) -> Any:
+    """A complete run's catalog entry; 404 or 409 with the reason otherwise."""
+    from bordersim.store.runs import COMPLETE, get_run
+
+    if not RUN_ID_PATTERN.match(run_id):
+        raise HTTPException(404, f"no run {run_id!r}")
+    if not site.settings.store.is_file():
+        raise HTTPException(404, f"no run {run_id!r}: the store is empty")
+    with site.reading() as connection:
+        try:
+            stored = get_run(connection, run_id)
+        except BordersimError as err:
+            raise HTTPException(404, str(err)) from None
+    if stored.status != COMPLETE:
+        raise HTTPException(409, f"run {run_id} is {stored.status}: it has no results")
+    return stored
+
+
+def result_of(site: Site, run_id: str) -> Any:
+    from bordersim.store.runs import load_result
+
+    stored = stored_run(site, run_id)
+    key = (str(site.settings.store), run_id, stored.finished_at)
+    cached = _RESULTS.get(key)
+    if cached is None:
+        with site.reading() as connection:
+            cached = load_result(connection, run_id)
+        _RESULTS.put(key, cached)
+    return cached
+
+
+def report_html(site: Site, run_id: str) -> str:
+    """A run's report rebuilt from the store (when its file is gone)."""
+    from bordersim.report.run_report import run_report_page
+    from bordersim.services.record import stored_record
+    from bordersim.validation.reference import load_official_monthly
+
+    with site.reading() as connection:
+        record = stored_record(connection, run_id)
+    official, reason = load_official_monthly()
+    return run_report_page(record, official=official, official_reason=reason).render()
+
+
+def router(site: Site) -> APIRouter:
+    api = APIRouter()
+
+    @api.get("/runs", response_class=HTMLResponse)
+    def runs(request: Request) -> HTMLResponse:
+        from bordersim.store.runs import list_runs
+
+        if not site.settings.store.is_file():
+            return site.page(request, "runs.html", runs=[])
+        with site.reading() as connection:
+            stored = list_runs(connection)
+        return site.page(request, "runs.html", runs=list(reversed(stored)))
+
+    @api.get("/runs/{run_id}", response_class=HTMLResponse)
+    def run_page(
+        request: Request, run_id: str, sector: str = "all", month: str = "all"
+    ) -> HTMLResponse:
+        stored = stored_run(site, run_id)
+        view = dashboards.run_dashboard(result_of(site, run_id), sector=sector, month=month)
+        template = "_run_charts.html" if request.headers.get("hx-request") else "run.html"
+        return site.page(request, template, run=stored, view=view, sector=sector, month=month)
+
+    @api.get("/runs/{run_id}/report")
+    def run_report(run_id: str) -> Response:
+        stored = stored_run(site, run_id)
+        path = Path(stored.report_path) if stored.report_path else None
+        if path is not None and path.is_file() and inside(path, site.settings.out_dir):
+            return FileResponse(path, media_type="text/html")
+        return HTMLResponse(report_html(site, run_id))
+
+    @api.get("/runs/{run_id}/export.{file_format}")
+    def run_export(run_id: str, file_format: str, metric: str = "", sector: str = "") -> Response:
+        from bordersim.report.export import FORMATS, MEDIA_TYPES, export_run
+
+        if file_format not in FORMATS:
+            raise HTTPException(404, f"no export format {file_format!r}; use csv or parquet")
+        stored_run(site, run_id)
+        metrics = [m for m in metric.split(",") if m]
+        sectors = [s for s in sector.split(",") if s]
+        folder = Path(tempfile.mkdtemp(prefix="bordersim-export-"))
+        out = folder / f"{run_id}.{file_format}"
+        with site.reading() as connection:
+            export_run(
+                connection, run_id, out, file_format=file_format, metrics=metrics, sectors=sectors
+            )
+        return FileResponse(
+            out,
+            media_type=MEDIA_TYPES[file_format],
+            filename=out.name,
+            background=BackgroundTask(remove_folder, folder),
+        )
+
+    @api.get("/compare", response_class=HTMLResponse)
+    def compare(request: Request, a: str = "", b: str = "") -> HTMLResponse:
+        if not a or not b:
+            raise HTTPException(422, "a and b: give two run ids (choose them in the run catalog)")
+        stored_a, stored_b = stored_run(site, a), stored_run(site, b)
+        sector = request.query_params.get("sector", "all")
+        view = dashboards.compare_dashboard(
+            (a, result_of(site, a)), (b, result_of(site, b)), sector=sector
+        )
+        template = "_compare_charts.html" if request.headers.get("hx-request") else "compare.html"
+        return site.page(request, template, a=stored_a, b=stored_b, view=view, sector=sector)
+
+    return api

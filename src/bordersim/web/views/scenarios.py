@@ -1,0 +1,165 @@
+"""The scenario library and the variant editor (inline checks, save)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from bordersim.errors import BordersimError
+from bordersim.web.scenarios import (
+    DEPLOYMENT_FIELDS,
+    GENERAL,
+    POOLS,
+    SHOCK_FIELDS,
+    TASKS,
+    Entry,
+    FieldError,
+    Form,
+    check_variant,
+    field_of_error,
+    form_from_post,
+    form_from_scenario,
+    library,
+    save_variant,
+    variant_data,
+    variant_text,
+)
+from bordersim.web.security import read_form
+from bordersim.web.site import ENGINES, Site
+
+
+def entry_of(site: Site, scenario_id: str) -> Entry:
+    entries = library(site.settings.scenarios_dir)
+    if scenario_id not in entries:
+        raise HTTPException(404, f"no scenario {scenario_id!r} in the library")
+    return entries[scenario_id]
+
+
+def loaded_base(entry: Entry) -> Any:
+    from bordersim.scenario import load_scenario
+
+    return load_scenario(entry.path)
+
+
+def editor_context(entry: Entry, form: Form, scenario: Any, **extra: Any) -> dict[str, Any]:
+    return {
+        "entry": entry,
+        "form": form,
+        "scenario": scenario,
+        "sectors": [getattr(s, "name", str(s)) for s in scenario.sectors],
+        "deployments": list(scenario.deployments),
+        "shocks": list(scenario.demand.shocks),
+        "pools": POOLS,
+        "tasks": TASKS,
+        "has_scale": "scale" in type(scenario.demand).model_fields,
+        **extra,
+    }
+
+
+def _new_entry_fields(form: Form) -> list[str]:
+    """The key paths a new deployment or shock of the form would have in the variant."""
+    fields: list[str] = []
+    deployment = form.value("new_deployment.name")
+    if deployment:
+        fields += [f"deployments.{deployment}.{k}" for k in DEPLOYMENT_FIELDS]
+    shock = form.value("new_shock.name")
+    if shock:
+        fields += [f"demand.shocks.{shock}.{k}" for k in (*SHOCK_FIELDS, "sectors")]
+    return fields
+
+
+def _form_field(form: Form, name: str) -> str:
+    """An error's key path in the variant, as the form field that set it."""
+    deployment, shock = form.value("new_deployment.name"), form.value("new_shock.name")
+    if deployment and name.startswith(f"deployments.{deployment}."):
+        return "new_deployment." + name.split(".", 2)[2]
+    if shock and name.startswith(f"demand.shocks.{shock}."):
+        return "new_shock." + name.split(".", 3)[3]
+    return name
+
+
+def checked(site: Site, entry: Entry, posted: dict[str, list[str]]) -> tuple[Form, Any, str | None]:
+    """The posted form with its errors, the base scenario, and the variant text if it passed."""
+    scenario = loaded_base(entry)
+    base_form = form_from_scenario(scenario)
+    form = form_from_post(posted)
+    variants = site.settings.variants_dir
+    try:
+        data = variant_data(form, base_form, entry, list(scenario.deployments), variants)
+        text = variant_text(data)
+        check_variant(text, variants)
+    except FieldError as err:
+        form.errors[err.field_name] = str(err)
+        return form, scenario, None
+    except BordersimError as err:
+        message = str(err)
+        fields = list(form.values) + list(form.lists) + _new_entry_fields(form)
+        form.errors[_form_field(form, field_of_error(message, fields))] = short(message)
+        return form, scenario, None
+    return form, scenario, text
+
+
+def short(message: str) -> str:
+    """An error without the temporary file's path (the CLI prints it; the form shows the field)."""
+    return (
+        message.split(": ", 1)[1] if message.startswith(("/", ".")) and ": " in message else message
+    )
+
+
+def router(site: Site) -> APIRouter:
+    api = APIRouter()
+
+    @api.get("/scenarios", response_class=HTMLResponse)
+    def scenarios(request: Request) -> HTMLResponse:
+        entries = library(site.settings.scenarios_dir)
+        return site.page(request, "scenarios.html", entries=list(entries.values()), engines=ENGINES)
+
+    @api.get("/scenarios/{scenario_id}", response_class=HTMLResponse)
+    def editor(request: Request, scenario_id: str) -> HTMLResponse:
+        entry = entry_of(site, scenario_id)
+        scenario = loaded_base(entry)
+        form = form_from_scenario(scenario)
+        form.values["variant_name"] = f"{entry.path.stem}-variant"
+        return site.page(request, "editor.html", **editor_context(entry, form, scenario))
+
+    @api.post("/scenarios/{scenario_id}/check", response_class=HTMLResponse)
+    async def check(request: Request, scenario_id: str) -> HTMLResponse:
+        entry = entry_of(site, scenario_id)
+        form, scenario, text = checked(site, entry, await read_form(request))
+        # 200 either way: the check itself worked, and HTMX swaps only successful responses.
+        return check_reply(request, entry, form, scenario, text)
+
+    def check_reply(
+        request: Request, entry: Entry, form: Form, scenario: Any, text: str | None
+    ) -> HTMLResponse:
+        """The status line, and every field's error message swapped in beside its field (the
+        inputs are left alone, so nothing typed meanwhile is lost)."""
+        fields = [*form.values, *form.lists, GENERAL]
+        fields += [f"deployments.{d}" for d in scenario.deployments]
+        fields += [f"deployments.{d}.pool" for d in scenario.deployments]
+        fields += [name for name in form.errors if name not in fields]
+        return site.page(
+            request,
+            "_editor_check.html",
+            **editor_context(entry, form, scenario, preview=text),
+            error_fields=[f for f in dict.fromkeys(fields) if f != "csrf_token"],
+        )
+
+    @api.post("/scenarios/{scenario_id}/save", response_class=HTMLResponse)
+    async def save(request: Request, scenario_id: str) -> Response:
+        entry = entry_of(site, scenario_id)
+        form, scenario, text = checked(site, entry, await read_form(request))
+        if text is None:
+            template = "_editor_form.html" if request.headers.get("hx-request") else "editor.html"
+            context = editor_context(entry, form, scenario)
+            return site.page(request, template, status=422, **context)
+        name = form.value("variant_name")
+        save_variant(text, name, site.settings.variants_dir)
+        target = f"/scenarios/variants.{name}?saved=1"
+        if request.headers.get("hx-request"):
+            return Response(status_code=204, headers={"HX-Redirect": target})
+        return RedirectResponse(target, 303)
+
+    return api
