@@ -12,6 +12,10 @@ the same seeds (common random numbers). Methods:
 - `uniform`: every pool at the same fraction of its cap, spread by load; bisection on the fraction;
 - `optuna-tpe`, `optuna-cmaes`: Optuna's TPE and CMA-ES samplers;
 - `nevergrad`: Nevergrad's NGOpt;
+- `square-root`, `mol`: square-root staffing of each sector-window's offered load (stationary:
+  the window's mean; MOL: each day's, the window's largest day), beta from the Halfin-Whitt
+  formula for P(wait) = 1 - q; then, as the iterative staffing algorithm would, beta is searched
+  (bisection) on the sample for the smallest that meets every target (`planner/staffing.py`);
 each black-box method minimises cost + a penalty per missed sector-week target (and per point of
 share below the target). The best plan of each is then checked on N fresh flow replications
 (another seed): "feasible" means every target within reach holds in at least 1 - alpha of them.
@@ -150,6 +154,49 @@ def run_nevergrad(
         pass
 
 
+def run_square_root(
+    problem: Problem,
+    sim: Simulator,
+    required: np.ndarray,
+    limit: int,
+    best: dict[str, Any],
+    time_varying: bool,
+) -> dict[str, Any]:
+    """Square-root (or MOL) staffing at the Halfin-Whitt beta, then the smallest beta that meets
+    every target on the sample (bisection within the budget)."""
+    from bordersim.planner.fluid import workload
+    from bordersim.planner.staffing import halfin_whitt_beta, square_root_plan
+
+    value = _objective(problem, sim, required, limit, best)
+    _, caps_run = sim.run(caps_by_load(problem))
+    work = workload(
+        problem,
+        caps_run.metric("encounters").mean(axis=0),
+        caps_run.metric("occupancy_mean").mean(axis=0),
+        caps_run.metric("processing_backlog").mean(axis=0),
+    )
+    beta = halfin_whitt_beta(1.0 - sim.targets.within_72h)
+    formula = square_root_plan(problem, work, beta, time_varying=time_varying)
+    alpha = sim.targets.alpha
+    found: dict[str, Any] = {"formula_beta": beta, "formula_cost": problem.cost(formula)}
+    try:
+        value(formula)
+        found["formula_feasible_in_sample"] = bool(
+            feasible(sim.evaluation(formula), required, alpha).all()
+        )
+        low, high = -10.0, 16.0  # below zero: fewer than the offered load, a backlog
+        while high - low > 0.05:
+            mid = (low + high) / 2
+            x = square_root_plan(problem, work, mid, time_varying=time_varying)
+            value(x)
+            ok = bool(feasible(sim.evaluation(x), required, alpha).all())
+            low, high = (low, mid) if ok else (mid, high)
+        found["tuned_beta"] = high
+    except Budget:
+        found["tuned_beta"] = None
+    return found
+
+
 def check(
     problem: Problem,
     x: np.ndarray | None,
@@ -166,13 +213,43 @@ def check(
     return {"feasible": bool(ok.all()), "missed": int((~ok).sum())}
 
 
+def ratio_table(rows: list[dict[str, Any]]) -> str:
+    """A markdown table of each method against bordersim's plan: cost and time as ratios (times
+    depend on the machine and its load; their ratios much less)."""
+    ours = next((r for r in rows if r["method"] == "bordersim"), None)
+    lines = [
+        "| method | cost / bordersim's | fresh check | time / bordersim's | replications |",
+        "| --- | ---: | --- | ---: | ---: |",
+    ]
+    for row in rows:
+        cost = (
+            f"{row['cost'] / ours['cost']:.2f}"
+            if ours and row["cost"] is not None and ours["cost"]
+            else "none feasible"
+            if row["cost"] is None
+            else "-"
+        )
+        seconds = f"{row['seconds'] / ours['seconds']:.2f}" if ours and ours["seconds"] else "-"
+        verdict = "feasible" if row["feasible"] else f"infeasible ({row['missed']} missed)"
+        lines.append(
+            f"| {row['method']} | {cost} | {verdict} | {seconds} | {row['replications']} |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("scenario", nargs="?", type=Path, default=DEFAULT_SCENARIO)
     parser.add_argument("--plan", type=Path, default=DEFAULT_PLAN)
     parser.add_argument("--budget", type=int, default=None, help="flow replications per method")
     parser.add_argument("--check-replications", type=int, default=64)
-    parser.add_argument("--methods", default="bordersim,uniform,optuna-tpe,optuna-cmaes,nevergrad")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="results file (default bench/results/plan-HOST.json)"
+    )
+    parser.add_argument(
+        "--methods",
+        default="bordersim,square-root,mol,uniform,optuna-tpe,optuna-cmaes,nevergrad",
+    )
     args = parser.parse_args()
     spec = load_plan(args.plan)
     problem_model = compile_scenario(load_scenario(args.scenario))
@@ -186,6 +263,7 @@ def main() -> None:
         sim = Simulator(problem, search.replications, search.seed, spec.targets)
         started = time.perf_counter()
         best: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
         if method == "bordersim":
             # the planner's four stages, certifying on the flow engine so that the budget counts
             # one kind of replication
@@ -214,6 +292,10 @@ def main() -> None:
                 run_optuna(problem, sim, required, limit, best, method.split("-")[1])
             elif method == "nevergrad":
                 run_nevergrad(problem, sim, required, limit, best)
+            elif method in ("square-root", "mol"):
+                extra = run_square_root(
+                    problem, sim, required, limit, best, time_varying=method == "mol"
+                )
             else:
                 raise SystemExit(f"unknown method {method!r}")
         seconds = time.perf_counter() - started
@@ -225,6 +307,7 @@ def main() -> None:
                 "seconds": seconds,
                 "replications": sim.replications_run,
                 **verdict,
+                **extra,
             }
         )
         cost = f"${best['cost'] / 1e6:,.2f}M" if "cost" in best else "none feasible"
@@ -235,7 +318,8 @@ def main() -> None:
             f"{sim.replications_run} replications",
             flush=True,
         )
-    out = Path("bench/results") / f"plan-{socket.gethostname()}.json"
+    print(ratio_table(rows))
+    out = args.out or Path("bench/results") / f"plan-{socket.gethostname()}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(
         json.dumps(

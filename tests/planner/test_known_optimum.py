@@ -57,3 +57,34 @@ def test_certificate_claims_hold_on_independent_replications(planned: PlanResult
     # Clopper-Pearson upper bound), for any certified constraint
     upper = np.where(k >= n, 1.0, beta.ppf(0.99, k + 1.0, n - k))
     assert np.all(upper >= 1.0 - problem.spec.targets.alpha), (k, n)
+
+
+def test_square_root_staffing_overstaffs_a_72_hour_standard(planned: PlanResult) -> None:
+    """At the Halfin-Whitt beta for P(wait) = 1 - q, square-root and MOL staffing ask for far more
+    than the optimum: the standard lets work wait for days (docs/planner.md, the staffing rules).
+    `pytest -s` prints the table in docs/planner.md."""
+    from bordersim.planner.fluid import workload
+    from bordersim.planner.search import caps_by_load
+    from bordersim.planner.staffing import halfin_whitt_beta, square_root_plan
+
+    spec = troops_spec()
+    problem = build_problem(one_sector_model(), spec)
+    sim = Simulator(problem, spec.search.replications, spec.search.seed, spec.targets)
+    _, run = sim.run(caps_by_load(problem))
+    work = workload(
+        problem,
+        run.metric("encounters").mean(axis=0),
+        run.metric("occupancy_mean").mean(axis=0),
+        run.metric("processing_backlog").mean(axis=0),
+    )
+    required = planned.outcome.required
+    optimum = planned.outcome.x.item()
+    rule_beta = halfin_whitt_beta(1.0 - spec.targets.within_72h)
+    for time_varying in (False, True):
+        for b in (rule_beta, -1.0, -2.0):
+            x = square_root_plan(problem, work, b, time_varying=time_varying)
+            ok = bool(feasible(sim.evaluation(x), required, spec.targets.alpha).all())
+            rule = "MOL + square root" if time_varying else "square root"
+            print(f"{rule}: beta {b:.2f}: {x.item():.0f} troops, feasible on the sample: {ok}")
+        at_rule = square_root_plan(problem, work, rule_beta, time_varying=time_varying).item()
+        assert at_rule >= 3 * optimum
