@@ -88,3 +88,24 @@ def test_square_root_staffing_overstaffs_a_72_hour_standard(planned: PlanResult)
             print(f"{rule}: beta {b:.2f}: {x.item():.0f} troops, feasible on the sample: {ok}")
         at_rule = square_root_plan(problem, work, rule_beta, time_varying=time_varying).item()
         assert at_rule >= 3 * optimum
+
+
+def test_the_report_leads_with_the_answer_and_has_every_section(planned: PlanResult) -> None:
+    from bordersim.planner.report import plan_report
+
+    page = plan_report(planned)
+    answer = page.index("The cheapest plan found costs")
+    assert answer < page.index("<h2>")
+    assert f"${planned.cost / 1e6:,.1f}M" in page[answer : answer + 80]
+    assert f"{planned.gap:.1%}" in page
+    for section in (
+        "Plan per window, sector and pool",
+        "Weekly headcount per sector",
+        "Cost breakdown",
+        "Cost versus target",
+        "Binding and failing sector-weeks",
+        "<h2>Certificate</h2>",
+    ):
+        assert section in page
+    assert "Comparison with the base" not in page  # planned without the base comparison
+    assert page.endswith("</body></html>")

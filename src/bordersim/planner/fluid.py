@@ -140,43 +140,24 @@ class _Rows:
         self.upper.append(high)
 
 
-def solve(
+Cells = list[list[list[tuple[int, float]]]]
+WatchRows = list[list[tuple[list[int], list[float]]]]
+
+
+def _staff_hours(
     problem: Problem,
-    work: Workload,
-    *,
-    q: float,
-    correction: np.ndarray | None = None,
-    time_limit_s: float = 30.0,
-    backlog_watch: bool = True,
-) -> FluidSolution:
+    var: _Variables,
+    rows: _Rows,
+    y: np.ndarray,
+    steps: np.ndarray,
+    day_window: np.ndarray,
+) -> tuple[Cells, WatchRows, np.ndarray]:
+    """Staff-hour variables per day and sector: agents' watch, intake and determination hours
+    under the dispatch rules' caps; other crews' watch and intake hours within their headcount
+    (planned crews: the decision's). Returns the intake columns (with productivity), the watch
+    columns, and the determination variables, per day and sector."""
     m = problem.base
-    K, S, W = problem.shape
-    R = m.n_days - m.warmup_days
-    weeks = problem.weeks
-    correction = np.ones((S, len(weeks))) if correction is None else correction
-    day_window = np.zeros(R, dtype=np.int64)
-    for w, (first, end) in enumerate(problem.windows):
-        day_window[first - m.warmup_days : end - m.warmup_days] = w
-    window_days = np.array([end - first for first, end in problem.windows], dtype=float)
-
-    var = _Variables()
-    rows = _Rows()
-    caps = problem.upper_bounds()
-    steps = np.array([p.step for p in problem.spec.pools], dtype=float)
-    rates = np.array([m.cost_per_person_day[p.pool] for p in problem.spec.pools])
-    # y[k, s, w]: headcount / step, integer
-    y = var.add(
-        K * S * W,
-        upper=np.floor(caps / steps[:, None, None]).reshape(-1),
-        cost=(
-            rates[:, None, None]
-            * steps[:, None, None]
-            * window_days[None, None, :]
-            * np.ones((K, S, W))
-        ).reshape(-1),
-        integer=True,
-    ).reshape(K, S, W)
-
+    R, S = m.n_days - m.warmup_days, m.n_sectors
     on_duty = m.on_duty_fraction
     prod = m.productivity
     agent_crews = [c for c in range(m.n_crews) if m.crew_pool[c] == Pool.AGENT]
@@ -227,6 +208,26 @@ def solve(
                     rows.add(hours, [1.0] * len(hours), -np.inf, available)
             watch_rows[r][s] = (watch_cols, watch_vals)
 
+    return intake_cols, watch_rows, det_vars
+
+
+def _cumulative_rows(
+    problem: Problem,
+    work: Workload,
+    var: _Variables,
+    rows: _Rows,
+    q: float,
+    correction: np.ndarray,
+    intake_cols: Cells,
+    watch_rows: WatchRows,
+    det_vars: np.ndarray,
+    backlog_watch: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The FCFS fluid queue per sector and day, custody watch for the people held, and the
+    72-hour requirement; returns the shortfall variables (intake, determination)."""
+    m = problem.base
+    R, S = m.n_days - m.warmup_days, m.n_sectors
+    weeks = problem.weeks
     # Cumulative work done since the period's start, per sector: it cannot run ahead of the work
     # that has arrived (capacity cannot be banked), and by each day it covers a share q of the work
     # that arrived 72 hours earlier (FCFS fluid queue; weekly corrections scale the requirement).
@@ -284,6 +285,51 @@ def solve(
                 q * float(cum_det[due, s]),
                 np.inf,
             )
+    return shortfall, det_short
+
+
+def solve(
+    problem: Problem,
+    work: Workload,
+    *,
+    q: float,
+    correction: np.ndarray | None = None,
+    time_limit_s: float = 30.0,
+    backlog_watch: bool = True,
+) -> FluidSolution:
+    m = problem.base
+    K, S, W = problem.shape
+    R = m.n_days - m.warmup_days
+    weeks = problem.weeks
+    correction = np.ones((S, len(weeks))) if correction is None else correction
+    day_window = np.zeros(R, dtype=np.int64)
+    for w, (first, end) in enumerate(problem.windows):
+        day_window[first - m.warmup_days : end - m.warmup_days] = w
+    window_days = np.array([end - first for first, end in problem.windows], dtype=float)
+
+    var = _Variables()
+    rows = _Rows()
+    caps = problem.upper_bounds()
+    steps = np.array([p.step for p in problem.spec.pools], dtype=float)
+    rates = np.array([m.cost_per_person_day[p.pool] for p in problem.spec.pools])
+    # y[k, s, w]: headcount / step, integer
+    y = var.add(
+        K * S * W,
+        upper=np.floor(caps / steps[:, None, None]).reshape(-1),
+        cost=(
+            rates[:, None, None]
+            * steps[:, None, None]
+            * window_days[None, None, :]
+            * np.ones((K, S, W))
+        ).reshape(-1),
+        integer=True,
+    ).reshape(K, S, W)
+
+    intake_cols, watch_rows, det_vars = _staff_hours(problem, var, rows, y, steps, day_window)
+
+    shortfall, det_short = _cumulative_rows(
+        problem, work, var, rows, q, correction, intake_cols, watch_rows, det_vars, backlog_watch
+    )
     for k, pool_plan in enumerate(problem.spec.pools):
         for w in range(W):
             rows.add(y[k, :, w], steps[k], -np.inf, pool_plan.max_headcount)

@@ -76,20 +76,32 @@ def _frontier_svg(points: list[tuple[float, float, bool]]) -> str:
 
 
 def plan_report(result: PlanResult) -> str:
-    problem, spec, cert = result.problem, result.problem.spec, result.certificate
-    m = problem.base
-    data = result.certificate_json
+    """The plan's report: the answer, the plan, its cost, the frontier, the binding sector-weeks,
+    the comparison with the base deployment and the certificate, as one HTML page."""
+    name = html.escape(result.problem.base.scenario_name)
     parts = [
         f"<!doctype html><html><head><meta charset='utf-8'><title>bordersim plan: "
-        f"{html.escape(m.scenario_name)}</title><style>{_STYLE}</style></head><body>",
-        f"<h1>Plan for {html.escape(m.scenario_name)}</h1>",
+        f"{name}</title><style>{_STYLE}</style></head><body>",
+        f"<h1>Plan for {name}</h1>",
+        _answer(result),
+        _plan_tables(result),
+        _cost_breakdown(result),
+        _frontier_section(result),
+        _binding(result),
+        _base_section(result),
+        _certificate_section(result),
+        "</body></html>",
     ]
+    return "\n".join(part for part in parts if part)
+
+
+def _answer(result: PlanResult) -> str:
+    spec, cert, data = result.problem.spec, result.certificate, result.certificate_json
     required = cert.required
-    n_req = int(required.sum())
-    n_cert = int((cert.certified & required).sum())
     answer = (
         f"The cheapest plan found costs ${result.cost / 1e6:,.1f}M of planned staff. "
-        f"{n_cert} of {n_req} required sector-week targets are certified on {cert.n} fresh "
+        f"{int((cert.certified & required).sum())} of {int(required.sum())} required "
+        f"sector-week targets are certified on {cert.n} fresh "
         f"{cert.engine}-engine replications (each at {spec.targets.confidence:.0%} confidence, "
         f"probability at least {1 - spec.targets.alpha:.0%}). Fluid lower bound "
         f"${data['lower_bound_dollars'] / 1e6:,.1f}M: optimality gap at most {data['gap']:.1%} "
@@ -97,9 +109,12 @@ def plan_report(result: PlanResult) -> str:
     )
     if spec.demand_scale != 1.0:
         answer += f" Planned for demand x {spec.demand_scale:g}."
-    parts.append(f"<p class='note'>{html.escape(answer)}</p>")
+    return f"<p class='note'>{html.escape(answer)}</p>"
 
-    parts.append("<h2>Plan per window, sector and pool (people deployed)</h2>")
+
+def _plan_tables(result: PlanResult) -> str:
+    problem, spec = result.problem, result.problem.spec
+    m = problem.base
     header = ["pool", "sector"] + [
         f"{a:%d %b}-{b:%d %b}"
         for a, b in (problem.window_dates(w) for w in range(len(problem.windows)))
@@ -112,141 +127,150 @@ def plan_report(result: PlanResult) -> str:
                     [pool.pool.name.lower(), sector.name] + [float(v) for v in result.x[k, s]]
                 )
         rows.append([pool.pool.name.lower(), "all"] + [float(v) for v in result.x[k].sum(axis=0)])
-    parts.append(_table(header, rows))
-
-    parts.append("<h2>Weekly headcount per sector (all planned pools, week's mean)</h2>")
     head = problem.headcount(result.x).sum(axis=2)[m.warmup_days :]
     week_header = ["sector"] + [f"w{j + 1}" for j in range(len(problem.weeks))]
     week_rows = [
         [sector.name] + [float(head[a:b, s].mean()) for a, b in problem.weeks]
         for s, sector in enumerate(m.sectors)
     ]
-    parts.append(_table(week_header, week_rows))
+    return "\n".join(
+        [
+            "<h2>Plan per window, sector and pool (people deployed)</h2>",
+            _table(header, rows),
+            "<h2>Weekly headcount per sector (all planned pools, week's mean)</h2>",
+            _table(week_header, week_rows),
+        ]
+    )
 
-    parts.append("<h2>Cost breakdown</h2>")
+
+def _cost_breakdown(result: PlanResult) -> str:
+    problem, spec = result.problem, result.problem.spec
     by_pool = problem.cost_by_pool(result.x)
     person_days = problem.headcount(result.x).sum(axis=(0, 1))
-    parts.append(
-        _table(
-            ["pool", "person-days", "$ per person-day", "cost ($)"],
-            [
-                [p.pool.name.lower(), float(d), float(m.cost_per_person_day[p.pool]), float(c)]
-                for p, d, c in zip(spec.pools, person_days, by_pool, strict=True)
-            ]
-            + [["total", float(person_days.sum()), "", float(by_pool.sum())]],
-        )
+    rates = problem.base.cost_per_person_day
+    return "<h2>Cost breakdown</h2>\n" + _table(
+        ["pool", "person-days", "$ per person-day", "cost ($)"],
+        [
+            [p.pool.name.lower(), float(d), float(rates[p.pool]), float(c)]
+            for p, d, c in zip(spec.pools, person_days, by_pool, strict=True)
+        ]
+        + [["total", float(person_days.sum()), "", float(by_pool.sum())]],
     )
 
-    parts.append("<h2>Cost versus target</h2>")
+
+def _frontier_section(result: PlanResult) -> str:
     points = [(p.q, p.cost, p.feasible) for p in result.frontier]
-    parts.append(_frontier_svg(points))
-    parts.append(
-        _table(
-            ["share within 72 h", "cost ($)", "meets attainable targets (sample)", "certified"],
+    table = _table(
+        ["share within 72 h", "cost ($)", "meets attainable targets (sample)", "certified"],
+        [
             [
-                [
-                    f"{p.q:.0%}",
-                    p.cost,
-                    "yes" if p.feasible else "no",
-                    "-" if p.certified is None else ("yes" if p.certified else "no"),
-                ]
-                for p in result.frontier
-            ],
-        )
+                f"{p.q:.0%}",
+                p.cost,
+                "yes" if p.feasible else "no",
+                "-" if p.certified is None else ("yes" if p.certified else "no"),
+            ]
+            for p in result.frontier
+        ],
     )
-    parts.append(
-        "<p>Only the plan's own target is certified; the other points come from the "
-        "fluid program and the simulation-based correction on the search sample.</p>"
+    return "\n".join(
+        [
+            "<h2>Cost versus target</h2>",
+            _frontier_svg(points),
+            table,
+            "<p>Only the plan's own target is certified; the other points come from the "
+            "fluid program and the simulation-based correction on the search sample.</p>",
+        ]
     )
 
-    parts.append("<h2>Binding and failing sector-weeks</h2>")
-    rows = []
+
+def _binding(result: PlanResult) -> str:
+    problem, cert, outcome = result.problem, result.certificate, result.outcome
+    required = cert.required
+    rows: list[list[object]] = []
     flagged = []
-    values = result.outcome.evaluation.values.mean(axis=0)
+    values = outcome.evaluation.values.mean(axis=0)
+    at_caps = outcome.caps_evaluation.values.mean(axis=0)
     kinds = ["within_72h", "children_within_72h", "gotaways"]
     for n, kind in enumerate(kinds):
-        for s, sector in enumerate(m.sectors):
+        for s, sector in enumerate(problem.base.sectors):
             for j in range(len(problem.weeks)):
-                unreachable = bool(result.outcome.unattainable[n, s, j])
+                unreachable = bool(outcome.unattainable[n, s, j])
                 failed = bool(required[n, s, j] and not cert.certified[n, s, j])
                 binding = bool(required[n, s, j] and cert.successes[n, s, j] < cert.n)
-                if unreachable or failed or binding:
-                    caps_value = float(result.outcome.caps_evaluation.values.mean(axis=0)[n, s, j])
-                    status = (
-                        "out of reach at the caps"
-                        if unreachable
-                        else "not certified"
-                        if failed
-                        else "binding"
-                    )
-                    rows.append(
-                        [
-                            kind,
-                            sector.name,
-                            j + 1,
-                            status,
-                            f"{values[n, s, j]:.3f}",
-                            f"{caps_value:.3f}",
-                            f"{cert.successes[n, s, j]}/{cert.n}",
-                            f"{cert.lower[n, s, j]:.3f}",
-                        ]
-                    )
-                    flagged.append(unreachable or failed)
-    if rows:
-        parts.append(
-            _table(
-                [
-                    "target",
-                    "sector",
-                    "week",
-                    "status",
-                    "mean value (plan)",
-                    "mean value at caps",
-                    "held in",
-                    "lower bound",
-                ],
-                rows,
-                flagged,
-            )
-        )
-    else:
-        parts.append("<p>No sector-week target binds.</p>")
-
-    if result.base is not None:
-        parts.append("<h2>Comparison with the base scenario's deployment</h2>")
-        base = result.base
-        base_ok = int((~base.evaluation.holds.all(axis=0) & required).sum())
-        parts.append(
-            _table(
-                ["", "planned pools' cost ($)", "required sector-weeks missed (search sample)"],
-                [
+                if not (unreachable or failed or binding):
+                    continue
+                status = (
+                    "out of reach at the caps"
+                    if unreachable
+                    else "not certified"
+                    if failed
+                    else "binding"
+                )
+                rows.append(
                     [
-                        "base scenario ("
-                        + ", ".join(spec.replace or ["no deployment replaced"])
-                        + ")",
-                        base.cost,
-                        base.missed,
-                    ],
-                    ["this plan", result.cost, int((~cert.certified & required).sum())],
-                ],
-            )
-        )
-        parts.append(
-            f"<p>In the base, {base_ok} required sector-weeks miss their target in at "
-            "least one replication of the search sample.</p>"
-        )
+                        kind,
+                        sector.name,
+                        j + 1,
+                        status,
+                        f"{values[n, s, j]:.3f}",
+                        f"{at_caps[n, s, j]:.3f}",
+                        f"{cert.successes[n, s, j]}/{cert.n}",
+                        f"{cert.lower[n, s, j]:.3f}",
+                    ]
+                )
+                flagged.append(unreachable or failed)
+    if not rows:
+        return "<h2>Binding and failing sector-weeks</h2>\n<p>No sector-week target binds.</p>"
+    header = [
+        "target",
+        "sector",
+        "week",
+        "status",
+        "mean value (plan)",
+        "mean value at caps",
+        "held in",
+        "lower bound",
+    ]
+    return "<h2>Binding and failing sector-weeks</h2>\n" + _table(header, rows, flagged)
 
-    parts.append("<h2>Certificate</h2>")
-    parts.append(
-        f"<p>{html.escape(data['certification']['method'])}; engine "
-        f"{cert.engine}, seed {cert.seed}, replications {cert.n}. Search: "
-        f"{data['search']['flow_replications_run']} flow-engine replications. Times: "
-        + ", ".join(f"{k} {v:.0f}" for k, v in result.timings.items())
-        + ".</p>"
+
+def _base_section(result: PlanResult) -> str:
+    if result.base is None:
+        return ""
+    spec, cert, base = result.problem.spec, result.certificate, result.base
+    required = cert.required
+    base_missed = int((~base.evaluation.holds.all(axis=0) & required).sum())
+    replaced = ", ".join(spec.replace or ["no deployment replaced"])
+    table = _table(
+        ["", "planned pools' cost ($)", "required sector-weeks missed (search sample)"],
+        [
+            [f"base scenario ({replaced})", base.cost, base.missed],
+            ["this plan", result.cost, int((~cert.certified & required).sum())],
+        ],
     )
-    parts.append("<p>Lower bound: " + html.escape(str(data["lower_bound_kind"])) + ".</p>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
+    return "\n".join(
+        [
+            "<h2>Comparison with the base scenario's deployment</h2>",
+            table,
+            f"<p>In the base, {base_missed} required sector-weeks miss their target in at "
+            "least one replication of the search sample.</p>",
+        ]
+    )
+
+
+def _certificate_section(result: PlanResult) -> str:
+    cert, data = result.certificate, result.certificate_json
+    return "\n".join(
+        [
+            "<h2>Certificate</h2>",
+            f"<p>{html.escape(data['certification']['method'])}; engine "
+            f"{cert.engine}, seed {cert.seed}, replications {cert.n}. Search: "
+            f"{data['search']['flow_replications_run']} flow-engine replications. Times: "
+            + ", ".join(f"{k} {v:.0f}" for k, v in result.timings.items())
+            + ".</p>",
+            "<p>Lower bound: " + html.escape(str(data["lower_bound_kind"])) + ".</p>",
+        ]
+    )
 
 
 __all__ = ["np", "plan_report"]

@@ -153,70 +153,14 @@ def plan_model(
     )
     outcome = optimise(problem, sim, q=spec.targets.within_72h, progress=progress)
     timings["search_s"] = time.perf_counter() - started
-    x = outcome.x
+    files = _PlanFile(problem, model.scenario_name, scenario_path, out_dir)
+    x, certificate, cert_ev, certify_runs = _certify_and_repair(
+        problem, outcome, files, progress, tick
+    )
     cost = problem.cost(x)
-    summary = (
-        f"cheapest plan found for {spec.targets.within_72h:.0%} within 72 h with "
-        f"probability {1 - spec.targets.alpha:.0%}: ${cost / 1e6:,.1f}M of planned staff"
-    )
-    plan_text = None
-    if scenario_path is not None and out_dir is not None:
-        from bordersim.planner.output import plan_toml, write_atomic
-
-        out_dir.mkdir(parents=True, exist_ok=True)
-        plan_text = plan_toml(
-            problem, x, scenario_path, out_dir, f"{model.scenario_name}-plan", summary
-        )
-        write_atomic(out_dir / "plan.toml", plan_text)
-    certificate, cert_ev = _certify(
-        problem, x, outcome, plan_text, scenario_path, out_dir, progress, 0, tick
-    )
-    certify_runs = certificate.n
-    for attempt in range(1, MAX_REPAIRS + 1):
-        # repair only where a replication missed the target (a target held in every replication
-        # is uncertified only when there are too few replications), then certify again on yet
-        # another set of fresh replications
-        failed = np.asarray(
-            ((~certificate.certified) & (certificate.successes < certificate.n)).any(axis=0)
-        )
-        if not failed.any():
-            break
-        progress(f"certification missed {int(failed.sum())} sector-weeks: repairing")
-        repaired = repair(problem, x, failed)
-        if np.array_equal(repaired, x):
-            break  # at the caps
-        x = repaired
-        cost = problem.cost(x)
-        if plan_text is not None and scenario_path is not None and out_dir is not None:
-            from bordersim.planner.output import plan_toml, write_atomic
-
-            summary = (
-                f"cheapest plan found for {spec.targets.within_72h:.0%} within 72 h with "
-                f"probability {1 - spec.targets.alpha:.0%}: ${cost / 1e6:,.1f}M of "
-                "planned staff"
-            )
-            plan_text = plan_toml(
-                problem, x, scenario_path, out_dir, f"{model.scenario_name}-plan", summary
-            )
-            write_atomic(out_dir / "plan.toml", plan_text)
-        certificate, cert_ev = _certify(
-            problem, x, outcome, plan_text, scenario_path, out_dir, progress, attempt, tick
-        )
-        certify_runs += certificate.n
+    plan_text = files.text
     timings["certify_s"] = time.perf_counter() - started - timings["search_s"]
-    points: list[FrontierPoint] = []
-    if frontier:
-        for q in search.frontier:
-            if abs(q - spec.targets.within_72h) < 1e-9:
-                points.append(FrontierPoint(q, cost, True, certificate.all_certified))
-                continue
-            targets = dataclasses.replace(spec.targets, within_72h=q)
-            other = Simulator(problem, search.replications, search.seed, targets)
-            point = optimise(problem, other, q=q, progress=progress, local=False)
-            sim.replications_run += other.replications_run
-            ok = bool(feasible(point.evaluation, point.required, targets.alpha).all())
-            points.append(FrontierPoint(q, problem.cost(point.x), ok, None))
-            progress(f"frontier {q:.0%}: ${problem.cost(point.x) / 1e6:,.1f}M")
+    points = _frontier(problem, sim, cost, certificate.all_certified, progress) if frontier else []
     timings["frontier_s"] = (
         time.perf_counter() - started - timings["search_s"] - timings["certify_s"]
     )
@@ -271,6 +215,111 @@ def plan_model(
             name: out_dir / name for name in ("plan.toml", "certificate.json", "report.html")
         }
     return result
+
+
+@dataclass
+class _PlanFile:
+    """plan.toml, written (and rewritten after each repair) when there is a folder for it."""
+
+    problem: Problem
+    scenario_name: str
+    scenario_path: Path | None
+    out_dir: Path | None
+    text: str | None = None
+
+    def write(self, x: np.ndarray) -> None:
+        if self.scenario_path is None or self.out_dir is None:
+            return
+        from bordersim.planner.output import plan_toml, write_atomic
+
+        spec = self.problem.spec
+        summary = (
+            f"cheapest plan found for {spec.targets.within_72h:.0%} within 72 h with "
+            f"probability {1 - spec.targets.alpha:.0%}: "
+            f"${self.problem.cost(x) / 1e6:,.1f}M of planned staff"
+        )
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.text = plan_toml(
+            self.problem,
+            x,
+            self.scenario_path,
+            self.out_dir,
+            f"{self.scenario_name}-plan",
+            summary,
+        )
+        write_atomic(self.out_dir / "plan.toml", self.text)
+
+
+def _certify_and_repair(
+    problem: Problem,
+    outcome: SearchOutcome,
+    files: _PlanFile,
+    progress: Callable[[str], None],
+    tick: Tick | None,
+) -> tuple[np.ndarray, Certificate, Evaluation, int]:
+    """Certify the search's plan; where a replication missed a target, repair and certify again
+    on yet another set of fresh replications (at most MAX_REPAIRS times). Returns the plan, its
+    last certificate and evaluation, and the certification replications run in all."""
+    x = outcome.x
+    files.write(x)
+
+    def certified(attempt: int) -> tuple[Certificate, Evaluation]:
+        return _certify(
+            problem,
+            x,
+            outcome,
+            files.text,
+            files.scenario_path,
+            files.out_dir,
+            progress,
+            attempt,
+            tick,
+        )
+
+    certificate, evaluation = certified(0)
+    runs = certificate.n
+    for attempt in range(1, MAX_REPAIRS + 1):
+        # repair only where a replication missed the target (a target held in every replication
+        # is uncertified only when there are too few replications)
+        failed = np.asarray(
+            ((~certificate.certified) & (certificate.successes < certificate.n)).any(axis=0)
+        )
+        if not failed.any():
+            break
+        progress(f"certification missed {int(failed.sum())} sector-weeks: repairing")
+        repaired = repair(problem, x, failed)
+        if np.array_equal(repaired, x):
+            break  # at the caps
+        x = repaired
+        files.write(x)
+        certificate, evaluation = certified(attempt)
+        runs += certificate.n
+    return x, certificate, evaluation, runs
+
+
+def _frontier(
+    problem: Problem,
+    sim: Simulator,
+    cost: float,
+    all_certified: bool,
+    progress: Callable[[str], None],
+) -> list[FrontierPoint]:
+    """The cheapest plan for each of the frontier's shares (stages 1-2 on the same sample; only
+    the plan's own share is certified). Their replications count in `sim`'s."""
+    spec = problem.spec
+    points: list[FrontierPoint] = []
+    for q in spec.search.frontier:
+        if abs(q - spec.targets.within_72h) < 1e-9:
+            points.append(FrontierPoint(q, cost, True, all_certified))
+            continue
+        targets = dataclasses.replace(spec.targets, within_72h=q)
+        other = Simulator(problem, spec.search.replications, spec.search.seed, targets)
+        point = optimise(problem, other, q=q, progress=progress, local=False)
+        sim.replications_run += other.replications_run
+        ok = bool(feasible(point.evaluation, point.required, targets.alpha).all())
+        points.append(FrontierPoint(q, problem.cost(point.x), ok, None))
+        progress(f"frontier {q:.0%}: ${problem.cost(point.x) / 1e6:,.1f}M")
+    return points
 
 
 def repair(problem: Problem, x: np.ndarray, failed: np.ndarray) -> np.ndarray:
