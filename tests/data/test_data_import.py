@@ -174,7 +174,7 @@ def test_store_location_option_env_and_default(
     with open_store() as connection:
         versions = connection.execute("SELECT version FROM schema_version").fetchall()
     assert (tmp_path / ".bordersim" / "bordersim.duckdb").is_file()
-    assert versions == [(1,), (2,), (3,)]
+    assert versions == [(1,), (2,), (3,), (4,)]
 
 
 def test_schema_has_the_run_catalog_and_migrates_once(tmp_path: Path) -> None:
@@ -183,22 +183,17 @@ def test_schema_has_the_run_catalog_and_migrates_once(tmp_path: Path) -> None:
     with open_store(store) as connection:
         versions = connection.execute("SELECT count(*) FROM schema_version").fetchone()[0]
         runs = connection.execute("DESCRIBE runs").fetchdf()
-        daily = connection.execute("DESCRIBE run_daily").fetchdf()
-        hist = connection.execute("DESCRIBE run_custody_hist").fetchdf()
-    assert versions == 3
+        files = connection.execute("DESCRIBE run_files").fetchdf()
+        tables = {r[0] for r in connection.execute("SHOW TABLES").fetchall()}
+    assert versions == 4
+    assert not {"run_daily", "run_custody_hist"} & tables  # results are Parquet files
     assert list(runs["column_name"]) == [
         "run_id", "created_at", "finished_at", "status", "scenario_name", "scenario_hash",
         "scenario_text", "engine", "seed", "replications", "code_version", "timings_json",
         "kpis_json", "report_path", "sources_json", "warnings_json", "host", "pid",
         "process_start", "out_dir", "failure",
     ]  # fmt: skip
-    assert dict(zip(daily["column_name"], daily["column_type"], strict=True)) == {
-        "run_id": "VARCHAR", "replication": "INTEGER", "date": "DATE", "sector": "VARCHAR",
-        "metric": "VARCHAR", "value": "DOUBLE",
-    }  # fmt: skip
-    assert list(hist["column_name"]) == [
-        "run_id", "replication", "sector", "population", "hours", "count",
-    ]  # fmt: skip
+    assert list(files["column_name"]) == ["run_id", "kind", "path", "bytes", "rows", "sha256"]
     assert isinstance(runs, pd.DataFrame)
 
 

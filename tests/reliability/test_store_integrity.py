@@ -17,7 +17,7 @@ import pytest
 
 from bordersim.cli import main
 from bordersim.errors import ModelError
-from bordersim.store import StoreError, open_store
+from bordersim.store import StoreError, open_store, results_dir
 from bordersim.store.runs import (
     COMPLETE,
     FAILED,
@@ -218,7 +218,8 @@ def test_non_finite_results_are_never_complete(tmp_path: Path, bad: float) -> No
         with pytest.raises(ModelError, match=r"non-finite values .*replication 1"):
             complete_run(connection, run_id, run, kpis={}, timings={}, report_path=None)
         assert get_run(connection, run_id).status == RUNNING
-        assert connection.execute("SELECT count(*) FROM run_daily").fetchone() == (0,)
+        assert connection.execute("SELECT count(*) FROM run_files").fetchone() == (0,)
+        assert not (results_dir(connection) / "runs").exists()
         assert COMPLETE not in {
             row[0] for row in connection.execute("SELECT status FROM runs").fetchall()
         }
@@ -242,5 +243,6 @@ def test_an_older_store_is_migrated_with_its_runs(tmp_path: Path) -> None:
     shutil.copy(store, tmp_path / "copy.duckdb")
     with open_store(store) as connection:
         assert get_run(connection, "old").status == COMPLETE
-        assert connection.execute("SELECT max(version) FROM schema_version").fetchone() == (3,)
+        latest = MIGRATIONS[-1].version
+        assert connection.execute("SELECT max(version) FROM schema_version").fetchone() == (latest,)
     assert os.path.getsize(tmp_path / "copy.duckdb") > 0

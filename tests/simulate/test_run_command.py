@@ -9,7 +9,7 @@ import pytest
 
 from bordersim.cli import main
 from bordersim.model.examples import tiny_model
-from bordersim.store import open_store
+from bordersim.store import open_store, results_dir
 from bordersim.store.runs import COMPLETE, FAILED, list_runs
 
 REPO = Path(__file__).resolve().parents[2]
@@ -102,8 +102,9 @@ def test_a_run_interrupted_midway_is_failed_with_no_results_and_no_report(tmp_pa
             )
         runs = list_runs(connection)
         assert [r.status for r in runs] == [FAILED]
-        rows = connection.execute("SELECT count(*) FROM run_daily").fetchone()
+        rows = connection.execute("SELECT count(*) FROM run_files").fetchone()
         assert rows == (0,)
+        assert not list(results_dir(connection).glob("runs/*"))
     assert not out.exists() or list(out.iterdir()) == []
 
 

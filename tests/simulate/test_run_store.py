@@ -10,7 +10,8 @@ import pytest
 
 from bordersim.errors import BordersimError
 from bordersim.results.schema import RunResult
-from bordersim.store import open_store
+from bordersim.store import open_store, results_dir
+from bordersim.store.result_files import run_dir
 from bordersim.store.runs import (
     COMPLETE,
     FAILED,
@@ -21,6 +22,7 @@ from bordersim.store.runs import (
     list_runs,
     load_result,
     new_run_id,
+    run_files,
     start_run,
 )
 
@@ -78,10 +80,8 @@ def test_a_failed_run_keeps_no_results_and_cannot_be_completed_later(
         with pytest.raises(BordersimError, match="not running"):
             complete_run(connection, run_id, run, kpis={}, timings={}, report_path=None)
         assert get_run(connection, run_id).status == FAILED
-        rows = connection.execute(
-            "SELECT count(*) FROM run_daily WHERE run_id = ?", [run_id]
-        ).fetchone()
-        assert rows == (0,)
+        assert run_files(connection, run_id) == []
+        assert not run_dir(results_dir(connection), run_id).exists()
         with pytest.raises(BordersimError, match="failed, not complete"):
             load_result(connection, run_id)
         assert [r.run_id for r in list_runs(connection)] == [run_id]
@@ -95,14 +95,20 @@ def test_an_unknown_run_id_is_one_clear_error(store_path: Path) -> None:
 def test_large_ensembles_move_in_blocks_of_replications(
     make_run: Callable[..., RunResult], store_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import pyarrow.parquet as pq
+
+    import bordersim.store.result_files as result_files
     import bordersim.store.runs as runs
 
     run = make_run(replications=5, days=4)
     per_replication = run.daily[0].size
     monkeypatch.setattr(runs, "ROWS_PER_BLOCK", 2 * per_replication)  # blocks of 2, 2 and 1
+    monkeypatch.setattr(result_files, "ROWS_PER_CHUNK", 2 * per_replication)
     with open_store(store_path) as connection:
         run_id = _start(connection, run)
         complete_run(connection, run_id, run, kpis={}, timings={}, report_path=None)
-        count = connection.execute("SELECT count(*) FROM run_daily").fetchone()
-        assert count == (run.daily.size,)
+        (daily,) = [f for f in run_files(connection, run_id) if f.kind == "daily"]
+        assert daily.rows == run.daily.size
+        path = results_dir(connection) / daily.path
+        assert pq.ParquetFile(path).metadata.num_row_groups == 3
         np.testing.assert_array_equal(load_result(connection, run_id).daily, run.daily)

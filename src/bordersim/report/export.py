@@ -18,7 +18,8 @@ import duckdb
 
 from bordersim.errors import BordersimError
 from bordersim.results.schema import DAILY_METRICS
-from bordersim.store.runs import COMPLETE, get_run
+from bordersim.store.result_files import DAILY
+from bordersim.store.runs import result_sources
 
 FORMATS = ("csv", "parquet")
 MEDIA_TYPES = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
@@ -50,21 +51,16 @@ def export_query(
     COPY takes no parameters, so the values are written into the query as SQL literals; each was
     checked against the store's own names first.
     """
-    stored = get_run(connection, run_id)
-    if stored.status != COMPLETE:
-        raise BordersimError(f"run {run_id} is {stored.status}: only complete runs have results")
+    daily = result_sources(connection, run_id)[DAILY]
     run_sectors = [
         row[0]
         for row in connection.execute(
-            "SELECT DISTINCT sector FROM run_daily WHERE run_id = ? ORDER BY sector", [run_id]
+            f"SELECT DISTINCT sector FROM {daily} ORDER BY sector"
         ).fetchall()
     ]
     wanted_metrics = check_choice("metric", metrics, DAILY_METRICS)
     wanted_sectors = check_choice("sector", sectors, run_sectors)
-    sql = (
-        "SELECT replication, date, sector, metric, value FROM run_daily "
-        f"WHERE run_id = {_literal(run_id)}"
-    )
+    sql = f"SELECT replication, date, sector, metric, value FROM {daily} WHERE true"
     if wanted_metrics:
         sql += f" AND metric IN ({', '.join(map(_literal, wanted_metrics))})"
     if wanted_sectors:

@@ -150,7 +150,8 @@ def simulate_and_record(
     from bordersim.report.locations import point_latest, run_folder
     from bordersim.report.run_report import RunRecord
     from bordersim.results.kpis import replication_kpis, summarize
-    from bordersim.store import using_store
+    from bordersim.store import results_dir, using_store
+    from bordersim.store.result_files import write_run_files
     from bordersim.store.runs import (
         check_finite,
         complete_run,
@@ -232,10 +233,11 @@ def simulate_and_record(
             pending.append(temporary_name(people_path))
             people = result.people
             _write_output(lambda: people.to_parquet(pending[1]), folder)
-        with (
-            observer.stage(f"storing {result.daily.size:,} daily values"),
-            using_store(store) as connection,
-        ):
+        with observer.stage(f"writing {result.daily.size:,} daily values"):
+            # The result files are written before the store is opened: it is held only for the
+            # short transaction that records them.
+            written = write_run_files(results_dir(store), run_id, result)
+        with observer.stage("storing the run"), using_store(store) as connection:
             # What the report shows besides the results is kept, so that `bordersim report
             # RUN_ID` rewrites it byte for byte.
             save_run_context(connection, run_id, sources=record.sources, warnings=record.warnings)
@@ -246,6 +248,7 @@ def simulate_and_record(
                 kpis={name: interval.as_dict() for name, interval in summary.items()},
                 timings=result.timings,
                 report_path=str(report_path),
+                written=written,
             )
         os.replace(pending[0], report_path)
         if own_folder:

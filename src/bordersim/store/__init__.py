@@ -45,6 +45,7 @@ __all__ = [
     "imported_kinds",
     "open_store",
     "resolve_store_path",
+    "results_dir",
     "using_store",
 ]
 
@@ -84,6 +85,15 @@ def open_store(
         connection.close()
         raise
     return connection
+
+
+def results_dir(store: StoreRef) -> Path:
+    """The folder of a store's result files (`store.result_files`)."""
+    from bordersim.store.result_files import results_dir_for, results_dir_of
+
+    if isinstance(store, duckdb.DuckDBPyConnection):
+        return results_dir_of(store)
+    return results_dir_for(resolve_store_path(store))
 
 
 @contextmanager

@@ -5,6 +5,7 @@ Never edit a migration that has shipped: add the next one. Each runs in its own 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import duckdb
@@ -15,6 +16,8 @@ class Migration:
     version: int
     description: str
     statements: tuple[str, ...]
+    #: Work SQL alone cannot do, run after the statements in the same transaction.
+    step: Callable[[duckdb.DuckDBPyConnection], None] | None = None
 
 
 _RUN_CATALOG = (
@@ -64,10 +67,62 @@ _RUN_OWNER = (
     "ALTER TABLE runs ADD COLUMN failure VARCHAR",
 )
 
+_RESULT_FILES = (
+    # Each file of a run's results (store.result_files): path relative to the results folder.
+    """CREATE TABLE run_files (run_id VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+    path VARCHAR NOT NULL, bytes BIGINT NOT NULL, rows BIGINT NOT NULL, sha256 VARCHAR NOT NULL,
+    PRIMARY KEY (run_id, kind))""",
+)
+
+
+def _move_results_to_parquet(connection: duckdb.DuckDBPyConnection) -> None:
+    """Every run's rows of `run_daily` and `run_custody_hist` to its Parquet files, each checked
+    row for row (count and content hash) before the tables are dropped. A run with rows gets both
+    files (an empty histogram file where it had none), whatever its status, so nothing is lost."""
+    from bordersim.store.result_files import (
+        CUSTODY_HIST,
+        DAILY,
+        copy_to_parquet,
+        results_dir_of,
+    )
+
+    results_dir = results_dir_of(connection)
+    run_ids = [
+        row[0]
+        for row in connection.execute(
+            """SELECT run_id FROM run_daily UNION SELECT run_id FROM run_custody_hist
+            UNION SELECT run_id FROM runs WHERE status = 'complete' ORDER BY 1"""
+        ).fetchall()
+    ]
+    for run_id in run_ids:
+        literal = "'" + run_id.replace("'", "''") + "'"
+        queries = {
+            DAILY: "SELECT replication, date, sector, metric, value FROM run_daily "
+            f"WHERE run_id = {literal} ORDER BY replication, date, sector, metric",
+            CUSTODY_HIST: "SELECT replication, sector, population, hours, count FROM "
+            f"run_custody_hist WHERE run_id = {literal} ORDER BY replication, sector, "
+            "population, hours",
+        }
+        for kind, query in queries.items():
+            made = copy_to_parquet(connection, results_dir, run_id, kind, query)
+            connection.execute(
+                "INSERT INTO run_files VALUES (?, ?, ?, ?, ?, ?)",
+                [made.run_id, made.kind, made.path, made.bytes, made.rows, made.sha256],
+            )
+    connection.execute("DROP TABLE run_daily")
+    connection.execute("DROP TABLE run_custody_hist")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "run catalog and official data tables", _RUN_CATALOG + _OFFICIAL_DATA),
     Migration(2, "parameter sources and warnings of each run", _RUN_CONTEXT),
     Migration(3, "the process that runs a run, its output folder and why it failed", _RUN_OWNER),
+    Migration(
+        4,
+        "run results as Parquet files partitioned by run, recorded in run_files",
+        _RESULT_FILES,
+        _move_results_to_parquet,
+    ),
 )
 
 
@@ -98,6 +153,8 @@ def migrate(connection: duckdb.DuckDBPyConnection) -> int:
         try:
             for statement in migration.statements:
                 connection.execute(statement)
+            if migration.step is not None:
+                migration.step(connection)
             connection.execute(
                 "INSERT INTO schema_version VALUES (?, ?, now()::TIMESTAMP)",
                 [migration.version, migration.description],

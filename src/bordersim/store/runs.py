@@ -1,10 +1,12 @@
-"""The run catalog: one row per run in `runs`, its results in `run_daily` and `run_custody_hist`.
+"""The run catalog: one row per run in `runs`; its results are Parquet files in the store's results
+folder (`store.result_files`), each recorded in `run_files`.
 
 A run's life in the store: `start_run` records it as 'running' with the process that runs it
 (host, process id and that process's start time) and its output folder, committed at once so that
-an interrupted run stays visible; `complete_run` checks that every result is finite, writes them
-all and marks the run 'complete' in one transaction; `fail_run` removes any results and marks it
-'failed' with the reason. Only complete runs are read back as results.
+an interrupted run stays visible; `complete_run` checks that every result is finite, writes the
+files (`write_run_files`, which a caller may do before, without holding the store) and, in one
+transaction, records them and marks the run 'complete'; `fail_run` removes any results and marks
+it 'failed' with the reason. Only complete runs are read back as results.
 
 A process killed outright (SIGKILL, a power cut) cannot mark its run: the next command that opens
 the store for writing finds the run 'running' with a process that no longer exists on this host,
@@ -19,30 +21,32 @@ import json
 import os
 import secrets
 import socket
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from bordersim.errors import BordersimError
 from bordersim.model.dimensions import Sector
-from bordersim.results.schema import (
-    CUSTODY_HIST_HOURS,
-    DAILY_METRICS,
-    HIST_ALL,
-    HIST_UAC,
-    METRIC_INDEX,
-    RunResult,
+from bordersim.results.schema import CUSTODY_HIST_HOURS, DAILY_METRICS, METRIC_INDEX, RunResult
+from bordersim.store.result_files import (
+    CUSTODY_HIST,
+    DAILY,
+    HIST_POPULATIONS,
+    KINDS,
+    ResultFile,
+    checked_path,
+    parquet_source,
+    remove_run_files,
+    results_dir_of,
+    write_run_files,
 )
 
 RUNNING, COMPLETE, FAILED = "running", "complete", "failed"
-HIST_POPULATIONS = {HIST_ALL: "all", HIST_UAC: "uac"}
-#: Daily rows moved to or from the store at a time (whole replications; at least one).
+#: Daily rows read back from the store at a time (whole replications; at least one).
 ROWS_PER_BLOCK = 4_000_000
 
 
@@ -198,57 +202,6 @@ def remove_temporaries(out_dir: Path, pid: int) -> tuple[str, ...]:
     return tuple(removed)
 
 
-def _hist_frame(run_id: str, result: RunResult) -> pd.DataFrame:
-    r, s, p, h = np.nonzero(result.custody_hist)  # histograms are sparse: store non-zero bins
-    sector_names = np.array([sec.name for sec in result.sectors])
-    populations = np.array([HIST_POPULATIONS[i] for i in range(result.custody_hist.shape[2])])
-    return pd.DataFrame(
-        {
-            "run_id": run_id,
-            "replication": r.astype(np.int32),
-            "sector": sector_names[s] if s.size else np.array([], dtype=object),
-            "population": populations[p] if p.size else np.array([], dtype=object),
-            "hours": h.astype(np.int32),
-            "count": result.custody_hist[r, s, p, h].astype(np.float64),
-        }
-    )
-
-
-def _daily_chunks(run_id: str, result: RunResult, max_rows: int = 4_000_000) -> Iterator[pa.Table]:
-    """The tidy daily rows as Arrow tables of whole replications, strings dictionary-encoded.
-
-    Building them in chunks keeps memory flat for ensembles of thousands of replications.
-    """
-    n_reps, n_days, n_sectors, n_metrics = result.daily.shape
-    per_replication = n_days * n_sectors * n_metrics
-    step = max(1, ROWS_PER_BLOCK // max(per_replication, 1))
-    dates = np.array(result.dates, dtype="datetime64[D]")
-    day_of_row = np.repeat(np.arange(n_days), n_sectors * n_metrics)
-    sector_of_row = np.tile(np.repeat(np.arange(n_sectors, dtype=np.int32), n_metrics), n_days)
-    metric_of_row = np.tile(np.arange(n_metrics, dtype=np.int32), n_days * n_sectors)
-    sector_names = pa.array([sec.name for sec in result.sectors])
-    metric_names = pa.array(list(DAILY_METRICS))
-    for start in range(0, n_reps, step):
-        stop = min(n_reps, start + step)
-        count = stop - start
-        yield pa.table(
-            {
-                "run_id": pa.DictionaryArray.from_arrays(
-                    np.zeros(count * per_replication, dtype=np.int32), pa.array([run_id])
-                ),
-                "replication": np.repeat(np.arange(start, stop, dtype=np.int32), per_replication),
-                "date": pa.array(np.tile(dates[day_of_row], count)),
-                "sector": pa.DictionaryArray.from_arrays(
-                    np.tile(sector_of_row, count), sector_names
-                ),
-                "metric": pa.DictionaryArray.from_arrays(
-                    np.tile(metric_of_row, count), metric_names
-                ),
-                "value": np.ascontiguousarray(result.daily[start:stop]).reshape(-1),
-            }
-        )
-
-
 def complete_run(
     connection: duckdb.DuckDBPyConnection,
     run_id: str,
@@ -257,44 +210,46 @@ def complete_run(
     kpis: dict[str, Any],
     timings: dict[str, Any],
     report_path: str | None,
+    written: list[ResultFile] | None = None,
 ) -> None:
-    """Write the results and mark the run complete, all or nothing.
+    """Record the run's result files and mark it complete, all or nothing.
 
-    Results that are not all finite (NaN or infinite, from an engine pushed past its range) are
-    refused: the run is never 'complete' with them."""
+    `written` are the files `write_run_files` already wrote for it (so that the store need not
+    be held while they are written); without them they are written now. Results that are not all
+    finite (NaN or infinite, from an engine pushed past its range) are refused: the run is never
+    'complete' with them. On any failure the files are removed."""
     check_finite(result)
-    hist = _hist_frame(run_id, result)
-    connection.execute("BEGIN TRANSACTION")
+    results_dir = results_dir_of(connection)
     try:
-        _delete_results(connection, run_id)
-        for chunk in _daily_chunks(run_id, result):
-            connection.register("incoming_daily", chunk)
-            try:
-                connection.execute(
-                    """INSERT INTO run_daily SELECT run_id, replication, date, sector, metric,
-                    value FROM incoming_daily"""
-                )
-            finally:
-                connection.unregister("incoming_daily")
-        connection.register("incoming_hist", hist)
-        try:
-            connection.execute(
-                """INSERT INTO run_custody_hist SELECT run_id, replication, sector, population,
-                hours, count FROM incoming_hist"""
-            )
-        finally:
-            connection.unregister("incoming_hist")
-        updated = connection.execute(
-            """UPDATE runs SET status = ?, finished_at = now()::TIMESTAMP, timings_json = ?,
-            kpis_json = ?, report_path = ? WHERE run_id = ? AND status = ? RETURNING run_id""",
-            [COMPLETE, json.dumps(timings), json.dumps(kpis), report_path, run_id, RUNNING],
-        ).fetchall()
-        if not updated:
+        if not _is_running(connection, run_id):
             raise BordersimError(f"run {run_id} is not running in the store; results not saved")
-        connection.execute("COMMIT")
+        files = written if written is not None else write_run_files(results_dir, run_id, result)
+        connection.execute("BEGIN TRANSACTION")
+        try:
+            connection.execute("DELETE FROM run_files WHERE run_id = ?", [run_id])
+            connection.executemany(
+                "INSERT INTO run_files VALUES (?, ?, ?, ?, ?, ?)",
+                [[f.run_id, f.kind, f.path, f.bytes, f.rows, f.sha256] for f in files],
+            )
+            updated = connection.execute(
+                """UPDATE runs SET status = ?, finished_at = now()::TIMESTAMP, timings_json = ?,
+                kpis_json = ?, report_path = ? WHERE run_id = ? AND status = ? RETURNING run_id""",
+                [COMPLETE, json.dumps(timings), json.dumps(kpis), report_path, run_id, RUNNING],
+            ).fetchall()
+            if not updated:
+                raise BordersimError(f"run {run_id} is not running in the store; results not saved")
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
     except BaseException:
-        connection.execute("ROLLBACK")
+        remove_run_files(results_dir, run_id)
         raise
+
+
+def _is_running(connection: duckdb.DuckDBPyConnection, run_id: str) -> bool:
+    row = connection.execute("SELECT status FROM runs WHERE run_id = ?", [run_id]).fetchone()
+    return row is not None and row[0] == RUNNING
 
 
 def check_finite(result: RunResult) -> None:
@@ -323,8 +278,9 @@ def fail_run(
     connection.execute("BEGIN TRANSACTION")
     try:
         row = connection.execute("SELECT status FROM runs WHERE run_id = ?", [run_id]).fetchone()
-        if row is not None and row[0] != COMPLETE:
-            _delete_results(connection, run_id)
+        failing = row is not None and row[0] != COMPLETE
+        if failing:
+            connection.execute("DELETE FROM run_files WHERE run_id = ?", [run_id])
             connection.execute(
                 "UPDATE runs SET status = ?, finished_at = now()::TIMESTAMP, failure = ? "
                 "WHERE run_id = ?",
@@ -334,6 +290,9 @@ def fail_run(
     except BaseException:
         connection.execute("ROLLBACK")
         raise
+    if failing:
+        # results written for it (by this process, or by one that died) are no results
+        remove_run_files(results_dir_of(connection), run_id)
 
 
 def set_report_path(connection: duckdb.DuckDBPyConnection, run_id: str, path: str) -> None:
@@ -364,11 +323,6 @@ def run_context(
     if row is None or row[0] is None:
         return None
     return json.loads(row[0]), tuple(json.loads(row[1] or "[]"))
-
-
-def _delete_results(connection: duckdb.DuckDBPyConnection, run_id: str) -> None:
-    connection.execute("DELETE FROM run_daily WHERE run_id = ?", [run_id])
-    connection.execute("DELETE FROM run_custody_hist WHERE run_id = ?", [run_id])
 
 
 def list_runs(connection: duckdb.DuckDBPyConnection) -> list[StoredRun]:
@@ -414,21 +368,43 @@ def _stored(row: tuple[Any, ...]) -> StoredRun:
     )
 
 
-def load_result(connection: duckdb.DuckDBPyConnection, run_id: str) -> RunResult:
-    """Rebuild the `RunResult` of a complete run from its tidy rows."""
+def run_files(connection: duckdb.DuckDBPyConnection, run_id: str | None = None) -> list[ResultFile]:
+    """The result files the catalog records (of one run, or of all runs)."""
+    sql = "SELECT run_id, kind, path, bytes, rows, sha256 FROM run_files"
+    rows = (
+        connection.execute(sql + " WHERE run_id = ? ORDER BY kind", [run_id]).fetchall()
+        if run_id is not None
+        else connection.execute(sql + " ORDER BY run_id, kind").fetchall()
+    )
+    return [ResultFile(r[0], r[1], r[2], int(r[3]), int(r[4]), r[5]) for r in rows]
+
+
+def result_sources(connection: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, str]:
+    """Kind -> `read_parquet(...)` of a complete run's files, each checked against the catalog."""
     run = get_run(connection, run_id)
     if run.status != COMPLETE:
         raise BordersimError(f"run {run_id} is {run.status}, not complete: it has no results")
+    results_dir = results_dir_of(connection)
+    recorded = {item.kind: item for item in run_files(connection, run_id)}
+    missing = [kind for kind in KINDS if kind not in recorded]
+    if missing:
+        raise BordersimError(f"run {run_id} has no {missing[0]} results in the store")
+    return {kind: parquet_source(checked_path(results_dir, recorded[kind])) for kind in KINDS}
+
+
+def load_result(connection: duckdb.DuckDBPyConnection, run_id: str) -> RunResult:
+    """Rebuild the `RunResult` of a complete run from its tidy rows."""
+    run = get_run(connection, run_id)
+    sources = result_sources(connection, run_id)
+    daily = sources[DAILY]
     span = connection.execute(
-        "SELECT min(date), max(date), max(replication) FROM run_daily WHERE run_id = ?", [run_id]
+        f"SELECT min(date), max(date), max(replication) FROM {daily}"
     ).fetchone()
     if span is None or span[0] is None:
         raise BordersimError(f"run {run_id} has no daily results in the store")
     first, last, last_replication = span
     dates = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
-    names = connection.execute(
-        "SELECT DISTINCT sector FROM run_daily WHERE run_id = ?", [run_id]
-    ).fetchall()
+    names = connection.execute(f"SELECT DISTINCT sector FROM {daily}").fetchall()
     sectors = tuple(sorted((Sector[row[0]] for row in names), key=int))
     sector_pos = {sec.name: i for i, sec in enumerate(sectors)}
     n_reps = int(last_replication) + 1
@@ -443,11 +419,11 @@ def load_result(connection: duckdb.DuckDBPyConnection, run_id: str) -> RunResult
         for start in range(0, n_reps, step):
             # Metrics this bordersim does not know (an older or newer schema) are left out.
             rows = connection.execute(
-                """SELECT d.replication, datediff('day', ?::DATE, d.date) AS day,
-                s.i AS sector, m.i AS metric, d.value FROM run_daily d
+                f"""SELECT d.replication, datediff('day', ?::DATE, d.date) AS day,
+                s.i AS sector, m.i AS metric, d.value FROM {daily} d
                 JOIN sector_codes s ON d.sector = s.name JOIN metric_codes m ON d.metric = m.name
-                WHERE d.run_id = ? AND d.replication >= ? AND d.replication < ?""",
-                [first, run_id, start, start + step],
+                WHERE d.replication >= ? AND d.replication < ?""",
+                [first, start, start + step],
             ).fetchnumpy()
             array[
                 np.asarray(rows["replication"], dtype=np.int64),
@@ -460,9 +436,7 @@ def load_result(connection: duckdb.DuckDBPyConnection, run_id: str) -> RunResult
         connection.unregister("metric_codes")
 
     hist = connection.execute(
-        """SELECT replication, sector, population, hours, count FROM run_custody_hist
-        WHERE run_id = ?""",
-        [run_id],
+        f"SELECT replication, sector, population, hours, count FROM {sources[CUSTODY_HIST]}"
     ).df()
     custody_hist = np.zeros((n_reps, len(sectors), len(HIST_POPULATIONS), CUSTODY_HIST_HOURS + 1))
     if not hist.empty:
