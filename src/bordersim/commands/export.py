@@ -6,7 +6,10 @@ from pathlib import Path
 
 import typer
 
-STORE_HELP = "Store file (default: $BORDERSIM_STORE, else ./.bordersim/bordersim.duckdb)."
+STORE_HELP = (
+    "Store file, or a postgresql:// URL of a shared store (default: $BORDERSIM_STORE, else "
+    "./.bordersim/bordersim.duckdb)."
+)
 
 
 def export_command(
@@ -19,15 +22,15 @@ def export_command(
     sectors: list[str] = typer.Option(  # noqa: B008
         [], "--sector", help="A sector code to keep, such as RGV (repeat; default: all)."
     ),
-    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),  # noqa: B008
+    store: str | None = typer.Option(None, "--store", help=STORE_HELP),
 ) -> None:
     """Write a run's daily results, one row per replication, day, sector and metric."""
     from rich.console import Console
 
     from bordersim.report.export import export_run
-    from bordersim.store import open_store
+    from bordersim.store import open_catalog
 
-    with open_store(store) as connection:
+    with open_catalog(store, create=False) as connection:
         rows = export_run(
             connection, run_id, out, file_format=file_format, metrics=metrics, sectors=sectors
         )

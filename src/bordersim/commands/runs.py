@@ -7,19 +7,72 @@ also fails runs recorded by an older bordersim, which did not record their proce
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 
-STORE_HELP = "Store file (default: $BORDERSIM_STORE, else ./.bordersim/bordersim.duckdb)."
+STORE_HELP = (
+    "Store file, or a postgresql:// URL of a shared store (default: $BORDERSIM_STORE, else "
+    "./.bordersim/bordersim.duckdb)."
+)
 
 
 def register(app: typer.Typer) -> None:
     app.command("runs")(runs_command)
+    store_app = typer.Typer(
+        help="Copy a store into another (embedded DuckDB or shared PostgreSQL), check its files.",
+        no_args_is_help=True,
+    )
+    store_app.command("copy")(store_copy_command)
+    store_app.command("verify")(store_verify_command)
+    app.add_typer(store_app, name="store")
+
+
+def store_copy_command(
+    source: str = typer.Argument(..., help="Store file or postgresql:// URL to copy from."),
+    dest: str = typer.Argument(..., help="Store file or postgresql:// URL to copy into."),
+) -> None:
+    """Copy every run, its result files and the official data into another store, checked."""
+    from rich.console import Console
+
+    from bordersim.store import open_catalog
+    from bordersim.store.copy import copy_store
+
+    with (
+        open_catalog(source, create=False) as origin,
+        open_catalog(dest, create=True) as target,
+    ):
+        copied = copy_store(origin, target)
+    rows = ", ".join(f"{table} {count:,}" for table, count in copied.tables.items())
+    Console().print(
+        f"copied {copied.runs:,} runs and {copied.files:,} result files "
+        f"({copied.bytes:,} bytes); rows: {rows}",
+        highlight=False,
+    )
+
+
+def store_verify_command(
+    store: str | None = typer.Option(None, "--store", help=STORE_HELP),
+) -> None:
+    """Check every recorded result file: present, same size, same sha256. Exit 1 if not."""
+    from rich.console import Console
+
+    from bordersim.store import open_catalog
+    from bordersim.store.interface import results_dir_of
+    from bordersim.store.result_files import verify_files
+    from bordersim.store.runs import run_files
+
+    with open_catalog(store, create=False, read_only=True) as catalog:
+        recorded = run_files(catalog)
+        problems = verify_files(results_dir_of(catalog), recorded)
+    console = Console()
+    for line in problems:
+        console.print(line, highlight=False)
+    console.print(f"{len(recorded) - len(problems):,} of {len(recorded):,} result files intact")
+    if problems:
+        raise typer.Exit(1)
 
 
 def runs_command(
-    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),  # noqa: B008
+    store: str | None = typer.Option(None, "--store", help=STORE_HELP),
     repair: bool = typer.Option(
         False,
         "--repair",
@@ -31,12 +84,14 @@ def runs_command(
     from rich.console import Console
     from rich.table import Table
 
-    from bordersim.store import open_store, resolve_store_path
+    from bordersim.store import open_catalog, store_location
+    from bordersim.store.postgres import shown_url
     from bordersim.store.runs import list_failures, list_runs, repair_dead_runs
 
-    location = resolve_store_path(store)
+    location = store_location(store)
+    shown = shown_url(location) if isinstance(location, str) else location
     console = Console() if Console().is_terminal else Console(width=160)
-    with open_store(location, create=False) as connection:
+    with open_catalog(location, create=False) as connection:
         repaired = repair_dead_runs(connection, include_unknown=True) if repair else []
         runs = list_runs(connection)
         failures = list_failures(connection)
@@ -46,9 +101,9 @@ def runs_command(
     if repair and not repaired:
         console.print("nothing to repair: no run is left 'running' by a process that is gone")
     if not runs:
-        console.print(f"No runs in {location} yet: try `bordersim run`.", highlight=False)
+        console.print(f"No runs in {shown} yet: try `bordersim run`.", highlight=False)
         return
-    table = Table(title=f"Runs in {location}")
+    table = Table(title=f"Runs in {shown}")
     for column in ("run id", "created (UTC)", "status", "engine", "seed", "reps", "run s", "note"):
         table.add_column(column, no_wrap=column in ("run id", "created (UTC)"))
     for run in runs:

@@ -20,7 +20,10 @@ if TYPE_CHECKING:
 
     from bordersim.report.run_report import RunRecord
 
-STORE_HELP = "Store file (default: $BORDERSIM_STORE, else ./.bordersim/bordersim.duckdb)."
+STORE_HELP = (
+    "Store file, or a postgresql:// URL of a shared store (default: $BORDERSIM_STORE, else "
+    "./.bordersim/bordersim.duckdb)."
+)
 ENGINE_HELP = "Engine: 'event' (individual people) or 'flow' (hourly counts, JAX)."
 
 
@@ -88,7 +91,7 @@ def run_command(
         None, "--out", help="Report folder (default: out/<scenario-name>/<run id>/)."
     ),
     engine: str = typer.Option("event", "--engine", help=ENGINE_HELP),
-    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),  # noqa: B008
+    store: str | None = typer.Option(None, "--store", help=STORE_HELP),
     records: bool = typer.Option(
         False, "--records", help="Keep per-person records (event engine): out/.../people.parquet."
     ),
@@ -129,7 +132,7 @@ def compare_command(
     out: Path | None = typer.Option(  # noqa: B008
         None, "--out", help="Folder of compare.html and new runs' reports (default: out/compare/)."
     ),
-    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),  # noqa: B008
+    store: str | None = typer.Option(None, "--store", help=STORE_HELP),
     settings: list[str] = typer.Option(  # noqa: B008
         [],
         "--set",
@@ -161,14 +164,14 @@ def report_command(
     out: Path | None = typer.Option(  # noqa: B008
         None, "--out", help="Report folder (default: out/<scenario-name>/)."
     ),
-    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),  # noqa: B008
+    store: str | None = typer.Option(None, "--store", help=STORE_HELP),
 ) -> None:
     """Write the report of a stored run again, from the store."""
     from rich.console import Console
 
     from bordersim.services.record import rewrite_report
-    from bordersim.store import open_store
+    from bordersim.store import open_catalog
 
-    with open_store(store, create=False) as connection:
+    with open_catalog(store, create=False) as connection:
         _, path = rewrite_report(connection, run_id, out)
     Console().print(f"report of run {run_id}: {path}")

@@ -14,10 +14,9 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-import duckdb
-
 from bordersim.errors import BordersimError
 from bordersim.results.schema import DAILY_METRICS
+from bordersim.store.interface import Catalog, reader_of
 from bordersim.store.result_files import DAILY
 from bordersim.store.runs import result_sources
 
@@ -41,7 +40,7 @@ def check_choice(kind: str, chosen: Sequence[str], known: Sequence[str]) -> list
 
 
 def export_query(
-    connection: duckdb.DuckDBPyConnection,
+    connection: Catalog,
     run_id: str,
     metrics: Sequence[str] = (),
     sectors: Sequence[str] = (),
@@ -54,9 +53,9 @@ def export_query(
     daily = result_sources(connection, run_id)[DAILY]
     run_sectors = [
         row[0]
-        for row in connection.execute(
-            f"SELECT DISTINCT sector FROM {daily} ORDER BY sector"
-        ).fetchall()
+        for row in reader_of(connection)
+        .execute(f"SELECT DISTINCT sector FROM {daily} ORDER BY sector")
+        .fetchall()
     ]
     wanted_metrics = check_choice("metric", metrics, DAILY_METRICS)
     wanted_sectors = check_choice("sector", sectors, run_sectors)
@@ -69,7 +68,7 @@ def export_query(
 
 
 def export_run(
-    connection: duckdb.DuckDBPyConnection,
+    connection: Catalog,
     run_id: str,
     out: Path,
     *,
@@ -86,13 +85,13 @@ def export_run(
     os.close(handle)
     options = "FORMAT csv, HEADER true" if file_format == "csv" else "FORMAT parquet"
     try:
-        connection.execute(f"COPY ({sql}) TO {_literal(temporary)} ({options})")
+        reader_of(connection).execute(f"COPY ({sql}) TO {_literal(temporary)} ({options})")
         os.chmod(temporary, _readable_mode())
         os.replace(temporary, out)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    row = connection.execute(f"SELECT count(*) FROM ({sql})").fetchone()
+    row = reader_of(connection).execute(f"SELECT count(*) FROM ({sql})").fetchone()
     return int(row[0]) if row else 0
 
 

@@ -97,7 +97,7 @@ def run_comparison(
     a: str,
     b: str,
     *,
-    store: Path | None,
+    store: str | Path | None,
     engine: str | None,
     replications: int | None,
     seed: int | None,

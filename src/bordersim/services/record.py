@@ -27,11 +27,10 @@ from bordersim.services.loading import LoadedScenario, code_version, sources_fro
 from bordersim.services.observer import QUIET, Observer
 
 if TYPE_CHECKING:
-    import duckdb
-
     from bordersim.report.run_report import RunRecord
     from bordersim.results.schema import RunResult
     from bordersim.store import StoreRef
+    from bordersim.store.interface import Catalog
 
 DEFAULT_REPLICATIONS = 10
 DEFAULT_SEED = 1
@@ -316,7 +315,7 @@ def caused_by_interrupt(err: BaseException) -> bool:
     return is_interrupt(err)
 
 
-def stored_record(connection: duckdb.DuckDBPyConnection, run_id: str) -> RunRecord:
+def stored_record(connection: Catalog, run_id: str) -> RunRecord:
     """A complete run read back from the store, with its scenario's sources recompiled."""
     from bordersim.report.run_report import RunRecord
     from bordersim.store.runs import get_run, load_result, run_context
@@ -347,7 +346,7 @@ def created_text(created_at: dt.datetime | None) -> str:
 
 
 def rewrite_report(
-    connection: duckdb.DuckDBPyConnection, run_id: str, out_dir: Path | None
+    connection: Catalog, run_id: str, out_dir: Path | None
 ) -> tuple[RunRecord, Path]:
     """Write the report of a stored run again, from the store, and record where it is."""
     from bordersim.report.locations import run_folder

@@ -28,6 +28,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Union
 
 import duckdb
 
@@ -35,6 +36,11 @@ from bordersim.errors import BordersimError
 from bordersim.store.location import DEFAULT_STORE, STORE_ENV_VAR, resolve_store_path
 from bordersim.store.migrations import MIGRATIONS, migrate
 from bordersim.store.official import import_parsed, imported_kinds
+from bordersim.store.postgres import is_postgres_url
+
+if TYPE_CHECKING:
+    from bordersim.store.interface import Catalog
+    from bordersim.store.postgres import PostgresStore
 
 __all__ = [
     "DEFAULT_STORE",
@@ -43,15 +49,18 @@ __all__ = [
     "StoreError",
     "import_parsed",
     "imported_kinds",
+    "open_catalog",
     "open_store",
     "resolve_store_path",
     "results_dir",
+    "store_location",
     "using_store",
 ]
 
-#: A store as services take it: an open connection (used as it is, left open) or a location
-#: (opened for each short step and closed again, so that other processes can use the store).
-StoreRef = duckdb.DuckDBPyConnection | str | Path | None
+#: A store as services take it: an open store (used as it is, left open) or a location: a file,
+#: a `postgresql://` URL or None for the default (opened for each short step and closed again, so
+#: that other processes can use the store).
+StoreRef = Union[duckdb.DuckDBPyConnection, "PostgresStore", str, Path, None]
 
 WAIT_ENV_VAR = "BORDERSIM_STORE_WAIT"
 DEFAULT_WAIT_S = 120.0
@@ -70,7 +79,14 @@ def open_store(
     read_only: bool = False,
     wait_s: float | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """Open the store at `path` (or the resolved default), checked; see the module docstring."""
+    """Open the embedded store at `path` (or the resolved default), checked; see the module
+    docstring. Official data (imports, calibration, forecasts) lives only in an embedded store."""
+    if is_postgres_url(store_location(path)):
+        raise StoreError(
+            "official data (data import, data show, calibrate, forecast) lives in an embedded "
+            "store: give a store file here; a PostgreSQL store holds runs",
+            where="--store",
+        )
     location = resolve_store_path(path)
     _check_file(location, create=create and not read_only)
     connection = _connect(location, read_only=read_only, wait_s=wait_s)
@@ -87,25 +103,59 @@ def open_store(
     return connection
 
 
+def store_location(path: str | Path | None = None) -> str | Path:
+    """A `postgresql://` URL as given (option, else `$BORDERSIM_STORE`), else the store file."""
+    if path is not None and str(path) != "":
+        if is_postgres_url(str(path)):
+            return str(path)
+    elif is_postgres_url(os.environ.get(STORE_ENV_VAR, "")):
+        return os.environ[STORE_ENV_VAR]
+    return resolve_store_path(path)
+
+
+def open_catalog(
+    path: str | Path | None = None,
+    *,
+    create: bool = True,
+    read_only: bool = False,
+    wait_s: float | None = None,
+) -> Catalog:
+    """Open the store of runs at `path`: a PostgreSQL catalog for a `postgresql://` URL, else the
+    embedded store (`open_store`)."""
+    location = store_location(path)
+    if isinstance(location, str):
+        from bordersim.store.postgres import open_postgres
+
+        return open_postgres(location, create=create, read_only=read_only)
+    return open_store(location, create=create, read_only=read_only, wait_s=wait_s)
+
+
 def results_dir(store: StoreRef) -> Path:
     """The folder of a store's result files (`store.result_files`)."""
-    from bordersim.store.result_files import results_dir_for, results_dir_of
+    from bordersim.store.interface import results_dir_of
+    from bordersim.store.postgres import PostgresStore, split_url
+    from bordersim.store.result_files import results_dir_for
 
-    if isinstance(store, duckdb.DuckDBPyConnection):
+    if isinstance(store, duckdb.DuckDBPyConnection | PostgresStore):
         return results_dir_of(store)
-    return results_dir_for(resolve_store_path(store))
+    location = store_location(store)
+    if isinstance(location, str):
+        return split_url(location)[1]
+    return results_dir_for(location)
 
 
 @contextmanager
 def using_store(
     store: StoreRef, *, create: bool = True, read_only: bool = False
-) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection for one short step: `store` itself if it is a connection, else the store at
-    that location, opened for the step and closed after it."""
-    if isinstance(store, duckdb.DuckDBPyConnection):
+) -> Iterator[Catalog]:
+    """A store for one short step: `store` itself if it is open, else the store at that location,
+    opened for the step and closed after it."""
+    from bordersim.store.postgres import PostgresStore
+
+    if isinstance(store, duckdb.DuckDBPyConnection | PostgresStore):
         yield store
         return
-    connection = open_store(store, create=create, read_only=read_only)
+    connection = open_catalog(store, create=create, read_only=read_only)
     try:
         yield connection
     finally:

@@ -83,10 +83,10 @@ def _move_results_to_parquet(connection: duckdb.DuckDBPyConnection) -> None:
         CUSTODY_HIST,
         DAILY,
         copy_to_parquet,
-        results_dir_of,
+        embedded_results_dir,
     )
 
-    results_dir = results_dir_of(connection)
+    results_dir = embedded_results_dir(connection)
     run_ids = [
         row[0]
         for row in connection.execute(

@@ -18,17 +18,23 @@ from pathlib import Path
 import duckdb
 
 from bordersim.errors import BordersimError
+from bordersim.store.interface import Catalog
 from bordersim.store.migrations import MIGRATIONS
 
 
 @contextmanager
 def read_only_store(
     path: str | Path | None = None, *, wait_s: float | None = 2.0
-) -> Iterator[duckdb.DuckDBPyConnection]:
+) -> Iterator[Catalog]:
     """The store at `path` (or the resolved default) opened read-only, closed on leaving."""
-    from bordersim.store import open_store, resolve_store_path
+    from bordersim.store import open_store, store_location
+    from bordersim.store.postgres import open_postgres
 
-    location = resolve_store_path(path)
+    location = store_location(path)
+    if isinstance(location, str):
+        with open_postgres(location, create=False, read_only=True) as catalog:
+            yield catalog
+        return
     connection = open_store(location, create=False, read_only=True, wait_s=wait_s)
     try:
         _check_version(connection, location)

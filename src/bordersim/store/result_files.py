@@ -86,7 +86,7 @@ def results_dir_for(store_file: Path) -> Path:
     return store_file.with_name(f"{store_file.stem}.results")
 
 
-def results_dir_of(connection: duckdb.DuckDBPyConnection) -> Path:
+def embedded_results_dir(connection: duckdb.DuckDBPyConnection) -> Path:
     """The results folder of the embedded store this connection has open."""
     row = connection.execute(
         "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"

@@ -25,13 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 
 from bordersim.errors import BordersimError
 from bordersim.model.dimensions import Sector
 from bordersim.results.schema import CUSTODY_HIST_HOURS, DAILY_METRICS, METRIC_INDEX, RunResult
+from bordersim.store.interface import Catalog, reader_of, results_dir_of
 from bordersim.store.result_files import (
     CUSTODY_HIST,
     DAILY,
@@ -41,7 +41,6 @@ from bordersim.store.result_files import (
     checked_path,
     parquet_source,
     remove_run_files,
-    results_dir_of,
     write_run_files,
 )
 
@@ -76,7 +75,7 @@ def new_run_id(scenario_name: str) -> str:
 
 
 def start_run(
-    connection: duckdb.DuckDBPyConnection,
+    connection: Catalog,
     run_id: str,
     *,
     scenario_name: str,
@@ -151,9 +150,7 @@ class Repaired:
     removed: tuple[str, ...]  # temporary files removed
 
 
-def repair_dead_runs(
-    connection: duckdb.DuckDBPyConnection, *, include_unknown: bool = False
-) -> list[Repaired]:
+def repair_dead_runs(connection: Catalog, *, include_unknown: bool = False) -> list[Repaired]:
     """Mark failed every 'running' run whose process has died, removing its temporary files.
 
     `include_unknown` also repairs runs with no process recorded (made by an older bordersim);
@@ -203,7 +200,7 @@ def remove_temporaries(out_dir: Path, pid: int) -> tuple[str, ...]:
 
 
 def complete_run(
-    connection: duckdb.DuckDBPyConnection,
+    connection: Catalog,
     run_id: str,
     result: RunResult,
     *,
@@ -247,7 +244,7 @@ def complete_run(
         raise
 
 
-def _is_running(connection: duckdb.DuckDBPyConnection, run_id: str) -> bool:
+def _is_running(connection: Catalog, run_id: str) -> bool:
     row = connection.execute("SELECT status FROM runs WHERE run_id = ?", [run_id]).fetchone()
     return row is not None and row[0] == RUNNING
 
@@ -271,9 +268,7 @@ def check_finite(result: RunResult) -> None:
         )
 
 
-def fail_run(
-    connection: duckdb.DuckDBPyConnection, run_id: str, *, reason: str | None = None
-) -> None:
+def fail_run(connection: Catalog, run_id: str, *, reason: str | None = None) -> None:
     """Remove any results of the run and mark it failed (a complete run stays complete)."""
     connection.execute("BEGIN TRANSACTION")
     try:
@@ -295,12 +290,12 @@ def fail_run(
         remove_run_files(results_dir_of(connection), run_id)
 
 
-def set_report_path(connection: duckdb.DuckDBPyConnection, run_id: str, path: str) -> None:
+def set_report_path(connection: Catalog, run_id: str, path: str) -> None:
     connection.execute("UPDATE runs SET report_path = ? WHERE run_id = ?", [path, run_id])
 
 
 def save_run_context(
-    connection: duckdb.DuckDBPyConnection,
+    connection: Catalog,
     run_id: str,
     *,
     sources: dict[str, str],
@@ -313,9 +308,7 @@ def save_run_context(
     )
 
 
-def run_context(
-    connection: duckdb.DuckDBPyConnection, run_id: str
-) -> tuple[dict[str, str], tuple[str, ...]] | None:
+def run_context(connection: Catalog, run_id: str) -> tuple[dict[str, str], tuple[str, ...]] | None:
     """The sources and warnings kept with a run, or None for a run stored without them."""
     row = connection.execute(
         "SELECT sources_json, warnings_json FROM runs WHERE run_id = ?", [run_id]
@@ -325,12 +318,12 @@ def run_context(
     return json.loads(row[0]), tuple(json.loads(row[1] or "[]"))
 
 
-def list_runs(connection: duckdb.DuckDBPyConnection) -> list[StoredRun]:
+def list_runs(connection: Catalog) -> list[StoredRun]:
     rows = connection.execute(f"SELECT {_COLUMNS} FROM runs ORDER BY created_at, run_id").fetchall()
     return [_stored(row) for row in rows]
 
 
-def get_run(connection: duckdb.DuckDBPyConnection, run_id: str) -> StoredRun:
+def get_run(connection: Catalog, run_id: str) -> StoredRun:
     """The run's catalog row; `BordersimError` if there is none."""
     row = connection.execute(f"SELECT {_COLUMNS} FROM runs WHERE run_id = ?", [run_id]).fetchone()
     if row is None:
@@ -338,7 +331,7 @@ def get_run(connection: duckdb.DuckDBPyConnection, run_id: str) -> StoredRun:
     return _stored(row)
 
 
-def has_run(connection: duckdb.DuckDBPyConnection, run_id: str) -> bool:
+def has_run(connection: Catalog, run_id: str) -> bool:
     row = connection.execute("SELECT 1 FROM runs WHERE run_id = ?", [run_id]).fetchone()
     return row is not None
 
@@ -368,7 +361,7 @@ def _stored(row: tuple[Any, ...]) -> StoredRun:
     )
 
 
-def run_files(connection: duckdb.DuckDBPyConnection, run_id: str | None = None) -> list[ResultFile]:
+def run_files(connection: Catalog, run_id: str | None = None) -> list[ResultFile]:
     """The result files the catalog records (of one run, or of all runs)."""
     sql = "SELECT run_id, kind, path, bytes, rows, sha256 FROM run_files"
     rows = (
@@ -379,7 +372,7 @@ def run_files(connection: duckdb.DuckDBPyConnection, run_id: str | None = None) 
     return [ResultFile(r[0], r[1], r[2], int(r[3]), int(r[4]), r[5]) for r in rows]
 
 
-def result_sources(connection: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, str]:
+def result_sources(connection: Catalog, run_id: str) -> dict[str, str]:
     """Kind -> `read_parquet(...)` of a complete run's files, each checked against the catalog."""
     run = get_run(connection, run_id)
     if run.status != COMPLETE:
@@ -392,33 +385,32 @@ def result_sources(connection: duckdb.DuckDBPyConnection, run_id: str) -> dict[s
     return {kind: parquet_source(checked_path(results_dir, recorded[kind])) for kind in KINDS}
 
 
-def load_result(connection: duckdb.DuckDBPyConnection, run_id: str) -> RunResult:
+def load_result(connection: Catalog, run_id: str) -> RunResult:
     """Rebuild the `RunResult` of a complete run from its tidy rows."""
     run = get_run(connection, run_id)
     sources = result_sources(connection, run_id)
     daily = sources[DAILY]
-    span = connection.execute(
-        f"SELECT min(date), max(date), max(replication) FROM {daily}"
-    ).fetchone()
+    reader = reader_of(connection)
+    span = reader.execute(f"SELECT min(date), max(date), max(replication) FROM {daily}").fetchone()
     if span is None or span[0] is None:
         raise BordersimError(f"run {run_id} has no daily results in the store")
     first, last, last_replication = span
     dates = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
-    names = connection.execute(f"SELECT DISTINCT sector FROM {daily}").fetchall()
+    names = reader.execute(f"SELECT DISTINCT sector FROM {daily}").fetchall()
     sectors = tuple(sorted((Sector[row[0]] for row in names), key=int))
     sector_pos = {sec.name: i for i, sec in enumerate(sectors)}
     n_reps = int(last_replication) + 1
     codes_sector = pa.table({"name": list(sector_pos), "i": list(sector_pos.values())})
     codes_metric = pa.table({"name": list(METRIC_INDEX), "i": list(METRIC_INDEX.values())})
-    connection.register("sector_codes", codes_sector)
-    connection.register("metric_codes", codes_metric)
+    reader.register("sector_codes", codes_sector)
+    reader.register("metric_codes", codes_metric)
     array = np.zeros((n_reps, len(dates), len(sectors), len(DAILY_METRICS)))
     # Replications are read in blocks so that memory stays flat for large ensembles.
     step = max(1, ROWS_PER_BLOCK // max(array[0].size, 1))
     try:
         for start in range(0, n_reps, step):
             # Metrics this bordersim does not know (an older or newer schema) are left out.
-            rows = connection.execute(
+            rows = reader.execute(
                 f"""SELECT d.replication, datediff('day', ?::DATE, d.date) AS day,
                 s.i AS sector, m.i AS metric, d.value FROM {daily} d
                 JOIN sector_codes s ON d.sector = s.name JOIN metric_codes m ON d.metric = m.name
@@ -432,10 +424,10 @@ def load_result(connection: duckdb.DuckDBPyConnection, run_id: str) -> RunResult
                 np.asarray(rows["metric"], dtype=np.int64),
             ] = np.asarray(rows["value"], dtype=np.float64)
     finally:
-        connection.unregister("sector_codes")
-        connection.unregister("metric_codes")
+        reader.unregister("sector_codes")
+        reader.unregister("metric_codes")
 
-    hist = connection.execute(
+    hist = reader.execute(
         f"SELECT replication, sector, population, hours, count FROM {sources[CUSTODY_HIST]}"
     ).df()
     custody_hist = np.zeros((n_reps, len(sectors), len(HIST_POPULATIONS), CUSTODY_HIST_HOURS + 1))
@@ -460,7 +452,7 @@ def load_result(connection: duckdb.DuckDBPyConnection, run_id: str) -> RunResult
     )
 
 
-def list_failures(connection: duckdb.DuckDBPyConnection) -> dict[str, str]:
+def list_failures(connection: Catalog) -> dict[str, str]:
     """Run id -> why it failed, for failed runs whose reason was recorded."""
     rows = connection.execute(
         "SELECT run_id, failure FROM runs WHERE status = ? AND failure IS NOT NULL", [FAILED]

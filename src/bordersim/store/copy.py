@@ -1,0 +1,178 @@
+"""Move a store's catalog and result files into another store, of either kind, checked.
+
+`bordersim store copy SOURCE DEST` (`copy_store`) copies every run (catalog row, recorded result
+files) and the imported official data: from an embedded store into a shared PostgreSQL one, or
+back. Nothing in the destination is overwritten:
+
+- a run the destination already holds (same run id) is refused, before anything is written;
+- an official data table is copied only into an empty one; one the destination already holds with
+  the same rows is left as it is, with other rows refused.
+
+Result files are copied under a temporary name, checked against the sha256 the catalog recorded,
+and renamed; the catalog rows are then inserted in one transaction. `table_checksums` gives a
+sha256 of each table's rows (sorted, so independent of the database's order and collation):
+after a copy into an empty store the two stores' checksums are equal, which the copy checks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from bordersim.errors import BordersimError
+from bordersim.store.interface import Catalog, results_dir_of
+from bordersim.store.result_files import ResultFile, partial_name, sha256_of
+
+RUN_TABLES = ("runs", "run_files")
+OFFICIAL_TABLES = ("data_imports", "ohss_encounters", "cbp_swb_encounters")
+TABLES = RUN_TABLES + OFFICIAL_TABLES
+
+
+@dataclass(frozen=True)
+class Copied:
+    runs: int
+    files: int
+    bytes: int
+    tables: dict[str, int]  # rows copied per table
+    checksums: dict[str, str]  # of the destination's tables after the copy
+
+
+def columns_of(catalog: Catalog, table: str) -> list[str]:
+    cursor = catalog.execute(f"SELECT * FROM {table} LIMIT 0")
+    return [column[0] for column in cursor.description]
+
+
+def _rows(catalog: Catalog, table: str, columns: Sequence[str]) -> list[tuple[Any, ...]]:
+    return [
+        tuple(row)
+        for row in catalog.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall()
+    ]
+
+
+def _canonical(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def table_checksum(catalog: Catalog, table: str, columns: Sequence[str] | None = None) -> str:
+    """sha256 of a table's rows, each written canonically, sorted, one per line."""
+    names = list(columns) if columns is not None else columns_of(catalog, table)
+    lines = sorted("\t".join(_canonical(v) for v in row) for row in _rows(catalog, table, names))
+    digest = hashlib.sha256("\t".join(names).encode())
+    for line in lines:
+        digest.update(b"\n" + line.encode())
+    return digest.hexdigest()
+
+
+def table_checksums(catalog: Catalog) -> dict[str, str]:
+    return {table: table_checksum(catalog, table) for table in TABLES}
+
+
+def copy_store(source: Catalog, dest: Catalog) -> Copied:
+    """Copy every run, its result files and the official data from `source` into `dest`."""
+    columns = {table: columns_of(source, table) for table in TABLES}
+    run_ids = [row[0] for row in source.execute("SELECT run_id FROM runs").fetchall()]
+    held = {row[0] for row in dest.execute("SELECT run_id FROM runs").fetchall()}
+    clash = sorted(held.intersection(run_ids))
+    if clash:
+        raise BordersimError(
+            f"the destination already holds run {clash[0]!r} ({len(clash)} of the source's runs "
+            "in all); nothing was copied"
+        )
+    official = _official_to_copy(source, dest, columns)
+    recorded = [
+        ResultFile(r[0], r[1], r[2], int(r[3]), int(r[4]), r[5])
+        for r in _rows(source, "run_files", ["run_id", "kind", "path", "bytes", "rows", "sha256"])
+    ]
+    copied_bytes = _copy_files(results_dir_of(source), results_dir_of(dest), recorded)
+    counts: dict[str, int] = {}
+    dest.execute("BEGIN TRANSACTION")
+    try:
+        for table in (*RUN_TABLES, *official):
+            rows = _rows(source, table, columns[table])
+            _insert(dest, table, columns[table], rows)
+            counts[table] = len(rows)
+        dest.execute("COMMIT")
+    except BaseException:
+        dest.execute("ROLLBACK")
+        raise
+    checksums = {t: table_checksum(dest, t, columns[t]) for t in TABLES}
+    if not held:
+        mismatched = [t for t in TABLES if table_checksum(source, t, columns[t]) != checksums[t]]
+        if mismatched:
+            raise BordersimError(
+                f"after the copy the destination's {mismatched[0]} differs from the source's"
+            )
+    return Copied(len(run_ids), len(recorded), copied_bytes, counts, checksums)
+
+
+def _official_to_copy(source: Catalog, dest: Catalog, columns: dict[str, list[str]]) -> list[str]:
+    chosen = []
+    for table in OFFICIAL_TABLES:
+        dest_rows = dest.execute(f"SELECT count(*) FROM {table}").fetchone()
+        if not dest_rows or int(dest_rows[0]) == 0:
+            chosen.append(table)
+        elif table_checksum(source, table, columns[table]) != table_checksum(
+            dest, table, columns[table]
+        ):
+            raise BordersimError(
+                f"the destination already holds other official data in {table}; nothing was "
+                "copied (copy into a store without official data, or re-import there)"
+            )
+    return chosen
+
+
+def _copy_files(source_dir: Path, dest_dir: Path, recorded: list[ResultFile]) -> int:
+    """Copy the recorded files (each checked against its sha256); return the bytes copied."""
+    if source_dir.resolve() == dest_dir.resolve():
+        return 0
+    total = 0
+    for item in recorded:
+        origin = source_dir / item.path
+        target = dest_dir / item.path
+        if not origin.is_file() or sha256_of(origin) != item.sha256:
+            raise BordersimError(
+                f"the {item.kind} results of run {item.run_id} are missing or changed in the "
+                f"source ({item.path}); nothing was recorded in the destination"
+            )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = partial_name(target)
+        try:
+            shutil.copyfile(origin, temporary)
+            if sha256_of(temporary) != item.sha256:
+                raise BordersimError(f"copying {item.path}: the copy differs from the source")
+            os.replace(temporary, target)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        total += item.bytes
+    return total
+
+
+def _insert(dest: Catalog, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    if not rows:
+        return
+    if isinstance(dest, duckdb.DuckDBPyConnection):
+        arrays = {name: pa.array([row[i] for row in rows]) for i, name in enumerate(columns)}
+        dest.register("incoming_rows", pa.table(arrays))
+        try:
+            names = ", ".join(columns)
+            dest.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM incoming_rows")
+        finally:
+            dest.unregister("incoming_rows")
+    else:
+        dest.insert_rows(table, columns, rows)

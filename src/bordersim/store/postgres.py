@@ -1,0 +1,255 @@
+"""A store for shared use: the catalog in PostgreSQL (psycopg 3), the results as Parquet files in
+a results folder every user and worker can reach.
+
+`--store postgresql://USER@HOST/DB?results=/shared/bordersim-results` (or `$BORDERSIM_STORE`
+holding that URL) selects it. The results folder comes from the URL's `results` parameter, else
+`$BORDERSIM_RESULTS`; there is no default, because a folder local to one machine would silently
+split a team's results. The URL's other parameters are passed to libpq (`host=/socket/dir`,
+`port`, `sslmode`, ...); a password is best kept in `~/.pgpass` or `$PGPASSWORD`.
+
+It answers the same calls as the embedded store's connection (`execute` and `executemany` with
+`?` placeholders in the SQL both databases accept), so the run catalog (`store.runs`) runs
+unchanged on either. Transactions are explicit (`BEGIN TRANSACTION` ... `COMMIT`), as in DuckDB;
+PostgreSQL lets many processes write at once, so runs are never waited for. Migrations take an
+advisory lock, so that several processes opening a new database at once create it once.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import duckdb
+
+from bordersim.errors import BordersimError
+from bordersim.store.migrations import Migration
+
+RESULTS_ENV_VAR = "BORDERSIM_RESULTS"
+URL_PREFIXES = ("postgresql://", "postgres://")
+_MIGRATION_LOCK = 7_391_208_114  # pg_advisory_lock key of bordersim's migrations
+
+# The catalog's schema in PostgreSQL: the embedded store's tables as of its migration 4, in
+# PostgreSQL's types (DOUBLE is DOUBLE PRECISION). Never edit a shipped one: add the next.
+_CATALOG = (
+    """CREATE TABLE runs (run_id VARCHAR PRIMARY KEY, created_at TIMESTAMP,
+    finished_at TIMESTAMP, status VARCHAR NOT NULL, scenario_name VARCHAR, scenario_hash VARCHAR,
+    scenario_text VARCHAR, engine VARCHAR, seed BIGINT, replications INTEGER,
+    code_version VARCHAR, timings_json VARCHAR, kpis_json VARCHAR, report_path VARCHAR,
+    sources_json VARCHAR, warnings_json VARCHAR, host VARCHAR, pid BIGINT,
+    process_start VARCHAR, out_dir VARCHAR, failure VARCHAR)""",
+    """CREATE TABLE run_files (run_id VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+    path VARCHAR NOT NULL, bytes BIGINT NOT NULL, rows BIGINT NOT NULL, sha256 VARCHAR NOT NULL,
+    PRIMARY KEY (run_id, kind))""",
+    """CREATE TABLE data_imports (kind VARCHAR PRIMARY KEY, file_name VARCHAR NOT NULL,
+    file_sha256 VARCHAR NOT NULL, sheets VARCHAR, row_count BIGINT NOT NULL,
+    imported_at TIMESTAMP NOT NULL)""",
+    """CREATE TABLE ohss_encounters (sheet VARCHAR NOT NULL, source_row INTEGER NOT NULL,
+    fiscal_year INTEGER NOT NULL, fiscal_month INTEGER, month_start DATE, region VARCHAR,
+    sector VARCHAR, citizenship VARCHAR, family_status VARCHAR, quantity BIGINT NOT NULL)""",
+    """CREATE TABLE cbp_swb_encounters (source_row INTEGER NOT NULL,
+    fiscal_year INTEGER NOT NULL, fiscal_month INTEGER NOT NULL, month_start DATE NOT NULL,
+    month_grouping VARCHAR, component VARCHAR NOT NULL, demographic VARCHAR NOT NULL,
+    citizenship_group VARCHAR NOT NULL, title_of_authority VARCHAR NOT NULL,
+    encounter_type VARCHAR NOT NULL, encounter_count BIGINT NOT NULL)""",
+)
+
+PG_MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "run catalog, result files and official data tables", _CATALOG),
+)
+
+_PLACEHOLDER = re.compile(r"\?")
+
+
+def is_postgres_url(location: object) -> bool:
+    """A `postgresql://` (or `postgres://`) URL; also as a `Path` option leaves it, with one slash,
+    so that commands that take only a store file recognise it and say so."""
+    return str(location).startswith(("postgresql:/", "postgres:/")) if location else False
+
+
+def split_url(url: str) -> tuple[str, Path]:
+    """The libpq connection URL and the results folder (its `results` parameter, else
+    `$BORDERSIM_RESULTS`); one error if there is none."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    results = [value for key, value in query if key == "results"]
+    kept = [(key, value) for key, value in query if key != "results"]
+    folder = results[-1] if results else os.environ.get(RESULTS_ENV_VAR, "")
+    if not folder:
+        raise BordersimError(
+            "a PostgreSQL store needs a results folder that every user can reach: add "
+            f"?results=/shared/folder to the URL or set {RESULTS_ENV_VAR}",
+            where=shown_url(url),
+        )
+    return urlunsplit(parts._replace(query=urlencode(kept))), Path(folder).expanduser().absolute()
+
+
+def shown_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class PostgresStore:
+    """A connection to a PostgreSQL catalog with its results folder (see the module docstring)."""
+
+    kind = "postgresql"
+
+    def __init__(self, url: str, *, read_only: bool = False) -> None:
+        import psycopg
+
+        self.url = url
+        self.location = shown_url(url)
+        conninfo, self.results_dir = split_url(url)
+        try:
+            # UTC, as the embedded store's now(); a read-only open cannot write, by the server
+            settings = "-c TimeZone=UTC" + (
+                " -c default_transaction_read_only=on" if read_only else ""
+            )
+            self._connection = psycopg.connect(
+                conninfo, autocommit=True, connect_timeout=10, options=settings
+            )
+        except psycopg.Error as err:
+            from bordersim.store import StoreError
+
+            cause = " ".join(str(err).split())[:200]
+            raise StoreError(
+                f"cannot connect to PostgreSQL ({cause})", where=self.location
+            ) from None
+        self._reader: duckdb.DuckDBPyConnection | None = None
+        self.read_only = read_only
+
+    # ----- the calls the run catalog makes -----------------------------------------------------
+    def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> Any:
+        cursor = self._connection.cursor()
+        cursor.execute(_pg_sql(sql), list(parameters) if parameters is not None else None)
+        return cursor
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        with self._connection.cursor() as cursor:
+            cursor.executemany(_pg_sql(sql), [list(row) for row in rows])
+
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    ) -> None:
+        """Bulk insert by COPY (tables and columns are bordersim's own names, never input)."""
+        with (
+            self._connection.cursor() as cursor,
+            cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+
+    def reader(self) -> duckdb.DuckDBPyConnection:
+        """An in-memory DuckDB that reads the result files (kept until `close`)."""
+        if self._reader is None:
+            self._reader = duckdb.connect()
+        return self._reader
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+        self._connection.close()
+
+    def __enter__(self) -> PostgresStore:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # ----- schema --------------------------------------------------------------------------------
+    def table_names(self) -> set[str]:
+        rows = self.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        ).fetchall()
+        return {row[0] for row in rows}
+
+    def migrate(self) -> int:
+        """Apply the PostgreSQL migrations newer than the catalog's, under an advisory lock."""
+        self.execute("SELECT pg_advisory_lock(?)", [_MIGRATION_LOCK])
+        try:
+            self.execute(
+                """CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY,
+                description VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"""
+            )
+            row = self.execute("SELECT max(version) FROM schema_version").fetchone()
+            version = int(row[0]) if row and row[0] is not None else 0
+            latest = PG_MIGRATIONS[-1].version
+            if version > latest:
+                raise BordersimError(
+                    f"store schema version {version} is newer than this bordersim knows "
+                    f"({latest}); upgrade bordersim or use another store",
+                    where=self.location,
+                )
+            for migration in PG_MIGRATIONS:
+                if migration.version <= version:
+                    continue
+                self.execute("BEGIN TRANSACTION")
+                try:
+                    for statement in migration.statements:
+                        self.execute(statement)
+                    self.execute(
+                        "INSERT INTO schema_version VALUES (?, ?, now()::TIMESTAMP)",
+                        [migration.version, migration.description],
+                    )
+                    self.execute("COMMIT")
+                except BaseException:
+                    self.execute("ROLLBACK")
+                    raise
+                version = migration.version
+            return version
+        finally:
+            self.execute("SELECT pg_advisory_unlock(?)", [_MIGRATION_LOCK])
+
+    def check_version(self) -> None:
+        """A read-only open of a catalog this bordersim would migrate is refused."""
+        tables = self.table_names()
+        version = 0
+        if "schema_version" in tables:
+            row = self.execute("SELECT max(version) FROM schema_version").fetchone()
+            version = int(row[0]) if row and row[0] is not None else 0
+        latest = PG_MIGRATIONS[-1].version
+        if version != latest:
+            raise BordersimError(
+                f"store schema version {version}, this bordersim reads version {latest}; any "
+                "`bordersim` command that writes (such as `bordersim runs`) brings it up to date",
+                where=self.location,
+            )
+
+
+def _pg_sql(sql: str) -> str:
+    """DuckDB's `?` placeholders as psycopg's `%s` (the catalog's SQL has no other `?` or `%`)."""
+    return _PLACEHOLDER.sub("%s", sql)
+
+
+def open_postgres(url: str, *, create: bool = True, read_only: bool = False) -> PostgresStore:
+    """Connect, migrate (read-write opens) and repair runs whose process died on this host."""
+    store = PostgresStore(url, read_only=read_only)
+    try:
+        if read_only:
+            store.check_version()
+        else:
+            store.migrate()  # the database exists (the server's); its tables are bordersim's
+        if create:
+            store.results_dir.mkdir(parents=True, exist_ok=True)
+        if not read_only:
+            from bordersim.store.runs import repair_dead_runs
+
+            repair_dead_runs(store)
+    except BaseException:
+        store.close()
+        raise
+    return store

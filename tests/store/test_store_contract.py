@@ -1,0 +1,205 @@
+"""One contract, two stores: every test here runs against the embedded DuckDB store and against a
+PostgreSQL catalog on a real server (`store_url` in conftest.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bordersim.errors import BordersimError
+from bordersim.report.export import export_run
+from bordersim.results.schema import DAILY_METRICS, RunResult
+from bordersim.store import open_catalog, results_dir, using_store
+from bordersim.store.interface import Catalog, results_dir_of
+from bordersim.store.read_only import read_only_store
+from bordersim.store.result_files import verify_files
+from bordersim.store.runs import (
+    COMPLETE,
+    FAILED,
+    RUNNING,
+    complete_run,
+    fail_run,
+    get_run,
+    has_run,
+    list_failures,
+    list_runs,
+    load_result,
+    repair_dead_runs,
+    run_context,
+    run_files,
+    save_run_context,
+    set_report_path,
+    start_run,
+)
+from constructed_runs import constructed_run
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _start(catalog: Catalog, run_id: str, run: RunResult) -> None:
+    start_run(
+        catalog,
+        run_id,
+        scenario_name=run.scenario_name,
+        scenario_hash=run.scenario_hash,
+        scenario_text="name = 'constructed'\n",
+        engine=run.engine,
+        seed=run.seed,
+        replications=run.n_replications,
+        code_version="test",
+    )
+
+
+def test_a_complete_run_reads_back_identical(store_url: str) -> None:
+    run = constructed_run(3, 8)
+    before = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=5)
+    with open_catalog(store_url) as catalog:
+        _start(catalog, "r-1", run)
+        assert get_run(catalog, "r-1").status == RUNNING and has_run(catalog, "r-1")
+        save_run_context(catalog, "r-1", sources={"a.b": "a source"}, warnings=("w1",))
+        complete_run(
+            catalog, "r-1", run, kpis={"k": {"mean": 1.5}}, timings={"run_s": 2.0}, report_path="x"
+        )
+    with open_catalog(store_url, create=False) as catalog:
+        stored = get_run(catalog, "r-1")
+        assert stored.status == COMPLETE and stored.kpis == {"k": {"mean": 1.5}}
+        assert stored.created_at is not None and before <= stored.created_at
+        assert stored.finished_at is not None and stored.finished_at >= stored.created_at
+        assert run_context(catalog, "r-1") == ({"a.b": "a source"}, ("w1",))
+        back = load_result(catalog, "r-1")
+        assert {f.kind for f in run_files(catalog, "r-1")} == {"daily", "custody_hist"}
+        assert verify_files(results_dir_of(catalog), run_files(catalog)) == []
+    np.testing.assert_array_equal(back.daily, run.daily)
+    np.testing.assert_array_equal(back.custody_hist, run.custody_hist)
+    assert (back.dates, back.sectors, back.engine) == (run.dates, run.sectors, run.engine)
+
+
+def test_a_failed_run_keeps_no_results_and_says_why(store_url: str) -> None:
+    run = constructed_run(2, 4)
+    with open_catalog(store_url) as catalog:
+        _start(catalog, "r-2", run)
+        fail_run(catalog, "r-2", reason="it broke")
+        assert get_run(catalog, "r-2").status == FAILED
+        with pytest.raises(BordersimError, match="not running"):
+            complete_run(catalog, "r-2", run, kpis={}, timings={}, report_path=None)
+        assert run_files(catalog, "r-2") == []
+        assert list_failures(catalog) == {"r-2": "it broke"}
+        with pytest.raises(BordersimError, match="failed, not complete"):
+            load_result(catalog, "r-2")
+        with pytest.raises(BordersimError, match="no run 'nope'"):
+            get_run(catalog, "nope")
+        assert not any((results_dir_of(catalog) / "runs").glob("*"))
+
+
+def test_runs_are_listed_in_order_with_their_report(store_url: str) -> None:
+    run = constructed_run(1, 3)
+    with open_catalog(store_url) as catalog:
+        for run_id in ("a-1", "b-2", "c-3"):
+            _start(catalog, run_id, run)
+        set_report_path(catalog, "b-2", "/tmp/report.html")
+        listed = list_runs(catalog)
+    assert [r.run_id for r in listed] == ["a-1", "b-2", "c-3"]
+    assert [r.report_path for r in listed] == [None, "/tmp/report.html", None]
+
+
+def test_a_run_whose_process_died_is_repaired(store_url: str) -> None:
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    with open_catalog(store_url) as catalog:
+        _start(catalog, "r-3", constructed_run(1, 2))
+        catalog.execute("UPDATE runs SET pid = ? WHERE run_id = ?", [int(dead.stdout), "r-3"])
+        assert [r.run_id for r in repair_dead_runs(catalog)] == ["r-3"]
+        assert get_run(catalog, "r-3").status == FAILED
+
+
+def test_export_and_read_only_opens(store_url: str, tmp_path: Path) -> None:
+    run = constructed_run(2, 3)
+    with using_store(store_url) as catalog:
+        _start(catalog, "r-4", run)
+        complete_run(catalog, "r-4", run, kpis={}, timings={}, report_path=None)
+    with read_only_store(store_url) as catalog:
+        rows = export_run(
+            catalog, "r-4", tmp_path / "e.csv", file_format="csv", metrics=["encounters"]
+        )
+        np.testing.assert_array_equal(load_result(catalog, "r-4").daily, run.daily)
+    table = pd.read_csv(tmp_path / "e.csv")
+    assert rows == len(table) == 2 * 3 * 2
+    cost = run.daily[..., DAILY_METRICS.index("encounters")]
+    assert sorted(table["value"]) == pytest.approx(sorted(cost.reshape(-1)), rel=1e-15)
+
+
+def test_the_results_folder_is_where_the_store_says(store_url: str) -> None:
+    with open_catalog(store_url) as catalog:
+        folder = results_dir_of(catalog)
+    assert results_dir(store_url) == folder
+    if store_url.startswith("postgresql://"):
+        assert folder.name == "shared-results"
+    else:
+        assert folder == Path(store_url).with_name("bordersim.results")
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    sys.path.insert(0, {tests!r})
+    from constructed_runs import constructed_run
+    from bordersim.store import using_store
+    from bordersim.store.result_files import write_run_files
+    from bordersim.store import results_dir
+    from bordersim.store.runs import complete_run, start_run
+
+    url, worker, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    run = constructed_run(2, 5, seed=worker)
+    for i in range(count):
+        run_id = f"w{{worker}}-{{i}}"
+        with using_store(url) as catalog:
+            start_run(catalog, run_id, scenario_name="constructed", scenario_hash="h",
+                      scenario_text="", engine="flow", seed=worker, replications=2,
+                      code_version="test")
+        written = write_run_files(results_dir(url), run_id, run)  # the store is not held
+        with using_store(url) as catalog:
+            complete_run(catalog, run_id, run, kpis={{}}, timings={{}}, report_path=None,
+                         written=written)
+    """
+)
+
+
+def test_eight_writer_processes_lose_and_duplicate_nothing(store_url: str, tmp_path: Path) -> None:
+    writers, each = 8, 4
+    open_catalog(store_url).close()  # created once, as `bordersim serve` or a first run does
+    script = tmp_path / "writer.py"
+    script.write_text(WRITER.format(tests=str(REPO / "tests")))
+    environment = {**os.environ, "BORDERSIM_STORE_WAIT": "300"}
+    processes = [
+        subprocess.Popen(
+            [sys.executable, str(script), store_url, str(w), str(each)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=environment,
+        )
+        for w in range(writers)
+    ]
+    outcomes = [(p.wait(timeout=600), p.stderr.read() if p.stderr else "") for p in processes]
+    failures = [err for code, err in outcomes if code != 0]
+    assert failures == []
+    with open_catalog(store_url, create=False) as catalog:
+        runs = list_runs(catalog)
+        ids = [r.run_id for r in runs]
+        assert len(ids) == len(set(ids)) == writers * each
+        assert {r.status for r in runs} == {COMPLETE}
+        assert verify_files(results_dir_of(catalog), run_files(catalog)) == []
+        back = load_result(catalog, "w5-3")
+    np.testing.assert_array_equal(back.daily, constructed_run(2, 5, seed=5).daily)

@@ -1,0 +1,86 @@
+"""Moving a store between kinds: embedded DuckDB -> PostgreSQL -> embedded DuckDB keeps every
+table (checksums of their rows) and every result file (sha256), and refuses to overwrite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import postgres_server
+from bordersim.cli import main
+from bordersim.errors import BordersimError
+from bordersim.store import open_catalog, open_store
+from bordersim.store.copy import TABLES, copy_store, table_checksums
+from bordersim.store.interface import results_dir_of
+from bordersim.store.official import import_official_files
+from bordersim.store.result_files import verify_files
+from bordersim.store.runs import complete_run, fail_run, load_result, run_files, start_run
+from constructed_runs import constructed_run
+
+
+def _filled_store(path: Path) -> dict[str, np.ndarray]:
+    """An embedded store with the shipped official data, two complete runs and a failed one."""
+    daily = {}
+    with open_store(path) as connection:
+        import_official_files(connection)
+        for number, run_id in enumerate(("a-1", "b-2", "c-3")):
+            run = constructed_run(2, 6, seed=number)
+            start_run(connection, run_id, scenario_name="constructed", scenario_hash="h",
+                      scenario_text="name = 'x'\n", engine="event", seed=number,
+                      replications=2, code_version="test")  # fmt: skip
+            if run_id == "c-3":
+                fail_run(connection, run_id, reason="stopped")
+            else:
+                complete_run(connection, run_id, run, kpis={"k": 1}, timings={}, report_path=None)
+                daily[run_id] = run.daily
+    return daily
+
+
+def test_duckdb_to_postgresql_and_back_keeps_every_table_and_file(
+    postgres: postgres_server.Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "a" / "bordersim.duckdb"
+    daily = _filled_store(source)
+    shared = postgres.new_store_url(tmp_path / "shared-results")
+    back = tmp_path / "b" / "bordersim.duckdb"
+
+    main(["store", "copy", str(source), shared])
+    assert "copied 3 runs and 4 result files" in capsys.readouterr().out
+    main(["store", "copy", shared, str(back)])
+
+    with (
+        open_catalog(source, create=False) as a,
+        open_catalog(shared, create=False) as b,
+        open_catalog(back, create=False) as c,
+    ):
+        sums = [table_checksums(store) for store in (a, b, c)]
+        assert sums[0] == sums[1] == sums[2]
+        rows = a.execute("SELECT count(*) FROM ohss_encounters").fetchone()
+        assert rows is not None and rows[0] > 1000  # the official data came along
+        for store in (b, c):
+            assert verify_files(results_dir_of(store), run_files(store)) == []
+            shas = {(f.run_id, f.kind): f.sha256 for f in run_files(store)}
+            assert shas == {(f.run_id, f.kind): f.sha256 for f in run_files(a)}
+            for run_id, expected in daily.items():
+                np.testing.assert_array_equal(load_result(store, run_id).daily, expected)
+    assert set(sums[0]) == set(TABLES)
+
+
+def test_a_copy_never_overwrites_runs_or_other_official_data(
+    postgres: postgres_server.Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "a" / "bordersim.duckdb"
+    _filled_store(source)
+    shared = postgres.new_store_url(tmp_path / "shared-results")
+    with open_catalog(source, create=False) as a, open_catalog(shared) as b:
+        copy_store(a, b)
+        before = table_checksums(b)
+        with pytest.raises(BordersimError, match="already holds run 'a-1'"):
+            copy_store(a, b)
+        assert table_checksums(b) == before
+    with pytest.raises(SystemExit) as done:
+        main(["store", "copy", str(source), shared])
+    assert done.value.code == 2
+    assert "already holds run 'a-1'" in capsys.readouterr().err
