@@ -203,3 +203,16 @@ def test_eight_writer_processes_lose_and_duplicate_nothing(store_url: str, tmp_p
         assert verify_files(results_dir_of(catalog), run_files(catalog)) == []
         back = load_result(catalog, "w5-3")
     np.testing.assert_array_equal(back.daily, constructed_run(2, 5, seed=5).daily)
+
+
+@pytest.mark.parametrize("command", [["data", "show"], ["data", "import"], ["calibrate"]])
+def test_commands_of_official_data_refuse_a_postgresql_store_in_one_line(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bordersim.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main([*command, "--store", "postgresql://someone@db.example.org/bordersim?results=/r"])
+    assert done.value.code == 2
+    error = capsys.readouterr().err.strip()
+    assert "needs an embedded store file" in error and "\n" not in error

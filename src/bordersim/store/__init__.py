@@ -81,13 +81,7 @@ def open_store(
 ) -> duckdb.DuckDBPyConnection:
     """Open the embedded store at `path` (or the resolved default), checked; see the module
     docstring. Official data (imports, calibration, forecasts) lives only in an embedded store."""
-    if is_postgres_url(store_location(path)):
-        raise StoreError(
-            "official data (data import, data show, calibrate, forecast) lives in an embedded "
-            "store: give a store file here; a PostgreSQL store holds runs",
-            where="--store",
-        )
-    location = resolve_store_path(path)
+    location = resolve_store_path(path)  # a postgresql:// URL is refused there
     _check_file(location, create=create and not read_only)
     connection = _connect(location, read_only=read_only, wait_s=wait_s)
     try:

@@ -20,4 +20,13 @@ def resolve_store_path(path: str | Path | None = None) -> Path:
         chosen = Path(os.environ[STORE_ENV_VAR])
     else:
         chosen = DEFAULT_STORE
+    if str(chosen).startswith(("postgresql:/", "postgres:/")):
+        # a shared store's URL (a Path option keeps one of its slashes): not a file
+        from bordersim.errors import BordersimError
+
+        raise BordersimError(
+            "this command needs an embedded store file: official data (data import, data show, "
+            "calibrate, forecast) and the workbench use one; a PostgreSQL store holds runs",
+            where="--store" if path else STORE_ENV_VAR,
+        )
     return chosen.expanduser().absolute()
