@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -314,3 +316,47 @@ def test_large_injections_and_headcount_jumps_grow_the_arrays() -> None:
     s = sim.summary()
     assert s.arrived() == 5000 and s.served("desk") == 5000
     assert len(sim.records()) == 5000
+
+
+def test_a_profile_with_a_vanishing_rate_never_arrives_and_returns_at_once() -> None:
+    # The next arrival inverts the cumulative rate and skips whole cycles: a rate of 1e-300 in one
+    # piece of a cyclic profile used to walk one piece per loop until its arrival (forever).
+    # Run in a child process so that a regression fails on the timeout instead of hanging.
+    code = """
+from bordersim.engines.event.core import Arrivals, CustomerClass, Exponential, Network, Pool
+from bordersim.engines.event.core import Simulator, Station
+for rates in ([1e-300, 0.0], [0.0, 1e-12, 0.0], [5e-324, 0.0]):
+    for cyclic in (True, False):
+        net = Network(
+            stations=[Station("desk", service=Exponential(1.0))],
+            pools=[Pool("clerks", 1, {"desk": 1.0})],
+            classes=[CustomerClass("x")],
+            arrivals=[Arrivals("desk", "x", rate=rates, period=0.5, cyclic=cyclic)],
+        )
+        sim = Simulator(net, 5, record=True)
+        sim.run_until(1000.0)
+        assert sim.customers_created == 0, (rates, cyclic, sim.customers_created)
+"""
+    done = subprocess.run([sys.executable, "-c", code], timeout=300, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_cyclic_profile_gives_its_mean_count_in_every_piece() -> None:
+    # 20 seeds of a cyclic profile 0, 2, 1 per unit time over 300 cycles: 600 and 300 arrivals per
+    # seed in the two busy pieces, none in the idle one (Poisson: sd 24.5 and 17.3 per seed).
+    counts = np.zeros((20, 3))
+    for seed in range(20):
+        net = Network(
+            stations=[Station("desk", service=Exponential(10.0))],
+            pools=[Pool("clerks", 5, {"desk": 1.0})],
+            classes=[CustomerClass("x")],
+            arrivals=[Arrivals("desk", "x", rate=[0.0, 2.0, 1.0], period=1.0, cyclic=True)],
+        )
+        sim = Simulator(net, seed, record=True)
+        sim.run_until(900.0)
+        phase = np.floor(sim.records().arrive).astype(int) % 3
+        counts[seed] = np.bincount(phase, minlength=3)
+    mean = counts.mean(axis=0)
+    assert mean[0] == 0
+    assert abs(mean[1] - 600) < 4 * 24.5 / math.sqrt(20)
+    assert abs(mean[2] - 300) < 4 * 17.3 / math.sqrt(20)

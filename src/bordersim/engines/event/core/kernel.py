@@ -233,6 +233,30 @@ def sample(
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def _piece_rate_and_end(
+    piece: int,
+    a: int,
+    lo: int,
+    m: int,
+    arr_rates: np.ndarray,
+    arr_period: np.ndarray,
+    arr_cyclic: np.ndarray,
+) -> tuple[float, float]:
+    """The rate of a profile's piece and the time it ends (infinity for a last piece that holds)."""
+    period = arr_period[_u(a)]
+    if arr_cyclic[_u(a)] == 1:
+        return arr_rates[lo + piece % m], (piece + 1) * period
+    if piece >= m - 1:
+        return arr_rates[lo + m - 1], math.inf
+    return arr_rates[lo + piece], (piece + 1) * period
+
+
+# A cyclic stream whose next arrival lies more than this many cycles ahead never arrives within
+# any horizon a float clock can reach (and the piece index would overflow).
+_MAX_CYCLES_SKIPPED = 2.0**40
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def next_arrival_time(
     state: np.ndarray,
     t: float,
@@ -242,43 +266,51 @@ def next_arrival_time(
     arr_period: np.ndarray,
     arr_cyclic: np.ndarray,
 ) -> float:
-    """Next epoch after `t` of a Poisson stream with piecewise-constant rate (exact: memoryless)."""
+    """Next epoch after `t` of a Poisson stream with piecewise-constant rate.
+
+    Exact, by inverting the cumulative rate: one unit exponential is spent along the profile from
+    `t`. Whole cycles are skipped at once, so that a profile whose rate is tiny but positive costs
+    one cycle's walk, not one loop per piece until its arrival (a rate of 1e-300 would never end).
+    """
     lo = arr_rate_ptr[_u(a)]
     m = arr_rate_ptr[_u(a + 1)] - lo
     if m == 1:
         rate = arr_rates[_u(lo)]
         return t + ziggurat.standard_exponential(state) / rate if rate > 0.0 else math.inf
     period = arr_period[_u(a)]
-    # A profile that is zero everywhere it will ever be never produces an arrival.
-    if arr_cyclic[_u(a)] == 1:
-        peak = 0.0
-        for j in range(lo, lo + m):
-            peak = max(peak, arr_rates[_u(j)])
-        if peak <= 0.0:
-            return math.inf
-    elif arr_rates[lo + m - 1] <= 0.0 and t >= (m - 1) * period:
+    cycle_mass = 0.0
+    for j in range(lo, lo + m):
+        cycle_mass += arr_rates[_u(j)] * period
+    cyclic = arr_cyclic[_u(a)] == 1
+    if cyclic and cycle_mass <= 0.0:
+        return math.inf  # zero everywhere it will ever be
+    if not cyclic and arr_rates[lo + m - 1] <= 0.0 and t >= (m - 1) * period:
         return math.inf
+    remaining = ziggurat.standard_exponential(state)
     # The piece index is carried as an integer: recomputing it from a boundary time could round
-    # down to the piece just left and loop forever on a zero rate.
+    # down to the piece just left.
     piece = math.floor(t / period)
+    walked = 0
     while True:
-        if arr_cyclic[_u(a)] == 1:
-            rate = arr_rates[lo + piece % m]
-            end = (piece + 1) * period
-        elif piece >= m - 1:
-            rate = arr_rates[lo + m - 1]
-            end = math.inf
-        else:
-            rate = arr_rates[lo + piece]
-            end = (piece + 1) * period
+        rate, end = _piece_rate_and_end(piece, a, lo, m, arr_rates, arr_period, arr_cyclic)
         if rate > 0.0:
-            candidate = t + ziggurat.standard_exponential(state) / rate
-            if candidate < end:
-                return candidate
+            mass = rate * (end - t)
+            if mass >= remaining:
+                return t + remaining / rate
+            remaining -= mass
         if end == math.inf:
-            return math.inf
+            return math.inf  # the last piece holds at a zero rate
         t = end
         piece += 1
+        walked += 1
+        if cyclic and walked % m == 0 and remaining > cycle_mass:
+            ahead = remaining / cycle_mass
+            if ahead > _MAX_CYCLES_SKIPPED:
+                return math.inf
+            cycles = math.floor(ahead)
+            remaining -= cycles * cycle_mass
+            piece += cycles * m
+            t = piece * period
 
 
 # ---------------------------------------------------------------- the event loop
