@@ -20,11 +20,15 @@ def shipped() -> MonthlySeries:
     return from_calibration(load_calibration())
 
 
-def lognormal_noise(months: int, sigma: float, seed: int) -> MonthlySeries:
-    """Nine sectors of iid lognormal months around fixed levels: log y = mu + N(0, sigma^2)."""
+def lognormal_noise(months: int, sigma: float | np.ndarray, seed: int) -> MonthlySeries:
+    """Nine sectors of independent lognormal months around fixed levels: log y = mu + N(0, s^2).
+
+    `sigma` is one value, or one per month (a calmer and a more volatile regime).
+    """
     rng = np.random.default_rng(seed)
     levels = np.linspace(2_000.0, 20_000.0, 9)
-    sectors = levels * np.exp(sigma * rng.standard_normal((months, 9)))
+    spread = np.broadcast_to(np.asarray(sigma, dtype=np.float64), (months,))[:, None]
+    sectors = levels * np.exp(spread * rng.standard_normal((months, 9)))
     return MonthlySeries(
         months=tuple(add_months(date(2000, 10, 1), k) for k in range(months)),
         sectors=np.round(sectors),

@@ -81,24 +81,32 @@ class Forecast:
         return totals[..., None] * self.group_shares
 
     def sample_paths(self, paths: int, seed: int, method: str = ENSEMBLE) -> np.ndarray:
-        """[N, H, 9, 3] sample paths: the forecast times a past origin's errors at every horizon.
+        """[N, H, 9, 3] sample paths: the forecast moved by one past origin's scaled errors.
 
-        The past origins drawn are those of the conformal window whose whole horizon is known, so
-        a path keeps the joint behaviour of months and sectors seen then.
+        A path draws one past origin of the conformal window whose whole horizon is known, and
+        adds to each sector's log forecast that origin's scores (errors over the scale then)
+        times today's scale, at every horizon. A path so keeps the joint behaviour of months and
+        sectors seen then, at today's size of errors.
         """
         rolling, origin = self.rolling, self.origin_position
+        row = rolling.row_of(origin)
         past = intervals.past_error_rows(rolling.origins, origin, self.horizon)
-        errors = rolling.errors[method][past][:, :N_SECTORS, : self.horizon]  # [n, S, H]
-        complete = np.isfinite(errors).all(axis=(1, 2))
-        errors = errors[complete]
-        if errors.shape[0] == 0:
+        scores = np.empty((past.size, N_SECTORS, self.horizon))
+        today = np.empty((N_SECTORS, self.horizon))
+        for h in range(1, self.horizon + 1):
+            scaled, scales = rolling.scaled_errors(method, h)
+            scores[:, :, h - 1] = scaled[past, :N_SECTORS]
+            today[:, h - 1] = scales[row, :N_SECTORS]
+        complete = np.isfinite(scores).all(axis=(1, 2))
+        scores = scores[complete]
+        if scores.shape[0] == 0 or not np.isfinite(today).all():
             raise BordersimError(
                 f"no past origin with all {self.horizon} months known before "
                 f"{self.origin:%Y-%m}: sample paths need more history"
             )
-        point = rolling.levels[method][rolling.row_of(origin), :N_SECTORS, : self.horizon]
-        draws = np.random.default_rng(seed).integers(0, errors.shape[0], size=paths)
-        sectors = from_log(to_log(point)[None] + errors[draws])  # [N, S, H]
+        point = rolling.levels[method][row, :N_SECTORS, : self.horizon]
+        draws = np.random.default_rng(seed).integers(0, scores.shape[0], size=paths)
+        sectors = from_log(to_log(point)[None] + scores[draws] * today[None])  # [N, S, H]
         return np.transpose(sectors, (0, 2, 1))[..., None] * self.group_shares
 
 

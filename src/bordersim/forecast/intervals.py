@@ -1,40 +1,36 @@
-"""Split-conformal prediction intervals from past rolling-origin errors.
+"""Split-conformal prediction intervals from past rolling-origin errors, scaled by recent errors.
 
-For a method, a series (sector or total), a horizon h and an origin T, the errors used are those
-of the same method and series at the origins whose target month is already observed at T
-(origin + h <= T), over the last `CONFORMAL_WINDOW` such target months. Errors are on the log
-scale, e = log(1 + actual) - log(1 + forecast). The quantile p of the forecast is
-exp(log(1 + forecast) + q_p) - 1, where q_p is the conformal quantile of the past errors: the
-ceil((n + 1) p)-th smallest for p > 1/2, the floor((n + 1) p)-th for p < 1/2 (Vovk et al. 2005;
-Lei et al. 2018), infinite where n is too small for the level asked.
+For a method, a horizon h and an origin T, the errors used are those at the origins whose target
+month is already observed at T (origin + h <= T). Errors are on the log scale,
+e = log(1 + actual) - log(1 + forecast).
 
-The window and the per-series (rather than pooled) errors were chosen on target months before
-FY2016 only (docs/forecast.md).
+Locally weighted split-conformal (Lei et al. 2018, section 5.2): each error is divided by a scale
+known at its own origin, sigma = the root mean square of the same method's h-month log errors on
+the same series over the last `SCALE_MONTHS` target months known then. The scores e / sigma of
+the last `CONFORMAL_WINDOW` target months known at T are pooled over the nine sectors (the
+southwest total keeps its own), and the quantile p of the forecast is
+exp(log(1 + forecast) + q_p x sigma_T) - 1, where q_p is the conformal quantile of the scores:
+the ceil((n + 1) p)-th smallest for p > 1/2, the floor((n + 1) p)-th for p < 1/2 (Vovk et al.
+2005). The interval therefore widens within a year of errors growing, as in 2019 and 2021, where
+quantiles of raw errors over ten calm years stayed too narrow. Every bound is finite: the level
+is held within the ranks the sample has, [1/(n+1), n/(n+1)].
 
-Adaptive conformal inference (Gibbs and Candes 2021) then moves each quantile's probability level
-with the misses seen so far: after each target month becomes known, a level p for an upper bound
-becomes p + gamma x (miss - (1 - p)), for a lower bound p - gamma x (miss - p), where miss is 1
-when the actual fell outside that bound. Levels are kept within [0, 1], and a bound never goes
-beyond the most extreme past error, so that every quantile is finite (a planner needs numbers).
 Quantiles asked together are made monotone in p (`monotone`), so that the 95 % interval always
-holds the 80 % one. The step
-`ADAPTIVE_STEP` = 0.05 makes the level react over about 1 / 0.05 = 20 months, shorter than the
-policy regimes (two to three years). It was added after a first look at the FY2016-FY2023
-back-test showed the fixed-level intervals undercovering (docs/forecast.md gives every look).
+holds the 80 % one. `SCALE_MONTHS`, the pooling and the window were chosen on target months
+before FY2016 (docs/forecast.md gives every variant tried, on both windows).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import numpy as np
 
-CONFORMAL_WINDOW = 120  # target months of past errors per horizon (ten years; see above)
-MIN_CONFORMAL_ERRORS = 40  # fewer past errors than this: no interval (95 % needs 39)
+CONFORMAL_WINDOW = 120  # target months of past scores per horizon (ten years; see above)
+MIN_CONFORMAL_ERRORS = 40  # fewer past scores than this: no interval (95 % needs 39)
+SCALE_MONTHS = 12  # target months of past errors behind each scale (see above)
+MIN_SCALE_ERRORS = 6  # fewer past errors than this: no scale, hence no interval
 LEVELS = (0.80, 0.95)
-ADAPTIVE_STEP = 0.05  # gamma of adaptive conformal inference (see above)
-FINITE_BOUNDS = True  # False: pure adaptive conformal, whose bounds may be infinite
 
 
 def conformal_quantile(errors: np.ndarray, probability: float) -> float:
@@ -54,8 +50,6 @@ def conformal_quantile(errors: np.ndarray, probability: float) -> float:
 
 def finite_level(probability: float, count: int) -> float:
     """The level clipped to the ranks a sample of `count` holds: [1/(n+1), n/(n+1)]."""
-    if not FINITE_BOUNDS:
-        return probability
     return min(max(probability, 1.0 / (count + 1)), count / (count + 1))
 
 
@@ -74,11 +68,57 @@ def monotone(probabilities: np.ndarray, values: np.ndarray) -> np.ndarray:
     return out
 
 
-def past_error_rows(origins: np.ndarray, origin: int, horizon: int) -> np.ndarray:
-    """Rows (indices into `origins`) whose errors at `horizon` are known at `origin`."""
+def past_error_rows(
+    origins: np.ndarray, origin: int, horizon: int, window: int = CONFORMAL_WINDOW
+) -> np.ndarray:
+    """Rows (indices into `origins`) of the last `window` errors at `horizon` known at `origin`."""
     latest = origin - horizon
-    earliest = latest - CONFORMAL_WINDOW + 1
+    earliest = latest - window + 1
     return np.flatnonzero((origins <= latest) & (origins >= earliest))
+
+
+def error_scales(errors: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:
+    """[O, K] root mean square of the last `SCALE_MONTHS` errors known at each origin.
+
+    `errors` [O, K] are one method's log errors at `horizon` (NaN until known). NaN where fewer
+    than `MIN_SCALE_ERRORS` are known, or where they are all zero.
+    """
+    scales = np.full(errors.shape, np.nan)
+    for row, origin in enumerate(origins):
+        past = errors[past_error_rows(origins, int(origin), horizon, SCALE_MONTHS)]
+        counts = np.isfinite(past).sum(axis=0)
+        with np.errstate(invalid="ignore"):
+            rms = np.sqrt(np.nanmean(past**2, axis=0)) if past.size else np.nan
+        scales[row] = np.where((counts >= MIN_SCALE_ERRORS) & (rms > 0), rms, np.nan)
+    return scales
+
+
+def scaled_quantiles(
+    scores: np.ndarray,
+    scales: np.ndarray,
+    origins: np.ndarray,
+    row: int,
+    horizon: int,
+    probability: float,
+    pooled: int,
+) -> np.ndarray:
+    """[K] log-error quantiles at origin row `row`: conformal quantile of past scores x scale.
+
+    `scores` [O, K] are errors / scales; the first `pooled` columns share one pool of scores,
+    each later column keeps its own. NaN where the scale or enough past scores are missing.
+    """
+    past = scores[past_error_rows(origins, int(origins[row]), horizon)]
+    pools = [(range(pooled), past[:, :pooled].ravel())]
+    pools += [(range(k, k + 1), past[:, k]) for k in range(pooled, past.shape[1])]
+    out = np.full(scores.shape[1], np.nan)
+    for columns, sample in pools:
+        count = int(np.isfinite(sample).sum())
+        if count < MIN_CONFORMAL_ERRORS:
+            continue
+        quantile = conformal_quantile(sample, finite_level(probability, count))
+        for k in columns:
+            out[k] = quantile * scales[row, k]  # NaN where the scale is missing
+    return out
 
 
 def coverage(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
@@ -89,40 +129,3 @@ def coverage(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
         return math.nan
     inside = (actual[usable] >= lower[usable]) & (actual[usable] <= upper[usable])
     return float(inside.mean())
-
-
-def adapt(
-    probability: float,
-    horizon: int,
-    errors: np.ndarray,
-    quantiles_at: Callable[[int, np.ndarray], np.ndarray],
-    step: float = ADAPTIVE_STEP,
-) -> np.ndarray:
-    """[O, K] adapted probability levels per origin row and series.
-
-    `errors` [O, K] are the log errors at `horizon` (NaN until known); `quantiles_at(row, levels)`
-    gives the [K] error quantiles at a row for the given levels. The update from row r counts from
-    row r + horizon on, when its target month is known.
-    """
-    rows, columns = errors.shape
-    levels = np.full((rows, columns), probability)
-    updates = np.zeros((rows, columns))
-    shift = np.zeros(columns)
-    upper = probability > 0.5
-    for row in range(rows):
-        if row >= horizon:
-            shift += updates[row - horizon]
-            # Anti-windup: the level stays in [0, 1], where the bound is the extreme past error.
-            if FINITE_BOUNDS:
-                shift = np.clip(shift, -probability / step, (1.0 - probability) / step)
-        levels[row] = probability + step * shift
-        bound = quantiles_at(row, levels[row])
-        usable = ~np.isnan(bound) & np.isfinite(errors[row])
-        if upper:
-            miss = errors[row] > bound
-            change = miss - (1.0 - probability)
-        else:
-            miss = errors[row] < bound
-            change = probability - miss
-        updates[row] = np.where(usable, change, 0.0)
-    return levels

@@ -38,7 +38,7 @@ class Rolling:
     levels: dict[str, np.ndarray]  # method -> [O, 10, H] level forecasts
     weights: np.ndarray  # [O, H, members] ensemble weights
     errors: dict[str, np.ndarray]  # method -> [O, 10, H] log errors, NaN where not yet known
-    _adapted: dict[tuple[str, int, float], np.ndarray] = field(
+    _scaled: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = field(
         default_factory=dict, compare=False, repr=False
     )
 
@@ -58,40 +58,22 @@ class Rolling:
         point = self.levels[method][row, :, horizon - 1]
         if probability == 0.5:
             return point.copy()
-        adapted = self.adapted_probabilities(method, horizon, probability)[row]
-        with np.errstate(over="ignore", invalid="ignore"):
-            return from_log(to_log(point) + self._error_quantiles(method, row, horizon, adapted))
-
-    def _error_quantiles(
-        self, method: str, row: int, horizon: int, probabilities: np.ndarray
-    ) -> np.ndarray:
-        """[10] conformal quantiles of each series' past log errors, NaN where too few."""
-        past = intervals.past_error_rows(self.origins, int(self.origins[row]), horizon)
-        errors = self.errors[method][past, :, horizon - 1]
-        counts = np.isfinite(errors).sum(axis=0)
-        return np.array(
-            [
-                intervals.conformal_quantile(
-                    errors[:, k],
-                    intervals.finite_level(float(probabilities[k]), int(counts[k])),
-                )
-                if counts[k] >= intervals.MIN_CONFORMAL_ERRORS
-                else np.nan
-                for k in range(errors.shape[1])
-            ]
+        scores, scales = self.scaled_errors(method, horizon)
+        offsets = intervals.scaled_quantiles(
+            scores, scales, self.origins, row, horizon, probability, pooled=N_SECTORS
         )
+        with np.errstate(over="ignore", invalid="ignore"):
+            return from_log(to_log(point) + offsets)
 
-    def adapted_probabilities(self, method: str, horizon: int, probability: float) -> np.ndarray:
-        """[O, 10] probability levels after adaptive conformal updates (`intervals.adapt`)."""
-        key = (method, horizon, probability)
-        if key not in self._adapted:
-            self._adapted[key] = intervals.adapt(
-                probability,
-                horizon,
-                self.errors[method][:, :, horizon - 1],
-                lambda row, levels: self._error_quantiles(method, row, horizon, levels),
-            )
-        return self._adapted[key]
+    def scaled_errors(self, method: str, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+        """([O, 10] scores, [O, 10] scales): log errors over the scale known at their origin."""
+        key = (method, horizon)
+        if key not in self._scaled:
+            errors = self.errors[method][:, :, horizon - 1]
+            scales = intervals.error_scales(errors, self.origins, horizon)
+            with np.errstate(invalid="ignore"):
+                self._scaled[key] = (errors / scales, scales)
+        return self._scaled[key]
 
     def quantiles(
         self, method: str, origin: int, horizon: int, probabilities: Sequence[float]
@@ -114,7 +96,8 @@ def origin_range(last_origin: int) -> np.ndarray:
     """Every origin from the first the data allows to `last_origin`.
 
     Always from the data's start, so that a forecast from a month is the same computation
-    whatever window is asked for: the adaptive intervals carry their state from the first origin.
+    whatever window is asked for (its intervals read up to ten years of past errors, and the
+    ensemble weights two).
     """
     return np.arange(MIN_HISTORY_MONTHS - 1, last_origin + 1, dtype=np.int64)
 

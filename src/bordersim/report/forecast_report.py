@@ -141,9 +141,11 @@ def _weights_section(page: Page, rolling: Rolling, origin: int, horizons: list[i
 
 def _method_section(page: Page) -> None:
     page.paragraph(
-        "Intervals are split-conformal: the quantiles of each method's own log errors on the "
-        f"same series and horizon over the last {intervals.CONFORMAL_WINDOW} target months known "
-        "at the origin. Regimes used to read coverage:"
+        "Intervals are locally weighted split-conformal: each method's own log errors at the "
+        "same horizon, divided by the root mean square of that series' errors over the "
+        f"{intervals.SCALE_MONTHS} target months before, pooled over the nine sectors for the "
+        f"last {intervals.CONFORMAL_WINDOW} target months known at the origin; their quantiles "
+        "are multiplied by the scale at the origin. Regimes used to read coverage:"
     )
     page.table(
         ["regime", "in force", "announced", "source"],
