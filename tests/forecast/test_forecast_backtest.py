@@ -101,6 +101,27 @@ def test_ensemble_weights_sum_to_one_and_its_forecast_lies_within_its_members(
     np.testing.assert_allclose(result.levels["ensemble"][:, 9], combined.sum(axis=1))
 
 
+def test_ensemble_weights_are_the_inverse_mean_squared_log_errors_of_past_targets(
+    fy2019: tuple[rolling.Rolling, backtest.Backtest],
+) -> None:
+    result, _ = fy2019
+    series = shipped()
+    log_actual = np.log1p(series.sectors)
+    for origin in (int(result.origins[-1]), int(result.origins[-40])):
+        for horizon in (1, 3):
+            # Origins whose target is known at `origin`, the last ENSEMBLE_WINDOW of them.
+            past = np.arange(origin - horizon - ensemble.ENSEMBLE_WINDOW + 1, origin - horizon + 1)
+            inverse = []
+            for member in FAST_MEMBERS:
+                forecasts = result.levels[member][past - result.origins[0], :9, horizon - 1]
+                errors = log_actual[past + horizon] - np.log1p(forecasts)
+                inverse.append(1.0 / np.mean(errors**2))
+            expected = np.array(inverse) / np.sum(inverse)
+            np.testing.assert_allclose(
+                result.weights[result.row_of(origin), horizon - 1], expected, rtol=1e-12
+            )
+
+
 def test_intervals_widen_with_the_level_and_coverage_is_a_share(
     fy2019: tuple[rolling.Rolling, backtest.Backtest],
 ) -> None:

@@ -38,5 +38,7 @@ def weights_at(log_errors: np.ndarray, origins: np.ndarray, row: int, horizon: i
     members = log_errors.shape[0]
     if past.size < MIN_ENSEMBLE_ORIGINS:
         return np.full(members, 1.0 / members)
-    errors = log_errors[:, past, :, horizon - 1].reshape(members, -1)
+    # Index the horizon first: `[:, past, :, h]` would put the origins axis before the members
+    # (NumPy moves separated advanced indices to the front) and mix the members' errors.
+    errors = log_errors[..., horizon - 1][:, past].reshape(members, -1)
     return inverse_mse_weights(errors**2)
