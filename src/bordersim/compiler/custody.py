@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from bordersim.compiler.frame import Fields, Frame
+from bordersim.compiler.frame import ALL_SECTORS, Fields, Frame
+from bordersim.compiler.staff import _load_shares
 from bordersim.errors import ScenarioError
 from bordersim.model.dimensions import Sector
 
@@ -32,6 +33,7 @@ def custody_fields(frame: Frame) -> Fields:
     mix = first_week / np.maximum(first_week.sum(axis=1, keepdims=True), 1e-12)
     valve = scenario.policy.release_valve
     return {
+        **_station_fields(frame, capacity),
         "custody_capacity": capacity,
         "persons_per_watch_staff": float(custody.persons_per_watch_staff),
         "custody_standard_hours": float(custody.standard_hours),
@@ -40,4 +42,25 @@ def custody_fields(frame: Frame) -> Fields:
         "release_valve_threshold": float(valve.threshold_occupancy_fraction),
         "release_valve_share": float(valve.share_fraction),
         "initial_custody": capacity[0][:, None] * custody.initial_occupancy_fraction * mix,
+    }
+
+
+def _station_fields(frame: Frame, capacity: np.ndarray) -> Fields:
+    """Processing stations: the southwest border's standing holding capacity times the stations
+    per place, split over sectors by load (each sector's share of the period's calibrated first
+    attempts, as processing coordinators are); a capacity change (a soft-sided facility opened
+    on a date) brings its own stations with its beds."""
+    processing, custody = frame.scenario.processing, frame.scenario.custody
+    per_place = float(processing.stations_per_holding_place)
+    if np.isinf(per_place):
+        stations = np.full_like(capacity, np.inf)
+    else:
+        standing = np.array([custody.capacity_people.of(s) for s in frame.sectors], dtype=float)
+        border_total = sum(float(custody.capacity_people.of(s)) for s in ALL_SECTORS)
+        shares = _load_shares(frame.border_demand, list(range(len(ALL_SECTORS))), "load")
+        by_load = border_total * shares[frame.sector_cols]
+        stations = np.maximum(per_place * (by_load[None, :] + capacity - standing[None, :]), 0.0)
+    return {
+        "processing_stations": stations,
+        "crowding_slowdown": float(processing.crowding_slowdown_ratio),
     }

@@ -239,6 +239,20 @@ class CompiledModel:
         "custody.initial_occupancy_fraction x capacity x group mix",
     )
 
+    # ----- holding and processing capacity as limits (docs/model.md, "Processing stations") ---
+    processing_stations: np.ndarray = array(
+        "DS",
+        "agent-hours/hour",
+        "processing work the sector's stations can take in an hour at or under capacity; "
+        "inf = no limit",
+        "processing.stations_per_holding_place x custody capacity of the day",
+    )
+    crowding_slowdown: float = scalar(
+        "",
+        "station throughput x 1 / (1 + this x max(0, occupancy / capacity - 1))",
+        "processing.crowding_slowdown_ratio",
+    )
+
     # ----- departures (DESIGN 2.6) ------------------------------------------------------------
     port_capacity_per_day: np.ndarray = array(
         "S",

@@ -115,6 +115,9 @@ def tiny_model(
         release_valve_threshold=1.25,
         release_valve_share=0.5,
         initial_custody=np.zeros((S, G)),
+        # holding and processing capacity as limits: none here (tests set them)
+        processing_stations=np.full((D, S), np.inf),
+        crowding_slowdown=0.0,
         port_capacity_per_day=np.full(S, 300.0),
         transport_hours_per_person=np.array([0.5, 0.5, 0.25, 0.5, 0.5]),
         ice_beds=800.0,

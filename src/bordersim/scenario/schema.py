@@ -99,6 +99,11 @@ Multiplier = Annotated[
     Field(ge=0.0, allow_inf_nan=False),
     _upper(1000.0, "a thousand times normal demand is beyond any surge"),
 ]
+RatioOrInfinite = Annotated[
+    float,
+    Field(ge=0.0, allow_inf_nan=True),
+    _upper(100.0, RATIO + " (or inf: no limit)", infinite=True),
+]
 RatePerDay = Annotated[
     float,
     Field(ge=0.0, allow_inf_nan=False),
@@ -445,6 +450,11 @@ class Processing(Section):
     transport_hours_per_person: ByPathway
     min_custody_hours: ByPathway
     priority_order: list[DemographicName]  # served first to last
+    # Holding and processing capacity as limits (docs/model.md step 2, "Processing stations"):
+    # stations per place of holding capacity (inf: no station limit), and how crowding slows
+    # each station (throughput / (1 + slowdown x the share over capacity)).
+    stations_per_holding_place: RatioOrInfinite
+    crowding_slowdown_ratio: Ratio
 
     @field_validator("priority_order")
     @classmethod

@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from bordersim.engines.flow.dispatch import Work, dispatch
+from bordersim.engines.flow.holding import processing_requests
 from bordersim.engines.flow.layout import (
     PORT_PATHWAYS,
     FlowLayout,
@@ -192,10 +193,15 @@ def hour_step(
     transport_plan = jnp.stack(
         [(line * p["transport_hours"]).sum(axis=1) for line in plan_lines]
     )  # [3, S]
+    intake_waiting = ((arrived - x1) * p["intake_hours"]).sum(axis=1)
+    determination_waiting = ((x1 - x2) * p["determination_hours"]).sum(axis=1)
+    determination_work, intake_work = processing_requests(
+        occupancy, day, determination_waiting, intake_waiting, p
+    )
     work = Work(
         watch_posts=jnp.ceil(occupancy / p["persons_per_watch_staff"] - 1e-6),
-        intake=((arrived - x1) * p["intake_hours"]).sum(axis=1),
-        determination=((x1 - x2) * p["determination_hours"]).sum(axis=1),
+        intake=intake_work,
+        determination=determination_work,
         transport=transport_plan.sum(axis=0),
         medical=occupancy * p["medical_hours_per_person_day"] / 24,
         warehouse=occupancy * p["warehouse_hours_per_person_day"] / 24,
@@ -497,11 +503,11 @@ def hour_step(
     )
     put(
         "staff_hours_needed:intake",
-        (new_by_kind * p["intake_hours"]).sum(axis=1) + work.intake / target,
+        (new_by_kind * p["intake_hours"]).sum(axis=1) + intake_waiting / target,
     )
     put(
         "staff_hours_needed:determination",
-        (served_intake * p["determination_hours"]).sum(axis=1) + work.determination / target,
+        (served_intake * p["determination_hours"]).sum(axis=1) + determination_waiting / target,
     )
     put(
         "staff_hours_needed:transport",

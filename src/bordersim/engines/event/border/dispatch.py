@@ -12,6 +12,7 @@ import math
 import numpy as np
 from numba import njit
 
+from bordersim.engines.event.border.holding import processing_requests
 from bordersim.engines.event.border.layout import K_AGENTS_FIELD, K_AGENTS_SUPPORT, K_OCC_PEAK
 from bordersim.engines.event.border.processing import finishers_ahead
 from bordersim.engines.event.border.state import (
@@ -101,7 +102,9 @@ def on_duty(s: int, day: int, m: Model, absent: np.ndarray, plan: Plan) -> float
 
 
 @njit(cache=True, inline="always")
-def _watch_and_processing(s: int, agents_on_duty: float, m: Model, w: World) -> tuple[float, int]:
+def _watch_and_processing(
+    s: int, day: int, agents_on_duty: float, m: Model, w: World
+) -> tuple[float, int]:
     """Mandatory custody watch posts, then processing of the work waiting at the hour's start
     (determination first: only agents do it). Returns the support budget left and the posts."""
     occupancy = w.custody.occupancy[s]
@@ -110,8 +113,11 @@ def _watch_and_processing(s: int, agents_on_duty: float, m: Model, w: World) -> 
     posts = math.ceil(occupancy / m.persons_per_watch_staff - EPS) if occupancy > 0 else 0
     _, support_budget = fill_task(WATCH, float(posts), True, m, plan, support_budget)
     processing_budget = min(agents_on_duty * m.max_processing_fraction, support_budget)
-    _, left = fill_task(DETERMINATION, w.lines.det_work[s], False, m, plan, processing_budget)
-    _, left = fill_task(INTAKE, w.lines.intake_work[s], False, m, plan, left)
+    det_work, intake_work = processing_requests(
+        s, day, float(occupancy), w.lines.det_work[s], w.lines.intake_work[s], m
+    )
+    _, left = fill_task(DETERMINATION, det_work, False, m, plan, processing_budget)
+    _, left = fill_task(INTAKE, intake_work, False, m, plan, left)
     support_budget -= processing_budget - left
     plan.intake_cap[s] = staffed(INTAKE, m, plan)
     plan.det_cap[s] = staffed(DETERMINATION, m, plan)
@@ -208,7 +214,7 @@ def dispatch(s: int, clock: Clock, m: Model, w: World) -> None:
     remaining agents to the field; sets the hour's field servers and detection probability."""
     plan, custody = w.plan, w.custody
     agents_on_duty = on_duty(s, clock.day, m, w.health.absent, plan)
-    support_budget, posts = _watch_and_processing(s, agents_on_duty, m, w)
+    support_budget, posts = _watch_and_processing(s, clock.day, agents_on_duty, m, w)
     finishers_ahead(s, clock, m, w.rows, w.lines, plan)
     _size_transport(s, m, custody, plan)
     medical_work = custody.occupancy[s] * m.medical_hours_per_person_day / 24.0

@@ -130,6 +130,9 @@ class Model(NamedTuple):
     task_fill_order: np.ndarray  # [T] int
     arrival_prevalence: np.ndarray  # [D]
     isolation_capacity: np.ndarray  # [S]
+    # holding and processing capacity as limits (holding.py)
+    crowding_slowdown: float
+    processing_stations: np.ndarray  # [D, S]
 
 
 class Storage(NamedTuple):
