@@ -244,8 +244,8 @@ def test_custody_histogram_matches_people_records(
 def test_release_valve_turns_removals_into_releases() -> None:
     crowded = tiny_model(attempts_per_day=900.0).replace(
         custody_capacity=np.full((14, 2), 150.0),
-        release_valve_threshold=1.0,
-        release_valve_share=1.0,
+        release_trigger_occupancy=np.full((14, 2), 1.0),
+        release_share=np.full((14, 2), 1.0),
     )
     closed = crowded.replace(release_valve_enabled=False)
     opened = simulate(crowded, replications=1, seed=4)

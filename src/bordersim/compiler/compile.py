@@ -28,6 +28,7 @@ from bordersim.compiler.inputs import (
     load_fit_for,
 )
 from bordersim.compiler.operations import departures_fields, detection_fields, processing_fields
+from bordersim.compiler.release import release_fields
 from bordersim.compiler.staff import staff_fields
 from bordersim.errors import ModelError
 from bordersim.model.compiled import CompiledModel
@@ -39,6 +40,7 @@ SECTIONS = (
     detection_fields,
     processing_fields,
     custody_fields,
+    release_fields,
     departures_fields,
     staff_fields,
     supplies_fields,

@@ -1,4 +1,4 @@
-"""Custody: holding capacity and its changes, initial occupancy, standards, the release valve."""
+"""Custody: holding capacity and its changes, processing stations, initial occupancy, standards."""
 
 from __future__ import annotations
 
@@ -31,16 +31,12 @@ def custody_fields(frame: Frame) -> Fields:
         )
     first_week = frame.border_demand[: min(7, frame.n_days), frame.sector_cols, :].sum(axis=0)
     mix = first_week / np.maximum(first_week.sum(axis=1, keepdims=True), 1e-12)
-    valve = scenario.policy.release_valve
     return {
         **_station_fields(frame, capacity),
         "custody_capacity": capacity,
         "persons_per_watch_staff": float(custody.persons_per_watch_staff),
         "custody_standard_hours": float(custody.standard_hours),
         "uac_standard_hours": float(custody.uac_standard_hours),
-        "release_valve_enabled": bool(valve.enabled),
-        "release_valve_threshold": float(valve.threshold_occupancy_fraction),
-        "release_valve_share": float(valve.share_fraction),
         "initial_custody": capacity[0][:, None] * custody.initial_occupancy_fraction * mix,
     }
 

@@ -217,20 +217,10 @@ class CompiledModel:
     uac_standard_hours: float = scalar("hours", "TVPRA standard", "custody.uac_standard_hours")
     release_valve_enabled: bool = scalar(
         "bool",
-        "the release valve may open",
-        "policy.release_valve.enabled",
+        "a release may open on some day (the valve or a dated release policy)",
+        "policy.release_valve.enabled, policy.release_policies",
         dtype="bool",
         flow_as_is=False,
-    )
-    release_valve_threshold: float = scalar(
-        "occupancy/capacity",
-        "above which the valve opens",
-        "policy.release_valve.threshold_occupancy_fraction",
-    )
-    release_valve_share: float = scalar(
-        "share",
-        "of EXPEDITED_REMOVAL assignments switched to RELEASE while open",
-        "policy.release_valve.share_fraction",
     )
     initial_custody: np.ndarray = array(
         "SG",
@@ -251,6 +241,41 @@ class CompiledModel:
         "",
         "station throughput x 1 / (1 + this x max(0, occupancy / capacity - 1))",
         "processing.crowding_slowdown_ratio",
+    )
+
+    # ----- release policies with dated triggers (docs/model.md step 6) -----------------------
+    release_share: np.ndarray = array(
+        "DS",
+        "share",
+        "of expedited-removal assignments made releases while the sector's release is open "
+        "(0: no policy in force)",
+        "policy.release_policies.*.share_fraction, policy.release_valve.share_fraction",
+        probability=True,
+    )
+    release_trigger_occupancy: np.ndarray = array(
+        "DS",
+        "occupancy/capacity",
+        "opens when yesterday's mean occupancy over capacity was above this; inf = no trigger",
+        "policy.release_policies.*.occupancy_fraction, "
+        "policy.release_valve.threshold_occupancy_fraction",
+    )
+    release_trigger_occupancy_growing: np.ndarray = array(
+        "DS",
+        "occupancy/capacity",
+        "opens when above this with more apprehensions than exits yesterday; inf = no trigger",
+        "policy.release_policies.*.occupancy_with_growth_fraction",
+    )
+    release_trigger_stay_hours: np.ndarray = array(
+        "DS",
+        "hours",
+        "opens when yesterday's mean occupancy over exits (Little's law) was above this hours",
+        "policy.release_policies.*.mean_custody_hours",
+    )
+    release_trigger_apprehensions: np.ndarray = array(
+        "DS",
+        "people/day",
+        "opens when yesterday's apprehensions in all the scenario's sectors were above this",
+        "policy.release_policies.*.apprehensions_per_day",
     )
 
     # ----- departures (DESIGN 2.6) ------------------------------------------------------------

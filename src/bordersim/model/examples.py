@@ -112,12 +112,16 @@ def tiny_model(
         custody_standard_hours=72.0,
         uac_standard_hours=72.0,
         release_valve_enabled=True,
-        release_valve_threshold=1.25,
-        release_valve_share=0.5,
         initial_custody=np.zeros((S, G)),
         # holding and processing capacity as limits: none here (tests set them)
         processing_stations=np.full((D, S), np.inf),
         crowding_slowdown=0.0,
+        # the release valve: half of removals released in a sector over 125 % of capacity
+        release_share=np.full((D, S), 0.5),
+        release_trigger_occupancy=np.full((D, S), 1.25),
+        release_trigger_occupancy_growing=np.full((D, S), np.inf),
+        release_trigger_stay_hours=np.full((D, S), np.inf),
+        release_trigger_apprehensions=np.full((D, S), np.inf),
         port_capacity_per_day=np.full(S, 300.0),
         transport_hours_per_person=np.array([0.5, 0.5, 0.25, 0.5, 0.5]),
         ice_beds=800.0,

@@ -335,10 +335,66 @@ class ReleaseValve(Section):
     share_fraction: Fraction
 
 
+class ReleasePolicy(Section):
+    """A release policy in force on dates, with its triggers (docs/model.md step 6). On a day it
+    is in force, it opens in a sector when any set trigger held the day before: the sector's
+    mean occupancy over capacity above `occupancy_fraction`; above
+    `occupancy_with_growth_fraction` with more apprehensions than exits; its average time in
+    custody (mean occupancy over exits, Little's law) above `mean_custody_hours`; or the
+    scenario's apprehensions above `apprehensions_per_day`. While open, a share `share_fraction`
+    of expedited-removal assignments become releases. A court may block it from `blocked_date`."""
+
+    start_date: Date
+    end_date: Date | None = None  # last day, inclusive; None = to the end
+    blocked_date: Date | None = None  # a court blocked it from this day on
+    share_fraction: Fraction
+    sectors: Literal["all"] | Annotated[list[SectorCode], Field(min_length=1)] = "all"
+    occupancy_fraction: PositiveRatio | None = None
+    occupancy_with_growth_fraction: PositiveRatio | None = None
+    mean_custody_hours: Hours | None = None
+    apprehensions_per_day: PeoplePerDay | None = None
+    note: Text = ""
+
+    @model_validator(mode="after")
+    def _dates_and_triggers(self) -> ReleasePolicy:
+        if self.end_date is not None and self.end_date < self.start_date:
+            raise CrossSectionError(
+                ("end_date",),
+                self.end_date,
+                f"end_date {self.end_date} is before start_date {self.start_date}",
+            )
+        triggers = (
+            self.occupancy_fraction,
+            self.occupancy_with_growth_fraction,
+            self.mean_custody_hours,
+            self.apprehensions_per_day,
+        )
+        if all(t is None for t in triggers):
+            raise CrossSectionError(
+                ("share_fraction",),
+                self.share_fraction,
+                "a release policy needs a trigger: occupancy_fraction, "
+                "occupancy_with_growth_fraction, mean_custody_hours or apprehensions_per_day",
+            )
+        return self
+
+    @property
+    def last_day(self) -> dt.date | None:
+        """The last day the policy is in force (its end, or the day before it was blocked)."""
+        blocked = None if self.blocked_date is None else self.blocked_date - dt.timedelta(days=1)
+        ends = [d for d in (self.end_date, blocked) if d is not None]
+        return min(ends) if ends else None
+
+
 class Policy(Section):
     title42_start_date: Date
     title42_end_date: Date  # last day the Title 42 regime is in force, inclusive
     release_valve: ReleaseValve
+    # Dated release policies (docs/model.md step 6); on days none is in force, the release valve
+    # above applies when enabled.
+    release_policies: Annotated[dict[str, ReleasePolicy], Field(max_length=MAX_ENTRIES)] = Field(
+        default_factory=dict
+    )
     # Share of a demographic expelled under Title 42 while it is in force, replacing the
     # calibrated share (the other pathways keep their proportions). Empty: the calibration's.
     title42_expulsion_override_fraction: dict[DemographicName, Fraction] = Field(
@@ -689,6 +745,7 @@ class ScenarioSpec(Section):
                     f"sector {change.sector} is not one of the scenario's sectors "
                     f"({', '.join(self.sectors)})",
                 )
+        check_release_policies(self)
         for name, shock in self.demand.shocks.items():
             if shock.sectors != "all":
                 for code in shock.sectors:
@@ -743,3 +800,36 @@ def check_deployments(spec: ScenarioSpec) -> None:
                         f"sector {code} is not one of the scenario's sectors "
                         f"({', '.join(spec.sectors)})",
                     )
+
+
+def check_release_policies(spec: ScenarioSpec) -> None:
+    """Release policies name modelled sectors, and two are never in force in one sector on one
+    day (which would apply is not a choice bordersim makes for the user)."""
+    modelled = set(spec.sectors)
+    policies = spec.policy.release_policies
+    for name, policy in policies.items():
+        if policy.sectors != "all":
+            for code in policy.sectors:
+                if code not in modelled:
+                    raise CrossSectionError(
+                        ("policy", "release_policies", name, "sectors"),
+                        code,
+                        f"sector {code} is not one of the scenario's sectors "
+                        f"({', '.join(spec.sectors)})",
+                    )
+    names = list(policies)
+    for i, first in enumerate(names):
+        for second in names[i + 1 :]:
+            a, b = policies[first], policies[second]
+            a_end, b_end = a.last_day or LATEST_DATE, b.last_day or LATEST_DATE
+            shared = (
+                set(spec.sectors if a.sectors == "all" else a.sectors)
+                & set(spec.sectors if b.sectors == "all" else b.sectors)
+            )
+            if shared and a.start_date <= b_end and b.start_date <= a_end:
+                raise CrossSectionError(
+                    ("policy", "release_policies", second, "start_date"),
+                    b.start_date,
+                    f"release policies {first!r} and {second!r} are both in force in "
+                    f"{', '.join(sorted(shared))} on overlapping days; give them separate dates",
+                )

@@ -96,7 +96,7 @@ def layout_of(models: list[CompiledModel]) -> FlowLayout:
         used = model.pathway_share.max(axis=0) > 0  # [G, P]
         for g in range(N_GROUPS):
             possible[GROUP_DEMOGRAPHIC[g]] |= used[g]
-        if model.release_valve_enabled and model.release_valve_share > 0:
+        if model.release_valve_enabled and model.release_share.max() > 0:
             possible[:, Pathway.RELEASE] |= possible[:, Pathway.EXPEDITED_REMOVAL]
     kinds = np.argwhere(possible)
     classes = _demographic_priority(first)

@@ -27,6 +27,7 @@ from bordersim.engines.flow.layout import (
 )
 from bordersim.engines.flow.metrics import IS_LAST, IS_MAX
 from bordersim.engines.flow.queues import serve_by_priority, serve_in_proportion
+from bordersim.engines.flow.release import open_releases, pathway_shares
 from bordersim.engines.flow.sampling import Stream, binomial, poisson
 from bordersim.model.dimensions import N_PATHWAYS, N_POOLS, Demographic, Pathway, Pool, Task
 from bordersim.results.schema import DAILY_METRICS
@@ -95,7 +96,7 @@ def initial_state(p: Params, layout: FlowLayout) -> State:
         "order_quantity": zeros_s,
         "order_due_hour": jnp.full((s,), -1.0),
         "occupancy_day_sum": zeros_s,
-        "valve_open": jnp.zeros(()),
+        "valve_open": zeros_s,
         "infectious": zeros_s,
         "symptomatic_before_intake": zeros_s,
         "isolated_now": zeros_s,
@@ -294,12 +295,16 @@ def hour_step(
     )
 
     # 6. Pathway at encounter, with the release valve.
-    share = p["share_to_kind"][day]  # [G, K]
-    moved = st["valve_open"] * p["release_valve_share"] * share * masks.removal[None, :]
-    share = share - moved + moved @ masks.removal_to_release
+    share = pathway_shares(
+        p["share_to_kind"][day],
+        st["valve_open"],
+        p["release_share"][day],
+        masks.removal_to_release,
+        masks.removal,
+    )  # [S, G, K]
     apprehended = encountered.sum(axis=2)  # [S, G]
-    new_by_kind = apprehended @ share  # [S, K]
-    composition = st["composition"] + apprehended[:, :, None] * share[None]
+    new_by_kind = jnp.einsum("sg,sgk->sk", apprehended, share)  # [S, K]
+    composition = st["composition"] + apprehended[:, :, None] * share
     arrived = arrived + new_by_kind
     health = p["health_enabled"]
 
@@ -578,19 +583,13 @@ def hour_step(
 def day_step(
     state: State, day: jax.Array, *, p: Params, layout: FlowLayout, key: jax.Array
 ) -> tuple[State, tuple[jax.Array, jax.Array]]:
-    """Start-of-day decisions (demand level, release valve, shelter places), then 24 hours."""
+    """Start-of-day decisions (demand level, release policies, shelter places), then 24 hours."""
     st = dict(state)
     day_key = jax.random.fold_in(key, layout.n_hours + day)
     shape = p["gamma_shape"]
     gamma = jax.random.gamma(day_key, shape, st["demand_multiplier"].shape) / shape
     st["demand_multiplier"] = jnp.where(p["poisson_demand"] > 0, 1.0, gamma)
-    yesterday = jnp.maximum(day - 1, 0)
-    crowding = (st["occupancy_day_sum"] / 24).sum() / jnp.maximum(
-        p["custody_capacity"][yesterday].sum(), _TINY
-    )
-    st["valve_open"] = (
-        (day > 0) & (p["release_valve_enabled"] > 0) & (crowding > p["release_valve_threshold"])
-    ).astype(jnp.float32)
+    st["valve_open"] = open_releases(st["accumulated"], day, p)
     st["occupancy_day_sum"] = jnp.zeros_like(st["occupancy_day_sum"])
     st["shelter_left"] = p["shelter_intake_per_day"]
     st["ice_allowance"] = jnp.zeros_like(st["ice_allowance"])

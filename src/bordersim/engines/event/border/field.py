@@ -100,8 +100,8 @@ def apprehend(
     custody.occupancy[s] += 1
     custody.person_hours[s] += clock.hour_end - t
     p = draw_pathway(rows.pathway_u[i], m.pathway_cdf[d, g])
-    # Step 6: while the release valve is open, a removal may become a release.
-    if p == ER and custody.valve_open[0] and uniform(ops) < m.release_valve_share:
+    # Step 6: while the sector's release is open, a removal may become a release.
+    if p == ER and custody.valve_open[s] and uniform(ops) < m.release_share[d, s]:
         p = REL
     rows.pathway[i] = p
     out.daily[d, s, out.col[K_ENCOUNTERS]] += 1

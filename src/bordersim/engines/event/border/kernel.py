@@ -38,6 +38,7 @@ from bordersim.engines.event.border.layout import (
     OVERFLOW,
 )
 from bordersim.engines.event.border.queues import push_tail
+from bordersim.engines.event.border.release import open_releases
 from bordersim.engines.event.border.state import (
     DETERMINATION,
     HHS,
@@ -162,8 +163,8 @@ def _place_initial_custody(m: Model, ops: np.ndarray, storage: Storage, w: World
 
 @njit(cache=True, inline="always")
 def _start_day(clock: Clock, m: Model, demand: np.ndarray, w: World) -> None:
-    """The day's first attempts, daily limits renewed, the release valve (on yesterday's mean
-    occupancy over capacity, summed over sectors), capacity and staff cost."""
+    """The day's first attempts, daily limits renewed, the release policies (on yesterday's
+    results, `release`), capacity and staff cost."""
     d = clock.day
     daily, col = w.out.daily, w.out.col
     custody = w.custody
@@ -174,15 +175,10 @@ def _start_day(clock: Clock, m: Model, demand: np.ndarray, w: World) -> None:
     custody.national_allowance[:] = 0.0
     n_sec = custody.occupancy.shape[0]
     if d > 0 and m.release_valve_enabled:
-        occupied = 0.0
-        cap_total = 0.0
-        for s in range(n_sec):
-            occupied += daily[d - 1, s, col[K_OCC_MEAN]]
-            cap_total += m.custody_capacity[d - 1, s]
-        custody.valve_open[0] = cap_total > 0 and occupied / cap_total > m.release_valve_threshold
+        open_releases(d, m, daily, col, custody.valve_open)
     for s in range(n_sec):
         daily[d, s, col[K_CAPACITY]] = m.custody_capacity[d, s]
-        if custody.valve_open[0]:
+        if custody.valve_open[s]:
             daily[d, s, col[K_VALVE_HOURS]] = 24.0
         for c in range(m.crew_pool.shape[0]):
             daily[d, s, col[K_COST_STAFF]] += (

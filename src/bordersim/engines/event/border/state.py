@@ -67,8 +67,6 @@ class Model(NamedTuple):
     field_hours_per_pickup: float
     pickup_patience_hours: float
     persons_per_watch_staff: float
-    release_valve_threshold: float
-    release_valve_share: float
     ice_beds: float
     ice_initial_occupancy: float
     ice_length_of_stay_days: float
@@ -133,6 +131,12 @@ class Model(NamedTuple):
     # holding and processing capacity as limits (holding.py)
     crowding_slowdown: float
     processing_stations: np.ndarray  # [D, S]
+    # release policies with dated triggers (release.py)
+    release_share: np.ndarray  # [D, S]
+    release_trigger_occupancy: np.ndarray  # [D, S]
+    release_trigger_occupancy_growing: np.ndarray  # [D, S]
+    release_trigger_stay_hours: np.ndarray  # [D, S]
+    release_trigger_apprehensions: np.ndarray  # [D, S]
 
 
 class Storage(NamedTuple):
@@ -225,7 +229,7 @@ class Custody(NamedTuple):
     national_occupied: np.ndarray  # [2] ICE, HHS beds occupied
     national_allowance: np.ndarray  # [2] transfers or placements open this hour
     national_freed_at: np.ndarray  # [2, H + 1] beds that free at each hour
-    valve_open: np.ndarray  # [1] bool: the release valve is open today
+    valve_open: np.ndarray  # [S] bool: the sector's release is open today
 
 
 class Health(NamedTuple):
@@ -412,7 +416,7 @@ def new_custody(m: Model, n_sec: int) -> Custody:
         occupied,
         np.zeros(2),
         np.zeros((2, m.n_hours + 1)),
-        np.zeros(1, np.bool_),
+        np.zeros(n_sec, np.bool_),
     )
 
 
