@@ -93,6 +93,22 @@ def test_tiny_model_agrees() -> None:
     assert disagreements(event, flow) == []
 
 
+def test_tiny_model_with_scarce_stations_and_a_release_policy_agrees() -> None:
+    """Processing stations that bind, crowding that slows them and a release policy that opens
+    on the day's crowding (docs/model.md, "Processing stations", step 6)."""
+    model = tiny_model(agents=600.0)
+    shape = model.custody_capacity.shape
+    limited = model.replace(
+        processing_stations=np.full(shape, 14.0),
+        crowding_slowdown=0.25,
+        release_trigger_occupancy=np.full(shape, 1.0),
+        release_trigger_stay_hours=np.full(shape, 48.0),
+    )
+    event, flow = run_both(limited, replications=20)
+    assert per_replication(event, "valve_open_hours").mean() > 0
+    assert disagreements(event, flow) == []
+
+
 def test_small_scenario_agrees() -> None:
     event, flow = run_both(scenario_model("scenarios/examples/small.toml"), replications=10)
     assert disagreements(event, flow) == []
@@ -115,6 +131,8 @@ def test_tiny_model_children_transfers_agree() -> None:
         "scenarios/2023-title42-end-no-troops.toml",
         "scenarios/2020-covid-support.toml",
         "scenarios/2020-covid-no-extra-troops.toml",
+        "scenarios/2019-family-surge.toml",
+        "scenarios/2021-uac-surge.toml",
     ],
 )
 def test_shipped_scenarios_agree(scenario: str) -> None:

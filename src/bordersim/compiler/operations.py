@@ -53,4 +53,17 @@ def departures_fields(frame: Frame) -> Fields:
         "hhs_beds": float(departures.hhs_beds),
         "hhs_initial_occupancy": float(departures.hhs_initial_occupancy_beds),
         "hhs_length_of_stay_days": float(departures.hhs_length_of_stay_days),
+        "hhs_beds_added": _hhs_beds_added(frame),
     }
+
+
+def _hhs_beds_added(frame: Frame) -> np.ndarray:
+    """HHS beds added on each day by the dated additions."""
+    departures = frame.scenario.departures
+    added = np.zeros(frame.n_days)
+    for change in departures.hhs_beds_added.values():
+        last = change.end_date or frame.dates[-1]
+        for d, day in enumerate(frame.dates):
+            if change.start_date <= day <= last:
+                added[d] += change.beds
+    return added

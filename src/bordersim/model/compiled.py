@@ -243,6 +243,14 @@ class CompiledModel:
         "processing.crowding_slowdown_ratio",
     )
 
+    # ----- dated national capacity (docs/model.md step 8) ------------------------------------
+    hhs_beds_added: np.ndarray = array(
+        "D",
+        "beds",
+        "national HHS beds added to hhs_beds on the day (emergency intake sites opened on dates)",
+        "departures.hhs_beds_added",
+    )
+
     # ----- release policies with dated triggers (docs/model.md step 6) -----------------------
     release_share: np.ndarray = array(
         "DS",

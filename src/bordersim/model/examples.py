@@ -122,6 +122,7 @@ def tiny_model(
         release_trigger_occupancy_growing=np.full((D, S), np.inf),
         release_trigger_stay_hours=np.full((D, S), np.inf),
         release_trigger_apprehensions=np.full((D, S), np.inf),
+        hhs_beds_added=np.zeros(D),
         port_capacity_per_day=np.full(S, 300.0),
         transport_hours_per_person=np.array([0.5, 0.5, 0.25, 0.5, 0.5]),
         ice_beds=800.0,

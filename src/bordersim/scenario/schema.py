@@ -556,6 +556,27 @@ class Custody(Section):
     initial_occupancy_fraction: Ratio  # of capacity, at the first simulated day
 
 
+class BedsChange(Section):
+    """National HHS beds added from a date, e.g. emergency intake sites opened in a surge of
+    children."""
+
+    start_date: Date
+    end_date: Date | None = None  # last day of the change, inclusive; None = to the end
+    beds: People
+    note: Text = ""
+
+    @model_validator(mode="after")
+    def _order(self) -> BedsChange:
+        if self.end_date is not None and self.end_date < self.start_date:
+            raise CrossSectionError(
+                ("end_date",),
+                self.end_date,
+                f"end_date {self.end_date} is before start_date {self.start_date}: "
+                "a change must end on or after its start",
+            )
+        return self
+
+
 class Departures(Section):
     port_capacity_per_day: BySector
     shelter_intake_per_day: BySector
@@ -567,6 +588,9 @@ class Departures(Section):
     hhs_beds: People
     hhs_initial_occupancy_beds: People
     hhs_length_of_stay_days: PositiveDays
+    hhs_beds_added: Annotated[dict[str, BedsChange], Field(max_length=MAX_ENTRIES)] = Field(
+        default_factory=dict
+    )
 
     @model_validator(mode="after")
     def _occupancy_within_beds(self) -> Departures:
@@ -822,9 +846,8 @@ def check_release_policies(spec: ScenarioSpec) -> None:
         for second in names[i + 1 :]:
             a, b = policies[first], policies[second]
             a_end, b_end = a.last_day or LATEST_DATE, b.last_day or LATEST_DATE
-            shared = (
-                set(spec.sectors if a.sectors == "all" else a.sectors)
-                & set(spec.sectors if b.sectors == "all" else b.sectors)
+            shared = set(spec.sectors if a.sectors == "all" else a.sectors) & set(
+                spec.sectors if b.sectors == "all" else b.sectors
             )
             if shared and a.start_date <= b_end and b.start_date <= a_end:
                 raise CrossSectionError(

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from bordersim.results.kpis import Interval, mean_interval
+from bordersim.validation.fit_targets import is_fit_target
 from bordersim.validation.measures import MEASURES, NOT_YET, NotComparable, RunView, parse_scope
 from bordersim.validation.targets import Target
 
@@ -35,7 +36,12 @@ class Comparison:
     error: float  # relative error, NaN when not compared
     score: str
     note: str  # how the model's definition or scope differs, or why it is not compared
-    evidence: str = ""  # out of sample, fitted, input or parameter source (measures.Measure)
+    evidence: str = ""  # out of sample, fitted, input or parameter source (measures.Measure),
+    #                     or fitted by the operational fit (`fit_targets`)
+
+
+#: Evidence of a target the operational parameters were fitted to (in sample).
+OPERATIONS_FITTED = "fitted (operations)"
 
 
 def applies_to(target: Target, view: RunView) -> bool:
@@ -103,7 +109,7 @@ def compare(target: Target, view: RunView) -> Comparison:
         error,
         score_of(target, error),
         "; ".join(n for n in notes if n),
-        measure.evidence,
+        OPERATIONS_FITTED if is_fit_target(target) else measure.evidence,
     )
 
 

@@ -132,6 +132,7 @@ def _departure_lines(
     ice_allowance: jax.Array,
     hhs_occupancy: jax.Array,
     hhs_allowance: jax.Array,
+    hhs_beds: jax.Array,
     p: Params,
     masks: KindMasks,
 ) -> tuple[jax.Array, jax.Array, jax.Array]:
@@ -142,7 +143,7 @@ def _departure_lines(
     to_port = serve_in_proportion(ready * masks.port, p["port_capacity_per_day"] / 24)
     ice_places = jnp.minimum(ice_allowance, jnp.maximum(p["ice_beds"] - ice_occupancy, 0.0))
     to_ice = serve_in_proportion(ready * masks.removal, ice_places, national=True)
-    hhs_places = jnp.minimum(hhs_allowance, jnp.maximum(p["hhs_beds"] - hhs_occupancy, 0.0))
+    hhs_places = jnp.minimum(hhs_allowance, jnp.maximum(hhs_beds - hhs_occupancy, 0.0))
     to_hhs = serve_in_proportion(ready * masks.hhs, hhs_places, national=True)
     return to_port, to_ice, to_hhs
 
@@ -188,6 +189,7 @@ def hour_step(
         ice_allowance,
         st["hhs_occupancy"],
         hhs_allowance,
+        p["hhs_beds"] + p["hhs_beds_added"][day],
         p,
         masks,
     )
@@ -355,7 +357,14 @@ def hour_step(
         stream, st["hhs_occupancy"], p["hhs_leave_hourly"]
     )
     lines = _departure_lines(
-        waiting_departure, ice_occupancy, ice_allowance, hhs_occupancy, hhs_allowance, p, masks
+        waiting_departure,
+        ice_occupancy,
+        ice_allowance,
+        hhs_occupancy,
+        hhs_allowance,
+        p["hhs_beds"] + p["hhs_beds_added"][day],
+        p,
+        masks,
     )
     line_work = jnp.stack([(line * p["transport_hours"]).sum(axis=1) for line in lines])
     total_work = line_work.sum(axis=0)

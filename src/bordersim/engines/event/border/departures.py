@@ -73,7 +73,7 @@ def earliest_departure(i: int, m: Model, rows: Rows) -> float:
 @njit(cache=True, inline="always")
 def national_places(m: Model, custody: Custody, national: int) -> int:
     """Free beds of a national line within this hour's transfers or placements."""
-    beds = m.ice_beds if national == ICE else m.hhs_beds
+    beds = custody.national_beds[national]
     return min(
         math.floor(beds - custody.national_occupied[national] + EPS),
         math.floor(custody.national_allowance[national] + EPS),

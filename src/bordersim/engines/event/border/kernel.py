@@ -173,6 +173,7 @@ def _start_day(clock: Clock, m: Model, demand: np.ndarray, w: World) -> None:
     # Daily national limits: an hour may use the unused shares of earlier hours of the same
     # day, never those of yesterday.
     custody.national_allowance[:] = 0.0
+    custody.national_beds[HHS] = m.hhs_beds + m.hhs_beds_added[d]
     n_sec = custody.occupancy.shape[0]
     if d > 0 and m.release_valve_enabled:
         open_releases(d, m, daily, col, custody.valve_open)

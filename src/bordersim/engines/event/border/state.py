@@ -137,6 +137,8 @@ class Model(NamedTuple):
     release_trigger_occupancy_growing: np.ndarray  # [D, S]
     release_trigger_stay_hours: np.ndarray  # [D, S]
     release_trigger_apprehensions: np.ndarray  # [D, S]
+    # dated national capacity
+    hhs_beds_added: np.ndarray  # [D]
 
 
 class Storage(NamedTuple):
@@ -230,6 +232,7 @@ class Custody(NamedTuple):
     national_allowance: np.ndarray  # [2] transfers or placements open this hour
     national_freed_at: np.ndarray  # [2, H + 1] beds that free at each hour
     valve_open: np.ndarray  # [S] bool: the sector's release is open today
+    national_beds: np.ndarray  # [2] ICE, HHS beds today
 
 
 class Health(NamedTuple):
@@ -417,6 +420,7 @@ def new_custody(m: Model, n_sec: int) -> Custody:
         np.zeros(2),
         np.zeros((2, m.n_hours + 1)),
         np.zeros(n_sec, np.bool_),
+        np.array([m.ice_beds, m.hhs_beds + m.hhs_beds_added[0]]),
     )
 
 

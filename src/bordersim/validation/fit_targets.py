@@ -1,0 +1,25 @@
+"""The named subset of operational targets that the operational parameters are fitted to
+(`bordersim.fitting.operations`, docs/validation.md "Fitting the operational parameters"): people
+in Border Patrol custody along the southwest border on five dates of two historical cases. Every
+other target stays out of sample."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bordersim.validation.targets import Target
+
+#: (metric, first day, scope) of each fitted target.
+OPERATIONAL_FIT_TARGETS: frozenset[tuple[str, dt.date, str]] = frozenset(
+    {
+        ("custody_population", dt.date(2023, 4, 29), "SWB"),
+        ("custody_population", dt.date(2023, 5, 10), "SWB"),
+        ("custody_population", dt.date(2023, 5, 14), "SWB"),
+        ("custody_population", dt.date(2019, 3, 27), "SWB"),
+        ("custody_population", dt.date(2019, 5, 17), "SWB"),
+    }
+)
+
+
+def is_fit_target(target: Target) -> bool:
+    return (target.metric, target.start, target.scope) in OPERATIONAL_FIT_TARGETS
