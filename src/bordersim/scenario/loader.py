@@ -392,6 +392,11 @@ def validation_error(
         # The defaults are valid on their own: what broke them is the user's file (a value it
         # set elsewhere, or a key it removed).
         file = user_file
+    elif user_file is not None and isinstance(cause, CrossSectionError) and file != user_file:
+        # A rule across keys broken by the user's file (a key it set against one its base set):
+        # name the user's file, and where the key shown was set.
+        rule = f"{rule} (this key is set in {Path(file).name})"
+        file = user_file
     dotted = _clip(".".join(loc) or "(top level)", 100)
     shown = "" if kind == "missing" else f" = {_show(value)}"
     return ScenarioError(
