@@ -109,3 +109,23 @@ def test_the_report_leads_with_the_answer_and_has_every_section(planned: PlanRes
         assert section in page
     assert "Comparison with the base" not in page  # planned without the base comparison
     assert page.endswith("</body></html>")
+
+
+def test_the_cheapest_plan_simulated_that_meets_every_target_wins(planned: PlanResult) -> None:
+    """Every candidate the search simulated counts: handed a dearer feasible plan, the incumbent
+    step returns the cheapest feasible one on the same sample (here the exhaustive optimum)."""
+    from bordersim.planner.search import incumbent
+
+    spec = troops_spec()
+    problem = build_problem(one_sector_model(), spec)
+    sim = Simulator(problem, spec.search.replications, spec.search.seed, spec.targets)
+    required = planned.outcome.required
+    optimum = np.full(problem.shape, planned.outcome.x.item())
+    dear = np.full(problem.shape, 200.0)
+    for x in (np.zeros(problem.shape), optimum, dear):
+        sim.evaluation(x)
+    history: list[dict[str, object]] = []
+    x, ev = incumbent(problem, sim, required, dear, sim.evaluation(dear), history, print)
+    assert np.array_equal(x, optimum)
+    assert feasible(ev, required, spec.targets.alpha).all()
+    assert history[-1]["cost"] == problem.cost(optimum)

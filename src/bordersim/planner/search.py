@@ -280,6 +280,7 @@ def optimise(
         x, ev = local_search(
             problem, sim, required, x, history, progress, problem.spec.search.max_local_rounds
         )
+    x, ev = incumbent(problem, sim, required, x, ev, history, progress)
     return SearchOutcome(
         x=x,
         evaluation=ev,
@@ -293,6 +294,35 @@ def optimise(
         work=work,
         history=history,
     )
+
+
+def incumbent(
+    problem: Problem,
+    sim: Simulator,
+    required: np.ndarray,
+    x: np.ndarray,
+    ev: Evaluation,
+    history: list[dict[str, object]],
+    progress: Progress,
+) -> tuple[np.ndarray, Evaluation]:
+    """The cheapest plan the search simulated that meets every required target on the sample:
+    every candidate counts, the plan with no staff and partial cuts of the local search included
+    (the correction and the local search move only up, then only down, from the fluid plan)."""
+    alpha = sim.targets.alpha
+    best, best_ev = x, ev
+    best_ok = bool(feasible(ev, required, alpha).all())
+    for key, (candidate_ev, _) in sim.cache.items():
+        if not feasible(candidate_ev, required, alpha).all():
+            continue
+        candidate = np.frombuffer(key, dtype=np.float64).reshape(problem.shape)
+        if not best_ok or problem.cost(candidate) < problem.cost(best) - 1e-6:
+            best, best_ev, best_ok = candidate.copy(), candidate_ev, True
+    if best is not x:
+        history.append({"stage": "incumbent", "cost": problem.cost(best)})
+        progress(
+            f"cheapest plan simulated that meets every target: ${problem.cost(best) / 1e6:,.1f}M"
+        )
+    return best, best_ev
 
 
 def sim_rounds(sim: Simulator) -> int:
