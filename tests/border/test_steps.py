@@ -109,14 +109,17 @@ def test_dispatch_follows_the_policy_order_and_caps() -> None:
     assert assign[0, DETERMINATION] == pytest.approx(2.0)
     assert assign[2, INTAKE] == pytest.approx(5.0 / 0.7)
     assert assign[0, INTAKE] == 0.0
+    # Warehouse work goes to the troops (their deployment names it) before detection; medical
+    # work, which they may not do, to agents.
+    warehouse = 60 * 0.05 / 24
+    assert assign[2, WAREHOUSE] == pytest.approx(warehouse / 0.7)
+    assert assign[0, WAREHOUSE] == 0.0
+    assert assign[0, MEDICAL] == pytest.approx(60 * 0.03 / 24)
     # Agents never go to detection; the troops left over do (all of them: no cap).
     assert assign[0, DETECTION] == 0.0
-    troops_left = on_duty[2] - 5.0 / 0.7
+    troops_left = on_duty[2] - 5.0 / 0.7 - warehouse / 0.7
     assert assign[2, DETECTION] == pytest.approx(troops_left)
-    # Medical and warehouse work at their rates, by agents (troops are all on detection).
-    assert assign[0, MEDICAL] == pytest.approx(60 * 0.03 / 24)
-    assert assign[0, WAREHOUSE] == pytest.approx(60 * 0.05 / 24)
-    field = on_duty[0] - 2.0 - 2.0 - 60 * 0.03 / 24 - 60 * 0.05 / 24
+    field = on_duty[0] - 2.0 - 2.0 - 60 * 0.03 / 24
     assert assign[0, FIELD] == pytest.approx(field)
     assert w.field.n_servers[0] == math.floor(field + 0.5)
     # Capacities handed to processing.

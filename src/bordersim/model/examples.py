@@ -150,8 +150,8 @@ def tiny_model(
                 Task.INTAKE,
                 Task.TRANSPORT,
                 Task.MEDICAL,
-                Task.DETECTION,
                 Task.WAREHOUSE,
+                Task.DETECTION,
                 Task.FIELD,
             ]
         ),

@@ -639,6 +639,17 @@ class Dispatch(Section):
             raise ValueError(
                 f"must list each of {', '.join(sorted(expected))} exactly once, got {order}"
             )
+        # Detection has no bound on its work: it takes whoever is left (docs/model.md step 2).
+        late = [
+            t
+            for t in ("transport", "medical", "warehouse")
+            if order.index(t) > order.index("detection")
+        ]
+        if late:
+            raise ValueError(
+                f"detection takes whoever is left, so it must come after {', '.join(late)}; "
+                f"got {order}"
+            )
         return order
 
 

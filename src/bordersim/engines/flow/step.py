@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from bordersim.engines.flow.dispatch import Work, dispatch
+from bordersim.engines.flow.dispatch import Work, dispatch, transport_needed
 from bordersim.engines.flow.holding import processing_requests
 from bordersim.engines.flow.layout import (
     PORT_PATHWAYS,
@@ -30,6 +30,7 @@ from bordersim.engines.flow.queues import serve_by_priority, serve_in_proportion
 from bordersim.engines.flow.release import open_releases, pathway_shares
 from bordersim.engines.flow.sampling import Stream, binomial, poisson
 from bordersim.model.dimensions import N_PATHWAYS, N_POOLS, Demographic, Pathway, Pool, Task
+from bordersim.model.dispatch_rules import WATCH_POST_TOLERANCE
 from bordersim.results.schema import DAILY_METRICS
 
 Params = dict[str, jax.Array]
@@ -104,6 +105,8 @@ def initial_state(p: Params, layout: FlowLayout) -> State:
         "absence_returns": jnp.zeros((layout.absence_hours, s, c)),
         "demand_multiplier": jnp.ones((s, share0.shape[0])),
         "accumulated": jnp.zeros((s, len(DAILY_METRICS))),
+        "arrived_work": jnp.zeros((2, s)),  # intake, determination work that came last hour
+        "in_line": jnp.zeros((s, k)),  # people in a departure line at the end of the hour
     }
 
 
@@ -176,7 +179,6 @@ def hour_step(
     # 2. Dispatch on the work waiting at the start of the hour.
     arrived, x1, x2, x3 = st["arrived"], st["intake_done"], st["determination_done"], st["exited"]
     occupancy = (arrived - x3).sum(axis=1)
-    waiting_before_departure = x2 - x3
     # Departures possible during the hour, for sizing transport: people past their minimum time
     # in custody by the hour's end, within the hour's port, ICE and HHS allowances.
     recent = st["recent_arrived"]
@@ -198,16 +200,23 @@ def hour_step(
     )  # [3, S]
     intake_waiting = ((arrived - x1) * p["intake_hours"]).sum(axis=1)
     determination_waiting = ((x1 - x2) * p["determination_hours"]).sum(axis=1)
+    # The hour's expected arrivals (last hour's inflow) join the waiting work, within the stations.
     determination_work, intake_work = processing_requests(
-        occupancy, day, determination_waiting, intake_waiting, p
+        occupancy,
+        day,
+        determination_waiting + st["arrived_work"][1],
+        intake_waiting + st["arrived_work"][0],
+        p,
     )
     work = Work(
-        watch_posts=jnp.ceil(occupancy / p["persons_per_watch_staff"] - 1e-6),
+        watch_posts=jnp.ceil(occupancy / p["persons_per_watch_staff"] - WATCH_POST_TOLERANCE),
         intake=intake_work,
         determination=determination_work,
         transport=transport_plan.sum(axis=0),
         medical=occupancy * p["medical_hours_per_person_day"] / 24,
         warehouse=occupancy * p["warehouse_hours_per_person_day"] / 24,
+        expected_intake=jnp.zeros_like(intake_work),  # already in `intake`, within the stations
+        expected_determination=jnp.zeros_like(intake_work),
     )
     people = dispatch(on_duty, work, p, layout)  # [S, C, T]
 
@@ -525,8 +534,7 @@ def hour_step(
     )
     put(
         "staff_hours_needed:transport",
-        (served_determination * p["transport_hours"]).sum(axis=1)
-        + ((waiting_before_departure) * p["transport_hours"]).sum(axis=1) / target,
+        transport_needed(st["in_line"], in_line, exits, p["transport_hours"], target),
     )
     put("staff_hours_needed:custody_watch", work.watch_posts)
     put("staff_hours_needed:warehouse", work.warehouse)
@@ -585,6 +593,13 @@ def hour_step(
         absent=absent,
         absence_returns=returns,
         accumulated=accumulated,
+        in_line=in_line,
+        arrived_work=jnp.stack(
+            [
+                (new_by_kind * p["intake_hours"]).sum(axis=1),
+                (served_intake * p["determination_hours"]).sum(axis=1),
+            ]
+        ),
     )
     return st, jnp.stack([arrived, x3])
 

@@ -39,6 +39,7 @@ from bordersim.engines.event.border.state import (
     Plan,
     World,
 )
+from bordersim.model.dispatch_rules import WATCH_POST_TOLERANCE
 
 
 @njit(cache=True, inline="always")
@@ -105,17 +106,28 @@ def on_duty(s: int, day: int, m: Model, absent: np.ndarray, plan: Plan) -> float
 def _watch_and_processing(
     s: int, day: int, agents_on_duty: float, m: Model, w: World
 ) -> tuple[float, int]:
-    """Mandatory custody watch posts, then processing of the work waiting at the hour's start
-    (determination first: only agents do it). Returns the support budget left and the posts."""
+    """Mandatory custody watch posts, then processing: the work waiting at the hour's start plus
+    the work that arrived at each stage during the previous hour, the expected arrivals of this
+    hour, within the processing stations (determination first: only agents do it). Returns the
+    support budget left and the posts."""
     occupancy = w.custody.occupancy[s]
     plan = w.plan
+    # The minimum field presence is one budget for all the sector's agent crews together.
     support_budget = agents_on_duty * (1.0 - m.min_field_fraction)
-    posts = math.ceil(occupancy / m.persons_per_watch_staff - EPS) if occupancy > 0 else 0
+    posts = math.ceil(occupancy / m.persons_per_watch_staff - WATCH_POST_TOLERANCE)
+    posts = max(posts, 0)
     _, support_budget = fill_task(WATCH, float(posts), True, m, plan, support_budget)
     processing_budget = min(agents_on_duty * m.max_processing_fraction, support_budget)
     det_work, intake_work = processing_requests(
-        s, day, float(occupancy), w.lines.det_work[s], w.lines.intake_work[s], m
+        s,
+        day,
+        float(occupancy),
+        w.lines.det_work[s] + plan.arrived_det[s],
+        w.lines.intake_work[s] + plan.arrived_intake[s],
+        m,
     )
+    plan.arrived_det[s] = 0.0
+    plan.arrived_intake[s] = 0.0
     _, left = fill_task(DETERMINATION, det_work, False, m, plan, processing_budget)
     _, left = fill_task(INTAKE, intake_work, False, m, plan, left)
     support_budget -= processing_budget - left
@@ -147,10 +159,9 @@ def _size_transport(s: int, m: Model, custody: Custody, plan: Plan) -> None:
 def _fill_the_rest(
     s: int, support_budget: float, medical_work: float, m: Model, plan: Plan
 ) -> float:
-    """Transport, medical, warehouse and detection in `task_fill_order`; returns the sector's
-    detection effort so far: technology plus the people on the detection task (agents watch
-    from the field instead, and are added with the field)."""
-    effort = m.technology_effort[s]
+    """Transport, medical and warehouse in `task_fill_order`, then detection with whoever is
+    left; returns the sector's detection effort so far: technology plus the people on the
+    detection task (agents watch from the field instead, and are added with the field)."""
     for k in range(m.task_fill_order.shape[0]):
         task = m.task_fill_order[k]
         if task == TRANSPORT:
@@ -159,16 +170,17 @@ def _fill_the_rest(
             work = medical_work
         elif task == WAREHOUSE:
             work = plan.warehouse_need[s]
-        elif task == DETECTION:
-            for c in range(m.crew_pool.shape[0]):
-                if m.crew_pool[c] != AGENT and m.crew_tasks[c, DETECTION] and plan.free[c] > 0:
-                    plan.assign[c, DETECTION] += plan.free[c]
-                    effort += plan.free[c] * m.detection_weight[m.crew_pool[c]]
-                    plan.free[c] = 0.0
-            continue
         else:
             continue
         _, support_budget = fill_task(task, work, False, m, plan, support_budget)
+    # Detection has no bound on its work, so it comes last whatever the order says: it takes
+    # every non-agent still free who may detect, never a person some waiting work could use.
+    effort = m.technology_effort[s]
+    for c in range(m.crew_pool.shape[0]):
+        if m.crew_pool[c] != AGENT and m.crew_tasks[c, DETECTION] and plan.free[c] > 0:
+            plan.assign[c, DETECTION] += plan.free[c]
+            effort += plan.free[c] * m.detection_weight[m.crew_pool[c]]
+            plan.free[c] = 0.0
     return effort
 
 

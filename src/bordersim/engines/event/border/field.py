@@ -115,6 +115,7 @@ def apprehend(
     lines.n_intake[s] += 1
     lines.intake_work[s] += work
     plan.need_intake[s] += work
+    plan.arrived_intake[s] += work
     if m.health_enabled:
         return health_module.admit(i, t, d, True, m, ops, rows, health, out)
     return True

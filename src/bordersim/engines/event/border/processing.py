@@ -94,6 +94,7 @@ def intake(
             lines.n_det[s] += 1
             lines.det_work[s] += work
             plan.need_det[s] += work
+            plan.arrived_det[s] += work
 
 
 @njit(cache=True, inline="always")

@@ -281,6 +281,10 @@ class Plan(NamedTuple):
     need_intake: np.ndarray  # [S]
     need_det: np.ndarray  # [S]
     need_transport: np.ndarray  # [S]
+    # Work that arrived at intake (apprehensions) and at determination (intake done) during the
+    # previous hour: dispatch staffs the hour's expected arrivals with it (docs/model.md step 2).
+    arrived_intake: np.ndarray  # [S] agent-hours
+    arrived_det: np.ndarray  # [S] agent-hours
 
 
 class World(NamedTuple):
@@ -474,6 +478,8 @@ def new_plan(n_sec: int, n_crews: int, n_tasks: int) -> Plan:
         np.zeros((n_sec, 3)),
         np.zeros((n_sec, n_crews)),
         np.zeros(n_sec, np.bool_),
+        np.zeros(n_sec),
+        np.zeros(n_sec),
         np.zeros(n_sec),
         np.zeros(n_sec),
         np.zeros(n_sec),
