@@ -456,7 +456,9 @@ def test_hhs_gets_transport_while_ports_are_backed_up() -> None:
 def test_other_crews_before_agents_and_agents_never_on_detection() -> None:
     base = stable_model()
     headcount = base.crew_headcount.copy()
-    headcount[:, :, 1] = 300.0  # processing coordinators enough for every post they may take
+    # Processing coordinators enough for every post they may take, the hour's expected arrivals
+    # included.
+    headcount[:, :, 1] = 600.0
     result = simulate(base.replace(crew_headcount=headcount), replications=1, seed=6)
     for task in ("intake", "custody_watch", "transport"):
         assert totals(result, f"staff_hours:processing_coordinator:{task}") > 0.0, task
