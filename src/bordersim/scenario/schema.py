@@ -523,6 +523,17 @@ class Processing(Section):
         return order
 
 
+def _check_change_dates(start_date: dt.date, end_date: dt.date | None) -> None:
+    """A dated change (capacity, beds) must end on or after its start."""
+    if end_date is not None and end_date < start_date:
+        raise CrossSectionError(
+            ("end_date",),
+            end_date,
+            f"end_date {end_date} is before start_date {start_date}: "
+            "a change must end on or after its start",
+        )
+
+
 class CapacityChange(Section):
     """Holding capacity added (or removed, if negative) in one sector from a date, e.g. a
     soft-sided facility."""
@@ -535,13 +546,7 @@ class CapacityChange(Section):
 
     @model_validator(mode="after")
     def _order(self) -> CapacityChange:
-        if self.end_date is not None and self.end_date < self.start_date:
-            raise CrossSectionError(
-                ("end_date",),
-                self.end_date,
-                f"end_date {self.end_date} is before start_date {self.start_date}: "
-                "a change must end on or after its start",
-            )
+        _check_change_dates(self.start_date, self.end_date)
         return self
 
 
@@ -567,13 +572,7 @@ class BedsChange(Section):
 
     @model_validator(mode="after")
     def _order(self) -> BedsChange:
-        if self.end_date is not None and self.end_date < self.start_date:
-            raise CrossSectionError(
-                ("end_date",),
-                self.end_date,
-                f"end_date {self.end_date} is before start_date {self.start_date}: "
-                "a change must end on or after its start",
-            )
+        _check_change_dates(self.start_date, self.end_date)
         return self
 
 
