@@ -11,7 +11,7 @@ interdiction and pickup, pathway, intake, determination, departure, health, supp
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -151,49 +151,176 @@ def _departure_lines(
     return to_port, to_ice, to_hhs
 
 
-def hour_step(
-    state: State,
-    hour_of_day: jax.Array,
-    *,
-    day: jax.Array,
-    p: Params,
-    layout: FlowLayout,
-    key: jax.Array,
-) -> tuple[State, jax.Array]:
-    masks = KindMasks(layout)
-    agents = jnp.asarray(is_agent_crew(layout), dtype=jnp.float32)
-    st = dict(state)
-    hour = day * 24 + hour_of_day
-    n_groups = p["batch_size_mean"].shape[0]
-    s_, c_ = layout.n_sectors, layout.n_crews
-    stream = Stream(jax.random.fold_in(key, hour), 2 + s_ * (6 + 6 * n_groups + c_))
-    productivity = p["crew_productivity"]  # [C, T]
+class Hour(NamedTuple):
+    """What every step of one hour reads: parameters, layout, the clock and the hour's randoms."""
 
-    # 1. Staff on duty, less those off sick.
-    slot = hour % layout.absence_hours
+    p: Params
+    layout: FlowLayout
+    masks: KindMasks
+    agents: jax.Array  # [C] 1.0 for agent crews
+    day: jax.Array
+    hour_of_day: jax.Array
+    hour: jax.Array
+    stream: Stream
+
+
+class Staffing(NamedTuple):
+    headcount: jax.Array  # [S, C]
+    on_duty: jax.Array  # [S, C]
+    absent: jax.Array  # [S, C] off sick now
+    absence_returns: jax.Array  # [absence_hours, S, C] ring of returns by hour
+
+
+class Dispatched(NamedTuple):
+    people: jax.Array  # [S, C, T] people on each task this hour
+    work: Work
+    occupancy: jax.Array  # [S] in custody at the start of the hour
+    intake_waiting: jax.Array  # [S] intake work waiting at the start of the hour
+    determination_waiting: jax.Array  # [S]
+    ice_allowance: jax.Array  # national ICE transfers still allowed today, with this hour's
+    hhs_allowance: jax.Array
+
+
+class Crossings(NamedTuple):
+    first_people: jax.Array  # [S, G]
+    repeat_people: jax.Array  # [S, G]
+    reattempt_pool: jax.Array  # [S, G] after this hour's repeat attempts
+    group_size: jax.Array  # [1, G, origin]
+    surrender_groups: jax.Array  # [S, G, origin]
+    detected: jax.Array  # [S, G, origin] groups
+    undetected_people: jax.Array  # [S, G, origin]
+
+
+class FieldQueues(NamedTuple):
+    busy_pickup: jax.Array  # [S] agents on a pickup at the end of the hour
+    busy_interdiction: jax.Array
+    served_pickups: jax.Array  # [S] groups
+    served_interdictions: jax.Array
+    encountered: jax.Array  # [S, G, origin] people
+    pickup_groups: jax.Array  # [S, G, origin] still waiting at the end of the hour
+    pickup_people: jax.Array
+    interdiction_groups: jax.Array
+    interdiction_people: jax.Array
+    walked_off: jax.Array  # [S, G, origin] people who gave up waiting
+
+
+class Custody(NamedTuple):
+    """The cumulative custody curves ([S, K] people) and the mix of groups in custody."""
+
+    arrived: jax.Array
+    intake_done: jax.Array
+    determination_done: jax.Array
+    exited: jax.Array
+    composition: jax.Array  # [S, G, K]
+
+
+class Apprehended(NamedTuple):
+    custody: Custody
+    apprehended: jax.Array  # [S, G] people this hour
+    new_by_kind: jax.Array  # [S, K]
+
+
+class Infection(NamedTuple):
+    """People in custody by health state, per sector."""
+
+    infectious: jax.Array
+    symptomatic_before_intake: jax.Array
+    isolated_now: jax.Array
+
+
+class Processed(NamedTuple):
+    custody: Custody
+    served_intake: jax.Array  # [S, K]
+    infection: Infection
+    isolated: jax.Array  # [S] newly isolated
+    isolation_overflow: jax.Array
+
+
+class Departed(NamedTuple):
+    custody: Custody
+    recent_arrived: jax.Array
+    exits: jax.Array  # [S, K]
+    to_ice: jax.Array  # [S, K]
+    to_hhs: jax.Array
+    in_line: jax.Array  # [S, K] could leave but wait in a departure line
+    occupancy_before_exits: jax.Array  # [S]
+    occupancy_now: jax.Array  # [S] at the end of the hour
+    reattempt_pool: jax.Array
+    ice_occupancy: jax.Array
+    hhs_occupancy: jax.Array
+    ice_allowance: jax.Array
+    hhs_allowance: jax.Array
+    releases: jax.Array  # [S]
+    to_shelter: jax.Array  # [S]
+    shelter_left: jax.Array
+
+
+class Supplies(NamedTuple):
+    stock: jax.Array
+    used: jax.Array
+    stock_out: jax.Array
+    unmet: jax.Array
+    order_quantity: jax.Array
+    order_due_hour: jax.Array
+    cost: jax.Array
+
+
+class Health(NamedTuple):
+    infection: Infection
+    infectious_share: jax.Array  # [S] of those leaving this hour
+    new_infections: jax.Array
+    absent: jax.Array
+    absence_returns: jax.Array
+
+
+def _supplied(h: Hour, people: jax.Array, task: Task) -> jax.Array:
+    """Work hours supplied on `task` per sector by the people dispatched to it."""
+    return (people[:, :, task] * h.p["crew_productivity"][:, task]).sum(axis=1)
+
+
+def _health_draw(h: Hour, n: jax.Array, probability: jax.Array) -> jax.Array:
+    """A health count; nothing is drawn when no variant of the batch has health on."""
+    if not h.layout.health:
+        return jnp.zeros(jnp.broadcast_shapes(jnp.shape(n), jnp.shape(probability)))
+    return h.p["health_enabled"] * binomial(h.stream, n, probability)
+
+
+def _min_custody_lag(p: Params) -> jax.Array:
+    return p["min_custody_hours"].astype(jnp.int32)  # [K]
+
+
+def _staff_on_duty(st: State, h: Hour) -> Staffing:
+    """Step 1: staff on duty, less those off sick (who come back at their slot of the ring)."""
+    slot = h.hour % h.layout.absence_hours
     absent = st["absent"] - st["absence_returns"][slot]
     returns = st["absence_returns"].at[slot].set(0.0)
-    headcount = p["crew_headcount"][day]  # [S, C]
-    on_duty = jnp.maximum(headcount - absent, 0.0) * p["crew_on_duty_fraction"][None, :]
+    headcount = h.p["crew_headcount"][h.day]  # [S, C]
+    on_duty = jnp.maximum(headcount - absent, 0.0) * h.p["crew_on_duty_fraction"][None, :]
+    return Staffing(headcount, on_duty, absent, returns)
 
-    # 2. Dispatch on the work waiting at the start of the hour.
+
+def _dispatch_hour(st: State, h: Hour, on_duty: jax.Array) -> Dispatched:
+    """Step 2: dispatch on the work waiting at the start of the hour."""
+    p = h.p
     arrived, x1, x2, x3 = st["arrived"], st["intake_done"], st["determination_done"], st["exited"]
     occupancy = (arrived - x3).sum(axis=1)
     # Departures possible during the hour, for sizing transport: people past their minimum time
     # in custody by the hour's end, within the hour's port, ICE and HHS allowances.
     recent = st["recent_arrived"]
-    lag = p["min_custody_hours"].astype(jnp.int32)  # [K]
+    lag = _min_custody_lag(p)
     ice_allowance = st["ice_allowance"] + p["ice_transfers_per_day"] / 24
     hhs_allowance = st["hhs_allowance"] + p["hhs_placement_per_day"] / 24
     plan_lines = _departure_lines(
-        jnp.maximum(jnp.minimum(x2, _apprehended_by(recent, hour, lag, layout, arrived)) - x3, 0),
+        jnp.maximum(
+            jnp.minimum(x2, _apprehended_by(recent, h.hour, lag, h.layout, arrived)) - x3, 0
+        ),
         st["ice_occupancy"],
         ice_allowance,
         st["hhs_occupancy"],
         hhs_allowance,
-        p["hhs_beds"] + p["hhs_beds_added"][day],
+        p["hhs_beds"] + p["hhs_beds_added"][h.day],
         p,
-        masks,
+        h.masks,
     )
     transport_plan = jnp.stack(
         [(line * p["transport_hours"]).sum(axis=1) for line in plan_lines]
@@ -203,7 +330,7 @@ def hour_step(
     # The hour's expected arrivals (last hour's inflow) join the waiting work, within the stations.
     determination_work, intake_work = processing_requests(
         occupancy,
-        day,
+        h.day,
         determination_waiting + st["arrived_work"][1],
         intake_waiting + st["arrived_work"][0],
         p,
@@ -218,160 +345,230 @@ def hour_step(
         expected_intake=jnp.zeros_like(intake_work),  # already in `intake`, within the stations
         expected_determination=jnp.zeros_like(intake_work),
     )
-    people = dispatch(on_duty, work, p, layout)  # [S, C, T]
+    people = dispatch(on_duty, work, p, h.layout)  # [S, C, T]
+    return Dispatched(
+        people,
+        work,
+        occupancy,
+        intake_waiting,
+        determination_waiting,
+        ice_allowance,
+        hhs_allowance,
+    )
 
-    def supplied(task: Task) -> jax.Array:
-        return (people[:, :, task] * productivity[:, task]).sum(axis=1)
 
-    field_agents = (people[:, :, Task.FIELD] * agents).sum(axis=1)
-
-    # 5a. Field agents finishing an interdiction or pickup (exponential service).
+def _field_work_finished(
+    st: State, h: Hour, people: jax.Array
+) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """Step 5a: field agents finishing an interdiction or pickup (exponential service).
+    Returns the agents still busy on pickups and on interdictions, and the free field agents."""
+    p = h.p
+    field_agents = (people[:, :, Task.FIELD] * h.agents).sum(axis=1)
     done_pickup = binomial(
-        stream, st["busy_pickup"], -jnp.expm1(-1.0 / p["field_hours_per_pickup"])
+        h.stream, st["busy_pickup"], -jnp.expm1(-1.0 / p["field_hours_per_pickup"])
     )
     done_interdiction = binomial(
-        stream, st["busy_interdiction"], -jnp.expm1(-1.0 / p["field_hours_per_interdiction"])
+        h.stream, st["busy_interdiction"], -jnp.expm1(-1.0 / p["field_hours_per_interdiction"])
     )
     busy_pickup = st["busy_pickup"] - done_pickup
     busy_interdiction = st["busy_interdiction"] - done_interdiction
     free_agents = jnp.maximum(field_agents - busy_pickup - busy_interdiction, 0.0)
+    return busy_pickup, busy_interdiction, free_agents
 
-    # 3. Crossings: first attempts in groups, repeat attempts one by one. The hour's people are
-    # drawn, then formed into groups (docs/model.md step 3): drawing whole groups instead would
-    # multiply the hourly variance of people by the group size, and the peaks of intake work
-    # (which agents top up) with it.
+
+def _crossings_and_detection(
+    st: State, h: Hour, people: jax.Array, free_agents: jax.Array
+) -> Crossings:
+    """Steps 3 and 4: crossings, surrender, and detection with the effort of this hour.
+
+    First attempts come in groups, repeat attempts one by one. The hour's people are drawn, then
+    formed into groups (docs/model.md step 3): drawing whole groups instead would multiply the
+    hourly variance of people by the group size, and the peaks of intake work (which agents top
+    up) with it."""
+    p, day = h.p, h.day
     size = p["batch_size_mean"]  # [G]
     people_rate = p["first_attempts_per_day"][day] * st["demand_multiplier"]
-    first_people = poisson(stream, people_rate * p["diurnal_profile"][hour_of_day])
+    first_people = poisson(h.stream, people_rate * p["diurnal_profile"][h.hour_of_day])
     first_groups = first_people / size
-    repeat_people = binomial(stream, st["reattempt_pool"], p["reattempt_hourly"][None, :])
+    repeat_people = binomial(h.stream, st["reattempt_pool"], p["reattempt_hourly"][None, :])
     reattempt_pool = st["reattempt_pool"] - repeat_people
     groups = jnp.stack([first_groups, repeat_people], axis=-1)  # [S, G, origin]
     group_size = jnp.stack([size, jnp.ones_like(size)], axis=-1)[None]  # [1, G, origin]
-    surrender_groups = binomial(stream, groups, p["surrender_fraction"][None, :, None])
+    surrender_groups = binomial(h.stream, groups, p["surrender_fraction"][None, :, None])
     evade_groups = groups - surrender_groups
 
-    # 4. Detection, with the effort of this hour.
     effort = (
         free_agents
         + (people[:, :, Task.DETECTION] * p["crew_detection_weight"][None, :]).sum(axis=1)
         + p["technology_effort"]
     )
     p_detect = p["detection_p_max"] * -jnp.expm1(-effort / p["detection_effort_scale"])
-    detected = binomial(stream, evade_groups, p_detect[:, None, None])
+    detected = binomial(h.stream, evade_groups, p_detect[:, None, None])
     undetected_people = (evade_groups - detected) * group_size
+    return Crossings(
+        first_people,
+        repeat_people,
+        reattempt_pool,
+        group_size,
+        surrender_groups,
+        detected,
+        undetected_people,
+    )
 
-    # 5b. Service: pickups first, then interdictions; those waiting longest first.
-    capacity = free_agents
+
+def _stay(theta: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Patience: a group waiting since an earlier hour stays another hour with exp(-1/theta); one
+    that arrived during this hour (uniformly) stays to its end with theta * (1 - exp(-1/theta))."""
+    return jnp.exp(-1.0 / theta), -jnp.expm1(-1.0 / theta) * theta
+
+
+def _serve_field(
+    st: State,
+    h: Hour,
+    crossing: Crossings,
+    busy: tuple[jax.Array, jax.Array, jax.Array],
+) -> FieldQueues:
+    """Step 5b: pickups first, then interdictions, those waiting longest first; the rest wait
+    with their patience or walk off."""
+    p, size = h.p, crossing.group_size
+    surrender, detected = crossing.surrender_groups, crossing.detected
+    busy_pickup, busy_interdiction, capacity = busy
     capacity, pick_old_g, pick_old_p = _serve_share(
         capacity, st["pickup_groups"], st["pickup_people"]
     )
-    capacity, pick_new_g, pick_new_p = _serve_share(
-        capacity, surrender_groups, surrender_groups * group_size
-    )
+    capacity, pick_new_g, pick_new_p = _serve_share(capacity, surrender, surrender * size)
     capacity, int_old_g, int_old_p = _serve_share(
         capacity, st["interdiction_groups"], st["interdiction_people"]
     )
-    capacity, int_new_g, int_new_p = _serve_share(capacity, detected, detected * group_size)
+    capacity, int_new_g, int_new_p = _serve_share(capacity, detected, detected * size)
     served_pickups = (pick_old_g + pick_new_g).sum(axis=(1, 2))
     served_interdictions = (int_old_g + int_new_g).sum(axis=(1, 2))
-    busy_pickup = busy_pickup + served_pickups
-    busy_interdiction = busy_interdiction + served_interdictions
     encountered = pick_old_p + pick_new_p + int_old_p + int_new_p  # [S, G, origin] people
 
-    # Patience: a group waiting since an earlier hour stays another hour with exp(-1/theta); one
-    # that arrived during this hour (uniformly) stays to its end with theta * (1 - exp(-1/theta)).
-    def stay(theta: jax.Array) -> tuple[jax.Array, jax.Array]:
-        return jnp.exp(-1.0 / theta), -jnp.expm1(-1.0 / theta) * theta
-
-    stay_pick_old, stay_pick_new = stay(p["pickup_patience_hours"])
-    stay_int_old, stay_int_new = stay(p["interdiction_patience_hours"][None, :, None])
+    stay_pick_old, stay_pick_new = _stay(p["pickup_patience_hours"])
+    stay_int_old, stay_int_new = _stay(p["interdiction_patience_hours"][None, :, None])
     left_pick_old_g = st["pickup_groups"] - pick_old_g
     left_pick_old_p = st["pickup_people"] - pick_old_p
-    left_pick_new_g = surrender_groups - pick_new_g
-    left_pick_new_p = surrender_groups * group_size - pick_new_p
+    left_pick_new_g = surrender - pick_new_g
+    left_pick_new_p = surrender * size - pick_new_p
     left_int_old_g = st["interdiction_groups"] - int_old_g
     left_int_old_p = st["interdiction_people"] - int_old_p
     left_int_new_g = detected - int_new_g
-    left_int_new_p = detected * group_size - int_new_p
-    pickup_groups = left_pick_old_g * stay_pick_old + left_pick_new_g * stay_pick_new
-    pickup_people = left_pick_old_p * stay_pick_old + left_pick_new_p * stay_pick_new
-    interdiction_groups = left_int_old_g * stay_int_old + left_int_new_g * stay_int_new
-    interdiction_people = left_int_old_p * stay_int_old + left_int_new_p * stay_int_new
+    left_int_new_p = detected * size - int_new_p
     walked_off = (
         left_pick_old_p * (1 - stay_pick_old)
         + left_pick_new_p * (1 - stay_pick_new)
         + left_int_old_p * (1 - stay_int_old)
         + left_int_new_p * (1 - stay_int_new)
     )
+    return FieldQueues(
+        busy_pickup=busy_pickup + served_pickups,
+        busy_interdiction=busy_interdiction + served_interdictions,
+        served_pickups=served_pickups,
+        served_interdictions=served_interdictions,
+        encountered=encountered,
+        pickup_groups=left_pick_old_g * stay_pick_old + left_pick_new_g * stay_pick_new,
+        pickup_people=left_pick_old_p * stay_pick_old + left_pick_new_p * stay_pick_new,
+        interdiction_groups=left_int_old_g * stay_int_old + left_int_new_g * stay_int_new,
+        interdiction_people=left_int_old_p * stay_int_old + left_int_new_p * stay_int_new,
+        walked_off=walked_off,
+    )
 
-    # 6. Pathway at encounter, with the release valve.
+
+def _pathway(st: State, h: Hour, encountered: jax.Array) -> Apprehended:
+    """Step 6: pathway at encounter, with the release valve; the apprehended enter custody."""
     share = pathway_shares(
-        p["share_to_kind"][day],
+        h.p["share_to_kind"][h.day],
         st["valve_open"],
-        p["release_share"][day],
-        masks.removal_to_release,
-        masks.removal,
+        h.p["release_share"][h.day],
+        h.masks.removal_to_release,
+        h.masks.removal,
     )  # [S, G, K]
     apprehended = encountered.sum(axis=2)  # [S, G]
     new_by_kind = jnp.einsum("sg,sgk->sk", apprehended, share)  # [S, K]
-    composition = st["composition"] + apprehended[:, :, None] * share
-    arrived = arrived + new_by_kind
-    health = p["health_enabled"]
+    custody = Custody(
+        arrived=st["arrived"] + new_by_kind,
+        intake_done=st["intake_done"],
+        determination_done=st["determination_done"],
+        exited=st["exited"],
+        composition=st["composition"] + apprehended[:, :, None] * share,
+    )
+    return Apprehended(custody, apprehended, new_by_kind)
 
-    def health_draw(n: jax.Array, probability: jax.Array) -> jax.Array:
-        """A health count; nothing is drawn when no variant of the batch has health on."""
-        if not layout.health:
-            return jnp.zeros(jnp.broadcast_shapes(jnp.shape(n), jnp.shape(probability)))
-        return health * binomial(stream, n, probability)
 
-    infectious_arrivals = health_draw(apprehended.sum(axis=1), p["arrival_prevalence"][day])
-    symptomatic_before_intake = st["symptomatic_before_intake"] + health_draw(
-        infectious_arrivals, p["symptomatic_fraction"]
+def _infectious_arrivals(st: State, h: Hour, apprehended: jax.Array) -> tuple[jax.Array, Infection]:
+    """Step 10, at arrival: infectious arrivals, some of them symptomatic before intake."""
+    infectious_arrivals = _health_draw(h, apprehended.sum(axis=1), h.p["arrival_prevalence"][h.day])
+    symptomatic_before_intake = st["symptomatic_before_intake"] + _health_draw(
+        h, infectious_arrivals, h.p["symptomatic_fraction"]
     )
     infectious = st["infectious"] + infectious_arrivals
+    return infectious_arrivals, Infection(infectious, symptomatic_before_intake, st["isolated_now"])
 
-    # 7. Processing: intake then determination, priority class then oldest first.
-    kind_class = layout.kind_class
+
+def _process(h: Hour, people: jax.Array, custody: Custody, infection: Infection) -> Processed:
+    """Step 7: intake (with health screening) then determination, priority class then oldest
+    first."""
+    p, kind_class = h.p, h.layout.kind_class
+    arrived, x1, x2 = custody.arrived, custody.intake_done, custody.determination_done
     waiting_intake = arrived - x1
     served_intake = serve_by_priority(
-        waiting_intake, p["intake_hours"], kind_class, supplied(Task.INTAKE)
+        waiting_intake, p["intake_hours"], kind_class, _supplied(h, people, Task.INTAKE)
     )
     x1 = jnp.minimum(x1 + served_intake, arrived)
     screened_share = served_intake.sum(axis=1) / jnp.maximum(waiting_intake.sum(axis=1), _TINY)
-    screened = symptomatic_before_intake * jnp.clip(screened_share, 0.0, 1.0)
-    symptomatic_before_intake = symptomatic_before_intake - screened
-    found = health_draw(screened, p["screening_sensitivity"])
-    isolated = jnp.minimum(found, jnp.maximum(p["isolation_capacity"] - st["isolated_now"], 0.0))
-    isolation_overflow = found - isolated
-    isolated_now = st["isolated_now"] + isolated
-    infectious = infectious - isolated
+    screened = infection.symptomatic_before_intake * jnp.clip(screened_share, 0.0, 1.0)
+    found = _health_draw(h, screened, p["screening_sensitivity"])
+    isolated = jnp.minimum(
+        found, jnp.maximum(p["isolation_capacity"] - infection.isolated_now, 0.0)
+    )
+    infection = Infection(
+        infectious=infection.infectious - isolated,
+        symptomatic_before_intake=infection.symptomatic_before_intake - screened,
+        isolated_now=infection.isolated_now + isolated,
+    )
 
     served_determination = serve_by_priority(
-        x1 - x2, p["determination_hours"], kind_class, supplied(Task.DETERMINATION)
+        x1 - x2, p["determination_hours"], kind_class, _supplied(h, people, Task.DETERMINATION)
     )
     x2 = jnp.minimum(x2 + served_determination, x1)
+    custody = custody._replace(intake_done=x1, determination_done=x2)
+    return Processed(custody, served_intake, infection, isolated, found - isolated)
 
-    # 8. Departures: people past their minimum time in custody; transport shared among the port,
-    # ICE and HHS lines in proportion to the work each could move this hour.
+
+def _depart(
+    st: State,
+    h: Hour,
+    people: jax.Array,
+    custody: Custody,
+    allowances: tuple[jax.Array, jax.Array],
+    reattempt_pool: jax.Array,
+) -> Departed:
+    """Step 8: departures of people past their minimum time in custody; transport shared among
+    the port, ICE and HHS lines in proportion to the work each could move this hour."""
+    p, masks, hour = h.p, h.masks, h.hour
+    arrived, x2, x3 = custody.arrived, custody.determination_done, custody.exited
     recent = jax.lax.dynamic_update_index_in_dim(
-        recent, arrived, hour % layout.recent_hours, axis=0
+        st["recent_arrived"], arrived, hour % h.layout.recent_hours, axis=0
     )
-    eligible = jnp.minimum(x2, _apprehended_by(recent, hour, lag, layout, arrived))
+    eligible = jnp.minimum(
+        x2, _apprehended_by(recent, hour, _min_custody_lag(p), h.layout, arrived)
+    )
     waiting_departure = jnp.maximum(eligible - x3, 0.0)
     ice_occupancy = st["ice_occupancy"] - binomial(
-        stream, st["ice_occupancy"], p["ice_leave_hourly"]
+        h.stream, st["ice_occupancy"], p["ice_leave_hourly"]
     )
     hhs_occupancy = st["hhs_occupancy"] - binomial(
-        stream, st["hhs_occupancy"], p["hhs_leave_hourly"]
+        h.stream, st["hhs_occupancy"], p["hhs_leave_hourly"]
     )
+    ice_allowance, hhs_allowance = allowances
     lines = _departure_lines(
         waiting_departure,
         ice_occupancy,
         ice_allowance,
         hhs_occupancy,
         hhs_allowance,
-        p["hhs_beds"] + p["hhs_beds_added"][day],
+        p["hhs_beds"] + p["hhs_beds_added"][h.day],
         p,
         masks,
     )
@@ -379,77 +576,78 @@ def hour_step(
     total_work = line_work.sum(axis=0)
     transport_share = jnp.where(
         total_work > _TINY,
-        jnp.clip(supplied(Task.TRANSPORT) / jnp.maximum(total_work, _TINY), 0.0, 1.0),
+        jnp.clip(_supplied(h, people, Task.TRANSPORT) / jnp.maximum(total_work, _TINY), 0.0, 1.0),
         1.0,
     )
     to_port, to_ice, to_hhs = (line * transport_share[:, None] for line in lines)
-    ice_occupancy = ice_occupancy + to_ice.sum()
-    hhs_occupancy = hhs_occupancy + to_hhs.sum()
-    ice_allowance = jnp.maximum(ice_allowance - to_ice.sum(), 0.0)
-    hhs_allowance = jnp.maximum(hhs_allowance - to_hhs.sum(), 0.0)
     released = waiting_departure * masks.release
     exits = to_port + to_ice + to_hhs + released  # [S, K]
     occupancy_before_exits = (arrived - x3).sum(axis=1)
     x3 = jnp.minimum(x3 + exits, x2)
 
+    composition, reattempt_pool = _leave_custody(h, custody.composition, exits, reattempt_pool)
+    releases = (exits * masks.release).sum(axis=1)
+    to_shelter = jnp.minimum(releases, st["shelter_left"])
+    occupancy_now = (arrived - x3).sum(axis=1)
+    return Departed(
+        custody=custody._replace(exited=x3, composition=composition),
+        recent_arrived=recent,
+        exits=exits,
+        to_ice=to_ice,
+        to_hhs=to_hhs,
+        # People still within their minimum time in custody after determination count as
+        # backlog (not yet able to leave), as in the event engine; the lines hold those who
+        # could leave.
+        in_line=jnp.maximum(jnp.minimum(x2, eligible) - x3, 0.0),
+        occupancy_before_exits=occupancy_before_exits,
+        occupancy_now=occupancy_now,
+        reattempt_pool=reattempt_pool,
+        ice_occupancy=ice_occupancy + to_ice.sum(),
+        hhs_occupancy=hhs_occupancy + to_hhs.sum(),
+        ice_allowance=jnp.maximum(ice_allowance - to_ice.sum(), 0.0),
+        hhs_allowance=jnp.maximum(hhs_allowance - to_hhs.sum(), 0.0),
+        releases=releases,
+        to_shelter=to_shelter,
+        shelter_left=st["shelter_left"] - to_shelter,
+    )
+
+
+def _leave_custody(
+    h: Hour, composition: jax.Array, exits: jax.Array, reattempt_pool: jax.Array
+) -> tuple[jax.Array, jax.Array]:
+    """The groups leaving custody, in proportion to each kind's mix; those returned by the port
+    join the re-attempt pool with the repeat probability of the day's regime."""
+    p = h.p
     in_kind = composition.sum(axis=1, keepdims=True)  # [S, 1, K]
     exits_by_group = exits[:, None, :] * composition / jnp.maximum(in_kind, _TINY)
     composition = jnp.maximum(composition - exits_by_group, 0.0)
-    title42 = p["title42_active"][day]
+    title42 = p["title42_active"][h.day]
     repeat_probability = (1 - title42) * p["repeat_probability"][0] + title42 * p[
         "repeat_probability"
     ][1]
-    reattempt_pool = reattempt_pool + (exits_by_group * masks.port).sum(axis=2) * repeat_probability
-
-    releases = (exits * masks.release).sum(axis=1)
-    to_shelter = jnp.minimum(releases, st["shelter_left"])
-    shelter_left = st["shelter_left"] - to_shelter
-
-    # 10. Health: infectious departures, transmission, recovery, staff infections.
-    infectious_share = (infectious + isolated_now) / jnp.maximum(occupancy_before_exits, _TINY)
-    exits_total = exits.sum(axis=1)
-    leave_share = jnp.clip(exits_total / jnp.maximum(occupancy_before_exits, _TINY), 0.0, 1.0)
-    infectious = infectious * (1 - leave_share)
-    isolated_now = isolated_now * (1 - leave_share)
-    symptomatic_before_intake = jnp.minimum(symptomatic_before_intake, infectious)
-    occupancy_now = (arrived - x3).sum(axis=1)
-    # Person-hours of the hour: people change state through it, so the mean of its two ends.
-    person_hours = (occupancy + occupancy_now) / 2
-    capacity_today = p["custody_capacity"][day]
-    susceptible = jnp.maximum(occupancy_now - infectious - isolated_now, 0.0)
-    pressure = (
-        p["transmission_rate_per_day"]
-        / 24
-        * infectious
-        / jnp.maximum(occupancy_now, 1.0)
-        * (occupancy_now / jnp.maximum(capacity_today, _TINY)) ** p["crowding_exponent"]
+    reattempt_pool = (
+        reattempt_pool + (exits_by_group * h.masks.port).sum(axis=2) * repeat_probability
     )
-    new_infections = health_draw(susceptible, -jnp.expm1(-pressure))
-    recover = 1 - p["recovery_hourly"]
-    infectious = (infectious + new_infections) * recover
-    isolated_now = isolated_now * recover
-    symptomatic_before_intake = symptomatic_before_intake * recover
-    exposed_staff = (
-        people[:, :, Task.CUSTODY_WATCH]
-        + people[:, :, Task.INTAKE]
-        + people[:, :, Task.DETERMINATION]
-    )
-    staff_risk = p["staff_infection_rate_per_day"] / 24 * infectious / 1000
-    fell_sick = health_draw(exposed_staff, jnp.clip(staff_risk, 0, 1)[:, None])
-    absent = absent + fell_sick
-    return_slot = (hour + p["staff_absence_hours"].astype(jnp.int32)) % layout.absence_hours
-    returns = returns.at[return_slot].add(fell_sick)
+    return composition, reattempt_pool
 
-    # 9. Supplies: a delivery due this hour arrives first, then the hour's use, then a reorder.
+
+def _supplies(
+    st: State, h: Hour, dispatched: Dispatched, person_hours: jax.Array, occupancy_now: jax.Array
+) -> Supplies:
+    """Step 9: a delivery due this hour arrives first, then the hour's use, then a reorder."""
+    p, hour = h.p, h.hour
     units = p["supply_units_per_person_day"]
     delivered = st["order_due_hour"] == hour
     stock = st["stock"] + jnp.where(delivered, st["order_quantity"], 0.0)
     order_due = jnp.where(delivered, -1.0, st["order_due_hour"])
     needed_units = person_hours * units / 24
-    warehouse_needed = work.warehouse
+    warehouse_needed = dispatched.work.warehouse
     warehouse_share = jnp.where(
         warehouse_needed > 0,
-        jnp.minimum(1.0, supplied(Task.WAREHOUSE) / jnp.maximum(warehouse_needed, _TINY)),
+        jnp.minimum(
+            1.0,
+            _supplied(h, dispatched.people, Task.WAREHOUSE) / jnp.maximum(warehouse_needed, _TINY),
+        ),
         1.0,
     )
     deliverable = needed_units * warehouse_share
@@ -465,143 +663,313 @@ def hour_step(
         reorder, hour + jnp.maximum(1.0, p["supply_reorder_lead_hours"]), order_due
     )
     supply_cost = jnp.where(reorder, quantity * p["supply_cost_per_unit"], 0.0)
+    return Supplies(stock, used, stock_out, unmet, order_quantity, order_due, supply_cost)
 
-    # 11. Cost.
+
+def _health(
+    h: Hour,
+    infection: Infection,
+    departed: Departed,
+    people: jax.Array,
+    staffing: Staffing,
+) -> Health:
+    """Step 10: infectious departures, transmission, recovery, staff infections."""
+    p = h.p
+    infectious, isolated_now = infection.infectious, infection.isolated_now
+    occupancy_before_exits = departed.occupancy_before_exits
+    infectious_share = (infectious + isolated_now) / jnp.maximum(occupancy_before_exits, _TINY)
+    exits_total = departed.exits.sum(axis=1)
+    leave_share = jnp.clip(exits_total / jnp.maximum(occupancy_before_exits, _TINY), 0.0, 1.0)
+    infectious = infectious * (1 - leave_share)
+    isolated_now = isolated_now * (1 - leave_share)
+    symptomatic_before_intake = jnp.minimum(infection.symptomatic_before_intake, infectious)
+    occupancy_now = departed.occupancy_now
+    capacity_today = p["custody_capacity"][h.day]
+    susceptible = jnp.maximum(occupancy_now - infectious - isolated_now, 0.0)
+    pressure = (
+        p["transmission_rate_per_day"]
+        / 24
+        * infectious
+        / jnp.maximum(occupancy_now, 1.0)
+        * (occupancy_now / jnp.maximum(capacity_today, _TINY)) ** p["crowding_exponent"]
+    )
+    new_infections = _health_draw(h, susceptible, -jnp.expm1(-pressure))
+    recover = 1 - p["recovery_hourly"]
+    infectious = (infectious + new_infections) * recover
+    isolated_now = isolated_now * recover
+    symptomatic_before_intake = symptomatic_before_intake * recover
+    exposed_staff = (
+        people[:, :, Task.CUSTODY_WATCH]
+        + people[:, :, Task.INTAKE]
+        + people[:, :, Task.DETERMINATION]
+    )
+    staff_risk = p["staff_infection_rate_per_day"] / 24 * infectious / 1000
+    fell_sick = _health_draw(h, exposed_staff, jnp.clip(staff_risk, 0, 1)[:, None])
+    return_slot = (h.hour + p["staff_absence_hours"].astype(jnp.int32)) % h.layout.absence_hours
+    return Health(
+        infection=Infection(infectious, symptomatic_before_intake, isolated_now),
+        infectious_share=infectious_share,
+        new_infections=new_infections,
+        absent=staffing.absent + fell_sick,
+        absence_returns=staffing.absence_returns.at[return_slot].add(fell_sick),
+    )
+
+
+def _cost(
+    h: Hour, headcount: jax.Array, person_hours: jax.Array, to_ice: jax.Array
+) -> tuple[jax.Array, jax.Array]:
+    """Step 11: the hour's staff cost and custody cost per sector. ICE transfers are part of
+    leaving custody, so their cost is custody cost (as in the event engine); the total is staff
+    + custody + supplies."""
+    p = h.p
     staff_cost = (headcount * p["crew_cost_per_person_day"][None, :]).sum(axis=1) / 24
-    # ICE transfers are part of leaving custody, so their cost is custody cost (as in the event
-    # engine); the total is staff + custody + supplies.
     custody_cost = (
         person_hours * p["cost_per_custody_person_day"] / 24
         + to_ice.sum(axis=1) * p["cost_per_ice_transfer"]
     )
+    return staff_cost, custody_cost
 
-    # Metrics of this hour, [S, M].
-    s = layout.n_sectors
-    columns: dict[str, jax.Array] = {}
 
-    def put(name: str, value: jax.Array) -> None:
-        columns[name] = jnp.broadcast_to(value, (s,))
+class Hourly(NamedTuple):
+    """Everything one hour produced, for its metrics and the next hour's state."""
 
-    warmup = (day < layout.warmup_days).astype(jnp.float32)
-    put("first_attempts", first_people.sum(axis=1))
-    put("repeat_attempts", repeat_people.sum(axis=1))
-    put("attempts", first_people.sum(axis=1) + repeat_people.sum(axis=1))
-    put("surrendered", (surrender_groups * group_size).sum(axis=(1, 2)))
-    put("detected", (detected * group_size).sum(axis=(1, 2)))
-    put("encounters", apprehended.sum(axis=1))
+    staffing: Staffing
+    dispatched: Dispatched
+    crossing: Crossings
+    field: FieldQueues
+    entered: Apprehended
+    infectious_arrivals: jax.Array
+    processed: Processed
+    departed: Departed
+    person_hours: jax.Array
+    supplies: Supplies
+    health: Health
+    staff_cost: jax.Array
+    custody_cost: jax.Array
+
+
+Columns = dict[str, jax.Array]
+
+
+def _crossing_custody_metrics(st: State, h: Hour, r: Hourly, put: Any) -> None:
+    """Metrics of crossings, encounters, custody and departures."""
+    masks, c, d = h.masks, r.crossing, r.departed
+    warmup = (h.day < h.layout.warmup_days).astype(jnp.float32)
+    put("first_attempts", c.first_people.sum(axis=1))
+    put("repeat_attempts", c.repeat_people.sum(axis=1))
+    put("attempts", c.first_people.sum(axis=1) + c.repeat_people.sum(axis=1))
+    put("surrendered", (c.surrender_groups * c.group_size).sum(axis=(1, 2)))
+    put("detected", (c.detected * c.group_size).sum(axis=(1, 2)))
+    put("encounters", r.entered.apprehended.sum(axis=1))
     put(
         "unique_encounters",
-        encountered[:, :, 0].sum(axis=1) * (1 - warmup * p["initial_repeat_share"]),
+        r.field.encountered[:, :, 0].sum(axis=1) * (1 - warmup * h.p["initial_repeat_share"]),
     )
-    put("gotaways", undetected_people.sum(axis=(1, 2)) + walked_off.sum(axis=(1, 2)))
-    put("occupancy_mean", person_hours / 24)
-    put("occupancy_peak", occupancy_now)
-    put("custody_capacity", capacity_today)
-    put("custody_exits", exits_total)
-    put("uac_exits", (exits * masks.uac).sum(axis=1))
-    # People still within their minimum time in custody after determination count as backlog
-    # (not yet able to leave), as in the event engine; the lines hold those who could leave.
-    in_line = jnp.maximum(jnp.minimum(x2, eligible) - x3, 0.0)
-    put("processing_backlog", (arrived - x3 - in_line).sum(axis=1))
-    departures = exits @ masks.pathway_onehot
+    put("gotaways", c.undetected_people.sum(axis=(1, 2)) + r.field.walked_off.sum(axis=(1, 2)))
+    put("occupancy_mean", r.person_hours / 24)
+    put("occupancy_peak", d.occupancy_now)
+    put("custody_capacity", h.p["custody_capacity"][h.day])
+    put("custody_exits", d.exits.sum(axis=1))
+    put("uac_exits", (d.exits * masks.uac).sum(axis=1))
+    custody = d.custody
+    put("processing_backlog", (custody.arrived - custody.exited - d.in_line).sum(axis=1))
+    departures = d.exits @ masks.pathway_onehot
     for pathway in Pathway:
         put(f"departures:{pathway.name.lower()}", departures[:, pathway])
-    put("releases_to_street", releases - to_shelter)
-    put("waiting_for_ice_bed", (in_line * masks.removal).sum(axis=1))
-    put("waiting_for_hhs", (in_line * masks.hhs).sum(axis=1))
-    put("waiting_for_port", (in_line * masks.port).sum(axis=1))
+    put("releases_to_street", d.releases - d.to_shelter)
+    put("waiting_for_ice_bed", (d.in_line * masks.removal).sum(axis=1))
+    put("waiting_for_hhs", (d.in_line * masks.hhs).sum(axis=1))
+    put("waiting_for_port", (d.in_line * masks.port).sum(axis=1))
     put("valve_open_hours", st["valve_open"])
-    pool_matrix = jnp.asarray(crew_pool_matrix(layout, N_POOLS))  # [C, K]
+
+
+def _staff_metrics(st: State, h: Hour, r: Hourly, put: Any) -> None:
+    """Staff hours supplied by pool and task, and needed by task."""
+    p, s = h.p, h.layout.n_sectors
+    people, work = r.dispatched.people, r.dispatched.work
+    pool_matrix = jnp.asarray(crew_pool_matrix(h.layout, N_POOLS))  # [C, K]
     staff_hours = jnp.einsum("sct,ck->skt", people, pool_matrix).reshape(s, -1)
     for i, name in enumerate(_STAFF_METRICS):
         put(name, staff_hours[:, i])
-    agent_hours = (people * agents[None, :, None]).sum(axis=1)  # [S, T]
+    agent_hours = (people * h.agents[None, :, None]).sum(axis=1)  # [S, T]
     put("agents_field_hours", agent_hours[:, Task.FIELD])
     put("agents_support_hours", agent_hours.sum(axis=1) - agent_hours[:, Task.FIELD])
     target = p["target_custody_hours"]
     put(
         "staff_hours_needed:field",
-        served_pickups * p["field_hours_per_pickup"]
-        + served_interdictions * p["field_hours_per_interdiction"],
+        r.field.served_pickups * p["field_hours_per_pickup"]
+        + r.field.served_interdictions * p["field_hours_per_interdiction"],
     )
     put(
         "staff_hours_needed:intake",
-        (new_by_kind * p["intake_hours"]).sum(axis=1) + intake_waiting / target,
+        (r.entered.new_by_kind * p["intake_hours"]).sum(axis=1)
+        + r.dispatched.intake_waiting / target,
     )
     put(
         "staff_hours_needed:determination",
-        (served_intake * p["determination_hours"]).sum(axis=1) + determination_waiting / target,
+        (r.processed.served_intake * p["determination_hours"]).sum(axis=1)
+        + r.dispatched.determination_waiting / target,
     )
+    d = r.departed
     put(
         "staff_hours_needed:transport",
-        transport_needed(st["in_line"], in_line, exits, p["transport_hours"], target),
+        transport_needed(st["in_line"], d.in_line, d.exits, p["transport_hours"], target),
     )
     put("staff_hours_needed:custody_watch", work.watch_posts)
     put("staff_hours_needed:warehouse", work.warehouse)
     put("staff_hours_needed:medical", work.medical)
     # Detection has no target: its need is what was supplied (no gap), as in the event engine.
     put("staff_hours_needed:detection", people[:, :, Task.DETECTION].sum(axis=1))
-    put("supply_stock_units", stock)
-    put("supply_units_used", used)
-    put("unmet_care_person_days", unmet)
-    put("stock_out", stock_out)
-    put("infections_in_custody", new_infections)
-    put("infectious_arrivals", infectious_arrivals)
-    put("isolated", isolated)
-    put("isolation_overflow", isolation_overflow)
-    put("infectious_released", (releases + to_hhs.sum(axis=1)) * infectious_share)
-    put("infectious_expelled", (exits * masks.port).sum(axis=1) * infectious_share)
-    put("infectious_removed", (exits * masks.removal).sum(axis=1) * infectious_share)
-    put("staff_days_lost", absent.sum(axis=1) / 24)
-    put("cost_staff_dollars", staff_cost)
-    put("cost_custody_dollars", custody_cost)
-    put("cost_supplies_dollars", supply_cost)
-    put("cost_total_dollars", staff_cost + custody_cost + supply_cost)
 
+
+def _supply_health_cost_metrics(h: Hour, r: Hourly, put: Any) -> None:
+    masks, d, sup, health = h.masks, r.departed, r.supplies, r.health
+    put("supply_stock_units", sup.stock)
+    put("supply_units_used", sup.used)
+    put("unmet_care_person_days", sup.unmet)
+    put("stock_out", sup.stock_out)
+    put("infections_in_custody", health.new_infections)
+    put("infectious_arrivals", r.infectious_arrivals)
+    put("isolated", r.processed.isolated)
+    put("isolation_overflow", r.processed.isolation_overflow)
+    share = health.infectious_share
+    put("infectious_released", (d.releases + d.to_hhs.sum(axis=1)) * share)
+    put("infectious_expelled", (d.exits * masks.port).sum(axis=1) * share)
+    put("infectious_removed", (d.exits * masks.removal).sum(axis=1) * share)
+    put("staff_days_lost", health.absent.sum(axis=1) / 24)
+    put("cost_staff_dollars", r.staff_cost)
+    put("cost_custody_dollars", r.custody_cost)
+    put("cost_supplies_dollars", sup.cost)
+    put("cost_total_dollars", r.staff_cost + r.custody_cost + sup.cost)
+
+
+def _accumulate(st: State, h: Hour, r: Hourly) -> jax.Array:
+    """The hour's metrics ([S, M]) folded into the day's: last value, maximum or sum."""
+    s = h.layout.n_sectors
+    columns: Columns = {}
+
+    def put(name: str, value: jax.Array) -> None:
+        columns[name] = jnp.broadcast_to(value, (s,))
+
+    _crossing_custody_metrics(st, h, r, put)
+    _staff_metrics(st, h, r, put)
+    _supply_health_cost_metrics(h, r, put)
     zeros = jnp.zeros(s)
     values = jnp.stack([columns.get(name, zeros) for name in DAILY_METRICS], axis=1)
     accumulated = st["accumulated"]
-    accumulated = jnp.where(
+    return jnp.where(
         IS_LAST, values, jnp.where(IS_MAX, jnp.maximum(accumulated, values), accumulated + values)
     )
-    st.update(
-        arrived=arrived,
-        intake_done=x1,
-        determination_done=x2,
-        exited=x3,
-        composition=composition,
-        pickup_groups=pickup_groups,
-        pickup_people=pickup_people,
-        interdiction_groups=interdiction_groups,
-        interdiction_people=interdiction_people,
-        busy_pickup=busy_pickup,
-        busy_interdiction=busy_interdiction,
-        reattempt_pool=reattempt_pool,
-        ice_occupancy=ice_occupancy,
-        hhs_occupancy=hhs_occupancy,
-        shelter_left=shelter_left,
-        ice_allowance=ice_allowance,
-        hhs_allowance=hhs_allowance,
-        recent_arrived=recent,
-        stock=stock,
-        order_quantity=order_quantity,
-        order_due_hour=order_due,
-        occupancy_day_sum=st["occupancy_day_sum"] + occupancy_now,
-        infectious=infectious,
-        symptomatic_before_intake=symptomatic_before_intake,
-        isolated_now=isolated_now,
-        absent=absent,
-        absence_returns=returns,
-        accumulated=accumulated,
-        in_line=in_line,
-        arrived_work=jnp.stack(
+
+
+def _next_state(st: State, h: Hour, r: Hourly) -> State:
+    """The state at the end of the hour."""
+    p, d, custody = h.p, r.departed, r.departed.custody
+    field, sup, infection = r.field, r.supplies, r.health.infection
+    return {
+        **st,
+        "arrived": custody.arrived,
+        "intake_done": custody.intake_done,
+        "determination_done": custody.determination_done,
+        "exited": custody.exited,
+        "composition": custody.composition,
+        "pickup_groups": field.pickup_groups,
+        "pickup_people": field.pickup_people,
+        "interdiction_groups": field.interdiction_groups,
+        "interdiction_people": field.interdiction_people,
+        "busy_pickup": field.busy_pickup,
+        "busy_interdiction": field.busy_interdiction,
+        "reattempt_pool": d.reattempt_pool,
+        "ice_occupancy": d.ice_occupancy,
+        "hhs_occupancy": d.hhs_occupancy,
+        "shelter_left": d.shelter_left,
+        "ice_allowance": d.ice_allowance,
+        "hhs_allowance": d.hhs_allowance,
+        "recent_arrived": d.recent_arrived,
+        "stock": sup.stock,
+        "order_quantity": sup.order_quantity,
+        "order_due_hour": sup.order_due_hour,
+        "occupancy_day_sum": st["occupancy_day_sum"] + d.occupancy_now,
+        "infectious": infection.infectious,
+        "symptomatic_before_intake": infection.symptomatic_before_intake,
+        "isolated_now": infection.isolated_now,
+        "absent": r.health.absent,
+        "absence_returns": r.health.absence_returns,
+        "accumulated": _accumulate(st, h, r),
+        "in_line": d.in_line,
+        "arrived_work": jnp.stack(
             [
-                (new_by_kind * p["intake_hours"]).sum(axis=1),
-                (served_intake * p["determination_hours"]).sum(axis=1),
+                (r.entered.new_by_kind * p["intake_hours"]).sum(axis=1),
+                (r.processed.served_intake * p["determination_hours"]).sum(axis=1),
             ]
         ),
+    }
+
+
+def hour_step(
+    state: State,
+    hour_of_day: jax.Array,
+    *,
+    day: jax.Array,
+    p: Params,
+    layout: FlowLayout,
+    key: jax.Array,
+) -> tuple[State, jax.Array]:
+    """One hour, step by step in the order of docs/model.md (the field work finished during the
+    hour frees agents before the hour's crossings are met). Random draws are taken from the
+    hour's stream in this order, so the steps' order is part of the results."""
+    hour = day * 24 + hour_of_day
+    n_groups = p["batch_size_mean"].shape[0]
+    s_, c_ = layout.n_sectors, layout.n_crews
+    h = Hour(
+        p=p,
+        layout=layout,
+        masks=KindMasks(layout),
+        agents=jnp.asarray(is_agent_crew(layout), dtype=jnp.float32),
+        day=day,
+        hour_of_day=hour_of_day,
+        hour=hour,
+        stream=Stream(jax.random.fold_in(key, hour), 2 + s_ * (6 + 6 * n_groups + c_)),
     )
-    return st, jnp.stack([arrived, x3])
+    st = state
+    staffing = _staff_on_duty(st, h)
+    dispatched = _dispatch_hour(st, h, staffing.on_duty)
+    people = dispatched.people
+    busy = _field_work_finished(st, h, people)
+    crossing = _crossings_and_detection(st, h, people, free_agents=busy[2])
+    field = _serve_field(st, h, crossing, busy)
+    entered = _pathway(st, h, field.encountered)
+    infectious_arrivals, infection = _infectious_arrivals(st, h, entered.apprehended)
+    processed = _process(h, people, entered.custody, infection)
+    departed = _depart(
+        st,
+        h,
+        people,
+        processed.custody,
+        (dispatched.ice_allowance, dispatched.hhs_allowance),
+        crossing.reattempt_pool,
+    )
+    person_hours = (dispatched.occupancy + departed.occupancy_now) / 2
+    supplies = _supplies(st, h, dispatched, person_hours, departed.occupancy_now)
+    health = _health(h, processed.infection, departed, people, staffing)
+    staff_cost, custody_cost = _cost(h, staffing.headcount, person_hours, departed.to_ice)
+    result = Hourly(
+        staffing,
+        dispatched,
+        crossing,
+        field,
+        entered,
+        infectious_arrivals,
+        processed,
+        departed,
+        person_hours,
+        supplies,
+        health,
+        staff_cost,
+        custody_cost,
+    )
+    custody = departed.custody
+    return _next_state(st, h, result), jnp.stack([custody.arrived, custody.exited])
 
 
 def day_step(
