@@ -7,7 +7,8 @@ each, in blocks of 10 variants x all replications (bordersim's default block sha
 clusters run the same blocks (so the same numbers, checked) side by side in one run; each
 cluster's workers compile the block program before the clock starts, so the figure is the
 blocks' wall time. Also measured, for docs/scaling.md: Dask's overhead per task (empty tasks on
-the N-worker cluster), the Parquet write rate of the blocks, and the manifest's cost per block.
+the N-worker cluster), the Parquet write rate of the blocks, and the cost per block of
+registering it in the catalog (an embedded store per cluster, opened for each block).
 The machine's load average (``os.getloadavg``) is printed beside the figures: on a shared
 machine the ratio means little. Results go to bench/results/sweep-<host>.json.
 """
@@ -43,12 +44,14 @@ def scheduler_overhead(client: Any, tasks: int) -> float:
 
 
 def run_on(
-    workers: int, scenario: Path, variants: int, replications: int, seed: int, root: Path
+    workers: int, scenario: Path, variants: int, replications: int, seed: int, store: Path
 ) -> dict[str, Any]:
     from bordersim.scenario import load_scenario
     from bordersim.services.blocks import BlockShape, run_blocked_sweep
     from bordersim.services.cluster import open_client
     from bordersim.services.sweep import Axis
+    from bordersim.store import open_catalog
+    from bordersim.store.sweeps import registered_blocks
 
     base = load_scenario(scenario)
     axes = [Axis(HEADCOUNT_KEY, tuple(range(0, 10 * variants, 10)))]
@@ -56,22 +59,29 @@ def run_on(
     with open_client(f"local:{workers}") as client:
         started = time.perf_counter()
         done = run_blocked_sweep(
-            base, axes, replications=replications, seed=seed, shape=shape, client=client, root=root
+            base,
+            axes,
+            replications=replications,
+            seed=seed,
+            shape=shape,
+            client=client,
+            store=store,
         )
         wall = time.perf_counter() - started
         overhead = scheduler_overhead(client, 2000) if workers > 1 else None
-    manifest = json.loads((done.folder / "manifest.json").read_text())["blocks"]
-    write_s = sum(e["write_s"] for e in manifest.values())
+    with open_catalog(store, create=False) as catalog:
+        blocks = list(registered_blocks(catalog, done.sweep_id).values())
+    write_s = sum(b.write_s for b in blocks)
     return {
         "workers": workers,
         "blocks": done.blocks_run,
         "wall_s": wall,
         **done.timings,
         "replications_per_s": variants * replications / done.timings["blocks_s"],
-        "block_run_s_mean": float(np.mean([e["run_s"] for e in manifest.values()])),
-        "parquet_mb_per_s": sum(e["bytes"] for e in manifest.values()) / 1e6 / write_s,
-        "parquet_rows_per_s": sum(e["rows"] for e in manifest.values()) / write_s,
-        "parquet_bytes_per_block": float(np.mean([e["bytes"] for e in manifest.values()])),
+        "block_run_s_mean": float(np.mean([b.run_s for b in blocks])),
+        "parquet_mb_per_s": sum(b.bytes for b in blocks) / 1e6 / write_s,
+        "parquet_rows_per_s": sum(b.rows for b in blocks) / write_s,
+        "parquet_bytes_per_block": float(np.mean([b.bytes for b in blocks])),
         "register_ms_per_block": 1000 * done.timings["register_s"] / max(1, done.blocks_run),
         "scheduler_overhead_ms_per_task": None if overhead is None else 1000 * overhead,
         "daily": [r.daily for r in done.sweep.runs],
@@ -98,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
                     args.variants,
                     args.replications,
                     args.seed,
-                    Path(tmp) / f"w{workers}",
+                    Path(tmp) / f"w{workers}" / "bordersim.duckdb",
                 )
             )
     load_after = os.getloadavg()
@@ -123,7 +133,7 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"  Dask overhead {many['scheduler_overhead_ms_per_task']:.2f} ms/task; Parquet "
         f"{many['parquet_mb_per_s']:.1f} MB/s ({many['parquet_rows_per_s']:,.0f} rows/s, "
-        f"{many['parquet_bytes_per_block'] / 1e6:.2f} MB/block); manifest "
+        f"{many['parquet_bytes_per_block'] / 1e6:.2f} MB/block); catalog registration "
         f"{many['register_ms_per_block']:.1f} ms/block"
     )
     RESULTS.mkdir(exist_ok=True)

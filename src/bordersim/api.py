@@ -333,11 +333,14 @@ def sweep(
     replications: int = SWEEP_REPLICATIONS,
     seed: int = SWEEP_SEED,
     client: Any = None,
+    store: str | Path | None = None,
 ) -> pd.DataFrame:
     """Every combination of the `vary` values ({key path: values}), run as one flow-engine batch
     with common random numbers, as `bordersim sweep` does; with a Dask `client`
     (``distributed.Client``), as resumable blocks on its workers (docs/scaling.md), as
-    ``bordersim sweep --cluster`` does.
+    ``bordersim sweep --cluster`` does. With a `store` (a store file or a ``postgresql://``
+    URL) the blocks are recorded in that store's catalog, their files in its results folder
+    (``bordersim sweep --store``); a `client` without one uses the default store.
 
     One row per variant and KPI: variant, the varied keys, kpi, label, unit, mean, low, high, n.
     """
@@ -355,7 +358,13 @@ def sweep(
         axes.append(Axis(key, listed))
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     return run_sweep(
-        base, axes, replications=replications, seed=seed, option="vary", client=client
+        base,
+        axes,
+        replications=replications,
+        seed=seed,
+        option="vary",
+        client=client,
+        store=store,
     ).table
 
 

@@ -1,9 +1,9 @@
 """Blocked sweeps: the same numbers in this process and on a 2-worker Dask cluster (bit for bit),
-a worker killed mid-sweep costs only its block, and an interrupted sweep resumes."""
+a worker killed mid-sweep costs only its block, and an interrupted sweep resumes. (The same
+against a PostgreSQL store: tests/store/test_store_sweeps.py.)"""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 from collections.abc import Iterator
@@ -18,7 +18,6 @@ import pytest
 from bordersim.cli import main
 from bordersim.scenario import load_scenario
 from bordersim.services.blocks import (
-    MANIFEST_FILE,
     BlockedSweep,
     BlockReport,
     BlockShape,
@@ -26,6 +25,8 @@ from bordersim.services.blocks import (
     run_blocked_sweep,
 )
 from bordersim.services.sweep import Axis
+from bordersim.store import open_catalog, open_store
+from bordersim.store.sweeps import SweepBlock, registered_blocks
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -39,14 +40,15 @@ SEED = 11
 SHAPE = BlockShape(variants=1, replications=2)
 
 
-def run(root: Path, **kwargs: object) -> BlockedSweep:
+def run(folder: Path, **kwargs: object) -> BlockedSweep:
+    """The sweep, recorded in a store in `folder`."""
     return run_blocked_sweep(
         load_scenario(SMALL),
         AXES,
         replications=REPLICATIONS,
         seed=SEED,
         shape=SHAPE,
-        root=root,
+        store=folder / "bordersim.duckdb",
         **kwargs,  # type: ignore[arg-type]
     )
 
@@ -76,12 +78,20 @@ def assert_identical(a: BlockedSweep, b: BlockedSweep) -> None:
     pd.testing.assert_frame_equal(a.sweep.table, b.sweep.table, check_exact=True)
 
 
-def test_blocks_are_files_registered_in_the_manifest(serial: BlockedSweep) -> None:
-    manifest = json.loads((serial.folder / MANIFEST_FILE).read_text())["blocks"]
-    assert len(manifest) == 6 and serial.blocks_run == 6
-    entry = manifest["variants=00002/seeds=00001"]
-    table = pq.read_table(serial.folder / entry["file"])
-    assert table.num_rows == entry["rows"]
+def registered(folder: Path, sweep_id: str) -> dict[str, SweepBlock]:
+    with open_catalog(folder / "bordersim.duckdb", create=False) as catalog:
+        return registered_blocks(catalog, sweep_id)
+
+
+def test_blocks_are_files_registered_in_the_catalog(serial: BlockedSweep) -> None:
+    store_folder = serial.folder.parents[2]  # <store folder>/bordersim.results/sweeps/<id>
+    blocks = registered(store_folder, serial.sweep_id)
+    assert len(blocks) == 6 and serial.blocks_run == 6
+    entry = blocks["variants=00002/seeds=00001"]
+    results = store_folder / "bordersim.results"
+    assert serial.folder == results / "sweeps" / serial.sweep_id
+    table = pq.read_table(results / entry.path)
+    assert table.num_rows == entry.rows
     assert set(table["variant"].to_pylist()) == {2}
     assert set(table["replication"].to_pylist()) == {2, 3}
     # variants differ (the grid is real) and replications differ (the seed blocks are distinct)
@@ -135,13 +145,13 @@ def test_an_interrupted_sweep_keeps_its_blocks_and_resumes(
 
     with pytest.raises(KeyboardInterrupt):
         run(tmp_path, on_block=stop_after_two)
-    folder = tmp_path / serial.sweep_id
-    manifest = json.loads((folder / MANIFEST_FILE).read_text())["blocks"]
-    assert sorted(manifest) == sorted(r.block.name for r in finished)
-    for entry in manifest.values():  # the finished blocks are usable as they are
-        assert pq.read_table(folder / entry["file"]).num_rows == entry["rows"]
+    blocks = registered(tmp_path, serial.sweep_id)
+    assert sorted(blocks) == sorted(r.block.name for r in finished)
+    for entry in blocks.values():  # the finished blocks are usable as they are
+        table = pq.read_table(tmp_path / "bordersim.results" / entry.path)
+        assert table.num_rows == entry.rows
 
-    resumed = resume_sweep(serial.sweep_id, root=tmp_path)
+    resumed = resume_sweep(serial.sweep_id, store=tmp_path / "bordersim.duckdb")
     assert (resumed.blocks_run, resumed.blocks_reused) == (4, 2)
     assert_identical(serial, resumed)
 
@@ -150,13 +160,12 @@ def test_cli_resumes_by_sweep_id(
     serial: BlockedSweep, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("BORDERSIM_STORE", str(tmp_path / "store" / "bordersim.duckdb"))
-    sweeps = tmp_path / "store" / "sweeps"
 
     def stop_at_once(report: BlockReport) -> None:
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        run(sweeps, on_block=stop_at_once)
+        run(tmp_path / "store", on_block=stop_at_once)
     out = tmp_path / "out"
     main(["sweep", "--resume", serial.sweep_id, "--out", str(out)])
     table = pd.read_parquet(out / "kpis.parquet")
@@ -180,6 +189,7 @@ def test_bad_sweep_options_exit_2(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("BORDERSIM_STORE", str(tmp_path / "bordersim.duckdb"))
+    open_store().close()  # a store without that sweep
     with pytest.raises(SystemExit) as exit_info:
         main(["sweep", *arguments, "--out", str(tmp_path / "out")])
     assert exit_info.value.code == 2

@@ -216,3 +216,14 @@ def test_commands_of_official_data_refuse_a_postgresql_store_in_one_line(
     assert done.value.code == 2
     error = capsys.readouterr().err.strip()
     assert "needs an embedded store file" in error and "\n" not in error
+
+
+def test_both_stores_have_the_same_tables_and_columns(store_url: str, tmp_path: Path) -> None:
+    """The PostgreSQL migrations build, from the same statements, the embedded store's schema."""
+    from bordersim.store.copy import TABLES, columns_of
+
+    with open_catalog(tmp_path / "embedded" / "bordersim.duckdb") as embedded:
+        expected = {table: columns_of(embedded, table) for table in TABLES}
+    with open_catalog(store_url) as catalog:
+        assert {table: columns_of(catalog, table) for table in TABLES} == expected
+    assert "sweep_blocks" in expected and "registered_at" in expected["sweep_blocks"]

@@ -1,11 +1,15 @@
 """Moving a store between kinds: embedded DuckDB -> PostgreSQL -> embedded DuckDB keeps every
-table (checksums of their rows) and every result file (sha256), and refuses to overwrite."""
+table (checksums of their rows) and every result file, runs' and sweep blocks' (sha256), and
+refuses to overwrite."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 import postgres_server
@@ -15,16 +19,41 @@ from bordersim.store import open_catalog, open_store
 from bordersim.store.copy import TABLES, copy_store, table_checksums
 from bordersim.store.interface import results_dir_of
 from bordersim.store.official import import_official_files
-from bordersim.store.result_files import verify_files
+from bordersim.store.result_files import sha256_of, verify_files
 from bordersim.store.runs import complete_run, fail_run, load_result, run_files, start_run
+from bordersim.store.sweeps import (
+    SweepBlock,
+    record_sweep,
+    register_block,
+    sweep_files,
+    sweep_folder,
+)
 from constructed_runs import constructed_run
 
 
+def _add_sweep(connection: duckdb.DuckDBPyConnection, sweep_id: str) -> None:
+    """A sweep with one of its two blocks registered (a Parquet file of its own)."""
+    results = results_dir_of(connection)
+    block = sweep_folder(results, sweep_id) / "blocks" / "variants=00000" / "seeds=00000.parquet"
+    block.parent.mkdir(parents=True)
+    pq.write_table(pa.table({"variant": [0, 0], "occupancy": [1.5, 2.25]}), block)
+    record_sweep(connection, sweep_id, scenario_name="constructed", scenario_hash="h",
+                 plan_json='{"seed": 1}', blocks=2, code_version="test")  # fmt: skip
+    register_block(
+        connection,
+        SweepBlock(sweep_id, "variants=00000/seeds=00000", block.relative_to(results).as_posix(),
+                   block.stat().st_size, 2, sha256_of(block), ["constructed"], ["h"], 0.5, 1.25,
+                   0.125),
+    )  # fmt: skip
+
+
 def _filled_store(path: Path) -> dict[str, np.ndarray]:
-    """An embedded store with the shipped official data, two complete runs and a failed one."""
+    """An embedded store with the shipped official data, two complete runs and a failed one,
+    and a sweep with a registered block."""
     daily = {}
     with open_store(path) as connection:
         import_official_files(connection)
+        _add_sweep(connection, "constructed-sweep")
         for number, run_id in enumerate(("a-1", "b-2", "c-3")):
             run = constructed_run(2, 6, seed=number)
             start_run(connection, run_id, scenario_name="constructed", scenario_hash="h",
@@ -47,7 +76,7 @@ def test_duckdb_to_postgresql_and_back_keeps_every_table_and_file(
     back = tmp_path / "b" / "bordersim.duckdb"
 
     main(["store", "copy", str(source), shared])
-    assert "copied 3 runs and 4 result files" in capsys.readouterr().out
+    assert "copied 3 runs, 1 sweeps and 5 result files" in capsys.readouterr().out
     main(["store", "copy", shared, str(back)])
 
     with (
@@ -60,7 +89,9 @@ def test_duckdb_to_postgresql_and_back_keeps_every_table_and_file(
         rows = a.execute("SELECT count(*) FROM ohss_encounters").fetchone()
         assert rows is not None and rows[0] > 1000  # the official data came along
         for store in (b, c):
-            assert verify_files(results_dir_of(store), run_files(store)) == []
+            recorded = run_files(store) + sweep_files(store)
+            assert verify_files(results_dir_of(store), recorded) == []
+            assert sweep_files(store) == sweep_files(a)
             shas = {(f.run_id, f.kind): f.sha256 for f in run_files(store)}
             assert shas == {(f.run_id, f.kind): f.sha256 for f in run_files(a)}
             for run_id, expected in daily.items():

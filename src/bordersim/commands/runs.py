@@ -30,7 +30,8 @@ def store_copy_command(
     source: str = typer.Argument(..., help="Store file or postgresql:// URL to copy from."),
     dest: str = typer.Argument(..., help="Store file or postgresql:// URL to copy into."),
 ) -> None:
-    """Copy every run, its result files and the official data into another store, checked."""
+    """Copy every run and sweep, their result files and the official data into another store,
+    checked."""
     from rich.console import Console
 
     from bordersim.store import open_catalog
@@ -43,7 +44,7 @@ def store_copy_command(
         copied = copy_store(origin, target)
     rows = ", ".join(f"{table} {count:,}" for table, count in copied.tables.items())
     Console().print(
-        f"copied {copied.runs:,} runs and {copied.files:,} result files "
+        f"copied {copied.runs:,} runs, {copied.sweeps:,} sweeps and {copied.files:,} result files "
         f"({copied.bytes:,} bytes); rows: {rows}",
         highlight=False,
     )
@@ -52,16 +53,18 @@ def store_copy_command(
 def store_verify_command(
     store: str | None = typer.Option(None, "--store", help=STORE_HELP),
 ) -> None:
-    """Check every recorded result file: present, same size, same sha256. Exit 1 if not."""
+    """Check every recorded result file (runs' and sweep blocks'): present, same size, same
+    sha256. Exit 1 if not."""
     from rich.console import Console
 
     from bordersim.store import open_catalog
     from bordersim.store.interface import results_dir_of
     from bordersim.store.result_files import verify_files
     from bordersim.store.runs import run_files
+    from bordersim.store.sweeps import sweep_files
 
     with open_catalog(store, create=False, read_only=True) as catalog:
-        recorded = run_files(catalog)
+        recorded = run_files(catalog) + sweep_files(catalog)
         problems = verify_files(results_dir_of(catalog), recorded)
     console = Console()
     for line in problems:

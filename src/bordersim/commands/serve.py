@@ -7,7 +7,10 @@ from pathlib import Path
 
 import typer
 
-STORE_HELP = "Store file (default: $BORDERSIM_STORE, else ./.bordersim/bordersim.duckdb)."
+STORE_HELP = (
+    "Store file, or a postgresql://...?results=FOLDER URL of a shared store (default: "
+    "$BORDERSIM_STORE, else ./.bordersim/bordersim.duckdb)."
+)
 
 
 def serve_command(
@@ -28,14 +31,14 @@ def serve_command(
         Path("plans"), "--plans", help="Plan-file folder for the plan page (bordersim plan)."
     ),
     out: Path = typer.Option(Path("out"), "--out", help="Report folder."),  # noqa: B008
-    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),  # noqa: B008
+    store: str | None = typer.Option(None, "--store", help=STORE_HELP),
 ) -> None:
     """Open the workbench: scenario editor, runs and comparisons as jobs, dashboards, downloads."""
     import uvicorn
     from rich.console import Console
 
     from bordersim.errors import BordersimError
-    from bordersim.store import open_store, resolve_store_path
+    from bordersim.store import open_catalog, store_location
     from bordersim.web.app import create_app
     from bordersim.web.settings import WebSettings, check_binding
 
@@ -43,8 +46,9 @@ def serve_command(
     check_binding(host, token)
     if not scenarios.is_dir():
         raise BordersimError("no such scenario folder", where=str(scenarios))
-    location = resolve_store_path(store)
-    open_store(location).close()  # created and migrated once, before the worker and pages use it
+    location = store_location(store)
+    # created (or reached) and migrated once, before the worker and pages use it
+    open_catalog(location).close()
     settings = WebSettings(
         scenarios_dir=scenarios.resolve(),
         store=location,

@@ -2,7 +2,9 @@
 
 Each ``--vary KEY=V1,V2,...`` names a scenario key path (as in the TOML file) and its values; the
 grid is every combination. `bordersim.services.sweep` compiles and simulates the variants and
-writes their KPI table (CSV and Parquet) and HTML report; this command parses and prints.
+writes their KPI table (CSV and Parquet) and HTML report; this command parses and prints. With
+`--cluster`, `--store`, `--resume` or a block size it is a blocked sweep (`services.blocks`),
+recorded in the store's catalog (docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -72,6 +74,12 @@ def sweep_command(
     block_replications: int | None = typer.Option(
         None, "--block-replications", min=1, help="Replications per block (default 100)."
     ),
+    store: str | None = typer.Option(
+        None,
+        "--store",
+        help="Record the blocks in this store: a file or a postgresql://...?results=FOLDER URL "
+        "(default: $BORDERSIM_STORE, else ./.bordersim/bordersim.duckdb). Makes it blocked.",
+    ),
     settings: list[str] = typer.Option(  # noqa: B008
         [],
         "--set",
@@ -91,11 +99,15 @@ def sweep_command(
     console = Console()
     if not 0 <= seed <= MAX_SEED:
         raise ModelError(f"--seed must be a whole number from 0 to 2^63 - 1, got {seed}")
-    blocked = any(x is not None for x in (cluster, resume, block_variants, block_replications))
+    blocked = any(
+        x is not None for x in (cluster, resume, block_variants, block_replications, store)
+    )
     if resume is not None:
         if scenario is not None or vary_options:
             raise ScenarioError("--resume SWEEP_ID takes no scenario file and no --vary")
-        sweep, axes = _run_blocked(console, None, [], replications, seed, cluster, resume, None)
+        sweep, axes = _run_blocked(
+            console, None, [], replications, seed, cluster, resume, None, store
+        )
     else:
         if scenario is None or not vary_options:
             raise ScenarioError("sweep needs a scenario file and at least one --vary KEY=V1,V2")
@@ -115,7 +127,7 @@ def sweep_command(
         if blocked:
             shape = _shape(axes, replications, block_variants, block_replications)
             sweep, axes = _run_blocked(
-                console, base, axes, replications, seed, cluster, None, shape
+                console, base, axes, replications, seed, cluster, None, shape, store
             )
         else:
             sweep = _run_one_batch(console, base, axes, replications, seed)
@@ -162,6 +174,7 @@ def _run_blocked(
     cluster: str | None,
     resume: str | None,
     shape: Any,
+    store: str | None,
 ) -> tuple[Any, list[Axis]]:
     """A blocked sweep (new or resumed) in this process or on a Dask cluster."""
     from contextlib import nullcontext
@@ -182,7 +195,7 @@ def _run_blocked(
         try:
             if resume is not None:
                 console.print(f"resuming sweep {resume} {where}")
-                done = resume_sweep(resume, client=client, observer=observer)
+                done = resume_sweep(resume, client=client, store=store, observer=observer)
             else:
                 console.print(
                     f"{_count(axes)} variants x {replications} replications of {base.name}, "
@@ -195,12 +208,16 @@ def _run_blocked(
                     seed=seed,
                     shape=shape,
                     client=client,
+                    store=store,
                     observer=observer,
                 )
         except KeyboardInterrupt:
+            from bordersim.store.postgres import shown_url
+
+            again = f" --store '{shown_url(store)}'" if store else ""
             console.print(
                 "interrupted: finished blocks are kept; finish with "
-                f"bordersim sweep --resume {sweep_id}"
+                f"bordersim sweep --resume {sweep_id}{again}"
             )
             raise
     console.print(

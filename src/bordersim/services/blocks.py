@@ -8,11 +8,13 @@ dropped), so each worker compiles one program and a block's numbers do not depen
 which order or how often it runs. A sweep run in this process and the same sweep run on a Dask
 cluster are therefore identical bit for bit.
 
-A block's task writes ``blocks/variants=VVVVV/seeds=SSSSS.parquet`` under the sweep's folder, to a
-temporary name renamed into place, so a retried task replaces its own file and nothing else. The
-driver registers a block in ``manifest.json`` (rewritten whole and renamed) only after the task
-has reported the file complete and its checksum matches. ``plan.json`` says what the sweep is, so
-an interrupted sweep keeps its finished blocks and `resume_sweep` runs only the missing ones.
+The sweep's folder is ``sweeps/<sweep id>/`` under the store's results folder (embedded or
+shared, `store.sweeps`). A block's task writes ``blocks/variants=VVVVV/seeds=SSSSS.parquet``
+there, to a temporary name renamed into place, so a retried task replaces its own file and
+nothing else. The store's catalog records the sweep and its plan when it starts, and registers a
+block (`sweep_blocks`) only after the task has reported the file complete and its checksum
+matches, so an interrupted sweep keeps its finished blocks and `resume_sweep` runs only the
+missing ones, from any machine that reaches the store.
 """
 
 from __future__ import annotations
@@ -39,9 +41,9 @@ if TYPE_CHECKING:
 
     from bordersim.results.schema import RunResult
     from bordersim.scenario import Scenario
+    from bordersim.store import StoreRef
+    from bordersim.store.sweeps import SweepBlock
 
-PLAN_FILE = "plan.json"
-MANIFEST_FILE = "manifest.json"
 #: Variants per block by default: enough to fill a vmapped batch, few enough that a 100-variant
 #: sweep makes 10 tasks to share between workers (an assumption tuned on the 2-core machine).
 DEFAULT_BLOCK_VARIANTS = 10
@@ -204,13 +206,6 @@ def sweep_id_of(
     return f"{scenario.name}-{hashlib.sha256(what.encode()).hexdigest()[:12]}"
 
 
-def default_sweeps_root() -> Path:
-    """Sweep folders live beside the store: ``<store folder>/sweeps``."""
-    from bordersim.store.location import resolve_store_path
-
-    return resolve_store_path(None).parent / "sweeps"
-
-
 # --- the task (runs on a worker) ---------------------------------------------------------------
 
 
@@ -244,14 +239,16 @@ def run_block(task: BlockTask) -> BlockReport:
     table = block_table(task, runs)
     target = Path(task.path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    # a name of its own per attempt: two attempts of one block never write the same file
-    partial = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.partial")
     import pyarrow.parquet as pq
 
+    from bordersim.store.result_files import partial_name, put_in_place, sha256_of
+
+    # a name of its own per attempt: two attempts of one block never write the same file
+    partial = partial_name(target)
     try:
         pq.write_table(table, partial)
-        digest = file_sha256(partial)
-        os.replace(partial, target)
+        digest = sha256_of(partial)
+        put_in_place(partial, target)
     finally:
         partial.unlink(missing_ok=True)
     timings = runs[0].timings
@@ -304,76 +301,53 @@ def block_table(task: BlockTask, runs: list[RunResult]) -> pa.Table:
     return pa.table(columns)
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 # --- the driver ----------------------------------------------------------------------------------
 
 
 class SweepFolder:
-    """A sweep's folder: its plan, its manifest of finished blocks and their files."""
+    """A sweep's folder of block files, under the store's results folder."""
 
-    def __init__(self, root: Path, sweep_id: str) -> None:
-        self.path = root / sweep_id
+    def __init__(self, results_dir: Path, sweep_id: str) -> None:
+        from bordersim.store.sweeps import sweep_folder
+
+        self.results_dir = results_dir
+        self.path = sweep_folder(results_dir, sweep_id)
         self.sweep_id = sweep_id
 
     def block_path(self, block: Block) -> Path:
         return self.path / "blocks" / f"{block.name}.parquet"
 
-    def read_plan(self) -> SweepPlan:
-        plan_file = self.path / PLAN_FILE
-        if not plan_file.is_file():
-            raise SweepStateError(f"no sweep {self.sweep_id!r}: {plan_file} does not exist")
-        return SweepPlan.from_json(plan_file.read_text(encoding="utf-8"))
+    def usable(self, registered: dict[str, SweepBlock]) -> dict[str, SweepBlock]:
+        """Registered blocks whose file is still there with the size recorded, by block name."""
+        usable = {}
+        for name, entry in registered.items():
+            path = self.results_dir / entry.path
+            if path.is_file() and path.stat().st_size == entry.bytes:
+                usable[name] = entry
+        return usable
 
-    def write_plan(self, plan: SweepPlan) -> None:
-        self.path.mkdir(parents=True, exist_ok=True)
-        _write_atomically(self.path / PLAN_FILE, plan.to_json())
+    def checked(self, report: BlockReport) -> SweepBlock:
+        """A finished block as the catalog records it, once its file is there with the checksum
+        the task computed (a file replaced by a later attempt of the same block is re-checked)."""
+        from bordersim.store.result_files import sha256_of
+        from bordersim.store.sweeps import SweepBlock
 
-    def manifest(self) -> dict[str, dict[str, Any]]:
-        """Registered blocks whose file is still there and unchanged in size, by block name."""
-        manifest_file = self.path / MANIFEST_FILE
-        if not manifest_file.is_file():
-            return {}
-        entries: dict[str, dict[str, Any]] = json.loads(manifest_file.read_text("utf-8"))["blocks"]
-        return {
-            name: entry
-            for name, entry in entries.items()
-            if (self.path / entry["file"]).is_file()
-            and (self.path / entry["file"]).stat().st_size == entry["bytes"]
-        }
-
-    def register(self, report: BlockReport, entries: dict[str, dict[str, Any]]) -> None:
-        """Add a finished block to the manifest once its file is there with the checksum the
-        task computed (a file replaced by a later attempt of the same block is re-checked)."""
         path = Path(report.path)
-        if not path.is_file() or file_sha256(path) != report.sha256:
+        if not path.is_file() or sha256_of(path) != report.sha256:
             raise SweepStateError(f"block {report.block.name}: {path} is missing or changed")
-        entries[report.block.name] = {
-            "file": str(path.relative_to(self.path)),
-            "bytes": path.stat().st_size,
-            "rows": report.rows,
-            "sha256": report.sha256,
-            "scenario_names": report.scenario_names,
-            "scenario_hashes": report.scenario_hashes,
-            "compile_s": report.compile_s,
-            "run_s": report.run_s,
-            "write_s": report.write_s,
-        }
-        _write_atomically(
-            self.path / MANIFEST_FILE, json.dumps({"blocks": entries}, indent=1, sort_keys=True)
+        return SweepBlock(
+            sweep_id=self.sweep_id,
+            block=report.block.name,
+            path=path.relative_to(self.results_dir).as_posix(),
+            bytes=path.stat().st_size,
+            rows=report.rows,
+            sha256=report.sha256,
+            scenario_names=report.scenario_names,
+            scenario_hashes=report.scenario_hashes,
+            compile_s=report.compile_s,
+            run_s=report.run_s,
+            write_s=report.write_s,
         )
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)
 
 
 @dataclass(frozen=True)
@@ -386,7 +360,7 @@ class BlockedSweep:
     blocks_run: int
     blocks_reused: int
     #: seconds: workers set up and the block program compiled; blocks run (wall, registering
-    #: included); registering in the manifest (part of the blocks' wall); reading back and KPIs
+    #: included); registering in the catalog (part of the blocks' wall); reading back and KPIs
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -398,14 +372,19 @@ def run_blocked_sweep(
     seed: int,
     shape: BlockShape | None = None,
     client: Any = None,
-    root: Path | None = None,
+    store: StoreRef = None,
     observer: Observer = QUIET,
     option: str = "--vary",
     on_block: Callable[[BlockReport], None] | None = None,
 ) -> BlockedSweep:
-    """Run a sweep as blocks in this process (``client=None``) or on a Dask `client`, reusing
-    the finished blocks of an earlier, interrupted run of the same sweep."""
+    """Run a sweep as blocks in this process (``client=None``) or on a Dask `client`, recorded
+    in `store` (a file, a ``postgresql://`` URL, an open store, or None for the default),
+    reusing the finished blocks of an earlier, interrupted run of the same sweep."""
+    from bordersim.services.loading import code_version
     from bordersim.services.sweep import check_points
+    from bordersim.store import using_store
+    from bordersim.store.interface import results_dir_of
+    from bordersim.store.sweeps import record_sweep
 
     shape = shape or BlockShape(
         min(DEFAULT_BLOCK_VARIANTS, _count(axes)), min(DEFAULT_BLOCK_REPLICATIONS, replications)
@@ -413,24 +392,43 @@ def run_blocked_sweep(
     check_points(base, axes, option=option)  # every grid point is valid before anything runs
     sweep_id = sweep_id_of(base, axes, replications, seed, shape)
     plan = SweepPlan(sweep_id, str(base.path), base.hash, list(axes), replications, seed, shape)
-    folder = SweepFolder(root or default_sweeps_root(), sweep_id)
-    folder.write_plan(plan)
-    return _finish(plan, base, folder, client, observer, on_block)
+    with using_store(store) as catalog:
+        record_sweep(
+            catalog,
+            sweep_id,
+            scenario_name=base.name,
+            scenario_hash=base.hash,
+            plan_json=plan.to_json(),
+            blocks=len(plan.blocks()),
+            code_version=code_version(),
+        )
+        folder = SweepFolder(results_dir_of(catalog), sweep_id)
+    return _finish(plan, base, folder, store, client, observer, on_block)
 
 
 def resume_sweep(
     sweep_id: str,
     *,
     client: Any = None,
-    root: Path | None = None,
+    store: StoreRef = None,
     observer: Observer = QUIET,
     on_block: Callable[[BlockReport], None] | None = None,
 ) -> BlockedSweep:
-    """Finish an interrupted sweep: run the blocks its manifest lacks, then assemble it all."""
+    """Finish an interrupted sweep: run the blocks the catalog lacks, then assemble it all."""
     from bordersim.scenario import load_scenario
+    from bordersim.store import using_store
+    from bordersim.store.interface import results_dir_of
+    from bordersim.store.sweeps import sweep_plan
 
-    folder = SweepFolder(root or default_sweeps_root(), sweep_id)
-    plan = folder.read_plan()
+    with using_store(store, create=False) as catalog:
+        plan_json = sweep_plan(catalog, sweep_id)
+        folder = SweepFolder(results_dir_of(catalog), sweep_id)
+    if plan_json is None:
+        raise SweepStateError(
+            f"no sweep {sweep_id!r} in the store (a sweep's id is printed when it starts; is "
+            "--store or $BORDERSIM_STORE the store it ran in?)"
+        )
+    plan = SweepPlan.from_json(plan_json)
     if not Path(plan.scenario_path).is_file():
         raise SweepStateError(
             f"sweep {sweep_id}: its scenario file {plan.scenario_path} is gone; cannot resume"
@@ -441,7 +439,7 @@ def resume_sweep(
             f"sweep {sweep_id}: {plan.scenario_path} changed since the sweep started "
             "(its hash differs); run the sweep again instead of resuming it"
         )
-    return _finish(plan, base, folder, client, observer, on_block)
+    return _finish(plan, base, folder, store, client, observer, on_block)
 
 
 def _count(axes: list[Axis]) -> int:
@@ -455,14 +453,18 @@ def _finish(
     plan: SweepPlan,
     base: Scenario,
     folder: SweepFolder,
+    store: StoreRef,
     client: Any,
     observer: Observer,
     on_block: Callable[[BlockReport], None] | None,
 ) -> BlockedSweep:
     from bordersim.services.sweep import grid_points
+    from bordersim.store import using_store
+    from bordersim.store.sweeps import finish_sweep, register_block, registered_blocks
 
     points = grid_points(plan.axes)
-    entries = folder.manifest()
+    with using_store(store) as catalog:
+        entries = folder.usable(registered_blocks(catalog, plan.sweep_id))
     tasks = [
         _task(plan, base, folder, points, block)
         for block in plan.blocks()
@@ -486,11 +488,17 @@ def _finish(
         progress(reused, len(plan.blocks()))
         for done, report in enumerate(_execute(tasks, client), start=reused + 1):
             before = time.perf_counter()
-            folder.register(report, entries)
+            entry = folder.checked(report)
+            # the store is held only for this one insert, so others can use it meanwhile
+            with using_store(store) as catalog:
+                register_block(catalog, entry)
+            entries[entry.block] = entry
             register_s += time.perf_counter() - before
             progress(done, len(plan.blocks()))
             if on_block is not None:
                 on_block(report)
+    with using_store(store) as catalog:
+        finish_sweep(catalog, plan.sweep_id)
     ran = time.perf_counter()
     from bordersim.compiler import compile_scenario
 
@@ -572,7 +580,7 @@ def read_blocks(paths: Iterable[Path]) -> pa.Table:
 
 
 def assemble_runs(
-    plan: SweepPlan, folder: SweepFolder, entries: dict[str, dict[str, Any]], sectors: Any
+    plan: SweepPlan, folder: SweepFolder, entries: dict[str, SweepBlock], sectors: Any
 ) -> list[RunResult]:
     """Every variant's `RunResult`, its replications gathered from the seed blocks in order."""
     from bordersim.results.schema import DAILY_METRICS, RunResult
@@ -585,13 +593,13 @@ def assemble_runs(
         missing = [n for n in names if n not in entries]
         if missing:
             raise SweepStateError(f"sweep {plan.sweep_id}: blocks not finished: {missing}")
-        table = read_blocks(folder.path / entries[n]["file"] for n in names)
+        table = read_blocks(folder.results_dir / entries[n].path for n in names)
         variants = np.asarray(table["variant"])
         dates = sorted(set(table["date"].to_pylist()))
         for offset, (name, hash_) in enumerate(
             zip(
-                entries[names[0]]["scenario_names"],
-                entries[names[0]]["scenario_hashes"],
+                entries[names[0]].scenario_names,
+                entries[names[0]].scenario_hashes,
                 strict=True,
             )
         ):
@@ -635,9 +643,9 @@ def _histogram(part: pa.Table, replications: int, n_sectors: int) -> np.ndarray:
     return hist.reshape(replications, n_sectors, 2, hist.shape[-1])
 
 
-def _timings(entries: dict[str, dict[str, Any]], names: list[str]) -> dict[str, float]:
+def _timings(entries: dict[str, SweepBlock], names: list[str]) -> dict[str, float]:
     return {
-        "compile_s": float(sum(entries[n]["compile_s"] for n in names)),
-        "run_s": float(sum(entries[n]["run_s"] for n in names)),
-        "write_s": float(sum(entries[n]["write_s"] for n in names)),
+        "compile_s": float(sum(entries[n].compile_s for n in names)),
+        "run_s": float(sum(entries[n].run_s for n in names)),
+        "write_s": float(sum(entries[n].write_s for n in names)),
     }

@@ -117,16 +117,24 @@ def run_sweep(
     seed: int,
     option: str = "--vary",
     client: Any = None,
+    store: Any = None,
 ) -> Sweep:
     """Compile every grid point and simulate them as one flow-engine batch; with a Dask
-    `client`, as blocks on its workers instead (`bordersim.services.blocks`)."""
+    `client` or a `store`, as blocks (on the client's workers, else in this process) whose
+    files that store's catalog records (`bordersim.services.blocks`)."""
     from bordersim.engines.flow import simulate_batch
 
-    if client is not None:
+    if client is not None or store is not None:
         from bordersim.services.blocks import run_blocked_sweep
 
         return run_blocked_sweep(
-            base, axes, replications=replications, seed=seed, client=client, option=option
+            base,
+            axes,
+            replications=replications,
+            seed=seed,
+            client=client,
+            store=store,
+            option=option,
         ).sweep
 
     points, models = build_variants(base, axes, option=option)

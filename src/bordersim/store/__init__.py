@@ -34,7 +34,7 @@ import duckdb
 
 from bordersim.errors import BordersimError
 from bordersim.store.location import DEFAULT_STORE, STORE_ENV_VAR, resolve_store_path
-from bordersim.store.migrations import MIGRATIONS, migrate
+from bordersim.store.migrations import MIGRATIONS, migrate, recorded_version
 from bordersim.store.official import import_parsed, imported_kinds
 from bordersim.store.postgres import is_postgres_url
 
@@ -273,7 +273,7 @@ def _check_contents(
                 where=where,
             )
     if read_only and tables:
-        version = current_version_read_only(connection)
+        version = recorded_version(connection)
         latest = MIGRATIONS[-1].version
         if version > latest:
             raise StoreError(
@@ -286,8 +286,3 @@ def _check_contents(
                 connection.execute(f"SELECT count(*) FROM {table}").fetchone()
     except duckdb.Error as err:
         raise StoreError(f"the store is damaged ({_short_cause(err)})", where=where) from None
-
-
-def current_version_read_only(connection: duckdb.DuckDBPyConnection) -> int:
-    row = connection.execute("SELECT max(version) FROM schema_version").fetchone()
-    return int(row[0]) if row and row[0] is not None else 0

@@ -1,10 +1,11 @@
 """Move a store's catalog and result files into another store, of either kind, checked.
 
 `bordersim store copy SOURCE DEST` (`copy_store`) copies every run (catalog row, recorded result
-files) and the imported official data: from an embedded store into a shared PostgreSQL one, or
-back. Nothing in the destination is overwritten:
+files), every blocked sweep (catalog rows, registered block files) and the imported official
+data: from an embedded store into a shared PostgreSQL one, or back. Nothing in the destination is
+overwritten:
 
-- a run the destination already holds (same run id) is refused, before anything is written;
+- a run or sweep the destination already holds (same id) is refused, before anything is written;
 - an official data table is copied only into an empty one; one the destination already holds with
   the same rows is left as it is, with other rows refused.
 
@@ -31,15 +32,19 @@ import pyarrow as pa
 from bordersim.errors import BordersimError
 from bordersim.store.interface import Catalog, results_dir_of
 from bordersim.store.result_files import ResultFile, partial_name, sha256_of
+from bordersim.store.runs import run_files
+from bordersim.store.sweeps import SWEEP_TABLES, sweep_files
 
 RUN_TABLES = ("runs", "run_files")
 OFFICIAL_TABLES = ("data_imports", "ohss_encounters", "cbp_swb_encounters")
-TABLES = RUN_TABLES + OFFICIAL_TABLES
+#: Every table a store holds (its schema_version aside), in the order a copy inserts them.
+TABLES = RUN_TABLES + SWEEP_TABLES + OFFICIAL_TABLES
 
 
 @dataclass(frozen=True)
 class Copied:
     runs: int
+    sweeps: int
     files: int
     bytes: int
     tables: dict[str, int]  # rows copied per table
@@ -85,24 +90,16 @@ def table_checksums(catalog: Catalog) -> dict[str, str]:
 def copy_store(source: Catalog, dest: Catalog) -> Copied:
     """Copy every run, its result files and the official data from `source` into `dest`."""
     columns = {table: columns_of(source, table) for table in TABLES}
-    run_ids = [row[0] for row in source.execute("SELECT run_id FROM runs").fetchall()]
-    held = {row[0] for row in dest.execute("SELECT run_id FROM runs").fetchall()}
-    clash = sorted(held.intersection(run_ids))
-    if clash:
-        raise BordersimError(
-            f"the destination already holds run {clash[0]!r} ({len(clash)} of the source's runs "
-            "in all); nothing was copied"
-        )
+    run_ids = _refuse_held(source, dest, "runs", "run_id", "run")
+    sweep_ids = _refuse_held(source, dest, "sweeps", "sweep_id", "sweep")
+    held = _count(dest, "runs") + _count(dest, "sweeps")
     official = _official_to_copy(source, dest, columns)
-    recorded = [
-        ResultFile(r[0], r[1], r[2], int(r[3]), int(r[4]), r[5])
-        for r in _rows(source, "run_files", ["run_id", "kind", "path", "bytes", "rows", "sha256"])
-    ]
+    recorded = run_files(source) + sweep_files(source)
     copied_bytes = _copy_files(results_dir_of(source), results_dir_of(dest), recorded)
     counts: dict[str, int] = {}
     dest.execute("BEGIN TRANSACTION")
     try:
-        for table in (*RUN_TABLES, *official):
+        for table in (*RUN_TABLES, *SWEEP_TABLES, *official):
             rows = _rows(source, table, columns[table])
             _insert(dest, table, columns[table], rows)
             counts[table] = len(rows)
@@ -117,7 +114,26 @@ def copy_store(source: Catalog, dest: Catalog) -> Copied:
             raise BordersimError(
                 f"after the copy the destination's {mismatched[0]} differs from the source's"
             )
-    return Copied(len(run_ids), len(recorded), copied_bytes, counts, checksums)
+    return Copied(len(run_ids), len(sweep_ids), len(recorded), copied_bytes, counts, checksums)
+
+
+def _refuse_held(source: Catalog, dest: Catalog, table: str, key: str, what: str) -> list[str]:
+    """The source's ids in `table`; an error, before anything is written, if the destination
+    already holds one of them."""
+    ids = [row[0] for row in source.execute(f"SELECT {key} FROM {table}").fetchall()]
+    held = {row[0] for row in dest.execute(f"SELECT {key} FROM {table}").fetchall()}
+    clash = sorted(held.intersection(ids))
+    if clash:
+        raise BordersimError(
+            f"the destination already holds {what} {clash[0]!r} ({len(clash)} of the source's "
+            f"{what}s in all); nothing was copied"
+        )
+    return ids
+
+
+def _count(catalog: Catalog, table: str) -> int:
+    row = catalog.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(row[0]) if row else 0
 
 
 def _official_to_copy(source: Catalog, dest: Catalog, columns: dict[str, list[str]]) -> list[str]:
@@ -146,8 +162,8 @@ def _copy_files(source_dir: Path, dest_dir: Path, recorded: list[ResultFile]) ->
         target = dest_dir / item.path
         if not origin.is_file() or sha256_of(origin) != item.sha256:
             raise BordersimError(
-                f"the {item.kind} results of run {item.run_id} are missing or changed in the "
-                f"source ({item.path}); nothing was recorded in the destination"
+                f"{item.path} ({item.run_id} {item.kind}) is missing or changed in the source; "
+                "nothing was recorded in the destination"
             )
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = partial_name(target)

@@ -1,14 +1,22 @@
-"""The store's schema, as an ordered list of migrations; `schema_version` records those applied.
+"""The store's schema, as ordered lists of migrations, and the one routine that applies them.
 
-Never edit a migration that has shipped: add the next one. Each runs in its own transaction.
+The embedded store (DuckDB) has `MIGRATIONS`; the shared store's catalog (PostgreSQL) has
+`PG_MIGRATIONS`, built from the same statements (its version 1 is the embedded store's schema as
+of its migration 4; the SQL here is what both databases accept). `schema_version` records the
+migrations applied. Never edit a migration that has shipped: add the next one, to both lists
+where both stores need it. Each runs in its own transaction (`apply_migrations`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
+
+from bordersim.errors import BordersimError
+from bordersim.store.interface import Catalog
 
 
 @dataclass(frozen=True)
@@ -16,8 +24,9 @@ class Migration:
     version: int
     description: str
     statements: tuple[str, ...]
-    #: Work SQL alone cannot do, run after the statements in the same transaction.
-    step: Callable[[duckdb.DuckDBPyConnection], None] | None = None
+    #: Work SQL alone cannot do, run after the statements in the same transaction (given the
+    #: store's connection).
+    step: Callable[[Any], None] | None = None
 
 
 _RUN_CATALOG = (
@@ -113,6 +122,21 @@ def _move_results_to_parquet(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute("DROP TABLE run_custody_hist")
 
 
+_SWEEP_CATALOG = (
+    # A blocked sweep (`services.blocks`): what fixes its numbers (its plan, as JSON), and when
+    # its last block was registered. Its blocks are Parquet files under the results folder
+    # (`sweeps/<sweep id>/blocks/...`), each recorded in `sweep_blocks` only once its task has
+    # written it whole and its sha256 is the one the task computed.
+    """CREATE TABLE sweeps (sweep_id VARCHAR PRIMARY KEY, created_at TIMESTAMP NOT NULL,
+    finished_at TIMESTAMP, scenario_name VARCHAR NOT NULL, scenario_hash VARCHAR NOT NULL,
+    plan_json VARCHAR NOT NULL, blocks INTEGER NOT NULL, code_version VARCHAR)""",
+    """CREATE TABLE sweep_blocks (sweep_id VARCHAR NOT NULL, block VARCHAR NOT NULL,
+    path VARCHAR NOT NULL, bytes BIGINT NOT NULL, rows BIGINT NOT NULL, sha256 VARCHAR NOT NULL,
+    scenario_names_json VARCHAR NOT NULL, scenario_hashes_json VARCHAR NOT NULL,
+    compile_s DOUBLE PRECISION, run_s DOUBLE PRECISION, write_s DOUBLE PRECISION,
+    registered_at TIMESTAMP NOT NULL, PRIMARY KEY (sweep_id, block))""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "run catalog and official data tables", _RUN_CATALOG + _OFFICIAL_DATA),
     Migration(2, "parameter sources and warnings of each run", _RUN_CONTEXT),
@@ -123,45 +147,81 @@ MIGRATIONS: tuple[Migration, ...] = (
         _RESULT_FILES,
         _move_results_to_parquet,
     ),
+    Migration(5, "blocked sweeps and their block files", _SWEEP_CATALOG),
+)
+
+#: The shared store's catalog: version 1 is the embedded store's schema as of its migration 4
+#: (the same tables and columns, in the same order), with no results in tables to move.
+PG_MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "run catalog, result files and official data tables",
+        (_RUN_CATALOG[0], *_RUN_CONTEXT, *_RUN_OWNER, *_RESULT_FILES, *_OFFICIAL_DATA),
+    ),
+    Migration(2, "blocked sweeps and their block files", _SWEEP_CATALOG),
 )
 
 
-def current_version(connection: duckdb.DuckDBPyConnection) -> int:
-    connection.execute(
-        """CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY,
-        description VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"""
-    )
-    row = connection.execute("SELECT max(version) FROM schema_version").fetchone()
+def recorded_version(catalog: Catalog) -> int:
+    """The newest migration `schema_version` records (0 for none)."""
+    row = catalog.execute("SELECT max(version) FROM schema_version").fetchone()
     return int(row[0]) if row and row[0] is not None else 0
 
 
-def migrate(connection: duckdb.DuckDBPyConnection) -> int:
-    """Apply every migration newer than the store's version; return the resulting version."""
-    version = current_version(connection)
-    latest = MIGRATIONS[-1].version
-    if version > latest:
-        from bordersim.errors import BordersimError
+def current_version(catalog: Catalog) -> int:
+    catalog.execute(
+        """CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY,
+        description VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"""
+    )
+    return recorded_version(catalog)
 
+
+def apply_migrations(
+    catalog: Catalog, migrations: tuple[Migration, ...], *, where: str | None = None
+) -> int:
+    """Apply every migration newer than the store's version, each in its own transaction, on
+    either store's connection; return the resulting version."""
+    version = current_version(catalog)
+    latest = migrations[-1].version
+    if version > latest:
         raise BordersimError(
             f"store schema version {version} is newer than this bordersim knows ({latest}); "
-            "upgrade bordersim or use another store"
+            "upgrade bordersim or use another store",
+            where=where,
         )
-    for migration in MIGRATIONS:
+    for migration in migrations:
         if migration.version <= version:
             continue
-        connection.execute("BEGIN TRANSACTION")
+        catalog.execute("BEGIN TRANSACTION")
         try:
             for statement in migration.statements:
-                connection.execute(statement)
+                catalog.execute(statement)
             if migration.step is not None:
-                migration.step(connection)
-            connection.execute(
+                migration.step(catalog)
+            catalog.execute(
                 "INSERT INTO schema_version VALUES (?, ?, now()::TIMESTAMP)",
                 [migration.version, migration.description],
             )
-            connection.execute("COMMIT")
-        except Exception:
-            connection.execute("ROLLBACK")
+            catalog.execute("COMMIT")
+        except BaseException:
+            catalog.execute("ROLLBACK")
             raise
         version = migration.version
     return version
+
+
+def migrate(connection: duckdb.DuckDBPyConnection) -> int:
+    """Bring the embedded store's schema up to date."""
+    return apply_migrations(connection, MIGRATIONS)
+
+
+def check_readable(version: int, latest: int, *, where: str) -> None:
+    """A read-only open of a store at another schema version than this bordersim's is refused
+    (an older one is migrated by the next command that writes, never by a reader)."""
+    if version != latest:
+        raise BordersimError(
+            f"store schema version {version}, this bordersim reads version {latest}; "
+            "any `bordersim` command that writes (such as `bordersim runs`) brings an older "
+            "store up to date",
+            where=where,
+        )

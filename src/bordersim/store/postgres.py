@@ -27,40 +27,16 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import duckdb
 
 from bordersim.errors import BordersimError
-from bordersim.store.migrations import Migration
+from bordersim.store.migrations import (
+    PG_MIGRATIONS,
+    apply_migrations,
+    check_readable,
+    recorded_version,
+)
 
 RESULTS_ENV_VAR = "BORDERSIM_RESULTS"
 URL_PREFIXES = ("postgresql://", "postgres://")
 _MIGRATION_LOCK = 7_391_208_114  # pg_advisory_lock key of bordersim's migrations
-
-# The catalog's schema in PostgreSQL: the embedded store's tables as of its migration 4, in
-# PostgreSQL's types (DOUBLE is DOUBLE PRECISION). Never edit a shipped one: add the next.
-_CATALOG = (
-    """CREATE TABLE runs (run_id VARCHAR PRIMARY KEY, created_at TIMESTAMP,
-    finished_at TIMESTAMP, status VARCHAR NOT NULL, scenario_name VARCHAR, scenario_hash VARCHAR,
-    scenario_text VARCHAR, engine VARCHAR, seed BIGINT, replications INTEGER,
-    code_version VARCHAR, timings_json VARCHAR, kpis_json VARCHAR, report_path VARCHAR,
-    sources_json VARCHAR, warnings_json VARCHAR, host VARCHAR, pid BIGINT,
-    process_start VARCHAR, out_dir VARCHAR, failure VARCHAR)""",
-    """CREATE TABLE run_files (run_id VARCHAR NOT NULL, kind VARCHAR NOT NULL,
-    path VARCHAR NOT NULL, bytes BIGINT NOT NULL, rows BIGINT NOT NULL, sha256 VARCHAR NOT NULL,
-    PRIMARY KEY (run_id, kind))""",
-    """CREATE TABLE data_imports (kind VARCHAR PRIMARY KEY, file_name VARCHAR NOT NULL,
-    file_sha256 VARCHAR NOT NULL, sheets VARCHAR, row_count BIGINT NOT NULL,
-    imported_at TIMESTAMP NOT NULL)""",
-    """CREATE TABLE ohss_encounters (sheet VARCHAR NOT NULL, source_row INTEGER NOT NULL,
-    fiscal_year INTEGER NOT NULL, fiscal_month INTEGER, month_start DATE, region VARCHAR,
-    sector VARCHAR, citizenship VARCHAR, family_status VARCHAR, quantity BIGINT NOT NULL)""",
-    """CREATE TABLE cbp_swb_encounters (source_row INTEGER NOT NULL,
-    fiscal_year INTEGER NOT NULL, fiscal_month INTEGER NOT NULL, month_start DATE NOT NULL,
-    month_grouping VARCHAR, component VARCHAR NOT NULL, demographic VARCHAR NOT NULL,
-    citizenship_group VARCHAR NOT NULL, title_of_authority VARCHAR NOT NULL,
-    encounter_type VARCHAR NOT NULL, encounter_count BIGINT NOT NULL)""",
-)
-
-PG_MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "run catalog, result files and official data tables", _CATALOG),
-)
 
 _PLACEHOLDER = re.compile(r"\?")
 
@@ -178,56 +154,18 @@ class PostgresStore:
         return {row[0] for row in rows}
 
     def migrate(self) -> int:
-        """Apply the PostgreSQL migrations newer than the catalog's, under an advisory lock."""
+        """Apply the PostgreSQL migrations newer than the catalog's, under an advisory lock (so
+        that processes opening a new database at once create it once)."""
         self.execute("SELECT pg_advisory_lock(?)", [_MIGRATION_LOCK])
         try:
-            self.execute(
-                """CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY,
-                description VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"""
-            )
-            row = self.execute("SELECT max(version) FROM schema_version").fetchone()
-            version = int(row[0]) if row and row[0] is not None else 0
-            latest = PG_MIGRATIONS[-1].version
-            if version > latest:
-                raise BordersimError(
-                    f"store schema version {version} is newer than this bordersim knows "
-                    f"({latest}); upgrade bordersim or use another store",
-                    where=self.location,
-                )
-            for migration in PG_MIGRATIONS:
-                if migration.version <= version:
-                    continue
-                self.execute("BEGIN TRANSACTION")
-                try:
-                    for statement in migration.statements:
-                        self.execute(statement)
-                    self.execute(
-                        "INSERT INTO schema_version VALUES (?, ?, now()::TIMESTAMP)",
-                        [migration.version, migration.description],
-                    )
-                    self.execute("COMMIT")
-                except BaseException:
-                    self.execute("ROLLBACK")
-                    raise
-                version = migration.version
-            return version
+            return apply_migrations(self, PG_MIGRATIONS, where=self.location)
         finally:
             self.execute("SELECT pg_advisory_unlock(?)", [_MIGRATION_LOCK])
 
     def check_version(self) -> None:
         """A read-only open of a catalog this bordersim would migrate is refused."""
-        tables = self.table_names()
-        version = 0
-        if "schema_version" in tables:
-            row = self.execute("SELECT max(version) FROM schema_version").fetchone()
-            version = int(row[0]) if row and row[0] is not None else 0
-        latest = PG_MIGRATIONS[-1].version
-        if version != latest:
-            raise BordersimError(
-                f"store schema version {version}, this bordersim reads version {latest}; any "
-                "`bordersim` command that writes (such as `bordersim runs`) brings it up to date",
-                where=self.location,
-            )
+        version = recorded_version(self) if "schema_version" in self.table_names() else 0
+        check_readable(version, PG_MIGRATIONS[-1].version, where=self.location)
 
 
 def _pg_sql(sql: str) -> str:

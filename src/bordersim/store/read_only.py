@@ -17,9 +17,8 @@ from pathlib import Path
 
 import duckdb
 
-from bordersim.errors import BordersimError
 from bordersim.store.interface import Catalog
-from bordersim.store.migrations import MIGRATIONS
+from bordersim.store.migrations import MIGRATIONS, check_readable, recorded_version
 
 
 @contextmanager
@@ -46,15 +45,7 @@ def read_only_store(
 def _check_version(connection: duckdb.DuckDBPyConnection, location: Path) -> None:
     """A store this bordersim would migrate (or cannot read) is refused, not changed."""
     try:
-        row = connection.execute("SELECT max(version) FROM schema_version").fetchone()
+        version = recorded_version(connection)
     except duckdb.Error:
-        row = None
-    version = int(row[0]) if row and row[0] is not None else 0
-    latest = MIGRATIONS[-1].version
-    if version != latest:
-        raise BordersimError(
-            f"store schema version {version}, this bordersim reads version {latest}; "
-            "any `bordersim` command that writes (such as `bordersim runs`) brings an older "
-            "store up to date",
-            where=str(location),
-        )
+        version = 0
+    check_readable(version, MIGRATIONS[-1].version, where=str(location))

@@ -156,11 +156,20 @@ def _write_atomically(
             for table in tables:
                 writer.write_table(table)
                 rows += table.num_rows
-        _fsync(temporary)
-        os.replace(temporary, target)
+        put_in_place(temporary, target)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+    return _recorded(results_dir, target, run_id, kind, rows)
+
+
+def put_in_place(temporary: Path, target: Path) -> None:
+    """Flush a finished temporary file to disk and rename it onto `target` (atomic)."""
+    _fsync(temporary)
+    os.replace(temporary, target)
+
+
+def _recorded(results_dir: Path, target: Path, run_id: str, kind: str, rows: int) -> ResultFile:
     return ResultFile(
         run_id=run_id,
         kind=kind,
@@ -203,19 +212,11 @@ def copy_to_parquet(
                 f"moving the {kind} results of run {run_id} to Parquet: the file does not hold "
                 "the stored rows; nothing was changed"
             )
-        _fsync(temporary)
-        os.replace(temporary, target)
+        put_in_place(temporary, target)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    return ResultFile(
-        run_id=run_id,
-        kind=kind,
-        path=target.relative_to(results_dir).as_posix(),
-        bytes=target.stat().st_size,
-        rows=int(expected[0]) if expected else 0,
-        sha256=sha256_of(target),
-    )
+    return _recorded(results_dir, target, run_id, kind, int(expected[0]) if expected else 0)
 
 
 def _quoted(path: Path) -> str:

@@ -435,15 +435,16 @@ def _remove_work_folder(settings: WebSettings, job_id: int) -> None:
 
 
 @contextlib.contextmanager
-def writable_store(path: Path, wait_s: float = 60.0) -> Iterator[Any]:
-    """The store opened for writing, waiting while page handlers hold it read-only."""
+def writable_store(location: Path | str, wait_s: float = 60.0) -> Iterator[Any]:
+    """The store opened for writing (an embedded one waiting while page handlers hold it
+    read-only; a shared one, `postgresql://`, takes readers and writers at once)."""
     from bordersim.errors import BordersimError
-    from bordersim.store import open_store
+    from bordersim.store import open_catalog
 
     deadline = time.monotonic() + wait_s
     while True:
         try:
-            connection = open_store(path)
+            connection = open_catalog(location)
             break
         except BordersimError as err:
             if "lock" not in str(err).lower() or time.monotonic() > deadline:

@@ -12,14 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    import duckdb
-
     from bordersim.results.schema import RunResult
     from bordersim.services.loading import LoadedScenario
+    from bordersim.store.interface import Catalog
 
 
 def record_simulated(
-    connection: duckdb.DuckDBPyConnection,
+    connection: Catalog,
     loaded: LoadedScenario,
     result: RunResult,
     *,

@@ -22,11 +22,18 @@ MAX_REPLICATIONS = 200
 @dataclass(frozen=True)
 class WebSettings:
     scenarios_dir: Path  # shipped scenarios; variants are saved in its variants/ folder
-    store: Path  # the DuckDB store (written by the worker only)
+    #: The store: an embedded store's file, or a shared store's postgresql:// URL (written by
+    #: the worker only).
+    store: Path | str
     out_dir: Path  # reports: out/<scenario>/<run id>/report.html
     token: str | None = None  # required on every request when set (shared mode)
     max_body_bytes: int = MAX_BODY_BYTES
     plans_dir: Path | None = None  # plan files (`bordersim plan --plan`); none: no plan library
+
+    @property
+    def store_is_empty(self) -> bool:
+        """No embedded store file yet (it holds no runs); a shared store always exists."""
+        return isinstance(self.store, Path) and not self.store.is_file()
 
     @property
     def plans_out(self) -> Path:

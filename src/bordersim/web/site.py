@@ -20,6 +20,7 @@ from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from bordersim.store.interface import Catalog
 from bordersim.web.jobs import JobBoard
 from bordersim.web.security import csrf_token, remember_csrf
 from bordersim.web.settings import WebSettings
@@ -86,7 +87,11 @@ class Site:
     # ----- the store, read-only ------
 
     @contextlib.contextmanager
-    def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def reading(self) -> Iterator[Catalog]:
+        if isinstance(self.settings.store, str):
+            with read_shared(self.settings.store) as catalog:
+                yield catalog
+            return
         gate = self._board.gate if self._board is not None else None
         with read_only(self.settings.store, gate) as connection:
             yield connection
@@ -141,6 +146,21 @@ class Results:
             self._items[key] = value
             while len(self._items) > self._size:
                 del self._items[next(iter(self._items))]
+
+
+@contextlib.contextmanager
+def read_shared(url: str) -> Iterator[Catalog]:
+    """A shared store's catalog, read-only. PostgreSQL lets readers and the worker in at once,
+    so there is no gate to pass; a server that does not answer is 503."""
+    from bordersim.errors import BordersimError
+    from bordersim.store.postgres import open_postgres
+
+    try:
+        catalog = open_postgres(url, create=False, read_only=True)
+    except BordersimError as err:
+        raise HTTPException(503, f"the store is not available ({err})") from None
+    with catalog:
+        yield catalog
 
 
 @contextlib.contextmanager

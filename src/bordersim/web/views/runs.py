@@ -24,7 +24,7 @@ def stored_run(site: Site, run_id: str) -> Any:
 
     if not RUN_ID_PATTERN.match(run_id):
         raise HTTPException(404, f"no run {run_id!r}")
-    if not site.settings.store.is_file():
+    if site.settings.store_is_empty:
         raise HTTPException(404, f"no run {run_id!r}: the store is empty")
     with site.reading() as connection:
         try:
@@ -68,7 +68,7 @@ def router(site: Site) -> APIRouter:
     def runs(request: Request) -> HTMLResponse:
         from bordersim.store.runs import list_runs
 
-        if not site.settings.store.is_file():
+        if site.settings.store_is_empty:
             return site.page(request, "runs.html", runs=[])
         with site.reading() as connection:
             stored = list_runs(connection)
