@@ -10,7 +10,9 @@ blocks' wall time. Also measured, for docs/scaling.md: Dask's overhead per task 
 the N-worker cluster), the Parquet write rate of the blocks, and the cost per block of
 registering it in the catalog (an embedded store per cluster, opened for each block).
 The machine's load average (``os.getloadavg``) is printed beside the figures: on a shared
-machine the ratio means little. Results go to bench/results/sweep-<host>.json.
+machine the ratio means little. A local worker computes on one thread (services.cluster), so
+the same blocks are also run in this process without Dask, where JAX and Numba use every core's
+thread, for comparison. Results go to bench/results/sweep-<host>.json.
 """
 
 from __future__ import annotations
@@ -88,6 +90,30 @@ def run_on(
     }
 
 
+def run_in_process(
+    scenario: Path, variants: int, replications: int, seed: int, store: Path
+) -> dict[str, Any]:
+    """The same blocks in this process (no Dask), after a one-block sweep of the same shape has
+    compiled the block program."""
+    from bordersim.scenario import load_scenario
+    from bordersim.services.blocks import BlockShape, run_blocked_sweep
+    from bordersim.services.sweep import Axis
+
+    base = load_scenario(scenario)
+    shape = BlockShape(min(10, variants), replications)
+    warm = [Axis(HEADCOUNT_KEY, tuple(range(1, 10 * shape.variants, 10)))]
+    run_blocked_sweep(base, warm, replications=replications, seed=seed, shape=shape, store=store)
+    axes = [Axis(HEADCOUNT_KEY, tuple(range(0, 10 * variants, 10)))]
+    done = run_blocked_sweep(
+        base, axes, replications=replications, seed=seed, shape=shape, store=store
+    )
+    return {
+        "blocks_s": done.timings["blocks_s"],
+        "replications_per_s": variants * replications / done.timings["blocks_s"],
+        "daily": [r.daily for r in done.sweep.runs],
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("scenario", nargs="?", type=Path, default=DEFAULT_SCENARIO)
@@ -111,10 +137,20 @@ def main(argv: list[str] | None = None) -> None:
                     Path(tmp) / f"w{workers}" / "bordersim.duckdb",
                 )
             )
+        in_process = run_in_process(
+            args.scenario,
+            args.variants,
+            args.replications,
+            args.seed,
+            Path(tmp) / "in-process" / "bordersim.duckdb",
+        )
     load_after = os.getloadavg()
+    in_process_daily = in_process.pop("daily")
     identical = all(
-        np.array_equal(a, b, equal_nan=True)
-        for a, b in zip(results[0].pop("daily"), results[1].pop("daily"), strict=True)
+        np.array_equal(a, b, equal_nan=True) and np.array_equal(a, c, equal_nan=True)
+        for a, b, c in zip(
+            results[0].pop("daily"), results[1].pop("daily"), in_process_daily, strict=True
+        )
     )
     one, many = results
     ratio = one["blocks_s"] / many["blocks_s"]
@@ -129,6 +165,10 @@ def main(argv: list[str] | None = None) -> None:
             f"({row['replications_per_s']:.1f} variant-replications/s), prepare "
             f"{row['prepare_s']:.1f} s, assemble {row['assemble_s']:.1f} s"
         )
+    print(
+        f"  this process, no Dask (all cores' threads): blocks {in_process['blocks_s']:.1f} s "
+        f"({in_process['replications_per_s']:.1f} variant-replications/s)"
+    )
     print(f"  speed-up {args.workers} workers over 1: {ratio:.2f}x; results identical: {identical}")
     print(
         f"  Dask overhead {many['scheduler_overhead_ms_per_task']:.2f} ms/task; Parquet "
@@ -151,6 +191,7 @@ def main(argv: list[str] | None = None) -> None:
                 "speedup": ratio,
                 "identical": identical,
                 "runs": results,
+                "in_process": in_process,
             },
             indent=2,
         )

@@ -1,6 +1,12 @@
 """Dask clusters for sweeps: ``local[:N]`` (a `LocalCluster` of N one-thread worker processes)
 or ``tcp://HOST:PORT`` (an existing scheduler), and the setup every worker runs once.
 
+A local worker is one core: its compute libraries (XLA's CPU thread pool, Numba's parallel
+loops) run one thread each, as Dask already makes the BLAS libraries do
+(``distributed.nanny.pre-spawn-environ``), so that N workers use N cores instead of N thread
+pools contending for the same ones. Workers that join an existing scheduler keep the environment
+they were started with.
+
 The setup (`WorkerSetup`, a Dask worker plugin, re-run by any worker that joins later, a
 restarted one included) turns JAX's GPU memory preallocation off so that several workers can
 share a GPU, points JAX at its persistent compilation cache, and compiles the sweep's block
@@ -24,6 +30,8 @@ if TYPE_CHECKING:
 
 #: JAX must not take most of a GPU's memory up front when several workers share it.
 WORKER_ENVIRONMENT = {"XLA_PYTHON_CLIENT_PREALLOCATE": "false"}
+#: One compute thread per local worker (read when JAX and Numba start in the worker process).
+ONE_THREAD_XLA_FLAGS = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 
 
 class ClusterSpecError(BordersimError):
@@ -68,11 +76,17 @@ def open_client(spec: str) -> Iterator[Client]:
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
-            env=dict(WORKER_ENVIRONMENT),
+            env=local_worker_environment(),
         ) as cluster,
         Client(cluster) as client,
     ):
         yield client
+
+
+def local_worker_environment() -> dict[str, str]:
+    """The environment of a local worker process: `WORKER_ENVIRONMENT`, one compute thread."""
+    xla_flags = f"{os.environ.get('XLA_FLAGS', '')} {ONE_THREAD_XLA_FLAGS}".strip()
+    return {**WORKER_ENVIRONMENT, "XLA_FLAGS": xla_flags, "NUMBA_NUM_THREADS": "1"}
 
 
 class WorkerSetup(WorkerPlugin):
