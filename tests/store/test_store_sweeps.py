@@ -72,6 +72,9 @@ def test_an_interrupted_sweep_registers_its_finished_blocks_and_resumes(
         assert entry.path.startswith(f"sweeps/{reference.sweep_id}/blocks/")
         assert sha256_of(results / entry.path) == entry.sha256
     assert not list(results.rglob("*.partial"))
+    main(["runs", "--store", store_url])  # the listing names it, to be resumed
+    listing = capsys.readouterr().out
+    assert reference.sweep_id in listing and "2 of 6" in listing and "unfinished" in listing
 
     out = tmp_path / "out"
     main(["sweep", "--resume", reference.sweep_id, "--store", store_url, "--out", str(out)])

@@ -1,4 +1,5 @@
-"""`bordersim runs`: list the runs in the store; `--repair` fails runs left 'running'.
+"""`bordersim runs`: list the runs (and blocked sweeps) in the store; `--repair` fails runs left
+'running'.
 
 Opening the store for writing already marks failed every run whose process died on this host
 (`store.runs.repair_dead_runs`), so a listing never shows such a run as 'running'. `--repair`
@@ -6,6 +7,8 @@ also fails runs recorded by an older bordersim, which did not record their proce
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import typer
 
@@ -83,13 +86,14 @@ def runs_command(
         "(runs on other hosts are left alone).",
     ),
 ) -> None:
-    """List the runs in the store."""
+    """List the runs in the store, and its blocked sweeps (with the blocks each has finished)."""
     from rich.console import Console
     from rich.table import Table
 
     from bordersim.store import open_catalog, store_location
     from bordersim.store.postgres import shown_url
     from bordersim.store.runs import list_failures, list_runs, repair_dead_runs
+    from bordersim.store.sweeps import list_sweeps
 
     location = store_location(store)
     shown = shown_url(location) if isinstance(location, str) else location
@@ -98,11 +102,14 @@ def runs_command(
         repaired = repair_dead_runs(connection, include_unknown=True) if repair else []
         runs = list_runs(connection)
         failures = list_failures(connection)
+        sweeps = list_sweeps(connection)
     for fixed in repaired:
         removed = f"; removed {len(fixed.removed)} temporary file(s)" if fixed.removed else ""
         console.print(f"repaired {fixed.run_id}: failed, {fixed.reason}{removed}", highlight=False)
     if repair and not repaired:
         console.print("nothing to repair: no run is left 'running' by a process that is gone")
+    if sweeps:
+        _show_sweeps(console, sweeps, shown)
     if not runs:
         console.print(f"No runs in {shown} yet: try `bordersim run`.", highlight=False)
         return
@@ -120,5 +127,24 @@ def runs_command(
             str(run.replications),
             f"{run_s:.1f}" if isinstance(run_s, int | float) else "",
             failures.get(run.run_id, ""),
+        )
+    console.print(table)
+
+
+def _show_sweeps(console: Any, sweeps: list[Any], shown: object) -> None:
+    """Blocked sweeps: an unfinished one is finished by `bordersim sweep --resume SWEEP_ID`."""
+    from rich.table import Table
+
+    table = Table(title=f"Blocked sweeps in {shown}")
+    for column in ("sweep id", "created (UTC)", "scenario", "blocks", "state"):
+        table.add_column(column, no_wrap=column in ("sweep id", "created (UTC)"))
+    for sweep in sweeps:
+        state = "finished" if sweep.finished_at is not None else "unfinished: --resume it"
+        table.add_row(
+            sweep.sweep_id,
+            f"{sweep.created_at:%Y-%m-%d %H:%M}",
+            sweep.scenario_name,
+            f"{sweep.registered} of {sweep.blocks}",
+            state,
         )
     console.print(table)
