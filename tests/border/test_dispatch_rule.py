@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bordersim.engines import simulate
 from bordersim.engines.event.border import dispatch as event_dispatch
 from bordersim.engines.event.border.driver import (
     drop_stale_kernel_cache,
@@ -32,7 +33,7 @@ from bordersim.engines.flow.layout import layout_of, stack_parameters
 from bordersim.model.compiled import CompiledModel
 from bordersim.model.dimensions import Pool, Task
 from bordersim.model.examples import tiny_model
-from bordersim.results.schema import DAILY_METRICS
+from bordersim.results.schema import DAILY_METRICS, METRIC_INDEX
 
 DAY = 10  # the tiny model's troops are deployed from day 7 of 14
 BOUNDED = (Task.CUSTODY_WATCH, Task.DETERMINATION, Task.INTAKE, Task.TRANSPORT, Task.MEDICAL)
@@ -66,6 +67,7 @@ class Both:
         layout = layout_of([model])
         self.layout = layout
         self.p = {k: jnp.asarray(v[0]) for k, v in stack_parameters([model], layout).items()}
+        self.yesterdays_encounters = 0.0
 
     def event(self, state: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
         """People of each crew on each task [C, T] and still free [C], sector 0."""
@@ -75,6 +77,7 @@ class Both:
         w.lines.intake_work[0] = state["intake"]
         w.plan.arrived_intake[0] = state["arrived_intake"]
         w.plan.arrived_det[0] = state["arrived_det"]
+        w.out.daily[DAY - 1, 0, METRIC_INDEX["encounters"]] = self.yesterdays_encounters
         hour = 24 * DAY
         event_dispatch.dispatch(0, Clock(hour, DAY, 0, float(hour + 1)), self.m, w)
         return w.plan.assign.copy(), w.plan.free.copy()
@@ -181,3 +184,30 @@ def test_the_minimum_field_presence_is_pooled_over_agent_crews(both: Both) -> No
     field = assign[0, Task.FIELD] + assign[3, Task.FIELD]
     assert field == pytest.approx(model.min_field_fraction * agents_on_duty)
     assert assign[0, Task.FIELD] < model.min_field_fraction * on_duty[0]
+
+
+def test_hospital_escorts_are_watch_posts_from_yesterdays_encounters(both: Both) -> None:
+    state = {"occupancy": 0, "determination": 0.0, "intake": 0.0}
+    state |= {"arrived_intake": 0.0, "arrived_det": 0.0}
+    quiet, _ = both.event(state)
+    assert quiet[:, Task.CUSTODY_WATCH].sum() == 0.0
+    both.yesterdays_encounters = 480.0
+    assign, _ = both.event(state)
+    both.yesterdays_encounters = 0.0
+    per_person = 0.39 + 0.33  # the tiny model's hospital watch and transport hours
+    assert assign[:, Task.CUSTODY_WATCH].sum() == pytest.approx(480.0 * per_person / 24)
+    assert assign[1, Task.CUSTODY_WATCH] > 0.0  # the coordinators first
+
+
+@pytest.mark.parametrize("engine", ["event", "flow"])
+def test_hospital_work_follows_yesterdays_encounters_in_a_run(engine: str) -> None:
+    # No custody posts (one per 10^12 people held): the watch work needed is the hospital work,
+    # yesterday's encounters times the hours per apprehension, on every reported day.
+    model = tiny_model(agents=600.0).replace(persons_per_watch_staff=1e12)
+    run = simulate(model, engine=engine, replications=1, seed=4)
+    need = run.metric("staff_hours_needed:custody_watch")[0]  # [D, S]
+    encounters = run.metric("encounters")[0]
+    per_person = model.hospital_watch_hours_per_apprehension
+    per_person += model.hospital_transport_hours_per_apprehension
+    assert encounters[:-1].sum() > 1000
+    np.testing.assert_allclose(need[1:], encounters[:-1] * per_person, rtol=1e-4)

@@ -84,9 +84,7 @@ def test_validation_flags_months_beyond_five_percent(
     assert table[table["month"] == dt.date(2023, 6, 1)]["flagged"].all()
 
 
-def test_compare_report_names_both_runs(
-    make_run: Callable[..., RunResult], tmp_path: Path
-) -> None:
+def test_compare_report_names_both_runs(make_run: Callable[..., RunResult], tmp_path: Path) -> None:
     a = RunRecord(run_id="a", result=make_run(replications=3, seed=1))
     b_result = make_run(replications=3, seed=1)
     b_result.scenario_name = "variant"

@@ -41,6 +41,11 @@ def staff_fields(frame: Frame) -> Fields:
         headcount_columns.append(
             _deployment_headcount(deployment, frame.dates, sectors, frame.border_demand)
         )
+    order = specialists_first(crew_pool, crew_tasks)
+    crew_names = [crew_names[c] for c in order]
+    crew_pool = [crew_pool[c] for c in order]
+    crew_tasks = [crew_tasks[c] for c in order]
+    headcount_columns = [headcount_columns[c] for c in order]
     dispatch = staff.dispatch
     return {
         "detection_weight": np.array([pools[k].detection_weight for k in range(N_POOLS)]),
@@ -60,7 +65,34 @@ def staff_fields(frame: Frame) -> Fields:
         ),
         "warehouse_hours_per_person_day": float(staff.warehouse_hours_per_person_day),
         "medical_hours_per_person_day": float(staff.medical_hours_per_person_day),
+        "hospital_watch_hours_per_apprehension": float(staff.hospital_watch_hours_per_apprehension),
+        "hospital_transport_hours_per_apprehension": float(
+            staff.hospital_transport_hours_per_apprehension
+        ),
     }
+
+
+# Tasks whose work is bounded (docs/model.md step 2): a crew that can do fewer of them has fewer
+# other uses for its people.
+_BOUNDED_TASKS = [
+    Task.CUSTODY_WATCH,
+    Task.INTAKE,
+    Task.DETERMINATION,
+    Task.TRANSPORT,
+    Task.MEDICAL,
+    Task.WAREHOUSE,
+]
+
+
+def specialists_first(crew_pool: list[int], crew_tasks: list[np.ndarray]) -> list[int]:
+    """Crew order for dispatch: agent crews first (as declared), then the other crews by how many
+    bounded tasks they may do, fewest first (ties as declared). Dispatch takes non-agents in crew
+    order, so a crew that can do only intake and warehouse work (troops) is used on it before
+    processing coordinators, who can also watch and drive, and agents are left in the field."""
+    agents = [c for c in range(len(crew_pool)) if crew_pool[c] == Pool.AGENT]
+    others = [c for c in range(len(crew_pool)) if crew_pool[c] != Pool.AGENT]
+    others.sort(key=lambda c: int(crew_tasks[c][_BOUNDED_TASKS].sum()))
+    return agents + others
 
 
 def _load_shares(demand: np.ndarray, columns: list[int], allocation: str) -> np.ndarray:

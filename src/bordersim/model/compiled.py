@@ -406,6 +406,18 @@ class CompiledModel:
         "medical work per custody person-day",
         "staff.medical_hours_per_person_day",
     )
+    # Hospital watch and hospital transport (docs/model.md step 2): custodial escort work, staffed
+    # as custody watch posts the day after the apprehensions that cause it.
+    hospital_watch_hours_per_apprehension: float = scalar(
+        "staff-hours/apprehension",
+        "guarding people in hospital, per person apprehended",
+        "staff.hospital_watch_hours_per_apprehension",
+    )
+    hospital_transport_hours_per_apprehension: float = scalar(
+        "staff-hours/apprehension",
+        "driving people to and from hospital, per person apprehended",
+        "staff.hospital_transport_hours_per_apprehension",
+    )
 
     # ----- supplies (DESIGN 2.8) --------------------------------------------------------------
     supply_units_per_person_day: float = scalar(

@@ -659,6 +659,8 @@ class Staff(Section):
     dispatch: Dispatch
     warehouse_hours_per_person_day: WorkHours
     medical_hours_per_person_day: WorkHours
+    hospital_watch_hours_per_apprehension: WorkHours
+    hospital_transport_hours_per_apprehension: WorkHours
 
 
 class Deployment(Section):

@@ -127,3 +127,13 @@ def transport_needed(
     return (joined * transport_hours).sum(axis=1) + (in_line_before * transport_hours).sum(
         axis=1
     ) / jnp.maximum(target_hours, 1e-9)
+
+
+def hospital_posts(encounters_yesterday: jax.Array, p: Params) -> jax.Array:
+    """People on hospital watch and hospital transport this hour, per sector: the work of
+    yesterday's apprehensions in the sector, spread evenly over today's hours (staffed as custody
+    watch posts, docs/model.md step 2)."""
+    per_person = (
+        p["hospital_watch_hours_per_apprehension"] + p["hospital_transport_hours_per_apprehension"]
+    )
+    return encounters_yesterday * per_person / 24

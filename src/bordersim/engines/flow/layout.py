@@ -145,7 +145,7 @@ def _parameters(model: CompiledModel, layout: FlowLayout) -> dict[str, np.ndarra
         * layout.kinds_with(TRANSPORTED_PATHWAYS),
         "release_valve_enabled": float(model.release_valve_enabled),
         "ice_leave_hourly": 1 - np.exp(-1 / (24 * model.ice_length_of_stay_days)),
-        "min_custody_hours": np.ceil(model.min_custody_hours[kp]),
+        "min_custody_hours": model.min_custody_hours[kp],
         "hhs_leave_hourly": 1 - np.exp(-1 / (24 * model.hhs_length_of_stay_days)),
         "crew_tasks": model.crew_tasks.astype(float),
         "crew_on_duty_fraction": model.on_duty_fraction[pool],

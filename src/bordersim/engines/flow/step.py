@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from bordersim.engines.flow.dispatch import Work, dispatch, transport_needed
+from bordersim.engines.flow.dispatch import Work, dispatch, hospital_posts, transport_needed
 from bordersim.engines.flow.holding import processing_requests
 from bordersim.engines.flow.layout import (
     PORT_PATHWAYS,
@@ -26,6 +26,7 @@ from bordersim.engines.flow.layout import (
     is_agent_crew,
 )
 from bordersim.engines.flow.metrics import IS_LAST, IS_MAX
+from bordersim.engines.flow.minimum_stay import past_minimum_stay
 from bordersim.engines.flow.queues import serve_by_priority, serve_in_proportion
 from bordersim.engines.flow.release import open_releases, pathway_shares
 from bordersim.engines.flow.sampling import Stream, binomial, poisson
@@ -39,6 +40,7 @@ State = dict[str, jax.Array]
 _TINY = 1e-9
 
 
+_ENCOUNTERS = DAILY_METRICS.index("encounters")
 _STAFF_METRICS = [f"staff_hours:{p.name.lower()}:{t.name.lower()}" for p in Pool for t in Task]
 
 
@@ -107,6 +109,7 @@ def initial_state(p: Params, layout: FlowLayout) -> State:
         "accumulated": jnp.zeros((s, len(DAILY_METRICS))),
         "arrived_work": jnp.zeros((2, s)),  # intake, determination work that came last hour
         "in_line": jnp.zeros((s, k)),  # people in a departure line at the end of the hour
+        "encounters_yesterday": zeros_s,
     }
 
 
@@ -116,17 +119,6 @@ def _serve_share(capacity: jax.Array, groups: jax.Array, people: jax.Array) -> t
     served = jnp.minimum(capacity, total)
     share = jnp.where(total > 0, served / jnp.maximum(total, _TINY), 0.0)[:, None, None]
     return capacity - served, groups * share, people * share
-
-
-def _apprehended_by(
-    recent: jax.Array, hour: jax.Array, lag: jax.Array, layout: FlowLayout, now: jax.Array
-) -> jax.Array:
-    """Cumulative apprehensions up to `lag` hours before `hour`, per sector and kind ([S, K]);
-    `recent` holds the last `layout.recent_hours` hours' curves in a ring by hour."""
-    past = hour - lag  # [K]
-    index = jnp.mod(past, layout.recent_hours)
-    earlier = jnp.take_along_axis(recent, jnp.broadcast_to(index, now.shape)[None], axis=0)[0]
-    return jnp.where(lag <= 0, now, jnp.where(past < 0, 0.0, earlier))
 
 
 def _departure_lines(
@@ -285,10 +277,6 @@ def _health_draw(h: Hour, n: jax.Array, probability: jax.Array) -> jax.Array:
     return h.p["health_enabled"] * binomial(h.stream, n, probability)
 
 
-def _min_custody_lag(p: Params) -> jax.Array:
-    return p["min_custody_hours"].astype(jnp.int32)  # [K]
-
-
 def _staff_on_duty(st: State, h: Hour) -> Staffing:
     """Step 1: staff on duty, less those off sick (who come back at their slot of the ring)."""
     slot = h.hour % h.layout.absence_hours
@@ -307,12 +295,13 @@ def _dispatch_hour(st: State, h: Hour, on_duty: jax.Array) -> Dispatched:
     # Departures possible during the hour, for sizing transport: people past their minimum time
     # in custody by the hour's end, within the hour's port, ICE and HHS allowances.
     recent = st["recent_arrived"]
-    lag = _min_custody_lag(p)
+    min_stay = p["min_custody_hours"]  # [K]
     ice_allowance = st["ice_allowance"] + p["ice_transfers_per_day"] / 24
     hhs_allowance = st["hhs_allowance"] + p["hhs_placement_per_day"] / 24
     plan_lines = _departure_lines(
         jnp.maximum(
-            jnp.minimum(x2, _apprehended_by(recent, h.hour, lag, h.layout, arrived)) - x3, 0
+            jnp.minimum(x2, past_minimum_stay(recent, h.hour, min_stay, h.layout, arrived)) - x3,
+            0,
         ),
         st["ice_occupancy"],
         ice_allowance,
@@ -336,7 +325,8 @@ def _dispatch_hour(st: State, h: Hour, on_duty: jax.Array) -> Dispatched:
         p,
     )
     work = Work(
-        watch_posts=jnp.ceil(occupancy / p["persons_per_watch_staff"] - WATCH_POST_TOLERANCE),
+        watch_posts=jnp.ceil(occupancy / p["persons_per_watch_staff"] - WATCH_POST_TOLERANCE)
+        + hospital_posts(st["encounters_yesterday"], p),
         intake=intake_work,
         determination=determination_work,
         transport=transport_plan.sum(axis=0),
@@ -552,7 +542,7 @@ def _depart(
         st["recent_arrived"], arrived, hour % h.layout.recent_hours, axis=0
     )
     eligible = jnp.minimum(
-        x2, _apprehended_by(recent, hour, _min_custody_lag(p), h.layout, arrived)
+        x2, past_minimum_stay(recent, hour, p["min_custody_hours"], h.layout, arrived)
     )
     waiting_departure = jnp.maximum(eligible - x3, 0.0)
     ice_occupancy = st["ice_occupancy"] - binomial(
@@ -986,6 +976,7 @@ def day_step(
     st["shelter_left"] = p["shelter_intake_per_day"]
     st["ice_allowance"] = jnp.zeros_like(st["ice_allowance"])
     st["hhs_allowance"] = jnp.zeros_like(st["hhs_allowance"])
+    st["encounters_yesterday"] = jnp.where(day > 0, st["accumulated"][:, _ENCOUNTERS], 0.0)
     st["accumulated"] = jnp.zeros_like(st["accumulated"])
 
     def one_hour(carry: State, hour_of_day: jax.Array) -> tuple[State, jax.Array]:

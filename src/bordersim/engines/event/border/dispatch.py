@@ -13,7 +13,12 @@ import numpy as np
 from numba import njit
 
 from bordersim.engines.event.border.holding import processing_requests
-from bordersim.engines.event.border.layout import K_AGENTS_FIELD, K_AGENTS_SUPPORT, K_OCC_PEAK
+from bordersim.engines.event.border.layout import (
+    K_AGENTS_FIELD,
+    K_AGENTS_SUPPORT,
+    K_ENCOUNTERS,
+    K_OCC_PEAK,
+)
 from bordersim.engines.event.border.processing import finishers_ahead
 from bordersim.engines.event.border.state import (
     AGENT,
@@ -35,6 +40,7 @@ from bordersim.engines.event.border.state import (
     WATCH,
     Clock,
     Custody,
+    Metrics,
     Model,
     Plan,
     World,
@@ -103,9 +109,21 @@ def on_duty(s: int, day: int, m: Model, absent: np.ndarray, plan: Plan) -> float
 
 
 @njit(cache=True, inline="always")
+def hospital_posts(s: int, day: int, m: Model, out: Metrics) -> float:
+    """People on hospital watch and hospital transport this hour: the work of yesterday's
+    apprehensions in the sector, spread evenly over today's hours."""
+    if day == 0:
+        return 0.0
+    per_person = (
+        m.hospital_watch_hours_per_apprehension + m.hospital_transport_hours_per_apprehension
+    )
+    return out.daily[day - 1, s, out.col[K_ENCOUNTERS]] * per_person / 24.0
+
+
+@njit(cache=True, inline="always")
 def _watch_and_processing(
     s: int, day: int, agents_on_duty: float, m: Model, w: World
-) -> tuple[float, int]:
+) -> tuple[float, float]:
     """Mandatory custody watch posts, then processing: the work waiting at the hour's start plus
     the work that arrived at each stage during the previous hour, the expected arrivals of this
     hour, within the processing stations (determination first: only agents do it). Returns the
@@ -114,9 +132,9 @@ def _watch_and_processing(
     plan = w.plan
     # The minimum field presence is one budget for all the sector's agent crews together.
     support_budget = agents_on_duty * (1.0 - m.min_field_fraction)
-    posts = math.ceil(occupancy / m.persons_per_watch_staff - WATCH_POST_TOLERANCE)
-    posts = max(posts, 0)
-    _, support_budget = fill_task(WATCH, float(posts), True, m, plan, support_budget)
+    in_custody = max(math.ceil(occupancy / m.persons_per_watch_staff - WATCH_POST_TOLERANCE), 0)
+    posts = float(in_custody) + hospital_posts(s, day, m, w.out)
+    _, support_budget = fill_task(WATCH, posts, True, m, plan, support_budget)
     processing_budget = min(agents_on_duty * m.max_processing_fraction, support_budget)
     det_work, intake_work = processing_requests(
         s,
@@ -185,7 +203,7 @@ def _fill_the_rest(
 
 
 @njit(cache=True, inline="always")
-def _record(s: int, clock: Clock, posts: int, medical_work: float, m: Model, w: World) -> None:
+def _record(s: int, clock: Clock, posts: float, medical_work: float, m: Model, w: World) -> None:
     """The dispatch's capacities, staff-hours and work needed for the hour's metrics."""
     plan, out, lines, d = w.plan, w.out, w.lines, clock.day
     daily, col = out.daily, out.col

@@ -79,6 +79,8 @@ class Model(NamedTuple):
     max_processing_fraction: float
     warehouse_hours_per_person_day: float
     medical_hours_per_person_day: float
+    hospital_watch_hours_per_apprehension: float
+    hospital_transport_hours_per_apprehension: float
     supply_units_per_person_day: float
     supply_initial_stock_days: float
     supply_reorder_lead_days: float
