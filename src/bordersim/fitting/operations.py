@@ -83,7 +83,7 @@ def score_point(
 
 def grid(repo: Path, replications: int, seed: int) -> pd.DataFrame:
     """One row per scenario, point and fitted target: simulated mean, error, squared log error."""
-    fitted = [t for t in load_targets() if is_fit_target(t)]
+    fitted = [t for t in load_targets() if is_fit_target(t) and t.metric == "custody_population"]
     rows = []
     for name in SCENARIOS:
         with warnings.catch_warnings():

@@ -1,6 +1,7 @@
 """The named subset of operational targets that the operational parameters are fitted to
-(`bordersim.fitting.operations`, docs/validation.md "Fitting the operational parameters"): people
-in Border Patrol custody along the southwest border on five dates of two historical cases. Every
+(`bordersim.fitting.operations` and `bordersim.fitting.detection`, docs/validation.md "Fitting the
+operational parameters"): people in Border Patrol custody along the southwest border on five dates
+of two historical cases, and the got-aways of April 2023 and their share on 10 May 2023. Every
 other target stays out of sample."""
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ OPERATIONAL_FIT_TARGETS: frozenset[tuple[str, dt.date, str]] = frozenset(
         ("custody_population", dt.date(2023, 5, 14), "SWB"),
         ("custody_population", dt.date(2019, 3, 27), "SWB"),
         ("custody_population", dt.date(2019, 5, 17), "SWB"),
+        # The detection ceiling (`bordersim.fitting.detection`): got-aways of spring 2023.
+        ("gotaway_ratio_estimate", dt.date(2023, 5, 10), "SWB"),
+        ("gotaways", dt.date(2023, 4, 1), "SWB"),
     }
 )
 
