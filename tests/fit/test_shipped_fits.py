@@ -100,3 +100,14 @@ def test_shipped_fit_reproduces_its_recorded_errors(name: str, calibration: Any)
 def test_fit_files_live_beside_the_scenarios() -> None:
     fits = sorted(p.name for p in (SCENARIOS / "fits").glob("*.json"))
     assert fits == sorted(Path(name).with_suffix(".json").name for name in HISTORICAL)
+
+
+def test_the_validation_page_shows_the_shipped_fits() -> None:
+    from bordersim.fitting.doc_tables import fit_tables, with_tables
+
+    root = SCENARIOS.parent
+    page = (root / "docs" / "validation.md").read_text()
+    assert with_tables(page, fit_tables(root)) == page, (
+        "docs/validation.md shows other fits than scenarios/fits: run "
+        "`python -m bordersim.fitting.doc_tables`"
+    )

@@ -58,12 +58,19 @@ def simulated_encounters(run: RunResult, month: dt.date) -> float:
 
 
 def score(
-    model: CompiledModel, targets: list[Target], official_april: float, replications: int, seed: int
+    model: CompiledModel,
+    targets: list[Target],
+    official: tuple[dt.date, float],
+    replications: int,
+    seed: int,
 ) -> list[dict[str, float | str]]:
-    """Each fitted target at the fitted demand: simulated value, error and squared log error."""
+    """Each target at the fitted demand: simulated value, error and squared log error. Counts of
+    got-aways are scaled by `official` (a month and its official encounters) over the month's
+    simulated encounters; ratios are not."""
     run = simulate(model, replications=replications, seed=seed)
     view = RunView(run, None, model.dates[0])
-    to_fitted_demand = official_april / simulated_encounters(run, APRIL)
+    month, official_encounters = official
+    to_fitted_demand = official_encounters / simulated_encounters(run, month)
     rows: list[dict[str, float | str]] = []
     for target in targets:
         simulated = compare(target, view).simulated
@@ -93,11 +100,11 @@ def grid(repo: Path, replications: int, seed: int) -> pd.DataFrame:
         if is_fit_target(t) and t.metric in ("gotaways", "gotaway_ratio_estimate")
     ]
     model = through(model, max(t.end for t in targets))
-    official_april = official_encounters(model, APRIL)
+    official = (APRIL, official_encounters(model, APRIL))
     rows = []
     for ceiling in CEILINGS:
         point = model.replace(detection_p_max=np.full_like(model.detection_p_max, ceiling))
-        for row in score(point, targets, official_april, replications, seed):
+        for row in score(point, targets, official, replications, seed):
             rows.append({"p_max_fraction": ceiling, **row})
     return pd.DataFrame(rows)
 
