@@ -42,7 +42,10 @@ BOUNDED += (Task.WAREHOUSE,)
 
 def two_agent_crews(agents: float, detail: float, troops: float) -> CompiledModel:
     """The tiny model with a second agent crew (a detail of agents sent to the sector)."""
-    model = tiny_model(agents=agents, troops=troops)
+    model = tiny_model(agents=agents, troops=troops).replace(
+        hospital_watch_hours_per_apprehension=0.39,
+        hospital_transport_hours_per_apprehension=0.33,
+    )
     headcount = np.concatenate(
         [model.crew_headcount, np.full((*model.crew_headcount.shape[:2], 1), detail)], axis=2
     )
@@ -194,7 +197,7 @@ def test_hospital_escorts_are_watch_posts_from_yesterdays_encounters(both: Both)
     both.yesterdays_encounters = 480.0
     assign, _ = both.event(state)
     both.yesterdays_encounters = 0.0
-    per_person = 0.39 + 0.33  # the tiny model's hospital watch and transport hours
+    per_person = 0.39 + 0.33  # the hospital watch and transport hours of `two_agent_crews`
     assert assign[:, Task.CUSTODY_WATCH].sum() == pytest.approx(480.0 * per_person / 24)
     assert assign[1, Task.CUSTODY_WATCH] > 0.0  # the coordinators first
 
@@ -203,7 +206,11 @@ def test_hospital_escorts_are_watch_posts_from_yesterdays_encounters(both: Both)
 def test_hospital_work_follows_yesterdays_encounters_in_a_run(engine: str) -> None:
     # No custody posts (one per 10^12 people held): the watch work needed is the hospital work,
     # yesterday's encounters times the hours per apprehension, on every reported day.
-    model = tiny_model(agents=600.0).replace(persons_per_watch_staff=1e12)
+    model = tiny_model(agents=600.0).replace(
+        persons_per_watch_staff=1e12,
+        hospital_watch_hours_per_apprehension=0.39,
+        hospital_transport_hours_per_apprehension=0.33,
+    )
     run = simulate(model, engine=engine, replications=1, seed=4)
     need = run.metric("staff_hours_needed:custody_watch")[0]  # [D, S]
     encounters = run.metric("encounters")[0]

@@ -1,22 +1,25 @@
-"""The detection fit (`bordersim.fitting.detection`): got-aways are scored at the fitted demand,
-ratios as simulated, on the real engine."""
+"""The detection fit (`bordersim.fitting.detection`): its points, its scoring on the real engine,
+and its named targets."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import warnings
 
+import numpy as np
 import pytest
 
+from bordersim.compiler import compile_scenario
 from bordersim.engines import simulate
-from bordersim.fitting.detection import score, simulated_encounters
+from bordersim.fitting.detection import score, with_ceiling
 from bordersim.model.examples import tiny_model
+from bordersim.scenario import load_scenario
 from bordersim.validation.compare import compare
 from bordersim.validation.fit_targets import is_fit_target
 from bordersim.validation.measures import RunView
 from bordersim.validation.targets import Target, load_targets
-
-MONTH = dt.date(2023, 4, 1)
+from repo_paths import SCENARIOS
 
 
 def target_like(metric: str, start: dt.date, end: dt.date, value: float) -> Target:
@@ -26,21 +29,28 @@ def target_like(metric: str, start: dt.date, end: dt.date, value: float) -> Targ
     )
 
 
-def test_gotaways_are_scaled_to_the_official_encounters_and_ratios_are_not() -> None:
+def test_a_point_sets_one_ceiling_in_every_sector() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a demand fit of another version
+        scenario = load_scenario(SCENARIOS / "2023-title42-end.toml")
+        model = compile_scenario(with_ceiling(scenario, 0.7))
+    np.testing.assert_array_equal(model.detection_p_max, np.full(9, 0.7))
+
+
+def test_a_point_is_scored_on_what_the_engine_simulates() -> None:
     model = tiny_model()
     first, last = dt.date(2023, 4, 6), dt.date(2023, 4, 12)
-    gotaways = target_like("gotaways", first, last, 1000.0)
-    ratio = target_like("gotaway_ratio_estimate", last, last, 0.25)
-    run = simulate(model, replications=2, seed=3)
-    view = RunView(run, None, model.dates[0])
-    encounters = simulated_encounters(run, MONTH)
-    assert encounters > 0
-    rows = score(model, [gotaways, ratio], (MONTH, 2 * encounters), replications=2, seed=3)
-    simulated_gotaways = compare(gotaways, view).simulated
-    simulated_ratio = compare(ratio, view).simulated
-    assert simulated_gotaways is not None and simulated_ratio is not None
-    assert rows[0]["simulated"] == pytest.approx(2 * simulated_gotaways.mean)
-    assert rows[1]["simulated"] == pytest.approx(simulated_ratio.mean)
+    targets = [
+        target_like("gotaways", first, last, 1000.0),
+        target_like("gotaway_ratio_estimate", last, last, 0.25),
+    ]
+    rows = score(model, targets, replications=2, seed=3)
+    view = RunView(simulate(model, replications=2, seed=3), None, model.dates[0])
+    for row, target in zip(rows, targets, strict=True):
+        simulated = compare(target, view).simulated
+        assert simulated is not None and simulated.mean > 0
+        assert row["simulated"] == pytest.approx(simulated.mean)
+        assert row["loss"] == pytest.approx(np.log1p(row["error"]) ** 2)
 
 
 def test_the_got_away_figures_of_spring_2023_are_the_named_targets() -> None:

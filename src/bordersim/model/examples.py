@@ -157,8 +157,8 @@ def tiny_model(
         ),
         warehouse_hours_per_person_day=0.05,
         medical_hours_per_person_day=0.03,
-        hospital_watch_hours_per_apprehension=0.39,
-        hospital_transport_hours_per_apprehension=0.33,
+        hospital_watch_hours_per_apprehension=0.0,  # as the defaults (held back)
+        hospital_transport_hours_per_apprehension=0.0,
         supply_units_per_person_day=1.0,
         supply_initial_stock_days=5.0,
         supply_reorder_lead_days=3.0,
