@@ -141,7 +141,11 @@ def run_core(network: str, customers: int, seed: int, repeats: int) -> ToolResul
         best_wall = min(best_wall, time.perf_counter() - started_wall)
         summaries = batch
     return ToolResult(
-        network, "bordersim core", sim.customers_created, best, best_wall,
+        network,
+        "bordersim core",
+        sim.customers_created,
+        best,
+        best_wall,
         _core_measures(network, summaries),
     )
 
@@ -178,7 +182,9 @@ def theory(network: str) -> dict[str, float]:
         return {"mean wait": F.mmc(N.MMC.arrival_rate, N.MMC.service_rate, N.MMC.servers).mean_wait}
     if network == "erlang-a":
         m = F.birth_death(
-            N.ERLANG_A.arrival_rate, N.ERLANG_A.service_rate, N.ERLANG_A.servers,
+            N.ERLANG_A.arrival_rate,
+            N.ERLANG_A.service_rate,
+            N.ERLANG_A.servers,
             patience_rate=N.ERLANG_A.patience_rate,
         )
         return {"mean wait": m.mean_wait, "P(abandon)": m.p_abandon}
@@ -245,9 +251,7 @@ def render(
     sal_n: int,
     seed: int,
 ) -> tuple[str, bool]:
-    comparisons = sum(
-        len(r.measures) for r in results if r.tool != "bordersim core"
-    )
+    comparisons = sum(len(r.measures) for r in results if r.tool != "bordersim core")
     level = 1 - 0.05 / max(comparisons, 1)
     z_crit = float(stats.norm.ppf(0.5 + level / 2))
     lines = [
@@ -282,18 +286,24 @@ def render(
                 verdict = f"{'yes' if ok else 'NO'} (z={z:+.2f})"
             head = (
                 [
-                    r.network, r.tool, f"{r.customers:,}", f"{r.seconds:.2f}", f"{r.wall:.2f}",
-                    f"{r.rate:,.0f}", ratio,
+                    r.network,
+                    r.tool,
+                    f"{r.customers:,}",
+                    f"{r.seconds:.2f}",
+                    f"{r.wall:.2f}",
+                    f"{r.rate:,.0f}",
+                    ratio,
                 ]
-                if i == 0 else [""] * 7
+                if i == 0
+                else [""] * 7
             )
             theory_txt = (
                 f"{th[name]:.4f} ({(est.mean - th[name]) / est.se:+.1f})" if name in th else "-"
             )
             lines.append(
-                "| " + " | ".join(
-                    [*head, name, f"{est.mean:.4f} ± {est.ci():.4f}", theory_txt, verdict]
-                ) + " |"
+                "| "
+                + " | ".join([*head, name, f"{est.mean:.4f} ± {est.ci():.4f}", theory_txt, verdict])
+                + " |"
             )
     lines += [
         "",
@@ -312,8 +322,10 @@ def render(
         peer = next((r for r in results if r.network == net and r.tool == tool), None)
         if peer is not None:
             got = core_by_net[net].rate / peer.rate
-            targets.append(f"{net} vs {tool}: {got:,.0f}x (target {goal}x) "
-                           f"{'met' if got >= goal else 'NOT met'}")
+            targets.append(
+                f"{net} vs {tool}: {got:,.0f}x (target {goal}x) "
+                f"{'met' if got >= goal else 'NOT met'}"
+            )
     if targets:
         lines += ["", "Targets: " + "; ".join(targets) + "."]
     return "\n".join(lines), all_agree

