@@ -38,6 +38,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from bordersim.errors import BordersimError
+from bordersim.ingest.parsed import file_sha256
 from bordersim.results.schema import DAILY_METRICS, HIST_ALL, HIST_UAC, RunResult
 
 DAILY, CUSTODY_HIST = "daily", "custody_hist"
@@ -232,11 +233,8 @@ def _fsync(path: Path) -> None:
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """The file's sha256 (hex), read in blocks: the same digest as an official file's."""
+    return file_sha256(path)
 
 
 def remove_run_files(results_dir: Path, run_id: str) -> None:
