@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+import postgres_server
 from bordersim.cli import main
 from bordersim.scenario import load_scenario
 from bordersim.services.blocks import (
@@ -108,6 +109,27 @@ def test_local_cluster_matches_serial_bit_for_bit(
     distributed = run(tmp_path, client=client)
     assert distributed.blocks_run == 6
     assert_identical(serial, distributed)
+
+
+@pytest.mark.slow
+def test_local_cluster_into_a_postgresql_store_matches_serial(
+    serial: BlockedSweep, client: Client, postgres: postgres_server.Server, tmp_path: Path
+) -> None:
+    """The workers write into the shared store's results folder, the driver registers there."""
+    url = postgres.new_store_url(tmp_path / "shared-results")
+    distributed = run_blocked_sweep(
+        load_scenario(SMALL),
+        AXES,
+        replications=REPLICATIONS,
+        seed=SEED,
+        shape=SHAPE,
+        client=client,
+        store=url,
+    )
+    assert distributed.folder == tmp_path / "shared-results" / "sweeps" / serial.sweep_id
+    assert_identical(serial, distributed)
+    with open_catalog(url, create=False) as catalog:
+        assert len(registered_blocks(catalog, serial.sweep_id)) == 6
 
 
 @pytest.mark.slow
