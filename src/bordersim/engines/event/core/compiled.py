@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bordersim.engines.event.core.distributions import Distribution, distribution_row
+from bordersim.engines.event.core.kernel import ArrivalStreams, Distributions, KernelNetwork
 from bordersim.engines.event.core.network import Network
 from bordersim.errors import ModelError
 
@@ -22,7 +23,7 @@ UNLIMITED = np.iinfo(np.int64).max // 4
 
 @dataclass(frozen=True)
 class CompiledNetwork:
-    """The network as arrays; `kernel_args()` is the order the kernel expects them in."""
+    """The network as arrays; `kernel_network()` bundles them as the kernel reads them."""
 
     station_names: tuple[str, ...]
     pool_names: tuple[str, ...]
@@ -61,40 +62,48 @@ class CompiledNetwork:
     max_batch: int
     service_mean: np.ndarray  # float64[L, S], mean service time at speed 1 (nan if none)
 
-    def kernel_args(self) -> tuple[np.ndarray, ...]:
-        return (
-            self.station_capacity,
-            self.station_abandons,
-            self.station_pool_ptr,
-            self.station_pool_idx,
-            self.pool_station_ptr,
-            self.pool_station_idx,
+    def kernel_network(self) -> KernelNetwork:
+        """The arrays in the bundles the kernel reads, 2-D tables flat."""
+        return KernelNetwork(
+            station_capacity=self.station_capacity,
+            station_abandons=self.station_abandons,
+            station_pool_ptr=self.station_pool_ptr,
+            station_pool_idx=self.station_pool_idx,
+            pool_station_ptr=self.pool_station_ptr,
+            pool_station_idx=self.pool_station_idx,
             # Service time multipliers: 1 / speed, so the kernel multiplies instead of divides.
-            np.divide(1.0, self.speed, out=np.zeros_like(self.speed), where=self.speed > 0).reshape(
-                -1
+            time_factor=np.divide(
+                1.0, self.speed, out=np.zeros_like(self.speed), where=self.speed > 0
+            ).reshape(-1),
+            service_dist=self.service_dist.reshape(-1),
+            class_rank=self.class_rank,
+            patience_dist=self.patience_dist,
+            route_cum=self.route_cum.reshape(-1),
+            dists=Distributions(
+                self.dist_code,
+                self.dist_p1,
+                self.dist_p2,
+                self.dist_offset,
+                self.dist_length,
+                self.empirical_values,
             ),
-            self.service_dist.reshape(-1),
-            self.class_rank,
-            self.patience_dist,
-            self.route_cum.reshape(-1),
-            self.dist_code,
-            self.dist_p1,
-            self.dist_p2,
-            self.dist_offset,
-            self.dist_length,
-            self.empirical_values,
-            self.arr_station,
-            self.arr_class,
-            self.arr_rate_ptr,
-            self.arr_rates,
-            self.arr_period,
-            self.arr_cyclic,
-            self.arr_batch_ptr,
-            self.batch_sizes,
-            self.batch_cum,
-            self.sched_time,
-            self.sched_pool,
-            self.sched_count,
+            arrivals=self.arrival_streams(),
+            sched_time=self.sched_time,
+            sched_pool=self.sched_pool,
+            sched_count=self.sched_count,
+        )
+
+    def arrival_streams(self) -> ArrivalStreams:
+        return ArrivalStreams(
+            station=self.arr_station,
+            klass=self.arr_class,
+            rate_ptr=self.arr_rate_ptr,
+            rates=self.arr_rates,
+            period=self.arr_period,
+            cyclic=self.arr_cyclic,
+            batch_ptr=self.arr_batch_ptr,
+            batch_sizes=self.batch_sizes,
+            batch_cum=self.batch_cum,
         )
 
     def station_index(self, name: str) -> int:

@@ -55,6 +55,7 @@ class Simulator:
         )
         self._ctr[K.K_RECORDING] = 1 if record else 0
         self._advance = K.advance_recording if record else K.advance_streaming
+        self._kernel_network = net.kernel_network()
         self._heap_t = np.empty(256)
         self._heap_i = np.empty((256, 4), dtype=np.int64)
         self._cust_i = np.full((0, K.N_CUST_I), -1, dtype=np.int64)
@@ -79,10 +80,9 @@ class Simulator:
         self._n_injections = 0
         self._stats_since = 0.0
         self._arr_next = np.full(len(net.arr_station), math.inf)
+        streams = net.arrival_streams()
         for a in range(len(net.arr_station)):
-            self._arr_next[a] = K.next_arrival_time(
-                self._rng, 0.0, a, net.arr_rate_ptr, net.arr_rates, net.arr_period, net.arr_cyclic
-            )
+            self._arr_next[a] = K.next_arrival_time(self._rng, 0.0, a, streams)
         self._ctr[K.K_ARR_MIN] = int(np.argmin(self._arr_next)) if len(self._arr_next) else -1
         if len(net.sched_time):
             self._push(float(net.sched_time[0]), K.EV_SCHEDULE, 0, 0)
@@ -103,31 +103,40 @@ class Simulator:
         """Process every event up to and including time `t`, then stop the clock at `t`."""
         if not math.isfinite(t) or t < self.now:
             raise ModelError(f"run_until needs a finite time >= now ({self.now:g}), got {t!r}")
-        net_args = self.network.kernel_args()
         while True:
-            status = self._advance(
-                *net_args,
-                self._rng,
-                self._clock,
-                self._ctr,
-                self._heap_t,
-                *(flat(a) for a in (self._heap_i, self._cust_i, self._cust_f)),
-                self._free,
-                *(flat(a) for a in (self._queue_ends, self._st_n, self._sc_n, self._pool_n)),
-                *(flat(a) for a in (self._sc_stat, self._st_stat, self._pool_stat, self._cl_stat)),
-                self._cl_n,
-                flat(self._rec_f),
-                flat(self._rec_i),
-                flat(self._injections),
-                self._entering_c,
-                self._entering_s,
-                self._pending_pools,
-                self._arr_next,
-                float(t),
-            )
+            status = self._advance(self._kernel_network, self._kernel_state(), float(t))
             if status == K.DONE:
                 return
             self._make_room()
+
+    def _kernel_state(self) -> K.KernelState:
+        """The state arrays as the kernel takes them (rebuilt after `_make_room` grows them)."""
+        return K.KernelState(
+            rstate=self._rng,
+            clock=self._clock,
+            ctr=self._ctr,
+            heap_t=self._heap_t,
+            heap_i=flat(self._heap_i),
+            cust_i=flat(self._cust_i),
+            cust_f=flat(self._cust_f),
+            free=self._free,
+            queue_ends=flat(self._queue_ends),
+            st_n=flat(self._st_n),
+            sc_n=flat(self._sc_n),
+            pool_n=flat(self._pool_n),
+            sc_stat=flat(self._sc_stat),
+            st_stat=flat(self._st_stat),
+            pool_stat=flat(self._pool_stat),
+            cl_stat=flat(self._cl_stat),
+            cl_n=self._cl_n,
+            rec_f=flat(self._rec_f),
+            rec_i=flat(self._rec_i),
+            injections=flat(self._injections),
+            entering_c=self._entering_c,
+            entering_s=self._entering_s,
+            pending_pools=self._pending_pools,
+            arr_next=self._arr_next,
+        )
 
     def inject(
         self, station: str, customer_class: str, n: int = 1, time: float | None = None
