@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -141,32 +142,56 @@ def _finite_nonneg(value: float, where: str) -> float:
     return float(value)
 
 
-def compile_network(network: Network) -> CompiledNetwork:
-    """Check `network` and turn it into arrays; raises `ModelError` on any inconsistency."""
-    stations = list(network.stations)
-    pools = list(network.pools)
-    classes = list(network.classes)
-    if not stations or not classes:
-        raise ModelError("a network needs at least one station and one customer class")
-    s_names = _unique([s.name for s in stations], "station")
-    k_names = _unique([p.name for p in pools], "pool")
-    c_names = _unique([c.name for c in classes], "customer class")
-    n_s, n_k, n_c = len(stations), len(pools), len(classes)
+def _i64(x: Sequence[int]) -> np.ndarray:
+    return np.asarray(x, dtype=np.int64)
 
-    dist_rows: list[tuple[int, float, float, tuple[float, ...]]] = []
-    dist_ids: dict[Distribution, int] = {}
 
-    def dist_index(dist: Distribution) -> int:
-        if dist not in dist_ids:
-            dist_ids[dist] = len(dist_rows)
-            dist_rows.append(distribution_row(dist))
-        return dist_ids[dist]
+def _f64(x: Sequence[float]) -> np.ndarray:
+    return np.asarray(x, dtype=np.float64)
 
+
+class _DistributionTable:
+    """Distributions as rows of one table, each distinct distribution once, in order of use."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[int, float, float, tuple[float, ...]]] = []
+        self.ids: dict[Distribution, int] = {}
+
+    def index(self, dist: Distribution) -> int:
+        if dist not in self.ids:
+            self.ids[dist] = len(self.rows)
+            self.rows.append(distribution_row(dist))
+        return self.ids[dist]
+
+    def arrays(self) -> Distributions:
+        emp: list[float] = []
+        code, p1, p2, off, length = [], [], [], [], []
+        for c, a, b, values in self.rows:
+            code.append(c)
+            p1.append(a)
+            p2.append(b)
+            off.append(len(emp))
+            length.append(len(values))
+            emp.extend(values)
+        return Distributions(_i64(code), _f64(p1), _f64(p2), _i64(off), _i64(length), _f64(emp))
+
+
+class _Stations(NamedTuple):
+    capacity: np.ndarray  # int64[S]
+    abandons: np.ndarray  # int64[S]
+    service: np.ndarray  # int64[L, S], row of the distribution table or -1
+    service_mean: np.ndarray  # float64[L, S]
+
+
+def _compile_stations(
+    network: Network, c_names: tuple[str, ...], dists: _DistributionTable
+) -> _Stations:
+    n_s, n_c = len(network.stations), len(c_names)
     capacity = np.full(n_s, UNLIMITED, dtype=np.int64)
     abandons = np.zeros(n_s, dtype=np.int64)
     service = np.full((n_c, n_s), -1, dtype=np.int64)
     service_mean = np.full((n_c, n_s), np.nan)
-    for si, st in enumerate(stations):
+    for si, st in enumerate(network.stations):
         if st.capacity is not None:
             if int(st.capacity) != st.capacity or st.capacity < 1:
                 raise ModelError(
@@ -180,11 +205,21 @@ def compile_network(network: Network) -> CompiledNetwork:
         for ci, cname in enumerate(c_names):
             dist = st.service_by_class.get(cname, st.service)
             if dist is not None:
-                service[ci, si] = dist_index(dist)
+                service[ci, si] = dists.index(dist)
                 service_mean[ci, si] = dist.mean
+    return _Stations(capacity, abandons, service, service_mean)
 
-    speed = np.zeros((n_k, n_s))
-    headcount = np.zeros(n_k, dtype=np.int64)
+
+class _Pools(NamedTuple):
+    speed: np.ndarray  # float64[K, S], 0 where the pool cannot serve the station
+    headcount: np.ndarray  # int64[K]
+    schedule: list[tuple[float, int, int]]  # (time, pool, headcount), sorted by time
+
+
+def _compile_pools(network: Network, s_names: tuple[str, ...]) -> _Pools:
+    pools = list(network.pools)
+    speed = np.zeros((len(pools), len(s_names)))
+    headcount = np.zeros(len(pools), dtype=np.int64)
     sched: list[tuple[float, int, int]] = []
     for ki, pool in enumerate(pools):
         if int(pool.headcount) != pool.headcount or pool.headcount < 0:
@@ -211,7 +246,13 @@ def compile_network(network: Network) -> CompiledNetwork:
                 )
             sched.append((float(when), ki, int(count)))
     sched.sort(key=lambda e: e[0])  # stable: equal times keep their listed order
+    return _Pools(speed, headcount, sched)
 
+
+def _links(speed: np.ndarray) -> tuple[list[int], list[int], list[int], list[int]]:
+    """(station_pool_ptr, station_pool_idx, pool_station_ptr, pool_station_idx): the pools
+    serving each station, fastest first, and the stations each pool serves, as CSR lists."""
+    n_k, n_s = speed.shape
     st_ptr = [0]
     st_idx: list[int] = []
     for si in range(n_s):
@@ -224,14 +265,28 @@ def compile_network(network: Network) -> CompiledNetwork:
     for ki in range(n_k):
         pl_idx.extend(si for si in range(n_s) if speed[ki, si] > 0)
         pl_ptr.append(len(pl_idx))
+    return st_ptr, st_idx, pl_ptr, pl_idx
 
+
+class _Classes(NamedTuple):
+    n_priorities: int
+    rank: np.ndarray  # int64[L]
+    patience: np.ndarray  # int64[L], -1 for infinite patience
+    route_cum: np.ndarray  # float64[L, S, S]
+
+
+def _compile_classes(
+    network: Network, s_names: tuple[str, ...], dists: _DistributionTable
+) -> _Classes:
+    classes = list(network.classes)
+    n_s, n_c = len(s_names), len(classes)
     prios = sorted({int(c.priority) for c in classes})
     rank = np.array([prios.index(int(c.priority)) for c in classes], dtype=np.int64)
     patience = np.full(n_c, -1, dtype=np.int64)
     route_cum = np.zeros((n_c, n_s, n_s))
     for ci, cl in enumerate(classes):
         if cl.patience is not None:
-            patience[ci] = dist_index(cl.patience)
+            patience[ci] = dists.index(cl.patience)
         for src, row in cl.routing.items():
             si = _index(s_names, src, "station", f"class {cl.name!r} routing")
             total = 0.0
@@ -246,7 +301,13 @@ def compile_network(network: Network) -> CompiledNetwork:
                     "more than 1 (the rest is exit)"
                 )
         np.cumsum(route_cum[ci], axis=1, out=route_cum[ci])
+    return _Classes(len(prios), rank, patience, route_cum)
 
+
+def _compile_arrivals(
+    network: Network, s_names: tuple[str, ...], c_names: tuple[str, ...]
+) -> tuple[ArrivalStreams, int]:
+    """The arrival streams as arrays, and the largest batch."""
     arr_station: list[int] = []
     arr_class: list[int] = []
     rate_ptr: list[int] = [0]
@@ -280,62 +341,72 @@ def compile_network(network: Network) -> CompiledNetwork:
             batch_cum[-1] = 1.0
             max_batch = max(max_batch, *(int(s) for s in arr.batch.sizes))
         batch_ptr.append(len(batch_sizes))
+    streams = ArrivalStreams(
+        station=_i64(arr_station),
+        klass=_i64(arr_class),
+        rate_ptr=_i64(rate_ptr),
+        rates=_f64(rates),
+        period=_f64(period),
+        cyclic=_i64(cyclic),
+        batch_ptr=_i64(batch_ptr),
+        batch_sizes=_i64(batch_sizes),
+        batch_cum=_f64(batch_cum),
+    )
+    return streams, max_batch
 
-    _check_reachable_service(network, s_names, c_names, service, route_cum)
 
-    emp: list[float] = []
-    code, p1, p2, off, length = [], [], [], [], []
-    for c, a, b, values in dist_rows:
-        code.append(c)
-        p1.append(a)
-        p2.append(b)
-        off.append(len(emp))
-        length.append(len(values))
-        emp.extend(values)
-
-    def i64(x: Sequence[int]) -> np.ndarray:
-        return np.asarray(x, dtype=np.int64)
-
-    def f64(x: Sequence[float]) -> np.ndarray:
-        return np.asarray(x, dtype=np.float64)
-
+def compile_network(network: Network) -> CompiledNetwork:
+    """Check `network` and turn it into arrays; raises `ModelError` on any inconsistency."""
+    if not network.stations or not network.classes:
+        raise ModelError("a network needs at least one station and one customer class")
+    s_names = _unique([s.name for s in network.stations], "station")
+    k_names = _unique([p.name for p in network.pools], "pool")
+    c_names = _unique([c.name for c in network.classes], "customer class")
+    dists = _DistributionTable()
+    stations = _compile_stations(network, c_names, dists)
+    pools = _compile_pools(network, s_names)
+    st_ptr, st_idx, pl_ptr, pl_idx = _links(pools.speed)
+    classes = _compile_classes(network, s_names, dists)
+    arrivals, max_batch = _compile_arrivals(network, s_names, c_names)
+    _check_reachable_service(network, s_names, c_names, stations.service, classes.route_cum)
+    table = dists.arrays()
     return CompiledNetwork(
         station_names=s_names,
         pool_names=k_names,
         class_names=c_names,
-        n_priorities=len(prios),
-        station_capacity=capacity,
-        station_abandons=abandons,
-        station_pool_ptr=i64(st_ptr),
-        station_pool_idx=i64(st_idx),
-        pool_station_ptr=i64(pl_ptr),
-        pool_station_idx=i64(pl_idx),
-        speed=speed,
-        service_dist=service,
-        class_rank=rank,
-        patience_dist=patience,
-        route_cum=route_cum,
-        dist_code=i64(code),
-        dist_p1=f64(p1),
-        dist_p2=f64(p2),
-        dist_offset=i64(off),
-        dist_length=i64(length),
-        empirical_values=f64(emp),
-        arr_station=i64(arr_station),
-        arr_class=i64(arr_class),
-        arr_rate_ptr=i64(rate_ptr),
-        arr_rates=f64(rates),
-        arr_period=f64(period),
-        arr_cyclic=i64(cyclic),
-        arr_batch_ptr=i64(batch_ptr),
-        batch_sizes=i64(batch_sizes),
-        batch_cum=f64(batch_cum),
-        sched_time=f64([e[0] for e in sched]),
-        sched_pool=i64([e[1] for e in sched]),
-        sched_count=i64([e[2] for e in sched]),
-        initial_headcount=headcount,
+        n_priorities=classes.n_priorities,
+        station_capacity=stations.capacity,
+        station_abandons=stations.abandons,
+        station_pool_ptr=_i64(st_ptr),
+        station_pool_idx=_i64(st_idx),
+        pool_station_ptr=_i64(pl_ptr),
+        pool_station_idx=_i64(pl_idx),
+        speed=pools.speed,
+        service_dist=stations.service,
+        class_rank=classes.rank,
+        patience_dist=classes.patience,
+        route_cum=classes.route_cum,
+        dist_code=table.code,
+        dist_p1=table.p1,
+        dist_p2=table.p2,
+        dist_offset=table.offset,
+        dist_length=table.length,
+        empirical_values=table.empirical_values,
+        arr_station=arrivals.station,
+        arr_class=arrivals.klass,
+        arr_rate_ptr=arrivals.rate_ptr,
+        arr_rates=arrivals.rates,
+        arr_period=arrivals.period,
+        arr_cyclic=arrivals.cyclic,
+        arr_batch_ptr=arrivals.batch_ptr,
+        batch_sizes=arrivals.batch_sizes,
+        batch_cum=arrivals.batch_cum,
+        sched_time=_f64([e[0] for e in pools.schedule]),
+        sched_pool=_i64([e[1] for e in pools.schedule]),
+        sched_count=_i64([e[2] for e in pools.schedule]),
+        initial_headcount=pools.headcount,
         max_batch=max_batch,
-        service_mean=service_mean,
+        service_mean=stations.service_mean,
     )
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from numba import njit
@@ -879,6 +879,10 @@ def _start_service(
 # ---------------------------------------------------------------- the event loop
 
 
+# Numba's option for compiling without its reference-counting runtime (not in its type stubs).
+_NO_REFERENCE_COUNTING: dict[str, Any] = {"_nrt": False}
+
+
 def _make_advance(recording: bool) -> Callable[[KernelNetwork, KernelState, float], int]:
     """The event loop, compiled separately with and without records.
 
@@ -889,7 +893,7 @@ def _make_advance(recording: bool) -> Callable[[KernelNetwork, KernelState, floa
     # No reference counting (`_nrt=False`): the loop allocates nothing and the caller holds every
     # array for the call, while counting each array taken from a bundle at every event would
     # make the loop tens of times slower.
-    @njit(cache=True, error_model="numpy", _nrt=False)
+    @njit(cache=True, error_model="numpy", **_NO_REFERENCE_COUNTING)
     def advance(net: KernelNetwork, sv: KernelState, t_end: float) -> int:
         """Process every event up to `t_end`; NEED_ROOM (state saved) when an array is nearly
         full, DONE with the clock at `t_end` otherwise."""
