@@ -7,6 +7,7 @@ of the real model (those live with their sources in the scenario parameters).
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 
@@ -26,20 +27,9 @@ from bordersim.model.dimensions import (
 )
 
 
-def tiny_model(
-    *,
-    n_days: int = 14,
-    warmup_days: int = 4,
-    sectors: tuple[Sector, ...] = (Sector.TCA, Sector.RGV),
-    attempts_per_day: float = 400.0,
-    agents: float = 300.0,
-    troops: float = 0.0,
-    health: bool = False,
-    title42: bool = False,
-) -> CompiledModel:
-    """A two-sector fortnight with every module in play and volumes a laptop runs in a blink."""
-    D, S, G, P = n_days, len(sectors), N_GROUPS, N_PATHWAYS
-    mix = np.zeros(G)
+def _tiny_first_attempts(n_days: int, n_sectors: int, attempts_per_day: float) -> np.ndarray:
+    """First attempts per day, sector and group: a fixed mix of `attempts_per_day`."""
+    mix = np.zeros(N_GROUPS)
     mix[group_index(Demographic.SINGLE_ADULT, 0)] = 0.35
     mix[group_index(Demographic.SINGLE_ADULT, 1)] = 0.15
     mix[group_index(Demographic.SINGLE_ADULT, 2)] = 0.15
@@ -48,10 +38,13 @@ def tiny_model(
     mix[group_index(Demographic.UNACCOMPANIED_CHILD, 0)] = 0.03
     mix[group_index(Demographic.UNACCOMPANIED_CHILD, 1)] = 0.05
     mix[group_index(Demographic.UNACCOMPANIED_CHILD, 2)] = 0.02
-    first = np.broadcast_to(attempts_per_day * mix, (D, S, G)).copy()
+    return np.broadcast_to(attempts_per_day * mix, (n_days, n_sectors, N_GROUPS)).copy()
 
-    shares = np.zeros((D, G, P))
-    for g in range(G):
+
+def _tiny_pathway_shares(n_days: int, title42: bool) -> np.ndarray:
+    """Pathway shares per day and group: children to HHS, adults by the Title 42 regime."""
+    shares = np.zeros((n_days, N_GROUPS, N_PATHWAYS))
+    for g in range(N_GROUPS):
         demographic = g // 3
         if demographic == Demographic.UNACCOMPANIED_CHILD:
             shares[:, g, Pathway.UAC_TRANSFER] = 1.0
@@ -63,77 +56,24 @@ def tiny_model(
             shares[:, g, Pathway.RELEASE] = 0.6
             shares[:, g, Pathway.EXPEDITED_REMOVAL] = 0.25
             shares[:, g, Pathway.VOLUNTARY_RETURN] = 0.15
+    return shares
 
+
+def _tiny_crews(n_days: int, n_sectors: int, agents: float, troops: float) -> dict[str, Any]:
+    """Three crews (agents, processing coordinators, troops from mid-run) and the staff rules."""
     allowed = legally_allowed()
     crew_pool = np.array([Pool.AGENT, Pool.PROCESSING_COORDINATOR, Pool.ACTIVE_DUTY])
     crew_tasks = allowed[crew_pool].copy()
     crew_tasks[2] = False
     crew_tasks[2, [Task.DETECTION, Task.INTAKE, Task.WAREHOUSE]] = True
-    headcount = np.zeros((D, S, 3))
+    headcount = np.zeros((n_days, n_sectors, 3))
     headcount[:, :, 0] = agents
     headcount[:, :, 1] = agents * 0.05
-    headcount[D // 2 :, :, 2] = troops
-
+    headcount[n_days // 2 :, :, 2] = troops
     productivity = np.ones((N_POOLS, N_TASKS))
     productivity[Pool.ACTIVE_DUTY] = 0.7
     productivity[Pool.CONTRACTOR] = 0.8
-
-    return CompiledModel(
-        scenario_name="tiny",
-        scenario_hash="0" * 64,
-        start_date=dt.date(2023, 4, 1),
-        warmup_days=warmup_days,
-        n_days=D,
-        sectors=sectors,
-        first_attempts_per_day=first,
-        demand_dispersion=50.0,
-        diurnal_profile=np.full(24, 1 / 24),
-        batch_size_mean=np.where(np.arange(G) // 3 == Demographic.FAMILY_UNIT, 3.0, 1.0),
-        surrender_fraction=np.where(np.arange(G) // 3 == Demographic.SINGLE_ADULT, 0.2, 0.8),
-        title42_active=np.full(D, title42),
-        repeat_probability=np.array([[0.1] * G, [0.4] * G]),
-        repeat_delay_mean_days=np.full(G, 3.0),
-        initial_repeat_share=0.1,
-        detection_p_max=np.full(S, 0.9),
-        detection_effort_scale=np.full(S, 60.0),
-        detection_weight=np.array([1.0, 0.0, 0.6, 0.6, 0.0]),
-        technology_effort=np.full(S, 20.0),
-        interdiction_patience_hours=np.full(G, 2.0),
-        field_hours_per_interdiction=3.0,
-        field_hours_per_pickup=2.0,
-        pickup_patience_hours=12.0,
-        pathway_share=shares,
-        intake_hours=np.array([0.5, 1.5, 1.5, 0.5, 1.0]),
-        determination_hours=np.array([0.25, 1.0, 0.75, 0.25, 0.5]),
-        priority_class=(2 - np.arange(G) // 3).astype(np.int64),
-        min_custody_hours=np.array([6.0, 24.0, 12.0, 6.0, 12.0]),
-        custody_capacity=np.full((D, S), 600.0),
-        persons_per_watch_staff=25.0,
-        custody_standard_hours=72.0,
-        uac_standard_hours=72.0,
-        release_valve_enabled=True,
-        initial_custody=np.zeros((S, G)),
-        # holding and processing capacity as limits: none here (tests set them)
-        processing_stations=np.full((D, S), np.inf),
-        crowding_slowdown=0.0,
-        # the release valve: half of removals released in a sector over 125 % of capacity
-        release_share=np.full((D, S), 0.5),
-        release_trigger_occupancy=np.full((D, S), 1.25),
-        release_trigger_occupancy_growing=np.full((D, S), np.inf),
-        release_trigger_stay_hours=np.full((D, S), np.inf),
-        release_trigger_apprehensions=np.full((D, S), np.inf),
-        hhs_beds_added=np.zeros(D),
-        port_capacity_per_day=np.full(S, 300.0),
-        transport_hours_per_person=np.array([0.5, 0.5, 0.25, 0.5, 0.5]),
-        ice_beds=800.0,
-        ice_initial_occupancy=400.0,
-        ice_length_of_stay_days=10.0,
-        ice_transfers_per_day=120.0,
-        shelter_intake_per_day=np.full(S, 150.0),
-        hhs_placement_per_day=40.0,
-        hhs_beds=1000.0,
-        hhs_initial_occupancy=500.0,
-        hhs_length_of_stay_days=30.0,
+    return dict(
         crew_names=("agents", "processing coordinators", "active-duty troops"),
         crew_pool=crew_pool.astype(np.int64),
         crew_tasks=crew_tasks,
@@ -155,6 +95,77 @@ def tiny_model(
                 Task.FIELD,
             ]
         ),
+    )
+
+
+def _tiny_field(n_sectors: int) -> dict[str, Any]:
+    """Crossing groups, detection and the field stage."""
+    groups = np.arange(N_GROUPS) // 3
+    return dict(
+        demand_dispersion=50.0,
+        diurnal_profile=np.full(24, 1 / 24),
+        batch_size_mean=np.where(groups == Demographic.FAMILY_UNIT, 3.0, 1.0),
+        surrender_fraction=np.where(groups == Demographic.SINGLE_ADULT, 0.2, 0.8),
+        repeat_probability=np.array([[0.1] * N_GROUPS, [0.4] * N_GROUPS]),
+        repeat_delay_mean_days=np.full(N_GROUPS, 3.0),
+        initial_repeat_share=0.1,
+        detection_p_max=np.full(n_sectors, 0.9),
+        detection_effort_scale=np.full(n_sectors, 60.0),
+        detection_weight=np.array([1.0, 0.0, 0.6, 0.6, 0.0]),
+        technology_effort=np.full(n_sectors, 20.0),
+        interdiction_patience_hours=np.full(N_GROUPS, 2.0),
+        field_hours_per_interdiction=3.0,
+        field_hours_per_pickup=2.0,
+        pickup_patience_hours=12.0,
+    )
+
+
+def _tiny_custody(n_days: int, n_sectors: int) -> dict[str, Any]:
+    """Processing, custody and the release valve."""
+    d, s = n_days, n_sectors
+    return dict(
+        intake_hours=np.array([0.5, 1.5, 1.5, 0.5, 1.0]),
+        determination_hours=np.array([0.25, 1.0, 0.75, 0.25, 0.5]),
+        priority_class=(2 - np.arange(N_GROUPS) // 3).astype(np.int64),
+        min_custody_hours=np.array([6.0, 24.0, 12.0, 6.0, 12.0]),
+        custody_capacity=np.full((d, s), 600.0),
+        persons_per_watch_staff=25.0,
+        custody_standard_hours=72.0,
+        uac_standard_hours=72.0,
+        release_valve_enabled=True,
+        initial_custody=np.zeros((s, N_GROUPS)),
+        # holding and processing capacity as limits: none here (tests set them)
+        processing_stations=np.full((d, s), np.inf),
+        crowding_slowdown=0.0,
+        # the release valve: half of removals released in a sector over 125 % of capacity
+        release_share=np.full((d, s), 0.5),
+        release_trigger_occupancy=np.full((d, s), 1.25),
+        release_trigger_occupancy_growing=np.full((d, s), np.inf),
+        release_trigger_stay_hours=np.full((d, s), np.inf),
+        release_trigger_apprehensions=np.full((d, s), np.inf),
+    )
+
+
+def _tiny_departures(n_days: int, n_sectors: int) -> dict[str, Any]:
+    """Ports, ICE, shelters and HHS."""
+    return dict(
+        hhs_beds_added=np.zeros(n_days),
+        port_capacity_per_day=np.full(n_sectors, 300.0),
+        transport_hours_per_person=np.array([0.5, 0.5, 0.25, 0.5, 0.5]),
+        ice_beds=800.0,
+        ice_initial_occupancy=400.0,
+        ice_length_of_stay_days=10.0,
+        ice_transfers_per_day=120.0,
+        shelter_intake_per_day=np.full(n_sectors, 150.0),
+        hhs_placement_per_day=40.0,
+        hhs_beds=1000.0,
+        hhs_initial_occupancy=500.0,
+        hhs_length_of_stay_days=30.0,
+    )
+
+
+def _tiny_supplies_health_cost(n_days: int, n_sectors: int, health: bool) -> dict[str, Any]:
+    return dict(
         warehouse_hours_per_person_day=0.05,
         medical_hours_per_person_day=0.03,
         hospital_watch_hours_per_apprehension=0.0,  # as the defaults (held back)
@@ -166,10 +177,10 @@ def tiny_model(
         supply_order_days=7.0,
         supply_cost_per_unit=25.0,
         health_enabled=health,
-        arrival_prevalence=np.full(D, 0.02 if health else 0.0),
+        arrival_prevalence=np.full(n_days, 0.02 if health else 0.0),
         symptomatic_fraction=0.5,
         screening_sensitivity=0.7,
-        isolation_capacity=np.full(S, 30.0),
+        isolation_capacity=np.full(n_sectors, 30.0),
         transmission_rate_per_day=0.3,
         crowding_exponent=1.0,
         infectious_days=7.0,
@@ -178,4 +189,35 @@ def tiny_model(
         cost_per_custody_person_day=100.0,
         cost_per_ice_transfer=300.0,
         target_custody_hours=72.0,
+    )
+
+
+def tiny_model(
+    *,
+    n_days: int = 14,
+    warmup_days: int = 4,
+    sectors: tuple[Sector, ...] = (Sector.TCA, Sector.RGV),
+    attempts_per_day: float = 400.0,
+    agents: float = 300.0,
+    troops: float = 0.0,
+    health: bool = False,
+    title42: bool = False,
+) -> CompiledModel:
+    """A two-sector fortnight with every module in play and volumes a laptop runs in a blink."""
+    d, s = n_days, len(sectors)
+    return CompiledModel(
+        scenario_name="tiny",
+        scenario_hash="0" * 64,
+        start_date=dt.date(2023, 4, 1),
+        warmup_days=warmup_days,
+        n_days=d,
+        sectors=sectors,
+        first_attempts_per_day=_tiny_first_attempts(d, s, attempts_per_day),
+        title42_active=np.full(d, title42),
+        pathway_share=_tiny_pathway_shares(d, title42),
+        **_tiny_field(s),
+        **_tiny_custody(d, s),
+        **_tiny_departures(d, s),
+        **_tiny_crews(d, s, agents, troops),
+        **_tiny_supplies_health_cost(d, s, health),
     )
