@@ -16,7 +16,6 @@ sensitivity table. About a minute a point on one core.
 
 from __future__ import annotations
 
-import argparse
 import warnings
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from bordersim.calibration.fit_file import nearest_month
 from bordersim.compiler import compile_scenario
 from bordersim.engines import simulate
 from bordersim.fitting.demand import FitSettings, fit_demand
-from bordersim.fitting.operations import through
+from bordersim.fitting.operations import grid_arguments, through, write_table
 from bordersim.model.compiled import CompiledModel
 from bordersim.scenario import Scenario, load_scenario
 from bordersim.validation.compare import compare, relative_error
@@ -99,21 +98,14 @@ def grid(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--replications", type=int, default=4)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--out", type=Path, default=None)
-    parser.add_argument("--repo", type=Path, default=Path.cwd())
-    args = parser.parse_args(argv)
+    args = grid_arguments(__doc__.splitlines()[0], argv)
     table = grid(args.repo, args.replications, args.seed)
     pd.set_option("display.width", 200)
     print(table.round(4).to_string(index=False))
     loss = table.groupby("p_max_fraction")["loss"].mean()
     print(loss.round(4).to_string())
     print(f"least loss: p_max_fraction = {loss.idxmin()}")
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(args.out, index=False)
+    write_table(table, args.out)
 
 
 if __name__ == "__main__":

@@ -145,13 +145,24 @@ def _best(per: pd.DataFrame, column: str) -> tuple[float, float]:
     return float(point[0]), float(point[1])
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def grid_arguments(description: str, argv: list[str] | None) -> argparse.Namespace:
+    """The command line of a grid fit: replications, seed, `--out` CSV and the checkout."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--replications", type=int, default=4)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--repo", type=Path, default=Path.cwd())
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def write_table(table: pd.DataFrame, out: Path | None) -> None:
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out, index=False)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = grid_arguments(__doc__.splitlines()[0], argv)
     table = grid(args.repo, args.replications, args.seed)
     per = losses(table)
     pd.set_option("display.width", 200)
@@ -164,9 +175,7 @@ def main(argv: list[str] | None = None) -> None:
             (table.stations_per_holding_place == best[0]) & (table.crowding_slowdown == best[1])
         ].to_string(index=False)
     )
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(args.out, index=False)
+    write_table(table, args.out)
 
 
 if __name__ == "__main__":
