@@ -249,3 +249,35 @@ def test_compiling_the_2023_scenario_is_fast(calibration: Any) -> None:
         compile_scenario(load_scenario(T42_END), calibration)
         timings.append(time.perf_counter() - started)
     assert min(timings) < 1.0
+
+
+def test_crews_that_can_do_fewer_bounded_tasks_come_first(calibration: Any) -> None:
+    # Agents first as declared; then the troops, Guard and contractors (intake and warehouse)
+    # before the processing coordinators, who can also watch, determine, drive and treat.
+    model = compile_scenario(load_scenario(T42_END), calibration)
+    pools = [Pool(int(p)) for p in model.crew_pool]
+    assert pools[0] == Pool.AGENT
+    coordinators = model.crew_names.index("processing coordinators")
+    for name in (
+        "deployment title42_active_duty: active_duty",
+        "deployment national_guard: national_guard",
+        "deployment contracted_support: contractor",
+    ):
+        assert model.crew_names.index(name) < coordinators
+    bounded = [Task.CUSTODY_WATCH, Task.INTAKE, Task.DETERMINATION, Task.TRANSPORT]
+    bounded += [Task.MEDICAL, Task.WAREHOUSE]
+    counts = [int(model.crew_tasks[c, bounded].sum()) for c in range(len(pools))]
+    others = [counts[c] for c in range(len(pools)) if pools[c] != Pool.AGENT]
+    assert others == sorted(others)
+
+
+def test_specialists_first_keeps_agents_first_and_ties_as_declared() -> None:
+    from bordersim.compiler.staff import specialists_first
+
+    tasks = np.zeros((4, len(Task)), dtype=bool)
+    tasks[0, :] = True  # agents: everything
+    tasks[1, [Task.CUSTODY_WATCH, Task.INTAKE, Task.TRANSPORT]] = True  # coordinators
+    tasks[2, [Task.INTAKE, Task.WAREHOUSE, Task.DETECTION]] = True  # troops
+    tasks[3, [Task.INTAKE, Task.WAREHOUSE]] = True  # contractors
+    pools = [Pool.AGENT, Pool.PROCESSING_COORDINATOR, Pool.ACTIVE_DUTY, Pool.CONTRACTOR]
+    assert specialists_first([int(p) for p in pools], list(tasks)) == [0, 2, 3, 1]
