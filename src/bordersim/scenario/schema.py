@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Iterable
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -772,33 +773,33 @@ class ScenarioSpec(Section):
     @model_validator(mode="after")
     def _cross_section_rules(self) -> ScenarioSpec:
         check_deployments(self)
-        modelled = set(self.sectors)
         for name, change in self.custody.capacity_changes.items():
-            if change.sector not in modelled:
-                raise CrossSectionError(
-                    ("custody", "capacity_changes", name, "sector"),
-                    change.sector,
-                    f"sector {change.sector} is not one of the scenario's sectors "
-                    f"({', '.join(self.sectors)})",
-                )
+            where = ("custody", "capacity_changes", name, "sector")
+            check_modelled_sectors(self, where, [change.sector])
         check_release_policies(self)
         for name, shock in self.demand.shocks.items():
             if shock.sectors != "all":
-                for code in shock.sectors:
-                    if code not in modelled:
-                        raise CrossSectionError(
-                            ("demand", "shocks", name, "sectors"),
-                            code,
-                            f"sector {code} is not one of the scenario's sectors "
-                            f"({', '.join(self.sectors)})",
-                        )
+                check_modelled_sectors(self, ("demand", "shocks", name, "sectors"), shock.sectors)
         return self
+
+
+def check_modelled_sectors(
+    spec: ScenarioSpec, where: tuple[str, ...], codes: Iterable[str], *, by_code: bool = False
+) -> None:
+    """Every sector code in `codes` is one of the scenario's sectors; else one error at `where`
+    (followed by the code itself when `by_code`, as for a table keyed by sector)."""
+    for code in codes:
+        if code not in spec.sectors:
+            raise CrossSectionError(
+                (*where, code) if by_code else where,
+                code,
+                f"sector {code} is not one of the scenario's sectors ({', '.join(spec.sectors)})",
+            )
 
 
 def check_deployments(spec: ScenarioSpec) -> None:
     """Deployments go to modelled sectors and only to tasks the law and the pool allow."""
     allowed = legally_allowed()
-    modelled = set(spec.sectors)
     for name, deployment in spec.deployments.items():
         pool = Pool[deployment.pool.upper()]
         for task_name in deployment.tasks:
@@ -819,40 +820,20 @@ def check_deployments(spec: ScenarioSpec) -> None:
                     f"(staff.pools.{deployment.pool}.productivity.{task_name})",
                 )
         if deployment.sectors != SOUTHWEST:
-            for code in deployment.sectors:
-                if code not in modelled:
-                    raise CrossSectionError(
-                        ("deployments", name, "sectors"),
-                        code,
-                        f"sector {code} is not one of the scenario's sectors "
-                        f"({', '.join(spec.sectors)})",
-                    )
+            check_modelled_sectors(spec, ("deployments", name, "sectors"), deployment.sectors)
         if deployment.headcount_by_sector is not None:
-            for code in deployment.headcount_by_sector:
-                if code not in modelled:
-                    raise CrossSectionError(
-                        ("deployments", name, "headcount_by_sector", code),
-                        code,
-                        f"sector {code} is not one of the scenario's sectors "
-                        f"({', '.join(spec.sectors)})",
-                    )
+            where = ("deployments", name, "headcount_by_sector")
+            check_modelled_sectors(spec, where, deployment.headcount_by_sector, by_code=True)
 
 
 def check_release_policies(spec: ScenarioSpec) -> None:
     """Release policies name modelled sectors, and two are never in force in one sector on one
     day (which would apply is not a choice bordersim makes for the user)."""
-    modelled = set(spec.sectors)
     policies = spec.policy.release_policies
     for name, policy in policies.items():
         if policy.sectors != "all":
-            for code in policy.sectors:
-                if code not in modelled:
-                    raise CrossSectionError(
-                        ("policy", "release_policies", name, "sectors"),
-                        code,
-                        f"sector {code} is not one of the scenario's sectors "
-                        f"({', '.join(spec.sectors)})",
-                    )
+            where = ("policy", "release_policies", name, "sectors")
+            check_modelled_sectors(spec, where, policy.sectors)
     names = list(policies)
     for i, first in enumerate(names):
         for second in names[i + 1 :]:
