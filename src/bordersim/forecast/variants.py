@@ -9,9 +9,11 @@ FY2016-FY2023 once:
   regression per horizon h of log(1 + y[t+h]) - log(1 + y[t]), pooled over the nine sectors
   and the past origins whose target is known, on features known at the origin: the change of the
   sector's log seasonal profile between the origin's and the target's month, recent changes of
-  the deseasonalised log, its distance from its 12- and 36-month means, the year-on-year change
-  and the announced change of the dated regimes (`regimes.csv`). With every coefficient zero it
-  is last-month-naive; the ridge shrinks toward it (the seasonal coefficient is not penalised).
+  the deseasonalised log, its distance from its 12- and 36-month means, the year-on-year change,
+  the announced change of the dated regimes (`regimes.csv`), the nine sectors' mean change and
+  the change of the border-wide share of families and children (leading indicators). With every
+  coefficient zero it is last-month-naive; the ridge shrinks toward it (the seasonal coefficient
+  is not penalised).
 - `shrunk_weights`: the ensemble's inverse-MSE weights moved toward naive by a share per horizon
   (Diebold and Shin 2019 shrink combinations toward simple ones), or by a share that grows with
   recent volatility (regime-aware: one-month naive errors of the last 12 months over the ten
@@ -56,6 +58,19 @@ FEATURE_SETS: dict[str, tuple[str, ...]] = {
     "seas+smooth+rev12": ("seas", "smooth3", "rev12"),
     "all": ("seas", "mom1", "mom3", "smooth3", "rev12", "rev36", "yoy"),
     "all+regime": ("seas", "mom1", "mom3", "smooth3", "rev12", "rev36", "yoy", "regime"),
+    "seas+border": ("seas", "border3"),
+    "seas+border+mix": ("seas", "border3", "mix3"),
+    "all+border+mix": (
+        "seas",
+        "mom1",
+        "mom3",
+        "smooth3",
+        "rev12",
+        "rev36",
+        "yoy",
+        "border3",
+        "mix3",
+    ),
 }
 RIDGES = (0.0, 0.003, 0.03)  # penalty per row, on log-unit features
 TRAINING_WINDOWS = (60, 120, 240)  # past origins (months) each regression is fitted on
@@ -72,6 +87,7 @@ class PooledInputs:
     origins: np.ndarray  # [O] consecutive origins
     profiles: np.ndarray  # [O, S, 12] log seasonal profile known at each origin, mean 0
     regimes: Regressors | None  # regime shares (None: no regime features)
+    family_share: np.ndarray | None  # [M] border-wide share of family members and children
 
 
 def seasonal_profiles(
@@ -95,6 +111,7 @@ def pooled_inputs(
     origins: np.ndarray,
     horizon: int,
     months: Sequence[date] | None = None,
+    group_shares: np.ndarray | None = None,
 ) -> PooledInputs:
     values = np.asarray(values, dtype=np.float64)
     return PooledInputs(
@@ -103,6 +120,7 @@ def pooled_inputs(
         origins=np.asarray(origins, dtype=np.int64),
         profiles=seasonal_profiles(values, np.asarray(fiscal_months), np.asarray(origins)),
         regimes=None if months is None else regime_regressors(months, np.asarray(origins), horizon),
+        family_share=None if group_shares is None else group_shares[:, 1:].sum(axis=1),
     )
 
 
@@ -155,6 +173,14 @@ def features(
             columns[f"regime{column}"] = np.repeat(
                 change[:, column : column + 1], inputs.logs.shape[1], 1
             )
+    if "border3" in names:  # the nine sectors' mean deseasonalised change over 3 months
+        change = (deseasonalised(0) - deseasonalised(3)).mean(axis=1, keepdims=True)
+        columns["border3"] = np.repeat(change, inputs.logs.shape[1], 1)
+    if "mix3" in names:  # surges of families and children were led by their share
+        if inputs.family_share is None:
+            raise ValueError("the mix feature needs the group shares")
+        mix = inputs.family_share[t] - inputs.family_share[t - 3]
+        columns["mix3"] = np.repeat(mix[:, None], inputs.logs.shape[1], 1)
     if "const" in names:
         columns["const"] = np.ones((t.size, inputs.logs.shape[1]))
     keys = list(columns)
@@ -611,7 +637,14 @@ def main() -> None:
     last = series.index_of(EVALUATION[1], "evaluation")
     rolling = compute(series, origin_range(last), 6, jobs=default_jobs())
     s = study(rolling)
-    inputs = pooled_inputs(series.sectors, series.fiscal_months, rolling.origins, 6, series.months)
+    inputs = pooled_inputs(
+        series.sectors,
+        series.fiscal_months,
+        rolling.origins,
+        6,
+        series.months,
+        series.group_shares(),
+    )
     for block in (pooled_study(s, inputs), shrinkage_study(s), interval_study(s)):
         print("\n".join(block), end="\n\n")
 
