@@ -54,7 +54,7 @@ def forecast_command(
     from bordersim.forecast.methods import METHODS, OPTIONAL_METHODS
 
     methods = (*METHODS, *OPTIONAL_METHODS) if regimes else METHODS
-    series = _read_series(store)
+    series = read_series(store)
     console = _console()
     if backtest:
         if origin is not None:
@@ -80,7 +80,8 @@ def _parse_horizons(text: str) -> tuple[int, ...]:
     return values
 
 
-def _read_series(store: Path | None) -> Any:
+def read_series(store: Path | None) -> Any:
+    """The monthly series of the store's release, importing the shipped files it lacks."""
     from bordersim.forecast.data import from_official
     from bordersim.ingest import CBP_KIND, OHSS_KIND, shipped_files
     from bordersim.store import imported_kinds, open_store, resolve_store_path

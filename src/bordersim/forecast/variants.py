@@ -629,11 +629,11 @@ def interval_study(s: Study) -> list[str]:
 
 
 def main() -> None:
-    from bordersim.commands.forecast import _read_series
+    from bordersim.commands.forecast import read_series
     from bordersim.forecast.methods import default_jobs
     from bordersim.forecast.rolling import compute, origin_range
 
-    series = _read_series(None)
+    series = read_series(None)
     last = series.index_of(EVALUATION[1], "evaluation")
     rolling = compute(series, origin_range(last), 6, jobs=default_jobs())
     s = study(rolling)
