@@ -15,6 +15,7 @@ from bordersim.engines.event.border import simulate
 from bordersim.model.compiled import CompiledModel
 from bordersim.model.dimensions import GROUP_NAMES, Pathway
 from bordersim.model.examples import tiny_model
+from bordersim.model.routes import line_index
 from bordersim.results.schema import (
     CUSTODY_HIST_HOURS,
     DAILY_METRICS,
@@ -28,8 +29,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 def stable_model(**kwargs: object) -> CompiledModel:
     """The tiny model with departures that keep up, so custody settles into a steady state."""
-    return tiny_model(**kwargs).replace(  # type: ignore[arg-type]
-        hhs_placement_per_day=400.0, hhs_beds=1e5, ice_beds=1e5, ice_transfers_per_day=1e5
+    return (
+        tiny_model(**kwargs)  # type: ignore[arg-type]
+        .with_line("hhs", national_capacity_per_day=400.0, beds=1e5)
+        .with_line("ice", beds=1e5, national_capacity_per_day=1e5)
     )
 
 
@@ -412,7 +415,7 @@ def test_minimum_time_in_custody_raises_occupancy_by_littles_law() -> None:
 
 def test_ice_transfers_never_exceed_the_daily_limit_spread_over_the_hours() -> None:
     limit = 30.0
-    model = stable_model(warmup_days=0).replace(ice_transfers_per_day=limit)
+    model = stable_model(warmup_days=0).with_line("ice", national_capacity_per_day=limit)
     result = simulate(model, replications=2, seed=14, records=True)
     transfers = result.metric("departures:expedited_removal").sum(axis=2)  # [r, day]
     assert transfers.max() <= limit
@@ -437,20 +440,23 @@ def test_hhs_gets_transport_while_ports_are_backed_up() -> None:
     # could use all of it. Each line gets transport in proportion to the work that could leave on
     # it within the hour's limits, so children still reach HHS.
     hours = 1.0
-    model = tiny_model(title42=True, attempts_per_day=800.0).replace(
-        transport_hours_per_person=np.array([hours, hours, 0.25, hours, hours]),
-        hhs_beds=1e5,
-        ice_beds=1e5,
+    model = (
+        tiny_model(title42=True, attempts_per_day=800.0)
+        .replace(transport_hours_per_person=np.array([hours, hours, 0.25, hours, hours]))
+        .with_line("hhs", beds=1e5)
+        .with_line("ice", beds=1e5)
     )
+    port, hhs = line_index("port"), line_index("hhs")
     result = simulate(model, replications=2, seed=3)
     days = model.n_days - model.warmup_days
-    port_capacity = model.port_capacity_per_day.sum() * days
+    port_capacity = model.line_sector_capacity_per_day[port].sum() * days
     expelled = result.metric("departures:title42_expulsion").sum(axis=(1, 2))
     assert (expelled < 0.7 * port_capacity).all()  # ports wait for transport, not for the port
     assert (result.metric("waiting_for_port")[:, -1].sum(axis=1) > 1000).all()
     placed = result.metric("departures:uac_transfer").sum(axis=(1, 2))
-    assert (placed > 0.25 * model.hhs_placement_per_day * days).all()
-    assert (placed <= model.hhs_placement_per_day * days).all()
+    placements = model.line_national_capacity_per_day[hhs]
+    assert (placed > 0.25 * placements * days).all()
+    assert (placed <= placements * days).all()
 
 
 def test_other_crews_before_agents_and_agents_never_on_detection() -> None:

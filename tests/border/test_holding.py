@@ -15,6 +15,7 @@ from bordersim.engines.flow.holding import station_hours as flow_station_hours
 from bordersim.model.compiled import CompiledModel
 from bordersim.model.dimensions import Pool, Sector, Task
 from bordersim.model.examples import tiny_model
+from bordersim.model.routes import line_index
 from bordersim.results.schema import HIST_ALL, RunResult
 from bordersim.scenario import load_scenario
 from repo_paths import SCENARIOS
@@ -123,10 +124,10 @@ def test_stations_follow_capacity_split_by_load_with_dated_facilities() -> None:
 @pytest.mark.parametrize("engine", ["event", "flow"])
 def test_hhs_beds_added_on_a_date_take_more_children(engine: str) -> None:
     """Emergency intake sites (departures.hhs_beds_added) open beds from their date on."""
-    full = tiny_model(warmup_days=0, n_days=DAYS).replace(hhs_beds=500.0)  # 500 occupied
+    full = tiny_model(warmup_days=0, n_days=DAYS).with_line("hhs", beds=500.0)  # 500 occupied
     added = np.zeros(DAYS)
     added[5:] = 400.0
-    opened = full.replace(hhs_beds_added=added)
+    opened = full.with_line("hhs", beds_added=added)
     runs = [simulate(m, engine=engine, replications=2, seed=7) for m in (full, opened)]
     before, after = (run.metric("uac_exits").sum(axis=2).mean(axis=0) for run in runs)
     assert np.allclose(before[:5], after[:5])  # the same until the sites open
@@ -136,7 +137,8 @@ def test_hhs_beds_added_on_a_date_take_more_children(engine: str) -> None:
 def test_the_2021_scenario_adds_its_emergency_sites_on_their_dates() -> None:
     scenario = load_scenario(SCENARIOS / "2021-uac-surge.toml")
     model = compile_scenario(scenario)
-    beds = model.hhs_beds + model.hhs_beds_added
+    hhs = line_index("hhs")
+    beds = model.line_beds[hhs] + model.line_beds_added[:, hhs]
     for site in scenario.departures.hhs_beds_added.values():
         day = model.dates.index(site.start_date)
         assert beds[day] - beds[day - 1] == pytest.approx(site.beds)

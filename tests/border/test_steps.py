@@ -32,12 +32,9 @@ from bordersim.engines.event.border.state import (
     DETERMINATION,
     ER,
     FIELD,
-    ICE,
     INTAKE,
     MEDICAL,
-    PORT_LINE,
     REL,
-    T42,
     WAREHOUSE,
     WATCH,
     Clock,
@@ -46,9 +43,13 @@ from bordersim.engines.event.border.state import (
     World,
 )
 from bordersim.model.compiled import CompiledModel
-from bordersim.model.dimensions import Pool
+from bordersim.model.dimensions import Pathway, Pool
 from bordersim.model.examples import tiny_model
+from bordersim.model.routes import line_index
 from bordersim.results.schema import DAILY_METRICS, METRIC_INDEX
+
+T42 = int(Pathway.TITLE42_EXPULSION)
+PORT_LINE, ICE = line_index("port"), line_index("ice")
 
 DAY = 10  # the tiny model's troops are deployed from day 7 of 14
 
@@ -186,18 +187,18 @@ def test_port_line_leaves_within_allowance_and_transport() -> None:
     people = [in_custody(w, 0, T42, t_app=h - 10.0, t_det=h - 1.0) for _ in range(3)]
     for i in people:
         departures.join_line(i, m, w.rows, w.lines, w.plan)
-    w.custody.port_allowance[0] = 2.0
+    w.custody.sector_allowance[PORT_LINE, 0] = 2.0
     w.plan.transport_cap[0] = 10.0
     departures.share_transport(m, w.rows, w.lines, w.custody, w.plan)
     assert w.plan.line_budget[0, PORT_LINE] == pytest.approx(10.0)  # the port's only line
-    move(departures.depart_port, 0, 0, m=m, w=w, hour=h)
+    move(departures.depart_sector_line, PORT_LINE, 0, 0, m=m, w=w, hour=h)
     t_dep = w.rows.t_dep[people]
     # FCFS, two places: each leaves at the point of the hour its transport work reaches.
     assert t_dep[0] == pytest.approx(h + 0.5 / 10.0)
     assert t_dep[1] == pytest.approx(h + 1.0 / 10.0)
     assert np.isnan(t_dep[2])
-    assert w.lines.n_port[0] == 1
-    assert w.lines.port_head[0] == people[2]
+    assert w.lines.n_line[PORT_LINE, 0] == 1
+    assert w.lines.sector_head[PORT_LINE * model.n_sectors + 0] == people[2]
     assert w.custody.occupancy[0] == 1
     assert metric(w, "departures:title42_expulsion", DAY, 0) == 2.0
     assert w.lines.transport_work[0] == pytest.approx(0.5)
@@ -220,10 +221,10 @@ def test_national_line_skips_a_sector_out_of_transport_keeping_places() -> None:
     assert np.isnan(w.rows.t_dep[a]) and np.isnan(w.rows.t_dep[c])
     assert w.rows.t_dep[b] == pytest.approx(h + 0.5 / 10.0)
     assert w.lines.national_head[ICE] == a and w.rows.nxt[a] == c  # places kept, in order
-    assert list(w.lines.n_national[ICE]) == [2, 0]
+    assert list(w.lines.n_line[ICE]) == [2, 0]
     assert w.custody.national_occupied[ICE] == occupied + 1.0
     assert w.custody.national_allowance[ICE] == 4.0
-    assert metric(w, "cost_custody_dollars", DAY, 1) == model.cost_per_ice_transfer
+    assert metric(w, "cost_custody_dollars", DAY, 1) == model.line_cost_per_person[ICE]
 
 
 def test_minimum_time_in_custody_holds_then_releases_at_its_end() -> None:

@@ -19,14 +19,11 @@ def one_sector_model() -> CompiledModel:
         n_days=24, warmup_days=3, sectors=(Sector.RGV,), attempts_per_day=1500.0, agents=600.0
     )
     unlimited = 1e6
-    return m.replace(
-        ice_beds=unlimited,
-        ice_transfers_per_day=unlimited,
-        hhs_beds=unlimited,
-        hhs_placement_per_day=unlimited,
-        port_capacity_per_day=np.full(1, unlimited),
-        shelter_intake_per_day=np.full(1, unlimited),
-        release_valve_enabled=False,
+    return (
+        m.with_line("ice", beds=unlimited, national_capacity_per_day=unlimited)
+        .with_line("hhs", beds=unlimited, national_capacity_per_day=unlimited)
+        .with_line("port", sector_capacity_per_day=unlimited)
+        .replace(shelter_intake_per_day=np.full(1, unlimited), release_valve_enabled=False)
     )
 
 

@@ -47,7 +47,6 @@ def cost_and_target_fields(frame: Frame) -> Fields:
     scenario = frame.scenario
     return {
         "cost_per_custody_person_day": float(scenario.cost.custody_per_person_day_dollars),
-        "cost_per_ice_transfer": float(scenario.cost.ice_transfer_dollars),
         "target_custody_hours": float(scenario.targets.custody_hours),
     }
 

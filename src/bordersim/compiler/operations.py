@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from bordersim.compiler.frame import Fields, Frame, by_group
 from bordersim.model.dimensions import GROUP_DEMOGRAPHIC, Demographic, Pathway
+from bordersim.model.routes import LINES, ROUTES
+from bordersim.scenario.schema import BedsChange
 
 
 def detection_fields(frame: Frame) -> Fields:
@@ -37,31 +41,57 @@ def processing_fields(frame: Frame) -> Fields:
 
 
 def departures_fields(frame: Frame) -> Fields:
-    departures, sectors = frame.scenario.departures, frame.sectors
+    """Each route's declared parameters (model/routes.py) as the compiled model's line arrays."""
+    lines, n_sectors = LINES, len(frame.sectors)
+    sector_capacity = np.zeros((len(lines), n_sectors))
+    national = {
+        key: np.zeros(len(lines))
+        for key in ("capacity", "beds", "initial_occupancy", "cost_per_person")
+    }
+    length_of_stay = np.full(len(lines), np.inf)
+    beds_added = np.zeros((frame.n_days, len(lines)))
+    for index, route in enumerate(lines):
+        if route.national:
+            national["capacity"][index] = float(_parameter(frame, route.capacity))
+            national["beds"][index] = float(_parameter(frame, route.beds))
+            national["initial_occupancy"][index] = float(_parameter(frame, route.initial_occupancy))
+            length_of_stay[index] = float(_parameter(frame, route.length_of_stay))
+            if route.beds_added:
+                beds_added[:, index] = _beds_added(frame, _parameter(frame, route.beds_added))
+        else:
+            sector_capacity[index] = _by_sector(frame, route.capacity)
+        if route.cost_per_person:
+            national["cost_per_person"][index] = float(_parameter(frame, route.cost_per_person))
+    (at_once,) = (route for route in ROUTES if not route.has_line)
     return {
-        "port_capacity_per_day": np.array(
-            [departures.port_capacity_per_day.of(s) for s in sectors]
-        ),
-        "ice_beds": float(departures.ice_beds),
-        "ice_initial_occupancy": float(departures.ice_initial_occupancy_beds),
-        "ice_length_of_stay_days": float(departures.ice_length_of_stay_days),
-        "ice_transfers_per_day": float(departures.ice_transfers_per_day),
-        "shelter_intake_per_day": np.array(
-            [departures.shelter_intake_per_day.of(s) for s in sectors]
-        ),
-        "hhs_placement_per_day": float(departures.hhs_placement_per_day),
-        "hhs_beds": float(departures.hhs_beds),
-        "hhs_initial_occupancy": float(departures.hhs_initial_occupancy_beds),
-        "hhs_length_of_stay_days": float(departures.hhs_length_of_stay_days),
-        "hhs_beds_added": _hhs_beds_added(frame),
+        "line_sector_capacity_per_day": sector_capacity,
+        "line_national_capacity_per_day": national["capacity"],
+        "line_beds": national["beds"],
+        "line_initial_occupancy": national["initial_occupancy"],
+        "line_length_of_stay_days": length_of_stay,
+        "line_beds_added": beds_added,
+        "line_cost_per_person": national["cost_per_person"],
+        "shelter_intake_per_day": _by_sector(frame, at_once.capacity),
     }
 
 
-def _hhs_beds_added(frame: Frame) -> np.ndarray:
-    """HHS beds added on each day by the dated additions."""
-    departures = frame.scenario.departures
+def _parameter(frame: Frame, path: str) -> Any:
+    """The scenario's value at a dotted parameter path such as ``departures.ice_beds``."""
+    value: Any = frame.scenario
+    for part in path.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def _by_sector(frame: Frame, path: str) -> np.ndarray:
+    values = _parameter(frame, path)
+    return np.array([values.of(s) for s in frame.sectors])
+
+
+def _beds_added(frame: Frame, changes: dict[str, BedsChange]) -> np.ndarray:
+    """Beds added on each day by dated additions."""
     added = np.zeros(frame.n_days)
-    for change in departures.hhs_beds_added.values():
+    for change in changes.values():
         last = change.end_date or frame.dates[-1]
         for d, day in enumerate(frame.dates):
             if change.start_date <= day <= last:

@@ -10,6 +10,7 @@ the names. Axes, in this order where they appear:
 - ``P``  pathways (`Pathway`)
 - ``K``  staff pools (`Pool`)
 - ``T``  tasks (`Task`)
+- ``L``  departure lines: the routes of `routes.ROUTES` that have a line, in table order
 - ``C``  crews: a staff pool deployed with a set of allowed tasks (each deployment is a crew; the
   standing staff of each pool is a crew too)
 
@@ -42,6 +43,7 @@ from bordersim.model.dimensions import (
     legally_allowed,
 )
 from bordersim.model.fields import array, check_arrays, model_dataclass, scalar
+from bordersim.model.routes import N_LINES, line_index
 
 
 @model_dataclass
@@ -243,14 +245,6 @@ class CompiledModel:
         "processing.crowding_slowdown_ratio",
     )
 
-    # ----- dated national capacity (docs/model.md step 8) ------------------------------------
-    hhs_beds_added: np.ndarray = array(
-        "D",
-        "beds",
-        "national HHS beds added to hhs_beds on the day (emergency intake sites opened on dates)",
-        "departures.hhs_beds_added",
-    )
-
     # ----- release policies with dated triggers (docs/model.md step 6) -----------------------
     release_share: np.ndarray = array(
         "DS",
@@ -286,13 +280,7 @@ class CompiledModel:
         "policy.release_policies.*.apprehensions_per_day",
     )
 
-    # ----- departures (DESIGN 2.6) ------------------------------------------------------------
-    port_capacity_per_day: np.ndarray = array(
-        "S",
-        "people/day",
-        "expulsions + voluntary returns handed over",
-        "departures.port_capacity_per_day",
-    )
+    # ----- departures (DESIGN 2.6; the routes of model/routes.py) ---------------------------
     transport_hours_per_person: np.ndarray = array(
         "P",
         "staff-hours/person",
@@ -300,37 +288,54 @@ class CompiledModel:
         "processing.transport_hours_per_person",
         flow_as_is=False,
     )
-    ice_beds: float = scalar("beds", "national ICE beds for CBP transfers", "departures.ice_beds")
-    ice_initial_occupancy: float = scalar(
-        "beds", "occupied at the start", "departures.ice_initial_occupancy_beds"
+    line_sector_capacity_per_day: np.ndarray = array(
+        "LS",
+        "people/day",
+        "handed over per sector (sector lines, e.g. ports); 0 on national lines",
+        "the route's capacity (routes.ROUTES), e.g. departures.port_capacity_per_day",
     )
-    ice_length_of_stay_days: float = scalar(
+    line_national_capacity_per_day: np.ndarray = array(
+        "L",
+        "people/day",
+        "national transfers or placements (national lines); 0 on sector lines",
+        "the route's capacity, e.g. departures.ice_transfers_per_day",
+    )
+    line_beds: np.ndarray = array(
+        "L",
+        "beds",
+        "national beds of the route (national lines); 0 on sector lines",
+        "the route's beds, e.g. departures.ice_beds",
+    )
+    line_initial_occupancy: np.ndarray = array(
+        "L",
+        "beds",
+        "occupied at the start (national lines)",
+        "the route's initial_occupancy, e.g. departures.ice_initial_occupancy_beds",
+    )
+    line_length_of_stay_days: np.ndarray = array(
+        "L",
         "days",
-        "mean (exponential) stay in an ICE bed",
-        "departures.ice_length_of_stay_days",
+        "mean (exponential) stay in a bed of the route; inf on sector lines",
+        "the route's length_of_stay, e.g. departures.ice_length_of_stay_days",
         flow_as_is=False,
     )
-    ice_transfers_per_day: float = scalar(
-        "people/day", "national limit on CBP-to-ICE transfers", "departures.ice_transfers_per_day"
+    line_beds_added: np.ndarray = array(
+        "DL",
+        "beds",
+        "national beds added to line_beds on the day (e.g. emergency intake sites)",
+        "the route's beds_added, e.g. departures.hhs_beds_added",
+    )
+    line_cost_per_person: np.ndarray = array(
+        "L",
+        "dollars/person",
+        "cost of a departure by the line (e.g. a CBP-to-ICE transfer)",
+        "the route's cost_per_person, e.g. cost.ice_transfer_dollars",
     )
     shelter_intake_per_day: np.ndarray = array(
         "S",
         "people/day",
         "releases a shelter can take; the rest go to the street",
-        "departures.shelter_intake_per_day",
-    )
-    hhs_placement_per_day: float = scalar(
-        "people/day", "national HHS placements", "departures.hhs_placement_per_day"
-    )
-    hhs_beds: float = scalar("beds", "national HHS beds", "departures.hhs_beds")
-    hhs_initial_occupancy: float = scalar(
-        "beds", "occupied at the start", "departures.hhs_initial_occupancy_beds"
-    )
-    hhs_length_of_stay_days: float = scalar(
-        "days",
-        "mean (exponential) stay in an HHS bed",
-        "departures.hhs_length_of_stay_days",
-        flow_as_is=False,
+        "the release route's capacity: departures.shelter_intake_per_day",
     )
 
     # ----- staff (DESIGN 2.7) -----------------------------------------------------------------
@@ -488,9 +493,6 @@ class CompiledModel:
     cost_per_custody_person_day: float = scalar(
         "dollars/person-day", "custody", "cost.custody_per_person_day_dollars"
     )
-    cost_per_ice_transfer: float = scalar(
-        "dollars/transfer", "CBP-to-ICE transfer", "cost.ice_transfer_dollars"
-    )
 
     # ----- targets for the capability gap (DESIGN 2.10) ---------------------------------------
     target_custody_hours: float = scalar(
@@ -524,6 +526,21 @@ class CompiledModel:
         model.check()
         return model
 
+    def with_line(self, name: str, **values: object) -> CompiledModel:
+        """A copy with departure line `name`'s values changed, for tests and sweeps: each key is
+        a `line_*` field without its prefix (``beds=1e5`` sets `line_beds` of the line;
+        ``sector_capacity_per_day`` sets every sector's, or takes one value per sector)."""
+        index = line_index(name)
+        changes: dict[str, object] = {}
+        for key, value in values.items():
+            array_ = np.array(getattr(self, f"line_{key}"), dtype=float)
+            if key == "beds_added":
+                array_[:, index] = value
+            else:
+                array_[index] = value
+            changes[f"line_{key}"] = array_
+        return self.replace(**changes)
+
     def fingerprint(self) -> str:
         """A hash of every array and scalar, for caching and for determinism tests."""
         digest = hashlib.sha256()
@@ -537,7 +554,7 @@ class CompiledModel:
 
     def check(self) -> None:
         """Raise `ModelError` naming the first array with the wrong shape or an impossible value."""
-        D, S, G, P, K, T, C = (
+        D, S, G, P, K, T, C, L = (
             self.n_days,
             self.n_sectors,
             N_GROUPS,
@@ -545,8 +562,9 @@ class CompiledModel:
             N_POOLS,
             N_TASKS,
             self.n_crews,
+            N_LINES,
         )
-        check_arrays(self, {"D": D, "S": S, "G": G, "P": P, "K": K, "T": T, "C": C})
+        check_arrays(self, {"D": D, "S": S, "G": G, "P": P, "K": K, "T": T, "C": C, "L": L})
         allowed = legally_allowed()
         for c in range(C):
             forbidden = self.crew_tasks[c] & ~allowed[self.crew_pool[c]]

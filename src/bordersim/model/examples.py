@@ -25,6 +25,7 @@ from bordersim.model.dimensions import (
     group_index,
     legally_allowed,
 )
+from bordersim.model.routes import LINE_NATIONAL, LINES
 
 
 def _tiny_first_attempts(n_days: int, n_sectors: int, attempts_per_day: float) -> np.ndarray:
@@ -146,21 +147,35 @@ def _tiny_custody(n_days: int, n_sectors: int) -> dict[str, Any]:
     )
 
 
+# National lines of the tiny model: transfers or placements per day, beds, occupied at the start,
+# mean stay in days, cost per departure. A route added to the table and not listed here gets
+# `_TINY_OTHER_NATIONAL` (or, for a sector line, the ports' capacity).
+_TINY_NATIONAL = {
+    "ice": (120.0, 800.0, 400.0, 10.0, 300.0),
+    "hhs": (40.0, 1000.0, 500.0, 30.0, 0.0),
+}
+_TINY_OTHER_NATIONAL = (50.0, 500.0, 0.0, 10.0, 0.0)
+
+
 def _tiny_departures(n_days: int, n_sectors: int) -> dict[str, Any]:
-    """Ports, ICE, shelters and HHS."""
+    """Ports (300 a day per sector), ICE, HHS and shelters, over the lines of `routes.LINES`."""
+    n_lines = len(LINES)
+    national = np.zeros((n_lines, 5))
+    national[:, 3] = np.inf  # no stay on sector lines
+    for index, route in enumerate(LINES):
+        if route.national:
+            national[index] = _TINY_NATIONAL.get(route.name, _TINY_OTHER_NATIONAL)
+    sector_capacity = np.where(LINE_NATIONAL[:, None], 0.0, np.full((n_lines, n_sectors), 300.0))
     return dict(
-        hhs_beds_added=np.zeros(n_days),
-        port_capacity_per_day=np.full(n_sectors, 300.0),
         transport_hours_per_person=np.array([0.5, 0.5, 0.25, 0.5, 0.5]),
-        ice_beds=800.0,
-        ice_initial_occupancy=400.0,
-        ice_length_of_stay_days=10.0,
-        ice_transfers_per_day=120.0,
+        line_sector_capacity_per_day=sector_capacity,
+        line_national_capacity_per_day=national[:, 0],
+        line_beds=national[:, 1],
+        line_initial_occupancy=national[:, 2],
+        line_length_of_stay_days=national[:, 3],
+        line_beds_added=np.zeros((n_days, n_lines)),
+        line_cost_per_person=national[:, 4],
         shelter_intake_per_day=np.full(n_sectors, 150.0),
-        hhs_placement_per_day=40.0,
-        hhs_beds=1000.0,
-        hhs_initial_occupancy=500.0,
-        hhs_length_of_stay_days=30.0,
     )
 
 
@@ -187,7 +202,6 @@ def _tiny_supplies_health_cost(n_days: int, n_sectors: int, health: bool) -> dic
         staff_infection_rate_per_day=0.002,
         staff_absence_days=10.0,
         cost_per_custody_person_day=100.0,
-        cost_per_ice_transfer=300.0,
         target_custody_hours=72.0,
     )
 

@@ -6,8 +6,8 @@ declarations (`specs`): the model's shape and value checks (`check_arrays`), the
 packing, the flow engine's parameters that it reads as they are, and the fields a test fixture
 cuts to fewer days (`day_axis_fields`).
 
-Axis letters: D days, S sectors, G groups, P pathways, K pools, T tasks, C crews, H hour of the
-day (24), R regime (2: Title 8, Title 42).
+Axis letters: D days, S sectors, G groups, P pathways, K pools, T tasks, C crews, L departure
+lines, H hour of the day (24), R regime (2: Title 8, Title 42).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ AXES = {
     "K": "staff pools",
     "T": "tasks",
     "C": "crews",
+    "L": "departure lines (model/routes.py)",
     "H": "hours of the day (24)",
     "R": "regimes (0: Title 8, 1: Title 42)",
 }

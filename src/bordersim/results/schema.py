@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from bordersim.model.dimensions import Pathway, Pool, Sector, Task
+from bordersim.model.routes import LINES
 
 
 def _staff_metrics() -> list[str]:
@@ -42,9 +43,7 @@ DAILY_METRICS: tuple[str, ...] = (
     "processing_backlog",  # people waiting for intake or determination at the day's end
     *(f"departures:{p.name.lower()}" for p in Pathway),
     "releases_to_street",  # releases beyond shelter intake
-    "waiting_for_ice_bed",  # end of day
-    "waiting_for_hhs",  # end of day
-    "waiting_for_port",  # end of day
+    *(route.waiting_metric for route in LINES),  # people in each departure line at day's end
     "valve_open_hours",
     *_staff_metrics(),
     "agents_field_hours",  # agent-hours in the field (a copy of staff_hours:agent:field)

@@ -24,11 +24,11 @@ from bordersim.model.dimensions import (
     Pool,
 )
 from bordersim.model.fields import specs
+from bordersim.model.routes import PATHWAY_LINE
 
-PORT_PATHWAYS = (Pathway.TITLE42_EXPULSION, Pathway.VOLUNTARY_RETURN)
-#: Pathways whose departure needs transport work (to a port of entry, an ICE or an HHS facility);
+#: Pathways whose departure needs transport work: those whose route has a line (model/routes.py);
 #: releases leave at determination ("leaves at once"), as in the event engine.
-TRANSPORTED_PATHWAYS = (*PORT_PATHWAYS, Pathway.EXPEDITED_REMOVAL, Pathway.UAC_TRANSFER)
+TRANSPORTED_PATHWAYS = tuple(p for p in Pathway if PATHWAY_LINE[p] >= 0)
 
 
 @dataclass(frozen=True)
@@ -144,9 +144,8 @@ def _parameters(model: CompiledModel, layout: FlowLayout) -> dict[str, np.ndarra
         "transport_hours": model.transport_hours_per_person[kp]
         * layout.kinds_with(TRANSPORTED_PATHWAYS),
         "release_valve_enabled": float(model.release_valve_enabled),
-        "ice_leave_hourly": 1 - np.exp(-1 / (24 * model.ice_length_of_stay_days)),
+        "line_leave_hourly": 1 - np.exp(-1 / (24 * model.line_length_of_stay_days)),
         "min_custody_hours": model.min_custody_hours[kp],
-        "hhs_leave_hourly": 1 - np.exp(-1 / (24 * model.hhs_length_of_stay_days)),
         "crew_tasks": model.crew_tasks.astype(float),
         "crew_on_duty_fraction": model.on_duty_fraction[pool],
         "crew_productivity": model.productivity[pool],

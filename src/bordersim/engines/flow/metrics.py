@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from bordersim.model.routes import LINES
 from bordersim.results.schema import DAILY_METRICS
 
 #: Metrics computed after the run from the cumulative curves (`custody_times`), not hour by hour.
@@ -12,9 +13,7 @@ FROM_CUSTODY_CURVES = ("custody_exits_over_72h", "uac_exits_over_72h", "custody_
 #: End-of-day states.
 LAST_OF_DAY = (
     "processing_backlog",
-    "waiting_for_ice_bed",
-    "waiting_for_hhs",
-    "waiting_for_port",
+    *(route.waiting_metric for route in LINES),
     "supply_stock_units",
     "custody_capacity",
 )

@@ -20,7 +20,6 @@ import numpy as np
 from bordersim.engines.flow.dispatch import Work, dispatch, hospital_posts, transport_needed
 from bordersim.engines.flow.holding import processing_requests
 from bordersim.engines.flow.layout import (
-    PORT_PATHWAYS,
     FlowLayout,
     crew_pool_matrix,
     is_agent_crew,
@@ -32,6 +31,7 @@ from bordersim.engines.flow.release import open_releases, pathway_shares
 from bordersim.engines.flow.sampling import Stream, binomial, poisson
 from bordersim.model.dimensions import N_PATHWAYS, N_POOLS, Demographic, Pathway, Pool, Task
 from bordersim.model.dispatch_rules import WATCH_POST_TOLERANCE
+from bordersim.model.routes import LINES, PATHWAY_LINE, REATTEMPT_PATHWAYS
 from bordersim.results.schema import DAILY_METRICS
 
 Params = dict[str, jax.Array]
@@ -41,6 +41,8 @@ _TINY = 1e-9
 
 
 _ENCOUNTERS = DAILY_METRICS.index("encounters")
+#: The national lines (index among `LINES`, route), whose beds and allowances are state.
+_NATIONAL = tuple((index, route) for index, route in enumerate(LINES) if route.national)
 _STAFF_METRICS = [f"staff_hours:{p.name.lower()}:{t.name.lower()}" for p in Pool for t in Task]
 
 
@@ -50,10 +52,17 @@ class KindMasks:
     def __init__(self, layout: FlowLayout) -> None:
         pathway = np.array(layout.kind_pathway)
         demographic = np.array(layout.kind_demographic)
-        self.port = np.isin(pathway, [int(p) for p in PORT_PATHWAYS]).astype(np.float32)
+        # The kinds in each departure line (model/routes.py), and those leaving at once.
+        line = PATHWAY_LINE[pathway]
+        self.line = tuple((line == index).astype(np.float32) for index in range(len(LINES)))
+        self.release = (line < 0).astype(np.float32)
+        self.reattempt = np.isin(pathway, [int(p) for p in REATTEMPT_PATHWAYS]).astype(np.float32)
+        # Health metrics count people leaving by legal pathway, as the event engine does.
+        self.expelled = np.isin(
+            pathway, [int(Pathway.TITLE42_EXPULSION), int(Pathway.VOLUNTARY_RETURN)]
+        ).astype(np.float32)
         self.removal = (pathway == Pathway.EXPEDITED_REMOVAL).astype(np.float32)
-        self.release = (pathway == Pathway.RELEASE).astype(np.float32)
-        self.hhs = (pathway == Pathway.UAC_TRANSFER).astype(np.float32)
+        self.uac_transfer = (pathway == Pathway.UAC_TRANSFER).astype(np.float32)
         self.uac = (demographic == Demographic.UNACCOMPANIED_CHILD).astype(np.float32)
         self.pathway_onehot = np.eye(N_PATHWAYS, dtype=np.float32)[pathway]  # [K, P]
         # Release valve: an expedited-removal kind hands its share to the release kind of its
@@ -87,11 +96,10 @@ def initial_state(p: Params, layout: FlowLayout) -> State:
         "busy_pickup": zeros_s,
         "busy_interdiction": zeros_s,
         "reattempt_pool": jnp.zeros((s, share0.shape[0])),
-        "ice_occupancy": p["ice_initial_occupancy"],
-        "hhs_occupancy": p["hhs_initial_occupancy"],
+        # National lines: beds occupied and the day's transfers or placements still allowed.
+        **{f"occupancy:{r.name}": p["line_initial_occupancy"][i] for i, r in _NATIONAL},
+        **{f"allowance:{r.name}": jnp.zeros(()) for _, r in _NATIONAL},
         "shelter_left": zeros_s,
-        "ice_allowance": jnp.zeros(()),
-        "hhs_allowance": jnp.zeros(()),
         "recent_arrived": jnp.zeros((layout.recent_hours, s, k)),
         "stock": p["supply_initial_stock_days"]
         * p["custody_capacity"][0]
@@ -123,24 +131,31 @@ def _serve_share(capacity: jax.Array, groups: jax.Array, people: jax.Array) -> t
 
 def _departure_lines(
     ready: jax.Array,
-    ice_occupancy: jax.Array,
-    ice_allowance: jax.Array,
-    hhs_occupancy: jax.Array,
-    hhs_allowance: jax.Array,
-    hhs_beds: jax.Array,
+    occupancy: tuple[jax.Array, ...],
+    allowances: tuple[jax.Array, ...],
+    day: jax.Array,
     p: Params,
     masks: KindMasks,
-) -> tuple[jax.Array, jax.Array, jax.Array]:
-    """Who can leave this hour by the port, ICE and HHS lines ([S, K] each), from the people
-    `ready` to depart: the port's hourly allowance per sector, free ICE beds within the national
-    transfer allowance, free HHS beds within the placement allowance (national lines are shared
-    in proportion to the people waiting)."""
-    to_port = serve_in_proportion(ready * masks.port, p["port_capacity_per_day"] / 24)
-    ice_places = jnp.minimum(ice_allowance, jnp.maximum(p["ice_beds"] - ice_occupancy, 0.0))
-    to_ice = serve_in_proportion(ready * masks.removal, ice_places, national=True)
-    hhs_places = jnp.minimum(hhs_allowance, jnp.maximum(hhs_beds - hhs_occupancy, 0.0))
-    to_hhs = serve_in_proportion(ready * masks.hhs, hhs_places, national=True)
-    return to_port, to_ice, to_hhs
+) -> tuple[jax.Array, ...]:
+    """Who can leave this hour by each line ([S, K] each, in `LINES` order), from the people
+    `ready` to depart: a sector line's hourly allowance per sector (ports); on a national line,
+    free beds within the national allowance of transfers or placements, shared in proportion to
+    the people waiting. `occupancy` and `allowances` hold the national lines', in order."""
+    flows = []
+    national = 0
+    for index, route in enumerate(LINES):
+        waiting = ready * masks.line[index]
+        if not route.national:
+            capacity = p["line_sector_capacity_per_day"][index] / 24
+            flows.append(serve_in_proportion(waiting, capacity))
+            continue
+        beds = p["line_beds"][index]
+        if route.beds_added:
+            beds = beds + p["line_beds_added"][day, index]
+        places = jnp.minimum(allowances[national], jnp.maximum(beds - occupancy[national], 0.0))
+        flows.append(serve_in_proportion(waiting, places, national=True))
+        national += 1
+    return tuple(flows)
 
 
 class Hour(NamedTuple):
@@ -169,8 +184,8 @@ class Dispatched(NamedTuple):
     occupancy: jax.Array  # [S] in custody at the start of the hour
     intake_waiting: jax.Array  # [S] intake work waiting at the start of the hour
     determination_waiting: jax.Array  # [S]
-    ice_allowance: jax.Array  # national ICE transfers still allowed today, with this hour's
-    hhs_allowance: jax.Array
+    allowances: tuple[jax.Array, ...]  # national lines' transfers or placements still allowed
+    #                                    today, with this hour's
 
 
 class Crossings(NamedTuple):
@@ -232,16 +247,13 @@ class Departed(NamedTuple):
     custody: Custody
     recent_arrived: jax.Array
     exits: jax.Array  # [S, K]
-    to_ice: jax.Array  # [S, K]
-    to_hhs: jax.Array
+    to_line: tuple[jax.Array, ...]  # [S, K] leaving by each line, in `LINES` order
     in_line: jax.Array  # [S, K] could leave but wait in a departure line
     occupancy_before_exits: jax.Array  # [S]
     occupancy_now: jax.Array  # [S] at the end of the hour
     reattempt_pool: jax.Array
-    ice_occupancy: jax.Array
-    hhs_occupancy: jax.Array
-    ice_allowance: jax.Array
-    hhs_allowance: jax.Array
+    occupancy: tuple[jax.Array, ...]  # national lines' beds occupied
+    allowances: tuple[jax.Array, ...]
     releases: jax.Array  # [S]
     to_shelter: jax.Array  # [S]
     shelter_left: jax.Array
@@ -293,27 +305,27 @@ def _dispatch_hour(st: State, h: Hour, on_duty: jax.Array) -> Dispatched:
     arrived, x1, x2, x3 = st["arrived"], st["intake_done"], st["determination_done"], st["exited"]
     occupancy = (arrived - x3).sum(axis=1)
     # Departures possible during the hour, for sizing transport: people past their minimum time
-    # in custody by the hour's end, within the hour's port, ICE and HHS allowances.
+    # in custody by the hour's end, within the hour's allowance on every line.
     recent = st["recent_arrived"]
     min_stay = p["min_custody_hours"]  # [K]
-    ice_allowance = st["ice_allowance"] + p["ice_transfers_per_day"] / 24
-    hhs_allowance = st["hhs_allowance"] + p["hhs_placement_per_day"] / 24
+    allowances = tuple(
+        st[f"allowance:{r.name}"] + p["line_national_capacity_per_day"][i] / 24
+        for i, r in _NATIONAL
+    )
     plan_lines = _departure_lines(
         jnp.maximum(
             jnp.minimum(x2, past_minimum_stay(recent, h.hour, min_stay, h.layout, arrived)) - x3,
             0,
         ),
-        st["ice_occupancy"],
-        ice_allowance,
-        st["hhs_occupancy"],
-        hhs_allowance,
-        p["hhs_beds"] + p["hhs_beds_added"][h.day],
+        tuple(st[f"occupancy:{r.name}"] for _, r in _NATIONAL),
+        allowances,
+        h.day,
         p,
         h.masks,
     )
     transport_plan = jnp.stack(
         [(line * p["transport_hours"]).sum(axis=1) for line in plan_lines]
-    )  # [3, S]
+    )  # [L, S]
     intake_waiting = ((arrived - x1) * p["intake_hours"]).sum(axis=1)
     determination_waiting = ((x1 - x2) * p["determination_hours"]).sum(axis=1)
     # The hour's expected arrivals (last hour's inflow) join the waiting work, within the stations.
@@ -342,8 +354,7 @@ def _dispatch_hour(st: State, h: Hour, on_duty: jax.Array) -> Dispatched:
         occupancy,
         intake_waiting,
         determination_waiting,
-        ice_allowance,
-        hhs_allowance,
+        allowances,
     )
 
 
@@ -531,11 +542,11 @@ def _depart(
     h: Hour,
     people: jax.Array,
     custody: Custody,
-    allowances: tuple[jax.Array, jax.Array],
+    allowances: tuple[jax.Array, ...],
     reattempt_pool: jax.Array,
 ) -> Departed:
     """Step 8: departures of people past their minimum time in custody; transport shared among
-    the port, ICE and HHS lines in proportion to the work each could move this hour."""
+    the lines (ports, ICE, HHS) in proportion to the work each could move this hour."""
     p, masks, hour = h.p, h.masks, h.hour
     arrived, x2, x3 = custody.arrived, custody.determination_done, custody.exited
     recent = jax.lax.dynamic_update_index_in_dim(
@@ -545,23 +556,12 @@ def _depart(
         x2, past_minimum_stay(recent, hour, p["min_custody_hours"], h.layout, arrived)
     )
     waiting_departure = jnp.maximum(eligible - x3, 0.0)
-    ice_occupancy = st["ice_occupancy"] - binomial(
-        h.stream, st["ice_occupancy"], p["ice_leave_hourly"]
+    occupancy = tuple(
+        st[f"occupancy:{r.name}"]
+        - binomial(h.stream, st[f"occupancy:{r.name}"], p["line_leave_hourly"][i])
+        for i, r in _NATIONAL
     )
-    hhs_occupancy = st["hhs_occupancy"] - binomial(
-        h.stream, st["hhs_occupancy"], p["hhs_leave_hourly"]
-    )
-    ice_allowance, hhs_allowance = allowances
-    lines = _departure_lines(
-        waiting_departure,
-        ice_occupancy,
-        ice_allowance,
-        hhs_occupancy,
-        hhs_allowance,
-        p["hhs_beds"] + p["hhs_beds_added"][h.day],
-        p,
-        masks,
-    )
+    lines = _departure_lines(waiting_departure, occupancy, allowances, h.day, p, masks)
     line_work = jnp.stack([(line * p["transport_hours"]).sum(axis=1) for line in lines])
     total_work = line_work.sum(axis=0)
     transport_share = jnp.where(
@@ -569,9 +569,12 @@ def _depart(
         jnp.clip(_supplied(h, people, Task.TRANSPORT) / jnp.maximum(total_work, _TINY), 0.0, 1.0),
         1.0,
     )
-    to_port, to_ice, to_hhs = (line * transport_share[:, None] for line in lines)
+    to_line = tuple(line * transport_share[:, None] for line in lines)
     released = waiting_departure * masks.release
-    exits = to_port + to_ice + to_hhs + released  # [S, K]
+    exits = to_line[0]
+    for flow in to_line[1:]:
+        exits = exits + flow
+    exits = exits + released  # [S, K]
     occupancy_before_exits = (arrived - x3).sum(axis=1)
     x3 = jnp.minimum(x3 + exits, x2)
 
@@ -583,8 +586,7 @@ def _depart(
         custody=custody._replace(exited=x3, composition=composition),
         recent_arrived=recent,
         exits=exits,
-        to_ice=to_ice,
-        to_hhs=to_hhs,
+        to_line=to_line,
         # People still within their minimum time in custody after determination count as
         # backlog (not yet able to leave), as in the event engine; the lines hold those who
         # could leave.
@@ -592,10 +594,10 @@ def _depart(
         occupancy_before_exits=occupancy_before_exits,
         occupancy_now=occupancy_now,
         reattempt_pool=reattempt_pool,
-        ice_occupancy=ice_occupancy + to_ice.sum(),
-        hhs_occupancy=hhs_occupancy + to_hhs.sum(),
-        ice_allowance=jnp.maximum(ice_allowance - to_ice.sum(), 0.0),
-        hhs_allowance=jnp.maximum(hhs_allowance - to_hhs.sum(), 0.0),
+        occupancy=tuple(occupancy[n] + to_line[i].sum() for n, (i, _) in enumerate(_NATIONAL)),
+        allowances=tuple(
+            jnp.maximum(allowances[n] - to_line[i].sum(), 0.0) for n, (i, _) in enumerate(_NATIONAL)
+        ),
         releases=releases,
         to_shelter=to_shelter,
         shelter_left=st["shelter_left"] - to_shelter,
@@ -605,8 +607,9 @@ def _depart(
 def _leave_custody(
     h: Hour, composition: jax.Array, exits: jax.Array, reattempt_pool: jax.Array
 ) -> tuple[jax.Array, jax.Array]:
-    """The groups leaving custody, in proportion to each kind's mix; those returned by the port
-    join the re-attempt pool with the repeat probability of the day's regime."""
+    """The groups leaving custody, in proportion to each kind's mix; those whose route leads to
+    re-attempts (returned by the port) join the re-attempt pool with the repeat probability of
+    the day's regime."""
     p = h.p
     in_kind = composition.sum(axis=1, keepdims=True)  # [S, 1, K]
     exits_by_group = exits[:, None, :] * composition / jnp.maximum(in_kind, _TINY)
@@ -616,7 +619,7 @@ def _leave_custody(
         "repeat_probability"
     ][1]
     reattempt_pool = (
-        reattempt_pool + (exits_by_group * h.masks.port).sum(axis=2) * repeat_probability
+        reattempt_pool + (exits_by_group * h.masks.reattempt).sum(axis=2) * repeat_probability
     )
     return composition, reattempt_pool
 
@@ -706,17 +709,19 @@ def _health(
 
 
 def _cost(
-    h: Hour, headcount: jax.Array, person_hours: jax.Array, to_ice: jax.Array
+    h: Hour, headcount: jax.Array, person_hours: jax.Array, to_line: tuple[jax.Array, ...]
 ) -> tuple[jax.Array, jax.Array]:
-    """Step 11: the hour's staff cost and custody cost per sector. ICE transfers are part of
-    leaving custody, so their cost is custody cost (as in the event engine); the total is staff
-    + custody + supplies."""
+    """Step 11: the hour's staff cost and custody cost per sector. Departures by a route with a
+    cost (ICE transfers) are part of leaving custody, so their cost is custody cost (as in the
+    event engine); the total is staff + custody + supplies."""
     p = h.p
     staff_cost = (headcount * p["crew_cost_per_person_day"][None, :]).sum(axis=1) / 24
-    custody_cost = (
-        person_hours * p["cost_per_custody_person_day"] / 24
-        + to_ice.sum(axis=1) * p["cost_per_ice_transfer"]
-    )
+    custody_cost = person_hours * p["cost_per_custody_person_day"] / 24
+    for index, route in enumerate(LINES):
+        if route.cost_per_person:
+            custody_cost = custody_cost + (
+                to_line[index].sum(axis=1) * p["line_cost_per_person"][index]
+            )
     return staff_cost, custody_cost
 
 
@@ -767,9 +772,8 @@ def _crossing_custody_metrics(st: State, h: Hour, r: Hourly, put: Any) -> None:
     for pathway in Pathway:
         put(f"departures:{pathway.name.lower()}", departures[:, pathway])
     put("releases_to_street", d.releases - d.to_shelter)
-    put("waiting_for_ice_bed", (d.in_line * masks.removal).sum(axis=1))
-    put("waiting_for_hhs", (d.in_line * masks.hhs).sum(axis=1))
-    put("waiting_for_port", (d.in_line * masks.port).sum(axis=1))
+    for index, route in enumerate(LINES):
+        put(route.waiting_metric, (d.in_line * masks.line[index]).sum(axis=1))
     put("valve_open_hours", st["valve_open"])
 
 
@@ -823,8 +827,8 @@ def _supply_health_cost_metrics(h: Hour, r: Hourly, put: Any) -> None:
     put("isolated", r.processed.isolated)
     put("isolation_overflow", r.processed.isolation_overflow)
     share = health.infectious_share
-    put("infectious_released", (d.releases + d.to_hhs.sum(axis=1)) * share)
-    put("infectious_expelled", (d.exits * masks.port).sum(axis=1) * share)
+    put("infectious_released", (d.releases + (d.exits * masks.uac_transfer).sum(axis=1)) * share)
+    put("infectious_expelled", (d.exits * masks.expelled).sum(axis=1) * share)
     put("infectious_removed", (d.exits * masks.removal).sum(axis=1) * share)
     put("staff_days_lost", health.absent.sum(axis=1) / 24)
     put("cost_staff_dollars", r.staff_cost)
@@ -870,11 +874,9 @@ def _next_state(st: State, h: Hour, r: Hourly) -> State:
         "busy_pickup": field.busy_pickup,
         "busy_interdiction": field.busy_interdiction,
         "reattempt_pool": d.reattempt_pool,
-        "ice_occupancy": d.ice_occupancy,
-        "hhs_occupancy": d.hhs_occupancy,
+        **{f"occupancy:{r.name}": d.occupancy[n] for n, (_, r) in enumerate(_NATIONAL)},
+        **{f"allowance:{r.name}": d.allowances[n] for n, (_, r) in enumerate(_NATIONAL)},
         "shelter_left": d.shelter_left,
-        "ice_allowance": d.ice_allowance,
-        "hhs_allowance": d.hhs_allowance,
         "recent_arrived": d.recent_arrived,
         "stock": sup.stock,
         "order_quantity": sup.order_quantity,
@@ -936,13 +938,13 @@ def hour_step(
         h,
         people,
         processed.custody,
-        (dispatched.ice_allowance, dispatched.hhs_allowance),
+        dispatched.allowances,
         crossing.reattempt_pool,
     )
     person_hours = (dispatched.occupancy + departed.occupancy_now) / 2
     supplies = _supplies(st, h, dispatched, person_hours, departed.occupancy_now)
     health = _health(h, processed.infection, departed, people, staffing)
-    staff_cost, custody_cost = _cost(h, staffing.headcount, person_hours, departed.to_ice)
+    staff_cost, custody_cost = _cost(h, staffing.headcount, person_hours, departed.to_line)
     result = Hourly(
         staffing,
         dispatched,
@@ -974,8 +976,8 @@ def day_step(
     st["valve_open"] = open_releases(st["accumulated"], day, p)
     st["occupancy_day_sum"] = jnp.zeros_like(st["occupancy_day_sum"])
     st["shelter_left"] = p["shelter_intake_per_day"]
-    st["ice_allowance"] = jnp.zeros_like(st["ice_allowance"])
-    st["hhs_allowance"] = jnp.zeros_like(st["hhs_allowance"])
+    for _, route in _NATIONAL:
+        st[f"allowance:{route.name}"] = jnp.zeros_like(st[f"allowance:{route.name}"])
     st["encounters_yesterday"] = jnp.where(day > 0, st["accumulated"][:, _ENCOUNTERS], 0.0)
     st["accumulated"] = jnp.zeros_like(st["accumulated"])
 

@@ -1,10 +1,11 @@
 """Departures from custody (docs/model.md step 8): lines, transport sharing, leaving.
 
 A person who finished determination and is past their minimum time in custody either leaves at
-once (a release) or joins a departure line: their sector's port (expulsions and returns), the
-national ICE line (removals) or the national HHS line (children). Each hour, every line moves as
-far as its room (port allowance, free beds within the day's transfers or placements) and its
-sector's transport allow.
+once (a release) or joins the departure line of their pathway's route (model/routes.py): a
+sector line (their sector's port, for expulsions and returns) or a national line (ICE for
+removals, HHS for children). Each hour, every line moves, in table order, as far as its room
+(a sector line's allowance; free beds within the day's transfers or placements on a national
+line) and its sector's transport allow.
 """
 
 from __future__ import annotations
@@ -29,19 +30,9 @@ from bordersim.engines.event.border.layout import (
 from bordersim.engines.event.border.queues import NIL, pop_head, push_tail, unlink_after
 from bordersim.engines.event.border.state import (
     EPS,
-    ER,
-    HHS,
-    HHS_LINE,
     HIST_LAST,
-    ICE,
-    ICE_LINE,
     NATIONALITIES,
-    PORT_LINE,
-    REL,
-    T42,
-    UAC,
     UAC_DEMOGRAPHIC,
-    VR,
     Clock,
     Custody,
     Health,
@@ -55,13 +46,9 @@ from bordersim.engines.event.core.rng import exponential, uniform
 
 
 @njit(cache=True, inline="always")
-def line_of(p: int) -> int:
-    """The departure line of pathway `p` (releases have none)."""
-    if p == ER:
-        return ICE_LINE
-    if p == UAC:
-        return HHS_LINE
-    return PORT_LINE
+def line_of(p: int, m: Model) -> int:
+    """The departure line of pathway `p`; -1 when it leaves at once (releases)."""
+    return m.pathway_line[p]
 
 
 @njit(cache=True, inline="always")
@@ -71,12 +58,12 @@ def earliest_departure(i: int, m: Model, rows: Rows) -> float:
 
 
 @njit(cache=True, inline="always")
-def national_places(m: Model, custody: Custody, national: int) -> int:
+def national_places(custody: Custody, line: int) -> int:
     """Free beds of a national line within this hour's transfers or placements."""
-    beds = custody.national_beds[national]
+    beds = custody.national_beds[line]
     return min(
-        math.floor(beds - custody.national_occupied[national] + EPS),
-        math.floor(custody.national_allowance[national] + EPS),
+        math.floor(beds - custody.national_occupied[line] + EPS),
+        math.floor(custody.national_allowance[line] + EPS),
     )
 
 
@@ -145,13 +132,13 @@ def depart(
     s = rows.sec[i]
     p = rows.pathway[i]
     _record_exit(i, t, clock, m, rows, custody, out)
-    if p == REL:
+    if m.pathway_line[p] < 0:
         if custody.shelter_used[s] + 1.0 <= m.shelter_intake_per_day[s] + EPS:
             custody.shelter_used[s] += 1.0
             rows.flags[i] |= F_SHELTER
         else:
             out.daily[clock.day, s, out.col[K_STREET]] += 1
-    if p == T42 or p == VR:  # noqa: SIM109 (compiled code: plain comparisons)
+    if m.pathway_reattempt[p]:
         _schedule_reattempt(i, t, clock, m, ops, rows, lines)
     if m.health_enabled:
         health_module.leave(i, clock, m, rows, health, out)
@@ -165,14 +152,13 @@ def join_line(i: int, m: Model, rows: Rows, lines: Lines, plan: Plan) -> None:
     work = m.transport_hours_per_person[p]
     lines.transport_work[s] += work
     plan.need_transport[s] += work
-    line = line_of(p)
-    if line == PORT_LINE:
-        push_tail(lines.port_head, lines.port_tail, s, rows.nxt, i)
-        lines.n_port[s] += 1
+    line = line_of(p, m)
+    if m.line_national[line]:
+        push_tail(lines.national_head, lines.national_tail, line, rows.nxt, i)
     else:
-        national = line - ICE_LINE
-        push_tail(lines.national_head, lines.national_tail, national, rows.nxt, i)
-        lines.n_national[national, s] += 1
+        n_sec = lines.n_line.shape[1]
+        push_tail(lines.sector_head, lines.sector_tail, line * n_sec + s, rows.nxt, i)
+    lines.n_line[line, s] += 1
 
 
 @njit(cache=True, inline="always")
@@ -194,10 +180,42 @@ def finish_processing(
         hr = min(int(earliest), m.n_hours)
         push_tail(lines.hold_head, lines.hold_tail, hr, rows.nxt, i)
         lines.n_hold[rows.sec[i]] += 1
-    elif rows.pathway[i] == REL:
+    elif line_of(rows.pathway[i], m) < 0:
         depart(i, rows.t_det[i], clock, m, ops, rows, lines, custody, health, out)
     else:
         join_line(i, m, rows, lines, plan)
+
+
+@njit(cache=True, inline="always")
+def _open_sector_line(
+    line: int, s: int, m: Model, rows: Rows, lines: Lines, custody: Custody, plan: Plan
+) -> None:
+    """Sector `s`'s places on a sector line this hour (what is left of the last hour, at most one
+    place, plus the hour's share of the day's capacity), and the work of those waiting who fit."""
+    custody.sector_allowance[line, s] = (
+        min(custody.sector_allowance[line, s], 1.0) + m.line_sector_capacity_per_day[line, s] / 24.0
+    )
+    i = lines.sector_head[line * custody.occupancy.shape[0] + s]
+    k = 0
+    while i != NIL and k + 1 <= custody.sector_allowance[line, s] + EPS:
+        plan.transport_sizing[s] += m.transport_hours_per_person[rows.pathway[i]]
+        k += 1
+        i = rows.nxt[i]
+    plan.sector_taken[line, s] = k
+
+
+@njit(cache=True, inline="always")
+def _open_national_line(
+    line: int, m: Model, rows: Rows, lines: Lines, custody: Custody, plan: Plan
+) -> None:
+    """A national line's places this hour, and the work of those waiting who fit, by sector."""
+    left = national_places(custody, line)
+    i = lines.national_head[line]
+    while i != NIL and left > 0:
+        plan.transport_sizing[rows.sec[i]] += m.transport_hours_per_person[rows.pathway[i]]
+        left -= 1
+        i = rows.nxt[i]
+    plan.national_room[line] = left
 
 
 @njit(cache=True, inline="always")
@@ -206,43 +224,33 @@ def plan_departures(
 ) -> None:
     """Open the hour's room on every line and estimate the departures transport is sized for.
 
-    Known at the hour's start: people already in a line (within the hour's port allowance, free
-    ICE beds and transfers, free HHS beds and placements) and people whose minimum time in
-    custody ends this hour. Those who will finish determination during the hour are estimated
-    per sector at dispatch, once its processing staff are known.
+    Known at the hour's start: people already in a line (within the hour's allowance on sector
+    lines, free beds within the transfers or placements on national lines) and people whose
+    minimum time in custody ends this hour. Those who will finish determination during the hour
+    are estimated per sector at dispatch, once its processing staff are known.
     """
     n_sec = custody.occupancy.shape[0]
+    n_lines = m.line_national.shape[0]
     plan.transport_sizing[:] = 0.0
     plan.ahead_n[:] = 0.0
     plan.ahead_w[:] = 0.0
-    for s in range(n_sec):
-        custody.port_allowance[s] = (
-            min(custody.port_allowance[s], 1.0) + m.port_capacity_per_day[s] / 24.0
-        )
-        i = lines.port_head[s]
-        k = 0
-        while i != NIL and k + 1 <= custody.port_allowance[s] + EPS:
-            plan.transport_sizing[s] += m.transport_hours_per_person[rows.pathway[i]]
-            k += 1
-            i = rows.nxt[i]
-        plan.port_taken[s] = k
-    custody.national_allowance[ICE] += m.ice_transfers_per_day / 24.0
-    custody.national_allowance[HHS] += m.hhs_placement_per_day / 24.0
-    for national in range(2):
-        left = national_places(m, custody, national)
-        work = m.transport_hours_per_person[ER if national == ICE else UAC]
-        i = lines.national_head[national]
-        while i != NIL and left > 0:
-            plan.transport_sizing[rows.sec[i]] += work
-            left -= 1
-            i = rows.nxt[i]
-        plan.national_room[national] = left
+    for line in range(n_lines):
+        if not m.line_national[line]:
+            for s in range(n_sec):
+                _open_sector_line(line, s, m, rows, lines, custody, plan)
+    for line in range(n_lines):
+        if m.line_national[line]:
+            custody.national_allowance[line] += m.line_national_capacity_per_day[line] / 24.0
+    for line in range(n_lines):
+        if m.line_national[line]:
+            _open_national_line(line, m, rows, lines, custody, plan)
     i = lines.hold_head[clock.hour]
     while i != NIL:
         p = rows.pathway[i]
-        if p != REL:
-            plan.ahead_n[rows.sec[i], line_of(p)] += 1.0
-            plan.ahead_w[rows.sec[i], line_of(p)] += m.transport_hours_per_person[p]
+        line = line_of(p, m)
+        if line >= 0:
+            plan.ahead_n[rows.sec[i], line] += 1.0
+            plan.ahead_w[rows.sec[i], line] += m.transport_hours_per_person[p]
         i = rows.nxt[i]
 
 
@@ -265,7 +273,7 @@ def release_held(
     while i != NIL:
         following = rows.nxt[i]
         lines.n_hold[rows.sec[i]] -= 1
-        if rows.pathway[i] == REL:
+        if line_of(rows.pathway[i], m) < 0:
             depart(
                 i, earliest_departure(i, m, rows), clock, m, ops, rows, lines, custody, health, out
             )
@@ -281,26 +289,32 @@ def share_transport(m: Model, rows: Rows, lines: Lines, custody: Custody, plan: 
     """Split each sector's transport among its lines in proportion to the transport work that
     could leave on each within the hour's limits, so no line starves the others."""
     n_sec = custody.occupancy.shape[0]
+    n_lines = m.line_national.shape[0]
     plan.line_work[:] = 0.0
-    for s in range(n_sec):
-        i = lines.port_head[s]
-        k = 0
-        while i != NIL and k + 1 <= custody.port_allowance[s] + EPS:
-            plan.line_work[s, PORT_LINE] += m.transport_hours_per_person[rows.pathway[i]]
-            k += 1
-            i = rows.nxt[i]
-    for national in range(2):
-        left = national_places(m, custody, national)
-        line = ICE_LINE + national
-        work = m.transport_hours_per_person[ER if national == ICE else UAC]
-        i = lines.national_head[national]
+    for line in range(n_lines):
+        if m.line_national[line]:
+            continue
+        for s in range(n_sec):
+            i = lines.sector_head[line * n_sec + s]
+            k = 0
+            while i != NIL and k + 1 <= custody.sector_allowance[line, s] + EPS:
+                plan.line_work[s, line] += m.transport_hours_per_person[rows.pathway[i]]
+                k += 1
+                i = rows.nxt[i]
+    for line in range(n_lines):
+        if not m.line_national[line]:
+            continue
+        left = national_places(custody, line)
+        i = lines.national_head[line]
         while i != NIL and left > 0:
-            plan.line_work[rows.sec[i], line] += work
+            plan.line_work[rows.sec[i], line] += m.transport_hours_per_person[rows.pathway[i]]
             left -= 1
             i = rows.nxt[i]
     for s in range(n_sec):
-        total = plan.line_work[s, 0] + plan.line_work[s, 1] + plan.line_work[s, 2]
-        for line in range(3):
+        total = 0.0
+        for line in range(n_lines):
+            total += plan.line_work[s, line]
+        for line in range(n_lines):
             plan.line_budget[s, line] = (
                 plan.transport_cap[s] * plan.line_work[s, line] / total if total > 0.0 else 0.0
             )
@@ -331,7 +345,8 @@ def _transport_done(
 
 
 @njit(cache=True, inline="always")
-def depart_port(
+def depart_sector_line(
+    line: int,
     s: int,
     sharing: int,
     clock: Clock,
@@ -344,25 +359,27 @@ def depart_port(
     plan: Plan,
     out: Metrics,
 ) -> None:
-    """Sector `s`'s port line moves while the port allowance and the transport last."""
-    while lines.port_head[s] != NIL and custody.port_allowance[s] >= 1.0 - EPS:
-        i = lines.port_head[s]
+    """Sector `s`'s line (a port) moves while its allowance and the transport last."""
+    q = line * custody.occupancy.shape[0] + s
+    while lines.sector_head[q] != NIL and custody.sector_allowance[line, s] >= 1.0 - EPS:
+        i = lines.sector_head[q]
         need = m.transport_hours_per_person[rows.pathway[i]]
-        if _transport_short(s, PORT_LINE, need, sharing, plan):
+        if _transport_short(s, line, need, sharing, plan):
             break
-        custody.port_allowance[s] -= 1.0
-        pop_head(lines.port_head, lines.port_tail, s, rows.nxt)
-        lines.n_port[s] -= 1
+        custody.sector_allowance[line, s] -= 1.0
+        pop_head(lines.sector_head, lines.sector_tail, q, rows.nxt)
+        lines.n_line[line, s] -= 1
         lines.transport_work[s] -= need
-        t = _transport_done(i, s, PORT_LINE, need, clock, m, rows, plan)
+        t = _transport_done(i, s, line, need, clock, m, rows, plan)
+        if m.line_cost_per_person[line] > 0.0:
+            out.daily[clock.day, s, out.col[K_COST_CUSTODY]] += m.line_cost_per_person[line]
         depart(i, t, clock, m, ops, rows, lines, custody, health, out)
 
 
 @njit(cache=True, inline="always")
 def _place_national(
-    i: int,
     t: float,
-    national: int,
+    line: int,
     clock: Clock,
     m: Model,
     ops: np.ndarray,
@@ -371,21 +388,21 @@ def _place_national(
     out: Metrics,
     s: int,
 ) -> None:
-    """Row `i` of sector `s` takes a national bed at `t`; the stay's end frees it."""
-    stay_days = m.ice_length_of_stay_days if national == ICE else m.hhs_length_of_stay_days
-    hr = int(t + exponential(ops, stay_days * 24.0))
-    lines.n_national[national, s] -= 1
-    custody.national_occupied[national] += 1.0
-    custody.national_allowance[national] -= 1.0
+    """A person of sector `s` takes a bed of national line `line` at `t`; the stay's end frees
+    it."""
+    hr = int(t + exponential(ops, m.line_length_of_stay_days[line] * 24.0))
+    lines.n_line[line, s] -= 1
+    custody.national_occupied[line] += 1.0
+    custody.national_allowance[line] -= 1.0
     if hr < m.n_hours:
-        custody.national_freed_at[national, hr] += 1.0
-    if national == ICE:
-        out.daily[clock.day, s, out.col[K_COST_CUSTODY]] += m.cost_per_ice_transfer
+        custody.national_freed_at[line, hr] += 1.0
+    if m.line_cost_per_person[line] > 0.0:
+        out.daily[clock.day, s, out.col[K_COST_CUSTODY]] += m.line_cost_per_person[line]
 
 
 @njit(cache=True, inline="always")
 def depart_national(
-    national: int,
+    line: int,
     sharing: int,
     clock: Clock,
     m: Model,
@@ -401,16 +418,15 @@ def depart_national(
     transport is skipped (its people keep their place), and the walk stops once every sector
     with someone waiting is out."""
     n_sec = custody.occupancy.shape[0]
-    line = ICE_LINE + national
-    free = national_places(m, custody, national)
+    free = national_places(custody, line)
     n_open = 0
     for s in range(n_sec):
-        plan.blocked[s] = lines.n_national[national, s] == 0
+        plan.blocked[s] = lines.n_line[line, s] == 0
         if not plan.blocked[s]:
             n_open += 1
     n_blocked = 0
     prev = NIL
-    i = lines.national_head[national]
+    i = lines.national_head[line]
     while i != NIL and free > 0 and n_blocked < n_open:
         following = rows.nxt[i]
         s = rows.sec[i]
@@ -424,9 +440,9 @@ def depart_national(
             continue
         t = _transport_done(i, s, line, need, clock, m, rows, plan)
         lines.transport_work[s] -= need
-        unlink_after(lines.national_head, lines.national_tail, national, rows.nxt, prev, i)
+        unlink_after(lines.national_head, lines.national_tail, line, rows.nxt, prev, i)
         free -= 1
-        _place_national(i, t, national, clock, m, ops, lines, custody, out, s)
+        _place_national(t, line, clock, m, ops, lines, custody, out, s)
         depart(i, t, clock, m, ops, rows, lines, custody, health, out)
         i = following
 
@@ -448,10 +464,16 @@ def move_lines(
     release_held(clock, m, ops, rows, lines, custody, health, plan, out)
     share_transport(m, rows, lines, custody, plan)
     n_sec = custody.occupancy.shape[0]
+    n_lines = m.line_national.shape[0]
     for sharing in range(2):
-        for s in range(n_sec):
-            depart_port(s, sharing, clock, m, ops, rows, lines, custody, health, plan, out)
-        for national in range(2):
-            depart_national(
-                national, sharing, clock, m, ops, rows, lines, custody, health, plan, out
-            )
+        for line in range(n_lines):
+            if not m.line_national[line]:
+                for s in range(n_sec):
+                    depart_sector_line(
+                        line, s, sharing, clock, m, ops, rows, lines, custody, health, plan, out
+                    )
+        for line in range(n_lines):
+            if m.line_national[line]:
+                depart_national(
+                    line, sharing, clock, m, ops, rows, lines, custody, health, plan, out
+                )

@@ -25,17 +25,10 @@ from bordersim.engines.event.border.state import (
     DETECTION,
     DETERMINATION,
     EPS,
-    ER,
     FIELD,
-    HHS,
-    HHS_LINE,
-    ICE,
-    ICE_LINE,
     INTAKE,
     MEDICAL,
-    PORT_LINE,
     TRANSPORT,
-    UAC,
     WAREHOUSE,
     WATCH,
     Clock,
@@ -158,19 +151,19 @@ def _watch_and_processing(
 def _size_transport(s: int, m: Model, custody: Custody, plan: Plan) -> None:
     """Transport for everyone who may depart during the hour, within the hour's limits (the
     national lines' room is shared by the sectors, so each may be staffed for it)."""
-    port_room = math.floor(custody.port_allowance[s] + EPS) - plan.port_taken[s]
     ahead_n, ahead_w = plan.ahead_n, plan.ahead_w
-    if ahead_n[s, PORT_LINE] > 0.0 and port_room > 0:
-        plan.transport_sizing[s] += (
-            min(port_room, ahead_n[s, PORT_LINE]) * ahead_w[s, PORT_LINE] / ahead_n[s, PORT_LINE]
-        )
-    plan.transport_sizing[s] += (
-        min(float(plan.national_room[ICE]), ahead_n[s, ICE_LINE]) * m.transport_hours_per_person[ER]
-    )
-    plan.transport_sizing[s] += (
-        min(float(plan.national_room[HHS]), ahead_n[s, HHS_LINE])
-        * m.transport_hours_per_person[UAC]
-    )
+    for line in range(m.line_national.shape[0]):
+        if m.line_national[line]:
+            plan.transport_sizing[s] += (
+                min(float(plan.national_room[line]), ahead_n[s, line])
+                * m.line_transport_hours[line]
+            )
+            continue
+        room = math.floor(custody.sector_allowance[line, s] + EPS) - plan.sector_taken[line, s]
+        if ahead_n[s, line] > 0.0 and room > 0:
+            plan.transport_sizing[s] += (
+                min(room, ahead_n[s, line]) * ahead_w[s, line] / ahead_n[s, line]
+            )
 
 
 @njit(cache=True, inline="always")

@@ -28,6 +28,7 @@ from bordersim.errors import ModelError
 from bordersim.model.compiled import CompiledModel
 from bordersim.model.dimensions import GROUP_NAMES, Pathway, Pool, Task
 from bordersim.model.fields import numpy_dtype, specs
+from bordersim.model.routes import LINE_NATIONAL, LINES, PATHWAY_LINE, PATHWAY_REATTEMPT
 from bordersim.results.schema import CUSTODY_HIST_HOURS, DAILY_METRICS, METRIC_INDEX, RunResult
 
 ENGINE_NAME = "event"
@@ -79,6 +80,10 @@ def pack_model(model: CompiledModel) -> Model:
         "warmup_days": model.warmup_days,
         "diurnal_cdf": diurnal_cdf,
         "pathway_cdf": pathway_cdf,
+        "line_national": LINE_NATIONAL,
+        "pathway_line": PATHWAY_LINE,
+        "pathway_reattempt": PATHWAY_REATTEMPT,
+        "line_transport_hours": _line_transport_hours(model),
     }
     declared = specs(CompiledModel)
     for name in Model._fields:
@@ -92,7 +97,17 @@ def pack_model(model: CompiledModel) -> Model:
     return Model(**values)
 
 
-def metric_columns() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _line_transport_hours(model: CompiledModel) -> np.ndarray:
+    """Transport work per person on each line: the most of the line's pathways'."""
+    hours = np.zeros(len(LINES))
+    for p in Pathway:
+        line = PATHWAY_LINE[p]
+        if line >= 0:
+            hours[line] = max(hours[line], model.transport_hours_per_person[p])
+    return hours
+
+
+def metric_columns() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     col = np.array([METRIC_INDEX[name] for name in layout.KERNEL_METRICS], dtype=np.int64)
     staff_col = np.array(
         [
@@ -104,7 +119,8 @@ def metric_columns() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     need_col = np.array(
         [METRIC_INDEX[f"staff_hours_needed:{t.name.lower()}"] for t in Task], dtype=np.int64
     )
-    return col, staff_col, need_col
+    line_col = np.array([METRIC_INDEX[route.waiting_metric] for route in LINES], dtype=np.int64)
+    return col, staff_col, need_col, line_col
 
 
 def storage_for(model: CompiledModel, room: float) -> tuple[int, np.ndarray, int]:
@@ -119,10 +135,7 @@ def storage_for(model: CompiledModel, room: float) -> tuple[int, np.ndarray, int
     dispersion = model.demand_dispersion
     variance = mean + (mean**2 / dispersion if math.isfinite(dispersion) else 0.0)
     regime = model.title42_active.astype(np.int64)
-    returned = (
-        model.pathway_share[:, :, Pathway.TITLE42_EXPULSION]
-        + model.pathway_share[:, :, Pathway.VOLUNTARY_RETURN]
-    )
+    returned = model.pathway_share[:, :, PATHWAY_REATTEMPT].sum(axis=2)
     comeback = (returned * model.repeat_probability[regime, :]).max(axis=0, initial=0.0)
     repeats = 1.0 / (1.0 - np.minimum(comeback, 0.95))  # [G]
     per_sector = (mean.sum(axis=0) * repeats).sum(axis=1)
@@ -185,13 +198,11 @@ def run_one(
     `pack_model(model)`, when the caller has it already."""
     room = 1.0
     packed = pack_model(model) if packed is None else packed
-    col, staff_col, need_col = metric_columns()
+    columns = metric_columns()
     for _ in range(_MAX_ATTEMPTS_AT_RETRY):
         n_cap, region, heap_cap = storage_for(model, room)
         storage = Storage(n_cap, region, heap_cap, len(DAILY_METRICS))
-        out = run_replication(
-            *replication_states(seed, replication), packed, storage, col, staff_col, need_col
-        )
+        out = run_replication(*replication_states(seed, replication), packed, storage, *columns)
         if out[0] == layout.OK:
             rows = dict(zip(ROW_COLUMNS, out[4:], strict=True))
             return Replication(daily=out[2], hist=out[3], rows=rows)

@@ -31,9 +31,6 @@ from bordersim.engines.event.border.layout import (
     K_OCC_PEAK,
     K_STOCK,
     K_VALVE_HOURS,
-    K_WAIT_HHS,
-    K_WAIT_ICE,
-    K_WAIT_PORT,
     OK,
     OVERFLOW,
 )
@@ -41,9 +38,7 @@ from bordersim.engines.event.border.queues import push_tail
 from bordersim.engines.event.border.release import open_releases
 from bordersim.engines.event.border.state import (
     DETERMINATION,
-    HHS,
     HIST_LAST,
-    ICE,
     INTAKE,
     TRANSPORT,
     Clock,
@@ -90,7 +85,12 @@ def _result(status: int, w: World):
 
 @njit(cache=True)
 def new_world(
-    m: Model, storage: Storage, col: np.ndarray, staff_col: np.ndarray, need_col: np.ndarray
+    m: Model,
+    storage: Storage,
+    col: np.ndarray,
+    staff_col: np.ndarray,
+    need_col: np.ndarray,
+    line_col: np.ndarray,
 ) -> World:
     n_days, n_sec, n_grp = m.first_attempts_per_day.shape
     n_crews, n_tasks = m.crew_tasks.shape
@@ -100,29 +100,32 @@ def new_world(
         col,
         staff_col,
         need_col,
+        line_col,
     )
+    n_lines = m.line_national.shape[0]
     return World(
         new_rows(storage.n_cap),
-        new_lines(n_sec, m.n_classes, m.n_hours),
+        new_lines(n_sec, m.n_classes, m.n_hours, n_lines),
         new_field(n_sec, n_grp, storage.heap_cap),
         new_custody(m, n_sec),
         new_health(m, storage, n_sec, n_crews),
         new_supplies(m, n_sec),
-        new_plan(n_sec, n_crews, n_tasks),
+        new_plan(n_sec, n_crews, n_tasks, n_lines),
         out,
     )
 
 
 @njit(cache=True)
 def _initial_national_stays(m: Model, ops: np.ndarray, w: World) -> None:
-    """The hours at which the ICE and HHS beds occupied at the start free."""
-    for national in range(2):
-        occupied = m.ice_initial_occupancy if national == ICE else m.hhs_initial_occupancy
-        stay = m.ice_length_of_stay_days if national == ICE else m.hhs_length_of_stay_days
-        for _ in range(round(occupied)):
+    """The hours at which the national beds (ICE, HHS) occupied at the start free."""
+    for line in range(m.line_national.shape[0]):
+        if not m.line_national[line]:
+            continue
+        stay = m.line_length_of_stay_days[line]
+        for _ in range(round(m.line_initial_occupancy[line])):
             hr = int(exponential(ops, stay * 24.0))
             if hr < m.n_hours:
-                w.custody.national_freed_at[national, hr] += 1.0
+                w.custody.national_freed_at[line, hr] += 1.0
 
 
 @njit(cache=True)
@@ -173,7 +176,8 @@ def _start_day(clock: Clock, m: Model, demand: np.ndarray, w: World) -> None:
     # Daily national limits: an hour may use the unused shares of earlier hours of the same
     # day, never those of yesterday.
     custody.national_allowance[:] = 0.0
-    custody.national_beds[HHS] = m.hhs_beds + m.hhs_beds_added[d]
+    for line in range(m.line_national.shape[0]):
+        custody.national_beds[line] = m.line_beds[line] + m.line_beds_added[d, line]
     n_sec = custody.occupancy.shape[0]
     if d > 0 and m.release_valve_enabled:
         open_releases(d, m, daily, col, custody.valve_open)
@@ -190,8 +194,8 @@ def _start_day(clock: Clock, m: Model, demand: np.ndarray, w: World) -> None:
 @njit(cache=True, inline="always")
 def _start_hour(clock: Clock, m: Model, w: World) -> None:
     """Beds freed, staff back, infections over."""
-    for national in range(2):
-        w.custody.national_occupied[national] -= w.custody.national_freed_at[national, clock.hour]
+    for line in range(m.line_national.shape[0]):
+        w.custody.national_occupied[line] -= w.custody.national_freed_at[line, clock.hour]
     if m.health_enabled:
         health.start_hour(clock, w.health)
 
@@ -227,9 +231,8 @@ def _close_hour(s: int, clock: Clock, m: Model, ops: np.ndarray, w: World) -> No
     daily[d, s, need_col[TRANSPORT]] += plan.need_transport[s]
     if clock.hour_of_day == 23:
         daily[d, s, col[K_BACKLOG]] = lines.n_intake[s] + lines.n_det[s] + lines.n_hold[s]
-        daily[d, s, col[K_WAIT_ICE]] = lines.n_national[ICE, s]
-        daily[d, s, col[K_WAIT_HHS]] = lines.n_national[HHS, s]
-        daily[d, s, col[K_WAIT_PORT]] = lines.n_port[s]
+        for line in range(m.line_national.shape[0]):
+            daily[d, s, w.out.line_col[line]] = lines.n_line[line, s]
         daily[d, s, col[K_STOCK]] = w.supplies.stock[s]
         daily[d, s, col[K_COST_CUSTODY]] += daily[d, s, col[K_OCC_MEAN]] * (
             m.cost_per_custody_person_day
@@ -250,9 +253,10 @@ def run_replication(
     col: np.ndarray,
     staff_col: np.ndarray,
     need_col: np.ndarray,
+    line_col: np.ndarray,
 ):
     """One replication: `ops` and `demand` are its two random streams (xoshiro256** states)."""
-    owner = new_world(m_arrays, storage, col, staff_col, need_col)
+    owner = new_world(m_arrays, storage, col, staff_col, need_col, line_col)
     # The steps work on views of the state and the model that are not reference-counted;
     # `owner` (and the caller's model) keep the memory alive until the result is taken.
     w = unmanaged(owner)

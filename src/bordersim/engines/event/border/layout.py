@@ -29,9 +29,6 @@ KERNEL_METRICS: tuple[str, ...] = (
     "custody_hours_total",
     "processing_backlog",
     "releases_to_street",
-    "waiting_for_ice_bed",
-    "waiting_for_hhs",
-    "waiting_for_port",
     "valve_open_hours",
     "agents_field_hours",
     "agents_support_hours",
@@ -72,9 +69,6 @@ KERNEL_METRICS: tuple[str, ...] = (
     K_CUSTODY_HOURS,
     K_BACKLOG,
     K_STREET,
-    K_WAIT_ICE,
-    K_WAIT_HHS,
-    K_WAIT_PORT,
     K_VALVE_HOURS,
     K_AGENTS_FIELD,
     K_AGENTS_SUPPORT,
@@ -95,7 +89,7 @@ KERNEL_METRICS: tuple[str, ...] = (
     K_COST_SUPPLIES,
     K_COST_TOTAL,
     K_DEPARTURES,  # first of the N_PATHWAYS departure columns, in `Pathway` order
-) = range(41)
+) = range(38)
 
 # ----- per-attempt flags ------------------------------------------------------------------
 F_GOTAWAY = 1

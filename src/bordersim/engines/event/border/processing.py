@@ -15,7 +15,6 @@ from bordersim.engines.event.border.departures import finish_processing, line_of
 from bordersim.engines.event.border.queues import NIL, pop_head, push_tail
 from bordersim.engines.event.border.state import (
     EPS,
-    REL,
     Clock,
     Custody,
     Health,
@@ -153,7 +152,8 @@ def finishers_ahead(s: int, clock: Clock, m: Model, rows: Rows, lines: Lines, pl
                         stage_left = 0.0
                         break
                     det_left -= m.determination_hours[p]
-                if p != REL and rows.t_app[i] + m.min_custody_hours[p] <= clock.hour_end:
-                    plan.ahead_n[s, line_of(p)] += 1.0
-                    plan.ahead_w[s, line_of(p)] += m.transport_hours_per_person[p]
+                line = line_of(p, m)
+                if line >= 0 and rows.t_app[i] + m.min_custody_hours[p] <= clock.hour_end:
+                    plan.ahead_n[s, line] += 1.0
+                    plan.ahead_w[s, line] += m.transport_hours_per_person[p]
                 i = rows.nxt[i]

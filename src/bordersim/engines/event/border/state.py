@@ -22,10 +22,8 @@ from bordersim.engines.event.border.queues import NIL
 from bordersim.model.dimensions import N_NATIONALITIES, Demographic, Pathway, Pool, Task
 
 # Codes of the model's IntEnums as plain ints: compiled code compares them with int8 arrays.
-T42 = int(Pathway.TITLE42_EXPULSION)
 ER = int(Pathway.EXPEDITED_REMOVAL)
 REL = int(Pathway.RELEASE)
-VR = int(Pathway.VOLUNTARY_RETURN)
 UAC = int(Pathway.UAC_TRANSFER)
 FIELD = int(Task.FIELD)
 DETECTION = int(Task.DETECTION)
@@ -39,10 +37,8 @@ AGENT = int(Pool.AGENT)
 UAC_DEMOGRAPHIC = int(Demographic.UNACCOMPANIED_CHILD)
 NATIONALITIES = N_NATIONALITIES
 
-# Departure lines of a sector: its port, its people in the national ICE line, in the HHS line.
-PORT_LINE, ICE_LINE, HHS_LINE = 0, 1, 2
-# The national lines, in the order of their one-element and two-element arrays.
-ICE, HHS = 0, 1
+# Departure lines are those of `model.routes.LINES`, in table order (the L axis below); the
+# model's `pathway_line` gives each pathway's line (-1: leaves at once).
 PICKUPS, INTERDICTIONS = 0, 1  # the two field lines of a sector: field_head[2 * s + line]
 
 EPS = 1e-9
@@ -67,14 +63,6 @@ class Model(NamedTuple):
     field_hours_per_pickup: float
     pickup_patience_hours: float
     persons_per_watch_staff: float
-    ice_beds: float
-    ice_initial_occupancy: float
-    ice_length_of_stay_days: float
-    ice_transfers_per_day: float
-    hhs_placement_per_day: float
-    hhs_beds: float
-    hhs_initial_occupancy: float
-    hhs_length_of_stay_days: float
     min_field_fraction: float
     max_processing_fraction: float
     warehouse_hours_per_person_day: float
@@ -95,7 +83,6 @@ class Model(NamedTuple):
     staff_infection_rate_per_day: float
     staff_absence_days: float
     cost_per_custody_person_day: float
-    cost_per_ice_transfer: float
     target_custody_hours: float
     custody_standard_hours: float
     uac_standard_hours: float
@@ -118,7 +105,6 @@ class Model(NamedTuple):
     priority_class: np.ndarray  # [G] int
     custody_capacity: np.ndarray  # [D, S]
     initial_custody: np.ndarray  # [S, G]
-    port_capacity_per_day: np.ndarray  # [S]
     transport_hours_per_person: np.ndarray  # [P]
     shelter_intake_per_day: np.ndarray  # [S]
     crew_pool: np.ndarray  # [C] int
@@ -139,8 +125,19 @@ class Model(NamedTuple):
     release_trigger_occupancy_growing: np.ndarray  # [D, S]
     release_trigger_stay_hours: np.ndarray  # [D, S]
     release_trigger_apprehensions: np.ndarray  # [D, S]
-    # dated national capacity
-    hhs_beds_added: np.ndarray  # [D]
+    # departure routes (model/routes.py): L lines in table order
+    line_sector_capacity_per_day: np.ndarray  # [L, S]
+    line_national_capacity_per_day: np.ndarray  # [L]
+    line_beds: np.ndarray  # [L]
+    line_initial_occupancy: np.ndarray  # [L]
+    line_length_of_stay_days: np.ndarray  # [L]
+    line_beds_added: np.ndarray  # [D, L]
+    line_cost_per_person: np.ndarray  # [L]
+    line_national: np.ndarray  # [L] bool: one line for the border (else one per sector)
+    pathway_line: np.ndarray  # [P] int: the pathway's line, -1 when it leaves at once
+    pathway_reattempt: np.ndarray  # [P] bool: leaving by the pathway's route may lead back
+    line_transport_hours: np.ndarray  # [L] transport work per person on each line (the most
+    #                                   of its pathways'), for sizing transport ahead
 
 
 class Storage(NamedTuple):
@@ -160,6 +157,7 @@ class Metrics(NamedTuple):
     col: np.ndarray  # [len(KERNEL_METRICS)] column of each `layout.K_*` metric
     staff_col: np.ndarray  # [K, T] column of staff_hours:<pool>:<task>
     need_col: np.ndarray  # [T] column of staff_hours_needed:<task>
+    line_col: np.ndarray  # [L] column of each line's waiting metric
 
 
 class Rows(NamedTuple):
@@ -195,15 +193,14 @@ class Lines(NamedTuple):
     intake_tail: np.ndarray
     det_head: np.ndarray  # [S * classes]
     det_tail: np.ndarray
-    port_head: np.ndarray  # [S]
-    port_tail: np.ndarray
-    national_head: np.ndarray  # [2] ICE, HHS (FCFS across sectors)
+    sector_head: np.ndarray  # [L * S] sector lines: [line * S + s] (unused for national lines)
+    sector_tail: np.ndarray
+    national_head: np.ndarray  # [L] national lines, FCFS across sectors (unused for sector lines)
     national_tail: np.ndarray
     n_intake: np.ndarray  # [S] people waiting for intake
     n_det: np.ndarray  # [S] for determination
     n_hold: np.ndarray  # [S] held to their minimum time in custody
-    n_port: np.ndarray  # [S] waiting for the port
-    n_national: np.ndarray  # [2, S] waiting for an ICE bed, for HHS
+    n_line: np.ndarray  # [L, S] waiting in each departure line, by sector
     intake_work: np.ndarray  # [S] agent-hours of intake waiting
     det_work: np.ndarray  # [S] agent-hours of determination waiting
     transport_work: np.ndarray  # [S] transport hours of everyone in a departure line
@@ -229,12 +226,12 @@ class Custody(NamedTuple):
     occupancy: np.ndarray  # [S]
     person_hours: np.ndarray  # [S] person-hours in custody this hour (so far, then exact)
     shelter_used: np.ndarray  # [S] shelter places used today
-    port_allowance: np.ndarray  # [S] port places open this hour
-    national_occupied: np.ndarray  # [2] ICE, HHS beds occupied
-    national_allowance: np.ndarray  # [2] transfers or placements open this hour
-    national_freed_at: np.ndarray  # [2, H + 1] beds that free at each hour
+    sector_allowance: np.ndarray  # [L, S] places open this hour on sector lines (ports)
+    national_occupied: np.ndarray  # [L] beds occupied on national lines
+    national_allowance: np.ndarray  # [L] transfers or placements open this hour
+    national_freed_at: np.ndarray  # [L, H + 1] beds that free at each hour
     valve_open: np.ndarray  # [S] bool: the sector's release is open today
-    national_beds: np.ndarray  # [2] ICE, HHS beds today
+    national_beds: np.ndarray  # [L] beds today
 
 
 class Health(NamedTuple):
@@ -271,12 +268,12 @@ class Plan(NamedTuple):
     warehouse_cap: np.ndarray  # [S]
     warehouse_need: np.ndarray  # [S] agent-hours of warehouse work
     transport_sizing: np.ndarray  # [S] transport work dispatch staffs for
-    port_taken: np.ndarray  # [S] port places of the hour already taken by people waiting
-    national_room: np.ndarray  # [2] national places left after the people already waiting
-    ahead_n: np.ndarray  # [S, 3] people who may join a departure line this hour (estimate)
-    ahead_w: np.ndarray  # [S, 3] their transport work
-    line_work: np.ndarray  # [S, 3] transport work that can leave on each line this hour
-    line_budget: np.ndarray  # [S, 3] each line's share of the sector's transport
+    sector_taken: np.ndarray  # [L, S] sector-line places of the hour taken by people waiting
+    national_room: np.ndarray  # [L] national places left after the people already waiting
+    ahead_n: np.ndarray  # [S, L] people who may join a departure line this hour (estimate)
+    ahead_w: np.ndarray  # [S, L] their transport work
+    line_work: np.ndarray  # [S, L] transport work that can leave on each line this hour
+    line_budget: np.ndarray  # [S, L] each line's share of the sector's transport
     posts_people: np.ndarray  # [S, C] people on custody watch and processing posts
     blocked: np.ndarray  # [S] bool: a sector out of transport for a national line
     need_field: np.ndarray  # [S] staff-hours needed (capability gap), by task
@@ -374,7 +371,7 @@ def nil(n: int) -> np.ndarray:
 
 
 @njit(cache=True)
-def new_lines(n_sec: int, n_classes: int, n_hours: int) -> Lines:
+def new_lines(n_sec: int, n_classes: int, n_hours: int, n_lines: int) -> Lines:
     return Lines(
         nil(2 * n_sec),
         nil(2 * n_sec),
@@ -382,15 +379,14 @@ def new_lines(n_sec: int, n_classes: int, n_hours: int) -> Lines:
         nil(n_classes * n_sec),
         nil(n_classes * n_sec),
         nil(n_classes * n_sec),
-        nil(n_sec),
-        nil(n_sec),
-        nil(2),
-        nil(2),
+        nil(n_lines * n_sec),
+        nil(n_lines * n_sec),
+        nil(n_lines),
+        nil(n_lines),
         np.zeros(n_sec, np.int64),
         np.zeros(n_sec, np.int64),
         np.zeros(n_sec, np.int64),
-        np.zeros(n_sec, np.int64),
-        np.zeros((2, n_sec), np.int64),
+        np.zeros((n_lines, n_sec), np.int64),
         np.zeros(n_sec),
         np.zeros(n_sec),
         np.zeros(n_sec),
@@ -414,19 +410,17 @@ def new_field(n_sec: int, n_grp: int, heap_cap: int) -> Field:
 
 @njit(cache=True)
 def new_custody(m: Model, n_sec: int) -> Custody:
-    occupied = np.empty(2)
-    occupied[ICE] = m.ice_initial_occupancy
-    occupied[HHS] = m.hhs_initial_occupancy
+    n_lines = m.line_beds.shape[0]
     return Custody(
         np.zeros(n_sec, np.int64),
         np.zeros(n_sec),
         np.zeros(n_sec),
-        np.zeros(n_sec),
-        occupied,
-        np.zeros(2),
-        np.zeros((2, m.n_hours + 1)),
+        np.zeros((n_lines, n_sec)),
+        m.line_initial_occupancy.copy(),
+        np.zeros(n_lines),
+        np.zeros((n_lines, m.n_hours + 1)),
         np.zeros(n_sec, np.bool_),
-        np.array([m.ice_beds, m.hhs_beds + m.hhs_beds_added[0]]),
+        m.line_beds + m.line_beds_added[0],
     )
 
 
@@ -461,7 +455,7 @@ def new_supplies(m: Model, n_sec: int) -> Supplies:
 
 
 @njit(cache=True)
-def new_plan(n_sec: int, n_crews: int, n_tasks: int) -> Plan:
+def new_plan(n_sec: int, n_crews: int, n_tasks: int, n_lines: int) -> Plan:
     return Plan(
         np.zeros((n_crews, n_tasks)),
         np.zeros(n_crews),
@@ -472,12 +466,12 @@ def new_plan(n_sec: int, n_crews: int, n_tasks: int) -> Plan:
         np.zeros(n_sec),
         np.zeros(n_sec),
         np.zeros(n_sec),
-        np.zeros(n_sec),
-        np.zeros(2, np.int64),
-        np.zeros((n_sec, 3)),
-        np.zeros((n_sec, 3)),
-        np.zeros((n_sec, 3)),
-        np.zeros((n_sec, 3)),
+        np.zeros((n_lines, n_sec)),
+        np.zeros(n_lines, np.int64),
+        np.zeros((n_sec, n_lines)),
+        np.zeros((n_sec, n_lines)),
+        np.zeros((n_sec, n_lines)),
+        np.zeros((n_sec, n_lines)),
         np.zeros((n_sec, n_crews)),
         np.zeros(n_sec, np.bool_),
         np.zeros(n_sec),
