@@ -1,8 +1,10 @@
 """Departure routes as data (docs/model.md step 8): one declaration per route, read by the
 compiler and by both engines.
 
-A route says who takes it (the pathways assigned at encounter), how its room is counted, where
-its parameters live in a scenario, and what follows a departure by it. The compiler turns the
+A route says who takes it (the pathways assigned at encounter, optionally only some demographic
+groups of them), how its room is counted, where its parameters live in a scenario, and what
+follows a departure by it. A route that names demographics takes their people of its pathways
+from the route that takes those pathways for everyone. The compiler turns the
 declared parameters into the compiled model's per-line arrays (`CompiledModel.line_*`); the event
 engine walks the lines in table order, the flow engine builds one flow per line in the same order.
 
@@ -28,7 +30,7 @@ from enum import Enum
 
 import numpy as np
 
-from bordersim.model.dimensions import N_PATHWAYS, Pathway
+from bordersim.model.dimensions import N_DEMOGRAPHICS, N_PATHWAYS, Demographic, Pathway
 
 
 class Scope(Enum):
@@ -54,6 +56,7 @@ class Route:
     beds_added: str = ""  # NATIONAL: dated bed additions (a table of `BedsChange`)
     cost_per_person: str = ""  # dollars per departure by the route
     reattempt: bool = False  # who leaves by it may cross again
+    demographics: tuple[Demographic, ...] = ()  # only these groups of its pathways; () = all
 
     @property
     def has_line(self) -> bool:
@@ -105,6 +108,7 @@ ROUTES: tuple[Route, ...] = (
         Scope.AT_ONCE,
         capacity="departures.shelter_intake_per_day",
     ),
+    # New routes go here (docs/extending.md, "Add a departure route").
 )
 
 #: Routes with a line, in table order: the L axis of the compiled model's `line_*` arrays.
@@ -118,20 +122,30 @@ def line_index(name: str) -> int:
     return LINE_NAMES.index(name)
 
 
-def route_of(pathway: Pathway) -> Route:
-    """The route the pathway takes."""
-    for route in ROUTES:
-        if pathway in route.pathways:
-            return route
-    raise LookupError(f"no departure route takes pathway {pathway.name.lower()}")
+def route_of(pathway: Pathway, demographic: Demographic) -> Route:
+    """The route people of `demographic` on `pathway` take: one that names the demographic, else
+    the one that takes the pathway for everyone."""
+    takers = _takers(pathway, demographic)
+    if len(takers) != 1:
+        names = [r.name for r in takers]
+        raise LookupError(
+            f"{demographic.name.lower()} on pathway {pathway.name.lower()} take {len(takers)} "
+            f"departure routes, not one: {names}"
+        )
+    return takers[0]
+
+
+def _takers(pathway: Pathway, demographic: Demographic) -> list[Route]:
+    named = [r for r in ROUTES if pathway in r.pathways and demographic in r.demographics]
+    return named or [r for r in ROUTES if pathway in r.pathways and not r.demographics]
 
 
 def _check_table() -> None:
-    """Every pathway takes exactly one route; one route leaves at once; metric names unique."""
+    """Every pathway and demographic takes exactly one route; one route leaves at once; every
+    line has its own waiting metric; national routes have beds."""
     for p in Pathway:
-        takers = [r.name for r in ROUTES if p in r.pathways]
-        if len(takers) != 1:
-            raise ValueError(f"pathway {p.name.lower()} takes {len(takers)} routes: {takers}")
+        for d in Demographic:
+            route_of(p, d)
     at_once = [r.name for r in ROUTES if not r.has_line]
     if len(at_once) != 1:
         raise ValueError(f"the route table needs exactly one route that leaves at once: {at_once}")
@@ -145,14 +159,17 @@ def _check_table() -> None:
 
 _check_table()
 
-#: Line of each pathway (-1: leaves at once), and whether leaving by its route leads to a
-#: re-attempt; the engines read these.
-PATHWAY_LINE = np.array(
-    [line_index(route_of(p).name) if route_of(p).has_line else -1 for p in Pathway],
+#: Line of each pathway and demographic ([P, D]; -1: leaves at once), and whether leaving by its
+#: route leads to a re-attempt; the engines read these.
+ROUTE_LINE = np.array(
+    [
+        [line_index(route_of(p, d).name) if route_of(p, d).has_line else -1 for d in Demographic]
+        for p in Pathway
+    ],
     dtype=np.int64,
 )
-PATHWAY_REATTEMPT = np.array([route_of(p).reattempt for p in Pathway], dtype=np.bool_)
+ROUTE_REATTEMPT = np.array(
+    [[route_of(p, d).reattempt for d in Demographic] for p in Pathway], dtype=np.bool_
+)
 LINE_NATIONAL = np.array([r.national for r in LINES], dtype=np.bool_)
-AT_ONCE_PATHWAYS: tuple[Pathway, ...] = tuple(p for p in Pathway if PATHWAY_LINE[p] < 0)
-REATTEMPT_PATHWAYS: tuple[Pathway, ...] = tuple(p for p in Pathway if PATHWAY_REATTEMPT[p])
-assert PATHWAY_LINE.shape == (N_PATHWAYS,)
+assert ROUTE_LINE.shape == (N_PATHWAYS, N_DEMOGRAPHICS)

@@ -24,11 +24,7 @@ from bordersim.model.dimensions import (
     Pool,
 )
 from bordersim.model.fields import specs
-from bordersim.model.routes import PATHWAY_LINE
-
-#: Pathways whose departure needs transport work: those whose route has a line (model/routes.py);
-#: releases leave at determination ("leaves at once"), as in the event engine.
-TRANSPORTED_PATHWAYS = tuple(p for p in Pathway if PATHWAY_LINE[p] >= 0)
+from bordersim.model.routes import ROUTE_LINE
 
 
 @dataclass(frozen=True)
@@ -59,6 +55,12 @@ class FlowLayout:
 
     def kinds_with(self, pathways: tuple[Pathway, ...]) -> np.ndarray:
         return np.isin(np.array(self.kind_pathway), [int(p) for p in pathways])
+
+    def kinds_in_lines(self) -> np.ndarray:
+        """Kinds whose departure needs transport work: those whose route has a line
+        (model/routes.py); releases leave at determination ("leaves at once"), as in the event
+        engine."""
+        return ROUTE_LINE[np.array(self.kind_pathway), np.array(self.kind_demographic)] >= 0
 
 
 def _demographic_priority(model: CompiledModel) -> np.ndarray:
@@ -141,8 +143,7 @@ def _parameters(model: CompiledModel, layout: FlowLayout) -> dict[str, np.ndarra
         "group_in_kind": group_in_kind,
         "intake_hours": model.intake_hours[kp],
         "determination_hours": model.determination_hours[kp],
-        "transport_hours": model.transport_hours_per_person[kp]
-        * layout.kinds_with(TRANSPORTED_PATHWAYS),
+        "transport_hours": model.transport_hours_per_person[kp] * layout.kinds_in_lines(),
         "release_valve_enabled": float(model.release_valve_enabled),
         "line_leave_hourly": 1 - np.exp(-1 / (24 * model.line_length_of_stay_days)),
         "min_custody_hours": model.min_custody_hours[kp],

@@ -31,7 +31,7 @@ from bordersim.engines.flow.release import open_releases, pathway_shares
 from bordersim.engines.flow.sampling import Stream, binomial, poisson
 from bordersim.model.dimensions import N_PATHWAYS, N_POOLS, Demographic, Pathway, Pool, Task
 from bordersim.model.dispatch_rules import WATCH_POST_TOLERANCE
-from bordersim.model.routes import LINES, PATHWAY_LINE, REATTEMPT_PATHWAYS
+from bordersim.model.routes import LINES, ROUTE_LINE, ROUTE_REATTEMPT
 from bordersim.results.schema import DAILY_METRICS
 
 Params = dict[str, jax.Array]
@@ -53,10 +53,10 @@ class KindMasks:
         pathway = np.array(layout.kind_pathway)
         demographic = np.array(layout.kind_demographic)
         # The kinds in each departure line (model/routes.py), and those leaving at once.
-        line = PATHWAY_LINE[pathway]
+        line = ROUTE_LINE[pathway, demographic]
         self.line = tuple((line == index).astype(np.float32) for index in range(len(LINES)))
         self.release = (line < 0).astype(np.float32)
-        self.reattempt = np.isin(pathway, [int(p) for p in REATTEMPT_PATHWAYS]).astype(np.float32)
+        self.reattempt = ROUTE_REATTEMPT[pathway, demographic].astype(np.float32)
         # Health metrics count people leaving by legal pathway, as the event engine does.
         self.expelled = np.isin(
             pathway, [int(Pathway.TITLE42_EXPULSION), int(Pathway.VOLUNTARY_RETURN)]

@@ -46,9 +46,10 @@ from bordersim.engines.event.core.rng import exponential, uniform
 
 
 @njit(cache=True, inline="always")
-def line_of(p: int, m: Model) -> int:
-    """The departure line of pathway `p`; -1 when it leaves at once (releases)."""
-    return m.pathway_line[p]
+def line_of(i: int, m: Model, rows: Rows) -> int:
+    """The departure line of row `i` (by its pathway and demographic); -1 when it leaves at once
+    (releases)."""
+    return m.route_line[rows.pathway[i], rows.grp[i] // NATIONALITIES]
 
 
 @njit(cache=True, inline="always")
@@ -132,13 +133,13 @@ def depart(
     s = rows.sec[i]
     p = rows.pathway[i]
     _record_exit(i, t, clock, m, rows, custody, out)
-    if m.pathway_line[p] < 0:
+    if line_of(i, m, rows) < 0:
         if custody.shelter_used[s] + 1.0 <= m.shelter_intake_per_day[s] + EPS:
             custody.shelter_used[s] += 1.0
             rows.flags[i] |= F_SHELTER
         else:
             out.daily[clock.day, s, out.col[K_STREET]] += 1
-    if m.pathway_reattempt[p]:
+    if m.route_reattempt[p, rows.grp[i] // NATIONALITIES]:
         _schedule_reattempt(i, t, clock, m, ops, rows, lines)
     if m.health_enabled:
         health_module.leave(i, clock, m, rows, health, out)
@@ -152,7 +153,7 @@ def join_line(i: int, m: Model, rows: Rows, lines: Lines, plan: Plan) -> None:
     work = m.transport_hours_per_person[p]
     lines.transport_work[s] += work
     plan.need_transport[s] += work
-    line = line_of(p, m)
+    line = line_of(i, m, rows)
     if m.line_national[line]:
         push_tail(lines.national_head, lines.national_tail, line, rows.nxt, i)
     else:
@@ -180,7 +181,7 @@ def finish_processing(
         hr = min(int(earliest), m.n_hours)
         push_tail(lines.hold_head, lines.hold_tail, hr, rows.nxt, i)
         lines.n_hold[rows.sec[i]] += 1
-    elif line_of(rows.pathway[i], m) < 0:
+    elif line_of(i, m, rows) < 0:
         depart(i, rows.t_det[i], clock, m, ops, rows, lines, custody, health, out)
     else:
         join_line(i, m, rows, lines, plan)
@@ -247,7 +248,7 @@ def plan_departures(
     i = lines.hold_head[clock.hour]
     while i != NIL:
         p = rows.pathway[i]
-        line = line_of(p, m)
+        line = line_of(i, m, rows)
         if line >= 0:
             plan.ahead_n[rows.sec[i], line] += 1.0
             plan.ahead_w[rows.sec[i], line] += m.transport_hours_per_person[p]
@@ -273,7 +274,7 @@ def release_held(
     while i != NIL:
         following = rows.nxt[i]
         lines.n_hold[rows.sec[i]] -= 1
-        if line_of(rows.pathway[i], m) < 0:
+        if line_of(i, m, rows) < 0:
             depart(
                 i, earliest_departure(i, m, rows), clock, m, ops, rows, lines, custody, health, out
             )

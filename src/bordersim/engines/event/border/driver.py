@@ -26,9 +26,9 @@ from bordersim.engines.event.border.state import Model, Storage
 from bordersim.engines.event.core import rng as core_rng
 from bordersim.errors import ModelError
 from bordersim.model.compiled import CompiledModel
-from bordersim.model.dimensions import GROUP_NAMES, Pathway, Pool, Task
+from bordersim.model.dimensions import GROUP_DEMOGRAPHIC, GROUP_NAMES, Pathway, Pool, Task
 from bordersim.model.fields import numpy_dtype, specs
-from bordersim.model.routes import LINE_NATIONAL, LINES, PATHWAY_LINE, PATHWAY_REATTEMPT
+from bordersim.model.routes import LINE_NATIONAL, LINES, ROUTE_LINE, ROUTE_REATTEMPT
 from bordersim.results.schema import CUSTODY_HIST_HOURS, DAILY_METRICS, METRIC_INDEX, RunResult
 
 ENGINE_NAME = "event"
@@ -81,8 +81,8 @@ def pack_model(model: CompiledModel) -> Model:
         "diurnal_cdf": diurnal_cdf,
         "pathway_cdf": pathway_cdf,
         "line_national": LINE_NATIONAL,
-        "pathway_line": PATHWAY_LINE,
-        "pathway_reattempt": PATHWAY_REATTEMPT,
+        "route_line": ROUTE_LINE,
+        "route_reattempt": ROUTE_REATTEMPT,
         "line_transport_hours": _line_transport_hours(model),
     }
     declared = specs(CompiledModel)
@@ -101,9 +101,9 @@ def _line_transport_hours(model: CompiledModel) -> np.ndarray:
     """Transport work per person on each line: the most of the line's pathways'."""
     hours = np.zeros(len(LINES))
     for p in Pathway:
-        line = PATHWAY_LINE[p]
-        if line >= 0:
-            hours[line] = max(hours[line], model.transport_hours_per_person[p])
+        for line in ROUTE_LINE[p]:
+            if line >= 0:
+                hours[line] = max(hours[line], model.transport_hours_per_person[p])
     return hours
 
 
@@ -135,7 +135,7 @@ def storage_for(model: CompiledModel, room: float) -> tuple[int, np.ndarray, int
     dispersion = model.demand_dispersion
     variance = mean + (mean**2 / dispersion if math.isfinite(dispersion) else 0.0)
     regime = model.title42_active.astype(np.int64)
-    returned = model.pathway_share[:, :, PATHWAY_REATTEMPT].sum(axis=2)
+    returned = (model.pathway_share * ROUTE_REATTEMPT.T[GROUP_DEMOGRAPHIC][None]).sum(axis=2)
     comeback = (returned * model.repeat_probability[regime, :]).max(axis=0, initial=0.0)
     repeats = 1.0 / (1.0 - np.minimum(comeback, 0.95))  # [G]
     per_sector = (mean.sum(axis=0) * repeats).sum(axis=1)

@@ -152,7 +152,7 @@ def finishers_ahead(s: int, clock: Clock, m: Model, rows: Rows, lines: Lines, pl
                         stage_left = 0.0
                         break
                     det_left -= m.determination_hours[p]
-                line = line_of(p, m)
+                line = line_of(i, m, rows)
                 if line >= 0 and rows.t_app[i] + m.min_custody_hours[p] <= clock.hour_end:
                     plan.ahead_n[s, line] += 1.0
                     plan.ahead_w[s, line] += m.transport_hours_per_person[p]

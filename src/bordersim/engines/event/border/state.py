@@ -38,7 +38,7 @@ UAC_DEMOGRAPHIC = int(Demographic.UNACCOMPANIED_CHILD)
 NATIONALITIES = N_NATIONALITIES
 
 # Departure lines are those of `model.routes.LINES`, in table order (the L axis below); the
-# model's `pathway_line` gives each pathway's line (-1: leaves at once).
+# model's `route_line` gives the line of each pathway and demographic (-1: leaves at once).
 PICKUPS, INTERDICTIONS = 0, 1  # the two field lines of a sector: field_head[2 * s + line]
 
 EPS = 1e-9
@@ -134,8 +134,8 @@ class Model(NamedTuple):
     line_beds_added: np.ndarray  # [D, L]
     line_cost_per_person: np.ndarray  # [L]
     line_national: np.ndarray  # [L] bool: one line for the border (else one per sector)
-    pathway_line: np.ndarray  # [P] int: the pathway's line, -1 when it leaves at once
-    pathway_reattempt: np.ndarray  # [P] bool: leaving by the pathway's route may lead back
+    route_line: np.ndarray  # [P, demographics] int: the line people take, -1: they leave at once
+    route_reattempt: np.ndarray  # [P, demographics] bool: leaving by that route may lead back
     line_transport_hours: np.ndarray  # [L] transport work per person on each line (the most
     #                                   of its pathways'), for sizing transport ahead
 
