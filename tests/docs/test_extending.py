@@ -1,5 +1,6 @@
-"""docs/extending.md's "Add a staff pool" works as written: its edit blocks, applied to a copy of
-`src/`, give a pool that a scenario can deploy and that both engines staff."""
+"""docs/extending.md's how-tos work as written: their edit blocks, applied to a copy of `src/`,
+give a staff pool that a scenario can deploy and that both engines staff, and a departure route
+that both engines send people by."""
 
 from __future__ import annotations
 
@@ -19,14 +20,18 @@ DOC = REPO / "docs" / "extending.md"
 EDIT = re.compile(r"```\w*\n# edit (\S+), (after|before|replace): ([^\n]*)\n(.*?)```", re.S)
 
 
-def pool_section() -> str:
+def section(title: str) -> str:
     text = DOC.read_text()
-    return text.split("## Add a staff pool", 1)[1].split("\n## ", 1)[0]
+    return text.split(f"## {title}", 1)[1].split("\n## ", 1)[0]
 
 
-def edits() -> list[tuple[str, str, str, str]]:
-    """(path, where, anchor line, text) of each edit block of the pool how-to."""
-    return [m.groups() for m in EDIT.finditer(pool_section())]
+def pool_section() -> str:
+    return section("Add a staff pool")
+
+
+def edits(title: str = "Add a staff pool") -> list[tuple[str, str, str, str]]:
+    """(path, where, anchor line, text) of each edit block of a how-to."""
+    return [m.groups() for m in EDIT.finditer(section(title))]
 
 
 def apply(root: Path, path: str, where: str, anchor: str, text: str) -> None:
@@ -49,6 +54,47 @@ def test_the_how_to_states_the_files_it_touches() -> None:
     files = {path for path, *_ in edits()}
     assert len(files) == 4, sorted(files)
     assert "**Touches 4 source files**" in pool_section()
+
+
+def test_the_route_how_to_states_the_files_it_touches() -> None:
+    files = {path for path, *_ in edits(ROUTE)}
+    assert len(files) == 3, sorted(files)
+    assert "**Touches 3 source files**" in section(ROUTE)
+
+
+def copy_with_edits(tmp_path: Path, title: str) -> Path:
+    """A copy of `src/` under `tmp_path` with the how-to's edit blocks applied."""
+    copy = tmp_path / "src"
+    shutil.copytree(REPO / "src", copy, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    for path, where, anchor, text in edits(title):
+        apply(tmp_path, path, where, anchor, text)
+    return copy
+
+
+def run_copy(copy: Path, script: str, *args: str) -> str:
+    """Run `script` on the copied and edited sources; its standard output."""
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script), *args],
+        env=dict(os.environ, PYTHONPATH=str(copy)),
+        cwd=copy.parent,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def short_small_scenario(tmp_path: Path, name: str, extra: str) -> Path:
+    """The small example scenario cut to two weeks (one of warm-up), with `extra` appended."""
+    scenario = tmp_path / name
+    small = (REPO / "scenarios/examples/small.toml").read_text()
+    assert "end_date = 2023-05-31" in small
+    scenario.write_text(small.replace("end_date = 2023-05-31", "end_date = 2023-05-03") + extra)
+    return scenario
+
+
+ROUTE = "Add a departure route"
 
 
 SCENARIO = """
@@ -77,27 +123,56 @@ for engine in ("flow", "event"):
 def test_a_new_pool_is_deployed_and_staffed_by_both_engines(tmp_path: Path) -> None:
     import bordersim as bs
 
-    scenario = tmp_path / "officers.toml"
-    small = (REPO / "scenarios/examples/small.toml").read_text()
-    assert "end_date = 2023-05-31" in small
     # Two weeks (one of warm-up) are enough to see the pool staffed.
-    scenario.write_text(small.replace("end_date = 2023-05-31", "end_date = 2023-05-03") + SCENARIO)
+    scenario = short_small_scenario(tmp_path, "officers.toml", SCENARIO)
     with pytest.raises(bs.BordersimError, match="customs_officer"):
         bs.load_scenario(scenario)  # not a pool before the how-to
 
-    copy = tmp_path / "src"
-    shutil.copytree(REPO / "src", copy, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-    for path, where, anchor, text in edits():
-        apply(tmp_path, path, where, anchor, text)
-    env = dict(os.environ, PYTHONPATH=str(copy))
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(RUN), str(scenario)],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=900,
+    stdout = run_copy(copy_with_edits(tmp_path, "Add a staff pool"), RUN, str(scenario))
+    hours = dict(line.split() for line in stdout.splitlines() if line[:4] in ("flow", "even"))
+    assert float(hours["flow"]) > 0 and float(hours["event"]) > 0, stdout
+
+
+# The ICE line closed: expedited removals can leave custody by the new route only.
+ROUTE_SCENARIO = """
+[departures]
+ice_transfers_per_day = 0
+family_residential_intake_per_day = 150
+"""
+
+ROUTE_RUN = """
+import sys
+import bordersim as bs
+
+sc = bs.load_scenario(sys.argv[1])
+for engine in ("flow", "event"):
+    daily = bs.run(sc, replications=1, seed=1, engine=engine).daily()
+    total = daily.groupby("metric")["value"].sum()
+    print(
+        engine,
+        total["departures:expedited_removal"],
+        total["waiting_for_family_residential"],  # a metric of the new route
+        total["waiting_for_ice_bed"],
     )
-    assert done.returncode == 0, done.stderr[-3000:]
-    hours = dict(line.split() for line in done.stdout.splitlines() if line[:4] in ("flow", "even"))
-    assert float(hours["flow"]) > 0 and float(hours["event"]) > 0, done.stdout
+"""
+
+
+@pytest.mark.slow
+def test_a_new_route_takes_people_in_both_engines(tmp_path: Path) -> None:
+    import bordersim as bs
+
+    scenario = short_small_scenario(tmp_path, "families.toml", ROUTE_SCENARIO)
+    with pytest.raises(bs.BordersimError, match="family_residential"):
+        bs.load_scenario(scenario)  # not a parameter before the how-to
+    closed = bs.load_scenario(
+        short_small_scenario(tmp_path, "closed.toml", "[departures]\nice_transfers_per_day = 0\n")
+    )
+    before = bs.run(closed, replications=1, seed=1, engine="flow").daily()
+    assert before[before["metric"] == "departures:expedited_removal"]["value"].sum() == 0
+
+    stdout = run_copy(copy_with_edits(tmp_path, ROUTE), ROUTE_RUN, str(scenario))
+    rows = {line.split()[0]: [float(v) for v in line.split()[1:]] for line in stdout.splitlines()}
+    for engine in ("flow", "event"):
+        removed, _, waiting_adults = rows[engine]
+        assert removed > 0, stdout  # families leave by the new route while ICE takes no one
+        assert waiting_adults > 0, stdout  # adults still wait for ICE
