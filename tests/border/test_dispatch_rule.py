@@ -31,7 +31,7 @@ from bordersim.engines.flow.dispatch import Work
 from bordersim.engines.flow.dispatch import dispatch as flow_dispatch
 from bordersim.engines.flow.layout import layout_of, stack_parameters
 from bordersim.model.compiled import CompiledModel
-from bordersim.model.dimensions import Pool, Task
+from bordersim.model.dimensions import CUSTODY_DAY_TASKS, Pool, Task
 from bordersim.model.examples import tiny_model
 from bordersim.results.schema import DAILY_METRICS, METRIC_INDEX
 
@@ -98,8 +98,10 @@ class Both:
             intake=one(state["intake"]),
             determination=one(state["determination"]),
             transport=one(0.0),
-            medical=one(occupancy * model.medical_hours_per_person_day / 24),
-            warehouse=one(occupancy * model.warehouse_hours_per_person_day / 24),
+            custody_day={
+                task: one(occupancy * model.custody_day_hours[task] / 24)
+                for task in CUSTODY_DAY_TASKS
+            },
             expected_intake=one(state["arrived_intake"]),
             expected_determination=one(state["arrived_det"]),
         )
@@ -160,7 +162,7 @@ def test_troops_do_warehouse_and_intake_before_detection(both: Both) -> None:
     assign, _ = both.event(state)
     troops = 2
     assert assign[troops, Task.INTAKE] == pytest.approx(4.0 / 0.7)
-    warehouse = 2000 * both.model.warehouse_hours_per_person_day / 24
+    warehouse = 2000 * both.model.custody_day_hours[Task.WAREHOUSE] / 24
     rate = both.model.productivity[Pool.ACTIVE_DUTY, Task.WAREHOUSE]
     assert assign[troops, Task.WAREHOUSE] == pytest.approx(warehouse / rate)
     assert assign[0, Task.WAREHOUSE] == 0.0 and assign[3, Task.WAREHOUSE] == 0.0

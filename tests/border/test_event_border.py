@@ -13,7 +13,7 @@ from scipy import stats
 from bordersim.engines import simulate as simulate_any
 from bordersim.engines.event.border import simulate
 from bordersim.model.compiled import CompiledModel
-from bordersim.model.dimensions import GROUP_NAMES, Pathway
+from bordersim.model.dimensions import GROUP_NAMES, N_TASKS, Pathway
 from bordersim.model.examples import tiny_model
 from bordersim.model.routes import line_index
 from bordersim.results.schema import (
@@ -354,8 +354,7 @@ def test_field_stage_is_an_erlang_a_queue() -> None:
         intake_hours=np.zeros(N_PATHWAYS),
         determination_hours=np.zeros(N_PATHWAYS),
         transport_hours_per_person=np.zeros(N_PATHWAYS),
-        warehouse_hours_per_person_day=0.0,
-        medical_hours_per_person_day=0.0,
+        custody_day_hours=np.zeros(N_TASKS),
     )
     replications = 6
     result = simulate(model, replications=replications, seed=17)

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 
 from bordersim.compiler.frame import ALL_SECTORS, Fields, Frame
-from bordersim.model.dimensions import N_POOLS, N_TASKS, Pool, Sector, Task, legally_allowed
+from bordersim.model.dimensions import (
+    CUSTODY_DAY_TASKS,
+    N_POOLS,
+    N_TASKS,
+    Pool,
+    Sector,
+    Task,
+    legally_allowed,
+)
 from bordersim.scenario.schema import SOUTHWEST, Deployment
 
 
@@ -63,8 +72,7 @@ def staff_fields(frame: Frame) -> Fields:
         "task_fill_order": np.array(
             [Task[t.upper()] for t in dispatch.task_fill_order], dtype=np.int64
         ),
-        "warehouse_hours_per_person_day": float(staff.warehouse_hours_per_person_day),
-        "medical_hours_per_person_day": float(staff.medical_hours_per_person_day),
+        "custody_day_hours": _custody_day_hours(frame),
         "hospital_watch_hours_per_apprehension": float(staff.hospital_watch_hours_per_apprehension),
         "hospital_transport_hours_per_apprehension": float(
             staff.hospital_transport_hours_per_apprehension
@@ -79,9 +87,19 @@ _BOUNDED_TASKS = [
     Task.INTAKE,
     Task.DETERMINATION,
     Task.TRANSPORT,
-    Task.MEDICAL,
-    Task.WAREHOUSE,
+    *CUSTODY_DAY_TASKS,
 ]
+
+
+def _custody_day_hours(frame: Frame) -> np.ndarray:
+    """Each custody-day task's work per person-day, from the parameter its declaration names."""
+    hours = np.zeros(N_TASKS)
+    for task, path in CUSTODY_DAY_TASKS.items():
+        value: Any = frame.scenario
+        for part in path.split("."):
+            value = getattr(value, part)
+        hours[task] = float(value)
+    return hours
 
 
 def specialists_first(crew_pool: list[int], crew_tasks: list[np.ndarray]) -> list[int]:

@@ -401,14 +401,11 @@ class CompiledModel:
         dtype="int",
         flow_as_is=False,
     )
-    warehouse_hours_per_person_day: float = scalar(
+    custody_day_hours: np.ndarray = array(
+        "T",
         "staff-hours/person-day",
-        "warehouse work per custody person-day",
-        "staff.warehouse_hours_per_person_day",
-    )
-    medical_hours_per_person_day: float = scalar(
-        "staff-hours/person-day",
-        "medical work per custody person-day",
+        "work per custody person-day on the custody-day tasks (warehouse, medical); 0 on others",
+        "dimensions.CUSTODY_DAY_TASKS: staff.warehouse_hours_per_person_day, "
         "staff.medical_hours_per_person_day",
     )
     # Hospital watch and hospital transport (docs/model.md step 2): custodial escort work, staffed

@@ -113,6 +113,15 @@ class Task(IntEnum):
 
 N_TASKS = len(Task)
 
+#: Tasks whose work is staff-hours per person in custody per day (docs/model.md step 2), each with
+#: the scenario parameter of its rate. Both engines staff them in `task_fill_order`, after
+#: processing and before detection; warehouse staff also decide the supplies delivered (step 9).
+CUSTODY_DAY_TASKS: dict[Task, str] = {
+    Task.WAREHOUSE: "staff.warehouse_hours_per_person_day",
+    Task.MEDICAL: "staff.medical_hours_per_person_day",
+    # New custody-day tasks go here (docs/extending.md, "Add a task").
+}
+
 # Posse Comitatus: troops and Guard do no law enforcement. This is a rule of law, not a default,
 # so it is not configurable: a scenario that asks for it is rejected.
 MILITARY_POOLS = (Pool.NATIONAL_GUARD, Pool.ACTIVE_DUTY)

@@ -13,6 +13,7 @@ import numpy as np
 
 from bordersim.model.compiled import CompiledModel
 from bordersim.model.dimensions import (
+    CUSTODY_DAY_TASKS,
     N_GROUPS,
     N_PATHWAYS,
     N_POOLS,
@@ -179,10 +180,17 @@ def _tiny_departures(n_days: int, n_sectors: int) -> dict[str, Any]:
     )
 
 
+def _tiny_custody_day_hours() -> np.ndarray:
+    """Warehouse 0.05 and medical 0.03 staff-hours per person-day; other custody-day tasks 0.02."""
+    hours = np.zeros(len(Task))
+    for task in CUSTODY_DAY_TASKS:
+        hours[task] = {Task.WAREHOUSE: 0.05, Task.MEDICAL: 0.03}.get(task, 0.02)
+    return hours
+
+
 def _tiny_supplies_health_cost(n_days: int, n_sectors: int, health: bool) -> dict[str, Any]:
     return dict(
-        warehouse_hours_per_person_day=0.05,
-        medical_hours_per_person_day=0.03,
+        custody_day_hours=_tiny_custody_day_hours(),
         hospital_watch_hours_per_apprehension=0.0,  # as the defaults (held back)
         hospital_transport_hours_per_apprehension=0.0,
         supply_units_per_person_day=1.0,

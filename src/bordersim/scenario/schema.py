@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from bordersim.model.dimensions import (
+    CUSTODY_DAY_TASKS,
     Demographic,
     Pathway,
     Pool,
@@ -642,7 +643,7 @@ class Dispatch(Section):
         # Detection has no bound on its work: it takes whoever is left (docs/model.md step 2).
         late = [
             t
-            for t in ("transport", "medical", "warehouse")
+            for t in ("transport", *(task.name.lower() for task in CUSTODY_DAY_TASKS))
             if order.index(t) > order.index("detection")
         ]
         if late:

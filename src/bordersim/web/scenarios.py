@@ -22,21 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from bordersim.errors import BordersimError
+from bordersim.model.dimensions import Task
 from bordersim.scenario.toml_text import dumps
 from bordersim.web.settings import NAME_PATTERN
 
 FOLDERS = ("", "examples", "variants")
 POOLS = ("agent", "processing_coordinator", "national_guard", "active_duty", "contractor")
-TASKS = (
-    "field",
-    "detection",
-    "intake",
-    "determination",
-    "custody_watch",
-    "transport",
-    "warehouse",
-    "medical",
-)
+TASKS = tuple(task.name.lower() for task in Task)
 SHOCK_FIELDS = ("date", "ramp_days", "ramp_peak_multiplier", "surge_days", "surge_multiplier")
 DEPLOYMENT_FIELDS = (
     "pool",

@@ -16,11 +16,11 @@ import jax
 import jax.numpy as jnp
 
 from bordersim.engines.flow.layout import FlowLayout, is_agent_crew
-from bordersim.model.dimensions import N_TASKS, Task
+from bordersim.model.dimensions import CUSTODY_DAY_TASKS, N_TASKS, Task
 
 Params = dict[str, jax.Array]
 
-_BOUNDED = (Task.TRANSPORT, Task.MEDICAL, Task.WAREHOUSE)
+_BOUNDED = (Task.TRANSPORT, *CUSTODY_DAY_TASKS)
 _DONE = 1e-9  # work below this is done (the event engine's EPS)
 
 
@@ -31,8 +31,7 @@ class Work(NamedTuple):
     intake: jax.Array  # waiting at the start of the hour
     determination: jax.Array  # waiting at the start of the hour
     transport: jax.Array
-    medical: jax.Array
-    warehouse: jax.Array
+    custody_day: dict[Task, jax.Array]  # work of each custody-day task (warehouse, medical)
     # Work that arrived at intake and at determination during the previous hour: the expected
     # arrivals of this hour, staffed with the waiting work.
     expected_intake: jax.Array
@@ -99,8 +98,7 @@ def dispatch(on_duty: jax.Array, work: Work, p: Params, layout: FlowLayout) -> j
     )
     _, left = fill.task(Task.INTAKE, work.intake + work.expected_intake, left)
     support = support - (processing - left)
-    bounded = {Task.TRANSPORT: work.transport, Task.MEDICAL: work.medical}
-    bounded[Task.WAREHOUSE] = work.warehouse
+    bounded = {Task.TRANSPORT: work.transport, **work.custody_day}
     for task_index in layout.task_fill_order:
         if Task(task_index) in _BOUNDED:
             _, support = fill.task(task_index, bounded[Task(task_index)], support)

@@ -29,7 +29,15 @@ from bordersim.engines.flow.minimum_stay import past_minimum_stay
 from bordersim.engines.flow.queues import serve_by_priority, serve_in_proportion
 from bordersim.engines.flow.release import open_releases, pathway_shares
 from bordersim.engines.flow.sampling import Stream, binomial, poisson
-from bordersim.model.dimensions import N_PATHWAYS, N_POOLS, Demographic, Pathway, Pool, Task
+from bordersim.model.dimensions import (
+    CUSTODY_DAY_TASKS,
+    N_PATHWAYS,
+    N_POOLS,
+    Demographic,
+    Pathway,
+    Pool,
+    Task,
+)
 from bordersim.model.dispatch_rules import WATCH_POST_TOLERANCE
 from bordersim.model.routes import LINES, ROUTE_LINE, ROUTE_REATTEMPT
 from bordersim.results.schema import DAILY_METRICS
@@ -342,8 +350,9 @@ def _dispatch_hour(st: State, h: Hour, on_duty: jax.Array) -> Dispatched:
         intake=intake_work,
         determination=determination_work,
         transport=transport_plan.sum(axis=0),
-        medical=occupancy * p["medical_hours_per_person_day"] / 24,
-        warehouse=occupancy * p["warehouse_hours_per_person_day"] / 24,
+        custody_day={
+            task: occupancy * p["custody_day_hours"][int(task)] / 24 for task in CUSTODY_DAY_TASKS
+        },
         expected_intake=jnp.zeros_like(intake_work),  # already in `intake`, within the stations
         expected_determination=jnp.zeros_like(intake_work),
     )
@@ -634,7 +643,7 @@ def _supplies(
     stock = st["stock"] + jnp.where(delivered, st["order_quantity"], 0.0)
     order_due = jnp.where(delivered, -1.0, st["order_due_hour"])
     needed_units = person_hours * units / 24
-    warehouse_needed = dispatched.work.warehouse
+    warehouse_needed = dispatched.work.custody_day[Task.WAREHOUSE]
     warehouse_share = jnp.where(
         warehouse_needed > 0,
         jnp.minimum(
@@ -810,8 +819,8 @@ def _staff_metrics(st: State, h: Hour, r: Hourly, put: Any) -> None:
         transport_needed(st["in_line"], d.in_line, d.exits, p["transport_hours"], target),
     )
     put("staff_hours_needed:custody_watch", work.watch_posts)
-    put("staff_hours_needed:warehouse", work.warehouse)
-    put("staff_hours_needed:medical", work.medical)
+    for task, needed in work.custody_day.items():
+        put(f"staff_hours_needed:{task.name.lower()}", needed)
     # Detection has no target: its need is what was supplied (no gap), as in the event engine.
     put("staff_hours_needed:detection", people[:, :, Task.DETECTION].sum(axis=1))
 

@@ -27,7 +27,6 @@ from bordersim.engines.event.border.state import (
     EPS,
     FIELD,
     INTAKE,
-    MEDICAL,
     TRANSPORT,
     WAREHOUSE,
     WATCH,
@@ -167,20 +166,17 @@ def _size_transport(s: int, m: Model, custody: Custody, plan: Plan) -> None:
 
 
 @njit(cache=True, inline="always")
-def _fill_the_rest(
-    s: int, support_budget: float, medical_work: float, m: Model, plan: Plan
-) -> float:
-    """Transport, medical and warehouse in `task_fill_order`, then detection with whoever is
-    left; returns the sector's detection effort so far: technology plus the people on the
-    detection task (agents watch from the field instead, and are added with the field)."""
+def _fill_the_rest(s: int, support_budget: float, m: Model, plan: Plan) -> float:
+    """Transport and the custody-day tasks (medical, warehouse) in `task_fill_order`, then
+    detection with whoever is left; returns the sector's detection effort so far: technology
+    plus the people on the detection task (agents watch from the field instead, and are added
+    with the field)."""
     for k in range(m.task_fill_order.shape[0]):
         task = m.task_fill_order[k]
         if task == TRANSPORT:
             work = plan.transport_sizing[s]
-        elif task == MEDICAL:
-            work = medical_work
-        elif task == WAREHOUSE:
-            work = plan.warehouse_need[s]
+        elif m.custody_day_task[task]:
+            work = plan.task_need[s, task]
         else:
             continue
         _, support_budget = fill_task(task, work, False, m, plan, support_budget)
@@ -196,7 +192,7 @@ def _fill_the_rest(
 
 
 @njit(cache=True, inline="always")
-def _record(s: int, clock: Clock, posts: float, medical_work: float, m: Model, w: World) -> None:
+def _record(s: int, clock: Clock, posts: float, m: Model, w: World) -> None:
     """The dispatch's capacities, staff-hours and work needed for the hour's metrics."""
     plan, out, lines, d = w.plan, w.out, w.lines, clock.day
     daily, col = out.daily, out.col
@@ -217,8 +213,9 @@ def _record(s: int, clock: Clock, posts: float, medical_work: float, m: Model, w
                     metric = K_AGENTS_FIELD if task == FIELD else K_AGENTS_SUPPORT
                     daily[d, s, col[metric]] += assign[task]
     daily[d, s, out.need_col[WATCH]] += posts
-    daily[d, s, out.need_col[MEDICAL]] += medical_work
-    daily[d, s, out.need_col[WAREHOUSE]] += plan.warehouse_need[s]
+    for task in range(m.custody_day_task.shape[0]):
+        if m.custody_day_task[task]:
+            daily[d, s, out.need_col[task]] += plan.task_need[s, task]
     daily[d, s, out.need_col[DETECTION]] += detection_hours
     target = max(m.target_custody_hours, EPS)
     plan.need_intake[s] = lines.intake_work[s] / target
@@ -240,9 +237,10 @@ def dispatch(s: int, clock: Clock, m: Model, w: World) -> None:
     support_budget, posts = _watch_and_processing(s, clock.day, agents_on_duty, m, w)
     finishers_ahead(s, clock, m, w.rows, w.lines, plan)
     _size_transport(s, m, custody, plan)
-    medical_work = custody.occupancy[s] * m.medical_hours_per_person_day / 24.0
-    plan.warehouse_need[s] = custody.occupancy[s] * m.warehouse_hours_per_person_day / 24.0
-    effort = _fill_the_rest(s, support_budget, medical_work, m, plan)
+    for task in range(m.custody_day_task.shape[0]):
+        if m.custody_day_task[task]:
+            plan.task_need[s, task] = custody.occupancy[s] * m.custody_day_hours[task] / 24.0
+    effort = _fill_the_rest(s, support_budget, m, plan)
     field_agents = 0.0
     for c in range(m.crew_pool.shape[0]):
         if m.crew_pool[c] == AGENT:
@@ -255,4 +253,4 @@ def dispatch(s: int, clock: Clock, m: Model, w: World) -> None:
     w.field.p_detect[s] = m.detection_p_max[s] * (
         1.0 - math.exp(-effort / m.detection_effort_scale[s])
     )
-    _record(s, clock, posts, medical_work, m, w)
+    _record(s, clock, posts, m, w)

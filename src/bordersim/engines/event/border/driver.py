@@ -26,7 +26,14 @@ from bordersim.engines.event.border.state import Model, Storage
 from bordersim.engines.event.core import rng as core_rng
 from bordersim.errors import ModelError
 from bordersim.model.compiled import CompiledModel
-from bordersim.model.dimensions import GROUP_DEMOGRAPHIC, GROUP_NAMES, Pathway, Pool, Task
+from bordersim.model.dimensions import (
+    CUSTODY_DAY_TASKS,
+    GROUP_DEMOGRAPHIC,
+    GROUP_NAMES,
+    Pathway,
+    Pool,
+    Task,
+)
 from bordersim.model.fields import numpy_dtype, specs
 from bordersim.model.routes import LINE_NATIONAL, LINES, ROUTE_LINE, ROUTE_REATTEMPT
 from bordersim.results.schema import CUSTODY_HIST_HOURS, DAILY_METRICS, METRIC_INDEX, RunResult
@@ -80,6 +87,7 @@ def pack_model(model: CompiledModel) -> Model:
         "warmup_days": model.warmup_days,
         "diurnal_cdf": diurnal_cdf,
         "pathway_cdf": pathway_cdf,
+        "custody_day_task": np.isin(np.arange(len(Task)), list(CUSTODY_DAY_TASKS)),
         "line_national": LINE_NATIONAL,
         "route_line": ROUTE_LINE,
         "route_reattempt": ROUTE_REATTEMPT,

@@ -65,8 +65,6 @@ class Model(NamedTuple):
     persons_per_watch_staff: float
     min_field_fraction: float
     max_processing_fraction: float
-    warehouse_hours_per_person_day: float
-    medical_hours_per_person_day: float
     hospital_watch_hours_per_apprehension: float
     hospital_transport_hours_per_apprehension: float
     supply_units_per_person_day: float
@@ -125,6 +123,8 @@ class Model(NamedTuple):
     release_trigger_occupancy_growing: np.ndarray  # [D, S]
     release_trigger_stay_hours: np.ndarray  # [D, S]
     release_trigger_apprehensions: np.ndarray  # [D, S]
+    custody_day_hours: np.ndarray  # [T] work per custody person-day (custody-day tasks)
+    custody_day_task: np.ndarray  # [T] bool: the task's work is custody-day work
     # departure routes (model/routes.py): L lines in table order
     line_sector_capacity_per_day: np.ndarray  # [L, S]
     line_national_capacity_per_day: np.ndarray  # [L]
@@ -266,7 +266,7 @@ class Plan(NamedTuple):
     transport_cap: np.ndarray  # [S]
     transport_used: np.ndarray  # [S]
     warehouse_cap: np.ndarray  # [S]
-    warehouse_need: np.ndarray  # [S] agent-hours of warehouse work
+    task_need: np.ndarray  # [S, T] agent-hours of custody-day work (warehouse, medical) this hour
     transport_sizing: np.ndarray  # [S] transport work dispatch staffs for
     sector_taken: np.ndarray  # [L, S] sector-line places of the hour taken by people waiting
     national_room: np.ndarray  # [L] national places left after the people already waiting
@@ -464,7 +464,7 @@ def new_plan(n_sec: int, n_crews: int, n_tasks: int, n_lines: int) -> Plan:
         np.zeros(n_sec),
         np.zeros(n_sec),
         np.zeros(n_sec),
-        np.zeros(n_sec),
+        np.zeros((n_sec, n_tasks)),
         np.zeros(n_sec),
         np.zeros((n_lines, n_sec)),
         np.zeros(n_lines, np.int64),

@@ -10,7 +10,7 @@ from bordersim.engines.event.border.layout import (
     K_SUPPLY_USED,
     K_UNMET,
 )
-from bordersim.engines.event.border.state import EPS, Clock, Model, World
+from bordersim.engines.event.border.state import EPS, WAREHOUSE, Clock, Model, World
 
 
 @njit(cache=True, inline="always")
@@ -26,8 +26,8 @@ def supply_hour(s: int, clock: Clock, m: Model, w: World) -> None:
         sup.order_hour[s] = -1
     use = w.custody.person_hours[s] * units / 24.0
     share = 1.0
-    if plan.warehouse_need[s] > 0.0:
-        share = min(1.0, plan.warehouse_cap[s] / plan.warehouse_need[s])
+    if plan.task_need[s, WAREHOUSE] > 0.0:
+        share = min(1.0, plan.warehouse_cap[s] / plan.task_need[s, WAREHOUSE])
     delivered = use * share
     used_units = min(sup.stock[s], delivered)
     sup.stock[s] -= used_units
