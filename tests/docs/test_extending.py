@@ -1,6 +1,6 @@
 """docs/extending.md's how-tos work as written: their edit blocks, applied to a copy of `src/`,
-give a staff pool that a scenario can deploy and that both engines staff, and a departure route
-that both engines send people by."""
+give a staff pool that a scenario can deploy and that both engines staff, a task both engines
+staff, and a departure route that both engines send people by."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ import pytest
 from repo_paths import REPO
 
 DOC = REPO / "docs" / "extending.md"
-EDIT = re.compile(r"```\w*\n# edit (\S+), (after|before|replace): ([^\n]*)\n(.*?)```", re.S)
+EDIT = re.compile(
+    r"```\w*\n# edit (\S+), (after|before|replace|substitute): ([^\n]*)\n(.*?)```", re.S
+)
 
 
 def section(title: str) -> str:
@@ -36,6 +38,12 @@ def edits(title: str = "Add a staff pool") -> list[tuple[str, str, str, str]]:
 
 def apply(root: Path, path: str, where: str, anchor: str, text: str) -> None:
     file = root / path
+    if where == "substitute":  # within a line: the block's one line replaces the anchor text
+        content = file.read_text()
+        count = content.count(anchor)
+        assert count == 1, f"{path}: {anchor!r} is in the file {count} times, not once"
+        file.write_text(content.replace(anchor, text.rstrip("\n")))
+        return
     lines = file.read_text().splitlines(keepends=True)
     hits = [i for i, line in enumerate(lines) if line.strip() == anchor.strip()]
     assert len(hits) == 1, f"{path}: the anchor {anchor!r} is on {len(hits)} lines, not one"
@@ -95,6 +103,61 @@ def short_small_scenario(tmp_path: Path, name: str, extra: str) -> Path:
 
 
 ROUTE = "Add a departure route"
+TASK = "Add a task"
+
+
+def test_the_task_how_to_states_the_files_it_touches() -> None:
+    files = {path for path, *_ in edits(TASK)}
+    assert len(files) == 3, sorted(files)
+    assert "**Touches 3 source files**" in section(TASK)
+
+
+INTERPRETERS = """
+[deployments.interpreters]
+pool = "contractor"
+headcount = 100
+sectors = ["TCA", "RGV"]
+tasks = ["interpretation"]
+start_date = 2023-04-20
+duration_days = 60
+"""
+
+TASK_RUN = """
+import sys
+import bordersim as bs
+
+sc = bs.load_scenario(sys.argv[1])
+for engine in ("flow", "event"):
+    daily = bs.run(sc, replications=1, seed=1, engine=engine).daily()
+    total = daily.groupby("metric")["value"].sum()
+    print(
+        engine,
+        total["staff_hours:contractor:interpretation"],
+        total["staff_hours_needed:interpretation"],
+        total["staff_hours:agent:interpretation"],
+    )
+"""
+
+
+@pytest.mark.slow
+def test_a_new_task_is_staffed_by_both_engines(tmp_path: Path) -> None:
+    import bordersim as bs
+
+    scenario = short_small_scenario(tmp_path, "interpreting.toml", INTERPRETERS)
+    text = scenario.read_text().replace(
+        "[period]", "[staff]\ninterpretation_hours_per_person_day = 0.2\n\n[period]", 1
+    )
+    scenario.write_text(text)
+    with pytest.raises(bs.BordersimError, match="interpretation"):
+        bs.load_scenario(scenario)  # not a parameter before the how-to
+
+    stdout = run_copy(copy_with_edits(tmp_path, TASK), TASK_RUN, str(scenario))
+    rows = {line.split()[0]: [float(v) for v in line.split()[1:]] for line in stdout.splitlines()}
+    for engine in ("flow", "event"):
+        contractors, needed, agents = rows[engine]
+        assert needed > 0, stdout  # the new task's work: people in custody x the rate
+        assert contractors > 0, stdout  # the deployed pool that can do it staffs it
+        assert agents == 0, stdout  # agents' productivity does not name it: they cannot
 
 
 SCENARIO = """
