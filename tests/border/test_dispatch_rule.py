@@ -40,11 +40,25 @@ BOUNDED = (Task.CUSTODY_WATCH, Task.DETERMINATION, Task.INTAKE, Task.TRANSPORT, 
 BOUNDED += (Task.WAREHOUSE,)
 
 
-def two_agent_crews(agents: float, detail: float, troops: float) -> CompiledModel:
+# The tiny model's order (custody watch first, as mandatory posts) and the shipped default (the
+# work that lets people leave custody first, then the watch posts; parameters.toml).
+WATCH_FIRST = np.array([Task.CUSTODY_WATCH, Task.DETERMINATION, Task.INTAKE, Task.TRANSPORT])
+EXIT_WORK_FIRST = np.array([Task.DETERMINATION, Task.INTAKE, Task.TRANSPORT, Task.CUSTODY_WATCH])
+REST = [Task.MEDICAL, Task.WAREHOUSE, Task.DETECTION, Task.FIELD]
+ORDERS = {
+    "watch first": np.concatenate([WATCH_FIRST, REST]),
+    "exit work first": np.concatenate([EXIT_WORK_FIRST, REST]),
+}
+
+
+def two_agent_crews(
+    agents: float, detail: float, troops: float, order: np.ndarray = ORDERS["watch first"]
+) -> CompiledModel:
     """The tiny model with a second agent crew (a detail of agents sent to the sector)."""
     model = tiny_model(agents=agents, troops=troops).replace(
         hospital_watch_hours_per_apprehension=0.39,
         hospital_transport_hours_per_apprehension=0.33,
+        task_fill_order=order.astype(np.int64),
     )
     headcount = np.concatenate(
         [model.crew_headcount, np.full((*model.crew_headcount.shape[:2], 1), detail)], axis=2
@@ -120,9 +134,11 @@ STATES = st.fixed_dictionaries(
 )
 
 
-@pytest.fixture(scope="module")
-def both() -> Both:
-    return Both(two_agent_crews(agents=100.0, detail=30.0, troops=40.0))
+@pytest.fixture(scope="module", params=list(ORDERS))
+def both(request: pytest.FixtureRequest) -> Both:
+    return Both(
+        two_agent_crews(agents=100.0, detail=30.0, troops=40.0, order=ORDERS[request.param])
+    )
 
 
 def check_promises(model: CompiledModel, assign: np.ndarray, free: np.ndarray) -> None:
@@ -161,7 +177,11 @@ def test_troops_do_warehouse_and_intake_before_detection(both: Both) -> None:
     state |= {"arrived_intake": 1.0, "arrived_det": 0.0}
     assign, _ = both.event(state)
     troops = 2
-    assert assign[troops, Task.INTAKE] == pytest.approx(4.0 / 0.7)
+    # All the intake work is staffed (troops at 0.7 of an agent's pace), by troops and by the
+    # coordinators left free by the watch posts (none when the posts come first).
+    rates = both.model.productivity[both.model.crew_pool, Task.INTAKE]
+    assert (assign[:, Task.INTAKE] * rates).sum() == pytest.approx(4.0)
+    assert assign[troops, Task.INTAKE] >= 3.0 / 0.7 - 1e-9
     warehouse = 2000 * both.model.custody_day_hours[Task.WAREHOUSE] / 24
     rate = both.model.productivity[Pool.ACTIVE_DUTY, Task.WAREHOUSE]
     assert assign[troops, Task.WAREHOUSE] == pytest.approx(warehouse / rate)
@@ -189,6 +209,22 @@ def test_the_minimum_field_presence_is_pooled_over_agent_crews(both: Both) -> No
     field = assign[0, Task.FIELD] + assign[3, Task.FIELD]
     assert field == pytest.approx(model.min_field_fraction * agents_on_duty)
     assert assign[0, Task.FIELD] < model.min_field_fraction * on_duty[0]
+
+
+def test_under_overload_the_order_says_whether_watch_or_processing_goes_short() -> None:
+    # 20 watch posts (500 people) and more processing than the agents' support budget can take.
+    state = {"occupancy": 500, "determination": 500.0, "intake": 500.0}
+    state |= {"arrived_intake": 0.0, "arrived_det": 0.0}
+    watch, processing = {}, {}
+    for name, order in ORDERS.items():
+        model = two_agent_crews(agents=100.0, detail=30.0, troops=40.0, order=order)
+        assign, _ = Both(model).event(state)
+        watch[name] = assign[:, Task.CUSTODY_WATCH].sum()
+        processing[name] = assign[:, Task.DETERMINATION].sum() + assign[:, Task.INTAKE].sum()
+    posts = 500 / two_agent_crews(100.0, 30.0, 40.0).persons_per_watch_staff
+    assert watch["watch first"] == pytest.approx(posts)  # every post staffed ...
+    assert watch["exit work first"] < posts  # ... or the watch goes short,
+    assert processing["exit work first"] > processing["watch first"]  # processing does not
 
 
 def test_hospital_escorts_are_watch_posts_from_yesterdays_encounters(both: Both) -> None:

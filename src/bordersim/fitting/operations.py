@@ -38,7 +38,7 @@ from bordersim.validation.measures import RunView
 from bordersim.validation.targets import Target, load_targets
 
 SCENARIOS = ("2023-title42-end", "2019-family-surge")
-STATIONS = (0.03, 0.04, 0.05, 0.055, 0.06, 0.07, 0.08)  # plausible range (defaults file)
+STATIONS = (0.03, 0.04, 0.045, 0.05, 0.055, 0.06, 0.07, 0.08)  # plausible range (defaults file)
 SLOWDOWNS = (0.0, 0.05, 0.1, 0.25, 0.5)
 
 

@@ -191,7 +191,7 @@ def _tiny_custody_day_hours() -> np.ndarray:
 def _tiny_supplies_health_cost(n_days: int, n_sectors: int, health: bool) -> dict[str, Any]:
     return dict(
         custody_day_hours=_tiny_custody_day_hours(),
-        hospital_watch_hours_per_apprehension=0.0,  # as the defaults (held back)
+        hospital_watch_hours_per_apprehension=0.0,  # none here; the tests of hospital work set it
         hospital_transport_hours_per_apprehension=0.0,
         supply_units_per_person_day=1.0,
         supply_initial_stock_days=5.0,

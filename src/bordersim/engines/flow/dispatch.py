@@ -90,7 +90,9 @@ def dispatch(on_duty: jax.Array, work: Work, p: Params, layout: FlowLayout) -> j
         jnp.zeros_like(on_duty[:, 0]),
     )
     support = agents_on_duty * (1.0 - p["min_field_fraction"])
-    _, support = fill.task(Task.CUSTODY_WATCH, work.watch_posts, support, posts=True)
+    watch_first = watch_before_processing(layout.task_fill_order)
+    if watch_first:
+        _, support = fill.task(Task.CUSTODY_WATCH, work.watch_posts, support, posts=True)
     processing = jnp.minimum(agents_on_duty * p["max_processing_fraction"], support)
     # Determination first: only agents can do it, while others can do intake.
     _, left = fill.task(
@@ -102,11 +104,25 @@ def dispatch(on_duty: jax.Array, work: Work, p: Params, layout: FlowLayout) -> j
     for task_index in layout.task_fill_order:
         if Task(task_index) in _BOUNDED:
             _, support = fill.task(task_index, bounded[Task(task_index)], support)
+        elif task_index == Task.CUSTODY_WATCH and not watch_first:
+            _, support = fill.task(Task.CUSTODY_WATCH, work.watch_posts, support, posts=True)
     # Detection has no bound on its work, so it comes last: every non-agent still free who may
     # detect; agents left over go to the field, where they detect and can also interdict.
     fill.rest_to(Task.DETECTION, agents=False)
     fill.rest_to(Task.FIELD, agents=True)
     return jnp.stack([jnp.stack(tasks, axis=-1) for tasks in fill.assigned], axis=1)
+
+
+def watch_before_processing(task_fill_order: tuple[int, ...]) -> bool:
+    """Whether the order lists custody watch before determination: then the watch posts are
+    staffed first, as mandatory posts; otherwise in their place among the work that waits (the
+    event engine's `watch_before_processing`)."""
+    for task in task_fill_order:
+        if task == Task.CUSTODY_WATCH:
+            return True
+        if task == Task.DETERMINATION:
+            return False
+    return False
 
 
 def transport_needed(

@@ -113,20 +113,38 @@ def hospital_posts(s: int, day: int, m: Model, out: Metrics) -> float:
 
 
 @njit(cache=True, inline="always")
-def _watch_and_processing(
-    s: int, day: int, agents_on_duty: float, m: Model, w: World
-) -> tuple[float, float]:
-    """Mandatory custody watch posts, then processing: the work waiting at the hour's start plus
-    the work that arrived at each stage during the previous hour, the expected arrivals of this
-    hour, within the processing stations (determination first: only agents do it). Returns the
-    support budget left and the posts."""
+def watch_before_processing(m: Model) -> bool:
+    """Whether `task_fill_order` lists custody watch before determination: then the watch posts
+    are staffed first, as mandatory posts; otherwise in their place among the work that waits."""
+    for k in range(m.task_fill_order.shape[0]):
+        if m.task_fill_order[k] == WATCH:
+            return True
+        if m.task_fill_order[k] == DETERMINATION:
+            return False
+    return False
+
+
+@njit(cache=True, inline="always")
+def watch_posts(s: int, day: int, m: Model, w: World) -> float:
+    """People on custody watch this hour (one per `persons_per_watch_staff` in holding) and on
+    hospital watch and transport."""
+    occupancy = w.custody.occupancy[s]
+    in_custody = max(math.ceil(occupancy / m.persons_per_watch_staff - WATCH_POST_TOLERANCE), 0)
+    return float(in_custody) + hospital_posts(s, day, m, w.out)
+
+
+@njit(cache=True, inline="always")
+def _processing(s: int, day: int, agents_on_duty: float, posts: float, m: Model, w: World) -> float:
+    """Processing (with the watch posts before it when the order says so): the work waiting at
+    the hour's start plus the work that arrived at each stage during the previous hour, the
+    expected arrivals of this hour, within the processing stations (determination first: only
+    agents do it). Returns the support budget left."""
     occupancy = w.custody.occupancy[s]
     plan = w.plan
     # The minimum field presence is one budget for all the sector's agent crews together.
     support_budget = agents_on_duty * (1.0 - m.min_field_fraction)
-    in_custody = max(math.ceil(occupancy / m.persons_per_watch_staff - WATCH_POST_TOLERANCE), 0)
-    posts = float(in_custody) + hospital_posts(s, day, m, w.out)
-    _, support_budget = fill_task(WATCH, posts, True, m, plan, support_budget)
+    if watch_before_processing(m):
+        _, support_budget = fill_task(WATCH, posts, True, m, plan, support_budget)
     processing_budget = min(agents_on_duty * m.max_processing_fraction, support_budget)
     det_work, intake_work = processing_requests(
         s,
@@ -143,7 +161,7 @@ def _watch_and_processing(
     support_budget -= processing_budget - left
     plan.intake_cap[s] = staffed(INTAKE, m, plan)
     plan.det_cap[s] = staffed(DETERMINATION, m, plan)
-    return support_budget, posts
+    return support_budget
 
 
 @njit(cache=True, inline="always")
@@ -166,13 +184,17 @@ def _size_transport(s: int, m: Model, custody: Custody, plan: Plan) -> None:
 
 
 @njit(cache=True, inline="always")
-def _fill_the_rest(s: int, support_budget: float, m: Model, plan: Plan) -> float:
-    """Transport and the custody-day tasks (medical, warehouse) in `task_fill_order`, then
-    detection with whoever is left; returns the sector's detection effort so far: technology
-    plus the people on the detection task (agents watch from the field instead, and are added
-    with the field)."""
+def _fill_the_rest(s: int, support_budget: float, posts: float, m: Model, plan: Plan) -> float:
+    """Transport, the custody-day tasks (medical, warehouse) and (unless staffed before
+    processing) the watch posts in `task_fill_order`, then detection with whoever is left;
+    returns the sector's detection effort so far: technology plus the people on the detection
+    task (agents watch from the field instead, and are added with the field)."""
+    late_watch = not watch_before_processing(m)
     for k in range(m.task_fill_order.shape[0]):
         task = m.task_fill_order[k]
+        if task == WATCH and late_watch:
+            _, support_budget = fill_task(WATCH, posts, True, m, plan, support_budget)
+            continue
         if task == TRANSPORT:
             work = plan.transport_sizing[s]
         elif m.custody_day_task[task]:
@@ -234,13 +256,14 @@ def dispatch(s: int, clock: Clock, m: Model, w: World) -> None:
     remaining agents to the field; sets the hour's field servers and detection probability."""
     plan, custody = w.plan, w.custody
     agents_on_duty = on_duty(s, clock.day, m, w.health.absent, plan)
-    support_budget, posts = _watch_and_processing(s, clock.day, agents_on_duty, m, w)
+    posts = watch_posts(s, clock.day, m, w)
+    support_budget = _processing(s, clock.day, agents_on_duty, posts, m, w)
     finishers_ahead(s, clock, m, w.rows, w.lines, plan)
     _size_transport(s, m, custody, plan)
     for task in range(m.custody_day_task.shape[0]):
         if m.custody_day_task[task]:
             plan.task_need[s, task] = custody.occupancy[s] * m.custody_day_hours[task] / 24.0
-    effort = _fill_the_rest(s, support_budget, m, plan)
+    effort = _fill_the_rest(s, support_budget, posts, m, plan)
     field_agents = 0.0
     for c in range(m.crew_pool.shape[0]):
         if m.crew_pool[c] == AGENT:
