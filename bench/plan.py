@@ -44,7 +44,7 @@ from bordersim.planner.search import caps_by_load, feasible, round_down
 from bordersim.planner.targets import Evaluation
 from bordersim.scenario import load_scenario
 
-DEFAULT_SCENARIO = Path("scenarios/examples/small.toml")
+DEFAULT_SCENARIO = Path("scenarios/examples/small-staff-bound.toml")
 DEFAULT_PLAN = Path("plans/examples/small-stress.toml")
 PENALTY_PER_MISS = 1e8  # dollars per missed sector-week target (far above any plan's cost)
 

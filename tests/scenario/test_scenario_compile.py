@@ -123,7 +123,7 @@ def test_southwest_deployment_is_split_by_load(calibration: Any) -> None:
     coordinators = model.crew_names.index("processing coordinators")
     assert model.crew_headcount[d, :, coordinators].sum() == pytest.approx(800)
     agents = model.crew_names.index("agents")
-    assert model.crew_headcount[d, Sector.RGV, agents] == 2788
+    assert model.crew_headcount[d, Sector.RGV, agents] == 2004  # the default (parameters.toml)
 
 
 def test_a_two_sector_scenario_gets_its_share_of_a_border_wide_deployment(

@@ -85,7 +85,7 @@ def test_define_run_and_open_a_plan(page: Any, workbench: Workbench) -> None:
     page.select_option("#plan-file", "examples.small-stress")
     page.wait_for_url(re.compile(r"file=examples.small-stress"))
     # the base scenario the plan file names is chosen for the user
-    assert page.input_value("#plan-scenario") == "examples.small"
+    assert page.input_value("#plan-scenario") == "examples.small-staff-bound"
     assert page.input_value("input[name='demand_scale']") == "2.5"
     # a bad value is refused beside its field
     page.fill("input[name='targets.alpha']", "0")
