@@ -30,7 +30,7 @@ import threading
 import time
 import traceback
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -142,21 +142,23 @@ class JobBoard:
 
     def cancel(self, job_id: int) -> Job | None:
         """Cancel a job: skip it if queued; stop it at its next tick, or at once if it cannot
-        tick (compiling, planning) or does not within `CANCEL_GRACE_S`."""
+        tick (compiling, planning) or does not within `CANCEL_GRACE_S`. Returns the job as the
+        request left it (a copy: the stopper may finish it before the reply is written)."""
         with self._lock:
             job = self._jobs.get(job_id)
             if job is None or job.is_finished or self._cancelled[job_id]:
-                return job
+                return None if job is None else replace(job)
             self._cancelled[job_id] = 1
             if job.state == QUEUED:
                 job.message = "cancelling: it will be skipped"
-                return job
+                return replace(job)
             at_once = self._current[0] == job_id and self._current[1] == UNINTERRUPTIBLE
             job.message = (
                 "cancelling: stopping the worker now (compiling or planning cannot pause)"
                 if at_once
                 else "cancelling at the next replication"
             )
+            reply = replace(job)
         stopper = threading.Thread(
             target=self._stop_job,
             args=(job_id, 0.0 if at_once else CANCEL_GRACE_S),
@@ -164,7 +166,7 @@ class JobBoard:
             daemon=True,
         )
         stopper.start()
-        return job
+        return reply
 
     def _stop_job(self, job_id: int, grace_s: float) -> None:
         """End the worker if it is still on this job after `grace_s`, never while it writes."""
