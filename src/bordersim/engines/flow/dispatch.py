@@ -17,6 +17,7 @@ import jax.numpy as jnp
 
 from bordersim.engines.flow.layout import FlowLayout, is_agent_crew
 from bordersim.model.dimensions import CUSTODY_DAY_TASKS, N_TASKS, Task
+from bordersim.model.dispatch_rules import watch_before_processing
 
 Params = dict[str, jax.Array]
 
@@ -111,18 +112,6 @@ def dispatch(on_duty: jax.Array, work: Work, p: Params, layout: FlowLayout) -> j
     fill.rest_to(Task.DETECTION, agents=False)
     fill.rest_to(Task.FIELD, agents=True)
     return jnp.stack([jnp.stack(tasks, axis=-1) for tasks in fill.assigned], axis=1)
-
-
-def watch_before_processing(task_fill_order: tuple[int, ...]) -> bool:
-    """Whether the order lists custody watch before determination: then the watch posts are
-    staffed first, as mandatory posts; otherwise in their place among the work that waits (the
-    event engine's `watch_before_processing`)."""
-    for task in task_fill_order:
-        if task == Task.CUSTODY_WATCH:
-            return True
-        if task == Task.DETERMINATION:
-            return False
-    return False
 
 
 def transport_needed(

@@ -37,7 +37,10 @@ from bordersim.engines.event.border.state import (
     Plan,
     World,
 )
-from bordersim.model.dispatch_rules import WATCH_POST_TOLERANCE
+from bordersim.model.dispatch_rules import WATCH_POST_TOLERANCE, watch_before_processing
+
+# The rule shared with the flow engine, compiled.
+watch_first = njit(cache=True, inline="always")(watch_before_processing)
 
 
 @njit(cache=True, inline="always")
@@ -113,18 +116,6 @@ def hospital_posts(s: int, day: int, m: Model, out: Metrics) -> float:
 
 
 @njit(cache=True, inline="always")
-def watch_before_processing(m: Model) -> bool:
-    """Whether `task_fill_order` lists custody watch before determination: then the watch posts
-    are staffed first, as mandatory posts; otherwise in their place among the work that waits."""
-    for k in range(m.task_fill_order.shape[0]):
-        if m.task_fill_order[k] == WATCH:
-            return True
-        if m.task_fill_order[k] == DETERMINATION:
-            return False
-    return False
-
-
-@njit(cache=True, inline="always")
 def watch_posts(s: int, day: int, m: Model, w: World) -> float:
     """People on custody watch this hour (one per `persons_per_watch_staff` in holding) and on
     hospital watch and transport."""
@@ -143,7 +134,7 @@ def _processing(s: int, day: int, agents_on_duty: float, posts: float, m: Model,
     plan = w.plan
     # The minimum field presence is one budget for all the sector's agent crews together.
     support_budget = agents_on_duty * (1.0 - m.min_field_fraction)
-    if watch_before_processing(m):
+    if watch_first(m.task_fill_order):
         _, support_budget = fill_task(WATCH, posts, True, m, plan, support_budget)
     processing_budget = min(agents_on_duty * m.max_processing_fraction, support_budget)
     det_work, intake_work = processing_requests(
@@ -189,7 +180,7 @@ def _fill_the_rest(s: int, support_budget: float, posts: float, m: Model, plan: 
     processing) the watch posts in `task_fill_order`, then detection with whoever is left;
     returns the sector's detection effort so far: technology plus the people on the detection
     task (agents watch from the field instead, and are added with the field)."""
-    late_watch = not watch_before_processing(m)
+    late_watch = not watch_first(m.task_fill_order)
     for k in range(m.task_fill_order.shape[0]):
         task = m.task_fill_order[k]
         if task == WATCH and late_watch:
