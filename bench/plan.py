@@ -270,7 +270,10 @@ def main() -> None:
             flow_spec = dataclasses.replace(
                 spec, search=dataclasses.replace(search, certify_engine="flow")
             )
-            result = plan_model(problem_model, flow_spec, frontier=False, compare_base=False)
+            # no probe bound: the benchmark compares plans, not bounds
+            result = plan_model(
+                problem_model, flow_spec, frontier=False, compare_base=False, bound=False
+            )
             required = result.outcome.required
             used = int(
                 result.certificate_json["search"]["flow_replications_run"]

@@ -73,3 +73,20 @@ def test_plan_toml_compiles_to_the_planned_headcount(tmp_path: Path) -> None:
         if n.startswith("deployment plan_")
     )
     assert abs(person_days - problem.cost(x)) < 1e-6 * problem.cost(x)
+
+
+def test_a_repair_adds_a_quarter_once_per_sector_window_however_many_weeks_failed() -> None:
+    from bordersim.planner.run import repair
+    from bordersim.planner.search import _week_windows
+
+    problem = _problem()
+    x = np.zeros(problem.shape)
+    x[0, 1, 1] = 40.0  # troops in the second sector's second window
+    weeks = np.flatnonzero(_week_windows(problem) == 1)
+    assert len(weeks) >= 2
+    failed = np.zeros((problem.shape[1], len(problem.weeks)), dtype=np.bool_)
+    failed[1, weeks] = True
+    repaired = repair(problem, x, failed)
+    assert repaired[0, 1, 1] == 50.0  # 40 + a quarter, rounded up to the step of 10
+    repaired[0, 1, 1] = 0.0
+    assert not repaired.any()  # nothing anywhere else

@@ -40,6 +40,37 @@ def test_planner_finds_the_exhaustive_optimum(planned: PlanResult) -> None:
     # the fluid program is a lower bound on what simulation shows is needed
     assert planned.outcome.lower_bound <= problem.cost(np.full(problem.shape, float(optimum)))
     assert 0.0 <= planned.gap < 1.0
+    # so is the probe bound, which the gap is measured against, and it is the tighter of the two
+    data = planned.certificate_json
+    assert data["probe_bound"] is not None
+    assert data["lower_bound_dollars"] == data["probe_bound"]["dollars"]
+    assert 0.0 < data["lower_bound_dollars"] <= problem.cost(np.full(problem.shape, optimum))
+    assert data["lower_bound_dollars"] >= data["fluid_lower_bound_dollars"]
+
+
+def test_probe_bound_lies_below_the_optimum_of_the_chance_constrained_problem(
+    planned: PlanResult,
+) -> None:
+    """The stated problem asks each target to hold with probability >= 1 - alpha (not the
+    search's stricter sample criterion): its optimum, estimated on 200 fresh replications per
+    headcount, is at most the sample's, and the probe bound must not exceed it."""
+    problem = planned.problem
+    spec = problem.spec
+    fresh = Simulator(problem, 200, spec.search.seed + 611953, spec.targets)
+    required = planned.outcome.required
+    smallest = None
+    for n in range(0, 205, 5):
+        ev = fresh.evaluation(np.full(problem.shape, float(n)))
+        if bool((~required | (ev.probability >= 1.0 - spec.targets.alpha)).all()):
+            smallest = n
+            break
+    assert smallest is not None
+    bound = planned.certificate_json["lower_bound_dollars"]
+    print(
+        f"chance-constrained optimum about {smallest} troops; probe bound ${bound:,.0f}; "
+        f"certified plan {planned.x.item():.0f} troops, ${planned.cost:,.0f}, gap {planned.gap:.1%}"
+    )
+    assert bound <= problem.cost(np.full(problem.shape, float(smallest)))
 
 
 def test_certificate_claims_hold_on_independent_replications(planned: PlanResult) -> None:

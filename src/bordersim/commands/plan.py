@@ -83,8 +83,9 @@ def plan_command(
         raise
     data = result.certificate_json
     typer.echo(
-        f"plan: ${result.cost / 1e6:,.2f}M of planned staff; fluid lower bound "
-        f"${data['lower_bound_dollars'] / 1e6:,.2f}M; gap {data['gap']:.1%}"
+        f"plan: ${result.cost / 1e6:,.3f}M of planned staff; lower bound "
+        f"${data['lower_bound_dollars'] / 1e6:,.3f}M "
+        f"({'probe' if data.get('probe_bound') else 'fluid'}); gap {data['gap']:.1%}"
     )
     cert = result.certificate
     typer.echo(

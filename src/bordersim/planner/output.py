@@ -94,6 +94,7 @@ def certificate_json(
     lower_bound: float,
     lower_bound_valid: bool,
     certificate: Any,
+    probe_bound: Any = None,
     values_mean: np.ndarray,
     unattainable: np.ndarray,
     search: dict[str, Any],
@@ -136,7 +137,19 @@ def certificate_json(
                         "certified": bool(certificate.certified[n, s, j]),
                     }
                 )
-    gap = (cost - lower_bound) / cost if cost > 0 else 0.0
+    fluid_kind = "fluid relaxation (HiGHS dual bound); valid for the fluid model only" + (
+        "" if lower_bound_valid else "; some weeks unattainable even in the fluid model"
+    )
+    if probe_bound is not None:
+        bound_dollars = float(probe_bound.dollars)
+        kind = (
+            f"probe bound: valid for the chance-constrained problem on the {search_engine(spec)} "
+            f"engine at {probe_bound.confidence:.0%} confidence jointly, if the targets are "
+            "monotone in headcount (docs/planner.md, 'The probe bound')"
+        )
+    else:
+        bound_dollars, kind = lower_bound, fluid_kind
+    gap = max(cost - bound_dollars, 0.0) / cost if cost > 0 else 0.0
     return {
         "scenario": m.scenario_name,
         "plan": spec.name,
@@ -154,9 +167,11 @@ def certificate_json(
             p.pool.name.lower(): float(c)
             for p, c in zip(spec.pools, problem.cost_by_pool(x), strict=True)
         },
-        "lower_bound_dollars": lower_bound,
-        "lower_bound_kind": "fluid relaxation (HiGHS dual bound); valid for the fluid model"
-        + ("" if lower_bound_valid else "; some weeks unattainable even in the fluid model"),
+        "lower_bound_dollars": bound_dollars,
+        "lower_bound_kind": kind,
+        "fluid_lower_bound_dollars": lower_bound,
+        "fluid_lower_bound_kind": fluid_kind,
+        "probe_bound": None if probe_bound is None else _probe_json(problem, probe_bound),
         "gap": gap,
         "certification": {
             "engine": certificate.engine,
@@ -178,6 +193,30 @@ def certificate_json(
             ],
             "headcount": _list(x),
         },
+    }
+
+
+def search_engine(spec: PlanSpec) -> str:
+    return spec.search.certify_engine
+
+
+def _probe_json(problem: Problem, found: Any) -> dict[str, Any]:
+    pools = [p.pool.name.lower() for p in problem.spec.pools]
+    return {
+        "dollars": float(found.dollars),
+        "confidence": found.confidence,
+        "replications_run": found.replications,
+        "cuts": [
+            {
+                "sector": problem.base.sectors[cut.sector].name,
+                "pools": pools,
+                "headcount_per_window": _list(cut.levels),
+                "meaning": "a plan that meets the targets has, in this sector, some pool and "
+                "window with at least one step more than this",
+            }
+            for cut in found.cuts
+        ],
+        "probes": found.probes,
     }
 
 

@@ -98,14 +98,15 @@ def plan_report(result: PlanResult) -> str:
 def _answer(result: PlanResult) -> str:
     spec, cert, data = result.problem.spec, result.certificate, result.certificate_json
     required = cert.required
+    which = "the probe bound" if data.get("probe_bound") else "the fluid model's bound"
     answer = (
         f"The cheapest plan found costs ${result.cost / 1e6:,.1f}M of planned staff. "
         f"{int((cert.certified & required).sum())} of {int(required.sum())} required "
         f"sector-week targets are certified on {cert.n} fresh "
         f"{cert.engine}-engine replications (each at {spec.targets.confidence:.0%} confidence, "
-        f"probability at least {1 - spec.targets.alpha:.0%}). Fluid lower bound "
-        f"${data['lower_bound_dollars'] / 1e6:,.1f}M: optimality gap at most {data['gap']:.1%} "
-        "(against the fluid model's bound)."
+        f"probability at least {1 - spec.targets.alpha:.0%}). Lower bound "
+        f"${data['lower_bound_dollars'] / 1e6:,.3f}M: optimality gap at most {data['gap']:.1%} "
+        f"(against {which})."
     )
     if spec.demand_scale != 1.0:
         answer += f" Planned for demand x {spec.demand_scale:g}."
@@ -268,7 +269,10 @@ def _certificate_section(result: PlanResult) -> str:
             f"{data['search']['flow_replications_run']} flow-engine replications. Times: "
             + ", ".join(f"{k} {v:.0f}" for k, v in result.timings.items())
             + ".</p>",
-            "<p>Lower bound: " + html.escape(str(data["lower_bound_kind"])) + ".</p>",
+            "<p>Lower bound: " + html.escape(str(data["lower_bound_kind"])) + ". Fluid program's "
+            f"bound: ${data['fluid_lower_bound_dollars'] / 1e6:,.3f}M ("
+            + html.escape(str(data["fluid_lower_bound_kind"]))
+            + ").</p>",
         ]
     )
 

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from bordersim.model.compiled import CompiledModel
+from bordersim.planner.bound import PROBE_SEED_OFFSET, ProbeBound, probe_bound
 from bordersim.planner.certify import Certificate, certify
 from bordersim.planner.evaluate import Simulator, run_event, run_flow
 from bordersim.planner.problem import Problem, build_problem
@@ -128,10 +129,12 @@ def plan_model(
     out_dir: Path | None = None,
     frontier: bool = True,
     compare_base: bool = True,
+    bound: bool = True,
 ) -> PlanResult:
     """Plan on a compiled model. With `scenario_path` and `out_dir`, write plan.toml,
     certificate.json and report.html there (certifying the compiled plan.toml). `tick(done,
-    total)` is called after each event-engine certification replication."""
+    total)` is called after each event-engine certification replication. With `bound`, the
+    probe bound (`planner/bound.py`) gives the gap, else the fluid program's."""
     started = time.perf_counter()
     timings: dict[str, float] = {}
     from bordersim.planner.certify import minimum_replications
@@ -160,9 +163,15 @@ def plan_model(
     cost = problem.cost(x)
     plan_text = files.text
     timings["certify_s"] = time.perf_counter() - started - timings["search_s"]
+    probed = _probe_bound(problem, x, outcome, progress, tick) if bound else None
+    timings["bound_s"] = time.perf_counter() - started - timings["search_s"] - timings["certify_s"]
     points = _frontier(problem, sim, cost, certificate.all_certified, progress) if frontier else []
     timings["frontier_s"] = (
-        time.perf_counter() - started - timings["search_s"] - timings["certify_s"]
+        time.perf_counter()
+        - started
+        - timings["search_s"]
+        - timings["certify_s"]
+        - timings["bound_s"]
     )
     if compare_base:
         progress("comparing with the base scenario's deployment")
@@ -177,6 +186,7 @@ def plan_model(
         cost=cost,
         lower_bound=outcome.lower_bound,
         lower_bound_valid=outcome.lower_bound_valid,
+        probe_bound=probed,
         certificate=certificate,
         values_mean=cert_ev.values.mean(axis=0),
         unattainable=outcome.unattainable,
@@ -297,6 +307,37 @@ def _certify_and_repair(
     return x, certificate, evaluation, runs
 
 
+def _probe_bound(
+    problem: Problem,
+    x: np.ndarray,
+    outcome: SearchOutcome,
+    progress: Callable[[str], None],
+    tick: Tick | None,
+) -> ProbeBound:
+    """The probe bound below the certified plan, on the certification's engine and number of
+    replications, with its own seed (docs/planner.md, "The probe bound")."""
+    search = problem.spec.search
+    progress(
+        f"probe bound: {search.certify_engine}-engine probes of "
+        f"{search.certify_replications} replications each"
+    )
+    found = probe_bound(
+        problem,
+        x,
+        outcome.required,
+        engine=search.certify_engine,
+        replications=search.certify_replications,
+        seed=search.seed + PROBE_SEED_OFFSET,
+        tick=tick,
+    )
+    shown = sum(bool(p["shown_infeasible"]) for p in found.probes)
+    progress(
+        f"probe bound ${found.dollars / 1e6:,.3f}M ({len(found.probes)} probes, {shown} shown "
+        "to miss a target)"
+    )
+    return found
+
+
 def _frontier(
     problem: Problem,
     sim: Simulator,
@@ -332,8 +373,12 @@ def repair(problem: Problem, x: np.ndarray, failed: np.ndarray) -> np.ndarray:
     rates = np.array([problem.base.cost_per_person_day[p.pool] for p in problem.spec.pools])
     out = x.copy()
     week_window = _week_windows(problem)
-    for s, j in zip(*np.nonzero(failed), strict=True):
-        w = week_window[j]
+    # once per sector-window, however many of its weeks failed (not a quarter per failed week)
+    sectors, weeks = np.nonzero(failed)
+    cells_failed = sorted(
+        {(int(s), int(week_window[j])) for s, j in zip(sectors, weeks, strict=True)}
+    )
+    for s, w in cells_failed:
         cells = out[:, s, w] > 0
         if not cells.any():
             open_pools = np.flatnonzero(caps[:, s, w] > 0)

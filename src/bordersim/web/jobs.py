@@ -410,7 +410,7 @@ class Worker:
                 spec,
                 progress=stage,
                 tick=lambda done, total: self.tick(
-                    done, total, f"certification replication {done} of {total}"
+                    done, total, f"event-engine replication {done} of {total}"
                 ),
                 scenario_path=scenario,
                 out_dir=work,
