@@ -24,6 +24,7 @@ from bordersim.model.dimensions import (
     Pool,
 )
 from bordersim.model.fields import specs
+from bordersim.model.health_rules import infectious_hours, staff_absence_hours
 from bordersim.model.routes import ROUTE_LINE
 
 
@@ -153,8 +154,8 @@ def _parameters(model: CompiledModel, layout: FlowLayout) -> dict[str, np.ndarra
         "crew_cost_per_person_day": model.cost_per_person_day[pool],
         "supply_reorder_lead_hours": np.round(24 * model.supply_reorder_lead_days),
         "health_enabled": float(model.health_enabled),
-        "recovery_hourly": 1 - np.exp(-1 / (24 * model.infectious_days)),
-        "staff_absence_hours": np.round(24 * model.staff_absence_days),
+        "recovery_hourly": 1 - np.exp(-1 / infectious_hours(model.infectious_days)),
+        "staff_absence_hours": staff_absence_hours(model.staff_absence_days),
     }
     return {name: np.asarray(value, dtype=np.float32) for name, value in values.items()}
 

@@ -7,6 +7,8 @@ the time-in-custody results. Replications and variants are added by `jax.vmap` i
 
 Step order within an hour follows docs/model.md: staff on duty, dispatch, crossings, detection,
 interdiction and pickup, pathway, intake, determination, departure, health, supplies, cost.
+Health is a module (`health.py`) with the event engine's interface, called at its points of the
+hour: `start_hour`, `admit`, `screen`, `leave`, `transmit`, `infect_staff`.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from bordersim.engines.flow import health
 from bordersim.engines.flow.dispatch import Work, dispatch, hospital_posts, transport_needed
+from bordersim.engines.flow.health import Infection, StaffAbsence
 from bordersim.engines.flow.holding import processing_requests
 from bordersim.engines.flow.layout import (
     FlowLayout,
@@ -182,8 +186,7 @@ class Hour(NamedTuple):
 class Staffing(NamedTuple):
     headcount: jax.Array  # [S, C]
     on_duty: jax.Array  # [S, C]
-    absent: jax.Array  # [S, C] off sick now
-    absence_returns: jax.Array  # [absence_hours, S, C] ring of returns by hour
+    absence: StaffAbsence  # off sick now, and when they come back
 
 
 class Dispatched(NamedTuple):
@@ -235,20 +238,10 @@ class Apprehended(NamedTuple):
     new_by_kind: jax.Array  # [S, K]
 
 
-class Infection(NamedTuple):
-    """People in custody by health state, per sector."""
-
-    infectious: jax.Array
-    symptomatic_before_intake: jax.Array
-    isolated_now: jax.Array
-
-
 class Processed(NamedTuple):
     custody: Custody
     served_intake: jax.Array  # [S, K]
-    infection: Infection
-    isolated: jax.Array  # [S] newly isolated
-    isolation_overflow: jax.Array
+    intake_share: jax.Array  # [S] share of the intake queue served this hour
 
 
 class Departed(NamedTuple):
@@ -277,12 +270,16 @@ class Supplies(NamedTuple):
     cost: jax.Array
 
 
-class Health(NamedTuple):
-    infection: Infection
+class HourHealth(NamedTuple):
+    """What the health module did this hour (docs/model.md step 10), for metrics and state."""
+
+    infectious_arrivals: jax.Array  # [S]
+    isolated: jax.Array  # [S] newly isolated
+    isolation_overflow: jax.Array  # [S]
     infectious_share: jax.Array  # [S] of those leaving this hour
-    new_infections: jax.Array
-    absent: jax.Array
-    absence_returns: jax.Array
+    new_infections: jax.Array  # [S]
+    infection: Infection  # at the end of the hour
+    absence: StaffAbsence  # at the end of the hour
 
 
 def _supplied(h: Hour, people: jax.Array, task: Task) -> jax.Array:
@@ -290,21 +287,13 @@ def _supplied(h: Hour, people: jax.Array, task: Task) -> jax.Array:
     return (people[:, :, task] * h.p["crew_productivity"][:, task]).sum(axis=1)
 
 
-def _health_draw(h: Hour, n: jax.Array, probability: jax.Array) -> jax.Array:
-    """A health count; nothing is drawn when no variant of the batch has health on."""
-    if not h.layout.health:
-        return jnp.zeros(jnp.broadcast_shapes(jnp.shape(n), jnp.shape(probability)))
-    return h.p["health_enabled"] * binomial(h.stream, n, probability)
-
-
 def _staff_on_duty(st: State, h: Hour) -> Staffing:
-    """Step 1: staff on duty, less those off sick (who come back at their slot of the ring)."""
-    slot = h.hour % h.layout.absence_hours
-    absent = st["absent"] - st["absence_returns"][slot]
-    returns = st["absence_returns"].at[slot].set(0.0)
+    """Step 1: staff on duty, less those off sick (the health module brings back those whose
+    absence ends)."""
+    absence = health.start_hour(st, h)
     headcount = h.p["crew_headcount"][h.day]  # [S, C]
-    on_duty = jnp.maximum(headcount - absent, 0.0) * h.p["crew_on_duty_fraction"][None, :]
-    return Staffing(headcount, on_duty, absent, returns)
+    on_duty = jnp.maximum(headcount - absence.absent, 0.0) * h.p["crew_on_duty_fraction"][None, :]
+    return Staffing(headcount, on_duty, absence)
 
 
 def _dispatch_hour(st: State, h: Hour, on_duty: jax.Array) -> Dispatched:
@@ -506,19 +495,9 @@ def _pathway(st: State, h: Hour, encountered: jax.Array) -> Apprehended:
     return Apprehended(custody, apprehended, new_by_kind)
 
 
-def _infectious_arrivals(st: State, h: Hour, apprehended: jax.Array) -> tuple[jax.Array, Infection]:
-    """Step 10, at arrival: infectious arrivals, some of them symptomatic before intake."""
-    infectious_arrivals = _health_draw(h, apprehended.sum(axis=1), h.p["arrival_prevalence"][h.day])
-    symptomatic_before_intake = st["symptomatic_before_intake"] + _health_draw(
-        h, infectious_arrivals, h.p["symptomatic_fraction"]
-    )
-    infectious = st["infectious"] + infectious_arrivals
-    return infectious_arrivals, Infection(infectious, symptomatic_before_intake, st["isolated_now"])
-
-
-def _process(h: Hour, people: jax.Array, custody: Custody, infection: Infection) -> Processed:
-    """Step 7: intake (with health screening) then determination, priority class then oldest
-    first."""
+def _process(h: Hour, people: jax.Array, custody: Custody) -> Processed:
+    """Step 7: intake then determination, priority class then oldest first. Health screening
+    (`health.screen`) covers the share of the intake queue served."""
     p, kind_class = h.p, h.layout.kind_class
     arrived, x1, x2 = custody.arrived, custody.intake_done, custody.determination_done
     waiting_intake = arrived - x1
@@ -526,24 +505,14 @@ def _process(h: Hour, people: jax.Array, custody: Custody, infection: Infection)
         waiting_intake, p["intake_hours"], kind_class, _supplied(h, people, Task.INTAKE)
     )
     x1 = jnp.minimum(x1 + served_intake, arrived)
-    screened_share = served_intake.sum(axis=1) / jnp.maximum(waiting_intake.sum(axis=1), _TINY)
-    screened = infection.symptomatic_before_intake * jnp.clip(screened_share, 0.0, 1.0)
-    found = _health_draw(h, screened, p["screening_sensitivity"])
-    isolated = jnp.minimum(
-        found, jnp.maximum(p["isolation_capacity"] - infection.isolated_now, 0.0)
-    )
-    infection = Infection(
-        infectious=infection.infectious - isolated,
-        symptomatic_before_intake=infection.symptomatic_before_intake - screened,
-        isolated_now=infection.isolated_now + isolated,
-    )
+    intake_share = served_intake.sum(axis=1) / jnp.maximum(waiting_intake.sum(axis=1), _TINY)
 
     served_determination = serve_by_priority(
         x1 - x2, p["determination_hours"], kind_class, _supplied(h, people, Task.DETERMINATION)
     )
     x2 = jnp.minimum(x2 + served_determination, x1)
     custody = custody._replace(intake_done=x1, determination_done=x2)
-    return Processed(custody, served_intake, infection, isolated, found - isolated)
+    return Processed(custody, served_intake, intake_share)
 
 
 def _depart(
@@ -668,55 +637,6 @@ def _supplies(
     return Supplies(stock, used, stock_out, unmet, order_quantity, order_due, supply_cost)
 
 
-def _health(
-    h: Hour,
-    infection: Infection,
-    departed: Departed,
-    people: jax.Array,
-    staffing: Staffing,
-) -> Health:
-    """Step 10: infectious departures, transmission, recovery, staff infections."""
-    p = h.p
-    infectious, isolated_now = infection.infectious, infection.isolated_now
-    occupancy_before_exits = departed.occupancy_before_exits
-    infectious_share = (infectious + isolated_now) / jnp.maximum(occupancy_before_exits, _TINY)
-    exits_total = departed.exits.sum(axis=1)
-    leave_share = jnp.clip(exits_total / jnp.maximum(occupancy_before_exits, _TINY), 0.0, 1.0)
-    infectious = infectious * (1 - leave_share)
-    isolated_now = isolated_now * (1 - leave_share)
-    symptomatic_before_intake = jnp.minimum(infection.symptomatic_before_intake, infectious)
-    occupancy_now = departed.occupancy_now
-    capacity_today = p["custody_capacity"][h.day]
-    susceptible = jnp.maximum(occupancy_now - infectious - isolated_now, 0.0)
-    pressure = (
-        p["transmission_rate_per_day"]
-        / 24
-        * infectious
-        / jnp.maximum(occupancy_now, 1.0)
-        * (occupancy_now / jnp.maximum(capacity_today, _TINY)) ** p["crowding_exponent"]
-    )
-    new_infections = _health_draw(h, susceptible, -jnp.expm1(-pressure))
-    recover = 1 - p["recovery_hourly"]
-    infectious = (infectious + new_infections) * recover
-    isolated_now = isolated_now * recover
-    symptomatic_before_intake = symptomatic_before_intake * recover
-    exposed_staff = (
-        people[:, :, Task.CUSTODY_WATCH]
-        + people[:, :, Task.INTAKE]
-        + people[:, :, Task.DETERMINATION]
-    )
-    staff_risk = p["staff_infection_rate_per_day"] / 24 * infectious / 1000
-    fell_sick = _health_draw(h, exposed_staff, jnp.clip(staff_risk, 0, 1)[:, None])
-    return_slot = (h.hour + p["staff_absence_hours"].astype(jnp.int32)) % h.layout.absence_hours
-    return Health(
-        infection=Infection(infectious, symptomatic_before_intake, isolated_now),
-        infectious_share=infectious_share,
-        new_infections=new_infections,
-        absent=staffing.absent + fell_sick,
-        absence_returns=staffing.absence_returns.at[return_slot].add(fell_sick),
-    )
-
-
 def _cost(
     h: Hour, headcount: jax.Array, person_hours: jax.Array, to_line: tuple[jax.Array, ...]
 ) -> tuple[jax.Array, jax.Array]:
@@ -742,12 +662,11 @@ class Hourly(NamedTuple):
     crossing: Crossings
     field: FieldQueues
     entered: Apprehended
-    infectious_arrivals: jax.Array
     processed: Processed
     departed: Departed
     person_hours: jax.Array
     supplies: Supplies
-    health: Health
+    health: HourHealth
     staff_cost: jax.Array
     custody_cost: jax.Array
 
@@ -826,20 +745,20 @@ def _staff_metrics(st: State, h: Hour, r: Hourly, put: Any) -> None:
 
 
 def _supply_health_cost_metrics(h: Hour, r: Hourly, put: Any) -> None:
-    masks, d, sup, health = h.masks, r.departed, r.supplies, r.health
+    masks, d, sup, ill = h.masks, r.departed, r.supplies, r.health
     put("supply_stock_units", sup.stock)
     put("supply_units_used", sup.used)
     put("unmet_care_person_days", sup.unmet)
     put("stock_out", sup.stock_out)
-    put("infections_in_custody", health.new_infections)
-    put("infectious_arrivals", r.infectious_arrivals)
-    put("isolated", r.processed.isolated)
-    put("isolation_overflow", r.processed.isolation_overflow)
-    share = health.infectious_share
+    put("infections_in_custody", ill.new_infections)
+    put("infectious_arrivals", ill.infectious_arrivals)
+    put("isolated", ill.isolated)
+    put("isolation_overflow", ill.isolation_overflow)
+    share = ill.infectious_share
     put("infectious_released", (d.releases + (d.exits * masks.uac_transfer).sum(axis=1)) * share)
     put("infectious_expelled", (d.exits * masks.expelled).sum(axis=1) * share)
     put("infectious_removed", (d.exits * masks.removal).sum(axis=1) * share)
-    put("staff_days_lost", health.absent.sum(axis=1) / 24)
+    put("staff_days_lost", ill.absence.absent.sum(axis=1) / 24)
     put("cost_staff_dollars", r.staff_cost)
     put("cost_custody_dollars", r.custody_cost)
     put("cost_supplies_dollars", sup.cost)
@@ -894,8 +813,8 @@ def _next_state(st: State, h: Hour, r: Hourly) -> State:
         "infectious": infection.infectious,
         "symptomatic_before_intake": infection.symptomatic_before_intake,
         "isolated_now": infection.isolated_now,
-        "absent": r.health.absent,
-        "absence_returns": r.health.absence_returns,
+        "absent": r.health.absence.absent,
+        "absence_returns": r.health.absence.absence_returns,
         "accumulated": _accumulate(st, h, r),
         "in_line": d.in_line,
         "arrived_work": jnp.stack(
@@ -940,8 +859,9 @@ def hour_step(
     crossing = _crossings_and_detection(st, h, people, free_agents=busy[2])
     field = _serve_field(st, h, crossing, busy)
     entered = _pathway(st, h, field.encountered)
-    infectious_arrivals, infection = _infectious_arrivals(st, h, entered.apprehended)
-    processed = _process(h, people, entered.custody, infection)
+    infectious_arrivals, infection = health.admit(st, h, entered.apprehended)
+    processed = _process(h, people, entered.custody)
+    screened = health.screen(h, infection, processed.intake_share)
     departed = _depart(
         st,
         h,
@@ -952,7 +872,20 @@ def hour_step(
     )
     person_hours = (dispatched.occupancy + departed.occupancy_now) / 2
     supplies = _supplies(st, h, dispatched, person_hours, departed.occupancy_now)
-    health = _health(h, processed.infection, departed, people, staffing)
+    left = health.leave(
+        screened.infection, departed.exits.sum(axis=1), departed.occupancy_before_exits
+    )
+    infection, new_infections = health.transmit(h, left.infection, departed.occupancy_now)
+    absence = health.infect_staff(h, infection, people, staffing.absence)
+    health_hour = HourHealth(
+        infectious_arrivals,
+        screened.isolated,
+        screened.isolation_overflow,
+        left.infectious_share,
+        new_infections,
+        infection,
+        absence,
+    )
     staff_cost, custody_cost = _cost(h, staffing.headcount, person_hours, departed.to_line)
     result = Hourly(
         staffing,
@@ -960,12 +893,11 @@ def hour_step(
         crossing,
         field,
         entered,
-        infectious_arrivals,
         processed,
         departed,
         person_hours,
         supplies,
-        health,
+        health_hour,
         staff_cost,
         custody_cost,
     )

@@ -38,9 +38,19 @@ from bordersim.engines.event.border.state import (
     World,
 )
 from bordersim.model.dispatch_rules import WATCH_POST_TOLERANCE, watch_before_processing
+from bordersim.model.health_rules import STAFF_EXPOSED_TASKS
 
 # The rule shared with the flow engine, compiled.
 watch_first = njit(cache=True, inline="always")(watch_before_processing)
+
+
+@njit(cache=True, inline="always")
+def _exposed(assign: np.ndarray) -> float:
+    """People of a crew on the posts exposed to infection in custody (`STAFF_EXPOSED_TASKS`)."""
+    people = assign[STAFF_EXPOSED_TASKS[0]]
+    for k in range(1, len(STAFF_EXPOSED_TASKS)):
+        people += assign[STAFF_EXPOSED_TASKS[k]]
+    return people
 
 
 @njit(cache=True, inline="always")
@@ -218,7 +228,7 @@ def _record(s: int, clock: Clock, posts: float, m: Model, w: World) -> None:
         plan.transport_cap[s] += assign[TRANSPORT] * m.productivity[pool, TRANSPORT]
         plan.warehouse_cap[s] += assign[WAREHOUSE] * m.productivity[pool, WAREHOUSE]
         detection_hours += assign[DETECTION]
-        plan.posts_people[s, c] = assign[WATCH] + assign[INTAKE] + assign[DETERMINATION]
+        plan.posts_people[s, c] = _exposed(assign)
         for task in range(assign.shape[0]):
             if assign[task] > 0.0:
                 daily[d, s, out.staff_col[pool, task]] += assign[task]

@@ -1,5 +1,11 @@
 """Health in custody (docs/model.md step 10): infection at arrival, screening, transmission.
 
+The interface, shared with the flow engine's `engines/flow/health.py` (same names, called at the
+same points of the hour): `start_hour` (infections that end, staff back), `admit` (step 6, entering
+custody), `screen` (step 7, end of intake), `leave` (step 8, leaving custody), `transmit` and
+`infect_staff` (step 10, after departures). The formulas both engines share are in
+`model/health_rules.py`, compiled here with Numba.
+
 Each sector keeps a list of the rows in its custody (`Health.members`, swap-remove), so that the
 hour's new infections fall on people drawn uniformly from those in custody.
 """
@@ -39,6 +45,12 @@ from bordersim.engines.event.border.state import (
     Rows,
 )
 from bordersim.engines.event.core.rng import uniform
+from bordersim.model import health_rules
+
+_pressure = njit(cache=True, inline="always")(health_rules.transmission_pressure)
+_staff_hazard = njit(cache=True, inline="always")(health_rules.staff_infection_hazard)
+_infectious_hours = njit(cache=True, inline="always")(health_rules.infectious_hours)
+_absence_hours = njit(cache=True, inline="always")(health_rules.staff_absence_hours)
 
 
 @njit(cache=True, inline="always")
@@ -75,7 +87,7 @@ def _fall_ill(i: int, m: Model, ops: np.ndarray, rows: Rows) -> None:
 def _infectious_from(i: int, t: float, m: Model, rows: Rows, health: Health) -> None:
     """Row `i`, infected at `t`, is infectious in general holding for the infectious days."""
     s = rows.sec[i]
-    health.infectious_until[i] = t + m.infectious_days * 24.0
+    health.infectious_until[i] = t + _infectious_hours(m.infectious_days)
     health.infectious_general[s] += 1
     end = int(health.infectious_until[i])
     if end < m.n_hours:
@@ -186,10 +198,15 @@ def transmit(
     if not (n_occ > 0 and health.infectious_general[s] > 0 and health.susceptible[s] > 0):
         return
     d = clock.day
-    crowd = 1.0
-    if m.custody_capacity[d, s] > 0:
-        crowd = (n_occ / m.custody_capacity[d, s]) ** m.crowding_exponent
-    rate = m.transmission_rate_per_day / 24.0 * health.infectious_general[s] / n_occ * crowd
+    capacity = m.custody_capacity[d, s]
+    crowding = n_occ / capacity if capacity > 0 else 1.0
+    rate = _pressure(
+        m.transmission_rate_per_day,
+        health.infectious_general[s],
+        n_occ,
+        crowding,
+        m.crowding_exponent,
+    )
     new = binomial(ops, int(health.susceptible[s]), 1.0 - math.exp(-rate))
     tries = 0
     while new > 0 and tries < 100 * n_occ:
@@ -213,14 +230,12 @@ def infect_staff(
     d = clock.day
     n_crews = health.absent.shape[1]
     if health.infectious_general[s] > 0:
-        back = min(clock.hour + round(m.staff_absence_days * 24.0), m.n_hours)
+        back = min(clock.hour + _absence_hours(m.staff_absence_days), m.n_hours)
         for c in range(n_crews):
-            lam = (
-                plan.posts_people[s, c]
-                * m.staff_infection_rate_per_day
-                / 24.0
-                * health.infectious_general[s]
-                / 1000.0
+            lam = _staff_hazard(
+                plan.posts_people[s, c],
+                m.staff_infection_rate_per_day,
+                health.infectious_general[s],
             )
             sick = min(
                 float(poisson(ops, lam)),
