@@ -206,13 +206,19 @@ class _Prober:
         levels[:, : last + 1] = np.minimum(levels[:, : last + 1], fit[:, : last + 1])
         return levels
 
-    def fails(self, s: int, levels: np.ndarray) -> np.ndarray:
-        """[N, weeks] required targets of sector s shown to hold with probability below
-        1 - alpha on the probe (Clopper-Pearson upper bound at the probes' confidence)."""
+    def held(self, s: int, levels: np.ndarray) -> tuple[np.ndarray, int]:
+        """[N, weeks] replications in which each target of sector s holds on the probe, and
+        the number of replications."""
         x = np.zeros(self.problem.shape)
         x[:, s, :] = levels
         ev = self.run(x)
-        upper = clopper_pearson_upper(ev.successes()[:, s, :], ev.n_replications, self.confidence)
+        return ev.successes()[:, s, :], ev.n_replications
+
+    def fails(self, s: int, levels: np.ndarray) -> np.ndarray:
+        """[N, weeks] required targets of sector s shown to hold with probability below
+        1 - alpha on the probe (Clopper-Pearson upper bound at the probes' confidence)."""
+        successes, n = self.held(s, levels)
+        upper = clopper_pearson_upper(successes, n, self.confidence)
         return np.asarray(self.required[:, s, :] & (upper < 1.0 - self.alpha))
 
     def usable_targets(self, s: int) -> np.ndarray:
@@ -224,12 +230,18 @@ class _Prober:
         return self.usable[s]
 
     def shown_infeasible(self, s: int, levels: np.ndarray) -> bool:
-        failed = bool((self.fails(s, levels) & self.usable_targets(s)).any())
+        usable = self.usable_targets(s) & self.required[:, s, :]
+        failed = bool((self.fails(s, levels) & usable).any())
+        successes, n = self.held(s, levels)
         self.log.append(
             {
                 "sector": self.problem.base.sectors[s].name,
                 "headcount": levels.tolist(),
                 "shown_infeasible": failed,
+                # the target that came closest to failing, of those that judge the probe
+                "fewest_successes": int(successes[usable].min()) if usable.any() else n,
+                "replications": n,
+                "confidence": self.confidence,
             }
         )
         return failed
