@@ -239,3 +239,56 @@ def test_a_new_route_takes_people_in_both_engines(tmp_path: Path) -> None:
         removed, _, waiting_adults = rows[engine]
         assert removed > 0, stdout  # families leave by the new route while ICE takes no one
         assert waiting_adults > 0, stdout  # adults still wait for ICE
+
+
+DISEASE = "Add a disease"
+
+
+def test_the_disease_how_to_states_the_files_it_touches() -> None:
+    files = {path for path, *_ in edits(DISEASE)}
+    assert files == {"src/bordersim/defaults/diseases.toml"}, sorted(files)
+    assert "**Touches 1 source file**" in section(DISEASE)
+
+
+HEALTH_ON = """
+[health]
+enabled = true
+arrival_prevalence_fraction = 0.01
+"""
+
+DISEASE_RUN = """
+import sys
+import bordersim as bs
+
+sc = bs.load_scenario(sys.argv[1])
+source = sc.sources["health.transmission_rate_per_day"]
+for engine in ("flow", "event"):
+    daily = bs.run(sc, replications=1, seed=1, engine=engine).daily()
+    total = daily.groupby("metric")["value"].sum()
+    print(engine, total["infections_in_custody"], repr(source))
+"""
+
+
+@pytest.mark.slow
+def test_a_new_disease_spreads_in_both_engines(tmp_path: Path) -> None:
+    import bordersim as bs
+
+    measles = short_small_scenario(tmp_path, "measles.toml", HEALTH_ON + 'disease = "measles"\n')
+    with pytest.raises(bs.BordersimError, match="measles"):
+        bs.load_scenario(measles)  # not a disease before the how-to
+    default = bs.load_scenario(short_small_scenario(tmp_path, "default.toml", HEALTH_ON))
+    assert "COVID-19" in default.sources["health.transmission_rate_per_day"]
+
+    stdout = run_copy(copy_with_edits(tmp_path, DISEASE), DISEASE_RUN, str(measles))
+    rows = {}
+    for line in stdout.splitlines():
+        engine, infections, source = line.split(" ", 2)
+        rows[engine] = (float(infections), source)
+    for engine in ("flow", "event"):
+        with_measles, source = rows[engine]
+        assert "example only" in source, stdout  # the new table's parameters were used
+        daily = bs.run(default, replications=1, seed=1, engine=engine).daily()
+        without = daily[daily["metric"] == "infections_in_custody"]["value"].sum()
+        assert without > 0, engine  # the default disease spreads too, less
+        # Five times the default's transmission rate: several times the infections in holding.
+        assert with_measles > 2 * without, (engine, with_measles, without)

@@ -98,21 +98,22 @@ def params(
     from rich.console import Console
     from rich.table import Table
 
-    from bordersim.scenario.loader import defaults_path, load_defaults
+    from bordersim.scenario.loader import defaults_path, load_defaults, load_diseases
 
-    values, sources = load_defaults()
     table = Table(title=f"default parameters ({defaults_path()})", show_lines=False)
     table.add_column("key path", style="bold", no_wrap=True)
     table.add_column("value")
     table.add_column("source or assumption")
-    for path, source in sources.items():
-        if not path.startswith(key):
-            continue
-        node: object = values
-        for part in path.split("."):
-            node = node[part]  # type: ignore[index]
-        style = "yellow" if source.startswith("assumption") else ""
-        table.add_row(path, _short(node), source, style=style)
+    # The diseases (defaults/diseases.toml) are listed as `diseases.<name>.<parameter>`.
+    for prefix, (values, sources) in (("", load_defaults()), ("diseases.", load_diseases())):
+        for path, source in sources.items():
+            if not (prefix + path).startswith(key):
+                continue
+            node: object = values
+            for part in path.split("."):
+                node = node[part]  # type: ignore[index]
+            style = "yellow" if source.startswith("assumption") else ""
+            table.add_row(prefix + path, _short(node), source, style=style)
     Console().print(table)
 
 

@@ -15,6 +15,11 @@ Defaults (`bordersim/defaults/parameters.toml`) come first of all: every leaf th
 ``{ value = ..., source = ... }`` or ``{ value = ..., assumption = ... }``; scenario files give
 plain values. The sources of the defaults travel with the scenario; a value a scenario file sets
 is sourced to that file (its comments give the reason).
+
+Diseases. The parameters of the disease in custody (`DISEASE_PARAMETERS`) come from a table of
+`bordersim/defaults/diseases.toml`, in the same form as the defaults: the one the merged scenario
+names in ``health.disease``, or `DEFAULT_DISEASE`. They fill only the ``[health]`` keys that no
+scenario file of the chain sets.
 """
 
 from __future__ import annotations
@@ -36,11 +41,19 @@ from pydantic import BaseModel
 
 from bordersim.errors import ScenarioError
 from bordersim.input_files import MIB, read_bounded, resolve, shown_path
-from bordersim.scenario.schema import CrossSectionError, ScenarioSpec, safe_name_from
+from bordersim.scenario.schema import (
+    DISEASE_PARAMETERS,
+    CrossSectionError,
+    ScenarioSpec,
+    safe_name_from,
+)
 
 KeyPath = tuple[str, ...]
 LOADER_KEYS = ("base", "remove")
 DEFAULTS_NAME = "parameters.toml"
+DISEASES_NAME = "diseases.toml"
+#: The disease of a scenario that names none (`defaults/diseases.toml`).
+DEFAULT_DISEASE = "covid19"
 #: Bounds on what a scenario file may be: no real scenario comes near them.
 MAX_FILE_BYTES = 1 * MIB
 MAX_DEPTH = 16
@@ -49,6 +62,10 @@ MAX_CHAIN = 16
 
 def defaults_path() -> Path:
     return Path(str(resources.files("bordersim.defaults").joinpath(DEFAULTS_NAME)))
+
+
+def diseases_path() -> Path:
+    return Path(str(resources.files("bordersim.defaults").joinpath(DISEASES_NAME)))
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -134,6 +151,50 @@ def load_defaults(path: Path | None = None) -> tuple[dict[str, Any], dict[str, s
         return plain
 
     return strip(raw, ()), sources
+
+
+def load_diseases(path: Path | None = None) -> tuple[dict[str, Any], dict[str, str]]:
+    """The diseases' plain parameter values by name and, per ``name.parameter``, its source or
+    assumption; a disease that does not give exactly `DISEASE_PARAMETERS` is an error."""
+    path = path or diseases_path()
+    diseases, sources = load_defaults(path)
+    for name, table in diseases.items():
+        given = set(table) if isinstance(table, dict) else set()
+        if given != set(DISEASE_PARAMETERS):
+            missing = sorted(set(DISEASE_PARAMETERS) - given)
+            extra = sorted(given - set(DISEASE_PARAMETERS))
+            raise ScenarioError(
+                f"a disease gives exactly {', '.join(DISEASE_PARAMETERS)}; "
+                f"missing {missing}, unknown {extra}",
+                where=f"{path}: {name}",
+            )
+    return diseases, sources
+
+
+def _apply_disease(merged: dict[str, Any], origins: dict[KeyPath, Path]) -> dict[str, str]:
+    """Fill the disease's parameters into ``merged["health"]`` where no scenario file set them;
+    their sources, by key path."""
+    health = merged.get("health")
+    if not isinstance(health, dict):
+        return {}  # the schema reports a missing or malformed [health]
+    name = health.get("disease")
+    if name is None:
+        name = DEFAULT_DISEASE
+    diseases, disease_sources = load_diseases()
+    if not isinstance(name, str) or name not in diseases:
+        file = origin_of(("health", "disease"), origins)
+        raise ScenarioError(
+            f"unknown disease {_show(name)}: the known diseases are "
+            f"{', '.join(sorted(diseases))} (bordersim/defaults/diseases.toml)",
+            where=f"{shown_path(file)}: health.disease{line_of(file, ('health', 'disease'))}",
+        )
+    sources = {}
+    for key, value in diseases[name].items():
+        if ("health", key) in origins:
+            continue  # a scenario file sets it: its value wins
+        health[key] = copy.deepcopy(value)
+        sources[f"health.{key}"] = disease_sources[f"{name}.{key}"]
+    return sources
 
 
 # ----- merging -------------------------------------------------------------------------------
@@ -231,7 +292,7 @@ def merge_chain(
         overlay = {k: v for k, v in data.items() if k not in LOADER_KEYS}
         _merge(merged, overlay, file, origins)
     merged.setdefault("name", safe_name_from(path.stem))
-    sources = dict(default_sources)
+    sources = {**default_sources, **_apply_disease(merged, origins)}
     for key_path, file in origins.items():
         if file == defaults_file:
             continue

@@ -728,6 +728,22 @@ class Health(Section):
     infectious_days: PositiveDays
     staff_infection_rate_per_day: RatePerDay
     staff_absence_days: Days
+    # The disease of `defaults/diseases.toml` whose parameters (DISEASE_PARAMETERS) fill those the
+    # scenario files do not set; the loader applies it (None: `covid19`).
+    disease: str | None = None
+
+
+#: The parameters of `Health` that describe the disease, not the place: each disease of
+#: `defaults/diseases.toml` gives all of them.
+DISEASE_PARAMETERS = (
+    "symptomatic_fraction",
+    "screening_sensitivity_fraction",
+    "transmission_rate_per_day",
+    "crowding_exponent",
+    "infectious_days",
+    "staff_infection_rate_per_day",
+    "staff_absence_days",
+)
 
 
 class Cost(Section):
