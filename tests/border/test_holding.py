@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bordersim.compiler import compile_scenario
+from bordersim.compiler import compile_scenario, load_calibration_for
+from bordersim.compiler.frame import trailing_load_shares
 from bordersim.engines import simulate
 from bordersim.engines.event.border.driver import pack_model
 from bordersim.engines.event.border.holding import station_hours as event_station_hours
@@ -106,9 +107,16 @@ def test_stations_follow_capacity_split_by_load_with_dated_facilities() -> None:
     rgv = model.sectors.index(Sector.RGV)
     change = np.diff(model.custody_capacity[:, rgv])
     day = int(np.flatnonzero(change)[0])
-    assert model.processing_stations[day + 1, rgv] - model.processing_stations[day, rgv] == (
-        pytest.approx(per_place * change[day])
+    # the rest is the border's standing stations split each day by the load of the days before
+    shares = trailing_load_shares(
+        load_calibration_for(scenario), model.dates, scenario.processing.station_load_days
     )
+    standing_by_sector = np.array([scenario.custody.capacity_people.of(s) for s in model.sectors])
+    added = model.custody_capacity - standing_by_sector[None, :]
+    np.testing.assert_allclose(
+        model.processing_stations, per_place * (standing * shares + added), rtol=1e-12
+    )
+    assert added[day + 1, rgv] - added[day, rgv] == change[day] > 0
     unlimited = compile_scenario(
         scenario.model_copy(
             update={

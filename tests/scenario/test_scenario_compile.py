@@ -54,14 +54,17 @@ def test_shock_ramps_before_and_surges_after_the_policy_date(calibration: Any) -
     ratio = model.first_attempts_per_day.sum(axis=(1, 2)) / base.sum(axis=(1, 2))
     at = {day: ratio[day_index(model, day)] for day in model.dates}
     assert at[dt.date(2023, 4, 27)] == pytest.approx(1.0)  # before the 14-day ramp
-    assert at[dt.date(2023, 5, 5)] == pytest.approx(1 + 0.35 * 8 / 14)  # mid-ramp, linear
-    assert at[dt.date(2023, 5, 11)] == pytest.approx(1.35)  # last day of Title 42: the peak
-    assert at[dt.date(2023, 5, 12)] == pytest.approx(0.7)  # first day after: the lull
-    assert at[dt.date(2023, 5, 22)] == pytest.approx(1 - 0.3 * 11 / 21)  # recovering
-    assert at[dt.date(2023, 6, 2)] == pytest.approx(1.0)  # 21 days later: back to 1
+    assert at[dt.date(2023, 5, 5)] == pytest.approx(1 + 1.15 * 8 / 14)  # mid-ramp, linear
+    assert at[dt.date(2023, 5, 11)] == pytest.approx(2.15)  # last day of Title 42: the peak
+    assert at[dt.date(2023, 5, 12)] == pytest.approx(1.16)  # first day after: a one-day surge
+    assert at[dt.date(2023, 5, 13)] == pytest.approx(0.5)  # then the second shock, a lull
+    assert at[dt.date(2023, 5, 22)] == pytest.approx(1 - 0.5 * 21 / 30)  # recovering
+    assert at[dt.date(2023, 6, 12)] == pytest.approx(1.0)  # 30 days later: back to 1
     may = [i for i, d in enumerate(model.dates) if d.month == 5]
     may_change = model.first_attempts_per_day[may].sum() / base[may].sum()
-    assert abs(may_change - 1) < 0.05  # the shock moves demand within May, barely changes it
+    # the shocks move demand within May and change its total little (first attempts +6 %: the
+    # peak days' extra crossers largely get away; the demand fit holds May's encounters)
+    assert abs(may_change - 1) < 0.08
 
 
 def test_title42_regime_follows_the_policy_dates(calibration: Any) -> None:
@@ -149,7 +152,10 @@ def test_a_two_sector_scenario_gets_its_share_of_a_border_wide_deployment(
     )
     model = compile_scenario(load_scenario(write("two.toml", text)), calibration)
     guard = model.crew_names.index("deployment guard: national_guard")
-    load = calibration.daily_first_attempts(model.dates, ALL).sum(axis=(0, 2))
+    # spread by the load of its whole tour (to the calibration's last day), not of the run's days
+    first, last = dt.date(2023, 1, 1), min(dt.date(2023, 12, 31), calibration.last_date)
+    tour = [first + dt.timedelta(days=d) for d in range((last - first).days + 1)]
+    load = calibration.daily_first_attempts(tour, ALL).sum(axis=(0, 2))
     share = load[[Sector.TCA, Sector.RGV]] / load.sum()
     np.testing.assert_allclose(model.crew_headcount[0, :, guard], 2500 * share)
     assert model.crew_headcount[0, :, guard].sum() < 2500

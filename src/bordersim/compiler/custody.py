@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bordersim.compiler.frame import ALL_SECTORS, Fields, Frame
-from bordersim.compiler.staff import _load_shares
+from bordersim.compiler.frame import ALL_SECTORS, Fields, Frame, trailing_load_shares
 from bordersim.errors import ScenarioError
 from bordersim.model.dimensions import Sector
 
@@ -43,9 +42,9 @@ def custody_fields(frame: Frame) -> Fields:
 
 def _station_fields(frame: Frame, capacity: np.ndarray) -> Fields:
     """Processing stations: the southwest border's standing holding capacity times the stations
-    per place, split over sectors by load (each sector's share of the period's calibrated first
-    attempts, as processing coordinators are); a capacity change (a soft-sided facility opened
-    on a date) brings its own stations with its beds."""
+    per place, split each day over sectors by load (each sector's share of the calibrated first
+    attempts of the `station_load_days` before that day); a capacity change (a soft-sided
+    facility opened on a date) brings its own stations with its beds."""
     processing, custody = frame.scenario.processing, frame.scenario.custody
     per_place = float(processing.stations_per_holding_place)
     if np.isinf(per_place):
@@ -53,9 +52,9 @@ def _station_fields(frame: Frame, capacity: np.ndarray) -> Fields:
     else:
         standing = np.array([custody.capacity_people.of(s) for s in frame.sectors], dtype=float)
         border_total = sum(float(custody.capacity_people.of(s)) for s in ALL_SECTORS)
-        shares = _load_shares(frame.border_demand, list(range(len(ALL_SECTORS))), "load")
-        by_load = border_total * shares[frame.sector_cols]
-        stations = np.maximum(per_place * (by_load[None, :] + capacity - standing[None, :]), 0.0)
+        shares = trailing_load_shares(frame.calibration, frame.dates, processing.station_load_days)
+        by_load = border_total * shares[:, frame.sector_cols]
+        stations = np.maximum(per_place * (by_load + capacity - standing[None, :]), 0.0)
     return {
         "processing_stations": stations,
         "crowding_slowdown": float(processing.crowding_slowdown_ratio),

@@ -32,10 +32,7 @@ def staff_fields(frame: Frame) -> Fields:
     headcount_columns: list[np.ndarray] = [
         np.broadcast_to([staff.agents_by_sector.of(s) for s in sectors], (n_days, len(sectors))),
         np.broadcast_to(
-            staff.processing_coordinators
-            * _load_shares(frame.border_demand, list(range(len(ALL_SECTORS))), "load")[
-                frame.sector_cols
-            ],
+            staff.processing_coordinators * frame.standing_shares[frame.sector_cols],
             (n_days, len(sectors)),
         ),
     ]
@@ -48,7 +45,9 @@ def staff_fields(frame: Frame) -> Fields:
         crew_pool.append(pool)
         crew_tasks.append(tasks & capable[pool])
         headcount_columns.append(
-            _deployment_headcount(deployment, frame.dates, sectors, frame.border_demand)
+            _deployment_headcount(
+                deployment, frame.dates, sectors, _deployment_load(frame, deployment)
+            )
         )
     order = specialists_first(crew_pool, crew_tasks)
     crew_names = [crew_names[c] for c in order]
@@ -125,11 +124,24 @@ def _load_shares(demand: np.ndarray, columns: list[int], allocation: str) -> np.
     return shares
 
 
+def _deployment_load(frame: Frame, deployment: Deployment) -> np.ndarray:
+    """[D, 9, G] calibrated first attempts over the deployment's whole window (within the
+    calibration's dates), whatever part of it the scenario simulates: a deployment spread by
+    load is spread by the load of its own tour, so a shorter run does not move it."""
+    cal = frame.calibration
+    start = max(deployment.start_date, cal.first_date)
+    last = min(deployment.last_date, cal.last_date)
+    if last < start:
+        return frame.border_demand
+    days = [start + dt.timedelta(days=d) for d in range((last - start).days + 1)]
+    return np.asarray(cal.daily_first_attempts(days, list(ALL_SECTORS)), dtype=float)
+
+
 def _deployment_headcount(
     deployment: Deployment,
     dates: list[dt.date],
     sectors: tuple[Sector, ...],
-    border_demand: np.ndarray,
+    tour_load: np.ndarray,
 ) -> np.ndarray:
     """[D, S] people of one deployment in each modelled sector, ramp-up and end applied."""
     n_days = len(dates)
@@ -151,7 +163,6 @@ def _deployment_headcount(
             if deployment.sectors == SOUTHWEST
             else [ALL_SECTORS.index(Sector[c]) for c in deployment.sectors]
         )
-        window = border_demand[active] if active.any() else border_demand
-        shares = _load_shares(window, targets, deployment.allocation)
+        shares = _load_shares(tour_load, targets, deployment.allocation)
         per_sector = deployment.headcount * shares[sector_cols]
     return ramp[:, None] * per_sector[None, :]

@@ -510,9 +510,11 @@ class Processing(Section):
     priority_order: list[DemographicName]  # served first to last
     # Holding and processing capacity as limits (docs/model.md step 2, "Processing stations"):
     # stations per place of holding capacity (inf: no station limit), and how crowding slows
-    # each station (throughput / (1 + slowdown x the share over capacity)).
+    # each station (throughput / (1 + slowdown x the share over capacity)); the stations follow
+    # each sector's share of the calibrated first attempts of the `station_load_days` before.
     stations_per_holding_place: RatioOrInfinite
     crowding_slowdown_ratio: Ratio
+    station_load_days: PositiveWholeDays
 
     @field_validator("priority_order")
     @classmethod

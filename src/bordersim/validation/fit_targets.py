@@ -1,8 +1,9 @@
 """The named subset of operational targets that the operational parameters are fitted to
 (`bordersim.fitting.operations` and `bordersim.fitting.detection`, docs/validation.md "Fitting the
 operational parameters"): people in Border Patrol custody along the southwest border on five dates
-of two historical cases, and the got-aways of April 2023 and their share on 10 May 2023. Every
-other target stays out of sample."""
+of two historical cases, the got-aways of April 2023 and their share on 10 May 2023, and the
+apprehensions of 9 and 12 May 2023 (the daily shape of May in `2023-title42-end`, "The daily shape
+of May 2023"). Every other target stays out of sample."""
 
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ OPERATIONAL_FIT_TARGETS: frozenset[tuple[str, dt.date, str]] = frozenset(
         # The detection ceiling (`bordersim.fitting.detection`): got-aways of spring 2023.
         ("gotaway_ratio_estimate", dt.date(2023, 5, 10), "SWB"),
         ("gotaways", dt.date(2023, 4, 1), "SWB"),
+        # The shape of the two demand shocks around the end of Title 42 in 2023-title42-end.
+        ("usbp_apprehensions_daily", dt.date(2023, 5, 9), "SWB"),
+        ("usbp_apprehensions_daily", dt.date(2023, 5, 12), "SWB"),
     }
 )
 
