@@ -66,11 +66,12 @@ def standing_load_shares(cal: CalibrationSource, first_day: dt.date) -> np.ndarr
     """[9] each southwest sector's share of the calibrated first attempts of the year before the
     simulation starts.
 
-    Standing resources (processing stations, processing coordinators) are where the load has
-    been, not where it will go: a split over the scenario's own period would make the state on a
-    day depend on how far the run goes (a run cut at the end of May held 10,300 people on
-    10 May 2023, the same run to the end of August 17,500). Where the calibration starts less
-    than a year before the simulation, the year after its first day stands in.
+    Standing staff (processing coordinators) are where the load has been, not where it will go: a
+    split over the scenario's own period would make the state on a day depend on how far the run
+    goes (with stations split that way too, a 2023 run cut at the end of May held 10,300 people on
+    10 May, the same run to the end of August 17,500). Stations follow the load day by day
+    (`trailing_load_shares`). Where the calibration starts less than a year before the
+    simulation, the year after its first day stands in.
     """
     last = first_day - dt.timedelta(days=1)
     start = max(cal.first_date, first_day - dt.timedelta(days=STANDING_LOAD_DAYS))

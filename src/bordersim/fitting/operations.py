@@ -58,7 +58,7 @@ ADMISSIBILITY_SCENARIO = "2023-title42-end"
 class Point:
     stations_per_holding_place: float
     crowding_slowdown: float
-    station_load_days: int = 60
+    station_load_days: int = 120  # the shipped value (defaults file)
 
 
 def with_point(model: CompiledModel, per_place_now: float, point: Point) -> CompiledModel:
