@@ -15,9 +15,9 @@ from bordersim.fitting.operations import (
     Point,
     leave_one_out,
     losses,
-    mean_upper_bound,
     squared_log_error,
     through,
+    upper_end,
     with_point,
 )
 from bordersim.model.examples import tiny_model
@@ -87,9 +87,7 @@ def test_a_model_is_cut_after_the_last_fitted_day() -> None:
 def test_admissibility_reads_the_upper_end_of_the_peak_interval() -> None:
     steady = np.array([50_000.0, 50_000.0, 50_000.0])
     noisy = np.array([40_000.0, 50_000.0, 60_000.0])
-    assert mean_upper_bound(steady) == pytest.approx(50_000.0)
+    assert upper_end(steady) == pytest.approx(50_000.0)
     # mean 50,000, sd 10,000, n 3: t(0.975, 2) = 4.303 -> 50,000 + 4.303 x 10,000 / sqrt(3)
-    assert mean_upper_bound(noisy) == pytest.approx(
-        50_000.0 + 4.3027 * 10_000 / np.sqrt(3), rel=1e-4
-    )
-    assert mean_upper_bound(noisy) > 2 * 28_717 > mean_upper_bound(steady)
+    assert upper_end(noisy) == pytest.approx(50_000.0 + 4.3027 * 10_000 / np.sqrt(3), rel=1e-4)
+    assert upper_end(noisy) > 2 * 28_717 > upper_end(steady)

@@ -65,9 +65,7 @@ def test_the_program_finds_the_cheapest_plan_past_the_cuts(problem: Problem) -> 
     assert bound == pytest.approx(min(candidates), rel=1e-6)
     assert cheapest_plan_beyond(problem, []) == 0.0
     # a second cut in the other sector adds its own cheapest step
-    both = cheapest_plan_beyond(
-        problem, [Cut(rgv, np.array(troops)), Cut(0, np.zeros((2, 3)))]
-    )
+    both = cheapest_plan_beyond(problem, [Cut(rgv, np.array(troops)), Cut(0, np.zeros((2, 3)))])
     tca = np.zeros(problem.shape)
     tca[0, 0, 2] = 10.0  # the last window's ramp-up starts latest: the cheapest single step
     assert both == pytest.approx(min(candidates) + problem.cost(tca), rel=1e-6)

@@ -29,12 +29,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from bordersim.compiler import compile_scenario
 from bordersim.engines import simulate
 from bordersim.model.compiled import CompiledModel
 from bordersim.model.fields import day_axis_fields
+from bordersim.results.kpis import mean_interval
 from bordersim.scenario import load_scenario
 from bordersim.validation.compare import Comparison, compare
 from bordersim.validation.fit_targets import is_fit_target
@@ -141,16 +141,13 @@ def peak_custody(model: CompiledModel, replications: int, seed: int) -> float:
     result = simulate(model, replications=replications, seed=seed)
     per_replication = result.metric("occupancy_mean").sum(axis=2)[:, model.warmup_days :]
     busiest = per_replication[:, int(per_replication.mean(axis=0).argmax())]
-    return mean_upper_bound(busiest)
+    return upper_end(busiest)
 
 
-def mean_upper_bound(values: np.ndarray) -> float:
-    """Upper end of the two-sided 95 % t interval of the mean of `values`."""
-    n = len(values)
-    if n < 2:
-        return float(values.mean())
-    half = float(stats.t.ppf(0.975, n - 1) * values.std(ddof=1) / np.sqrt(n))
-    return float(values.mean()) + half
+def upper_end(values: np.ndarray) -> float:
+    """Upper end of the 95 % t interval of the mean of `values` (the mean alone for one value)."""
+    interval = mean_interval(values)
+    return interval.high if np.isfinite(interval.high) else interval.mean
 
 
 def runaway_limit() -> float:
