@@ -11,7 +11,9 @@ FY2016-FY2023 once:
   sector's log seasonal profile between the origin's and the target's month, recent changes of
   the deseasonalised log, its distance from its 12- and 36-month means, the year-on-year change,
   the announced change of the dated regimes (`regimes.csv`), the nine sectors' mean change and
-  the change of the border-wide share of families and children (leading indicators). With every
+  the change of the border-wide share of families and children (leading indicators); and, for
+  `bordersim.forecast.holdout`, the sector's own and the southwest total's raw log changes,
+  seasonal month dummies and the regimes in force at the origin. With every
   coefficient zero it is last-month-naive; the ridge shrinks toward it (the seasonal coefficient
   is not penalised).
 - `shrunk_weights`: the ensemble's inverse-MSE weights moved toward naive by a share per horizon
@@ -74,7 +76,7 @@ FEATURE_SETS: dict[str, tuple[str, ...]] = {
 }
 RIDGES = (0.0, 0.003, 0.03)  # penalty per row, on log-unit features
 TRAINING_WINDOWS = (60, 120, 240)  # past origins (months) each regression is fitted on
-UNPENALISED = ("seas",)
+UNPENALISED = ("seas", "months")
 MIN_TRAINING_ORIGINS = 12  # fewer past origins: the regression is naive
 
 
@@ -181,6 +183,28 @@ def features(
             raise ValueError("the mix feature needs the group shares")
         mix = inputs.family_share[t] - inputs.family_share[t - 3]
         columns["mix3"] = np.repeat(mix[:, None], inputs.logs.shape[1], 1)
+    if "own1" in names:  # the sector's own last changes, raw (no seasonal adjustment)
+        columns["own1"] = inputs.logs[t] - inputs.logs[t - 1]
+    if "own3" in names:
+        columns["own3"] = inputs.logs[t] - inputs.logs[t - 3]
+    for back in (1, 3):  # the southwest total's last changes (the nine sectors' sum)
+        if f"swb{back}" in names:
+            total = np.log1p(np.expm1(inputs.logs).sum(axis=1))
+            change = (total[t] - total[t - back])[:, None]
+            columns[f"swb{back}"] = np.repeat(change, inputs.logs.shape[1], 1)
+    if "months" in names:  # seasonal dummies: +1 at the target's month, -1 at the origin's
+        first = inputs.fiscal_months[0] - 1
+        for month in range(1, MONTHS_PER_YEAR):  # month 0 is the reference
+            dummy = ((first + t + horizon) % MONTHS_PER_YEAR == month).astype(float) - (
+                (first + t) % MONTHS_PER_YEAR == month
+            ).astype(float)
+            columns[f"months{month}"] = np.repeat(dummy[:, None], inputs.logs.shape[1], 1)
+    if "regime_now" in names:  # each regime's share of days in force in the origin's month
+        if inputs.regimes is None:
+            raise ValueError("regime features need the months")
+        for column in range(inputs.regimes.past.shape[1]):
+            now = inputs.regimes.past[t, column : column + 1]
+            columns[f"regime_now{column}"] = np.repeat(now, inputs.logs.shape[1], 1)
     if "const" in names:
         columns["const"] = np.ones((t.size, inputs.logs.shape[1]))
     keys = list(columns)
@@ -208,7 +232,7 @@ def pooled_regression(
         change = np.full((origins.size, sectors), np.nan)
         known = targets < months
         change[known] = logs[targets[known]] - logs[origins[known]]
-        penalty = np.diag([0.0 if k in UNPENALISED else 1.0 for k in keys])
+        penalty = np.diag([0.0 if k.rstrip("0123456789") in UNPENALISED else 1.0 for k in keys])
         for row, origin in enumerate(origins):
             past = np.flatnonzero((origins <= origin - h) & (origins > origin - h - window))
             coefficients = np.zeros(len(keys))
