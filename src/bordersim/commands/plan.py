@@ -11,8 +11,12 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from bordersim.planner.run import PlanResult
 
 
 def register(app: typer.Typer) -> None:
@@ -93,6 +97,7 @@ def plan_command(
         f"{int(cert.required.sum())} required sector-week targets certified on {cert.n} "
         f"fresh {cert.engine}-engine replications; "
         f"{int(result.outcome.unattainable.sum())} out of reach at the caps"
+        + _of_which_on_the_certifying_engine(result)
     )
     for pool, totals in zip(result.problem.spec.pools, result.x.sum(axis=1), strict=True):
         typer.echo(
@@ -103,3 +108,9 @@ def plan_command(
     typer.echo(
         f"wrote {target / 'plan.toml'}, {target / 'certificate.json'}, {target / 'report.html'}"
     )
+
+
+def _of_which_on_the_certifying_engine(result: PlanResult) -> str:
+    found = int(result.outcome.unreachable_certifying.sum())
+    engine = result.certificate.engine
+    return f" ({found} of them found on the {engine} engine)" if found else ""

@@ -98,6 +98,7 @@ def certificate_json(
     values_mean: np.ndarray,
     unattainable: np.ndarray,
     search: dict[str, Any],
+    unreachable_certifying: np.ndarray | None = None,
     timings: dict[str, float],
 ) -> dict[str, Any]:
     m = problem.base
@@ -126,6 +127,11 @@ def certificate_json(
                         "sense": "<=" if kind == "gotaways" else ">=",
                         "required": bool(certificate.required[n, s, j]),
                         "attainable_at_caps": not bool(unattainable[n, s, j]),
+                        # out of reach on the certifying engine though the search found it
+                        # within reach (docs/planner.md, "Infeasible targets")
+                        "out_of_reach_when_certified": bool(
+                            unreachable_certifying is not None and unreachable_certifying[n, s, j]
+                        ),
                         "mean_value": float(values_mean[n, s, j]),
                         "successes": int(certificate.successes[n, s, j]),
                         "probability": float(certificate.successes[n, s, j] / certificate.n),
@@ -206,6 +212,8 @@ def _probe_json(problem: Problem, found: Any) -> dict[str, Any]:
         "dollars": float(found.dollars),
         "confidence": found.confidence,
         "replications_run": found.replications,
+        "families": found.families,
+        "families_skipped_for_time": found.families_skipped,
         "cuts": [
             {
                 "sector": problem.base.sectors[cut.sector].name,

@@ -201,7 +201,9 @@ def _binding(result: PlanResult) -> str:
                 if not (unreachable or failed or binding):
                     continue
                 status = (
-                    "out of reach at the caps"
+                    f"out of reach at the caps ({cert.engine} engine)"
+                    if outcome.unreachable_certifying[n, s, j]
+                    else "out of reach at the caps"
                     if unreachable
                     else "not certified"
                     if failed

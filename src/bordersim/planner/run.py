@@ -16,9 +16,10 @@ from bordersim.planner.bound import PROBE_SEED_OFFSET, ProbeBound, probe_bound
 from bordersim.planner.certify import Certificate, certify
 from bordersim.planner.evaluate import Simulator, run_event, run_flow
 from bordersim.planner.problem import Problem, build_problem
-from bordersim.planner.search import SearchOutcome, feasible, optimise
+from bordersim.planner.search import SearchOutcome, caps_by_load, feasible, optimise
 from bordersim.planner.spec import PlanError, PlanSpec, load_plan
 from bordersim.planner.targets import Evaluation, evaluate
+from bordersim.results.schema import RunResult
 
 #: Offsets that keep the certification's replications apart from the search's (another seed).
 CERTIFY_SEED_OFFSET = 7919
@@ -27,6 +28,9 @@ Tick = Callable[[int, int], None]
 #: Certification rounds after the first: each adds staff where replications missed a target and
 #: certifies again on new replications.
 MAX_REPAIRS = 2
+#: Seed offset of the reach check on the certifying engine (the plan at the caps, then the plan
+#: with no planned staff), apart from the search's, the certifications' and the probes'.
+REACH_SEED_OFFSET = 104729
 
 
 @dataclass
@@ -157,7 +161,7 @@ def plan_model(
     outcome = optimise(problem, sim, q=spec.targets.within_72h, progress=progress)
     timings["search_s"] = time.perf_counter() - started
     files = _PlanFile(problem, model.scenario_name, scenario_path, out_dir)
-    x, certificate, cert_ev, certify_runs = _certify_and_repair(
+    outcome, x, certificate, cert_ev, certify_runs = _certify_and_repair(
         problem, outcome, files, progress, tick
     )
     cost = problem.cost(x)
@@ -190,6 +194,7 @@ def plan_model(
         certificate=certificate,
         values_mean=cert_ev.values.mean(axis=0),
         unattainable=outcome.unattainable,
+        unreachable_certifying=outcome.unreachable_certifying,
         search={
             "engine": "flow",
             "seed": search.seed,
@@ -198,6 +203,7 @@ def plan_model(
             "certification_replications_run": certify_runs,
             "history": outcome.history,
             "unattainable_at_caps": int(outcome.unattainable.sum()),
+            "out_of_reach_on_certifying_engine": int(outcome.unreachable_certifying.sum()),
             "fluid_cost_dollars": outcome.fluid.cost,
         },
         timings=timings,
@@ -266,10 +272,12 @@ def _certify_and_repair(
     files: _PlanFile,
     progress: Callable[[str], None],
     tick: Tick | None,
-) -> tuple[np.ndarray, Certificate, Evaluation, int]:
-    """Certify the search's plan; where a replication missed a target, repair and certify again
-    on yet another set of fresh replications (at most MAX_REPAIRS times). Returns the plan, its
-    last certificate and evaluation, and the certification replications run in all."""
+) -> tuple[SearchOutcome, np.ndarray, Certificate, Evaluation, int]:
+    """Certify the search's plan; drop the missed targets that are out of reach on the
+    certifying engine (`_reach_on_certifying_engine`); where a replication missed a target
+    still required, repair and certify again on yet another set of fresh replications (at most
+    MAX_REPAIRS times). Returns the outcome (its required targets updated), the plan, its last
+    certificate and evaluation, and the certification replications run in all."""
     x = outcome.x
     files.write(x)
 
@@ -288,6 +296,10 @@ def _certify_and_repair(
 
     certificate, evaluation = certified(0)
     runs = certificate.n
+    outcome, certificate, checked = _reach_on_certifying_engine(
+        problem, outcome, x, certificate, evaluation, progress, tick
+    )
+    runs += checked
     for attempt in range(1, MAX_REPAIRS + 1):
         # repair only where a replication missed the target (a target held in every replication
         # is uncertified only when there are too few replications)
@@ -304,7 +316,87 @@ def _certify_and_repair(
         files.write(x)
         certificate, evaluation = certified(attempt)
         runs += certificate.n
-    return x, certificate, evaluation, runs
+    return outcome, x, certificate, evaluation, runs
+
+
+def _reach_on_certifying_engine(
+    problem: Problem,
+    outcome: SearchOutcome,
+    x: np.ndarray,
+    certificate: Certificate,
+    evaluation: Evaluation,
+    progress: Callable[[str], None],
+    tick: Tick | None,
+) -> tuple[SearchOutcome, Certificate, int]:
+    """The search's test of reach, repeated on the certifying engine for the targets its first
+    certification missed: a target that neither the plan with every pool at its cap (spread by
+    load) nor the plan with no planned staff certifies, on fresh replications of that engine, is
+    out of reach there and no longer required (it is listed, with its value, as out of reach).
+
+    Why: the search judges reach on the flow engine, whose hourly fluid approximation has no
+    queueing delay below saturation; in a small sector whose processing stations run near
+    capacity the event engine holds people past 72 hours that the flow engine moves on, and no
+    planned pool adds stations. Repairing such a target adds staff that cannot help. Returns the
+    updated outcome, the certificate of `x` against the updated targets, and the replications
+    run."""
+    missed = certificate.required & ~certificate.certified
+    if not missed.any():
+        return outcome, certificate, 0
+    spec = problem.spec
+    n = spec.search.certify_replications
+    reachable = np.zeros_like(missed)
+    runs = 0
+    plans = (("every pool at its cap", caps_by_load(problem)), ("no planned staff", None))
+    for offset, (label, plan) in enumerate(plans):
+        pending = missed & ~reachable
+        if not pending.any():
+            break
+        if plan is None and not x.any():
+            break  # the plan certified is the one with no planned staff: it missed them all
+        seed = spec.search.seed + REACH_SEED_OFFSET + offset
+        progress(
+            f"{int(pending.sum())} missed targets: are they within reach on the "
+            f"{spec.search.certify_engine} engine with {label}? ({n} replications, seed {seed})"
+        )
+        trial = np.zeros(problem.shape) if plan is None else plan
+        check = _run_certifying(problem.model_for(trial), n, seed, spec.search.certify_engine, tick)
+        runs += n
+        held = certify(
+            evaluate(check, problem.weeks, spec.targets),
+            pending,
+            alpha=spec.targets.alpha,
+            confidence=spec.targets.confidence,
+            engine=spec.search.certify_engine,
+            seed=seed,
+        )
+        reachable |= pending & held.certified
+    out_of_reach = missed & ~reachable
+    if out_of_reach.any():
+        progress(
+            f"{int(out_of_reach.sum())} targets out of reach on the "
+            f"{spec.search.certify_engine} engine: no longer required"
+        )
+    outcome = dataclasses.replace(
+        outcome,
+        required=outcome.required & ~out_of_reach,
+        unattainable=outcome.unattainable | out_of_reach,
+        unreachable_certifying=outcome.unreachable_certifying | out_of_reach,
+    )
+    recertified = certify(
+        evaluation,
+        outcome.required,
+        alpha=spec.targets.alpha,
+        confidence=spec.targets.confidence,
+        engine=certificate.engine,
+        seed=certificate.seed,
+    )
+    return outcome, recertified, runs
+
+
+def _run_certifying(
+    model: CompiledModel, n: int, seed: int, engine: str, tick: Tick | None
+) -> RunResult:
+    return run_event(model, n, seed, tick) if engine == "event" else run_flow(model, n, seed)
 
 
 def _probe_bound(
@@ -329,11 +421,18 @@ def _probe_bound(
         replications=search.certify_replications,
         seed=search.seed + PROBE_SEED_OFFSET,
         tick=tick,
+        seconds=search.bound_seconds,
     )
     shown = sum(bool(p["shown_infeasible"]) for p in found.probes)
+    skipped = (
+        f"; {found.families_skipped} of {found.families} probe families not started within "
+        f"search.bound_seconds = {search.bound_seconds}"
+        if found.families_skipped
+        else ""
+    )
     progress(
         f"probe bound ${found.dollars / 1e6:,.3f}M ({len(found.probes)} probes, {shown} shown "
-        "to miss a target)"
+        f"to miss a target{skipped})"
     )
     return found
 

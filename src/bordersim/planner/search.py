@@ -93,6 +93,13 @@ class SearchOutcome:
     correction: np.ndarray
     work: Workload
     history: list[dict[str, object]] = field(default_factory=list)
+    # [N, S, W] targets the search found within reach that are out of reach on the certifying
+    # engine (set by the certification stage, `planner/run.py`); empty until then
+    unreachable_certifying: np.ndarray = field(default_factory=lambda: np.zeros(0, np.bool_))
+
+    def __post_init__(self) -> None:
+        if self.unreachable_certifying.shape != self.required.shape:
+            self.unreachable_certifying = np.zeros_like(self.required, dtype=np.bool_)
 
     @property
     def feasible(self) -> bool:

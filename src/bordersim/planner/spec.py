@@ -75,6 +75,10 @@ class Search:
     max_corrections: int = 8
     max_local_rounds: int = 12
     frontier: tuple[float, ...] = (0.90, 0.95, 0.99)
+    # wall-clock seconds the probe bound may start new probe families in (the bound stays valid,
+    # only weaker, when it stops early: docs/planner.md, "The probe bound"); an assumption sized
+    # so that a 2023 plan fits in 10 minutes on 2 cores
+    bound_seconds: int = 180
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,7 @@ _SEARCH_KEYS = {
     "max_corrections",
     "max_local_rounds",
     "frontier",
+    "bound_seconds",
 }
 _WINDOW_KEYS = {"days", "min_tour_days"}
 
@@ -281,6 +286,7 @@ def parse_plan(text: str, where: str, path: Path | None = None) -> PlanSpec:
         max_corrections=reader.integer(s, "max_corrections", "search.max_corrections", 8),
         max_local_rounds=reader.integer(s, "max_local_rounds", "search.max_local_rounds", 12),
         frontier=tuple(float(q) for q in frontier),
+        bound_seconds=reader.integer(s, "bound_seconds", "search.bound_seconds", 180),
     )
     w = reader.table(raw.get("windows", {}), "windows", _WINDOW_KEYS)
     min_tour = reader.integer(w, "min_tour_days", "windows.min_tour_days", 30, low=1)
