@@ -31,6 +31,7 @@ def test_defaults() -> None:
     assert spec.targets.within_72h == 0.95 and spec.targets.alpha == 0.05
     assert spec.pools[0].pool == Pool.ACTIVE_DUTY
     assert spec.pools[0].tasks == (Task.INTAKE, Task.WAREHOUSE)
+    assert spec.search.bound_seconds == 180
 
 
 @pytest.mark.parametrize(
@@ -42,6 +43,7 @@ def test_defaults() -> None:
         (GOOD + "[windows]\ndays = 10\nmin_tour_days = 30\n", "minimum tour"),
         (GOOD + "[targets]\nwithin_72h = 1.5\n", "targets.within_72h = 1.5"),
         (GOOD + "[targets]\nwithin_72hours = 0.9\n", "unknown key"),
+        (GOOD + "[search]\nbound_seconds = 1.5\n", "search.bound_seconds = 1.5"),
         (GOOD.replace("max_headcount = 100", ""), "max_headcount"),
         ("pools = 3", "must be a table"),
         ("scenario = 3\n" + GOOD, "scenario = 3: must be a path"),
@@ -100,3 +102,27 @@ def test_cli_too_few_certifying_replications_is_exit_2(
         )
     assert stopped.value.code == 2
     assert "at least 59" in capsys.readouterr().err
+
+
+def test_cli_demand_scale_must_be_positive(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bordersim.cli import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(
+            [
+                "plan",
+                str(REPO / "scenarios/examples/small.toml"),
+                "--plan",
+                str(REPO / "plans/examples/small-stress.toml"),
+                "--demand-scale",
+                "0",
+                "--out",
+                str(tmp_path / "out"),
+            ]
+        )
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--demand-scale 0" in err
+    assert not (tmp_path / "out").exists()

@@ -40,6 +40,12 @@ def plan_command(
     frontier: bool = typer.Option(
         True, "--frontier/--no-frontier", help="Also plan for the frontier's other targets."
     ),
+    demand_scale: float | None = typer.Option(
+        None,
+        "--demand-scale",
+        help="First attempts times this (default: the plan file's demand_scale; 1 plans for "
+        "the scenario's own demand).",
+    ),
 ) -> None:
     """Find the cheapest deployment meeting the 72-hour targets; write plan.toml,
     certificate.json and report.html."""
@@ -69,6 +75,10 @@ def plan_command(
             )
         search = dataclasses.replace(search, certify_replications=certify_replications)
     spec = dataclasses.replace(spec, search=search)
+    if demand_scale is not None:
+        if not demand_scale > 0:
+            raise PlanError(f"--demand-scale {demand_scale}: must be above 0")
+        spec = dataclasses.replace(spec, demand_scale=float(demand_scale))
     target = out if out is not None else Path("out") / "plan" / scenario.stem
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
