@@ -82,47 +82,31 @@ def test_cli_bad_plan_is_one_line_exit_2(
     assert not out.exists() and not list(tmp_path.glob(".out-*"))
 
 
-def test_cli_too_few_certifying_replications_is_exit_2(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("option", "expected"),
+    [
+        (["--certify-replications", "20"], "at least 59"),
+        (["--demand-scale", "0"], "--demand-scale 0.0: must be above 0"),
+    ],
+)
+def test_cli_bad_option_is_one_line_exit_2(
+    option: list[str], expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from bordersim.cli import main
 
+    plan = ["plan", str(REPO / "scenarios/examples/small.toml")]
     with pytest.raises(SystemExit) as stopped:
         main(
             [
-                "plan",
-                str(REPO / "scenarios/examples/small.toml"),
+                *plan,
                 "--plan",
                 str(REPO / "plans/examples/small-stress.toml"),
-                "--certify-replications",
-                "20",
-                "--out",
-                str(tmp_path / "out"),
-            ]
-        )
-    assert stopped.value.code == 2
-    assert "at least 59" in capsys.readouterr().err
-
-
-def test_cli_demand_scale_must_be_positive(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from bordersim.cli import main
-
-    with pytest.raises(SystemExit) as stopped:
-        main(
-            [
-                "plan",
-                str(REPO / "scenarios/examples/small.toml"),
-                "--plan",
-                str(REPO / "plans/examples/small-stress.toml"),
-                "--demand-scale",
-                "0",
+                *option,
                 "--out",
                 str(tmp_path / "out"),
             ]
         )
     assert stopped.value.code == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "--demand-scale 0" in err
+    assert len(err.splitlines()) == 1 and expected in err
     assert not (tmp_path / "out").exists()

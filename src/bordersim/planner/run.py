@@ -343,7 +343,7 @@ def _reach_on_certifying_engine(
     if not missed.any():
         return outcome, certificate, 0
     spec = problem.spec
-    n = spec.search.certify_replications
+    n, engine = spec.search.certify_replications, spec.search.certify_engine
     reachable = np.zeros_like(missed)
     runs = 0
     plans = (("every pool at its cap", caps_by_load(problem)), ("no planned staff", None))
@@ -355,40 +355,27 @@ def _reach_on_certifying_engine(
             break  # the plan certified is the one with no planned staff: it missed them all
         seed = spec.search.seed + REACH_SEED_OFFSET + offset
         progress(
-            f"{int(pending.sum())} missed targets: are they within reach on the "
-            f"{spec.search.certify_engine} engine with {label}? ({n} replications, seed {seed})"
+            f"{int(pending.sum())} missed targets: are they within reach on the {engine} engine "
+            f"with {label}? ({n} replications, seed {seed})"
         )
         trial = np.zeros(problem.shape) if plan is None else plan
-        check = _run_certifying(problem.model_for(trial), n, seed, spec.search.certify_engine, tick)
-        runs += n
-        held = certify(
-            evaluate(check, problem.weeks, spec.targets),
-            pending,
-            alpha=spec.targets.alpha,
-            confidence=spec.targets.confidence,
-            engine=spec.search.certify_engine,
-            seed=seed,
+        check = _run_certifying(
+            problem.model_for(trial), n, seed, engine, _reporting(progress, tick)
         )
+        runs += n
+        held = _judge(problem, evaluate(check, problem.weeks, spec.targets), pending, engine, seed)
         reachable |= pending & held.certified
     out_of_reach = missed & ~reachable
     if out_of_reach.any():
-        progress(
-            f"{int(out_of_reach.sum())} targets out of reach on the "
-            f"{spec.search.certify_engine} engine: no longer required"
-        )
+        progress(f"{int(out_of_reach.sum())} targets out of reach on the {engine} engine: dropped")
     outcome = dataclasses.replace(
         outcome,
         required=outcome.required & ~out_of_reach,
         unattainable=outcome.unattainable | out_of_reach,
         unreachable_certifying=outcome.unreachable_certifying | out_of_reach,
     )
-    recertified = certify(
-        evaluation,
-        outcome.required,
-        alpha=spec.targets.alpha,
-        confidence=spec.targets.confidence,
-        engine=certificate.engine,
-        seed=certificate.seed,
+    recertified = _judge(
+        problem, evaluation, outcome.required, certificate.engine, certificate.seed
     )
     return outcome, recertified, runs
 
@@ -396,7 +383,30 @@ def _reach_on_certifying_engine(
 def _run_certifying(
     model: CompiledModel, n: int, seed: int, engine: str, tick: Tick | None
 ) -> RunResult:
+    """`n` replications on the certifying engine (`tick` after each, on the event engine)."""
     return run_event(model, n, seed, tick) if engine == "event" else run_flow(model, n, seed)
+
+
+def _reporting(progress: Callable[[str], None], tick: Tick | None) -> Tick:
+    """A tick that reports every tenth of the replications, then calls the caller's `tick`."""
+
+    def each(done: int, total: int) -> None:
+        if done % max(1, total // 10) == 0:
+            progress(f"  certification {done}/{total}")
+        if tick is not None:  # last: a caller may stop between replications from here on
+            tick(done, total)
+
+    return each
+
+
+def _judge(
+    problem: Problem, ev: Evaluation, required: np.ndarray, engine: str, seed: int
+) -> Certificate:
+    """Certify the `required` targets of an evaluation at the plan file's alpha and confidence."""
+    targets = problem.spec.targets
+    return certify(
+        ev, required, alpha=targets.alpha, confidence=targets.confidence, engine=engine, seed=seed
+    )
 
 
 def _probe_bound(
@@ -512,26 +522,9 @@ def _certify(
     model = _certify_model(problem, x, plan_text, scenario_path, out_dir)
     n = search.certify_replications
     progress(f"certifying on {n} fresh {search.certify_engine}-engine replications (seed {seed})")
-    if search.certify_engine == "event":
-
-        def each(done: int, total: int) -> None:
-            if done % max(1, total // 10) == 0:
-                progress(f"  certification {done}/{total}")
-            if tick is not None:  # last: a caller may stop between replications from here on
-                tick(done, total)
-
-        run = run_event(model, n, seed, each)
-    else:
-        run = run_flow(model, n, seed)
+    run = _run_certifying(model, n, seed, search.certify_engine, _reporting(progress, tick))
     ev = evaluate(run, problem.weeks, spec.targets)
-    cert = certify(
-        ev,
-        outcome.required,
-        alpha=spec.targets.alpha,
-        confidence=spec.targets.confidence,
-        engine=search.certify_engine,
-        seed=seed,
-    )
+    cert = _judge(problem, ev, outcome.required, search.certify_engine, seed)
     progress(
         f"certified {int((cert.certified & cert.required).sum())} of "
         f"{int(cert.required.sum())} required sector-week targets"
