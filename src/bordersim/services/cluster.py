@@ -100,9 +100,8 @@ class WorkerSetup(WorkerPlugin):
     def setup(self, worker: Any) -> None:
         for key, value in WORKER_ENVIRONMENT.items():
             os.environ.setdefault(key, value)
-        from bordersim.engines.flow.runner import enable_compilation_cache, prepare_batch
+        from bordersim.engines.flow.runner import prepare_batch
 
-        enable_compilation_cache()
         if self.warm is not None:
             from bordersim.services.blocks import block_models
 

@@ -2,17 +2,24 @@
 
 One program covers a batch: `vmap` over variants (stacked parameter arrays) of `vmap` over
 replications of the hourly scan, followed by the custody-time pass. It is compiled ahead of time
-for each (layout, number of variants, chunk size, backend) and kept for the process; JAX's
-persistent compilation cache keeps it across processes. Replications are numbered from 0 and each
-draws from ``fold_in(PRNGKey(seed), replication)`` (and then ``fold_in`` by hour), so replication r
-of a given seed is the same whatever the chunking or the number of replications asked for, and
-every variant of a batch sees the same random numbers (common random numbers, which sharpens
-comparisons between variants).
+for each (layout, number of variants, chunk size, backend) and kept for the process, and on disk
+whole, compiled (`stored_program`, in `cache_directory`): a new process (a sweep's worker, the
+next command) loads it in a fraction of a second instead of tracing the hourly scan into XLA
+again, which takes seconds even when XLA's own cache holds the machine code. (JAX's persistent
+compilation cache is not used: a program it returned cannot be stored this way.)
+
+Replications are numbered from 0 and each draws from ``fold_in(PRNGKey(seed), replication)``
+(and then ``fold_in`` by hour), so replication r of a given seed is the same whatever the
+chunking or the number of replications asked for, and every variant of a batch sees the same
+random numbers (common random numbers, which sharpens comparisons between variants).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import pickle
+import platform
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -37,23 +44,17 @@ CPU_CHUNK_BYTES = 2_000_000_000
 GPU_MEMORY_SHARE = 0.4
 
 _compiled: dict[tuple[Any, ...], Any] = {}
-_cache_configured = False
+#: programs of `_compiled` that were loaded from the disk rather than compiled here
+_from_disk: set[tuple[Any, ...]] = set()
+_source_digest: str | None = None
+#: the programs' folder under `cache_directory` (a new name when the file format changes)
+PROGRAMS = "programs-1"
 
 
-def enable_compilation_cache() -> None:
-    """Keep compiled programs on disk (``$BORDERSIM_JAX_CACHE`` or the user cache directory)."""
-    global _cache_configured
-    if _cache_configured:
-        return
+def cache_directory() -> Path:
+    """``$BORDERSIM_JAX_CACHE``, else ``bordersim/jax`` in the user cache directory."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    directory = os.environ.get("BORDERSIM_JAX_CACHE") or str(Path(base) / "bordersim" / "jax")
-    try:
-        Path(directory).mkdir(parents=True, exist_ok=True)
-        jax.config.update("jax_compilation_cache_dir", directory)
-        jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
-    except (OSError, AttributeError):
-        pass  # a read-only home only costs compile time
-    _cache_configured = True
+    return Path(os.environ.get("BORDERSIM_JAX_CACHE") or str(Path(base) / "bordersim" / "jax"))
 
 
 def _bytes_per_replication(layout: FlowLayout) -> int:
@@ -115,15 +116,119 @@ def _compile(
     key = (layout, parameters["intake_hours"].shape[0], chunk, backend)
     if key in _compiled:
         return _compiled[key], 0.0
-    enable_compilation_cache()
     started = time.perf_counter()
-    compiled = (
-        jax.jit(_program(layout, on_host))
-        .lower(parameters, jnp.zeros(chunk, dtype=jnp.int32), jnp.uint32(0))
-        .compile()
-    )
+    stored = stored_program(layout, parameters, chunk, backend)
+    compiled = _load_program(stored, backend)
+    if compiled is None:
+        compiled = (
+            jax.jit(_program(layout, on_host))
+            .lower(parameters, jnp.zeros(chunk, dtype=jnp.int32), jnp.uint32(0))
+            .compile()
+        )
+        _store_program(compiled, stored)
+    else:
+        _from_disk.add(key)
     _compiled[key] = compiled
     return compiled, time.perf_counter() - started
+
+
+def _forget_stored(
+    layout: FlowLayout, parameters: dict[str, np.ndarray], chunk: int, backend: str
+) -> None:
+    """Drop a program loaded from the disk that failed to run (its file too), so that
+    `_compile` compiles it afresh."""
+    key = (layout, parameters["intake_hours"].shape[0], chunk, backend)
+    _compiled.pop(key, None)
+    _from_disk.discard(key)
+    stored_program(layout, parameters, chunk, backend).unlink(missing_ok=True)
+
+
+def loaded_from_disk(
+    layout: FlowLayout, parameters: dict[str, np.ndarray], chunk: int, backend: str
+) -> bool:
+    return (layout, parameters["intake_hours"].shape[0], chunk, backend) in _from_disk
+
+
+def _sources_digest() -> str:
+    """A sha256 of bordersim's source files: any change to the code makes a new program."""
+    global _source_digest
+    if _source_digest is None:
+        package = Path(__file__).resolve().parents[2]
+        digest = hashlib.sha256()
+        for path in sorted(package.rglob("*.py")):
+            digest.update(path.relative_to(package).as_posix().encode())
+            digest.update(path.read_bytes())
+        _source_digest = digest.hexdigest()
+    return _source_digest
+
+
+def _cpu_identity() -> str:
+    """The CPU's model and instruction sets (XLA compiles for the CPU it runs on)."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return f"{platform.machine()} {platform.processor()}"
+    wanted = [ln for ln in lines if ln.startswith(("model name", "flags", "Features"))]
+    return "\n".join(sorted(set(wanted))) or platform.machine()
+
+
+def stored_program(
+    layout: FlowLayout, parameters: dict[str, np.ndarray], chunk: int, backend: str
+) -> Path:
+    """Where the compiled program for this batch shape is kept on disk: named by a hash of
+    everything that fixes it (bordersim's code, the layout, the parameters' shapes, the chunk,
+    the backend and its device, JAX's version and settings, XLA's flags, the CPU), so a
+    program is only ever reused where it is the one that would be compiled."""
+    import jaxlib
+
+    device = jax.devices(backend)[0]
+    identity = [
+        _sources_digest(),
+        repr(layout),
+        sorted((name, a.shape, str(a.dtype)) for name, a in parameters.items()),
+        chunk,
+        backend,
+        device.device_kind,
+        jax.__version__,
+        jaxlib.__version__,
+        sorted(
+            (name, repr(value))
+            for name, value in jax.config.values.items()
+            # not the cache's or logging's settings, nor the device of the current context
+            # (the backend and its device kind are above)
+            if "cache" not in name and "log" not in name and name != "jax_default_device"
+        ),
+        os.environ.get("XLA_FLAGS", ""),
+        _cpu_identity(),
+    ]
+    name = hashlib.sha256(repr(identity).encode()).hexdigest()[:32]
+    return cache_directory() / PROGRAMS / f"{name}.bin"
+
+
+def _load_program(path: Path, backend: str) -> Any:
+    """The program stored at `path`, or None (absent, unreadable or from another jaxlib)."""
+    from jax.experimental.serialize_executable import deserialize_and_load
+
+    try:
+        payload, in_tree, out_tree = pickle.loads(path.read_bytes())
+        return deserialize_and_load(payload, in_tree, out_tree, backend=backend)
+    except Exception:  # any damaged or foreign file only costs a compile
+        return None
+
+
+def _store_program(compiled: Any, path: Path) -> None:
+    """Keep `compiled` at `path` (written under a temporary name and renamed, so two processes
+    storing the same program at once each leave a whole file)."""
+    from jax.experimental.serialize_executable import serialize
+
+    try:
+        data = pickle.dumps(serialize(compiled))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+        partial.write_bytes(data)
+        os.replace(partial, path)
+    except Exception:  # a read-only cache or unserialisable program: no reuse
+        return
 
 
 def prepare_batch(
@@ -161,6 +266,11 @@ def run_batch(
         return _run_batch(models, replications, seed, progress, backend, first_replication)
 
 
+def _run_chunk(program: Any, parameters: Any, ids: np.ndarray, seed: int) -> list[np.ndarray]:
+    """The program's outputs for one chunk of replications, on the host."""
+    return [np.asarray(output) for output in program(parameters, ids, np.uint32(seed))]
+
+
 def _run_batch(
     models: list[CompiledModel],
     replications: int,
@@ -189,7 +299,15 @@ def _run_batch(
     on_host = backend == "cpu"
     for i in range(n_chunks):
         ids = first_replication + np.arange(i * chunk, (i + 1) * chunk, dtype=np.int32)
-        outputs = program(device_parameters, ids, np.uint32(seed))
+        try:
+            outputs = _run_chunk(program, device_parameters, ids, seed)
+        except jax.errors.JaxRuntimeError:
+            # a program from the disk that this jaxlib cannot run: compile it here instead
+            if i > 0 or not loaded_from_disk(layout, parameters, chunk, backend):
+                raise
+            _forget_stored(layout, parameters, chunk, backend)
+            program, compile_s = _compile(layout, parameters, chunk, backend)
+            outputs = _run_chunk(program, device_parameters, ids, seed)
         daily = np.asarray(outputs[0], dtype=np.float64)
         if on_host:
             histogram = np.zeros((n_variants, chunk, layout.n_sectors, 2, CUSTODY_HIST_HOURS + 1))
