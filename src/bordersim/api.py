@@ -335,10 +335,11 @@ def sweep(
     client: Any = None,
     store: str | Path | None = None,
 ) -> pd.DataFrame:
-    """Every combination of the `vary` values ({key path: values}), run as one flow-engine batch
-    with common random numbers, as `bordersim sweep` does; with a Dask `client`
-    (``distributed.Client``), as resumable blocks on its workers (docs/scaling.md), as
-    ``bordersim sweep --cluster`` does. With a `store` (a store file or a ``postgresql://``
+    """Every combination of the `vary` values ({key path: values}), run on the flow engine with
+    common random numbers in blocks of variants x replications in this process, as `bordersim
+    sweep` does; with a Dask `client` (``distributed.Client``), as the same blocks on its
+    workers, resumable (docs/scaling.md), as ``bordersim sweep --cluster`` does, with the same
+    numbers bit for bit. With a `store` (a store file or a ``postgresql://``
     URL) the blocks are recorded in that store's catalog, their files in its results folder
     (``bordersim sweep --store``); a `client` without one uses the default store.
 

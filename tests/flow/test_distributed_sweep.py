@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+import bordersim as bs
 import postgres_server
 from bordersim.cli import main
 from bordersim.scenario import load_scenario
@@ -217,3 +218,43 @@ def test_bad_sweep_options_exit_2(
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+#: 12 variants x 3 replications: two blocks of bordersim's default shape (10 variants, the
+#: second block padded), as a sweep without a cluster runs them too.
+WIDE = {"deployments.troops.headcount": list(range(0, 1200, 100))}
+
+
+@pytest.mark.slow
+def test_a_sweep_without_a_cluster_matches_the_cluster_bit_for_bit(
+    client: Client, tmp_path: Path
+) -> None:
+    """From Python: `bs.sweep` in this process (no client, no store) and on the cluster."""
+    here = bs.sweep(SMALL, WIDE, replications=3, seed=SEED)
+    there = bs.sweep(
+        SMALL, WIDE, replications=3, seed=SEED, client=client, store=tmp_path / "b.duckdb"
+    )
+    assert len(here) == len(there) > 0
+    pd.testing.assert_frame_equal(here, there, check_exact=True)
+
+
+@pytest.mark.slow
+def test_cli_sweep_with_and_without_cluster_is_identical(tmp_path: Path) -> None:
+    vary = "deployments.troops.headcount=" + ",".join(str(v) for v in WIDE[next(iter(WIDE))])
+    common = ["sweep", str(SMALL), "--vary", vary, "-r", "3", "--seed", str(SEED)]
+    main([*common, "--out", str(tmp_path / "here")])
+    main(
+        [
+            *common,
+            "--cluster",
+            "local:2",
+            "--store",
+            str(tmp_path / "bordersim.duckdb"),
+            "--out",
+            str(tmp_path / "there"),
+        ]
+    )
+    here = pd.read_parquet(tmp_path / "here" / "kpis.parquet")
+    there = pd.read_parquet(tmp_path / "there" / "kpis.parquet")
+    assert (here["n"] == 3).all() and here["variant"].nunique() == 12
+    pd.testing.assert_frame_equal(here, there, check_exact=True)

@@ -1,4 +1,4 @@
-"""`bordersim sweep`: a grid of scenario variants run as one flow-engine batch.
+"""`bordersim sweep`: a grid of scenario variants run on the flow engine, in blocks.
 
 Each ``--vary KEY=V1,V2,...`` names a scenario key path (as in the TOML file) and its values; the
 grid is every combination. `bordersim.services.sweep` compiles and simulates the variants and
@@ -86,8 +86,9 @@ def sweep_command(
         help="KEY=VALUE: set a scenario key path in every variant, such as demand.scale=1.3.",
     ),
 ) -> None:
-    """Run a grid of scenario variants as one flow-engine batch, or as resumable blocks (in this
-    process or on a Dask cluster); write KPIs against the values."""
+    """Run a grid of scenario variants on the flow engine in blocks of variants x replications,
+    in this process or, resumable, on a Dask cluster (the same numbers either way); write KPIs
+    against the values."""
     from rich.console import Console
 
     from bordersim.errors import ModelError
@@ -130,7 +131,7 @@ def sweep_command(
                 console, base, axes, replications, seed, cluster, None, shape, store
             )
         else:
-            sweep = _run_one_batch(console, base, axes, replications, seed)
+            sweep = _run_in_process(console, base, axes, replications, seed)
     _write_and_show(console, sweep, axes, out)
 
 
@@ -152,15 +153,14 @@ def _shape(
     )
 
 
-def _run_one_batch(console: Any, base: Any, axes: list[Axis], replications: int, seed: int) -> Any:
+def _run_in_process(console: Any, base: Any, axes: list[Axis], replications: int, seed: int) -> Any:
+    from bordersim.services.blocks import default_shape
     from bordersim.services.sweep import run_sweep
 
-    n_variants = 1
-    for axis in axes:
-        n_variants *= len(axis.values)
+    shape = default_shape(_count(axes), replications)
     console.print(
-        f"{n_variants} variants x {replications} replications of {base.name} "
-        "(flow engine, one batch)"
+        f"{_count(axes)} variants x {replications} replications of {base.name} "
+        f"(flow engine, blocks of {shape.variants} x {shape.replications} in this process)"
     )
     return run_sweep(base, axes, replications=replications, seed=seed)
 

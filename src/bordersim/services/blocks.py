@@ -209,6 +209,13 @@ def sweep_id_of(
 # --- the task (runs on a worker) ---------------------------------------------------------------
 
 
+def default_shape(n_variants: int, replications: int) -> BlockShape:
+    """The block shape of a sweep that names none: the defaults, cut to the sweep's size."""
+    return BlockShape(
+        min(DEFAULT_BLOCK_VARIANTS, n_variants), min(DEFAULT_BLOCK_REPLICATIONS, replications)
+    )
+
+
 def block_models(task: BlockTask) -> list[Any]:
     """The block's compiled variants, padded to the block shape by repeating the last one."""
     from bordersim.compiler import compile_scenario
@@ -220,21 +227,71 @@ def block_models(task: BlockTask) -> list[Any]:
         for key, value in point.items():
             scenario = vary(scenario, key, value)
         models.append(compile_scenario(scenario))
-    return models + [models[-1]] * (task.shape.variants - len(models))
+    return padded(models, task.shape)
+
+
+def padded(models: list[Any], shape: BlockShape) -> list[Any]:
+    """A variant block's models, the last repeated up to the block shape's variants."""
+    return models + [models[-1]] * (shape.variants - len(models))
+
+
+def simulate_block(
+    models: list[Any], shape: BlockShape, seed: int, first_replication: int
+) -> list[RunResult]:
+    """One block as one flow-engine batch of exactly `shape` (`models` padded to it, the full
+    seed block run), so its numbers are the same wherever it runs; the padding variants are
+    dropped, the replications past the sweep's end are not (the caller cuts them)."""
+    from bordersim.engines.flow import simulate_batch
+
+    return simulate_batch(
+        padded(models, shape),
+        replications=shape.replications,
+        seed=seed,
+        first_replication=first_replication,
+    )[: len(models)]
+
+
+def simulate_in_blocks(
+    models: list[Any], replications: int, seed: int, shape: BlockShape
+) -> list[RunResult]:
+    """A sweep's runs computed block by block in this process, with no files: the numbers of
+    the same sweep run as blocks on a cluster, bit for bit."""
+    from bordersim.results.schema import RunResult
+
+    runs: list[RunResult] = []
+    for first in range(0, len(models), shape.variants):
+        variant_block = models[first : first + shape.variants]
+        parts = [
+            simulate_block(variant_block, shape, seed, start)
+            for start in range(0, replications, shape.replications)
+        ]
+        for v in range(len(variant_block)):
+            pieces = [part[v] for part in parts]
+            one = pieces[0]
+            runs.append(
+                RunResult(
+                    engine=one.engine,
+                    scenario_name=one.scenario_name,
+                    scenario_hash=one.scenario_hash,
+                    seed=seed,
+                    dates=one.dates,
+                    sectors=one.sectors,
+                    daily=np.concatenate([p.daily for p in pieces])[:replications],
+                    custody_hist=np.concatenate([p.custody_hist for p in pieces])[:replications],
+                    timings={
+                        "compile_s": float(sum(p.timings.get("compile_s", 0.0) for p in pieces)),
+                        "run_s": float(sum(p.timings.get("run_s", 0.0) for p in pieces)),
+                    },
+                )
+            )
+    return runs
 
 
 def run_block(task: BlockTask) -> BlockReport:
     """Simulate one block and write its Parquet file (temporary name, then renamed)."""
-    from bordersim.engines.flow import simulate_batch
-
     started = time.perf_counter()
     models = block_models(task)
-    runs = simulate_batch(
-        models,
-        replications=task.shape.replications,
-        seed=task.seed,
-        first_replication=task.first_replication,
-    )[: len(task.points)]
+    runs = simulate_block(models[: len(task.points)], task.shape, task.seed, task.first_replication)
     simulated = time.perf_counter()
     table = block_table(task, runs)
     target = Path(task.path)
@@ -257,8 +314,8 @@ def run_block(task: BlockTask) -> BlockReport:
         path=str(target),
         rows=table.num_rows,
         sha256=digest,
-        scenario_names=[m.scenario_name for m in models[: len(task.points)]],
-        scenario_hashes=[m.scenario_hash for m in models[: len(task.points)]],
+        scenario_names=[run.scenario_name for run in runs],
+        scenario_hashes=[run.scenario_hash for run in runs],
         compile_s=float(timings.get("compile_s", 0.0)),
         run_s=simulated - started,
         write_s=time.perf_counter() - simulated,
@@ -386,9 +443,7 @@ def run_blocked_sweep(
     from bordersim.store.interface import results_dir_of
     from bordersim.store.sweeps import record_sweep
 
-    shape = shape or BlockShape(
-        min(DEFAULT_BLOCK_VARIANTS, _count(axes)), min(DEFAULT_BLOCK_REPLICATIONS, replications)
-    )
+    shape = shape or default_shape(_count(axes), replications)
     check_points(base, axes, option=option)  # every grid point is valid before anything runs
     sweep_id = sweep_id_of(base, axes, replications, seed, shape)
     plan = SweepPlan(sweep_id, str(base.path), base.hash, list(axes), replications, seed, shape)

@@ -1,8 +1,10 @@
-"""A grid of scenario variants run as one flow-engine batch, and its KPI table and report.
+"""A grid of scenario variants run on the flow engine, and its KPI table and report.
 
 Each axis names a scenario key path (as in the TOML file) and its values; the grid is every
-combination. All variants are compiled, checked to share one layout, and simulated together
-(`engines.flow.simulate_batch`: vmap over variants, common random numbers), then the KPIs of
+combination. All variants are compiled, checked to share one layout, and simulated in blocks of
+variants x replications (`services.blocks.simulate_in_blocks`, each block one
+`engines.flow.simulate_batch`: vmap over variants, common random numbers; the same blocks a
+sweep on a Dask cluster runs, so the same numbers bit for bit), then the KPIs of
 `results.kpis` with their 95 % intervals are gathered in a table; its report is
 `report.sweep_report`. `write_sweep` writes them to a temporary folder renamed into place at
 the end, so an interrupted sweep leaves nothing that looks complete.
@@ -119,10 +121,12 @@ def run_sweep(
     client: Any = None,
     store: Any = None,
 ) -> Sweep:
-    """Compile every grid point and simulate them as one flow-engine batch; with a Dask
-    `client` or a `store`, as blocks (on the client's workers, else in this process) whose
-    files that store's catalog records (`bordersim.services.blocks`)."""
-    from bordersim.engines.flow import simulate_batch
+    """Compile every grid point and simulate them in blocks of variants x replications in
+    this process; with a Dask `client` or a `store`, as the same blocks (on the client's
+    workers, else in this process) whose files that store's catalog records
+    (`bordersim.services.blocks`). Both give the same numbers bit for bit: every block is one
+    flow-engine batch of the same shape, wherever it runs."""
+    from bordersim.services.blocks import default_shape, simulate_in_blocks
 
     if client is not None or store is not None:
         from bordersim.services.blocks import run_blocked_sweep
@@ -138,7 +142,8 @@ def run_sweep(
         ).sweep
 
     points, models = build_variants(base, axes, option=option)
-    runs = simulate_batch(models, replications=replications, seed=seed)
+    shape = default_shape(len(models), replications)
+    runs = simulate_in_blocks(models, replications, seed, shape)
     table = kpi_table(points, runs)
     return Sweep(tuple(axes), points, runs, table, base.path, replications, seed)
 
