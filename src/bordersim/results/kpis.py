@@ -9,6 +9,7 @@ is the t interval of the per-replication differences; without a shared seed it i
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -100,8 +101,14 @@ def mean_interval(values: np.ndarray, confidence: float = CONFIDENCE) -> Interva
     mean = float(x.mean())
     if n < 2:
         return Interval(mean, math.nan, math.nan, n)
-    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
+    half = float(_t_quantile(0.5 + confidence / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
     return Interval(mean, mean - half, mean + half, n)
+
+
+@functools.lru_cache(maxsize=256)
+def _t_quantile(q: float, degrees: int) -> float:
+    """Student t quantile, kept: a sweep's table asks for the same one thousands of times."""
+    return float(stats.t.ppf(q, degrees))
 
 
 def paired_difference(a: np.ndarray, b: np.ndarray, confidence: float = CONFIDENCE) -> Interval:

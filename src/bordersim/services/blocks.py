@@ -26,6 +26,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -444,21 +445,47 @@ def run_blocked_sweep(
     from bordersim.store.sweeps import record_sweep
 
     shape = shape or default_shape(_count(axes), replications)
-    check_points(base, axes, option=option)  # every grid point is valid before anything runs
-    sweep_id = sweep_id_of(base, axes, replications, seed, shape)
-    plan = SweepPlan(sweep_id, str(base.path), base.hash, list(axes), replications, seed, shape)
-    with using_store(store) as catalog:
-        record_sweep(
-            catalog,
-            sweep_id,
-            scenario_name=base.name,
-            scenario_hash=base.hash,
-            plan_json=plan.to_json(),
-            blocks=len(plan.blocks()),
-            code_version=code_version(),
-        )
-        folder = SweepFolder(results_dir_of(catalog), sweep_id)
-    return _finish(plan, base, folder, store, client, observer, on_block)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # the workers start and load the block program while this process checks the grid and
+        # records the sweep (the pool waits for it on the way out, whatever happens here)
+        warming = None
+        if client is not None:
+            from bordersim.services.cluster import prepare_workers
+
+            warming = pool.submit(prepare_workers, client, _warm_task(base, axes, seed, shape))
+        check_points(base, axes, option=option)  # every grid point is valid before anything runs
+        sweep_id = sweep_id_of(base, axes, replications, seed, shape)
+        plan = SweepPlan(sweep_id, str(base.path), base.hash, list(axes), replications, seed, shape)
+        with using_store(store) as catalog:
+            record_sweep(
+                catalog,
+                sweep_id,
+                scenario_name=base.name,
+                scenario_hash=base.hash,
+                plan_json=plan.to_json(),
+                blocks=len(plan.blocks()),
+                code_version=code_version(),
+            )
+            folder = SweepFolder(results_dir_of(catalog), sweep_id)
+        return _finish(plan, base, folder, store, client, observer, on_block, warming)
+
+
+def _warm_task(base: Scenario, axes: list[Axis], seed: int, shape: BlockShape) -> BlockTask:
+    """A block of the sweep's shape for the workers to compile (or load) the program with."""
+    from bordersim.services.sweep import grid_points
+
+    return BlockTask(
+        sweep_id="",
+        block=Block(0, 0),
+        scenario=base,
+        points=grid_points(axes)[: shape.variants],
+        first_variant=0,
+        first_replication=0,
+        replications=shape.replications,
+        shape=shape,
+        seed=seed,
+        path="",
+    )
 
 
 def resume_sweep(
@@ -512,6 +539,7 @@ def _finish(
     client: Any,
     observer: Observer,
     on_block: Callable[[BlockReport], None] | None,
+    warming: Future[None] | None = None,
 ) -> BlockedSweep:
     from bordersim.services.sweep import grid_points
     from bordersim.store import using_store
@@ -536,7 +564,10 @@ def _finish(
         from bordersim.services.cluster import prepare_workers
 
         with observer.stage("workers: compiling the block program"):
-            prepare_workers(client, tasks[0])
+            if warming is not None:
+                warming.result()
+            else:
+                prepare_workers(client, tasks[0])
     prepared = time.perf_counter()
     register_s = 0.0
     with observer.progress(f"sweep {plan.sweep_id}: blocks") as progress:
@@ -638,7 +669,7 @@ def assemble_runs(
     plan: SweepPlan, folder: SweepFolder, entries: dict[str, SweepBlock], sectors: Any
 ) -> list[RunResult]:
     """Every variant's `RunResult`, its replications gathered from the seed blocks in order."""
-    from bordersim.results.schema import DAILY_METRICS, RunResult
+    from bordersim.results.schema import RunResult
 
     runs: list[RunResult] = []
     n_sb = -(-plan.replications // plan.shape.replications)
@@ -648,54 +679,78 @@ def assemble_runs(
         missing = [n for n in names if n not in entries]
         if missing:
             raise SweepStateError(f"sweep {plan.sweep_id}: blocks not finished: {missing}")
-        table = read_blocks(folder.results_dir / entries[n].path for n in names)
-        variants = np.asarray(table["variant"])
-        dates = sorted(set(table["date"].to_pylist()))
+        first = entries[names[0]]
+        parts = [
+            _block_arrays(
+                read_blocks([folder.results_dir / entries[name].path]),
+                vb * plan.shape.variants,
+                len(first.scenario_names),
+                sb * plan.shape.replications,
+                len(sectors),
+            )
+            for sb, name in enumerate(names)
+        ]
+        daily = np.concatenate([part[0] for part in parts], axis=1)  # [V, R, D, S, M]
+        hist = np.concatenate([part[1] for part in parts], axis=1)  # [V, R, S, 2, H]
+        if daily.shape[1] != plan.replications:
+            raise SweepStateError("a sweep's block files do not hold the replications they should")
         for offset, (name, hash_) in enumerate(
-            zip(
-                entries[names[0]].scenario_names,
-                entries[names[0]].scenario_hashes,
-                strict=True,
-            )
+            zip(first.scenario_names, first.scenario_hashes, strict=True)
         ):
-            v = vb * plan.shape.variants + offset
-            rows = variants == v
-            part = table.filter(rows)
-            _check_order(part, plan.replications, len(dates), len(sectors))
-            daily = np.stack([np.asarray(part[m]) for m in DAILY_METRICS], axis=-1).reshape(
-                plan.replications, len(dates), len(sectors), len(DAILY_METRICS)
-            )
             runs.append(
                 RunResult(
                     engine="flow",
                     scenario_name=name,
                     scenario_hash=hash_,
                     seed=plan.seed,
-                    dates=dates,
+                    dates=parts[0][2],
                     sectors=sectors,
-                    daily=daily,
-                    custody_hist=_histogram(part, plan.replications, len(sectors)),
+                    daily=daily[offset],
+                    custody_hist=hist[offset],
                     timings=_timings(entries, names),
                 )
             )
     return runs
 
 
-def _check_order(part: pa.Table, replications: int, n_days: int, n_sectors: int) -> None:
-    """Rows are in (replication, day, sector) order, every replication present once."""
-    expected = np.repeat(np.arange(replications, dtype=np.int32), n_days * n_sectors)
-    if not np.array_equal(np.asarray(part["replication"]), expected):
+def _block_arrays(
+    table: pa.Table, first_variant: int, n_variants: int, first_replication: int, n_sectors: int
+) -> tuple[np.ndarray, np.ndarray, list[Any]]:
+    """A block file's daily metrics [V, R, D, S, M], custody histograms [V, R, S, 2, H] and
+    dates, after checking that its rows are in (variant, replication, day, sector) order."""
+    from bordersim.results.schema import DAILY_METRICS
+
+    rows = table.num_rows
+    per_variant = rows // n_variants
+    variants = np.asarray(table["variant"])
+    replications = np.asarray(table["replication"])
+    first_rows = table["custody_hist_all"].is_valid()
+    n_replications = int(np.count_nonzero(np.asarray(first_rows))) // (n_variants * n_sectors)
+    n_days = per_variant // max(1, n_replications * n_sectors)
+    shape = (n_variants, n_replications, n_days, n_sectors)
+    expected_variant = np.repeat(np.arange(n_variants) + first_variant, per_variant)
+    expected_replication = np.tile(
+        np.repeat(np.arange(n_replications) + first_replication, n_days * n_sectors), n_variants
+    )
+    if (
+        rows != int(np.prod(shape))
+        or not np.array_equal(variants, expected_variant)
+        or not np.array_equal(replications, expected_replication)
+    ):
         raise SweepStateError("a sweep's block files do not hold the replications they should")
-
-
-def _histogram(part: pa.Table, replications: int, n_sectors: int) -> np.ndarray:
-    first_day = part.filter(part["custody_hist_all"].is_valid())
+    columns = [np.asarray(table[m]) for m in DAILY_METRICS]
+    daily = np.empty((n_variants, per_variant, len(columns)))
+    for v in range(n_variants):  # a variant at a time: its rows x metrics fit in the CPU cache
+        rows_of_v = slice(v * per_variant, (v + 1) * per_variant)
+        np.stack([column[rows_of_v] for column in columns], axis=-1, out=daily[v])
+    first_day = table.filter(first_rows)
     kinds = [
         np.asarray(first_day[column].combine_chunks().flatten(), dtype=np.float64)
         for column in ("custody_hist_all", "custody_hist_uac")
     ]
-    hist = np.stack([k.reshape(replications * n_sectors, -1) for k in kinds], axis=1)
-    return hist.reshape(replications, n_sectors, 2, hist.shape[-1])
+    hist = np.stack([k.reshape(n_variants, n_replications, n_sectors, -1) for k in kinds], axis=3)
+    dates = table["date"].slice(0, n_days * n_sectors).to_pylist()[::n_sectors]
+    return daily.reshape(*shape, len(DAILY_METRICS)), hist, dates
 
 
 def _timings(entries: dict[str, SweepBlock], names: list[str]) -> dict[str, float]:
