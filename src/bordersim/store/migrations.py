@@ -122,6 +122,14 @@ def _move_results_to_parquet(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute("DROP TABLE run_custody_hist")
 
 
+def _register_legacy_sweeps(connection: duckdb.DuckDBPyConnection) -> None:
+    """Sweeps of ``<store folder>/sweeps/`` (plan.json, manifest.json): their complete, checked
+    blocks registered, the rest left to ``--resume`` (`store.legacy_sweeps`)."""
+    from bordersim.store.legacy_sweeps import register_legacy_sweeps
+
+    register_legacy_sweeps(connection)
+
+
 _SWEEP_CATALOG = (
     # A blocked sweep (`services.blocks`): what fixes its numbers (its plan, as JSON), and when
     # its last block was registered. Its blocks are Parquet files under the results folder
@@ -148,6 +156,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         _move_results_to_parquet,
     ),
     Migration(5, "blocked sweeps and their block files", _SWEEP_CATALOG),
+    Migration(
+        6,
+        "sweeps an earlier bordersim kept beside the store, registered in the sweep catalog",
+        (),
+        _register_legacy_sweeps,
+    ),
 )
 
 #: The shared store's catalog: version 1 is the embedded store's schema as of its migration 4
