@@ -258,3 +258,37 @@ def test_cli_sweep_with_and_without_cluster_is_identical(tmp_path: Path) -> None
     there = pd.read_parquet(tmp_path / "there" / "kpis.parquet")
     assert (here["n"] == 3).all() and here["variant"].nunique() == 12
     pd.testing.assert_frame_equal(here, there, check_exact=True)
+
+
+def _affinities() -> set[tuple[int, ...]]:
+    return {
+        tuple(sorted(os.sched_getaffinity(int(thread)))) for thread in os.listdir("/proc/self/task")
+    }
+
+
+def _xla_pool_threads() -> int:
+    """Threads of XLA's CPU pool in this process (named by XLA), once a computation ran."""
+    import jax.numpy as jnp
+
+    jnp.ones(3).sum().block_until_ready()
+    names = [
+        Path(f"/proc/self/task/{t}/comm").read_text().strip() for t in os.listdir("/proc/self/task")
+    ]
+    return sum(name.startswith("tf_XLAEigen") for name in names)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="CPU affinity is Linux's")
+def test_local_workers_start_jax_on_one_core_and_keep_every_core(client: Client) -> None:
+    """A local worker's JAX starts on one core (so XLA's thread pool has one thread), and every
+    thread of the worker may then run on any core the worker was given."""
+    from bordersim.services.cluster import ONE_CORE_VARIABLE, prepare_workers
+
+    prepare_workers(client, None)
+    flags = client.run(lambda: os.environ.get(ONE_CORE_VARIABLE))
+    assert set(flags.values()) == {"1"}
+    allowed = tuple(sorted(os.sched_getaffinity(0)))
+    for threads in client.run(_affinities).values():
+        assert threads == {allowed}
+    if len(allowed) > 1:  # otherwise XLA makes one thread anyway
+        assert set(client.run(_xla_pool_threads).values()) == {1}
