@@ -128,7 +128,7 @@ def certificate_json(
                         "required": bool(certificate.required[n, s, j]),
                         "attainable_at_caps": not bool(unattainable[n, s, j]),
                         # out of reach on the certifying engine though the search found it
-                        # within reach (docs/planner.md, "Infeasible targets")
+                        # within reach (docs/planner.md, "Reach on the certifying engine")
                         "out_of_reach_when_certified": bool(
                             unreachable_certifying is not None and unreachable_certifying[n, s, j]
                         ),

@@ -35,8 +35,9 @@ WORKER_ENVIRONMENT = {"XLA_PYTHON_CLIENT_PREALLOCATE": "false"}
 ONE_CORE_VARIABLE = "BORDERSIM_WORKER_ONE_CORE"
 #: Dask settings of local workers: no statistical profiling of the tasks (see open_client).
 LOCAL_WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
-#: One compute thread per local worker (read when JAX and Numba start in the worker process).
-ONE_THREAD_XLA_FLAGS = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+#: Eigen's own thread pool off in a local worker (read when JAX starts in the worker process);
+#: XLA's CPU pool is held to one thread by `start_jax_on_one_core` (no XLA flag does it).
+ONE_THREAD_XLA_FLAGS = "--xla_cpu_multi_thread_eigen=false"
 
 
 class ClusterSpecError(BordersimError):
