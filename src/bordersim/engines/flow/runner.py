@@ -113,7 +113,7 @@ def _compile(
     layout: FlowLayout, parameters: dict[str, np.ndarray], chunk: int, backend: str
 ) -> tuple[Any, float]:
     on_host = backend == "cpu"
-    key = (layout, parameters["intake_hours"].shape[0], chunk, backend)
+    key = _program_key(layout, parameters, chunk, backend)
     if key in _compiled:
         return _compiled[key], 0.0
     started = time.perf_counter()
@@ -137,7 +137,7 @@ def _forget_stored(
 ) -> None:
     """Drop a program loaded from the disk that failed to run (its file too), so that
     `_compile` compiles it afresh."""
-    key = (layout, parameters["intake_hours"].shape[0], chunk, backend)
+    key = _program_key(layout, parameters, chunk, backend)
     _compiled.pop(key, None)
     _from_disk.discard(key)
     stored_program(layout, parameters, chunk, backend).unlink(missing_ok=True)
@@ -146,7 +146,15 @@ def _forget_stored(
 def loaded_from_disk(
     layout: FlowLayout, parameters: dict[str, np.ndarray], chunk: int, backend: str
 ) -> bool:
-    return (layout, parameters["intake_hours"].shape[0], chunk, backend) in _from_disk
+    return _program_key(layout, parameters, chunk, backend) in _from_disk
+
+
+def _program_key(
+    layout: FlowLayout, parameters: dict[str, np.ndarray], chunk: int, backend: str
+) -> tuple[Any, ...]:
+    """What one compiled program serves: the layout, the number of variants, the chunk of
+    replications and the backend (the key of `_compiled` and `_from_disk`)."""
+    return (layout, parameters["intake_hours"].shape[0], chunk, backend)
 
 
 def _sources_digest() -> str:
