@@ -165,3 +165,32 @@ def test_record_measures_count_the_people_held_at_noon() -> None:
     assert without.score == NOT_COMPARED and "records" in without.note
     assert math.isnan(without.error)
     assert np.isfinite(children.simulated.low)
+
+
+def test_net_flow_of_children_counts_arrivals_against_transfers_to_hhs() -> None:
+    run = constructed_run(replications=2, days=21)  # reported from 1 May 2023
+    first = dt.date(2023, 4, 20)  # 10 May is hours 480 to 504
+    mexican, other = "unaccompanied_child/mexico", "unaccompanied_child/other"
+    people = _people(
+        [
+            (0, other, "RGV", 481.0, 510.0, "uac_transfer"),  # in; out the next day
+            (0, other, "RGV", 482.0, float("nan"), "uac_transfer"),  # in, still held
+            (0, other, "TCA", 400.0, 490.0, "uac_transfer"),  # out only
+            (0, mexican, "TCA", 485.0, 499.0, "voluntary_return"),  # in; returned, not to HHS
+            (0, "single_adult/mexico", "TCA", 481.0, 490.0, "release"),  # not a child
+            (1, mexican, "RGV", 300.0, 490.0, "uac_transfer"),  # out only
+            (1, other, "RGV", 495.0, float("nan"), "uac_transfer"),  # in
+        ]
+    )
+    view = RunView(run, people, first)
+
+    def net(metric: str, scope: str) -> float:
+        got = compare(target(metric, 1.0, scope=scope), view)
+        assert got.simulated is not None
+        return got.simulated.mean
+
+    # Children other than Mexican, in minus out: replication 0 has 2 in and 1 out, 1 has 1 in.
+    assert net("uac_arrivals_minus_transfers_daily", "SWB") == pytest.approx((1 + 1) / 2)
+    assert net("uac_arrivals_minus_transfers_daily", "Rio Grande Valley") == pytest.approx(1.5)
+    # Every child, out minus in: replication 0 has 3 in and 1 out, 1 has 1 in and 1 out.
+    assert net("uac_transfers_minus_arrivals_daily", "SWB") == pytest.approx((-2 + 0) / 2)

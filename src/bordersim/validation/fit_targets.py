@@ -3,7 +3,8 @@
 operational parameters"): people in Border Patrol custody along the southwest border on five dates
 of two historical cases, the got-aways of April 2023 and their share on 10 May 2023, and the
 apprehensions of 9 and 12 May 2023 (the daily shape of May in `2023-title42-end`, "The daily shape
-of May 2023"). Every other target stays out of sample."""
+of May 2023"), and children in custody on 13 and 28 April 2021 (the placements of children in
+`2021-uac-surge`, `bordersim.fitting.placements`). Every other target stays out of sample."""
 
 from __future__ import annotations
 
@@ -25,6 +26,10 @@ OPERATIONAL_FIT_TARGETS: frozenset[tuple[str, dt.date, str]] = frozenset(
         # The shape of the two demand shocks around the end of Title 42 in 2023-title42-end.
         ("usbp_apprehensions_daily", dt.date(2023, 5, 9), "SWB"),
         ("usbp_apprehensions_daily", dt.date(2023, 5, 12), "SWB"),
+        # The children HHS placed a day in 2021 (`bordersim.fitting.placements`): the drawdown
+        # of children in custody in April 2021.
+        ("custody_population_uac", dt.date(2021, 4, 13), "SWB"),
+        ("custody_population_uac", dt.date(2021, 4, 28), "SWB"),
     }
 )
 

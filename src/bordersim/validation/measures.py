@@ -339,6 +339,31 @@ def _uac_encounters(per_day: bool) -> MeasureFn:
     return compute
 
 
+def _uac_net_flow(into_custody: bool, mexican: bool = True) -> MeasureFn:
+    """Children apprehended minus children transferred to HHS per day (`into_custody`), or the
+    reverse: the net flow into or out of Border Patrol's custody of unaccompanied children.
+    With `mexican=False` both sides count children of other nationalities only."""
+
+    def compute(view: RunView, target: Target, scope: Scope) -> np.ndarray:
+        people, start_h, end_h = _records(view, target, scope)
+        children = _uac(people)
+        if not mexican:
+            children = children[children["group"] != f"{UAC_PREFIX}/mexico"]
+        caught = children["apprehension_h"].between(start_h, end_h, inclusive="left")
+        placed = (children["pathway"] == "uac_transfer") & children["departure_h"].between(
+            start_h, end_h, inclusive="left"
+        )
+        net = np.zeros(view.run.n_replications)
+        for sign, chosen in ((1.0, caught), (-1.0, placed)):
+            counts = children[chosen].groupby("replication", observed=True).size()
+            for replication, value in counts.items():
+                net[int(str(replication))] += sign * float(value)
+        days = (end_h - start_h) / 24.0
+        return (net if into_custody else -net) / days
+
+    return compute
+
+
 def _is_title42(people: pd.DataFrame) -> pd.DataFrame:
     return people[people["pathway"] == "title42_expulsion"]
 
@@ -574,6 +599,21 @@ MEASURES: dict[str, Measure] = {
         "people",
         _total("departures:uac_transfer", per_day=True),
         _FROM_DEPARTURES,
+    ),
+    "uac_arrivals_minus_transfers_daily": Measure(
+        "children (UAC) apprehended minus transferred to HHS, per day",
+        "people",
+        _uac_net_flow(into_custody=True, mexican=False),
+        "unaccompanied children other than Mexican apprehended minus those transferred to HHS, "
+        "per day",
+        needs_records=True,
+    ),
+    "uac_transfers_minus_arrivals_daily": Measure(
+        "children (UAC) transferred to HHS minus apprehended, per day",
+        "people",
+        _uac_net_flow(into_custody=False),
+        "unaccompanied children transferred to HHS minus those apprehended, per day",
+        needs_records=True,
     ),
     "hhs_orr_referrals": Measure(
         "transfers of children to HHS",

@@ -1,0 +1,88 @@
+"""Fit the children HHS can place a day in spring 2021 (`departures.hhs_placement_per_day` of
+`2021-uac-surge`, an assumption) on the drawdown of children in Border Patrol custody in April
+2021, by simulation with common random numbers (docs/validation.md, "Fitting the placements of
+children in 2021").
+
+The targets (`validation.fit_targets`): children in Border Patrol custody on 13 April 2021 (2,853,
+high confidence) and 28 April 2021 (954, medium). HHS opened emergency intake sites from March
+2021; the scenario's dated beds say where the children could go, this rate how fast HHS took them
+in. Every other figure of the case stays out of sample: children in custody before and after the
+two dates, their time in custody and time over 72 hours, the transfers per day and the net flows.
+The placements do not move encounters (children wait in custody either way), so the grid runs on
+the shipped demand fit; the fit is made again at the chosen value (`bordersim fit`). One
+parameter: a grid, which is also the sensitivity table. Seconds a point.
+
+    python -m bordersim.fitting.placements --replications 4
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from bordersim.compiler import compile_scenario
+from bordersim.engines import simulate
+from bordersim.fitting.operations import grid_arguments, through, write_table
+from bordersim.scenario import load_scenario
+from bordersim.validation.compare import compare, relative_error
+from bordersim.validation.fit_targets import is_fit_target
+from bordersim.validation.measures import RunView
+from bordersim.validation.targets import load_targets
+
+SCENARIO = "2021-uac-surge"
+PLACEMENTS = (500.0, 600.0, 650.0, 700.0, 750.0, 800.0, 900.0)  # children a day, nationally
+METRIC = "custody_population_uac"
+
+
+def grid(
+    repo: Path, replications: int, seed: int, placements: tuple[float, ...] = PLACEMENTS
+) -> pd.DataFrame:
+    """One row per placement rate and fitted target: simulated mean, error, squared log error."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the shipped fit was made at another rate
+        scenario = load_scenario(repo / "scenarios" / f"{SCENARIO}.toml")
+    targets = [
+        t
+        for t in load_targets()
+        if is_fit_target(t) and t.metric == METRIC and t.start.year == 2021
+    ]
+    last = max(t.end for t in targets)
+    rows = []
+    for per_day in placements:
+        changed = scenario.with_changes({"departures.hhs_placement_per_day": per_day})
+        model = through(compile_scenario(changed), last)
+        run = simulate(model, replications=replications, seed=seed, records=True)
+        view = RunView(run, run.people, model.dates[0])
+        for target in targets:
+            simulated = compare(target, view).simulated
+            assert simulated is not None
+            error = relative_error(target, simulated.mean)
+            rows.append(
+                {
+                    "hhs_placement_per_day": per_day,
+                    "target": f"{target.metric} {target.start} {target.scope}",
+                    "figure": target.describe_value(),
+                    "simulated": simulated.mean,
+                    "error": error,
+                    "loss": float(np.log1p(error) ** 2),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = grid_arguments(__doc__.splitlines()[0], argv)
+    table = grid(args.repo, args.replications, args.seed)
+    pd.set_option("display.width", 200)
+    print(table.round(4).to_string(index=False))
+    loss = table.groupby("hhs_placement_per_day")["loss"].mean()
+    print(loss.round(4).to_string())
+    print(f"least loss: hhs_placement_per_day = {loss.idxmin():g}")
+    write_table(table, args.out)
+
+
+if __name__ == "__main__":
+    main()
