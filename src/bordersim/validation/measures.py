@@ -339,15 +339,15 @@ def _uac_encounters(per_day: bool) -> MeasureFn:
     return compute
 
 
-def _uac_net_flow(into_custody: bool, mexican: bool = True) -> MeasureFn:
+def _uac_net_flow(into_custody: bool, include_mexican: bool = True) -> MeasureFn:
     """Children apprehended minus children transferred to HHS per day (`into_custody`), or the
     reverse: the net flow into or out of Border Patrol's custody of unaccompanied children.
-    With `mexican=False` both sides count children of other nationalities only."""
+    With `include_mexican=False` both sides count children of other nationalities only."""
 
     def compute(view: RunView, target: Target, scope: Scope) -> np.ndarray:
         people, start_h, end_h = _records(view, target, scope)
         children = _uac(people)
-        if not mexican:
+        if not include_mexican:
             children = children[children["group"] != f"{UAC_PREFIX}/mexico"]
         caught = children["apprehension_h"].between(start_h, end_h, inclusive="left")
         placed = (children["pathway"] == "uac_transfer") & children["departure_h"].between(
@@ -603,7 +603,7 @@ MEASURES: dict[str, Measure] = {
     "uac_arrivals_minus_transfers_daily": Measure(
         "children (UAC) apprehended minus transferred to HHS, per day",
         "people",
-        _uac_net_flow(into_custody=True, mexican=False),
+        _uac_net_flow(into_custody=True, include_mexican=False),
         "unaccompanied children other than Mexican apprehended minus those transferred to HHS, "
         "per day",
         needs_records=True,
