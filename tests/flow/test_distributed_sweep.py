@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -292,3 +293,35 @@ def test_local_workers_start_jax_on_one_core_and_keep_every_core(client: Client)
         assert threads == {allowed}
     if len(allowed) > 1:  # otherwise XLA makes one thread anyway
         assert set(client.run(_xla_pool_threads).values()) == {1}
+
+
+@pytest.mark.slow
+def test_a_local_cluster_ends_its_workers_at_once_when_done() -> None:
+    """Each local worker set itself up as it started (JAX on one core); `end_local_workers`
+    kills the worker processes and their nannies start no new ones; leaving `open_client`
+    then closes the rest."""
+    from bordersim.services.cluster import end_local_workers, open_client
+
+    with open_client("local:2") as opened:
+        pids = list(opened.run(os.getpid).values())
+        assert set(opened.run(_xla_pool_threads).values()) == {1}
+        end_local_workers(opened.cluster)
+        for pid in pids:
+            with pytest.raises(ProcessLookupError):
+                _wait_until_gone(pid)
+        # a nanny that restarted its worker would hold a new process within a second or two
+        # (and the worker would register some seconds later)
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            assert all(nanny.pid in (None, *pids) for nanny in opened.cluster.workers.values())
+            time.sleep(0.1)
+        assert opened.scheduler_info()["workers"] == {}
+
+
+def _wait_until_gone(pid: int) -> None:
+    """Raises ProcessLookupError once `pid` has ended (and been reaped), else after 10 s
+    returns."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        os.kill(pid, 0)
+        time.sleep(0.05)

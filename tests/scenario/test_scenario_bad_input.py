@@ -204,3 +204,18 @@ def test_check_as_a_subprocess_prints_one_line_and_exits_2(
     assert done.stdout == ""
     assert len(done.stderr.strip().splitlines()) == 1
     assert "the law forbids active_duty to do field" in done.stderr
+
+
+def test_the_command_ends_with_its_whole_output() -> None:
+    """A finished `bordersim` command ends without the interpreter's teardown (`cli._end_now`):
+    its output through a pipe is still whole and its exit status 0."""
+    scenario = Path(__file__).resolve().parents[2] / "scenarios" / "examples" / "small.toml"
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "bordersim"), "scenario", "check", str(scenario)],
+        capture_output=True,
+        text=True,
+        env={"COLUMNS": "400", "PATH": ""},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.rstrip().endswith(f"ok: {scenario} is valid")

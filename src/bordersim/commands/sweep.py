@@ -103,36 +103,64 @@ def sweep_command(
     blocked = any(
         x is not None for x in (cluster, resume, block_variants, block_replications, store)
     )
-    if resume is not None:
-        if scenario is not None or vary_options:
-            raise ScenarioError("--resume SWEEP_ID takes no scenario file and no --vary")
-        sweep, axes = _run_blocked(
-            console, None, [], replications, seed, cluster, resume, None, store
-        )
-    else:
-        if scenario is None or not vary_options:
-            raise ScenarioError("sweep needs a scenario file and at least one --vary KEY=V1,V2")
-        check_path_text(
-            str(scenario), what="scenario file", error=ScenarioError, where=str(scenario)
-        )
-        if not scenario.is_file():
-            raise ScenarioError(f"scenario file not found: {scenario}")
-        axes = [parse_vary(option) for option in vary_options]
-        from bordersim.services.loading import apply_settings, parse_setting
+    if cluster is not None:
+        from bordersim.services.cluster_spec import parse_cluster
 
-        base = apply_settings(
-            load_scenario(scenario), dict(parse_setting(option) for option in settings)
-        )
-        # The output folder is checked before the sweep runs, not after.
-        check_sweep_target(out if out is not None else Path("out") / f"{base.name}-sweep")
-        if blocked:
-            shape = _shape(axes, replications, block_variants, block_replications)
+        parse_cluster(cluster)  # a bad --cluster is refused before anything else
+    opening = None
+    try:
+        if resume is not None:
+            if scenario is not None or vary_options:
+                raise ScenarioError("--resume SWEEP_ID takes no scenario file and no --vary")
+            opening = _start_cluster(cluster)
             sweep, axes = _run_blocked(
-                console, base, axes, replications, seed, cluster, None, shape, store
+                console, None, [], replications, seed, cluster, opening, resume, None, store
             )
         else:
-            sweep = _run_in_process(console, base, axes, replications, seed)
-    _write_and_show(console, sweep, axes, out)
+            if scenario is None or not vary_options:
+                raise ScenarioError("sweep needs a scenario file and at least one --vary KEY=V1,V2")
+            check_path_text(
+                str(scenario), what="scenario file", error=ScenarioError, where=str(scenario)
+            )
+            if not scenario.is_file():
+                raise ScenarioError(f"scenario file not found: {scenario}")
+            axes = [parse_vary(option) for option in vary_options]
+            from bordersim.services.loading import apply_settings, parse_setting
+
+            base = apply_settings(
+                load_scenario(scenario), dict(parse_setting(option) for option in settings)
+            )
+            # The output folder is checked before the sweep runs, not after.
+            check_sweep_target(out if out is not None else Path("out") / f"{base.name}-sweep")
+            if blocked:
+                shape = _shape(axes, replications, block_variants, block_replications)
+                opening = _start_cluster(cluster)
+                sweep, axes = _run_blocked(
+                    console, base, axes, replications, seed, cluster, opening, None, shape, store
+                )
+            else:
+                sweep = _run_in_process(console, base, axes, replications, seed)
+    except BaseException:
+        if opening is not None:
+            opening.close()  # gracefully (blocks may still be running), and waited for
+        raise
+    if opening is not None:
+        opening.release(finished=True)  # its workers end while the results are written
+    try:
+        _write_and_show(console, sweep, axes, out)
+    finally:
+        if opening is not None:
+            opening.close()
+
+
+def _start_cluster(cluster: str | None) -> Any:
+    """The cluster's client being opened in the background (None without --cluster): a local
+    cluster's workers start while this process checks the grid and records the sweep."""
+    if cluster is None:
+        return None
+    from bordersim.services.cluster import BackgroundClient
+
+    return BackgroundClient(cluster)
 
 
 def _shape(
@@ -172,54 +200,47 @@ def _run_blocked(
     replications: int,
     seed: int,
     cluster: str | None,
+    client: Any,
     resume: str | None,
     shape: Any,
     store: str | None,
 ) -> tuple[Any, list[Axis]]:
-    """A blocked sweep (new or resumed) in this process or on a Dask cluster."""
-    from contextlib import nullcontext
-
+    """A blocked sweep (new or resumed) in this process or on a Dask cluster (`client`, being
+    opened in the background: `_start_cluster`)."""
     from bordersim.commands.console import ConsoleObserver
     from bordersim.services.blocks import resume_sweep, run_blocked_sweep, sweep_id_of
 
     observer = ConsoleObserver(console)
-    if cluster is not None:
-        from bordersim.services.cluster import open_client
-
-        client_context: Any = open_client(cluster)
-    else:
-        client_context = nullcontext(None)
     sweep_id = resume or sweep_id_of(base, axes, replications, seed, shape)
-    with client_context as client:
-        where = f"on {cluster}" if cluster else "in this process"
-        try:
-            if resume is not None:
-                console.print(f"resuming sweep {resume} {where}")
-                done = resume_sweep(resume, client=client, store=store, observer=observer)
-            else:
-                console.print(
-                    f"{_count(axes)} variants x {replications} replications of {base.name}, "
-                    f"blocks of {shape.variants} x {shape.replications} {where}"
-                )
-                done = run_blocked_sweep(
-                    base,
-                    axes,
-                    replications=replications,
-                    seed=seed,
-                    shape=shape,
-                    client=client,
-                    store=store,
-                    observer=observer,
-                )
-        except KeyboardInterrupt:
-            from bordersim.store.postgres import shown_url
-
-            again = f" --store '{shown_url(store)}'" if store else ""
+    where = f"on {cluster}" if cluster else "in this process"
+    try:
+        if resume is not None:
+            console.print(f"resuming sweep {resume} {where}")
+            done = resume_sweep(resume, client=client, store=store, observer=observer)
+        else:
             console.print(
-                "interrupted: finished blocks are kept; finish with "
-                f"bordersim sweep --resume {sweep_id}{again}"
+                f"{_count(axes)} variants x {replications} replications of {base.name}, "
+                f"blocks of {shape.variants} x {shape.replications} {where}"
             )
-            raise
+            done = run_blocked_sweep(
+                base,
+                axes,
+                replications=replications,
+                seed=seed,
+                shape=shape,
+                client=client,
+                store=store,
+                observer=observer,
+            )
+    except KeyboardInterrupt:
+        from bordersim.store.postgres import shown_url
+
+        again = f" --store '{shown_url(store)}'" if store else ""
+        console.print(
+            "interrupted: finished blocks are kept; finish with "
+            f"bordersim sweep --resume {sweep_id}{again}"
+        )
+        raise
     console.print(
         f"sweep {done.sweep_id}: {done.blocks_run} blocks run, {done.blocks_reused} reused; "
         f"block files in {done.folder}"

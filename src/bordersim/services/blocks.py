@@ -35,7 +35,7 @@ import numpy as np
 
 from bordersim.errors import BordersimError, ScenarioError
 from bordersim.services.observer import QUIET, Observer
-from bordersim.services.sweep import Axis, Sweep, kpi_table
+from bordersim.services.sweep import Axis, Sweep, kpi_rows
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -102,8 +102,20 @@ class BlockTask:
 
 
 @dataclass(frozen=True)
+class BlockArrays:
+    """A block's numbers as the driver assembles them, exactly what reading its file back gives:
+    daily metrics [V, R, D, S, M] and custody-time histograms [V, R, S, 2, H] (float64) and the
+    dates."""
+
+    daily: np.ndarray
+    hist: np.ndarray
+    dates: list[dt.date]
+
+
+@dataclass(frozen=True)
 class BlockReport:
-    """What a finished task tells the driver: its file, checksum and the variants' identity."""
+    """What a finished task tells the driver: its file, checksum and the variants' identity,
+    and the numbers it wrote (so the driver need not read the file back)."""
 
     block: Block
     path: str
@@ -115,6 +127,7 @@ class BlockReport:
     run_s: float
     write_s: float
     worker_pid: int = field(default_factory=os.getpid)
+    arrays: BlockArrays | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -294,7 +307,16 @@ def run_block(task: BlockTask) -> BlockReport:
     models = block_models(task)
     runs = simulate_block(models[: len(task.points)], task.shape, task.seed, task.first_replication)
     simulated = time.perf_counter()
-    table = block_table(task, runs)
+    arrays = BlockArrays(
+        daily=np.stack([run.daily[: task.replications] for run in runs]).astype(
+            np.float64, copy=False
+        ),
+        hist=np.stack([run.custody_hist[: task.replications] for run in runs]).astype(
+            np.float64, copy=False
+        ),
+        dates=np.array(runs[0].dates, dtype="datetime64[D]").tolist(),
+    )
+    table = block_table(task, runs, arrays)
     target = Path(task.path)
     target.parent.mkdir(parents=True, exist_ok=True)
     import pyarrow.parquet as pq
@@ -320,10 +342,11 @@ def run_block(task: BlockTask) -> BlockReport:
         compile_s=float(timings.get("compile_s", 0.0)),
         run_s=simulated - started,
         write_s=time.perf_counter() - simulated,
+        arrays=arrays,
     )
 
 
-def block_table(task: BlockTask, runs: list[RunResult]) -> pa.Table:
+def block_table(task: BlockTask, runs: list[RunResult], arrays: BlockArrays) -> pa.Table:
     """One row per variant, replication, day and sector (metrics as columns); the custody
     histogram (exits by whole hours in custody, all people and children) rides on each
     replication's first-day rows and is null on the others."""
@@ -333,8 +356,7 @@ def block_table(task: BlockTask, runs: list[RunResult]) -> pa.Table:
 
     first = runs[0]
     r, d, s, m = task.replications, len(first.dates), len(first.sectors), len(DAILY_METRICS)
-    daily = np.stack([run.daily[:r] for run in runs])  # [V, R, D, S, M]
-    hist = np.stack([run.custody_hist[:r] for run in runs])  # [V, R, S, 2, H]
+    daily, hist = arrays.daily, arrays.hist  # [V, R, D, S, M], [V, R, S, 2, H]
     v = len(runs)
     idx = np.indices((v, r, d, s)).reshape(4, -1)
     columns: dict[str, Any] = {
@@ -435,9 +457,10 @@ def run_blocked_sweep(
     option: str = "--vary",
     on_block: Callable[[BlockReport], None] | None = None,
 ) -> BlockedSweep:
-    """Run a sweep as blocks in this process (``client=None``) or on a Dask `client`, recorded
-    in `store` (a file, a ``postgresql://`` URL, an open store, or None for the default),
-    reusing the finished blocks of an earlier, interrupted run of the same sweep."""
+    """Run a sweep as blocks in this process (``client=None``) or on a Dask `client` (or one
+    still being opened, a `services.cluster.BackgroundClient`), recorded in `store` (a file, a
+    ``postgresql://`` URL, an open store, or None for the default), reusing the finished blocks
+    of an earlier, interrupted run of the same sweep."""
     from bordersim.services.loading import code_version
     from bordersim.services.sweep import check_points
     from bordersim.store import using_store
@@ -450,9 +473,7 @@ def run_blocked_sweep(
         # records the sweep (the pool waits for it on the way out, whatever happens here)
         warming = None
         if client is not None:
-            from bordersim.services.cluster import prepare_workers
-
-            warming = pool.submit(prepare_workers, client, _warm_task(base, axes, seed, shape))
+            warming = pool.submit(_prepare_workers, client, _warm_task(base, axes, seed, shape))
         check_points(base, axes, option=option)  # every grid point is valid before anything runs
         sweep_id = sweep_id_of(base, axes, replications, seed, shape)
         plan = SweepPlan(sweep_id, str(base.path), base.hash, list(axes), replications, seed, shape)
@@ -468,6 +489,21 @@ def run_blocked_sweep(
             )
             folder = SweepFolder(results_dir_of(catalog), sweep_id)
         return _finish(plan, base, folder, store, client, observer, on_block, warming)
+
+
+def _ready(client: Any) -> Any:
+    """A Dask client (or None); one still being opened is waited for."""
+    if client is None:
+        return None
+    from bordersim.services.cluster import BackgroundClient
+
+    return client.wait_for_client() if isinstance(client, BackgroundClient) else client
+
+
+def _prepare_workers(client: Any, warm: BlockTask | None) -> None:
+    from bordersim.services.cluster import prepare_workers
+
+    prepare_workers(_ready(client), warm)
 
 
 def _warm_task(base: Scenario, axes: list[Axis], seed: int, shape: BlockShape) -> BlockTask:
@@ -559,15 +595,18 @@ def _finish(
         f"(blocks of {plan.shape.variants} variants x {plan.shape.replications} replications), "
         f"files in {folder.path}"
     )
+    from bordersim.compiler import compile_scenario
+
+    # (made while the workers start: compiling the base scenario for its sectors takes 0.1 s)
+    assembly = Assembly(plan, folder, points, compile_scenario(base).sectors)
     started = time.perf_counter()
     if client is not None and tasks:
-        from bordersim.services.cluster import prepare_workers
-
-        with observer.stage("workers: compiling the block program"):
+        with observer.stage("workers: starting, compiling the block program"):
             if warming is not None:
                 warming.result()
             else:
-                prepare_workers(client, tasks[0])
+                _prepare_workers(client, tasks[0])
+    client = _ready(client)
     prepared = time.perf_counter()
     register_s = 0.0
     with observer.progress(f"sweep {plan.sweep_id}: blocks") as progress:
@@ -583,13 +622,16 @@ def _finish(
             progress(done, len(plan.blocks()))
             if on_block is not None:
                 on_block(report)
+            # a variant block whose seed blocks are all in is summarised now, while the
+            # workers run the others, not after the last block
+            assembly.add(report, entries)
     with using_store(store) as catalog:
         finish_sweep(catalog, plan.sweep_id)
     ran = time.perf_counter()
-    from bordersim.compiler import compile_scenario
+    runs, rows = assembly.finish(entries)
+    import pandas as pd
 
-    runs = assemble_runs(plan, folder, entries, compile_scenario(base).sectors)
-    table = kpi_table(points, runs)
+    table = pd.DataFrame(rows)
     sweep = Sweep(
         tuple(plan.axes),
         points,
@@ -651,11 +693,17 @@ def _execute(tasks: list[BlockTask], client: Any) -> Iterator[BlockReport]:
         )
         for task in tasks
     ]
+    pending = {future.key: future for future in futures}
+    del futures
     try:
-        for future in as_completed(futures):
-            yield future.result()
+        for future in as_completed(list(pending.values())):
+            report = future.result()
+            # let the worker drop the block's numbers: the driver holds them from here on
+            del pending[future.key]
+            future.release()
+            yield report
     finally:
-        client.cancel([f for f in futures if not f.done()])
+        client.cancel([f for f in pending.values() if not f.done()])
 
 
 def read_blocks(paths: Iterable[Path]) -> pa.Table:
@@ -665,52 +713,97 @@ def read_blocks(paths: Iterable[Path]) -> pa.Table:
     return pa.concat_tables([pq.read_table(p) for p in paths])
 
 
-def assemble_runs(
-    plan: SweepPlan, folder: SweepFolder, entries: dict[str, SweepBlock], sectors: Any
-) -> list[RunResult]:
-    """Every variant's `RunResult`, its replications gathered from the seed blocks in order."""
-    from bordersim.results.schema import RunResult
+class Assembly:
+    """A sweep's runs and KPI rows, built a variant block at a time: each variant's
+    `RunResult` gathers its replications from the seed blocks in order. A block run here
+    brings its numbers with its report; a block reused from an earlier run is read from its
+    file (the same numbers, bit for bit)."""
 
-    runs: list[RunResult] = []
-    n_sb = -(-plan.replications // plan.shape.replications)
-    n_vb = -(-plan.n_variants // plan.shape.variants)
-    for vb in range(n_vb):
-        names = [Block(vb, sb).name for sb in range(n_sb)]
+    def __init__(
+        self, plan: SweepPlan, folder: SweepFolder, points: list[dict[str, Any]], sectors: Any
+    ) -> None:
+        self.plan = plan
+        self.folder = folder
+        self.points = points
+        self.sectors = sectors
+        self.n_seed_blocks = -(-plan.replications // plan.shape.replications)
+        self.n_variant_blocks = -(-plan.n_variants // plan.shape.variants)
+        self.arrays: dict[str, BlockArrays] = {}
+        self.runs: dict[int, list[RunResult]] = {}
+        self.rows: dict[int, list[dict[str, Any]]] = {}
+
+    def names(self, variant_block: int) -> list[str]:
+        return [Block(variant_block, sb).name for sb in range(self.n_seed_blocks)]
+
+    def add(self, report: BlockReport, entries: dict[str, SweepBlock]) -> None:
+        """A block just run and registered in `entries`; its variant block is assembled once
+        all its seed blocks are there."""
+        if report.arrays is not None:
+            self.arrays[report.block.name] = report.arrays
+        variant_block = report.block.variant_block
+        if all(name in entries for name in self.names(variant_block)):
+            self._assemble(variant_block, entries)
+
+    def finish(
+        self, entries: dict[str, SweepBlock]
+    ) -> tuple[list[RunResult], list[dict[str, Any]]]:
+        """Every variant's run and the KPI rows, in grid order (reused blocks read now)."""
+        for variant_block in range(self.n_variant_blocks):
+            if variant_block not in self.runs:
+                self._assemble(variant_block, entries)
+        order = range(self.n_variant_blocks)
+        return (
+            [run for vb in order for run in self.runs[vb]],
+            [row for vb in order for row in self.rows[vb]],
+        )
+
+    def _assemble(self, variant_block: int, entries: dict[str, SweepBlock]) -> None:
+        plan, names = self.plan, self.names(variant_block)
         missing = [n for n in names if n not in entries]
         if missing:
             raise SweepStateError(f"sweep {plan.sweep_id}: blocks not finished: {missing}")
         first = entries[names[0]]
-        parts = [
-            _block_arrays(
-                read_blocks([folder.results_dir / entries[name].path]),
-                vb * plan.shape.variants,
-                len(first.scenario_names),
-                sb * plan.shape.replications,
-                len(sectors),
-            )
-            for sb, name in enumerate(names)
-        ]
-        daily = np.concatenate([part[0] for part in parts], axis=1)  # [V, R, D, S, M]
-        hist = np.concatenate([part[1] for part in parts], axis=1)  # [V, R, S, 2, H]
+        first_variant = variant_block * plan.shape.variants
+        parts = [self._part(entries[name], first_variant, sb) for sb, name in enumerate(names)]
+        daily = np.concatenate([part.daily for part in parts], axis=1)  # [V, R, D, S, M]
+        hist = np.concatenate([part.hist for part in parts], axis=1)  # [V, R, S, 2, H]
         if daily.shape[1] != plan.replications:
             raise SweepStateError("a sweep's block files do not hold the replications they should")
-        for offset, (name, hash_) in enumerate(
-            zip(first.scenario_names, first.scenario_hashes, strict=True)
-        ):
-            runs.append(
-                RunResult(
-                    engine="flow",
-                    scenario_name=name,
-                    scenario_hash=hash_,
-                    seed=plan.seed,
-                    dates=parts[0][2],
-                    sectors=sectors,
-                    daily=daily[offset],
-                    custody_hist=hist[offset],
-                    timings=_timings(entries, names),
-                )
+        from bordersim.results.schema import RunResult
+
+        runs = [
+            RunResult(
+                engine="flow",
+                scenario_name=name,
+                scenario_hash=hash_,
+                seed=plan.seed,
+                dates=parts[0].dates,
+                sectors=self.sectors,
+                daily=daily[offset],
+                custody_hist=hist[offset],
+                timings=_timings(entries, names),
             )
-    return runs
+            for offset, (name, hash_) in enumerate(
+                zip(first.scenario_names, first.scenario_hashes, strict=True)
+            )
+        ]
+        self.runs[variant_block] = runs
+        points = self.points[first_variant : first_variant + len(runs)]
+        self.rows[variant_block] = kpi_rows(points, runs, first_variant)
+
+    def _part(self, entry: SweepBlock, first_variant: int, seed_block: int) -> BlockArrays:
+        """A seed block's numbers: from its report, else from its file (a reused block)."""
+        gathered = self.arrays.pop(entry.block, None)
+        if gathered is not None:
+            return gathered
+        daily, hist, dates = _block_arrays(
+            read_blocks([self.folder.results_dir / entry.path]),
+            first_variant,
+            len(entry.scenario_names),
+            seed_block * self.plan.shape.replications,
+            len(self.sectors),
+        )
+        return BlockArrays(daily, hist, dates)
 
 
 def _block_arrays(

@@ -152,10 +152,18 @@ def kpi_table(points: list[dict[str, Any]], runs: list[RunResult]) -> pd.DataFra
     """One row per variant and KPI: the varied values, mean and 95 % interval."""
     import pandas as pd
 
+    return pd.DataFrame(kpi_rows(points, runs))
+
+
+def kpi_rows(
+    points: list[dict[str, Any]], runs: list[RunResult], first_variant: int = 0
+) -> list[dict[str, Any]]:
+    """`kpi_table`'s rows for some of a sweep's variants, numbered from `first_variant` (a
+    blocked sweep summarises a block of variants as soon as it is in)."""
     from bordersim.results.kpis import KPI_BY_NAME, health_is_on, replication_kpis, summarize
 
     rows = []
-    for i, (point, run) in enumerate(zip(points, runs, strict=True)):
+    for i, (point, run) in enumerate(zip(points, runs, strict=True), start=first_variant):
         health = health_is_on(run)
         for name, interval in summarize(replication_kpis(run)).items():
             kpi = KPI_BY_NAME.get(name)
@@ -171,7 +179,7 @@ def kpi_table(points: list[dict[str, Any]], runs: list[RunResult]) -> pd.DataFra
                     **interval.as_dict(),
                 }
             )
-    return pd.DataFrame(rows)
+    return rows
 
 
 def _cell(value: Any) -> Any:
