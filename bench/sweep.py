@@ -104,6 +104,8 @@ def block_figures(store: Path) -> dict[str, float]:
     return {
         "blocks": len(blocks),
         "block_run_s_mean": float(np.mean([b.run_s for b in blocks])),
+        # the blocks' own time (run and write) in all, summed over the workers
+        "blocks_s_total": float(sum(b.run_s + b.write_s for b in blocks)),
         "parquet_mb_per_s": sum(b.bytes for b in blocks) / 1e6 / write_s,
         "parquet_rows_per_s": sum(b.rows for b in blocks) / write_s,
         "parquet_bytes_per_block": float(np.mean([b.bytes for b in blocks])),
@@ -191,6 +193,13 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"  blocks (first round): {one['block_run_s_mean']:.2f} s each on 1 worker, "
         f"{many['block_run_s_mean']:.2f} s each on {args.workers} workers at once"
+    )
+    # what does not run in parallel: the command's time beyond its blocks' (on one worker the
+    # blocks run one after the other; on N, their total over N if perfectly balanced)
+    print(
+        f"  the command beyond its blocks (first round): local:1 "
+        f"{one['wall_s'] - one['blocks_s_total']:.1f} s, local:{args.workers} "
+        f"{many['wall_s'] - many['blocks_s_total'] / args.workers:.1f} s"
     )
     print(
         f"  Dask overhead {1000 * overhead:.2f} ms/task; Parquet {many['parquet_mb_per_s']:.1f} "

@@ -216,7 +216,9 @@ def _run_blocked(
     try:
         if resume is not None:
             console.print(f"resuming sweep {resume} {where}")
-            done = resume_sweep(resume, client=client, store=store, observer=observer)
+            done = resume_sweep(
+                resume, client=client, store=store, observer=observer, on_block=_load_report
+            )
         else:
             console.print(
                 f"{_count(axes)} variants x {replications} replications of {base.name}, "
@@ -231,6 +233,7 @@ def _run_blocked(
                 client=client,
                 store=store,
                 observer=observer,
+                on_block=_load_report,
             )
     except KeyboardInterrupt:
         from bordersim.store.postgres import shown_url
@@ -246,6 +249,12 @@ def _run_blocked(
         f"block files in {done.folder}"
     )
     return done.sweep, list(done.sweep.axes)
+
+
+def _load_report(report: Any) -> None:
+    """Import the report's modules (Plotly, 0.2-0.9 s) while the workers run the other blocks,
+    not after the last one (a no-op after the first block)."""
+    import bordersim.report.sweep_report  # noqa: F401
 
 
 def _count(axes: list[Axis]) -> int:

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from bordersim.model.dimensions import Pathway, Pool, Sector, Task
 from bordersim.model.routes import LINES
+
+if TYPE_CHECKING:
+    # imported where used: a flow-engine worker never needs pandas, which takes 0.3 s to import
+    import pandas as pd
 
 
 def _staff_metrics() -> list[str]:
@@ -104,6 +108,8 @@ class RunResult:
 
     def tidy(self) -> pd.DataFrame:
         """One row per replication, sector, day and metric (DESIGN section 3)."""
+        import pandas as pd
+
         r, d, s, m = self.daily.shape
         idx = np.indices((r, d, s, m)).reshape(4, -1)
         sector_names = np.array([sec.name for sec in self.sectors])

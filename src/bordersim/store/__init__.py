@@ -35,10 +35,10 @@ import duckdb
 from bordersim.errors import BordersimError
 from bordersim.store.location import DEFAULT_STORE, STORE_ENV_VAR, resolve_store_path
 from bordersim.store.migrations import MIGRATIONS, migrate, recorded_version
-from bordersim.store.official import import_parsed, imported_kinds
 from bordersim.store.postgres import is_postgres_url
 
 if TYPE_CHECKING:
+    from bordersim.ingest import ParsedFile
     from bordersim.store.interface import Catalog
     from bordersim.store.postgres import PostgresStore
 
@@ -56,6 +56,22 @@ __all__ = [
     "store_location",
     "using_store",
 ]
+
+
+def import_parsed(connection: duckdb.DuckDBPyConnection, files: list[ParsedFile]) -> None:
+    """`store.official.import_parsed` (imported when used: the official-data readers load
+    pandas, which a command that only records runs or sweeps, or a sweep's worker, never needs)."""
+    from bordersim.store.official import import_parsed as imported
+
+    imported(connection, files)
+
+
+def imported_kinds(connection: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str, int]]:
+    """`store.official.imported_kinds` (imported when used, as `import_parsed`)."""
+    from bordersim.store.official import imported_kinds as kinds
+
+    return kinds(connection)
+
 
 #: A store as services take it: an open store (used as it is, left open) or a location: a file,
 #: a `postgresql://` URL or None for the default (opened for each short step and closed again, so

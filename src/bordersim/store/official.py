@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
 from bordersim.errors import DataFileError
 from bordersim.ingest.parsed import CBP_KIND, OHSS_KIND, ParsedFile
@@ -42,6 +41,9 @@ def import_parsed(connection: duckdb.DuckDBPyConnection, files: list[ParsedFile]
 
 
 def _replace(connection: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> None:
+    # imported here: every command opens a store, few import official data (pandas: 0.3 s)
+    import pandas as pd
+
     table = DATA_TABLES[parsed.kind]
     columns = [row[0] for row in connection.execute(f"DESCRIBE {table}").fetchall()]
     frame = parsed.table.reindex(columns=columns)

@@ -38,7 +38,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from bordersim.errors import BordersimError
-from bordersim.ingest.parsed import file_sha256
 from bordersim.results.schema import DAILY_METRICS, HIST_ALL, HIST_UAC, RunResult
 
 DAILY, CUSTODY_HIST = "daily", "custody_hist"
@@ -233,8 +232,14 @@ def _fsync(path: Path) -> None:
 
 
 def sha256_of(path: Path) -> str:
-    """The file's sha256 (hex), read in blocks: the same digest as an official file's."""
-    return file_sha256(path)
+    """The file's sha256 (hex), read in blocks. (Not `ingest.parsed.file_sha256`, the same
+    digest: importing the official-data readers loads pandas, which a sweep's worker never
+    needs.)"""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def remove_run_files(results_dir: Path, run_id: str) -> None:
