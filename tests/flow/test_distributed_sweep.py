@@ -297,7 +297,8 @@ def test_local_workers_start_jax_on_one_core_and_keep_every_core(client: Client)
 
 @pytest.mark.slow
 def test_a_local_cluster_ends_its_workers_at_once_when_done() -> None:
-    """Each local worker set itself up as it started (JAX on one core); `end_local_workers`
+    """Each local worker set itself up as it started (JAX on one core, the C library's allocator
+    for PyArrow); `end_local_workers`
     kills the worker processes and their nannies start no new ones; leaving `open_client`
     then closes the rest."""
     from bordersim.services.cluster import end_local_workers, open_client
@@ -305,6 +306,7 @@ def test_a_local_cluster_ends_its_workers_at_once_when_done() -> None:
     with open_client("local:2") as opened:
         pids = list(opened.run(os.getpid).values())
         assert set(opened.run(_xla_pool_threads).values()) == {1}
+        assert set(opened.run(_arrow_pool).values()) == {"system"}
         end_local_workers(opened.cluster)
         for pid in pids:
             with pytest.raises(ProcessLookupError):
@@ -316,6 +318,12 @@ def test_a_local_cluster_ends_its_workers_at_once_when_done() -> None:
             assert all(nanny.pid in (None, *pids) for nanny in opened.cluster.workers.values())
             time.sleep(0.1)
         assert opened.scheduler_info()["workers"] == {}
+
+
+def _arrow_pool() -> str:
+    import pyarrow as pa
+
+    return str(pa.default_memory_pool().backend_name)
 
 
 def _wait_until_gone(pid: int) -> None:
