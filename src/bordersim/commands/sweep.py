@@ -93,7 +93,6 @@ def sweep_command(
 
     from bordersim.errors import ModelError
     from bordersim.input_files import check_path_text
-    from bordersim.scenario import load_scenario
     from bordersim.services.record import MAX_SEED
     from bordersim.services.sweep import check_sweep_target
 
@@ -125,6 +124,7 @@ def sweep_command(
             if not scenario.is_file():
                 raise ScenarioError(f"scenario file not found: {scenario}")
             axes = [parse_vary(option) for option in vary_options]
+            from bordersim.scenario import load_scenario
             from bordersim.services.loading import apply_settings, parse_setting
 
             base = apply_settings(
@@ -134,6 +134,7 @@ def sweep_command(
             check_sweep_target(out if out is not None else Path("out") / f"{base.name}-sweep")
             if blocked:
                 shape = _shape(axes, replications, block_variants, block_replications)
+                # the workers start (2-3 s) while the grid is checked and the sweep recorded
                 opening = _start_cluster(cluster)
                 sweep, axes = _run_blocked(
                     console, base, axes, replications, seed, cluster, opening, None, shape, store

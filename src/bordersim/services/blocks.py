@@ -491,13 +491,15 @@ def run_blocked_sweep(
         return _finish(plan, base, folder, store, client, observer, on_block, warming)
 
 
-def _ready(client: Any) -> Any:
+def _ready(client: Any, *, for_tasks: bool = False) -> Any:
     """A Dask client (or None); one still being opened is waited for."""
     if client is None:
         return None
     from bordersim.services.cluster import BackgroundClient
 
-    return client.wait_for_client() if isinstance(client, BackgroundClient) else client
+    if isinstance(client, BackgroundClient):
+        return client.wait_for_client(for_tasks=for_tasks)
+    return client
 
 
 def _prepare_workers(client: Any, warm: BlockTask | None) -> None:
@@ -606,7 +608,7 @@ def _finish(
                 warming.result()
             else:
                 _prepare_workers(client, tasks[0])
-    client = _ready(client)
+    client = _ready(client, for_tasks=True)
     prepared = time.perf_counter()
     register_s = 0.0
     with observer.progress(f"sweep {plan.sweep_id}: blocks") as progress:

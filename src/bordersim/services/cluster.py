@@ -119,15 +119,20 @@ class BackgroundClient:
         self._opened: Future[Client] = Future()
         self._released = threading.Event()
         self._finished = False
+        self._tasks_may_run = False
         self._thread = threading.Thread(target=self._hold, name="bordersim-cluster", daemon=True)
         self._thread.start()
 
-    def wait_for_client(self) -> Client:
-        """The client once the cluster is up (or the error that kept it from starting)."""
+    def wait_for_client(self, *, for_tasks: bool = False) -> Client:
+        """The client once the cluster is up (or the error that kept it from starting);
+        `for_tasks` when it is taken to run tasks."""
+        if for_tasks:
+            self._tasks_may_run = True
         return self._opened.result()
 
     def release(self, *, finished: bool) -> None:
-        """Start closing the cluster: at once if the work `finished` (`end_local_workers`),
+        """Start closing the cluster: at once if the work `finished` or no task was given to it
+        (`end_local_workers`; a bad grid is refused without waiting for a graceful close),
         gracefully otherwise."""
         self._finished = finished
         self._released.set()
@@ -143,7 +148,7 @@ class BackgroundClient:
             with open_client(self.spec) as client:
                 self._opened.set_result(client)
                 self._released.wait()
-                if not self._finished:
+                if not self._finished and self._tasks_may_run:
                     raise _CloseGracefully
         except _CloseGracefully:
             pass
