@@ -3,6 +3,7 @@ cheapest plan past the cuts, and the monotonicity it assumes holds on the small 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -11,13 +12,18 @@ import pytest
 from bordersim.compiler import compile_scenario
 from bordersim.planner import load_plan
 from bordersim.planner.bound import (
+    PROBES_PER_FAMILY,
     Cut,
+    _Prober,
+    ceiling,
     cheapest_plan_beyond,
+    families,
     ramp_unit_cost,
     window_unit_cost,
 )
 from bordersim.planner.evaluate import Simulator
 from bordersim.planner.problem import Problem, build_problem
+from bordersim.planner.targets import Evaluation
 from bordersim.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parents[2]
@@ -98,3 +104,82 @@ def test_targets_are_monotone_in_headcount_on_the_small_example(problem: Problem
         crowded = base.copy()
         crowded[0, tca, :] = level
         assert (held(crowded) <= alone).all(), level
+
+
+def _plan_170_250(problem: Problem) -> np.ndarray:
+    x = np.zeros(problem.shape)
+    x[0, 1, 1:] = [170.0, 250.0]  # troops in Rio Grande Valley, windows 2 and 3
+    return x
+
+
+def test_staircase_and_prefix_families_below_a_plan(problem: Problem) -> None:
+    """Below troops in windows 2 and 3: five staircase families (the last window lowered, the
+    second at the ceiling, then fixed at all, 2/3, 1/3 and none of the plan's 170), then the
+    prefix families; a plan in one window gets one staircase family, and no family twice."""
+    rgv = 1
+    found = families(problem, _plan_170_250(problem))
+    kinds = [f.kind for f in found]
+    stairs = ["staircase ceiling", "staircase 1.00", "staircase 0.67", "staircase 0.33"]
+    assert kinds == [*stairs, "staircase 0.00", "prefix", "prefix"]
+    seconds = (np.inf, 170.0, 110.0, 50.0, 0.0)
+    for family, second in zip(found[:5], seconds, strict=True):
+        assert family.sector == rgv
+        assert family.lowered[:, 2].all() and not family.lowered[:, :2].any()
+        assert family.fixed is not None and family.fixed[0, 1] == second
+        assert np.isinf(family.fixed[0, 0])  # no planned staff there: at the ceiling
+    assert found[5].lowered[:, :2].all() and not found[5].lowered[:, 2].any()
+    assert found[6].lowered.all()
+    one = np.zeros(problem.shape)
+    one[0, rgv, 2] = 200.0
+    single = families(problem, one)
+    assert [f.kind for f in single] == ["staircase 1.00", "prefix"]
+    assert single[0].fixed is None
+
+
+def _constant_run(problem: Problem, p_of: Callable[[np.ndarray], float]):  # type: ignore[no-untyped-def]
+    """A run whose RGV week-5 target holds in exactly round(p n) of n replications (the others
+    always): deterministic, so the judging is what is tested."""
+    calls: list[tuple[int, int]] = []
+
+    def run(plan: np.ndarray, n: int, look: int) -> Evaluation:
+        calls.append((n, look))
+        held = round(p_of(plan) * n)
+        holds = np.ones((n, 3, problem.shape[1], len(problem.weeks)), dtype=np.bool_)
+        holds[held:, 0, 1, 4] = False
+        return Evaluation(
+            values=holds.astype(float),
+            holds=holds,
+            active=np.array([True, True, False]),
+            level=np.array([0.95, 0.95, 1.0]),
+            at_most=np.array([False, False, True]),
+        )
+
+    return run, calls
+
+
+def test_an_undecided_probe_gets_a_second_look_and_its_cut_is_the_largest_shown(
+    problem: Problem,
+) -> None:
+    """Along the staircase family (second window fixed at 110), the last window's troops decide:
+    below 150 the target holds in 88 % (not shown to miss on 100 replications at the
+    probes' confidence, shown on 200), from 150 always. The cut is the largest probe below 150,
+    judged on both looks; a clear result is judged on the first look alone."""
+    x = _plan_170_250(problem)
+    required = np.zeros((3, 2, len(problem.weeks)), dtype=np.bool_)
+    required[:2] = True
+    run, calls = _constant_run(problem, lambda plan: 1.0 if plan[0, 1, 2] >= 150 else 0.88)
+    found = families(problem, x)
+    tests = 2 * (PROBES_PER_FAMILY * len(found) + 1)
+    prober = _Prober(problem, run, required, tests, ceiling(problem, x), 100, extend=1)
+    cut = prober.walk(found[2])
+    assert cut is not None and cut.levels[0, 1] == 110.0
+    assert cut.levels[0, 2] == 140.0  # the largest troop level below 150 the bisection met
+    by_level = {p["headcount"][0][2]: p for p in prober.log}  # type: ignore[index]
+    assert by_level[140.0]["replications"] == 200 and by_level[140.0]["shown_infeasible"]
+    passed = [p for p in prober.log if not p["shown_infeasible"]]
+    assert passed and all(p["replications"] == 100 for p in passed)
+    assert (100, 1) in calls and all(n == 100 for n, _ in calls)
+    # without the second look the same probe is not shown to miss: no cut
+    run, _ = _constant_run(problem, lambda plan: 1.0 if plan[0, 1, 2] >= 150 else 0.88)
+    alone = _Prober(problem, run, required, tests // 2, ceiling(problem, x), 100, extend=0)
+    assert alone.walk(found[2]) is None

@@ -39,6 +39,12 @@ from bordersim.planner.targets import Evaluation, evaluate
 PROBES_PER_FAMILY = 6
 #: Seed offset of the probes' replications (apart from the search's and the certification's).
 PROBE_SEED_OFFSET = 15485863
+#: An undecided probe runs on this many times its replications more (0: no second look): at
+#: 100 and a Bonferroni count of 26 looks, a probe is shown to miss when its worst target held
+#: in at most 87 % of them; on 200, 89.5 %; on 400, 91.3 % (three times the simulation).
+EXTEND_FACTOR = 1
+#: Seed offset of a probe's second look (independent of its first).
+EXTEND_SEED_OFFSET = 32452843
 
 
 @dataclass
@@ -177,19 +183,40 @@ def clopper_pearson_upper(successes: np.ndarray, n: int, confidence: float) -> n
     return np.where(k >= n, 1.0, beta.ppf(confidence, k + 1.0, n - k))
 
 
+@dataclass(frozen=True)
+class Family:
+    """Probes of one sector along one ray: cells in `lowered` at `levels(t)`, every other cell of
+    the sector at `fixed` (the ceiling unless given), no planned staff elsewhere. Each lowered
+    cell is at the largest headcount whose window cost is at most t dollars, t in [0, high]."""
+
+    sector: int
+    lowered: np.ndarray  # [K, W] bool
+    high: float  # the probe at `high` covers the plan's lowered cells
+    kind: str  # "staircase", "prefix", for the certificate
+    fixed: np.ndarray | None = None  # [K, W] headcount of the cells not lowered
+    first: float = 0.0  # the first t probed
+
+
 class _Prober:
-    """Runs probes of one problem and judges them (docs/planner.md, "The probe bound")."""
+    """Runs probes of one problem and judges them (docs/planner.md, "The probe bound").
+
+    Sequential replications: a probe is first run on `replications`; where it is not shown to
+    miss but its worst target held in at most a share 1 - alpha of them (undecided), it runs on
+    `extend` times as many more, and is judged again on all of them. Each look is a test in the
+    Bonferroni count (`tests` counts looks)."""
 
     def __init__(
         self,
         problem: Problem,
-        run: Callable[[np.ndarray], Evaluation],
+        run: Callable[[np.ndarray, int, int], Evaluation],
         required: np.ndarray,
         tests: int,
         ceiling: np.ndarray,
+        replications: int,
+        extend: int = 0,
     ):
         self.problem = problem
-        self.run = run
+        self.run = run  # (plan, replications, look) -> evaluation on that look's replications
         self.ceiling = ceiling  # [K, S, W] headcount of the cells not lowered by a probe
         self.required = required
         self.caps = problem.upper_bounds()
@@ -198,35 +225,61 @@ class _Prober:
         targets = problem.spec.targets
         self.alpha = targets.alpha
         self.confidence = 1.0 - (1.0 - targets.confidence) / max(tests, 1)
+        self.replications = replications  # of a probe's first look
+        self.extend = extend
         self.usable: dict[int, np.ndarray] = {}
+        self.judged: dict[tuple[int, bytes], tuple[np.ndarray, np.ndarray, int]] = {}
         self.log: list[dict[str, object]] = []
         self.deadline = float("inf")  # time.perf_counter() after which no probe starts
 
     def out_of_time(self) -> bool:
         return time.perf_counter() > self.deadline
 
-    def probe(self, s: int, last: int, t: float) -> np.ndarray:
-        """[K, W] sector s's cells: windows up to `last` at the largest headcount whose window
-        cost is at most t, later windows at the ceiling."""
+    def levels(self, family: Family, t: float) -> np.ndarray:
+        """[K, W] the family's probe at t: lowered cells as the family says, the others of the
+        sector at the ceiling."""
+        s = family.sector
+        out = self.ceiling[:, s, :].copy()
+        if family.fixed is not None:
+            out = np.minimum(out, family.fixed)
         fit = np.floor(t / (self.unit * self.steps[:, None]) + 1e-9) * self.steps[:, None]
-        levels = self.ceiling[:, s, :].copy()
-        levels[:, : last + 1] = np.minimum(levels[:, : last + 1], fit[:, : last + 1])
-        return levels
+        lowered = np.minimum(self.ceiling[:, s, :], fit)
+        out[family.lowered] = lowered[family.lowered]
+        return out
 
-    def held(self, s: int, levels: np.ndarray) -> tuple[np.ndarray, int]:
-        """[N, weeks] replications in which each target of sector s holds on the probe, and
-        the number of replications."""
+    def _look(self, s: int, levels: np.ndarray, n: int, look: int) -> np.ndarray:
         x = np.zeros(self.problem.shape)
         x[:, s, :] = levels
-        ev = self.run(x)
-        return ev.successes()[:, s, :], ev.n_replications
+        return np.asarray(self.run(x, n, look).successes()[:, s, :])
+
+    def judge(self, s: int, levels: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+        """Sector s's probe judged: ([N, weeks] required targets shown to hold with probability
+        below 1 - alpha (Clopper-Pearson upper bound at the probes' confidence), [N, weeks]
+        replications in which each held, replications). Sequential: see the class."""
+        key = (s, levels.tobytes())
+        if key in self.judged:
+            return self.judged[key]
+        first = self.replications
+        successes, n = self._look(s, levels, first, 0), first
+        failed = self._failed(s, successes, n)
+        required = self.required[:, s, :]
+        undecided = required & ~failed & (successes <= (1.0 - self.alpha) * n)
+        if self.extend and undecided.any():
+            more = self.extend * first
+            successes = successes + self._look(s, levels, more, 1)
+            n += more
+            failed = failed | self._failed(s, successes, n)
+        self.judged[key] = (failed, successes, n)
+        return self.judged[key]
+
+    def _failed(self, s: int, successes: np.ndarray, n: int) -> np.ndarray:
+        upper = clopper_pearson_upper(successes, n, self.confidence)
+        return np.asarray(self.required[:, s, :] & (upper < 1.0 - self.alpha))
 
     def fails(self, s: int, levels: np.ndarray) -> np.ndarray:
         """[N, weeks] required targets of sector s shown to hold with probability below
-        1 - alpha on the probe (Clopper-Pearson upper bound at the probes' confidence)."""
-        successes, n = self.held(s, levels)
-        upper = clopper_pearson_upper(successes, n, self.confidence)
-        return np.asarray(self.required[:, s, :] & (upper < 1.0 - self.alpha))
+        1 - alpha on the probe."""
+        return self.judge(s, levels)[0]
 
     def usable_targets(self, s: int) -> np.ndarray:
         """Targets of s that the most favourable plan for s under (M) (every cell of s at its
@@ -236,13 +289,14 @@ class _Prober:
             self.usable[s] = ~self.fails(s, self.caps[:, s, :])
         return self.usable[s]
 
-    def shown_infeasible(self, s: int, levels: np.ndarray) -> bool:
+    def shown_infeasible(self, s: int, levels: np.ndarray, kind: str = "prefix") -> bool:
         usable = self.usable_targets(s) & self.required[:, s, :]
-        failed = bool((self.fails(s, levels) & usable).any())
-        successes, n = self.held(s, levels)
+        failed_targets, successes, n = self.judge(s, levels)
+        failed = bool((failed_targets & usable).any())
         self.log.append(
             {
                 "sector": self.problem.base.sectors[s].name,
+                "family": kind,
                 "headcount": levels.tolist(),
                 "shown_infeasible": failed,
                 # the target that came closest to failing, of those that judge the probe
@@ -253,30 +307,96 @@ class _Prober:
         )
         return failed
 
-    def family(self, s: int, last: int, high: float) -> Cut | None:
-        """Bisection on t in [0, high] (`high`: the probe then covers the plan): the largest
-        probe shown to miss a target, as a cut."""
+    def walk(self, family: Family) -> Cut | None:
+        """Bisection on t in [0, family.high] from family.first: the largest probe shown to miss
+        a target, as a cut. At most PROBES_PER_FAMILY probes; it stops when no probe lies
+        strictly between the largest shown to miss and the smallest not shown to."""
+        s = family.sector
         found: np.ndarray | None = None
-        low_t = -1.0
-        smallest = float(np.min(self.unit * self.steps[:, None]))
-        tried: dict[bytes, bool] = {}
-        for _ in range(4 * PROBES_PER_FAMILY):  # at most PROBES_PER_FAMILY simulated
-            if len(tried) >= PROBES_PER_FAMILY or high - max(low_t, 0.0) <= smallest:
-                break
-            if self.out_of_time():
-                break  # the largest probe shown to miss so far is still a valid cut
-            t = 0.0 if low_t < 0 else (low_t + high) / 2.0
-            levels = self.probe(s, last, t)
-            key = levels.tobytes()
-            if key not in tried:
-                tried[key] = self.shown_infeasible(s, levels)
-            if tried[key]:
+        low_t, high = -1.0, family.high
+        high_levels = self.levels(family, high)
+        tried = 0
+        t = family.first
+        while tried < PROBES_PER_FAMILY and not self.out_of_time():
+            levels = self.levels(family, t)
+            tried += 1
+            if self.shown_infeasible(s, levels, family.kind):
                 low_t, found = t, levels
-            elif t == 0.0:
-                break  # nothing is needed up to `last` when later windows are at their caps
+            elif t <= 0.0:
+                break  # nothing is needed in the lowered cells
             else:
-                high = t
+                high, high_levels = t, levels
+            t = (max(low_t, 0.0) + high) / 2.0
+            between = self.levels(family, t)
+            if np.array_equal(between, high_levels) or (
+                found is not None and np.array_equal(between, found)
+            ):
+                break
+            if low_t < 0 and np.array_equal(between, self.levels(family, 0.0)):
+                t = 0.0
         return None if found is None else Cut(s, found)
+
+
+#: Levels of the earlier staffed windows, as shares of the plan's, in the staircase families, in
+#: the order they run (inf: at the ceiling).
+STAIRCASE = (np.inf, 1.0, 2.0 / 3.0, 1.0 / 3.0, 0.0)
+
+
+def families(problem: Problem, x: np.ndarray) -> list[Family]:
+    """The probe families below plan `x`, in the order they run (docs/planner.md, "The probe
+    bound"). In each sector where `x` deploys anyone:
+
+    - *staircase* families: the last window with planned staff lowered (every pool at equal
+      spend t), the earlier cells with planned staff fixed at the ceiling or at a share theta of
+      the plan's (STAIRCASE), every other cell at the ceiling. Their cuts say "more than theta
+      times the plan earlier, or more than the probe in the last window": together, a staircase
+      that rules out plans which skimp on both (staff in one window substitutes for staff in
+      another, so that cuts along one ray let a plan put everything in one cell);
+    - *prefix* families: for each window with planned staff and for the last window, the
+      windows up to it lowered together at equal spend, later ones at the ceiling.
+
+    A family that repeats an earlier one (same cells lowered, same fixed levels) is left out."""
+    unit = window_unit_cost(problem)
+    spend = np.einsum("ksw,kw->ksw", x, unit)  # [K, S, W]
+    K, _, W = problem.shape
+    staffed = spend.sum(axis=0) > 0  # [S, W]
+    steps = np.array([p.step for p in problem.spec.pools], dtype=float)[:, None]
+    out: list[Family] = []
+
+    def add(family: Family) -> None:
+        for other in out:
+            same_fixed = (family.fixed is None and other.fixed is None) or (
+                family.fixed is not None
+                and other.fixed is not None
+                and np.array_equal(family.fixed, other.fixed)
+            )
+            if (
+                other.sector == family.sector
+                and np.array_equal(other.lowered, family.lowered)
+                and same_fixed
+            ):
+                return
+        out.append(family)
+
+    for sector in np.flatnonzero(staffed.any(axis=1)):
+        s = int(sector)
+        windows = np.flatnonzero(staffed[s])
+        last = int(windows[-1])
+        lowered = np.zeros((K, W), dtype=np.bool_)
+        lowered[:, last] = True
+        earlier = (x[:, s, :] > 0) & (np.arange(W) < last)[None, :]
+        high = float(spend[:, s, last].max())
+        for theta in STAIRCASE if earlier.any() else (1.0,):
+            fixed = np.full((K, W), np.inf)
+            if np.isfinite(theta):
+                fixed[earlier] = (np.floor(theta * x[:, s, :] / steps + 1e-9) * steps)[earlier]
+            kind = f"staircase {theta:.2f}" if np.isfinite(theta) else "staircase ceiling"
+            add(Family(s, lowered, high, kind, fixed if earlier.any() else None, high / 2.0))
+        for w in np.flatnonzero(staffed[s] | (np.arange(W) == W - 1)):
+            prefix = np.zeros((K, W), dtype=np.bool_)
+            prefix[:, : w + 1] = True
+            add(Family(s, prefix, float(spend[:, s, : w + 1].max()), "prefix"))
+    return out
 
 
 def ceiling(problem: Problem, x: np.ndarray) -> np.ndarray:
@@ -300,53 +420,51 @@ def probe_bound(
     seed: int,
     tick: Callable[[int, int], None] | None = None,
     seconds: float | None = None,
+    extend: int = EXTEND_FACTOR,
 ) -> ProbeBound:
-    """The probe bound below plan `x` (docs/planner.md, "The probe bound"): in each sector where
-    `x` deploys anyone, one family of probes for each window w with planned staff and for the
-    last window (windows up to w lowered together, later ones at the ceiling), on
-    `replications` replications of `engine` ("flow" or "event"); then the cheapest plan past
-    every cut found. With `seconds`, no probe starts after that many seconds: the families left
-    out give no cut and a family cut short gives the largest probe shown to miss so far, so the
-    bound is weaker but still valid (the Bonferroni count is fixed before any probe runs)."""
+    """The probe bound below plan `x` (docs/planner.md, "The probe bound"): the probe families
+    of `families(problem, x)`, each probe on `replications` replications of `engine` ("flow"
+    or "event") and, where undecided, on `extend` times as many more; then the cheapest plan
+    past every cut found. With `seconds`, no probe starts after that many seconds: the families
+    left out give no cut and a family cut short gives the largest probe shown to miss so far, so
+    the bound is weaker but still valid (the Bonferroni count is fixed before any probe runs)."""
     started = time.perf_counter()
     spec = problem.spec
-    cache: dict[bytes, Evaluation] = {}
+    cache: dict[tuple[bytes, int, int], Evaluation] = {}
     runs = 0
 
-    def run(plan: np.ndarray) -> Evaluation:
+    def run(plan: np.ndarray, n: int, look: int) -> Evaluation:
         nonlocal runs
-        key = plan.tobytes()
+        key = (plan.tobytes(), n, look)
         if key not in cache:
             model = problem.model_for(plan)
+            look_seed = seed + look * EXTEND_SEED_OFFSET
             result = (
-                run_event(model, replications, seed, tick)
+                run_event(model, n, look_seed, tick)
                 if engine == "event"
-                else run_flow(model, replications, seed)
+                else run_flow(model, n, look_seed)
             )
-            runs += replications
+            runs += n
             cache[key] = evaluate(result, problem.weeks, spec.targets)
         return cache[key]
 
-    unit = window_unit_cost(problem)
-    spend = np.einsum("ksw,kw->ksw", x, unit)  # [K, S, W]
-    _, _, W = problem.shape
-    staffed = spend.sum(axis=0) > 0  # [S, W]
-    families = [
-        (int(s), int(w))
-        for s in np.flatnonzero(staffed.any(axis=1))
-        for w in np.flatnonzero(staffed[s] | (np.arange(W) == W - 1))
-    ]
-    tests = PROBES_PER_FAMILY * len(families) + len({s for s, _ in families})
-    prober = _Prober(problem, run, required, tests, ceiling(problem, x))
+    found_families = families(problem, x)
+    looks = 2 if extend else 1
+    tests = looks * (
+        PROBES_PER_FAMILY * len(found_families) + len({f.sector for f in found_families})
+    )
+    prober = _Prober(
+        problem, run, required, tests, ceiling(problem, x), replications, extend=extend
+    )
     if seconds is not None:
         prober.deadline = started + seconds
     cuts = []
     skipped = 0
-    for s, last in families:
+    for family in found_families:
         if prober.out_of_time():
             skipped += 1
             continue
-        cut = prober.family(s, last, float(spend[:, s, : last + 1].max()))
+        cut = prober.walk(family)
         if cut is not None:
             cuts.append(cut)
     dollars = cheapest_plan_beyond(problem, cuts) if cuts else 0.0
@@ -356,6 +474,6 @@ def probe_bound(
         probes=prober.log,
         confidence=spec.targets.confidence,
         replications=runs,
-        families=len(families),
+        families=len(found_families),
         families_skipped=skipped,
     )

@@ -19,6 +19,7 @@ from bordersim.planner.problem import Problem, build_problem
 from bordersim.planner.search import SearchOutcome, caps_by_load, feasible, optimise
 from bordersim.planner.spec import PlanError, PlanSpec, load_plan
 from bordersim.planner.targets import Evaluation, evaluate
+from bordersim.planner.trim import CONFIRM_FACTOR, TrimOutcome, trim
 from bordersim.results.schema import RunResult
 
 #: Offsets that keep the certification's replications apart from the search's (another seed).
@@ -28,6 +29,9 @@ Tick = Callable[[int, int], None]
 #: Certification rounds after the first: each adds staff where replications missed a target and
 #: certifies again on new replications.
 MAX_REPAIRS = 2
+#: Seed offset of the trim's screen sample (docs/planner.md, "The trim"); its confirmations use
+#: the certification's offsets after the repairs'.
+TRIM_SEED_OFFSET = 49979687
 #: Seed offset of the reach check on the certifying engine (the plan at the caps, then the plan
 #: with no planned staff), apart from the search's, the certifications' and the probes'.
 REACH_SEED_OFFSET = 104729
@@ -164,17 +168,30 @@ def plan_model(
     outcome, x, certificate, cert_ev, certify_runs = _certify_and_repair(
         problem, outcome, files, progress, tick
     )
+    timings["certify_s"] = time.perf_counter() - started - timings["search_s"]
+    trimmed = _trim(problem, outcome, x, certificate, files, progress, tick, timings, certify_runs)
+    if trimmed is not None:
+        certify_runs += trimmed.replications
+        if trimmed.certificate is not None and trimmed.evaluation is not None:
+            x, certificate, cert_ev = trimmed.x, trimmed.certificate, trimmed.evaluation
+    timings["trim_s"] = time.perf_counter() - started - timings["search_s"] - timings["certify_s"]
     cost = problem.cost(x)
     plan_text = files.text
-    timings["certify_s"] = time.perf_counter() - started - timings["search_s"]
     probed = _probe_bound(problem, x, outcome, progress, tick) if bound else None
-    timings["bound_s"] = time.perf_counter() - started - timings["search_s"] - timings["certify_s"]
+    timings["bound_s"] = (
+        time.perf_counter()
+        - started
+        - timings["search_s"]
+        - timings["certify_s"]
+        - timings["trim_s"]
+    )
     points = _frontier(problem, sim, cost, certificate.all_certified, progress) if frontier else []
     timings["frontier_s"] = (
         time.perf_counter()
         - started
         - timings["search_s"]
         - timings["certify_s"]
+        - timings["trim_s"]
         - timings["bound_s"]
     )
     if compare_base:
@@ -202,6 +219,7 @@ def plan_model(
             "flow_replications_run": sim.replications_run,
             "certification_replications_run": certify_runs,
             "history": outcome.history,
+            "trim": [] if trimmed is None else trimmed.history,
             "unattainable_at_caps": int(outcome.unattainable.sum()),
             "out_of_reach_on_certifying_engine": int(outcome.unreachable_certifying.sum()),
             "fluid_cost_dollars": outcome.fluid.cost,
@@ -317,6 +335,70 @@ def _certify_and_repair(
         certificate, evaluation = certified(attempt)
         runs += certificate.n
     return outcome, x, certificate, evaluation, runs
+
+
+def _trim(
+    problem: Problem,
+    outcome: SearchOutcome,
+    x: np.ndarray,
+    certificate: Certificate,
+    files: _PlanFile,
+    progress: Callable[[str], None],
+    tick: Tick | None,
+    timings: dict[str, float],
+    certify_runs: int,
+) -> TrimOutcome | None:
+    """Cheaper variants of the certified plan `x`, certified on fresh replications
+    (`planner/trim.py`; docs/planner.md, "The trim"). Only when `x` is certified and deploys
+    anyone. Within `search.trim_seconds`: screens stop early enough to leave time for two
+    confirmations, each taking about CONFIRM_FACTOR times as long as one certification did."""
+    search = problem.spec.search
+    if not (certificate.all_certified and x.any() and search.trim_seconds > 0):
+        return None
+    started = time.perf_counter()
+    per_run = timings["certify_s"] * certificate.n / max(certify_runs, 1)
+    n, engine = search.certify_replications, search.certify_engine
+    screen_seed = search.seed + TRIM_SEED_OFFSET
+    progress(
+        f"trim: cheaper variants of the plan, screened on {n} {engine}-engine replications "
+        f"(seed {screen_seed})"
+    )
+
+    def screen(plan: np.ndarray) -> Evaluation:
+        run = _run_certifying(problem.model_for(plan), n, screen_seed, engine, tick)
+        return evaluate(run, problem.weeks, problem.spec.targets)
+
+    def confirm(plan: np.ndarray, i: int) -> tuple[Certificate, Evaluation]:
+        files.write(plan)
+        return _certify(
+            problem,
+            plan,
+            outcome,
+            files.text,
+            files.scenario_path,
+            files.out_dir,
+            progress,
+            MAX_REPAIRS + 1 + i,
+            tick,
+            replications=CONFIRM_FACTOR * n,
+        )
+
+    found = trim(
+        problem,
+        x,
+        certificate.required,
+        screen,
+        confirm,
+        screen_until=started + search.trim_seconds - (2 * CONFIRM_FACTOR + 1) * per_run,
+        confirm_until=started + search.trim_seconds - CONFIRM_FACTOR * per_run,
+        progress=progress,
+    )
+    files.write(found.x)
+    if found.certificate is not None:
+        progress(f"trim: kept ${problem.cost(found.x) / 1e6:,.3f}M, certified")
+    else:
+        progress("trim: no cheaper plan certified; the plan stays")
+    return found
 
 
 def _reach_on_certifying_engine(
@@ -515,12 +597,14 @@ def _certify(
     progress: Callable[[str], None],
     attempt: int,
     tick: Tick | None = None,
+    *,
+    replications: int | None = None,
 ) -> tuple[Certificate, Evaluation]:
     spec = problem.spec
     search = spec.search
     seed = search.seed + CERTIFY_SEED_OFFSET * (attempt + 1)
     model = _certify_model(problem, x, plan_text, scenario_path, out_dir)
-    n = search.certify_replications
+    n = search.certify_replications if replications is None else replications
     progress(f"certifying on {n} fresh {search.certify_engine}-engine replications (seed {seed})")
     run = _run_certifying(model, n, seed, search.certify_engine, _reporting(progress, tick))
     ev = evaluate(run, problem.weeks, spec.targets)

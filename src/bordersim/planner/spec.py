@@ -79,6 +79,9 @@ class Search:
     # only weaker, when it stops early: docs/planner.md, "The probe bound"); an assumption sized
     # so that a 2023 plan fits in 10 minutes on 2 cores
     bound_seconds: int = 180
+    # wall-clock seconds the trim may start new screens and confirmations in (cheaper variants
+    # of the certified plan, docs/planner.md, "The trim"); 0 turns the trim off
+    trim_seconds: int = 180
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,7 @@ _SEARCH_KEYS = {
     "max_local_rounds",
     "frontier",
     "bound_seconds",
+    "trim_seconds",
 }
 _WINDOW_KEYS = {"days", "min_tour_days"}
 
@@ -287,6 +291,7 @@ def parse_plan(text: str, where: str, path: Path | None = None) -> PlanSpec:
         max_local_rounds=reader.integer(s, "max_local_rounds", "search.max_local_rounds", 12),
         frontier=tuple(float(q) for q in frontier),
         bound_seconds=reader.integer(s, "bound_seconds", "search.bound_seconds", 180),
+        trim_seconds=reader.integer(s, "trim_seconds", "search.trim_seconds", 180, low=0),
     )
     w = reader.table(raw.get("windows", {}), "windows", _WINDOW_KEYS)
     min_tour = reader.integer(w, "min_tour_days", "windows.min_tour_days", 30, low=1)
