@@ -200,9 +200,9 @@ class Family:
 class _Prober:
     """Runs probes of one problem and judges them (docs/planner.md, "The probe bound").
 
-    Sequential replications: a probe is first run on `replications`; where it is not shown to
-    miss but its worst target held in at most a share 1 - alpha of them (undecided), it runs on
-    `extend` times as many more, and is judged again on all of them. Each look is a test in the
+    Sequential replications: a probe is first run on `replications`; where no target is shown to
+    miss but one held in at most a share 1 - alpha of them (undecided), it runs on `extend` times
+    as many more, and is judged again on all of them. Each look is a test in the
     Bonferroni count (`tests` counts looks)."""
 
     def __init__(
@@ -263,8 +263,8 @@ class _Prober:
         successes, n = self._look(s, levels, first, 0), first
         failed = self._failed(s, successes, n)
         required = self.required[:, s, :]
-        undecided = required & ~failed & (successes <= (1.0 - self.alpha) * n)
-        if self.extend and undecided.any():
+        undecided = required & (successes <= (1.0 - self.alpha) * n)
+        if self.extend and undecided.any() and not failed.any():
             more = self.extend * first
             successes = successes + self._look(s, levels, more, 1)
             n += more

@@ -6,10 +6,10 @@ well above the cheapest plan that would also certify (docs/planner.md, "The trim
 looks for one in two steps, on the certifying engine:
 
 1. *Screen* (exploration, one sample of `n` replications with its own seed, common random
-   numbers across candidates): bisection on a factor applied to the whole plan (the plan's shape
-   scaled down), then, from the best plan so far, bisection on each staffed cell in turn (the
-   largest spend first). A candidate passes the screen when every required target would certify
-   on the screen sample.
+   numbers across candidates): bisection on a factor in [0.5, 1) applied to the whole plan (the
+   plan's shape scaled down), then, from the best plan so far, bisection on such a factor for
+   each staffed cell in turn (the largest spend first). A candidate passes the screen when every
+   required target would certify on the screen sample.
 2. *Confirm* (the test): the screen's best scaled plan, then its best plan overall (when
    cheaper), each certified on CONFIRM_FACTOR times `n` fresh replications of its own (another
    seed), in that order, stopping at the first that does not certify. The cheapest certified
@@ -41,7 +41,7 @@ from bordersim.planner.targets import Evaluation
 #: Bisection screens on the whole plan's factor, and on each cell.
 SCALE_SCREENS = 3
 CELL_SCREENS = 3
-#: The screen's factor range: the plan times a factor in [SMALLEST_SCALE, 1).
+#: The screen's factor range: the plan (or a cell) times a factor in [SMALLEST_SCALE, 1).
 SMALLEST_SCALE = 0.5
 #: A confirmation runs this many times the certification's replications.
 CONFIRM_FACTOR = 4
@@ -122,7 +122,7 @@ def trim(
             plan[cell] = round_down(np.full(problem.shape, now[cell] * f), problem)[cell]
             return plan
 
-        found = _bisect(at, 0.0, 1.0, CELL_SCREENS, lambda plan: passes(plan, "cell"))
+        found = _bisect(at, SMALLEST_SCALE, 1.0, CELL_SCREENS, lambda plan: passes(plan, "cell"))
         if found is not None:
             best = found
     chain = [p for p in (scaled, best) if p is not None and not np.array_equal(p, x)]
