@@ -6,19 +6,20 @@ that it holds does not fall when planned staff are added in sector s, and does n
 planned staff are added in other sectors (they only compete with s for the national ICE and HHS
 lines). `tests/planner/test_bound.py` checks (M) on the small example.
 
-For a sector-window G = (s, w) with planned staff, a *probe* puts every planned cell of sector s
-at its cap except those of G, no planned staff in the other sectors, and in G each pool at the
-largest headcount whose cost over the window is at most t dollars. Under (M) the probe is the most
-favourable plan for sector s among all plans whose pools in G stay at or below the probe's. If a
-required target of s then holds with probability below 1 - alpha, which the probe's replications
-show by a Clopper-Pearson upper bound, every such plan misses it: a plan that meets the targets
-has some pool in G above the probe's headcount, so it spends more in G than the cheapest such
-step. Bisection on t finds the largest probe shown to fail. The groups' windows are disjoint, so
-their lower bounds add up, and the ramp-up each increase must pay comes on top (a small MIP).
+A *probe* for sector s puts some cells of s at given levels, the others at a ceiling, and no
+planned staff in the other sectors. Under (M) it is the most favourable plan for s among all plans
+whose cells of s stay at or below the probe's. If a required target of s then holds with
+probability below 1 - alpha, which the probe's replications show by a Clopper-Pearson upper bound,
+every such plan misses it: a plan that meets the targets has some cell of s above the probe (a
+cut). Families of probes (`families`: a staircase over the last staffed window, then prefixes of
+windows) bisect on the spend t of their lowered cells; the largest probe shown to miss gives the
+family's cut, and the least cost of a plan past every cut (a small MIP, ramp-up included) is the
+bound.
 
-The claim holds at the stated confidence jointly over all probes (Bonferroni: each probe is
-judged at confidence 1 - (1 - c) / (probes allowed)), for the chance-constrained problem on the
-engine that runs the probes (the flow engine, as in the search).
+The claim holds at the stated confidence jointly over all probes (Bonferroni: each look at a
+probe, a second look for undecided ones included, is judged at confidence 1 - (1 - c) / (looks
+allowed)), for the chance-constrained problem on the engine that runs the probes (the
+certification's).
 """
 
 from __future__ import annotations

@@ -40,6 +40,8 @@ GENERAL_FIELDS = (
     ("budget_dollars", "budget, $ (optional)", "float"),
     ("search.replications", "flow replications per candidate", "int"),
     ("search.certify_replications", "fresh replications to certify", "int"),
+    ("search.trim_seconds", "seconds for the trim (0: none)", "int"),
+    ("search.bound_seconds", "seconds for the lower bound's probes", "int"),
 )
 POOL_FIELDS = (
     ("max_headcount", "cap (people)", "float"),
@@ -135,6 +137,8 @@ def plan_form(plan: PlanFile, scenarios: dict[str, Entry]) -> Form:
         "targets.alpha": Targets.alpha,
         "search.replications": Search.replications,
         "search.certify_replications": Search.certify_replications,
+        "search.trim_seconds": Search.trim_seconds,
+        "search.bound_seconds": Search.bound_seconds,
         "demand_scale": 1.0,
     }
     for pool in pools_of(plan):
