@@ -26,7 +26,7 @@ from bordersim.calibration.fit_file import nearest_month
 from bordersim.compiler import compile_scenario
 from bordersim.engines import simulate
 from bordersim.fitting.demand import FitSettings, fit_demand
-from bordersim.fitting.operations import grid_arguments, through, write_table
+from bordersim.fitting.operations import grid_arguments, print_least_loss, through
 from bordersim.model.compiled import CompiledModel
 from bordersim.scenario import Scenario, load_scenario
 from bordersim.validation.compare import compare, relative_error
@@ -57,11 +57,17 @@ def at_fitted_demand(scenario: Scenario, settings: FitSettings) -> CompiledModel
 
 
 def score(
-    model: CompiledModel, targets: list[Target], replications: int, seed: int
+    model: CompiledModel,
+    targets: list[Target],
+    replications: int,
+    seed: int,
+    *,
+    records: bool = False,
 ) -> list[dict[str, float | str]]:
-    """Each target: simulated mean, error and squared log error."""
-    run = simulate(model, replications=replications, seed=seed)
-    view = RunView(run, None, model.dates[0])
+    """Each target: simulated mean, error and squared log error (`records`: keep the event
+    engine's per-person records, for targets measured from them)."""
+    run = simulate(model, replications=replications, seed=seed, records=records)
+    view = RunView(run, run.people if records else None, model.dates[0])
     rows: list[dict[str, float | str]] = []
     for target in targets:
         simulated = compare(target, view).simulated
@@ -99,13 +105,7 @@ def grid(
 
 def main(argv: list[str] | None = None) -> None:
     args = grid_arguments(__doc__.splitlines()[0], argv)
-    table = grid(args.repo, args.replications, args.seed)
-    pd.set_option("display.width", 200)
-    print(table.round(4).to_string(index=False))
-    loss = table.groupby("p_max_fraction")["loss"].mean()
-    print(loss.round(4).to_string())
-    print(f"least loss: p_max_fraction = {loss.idxmin()}")
-    write_table(table, args.out)
+    print_least_loss(grid(args.repo, args.replications, args.seed), "p_max_fraction", args.out)
 
 
 if __name__ == "__main__":

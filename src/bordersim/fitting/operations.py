@@ -216,6 +216,17 @@ def write_table(table: pd.DataFrame, out: Path | None) -> None:
         table.to_csv(out, index=False)
 
 
+def print_least_loss(table: pd.DataFrame, parameter: str, out: Path | None) -> None:
+    """Print a one-parameter grid (one row per point and target), its mean loss per point and
+    the least-loss point; write the table to `out` when given."""
+    pd.set_option("display.width", 200)
+    print(table.round(4).to_string(index=False))
+    loss = table.groupby(parameter)["loss"].mean()
+    print(loss.round(4).to_string())
+    print(f"least loss: {parameter} = {loss.idxmin():g}")
+    write_table(table, out)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = grid_arguments(__doc__.splitlines()[0], argv)
     table = grid(args.repo, args.replications, args.seed)

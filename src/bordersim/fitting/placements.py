@@ -20,16 +20,13 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from bordersim.compiler import compile_scenario
-from bordersim.engines import simulate
-from bordersim.fitting.operations import grid_arguments, through, write_table
+from bordersim.fitting.detection import score
+from bordersim.fitting.operations import grid_arguments, print_least_loss, through
 from bordersim.scenario import load_scenario
-from bordersim.validation.compare import compare, relative_error
 from bordersim.validation.fit_targets import is_fit_target
-from bordersim.validation.measures import RunView
 from bordersim.validation.targets import load_targets
 
 SCENARIO = "2021-uac-surge"
@@ -54,34 +51,15 @@ def grid(
     for per_day in placements:
         changed = scenario.with_changes({"departures.hhs_placement_per_day": per_day})
         model = through(compile_scenario(changed), last)
-        run = simulate(model, replications=replications, seed=seed, records=True)
-        view = RunView(run, run.people, model.dates[0])
-        for target in targets:
-            simulated = compare(target, view).simulated
-            assert simulated is not None
-            error = relative_error(target, simulated.mean)
-            rows.append(
-                {
-                    "hhs_placement_per_day": per_day,
-                    "target": f"{target.metric} {target.start} {target.scope}",
-                    "figure": target.describe_value(),
-                    "simulated": simulated.mean,
-                    "error": error,
-                    "loss": float(np.log1p(error) ** 2),
-                }
-            )
+        for row in score(model, targets, replications, seed, records=True):
+            rows.append({"hhs_placement_per_day": per_day, **row})
     return pd.DataFrame(rows)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = grid_arguments(__doc__.splitlines()[0], argv)
     table = grid(args.repo, args.replications, args.seed)
-    pd.set_option("display.width", 200)
-    print(table.round(4).to_string(index=False))
-    loss = table.groupby("hhs_placement_per_day")["loss"].mean()
-    print(loss.round(4).to_string())
-    print(f"least loss: hhs_placement_per_day = {loss.idxmin():g}")
-    write_table(table, args.out)
+    print_least_loss(table, "hhs_placement_per_day", args.out)
 
 
 if __name__ == "__main__":
