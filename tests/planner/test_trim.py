@@ -12,7 +12,7 @@ from bordersim.planner import load_plan
 from bordersim.planner.certify import Certificate, certify
 from bordersim.planner.problem import Problem, build_problem
 from bordersim.planner.targets import Evaluation
-from bordersim.planner.trim import CONFIRM_FACTOR, passes_screen, trim
+from bordersim.planner.trim import CONFIRM_FACTOR, TrimOutcome, passes_screen, trim
 from bordersim.scenario import load_scenario
 from repo_paths import REPO, SMALL
 
@@ -69,15 +69,23 @@ class World:
         return cert, ev
 
 
-def _trim(problem: Problem, x: np.ndarray, world: World):  # type: ignore[no-untyped-def]
+def _trim(
+    problem: Problem,
+    x: np.ndarray,
+    world: World,
+    confirming: World | None = None,
+    until: float = float("inf"),
+) -> TrimOutcome:
+    """Trim `x`, screening on `world` and confirming on `confirming` (the same world when not
+    given), with no time limit unless `until` is given."""
     return trim(
         problem,
         x,
         _required(problem),
         world.sample,
-        world.confirm,
-        screen_until=float("inf"),
-        confirm_until=float("inf"),
+        (confirming or world).confirm,
+        screen_until=until,
+        confirm_until=until,
         progress=lambda _: None,
     )
 
@@ -127,16 +135,7 @@ def test_the_sequence_stops_at_the_first_plan_that_does_not_certify(problem: Pro
     x = _plan(problem, 170.0, 250.0)
     world = World(problem, lambda plan: 1.0)
     fails = World(problem, lambda plan: 0.0)
-    found = trim(
-        problem,
-        x,
-        _required(problem),
-        world.sample,
-        fails.confirm,
-        screen_until=float("inf"),
-        confirm_until=float("inf"),
-        progress=lambda _: None,
-    )
+    found = _trim(problem, x, world, fails)
     assert len(fails.confirmed) == 1
     assert found.certificate is None and np.array_equal(found.x, x)
 
@@ -144,16 +143,7 @@ def test_the_sequence_stops_at_the_first_plan_that_does_not_certify(problem: Pro
 def test_a_plan_with_nothing_to_trim_or_no_time_stays(problem: Problem) -> None:
     x = _plan(problem, 170.0, 250.0)
     world = World(problem, lambda plan: 1.0)
-    found = trim(
-        problem,
-        x,
-        _required(problem),
-        world.sample,
-        world.confirm,
-        screen_until=0.0,
-        confirm_until=0.0,
-        progress=lambda _: None,
-    )
+    found = _trim(problem, x, world, until=0.0)
     assert found.replications == 0 and np.array_equal(found.x, x) and not world.confirmed
 
 
@@ -178,16 +168,7 @@ def test_a_plan_below_the_target_is_reported_at_most_one_time_in_twenty(
     for seed in range(trials):
         screen = World(problem, lambda plan: 1.0, seed)
         world = World(problem, p, seed + trials)
-        found = trim(
-            problem,
-            x,
-            _required(problem),
-            screen.sample,
-            world.confirm,
-            screen_until=float("inf"),
-            confirm_until=float("inf"),
-            progress=lambda _: None,
-        )
+        found = _trim(problem, x, screen, world)
         assert len(world.confirmed) >= 1
         false_claims += found.certificate is not None
     assert 0 < false_claims / trials <= 0.05, false_claims
