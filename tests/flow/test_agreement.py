@@ -153,6 +153,43 @@ def test_tiny_model_children_transfers_agree() -> None:
     assert abs(f.mean() - e.mean()) <= 0.03 * e.mean() + 3 * se
 
 
+def per_sector(run: RunResult, metric: str) -> np.ndarray:
+    """[replications, sectors] summed over the reported days."""
+    return run.metric(metric).sum(axis=1)
+
+
+def test_tiny_model_with_decompression_agrees() -> None:
+    """Lateral decompression (docs/model.md step 6) on a stressed pair of sectors: Rio Grande
+    Valley held to 150 places sends up to 150 people a day to Tucson (1,500 places). The moves,
+    each sector's custody and its time in custody agree, as well as the usual quantities."""
+    model = tiny_model(agents=600.0)
+    days = model.n_days
+    model = model.replace(
+        custody_capacity=np.tile([1500.0, 150.0], (days, 1)),
+        decompression_active=np.ones(days),
+        decompression_send_fraction=1.0,
+        decompression_receive_fraction=0.8,
+        decompression_seats_per_hour=150.0 / 24,
+    )
+    event, flow = run_both(model, replications=20)
+    assert disagreements(event, flow) == []
+    found = []
+    for metric, tolerance in (("moved_out", 0.03), ("moved_in", 0.03), ("occupancy_mean", 0.06)):
+        e, f = per_sector(event, metric), per_sector(flow, metric)
+        for s in range(model.n_sectors):
+            se = np.sqrt(e[:, s].var(ddof=1) / len(e) + f[:, s].var(ddof=1) / len(f))
+            if abs(f[:, s].mean() - e[:, s].mean()) > tolerance * e[:, s].mean() + 3 * se:
+                found.append(f"{metric} sector {s}: event {e[:, s].mean()}, flow {f[:, s].mean()}")
+    # Mean time in custody of each sector's exits (hours).
+    e_stay = per_sector(event, "custody_hours_total") / per_sector(event, "custody_exits")
+    f_stay = per_sector(flow, "custody_hours_total") / per_sector(flow, "custody_exits")
+    for s in range(model.n_sectors):
+        if abs(f_stay[:, s].mean() - e_stay[:, s].mean()) > 0.06 * e_stay[:, s].mean():
+            found.append(f"time in custody sector {s}: event {e_stay[:, s]}, flow {f_stay[:, s]}")
+    assert found == []
+    assert per_sector(event, "moved_out")[:, 1].mean() > 1000
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "scenario",

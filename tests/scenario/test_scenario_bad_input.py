@@ -104,6 +104,29 @@ CASES: dict[str, tuple[str, list[str]]] = {
         MINIMAL + TROOPS + "headcount_by_sector = { TCA = 100 }\n",
         ["deployments.troops", "exactly one of headcount and headcount_by_sector"],
     ),
+    "decompression receiving above its sending threshold": (
+        MINIMAL
+        + "\n[custody.decompression]\nenabled = true\nsend_above_fraction = 1.0\n"
+        + "receive_below_fraction = 1.2\n",
+        [
+            "custody.decompression.receive_below_fraction = 1.2",
+            "is above send_above_fraction 1.0",
+        ],
+    ),
+    "decompression ending before it starts": (
+        MINIMAL
+        + "\n[custody.decompression]\nenabled = true\nstart_date = 2023-05-10\n"
+        + "end_date = 2023-05-01\n",
+        ["custody.decompression.end_date = 2023-05-01", "is before start_date 2023-05-10"],
+    ),
+    "decompression of an unknown demographic": (
+        MINIMAL + '\n[custody.decompression]\ndemographics = ["single_adults"]\n',
+        ["custody.decompression.demographics.0 = 'single_adults'", "did you mean 'single_adult'"],
+    ),
+    "decompression with negative seats": (
+        MINIMAL + "\n[custody.decompression]\nseats_per_day = -5\n",
+        ["custody.decompression.seats_per_day = -5", "greater than or equal to 0"],
+    ),
     "removing a key path that is not inherited": (
         'remove = ["deployments.nothing"]\n' + MINIMAL,
         ["remove", "cannot remove 'deployments.nothing'"],

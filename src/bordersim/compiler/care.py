@@ -47,6 +47,7 @@ def cost_and_target_fields(frame: Frame) -> Fields:
     scenario = frame.scenario
     return {
         "cost_per_custody_person_day": float(scenario.cost.custody_per_person_day_dollars),
+        "decompression_cost_per_person": float(scenario.cost.decompression_per_person_dollars),
         "target_custody_hours": float(scenario.targets.custody_hours),
     }
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from bordersim.compiler.frame import ALL_SECTORS, Fields, Frame, trailing_load_shares
 from bordersim.errors import ScenarioError
-from bordersim.model.dimensions import Sector
+from bordersim.model.dimensions import N_DEMOGRAPHICS, N_NATIONALITIES, Demographic, Sector
 
 
 def custody_fields(frame: Frame) -> Fields:
@@ -37,6 +37,29 @@ def custody_fields(frame: Frame) -> Fields:
         "custody_standard_hours": float(custody.standard_hours),
         "uac_standard_hours": float(custody.uac_standard_hours),
         "initial_custody": capacity[0][:, None] * custody.initial_occupancy_fraction * mix,
+        **_decompression_fields(frame),
+    }
+
+
+def _decompression_fields(frame: Frame) -> Fields:
+    """Lateral decompression (docs/model.md step 6): the days it runs, its thresholds, seats,
+    the groups it may move and the escort work per person."""
+    rule = frame.scenario.custody.decompression
+    listed = {Demographic[name.upper()] for name in rule.demographics}
+    eligible = np.array(
+        [
+            float(Demographic(d) in listed)
+            for d in range(N_DEMOGRAPHICS)
+            for _ in range(N_NATIONALITIES)
+        ]
+    )
+    return {
+        "decompression_active": np.array([float(rule.in_force(day)) for day in frame.dates]),
+        "decompression_send_fraction": float(rule.send_above_fraction),
+        "decompression_receive_fraction": float(rule.receive_below_fraction),
+        "decompression_seats_per_hour": float(rule.seats_per_day) / 24.0,
+        "decompression_eligible": eligible,
+        "decompression_hours_per_person": float(rule.agent_hours_per_person),
     }
 
 

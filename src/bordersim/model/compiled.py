@@ -231,6 +231,41 @@ class CompiledModel:
         "custody.initial_occupancy_fraction x capacity x group mix",
     )
 
+    # ----- lateral decompression (docs/model.md step 6) --------------------------------------
+    decompression_active: np.ndarray = array(
+        "D",
+        "bool",
+        "1 on days people may be moved between sectors at apprehension; all 0 when off",
+        "custody.decompression.enabled, start_date, end_date",
+    )
+    decompression_send_fraction: float = scalar(
+        "occupancy/capacity",
+        "a sector sends while its occupancy at the start of the hour is above this x capacity",
+        "custody.decompression.send_above_fraction",
+    )
+    decompression_receive_fraction: float = scalar(
+        "occupancy/capacity",
+        "a sector receives while its occupancy at the start of the hour is below this x capacity",
+        "custody.decompression.receive_below_fraction",
+    )
+    decompression_seats_per_hour: float = scalar(
+        "people/hour",
+        "moves along the whole border per hour (seats per day / 24)",
+        "custody.decompression.seats_per_day / 24",
+    )
+    decompression_eligible: np.ndarray = array(
+        "G",
+        "bool",
+        "1 for the groups that may be moved (their demographic is listed)",
+        "custody.decompression.demographics",
+        probability=True,
+    )
+    decompression_hours_per_person: float = scalar(
+        "staff-hours/person",
+        "escort work per person moved: transport work in the sending sector",
+        "custody.decompression.agent_hours_per_person",
+    )
+
     # ----- holding and processing capacity as limits (docs/model.md, "Processing stations") ---
     processing_stations: np.ndarray = array(
         "DS",
@@ -489,6 +524,11 @@ class CompiledModel:
     # ----- cost -------------------------------------------------------------------------------
     cost_per_custody_person_day: float = scalar(
         "dollars/person-day", "custody", "cost.custody_per_person_day_dollars"
+    )
+    decompression_cost_per_person: float = scalar(
+        "dollars/person",
+        "a person moved between sectors (custody cost of the sending sector)",
+        "cost.decompression_per_person_dollars",
     )
 
     # ----- targets for the capability gap (DESIGN 2.10) ---------------------------------------

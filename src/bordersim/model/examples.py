@@ -145,6 +145,13 @@ def _tiny_custody(n_days: int, n_sectors: int) -> dict[str, Any]:
         release_trigger_occupancy_growing=np.full((d, s), np.inf),
         release_trigger_stay_hours=np.full((d, s), np.inf),
         release_trigger_apprehensions=np.full((d, s), np.inf),
+        # lateral decompression: off (its tests switch it on)
+        decompression_active=np.zeros(d),
+        decompression_send_fraction=1.25,
+        decompression_receive_fraction=0.8,
+        decompression_seats_per_hour=850.0 / 24,
+        decompression_eligible=np.repeat([1.0, 1.0, 0.0], N_GROUPS // 3),
+        decompression_hours_per_person=0.5,
     )
 
 
@@ -210,6 +217,7 @@ def _tiny_supplies_health_cost(n_days: int, n_sectors: int, health: bool) -> dic
         staff_infection_rate_per_day=0.002,
         staff_absence_days=10.0,
         cost_per_custody_person_day=100.0,
+        decompression_cost_per_person=300.0,
         target_custody_hours=72.0,
     )
 

@@ -411,7 +411,10 @@ def cost(runs: Labelled, sectors: Sequence[int] | None = None) -> go.Figure:
     if len(runs) == 1:
         run = runs[0][1]
         chosen = range(len(run.sectors)) if sectors is None else sectors
-        for j, part in enumerate(("staff", "custody", "supplies")):
+        parts = ["staff", "custody", "supplies"]
+        if run.metric("cost_decompression_dollars").any():
+            parts.append("decompression")
+        for j, part in enumerate(parts):
             daily = sector_total(run, f"cost_{part}_dollars", chosen).mean(axis=0) / 1e6
             fig.add_trace(
                 go.Bar(

@@ -89,6 +89,34 @@ def sector_rows(result: RunResult) -> list[list[object]]:
     return rows
 
 
+def decompression_line(result: RunResult) -> str:
+    """One sentence on lateral decompression (docs/model.md step 6) where it moved anybody:
+    people moved a day, from which sectors and to which (means over replications); else ""."""
+    moved_out = result.metric("moved_out").sum(axis=1).mean(axis=0)  # [S]
+    if not moved_out.sum() > 0:
+        return ""
+    moved_in = result.metric("moved_in").sum(axis=1).mean(axis=0)
+    cost = result.metric("cost_decompression_dollars").sum(axis=(1, 2)).mean()
+    days = len(result.dates)
+
+    def by_sector(values: object) -> str:
+        import numpy as np
+
+        counts = np.asarray(values)
+        return ", ".join(
+            f"{sector.name} {counts[s]:,.0f}"
+            for s, sector in enumerate(result.sectors)
+            if counts[s] > 0
+        )
+
+    return (
+        f"Lateral decompression moved {moved_out.sum() / days:,.0f} people a day between "
+        f"sectors at apprehension ({moved_out.sum():,.0f} in all; out of {by_sector(moved_out)}; "
+        f"into {by_sector(moved_in)}), at a cost of ${cost:,.0f}. Encounters stay counted where "
+        "they happened; custody, departures and time in custody belong to the receiving sector."
+    )
+
+
 def add_validation(
     page: Page,
     result: RunResult,
@@ -216,6 +244,9 @@ def run_report_page(
     for message in record.warnings:
         page.paragraph(f"Warning: {message}", "note")
     page.headline("What binds, and where", run_headline(result), KNOWN_LIMITS)
+    moves = decompression_line(result)
+    if moves:
+        page.paragraph(moves)
     page.sector_choice([name for name, _ in choices])
 
     page.heading("Key performance indicators")

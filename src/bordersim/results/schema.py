@@ -69,6 +69,12 @@ DAILY_METRICS: tuple[str, ...] = (
     "cost_custody_dollars",
     "cost_supplies_dollars",
     "cost_total_dollars",
+    # Lateral decompression (docs/model.md step 6), last so that the columns before keep their
+    # places: people moved out of the sector at apprehension, moved into it, and their cost
+    # (part of cost_total_dollars, charged to the sending sector).
+    "moved_out",
+    "moved_in",
+    "cost_decompression_dollars",
 )
 METRIC_INDEX: dict[str, int] = {name: i for i, name in enumerate(DAILY_METRICS)}
 

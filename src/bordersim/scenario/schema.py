@@ -554,6 +554,52 @@ class CapacityChange(Section):
         return self
 
 
+class Decompression(Section):
+    """Lateral decompression (docs/model.md step 6): people apprehended in a sector over
+    `send_above_fraction` of its capacity are moved at apprehension, by bus or plane, to sectors
+    under `receive_below_fraction` of theirs, within `seats_per_day` along the border and the
+    sending sector's transport staff (`agent_hours_per_person` of escort each). Off unless
+    `enabled`; `start_date` and `end_date` (inclusive) bound the days it runs."""
+
+    enabled: bool
+    start_date: Date | None = None  # None = from the first simulated day
+    end_date: Date | None = None  # last day, inclusive; None = to the end
+    send_above_fraction: PositiveRatio  # occupancy / capacity at the start of the hour
+    receive_below_fraction: PositiveRatio
+    seats_per_day: PeoplePerDay  # moves per day along the whole border
+    demographics: Annotated[list[DemographicName], Field(min_length=1)]
+    agent_hours_per_person: Annotated[
+        float, Field(ge=0.0, allow_inf_nan=False), _upper(8760.0, YEAR_HOURS)
+    ]
+
+    @model_validator(mode="after")
+    def _dates_and_thresholds(self) -> Decompression:
+        _check_change_dates(self.start_date or EARLIEST_DATE, self.end_date)
+        if self.receive_below_fraction > self.send_above_fraction:
+            raise CrossSectionError(
+                ("receive_below_fraction",),
+                self.receive_below_fraction,
+                f"receive_below_fraction {self.receive_below_fraction} is above "
+                f"send_above_fraction {self.send_above_fraction}: a sector would send and "
+                "receive at once",
+            )
+        if len(set(self.demographics)) != len(self.demographics):
+            raise CrossSectionError(
+                ("demographics",),
+                self.demographics,
+                f"demographics are listed more than once: {self.demographics}",
+            )
+        return self
+
+    def in_force(self, day: dt.date) -> bool:
+        """Whether people may be moved on `day`."""
+        if not self.enabled:
+            return False
+        if self.start_date is not None and day < self.start_date:
+            return False
+        return self.end_date is None or day <= self.end_date
+
+
 class Custody(Section):
     capacity_people: BySector
     capacity_changes: Annotated[dict[str, CapacityChange], Field(max_length=MAX_ENTRIES)] = Field(
@@ -563,6 +609,7 @@ class Custody(Section):
     standard_hours: Hours
     uac_standard_hours: Hours
     initial_occupancy_fraction: Ratio  # of capacity, at the first simulated day
+    decompression: Decompression
 
 
 class BedsChange(Section):
@@ -751,6 +798,7 @@ DISEASE_PARAMETERS = (
 class Cost(Section):
     custody_per_person_day_dollars: Dollars
     ice_transfer_dollars: Dollars
+    decompression_per_person_dollars: Dollars  # a person moved between sectors
 
 
 class Targets(Section):

@@ -77,10 +77,16 @@ def start_hour(st: State, h: Hour) -> StaffAbsence:
     return StaffAbsence(absent, st["absence_returns"].at[slot].set(0.0))
 
 
-def admit(st: State, h: Hour, apprehended: jax.Array) -> tuple[jax.Array, Infection]:
-    """The hour's apprehended ([S, G] people) enter custody infectious with the day's prevalence,
-    a share of them symptomatic. Returns the infectious arrivals and the state of infection."""
-    infectious_arrivals = _draw(h, apprehended.sum(axis=1), h.p["arrival_prevalence"][h.day])
+def admit(
+    st: State, h: Hour, apprehended: jax.Array, moved_net: jax.Array
+) -> tuple[jax.Array, Infection]:
+    """The hour's apprehended ([S, G] people, where apprehended) with those moved in less those
+    moved out by lateral decompression (`moved_net`, [S]) enter custody infectious with the
+    day's prevalence, a share of them symptomatic. Returns the infectious arrivals and the state
+    of infection. (The moves are added to the sector totals rather than summed by group, so that
+    a run without moves adds exact zeros to the same sums.)"""
+    arrivals = apprehended.sum(axis=1) + moved_net
+    infectious_arrivals = _draw(h, arrivals, h.p["arrival_prevalence"][h.day])
     symptomatic_before_intake = st["symptomatic_before_intake"] + _draw(
         h, infectious_arrivals, h.p["symptomatic_fraction"]
     )

@@ -6,7 +6,8 @@ cumulative curves of custody (apprehended and exited by hour) from which `custod
 the time-in-custody results. Replications and variants are added by `jax.vmap` in `runner`.
 
 Step order within an hour follows docs/model.md: staff on duty, dispatch, crossings, detection,
-interdiction and pickup, pathway, intake, determination, departure, health, supplies, cost.
+interdiction and pickup, lateral decompression and pathway, intake, determination, departure,
+health, supplies, cost.
 Health is a module (`health.py`) with the event engine's interface, called at its points of the
 hour: `start_hour`, `admit`, `screen`, `leave`, `transmit`, `infect_staff`.
 """
@@ -234,8 +235,19 @@ class Custody(NamedTuple):
 
 class Apprehended(NamedTuple):
     custody: Custody
-    apprehended: jax.Array  # [S, G] people this hour
-    new_by_kind: jax.Array  # [S, K]
+    apprehended: jax.Array  # [S, G] people this hour, where they were apprehended (encounters)
+    held: jax.Array  # [S, G] the same people by the sector that holds them (after moves)
+    new_by_kind: jax.Array  # [S, K] by the sector that holds them
+    moved_out: jax.Array  # [S] moved to other sectors by lateral decompression
+    moved_in: jax.Array  # [S]
+
+
+class Moves(NamedTuple):
+    """Lateral decompression's hour (docs/model.md step 6), decided on the state at its start."""
+
+    planned: jax.Array  # [S] each sender's share of the hour's seats (dispatch sizes escorts)
+    quota: jax.Array  # [S] the same within the transport staffed (after dispatch)
+    room_share: jax.Array  # [S] each receiver's share of the moves (0 when nobody moves)
 
 
 class Processed(NamedTuple):
@@ -296,7 +308,33 @@ def _staff_on_duty(st: State, h: Hour) -> Staffing:
     return Staffing(headcount, on_duty, absence)
 
 
-def _dispatch_hour(st: State, h: Hour, on_duty: jax.Array) -> Dispatched:
+def _decompression_plan(st: State, h: Hour) -> Moves:
+    """Lateral decompression at the start of the hour (as `event/border/decompression.py`):
+    the hour's seats, capped by the receivers' room below `receive_fraction` of capacity, are
+    shared among the senders in proportion to their occupancy above `send_fraction` of it."""
+    p = h.p
+    occupancy = (st["arrived"] - st["exited"]).sum(axis=1)
+    capacity = p["custody_capacity"][h.day]
+    excess = jnp.maximum(occupancy - p["decompression_send_fraction"] * capacity, 0.0)
+    room = jnp.maximum(p["decompression_receive_fraction"] * capacity - occupancy, 0.0)
+    excess_total, room_total = excess.sum(), room.sum()
+    moving = (p["decompression_active"][h.day] > 0) & (excess_total > 0) & (room_total > 0)
+    seats = jnp.minimum(p["decompression_seats_per_hour"], room_total)
+    planned = jnp.where(moving, seats * excess / jnp.maximum(excess_total, _TINY), 0.0)
+    room_share = jnp.where(moving, room / jnp.maximum(room_total, _TINY), 0.0)
+    return Moves(planned, planned, room_share)
+
+
+def _decompression_quota(h: Hour, people: jax.Array, moves: Moves) -> Moves:
+    """After dispatch: escorts take the sending sector's transport first, so a sector moves no
+    more than its transport staffed can escort."""
+    hours = h.p["decompression_hours_per_person"]
+    escortable = _supplied(h, people, Task.TRANSPORT) / jnp.maximum(hours, _TINY)
+    quota = jnp.where(hours > 0, jnp.minimum(moves.planned, escortable), moves.planned)
+    return moves._replace(quota=quota)
+
+
+def _dispatch_hour(st: State, h: Hour, on_duty: jax.Array, moves: Moves) -> Dispatched:
     """Step 2: dispatch on the work waiting at the start of the hour."""
     p = h.p
     arrived, x1, x2, x3 = st["arrived"], st["intake_done"], st["determination_done"], st["exited"]
@@ -338,7 +376,8 @@ def _dispatch_hour(st: State, h: Hour, on_duty: jax.Array) -> Dispatched:
         + hospital_posts(st["encounters_yesterday"], p),
         intake=intake_work,
         determination=determination_work,
-        transport=transport_plan.sum(axis=0),
+        # Departures possible this hour, and the escorts of the people planned to be moved out.
+        transport=transport_plan.sum(axis=0) + moves.planned * p["decompression_hours_per_person"],
         custody_day={
             task: occupancy * p["custody_day_hours"][int(task)] / 24 for task in CUSTODY_DAY_TASKS
         },
@@ -474,8 +513,22 @@ def _serve_field(
     )
 
 
-def _pathway(st: State, h: Hour, encountered: jax.Array) -> Apprehended:
-    """Step 6: pathway at encounter, with the release valve; the apprehended enter custody."""
+def _move(h: Hour, apprehended: jax.Array, moves: Moves) -> tuple[jax.Array, ...]:
+    """Lateral decompression: each sender moves its quota, at most its eligible apprehensions of
+    the hour, in proportion to its groups; receivers take them in proportion to their room.
+    Returns the people by the sector that holds them, moved out and moved in ([S])."""
+    eligible = apprehended * h.p["decompression_eligible"][None, :]  # [S, G]
+    eligible_total = eligible.sum(axis=1)
+    moved = jnp.minimum(moves.quota, eligible_total)
+    out = eligible * (moved / jnp.maximum(eligible_total, _TINY))[:, None]
+    into = out.sum(axis=0)[None, :] * moves.room_share[:, None]
+    return apprehended - out + into, out.sum(axis=1), into.sum(axis=1)
+
+
+def _pathway(st: State, h: Hour, encountered: jax.Array, moves: Moves) -> Apprehended:
+    """Step 6: people moved between sectors at apprehension (lateral decompression), then
+    pathway at encounter in the sector that holds them, with its release valve; the apprehended
+    enter custody there, at the hour of their apprehension."""
     share = pathway_shares(
         h.p["share_to_kind"][h.day],
         st["valve_open"],
@@ -484,15 +537,16 @@ def _pathway(st: State, h: Hour, encountered: jax.Array) -> Apprehended:
         h.masks.removal,
     )  # [S, G, K]
     apprehended = encountered.sum(axis=2)  # [S, G]
-    new_by_kind = jnp.einsum("sg,sgk->sk", apprehended, share)  # [S, K]
+    held, moved_out, moved_in = _move(h, apprehended, moves)
+    new_by_kind = jnp.einsum("sg,sgk->sk", held, share)  # [S, K]
     custody = Custody(
         arrived=st["arrived"] + new_by_kind,
         intake_done=st["intake_done"],
         determination_done=st["determination_done"],
         exited=st["exited"],
-        composition=st["composition"] + apprehended[:, :, None] * share,
+        composition=st["composition"] + held[:, :, None] * share,
     )
-    return Apprehended(custody, apprehended, new_by_kind)
+    return Apprehended(custody, apprehended, held, new_by_kind, moved_out, moved_in)
 
 
 def _process(h: Hour, people: jax.Array, custody: Custody) -> Processed:
@@ -522,9 +576,11 @@ def _depart(
     custody: Custody,
     allowances: tuple[jax.Array, ...],
     reattempt_pool: jax.Array,
+    escort: jax.Array,
 ) -> Departed:
     """Step 8: departures of people past their minimum time in custody; transport shared among
-    the lines (ports, ICE, HHS) in proportion to the work each could move this hour."""
+    the lines (ports, ICE, HHS) in proportion to the work each could move this hour, after the
+    escorts of the people moved out (`escort`, [S] staff-hours) took theirs."""
     p, masks, hour = h.p, h.masks, h.hour
     arrived, x2, x3 = custody.arrived, custody.determination_done, custody.exited
     recent = jax.lax.dynamic_update_index_in_dim(
@@ -544,7 +600,12 @@ def _depart(
     total_work = line_work.sum(axis=0)
     transport_share = jnp.where(
         total_work > _TINY,
-        jnp.clip(_supplied(h, people, Task.TRANSPORT) / jnp.maximum(total_work, _TINY), 0.0, 1.0),
+        jnp.clip(
+            jnp.maximum(_supplied(h, people, Task.TRANSPORT) - escort, 0.0)
+            / jnp.maximum(total_work, _TINY),
+            0.0,
+            1.0,
+        ),
         1.0,
     )
     to_line = tuple(line * transport_share[:, None] for line in lines)
@@ -703,6 +764,8 @@ def _crossing_custody_metrics(st: State, h: Hour, r: Hourly, put: Any) -> None:
     for index, route in enumerate(LINES):
         put(route.waiting_metric, (d.in_line * masks.line[index]).sum(axis=1))
     put("valve_open_hours", st["valve_open"])
+    put("moved_out", r.entered.moved_out)
+    put("moved_in", r.entered.moved_in)
 
 
 def _staff_metrics(st: State, h: Hour, r: Hourly, put: Any) -> None:
@@ -735,7 +798,8 @@ def _staff_metrics(st: State, h: Hour, r: Hourly, put: Any) -> None:
     d = r.departed
     put(
         "staff_hours_needed:transport",
-        transport_needed(st["in_line"], d.in_line, d.exits, p["transport_hours"], target),
+        transport_needed(st["in_line"], d.in_line, d.exits, p["transport_hours"], target)
+        + r.entered.moved_out * p["decompression_hours_per_person"],
     )
     put("staff_hours_needed:custody_watch", work.watch_posts)
     for task, needed in work.custody_day.items():
@@ -762,7 +826,9 @@ def _supply_health_cost_metrics(h: Hour, r: Hourly, put: Any) -> None:
     put("cost_staff_dollars", r.staff_cost)
     put("cost_custody_dollars", r.custody_cost)
     put("cost_supplies_dollars", sup.cost)
-    put("cost_total_dollars", r.staff_cost + r.custody_cost + sup.cost)
+    moves_cost = r.entered.moved_out * h.p["decompression_cost_per_person"]
+    put("cost_decompression_dollars", moves_cost)
+    put("cost_total_dollars", r.staff_cost + r.custody_cost + sup.cost + moves_cost)
 
 
 def _accumulate(st: State, h: Hour, r: Hourly) -> jax.Array:
@@ -853,13 +919,17 @@ def hour_step(
     )
     st = state
     staffing = _staff_on_duty(st, h)
-    dispatched = _dispatch_hour(st, h, staffing.on_duty)
+    moves = _decompression_plan(st, h)
+    dispatched = _dispatch_hour(st, h, staffing.on_duty, moves)
     people = dispatched.people
+    moves = _decompression_quota(h, people, moves)
     busy = _field_work_finished(st, h, people)
     crossing = _crossings_and_detection(st, h, people, free_agents=busy[2])
     field = _serve_field(st, h, crossing, busy)
-    entered = _pathway(st, h, field.encountered)
-    infectious_arrivals, infection = health.admit(st, h, entered.apprehended)
+    entered = _pathway(st, h, field.encountered, moves)
+    infectious_arrivals, infection = health.admit(
+        st, h, entered.apprehended, entered.moved_in - entered.moved_out
+    )
     processed = _process(h, people, entered.custody)
     screened = health.screen(h, infection, processed.intake_share)
     departed = _depart(
@@ -869,6 +939,7 @@ def hour_step(
         processed.custody,
         dispatched.allowances,
         crossing.reattempt_pool,
+        entered.moved_out * p["decompression_hours_per_person"],
     )
     person_hours = (dispatched.occupancy + departed.occupancy_now) / 2
     supplies = _supplies(st, h, dispatched, person_hours, departed.occupancy_now)

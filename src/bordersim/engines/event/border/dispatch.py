@@ -261,6 +261,8 @@ def dispatch(s: int, clock: Clock, m: Model, w: World) -> None:
     support_budget = _processing(s, clock.day, agents_on_duty, posts, m, w)
     finishers_ahead(s, clock, m, w.rows, w.lines, plan)
     _size_transport(s, m, custody, plan)
+    # Escorts of the people lateral decompression plans to move out (decompression.plan_hour).
+    plan.transport_sizing[s] += plan.move_planned[s] * m.decompression_hours_per_person
     for task in range(m.custody_day_task.shape[0]):
         if m.custody_day_task[task]:
             plan.task_need[s, task] = custody.occupancy[s] * m.custody_day_hours[task] / 24.0

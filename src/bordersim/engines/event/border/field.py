@@ -12,6 +12,7 @@ import math
 import numpy as np
 from numba import njit
 
+from bordersim.engines.event.border import decompression
 from bordersim.engines.event.border import health as health_module
 from bordersim.engines.event.border.crossings import DETECTED, SURRENDERS, Arrivals
 from bordersim.engines.event.border.layout import (
@@ -91,12 +92,20 @@ def apprehend(
     plan: Plan,
     out: Metrics,
 ) -> bool:
-    """Row `i` is apprehended at `t`: an encounter with its pathway, in custody waiting for
-    intake. False when the health module's member list is full (the run needs more room)."""
-    s = rows.sec[i]
+    """Row `i` is apprehended at `t`: an encounter with its pathway, in custody (of its sector
+    or, moved by lateral decompression, of another) waiting for intake. False when the health
+    module's member list is full (the run needs more room)."""
+    origin = rows.sec[i]
     g = rows.grp[i]
     d = clock.day
     rows.t_app[i] = t
+    # Encounters count where they happen; custody, processing and departure belong to the
+    # sector that holds the person (the receiver, when lateral decompression moves them).
+    out.daily[d, origin, out.col[K_ENCOUNTERS]] += 1
+    if rows.attempt[i] == 1 and not rows.flags[i] & F_KNOWN_BEFORE:
+        out.daily[d, origin, out.col[K_UNIQUE]] += 1
+    s = decompression.destination(origin, g, d, m, plan, out)
+    rows.sec[i] = s
     custody.occupancy[s] += 1
     custody.person_hours[s] += clock.hour_end - t
     p = draw_pathway(rows.pathway_u[i], m.pathway_cdf[d, g])
@@ -104,9 +113,6 @@ def apprehend(
     if p == ER and custody.valve_open[s] and uniform(ops) < m.release_share[d, s]:
         p = REL
     rows.pathway[i] = p
-    out.daily[d, s, out.col[K_ENCOUNTERS]] += 1
-    if rows.attempt[i] == 1 and not rows.flags[i] & F_KNOWN_BEFORE:
-        out.daily[d, s, out.col[K_UNIQUE]] += 1
     work = m.intake_hours[p]
     rows.work_left[i] = work
     push_tail(

@@ -17,13 +17,21 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from bordersim.engines.event.border import departures, dispatch, field, health, processing
+from bordersim.engines.event.border import (
+    decompression,
+    departures,
+    dispatch,
+    field,
+    health,
+    processing,
+)
 from bordersim.engines.event.border.crossings import Arrivals, cross, draw_day, rows_needed
 from bordersim.engines.event.border.layout import (
     F_INITIAL_CUSTODY,
     K_BACKLOG,
     K_CAPACITY,
     K_COST_CUSTODY,
+    K_COST_DECOMPRESSION,
     K_COST_STAFF,
     K_COST_SUPPLIES,
     K_COST_TOTAL,
@@ -241,6 +249,7 @@ def _close_hour(s: int, clock: Clock, m: Model, ops: np.ndarray, w: World) -> No
             daily[d, s, col[K_COST_STAFF]]
             + daily[d, s, col[K_COST_CUSTODY]]
             + daily[d, s, col[K_COST_SUPPLIES]]
+            + daily[d, s, col[K_COST_DECOMPRESSION]]
         )
 
 
@@ -271,8 +280,10 @@ def run_replication(
             _start_day(clock, m, demand, w)
         _start_hour(clock, m, w)
         departures.plan_departures(clock, m, w.rows, w.lines, w.custody, w.plan)
+        decompression.plan_hour(clock, m, w.custody, w.plan)
         for s in range(n_sec):
             dispatch.dispatch(s, clock, m, w)
+        decompression.open_hour(m, w.plan)
         n_new = rows_needed(clock, w.lines, w.field)
         if w.rows.n_rows[0] + n_new > storage.n_cap:
             return _result(OVERFLOW, owner)

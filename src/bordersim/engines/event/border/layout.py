@@ -48,6 +48,9 @@ KERNEL_METRICS: tuple[str, ...] = (
     "cost_custody_dollars",
     "cost_supplies_dollars",
     "cost_total_dollars",
+    "moved_out",
+    "moved_in",
+    "cost_decompression_dollars",
     *(f"departures:{p.name.lower()}" for p in Pathway),
 )
 (
@@ -88,8 +91,11 @@ KERNEL_METRICS: tuple[str, ...] = (
     K_COST_CUSTODY,
     K_COST_SUPPLIES,
     K_COST_TOTAL,
+    K_MOVED_OUT,
+    K_MOVED_IN,
+    K_COST_DECOMPRESSION,
     K_DEPARTURES,  # first of the N_PATHWAYS departure columns, in `Pathway` order
-) = range(38)
+) = range(41)
 
 # ----- per-attempt flags ------------------------------------------------------------------
 F_GOTAWAY = 1

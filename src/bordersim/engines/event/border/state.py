@@ -138,6 +138,14 @@ class Model(NamedTuple):
     route_reattempt: np.ndarray  # [P, demographics] bool: leaving by that route may lead back
     line_transport_hours: np.ndarray  # [L] transport work per person on each line (the most
     #                                   of its pathways'), for sizing transport ahead
+    # lateral decompression (decompression.py)
+    decompression_send_fraction: float
+    decompression_receive_fraction: float
+    decompression_seats_per_hour: float
+    decompression_hours_per_person: float
+    decompression_cost_per_person: float
+    decompression_active: np.ndarray  # [D]
+    decompression_eligible: np.ndarray  # [G]
 
 
 class Storage(NamedTuple):
@@ -284,6 +292,12 @@ class Plan(NamedTuple):
     # previous hour: dispatch staffs the hour's expected arrivals with it (docs/model.md step 2).
     arrived_intake: np.ndarray  # [S] agent-hours
     arrived_det: np.ndarray  # [S] agent-hours
+    # Lateral decompression (docs/model.md step 6): the hour's moves planned at its start (sized
+    # in dispatch), the moves a sender may still make (with the fraction carried from earlier
+    # hours) and the moves each receiver may still take this hour.
+    move_planned: np.ndarray  # [S] people
+    move_credit: np.ndarray  # [S] people
+    move_room: np.ndarray  # [S] people
 
 
 class World(NamedTuple):
@@ -474,6 +488,9 @@ def new_plan(n_sec: int, n_crews: int, n_tasks: int, n_lines: int) -> Plan:
         np.zeros((n_sec, n_lines)),
         np.zeros((n_sec, n_crews)),
         np.zeros(n_sec, np.bool_),
+        np.zeros(n_sec),
+        np.zeros(n_sec),
+        np.zeros(n_sec),
         np.zeros(n_sec),
         np.zeros(n_sec),
         np.zeros(n_sec),
