@@ -46,6 +46,7 @@ def test_planner_finds_the_exhaustive_optimum(planned: PlanResult) -> None:
     assert data["lower_bound_dollars"] == data["probe_bound"]["dollars"]
     assert 0.0 < data["lower_bound_dollars"] <= problem.cost(np.full(problem.shape, optimum))
     assert data["lower_bound_dollars"] >= data["fluid_lower_bound_dollars"]
+    assert data["gap_proven"] is True  # one sector: nobody is moved between sectors
 
 
 def test_probe_bound_lies_below_the_optimum_of_the_chance_constrained_problem(

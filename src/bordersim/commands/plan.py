@@ -100,6 +100,7 @@ def plan_command(
         f"plan: ${result.cost / 1e6:,.3f}M of planned staff; lower bound "
         f"${data['lower_bound_dollars'] / 1e6:,.3f}M "
         f"({'probe' if data.get('probe_bound') else 'fluid'}); gap {data['gap']:.1%}"
+        + ("" if data.get("gap_proven", True) else " (not proven: people move between sectors)")
     )
     cert = result.certificate
     typer.echo(

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from bordersim.model.compiled import CompiledModel
 from bordersim.planner.problem import Problem
 from bordersim.planner.spec import PlanSpec
 from bordersim.planner.targets import KINDS
@@ -85,6 +86,19 @@ def _list(a: np.ndarray) -> Any:
     return np.round(a, 6).tolist()
 
 
+UNPROVEN_WITH_MOVES = (
+    "; not proven: the scenario moves people between sectors (lateral decompression), which "
+    "the bounds do not model (docs/planner.md)"
+)
+
+
+def gap_proven(model: CompiledModel, cost: float) -> bool:
+    """Whether the gap against the lower bound is proven. Neither bound models people moved
+    between sectors (docs/planner.md, "Lateral decompression"): where the scenario moves them,
+    only a plan that costs nothing is proven optimal."""
+    return cost <= 0 or not bool(np.any(model.decompression_active))
+
+
 def certificate_json(
     *,
     problem: Problem,
@@ -156,6 +170,9 @@ def certificate_json(
     else:
         bound_dollars, kind = lower_bound, fluid_kind
     gap = max(cost - bound_dollars, 0.0) / cost if cost > 0 else 0.0
+    proven = gap_proven(m, cost)
+    if not proven:
+        kind += UNPROVEN_WITH_MOVES
     return {
         "scenario": m.scenario_name,
         "plan": spec.name,
@@ -179,6 +196,7 @@ def certificate_json(
         "fluid_lower_bound_kind": fluid_kind,
         "probe_bound": None if probe_bound is None else _probe_json(problem, probe_bound),
         "gap": gap,
+        "gap_proven": proven,
         "certification": {
             "engine": certificate.engine,
             "seed": certificate.seed,

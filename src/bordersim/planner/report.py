@@ -108,6 +108,11 @@ def _answer(result: PlanResult) -> str:
         f"${data['lower_bound_dollars'] / 1e6:,.3f}M: optimality gap at most {data['gap']:.1%} "
         f"(against {which})."
     )
+    if not data.get("gap_proven", True):
+        answer += (
+            " The scenario moves people between sectors (lateral decompression), which the "
+            "bound does not model: the gap is not proven."
+        )
     if spec.demand_scale != 1.0:
         answer += f" Planned for demand x {spec.demand_scale:g}."
     return f"<p class='note'>{html.escape(answer)}</p>"
