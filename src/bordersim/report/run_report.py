@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import plotly.graph_objects as go
 
 from bordersim.model.dimensions import SECTOR_NAMES, Task
@@ -61,7 +62,6 @@ def kpi_rows(result: RunResult) -> list[list[object]]:
 
 def sector_rows(result: RunResult) -> list[list[object]]:
     """Means over replications of the main outcomes, one row per sector."""
-    import numpy as np
 
     def per_sector(metric: str) -> np.ndarray:
         return result.metric(metric).sum(axis=1).mean(axis=0)  # [S]
@@ -98,23 +98,19 @@ def decompression_line(result: RunResult) -> str:
     moved_in = result.metric("moved_in").sum(axis=1).mean(axis=0)
     cost = result.metric("cost_decompression_dollars").sum(axis=(1, 2)).mean()
     days = len(result.dates)
-
-    def by_sector(values: object) -> str:
-        import numpy as np
-
-        counts = np.asarray(values)
-        return ", ".join(
-            f"{sector.name} {counts[s]:,.0f}"
-            for s, sector in enumerate(result.sectors)
-            if counts[s] > 0
-        )
-
     return (
         f"Lateral decompression moved {moved_out.sum() / days:,.0f} people a day between "
-        f"sectors at apprehension ({moved_out.sum():,.0f} in all; out of {by_sector(moved_out)}; "
-        f"into {by_sector(moved_in)}), at a cost of ${cost:,.0f}. Encounters stay counted where "
-        "they happened; custody, departures and time in custody belong to the receiving sector."
+        f"sectors at apprehension ({moved_out.sum():,.0f} in all; out of "
+        f"{_by_sector(result, moved_out)}; into {_by_sector(result, moved_in)}), at a cost of "
+        f"${cost:,.0f}. Encounters stay counted where they happened; custody, departures and "
+        "time in custody belong to the receiving sector."
     )
+
+
+def _by_sector(result: RunResult, counts: np.ndarray) -> str:
+    """ "RGV 1,200, EPT 300": the sectors with a count above zero."""
+    named = [f"{sector.name} {counts[s]:,.0f}" for s, sector in enumerate(result.sectors)]
+    return ", ".join(text for s, text in enumerate(named) if counts[s] > 0)
 
 
 def add_validation(
