@@ -13,6 +13,7 @@ import pytest
 from bordersim.fitting.operations import (
     SCENARIOS,
     Point,
+    decompression,
     leave_one_out,
     losses,
     squared_log_error,
@@ -91,3 +92,25 @@ def test_admissibility_reads_the_upper_end_of_the_peak_interval() -> None:
     # mean 50,000, sd 10,000, n 3: t(0.975, 2) = 4.303 -> 50,000 + 4.303 x 10,000 / sqrt(3)
     assert upper_end(noisy) == pytest.approx(50_000.0 + 4.3027 * 10_000 / np.sqrt(3), rel=1e-4)
     assert upper_end(noisy) > 2 * 28_717 > upper_end(steady)
+
+
+def test_several_figures_of_one_day_count_once_by_the_nearest() -> None:
+    # 10 May 2023 has three sources; a point between two of them misses none (a range).
+    rows = pd.DataFrame(
+        {
+            "scenario": [SCENARIOS[0]] * 4,
+            "stations_per_holding_place": [0.05] * 4,
+            "target": ["custody 2023-05-10 SWB"] * 3 + ["custody 2023-05-14 SWB"],
+            "loss": [0.04, 0.0, 0.01, 0.2],
+        }
+    )
+    assert losses(rows).loc[0.05, "both"] == pytest.approx(0.1)
+
+
+def test_a_point_switches_decompression_off_at_zero_and_keeps_the_scenario_dates() -> None:
+    assert decompression(0.0, 0.0) == {"custody.decompression.enabled": False}
+    on = decompression(2.5, 1.5)
+    assert on["custody.decompression.enabled"] is True
+    assert on["custody.decompression.send_above_fraction"] == 2.5
+    assert on["custody.decompression.receive_below_fraction"] == 1.5
+    assert not any(key.endswith("_date") for key in on)
