@@ -1,10 +1,11 @@
 """The named subset of operational targets that the operational parameters are fitted to
 (`bordersim.fitting.operations` and `bordersim.fitting.detection`, docs/validation.md "Fitting the
 operational parameters"): people in Border Patrol custody along the southwest border on five dates
-of two historical cases, the got-aways of April 2023 and their share on 10 May 2023, and the
-apprehensions of 9 and 12 May 2023 (the daily shape of May in `2023-title42-end`, "The daily shape
-of May 2023"), and children in custody on 13 and 28 April 2021 (the placements of children in
-`2021-uac-surge`, `bordersim.fitting.placements`). Every other target stays out of sample."""
+of two historical cases and in two sectors in May 2023, the got-aways of April 2023 and their
+share on 10 May 2023, and the apprehensions of 9 and 12 May 2023 (the daily shape of May in
+`2023-title42-end`, "The daily shape of May 2023"), and children in custody on 13 and 28 April
+2021 (the placements of children in `2021-uac-surge`, `bordersim.fitting.placements`). Every
+other target stays out of sample."""
 
 from __future__ import annotations
 
@@ -20,6 +21,10 @@ OPERATIONAL_FIT_TARGETS: frozenset[tuple[str, dt.date, str]] = frozenset(
         ("custody_population", dt.date(2023, 5, 14), "SWB"),
         ("custody_population", dt.date(2019, 3, 27), "SWB"),
         ("custody_population", dt.date(2019, 5, 17), "SWB"),
+        # Lateral decompression's thresholds, fitted with the stations: the sector that sent
+        # people and one that received them, in the days around the end of Title 42.
+        ("custody_population", dt.date(2023, 5, 13), "Rio Grande Valley"),
+        ("custody_population_weekly_avg", dt.date(2023, 5, 8), "El Paso"),
         # The detection ceiling (`bordersim.fitting.detection`): got-aways of spring 2023.
         ("gotaway_ratio_estimate", dt.date(2023, 5, 10), "SWB"),
         ("gotaways", dt.date(2023, 4, 1), "SWB"),
