@@ -22,7 +22,7 @@ def test_the_scored_figures_are_the_two_sector_counts_of_may_2023() -> None:
 
 
 def test_moving_people_out_of_crowded_sectors_fills_el_paso() -> None:
-    # At the fitted stations the valley stays under the sending threshold most of May; the
+    # At the fitted stations the valley is near the sending threshold and sends little; the
     # moves come from Del Rio, San Diego and Yuma and fill El Paso (docs/validation.md).
     table = grid(REPO, replications=1, seed=3, seats=(0.0, 1000.0), thresholds=((2.5, 1.5),))
     held = table.groupby(["target", "seats_per_day"])["simulated"].first().unstack()
