@@ -129,6 +129,27 @@ def test_stations_follow_capacity_split_by_load_with_dated_facilities() -> None:
     assert np.isinf(unlimited.processing_stations).all()
 
 
+def test_stations_counted_from_the_facilities_places_under_a_pandemic_adjusted_capacity() -> None:
+    """`processing.station_places` replaces the standing capacity in the stations' count only:
+    the capacity in force (what crowding and the release triggers read) stays as it was."""
+    scenario = load_scenario(SCENARIOS / "2021-uac-surge.toml")
+    assert scenario.processing.station_places == 9000
+    model = compile_scenario(scenario)
+    per_place = float(scenario.processing.stations_per_holding_place)
+    standing = sum(float(scenario.custody.capacity_people.of(s)) for s in Sector)
+    assert standing < 9000  # 5,935 places, pandemic-adjusted
+    assert model.processing_stations[0].sum() == pytest.approx(per_place * 9000)
+    counted_from_capacity = compile_scenario(
+        scenario.model_copy(
+            update={"processing": scenario.processing.model_copy(update={"station_places": None})}
+        )
+    )
+    np.testing.assert_allclose(
+        model.processing_stations, counted_from_capacity.processing_stations * 9000 / standing
+    )
+    np.testing.assert_array_equal(model.custody_capacity, counted_from_capacity.custody_capacity)
+
+
 @pytest.mark.parametrize("engine", ["event", "flow"])
 def test_hhs_beds_added_on_a_date_take_more_children(engine: str) -> None:
     """Emergency intake sites (departures.hhs_beds_added) open beds from their date on."""

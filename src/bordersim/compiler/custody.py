@@ -67,7 +67,9 @@ def _station_fields(frame: Frame, capacity: np.ndarray) -> Fields:
     """Processing stations: the southwest border's standing holding capacity times the stations
     per place, split each day over sectors by load (each sector's share of the calibrated first
     attempts of the `station_load_days` before that day); a capacity change (a soft-sided
-    facility opened on a date) brings its own stations with its beds."""
+    facility opened on a date) brings its own stations with its beds. Where the scenario gives
+    `processing.station_places` (the facilities' places where the capacity in force is
+    pandemic-adjusted), the border's stations are counted from those places instead."""
     processing, custody = frame.scenario.processing, frame.scenario.custody
     per_place = float(processing.stations_per_holding_place)
     if np.isinf(per_place):
@@ -75,6 +77,8 @@ def _station_fields(frame: Frame, capacity: np.ndarray) -> Fields:
     else:
         standing = np.array([custody.capacity_people.of(s) for s in frame.sectors], dtype=float)
         border_total = sum(float(custody.capacity_people.of(s)) for s in ALL_SECTORS)
+        if processing.station_places is not None:
+            border_total = float(processing.station_places)
         shares = trailing_load_shares(frame.calibration, frame.dates, processing.station_load_days)
         by_load = border_total * shares[:, frame.sector_cols]
         stations = np.maximum(per_place * (by_load + capacity - standing[None, :]), 0.0)

@@ -515,6 +515,10 @@ class Processing(Section):
     stations_per_holding_place: RatioOrInfinite
     crowding_slowdown_ratio: Ratio
     station_load_days: PositiveWholeDays
+    # The southwest border's holding places that the stations are counted from, where they differ
+    # from `custody.capacity_people` (a pandemic-adjusted capacity spaces people apart in the same
+    # facilities, without removing a desk); None = the standing capacity.
+    station_places: People | None = None
 
     @field_validator("priority_order")
     @classmethod
