@@ -20,3 +20,6 @@ def test_the_run_report_has_the_operational_validation(tmp_path: Path) -> None:
     assert "2023-05-13" in section and "Rio Grande Valley" in section
     assert '<tr class="flag">' in section  # the miss is flagged
     assert "Not compared" in section and "per-person records" in section
+    # the course of custody over the whole run: level at 100 a sector, so no warning
+    assert "Custody over the run" in section and "peak 200 on 2023-05-01" in section
+    assert "still growing" not in section

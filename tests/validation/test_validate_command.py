@@ -43,6 +43,7 @@ def test_validate_prints_and_writes_every_target_of_the_period(
     main(["validate", str(SMALL), "--replications", "2", "--out", str(out)])
     text = capsys.readouterr().out
     assert "targets compared" in text and "Not compared" in text
+    assert "Custody over the run" in text and "most crowded" in text
     table = pd.read_csv(out / "validation-small.csv")
     # small.toml simulates Tucson and Rio Grande Valley, 20 April to 31 May 2023
     rgv = table[(table["metric"] == "custody_population") & (table["scope"] == "Rio Grande Valley")]

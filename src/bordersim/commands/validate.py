@@ -18,6 +18,7 @@ import typer
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from bordersim.results.schema import RunResult
     from bordersim.validation.compare import Comparison
 
 DEFAULT_REPLICATIONS = 10
@@ -73,6 +74,7 @@ def validate_command(
         highlight=False,
     )
     print_validation(console, comparisons)
+    print_custody_course(console, result)
     if out is not None:
         path = write_csv(comparisons, out / f"validation-{model.scenario_name}.csv")
         console.print(f"Wrote {path}", highlight=False)
@@ -154,6 +156,17 @@ def print_validation(console: Console, comparisons: list[Comparison]) -> None:
                 f"- {c.target.metric}, {c.target.scope}, {c.target.period_text()}: {c.note}",
                 highlight=False,
             )
+
+
+def print_custody_course(console: Console, result: RunResult) -> None:
+    """The course of custody over the whole run, with a warning where it is still growing at
+    the end (`validation/course.py`: a runaway between the dated targets)."""
+    from bordersim.validation.course import custody_course, describe
+
+    first, *warning = describe(custody_course(result))
+    console.print(first, highlight=False)
+    for line in warning:
+        console.print(f"[bold red]{line}[/]", highlight=False)
 
 
 def write_csv(comparisons: list[Comparison], path: Path) -> Path:

@@ -1,7 +1,8 @@
 """The run report's operational validation: public targets of the run's period beside the run.
 
 The same comparison as `bordersim validate` (`bordersim.validation.compare`), from the run's
-daily results. A stored run keeps no per-person records, so the targets that need them (children
+daily results, with the course of custody over the whole run (`bordersim.validation.course`).
+A stored run keeps no per-person records, so the targets that need them (children
 in custody, Title 42 times, the share held over 72 hours) are listed as not compared, with the
 command that measures them.
 """
@@ -19,6 +20,7 @@ from bordersim.validation.compare import (
     format_target,
     validate,
 )
+from bordersim.validation.course import custody_course, describe
 from bordersim.validation.measures import RunView
 from bordersim.validation.targets import Target, load_targets
 
@@ -73,6 +75,10 @@ def add_operational_validation(
         ],
         flagged=[c.score == MISS for c in compared],
     )
+    course, *warning = describe(custody_course(result))
+    page.paragraph(course)
+    for line in warning:
+        page.paragraph(line, "note")
     skipped = [c for c in comparisons if c.score == NOT_COMPARED]
     if skipped:
         page.paragraph(f"Not compared ({len(skipped)}):")
