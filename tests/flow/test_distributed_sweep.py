@@ -9,7 +9,7 @@ import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -293,6 +293,43 @@ def test_local_workers_start_jax_on_one_core_and_keep_every_core(client: Client)
         assert threads == {allowed}
     if len(allowed) > 1:  # otherwise XLA makes one thread anyway
         assert set(client.run(_xla_pool_threads).values()) == {1}
+        # the two workers started JAX on two different cores, not both on the first one
+        assert sorted(client.run(_jax_started_on).values()) == list(allowed[:2])
+
+
+def _jax_started_on() -> int | None:
+    from bordersim.services import cluster
+
+    return cluster.jax_started_on
+
+
+def test_workers_named_by_number_start_on_different_cores() -> None:
+    from bordersim.services.cluster import starting_core
+
+    assert [starting_core({2, 5, 7}, name) for name in range(5)] == [2, 5, 7, 2, 5]
+    assert starting_core({3}, 4) == 3
+    # a worker named otherwise (started by hand or by dask-jobqueue) goes by its process id
+    assert starting_core({0, 1}, "tcp-worker") == os.getpid() % 2
+
+
+def test_a_local_cluster_keeps_its_bookkeeping_out_of_the_blocks(client: Client) -> None:
+    """The local cluster's settings reach its scheduler and its workers (through the nannies):
+    no task profiling, no work stealing, rare ticks and system monitoring."""
+    import dask
+
+    def settings() -> tuple[object, ...]:
+        return (
+            dask.config.get("distributed.worker.profile.enabled"),
+            dask.config.get("distributed.admin.tick.interval"),
+            dask.config.get("distributed.admin.system-monitor.interval"),
+        )
+
+    assert set(client.run(settings).values()) == {(False, "1s", "10s")}
+
+    def scheduler_extensions(dask_scheduler: Any) -> tuple[bool, bool]:
+        return "stealing" in dask_scheduler.extensions, dask_scheduler.extensions["amm"].running
+
+    assert client.run_on_scheduler(scheduler_extensions) == (False, False)
 
 
 @pytest.mark.slow

@@ -37,8 +37,18 @@ if TYPE_CHECKING:
 WORKER_ENVIRONMENT = {"XLA_PYTHON_CLIENT_PREALLOCATE": "false"}
 #: Set in a local worker's environment: its JAX computes on one core (start_jax_on_one_core).
 ONE_CORE_VARIABLE = "BORDERSIM_WORKER_ONE_CORE"
-#: Dask settings of local workers: no statistical profiling of the tasks (see open_client).
-LOCAL_WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
+#: Dask settings of a local cluster (its scheduler, nannies and workers; see open_client): no
+#: statistical profiling of the tasks, and the periodic bookkeeping that a sweep's few long
+#: tasks do not need made rarer or turned off, since on a machine with as many workers as cores
+#: every cycle it takes comes out of a block. The scheduler holds back the tasks beyond what the
+#: workers run (Dask's queuing), so there is nothing queued on a worker for another to steal.
+LOCAL_WORKER_CONFIG = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "10s",
+    "distributed.scheduler.work-stealing": False,
+    "distributed.scheduler.active-memory-manager.start": False,
+}
 #: Eigen's own thread pool off in a local worker (read when JAX starts in the worker process);
 #: XLA's CPU pool is held to one thread by `start_jax_on_one_core` (no XLA flag does it).
 ONE_THREAD_XLA_FLAGS = "--xla_cpu_multi_thread_eigen=false"
@@ -181,7 +191,7 @@ def dask_setup(worker: Any) -> None:
     for key, value in WORKER_ENVIRONMENT.items():
         os.environ.setdefault(key, value)
     if os.environ.get(ONE_CORE_VARIABLE) == "1":
-        start_jax_on_one_core()
+        start_jax_on_one_core(worker.name)
     import pyarrow.parquet  # noqa: F401
 
     import bordersim.compiler
@@ -192,11 +202,16 @@ def dask_setup(worker: Any) -> None:
 
 _JAX_STARTED = threading.Lock()
 _jax_started = False
+#: The core this process started JAX on (None: not started by `start_jax_on_one_core`).
+jax_started_on: int | None = None
 
 
-def start_jax_on_one_core() -> None:
+def start_jax_on_one_core(worker_name: object = None) -> None:
     """Start JAX's CPU backend while this process may run on one core only, then give the
-    process back every core it had.
+    process back every core it had. Workers named 0, 1, ... (a local cluster's) start on
+    different cores (`starting_core`), so that N workers starting at once import and start JAX
+    on N cores: when every worker started on the first core, two workers on 2 cores spent
+    about 2.3 s sharing it, at half a core each, while the other core had nothing to do.
 
     XLA sizes its CPU thread pool by the cores the process may use when the backend starts, and
     runs parts of a program on it in parallel whatever `ONE_THREAD_XLA_FLAGS` say: a local
@@ -210,13 +225,23 @@ def start_jax_on_one_core() -> None:
     with _JAX_STARTED:
         if _jax_started or not hasattr(os, "sched_setaffinity"):
             return
-        _start_jax_pinned()
+        _start_jax_pinned(worker_name)
         _jax_started = True
 
 
-def _start_jax_pinned() -> None:
+def starting_core(allowed: set[int], worker_name: object) -> int:
+    """The core a worker starts JAX on: its place among the allowed cores by its name where
+    the name is a number (a local cluster's workers: 0, 1, ...), by its process id otherwise."""
+    cores = sorted(allowed)
+    index = worker_name if isinstance(worker_name, int) else os.getpid()
+    return cores[index % len(cores)]
+
+
+def _start_jax_pinned(worker_name: object) -> None:
+    global jax_started_on
     allowed = os.sched_getaffinity(0)
-    os.sched_setaffinity(0, {min(allowed)})
+    jax_started_on = starting_core(allowed, worker_name)
+    os.sched_setaffinity(0, {jax_started_on})
     try:
         import jax
 
@@ -247,7 +272,7 @@ class WorkerSetup(WorkerPlugin):
         for key, value in WORKER_ENVIRONMENT.items():
             os.environ.setdefault(key, value)
         if os.environ.get(ONE_CORE_VARIABLE) == "1":
-            start_jax_on_one_core()
+            start_jax_on_one_core(worker.name)
         from bordersim.engines.flow.runner import prepare_batch
 
         if self.warm is not None:
