@@ -42,7 +42,7 @@ ONE_CORE_VARIABLE = "BORDERSIM_WORKER_ONE_CORE"
 #: tasks do not need made rarer or turned off, since on a machine with as many workers as cores
 #: every cycle it takes comes out of a block. The scheduler holds back the tasks beyond what the
 #: workers run (Dask's queuing), so there is nothing queued on a worker for another to steal.
-LOCAL_WORKER_CONFIG = {
+LOCAL_CLUSTER_CONFIG = {
     "distributed.worker.profile.enabled": False,
     "distributed.admin.tick.interval": "1s",
     "distributed.admin.system-monitor.interval": "10s",
@@ -78,10 +78,11 @@ def open_client(spec: str) -> Iterator[Client]:
 
     # Dask's statistical profiler samples the running task's stack every 10 ms; on a block it
     # cost about 9 % of the worker's CPU time (3.45 s against 3.15 s a block), which a worker on
-    # a busy core takes from the block itself. The nannies pass this setting on to the workers
-    # they start, restarted ones included.
+    # a busy core takes from the block itself; the other settings of LOCAL_CLUSTER_CONFIG are
+    # explained beside it. The scheduler reads them as it starts here, and the nannies pass
+    # them on to the workers they start, restarted ones included.
     with (
-        dask.config.set(LOCAL_WORKER_CONFIG),
+        dask.config.set(LOCAL_CLUSTER_CONFIG),
         LocalCluster(
             n_workers=value,
             threads_per_worker=1,
