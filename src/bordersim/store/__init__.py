@@ -18,6 +18,8 @@ therefore holds the store only for short transactions (a run does not hold it wh
 simulates), and an open that finds the file locked waits for it, saying so once on stderr, up to
 `BORDERSIM_STORE_WAIT` seconds (default 120). `open_store(read_only=True)` opens without writing
 anything (no migration, no repair): for notebooks and the public API, which should close it soon.
+Every open goes through `store.connection.connect_current`, which makes sure the connection sees
+the file as it is (DuckDB reads the file's headers before it takes the lock; see there).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from typing import TYPE_CHECKING, Union
 import duckdb
 
 from bordersim.errors import BordersimError
+from bordersim.store.connection import HEADER_BYTES, StaleView, connect_current, read_head
 from bordersim.store.location import DEFAULT_STORE, STORE_ENV_VAR, resolve_store_path
 from bordersim.store.migrations import MIGRATIONS, migrate, recorded_version
 from bordersim.store.postgres import is_postgres_url
@@ -81,7 +84,6 @@ StoreRef = Union[duckdb.DuckDBPyConnection, "PostgresStore", str, Path, None]
 WAIT_ENV_VAR = "BORDERSIM_STORE_WAIT"
 DEFAULT_WAIT_S = 120.0
 _DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
-_HEADER_BYTES = 3 * 4096  # the main header and the two database headers before the first block
 
 
 class StoreError(BordersimError):
@@ -193,8 +195,7 @@ def _check_file(location: Path, *, create: bool) -> None:
     size = location.stat().st_size
     if size == 0:
         return  # an empty file (e.g. from `touch`): DuckDB initialises it
-    with location.open("rb") as handle:
-        head = handle.read(12)
+    head = read_head(location, 12)  # not open-and-close: see `store.connection.read_head`
     if len(head) < 12 or head[8:12] != _DUCKDB_MAGIC:
         raise StoreError("is not a DuckDB database (left untouched)", where=where)
 
@@ -207,7 +208,9 @@ def _connect(location: Path, *, read_only: bool, wait_s: float | None) -> duckdb
     pause = 0.05
     while True:
         try:
-            return duckdb.connect(str(location), read_only=read_only)
+            return connect_current(location, read_only=read_only)
+        except StaleView as err:
+            raise StoreError(f"cannot open the store ({err})", where=str(location)) from None
         except duckdb.IOException as err:
             if "lock" not in str(err).lower():
                 raise StoreError(_short_cause(err), where=str(location)) from None
@@ -280,7 +283,7 @@ def _check_contents(
         # DuckDB cuts free blocks off the end of the file but still counts them in total_blocks;
         # only the used blocks are certain to lie in the file, so they give the lower bound.
         block_size, used_blocks = int(row[2]), int(row[4])
-        expected = _HEADER_BYTES + block_size * used_blocks
+        expected = HEADER_BYTES + block_size * used_blocks
         actual = location.stat().st_size
         if used_blocks and actual < expected:
             raise StoreError(

@@ -20,6 +20,7 @@ from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from bordersim.store.connection import StaleView, connect_current
 from bordersim.store.interface import Catalog
 from bordersim.web.jobs import JobBoard
 from bordersim.web.security import csrf_token, remember_csrf
@@ -173,7 +174,7 @@ def read_only(
         try:
             connection = _connect_through(path, gate, deadline)
             break
-        except duckdb.Error as err:
+        except (duckdb.Error, StaleView) as err:
             if "lock" not in str(err).lower() or time.monotonic() > deadline:
                 raise HTTPException(503, f"the store is busy; try again ({err})") from None
             time.sleep(0.05)
@@ -186,10 +187,10 @@ def read_only(
 def _connect_through(path: Path, gate: Any, deadline: float) -> duckdb.DuckDBPyConnection:
     """A read-only connection, opened while the gate is open (the worker closes it to write)."""
     if gate is None:
-        return duckdb.connect(str(path), read_only=True)
+        return connect_current(path, read_only=True)
     if not gate.acquire(timeout=max(0.1, deadline - time.monotonic())):
         raise HTTPException(503, "the store is busy; try again")
     try:
-        return duckdb.connect(str(path), read_only=True)
+        return connect_current(path, read_only=True)
     finally:
         gate.release()
