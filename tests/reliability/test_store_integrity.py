@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import pytest
 from bordersim.cli import main
 from bordersim.errors import ModelError
 from bordersim.store import StoreError, open_store, results_dir
-from bordersim.store.connection import HEADER_BYTES, read_head
+from bordersim.store.connection import HEADER_BYTES, connect_current, read_head
 from bordersim.store.runs import (
     COMPLETE,
     FAILED,
@@ -191,6 +192,35 @@ def test_an_open_store_stays_locked_while_the_same_process_reads_or_opens_it_aga
         assert holding.execute("SELECT count(*) FROM runs").fetchone() == (0,)
         assert not _another_process_can_write(store)
     assert _another_process_can_write(store)
+
+
+def test_threads_reading_the_head_while_others_close_their_connections(tmp_path: Path) -> None:
+    """The web workbench's threads open and close read-only connections at once: a descriptor
+    found open may be closed, and its number given to another file, before it is read."""
+    store = tmp_path / "store.duckdb"
+    open_store(store).close()
+    other = tmp_path / "other"
+    other.mkdir()
+    heads: list[bytes] = []
+    errors: list[BaseException] = []
+
+    def reader() -> None:
+        try:
+            for _ in range(150):
+                connection = connect_current(store, read_only=True)
+                heads.append(read_head(store, 12))
+                connection.close()
+                os.close(os.open(other, os.O_RDONLY))  # reuses descriptor numbers
+        except BaseException as err:  # reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=reader) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(heads) == 600 and {head[8:12] for head in heads} == {b"DUCK"}
 
 
 @pytest.mark.slow

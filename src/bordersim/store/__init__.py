@@ -195,7 +195,10 @@ def _check_file(location: Path, *, create: bool) -> None:
     size = location.stat().st_size
     if size == 0:
         return  # an empty file (e.g. from `touch`): DuckDB initialises it
-    head = read_head(location, 12)  # not open-and-close: see `store.connection.read_head`
+    try:
+        head = read_head(location, 12)  # not open-and-close: see `store.connection.read_head`
+    except StaleView as err:
+        raise StoreError(f"cannot open the store ({err})", where=where) from None
     if len(head) < 12 or head[8:12] != _DUCKDB_MAGIC:
         raise StoreError("is not a DuckDB database (left untouched)", where=where)
 

@@ -93,32 +93,51 @@ def read_head(location: Path, size: int) -> bytes:
     DuckDB locks the file with POSIX record locks, which the kernel drops for the whole process
     as soon as the process closes *any* descriptor of that file: opening and closing the store
     file beside an open connection would let other processes in. So where this process already
-    has the file open (a connection of its own), the bytes are read through that descriptor."""
+    has the file open (a connection of its own), the bytes are read through that descriptor.
+    Another thread may close that connection meanwhile, and the descriptor's number may then
+    name another file: the read counts only if the descriptor names the store both before and
+    after it, and is otherwise tried again."""
     with _OPENING:
-        held = _descriptor_open_on(location)
-        if held is not None:
-            return os.pread(held, size, 0)
-        with location.open("rb") as handle:
-            return handle.read(size)
+        for _ in range(MAX_STALE_TRIES):
+            try:
+                wanted = location.stat()
+            except FileNotFoundError:
+                return b""
+            held = _descriptor_open_on(wanted)
+            if held is None:
+                # No descriptor of the file here, so no lock of this process to drop: connects
+                # (which take the lock) wait for `_OPENING`, which this thread holds.
+                with location.open("rb") as handle:
+                    return handle.read(size)
+            try:
+                head = os.pread(held, size, 0)
+                if _names(held, wanted):
+                    return head
+            except OSError:
+                continue  # closed by another thread between the search and the read
+        raise StaleView(f"its descriptors changed under each of {MAX_STALE_TRIES} reads")
 
 
-def _descriptor_open_on(location: Path) -> int | None:
-    """A readable descriptor of this process on the file, None where there is none (or where
-    /proc, which lists them, is missing: not Linux)."""
+def _descriptor_open_on(wanted: os.stat_result) -> int | None:
+    """A readable descriptor of this process on the file `wanted` describes, None where there is
+    none (or where /proc, which lists them, is missing: not Linux)."""
     try:
-        wanted = location.stat()
         descriptors = os.listdir("/proc/self/fd")
     except OSError:
         return None
     for name in descriptors:
         try:
-            status = os.fstat(int(name))
-            if (status.st_dev, status.st_ino) == (wanted.st_dev, wanted.st_ino):
+            if _names(int(name), wanted):
                 os.pread(int(name), 0, 0)  # refuses a descriptor opened for writing only
                 return int(name)
         except (OSError, ValueError):
             continue
     return None
+
+
+def _names(descriptor: int, wanted: os.stat_result) -> bool:
+    status = os.fstat(descriptor)
+    return (status.st_dev, status.st_ino) == (wanted.st_dev, wanted.st_ino)
 
 
 def _is_new(location: Path) -> bool:
