@@ -26,7 +26,8 @@ from bordersim.store.connection import connect_current
 
 
 def connect(path: Path, raw: bool) -> duckdb.DuckDBPyConnection:
-    """A connection, retried every 10 ms while another process holds the lock."""
+    """A connection, retried every 10 ms while another process holds the lock (not the store's
+    own waiting, whose growing pauses make the opens meet less often and the loss rarer)."""
     while True:
         try:
             if raw:
@@ -59,24 +60,26 @@ def one_process(path: Path, process: int, cycles: int, raw: bool) -> int:
 
 
 def trial(processes: int, cycles: int, raw: bool) -> tuple[int, int, list[int], float]:
-    """Rows kept, rows done, exit codes of the processes, seconds."""
-    folder = Path(tempfile.mkdtemp(prefix="store-opens-"))
-    path = folder / "opens.duckdb"
-    with duckdb.connect(str(path)) as connection:
-        connection.execute("CREATE TABLE writes (key VARCHAR PRIMARY KEY, done BOOLEAN)")
-    started = time.perf_counter()
-    command = [sys.executable, "-m", "bench.store_opens", "--one", str(path)]
-    children = [
-        subprocess.Popen(
-            [*command, str(p), "--cycles", str(cycles), *(["--raw"] if raw else [])],
-            stderr=subprocess.DEVNULL,
-        )
-        for p in range(processes)
-    ]
-    codes = [child.wait() for child in children]
-    seconds = time.perf_counter() - started
-    with duckdb.connect(str(path), read_only=True) as connection:
-        row = connection.execute("SELECT count(*), count(*) FILTER (done) FROM writes").fetchone()
+    """Rows kept, rows done, exit codes of the processes, seconds (in a folder removed after)."""
+    with tempfile.TemporaryDirectory(prefix="store-opens-") as folder:
+        path = Path(folder) / "opens.duckdb"
+        with duckdb.connect(str(path)) as connection:
+            connection.execute("CREATE TABLE writes (key VARCHAR PRIMARY KEY, done BOOLEAN)")
+        started = time.perf_counter()
+        command = [sys.executable, "-m", "bench.store_opens", "--one", str(path)]
+        children = [
+            subprocess.Popen(
+                [*command, str(p), "--cycles", str(cycles), *(["--raw"] if raw else [])],
+                stderr=subprocess.DEVNULL,
+            )
+            for p in range(processes)
+        ]
+        codes = [child.wait() for child in children]
+        seconds = time.perf_counter() - started
+        with duckdb.connect(str(path), read_only=True) as connection:
+            row = connection.execute(
+                "SELECT count(*), count(*) FILTER (done) FROM writes"
+            ).fetchone()
     kept, done = (int(row[0]), int(row[1])) if row else (0, 0)
     return kept, done, codes, seconds
 

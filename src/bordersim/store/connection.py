@@ -46,7 +46,8 @@ _OPENING = threading.RLock()
 
 
 class StaleView(RuntimeError):
-    """The file changed under every try; the caller names the store in its own message."""
+    """The file, or this process's descriptors of it, changed under every try; the caller names
+    the store in its own message."""
 
 
 def connect_current(location: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
