@@ -4,8 +4,9 @@ operational parameters"): people in Border Patrol custody along the southwest bo
 of two historical cases and in two sectors in May 2023, the got-aways of April 2023 and their
 share on 10 May 2023, and the apprehensions of 9 and 12 May 2023 (the daily shape of May in
 `2023-title42-end`, "The daily shape of May 2023"), and children in custody on 13 and 28 April
-2021 (the placements of children in `2021-uac-surge`, `bordersim.fitting.placements`). Every
-other target stays out of sample."""
+2021 (the placements of children in `2021-uac-surge`, `bordersim.fitting.placements`). The two
+2019 custody figures are also those of the wait before release in `2019-family-surge`
+(`bordersim.fitting.release_wait`). Every other target stays out of sample."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ OPERATIONAL_FIT_TARGETS: frozenset[tuple[str, dt.date, str]] = frozenset(
         ("custody_population", dt.date(2023, 4, 29), "SWB"),
         ("custody_population", dt.date(2023, 5, 10), "SWB"),
         ("custody_population", dt.date(2023, 5, 14), "SWB"),
+        # 2019: the stations and the wait before release (`bordersim.fitting.release_wait`).
         ("custody_population", dt.date(2019, 3, 27), "SWB"),
         ("custody_population", dt.date(2019, 5, 17), "SWB"),
         # Lateral decompression's thresholds, fitted with the stations: the sector that sent
