@@ -85,6 +85,33 @@ def score(
     return rows
 
 
+def scenario_grid(
+    repo: Path,
+    scenario_name: str,
+    parameter: str,
+    column: str,
+    values: tuple[float, ...],
+    targets: list[Target],
+    replications: int,
+    seed: int,
+    *,
+    records: bool = False,
+) -> pd.DataFrame:
+    """A one-parameter grid on a shipped scenario's demand fit: one row per value of the
+    scenario `parameter` (named `column` in the table) and target, each point simulated from
+    the same seed through the targets' last day (`score`)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the shipped fit was made at another value
+        scenario = load_scenario(repo / "scenarios" / f"{scenario_name}.toml")
+    last = max(t.end for t in targets)
+    rows = []
+    for value in values:
+        model = through(compile_scenario(scenario.with_changes({parameter: value})), last)
+        for row in score(model, targets, replications, seed, records=records):
+            rows.append({column: value, **row})
+    return pd.DataFrame(rows)
+
+
 def grid(
     repo: Path, replications: int, seed: int, ceilings: tuple[float, ...] = CEILINGS
 ) -> pd.DataFrame:

@@ -17,15 +17,12 @@ parameter: a grid, which is also the sensitivity table. Seconds a point.
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import pandas as pd
 
-from bordersim.compiler import compile_scenario
-from bordersim.fitting.detection import score
-from bordersim.fitting.operations import grid_arguments, print_least_loss, through
-from bordersim.scenario import load_scenario
+from bordersim.fitting.detection import scenario_grid
+from bordersim.fitting.operations import grid_arguments, print_least_loss
 from bordersim.validation.fit_targets import is_fit_target
 from bordersim.validation.targets import load_targets
 
@@ -38,22 +35,22 @@ def grid(
     repo: Path, replications: int, seed: int, placements: tuple[float, ...] = PLACEMENTS
 ) -> pd.DataFrame:
     """One row per placement rate and fitted target: simulated mean, error, squared log error."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the shipped fit was made at another rate
-        scenario = load_scenario(repo / "scenarios" / f"{SCENARIO}.toml")
     targets = [
         t
         for t in load_targets()
         if is_fit_target(t) and t.metric == METRIC and t.start.year == 2021
     ]
-    last = max(t.end for t in targets)
-    rows = []
-    for per_day in placements:
-        changed = scenario.with_changes({"departures.hhs_placement_per_day": per_day})
-        model = through(compile_scenario(changed), last)
-        for row in score(model, targets, replications, seed, records=True):
-            rows.append({"hhs_placement_per_day": per_day, **row})
-    return pd.DataFrame(rows)
+    return scenario_grid(
+        repo,
+        SCENARIO,
+        "departures.hhs_placement_per_day",
+        "hhs_placement_per_day",
+        placements,
+        targets,
+        replications,
+        seed,
+        records=True,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -27,15 +27,12 @@ parameter: a grid, which is also the sensitivity table.
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import pandas as pd
 
-from bordersim.compiler import compile_scenario
-from bordersim.fitting.detection import score
-from bordersim.fitting.operations import grid_arguments, print_least_loss, through
-from bordersim.scenario import load_scenario
+from bordersim.fitting.detection import scenario_grid
+from bordersim.fitting.operations import grid_arguments, print_least_loss
 from bordersim.validation.fit_targets import is_fit_target
 from bordersim.validation.targets import Target, load_targets
 
@@ -58,18 +55,9 @@ def grid(
     repo: Path, replications: int, seed: int, waits: tuple[float, ...] = WAITS
 ) -> pd.DataFrame:
     """One row per wait and fitted target: simulated mean, error, squared log error."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the shipped fit was made at another wait
-        scenario = load_scenario(repo / "scenarios" / f"{SCENARIO}.toml")
-    targets = fitted_targets()
-    last = max(t.end for t in targets)
-    rows = []
-    for hours in waits:
-        changed = scenario.with_changes({PARAMETER: hours})
-        model = through(compile_scenario(changed), last)
-        for row in score(model, targets, replications, seed):
-            rows.append({"release_wait_hours": hours, **row})
-    return pd.DataFrame(rows)
+    return scenario_grid(
+        repo, SCENARIO, PARAMETER, "release_wait_hours", waits, fitted_targets(), replications, seed
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
