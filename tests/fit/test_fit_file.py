@@ -110,6 +110,49 @@ def test_a_fit_of_another_version_of_the_scenario_warns(
         compile_scenario(load_scenario(small_with_fit), calibration)
 
 
+def unconverged_errors() -> dict[str, Any]:
+    """What `bordersim fit` records for a fit that stopped at its iteration cap: RGV's May 9 %
+    off the official count, against a tolerance of 5 %."""
+    errors = (("TCA", "2023-04", 1.0), ("TCA", "2023-05", -2.0))
+    errors += (("RGV", "2023-04", -3.0), ("RGV", "2023-05", -9.0))
+    rows = [
+        {"sector": s, "month": m, "official": 100.0, "simulated": 100.0 + e, "error_pct": e}
+        for s, m, e in errors
+    ]
+    return {"converged": False, "tolerance": 0.05, "max_abs_error_pct": 9.0, "sector_errors": rows}
+
+
+def test_a_fit_not_within_its_tolerance_warns_naming_the_sectors(
+    small_with_fit: Path, calibration: Any
+) -> None:
+    scenario = load_scenario(small_with_fit)
+    fit_path = small_with_fit.parent / "fits" / "small.json"
+    write_document(fit_path, scenario.hash, calibration.version, **unconverged_errors())
+    with pytest.warns(
+        FitWarning, match=r"not within its tolerance of 5 % in RGV \(largest"
+    ) as seen:
+        compile_scenario(scenario, calibration)
+    assert "TCA" not in str(seen[0].message)
+    write_document(
+        fit_path, scenario.hash, calibration.version, **{**unconverged_errors(), "converged": True}
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compile_scenario(scenario, calibration)
+
+
+def test_validate_prints_the_warnings_of_the_scenario_it_compiles(
+    small_with_fit: Path, calibration: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = load_scenario(small_with_fit)
+    fit_path = small_with_fit.parent / "fits" / "small.json"
+    write_document(fit_path, scenario.hash, calibration.version, **unconverged_errors())
+    main(["validate", str(small_with_fit), "--replications", "2"])
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "warning: " in printed
+    assert "not within its tolerance of 5 % in RGV" in printed
+
+
 def test_a_fit_on_another_calibration_is_stale(small_with_fit: Path, calibration: Any) -> None:
     scenario = load_scenario(small_with_fit)
     write_document(small_with_fit.parent / "fits" / "small.json", scenario.hash, "1999.1-old")

@@ -22,7 +22,12 @@ HISTORICAL = {
     "2020-covid-support.toml": 6,
     "2019-family-surge.toml": 4,
     "2021-uac-surge.toml": 4,
+    "2022-title42-record-year.toml": 18,
 }
+# Historical scenarios whose fit stops at its iteration cap short of the tolerance in some
+# sectors, and those sectors (docs/validation.md, "2022-title42-record-year": with the sectors'
+# agents of 2013, Yuma and Del Rio cannot pick up the record's 2022 crossings however many come).
+NOT_WITHIN_TOLERANCE = {"2022-title42-record-year.toml": ("DRT", "YUM")}
 # Variants that inherit a historical scenario's fit.
 VARIANTS = {
     "2023-title42-end.toml": "2023-title42-end-no-troops.toml",
@@ -42,9 +47,13 @@ def test_shipped_fit_is_current_and_within_tolerance(name: str, calibration: Any
     assert fit.calibration_version == calibration.version
     document = fit.document
     assert document["engine"] == "event"
-    assert document["converged"] is True
-    errors = [row["error_pct"] for row in document["sector_errors"]]
-    assert max(abs(e) for e in errors) <= 100 * document["tolerance"] <= 5.0
+    assert document["tolerance"] <= 0.05
+    limit = 100 * document["tolerance"]
+    beyond = sorted(
+        {row["sector"] for row in document["sector_errors"] if abs(row["error_pct"]) > limit}
+    )
+    assert document["converged"] is (name not in NOT_WITHIN_TOLERANCE)
+    assert tuple(beyond) == NOT_WITHIN_TOLERANCE.get(name, ())
     sectors = {row["sector"] for row in document["sector_errors"]}
     assert sectors == set(scenario.sectors)
     months = {row["month"] for row in document["sector_errors"]}
@@ -81,7 +90,10 @@ def test_shipped_fit_reproduces_its_recorded_errors(name: str, calibration: Any)
     scenario = load_scenario(SCENARIOS / name)
     fit = read_fit(scenario.relative_path(str(scenario.demand.fit), "demand.fit"))
     document = fit.document
-    model = compile_scenario(scenario, calibration)
+    with warnings.catch_warnings():
+        # a fit short of its tolerance says so when compiled; the test above checks where
+        warnings.simplefilter("ignore", FitWarning)
+        model = compile_scenario(scenario, calibration)
     result = simulate(model, replications=document["replications"], seed=document["seed"])
     dates = np.array(result.dates, dtype="datetime64[D]")
     encounters = result.metric("encounters")

@@ -200,6 +200,7 @@ def test_tiny_model_with_decompression_agrees() -> None:
         "scenarios/2020-covid-no-extra-troops.toml",
         "scenarios/2019-family-surge.toml",
         "scenarios/2021-uac-surge.toml",
+        "scenarios/2022-title42-record-year.toml",
     ],
 )
 def test_shipped_scenarios_agree(scenario: str) -> None:

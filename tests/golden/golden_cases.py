@@ -19,6 +19,7 @@ import dataclasses
 import hashlib
 import json
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,10 +69,13 @@ def first_days(model: Any, days: int, warmup_days: int) -> Any:
 
 
 def case_model(case: Case) -> Any:
-    from bordersim.compiler import compile_scenario
+    from bordersim.compiler import FitWarning, compile_scenario
     from bordersim.scenario import load_scenario
 
-    model = compile_scenario(load_scenario(REPO / case.scenario))
+    with warnings.catch_warnings():
+        # one shipped fit is short of its tolerance in two sectors and says so (test_shipped_fits)
+        warnings.simplefilter("ignore", FitWarning)
+        model = compile_scenario(load_scenario(REPO / case.scenario))
     if case.days is not None:
         model = first_days(model, case.days, SLICE_WARMUP)
         model.check()

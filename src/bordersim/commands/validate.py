@@ -57,6 +57,8 @@ def validate_command(
     targets = load_targets(targets_file)
     loaded = load_and_compile(scenario)
     model = loaded.model
+    for message in loaded.warnings:  # a stale demand fit, or one not within its tolerance
+        console.print(f"[yellow]warning:[/] {message}", highlight=False)
     records = engine == "event"
     started = time.perf_counter()
     with console.status(

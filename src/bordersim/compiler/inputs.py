@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -124,4 +124,28 @@ def load_fit_for(scenario: Scenario, calibration: CalibrationSource) -> DemandFi
                 FitWarning,
                 stacklevel=3,
             )
+    outside = outside_tolerance(fit.document)
+    if outside:
+        warnings.warn(
+            f"{path}: the demand fit is not within its tolerance of "
+            f"{100 * float(fit.document['tolerance']):g} % in {', '.join(outside)} (largest "
+            f"sector error {float(fit.document['max_abs_error_pct']):.1f} %): the simulated "
+            f"encounters there are off the official counts by more than that",
+            FitWarning,
+            stacklevel=3,
+        )
     return fit
+
+
+def outside_tolerance(document: dict[str, Any]) -> list[str]:
+    """The sectors of a fit that did not converge whose error in some month is beyond the fit's
+    tolerance (none for a converged fit, or one that does not record its errors)."""
+    if document.get("converged", True) or "tolerance" not in document:
+        return []
+    limit = 100 * float(document["tolerance"])
+    sectors = {
+        str(row["sector"])
+        for row in document.get("sector_errors", [])
+        if abs(float(row["error_pct"])) > limit
+    }
+    return sorted(sectors)

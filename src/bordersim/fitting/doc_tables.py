@@ -13,7 +13,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-SCENARIOS = ("2023-title42-end", "2020-covid-support", "2019-family-surge", "2021-uac-surge")
+SCENARIOS = (
+    "2023-title42-end",
+    "2020-covid-support",
+    "2019-family-surge",
+    "2021-uac-surge",
+    "2022-title42-record-year",
+)
 SECTORS = ("SDC", "ELC", "YUM", "TCA", "EPT", "BBT", "DRT", "LRT", "RGV")
 START = "<!-- fit tables: generated from scenarios/fits/*.json -->\n"
 END = "<!-- end of fit tables -->"
