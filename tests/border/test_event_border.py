@@ -352,6 +352,7 @@ def test_field_stage_is_an_erlang_a_queue() -> None:
         field_hours_per_pickup=1.0,
         persons_per_watch_staff=math.inf,
         intake_hours=np.zeros(N_PATHWAYS),
+        release_intake_hours=0.0,
         determination_hours=np.zeros(N_PATHWAYS),
         transport_hours_per_person=np.zeros(N_PATHWAYS),
         custody_day_hours=np.zeros(N_TASKS),

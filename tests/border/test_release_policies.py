@@ -14,6 +14,7 @@ from bordersim.compiler import compile_scenario
 from bordersim.engines import simulate
 from bordersim.errors import ScenarioError
 from bordersim.model.compiled import CompiledModel
+from bordersim.model.dimensions import Pathway, Pool
 from bordersim.model.examples import tiny_model
 from bordersim.results.schema import RunResult
 from bordersim.scenario import load_scenario
@@ -118,3 +119,44 @@ def test_a_policy_needs_a_trigger(tmp_path: Path) -> None:
     policy = "start_date = 2023-07-01\nshare_fraction = 0.5\n"
     with pytest.raises(ScenarioError, match="needs a trigger"):
         load_scenario(variant(tmp_path, policy))
+
+
+def intake_hours_by_day(run: RunResult) -> np.ndarray:
+    """[D] staff-hours of intake of every pool, mean of the replications, all sectors."""
+    hours = sum(run.metric(f"staff_hours:{p.name.lower()}:intake") for p in Pool)
+    return np.asarray(hours).mean(axis=0).sum(axis=1)
+
+
+@pytest.mark.parametrize("engine", ["event", "flow"])
+def test_releases_made_while_open_take_the_policys_paperwork(engine: str) -> None:
+    """Parole or a notice to report instead of a notice to appear: while the release is open
+    (from day 6, every day: the apprehension trigger holds), every release takes the policy's
+    paperwork, so the intake work falls by the releases times the hours saved; on the days
+    before, nothing differs."""
+    model = with_policy(apprehensions=10.0)
+    pathway_paperwork = float(model.intake_hours[Pathway.RELEASE])
+    assert model.release_intake_hours == pathway_paperwork
+    runs = {
+        hours: simulate(
+            model.replace(release_intake_hours=hours), engine=engine, replications=2, seed=2
+        )
+        for hours in (pathway_paperwork, 0.25)
+    }
+    assert open_days(runs[0.25])[6:].all()
+    slow, quick = (intake_hours_by_day(runs[h]) for h in (pathway_paperwork, 0.25))
+    np.testing.assert_allclose(quick[:6], slow[:6], rtol=1e-5)
+    released = runs[0.25].metric("departures:release").mean(axis=0).sum(axis=1)[6:].sum()
+    saved = slow[6:].sum() - quick[6:].sum()
+    # Releases leave after their stay, so those counted lag the paperwork done by hours.
+    assert 0.95 < saved / (released * (pathway_paperwork - 0.25)) < 1.2
+
+
+def test_the_policy_paperwork_defaults_to_the_release_pathways() -> None:
+    scenario = load_scenario(SCENARIOS / "2023-title42-end.toml")
+    assert scenario.policy.release_intake_hours is None
+    model = compile_scenario(scenario)
+    assert model.release_intake_hours == scenario.processing.intake_hours.release
+    quicker = compile_scenario(scenario.with_changes({"policy.release_intake_hours": 1.0}))
+    assert quicker.release_intake_hours == 1.0
+    with pytest.raises(ScenarioError, match="release_intake_hours"):
+        scenario.with_changes({"policy.release_intake_hours": -1.0})

@@ -1,12 +1,14 @@
 """Release policies with dated triggers (docs/model.md step 6): per day and sector, the share of
 expedited-removal assignments released while open, and each trigger's level (inf: none). The
-scenario-wide release valve applies on the days no dated policy is in force."""
+scenario-wide release valve applies on the days no dated policy is in force. Every release made
+while a sector's release is open takes the policy's paperwork (`policy.release_intake_hours`)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from bordersim.compiler.frame import Fields, Frame
+from bordersim.model.dimensions import Pathway
 from bordersim.scenario.schema import ReleasePolicy
 
 TRIGGERS = (
@@ -35,7 +37,14 @@ def release_fields(frame: Frame) -> Fields:
             value = getattr(release, key)
             fields[name][cells] = np.inf if value is None else float(value)
     enabled = bool((fields["release_share"] > 0).any())
-    return {**fields, "release_valve_enabled": enabled}
+    paperwork = policy.release_intake_hours
+    if paperwork is None:
+        paperwork = frame.scenario.processing.intake_hours.of(Pathway.RELEASE)
+    return {
+        **fields,
+        "release_valve_enabled": enabled,
+        "release_intake_hours": float(paperwork),
+    }
 
 
 def _in_force(release: ReleasePolicy, frame: Frame) -> tuple[np.ndarray, np.ndarray]:

@@ -289,6 +289,13 @@ class CompiledModel:
         "policy.release_policies.*.share_fraction, policy.release_valve.share_fraction",
         probability=True,
     )
+    release_intake_hours: float = scalar(
+        "staff-hours/person",
+        "intake of every release made while the sector's release is open (parole, notice to "
+        "report), instead of the release pathway's",
+        "policy.release_intake_hours, else processing.intake_hours.release",
+        flow_as_is=False,
+    )
     release_trigger_occupancy: np.ndarray = array(
         "DS",
         "occupancy/capacity",

@@ -135,6 +135,7 @@ def _tiny_custody(n_days: int, n_sectors: int) -> dict[str, Any]:
         custody_standard_hours=72.0,
         uac_standard_hours=72.0,
         release_valve_enabled=True,
+        release_intake_hours=1.5,  # the release pathway's: no paperwork of its own
         initial_custody=np.zeros((s, N_GROUPS)),
         # holding and processing capacity as limits: none here (tests set them)
         processing_stations=np.full((d, s), np.inf),

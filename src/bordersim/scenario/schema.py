@@ -397,6 +397,11 @@ class Policy(Section):
     release_policies: Annotated[dict[str, ReleasePolicy], Field(max_length=MAX_ENTRIES)] = Field(
         default_factory=dict
     )
+    # Agent-hours of intake paperwork for a case released while the sector's release is open
+    # (a dated policy or the valve): parole, or a notice to report, "designed to shorten
+    # processing" against the 2-2.5 hours of a notice to appear (GAO-22-104734, as reported).
+    # Unset: the release pathway's `processing.intake_hours.release`, as for any release.
+    release_intake_hours: PositiveWorkHours | None = None
     # Share of a demographic expelled under Title 42 while it is in force, replacing the
     # calibrated share (the other pathways keep their proportions). Empty: the calibration's.
     title42_expulsion_override_fraction: dict[DemographicName, Fraction] = Field(

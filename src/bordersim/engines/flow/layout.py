@@ -37,6 +37,9 @@ class FlowLayout:
     task_fill_order: tuple[int, ...]
     kind_demographic: tuple[int, ...]  # custody kinds: demographic x pathway that can occur
     kind_pathway: tuple[int, ...]
+    # 1 for the release kinds of people released while their sector's release was open: they
+    # take the policy's paperwork (`release_intake_hours`) and otherwise leave as releases.
+    kind_policy: tuple[int, ...]
     absence_hours: int  # length of the staff-absence ring buffer
     kind_class: tuple[int, ...]  # priority class of each custody kind
     health: bool  # some variant has the health module on
@@ -102,6 +105,10 @@ def layout_of(models: list[CompiledModel]) -> FlowLayout:
         if model.release_valve_enabled and model.release_share.max() > 0:
             possible[:, Pathway.RELEASE] |= possible[:, Pathway.EXPEDITED_REMOVAL]
     kinds = np.argwhere(possible)
+    policy_demographics = _policy_release_demographics(models, possible)
+    policy_kinds = np.array([[d, int(Pathway.RELEASE)] for d in policy_demographics], dtype=int)
+    kind_policy = [0] * len(kinds) + [1] * len(policy_kinds)
+    kinds = np.concatenate([kinds, policy_kinds.reshape(-1, 2)])
     classes = _demographic_priority(first)
     absence_days = max(m.staff_absence_days for m in models)
     return FlowLayout(
@@ -112,11 +119,33 @@ def layout_of(models: list[CompiledModel]) -> FlowLayout:
         task_fill_order=tuple(int(t) for t in first.task_fill_order),
         kind_demographic=tuple(int(d) for d in kinds[:, 0]),
         kind_pathway=tuple(int(p) for p in kinds[:, 1]),
+        kind_policy=tuple(kind_policy),
         absence_hours=int(np.ceil(24 * absence_days)) + 1,
         kind_class=tuple(int(classes[d]) for d in kinds[:, 0]),
         health=any(m.health_enabled for m in models),
         recent_hours=int(max(np.ceil(m.min_custody_hours).max() for m in models)) + 1,
     )
+
+
+def _policy_release_demographics(models: list[CompiledModel], possible: np.ndarray) -> list[int]:
+    """Demographics that need release kinds of their own for the policy's paperwork: those that
+    can be released while a release is open, where some variant's policy paperwork differs from
+    its release pathway's (otherwise the ordinary release kinds serve, as before)."""
+    differs = any(
+        m.release_valve_enabled
+        and m.release_share.max() > 0
+        and m.release_intake_hours != m.intake_hours[Pathway.RELEASE]
+        for m in models
+    )
+    if not differs:
+        return []
+    return [int(d) for d in np.flatnonzero(possible[:, Pathway.RELEASE])]
+
+
+def _kind_intake_hours(model: CompiledModel, layout: FlowLayout) -> np.ndarray:
+    """[K] intake hours per kind: the pathway's, or the policy's paperwork for policy kinds."""
+    hours = model.intake_hours[np.array(layout.kind_pathway, dtype=np.int64)].astype(float)
+    return np.where(np.array(layout.kind_policy) == 1, model.release_intake_hours, hours)
 
 
 def _parameters(model: CompiledModel, layout: FlowLayout) -> dict[str, np.ndarray]:
@@ -125,6 +154,7 @@ def _parameters(model: CompiledModel, layout: FlowLayout) -> dict[str, np.ndarra
     kp = np.array(layout.kind_pathway, dtype=np.int64)
     _demographic_priority(model)
     group_in_kind = (GROUP_DEMOGRAPHIC[:, None] == kd[None, :]).astype(float)  # [G, K]
+    ordinary = 1.0 - np.array(layout.kind_policy, dtype=float)[None, :]  # [1, K]
     pool = np.array(layout.crew_pool)
     infinite_patience = not np.isfinite(model.pickup_patience_hours)
     dispersion = model.demand_dispersion
@@ -140,9 +170,10 @@ def _parameters(model: CompiledModel, layout: FlowLayout) -> dict[str, np.ndarra
         "reattempt_hourly": 1 - np.exp(-1 / (24 * model.repeat_delay_mean_days)),
         "crew_detection_weight": model.detection_weight[pool],
         "pickup_patience_hours": 1e30 if infinite_patience else model.pickup_patience_hours,
-        "share_to_kind": model.pathway_share[:, :, kp] * group_in_kind[None],  # [D, G, K]
+        # Policy kinds are filled only from the release kinds while the release is open.
+        "share_to_kind": model.pathway_share[:, :, kp] * (group_in_kind * ordinary)[None],
         "group_in_kind": group_in_kind,
-        "intake_hours": model.intake_hours[kp],
+        "intake_hours": _kind_intake_hours(model, layout),
         "determination_hours": model.determination_hours[kp],
         "transport_hours": model.transport_hours_per_person[kp] * layout.kinds_in_lines(),
         "release_valve_enabled": float(model.release_valve_enabled),

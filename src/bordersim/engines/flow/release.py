@@ -1,6 +1,7 @@
 """Release policies with dated triggers (docs/model.md step 6), for all sectors at once: each
 sector's release opens at the start of a day when a trigger of the policy in force held the day
-before, and while open a share of expedited-removal assignments become releases."""
+before, and while open a share of expedited-removal assignments become releases and every release
+takes the policy's paperwork."""
 
 from __future__ import annotations
 
@@ -42,8 +43,19 @@ def pathway_shares(
     release_share: jax.Array,
     removal_to_release: np.ndarray,
     removal: np.ndarray,
+    release_to_policy: np.ndarray,
 ) -> jax.Array:
     """[S, G, K] pathway shares of each sector's apprehensions: `share` [G, K] with, where the
-    release is open, `release_share` [S] of the expedited-removal kinds moved to release."""
+    release is open, `release_share` [S] of the expedited-removal kinds moved to release, and
+    the release kinds moved to the policy's release kinds (`release_to_policy` [K, K]; zero when
+    the policy's paperwork is the release pathway's)."""
     moved = (valve_open * release_share)[:, None, None] * share[None] * removal[None, None, :]
-    return share[None] - moved + moved @ removal_to_release
+    ordinary = release_to_policy.sum(axis=1)  # [K] release kinds with a policy twin
+    relabelled = valve_open[:, None, None] * share[None] * ordinary[None, None, :]
+    return (
+        share[None]
+        - moved
+        + moved @ removal_to_release
+        - relabelled
+        + relabelled @ release_to_policy
+    )

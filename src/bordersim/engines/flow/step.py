@@ -79,15 +79,20 @@ class KindMasks:
         self.uac = (demographic == Demographic.UNACCOMPANIED_CHILD).astype(np.float32)
         self.pathway_onehot = np.eye(N_PATHWAYS, dtype=np.float32)[pathway]  # [K, P]
         # Release valve: an expedited-removal kind hands its share to the release kind of its
-        # demographic.
+        # demographic (the policy's, where the policy has its own paperwork), and while open the
+        # ordinary release kinds hand theirs to the policy's.
         k = layout.n_kinds
+        policy = np.array(layout.kind_policy)
         self.removal_to_release = np.zeros((k, k), dtype=np.float32)
+        self.release_to_policy = np.zeros((k, k), dtype=np.float32)
         for i in range(k):
-            if pathway[i] != Pathway.EXPEDITED_REMOVAL:
-                continue
             for j in range(k):
-                if pathway[j] == Pathway.RELEASE and demographic[j] == demographic[i]:
+                if pathway[j] != Pathway.RELEASE or demographic[j] != demographic[i]:
+                    continue
+                if pathway[i] == Pathway.EXPEDITED_REMOVAL and policy[j] == policy.max():
                     self.removal_to_release[i, j] = 1.0
+                if pathway[i] == Pathway.RELEASE and policy[i] == 0 and policy[j] == 1:
+                    self.release_to_policy[i, j] = 1.0
 
 
 def initial_state(p: Params, layout: FlowLayout) -> State:
@@ -535,6 +540,7 @@ def _pathway(st: State, h: Hour, encountered: jax.Array, moves: Moves) -> Appreh
         h.p["release_share"][h.day],
         h.masks.removal_to_release,
         h.masks.removal,
+        h.masks.release_to_policy,
     )  # [S, G, K]
     apprehended = encountered.sum(axis=2)  # [S, G]
     held, moved_out, moved_in = _move(h, apprehended, moves)

@@ -109,11 +109,14 @@ def apprehend(
     custody.occupancy[s] += 1
     custody.person_hours[s] += clock.hour_end - t
     p = draw_pathway(rows.pathway_u[i], m.pathway_cdf[d, g])
-    # Step 6: while the sector's release is open, a removal may become a release.
+    # Step 6: while the sector's release is open, a removal may become a release, and every
+    # release takes the policy's paperwork (parole, a notice to report).
     if p == ER and custody.valve_open[s] and uniform(ops) < m.release_share[d, s]:
         p = REL
     rows.pathway[i] = p
     work = m.intake_hours[p]
+    if p == REL and custody.valve_open[s]:
+        work = m.release_intake_hours
     rows.work_left[i] = work
     push_tail(
         lines.intake_head, lines.intake_tail, s * m.n_classes + m.priority_class[g], rows.nxt, i

@@ -67,6 +67,7 @@ class Model(NamedTuple):
     max_processing_fraction: float
     hospital_watch_hours_per_apprehension: float
     hospital_transport_hours_per_apprehension: float
+    release_intake_hours: float
     supply_units_per_person_day: float
     supply_initial_stock_days: float
     supply_reorder_lead_days: float
