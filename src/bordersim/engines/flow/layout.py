@@ -102,7 +102,7 @@ def layout_of(models: list[CompiledModel]) -> FlowLayout:
         used = model.pathway_share.max(axis=0) > 0  # [G, P]
         for g in range(N_GROUPS):
             possible[GROUP_DEMOGRAPHIC[g]] |= used[g]
-        if model.release_valve_enabled and model.release_share.max() > 0:
+        if _release_may_open(model):
             possible[:, Pathway.RELEASE] |= possible[:, Pathway.EXPEDITED_REMOVAL]
     kinds = np.argwhere(possible)
     policy_demographics = _policy_release_demographics(models, possible)
@@ -127,14 +127,17 @@ def layout_of(models: list[CompiledModel]) -> FlowLayout:
     )
 
 
+def _release_may_open(model: CompiledModel) -> bool:
+    """Whether a release policy or the valve can open on some day of the model."""
+    return bool(model.release_valve_enabled and model.release_share.max() > 0)
+
+
 def _policy_release_demographics(models: list[CompiledModel], possible: np.ndarray) -> list[int]:
     """Demographics that need release kinds of their own for the policy's paperwork: those that
     can be released while a release is open, where some variant's policy paperwork differs from
     its release pathway's (otherwise the ordinary release kinds serve, as before)."""
     differs = any(
-        m.release_valve_enabled
-        and m.release_share.max() > 0
-        and m.release_intake_hours != m.intake_hours[Pathway.RELEASE]
+        _release_may_open(m) and m.release_intake_hours != m.intake_hours[Pathway.RELEASE]
         for m in models
     )
     if not differs:

@@ -83,13 +83,14 @@ class KindMasks:
         # ordinary release kinds hand theirs to the policy's.
         k = layout.n_kinds
         policy = np.array(layout.kind_policy)
+        switched_kind = int(policy.any())  # the kind a switched removal joins: 1 = the policy's
         self.removal_to_release = np.zeros((k, k), dtype=np.float32)
         self.release_to_policy = np.zeros((k, k), dtype=np.float32)
         for i in range(k):
             for j in range(k):
                 if pathway[j] != Pathway.RELEASE or demographic[j] != demographic[i]:
                     continue
-                if pathway[i] == Pathway.EXPEDITED_REMOVAL and policy[j] == policy.max():
+                if pathway[i] == Pathway.EXPEDITED_REMOVAL and policy[j] == switched_kind:
                     self.removal_to_release[i, j] = 1.0
                 if pathway[i] == Pathway.RELEASE and policy[i] == 0 and policy[j] == 1:
                     self.release_to_policy[i, j] = 1.0
