@@ -1,11 +1,27 @@
 """Flow-engine benchmark: replications per second on the CPU and, where present, on a GPU.
 
-    python -m bench.flow [SCENARIO] [--replications R] [--gpu-replications N] [--seed S]
+    python -m bench.flow [SCENARIO] [--replications R] [--gpu-replications N[,N...]]
+                         [--block B] [--sweep VxR] [--seed S] [--out PATH]
 
-Each backend compiles once (timed separately, "compile s"), then runs the scenario's R
-replications (CPU) or N (GPU) twice; the second run is reported, so the figures are after
-compilation and warm caches. The speed-up is GPU replications per second over CPU replications
-per second. Results are printed and written to bench/results/flow-<host>.json.
+Every arm is measured in this one run, one after the other:
+
+- ``cpu``: the scenario's R replications on the CPU;
+- ``gpu-N``: N replications on the GPU, in blocks of at most B replications (each block one
+  batch, numbered on from the last, as a sweep's seed blocks are), so the host holds one
+  block's daily results at a time (about 1 MB per replication of the main scenario);
+- ``gpu-sweep``: V variants (the active-duty troops' headcount from 0 to 3,000) x R
+  replications as one batch on the GPU, where a GPU is present, else on the CPU.
+
+Each arm's program is compiled first (timed apart, "compile_s"; loaded from the disk if an
+earlier run stored it) and then run; an arm whose first run took less than `--repeat-under`
+seconds runs again and reports the second ("warm"), otherwise the first. "run_s" is the whole
+`run_batch` call after compilation: the device's work, the copies to the host and the results
+assembled. For the GPU, "device_chunk_s" is one chunk's program alone, with its outputs left on
+the device, and "device_chunk_gb" the device memory it needs (XLA's memory analysis); the share
+of GPU memory a chunk may use is `$BORDERSIM_GPU_MEMORY_SHARE` (default 0.4). The speed-up of
+each GPU arm is its replications per second over the CPU arm's.
+The report is printed, and written (after every arm, so a run stopped early keeps what it
+measured) to `--out`, by default bench/results/flow-<host>.json.
 """
 
 from __future__ import annotations
@@ -19,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_SCENARIO = Path("scenarios/2023-title42-end.toml")
+SWEEP_KEY = "deployments.title42_active_duty.headcount"
 
 
 def _devices() -> dict[str, Any]:
@@ -32,36 +49,144 @@ def _devices() -> dict[str, Any]:
             continue
         if devices:
             found[backend] = devices[0]
-
     return found
 
 
-def _time_backend(model: Any, device: Any, replications: int, seed: int) -> dict[str, Any]:
+def _time_blocks(
+    models: list[Any], backend: str, replications: int, block: int, seed: int
+) -> dict[str, Any]:
+    """One pass over `replications` in blocks of at most `block`: seconds and a check value
+    (the mean over replications of the first variant's custody on the last day)."""
+    import numpy as np
+
     from bordersim.engines.flow.runner import run_batch
+    from bordersim.results.schema import METRIC_INDEX
+
+    started = time.perf_counter()
+    run_s, compile_s, custody_sum, chunk = 0.0, 0.0, 0.0, 0
+    for first in range(0, replications, block):
+        size = min(block, replications - first)
+        results = run_batch(
+            models, replications=size, seed=seed, backend=backend, first_replication=first
+        )
+        run_s += results[0].timings["run_s"]
+        compile_s += results[0].timings["compile_s"]  # a smaller last block: another program
+        chunk = int(results[0].timings["chunk_replications"])
+        custody = results[0].daily[:, -1, :, METRIC_INDEX["occupancy_mean"]]
+        custody_sum += float(np.sum(custody.sum(axis=-1)))
+        del results
+    return {
+        "run_s": run_s,
+        "compile_s": compile_s,
+        "wall_s": time.perf_counter() - started,
+        "chunk_replications": chunk,
+        "last_day_custody_mean": round(custody_sum / replications),
+    }
+
+
+def _device_chunk_seconds(models: list[Any], backend: str, replications: int) -> tuple[float, int]:
+    """One chunk's compiled program alone, outputs kept on the device (after a first call):
+    seconds, and the device memory it needs (XLA's memory analysis: temporaries and outputs)."""
+    import jax
+    import numpy as np
+
+    from bordersim.engines.flow import runner
+    from bordersim.engines.flow.layout import layout_of, stack_parameters
+
+    layout = layout_of(models)
+    parameters = stack_parameters(models, layout)
+    chunk = runner.chunk_size(layout, len(models), replications, backend)
+    with jax.default_device(jax.devices(backend)[0]):
+        program, _ = runner._compile(layout, parameters, chunk, backend)
+        on_device = jax.device_put(parameters)
+        ids = np.arange(chunk, dtype=np.int32)
+        jax.block_until_ready(program(on_device, ids, np.uint32(1)))
+        started = time.perf_counter()
+        jax.block_until_ready(program(on_device, ids, np.uint32(2)))
+        seconds = time.perf_counter() - started
+    analysis = program.memory_analysis()
+    return seconds, analysis.temp_size_in_bytes + analysis.output_size_in_bytes
+
+
+def time_arm(
+    models: list[Any],
+    device: Any,
+    replications: int,
+    *,
+    block: int,
+    seed: int,
+    repeat_under: float,
+) -> dict[str, Any]:
+    from bordersim.engines.flow.runner import prepare_batch
 
     backend = device.platform
-    started = time.perf_counter()
-    first = run_batch([model], replications=replications, seed=seed, backend=backend)[0]
-    first_wall = time.perf_counter() - started
-    second = run_batch([model], replications=replications, seed=seed, backend=backend)[0]
-    run_s = second.timings["run_s"]
-    return {
+    compile_s = prepare_batch(models, replications=min(block, replications), backend=backend)
+    first = _time_blocks(models, backend, replications, block, seed)
+    measured, warm = first, False
+    if first["wall_s"] < repeat_under:
+        measured, warm = _time_blocks(models, backend, replications, block, seed), True
+    total = len(models) * replications
+    arm = {
         "device": str(getattr(device, "device_kind", device.platform)),
+        "variants": len(models),
         "replications": replications,
-        "compile_s": round(first.timings["compile_s"], 2),
-        "first_call_s": round(first_wall, 2),
-        "run_s": round(run_s, 2),
-        "replications_per_s": round(replications / run_s, 2),
-        "chunk_replications": int(second.timings["chunk_replications"]),
+        "block_replications": min(block, replications),
+        "compile_s": round(compile_s + first["compile_s"], 2),
+        "first_run_s": round(first["run_s"], 2),
+        "warm": warm,
+        "run_s": round(measured["run_s"], 2),
+        "wall_s": round(measured["wall_s"], 2),
+        "replications_per_s": round(total / measured["run_s"], 1),
+        "chunk_replications": measured["chunk_replications"],
+        "last_day_custody_mean": measured["last_day_custody_mean"],
     }
+    if backend != "cpu":
+        chunk_s, memory = _device_chunk_seconds(models, backend, min(block, replications))
+        arm["device_chunk_s"] = round(chunk_s, 3)
+        arm["device_chunk_gb"] = round(memory / 1e9, 1)
+    return arm
+
+
+def sweep_models(scenario: Path, variants: int) -> list[Any]:
+    """The scenario with the active-duty troops' headcount at `variants` values, 0 to 3,000."""
+    from bordersim.compiler import compile_scenario
+    from bordersim.scenario import load_scenario, vary
+
+    base = load_scenario(scenario)
+    headcounts = [round(3000 * i / max(variants - 1, 1)) for i in range(variants)]
+    return [compile_scenario(vary(base, SWEEP_KEY, h)) for h in headcounts]
+
+
+def _parse_sweep(text: str) -> tuple[int, int]:
+    try:
+        variants, replications = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--sweep takes VxR, e.g. 100x100, got {text!r}") from None
+    return variants, replications
+
+
+def _write(report: dict[str, Any], out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".partial")
+    partial.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    partial.replace(out)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("scenario", nargs="?", type=Path, default=DEFAULT_SCENARIO)
     parser.add_argument("--replications", type=int, default=100, help="CPU replications")
-    parser.add_argument("--gpu-replications", type=int, default=10_000)
+    parser.add_argument(
+        "--gpu-replications",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=[10_000],
+        help="GPU arms, comma-separated replication counts (default 10000)",
+    )
+    parser.add_argument("--block", type=int, default=10_000, help="replications per batch")
+    parser.add_argument("--sweep", type=_parse_sweep, default=None, help="e.g. 100x100")
+    parser.add_argument("--repeat-under", type=float, default=30.0)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
 
     from bordersim.compiler import compile_scenario
@@ -76,20 +201,37 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "host": socket.gethostname(),
         "machine": platform.processor() or platform.machine(),
     }
-    report["cpu"] = _time_backend(model, devices["cpu"], args.replications, args.seed)
-    print(f"cpu: {report['cpu']}")
     if "gpu" in devices:
-        report["gpu"] = _time_backend(model, devices["gpu"], args.gpu_replications, args.seed)
-        print(f"gpu: {report['gpu']}")
-        report["speedup"] = round(
-            report["gpu"]["replications_per_s"] / report["cpu"]["replications_per_s"], 1
-        )
-        print(f"speed-up (replications/s, GPU over CPU): {report['speedup']}x")
-    else:
-        print("no GPU: CPU only")
-    out = Path("bench/results") / f"flow-{report['host']}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        from bordersim.engines.flow.runner import gpu_memory_share
+
+        report["gpu_memory_share"] = gpu_memory_share()
+    out = args.out or Path("bench/results") / f"flow-{report['host']}.json"
+    timing = {"block": args.block, "seed": args.seed, "repeat_under": args.repeat_under}
+
+    def record(name: str, arm: dict[str, Any]) -> None:
+        if name != "cpu" and "cpu" in report:
+            arm["speedup"] = round(
+                arm["replications_per_s"] / report["cpu"]["replications_per_s"], 1
+            )
+        report[name] = arm
+        print(f"{name}: {arm}", flush=True)
+        _write(report, out)
+
+    record("cpu", time_arm([model], devices["cpu"], args.replications, **timing))
+    gpu_counts = args.gpu_replications if "gpu" in devices else []
+    if not gpu_counts:
+        print("no GPU: CPU only", flush=True)
+    # the first GPU arm, then the sweep, then the larger arms (the longest last)
+    for n in gpu_counts[:1]:
+        record(f"gpu-{n}", time_arm([model], devices["gpu"], n, **timing))
+    if args.sweep is not None:
+        variants, replications = args.sweep
+        device = devices.get("gpu", devices["cpu"])
+        models = sweep_models(args.scenario, variants)
+        name = "gpu-sweep" if "gpu" in devices else "cpu-sweep"
+        record(name, time_arm(models, device, replications, **timing))
+    for n in gpu_counts[1:]:
+        record(f"gpu-{n}", time_arm([model], devices["gpu"], n, **timing))
     return report
 
 

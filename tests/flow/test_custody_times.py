@@ -1,14 +1,17 @@
-"""Time in custody from cumulative curves: a hand-worked case, and the device (JAX) pass equal
-to the host (Numba) pass that a CPU uses."""
+"""Time in custody from cumulative curves: a hand-worked case, the device (JAX) pass equal to
+the host (Numba) pass that a CPU uses, and the GPU's whole program equal to the CPU's."""
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
+from bordersim.engines.flow import runner
 from bordersim.engines.flow.custody_times import custody_times
 from bordersim.engines.flow.custody_times_host import custody_times_host
-from bordersim.engines.flow.layout import layout_of
+from bordersim.engines.flow.layout import layout_of, stack_parameters
 from bordersim.model.examples import tiny_model
 from bordersim.results.schema import HIST_ALL, HIST_UAC
 
@@ -65,3 +68,25 @@ def test_device_pass_equals_host_pass() -> None:
     )
     for h, d in zip(host, device, strict=True):
         np.testing.assert_allclose(h[0], np.asarray(d), rtol=1e-4, atol=1e-2)
+
+
+def test_the_gpu_program_run_here_gives_the_cpu_program_results(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The whole program a GPU runs (custody times on the device, a batch of replications at a
+    time) gives what the CPU's program and host pass give: CI has no GPU, so it runs here."""
+    # 2 variants x 5 replications in batches of 3: three whole batches and a remainder
+    monkeypatch.setattr(runner, "CUSTODY_TIMES_BATCH", 3)
+    models = [tiny_model(warmup_days=2, n_days=12, attempts_per_day=a) for a in (400.0, 900.0)]
+    layout = layout_of(models)
+    program = jax.jit(runner._program(layout, on_host=False))
+    ids = jnp.arange(5, dtype=jnp.int32)
+    daily, histogram = program(stack_parameters(models, layout), ids, jnp.uint32(7))
+    on_cpu = runner.run_batch(models, replications=5, seed=7, backend="cpu")
+    for v, result in enumerate(on_cpu):
+        assert result.custody_hist.sum() > 0
+        np.testing.assert_allclose(np.asarray(daily[v]), result.daily, rtol=1e-5, atol=1e-3)
+        np.testing.assert_allclose(
+            np.asarray(histogram[v]), result.custody_hist, rtol=1e-5, atol=1e-3
+        )
+    assert not np.allclose(np.asarray(histogram[0]), np.asarray(histogram[1]))

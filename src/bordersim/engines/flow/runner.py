@@ -35,13 +35,19 @@ from bordersim.engines.flow.layout import FlowLayout, layout_of, stack_parameter
 from bordersim.engines.flow.step import KindMasks, replicate
 from bordersim.errors import ModelError
 from bordersim.model.compiled import CompiledModel
-from bordersim.results.schema import CUSTODY_HIST_HOURS, METRIC_INDEX, RunResult
+from bordersim.results.schema import CUSTODY_HIST_HOURS, DAILY_METRICS, METRIC_INDEX, RunResult
 
 Progress = Callable[[int, int], None]
 
 #: Bytes of device memory one chunk may use: a share of a GPU's memory, or this much on a CPU.
 CPU_CHUNK_BYTES = 2_000_000_000
 GPU_MEMORY_SHARE = 0.4
+#: ... or the share that this variable holds (a GPU that runs nothing else can give more)
+GPU_MEMORY_SHARE_VARIABLE = "BORDERSIM_GPU_MEMORY_SHARE"
+#: Replications whose custody times the device derives at once (`_program`): each needs about
+#: ten times the memory of its simulated hours, so a whole chunk at once would need ten times
+#: the memory, or chunks a tenth the size.
+CUSTODY_TIMES_BATCH = 64
 
 _compiled: dict[tuple[Any, ...], Any] = {}
 #: programs of `_compiled` that were loaded from the disk rather than compiled here
@@ -64,14 +70,44 @@ def _bytes_per_replication(layout: FlowLayout) -> int:
     return 3 * curves + 3 * daily
 
 
+def _custody_times_bytes(layout: FlowLayout) -> int:
+    """Device memory of one replication's custody times (`custody_times`): about 24 arrays of
+    twice the hours for every sector and kind (77.5 MB for the main scenario; from XLA's
+    memory analysis of the compiled program, 10 and 40 replications alike)."""
+    return 24 * 2 * layout.n_hours * layout.n_sectors * layout.n_kinds * 4
+
+
+def gpu_memory_share() -> float:
+    """The share of a GPU's memory one chunk may use: ``$BORDERSIM_GPU_MEMORY_SHARE`` (above 0,
+    at most 0.9), else `GPU_MEMORY_SHARE`."""
+    text = os.environ.get(GPU_MEMORY_SHARE_VARIABLE)
+    if text is None:
+        return GPU_MEMORY_SHARE
+    try:
+        share = float(text)
+    except ValueError:
+        share = -1.0
+    if not 0 < share <= 0.9:
+        raise ModelError(
+            f"{GPU_MEMORY_SHARE_VARIABLE}={text!r}: the share of GPU memory a chunk may use "
+            "must be a number above 0 and at most 0.9"
+        )
+    return share
+
+
 def chunk_size(layout: FlowLayout, n_variants: int, replications: int, backend: str) -> int:
     if backend == "cpu":
         budget = CPU_CHUNK_BYTES
     else:
-        stats = jax.devices()[0].memory_stats() or {}
-        budget = int(GPU_MEMORY_SHARE * stats.get("bytes_limit", 16_000_000_000))
+        stats = jax.devices(backend)[0].memory_stats() or {}
+        share = int(gpu_memory_share() * stats.get("bytes_limit", 16_000_000_000))
+        # what the custody times of one batch need, after the hours of the whole chunk
+        budget = max(share - CUSTODY_TIMES_BATCH * _custody_times_bytes(layout), share // 2)
     fit = max(1, budget // (n_variants * _bytes_per_replication(layout)))
-    return int(min(replications, fit))
+    # as many chunks as the memory needs, of equal size, so the last one computes no more
+    # replications than it keeps (10,000 in chunks of at most 6,000: two of 5,000, not 6,000)
+    n_chunks = -(-replications // fit)
+    return int(-(-replications // n_chunks))
 
 
 _CURVE_COLUMNS = [
@@ -83,7 +119,8 @@ _CURVE_COLUMNS = [
 
 def _program(layout: FlowLayout, on_host: bool) -> Callable[..., tuple[jax.Array, ...]]:
     """The batch program. With `on_host` it returns the custody curves for the host pass
-    (`custody_times_host`), otherwise it derives the custody times on the device."""
+    (`custody_times_host`), otherwise it derives the custody times on the device, for
+    `CUSTODY_TIMES_BATCH` replications at a time."""
     uac_kind = jnp.asarray(KindMasks(layout).uac)
     warmup = layout.warmup_days
     columns = jnp.array(_CURVE_COLUMNS)
@@ -91,22 +128,50 @@ def _program(layout: FlowLayout, on_host: bool) -> Callable[..., tuple[jax.Array
     def one(p: dict[str, jax.Array], replication: jax.Array, seed: jax.Array) -> Any:
         key = jax.random.fold_in(jax.random.PRNGKey(seed), replication)
         daily, arrived, exited = replicate(p, key, layout)
-        reported = daily[warmup:]
-        if on_host:
-            return reported, arrived, exited
+        return daily[warmup:], arrived, exited
+
+    def times(one_replication: tuple[jax.Array, ...]) -> tuple[jax.Array, jax.Array]:
+        reported, arrived, exited, standard, uac_standard = one_replication
         histogram, hours_total, over, over_uac = custody_times(
-            arrived,
-            exited,
-            uac_kind,
-            p["custody_standard_hours"],
-            p["uac_standard_hours"],
-            layout,
+            arrived, exited, uac_kind, standard, uac_standard, layout
         )
         reported = reported.at[:, :, columns].set(jnp.stack([hours_total, over, over_uac], axis=-1))
         return reported, histogram
 
     over_replications = jax.vmap(one, in_axes=(None, 0, None))
-    return jax.vmap(over_replications, in_axes=(0, None, None))
+    simulate = jax.vmap(over_replications, in_axes=(0, None, None))
+
+    def program(p: dict[str, jax.Array], replications: jax.Array, seed: jax.Array) -> Any:
+        reported, arrived, exited = simulate(p, replications, seed)
+        if on_host:
+            return reported, arrived, exited
+        # every (variant, replication) in one sequence, each with its variant's standards
+        n_variants, n_replications = reported.shape[:2]
+
+        def flat(x: jax.Array) -> jax.Array:
+            return x.reshape((n_variants * n_replications, *x.shape[2:]))
+
+        def per_replication(standard: jax.Array) -> jax.Array:
+            return flat(jnp.broadcast_to(standard[:, None], (n_variants, n_replications)))
+
+        # the merge needs ten times the memory of the hours it merges: a batch at a time
+        reported, histogram = jax.lax.map(
+            times,
+            (
+                flat(reported),
+                flat(arrived),
+                flat(exited),
+                per_replication(p["custody_standard_hours"]),
+                per_replication(p["uac_standard_hours"]),
+            ),
+            batch_size=CUSTODY_TIMES_BATCH,
+        )
+        return (
+            reported.reshape((n_variants, n_replications, *reported.shape[1:])),
+            histogram.reshape((n_variants, n_replications, *histogram.shape[1:])),
+        )
+
+    return program
 
 
 def _compile(
@@ -274,6 +339,34 @@ def run_batch(
         return _run_batch(models, replications, seed, progress, backend, first_replication)
 
 
+def _histogram_shape(layout: FlowLayout) -> tuple[int, int, int]:
+    """One replication's time-in-custody histogram: sector, (all, unaccompanied), hour."""
+    return (layout.n_sectors, 2, CUSTODY_HIST_HOURS + 1)
+
+
+def _custody_times_on_host(
+    outputs: list[np.ndarray], models: list[CompiledModel], layout: FlowLayout
+) -> tuple[np.ndarray, np.ndarray]:
+    """One chunk's daily results and time-in-custody histograms from a program that returned
+    the custody curves (the CPU's program: `custody_times_host` is faster there)."""
+    daily = np.asarray(outputs[0], dtype=np.float64)
+    arrived, exited = outputs[1], outputs[2]
+    histogram = np.zeros((*daily.shape[:2], *_histogram_shape(layout)))
+    for v, model in enumerate(models):
+        hist_v, hours_total, over, over_uac = custody_times_host(
+            arrived[v],
+            exited[v],
+            KindMasks(layout).uac,
+            model.custody_standard_hours,
+            model.uac_standard_hours,
+            24 * layout.warmup_days,
+            layout.n_days - layout.warmup_days,
+        )
+        histogram[v] = hist_v
+        daily[v][..., _CURVE_COLUMNS] = np.stack([hours_total, over, over_uac], axis=-1)
+    return daily, histogram
+
+
 def _run_chunk(program: Any, parameters: Any, ids: np.ndarray, seed: int) -> list[np.ndarray]:
     """The program's outputs for one chunk of replications, on the host."""
     return [np.asarray(output) for output in program(parameters, ids, np.uint32(seed))]
@@ -302,9 +395,11 @@ def _run_batch(
     program, compile_s = _compile(layout, parameters, chunk, backend)
     device_parameters = jax.device_put(parameters)
     n_chunks = -(-replications // chunk)
-    daily_parts, histogram_parts = [], []
+    # filled chunk by chunk: no list of parts to concatenate (a second copy of every result)
+    day_shape = (layout.n_days - layout.warmup_days, layout.n_sectors, len(DAILY_METRICS))
+    all_daily = np.empty((n_variants, replications, *day_shape))
+    all_histograms = np.empty((n_variants, replications, *_histogram_shape(layout)))
     started = time.perf_counter()
-    on_host = backend == "cpu"
     for i in range(n_chunks):
         ids = first_replication + np.arange(i * chunk, (i + 1) * chunk, dtype=np.int32)
         try:
@@ -316,31 +411,16 @@ def _run_batch(
             _forget_stored(layout, parameters, chunk, backend)
             program, compile_s = _compile(layout, parameters, chunk, backend)
             outputs = _run_chunk(program, device_parameters, ids, seed)
-        daily = np.asarray(outputs[0], dtype=np.float64)
-        if on_host:
-            histogram = np.zeros((n_variants, chunk, layout.n_sectors, 2, CUSTODY_HIST_HOURS + 1))
-            arrived, exited = np.asarray(outputs[1]), np.asarray(outputs[2])
-            for v, model in enumerate(models):
-                hist_v, hours_total, over, over_uac = custody_times_host(
-                    arrived[v],
-                    exited[v],
-                    KindMasks(layout).uac,
-                    model.custody_standard_hours,
-                    model.uac_standard_hours,
-                    24 * layout.warmup_days,
-                    layout.n_days - layout.warmup_days,
-                )
-                histogram[v] = hist_v
-                daily[v][..., _CURVE_COLUMNS] = np.stack([hours_total, over, over_uac], axis=-1)
+        if backend == "cpu":
+            daily, histogram = _custody_times_on_host(outputs, models, layout)
         else:
-            histogram = np.asarray(outputs[1], dtype=np.float64)
-        daily_parts.append(daily)
-        histogram_parts.append(histogram)
+            daily, histogram = outputs[0], outputs[1]
+        kept = slice(i * chunk, min((i + 1) * chunk, replications))
+        all_daily[:, kept] = daily[:, : kept.stop - kept.start]
+        all_histograms[:, kept] = histogram[:, : kept.stop - kept.start]
         if progress is not None:
             progress(layout.n_hours * (i + 1) // n_chunks, layout.n_hours)
     run_s = time.perf_counter() - started
-    all_daily = np.concatenate(daily_parts, axis=1)[:, :replications]
-    all_histograms = np.concatenate(histogram_parts, axis=1)[:, :replications]
     timings = {
         "compile_s": compile_s,
         "run_s": run_s,
@@ -358,7 +438,7 @@ def _run_batch(
                 dates=model.dates[model.warmup_days :],
                 sectors=model.sectors,
                 daily=all_daily[v],
-                custody_hist=all_histograms[v].astype(np.float64),
+                custody_hist=all_histograms[v],
                 timings=dict(timings),
             )
         )
