@@ -352,11 +352,12 @@ def _custody_times_on_host(
     daily = np.asarray(outputs[0], dtype=np.float64)
     arrived, exited = outputs[1], outputs[2]
     histogram = np.zeros((*daily.shape[:2], *_histogram_shape(layout)))
+    uac_kind = KindMasks(layout).uac
     for v, model in enumerate(models):
         hist_v, hours_total, over, over_uac = custody_times_host(
             arrived[v],
             exited[v],
-            KindMasks(layout).uac,
+            uac_kind,
             model.custody_standard_hours,
             model.uac_standard_hours,
             24 * layout.warmup_days,
