@@ -46,6 +46,41 @@ def test_results_in_chunks_are_those_of_one_chunk(monkeypatch: pytest.MonkeyPatc
     assert not np.array_equal(whole[0].daily, whole[1].daily)  # the variants differ
 
 
+def test_chunks_started_ahead_and_written_by_threads_give_the_same_results(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A GPU starts the next chunk before the host writes this one's results, on several
+    threads (`_run_chunks`, `_fill`); on the CPU here, with the GPU's settings, the results are
+    those of one chunk written at once, bit for bit, and every chunk is reported once."""
+    models = [tiny_model(warmup_days=2, n_days=12, attempts_per_day=a) for a in (400.0, 600.0)]
+    whole = runner.run_batch(models, replications=REPLICATIONS, seed=5, backend="cpu")
+    per_replication = runner._bytes_per_replication(layout_of(models))
+    monkeypatch.setattr(runner, "CPU_CHUNK_BYTES", 2 * 3 * per_replication)
+    monkeypatch.setattr(runner, "pipeline_depth", lambda backend: 1)
+    monkeypatch.setattr(runner, "FILL_SLICE", 1)  # each replication on its own thread's turn
+    reported: list[tuple[int, int]] = []
+    ahead = runner.run_batch(
+        models,
+        replications=REPLICATIONS,
+        seed=5,
+        backend="cpu",
+        progress=lambda done, total: reported.append((done, total)),
+    )
+    assert ahead[0].timings["chunk_replications"] == 3  # four chunks, 2 of the last unkept
+    assert len(reported) == 4 and reported[-1][0] == reported[-1][1]
+    assert [done for done, _ in reported] == sorted(done for done, _ in reported)
+    for one, parts in zip(whole, ahead, strict=True):
+        np.testing.assert_array_equal(parts.daily, one.daily)
+        np.testing.assert_array_equal(parts.custody_hist, one.custody_hist)
+
+
+def test_fill_in_slices_writes_every_replication() -> None:
+    source = np.arange(2 * 7 * 3, dtype=np.float32).reshape(2, 7, 3)
+    destination = np.full(source.shape, np.nan)
+    runner._fill(destination, source)
+    np.testing.assert_array_equal(destination, source)
+
+
 def test_the_gpu_memory_share_can_be_set_and_a_bad_one_is_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
