@@ -54,7 +54,9 @@ def test_chunks_started_ahead_and_written_by_threads_give_the_same_results(
     those of one chunk written at once, bit for bit, and every chunk is reported once."""
     models = [tiny_model(warmup_days=2, n_days=12, attempts_per_day=a) for a in (400.0, 600.0)]
     whole = runner.run_batch(models, replications=REPLICATIONS, seed=5, backend="cpu")
-    per_replication = runner._bytes_per_replication(layout_of(models))
+    layout = layout_of(models)
+    # a chunk started ahead keeps its outputs meanwhile: room for 3 replications with theirs
+    per_replication = runner._bytes_per_replication(layout) + runner._output_bytes(layout)
     monkeypatch.setattr(runner, "CPU_CHUNK_BYTES", 2 * 3 * per_replication)
     monkeypatch.setattr(runner, "pipeline_depth", lambda backend: 1)
     monkeypatch.setattr(runner, "FILL_SLICE", 1)  # each replication on its own thread's turn
