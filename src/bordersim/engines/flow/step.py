@@ -49,6 +49,8 @@ from bordersim.results.schema import DAILY_METRICS
 
 Params = dict[str, jax.Array]
 State = dict[str, jax.Array]
+#: the custody curves of an hour, or of every hour of a day: apprehended and exited ([S, K])
+Curves = tuple[jax.Array, jax.Array]
 
 _TINY = 1e-9
 
@@ -907,7 +909,7 @@ def hour_step(
     p: Params,
     layout: FlowLayout,
     key: jax.Array,
-) -> tuple[State, jax.Array]:
+) -> tuple[State, Curves]:
     """One hour, step by step in the order of docs/model.md (the field work finished during the
     hour frees agents before the hour's crossings are met). Random draws are taken from the
     hour's stream in this order, so the steps' order is part of the results."""
@@ -980,12 +982,13 @@ def hour_step(
         custody_cost,
     )
     custody = departed.custody
-    return _next_state(st, h, result), jnp.stack([custody.arrived, custody.exited])
+    # two outputs, not one stacked array: the scan writes each into its final place
+    return _next_state(st, h, result), (custody.arrived, custody.exited)
 
 
 def day_step(
     state: State, day: jax.Array, *, p: Params, layout: FlowLayout, key: jax.Array
-) -> tuple[State, tuple[jax.Array, jax.Array]]:
+) -> tuple[State, tuple[jax.Array, Curves]]:
     """Start-of-day decisions (demand level, release policies, shelter places), then 24 hours."""
     st = dict(state)
     day_key = jax.random.fold_in(key, layout.n_hours + day)
@@ -1000,7 +1003,7 @@ def day_step(
     st["encounters_yesterday"] = jnp.where(day > 0, st["accumulated"][:, _ENCOUNTERS], 0.0)
     st["accumulated"] = jnp.zeros_like(st["accumulated"])
 
-    def one_hour(carry: State, hour_of_day: jax.Array) -> tuple[State, jax.Array]:
+    def one_hour(carry: State, hour_of_day: jax.Array) -> tuple[State, Curves]:
         return hour_step(carry, hour_of_day, day=day, p=p, layout=layout, key=key)
 
     st, curves = jax.lax.scan(one_hour, st, jnp.arange(24))
@@ -1013,9 +1016,9 @@ def replicate(
     """One replication: daily metrics [D, S, M], apprehended and exited by hour [H, S, K]."""
     state = initial_state(p, layout)
 
-    def one_day(carry: State, day: jax.Array) -> tuple[State, tuple[jax.Array, jax.Array]]:
+    def one_day(carry: State, day: jax.Array) -> tuple[State, tuple[jax.Array, Curves]]:
         return day_step(carry, day, p=p, layout=layout, key=key)
 
-    state, (daily, curves) = jax.lax.scan(one_day, state, jnp.arange(layout.n_days))
+    state, (daily, (arrived, exited)) = jax.lax.scan(one_day, state, jnp.arange(layout.n_days))
     shape = (layout.n_hours, layout.n_sectors, layout.n_kinds)
-    return daily, curves[:, :, 0].reshape(shape), curves[:, :, 1].reshape(shape)
+    return daily, arrived.reshape(shape), exited.reshape(shape)
