@@ -76,11 +76,14 @@ def test_chunks_started_ahead_and_written_by_threads_give_the_same_results(
         np.testing.assert_array_equal(parts.custody_hist, one.custody_hist)
 
 
-def test_fill_in_slices_writes_every_replication() -> None:
+def test_fill_in_slices_writes_every_replication(monkeypatch: pytest.MonkeyPatch) -> None:
+    """7 replications in slices of 2 on threads (the last slice shorter), and as one copy."""
     source = np.arange(2 * 7 * 3, dtype=np.float32).reshape(2, 7, 3)
-    destination = np.full(source.shape, np.nan)
-    runner._fill(destination, source)
-    np.testing.assert_array_equal(destination, source)
+    for slice_size in (2, runner.FILL_SLICE):
+        monkeypatch.setattr(runner, "FILL_SLICE", slice_size)
+        destination = np.full(source.shape, np.nan)
+        runner._fill(destination, source)
+        np.testing.assert_array_equal(destination, source)
 
 
 def test_the_gpu_memory_share_can_be_set_and_a_bad_one_is_refused(
