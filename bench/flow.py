@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import socket
 import time
@@ -36,6 +37,16 @@ from typing import Any
 
 DEFAULT_SCENARIO = Path("scenarios/2023-title42-end.toml")
 SWEEP_KEY = "deployments.title42_active_duty.headcount"
+
+
+#: environment variables recorded with the results: the allocator's huge pages, JAX's and
+#: bordersim's shares of GPU memory
+MEASURED_SETTINGS = (
+    "GLIBC_TUNABLES",
+    "XLA_PYTHON_CLIENT_MEM_FRACTION",
+    "XLA_PYTHON_CLIENT_PREALLOCATE",
+    "BORDERSIM_GPU_MEMORY_SHARE",
+)
 
 
 def _devices() -> dict[str, Any]:
@@ -200,6 +211,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "sectors": model.n_sectors,
         "host": socket.gethostname(),
         "machine": platform.processor() or platform.machine(),
+        # settings that move the GPU figures (docs/flow-engine.md), where they were set
+        "environment": {name: os.environ[name] for name in MEASURED_SETTINGS if name in os.environ},
     }
     if "gpu" in devices:
         from bordersim.engines.flow.runner import gpu_memory_share
