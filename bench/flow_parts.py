@@ -6,11 +6,11 @@ times, each compiled and timed alone on the default device, and the host's copy 
 Prints and writes `$OUT/parts.json` (or `bench/results/flow-parts-<host>.json`), rewritten
 after each figure: the simulation for SMALL_CHUNK and CHUNK replications (two sizes give its
 cost per chunk and per replication), the custody times of CHUNK replications in batches of 64
-and 256 and with two alternatives the engine does not use (`jnp.searchsorted` by sorting; the
-daily sums by one sorted segment sum instead of three scatters), each with its largest
-difference from the first, and the copy of the daily results to the host and into fresh arrays.
-Times are of a second call, after compilation (timed apart). `bench/results/flow-parts-h200.json`
-is one NVIDIA H200.
+and 256 and with two alternatives the engine does not use, alone and together
+(`jnp.searchsorted` by sorting; the daily sums by one sorted segment sum instead of three
+scatters), each with its largest difference from the first, and the copy of the daily results
+to the host and into fresh arrays. Times are of a second call, after compilation (timed apart).
+`bench/results/flow-parts-h200.json` is one NVIDIA H200.
 """
 
 from __future__ import annotations
