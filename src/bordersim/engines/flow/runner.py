@@ -123,9 +123,8 @@ def chunk_size(layout: FlowLayout, n_variants: int, replications: int, backend: 
         # what the custody times of one batch need, after the hours of the whole chunk
         budget = max(share - CUSTODY_TIMES_BATCH * _custody_times_bytes(layout), share // 2)
     # with the outputs of the chunks started ahead, which stay on the device meanwhile
-    per_replication = _bytes_per_replication(layout) + pipeline_depth(backend) * _output_bytes(
-        layout
-    )
+    held_ahead = pipeline_depth(backend) * _output_bytes(layout)
+    per_replication = _bytes_per_replication(layout) + held_ahead
     fit = max(1, budget // (n_variants * per_replication))
     # as many chunks as the memory needs, of equal size, so the last one computes no more
     # replications than it keeps (10,000 in chunks of at most 6,000: two of 5,000, not 6,000)
