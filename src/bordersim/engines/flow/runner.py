@@ -52,6 +52,14 @@ GPU_MEMORY_SHARE_VARIABLE = "BORDERSIM_GPU_MEMORY_SHARE"
 #: ten times the memory of its simulated hours, so a whole chunk at once would need ten times
 #: the memory, or chunks a tenth the size.
 CUSTODY_TIMES_BATCH = 64
+#: XLA's options for the program on a CPU. XLA (jaxlib 0.10) hands the hourly step's small
+#: reductions to YNNPACK fusions, which took 46 % of the step's time in a trace of 64
+#: replications on the 2-core development machine (`python -m bench.flow_profile profile`);
+#: without them the whole horizon's simulation ran 1.54 times as fast, side by side
+#: (`python -m bench.flow_profile time`). The sums' order changes, so results differ from the
+#: jaxlib's default in their last bits.
+#: A jaxlib that lacks an option compiles the program without the options.
+CPU_COMPILER_OPTIONS: dict[str, str | bool] = {"xla_cpu_experimental_ynn_fusion_type": ""}
 
 #: Replications one thread writes into the results at a time (`_fill`).
 FILL_SLICE = 256
@@ -207,16 +215,33 @@ def _compile(
     stored = stored_program(layout, parameters, chunk, backend)
     compiled = _load_program(stored, backend)
     if compiled is None:
-        compiled = (
-            jax.jit(_program(layout, on_host))
-            .lower(parameters, jnp.zeros(chunk, dtype=jnp.int32), jnp.uint32(0))
-            .compile()
+        lowered = jax.jit(_program(layout, on_host)).lower(
+            parameters, jnp.zeros(chunk, dtype=jnp.int32), jnp.uint32(0)
         )
+        compiled = compile_lowered(lowered, backend)
         _store_program(compiled, stored)
     else:
         _from_disk.add(key)
     _compiled[key] = compiled
     return compiled, time.perf_counter() - started
+
+
+def compiler_options(backend: str) -> dict[str, str | bool]:
+    """XLA's options for a backend's program (`CPU_COMPILER_OPTIONS` on a CPU)."""
+    return dict(CPU_COMPILER_OPTIONS) if backend == "cpu" else {}
+
+
+def compile_lowered(lowered: Any, backend: str) -> Any:
+    """Compile with the backend's options, or without them where this jaxlib refuses one (lacks
+    it, or reads its value otherwise)."""
+    options = compiler_options(backend)
+    if options:
+        try:
+            return lowered.compile(compiler_options=options)
+        except jax.errors.JaxRuntimeError as error:
+            if not any(name in str(error) for name in options):
+                raise
+    return lowered.compile()
 
 
 def _forget_stored(
