@@ -4,6 +4,7 @@ program, without the options, to the same numbers."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -69,6 +70,9 @@ def test_a_run_without_the_options_gives_the_same_kind_of_results(
     runner._compiled.clear()
     monkeypatch.setattr(runner, "CPU_COMPILER_OPTIONS", {})
     without = simulate(model, engine="flow", replications=8, seed=3)
+    # two programs, each compiled (none loaded from the other's file on disk)
+    assert not runner._from_disk
+    assert len(list(Path(os.environ["BORDERSIM_JAX_CACHE"]).rglob("*.bin"))) == 2
     a, b = with_options.daily.mean(axis=0), without.daily.mean(axis=0)
     scale = np.maximum(np.abs(b).max(axis=(0, 1)), 1.0)
     assert np.all(np.abs(a - b).max(axis=(0, 1)) <= 1e-4 * scale)

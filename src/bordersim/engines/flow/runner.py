@@ -57,8 +57,8 @@ CUSTODY_TIMES_BATCH = 64
 #: replications on the 2-core development machine (`python -m bench.flow_profile profile`);
 #: without them the whole horizon's simulation ran 1.54 times as fast, side by side
 #: (`python -m bench.flow_profile time`). The sums' order changes, so results differ from the
-#: jaxlib's default in their last bits.
-#: A jaxlib that lacks an option compiles the program without the options.
+#: jaxlib's default in their last bits. A jaxlib that refuses an option (lacks it, or reads its
+#: value otherwise) compiles the program without the options.
 CPU_COMPILER_OPTIONS: dict[str, str | bool] = {"xla_cpu_experimental_ynn_fusion_type": ""}
 
 #: Replications one thread writes into the results at a time (`_fill`).
@@ -297,8 +297,9 @@ def stored_program(
 ) -> Path:
     """Where the compiled program for this batch shape is kept on disk: named by a hash of
     everything that fixes it (bordersim's code, the layout, the parameters' shapes, the chunk,
-    the backend and its device, JAX's version and settings, XLA's flags, the CPU), so a
-    program is only ever reused where it is the one that would be compiled."""
+    the backend and its device, JAX's version and settings, XLA's flags and the program's
+    options, the CPU), so a program is only ever reused where it is the one that would be
+    compiled."""
     import jaxlib
 
     device = jax.devices(backend)[0]
@@ -319,6 +320,7 @@ def stored_program(
             if "cache" not in name and "log" not in name and name != "jax_default_device"
         ),
         os.environ.get("XLA_FLAGS", ""),
+        sorted(compiler_options(backend).items()),
         _cpu_identity(),
     ]
     name = hashlib.sha256(repr(identity).encode()).hexdigest()[:32]
