@@ -47,6 +47,7 @@ def _root(
     ),
 ) -> None:
     """Simulate and plan U.S. southwest border operations during surges."""
+    interrupts.quiet_printed_interrupts()  # over the hook the framework set for this call
 
 
 def _register() -> None:
@@ -84,6 +85,13 @@ def main(argv: list[str] | None = None) -> Any:
             show()
             sys.exit(exit_code)
         if type(err).__name__ == "Abort":
+            _say_interrupted("SIGINT")
+            sys.exit(130)
+        if interrupts.is_interrupt(err):  # an interrupt that compiled code turned into an error
+            stopped = interrupts.as_interrupt(err)
+            if isinstance(stopped, interrupts.Interrupted):
+                _say_interrupted(stopped.name)
+                sys.exit(stopped.exit_code)
             _say_interrupted("SIGINT")
             sys.exit(130)
         raise

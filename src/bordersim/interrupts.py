@@ -56,6 +56,7 @@ def install() -> None:
         signal.signal(signum, _handler)
     if not getattr(sys.unraisablehook, "_bordersim", False):
         sys.unraisablehook = _quiet_dropped_interrupt(sys.unraisablehook)
+    quiet_printed_interrupts()
 
 
 def _quiet_dropped_interrupt(previous: Any) -> Any:
@@ -68,6 +69,24 @@ def _quiet_dropped_interrupt(previous: Any) -> Any:
 
     hook._bordersim = True  # type: ignore[attr-defined]
     return hook
+
+
+def quiet_printed_interrupts() -> None:
+    """Compiled code that meets an interrupt may print it before raising an error of its own
+    (an extension module's import prints it and raises ImportError; `PyErr_Print` calls
+    `sys.excepthook`): do not print it, the command reports the interrupt itself. Called again
+    once the command-line framework has set its own hook (it does at each call)."""
+    previous = sys.excepthook
+    if getattr(previous, "_bordersim", False):
+        return
+
+    def hook(kind: Any, value: BaseException, traceback: Any) -> None:
+        if isinstance(value, Interrupted):
+            return
+        previous(kind, value, traceback)
+
+    hook._bordersim = True  # type: ignore[attr-defined]
+    sys.excepthook = hook
 
 
 def check() -> None:
@@ -88,7 +107,9 @@ def received() -> int:
 
 
 def is_interrupt(err: BaseException) -> bool:
-    """True if `err` is, or was caused by, an interrupt (compiled code may wrap it)."""
+    """True if `err` is, or was caused by, an interrupt, or a signal was received before it:
+    compiled code may wrap the interrupt, or drop it and raise an error of its own (an
+    extension module's import interrupted raises ImportError without a cause)."""
     seen: set[int] = set()
     cause: BaseException | None = err
     while cause is not None and id(cause) not in seen:
@@ -96,4 +117,11 @@ def is_interrupt(err: BaseException) -> bool:
             return True
         seen.add(id(cause))
         cause = cause.__cause__ or cause.__context__
-    return False
+    return received() != 0
+
+
+def as_interrupt(err: BaseException) -> BaseException:
+    """The interrupt to raise for `err`, an error that `is_interrupt`: the signal received,
+    else Ctrl-C."""
+    signum = received()
+    return Interrupted(signum) if signum else KeyboardInterrupt()

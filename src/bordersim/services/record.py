@@ -259,10 +259,10 @@ def simulate_and_record(
     except BaseException as err:
         _fail(store, run_id, err, pending)
         if not isinstance(err, KeyboardInterrupt) and caused_by_interrupt(err):
-            from bordersim.interrupts import Interrupted
+            from bordersim.interrupts import Interrupted, as_interrupt
 
             if not isinstance(err, Interrupted):
-                raise KeyboardInterrupt from err
+                raise as_interrupt(err) from err
         raise
 
 
@@ -309,7 +309,8 @@ def _fail(store: StoreRef, run_id: str, err: BaseException, pending: list[Path])
 
 
 def caused_by_interrupt(err: BaseException) -> bool:
-    """Ctrl-C inside compiled code can surface as another error with the interrupt as its cause."""
+    """Ctrl-C or SIGTERM inside compiled code can surface as another error, with the interrupt
+    as its cause or without it (`interrupts.is_interrupt`)."""
     from bordersim.interrupts import is_interrupt
 
     return is_interrupt(err)

@@ -1,0 +1,70 @@
+"""A signal that compiled code turns into an error of its own is still an interrupt.
+
+An extension module whose import is interrupted (numba's `_dispatcher` importing
+`_devicearray`, seen in CI when SIGTERM reached a flow run while it imported the engine) prints
+the interrupt through `sys.excepthook` and raises `ImportError("... failed to import")` with no
+cause. The command must still end as interrupted: exit 128 + the signal, one line, no traceback.
+The script below does what that import does, inside a command run by the real command line.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from bordersim import interrupts
+
+SCRIPT = textwrap.dedent(
+    """
+    import signal, sys
+    from bordersim import cli, interrupts
+
+    @cli.app.command("interrupted-import")
+    def interrupted_import() -> None:
+        try:
+            signal.raise_signal(signal.SIGNUM)
+        except interrupts.Interrupted:
+            sys.excepthook(*sys.exc_info())  # what PyErr_Print does in the extension module
+            raise ImportError("numba._devicearray failed to import") from None
+
+    cli.main(["interrupted-import"])
+    """
+)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_an_import_that_drops_the_interrupt_ends_the_command_as_interrupted(signum: int) -> None:
+    name = signal.Signals(signum).name
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT.replace("SIGNUM", name)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 128 + signum, done.stderr
+    assert f"interrupted ({name})" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "failed to import" not in done.stderr
+
+
+def test_an_error_after_a_signal_is_an_interrupt_and_before_none_is() -> None:
+    previous = {s: signal.getsignal(s) for s in interrupts.HANDLED}
+    hooks = (sys.excepthook, sys.unraisablehook)
+    try:
+        interrupts.install()
+        plain = ImportError("numba._devicearray failed to import")
+        assert not interrupts.is_interrupt(plain)
+        with pytest.raises(interrupts.Interrupted):
+            signal.raise_signal(signal.SIGTERM)
+        assert interrupts.is_interrupt(plain)
+        stopped = interrupts.as_interrupt(plain)
+        assert isinstance(stopped, interrupts.Interrupted) and stopped.exit_code == 143
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        sys.excepthook, sys.unraisablehook = hooks
+        interrupts._state.update(signum=0, acknowledged=False)
