@@ -107,9 +107,10 @@ def received() -> int:
 
 
 def is_interrupt(err: BaseException) -> bool:
-    """True if `err` is, or was caused by, an interrupt, or a signal was received before it:
-    compiled code may wrap the interrupt, or drop it and raise an error of its own (an
-    extension module's import interrupted raises ImportError without a cause)."""
+    """True if `err` is, or was caused by, an interrupt, or a signal was received and its
+    clean-up has not begun (`acknowledge`): compiled code may wrap the interrupt, or drop it
+    and raise an error of its own (an extension module's import interrupted raises ImportError
+    without a cause)."""
     seen: set[int] = set()
     cause: BaseException | None = err
     while cause is not None and id(cause) not in seen:
@@ -117,7 +118,7 @@ def is_interrupt(err: BaseException) -> bool:
             return True
         seen.add(id(cause))
         cause = cause.__cause__ or cause.__context__
-    return received() != 0
+    return bool(_state["signum"]) and not _state["acknowledged"]
 
 
 def as_interrupt(err: BaseException) -> BaseException:

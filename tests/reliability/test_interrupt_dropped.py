@@ -51,7 +51,7 @@ def test_an_import_that_drops_the_interrupt_ends_the_command_as_interrupted(sign
     assert "failed to import" not in done.stderr
 
 
-def test_an_error_after_a_signal_is_an_interrupt_and_before_none_is() -> None:
+def test_an_error_after_a_signal_is_an_interrupt_until_its_clean_up_begins() -> None:
     previous = {s: signal.getsignal(s) for s in interrupts.HANDLED}
     hooks = (sys.excepthook, sys.unraisablehook)
     try:
@@ -63,6 +63,10 @@ def test_an_error_after_a_signal_is_an_interrupt_and_before_none_is() -> None:
         assert interrupts.is_interrupt(plain)
         stopped = interrupts.as_interrupt(plain)
         assert isinstance(stopped, interrupts.Interrupted) and stopped.exit_code == 143
+        # once the clean-up has begun, a later error is its own
+        interrupts.acknowledge()
+        assert not interrupts.is_interrupt(ValueError("a plain failure"))
+        assert interrupts.is_interrupt(KeyboardInterrupt())
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)

@@ -257,12 +257,12 @@ def simulate_and_record(
             os.replace(pending[1], people_path)
         return record
     except BaseException as err:
-        _fail(store, run_id, err, pending)
-        if not isinstance(err, KeyboardInterrupt) and caused_by_interrupt(err):
-            from bordersim.interrupts import Interrupted, as_interrupt
+        from bordersim.interrupts import Interrupted, as_interrupt
 
-            if not isinstance(err, Interrupted):
-                raise as_interrupt(err) from err
+        interrupted = caused_by_interrupt(err)  # before `_fail` acknowledges the signal
+        _fail(store, run_id, err, pending, interrupted)
+        if interrupted and not isinstance(err, KeyboardInterrupt | Interrupted):
+            raise as_interrupt(err) from err
         raise
 
 
@@ -287,17 +287,18 @@ def _write_output(write: Callable[[], object], folder: Path) -> None:
         ) from None
 
 
-def _fail(store: StoreRef, run_id: str, err: BaseException, pending: list[Path]) -> None:
+def _fail(
+    store: StoreRef, run_id: str, err: BaseException, pending: list[Path], interrupted: bool
+) -> None:
     """Mark the run failed with the reason and remove its temporary files, whatever happens."""
-    from bordersim.interrupts import is_interrupt
     from bordersim.store import using_store
     from bordersim.store.runs import fail_run
 
-    if is_interrupt(err):
+    if interrupted:
         interrupts.acknowledge()
     reason = (
         "interrupted (Ctrl-C or SIGTERM)"
-        if is_interrupt(err)
+        if interrupted
         else f"{type(err).__name__}: {' '.join(str(err).split())[:300]}"
     )
     try:
