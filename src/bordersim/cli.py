@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> Any:
             _say_interrupted("SIGINT")
             sys.exit(130)
         if interrupts.is_interrupt(err):  # an interrupt that compiled code turned into an error
-            stopped = interrupts.as_interrupt(err)
+            stopped = interrupts.as_interrupt()
             if isinstance(stopped, interrupts.Interrupted):
                 _say_interrupted(stopped.name)
                 sys.exit(stopped.exit_code)

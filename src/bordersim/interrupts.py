@@ -121,8 +121,8 @@ def is_interrupt(err: BaseException) -> bool:
     return bool(_state["signum"]) and not _state["acknowledged"]
 
 
-def as_interrupt(err: BaseException) -> BaseException:
-    """The interrupt to raise for `err`, an error that `is_interrupt`: the signal received,
-    else Ctrl-C."""
+def as_interrupt() -> BaseException:
+    """The interrupt to raise for an error that `is_interrupt`: the signal received, else
+    Ctrl-C."""
     signum = received()
     return Interrupted(signum) if signum else KeyboardInterrupt()

@@ -67,11 +67,11 @@ def test_a_run_without_the_options_gives_the_same_kind_of_results(
     another order move a count's last bits, rarely a draw)."""
     model = tiny_model(warmup_days=0, n_days=8)
     with_options = simulate(model, engine="flow", replications=8, seed=3)
-    runner._compiled.clear()
     monkeypatch.setattr(runner, "CPU_COMPILER_OPTIONS", {})
     without = simulate(model, engine="flow", replications=8, seed=3)
-    # two programs, each compiled (none loaded from the other's file on disk)
-    assert not runner._from_disk
+    # two programs, each compiled: neither taken from the other's entry in the process's table
+    # or its file on disk
+    assert len(runner._compiled) == 2 and not runner._from_disk
     assert len(list(Path(os.environ["BORDERSIM_JAX_CACHE"]).rglob("*.bin"))) == 2
     a, b = with_options.daily.mean(axis=0), without.daily.mean(axis=0)
     scale = np.maximum(np.abs(b).max(axis=(0, 1)), 1.0)

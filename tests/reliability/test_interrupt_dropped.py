@@ -61,7 +61,7 @@ def test_an_error_after_a_signal_is_an_interrupt_until_its_clean_up_begins() -> 
         with pytest.raises(interrupts.Interrupted):
             signal.raise_signal(signal.SIGTERM)
         assert interrupts.is_interrupt(plain)
-        stopped = interrupts.as_interrupt(plain)
+        stopped = interrupts.as_interrupt()
         assert isinstance(stopped, interrupts.Interrupted) and stopped.exit_code == 143
         # once the clean-up has begun, a later error is its own
         interrupts.acknowledge()

@@ -262,7 +262,7 @@ def simulate_and_record(
         interrupted = caused_by_interrupt(err)  # before `_fail` acknowledges the signal
         _fail(store, run_id, err, pending, interrupted)
         if interrupted and not isinstance(err, KeyboardInterrupt | Interrupted):
-            raise as_interrupt(err) from err
+            raise as_interrupt() from err
         raise
 
 

@@ -265,8 +265,9 @@ def _program_key(
     layout: FlowLayout, parameters: dict[str, np.ndarray], chunk: int, backend: str
 ) -> tuple[Any, ...]:
     """What one compiled program serves: the layout, the number of variants, the chunk of
-    replications and the backend (the key of `_compiled` and `_from_disk`)."""
-    return (layout, parameters["intake_hours"].shape[0], chunk, backend)
+    replications, the backend and its XLA options (the key of `_compiled` and `_from_disk`)."""
+    options = tuple(sorted(compiler_options(backend).items()))
+    return (layout, parameters["intake_hours"].shape[0], chunk, backend, options)
 
 
 def _sources_digest() -> str:
