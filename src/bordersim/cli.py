@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from bordersim import interrupts
 
@@ -68,6 +68,8 @@ def main(argv: list[str] | None = None) -> Any:
             _end_now()
         return result
     except BordersimError as err:
+        if interrupts.is_interrupt(err):  # DuckDB turns an interrupt into an error of its own
+            _exit_interrupted()
         stderr.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except typer.Exit as done:
@@ -88,13 +90,18 @@ def main(argv: list[str] | None = None) -> Any:
             _say_interrupted("SIGINT")
             sys.exit(130)
         if interrupts.is_interrupt(err):  # an interrupt that compiled code turned into an error
-            stopped = interrupts.as_interrupt()
-            if isinstance(stopped, interrupts.Interrupted):
-                _say_interrupted(stopped.name)
-                sys.exit(stopped.exit_code)
-            _say_interrupted("SIGINT")
-            sys.exit(130)
+            _exit_interrupted()
         raise
+
+
+def _exit_interrupted() -> NoReturn:
+    """End the command as interrupted by the signal received (Ctrl-C if none was noted)."""
+    stopped = interrupts.as_interrupt()
+    if isinstance(stopped, interrupts.Interrupted):
+        _say_interrupted(stopped.name)
+        sys.exit(stopped.exit_code)
+    _say_interrupted("SIGINT")
+    sys.exit(130)
 
 
 def _end_now() -> None:

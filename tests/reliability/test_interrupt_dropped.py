@@ -5,6 +5,11 @@ An extension module whose import is interrupted (numba's `_dispatcher` importing
 the interrupt through `sys.excepthook` and raises `ImportError("... failed to import")` with no
 cause. The command must still end as interrupted: exit 128 + the signal, one line, no traceback.
 The script below does what that import does, inside a command run by the real command line.
+
+DuckDB does the same while it runs Python code inside a query (scanning a registered frame, a
+function): the interrupt comes back as a `duckdb.Error` whose message holds it as text, which the
+store turns into the one-line error of a bad file (seen in CI when SIGINT reached `data import`
+as it stored the workbook). That too must end as interrupted, with the store unchanged.
 """
 
 from __future__ import annotations
@@ -49,6 +54,46 @@ def test_an_import_that_drops_the_interrupt_ends_the_command_as_interrupted(sign
     assert f"interrupted ({name})" in done.stderr
     assert "Traceback" not in done.stderr
     assert "failed to import" not in done.stderr
+
+
+DUCKDB_SCRIPT = textwrap.dedent(
+    """
+    import signal, duckdb
+    from bordersim import cli
+    from bordersim.errors import DataFileError
+
+    @cli.app.command("interrupted-query")
+    def interrupted_query() -> None:
+        connection = duckdb.connect()
+        def value(x: int) -> int:
+            signal.raise_signal(signal.SIGNUM)
+            return x
+        connection.create_function("value", value)
+        try:
+            connection.execute("SELECT value(1)").fetchall()
+        except duckdb.Error as err:  # what the store's import does with DuckDB's errors
+            raise DataFileError(f"could not be stored ({err})", where="a file") from err
+
+    cli.main(["interrupted-query"])
+    """
+)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_an_interrupt_that_duckdb_turns_into_a_store_error_ends_the_command_as_interrupted(
+    signum: int,
+) -> None:
+    name = signal.Signals(signum).name
+    done = subprocess.run(
+        [sys.executable, "-c", DUCKDB_SCRIPT.replace("SIGNUM", name)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 128 + signum, done.stderr
+    assert f"interrupted ({name})" in done.stderr
+    assert "could not be stored" not in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_an_error_after_a_signal_is_an_interrupt_until_its_clean_up_begins() -> None:
