@@ -41,21 +41,6 @@ SCRIPT = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_an_import_that_drops_the_interrupt_ends_the_command_as_interrupted(signum: int) -> None:
-    name = signal.Signals(signum).name
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT.replace("SIGNUM", name)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 128 + signum, done.stderr
-    assert f"interrupted ({name})" in done.stderr
-    assert "Traceback" not in done.stderr
-    assert "failed to import" not in done.stderr
-
-
 DUCKDB_SCRIPT = textwrap.dedent(
     """
     import signal, duckdb
@@ -80,20 +65,25 @@ DUCKDB_SCRIPT = textwrap.dedent(
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_an_interrupt_that_duckdb_turns_into_a_store_error_ends_the_command_as_interrupted(
-    signum: int,
+@pytest.mark.parametrize(
+    ("script", "own_error"),
+    [(SCRIPT, "failed to import"), (DUCKDB_SCRIPT, "could not be stored")],
+    ids=["extension-import", "duckdb-query"],
+)
+def test_an_interrupt_turned_into_another_error_ends_the_command_as_interrupted(
+    script: str, own_error: str, signum: int
 ) -> None:
     name = signal.Signals(signum).name
     done = subprocess.run(
-        [sys.executable, "-c", DUCKDB_SCRIPT.replace("SIGNUM", name)],
+        [sys.executable, "-c", script.replace("SIGNUM", name)],
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert done.returncode == 128 + signum, done.stderr
     assert f"interrupted ({name})" in done.stderr
-    assert "could not be stored" not in done.stderr
     assert "Traceback" not in done.stderr
+    assert own_error not in done.stderr
 
 
 def test_an_error_after_a_signal_is_an_interrupt_until_its_clean_up_begins() -> None:
