@@ -9,7 +9,8 @@ The script below does what that import does, inside a command run by the real co
 DuckDB does the same while it runs Python code inside a query (scanning a registered frame, a
 function): the interrupt comes back as a `duckdb.Error` whose message holds it as text, which the
 store turns into the one-line error of a bad file (seen in CI when SIGINT reached `data import`
-as it stored the workbook). That too must end as interrupted, with the store unchanged.
+as it stored the workbook). That too must end as interrupted (the store rolled back: see
+`test_signals_and_sharing.py::test_a_signal_during_an_import_leaves_all_or_nothing`).
 """
 
 from __future__ import annotations
