@@ -243,7 +243,7 @@ def test_main_job_writes_both_reports_and_the_comparison(
 
 
 def test_an_interrupt_wrapped_by_compiled_code_is_still_an_interrupt() -> None:
-    from bordersim.services.record import caused_by_interrupt
+    from bordersim.interrupts import is_interrupt
 
     try:
         try:
@@ -251,8 +251,8 @@ def test_an_interrupt_wrapped_by_compiled_code_is_still_an_interrupt() -> None:
         except KeyboardInterrupt as interrupt:
             raise SystemError("returned a result with an exception set") from interrupt
     except SystemError as wrapped:
-        assert caused_by_interrupt(wrapped)
-    assert not caused_by_interrupt(ValueError("a plain failure"))
+        assert is_interrupt(wrapped)
+    assert not is_interrupt(ValueError("a plain failure"))
 
 
 def test_a_usage_error_is_a_usage_message_and_exit_2(

@@ -257,12 +257,12 @@ def simulate_and_record(
             os.replace(pending[1], people_path)
         return record
     except BaseException as err:
-        from bordersim.interrupts import Interrupted, as_interrupt
-
-        interrupted = caused_by_interrupt(err)  # before `_fail` acknowledges the signal
+        # Decided before `_fail` acknowledges the signal: compiled code may have turned the
+        # interrupt into an error of its own, with the interrupt as its cause or without it.
+        interrupted = interrupts.is_interrupt(err)
         _fail(store, run_id, err, pending, interrupted)
-        if interrupted and not isinstance(err, KeyboardInterrupt | Interrupted):
-            raise as_interrupt() from err
+        if interrupted and not isinstance(err, KeyboardInterrupt | interrupts.Interrupted):
+            raise interrupts.as_interrupt() from err
         raise
 
 
@@ -307,14 +307,6 @@ def _fail(
     finally:
         for leftover in pending:
             leftover.unlink(missing_ok=True)
-
-
-def caused_by_interrupt(err: BaseException) -> bool:
-    """Ctrl-C or SIGTERM inside compiled code can surface as another error, with the interrupt
-    as its cause or without it (`interrupts.is_interrupt`)."""
-    from bordersim.interrupts import is_interrupt
-
-    return is_interrupt(err)
 
 
 def stored_record(connection: Catalog, run_id: str) -> RunRecord:
