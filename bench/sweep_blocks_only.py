@@ -24,7 +24,14 @@ from typing import Any
 
 from bench.sweep import DEFAULT_SCENARIO, HEADCOUNT_KEY
 from bordersim.scenario import load_scenario
-from bordersim.services.blocks import BlockTask, SweepFolder, SweepPlan, _task, default_shape
+from bordersim.services.blocks import (
+    BlockTask,
+    SweepFolder,
+    SweepPlan,
+    _task,
+    default_shape,
+    run_block,
+)
 from bordersim.services.cluster import open_client
 from bordersim.services.sweep import Axis, grid_points
 
@@ -44,8 +51,6 @@ def run_blocks(workers: int, tasks: list[BlockTask]) -> dict[str, Any]:
     """The blocks on a fresh local cluster of `workers`: wall time and each block's run time
     (a worker's first block includes loading the block program)."""
     from distributed import as_completed
-
-    from bordersim.services.blocks import run_block
 
     opened = time.perf_counter()
     with open_client(f"local:{workers}") as client:
