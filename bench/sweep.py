@@ -146,12 +146,18 @@ def run_round(
     return arms
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def sweep_arguments(description: str) -> argparse.ArgumentParser:
+    """The options of the sweep the benches run: scenario, variants, replications, workers."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("scenario", nargs="?", type=Path, default=DEFAULT_SCENARIO)
     parser.add_argument("--variants", type=int, default=100)
     parser.add_argument("--replications", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = sweep_arguments(__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--rounds", type=int, default=1, help="the three arms this many times, in turn"
