@@ -87,6 +87,17 @@ def test_an_interrupt_turned_into_another_error_ends_the_command_as_interrupted(
     assert own_error not in done.stderr
 
 
+def test_an_interrupt_wrapped_by_compiled_code_is_still_an_interrupt() -> None:
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as interrupt:
+            raise SystemError("returned a result with an exception set") from interrupt
+    except SystemError as wrapped:
+        assert interrupts.is_interrupt(wrapped)
+    assert not interrupts.is_interrupt(ValueError("a plain failure"))
+
+
 def test_an_error_after_a_signal_is_an_interrupt_until_its_clean_up_begins() -> None:
     previous = {s: signal.getsignal(s) for s in interrupts.HANDLED}
     hooks = (sys.excepthook, sys.unraisablehook)

@@ -242,19 +242,6 @@ def test_main_job_writes_both_reports_and_the_comparison(
     assert {(r.status, r.seed, r.replications) for r in runs} == {(COMPLETE, runs[0].seed, 2)}
 
 
-def test_an_interrupt_wrapped_by_compiled_code_is_still_an_interrupt() -> None:
-    from bordersim.interrupts import is_interrupt
-
-    try:
-        try:
-            raise KeyboardInterrupt
-        except KeyboardInterrupt as interrupt:
-            raise SystemError("returned a result with an exception set") from interrupt
-    except SystemError as wrapped:
-        assert is_interrupt(wrapped)
-    assert not is_interrupt(ValueError("a plain failure"))
-
-
 def test_a_usage_error_is_a_usage_message_and_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
