@@ -10,7 +10,7 @@ first submission to the last block in; the cluster's start is apart, and one blo
 worker before the arms compiles the block program, so that no arm pays for it. Set beside the
 whole command's ratio (`python -m bench.sweep`), it says how much of what two workers do not
 gain is the blocks' own (the engine and Dask) and how much the command's work around them
-(docs/scaling.md, "What is left").
+(docs/scaling.md, "The blocks alone scale").
 """
 
 from __future__ import annotations
