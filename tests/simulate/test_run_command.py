@@ -248,3 +248,18 @@ def test_a_usage_error_is_a_usage_message_and_exit_2(
     assert _exit_code(["run", str(SMALL), "--replications", "0"]) == 2
     err = capsys.readouterr().err
     assert "--replications" in err and "Traceback" not in err
+
+
+def test_help_text_wraps_its_paragraphs_to_the_terminal_not_to_the_source(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The fit command's docstring wraps its second paragraph after "multiplies each factor" in the
+    # source; at 200 columns the whole paragraph fits on one line of help.
+    monkeypatch.setenv("COLUMNS", "200")
+    main(["fit", "--help"])
+    out = capsys.readouterr().out
+    assert "multiplies each factor by the damped ratio of official to simulated encounters" in out
+    main(["--help"])
+    listing = capsys.readouterr().out
+    assert "write KPIs against the values." in listing
+    assert not any(line.strip("│ ").endswith(",") for line in listing.splitlines())

@@ -7,8 +7,11 @@ added without touching the others.
 from __future__ import annotations
 
 import importlib
+import inspect
+from collections.abc import Iterator
 
 import typer
+from typer.models import CommandInfo
 
 AREAS = (
     "data",
@@ -37,3 +40,31 @@ def register_all(app: typer.Typer) -> None:
                 continue  # area not built yet
             raise
         module.register(app)
+    for command in _commands(app):
+        if command.help is None and command.callback is not None:
+            command.help = reflowed_help(command.callback.__doc__ or "")
+
+
+def _commands(app: typer.Typer) -> Iterator[CommandInfo]:
+    yield from app.registered_commands
+    for group in app.registered_groups:
+        if group.typer_instance is not None:
+            yield from _commands(group.typer_instance)
+
+
+def reflowed_help(docstring: str) -> str:
+    """A docstring as help text whose prose paragraphs are one line each.
+
+    Rich help keeps the line breaks of every paragraph after the first, so a docstring wrapped at
+    the source's width would print wrapped twice. Lists (lines starting with "- ") and indented
+    examples keep their lines.
+    """
+    paragraphs = inspect.cleandoc(docstring).split("\n\n")
+    return "\n\n".join(_joined(paragraph) for paragraph in paragraphs)
+
+
+def _joined(paragraph: str) -> str:
+    lines = paragraph.splitlines()
+    if any(line.startswith(("- ", "* ", " ", "\b")) for line in lines):
+        return paragraph
+    return " ".join(line.strip() for line in lines)

@@ -47,8 +47,10 @@ def plan_command(
         "the scenario's own demand).",
     ),
 ) -> None:
-    """Find the cheapest deployment meeting the 72-hour targets; write plan.toml,
-    certificate.json and report.html."""
+    """Find the cheapest deployment meeting the 72-hour targets.
+
+    Writes plan.toml, certificate.json and report.html.
+    """
     from rich.console import Console
 
     from bordersim.errors import ScenarioError

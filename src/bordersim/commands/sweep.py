@@ -86,9 +86,11 @@ def sweep_command(
         help="KEY=VALUE: set a scenario key path in every variant, such as demand.scale=1.3.",
     ),
 ) -> None:
-    """Run a grid of scenario variants on the flow engine in blocks of variants x replications,
-    in this process or, resumable, on a Dask cluster (the same numbers either way); write KPIs
-    against the values."""
+    """Run a grid of scenario variants on the flow engine; write KPIs against the values.
+
+    The grid runs in blocks of variants x replications, in this process or, resumable, on a Dask
+    cluster: the same numbers either way.
+    """
     from rich.console import Console
 
     from bordersim.errors import ModelError
