@@ -35,13 +35,15 @@ def test_malformed_vary_is_refused(option: str) -> None:
 def test_unknown_key_and_bad_value_exit_2_without_output(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    out = tmp_path / "sweep"
+    out = tmp_path / "sweeps" / "sweep"
     for vary in ("deployments.troops.headcont=0,300", "deployments.troops.headcount=-5,300"):
         with pytest.raises(SystemExit) as exit_info:
             main(["sweep", str(SMALL), "--vary", vary, "-r", "2", "--out", str(out)])
         assert exit_info.value.code == 2
-        assert "deployments.troops.headco" in capsys.readouterr().err
-        assert not out.exists()
+        said = capsys.readouterr()
+        assert "deployments.troops.headco" in said.err
+        assert said.out == ""  # refused before the sweep's plan is announced
+        assert not out.parent.exists()  # not even the folder that would have held it
 
 
 def test_small_grid_writes_table_and_report(tmp_path: Path) -> None:

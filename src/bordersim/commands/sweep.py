@@ -96,7 +96,7 @@ def sweep_command(
     from bordersim.errors import ModelError
     from bordersim.input_files import check_path_text
     from bordersim.services.record import MAX_SEED
-    from bordersim.services.sweep import check_sweep_target
+    from bordersim.services.sweep import check_points, check_sweep_target
 
     console = Console()
     if not 0 <= seed <= MAX_SEED:
@@ -132,7 +132,8 @@ def sweep_command(
             base = apply_settings(
                 load_scenario(scenario), dict(parse_setting(option) for option in settings)
             )
-            # The output folder is checked before the sweep runs, not after.
+            check_points(base, axes)  # a grid point that does not apply is refused first,
+            # and the output folder is checked before the sweep runs, not after.
             check_sweep_target(out if out is not None else Path("out") / f"{base.name}-sweep")
             if blocked:
                 shape = _shape(axes, replications, block_variants, block_replications)
