@@ -159,6 +159,19 @@ def test_params_lists_defaults_with_sources(capsys: pytest.CaptureFixture[str]) 
     from bordersim.cli import main
 
     main(["scenario", "params", "staff.pools.agent"])
-    out = " ".join(capsys.readouterr().out.split())
+    printed = capsys.readouterr().out
+    out = " ".join(printed.split())
     assert "GAO-18-50" in out
     assert "staff.pools.contractor" not in out  # only the requested key paths
+    # Not a terminal, so one block per parameter: its key and value on one line, whole.
+    assert "staff.pools.agent.on_duty_fraction = 0.18" in printed.splitlines()
+
+
+def test_params_with_an_unknown_prefix_is_one_error(capsys: pytest.CaptureFixture[str]) -> None:
+    from bordersim.cli import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["scenario", "params", "staff.pool.agent"])
+    assert stopped.value.code == 2
+    said = capsys.readouterr()
+    assert "'staff.pool.agent'" in said.err and said.out == ""

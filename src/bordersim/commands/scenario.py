@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -94,16 +96,58 @@ def params(
         str, typer.Argument(help="Only parameters whose key path starts with this.")
     ] = "",
 ) -> None:
-    """Print every default parameter with its value and its source or assumption."""
+    """Print every default parameter with its value and its source or assumption.
+
+    A terminal at least 140 columns wide gets a table; a narrower one, or a pipe, gets one block
+    per parameter (key = value, then its source indented), which stays readable and greppable.
+    """
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    from bordersim.scenario.loader import defaults_path, load_defaults, load_diseases
+    from bordersim.errors import ScenarioError
+    from bordersim.scenario.loader import defaults_path
 
-    table = Table(title=f"default parameters ({defaults_path()})", show_lines=False)
+    rows = list(_parameter_rows(key))
+    if not rows:
+        raise ScenarioError(
+            f"no default parameter's key path starts with {key!r} "
+            "(`bordersim scenario params` lists them all)"
+        )
+    console = Console()
+    title = f"default parameters ({defaults_path()})"
+    if console.width < TABLE_MIN_WIDTH:
+        console.print(title, highlight=False)
+        for path, value, source in rows:
+            style = "yellow" if source.startswith("assumption") else ""
+            console.print(f"\n[bold]{escape(path)}[/] = {escape(value)}", highlight=False)
+            indented = textwrap.fill(
+                source,
+                width=max(console.width, 40),
+                initial_indent="    ",
+                subsequent_indent="    ",
+            )
+            console.print(escape(indented), style=style, highlight=False, soft_wrap=True)
+        return
+    table = Table(title=title, show_lines=False)
     table.add_column("key path", style="bold", no_wrap=True)
     table.add_column("value")
     table.add_column("source or assumption")
+    for path, value, source in rows:
+        style = "yellow" if source.startswith("assumption") else ""
+        table.add_row(escape(path), escape(value), escape(source), style=style)
+    console.print(table)
+
+
+# Below this width the key column (up to 62 characters) leaves the value and source a few
+# characters each.
+TABLE_MIN_WIDTH = 140
+
+
+def _parameter_rows(key: str) -> Iterator[tuple[str, str, str]]:
+    """(key path, value, source) of every default whose key path starts with `key`."""
+    from bordersim.scenario.loader import load_defaults, load_diseases
+
     # The diseases (defaults/diseases.toml) are listed as `diseases.<name>.<parameter>`.
     for prefix, (values, sources) in (("", load_defaults()), ("diseases.", load_diseases())):
         for path, source in sources.items():
@@ -112,9 +156,7 @@ def params(
             node: object = values
             for part in path.split("."):
                 node = node[part]  # type: ignore[index]
-            style = "yellow" if source.startswith("assumption") else ""
-            table.add_row(prefix + path, _short(node), source, style=style)
-    Console().print(table)
+            yield prefix + path, _short(node), source
 
 
 def _short(value: object) -> str:
