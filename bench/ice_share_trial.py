@@ -37,7 +37,7 @@ WORDS = ("custody", "ICE", "72", "occupancy")
 def with_adults_to_ice(model: CompiledModel, shift: float) -> CompiledModel:
     """The model with `shift` of single adults' release share moved to expedited removal."""
     shares = np.array(model.pathway_share, dtype=float)
-    for group in np.flatnonzero(int(Demographic.SINGLE_ADULT) == GROUP_DEMOGRAPHIC):
+    for group in np.flatnonzero(np.equal(GROUP_DEMOGRAPHIC, int(Demographic.SINGLE_ADULT))):
         moved = shares[:, group, Pathway.RELEASE] * shift
         shares[:, group, Pathway.RELEASE] -= moved
         shares[:, group, Pathway.EXPEDITED_REMOVAL] += moved
