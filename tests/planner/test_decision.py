@@ -75,6 +75,24 @@ def test_plan_toml_compiles_to_the_planned_headcount(tmp_path: Path) -> None:
     assert abs(person_days - problem.cost(x)) < 1e-6 * problem.cost(x)
 
 
+def test_plan_toml_runs_at_the_demand_planned_for_when_the_base_scales_its_own(
+    tmp_path: Path,
+) -> None:
+    # The plan file stresses demand x 2.5; a base scenario that already scales its demand by 1.2
+    # was planned at 3.0 times the calibrated first attempts, and plan.toml's own [demand] scale
+    # replaces the base's, so it must say 3.0 for the certificate to test what was planned.
+    base = tmp_path / "scaled.toml"
+    base.write_text(f'base = "{SMALL}"\nname = "small-scaled"\n\n[demand]\nscale = 1.2\n')
+    spec = load_plan(REPO / "plans/examples/small-stress.toml")
+    problem = build_problem(compile_scenario(load_scenario(base)), spec)
+    out = tmp_path / "plan"
+    out.mkdir()
+    text = plan_toml(problem, np.zeros(problem.shape), base, out, "small-plan", "test plan")
+    (out / "plan.toml").write_text(text)
+    model = compile_scenario(load_scenario(out / "plan.toml"))
+    np.testing.assert_allclose(model.first_attempts_per_day, problem.base.first_attempts_per_day)
+
+
 def test_a_repair_adds_a_quarter_once_per_sector_window_however_many_weeks_failed() -> None:
     from bordersim.planner.run import repair
     from bordersim.planner.search import _week_windows

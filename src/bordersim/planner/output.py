@@ -17,11 +17,14 @@ from bordersim.planner.spec import PlanSpec
 from bordersim.planner.targets import KINDS
 
 
-def demand_scale_supported() -> bool:
-    """Whether scenario files accept ``[demand] scale`` (then plan.toml carries the stress)."""
-    from bordersim.scenario.schema import Demand
+def planned_demand_scale(scenario_path: Path, stress: float) -> float:
+    """The ``[demand] scale`` under which plan.toml runs at the demand planned for: the base
+    scenario's own scale (1 without one) times the plan's stress, since plan.toml's key replaces
+    the base's."""
+    from bordersim.scenario import load_scenario
 
-    return "scale" in Demand.model_fields
+    own = load_scenario(scenario_path).demand.scale
+    return (1.0 if own is None else float(own)) * stress
 
 
 def plan_toml(
@@ -38,19 +41,14 @@ def plan_toml(
         "# Each deployment is a set of tours: people who arrive (over the ramp-up days, before",
         "# their first window) and serve to the end of their last window.",
     ]
-    if spec.demand_scale != 1.0 and not demand_scale_supported():
-        lines.append(
-            f"# Planned for demand x {spec.demand_scale:g} (the plan's stress test). "
-            "Scenario files "
-            "cannot scale demand yet, so this file runs at the base scenario's demand."
-        )
     lines += [f'base = "{base}"']
     if spec.replace:
         removed = ", ".join(f'"deployments.{r}"' for r in spec.replace)
         lines.append(f"remove = [{removed}]")
     lines += [f'name = "{name}"', f'description = "{summary}"', ""]
-    if spec.demand_scale != 1.0 and demand_scale_supported():
-        lines += ["[demand]", f"scale = {spec.demand_scale!r}", ""]
+    if spec.demand_scale != 1.0:  # the plan's stress test
+        scale = planned_demand_scale(scenario_path, spec.demand_scale)
+        lines += ["[demand]", f"scale = {scale!r}", ""]
     groups: dict[tuple[int, int, int], dict[str, float]] = defaultdict(dict)
     for tour in problem.tours(x):
         code = problem.base.sectors[tour.sector].name

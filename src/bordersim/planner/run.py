@@ -83,21 +83,14 @@ def _certify_model(
     scenario_path: Path | None,
     out_dir: Path | None,
 ) -> CompiledModel:
-    """The model that certification runs: the written plan.toml compiled (with the plan's demand
-    scale, where scenario files cannot carry it), else the decision on the problem's model."""
+    """The model that certification runs: the written plan.toml compiled (it carries the plan's
+    demand scale), else the decision on the problem's model."""
     if plan_text is None or scenario_path is None or out_dir is None:
         return problem.model_for(x)
     from bordersim.compiler import compile_scenario
-    from bordersim.planner.output import demand_scale_supported
     from bordersim.scenario import load_scenario
 
-    path = out_dir / "plan.toml"
-    model = compile_scenario(load_scenario(path))
-    if problem.spec.demand_scale != 1.0 and not demand_scale_supported():
-        model = model.replace(
-            first_attempts_per_day=model.first_attempts_per_day * problem.spec.demand_scale
-        )
-    return model
+    return compile_scenario(load_scenario(out_dir / "plan.toml"))
 
 
 def _base_comparison(
