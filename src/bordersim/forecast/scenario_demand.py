@@ -42,46 +42,90 @@ def cache_folder() -> Path:
     return (Path(root) if root else Path.home() / ".cache") / "bordersim" / "forecast"
 
 
-def forecast_quantile_totals(calibration: Any, origin: date, quantile: float) -> np.ndarray:
-    """[MAX_HORIZON, 9] encounters per month and sector at `quantile`, from `origin`."""
+def _series_digest(calibration: Any, key: str) -> tuple[Any, str]:
+    """The calibration's series and a digest of it with `key` (origin, level, method version)."""
     series = from_calibration(calibration)
     digest = hashlib.sha256(
         np.ascontiguousarray(series.sectors).tobytes()
         + np.ascontiguousarray(series.demographics).tobytes()
-        + f"{series.months[0]}|{origin}|{quantile!r}|{FORECAST_VERSION}".encode()
+        + f"{series.months[0]}|{key}|{FORECAST_VERSION}".encode()
     ).hexdigest()[:24]
-    path = cache_folder() / f"{digest}.json"
+    return series, digest
+
+
+def _cached(path: Path, compute: Any) -> np.ndarray:
+    """The array cached at `path`, else `compute()` written there (atomically; a read-only cache
+    only costs time)."""
     try:
         return np.asarray(json.loads(path.read_text(encoding="utf-8")), dtype=np.float64)
     except (OSError, ValueError):
         pass
-    forecast = forecast_at(series, origin, MAX_HORIZON, jobs=default_jobs())
-    totals = forecast.totals(quantile)[:, :9]
-    if not np.isfinite(totals).all():
-        raise ScenarioError(
-            f"demand.forecast: quantile {quantile} has no finite bound from {origin:%Y-%m} "
-            "(too few past errors for so extreme a level)"
-        )
+    array = np.asarray(compute(), dtype=np.float64)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(totals.tolist()), encoding="utf-8")
+        temporary.write_text(json.dumps(array.tolist()), encoding="utf-8")
         os.replace(temporary, path)
     except OSError:
-        pass  # a read-only cache only costs time
-    return totals
+        pass
+    return array
+
+
+def forecast_quantile_totals(calibration: Any, origin: date, quantile: float) -> np.ndarray:
+    """[MAX_HORIZON, 9] encounters per month and sector at `quantile`, from `origin`."""
+    series, digest = _series_digest(calibration, f"{origin}|{quantile!r}")
+
+    def compute() -> np.ndarray:
+        forecast = forecast_at(series, origin, MAX_HORIZON, jobs=default_jobs())
+        totals = forecast.totals(quantile)[:, :9]
+        if not np.isfinite(totals).all():
+            raise ScenarioError(
+                f"demand.forecast: quantile {quantile} has no finite bound from {origin:%Y-%m} "
+                "(too few past errors for so extreme a level)"
+            )
+        return totals
+
+    return _cached(cache_folder() / f"{digest}.json", compute)
+
+
+def forecast_path_totals(calibration: Any, origin: date, paths: int, seed: int) -> np.ndarray:
+    """[paths, MAX_HORIZON, 9] encounters per month and sector on `paths` joint sample paths of
+    the ensemble forecast from `origin` (`Forecast.sample_paths`, drawn with `seed`)."""
+    series, digest = _series_digest(calibration, f"{origin}|paths={paths}|seed={seed}")
+
+    def compute() -> np.ndarray:
+        forecast = forecast_at(series, origin, MAX_HORIZON, jobs=default_jobs())
+        return forecast.sample_paths(paths, seed).sum(axis=3)
+
+    return _cached(cache_folder() / f"paths-{digest}.json", compute)
+
+
+def check_origin(calibration: Any, origin: date, key: str) -> None:
+    """`origin` is a month of the calibration (`key` names the input in the error)."""
+    months = tuple(calibration.months)
+    if not months[0] <= origin <= months[-1]:
+        raise ScenarioError(
+            f"{key} = {origin:%Y-%m}: outside the calibration's months "
+            f"({months[0]:%Y-%m} .. {months[-1]:%Y-%m})"
+        )
 
 
 class ForecastDemand:
-    """A calibration whose first attempts after `origin` come from a forecast quantile."""
+    """A calibration whose first attempts after `origin` come from forecast encounters: a
+    quantile (`quantile`), or one sample path's monthly totals per sector (`totals`)."""
 
-    def __init__(self, base: Any, origin: date, quantile: float) -> None:
+    def __init__(
+        self,
+        base: Any,
+        origin: date,
+        quantile: float | None = None,
+        *,
+        totals: np.ndarray | None = None,
+    ) -> None:
+        if (quantile is None) == (totals is None):
+            raise ValueError("ForecastDemand takes a quantile or the totals, not both")
+        check_origin(base, origin, "demand.forecast.origin")
         months = tuple(base.months)
-        if not months[0] <= origin <= months[-1]:
-            raise ScenarioError(
-                f"demand.forecast.origin = {origin:%Y-%m}: outside the calibration's months "
-                f"({months[0]:%Y-%m} .. {months[-1]:%Y-%m})"
-            )
         self.base = base
         self.origin = origin
         self.quantile = quantile
@@ -91,7 +135,15 @@ class ForecastDemand:
         ahead = tuple(add_months(origin, h) for h in range(1, MAX_HORIZON + 1))
         self.months = months[: position + 1] + ahead
         self.last_date = add_months(ahead[-1], 1) - timedelta(days=1)
-        totals = forecast_quantile_totals(base, origin, quantile)
+        if totals is None:
+            assert quantile is not None
+            totals = forecast_quantile_totals(base, origin, quantile)
+            level = f"the {quantile:g} quantile"
+        else:
+            totals = np.asarray(totals, dtype=np.float64)
+            if totals.shape != (MAX_HORIZON, 9):
+                raise ValueError(f"totals must be [{MAX_HORIZON}, 9], got {totals.shape}")
+            level = "one sample path"
         recent = slice(max(0, position + 1 - GROUP_SHARE_MONTHS), position + 1)
 
         def extend(history: np.ndarray, future: np.ndarray) -> np.ndarray:
@@ -113,7 +165,7 @@ class ForecastDemand:
         self.sources = {
             **base.sources,
             "demand.forecast": (
-                f"first attempts after {origin:%Y-%m} from the {quantile:g} quantile of the "
+                f"first attempts after {origin:%Y-%m} from {level} of the "
                 f"ensemble forecast of monthly encounters per sector ({FORECAST_VERSION}; "
                 "docs/forecast.md); group mix and repeat shares of the last "
                 f"{GROUP_SHARE_MONTHS} months before"
