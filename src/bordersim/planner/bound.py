@@ -32,7 +32,7 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.stats import beta
 
-from bordersim.planner.evaluate import run_event, run_flow
+from bordersim.planner.evaluate import run_on_engine
 from bordersim.planner.problem import Problem
 from bordersim.planner.targets import Evaluation, evaluate
 
@@ -440,11 +440,7 @@ def probe_bound(
         if key not in cache:
             model = problem.model_for(plan)
             look_seed = seed + look * EXTEND_SEED_OFFSET
-            result = (
-                run_event(model, n, look_seed, tick)
-                if engine == "event"
-                else run_flow(model, n, look_seed)
-            )
+            result = run_on_engine(engine, model, problem.paths, n, look_seed, tick)
             runs += n
             cache[key] = evaluate(result, problem.weeks, spec.targets)
         return cache[key]

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bordersim.model.compiled import CompiledModel
+from bordersim.planner.demand_paths import DemandPaths, run_over_paths
 from bordersim.planner.problem import Problem
 from bordersim.planner.spec import Targets
 from bordersim.planner.targets import Evaluation, evaluate
@@ -33,7 +34,8 @@ class Simulator:
         key = np.ascontiguousarray(x, dtype=np.float64).tobytes()
         if key in self.cache:
             return self.cache[key]
-        result = run_flow(self.problem.model_for(x), self.replications, self.seed)
+        model = self.problem.model_for(x)
+        result = run_over_paths(run_flow, model, self.problem.paths, self.replications, self.seed)
         self.replications_run += self.replications
         self.seconds += result.timings.get("run_s", 0.0) + result.timings.get("compile_s", 0.0)
         outcome = (evaluate(result, self.problem.weeks, self.targets), result)
@@ -59,3 +61,33 @@ def run_event(
     from bordersim.engines.event.border import simulate
 
     return simulate(model, replications=replications, seed=seed, progress=progress)
+
+
+def run_on_engine(
+    engine: str,
+    model: CompiledModel,
+    paths: DemandPaths | None,
+    replications: int,
+    seed: int,
+    tick: Callable[[int, int], None] | None = None,
+) -> RunResult:
+    """`replications` of `model` on `engine` ("event" or "flow"), spread over the forecast
+    `paths` (if any); `tick(done, total)` after each event-engine replication, counted over all
+    the paths."""
+    if engine != "event":
+        return run_over_paths(run_flow, model, paths, replications, seed)
+    done = 0
+
+    def run(path_model: CompiledModel, count: int, path_seed: int) -> RunResult:
+        nonlocal done
+        offset = done
+
+        def each(finished: int, _total: int) -> None:
+            if tick is not None:
+                tick(offset + finished, replications)
+
+        result = run_event(path_model, count, path_seed, each)
+        done += count
+        return result
+
+    return run_over_paths(run, model, paths, replications, seed)

@@ -72,7 +72,7 @@ def workload(
     fewer people than the plan with the most staff (in this model more staff never delays a
     departure; an assumption, docs/planner.md). The program adds the people its own backlog
     holds."""
-    m = problem.base
+    m = problem.mean_demand_model
     days = slice(m.warmup_days, m.n_days)
     first = m.first_attempts_per_day[days]  # [R, S, G]
     mix = first / np.maximum(first.sum(axis=2, keepdims=True), 1e-12)
@@ -156,7 +156,7 @@ def _staff_hours(
     under the dispatch rules' caps; other crews' watch and intake hours within their headcount
     (planned crews: the decision's). Returns the intake columns (with productivity), the watch
     columns, and the determination variables, per day and sector."""
-    m = problem.base
+    m = problem.mean_demand_model
     R, S = m.n_days - m.warmup_days, m.n_sectors
     on_duty = m.on_duty_fraction
     prod = m.productivity
@@ -225,7 +225,7 @@ def _cumulative_rows(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The FCFS fluid queue per sector and day, custody watch for the people held, and the
     72-hour requirement; returns the shortfall variables (intake, determination)."""
-    m = problem.base
+    m = problem.mean_demand_model
     R, S = m.n_days - m.warmup_days, m.n_sectors
     weeks = problem.weeks
     # Cumulative work done since the period's start, per sector: it cannot run ahead of the work
@@ -297,7 +297,7 @@ def solve(
     time_limit_s: float = 30.0,
     backlog_watch: bool = True,
 ) -> FluidSolution:
-    m = problem.base
+    m = problem.mean_demand_model
     K, S, W = problem.shape
     R = m.n_days - m.warmup_days
     weeks = problem.weeks

@@ -41,6 +41,12 @@ def plan_toml(
         "# Each deployment is a set of tours: people who arrive (over the ramp-up days, before",
         "# their first window) and serve to the end of their last window.",
     ]
+    if problem.paths is not None:
+        lines.append(
+            f"# Planned against {problem.paths.n_paths} sample paths of the demand forecast from "
+            f"{problem.paths.origin:%Y-%m} (the plan file's [forecast]); run as a scenario, this "
+            "file has the base scenario's own demand."
+        )
     lines += [f'base = "{base}"']
     if spec.replace:
         removed = ", ".join(f'"deployments.{r}"' for r in spec.replace)
@@ -175,6 +181,7 @@ def certificate_json(
         "scenario": m.scenario_name,
         "plan": spec.name,
         "demand_scale": spec.demand_scale,
+        "forecast": None if problem.paths is None else _forecast_json(problem),
         "targets": {
             "within_72h": targets.within_72h,
             "children_within_72h": targets.children_within_72h,
@@ -220,6 +227,20 @@ def certificate_json(
 
 def search_engine(spec: PlanSpec) -> str:
     return spec.search.certify_engine
+
+
+def _forecast_json(problem: Problem) -> dict[str, Any]:
+    """What the replications' demand came from, with planning against forecast paths."""
+    paths = problem.paths
+    assert paths is not None
+    return {
+        "origin": f"{paths.origin:%Y-%m}",
+        "paths": paths.n_paths,
+        "seed": paths.seed,
+        "source": paths.source,
+        "replications_per_path": "spread as evenly as the replications allow; each path on "
+        "replication streams of its own (seed + 1,000,003 x path)",
+    }
 
 
 def _probe_json(problem: Problem, found: Any) -> dict[str, Any]:

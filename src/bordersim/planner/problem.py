@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from bordersim.model.compiled import CompiledModel
 from bordersim.model.dimensions import N_TASKS, Pool, legally_allowed
+from bordersim.planner.demand_paths import DemandPaths
 from bordersim.planner.spec import PlanError, PlanSpec
 
 
@@ -40,6 +42,16 @@ class Problem:
     windows: tuple[tuple[int, int], ...]  # [first, end) simulated-day index of each window
     weeks: tuple[tuple[int, int], ...]  # [first, end) reported-day index of each target week
     available: np.ndarray  # [K, W] bool: the pool may serve in the window (lead time)
+    paths: DemandPaths | None = None  # forecast sample paths the replications spread over
+
+    @cached_property
+    def mean_demand_model(self) -> CompiledModel:
+        """The base model at the mean demand of the forecast paths (the base without paths):
+        what the fluid program, which knows no replications, plans for."""
+        if self.paths is None:
+            return self.base
+        factor = self.paths.mean_factor()
+        return self.base.replace(first_attempts_per_day=self.base.first_attempts_per_day * factor)
 
     @property
     def n_pools(self) -> int:
@@ -160,10 +172,13 @@ def _weeks(model: CompiledModel) -> list[tuple[int, int]]:
     return [(w, min(w + 7, reported)) for w in range(0, reported, 7)]
 
 
-def build_problem(model: CompiledModel, spec: PlanSpec) -> Problem:
+def build_problem(
+    model: CompiledModel, spec: PlanSpec, paths: DemandPaths | None = None
+) -> Problem:
     """The problem on `model`: deployments named in `spec.replace` removed (crews named
     ``deployment NAME: pool``), demand times `spec.demand_scale`, one empty crew per planned
-    pool."""
+    pool; with `paths`, every candidate's replications spread over the forecast's paths."""
+    _check_paths(spec, paths)
     keep = []
     found = set()
     for c, name in enumerate(model.crew_names):
@@ -214,7 +229,34 @@ def build_problem(model: CompiledModel, spec: PlanSpec) -> Problem:
                 available[k, w] = False
             if plan.available_from is not None and arrival_date < plan.available_from:
                 available[k, w] = False
-    return Problem(spec, base, tuple(planned), tuple(windows), tuple(_weeks(base)), available)
+    return Problem(
+        spec, base, tuple(planned), tuple(windows), tuple(_weeks(base)), available, paths
+    )
+
+
+def _check_paths(spec: PlanSpec, paths: DemandPaths | None) -> None:
+    where = str(spec.path or "plan")
+    if spec.forecast is None:
+        if paths is not None:
+            raise PlanError("forecast paths given for a plan file without [forecast]", where=where)
+        return
+    if paths is None:
+        raise PlanError(
+            "[forecast]: the paths come from the base scenario's calibration; plan with "
+            "`bordersim plan` or `bordersim.planner.plan`, which read it",
+            where=where,
+        )
+    search = spec.search
+    for key, n in (
+        ("search.replications", search.replications),
+        ("search.certify_replications", search.certify_replications),
+    ):
+        if n < paths.n_paths:
+            raise PlanError(
+                f"{key} = {n}: at least one replication per forecast path is needed "
+                f"(forecast.paths = {paths.n_paths})",
+                where=where,
+            )
 
 
 def pool_name(pool: Pool) -> str:

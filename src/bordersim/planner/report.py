@@ -115,6 +115,12 @@ def _answer(result: PlanResult) -> str:
         )
     if spec.demand_scale != 1.0:
         answer += f" Planned for demand x {spec.demand_scale:g}."
+    paths = result.problem.paths
+    if paths is not None:
+        answer += (
+            f" Planned against {paths.n_paths} sample paths of the demand forecast from "
+            f"{paths.origin:%Y-%m}: the replications, certification's included, spread over them."
+        )
     return f"<p class='note'>{html.escape(answer)}</p>"
 
 

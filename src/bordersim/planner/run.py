@@ -14,13 +14,15 @@ import numpy as np
 from bordersim.model.compiled import CompiledModel
 from bordersim.planner.bound import PROBE_SEED_OFFSET, ProbeBound, probe_bound
 from bordersim.planner.certify import Certificate, certify
-from bordersim.planner.evaluate import Simulator, run_event, run_flow
+from bordersim.planner.demand_paths import DemandPaths, demand_paths, run_over_paths
+from bordersim.planner.evaluate import Simulator, run_flow, run_on_engine
 from bordersim.planner.problem import Problem, build_problem
 from bordersim.planner.search import SearchOutcome, caps_by_load, feasible, optimise
 from bordersim.planner.spec import PlanError, PlanSpec, load_plan
 from bordersim.planner.targets import Evaluation, evaluate
 from bordersim.planner.trim import CONFIRM_FACTOR, TrimOutcome, trim
 from bordersim.results.schema import RunResult
+from bordersim.scenario import Scenario
 
 #: Offsets that keep the certification's replications apart from the search's (another seed).
 CERTIFY_SEED_OFFSET = 7919
@@ -99,7 +101,7 @@ def _base_comparison(
     scaled = model.replace(
         first_attempts_per_day=model.first_attempts_per_day * problem.spec.demand_scale
     )
-    run = run_flow(scaled, sim.replications, sim.seed)
+    run = run_over_paths(run_flow, scaled, problem.paths, sim.replications, sim.seed)
     sim.replications_run += sim.replications
     ev = evaluate(run, problem.weeks, sim.targets)
     pools = [int(p.pool) for p in problem.spec.pools]
@@ -131,11 +133,13 @@ def plan_model(
     frontier: bool = True,
     compare_base: bool = True,
     bound: bool = True,
+    paths: DemandPaths | None = None,
 ) -> PlanResult:
     """Plan on a compiled model. With `scenario_path` and `out_dir`, write plan.toml,
     certificate.json and report.html there (certifying the compiled plan.toml). `tick(done,
     total)` is called after each event-engine certification replication. With `bound`, the
-    probe bound (`planner/bound.py`) gives the gap, else the fluid program's."""
+    probe bound (`planner/bound.py`) gives the gap, else the fluid program's. A plan file with
+    ``[forecast]`` needs its `paths` (`forecast_paths`)."""
     started = time.perf_counter()
     timings: dict[str, float] = {}
     from bordersim.planner.certify import minimum_replications
@@ -148,7 +152,7 @@ def plan_model(
             f"{spec.targets.confidence:.0%} confidence",
             where=str(spec.path or "plan"),
         )
-    problem = build_problem(model, spec)
+    problem = build_problem(model, spec, paths)
     search = spec.search
     sim = Simulator(problem, search.replications, search.seed, spec.targets)
     progress(
@@ -358,7 +362,7 @@ def _trim(
     )
 
     def screen(plan: np.ndarray) -> Evaluation:
-        run = _run_certifying(problem.model_for(plan), n, screen_seed, engine, tick)
+        run = _run_certifying(problem, problem.model_for(plan), n, screen_seed, engine, tick)
         return evaluate(run, problem.weeks, problem.spec.targets)
 
     def confirm(plan: np.ndarray, i: int) -> tuple[Certificate, Evaluation]:
@@ -435,7 +439,7 @@ def _reach_on_certifying_engine(
         )
         trial = np.zeros(problem.shape) if plan is None else plan
         check = _run_certifying(
-            problem.model_for(trial), n, seed, engine, _reporting(progress, tick)
+            problem, problem.model_for(trial), n, seed, engine, _reporting(progress, tick)
         )
         runs += n
         held = _judge(problem, evaluate(check, problem.weeks, spec.targets), pending, engine, seed)
@@ -456,10 +460,11 @@ def _reach_on_certifying_engine(
 
 
 def _run_certifying(
-    model: CompiledModel, n: int, seed: int, engine: str, tick: Tick | None
+    problem: Problem, model: CompiledModel, n: int, seed: int, engine: str, tick: Tick | None
 ) -> RunResult:
-    """`n` replications on the certifying engine (`tick` after each, on the event engine)."""
-    return run_event(model, n, seed, tick) if engine == "event" else run_flow(model, n, seed)
+    """`n` replications on the certifying engine, spread over the problem's forecast paths
+    (`tick` after each, on the event engine)."""
+    return run_on_engine(engine, model, problem.paths, n, seed, tick)
 
 
 def _reporting(progress: Callable[[str], None], tick: Tick | None) -> Tick:
@@ -599,7 +604,9 @@ def _certify(
     model = _certify_model(problem, x, plan_text, scenario_path, out_dir)
     n = search.certify_replications if replications is None else replications
     progress(f"certifying on {n} fresh {search.certify_engine}-engine replications (seed {seed})")
-    run = _run_certifying(model, n, seed, search.certify_engine, _reporting(progress, tick))
+    run = _run_certifying(
+        problem, model, n, seed, search.certify_engine, _reporting(progress, tick)
+    )
     ev = evaluate(run, problem.weeks, spec.targets)
     cert = _judge(problem, ev, outcome.required, search.certify_engine, seed)
     progress(
@@ -607,6 +614,24 @@ def _certify(
         f"{int(cert.required.sum())} required sector-week targets"
     )
     return cert, ev
+
+
+def forecast_paths(
+    scenario: Scenario,
+    model: CompiledModel,
+    spec: PlanSpec,
+    progress: Callable[[str], None] = _quiet,
+) -> DemandPaths | None:
+    """The forecast sample paths a plan file's ``[forecast]`` asks for (None without it), as
+    factors of `model`'s demand (`model` is `scenario` compiled)."""
+    if spec.forecast is None:
+        return None
+    forecast = spec.forecast
+    progress(
+        f"forecast: {forecast.paths} sample paths from {forecast.origin:%Y-%m} (the first time, "
+        "every method at every origin: tens of seconds)"
+    )
+    return demand_paths(scenario, model, forecast.origin, forecast.paths, forecast.seed)
 
 
 def plan(
@@ -629,11 +654,13 @@ def plan(
     path = Path(scenario)
     if not path.is_file():
         raise PlanError("no such scenario file", where=str(path))
-    model = compile_scenario(load_scenario(path))
+    scenario_read = load_scenario(path)
+    model = compile_scenario(scenario_read)
     out_dir = Path(out) if out is not None else None
     return plan_model(
         model,
         spec,
+        paths=forecast_paths(scenario_read, model, spec, progress),
         progress=progress,
         scenario_path=path if out_dir else None,
         out_dir=out_dir,

@@ -55,7 +55,7 @@ def feasible(ev: Evaluation, required: np.ndarray, alpha: float) -> np.ndarray:
 
 def caps_by_load(problem: Problem) -> np.ndarray:
     """Every pool at its cap in every window it may serve, spread over sectors by load."""
-    m = problem.base
+    m = problem.mean_demand_model
     load = m.first_attempts_per_day[m.warmup_days :].sum(axis=(0, 2))
     share = load / max(load.sum(), 1e-12)
     caps = problem.upper_bounds()

@@ -85,6 +85,18 @@ class Search:
 
 
 @dataclass(frozen=True)
+class ForecastPaths:
+    """Plan against joint sample paths of the demand forecast (docs/planner.md, "Against a
+    forecast"): after `origin`, each replication's first attempts follow one of `paths` sample
+    paths, so the chance constraints cover the forecast's uncertainty as well as the
+    simulation's."""
+
+    origin: dt.date  # the last month of data the forecast uses (its first day)
+    paths: int = 20
+    seed: int = 1  # of the draw of past origins behind the paths
+
+
+@dataclass(frozen=True)
 class PlanSpec:
     name: str
     pools: tuple[PoolPlan, ...]
@@ -95,6 +107,7 @@ class PlanSpec:
     replace: tuple[str, ...] = ()  # deployments of the base scenario that the plan replaces
     demand_scale: float = 1.0  # stress test: first attempts times this (docs/planner.md)
     budget_dollars: float | None = None
+    forecast: ForecastPaths | None = None  # plan against forecast sample paths
     scenario: str | None = None  # the base scenario it was written for, relative to the file
     path: Path | None = None
     text: str = ""
@@ -111,7 +124,9 @@ _TOP_KEYS = {
     "pools",
     "targets",
     "search",
+    "forecast",
 }
+_FORECAST_KEYS = {"origin", "paths", "seed"}
 _POOL_KEYS = {
     "tasks",
     "max_headcount",
@@ -246,6 +261,32 @@ def _pool(reader: _Reader, name: str, raw: Any) -> PoolPlan:
     )
 
 
+def _forecast(reader: _Reader, raw: Any) -> ForecastPaths | None:
+    if raw is None:
+        return None
+    raw = reader.table(raw, "forecast", _FORECAST_KEYS)
+    origin = raw.get("origin")
+    if isinstance(origin, str):
+        try:
+            origin = dt.date.fromisoformat(f"{origin}-01")
+        except ValueError:
+            raise reader.fail("forecast.origin", origin, "must be a month, YYYY-MM") from None
+    elif isinstance(origin, dt.date) and not isinstance(origin, dt.datetime):
+        origin = origin.replace(day=1)
+    else:
+        raise reader.fail("forecast.origin", origin, "is required: a month, YYYY-MM")
+    paths = reader.integer(raw, "paths", "forecast.paths", 20, low=2)
+    if paths > MAX_FORECAST_PATHS:
+        raise reader.fail("forecast.paths", paths, f"must be at most {MAX_FORECAST_PATHS}")
+    return ForecastPaths(
+        origin=origin, paths=paths, seed=reader.integer(raw, "seed", "forecast.seed", 1)
+    )
+
+
+#: Every path is a variant of the model simulated for every candidate.
+MAX_FORECAST_PATHS = 200
+
+
 def parse_plan(text: str, where: str, path: Path | None = None) -> PlanSpec:
     """A `PlanSpec` from the text of a plan file; `where` names it in errors."""
     reader = _Reader(where)
@@ -322,6 +363,7 @@ def parse_plan(text: str, where: str, path: Path | None = None) -> PlanSpec:
         budget_dollars=None
         if budget is None
         else reader.number(raw, "budget_dollars", "budget_dollars", 0.0, open_low=True),
+        forecast=_forecast(reader, raw.get("forecast")),
         scenario=scenario,
         path=path,
         text=text,

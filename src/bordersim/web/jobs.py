@@ -391,12 +391,15 @@ class Worker:
         """Plan in a folder of this job's own; rename it into place under the gate."""
         from bordersim.compiler import compile_scenario
         from bordersim.planner import parse_plan, plan_model
+        from bordersim.planner.run import forecast_paths
         from bordersim.scenario import load_scenario
 
         scenario = Path(request["scenario_path"])
         spec = parse_plan(request["plan_text"], request["plan_where"], Path(request["plan_path"]))
         self.say(f"loading {scenario.name} and compiling it")
-        model = compile_scenario(load_scenario(scenario))
+        scenario_read = load_scenario(scenario)
+        model = compile_scenario(scenario_read)
+        paths = forecast_paths(scenario_read, model, spec, self.say)
         work = work_folder(self.settings, self.job_id)
         shutil.rmtree(work, ignore_errors=True)
 
@@ -415,6 +418,7 @@ class Worker:
                 scenario_path=scenario,
                 out_dir=work,
                 frontier=bool(request.get("frontier", False)),
+                paths=paths,
             )
             self.say("writing the plan")
             with self.gate:
