@@ -92,6 +92,10 @@ def test_the_forecast_table_of_a_plan_file() -> None:
         ('origin = "2023-13"', "forecast.origin = '2023-13': must be a month"),
         ("paths = 4", "forecast.origin = None: is required"),
         (
+            "origin = 2023-04-01T00:00:00",
+            "forecast.origin = datetime.datetime(2023, 4, 1, 0, 0): must",
+        ),
+        (
             'origin = "2023-04"\npaths = 1',
             "forecast.paths = 1: must be a whole number of at least 2",
         ),

@@ -274,7 +274,8 @@ def _forecast(reader: _Reader, raw: Any) -> ForecastPaths | None:
     elif isinstance(origin, dt.date) and not isinstance(origin, dt.datetime):
         origin = origin.replace(day=1)
     else:
-        raise reader.fail("forecast.origin", origin, "is required: a month, YYYY-MM")
+        rule = "is required" if origin is None else "must be"
+        raise reader.fail("forecast.origin", origin, f"{rule} a month, YYYY-MM")
     paths = reader.integer(raw, "paths", "forecast.paths", 20, low=2)
     if paths > MAX_FORECAST_PATHS:
         raise reader.fail("forecast.paths", paths, f"must be at most {MAX_FORECAST_PATHS}")
