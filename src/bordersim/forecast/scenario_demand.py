@@ -1,12 +1,14 @@
-"""A scenario's demand from a forecast quantile (`demand.forecast` in a scenario file).
+"""A scenario's demand from a forecast quantile (`demand.forecast` in a scenario file), or from
+one of the forecast's joint sample paths (the planner's `[forecast]`, `planner/demand_paths.py`).
 
 `ForecastDemand` wraps a calibration: up to the origin month it gives the calibration's own
 first attempts; after it, the first attempts implied by the ensemble's `quantile` of each sector's
-monthly encounters, for up to `MAX_HORIZON` months. The group mix and repeat shares after the
-origin are those of the last `GROUP_SHARE_MONTHS` months before it (an assumption: the mix of
-crossers changes slowly). The forecast is computed from the series the calibration was built from,
-and cached on disk by the series, origin, quantile and method version, because it runs every
-method at every origin (tens of seconds on two cores).
+monthly encounters (or by one sample path's), for up to `MAX_HORIZON` months. The group mix and
+repeat shares after the origin are those of the last `GROUP_SHARE_MONTHS` months before it (an
+assumption: the mix of crossers changes slowly). The forecast is computed from the series the
+calibration was built from, and its quantile or sample paths cached on disk by the series,
+origin, level (or number of paths and seed) and method version, because it runs every method at
+every origin (tens of seconds on two cores).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -53,7 +55,7 @@ def _series_digest(calibration: Any, key: str) -> tuple[Any, str]:
     return series, digest
 
 
-def _cached(path: Path, compute: Any) -> np.ndarray:
+def _cached(path: Path, compute: Callable[[], np.ndarray]) -> np.ndarray:
     """The array cached at `path`, else `compute()` written there (atomically; a read-only cache
     only costs time)."""
     try:
