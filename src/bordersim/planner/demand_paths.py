@@ -121,24 +121,4 @@ def run_over_paths(
         for k, (path_model, n) in enumerate(zip(paths.models(model), counts, strict=True))
         if n > 0
     ]
-    return concatenate(results)
-
-
-def concatenate(results: list[RunResult]) -> RunResult:
-    """One result holding the replications of `results` in turn (no per-person records)."""
-    first = results[0]
-    timings: dict[str, float] = {}
-    for result in results:
-        for key, value in result.timings.items():
-            timings[key] = timings.get(key, 0.0) + value
-    return RunResult(
-        engine=first.engine,
-        scenario_name=first.scenario_name,
-        scenario_hash=first.scenario_hash,
-        seed=first.seed,
-        dates=first.dates,
-        sectors=first.sectors,
-        daily=np.concatenate([r.daily for r in results], axis=0),
-        custody_hist=np.concatenate([r.custody_hist for r in results], axis=0),
-        timings=timings,
-    )
+    return RunResult.concatenated(results, seed=seed)

@@ -9,6 +9,7 @@ engine fills every metric (zeros where a module is off, such as health).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -111,6 +112,29 @@ class RunResult:
     def metric(self, name: str) -> np.ndarray:
         """[R, D, S] values of one metric."""
         return self.daily[..., METRIC_INDEX[name]]
+
+    @classmethod
+    def concatenated(
+        cls, results: Sequence[RunResult], *, seed: int, replications: int | None = None
+    ) -> RunResult:
+        """One result holding the replications of `results` in turn (the first `replications`
+        of them, if given), their compile and run times summed; no per-person records."""
+        first = results[0]
+        keep = slice(None, replications)
+        return cls(
+            engine=first.engine,
+            scenario_name=first.scenario_name,
+            scenario_hash=first.scenario_hash,
+            seed=seed,
+            dates=first.dates,
+            sectors=first.sectors,
+            daily=np.concatenate([r.daily for r in results])[keep],
+            custody_hist=np.concatenate([r.custody_hist for r in results])[keep],
+            timings={
+                "compile_s": float(sum(r.timings.get("compile_s", 0.0) for r in results)),
+                "run_s": float(sum(r.timings.get("run_s", 0.0) for r in results)),
+            },
+        )
 
     def tidy(self) -> pd.DataFrame:
         """One row per replication, sector, day and metric (DESIGN section 3)."""

@@ -281,23 +281,7 @@ def simulate_in_blocks(
         ]
         for v in range(len(variant_block)):
             pieces = [part[v] for part in parts]
-            one = pieces[0]
-            runs.append(
-                RunResult(
-                    engine=one.engine,
-                    scenario_name=one.scenario_name,
-                    scenario_hash=one.scenario_hash,
-                    seed=seed,
-                    dates=one.dates,
-                    sectors=one.sectors,
-                    daily=np.concatenate([p.daily for p in pieces])[:replications],
-                    custody_hist=np.concatenate([p.custody_hist for p in pieces])[:replications],
-                    timings={
-                        "compile_s": float(sum(p.timings.get("compile_s", 0.0) for p in pieces)),
-                        "run_s": float(sum(p.timings.get("run_s", 0.0) for p in pieces)),
-                    },
-                )
-            )
+            runs.append(RunResult.concatenated(pieces, seed=seed, replications=replications))
     return runs
 
 
