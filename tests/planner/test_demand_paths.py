@@ -3,6 +3,7 @@ over the paths on streams of their own, and what the planner's stages read from 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from pathlib import Path
@@ -12,10 +13,11 @@ import pytest
 from planner_cases import one_sector_model, troops_spec
 
 from bordersim.errors import ScenarioError
+from bordersim.model.compiled import CompiledModel
 from bordersim.planner.demand_paths import DemandPaths, path_seed, run_over_paths, split
 from bordersim.planner.evaluate import Simulator, run_flow
 from bordersim.planner.problem import build_problem
-from bordersim.planner.spec import ForecastPaths, PlanError, parse_plan
+from bordersim.planner.spec import ForecastPaths, PlanError, PlanSpec, parse_plan
 
 PLAN = """
 name = "p"
@@ -25,15 +27,13 @@ max_headcount = 100
 """
 
 
-def _paths(model, *levels: float) -> DemandPaths:  # type: ignore[no-untyped-def]
+def _paths(model: CompiledModel, *levels: float) -> DemandPaths:
     shape = model.first_attempts_per_day.shape
     factors = np.stack([np.full(shape, level) for level in levels])
     return DemandPaths(factors, dt.date(2023, 3, 1), 1, "test paths")
 
 
-def _with_forecast(spec, paths: int):  # type: ignore[no-untyped-def]
-    import dataclasses
-
+def _with_forecast(spec: PlanSpec, paths: int) -> PlanSpec:
     return dataclasses.replace(spec, forecast=ForecastPaths(dt.date(2023, 3, 1), paths, 1))
 
 
