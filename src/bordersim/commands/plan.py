@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
 def plan_command(
     scenario: Path = typer.Argument(..., help="Base scenario file."),  # noqa: B008
     plan_file: Path = typer.Option(  # noqa: B008
-        ..., "--plan", help="Plan file (pools, rules, targets)."
+        ..., "--plan", help="Plan file (pools, rules, targets; optionally [forecast] paths)."
     ),
     out: Path | None = typer.Option(  # noqa: B008
         None, "--out", help="Output folder (default out/plan/NAME)."
