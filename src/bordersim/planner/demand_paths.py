@@ -45,14 +45,15 @@ class DemandPaths:
 
     def models(self, model: CompiledModel) -> list[CompiledModel]:
         """`model` once per path, with the path's first attempts."""
-        return [
-            model.replace(first_attempts_per_day=model.first_attempts_per_day * factor)
-            for factor in self.factors
-        ]
+        return [_times(model, factor) for factor in self.factors]
 
-    def mean_factor(self) -> np.ndarray:
-        """[D, S, G] the paths' mean factor (the fluid program plans for the mean demand)."""
-        return np.asarray(self.factors.mean(axis=0))
+    def mean_model(self, model: CompiledModel) -> CompiledModel:
+        """`model` at the paths' mean demand (the fluid program plans for it)."""
+        return _times(model, self.factors.mean(axis=0))
+
+
+def _times(model: CompiledModel, factor: np.ndarray) -> CompiledModel:
+    return model.replace(first_attempts_per_day=model.first_attempts_per_day * factor)
 
 
 def split(replications: int, paths: int) -> list[int]:

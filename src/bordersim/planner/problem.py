@@ -48,10 +48,7 @@ class Problem:
     def mean_demand_model(self) -> CompiledModel:
         """The base model at the mean demand of the forecast paths (the base without paths):
         what the fluid program, which knows no replications, plans for."""
-        if self.paths is None:
-            return self.base
-        factor = self.paths.mean_factor()
-        return self.base.replace(first_attempts_per_day=self.base.first_attempts_per_day * factor)
+        return self.base if self.paths is None else self.paths.mean_model(self.base)
 
     @property
     def n_pools(self) -> int:
