@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
-from multiprocessing import get_context
+from multiprocessing import current_process, get_context
 from typing import Any
 
 import numpy as np
@@ -265,7 +265,9 @@ def base_forecasts(
     for i, task in enumerate(tasks):
         if i not in heavy:
             results[i] = _task(task)
-    if jobs > 1 and len(heavy) > 1:
+    if jobs > 1 and len(heavy) > 1 and not current_process().daemon:
+        # (a daemonic process, such as the workbench's job worker, may not start processes:
+        # it fits them one after the other, to the same numbers)
         import statsforecast.models  # noqa: F401  (loaded once before forking)
 
         with ProcessPoolExecutor(max_workers=jobs, mp_context=_context()) as pool:
