@@ -100,6 +100,10 @@ def test_the_forecast_table_of_a_plan_file() -> None:
             "forecast.paths = 1: must be a whole number of at least 2",
         ),
         ('origin = "2023-04"\npaths = 1000', "forecast.paths = 1000: must be at most 200"),
+        (  # refused as the file is read, before the paths are drawn
+            'origin = "2023-04"\npaths = 30',
+            "search.replications = 24: at least one replication per forecast path is needed",
+        ),
         ('origin = "2023-04"\nquantile = 0.9', "forecast.quantile = 0.9: unknown key"),
     ):
         with pytest.raises(PlanError, match=re.escape(message)) as raised:

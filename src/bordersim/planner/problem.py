@@ -20,7 +20,7 @@ import numpy as np
 from bordersim.model.compiled import CompiledModel
 from bordersim.model.dimensions import N_TASKS, Pool, legally_allowed
 from bordersim.planner.demand_paths import DemandPaths
-from bordersim.planner.spec import PlanError, PlanSpec
+from bordersim.planner.spec import PlanError, PlanSpec, check_replications_per_path
 
 
 @dataclass(frozen=True)
@@ -243,17 +243,7 @@ def _check_paths(spec: PlanSpec, paths: DemandPaths | None) -> None:
             "`bordersim plan` or `bordersim.planner.plan`, which read it",
             where=where,
         )
-    search = spec.search
-    for key, n in (
-        ("search.replications", search.replications),
-        ("search.certify_replications", search.certify_replications),
-    ):
-        if n < paths.n_paths:
-            raise PlanError(
-                f"{key} = {n}: at least one replication per forecast path is needed "
-                f"(forecast.paths = {paths.n_paths})",
-                where=where,
-            )
+    check_replications_per_path(spec.search, paths.n_paths, where)
 
 
 def pool_name(pool: Pool) -> str:

@@ -276,12 +276,28 @@ def _forecast(reader: _Reader, raw: Any) -> ForecastPaths | None:
     else:
         rule = "is required" if origin is None else "must be"
         raise reader.fail("forecast.origin", origin, f"{rule} a month, YYYY-MM")
-    paths = reader.integer(raw, "paths", "forecast.paths", 20, low=2)
+    paths = reader.integer(raw, "paths", "forecast.paths", ForecastPaths.paths, low=2)
     if paths > MAX_FORECAST_PATHS:
         raise reader.fail("forecast.paths", paths, f"must be at most {MAX_FORECAST_PATHS}")
     return ForecastPaths(
-        origin=origin, paths=paths, seed=reader.integer(raw, "seed", "forecast.seed", 1)
+        origin=origin,
+        paths=paths,
+        seed=reader.integer(raw, "seed", "forecast.seed", ForecastPaths.seed),
     )
+
+
+def check_replications_per_path(search: Search, paths: int, where: str) -> None:
+    """Every forecast path needs a replication of every candidate and of the certification."""
+    for key, n in (
+        ("search.replications", search.replications),
+        ("search.certify_replications", search.certify_replications),
+    ):
+        if n < paths:
+            raise PlanError(
+                f"{key} = {n}: at least one replication per forecast path is needed "
+                f"(forecast.paths = {paths})",
+                where=where,
+            )
 
 
 #: Every path is a variant of the model simulated for every candidate.
@@ -352,6 +368,9 @@ def parse_plan(text: str, where: str, path: Path | None = None) -> PlanSpec:
     scenario = raw.get("scenario")
     if scenario is not None and not isinstance(scenario, str):
         raise reader.fail("scenario", scenario, "must be a path to a scenario file")
+    forecast = _forecast(reader, raw.get("forecast"))
+    if forecast is not None:  # before the paths are drawn, which takes a while the first time
+        check_replications_per_path(search, forecast.paths, reader.where)
     return PlanSpec(
         name=str(raw.get("name", path.stem if path else "plan")),
         pools=pools,
@@ -364,7 +383,7 @@ def parse_plan(text: str, where: str, path: Path | None = None) -> PlanSpec:
         budget_dollars=None
         if budget is None
         else reader.number(raw, "budget_dollars", "budget_dollars", 0.0, open_low=True),
-        forecast=_forecast(reader, raw.get("forecast")),
+        forecast=forecast,
         scenario=scenario,
         path=path,
         text=text,
