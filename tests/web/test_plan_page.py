@@ -149,3 +149,41 @@ def test_the_plan_runs_unchanged_on_the_cli(workbench: Workbench) -> None:
         pytest.skip("the plan journey did not run")
     loaded = load_and_compile(written[0])
     assert any(name.startswith("deployment plan_") for name in loaded.model.crew_names)
+
+
+def test_plan_against_forecast_paths(page: Any, workbench: Workbench) -> None:
+    page.goto(f"{workbench.url}/plans?file=examples.small-forecast-paths")
+    origin = "input[name='forecast.origin']"
+    assert page.input_value(origin) == "2023-04"
+    assert page.input_value("input[name='forecast.paths']") == "8"
+    # an origin the base scenario's calibration does not reach is refused beside its field,
+    # before any job is queued
+    page.fill(origin, "2031-01")
+    page.locator(origin).dispatch_event("change")
+    error = page.wait_for_selector("[data-field='forecast.origin']:not(:empty)")
+    assert "forecast.origin = 2031-01: outside the calibration's months" in error.text_content()
+    page.fill(origin, "2023-04")
+    quick = {**SMALL_PLAN, "search.trim_seconds": "0", "search.bound_seconds": "0"}
+    for name, value in {**quick, "forecast.paths": "2"}.items():
+        page.fill(f"input[name='{name}']", value)
+    page.locator("input[name='forecast.paths']").dispatch_event("change")
+    page.wait_for_selector("#plan-valid")
+    assert "paths = 2" in page.text_content("#plan-preview")
+    page.click("#plan-run")
+    page.wait_for_url(re.compile(r"/jobs/\d+$"))
+    page.wait_for_function(
+        "() => ['done', 'failed', 'cancelled'].includes("
+        "document.querySelector('#job-state')?.textContent)",
+        timeout=JOB_DONE_MS,
+    )
+    assert page.text_content("#job-state") == "done", page.text_content("#job-message")
+    page.click("#open-plan")
+    page.wait_for_selector("#headline")
+    plan_id = page.url.rsplit("/", 1)[-1]
+    certificate = json.loads(
+        (workbench.root / "out" / "plans" / plan_id / "certificate.json").read_text()
+    )
+    assert certificate["forecast"]["origin"] == "2023-04"
+    assert certificate["forecast"]["paths"] == 2
+    shown = page.text_content("#plan-forecast")
+    assert "planned against 2 joint sample paths of the demand forecast from 2023-04" in shown

@@ -56,6 +56,8 @@ def start_workbench(root: Path, *extra: str, token: str | None = None) -> Workbe
         shutil.copytree(REPO / "plans", plans)
     port = free_port()
     env = {**os.environ, "BORDERSIM_TOKEN": token or ""}
+    # forecasts the workbench computes (a plan against forecast paths) stay in the test's folder
+    env.setdefault("BORDERSIM_CACHE", str(root / "cache"))
     args = [
         sys.executable,
         "-c",

@@ -18,12 +18,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bordersim.model.compiled import CompiledModel
 from bordersim.results.schema import RunResult
 from bordersim.scenario import Scenario
+
+if TYPE_CHECKING:
+    from bordersim.compiler.inputs import CalibrationSource
 
 #: Seeds of the paths' replication streams are this far apart (an engine's streams for one seed
 #: are independent of another seed's).
@@ -72,22 +76,9 @@ def demand_paths(
 
     `model` is `scenario` compiled. A scenario that takes its demand from a forecast quantile
     already (``[demand.forecast]``) is refused: one forecast sets the demand after an origin."""
-    from bordersim.compiler.inputs import load_calibration_for
-    from bordersim.forecast.scenario_demand import (
-        ForecastDemand,
-        check_origin,
-        forecast_path_totals,
-    )
-    from bordersim.planner.spec import PlanError
+    from bordersim.forecast.scenario_demand import ForecastDemand, forecast_path_totals
 
-    if scenario.demand.forecast is not None:
-        raise PlanError(
-            "the plan file's [forecast] and the base scenario's [demand.forecast] both set the "
-            "demand after an origin: keep one",
-            where=str(scenario.path),
-        )
-    calibration = load_calibration_for(scenario)
-    check_origin(calibration, origin, "forecast.origin")
+    calibration = check_forecast_origin(scenario, origin)
     dates = [model.start_date + dt.timedelta(days=d) for d in range(model.n_days)]
     sectors = list(model.sectors)
     own = np.asarray(calibration.daily_first_attempts(dates, sectors), dtype=np.float64)
@@ -103,6 +94,27 @@ def demand_paths(
         "(docs/forecast.md), as factors of the base scenario's first attempts after the origin"
     )
     return DemandPaths(factors, origin, seed, source)
+
+
+def check_forecast_origin(scenario: Scenario, origin: dt.date) -> CalibrationSource:
+    """The calibration `scenario`'s demand comes from, once it is clear that forecast paths from
+    `origin` can replace that demand: a scenario that takes its demand from a forecast quantile
+    already (``[demand.forecast]``) is refused (one forecast sets the demand after an origin), and
+    so is an origin outside the calibration's months. Quick (the calibration is cached), so the
+    workbench checks a plan's ``[forecast]`` with it before the plan runs."""
+    from bordersim.compiler.inputs import load_calibration_for
+    from bordersim.forecast.scenario_demand import check_origin
+    from bordersim.planner.spec import PlanError
+
+    if scenario.demand.forecast is not None:
+        raise PlanError(
+            "the plan file's [forecast] and the base scenario's [demand.forecast] both set the "
+            "demand after an origin: keep one",
+            where=str(scenario.path),
+        )
+    calibration = load_calibration_for(scenario)
+    check_origin(calibration, origin, "forecast.origin")
+    return calibration
 
 
 def run_over_paths(

@@ -51,6 +51,14 @@ POOL_FIELDS = (
     ("ramp_up_days", "ramp-up days", "int"),
     ("step", "step", "int"),
 )
+#: The plan file's [forecast] (docs/planner.md, "Against a forecast"): with a month and a number
+#: of paths the plan is made against forecast sample paths; with neither, against the base
+#: scenario's own demand.
+FORECAST_FIELDS = (
+    ("forecast.origin", "last month of data (YYYY-MM)", "month"),
+    ("forecast.paths", "sample paths", "int"),
+    ("forecast.seed", "seed of the paths", "int"),
+)
 PLAN_FILES = ("plan.toml", "certificate.json", "report.html")
 
 
@@ -121,7 +129,7 @@ def _text(value: Any) -> str:
 
 def form_fields(plan: PlanFile) -> list[tuple[str, str, str]]:
     """(key path, label, kind) of every value the form shows for this plan file."""
-    fields = list(GENERAL_FIELDS)
+    fields = list(GENERAL_FIELDS) + list(FORECAST_FIELDS)
     for pool in pools_of(plan):
         fields += [(f"pools.{pool}.{key}", label, kind) for key, label, kind in POOL_FIELDS]
     return fields
@@ -129,7 +137,7 @@ def form_fields(plan: PlanFile) -> list[tuple[str, str, str]]:
 
 def plan_form(plan: PlanFile, scenarios: dict[str, Entry]) -> Form:
     """The form's starting values: the plan file's (defaults where it sets none)."""
-    from bordersim.planner.spec import PoolPlan, Search, Targets
+    from bordersim.planner.spec import ForecastPaths, PoolPlan, Search, Targets
 
     defaults: dict[str, Any] = {
         "targets.within_72h": Targets.within_72h,
@@ -144,6 +152,9 @@ def plan_form(plan: PlanFile, scenarios: dict[str, Entry]) -> Form:
     for pool in pools_of(plan):
         for key in ("lead_time_days", "ramp_up_days", "step"):
             defaults[f"pools.{pool}.{key}"] = getattr(PoolPlan, key)
+    if isinstance(plan.data.get("forecast"), dict):  # the planner's defaults for its table
+        defaults["forecast.paths"] = ForecastPaths.paths
+        defaults["forecast.seed"] = ForecastPaths.seed
     form = Form()
     for key, _, _ in form_fields(plan):
         value = _get(plan.data, key)
@@ -180,6 +191,9 @@ def plan_text(form: Form, plan: PlanFile) -> str:
             _drop(data, parts)  # not set: the planner's default (none, where optional)
         elif key in form.values:
             _put(data, parts, _parse(key, text, kind))
+    forecast = data.get("forecast")
+    if isinstance(forecast, dict) and not {"origin", "paths"} & forecast.keys():
+        data.pop("forecast")  # a seed alone asks for no paths: the scenario's own demand
     engine = form.value("search.certify_engine") or "event"
     if engine not in ENGINES:
         raise FieldError("search.certify_engine", f"{engine!r}: choose event or flow")
@@ -189,13 +203,21 @@ def plan_text(form: Form, plan: PlanFile) -> str:
 
 def _parse(key: str, text: str, kind: str) -> Any:
     try:
+        if kind == "month":
+            dt.date.fromisoformat(f"{text}-01")
+            return text
         if kind == "date":
             return dt.date.fromisoformat(text)
         if kind == "int":
             return int(text)
         return float(text)
     except ValueError:
-        expected = {"date": "a date (YYYY-MM-DD)", "int": "a whole number", "float": "a number"}
+        expected = {
+            "month": "a month (YYYY-MM)",
+            "date": "a date (YYYY-MM-DD)",
+            "int": "a whole number",
+            "float": "a number",
+        }
         raise FieldError(key, f"{text!r}: expected {expected[kind]}") from None
 
 
@@ -220,6 +242,11 @@ def check_plan(form: Form, plan: PlanFile, scenario: Entry) -> PlanRequest | Non
         text = plan_text(form, plan)
         spec = parse_plan(text, f"plan {plan.id}", plan.path.resolve())
         _check_budget(spec)
+        if spec.forecast is not None:  # before the job, not when it starts
+            from bordersim.planner.demand_paths import check_forecast_origin
+            from bordersim.scenario import load_scenario
+
+            check_forecast_origin(load_scenario(scenario.path), spec.forecast.origin)
     except FieldError as err:
         form.errors[err.field_name] = str(err)
         return None

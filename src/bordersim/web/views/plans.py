@@ -9,6 +9,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 from bordersim.web.plans import (
     ENGINES,
+    FORECAST_FIELDS,
     GENERAL_FIELDS,
     PLAN_FILES,
     POOL_FIELDS,
@@ -47,6 +48,7 @@ def router(site: Site) -> APIRouter:
             "plans": list(plan_library(site.settings.plans_dir).values()),
             "scenarios": list(library(site.settings.scenarios_dir)),
             "general_fields": GENERAL_FIELDS,
+            "forecast_fields": FORECAST_FIELDS,
             "pool_fields": POOL_FIELDS,
             "pools": pools_of(plan),
             "engines": ENGINES,
@@ -77,7 +79,7 @@ def router(site: Site) -> APIRouter:
     @api.post("/plans/check", response_class=HTMLResponse)
     async def plans_check(request: Request) -> HTMLResponse:
         plan, form, checked = posted_plan(await read_form(request))
-        names = [key for key, _, _ in GENERAL_FIELDS] + ["scenario", GENERAL]
+        names = [key for key, _, _ in GENERAL_FIELDS + FORECAST_FIELDS] + ["scenario", GENERAL]
         names += [f"pools.{p}.{key}" for p in pools_of(plan) for key, _, _ in POOL_FIELDS]
         names += [name for name in form.errors if name not in names]
         return site.page(

@@ -1,0 +1,96 @@
+"""The plan form's [forecast] fields: shown from the plan file, written into the text the planner
+reads, cleared to plan for the scenario's own demand, and checked before a job starts (an origin
+outside the calibration's months, a base scenario that takes its demand from a forecast already).
+The workbench's own library of shipped plan files and scenarios; no browser (test_plan_page.py
+runs a plan against forecast paths in one)."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from bordersim.planner import parse_plan
+from bordersim.web.plans import PlanFile, check_plan, plan_form, plan_library, plan_text
+from bordersim.web.scenarios import GENERAL, Entry, FieldError, library
+from repo_paths import REPO
+
+SCENARIOS = library(REPO / "scenarios")
+PLANS = plan_library(REPO / "plans")
+
+
+def _plan(plan_id: str) -> PlanFile:
+    return PLANS[plan_id]
+
+
+def _text(plan: PlanFile, changes: dict[str, str]) -> str:
+    """The text the planner reads: the plan file with the form's `changes`."""
+    form = plan_form(plan, SCENARIOS)
+    form.values.update(changes)
+    return plan_text(form, plan)
+
+
+FIELDS = ("forecast.origin", "forecast.paths", "forecast.seed")
+
+
+def test_the_form_shows_the_plan_files_forecast_or_nothing() -> None:
+    paths = plan_form(_plan("examples.small-forecast-paths"), SCENARIOS)
+    assert [paths.value(key) for key in FIELDS] == ["2023-04", "8", "1"]
+    plain = plan_form(_plan("examples.small-stress"), SCENARIOS)
+    assert [plain.value(key) for key in FIELDS] == ["", "", ""]
+
+
+def test_the_forecast_fields_reach_the_planner() -> None:
+    text = _text(
+        _plan("examples.small-stress"), {"forecast.origin": "2023-03", "forecast.paths": "4"}
+    )
+    assert tomllib.loads(text)["forecast"] == {"origin": "2023-03", "paths": 4}
+    forecast = parse_plan(text, "t").forecast
+    assert forecast is not None
+    assert (forecast.origin.isoformat(), forecast.paths, forecast.seed) == ("2023-03-01", 4, 1)
+    # emptied origin and paths: no [forecast] at all, whatever the seed says
+    text = _text(
+        _plan("examples.small-forecast-paths"), {"forecast.origin": "", "forecast.paths": ""}
+    )
+    assert "forecast" not in tomllib.loads(text)
+    assert parse_plan(text, "t").forecast is None
+
+
+def test_a_month_that_is_not_one_is_refused_beside_its_field() -> None:
+    with pytest.raises(FieldError, match=r"'2023-13': expected a month \(YYYY-MM\)") as raised:
+        _text(_plan("examples.small-stress"), {"forecast.origin": "2023-13"})
+    assert raised.value.field_name == "forecast.origin"
+
+
+def _checked(plan: PlanFile, changes: dict[str, str], scenario: Entry) -> dict[str, str]:
+    form = plan_form(plan, SCENARIOS)
+    form.values.update(changes)
+    assert check_plan(form, plan, scenario) is None
+    return form.errors
+
+
+def test_the_forecast_is_checked_against_the_base_scenario_before_a_job(tmp_path: Path) -> None:
+    plan = _plan("examples.small-forecast-paths")
+    base = SCENARIOS["examples.small-staff-bound"]
+    request = check_plan(plan_form(plan, SCENARIOS), plan, base)
+    assert request is not None and "[forecast]" in request.request["plan_text"]
+    errors = _checked(plan, {"forecast.origin": "2031-01"}, base)
+    assert list(errors) == ["forecast.origin"]
+    assert (
+        "forecast.origin = 2031-01: outside the calibration's months" in errors["forecast.origin"]
+    )
+    # more paths than replications per candidate: the planner's reader names the key
+    errors = _checked(plan, {"forecast.paths": "40"}, base)
+    assert "search.replications" in next(iter(errors.values()))
+    # a base scenario whose demand after its origin is a forecast quantile already
+    quantile = tmp_path / "quantile.toml"
+    quantile.write_text(
+        f'base = "{base.path.resolve().as_posix()}"\nname = "quantile"\n\n'
+        '[demand.forecast]\norigin = "2023-03"\nquantile = 0.9\n',
+        encoding="utf-8",
+    )
+    entry = Entry("quantile", quantile, "quantile", "", "")
+    errors = _checked(plan, {}, entry)
+    assert list(errors) == [GENERAL]
+    assert "[demand.forecast] both set the demand after an origin" in errors[GENERAL]
