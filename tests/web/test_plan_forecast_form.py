@@ -6,6 +6,7 @@ runs a plan against forecast paths in one)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from pathlib import Path
 
@@ -39,6 +40,11 @@ def test_the_form_shows_the_plan_files_forecast_or_nothing() -> None:
     assert [paths.value(key) for key in FIELDS] == ["2023-04", "8", "1"]
     plain = plan_form(_plan("examples.small-stress"), SCENARIOS)
     assert [plain.value(key) for key in FIELDS] == ["", "", ""]
+    # a date where the month goes shows its month (a month field holds no day); the defaults
+    stress = _plan("examples.small-stress")
+    forecast = {"forecast": {"origin": dt.date(2023, 4, 17)}}
+    dated = PlanFile(stress.id, stress.path, "dated", "", {**stress.data, **forecast})
+    assert [plan_form(dated, SCENARIOS).value(key) for key in FIELDS] == ["2023-04", "20", "1"]
 
 
 def test_the_forecast_fields_reach_the_planner() -> None:

@@ -156,8 +156,10 @@ def plan_form(plan: PlanFile, scenarios: dict[str, Entry]) -> Form:
         defaults["forecast.paths"] = ForecastPaths.paths
         defaults["forecast.seed"] = ForecastPaths.seed
     form = Form()
-    for key, _, _ in form_fields(plan):
+    for key, _, kind in form_fields(plan):
         value = _get(plan.data, key)
+        if kind == "month" and isinstance(value, dt.date):
+            value = f"{value:%Y-%m}"  # a date in a month's place names its month (the planner)
         form.values[key] = _text(value if value is not None else defaults.get(key))
     form.values["search.certify_engine"] = str(_get(plan.data, "search.certify_engine") or "event")
     form.values["scenario"] = base_scenario(plan, scenarios) or next(iter(scenarios), "")
