@@ -39,6 +39,29 @@ def test_one_replication_has_a_mean_and_no_interval() -> None:
     assert math.isnan(interval.low) and math.isnan(interval.high)
 
 
+def test_a_kpis_interval_stays_within_the_values_it_can_take() -> None:
+    # few replications near a bound: the t interval reaches past it, the KPI cannot
+    share = np.array([0.0, 0.1, 0.3, 0.05])
+    assert mean_interval(share).low < 0
+    cut = summarize({"custody_share_over_72h": share, "gotaways": np.array([0.0, 40.0])})
+    assert cut["custody_share_over_72h"].low == 0.0
+    assert cut["custody_share_over_72h"].mean == mean_interval(share).mean
+    assert cut["custody_share_over_72h"].high == mean_interval(share).high  # under 1: kept
+    assert cut["gotaways"].low == 0.0
+    assert cut["gotaways"].high == mean_interval(np.array([0.0, 40.0])).high  # no top
+    near_one = summarize({"agents_field_share": np.array([0.95, 1.0])})["agents_field_share"]
+    assert near_one.high == 1.0 and near_one.low == mean_interval(np.array([0.95, 1.0])).low
+    # a name that is no KPI is left as it is; a difference may be negative
+    other = summarize({"some_measure": share})["some_measure"]
+    assert other.low == mean_interval(share).low
+    assert (
+        differences(
+            {"gotaways": np.array([5.0, 9.0])}, {"gotaways": np.array([1.0, 8.0])}, paired=True
+        )["gotaways"].low
+        < -5
+    )
+
+
 def test_paired_difference_is_the_t_interval_of_differences() -> None:
     rng = np.random.default_rng(3)
     common = rng.normal(100, 30, size=12)  # the shared randomness of both variants

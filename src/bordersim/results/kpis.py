@@ -5,6 +5,7 @@ run's sectors. Replications are independent, so the interval of a mean is the St
 ``mean +- t(0.975, R - 1) * sd / sqrt(R)``. When two runs share a seed (common random numbers),
 replication r of one is paired with replication r of the other and the interval of the difference
 is the t interval of the per-replication differences; without a shared seed it is Welch's interval.
+A KPI's own interval is cut to the values it can take (`within_range`); a difference's is not.
 """
 
 from __future__ import annotations
@@ -227,7 +228,22 @@ def replication_kpis(run: RunResult) -> dict[str, np.ndarray]:
 
 
 def summarize(per_replication: dict[str, np.ndarray]) -> dict[str, Interval]:
-    return {name: mean_interval(v) for name, v in per_replication.items()}
+    """Each KPI's mean over replications with its interval, kept within the KPI's range."""
+    return {name: within_range(name, mean_interval(v)) for name, v in per_replication.items()}
+
+
+def within_range(name: str, interval: Interval) -> Interval:
+    """The interval of a KPI's mean cut to the values the KPI can take (a share from 0 to 1, every
+    other KPI at least 0; unknown names are left alone). The mean itself lies in that range, so
+    the cut interval covers it whenever the t interval does; with few replications, or a KPI
+    near its bound, the t interval alone can reach past it (a share of -0.2)."""
+    kpi = KPI_BY_NAME.get(name)
+    if kpi is None:
+        return interval
+    top = 1.0 if kpi.unit == "share" else math.inf
+    low = interval.low if math.isnan(interval.low) else min(max(interval.low, 0.0), top)
+    high = interval.high if math.isnan(interval.high) else min(max(interval.high, 0.0), top)
+    return Interval(interval.mean, low, high, interval.n)
 
 
 def differences(
