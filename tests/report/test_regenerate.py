@@ -72,3 +72,22 @@ def test_a_bad_set_is_one_line_and_exit_2(
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.strip()
     assert "--set demand.scael=2" in err and len(err.splitlines()) == 1
+
+
+def test_settings_that_belong_together_are_checked_together() -> None:
+    from bordersim.errors import ScenarioError
+    from bordersim.scenario import load_scenario
+    from bordersim.services.loading import apply_settings, parse_setting
+
+    base = load_scenario(SMALL)
+    together = dict(
+        parse_setting(option)
+        for option in ("demand.forecast.origin=2023-04", "demand.forecast.quantile=0.9")
+    )
+    forecast = apply_settings(base, together).demand.forecast
+    assert forecast is not None and forecast.quantile == 0.9  # a new table, both its keys at once
+    with pytest.raises(ScenarioError) as refused:
+        apply_settings(base, {"demand.forecast.origin": "2023-04"})
+    message = str(refused.value)
+    assert message.startswith("--set demand.forecast.origin='2023-04': ")
+    assert "demand.forecast.quantile: required key is missing" in message

@@ -66,16 +66,19 @@ def parse_setting(option: str, flag: str = "--set") -> tuple[str, Any]:
 def apply_settings(
     scenario: Scenario, settings: Mapping[str, Any], flag: str = "--set"
 ) -> Scenario:
-    """The scenario with each key path set to its value, validated as the file would be."""
+    """The scenario with every key path set to its value, validated once, as a whole, as the file
+    would be: keys that belong together (a new table's required keys, two dates) may be set
+    together."""
     from bordersim.errors import ScenarioError
-    from bordersim.scenario import vary
+    from bordersim.scenario import with_changes
 
-    for key, value in settings.items():
-        try:
-            scenario = vary(scenario, key, value)
-        except ScenarioError as err:
-            raise ScenarioError(f"{flag} {key}={value!r}: {err}") from err
-    return scenario
+    if not settings:
+        return scenario
+    try:
+        return with_changes(scenario, settings)
+    except ScenarioError as err:
+        given = " ".join(f"{flag} {key}={value!r}" for key, value in settings.items())
+        raise ScenarioError(f"{given}: {err}") from err
 
 
 def load_and_compile(path: Path, settings: Mapping[str, Any] | None = None) -> LoadedScenario:
