@@ -1,5 +1,6 @@
-"""Planning against forecast sample paths: the plan file's [forecast], the replications spread
-over the paths on streams of their own, and what the planner's stages read from them."""
+"""Planning against the demand forecast: the plan file's [forecast]; sample paths, with the
+replications spread over them on streams of their own and what the planner's stages read from
+them; quantiles, one plan each for the base scenario with that quantile's demand."""
 
 from __future__ import annotations
 
@@ -188,3 +189,152 @@ def test_bordersim_plan_against_forecast_paths(
     assert "sample paths of the demand forecast from 2023-04" in (out / "plan.toml").read_text()
     report = (out / "report.html").read_text(encoding="utf-8")
     assert "Planned against 8 sample paths of the demand forecast from 2023-04" in report
+
+
+def test_the_forecast_quantiles_of_a_plan_file() -> None:
+    from bordersim.planner.spec import ForecastQuantiles
+
+    spec = parse_plan(PLAN + '[forecast]\norigin = "2023-04"\nquantiles = [0.9, 0.5]\n', "p.toml")
+    assert spec.quantiles == ForecastQuantiles(dt.date(2023, 4, 1), (0.5, 0.9))  # ascending
+    assert spec.forecast is None
+    rule = "must be a list of 1 to 9 different quantiles, each above 0 and below 1"
+    for table, message in (
+        ("quantiles = [0.5]", "forecast.origin = None: is required"),
+        ('origin = "2023-04"\nquantiles = [0.5]\npaths = 4', "forecast.paths = 4: sample paths "),
+        ('origin = "2023-04"\nquantiles = [0.5]\nseed = 2', "forecast.seed = 2: sample paths or"),
+        ('origin = "2023-04"\nquantiles = []', f"forecast.quantiles = []: {rule}"),
+        ('origin = "2023-04"\nquantiles = 0.9', f"forecast.quantiles = 0.9: {rule}"),
+        ('origin = "2023-04"\nquantiles = [0.5, 1]', f"forecast.quantiles = [0.5, 1]: {rule}"),
+        ('origin = "2023-04"\nquantiles = [0, 0.5]', "forecast.quantiles = [0, 0.5]: must"),
+        ('origin = "2023-04"\nquantiles = [0.5, 0.5]', "forecast.quantiles = [0.5, 0.5]: must"),
+        ('origin = "2023-04"\nquantiles = ["0.5"]', "forecast.quantiles = ['0.5']: must"),
+        ('origin = "2023-04"\nquantiles = [true]', "forecast.quantiles = [True]: must"),
+        (
+            'origin = "2023-04"\nquantiles = [' + ", ".join(["0.1"] * 10) + "]",
+            "forecast.quantiles = [0.1, ",
+        ),
+    ):
+        with pytest.raises(PlanError, match=re.escape(message)):
+            parse_plan(PLAN + "[forecast]\n" + table + "\n", "plan.toml")
+
+
+def test_a_quantile_plan_is_the_base_scenario_with_its_demand_from_that_quantile(
+    tmp_path: Path,
+) -> None:
+    from bordersim.planner.run import plan_quantiles, quantile_scenario
+    from bordersim.scenario import load_scenario, with_changes
+    from repo_paths import SMALL
+
+    base = load_scenario(SMALL)
+    quantiles = '[forecast]\norigin = "2023-04"\nquantiles = [0.5, 0.9]\n'
+    two = parse_plan(PLAN + quantiles, "plan.toml")
+    one = parse_plan(PLAN + quantiles.replace("[0.5, 0.9]", "[0.9]"), "plan.toml")
+    assert quantile_scenario(base, parse_plan(PLAN, "plan.toml")) is base
+    forecast = quantile_scenario(base, one).demand.forecast
+    assert forecast is not None
+    assert (forecast.origin, forecast.quantile) == (dt.date(2023, 4, 1), 0.9)
+    with pytest.raises(PlanError, match=r"2 quantiles are 2 plans; `bordersim plan`"):
+        quantile_scenario(base, two)
+    late = parse_plan(PLAN + '[forecast]\norigin = "2031-01"\nquantiles = [0.9]\n', "p.toml")
+    with pytest.raises(ScenarioError, match=r"forecast\.origin = 2031-01: outside"):
+        quantile_scenario(base, late)
+    taken = with_changes(base, {"demand.forecast": {"origin": "2023-03", "quantile": 0.5}})
+    with pytest.raises(PlanError, match=r"\[demand\.forecast\] both set the demand"):
+        quantile_scenario(taken, one)
+    with pytest.raises(PlanError, match="plan_quantiles needs"):
+        plan_quantiles(SMALL, parse_plan(PLAN, "plan.toml"), out=tmp_path)
+
+
+def test_a_quantile_plans_file_runs_the_demand_it_was_planned_for(tmp_path: Path) -> None:
+    from bordersim.compiler import compile_scenario
+    from bordersim.planner import load_plan
+    from bordersim.planner.output import plan_toml
+    from bordersim.planner.run import quantile_scenario
+    from bordersim.planner.spec import ForecastQuantiles
+    from bordersim.scenario import load_scenario
+    from repo_paths import REPO, SMALL
+
+    spec = dataclasses.replace(
+        load_plan(REPO / "plans/examples/small-stress.toml"),
+        quantiles=ForecastQuantiles(dt.date(2023, 4, 1), (0.9,)),
+    )
+    model = compile_scenario(load_scenario(SMALL))
+    problem = build_problem(model, spec)
+    text = plan_toml(problem, np.zeros(problem.shape), SMALL, tmp_path, "p", "test plan")
+    (tmp_path / "plan.toml").write_text(text, encoding="utf-8")
+    forecast = load_scenario(tmp_path / "plan.toml").demand.forecast
+    assert forecast is not None and (forecast.origin, forecast.quantile) == (
+        dt.date(2023, 4, 1),
+        0.9,
+    )
+    assert quantile_scenario(load_scenario(SMALL), spec).demand.forecast == forecast
+
+
+@pytest.mark.slow
+def test_bordersim_plan_for_forecast_quantiles(
+    tmp_path: Path, forecast_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import csv
+    import json
+    import shutil
+
+    from fastapi.testclient import TestClient
+
+    from bordersim.cli import main
+    from bordersim.forecast.scenario_demand import CACHE_ENV_VAR
+    from bordersim.scenario import load_scenario
+    from bordersim.web.app import create_app
+    from bordersim.web.settings import WebSettings
+    from repo_paths import REPO
+
+    monkeypatch.setenv(CACHE_ENV_VAR, str(forecast_cache))
+    text = (REPO / "plans/examples/small-forecast-quantiles.toml").read_text(encoding="utf-8")
+    for shipped, quick in (
+        ("replications = 16", "replications = 8"),
+        ("certify_replications = 100", "certify_replications = 60"),
+        ("bound_seconds = 120", "bound_seconds = 0"),
+        ("trim_seconds = 60", "trim_seconds = 0"),
+        ("quantiles = [0.5, 0.9]", "quantiles = [0.9, 0.5]"),  # planned in ascending order
+    ):
+        assert shipped in text
+        text = text.replace(shipped, quick)
+    plan_file = tmp_path / "quantiles.toml"
+    plan_file.write_text(text, encoding="utf-8")
+    out = tmp_path / "plans"
+    scenario = REPO / "scenarios/examples/small-staff-bound.toml"
+    main(["plan", str(scenario), "--plan", str(plan_file), "--no-frontier", "--out", str(out)])
+    with (out / "quantiles.csv").open(encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    assert [(r["quantile"], r["pool"]) for r in rows] == [
+        ("0.5", "active_duty"),
+        ("0.5", "contractor"),
+        ("0.9", "active_duty"),
+        ("0.9", "contractor"),
+    ]
+    costs = {}
+    for quantile in ("0.5", "0.9"):
+        folder = out / f"quantile-{quantile}"
+        data = json.loads((folder / "certificate.json").read_text(encoding="utf-8"))
+        assert data["forecast"]["origin"] == "2023-04"
+        assert data["forecast"]["quantile"] == float(quantile)
+        costs[quantile] = data["cost_dollars"]
+        assert {float(r["cost_dollars"]) for r in rows if r["quantile"] == quantile} == {
+            round(data["cost_dollars"], 2)
+        }
+        forecast = load_scenario(folder / "plan.toml").demand.forecast  # runs what it planned for
+        assert forecast is not None and forecast.quantile == float(quantile)
+        report = (folder / "report.html").read_text(encoding="utf-8")
+        assert f"Planned for quantile {quantile} of the demand forecast from 2023-04" in report
+    assert costs["0.9"] > costs["0.5"]  # more crossings call for more troops (docs' table)
+    # the workbench's plan page says which quantile a plan was made for
+    settings = WebSettings(
+        scenarios_dir=REPO / "scenarios",
+        store=tmp_path / "web.duckdb",
+        out_dir=tmp_path / "web",
+        plans_dir=REPO / "plans",
+    )
+    shutil.copytree(out / "quantile-0.9", settings.plans_out / "quantile-plan")
+    with TestClient(create_app(settings, start_worker=False)) as client:
+        page = client.get("/plans/quantile-plan")
+    assert page.status_code == 200
+    assert "planned for quantile 0.9 of the demand forecast from 2023-04" in page.text

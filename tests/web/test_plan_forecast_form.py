@@ -100,3 +100,21 @@ def test_the_forecast_is_checked_against_the_base_scenario_before_a_job(tmp_path
     errors = _checked(plan, {}, entry)
     assert list(errors) == [GENERAL]
     assert "[demand.forecast] both set the demand after an origin" in errors[GENERAL]
+
+
+def test_a_plan_file_with_quantiles_is_one_plan_at_a_time_in_the_workbench() -> None:
+    quantiles = _plan("examples.small-forecast-quantiles")
+    base = SCENARIOS["examples.small-staff-bound"]
+    form = plan_form(quantiles, SCENARIOS)
+    assert [form.value(key) for key in FIELDS] == ["2023-04", "", ""]  # no paths by default
+    errors = _checked(quantiles, {}, base)
+    assert list(errors) == [GENERAL]
+    assert "2 quantiles are 2 plans; `bordersim plan`" in errors[GENERAL]
+    one = {**quantiles.data, "forecast": {"origin": "2023-04", "quantiles": [0.9]}}
+    single = PlanFile(quantiles.id, quantiles.path, "one", "", one)
+    request = check_plan(plan_form(single, SCENARIOS), single, base)
+    assert request is not None
+    assert tomllib.loads(request.request["plan_text"])["forecast"] == one["forecast"]
+    # sample paths beside quantiles: refused beside the paths field
+    errors = _checked(single, {"forecast.paths": "4"}, base)
+    assert "forecast.paths = 4: sample paths or quantiles, not both" in errors["forecast.paths"]

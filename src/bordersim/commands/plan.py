@@ -26,7 +26,9 @@ def register(app: typer.Typer) -> None:
 def plan_command(
     scenario: Path = typer.Argument(..., help="Base scenario file."),  # noqa: B008
     plan_file: Path = typer.Option(  # noqa: B008
-        ..., "--plan", help="Plan file (pools, rules, targets; optionally [forecast] paths)."
+        ...,
+        "--plan",
+        help="Plan file (pools, rules, targets; optionally [forecast] paths or quantiles).",
     ),
     out: Path | None = typer.Option(  # noqa: B008
         None, "--out", help="Output folder (default out/plan/NAME)."
@@ -49,7 +51,8 @@ def plan_command(
 ) -> None:
     """Find the cheapest deployment meeting the 72-hour targets.
 
-    Writes plan.toml, certificate.json and report.html.
+    Writes plan.toml, certificate.json and report.html; with [forecast] quantiles, one plan per
+    quantile (in quantile-Q/) and quantiles.csv, the plans side by side.
     """
     from rich.console import Console
 
@@ -90,13 +93,76 @@ def plan_command(
         console.print(f"[dim]{time.perf_counter() - started:7.1f} s[/] {message}", highlight=False)
 
     try:
-        result = plan(scenario, spec, out=work, progress=progress, frontier=frontier)
+        if spec.quantiles is not None:
+            from bordersim.planner.run import plan_quantiles
+
+            results = plan_quantiles(scenario, spec, out=work, progress=progress, frontier=frontier)
+            _write_quantiles_table(work / QUANTILES_TABLE, results)
+        else:
+            results = [plan(scenario, spec, out=work, progress=progress, frontier=frontier)]
         if target.exists():
             shutil.rmtree(target)
         work.rename(target)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
+    if spec.quantiles is None:
+        _show(results[0], target)
+        return
+    from bordersim.planner.run import quantile_folder
+
+    for result in results:
+        quantile = result.problem.spec.quantiles
+        assert quantile is not None
+        typer.echo(
+            f"quantile {quantile.quantiles[0]:g} of the forecast from {quantile.origin:%Y-%m}:"
+        )
+        _show(result, target / quantile_folder(quantile.quantiles[0]))
+    typer.echo(f"wrote {target / QUANTILES_TABLE}: the plans side by side")
+
+
+#: The plans for a plan file's forecast quantiles, one row each.
+QUANTILES_TABLE = "quantiles.csv"
+
+
+def _write_quantiles_table(path: Path, results: list[PlanResult]) -> None:
+    """One row per quantile: its cost, bound, certificate and people per pool and window."""
+    import csv
+
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(
+            [
+                "quantile",
+                "cost_dollars",
+                "lower_bound_dollars",
+                "certified",
+                "required",
+                "out_of_reach",
+                "pool",
+                "people_per_window",
+            ]
+        )
+        for result in results:
+            quantile = result.problem.spec.quantiles
+            assert quantile is not None
+            data, cert = result.certificate_json, result.certificate
+            for pool, totals in zip(result.problem.spec.pools, result.x.sum(axis=1), strict=True):
+                writer.writerow(
+                    [
+                        quantile.quantiles[0],
+                        round(result.cost, 2),
+                        round(data["lower_bound_dollars"], 2),
+                        int((cert.certified & cert.required).sum()),
+                        int(cert.required.sum()),
+                        int(result.outcome.unattainable.sum()),
+                        pool.pool.name.lower(),
+                        " ".join(f"{v:.0f}" for v in totals),
+                    ]
+                )
+
+
+def _show(result: PlanResult, target: Path) -> None:
     data = result.certificate_json
     typer.echo(
         f"plan: ${result.cost / 1e6:,.3f}M of planned staff; lower bound "

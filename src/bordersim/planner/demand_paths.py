@@ -97,11 +97,12 @@ def demand_paths(
 
 
 def check_forecast_origin(scenario: Scenario, origin: dt.date) -> CalibrationSource:
-    """The calibration `scenario`'s demand comes from, once it is clear that forecast paths from
-    `origin` can replace that demand: a scenario that takes its demand from a forecast quantile
-    already (``[demand.forecast]``) is refused (one forecast sets the demand after an origin), and
-    so is an origin outside the calibration's months. Quick (the calibration is cached), so the
-    workbench checks a plan's ``[forecast]`` with it before the plan runs."""
+    """The calibration `scenario`'s demand comes from, once it is clear that the forecast from
+    `origin` (sample paths or a quantile) can replace that demand: a scenario that takes its
+    demand from a forecast quantile already (``[demand.forecast]``) is refused (one forecast sets
+    the demand after an origin), and so is an origin outside the calibration's months. Quick (the
+    calibration is cached), so the workbench checks a plan's ``[forecast]`` with it before the
+    plan runs."""
     from bordersim.compiler.inputs import load_calibration_for
     from bordersim.forecast.scenario_demand import check_origin
     from bordersim.planner.spec import PlanError

@@ -55,6 +55,13 @@ def plan_toml(
     if spec.demand_scale != 1.0:  # the plan's stress test
         scale = planned_demand_scale(scenario_path, spec.demand_scale)
         lines += ["[demand]", f"scale = {scale!r}", ""]
+    if spec.quantiles is not None:  # the demand it was planned for, so that the file runs it
+        lines += [
+            "[demand.forecast]",
+            f'origin = "{spec.quantiles.origin:%Y-%m}"',
+            f"quantile = {spec.quantiles.quantiles[0]!r}",
+            "",
+        ]
     groups: dict[tuple[int, int, int], dict[str, float]] = defaultdict(dict)
     for tour in problem.tours(x):
         code = problem.base.sectors[tour.sector].name
@@ -181,7 +188,7 @@ def certificate_json(
         "scenario": m.scenario_name,
         "plan": spec.name,
         "demand_scale": spec.demand_scale,
-        "forecast": None if problem.paths is None else _forecast_json(problem),
+        "forecast": _forecast_json(problem),
         "targets": {
             "within_72h": targets.within_72h,
             "children_within_72h": targets.children_within_72h,
@@ -229,10 +236,21 @@ def search_engine(spec: PlanSpec) -> str:
     return spec.search.certify_engine
 
 
-def _forecast_json(problem: Problem) -> dict[str, Any]:
-    """What the replications' demand came from, with planning against forecast paths."""
+def _forecast_json(problem: Problem) -> dict[str, Any] | None:
+    """What the replications' demand came from, with planning against forecast paths or for a
+    forecast quantile (None: the base scenario's own demand)."""
+    quantiles = problem.spec.quantiles
+    if quantiles is not None:
+        return {
+            "origin": f"{quantiles.origin:%Y-%m}",
+            "quantile": quantiles.quantiles[0],
+            "source": "the base scenario with [demand.forecast] at this origin and quantile: "
+            "every sector's monthly encounters after the origin at this quantile of the "
+            "ensemble forecast (docs/forecast.md)",
+        }
     paths = problem.paths
-    assert paths is not None
+    if paths is None:
+        return None
     return {
         "origin": f"{paths.origin:%Y-%m}",
         "paths": paths.n_paths,

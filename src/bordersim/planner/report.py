@@ -115,6 +115,13 @@ def _answer(result: PlanResult) -> str:
         )
     if spec.demand_scale != 1.0:
         answer += f" Planned for demand x {spec.demand_scale:g}."
+    quantiles = spec.quantiles
+    if quantiles is not None:
+        answer += (
+            f" Planned for quantile {quantiles.quantiles[0]:g} of the demand forecast from "
+            f"{quantiles.origin:%Y-%m}: every sector's monthly encounters after that month at "
+            "that quantile."
+        )
     paths = result.problem.paths
     if paths is not None:
         answer += (

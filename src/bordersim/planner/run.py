@@ -634,6 +634,66 @@ def forecast_paths(
     return demand_paths(scenario, model, forecast.origin, forecast.paths, forecast.seed)
 
 
+def quantile_scenario(scenario: Scenario, spec: PlanSpec) -> Scenario:
+    """The base scenario with its first attempts after the plan's origin from its one forecast
+    quantile (``[demand.forecast]``), or as it is for a plan without quantiles."""
+    if spec.quantiles is None:
+        return scenario
+    forecast = spec.quantiles
+    if len(forecast.quantiles) != 1:
+        raise PlanError(
+            f"forecast.quantiles: {len(forecast.quantiles)} quantiles are {len(forecast.quantiles)}"
+            " plans; `bordersim plan` or `bordersim.planner.run.plan_quantiles` makes them",
+            where=str(spec.path or "plan"),
+        )
+    from bordersim.planner.demand_paths import check_forecast_origin
+    from bordersim.scenario import with_changes
+
+    check_forecast_origin(scenario, forecast.origin)
+    table = {"origin": f"{forecast.origin:%Y-%m}", "quantile": forecast.quantiles[0]}
+    return with_changes(scenario, {"demand.forecast": table})
+
+
+def quantile_folder(quantile: float) -> str:
+    """Where `plan_quantiles` writes the plan for one quantile, inside its folder."""
+    return f"quantile-{quantile:g}"
+
+
+def plan_quantiles(
+    scenario: str | Path,
+    plan_file: str | Path | PlanSpec,
+    *,
+    out: str | Path | None = None,
+    progress: Callable[[str], None] = _quiet,
+    frontier: bool = True,
+    compare_base: bool = True,
+) -> list[PlanResult]:
+    """One plan per quantile of the plan file's ``[forecast] quantiles`` (ascending), each in
+    `out`/quantile-Q/ (`quantile_folder`) when `out` is given: what each level of protection
+    against the forecast's uncertainty costs."""
+    spec = plan_file if isinstance(plan_file, PlanSpec) else load_plan(plan_file)
+    if spec.quantiles is None:
+        raise PlanError("plan_quantiles needs [forecast] quantiles", where=str(spec.path or "plan"))
+    results = []
+    for q in spec.quantiles.quantiles:
+        progress(f"quantile {q:g} of the forecast from {spec.quantiles.origin:%Y-%m}")
+        one = dataclasses.replace(
+            spec, quantiles=dataclasses.replace(spec.quantiles, quantiles=(q,))
+        )
+        where = Path(out) / quantile_folder(q) if out is not None else None
+        results.append(
+            plan(
+                scenario,
+                one,
+                out=where,
+                progress=progress,
+                frontier=frontier,
+                compare_base=compare_base,
+            )
+        )
+    return results
+
+
 def plan(
     scenario: str | Path,
     plan_file: str | Path | PlanSpec,
@@ -654,7 +714,7 @@ def plan(
     path = Path(scenario)
     if not path.is_file():
         raise PlanError("no such scenario file", where=str(path))
-    scenario_read = load_scenario(path)
+    scenario_read = quantile_scenario(load_scenario(path), spec)
     model = compile_scenario(scenario_read)
     out_dir = Path(out) if out is not None else None
     return plan_model(

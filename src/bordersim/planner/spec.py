@@ -97,6 +97,17 @@ class ForecastPaths:
 
 
 @dataclass(frozen=True)
+class ForecastQuantiles:
+    """Plan for quantiles of the demand forecast (docs/planner.md, "Against a forecast"): one
+    plan per quantile, each for the base scenario with its first attempts after `origin` from
+    that quantile of every sector's monthly encounters (as ``[demand.forecast]`` gives them), so
+    that the plans side by side show what each level of protection costs."""
+
+    origin: dt.date  # the last month of data the forecast uses (its first day)
+    quantiles: tuple[float, ...]  # ascending
+
+
+@dataclass(frozen=True)
 class PlanSpec:
     name: str
     pools: tuple[PoolPlan, ...]
@@ -108,6 +119,7 @@ class PlanSpec:
     demand_scale: float = 1.0  # stress test: first attempts times this (docs/planner.md)
     budget_dollars: float | None = None
     forecast: ForecastPaths | None = None  # plan against forecast sample paths
+    quantiles: ForecastQuantiles | None = None  # or one plan per forecast quantile
     scenario: str | None = None  # the base scenario it was written for, relative to the file
     path: Path | None = None
     text: str = ""
@@ -126,7 +138,7 @@ _TOP_KEYS = {
     "search",
     "forecast",
 }
-_FORECAST_KEYS = {"origin", "paths", "seed"}
+_FORECAST_KEYS = {"origin", "paths", "seed", "quantiles"}
 _POOL_KEYS = {
     "tasks",
     "max_headcount",
@@ -261,29 +273,51 @@ def _pool(reader: _Reader, name: str, raw: Any) -> PoolPlan:
     )
 
 
-def _forecast(reader: _Reader, raw: Any) -> ForecastPaths | None:
+def _forecast(reader: _Reader, raw: Any) -> tuple[ForecastPaths | None, ForecastQuantiles | None]:
+    """The [forecast] table: sample paths (`paths`, `seed`) or quantiles (`quantiles`)."""
     if raw is None:
-        return None
+        return None, None
     raw = reader.table(raw, "forecast", _FORECAST_KEYS)
-    origin = raw.get("origin")
-    if isinstance(origin, str):
-        try:
-            origin = dt.date.fromisoformat(f"{origin}-01")
-        except ValueError:
-            raise reader.fail("forecast.origin", origin, "must be a month, YYYY-MM") from None
-    elif isinstance(origin, dt.date) and not isinstance(origin, dt.datetime):
-        origin = origin.replace(day=1)
-    else:
-        rule = "is required" if origin is None else "must be"
-        raise reader.fail("forecast.origin", origin, f"{rule} a month, YYYY-MM")
+    origin = _origin(reader, raw.get("origin"))
+    if "quantiles" in raw:
+        both = sorted({"paths", "seed"} & raw.keys())
+        if both:
+            raise reader.fail(
+                f"forecast.{both[0]}", raw[both[0]], "sample paths or quantiles, not both"
+            )
+        return None, ForecastQuantiles(origin, _quantiles(reader, raw["quantiles"]))
     paths = reader.integer(raw, "paths", "forecast.paths", ForecastPaths.paths, low=2)
     if paths > MAX_FORECAST_PATHS:
         raise reader.fail("forecast.paths", paths, f"must be at most {MAX_FORECAST_PATHS}")
-    return ForecastPaths(
-        origin=origin,
-        paths=paths,
-        seed=reader.integer(raw, "seed", "forecast.seed", ForecastPaths.seed),
+    seed = reader.integer(raw, "seed", "forecast.seed", ForecastPaths.seed)
+    return ForecastPaths(origin=origin, paths=paths, seed=seed), None
+
+
+def _origin(reader: _Reader, origin: Any) -> dt.date:
+    if isinstance(origin, str):
+        try:
+            return dt.date.fromisoformat(f"{origin}-01")
+        except ValueError:
+            raise reader.fail("forecast.origin", origin, "must be a month, YYYY-MM") from None
+    if isinstance(origin, dt.date) and not isinstance(origin, dt.datetime):
+        return origin.replace(day=1)
+    rule = "is required" if origin is None else "must be"
+    raise reader.fail("forecast.origin", origin, f"{rule} a month, YYYY-MM")
+
+
+def _quantiles(reader: _Reader, raw: Any) -> tuple[float, ...]:
+    rule = (
+        f"must be a list of 1 to {MAX_FORECAST_QUANTILES} different quantiles, each above 0 "
+        "and below 1"
     )
+    if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_FORECAST_QUANTILES:
+        raise reader.fail("forecast.quantiles", raw, rule)
+    numbers = [q for q in raw if isinstance(q, int | float) and not isinstance(q, bool)]
+    if len(numbers) != len(raw) or len(set(numbers)) != len(numbers):
+        raise reader.fail("forecast.quantiles", raw, rule)
+    if not all(0 < q < 1 for q in numbers):
+        raise reader.fail("forecast.quantiles", raw, rule)
+    return tuple(sorted(float(q) for q in numbers))
 
 
 def check_replications_per_path(search: Search, paths: int, where: str) -> None:
@@ -302,6 +336,8 @@ def check_replications_per_path(search: Search, paths: int, where: str) -> None:
 
 #: Every path is a variant of the model simulated for every candidate.
 MAX_FORECAST_PATHS = 200
+#: Every quantile is a plan of its own.
+MAX_FORECAST_QUANTILES = 9
 
 
 def parse_plan(text: str, where: str, path: Path | None = None) -> PlanSpec:
@@ -368,7 +404,7 @@ def parse_plan(text: str, where: str, path: Path | None = None) -> PlanSpec:
     scenario = raw.get("scenario")
     if scenario is not None and not isinstance(scenario, str):
         raise reader.fail("scenario", scenario, "must be a path to a scenario file")
-    forecast = _forecast(reader, raw.get("forecast"))
+    forecast, quantiles = _forecast(reader, raw.get("forecast"))
     if forecast is not None:  # before the paths are drawn, which takes a while the first time
         check_replications_per_path(search, forecast.paths, reader.where)
     return PlanSpec(
@@ -384,6 +420,7 @@ def parse_plan(text: str, where: str, path: Path | None = None) -> PlanSpec:
         if budget is None
         else reader.number(raw, "budget_dollars", "budget_dollars", 0.0, open_low=True),
         forecast=forecast,
+        quantiles=quantiles,
         scenario=scenario,
         path=path,
         text=text,

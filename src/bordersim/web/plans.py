@@ -152,7 +152,8 @@ def plan_form(plan: PlanFile, scenarios: dict[str, Entry]) -> Form:
     for pool in pools_of(plan):
         for key in ("lead_time_days", "ramp_up_days", "step"):
             defaults[f"pools.{pool}.{key}"] = getattr(PoolPlan, key)
-    if isinstance(plan.data.get("forecast"), dict):  # the planner's defaults for its table
+    forecast = plan.data.get("forecast")
+    if isinstance(forecast, dict) and "quantiles" not in forecast:  # the planner's defaults
         defaults["forecast.paths"] = ForecastPaths.paths
         defaults["forecast.seed"] = ForecastPaths.seed
     form = Form()
@@ -244,11 +245,8 @@ def check_plan(form: Form, plan: PlanFile, scenario: Entry) -> PlanRequest | Non
         text = plan_text(form, plan)
         spec = parse_plan(text, f"plan {plan.id}", plan.path.resolve())
         _check_budget(spec)
-        if spec.forecast is not None:  # before the job, not when it starts
-            from bordersim.planner.demand_paths import check_forecast_origin
-            from bordersim.scenario import load_scenario
-
-            check_forecast_origin(load_scenario(scenario.path), spec.forecast.origin)
+        if spec.forecast is not None or spec.quantiles is not None:  # before the job starts
+            _check_forecast(spec, scenario)
     except FieldError as err:
         form.errors[err.field_name] = str(err)
         return None
@@ -267,6 +265,19 @@ def check_plan(form: Form, plan: PlanFile, scenario: Entry) -> PlanRequest | Non
         "frontier": form.value("frontier") == "on",
     }
     return PlanRequest(f"plan {spec.name} on {scenario.name}", request)
+
+
+def _check_forecast(spec: Any, scenario: Entry) -> None:
+    """The plan's [forecast] against the base scenario: its origin within the calibration, and
+    one quantile at most (each quantile is a plan; the workbench makes one at a time)."""
+    from bordersim.planner.demand_paths import check_forecast_origin
+    from bordersim.planner.run import quantile_scenario
+    from bordersim.scenario import load_scenario
+
+    base = load_scenario(scenario.path)
+    if spec.forecast is not None:
+        check_forecast_origin(base, spec.forecast.origin)
+    quantile_scenario(base, spec)
 
 
 def _check_budget(spec: Any) -> None:
