@@ -97,7 +97,6 @@ def plan_command(
             from bordersim.planner.run import plan_quantiles
 
             results = plan_quantiles(scenario, spec, out=work, progress=progress, frontier=frontier)
-            _write_quantiles_table(work / QUANTILES_TABLE, results)
         else:
             results = [plan(scenario, spec, out=work, progress=progress, frontier=frontier)]
         if target.exists():
@@ -109,7 +108,7 @@ def plan_command(
     if spec.quantiles is None:
         _show(results[0], target)
         return
-    from bordersim.planner.run import quantile_folder
+    from bordersim.planner.run import QUANTILES_TABLE, quantile_folder
 
     for result in results:
         quantile = result.problem.spec.quantiles
@@ -119,47 +118,6 @@ def plan_command(
         )
         _show(result, target / quantile_folder(quantile.quantiles[0]))
     typer.echo(f"wrote {target / QUANTILES_TABLE}: the plans side by side")
-
-
-#: The plans for a plan file's forecast quantiles, one row each.
-QUANTILES_TABLE = "quantiles.csv"
-
-
-def _write_quantiles_table(path: Path, results: list[PlanResult]) -> None:
-    """One row per quantile: its cost, bound, certificate and people per pool and window."""
-    import csv
-
-    with path.open("w", newline="", encoding="utf-8") as file:
-        writer = csv.writer(file)
-        writer.writerow(
-            [
-                "quantile",
-                "cost_dollars",
-                "lower_bound_dollars",
-                "certified",
-                "required",
-                "out_of_reach",
-                "pool",
-                "people_per_window",
-            ]
-        )
-        for result in results:
-            quantile = result.problem.spec.quantiles
-            assert quantile is not None
-            data, cert = result.certificate_json, result.certificate
-            for pool, totals in zip(result.problem.spec.pools, result.x.sum(axis=1), strict=True):
-                writer.writerow(
-                    [
-                        quantile.quantiles[0],
-                        round(result.cost, 2),
-                        round(data["lower_bound_dollars"], 2),
-                        int((cert.certified & cert.required).sum()),
-                        int(cert.required.sum()),
-                        int(result.outcome.unattainable.sum()),
-                        pool.pool.name.lower(),
-                        " ".join(f"{v:.0f}" for v in totals),
-                    ]
-                )
 
 
 def _show(result: PlanResult, target: Path) -> None:

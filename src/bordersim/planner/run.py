@@ -654,6 +654,10 @@ def quantile_scenario(scenario: Scenario, spec: PlanSpec) -> Scenario:
     return with_changes(scenario, {"demand.forecast": table})
 
 
+#: The plans for a plan file's forecast quantiles side by side, one row per quantile and pool.
+QUANTILES_TABLE = "quantiles.csv"
+
+
 def quantile_folder(quantile: float) -> str:
     """Where `plan_quantiles` writes the plan for one quantile, inside its folder."""
     return f"quantile-{quantile:g}"
@@ -668,9 +672,9 @@ def plan_quantiles(
     frontier: bool = True,
     compare_base: bool = True,
 ) -> list[PlanResult]:
-    """One plan per quantile of the plan file's ``[forecast] quantiles`` (ascending), each in
-    `out`/quantile-Q/ (`quantile_folder`) when `out` is given: what each level of protection
-    against the forecast's uncertainty costs."""
+    """One plan per quantile of the plan file's ``[forecast] quantiles`` (ascending): what each
+    level of protection against the forecast's uncertainty costs. With `out`, each plan is written
+    to `out`/quantile-Q/ (`quantile_folder`) and the plans side by side to `out`/quantiles.csv."""
     spec = plan_file if isinstance(plan_file, PlanSpec) else load_plan(plan_file)
     if spec.quantiles is None:
         raise PlanError("plan_quantiles needs [forecast] quantiles", where=str(spec.path or "plan"))
@@ -691,7 +695,47 @@ def plan_quantiles(
                 compare_base=compare_base,
             )
         )
+    if out is not None:
+        write_quantiles_table(Path(out) / QUANTILES_TABLE, results)
     return results
+
+
+def write_quantiles_table(path: Path, results: list[PlanResult]) -> None:
+    """One row per quantile and pool: the plan's cost, bound, targets certified, required and
+    out of reach, and the pool's people per window."""
+    import csv
+
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(
+            [
+                "quantile",
+                "cost_dollars",
+                "lower_bound_dollars",
+                "certified",
+                "required",
+                "out_of_reach",
+                "pool",
+                "people_per_window",
+            ]
+        )
+        for result in results:
+            quantiles, cert = result.problem.spec.quantiles, result.certificate
+            assert quantiles is not None
+            totals = result.x.sum(axis=1)
+            for pool, people in zip(result.problem.spec.pools, totals, strict=True):
+                writer.writerow(
+                    [
+                        quantiles.quantiles[0],
+                        round(result.cost, 2),
+                        round(result.certificate_json["lower_bound_dollars"], 2),
+                        int((cert.certified & cert.required).sum()),
+                        int(cert.required.sum()),
+                        int(result.outcome.unattainable.sum()),
+                        pool.pool.name.lower(),
+                        " ".join(f"{v:.0f}" for v in people),
+                    ]
+                )
 
 
 def plan(
