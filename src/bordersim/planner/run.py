@@ -660,7 +660,7 @@ QUANTILES_TABLE = "quantiles.csv"
 
 def quantile_folder(quantile: float) -> str:
     """Where `plan_quantiles` writes the plan for one quantile, inside its folder."""
-    return f"quantile-{quantile:g}"
+    return f"quantile-{quantile!r}"  # the shortest text that reads back as the same number
 
 
 def plan_quantiles(
