@@ -158,6 +158,25 @@ def test_paths_follow_the_calibration_before_the_origin_and_the_forecast_after(
         demand_paths(scenario, model, dt.date(2031, 1, 1), 6, 1)
 
 
+def _quick_plan_file(example: str, folder: Path, *changes: tuple[str, str]) -> Path:
+    """A shipped example plan file with small budgets (this checks the plumbing, not the plan)
+    and `changes`, each (the shipped text, its replacement), written to `folder`."""
+    from repo_paths import REPO
+
+    text = (REPO / "plans" / "examples" / f"{example}.toml").read_text(encoding="utf-8")
+    for shipped, quick in (
+        ("certify_replications = 100", "certify_replications = 60"),
+        ("bound_seconds = 120", "bound_seconds = 0"),
+        ("trim_seconds = 60", "trim_seconds = 0"),
+        *changes,
+    ):
+        assert shipped in text
+        text = text.replace(shipped, quick)
+    path = folder / f"{example}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 @pytest.mark.slow
 def test_bordersim_plan_against_forecast_paths(
     tmp_path: Path, forecast_cache: Path, monkeypatch: pytest.MonkeyPatch
@@ -169,16 +188,7 @@ def test_bordersim_plan_against_forecast_paths(
     from repo_paths import REPO
 
     monkeypatch.setenv(CACHE_ENV_VAR, str(forecast_cache))
-    text = (REPO / "plans/examples/small-forecast-paths.toml").read_text(encoding="utf-8")
-    for shipped, quick in (
-        ("certify_replications = 100", "certify_replications = 60"),
-        ("bound_seconds = 120", "bound_seconds = 0"),
-        ("trim_seconds = 60", "trim_seconds = 0"),
-    ):
-        assert shipped in text
-        text = text.replace(shipped, quick)
-    plan_file = tmp_path / "paths.toml"
-    plan_file.write_text(text, encoding="utf-8")
+    plan_file = _quick_plan_file("small-forecast-paths", tmp_path)
     out = tmp_path / "plan"
     scenario = REPO / "scenarios/examples/small-staff-bound.toml"
     main(["plan", str(scenario), "--plan", str(plan_file), "--no-frontier", "--out", str(out)])
@@ -288,18 +298,12 @@ def test_bordersim_plan_for_forecast_quantiles(
     from repo_paths import REPO
 
     monkeypatch.setenv(CACHE_ENV_VAR, str(forecast_cache))
-    text = (REPO / "plans/examples/small-forecast-quantiles.toml").read_text(encoding="utf-8")
-    for shipped, quick in (
+    plan_file = _quick_plan_file(
+        "small-forecast-quantiles",
+        tmp_path,
         ("replications = 16", "replications = 8"),
-        ("certify_replications = 100", "certify_replications = 60"),
-        ("bound_seconds = 120", "bound_seconds = 0"),
-        ("trim_seconds = 60", "trim_seconds = 0"),
         ("quantiles = [0.5, 0.9]", "quantiles = [0.9, 0.5]"),  # planned in ascending order
-    ):
-        assert shipped in text
-        text = text.replace(shipped, quick)
-    plan_file = tmp_path / "quantiles.toml"
-    plan_file.write_text(text, encoding="utf-8")
+    )
     out = tmp_path / "plans"
     scenario = REPO / "scenarios/examples/small-staff-bound.toml"
     main(["plan", str(scenario), "--plan", str(plan_file), "--no-frontier", "--out", str(out)])

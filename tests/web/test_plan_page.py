@@ -42,6 +42,19 @@ def _wait_until(client: Any, job: int, done: Any, timeout_s: float) -> dict[str,
     raise AssertionError(f"job {job}: {_job_state(client, job)}")
 
 
+def _open_the_finished_plan(page: Any) -> str:
+    """On a plan job's page: wait until the job is done, open its plan; the plan's id."""
+    page.wait_for_function(
+        "() => ['done', 'failed', 'cancelled'].includes("
+        "document.querySelector('#job-state')?.textContent)",
+        timeout=JOB_DONE_MS,
+    )
+    assert page.text_content("#job-state") == "done", page.text_content("#job-message")
+    page.click("#open-plan")
+    page.wait_for_selector("#headline")
+    return str(page.url.rsplit("/", 1)[-1])
+
+
 def test_cancel_interrupts_the_first_compile(workbench: Workbench) -> None:
     client = api_client(workbench)
     try:
@@ -107,15 +120,7 @@ def test_define_run_and_open_a_plan(page: Any, workbench: Workbench) -> None:
     page.wait_for_url(re.compile(r"/jobs/\d+$"))
     page.wait_for_selector("[role='progressbar']", timeout=JOB_DONE_MS)  # certifying
     screenshot(page, "plan-job")
-    page.wait_for_function(
-        "() => ['done', 'failed', 'cancelled'].includes("
-        "document.querySelector('#job-state')?.textContent)",
-        timeout=JOB_DONE_MS,
-    )
-    assert page.text_content("#job-state") == "done", page.text_content("#job-message")
-    page.click("#open-plan")
-    page.wait_for_selector("#headline")
-    plan_id = page.url.rsplit("/", 1)[-1]
+    plan_id = _open_the_finished_plan(page)
     folder = workbench.root / "out" / "plans" / plan_id
     certificate = json.loads((folder / "certificate.json").read_text())
     # the page shows what the certificate says: the cost, the bound and its gap, the claims
@@ -171,15 +176,7 @@ def test_plan_against_forecast_paths(page: Any, workbench: Workbench) -> None:
     assert "paths = 2" in page.text_content("#plan-preview")
     page.click("#plan-run")
     page.wait_for_url(re.compile(r"/jobs/\d+$"))
-    page.wait_for_function(
-        "() => ['done', 'failed', 'cancelled'].includes("
-        "document.querySelector('#job-state')?.textContent)",
-        timeout=JOB_DONE_MS,
-    )
-    assert page.text_content("#job-state") == "done", page.text_content("#job-message")
-    page.click("#open-plan")
-    page.wait_for_selector("#headline")
-    plan_id = page.url.rsplit("/", 1)[-1]
+    plan_id = _open_the_finished_plan(page)
     certificate = json.loads(
         (workbench.root / "out" / "plans" / plan_id / "certificate.json").read_text()
     )
