@@ -139,7 +139,8 @@ def plan_model(
     certificate.json and report.html there (certifying the compiled plan.toml). `tick(done,
     total)` is called after each event-engine certification replication. With `bound`, the
     probe bound (`planner/bound.py`) gives the gap, else the fluid program's. A plan file with
-    ``[forecast]`` needs its `paths` (`forecast_paths`)."""
+    ``[forecast]`` needs its `paths`, and one with a forecast quantile its model compiled for it:
+    `planning_model` gives both."""
     started = time.perf_counter()
     timings: dict[str, float] = {}
     from bordersim.planner.certify import minimum_replications
@@ -634,6 +635,20 @@ def forecast_paths(
     return demand_paths(scenario, model, forecast.origin, forecast.paths, forecast.seed)
 
 
+def planning_model(
+    scenario: Path, spec: PlanSpec, progress: Callable[[str], None] = _quiet
+) -> tuple[CompiledModel, DemandPaths | None]:
+    """The base scenario file compiled for the plan (with its forecast quantile's demand, if the
+    plan names one) and the forecast paths it plans against (None without them): what `plan`
+    and the workbench's plan jobs give `plan_model`."""
+    from bordersim.compiler import compile_scenario
+    from bordersim.scenario import load_scenario
+
+    scenario_read = quantile_scenario(load_scenario(scenario), spec)
+    model = compile_scenario(scenario_read)
+    return model, forecast_paths(scenario_read, model, spec, progress)
+
+
 def quantile_scenario(scenario: Scenario, spec: PlanSpec) -> Scenario:
     """The base scenario with its first attempts after the plan's origin from its one forecast
     quantile (``[demand.forecast]``), or as it is for a plan without quantiles."""
@@ -751,20 +766,16 @@ def plan(
 
     `scenario` is a scenario file, `plan_file` a plan file (or a `PlanSpec`); with `out`, the
     planner writes plan.toml, certificate.json and report.html there."""
-    from bordersim.compiler import compile_scenario
-    from bordersim.scenario import load_scenario
-
     spec = plan_file if isinstance(plan_file, PlanSpec) else load_plan(plan_file)
     path = Path(scenario)
     if not path.is_file():
         raise PlanError("no such scenario file", where=str(path))
-    scenario_read = quantile_scenario(load_scenario(path), spec)
-    model = compile_scenario(scenario_read)
+    model, paths = planning_model(path, spec, progress)
     out_dir = Path(out) if out is not None else None
     return plan_model(
         model,
         spec,
-        paths=forecast_paths(scenario_read, model, spec, progress),
+        paths=paths,
         progress=progress,
         scenario_path=path if out_dir else None,
         out_dir=out_dir,

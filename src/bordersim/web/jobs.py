@@ -389,17 +389,13 @@ class Worker:
 
     def plan(self, request: dict[str, Any]) -> None:
         """Plan in a folder of this job's own; rename it into place under the gate."""
-        from bordersim.compiler import compile_scenario
         from bordersim.planner import parse_plan, plan_model
-        from bordersim.planner.run import forecast_paths, quantile_scenario
-        from bordersim.scenario import load_scenario
+        from bordersim.planner.run import planning_model
 
         scenario = Path(request["scenario_path"])
         spec = parse_plan(request["plan_text"], request["plan_where"], Path(request["plan_path"]))
         self.say(f"loading {scenario.name} and compiling it")
-        scenario_read = quantile_scenario(load_scenario(scenario), spec)
-        model = compile_scenario(scenario_read)
-        paths = forecast_paths(scenario_read, model, spec, self.say)
+        model, paths = planning_model(scenario, spec, self.say)
         work = work_folder(self.settings, self.job_id)
         shutil.rmtree(work, ignore_errors=True)
 
