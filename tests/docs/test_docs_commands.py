@@ -1,0 +1,160 @@
+"""Every `bordersim` command line the README and docs/ show names a command that exists, options
+that command takes, and shipped files that exist: the docs cannot drift from the CLI unseen.
+
+The lines are taken from the shell and console blocks (a `\\` continues a line, `#` starts a
+comment) and from inline code spans that start with `bordersim `. Placeholders (`...`,
+`RUN_ID`, `scenarios/variants/NAME.toml`) and the user's own files are passed over; a path under
+`scenarios/`, `plans/` or `docs/` must be a file of the repository, or one the same page has the
+reader save ("saved as `scenarios/...`").
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+
+from repo_paths import REPO
+
+DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+SHELL_BLOCK = re.compile(r"```(?:sh|console|bash)\n(.*?)```", re.S)
+INLINE = re.compile(r"`((?:\.venv/bin/)?bordersim [^`]+)`")
+#: Folders whose files the docs name as shipped (a user's own paths live elsewhere).
+SHIPPED = ("scenarios/", "plans/", "docs/")
+SAVED_AS = re.compile(r"saved as `([^`]+)`")
+PLACEHOLDER = re.compile(r"\b[A-Z][A-Z_]+\b")  # NAME, RUN_ID: a value the reader fills in
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One command line as a page shows it."""
+
+    page: str
+    line: int
+    text: str
+    saved: frozenset[str] = frozenset()  # the files the page has the reader save
+
+    def __str__(self) -> str:
+        return f"{self.page}:{self.line}: {self.text}"
+
+
+def _saved(page: Path) -> frozenset[str]:
+    return frozenset(SAVED_AS.findall(page.read_text(encoding="utf-8")))
+
+
+def _shell_lines(page: Path) -> list[Shown]:
+    text = page.read_text(encoding="utf-8")
+    shown = []
+    for block in SHELL_BLOCK.finditer(text):
+        first_line = text.count("\n", 0, block.start(1)) + 1
+        pending, start = "", 0
+        for offset, raw in enumerate(block.group(1).splitlines()):
+            line = raw.strip()
+            if not pending:
+                start = first_line + offset
+                line = line.removeprefix("$ ")
+            if line.endswith("\\"):
+                pending += line[:-1] + " "
+                continue
+            command = (pending + line).strip()
+            pending = ""
+            for part in command.split("; "):  # `bordersim runs; bordersim export ...`
+                if part.startswith(("bordersim ", ".venv/bin/bordersim ")):
+                    shown.append(Shown(page.name, start, part, _saved(page)))
+    return shown
+
+
+def _inline_spans(page: Path) -> list[Shown]:
+    text = page.read_text(encoding="utf-8")
+    outside_blocks = re.sub(r"```.*?```", lambda m: "\n" * m.group(0).count("\n"), text, flags=re.S)
+    return [
+        Shown(page.name, outside_blocks.count("\n", 0, m.start()) + 1, m.group(1), _saved(page))
+        for m in INLINE.finditer(outside_blocks)
+    ]
+
+
+def shown_commands() -> list[Shown]:
+    return [shown for page in DOCS for shown in (*_shell_lines(page), *_inline_spans(page))]
+
+
+def _cli() -> Any:
+    """The `bordersim` command as Typer builds it (a group of groups and commands)."""
+    from bordersim.cli import _register, app
+
+    _register()
+    return typer.main.get_command(app)
+
+
+def _tokens(text: str) -> list[str]:
+    try:
+        tokens = shlex.split(text, comments=True)
+    except ValueError:  # an unclosed quote in prose: take the words as they are
+        tokens = text.split()
+    return tokens[1:]  # after `bordersim`
+
+
+def problems(shown: Shown, cli: Any) -> list[str]:
+    """What in one command line does not match the CLI or the repository ([] if all does)."""
+    command = cli
+    tokens = _tokens(shown.text)
+    while hasattr(command, "commands") and tokens and not tokens[0].startswith("-"):
+        if tokens[0] == "...":
+            return []
+        found = command.commands.get(tokens[0])
+        if found is None:
+            return [f"no command {tokens[0]!r}"]
+        command, tokens = found, tokens[1:]
+    options = {"--help"} | {name for p in command.params for name in (*p.opts, *p.secondary_opts)}
+    found_problems = []
+    for token in tokens:
+        if token.startswith("-") and token != "-":
+            name = token.split("=", 1)[0]
+            if name not in options:
+                found_problems.append(f"{command.name} has no option {name}")
+        elif token.startswith(SHIPPED) and not token.endswith("/"):
+            path = token.split("=", 1)[0]
+            if PLACEHOLDER.search(path) or "*" in path or path in shown.saved:
+                continue
+            if not (REPO / path).exists():
+                found_problems.append(f"no file {path} in the repository")
+    return found_problems
+
+
+def test_the_docs_show_command_lines() -> None:
+    shown = shown_commands()
+    pages = {s.page for s in shown}
+    assert len(shown) > 100 and {"README.md", "running.md", "planner.md"} <= pages
+
+
+def test_every_command_line_in_the_docs_matches_the_cli() -> None:
+    cli = _cli()
+    wrong = [
+        f"{shown} -> {'; '.join(p)}" for shown in shown_commands() if (p := problems(shown, cli))
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("bordersim run scenarios/examples/small.toml --replications 2", []),
+        ("bordersim run scenarios/examples/small.toml --replicatons 2", ["run has no option"]),
+        ("bordersim simulate scenarios/examples/small.toml", ["no command 'simulate'"]),
+        ("bordersim data import newer.xlsx --bogus", ["import has no option --bogus"]),
+        ("bordersim run scenarios/missing.toml", ["no file scenarios/missing.toml"]),
+        ("bordersim run scenarios/variants/NAME.toml", []),
+        ("bordersim --help", []),
+        ("bordersim sweep ... --cluster local:2", []),
+        ("bordersim export RUN_ID --format=csv --out run.csv  # a comment --not-an-option", []),
+    ],
+)
+def test_the_checker_finds_what_is_wrong(text: str, expected: list[str]) -> None:
+    found = problems(Shown("test", 1, text), _cli())
+    assert len(found) == len(expected)
+    for problem, start in zip(found, expected, strict=True):
+        assert problem.startswith(start), problem
