@@ -27,6 +27,14 @@ def section(title: str) -> str:
     return text.split(f"## {title}", 1)[1].split("\n## ", 1)[0]
 
 
+def scenario_example(title: str) -> str:
+    """The how-to's scenario TOML: its one TOML block that is not an edit of a source file."""
+    blocks = re.findall(r"```toml\n(.*?)```", section(title), re.S)
+    scenario = [b for b in blocks if not b.startswith("# edit ")]
+    assert len(scenario) == 1, f"{title}: {len(scenario)} scenario examples, not one"
+    return "\n" + scenario[0]
+
+
 def pool_section() -> str:
     return section("Add a staff pool")
 
@@ -112,15 +120,7 @@ def test_the_task_how_to_states_the_files_it_touches() -> None:
     assert "**Touches 3 source files**" in section(TASK)
 
 
-INTERPRETERS = """
-[deployments.interpreters]
-pool = "contractor"
-headcount = 100
-sectors = ["TCA", "RGV"]
-tasks = ["interpretation"]
-start_date = 2023-04-20
-duration_days = 60
-"""
+INTERPRETERS = scenario_example(TASK)  # the how-to's own example, as written
 
 TASK_RUN = """
 import sys
@@ -160,15 +160,7 @@ def test_a_new_task_is_staffed_by_both_engines(tmp_path: Path) -> None:
         assert agents == 0, stdout  # agents' productivity does not name it: they cannot
 
 
-SCENARIO = """
-[deployments.officers]
-pool = "customs_officer"
-headcount = 200
-sectors = ["TCA", "RGV"]
-tasks = ["intake", "custody_watch"]
-start_date = 2023-04-20
-duration_days = 60
-"""
+SCENARIO = scenario_example("Add a staff pool")
 
 RUN = """
 import sys
@@ -250,11 +242,8 @@ def test_the_disease_how_to_states_the_files_it_touches() -> None:
     assert "**Touches 1 source file**" in section(DISEASE)
 
 
-HEALTH_ON = """
-[health]
-enabled = true
-arrival_prevalence_fraction = 0.01
-"""
+MEASLES_ON = scenario_example(DISEASE)
+HEALTH_ON = MEASLES_ON.replace('disease = "measles"\n', "")  # the same, on the default disease
 
 DISEASE_RUN = """
 import sys
@@ -273,7 +262,8 @@ for engine in ("flow", "event"):
 def test_a_new_disease_spreads_in_both_engines(tmp_path: Path) -> None:
     import bordersim as bs
 
-    measles = short_small_scenario(tmp_path, "measles.toml", HEALTH_ON + 'disease = "measles"\n')
+    assert MEASLES_ON != HEALTH_ON
+    measles = short_small_scenario(tmp_path, "measles.toml", MEASLES_ON)
     with pytest.raises(bs.BordersimError, match="measles"):
         bs.load_scenario(measles)  # not a disease before the how-to
     default = bs.load_scenario(short_small_scenario(tmp_path, "default.toml", HEALTH_ON))
