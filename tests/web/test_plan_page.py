@@ -23,8 +23,8 @@ CANCEL_S = 20.0  # the worker is stopped at once; a fresh one starts (seconds un
 SMALL_PLAN = {
     "search.replications": "8",  # small budgets: this checks the page, not the planner
     "search.certify_replications": "60",  # the fewest that certify 95 % at 95 % confidence
-    "search.trim_seconds": "30",  # the plan file allows minutes for the trim and the bound
-    "search.bound_seconds": "60",
+    "search.trim_seconds": "10",  # the plan file allows minutes for the trim and the bound
+    "search.bound_seconds": "20",
 }
 
 
