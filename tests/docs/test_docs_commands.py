@@ -1,5 +1,7 @@
 """Every `bordersim` command line the README and docs/ show names a command that exists, options
-that command takes, and shipped files that exist: the docs cannot drift from the CLI unseen.
+that command takes, and shipped files that exist, and every file of the repository their prose
+names (and every `python -m` module) exists: the docs cannot drift from the CLI or the layout
+unseen.
 
 The lines are taken from the shell and console blocks (a `\\` continues a line, `#` starts a
 comment) and from inline code spans that start with `bordersim `. Placeholders (`...`,
@@ -28,6 +30,10 @@ INLINE = re.compile(r"`((?:\.venv/bin/)?bordersim [^`]+)`")
 SHIPPED = ("scenarios/", "plans/", "docs/")
 SAVED_AS = re.compile(r"saved as `([^`]+)`")
 PLACEHOLDER = re.compile(r"\b[A-Z][A-Z_]+\b")  # NAME, RUN_ID: a value the reader fills in
+REPO_PATH = re.compile(r"(?<![\w/.<-])((?:src|tests|bench|scenarios|plans|docs|\.ci)/[\w./<>*-]+)")
+MODULE = re.compile(r"python -m ((?:bench|bordersim)\.[\w.]+)")
+#: Folders that bordersim makes when it first needs them.
+MADE_WHEN_NEEDED = {"scenarios/variants/": "the workbench saves variants there"}
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,12 @@ class Shown:
 
     def __str__(self) -> str:
         return f"{self.page}:{self.line}: {self.text}"
+
+
+def _prose(page: Path) -> str:
+    """The page without its fenced blocks (the other tests check those), lines kept."""
+    text = page.read_text(encoding="utf-8")
+    return re.sub(r"```.*?```", lambda m: "\n" * m.group(0).count("\n"), text, flags=re.S)
 
 
 def _saved(page: Path) -> frozenset[str]:
@@ -70,8 +82,7 @@ def _shell_lines(page: Path) -> list[Shown]:
 
 
 def _inline_spans(page: Path) -> list[Shown]:
-    text = page.read_text(encoding="utf-8")
-    outside_blocks = re.sub(r"```.*?```", lambda m: "\n" * m.group(0).count("\n"), text, flags=re.S)
+    outside_blocks = _prose(page)
     return [
         Shown(page.name, outside_blocks.count("\n", 0, m.start()) + 1, m.group(1), _saved(page))
         for m in INLINE.finditer(outside_blocks)
@@ -125,6 +136,34 @@ def problems(shown: Shown, cli: Any) -> list[str]:
     return found_problems
 
 
+def missing_paths(page: Path) -> list[str]:
+    """The repository paths and modules the page's prose names that do not exist."""
+    prose, saved = _prose(page), _saved(page)
+    missing = []
+    for match in REPO_PATH.finditer(prose):
+        path = match.group(1).rstrip(".,:;")
+        placeholder = re.search(r"[<*]", path) or PLACEHOLDER.search(path)
+        if placeholder or path in saved or path in MADE_WHEN_NEEDED:
+            continue
+        if not (REPO / path).exists():
+            missing.append(f"{page.name}:{prose.count(chr(10), 0, match.start()) + 1}: {path}")
+    for match in MODULE.finditer(prose):
+        module = match.group(1).rstrip(".")
+        base = module.replace(".", "/")
+        places = [REPO / f"{base}.py", REPO / base / "__main__.py", REPO / "src" / f"{base}.py"]
+        places.append(REPO / "src" / base / "__main__.py")
+        if not any(place.exists() for place in places):
+            missing.append(f"{page.name}:{prose.count(chr(10), 0, match.start()) + 1}: {module}")
+    return missing
+
+
+def test_every_repository_path_the_docs_name_exists() -> None:
+    named = sum(len(REPO_PATH.findall(_prose(page))) for page in DOCS)
+    assert named > 200  # the pattern still finds the docs' paths
+    missing = [line for page in DOCS for line in missing_paths(page)]
+    assert not missing, "\n".join(missing)
+
+
 def test_the_docs_show_command_lines() -> None:
     shown = shown_commands()
     pages = {s.page for s in shown}
@@ -158,3 +197,15 @@ def test_the_checker_finds_what_is_wrong(text: str, expected: list[str]) -> None
     assert len(found) == len(expected)
     for problem, start in zip(found, expected, strict=True):
         assert problem.startswith(start), problem
+
+
+def test_the_path_check_finds_what_is_missing(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        "See `src/bordersim/cli.py`, `src/bordersim/gone.py`, `bench/results/flow-<host>.json`,\n"
+        "`python -m bench.sweep`, `python -m bench.nothing` and `scenarios/variants/`;\n"
+        "saved as `scenarios/mine.toml`, run `scenarios/mine.toml`.\n"
+        "```sh\nbordersim run scenarios/in-a-block.toml\n```\n",
+        encoding="utf-8",
+    )
+    assert missing_paths(page) == ["page.md:1: src/bordersim/gone.py", "page.md:2: bench.nothing"]
