@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 import typer
 
+from doc_pages import PAGES, block_pattern, page_text, prose
 from repo_paths import REPO
 
-DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
-SHELL_BLOCK = re.compile(r"```(?:sh|console|bash)\n(.*?)```", re.S)
+SHELL_BLOCK = block_pattern("sh", "console", "bash")
 INLINE = re.compile(r"`((?:\.venv/bin/)?bordersim [^`]+)`")
 #: Folders whose files the docs name as shipped (a user's own paths live elsewhere).
 SHIPPED = ("scenarios/", "plans/", "docs/")
@@ -49,18 +49,12 @@ class Shown:
         return f"{self.page}:{self.line}: {self.text}"
 
 
-def _prose(page: Path) -> str:
-    """The page without its fenced blocks (the other tests check those), lines kept."""
-    text = page.read_text(encoding="utf-8")
-    return re.sub(r"```.*?```", lambda m: "\n" * m.group(0).count("\n"), text, flags=re.S)
+def _saved(page: str | Path) -> frozenset[str]:
+    return frozenset(SAVED_AS.findall(page_text(page)))
 
 
-def _saved(page: Path) -> frozenset[str]:
-    return frozenset(SAVED_AS.findall(page.read_text(encoding="utf-8")))
-
-
-def _shell_lines(page: Path) -> list[Shown]:
-    text = page.read_text(encoding="utf-8")
+def _shell_lines(page: str) -> list[Shown]:
+    text = page_text(page)
     shown = []
     for block in SHELL_BLOCK.finditer(text):
         first_line = text.count("\n", 0, block.start(1)) + 1
@@ -77,20 +71,20 @@ def _shell_lines(page: Path) -> list[Shown]:
             pending = ""
             for part in command.split("; "):  # `bordersim runs; bordersim export ...`
                 if part.startswith(("bordersim ", ".venv/bin/bordersim ")):
-                    shown.append(Shown(page.name, start, part, _saved(page)))
+                    shown.append(Shown(Path(page).name, start, part, _saved(page)))
     return shown
 
 
-def _inline_spans(page: Path) -> list[Shown]:
-    outside_blocks = _prose(page)
+def _inline_spans(page: str) -> list[Shown]:
+    outside_blocks, name = prose(page), Path(page).name
     return [
-        Shown(page.name, outside_blocks.count("\n", 0, m.start()) + 1, m.group(1), _saved(page))
+        Shown(name, outside_blocks.count("\n", 0, m.start()) + 1, m.group(1), _saved(page))
         for m in INLINE.finditer(outside_blocks)
     ]
 
 
 def shown_commands() -> list[Shown]:
-    return [shown for page in DOCS for shown in (*_shell_lines(page), *_inline_spans(page))]
+    return [shown for page in PAGES for shown in (*_shell_lines(page), *_inline_spans(page))]
 
 
 def _cli() -> Any:
@@ -136,31 +130,31 @@ def problems(shown: Shown, cli: Any) -> list[str]:
     return found_problems
 
 
-def missing_paths(page: Path) -> list[str]:
+def missing_paths(page: str | Path) -> list[str]:
     """The repository paths and modules the page's prose names that do not exist."""
-    prose, saved = _prose(page), _saved(page)
+    text, saved, name = prose(page), _saved(page), Path(page).name
     missing = []
-    for match in REPO_PATH.finditer(prose):
+    for match in REPO_PATH.finditer(text):
         path = match.group(1).rstrip(".,:;")
         placeholder = re.search(r"[<*]", path) or PLACEHOLDER.search(path)
         if placeholder or path in saved or path in MADE_WHEN_NEEDED:
             continue
         if not (REPO / path).exists():
-            missing.append(f"{page.name}:{prose.count(chr(10), 0, match.start()) + 1}: {path}")
-    for match in MODULE.finditer(prose):
+            missing.append(f"{name}:{text.count(chr(10), 0, match.start()) + 1}: {path}")
+    for match in MODULE.finditer(text):
         module = match.group(1).rstrip(".")
         base = module.replace(".", "/")
         places = [REPO / f"{base}.py", REPO / base / "__main__.py", REPO / "src" / f"{base}.py"]
         places.append(REPO / "src" / base / "__main__.py")
         if not any(place.exists() for place in places):
-            missing.append(f"{page.name}:{prose.count(chr(10), 0, match.start()) + 1}: {module}")
+            missing.append(f"{name}:{text.count(chr(10), 0, match.start()) + 1}: {module}")
     return missing
 
 
 def test_every_repository_path_the_docs_name_exists() -> None:
-    named = sum(len(REPO_PATH.findall(_prose(page))) for page in DOCS)
+    named = sum(len(REPO_PATH.findall(prose(page))) for page in PAGES)
     assert named > 200  # the pattern still finds the docs' paths
-    missing = [line for page in DOCS for line in missing_paths(page)]
+    missing = [line for page in PAGES for line in missing_paths(page)]
     assert not missing, "\n".join(missing)
 
 

@@ -8,7 +8,6 @@ that links `scenarios/` and keeps what it writes (store, reports) apart from the
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,9 +15,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from doc_pages import PAGES, blocks
 from repo_paths import REPO
 
-PYTHON_BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 #: Pages whose examples this file runs, with how many each has.
 RUN_HERE = {
     "README.md": 1,
@@ -38,7 +37,7 @@ RUN_ELSEWHERE = {
 
 
 def examples(page: str) -> list[str]:
-    return PYTHON_BLOCK.findall((REPO / page).read_text(encoding="utf-8"))
+    return blocks(page, "python")
 
 
 def run_example(page: str, index: int = 0, replace: dict[str, str] | None = None) -> dict[str, Any]:
@@ -61,8 +60,7 @@ def in_a_fresh_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
 
 
 def test_every_example_has_a_test() -> None:
-    pages = ["README.md", *(f"docs/{p.name}" for p in sorted((REPO / "docs").glob("*.md")))]
-    found = {page: len(examples(page)) for page in pages if examples(page)}
+    found = {page: len(examples(page)) for page in PAGES if examples(page)}
     expected = {**RUN_HERE, **{page: count for page, (_, count) in RUN_ELSEWHERE.items()}}
     assert found == expected, "a page's Python examples changed: run each in a test, list it here"
     for page, (test_file, _) in RUN_ELSEWHERE.items():

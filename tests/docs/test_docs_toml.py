@@ -14,9 +14,9 @@ import pytest
 
 from bordersim.planner.spec import parse_plan
 from bordersim.scenario import load_scenario
+from doc_pages import PAGES, blocks
 from repo_paths import REPO, SCENARIOS
 
-TOML_BLOCK = re.compile(r"```toml\n(.*?)```", re.S)
 SCENARIO_PAGES = ("README.md", "docs/scenarios.md", "docs/forecast.md")
 PLAN_PAGE = "docs/planner.md"
 EDITS_PAGE = "docs/extending.md"
@@ -25,7 +25,7 @@ NAMES_A_FILE = re.compile(r"\A# (scenarios/\S+\.toml)\n")  # an example that is 
 
 
 def examples(page: str) -> list[str]:
-    return TOML_BLOCK.findall((REPO / page).read_text(encoding="utf-8"))
+    return blocks(page, "toml")
 
 
 def scenario_examples() -> list[tuple[str, int, str]]:
@@ -33,8 +33,7 @@ def scenario_examples() -> list[tuple[str, int, str]]:
 
 
 def test_every_toml_example_is_checked() -> None:
-    pages = ["README.md", *(f"docs/{p.name}" for p in sorted((REPO / "docs").glob("*.md")))]
-    with_examples = {page for page in pages if examples(page)}
+    with_examples = {page for page in PAGES if examples(page)}
     assert with_examples == {*SCENARIO_PAGES, PLAN_PAGE, EDITS_PAGE}
     assert len(scenario_examples()) >= 6
 
