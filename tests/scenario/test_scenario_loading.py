@@ -137,6 +137,10 @@ def test_vary_changes_one_value_and_revalidates() -> None:
     assert duty.staff.pools.agent.on_duty_fraction == 0.25
     with pytest.raises(ScenarioError, match=r"staff\.pools\.agent\.on_duty_fraction = 1\.5"):
         vary(scenario, "staff.pools.agent.on_duty_fraction", 1.5)
+    # The bad value is the change, not the file's line, which holds the value it replaced.
+    with pytest.raises(ScenarioError) as refused:
+        vary(scenario, "deployments.troops.headcount", "a")
+    assert str(refused.value).startswith(f"{SMALL}: deployments.troops.headcount = 'a'")
     with pytest.raises(ScenarioError, match=r"did you mean 'period\.warmup_days'"):
         vary(scenario, "period.warmup_day", 3)
 

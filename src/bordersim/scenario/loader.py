@@ -31,7 +31,7 @@ import re
 import tomllib
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -424,9 +424,14 @@ def _best_branch(errors: list[Any]) -> Any:
 
 
 def validation_error(
-    err: pydantic.ValidationError, origins: Mapping[KeyPath, Path], user_file: Path | None = None
+    err: pydantic.ValidationError,
+    origins: Mapping[KeyPath, Path],
+    user_file: Path | None = None,
+    changed: Collection[KeyPath] = (),
 ) -> ScenarioError:
-    """One `ScenarioError` from the first problem pydantic found: file, key path, value, rule."""
+    """One `ScenarioError` from the first problem pydantic found: file, key path, value, rule.
+    A value among the `changed` key paths (a sweep's or a variant's change, not a line of any
+    file) is named without a line: the file's line holds the value it replaced."""
     errors = err.errors()
     first = _best_branch(errors)
     loc: KeyPath = tuple(str(p) for p in first["loc"] if not _is_union_tag(p))
@@ -460,6 +465,6 @@ def validation_error(
         file = user_file
     dotted = _clip(".".join(loc) or "(top level)", 100)
     shown = "" if kind == "missing" else f" = {_show(value)}"
-    return ScenarioError(
-        f"{dotted}{shown}: {_clip(rule, 200)}", where=f"{shown_path(file)}{line_of(file, loc)}"
-    )
+    was_changed = any(loc[: len(key)] == key for key in changed)
+    line = "" if was_changed else line_of(file, loc)
+    return ScenarioError(f"{dotted}{shown}: {_clip(rule, 200)}", where=f"{shown_path(file)}{line}")

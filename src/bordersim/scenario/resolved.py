@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -78,12 +78,14 @@ def build(
     path: Path,
     sources: dict[str, str],
     origins: dict[tuple[str, ...], Path],
+    changed: Collection[tuple[str, ...]] = (),
 ) -> Scenario:
-    """Validate merged data into a `Scenario` (one `ScenarioError` if anything is wrong)."""
+    """Validate merged data into a `Scenario` (one `ScenarioError` if anything is wrong; a bad
+    value among the `changed` key paths is named without a line of the file)."""
     try:
         scenario = Scenario.model_validate(merged)
     except pydantic.ValidationError as err:
-        raise loader.validation_error(err, origins, path) from None
+        raise loader.validation_error(err, origins, path, changed) from None
     scenario._path = path
     scenario._sources = sources
     scenario._origins = origins
@@ -107,8 +109,8 @@ def load_scenario(path: str | Path) -> Scenario:
 def vary(scenario: Scenario, key_path: str, value: Any) -> Scenario:
     """A copy of `scenario` with one value changed (for sweeps), re-validated.
 
-    `key_path` is dotted, as in the file (``deployments.title42_troops.headcount``). Setting a key
-    the schema does not know is an error like any unknown key.
+    `key_path` is dotted, as in the file (``deployments.title42_active_duty.headcount``).
+    Setting a key the schema does not know is an error like any unknown key.
     """
     return with_changes(scenario, {key_path: value})
 
@@ -120,13 +122,15 @@ def with_changes(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
     merged = copy.deepcopy(scenario._merged)
     sources = scenario.sources
     origins = dict(scenario._origins)
+    changed = []
     for key_path, value in changes.items():
         parts = _set(merged, key_path, value, scenario)
         for known in [k for k in sources if k == key_path or k.startswith(key_path + ".")]:
             del sources[known]
         sources[key_path] = f"varied from {scenario.path.name}"
         origins[tuple(parts)] = scenario.path
-    return build(merged, path=scenario.path, sources=sources, origins=origins)
+        changed.append(tuple(parts))
+    return build(merged, path=scenario.path, sources=sources, origins=origins, changed=changed)
 
 
 def _set(merged: dict[str, Any], key_path: str, value: Any, scenario: Scenario) -> list[str]:
@@ -134,7 +138,7 @@ def _set(merged: dict[str, Any], key_path: str, value: Any, scenario: Scenario) 
     if not isinstance(key_path, str) or not key_path or any(not p for p in key_path.split(".")):
         raise ScenarioError(
             f"cannot set {key_path!r}: a key path is dotted names, such as "
-            "'deployments.title42_troops.headcount'",
+            "'deployments.title42_active_duty.headcount'",
             where=str(scenario.path),
         )
     parts = key_path.split(".")
