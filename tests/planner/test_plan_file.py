@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -54,7 +55,34 @@ def test_bad_plan_files_name_the_key_and_rule(text: str, expected: str) -> None:
     with pytest.raises(PlanError) as raised:
         parse_plan(text, "bad.toml")
     message = str(raised.value)
-    assert message.startswith("bad.toml: ") and expected in message and "\n" not in message
+    assert re.match(r"bad\.toml(, line \d+)?: ", message), message
+    assert expected in message and "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            GOOD + "[targets]\nwithin_72h = 1.5\n",
+            "bad.toml, line 7: targets.within_72h = 1.5: must be at least 0 and at most 1",
+        ),
+        (
+            GOOD.replace("max_headcount = 100", "max_headcount = -3"),
+            "bad.toml, line 5: pools.active_duty.max_headcount = -3: must be at least 0",
+        ),
+        (
+            GOOD.replace('"warehouse"', '"typing"'),
+            "bad.toml, line 4: pools.active_duty.tasks = 'typing': unknown task",
+        ),
+        (GOOD + "[search]\nsed = 3\n", "bad.toml, line 7: search.sed = 3: unknown key"),
+    ],
+)
+def test_a_bad_value_is_named_with_the_line_that_sets_it(text: str, expected: str) -> None:
+    with pytest.raises(PlanError) as raised:
+        parse_plan(text, "bad.toml")
+    message = str(raised.value)
+    assert message.startswith(expected), message
+    assert not message.endswith("at most inf")  # no upper bound is not shown as one
 
 
 def test_cli_bad_plan_is_one_line_exit_2(

@@ -23,6 +23,7 @@ from bordersim.model.dimensions import (
     Task,
     legally_allowed,
 )
+from bordersim.scenario.loader import line_in_text
 
 
 class PlanError(BordersimError):
@@ -164,11 +165,16 @@ _WINDOW_KEYS = {"days", "min_tour_days"}
 
 
 class _Reader:
-    def __init__(self, where: str) -> None:
+    """Reads a plan file's tables; `fail` names the file, the line that sets the key (from the
+    text read, which in the workbench may be an unsaved edit), the key and the rule."""
+
+    def __init__(self, where: str, text: str = "") -> None:
         self.where = where
+        self.text = text
 
     def fail(self, key: str, value: object, rule: str) -> PlanError:
-        return PlanError(f"{key} = {value!r}: {rule}", where=self.where)
+        line = line_in_text(self.text, tuple(key.split("."))) if key else ""
+        return PlanError(f"{key} = {value!r}: {rule}", where=f"{self.where}{line}")
 
     def table(self, raw: Any, key: str, allowed: set[str]) -> dict[str, Any]:
         if not isinstance(raw, dict):
@@ -198,7 +204,8 @@ class _Reader:
             raise self.fail(path, value, "must be a number")
         if value < low or value > high or (open_low and value == low):
             bound = f"above {low:g}" if open_low else f"at least {low:g}"
-            raise self.fail(path, value, f"must be {bound} and at most {high:g}")
+            upper = f" and at most {high:g}" if high < float("inf") else ""
+            raise self.fail(path, value, f"must be {bound}{upper}")
         return float(value)
 
     def integer(
@@ -342,7 +349,7 @@ MAX_FORECAST_QUANTILES = 9
 
 def parse_plan(text: str, where: str, path: Path | None = None) -> PlanSpec:
     """A `PlanSpec` from the text of a plan file; `where` names it in errors."""
-    reader = _Reader(where)
+    reader = _Reader(where, text)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:

@@ -379,9 +379,16 @@ def line_of(file: Path, loc: KeyPath) -> str:
     if not loc or not file.is_file() or file.suffix != ".toml":
         return ""
     try:
-        lines = file.read_text(encoding="utf-8").splitlines()
+        text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return ""
+    return line_in_text(text, loc)
+
+
+def line_in_text(text: str, loc: KeyPath) -> str:
+    """', line N' of the line of TOML `text` that sets `loc` (or the closest enclosing key or
+    table), when there is one; for messages only."""
+    lines = text.splitlines()
     table: KeyPath = ()
     best_line, best_length = 0, 0
     for number, line in enumerate(lines, start=1):
