@@ -115,3 +115,21 @@ def test_a_copy_never_overwrites_runs_or_other_official_data(
         main(["store", "copy", str(source), shared])
     assert done.value.code == 2
     assert "already holds run 'a-1'" in capsys.readouterr().err
+
+
+def test_a_store_is_not_copied_into_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "a" / "bordersim.duckdb"
+    _filled_store(source)
+    with open_catalog(source, create=False) as a:
+        before = table_checksums(a)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "link").symlink_to(tmp_path / "a")
+    for dest in ("a/bordersim.duckdb", "link/bordersim.duckdb"):  # one file by any path
+        with pytest.raises(SystemExit) as done:
+            main(["store", "copy", str(source), dest])
+        assert done.value.code == 2
+        assert "are the same store" in capsys.readouterr().err
+    with open_catalog(source, create=False) as a:
+        assert table_checksums(a) == before

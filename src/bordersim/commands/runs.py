@@ -8,6 +8,7 @@ also fails runs recorded by an older bordersim, which did not record their proce
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -37,9 +38,12 @@ def store_copy_command(
     checked."""
     from rich.console import Console
 
-    from bordersim.store import open_catalog
+    from bordersim.errors import BordersimError
+    from bordersim.store import open_catalog, store_location
     from bordersim.store.copy import copy_store
 
+    if _same_place(store_location(source), store_location(dest)):
+        raise BordersimError(f"{source} and {dest} are the same store; copy into another one")
     with (
         open_catalog(source, create=False) as origin,
         open_catalog(dest, create=True) as target,
@@ -51,6 +55,13 @@ def store_copy_command(
         f"({copied.bytes:,} bytes); rows: {rows}",
         highlight=False,
     )
+
+
+def _same_place(a: str | Path, b: str | Path) -> bool:
+    """Two store locations that are one store: the same URL, or the same file by any path."""
+    if isinstance(a, Path) and isinstance(b, Path):
+        return a.resolve() == b.resolve()
+    return a == b
 
 
 def store_verify_command(
