@@ -291,6 +291,7 @@ def test_bordersim_plan_for_forecast_quantiles(
     from fastapi.testclient import TestClient
 
     from bordersim.cli import main
+    from bordersim.commands.plan import PLAN_MARKER
     from bordersim.forecast.scenario_demand import CACHE_ENV_VAR
     from bordersim.scenario import load_scenario
     from bordersim.web.app import create_app
@@ -307,6 +308,9 @@ def test_bordersim_plan_for_forecast_quantiles(
     out = tmp_path / "plans"
     scenario = REPO / "scenarios/examples/small-staff-bound.toml"
     main(["plan", str(scenario), "--plan", str(plan_file), "--no-frontier", "--out", str(out)])
+    # marked as the plan's own, with what it holds, so that a later plan may replace it
+    marker = (out / PLAN_MARKER).read_text(encoding="utf-8").splitlines()
+    assert marker[1:] == ["quantile-0.5", "quantile-0.9", "quantiles.csv"]
     with (out / "quantiles.csv").open(encoding="utf-8") as file:
         rows = list(csv.DictReader(file))
     assert [(r["quantile"], r["pool"]) for r in rows] == [

@@ -138,3 +138,28 @@ def test_cli_bad_option_is_one_line_exit_2(
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and expected in err
     assert not (tmp_path / "out").exists()
+
+
+def test_plan_refuses_a_folder_it_did_not_write_before_planning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bordersim.cli import main
+
+    mine = tmp_path / "work"
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("years of work", encoding="utf-8")
+    monkeypatch.chdir(mine)
+    plan = [
+        "plan",
+        str(REPO / "scenarios/examples/small-staff-bound.toml"),
+        "--plan",
+        str(REPO / "plans/examples/small-stress.toml"),
+    ]
+    for out in (str(mine), ".", "..", "thesis.tex"):
+        with pytest.raises(SystemExit) as stopped:
+            main([*plan, "--out", out])
+        assert stopped.value.code == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and ("never deletes" in err or "not a folder" in err)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["thesis.tex", "work"]
+    assert (mine / "thesis.tex").read_text(encoding="utf-8") == "years of work"

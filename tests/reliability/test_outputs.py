@@ -68,6 +68,38 @@ def test_a_sweep_replaces_its_own_output_only(tmp_path: Path) -> None:
     assert (target / "notes.txt").read_text(encoding="utf-8") == "mine"
 
 
+def test_a_folder_whose_marker_lists_its_files_is_replaced_only_as_written(
+    tmp_path: Path,
+) -> None:
+    """The plan's way (`bordersim plan`): the marker names what the command wrote."""
+    from bordersim.output_folders import check_output_folder, replace_folder, write_marker
+
+    def written(name: str) -> Path:
+        new = tmp_path / f".{name}"
+        (new / "quantile-0.5").mkdir(parents=True)
+        (new / "quantiles.csv").write_text(name, encoding="utf-8")
+        write_marker(new, ".mark", "written by a test", (p.name for p in new.iterdir()))
+        return new
+
+    target = check_output_folder(tmp_path / "plan", marker=".mark", what="plan")
+    replace_folder(written("first"), target)
+    assert (target / ".mark").read_text().splitlines() == [
+        "written by a test",
+        "quantile-0.5",
+        "quantiles.csv",
+    ]
+    replace_folder(written("second"), check_output_folder(target, marker=".mark", what="plan"))
+    assert (target / "quantiles.csv").read_text(encoding="utf-8") == "second"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan"]  # nothing left aside
+    (target / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(BordersimError, match=r"not a plan folder bordersim wrote \(it holds notes"):
+        check_output_folder(target, marker=".mark", what="plan")
+    (target / "notes.txt").unlink()
+    (target / ".mark").write_text("written by a test\n", encoding="utf-8")  # lists nothing now
+    with pytest.raises(BordersimError, match=r"it holds quantile-0\.5, quantiles\.csv"):
+        check_output_folder(target, marker=".mark", what="plan")
+
+
 def test_sweep_refuses_a_bad_out_before_simulating(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,7 +1,9 @@
 """`bordersim plan`: the cheapest time-phased deployment that meets the targets, certified.
 
 The planner works in a temporary folder beside `--out` and renames it into place at the end, so an
-interrupted or failed plan leaves nothing that looks complete.
+interrupted or failed plan leaves nothing that looks complete. An existing `--out` is replaced only
+if an earlier plan wrote it (`bordersim.output_folders`); any other folder is refused before the
+planning starts.
 """
 
 from __future__ import annotations
@@ -17,6 +19,12 @@ import typer
 
 if TYPE_CHECKING:
     from bordersim.planner.run import PlanResult
+
+
+#: The file that marks a folder as a plan's output (with the names the plan wrote), so that a
+#: later plan may replace it; any other folder at --out is refused before planning starts.
+PLAN_MARKER = ".bordersim-plan"
+PLAN_NOTE = "written by bordersim plan; a later plan may replace this folder, which holds:"
 
 
 def register(app: typer.Typer) -> None:
@@ -57,6 +65,7 @@ def plan_command(
     from rich.console import Console
 
     from bordersim.errors import ScenarioError
+    from bordersim.output_folders import check_output_folder, replace_folder, write_marker
     from bordersim.planner import PlanError, load_plan, plan
 
     console = Console(stderr=True)
@@ -84,8 +93,12 @@ def plan_command(
         if not demand_scale > 0:
             raise PlanError(f"--demand-scale {demand_scale}: must be above 0")
         spec = dataclasses.replace(spec, demand_scale=float(demand_scale))
-    target = out if out is not None else Path("out") / "plan" / scenario.stem
-    target.parent.mkdir(parents=True, exist_ok=True)
+    # Checked before hours of planning, and again before the folder is replaced.
+    target = check_output_folder(
+        out if out is not None else Path("out") / "plan" / scenario.stem,
+        marker=PLAN_MARKER,
+        what="plan",
+    )
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     started = time.perf_counter()
 
@@ -99,9 +112,9 @@ def plan_command(
             results = plan_quantiles(scenario, spec, out=work, progress=progress, frontier=frontier)
         else:
             results = [plan(scenario, spec, out=work, progress=progress, frontier=frontier)]
-        if target.exists():
-            shutil.rmtree(target)
-        work.rename(target)
+        write_marker(work, PLAN_MARKER, PLAN_NOTE, (p.name for p in work.iterdir()))
+        check_output_folder(target, marker=PLAN_MARKER, what="plan")
+        replace_folder(work, target)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise

@@ -213,32 +213,9 @@ def check_sweep_target(target: Path) -> Path:
     """The absolute output folder, if a sweep may write it: absent, or a sweep's own output.
 
     Checked before the sweep runs; anything else is one error and nothing is touched."""
-    from bordersim.errors import BordersimError
+    from bordersim.output_folders import check_output_folder
 
-    folder = Path(target).absolute()
-    where = str(folder)
-    if folder.exists() or folder.is_symlink():
-        if not folder.is_dir() or folder.is_symlink():
-            raise BordersimError("--out exists and is not a folder; give a new folder", where=where)
-        extra = sorted(p.name for p in folder.iterdir() if p.name not in SWEEP_FILES)
-        if not (folder / SWEEP_MARKER).is_file() or extra:
-            shown = f" (it holds {', '.join(extra[:3])}{', ...' if len(extra) > 3 else ''})"
-            raise BordersimError(
-                "--out exists and is not a sweep folder bordersim wrote"
-                + (shown if extra else "")
-                + "; bordersim never deletes what it did not create: give a new folder",
-                where=where,
-            )
-    try:
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        probe = folder.parent / f".{folder.name}.{os.getpid()}.probe.tmp"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as err:
-        raise BordersimError(
-            f"cannot write beside the output folder ({err.strerror})", where=where
-        ) from None
-    return folder
+    return check_output_folder(target, marker=SWEEP_MARKER, what="sweep", own=SWEEP_FILES)
 
 
 def write_sweep(sweep: Sweep, target: Path) -> None:
@@ -248,13 +225,13 @@ def write_sweep(sweep: Sweep, target: Path) -> None:
     The files are written to a new hidden folder beside `target`, which is then renamed onto it;
     a previous sweep's folder there is moved aside first and removed once the new one is in
     place. No other folder is ever removed (`check_sweep_target`)."""
+    from bordersim.output_folders import replace_folder
     from bordersim.report.sweep_report import write_sweep_report
 
     folder = check_sweep_target(target)
     partial = Path(
         tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial", dir=folder.parent)
     )
-    previous: Path | None = None
     try:
         sweep.table.to_csv(partial / "kpis.csv", index=False)
         sweep.table.to_parquet(partial / "kpis.parquet", index=False)
@@ -263,14 +240,7 @@ def write_sweep(sweep: Sweep, target: Path) -> None:
             "written by bordersim sweep; a later sweep may replace this folder\n", encoding="utf-8"
         )
         os.chmod(partial, 0o755)
-        if folder.exists():
-            previous = partial.with_name(partial.name.replace(".partial", ".previous"))
-            folder.rename(previous)
-        partial.rename(folder)
+        replace_folder(partial, folder)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)  # created above, by this sweep
-        if previous is not None and not folder.exists():
-            previous.rename(folder)
         raise
-    if previous is not None:
-        shutil.rmtree(previous, ignore_errors=True)  # a sweep folder, checked above
