@@ -74,7 +74,9 @@ def write_marker(folder: Path, marker: str, note: str, names: Iterable[str]) -> 
 def replace_folder(new: Path, folder: Path) -> None:
     """Put the finished folder `new` at `folder` (checked by `check_output_folder`): a previous
     output there is moved aside first and removed once the new one is in place, and is put back
-    if the rename fails."""
+    if the rename fails. The folder is made readable as any output folder is (a temporary
+    folder is its owner's only)."""
+    new.chmod(0o755)
     previous: Path | None = None
     try:
         if folder.exists():

@@ -83,6 +83,7 @@ def test_a_folder_whose_marker_lists_its_files_is_replaced_only_as_written(
 
     target = check_output_folder(tmp_path / "plan", marker=".mark", what="plan")
     replace_folder(written("first"), target)
+    assert target.stat().st_mode & 0o777 == 0o755  # readable as any output folder
     assert (target / ".mark").read_text().splitlines() == [
         "written by a test",
         "quantile-0.5",

@@ -13,7 +13,6 @@ the end, so an interrupted sweep leaves nothing that looks complete.
 from __future__ import annotations
 
 import itertools
-import os
 import shutil
 import tempfile
 import time
@@ -239,7 +238,6 @@ def write_sweep(sweep: Sweep, target: Path) -> None:
         (partial / SWEEP_MARKER).write_text(
             "written by bordersim sweep; a later sweep may replace this folder\n", encoding="utf-8"
         )
-        os.chmod(partial, 0o755)
         replace_folder(partial, folder)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)  # created above, by this sweep
