@@ -220,6 +220,36 @@ def test_the_form_refuses_a_variant_name_with_a_path(client: TestClient, tmp_pat
     assert not list(tmp_path.rglob("escape*"))
 
 
+def test_a_saved_variant_is_never_replaced(client: TestClient, tmp_path: Path) -> None:
+    """Saving under a name that is taken (another variant, or the edited variant itself, which
+    would become its own base) is refused; the editor offers a free name."""
+    variants = tmp_path / "scenarios" / "variants"
+
+    def save(scenario_id: str, name: str, headcount: str) -> int:
+        """The reply's status; a refusal must say why, beside the name."""
+        form = {
+            "csrf_token": _csrf(client),
+            "variant_name": name,
+            "period.start_date": "2023-04-20",
+            "period.end_date": "2023-05-31",
+            "deployments.troops.headcount": headcount,
+        }
+        url = f"/scenarios/{scenario_id}/save"
+        reply = client.post(url, data=form, follow_redirects=False)
+        assert reply.status_code != 422 or "is saved already" in reply.text
+        return reply.status_code
+
+    assert 'value="small-variant"' in client.get("/scenarios/examples.small").text
+    assert save("examples.small", "small-variant", "900") == 303
+    stored = (variants / "small-variant.toml").read_bytes()
+    assert b"headcount = 900" in stored
+    assert 'value="small-variant-2"' in client.get("/scenarios/examples.small").text
+    assert save("examples.small", "small-variant", "0") == 422  # another variant's name
+    assert save("variants.small-variant", "small-variant", "0") == 422  # its own name
+    assert (variants / "small-variant.toml").read_bytes() == stored
+    assert sorted(p.name for p in variants.iterdir()) == ["small-variant.toml"]
+
+
 @pytest.mark.parametrize(
     ("fields", "status"),
     [

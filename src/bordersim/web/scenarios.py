@@ -186,6 +186,14 @@ def variant_data(
             f"{name!r}: a variant name is 1-64 letters, digits, '-' or '_', starting with a "
             "letter or digit",
         )
+    if (variants_dir / f"{name}.toml").exists():
+        # Saving would replace a variant the user stored (or, from that variant's own editor,
+        # make it its own base): a variant is saved once, under a new name.
+        raise FieldError(
+            "variant_name",
+            f"{name!r}: a variant of this name is saved already "
+            f"(scenarios/variants/{name}.toml); choose another name",
+        )
     data: dict[str, Any] = {
         "base": Path(os.path.relpath(base_entry.path, variants_dir)).as_posix(),
         "name": name,
@@ -311,6 +319,15 @@ def field_of_error(message: str, fields: list[str]) -> str:
         tables = {".".join(f.split(".")[:2]) for f in fields if f.startswith("deployments.")}
         named = [t for t in tables if t in message]
     return max(named, key=len) if named else GENERAL
+
+
+def free_variant_name(stem: str, variants_dir: Path) -> str:
+    """The name the editor offers: `STEM-variant`, or `STEM-variant-2`, ... if that is taken."""
+    name, number = f"{stem}-variant", 1
+    while (variants_dir / f"{name}.toml").exists():
+        number += 1
+        name = f"{stem}-variant-{number}"
+    return name
 
 
 def save_variant(text: str, name: str, variants_dir: Path) -> Path:

@@ -21,6 +21,7 @@ from bordersim.web.scenarios import (
     field_of_error,
     form_from_post,
     form_from_scenario,
+    free_variant_name,
     library,
     save_variant,
     variant_data,
@@ -121,7 +122,7 @@ def router(site: Site) -> APIRouter:
         entry = entry_of(site, scenario_id)
         scenario = loaded_base(entry)
         form = form_from_scenario(scenario)
-        form.values["variant_name"] = f"{entry.path.stem}-variant"
+        form.values["variant_name"] = free_variant_name(entry.path.stem, site.settings.variants_dir)
         return site.page(request, "editor.html", **editor_context(entry, form, scenario))
 
     @api.post("/scenarios/{scenario_id}/check", response_class=HTMLResponse)
