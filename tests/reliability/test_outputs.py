@@ -164,3 +164,17 @@ def test_a_scenario_name_never_becomes_a_path(tmp_path: Path) -> None:
         path.write_text(text.replace('name = "small"', f'name = "{name}"'), encoding="utf-8")
         with pytest.raises(BordersimError, match="scenario name"):
             load_scenario(path)
+
+
+def test_a_new_file_is_written_only_where_none_is(tmp_path: Path) -> None:
+    """How the workbench saves a variant: never over a file saved meanwhile."""
+    from bordersim.report.page import write_atomically
+
+    path = tmp_path / "mine.toml"
+    write_atomically(path, "first\n", new=True)
+    with pytest.raises(FileExistsError):
+        write_atomically(path, "second\n", new=True)
+    assert path.read_text(encoding="utf-8") == "first\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["mine.toml"]  # no temporary file left
+    write_atomically(path, "second\n")  # without `new`, a file is replaced
+    assert path.read_text(encoding="utf-8") == "second\n"

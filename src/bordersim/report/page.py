@@ -224,15 +224,21 @@ def readable_mode() -> int:
     return 0o666 & ~umask
 
 
-def write_atomically(path: Path, text: str) -> Path:
-    """Write `text` to `path` through a temporary file in the same folder and a rename."""
+def write_atomically(path: Path, text: str, *, new: bool = False) -> Path:
+    """Write `text` to `path` through a temporary file in the same folder and a rename; with
+    `new`, only if no file is at `path` (a `FileExistsError` otherwise, even when another
+    process writes it meanwhile: the complete file is linked into place, never renamed over)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.chmod(temporary, readable_mode())
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
-        os.replace(temporary, path)
+        if new:
+            os.link(temporary, path)
+            os.unlink(temporary)
+        else:
+            os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

@@ -333,4 +333,4 @@ def free_variant_name(stem: str, variants_dir: Path) -> str:
 def save_variant(text: str, name: str, variants_dir: Path) -> Path:
     from bordersim.report.page import write_atomically
 
-    return write_atomically(variants_dir / f"{name}.toml", text)
+    return write_atomically(variants_dir / f"{name}.toml", text, new=True)

@@ -152,12 +152,17 @@ def router(site: Site) -> APIRouter:
     async def save(request: Request, scenario_id: str) -> Response:
         entry = entry_of(site, scenario_id)
         form, scenario, text = checked(site, entry, await read_form(request))
+        name = form.value("variant_name")
+        if text is not None:
+            try:
+                save_variant(text, name, site.settings.variants_dir)
+            except FileExistsError:  # saved under that name since the check above
+                form.errors["variant_name"] = f"{name!r}: a variant of this name is saved already"
+                text = None
         if text is None:
             template = "_editor_form.html" if request.headers.get("hx-request") else "editor.html"
             context = editor_context(entry, form, scenario)
             return site.page(request, template, status=422, **context)
-        name = form.value("variant_name")
-        save_variant(text, name, site.settings.variants_dir)
         target = f"/scenarios/variants.{name}?saved=1"
         if request.headers.get("hx-request"):
             return Response(status_code=204, headers={"HX-Redirect": target})
