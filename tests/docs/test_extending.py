@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from doc_pages import block_pattern
 from repo_paths import REPO
 
 DOC = REPO / "docs" / "extending.md"
@@ -29,7 +30,7 @@ def section(title: str) -> str:
 
 def scenario_example(title: str) -> str:
     """The how-to's scenario TOML: its one TOML block that is not an edit of a source file."""
-    blocks = re.findall(r"```toml\n(.*?)```", section(title), re.S)
+    blocks = block_pattern("toml").findall(section(title))
     scenario = [b for b in blocks if not b.startswith("# edit ")]
     assert len(scenario) == 1, f"{title}: {len(scenario)} scenario examples, not one"
     return "\n" + scenario[0]
