@@ -21,13 +21,17 @@ from bordersim.model.examples import tiny_model
 
 @pytest.fixture
 def fresh_programs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """An empty program table and disk cache, so that what a test compiles or loads is its own
+    (an earlier test in the same worker may have loaded programs from the disk)."""
     monkeypatch.setenv("BORDERSIM_JAX_CACHE", str(tmp_path))
-    saved = dict(runner._compiled)
+    saved, saved_from_disk = dict(runner._compiled), set(runner._from_disk)
     runner._compiled.clear()
+    runner._from_disk.clear()
     yield
     runner._compiled.clear()
     runner._compiled.update(saved)
     runner._from_disk.clear()
+    runner._from_disk.update(saved_from_disk)
 
 
 def _reduction() -> jax.stages.Lowered:
