@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
-import httpx
+import httpx2
 import numpy as np
 import pytest
 from workbench_server import Workbench, api_client, run_and_wait, start_workbench, stop_workbench
@@ -41,7 +41,7 @@ def test_fifty_users_for_a_minute_lose_nothing(loaded_bench: Workbench) -> None:
     lock = threading.Lock()
     stop_at = time.monotonic() + SECONDS
 
-    def submit(client: httpx.Client) -> None:
+    def submit(client: httpx2.Client) -> None:
         reply = client.post(
             "/api/jobs", json={"kind": "run", "scenario": "examples.small", "replications": 1}
         )
@@ -66,7 +66,7 @@ def test_fifty_users_for_a_minute_lose_nothing(loaded_bench: Workbench) -> None:
                 started = time.perf_counter()
                 try:
                     reply = client.get(path)
-                except httpx.HTTPError as err:
+                except httpx2.HTTPError as err:
                     with lock:
                         failures.append(f"{path}: {err!r}")
                     continue

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import httpx
+import httpx2
 import pandas as pd
 from workbench_server import run_and_wait, start_workbench, stop_workbench
 
@@ -26,7 +26,7 @@ def test_the_workbench_records_and_shows_runs_in_a_postgresql_store(
     bench = start_workbench(tmp_path / "workbench", "--store", url)
     try:
         run_id = run_and_wait(bench, replications=2)
-        with httpx.Client(base_url=bench.url, timeout=60) as client:
+        with httpx2.Client(base_url=bench.url, timeout=60) as client:
             assert run_id in client.get("/runs").text
             assert client.get(f"/runs/{run_id}").status_code == 200
             assert client.get(f"/runs/{run_id}/report").status_code == 200

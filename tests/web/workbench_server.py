@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+import httpx2
 
 from repo_paths import REPO
 
@@ -85,9 +85,9 @@ def start_workbench(root: Path, *extra: str, token: str | None = None) -> Workbe
             raise RuntimeError((root / "server.log").read_text())
         try:
             headers = {"Authorization": f"Bearer {token}"} if token else {}
-            if httpx.get(url + "/healthz", headers=headers, timeout=1).status_code == 200:
+            if httpx2.get(url + "/healthz", headers=headers, timeout=1).status_code == 200:
                 return Workbench(url, root, process)
-        except httpx.HTTPError:
+        except httpx2.HTTPError:
             pass
         time.sleep(0.2)
     process.terminate()
@@ -108,9 +108,9 @@ def screenshot(page: object, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"web-{name}.png"), full_page=False)  # type: ignore[attr-defined]
 
 
-def api_client(bench: Workbench) -> httpx.Client:
+def api_client(bench: Workbench) -> httpx2.Client:
     """A client with this workbench's CSRF cookie, sending it back as the header."""
-    client = httpx.Client(base_url=bench.url, timeout=60)
+    client = httpx2.Client(base_url=bench.url, timeout=60)
     client.get("/scenarios")
     client.headers["X-CSRF-Token"] = client.cookies["bordersim_csrf"]
     return client
