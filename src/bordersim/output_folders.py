@@ -11,6 +11,7 @@ and nothing in it is touched: bordersim never deletes what it did not create.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 from collections.abc import Collection, Iterable
 from pathlib import Path
@@ -42,14 +43,24 @@ def check_output_folder(
             )
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
-        probe = folder.parent / f".{folder.name}.{os.getpid()}.probe.tmp"
-        probe.write_bytes(b"")
-        probe.unlink()
     except OSError as err:
         raise BordersimError(
             f"cannot write beside the output folder ({err.strerror})", where=where
         ) from None
+    check_writable(folder.parent, "cannot write beside the output folder", where=where)
     return folder
+
+
+def check_writable(folder: Path, message: str, *, where: str) -> None:
+    """One error (`message`, with the system's reason) unless a file can be created in `folder`:
+    a hidden probe file, removed at once, named as the run store names its temporaries
+    (`.NAME.PID.RANDOM.tmp`), so that a repair after a crash finds it too."""
+    probe = folder / f".probe.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        raise BordersimError(f"{message} ({err.strerror})", where=where) from None
 
 
 def _own_files(marker: Path, own: Collection[str] | None) -> set[str] | None:

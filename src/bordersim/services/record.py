@@ -93,12 +93,12 @@ def simulate_loaded(
     return result
 
 
-def check_output_folder(out_dir: Path, files: tuple[str, ...]) -> Path:
+def check_report_folder(out_dir: Path, files: tuple[str, ...]) -> Path:
     """Create `out_dir` if needed and check that `files` can be written in it; one error if not.
 
     Returns the folder as an absolute path. Nothing is left behind but the folder."""
     from bordersim.errors import BordersimError
-    from bordersim.store.runs import temporary_name
+    from bordersim.output_folders import check_writable
 
     folder = Path(out_dir).absolute()
     where = str(folder)
@@ -117,14 +117,7 @@ def check_output_folder(out_dir: Path, files: tuple[str, ...]) -> Path:
                 f"{name} exists as a folder or a link; bordersim writes a file there",
                 where=where,
             )
-    probe = temporary_name(folder / "probe")
-    try:
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as err:
-        raise BordersimError(
-            f"cannot write in the output folder ({err.strerror})", where=where
-        ) from None
+    check_writable(folder, "cannot write in the output folder", where=where)
     return folder
 
 
@@ -169,7 +162,7 @@ def simulate_and_record(
     # points to the newest: a run on the other engine never overwrites an earlier report.
     own_folder = out_dir is None
     outputs = ("report.html", "people.parquet") if records else ("report.html",)
-    folder = check_output_folder(
+    folder = check_report_folder(
         out_dir or run_folder(Path("out"), model.scenario_name, run_id), outputs
     )
     for message in loaded.warnings:
