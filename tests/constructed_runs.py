@@ -9,6 +9,8 @@ import numpy as np
 
 from bordersim.model.dimensions import Sector
 from bordersim.results.schema import CUSTODY_HIST_HOURS, DAILY_METRICS, RunResult
+from bordersim.store.interface import Catalog
+from bordersim.store.runs import new_run_id, start_run
 
 
 def constructed_run(
@@ -30,3 +32,20 @@ def constructed_run(
         custody_hist=hist.astype(np.float64),
         timings={"compile_s": 0.1, "run_s": 1.0},
     )
+
+
+def start_constructed(catalog: Catalog, run: RunResult, run_id: str | None = None) -> str:
+    """Record `run` as started in the store, under `run_id` (a new id if None); returns the id."""
+    run_id = run_id or new_run_id(run.scenario_name)
+    start_run(
+        catalog,
+        run_id,
+        scenario_name=run.scenario_name,
+        scenario_hash=run.scenario_hash,
+        scenario_text="name = 'constructed'\n",
+        engine=run.engine,
+        seed=run.seed,
+        replications=run.n_replications,
+        code_version="test",
+    )
+    return run_id

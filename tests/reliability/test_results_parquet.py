@@ -28,28 +28,13 @@ from bordersim.store.runs import (
     get_run,
     load_result,
     run_files,
-    start_run,
 )
-from constructed_runs import constructed_run
+from constructed_runs import constructed_run, start_constructed
 
 RESULT_TABLES = {
     "run_daily": "replication, date, sector, metric, value",
     "run_custody_hist": "replication, sector, population, hours, count",
 }
-
-
-def _start(connection: duckdb.DuckDBPyConnection, run_id: str, run: RunResult) -> None:
-    start_run(
-        connection,
-        run_id,
-        scenario_name=run.scenario_name,
-        scenario_hash=run.scenario_hash,
-        scenario_text="name = 'constructed'\n",
-        engine=run.engine,
-        seed=run.seed,
-        replications=run.n_replications,
-        code_version="test",
-    )
 
 
 # ----- a store of the previous schema ----------------------------------------------------------
@@ -98,7 +83,7 @@ def make_previous_store(path: Path, runs: dict[str, RunResult]) -> None:
                 [migration.version, migration.description],
             )
         for run_id, run in runs.items():
-            _start(connection, run_id, run)
+            start_constructed(connection, run, run_id)
             daily, hist = _old_tidy_rows(run_id, run)
             connection.register("old_daily", daily)
             connection.register("old_hist", hist)
@@ -109,7 +94,7 @@ def make_previous_store(path: Path, runs: dict[str, RunResult]) -> None:
                 "WHERE run_id = ?",
                 [run_id],
             )
-        _start(connection, "gave-up-20230101-000000-0000", constructed_run(1, 2))
+        start_constructed(connection, constructed_run(1, 2), "gave-up-20230101-000000-0000")
         connection.execute("UPDATE runs SET status = 'failed' WHERE run_id LIKE 'gave-up%'")
         connection.execute(
             "INSERT INTO data_imports VALUES ('ohss', 'f.xlsx', 'abc', 'x', 7, now()::TIMESTAMP)"
@@ -216,7 +201,7 @@ def test_export_reads_a_migrated_run_in_place(
 def test_a_completed_run_is_two_checksummed_files_and_nothing_else(tmp_path: Path) -> None:
     run = constructed_run(2, 6)
     with open_store(tmp_path / "s.duckdb") as connection:
-        _start(connection, "r-1", run)
+        start_constructed(connection, run, "r-1")
         complete_run(connection, "r-1", run, kpis={}, timings={}, report_path=None)
         folder = results_dir(connection)
         recorded = run_files(connection, "r-1")
@@ -233,7 +218,7 @@ def test_a_completed_run_is_two_checksummed_files_and_nothing_else(tmp_path: Pat
 def test_a_result_file_changed_on_disk_is_one_clear_error(tmp_path: Path) -> None:
     run = constructed_run(2, 6)
     with open_store(tmp_path / "s.duckdb") as connection:
-        _start(connection, "r-1", run)
+        start_constructed(connection, run, "r-1")
         complete_run(connection, "r-1", run, kpis={}, timings={}, report_path=None)
         folder = results_dir(connection)
     daily = folder / "runs" / "run_id=r-1" / "daily.parquet"
@@ -260,7 +245,7 @@ def test_a_result_file_changed_on_disk_is_one_clear_error(tmp_path: Path) -> Non
 def test_results_written_for_a_run_that_is_no_longer_running_are_removed(tmp_path: Path) -> None:
     run = constructed_run(2, 6)
     with open_store(tmp_path / "s.duckdb") as connection:
-        _start(connection, "r-1", run)
+        start_constructed(connection, run, "r-1")
         folder = results_dir(connection)
         written = write_run_files(folder, "r-1", run)  # as a run does, before holding the store
         assert (folder / written[0].path).is_file()

@@ -12,23 +12,13 @@ import pytest
 from bordersim.cli import main
 from bordersim.results.schema import DAILY_METRICS, RunResult
 from bordersim.store import open_store
-from bordersim.store.runs import complete_run, new_run_id, start_run
+from bordersim.store.runs import complete_run
+from constructed_runs import start_constructed
 
 
 def _stored(store: Path, run: RunResult) -> str:
-    run_id = new_run_id(run.scenario_name)
     with open_store(store) as connection:
-        start_run(
-            connection,
-            run_id,
-            scenario_name=run.scenario_name,
-            scenario_hash=run.scenario_hash,
-            scenario_text="name = 'constructed'\n",
-            engine=run.engine,
-            seed=run.seed,
-            replications=run.n_replications,
-            code_version="test",
-        )
+        run_id = start_constructed(connection, run)
         complete_run(connection, run_id, run, kpis={}, timings={}, report_path=None)
     return run_id
 

@@ -21,26 +21,9 @@ from bordersim.store.runs import (
     get_run,
     list_runs,
     load_result,
-    new_run_id,
     run_files,
-    start_run,
 )
-
-
-def _start(connection: object, run: RunResult) -> str:
-    run_id = new_run_id(run.scenario_name)
-    start_run(
-        connection,  # type: ignore[arg-type]
-        run_id,
-        scenario_name=run.scenario_name,
-        scenario_hash=run.scenario_hash,
-        scenario_text="name = 'constructed'\n",
-        engine=run.engine,
-        seed=run.seed,
-        replications=run.n_replications,
-        code_version="test",
-    )
-    return run_id
+from constructed_runs import start_constructed
 
 
 def test_a_complete_run_reads_back_identical(
@@ -48,7 +31,7 @@ def test_a_complete_run_reads_back_identical(
 ) -> None:
     run = make_run(replications=3, days=9)
     with open_store(store_path) as connection:
-        run_id = _start(connection, run)
+        run_id = start_constructed(connection, run)
         assert get_run(connection, run_id).status == RUNNING
         complete_run(
             connection,
@@ -74,7 +57,7 @@ def test_a_failed_run_keeps_no_results_and_cannot_be_completed_later(
 ) -> None:
     run = make_run(replications=2, days=5)
     with open_store(store_path) as connection:
-        run_id = _start(connection, run)
+        run_id = start_constructed(connection, run)
         fail_run(connection, run_id)
         assert get_run(connection, run_id).status == FAILED
         with pytest.raises(BordersimError, match="not running"):
@@ -105,7 +88,7 @@ def test_large_ensembles_move_in_blocks_of_replications(
     monkeypatch.setattr(runs, "ROWS_PER_BLOCK", 2 * per_replication)  # blocks of 2, 2 and 1
     monkeypatch.setattr(result_files, "ROWS_PER_CHUNK", 2 * per_replication)
     with open_store(store_path) as connection:
-        run_id = _start(connection, run)
+        run_id = start_constructed(connection, run)
         complete_run(connection, run_id, run, kpis={}, timings={}, report_path=None)
         (daily,) = [f for f in run_files(connection, run_id) if f.kind == "daily"]
         assert daily.rows == run.daily.size

@@ -16,9 +16,9 @@ import pytest
 
 from bordersim.errors import BordersimError
 from bordersim.report.export import export_run
-from bordersim.results.schema import DAILY_METRICS, RunResult
+from bordersim.results.schema import DAILY_METRICS
 from bordersim.store import open_catalog, results_dir, using_store
-from bordersim.store.interface import Catalog, results_dir_of
+from bordersim.store.interface import results_dir_of
 from bordersim.store.read_only import read_only_store
 from bordersim.store.result_files import verify_files
 from bordersim.store.runs import (
@@ -37,32 +37,17 @@ from bordersim.store.runs import (
     run_files,
     save_run_context,
     set_report_path,
-    start_run,
 )
-from constructed_runs import constructed_run
+from constructed_runs import constructed_run, start_constructed
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _start(catalog: Catalog, run_id: str, run: RunResult) -> None:
-    start_run(
-        catalog,
-        run_id,
-        scenario_name=run.scenario_name,
-        scenario_hash=run.scenario_hash,
-        scenario_text="name = 'constructed'\n",
-        engine=run.engine,
-        seed=run.seed,
-        replications=run.n_replications,
-        code_version="test",
-    )
 
 
 def test_a_complete_run_reads_back_identical(store_url: str) -> None:
     run = constructed_run(3, 8)
     before = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=5)
     with open_catalog(store_url) as catalog:
-        _start(catalog, "r-1", run)
+        start_constructed(catalog, run, "r-1")
         assert get_run(catalog, "r-1").status == RUNNING and has_run(catalog, "r-1")
         save_run_context(catalog, "r-1", sources={"a.b": "a source"}, warnings=("w1",))
         complete_run(
@@ -85,7 +70,7 @@ def test_a_complete_run_reads_back_identical(store_url: str) -> None:
 def test_a_failed_run_keeps_no_results_and_says_why(store_url: str) -> None:
     run = constructed_run(2, 4)
     with open_catalog(store_url) as catalog:
-        _start(catalog, "r-2", run)
+        start_constructed(catalog, run, "r-2")
         fail_run(catalog, "r-2", reason="it broke")
         assert get_run(catalog, "r-2").status == FAILED
         with pytest.raises(BordersimError, match="not running"):
@@ -103,7 +88,7 @@ def test_runs_are_listed_in_order_with_their_report(store_url: str) -> None:
     run = constructed_run(1, 3)
     with open_catalog(store_url) as catalog:
         for run_id in ("a-1", "b-2", "c-3"):
-            _start(catalog, run_id, run)
+            start_constructed(catalog, run, run_id)
         set_report_path(catalog, "b-2", "/tmp/report.html")
         listed = list_runs(catalog)
     assert [r.run_id for r in listed] == ["a-1", "b-2", "c-3"]
@@ -118,7 +103,7 @@ def test_a_run_whose_process_died_is_repaired(store_url: str) -> None:
         check=True,
     )
     with open_catalog(store_url) as catalog:
-        _start(catalog, "r-3", constructed_run(1, 2))
+        start_constructed(catalog, constructed_run(1, 2), "r-3")
         catalog.execute("UPDATE runs SET pid = ? WHERE run_id = ?", [int(dead.stdout), "r-3"])
         assert [r.run_id for r in repair_dead_runs(catalog)] == ["r-3"]
         assert get_run(catalog, "r-3").status == FAILED
@@ -127,7 +112,7 @@ def test_a_run_whose_process_died_is_repaired(store_url: str) -> None:
 def test_export_and_read_only_opens(store_url: str, tmp_path: Path) -> None:
     run = constructed_run(2, 3)
     with using_store(store_url) as catalog:
-        _start(catalog, "r-4", run)
+        start_constructed(catalog, run, "r-4")
         complete_run(catalog, "r-4", run, kpis={}, timings={}, report_path=None)
     with read_only_store(store_url) as catalog:
         rows = export_run(
@@ -154,7 +139,7 @@ WRITER = textwrap.dedent(
     """
     import sys
     sys.path.insert(0, {tests!r})
-    from constructed_runs import constructed_run
+    from constructed_runs import constructed_run, start_constructed
     from bordersim.store import using_store
     from bordersim.store.result_files import write_run_files
     from bordersim.store import results_dir
