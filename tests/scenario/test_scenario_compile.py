@@ -93,8 +93,17 @@ def test_title42_override_expels_children_case_by_case(calibration: Any) -> None
         / calibrated[on, 6, Pathway.VOLUNTARY_RETURN]
     )
     assert ratio == pytest.approx(0.2 / (1 - calibrated[on, 6, Pathway.TITLE42_EXPULSION]))
-    adults = covid.pathway_share[on, 0:3]
-    np.testing.assert_array_equal(adults, calibrated[on, 0:3])  # untouched
+    # adults and families: 91 % expelled (the scenario's FY2020 total), every nationality alike
+    adults_and_families = covid.pathway_share[on, 0:6]
+    np.testing.assert_allclose(adults_and_families[:, Pathway.TITLE42_EXPULSION], 0.91)
+    title8 = adults_and_families.copy()
+    title8[:, Pathway.TITLE42_EXPULSION] = 0.0
+    calibrated_title8 = calibrated[on, 0:6].copy()
+    calibrated_title8[:, Pathway.TITLE42_EXPULSION] = 0.0
+    np.testing.assert_allclose(
+        title8 / title8.sum(axis=1, keepdims=True),
+        calibrated_title8 / calibrated_title8.sum(axis=1, keepdims=True),
+    )
 
 
 def test_troop_deployment_ramps_up_and_ends_on_its_dates(calibration: Any) -> None:

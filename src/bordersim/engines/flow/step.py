@@ -342,13 +342,45 @@ def _decompression_quota(h: Hour, people: jax.Array, moves: Moves) -> Moves:
     return moves._replace(quota=quota)
 
 
+def _determined_by_hour_end(
+    h: Hour,
+    arrived: jax.Array,
+    x1: jax.Array,
+    x2: jax.Array,
+    determination_capacity: jax.Array,
+    intake_capacity: jax.Array,
+) -> jax.Array:
+    """Cumulative determinations [S, K] if the hour's processing, staffed as requested, serves the
+    people waiting at its start: determination first, then intake, then the determinations of
+    those taken in with the determination capacity left (the event engine's dry run)."""
+    p, kind_class = h.p, h.layout.kind_class
+    waiting_work = ((x1 - x2) * p["determination_hours"]).sum(axis=1)
+    first = serve_by_priority(x1 - x2, p["determination_hours"], kind_class, determination_capacity)
+    taken_in = serve_by_priority(arrived - x1, p["intake_hours"], kind_class, intake_capacity)
+    left = jnp.maximum(determination_capacity - waiting_work, 0.0)
+    second = serve_by_priority(taken_in, p["determination_hours"], kind_class, left)
+    return jnp.minimum(x2 + first + second, arrived)
+
+
 def _dispatch_hour(st: State, h: Hour, on_duty: jax.Array, moves: Moves) -> Dispatched:
     """Step 2: dispatch on the work waiting at the start of the hour."""
     p = h.p
     arrived, x1, x2, x3 = st["arrived"], st["intake_done"], st["determination_done"], st["exited"]
     occupancy = (arrived - x3).sum(axis=1)
-    # Departures possible during the hour, for sizing transport: people past their minimum time
-    # in custody by the hour's end, within the hour's allowance on every line.
+    intake_waiting = ((arrived - x1) * p["intake_hours"]).sum(axis=1)
+    determination_waiting = ((x1 - x2) * p["determination_hours"]).sum(axis=1)
+    # The hour's expected arrivals (last hour's inflow) join the waiting work, within the stations.
+    determination_work, intake_work = processing_requests(
+        occupancy,
+        h.day,
+        determination_waiting + st["arrived_work"][1],
+        intake_waiting + st["arrived_work"][0],
+        p,
+    )
+    # Departures possible during the hour, for sizing transport, as the event engine sizes it:
+    # people past their minimum time in custody by the hour's end whose determination is done, or
+    # will be by a dry run of the hour's processing on the people waiting at its start; within
+    # the hour's allowance on every line.
     recent = st["recent_arrived"]
     min_stay = p["min_custody_hours"]  # [K]
     allowances = tuple(
@@ -357,7 +389,11 @@ def _dispatch_hour(st: State, h: Hour, on_duty: jax.Array, moves: Moves) -> Disp
     )
     plan_lines = _departure_lines(
         jnp.maximum(
-            jnp.minimum(x2, past_minimum_stay(recent, h.hour, min_stay, h.layout, arrived)) - x3,
+            jnp.minimum(
+                _determined_by_hour_end(h, arrived, x1, x2, determination_work, intake_work),
+                past_minimum_stay(recent, h.hour, min_stay, h.layout, arrived),
+            )
+            - x3,
             0,
         ),
         tuple(st[f"occupancy:{r.name}"] for _, r in _NATIONAL),
@@ -369,16 +405,6 @@ def _dispatch_hour(st: State, h: Hour, on_duty: jax.Array, moves: Moves) -> Disp
     transport_plan = jnp.stack(
         [(line * p["transport_hours"]).sum(axis=1) for line in plan_lines]
     )  # [L, S]
-    intake_waiting = ((arrived - x1) * p["intake_hours"]).sum(axis=1)
-    determination_waiting = ((x1 - x2) * p["determination_hours"]).sum(axis=1)
-    # The hour's expected arrivals (last hour's inflow) join the waiting work, within the stations.
-    determination_work, intake_work = processing_requests(
-        occupancy,
-        h.day,
-        determination_waiting + st["arrived_work"][1],
-        intake_waiting + st["arrived_work"][0],
-        p,
-    )
     work = Work(
         watch_posts=jnp.ceil(occupancy / p["persons_per_watch_staff"] - WATCH_POST_TOLERANCE)
         + hospital_posts(st["encounters_yesterday"], p),
