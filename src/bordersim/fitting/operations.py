@@ -253,9 +253,14 @@ def _best(per: pd.DataFrame, column: str) -> tuple[float, ...]:
     return tuple(float(v) for v in (point if isinstance(point, tuple) else (point,)))
 
 
-def grid_arguments(description: str, argv: list[str] | None) -> argparse.Namespace:
-    """The command line of a grid fit: replications, seed, `--out` CSV and the checkout."""
+def grid_arguments(
+    description: str, argv: list[str] | None, *, scenarios: tuple[str, ...] = ()
+) -> argparse.Namespace:
+    """The command line of a grid fit: replications, seed, `--out` CSV and the checkout; with
+    `scenarios`, which of them to fit (`--scenario`, the first by default)."""
     parser = argparse.ArgumentParser(description=description)
+    if scenarios:
+        parser.add_argument("--scenario", choices=scenarios, default=scenarios[0])
     parser.add_argument("--replications", type=int, default=4)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=None)

@@ -5,7 +5,8 @@ of two historical cases and in two sectors in May 2023, the got-aways of April 2
 share on 10 May 2023, and the apprehensions of 9 and 12 May 2023 (the daily shape of May in
 `2023-title42-end`, "The daily shape of May 2023"), and children in custody on 13 and 28 April
 2021 (the placements of children in `2021-uac-surge`, `bordersim.fitting.placements`). The two
-2019 custody figures are also those of the wait before release in `2019-family-surge`
+2019 custody figures are also those of the wait before release in `2019-family-surge`, and two
+southwest custody figures of 2021-2023 those of the wait in `2022-title42-record-year`
 (`bordersim.fitting.release_wait`). Every other target stays out of sample."""
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ OPERATIONAL_FIT_TARGETS: frozenset[tuple[str, dt.date, str]] = frozenset(
         # 2019: the stations and the wait before release (`bordersim.fitting.release_wait`).
         ("custody_population", dt.date(2019, 3, 27), "SWB"),
         ("custody_population", dt.date(2019, 5, 17), "SWB"),
+        # 2022: the wait before release (`bordersim.fitting.release_wait`).
+        ("custody_population", dt.date(2021, 12, 8), "SWB"),
+        ("custody_population", dt.date(2023, 3, 1), "SWB"),
         # Lateral decompression's thresholds, fitted with the stations: the sector that sent
         # people and one that received them, in the days around the end of Title 42.
         ("custody_population", dt.date(2023, 5, 13), "Rio Grande Valley"),
