@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from pathlib import Path
 
@@ -9,7 +10,13 @@ import pytest
 
 from bordersim.errors import DataFileError
 from bordersim.validation.measures import MEASURES, NOT_YET
-from bordersim.validation.targets import COLUMNS, bound_of, load_targets
+from bordersim.validation.targets import (
+    COLUMNS,
+    bound_of,
+    default_targets_path,
+    load_targets,
+    record_path,
+)
 
 HEADER = ",".join(COLUMNS)
 GOOD = '{metric},2023-05-10,2023-05-10,SWB,{value},people ("more than"),Title,https://x,high,'
@@ -21,6 +28,18 @@ def test_shipped_targets_load_and_every_metric_has_a_measure() -> None:
     assert {t.metric for t in targets} <= set(MEASURES)  # rows shipped are rows the model uses
     assert all(t.end <= dt.date(2023, 5, 14) for t in targets)
     assert not set(NOT_YET) & set(MEASURES)
+
+
+def test_every_shipped_target_is_a_row_of_the_shipped_record_unchanged() -> None:
+    def rows(path: Path) -> list[tuple[str, ...]]:
+        with path.open(newline="", encoding="utf-8") as handle:
+            return [tuple(row) for row in csv.reader(handle)]
+
+    record, targets = rows(record_path()), rows(default_targets_path())
+    assert record[0] == targets[0] == tuple(COLUMNS)
+    assert len(record) - 1 == 488  # the figures cited by the scenarios' comments are among them
+    assert set(targets[1:]) <= set(record[1:])
+    assert len(targets) < len(record)
 
 
 def test_shipped_ranges_are_joined() -> None:

@@ -1,7 +1,9 @@
 """Operational targets: public figures on the state of the border that a run can be compared with.
 
-`targets.csv` (shipped beside this module) holds the rows of the project's operational-targets
-file whose metric bordersim can express: custody populations and capacities by date and sector,
+`record.csv` (shipped beside this module) is the project's operational-targets file whole: 488
+sourced public figures for periods ending before 15 May 2023. The scenarios and defaults cite it
+for the figures their parameters are set from. `targets.csv` holds the rows of it whose metric
+bordersim can express, unchanged: custody populations and capacities by date and sector,
 inspection snapshots (share held over 72 hours), time in custody, got-aways, agents off the field,
 transfers, releases and book-ins. One public figure a row, with its source, confidence and note:
 
@@ -103,6 +105,11 @@ def bound_of(unit: str) -> str:
 
 def default_targets_path() -> Path:
     return Path(str(resources.files("bordersim.validation").joinpath("targets.csv")))
+
+
+def record_path() -> Path:
+    """The whole record the targets are drawn from (`record.csv`)."""
+    return Path(str(resources.files("bordersim.validation").joinpath("record.csv")))
 
 
 def load_targets(path: Path | None = None) -> list[Target]:
