@@ -9,12 +9,12 @@ away; a wait that does not grow with the load can:
 - `2019-family-surge`: until 19 March 2019 Border Patrol did not release families itself (50
   people on the first day in the Rio Grande Valley): it handed them to ICE, which released them
   (about 200,000 family members in FY2019, against more than 145,000 released directly from
-  Border Patrol stations from March to September 2019; validation/targets.csv). More than 13,400
+  Border Patrol stations from March to September 2019; validation/record.csv). More than 13,400
   people were held on 27 March at about 3,000 apprehensions a day (4.5 days by Little's law), more
   than 16,000 on 17 May at about 4,300 (3.7 days). The stations grid keeps custody in March near
   3,600 at every density while May runs away.
 - `2022-title42-record-year`: more than 15,000 held on 8 December 2021 and about 9,000 in March
-  2023 (validation/targets.csv), where the scenario at the default wait holds 3,800 and 2,800; the
+  2023 (validation/record.csv), where the scenario at the default wait holds 3,800 and 2,800; the
   OIG found 42 %, 48 % and 73 % of the people held over 72 hours at the facilities it inspected in
   March 2022, November 2022 and March 2023, the model none. At a notice to appear's paperwork
   custody runs away from May 2022 instead (docs/validation.md, "The release paperwork").
