@@ -10,7 +10,7 @@ import tomllib
 import numpy as np
 import pytest
 
-from bordersim.fitting.release_wait import CASES, fitted_targets, grid
+from bordersim.fitting.release_wait import CASES, fitted_targets, grid, main
 from repo_paths import REPO, SCENARIOS
 
 
@@ -30,7 +30,7 @@ from repo_paths import REPO, SCENARIOS
 def test_the_two_southwest_custody_figures_of_each_case_are_its_named_targets(
     scenario: str, figures: set[tuple[dt.date, float, str]]
 ) -> None:
-    named = fitted_targets(scenario)
+    named = fitted_targets(REPO, scenario)
     assert {(t.start, t.value, t.bound) for t in named} == figures
     assert {(t.metric, t.scope) for t in named} == {("custody_population", "SWB")}
 
@@ -44,8 +44,6 @@ def test_a_longer_wait_before_release_holds_more_people_at_every_fitted_date() -
 
 
 def test_the_command_fits_the_case_it_is_given(capsys: pytest.CaptureFixture[str]) -> None:
-    from bordersim.fitting.release_wait import main
-
     with pytest.raises(SystemExit):
         main(["--scenario", "2021-uac-surge"])
     assert "invalid choice" in capsys.readouterr().err

@@ -33,14 +33,14 @@ a grid, which is also the sensitivity table.
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
+import warnings
 from pathlib import Path
 
 import pandas as pd
 
 from bordersim.fitting.detection import scenario_grid
 from bordersim.fitting.operations import grid_arguments, print_least_loss
+from bordersim.scenario import load_scenario
 from bordersim.validation.fit_targets import is_fit_target
 from bordersim.validation.targets import Target, load_targets
 
@@ -48,38 +48,25 @@ PARAMETER = "processing.min_custody_hours.release"
 METRIC = "custody_population"
 
 
-@dataclass(frozen=True)
-class WaitCase:
-    """A historical case whose wait before release is fitted: its grid of waits (hours from
-    apprehension) and the days its fitted custody figures fall on."""
-
-    waits: tuple[float, ...]
-    first_day: dt.date
-    last_day: dt.date
-
-
-CASES: dict[str, WaitCase] = {
-    "2019-family-surge": WaitCase(
-        waits=(72.0, 96.0, 108.0, 120.0, 132.0, 144.0, 168.0),
-        first_day=dt.date(2019, 3, 1),
-        last_day=dt.date(2019, 6, 30),
-    ),
-    "2022-title42-record-year": WaitCase(
-        waits=(96.0, 108.0, 120.0, 126.0, 132.0, 138.0, 144.0, 156.0),
-        first_day=dt.date(2021, 10, 1),
-        last_day=dt.date(2023, 3, 31),
-    ),
+#: Each historical case whose wait is fitted, and its grid of waits (hours from apprehension).
+CASES: dict[str, tuple[float, ...]] = {
+    "2019-family-surge": (72.0, 96.0, 108.0, 120.0, 132.0, 144.0, 168.0),
+    "2022-title42-record-year": (96.0, 108.0, 120.0, 126.0, 132.0, 138.0, 144.0, 156.0),
 }
 SCENARIO = "2019-family-surge"  # the first case, and the command's default
 
 
-def fitted_targets(scenario: str = SCENARIO) -> list[Target]:
-    """The case's named southwest custody figures."""
-    case = CASES[scenario]
+def fitted_targets(repo: Path, scenario: str = SCENARIO) -> list[Target]:
+    """The case's named southwest custody figures: those inside its scenario's period."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a demand fit made at another wait
+        period = load_scenario(repo / "scenarios" / f"{scenario}.toml").period
     return [
         t
         for t in load_targets()
-        if is_fit_target(t) and t.metric == METRIC and case.first_day <= t.start <= case.last_day
+        if is_fit_target(t)
+        and t.metric == METRIC
+        and period.start_date <= t.start <= period.end_date
     ]
 
 
@@ -96,8 +83,8 @@ def grid(
         scenario,
         PARAMETER,
         "release_wait_hours",
-        CASES[scenario].waits if waits is None else waits,
-        fitted_targets(scenario),
+        CASES[scenario] if waits is None else waits,
+        fitted_targets(repo, scenario),
         replications,
         seed,
     )
