@@ -9,6 +9,7 @@ listed as not compared.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
+    import pandas as pd
     from rich.console import Console
 
     from bordersim.results.schema import RunResult
@@ -40,13 +42,19 @@ def validate_command(
     targets_file: Path | None = typer.Option(  # noqa: B008
         None, "--targets", help="Targets file (default: the one shipped with bordersim)."
     ),
+    settings: list[str] = typer.Option(  # noqa: B008
+        [],
+        "--set",
+        help="KEY=VALUE: set a scenario key path, such as processing.min_custody_hours.release=60 "
+        "(repeat); the table and the CSV say what was set.",
+    ),
 ) -> None:
     """Simulate a scenario and score it against the public operational targets of its period."""
     from bordersim.commands.console import wide_console
     from bordersim.engines import simulate
-    from bordersim.services.loading import load_and_compile
+    from bordersim.services.loading import load_and_compile, parse_setting
     from bordersim.services.record import check_request
-    from bordersim.validation.compare import validate
+    from bordersim.validation.compare import as_frame, validate
     from bordersim.validation.measures import RunView
     from bordersim.validation.targets import load_targets
 
@@ -54,8 +62,9 @@ def validate_command(
     if not console.is_terminal:
         console.width = 180  # piped: room for the table's nine columns
     check_request(engine, replications, records=False)
+    changes = dict(parse_setting(option) for option in settings)
     targets = load_targets(targets_file)
-    loaded = load_and_compile(scenario)
+    loaded = load_and_compile(scenario, changes)
     model = loaded.model
     for message in loaded.warnings:  # a stale demand fit, or one not within its tolerance
         console.print(f"[yellow]warning:[/] {message}", highlight=False)
@@ -72,14 +81,30 @@ def validate_command(
     comparisons = validate(targets, view)
     console.print(
         f"[bold]{model.scenario_name}[/]: {engine} engine, {replications} replications from seed "
-        f"{seed}, reported {result.dates[0]} to {result.dates[-1]} ({elapsed:.0f} s)",
+        f"{seed}, reported {result.dates[0]} to {result.dates[-1]} ({elapsed:.0f} s)"
+        + (f"; set {describe_settings(changes)}" if changes else ""),
         highlight=False,
     )
     print_validation(console, comparisons)
     print_custody_course(console, result)
     if out is not None:
-        path = write_csv(comparisons, out / f"validation-{model.scenario_name}.csv")
+        frame = as_frame(comparisons).assign(settings=describe_settings(changes))
+        path = write_csv(frame, out / csv_name(model.scenario_name, changes))
         console.print(f"Wrote {path}", highlight=False)
+
+
+def describe_settings(changes: dict[str, object]) -> str:
+    """The `--set` options as given, in order: ``key=value; key=value`` ("" for none)."""
+    return "; ".join(f"{key}={value}" for key, value in changes.items())
+
+
+def csv_name(scenario_name: str, changes: dict[str, object]) -> str:
+    """``validation-<scenario>.csv``; with `--set`, a name of its own for those settings (a short
+    digest of them), so that a variant's table never overwrites the scenario's own."""
+    if not changes:
+        return f"validation-{scenario_name}.csv"
+    digest = hashlib.sha256(describe_settings(changes).encode()).hexdigest()[:8]
+    return f"validation-{scenario_name}-set-{digest}.csv"
 
 
 def print_validation(console: Console, comparisons: list[Comparison]) -> None:
@@ -171,8 +196,7 @@ def print_custody_course(console: Console, result: RunResult) -> None:
         console.print(f"[bold red]{line}[/]", highlight=False)
 
 
-def write_csv(comparisons: list[Comparison], path: Path) -> Path:
+def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     from bordersim.report.page import write_atomically
-    from bordersim.validation.compare import as_frame
 
-    return write_atomically(path, as_frame(comparisons).to_csv(index=False))
+    return write_atomically(path, frame.to_csv(index=False))
