@@ -72,6 +72,7 @@ def course(
 
 
 def doc_points() -> list[dict[str, Any]]:
+    """The shipped scenario, then each of `DOC_POINTS` as settings."""
     return [{}] + [{RELEASE: float(w), STATIONS: s} for w, s in DOC_POINTS]
 
 

@@ -24,7 +24,9 @@ def test_a_longer_wait_holds_more_people_on_every_date_from_the_same_seed() -> N
     }
     for key in shipped:
         assert longer[key] > shipped[key] > 0, key
-    assert longer["stay 2023-05-12 (days)"] >= 120.0 / 24.0 * 0.5  # releases wait five days
+    # Releases wait five days; the day's exits also count children and removals, which leave
+    # sooner, so the average stay is at least half of it.
+    assert longer["stay 2023-05-12 (days)"] >= 120.0 / 24.0 * 0.5
 
 
 def test_the_command_prints_each_point(capsys: pytest.CaptureFixture[str]) -> None:
