@@ -24,6 +24,8 @@ def _exit_code(argv: list[str]) -> int:
         ([str(SMALL), "--replications", "0"], "replications must be at least 1"),
         ([str(SMALL), "--engine", "warp"], "unknown engine"),
         ([str(SMALL), "--targets", "missing.csv"], "cannot read the targets file"),
+        ([str(SMALL), "--set", "processing.min_custody_hours.release"], "expected KEY=VALUE"),
+        ([str(SMALL), "--set", "processing.no_such_key=1"], "no_such_key"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
@@ -52,23 +54,6 @@ def test_validate_prints_and_writes_every_target_of_the_period(
     border = table[table["scope"] == "SWB"]
     assert border["score"].eq("not compared").all()  # seven sectors are not simulated
     assert set(table["score"]) <= {"in range", "within 30 %", "miss", "not compared"}
-
-
-@pytest.mark.parametrize(
-    ("setting", "message"),
-    [
-        ("processing.min_custody_hours.release", "expected KEY=VALUE"),
-        ("processing.no_such_key=1", "no_such_key"),
-    ],
-)
-def test_a_bad_setting_is_one_line_and_exit_2(
-    setting: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    out = tmp_path / "out"
-    assert _exit_code(["validate", str(SMALL), "--set", setting, "--out", str(out)]) == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and message in err
-    assert not out.exists()
 
 
 def test_a_setting_is_scored_beside_the_scenario_without_overwriting_it(
