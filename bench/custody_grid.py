@@ -2,7 +2,7 @@
 in custody of one day's exits and each month's mean custody, at points of a grid of scenario
 settings, every point from the same seed (common random numbers), on the shipped demand fit.
 
-    python -m bench.custody_course [--scenario scenarios/2023-title42-end.toml]
+    python -m bench.custody_grid [--scenario scenarios/2023-title42-end.toml]
         [--point "processing.min_custody_hours.release=150 ..."]
         [--dates 2023-04-01,2023-04-29,2023-05-10,2023-05-14] [--stay-day 2023-05-12]
         [--replications 2] [--seed 1]
@@ -45,7 +45,7 @@ DOC_POINTS = (
 DEFAULT_DATES = "2023-04-01,2023-04-29,2023-05-10,2023-05-14"
 
 
-def course(
+def custody_at_point(
     scenario: Path,
     settings: Mapping[str, Any],
     dates: list[dt.date],
@@ -90,7 +90,9 @@ def main(argv: list[str] | None = None) -> None:
     ] or doc_points()
     dates = [dt.date.fromisoformat(text) for text in args.dates.split(",")]
     for settings in points:
-        row = course(args.scenario, settings, dates, args.stay_day, args.replications, args.seed)
+        row = custody_at_point(
+            args.scenario, settings, dates, args.stay_day, args.replications, args.seed
+        )
         shown = " ".join(f"{key}={value}" for key, value in settings.items()) or "as shipped"
         figures = "  ".join(
             f"{name}: {value:.2f}" if "stay" in name else f"{name}: {value:,.0f}"

@@ -1,11 +1,11 @@
-"""The custody-course trial (bench/custody_course.py) on a real run of the small example."""
+"""The custody grid trial (bench/custody_grid.py) on a real run of the small example."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
-from bench.custody_course import RELEASE, course, main
+from bench.custody_grid import RELEASE, custody_at_point, main
 
 from repo_paths import SMALL
 
@@ -13,8 +13,10 @@ DATES = [dt.date(2023, 5, 1), dt.date(2023, 5, 20)]
 
 
 def test_a_longer_wait_holds_more_people_on_every_date_from_the_same_seed() -> None:
-    shipped = course(SMALL, {}, DATES, dt.date(2023, 5, 12), replications=2, seed=1)
-    longer = course(SMALL, {RELEASE: 120.0}, DATES, dt.date(2023, 5, 12), replications=2, seed=1)
+    shipped = custody_at_point(SMALL, {}, DATES, dt.date(2023, 5, 12), replications=2, seed=1)
+    longer = custody_at_point(
+        SMALL, {RELEASE: 120.0}, DATES, dt.date(2023, 5, 12), replications=2, seed=1
+    )
     assert set(shipped) == {
         "2023-05-01",
         "2023-05-20",
