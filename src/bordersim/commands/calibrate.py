@@ -38,16 +38,13 @@ def calibrate_command(
     from bordersim.calibration import Calibration, calibrate, write_artifact
     from bordersim.calibration.backtest import BacktestResult
     from bordersim.calibration.report import print_backtest, print_fit_report
-    from bordersim.ingest import CBP_KIND, OHSS_KIND, shipped_files
-    from bordersim.store import imported_kinds, open_store, resolve_store_path
-    from bordersim.store.official import import_official_files
+    from bordersim.store import open_store, resolve_store_path
+    from bordersim.store.official import import_official_files, missing_shipped_files
 
     console = _console()
     location = resolve_store_path(store)
     with open_store(location) as connection:
-        held = imported_kinds(connection)
-        shipped = dict(zip((OHSS_KIND, CBP_KIND), shipped_files(), strict=True))
-        missing = [path for kind, path in shipped.items() if kind not in held]
+        missing = missing_shipped_files(connection)
         if missing:
             console.print(
                 f"The store {location} lacks official data: importing the shipped files "

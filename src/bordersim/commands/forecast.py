@@ -83,15 +83,12 @@ def _parse_horizons(text: str) -> tuple[int, ...]:
 def read_series(store: Path | None) -> Any:
     """The monthly series of the store's release, importing the shipped files it lacks."""
     from bordersim.forecast.data import from_official
-    from bordersim.ingest import CBP_KIND, OHSS_KIND, shipped_files
-    from bordersim.store import imported_kinds, open_store, resolve_store_path
-    from bordersim.store.official import import_official_files
+    from bordersim.store import open_store, resolve_store_path
+    from bordersim.store.official import import_official_files, missing_shipped_files
 
     location = resolve_store_path(store)
     with open_store(location) as connection:
-        held = imported_kinds(connection)
-        shipped = dict(zip((OHSS_KIND, CBP_KIND), shipped_files(), strict=True))
-        missing = [path for kind, path in shipped.items() if kind not in held]
+        missing = missing_shipped_files(connection)
         if missing:
             import_official_files(connection, missing)
         return from_official(connection)

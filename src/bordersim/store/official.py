@@ -79,6 +79,16 @@ def imported_kinds(connection: duckdb.DuckDBPyConnection) -> dict[str, tuple[str
     return {kind: (name, sha, int(count)) for kind, name, sha, count in rows}
 
 
+def missing_shipped_files(connection: duckdb.DuckDBPyConnection) -> list[Path]:
+    """The file shipped with bordersim of each kind the store holds no import of (a newer
+    release the user imported is kept: only an absent kind is filled)."""
+    from bordersim.ingest import shipped_files
+
+    held = imported_kinds(connection)
+    shipped = dict(zip((OHSS_KIND, CBP_KIND), shipped_files(), strict=True))
+    return [path for kind, path in shipped.items() if kind not in held]
+
+
 def import_official_files(
     connection: duckdb.DuckDBPyConnection, paths: list[Path] | None = None
 ) -> list[ParsedFile]:
