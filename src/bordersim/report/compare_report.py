@@ -4,6 +4,7 @@ and B - A per day with the interval of the mean difference as a band."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ from bordersim.report.headline import (
     relative_change,
     verdict,
 )
-from bordersim.report.page import Page
+from bordersim.report.page import HeadlineItem, Page
 from bordersim.report.run_report import RunRecord, add_metadata
 from bordersim.results.capability import capability_gap
 from bordersim.results.kpis import (
@@ -31,6 +32,7 @@ from bordersim.results.kpis import (
     replication_kpis,
     summarize,
 )
+from bordersim.results.schema import RunResult
 
 DIFFERENCE_HEADER = (
     "indicator",
@@ -43,35 +45,68 @@ DIFFERENCE_HEADER = (
 )
 
 
+@dataclass(frozen=True)
+class KpiComparison:
+    """The KPIs of A's and B's replications, their summaries and the differences B - A, paired
+    by replication when the runs share a seed (common random numbers), computed once for the
+    table, the headline and the console."""
+
+    per_a: dict[str, np.ndarray]
+    per_b: dict[str, np.ndarray]
+    summary_a: dict[str, Interval]
+    summary_b: dict[str, Interval]
+    diffs: dict[str, Interval]
+    paired: bool
+
+    @classmethod
+    def of(cls, a: RunResult, b: RunResult) -> KpiComparison:
+        per_a, per_b = replication_kpis(a), replication_kpis(b)
+        paired = a.seed == b.seed
+        return cls(
+            per_a,
+            per_b,
+            summarize(per_a),
+            summarize(per_b),
+            differences(per_a, per_b, paired=paired),
+            paired,
+        )
+
+    def rows(self) -> list[list[str]]:
+        """One row per KPI (`DIFFERENCE_HEADER`); 'practically zero' instead of 'yes' where the
+        difference means nothing."""
+        rows: list[list[str]] = []
+        for name, diff in self.diffs.items():
+            unit = KPI_BY_NAME[name].unit
+            mean_a, mean_b = self.summary_a[name].mean, self.summary_b[name].mean
+            rows.append(
+                [
+                    KPI_BY_NAME[name].label,
+                    format_value(mean_a, unit),
+                    format_value(mean_b, unit),
+                    format_interval(diff, unit),
+                    relative_change(diff.mean, mean_a),
+                    format_effect(effect_size(self.per_a[name], self.per_b[name])),
+                    verdict(diff, mean_a, mean_b),
+                ]
+            )
+        return rows
+
+    def headline(self) -> list[HeadlineItem]:
+        return comparison_headline(
+            self.diffs, self.summary_a, self.summary_b, self.per_a, self.per_b
+        )
+
+
 def compare_kpis(a: RunRecord, b: RunRecord) -> tuple[dict[str, Interval], bool]:
     """Differences B - A, and whether they are paired (same seed: common random numbers)."""
-    paired = a.result.seed == b.result.seed
-    return differences(
-        replication_kpis(a.result), replication_kpis(b.result), paired=paired
-    ), paired
+    comparison = KpiComparison.of(a.result, b.result)
+    return comparison.diffs, comparison.paired
 
 
-def difference_rows(a: RunRecord, b: RunRecord) -> tuple[list[list[object]], bool]:
-    """One row per KPI; 'practically zero' instead of 'yes' where the difference means nothing."""
-    diffs, paired = compare_kpis(a, b)
-    per_a, per_b = replication_kpis(a.result), replication_kpis(b.result)
-    summary_a, summary_b = summarize(per_a), summarize(per_b)
-    rows: list[list[object]] = []
-    for name, diff in diffs.items():
-        unit = KPI_BY_NAME[name].unit
-        mean_a, mean_b = summary_a[name].mean, summary_b[name].mean
-        rows.append(
-            [
-                KPI_BY_NAME[name].label,
-                format_value(mean_a, unit),
-                format_value(mean_b, unit),
-                format_interval(diff, unit),
-                relative_change(diff.mean, mean_a),
-                format_effect(effect_size(per_a[name], per_b[name])),
-                verdict(diff, mean_a, mean_b),
-            ]
-        )
-    return rows, paired
+def difference_rows(a: RunRecord, b: RunRecord) -> tuple[list[list[str]], bool]:
+    """One row per KPI, and whether the differences are paired (`KpiComparison.rows`)."""
+    comparison = KpiComparison.of(a.result, b.result)
+    return comparison.rows(), comparison.paired
 
 
 def _labels(a: RunRecord, b: RunRecord) -> tuple[str, str]:
@@ -93,7 +128,8 @@ def compare_report_page(a: RunRecord, b: RunRecord) -> Page:
     label_a, label_b = _labels(a, b)
     runs = [(label_a, a.result), (label_b, b.result)]
     page = Page(f"bordersim comparison: {b.label} against {a.label}")
-    rows, paired = difference_rows(a, b)
+    comparison = KpiComparison.of(a.result, b.result)
+    paired = comparison.paired
     pairing = (
         f"paired by replication (common random numbers, seed {a.result.seed})"
         if paired
@@ -106,15 +142,9 @@ def compare_report_page(a: RunRecord, b: RunRecord) -> Page:
         "the difference over the pooled standard deviation of replications.",
         "muted",
     )
-    diffs, _ = compare_kpis(a, b)
-    per_a, per_b = replication_kpis(a.result), replication_kpis(b.result)
-    page.headline(
-        "What differs",
-        comparison_headline(diffs, summarize(per_a), summarize(per_b), per_a, per_b),
-        KNOWN_LIMITS,
-    )
+    page.headline("What differs", comparison.headline(), KNOWN_LIMITS)
     page.heading("Differences B - A")
-    page.table(list(DIFFERENCE_HEADER), rows)
+    page.table(list(DIFFERENCE_HEADER), comparison.rows())
     if comparable_days(a, b):
         _daily_differences(page, a, b, paired)
     else:

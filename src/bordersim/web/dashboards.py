@@ -13,23 +13,16 @@ from fastapi import HTTPException
 
 from bordersim.model.dimensions import SECTOR_NAMES, Task
 from bordersim.report import figures
-from bordersim.report.compare_report import DIFFERENCE_HEADER, comparable_days
+from bordersim.report.compare_report import DIFFERENCE_HEADER, KpiComparison, comparable_days
 from bordersim.report.headline import (
     KNOWN_LIMITS,
-    comparison_headline,
-    effect_size,
-    format_effect,
-    relative_change,
     run_headline,
-    verdict,
 )
 from bordersim.report.page import HeadlineItem
 from bordersim.results.capability import capability_gap
 from bordersim.results.kpis import (
     KPI_BY_NAME,
-    differences,
     format_interval,
-    format_value,
     replication_kpis,
     summarize,
 )
@@ -174,30 +167,10 @@ def _validation(view: View, result: RunResult, chosen: list[int]) -> None:
 
 def compare_dashboard(a: tuple[str, RunResult], b: tuple[str, RunResult], *, sector: str) -> View:
     (id_a, run_a), (id_b, run_b) = a, b
-    paired = run_a.seed == run_b.seed
-    per_a, per_b = replication_kpis(run_a), replication_kpis(run_b)
-    summary_a, summary_b = summarize(per_a), summarize(per_b)
-    diffs = differences(per_a, per_b, paired=paired)
-    view = View(
-        comparison_headline(diffs, summary_a, summary_b, per_a, per_b),
-        KNOWN_LIMITS,
-        _sector_list(run_a),
-        header=DIFFERENCE_HEADER,
-    )
-    for name, diff in diffs.items():
-        unit = KPI_BY_NAME[name].unit
-        mean_a, mean_b = summary_a[name].mean, summary_b[name].mean
-        view.kpis.append(
-            [
-                KPI_BY_NAME[name].label,
-                format_value(mean_a, unit),
-                format_value(mean_b, unit),
-                format_interval(diff, unit),
-                relative_change(diff.mean, mean_a),
-                format_effect(effect_size(per_a[name], per_b[name])),
-                verdict(diff, mean_a, mean_b),
-            ]
-        )
+    comparison = KpiComparison.of(run_a, run_b)
+    paired = comparison.paired
+    view = View(comparison.headline(), KNOWN_LIMITS, _sector_list(run_a), header=DIFFERENCE_HEADER)
+    view.kpis.extend(comparison.rows())
     from bordersim.report.run_report import RunRecord
 
     if not comparable_days(RunRecord(id_a, run_a), RunRecord(id_b, run_b)):
