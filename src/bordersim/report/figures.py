@@ -100,6 +100,13 @@ def _layout(fig: go.Figure, title: str, y_title: str) -> go.Figure:
     return fig
 
 
+def _daily_layout(fig: go.Figure, title: str, y_title: str) -> go.Figure:
+    """`_layout` for a figure over days: its x axis read as dates."""
+    fig = _layout(fig, title, y_title)
+    fig.update_xaxes(type="date")
+    return fig
+
+
 def _days(dates: Sequence[dt.date]) -> dict[str, object]:
     """A daily x axis as its first date and a one-day step."""
     return {"x0": dates[0].isoformat(), "dx": DAY_MS}
@@ -165,6 +172,22 @@ def add_interval(
     )
 
 
+def _reference_line(
+    fig: go.Figure, run: RunResult, metric: str, sectors: Sequence[int], name: str, dash: str
+) -> None:
+    """A black line of `metric`'s mean over replications, summed over `sectors`: what the
+    figure's other lines are read against (capacity, the share released to the street)."""
+    fig.add_trace(
+        go.Scatter(
+            y=_compact(sector_total(run, metric, sectors).mean(axis=0)),
+            **_days(run.dates),
+            name=name,
+            mode="lines",
+            line={"color": "black", "dash": dash},
+        )
+    )
+
+
 def sector_total(run: RunResult, metric: str, sectors: Sequence[int]) -> np.ndarray:
     """[R, D] of a metric summed over the given sectors."""
     return run.metric(metric)[:, :, list(sectors)].sum(axis=2)
@@ -197,9 +220,7 @@ def series(
                 color,
                 dash=None if i == 0 else "dot",
             )
-    fig = _layout(fig, title, y_title)
-    fig.update_xaxes(type="date")
-    return fig
+    return _daily_layout(fig, title, y_title)
 
 
 def occupancy(run: RunResult, sectors: Sequence[int]) -> go.Figure:
@@ -216,18 +237,8 @@ def occupancy(run: RunResult, sectors: Sequence[int]) -> go.Figure:
         COLORS[1],
         dash="dot",
     )
-    fig.add_trace(
-        go.Scatter(
-            y=_compact(sector_total(run, "custody_capacity", sectors).mean(axis=0)),
-            **_days(run.dates),
-            name="capacity",
-            mode="lines",
-            line={"color": "black", "dash": "dash"},
-        )
-    )
-    fig = _layout(fig, "Custody occupancy against capacity", "people")
-    fig.update_xaxes(type="date")
-    return fig
+    _reference_line(fig, run, "custody_capacity", sectors, "capacity", "dash")
+    return _daily_layout(fig, "Custody occupancy against capacity", "people")
 
 
 def crowding_heatmap(run: RunResult, sectors: Sequence[int]) -> go.Figure:
@@ -382,18 +393,10 @@ def departures(run: RunResult, sectors: Sequence[int]) -> go.Figure:
                 line={"color": COLORS[k % len(COLORS)]},
             )
         )
-    fig.add_trace(
-        go.Scatter(
-            y=_compact(sector_total(run, "releases_to_street", sectors).mean(axis=0)),
-            **x,
-            name="of which released to the street",
-            mode="lines",
-            line={"color": "black", "dash": "dot"},
-        )
+    _reference_line(
+        fig, run, "releases_to_street", sectors, "of which released to the street", "dot"
     )
-    fig = _layout(fig, "Departures from custody by pathway (daily mean)", "people per day")
-    fig.update_xaxes(type="date")
-    return fig
+    return _daily_layout(fig, "Departures from custody by pathway (daily mean)", "people per day")
 
 
 def cost(runs: Labelled, sectors: Sequence[int] | None = None) -> go.Figure:
@@ -429,9 +432,7 @@ def cost(runs: Labelled, sectors: Sequence[int] | None = None) -> go.Figure:
         fig.update_layout(
             yaxis2={"overlaying": "y", "side": "right", "title": "$M per day"}, barmode="stack"
         )
-    fig = _layout(fig, "Cost", "$ million, cumulative")
-    fig.update_xaxes(type="date")
-    return fig
+    return _daily_layout(fig, "Cost", "$ million, cumulative")
 
 
 def gap_rows(
@@ -548,9 +549,7 @@ def difference(
         mean, low, high = difference_band(values_a, values_b, paired)
         add_interval(fig, a.dates, mean, low, high, f"{label}: B - A", COLORS[j % len(COLORS)])
     fig.add_hline(y=0, line={"color": "#444", "width": 1})
-    fig = _layout(fig, title, y_title)
-    fig.update_xaxes(type="date")
-    return fig
+    return _daily_layout(fig, title, y_title)
 
 
 def capability_gap_difference(

@@ -20,7 +20,7 @@ from typing import Any
 
 from bordersim.errors import BordersimError
 from bordersim.scenario.toml_text import dumps
-from bordersim.web.scenarios import Entry, FieldError, Form, field_of_error
+from bordersim.web.scenarios import Entry, FieldError, Form, field_of_error, field_text
 from bordersim.web.settings import NAME_PATTERN, RUN_ID_PATTERN
 
 FOLDERS = ("", "examples")
@@ -117,16 +117,6 @@ def _get(data: dict[str, Any], key: str) -> Any:
     return value
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
 def form_fields(plan: PlanFile) -> list[tuple[str, str, str]]:
     """(key path, label, kind) of every value the form shows for this plan file."""
     fields = list(GENERAL_FIELDS) + list(FORECAST_FIELDS)
@@ -161,7 +151,7 @@ def plan_form(plan: PlanFile, scenarios: dict[str, Entry]) -> Form:
         value = _get(plan.data, key)
         if kind == "month" and isinstance(value, dt.date):
             value = f"{value:%Y-%m}"  # a date in a month's place names its month (the planner)
-        form.values[key] = _text(value if value is not None else defaults.get(key))
+        form.values[key] = field_text(value if value is not None else defaults.get(key))
     form.values["search.certify_engine"] = str(_get(plan.data, "search.certify_engine") or "event")
     form.values["scenario"] = base_scenario(plan, scenarios) or next(iter(scenarios), "")
     form.values["plan_file"] = plan.id

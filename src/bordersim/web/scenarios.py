@@ -100,14 +100,14 @@ def form_from_scenario(scenario: Any) -> Form:
     values["period.end_date"] = scenario.period.end_date.isoformat()
     demand = scenario.demand
     scale = getattr(demand, "scale", None)
-    values["demand.scale"] = _text(1.0 if scale is None else scale)
+    values["demand.scale"] = field_text(1.0 if scale is None else scale)
     by_sector = getattr(demand, "scale_by_sector", None) or {}
     for sector in scenario.sectors:
         code = getattr(sector, "name", str(sector))
-        values[f"demand.scale_by_sector.{code}"] = _text(by_sector.get(code, 1.0))
+        values[f"demand.scale_by_sector.{code}"] = field_text(by_sector.get(code, 1.0))
     for name, shock in demand.shocks.items():
         for key in SHOCK_FIELDS:
-            values[f"demand.shocks.{name}.{key}"] = _text(getattr(shock, key))
+            values[f"demand.shocks.{name}.{key}"] = field_text(getattr(shock, key))
     for name, deployment in scenario.deployments.items():
         for key in DEPLOYMENT_FIELDS:
             value = getattr(deployment, key)
@@ -118,11 +118,13 @@ def form_from_scenario(scenario: Any) -> Form:
                     value if isinstance(value, str) else ", ".join(value)
                 )
             else:
-                values[f"deployments.{name}.{key}"] = _text(value)
+                values[f"deployments.{name}.{key}"] = field_text(value)
     return form
 
 
-def _text(value: Any) -> str:
+def field_text(value: Any) -> str:
+    """A scenario or plan value as a form field shows it: a date in ISO form, a whole float
+    without its '.0', nothing for None."""
     if value is None:
         return ""
     if isinstance(value, dt.date):
