@@ -9,9 +9,11 @@ reading, and `read_bounded` reads at most the limit.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 from bordersim.errors import BordersimError
 
@@ -102,3 +104,32 @@ def read_bounded(path: Path, *, what: str, error: type[BordersimError], limit: i
     if len(data) > limit:
         raise error(f"{what} is larger than {limit:,} bytes", where=where)
     return data
+
+
+def read_json_document(
+    path: Path,
+    *,
+    what: str,
+    error: type[BordersimError],
+    limit: int,
+    file_format: str,
+    required: tuple[str, ...] = (),
+    absent: str | None = None,
+) -> dict[str, Any]:
+    """The JSON object of a bordersim file whose key 'format' is `file_format` and which has
+    every key of `required`, from a regular file of at most `limit` bytes; any problem is one
+    `error` naming the file (`absent`: the message where no file is at `path`)."""
+    where = str(path)
+    if not path.exists() and not path.is_symlink():
+        raise error(absent or f"{what} does not exist", where=where)
+    raw = read_bounded(path, what=what, error=error, limit=limit)
+    try:
+        document = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        raise error(f"{what} is not valid JSON ({str(err)[:100]})", where=where) from None
+    if not isinstance(document, dict) or document.get("format") != file_format:
+        raise error(f"not a {what}: key 'format' must be {file_format!r}", where=where)
+    for key in required:
+        if key not in document:
+            raise error(f"{what} lacks key {key!r}", where=where)
+    return document

@@ -168,7 +168,7 @@ def test_a_scenario_name_never_becomes_a_path(tmp_path: Path) -> None:
 
 def test_a_new_file_is_written_only_where_none_is(tmp_path: Path) -> None:
     """How the workbench saves a variant: never over a file saved meanwhile."""
-    from bordersim.report.page import write_atomically
+    from bordersim.output_files import write_atomically
 
     path = tmp_path / "mine.toml"
     write_atomically(path, "first\n", new=True)

@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 
 from bordersim.model.dimensions import Sector
+from bordersim.output_files import write_atomically
 from bordersim.report.compare_report import write_compare_report
-from bordersim.report.page import Page, write_atomically
+from bordersim.report.page import Page
 from bordersim.report.run_report import RunRecord, write_run_report
 from bordersim.results.schema import RunResult
 

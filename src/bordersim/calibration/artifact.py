@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from bordersim.errors import BordersimError
-from bordersim.input_files import MIB, read_bounded
+from bordersim.input_files import MIB, read_json_document
+from bordersim.output_files import write_atomically
 
 #: An artifact of 50 years of monthly data is well under a megabyte.
 MAX_ARTIFACT_BYTES = 64 * MIB
@@ -51,16 +50,7 @@ def artifact_text(artifact: dict[str, Any]) -> str:
 
 def write_artifact(artifact: dict[str, Any], path: Path) -> None:
     """Write atomically: a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(artifact_text(artifact))
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; an artifact is for sharing
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, artifact_text(artifact))
 
 
 def read_artifact(path: Path) -> dict[str, Any]:
@@ -68,24 +58,14 @@ def read_artifact(path: Path) -> dict[str, Any]:
     from bordersim.calibration.build import ARTIFACT_FORMAT
 
     where = str(path)
-    if not path.exists() and not path.is_symlink():
-        raise BordersimError("calibration artifact does not exist", where=where)
-    raw = read_bounded(
-        path, what="calibration artifact", error=BordersimError, limit=MAX_ARTIFACT_BYTES
+    artifact = read_json_document(
+        path,
+        what="calibration artifact",
+        error=BordersimError,
+        limit=MAX_ARTIFACT_BYTES,
+        file_format=ARTIFACT_FORMAT,
+        required=_REQUIRED,
     )
-    try:
-        artifact = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
-        raise BordersimError(
-            f"calibration artifact is not valid JSON ({str(err)[:100]})", where=where
-        ) from None
-    if not isinstance(artifact, dict) or artifact.get("format") != ARTIFACT_FORMAT:
-        raise BordersimError(
-            f"not a calibration artifact: key 'format' must be {ARTIFACT_FORMAT!r}", where=where
-        )
-    missing = [key for key in _REQUIRED if key not in artifact]
-    if missing:
-        raise BordersimError(f"calibration artifact lacks key {missing[0]!r}", where=where)
     sizes = {"M": len(artifact["months"]), "M42": len(artifact["title42_share_months"])}
     for key, shape in _ARRAY_SHAPES.items():
         expected = tuple(sizes[d] if isinstance(d, str) else d for d in shape)

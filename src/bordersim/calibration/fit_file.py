@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,8 +20,9 @@ from typing import Any
 import numpy as np
 
 from bordersim.errors import ScenarioError
-from bordersim.input_files import MIB, read_bounded
+from bordersim.input_files import MIB, read_json_document
 from bordersim.model.dimensions import GROUP_NAMES, N_GROUPS, Sector
+from bordersim.output_files import write_atomically
 
 MAX_FIT_BYTES = 16 * MIB
 
@@ -90,40 +89,21 @@ def fit_text(document: dict[str, Any]) -> str:
 
 def write_fit(document: dict[str, Any], path: Path) -> None:
     """Write atomically, so that a scenario never reads half a fit."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(fit_text(document))
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, fit_text(document))
 
 
 def read_fit(path: Path) -> DemandFit:
     """Load and check a fit file; any problem is one `ScenarioError` naming the file."""
     where = str(path)
-    if not path.exists() and not path.is_symlink():
-        raise ScenarioError(
-            "demand fit file not found; run `bordersim fit` on the scenario that names it",
-            where=where,
-        )
-    raw = read_bounded(path, what="demand fit file", error=ScenarioError, limit=MAX_FIT_BYTES)
-    try:
-        document = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
-        raise ScenarioError(
-            f"demand fit file is not valid JSON ({str(err)[:100]})", where=where
-        ) from None
-    if not isinstance(document, dict) or document.get("format") != FIT_FORMAT:
-        raise ScenarioError(
-            f"not a demand fit file: key 'format' must be {FIT_FORMAT!r}", where=where
-        )
-    for key in ("scenario", "scenario_hash", "calibration_version", "groups", "factors"):
-        if key not in document:
-            raise ScenarioError(f"demand fit file lacks key {key!r}", where=where)
+    document = read_json_document(
+        path,
+        what="demand fit file",
+        error=ScenarioError,
+        limit=MAX_FIT_BYTES,
+        file_format=FIT_FORMAT,
+        required=("scenario", "scenario_hash", "calibration_version", "groups", "factors"),
+        absent="demand fit file not found; run `bordersim fit` on the scenario that names it",
+    )
     if document["groups"] != GROUP_NAMES:
         raise ScenarioError(
             f"demand fit file key 'groups' must be {GROUP_NAMES}, got {document['groups']!r}",

@@ -197,6 +197,6 @@ def print_custody_course(console: Console, result: RunResult) -> None:
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:
-    from bordersim.report.page import write_atomically
+    from bordersim.output_files import write_atomically
 
     return write_atomically(path, frame.to_csv(index=False))

@@ -85,7 +85,7 @@ class Backtest:
         return list(dict.fromkeys(row.method for row in self.rows))
 
     def write_csv(self, path: Path) -> Path:
-        from bordersim.report.page import write_atomically
+        from bordersim.output_files import write_atomically
 
         lines = [",".join(CSV_COLUMNS)]
         for row in self.rows:

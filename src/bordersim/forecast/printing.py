@@ -85,7 +85,7 @@ def print_forecast(console: Console, forecast: Forecast) -> None:
 
 
 def write_forecast_csv(path: Path, forecast: Forecast) -> Path:
-    from bordersim.report.page import write_atomically
+    from bordersim.output_files import write_atomically
 
     table = forecast.totals_set(QUANTILES)
     totals = {p: table[i] for i, p in enumerate(QUANTILES)}

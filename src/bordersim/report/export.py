@@ -100,6 +100,6 @@ def _literal(text: str) -> str:
 
 
 def _readable_mode() -> int:
-    from bordersim.report.page import readable_mode
+    from bordersim.output_files import readable_mode
 
     return readable_mode()

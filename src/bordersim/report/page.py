@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -28,6 +26,8 @@ from importlib.resources import files
 from pathlib import Path
 
 import plotly.graph_objects as go
+
+from bordersim.output_files import write_atomically
 
 PLOTLY_BUNDLE = "plotly-cartesian.min.js"
 
@@ -215,47 +215,3 @@ def _cell(value: object) -> str:
             return "0"
         return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
     return str(value)
-
-
-def readable_mode() -> int:
-    """The mode an ordinary new file gets (mkstemp's files are private to their owner)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def _hard_link(temporary: str, path: Path) -> bool:
-    """Link the complete file into place, where no file is (`FileExistsError` otherwise); False
-    on a file system without hard links."""
-    try:
-        os.link(temporary, path)
-    except FileExistsError:
-        raise
-    except OSError:
-        return False
-    return True
-
-
-def write_atomically(path: Path, text: str, *, new: bool = False) -> Path:
-    """Write `text` to `path` through a temporary file in the same folder and a rename; with
-    `new`, only if no file is at `path` (a `FileExistsError` otherwise, even when another
-    process writes it meanwhile: the complete file is linked into place, never renamed over; on
-    a file system without hard links, checked and then renamed)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(temporary, readable_mode())
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        if not new:
-            os.replace(temporary, path)
-        elif _hard_link(temporary, path):
-            os.unlink(temporary)
-        elif path.exists():  # no hard links here: checked, then renamed
-            raise FileExistsError(str(path))
-        else:
-            os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path

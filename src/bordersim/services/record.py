@@ -260,7 +260,7 @@ def simulate_and_record(
 
 
 def _write_report(path: Path, record: RunRecord, official: object, reason: str) -> None:
-    from bordersim.report.page import readable_mode
+    from bordersim.output_files import readable_mode
     from bordersim.report.run_report import write_run_report
 
     write_run_report(path, record, official=official, official_reason=reason)  # type: ignore[arg-type]

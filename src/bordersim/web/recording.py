@@ -25,8 +25,8 @@ def record_simulated(
     out_root: Path,
 ) -> str:
     """Store a finished simulation and write its report; return its run id."""
+    from bordersim.output_files import write_atomically
     from bordersim.report.locations import point_latest, run_folder
-    from bordersim.report.page import write_atomically
     from bordersim.report.run_report import RunRecord, run_report_page
     from bordersim.results.kpis import replication_kpis, summarize
     from bordersim.services.loading import code_version

@@ -333,6 +333,6 @@ def free_variant_name(stem: str, variants_dir: Path) -> str:
 
 
 def save_variant(text: str, name: str, variants_dir: Path) -> Path:
-    from bordersim.report.page import write_atomically
+    from bordersim.output_files import write_atomically
 
     return write_atomically(variants_dir / f"{name}.toml", text, new=True)
