@@ -1,6 +1,8 @@
 """Fixtures every test folder may use: a real PostgreSQL server for the session
 (tests/postgres_server.py), for the store's contract suite, sweeps and the workbench on a shared
-store.
+store; runs built from constructed arrays (tests/constructed_runs.py), for the KPI arithmetic,
+the store round-trip and rendering reports without running an engine; a store path of the test's
+own.
 
 Without a server here the PostgreSQL tests are skipped, saying why; with
 `BORDERSIM_REQUIRE_POSTGRES=1` (set by .ci/run) they fail instead, so CI never passes silently
@@ -10,11 +12,14 @@ without it.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 import postgres_server
+from bordersim.results.schema import RunResult
+from constructed_runs import constructed_run
 
 
 @pytest.fixture(scope="session")
@@ -27,3 +32,13 @@ def postgres() -> Iterator[postgres_server.Server]:
         pytest.skip(f"no PostgreSQL server could be started: {err}")
     yield server
     server.stop()
+
+
+@pytest.fixture
+def make_run() -> Callable[..., RunResult]:
+    return constructed_run
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    return tmp_path / "store.duckdb"
