@@ -14,10 +14,7 @@ from fastapi import HTTPException
 from bordersim.model.dimensions import SECTOR_NAMES, Task
 from bordersim.report import figures
 from bordersim.report.compare_report import DIFFERENCE_HEADER, KpiComparison, comparable_days
-from bordersim.report.headline import (
-    KNOWN_LIMITS,
-    run_headline,
-)
+from bordersim.report.headline import KNOWN_LIMITS, run_headline
 from bordersim.report.page import HeadlineItem
 from bordersim.results.capability import capability_gap
 from bordersim.results.kpis import (
