@@ -107,6 +107,22 @@ def test_a_facility_count_is_not_compared_but_a_facility_share_is() -> None:
     assert "against the whole sector" in share.note
 
 
+def test_a_facility_count_in_the_unit_bounds_its_sector() -> None:
+    run = _run_with({"custody_capacity": 3000.0})
+    facility = dataclasses.replace(
+        target("custody_capacity", 715.0, scope="Rio Grande Valley"),
+        unit="persons (design capacity, one facility)",
+    )
+    got = compare(facility, RunView(run))
+    assert got.target.bound == "lower" and got.score == IN_RANGE and got.error == 0.0
+    larger = compare(dataclasses.replace(facility, value=4000.0), RunView(run))
+    assert larger.score == WITHIN and larger.error == pytest.approx(-0.25)
+    # the same figure for the whole sector is a value, and 3,000 is far from 715
+    sector = compare(dataclasses.replace(facility, unit="persons"), RunView(run))
+    assert sector.target.bound == "value" and sector.score == MISS
+    assert sector.error == pytest.approx(3000.0 / 715.0 - 1.0)
+
+
 def test_outside_the_reported_days_is_not_compared() -> None:
     run = _run_with({"gotaways": 10.0})
     month = target(
