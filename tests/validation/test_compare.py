@@ -96,15 +96,24 @@ def test_custody_on_a_day_sums_the_sectors() -> None:
     assert both.score == WITHIN
 
 
-def test_a_facility_count_is_not_compared_but_a_facility_share_is() -> None:
-    run = _run_with({"agents_field_hours": 60.0, "agents_support_hours": 40.0})
-    count = compare(target("custody_population", 10.0, scope="Tucson (one station)"), RunView(run))
-    assert count.score == NOT_COMPARED and "one station" in count.note
-    share = compare(
-        target("agents_diverted_share", 0.4, scope="Tucson (one station)"), RunView(run)
+def test_a_facility_count_bounds_its_sector_from_below() -> None:
+    run = _run_with(
+        {"occupancy_mean": 1000.0, "agents_field_hours": 60.0, "agents_support_hours": 40.0}
     )
+    station = "Tucson (one station)"
+    below = compare(target("custody_population", 800.0, scope=station), RunView(run))
+    assert below.target.bound == "lower" and below.score == IN_RANGE and "one station" in below.note
+    above = compare(target("custody_population", 2000.0, scope=station), RunView(run))
+    assert above.score == MISS and above.error == pytest.approx(-0.5)
+    # a part that says nothing of the sector's Border Patrol custody is not compared
+    ports = target("custody_population", 10.0, scope="Tucson (2 USBP stations + 2 POEs)")
+    assert "ports of entry" in compare(ports, RunView(run)).note
+    at_most = target("custody_population", 5000.0, bound="upper", scope=station)
+    assert compare(at_most, RunView(run)).score == NOT_COMPARED
+    # a share of one station is not a count: compared as it is, against the whole sector
+    share = compare(target("agents_diverted_share", 0.4, scope=station), RunView(run))
+    assert share.target.bound == "value" and "against the whole sector" in share.note
     assert share.simulated is not None and share.simulated.mean == pytest.approx(0.4)
-    assert "against the whole sector" in share.note
 
 
 def test_a_facility_count_in_the_unit_bounds_its_sector() -> None:

@@ -5,7 +5,7 @@ The simulated value is the mean over replications with its 95 % t interval
 nearest end of a range or bound the mean falls outside (zero inside). Scores:
 
 - ``in range``: inside a published range, or on the right side of a published bound (a count
-  for one facility of a sector is a lower bound of the sector's);
+  for part of a sector, such as one facility, is a lower bound of the sector's);
 - ``within 30 %``: the error is at most 30 % (the historical-case tolerance of issue 9);
 - ``miss``: anything else.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -28,6 +29,7 @@ from bordersim.validation.measures import (
     Measure,
     NotComparable,
     RunView,
+    Scope,
     parse_scope,
 )
 from bordersim.validation.targets import Target
@@ -35,6 +37,8 @@ from bordersim.validation.targets import Target
 TOLERANCE = 0.30
 #: The words of a unit that give a count for one facility of the sector the scope names.
 ONE_FACILITY = "one facility"
+#: A part of a sector that includes ports of entry, whose people are not Border Patrol's.
+PORTS_OF_ENTRY = re.compile(r"\bpoes?\b|\bports? of entry\b", re.IGNORECASE)
 IN_RANGE, WITHIN, MISS, NOT_COMPARED = "in range", "within 30 %", "miss", "not compared"
 
 
@@ -95,11 +99,7 @@ def compare(target: Target, view: RunView) -> Comparison:
         return _not_compared(target, target.metric, "", reason)
     try:
         scope = parse_scope(target.scope)
-        if measure.counts and scope.detail:
-            raise NotComparable(
-                f"a count for {scope.detail}, part of a sector: the model holds people per sector"
-            )
-        target = _bound_of_the_sector(target, measure)
+        target = _bound_of_the_sector(target, measure, scope)
         values = measure.compute(view, target, scope)
     except NotComparable as why:
         return _not_compared(target, measure.label, measure.unit, str(why))
@@ -125,13 +125,23 @@ def compare(target: Target, view: RunView) -> Comparison:
     )
 
 
-def _bound_of_the_sector(target: Target, measure: Measure) -> Target:
-    """A count that the unit gives for one facility of a sector the scope names whole is a lower
-    bound of the sector's count: a sector holds, and has places for, at least what one of its
-    facilities does (a facility's design capacity of 715 is not the sector's capacity)."""
-    if measure.counts and target.bound == "value" and ONE_FACILITY in target.unit.lower():
-        return dataclasses.replace(target, bound="lower")
-    return target
+def _bound_of_the_sector(target: Target, measure: Measure, scope: Scope) -> Target:
+    """A count for part of a sector (a facility the scope names in brackets, or one the unit
+    names: "one facility") as a lower bound of the sector's count: a sector holds, and has places
+    for, at least what one of its facilities does (a facility's design capacity of 715 is not the
+    sector's capacity). `NotComparable` where the part says nothing of the sector: a count that
+    mixes in ports of entry (not Border Patrol's custody), or an upper bound."""
+    part = scope.detail or (ONE_FACILITY if ONE_FACILITY in target.unit.lower() else "")
+    if not measure.counts or not part:
+        return target
+    if PORTS_OF_ENTRY.search(f"{scope.detail} {target.unit}"):
+        raise NotComparable(
+            f"a count for {part}, ports of entry included: the model holds Border Patrol's "
+            "custody only"
+        )
+    if target.bound == "upper":
+        raise NotComparable(f"at most a number for {part}: it says nothing of the whole sector")
+    return dataclasses.replace(target, bound="lower", high=None)
 
 
 def _warmup_note(target: Target, view: RunView) -> str:
