@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from bordersim.report import figures
-from bordersim.report.compare_report import compare_report_page, difference_rows
+from bordersim.report.compare_report import KpiComparison, compare_report_page
 from bordersim.report.headline import (
     binding_constraints,
     effect_size,
@@ -83,9 +83,9 @@ def test_identical_runs_differ_by_practically_zero_everywhere(
 ) -> None:
     a = RunRecord(run_id="a", result=make_run(replications=4, seed=3))
     b = RunRecord(run_id="b", result=make_run(replications=4, seed=3))
-    rows, paired = difference_rows(a, b)
-    assert paired
-    assert {row[-1] for row in rows} == {"practically zero"}
+    comparison = KpiComparison.of(a.result, b.result)
+    assert comparison.paired
+    assert {row[-1] for row in comparison.rows()} == {"practically zero"}
     text = compare_report_page(a, b).render()
     assert "No indicator differs clearly" in text
 

@@ -188,13 +188,13 @@ def test_compare_a_stored_run_with_a_file_reuses_its_seed_and_pairs_replications
         runs = list_runs(connection)
     assert [(r.seed, r.replications, r.status) for r in runs] == [(11, 2, COMPLETE)] * 2
     # Same scenario, same seed: the engine is deterministic, so every difference is exactly 0.
-    from bordersim.report.compare_report import compare_kpis
+    from bordersim.report.compare_report import KpiComparison
     from bordersim.services.record import stored_record
 
     with open_store(store) as connection:
         a, b = (stored_record(connection, r.run_id) for r in runs)
-    diffs, paired = compare_kpis(a, b)
-    assert paired and all(d.mean == 0 for d in diffs.values() if d.n)
+    comparison = KpiComparison.of(a.result, b.result)
+    assert comparison.paired and all(d.mean == 0 for d in comparison.diffs.values() if d.n)
     report = (out / "cmp" / "compare.html").read_text()
     assert "Differences B - A" in report and 'src="http' not in report
 

@@ -55,9 +55,10 @@ def print_kpis(console: Console, record: RunRecord) -> None:
 def print_differences(console: Console, a: RunRecord, b: RunRecord) -> None:
     from rich.table import Table
 
-    from bordersim.report.compare_report import difference_rows
+    from bordersim.report.compare_report import KpiComparison
 
-    rows, paired = difference_rows(a, b)
+    comparison = KpiComparison.of(a.result, b.result)
+    rows, paired = comparison.rows(), comparison.paired
     how = "paired, common random numbers" if paired else "unpaired, Welch"
     table = Table(title=f"B - A with 95 % intervals ({how})\nA = {a.label}   B = {b.label}")
     for column in ("indicator", "A", "B", "B - A [95 % interval]", "change", "d", "excludes 0"):

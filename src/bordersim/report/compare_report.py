@@ -97,18 +97,6 @@ class KpiComparison:
         )
 
 
-def compare_kpis(a: RunRecord, b: RunRecord) -> tuple[dict[str, Interval], bool]:
-    """Differences B - A, and whether they are paired (same seed: common random numbers)."""
-    comparison = KpiComparison.of(a.result, b.result)
-    return comparison.diffs, comparison.paired
-
-
-def difference_rows(a: RunRecord, b: RunRecord) -> tuple[list[list[str]], bool]:
-    """One row per KPI, and whether the differences are paired (`KpiComparison.rows`)."""
-    comparison = KpiComparison.of(a.result, b.result)
-    return comparison.rows(), comparison.paired
-
-
 def _labels(a: RunRecord, b: RunRecord) -> tuple[str, str]:
     if a.label == b.label:
         return f"A: {a.run_id}", f"B: {b.run_id}"
