@@ -139,34 +139,60 @@ def simulate_and_record(
     opened only to record the run and to store its results. `on_progress(done, total)` is called
     with the engine's progress, after the observer's.
     """
-    from bordersim.report.locations import point_latest, run_folder
-    from bordersim.report.run_report import RunRecord
-    from bordersim.results.kpis import replication_kpis, summarize
-    from bordersim.store import results_dir, using_store
-    from bordersim.store.result_files import write_run_files
-    from bordersim.store.runs import (
-        check_finite,
-        complete_run,
-        get_run,
-        new_run_id,
-        save_run_context,
-        start_run,
-        temporary_name,
-    )
-    from bordersim.validation.reference import load_official_monthly
+    from bordersim.store.runs import check_finite, new_run_id
 
     check_request(engine, replications, records, seed)
-    model = loaded.model
-    run_id = new_run_id(model.scenario_name)
-    # By default each run gets its own folder, out/<scenario>/<run id>/, and out/<scenario>/latest
-    # points to the newest: a run on the other engine never overwrites an earlier report.
-    own_folder = out_dir is None
-    outputs = ("report.html", "people.parquet") if records else ("report.html",)
-    folder = check_report_folder(
-        out_dir or run_folder(Path("out"), model.scenario_name, run_id), outputs
-    )
+    name = loaded.model.scenario_name
+    run_id = new_run_id(name)
+    folder = _checked_folder(name, run_id, out_dir, records)
     for message in loaded.warnings:
         observer.warning(message)
+    created_at = _start(store, run_id, loaded, engine, seed, replications, folder)
+    pending: list[Path] = []  # the temporary files written so far, removed if the run fails
+    try:
+        result = _simulate_shown(loaded, engine, replications, seed, records, observer, on_progress)
+        interrupts.check()
+        check_finite(result)  # before the report: a NaN run has no report and is not complete
+        record = _run_record(run_id, loaded, result, created_at)
+        _write_pending(folder, record, loaded.calibration, records, pending, observer)
+        _store(store, record, folder / "report.html", observer)
+        _put_in_place(pending, folder, own_folder=out_dir is None)
+        record.report_path = folder / "report.html"
+        return record
+    except BaseException as err:
+        # Decided before `_fail` acknowledges the signal: compiled code may have turned the
+        # interrupt into an error of its own, with the interrupt as its cause or without it.
+        interrupted = interrupts.is_interrupt(err)
+        _fail(store, run_id, err, pending, interrupted)
+        if interrupted and not isinstance(err, KeyboardInterrupt | interrupts.Interrupted):
+            raise interrupts.as_interrupt() from err
+        raise
+
+
+def _checked_folder(name: str, run_id: str, out_dir: Path | None, records: bool) -> Path:
+    """The run's report folder, created and checked writable before anything is recorded."""
+    from bordersim.report.locations import run_folder
+
+    # By default each run gets its own folder, out/<scenario>/<run id>/, and out/<scenario>/latest
+    # points to the newest: a run on the other engine never overwrites an earlier report.
+    outputs = ("report.html", "people.parquet") if records else ("report.html",)
+    return check_report_folder(out_dir or run_folder(Path("out"), name, run_id), outputs)
+
+
+def _start(
+    store: StoreRef,
+    run_id: str,
+    loaded: LoadedScenario,
+    engine: str,
+    seed: int,
+    replications: int,
+    folder: Path,
+) -> dt.datetime | None:
+    """Record the run as running, with its output folder; returns the store's creation time."""
+    from bordersim.store import using_store
+    from bordersim.store.runs import get_run, start_run
+
+    model = loaded.model
     with using_store(store) as connection:
         start_run(
             connection,
@@ -180,83 +206,118 @@ def simulate_and_record(
             code_version=code_version(),
             out_dir=folder,
         )
-        created_at = get_run(connection, run_id).created_at
-    report_path = folder / "report.html"
-    people_path = folder / "people.parquet"
-    pending: list[Path] = []
-    try:
-        with observer.progress(f"{model.scenario_name} ({engine})") as shown:
+        return get_run(connection, run_id).created_at
 
-            def progress(done: int, total: int) -> None:
-                interrupts.check()
-                shown(done, total)
-                if on_progress is not None:
-                    on_progress(done, total)
 
-            result = simulate_loaded(
-                loaded,
-                engine=engine,
-                replications=replications,
-                seed=seed,
-                records=records,
-                progress=progress,
-            )
-        interrupts.check()
-        check_finite(result)  # before the report: a NaN run has no report and is not complete
-        summary = summarize(replication_kpis(result))
-        # Validated against the calibration this run used, not always the shipped one.
-        official, reason = load_official_monthly(loaded.calibration)
-        record = RunRecord(
-            run_id=run_id,
-            result=result,
-            scenario_text=loaded.text,
-            sources=dict(model.sources),
-            sources_note="" if model.sources else "The compiled scenario has no parameter sources.",
-            code_version=code_version(),
-            created_at=created_text(created_at),
-            warnings=loaded.warnings,
+def _simulate_shown(
+    loaded: LoadedScenario,
+    engine: str,
+    replications: int,
+    seed: int,
+    records: bool,
+    observer: Observer,
+    on_progress: Callable[[int, int], None] | None,
+) -> RunResult:
+    """Simulate with the observer's progress (then `on_progress`), checking for interrupts."""
+    with observer.progress(f"{loaded.model.scenario_name} ({engine})") as shown:
+
+        def progress(done: int, total: int) -> None:
+            interrupts.check()
+            shown(done, total)
+            if on_progress is not None:
+                on_progress(done, total)
+
+        return simulate_loaded(
+            loaded,
+            engine=engine,
+            replications=replications,
+            seed=seed,
+            records=records,
+            progress=progress,
         )
-        pending.append(temporary_name(report_path))
-        with observer.stage("writing the report"):
-            started = time.perf_counter()
-            _write_output(lambda: _write_report(pending[0], record, official, reason), folder)
-            result.timings["report_s"] = time.perf_counter() - started
-        if records and result.people is not None:
-            pending.append(temporary_name(people_path))
-            people = result.people
-            _write_output(lambda: people.to_parquet(pending[1]), folder)
-        with observer.stage(f"writing {result.daily.size:,} daily values"):
-            # The result files are written before the store is opened: it is held only for the
-            # short transaction that records them.
-            written = write_run_files(results_dir(store), run_id, result)
-        with observer.stage("storing the run"), using_store(store) as connection:
-            # What the report shows besides the results is kept, so that `bordersim report
-            # RUN_ID` rewrites it byte for byte.
-            save_run_context(connection, run_id, sources=record.sources, warnings=record.warnings)
-            complete_run(
-                connection,
-                run_id,
-                result,
-                kpis={name: interval.as_dict() for name, interval in summary.items()},
-                timings=result.timings,
-                report_path=str(report_path),
-                written=written,
-            )
-        os.replace(pending[0], report_path)
-        if own_folder:
-            point_latest(folder)
-        record.report_path = report_path
-        if len(pending) > 1:
-            os.replace(pending[1], people_path)
-        return record
-    except BaseException as err:
-        # Decided before `_fail` acknowledges the signal: compiled code may have turned the
-        # interrupt into an error of its own, with the interrupt as its cause or without it.
-        interrupted = interrupts.is_interrupt(err)
-        _fail(store, run_id, err, pending, interrupted)
-        if interrupted and not isinstance(err, KeyboardInterrupt | interrupts.Interrupted):
-            raise interrupts.as_interrupt() from err
-        raise
+
+
+def _run_record(
+    run_id: str, loaded: LoadedScenario, result: RunResult, created_at: dt.datetime | None
+) -> RunRecord:
+    from bordersim.report.run_report import RunRecord
+
+    model = loaded.model
+    return RunRecord(
+        run_id=run_id,
+        result=result,
+        scenario_text=loaded.text,
+        sources=dict(model.sources),
+        sources_note="" if model.sources else "The compiled scenario has no parameter sources.",
+        code_version=code_version(),
+        created_at=created_text(created_at),
+        warnings=loaded.warnings,
+    )
+
+
+def _write_pending(
+    folder: Path,
+    record: RunRecord,
+    calibration: str | None,
+    records: bool,
+    pending: list[Path],
+    observer: Observer,
+) -> None:
+    """Write the report, and the per-person records if kept, to temporary files (`pending`)."""
+    from bordersim.store.runs import temporary_name
+    from bordersim.validation.reference import load_official_monthly
+
+    result = record.result
+    # Validated against the calibration this run used, not always the shipped one.
+    official, reason = load_official_monthly(calibration)
+    pending.append(temporary_name(folder / "report.html"))
+    with observer.stage("writing the report"):
+        started = time.perf_counter()
+        _write_output(lambda: _write_report(pending[0], record, official, reason), folder)
+        result.timings["report_s"] = time.perf_counter() - started
+    if records and result.people is not None:
+        pending.append(temporary_name(folder / "people.parquet"))
+        people = result.people
+        _write_output(lambda: people.to_parquet(pending[1]), folder)
+
+
+def _store(store: StoreRef, record: RunRecord, report_path: Path, observer: Observer) -> None:
+    """Write the result files, then mark the run complete with its KPIs in one transaction."""
+    from bordersim.results.kpis import replication_kpis, summarize
+    from bordersim.store import results_dir, using_store
+    from bordersim.store.result_files import write_run_files
+    from bordersim.store.runs import complete_run, save_run_context
+
+    result, run_id = record.result, record.run_id
+    summary = summarize(replication_kpis(result))
+    with observer.stage(f"writing {result.daily.size:,} daily values"):
+        # The result files are written before the store is opened: it is held only for the
+        # short transaction that records them.
+        written = write_run_files(results_dir(store), run_id, result)
+    with observer.stage("storing the run"), using_store(store) as connection:
+        # What the report shows besides the results is kept, so that `bordersim report
+        # RUN_ID` rewrites it byte for byte.
+        save_run_context(connection, run_id, sources=record.sources, warnings=record.warnings)
+        complete_run(
+            connection,
+            run_id,
+            result,
+            kpis={name: interval.as_dict() for name, interval in summary.items()},
+            timings=result.timings,
+            report_path=str(report_path),
+            written=written,
+        )
+
+
+def _put_in_place(pending: list[Path], folder: Path, *, own_folder: bool) -> None:
+    """Rename the temporary report (and records) into place, once the run is complete."""
+    from bordersim.report.locations import point_latest
+
+    os.replace(pending[0], folder / "report.html")
+    if own_folder:
+        point_latest(folder)
+    if len(pending) > 1:
+        os.replace(pending[1], folder / "people.parquet")
 
 
 def _write_report(path: Path, record: RunRecord, official: object, reason: str) -> None:
