@@ -79,6 +79,37 @@ class OfficialMonthly:
 
 def read_official_monthly(connection: duckdb.DuckDBPyConnection) -> OfficialMonthly:
     """Read and check the series; a gap or an unknown southwest sector is a `DataFileError`."""
+    where = _ohss_file(connection)
+    months, sectors = _sector_series(connection, where)
+    month_index = {month: index for index, month in enumerate(months)}
+    demographic = _demographic_counts(connection, month_index, where)
+    nationality = _nationality_counts(connection, month_index)
+    for sheet, counts in ((FAMILY_STATUS_SHEET, demographic), (CITIZENSHIP_SHEET, nationality)):
+        empty = np.flatnonzero(counts.sum(axis=1) == 0)
+        if empty.size:
+            raise DataFileError(
+                f"sheet {sheet!r}: no southwest border rows for month "
+                f"{months[int(empty[0])].isoformat()}; the group mix needs every month",
+                where=where,
+            )
+    cbp_months, cbp_encounters, cbp_title42 = _read_cbp(connection)
+    return OfficialMonthly(
+        months=tuple(months),
+        sector_encounters=sectors,
+        demographic_counts=demographic,
+        nationality_counts=nationality,
+        cbp_months=cbp_months,
+        cbp_encounters=cbp_encounters,
+        cbp_title42=cbp_title42,
+        source_files=_source_files(connection),
+        vintage=_vintage(connection),
+    )
+
+
+def _sector_series(
+    connection: duckdb.DuckDBPyConnection, where: str
+) -> tuple[list[date], np.ndarray]:
+    """The months from the first to the last, and encounters [month, sector]; no gaps."""
     sector_rows = connection.execute(
         "SELECT month_start, sector, sum(quantity) FROM ohss_encounters "
         "WHERE sheet = ? AND region = ? AND month_start IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2",
@@ -89,10 +120,7 @@ def read_official_monthly(connection: duckdb.DuckDBPyConnection) -> OfficialMont
             "the store holds no OHSS sector data (sheet 'Monthly Rgn and Sector'); "
             "run `bordersim data import` first"
         )
-    where = _ohss_file(connection)
-    first, last = sector_rows[0][0], sector_rows[-1][0]
-    months = _consecutive_months(first, last)
-    month_index = {month: index for index, month in enumerate(months)}
+    months = _consecutive_months(sector_rows[0][0], sector_rows[-1][0])
     present = {row[0] for row in sector_rows}
     gaps = [month for month in months if month not in present]
     if gaps:
@@ -101,6 +129,7 @@ def read_official_monthly(connection: duckdb.DuckDBPyConnection) -> OfficialMont
             "the monthly series must have no gaps",
             where=where,
         )
+    month_index = {month: index for index, month in enumerate(months)}
     sectors = np.zeros((len(months), len(SECTOR_BY_OHSS_NAME)), dtype=np.int64)
     for month, name, quantity in sector_rows:
         if name not in SECTOR_BY_OHSS_NAME:
@@ -110,8 +139,14 @@ def read_official_monthly(connection: duckdb.DuckDBPyConnection) -> OfficialMont
                 where=where,
             )
         sectors[month_index[month], SECTOR_BY_OHSS_NAME[name]] = int(quantity)
+    return months, sectors
 
-    demographic = np.zeros((len(months), N_DEMOGRAPHICS), dtype=np.int64)
+
+def _demographic_counts(
+    connection: duckdb.DuckDBPyConnection, month_index: dict[date, int], where: str
+) -> np.ndarray:
+    """Encounters [month, demographic] from the family-status sheet, in the sector months."""
+    demographic = np.zeros((len(month_index), N_DEMOGRAPHICS), dtype=np.int64)
     for month, status, quantity in connection.execute(
         "SELECT month_start, family_status, sum(quantity) FROM ohss_encounters "
         "WHERE sheet = ? AND region = ? AND month_start IS NOT NULL GROUP BY 1, 2",
@@ -125,7 +160,14 @@ def read_official_monthly(connection: duckdb.DuckDBPyConnection) -> OfficialMont
             )
         if month in month_index:
             demographic[month_index[month], DEMOGRAPHIC_BY_OHSS_FAMILY_STATUS[status]] += quantity
-    nationality = np.zeros((len(months), N_NATIONALITIES), dtype=np.int64)
+    return demographic
+
+
+def _nationality_counts(
+    connection: duckdb.DuckDBPyConnection, month_index: dict[date, int]
+) -> np.ndarray:
+    """Encounters [month, nationality] from the citizenship sheet, in the sector months."""
+    nationality = np.zeros((len(month_index), N_NATIONALITIES), dtype=np.int64)
     for month, citizenship, quantity in connection.execute(
         "SELECT month_start, citizenship, sum(quantity) FROM ohss_encounters "
         "WHERE sheet = ? AND region = ? AND month_start IS NOT NULL GROUP BY 1, 2",
@@ -133,33 +175,17 @@ def read_official_monthly(connection: duckdb.DuckDBPyConnection) -> OfficialMont
     ).fetchall():
         if month in month_index:
             nationality[month_index[month], nationality_of(citizenship)] += quantity
-    for sheet, counts in ((FAMILY_STATUS_SHEET, demographic), (CITIZENSHIP_SHEET, nationality)):
-        empty = np.flatnonzero(counts.sum(axis=1) == 0)
-        if empty.size:
-            raise DataFileError(
-                f"sheet {sheet!r}: no southwest border rows for month "
-                f"{months[int(empty[0])].isoformat()}; the group mix needs every month",
-                where=where,
-            )
+    return nationality
 
-    cbp_months, cbp_encounters, cbp_title42 = _read_cbp(connection)
-    sources = {
+
+def _source_files(connection: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Each imported file, by kind, as 'name (sha256 <first 12 digits>)'."""
+    return {
         kind: f"{name} (sha256 {sha[:12]})"
         for kind, name, sha in connection.execute(
             "SELECT kind, file_name, file_sha256 FROM data_imports ORDER BY kind"
         ).fetchall()
     }
-    return OfficialMonthly(
-        months=tuple(months),
-        sector_encounters=sectors,
-        demographic_counts=demographic,
-        nationality_counts=nationality,
-        cbp_months=cbp_months,
-        cbp_encounters=cbp_encounters,
-        cbp_title42=cbp_title42,
-        source_files=sources,
-        vintage=_vintage(connection),
-    )
 
 
 def _vintage(connection: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
