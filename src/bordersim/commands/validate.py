@@ -19,6 +19,7 @@ import typer
 if TYPE_CHECKING:
     import pandas as pd
     from rich.console import Console
+    from rich.table import Table
 
     from bordersim.results.schema import RunResult
     from bordersim.validation.compare import Comparison
@@ -109,18 +110,28 @@ def csv_name(scenario_name: str, changes: dict[str, object]) -> str:
 
 def print_validation(console: Console, comparisons: list[Comparison]) -> None:
     """The table of compared targets, the misses in words, and what could not be compared."""
-    from rich.table import Table
-
-    from bordersim.validation.compare import (
-        MISS,
-        NOT_COMPARED,
-        counts_by_score,
-        format_error,
-        format_interval,
-        format_target,
-    )
+    from bordersim.validation.compare import MISS, NOT_COMPARED, counts_by_score
 
     compared = [c for c in comparisons if c.score != NOT_COMPARED]
+    if compared:
+        console.print(_targets_table(compared))
+    counts = counts_by_score(comparisons)
+    console.print(
+        f"{len(compared)} targets compared: {counts['in range']} in range, "
+        f"{counts['within 30 %']} within 30 %, {counts[MISS]} missed; "
+        f"{counts[NOT_COMPARED]} of the period not compared.",
+        highlight=False,
+    )
+    _print_misses(console, [c for c in compared if c.score == MISS])
+    _print_not_compared(console, [c for c in comparisons if c.score == NOT_COMPARED])
+
+
+def _targets_table(compared: list[Comparison]) -> Table:
+    """One row per compared target, its score coloured."""
+    from rich.table import Table
+
+    from bordersim.validation.compare import MISS, format_error, format_interval, format_target
+
     table = Table(title="Operational targets against the simulation (mean [95 % interval])")
     # (header, justify, max width): the source is cut to one line; the CSV has it whole.
     for header, justify, width in (
@@ -156,33 +167,35 @@ def print_validation(console: Console, comparisons: list[Comparison]) -> None:
             c.target.confidence,
             c.target.source_title,
         )
-    if compared:
-        console.print(table)
-    counts = counts_by_score(comparisons)
-    console.print(
-        f"{len(compared)} targets compared: {counts['in range']} in range, "
-        f"{counts['within 30 %']} within 30 %, {counts[MISS]} missed; "
-        f"{counts[NOT_COMPARED]} of the period not compared.",
-        highlight=False,
-    )
-    misses = [c for c in compared if c.score == MISS]
-    if misses:
-        console.print("[bold red]Where the model misses:[/]")
-        for c in misses:
-            console.print(
-                f"- {c.label}, {c.target.scope}, {c.target.period_text()}: simulated "
-                f"{format_interval(c)} against {format_target(c)} ({format_error(c.error)}; "
-                f"{c.target.confidence} confidence). Model: {c.note}.",
-                highlight=False,
-            )
-    skipped = [c for c in comparisons if c.score == NOT_COMPARED]
-    if skipped:
-        console.print("[bold]Not compared:[/]")
-        for c in skipped:
-            console.print(
-                f"- {c.target.metric}, {c.target.scope}, {c.target.period_text()}: {c.note}",
-                highlight=False,
-            )
+    return table
+
+
+def _print_misses(console: Console, misses: list[Comparison]) -> None:
+    """Each missed target in words, with the model's note on it."""
+    from bordersim.validation.compare import format_error, format_interval, format_target
+
+    if not misses:
+        return
+    console.print("[bold red]Where the model misses:[/]")
+    for c in misses:
+        console.print(
+            f"- {c.label}, {c.target.scope}, {c.target.period_text()}: simulated "
+            f"{format_interval(c)} against {format_target(c)} ({format_error(c.error)}; "
+            f"{c.target.confidence} confidence). Model: {c.note}.",
+            highlight=False,
+        )
+
+
+def _print_not_compared(console: Console, skipped: list[Comparison]) -> None:
+    """The period's targets that could not be compared, and why."""
+    if not skipped:
+        return
+    console.print("[bold]Not compared:[/]")
+    for c in skipped:
+        console.print(
+            f"- {c.target.metric}, {c.target.scope}, {c.target.period_text()}: {c.note}",
+            highlight=False,
+        )
 
 
 def print_custody_course(console: Console, result: RunResult) -> None:
