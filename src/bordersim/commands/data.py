@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from bordersim.store.coverage import Coverage, SourceCoverage
 
 STORE_OPTION_HELP = "Store file (default: $BORDERSIM_STORE, else ./.bordersim/bordersim.duckdb)."
 
@@ -80,9 +85,7 @@ def show_command(
 
 
 def _render_show(console: Any, connection: Any, location: Path) -> None:
-    from rich.table import Table
-
-    from bordersim.ingest.categories import SECTOR_BY_OHSS_NAME
+    """What `data show` prints: the files, the dimensions, and the yearly totals of each file."""
     from bordersim.store.coverage import cbp_totals_by_year, coverage, southwest_totals_by_sector
 
     held = coverage(connection)
@@ -91,6 +94,22 @@ def _render_show(console: Any, connection: Any, location: Path) -> None:
             f"The store {location} holds no official data yet: run [bold]bordersim data import[/]."
         )
         return
+    console.print(_sources_table(held, location))
+    console.print(_dimensions_table(held))
+    by_kind = {source.kind: source for source in held.sources}
+    totals = southwest_totals_by_sector(connection)
+    if totals:
+        console.print(_sector_totals_table(totals, by_kind.get("ohss_usbp")))
+    cbp = cbp_totals_by_year(connection)
+    if cbp:
+        console.print(_cbp_totals_table(cbp, by_kind.get("cbp_swb")))
+    print_release_notes(console, connection)
+
+
+def _sources_table(held: Coverage, location: Path) -> Table:
+    """One row per imported file: its kind, rows, fiscal years (partial ones named) and months."""
+    from rich.table import Table
+
     sources = Table(title=f"Official data in {location}")
     for column in ("file", "kind", "rows", "fiscal years", "months", "first month", "last month"):
         sources.add_column(column)
@@ -107,12 +126,24 @@ def _render_show(console: Any, connection: Any, location: Path) -> None:
             str(source.first_month or "-"),
             str(source.last_month or "-"),
         )
-    console.print(sources)
+    return sources
+
+
+def _sector_codes() -> dict[str, str]:
+    """The model's sector code of each OHSS sector name."""
+    from bordersim.ingest.categories import SECTOR_BY_OHSS_NAME
+
+    return {name: sector.name for name, sector in SECTOR_BY_OHSS_NAME.items()}
+
+
+def _dimensions_table(held: Coverage) -> Table:
+    """The sectors and groups each file names."""
+    from rich.table import Table
 
     groups = Table(title="Sectors and groups (southwest land border)", show_header=False)
     groups.add_column("dimension")
     groups.add_column("values")
-    codes = {name: sector.name for name, sector in SECTOR_BY_OHSS_NAME.items()}
+    codes = _sector_codes()
     groups.add_row(
         "sectors (OHSS)",
         ", ".join(f"{name} [{codes.get(name, 'not modelled')}]" for name in held.southwest_sectors),
@@ -122,46 +153,51 @@ def _render_show(console: Any, connection: Any, location: Path) -> None:
     groups.add_row("demographic (CBP)", ", ".join(held.cbp_demographics) or "-")
     groups.add_row("citizenship grouping (CBP)", ", ".join(held.cbp_citizenship_groups) or "-")
     groups.add_row("title of authority (CBP)", ", ".join(held.cbp_titles) or "-")
-    console.print(groups)
+    return groups
 
-    by_kind = {source.kind: source for source in held.sources}
-    totals = southwest_totals_by_sector(connection)
-    if totals:
-        sector_names = list(SECTOR_BY_OHSS_NAME)
-        extra = sorted({name for row in totals.values() for name in row} - set(sector_names))
-        by_sector = Table(
-            title="USBP southwest border encounters by fiscal year and sector "
-            "(OHSS 'Monthly Rgn and Sector')"
+
+def _sector_totals_table(totals: dict[int, dict[str, int]], ohss: SourceCoverage | None) -> Table:
+    """Border Patrol's southwest encounters by fiscal year and sector (modelled sectors first)."""
+    from rich.table import Table
+
+    from bordersim.ingest.categories import SECTOR_BY_OHSS_NAME
+
+    codes = _sector_codes()
+    sector_names = list(SECTOR_BY_OHSS_NAME)
+    extra = sorted({name for row in totals.values() for name in row} - set(sector_names))
+    by_sector = Table(
+        title="USBP southwest border encounters by fiscal year and sector "
+        "(OHSS 'Monthly Rgn and Sector')"
+    )
+    by_sector.add_column("FY")
+    for name in sector_names + extra:
+        by_sector.add_column(codes.get(name, name), justify="right")
+    by_sector.add_column("southwest border", justify="right")
+    for year, row in totals.items():
+        by_sector.add_row(
+            ohss.year_label(year) if ohss else f"FY{year}",
+            *(f"{row.get(name, 0):,}" for name in sector_names + extra),
+            f"{sum(row.values()):,}",
         )
-        by_sector.add_column("FY")
-        for name in sector_names + extra:
-            by_sector.add_column(codes.get(name, name), justify="right")
-        by_sector.add_column("southwest border", justify="right")
-        for year, row in totals.items():
-            ohss = by_kind.get("ohss_usbp")
-            by_sector.add_row(
-                ohss.year_label(year) if ohss else f"FY{year}",
-                *(f"{row.get(name, 0):,}" for name in sector_names + extra),
-                f"{sum(row.values()):,}",
-            )
-        console.print(by_sector)
+    return by_sector
 
-    cbp = cbp_totals_by_year(connection)
-    if cbp:
-        cbp_table = Table(title="CBP southwest land border encounters by fiscal year (CSV)")
-        for column in ("FY", "Border Patrol", "of which Title 42", "Field Operations", "total"):
-            cbp_table.add_column(column, justify="right")
-        for year, row in cbp.items():
-            cbp_source = by_kind.get("cbp_swb")
-            cbp_table.add_row(
-                cbp_source.year_label(year) if cbp_source else f"FY{year}",
-                f"{row['usbp']:,}",
-                f"{row['usbp_title42']:,} ({row['usbp_title42'] / max(row['usbp'], 1):.0%})",
-                f"{row['ofo']:,}",
-                f"{row['usbp'] + row['ofo']:,}",
-            )
-        console.print(cbp_table)
-    print_release_notes(console, connection)
+
+def _cbp_totals_table(cbp: dict[int, dict[str, int]], cbp_source: SourceCoverage | None) -> Table:
+    """The CBP file's southwest encounters by fiscal year: Border Patrol, Title 42, the ports."""
+    from rich.table import Table
+
+    cbp_table = Table(title="CBP southwest land border encounters by fiscal year (CSV)")
+    for column in ("FY", "Border Patrol", "of which Title 42", "Field Operations", "total"):
+        cbp_table.add_column(column, justify="right")
+    for year, row in cbp.items():
+        cbp_table.add_row(
+            cbp_source.year_label(year) if cbp_source else f"FY{year}",
+            f"{row['usbp']:,}",
+            f"{row['usbp_title42']:,} ({row['usbp_title42'] / max(row['usbp'], 1):.0%})",
+            f"{row['ofo']:,}",
+            f"{row['usbp'] + row['ofo']:,}",
+        )
+    return cbp_table
 
 
 def print_release_notes(console: Any, connection: Any) -> None:
