@@ -133,70 +133,110 @@ def evaluate(
     rows: list[Row] = []
     losses: dict[tuple[str, int], np.ndarray] = {}
     segment_cover: dict[tuple[str, int, str], tuple[float, float, int]] = {}
-    months = rolling.series
     for method in rolling.methods:
         for horizon in horizons:
-            targets = target_positions(rolling, first_target, last_target, horizon)
-            origins = targets - horizon
-            forecast = rolling.levels[method][origins - rolling.origins[0], :, horizon - 1]
-            actual = rolling.actual[targets]
-            tails = (0.025, 0.10, 0.90, 0.975)
-            bands = np.stack(
-                [rolling.quantiles(method, int(o), horizon, tails) for o in origins], axis=1
-            )  # [4, targets, 10]
-            lower = {0.95: bands[0], 0.80: bands[1]}
-            upper = {0.80: bands[2], 0.95: bands[3]}
-            scaled = np.abs(forecast - actual) / scale[origins]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                relative = np.where(actual > 0, (forecast - actual) / actual, np.nan) * 100.0
-            for k, code in enumerate(SERIES_CODES):
-                rows.append(
-                    Row(
-                        method=method,
-                        horizon=horizon,
-                        sector=code,
-                        mase=_mean(scaled[:, k]),
-                        mape=_mean(np.abs(relative[:, k])),
-                        bias=_mean(relative[:, k]),
-                        coverage80=intervals.coverage(
-                            actual[:, k], lower[0.80][:, k], upper[0.80][:, k]
-                        ),
-                        coverage95=intervals.coverage(
-                            actual[:, k], lower[0.95][:, k], upper[0.95][:, k]
-                        ),
-                        targets=int(targets.size),
-                    )
-                )
-            losses[(method, horizon)] = np.nanmean(scaled[:, :N_SECTORS], axis=1)
-            segments = np.array([regimes.segment_of(months.month_at(int(t))) for t in targets])
-            for segment in dict.fromkeys(segments):
-                chosen = segments == segment
-                segment_cover[(method, horizon, str(segment))] = (
-                    intervals.coverage(
-                        actual[chosen].ravel(),
-                        lower[0.80][chosen].ravel(),
-                        upper[0.80][chosen].ravel(),
-                    ),
-                    intervals.coverage(
-                        actual[chosen].ravel(),
-                        lower[0.95][chosen].ravel(),
-                        upper[0.95][chosen].ravel(),
-                    ),
-                    int(chosen.sum()),
-                )
+            scored = _score(rolling, method, horizon, first_target, last_target, scale)
+            rows.extend(_rows(scored))
+            losses[(method, horizon)] = np.nanmean(scored.scaled[:, :N_SECTORS], axis=1)
+            for segment, cover in _coverage_by_segment(rolling, scored).items():
+                segment_cover[(method, horizon, segment)] = cover
     paired = [
         paired_difference(losses[(a, h)], losses[(b, h)], a, b, h)
         for h in horizons
         for a, b in comparison_pairs(rolling.methods)
     ]
     return Backtest(
-        first_target=months.month_at(first_target),
-        last_target=months.month_at(last_target),
+        first_target=rolling.series.month_at(first_target),
+        last_target=rolling.series.month_at(last_target),
         horizons=tuple(horizons),
         rows=rows,
         paired=paired,
         coverage_by_segment=segment_cover,
     )
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """One method's forecasts at one horizon against the target months, per series."""
+
+    method: str
+    horizon: int
+    targets: np.ndarray  # positions of the target months
+    actual: np.ndarray  # [targets, series]
+    lower: dict[float, np.ndarray]  # interval level -> [targets, series]
+    upper: dict[float, np.ndarray]
+    scaled: np.ndarray  # |forecast - actual| / scale
+    relative: np.ndarray  # (forecast - actual) / actual, percent; NaN where actual is 0
+
+
+def _score(
+    rolling: Rolling,
+    method: str,
+    horizon: int,
+    first_target: int,
+    last_target: int,
+    scale: np.ndarray,
+) -> _Scored:
+    targets = target_positions(rolling, first_target, last_target, horizon)
+    origins = targets - horizon
+    forecast = rolling.levels[method][origins - rolling.origins[0], :, horizon - 1]
+    actual = rolling.actual[targets]
+    tails = (0.025, 0.10, 0.90, 0.975)
+    bands = np.stack(
+        [rolling.quantiles(method, int(o), horizon, tails) for o in origins], axis=1
+    )  # [4, targets, 10]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        relative = np.where(actual > 0, (forecast - actual) / actual, np.nan) * 100.0
+    return _Scored(
+        method=method,
+        horizon=horizon,
+        targets=targets,
+        actual=actual,
+        lower={0.95: bands[0], 0.80: bands[1]},
+        upper={0.80: bands[2], 0.95: bands[3]},
+        scaled=np.abs(forecast - actual) / scale[origins],
+        relative=relative,
+    )
+
+
+def _rows(scored: _Scored) -> list[Row]:
+    """One row per series: errors, bias and the coverage of both intervals."""
+    actual, lower, upper = scored.actual, scored.lower, scored.upper
+    return [
+        Row(
+            method=scored.method,
+            horizon=scored.horizon,
+            sector=code,
+            mase=_mean(scored.scaled[:, k]),
+            mape=_mean(np.abs(scored.relative[:, k])),
+            bias=_mean(scored.relative[:, k]),
+            coverage80=intervals.coverage(actual[:, k], lower[0.80][:, k], upper[0.80][:, k]),
+            coverage95=intervals.coverage(actual[:, k], lower[0.95][:, k], upper[0.95][:, k]),
+            targets=int(scored.targets.size),
+        )
+        for k, code in enumerate(SERIES_CODES)
+    ]
+
+
+def _coverage_by_segment(rolling: Rolling, scored: _Scored) -> dict[str, tuple[float, float, int]]:
+    """Coverage of the 80 % and 95 % intervals over all series, per policy regime segment of
+    the target months, with the number of target months in it."""
+    months = rolling.series
+    segments = np.array([regimes.segment_of(months.month_at(int(t))) for t in scored.targets])
+    cover: dict[str, tuple[float, float, int]] = {}
+    for segment in dict.fromkeys(segments):
+        chosen = segments == segment
+        actual = scored.actual[chosen].ravel()
+        cover[str(segment)] = (
+            intervals.coverage(
+                actual, scored.lower[0.80][chosen].ravel(), scored.upper[0.80][chosen].ravel()
+            ),
+            intervals.coverage(
+                actual, scored.lower[0.95][chosen].ravel(), scored.upper[0.95][chosen].ravel()
+            ),
+            int(chosen.sum()),
+        )
+    return cover
 
 
 def comparison_pairs(methods: tuple[str, ...]) -> list[tuple[str, str]]:
