@@ -14,7 +14,7 @@ from bordersim.report import figures
 from bordersim.report.headline import KNOWN_LIMITS, run_headline
 from bordersim.report.page import Page
 from bordersim.report.validation_section import add_operational_validation
-from bordersim.results.capability import capability_gap
+from bordersim.results.capability import CapabilityGap, capability_gap
 from bordersim.results.kpis import (
     KPI_BY_NAME,
     format_interval,
@@ -27,6 +27,20 @@ from bordersim.results.validation import TOLERANCE, OfficialMonthly, monthly_val
 
 #: Timings measured while or after the report is written; not shown in it.
 REPORT_TIMINGS = frozenset({"report_s", "store_s"})
+
+#: Builds one figure for the sector indices of one sector choice.
+_FigureBuilder = Callable[[list[int]], go.Figure]
+
+_SECTOR_TABLE_HEADER = [
+    "sector",
+    "encounters",
+    "got-aways",
+    "apprehension rate",
+    "mean occupancy",
+    "mean capacity",
+    "exits over 72 h",
+    "capability gap (staff-hours)",
+]
 
 
 @dataclass
@@ -227,16 +241,65 @@ def run_report_page(
 ) -> Page:
     """The whole report of one run; the same record renders to the same page, byte for byte."""
     result = record.result
-    runs = [(record.label, result)]
     choices = figures.sector_choices(result)
     page = Page(f"bordersim run: {result.scenario_name}")
-    page.paragraph(
+    _add_overview(page, record, choices)
+    _add_kpis(page, result)
+    _add_encounters(page, record, choices)
+    _add_custody(page, record, choices)
+    _add_staff(page, record, choices)
+    _add_departures(page, record, choices)
+    _add_supplies_and_care(page, record, choices)
+    if health_is_on(result):
+        _add_health(page, record, choices)
+    _add_cost(page, record, choices)
+    _add_capability_gap(page, record, choices)
+    add_validation(page, result, official, official_reason, choices)
+    add_operational_validation(page, result)
+    page.begin_appendix()
+    add_parameters(page, record)
+    add_metadata(page, record)
+    return page
+
+
+def _labelled(record: RunRecord) -> figures.Labelled:
+    """The run as the labelled list of runs that the shared figure functions take."""
+    return [(record.label, record.result)]
+
+
+def _chart(page: Page, choices: figures.Choices, build: _FigureBuilder) -> None:
+    """One figure holding the version of each sector choice, switched by the sector choice."""
+    page.figure(*figures.per_choice(build, choices))
+
+
+def _series_chart(
+    page: Page,
+    record: RunRecord,
+    choices: figures.Choices,
+    metrics: list[tuple[str, str]],
+    title: str,
+    y_title: str,
+) -> None:
+    """A chart of daily metrics (name, legend label) over the reported period."""
+    runs = _labelled(record)
+    _chart(page, choices, lambda s: figures.series(runs, metrics, title, y_title, s))
+
+
+def _run_line(record: RunRecord) -> str:
+    """The sentence under the title: which run, over what, and how to read the numbers."""
+    result = record.result
+    return (
         f"Run {record.run_id}, {result.engine} engine, {result.n_replications} replications from "
         f"seed {result.seed}, {result.dates[0]} to {result.dates[-1]}. Values are means over "
         "replications with 95 % t intervals; bands in figures are the 5-95 % range over "
-        "replications.",
-        "muted",
+        "replications."
     )
+
+
+def _add_overview(page: Page, record: RunRecord, choices: figures.Choices) -> None:
+    """What comes before the sections: the run line, warnings, headline and sector choice."""
+    result = record.result
+    page.paragraph(_run_line(record), "muted")
     for message in record.warnings:
         page.paragraph(f"Warning: {message}", "note")
     page.headline("What binds, and where", run_headline(result), KNOWN_LIMITS)
@@ -245,123 +308,122 @@ def run_report_page(
         page.paragraph(moves)
     page.sector_choice([name for name, _ in choices])
 
+
+def _add_kpis(page: Page, result: RunResult) -> None:
     page.heading("Key performance indicators")
     page.table(["indicator", "mean [95 % interval]", "unit"], kpi_rows(result))
     page.paragraph("By sector (means over replications, whole reported period):")
-    page.table(
-        [
-            "sector",
-            "encounters",
-            "got-aways",
-            "apprehension rate",
-            "mean occupancy",
-            "mean capacity",
-            "exits over 72 h",
-            "capability gap (staff-hours)",
-        ],
-        sector_rows(result),
-    )
+    page.table(_SECTOR_TABLE_HEADER, sector_rows(result))
 
-    def chart(build: Callable[[list[int]], go.Figure]) -> None:
-        page.figure(*figures.per_choice(build, choices))
 
+def _add_encounters(page: Page, record: RunRecord, choices: figures.Choices) -> None:
     page.heading("Encounters and got-aways")
-    chart(
-        lambda s: figures.series(
-            runs,
-            [("encounters", "encounters"), ("gotaways", "got-aways")],
-            "Encounters and got-aways per day",
-            "people per day",
-            s,
-        )
+    _series_chart(
+        page,
+        record,
+        choices,
+        [("encounters", "encounters"), ("gotaways", "got-aways")],
+        "Encounters and got-aways per day",
+        "people per day",
     )
 
-    page.heading("Custody")
-    chart(lambda s: figures.occupancy(result, s))
-    chart(lambda s: figures.crowding_heatmap(result, s))
-    chart(lambda s: figures.custody_time(runs, s))
 
+def _add_custody(page: Page, record: RunRecord, choices: figures.Choices) -> None:
+    result, runs = record.result, _labelled(record)
+    page.heading("Custody")
+    _chart(page, choices, lambda s: figures.occupancy(result, s))
+    _chart(page, choices, lambda s: figures.crowding_heatmap(result, s))
+    _chart(page, choices, lambda s: figures.custody_time(runs, s))
+
+
+def _add_staff(page: Page, record: RunRecord, choices: figures.Choices) -> None:
+    runs = _labelled(record)
     page.heading("Staff")
     pools = figures.pools_with_hours(runs)
-    chart(lambda s: figures.staff_hours_by_pool_and_task(runs, s, pools))
+    _chart(page, choices, lambda s: figures.staff_hours_by_pool_and_task(runs, s, pools))
     page.table(
-        ["pool", *(t.name.lower() for t in Task), "all tasks"], figures.staff_hours_table(result)
+        ["pool", *(t.name.lower() for t in Task), "all tasks"],
+        figures.staff_hours_table(record.result),
     )
-    chart(
-        lambda s: figures.series(
-            runs,
-            [
-                ("agents_field_hours", "agents in the field"),
-                ("agents_support_hours", "agents on support work"),
-            ],
-            "Agent-hours per day: field against support work",
-            "agent-hours per day",
-            s,
-        )
+    _series_chart(
+        page,
+        record,
+        choices,
+        [
+            ("agents_field_hours", "agents in the field"),
+            ("agents_support_hours", "agents on support work"),
+        ],
+        "Agent-hours per day: field against support work",
+        "agent-hours per day",
     )
 
+
+def _add_departures(page: Page, record: RunRecord, choices: figures.Choices) -> None:
     page.heading("Departures")
-    chart(lambda s: figures.departures(result, s))
+    _chart(page, choices, lambda s: figures.departures(record.result, s))
 
+
+def _add_supplies_and_care(page: Page, record: RunRecord, choices: figures.Choices) -> None:
     page.heading("Supplies and care")
-    chart(
-        lambda s: figures.series(
-            runs,
-            [("supply_stock_units", "stock (units, end of day)")],
-            "Supply stock",
-            "units",
-            s,
-        )
+    _series_chart(
+        page,
+        record,
+        choices,
+        [("supply_stock_units", "stock (units, end of day)")],
+        "Supply stock",
+        "units",
     )
-    chart(
-        lambda s: figures.series(
-            runs,
-            [("unmet_care_person_days", "unmet care"), ("stock_out", "sectors out of stock")],
-            "Unmet care per day",
-            "person-days / sectors",
-            s,
-        )
+    _series_chart(
+        page,
+        record,
+        choices,
+        [("unmet_care_person_days", "unmet care"), ("stock_out", "sectors out of stock")],
+        "Unmet care per day",
+        "person-days / sectors",
     )
 
-    if health_is_on(result):
-        page.heading("Health")
-        chart(
-            lambda s: figures.series(
-                runs,
-                [
-                    ("infections_in_custody", "infections in custody"),
-                    ("infectious_released", "infectious people released"),
-                    ("staff_days_lost", "staff-days lost"),
-                ],
-                "Infections and staff absence per day",
-                "people / staff-days",
-                s,
-            )
-        )
 
+def _add_health(page: Page, record: RunRecord, choices: figures.Choices) -> None:
+    page.heading("Health")
+    _series_chart(
+        page,
+        record,
+        choices,
+        [
+            ("infections_in_custody", "infections in custody"),
+            ("infectious_released", "infectious people released"),
+            ("staff_days_lost", "staff-days lost"),
+        ],
+        "Infections and staff absence per day",
+        "people / staff-days",
+    )
+
+
+def _add_cost(page: Page, record: RunRecord, choices: figures.Choices) -> None:
+    runs = _labelled(record)
     page.heading("Cost")
-    chart(lambda s: figures.cost(runs, s))
+    _chart(page, choices, lambda s: figures.cost(runs, s))
 
+
+def _add_capability_gap(page: Page, record: RunRecord, choices: figures.Choices) -> None:
     page.heading("Capability gap")
-    gap = capability_gap(result)
-    sector_names = [s.name for s in result.sectors]
+    gap = capability_gap(record.result)
+    sector_names = [s.name for s in record.result.sectors]
     page.paragraph(
         "Staff-hours needed to meet the targets minus staff-hours supplied, per task, sector and "
         "week (positive part, mean over replications)."
     )
-    chart(lambda s: figures.capability_gap_heatmap(gap, sector_names, "Capability gap per week", s))
-    totals = gap.gap.mean(axis=0).sum(axis=0)  # [S, T]
-    page.table(
-        ["task", *sector_names, "all sectors"],
-        [
-            [t.name.lower(), *(float(v) for v in totals[:, t]), float(totals[:, t].sum())]
-            for t in Task
-        ],
+    _chart(
+        page,
+        choices,
+        lambda s: figures.capability_gap_heatmap(gap, sector_names, "Capability gap per week", s),
     )
+    page.table(["task", *sector_names, "all sectors"], _gap_by_task_rows(gap))
 
-    add_validation(page, result, official, official_reason, choices)
-    add_operational_validation(page, result)
-    page.begin_appendix()
-    add_parameters(page, record)
-    add_metadata(page, record)
-    return page
+
+def _gap_by_task_rows(gap: CapabilityGap) -> list[list[object]]:
+    """Per task: the gap over the whole period in each sector, then in all sectors."""
+    totals = gap.gap.mean(axis=0).sum(axis=0)  # [S, T]
+    return [
+        [t.name.lower(), *(float(v) for v in totals[:, t]), float(totals[:, t].sum())] for t in Task
+    ]
