@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from rich.console import Console
 from rich.table import Table
@@ -29,13 +31,32 @@ def reproduction_error(calibration: Calibration) -> np.ndarray:
 
 
 def print_fit_report(console: Console, calibration: Calibration) -> None:
-    artifact = calibration.artifact
-    fit = artifact["fit"]
+    """The fit report: summary, inversion, per-sector and per-group tables, then the sources."""
+    console.print(_summary_table(calibration))
+    console.print(_inversion_table(calibration))
+    in_last_year, year = _last_fiscal_year(calibration)
+    console.print(_sectors_table(calibration, in_last_year, year))
+    console.print(_groups_table(calibration, in_last_year, year))
+    _print_sources(console, calibration)
+
+
+#: The Title 8 pathways, in the order of the groups table's "ER/rel/VR/HHS" column.
+_TITLE8_PATHWAYS = (
+    Pathway.EXPEDITED_REMOVAL,
+    Pathway.RELEASE,
+    Pathway.VOLUNTARY_RETURN,
+    Pathway.UAC_TRANSFER,
+)
+
+
+def _summary_table(calibration: Calibration) -> Table:
+    """What was calibrated from what: coverage, inputs, totals and how the group mix was fitted."""
+    fit = calibration.artifact["fit"]
     summary = Table(title=f"Calibration {calibration.version}", show_header=False)
     summary.add_column("item")
     summary.add_column("value")
     summary.add_row("coverage", calibration.coverage_text())
-    for kind, text in artifact["inputs"]["files"].items():
+    for kind, text in calibration.artifact["inputs"]["files"].items():
         summary.add_row(f"input ({kind})", text)
     summary.add_row("months", f"{len(calibration.months)}")
     summary.add_row("encounters (events)", f"{fit['encounters_total']:,}")
@@ -56,15 +77,23 @@ def print_fit_report(console: Console, calibration: Calibration) -> None:
             f"{fit['mix_fit_max_abs_error']:.3f} "
             f"(mean of monthly max {fit['mix_fit_mean_max_abs_error']:.3f})",
         )
-    known = fit["demographic_known_from"]
-    summary.add_row(
-        "demographics published from",
-        ", ".join(f"{name} {month}" for name, month in known.items())
-        + " (earlier months: all counted as single adults by the publisher)",
-    )
-    console.print(summary)
+    summary.add_row("demographics published from", _demographics_text(fit))
+    return summary
 
-    repeats = fit["repeat_share_achieved"]
+
+def _demographics_text(fit: dict[str, Any]) -> str:
+    """The month from which each group is published, and what the months before it hold."""
+    known = fit["demographic_known_from"]
+    return (
+        ", ".join(f"{name} {month}" for name, month in known.items())
+        + " (earlier months: all counted as single adults by the publisher)"
+    )
+
+
+def _inversion_table(calibration: Calibration) -> Table:
+    """The repeat shares that turn encounters into first attempts, per regime, with sources."""
+    artifact = calibration.artifact
+    repeats = artifact["fit"]["repeat_share_achieved"]
     inversion = Table(title="Encounters -> first attempts: first = encounters x (1 - s) / a")
     for column in ("regime", "repeat share s used", "source", "re-attempts reproduce"):
         inversion.add_column(column)
@@ -82,9 +111,11 @@ def print_fit_report(console: Console, calibration: Calibration) -> None:
         artifact["sources"]["repeat_share_title42"],
         f"{repeats['title42']:.1%} (FY{repeats['title42_reference_fiscal_year']} mix)",
     )
-    console.print(inversion)
+    return inversion
 
-    errors = reproduction_error(calibration)
+
+def _last_fiscal_year(calibration: Calibration) -> tuple[np.ndarray, str]:
+    """Which months fall in the data's last fiscal year, and that year's label."""
     last_year = fiscal_year_of(calibration.months[-1])
     in_last_year = np.array([fiscal_year_of(m) == last_year for m in calibration.months])
     # A year the data hold only in part is labelled with its months, never as a year's total.
@@ -92,6 +123,12 @@ def print_fit_report(console: Console, calibration: Calibration) -> None:
         last_year,
         [fiscal_month_of(m) for m in calibration.months if fiscal_year_of(m) == last_year],
     )
+    return in_last_year, year
+
+
+def _sectors_table(calibration: Calibration, in_last_year: np.ndarray, year: str) -> Table:
+    """Per sector: the last year's totals, the daily rates' fit, seasonality and trend."""
+    errors = reproduction_error(calibration)
     sectors = Table(title="Per sector: daily rates, seasonality and trend")
     for column in (
         "sector",
@@ -103,19 +140,28 @@ def print_fit_report(console: Console, calibration: Calibration) -> None:
     ):
         sectors.add_column(column, justify="right")
     for sector in Sector:
-        indices = calibration.seasonal_indices[sector]
-        peak, low = int(np.argmax(indices)), int(np.argmin(indices))
         sectors.add_row(
             sector.name,
             f"{calibration.sector_encounters[in_last_year, sector].sum():,.0f}",
             f"{calibration.monthly_first_attempts[in_last_year, sector].sum():,.0f}",
             f"{errors[sector]:.1e}",
-            f"{FISCAL_MONTH_ABBREVIATIONS[peak]} {indices[peak]:.2f} / "
-            f"{FISCAL_MONTH_ABBREVIATIONS[low]} {indices[low]:.2f}",
+            _seasonal_peak_and_low(calibration.seasonal_indices[sector]),
             f"{calibration.trend_per_year[sector]:+.0%}",
         )
-    console.print(sectors)
+    return sectors
 
+
+def _seasonal_peak_and_low(indices: np.ndarray) -> str:
+    """'MAR 1.16 / JUL 0.89': the fiscal months with the highest and lowest seasonal index."""
+    peak, low = int(np.argmax(indices)), int(np.argmin(indices))
+    return (
+        f"{FISCAL_MONTH_ABBREVIATIONS[peak]} {indices[peak]:.2f} / "
+        f"{FISCAL_MONTH_ABBREVIATIONS[low]} {indices[low]:.2f}"
+    )
+
+
+def _groups_table(calibration: Calibration, in_last_year: np.ndarray, year: str) -> Table:
+    """Per group: the last year's mix, pathway shares, and repeat probabilities and delays."""
     groups = Table(title=f"Groups: {year} mix, pathways and repeats")
     for column in (
         "group",
@@ -126,29 +172,28 @@ def print_fit_report(console: Console, calibration: Calibration) -> None:
         "delay days",
     ):
         groups.add_column(column, justify="right")
-    weights = calibration.sector_encounters[in_last_year].sum(axis=1)
-    mix = (calibration.group_mix[in_last_year] * weights[:, None]).sum(axis=0) / weights.sum()
+    mix = _encounter_weighted_mix(calibration, in_last_year)
     for group, name in enumerate(GROUP_NAMES):
         split = calibration.title8_split[group]
         groups.add_row(
             name,
             f"{mix[group]:.1%}",
             f"{calibration.title42_share_pooled[group]:.1%}",
-            "/".join(
-                f"{split[p]:.2f}"
-                for p in (
-                    Pathway.EXPEDITED_REMOVAL,
-                    Pathway.RELEASE,
-                    Pathway.VOLUNTARY_RETURN,
-                    Pathway.UAC_TRANSFER,
-                )
-            ),
+            "/".join(f"{split[p]:.2f}" for p in _TITLE8_PATHWAYS),
             f"{calibration.repeat_probability[0, group]:.2f} / "
             f"{calibration.repeat_probability[1, group]:.2f}",
             f"{calibration.repeat_delay_mean_days[group]:.0f}",
         )
-    console.print(groups)
+    return groups
 
+
+def _encounter_weighted_mix(calibration: Calibration, in_months: np.ndarray) -> np.ndarray:
+    """[G] the group mix over the chosen months, each month weighted by its encounters."""
+    weights = calibration.sector_encounters[in_months].sum(axis=1)
+    return (calibration.group_mix[in_months] * weights[:, None]).sum(axis=0) / weights.sum()
+
+
+def _print_sources(console: Console, calibration: Calibration) -> None:
     console.print("[bold]Sources and assumptions[/]")
     for key, text in sorted(calibration.sources.items()):
         console.print(f"  {key}: {text}", highlight=False)
