@@ -9,7 +9,7 @@ import pytest
 
 from bordersim.cli import main
 from bordersim.store import open_store
-from bordersim.store.runs import list_runs
+from bordersim.store.runs import list_runs, load_result
 from repo_paths import SCENARIOS
 
 SMALL = SCENARIOS / "examples" / "small.toml"
@@ -37,6 +37,71 @@ def test_a_regenerated_report_is_identical_to_the_original(
     assert "scenario file scenario.toml" not in text and "/tmp" not in text.replace(
         str(tmp_path), ""
     )
+
+
+def test_a_run_on_its_own_calibration_is_rewritten_against_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scenario naming its calibration by a path relative to itself: the run's report, its
+    rewrite from the store (from another folder) and the workbench's rebuild and dashboard all
+    validate against that artifact's official counts (here twice the shipped ones)."""
+    import json
+
+    from bordersim.calibration import SHIPPED_ARTIFACT
+    from bordersim.services.loading import load_and_compile
+    from bordersim.services.record import simulate_loaded, stored_calibration
+    from bordersim.web.dashboards import run_dashboard
+    from bordersim.web.recording import record_simulated
+
+    artifact = json.loads(SHIPPED_ARTIFACT.read_text(encoding="utf-8"))
+    artifact["sector_encounters"] = [
+        [count * 2 for count in month] for month in artifact["sector_encounters"]
+    ]
+    own = tmp_path / "scenarios" / "own-calibration.json"
+    own.parent.mkdir()
+    own.write_text(json.dumps(artifact), encoding="utf-8")
+    scenario = own.parent / "small.toml"
+    scenario.write_text(
+        SMALL.read_text(encoding="utf-8").replace(
+            'sectors = ["TCA", "RGV"]\n',
+            'sectors = ["TCA", "RGV"]\ndemand.calibration = "own-calibration.json"\n',
+            1,
+        ),
+        encoding="utf-8",
+    )
+    store = tmp_path / "store.duckdb"
+    main(["run", str(scenario), "-r", "2", "--out", str(tmp_path / "first"), "--store", str(store)])
+    [run_id] = _run_ids(store)
+    monkeypatch.chdir(tmp_path / "first")  # elsewhere than the scenario
+    main(["report", run_id, "--out", str(tmp_path / "again"), "--store", str(store)])
+    original = (tmp_path / "first" / "report.html").read_text(encoding="utf-8")
+    assert (tmp_path / "again" / "report.html").read_text(encoding="utf-8") == original
+    with open_store(store) as connection:
+        assert stored_calibration(connection, run_id) == str(own)
+        result = load_result(connection, run_id)
+    official_may = f"{2 * _shipped_may_tucson():,}"
+    assert f'<td>TCA</td><td>2023-05</td><td class="num">{official_may}</td>' in original
+    view = run_dashboard(result, sector="all", month="all", calibration=str(own))
+    assert ["TCA", "2023-05", official_may] == view.validation[0][:3]
+    # The workbench records a run it simulated the same way.
+    loaded = load_and_compile(scenario)
+    simulated = simulate_loaded(loaded, engine="event", replications=2, seed=1)
+    with open_store(store) as connection:
+        web_run = record_simulated(connection, loaded, simulated, out_root=tmp_path / "web")
+        assert stored_calibration(connection, web_run) == str(own)
+    web_report = (tmp_path / "web" / "small" / web_run / "report.html").read_text(encoding="utf-8")
+    assert f'<td>TCA</td><td>2023-05</td><td class="num">{official_may}</td>' in web_report
+
+
+def _shipped_may_tucson() -> int:
+    from datetime import date
+
+    from bordersim.model.dimensions import Sector
+    from bordersim.validation.reference import load_official_monthly
+
+    official, _ = load_official_monthly()
+    assert official is not None
+    return int(official(Sector.TCA)[date(2023, 5, 1)])
 
 
 def test_a_run_on_the_other_engine_keeps_the_earlier_report(

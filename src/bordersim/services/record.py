@@ -153,9 +153,9 @@ def simulate_and_record(
         result = _simulate_shown(loaded, engine, replications, seed, records, observer, on_progress)
         interrupts.check()
         check_finite(result)  # before the report: a NaN run has no report and is not complete
-        record = _run_record(run_id, loaded, result, created_at)
+        record = new_run_record(run_id, loaded, result, created_at)
         _write_pending(folder, record, loaded.calibration, records, pending, observer)
-        _store(store, record, folder / "report.html", observer)
+        _store(store, record, loaded.calibration, folder / "report.html", observer)
         _put_in_place(pending, folder, own_folder=out_dir is None)
         record.report_path = folder / "report.html"
         return record
@@ -237,9 +237,10 @@ def _simulate_shown(
         )
 
 
-def _run_record(
+def new_run_record(
     run_id: str, loaded: LoadedScenario, result: RunResult, created_at: dt.datetime | None
 ) -> RunRecord:
+    """What the report of a run just simulated shows besides its results."""
     from bordersim.report.run_report import RunRecord
 
     model = loaded.model
@@ -281,7 +282,13 @@ def _write_pending(
         _write_output(lambda: people.to_parquet(pending[1]), folder)
 
 
-def _store(store: StoreRef, record: RunRecord, report_path: Path, observer: Observer) -> None:
+def _store(
+    store: StoreRef,
+    record: RunRecord,
+    calibration: str | None,
+    report_path: Path,
+    observer: Observer,
+) -> None:
     """Write the result files, then mark the run complete with its KPIs in one transaction."""
     from bordersim.results.kpis import replication_kpis, summarize
     from bordersim.store import results_dir, using_store
@@ -297,7 +304,13 @@ def _store(store: StoreRef, record: RunRecord, report_path: Path, observer: Obse
     with observer.stage("storing the run"), using_store(store) as connection:
         # What the report shows besides the results is kept, so that `bordersim report
         # RUN_ID` rewrites it byte for byte.
-        save_run_context(connection, run_id, sources=record.sources, warnings=record.warnings)
+        save_run_context(
+            connection,
+            run_id,
+            sources=record.sources,
+            warnings=record.warnings,
+            calibration=calibration,
+        )
         complete_run(
             connection,
             run_id,
@@ -372,7 +385,7 @@ def stored_record(connection: Catalog, run_id: str) -> RunRecord:
     result = load_result(connection, run_id)
     kept = run_context(connection, run_id)
     if kept is not None:
-        sources, warnings = kept
+        sources, warnings = kept.sources, kept.warnings
         note = "" if sources else "The compiled scenario has no parameter sources."
     else:  # a run stored before the store kept them: recompile the text (best effort)
         (sources, note), warnings = sources_from_text(stored.scenario_text), ()
@@ -403,7 +416,7 @@ def rewrite_report(
     from bordersim.validation.reference import load_official_monthly
 
     record = stored_record(connection, run_id)
-    official, reason = load_official_monthly(calibration_of_text(record.scenario_text))
+    official, reason = load_official_monthly(stored_calibration(connection, run_id))
     path = write_run_report(
         (out_dir or run_folder(Path("out"), record.label, run_id)) / "report.html",
         record,
@@ -412,6 +425,17 @@ def rewrite_report(
     )
     set_report_path(connection, run_id, str(path.absolute()))
     return record, path
+
+
+def stored_calibration(connection: Catalog, run_id: str) -> str | None:
+    """The calibration a stored run used: the one kept with it, else (a run stored before the
+    store kept it) what its scenario text names, where the text alone can find it."""
+    from bordersim.store.runs import get_run, run_context
+
+    kept = run_context(connection, run_id)
+    if kept is not None and kept.calibration is not None:
+        return kept.calibration
+    return calibration_of_text(get_run(connection, run_id).scenario_text)
 
 
 def calibration_of_text(text: str) -> str | None:

@@ -76,6 +76,11 @@ _RUN_OWNER = (
     "ALTER TABLE runs ADD COLUMN failure VARCHAR",
 )
 
+# The calibration a run used (its artifact's absolute path; NULL for the shipped one): the report
+# validates against that artifact's official counts, and a scenario that names its calibration by
+# a path relative to itself cannot find it again from the stored text alone.
+_RUN_CALIBRATION = ("ALTER TABLE runs ADD COLUMN calibration VARCHAR",)
+
 _RESULT_FILES = (
     # Each file of a run's results (store.result_files): path relative to the results folder.
     """CREATE TABLE run_files (run_id VARCHAR NOT NULL, kind VARCHAR NOT NULL,
@@ -162,6 +167,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         (),
         _register_legacy_sweeps,
     ),
+    Migration(7, "the calibration each run used", _RUN_CALIBRATION),
 )
 
 #: The shared store's catalog: version 1 is the embedded store's schema as of its migration 4
@@ -173,6 +179,7 @@ PG_MIGRATIONS: tuple[Migration, ...] = (
         (_RUN_CATALOG[0], *_RUN_CONTEXT, *_RUN_OWNER, *_RESULT_FILES, *_OFFICIAL_DATA),
     ),
     Migration(2, "blocked sweeps and their block files", _SWEEP_CATALOG),
+    Migration(3, "the calibration each run used", _RUN_CALIBRATION),
 )
 
 

@@ -23,7 +23,7 @@ import secrets
 import socket
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -294,28 +294,37 @@ def set_report_path(connection: Catalog, run_id: str, path: str) -> None:
     connection.execute("UPDATE runs SET report_path = ? WHERE run_id = ?", [path, run_id])
 
 
+class RunContext(NamedTuple):
+    """What a run's report shows besides its results, kept with the run."""
+
+    sources: dict[str, str]
+    warnings: tuple[str, ...]
+    calibration: str | None  # the artifact's absolute path; None: the shipped calibration
+
+
 def save_run_context(
     connection: Catalog,
     run_id: str,
     *,
     sources: dict[str, str],
     warnings: tuple[str, ...] | list[str],
+    calibration: str | None = None,
 ) -> None:
-    """Keep the parameter sources and compile warnings the run's report shows."""
+    """Keep the parameter sources, compile warnings and calibration the run's report shows."""
     connection.execute(
-        "UPDATE runs SET sources_json = ?, warnings_json = ? WHERE run_id = ?",
-        [json.dumps(sources), json.dumps(list(warnings)), run_id],
+        "UPDATE runs SET sources_json = ?, warnings_json = ?, calibration = ? WHERE run_id = ?",
+        [json.dumps(sources), json.dumps(list(warnings)), calibration, run_id],
     )
 
 
-def run_context(connection: Catalog, run_id: str) -> tuple[dict[str, str], tuple[str, ...]] | None:
-    """The sources and warnings kept with a run, or None for a run stored without them."""
+def run_context(connection: Catalog, run_id: str) -> RunContext | None:
+    """The context kept with a run, or None for a run stored without it."""
     row = connection.execute(
-        "SELECT sources_json, warnings_json FROM runs WHERE run_id = ?", [run_id]
+        "SELECT sources_json, warnings_json, calibration FROM runs WHERE run_id = ?", [run_id]
     ).fetchone()
     if row is None or row[0] is None:
         return None
-    return json.loads(row[0]), tuple(json.loads(row[1] or "[]"))
+    return RunContext(json.loads(row[0]), tuple(json.loads(row[1] or "[]")), row[2])
 
 
 def list_runs(connection: Catalog) -> list[StoredRun]:

@@ -73,7 +73,11 @@ def _sector_list(result: RunResult) -> list[tuple[str, str]]:
     ]
 
 
-def run_dashboard(result: RunResult, *, sector: str, month: str) -> View:
+def run_dashboard(
+    result: RunResult, *, sector: str, month: str, calibration: str | None = None
+) -> View:
+    """A run's dashboard; its validation is against the official counts of `calibration` (the
+    run's: an artifact's path, or None for the shipped one)."""
     chosen = _chosen(result, sector)
     runs = [("run", result)]
     months = sorted({d.strftime("%Y-%m") for d in result.dates})
@@ -96,7 +100,7 @@ def run_dashboard(result: RunResult, *, sector: str, month: str) -> View:
         ),
     ]
     _gaps(view, result, chosen, month, tag)
-    _validation(view, result, chosen)
+    _validation(view, result, chosen, calibration)
     return view
 
 
@@ -135,11 +139,11 @@ def _gaps(view: View, result: RunResult, chosen: list[int], month: str, tag: str
     ]
 
 
-def _validation(view: View, result: RunResult, chosen: list[int]) -> None:
+def _validation(view: View, result: RunResult, chosen: list[int], calibration: str | None) -> None:
     from bordersim.results.validation import monthly_validation
     from bordersim.validation.reference import load_official_monthly
 
-    official, reason = load_official_monthly()
+    official, reason = load_official_monthly(calibration)
     if official is None:
         view.validation_note = f"Not available: {reason}."
         return

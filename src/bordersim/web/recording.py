@@ -27,9 +27,10 @@ def record_simulated(
     """Store a finished simulation and write its report; return its run id."""
     from bordersim.output_files import write_atomically
     from bordersim.report.locations import point_latest, run_folder
-    from bordersim.report.run_report import RunRecord, run_report_page
+    from bordersim.report.run_report import run_report_page
     from bordersim.results.kpis import replication_kpis, summarize
     from bordersim.services.loading import code_version
+    from bordersim.services.record import new_run_record
     from bordersim.store.runs import (
         complete_run,
         fail_run,
@@ -42,7 +43,6 @@ def record_simulated(
 
     model = loaded.model
     run_id = new_run_id(model.scenario_name)
-    version = code_version()
     start_run(
         connection,
         run_id,
@@ -52,27 +52,24 @@ def record_simulated(
         engine=result.engine,
         seed=result.seed,
         replications=result.n_replications,
-        code_version=version,
+        code_version=code_version(),
     )
     folder = run_folder(out_root, model.scenario_name, run_id)
     report_path = folder / "report.html"
     pending = folder / ".report.html.pending"  # renamed into place once the store has the run
     try:
-        stored = get_run(connection, run_id)
-        record = RunRecord(
-            run_id=run_id,
-            result=result,
-            scenario_text=loaded.text,
-            sources=dict(model.sources),
-            sources_note="" if model.sources else "The compiled scenario has no parameter sources.",
-            code_version=version,
-            created_at=f"{stored.created_at:%Y-%m-%d %H:%M:%S} UTC" if stored.created_at else "",
-            warnings=loaded.warnings,
-        )
-        official, reason = load_official_monthly()
+        record = new_run_record(run_id, loaded, result, get_run(connection, run_id).created_at)
+        # Validated against the calibration this run used, as `bordersim run` does.
+        official, reason = load_official_monthly(loaded.calibration)
         html = run_report_page(record, official=official, official_reason=reason).render()
         write_atomically(pending, html)
-        save_run_context(connection, run_id, sources=record.sources, warnings=record.warnings)
+        save_run_context(
+            connection,
+            run_id,
+            sources=record.sources,
+            warnings=record.warnings,
+            calibration=loaded.calibration,
+        )
         complete_run(
             connection,
             run_id,

@@ -52,12 +52,13 @@ def result_of(site: Site, run_id: str) -> Any:
 def report_html(site: Site, run_id: str) -> str:
     """A run's report rebuilt from the store (when its file is gone)."""
     from bordersim.report.run_report import run_report_page
-    from bordersim.services.record import stored_record
+    from bordersim.services.record import stored_calibration, stored_record
     from bordersim.validation.reference import load_official_monthly
 
     with site.reading() as connection:
         record = stored_record(connection, run_id)
-    official, reason = load_official_monthly()
+        calibration = stored_calibration(connection, run_id)
+    official, reason = load_official_monthly(calibration)
     return run_report_page(record, official=official, official_reason=reason).render()
 
 
@@ -78,8 +79,14 @@ def router(site: Site) -> APIRouter:
     def run_page(
         request: Request, run_id: str, sector: str = "all", month: str = "all"
     ) -> HTMLResponse:
+        from bordersim.services.record import stored_calibration
+
         stored = stored_run(site, run_id)
-        view = dashboards.run_dashboard(result_of(site, run_id), sector=sector, month=month)
+        with site.reading() as connection:
+            calibration = stored_calibration(connection, run_id)
+        view = dashboards.run_dashboard(
+            result_of(site, run_id), sector=sector, month=month, calibration=calibration
+        )
         template = "_run_charts.html" if request.headers.get("hx-request") else "run.html"
         return site.page(request, template, run=stored, view=view, sector=sector, month=month)
 
