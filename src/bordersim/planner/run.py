@@ -143,6 +143,49 @@ def plan_model(
     `planning_model` gives both."""
     started = time.perf_counter()
     timings: dict[str, float] = {}
+    _check_certify_replications(spec)
+    problem = build_problem(model, spec, paths)
+    sim = Simulator(problem, spec.search.replications, spec.search.seed, spec.targets)
+    outcome = _search(problem, sim, progress)
+    _lap(timings, "search_s", started)
+    files = _PlanFile(problem, model.scenario_name, scenario_path, out_dir)
+    outcome, x, certificate, evaluation, runs = _certify_and_repair(
+        problem, outcome, files, progress, tick
+    )
+    _lap(timings, "certify_s", started)
+    trimmed = _trim(problem, outcome, x, certificate, files, progress, tick, timings, runs)
+    plan = _after_trim(_CertifiedPlan(x, certificate, evaluation, runs), trimmed)
+    _lap(timings, "trim_s", started)
+    cost = problem.cost(plan.x)
+    probed = _probe_bound(problem, plan.x, outcome, progress, tick) if bound else None
+    _lap(timings, "bound_s", started)
+    points = (
+        _frontier(problem, sim, cost, plan.certificate.all_certified, progress) if frontier else []
+    )
+    _lap(timings, "frontier_s", started)
+    base = _compare_with_base(model, problem, sim, outcome, progress) if compare_base else None
+    timings["total_s"] = time.perf_counter() - started
+    data = _certificate_data(problem, outcome, plan, cost, probed, sim, trimmed, timings)
+    result = PlanResult(
+        problem,
+        outcome,
+        plan.x,
+        cost,
+        plan.certificate,
+        data,
+        points,
+        base,
+        timings,
+        plan_text=files.text or "",
+    )
+    if out_dir is not None and scenario_path is not None:
+        result.files = _write_certificate_and_report(result, out_dir, progress)
+    return result
+
+
+def _check_certify_replications(spec: PlanSpec) -> None:
+    """Refuse a plan file whose certification has too few replications to certify its alpha at
+    its confidence, before any time is spent searching."""
     from bordersim.planner.certify import minimum_replications
 
     least = minimum_replications(spec.targets.alpha, spec.targets.confidence)
@@ -153,100 +196,122 @@ def plan_model(
             f"{spec.targets.confidence:.0%} confidence",
             where=str(spec.path or "plan"),
         )
-    problem = build_problem(model, spec, paths)
-    search = spec.search
-    sim = Simulator(problem, search.replications, search.seed, spec.targets)
+
+
+def _search(problem: Problem, sim: Simulator, progress: Callable[[str], None]) -> SearchOutcome:
+    """Stages 1-2: the cheapest plan that meets the targets on the search's sample."""
     progress(
         f"{problem.shape[0]} pools x {problem.shape[1]} sectors x {problem.shape[2]} "
         f"windows; {len(problem.weeks)} target weeks"
     )
-    outcome = optimise(problem, sim, q=spec.targets.within_72h, progress=progress)
-    timings["search_s"] = time.perf_counter() - started
-    files = _PlanFile(problem, model.scenario_name, scenario_path, out_dir)
-    outcome, x, certificate, cert_ev, certify_runs = _certify_and_repair(
-        problem, outcome, files, progress, tick
-    )
-    timings["certify_s"] = time.perf_counter() - started - timings["search_s"]
-    trimmed = _trim(problem, outcome, x, certificate, files, progress, tick, timings, certify_runs)
-    if trimmed is not None:
-        certify_runs += trimmed.replications
-        if trimmed.certificate is not None and trimmed.evaluation is not None:
-            x, certificate, cert_ev = trimmed.x, trimmed.certificate, trimmed.evaluation
-    timings["trim_s"] = time.perf_counter() - started - timings["search_s"] - timings["certify_s"]
-    cost = problem.cost(x)
-    plan_text = files.text
-    probed = _probe_bound(problem, x, outcome, progress, tick) if bound else None
-    timings["bound_s"] = (
-        time.perf_counter()
-        - started
-        - timings["search_s"]
-        - timings["certify_s"]
-        - timings["trim_s"]
-    )
-    points = _frontier(problem, sim, cost, certificate.all_certified, progress) if frontier else []
-    timings["frontier_s"] = (
-        time.perf_counter()
-        - started
-        - timings["search_s"]
-        - timings["certify_s"]
-        - timings["trim_s"]
-        - timings["bound_s"]
-    )
-    if compare_base:
-        progress("comparing with the base scenario's deployment")
-    base = _base_comparison(model, problem, sim, outcome.required) if compare_base else None
-    timings["total_s"] = time.perf_counter() - started
+    return optimise(problem, sim, q=problem.spec.targets.within_72h, progress=progress)
+
+
+def _lap(timings: dict[str, float], stage: str, started: float) -> None:
+    """Record the seconds `stage` took: those since `started` less the stages recorded before it."""
+    elapsed = time.perf_counter() - started
+    for earlier in timings.values():
+        elapsed -= earlier
+    timings[stage] = elapsed
+
+
+@dataclass(frozen=True)
+class _CertifiedPlan:
+    """The plan certified so far, its certificate and the evaluation behind it, and the
+    certification replications run in all (those of plans certified before it included)."""
+
+    x: np.ndarray
+    certificate: Certificate
+    evaluation: Evaluation
+    runs: int
+
+
+def _after_trim(plan: _CertifiedPlan, trimmed: TrimOutcome | None) -> _CertifiedPlan:
+    """The trim's cheaper plan where it certified one, else `plan`; the trim's replications
+    count either way."""
+    if trimmed is None:
+        return plan
+    runs = plan.runs + trimmed.replications
+    if trimmed.certificate is not None and trimmed.evaluation is not None:
+        return _CertifiedPlan(trimmed.x, trimmed.certificate, trimmed.evaluation, runs)
+    return dataclasses.replace(plan, runs=runs)
+
+
+def _compare_with_base(
+    model: CompiledModel,
+    problem: Problem,
+    sim: Simulator,
+    outcome: SearchOutcome,
+    progress: Callable[[str], None],
+) -> BaseComparison:
+    progress("comparing with the base scenario's deployment")
+    return _base_comparison(model, problem, sim, outcome.required)
+
+
+def _certificate_data(
+    problem: Problem,
+    outcome: SearchOutcome,
+    plan: _CertifiedPlan,
+    cost: float,
+    probed: ProbeBound | None,
+    sim: Simulator,
+    trimmed: TrimOutcome | None,
+    timings: dict[str, float],
+) -> dict[str, Any]:
+    """certificate.json's contents for the certified plan."""
     from bordersim.planner.output import certificate_json
 
-    data = certificate_json(
+    return certificate_json(
         problem=problem,
-        spec=spec,
-        x=x,
+        spec=problem.spec,
+        x=plan.x,
         cost=cost,
         lower_bound=outcome.lower_bound,
         lower_bound_valid=outcome.lower_bound_valid,
         probe_bound=probed,
-        certificate=certificate,
-        values_mean=cert_ev.values.mean(axis=0),
+        certificate=plan.certificate,
+        values_mean=plan.evaluation.values.mean(axis=0),
         unattainable=outcome.unattainable,
         unreachable_certifying=outcome.unreachable_certifying,
-        search={
-            "engine": "flow",
-            "seed": search.seed,
-            "replications": search.replications,
-            "flow_replications_run": sim.replications_run,
-            "certification_replications_run": certify_runs,
-            "history": outcome.history,
-            "trim": [] if trimmed is None else trimmed.history,
-            "unattainable_at_caps": int(outcome.unattainable.sum()),
-            "out_of_reach_on_certifying_engine": int(outcome.unreachable_certifying.sum()),
-            "fluid_cost_dollars": outcome.fluid.cost,
-        },
+        search=_search_json(problem, outcome, sim, plan.runs, trimmed),
         timings=timings,
     )
-    result = PlanResult(
-        problem,
-        outcome,
-        x,
-        cost,
-        certificate,
-        data,
-        points,
-        base,
-        timings,
-        plan_text=plan_text or "",
-    )
-    if out_dir is not None and scenario_path is not None:
-        from bordersim.planner.output import dump_json, write_atomic
-        from bordersim.planner.report import plan_report
 
-        progress("writing the certificate and the report")
-        write_atomic(out_dir / "certificate.json", dump_json(data))
-        write_atomic(out_dir / "report.html", plan_report(result))
-        result.files = {
-            name: out_dir / name for name in ("plan.toml", "certificate.json", "report.html")
-        }
-    return result
+
+def _search_json(
+    problem: Problem,
+    outcome: SearchOutcome,
+    sim: Simulator,
+    certify_runs: int,
+    trimmed: TrimOutcome | None,
+) -> dict[str, Any]:
+    """certificate.json's "search": the search's budget and history, and the trim's."""
+    search = problem.spec.search
+    return {
+        "engine": "flow",
+        "seed": search.seed,
+        "replications": search.replications,
+        "flow_replications_run": sim.replications_run,
+        "certification_replications_run": certify_runs,
+        "history": outcome.history,
+        "trim": [] if trimmed is None else trimmed.history,
+        "unattainable_at_caps": int(outcome.unattainable.sum()),
+        "out_of_reach_on_certifying_engine": int(outcome.unreachable_certifying.sum()),
+        "fluid_cost_dollars": outcome.fluid.cost,
+    }
+
+
+def _write_certificate_and_report(
+    result: PlanResult, out_dir: Path, progress: Callable[[str], None]
+) -> dict[str, Path]:
+    """Write certificate.json and report.html beside plan.toml; returns the three files."""
+    from bordersim.planner.output import dump_json, write_atomic
+    from bordersim.planner.report import plan_report
+
+    progress("writing the certificate and the report")
+    write_atomic(out_dir / "certificate.json", dump_json(result.certificate_json))
+    write_atomic(out_dir / "report.html", plan_report(result))
+    return {name: out_dir / name for name in ("plan.toml", "certificate.json", "report.html")}
 
 
 @dataclass
