@@ -7,14 +7,18 @@ import json
 import os
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from bordersim.model.compiled import CompiledModel
 from bordersim.planner.problem import Problem
-from bordersim.planner.spec import PlanSpec
+from bordersim.planner.spec import PlanSpec, Targets
 from bordersim.planner.targets import KINDS
+
+if TYPE_CHECKING:
+    from bordersim.planner.bound import ProbeBound
+    from bordersim.planner.certify import Certificate
 
 
 def planned_demand_scale(scenario_path: Path, stress: float) -> float:
@@ -126,61 +130,15 @@ def certificate_json(
     unreachable_certifying: np.ndarray | None = None,
     timings: dict[str, float],
 ) -> dict[str, Any]:
+    """certificate.json's contents: the plan, its cost against the lower bound, and each target's
+    certified claim."""
     m = problem.base
-    constraints = []
-    targets = spec.targets
-    levels = {
-        "within_72h": targets.within_72h,
-        "children_within_72h": targets.children_within_72h,
-        "gotaways": targets.gotaway_share_max,
-    }
-    for n, kind in enumerate(KINDS):
-        if levels[kind] is None:
-            continue
-        for s, sector in enumerate(m.sectors):
-            for j, (a, b) in enumerate(problem.weeks):
-                first = m.dates[m.warmup_days + a]
-                last = m.dates[m.warmup_days + b - 1]
-                constraints.append(
-                    {
-                        "kind": kind,
-                        "sector": sector.name,
-                        "week": j + 1,
-                        "from": first.isoformat(),
-                        "to": last.isoformat(),
-                        "target": levels[kind],
-                        "sense": "<=" if kind == "gotaways" else ">=",
-                        "required": bool(certificate.required[n, s, j]),
-                        "attainable_at_caps": not bool(unattainable[n, s, j]),
-                        # out of reach on the certifying engine though the search found it
-                        # within reach (docs/planner.md, "Reach on the certifying engine")
-                        "out_of_reach_when_certified": bool(
-                            unreachable_certifying is not None and unreachable_certifying[n, s, j]
-                        ),
-                        "mean_value": float(values_mean[n, s, j]),
-                        "successes": int(certificate.successes[n, s, j]),
-                        "probability": float(certificate.successes[n, s, j] / certificate.n),
-                        "interval": [
-                            float(certificate.interval_low[n, s, j]),
-                            float(certificate.interval_high[n, s, j]),
-                        ],
-                        "lower_bound": float(certificate.lower[n, s, j]),
-                        "certified": bool(certificate.certified[n, s, j]),
-                    }
-                )
-    fluid_kind = "fluid relaxation (HiGHS dual bound); valid for the fluid model only" + (
-        "" if lower_bound_valid else "; some weeks unattainable even in the fluid model"
+    constraints = _constraints_json(
+        problem, spec, certificate, values_mean, unattainable, unreachable_certifying
     )
-    if probe_bound is not None:
-        bound_dollars = float(probe_bound.dollars)
-        kind = (
-            f"probe bound: valid for the chance-constrained problem on the {search_engine(spec)} "
-            f"engine at {probe_bound.confidence:.0%} confidence jointly, if the targets are "
-            "monotone in headcount (docs/planner.md, 'The probe bound')"
-        )
-    else:
-        bound_dollars, kind = lower_bound, fluid_kind
-    gap = max(cost - bound_dollars, 0.0) / cost if cost > 0 else 0.0
+    fluid_kind = _fluid_bound_kind(lower_bound_valid)
+    bound_dollars, kind = _gap_bound(spec, lower_bound, fluid_kind, probe_bound)
+    gap = _gap(cost, bound_dollars)
     proven = gap_proven(m, cost)
     if not proven:
         kind += UNPROVEN_WITH_MOVES
@@ -189,19 +147,10 @@ def certificate_json(
         "plan": spec.name,
         "demand_scale": spec.demand_scale,
         "forecast": _forecast_json(problem),
-        "targets": {
-            "within_72h": targets.within_72h,
-            "children_within_72h": targets.children_within_72h,
-            "gotaway_share_max": targets.gotaway_share_max,
-            "alpha": targets.alpha,
-            "confidence": targets.confidence,
-        },
+        "targets": _targets_json(spec.targets),
         "certified": bool(certificate.all_certified),
         "cost_dollars": cost,
-        "cost_by_pool_dollars": {
-            p.pool.name.lower(): float(c)
-            for p, c in zip(spec.pools, problem.cost_by_pool(x), strict=True)
-        },
+        "cost_by_pool_dollars": _cost_by_pool_json(problem, spec, x),
         "lower_bound_dollars": bound_dollars,
         "lower_bound_kind": kind,
         "fluid_lower_bound_dollars": lower_bound,
@@ -209,26 +158,162 @@ def certificate_json(
         "probe_bound": None if probe_bound is None else _probe_json(problem, probe_bound),
         "gap": gap,
         "gap_proven": proven,
-        "certification": {
-            "engine": certificate.engine,
-            "seed": certificate.seed,
-            "replications": certificate.n,
-            "replication_ids": list(certificate.replications),
-            "method": f"Clopper-Pearson one-sided lower bound at {targets.confidence:.0%} per "
-            "constraint; certified when it is at least 1 - alpha",
-        },
+        "certification": _certification_json(certificate, spec.targets),
         "search": search,
         "timings_s": timings,
         "constraints": constraints,
-        "decision": {
-            "pools": [p.pool.name.lower() for p in spec.pools],
-            "sectors": [s.name for s in m.sectors],
-            "windows": [
-                [problem.window_dates(w)[0].isoformat(), problem.window_dates(w)[1].isoformat()]
-                for w in range(len(problem.windows))
-            ],
-            "headcount": _list(x),
-        },
+        "decision": _decision_json(problem, spec, x),
+    }
+
+
+def _target_levels(targets: Targets) -> dict[str, float | None]:
+    """Each target kind's level (None: the plan file sets no such target)."""
+    return {
+        "within_72h": targets.within_72h,
+        "children_within_72h": targets.children_within_72h,
+        "gotaways": targets.gotaway_share_max,
+    }
+
+
+def _constraints_json(
+    problem: Problem,
+    spec: PlanSpec,
+    certificate: Certificate,
+    values_mean: np.ndarray,
+    unattainable: np.ndarray,
+    unreachable_certifying: np.ndarray | None,
+) -> list[dict[str, Any]]:
+    """One entry per target the plan file sets, sector and target week, in that order."""
+    m = problem.base
+    levels = _target_levels(spec.targets)
+    constraints = []
+    for n, kind in enumerate(KINDS):
+        if levels[kind] is None:
+            continue
+        for s, sector in enumerate(m.sectors):
+            for j, (a, b) in enumerate(problem.weeks):
+                constraints.append(
+                    {
+                        "kind": kind,
+                        "sector": sector.name,
+                        "week": j + 1,
+                        **_week_dates_json(m, a, b),
+                        "target": levels[kind],
+                        "sense": "<=" if kind == "gotaways" else ">=",
+                        **_claim_json(
+                            (n, s, j),
+                            certificate,
+                            values_mean,
+                            unattainable,
+                            unreachable_certifying,
+                        ),
+                    }
+                )
+    return constraints
+
+
+def _week_dates_json(m: CompiledModel, a: int, b: int) -> dict[str, str]:
+    """The first and last dates of the target week of days [a, b) after the warm-up."""
+    first = m.dates[m.warmup_days + a]
+    last = m.dates[m.warmup_days + b - 1]
+    return {"from": first.isoformat(), "to": last.isoformat()}
+
+
+def _claim_json(
+    at: tuple[int, int, int],
+    certificate: Certificate,
+    values_mean: np.ndarray,
+    unattainable: np.ndarray,
+    unreachable_certifying: np.ndarray | None,
+) -> dict[str, Any]:
+    """What the certificate claims of the target `at` (kind, sector, week)."""
+    return {
+        "required": bool(certificate.required[at]),
+        "attainable_at_caps": not bool(unattainable[at]),
+        # out of reach on the certifying engine though the search found it
+        # within reach (docs/planner.md, "Reach on the certifying engine")
+        "out_of_reach_when_certified": bool(
+            unreachable_certifying is not None and unreachable_certifying[at]
+        ),
+        "mean_value": float(values_mean[at]),
+        "successes": int(certificate.successes[at]),
+        "probability": float(certificate.successes[at] / certificate.n),
+        "interval": [
+            float(certificate.interval_low[at]),
+            float(certificate.interval_high[at]),
+        ],
+        "lower_bound": float(certificate.lower[at]),
+        "certified": bool(certificate.certified[at]),
+    }
+
+
+def _fluid_bound_kind(lower_bound_valid: bool) -> str:
+    """What the fluid program's lower bound is valid for."""
+    return "fluid relaxation (HiGHS dual bound); valid for the fluid model only" + (
+        "" if lower_bound_valid else "; some weeks unattainable even in the fluid model"
+    )
+
+
+def _gap_bound(
+    spec: PlanSpec, lower_bound: float, fluid_kind: str, probe_bound: ProbeBound | None
+) -> tuple[float, str]:
+    """The lower bound the gap is measured against, in dollars, and what it is valid for: the
+    probe bound where there is one, else the fluid program's."""
+    if probe_bound is None:
+        return lower_bound, fluid_kind
+    kind = (
+        f"probe bound: valid for the chance-constrained problem on the {search_engine(spec)} "
+        f"engine at {probe_bound.confidence:.0%} confidence jointly, if the targets are "
+        "monotone in headcount (docs/planner.md, 'The probe bound')"
+    )
+    return float(probe_bound.dollars), kind
+
+
+def _gap(cost: float, bound_dollars: float) -> float:
+    """How far above the lower bound the plan's cost is, as a share of the cost (0 when the plan
+    costs nothing)."""
+    return max(cost - bound_dollars, 0.0) / cost if cost > 0 else 0.0
+
+
+def _targets_json(targets: Targets) -> dict[str, Any]:
+    return {
+        "within_72h": targets.within_72h,
+        "children_within_72h": targets.children_within_72h,
+        "gotaway_share_max": targets.gotaway_share_max,
+        "alpha": targets.alpha,
+        "confidence": targets.confidence,
+    }
+
+
+def _cost_by_pool_json(problem: Problem, spec: PlanSpec, x: np.ndarray) -> dict[str, float]:
+    return {
+        p.pool.name.lower(): float(c)
+        for p, c in zip(spec.pools, problem.cost_by_pool(x), strict=True)
+    }
+
+
+def _certification_json(certificate: Certificate, targets: Targets) -> dict[str, Any]:
+    """How the plan was certified: on which replications, and by what test."""
+    return {
+        "engine": certificate.engine,
+        "seed": certificate.seed,
+        "replications": certificate.n,
+        "replication_ids": list(certificate.replications),
+        "method": f"Clopper-Pearson one-sided lower bound at {targets.confidence:.0%} per "
+        "constraint; certified when it is at least 1 - alpha",
+    }
+
+
+def _decision_json(problem: Problem, spec: PlanSpec, x: np.ndarray) -> dict[str, Any]:
+    """The plan itself: people per pool, sector and window, with the axes' names and dates."""
+    return {
+        "pools": [p.pool.name.lower() for p in spec.pools],
+        "sectors": [s.name for s in problem.base.sectors],
+        "windows": [
+            [problem.window_dates(w)[0].isoformat(), problem.window_dates(w)[1].isoformat()]
+            for w in range(len(problem.windows))
+        ],
+        "headcount": _list(x),
     }
 
 
