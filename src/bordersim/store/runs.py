@@ -23,7 +23,7 @@ import secrets
 import socket
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -43,6 +43,9 @@ from bordersim.store.result_files import (
     remove_run_files,
     write_run_files,
 )
+
+if TYPE_CHECKING:
+    import duckdb
 
 RUNNING, COMPLETE, FAILED = "running", "complete", "failed"
 #: Daily rows read back from the store at a time (whole replications; at least one).
@@ -398,8 +401,26 @@ def load_result(connection: Catalog, run_id: str) -> RunResult:
     """Rebuild the `RunResult` of a complete run from its tidy rows."""
     run = get_run(connection, run_id)
     sources = result_sources(connection, run_id)
-    daily = sources[DAILY]
     reader = reader_of(connection)
+    dates, sectors, n_reps = _daily_extent(reader, sources[DAILY], run_id)
+    sector_pos = {sec.name: i for i, sec in enumerate(sectors)}
+    return RunResult(
+        engine=run.engine,
+        scenario_name=run.scenario_name,
+        scenario_hash=run.scenario_hash,
+        seed=run.seed,
+        dates=dates,
+        sectors=sectors,
+        daily=_read_daily(reader, sources[DAILY], dates, sector_pos, n_reps),
+        custody_hist=_read_custody_hist(reader, sources[CUSTODY_HIST], sector_pos, n_reps),
+        timings=dict(run.timings),
+    )
+
+
+def _daily_extent(
+    reader: duckdb.DuckDBPyConnection, daily: str, run_id: str
+) -> tuple[list[dt.date], tuple[Sector, ...], int]:
+    """The days (first to last, every day), sectors and number of replications of the rows."""
     span = reader.execute(f"SELECT min(date), max(date), max(replication) FROM {daily}").fetchone()
     if span is None or span[0] is None:
         raise BordersimError(f"run {run_id} has no daily results in the store")
@@ -407,13 +428,22 @@ def load_result(connection: Catalog, run_id: str) -> RunResult:
     dates = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
     names = reader.execute(f"SELECT DISTINCT sector FROM {daily}").fetchall()
     sectors = tuple(sorted((Sector[row[0]] for row in names), key=int))
-    sector_pos = {sec.name: i for i, sec in enumerate(sectors)}
-    n_reps = int(last_replication) + 1
+    return dates, sectors, int(last_replication) + 1
+
+
+def _read_daily(
+    reader: duckdb.DuckDBPyConnection,
+    daily: str,
+    dates: list[dt.date],
+    sector_pos: dict[str, int],
+    n_reps: int,
+) -> np.ndarray:
+    """The daily values [replication, day, sector, metric]; zero where no row was stored."""
     codes_sector = pa.table({"name": list(sector_pos), "i": list(sector_pos.values())})
     codes_metric = pa.table({"name": list(METRIC_INDEX), "i": list(METRIC_INDEX.values())})
     reader.register("sector_codes", codes_sector)
     reader.register("metric_codes", codes_metric)
-    array = np.zeros((n_reps, len(dates), len(sectors), len(DAILY_METRICS)))
+    array = np.zeros((n_reps, len(dates), len(sector_pos), len(DAILY_METRICS)))
     # Replications are read in blocks so that memory stays flat for large ensembles.
     step = max(1, ROWS_PER_BLOCK // max(array[0].size, 1))
     try:
@@ -424,7 +454,7 @@ def load_result(connection: Catalog, run_id: str) -> RunResult:
                 s.i AS sector, m.i AS metric, d.value FROM {daily} d
                 JOIN sector_codes s ON d.sector = s.name JOIN metric_codes m ON d.metric = m.name
                 WHERE d.replication >= ? AND d.replication < ?""",
-                [first, start, start + step],
+                [dates[0], start, start + step],
             ).fetchnumpy()
             array[
                 np.asarray(rows["replication"], dtype=np.int64),
@@ -435,11 +465,19 @@ def load_result(connection: Catalog, run_id: str) -> RunResult:
     finally:
         reader.unregister("sector_codes")
         reader.unregister("metric_codes")
+    return array
 
+
+def _read_custody_hist(
+    reader: duckdb.DuckDBPyConnection, source: str, sector_pos: dict[str, int], n_reps: int
+) -> np.ndarray:
+    """The time-in-custody histogram [replication, sector, population, hours]."""
     hist = reader.execute(
-        f"SELECT replication, sector, population, hours, count FROM {sources[CUSTODY_HIST]}"
+        f"SELECT replication, sector, population, hours, count FROM {source}"
     ).df()
-    custody_hist = np.zeros((n_reps, len(sectors), len(HIST_POPULATIONS), CUSTODY_HIST_HOURS + 1))
+    custody_hist = np.zeros(
+        (n_reps, len(sector_pos), len(HIST_POPULATIONS), CUSTODY_HIST_HOURS + 1)
+    )
     if not hist.empty:
         population_pos = {name: i for i, name in HIST_POPULATIONS.items()}
         custody_hist[
@@ -448,17 +486,7 @@ def load_result(connection: Catalog, run_id: str) -> RunResult:
             hist["population"].map(population_pos).to_numpy(dtype=np.int64),
             hist["hours"].to_numpy(dtype=np.int64),
         ] = hist["count"].to_numpy()
-    return RunResult(
-        engine=run.engine,
-        scenario_name=run.scenario_name,
-        scenario_hash=run.scenario_hash,
-        seed=run.seed,
-        dates=dates,
-        sectors=sectors,
-        daily=array,
-        custody_hist=custody_hist,
-        timings=dict(run.timings),
-    )
+    return custody_hist
 
 
 def list_failures(connection: Catalog) -> dict[str, str]:
