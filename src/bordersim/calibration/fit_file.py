@@ -114,20 +114,45 @@ def read_fit(path: Path) -> DemandFit:
         raise ScenarioError(
             "demand fit file key 'factors' must map months to sectors to factors", where=where
         )
+    months = _factor_months(table, where)
+    sectors = _factor_sectors(table[month_key(months[0])], where)
+    return DemandFit(
+        path=path,
+        scenario_name=str(document["scenario"]),
+        scenario_hash=str(document["scenario_hash"]),
+        calibration_version=str(document["calibration_version"]),
+        months=tuple(months),
+        sectors=sectors,
+        factors=_factors(table, months, sectors, where),
+        document=document,
+    )
+
+
+def _factor_months(table: dict[str, Any], where: str) -> list[dt.date]:
+    """The months the factors table lists, in order."""
     try:
-        months = sorted(parse_month(m) for m in table)
+        return sorted(parse_month(m) for m in table)
     except ValueError:
         raise ScenarioError(
             f"demand fit file key 'factors': months must be YYYY-MM, got {sorted(table)}",
             where=where,
         ) from None
-    first = table[month_key(months[0])]
+
+
+def _factor_sectors(first: Any, where: str) -> tuple[Sector, ...]:
+    """The sectors the first month lists (every month must list the same)."""
     try:
-        sectors = tuple(Sector[code] for code in first)
+        return tuple(Sector[code] for code in first)
     except KeyError as err:
         raise ScenarioError(
             f"demand fit file key 'factors': unknown sector {err.args[0]!r}", where=where
         ) from None
+
+
+def _factors(
+    table: dict[str, Any], months: list[dt.date], sectors: tuple[Sector, ...], where: str
+) -> np.ndarray:
+    """The factors [month, sector, group], each finite and positive."""
     factors = np.empty((len(months), len(sectors), N_GROUPS))
     for m, month in enumerate(months):
         row = table[month_key(month)]
@@ -151,16 +176,7 @@ def read_fit(path: Path) -> DemandFit:
         raise ScenarioError(
             "demand fit file key 'factors': every factor must be finite and positive", where=where
         )
-    return DemandFit(
-        path=path,
-        scenario_name=str(document["scenario"]),
-        scenario_hash=str(document["scenario_hash"]),
-        calibration_version=str(document["calibration_version"]),
-        months=tuple(months),
-        sectors=sectors,
-        factors=factors,
-        document=document,
-    )
+    return factors
 
 
 def factors_table(
