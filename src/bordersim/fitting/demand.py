@@ -309,9 +309,78 @@ def fit_demand(
     progress: FitProgress | None = None,
 ) -> FitOutcome:
     """Fit first-attempt factors per month, sector and group (see the module doc)."""
-
     settings = settings or FitSettings()
     settings.check()
+    cal = _calibration_to_fit(scenario, calibration)
+    problem = _fit_problem(scenario, cal)
+    started = time.perf_counter()
+    kept, history = _search_factors(problem, settings, progress)
+    sector_fit, group_fit = _fit_tables(problem, kept, settings)
+    return FitOutcome(
+        scenario=scenario,
+        calibration_version=cal.version,
+        settings=settings,
+        months=problem.months,
+        sectors=problem.base.sectors,
+        factors=kept.factors,
+        sector_fit=sector_fit,
+        group_fit=group_fit,
+        iterations=len(history),
+        chosen_iteration=kept.number,
+        converged=kept.sectors_ok,
+        groups_converged=kept.groups_ok,
+        history=history,
+        run_seconds=time.perf_counter() - started,
+    )
+
+
+@dataclass(frozen=True)
+class _FitProblem:
+    """What every iteration fits to: the scenario compiled without a fit, and the official
+    encounters of its in-sample months."""
+
+    base: CompiledModel
+    months: list[dt.date]  # in-sample: the whole calendar months of the reported period
+    month_of_day: np.ndarray  # [D] the in-sample month nearest each simulated day
+    official: Official
+
+
+@dataclass(frozen=True)
+class _Iteration:
+    """One iteration: the factors it simulated, the simulation, and how near it came."""
+
+    number: int
+    factors: np.ndarray  # [M, S, G]
+    simulated: Simulated
+    sector_mean: np.ndarray  # [M, S] over the replications
+    group_mean: np.ndarray  # [M, G] over the replications
+    worst_sector: float  # largest |simulated / official - 1| of a sector-month
+    mean_sector: float  # mean of the same over the sector-months
+    worst_group: float  # largest of a group-month (0 when groups are not fitted)
+    sectors_ok: bool  # every sector-month within the tolerance
+    groups_ok: bool  # every group-month of MIN_GROUP_COUNT within it or indistinguishable
+
+    @property
+    def score(self) -> tuple[bool, bool, float]:
+        """Lower is better: sectors within tolerance first, then groups, then the smallest
+        error."""
+        return (not self.sectors_ok, not self.groups_ok, self.worst_sector)
+
+    def record(self) -> dict[str, float]:
+        """The iteration's line of the fit's history."""
+        return {
+            "iteration": self.number,
+            "max_abs_sector_error_pct": round(100 * self.worst_sector, 3),
+            "mean_abs_sector_error_pct": round(100 * self.mean_sector, 3),
+            "max_abs_group_error_pct": round(100 * self.worst_group, 3),
+            "sectors_within_tolerance": self.sectors_ok,
+            "groups_within_tolerance": self.groups_ok,
+        }
+
+
+def _calibration_to_fit(scenario: Scenario, calibration: Calibration | None) -> Calibration:
+    """The calibration given, else the scenario's, which must be an artifact with official
+    encounters."""
     cal = calibration if calibration is not None else load_calibration_for(scenario)
     if not isinstance(cal, Calibration):
         raise ScenarioError(
@@ -319,6 +388,12 @@ def fit_demand(
             "encounters of a calibration artifact",
             where=scenario.location("demand.calibration"),
         )
+    return cal
+
+
+def _fit_problem(scenario: Scenario, cal: Calibration) -> _FitProblem:
+    """Compile the scenario without a fit, and find its in-sample months and their official
+    encounters."""
     base = compile_scenario(scenario, cal, apply_fit=False)
     reported = base.dates[base.warmup_days :]
     months = full_months(reported)
@@ -330,71 +405,130 @@ def fit_demand(
         )
     official = official_encounters(cal, months, base.sectors)
     month_of_day = nearest_month(base.dates, months)
-    factors = np.ones((len(months), base.n_sectors, N_GROUPS))
+    return _FitProblem(base=base, months=months, month_of_day=month_of_day, official=official)
+
+
+def _search_factors(
+    problem: _FitProblem, settings: FitSettings, progress: FitProgress | None
+) -> tuple[_Iteration, list[dict[str, float]]]:
+    """Simulate and step the factors until they converge or the iterations run out; the
+    iteration kept (the first to converge, else the best) and the history of them all."""
+    factors = np.ones((len(problem.months), problem.base.n_sectors, N_GROUPS))
     history: list[dict[str, float]] = []
-    started = time.perf_counter()
-    # the kept iteration: sectors within tolerance first, then groups, then the smallest error
-    best: tuple[tuple[bool, bool, float], int, np.ndarray, Simulated] | None = None
-    for iteration in range(1, settings.iterations + 1):
-        model = base.replace(
-            first_attempts_per_day=base.first_attempts_per_day * factors[month_of_day]
-        )
-
-        def tick(done: int, total: int, at: int = iteration) -> None:
-            if progress is not None:
-                progress(at, done, total)
-
-        simulated = simulate_months(model, months, settings, tick)
-        sector_mean = simulated.by_sector.mean(axis=0)
-        group_mean = simulated.by_group.mean(axis=0)
-        sector_error = np.abs(_errors(official.by_sector, sector_mean))
-        worst_sector = float(np.nanmax(sector_error))
-        worst_group, group_ok = 0.0, True
-        if settings.fit_groups:
-            group_error = np.abs(_errors(official.by_group, group_mean))
-            worst_group = float(np.nanmax(group_error))
-            _, low, high = _interval(simulated.by_group)
-            indistinct = (low <= official.by_group) & (official.by_group <= high)
-            small = official.by_group < MIN_GROUP_COUNT
-            group_ok = bool(np.all((group_error <= settings.tolerance) | indistinct | small))
-        sector_ok = worst_sector <= settings.tolerance
-        history.append(
-            {
-                "iteration": iteration,
-                "max_abs_sector_error_pct": round(100 * worst_sector, 3),
-                "mean_abs_sector_error_pct": round(100 * float(np.nanmean(sector_error)), 3),
-                "max_abs_group_error_pct": round(100 * worst_group, 3),
-                "sectors_within_tolerance": sector_ok,
-                "groups_within_tolerance": group_ok,
-            }
-        )
-        score = (not sector_ok, not group_ok, worst_sector)
-        if best is None or score < best[0]:
-            best = (score, iteration, factors, simulated)
-        if sector_ok and group_ok:
+    best: _Iteration | None = None
+    for number in range(1, settings.iterations + 1):
+        iteration = _simulate_iteration(problem, factors, number, settings, progress)
+        history.append(iteration.record())
+        if best is None or iteration.score < best.score:
+            best = iteration
+        if iteration.sectors_ok and iteration.groups_ok:
             break
-        sector_step = _ratio(official.by_sector, sector_mean) ** _gain(settings.damping, iteration)
-        step = sector_step[:, :, None]
-        if settings.fit_groups:
-            # the group mix is measured on whole border-wide months, with little noise: full
-            # damped steps, partial ones for small groups
-            total = _ratio(official.by_sector.sum(axis=1), sector_mean.sum(axis=1))
-            weight = np.minimum(official.by_group / MIN_GROUP_COUNT, 1.0)
-            group = (_ratio(official.by_group, group_mean) ** weight / total[:, None]) ** (
-                settings.damping
-            )
-            step = step * group[:, None, :]
-        factors = np.round(factors * step, _FACTOR_DIGITS)
+        factors = _next_factors(problem.official, iteration, settings)
     assert best is not None
-    (sectors_failed, groups_failed, _), chosen, factors, simulated = best
-    sector_factor = _weighted_factor(base, factors, month_of_day, axis="sector")
-    group_factor = _weighted_factor(base, factors, month_of_day, axis="group")
+    return best, history
+
+
+def _simulate_iteration(
+    problem: _FitProblem,
+    factors: np.ndarray,
+    number: int,
+    settings: FitSettings,
+    progress: FitProgress | None,
+) -> _Iteration:
+    """Simulate the scenario with `factors` applied to its first attempts, and measure it."""
+    base = problem.base
+    model = base.replace(
+        first_attempts_per_day=base.first_attempts_per_day * factors[problem.month_of_day]
+    )
+    simulated = simulate_months(model, problem.months, settings, _tick(progress, number))
+    return _measure(problem.official, number, factors, simulated, settings)
+
+
+def _tick(progress: FitProgress | None, iteration: int) -> Callable[[int, int], None]:
+    """The simulation's progress callback: reports to `progress` (if any) with `iteration`."""
+
+    def tick(done: int, total: int) -> None:
+        if progress is not None:
+            progress(iteration, done, total)
+
+    return tick
+
+
+def _measure(
+    official: Official,
+    number: int,
+    factors: np.ndarray,
+    simulated: Simulated,
+    settings: FitSettings,
+) -> _Iteration:
+    """An iteration's errors against the official encounters, and whether it converged."""
+    sector_mean = simulated.by_sector.mean(axis=0)
+    group_mean = simulated.by_group.mean(axis=0)
+    sector_error = np.abs(_errors(official.by_sector, sector_mean))
+    worst_sector = float(np.nanmax(sector_error))
+    worst_group, groups_ok = 0.0, True
+    if settings.fit_groups:
+        worst_group, groups_ok = _group_errors(official, simulated, group_mean, settings.tolerance)
+    return _Iteration(
+        number=number,
+        factors=factors,
+        simulated=simulated,
+        sector_mean=sector_mean,
+        group_mean=group_mean,
+        worst_sector=worst_sector,
+        mean_sector=float(np.nanmean(sector_error)),
+        worst_group=worst_group,
+        sectors_ok=worst_sector <= settings.tolerance,
+        groups_ok=groups_ok,
+    )
+
+
+def _group_errors(
+    official: Official, simulated: Simulated, group_mean: np.ndarray, tolerance: float
+) -> tuple[float, bool]:
+    """The largest group-month error, and whether every group-month of `MIN_GROUP_COUNT` is
+    within the tolerance or indistinguishable from the official count."""
+    group_error = np.abs(_errors(official.by_group, group_mean))
+    worst_group = float(np.nanmax(group_error))
+    _, low, high = _interval(simulated.by_group)
+    indistinct = (low <= official.by_group) & (official.by_group <= high)
+    small = official.by_group < MIN_GROUP_COUNT
+    return worst_group, bool(np.all((group_error <= tolerance) | indistinct | small))
+
+
+def _next_factors(official: Official, iteration: _Iteration, settings: FitSettings) -> np.ndarray:
+    """The iteration's factors times one damped step toward the official encounters."""
+    sector_step = _ratio(official.by_sector, iteration.sector_mean) ** _gain(
+        settings.damping, iteration.number
+    )
+    step = sector_step[:, :, None]
+    if settings.fit_groups:
+        step = step * _group_step(official, iteration, settings.damping)[:, None, :]
+    return np.round(iteration.factors * step, _FACTOR_DIGITS)
+
+
+def _group_step(official: Official, iteration: _Iteration, damping: float) -> np.ndarray:
+    """[M, G] step of the border-wide group mix, net of the month's total step."""
+    # the group mix is measured on whole border-wide months, with little noise: full
+    # damped steps, partial ones for small groups
+    total = _ratio(official.by_sector.sum(axis=1), iteration.sector_mean.sum(axis=1))
+    weight = np.minimum(official.by_group / MIN_GROUP_COUNT, 1.0)
+    return (_ratio(official.by_group, iteration.group_mean) ** weight / total[:, None]) ** damping
+
+
+def _fit_tables(
+    problem: _FitProblem, kept: _Iteration, settings: FitSettings
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The fit per sector and month, and per group and month (empty if groups are not fitted)."""
+    base, months, official = problem.base, problem.months, problem.official
+    sector_factor = _weighted_factor(base, kept.factors, problem.month_of_day, axis="sector")
+    group_factor = _weighted_factor(base, kept.factors, problem.month_of_day, axis="group")
     sector_fit = _table(
         [s.name for s in base.sectors],
         "sector",
         months,
         official.by_sector,
-        simulated.by_sector,
+        kept.simulated.by_sector,
         sector_factor,
         settings.tolerance,
     )
@@ -404,29 +538,14 @@ def fit_demand(
             "group",
             months,
             official.by_group,
-            simulated.by_group,
+            kept.simulated.by_group,
             group_factor,
             settings.tolerance,
         )
         if settings.fit_groups
         else pd.DataFrame()
     )
-    return FitOutcome(
-        scenario=scenario,
-        calibration_version=cal.version,
-        settings=settings,
-        months=months,
-        sectors=base.sectors,
-        factors=factors,
-        sector_fit=sector_fit,
-        group_fit=group_fit,
-        iterations=len(history),
-        chosen_iteration=chosen,
-        converged=not sectors_failed,
-        groups_converged=not groups_failed,
-        history=history,
-        run_seconds=time.perf_counter() - started,
-    )
+    return sector_fit, group_fit
 
 
 def _weighted_factor(
