@@ -8,7 +8,10 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from bordersim.verify.cases import Case
+    from bordersim.verify.runner import Row
 
 CASE_NAMES = ("mm1", "mmc", "mmck", "erlang-a", "mg1", "priority", "tandem")
 
@@ -44,37 +47,13 @@ def verify(
     any row fails.
     """
     from rich.console import Console
-    from rich.table import Table
 
-    from bordersim.errors import ModelError
-    from bordersim.verify.cases import default_cases
     from bordersim.verify.runner import judge_all, run_batches
 
-    if customers < 1:
-        raise ModelError(f"--customers must be a whole number >= 1, got {customers}")
-    if seed < 0:
-        raise ModelError(f"--seed must be >= 0, got {seed}")
-    if batches < 10:
-        raise ModelError(f"--batches must be at least 10 for an honest interval, got {batches}")
-    cases: list[Case]
-    if case is None:
-        given = {
-            "--arrival-rate": arrival_rate,
-            "--service-rate": service_rate,
-            "--servers": servers,
-            "--capacity": capacity,
-            "--patience-rate": patience_rate,
-            "--service-cv": service_cv,
-        }
-        named = [k for k, v in given.items() if v is not None]
-        if named:
-            raise ModelError(f"{', '.join(named)} need --case (one of: {', '.join(CASE_NAMES)})")
-        cases = default_cases()
-    else:
-        cases = [
-            _ad_hoc(case, arrival_rate, service_rate, servers, capacity, patience_rate, service_cv)
-        ]
-
+    _check_run_options(customers, seed, batches)
+    cases = _chosen_cases(
+        case, arrival_rate, service_rate, servers, capacity, patience_rate, service_cv
+    )
     console = Console(width=max(Console().width, 110))
     started = time.perf_counter()
     values = []
@@ -82,6 +61,62 @@ def verify(
         values.extend(run_batches(c, customers=customers, seed=seed, batches=batches))
     rows = judge_all(values)
     elapsed = time.perf_counter() - started
+    console.print(_results_table(rows, customers, seed, batches))
+    for name, text in {c.name: c.description for c in cases}.items():
+        console.print(f"  {name}: {text}", highlight=False)
+    failed = [r for r in rows if not r.passed]
+    console.print(
+        f"{len(rows) - len(failed)}/{len(rows)} rows pass in {elapsed:.1f} s", highlight=False
+    )
+    if failed:
+        raise typer.Exit(1)
+
+
+def _check_run_options(customers: int, seed: int, batches: int) -> None:
+    from bordersim.errors import ModelError
+
+    if customers < 1:
+        raise ModelError(f"--customers must be a whole number >= 1, got {customers}")
+    if seed < 0:
+        raise ModelError(f"--seed must be >= 0, got {seed}")
+    if batches < 10:
+        raise ModelError(f"--batches must be at least 10 for an honest interval, got {batches}")
+
+
+def _chosen_cases(
+    case: str | None,
+    arrival_rate: float | None,
+    service_rate: float | None,
+    servers: int | None,
+    capacity: int | None,
+    patience_rate: float | None,
+    service_cv: float | None,
+) -> list[Case]:
+    """The default theory cases, or the one `--case` names with its parameters."""
+    from bordersim.errors import ModelError
+    from bordersim.verify.cases import default_cases
+
+    if case is not None:
+        return [
+            _ad_hoc(case, arrival_rate, service_rate, servers, capacity, patience_rate, service_cv)
+        ]
+    given = {
+        "--arrival-rate": arrival_rate,
+        "--service-rate": service_rate,
+        "--servers": servers,
+        "--capacity": capacity,
+        "--patience-rate": patience_rate,
+        "--service-cv": service_cv,
+    }
+    named = [k for k, v in given.items() if v is not None]
+    if named:
+        raise ModelError(f"{', '.join(named)} need --case (one of: {', '.join(CASE_NAMES)})")
+    return default_cases()
+
+
+def _results_table(rows: list[Row], customers: int, seed: int, batches: int) -> Table:
+    """Each measure's analytic and simulated value, its interval, and pass or FAIL."""
+    from rich.table import Table
 
     table = Table(
         title=f"bordersim verify: {customers:,} customers per case, seed {seed}, {batches} batches",
@@ -93,7 +128,6 @@ def verify(
     )
     for col in ("case", "measure", "analytic", "simulated", "± CI", "result"):
         table.add_column(col, justify="left" if col in ("case", "measure", "result") else "right")
-    descriptions = {c.name: c.description for c in cases}
     for r in rows:
         mark = "[green]pass[/]" if r.passed else "[bold red]FAIL[/]"
         table.add_row(
@@ -104,15 +138,7 @@ def verify(
             f"{r.half_width:.2g}",
             mark,
         )
-    console.print(table)
-    for name, text in descriptions.items():
-        console.print(f"  {name}: {text}", highlight=False)
-    failed = [r for r in rows if not r.passed]
-    console.print(
-        f"{len(rows) - len(failed)}/{len(rows)} rows pass in {elapsed:.1f} s", highlight=False
-    )
-    if failed:
-        raise typer.Exit(1)
+    return table
 
 
 def _ad_hoc(
