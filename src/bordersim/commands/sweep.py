@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from bordersim.errors import ScenarioError
 from bordersim.services.sweep import Axis
+
+if TYPE_CHECKING:
+    from bordersim.scenario import Scenario
 
 
 def parse_value(text: str) -> Any:
@@ -94,9 +97,7 @@ def sweep_command(
     from rich.console import Console
 
     from bordersim.errors import ModelError
-    from bordersim.input_files import check_path_text
     from bordersim.services.record import MAX_SEED
-    from bordersim.services.sweep import check_points, check_sweep_target
 
     console = Console()
     if not 0 <= seed <= MAX_SEED:
@@ -118,23 +119,7 @@ def sweep_command(
                 console, None, [], replications, seed, cluster, opening, resume, None, store
             )
         else:
-            if scenario is None or not vary_options:
-                raise ScenarioError("sweep needs a scenario file and at least one --vary KEY=V1,V2")
-            check_path_text(
-                str(scenario), what="scenario file", error=ScenarioError, where=str(scenario)
-            )
-            if not scenario.is_file():
-                raise ScenarioError(f"scenario file not found: {scenario}")
-            axes = [parse_vary(option) for option in vary_options]
-            from bordersim.scenario import load_scenario
-            from bordersim.services.loading import apply_settings, parse_setting
-
-            base = apply_settings(
-                load_scenario(scenario), dict(parse_setting(option) for option in settings)
-            )
-            check_points(base, axes)  # a grid point that does not apply is refused first,
-            # and the output folder is checked before the sweep runs, not after.
-            check_sweep_target(out if out is not None else Path("out") / f"{base.name}-sweep")
+            base, axes = _checked_grid(scenario, vary_options, settings, out)
             if blocked:
                 shape = _shape(axes, replications, block_variants, block_replications)
                 # the workers start (2-3 s) while the grid is checked and the sweep recorded
@@ -155,6 +140,30 @@ def sweep_command(
     finally:
         if opening is not None:
             opening.close()
+
+
+def _checked_grid(
+    scenario: Path | None, vary_options: list[str] | None, settings: list[str], out: Path | None
+) -> tuple[Scenario, list[Axis]]:
+    """The base scenario (with its --set values) and the grid, each checked, and the output
+    folder checked, before the sweep runs rather than after."""
+    from bordersim.input_files import check_path_text
+    from bordersim.scenario import load_scenario
+    from bordersim.services.loading import apply_settings, parse_setting
+    from bordersim.services.sweep import check_points, check_sweep_target
+
+    if scenario is None or not vary_options:
+        raise ScenarioError("sweep needs a scenario file and at least one --vary KEY=V1,V2")
+    check_path_text(str(scenario), what="scenario file", error=ScenarioError, where=str(scenario))
+    if not scenario.is_file():
+        raise ScenarioError(f"scenario file not found: {scenario}")
+    axes = [parse_vary(option) for option in vary_options]
+    base = apply_settings(
+        load_scenario(scenario), dict(parse_setting(option) for option in settings)
+    )
+    check_points(base, axes)  # a grid point that does not apply is refused first
+    check_sweep_target(out if out is not None else Path("out") / f"{base.name}-sweep")
+    return base, axes
 
 
 def _start_cluster(cluster: str | None) -> Any:
