@@ -19,6 +19,7 @@ import typer
 
 if TYPE_CHECKING:
     from bordersim.planner.run import PlanResult
+    from bordersim.planner.spec import PlanSpec
 
 
 #: The file that marks a folder as a plan's output (with the names the plan wrote), so that a
@@ -66,33 +67,12 @@ def plan_command(
 
     from bordersim.errors import ScenarioError
     from bordersim.output_folders import check_output_folder, replace_folder, write_marker
-    from bordersim.planner import PlanError, load_plan, plan
+    from bordersim.planner import load_plan, plan
 
     console = Console(stderr=True)
     if not scenario.is_file():
         raise ScenarioError("no such scenario file", where=str(scenario))
-    spec = load_plan(plan_file)
-    search = spec.search
-    if replications is not None:
-        if replications < 2:
-            raise PlanError(f"--replications {replications}: must be at least 2")
-        search = dataclasses.replace(search, replications=replications)
-    if certify_replications is not None:
-        from bordersim.planner.certify import minimum_replications
-
-        least = minimum_replications(spec.targets.alpha, spec.targets.confidence)
-        if certify_replications < least:
-            raise PlanError(
-                f"--certify-replications {certify_replications}: at least {least} are "
-                f"needed to certify {1 - spec.targets.alpha:.0%} at "
-                f"{spec.targets.confidence:.0%} confidence"
-            )
-        search = dataclasses.replace(search, certify_replications=certify_replications)
-    spec = dataclasses.replace(spec, search=search)
-    if demand_scale is not None:
-        if not demand_scale > 0:
-            raise PlanError(f"--demand-scale {demand_scale}: must be above 0")
-        spec = dataclasses.replace(spec, demand_scale=float(demand_scale))
+    spec = _with_options(load_plan(plan_file), replications, certify_replications, demand_scale)
     # Checked before hours of planning, and again before the folder is replaced.
     target = check_output_folder(
         out if out is not None else Path("out") / "plan" / scenario.stem,
@@ -120,7 +100,45 @@ def plan_command(
         raise
     if spec.quantiles is None:
         _show(results[0], target)
-        return
+    else:
+        _show_quantiles(results, target)
+
+
+def _with_options(
+    spec: PlanSpec,
+    replications: int | None,
+    certify_replications: int | None,
+    demand_scale: float | None,
+) -> PlanSpec:
+    """The plan file's spec with the command line's replications and demand scale, checked."""
+    from bordersim.planner import PlanError
+
+    search = spec.search
+    if replications is not None:
+        if replications < 2:
+            raise PlanError(f"--replications {replications}: must be at least 2")
+        search = dataclasses.replace(search, replications=replications)
+    if certify_replications is not None:
+        from bordersim.planner.certify import minimum_replications
+
+        least = minimum_replications(spec.targets.alpha, spec.targets.confidence)
+        if certify_replications < least:
+            raise PlanError(
+                f"--certify-replications {certify_replications}: at least {least} are "
+                f"needed to certify {1 - spec.targets.alpha:.0%} at "
+                f"{spec.targets.confidence:.0%} confidence"
+            )
+        search = dataclasses.replace(search, certify_replications=certify_replications)
+    spec = dataclasses.replace(spec, search=search)
+    if demand_scale is not None:
+        if not demand_scale > 0:
+            raise PlanError(f"--demand-scale {demand_scale}: must be above 0")
+        spec = dataclasses.replace(spec, demand_scale=float(demand_scale))
+    return spec
+
+
+def _show_quantiles(results: list[PlanResult], target: Path) -> None:
+    """Each quantile's plan, then where the table of them side by side is."""
     from bordersim.planner.run import QUANTILES_TABLE, quantile_folder
 
     for result in results:
