@@ -350,67 +350,14 @@ MAX_FORECAST_QUANTILES = 9
 def parse_plan(text: str, where: str, path: Path | None = None) -> PlanSpec:
     """A `PlanSpec` from the text of a plan file; `where` names it in errors."""
     reader = _Reader(where, text)
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise PlanError(f"not valid TOML: {err}", where=where) from None
+    raw = _read_toml(text, where)
     reader.table(raw, "", _TOP_KEYS)
-    pools_raw = reader.table(raw.get("pools", {}), "pools", {p.name.lower() for p in Pool})
-    if not pools_raw:
-        raise reader.fail("pools", {}, "name at least one pool the planner may deploy")
-    pools = tuple(_pool(reader, name, value) for name, value in pools_raw.items())
-    t = reader.table(raw.get("targets", {}), "targets", _TARGET_KEYS)
-    gotaway = t.get("gotaway_share_max")
-    targets = Targets(
-        within_72h=reader.number(t, "within_72h", "targets.within_72h", 0.95, high=1.0),
-        children_within_72h=reader.number(
-            t, "children_within_72h", "targets.children_within_72h", 0.95, high=1.0
-        ),
-        gotaway_share_max=None
-        if gotaway is None
-        else reader.number(t, "gotaway_share_max", "targets.gotaway_share_max", 1.0, high=1.0),
-        alpha=reader.number(t, "alpha", "targets.alpha", 0.05, high=0.5, open_low=True),
-        confidence=reader.number(t, "confidence", "targets.confidence", 0.95, low=0.5, high=0.999),
-    )
-    s = reader.table(raw.get("search", {}), "search", _SEARCH_KEYS)
-    engine = s.get("certify_engine", "event")
-    if engine not in ("event", "flow"):
-        raise reader.fail("search.certify_engine", engine, "must be 'event' or 'flow'")
-    frontier = s.get("frontier", [0.90, 0.95, 0.99])
-    if not isinstance(frontier, list) or not all(
-        isinstance(q, float | int) and 0 < q <= 1 for q in frontier
-    ):
-        raise reader.fail("search.frontier", frontier, "must be a list of shares in (0, 1]")
-    search = Search(
-        replications=reader.integer(s, "replications", "search.replications", 24, low=2),
-        certify_replications=reader.integer(
-            s, "certify_replications", "search.certify_replications", 200, low=10
-        ),
-        certify_engine=engine,
-        seed=reader.integer(s, "seed", "search.seed", 20230511),
-        max_corrections=reader.integer(s, "max_corrections", "search.max_corrections", 8),
-        max_local_rounds=reader.integer(s, "max_local_rounds", "search.max_local_rounds", 12),
-        frontier=tuple(float(q) for q in frontier),
-        bound_seconds=reader.integer(s, "bound_seconds", "search.bound_seconds", 180),
-        trim_seconds=reader.integer(s, "trim_seconds", "search.trim_seconds", 180, low=0),
-    )
-    w = reader.table(raw.get("windows", {}), "windows", _WINDOW_KEYS)
-    min_tour = reader.integer(w, "min_tour_days", "windows.min_tour_days", 30, low=1)
-    window_days = reader.integer(w, "days", "windows.days", max(min_tour, 7), low=1)
-    if window_days < min_tour:
-        raise reader.fail(
-            "windows.days",
-            window_days,
-            f"a deployment window must last at least the minimum tour "
-            f"({min_tour} days), so that every tour does",
-        )
-    replace = raw.get("replace", [])
-    if not isinstance(replace, list) or not all(isinstance(r, str) for r in replace):
-        raise reader.fail("replace", replace, "must be a list of deployment names")
-    budget = raw.get("budget_dollars")
-    scenario = raw.get("scenario")
-    if scenario is not None and not isinstance(scenario, str):
-        raise reader.fail("scenario", scenario, "must be a path to a scenario file")
+    pools = _pools(reader, raw.get("pools", {}))
+    targets = _targets(reader, raw.get("targets", {}))
+    search = _search(reader, raw.get("search", {}))
+    window_days, min_tour = _windows(reader, raw.get("windows", {}))
+    replace = _replace(reader, raw.get("replace", []))
+    scenario = _scenario(reader, raw.get("scenario"))
     forecast, quantiles = _forecast(reader, raw.get("forecast"))
     if forecast is not None:  # before the paths are drawn, which takes a while the first time
         check_replications_per_path(search, forecast.paths, reader.where)
@@ -421,17 +368,122 @@ def parse_plan(text: str, where: str, path: Path | None = None) -> PlanSpec:
         search=search,
         window_days=window_days,
         min_tour_days=min_tour,
-        replace=tuple(replace),
+        replace=replace,
         demand_scale=reader.number(raw, "demand_scale", "demand_scale", 1.0, open_low=True),
-        budget_dollars=None
-        if budget is None
-        else reader.number(raw, "budget_dollars", "budget_dollars", 0.0, open_low=True),
+        budget_dollars=_budget(reader, raw),
         forecast=forecast,
         quantiles=quantiles,
         scenario=scenario,
         path=path,
         text=text,
     )
+
+
+def _read_toml(text: str, where: str) -> dict[str, Any]:
+    """The plan file's tables, or a `PlanError` naming the file where the text is not TOML."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise PlanError(f"not valid TOML: {err}", where=where) from None
+
+
+def _pools(reader: _Reader, raw: Any) -> tuple[PoolPlan, ...]:
+    """The [pools.*] tables: at least one pool, each checked by `_pool`."""
+    pools_raw = reader.table(raw, "pools", {p.name.lower() for p in Pool})
+    if not pools_raw:
+        raise reader.fail("pools", {}, "name at least one pool the planner may deploy")
+    return tuple(_pool(reader, name, value) for name, value in pools_raw.items())
+
+
+def _targets(reader: _Reader, raw: Any) -> Targets:
+    """The [targets] table, with the defaults of `Targets` for the keys left out."""
+    t = reader.table(raw, "targets", _TARGET_KEYS)
+    gotaway = t.get("gotaway_share_max")
+    return Targets(
+        within_72h=reader.number(t, "within_72h", "targets.within_72h", 0.95, high=1.0),
+        children_within_72h=reader.number(
+            t, "children_within_72h", "targets.children_within_72h", 0.95, high=1.0
+        ),
+        gotaway_share_max=None
+        if gotaway is None
+        else reader.number(t, "gotaway_share_max", "targets.gotaway_share_max", 1.0, high=1.0),
+        alpha=reader.number(t, "alpha", "targets.alpha", 0.05, high=0.5, open_low=True),
+        confidence=reader.number(t, "confidence", "targets.confidence", 0.95, low=0.5, high=0.999),
+    )
+
+
+def _search(reader: _Reader, raw: Any) -> Search:
+    """The [search] table, with the defaults of `Search` for the keys left out."""
+    s = reader.table(raw, "search", _SEARCH_KEYS)
+    engine = _certify_engine(reader, s)
+    frontier = _frontier(reader, s)
+    return Search(
+        replications=reader.integer(s, "replications", "search.replications", 24, low=2),
+        certify_replications=reader.integer(
+            s, "certify_replications", "search.certify_replications", 200, low=10
+        ),
+        certify_engine=engine,
+        seed=reader.integer(s, "seed", "search.seed", 20230511),
+        max_corrections=reader.integer(s, "max_corrections", "search.max_corrections", 8),
+        max_local_rounds=reader.integer(s, "max_local_rounds", "search.max_local_rounds", 12),
+        frontier=frontier,
+        bound_seconds=reader.integer(s, "bound_seconds", "search.bound_seconds", 180),
+        trim_seconds=reader.integer(s, "trim_seconds", "search.trim_seconds", 180, low=0),
+    )
+
+
+def _certify_engine(reader: _Reader, search: dict[str, Any]) -> str:
+    """The engine that certifies: "event" (the default) or "flow"."""
+    engine = search.get("certify_engine", "event")
+    if engine not in ("event", "flow"):
+        raise reader.fail("search.certify_engine", engine, "must be 'event' or 'flow'")
+    return engine
+
+
+def _frontier(reader: _Reader, search: dict[str, Any]) -> tuple[float, ...]:
+    """The targets of the cost-versus-target frontier, as shares."""
+    frontier = search.get("frontier", [0.90, 0.95, 0.99])
+    if not isinstance(frontier, list) or not all(
+        isinstance(q, float | int) and 0 < q <= 1 for q in frontier
+    ):
+        raise reader.fail("search.frontier", frontier, "must be a list of shares in (0, 1]")
+    return tuple(float(q) for q in frontier)
+
+
+def _windows(reader: _Reader, raw: Any) -> tuple[int, int]:
+    """The [windows] table: (days of a deployment window, days of the minimum tour)."""
+    w = reader.table(raw, "windows", _WINDOW_KEYS)
+    min_tour = reader.integer(w, "min_tour_days", "windows.min_tour_days", 30, low=1)
+    window_days = reader.integer(w, "days", "windows.days", max(min_tour, 7), low=1)
+    if window_days < min_tour:
+        raise reader.fail(
+            "windows.days",
+            window_days,
+            f"a deployment window must last at least the minimum tour "
+            f"({min_tour} days), so that every tour does",
+        )
+    return window_days, min_tour
+
+
+def _replace(reader: _Reader, replace: Any) -> tuple[str, ...]:
+    """The names of the base scenario's deployments that the plan replaces."""
+    if not isinstance(replace, list) or not all(isinstance(r, str) for r in replace):
+        raise reader.fail("replace", replace, "must be a list of deployment names")
+    return tuple(replace)
+
+
+def _scenario(reader: _Reader, scenario: Any) -> str | None:
+    """The base scenario the plan was written for, when it names one."""
+    if scenario is not None and not isinstance(scenario, str):
+        raise reader.fail("scenario", scenario, "must be a path to a scenario file")
+    return scenario
+
+
+def _budget(reader: _Reader, raw: dict[str, Any]) -> float | None:
+    """The optional budget_dollars, above 0 when given."""
+    if raw.get("budget_dollars") is None:
+        return None
+    return reader.number(raw, "budget_dollars", "budget_dollars", 0.0, open_low=True)
 
 
 def load_plan(path: str | Path) -> PlanSpec:
