@@ -96,82 +96,138 @@ def cheapest_plan_beyond(problem: Problem, cuts: list[Cut]) -> float:
     plan within the caps that gets past every cut: a mixed-integer program (HiGHS), its dual
     bound returned. Every plan that meets the targets gets past them, so this bounds its cost."""
     K, S, W = problem.shape
-    unit = window_unit_cost(problem)
-    ramp = ramp_unit_cost(problem)
     caps = problem.upper_bounds()
     steps = np.array([p.step for p in problem.spec.pools], dtype=float)
     n = K * S * W
     y = np.arange(n).reshape(K, S, W)  # headcount / step
     up = y + n  # people arriving for window w
-    exits = [
-        [
-            (k, w)
-            for k in range(K)
-            for w in range(W)
-            if cut.levels[k, w] + steps[k] <= caps[k, cut.sector, w] + 1e-9
-        ]
-        for cut in cuts
+    exits = [_ways_past(cut, caps, steps) for cut in cuts]
+    n_z = sum(len(e) for e in exits)  # one binary per way past a cut, after y and up
+    cost = _objective(problem, steps, n_z)
+    rows = _Rows(2 * n + n_z)
+    _add_pool_rows(rows, problem, y, up, steps)
+    _add_cut_rows(rows, cuts, exits, y, steps)
+    result = milp(
+        c=cost,
+        constraints=rows.constraint(),
+        integrality=np.concatenate([np.ones(n), np.zeros(n), np.ones(n_z)]),
+        bounds=_column_bounds(caps, steps, n_z),
+        options={"time_limit": 30.0, "mip_rel_gap": 1e-6, "disp": False},
+    )
+    return _proven_bound(result)
+
+
+class _Rows:
+    """The constraint rows of a linear program, each with its bounds, in the order added."""
+
+    def __init__(self, columns: int) -> None:
+        self.columns = columns
+        self.rows: list[np.ndarray] = []
+        self.low: list[float] = []
+        self.high: list[float] = []
+
+    def add(self, low: float, high: float) -> np.ndarray:
+        """A new row of zeros, kept between `low` and `high`, for the caller to fill in."""
+        r = np.zeros(self.columns)
+        self.rows.append(r)
+        self.low.append(low)
+        self.high.append(high)
+        return r
+
+    def constraint(self) -> LinearConstraint:
+        return LinearConstraint(np.array(self.rows), np.array(self.low), np.array(self.high))
+
+
+def _ways_past(cut: Cut, caps: np.ndarray, steps: np.ndarray) -> list[tuple[int, int]]:
+    """The cells (pool k, window w) of the cut's sector with room for one step above its
+    levels: a plan gets past the cut in one of them."""
+    K, _, W = caps.shape
+    return [
+        (k, w)
+        for k in range(K)
+        for w in range(W)
+        if cut.levels[k, w] + steps[k] <= caps[k, cut.sector, w] + 1e-9
     ]
-    n_z = sum(len(e) for e in exits)
-    n_all = 2 * n + n_z
-    cost = np.concatenate(
+
+
+def _objective(problem: Problem, steps: np.ndarray, n_z: int) -> np.ndarray:
+    """The program's cost per column: window days per headcount step, the ramp-up per person
+    arriving, nothing for the binaries of the cuts."""
+    K, S, W = problem.shape
+    unit = window_unit_cost(problem)
+    ramp = ramp_unit_cost(problem)
+    return np.concatenate(
         [
             (unit[:, None, :] * steps[:, None, None] * np.ones((K, S, W))).ravel(),
             (ramp[:, None, :] * np.ones((K, S, W))).ravel(),
             np.zeros(n_z),
         ]
     )
-    rows: list[np.ndarray] = []
-    low: list[float] = []
-    high: list[float] = []
 
-    def row() -> np.ndarray:
-        r = np.zeros(n_all)
-        rows.append(r)
-        return r
 
-    for k in range(K):
-        for s in range(S):
-            for w in range(W):  # up >= step * (y_w - y_{w-1})
-                r = row()
-                r[up[k, s, w]], r[y[k, s, w]] = 1.0, -steps[k]
-                if w:
-                    r[y[k, s, w - 1]] = steps[k]
-                low.append(0.0)
-                high.append(np.inf)
-        for w in range(W):  # the border-wide cap
-            row()[y[k, :, w]] = steps[k]
-            low.append(-np.inf)
-            high.append(problem.spec.pools[k].max_headcount)
-    z = 2 * n
+def _add_pool_rows(
+    rows: _Rows, problem: Problem, y: np.ndarray, up: np.ndarray, steps: np.ndarray
+) -> None:
+    """Pool by pool: the rows of its arrivals, then those of its border-wide cap."""
+    for k, pool in enumerate(problem.spec.pools):
+        _add_arrival_rows(rows, y[k], up[k], steps[k])
+        _add_cap_rows(rows, y[k], steps[k], pool.max_headcount)
+
+
+def _add_arrival_rows(rows: _Rows, y: np.ndarray, up: np.ndarray, step: float) -> None:
+    """One pool's people arriving for each window of each sector ([S, W] columns `y`, `up`)."""
+    S, W = y.shape
+    for s in range(S):
+        for w in range(W):  # up >= step * (y_w - y_{w-1})
+            r = rows.add(0.0, np.inf)
+            r[up[s, w]], r[y[s, w]] = 1.0, -step
+            if w:
+                r[y[s, w - 1]] = step
+
+
+def _add_cap_rows(rows: _Rows, y: np.ndarray, step: float, max_headcount: float) -> None:
+    """One pool's border-wide cap in each window ([S, W] columns `y`)."""
+    for w in range(y.shape[1]):
+        rows.add(-np.inf, max_headcount)[y[:, w]] = step
+
+
+def _add_cut_rows(
+    rows: _Rows,
+    cuts: list[Cut],
+    exits: list[list[tuple[int, int]]],
+    y: np.ndarray,
+    steps: np.ndarray,
+) -> None:
+    """Cut by cut: a row asking that one of its ways past be taken (one binary z per way), then
+    per way a row that lets its z be 1 only where the plan gets past the cut's level there."""
+    z = 2 * y.size  # the first binary, after the headcounts and the arrivals
     for cut, ways in zip(cuts, exits, strict=True):
-        one_of = row()
-        low.append(1.0)
-        high.append(np.inf)
+        one_of = rows.add(1.0, np.inf)
         for k, w in ways:  # z = 1 only if y >= levels + step there
             one_of[z] = 1.0
-            r = row()
+            r = rows.add(0.0, np.inf)
             r[y[k, cut.sector, w]] = steps[k]
             r[z] = -(cut.levels[k, w] + steps[k])
-            low.append(0.0)
-            high.append(np.inf)
             z += 1
-    result = milp(
-        c=cost,
-        constraints=LinearConstraint(np.array(rows), np.array(low), np.array(high)),
-        integrality=np.concatenate([np.ones(n), np.zeros(n), np.ones(n_z)]),
-        bounds=Bounds(
-            np.zeros(n_all),
-            np.concatenate(
-                [
-                    np.floor(caps / steps[:, None, None] + 1e-9).ravel(),
-                    np.full(n, np.inf),
-                    np.ones(n_z),
-                ]
-            ),
+
+
+def _column_bounds(caps: np.ndarray, steps: np.ndarray, n_z: int) -> Bounds:
+    """Headcount steps up to the caps, arrivals unbounded above, binaries in [0, 1]."""
+    n = caps.size
+    return Bounds(
+        np.zeros(2 * n + n_z),
+        np.concatenate(
+            [
+                np.floor(caps / steps[:, None, None] + 1e-9).ravel(),
+                np.full(n, np.inf),
+                np.ones(n_z),
+            ]
         ),
-        options={"time_limit": 30.0, "mip_rel_gap": 1e-6, "disp": False},
     )
+
+
+def _proven_bound(result: object) -> float:
+    """The program's dual bound, at least 0; 0 where none was proven."""
     dual = getattr(result, "mip_dual_bound", None)
     if dual is None or not np.isfinite(dual):
         return 0.0  # no bound proven in the time allowed
