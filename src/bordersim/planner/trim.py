@@ -77,80 +77,160 @@ def trim(
     `confirm(plan, i)` certifies it on the i-th fresh sample (of CONFIRM_FACTOR times the
     screen's replications). No screen starts after
     `screen_until` and no confirmation after `confirm_until` (`time.perf_counter()`)."""
-    targets = problem.spec.targets
-    history: list[dict[str, object]] = []
-    runs = 0
+    log = _TrimLog()
+    screener = _Screener(problem, required, screen, screen_until, progress, log)
+    scaled = _screen_scaled(problem, x, screener)
+    best = _screen_cells(problem, scaled if scaled is not None else x, screener)
+    chain = _confirmation_chain(x, scaled, best)
+    kept, certificate, evaluation = _confirm_in_sequence(
+        problem, x, chain, confirm, confirm_until, log
+    )
+    return TrimOutcome(kept, certificate, evaluation, log.runs, log.history)
 
-    def passes(plan: np.ndarray, step: str) -> bool | None:
-        nonlocal runs
-        if time.perf_counter() > screen_until:
+
+@dataclass
+class _TrimLog:
+    """The screens and confirmations the trim ran, in order, and their replications."""
+
+    history: list[dict[str, object]] = field(default_factory=list)
+    runs: int = 0
+
+
+@dataclass
+class _Screener:
+    """Screens candidates until `until`, logging each screen and reporting it to `progress`."""
+
+    problem: Problem
+    required: np.ndarray
+    screen: Callable[[np.ndarray], Evaluation]
+    until: float
+    progress: Callable[[str], None]
+    log: _TrimLog
+
+    def passes(self, plan: np.ndarray, step: str) -> bool | None:
+        """Whether `plan` passes the screen; None when no screen may start any more."""
+        if time.perf_counter() > self.until:
             return None
-        ev = screen(plan)
-        runs += ev.n_replications
+        problem, required = self.problem, self.required
+        targets = problem.spec.targets
+        ev = self.screen(plan)
+        self.log.runs += ev.n_replications
         ok = passes_screen(ev, required, targets.alpha, targets.confidence)
-        history.append(
-            {
-                "step": step,
-                "cost_dollars": problem.cost(plan),
-                "headcount": plan.tolist(),
-                "fewest_successes": int(ev.successes()[required].min()) if required.any() else 0,
-                "replications": ev.n_replications,
-                "passed_screen": ok,
-            }
-        )
-        progress(
+        self.log.history.append(_screen_record(problem, plan, step, ev, required, ok))
+        self.progress(
             f"trim screen ({step}): ${problem.cost(plan) / 1e6:,.3f}M {'passes' if ok else 'fails'}"
         )
         return ok
 
-    scaled = _bisect(
+
+def _screen_scaled(problem: Problem, x: np.ndarray, screener: _Screener) -> np.ndarray | None:
+    """Plan `x` times the smallest factor in [SMALLEST_SCALE, 1) found to pass the screen (the
+    plan's shape scaled down), or None."""
+    return _bisect(
         lambda f: round_down(x * f, problem),
         SMALLEST_SCALE,
         1.0,
         SCALE_SCREENS,
-        lambda plan: passes(plan, "scale"),
+        lambda plan: screener.passes(plan, "scale"),
     )
-    best = scaled if scaled is not None else x
-    cells = [tuple(int(i) for i in c) for c in np.argwhere(best > 0)]
-    cells.sort(key=lambda c: -_cell_spend(problem, best, c))
-    for k, s, w in cells:
 
-        def at(
-            f: float, cell: tuple[int, int, int] = (k, s, w), now: np.ndarray = best
-        ) -> np.ndarray:
-            plan = now.copy()
-            plan[cell] = round_down(np.full(problem.shape, now[cell] * f), problem)[cell]
-            return plan
 
-        found = _bisect(at, SMALLEST_SCALE, 1.0, CELL_SCREENS, lambda plan: passes(plan, "cell"))
+def _screen_cells(problem: Problem, start: np.ndarray, screener: _Screener) -> np.ndarray:
+    """From plan `start`, each staffed cell in turn (the largest spend first) cut down to the
+    smallest factor found to pass the screen with the cells before it as they ended up."""
+    best = start
+    for cell in _cells_by_spend(problem, start):
+        found = _screen_cell(problem, best, cell, screener)
         if found is not None:
             best = found
+    return best
+
+
+def _cells_by_spend(problem: Problem, x: np.ndarray) -> list[tuple[int, int, int]]:
+    """The staffed cells (k, s, w) of plan `x`, the largest spend first."""
+    cells = [(int(k), int(s), int(w)) for k, s, w in np.argwhere(x > 0)]
+    cells.sort(key=lambda c: -_cell_spend(problem, x, c))
+    return cells
+
+
+def _screen_cell(
+    problem: Problem, now: np.ndarray, cell: tuple[int, int, int], screener: _Screener
+) -> np.ndarray | None:
+    """Plan `now` with `cell` times the smallest factor found to pass the screen, or None."""
+
+    def at(f: float) -> np.ndarray:
+        plan = now.copy()
+        plan[cell] = round_down(np.full(problem.shape, now[cell] * f), problem)[cell]
+        return plan
+
+    return _bisect(
+        at, SMALLEST_SCALE, 1.0, CELL_SCREENS, lambda plan: screener.passes(plan, "cell")
+    )
+
+
+def _confirmation_chain(
+    x: np.ndarray, scaled: np.ndarray | None, best: np.ndarray
+) -> list[np.ndarray]:
+    """The plans to confirm, in order: the screen's best scaled plan, then its best overall,
+    each only where the screen found it and it is not `x` or the plan before it."""
     chain = [p for p in (scaled, best) if p is not None and not np.array_equal(p, x)]
     if len(chain) == 2 and np.array_equal(chain[0], chain[1]):
         chain.pop()
+    return chain
+
+
+def _confirm_in_sequence(
+    problem: Problem,
+    x: np.ndarray,
+    chain: list[np.ndarray],
+    confirm: Callable[[np.ndarray, int], tuple[Certificate, Evaluation]],
+    until: float,
+    log: _TrimLog,
+) -> tuple[np.ndarray, Certificate | None, Evaluation | None]:
+    """The last plan of `chain` confirmed before the first that is not (or `x` where none is),
+    with its certificate and evaluation; no confirmation starts after `until`."""
     kept: np.ndarray = x
     certificate: Certificate | None = None
     evaluation: Evaluation | None = None
     for i, plan in enumerate(chain):
-        if time.perf_counter() > confirm_until:
+        if time.perf_counter() > until:
             break
         cert, ev = confirm(plan, i)
-        runs += cert.n
+        log.runs += cert.n
         ok = cert.all_certified
-        history.append(
-            {
-                "step": "confirm",
-                "cost_dollars": problem.cost(plan),
-                "headcount": plan.tolist(),
-                "seed": cert.seed,
-                "replications": cert.n,
-                "certified": ok,
-            }
-        )
+        log.history.append(_confirmation_record(problem, plan, cert, ok))
         if not ok:
             break  # fixed-sequence testing stops at the first plan that does not certify
         kept, certificate, evaluation = plan, cert, ev
-    return TrimOutcome(kept, certificate, evaluation, runs, history)
+    return kept, certificate, evaluation
+
+
+def _screen_record(
+    problem: Problem, plan: np.ndarray, step: str, ev: Evaluation, required: np.ndarray, ok: bool
+) -> dict[str, object]:
+    """The history entry of one screen."""
+    return {
+        "step": step,
+        "cost_dollars": problem.cost(plan),
+        "headcount": plan.tolist(),
+        "fewest_successes": int(ev.successes()[required].min()) if required.any() else 0,
+        "replications": ev.n_replications,
+        "passed_screen": ok,
+    }
+
+
+def _confirmation_record(
+    problem: Problem, plan: np.ndarray, cert: Certificate, ok: bool
+) -> dict[str, object]:
+    """The history entry of one confirmation."""
+    return {
+        "step": "confirm",
+        "cost_dollars": problem.cost(plan),
+        "headcount": plan.tolist(),
+        "seed": cert.seed,
+        "replications": cert.n,
+        "certified": ok,
+    }
 
 
 def _cell_spend(problem: Problem, x: np.ndarray, cell: tuple[int, ...]) -> float:
