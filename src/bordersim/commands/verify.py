@@ -48,12 +48,26 @@ def verify(
     """
     from rich.console import Console
 
+    from bordersim.verify.cases import default_cases
     from bordersim.verify.runner import judge_all, run_batches
 
     _check_run_options(customers, seed, batches)
-    cases = _chosen_cases(
-        case, arrival_rate, service_rate, servers, capacity, patience_rate, service_cv
-    )
+    if case is not None:
+        cases = [
+            _ad_hoc(case, arrival_rate, service_rate, servers, capacity, patience_rate, service_cv)
+        ]
+    else:
+        _refuse_parameters_without_case(
+            {
+                "--arrival-rate": arrival_rate,
+                "--service-rate": service_rate,
+                "--servers": servers,
+                "--capacity": capacity,
+                "--patience-rate": patience_rate,
+                "--service-cv": service_cv,
+            }
+        )
+        cases = default_cases()
     console = Console(width=max(Console().width, 110))
     started = time.perf_counter()
     values = []
@@ -83,35 +97,13 @@ def _check_run_options(customers: int, seed: int, batches: int) -> None:
         raise ModelError(f"--batches must be at least 10 for an honest interval, got {batches}")
 
 
-def _chosen_cases(
-    case: str | None,
-    arrival_rate: float | None,
-    service_rate: float | None,
-    servers: int | None,
-    capacity: int | None,
-    patience_rate: float | None,
-    service_cv: float | None,
-) -> list[Case]:
-    """The default theory cases, or the one `--case` names with its parameters."""
+def _refuse_parameters_without_case(given: dict[str, float | None]) -> None:
+    """A case's parameters name one case: without --case they are refused, not ignored."""
     from bordersim.errors import ModelError
-    from bordersim.verify.cases import default_cases
 
-    if case is not None:
-        return [
-            _ad_hoc(case, arrival_rate, service_rate, servers, capacity, patience_rate, service_cv)
-        ]
-    given = {
-        "--arrival-rate": arrival_rate,
-        "--service-rate": service_rate,
-        "--servers": servers,
-        "--capacity": capacity,
-        "--patience-rate": patience_rate,
-        "--service-cv": service_cv,
-    }
     named = [k for k, v in given.items() if v is not None]
     if named:
         raise ModelError(f"{', '.join(named)} need --case (one of: {', '.join(CASE_NAMES)})")
-    return default_cases()
 
 
 def _results_table(rows: list[Row], customers: int, seed: int, batches: int) -> Table:
