@@ -56,6 +56,8 @@ class RunRecord:
     created_at: str = ""
     report_path: Path | None = None  # where its report was written, if it was
     warnings: tuple[str, ...] = ()  # raised while the scenario was compiled
+    # The artifact whose official counts the report validates against (None: the shipped one).
+    calibration: str | None = None
 
     @property
     def label(self) -> str:

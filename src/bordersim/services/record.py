@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from bordersim.results.schema import RunResult
     from bordersim.store import StoreRef
     from bordersim.store.interface import Catalog
+    from bordersim.store.runs import RunContext
 
 DEFAULT_REPLICATIONS = 10
 DEFAULT_SEED = 1
@@ -154,8 +155,8 @@ def simulate_and_record(
         interrupts.check()
         check_finite(result)  # before the report: a NaN run has no report and is not complete
         record = new_run_record(run_id, loaded, result, created_at)
-        _write_pending(folder, record, loaded.calibration, records, pending, observer)
-        _store(store, record, loaded.calibration, folder / "report.html", observer)
+        _write_pending(folder, record, records, pending, observer)
+        _store(store, record, folder / "report.html", observer)
         _put_in_place(pending, folder, own_folder=out_dir is None)
         record.report_path = folder / "report.html"
         return record
@@ -253,16 +254,12 @@ def new_run_record(
         code_version=code_version(),
         created_at=created_text(created_at),
         warnings=loaded.warnings,
+        calibration=loaded.calibration,
     )
 
 
 def _write_pending(
-    folder: Path,
-    record: RunRecord,
-    calibration: str | None,
-    records: bool,
-    pending: list[Path],
-    observer: Observer,
+    folder: Path, record: RunRecord, records: bool, pending: list[Path], observer: Observer
 ) -> None:
     """Write the report, and the per-person records if kept, to temporary files (`pending`)."""
     from bordersim.store.runs import temporary_name
@@ -270,7 +267,7 @@ def _write_pending(
 
     result = record.result
     # Validated against the calibration this run used, not always the shipped one.
-    official, reason = load_official_monthly(calibration)
+    official, reason = load_official_monthly(record.calibration)
     pending.append(temporary_name(folder / "report.html"))
     with observer.stage("writing the report"):
         started = time.perf_counter()
@@ -282,13 +279,7 @@ def _write_pending(
         _write_output(lambda: people.to_parquet(pending[1]), folder)
 
 
-def _store(
-    store: StoreRef,
-    record: RunRecord,
-    calibration: str | None,
-    report_path: Path,
-    observer: Observer,
-) -> None:
+def _store(store: StoreRef, record: RunRecord, report_path: Path, observer: Observer) -> None:
     """Write the result files, then mark the run complete with its KPIs in one transaction."""
     from bordersim.results.kpis import replication_kpis, summarize
     from bordersim.store import results_dir, using_store
@@ -309,7 +300,7 @@ def _store(
             run_id,
             sources=record.sources,
             warnings=record.warnings,
-            calibration=calibration,
+            calibration=record.calibration,
         )
         complete_run(
             connection,
@@ -398,6 +389,7 @@ def stored_record(connection: Catalog, run_id: str) -> RunRecord:
         code_version=stored.code_version,
         created_at=created_text(stored.created_at),
         warnings=warnings,
+        calibration=_calibration_kept(kept, stored.scenario_text),
     )
 
 
@@ -416,7 +408,7 @@ def rewrite_report(
     from bordersim.validation.reference import load_official_monthly
 
     record = stored_record(connection, run_id)
-    official, reason = load_official_monthly(stored_calibration(connection, run_id))
+    official, reason = load_official_monthly(record.calibration)
     path = write_run_report(
         (out_dir or run_folder(Path("out"), record.label, run_id)) / "report.html",
         record,
@@ -432,10 +424,15 @@ def stored_calibration(connection: Catalog, run_id: str) -> str | None:
     store kept it) what its scenario text names, where the text alone can find it."""
     from bordersim.store.runs import get_run, run_context
 
-    kept = run_context(connection, run_id)
+    return _calibration_kept(
+        run_context(connection, run_id), get_run(connection, run_id).scenario_text
+    )
+
+
+def _calibration_kept(kept: RunContext | None, scenario_text: str) -> str | None:
     if kept is not None and kept.calibration is not None:
         return kept.calibration
-    return calibration_of_text(get_run(connection, run_id).scenario_text)
+    return calibration_of_text(scenario_text)
 
 
 def calibration_of_text(text: str) -> str | None:

@@ -60,7 +60,7 @@ def record_simulated(
     try:
         record = new_run_record(run_id, loaded, result, get_run(connection, run_id).created_at)
         # Validated against the calibration this run used, as `bordersim run` does.
-        official, reason = load_official_monthly(loaded.calibration)
+        official, reason = load_official_monthly(record.calibration)
         html = run_report_page(record, official=official, official_reason=reason).render()
         write_atomically(pending, html)
         save_run_context(
@@ -68,7 +68,7 @@ def record_simulated(
             run_id,
             sources=record.sources,
             warnings=record.warnings,
-            calibration=loaded.calibration,
+            calibration=record.calibration,
         )
         complete_run(
             connection,

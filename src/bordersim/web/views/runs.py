@@ -52,13 +52,12 @@ def result_of(site: Site, run_id: str) -> Any:
 def report_html(site: Site, run_id: str) -> str:
     """A run's report rebuilt from the store (when its file is gone)."""
     from bordersim.report.run_report import run_report_page
-    from bordersim.services.record import stored_calibration, stored_record
+    from bordersim.services.record import stored_record
     from bordersim.validation.reference import load_official_monthly
 
     with site.reading() as connection:
         record = stored_record(connection, run_id)
-        calibration = stored_calibration(connection, run_id)
-    official, reason = load_official_monthly(calibration)
+    official, reason = load_official_monthly(record.calibration)
     return run_report_page(record, official=official, official_reason=reason).render()
 
 
