@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from bordersim.results.schema import RunResult
     from bordersim.store import StoreRef
     from bordersim.store.interface import Catalog
+    from bordersim.store.result_files import ResultFile
     from bordersim.store.runs import RunContext
 
 DEFAULT_REPLICATIONS = 10
@@ -281,36 +282,55 @@ def _write_pending(
 
 def _store(store: StoreRef, record: RunRecord, report_path: Path, observer: Observer) -> None:
     """Write the result files, then mark the run complete with its KPIs in one transaction."""
-    from bordersim.results.kpis import replication_kpis, summarize
     from bordersim.store import results_dir, using_store
     from bordersim.store.result_files import write_run_files
-    from bordersim.store.runs import complete_run, save_run_context
 
-    result, run_id = record.result, record.run_id
-    summary = summarize(replication_kpis(result))
+    result = record.result
+    kpis = kpis_of(result)
     with observer.stage(f"writing {result.daily.size:,} daily values"):
         # The result files are written before the store is opened: it is held only for the
         # short transaction that records them.
-        written = write_run_files(results_dir(store), run_id, result)
+        written = write_run_files(results_dir(store), record.run_id, result)
     with observer.stage("storing the run"), using_store(store) as connection:
-        # What the report shows besides the results is kept, so that `bordersim report
-        # RUN_ID` rewrites it byte for byte.
-        save_run_context(
-            connection,
-            run_id,
-            sources=record.sources,
-            warnings=record.warnings,
-            calibration=record.calibration,
-        )
-        complete_run(
-            connection,
-            run_id,
-            result,
-            kpis={name: interval.as_dict() for name, interval in summary.items()},
-            timings=result.timings,
-            report_path=str(report_path),
-            written=written,
-        )
+        complete_recorded(connection, record, kpis, report_path, written)
+
+
+def kpis_of(result: RunResult) -> dict[str, dict[str, float | int]]:
+    """The run's key indicators as the catalog keeps them (mean and interval of each)."""
+    from bordersim.results.kpis import replication_kpis, summarize
+
+    return {
+        name: interval.as_dict() for name, interval in summarize(replication_kpis(result)).items()
+    }
+
+
+def complete_recorded(
+    connection: Catalog,
+    record: RunRecord,
+    kpis: dict[str, dict[str, float | int]],
+    report_path: Path,
+    written: list[ResultFile] | None = None,
+) -> None:
+    """Keep what the report shows besides the results, so that `bordersim report RUN_ID`
+    rewrites it byte for byte, and mark the run complete with its KPIs and result files."""
+    from bordersim.store.runs import complete_run, save_run_context
+
+    save_run_context(
+        connection,
+        record.run_id,
+        sources=record.sources,
+        warnings=record.warnings,
+        calibration=record.calibration,
+    )
+    complete_run(
+        connection,
+        record.run_id,
+        record.result,
+        kpis=kpis,
+        timings=record.result.timings,
+        report_path=str(report_path),
+        written=written,
+    )
 
 
 def _put_in_place(pending: list[Path], folder: Path, *, own_folder: bool) -> None:

@@ -28,17 +28,9 @@ def record_simulated(
     from bordersim.output_files import write_atomically
     from bordersim.report.locations import point_latest, run_folder
     from bordersim.report.run_report import run_report_page
-    from bordersim.results.kpis import replication_kpis, summarize
     from bordersim.services.loading import code_version
-    from bordersim.services.record import new_run_record
-    from bordersim.store.runs import (
-        complete_run,
-        fail_run,
-        get_run,
-        new_run_id,
-        save_run_context,
-        start_run,
-    )
+    from bordersim.services.record import complete_recorded, kpis_of, new_run_record
+    from bordersim.store.runs import fail_run, get_run, new_run_id, start_run
     from bordersim.validation.reference import load_official_monthly
 
     model = loaded.model
@@ -63,21 +55,7 @@ def record_simulated(
         official, reason = load_official_monthly(record.calibration)
         html = run_report_page(record, official=official, official_reason=reason).render()
         write_atomically(pending, html)
-        save_run_context(
-            connection,
-            run_id,
-            sources=record.sources,
-            warnings=record.warnings,
-            calibration=record.calibration,
-        )
-        complete_run(
-            connection,
-            run_id,
-            result,
-            kpis={n: i.as_dict() for n, i in summarize(replication_kpis(result)).items()},
-            timings=result.timings,
-            report_path=str(report_path.absolute()),
-        )
+        complete_recorded(connection, record, kpis_of(result), report_path.absolute())
     except BaseException:
         fail_run(connection, run_id)
         pending.unlink(missing_ok=True)
