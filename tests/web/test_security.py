@@ -115,6 +115,28 @@ def test_serving_beyond_loopback_without_a_token_is_refused(
     assert "--token" in capsys.readouterr().err
 
 
+def test_a_token_beyond_ascii_is_refused_not_a_crash(tmp_path: Path) -> None:
+    """A shared-mode token or a CSRF token with a character beyond ASCII (a typo, a pasted
+    quote) is simply wrong: 401 or 403, never a 500 from the comparison."""
+    with TestClient(
+        create_app(_settings(tmp_path, TOKEN), start_worker=False), raise_server_exceptions=False
+    ) as client:
+        assert client.get("/scenarios?token=%C3%A9t%C3%A9").status_code == 401
+        bearer = client.get("/scenarios", headers={b"Authorization": b"Bearer \xe9t\xe9"})
+        assert bearer.status_code == 401 and "token" in bearer.text
+    with TestClient(
+        create_app(_settings(tmp_path), start_worker=False), raise_server_exceptions=False
+    ) as client:
+        client.get("/scenarios")  # the CSRF cookie
+        fields = {"csrf_token": "\u00e9" * 43, "kind": "run", "scenario": "examples.small"}
+        form = client.post("/jobs", data=fields)
+        assert form.status_code == 403 and "CSRF" in form.text
+        header = {b"content-type": b"application/json", b"X-CSRF-Token": b"\xe9" * 43}
+        json_reply = client.post("/api/jobs", content="{}", headers=header)
+        assert json_reply.status_code == 403, json_reply.text
+        assert json_reply.json()["error"].startswith("missing or wrong CSRF token")
+
+
 @pytest.mark.parametrize("token", [None, "", "not-the-token"])
 def test_a_form_without_the_right_csrf_token_is_forbidden(
     client: TestClient, token: str | None

@@ -101,7 +101,7 @@ class TokenGate:
         request = Request(scope)
         offered = request.query_params.get("token")
         if offered is not None:
-            if not hmac.compare_digest(offered, self.token):
+            if not same_secret(offered, self.token):
                 await _plain(401, "wrong token")(scope, receive, send)
                 return
             # Remember it in a cookie and drop it from the address bar.
@@ -114,7 +114,7 @@ class TokenGate:
         presented = request.cookies.get(TOKEN_COOKIE) or (
             header[7:] if header.lower().startswith("bearer ") else ""
         )
-        if not presented or not hmac.compare_digest(presented, self.token):
+        if not presented or not same_secret(presented, self.token):
             await _plain(
                 401,
                 "this workbench is shared: open it with ?token=... (given by whoever started "
@@ -122,6 +122,15 @@ class TokenGate:
             )(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
+def same_secret(offered: str, expected: str) -> bool:
+    """Compare in constant time. `hmac.compare_digest` refuses (TypeError) strings with
+    characters beyond ASCII, which a browser or client may well send; compared as UTF-8 bytes,
+    they are simply wrong."""
+    return hmac.compare_digest(
+        offered.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
 
 
 def csrf_token(request: Request) -> str:
@@ -145,7 +154,7 @@ def remember_csrf(request: Request, response: Response) -> None:
 def check_csrf(request: Request, submitted: str | None) -> None:
     cookie = request.cookies.get(CSRF_COOKIE)
     offered = submitted or request.headers.get(CSRF_HEADER)
-    if not cookie or not offered or not hmac.compare_digest(cookie, offered):
+    if not cookie or not offered or not same_secret(cookie, offered):
         raise HTTPException(
             403,
             "missing or wrong CSRF token: reload the page and submit the form again",
