@@ -106,10 +106,15 @@ def wants_json(request: Request) -> bool:
 
 
 def int_field(fields: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
+    """A whole number from a form's text or a JSON value, in [low, high]; 422 otherwise. A JSON
+    true, a fraction (2.5) or an infinity (1e999) is not a whole number: never rounded, never
+    a 500."""
     raw = fields.get(name, default)
     try:
+        if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+            raise ValueError
         value = int(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise HTTPException(422, f"{name}: {raw!r} is not a whole number") from None
     if not low <= value <= high:
         raise HTTPException(422, f"{name}: {value} is outside {low}-{high}")
