@@ -161,6 +161,9 @@ def test_json_without_the_csrf_header_is_forbidden(client: TestClient) -> None:
     ("body", "content_type", "status", "says"),
     [
         ("{not json", "application/json", 400, "malformed JSON"),
+        ("[" * 30_000 + "]" * 30_000, "application/json", 400, "nested too deeply"),
+        ('{"seed": ' + "[" * 30_000 + "]" * 30_000 + "}", "application/json", 400,
+         "nested too deeply"),
         ('["a", "list"]', "application/json", 422, "expected a JSON object"),
         ('{"kind": "rerun", "scenario": "examples.small"}', "application/json", 422, "kind"),
         ('{"scenario": "examples.small", "replications": "many"}', "application/json", 422,

@@ -187,6 +187,8 @@ async def read_json(request: Request) -> dict[str, Any]:
         data = json.loads(await request.body())
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise HTTPException(400, f"malformed JSON: {err}") from None
+    except RecursionError:  # arrays or objects nested thousands deep, within the body limit
+        raise HTTPException(400, "malformed JSON: nested too deeply") from None
     if not isinstance(data, dict):
         raise HTTPException(422, "expected a JSON object")
     return data
