@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
@@ -253,6 +254,25 @@ def test_the_form_refuses_a_variant_name_with_a_path(client: TestClient, tmp_pat
     assert response.status_code == 422
     assert "variant name" in response.text
     assert not list(tmp_path.rglob("escape*"))
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("demand.scale", "demand.scale.x"), ("demand.scale.x", "demand.scale")],
+)
+def test_a_key_and_a_key_under_it_in_one_form_are_refused_not_a_crash(
+    client: TestClient, tmp_path: Path, first: str, second: str
+) -> None:
+    """`demand.scale` and `demand.scale.x` in one form cannot both be set: in either order the
+    check says so beside a field (200, as every check) and the save is a 422; nothing is saved."""
+    fields = [("csrf_token", _csrf(client)), ("variant_name", "clash"), (first, "2"), (second, "3")]
+    body = urlencode(fields)
+    headers = {"content-type": "application/x-www-form-urlencoded"}
+    check = client.post("/scenarios/examples.small/check", content=body, headers=headers)
+    assert check.status_code == 200 and "a key cannot be both a value and a table" in check.text
+    save = client.post("/scenarios/examples.small/save", content=body, headers=headers)
+    assert save.status_code == 422
+    assert not (tmp_path / "scenarios" / "variants" / "clash.toml").exists()
 
 
 def test_a_saved_variant_is_never_replaced(client: TestClient, tmp_path: Path) -> None:

@@ -239,11 +239,23 @@ def _value_of(key: str, text: str) -> Any:
 
 
 def _set(data: dict[str, Any], parts: list[str], value: Any) -> None:
+    """Set a key path; a path through a value the form set already (`demand.scale` and
+    `demand.scale.x`, posted together) is a `FieldError`, in either order."""
     table = data
-    for part in parts[:-1]:
+    for depth, part in enumerate(parts[:-1]):
         table = table.setdefault(part, {})
+        if not isinstance(table, dict):
+            raise _clash(parts, ".".join(parts[: depth + 1]))
+    below = table.get(parts[-1])
+    if isinstance(below, dict) and below:
+        raise _clash(parts, ".".join([*parts, next(iter(below))]))
     if value is not None:
         table[parts[-1]] = value
+
+
+def _clash(parts: list[str], taken: str) -> FieldError:
+    message = f"refused: {taken} is set too, and a key cannot be both a value and a table"
+    return FieldError(".".join(parts), message)
 
 
 def _add_new_deployment(form: Form, data: dict[str, Any]) -> None:
