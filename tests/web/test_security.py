@@ -275,6 +275,26 @@ def test_a_key_and_a_key_under_it_in_one_form_are_refused_not_a_crash(
     assert not (tmp_path / "scenarios" / "variants" / "clash.toml").exists()
 
 
+def test_a_new_deployment_named_as_an_existing_one_is_refused(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """A "new" deployment named `troops` (which small.toml has) would be merged into troops,
+    replacing the form's own edit of it: it is refused beside the name, and nothing is saved."""
+    form = {
+        "csrf_token": _csrf(client),
+        "variant_name": "twice",
+        "deployments.troops.headcount": "700",
+        "new_deployment.name": "troops",
+        "new_deployment.pool": "active_duty",
+        "new_deployment.headcount": "5",
+    }
+    check = client.post("/scenarios/examples.small/check", data=form)
+    assert check.status_code == 200
+    assert "&#39;troops&#39;: the scenario already has this deployment" in check.text
+    assert client.post("/scenarios/examples.small/save", data=form).status_code == 422
+    assert not (tmp_path / "scenarios" / "variants" / "twice.toml").exists()
+
+
 def test_a_saved_variant_is_never_replaced(client: TestClient, tmp_path: Path) -> None:
     """Saving under a name that is taken (another variant, or the edited variant itself, which
     would become its own base) is refused; the editor offers a free name."""

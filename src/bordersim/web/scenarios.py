@@ -221,7 +221,7 @@ def variant_data(
             continue
         if chosen != base_form.chosen(key):
             _set(data, parts, list(chosen))
-    _add_new_deployment(form, data)
+    _add_new_deployment(form, data, deployments)
     _add_new_shock(form, data)
     return data
 
@@ -258,12 +258,20 @@ def _clash(parts: list[str], taken: str) -> FieldError:
     return FieldError(".".join(parts), message)
 
 
-def _add_new_deployment(form: Form, data: dict[str, Any]) -> None:
+def _add_new_deployment(form: Form, data: dict[str, Any], deployments: list[str]) -> None:
+    """A deployment the base does not have, from the form's "new deployment" fields."""
     name = form.value("new_deployment.name")
     if not name:
         return
     if not re.match(r"^[A-Za-z0-9_]{1,40}$", name):
         raise FieldError("new_deployment.name", f"{name!r}: use letters, digits and '_'")
+    removed = f"deployments.{name}" in data.get("remove", [])
+    if not removed and (name in deployments or name in data.get("deployments", {})):
+        # It would be merged into that deployment (replacing the form's edits of it), not added;
+        # removing that deployment in the same form frees its name.
+        raise FieldError(
+            "new_deployment.name", f"{name!r}: the scenario already has this deployment"
+        )
     deployment: dict[str, Any] = {}
     for key in DEPLOYMENT_FIELDS:
         field_name = f"new_deployment.{key}"
