@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
@@ -241,6 +242,36 @@ def test_a_wrong_value_in_a_valid_form_is_a_422(client: TestClient) -> None:
 def test_odd_requests_are_4xx_never_5xx(client: TestClient, path: str) -> None:
     response = client.get(path)
     assert 400 <= response.status_code < 500, (path, response.status_code, response.text)
+
+
+def _store_with_a_run(root: Path) -> str:
+    """The workbench's store under `root` with one complete (constructed) run; its id."""
+    from bordersim.store import open_catalog
+    from bordersim.store.runs import complete_run
+    from constructed_runs import constructed_run, start_constructed
+
+    run = constructed_run(2, 10)
+    with open_catalog(_settings(root).store) as catalog:
+        run_id = start_constructed(catalog, run)
+        complete_run(catalog, run_id, run, kpis={}, timings={}, report_path=None)
+    return run_id
+
+
+def test_a_refused_export_leaves_no_temporary_folder(
+    client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An export with an unknown metric or sector is a 4xx naming it, and leaves nothing in the
+    temporary folder (each refused download used to leave an empty folder there)."""
+    run_id = _store_with_a_run(tmp_path)
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    for query in ("metric=no_such_metric", "sector=XX"):
+        response = client.get(f"/runs/{run_id}/export.csv?{query}")
+        assert response.status_code == 400 and query.split("=")[1] in response.text
+    assert list(temporary.iterdir()) == []
+    assert client.get(f"/runs/{run_id}/export.csv").status_code == 200
+    assert list(temporary.iterdir()) == []
 
 
 def test_the_form_refuses_a_variant_name_with_a_path(client: TestClient, tmp_path: Path) -> None:

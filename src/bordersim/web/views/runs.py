@@ -108,10 +108,19 @@ def router(site: Site) -> APIRouter:
         sectors = [s for s in sector.split(",") if s]
         folder = Path(tempfile.mkdtemp(prefix="bordersim-export-"))
         out = folder / f"{run_id}.{file_format}"
-        with site.reading() as connection:
-            export_run(
-                connection, run_id, out, file_format=file_format, metrics=metrics, sectors=sectors
-            )
+        try:
+            with site.reading() as connection:
+                export_run(
+                    connection,
+                    run_id,
+                    out,
+                    file_format=file_format,
+                    metrics=metrics,
+                    sectors=sectors,
+                )
+        except BaseException:  # a refused filter, a missing result file: no folder left behind
+            remove_folder(folder)
+            raise
         return FileResponse(
             out,
             media_type=MEDIA_TYPES[file_format],
