@@ -274,6 +274,25 @@ def test_a_refused_export_leaves_no_temporary_folder(
     assert list(temporary.iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    "certificate", ['{"decision": ', '{"scenario": "x"}', "[1, 2]", b"\xff\xfe"]
+)
+def test_a_plan_whose_certificate_cannot_be_shown_is_a_409_not_a_500(
+    client: TestClient, tmp_path: Path, certificate: str | bytes
+) -> None:
+    """A plan folder in out/plans/ whose certificate.json is damaged or of another layout (an
+    older bordersim's) is left out of the plan list; opening it says why, and its files still
+    download."""
+    folder = tmp_path / "out" / "plans" / "old-plan"
+    folder.mkdir(parents=True)
+    written = certificate.encode() if isinstance(certificate, str) else certificate
+    (folder / "certificate.json").write_bytes(written)
+    response = client.get("/plans/old-plan")
+    assert response.status_code == 409, response.text
+    assert "certificate.json cannot be shown" in response.text
+    assert client.get("/plans/old-plan/certificate.json").content == written
+
+
 def test_the_form_refuses_a_variant_name_with_a_path(client: TestClient, tmp_path: Path) -> None:
     form = {
         "csrf_token": _csrf(client),

@@ -99,8 +99,16 @@ def router(site: Site) -> APIRouter:
         folder = plan_folder(site.settings.plans_out, plan_id)
         if folder is None:
             raise HTTPException(404, f"no plan {plan_id!r}")
-        view = plan_view(plan_id, certificate_of(folder))
-        return site.page(request, "plan.html", view=view, data=view.data)
+        try:
+            view = plan_view(plan_id, certificate_of(folder))
+            return site.page(request, "plan.html", view=view, data=view.data)
+        except (OSError, ValueError, LookupError, TypeError, AttributeError) as err:
+            # damaged, or written by a bordersim whose certificate differs: its files still are
+            raise HTTPException(
+                409,
+                f"plan {plan_id!r}: its certificate.json cannot be shown ({type(err).__name__}: "
+                f"{err}); its files can still be downloaded from /plans/{plan_id}/FILE",
+            ) from None
 
     @api.get("/plans/{plan_id}/{name}")
     def plan_download(plan_id: str, name: str) -> Response:
