@@ -205,6 +205,28 @@ def test_commands_of_official_data_refuse_a_postgresql_store_in_one_line(
     assert "needs an embedded store file" in error and "\n" not in error
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://someone:s3cret@127.0.0.1:1/bordersim?results=/r",
+        "postgresql://someone@127.0.0.1:1/bordersim?password=s3cret&results=/r",
+        "postgresql://someone@127.0.0.1:1/bordersim?results=/r&password=s3cret",
+    ],
+)
+def test_a_store_that_cannot_be_reached_is_named_without_its_password(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """libpq takes the password in the URL's user part or as `?password=`: neither is shown."""
+    from bordersim.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["runs", "--store", url])
+    assert done.value.code != 0
+    error = capsys.readouterr().err
+    assert "cannot connect to PostgreSQL" in error
+    assert "s3cret" not in error and "***" in error
+
+
 def test_both_stores_have_the_same_tables_and_columns(store_url: str, tmp_path: Path) -> None:
     """The PostgreSQL migrations build, from the same statements, the embedded store's schema."""
     from bordersim.store.copy import TABLES, columns_of

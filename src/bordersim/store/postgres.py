@@ -65,12 +65,15 @@ def split_url(url: str) -> tuple[str, Path]:
 
 
 def shown_url(url: str) -> str:
-    """The URL without its password, for messages."""
+    """The URL without its password (`user:PASSWORD@` or libpq's `?password=`), for messages."""
     parts = urlsplit(url)
-    if parts.password is None:
+    query = re.sub(r"(^|&)(password=)[^&]*", r"\1\2***", parts.query, flags=re.IGNORECASE)
+    if parts.password is None and query == parts.query:
         return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return urlunsplit(parts._replace(netloc=netloc))
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 class PostgresStore:
