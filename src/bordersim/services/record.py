@@ -374,17 +374,18 @@ def _fail(
 
     if interrupted:
         interrupts.acknowledge()
-    reason = (
-        "interrupted (Ctrl-C or SIGTERM)"
-        if interrupted
-        else f"{type(err).__name__}: {' '.join(str(err).split())[:300]}"
-    )
+    reason = "interrupted (Ctrl-C or SIGTERM)" if interrupted else failure_reason(err)
     try:
         with using_store(store) as connection:
             fail_run(connection, run_id, reason=reason)
     finally:
         for leftover in pending:
             leftover.unlink(missing_ok=True)
+
+
+def failure_reason(err: BaseException) -> str:
+    """Why a run failed, as the catalog keeps it: the error's kind and its message on one line."""
+    return f"{type(err).__name__}: {' '.join(str(err).split())[:300]}"
 
 
 def stored_record(connection: Catalog, run_id: str) -> RunRecord:

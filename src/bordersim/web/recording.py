@@ -29,12 +29,22 @@ def record_simulated(
     from bordersim.report.locations import point_latest, run_folder
     from bordersim.report.run_report import run_report_page
     from bordersim.services.loading import code_version
-    from bordersim.services.record import complete_recorded, kpis_of, new_run_record
-    from bordersim.store.runs import fail_run, get_run, new_run_id, start_run
+    from bordersim.services.record import (
+        complete_recorded,
+        failure_reason,
+        kpis_of,
+        new_run_record,
+    )
+    from bordersim.store.runs import fail_run, get_run, new_run_id, start_run, temporary_name
     from bordersim.validation.reference import load_official_monthly
 
     model = loaded.model
     run_id = new_run_id(model.scenario_name)
+    folder = run_folder(out_root, model.scenario_name, run_id)
+    report_path = folder / "report.html"
+    # Named after this process and registered with the run's folder, so that the store's repair
+    # removes it if the worker dies before the rename (`store.runs.repair_dead_runs`).
+    pending = temporary_name(report_path)
     start_run(
         connection,
         run_id,
@@ -45,10 +55,8 @@ def record_simulated(
         seed=result.seed,
         replications=result.n_replications,
         code_version=code_version(),
+        out_dir=folder,
     )
-    folder = run_folder(out_root, model.scenario_name, run_id)
-    report_path = folder / "report.html"
-    pending = folder / ".report.html.pending"  # renamed into place once the store has the run
     try:
         record = new_run_record(run_id, loaded, result, get_run(connection, run_id).created_at)
         # Validated against the calibration this run used, as `bordersim run` does.
@@ -56,8 +64,8 @@ def record_simulated(
         html = run_report_page(record, official=official, official_reason=reason).render()
         write_atomically(pending, html)
         complete_recorded(connection, record, kpis_of(result), report_path.absolute())
-    except BaseException:
-        fail_run(connection, run_id)
+    except BaseException as err:
+        fail_run(connection, run_id, reason=failure_reason(err))
         pending.unlink(missing_ok=True)
         raise
     os.replace(pending, report_path)
