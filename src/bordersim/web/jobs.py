@@ -6,7 +6,8 @@ requests from a queue and reports its states and progress on another, which a th
 reads into the list.
 
 Cancelling sets the job's flag in shared memory: a queued job is skipped, a simulating one stops at
-its next progress tick (each replication), is marked failed in the store and leaves no report. A
+its next progress tick (each replication) and leaves nothing: a run is recorded in the store only
+once it is simulated (a comparison keeps its first run if that was recorded before). A
 job that cannot tick (an engine's first compile, a plan, which compiles and solves between ticks)
 is stopped at once: the server closes the store's gate (so the worker is not writing), ends the
 worker process and starts a fresh one, which takes the next queued job (and compiles again). A
@@ -75,6 +76,15 @@ class Job:
     @property
     def percent(self) -> int:
         return int(100 * self.done / self.total) if self.total else 0
+
+
+#: What a cancelled job left, by kind: a run is recorded only once it is simulated, and a
+#: cancel stops it before (`Worker.say` and `Worker.tick` raise `JobCancelled`).
+_CANCELLED_MESSAGE = {
+    "run": "cancelled; nothing of it was recorded",
+    "compare": "cancelled; a run it had finished stays in the catalog, the other was not recorded",
+    "plan": "cancelled; the plan left nothing",
+}
 
 
 class JobCancelled(Exception):
@@ -305,7 +315,7 @@ def worker_main(
             else:
                 raise ValueError(f"unknown job kind {kind!r}")
         except JobCancelled:
-            events.put(("state", job_id, CANCELLED, "cancelled; the run was marked failed"))
+            events.put(("state", job_id, CANCELLED, _CANCELLED_MESSAGE.get(kind, "cancelled")))
         except Exception as err:  # the job fails, the worker goes on
             from bordersim.errors import BordersimError
 
