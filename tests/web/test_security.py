@@ -244,31 +244,45 @@ def test_odd_requests_are_4xx_never_5xx(client: TestClient, path: str) -> None:
     assert 400 <= response.status_code < 500, (path, response.status_code, response.text)
 
 
-def _store_with_a_run(root: Path) -> str:
-    """The workbench's store under `root` with one complete (constructed) run; its id."""
+def _store_with_a_run(root: Path, days: int = 10) -> str:
+    """The workbench's store under `root` with one more complete (constructed) run; its id."""
     from bordersim.store import open_catalog
     from bordersim.store.runs import complete_run
     from constructed_runs import constructed_run, start_constructed
 
-    run = constructed_run(2, 10)
+    run = constructed_run(2, days)
     with open_catalog(_settings(root).store) as catalog:
         run_id = start_constructed(catalog, run)
         complete_run(catalog, run_id, run, kpis={}, timings={}, report_path=None)
     return run_id
 
 
+@pytest.mark.parametrize("days_b", [10, 12])
+def test_a_comparison_of_an_unknown_sector_is_a_422(
+    client: TestClient, tmp_path: Path, days_b: int
+) -> None:
+    """Also where the two runs' days differ and no chart is drawn (the sector used to be
+    ignored there, with a 200)."""
+    a, b = _store_with_a_run(tmp_path), _store_with_a_run(tmp_path, days_b)
+    assert client.get(f"/compare?a={a}&b={b}&sector=TCA").status_code == 200
+    response = client.get(f"/compare?a={a}&b={b}&sector=XX")
+    assert response.status_code == 422 and "XX" in response.text
+    assert "is not one of this run" in response.text
+
+
 def test_a_refused_export_leaves_no_temporary_folder(
     client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An export with an unknown metric or sector is a 4xx naming it, and leaves nothing in the
-    temporary folder (each refused download used to leave an empty folder there)."""
+    """An export with an unknown metric or sector is a 422 naming it (a value out of range), and
+    leaves nothing in the temporary folder (each refused download used to leave an empty folder
+    there)."""
     run_id = _store_with_a_run(tmp_path)
     temporary = tmp_path / "tmp"
     temporary.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     for query in ("metric=no_such_metric", "sector=XX"):
         response = client.get(f"/runs/{run_id}/export.csv?{query}")
-        assert response.status_code == 400 and query.split("=")[1] in response.text
+        assert response.status_code == 422 and query.split("=")[1] in response.text
     assert list(temporary.iterdir()) == []
     assert client.get(f"/runs/{run_id}/export.csv").status_code == 200
     assert list(temporary.iterdir()) == []

@@ -24,6 +24,11 @@ FORMATS = ("csv", "parquet")
 MEDIA_TYPES = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
 
 
+class UnknownChoice(BordersimError):
+    """A metric, sector or other name that the run does not have (the request's fault, not
+    the store's: the workbench answers it with 422)."""
+
+
 def check_choice(kind: str, chosen: Sequence[str], known: Sequence[str]) -> list[str]:
     """The chosen names in the order given, or one error naming the first unknown one."""
     for name in chosen:
@@ -35,7 +40,7 @@ def check_choice(kind: str, chosen: Sequence[str], known: Sequence[str]) -> list
                 if len(known) <= 12
                 else f"{len(known)} known, such as {', '.join(known[:6])}"
             )
-            raise BordersimError(f"unknown {kind} {name!r}{hint}; {listed}")
+            raise UnknownChoice(f"unknown {kind} {name!r}{hint}; {listed}")
     return list(dict.fromkeys(chosen))
 
 

@@ -174,9 +174,9 @@ def compare_dashboard(a: tuple[str, RunResult], b: tuple[str, RunResult], *, sec
     view.kpis.extend(comparison.rows())
     from bordersim.report.run_report import RunRecord
 
+    chosen = _chosen(run_a, sector)  # refused even where no chart is drawn
     if not comparable_days(RunRecord(id_a, run_a), RunRecord(id_b, run_b)):
         return view
-    chosen = _chosen(run_a, sector)
 
     def diff_chart(metrics: list[tuple[str, str]], title: str, unit: str, key: str) -> None:
         fig = figures.difference(run_a, run_b, metrics, title, unit, paired, chosen)

@@ -99,7 +99,7 @@ def router(site: Site) -> APIRouter:
 
     @api.get("/runs/{run_id}/export.{file_format}")
     def run_export(run_id: str, file_format: str, metric: str = "", sector: str = "") -> Response:
-        from bordersim.report.export import FORMATS, MEDIA_TYPES, export_run
+        from bordersim.report.export import FORMATS, MEDIA_TYPES, UnknownChoice, export_run
 
         if file_format not in FORMATS:
             raise HTTPException(404, f"no export format {file_format!r}; use csv or parquet")
@@ -118,8 +118,10 @@ def router(site: Site) -> APIRouter:
                     metrics=metrics,
                     sectors=sectors,
                 )
-        except BaseException:  # a refused filter, a missing result file: no folder left behind
+        except BaseException as err:  # a refused filter, a missing result file: no folder left
             remove_folder(folder)
+            if isinstance(err, UnknownChoice):  # a value out of range: 422, as every form's
+                raise HTTPException(422, str(err)) from None
             raise
         return FileResponse(
             out,
