@@ -102,3 +102,28 @@ def test_an_unknown_run_is_one_line(store_path: Path, tmp_path: Path) -> None:
         main(["export", "nope", "--format", "csv", "--out", str(tmp_path / "x.csv"),
               "--store", str(store_path)])  # fmt: skip
     assert exit_info.value.code == 2
+
+
+@pytest.mark.parametrize("where", ["folder", "under a file"])
+def test_an_out_that_cannot_be_a_file_is_one_line_and_leaves_the_folder_alone(
+    make_run: Callable[..., RunResult],
+    store_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    where: str,
+) -> None:
+    """--out naming an existing folder, or a path under a file, is refused with one line naming
+    it (not a Python traceback), and no temporary file is left beside it."""
+    run_id = _stored(store_path, make_run(replications=1, days=2))
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "mine.txt").write_text("the user's", encoding="utf-8")
+    out = folder if where == "folder" else folder / "mine.txt" / "x.csv"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["export", run_id, "--format", "csv", "--out", str(out), "--store", str(store_path)])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert str(out) in err and len(err.splitlines()) == 1
+    assert sorted(p.name for p in folder.iterdir()) == ["mine.txt"]
+    assert (folder / "mine.txt").read_text(encoding="utf-8") == "the user's"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
