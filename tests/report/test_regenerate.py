@@ -156,3 +156,22 @@ def test_settings_that_belong_together_are_checked_together() -> None:
     message = str(refused.value)
     assert message.startswith("--set demand.forecast.origin='2023-04': ")
     assert "demand.forecast.quantile: required key is missing" in message
+
+
+def test_report_into_a_file_is_one_line_and_leaves_the_file_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`bordersim report RUN --out FILE` is refused with one line naming --out, exit status 2,
+    and the file is kept as it was (it was a FileExistsError traceback)."""
+    store = tmp_path / "store.duckdb"
+    main(["run", str(SMALL), "-r", "1", "--out", str(tmp_path / "o"), "--store", str(store)])
+    [run_id] = _run_ids(store)
+    capsys.readouterr()
+    mine = tmp_path / "notes.txt"
+    mine.write_text("the user's", encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["report", run_id, "--out", str(mine), "--store", str(store)])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert str(mine) in err and "not a folder" in err and len(err.splitlines()) == 1
+    assert mine.read_text(encoding="utf-8") == "the user's"

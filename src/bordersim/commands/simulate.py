@@ -163,7 +163,7 @@ def compare_command(
 def report_command(
     run_id: str = typer.Argument(..., help="Run id (see `bordersim runs`)."),
     out: Path | None = typer.Option(  # noqa: B008
-        None, "--out", help="Report folder (default: out/<scenario-name>/)."
+        None, "--out", help="Report folder (default: out/<scenario-name>/<run id>/)."
     ),
     store: str | None = typer.Option(None, "--store", help=STORE_HELP),
 ) -> None:

@@ -430,8 +430,10 @@ def rewrite_report(
 
     record = stored_record(connection, run_id)
     official, reason = load_official_monthly(record.calibration)
+    folder = out_dir or run_folder(Path("out"), record.label, run_id)
+    folder = check_report_folder(folder, ("report.html",))
     path = write_run_report(
-        (out_dir or run_folder(Path("out"), record.label, run_id)) / "report.html",
+        folder / "report.html",
         record,
         official=official,
         official_reason=reason,
