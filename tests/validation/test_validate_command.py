@@ -23,6 +23,7 @@ def _exit_code(argv: list[str]) -> int:
         (["nope.toml"], "no such scenario file"),
         ([str(SMALL), "--replications", "0"], "replications must be at least 1"),
         ([str(SMALL), "--engine", "warp"], "unknown engine"),
+        ([str(SMALL), "--seed", "-1"], "--seed must be a whole number from 0 to 2^63 - 1"),
         ([str(SMALL), "--targets", "missing.csv"], "cannot read the targets file"),
         ([str(SMALL), "--set", "processing.min_custody_hours.release"], "expected KEY=VALUE"),
         ([str(SMALL), "--set", "processing.no_such_key=1"], "no_such_key"),
@@ -36,6 +37,21 @@ def test_bad_input_is_one_line_and_exit_2(
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and message in err
     assert not out.exists()
+
+
+def test_an_out_that_is_a_file_is_refused_before_the_simulation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--out naming a file was a FileExistsError traceback after the whole simulation; it is
+    one line naming --out, exit status 2, before anything is simulated, the file untouched."""
+    mine = tmp_path / "notes.txt"
+    mine.write_text("the user's", encoding="utf-8")
+    assert _exit_code(["validate", str(SMALL), "-r", "1", "--out", str(mine)]) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert len(err.splitlines()) == 1 and str(mine) in err and "not a folder" in err
+    assert "targets compared" not in captured.out
+    assert mine.read_text(encoding="utf-8") == "the user's"
 
 
 def test_validate_prints_and_writes_every_target_of_the_period(
