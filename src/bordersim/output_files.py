@@ -7,6 +7,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from bordersim.errors import BordersimError
+
 
 def readable_mode() -> int:
     """The mode an ordinary new file gets (mkstemp's files are private to their owner)."""
@@ -50,3 +52,23 @@ def write_atomically(path: Path, text: str, *, new: bool = False) -> Path:
         Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+def check_output_file(path: Path, *, what: str) -> None:
+    """One error unless a file can be written at `path`, checked before the work that makes it:
+    `path` is not a folder, and its folder exists (created if needed) and can be written in.
+    `what` names the file in the message (an option, such as "--out")."""
+    from bordersim.output_folders import check_writable
+
+    where = str(path)
+    if path.is_dir():
+        raise BordersimError(f"{what} names a folder; give the file to write", where=where)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+        reason = f"{blocking} is a file, not a folder" if blocking else err.strerror
+        raise BordersimError(
+            f"cannot create the folder of {what} ({reason})", where=where
+        ) from None
+    check_writable(path.parent, f"cannot write in the folder of {what}", where=where)

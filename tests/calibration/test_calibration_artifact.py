@@ -36,6 +36,26 @@ def test_calibrate_on_an_empty_store_regenerates_the_shipped_artifact(
     assert "importing the shipped files" not in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("where", ["folder", "under a file"])
+def test_an_output_that_cannot_be_a_file_is_refused_before_calibrating(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    """--output naming a folder, or a path under a file, was a traceback once the calibration
+    was done; it is one line naming --output, exit status 2, the store not even created."""
+    mine = tmp_path / "notes.txt"
+    mine.write_text("the user's", encoding="utf-8")
+    output = tmp_path if where == "folder" else mine / "calibration.json"
+    store = tmp_path / "store" / "store.duckdb"
+    with pytest.raises(SystemExit) as done:
+        main(["calibrate", "--store", str(store), "--output", str(output)])
+    assert done.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(output) in err and "--output" in err
+    assert mine.read_text(encoding="utf-8") == "the user's"
+    assert not store.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
 def shipped() -> dict[str, object]:
     loaded: dict[str, object] = json.loads(SHIPPED_ARTIFACT.read_text(encoding="utf-8"))
     return loaded

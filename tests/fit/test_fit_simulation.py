@@ -107,3 +107,21 @@ def test_bad_settings_are_refused_before_simulating(small_with_fit: Path) -> Non
         FitSettings(tolerance=1.5).check()
     with pytest.raises(ScenarioError, match="--no-groups"):
         FitSettings(engine="flow").check()
+
+
+def test_an_out_that_cannot_be_a_file_is_refused_before_fitting(
+    small_with_fit: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--out naming a folder ended, after every iteration, in an IsADirectoryError traceback;
+    it is one line naming --out, exit status 2, before anything is simulated."""
+    folder = small_with_fit.parent / "fits-folder"
+    folder.mkdir()
+    with pytest.raises(SystemExit) as done:
+        main(["fit", str(small_with_fit), "-r", "2", "-n", "1", "--out", str(folder)])
+    assert done.value.code == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert len(err.splitlines()) == 1 and str(folder) in err and "--out names a folder" in err
+    assert "iteration" not in captured.out
+    assert list(folder.iterdir()) == []
+    assert [p.name for p in small_with_fit.parent.iterdir() if p.name.startswith(".")] == []

@@ -38,11 +38,14 @@ def calibrate_command(
     from bordersim.calibration import Calibration, calibrate, write_artifact
     from bordersim.calibration.backtest import BacktestResult
     from bordersim.calibration.report import print_backtest, print_fit_report
+    from bordersim.output_files import check_output_file
     from bordersim.store import open_store, resolve_store_path
     from bordersim.store.official import import_official_files, missing_shipped_files
 
     console = _console()
     location = resolve_store_path(store)
+    target = output if output is not None else location.parent / "calibration.json"
+    check_output_file(target, what="--output" if output is not None else "the artifact")
     with open_store(location) as connection:
         missing = missing_shipped_files(connection)
         if missing:
@@ -67,7 +70,6 @@ def calibrate_command(
             "calibration records this; import both files of one release for a clean one.",
             highlight=False,
         )
-    target = output if output is not None else location.parent / "calibration.json"
     write_artifact(artifact, target)
     calibration = Calibration(artifact)
     print_fit_report(console, calibration)

@@ -55,6 +55,7 @@ def fit_command(
     from bordersim.commands.fit_tables import print_fit
     from bordersim.errors import ScenarioError
     from bordersim.fitting import FitSettings, fit_demand
+    from bordersim.output_files import check_output_file
     from bordersim.scenario import load_scenario
     from bordersim.services.loading import code_version
 
@@ -63,6 +64,7 @@ def fit_command(
         raise ScenarioError("no such scenario file", where=str(scenario_file))
     scenario = load_scenario(scenario_file)
     target, recorded_hash, named = _target(scenario, out)
+    check_output_file(target, what="--out" if out is not None else "the fit file")
     settings = FitSettings(
         replications=replications,
         seed=seed,

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bordersim.errors import BordersimError
+from bordersim.output_files import check_output_file
 from bordersim.results.schema import DAILY_METRICS
 from bordersim.store.interface import Catalog, reader_of
 from bordersim.store.result_files import DAILY
@@ -85,7 +86,7 @@ def export_run(
     if file_format not in FORMATS:
         raise BordersimError(f"unknown format {file_format!r}; choose one of: {', '.join(FORMATS)}")
     sql = export_query(connection, run_id, metrics, sectors)
-    _check_out_file(out)
+    check_output_file(out, what="--out")
     handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     os.close(handle)
     options = "FORMAT csv, HEADER true" if file_format == "csv" else "FORMAT parquet"
@@ -98,23 +99,6 @@ def export_run(
         raise
     row = reader_of(connection).execute(f"SELECT count(*) FROM ({sql})").fetchone()
     return int(row[0]) if row else 0
-
-
-def _check_out_file(out: Path) -> None:
-    """One error unless `out` can be written as a file: not a folder, its folder creatable and
-    writable (the folder is created; nothing else is left behind)."""
-    from bordersim.output_folders import check_writable
-
-    where = str(out)
-    if out.is_dir():
-        raise BordersimError("--out names a folder; give the file to write", where=where)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        blocking = next((p for p in out.parents if p.exists() and not p.is_dir()), None)
-        reason = f"{blocking} is a file, not a folder" if blocking else err.strerror
-        raise BordersimError(f"cannot create the folder of --out ({reason})", where=where) from None
-    check_writable(out.parent, "cannot write in the folder of --out", where=where)
 
 
 def _literal(text: str) -> str:
