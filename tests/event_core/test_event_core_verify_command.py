@@ -49,6 +49,9 @@ def test_ad_hoc_case_prints_a_passing_table(capsys: pytest.CaptureFixture[str]) 
         (["--case", "nope"], "unknown"),
         (["--servers", "3"], "need --case"),
         (["--case", "mmc", "--customers", "10"], "customers must be at least"),
+        (["--case", "mm1", "--seed", "-1"], "--seed must be a whole number from 0 to 2^63 - 1"),
+        # 2^64 was taken modulo 2^64: the table said seed 18446744073709551616 and ran seed 0
+        (["--case", "mm1", "--seed", str(2**64)], "--seed must be a whole number from 0"),
     ],
 )
 def test_invalid_requests_get_one_clear_error(

@@ -88,11 +88,12 @@ def verify(
 
 def _check_run_options(customers: int, seed: int, batches: int) -> None:
     from bordersim.errors import ModelError
+    from bordersim.services.record import MAX_SEED
 
     if customers < 1:
         raise ModelError(f"--customers must be a whole number >= 1, got {customers}")
-    if seed < 0:
-        raise ModelError(f"--seed must be >= 0, got {seed}")
+    if not 0 <= seed <= MAX_SEED:  # the streams keep 64 bits: a larger seed would repeat one
+        raise ModelError(f"--seed must be a whole number from 0 to 2^63 - 1, got {seed}")
     if batches < 10:
         raise ModelError(f"--batches must be at least 10 for an honest interval, got {batches}")
 
