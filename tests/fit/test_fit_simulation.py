@@ -125,3 +125,18 @@ def test_an_out_that_cannot_be_a_file_is_refused_before_fitting(
     assert "iteration" not in captured.out
     assert list(folder.iterdir()) == []
     assert [p.name for p in small_with_fit.parent.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_scenario_without_a_fit_key_is_told_the_line_to_add(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The hint is printed as text: Rich read "[demand]" as a style tag and dropped it, telling
+    the user to add ` fit = "fits/small.json"` at the top level, which the scenario refuses."""
+    from repo_paths import SMALL
+
+    scenario = tmp_path / "small.toml"
+    scenario.write_text(SMALL.read_text(encoding="utf-8"), encoding="utf-8")
+    main(["fit", str(scenario), "-r", "2", "-n", "1", "--no-groups"])
+    printed = " ".join(capsys.readouterr().out.split())  # the line may wrap
+    assert 'add [demand] fit = "fits/small.json" to' in printed
+    assert (tmp_path / "fits" / "small.json").is_file()

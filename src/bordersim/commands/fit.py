@@ -100,13 +100,15 @@ def fit_command(
     )
     write_fit(document, target)
     print_fit(console, outcome)
-    console.print(f"Wrote the demand fit to {target}", highlight=False)
+    # markup=False: "[demand]" (or brackets in a path) is text to copy, not a Rich style tag
+    console.print(f"Wrote the demand fit to {target}", highlight=False, markup=False)
     if not named:
         relative = Path(os.path.relpath(target, scenario.path.parent)).as_posix()
         console.print(
             f'The scenario does not use it yet: add [demand] fit = "{relative}" to '
             f"{scenario.path}.",
             highlight=False,
+            markup=False,
         )
 
 
