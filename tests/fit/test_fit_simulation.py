@@ -105,6 +105,11 @@ def test_bad_settings_are_refused_before_simulating(small_with_fit: Path) -> Non
     assert done.value.code == 2
     with pytest.raises(ScenarioError, match="tolerance"):
         FitSettings(tolerance=1.5).check()
+    # The fit file records its seed for `bordersim run --seed`, which takes at most 2^63 - 1
+    # (the event core keeps 64 bits: 2^64 was seed 0 under another name).
+    for seed in (-1, 2**63, 2**64):
+        with pytest.raises(ScenarioError, match="from 0 to 2"):
+            FitSettings(seed=seed).check()
     with pytest.raises(ScenarioError, match="--no-groups"):
         FitSettings(engine="flow").check()
 
