@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -157,6 +158,24 @@ def test_check_prints_the_resolved_scenario_and_the_summary(
     assert "mean daily first attempts" in out
     assert "active_duty" in out and "detection" in out  # the troops' crew
     assert "is valid" in out
+
+
+def test_check_reads_a_relative_calibration_from_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--calibration cal.json` is the file in the folder the user is in; it was looked for in
+    the scenario's folder, and refused as missing (or another file of that name used)."""
+    from bordersim.calibration import SHIPPED_ARTIFACT, load_calibration
+    from bordersim.cli import main
+
+    artifact = json.loads(SHIPPED_ARTIFACT.read_text(encoding="utf-8"))
+    artifact["version"] = "own-1"
+    (tmp_path / "cal.json").write_text(json.dumps(artifact), encoding="utf-8")
+    assert load_calibration(tmp_path / "cal.json").version == "own-1"
+    monkeypatch.chdir(tmp_path)
+    main(["scenario", "check", "-q", str(SMALL), "--calibration", "cal.json"])
+    out = capsys.readouterr().out
+    assert "own-1" in out and "is valid" in out
 
 
 def test_params_lists_defaults_with_sources(capsys: pytest.CaptureFixture[str]) -> None:

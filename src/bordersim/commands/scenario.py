@@ -40,7 +40,10 @@ def check(
     console = Console()
     scenario = load_scenario(file)
     if calibration is not None:
-        scenario = vary(scenario, "demand.calibration", calibration)
+        # A path typed on the command line is the user's, from where they are: not from the
+        # scenario's folder, as the same key written in the file is.
+        named = calibration if calibration == "default" else str(Path(calibration).absolute())
+        scenario = vary(scenario, "demand.calibration", named)
     cal = load_calibration_for(scenario)
     model = compile_scenario(scenario, cal)
 
