@@ -55,12 +55,16 @@ def print_kpis(console: Console, record: RunRecord) -> None:
 def print_differences(console: Console, a: RunRecord, b: RunRecord) -> None:
     from rich.table import Table
 
-    from bordersim.report.compare_report import KpiComparison
+    from bordersim.report.compare_report import KpiComparison, pairing_note
 
     comparison = KpiComparison.of(a.result, b.result)
     rows, paired = comparison.rows(), comparison.paired
     how = "paired, common random numbers" if paired else "unpaired, Welch"
-    table = Table(title=f"B - A with 95 % intervals ({how})\nA = {a.label}   B = {b.label}")
+    note = pairing_note(a.result, b.result)
+    table = Table(
+        title=f"B - A with 95 % intervals ({how})\nA = {a.label}   B = {b.label}"
+        + (f"\n{note}" if note else "")
+    )
     for column in ("indicator", "A", "B", "B - A [95 % interval]", "change", "d", "excludes 0"):
         table.add_column(column, justify="left" if column == "indicator" else "right")
     for row in rows:

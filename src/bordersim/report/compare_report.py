@@ -62,6 +62,12 @@ class KpiComparison:
     def of(cls, a: RunResult, b: RunResult) -> KpiComparison:
         per_a, per_b = replication_kpis(a), replication_kpis(b)
         paired = a.seed == b.seed
+        if paired:
+            # Only replications run by both are pairs; A, B, B - A, the change and d all describe
+            # those, so that each row's columns agree (B - A is B's column minus A's).
+            n = paired_replications(a, b)
+            per_a = {name: values[:n] for name, values in per_a.items()}
+            per_b = {name: values[:n] for name, values in per_b.items()}
         return cls(
             per_a,
             per_b,
@@ -97,6 +103,23 @@ class KpiComparison:
         )
 
 
+def paired_replications(a: RunResult, b: RunResult) -> int:
+    """How many replications a paired comparison uses: those both runs have."""
+    return min(a.n_replications, b.n_replications)
+
+
+def pairing_note(a: RunResult, b: RunResult) -> str:
+    """Which replications a paired comparison uses when the runs have unequal numbers ("" when
+    they have as many, or are not paired)."""
+    if a.seed != b.seed or a.n_replications == b.n_replications:
+        return ""
+    n = paired_replications(a, b)
+    return (
+        f"A has {a.n_replications} replications and B {b.n_replications}: the first {n} of "
+        f"each, the pairs, are compared"
+    )
+
+
 def _labels(a: RunRecord, b: RunRecord) -> tuple[str, str]:
     if a.label == b.label:
         return f"A: {a.run_id}", f"B: {b.run_id}"
@@ -127,7 +150,8 @@ def compare_report_page(a: RunRecord, b: RunRecord) -> Page:
         f"A = run {a.run_id} ({a.label}), B = run {b.run_id} ({b.label}); {a.result.engine} / "
         f"{b.result.engine} engine, {a.result.n_replications} / {b.result.n_replications} "
         f"replications. Differences are B - A with 95 % t intervals, {pairing}. Effect size d is "
-        "the difference over the pooled standard deviation of replications.",
+        "the difference over the pooled standard deviation of replications."
+        + (f" {note}." if (note := pairing_note(a.result, b.result)) else ""),
         "muted",
     )
     page.headline("What differs", comparison.headline(), KNOWN_LIMITS)
