@@ -139,6 +139,19 @@ def test_a_bad_set_is_one_line_and_exit_2(
     assert "--set demand.scael=2" in err and len(err.splitlines()) == 1
 
 
+def test_a_bad_date_set_is_named_as_typed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The option is repeated as the user typed it, not as Python's datetime.date(2023, 4, 1)."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", str(SMALL), "--set", "period.end_date=2023-04-01",
+              "--store", str(tmp_path / "s.duckdb")])  # fmt: skip
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: --set period.end_date=2023-04-01: ")
+    assert "datetime" not in err and "before start_date" in err and len(err.splitlines()) == 1
+
+
 def test_settings_that_belong_together_are_checked_together() -> None:
     from bordersim.errors import ScenarioError
     from bordersim.scenario import load_scenario

@@ -77,8 +77,18 @@ def apply_settings(
     try:
         return with_changes(scenario, settings)
     except ScenarioError as err:
-        given = " ".join(f"{flag} {key}={value!r}" for key, value in settings.items())
+        given = " ".join(f"{flag} {key}={_shown(value)}" for key, value in settings.items())
         raise ScenarioError(f"{given}: {err}") from err
+
+
+def _shown(value: Any) -> str:
+    """A --set value as the user can type it: a date as 2023-05-10 (not Python's
+    datetime.date(2023, 5, 10)), anything else as its repr ('text', 1.3, [1, 2])."""
+    import datetime as dt
+
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return repr(value)
 
 
 def load_and_compile(path: Path, settings: Mapping[str, Any] | None = None) -> LoadedScenario:
