@@ -263,3 +263,26 @@ def test_help_text_wraps_its_paragraphs_to_the_terminal_not_to_the_source(
     listing = capsys.readouterr().out
     assert "write KPIs against the values." in listing
     assert not any(line.strip("│ ").endswith(",") for line in listing.splitlines())
+
+
+def test_a_folder_given_again_keeps_its_earlier_records_and_says_whose_they_are(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A second run into the same --out folder: the first run's per-person records stay (they
+    are the user's), the run says they are not its own, and the catalog no longer names the
+    folder's report as the first run's."""
+    store, out = tmp_path / "store.duckdb", tmp_path / "out"
+    common = ["--replications", "1", "--store", str(store), "--out", str(out)]
+    main(["run", str(SMALL), "--records", *common])
+    records = (out / "people.parquet").read_bytes()
+    capsys.readouterr()
+    main(["run", str(SMALL), "--seed", "9", *common])
+    printed = capsys.readouterr()
+    said = " ".join((printed.out + printed.err).split())
+    assert f"{out / 'people.parquet'} is an earlier run's per-person records" in said
+    assert (out / "people.parquet").read_bytes() == records
+    with open_store(store) as connection:
+        first, second = list_runs(connection)
+    assert (first.seed, second.seed) == (1, 9)
+    assert first.report_path is None
+    assert second.report_path == str((out / "report.html").absolute())

@@ -97,6 +97,29 @@ def test_runs_are_listed_in_order_with_their_report(store_url: str) -> None:
     assert [r.report_path for r in listed] == [None, "/tmp/report.html", None]
 
 
+def test_a_report_file_belongs_to_the_last_run_written_to_it(store_url: str) -> None:
+    """Two runs written to one folder (`--out` given again), then a rewrite into it: the catalog
+    never names a file as one run's report once another run's report is there."""
+    run = constructed_run(1, 3)
+    with open_catalog(store_url) as catalog:
+        for run_id in ("a-1", "b-2", "c-3"):
+            start_constructed(catalog, run, run_id)
+        complete_run(catalog, "a-1", run, kpis={}, timings={}, report_path="/o/report.html")
+        complete_run(catalog, "b-2", run, kpis={}, timings={}, report_path="/o/report.html")
+        complete_run(catalog, "c-3", run, kpis={}, timings={}, report_path="/p/report.html")
+        assert [r.report_path for r in list_runs(catalog)] == [
+            None,
+            "/o/report.html",
+            "/p/report.html",
+        ]
+        set_report_path(catalog, "a-1", "/p/report.html")
+        assert [r.report_path for r in list_runs(catalog)] == [
+            "/p/report.html",
+            "/o/report.html",
+            None,
+        ]
+
+
 def test_a_run_whose_process_died_is_repaired(store_url: str) -> None:
     dead = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],

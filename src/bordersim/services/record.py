@@ -160,6 +160,7 @@ def simulate_and_record(
         _store(store, record, folder / "report.html", observer)
         _put_in_place(pending, folder, own_folder=out_dir is None)
         record.report_path = folder / "report.html"
+        _note_earlier_records(folder, records, observer)
         return record
     except BaseException as err:
         # Decided before `_fail` acknowledges the signal: compiled code may have turned the
@@ -342,6 +343,17 @@ def _put_in_place(pending: list[Path], folder: Path, *, own_folder: bool) -> Non
         point_latest(folder)
     if len(pending) > 1:
         os.replace(pending[1], folder / "people.parquet")
+
+
+def _note_earlier_records(folder: Path, records: bool, observer: Observer) -> None:
+    """A folder given again with `--out` may hold an earlier run's per-person records: they are
+    the user's and stay, but must not be read as this run's."""
+    people = folder / "people.parquet"
+    if not records and people.is_file():
+        observer.warning(
+            f"{people} is an earlier run's per-person records, kept as they were: this run kept "
+            "none (--records keeps them)"
+        )
 
 
 def _write_report(path: Path, record: RunRecord, official: object, reason: str) -> None:

@@ -238,6 +238,7 @@ def complete_run(
             ).fetchall()
             if not updated:
                 raise BordersimError(f"run {run_id} is not running in the store; results not saved")
+            _release_report_path(connection, run_id, report_path)
             connection.execute("COMMIT")
         except BaseException:
             connection.execute("ROLLBACK")
@@ -294,7 +295,26 @@ def fail_run(connection: Catalog, run_id: str, *, reason: str | None = None) -> 
 
 
 def set_report_path(connection: Catalog, run_id: str, path: str) -> None:
-    connection.execute("UPDATE runs SET report_path = ? WHERE run_id = ?", [path, run_id])
+    """Record that `path` holds the run's report (written over whatever was there)."""
+    connection.execute("BEGIN TRANSACTION")
+    try:
+        connection.execute("UPDATE runs SET report_path = ? WHERE run_id = ?", [path, run_id])
+        _release_report_path(connection, run_id, path)
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+
+
+def _release_report_path(connection: Catalog, run_id: str, path: str | None) -> None:
+    """A report file belongs to one run: an earlier run whose report was at `path` (a folder
+    given again with `--out`) no longer has one there, and its report is rebuilt from the
+    store when asked for, never shown as another run's."""
+    if path is not None:
+        connection.execute(
+            "UPDATE runs SET report_path = NULL WHERE report_path = ? AND run_id <> ?",
+            [path, run_id],
+        )
 
 
 class RunContext(NamedTuple):
