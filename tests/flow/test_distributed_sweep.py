@@ -196,6 +196,39 @@ def test_cli_resumes_by_sweep_id(
     pd.testing.assert_frame_equal(table, serial.sweep.table, check_exact=True)
 
 
+def test_a_sweep_with_set_values_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sweep of a scenario with values set over its file (`bordersim sweep --set`) records
+    them, so `--resume` rebuilds the same scenario instead of refusing it as changed."""
+    base = load_scenario(SMALL).with_changes(
+        {"demand.scale": 1.3, "deployments.troops.sectors": ["RGV"]}
+    )
+    monkeypatch.setenv("BORDERSIM_STORE", str(tmp_path / "store" / "bordersim.duckdb"))
+
+    def stop_after_one(report: BlockReport) -> None:
+        raise KeyboardInterrupt
+
+    def sweep(**kwargs: object) -> BlockedSweep:
+        return run_blocked_sweep(
+            base,
+            AXES,
+            replications=REPLICATIONS,
+            seed=SEED,
+            shape=SHAPE,
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+    with pytest.raises(KeyboardInterrupt):
+        sweep(on_block=stop_after_one)
+    whole = sweep(store=tmp_path / "whole.duckdb")
+    out = tmp_path / "out"
+    main(["sweep", "--resume", whole.sweep_id, "--out", str(out)])
+    table = pd.read_parquet(out / "kpis.parquet")
+    pd.testing.assert_frame_equal(table, whole.sweep.table, check_exact=True)
+    resumed = resume_sweep(whole.sweep_id)
+    assert (resumed.blocks_run, resumed.blocks_reused) == (0, 6)
+    assert_identical(whole, resumed)
+
+
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [

@@ -31,6 +31,7 @@ class Scenario(ScenarioSpec):
     _origins: dict[tuple[str, ...], Path] = PrivateAttr(default_factory=dict)
     _merged: dict[str, Any] = PrivateAttr(default_factory=dict)
     _resolved_text: str = PrivateAttr(default="")
+    _changes: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     @property
     def path(self) -> Path:
@@ -43,6 +44,13 @@ class Scenario(ScenarioSpec):
     @property
     def resolved_text(self) -> str:
         return self._resolved_text
+
+    @property
+    def changes(self) -> dict[str, Any]:
+        """The values set over the file by `with_changes` (dotted key path -> value), in the
+        order that gives this scenario when applied again to the file's: what a sweep records
+        so that `--resume` rebuilds the scenario it ran (a ``--set``, for example)."""
+        return copy.deepcopy(self._changes)
 
     @property
     def hash(self) -> str:
@@ -130,7 +138,16 @@ def with_changes(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
         sources[key_path] = f"varied from {scenario.path.name}"
         origins[tuple(parts)] = scenario.path
         changed.append(tuple(parts))
-    return build(merged, path=scenario.path, sources=sources, origins=origins, changed=changed)
+    changed_scenario = build(
+        merged, path=scenario.path, sources=sources, origins=origins, changed=changed
+    )
+    kept = dict(scenario._changes)
+    for key_path, value in changes.items():
+        for known in [k for k in kept if k == key_path or k.startswith(key_path + ".")]:
+            del kept[known]
+        kept[key_path] = copy.deepcopy(value)
+    changed_scenario._changes = kept
+    return changed_scenario
 
 
 def _set(merged: dict[str, Any], key_path: str, value: Any, scenario: Scenario) -> list[str]:

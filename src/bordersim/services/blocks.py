@@ -141,6 +141,8 @@ class SweepPlan:
     replications: int
     seed: int
     shape: BlockShape
+    #: values set over the scenario file (``--set``; `Scenario.changes`), set again on resume
+    changes: dict[str, Any] = field(default_factory=dict)
 
     @property
     def n_variants(self) -> int:
@@ -167,6 +169,7 @@ class SweepPlan:
                 "seed": self.seed,
                 "block_variants": self.shape.variants,
                 "block_replications": self.shape.replications,
+                "changes": {key: _encode(value) for key, value in self.changes.items()},
             },
             indent=2,
         )
@@ -182,15 +185,21 @@ class SweepPlan:
             replications=int(data["replications"]),
             seed=int(data["seed"]),
             shape=BlockShape(int(data["block_variants"]), int(data["block_replications"])),
+            changes={key: _decode(value) for key, value in data.get("changes", {}).items()},
         )
 
 
 def _encode(value: Any) -> Any:
-    """A grid value as JSON (dates tagged so they come back as dates)."""
+    """A grid or ``--set`` value as JSON (dates tagged so they come back as dates; a table
+    tagged so that it is not taken for a date)."""
     if isinstance(value, dt.datetime):
         return {"datetime": value.isoformat()}
     if isinstance(value, dt.date):
         return {"date": value.isoformat()}
+    if isinstance(value, dict):
+        return {"table": {key: _encode(item) for key, item in value.items()}}
+    if isinstance(value, list | tuple):
+        return [_encode(item) for item in value]
     return value
 
 
@@ -199,6 +208,10 @@ def _decode(value: Any) -> Any:
         return dt.date.fromisoformat(value["date"])
     if isinstance(value, dict) and "datetime" in value:
         return dt.datetime.fromisoformat(value["datetime"])
+    if isinstance(value, dict) and "table" in value:
+        return {key: _decode(item) for key, item in value["table"].items()}
+    if isinstance(value, list):
+        return [_decode(item) for item in value]
     return value
 
 
@@ -460,7 +473,16 @@ def run_blocked_sweep(
             warming = pool.submit(_prepare_workers, client, _warm_task(base, axes, seed, shape))
         check_points(base, axes, option=option)  # every grid point is valid before anything runs
         sweep_id = sweep_id_of(base, axes, replications, seed, shape)
-        plan = SweepPlan(sweep_id, str(base.path), base.hash, list(axes), replications, seed, shape)
+        plan = SweepPlan(
+            sweep_id,
+            str(base.path),
+            base.hash,
+            list(axes),
+            replications,
+            seed,
+            shape,
+            changes=base.changes,
+        )
         with using_store(store) as catalog:
             record_sweep(
                 catalog,
@@ -519,7 +541,7 @@ def resume_sweep(
     on_block: Callable[[BlockReport], None] | None = None,
 ) -> BlockedSweep:
     """Finish an interrupted sweep: run the blocks the catalog lacks, then assemble it all."""
-    from bordersim.scenario import load_scenario
+    from bordersim.scenario import load_scenario, with_changes
     from bordersim.store import using_store
     from bordersim.store.interface import results_dir_of
     from bordersim.store.sweeps import sweep_plan
@@ -538,6 +560,8 @@ def resume_sweep(
             f"sweep {sweep_id}: its scenario file {plan.scenario_path} is gone; cannot resume"
         )
     base = load_scenario(plan.scenario_path)
+    if plan.changes:  # the sweep's --set values, over the file
+        base = with_changes(base, plan.changes)
     if base.hash != plan.scenario_hash:
         raise SweepStateError(
             f"sweep {sweep_id}: {plan.scenario_path} changed since the sweep started "
