@@ -163,3 +163,41 @@ def test_reads_and_a_second_run_share_the_store_with_a_run_in_progress(tmp_path:
     assert first.returncode == 0, err
     statuses = _statuses(tmp_path / "store.duckdb")
     assert len(statuses) == 2 and set(statuses.values()) == {COMPLETE}
+
+
+def _registered_blocks(store: Path) -> int:
+    if not store.exists():
+        return 0
+    with open_store(store, read_only=True, wait_s=60) as connection:
+        tables = {row[0] for row in connection.execute("SHOW TABLES").fetchall()}
+        if "sweep_blocks" not in tables:
+            return 0
+        row = connection.execute("SELECT count(*) FROM sweep_blocks").fetchone()
+        return int(row[0]) if row else 0
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_blocked_sweep_says_how_to_resume_it(tmp_path: Path, signum: int) -> None:
+    """Ctrl-C or SIGTERM during a blocked sweep prints the `--resume` command with the sweep's
+    id, and that command finishes the sweep."""
+    process = _start(
+        tmp_path,
+        *["sweep", str(SMALL), "--vary", "deployments.troops.headcount=0,300,600", "-r", "60"],
+        *["--block-variants", "1", "--block-replications", "2", "--out", "out"],
+    )
+    deadline = time.monotonic() + 300
+    while _registered_blocks(tmp_path / "store.duckdb") == 0:
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "no block was ever registered"
+        time.sleep(0.2)
+    process.send_signal(signum)
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 128 + signum, err
+    assert "Traceback" not in err
+    said = " ".join(out.split())
+    assert "finished blocks are kept; finish with bordersim sweep --resume small-" in said, out
+    sweep_id = said.split("--resume ")[1].split()[0]
+    assert not (tmp_path / "out").exists()
+    resumed = _run(tmp_path, "sweep", "--resume", sweep_id, "--out", "out")
+    assert resumed.returncode == 0, resumed.stderr
+    assert (tmp_path / "out" / "kpis.csv").is_file()

@@ -248,7 +248,11 @@ def _run_blocked(
                 observer=observer,
                 on_block=_load_report,
             )
-    except KeyboardInterrupt:
+    except BaseException as err:
+        from bordersim.interrupts import is_interrupt
+
+        if not is_interrupt(err):  # Ctrl-C or SIGTERM (`Interrupted`), not only KeyboardInterrupt
+            raise
         from bordersim.store.postgres import shown_url
 
         again = f" --store '{shown_url(store)}'" if store else ""
