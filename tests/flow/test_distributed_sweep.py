@@ -235,6 +235,9 @@ def test_a_sweep_with_set_values_resumes(tmp_path: Path, monkeypatch: pytest.Mon
         (["--resume", "small-000000000000"], "no sweep 'small-000000000000'"),
         ([str(SMALL), "--vary", "deployments.troops.headcount=0,1", "--cluster", "lcl"], "lcl"),
         ([str(SMALL), "--vary", "a.b=1", "--resume", "x"], "--resume"),
+        (["--resume", "x", "-r", "5"], "--replications cannot change them"),
+        (["--resume", "x", "--seed", "3", "--set", "demand.scale=2"], "--seed, --set cannot"),
+        (["--resume", "x", "--block-variants", "2"], "--block-variants cannot"),
         ([], "needs a scenario file"),
     ],
 )

@@ -57,8 +57,10 @@ def sweep_command(
         "--vary",
         help="KEY=V1,V2,...: a scenario key path and its values; repeat for a grid.",
     ),
-    replications: int = typer.Option(100, "--replications", "-r", min=1),
-    seed: int = typer.Option(0, "--seed"),
+    replications_option: int | None = typer.Option(
+        None, "--replications", "-r", min=1, help="Replications per variant (default 100)."
+    ),
+    seed_option: int | None = typer.Option(None, "--seed", help="Seed (default 0)."),
     out: Path | None = typer.Option(  # noqa: B008
         None, "--out", help="Output folder (default out/<scenario>-sweep)."
     ),
@@ -100,6 +102,27 @@ def sweep_command(
     from bordersim.services.record import MAX_SEED
 
     console = Console()
+    if resume is not None:
+        # what fixes a sweep's numbers is its plan's: a value given here would be ignored
+        given = [
+            flag
+            for flag, value in (
+                ("--replications", replications_option),
+                ("--seed", seed_option),
+                ("--block-variants", block_variants),
+                ("--block-replications", block_replications),
+                ("--set", settings or None),
+            )
+            if value is not None
+        ]
+        if given:
+            raise ScenarioError(
+                f"--resume SWEEP_ID takes the sweep's own grid, replications, seed, block "
+                f"shape and --set values; {', '.join(given)} cannot change them (run a new "
+                "sweep instead)"
+            )
+    replications = 100 if replications_option is None else replications_option
+    seed = 0 if seed_option is None else seed_option
     if not 0 <= seed <= MAX_SEED:
         raise ModelError(f"--seed must be a whole number from 0 to 2^63 - 1, got {seed}")
     blocked = any(
