@@ -75,6 +75,19 @@ def test_bad_plan_files_name_the_key_and_rule(text: str, expected: str) -> None:
             "bad.toml, line 4: pools.active_duty.tasks = 'typing': unknown task",
         ),
         (GOOD + "[search]\nsed = 3\n", "bad.toml, line 7: search.sed = 3: unknown key"),
+        # TOML's nan and inf passed every bound and crashed the fluid program (HiGHS model error)
+        (
+            GOOD + "[targets]\nwithin_72h = nan\n",
+            "bad.toml, line 7: targets.within_72h = nan: must be a finite number",
+        ),
+        (
+            GOOD.replace("max_headcount = 100", "max_headcount = nan"),
+            "bad.toml, line 5: pools.active_duty.max_headcount = nan: must be a finite number",
+        ),
+        (
+            "demand_scale = inf\n" + GOOD,
+            "bad.toml, line 1: demand_scale = inf: must be a finite number",
+        ),
     ],
 )
 def test_a_bad_value_is_named_with_the_line_that_sets_it(text: str, expected: str) -> None:
@@ -114,7 +127,8 @@ def test_cli_bad_plan_is_one_line_exit_2(
     ("option", "expected"),
     [
         (["--certify-replications", "20"], "at least 59"),
-        (["--demand-scale", "0"], "--demand-scale 0.0: must be above 0"),
+        (["--demand-scale", "0"], "--demand-scale 0.0: must be a finite number above 0"),
+        (["--demand-scale", "inf"], "--demand-scale inf: must be a finite number above 0"),
     ],
 )
 def test_cli_bad_option_is_one_line_exit_2(

@@ -9,6 +9,7 @@ planning starts.
 from __future__ import annotations
 
 import dataclasses
+import math
 import shutil
 import tempfile
 import time
@@ -131,8 +132,8 @@ def _with_options(
         search = dataclasses.replace(search, certify_replications=certify_replications)
     spec = dataclasses.replace(spec, search=search)
     if demand_scale is not None:
-        if not demand_scale > 0:
-            raise PlanError(f"--demand-scale {demand_scale}: must be above 0")
+        if not (demand_scale > 0 and math.isfinite(demand_scale)):
+            raise PlanError(f"--demand-scale {demand_scale}: must be a finite number above 0")
         spec = dataclasses.replace(spec, demand_scale=float(demand_scale))
     return spec
 

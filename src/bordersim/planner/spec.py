@@ -10,6 +10,7 @@ Every problem is a `PlanError` naming the file, the key and the rule.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -202,6 +203,8 @@ class _Reader:
         value = raw.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.fail(path, value, "must be a number")
+        if not math.isfinite(value):  # TOML's nan and inf: no cap, scale or target is either
+            raise self.fail(path, value, "must be a finite number")
         if value < low or value > high or (open_low and value == low):
             bound = f"above {low:g}" if open_low else f"at least {low:g}"
             upper = f" and at most {high:g}" if high < float("inf") else ""
