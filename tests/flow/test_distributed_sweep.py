@@ -190,6 +190,14 @@ def test_cli_resumes_by_sweep_id(
 
     with pytest.raises(KeyboardInterrupt):
         run(tmp_path / "store", on_block=stop_at_once)
+    # an --out that the sweep may not write is refused before the blocks run, not after
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sweep", "--resume", serial.sweep_id, "--out", str(other)])
+    assert exit_info.value.code == 2
+    assert len(registered(tmp_path / "store", serial.sweep_id)) == 1
     out = tmp_path / "out"
     main(["sweep", "--resume", serial.sweep_id, "--out", str(out)])
     table = pd.read_parquet(out / "kpis.parquet")

@@ -137,6 +137,12 @@ def sweep_command(
         if resume is not None:
             if scenario is not None or vary_options:
                 raise ScenarioError("--resume SWEEP_ID takes no scenario file and no --vary")
+            from bordersim.services.sweep import check_sweep_target
+
+            # before the blocks run, not after: the id starts with the scenario's name
+            check_sweep_target(
+                out if out is not None else Path("out") / f"{resume.rsplit('-', 1)[0]}-sweep"
+            )
             opening = _start_cluster(cluster)
             sweep, axes = _run_blocked(
                 console, None, [], replications, seed, cluster, opening, resume, None, store
