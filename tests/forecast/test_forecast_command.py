@@ -54,11 +54,33 @@ def test_bad_input_is_one_line_and_exit_2_with_nothing_written(
     assert not out.exists()
 
 
+@pytest.mark.parametrize("backtest", [[], ["--backtest", "--from", "2023-01"]])
+def test_a_folder_forecast_did_not_write_is_refused_untouched(
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], backtest: list[str]
+) -> None:
+    """A sweep's folder (its report.html among its files) is not a forecast's to overwrite."""
+    out = tmp_path / "sweep-out"
+    out.mkdir()
+    for name in (".bordersim-sweep", "kpis.csv", "report.html"):
+        (out / name).write_text(f"the sweep's {name}")
+    with pytest.raises(SystemExit) as exited:
+        main(["forecast", "--store", str(store), "--out", str(out), *backtest])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--out exists and is not a forecast folder" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sweep-out"]
+    for name in (".bordersim-sweep", "kpis.csv", "report.html"):
+        assert (out / name).read_text() == f"the sweep's {name}"
+
+
 @pytest.mark.slow
 def test_forecast_prints_intervals_and_writes_the_report(
     store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "out"
+    out.mkdir()  # a forecast's folder from before forecasts marked theirs: replaced whole
+    (out / "forecast.csv").write_text("old")
+    (out / "report.html").write_text("old")
     main(
         [
             "forecast",
@@ -83,6 +105,8 @@ def test_forecast_prints_intervals_and_writes_the_report(
     assert len(forecast_rows) == 6 * (9 * 4 + 1)  # sectors x (all + 3 groups), then SWB
     backtest_rows = read_csv(out / "backtest.csv")
     assert tuple(backtest_rows[0]) == CSV_COLUMNS
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporary folder left
+    assert (out / ".bordersim-forecast").is_file()
 
 
 @pytest.mark.slow

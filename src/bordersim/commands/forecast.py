@@ -9,6 +9,16 @@ import typer
 
 from bordersim.commands.calibrate import STORE_OPTION_HELP
 
+#: The file that marks a folder as a forecast's output (with the names it wrote), so that a later
+#: forecast may replace it; any other folder at --out is refused before the models are fitted.
+FORECAST_MARKER = ".bordersim-forecast"
+FORECAST_NOTE = (
+    "written by bordersim forecast; a later forecast may replace this folder, which holds:"
+)
+#: What a forecast or a back-test writes: a folder holding only these (one of the CSV files among
+#: them), written before forecasts marked their folders, is a forecast's too.
+FORECAST_FILES = ("backtest.csv", "forecast.csv", "report.html")
+
 
 def register(app: typer.Typer) -> None:
     app.command("forecast")(forecast_command)
@@ -54,6 +64,10 @@ def forecast_command(
     from bordersim.forecast.methods import METHODS, OPTIONAL_METHODS
 
     methods = (*METHODS, *OPTIONAL_METHODS) if regimes else METHODS
+    if out is None and not backtest:
+        out = Path("out") / "forecast"
+    if out is not None:  # before hours of fitting, and again before the folder is replaced
+        check_forecast_target(out)
     series = read_series(store)
     console = _console()
     if backtest:
@@ -129,9 +143,14 @@ def _backtest(
     if out is not None:
         from bordersim.report.forecast_report import write_backtest_report
 
-        csv_path = result.write_csv(out / "backtest.csv")
-        report = write_backtest_report(out / "report.html", rolling, result)
-        console.print(f"Wrote {csv_path} and {report}", highlight=False)
+        def write(folder: Path) -> None:
+            result.write_csv(folder / "backtest.csv")
+            write_backtest_report(folder / "report.html", rolling, result)
+
+        folder = write_forecast_folder(out, write)
+        console.print(
+            f"Wrote {folder / 'backtest.csv'} and {folder / 'report.html'}", highlight=False
+        )
 
 
 def _forecast(
@@ -158,11 +177,57 @@ def _forecast(
         tuple(h for h in (1, 3, 6, 12) if h <= horizon),
     )
     print_forecast(console, forecast)
-    folder = out if out is not None else Path("out") / "forecast"
-    evaluated.write_csv(folder / "backtest.csv")
-    write_forecast_csv(folder / "forecast.csv", forecast)
-    report = write_forecast_report(folder / "report.html", forecast, evaluated)
-    console.print(f"Wrote {report}, forecast.csv and backtest.csv beside it", highlight=False)
+
+    def write(folder: Path) -> None:
+        evaluated.write_csv(folder / "backtest.csv")
+        write_forecast_csv(folder / "forecast.csv", forecast)
+        write_forecast_report(folder / "report.html", forecast, evaluated)
+
+    folder = write_forecast_folder(out if out is not None else Path("out") / "forecast", write)
+    console.print(
+        f"Wrote {folder / 'report.html'}, forecast.csv and backtest.csv beside it",
+        highlight=False,
+    )
+
+
+def check_forecast_target(target: Path) -> Path:
+    """The absolute output folder, if a forecast may write it: absent, a forecast's own output,
+    or a folder of nothing but a forecast's files (written before forecasts marked their
+    folders). Anything else, such as a sweep's or a plan's folder, is one error, and nothing is
+    touched: their report.html is not a forecast's to replace."""
+    from bordersim.output_folders import check_output_folder, check_writable
+
+    folder = Path(target).absolute()
+    if folder.is_dir() and not folder.is_symlink() and not (folder / FORECAST_MARKER).exists():
+        names = {p.name for p in folder.iterdir()}
+        if names and names <= set(FORECAST_FILES) and names & {"backtest.csv", "forecast.csv"}:
+            check_writable(
+                folder.parent, "cannot write beside the output folder", where=str(folder)
+            )
+            return folder
+    return check_output_folder(folder, marker=FORECAST_MARKER, what="forecast")
+
+
+def write_forecast_folder(target: Path, write: Any) -> Path:
+    """`write(folder)` into a new hidden folder beside `target`, marked as a forecast's and
+    renamed onto `target` at the end, so that an interrupted forecast leaves no mix of old and
+    new files; the folder written."""
+    import shutil
+    import tempfile
+
+    from bordersim.output_folders import replace_folder, write_marker
+
+    folder = check_forecast_target(target)
+    work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial", dir=folder.parent))
+    try:
+        write(work)
+        write_marker(work, FORECAST_MARKER, FORECAST_NOTE, (p.name for p in work.iterdir()))
+        check_forecast_target(folder)
+        replace_folder(work, folder)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)  # created above, by this forecast
+        raise
+    return folder
 
 
 def _report_months() -> int:
