@@ -285,10 +285,13 @@ def compare(
     replication r of B (common random numbers) and the interval is that of the paired
     differences. A `Run` is used as it is, and, as in `bordersim compare`, fixes the seed,
     replications and engine that the other side gets unless they are given (otherwise 10
-    replications, seed 1, the event engine). Two runs with different seeds get Welch intervals.
+    replications, seed 1, the event engine). Sides with the same seed but unequal replications
+    are paired over the replications both have, as in `bordersim compare`; two runs with
+    different seeds get Welch intervals.
     Columns: indicator, unit, a_mean, b_mean, difference, low, high, excludes_zero, paired.
     """
-    from bordersim.results.kpis import KPI_BY_NAME, differences, replication_kpis, summarize
+    from bordersim.report.compare_report import KpiComparison
+    from bordersim.results.kpis import KPI_BY_NAME
 
     given = [side for side in (a, b) if isinstance(side, Run)]
     if given:
@@ -306,22 +309,22 @@ def compare(
         )
         for side in (a, b)
     ]
-    per_a, per_b = (replication_kpis(r.result) for r in runs)
-    paired = runs[0].seed == runs[1].seed and runs[0].replications == runs[1].replications
-    summary_a, summary_b = summarize(per_a), summarize(per_b)
+    # The comparison of `bordersim compare` and the workbench: with one seed, replication r of A
+    # is paired with replication r of B, over the replications both sides have.
+    comparison = KpiComparison.of(runs[0].result, runs[1].result)
     rows = [
         {
             "indicator": name,
             "unit": KPI_BY_NAME[name].unit,
-            "a_mean": summary_a[name].mean,
-            "b_mean": summary_b[name].mean,
+            "a_mean": comparison.summary_a[name].mean,
+            "b_mean": comparison.summary_b[name].mean,
             "difference": diff.mean,
             "low": diff.low,
             "high": diff.high,
             "excludes_zero": diff.excludes_zero(),
-            "paired": paired,
+            "paired": comparison.paired,
         }
-        for name, diff in differences(per_a, per_b, paired=paired).items()
+        for name, diff in comparison.diffs.items()
     ]
     return pd.DataFrame(rows)
 

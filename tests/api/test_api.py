@@ -14,6 +14,7 @@ import pytest
 
 import bordersim as bs
 from bordersim.cli import main
+from bordersim.report.compare_report import KpiComparison
 from bordersim.store import open_store
 from bordersim.store.runs import COMPLETE, list_runs
 from repo_paths import SMALL
@@ -222,3 +223,17 @@ def test_the_event_engine_gives_the_cli_numbers_too(tmp_path: Path) -> None:
         (stored,) = list_runs(connection)
     api = bs.run(SMALL, replications=2, seed=5, engine="event")
     pd.testing.assert_frame_equal(bs.open_run(stored.run_id, store=store).daily(), api.daily())
+
+
+def test_compare_pairs_unequal_replications_as_bordersim_compare_does(api_run: bs.Run) -> None:
+    # Same seed, 3 replications against 2: the first two of A are the pairs of B's two, as in
+    # `bordersim compare` (KpiComparison), not a Welch comparison of all of A with all of B.
+    longer = bs.run(SMALL, replications=REPLICATIONS + 1, seed=SEED, engine="flow")
+    table = bs.compare(longer, api_run).set_index("indicator")
+    cli = KpiComparison.of(longer.result, api_run.result)
+    assert table["paired"].all()
+    for name, diff in cli.diffs.items():
+        assert table.loc[name, "a_mean"] == pytest.approx(cli.summary_a[name].mean, nan_ok=True)
+        assert table.loc[name, "difference"] == pytest.approx(diff.mean, nan_ok=True)
+        assert table.loc[name, "low"] == pytest.approx(diff.low, nan_ok=True)
+    assert (table["difference"] == 0).all(), "the pairs share their random numbers"
