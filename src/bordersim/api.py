@@ -348,8 +348,10 @@ def sweep(
 
     One row per variant and KPI: variant, the varied keys, kpi, label, unit, mean, low, high, n.
     """
+    from bordersim.services.record import check_request
     from bordersim.services.sweep import Axis, run_sweep
 
+    check_request("flow", replications, False, seed)
     if not vary:
         raise ScenarioError("vary is empty: give {key path: [values]} to sweep over")
     axes = []

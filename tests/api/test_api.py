@@ -237,3 +237,39 @@ def test_compare_pairs_unequal_replications_as_bordersim_compare_does(api_run: b
         assert table.loc[name, "difference"] == pytest.approx(diff.mean, nan_ok=True)
         assert table.loc[name, "low"] == pytest.approx(diff.low, nan_ok=True)
     assert (table["difference"] == 0).all(), "the pairs share their random numbers"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"seed": 1.5}, "--seed must be a whole number from 0 to 2^63 - 1, got 1.5"),
+        ({"seed": "1"}, "--seed must be a whole number from 0 to 2^63 - 1, got '1'"),
+        ({"seed": None}, "--seed must be a whole number"),
+        (
+            {"replications": 2.5},
+            "replications must be at least 1 and at most 1,000,000 (a whole number)",
+        ),
+        (
+            {"replications": "2"},
+            "replications must be at least 1 and at most 1,000,000 (a whole number)",
+        ),
+        ({"replications": 0}, "at most 1,000,000 (a whole number), got 0"),
+    ],
+)
+@pytest.mark.parametrize("call", ["run", "sweep"])
+def test_a_seed_or_replications_that_is_not_a_whole_number_is_refused(
+    options: dict[str, object], message: str, call: str
+) -> None:
+    # seed=1.5 used to run as seed 1 and be stored as seed 2: a record nobody could reproduce
+    settings = {"replications": 1, "seed": SEED, **options}
+    with pytest.raises(bs.BordersimError) as refused:
+        if call == "run":
+            bs.run(SMALL, engine="flow", **settings)  # type: ignore[arg-type]
+        else:
+            bs.sweep(SMALL, vary={"deployments.troops.headcount": [0]}, **settings)  # type: ignore[arg-type]
+    assert message in str(refused.value)
+
+
+def test_numpy_integers_are_whole_numbers(api_run: bs.Run) -> None:
+    again = bs.run(SMALL, replications=np.int64(REPLICATIONS), seed=np.int64(SEED), engine="flow")
+    np.testing.assert_array_equal(again.result.daily, api_run.result.daily)

@@ -16,6 +16,7 @@ The store is held only for those short steps, not while the engine runs, so that
 from __future__ import annotations
 
 import datetime as dt
+import numbers
 import os
 import time
 from collections.abc import Callable
@@ -53,14 +54,22 @@ def check_request(engine: str, replications: int, records: bool, seed: int = DEF
 
     if engine not in ENGINES:
         raise ModelError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
-    if not 1 <= replications <= MAX_REPLICATIONS:
+    # A fraction, a text or None is refused, not rounded: seed=1.5 would run as seed 1 and be
+    # stored as seed 2, so that nobody could reproduce the run from its record.
+    if not _whole(replications) or not 1 <= replications <= MAX_REPLICATIONS:
         raise ModelError(
-            f"replications must be at least 1 and at most {MAX_REPLICATIONS:,}, got {replications}"
+            f"replications must be at least 1 and at most {MAX_REPLICATIONS:,} (a whole "
+            f"number), got {replications!r}"
         )
-    if isinstance(seed, bool) or not 0 <= seed <= MAX_SEED:
-        raise ModelError(f"--seed must be a whole number from 0 to 2^63 - 1, got {seed}")
+    if not _whole(seed) or not 0 <= seed <= MAX_SEED:
+        raise ModelError(f"--seed must be a whole number from 0 to 2^63 - 1, got {seed!r}")
     if records and engine != "event":
         raise ModelError("--records keeps per-person records, which only the event engine has")
+
+
+def _whole(value: object) -> bool:
+    """An int or a NumPy integer; True and False are not counts."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def simulate_loaded(
