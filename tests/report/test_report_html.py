@@ -10,12 +10,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import bordersim as bs
 from bordersim.model.dimensions import Sector
 from bordersim.output_files import write_atomically
 from bordersim.report.compare_report import write_compare_report
 from bordersim.report.page import Page
 from bordersim.report.run_report import RunRecord, write_run_report
 from bordersim.results.schema import RunResult
+from repo_paths import SMALL
 
 
 def _external_resources(text: str) -> list[str]:
@@ -104,3 +106,19 @@ def test_a_failed_write_leaves_no_file(tmp_path: Path) -> None:
     page = Page("t")
     page.paragraph("ok")
     assert page.write(target).read_text().startswith("<!DOCTYPE html>")
+
+
+def test_run_report_gives_each_timing_its_unit(tmp_path: Path) -> None:
+    # The flow engine's rate and chunk size are not seconds ("2.83 s", "2.00 s" before)
+    out = tmp_path / "out"
+    bs.run(SMALL, replications=2, seed=1, engine="flow", store=tmp_path / "s.duckdb", out=out)
+    cells = dict(
+        re.findall(
+            r"<td>timing: (\w+)</td><td[^>]*>([^<]*)</td>", (out / "report.html").read_text()
+        )
+    )
+    assert cells["chunk_replications"] == "2"
+    assert re.fullmatch(r"[\d,.]+ per second", cells["replications_per_s"]), cells
+    assert re.fullmatch(r"\d+\.\d\d s", cells["run_s"]) and cells["run_s_per_replication"].endswith(
+        " s"
+    )

@@ -215,17 +215,25 @@ def add_metadata(page: Page, record: RunRecord) -> None:
     # Timings of the simulation only: the report's own writing time is stored after the report
     # is written, and a report regenerated from the store must read the same as the original.
     rows += [
-        [f"timing: {k}", _timing(v)] for k, v in result.timings.items() if k not in REPORT_TIMINGS
+        [f"timing: {k}", _timing(k, v)]
+        for k, v in result.timings.items()
+        if k not in REPORT_TIMINGS
     ]
     page.table(["", ""], rows)
 
 
-def _timing(value: object) -> str:
-    if isinstance(value, list):
-        return ", ".join(f"{v:.2f}" for v in value) + " s"
-    if isinstance(value, int | float):
-        return f"{value:.2f} s"
-    return str(value)
+def _timing(name: str, value: object) -> str:
+    """A timing in its unit, read from its name: seconds (`run_s`, `run_s_per_replication`), a
+    rate (`replications_per_s`) or a count (`workers`, `chunk_replications`)."""
+    listed = value if isinstance(value, list) else [value]
+    values = [float(v) for v in listed if isinstance(v, int | float)]
+    if not values or len(values) != len(listed):
+        return str(value)
+    if name.endswith("_per_s"):
+        return ", ".join(f"{v:,.2f}" for v in values) + " per second"
+    if name.endswith("_s") or "_s_per_" in name:
+        return ", ".join(f"{v:.2f}" for v in values) + " s"
+    return ", ".join(f"{v:,.0f}" if v.is_integer() else f"{v:,.2f}" for v in values)
 
 
 def write_run_report(
