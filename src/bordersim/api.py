@@ -381,6 +381,11 @@ def open_run(run_id: str, *, store: str | Path | None = None) -> StoredRunView:
     from bordersim.store.read_only import read_only_store
     from bordersim.store.runs import get_run, load_result
 
+    if not isinstance(run_id, str):
+        raise BordersimError(
+            f"run_id must be a run id such as 'small-20230511-120000-ab12' (see `bordersim "
+            f"runs`), got {type(run_id).__name__} {run_id!r}"
+        )
     with read_only_store(store) as connection:
         stored = get_run(connection, run_id)
         result = load_result(connection, run_id)

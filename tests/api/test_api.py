@@ -155,6 +155,8 @@ def test_open_run_errors(tmp_path: Path, cli_run: tuple[Path, str]) -> None:
         bs.open_run("nope", store=store)
     with pytest.raises(bs.BordersimError, match="no store here"):
         bs.open_run("nope", store=tmp_path / "missing.duckdb")
+    with pytest.raises(bs.BordersimError, match=r"run_id must be a run id .* got int 3"):
+        bs.open_run(3, store=store)  # type: ignore[arg-type]
 
 
 WRITER = """
