@@ -243,6 +243,12 @@ def run(
     from bordersim.services.record import check_request, simulate_loaded
 
     check_request(engine, replications, records, seed)
+    if out is not None and not (record or store is not None):
+        # a report folder with nothing recorded would be silently ignored: no report is written
+        raise BordersimError(
+            "out= is the report folder of a recorded run; add record=True or store= to store "
+            "the run and write its report there"
+        )
     loaded = _loaded(scenario)
     if not (record or store is not None):
         result = simulate_loaded(

@@ -275,3 +275,10 @@ def test_a_seed_or_replications_that_is_not_a_whole_number_is_refused(
 def test_numpy_integers_are_whole_numbers(api_run: bs.Run) -> None:
     again = bs.run(SMALL, replications=np.int64(REPLICATIONS), seed=np.int64(SEED), engine="flow")
     np.testing.assert_array_equal(again.result.daily, api_run.result.daily)
+
+
+def test_a_report_folder_without_a_store_is_refused_not_ignored(tmp_path: Path) -> None:
+    # out= alone used to run and write nothing: the analyst looked for a report that never came
+    with pytest.raises(bs.BordersimError, match="out= is the report folder of a recorded run"):
+        bs.run(SMALL, replications=1, engine="flow", out=tmp_path / "report")
+    assert not (tmp_path / "report").exists()
