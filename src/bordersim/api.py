@@ -237,8 +237,8 @@ def run(
     """Simulate a scenario (a `Scenario` or a path) and return its `Run`.
 
     Nothing is written unless asked: `record=True` or a `store` path stores the run and writes its
-    report (to `out`, default ``out/<scenario>/``), as `bordersim run` does. `records=True` keeps
-    per-person records (event engine) in ``run.result.people``.
+    report (to `out`, default ``out/<scenario>/<run id>/``), as `bordersim run` does.
+    `records=True` keeps per-person records (event engine) in ``run.result.people``.
     """
     from bordersim.services.record import check_request, simulate_loaded
 
