@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+import bordersim as bs
 from bordersim.report import figures
 from bordersim.report.compare_report import KpiComparison, compare_report_page
 from bordersim.report.headline import (
@@ -22,6 +23,7 @@ from bordersim.report.headline import (
 from bordersim.report.run_report import RunRecord, run_report_page
 from bordersim.results.kpis import Interval
 from bordersim.results.schema import METRIC_INDEX, RunResult
+from repo_paths import SMALL
 
 
 def _set(run: RunResult, metric: str, value: float, sector: int | None = None) -> None:
@@ -209,3 +211,11 @@ def test_a_sweep_report_has_title_units_intervals_values_and_details(
     encounters = table[(table["kpi"] == "encounters") & (table["variant"] == 0)].iloc[0]
     assert f"[{encounters['low']:,.4g}, {encounters['high']:,.4g}]" in text  # intervals
     assert "scenarios/examples/small.toml" in text
+
+
+def test_the_headline_lists_no_staff_shortfall_that_rounds_to_zero() -> None:
+    # The small example's gaps of a few hundredths of a staff-hour read "custody watch in RGV: 0"
+    result = bs.run(SMALL, replications=2, seed=1, engine="flow").result
+    (staff,) = [item.text for item in run_headline(result) if "staff" in item.text.lower()]
+    assert "intake in RGV" in staff
+    assert not re.search(r": 0[;.]", staff), staff

@@ -79,14 +79,21 @@ def binding_constraints(result: RunResult) -> list[Binding]:
     return sorted(found, key=lambda b: (-b.days, b.constraint, b.sector))
 
 
+#: Staff-hours over the period below which a gap is not a shortfall: it would print as "0".
+SHORTFALL_MIN_HOURS = 0.5
+
+
 def staff_shortfalls(result: RunResult, top: int = 3) -> list[tuple[str, str, float]]:
-    """The largest capability gaps: (task, sector, staff-hours over the period), largest first."""
+    """The largest capability gaps: (task, sector, staff-hours over the period), largest first.
+
+    Gaps of less than half a staff-hour over the whole period (rounding in the engines) are not
+    shortfalls: listed, they read "custody watch in RGV: 0"."""
     totals = capability_gap(result).gap.mean(axis=0).sum(axis=0)  # [S, T]
     cells = [
         (Task(t).name.lower().replace("_", " "), result.sectors[s].name, float(totals[s, t]))
         for s in range(totals.shape[0])
         for t in range(totals.shape[1])
-        if totals[s, t] > 0
+        if totals[s, t] >= SHORTFALL_MIN_HOURS
     ]
     return sorted(cells, key=lambda c: -c[2])[:top]
 
