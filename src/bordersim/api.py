@@ -61,6 +61,8 @@ def load_scenario(path: str | Path) -> Scenario:
     """
     from bordersim.scenario import load_scenario as load
 
+    if not isinstance(path, str | Path):
+        raise ScenarioError(f"expected a scenario file path, got {type(path).__name__}")
     file = Path(path)
     if not file.is_file():
         raise ScenarioError("no such scenario file", where=str(file))
@@ -358,6 +360,10 @@ def sweep(
     from bordersim.services.sweep import Axis, run_sweep
 
     check_request("flow", replications, False, seed)
+    if not isinstance(vary, Mapping):
+        raise ScenarioError(
+            f"vary takes {{key path: [values]}} to sweep over, got {type(vary).__name__}"
+        )
     if not vary:
         raise ScenarioError("vary is empty: give {key path: [values]} to sweep over")
     axes = []

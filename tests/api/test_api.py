@@ -282,3 +282,17 @@ def test_a_report_folder_without_a_store_is_refused_not_ignored(tmp_path: Path) 
     with pytest.raises(bs.BordersimError, match="out= is the report folder of a recorded run"):
         bs.run(SMALL, replications=1, engine="flow", out=tmp_path / "report")
     assert not (tmp_path / "report").exists()
+
+
+def test_arguments_of_the_wrong_kind_are_one_clear_line() -> None:
+    # a list of pairs or None used to end in AttributeError / TypeError from deep inside
+    sc = bs.load_scenario(SMALL)
+    for call, message in [
+        (lambda: sc.with_changes([("deployments.troops.headcount", 0)]), "got list"),
+        (lambda: sc.with_changes(None), "with_changes takes {key path: value}"),
+        (lambda: bs.sweep(sc, vary=[0, 300], replications=1), "vary takes {key path: [values]}"),
+        (lambda: bs.load_scenario(None), "expected a scenario file path, got NoneType"),
+    ]:
+        with pytest.raises(bs.BordersimError) as refused:
+            call()  # type: ignore[no-untyped-call]
+        assert message in str(refused.value) and "\n" not in str(refused.value)

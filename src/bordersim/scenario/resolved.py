@@ -127,6 +127,12 @@ def with_changes(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
     """A copy of `scenario` with the values at dotted key paths changed, validated once, as a
     whole, by the loader's rules (so that related keys, such as two dates, may change together).
     """
+    if not isinstance(changes, Mapping):
+        raise ScenarioError(
+            f"with_changes takes {{key path: value}}, such as "
+            f"{{'deployments.troops.headcount': 0}}, got {type(changes).__name__}",
+            where=str(scenario.path),
+        )
     merged = copy.deepcopy(scenario._merged)
     sources = scenario.sources
     origins = dict(scenario._origins)
