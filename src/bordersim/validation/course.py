@@ -76,7 +76,8 @@ def describe(course: CustodyCourse) -> list[str]:
         return f"{people / capacity:.1f} x capacity" if capacity > 0 else "no capacity"
 
     lines = [
-        f"Custody over the run (all simulated sectors, mean of the replications): peak "
+        f"Custody over the run (each day's mean number held, all simulated sectors, mean of "
+        f"the replications; the hourly peak is the indicators'): highest "
         f"{course.peak_people:,.0f} on {course.peak_date} "
         f"({times(course.peak_people, course.peak_capacity)}), {course.end_people:,.0f} on the "
         f"last day, {course.end_date} ({times(course.end_people, course.end_capacity)}); most "
