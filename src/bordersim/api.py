@@ -295,7 +295,7 @@ def compare(
     replications and engine that the other side gets unless they are given (otherwise 10
     replications, seed 1, the event engine). Sides with the same seed but unequal replications
     are paired over the replications both have, as in `bordersim compare`; two runs with
-    different seeds get Welch intervals.
+    different seeds, or from different engines, get Welch intervals.
     Columns: indicator, unit, a_mean, b_mean, difference, low, high, excludes_zero, paired.
     """
     from bordersim.report.compare_report import KpiComparison

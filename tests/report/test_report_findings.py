@@ -119,6 +119,30 @@ def test_paired_runs_of_unequal_length_compare_the_same_replications(
     assert "the first 2 of each, the pairs, are compared" in compare_report_page(a, b).render()
 
 
+def test_runs_of_two_engines_are_not_paired_even_with_one_seed(
+    make_run: Callable[..., RunResult],
+) -> None:
+    """The event and flow engines draw their random numbers differently: replication r of one
+    is not the pair of replication r of the other, so the intervals are Welch's and say so."""
+    from rich.console import Console
+
+    from bordersim.commands.simulate import print_differences
+    from bordersim.web.dashboards import compare_dashboard
+
+    event = make_run(replications=4, seed=3, engine="event")
+    flow = make_run(replications=2, seed=3, engine="flow")
+    comparison = KpiComparison.of(event, flow)
+    assert not comparison.paired
+    assert comparison.summary_a["encounters"].n == 4  # every replication, not the first 2
+    a, b = RunRecord(run_id="a", result=event), RunRecord(run_id="b", result=flow)
+    assert "unpaired (different seeds or engines)" in compare_report_page(a, b).render()
+    console = Console(record=True, width=200)
+    print_differences(console, a, b)
+    assert "unpaired, Welch" in console.export_text()
+    assert not compare_dashboard(("a", event), ("b", flow), sector="all").paired
+    assert KpiComparison.of(event, make_run(replications=4, seed=3, engine="event")).paired
+
+
 def test_comparison_plots_b_minus_a_with_the_interval_as_band(
     make_run: Callable[..., RunResult],
 ) -> None:

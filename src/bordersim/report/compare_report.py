@@ -61,7 +61,7 @@ class KpiComparison:
     @classmethod
     def of(cls, a: RunResult, b: RunResult) -> KpiComparison:
         per_a, per_b = replication_kpis(a), replication_kpis(b)
-        paired = a.seed == b.seed
+        paired = common_random_numbers(a, b)
         if paired:
             # Only replications run by both are pairs; A, B, B - A, the change and d all describe
             # those, so that each row's columns agree (B - A is B's column minus A's).
@@ -103,6 +103,12 @@ class KpiComparison:
         )
 
 
+def common_random_numbers(a: RunResult, b: RunResult) -> bool:
+    """Whether replication r of A and of B drew the same random streams, so that their
+    differences pair: one seed, and one engine (the event and flow engines draw differently)."""
+    return a.seed == b.seed and a.engine == b.engine
+
+
 def paired_replications(a: RunResult, b: RunResult) -> int:
     """How many replications a paired comparison uses: those both runs have."""
     return min(a.n_replications, b.n_replications)
@@ -111,7 +117,7 @@ def paired_replications(a: RunResult, b: RunResult) -> int:
 def pairing_note(a: RunResult, b: RunResult) -> str:
     """Which replications a paired comparison uses when the runs have unequal numbers ("" when
     they have as many, or are not paired)."""
-    if a.seed != b.seed or a.n_replications == b.n_replications:
+    if not common_random_numbers(a, b) or a.n_replications == b.n_replications:
         return ""
     n = paired_replications(a, b)
     return (
@@ -144,7 +150,7 @@ def compare_report_page(a: RunRecord, b: RunRecord) -> Page:
     pairing = (
         f"paired by replication (common random numbers, seed {a.result.seed})"
         if paired
-        else "unpaired (different seeds): Welch intervals"
+        else "unpaired (different seeds or engines): Welch intervals"
     )
     page.paragraph(
         f"A = run {a.run_id} ({a.label}), B = run {b.run_id} ({b.label}); {a.result.engine} / "

@@ -41,6 +41,7 @@ class View:
     validation: list[list[str]] = field(default_factory=list)
     validation_note: str = ""
     header: tuple[str, ...] = ()
+    paired: bool = False  # a comparison's differences pair replications (common random numbers)
 
 
 def _chosen(result: RunResult, sector: str) -> list[int]:
@@ -170,7 +171,13 @@ def compare_dashboard(a: tuple[str, RunResult], b: tuple[str, RunResult], *, sec
     (id_a, run_a), (id_b, run_b) = a, b
     comparison = KpiComparison.of(run_a, run_b)
     paired = comparison.paired
-    view = View(comparison.headline(), KNOWN_LIMITS, _sector_list(run_a), header=DIFFERENCE_HEADER)
+    view = View(
+        comparison.headline(),
+        KNOWN_LIMITS,
+        _sector_list(run_a),
+        header=DIFFERENCE_HEADER,
+        paired=paired,
+    )
     view.kpis.extend(comparison.rows())
     from bordersim.report.run_report import RunRecord
 
