@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+import bordersim
 from bordersim.cli import main
 from bordersim.model.examples import tiny_model
 from bordersim.store import open_store, results_dir
@@ -263,6 +266,31 @@ def test_help_text_wraps_its_paragraphs_to_the_terminal_not_to_the_source(
     listing = capsys.readouterr().out
     assert "write KPIs against the values." in listing
     assert not any(line.strip("│ ").endswith(",") for line in listing.splitlines())
+
+
+def test_python_dash_m_bordersim_is_the_bordersim_command(tmp_path: Path) -> None:
+    """`python -m bordersim` (an environment without the script on PATH) runs the same command:
+    its help lists the commands, and bad input is one line and exit 2 as with `bordersim`."""
+    env = {"COLUMNS": "200", "PATH": "", "PYTHONPATH": str(Path(bordersim.__file__).parents[1])}
+
+    def command(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bordersim", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            check=False,
+            timeout=120,
+        )
+
+    helped = command("--help")
+    assert helped.returncode == 0, helped.stderr
+    assert "Usage: python -m bordersim" in helped.stdout
+    assert all(name in helped.stdout for name in ("run", "sweep", "plan", "forecast"))
+    failed = command("run", str(tmp_path / "nope.toml"), "--store", str(tmp_path / "s.duckdb"))
+    assert failed.returncode == 2
+    assert len(failed.stderr.strip().splitlines()) == 1 and "nope.toml" in failed.stderr
 
 
 def test_a_folder_given_again_keeps_its_earlier_records_and_says_whose_they_are(
