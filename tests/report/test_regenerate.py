@@ -152,6 +152,22 @@ def test_a_bad_date_set_is_named_as_typed(
     assert "datetime" not in err and "before start_date" in err and len(err.splitlines()) == 1
 
 
+def test_a_set_value_refused_when_compiled_is_named_as_the_set_not_as_a_line_of_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A --set value that the compiler refuses (a date the calibration does not cover) is named
+    as the --set that gave it, not as the line of the file that holds the value it replaced."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", str(SMALL), "--set", "period.start_date=1990-01-01",
+              "--store", str(tmp_path / "s.duckdb")])  # fmt: skip
+    assert exit_info.value.code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert err.startswith("error: --set period.start_date=1990-01-01: period.start_date = ")
+    assert "before the calibration" in err
+    assert "small.toml" not in err and "line" not in err
+    assert not (tmp_path / "s.duckdb").exists()
+
+
 def test_settings_that_belong_together_are_checked_together() -> None:
     from bordersim.errors import ScenarioError
     from bordersim.scenario import load_scenario

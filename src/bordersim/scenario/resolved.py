@@ -32,6 +32,8 @@ class Scenario(ScenarioSpec):
     _merged: dict[str, Any] = PrivateAttr(default_factory=dict)
     _resolved_text: str = PrivateAttr(default="")
     _changes: dict[str, Any] = PrivateAttr(default_factory=dict)
+    # where each changed key path's value was given ("--set KEY=VALUE"); None: not said
+    _given: dict[tuple[str, ...], str | None] = PrivateAttr(default_factory=dict)
 
     @property
     def path(self) -> Path:
@@ -61,16 +63,24 @@ class Scenario(ScenarioSpec):
         return loader.origin_of(tuple(key_path.split(".")), self._origins)
 
     def location(self, key_path: str) -> str:
-        """'FILE, line N' where `key_path` is set (the line where it can be found)."""
+        """'FILE, line N' where `key_path` is set (the line where it can be found); for a value
+        changed over the file, where it was given (``--set KEY=VALUE``), else the file without a
+        line (the file's line holds the value it replaced)."""
         loc = tuple(key_path.split("."))
         file = loader.origin_of(loc, self._origins)
+        for changed, given in reversed(self._given.items()):
+            if loc[: len(changed)] == changed:
+                return given if given is not None else str(file)
         return f"{file}{loader.line_of(file, loc)}"
 
-    def with_changes(self, changes: Mapping[str, Any]) -> Scenario:
+    def with_changes(
+        self, changes: Mapping[str, Any], given: Mapping[str, str] | None = None
+    ) -> Scenario:
         """A re-validated copy with the values at dotted key paths changed, for example
         ``{"deployments.title42_active_duty.duration_days": 180}``; a bad value or unknown key is
-        the loader's one-line `ScenarioError`, naming the key path."""
-        return with_changes(self, changes)
+        the loader's one-line `ScenarioError`, naming the key path. `given` says where a key
+        path's value came from (``--set KEY=VALUE``): later errors about it name that place."""
+        return with_changes(self, changes, given)
 
     def relative_path(self, value: str, key_path: str) -> Path:
         """A path written in a scenario, resolved against the file that wrote it."""
@@ -123,9 +133,13 @@ def vary(scenario: Scenario, key_path: str, value: Any) -> Scenario:
     return with_changes(scenario, {key_path: value})
 
 
-def with_changes(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
+def with_changes(
+    scenario: Scenario, changes: Mapping[str, Any], given: Mapping[str, str] | None = None
+) -> Scenario:
     """A copy of `scenario` with the values at dotted key paths changed, validated once, as a
     whole, by the loader's rules (so that related keys, such as two dates, may change together).
+    `given` maps a changed key path to where its value came from (``--set KEY=VALUE``), which
+    `Scenario.location` names instead of a line of the file.
     """
     if not isinstance(changes, Mapping):
         raise ScenarioError(
@@ -153,6 +167,12 @@ def with_changes(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
             del kept[known]
         kept[key_path] = copy.deepcopy(value)
     changed_scenario._changes = kept
+    places = dict(scenario._given)
+    for key in changed:
+        for inside in [k for k in places if k[: len(key)] == key]:
+            del places[inside]
+        places[key] = (given or {}).get(".".join(key))
+    changed_scenario._given = places
     return changed_scenario
 
 

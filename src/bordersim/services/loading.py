@@ -74,11 +74,11 @@ def apply_settings(
 
     if not settings:
         return scenario
+    places = {key: f"{flag} {key}={_shown(value)}" for key, value in settings.items()}
     try:
-        return with_changes(scenario, settings)
+        return with_changes(scenario, settings, places)
     except ScenarioError as err:
-        given = " ".join(f"{flag} {key}={_shown(value)}" for key, value in settings.items())
-        raise ScenarioError(f"{given}: {err}") from err
+        raise ScenarioError(f"{' '.join(places.values())}: {err}") from err
 
 
 def _shown(value: Any) -> str:
