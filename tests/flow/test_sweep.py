@@ -46,6 +46,20 @@ def test_unknown_key_and_bad_value_exit_2_without_output(
         assert not out.parent.exists()  # not even the folder that would have held it
 
 
+def test_a_refused_date_is_named_as_typed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The --vary value is repeated as the user typed it, not as Python's datetime.date(...)."""
+    vary = "period.end_date=2023-04-01,2023-05-31"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sweep", str(SMALL), "--vary", vary, "-r", "1",
+              "--store", str(tmp_path / "s.duckdb"), "--out", str(tmp_path / "sweep")])  # fmt: skip
+    assert exit_info.value.code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert err.startswith("error: --vary period.end_date=2023-04-01: ")
+    assert "datetime" not in err and "before start_date" in err
+
+
 def test_small_grid_writes_table_and_report(tmp_path: Path) -> None:
     out = tmp_path / "sweep"
     main(

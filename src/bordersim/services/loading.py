@@ -74,15 +74,15 @@ def apply_settings(
 
     if not settings:
         return scenario
-    places = {key: f"{flag} {key}={_shown(value)}" for key, value in settings.items()}
+    places = {key: f"{flag} {key}={shown_value(value)}" for key, value in settings.items()}
     try:
         return with_changes(scenario, settings, places)
     except ScenarioError as err:
         raise ScenarioError(f"{' '.join(places.values())}: {err}") from err
 
 
-def _shown(value: Any) -> str:
-    """A --set value as the user can type it: a date as 2023-05-10 (not Python's
+def shown_value(value: Any) -> str:
+    """A --set or --vary value as the user can type it: a date as 2023-05-10 (not Python's
     datetime.date(2023, 5, 10)), anything else as its repr ('text', 1.3, [1, 2])."""
     import datetime as dt
 

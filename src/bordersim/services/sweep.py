@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bordersim.errors import ScenarioError
-from bordersim.services.loading import code_version
+from bordersim.services.loading import code_version, shown_value
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -79,7 +79,7 @@ def build_variants(
             try:
                 scenario = vary(scenario, key, value)
             except ScenarioError as err:
-                raise ScenarioError(f"{option} {key}={value!r}: {err}") from err
+                raise ScenarioError(f"{option} {key}={shown_value(value)}: {err}") from err
         points.append(point)
         models.append(compile_scenario(scenario))
     return points, models
@@ -107,7 +107,7 @@ def check_points(base: Scenario, axes: list[Axis], *, option: str = "--vary") ->
             try:
                 scenario = vary(scenario, key, value)
             except ScenarioError as err:
-                raise ScenarioError(f"{option} {key}={value!r}: {err}") from err
+                raise ScenarioError(f"{option} {key}={shown_value(value)}: {err}") from err
 
 
 def run_sweep(
