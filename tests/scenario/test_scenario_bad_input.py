@@ -242,3 +242,45 @@ def test_the_command_ends_with_its_whole_output() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.rstrip().endswith(f"ok: {scenario} is valid")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "--set", "deployments.troop.headcount=0"],
+        ["sweep", "--vary", "deployments.troop.headcount=0,300"],
+    ],
+    ids=["run --set", "sweep --vary"],
+)
+def test_a_misspelt_deployment_on_the_command_line_is_named_with_the_close_name(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`troop` for `troops` in --set or --vary: not 'deployments.troop.pool: required key is
+    missing', but that the scenario has no such deployment, and the close name."""
+    scenario = Path(__file__).resolve().parents[2] / "scenarios" / "examples" / "small.toml"
+    command, *options = argv
+    store, out = tmp_path / "s.duckdb", tmp_path / "out"
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, str(scenario), *options, "--store", str(store), "--out", str(out)])
+    assert exit_info.value.code == 2
+    captured = capsys.readouterr()
+    message = " ".join(captured.err.split())
+    assert message.startswith(f"error: {options[0]} deployments.troop.headcount=0: ")
+    assert "'troop' is not a deployment of the scenario (did you mean 'troops'?)" in message
+    assert "required key is missing" not in message
+    assert captured.out == "" and not out.exists()
+
+
+def test_a_new_deployment_set_whole_is_still_a_deployment() -> None:
+    """Setting every required key of a new deployment adds it: the new name is not refused."""
+    import datetime as dt
+
+    scenario = load_scenario(
+        Path(__file__).resolve().parents[2] / "scenarios" / "examples" / "small.toml"
+    )
+    guard = {"pool": "national_guard", "headcount": 100, "tasks": ["detection"],
+             "start_date": dt.date(2023, 5, 1), "duration_days": 30}  # fmt: skip
+    changed = scenario.with_changes({f"deployments.guard.{k}": v for k, v in guard.items()})
+    assert set(changed.deployments) == {"troops", "guard"}
+    with pytest.raises(ScenarioError, match="'guard' is not a deployment of the scenario"):
+        scenario.with_changes({"deployments.guard.headcount": 100})

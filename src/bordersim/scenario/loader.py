@@ -332,6 +332,41 @@ def _model_at(loc: KeyPath) -> type[BaseModel] | None:
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
+def entries_at(loc: KeyPath) -> type[BaseModel] | None:
+    """The model of each named entry when `loc` is a table of free names (a `Deployment` for
+    ``("deployments",)``), else None."""
+    current: Any = ScenarioSpec
+    for part in loc:
+        current = _unwrap(current)
+        if typing.get_origin(current) is dict:
+            current = typing.get_args(current)[1]
+            continue
+        fields = getattr(current, "model_fields", None)
+        if not fields or part not in fields:
+            return None
+        current = fields[part].annotation
+    current = _unwrap(current)
+    if typing.get_origin(current) is not dict:
+        return None
+    entry = _unwrap(typing.get_args(current)[1])
+    return entry if isinstance(entry, type) and issubclass(entry, BaseModel) else None
+
+
+def _not_an_entry(entry: KeyPath, names: Collection[str], missing: KeyPath) -> str:
+    """'deployments.troop: 'troop' is not a deployment of the scenario (did you mean
+    'troops'?)...' for a change that named an entry the scenario lacks, and so made a new one
+    without its required keys."""
+    model = entries_at(entry[:-1])
+    noun = re.sub(r"(?<!^)(?=[A-Z])", " ", model.__name__).lower() if model else "entry"
+    close = difflib.get_close_matches(entry[-1], list(names), n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    article = "an" if noun[0] in "aeiou" else "a"
+    return (
+        f"{'.'.join(entry)}: {entry[-1]!r} is not {article} {noun} of the scenario{hint}; "
+        f"a new one would need {'.'.join(missing)}"
+    )
+
+
 def _unwrap(annotation: Any) -> Any:
     origin = typing.get_origin(annotation)
     if origin in (typing.Union, types.UnionType):
@@ -435,15 +470,24 @@ def validation_error(
     origins: Mapping[KeyPath, Path],
     user_file: Path | None = None,
     changed: Collection[KeyPath] = (),
+    new_entries: Mapping[KeyPath, Collection[str]] | None = None,
 ) -> ScenarioError:
     """One `ScenarioError` from the first problem pydantic found: file, key path, value, rule.
     A value among the `changed` key paths (a sweep's or a variant's change, not a line of any
-    file) is named without a line: the file's line holds the value it replaced."""
+    file) is named without a line: the file's line holds the value it replaced. `new_entries`
+    are the named entries (``("deployments", "troop")``) that the changes made, each with the
+    names the scenario had there: one lacking a required key is named as a likely misspelling."""
     errors = err.errors()
     first = _best_branch(errors)
     loc: KeyPath = tuple(str(p) for p in first["loc"] if not _is_union_tag(p))
     value: Any = first.get("input")
     kind = first["type"]
+    for entry, names in (new_entries or {}).items():
+        if kind == "missing" and loc[: len(entry)] == entry:
+            return ScenarioError(
+                _not_an_entry(entry, names, loc),
+                where=shown_path(user_file or origin_of(loc, origins)),
+            )
     ctx = first.get("ctx") or {}
     cause = ctx.get("error")
     if isinstance(cause, CrossSectionError):

@@ -97,13 +97,15 @@ def build(
     sources: dict[str, str],
     origins: dict[tuple[str, ...], Path],
     changed: Collection[tuple[str, ...]] = (),
+    new_entries: Mapping[tuple[str, ...], Collection[str]] | None = None,
 ) -> Scenario:
     """Validate merged data into a `Scenario` (one `ScenarioError` if anything is wrong; a bad
-    value among the `changed` key paths is named without a line of the file)."""
+    value among the `changed` key paths is named without a line of the file, a named entry that
+    the changes made without its required keys as a likely misspelling)."""
     try:
         scenario = Scenario.model_validate(merged)
     except pydantic.ValidationError as err:
-        raise loader.validation_error(err, origins, path, changed) from None
+        raise loader.validation_error(err, origins, path, changed, new_entries) from None
     scenario._path = path
     scenario._sources = sources
     scenario._origins = origins
@@ -151,7 +153,9 @@ def with_changes(
     sources = scenario.sources
     origins = dict(scenario._origins)
     changed = []
+    new_entries: dict[tuple[str, ...], list[str]] = {}
     for key_path, value in changes.items():
+        new_entries.update(_new_entries(merged, key_path))
         parts = _set(merged, key_path, value, scenario)
         for known in [k for k in sources if k == key_path or k.startswith(key_path + ".")]:
             del sources[known]
@@ -159,7 +163,12 @@ def with_changes(
         origins[tuple(parts)] = scenario.path
         changed.append(tuple(parts))
     changed_scenario = build(
-        merged, path=scenario.path, sources=sources, origins=origins, changed=changed
+        merged,
+        path=scenario.path,
+        sources=sources,
+        origins=origins,
+        changed=changed,
+        new_entries=new_entries,
     )
     kept = dict(scenario._changes)
     for key_path, value in changes.items():
@@ -174,6 +183,20 @@ def with_changes(
         places[key] = (given or {}).get(".".join(key))
     changed_scenario._given = places
     return changed_scenario
+
+
+def _new_entries(merged: dict[str, Any], key_path: str) -> dict[tuple[str, ...], list[str]]:
+    """The named entry (``("deployments", "troop")``) that setting `key_path` would make, with
+    the names already there; none when it names an existing entry or no table of names."""
+    parts = tuple(key_path.split(".")) if isinstance(key_path, str) else ()
+    node: Any = merged
+    for n, part in enumerate(parts[:-1]):
+        if not isinstance(node, dict):
+            return {}
+        if part not in node and loader.entries_at(parts[:n]) is not None:
+            return {parts[: n + 1]: sorted(node)}
+        node = node.get(part, {})
+    return {}
 
 
 def _set(merged: dict[str, Any], key_path: str, value: Any, scenario: Scenario) -> list[str]:
