@@ -74,6 +74,11 @@ def plan_command(
     if not scenario.is_file():
         raise ScenarioError("no such scenario file", where=str(scenario))
     spec = _with_options(load_plan(plan_file), replications, certify_replications, demand_scale)
+    if spec.forecast is not None or spec.quantiles is not None:
+        from bordersim.planner.run import check_forecast
+        from bordersim.scenario import load_scenario
+
+        check_forecast(load_scenario(scenario), spec)  # quick; before any folder or work
     # Checked before hours of planning, and again before the folder is replaced.
     target = check_output_folder(
         out if out is not None else Path("out") / "plan" / scenario.stem,

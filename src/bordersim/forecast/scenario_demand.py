@@ -102,13 +102,15 @@ def forecast_path_totals(calibration: Any, origin: date, paths: int, seed: int) 
     return _cached(cache_folder() / f"paths-{digest}.json", compute)
 
 
-def check_origin(calibration: Any, origin: date, key: str) -> None:
-    """`origin` is a month of the calibration (`key` names the input in the error)."""
+def check_origin(calibration: Any, origin: date, key: str, where: str | None = None) -> None:
+    """`origin` is a month of the calibration (`key` names the input in the error, `where` the
+    file and line that set it)."""
     months = tuple(calibration.months)
     if not months[0] <= origin <= months[-1]:
         raise ScenarioError(
             f"{key} = {origin:%Y-%m}: outside the calibration's months "
-            f"({months[0]:%Y-%m} .. {months[-1]:%Y-%m})"
+            f"({months[0]:%Y-%m} .. {months[-1]:%Y-%m})",
+            where=where,
         )
 
 

@@ -96,13 +96,16 @@ def demand_paths(
     return DemandPaths(factors, origin, seed, source)
 
 
-def check_forecast_origin(scenario: Scenario, origin: dt.date) -> CalibrationSource:
+def check_forecast_origin(
+    scenario: Scenario, origin: dt.date, where: str | None = None
+) -> CalibrationSource:
     """The calibration `scenario`'s demand comes from, once it is clear that the forecast from
     `origin` (sample paths or a quantile) can replace that demand: a scenario that takes its
     demand from a forecast quantile already (``[demand.forecast]``) is refused (one forecast sets
-    the demand after an origin), and so is an origin outside the calibration's months. Quick (the
-    calibration is cached), so the workbench checks a plan's ``[forecast]`` with it before the
-    plan runs."""
+    the demand after an origin), and so is an origin outside the calibration's months (named at
+    `where`: the plan file and line that set it). Quick (the calibration is cached), so
+    `bordersim plan` and the workbench check a plan's ``[forecast]`` with it before the plan
+    runs."""
     from bordersim.compiler.inputs import load_calibration_for
     from bordersim.forecast.scenario_demand import check_origin
     from bordersim.planner.spec import PlanError
@@ -114,7 +117,7 @@ def check_forecast_origin(scenario: Scenario, origin: dt.date) -> CalibrationSou
             where=str(scenario.path),
         )
     calibration = load_calibration_for(scenario)
-    check_origin(calibration, origin, "forecast.origin")
+    check_origin(calibration, origin, "forecast.origin", where)
     return calibration
 
 

@@ -709,9 +709,22 @@ def planning_model(
     from bordersim.compiler import compile_scenario
     from bordersim.scenario import load_scenario
 
-    scenario_read = quantile_scenario(load_scenario(scenario), spec)
+    base = load_scenario(scenario)
+    check_forecast(base, spec)  # before the scenario is compiled and the paths are drawn
+    scenario_read = quantile_scenario(base, spec)
     model = compile_scenario(scenario_read)
     return model, forecast_paths(scenario_read, model, spec, progress)
+
+
+def check_forecast(scenario: Scenario, spec: PlanSpec) -> None:
+    """The plan file's ``[forecast]`` (sample paths or quantiles) against the base scenario,
+    quickly, before any planning: its origin within the calibration's months (an error names the
+    plan file's line), and a base scenario without a forecast of its own."""
+    from bordersim.planner.demand_paths import check_forecast_origin
+
+    forecast = spec.forecast or spec.quantiles
+    if forecast is not None:
+        check_forecast_origin(scenario, forecast.origin, spec.location("forecast.origin"))
 
 
 def quantile_scenario(scenario: Scenario, spec: PlanSpec) -> Scenario:
@@ -726,10 +739,9 @@ def quantile_scenario(scenario: Scenario, spec: PlanSpec) -> Scenario:
             " plans; `bordersim plan` or `bordersim.planner.run.plan_quantiles` makes them",
             where=str(spec.path or "plan"),
         )
-    from bordersim.planner.demand_paths import check_forecast_origin
     from bordersim.scenario import with_changes
 
-    check_forecast_origin(scenario, forecast.origin)
+    check_forecast(scenario, spec)
     table = {"origin": f"{forecast.origin:%Y-%m}", "quantile": forecast.quantiles[0]}
     return with_changes(scenario, {"demand.forecast": table})
 

@@ -125,6 +125,12 @@ class PlanSpec:
     scenario: str | None = None  # the base scenario it was written for, relative to the file
     path: Path | None = None
     text: str = ""
+    where: str = ""  # how errors name the plan file: its path as given, the workbench's plan
+
+    def location(self, key: str) -> str:
+        """'FILE, line N': the plan file and the line of its text that sets `key`."""
+        where = self.where or str(self.path or "plan")
+        return f"{where}{line_in_text(self.text, tuple(key.split('.')))}"
 
 
 _TOP_KEYS = {
@@ -379,6 +385,7 @@ def parse_plan(text: str, where: str, path: Path | None = None) -> PlanSpec:
         scenario=scenario,
         path=path,
         text=text,
+        where=where,
     )
 
 

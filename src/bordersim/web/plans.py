@@ -260,13 +260,11 @@ def check_plan(form: Form, plan: PlanFile, scenario: Entry) -> PlanRequest | Non
 def _check_forecast(spec: Any, scenario: Entry) -> None:
     """The plan's [forecast] against the base scenario: its origin within the calibration, and
     one quantile at most (each quantile is a plan; the workbench makes one at a time)."""
-    from bordersim.planner.demand_paths import check_forecast_origin
-    from bordersim.planner.run import quantile_scenario
+    from bordersim.planner.run import check_forecast, quantile_scenario
     from bordersim.scenario import load_scenario
 
     base = load_scenario(scenario.path)
-    if spec.forecast is not None:
-        check_forecast_origin(base, spec.forecast.origin)
+    check_forecast(base, spec)
     quantile_scenario(base, spec)
 
 
