@@ -1,7 +1,9 @@
 """Output folders that a command replaces as a whole (a sweep's, a plan's): only one it wrote.
 
-Such a command writes its files to a new hidden folder beside `--out` and renames it into place
-at the end, so that an interrupted run leaves nothing that looks complete. A folder already at
+Such a command writes its files to a new hidden folder beside `--out` (`make_work_folder`; in the
+nearest folder above it that exists, when `--out`'s parents do not yet) and renames it into
+place at the end, so that an interrupted run leaves nothing that looks complete; the parents of a
+new `--out` are created only then, so that a failed run leaves no empty folders. A folder already at
 `--out` is replaced only if it is the command's own: it holds the command's marker file and
 nothing but the files the command wrote (named by the caller, or listed in the marker). Any other
 folder (`..`, a home directory, a folder of the user's files) is refused before any work starts,
@@ -10,9 +12,12 @@ and nothing in it is touched: bordersim never deletes what it did not create.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import secrets
 import shutil
+import tempfile
 from collections.abc import Collection, Iterable
 from pathlib import Path
 
@@ -41,14 +46,29 @@ def check_output_folder(
                 + "; bordersim never deletes what it did not create: give a new folder",
                 where=where,
             )
-    try:
-        folder.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
+    above = _nearest_existing(folder.parent)
+    if not above.is_dir():
         raise BordersimError(
-            f"cannot write beside the output folder ({err.strerror})", where=where
-        ) from None
-    check_writable(folder.parent, "cannot write beside the output folder", where=where)
+            f"cannot write beside the output folder ({os.strerror(errno.ENOTDIR)})", where=where
+        )
+    check_writable(above, "cannot write beside the output folder", where=where)
     return folder
+
+
+def _nearest_existing(folder: Path) -> Path:
+    """`folder`, or the nearest folder above it that exists (the one its parents go into)."""
+    while not folder.exists() and folder.parent != folder:
+        folder = folder.parent
+    return folder
+
+
+def make_work_folder(folder: Path, *, prefix: str, suffix: str = "") -> Path:
+    """A new hidden folder, private to its owner, in which to write what `replace_folder` puts at
+    `folder` (checked by `check_output_folder`): beside `folder`, or in the nearest folder above
+    it that exists (the parents are created only when the result is put in place)."""
+    return Path(
+        tempfile.mkdtemp(prefix=prefix, suffix=suffix, dir=_nearest_existing(folder.parent))
+    )
 
 
 def check_writable(folder: Path, message: str, *, where: str) -> None:
@@ -86,10 +106,13 @@ def replace_folder(new: Path, folder: Path) -> None:
     """Put the finished folder `new` at `folder` (checked by `check_output_folder`): a previous
     output there is moved aside first and removed once the new one is in place, and is put back
     if the rename fails. The folder is made readable as any output folder is (a temporary
-    folder is its owner's only)."""
+    folder is its owner's only). The parents of a new `folder` are created now, and removed
+    again if the rename fails."""
     new.chmod(0o755)
     previous: Path | None = None
+    made: list[Path] = []
     try:
+        made = _make_parents(folder)
         if folder.exists():
             previous = new.with_name(new.name + ".previous")
             folder.rename(previous)
@@ -97,6 +120,32 @@ def replace_folder(new: Path, folder: Path) -> None:
     except BaseException:
         if previous is not None and not folder.exists():
             previous.rename(folder)
+        for parent in reversed(made):  # created above, and empty unless someone wrote there
+            with contextlib.suppress(OSError):
+                parent.rmdir()
         raise
     if previous is not None:
         shutil.rmtree(previous, ignore_errors=True)  # the command's own folder, checked
+
+
+def _make_parents(folder: Path) -> list[Path]:
+    """Create the missing parents of `folder`; the ones created, outermost first."""
+    missing = []
+    parent = folder.parent
+    while not parent.exists() and parent.parent != parent:
+        missing.append(parent)
+        parent = parent.parent
+    made = []
+    try:
+        for parent in reversed(missing):
+            parent.mkdir()
+            made.append(parent)
+    except OSError as err:
+        for parent in reversed(made):
+            with contextlib.suppress(OSError):
+                parent.rmdir()
+        raise BordersimError(
+            f"cannot create the output folder's parent {parent} ({err.strerror})",
+            where=str(folder),
+        ) from None
+    return made

@@ -123,6 +123,24 @@ def test_cli_bad_plan_is_one_line_exit_2(
     assert not out.exists() and not list(tmp_path.glob(".out-*"))
 
 
+def test_a_failed_plan_leaves_no_empty_parents_of_its_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A plan that fails once planning has started (here: the base scenario has no deployment
+    `nope` to replace) leaves neither its work folder nor the new parents of --out."""
+    from bordersim.cli import main
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text(GOOD.replace('"troops"', '"nope"'), encoding="utf-8")
+    scenario = str(REPO / "scenarios/examples/small.toml")
+    with pytest.raises(SystemExit) as stopped:
+        main(["plan", scenario, "--plan", str(bad), "--out", str(tmp_path / "new" / "a" / "b")])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "no such deployment" in err
+    assert [p.name for p in tmp_path.iterdir()] == ["bad.toml"]
+
+
 @pytest.mark.parametrize(
     ("option", "expected"),
     [

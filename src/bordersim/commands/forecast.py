@@ -213,12 +213,11 @@ def write_forecast_folder(target: Path, write: Any) -> Path:
     renamed onto `target` at the end, so that an interrupted forecast leaves no mix of old and
     new files; the folder written."""
     import shutil
-    import tempfile
 
-    from bordersim.output_folders import replace_folder, write_marker
+    from bordersim.output_folders import make_work_folder, replace_folder, write_marker
 
     folder = check_forecast_target(target)
-    work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial", dir=folder.parent))
+    work = make_work_folder(folder, prefix=f".{folder.name}.", suffix=".partial")
     try:
         write(work)
         write_marker(work, FORECAST_MARKER, FORECAST_NOTE, (p.name for p in work.iterdir()))

@@ -1,7 +1,8 @@
 """`bordersim plan`: the cheapest time-phased deployment that meets the targets, certified.
 
 The planner works in a temporary folder beside `--out` and renames it into place at the end, so an
-interrupted or failed plan leaves nothing that looks complete. An existing `--out` is replaced only
+interrupted or failed plan leaves nothing that looks complete (the parents of a new `--out` are
+created only then: `output_folders.make_work_folder`). An existing `--out` is replaced only
 if an earlier plan wrote it (`bordersim.output_folders`); any other folder is refused before the
 planning starts.
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -67,7 +67,12 @@ def plan_command(
     from rich.console import Console
 
     from bordersim.errors import ScenarioError
-    from bordersim.output_folders import check_output_folder, replace_folder, write_marker
+    from bordersim.output_folders import (
+        check_output_folder,
+        make_work_folder,
+        replace_folder,
+        write_marker,
+    )
     from bordersim.planner import load_plan, plan
 
     console = Console(stderr=True)
@@ -85,7 +90,7 @@ def plan_command(
         marker=PLAN_MARKER,
         what="plan",
     )
-    work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    work = make_work_folder(target, prefix=f".{target.name}-")  # the parents come at the end
     started = time.perf_counter()
 
     def progress(message: str) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -224,13 +223,11 @@ def write_sweep(sweep: Sweep, target: Path) -> None:
     The files are written to a new hidden folder beside `target`, which is then renamed onto it;
     a previous sweep's folder there is moved aside first and removed once the new one is in
     place. No other folder is ever removed (`check_sweep_target`)."""
-    from bordersim.output_folders import replace_folder
+    from bordersim.output_folders import make_work_folder, replace_folder
     from bordersim.report.sweep_report import write_sweep_report
 
     folder = check_sweep_target(target)
-    partial = Path(
-        tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial", dir=folder.parent)
-    )
+    partial = make_work_folder(folder, prefix=f".{folder.name}.", suffix=".partial")
     try:
         sweep.table.to_csv(partial / "kpis.csv", index=False)
         sweep.table.to_parquet(partial / "kpis.parquet", index=False)
