@@ -162,6 +162,30 @@ def test_an_open_gives_up_with_one_message(tmp_path: Path) -> None:
         holder.wait()
 
 
+@pytest.mark.parametrize("value", ["abc", "nan", "inf", "-1"])
+def test_a_wait_that_is_not_a_finite_number_of_seconds_is_refused(
+    value: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """BORDERSIM_STORE_WAIT=abc was the default 120 s and nan was 0 s, silently: now one line
+    naming the variable and its value, exit 2."""
+    store = tmp_path / "store.duckdb"
+    open_store(store).close()
+    monkeypatch.setenv("BORDERSIM_STORE_WAIT", value)
+    with pytest.raises(SystemExit) as stopped:
+        main(["runs", "--store", str(store)])
+    assert stopped.value.code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert err == (
+        f"error: BORDERSIM_STORE_WAIT={value!r}: the seconds to wait for a store another "
+        "process is using must be a finite number of at least 0"
+    )
+    monkeypatch.setenv("BORDERSIM_STORE_WAIT", "0.5")  # a number is taken as it is
+    open_store(store).close()
+
+
 def _another_process_can_write(store: Path) -> bool:
     code = textwrap.dedent(
         f"""

@@ -24,6 +24,7 @@ the file as it is (DuckDB reads the file's headers before it takes the lock; see
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
@@ -238,11 +239,21 @@ def _connect(location: Path, *, read_only: bool, wait_s: float | None) -> duckdb
 
 
 def _wait_limit() -> float:
+    """Seconds to wait for a store another process is using: ``$BORDERSIM_STORE_WAIT`` (a finite
+    number, at least 0), else `DEFAULT_WAIT_S`; any other value is refused, not replaced."""
     text = os.environ.get(WAIT_ENV_VAR, "")
-    try:
-        return max(0.0, float(text)) if text else DEFAULT_WAIT_S
-    except ValueError:
+    if not text.strip():
         return DEFAULT_WAIT_S
+    try:
+        limit = float(text)
+    except ValueError:
+        limit = math.nan
+    if not (math.isfinite(limit) and limit >= 0):
+        raise StoreError(
+            f"{WAIT_ENV_VAR}={text!r}: the seconds to wait for a store another process is using "
+            "must be a finite number of at least 0"
+        )
+    return limit
 
 
 def _holder(err: Exception) -> str:
