@@ -137,7 +137,11 @@ def test_a_failed_plan_leaves_no_empty_parents_of_its_out(
         main(["plan", scenario, "--plan", str(bad), "--out", str(tmp_path / "new" / "a" / "b")])
     assert stopped.value.code == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "no such deployment" in err
+    assert len(err.splitlines()) == 1
+    line = next(n for n, text in enumerate(bad.read_text().splitlines(), 1) if '"nope"' in text)
+    assert f"{bad}, line {line}" in err  # where it is set, and what the scenario has instead
+    assert "replace: 'nope' is not a deployment of the base scenario; its deployments:" in err
+    assert "troops" in err
     assert [p.name for p in tmp_path.iterdir()] == ["bad.toml"]
 
 

@@ -169,6 +169,25 @@ def _weeks(model: CompiledModel) -> list[tuple[int, int]]:
     return [(w, min(w + 7, reported)) for w in range(0, reported, 7)]
 
 
+def _check_replaced(spec: PlanSpec, model: CompiledModel, found: set[str]) -> None:
+    """Every name in ``replace`` is a deployment of the base scenario; an error names the plan
+    file's line, the deployments there are, and the close name."""
+    import difflib
+
+    missing = [r for r in spec.replace if r not in found]
+    if not missing:
+        return
+    named = (n for n in model.crew_names if n.startswith("deployment "))  # "deployment NAME: pool"
+    deployments = list(dict.fromkeys(n.removeprefix("deployment ").split(":", 1)[0] for n in named))
+    close = difflib.get_close_matches(missing[0], deployments, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise PlanError(
+        f"replace: {missing[0]!r} is not a deployment of the base scenario{hint}; its "
+        f"deployments: {', '.join(deployments) or 'none'}",
+        where=spec.location("replace"),
+    )
+
+
 def build_problem(
     model: CompiledModel, spec: PlanSpec, paths: DemandPaths | None = None
 ) -> Problem:
@@ -183,12 +202,7 @@ def build_problem(
         found.update(replaced)
         if not replaced:
             keep.append(c)
-    missing = [r for r in spec.replace if r not in found]
-    if missing:
-        raise PlanError(
-            f"replace = {missing!r}: the base scenario has no such deployment "
-            f"(crews: {', '.join(model.crew_names)})"
-        )
+    _check_replaced(spec, model, found)
     allowed = legally_allowed() & (model.productivity > 0)
     names = [model.crew_names[c] for c in keep]
     pools = list(model.crew_pool[keep])
