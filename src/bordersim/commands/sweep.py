@@ -98,8 +98,8 @@ def sweep_command(
     """
     from rich.console import Console
 
+    from bordersim.engines import MAX_SEED
     from bordersim.errors import ModelError
-    from bordersim.services.record import MAX_SEED
 
     console = Console()
     if resume is not None:

@@ -87,8 +87,8 @@ def verify(
 
 
 def _check_run_options(customers: int, seed: int, batches: int) -> None:
+    from bordersim.engines import MAX_SEED
     from bordersim.errors import ModelError
-    from bordersim.services.record import MAX_SEED
 
     if customers < 1:
         raise ModelError(f"--customers must be a whole number >= 1, got {customers}")

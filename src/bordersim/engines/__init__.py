@@ -50,6 +50,10 @@ def _flow_engine() -> EngineSimulate:
 
 
 #: Engine name -> the loader of its `simulate` (see `EngineSimulate`).
+#: Seeds are 63-bit non-negative integers (the engines' streams take a signed 64-bit value):
+#: what every command and the Python API accept, so that any recorded run can be run again.
+MAX_SEED = 2**63 - 1
+
 ENGINES: dict[str, Callable[[], EngineSimulate]] = {
     "event": _event_engine,
     "flow": _flow_engine,

@@ -86,7 +86,7 @@ class FitSettings:
             raise ScenarioError(f"tolerance = {self.tolerance}: must be between 0 and 1")
         if not 0 < self.damping <= 1:
             raise ScenarioError(f"damping = {self.damping}: must be in (0, 1]")
-        from bordersim.services.record import MAX_SEED
+        from bordersim.engines import MAX_SEED
 
         if not 0 <= self.seed <= MAX_SEED:  # what `bordersim run --seed` takes, to reproduce it
             raise ScenarioError(f"seed = {self.seed}: must be a whole number from 0 to 2^63 - 1")

@@ -37,8 +37,6 @@ if TYPE_CHECKING:
 
 DEFAULT_REPLICATIONS = 10
 DEFAULT_SEED = 1
-#: Seeds are 63-bit non-negative integers (the engines' streams take a signed 64-bit value).
-MAX_SEED = 2**63 - 1
 #: More replications than any study needs; the arrays of a run grow with them.
 MAX_REPLICATIONS = 1_000_000
 
@@ -49,7 +47,7 @@ def default_out_dir(scenario_name: str) -> Path:
 
 def check_request(engine: str, replications: int, records: bool, seed: int = DEFAULT_SEED) -> None:
     """Refuse, before anything is recorded, what no engine would run."""
-    from bordersim.engines import ENGINES
+    from bordersim.engines import ENGINES, MAX_SEED
     from bordersim.errors import ModelError
 
     if engine not in ENGINES:
