@@ -316,8 +316,8 @@ def origin_of(loc: KeyPath, origins: Mapping[KeyPath, Path]) -> Path:
     return defaults_path()
 
 
-def _model_at(loc: KeyPath) -> type[BaseModel] | None:
-    """The schema model whose keys are allowed at `loc` (for "did you mean")."""
+def _annotation_at(loc: KeyPath) -> Any:
+    """The schema's type at `loc` (None where the schema has no such key)."""
     current: Any = ScenarioSpec
     for part in loc:
         current = _unwrap(current)
@@ -328,24 +328,19 @@ def _model_at(loc: KeyPath) -> type[BaseModel] | None:
         if not fields or part not in fields:
             return None
         current = fields[part].annotation
-    current = _unwrap(current)
+    return _unwrap(current)
+
+
+def _model_at(loc: KeyPath) -> type[BaseModel] | None:
+    """The schema model whose keys are allowed at `loc` (for "did you mean")."""
+    current = _annotation_at(loc)
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
 def entries_at(loc: KeyPath) -> type[BaseModel] | None:
     """The model of each named entry when `loc` is a table of free names (a `Deployment` for
     ``("deployments",)``), else None."""
-    current: Any = ScenarioSpec
-    for part in loc:
-        current = _unwrap(current)
-        if typing.get_origin(current) is dict:
-            current = typing.get_args(current)[1]
-            continue
-        fields = getattr(current, "model_fields", None)
-        if not fields or part not in fields:
-            return None
-        current = fields[part].annotation
-    current = _unwrap(current)
+    current = _annotation_at(loc)
     if typing.get_origin(current) is not dict:
         return None
     entry = _unwrap(typing.get_args(current)[1])
