@@ -140,9 +140,8 @@ def sweep_command(
             from bordersim.services.sweep import check_sweep_target
 
             # before the blocks run, not after: the id starts with the scenario's name
-            check_sweep_target(
-                out if out is not None else Path("out") / f"{resume.rsplit('-', 1)[0]}-sweep"
-            )
+            # a sweep id is "<scenario>-<hash>" (services.blocks.sweep_id_of)
+            check_sweep_target(_sweep_folder(out, resume.rsplit("-", 1)[0]))
             opening = _start_cluster(cluster)
             sweep, axes = _run_blocked(
                 console, None, [], replications, seed, cluster, opening, resume, None, store
@@ -191,8 +190,13 @@ def _checked_grid(
         load_scenario(scenario), dict(parse_setting(option) for option in settings)
     )
     check_points(base, axes)  # a grid point that does not apply is refused first
-    check_sweep_target(out if out is not None else Path("out") / f"{base.name}-sweep")
+    check_sweep_target(_sweep_folder(out, base.name))
     return base, axes
+
+
+def _sweep_folder(out: Path | None, scenario_name: str) -> Path:
+    """Where the sweep's files go: --out, or out/<scenario>-sweep."""
+    return out if out is not None else Path("out") / f"{scenario_name}-sweep"
 
 
 def _start_cluster(cluster: str | None) -> Any:
@@ -316,7 +320,7 @@ def _write_and_show(console: Any, sweep: Any, axes: list[Axis], out: Path | None
     from bordersim.services.sweep import write_sweep
 
     table, points = sweep.table, sweep.points
-    target = out if out is not None else Path("out") / f"{sweep.scenario_name}-sweep"
+    target = _sweep_folder(out, sweep.scenario_name)
     write_sweep(sweep, target)
 
     timings = sweep.runs[0].timings
