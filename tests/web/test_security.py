@@ -330,13 +330,8 @@ def test_a_key_and_a_key_under_it_in_one_form_are_refused_not_a_crash(
     """`demand.scale` and `demand.scale.x` in one form cannot both be set: in either order the
     check says so beside a field (200, as every check) and the save is a 422; nothing is saved."""
     fields = [("csrf_token", _csrf(client)), ("variant_name", "clash"), (first, "2"), (second, "3")]
-    body = urlencode(fields)
-    headers = {"content-type": "application/x-www-form-urlencoded"}
-    check = client.post("/scenarios/examples.small/check", content=body, headers=headers)
-    assert check.status_code == 200 and "a key cannot be both a value and a table" in check.text
-    save = client.post("/scenarios/examples.small/save", content=body, headers=headers)
-    assert save.status_code == 422
-    assert not (tmp_path / "scenarios" / "variants" / "clash.toml").exists()
+    says = "a key cannot be both a value and a table"
+    _refused_beside_a_field_and_not_saved(client, tmp_path, "clash", urlencode(fields), says)
 
 
 def test_a_new_deployment_named_as_an_existing_one_is_refused(
@@ -352,11 +347,21 @@ def test_a_new_deployment_named_as_an_existing_one_is_refused(
         "new_deployment.pool": "active_duty",
         "new_deployment.headcount": "5",
     }
-    check = client.post("/scenarios/examples.small/check", data=form)
-    assert check.status_code == 200
-    assert "&#39;troops&#39;: the scenario already has this deployment" in check.text
-    assert client.post("/scenarios/examples.small/save", data=form).status_code == 422
-    assert not (tmp_path / "scenarios" / "variants" / "twice.toml").exists()
+    says = "&#39;troops&#39;: the scenario already has this deployment"
+    _refused_beside_a_field_and_not_saved(client, tmp_path, "twice", urlencode(form), says)
+
+
+def _refused_beside_a_field_and_not_saved(
+    client: TestClient, tmp_path: Path, variant: str, body: str, says: str
+) -> None:
+    """The editor's check shows `says` beside a field (200, as every check); the save of the
+    same form is a 422 and writes no variant."""
+    headers = {"content-type": "application/x-www-form-urlencoded"}
+    check = client.post("/scenarios/examples.small/check", content=body, headers=headers)
+    assert check.status_code == 200 and says in check.text
+    save = client.post("/scenarios/examples.small/save", content=body, headers=headers)
+    assert save.status_code == 422
+    assert not (tmp_path / "scenarios" / "variants" / f"{variant}.toml").exists()
 
 
 def test_a_saved_variant_is_never_replaced(client: TestClient, tmp_path: Path) -> None:
