@@ -87,3 +87,45 @@ def test_small_grid_writes_table_and_report(tmp_path: Path) -> None:
     )["mean"]
     # troops take intake work off agents
     assert intake[600] < intake[0]
+
+
+@pytest.mark.parametrize("blocked", [False, True], ids=["in-process", "blocked"])
+@pytest.mark.parametrize(
+    ("axes", "named"),
+    [
+        # the schema takes the date; the calibration starts in October 1999
+        (["period.start_date=2023-04-20,1990-01-01"], "period.start_date=1990-01-01"),
+        # each value compiles beside the base; the two together start before the calibration
+        (
+            ["period.start_date=2023-04-20,1999-10-05", "period.warmup_days=0,7"],
+            "period.start_date=1999-10-05 with period.warmup_days=7",
+        ),
+    ],
+    ids=["one-value", "two-values-together"],
+)
+def test_a_value_only_the_compiler_refuses_stops_the_sweep_before_it_runs(
+    axes: list[str],
+    named: str,
+    blocked: bool,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Refused before any block runs, as one line naming the --vary values; no output folder,
+    and no sweep recorded in the store as if it had started."""
+    from bordersim.store import open_catalog
+    from bordersim.store.sweeps import list_sweeps
+
+    store = tmp_path / "s.duckdb"
+    vary = [arg for axis in axes for arg in ("--vary", axis)]
+    extra = ["--store", str(store), "--block-variants", "1"] if blocked else []
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sweep", str(SMALL), *vary, "-r", "1", "--out", str(tmp_path / "out"), *extra])
+    assert exit_info.value.code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert err.startswith(f"error: --vary {named}: ")
+    assert "before the calibration" in err
+    assert not (tmp_path / "out").exists()
+    assert not list(tmp_path.rglob("*.parquet"))  # no block ran
+    if store.exists():
+        with open_catalog(str(store), create=False) as catalog:
+            assert list_sweeps(catalog) == []

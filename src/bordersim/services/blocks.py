@@ -459,7 +459,7 @@ def run_blocked_sweep(
     ``postgresql://`` URL, an open store, or None for the default), reusing the finished blocks
     of an earlier, interrupted run of the same sweep."""
     from bordersim.services.loading import code_version
-    from bordersim.services.sweep import check_points
+    from bordersim.services.sweep import check_compiles
     from bordersim.store import using_store
     from bordersim.store.interface import results_dir_of
     from bordersim.store.sweeps import record_sweep
@@ -471,7 +471,8 @@ def run_blocked_sweep(
         warming = None
         if client is not None:
             warming = pool.submit(_prepare_workers, client, _warm_task(base, axes, seed, shape))
-        check_points(base, axes, option=option)  # every grid point is valid before anything runs
+        # every grid point is valid and compiles before anything is recorded or run
+        check_compiles(base, axes, option=option)
         sweep_id = sweep_id_of(base, axes, replications, seed, shape)
         plan = SweepPlan(
             sweep_id,
