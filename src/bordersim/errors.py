@@ -42,3 +42,8 @@ class DataFileError(BordersimError):
 
 class ModelError(BordersimError):
     """A request an engine cannot run (unstable queue, impossible parameter, ...)."""
+
+
+class StoreFileError(BordersimError):
+    """A result file the store's catalog records that is missing or changed on disk: the
+    store's fault, not the request's (the workbench answers 500, the CLI exits 2)."""

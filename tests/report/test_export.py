@@ -104,6 +104,27 @@ def test_an_unknown_run_is_one_line(store_path: Path, tmp_path: Path) -> None:
     assert exit_info.value.code == 2
 
 
+def test_a_run_whose_results_file_was_deleted_is_one_line_exit_2_and_no_file(
+    make_run: Callable[..., RunResult],
+    store_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    run_id = _stored(store_path, make_run(replications=1, days=2))
+    (daily,) = store_path.parent.rglob("daily.parquet")
+    daily.unlink()  # deleted on disk; the catalog still records it
+    out = tmp_path / "out" / "x.csv"
+    out.parent.mkdir()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["export", run_id, "--format", "csv", "--out", str(out),
+              "--store", str(store_path)])  # fmt: skip
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert f"the daily results of run {run_id} are missing from the store" in err
+    assert list(out.parent.iterdir()) == []
+
+
 @pytest.mark.parametrize("where", ["folder", "under a file"])
 def test_an_out_that_cannot_be_a_file_is_one_line_and_leaves_the_folder_alone(
     make_run: Callable[..., RunResult],

@@ -288,6 +288,27 @@ def test_a_refused_export_leaves_no_temporary_folder(
     assert list(temporary.iterdir()) == []
 
 
+def test_an_export_whose_results_file_was_deleted_is_a_500_naming_it(
+    client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store's fault, not the request's (it used to be a 400): a 500 that says which run's
+    results are missing, as a page and as JSON, leaving no temporary folder."""
+    run_id = _store_with_a_run(tmp_path)
+    (daily,) = (tmp_path / "store.results").rglob("daily.parquet")
+    daily.unlink()  # deleted on disk; the catalog still records it
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    said = f"the daily results of run {run_id} are missing from the store"
+    for path in (f"/runs/{run_id}/export.csv", f"/runs/{run_id}/export.parquet?metric=encounters"):
+        response = client.get(path)
+        assert response.status_code == 500 and said in response.text
+        response = client.get(path, headers={"Accept": "application/json"})
+        assert response.status_code == 500 and said in response.json()["error"]
+    assert list(temporary.iterdir()) == []
+    assert client.get(f"/runs/{run_id}").status_code == 500  # its page says the same
+
+
 @pytest.mark.parametrize(
     "certificate", ['{"decision": ', '{"scenario": "x"}', "[1, 2]", b"\xff\xfe"]
 )

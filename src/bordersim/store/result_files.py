@@ -37,7 +37,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from bordersim.errors import BordersimError
+from bordersim.errors import BordersimError, StoreFileError
 from bordersim.results.schema import DAILY_METRICS, HIST_ALL, HIST_UAC, RunResult
 
 DAILY, CUSTODY_HIST = "daily", "custody_hist"
@@ -305,12 +305,12 @@ def checked_path(results_dir: Path, recorded: ResultFile) -> Path:
     try:
         size = path.stat().st_size
     except OSError:
-        raise BordersimError(
-            f"the {recorded.kind} results of run {recorded.run_id} are missing "
+        raise StoreFileError(
+            f"the {recorded.kind} results of run {recorded.run_id} are missing from the store "
             f"({recorded.path} under {results_dir}); restore the results folder from a copy"
         ) from None
     if size != recorded.bytes:
-        raise BordersimError(
+        raise StoreFileError(
             f"the {recorded.kind} results of run {recorded.run_id} changed on disk "
             f"({recorded.path}: {size:,} bytes, the catalog recorded {recorded.bytes:,})"
         )

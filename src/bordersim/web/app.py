@@ -18,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bordersim.errors import BordersimError
+from bordersim.errors import BordersimError, StoreFileError
 from bordersim.web.security import BodyLimit, TokenGate
 from bordersim.web.settings import WebSettings
 from bordersim.web.site import Site, read_only
@@ -57,7 +57,9 @@ def create_app(settings: WebSettings, *, start_worker: bool = True) -> FastAPI:
 
 
 def _add_error_handlers(app: FastAPI, site: Site) -> None:
-    """A clear 4xx for a bad request, never a 500."""
+    """A clear 4xx for a bad request, never a 500; a 500 with a clear message where the store
+    has lost a result file it records (the request is fine, the store is not: a 404 would say
+    there is no such run, and a 410, which caches may keep, that it was removed on purpose)."""
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -72,6 +74,10 @@ def _add_error_handlers(app: FastAPI, site: Site) -> None:
     @app.exception_handler(BordersimError)
     async def bordersim_error(request: Request, exc: BordersimError) -> Response:
         return site.error(request, 400, str(exc))
+
+    @app.exception_handler(StoreFileError)
+    async def store_file_error(request: Request, exc: StoreFileError) -> Response:
+        return site.error(request, 500, str(exc))
 
 
 def _basics(site: Site) -> APIRouter:
