@@ -10,6 +10,7 @@ second run use the same store.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -201,3 +202,73 @@ def test_an_interrupted_blocked_sweep_says_how_to_resume_it(tmp_path: Path, sign
     resumed = _run(tmp_path, "sweep", "--resume", sweep_id, "--out", "out")
     assert resumed.returncode == 0, resumed.stderr
     assert (tmp_path / "out" / "kpis.csv").is_file()
+
+
+def _session(sid: int) -> list[int]:
+    """The live (not zombie) processes of session `sid`."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            if os.getsid(int(entry)) == sid and stat.rsplit(")", 1)[1].split()[0] != "Z":
+                found.append(int(entry))
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="lists processes from /proc")
+@pytest.mark.parametrize("sent_to", ["the command", "its process group"])
+def test_ctrl_c_while_the_forecast_is_fitted_ends_its_processes(
+    tmp_path: Path, sent_to: str
+) -> None:
+    """A plan against forecast sample paths fits the forecast in two processes (the first time,
+    tens of seconds). SIGINT then, twice (`kill -INT`, then again as nothing seemed to happen)
+    or once to the whole group (a terminal's Ctrl-C), ends the command and its fitting
+    processes within seconds, saying 'interrupted' once, without a traceback. (It used to wait
+    for every fit still queued, and after a second SIGINT said 'interrupted' and went on waiting
+    with the fitting processes alive.)"""
+    plans = SMALL.parents[2] / "plans" / "examples"
+    env = _env(tmp_path)
+    env["BORDERSIM_CACHE"] = str(tmp_path / "cache")  # no forecast cached: it is fitted
+    args = ["plan", str(SMALL.parent / "small-staff-bound.toml")]
+    args += ["--plan", str(plans / "small-forecast-paths.toml"), "--out", "plan"]
+    with (tmp_path / "out.txt").open("w") as out, (tmp_path / "err.txt").open("w") as err:
+        process = subprocess.Popen(
+            [BORDERSIM, *args], cwd=tmp_path, env=env, stdout=out, stderr=err,
+            start_new_session=True,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 300
+        while len(_session(process.pid)) < 3:  # the command and its two fitting processes
+            assert process.poll() is None, (tmp_path / "err.txt").read_text()
+            assert time.monotonic() < deadline, "the forecast's processes never started"
+            time.sleep(0.1)
+        time.sleep(1.0)  # the fits under way
+        fitting = set(_session(process.pid)) - {process.pid}
+        if sent_to == "the command":
+            process.send_signal(signal.SIGINT)
+            time.sleep(0.5)
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        else:
+            os.killpg(process.pid, signal.SIGINT)
+        time.sleep(2.0)
+        # ended at once, not after the fits still queued (seconds to tens of seconds)
+        fitting_left = fitting & set(_session(process.pid))
+        returncode = process.wait(timeout=20)
+        time.sleep(0.5)
+        left = _session(process.pid)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    said = (tmp_path / "err.txt").read_text()
+    # 130; or ended by the second SIGINT itself once Python's own exit had begun (a shell
+    # shows 130 for that too)
+    assert returncode in (130, -signal.SIGINT), said
+    assert fitting_left == set() and left == [], (fitting_left, left)
+    assert said.count("interrupted (SIGINT)") == 1 and "Traceback" not in said, said
+    assert not (tmp_path / "plan").exists()

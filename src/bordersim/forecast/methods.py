@@ -21,9 +21,11 @@ change, and older years mostly add cost.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
@@ -228,6 +230,50 @@ def _context() -> Any:
     return get_context("spawn" if "jax" in sys.modules else "fork")
 
 
+@contextlib.contextmanager
+def _fitting_pool(jobs: int) -> Iterator[ProcessPoolExecutor]:
+    """`jobs` processes for the statsforecast fits that end at once if the block is left by an
+    error or an interrupt, instead of the fits still queued being waited for (for tens of
+    seconds, a second Ctrl-C then leaving them running after the command said it stopped).
+
+    A terminal's Ctrl-C reaches every process of its group: the fitting processes ignore it
+    (`_fitting_signals`) and this process, interrupted (`bordersim.interrupts`), ends them."""
+    pool = ProcessPoolExecutor(jobs, mp_context=_context(), initializer=_fitting_signals)
+    try:
+        yield pool
+    except BaseException:
+        for process in list((pool._processes or {}).values()):  # first: nothing to wait for
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown(wait=True)
+
+
+#: The signals a fitting process leaves to this one.
+_PARENT_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM held back while the fitting processes start (they start as the fits
+    are submitted): a process that started with them blocked sets its own handlers before it
+    takes them (a forked one would otherwise raise this process's `Interrupted` and print it).
+    One that came meanwhile is raised here on the way out."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _PARENT_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _fitting_signals() -> None:
+    """In a fitting process: Ctrl-C ignored, SIGTERM ends it; then the signals let through."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _PARENT_SIGNALS)
+
+
 def default_jobs() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
@@ -270,8 +316,10 @@ def base_forecasts(
         # it fits them one after the other, to the same numbers)
         import statsforecast.models  # noqa: F401  (loaded once before forking)
 
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=_context()) as pool:
-            for i, result in zip(heavy, pool.map(_task, [tasks[i] for i in heavy]), strict=True):
+        with _fitting_pool(jobs) as pool:
+            with _signals_held():
+                fits = pool.map(_task, [tasks[i] for i in heavy])
+            for i, result in zip(heavy, fits, strict=True):
                 results[i] = result
                 done += 1
                 if progress is not None:
