@@ -129,3 +129,89 @@ def test_a_value_only_the_compiler_refuses_stops_the_sweep_before_it_runs(
     if store.exists():
         with open_catalog(str(store), create=False) as catalog:
             assert list_sweeps(catalog) == []
+
+
+def test_values_of_one_point_apply_together(tmp_path: Path) -> None:
+    """A period moved past the file's end date: the start alone is before the file's end, so
+    the point's two values are validated together (as with --set), not one after the other."""
+    out = tmp_path / "out"
+    main(
+        [
+            "sweep",
+            str(SMALL),
+            "--vary",
+            "period.start_date=2023-06-01",
+            "--vary",
+            "period.end_date=2023-06-03",
+            "-r",
+            "1",
+            "--out",
+            str(out),
+        ]
+    )
+    table = pd.read_csv(out / "kpis.csv")
+    assert set(table["period.start_date"]) == {"2023-06-01"}
+    assert set(table["period.end_date"]) == {"2023-06-03"}
+
+
+@pytest.mark.parametrize("blocked", [False, True], ids=["in-process", "blocked"])
+def test_variants_of_one_block_with_different_days_are_refused_before_it_runs(
+    blocked: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two period lengths cannot run as one flow batch: refused before anything is recorded
+    or run, naming the --vary values and what to do (each variant in its own block)."""
+    store = tmp_path / "s.duckdb"
+    extra = ["--store", str(store)] if blocked else []
+    with pytest.raises(SystemExit) as exit_info:
+        main(
+            [
+                "sweep",
+                str(SMALL),
+                "--vary",
+                "period.end_date=2023-05-10,2023-05-12",
+                "-r",
+                "1",
+                "--out",
+                str(tmp_path / "out"),
+                *extra,
+            ]
+        )
+    assert exit_info.value.code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert err.startswith("error: --vary period.end_date=2023-05-12: changes the number of days")
+    assert "--block-variants 1" in err
+    assert not (tmp_path / "out").exists()
+    assert not store.exists()
+
+
+@pytest.mark.slow
+def test_a_blocked_sweep_runs_when_only_its_base_does_not_compile(tmp_path: Path) -> None:
+    """Every --vary point compiles though the file's own start date does not: the blocked
+    sweep runs to the end, as the in-process one does."""
+    early = tmp_path / "early.toml"
+    early.write_text(
+        f'base = "{SMALL.as_posix()}"\n'
+        'name = "early"\n[period]\nstart_date = 1990-01-01\nend_date = 1990-01-10\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    main(
+        [
+            "sweep",
+            str(early),
+            "--vary",
+            "period.start_date=2023-04-20,2023-04-21",
+            "--vary",
+            "period.end_date=2023-04-25,2023-04-26",
+            "--block-variants",
+            "1",
+            "-r",
+            "1",
+            "--store",
+            str(tmp_path / "s.duckdb"),
+            "--out",
+            str(out),
+        ]
+    )
+    table = pd.read_csv(out / "kpis.csv")
+    assert len(set(zip(table["period.start_date"], table["period.end_date"], strict=True))) == 4

@@ -246,14 +246,10 @@ def default_shape(n_variants: int, replications: int) -> BlockShape:
 def block_models(task: BlockTask) -> list[Any]:
     """The block's compiled variants, padded to the block shape by repeating the last one."""
     from bordersim.compiler import compile_scenario
-    from bordersim.scenario import vary
+    from bordersim.scenario import with_changes
 
-    models = []
-    for point in task.points:
-        scenario = task.scenario
-        for key, value in point.items():
-            scenario = vary(scenario, key, value)
-        models.append(compile_scenario(scenario))
+    # each point's values together, as the sweep checked them (`varied`)
+    models = [compile_scenario(with_changes(task.scenario, point)) for point in task.points]
     return padded(models, task.shape)
 
 
@@ -472,7 +468,7 @@ def run_blocked_sweep(
         if client is not None:
             warming = pool.submit(_prepare_workers, client, _warm_task(base, axes, seed, shape))
         # every grid point is valid and compiles before anything is recorded or run
-        check_compiles(base, axes, option=option)
+        check_compiles(base, axes, option=option, variants_per_block=shape.variants)
         sweep_id = sweep_id_of(base, axes, replications, seed, shape)
         plan = SweepPlan(
             sweep_id,
@@ -588,7 +584,7 @@ def _finish(
     on_block: Callable[[BlockReport], None] | None,
     warming: Future[None] | None = None,
 ) -> BlockedSweep:
-    from bordersim.services.sweep import grid_points
+    from bordersim.services.sweep import grid_points, varied
     from bordersim.store import using_store
     from bordersim.store.sweeps import finish_sweep, register_block, registered_blocks
 
@@ -608,8 +604,11 @@ def _finish(
     )
     from bordersim.compiler import compile_scenario
 
-    # (made while the workers start: compiling the base scenario for its sectors takes 0.1 s)
-    assembly = Assembly(plan, folder, points, compile_scenario(base).sectors)
+    # (made while the workers start: compiling a variant for its sectors takes 0.1 s). The
+    # first variant, not the base: the base itself need not compile (a start date that every
+    # --vary value replaces), as in the in-process sweep.
+    first_variant = varied(base, points[0], option="--vary")
+    assembly = Assembly(plan, folder, points, compile_scenario(first_variant).sectors)
     started = time.perf_counter()
     if client is not None and tasks:
         with observer.stage("workers: starting, compiling the block program"):

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bordersim.errors import BordersimError, ScenarioError
-from bordersim.services.loading import code_version, shown_value
+from bordersim.services.loading import apply_settings, code_version, shown_value
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -98,7 +98,9 @@ def check_points(base: Scenario, axes: list[Axis], *, option: str = "--vary") ->
         varied(base, point, option=option)
 
 
-def check_compiles(base: Scenario, axes: list[Axis], *, option: str = "--vary") -> None:
+def check_compiles(
+    base: Scenario, axes: list[Axis], *, option: str = "--vary", variants_per_block: int = 1
+) -> None:
     """Every grid point applies to `base`, validates and compiles (`check_points` and more), or
     one error naming the `option` values of the first that does not (`compile_refusal`).
 
@@ -107,7 +109,9 @@ def check_compiles(base: Scenario, axes: list[Axis], *, option: str = "--vary") 
     this before it records anything or runs a block. Every point is compiled, not each value
     once with the others at the base: two values may be refused together only. The points
     share their calibration, read once per calibration file, so a point costs 8-10 ms rather
-    than the 35 ms of a compile that reads it (`small.toml`)."""
+    than the 35 ms of a compile that reads it (`small.toml`). The variants of each block of
+    `variants_per_block` run as one flow batch, so they must share its layout
+    (`check_layouts`)."""
     from bordersim.compiler import compile_scenario
     from bordersim.compiler.inputs import CalibrationSource, load_calibration_for
 
@@ -115,7 +119,9 @@ def check_compiles(base: Scenario, axes: list[Axis], *, option: str = "--vary") 
     if len(set(keys)) != len(keys):
         raise ScenarioError(f"{option} names a key twice: {', '.join(keys)}")
     calibrations: dict[str, CalibrationSource] = {}
-    for point in grid_points(axes):
+    points = grid_points(axes)
+    block_first: CompiledModel | None = None
+    for i, point in enumerate(points):
         scenario = varied(base, point, option=option)
         ref = scenario.demand.calibration
         try:
@@ -124,31 +130,79 @@ def check_compiles(base: Scenario, axes: list[Axis], *, option: str = "--vary") 
             )
             if key not in calibrations:
                 calibrations[key] = load_calibration_for(scenario)
-            compile_scenario(scenario, calibrations[key])
+            model = compile_scenario(scenario, calibrations[key])
         except BordersimError as err:
             raise compile_refusal(point, err, option) from err
+        # only the block's first model is kept: a grid of thousands stays small in memory
+        first = i - i % variants_per_block
+        if i == first:
+            block_first = model
+        else:
+            assert block_first is not None
+            _check_layout(block_first, point, model, option)
+
+
+def check_layouts(
+    points: list[dict[str, Any]],
+    models: list[CompiledModel],
+    variants_per_block: int,
+    *,
+    option: str = "--vary",
+) -> None:
+    """The variants of each block of `variants_per_block` (one flow batch) share its layout,
+    or one error naming the `option` values that change it and what to do."""
+    for i, (point, model) in enumerate(zip(points, models, strict=True)):
+        first = i - i % variants_per_block
+        if i != first:
+            _check_layout(models[first], point, model, option)
+
+
+# what a field of the flow batch's layout (`engines.flow.layout`) is called in an error
+_LAYOUT_FIELDS = {
+    "n_days": "the number of days simulated",
+    "warmup_days": "the warm-up",
+    "sectors": "the sectors",
+    "crew_names": "the crews",
+    "crew_pool": "the crews' staff pools",
+    "task_fill_order": "the order in which tasks are filled",
+    "priority_class": "the priority classes",
+}
+
+
+def _check_layout(
+    first: CompiledModel,
+    point: dict[str, Any],
+    model: CompiledModel,
+    option: str,
+) -> None:
+    from bordersim.engines.flow.layout import layout_difference
+
+    differs = layout_difference(first, model)
+    if differs is not None:
+        raise ScenarioError(
+            f"{option} {shown_point(point)}: changes {_LAYOUT_FIELDS.get(differs, differs)}, "
+            "which the variants of one block (one flow batch) share; give each variant its own "
+            "block (--block-variants 1)"
+        )
 
 
 def compile_refusal(point: dict[str, Any], err: BordersimError, option: str) -> ScenarioError:
     """The error for a grid point the compiler refused, named by all its values: with several
     axes, a value may be refused only beside another (an early start date with a long
     warm-up), and the compiler's own message says which key it refused."""
-    shown = " with ".join(f"{key}={shown_value(value)}" for key, value in point.items())
-    return ScenarioError(f"{option} {shown}: {err}")
+    return ScenarioError(f"{option} {shown_point(point)}: {err}")
+
+
+def shown_point(point: dict[str, Any]) -> str:
+    """A grid point as its values were typed: ``period.start_date=1999-10-05 with
+    period.warmup_days=7``."""
+    return " with ".join(f"{key}={shown_value(value)}" for key, value in point.items())
 
 
 def varied(base: Scenario, point: dict[str, Any], *, option: str = "--vary") -> Scenario:
-    """`base` with a grid point's values, one key after the other, or an error naming the
-    `option` value refused."""
-    from bordersim.scenario import vary
-
-    scenario = base
-    for key, value in point.items():
-        try:
-            scenario = vary(scenario, key, value)
-        except ScenarioError as err:
-            raise ScenarioError(f"{option} {key}={shown_value(value)}: {err}") from err
-    return scenario
+    """`base` with a grid point's values, validated once, as a whole (two dates may move
+    together, as with `--set`), or one error naming the point's `option` values."""
+    return apply_settings(base, point, flag=option)
 
 
 def run_sweep(
@@ -183,6 +237,7 @@ def run_sweep(
 
     points, models = build_variants(base, axes, option=option)
     shape = default_shape(len(models), replications)
+    check_layouts(points, models, shape.variants, option=option)
     runs = simulate_in_blocks(models, replications, seed, shape)
     table = kpi_table(points, runs)
     return Sweep(tuple(axes), points, runs, table, base.path, replications, seed)

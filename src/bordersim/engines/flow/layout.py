@@ -81,22 +81,30 @@ def _demographic_priority(model: CompiledModel) -> np.ndarray:
     return classes
 
 
+def layout_difference(first: CompiledModel, other: CompiledModel) -> str | None:
+    """The first field of the batch layout in which `other` differs from `first` (the
+    number of days, the warm-up, the sectors, the crews, ...), or None: models of one flow
+    batch must share it."""
+    for name in ("n_days", "warmup_days", "sectors", "crew_names"):
+        if getattr(other, name) != getattr(first, name):
+            return name
+    for name in ("crew_pool", "task_fill_order", "priority_class"):
+        if not np.array_equal(getattr(other, name), getattr(first, name)):
+            return name
+    return None
+
+
 def layout_of(models: list[CompiledModel]) -> FlowLayout:
     """The common layout of `models`, or a `ModelError` naming the first difference."""
     if not models:
         raise ModelError("no model to simulate")
     first = models[0]
     for i, model in enumerate(models[1:], start=1):
-        for name in ("n_days", "warmup_days", "sectors", "crew_names"):
-            if getattr(model, name) != getattr(first, name):
-                raise ModelError(
-                    f"variant {i} differs from variant 0 in {name}; a flow batch needs one layout"
-                )
-        for name in ("crew_pool", "task_fill_order", "priority_class"):
-            if not np.array_equal(getattr(model, name), getattr(first, name)):
-                raise ModelError(
-                    f"variant {i} differs from variant 0 in {name}; a flow batch needs one layout"
-                )
+        differs = layout_difference(first, model)
+        if differs is not None:
+            raise ModelError(
+                f"variant {i} differs from variant 0 in {differs}; a flow batch needs one layout"
+            )
     possible = np.zeros((N_DEMOGRAPHICS, N_PATHWAYS), dtype=bool)
     for model in models:
         used = model.pathway_share.max(axis=0) > 0  # [G, P]
