@@ -7,7 +7,6 @@ assembles them and turns a `BordersimError` into one clear message and exit stat
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from typing import Any, NoReturn
 
 from bordersim import interrupts
@@ -134,6 +133,3 @@ def _say_interrupted(name: str) -> None:
         highlight=False,
         soft_wrap=True,
     )
-
-
-CommandRegistrar = Callable[[typer.Typer], None]

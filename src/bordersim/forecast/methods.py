@@ -44,7 +44,6 @@ REFIT_FISCAL_MONTH = 12  # the airline model's coefficients are re-estimated eac
 
 STATSFORECAST_METHODS = ("ets", "arima", "theta", "arima_regime")
 OPTIONAL_METHODS = ("arima_regime",)
-SIMPLE_METHODS = ("naive", "seasonal_naive", "calibration")
 METHODS: tuple[str, ...] = ("naive", "seasonal_naive", "ets", "arima", "theta", "calibration")
 METHOD_LABELS: dict[str, str] = {
     "naive": "last month (naive)",

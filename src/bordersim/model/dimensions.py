@@ -68,7 +68,6 @@ GROUP_NAMES: list[str] = [
     f"{d.name.lower()}/{n.name.lower()}" for d in Demographic for n in Nationality
 ]
 GROUP_DEMOGRAPHIC = np.repeat(np.arange(N_DEMOGRAPHICS), N_NATIONALITIES).astype(np.int64)
-GROUP_NATIONALITY = np.tile(np.arange(N_NATIONALITIES), N_DEMOGRAPHICS).astype(np.int64)
 
 
 class Pathway(IntEnum):

@@ -18,7 +18,7 @@ from functools import cached_property
 import numpy as np
 
 from bordersim.model.compiled import CompiledModel
-from bordersim.model.dimensions import N_TASKS, Pool, legally_allowed
+from bordersim.model.dimensions import N_TASKS, legally_allowed
 from bordersim.planner.demand_paths import DemandPaths
 from bordersim.planner.spec import PlanError, PlanSpec, check_replications_per_path
 
@@ -136,23 +136,6 @@ class Problem:
     def cost(self, x: np.ndarray) -> float:
         return float(self.cost_by_pool(x).sum())
 
-    def check_decision(self, x: np.ndarray) -> None:
-        """Raise `PlanError` if `x` breaks a cap, a lead time or the budget."""
-        caps = self.upper_bounds()
-        if np.any(x > caps + 1e-6):
-            k, s, w = (int(i) for i in np.argwhere(x > caps + 1e-6)[0])
-            raise PlanError(
-                f"decision puts {x[k, s, w]:g} {self.spec.pools[k].pool.name.lower()} "
-                f"in sector {self.base.sectors[s].name}, window {w}: above its cap"
-            )
-        totals = x.sum(axis=1)
-        for k, pool in enumerate(self.spec.pools):
-            if np.any(totals[k] > pool.max_headcount + 1e-6):
-                raise PlanError(
-                    f"decision deploys {totals[k].max():g} "
-                    f"{pool.pool.name.lower()} at once: above max_headcount"
-                )
-
 
 def _windows(model: CompiledModel, window_days: int, min_tour: int) -> list[tuple[int, int]]:
     start, end = model.warmup_days, model.n_days
@@ -258,7 +241,3 @@ def _check_paths(spec: PlanSpec, paths: DemandPaths | None) -> None:
             where=where,
         )
     check_replications_per_path(spec.search, paths.n_paths, where)
-
-
-def pool_name(pool: Pool) -> str:
-    return pool.name.lower()

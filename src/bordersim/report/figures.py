@@ -193,11 +193,6 @@ def sector_total(run: RunResult, metric: str, sectors: Sequence[int]) -> np.ndar
     return run.metric(metric)[:, :, list(sectors)].sum(axis=2)
 
 
-def daily_total(run: RunResult, metric: str) -> np.ndarray:
-    """[R, D] of a metric summed over all sectors."""
-    return run.metric(metric).sum(axis=2)
-
-
 def series(
     runs: Labelled,
     metrics: list[tuple[str, str]],

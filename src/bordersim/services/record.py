@@ -41,10 +41,6 @@ DEFAULT_SEED = 1
 MAX_REPLICATIONS = 1_000_000
 
 
-def default_out_dir(scenario_name: str) -> Path:
-    return Path("out") / scenario_name
-
-
 def check_request(engine: str, replications: int, records: bool, seed: int = DEFAULT_SEED) -> None:
     """Refuse, before anything is recorded, what no engine would run."""
     from bordersim.engines import ENGINES, MAX_SEED

@@ -7,7 +7,7 @@ from datetime import date
 
 import duckdb
 
-from bordersim.ingest.categories import SECTOR_BY_OHSS_NAME, SOUTHWEST_REGION, USBP_COMPONENT
+from bordersim.ingest.categories import SOUTHWEST_REGION, USBP_COMPONENT
 from bordersim.ingest.fiscal import fiscal_year_label, month_list_text
 
 SECTOR_SHEET = "Monthly Rgn and Sector"
@@ -109,11 +109,6 @@ def southwest_totals_by_sector(
     ).fetchall():
         totals.setdefault(int(year), {})[sector] = int(quantity)
     return totals
-
-
-def model_sector_names() -> list[str]:
-    """The OHSS names of the model's sectors, west to east."""
-    return list(SECTOR_BY_OHSS_NAME)
 
 
 def cbp_totals_by_year(connection: duckdb.DuckDBPyConnection) -> dict[int, dict[str, int]]:

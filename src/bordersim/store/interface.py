@@ -48,7 +48,3 @@ def reader_of(catalog: Catalog) -> duckdb.DuckDBPyConnection:
     if isinstance(catalog, duckdb.DuckDBPyConnection):
         return catalog
     return catalog.reader()
-
-
-def kind_of(catalog: Catalog) -> str:
-    return "duckdb" if isinstance(catalog, duckdb.DuckDBPyConnection) else catalog.kind

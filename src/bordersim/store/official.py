@@ -53,7 +53,7 @@ def _replace(connection: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> None:
     try:
         connection.execute(
             f"INSERT INTO {table} SELECT "
-            + ", ".join(_cast(column, table) for column in columns)
+            + ", ".join(_cast(column) for column in columns)
             + " FROM incoming_rows"
         )
     finally:
@@ -65,7 +65,7 @@ def _replace(connection: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> None:
     )
 
 
-def _cast(column: str, table: str) -> str:
+def _cast(column: str) -> str:
     if column == "month_start":
         return "CAST(month_start AS DATE) AS month_start"
     return column

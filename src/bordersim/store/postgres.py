@@ -35,7 +35,6 @@ from bordersim.store.migrations import (
 )
 
 RESULTS_ENV_VAR = "BORDERSIM_RESULTS"
-URL_PREFIXES = ("postgresql://", "postgres://")
 _MIGRATION_LOCK = 7_391_208_114  # pg_advisory_lock key of bordersim's migrations
 
 _PLACEHOLDER = re.compile(r"\?")

@@ -57,9 +57,6 @@ class FlowLayout:
     def n_kinds(self) -> int:
         return len(self.kind_pathway)
 
-    def kinds_with(self, pathways: tuple[Pathway, ...]) -> np.ndarray:
-        return np.isin(np.array(self.kind_pathway), [int(p) for p in pathways])
-
     def kinds_in_lines(self) -> np.ndarray:
         """Kinds whose departure needs transport work: those whose route has a line
         (model/routes.py); releases leave at determination ("leaves at once"), as in the event

@@ -7,9 +7,6 @@ import numpy as np
 from bordersim.model.routes import LINES
 from bordersim.results.schema import DAILY_METRICS
 
-#: Metrics computed after the run from the cumulative curves (`custody_times`), not hour by hour.
-FROM_CUSTODY_CURVES = ("custody_exits_over_72h", "uac_exits_over_72h", "custody_hours_total")
-
 #: End-of-day states.
 LAST_OF_DAY = (
     "processing_backlog",
@@ -18,7 +15,8 @@ LAST_OF_DAY = (
     "custody_capacity",
 )
 MAX_OF_DAY = ("occupancy_peak", "stock_out")
-MEAN_OF_DAY = ("occupancy_mean",)
+# Every other metric is the day's sum of its hourly values (occupancy_mean sums person-hours / 24);
+# the custody-time metrics come after the run from the cumulative curves (`custody_times`).
 
 
 def _mask(names: tuple[str, ...]) -> np.ndarray:
@@ -27,4 +25,3 @@ def _mask(names: tuple[str, ...]) -> np.ndarray:
 
 IS_LAST = _mask(LAST_OF_DAY)
 IS_MAX = _mask(MAX_OF_DAY)
-IS_MEAN = _mask(MEAN_OF_DAY)
