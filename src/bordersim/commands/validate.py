@@ -133,7 +133,7 @@ def _targets_table(compared: list[Comparison]) -> Table:
     """One row per compared target, its score coloured."""
     from rich.table import Table
 
-    from bordersim.validation.compare import MISS, format_error, format_interval, format_target
+    from bordersim.validation.compare import MISS, comparison_cells
 
     table = Table(title="Operational targets against the simulation (mean [95 % interval])")
     # (header, justify, max width): the source is cut to one line; the CSV has it whole.
@@ -158,18 +158,7 @@ def _targets_table(compared: list[Comparison]) -> Table:
         )
     style = {MISS: "red", "in range": "green", "within 30 %": "yellow"}
     for c in compared:
-        table.add_row(
-            c.label,
-            c.target.period_text(),
-            c.target.scope,
-            format_target(c),
-            format_interval(c),
-            format_error(c.error),
-            f"[{style.get(c.score, '')}]{c.score}[/]",
-            c.evidence,
-            c.target.confidence,
-            c.target.source_title,
-        )
+        table.add_row(*comparison_cells(c, score=f"[{style.get(c.score, '')}]{c.score}[/]"))
     return table
 
 

@@ -14,10 +14,8 @@ from bordersim.results.schema import RunResult
 from bordersim.validation.compare import (
     MISS,
     NOT_COMPARED,
+    comparison_cells,
     counts_by_score,
-    format_error,
-    format_interval,
-    format_target,
     validate,
 )
 from bordersim.validation.course import custody_course, describe
@@ -57,22 +55,7 @@ def add_operational_validation(
             "source",
             "model",
         ],
-        [
-            [
-                c.label,
-                c.target.period_text(),
-                c.target.scope,
-                format_target(c),
-                format_interval(c),
-                format_error(c.error),
-                c.score,
-                c.evidence,
-                c.target.confidence,
-                c.target.source_title,
-                c.note,
-            ]
-            for c in compared
-        ],
+        [[*comparison_cells(c), c.note] for c in compared],
         flagged=[c.score == MISS for c in compared],
     )
     course, *warning = describe(custody_course(result))

@@ -240,3 +240,22 @@ def format_error(error: float) -> str:
     if not math.isfinite(error):
         return "" if math.isnan(error) else "inf"
     return f"{100 * error:+.0f} %"
+
+
+def comparison_cells(comparison: Comparison, score: str | None = None) -> list[str]:
+    """A compared target's row as `bordersim validate` and the run report show it: measure,
+    period, scope, target, simulated, error, score, evidence, confidence and source; `score`
+    stands in for the plain score (the console colours it)."""
+    c = comparison
+    return [
+        c.label,
+        c.target.period_text(),
+        c.target.scope,
+        format_target(c),
+        format_interval(c),
+        format_error(c.error),
+        c.score if score is None else score,
+        c.evidence,
+        c.target.confidence,
+        c.target.source_title,
+    ]
