@@ -196,23 +196,48 @@ def _start(
 ) -> dt.datetime | None:
     """Record the run as running, with its output folder; returns the store's creation time."""
     from bordersim.store import using_store
-    from bordersim.store.runs import get_run, start_run
+    from bordersim.store.runs import get_run
 
-    model = loaded.model
     with using_store(store) as connection:
-        start_run(
+        start_recorded(
             connection,
             run_id,
-            scenario_name=model.scenario_name,
-            scenario_hash=model.scenario_hash,
-            scenario_text=loaded.text,
+            loaded,
             engine=engine,
             seed=seed,
             replications=replications,
-            code_version=code_version(),
-            out_dir=folder,
+            folder=folder,
         )
         return get_run(connection, run_id).created_at
+
+
+def start_recorded(
+    connection: Catalog,
+    run_id: str,
+    loaded: LoadedScenario,
+    *,
+    engine: str,
+    seed: int,
+    replications: int,
+    folder: Path,
+) -> None:
+    """Record the run as running in an open store: its scenario (name, hash and text), engine,
+    seed, replications, this code's version and its output folder."""
+    from bordersim.store.runs import start_run
+
+    model = loaded.model
+    start_run(
+        connection,
+        run_id,
+        scenario_name=model.scenario_name,
+        scenario_hash=model.scenario_hash,
+        scenario_text=loaded.text,
+        engine=engine,
+        seed=seed,
+        replications=replications,
+        code_version=code_version(),
+        out_dir=folder,
+    )
 
 
 def _simulate_shown(

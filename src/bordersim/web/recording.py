@@ -28,14 +28,14 @@ def record_simulated(
     from bordersim.output_files import write_atomically
     from bordersim.report.locations import point_latest, run_folder
     from bordersim.report.run_report import run_report_page
-    from bordersim.services.loading import code_version
     from bordersim.services.record import (
         complete_recorded,
         failure_reason,
         kpis_of,
         new_run_record,
+        start_recorded,
     )
-    from bordersim.store.runs import fail_run, get_run, new_run_id, start_run, temporary_name
+    from bordersim.store.runs import fail_run, get_run, new_run_id, temporary_name
     from bordersim.validation.reference import load_official_monthly
 
     model = loaded.model
@@ -45,17 +45,14 @@ def record_simulated(
     # Named after this process and registered with the run's folder, so that the store's repair
     # removes it if the worker dies before the rename (`store.runs.repair_dead_runs`).
     pending = temporary_name(report_path)
-    start_run(
+    start_recorded(
         connection,
         run_id,
-        scenario_name=model.scenario_name,
-        scenario_hash=model.scenario_hash,
-        scenario_text=loaded.text,
+        loaded,
         engine=result.engine,
         seed=result.seed,
         replications=result.n_replications,
-        code_version=code_version(),
-        out_dir=folder,
+        folder=folder,
     )
     try:
         record = new_run_record(run_id, loaded, result, get_run(connection, run_id).created_at)
