@@ -106,15 +106,23 @@ def read_official_monthly(connection: duckdb.DuckDBPyConnection) -> OfficialMont
     )
 
 
+def _southwest_monthly(
+    connection: duckdb.DuckDBPyConnection, sheet: str, column: str
+) -> list[tuple[Any, ...]]:
+    """(month, `column`'s value, encounters) of an OHSS sheet's southwest border rows, by month
+    then value; `column` is one of the table's own column names."""
+    return connection.execute(
+        f"SELECT month_start, {column}, sum(quantity) FROM ohss_encounters "
+        "WHERE sheet = ? AND region = ? AND month_start IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2",
+        [sheet, SOUTHWEST_REGION],
+    ).fetchall()
+
+
 def _sector_series(
     connection: duckdb.DuckDBPyConnection, where: str
 ) -> tuple[list[date], np.ndarray]:
     """The months from the first to the last, and encounters [month, sector]; no gaps."""
-    sector_rows = connection.execute(
-        "SELECT month_start, sector, sum(quantity) FROM ohss_encounters "
-        "WHERE sheet = ? AND region = ? AND month_start IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2",
-        [SECTOR_SHEET, SOUTHWEST_REGION],
-    ).fetchall()
+    sector_rows = _southwest_monthly(connection, SECTOR_SHEET, "sector")
     if not sector_rows:
         raise BordersimError(
             "the store holds no OHSS sector data (sheet 'Monthly Rgn and Sector'); "
@@ -147,11 +155,9 @@ def _demographic_counts(
 ) -> np.ndarray:
     """Encounters [month, demographic] from the family-status sheet, in the sector months."""
     demographic = np.zeros((len(month_index), N_DEMOGRAPHICS), dtype=np.int64)
-    for month, status, quantity in connection.execute(
-        "SELECT month_start, family_status, sum(quantity) FROM ohss_encounters "
-        "WHERE sheet = ? AND region = ? AND month_start IS NOT NULL GROUP BY 1, 2",
-        [FAMILY_STATUS_SHEET, SOUTHWEST_REGION],
-    ).fetchall():
+    for month, status, quantity in _southwest_monthly(
+        connection, FAMILY_STATUS_SHEET, "family_status"
+    ):
         if status not in DEMOGRAPHIC_BY_OHSS_FAMILY_STATUS:
             raise DataFileError(
                 f"sheet {FAMILY_STATUS_SHEET!r}: family status {status!r} is not one of "
@@ -168,11 +174,9 @@ def _nationality_counts(
 ) -> np.ndarray:
     """Encounters [month, nationality] from the citizenship sheet, in the sector months."""
     nationality = np.zeros((len(month_index), N_NATIONALITIES), dtype=np.int64)
-    for month, citizenship, quantity in connection.execute(
-        "SELECT month_start, citizenship, sum(quantity) FROM ohss_encounters "
-        "WHERE sheet = ? AND region = ? AND month_start IS NOT NULL GROUP BY 1, 2",
-        [CITIZENSHIP_SHEET, SOUTHWEST_REGION],
-    ).fetchall():
+    for month, citizenship, quantity in _southwest_monthly(
+        connection, CITIZENSHIP_SHEET, "citizenship"
+    ):
         if month in month_index:
             nationality[month_index[month], nationality_of(citizenship)] += quantity
     return nationality
