@@ -586,22 +586,11 @@ def _finish(
 ) -> BlockedSweep:
     from bordersim.services.sweep import grid_points, varied
     from bordersim.store import using_store
-    from bordersim.store.sweeps import finish_sweep, register_block, registered_blocks
+    from bordersim.store.sweeps import finish_sweep
 
     points = grid_points(plan.axes)
-    with using_store(store) as catalog:
-        entries = folder.usable(registered_blocks(catalog, plan.sweep_id))
-    tasks = [
-        _task(plan, base, folder, points, block)
-        for block in plan.blocks()
-        if block.name not in entries
-    ]
+    entries, tasks = _blocks_to_run(plan, base, folder, store, points, observer)
     reused = len(plan.blocks()) - len(tasks)
-    observer.note(
-        f"sweep {plan.sweep_id}: {len(tasks)} of {len(plan.blocks())} blocks to run "
-        f"(blocks of {plan.shape.variants} variants x {plan.shape.replications} replications), "
-        f"files in {folder.path}"
-    )
     from bordersim.compiler import compile_scenario
 
     # (made while the workers start: compiling a variant for its sectors takes 0.1 s). The
@@ -610,14 +599,82 @@ def _finish(
     first_variant = varied(base, points[0], option="--vary")
     assembly = Assembly(plan, folder, points, compile_scenario(first_variant).sectors)
     started = time.perf_counter()
+    client = _workers_ready(client, tasks, observer, warming)
+    prepared = time.perf_counter()
+    register_s = _run_and_register(
+        plan, tasks, client, folder, store, entries, assembly, observer, on_block
+    )
+    with using_store(store) as catalog:
+        finish_sweep(catalog, plan.sweep_id)
+    ran = time.perf_counter()
+    sweep = _assembled(plan, points, assembly, entries)
+    timings = {
+        "prepare_s": prepared - started,
+        "blocks_s": ran - prepared,
+        "register_s": register_s,
+        "assemble_s": time.perf_counter() - ran,
+    }
+    return BlockedSweep(sweep, plan.sweep_id, folder.path, len(tasks), reused, timings)
+
+
+def _blocks_to_run(
+    plan: SweepPlan,
+    base: Scenario,
+    folder: SweepFolder,
+    store: StoreRef,
+    points: list[dict[str, Any]],
+    observer: Observer,
+) -> tuple[dict[str, SweepBlock], list[BlockTask]]:
+    """The usable blocks the store has registered, and the tasks of the others (noted)."""
+    from bordersim.store import using_store
+    from bordersim.store.sweeps import registered_blocks
+
+    with using_store(store) as catalog:
+        entries = folder.usable(registered_blocks(catalog, plan.sweep_id))
+    tasks = [
+        _task(plan, base, folder, points, block)
+        for block in plan.blocks()
+        if block.name not in entries
+    ]
+    observer.note(
+        f"sweep {plan.sweep_id}: {len(tasks)} of {len(plan.blocks())} blocks to run "
+        f"(blocks of {plan.shape.variants} variants x {plan.shape.replications} replications), "
+        f"files in {folder.path}"
+    )
+    return entries, tasks
+
+
+def _workers_ready(
+    client: Any, tasks: list[BlockTask], observer: Observer, warming: Future[None] | None
+) -> Any:
+    """The Dask client (None: in this process), its workers given the block program first
+    (`warming`, when that was started before, else now)."""
     if client is not None and tasks:
         with observer.stage("workers: starting, compiling the block program"):
             if warming is not None:
                 warming.result()
             else:
                 _prepare_workers(client, tasks[0])
-    client = _ready(client, for_tasks=True)
-    prepared = time.perf_counter()
+    return _ready(client, for_tasks=True)
+
+
+def _run_and_register(
+    plan: SweepPlan,
+    tasks: list[BlockTask],
+    client: Any,
+    folder: SweepFolder,
+    store: StoreRef,
+    entries: dict[str, SweepBlock],
+    assembly: Assembly,
+    observer: Observer,
+    on_block: Callable[[BlockReport], None] | None,
+) -> float:
+    """Run the tasks, registering each block as it comes in; returns the seconds spent
+    registering."""
+    from bordersim.store import using_store
+    from bordersim.store.sweeps import register_block
+
+    reused = len(plan.blocks()) - len(tasks)
     register_s = 0.0
     with observer.progress(f"sweep {plan.sweep_id}: blocks") as progress:
         progress(reused, len(plan.blocks()))
@@ -635,14 +692,21 @@ def _finish(
             # a variant block whose seed blocks are all in is summarised now, while the
             # workers run the others, not after the last block
             assembly.add(report, entries)
-    with using_store(store) as catalog:
-        finish_sweep(catalog, plan.sweep_id)
-    ran = time.perf_counter()
+    return register_s
+
+
+def _assembled(
+    plan: SweepPlan,
+    points: list[dict[str, Any]],
+    assembly: Assembly,
+    entries: dict[str, SweepBlock],
+) -> Sweep:
+    """The sweep of all the blocks: its runs and KPI table, as an in-process sweep gives it."""
     runs, rows = assembly.finish(entries)
     import pandas as pd
 
     table = pd.DataFrame(rows)
-    sweep = Sweep(
+    return Sweep(
         tuple(plan.axes),
         points,
         runs,
@@ -651,13 +715,6 @@ def _finish(
         plan.replications,
         plan.seed,
     )
-    timings = {
-        "prepare_s": prepared - started,
-        "blocks_s": ran - prepared,
-        "register_s": register_s,
-        "assemble_s": time.perf_counter() - ran,
-    }
-    return BlockedSweep(sweep, plan.sweep_id, folder.path, len(tasks), reused, timings)
 
 
 def _task(
