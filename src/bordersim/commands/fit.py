@@ -9,8 +9,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from bordersim.fitting import FitOutcome, FitSettings
+    from bordersim.scenario import Scenario
 
 FITS_FOLDER = "fits"
 
@@ -48,13 +55,11 @@ def fit_command(
     by the damped ratio of official to simulated encounters, until every sector and month is
     within the tolerance or the iteration cap is reached.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
     from bordersim.calibration.fit_file import write_fit
     from bordersim.commands.console import wide_console
     from bordersim.commands.fit_tables import print_fit
     from bordersim.errors import ScenarioError
-    from bordersim.fitting import FitSettings, fit_demand
+    from bordersim.fitting import FitSettings
     from bordersim.output_files import check_output_file
     from bordersim.scenario import load_scenario
     from bordersim.services.loading import code_version
@@ -75,6 +80,24 @@ def fit_command(
         engine=engine,
     )
     settings.check()
+    outcome = _fit_shown(console, scenario, settings)
+    document = outcome.document(
+        code_version=code_version(),
+        scenario_hash=recorded_hash,
+        scenario_file=scenario.path.name,
+    )
+    write_fit(document, target)
+    print_fit(console, outcome)
+    _say_written(console, scenario, target, named)
+
+
+def _fit_shown(console: Console, scenario: Scenario, settings: FitSettings) -> FitOutcome:
+    """Fit with a progress bar of the iterations' replications."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from bordersim.fitting import fit_demand
+
+    iterations, replications = settings.iterations, settings.replications
     with Progress(
         "[bold]fit {task.description}[/]",
         BarColumn(),
@@ -92,14 +115,11 @@ def fit_command(
                 completed=(iteration - 1) * total + done,
             )
 
-        outcome = fit_demand(scenario, settings, progress=progress)
-    document = outcome.document(
-        code_version=code_version(),
-        scenario_hash=recorded_hash,
-        scenario_file=scenario.path.name,
-    )
-    write_fit(document, target)
-    print_fit(console, outcome)
+        return fit_demand(scenario, settings, progress=progress)
+
+
+def _say_written(console: Console, scenario: Scenario, target: Path, named: bool) -> None:
+    """Where the fit went and, when the scenario does not name it, the line that would."""
     # markup=False: "[demand]" (or brackets in a path) is text to copy, not a Rich style tag
     console.print(f"Wrote the demand fit to {target}", highlight=False, markup=False)
     if not named:
