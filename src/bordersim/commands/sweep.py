@@ -103,24 +103,9 @@ def sweep_command(
 
     console = Console()
     if resume is not None:
-        # what fixes a sweep's numbers is its plan's: a value given here would be ignored
-        given = [
-            flag
-            for flag, value in (
-                ("--replications", replications_option),
-                ("--seed", seed_option),
-                ("--block-variants", block_variants),
-                ("--block-replications", block_replications),
-                ("--set", settings or None),
-            )
-            if value is not None
-        ]
-        if given:
-            raise ScenarioError(
-                f"--resume SWEEP_ID takes the sweep's own grid, replications, seed, block "
-                f"shape and --set values; {', '.join(given)} cannot change them (run a new "
-                "sweep instead)"
-            )
+        _refuse_plan_changes(
+            replications_option, seed_option, block_variants, block_replications, settings
+        )
     replications = 100 if replications_option is None else replications_option
     seed = 0 if seed_option is None else seed_option
     if not 0 <= seed <= MAX_SEED:
@@ -168,6 +153,34 @@ def sweep_command(
     finally:
         if opening is not None:
             opening.close()
+
+
+def _refuse_plan_changes(
+    replications: int | None,
+    seed: int | None,
+    block_variants: int | None,
+    block_replications: int | None,
+    settings: list[str],
+) -> None:
+    """Refuse options given with --resume: what fixes a sweep's numbers is its plan's, so a
+    value given here would be ignored."""
+    given = [
+        flag
+        for flag, value in (
+            ("--replications", replications),
+            ("--seed", seed),
+            ("--block-variants", block_variants),
+            ("--block-replications", block_replications),
+            ("--set", settings or None),
+        )
+        if value is not None
+    ]
+    if given:
+        raise ScenarioError(
+            f"--resume SWEEP_ID takes the sweep's own grid, replications, seed, block "
+            f"shape and --set values; {', '.join(given)} cannot change them (run a new "
+            "sweep instead)"
+        )
 
 
 def _checked_grid(
