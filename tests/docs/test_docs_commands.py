@@ -203,3 +203,47 @@ def test_the_path_check_finds_what_is_missing(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert missing_paths(page) == ["page.md:1: src/bordersim/gone.py", "page.md:2: bench.nothing"]
+
+
+def _commands(group: Any, path: tuple[str, ...] = ()) -> list[tuple[str, Any]]:
+    """Every command of the CLI as (`bordersim` and its path, the command); groups included."""
+    found = [(" ".join(("bordersim", *path)), group)]
+    for name, command in getattr(group, "commands", {}).items():
+        found += _commands(command, (*path, name))
+    return found
+
+
+def undocumented(cli: Any, text: str) -> list[str]:
+    """The commands that `text` never shows (as `bordersim PATH`) and the options it never names
+    by a long name (`--frontier` or `--no-frontier`; a short `-o` alone is too easily another
+    tool's flag)."""
+    missing = []
+    for path, command in _commands(cli):
+        if not re.search(rf"{re.escape(path)}(?![\w-])", text):
+            missing.append(f"command {path!r}")
+        for param in command.params:
+            names = [n for n in (*param.opts, *param.secondary_opts) if n.startswith("-")]
+            if not names or names == ["--help"]:
+                continue  # an argument, or Typer's own --help
+            names = [n for n in names if n.startswith("--")] or names
+            if not any(re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", text) for n in names):
+                missing.append(f"{path} {'/'.join(names)}")
+    return missing
+
+
+def test_every_command_and_option_is_documented() -> None:
+    """`bordersim COMMAND --help` lists nothing that the README and docs/ do not name."""
+    text = "\n".join(page_text(page) for page in PAGES)
+    missing = undocumented(_cli(), text)
+    assert not missing, "not in the README or docs/: " + ", ".join(missing)
+
+
+def test_the_documentation_check_finds_what_is_missing() -> None:
+    text = "`bordersim run --replications`, `bordersim plan --no-frontier`, `bordersim runs -r`"
+    missing = undocumented(_cli(), text)
+    assert "command 'bordersim run'" not in missing
+    assert "command 'bordersim report'" in missing  # `bordersim run` is not `bordersim runs`...
+    assert "command 'bordersim runs'" not in missing  # ...and `runs` is named
+    assert "bordersim run --seed" in missing and "bordersim run --replications" not in missing
+    assert "bordersim runs --repair" in missing
+    assert "bordersim plan --frontier/--no-frontier" not in missing
