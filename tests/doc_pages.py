@@ -13,7 +13,9 @@ PAGES: tuple[str, ...] = (
     "README.md",
     *(f"docs/{page.name}" for page in sorted((REPO / "docs").glob("*.md"))),
 )
-FENCED = re.compile(r"```.*?```", re.S)
+FENCED = re.compile(r"```(\w*)\n.*?```", re.S)
+#: The languages of the blocks that hold command lines.
+SHELL = ("sh", "console", "bash")
 
 
 def page_text(page: str | Path) -> str:
@@ -32,6 +34,11 @@ def blocks(page: str | Path, *languages: str) -> list[str]:
     return block_pattern(*languages).findall(page_text(page))
 
 
-def prose(page: str | Path) -> str:
-    """A page without its fenced blocks, lines kept, so that line numbers stay the page's."""
-    return FENCED.sub(lambda block: "\n" * block.group(0).count("\n"), page_text(page))
+def prose(page: str | Path, keep: tuple[str, ...] = ()) -> str:
+    """A page without its fenced blocks (but those in the languages `keep`), lines kept, so that
+    line numbers stay the page's."""
+
+    def blank(block: re.Match[str]) -> str:
+        return block.group(0) if block.group(1) in keep else "\n" * block.group(0).count("\n")
+
+    return FENCED.sub(blank, page_text(page))

@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 import typer
 
-from doc_pages import PAGES, block_pattern, page_text, prose
+from doc_pages import PAGES, SHELL, block_pattern, page_text, prose
 from repo_paths import REPO
 
-SHELL_BLOCK = block_pattern("sh", "console", "bash")
+SHELL_BLOCK = block_pattern(*SHELL)
 INLINE = re.compile(r"`((?:\.venv/bin/)?bordersim [^`]+)`")
 #: Folders whose files the docs name as shipped (a user's own paths live elsewhere).
 SHIPPED = ("scenarios/", "plans/", "docs/")
@@ -32,6 +32,8 @@ SAVED_AS = re.compile(r"saved as `([^`]+)`")
 PLACEHOLDER = re.compile(r"\b[A-Z][A-Z_]+\b")  # NAME, RUN_ID: a value the reader fills in
 REPO_PATH = re.compile(r"(?<![\w/.<-])((?:src|tests|bench|scenarios|plans|docs|\.ci)/[\w./<>*-]+)")
 MODULE = re.compile(r"python -m ((?:bench|bordersim)\.[\w.]+)")
+MAKE = re.compile(r"^(?:\$ )?make ([\w-]+)", re.M)  # a `make` line of a command block
+MAKE_TARGETS = frozenset(re.findall(r"^([\w-]+):", (REPO / "Makefile").read_text(), re.M))
 #: Folders that bordersim makes when it first needs them.
 MADE_WHEN_NEEDED = {"scenarios/variants/": "the workbench saves variants there"}
 
@@ -131,8 +133,9 @@ def problems(shown: Shown, cli: Any) -> list[str]:
 
 
 def missing_paths(page: str | Path) -> list[str]:
-    """The repository paths and modules the page's prose names that do not exist."""
-    text, saved, name = prose(page), _saved(page), Path(page).name
+    """The repository paths and modules the page's prose and command blocks name, and the `make`
+    targets its command blocks run, that do not exist."""
+    text, saved, name = prose(page, keep=SHELL), _saved(page), Path(page).name
     missing = []
     for match in REPO_PATH.finditer(text):
         path = match.group(1).rstrip(".,:;")
@@ -148,6 +151,10 @@ def missing_paths(page: str | Path) -> list[str]:
         places.append(REPO / "src" / base / "__main__.py")
         if not any(place.exists() for place in places):
             missing.append(f"{name}:{text.count(chr(10), 0, match.start()) + 1}: {module}")
+    for match in MAKE.finditer(text):
+        if match.group(1) not in MAKE_TARGETS:
+            line = text.count(chr(10), 0, match.start()) + 1
+            missing.append(f"{name}:{line}: make {match.group(1)}")
     return missing
 
 
@@ -199,10 +206,18 @@ def test_the_path_check_finds_what_is_missing(tmp_path: Path) -> None:
         "See `src/bordersim/cli.py`, `src/bordersim/gone.py`, `bench/results/flow-<host>.json`,\n"
         "`python -m bench.sweep`, `python -m bench.nothing` and `scenarios/variants/`;\n"
         "saved as `scenarios/mine.toml`, run `scenarios/mine.toml`.\n"
-        "```sh\nbordersim run scenarios/in-a-block.toml\n```\n",
+        "```sh\nbordersim run scenarios/in-a-block.toml\npython -m bench.gone  # a comment\n"
+        "make test\nmake tests\n```\n"
+        "```\nsrc/bordersim/shown-output.py\n```\n",
         encoding="utf-8",
     )
-    assert missing_paths(page) == ["page.md:1: src/bordersim/gone.py", "page.md:2: bench.nothing"]
+    assert missing_paths(page) == [
+        "page.md:1: src/bordersim/gone.py",
+        "page.md:5: scenarios/in-a-block.toml",  # a command block's paths and modules count...
+        "page.md:2: bench.nothing",
+        "page.md:6: bench.gone",
+        "page.md:8: make tests",
+    ]  # ...an output block's do not
 
 
 def _commands(group: Any, path: tuple[str, ...] = ()) -> list[tuple[str, Any]]:
@@ -247,3 +262,14 @@ def test_the_documentation_check_finds_what_is_missing() -> None:
     assert "bordersim run --seed" in missing and "bordersim run --replications" not in missing
     assert "bordersim runs --repair" in missing
     assert "bordersim plan --frontier/--no-frontier" not in missing
+
+
+def test_the_readmes_layout_names_every_package() -> None:
+    """The README's layout block lists each folder of `src/bordersim/`, and only those."""
+    layout = re.search(r"^```\nsrc/bordersim/\n(.*?)^bench/", page_text("README.md"), re.M | re.S)
+    assert layout is not None, "the README has no layout block"
+    body = layout.group(1)
+    named = set(re.findall(r"(?<![\w/])(\w+)/ ", body))
+    package = REPO / "src" / "bordersim"
+    folders = {p.name for p in package.iterdir() if p.is_dir()} - {"__pycache__"}
+    assert named == folders, f"missing: {folders - named}, not folders: {named - folders}"
