@@ -2,8 +2,8 @@
 command printing is what it prints. `test_docs_commands.py` checks every command line against the
 CLI; here the cheap ones (`CHEAP`: checking scenarios, listing defaults and runs, importing and
 showing the data, calibrating, verifying the store) run in a fresh folder with its own store, and
-the workflow of docs/running.md (a small run, then its listing, report and exports) runs in the
-slow suite. The long simulations, fits, validations, sweeps, plans, the web server, clusters and
+the workflow of docs/running.md (a small run, then its listing, report and exports) and
+docs/scaling.md's queries of a run's and a small sweep's files run in the slow suite. The long simulations, fits, validations, sweeps, plans, the web server, clusters and
 PostgreSQL are left to the argument check.
 
 In a shown line of output, `...` stands for text left out and `/path/` for the file's folder.
@@ -247,3 +247,21 @@ def test_the_run_workflow_of_running_md(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.chdir(tmp_path)
     rows = duckdb.sql(query).fetchall()
     assert {r[0] for r in rows} == {run_id} and {r[1] for r in rows} >= {"encounters"}
+
+
+@pytest.mark.slow
+def test_the_query_of_a_sweeps_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/scaling.md's query of a blocked sweep's files, as written, on a small sweep."""
+    (tmp_path / "scenarios").symlink_to(REPO / "scenarios", target_is_directory=True)
+    vary = "deployments.troops.headcount=0,300"
+    assert any(vary in s.text and "--cluster" in s.text for s in block_lines())
+    args = ("sweep", "scenarios/examples/small.toml", "--vary", vary, "-r", "2")
+    done = bordersim(tmp_path, *args, "--store", ".bordersim/bordersim.duckdb")
+    assert done.returncode == 0, done.stderr
+    (query,) = [
+        q for q in block_pattern("sql").findall(page_text("docs/scaling.md")) if "sweeps/" in q
+    ]
+    monkeypatch.chdir(tmp_path)
+    rows = duckdb.sql(query).fetchall()
+    assert [variant for variant, _ in rows] == [0, 1]
+    assert all(occupancy > 0 for _, occupancy in rows)
