@@ -1,10 +1,11 @@
 """The docs' command lines that are cheap to run are run as written, and what the pages show a
 command printing is what it prints. `test_docs_commands.py` checks every command line against the
 CLI; here the cheap ones (`CHEAP`: checking scenarios, listing defaults and runs, importing and
-showing the data, calibrating, verifying the store) run in a fresh folder with its own store, and
-the workflow of docs/running.md (a small run, then its listing, report and exports) and
-docs/scaling.md's queries of a run's and a small sweep's files run in the slow suite. The long simulations, fits, validations, sweeps, plans, the web server, clusters and
-PostgreSQL are left to the argument check.
+showing the data, calibrating, verifying the store and the event core) run in a fresh folder
+with its own store, and the workflow of docs/running.md (a small run, then its listing, report
+and exports) and docs/scaling.md's queries of a run's and a small sweep's files run in the slow
+suite. The long simulations, fits, validations, sweeps, plans, forecasts, the web server,
+clusters and PostgreSQL are left to the argument check.
 
 In a shown line of output, `...` stands for text left out and `/path/` for the file's folder.
 """
@@ -35,6 +36,7 @@ CHEAP = (
     "data show",
     "calibrate",
     "store verify",
+    "verify",  # the theory cases: seconds, once the event core is compiled
 )
 #: Files a cheap line names that the reader brings (checked below with the output they get).
 USERS_FILES = re.compile(r"\.(xlsx|csv)$")
