@@ -227,7 +227,13 @@ def test_the_run_workflow_of_running_md(tmp_path: Path, monkeypatch: pytest.Monk
     done = bordersim(tmp_path, *_line("running.md", "bordersim run scenarios/examples/small.toml"))
     assert done.returncode == 0, done.stderr
     (run_id,) = re.findall(r"^run (\S+) stored", done.stdout, re.M)
-    assert run_id in bordersim(tmp_path, "runs").stdout
+    listed = bordersim(tmp_path, "runs").stdout
+    assert run_id in listed
+    (header,) = [line for line in listed.splitlines() if "run id" in line]
+    shown = re.search(r"bordersim runs +# ([^\n]*)\n +# ([^\n]*)\n", page_text("docs/running.md"))
+    assert shown is not None  # the comment names the catalog's columns, one by one
+    columns = " ".join(shown.groups()).split(", ")
+    assert len(columns) == len(header.strip().strip("┃").split("┃")), (columns, header)
     again = [
         run_id if a.startswith("small-") else a for a in _line("running.md", "bordersim report")
     ]
