@@ -273,3 +273,30 @@ def test_the_query_of_a_sweeps_blocks(tmp_path: Path, monkeypatch: pytest.Monkey
     rows = duckdb.sql(query).fetchall()
     assert [variant for variant, _ in rows] == [0, 1]
     assert all(occupancy > 0 for _, occupancy in rows)
+
+
+def test_validates_custody_line_reads_as_the_page_shows() -> None:
+    """docs/validation.md shows a line of a 20-replication `bordersim validate` (too long to run
+    here): the same figures, put through the command's own wording, give the shown text."""
+    import datetime as dt
+
+    from bordersim.validation.course import CustodyCourse, describe
+
+    command = "bordersim validate scenarios/2021-uac-surge.toml --replications 20"
+    lines = shown_output("docs/validation.md", command)
+    assert lines[0] == "..."
+    shown = " ".join(line for line in lines[1:] if line)
+    capacity = 5935.0  # the scenario's holding capacity, docs/scenarios.md
+    course = CustodyCourse(
+        peak_date=dt.date(2021, 3, 31),
+        peak_people=9351.0,
+        peak_capacity=capacity,
+        end_date=dt.date(2021, 5, 31),
+        end_people=3361.0,
+        end_capacity=capacity,
+        week_before_people=3500.0,
+        crowded_sector="BBT",
+        crowded_date=dt.date(2021, 4, 1),
+        crowded_ratio=3.0,
+    )
+    assert describe(course) == [shown]
