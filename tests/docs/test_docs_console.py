@@ -3,9 +3,10 @@ command printing is what it prints. `test_docs_commands.py` checks every command
 CLI; here the cheap ones (`CHEAP`: checking scenarios, listing defaults and runs, importing and
 showing the data, calibrating, verifying the store and the event core) run in a fresh folder
 with its own store, and the workflow of docs/running.md (a small run, then its listing, report
-and exports) and docs/scaling.md's queries of a run's and a small sweep's files run in the slow
-suite. The long simulations, fits, validations, sweeps, plans, forecasts, the web server,
-clusters and PostgreSQL are left to the argument check.
+and exports), docs/scaling.md's queries of a run's and a small sweep's files and
+docs/forecast.md's forecast run in the slow suite. The long simulations, fits, validations,
+sweeps, plans and back-tests, the web server, clusters and PostgreSQL are left to the argument
+check.
 
 In a shown line of output, `...` stands for text left out and `/path/` for the file's folder.
 """
@@ -300,3 +301,14 @@ def test_validates_custody_line_reads_as_the_page_shows() -> None:
         crowded_ratio=3.0,
     )
     assert describe(course) == [shown]
+
+
+@pytest.mark.slow
+def test_the_forecast_line_of_forecast_md(tmp_path: Path) -> None:
+    """docs/forecast.md's forecast, as written, in a folder without a store (the shipped files
+    are read): its three files, marked, in `out/forecast`."""
+    done = bordersim(tmp_path, *_line("forecast.md", "bordersim forecast --origin"))
+    assert done.returncode == 0, done.stderr
+    out = tmp_path / "out" / "forecast"
+    written = {"report.html", "forecast.csv", "backtest.csv", ".bordersim-forecast"}
+    assert {p.name for p in out.iterdir()} == written
