@@ -25,7 +25,7 @@ import duckdb
 import pytest
 from test_docs_commands import Shown, _shell_lines
 
-from doc_pages import PAGES, block_pattern, page_text
+from doc_pages import PAGES, SHELL, block_pattern, page_text
 from repo_paths import REPO
 
 #: Commands quick enough for the fast suite (a few seconds each).
@@ -312,3 +312,35 @@ def test_the_forecast_line_of_forecast_md(tmp_path: Path) -> None:
     out = tmp_path / "out" / "forecast"
     written = {"report.html", "forecast.csv", "backtest.csv", ".bordersim-forecast"}
     assert {p.name for p in out.iterdir()} == written
+
+
+def fenced_blocks() -> list[tuple[str, int, str]]:
+    """(page, line, language) of every fenced block of the README and docs/."""
+    found = []
+    for page in PAGES:
+        opening = None
+        for number, line in enumerate(page_text(page).splitlines(), 1):
+            if line.lstrip().startswith("```"):
+                if opening is None:
+                    opening = (page, number, line.strip().removeprefix("```"))
+                else:
+                    found.append(opening)
+                    opening = None
+    return found
+
+
+#: Blocks other than Python, TOML and command lines, each checked in this file.
+CHECKED_HERE = {
+    "sql": 2,  # scaling.md's queries: the run workflow and the sweep
+    "text": 1,  # scenarios.md's errors
+    "": 2,  # output without a language: the README's layout (test_docs_commands.py), data.md's row
+}
+
+
+def test_every_fenced_block_is_one_a_test_reads() -> None:
+    """Python (test_docs_python.py), TOML (test_docs_toml.py), command lines (sh, console, bash:
+    test_docs_commands.py and here) or the blocks this file checks; a new kind fails here."""
+    languages = [language for *_, language in fenced_blocks()]
+    assert set(languages) <= {"python", "toml", *SHELL, *CHECKED_HERE}, set(languages)
+    counts = {language: languages.count(language) for language in CHECKED_HERE}
+    assert counts == CHECKED_HERE, [b for b in fenced_blocks() if b[2] in CHECKED_HERE]
