@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 import shlex
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -273,3 +275,36 @@ def test_the_readmes_layout_names_every_package() -> None:
     package = REPO / "src" / "bordersim"
     folders = {p.name for p in package.iterdir() if p.is_dir()} - {"__pycache__"}
     assert named == folders, f"missing: {folders - named}, not folders: {named - folders}"
+
+
+MODULE_LINE = re.compile(r"python -m ((?:bench|bordersim)\.[\w.]+)([^`\n]*)")
+
+
+def module_flags() -> dict[str, set[str]]:
+    """The flags the docs give each `python -m` module (comments left out)."""
+    flags: dict[str, set[str]] = {}
+    for page in PAGES:
+        for match in MODULE_LINE.finditer(page_text(page)):
+            named = re.findall(r"(?<![\w-])(--[\w-]+)", match.group(2).split("#")[0])
+            flags.setdefault(match.group(1), set()).update(named)
+    return {module: named for module, named in flags.items() if named}
+
+
+@pytest.mark.slow
+def test_every_flag_the_docs_give_a_module_exists() -> None:
+    """`python -m bench.flow --gpu-replications ...`: each flag is in the module's `--help`."""
+    flags = module_flags()
+    assert {"bench.flow", "bench.sweep", "bordersim.fitting.release_wait"} <= set(flags)
+    wrong = []
+    for module, named in sorted(flags.items()):
+        done = subprocess.run(
+            [sys.executable, "-m", module, "--help"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert done.returncode == 0, f"{module} --help: {done.stderr[-1000:]}"
+        taken = set(re.findall(r"(?<![\w-])(--[\w-]+)", done.stdout))
+        wrong += [f"{module} {flag}" for flag in sorted(named - taken)]
+    assert not wrong, "flags the modules do not take: " + ", ".join(wrong)
