@@ -277,16 +277,22 @@ def test_the_readmes_layout_names_every_package() -> None:
     assert named == folders, f"missing: {folders - named}, not folders: {named - folders}"
 
 
-MODULE_LINE = re.compile(r"python -m ((?:bench|bordersim)\.[\w.]+)([^`\n]*)")
+#: `python -m MODULE ARGS`: a code span (over a line break too) or a line of a command block.
+MODULE_LINE = re.compile(
+    r"`[^`]*?python -m ((?:bench|bordersim)\.[\w.]+)([^`]*)`"
+    r"|^(?:\$ )?python -m ((?:bench|bordersim)\.[\w.]+)([^\n]*)",
+    re.M,
+)
 
 
 def module_flags() -> dict[str, set[str]]:
     """The flags the docs give each `python -m` module (comments left out)."""
     flags: dict[str, set[str]] = {}
     for page in PAGES:
-        for match in MODULE_LINE.finditer(page_text(page)):
-            named = re.findall(r"(?<![\w-])(--[\w-]+)", match.group(2).split("#")[0])
-            flags.setdefault(match.group(1), set()).update(named)
+        for found in MODULE_LINE.finditer(prose(page, keep=SHELL)):
+            match = (found.group(1), found.group(2)) if found.group(1) else found.group(3, 4)
+            named = re.findall(r"(?<![\w-])(--[\w-]+)", match[1].split("#")[0])
+            flags.setdefault(match[0], set()).update(named)
     return {module: named for module, named in flags.items() if named}
 
 
@@ -308,3 +314,27 @@ def test_every_flag_the_docs_give_a_module_exists() -> None:
         taken = set(re.findall(r"(?<![\w-])(--[\w-]+)", done.stdout))
         wrong += [f"{module} {flag}" for flag in sorted(named - taken)]
     assert not wrong, "flags the modules do not take: " + ", ".join(wrong)
+
+
+#: Flags of other tools the docs quote (XLA's, SLURM's), with the tool.
+OTHER_TOOLS_FLAGS = re.compile(r"--xla_\w+|--gres\b")
+
+
+def test_every_flag_the_docs_name_is_an_option() -> None:
+    """A `--flag` anywhere in the README and docs/ (prose included: "with `--no-frontier`") is an
+    option of a `bordersim` command, or a flag the docs give a `python -m` module (checked against
+    the module by the test above), or another tool's."""
+    options = {
+        name
+        for _, command in _commands(_cli())
+        for param in command.params
+        for name in (*param.opts, *param.secondary_opts)
+    }
+    known = options | {flag for flags in module_flags().values() for flag in flags} | {"--help"}
+    unknown = [
+        f"{Path(page).name}:{page_text(page).count(chr(10), 0, m.start()) + 1}: {m.group(1)}"
+        for page in PAGES
+        for m in re.finditer(r"(?<![\w-])(--[a-z][\w-]*)", page_text(page))
+        if m.group(1) not in known and not OTHER_TOOLS_FLAGS.fullmatch(m.group(1))
+    ]
+    assert not unknown, "\n".join(unknown)
