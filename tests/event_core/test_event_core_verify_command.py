@@ -47,7 +47,8 @@ def test_ad_hoc_case_prints_a_passing_table(capsys: pytest.CaptureFixture[str]) 
         (["--case", "mmck", "--capacity", "5", "--servers", "10"], "capacity must be"),
         (["--case", "mg1", "--servers", "3"], "does not take --servers"),
         (["--case", "nope"], "unknown"),
-        (["--servers", "3"], "need --case"),
+        (["--servers", "3"], "--servers needs --case"),
+        (["--servers", "3", "--arrival-rate", "1"], "--arrival-rate, --servers need --case"),
         (["--case", "mmc", "--customers", "10"], "customers must be at least"),
         (["--case", "mm1", "--seed", "-1"], "--seed must be a whole number from 0 to 2^63 - 1"),
         # 2^64 was taken modulo 2^64: the table said seed 18446744073709551616 and ran seed 0

@@ -104,7 +104,8 @@ def _refuse_parameters_without_case(given: dict[str, float | None]) -> None:
 
     named = [k for k, v in given.items() if v is not None]
     if named:
-        raise ModelError(f"{', '.join(named)} need --case (one of: {', '.join(CASE_NAMES)})")
+        verb = "needs" if len(named) == 1 else "need"
+        raise ModelError(f"{', '.join(named)} {verb} --case (one of: {', '.join(CASE_NAMES)})")
 
 
 def _results_table(rows: list[Row], customers: int, seed: int, batches: int) -> Table:
