@@ -31,11 +31,14 @@ BACKLOG_SHARE_BINDS = 0.10
 #: Relative size below which a difference is practically zero (assumption; see the module text).
 PRACTICAL_SHARE = 0.01
 
+#: README, "Known limits", in short: what every run report and comparison says in its headline.
 KNOWN_LIMITS = (
-    "Absolute custody levels are below the reported figures (about 6,000 people on 10 May 2023 "
-    "against 26,354 reported): read differences between variants rather than absolute custody as "
-    "a forecast.",
-    "Processing-station capacity and other facility limits are not modelled.",
+    "Custody is fitted to a few dated figures of the record (southwest totals in May 2023, two "
+    "sectors) and lands in the wrong sectors and weeks elsewhere (late April 2023 far below the "
+    "record): read differences between variants rather than absolute custody, time in custody or "
+    "got-aways as a forecast.",
+    "Processing stations, which bound how fast custody empties, are fitted per place of holding "
+    "capacity, not counted: custody moves with their density.",
     "The group mix (single adults, families, children) is border-wide and applied to every sector.",
 )
 
