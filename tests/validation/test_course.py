@@ -3,11 +3,15 @@ is reported, a run that settles is not."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from bordersim.engines import simulate
 from bordersim.model.examples import tiny_model
+from bordersim.results.schema import METRIC_INDEX, RunResult
 from bordersim.validation.course import custody_course, describe
+from constructed_runs import constructed_run
 
 DAYS = 20
 
@@ -38,3 +42,27 @@ def test_growing_custody_under_capacity_is_not_a_warning() -> None:
     course = custody_course(simulate(roomy, engine="flow", replications=2, seed=3))
     assert course.end_date == course.peak_date and course.end_people > course.week_before_people
     assert course.end_people < course.end_capacity and not course.still_growing
+
+
+def _held(held: float, capacity: tuple[float, float]) -> RunResult:
+    run = constructed_run(replications=2, days=10)
+    run.daily[..., METRIC_INDEX["occupancy_mean"]] = held
+    run.daily[..., METRIC_INDEX["custody_capacity"]] = np.array(capacity)
+    return run
+
+
+def test_a_sector_holding_people_with_no_capacity_is_the_most_crowded() -> None:
+    # With no holding capacity in Rio Grande Valley, the line read "most crowded: TCA at 0.5 x
+    # its capacity" while RGV held as many with no room at all.
+    course = custody_course(_held(50.0, (100.0, 0.0)))
+    assert course.crowded_sector == "RGV" and math.isinf(course.crowded_ratio)
+    (first,) = describe(course)
+    assert "most crowded: RGV, holding people with no capacity" in first
+    # no capacity anywhere: not "0.0 x its capacity"
+    (first,) = describe(custody_course(_held(50.0, (0.0, 0.0))))
+    assert "0.0 x" not in first and "no capacity" in first
+
+
+def test_a_run_that_holds_nobody_names_no_crowded_sector() -> None:
+    (first,) = describe(custody_course(_held(0.0, (100.0, 100.0))))
+    assert "most crowded: nobody held in any sector." in first

@@ -11,6 +11,7 @@ when the run ends.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,7 +38,7 @@ class CustodyCourse:
     week_before_people: float
     crowded_sector: str
     crowded_date: dt.date
-    crowded_ratio: float  # people over capacity in the most crowded sector-day
+    crowded_ratio: float  # people over capacity in the most crowded sector-day (inf: no capacity)
 
     @property
     def still_growing(self) -> bool:
@@ -52,7 +53,10 @@ def custody_course(result: RunResult) -> CustodyCourse:
     capacity = result.metric("custody_capacity").mean(axis=0)
     total, total_capacity = held.sum(axis=1), capacity.sum(axis=1)
     peak = int(np.argmax(total))
-    ratio = np.divide(held, capacity, out=np.zeros_like(held), where=capacity > 0)
+    # a sector that holds people with no capacity is the most crowded (inf), not at 0 x
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(capacity > 0, held / np.where(capacity > 0, capacity, 1.0), np.inf)
+    ratio = np.where(held > 0, ratio, 0.0)
     day, sector = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
     week_before = max(0, len(total) - 1 - WEEK_DAYS)
     return CustodyCourse(
@@ -75,14 +79,24 @@ def describe(course: CustodyCourse) -> list[str]:
     def times(people: float, capacity: float) -> str:
         return f"{people / capacity:.1f} x capacity" if capacity > 0 else "no capacity"
 
+    if course.crowded_ratio == 0:
+        crowded = "nobody held in any sector"
+    elif math.isinf(course.crowded_ratio):
+        crowded = (
+            f"{course.crowded_sector}, holding people with no capacity, on {course.crowded_date}"
+        )
+    else:
+        crowded = (
+            f"{course.crowded_sector} at {course.crowded_ratio:.1f} x its capacity on "
+            f"{course.crowded_date}"
+        )
     lines = [
         f"Custody over the run (each day's mean number held, all simulated sectors, mean of "
         f"the replications; the hourly peak is the indicators'): highest "
         f"{course.peak_people:,.0f} on {course.peak_date} "
         f"({times(course.peak_people, course.peak_capacity)}), {course.end_people:,.0f} on the "
         f"last day, {course.end_date} ({times(course.end_people, course.end_capacity)}); most "
-        f"crowded: {course.crowded_sector} at {course.crowded_ratio:.1f} x its capacity on "
-        f"{course.crowded_date}."
+        f"crowded: {crowded}."
     ]
     if course.still_growing:
         lines.append(
