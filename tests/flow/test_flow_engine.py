@@ -56,6 +56,23 @@ def test_same_seed_same_numbers_other_seed_others(run: RunResult, model) -> None
     assert len(set(enc.tolist())) > 1
 
 
+def test_every_seed_the_commands_take_runs(run: RunResult, model) -> None:  # type: ignore[no-untyped-def]
+    # `bordersim run --seed` and `bs.run(seed=)` take 0 to 2**63 - 1; the flow engine refused
+    # anything from 2**32, after the command had recorded the run.
+    from bordersim.engines import MAX_SEED
+    from bordersim.engines.flow.runner import seed_key
+
+    largest = simulate(model, engine="flow", replications=REPLICATIONS, seed=MAX_SEED)
+    assert np.all(np.isfinite(largest.daily)) and largest.metric("encounters").sum() > 0
+    above = simulate(model, engine="flow", replications=REPLICATIONS, seed=2**32 + 5)
+    assert not np.array_equal(above.metric("encounters"), run.metric("encounters"))
+    # a seed below 2**32 draws from the key it always had, PRNGKey(seed) = [0, seed]
+    np.testing.assert_array_equal(seed_key(5), [0, 5])
+    np.testing.assert_array_equal(seed_key(MAX_SEED), [2**31 - 1, 2**32 - 1])
+    with pytest.raises(ModelError, match="2\\*\\*63"):
+        simulate(model, engine="flow", replications=1, seed=MAX_SEED + 1)
+
+
 def test_people_are_conserved(run: RunResult, model) -> None:  # type: ignore[no-untyped-def]
     """Encounters (plus initial custody, none here) minus exits is who is in custody at the end:
     waiting for processing, the port, ICE or HHS (releases leave at determination)."""

@@ -9,9 +9,11 @@ again, which takes seconds even when XLA's own cache holds the machine code. (JA
 compilation cache is not used: a program it returned cannot be stored this way.)
 
 Replications are numbered from 0 and each draws from ``fold_in(PRNGKey(seed), replication)``
-(and then ``fold_in`` by hour), so replication r of a given seed is the same whatever the
-chunking or the number of replications asked for, and every variant of a batch sees the same
-random numbers (common random numbers, which sharpens comparisons between variants).
+(and then ``fold_in`` by hour; the key of a 63-bit seed is its two 32-bit words, high then low,
+as `PRNGKey` makes it from a 64-bit integer, so a seed below 2**32 keeps the key it had), so
+replication r of a given seed is the same whatever the chunking or the number of replications
+asked for, and every variant of a batch sees the same random numbers (common random numbers,
+which sharpens comparisons between variants).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from bordersim.engines import MAX_SEED
 from bordersim.engines.flow.custody_times import custody_times
 from bordersim.engines.flow.custody_times_host import custody_times_host
 from bordersim.engines.flow.layout import FlowLayout, layout_of, stack_parameters
@@ -156,7 +159,7 @@ def _program(layout: FlowLayout, on_host: bool) -> Callable[..., tuple[jax.Array
     columns = jnp.array(_CURVE_COLUMNS)
 
     def one(p: dict[str, jax.Array], replication: jax.Array, seed: jax.Array) -> Any:
-        key = jax.random.fold_in(jax.random.PRNGKey(seed), replication)
+        key = jax.random.fold_in(seed, replication)  # seed: the key's two words (`seed_key`)
         daily, arrived, exited = replicate(p, key, layout)
         return daily[warmup:], arrived, exited
 
@@ -216,7 +219,7 @@ def _compile(
     compiled = _load_program(stored, backend)
     if compiled is None:
         lowered = jax.jit(_program(layout, on_host)).lower(
-            parameters, jnp.zeros(chunk, dtype=jnp.int32), jnp.uint32(0)
+            parameters, jnp.zeros(chunk, dtype=jnp.int32), seed_key(0)
         )
         compiled = compile_lowered(lowered, backend)
         _store_program(compiled, stored)
@@ -437,10 +440,17 @@ class _Chunks:
         return -(-self.replications // self.size)
 
 
+def seed_key(seed: int) -> np.ndarray:
+    """The random key of a seed from 0 to 2**63 - 1: its high and low 32-bit words, which is
+    `jax.random.PRNGKey(seed)` for a 64-bit seed, and [0, seed] below 2**32 (the key a seed had
+    when the engine took 32-bit seeds only, so their runs draw the same numbers)."""
+    return np.array([seed >> 32, seed & 0xFFFFFFFF], dtype=np.uint32)
+
+
 def _dispatch(program: Any, parameters: Any, ids: np.ndarray, seed: int) -> list[jax.Array]:
     """Start one chunk of replications; JAX returns at once and the device works on. The copies
     to the host are queued behind the work, so they start as soon as it ends."""
-    outputs = list(program(parameters, ids, np.uint32(seed)))
+    outputs = list(program(parameters, ids, seed_key(seed)))
     for output in outputs:
         output.copy_to_host_async()
     return outputs
@@ -507,8 +517,8 @@ def _run_batch(
 ) -> list[RunResult]:
     if replications < 1:
         raise ModelError(f"replications must be at least 1, got {replications}")
-    if not 0 <= seed < 2**32:
-        raise ModelError(f"seed must be between 0 and 2**32 - 1, got {seed}")
+    if not 0 <= seed <= MAX_SEED:
+        raise ModelError(f"seed must be between 0 and 2**63 - 1, got {seed}")
     if not 0 <= first_replication <= 2**31 - 1 - replications:
         raise ModelError(f"first replication out of range: {first_replication}")
     for model in models:
