@@ -17,13 +17,14 @@ from bordersim.report.compare_report import KpiComparison, compare_report_page
 from bordersim.report.headline import (
     KNOWN_LIMITS,
     binding_constraints,
+    comparison_headline,
     effect_size,
     is_practically_zero,
     run_headline,
     verdict,
 )
 from bordersim.report.run_report import RunRecord, run_report_page
-from bordersim.results.kpis import Interval
+from bordersim.results.kpis import Interval, differences, summarize
 from bordersim.results.schema import METRIC_INDEX, RunResult
 from bordersim.scenario import load_scenario
 from repo_paths import SMALL
@@ -257,3 +258,21 @@ def test_the_known_limits_do_not_deny_what_the_model_does() -> None:
     assert "not modelled" not in said
     assert "6,000 people" not in said and "below the reported" not in said
     assert "processing stations" in said
+
+
+def test_an_indicator_neither_run_defines_is_not_called_indistinguishable() -> None:
+    # Two runs that hold nobody have no share over 72 h: the headline said "Not distinguishable
+    # from zero with these replications", as if more replications would tell.
+    nothing = np.full(3, np.nan)
+    per_a = {"custody_share_over_72h": nothing, "encounters": np.array([5.0, 6.0, 7.0])}
+    per_b = {"custody_share_over_72h": nothing, "encounters": np.array([5.0, 6.0, 7.0])}
+    a, b = summarize(per_a), summarize(per_b)
+    diffs = differences(per_a, per_b, paired=True)
+    share = diffs["custody_share_over_72h"]
+    assert verdict(share, a["custody_share_over_72h"].mean, b["custody_share_over_72h"].mean) == (
+        "n/a"
+    )
+    texts = [item.text for item in comparison_headline(diffs, a, b, per_a, per_b)]
+    assert not any("Share in custody over 72 h" in t and "Not distinguishable" in t for t in texts)
+    (undefined,) = [t for t in texts if t.startswith("No value to compare")]
+    assert "Share in custody over 72 h" in undefined and "Encounters" not in undefined

@@ -30,6 +30,8 @@ from bordersim.results.schema import RunResult
 BACKLOG_SHARE_BINDS = 0.10
 #: Relative size below which a difference is practically zero (assumption; see the module text).
 PRACTICAL_SHARE = 0.01
+#: The verdict on an indicator that neither run gives a value for in any pair of replications.
+NOT_DEFINED = "n/a"
 
 #: README, "Known limits", in short: what every run report and comparison says in its headline.
 KNOWN_LIMITS = (
@@ -150,7 +152,10 @@ def is_practically_zero(diff: Interval, mean_a: float, mean_b: float) -> bool:
 
 
 def verdict(diff: Interval, mean_a: float, mean_b: float) -> str:
-    """'practically zero', 'yes' (the interval excludes 0) or 'no'."""
+    """'practically zero', 'yes' (the interval excludes 0), 'no', or 'n/a' when no pair of
+    replications has the indicator (a share of nobody: no exits, no encounters)."""
+    if diff.n == 0:
+        return NOT_DEFINED
     if is_practically_zero(diff, mean_a, mean_b):
         return "practically zero"
     return "yes" if diff.excludes_zero() else "no"
@@ -196,10 +201,14 @@ def comparison_headline(
     clear: list[tuple[float, HeadlineItem]] = []
     zero: list[str] = []
     unclear: list[str] = []
+    undefined: list[str] = []
     for name, diff in diffs.items():
         kpi = KPI_BY_NAME[name]
         mean_a, mean_b = summary_a[name].mean, summary_b[name].mean
         said = verdict(diff, mean_a, mean_b)
+        if said == NOT_DEFINED:
+            undefined.append(kpi.label)
+            continue
         if said == "practically zero":
             zero.append(kpi.label)
             continue
@@ -230,6 +239,14 @@ def comparison_headline(
             HeadlineItem(
                 f"Not distinguishable from zero with these replications: {', '.join(unclear)}.",
                 ("zero", "unclear"),
+            )
+        )
+    if undefined:
+        items.append(
+            HeadlineItem(
+                "No value to compare (a share or time of nobody, such as no exits from custody, "
+                f"in A or B): {', '.join(undefined)}.",
+                None,
             )
         )
     return items
