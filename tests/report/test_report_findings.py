@@ -276,3 +276,20 @@ def test_an_indicator_neither_run_defines_is_not_called_indistinguishable() -> N
     assert not any("Share in custody over 72 h" in t and "Not distinguishable" in t for t in texts)
     (undefined,) = [t for t in texts if t.startswith("No value to compare")]
     assert "Share in custody over 72 h" in undefined and "Encounters" not in undefined
+
+
+def test_a_change_to_no_value_reads_n_a_not_nan() -> None:
+    # A with encounters, B with none: B's apprehension rate has no value, and the comparison's
+    # change column read "+nan %".
+    per_a = {"apprehension_rate": np.array([0.8, 0.79, 0.81])}
+    per_b = {"apprehension_rate": np.full(3, np.nan)}
+    comparison = KpiComparison(
+        per_a,
+        per_b,
+        summarize(per_a),
+        summarize(per_b),
+        differences(per_a, per_b, paired=True),
+        True,
+    )
+    (row,) = comparison.rows()
+    assert row[4] == "n/a" and not any("nan" in cell for cell in row), row

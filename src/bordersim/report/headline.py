@@ -177,7 +177,8 @@ def effect_size(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def relative_change(diff: float, mean_a: float) -> str:
-    if mean_a == 0 or math.isnan(mean_a):
+    """B - A as a share of A; 'n/a' where either is not a number (a share of nobody in B)."""
+    if mean_a == 0 or not (math.isfinite(mean_a) and math.isfinite(diff)):
         return "n/a"
     return f"{100 * diff / abs(mean_a):+.1f} %"
 
