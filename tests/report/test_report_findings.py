@@ -293,3 +293,18 @@ def test_a_change_to_no_value_reads_n_a_not_nan() -> None:
     )
     (row,) = comparison.rows()
     assert row[4] == "n/a" and not any("nan" in cell for cell in row), row
+
+
+def test_one_replication_a_side_is_no_interval_not_indistinguishable() -> None:
+    # With one replication a side, a fall of encounters from 14,259 to 0 read "excludes 0: no"
+    # and "Not distinguishable from zero with these replications".
+    per_a = {"encounters": np.array([14259.0]), "releases_to_street": np.array([0.0])}
+    per_b = {"encounters": np.array([0.0]), "releases_to_street": np.array([0.0])}
+    a, b = summarize(per_a), summarize(per_b)
+    diffs = differences(per_a, per_b, paired=True)
+    assert verdict(diffs["encounters"], 14259.0, 0.0) == "no interval"
+    assert verdict(diffs["releases_to_street"], 0.0, 0.0) == "practically zero"
+    texts = [item.text for item in comparison_headline(diffs, a, b, per_a, per_b)]
+    assert not any("Not distinguishable" in t or "No indicator differs" in t for t in texts)
+    (single,) = [t for t in texts if t.startswith("With one replication")]
+    assert "Encounters" in single and "Releases" not in single

@@ -32,6 +32,8 @@ BACKLOG_SHARE_BINDS = 0.10
 PRACTICAL_SHARE = 0.01
 #: The verdict on an indicator that neither run gives a value for in any pair of replications.
 NOT_DEFINED = "n/a"
+#: The verdict on a difference of one replication a side: no interval, so no finding either way.
+NO_INTERVAL = "no interval"
 
 #: README, "Known limits", in short: what every run report and comparison says in its headline.
 KNOWN_LIMITS = (
@@ -152,12 +154,15 @@ def is_practically_zero(diff: Interval, mean_a: float, mean_b: float) -> bool:
 
 
 def verdict(diff: Interval, mean_a: float, mean_b: float) -> str:
-    """'practically zero', 'yes' (the interval excludes 0), 'no', or 'n/a' when no pair of
-    replications has the indicator (a share of nobody: no exits, no encounters)."""
+    """'practically zero', 'yes' (the interval excludes 0), 'no', 'no interval' with one
+    replication a side, or 'n/a' when no pair of replications has the indicator (a share of
+    nobody: no exits, no encounters)."""
     if diff.n == 0:
         return NOT_DEFINED
     if is_practically_zero(diff, mean_a, mean_b):
         return "practically zero"
+    if diff.n < 2:
+        return NO_INTERVAL
     return "yes" if diff.excludes_zero() else "no"
 
 
@@ -203,12 +208,16 @@ def comparison_headline(
     zero: list[str] = []
     unclear: list[str] = []
     undefined: list[str] = []
+    single: list[str] = []
     for name, diff in diffs.items():
         kpi = KPI_BY_NAME[name]
         mean_a, mean_b = summary_a[name].mean, summary_b[name].mean
         said = verdict(diff, mean_a, mean_b)
         if said == NOT_DEFINED:
             undefined.append(kpi.label)
+            continue
+        if said == NO_INTERVAL:
+            single.append(kpi.label)
             continue
         if said == "practically zero":
             zero.append(kpi.label)
@@ -225,7 +234,15 @@ def comparison_headline(
         )
         clear.append((abs(d) if not math.isnan(d) else 0.0, HeadlineItem(text, direction)))
     items = [item for _, item in sorted(clear, key=lambda pair: -pair[0])]
-    if not items:
+    if single:
+        items.append(
+            HeadlineItem(
+                "With one replication a side there is no interval, so no difference can be told "
+                f"from chance (the table gives the differences): {', '.join(single)}.",
+                ("zero", "unclear"),
+            )
+        )
+    elif not items:
         items.append(HeadlineItem("No indicator differs clearly between A and B.", None))
     if zero:
         items.append(
