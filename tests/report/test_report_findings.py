@@ -308,3 +308,36 @@ def test_one_replication_a_side_is_no_interval_not_indistinguishable() -> None:
     assert not any("Not distinguishable" in t or "No indicator differs" in t for t in texts)
     (single,) = [t for t in texts if t.startswith("With one replication")]
     assert "Encounters" in single and "Releases" not in single
+
+
+def test_a_sweep_of_one_replication_with_nobody_held_shows_n_a_not_nan(
+    make_run: Callable[..., RunResult],
+) -> None:
+    # A sweep over demand.scale = 0, 1 with one replication: its report read "nan %" and
+    # "nan hours" for the variant with no exits, and its table "nan" and "0 [nan, nan]".
+    from bordersim.commands.sweep import kpi_cell
+    from bordersim.report.sweep_report import SweepDetails, sweep_report_page
+    from bordersim.services.sweep import kpi_table
+
+    nobody = make_run(replications=1, seed=1)
+    for metric in ("encounters", "gotaways", "custody_exits", "uac_exits"):
+        _set(nobody, metric, 0.0)
+    nobody.custody_hist[:] = 0.0
+    points = [{"demand.scale": v} for v in (0, 1)]
+    table = kpi_table(points, [nobody, make_run(replications=1, seed=2)])
+    details = SweepDetails(
+        scenario_name="small",
+        scenario_path="scenarios/examples/small.toml",
+        axes=[("demand.scale", (0, 1))],
+        replications=1,
+        seed=4,
+        code_version="0.1.0",
+    )
+    page = sweep_report_page(table, details).render()
+    text = re.sub(r"<script.*?</script>", "", page, flags=re.S)
+    assert not re.search(r"\bnan\b", text, flags=re.I), re.findall(r".{40}\bnan\b.{20}", text)
+    assert "n/a" in text
+    share = table[(table["kpi"] == "custody_share_over_72h")].sort_values("variant")
+    assert kpi_cell(*share[["mean", "low", "high"]].iloc[0]) == "n/a"
+    assert "nan" not in kpi_cell(*share[["mean", "low", "high"]].iloc[1])
+    assert kpi_cell(5.0, 4.0, 6.0) == "5 [4, 6]"

@@ -9,6 +9,7 @@ recorded in the store's catalog (docs/scaling.md).
 
 from __future__ import annotations
 
+import math
 import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -327,6 +328,16 @@ def _count(axes: list[Axis]) -> int:
     return n
 
 
+def kpi_cell(mean: float, low: float, high: float) -> str:
+    """A KPI in the sweep's table: `mean [low, high]`, the mean alone with one replication,
+    n/a where the KPI has no value (a share of nobody: no exits, no encounters)."""
+    if math.isnan(mean):
+        return "n/a"
+    if math.isnan(low) or math.isnan(high):
+        return f"{mean:,.3g}"
+    return f"{mean:,.3g} [{low:,.3g}, {high:,.3g}]"
+
+
 def _write_and_show(console: Any, sweep: Any, axes: list[Axis], out: Path | None) -> None:
     from rich.table import Table
 
@@ -351,8 +362,7 @@ def _write_and_show(console: Any, sweep: Any, axes: list[Axis], out: Path | None
     for i, point in enumerate(points):
         cells = [str(v) for v in point.values()]
         for kpi in ("encounters", "custody_share_over_72h", "occupancy_mean", "cost_total_dollars"):
-            mean, low, high = lookup[(i, kpi)]
-            cells.append(f"{mean:,.3g} [{low:,.3g}, {high:,.3g}]")
+            cells.append(kpi_cell(*lookup[(i, kpi)]))
         shown.add_row(*cells)
     console.print(shown)
     rate = timings.get("replications_per_s")
