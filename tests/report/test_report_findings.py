@@ -341,3 +341,26 @@ def test_a_sweep_of_one_replication_with_nobody_held_shows_n_a_not_nan(
     assert kpi_cell(*share[["mean", "low", "high"]].iloc[0]) == "n/a"
     assert "nan" not in kpi_cell(*share[["mean", "low", "high"]].iloc[1])
     assert kpi_cell(5.0, 4.0, 6.0) == "5 [4, 6]"
+
+
+def test_a_field_without_agents_is_not_called_fully_staffed(
+    make_run: Callable[..., RunResult],
+) -> None:
+    # With no agents in any sector, everyone detected or surrendering walked off, the capability
+    # gap (the field time of the apprehensions made) was 0, and the headline said "Every task is
+    # fully staffed in every sector and week."
+    run = _quiet(make_run(replications=2, days=7))
+    for metric in ("encounters", "unique_encounters", "staff_hours:agent:field"):
+        _set(run, metric, 0.0)
+    for metric in METRIC_INDEX:
+        if metric.startswith("staff_hours_needed:"):
+            _set(run, metric, 0.0)  # no capability gap anywhere
+    _set(run, "detected", 30.0)
+    _set(run, "surrendered", 70.0)
+    texts = [item.text for item in run_headline(run)]
+    assert not any("fully staffed" in t for t in texts), texts
+    (field,) = [t for t in texts if t.startswith("People detected or surrendering")]
+    assert "TCA: 700" in field and "RGV: 700" in field  # 100 a day for 7 days
+    # where agents reach everyone, nothing is said about the field
+    _set(run, "encounters", 100.0)
+    assert not any(t.startswith("People detected") for t in (i.text for i in run_headline(run)))

@@ -88,6 +88,27 @@ def binding_constraints(result: RunResult) -> list[Binding]:
 
 #: Staff-hours over the period below which a gap is not a shortfall: it would print as "0".
 SHORTFALL_MIN_HOURS = 0.5
+#: Share of the people detected or surrendering whom no field agent reached above which the
+#: field is short of agents (assumption: a rounding share; well-staffed runs leave about 0.2 %).
+UNSERVED_SHARE = 0.01
+
+
+def unserved_in_field(result: RunResult, top: int = 3) -> list[tuple[str, float]]:
+    """Sectors where people detected or surrendering were not apprehended (no field agent
+    reached them before they walked off, or they still waited at the end): (sector, people over
+    the period, mean over replications), most first, where more than `UNSERVED_SHARE` of them.
+
+    The capability gap counts the field time of the apprehensions made, so a sector with too few
+    agents, or none, shows no field gap however many walk off: this says what it cannot."""
+    reached = result.metric("detected") + result.metric("surrendered")  # [R, D, S]
+    wanted = reached.sum(axis=1).mean(axis=0)  # [S]
+    missed = (reached - result.metric("encounters")).sum(axis=1).mean(axis=0)
+    cells = [
+        (result.sectors[s].name, float(missed[s]))
+        for s in range(len(result.sectors))
+        if missed[s] >= 0.5 and missed[s] > UNSERVED_SHARE * wanted[s]
+    ]
+    return sorted(cells, key=lambda c: -c[1])[:top]
 
 
 def staff_shortfalls(result: RunResult, top: int = 3) -> list[tuple[str, str, float]]:
@@ -123,6 +144,17 @@ def run_headline(result: RunResult) -> list[HeadlineItem]:
         places = ", ".join(f"{b.sector} on {b.days:.0f} of {b.of_days} days" for b in where[:4])
         more = f" and {len(where) - 4} more sectors" if len(where) > 4 else ""
         items.append(HeadlineItem(f"{constraint} binds in {places}{more}.", ("up", "binds")))
+    unserved = unserved_in_field(result)
+    if unserved:
+        listed = "; ".join(f"{sector}: {people:,.0f}" for sector, people in unserved)
+        items.append(
+            HeadlineItem(
+                "People detected or surrendering whom no field agent reached (they walked off, or "
+                f"still waited at the end; not in the capability gap, which counts the field "
+                f"time of the apprehensions made): {listed}.",
+                ("up", "field"),
+            )
+        )
     shortfalls = staff_shortfalls(result)
     if shortfalls:
         listed = "; ".join(
@@ -135,7 +167,7 @@ def run_headline(result: RunResult) -> list[HeadlineItem]:
                 ("up", "staff"),
             )
         )
-    else:
+    elif not unserved:
         items.append(HeadlineItem("Every task is fully staffed in every sector and week.", None))
     return items
 
