@@ -15,7 +15,7 @@ from bordersim.model.dimensions import Sector
 from bordersim.output_files import write_atomically
 from bordersim.report.compare_report import write_compare_report
 from bordersim.report.page import Page
-from bordersim.report.run_report import RunRecord, write_run_report
+from bordersim.report.run_report import RunRecord, run_report_page, write_run_report
 from bordersim.results.schema import RunResult
 from repo_paths import SMALL
 
@@ -122,3 +122,20 @@ def test_run_report_gives_each_timing_its_unit(tmp_path: Path) -> None:
     assert re.fullmatch(r"\d+\.\d\d s", cells["run_s"]) and cells["run_s_per_replication"].endswith(
         " s"
     )
+
+
+def test_a_run_of_one_replication_says_it_has_no_intervals(
+    make_run: Callable[..., RunResult],
+) -> None:
+    # A run of one replication read "1 replications ... Values are means over replications with
+    # 95 % t intervals", and showed none.
+    record = RunRecord(
+        run_id="r1",
+        result=make_run(replications=1),
+        scenario_text='name = "constructed"\n',
+        sources={},
+        code_version="0.1.0",
+    )
+    text = run_report_page(record, official=_official).render()
+    assert "one replication from seed 1" in text and "1 replications" not in text
+    assert "no interval" in text and "with 95 % t intervals" not in text

@@ -298,11 +298,20 @@ def _series_chart(
 def _run_line(record: RunRecord) -> str:
     """The sentence under the title: which run, over what, and how to read the numbers."""
     result = record.result
+    one = result.n_replications == 1
+    replications = "one replication" if one else f"{result.n_replications} replications"
+    run = (
+        f"Run {record.run_id}, {result.engine} engine, {replications} from seed {result.seed}, "
+        f"{result.dates[0]} to {result.dates[-1]}."
+    )
+    if one:
+        return (
+            f"{run} Values are that replication's: one replication gives no interval and no "
+            "band (run more to see how far the numbers move from one to the next)."
+        )
     return (
-        f"Run {record.run_id}, {result.engine} engine, {result.n_replications} replications from "
-        f"seed {result.seed}, {result.dates[0]} to {result.dates[-1]}. Values are means over "
-        "replications with 95 % t intervals; bands in figures are the 5-95 % range over "
-        "replications."
+        f"{run} Values are means over replications with 95 % t intervals; bands in figures are "
+        "the 5-95 % range over replications."
     )
 
 
