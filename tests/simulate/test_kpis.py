@@ -172,3 +172,17 @@ def test_values_print_with_their_units(value: float, unit: str, text: str) -> No
     from bordersim.results.kpis import format_value
 
     assert format_value(value, unit) == text
+
+
+def test_crowding_is_not_the_other_sectors_when_one_holds_people_with_no_capacity(
+    make_run: Callable[..., RunResult],
+) -> None:
+    # With no holding capacity in RGV, crowding was the largest ratio of the sectors with some
+    # (TCA at 0.5) while RGV held 50 with no room at all.
+    run = make_run(replications=2, days=5)
+    run.daily[..., METRIC_INDEX["occupancy_peak"]] = 50.0
+    run.daily[..., METRIC_INDEX["custody_capacity"]] = np.array([100.0, 0.0])
+    assert np.isnan(replication_kpis(run)["crowding_max"]).all()
+    # an empty sector without capacity is not crowded: the others' ratio stands
+    run.daily[:, :, 1, METRIC_INDEX["occupancy_peak"]] = 0.0
+    np.testing.assert_allclose(replication_kpis(run)["crowding_max"], 0.5)

@@ -192,9 +192,13 @@ def replication_kpis(run: RunResult) -> dict[str, np.ndarray]:
     values["occupancy_p95"] = np.percentile(occupancy, 95, axis=1)
     # Sector peaks may fall in different hours, so their sum bounds the system peak from above.
     values["occupancy_peak"] = run.metric("occupancy_peak").sum(axis=2).max(axis=1)
-    crowding = _ratio(run.metric("occupancy_peak"), run.metric("custody_capacity"))
+    peak_held, capacity = run.metric("occupancy_peak"), run.metric("custody_capacity")
+    crowding = _ratio(peak_held, capacity)
     worst = np.where(np.isfinite(crowding), crowding, -np.inf).max(axis=(1, 2))
-    values["crowding_max"] = np.where(np.isfinite(worst), worst, np.nan)
+    # A sector-day that holds people with no capacity has no ratio, and the others' largest would
+    # understate it: the replication has none (n/a), and the headline names the capacity binding.
+    no_room = ((capacity <= 0) & (peak_held > 0)).any(axis=(1, 2))
+    values["crowding_max"] = np.where(np.isfinite(worst) & ~no_room, worst, np.nan)
 
     # Time-in-custody indicators count exits only; those still held at the end are here.
     values["occupancy_at_end"] = occupancy[:, -1]
