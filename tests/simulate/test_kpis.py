@@ -186,3 +186,15 @@ def test_crowding_is_not_the_other_sectors_when_one_holds_people_with_no_capacit
     # an empty sector without capacity is not crowded: the others' ratio stands
     run.daily[:, :, 1, METRIC_INDEX["occupancy_peak"]] = 0.0
     np.testing.assert_allclose(replication_kpis(run)["crowding_max"], 0.5)
+
+
+def test_the_table_of_one_replication_does_not_promise_intervals(
+    make_run: Callable[..., RunResult],
+) -> None:
+    # `bordersim run -r 1` titled its table "1 replications ... (mean [95 % interval])" and
+    # showed no interval.
+    from bordersim.commands.simulate import kpi_table_title
+
+    one = kpi_table_title(make_run(replications=1))
+    assert "one replication" in one and "no interval" in one and "95 %" not in one
+    assert "(mean [95 % interval])" in kpi_table_title(make_run(replications=3))

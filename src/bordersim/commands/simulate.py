@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from bordersim.report.run_report import RunRecord
+    from bordersim.results.schema import RunResult
 
 STORE_HELP = (
     "Store file, or a postgresql:// URL of a shared store (default: $BORDERSIM_STORE, else "
@@ -33,16 +34,26 @@ def register(app: typer.Typer) -> None:
     app.command("report")(report_command)
 
 
+def kpi_table_title(result: RunResult) -> str:
+    """The title of `bordersim run`'s table: what run, and how to read its values."""
+    if result.n_replications == 1:
+        return (
+            f"{result.scenario_name}: one replication, {result.engine} engine, seed "
+            f"{result.seed} (its values; one replication gives no interval)"
+        )
+    return (
+        f"{result.scenario_name}: {result.n_replications} replications, {result.engine} "
+        f"engine, seed {result.seed} (mean [95 % interval])"
+    )
+
+
 def print_kpis(console: Console, record: RunRecord) -> None:
     from rich.table import Table
 
     from bordersim.results.kpis import KPI_BY_NAME, format_interval, replication_kpis, summarize
 
     result = record.result
-    table = Table(
-        title=f"{result.scenario_name}: {result.n_replications} replications, {result.engine} "
-        f"engine, seed {result.seed} (mean [95 % interval])"
-    )
+    table = Table(title=kpi_table_title(result))
     table.add_column("indicator")
     table.add_column("value", justify="right")
     table.add_column("unit")
