@@ -28,6 +28,7 @@ from bordersim.errors import BordersimError, ScenarioError
 from bordersim.results.schema import DAILY_METRICS, METRIC_INDEX, RunResult
 from bordersim.scenario import Scenario
 from bordersim.services.record import DEFAULT_REPLICATIONS, DEFAULT_SEED
+from bordersim.words import counted
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -179,8 +180,8 @@ class Run:
             go.Scatter(x=x, y=values.mean(axis=0), name="mean", line={"color": "#1f77b4"})
         )
         fig.update_layout(
-            title=f"{self.scenario_name}: {metric}, {where} ({self.replications} replications, "
-            f"{self.engine} engine)",
+            title=f"{self.scenario_name}: {metric}, {where} "
+            f"({counted(self.replications, 'replication')}, {self.engine} engine)",
             yaxis_title=metric,
             template="plotly_white",
         )

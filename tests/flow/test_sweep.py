@@ -131,9 +131,12 @@ def test_a_value_only_the_compiler_refuses_stops_the_sweep_before_it_runs(
             assert list_sweeps(catalog) == []
 
 
-def test_values_of_one_point_apply_together(tmp_path: Path) -> None:
+def test_values_of_one_point_apply_together(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A period moved past the file's end date: the start alone is before the file's end, so
-    the point's two values are validated together (as with --set), not one after the other."""
+    the point's two values are validated together (as with --set), not one after the other.
+    One variant of one replication is said so, not '1 variants x 1 replications'."""
     out = tmp_path / "out"
     main(
         [
@@ -149,6 +152,7 @@ def test_values_of_one_point_apply_together(tmp_path: Path) -> None:
             str(out),
         ]
     )
+    assert "1 variant x 1 replication of small" in " ".join(capsys.readouterr().out.split())
     table = pd.read_csv(out / "kpis.csv")
     assert set(table["period.start_date"]) == {"2023-06-01"}
     assert set(table["period.end_date"]) == {"2023-06-03"}

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from bordersim.calibration.fit_file import month_key
 from bordersim.fitting.demand import FitOutcome
+from bordersim.words import counted
 
 
 def _error_cell(error_pct: float, tolerance_pct: float) -> str:
@@ -23,7 +24,7 @@ def sector_table(outcome: FitOutcome) -> Table:
     table = Table(
         title=(
             f"Demand fit of {outcome.scenario.name}: official and simulated encounters per sector "
-            f"and month ({outcome.settings.replications} replications, seed "
+            f"and month ({counted(outcome.settings.replications, 'replication')}, seed "
             f"{outcome.settings.seed}, {outcome.settings.engine} engine)"
         ),
         title_justify="left",

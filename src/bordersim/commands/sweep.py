@@ -18,6 +18,7 @@ import typer
 
 from bordersim.errors import ScenarioError
 from bordersim.services.sweep import Axis
+from bordersim.words import counted
 
 if TYPE_CHECKING:
     from bordersim.scenario import Scenario
@@ -247,7 +248,8 @@ def _run_in_process(console: Any, base: Any, axes: list[Axis], replications: int
 
     shape = default_shape(_count(axes), replications)
     console.print(
-        f"{_count(axes)} variants x {replications} replications of {base.name} "
+        f"{counted(_count(axes), 'variant')} x {counted(replications, 'replication')} "
+        f"of {base.name} "
         f"(flow engine, blocks of {shape.variants} x {shape.replications} in this process)"
     )
     return run_sweep(base, axes, replications=replications, seed=seed)
@@ -281,7 +283,8 @@ def _run_blocked(
             )
         else:
             console.print(
-                f"{_count(axes)} variants x {replications} replications of {base.name}, "
+                f"{counted(_count(axes), 'variant')} x {counted(replications, 'replication')} "
+                f"of {base.name}, "
                 f"blocks of {shape.variants} x {shape.replications} {where}"
             )
             done = run_blocked_sweep(

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from bordersim.words import counted
+
 if TYPE_CHECKING:
     import pandas as pd
     from rich.console import Console
@@ -75,7 +77,7 @@ def validate_command(
     records = engine == "event"
     started = time.perf_counter()
     with console.status(
-        f"simulating {model.scenario_name} ({engine}, {replications} replications)"
+        f"simulating {model.scenario_name} ({engine}, {counted(replications, 'replication')})"
     ):
         result = simulate(
             model, engine=engine, replications=replications, seed=seed, records=records
@@ -84,7 +86,8 @@ def validate_command(
     view = RunView(result, result.people, model.dates[0])
     comparisons = validate(targets, view)
     console.print(
-        f"[bold]{model.scenario_name}[/]: {engine} engine, {replications} replications from seed "
+        f"[bold]{model.scenario_name}[/]: {engine} engine, "
+        f"{counted(replications, 'replication')} from seed "
         f"{seed}, reported {result.dates[0]} to {result.dates[-1]} ({elapsed:.0f} s)"
         + (f"; set {describe_settings(changes)}" if changes else ""),
         highlight=False,

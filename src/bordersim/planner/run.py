@@ -23,6 +23,7 @@ from bordersim.planner.targets import Evaluation, evaluate
 from bordersim.planner.trim import CONFIRM_FACTOR, TrimOutcome, trim
 from bordersim.results.schema import RunResult
 from bordersim.scenario import Scenario
+from bordersim.words import counted
 
 #: Offsets that keep the certification's replications apart from the search's (another seed).
 CERTIFY_SEED_OFFSET = 7919
@@ -501,7 +502,7 @@ def _reach_on_certifying_engine(
         seed = spec.search.seed + REACH_SEED_OFFSET + offset
         progress(
             f"{int(pending.sum())} missed targets: are they within reach on the {engine} engine "
-            f"with {label}? ({n} replications, seed {seed})"
+            f"with {label}? ({counted(n, 'replication')}, seed {seed})"
         )
         trial = np.zeros(problem.shape) if plan is None else plan
         check = _run_certifying(
@@ -567,7 +568,7 @@ def _probe_bound(
     search = problem.spec.search
     progress(
         f"probe bound: {search.certify_engine}-engine probes of "
-        f"{search.certify_replications} replications each"
+        f"{counted(search.certify_replications, 'replication')} each"
     )
     found = probe_bound(
         problem,

@@ -33,6 +33,7 @@ from bordersim.results.kpis import (
     summarize,
 )
 from bordersim.results.schema import RunResult
+from bordersim.words import counted
 
 DIFFERENCE_HEADER = (
     "indicator",
@@ -121,8 +122,8 @@ def pairing_note(a: RunResult, b: RunResult) -> str:
         return ""
     n = paired_replications(a, b)
     return (
-        f"A has {a.n_replications} replications and B {b.n_replications}: the first {n} of "
-        f"each, the pairs, are compared"
+        f"A has {counted(a.n_replications, 'replication')} and B {b.n_replications}: the "
+        f"first {n} of each, the pairs, are compared"
     )
 
 

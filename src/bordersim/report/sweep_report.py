@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 
 from bordersim.report.figures import COLORS, TEMPLATE
 from bordersim.report.page import HeadlineItem, Page
+from bordersim.words import counted
 
 #: KPIs charted, one chart each (the table has all of them).
 CHARTED_KPIS = (
@@ -98,10 +99,10 @@ def sweep_report_page(table: pd.DataFrame, details: SweepDetails) -> Page:
     n_variants = int(table["variant"].nunique())
     page = Page(f"bordersim sweep: {details.scenario_name}")
     page.paragraph(
-        f"{n_variants} variants of {details.scenario_path}, {details.replications} replications "
-        f"each from seed {details.seed} on the {details.engine} engine, with common random "
-        "numbers across variants. Values are means over replications with 95 % t intervals "
-        "(error bars).",
+        f"{counted(n_variants, 'variant')} of {details.scenario_path}, "
+        f"{counted(details.replications, 'replication')} each from seed {details.seed} on the "
+        f"{details.engine} engine, with common random numbers across variants. Values are "
+        "means over replications with 95 % t intervals (error bars).",
         "muted",
     )
     page.headline(

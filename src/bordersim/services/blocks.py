@@ -36,6 +36,7 @@ import numpy as np
 from bordersim.errors import BordersimError, ScenarioError
 from bordersim.services.observer import QUIET, Observer
 from bordersim.services.sweep import Axis, Sweep, kpi_rows
+from bordersim.words import counted
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -638,7 +639,8 @@ def _blocks_to_run(
     ]
     observer.note(
         f"sweep {plan.sweep_id}: {len(tasks)} of {len(plan.blocks())} blocks to run "
-        f"(blocks of {plan.shape.variants} variants x {plan.shape.replications} replications), "
+        f"(blocks of {counted(plan.shape.variants, 'variant')} x "
+        f"{counted(plan.shape.replications, 'replication')}), "
         f"files in {folder.path}"
     )
     return entries, tasks
