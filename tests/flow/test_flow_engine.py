@@ -151,3 +151,20 @@ def test_health_module_counts_infections() -> None:
     assert arrivals == pytest.approx(expected, rel=0.25)
     assert total(run, "infections_in_custody").sum() > 0
     assert METRIC_INDEX["staff_days_lost"] >= 0
+
+
+def test_people_who_recovered_in_custody_are_not_infected_again() -> None:
+    """Every arrival infectious and short infections: nobody in custody is ever susceptible.
+    The flow engine made the recovered susceptible again; the event engine infects a person at
+    most once."""
+    import dataclasses
+
+    sick = tiny_model(warmup_days=0, n_days=10, health=True)
+    everyone = dataclasses.replace(
+        sick, arrival_prevalence=np.ones_like(sick.arrival_prevalence), infectious_days=0.5
+    )
+    for engine in ("flow", "event"):
+        run = simulate(everyone, engine=engine, replications=3, seed=2)
+        assert total(run, "infectious_arrivals").sum() == total(run, "encounters").sum() > 0
+        # (the flow engine's counts are real numbers: float32 leaves a residue of ~1e-4)
+        assert total(run, "infections_in_custody").sum() < 0.01, engine

@@ -45,6 +45,9 @@ class Infection(NamedTuple):
     infectious: jax.Array  # undetected, in general holding
     symptomatic_before_intake: jax.Array  # infectious and symptomatic, not yet screened
     isolated_now: jax.Array
+    # infected in custody or before and no longer infectious: immune for the rest of their stay,
+    # as in the event engine, where a person is infected at most once
+    recovered: jax.Array
 
 
 class Screened(NamedTuple):
@@ -91,7 +94,9 @@ def admit(
         h, infectious_arrivals, h.p["symptomatic_fraction"]
     )
     infectious = st["infectious"] + infectious_arrivals
-    return infectious_arrivals, Infection(infectious, symptomatic_before_intake, st["isolated_now"])
+    return infectious_arrivals, Infection(
+        infectious, symptomatic_before_intake, st["isolated_now"], st["recovered"]
+    )
 
 
 def screen(h: Hour, infection: Infection, screened_share: jax.Array) -> Screened:
@@ -108,6 +113,7 @@ def screen(h: Hour, infection: Infection, screened_share: jax.Array) -> Screened
         infectious=infection.infectious - isolated,
         symptomatic_before_intake=infection.symptomatic_before_intake - screened,
         isolated_now=infection.isolated_now + isolated,
+        recovered=infection.recovered,
     )
     return Screened(infection, isolated, found - isolated)
 
@@ -120,16 +126,20 @@ def leave(infection: Infection, exits: jax.Array, occupancy_before_exits: jax.Ar
     leave_share = jnp.clip(exits / jnp.maximum(occupancy_before_exits, _TINY), 0.0, 1.0)
     infectious = infectious * (1 - leave_share)
     isolated_now = isolated_now * (1 - leave_share)
+    recovered = infection.recovered * (1 - leave_share)
     symptomatic_before_intake = jnp.minimum(infection.symptomatic_before_intake, infectious)
-    return Left(Infection(infectious, symptomatic_before_intake, isolated_now), infectious_share)
+    return Left(
+        Infection(infectious, symptomatic_before_intake, isolated_now, recovered), infectious_share
+    )
 
 
 def transmit(h: Hour, infection: Infection, occupancy: jax.Array) -> tuple[Infection, jax.Array]:
     """The hour's new infections in general holding (`occupancy` [S] people in custody now),
-    then the infections that end this hour. Returns the state and the new infections."""
+    then the infections that end this hour, whose people stay immune while in custody. Returns
+    the state and the new infections."""
     p = h.p
     infectious, isolated_now = infection.infectious, infection.isolated_now
-    susceptible = jnp.maximum(occupancy - infectious - isolated_now, 0.0)
+    susceptible = jnp.maximum(occupancy - infectious - isolated_now - infection.recovered, 0.0)
     pressure = transmission_pressure(
         p["transmission_rate_per_day"],
         infectious,
@@ -139,11 +149,13 @@ def transmit(h: Hour, infection: Infection, occupancy: jax.Array) -> tuple[Infec
     )
     new_infections = _draw(h, susceptible, -jnp.expm1(-pressure))
     recover = 1 - p["recovery_hourly"]
+    ended = (infectious + new_infections + isolated_now) * p["recovery_hourly"]
     return (
         Infection(
             (infectious + new_infections) * recover,
             infection.symptomatic_before_intake * recover,
             isolated_now * recover,
+            infection.recovered + ended,
         ),
         new_infections,
     )

@@ -132,6 +132,7 @@ def initial_state(p: Params, layout: FlowLayout) -> State:
         "infectious": zeros_s,
         "symptomatic_before_intake": zeros_s,
         "isolated_now": zeros_s,
+        "recovered": zeros_s,  # no longer infectious, immune while in custody
         "absent": jnp.zeros((s, c)),
         "absence_returns": jnp.zeros((layout.absence_hours, s, c)),
         "demand_multiplier": jnp.ones((s, share0.shape[0])),
@@ -914,6 +915,7 @@ def _next_state(st: State, h: Hour, r: Hourly) -> State:
         "infectious": infection.infectious,
         "symptomatic_before_intake": infection.symptomatic_before_intake,
         "isolated_now": infection.isolated_now,
+        "recovered": infection.recovered,
         "absent": r.health.absence.absent,
         "absence_returns": r.health.absence.absence_returns,
         "accumulated": _accumulate(st, h, r),
