@@ -168,3 +168,22 @@ def test_people_who_recovered_in_custody_are_not_infected_again() -> None:
         assert total(run, "infectious_arrivals").sum() == total(run, "encounters").sum() > 0
         # (the flow engine's counts are real numbers: float32 leaves a residue of ~1e-4)
         assert total(run, "infections_in_custody").sum() < 0.01, engine
+
+
+def test_demand_beyond_the_exact_range_of_its_counts_is_refused() -> None:
+    """The flow engine's float32 counts are exact below 2^24 people per sector: a run whose
+    first attempts could pass that range is refused, naming the sector, not run inexactly."""
+    import dataclasses
+
+    base = tiny_model(warmup_days=0, n_days=10)
+    per_sector = base.first_attempts_per_day.sum(axis=(0, 2))
+    huge = dataclasses.replace(
+        base, first_attempts_per_day=base.first_attempts_per_day * (2**23 / per_sector.min() * 1.5)
+    )
+    with pytest.raises(ModelError, match=r"first attempts over the run.*event engine"):
+        simulate(huge, engine="flow", replications=1, seed=0)
+    # just inside the range it runs
+    inside = dataclasses.replace(
+        base, first_attempts_per_day=base.first_attempts_per_day * (2**23 / per_sector.max() * 0.9)
+    )
+    assert simulate(inside, engine="flow", replications=1, seed=0).daily.shape[0] == 1

@@ -91,10 +91,33 @@ def layout_difference(first: CompiledModel, other: CompiledModel) -> str | None:
     return None
 
 
+#: Expected first attempts per sector over a run above which the flow engine refuses it: its
+#: float32 cumulative counts are exact below 2^24 people per sector and kind, and re-attempts
+#: add to the first attempts, so half of that range is kept for them (docs/flow-engine.md).
+MAX_FIRST_ATTEMPTS_PER_SECTOR = 2**23
+
+
+def check_counts_fit(model: CompiledModel) -> None:
+    """A `ModelError` when a sector's expected first attempts over the run could take the
+    flow engine's float32 counts past the range in which they are exact."""
+    per_sector = model.first_attempts_per_day.sum(axis=(0, 2))
+    worst = int(np.argmax(per_sector))
+    if per_sector[worst] > MAX_FIRST_ATTEMPTS_PER_SECTOR:
+        raise ModelError(
+            f"sector {model.sectors[worst].name}: about {per_sector[worst]:,.0f} first attempts "
+            f"over the run; the flow engine counts in float32, exact below 2^24 (16.8 million) "
+            f"people per sector, and re-attempts add to them: lower the demand, shorten the "
+            f"period, or use the event engine"
+        )
+
+
 def layout_of(models: list[CompiledModel]) -> FlowLayout:
-    """The common layout of `models`, or a `ModelError` naming the first difference."""
+    """The common layout of `models`, or a `ModelError` naming the first difference (or a
+    model whose counts the flow engine cannot hold exactly, `check_counts_fit`)."""
     if not models:
         raise ModelError("no model to simulate")
+    for model in models:
+        check_counts_fit(model)
     first = models[0]
     for i, model in enumerate(models[1:], start=1):
         differs = layout_difference(first, model)
