@@ -80,6 +80,24 @@ CASES: dict[str, tuple[str, list[str]]] = {
         MINIMAL + TROOPS + "sectors = []\n",
         ["line 15:", "deployments.troops.sectors = []", "at least 1 item"],
     ),
+    "a deployment to a sector listed twice": (
+        # spread by load over ["RGV", "RGV"], half the headcount went nowhere
+        MINIMAL + TROOPS + 'sectors = ["RGV", "RGV"]\n',
+        ["line 15:", "deployments.troops.sectors = ['RGV', 'RGV']", "listed more than once: RGV"],
+    ),
+    "a shock on a sector listed twice": (
+        # the shock's multiplier was applied once per entry: squared in RGV
+        MINIMAL
+        + "\n[demand.shocks.s]\ndate = 2023-05-11\nsurge_days = 5\nsurge_multiplier = 2.0\n"
+        + 'sectors = ["TCA", "RGV", "RGV"]\n',
+        ["demand.shocks.s.sectors = ['TCA', 'RGV', 'RGV']", "listed more than once: RGV"],
+    ),
+    "a release policy on a sector listed twice": (
+        MINIMAL
+        + "\n[policy.release_policies.p]\nstart_date = 2023-05-11\nshare_fraction = 0.5\n"
+        + 'occupancy_fraction = 1.0\nsectors = ["RGV", "RGV"]\n',
+        ["policy.release_policies.p.sectors = ['RGV', 'RGV']", "listed more than once: RGV"],
+    ),
     "unknown sector code": (
         MINIMAL.replace('sectors = ["TCA", "RGV"]', 'sectors = ["TCA", "RGX"]'),
         ["sectors.1 = 'RGX'", "must be one of", "did you mean 'RGV'"],

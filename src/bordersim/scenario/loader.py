@@ -441,6 +441,10 @@ def _is_union_tag(part: object) -> bool:
     return isinstance(part, str) and ("[" in part or part.startswith("function-"))
 
 
+# A member checked by a validator of its own is tagged "function-after[check(), list[...]]".
+_WRAPPED = re.compile(r"^function-\w+\[[^,\[\]]*, (.*)\]$")
+
+
 def _best_branch(errors: list[Any]) -> Any:
     """For a value that failed every member of a union, the error of the member whose type
     matches the value (a list given where "southwest" or a list is allowed fails as a list)."""
@@ -454,7 +458,7 @@ def _best_branch(errors: list[Any]) -> Any:
     for error in errors:
         loc = tuple(error["loc"])
         if loc[: len(base)] == base and len(loc) > len(base):
-            tag = str(loc[len(base)])
+            tag = _WRAPPED.sub(r"\1", str(loc[len(base)]))
             if kind and tag.startswith(kind):
                 return error
     return first

@@ -187,6 +187,19 @@ def safe_name_from(text: str) -> str:
     return cleaned or "scenario"
 
 
+def _once_each(codes: list[str]) -> list[str]:
+    """A list of sectors names each sector once: a deployment spreads its headcount over its
+    entries and a shock multiplies each entry's demand, so a repeated code would deploy part of
+    the headcount nowhere or apply the shock twice."""
+    repeated = sorted({code for code in codes if codes.count(code) > 1})
+    if repeated:
+        raise ValueError(f"sectors are listed more than once: {', '.join(repeated)}")
+    return codes
+
+
+SectorList = Annotated[list[SectorCode], Field(min_length=1), AfterValidator(_once_each)]
+"""Some of the scenario's sectors, each once (a deployment's, a shock's, a release policy's)."""
+
 SOUTHWEST: Literal["southwest"] = "southwest"
 """Deployment sectors meaning: spread over all nine southwest sectors (only the scenario's are
 modelled; the share of the others is deployed but outside the scenario)."""
@@ -350,7 +363,7 @@ class ReleasePolicy(Section):
     end_date: Date | None = None  # last day, inclusive; None = to the end
     blocked_date: Date | None = None  # a court blocked it from this day on
     share_fraction: Fraction
-    sectors: Literal["all"] | Annotated[list[SectorCode], Field(min_length=1)] = "all"
+    sectors: Literal["all"] | SectorList = "all"
     occupancy_fraction: PositiveRatio | None = None
     occupancy_with_growth_fraction: PositiveRatio | None = None
     mean_custody_hours: Hours | None = None
@@ -433,7 +446,7 @@ class Shock(Section):
     ramp_peak_multiplier: Multiplier = 1.0
     surge_days: NonNegativeInt = 0
     surge_multiplier: Multiplier = 1.0
-    sectors: Literal["all"] | Annotated[list[SectorCode], Field(min_length=1)] = "all"
+    sectors: Literal["all"] | SectorList = "all"
     note: Text = ""
 
 
@@ -729,7 +742,7 @@ class Deployment(Section):
     pool: PoolName
     headcount: NonNegative | None = None  # total, spread over `sectors` by `allocation`
     headcount_by_sector: dict[SectorCode, NonNegative] | None = None  # explicit split instead
-    sectors: Literal["southwest"] | Annotated[list[SectorCode], Field(min_length=1)] = SOUTHWEST
+    sectors: Literal["southwest"] | SectorList = SOUTHWEST
     allocation: Literal["load", "equal"] = "load"
     tasks: list[TaskName]
     start_date: Date
