@@ -302,3 +302,22 @@ def test_a_new_deployment_set_whole_is_still_a_deployment() -> None:
     assert set(changed.deployments) == {"troops", "guard"}
     with pytest.raises(ScenarioError, match="'guard' is not a deployment of the scenario"):
         scenario.with_changes({"deployments.guard.headcount": 100})
+
+
+@pytest.mark.parametrize(
+    ("days", "multiplier"),
+    [("surge_days", "surge_multiplier"), ("ramp_days", "ramp_peak_multiplier")],
+)
+def test_a_shock_multiplier_without_days_is_refused(
+    days: str, multiplier: str, write: Callable[[str, str], Path]
+) -> None:
+    """`surge_multiplier = 2` alone (surge_days 0, the default) changed no day's demand."""
+    shock = f"\n[demand.shocks.rush]\ndate = 2023-05-11\n{multiplier} = 2.0\n"
+    with pytest.raises(ScenarioError) as error:
+        load_scenario(write("rush.toml", MINIMAL + shock))
+    message = str(error.value)
+    assert f"line 11: demand.shocks.rush.{multiplier} = 2.0" in message
+    assert f"applies to no day while {days} is 0" in message
+    # with its days, the multiplier is on the days it says
+    ok = load_scenario(write("rush-ok.toml", MINIMAL + shock + f"{days} = 1\n"))
+    assert getattr(ok.demand.shocks["rush"], multiplier) == 2.0

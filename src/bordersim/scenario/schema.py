@@ -449,6 +449,24 @@ class Shock(Section):
     sectors: Literal["all"] | SectorList = "all"
     note: Text = ""
 
+    @model_validator(mode="after")
+    def _multipliers_have_days(self) -> Shock:
+        # A multiplier over zero days changes no day's demand: refused, not silently ignored.
+        spans = (
+            ("ramp_days", "ramp_peak_multiplier", "the days before date over which it rises"),
+            ("surge_days", "surge_multiplier", "the days from date, date included, back to 1"),
+        )
+        for days, multiplier, meaning in spans:
+            value = getattr(self, multiplier)
+            if getattr(self, days) == 0 and value != 1.0:
+                raise CrossSectionError(
+                    (multiplier,),
+                    value,
+                    f"{multiplier} {value:g} applies to no day while {days} is 0 (the default): "
+                    f"give {days}, {meaning}",
+                )
+        return self
+
 
 class DemandForecast(Section):
     """Demand after `origin` from a forecast quantile (`bordersim forecast`, docs/forecast.md).
