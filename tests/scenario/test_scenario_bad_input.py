@@ -98,6 +98,17 @@ CASES: dict[str, tuple[str, list[str]]] = {
         + 'occupancy_fraction = 1.0\nsectors = ["RGV", "RGV"]\n',
         ["policy.release_policies.p.sectors = ['RGV', 'RGV']", "listed more than once: RGV"],
     ),
+    "a release policy blocked before it starts": (
+        # it was never in force, and nothing said so
+        MINIMAL
+        + "\n[policy.release_policies.p]\nstart_date = 2023-05-11\nblocked_date = 2023-05-01\n"
+        + "share_fraction = 0.5\noccupancy_fraction = 1.0\n",
+        [
+            "line 11: policy.release_policies.p.blocked_date = 2023-05-01",
+            "is not after start_date 2023-05-11",
+            "never be in force",
+        ],
+    ),
     "unknown sector code": (
         MINIMAL.replace('sectors = ["TCA", "RGV"]', 'sectors = ["TCA", "RGX"]'),
         ["sectors.1 = 'RGX'", "must be one of", "did you mean 'RGV'"],

@@ -378,6 +378,13 @@ class ReleasePolicy(Section):
                 self.end_date,
                 f"end_date {self.end_date} is before start_date {self.start_date}",
             )
+        if self.blocked_date is not None and self.blocked_date <= self.start_date:
+            raise CrossSectionError(
+                ("blocked_date",),
+                self.blocked_date,
+                f"blocked_date {self.blocked_date} is not after start_date {self.start_date}: "
+                "blocked from that day, the policy would never be in force",
+            )
         triggers = (
             self.occupancy_fraction,
             self.occupancy_with_growth_fraction,
