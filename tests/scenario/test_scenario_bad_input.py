@@ -109,6 +109,16 @@ CASES: dict[str, tuple[str, list[str]]] = {
             "never be in force",
         ],
     ),
+    "a headcount split by sector with sectors to spread it over": (
+        # sectors was ignored: the people went to RGV, not to TCA as written
+        MINIMAL
+        + TROOPS.replace("headcount = 300", "headcount_by_sector = { RGV = 300 }")
+        + 'sectors = ["TCA"]\n',
+        [
+            "line 15: deployments.troops.sectors = ['TCA']",
+            "headcount_by_sector gives each sector's own and would ignore it",
+        ],
+    ),
     "unknown sector code": (
         MINIMAL.replace('sectors = ["TCA", "RGV"]', 'sectors = ["TCA", "RGX"]'),
         ["sectors.1 = 'RGX'", "must be one of", "did you mean 'RGV'"],

@@ -198,3 +198,24 @@ def test_params_with_an_unknown_prefix_is_one_error(capsys: pytest.CaptureFixtur
     assert stopped.value.code == 2
     said = capsys.readouterr()
     assert "'staff.pool.agent'" in said.err and said.out == ""
+
+
+def test_a_headcount_split_by_sector_reloads_from_its_resolved_text(
+    write: Callable[[str, str], Path],
+) -> None:
+    """The resolved text writes every key, sectors = "southwest" and allocation = "load" beside
+    headcount_by_sector too (as in a plan.toml's run): it must load again, while a list of
+    sectors that the split would ignore is refused."""
+    split = """
+        [deployments.contractors]
+        pool = "contractor"
+        headcount_by_sector = { RGV = 120 }
+        tasks = ["intake"]
+        start_date = 2023-05-01
+        duration_days = 30
+        """
+    scenario = load_scenario(write("split.toml", MINIMAL + split))
+    again = load_scenario(write("resolved.toml", scenario.resolved_text))
+    assert again.hash == scenario.hash
+    with pytest.raises(ScenarioError, match="would ignore it: drop sectors"):
+        load_scenario(write("ignored.toml", MINIMAL + split + 'sectors = ["TCA"]\n'))

@@ -780,6 +780,17 @@ class Deployment(Section):
     def _consistent(self) -> Deployment:
         if (self.headcount is None) == (self.headcount_by_sector is None):
             raise ValueError("give exactly one of headcount and headcount_by_sector")
+        if self.headcount_by_sector is not None:
+            # sectors and allocation spread a headcount; an explicit split would ignore them
+            for key in ("sectors", "allocation"):
+                if getattr(self, key) != type(self).model_fields[key].default:
+                    # the default is allowed: a resolved scenario writes every key
+                    raise CrossSectionError(
+                        (key,),
+                        getattr(self, key),
+                        f"{key} spreads a headcount, but headcount_by_sector gives each "
+                        f"sector's own and would ignore it: drop {key}, or give headcount",
+                    )
         if (self.end_date is None) == (self.duration_days is None):
             raise ValueError("give exactly one of end_date and duration_days")
         if self.end_date is not None and self.end_date < self.start_date:
