@@ -206,13 +206,16 @@ def test_missing_base_file(
 
 
 def test_inheritance_cycle(write: Callable[[str, str], Path]) -> None:
-    write("a.toml", 'base = "b.toml"\n' + MINIMAL)
+    a = write("a.toml", 'base = "b.toml"\n' + MINIMAL)
     b = write("b.toml", 'base = "c.toml"\n')
     write("c.toml", 'base = "a.toml"\n')
     with pytest.raises(ScenarioError, match="inheritance cycle") as error:
         load_scenario(b)
     message = str(error.value)
-    assert "a.toml" in message and "b.toml" in message and "c.toml" in message
+    # the chain in the order the bases name each other, from the file loaded (it read
+    # "a.toml -> c.toml -> b.toml -> b.toml", neither order nor the cycle)
+    cycle = "b.toml -> c.toml -> a.toml -> b.toml"
+    assert message == f"{a}: base: inheritance cycle: {cycle}"  # a.toml's base closes it
 
 
 def test_the_error_names_the_file_that_set_the_bad_value(

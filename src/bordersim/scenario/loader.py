@@ -244,7 +244,8 @@ def _chain(path: Path) -> list[tuple[Path, dict[str, Any]]]:
     while True:
         seen = [file for file, _ in chain]
         if current in seen:
-            cycle = " -> ".join(shown_path(p.name, 40) for p in (*reversed(seen), current))
+            # from the file named to the base that names a file of the chain again
+            cycle = " -> ".join(shown_path(p.name, 40) for p in (*seen, current))
             raise ScenarioError(
                 _clip(f"inheritance cycle: {cycle}"), where=f"{shown_path(seen[-1])}: base"
             )
