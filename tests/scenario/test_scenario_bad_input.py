@@ -345,3 +345,18 @@ def test_a_shock_multiplier_without_days_is_refused(
     # with its days, the multiplier is on the days it says
     ok = load_scenario(write("rush-ok.toml", MINIMAL + shock + f"{days} = 1\n"))
     assert getattr(ok.demand.shocks["rush"], multiplier) == 2.0
+
+
+def test_a_missing_calibration_names_the_scenario_and_its_key(
+    write: Callable[[str, str], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The artifact's error named only the artifact, not the file and key that named it."""
+    path = write("other-counts.toml", MINIMAL + '\n[demand]\ncalibration = "counts.json"\n')
+    with pytest.raises(SystemExit) as exit_info:
+        main(["scenario", "check", str(path)])
+    assert exit_info.value.code == 2
+    message = " ".join(capsys.readouterr().err.split())
+    assert message == (
+        f"error: {path}, line 10: demand.calibration = 'counts.json': "
+        f"{path.parent / 'counts.json'}: calibration artifact does not exist"
+    )

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from bordersim.errors import ScenarioError
+from bordersim.errors import BordersimError, ScenarioError
 from bordersim.model.dimensions import Sector
 from bordersim.scenario import Scenario, load_scenario
 
@@ -63,17 +63,22 @@ def load_calibration_for(scenario: Scenario) -> CalibrationSource:
             where=str(scenario.path),
         ) from None
     ref = scenario.demand.calibration
-    target: str | None = None
-    if ref != "default":
-        target = str(scenario.relative_path(ref, "demand.calibration"))
-    calibration: CalibrationSource = load_calibration(target)
+    if ref == "default":
+        calibration: CalibrationSource = load_calibration(None)
+        return calibration
+    key = "demand.calibration"
+    target = scenario.relative_path(ref, key)
+    try:
+        calibration = load_calibration(target)
+    except BordersimError as err:
+        # the artifact's own message names only the artifact: say which file and key named it
+        raise ScenarioError(f"{key} = {ref!r}: {err}", where=scenario.location(key)) from None
     return calibration
 
 
 def forecast_demand_for(scenario: Scenario, calibration: CalibrationSource) -> CalibrationSource:
     """The calibration with first attempts after ``demand.forecast.origin`` from a forecast
     quantile (`bordersim.forecast.scenario_demand`)."""
-    from bordersim.errors import BordersimError
     from bordersim.forecast.scenario_demand import ForecastDemand
 
     spec = scenario.demand.forecast
