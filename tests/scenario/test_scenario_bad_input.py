@@ -119,6 +119,15 @@ CASES: dict[str, tuple[str, list[str]]] = {
             "headcount_by_sector gives each sector's own and would ignore it",
         ],
     ),
+    "a demand scale of a million": (
+        # accepted as "a million people" and simulated: billions of crossers a day
+        MINIMAL + "\n[demand]\nscale = 1e6\n",
+        ["line 10: demand.scale = 1000000.0", "at most 1,000", "a thousand times normal demand"],
+    ),
+    "a sector's demand scale of a million": (
+        MINIMAL + "\n[demand.scale_by_sector]\nRGV = 1e6\n",
+        ["demand.scale_by_sector.RGV = 1000000.0", "at most 1,000"],
+    ),
     "unknown sector code": (
         MINIMAL.replace('sectors = ["TCA", "RGV"]', 'sectors = ["TCA", "RGX"]'),
         ["sectors.1 = 'RGX'", "must be one of", "did you mean 'RGV'"],

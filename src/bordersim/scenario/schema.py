@@ -521,8 +521,8 @@ class Demand(Section):
     # What-if scales of the calibrated first attempts ("what if crossings were 30 % higher?"):
     # one for the whole border and one per sector, multiplied together. None means 1 (no
     # change) and is left out of the resolved text, so a scenario that sets neither keeps its hash.
-    scale: NonNegative | None = None
-    scale_by_sector: dict[SectorCode, NonNegative] | None = None
+    scale: Multiplier | None = None
+    scale_by_sector: dict[SectorCode, Multiplier] | None = None
 
     @field_validator("diurnal_profile_fraction")
     @classmethod
