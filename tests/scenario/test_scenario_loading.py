@@ -127,6 +127,18 @@ def test_name_defaults_to_the_file_stem(write: Callable[[str, str], Path]) -> No
     assert load_scenario(write("my-plan.toml", text)).name == "my-plan"
 
 
+def test_a_variant_without_a_name_is_named_after_its_file(
+    write: Callable[[str, str], Path],
+) -> None:
+    """It took its base's name, so its runs and report folders were the base's."""
+    write("base.toml", MINIMAL)
+    variant = load_scenario(write("more-demand.toml", 'base = "base.toml"\ndemand.scale = 1.2\n'))
+    assert variant.name == "more-demand"
+    named = write("named.toml", 'base = "base.toml"\nname = "mine"\n')
+    assert load_scenario(named).name == "mine"
+    assert load_scenario(write("child.toml", 'base = "named.toml"\n')).name == "child"
+
+
 def test_vary_changes_one_value_and_revalidates() -> None:
     scenario = load_scenario(SMALL)
     more = vary(scenario, "deployments.troops.headcount", 900)

@@ -287,12 +287,17 @@ def merge_chain(
     merged = copy.deepcopy(defaults)
     origins: dict[KeyPath, Path] = {}
     defaults_file = defaults_path()
-    for file, data in _chain(path):
+    chain = _chain(path)
+    for file, data in chain:
         if "remove" in data:
             _remove(merged, data["remove"], file, origins)
         overlay = {k: v for k, v in data.items() if k not in LOADER_KEYS}
         _merge(merged, overlay, file, origins)
-    merged.setdefault("name", safe_name_from(path.stem))
+    if "name" not in chain[-1][1]:
+        # A scenario's name is its own (it names its runs and report folders): a variant that
+        # gives none is named after its file, not after its base.
+        merged["name"] = safe_name_from(path.stem)
+        origins.pop(("name",), None)
     sources = {**default_sources, **_apply_disease(merged, origins)}
     for key_path, file in origins.items():
         if file == defaults_file:
