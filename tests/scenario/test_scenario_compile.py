@@ -253,8 +253,14 @@ def test_negative_capacity_after_a_change_is_refused(
         change_people = -5000
         """
     )
-    with pytest.raises(ScenarioError, match=r"capacity of TCA falls to -3755 on 2023-05-01"):
-        compile_scenario(load_scenario(write("neg.toml", text)), calibration)
+    path = write("neg.toml", text)
+    with pytest.raises(ScenarioError) as error:
+        compile_scenario(load_scenario(path), calibration)
+    # the change that removes the places, with its line (the message named only the table)
+    assert str(error.value) == (
+        f"{path}, line 12: custody.capacity_changes.closure.change_people = -5000: capacity of "
+        "TCA falls to -3755 on 2023-05-01; holding capacity cannot be negative"
+    )
 
 
 def test_compiling_the_2023_scenario_is_fast(calibration: Any) -> None:

@@ -23,10 +23,20 @@ def custody_fields(frame: Frame) -> Fields:
                 capacity[d, s] += change.change_people
     if np.any(capacity < 0):
         d, s = (int(i) for i in np.argwhere(capacity < 0)[0])
+        # name a removal in force there that day, so that the message has its file and line
+        name = next(
+            name
+            for name, change in custody.capacity_changes.items()
+            if change.sector == sectors[s].name
+            and change.change_people < 0
+            and change.start_date <= dates[d] <= (change.end_date or dates[-1])
+        )
+        key = f"custody.capacity_changes.{name}.change_people"
         raise ScenarioError(
-            f"custody.capacity_changes: capacity of {sectors[s].name} falls to "
-            f"{capacity[d, s]:g} on {dates[d]}; holding capacity cannot be negative",
-            where=scenario.location("custody.capacity_changes"),
+            f"{key} = {custody.capacity_changes[name].change_people:g}: capacity of "
+            f"{sectors[s].name} falls to {capacity[d, s]:g} on {dates[d]}; holding capacity "
+            "cannot be negative",
+            where=scenario.location(key),
         )
     first_week = frame.border_demand[: min(7, frame.n_days), frame.sector_cols, :].sum(axis=0)
     mix = first_week / np.maximum(first_week.sum(axis=1, keepdims=True), 1e-12)
