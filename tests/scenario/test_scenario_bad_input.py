@@ -369,3 +369,22 @@ def test_a_missing_calibration_names_the_scenario_and_its_key(
         f"error: {path}, line 10: demand.calibration = 'counts.json': "
         f"{path.parent / 'counts.json'}: calibration artifact does not exist"
     )
+
+
+def test_a_misspelt_deployment_in_a_variant_file_is_named_with_the_close_name(
+    write: Callable[[str, str], Path],
+) -> None:
+    """A variant that changes one field of a deployment its base lacks made a new one, and the
+    message was 'deployments.troop.pool: required key is missing'."""
+    write("base.toml", MINIMAL + TROOPS)
+    variant = write("variant.toml", 'base = "base.toml"\n\n[deployments.troop]\nheadcount = 0\n')
+    with pytest.raises(ScenarioError) as error:
+        load_scenario(variant)
+    assert str(error.value) == (
+        f"{variant}, line 3: deployments.troop: 'troop' is not a deployment of the scenario "
+        "(did you mean 'troops'?); a new one would need deployments.troop.pool"
+    )
+    # a file without a base declares its entries: a missing key is named as such
+    alone = write("alone.toml", MINIMAL + "\n[deployments.troop]\nheadcount = 0\n")
+    with pytest.raises(ScenarioError, match=r"deployments\.troop\.pool: required key is missing"):
+        load_scenario(alone)

@@ -277,21 +277,26 @@ def _chain(path: Path) -> list[tuple[Path, dict[str, Any]]]:
 
 def merge_chain(
     path: Path,
-) -> tuple[dict[str, Any], dict[str, str], dict[KeyPath, Path]]:
+) -> tuple[dict[str, Any], dict[str, str], dict[KeyPath, Path], dict[KeyPath, list[str]]]:
     """Defaults merged with the base chain of `path` and the file itself.
 
     Returns the plain merged data, the sources (defaults' sources, replaced by the scenario file
-    for values a file sets) and, per key path set by a file, the file that set it.
+    for values a file sets), per key path set by a file, the file that set it, and the named
+    entries (``("deployments", "troop")``) that a variant made beside those of its base, each
+    with the names the base had there (for "did you mean", should one lack a required key).
     """
     defaults, default_sources = load_defaults()
     merged = copy.deepcopy(defaults)
     origins: dict[KeyPath, Path] = {}
+    new_entries: dict[KeyPath, list[str]] = {}
     defaults_file = defaults_path()
     chain = _chain(path)
-    for file, data in chain:
+    for number, (file, data) in enumerate(chain):
         if "remove" in data:
             _remove(merged, data["remove"], file, origins)
         overlay = {k: v for k, v in data.items() if k not in LOADER_KEYS}
+        if number > 0:
+            new_entries.update(_entries_added(merged, overlay))
         _merge(merged, overlay, file, origins)
     if "name" not in chain[-1][1]:
         # A scenario's name is its own (it names its runs and report folders): a variant that
@@ -307,7 +312,28 @@ def merge_chain(
             del sources[known]
         # a more specific key than a default's (one sector of a table) is listed beside it
         sources[dotted] = f"scenario file {file.name}"
-    return merged, sources, origins
+    return merged, sources, origins, new_entries
+
+
+def _entries_added(
+    merged: Mapping[str, Any], overlay: Mapping[str, Any], prefix: KeyPath = ()
+) -> dict[KeyPath, list[str]]:
+    """The named entries that `overlay` adds to tables of names (deployments, shocks, ...) in
+    `merged`, each with the names `merged` has there."""
+    added: dict[KeyPath, list[str]] = {}
+    for key, value in overlay.items():
+        if not isinstance(value, Mapping):
+            continue
+        where = (*prefix, key)
+        inherited = merged.get(key)
+        inherited = inherited if isinstance(inherited, Mapping) else {}
+        if entries_at(where) is not None:
+            for name in value:
+                if name not in inherited:
+                    added[(*where, name)] = sorted(inherited)
+        elif len(where) < MAX_DEPTH:
+            added.update(_entries_added(inherited, value, where))
+    return added
 
 
 # ----- validation errors ---------------------------------------------------------------------
@@ -489,9 +515,15 @@ def validation_error(
     kind = first["type"]
     for entry, names in (new_entries or {}).items():
         if kind == "missing" and loc[: len(entry)] == entry:
+            if any(key[: len(entry)] == entry for key in changed):
+                # made by a change (--set), not by a line of a file
+                return ScenarioError(
+                    _not_an_entry(entry, names, loc),
+                    where=shown_path(user_file or origin_of(loc, origins)),
+                )
+            file = origin_of(entry, origins)  # the variant whose table made it
             return ScenarioError(
-                _not_an_entry(entry, names, loc),
-                where=shown_path(user_file or origin_of(loc, origins)),
+                _not_an_entry(entry, names, loc), where=f"{shown_path(file)}{line_of(file, entry)}"
             )
     ctx = first.get("ctx") or {}
     cause = ctx.get("error")

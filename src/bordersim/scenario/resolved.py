@@ -122,8 +122,10 @@ def build(
 def load_scenario(path: str | Path) -> Scenario:
     """Load, merge (defaults <- base chain <- file) and validate a scenario file."""
     file = Path(path)
-    merged, sources, origins = loader.merge_chain(file)
-    return build(merged, path=file.resolve(), sources=sources, origins=origins)
+    merged, sources, origins, new_entries = loader.merge_chain(file)
+    return build(
+        merged, path=file.resolve(), sources=sources, origins=origins, new_entries=new_entries
+    )
 
 
 def vary(scenario: Scenario, key_path: str, value: Any) -> Scenario:
