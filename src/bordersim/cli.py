@@ -18,6 +18,7 @@ if sys.argv and sys.argv[0].rsplit("/", 1)[-1] == "bordersim":
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from bordersim import __version__
 from bordersim.errors import BordersimError
@@ -69,7 +70,8 @@ def main(argv: list[str] | None = None) -> Any:
     except BordersimError as err:
         if interrupts.is_interrupt(err):  # DuckDB turns an interrupt into an error of its own
             _exit_interrupted()
-        stderr.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
+        # the message is text, not markup: a path or value with [brackets] is shown as it is
+        stderr.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except typer.Exit as done:
         sys.exit(done.exit_code)

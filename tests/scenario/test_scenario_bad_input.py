@@ -388,3 +388,19 @@ def test_a_misspelt_deployment_in_a_variant_file_is_named_with_the_close_name(
     alone = write("alone.toml", MINIMAL + "\n[deployments.troop]\nheadcount = 0\n")
     with pytest.raises(ScenarioError, match=r"deployments\.troop\.pool: required key is missing"):
         load_scenario(alone)
+
+
+def test_brackets_in_a_message_are_shown_as_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The message was printed as Rich markup: '[bold]' vanished from a folder's name, and a
+    value such as '[/b]' ended the command with a traceback (MarkupError)."""
+    folder = tmp_path / "runs[bold]"
+    folder.mkdir()
+    path = folder / "odd.toml"
+    path.write_text(MINIMAL.replace('["TCA", "RGV"]', '["TCA", "[/b]"]'), encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["scenario", "check", str(path)])
+    assert exit_info.value.code == 2
+    message = " ".join(capsys.readouterr().err.split())
+    assert message.startswith(f"error: {path}, line 3: sectors.1 = '[/b]': must be one of")

@@ -31,7 +31,9 @@ class ConsoleObserver(Observer):
         self.console = console
 
     def warning(self, message: str) -> None:
-        self.console.print(f"[yellow]warning:[/] {message}", highlight=False)
+        from rich.markup import escape
+
+        self.console.print(f"[yellow]warning:[/] {escape(message)}", highlight=False)
 
     def note(self, message: str) -> None:
         self.console.print(message)

@@ -53,6 +53,8 @@ def validate_command(
     ),
 ) -> None:
     """Simulate a scenario and score it against the public operational targets of its period."""
+    from rich.markup import escape
+
     from bordersim.commands.console import wide_console
     from bordersim.engines import simulate
     from bordersim.services.loading import load_and_compile, parse_setting
@@ -73,7 +75,7 @@ def validate_command(
     if out is not None:  # before the simulation: an --out that cannot be written wastes none
         out = check_report_folder(out, (csv_file,))
     for message in loaded.warnings:  # a stale demand fit, or one not within its tolerance
-        console.print(f"[yellow]warning:[/] {message}", highlight=False)
+        console.print(f"[yellow]warning:[/] {escape(message)}", highlight=False)
     records = engine == "event"
     started = time.perf_counter()
     with console.status(
