@@ -172,6 +172,28 @@ def test_check_prints_the_resolved_scenario_and_the_summary(
     assert "is valid" in out
 
 
+def test_check_shows_brackets_in_names_and_paths_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The summary was Rich markup: a deployment named "[/x]" ended the command with a
+    MarkupError traceback, and '[bold]' vanished from the file's path."""
+    from bordersim.cli import main
+
+    folder = tmp_path / "runs[bold]"
+    folder.mkdir()
+    path = folder / "odd.toml"
+    troops = (
+        '\n[deployments."[/x]"]\npool = "active_duty"\nheadcount = 5\ntasks = ["detection"]\n'
+        "start_date = 2023-05-01\nduration_days = 3\n"
+    )
+    path.write_text(MINIMAL + troops, encoding="utf-8")
+    monkeypatch.setenv("COLUMNS", "400")  # no line wrapped inside a name or the path
+    main(["scenario", "check", "-q", str(path)])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "deployment [/x]: active_duty" in out
+    assert f"ok: {path} is valid" in out
+
+
 def test_check_reads_a_relative_calibration_from_the_current_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

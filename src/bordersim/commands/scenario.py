@@ -30,6 +30,7 @@ def check(
     """Validate FILE, print the resolved scenario and a summary of the compiled model."""
     import numpy as np
     from rich.console import Console
+    from rich.markup import escape
     from rich.syntax import Syntax
     from rich.table import Table
 
@@ -56,7 +57,7 @@ def check(
     summary.add_column("")
     first = model.start_date
     dates = model.dates
-    summary.add_row("file", str(scenario.path))
+    summary.add_row("file", escape(str(scenario.path)))  # text, not markup
     summary.add_row("hash", scenario.hash)
     summary.add_row("calibration", str(cal.version))
     summary.add_row(
@@ -83,14 +84,14 @@ def check(
         per_day = model.crew_headcount[reported, :, c].sum(axis=1)
         tasks = ", ".join(Task(int(t)).name.lower() for t in np.flatnonzero(model.crew_tasks[c]))
         crews.add_row(
-            name,
+            escape(name),  # a deployment's name is free text in TOML: "[/x]" is not markup
             Pool(int(model.crew_pool[c])).name.lower(),
             tasks,
             f"{per_day.max():,.0f}",
             f"{per_day.sum():,.0f}",
         )
     console.print(crews)
-    console.print(f"[green]ok[/]: {file} is valid")
+    console.print(f"[green]ok[/]: {escape(str(file))} is valid")
 
 
 @scenario_app.command("params")
