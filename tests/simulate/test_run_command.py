@@ -314,3 +314,16 @@ def test_a_folder_given_again_keeps_its_earlier_records_and_says_whose_they_are(
     assert (first.seed, second.seed) == (1, 9)
     assert first.report_path is None
     assert second.report_path == str((out / "report.html").absolute())
+
+
+@needs_event_engine
+@needs_scenarios
+def test_the_report_path_is_printed_as_it_is(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Printed as Rich markup, a report folder such as out[bold] was shown as out/."""
+    out = tmp_path / "out[bold]"
+    main(["run", str(SMALL), "-r", "1", "--store", str(tmp_path / "s.duckdb"), "--out", str(out)])
+    printed = " ".join(capsys.readouterr().out.split())  # a long line may wrap
+    assert f"stored; report: {out / 'report.html'}" in printed
+    assert (out / "report.html").is_file()

@@ -116,6 +116,8 @@ def run_command(
     ),
 ) -> None:
     """Simulate a scenario: KPI table, stored run, and a self-contained report.html."""
+    from rich.markup import escape
+
     from bordersim.services.loading import load_and_compile, parse_setting
     from bordersim.services.record import check_request, simulate_and_record
 
@@ -136,7 +138,9 @@ def run_command(
     )
     print_kpis(console, record)
     print_timings(console, record)
-    console.print(f"run [bold]{record.run_id}[/] stored; report: {record.report_path}")
+    # the path is text, not markup: a folder such as out[old] is shown as it is
+    report = escape(str(record.report_path))
+    console.print(f"run [bold]{record.run_id}[/] stored; report: {report}")
 
 
 def compare_command(
@@ -172,7 +176,7 @@ def compare_command(
         settings=dict(parse_setting(option) for option in settings),
     )
     print_differences(console, record_a, record_b)
-    console.print(f"comparison report: {path}")
+    console.print(f"comparison report: {path}", markup=False)
 
 
 def report_command(
