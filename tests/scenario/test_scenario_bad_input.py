@@ -128,6 +128,18 @@ CASES: dict[str, tuple[str, list[str]]] = {
         MINIMAL + "\n[demand.scale_by_sector]\nRGV = 1e6\n",
         ["demand.scale_by_sector.RGV = 1000000.0", "at most 1,000"],
     ),
+    "deployments as an array of tables": (
+        # shown as Python's "[{'pool': 'active_duty', 'start_date': datetime.date(...)}]"
+        MINIMAL + TROOPS.replace("[deployments.troops]", "[[deployments]]"),
+        [
+            "line 9: deployments = an array of tables",
+            "write [deployments.NAME] for each, not [[deployments]]",
+        ],
+    ),
+    "the period as an array of tables": (
+        MINIMAL.replace("[period]", "[[period]]"),
+        ["period = an array of tables", "write [period], not [[period]]"],
+    ),
     "unknown sector code": (
         MINIMAL.replace('sectors = ["TCA", "RGV"]', 'sectors = ["TCA", "RGX"]'),
         ["sectors.1 = 'RGX'", "must be one of", "did you mean 'RGV'"],

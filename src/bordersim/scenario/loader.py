@@ -421,6 +421,8 @@ def _did_you_mean(loc: KeyPath) -> str:
 def _show(value: Any) -> str:
     if isinstance(value, Mapping):
         return "a table"
+    if isinstance(value, list) and any(isinstance(item, Mapping) for item in value):
+        return "an array of tables"  # [[name]] in TOML, not Python's list of dicts
     if isinstance(value, dt.date | str | int | float | bool | list):
         text = repr(value) if not isinstance(value, dt.date) else value.isoformat()
         return text if len(text) <= 60 else text[:57] + "..."
@@ -534,6 +536,15 @@ def validation_error(
         rule = "unknown key" + _did_you_mean(loc)
     elif kind == "missing":
         rule = "required key is missing"
+    elif kind in ("dict_type", "model_type") and _show(value) == "an array of tables":
+        # [[deployments]] in TOML: an array of tables where a table is expected
+        dotted = ".".join(loc)
+        rule = (
+            f"{dotted} is a table of named entries: write [{dotted}.NAME] for each, "
+            f"not [[{dotted}]]"
+            if entries_at(loc) is not None
+            else f"{dotted} is a table: write [{dotted}], not [[{dotted}]]"
+        )
     elif kind == "literal_error":
         expected = ctx.get("expected", "")
         close = difflib.get_close_matches(str(value), re.findall(r"'([^']+)'", expected), n=1)
