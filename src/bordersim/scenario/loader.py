@@ -184,9 +184,9 @@ def _apply_disease(merged: dict[str, Any], origins: dict[KeyPath, Path]) -> dict
     if not isinstance(name, str) or name not in diseases:
         file = origin_of(("health", "disease"), origins)
         raise ScenarioError(
-            f"unknown disease {_show(name)}: the known diseases are "
+            f"health.disease = {_show(name)}: unknown disease; the known diseases are "
             f"{', '.join(sorted(diseases))} (bordersim/defaults/diseases.toml)",
-            where=f"{shown_path(file)}: health.disease{line_of(file, ('health', 'disease'))}",
+            where=f"{shown_path(file)}{line_of(file, ('health', 'disease'))}",
         )
     sources = {}
     for key, value in diseases[name].items():
