@@ -226,6 +226,20 @@ def test_missing_base_file(
     assert "base file 'no-such-base.toml' not found" in message
 
 
+def test_a_base_that_is_a_folder_names_the_file_that_names_it(
+    write: Callable[[str, str], Path],
+) -> None:
+    """The message named only the folder: not which file's base it was."""
+    path = write("variant.toml", 'base = "older"\n')
+    (path.parent / "older").mkdir()
+    with pytest.raises(ScenarioError) as error:
+        load_scenario(path)
+    assert str(error.value) == (
+        f"{path}: base: base 'older' is a folder ({path.parent / 'older'}); name a scenario "
+        "file in it"
+    )
+
+
 def test_inheritance_cycle(write: Callable[[str, str], Path]) -> None:
     a = write("a.toml", 'base = "b.toml"\n' + MINIMAL)
     b = write("b.toml", 'base = "c.toml"\n')

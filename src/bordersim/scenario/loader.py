@@ -272,6 +272,12 @@ def _chain(path: Path) -> list[tuple[Path, dict[str, Any]]]:
                 f"base file {_show(base)} not found (looked for {shown_path(base_path, 80)})",
                 where=where,
             )
+        if base_path.is_dir():
+            raise ScenarioError(
+                f"base {_show(base)} is a folder ({shown_path(base_path, 80)}); name a scenario "
+                "file in it",
+                where=where,
+            )
         current = base_path
 
 
