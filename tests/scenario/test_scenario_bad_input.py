@@ -144,6 +144,14 @@ CASES: dict[str, tuple[str, list[str]]] = {
         MINIMAL.replace('sectors = ["TCA", "RGV"]', 'sectors = ["TCA", "RGX"]'),
         ["sectors.1 = 'RGX'", "must be one of", "did you mean 'RGV'"],
     ),
+    "a sector code in lower case": (
+        MINIMAL.replace('sectors = ["TCA", "RGV"]', 'sectors = ["TCA", "rgv"]'),
+        ["sectors.1 = 'rgv'", "must be one of", "(did you mean 'RGV'?)"],
+    ),
+    "a sector key in lower case in a per-sector table": (
+        MINIMAL + "\n[staff.agents_by_sector]\nrgv = 5000\n",
+        ["staff.agents_by_sector.rgv = 5000", "unknown key", "'staff.agents_by_sector.RGV'?"],
+    ),
     "unknown sector key in a per-sector table": (
         MINIMAL + "\n[custody.capacity_people]\nRGX = 5000\n",
         ["custody.capacity_people.RGX = 5000", "unknown key", "did you mean"],

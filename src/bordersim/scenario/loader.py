@@ -391,7 +391,7 @@ def _not_an_entry(entry: KeyPath, names: Collection[str], missing: KeyPath) -> s
     without its required keys."""
     model = entries_at(entry[:-1])
     noun = re.sub(r"(?<!^)(?=[A-Z])", " ", model.__name__).lower() if model else "entry"
-    close = difflib.get_close_matches(entry[-1], list(names), n=1, cutoff=0.6)
+    close = _closest(entry[-1], list(names))
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     article = "an" if noun[0] in "aeiou" else "a"
     return (
@@ -416,11 +416,18 @@ def _unwrap(annotation: Any) -> Any:
     return annotation
 
 
+def _closest(word: str, options: list[str]) -> list[str]:
+    """The option closest to `word` (none if none is close): the same letters in another case
+    first ('rgv' is 'RGV'), else the closest spelling."""
+    same = [option for option in options if option.lower() == word.lower()]
+    return same[:1] or difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+
+
 def _did_you_mean(loc: KeyPath) -> str:
     model = _model_at(loc[:-1])
     if model is None:
         return ""
-    close = difflib.get_close_matches(loc[-1], list(model.model_fields), n=1, cutoff=0.6)
+    close = _closest(loc[-1], list(model.model_fields))
     return f" (did you mean {'.'.join((*loc[:-1], close[0]))!r}?)" if close else ""
 
 
@@ -553,7 +560,7 @@ def validation_error(
         )
     elif kind == "literal_error":
         expected = ctx.get("expected", "")
-        close = difflib.get_close_matches(str(value), re.findall(r"'([^']+)'", expected), n=1)
+        close = _closest(str(value), re.findall(r"'([^']+)'", expected))
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         rule = f"must be one of {expected}{hint}"
     else:
