@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -302,3 +303,39 @@ def test_specialists_first_keeps_agents_first_and_ties_as_declared() -> None:
     tasks[3, [Task.INTAKE, Task.WAREHOUSE]] = True  # contractors
     pools = [Pool.AGENT, Pool.PROCESSING_COORDINATOR, Pool.ACTIVE_DUTY, Pool.CONTRACTOR]
     assert specialists_first([int(p) for p in pools], list(tasks)) == [0, 2, 3, 1]
+
+
+def test_a_deployment_dated_outside_the_simulated_days_is_warned_of(
+    write: Callable[[str, str], Path],
+    calibration: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A year mistyped (2021 for 2023) made a valid scenario without its troops, silently."""
+    from bordersim.cli import main
+    from bordersim.compiler import ScenarioWarning
+
+    troops = """
+        [deployments.troops]
+        pool = "active_duty"
+        headcount = 300
+        tasks = ["detection"]
+        start_date = {start}
+        duration_days = 20
+        """
+    path = write("typo.toml", MINIMAL + troops.format(start="2021-05-01"))
+    with pytest.warns(ScenarioWarning) as caught:
+        compile_scenario(load_scenario(path), calibration)
+    (message,) = [str(w.message) for w in caught]
+    assert message == (
+        f"{path}, line 9: deployments.troops (2021-05-01 to 2021-05-20) has no day in the "
+        "simulated 2023-04-13 to 2023-05-31: it changes nothing"
+    )
+    monkeypatch.setenv("COLUMNS", "400")
+    main(["scenario", "check", "-q", str(path)])
+    assert f"warning: {message}" in capsys.readouterr().out
+    # one day inside is enough
+    inside = write("inside.toml", MINIMAL + troops.format(start="2023-05-31"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compile_scenario(load_scenario(inside), calibration)

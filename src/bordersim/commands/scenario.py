@@ -28,6 +28,8 @@ def check(
     ] = False,
 ) -> None:
     """Validate FILE, print the resolved scenario and a summary of the compiled model."""
+    import warnings
+
     import numpy as np
     from rich.console import Console
     from rich.markup import escape
@@ -46,7 +48,9 @@ def check(
         named = calibration if calibration == "default" else str(Path(calibration).absolute())
         scenario = vary(scenario, "demand.calibration", named)
     cal = load_calibration_for(scenario)
-    model = compile_scenario(scenario, cal)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = compile_scenario(scenario, cal)
 
     if not quiet:
         console.print(Syntax(scenario.resolved_text, "toml", word_wrap=True))
@@ -91,6 +95,8 @@ def check(
             f"{per_day.sum():,.0f}",
         )
     console.print(crews)
+    for message in dict.fromkeys(str(w.message) for w in caught):  # stale fit, dates that miss
+        console.print(f"[yellow]warning:[/] {escape(message)}", highlight=False)
     console.print(f"[green]ok[/]: {escape(str(file))} is valid")
 
 

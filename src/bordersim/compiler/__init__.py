@@ -11,7 +11,7 @@ and the services (which call it); `model/` below it imports nothing of ours but 
 - `compile`: `compile_scenario`, which gathers the sections into a checked `CompiledModel`.
 """
 
-from bordersim.compiler.compile import compile_scenario
+from bordersim.compiler.compile import ScenarioWarning, compile_scenario
 from bordersim.compiler.inputs import (
     CalibrationSource,
     FitWarning,
@@ -22,6 +22,7 @@ from bordersim.compiler.inputs import (
 __all__ = [
     "CalibrationSource",
     "FitWarning",
+    "ScenarioWarning",
     "compile_scenario",
     "load_calibration_for",
     "load_fit_for",

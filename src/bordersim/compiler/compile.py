@@ -17,6 +17,10 @@ Nothing is cached: the calibration and the fit are read afresh on each call.
 
 from __future__ import annotations
 
+import datetime as dt
+import warnings
+from collections.abc import Iterator
+
 from bordersim.compiler.care import cost_and_target_fields, health_fields, supplies_fields
 from bordersim.compiler.custody import custody_fields
 from bordersim.compiler.demand import demand_fields
@@ -49,6 +53,11 @@ SECTIONS = (
 )
 
 
+class ScenarioWarning(UserWarning):
+    """Something the scenario says that changes nothing in what is simulated (a deployment
+    dated outside the simulated days, say a year mistyped): valid, but likely not meant."""
+
+
 def compile_scenario(
     scenario: Scenario, calibration: CalibrationSource | None = None, *, apply_fit: bool = True
 ) -> CompiledModel:
@@ -58,6 +67,7 @@ def compile_scenario(
     if scenario.demand.forecast is not None:
         cal = forecast_demand_for(scenario, cal)
     frame = frame_for(scenario, cal)
+    _warn_outside_the_days(scenario, frame.dates[0], frame.dates[-1])
     fit = load_fit_for(scenario, cal) if apply_fit else None
     fields = _identity_fields(frame)
     for section in (lambda f: demand_fields(f, fit), *SECTIONS):
@@ -74,6 +84,34 @@ def compile_scenario(
     model = CompiledModel(**fields, sources=sources)
     model.check()
     return model
+
+
+def _dated_entries(scenario: Scenario) -> Iterator[tuple[str, dt.date, dt.date | None]]:
+    """Each dated entry's key path with the first and last day it changes (None: to the end)."""
+    for name, deployment in scenario.deployments.items():
+        yield f"deployments.{name}", deployment.start_date, deployment.last_date
+    for name, shock in scenario.demand.shocks.items():
+        first = shock.date - dt.timedelta(days=shock.ramp_days)
+        yield f"demand.shocks.{name}", first, shock.date + dt.timedelta(days=shock.surge_days - 1)
+    for name, policy in scenario.policy.release_policies.items():
+        yield f"policy.release_policies.{name}", policy.start_date, policy.last_day
+    for name, change in scenario.custody.capacity_changes.items():
+        yield f"custody.capacity_changes.{name}", change.start_date, change.end_date
+    for name, beds in scenario.departures.hhs_beds_added.items():
+        yield f"departures.hhs_beds_added.{name}", beds.start_date, beds.end_date
+
+
+def _warn_outside_the_days(scenario: Scenario, first: dt.date, last: dt.date) -> None:
+    """A `ScenarioWarning` for each dated entry with no day among the simulated ones."""
+    for key, start, end in _dated_entries(scenario):
+        if start > last or (end is not None and end < first):
+            until = "on" if end is None else f"to {end}"
+            warnings.warn(
+                f"{scenario.location(key)}: {key} ({start} {until}) has no day in the "
+                f"simulated {first} to {last}: it changes nothing",
+                ScenarioWarning,
+                stacklevel=3,
+            )
 
 
 def _identity_fields(frame: Frame) -> Fields:
