@@ -438,3 +438,15 @@ def test_brackets_in_a_message_are_shown_as_written(
     assert exit_info.value.code == 2
     message = " ".join(capsys.readouterr().err.split())
     assert message.startswith(f"error: {path}, line 3: sectors.1 = '[/b]': must be one of")
+
+
+def test_a_byte_order_mark_is_not_a_syntax_error(tmp_path: Path) -> None:
+    """A file saved by Notepad starts with a byte-order mark; it was refused as 'invalid TOML
+    syntax: Invalid statement (at line 1, column 1)'."""
+    path = tmp_path / "notepad.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + MINIMAL.lstrip().replace("\n", "\r\n").encode())
+    assert load_scenario(path).sectors == ["TCA", "RGV"]
+    path.write_bytes(b"\xef\xbb\xbf" + MINIMAL.lstrip().replace("minimal", "../up").encode())
+    with pytest.raises(ScenarioError) as error:
+        load_scenario(path)
+    assert str(error.value).startswith(f"{path}, line 1: name = '../up'")  # the mark's line

@@ -74,7 +74,8 @@ def read_toml(path: Path) -> dict[str, Any]:
     raw = read_bounded(path, what="scenario file", error=ScenarioError, limit=MAX_FILE_BYTES)
     where = shown_path(path)
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        # utf-8-sig: a byte-order mark (Notepad writes one) is not TOML, and is dropped
+        data = tomllib.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as err:
         raise ScenarioError(
             f"not UTF-8 text (byte {err.start}); a scenario is a TOML text file", where=where
@@ -456,7 +457,7 @@ def line_of(file: Path, loc: KeyPath) -> str:
     if not loc or not file.is_file() or file.suffix != ".toml":
         return ""
     try:
-        text = file.read_text(encoding="utf-8")
+        text = file.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError):
         return ""
     return line_in_text(text, loc)
