@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 from collections.abc import Callable
@@ -450,3 +451,22 @@ def test_a_byte_order_mark_is_not_a_syntax_error(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as error:
         load_scenario(path)
     assert str(error.value).startswith(f"{path}, line 1: name = '../up'")  # the mark's line
+
+
+def test_a_variant_giving_end_date_where_its_base_gave_duration_days_is_told_what_to_remove(
+    write: Callable[[str, str], Path],
+) -> None:
+    """The message said only 'give exactly one of end_date and duration_days', though the
+    variant gave one: the other came from its base, and only `remove` drops it."""
+    write("base.toml", MINIMAL + TROOPS)
+    text = 'base = "base.toml"\n\n[deployments.troops]\nend_date = 2023-06-30\n'
+    variant = write("variant.toml", text)
+    with pytest.raises(ScenarioError) as error:
+        load_scenario(variant)
+    assert str(error.value) == (
+        f"{variant}, line 3: deployments.troops = a table: give exactly one of end_date and "
+        "duration_days; duration_days is inherited from base.toml: add "
+        'remove = ["deployments.troops.duration_days"]'
+    )
+    fixed = write("fixed.toml", 'remove = ["deployments.troops.duration_days"]\n' + text)
+    assert load_scenario(fixed).deployments["troops"].last_date == dt.date(2023, 6, 30)

@@ -44,6 +44,7 @@ from bordersim.input_files import MIB, read_bounded, resolve, shown_path
 from bordersim.scenario.schema import (
     DISEASE_PARAMETERS,
     CrossSectionError,
+    OneOfError,
     ScenarioSpec,
     safe_name_from,
 )
@@ -576,6 +577,15 @@ def validation_error(
         # name the user's file, and where the key shown was set.
         rule = f"{rule} (this key is set in {Path(file).name})"
         file = user_file
+    if isinstance(cause, OneOfError) and isinstance(value, Mapping):
+        # A variant that gives end_date where its base gave duration_days: say how to drop it.
+        inherited = [
+            key for key in cause.keys if key in value and origin_of((*loc, key), origins) != file
+        ]
+        if len(inherited) == 1 and all(key in value for key in cause.keys):
+            key = ".".join((*loc, inherited[0]))
+            base = Path(origin_of((*loc, inherited[0]), origins)).name
+            rule = f'{rule}; {inherited[0]} is inherited from {base}: add remove = ["{key}"]'
     dotted = _clip(".".join(loc) or "(top level)", 100)
     shown = "" if kind == "missing" else f" = {_show(value)}"
     was_changed = any(loc[: len(key)] == key for key in changed)

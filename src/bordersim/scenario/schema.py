@@ -216,6 +216,15 @@ class CrossSectionError(ValueError):
         super().__init__(rule)
 
 
+class OneOfError(ValueError):
+    """Two keys of which exactly one is given (headcount or headcount_by_sector), given both or
+    neither."""
+
+    def __init__(self, keys: tuple[str, str]) -> None:
+        self.keys = keys
+        super().__init__(f"give exactly one of {keys[0]} and {keys[1]}")
+
+
 class Section(BaseModel):
     """Base of every section: unknown keys are errors, values are immutable once validated."""
 
@@ -779,7 +788,7 @@ class Deployment(Section):
     @model_validator(mode="after")
     def _consistent(self) -> Deployment:
         if (self.headcount is None) == (self.headcount_by_sector is None):
-            raise ValueError("give exactly one of headcount and headcount_by_sector")
+            raise OneOfError(("headcount", "headcount_by_sector"))
         if self.headcount_by_sector is not None:
             # sectors and allocation spread a headcount; an explicit split would ignore them
             for key in ("sectors", "allocation"):
@@ -792,7 +801,7 @@ class Deployment(Section):
                         f"sector's own and would ignore it: drop {key}, or give headcount",
                     )
         if (self.end_date is None) == (self.duration_days is None):
-            raise ValueError("give exactly one of end_date and duration_days")
+            raise OneOfError(("end_date", "duration_days"))
         if self.end_date is not None and self.end_date < self.start_date:
             raise CrossSectionError(
                 ("end_date",),
