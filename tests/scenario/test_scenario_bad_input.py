@@ -42,6 +42,18 @@ CASES: dict[str, tuple[str, list[str]]] = {
         MINIMAL.replace("warmup_days = 7", 'warmup_days = "seven"'),
         ["period.warmup_days = 'seven'", "valid integer"],
     ),
+    "a date in quotes": (
+        # 'Input should be a valid date', though it is one: TOML dates have no quotes
+        MINIMAL.replace("start_date = 2023-04-20", 'start_date = "2023-04-20"'),
+        [
+            "line 5: period.start_date = '2023-04-20'",
+            "a date is written without quotes in TOML: start_date = 2023-04-20",
+        ],
+    ),
+    "a date as a number": (
+        MINIMAL.replace("start_date = 2023-04-20", "start_date = 20230420"),
+        ["period.start_date = 20230420", "must be a TOML date, written without quotes"],
+    ),
     "negative headcount": (
         MINIMAL + TROOPS.replace("headcount = 300", "headcount = -300"),
         ["deployments.troops.headcount = -300", "greater than or equal to 0"],

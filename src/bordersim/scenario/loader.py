@@ -418,6 +418,13 @@ def _unwrap(annotation: Any) -> Any:
     return annotation
 
 
+def _iso_date(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
 def _closest(word: str, options: list[str]) -> list[str]:
     """The option closest to `word` (none if none is close): the same letters in another case
     first ('rgv' is 'RGV'), else the closest spelling."""
@@ -560,6 +567,10 @@ def validation_error(
             if entries_at(loc) is not None
             else f"{dotted} is a table: write [{dotted}], not [[{dotted}]]"
         )
+    elif kind == "date_type":
+        rule = "must be a TOML date, written without quotes, such as 2023-05-11"
+        if isinstance(value, str) and _iso_date(value) is not None:
+            rule = f"a date is written without quotes in TOML: {loc[-1]} = {value.strip()}"
     elif kind == "literal_error":
         expected = ctx.get("expected", "")
         close = _closest(str(value), re.findall(r"'([^']+)'", expected))
