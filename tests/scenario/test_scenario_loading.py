@@ -253,3 +253,19 @@ def test_a_headcount_split_by_sector_reloads_from_its_resolved_text(
     assert again.hash == scenario.hash
     with pytest.raises(ScenarioError, match="would ignore it: drop sectors"):
         load_scenario(write("ignored.toml", MINIMAL + split + 'sectors = ["TCA"]\n'))
+
+
+def test_params_of_a_disease_parameter_names_where_its_default_is(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """health.transmission_rate_per_day has a default, the disease's: params said that no
+    default parameter's key path starts with it."""
+    from bordersim.cli import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["scenario", "params", "health.transmission_rate_per_day"])
+    assert stopped.value.code == 2
+    said = " ".join(capsys.readouterr().err.split())
+    assert "`bordersim scenario params diseases.covid19.transmission_rate_per_day`" in said
+    main(["scenario", "params", "diseases.covid19.transmission_rate_per_day"])
+    assert "diseases.covid19.transmission_rate_per_day" in capsys.readouterr().out

@@ -120,6 +120,17 @@ def params(
 
     rows = list(_parameter_rows(key))
     if not rows:
+        from bordersim.scenario.loader import DEFAULT_DISEASE
+        from bordersim.scenario.schema import DISEASE_PARAMETERS
+
+        parameter = key.removeprefix("health.")
+        if parameter != key and any(p.startswith(parameter) for p in DISEASE_PARAMETERS):
+            # health's disease parameters default to those of the disease it names
+            raise ScenarioError(
+                f"{key} takes its default from the disease that health.disease names "
+                f"({DEFAULT_DISEASE} when none): `bordersim scenario params "
+                f"diseases.{DEFAULT_DISEASE}.{parameter}`"
+            )
         raise ScenarioError(
             f"no default parameter's key path starts with {key!r} "
             "(`bordersim scenario params` lists them all)"
