@@ -136,8 +136,9 @@ def test_values_of_one_point_apply_together(
 ) -> None:
     """A period moved past the file's end date: the start alone is before the file's end, so
     the point's two values are validated together (as with --set), not one after the other.
-    One variant of one replication is said so, not '1 variants x 1 replications'."""
-    out = tmp_path / "out"
+    One variant of one replication is said so, not '1 variants x 1 replications'; the folder
+    is shown as it is named, not read as markup."""
+    out = tmp_path / "out[bold]"
     main(
         [
             "sweep",
@@ -152,7 +153,9 @@ def test_values_of_one_point_apply_together(
             str(out),
         ]
     )
-    assert "1 variant x 1 replication of small" in " ".join(capsys.readouterr().out.split())
+    printed = capsys.readouterr().out
+    assert "1 variant x 1 replication of small" in " ".join(printed.split())
+    assert "out[bold]/kpis.csv" in "".join(printed.split())
     table = pd.read_csv(out / "kpis.csv")
     assert set(table["period.start_date"]) == {"2023-06-01"}
     assert set(table["period.end_date"]) == {"2023-06-03"}

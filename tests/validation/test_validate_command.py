@@ -57,9 +57,10 @@ def test_an_out_that_is_a_file_is_refused_before_the_simulation(
 def test_validate_prints_and_writes_every_target_of_the_period(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    out = tmp_path / "out"
+    out = tmp_path / "out[bold]"  # a folder name is shown as it is, not read as markup
     main(["validate", str(SMALL), "--replications", "2", "--out", str(out)])
     text = capsys.readouterr().out
+    assert "out[bold]" in "".join(text.split())
     assert "targets compared" in text and "Not compared" in text
     assert "Custody over the run" in text and "most crowded" in text
     table = pd.read_csv(out / "validation-small.csv")

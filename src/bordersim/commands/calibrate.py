@@ -74,7 +74,9 @@ def calibrate_command(
     calibration = Calibration(artifact)
     print_fit_report(console, calibration)
     print_backtest(console, BacktestResult.from_dict(artifact["backtest"]))
-    console.print(f"Wrote calibration {calibration.version} to {target}", highlight=False)
+    console.print(
+        f"Wrote calibration {calibration.version} to {target}", highlight=False, markup=False
+    )
 
 
 def _console() -> Any:

@@ -71,7 +71,11 @@ def main_job_command(
         out_root=out,
         observer=observer,
     )
+    from rich.markup import escape
+
     print_differences(console, record_a, record_b)
     for record in (record_a, record_b):
-        console.print(f"report of {record.label} (run {record.run_id}): {record.report_path}")
-    console.print(f"[bold]comparison report: {path}[/]")
+        console.print(
+            f"report of {record.label} (run {record.run_id}): {record.report_path}", markup=False
+        )
+    console.print(f"[bold]comparison report: {escape(str(path))}[/]")

@@ -122,7 +122,9 @@ def runs_command(
     if sweeps:
         _show_sweeps(console, sweeps, shown)
     if not runs:
-        console.print(f"No runs in {shown} yet: try `bordersim run`.", highlight=False)
+        console.print(
+            f"No runs in {shown} yet: try `bordersim run`.", highlight=False, markup=False
+        )
         return
     table = Table(title=f"Runs in {shown}")
     for column in ("run id", "created (UTC)", "status", "engine", "seed", "reps", "run s", "note"):

@@ -250,7 +250,8 @@ def _run_in_process(console: Any, base: Any, axes: list[Axis], replications: int
     console.print(
         f"{counted(_count(axes), 'variant')} x {counted(replications, 'replication')} "
         f"of {base.name} "
-        f"(flow engine, blocks of {shape.variants} x {shape.replications} in this process)"
+        f"(flow engine, blocks of {shape.variants} x {shape.replications} in this process)",
+        markup=False,
     )
     return run_sweep(base, axes, replications=replications, seed=seed)
 
@@ -277,7 +278,7 @@ def _run_blocked(
     where = f"on {cluster}" if cluster else "in this process"
     try:
         if resume is not None:
-            console.print(f"resuming sweep {resume} {where}")
+            console.print(f"resuming sweep {resume} {where}", markup=False)
             done = resume_sweep(
                 resume, client=client, store=store, observer=observer, on_block=_load_report
             )
@@ -285,7 +286,8 @@ def _run_blocked(
             console.print(
                 f"{counted(_count(axes), 'variant')} x {counted(replications, 'replication')} "
                 f"of {base.name}, "
-                f"blocks of {shape.variants} x {shape.replications} {where}"
+                f"blocks of {shape.variants} x {shape.replications} {where}",
+                markup=False,
             )
             done = run_blocked_sweep(
                 base,
@@ -308,12 +310,14 @@ def _run_blocked(
         again = f" --store '{shown_url(store)}'" if store else ""
         console.print(
             "interrupted: finished blocks are kept; finish with "
-            f"bordersim sweep --resume {sweep_id}{again}"
+            f"bordersim sweep --resume {sweep_id}{again}",
+            markup=False,
         )
         raise
     console.print(
         f"sweep {done.sweep_id}: {done.blocks_run} blocks run, {done.blocks_reused} reused; "
-        f"block files in {done.folder}"
+        f"block files in {done.folder}",
+        markup=False,
     )
     return done.sweep, list(done.sweep.axes)
 
@@ -372,7 +376,8 @@ def _write_and_show(console: Any, sweep: Any, axes: list[Axis], out: Path | None
     console.print(
         f"compile {timings['compile_s']:.1f} s, run {timings['run_s']:.1f} s"
         + (f" ({rate:.1f} replications/s)" if rate else "")
-        + f"; wrote {target}/kpis.csv, kpis.parquet, report.html"
+        + f"; wrote {target}/kpis.csv, kpis.parquet, report.html",
+        markup=False,
     )
 
 

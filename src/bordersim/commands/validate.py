@@ -99,7 +99,7 @@ def validate_command(
     if out is not None:
         frame = as_frame(comparisons).assign(settings=describe_settings(changes))
         path = write_csv(frame, out / csv_file)
-        console.print(f"Wrote {path}", highlight=False)
+        console.print(f"Wrote {path}", highlight=False, markup=False)
 
 
 def describe_settings(changes: dict[str, object]) -> str:
