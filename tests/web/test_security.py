@@ -431,3 +431,14 @@ def test_a_bad_plan_form_is_a_4xx_and_queues_nothing(
     response = client.post("/plans", data=form)
     # no worker runs here: a request that got as far as queueing a job would be a 503
     assert response.status_code == status, response.text
+
+
+@pytest.mark.parametrize("path", ["/plans", "/plans?file=examples.small-stress"])
+def test_a_workbench_with_no_plan_files_says_so(tmp_path: Path, path: str) -> None:
+    settings = _settings(tmp_path)
+    shutil.rmtree(settings.plans_dir)
+    settings.plans_dir.mkdir()
+    with TestClient(create_app(settings, start_worker=False)) as empty:
+        answer = empty.get(path)
+    assert answer.status_code == 404
+    assert "this workbench has no plan files (serve --plans FOLDER)" in answer.text

@@ -69,10 +69,8 @@ def router(site: Site) -> APIRouter:
 
     @api.get("/plans", response_class=HTMLResponse)
     def plans_page(request: Request, file: str = "") -> HTMLResponse:
-        library_plans = plan_library(site.settings.plans_dir)
-        if not library_plans:
-            raise HTTPException(404, "this workbench has no plan files (serve --plans FOLDER)")
-        plan = plan_file(file or next(iter(library_plans)))
+        first = next(iter(plan_library(site.settings.plans_dir)), "")
+        plan = plan_file(file or first)  # a 404 when the library has no plan files
         form = plan_form(plan, library(site.settings.scenarios_dir))
         return site.page(request, "plans.html", **context(plan, form))
 
