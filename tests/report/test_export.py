@@ -148,3 +148,37 @@ def test_an_out_that_cannot_be_a_file_is_one_line_and_leaves_the_folder_alone(
     assert sorted(p.name for p in folder.iterdir()) == ["mine.txt"]
     assert (folder / "mine.txt").read_text(encoding="utf-8") == "the user's"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize("place", ["store", "store by a link", "write-ahead log", "results"])
+def test_an_out_that_is_the_store_is_refused_and_the_store_kept(
+    make_run: Callable[..., RunResult],
+    store_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    place: str,
+) -> None:
+    """`--out` naming the store file (or a link to it, its write-ahead log, or a file in its
+    results folder) used to be replaced by the export: the user's whole store, or a run's
+    results, was gone. It is one line, exit 2, and the store is as it was."""
+    run_id = _stored(store_path, make_run(replications=1, days=2))
+    (daily,) = store_path.parent.rglob("daily.parquet")
+    link = tmp_path / "link.duckdb"
+    link.symlink_to(store_path)
+    out = {
+        "store": store_path,
+        "store by a link": link,
+        "write-ahead log": Path(f"{store_path}.wal"),
+        "results": daily,
+    }[place]
+    before = {p: p.read_bytes() for p in store_path.parent.rglob("*") if p.is_file()}
+    with pytest.raises(SystemExit) as exit_info:
+        main(["export", run_id, "--format", "csv", "--out", str(out), "--store", str(store_path)])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "write the export elsewhere" in err
+    after = {p: p.read_bytes() for p in store_path.parent.rglob("*") if p.is_file()}
+    assert after == before
+    out_csv = tmp_path / "after.csv"
+    main(["export", run_id, "--format", "csv", "--out", str(out_csv), "--store", str(store_path)])
+    assert len(pd.read_csv(out_csv)) == make_run(replications=1, days=2).daily.size

@@ -86,6 +86,7 @@ def export_run(
     if file_format not in FORMATS:
         raise BordersimError(f"unknown format {file_format!r}; choose one of: {', '.join(FORMATS)}")
     sql = export_query(connection, run_id, metrics, sectors)
+    check_not_in_store(connection, out)
     check_output_file(out, what="--out")
     handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     os.close(handle)
@@ -99,6 +100,43 @@ def export_run(
         raise
     row = reader_of(connection).execute(f"SELECT count(*) FROM ({sql})").fetchone()
     return int(row[0]) if row else 0
+
+
+def check_not_in_store(connection: Catalog, out: Path) -> None:
+    """Refuse an `out` that is the store itself: its file (by any path or link), its write-ahead
+    log, or a path inside its results folder. The export would be renamed over it, replacing the
+    user's store or a run's results with the exported rows."""
+    import duckdb
+
+    from bordersim.store.interface import results_dir_of
+
+    target = out.absolute().resolve()
+    results = results_dir_of(connection).resolve()
+    if target == results or results in target.parents:
+        raise BordersimError(
+            "--out is inside the store's results folder, which holds its runs' results; write "
+            "the export elsewhere",
+            where=str(out),
+        )
+    if isinstance(connection, duckdb.DuckDBPyConnection):
+        row = connection.execute(
+            "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+        ).fetchone()
+        store = Path(row[0]).absolute() if row and row[0] else None
+        if store is not None and any(
+            target == place.resolve() or _same_file(out, place)
+            for place in (store, Path(f"{store}.wal"))
+        ):
+            raise BordersimError(
+                "--out is the store file; write the export elsewhere", where=str(out)
+            )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _literal(text: str) -> str:
