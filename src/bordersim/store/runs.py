@@ -241,11 +241,36 @@ def complete_run(
             _release_report_path(connection, run_id, report_path)
             connection.execute("COMMIT")
         except BaseException:
-            connection.execute("ROLLBACK")
+            _roll_back(connection)
             raise
     except BaseException:
-        remove_run_files(results_dir, run_id)
+        # An interrupt as COMMIT returns may come after the commit took effect (DuckDB reports
+        # Ctrl-C during a COMMIT that then completes as "Query interrupted"): the files of a run
+        # the store records as complete are its results and stay.
+        if not _recorded_complete(connection, run_id):
+            remove_run_files(results_dir, run_id)
         raise
+
+
+def _roll_back(connection: Catalog) -> None:
+    """Roll back the open transaction, if one is still open: a COMMIT interrupted once it had
+    taken effect leaves none, and the error of rolling back nothing must not hide the cause."""
+    import contextlib
+
+    import duckdb
+
+    with contextlib.suppress(duckdb.TransactionException):
+        connection.execute("ROLLBACK")
+
+
+def _recorded_complete(connection: Catalog, run_id: str) -> bool:
+    """True if the store records the run as complete; also where it cannot be read (its files
+    are then kept: `fail_run` removes them if the run is not complete)."""
+    try:
+        row = connection.execute("SELECT status FROM runs WHERE run_id = ?", [run_id]).fetchone()
+    except Exception:
+        return True
+    return row is not None and row[0] == COMPLETE
 
 
 def _is_running(connection: Catalog, run_id: str) -> bool:
