@@ -182,3 +182,22 @@ def test_an_out_that_is_the_store_is_refused_and_the_store_kept(
     out_csv = tmp_path / "after.csv"
     main(["export", run_id, "--format", "csv", "--out", str(out_csv), "--store", str(store_path)])
     assert len(pd.read_csv(out_csv)) == make_run(replications=1, days=2).daily.size
+
+
+def test_the_written_file_is_named_as_given(
+    make_run: Callable[..., RunResult],
+    store_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A path with brackets was read as markup: `[bold]x.csv` was shown as `x.csv`, by `export`
+    and by `report`."""
+    run_id = _stored(store_path, make_run(replications=1, days=2))
+    out = tmp_path / "[bold]x.csv"
+    main(["export", run_id, "--format", "csv", "--out", str(out), "--store", str(store_path)])
+    shown = capsys.readouterr().out.replace("\n", "")  # long lines are wrapped
+    assert "[bold]x.csv" in shown and out.is_file()
+    folder = tmp_path / "[bold]again"
+    main(["report", run_id, "--out", str(folder), "--store", str(store_path)])
+    shown = capsys.readouterr().out.replace("\n", "")
+    assert "[bold]again/report.html" in shown and (folder / "report.html").is_file()

@@ -34,7 +34,8 @@ def export_command(
         rows = export_run(
             connection, run_id, out, file_format=file_format, metrics=metrics, sectors=sectors
         )
-    Console().print(f"{rows:,} rows of run {run_id} written to {out}")
+    # the path is text, not markup: a file such as out[old].csv is shown as it is
+    Console().print(f"{rows:,} rows of run {run_id} written to {out}", markup=False)
 
 
 def register(app: typer.Typer) -> None:

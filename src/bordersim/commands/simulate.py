@@ -194,4 +194,4 @@ def report_command(
 
     with open_catalog(store, create=False) as connection:
         _, path = rewrite_report(connection, run_id, out)
-    Console().print(f"report of run {run_id}: {path}")
+    Console().print(f"report of run {run_id}: {path}", markup=False)
