@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bordersim.store import open_store
 from bordersim.store.interface import results_dir_of
 from bordersim.store.runs import COMPLETE, list_runs, run_files
@@ -21,6 +23,8 @@ TRIES = 40
 CHILD = """
 import linecache, os, signal, sys, threading
 from pathlib import Path
+
+import pytest
 sys.path.insert(0, sys.argv[2])
 from bordersim import interrupts
 from bordersim.store import open_store
@@ -97,3 +101,60 @@ def test_a_run_committed_as_ctrl_c_arrives_keeps_its_results(tmp_path: Path) -> 
                     assert path.stat().st_size == item.bytes
             else:
                 assert files == [] and on_disk == [], run.run_id
+
+
+# The child runs small.toml once and sends itself SIGINT as the run, committed complete, is about
+# to put its report in place: the handler raises before the rename.
+AFTER_COMMIT = """
+import os, signal, sys
+from pathlib import Path
+
+import pytest
+from bordersim import interrupts
+from bordersim.services import record
+from bordersim.services.loading import load_and_compile
+
+interrupts.install()
+put_in_place = record._put_in_place
+interrupt = [True]
+
+def interrupted_once(*args, **kwargs):
+    if interrupt.pop() if interrupt else False:
+        os.kill(os.getpid(), signal.SIGINT)
+    return put_in_place(*args, **kwargs)
+
+record._put_in_place = interrupted_once
+loaded = load_and_compile(Path(sys.argv[1]))
+try:
+    record.simulate_and_record(
+        loaded, Path(sys.argv[2]), engine="event", replications=1, seed=1,
+        out_dir=Path(sys.argv[3]), records=False,
+    )
+except BaseException as err:
+    print("raised", type(err).__name__)
+"""
+
+
+@pytest.mark.slow
+def test_a_run_interrupted_once_committed_keeps_its_report(tmp_path: Path) -> None:
+    """Ctrl-C after the store committed the run complete, before its report was renamed into
+    place: the temporary report was deleted, so the complete run's catalog entry named a
+    report that was never written. Now the report is put in place, and the interrupt is still
+    reported."""
+    store, out = tmp_path / "store.duckdb", tmp_path / "out"
+    small = Path(__file__).resolve().parents[2] / "scenarios" / "examples" / "small.toml"
+    done = subprocess.run(
+        [sys.executable, "-c", AFTER_COMMIT, str(small), str(store), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=dict(os.environ),
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "raised Interrupted" in done.stdout, done.stdout + done.stderr[-2000:]
+    with open_store(store, read_only=True) as connection:
+        (run,) = list_runs(connection)
+    assert run.status == COMPLETE
+    assert run.report_path is not None and Path(run.report_path) == out / "report.html"
+    assert (out / "report.html").is_file()
+    assert not [p.name for p in out.iterdir() if p.name != "report.html"]  # no temporary left

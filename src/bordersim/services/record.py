@@ -169,7 +169,10 @@ def simulate_and_record(
         # Decided before `_fail` acknowledges the signal: compiled code may have turned the
         # interrupt into an error of its own, with the interrupt as its cause or without it.
         interrupted = interrupts.is_interrupt(err)
-        _fail(store, run_id, err, pending, interrupted)
+        if _fail(store, run_id, err, pending, interrupted):
+            # Ctrl-C once the store had committed the run: it is complete, so the report that
+            # its catalog entry names goes in place (the interrupt is still reported)
+            _put_in_place(pending, folder, own_folder=out_dir is None)
         if interrupted and not isinstance(err, KeyboardInterrupt | interrupts.Interrupted):
             raise interrupts.as_interrupt() from err
         raise
@@ -363,14 +366,15 @@ def complete_recorded(
 
 
 def _put_in_place(pending: list[Path], folder: Path, *, own_folder: bool) -> None:
-    """Rename the temporary report (and records) into place, once the run is complete."""
+    """Rename the temporary report (and records) into place, once the run is complete; a file
+    already in place (by a call that an interrupt stopped midway) stays."""
     from bordersim.report.locations import point_latest
 
-    os.replace(pending[0], folder / "report.html")
+    for temporary, name in zip(pending, ("report.html", "people.parquet"), strict=False):
+        if temporary.exists():
+            os.replace(temporary, folder / name)
     if own_folder:
         point_latest(folder)
-    if len(pending) > 1:
-        os.replace(pending[1], folder / "people.parquet")
 
 
 def _note_earlier_records(folder: Path, records: bool, observer: Observer) -> None:
@@ -407,20 +411,25 @@ def _write_output(write: Callable[[], object], folder: Path) -> None:
 
 def _fail(
     store: StoreRef, run_id: str, err: BaseException, pending: list[Path], interrupted: bool
-) -> None:
-    """Mark the run failed with the reason and remove its temporary files, whatever happens."""
+) -> bool:
+    """Mark the run failed with the reason and remove its temporary files, whatever happens;
+    unless the store had already committed it complete (an interrupt just after): True then,
+    and the temporary files are kept for the caller to put in place."""
     from bordersim.store import using_store
     from bordersim.store.runs import fail_run
 
     if interrupted:
         interrupts.acknowledge()
     reason = "interrupted (Ctrl-C or SIGTERM)" if interrupted else failure_reason(err)
+    complete = False
     try:
         with using_store(store) as connection:
-            fail_run(connection, run_id, reason=reason)
+            complete = fail_run(connection, run_id, reason=reason)
     finally:
-        for leftover in pending:
-            leftover.unlink(missing_ok=True)
+        if not complete:
+            for leftover in pending:
+                leftover.unlink(missing_ok=True)
+    return complete
 
 
 def failure_reason(err: BaseException) -> str:

@@ -297,8 +297,9 @@ def check_finite(result: RunResult) -> None:
         )
 
 
-def fail_run(connection: Catalog, run_id: str, *, reason: str | None = None) -> None:
-    """Remove any results of the run and mark it failed (a complete run stays complete)."""
+def fail_run(connection: Catalog, run_id: str, *, reason: str | None = None) -> bool:
+    """Remove any results of the run and mark it failed (a complete run stays complete: True
+    then, so that its caller keeps what belongs to it)."""
     connection.execute("BEGIN TRANSACTION")
     try:
         row = connection.execute("SELECT status FROM runs WHERE run_id = ?", [run_id]).fetchone()
@@ -317,6 +318,7 @@ def fail_run(connection: Catalog, run_id: str, *, reason: str | None = None) -> 
     if failing:
         # results written for it (by this process, or by one that died) are no results
         remove_run_files(results_dir_of(connection), run_id)
+    return row is not None and not failing
 
 
 def set_report_path(connection: Catalog, run_id: str, path: str) -> None:
