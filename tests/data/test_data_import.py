@@ -219,3 +219,29 @@ def test_data_show_on_an_empty_store_says_what_to_do(
     open_store(store).close()
     assert run_cli(["data", "show", "--store", str(store)]) == 0
     assert "bordersim data import" in capsys.readouterr().out
+
+
+def test_citizenship_in_capitals_keeps_its_nationality_group(
+    tmp_path: Path, shipped_store: Path, store_copy: Path
+) -> None:
+    """A release that writes "MEXICO" or "EL SALVADOR" means the same countries: their
+    encounters keep their group instead of all landing in "Other"."""
+    import csv
+
+    from bordersim.calibration.inputs import read_official_monthly
+    from bordersim.ingest import shipped_files
+
+    with shipped_files()[1].open(newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.reader(handle))
+    column = rows[0].index("Citizenship Grouping")
+    for row in rows[1:]:
+        row[column] = row[column].upper()
+    capitals = write_csv(tmp_path / "cbp-capitals.csv", rows[1:], header=rows[0])
+    with open_store(shipped_store) as connection:
+        published = read_official_monthly(connection)
+    with open_store(store_copy) as connection:
+        import_official_files(connection, [capitals])
+        capitalised = read_official_monthly(connection)
+    assert published.cbp_encounters[:, 0].sum() > 0  # single adults from Mexico
+    assert (capitalised.cbp_encounters == published.cbp_encounters).all()
+    assert (capitalised.cbp_title42 == published.cbp_title42).all()

@@ -40,10 +40,17 @@ DEMOGRAPHIC_BY_CBP_NAME: dict[str, Demographic] = {
 NORTHERN_CENTRAL_AMERICA = ("Guatemala", "Honduras", "El Salvador")
 
 
+_NATIONALITY_BY_FOLDED_NAME: dict[str, Nationality] = {
+    "MEXICO": Nationality.MEXICO,
+    **{name.upper(): Nationality.NORTHERN_CENTRAL_AMERICA for name in NORTHERN_CENTRAL_AMERICA},
+}
+
+
 def nationality_of(citizenship: str) -> Nationality:
-    """Nationality group of an OHSS citizenship or a CBP citizenship grouping."""
-    if citizenship == "Mexico":
-        return Nationality.MEXICO
-    if citizenship in NORTHERN_CENTRAL_AMERICA:
-        return Nationality.NORTHERN_CENTRAL_AMERICA
-    return Nationality.OTHER
+    """Nationality group of an OHSS citizenship or a CBP citizenship grouping.
+
+    Compared with case and spacing folded: a release that writes "MEXICO" or "El  Salvador"
+    still means the same country (anything else is "Other").
+    """
+    folded = " ".join(citizenship.split()).upper()
+    return _NATIONALITY_BY_FOLDED_NAME.get(folded, Nationality.OTHER)
