@@ -121,6 +121,17 @@ def year_far_ahead(folder: Path) -> Path:
     return write_csv(folder / "year.csv", _rows_with(year="2025 (FYTD) extra"))
 
 
+def region_renamed(folder: Path) -> Path:
+    """A release that calls the southwest border by another name: nothing for the model."""
+    sheets = small_sheets()
+    for rows in sheets.values():
+        rows[1:] = [
+            tuple("Southwest Border" if cell == "Southwest Land Border" else cell for cell in row)
+            for row in rows[1:]
+        ]
+    return write_workbook(folder / "region-renamed.xlsx", sheets)
+
+
 # name -> (maker, fragments of the one-line message)
 BAD_FILES: dict[str, tuple[Callable[[Path], Path], tuple[str, ...]]] = {
     "corrupt XML in the workbook": (corrupt_xml_workbook, ("not a readable .xlsx",)),
@@ -133,6 +144,10 @@ BAD_FILES: dict[str, tuple[Callable[[Path], Path], tuple[str, ...]]] = {
     "FIFO without a suffix": (fifo_without_suffix, ("not a regular file",)),
     "/dev/zero": (dev_zero, ("not a regular file",)),
     "a year label that is not a year": (year_far_ahead, ("row 2", "Fiscal Year", "FYTD")),
+    "no southwest border rows": (
+        region_renamed,
+        ("sheet 'Monthly Rgn and Sector'", "'Southwest Land Border'", "'Southwest Border'"),
+    ),
 }
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 
 from bordersim.errors import DataFileError
 from bordersim.ingest import values
+from bordersim.ingest.categories import SOUTHWEST_REGION
 from bordersim.ingest.fiscal import OHSS_MONTH_LABELS, fiscal_month_start
 from bordersim.ingest.parsed import OHSS_KIND, ParsedFile, file_sha256
 from bordersim.input_files import MIB, check_regular_file
@@ -102,6 +103,7 @@ def read_ohss_workbook(path: str | Path) -> ParsedFile:
     table["fiscal_month"] = table["fiscal_month"].astype("Int64")
     table["month_start"] = pd.to_datetime(table["month_start"])
     _check_unique_rows(table, where)
+    _check_southwest_rows(table, where)
     return ParsedFile(
         kind=OHSS_KIND,
         path=path,
@@ -165,6 +167,22 @@ def _check_unique_rows(table: pd.DataFrame, where: str) -> None:
         "more than once; each combination is published once",
         where=where,
     )
+
+
+def _check_southwest_rows(table: pd.DataFrame, where: str) -> None:
+    """The model reads the southwest border's rows of the sheets it needs: a release that names
+    the region otherwise would import and leave every later command without data."""
+    for sheet in REQUIRED_SHEETS:
+        regions = table.loc[table["sheet"] == sheet, "region"]
+        if (regions == SOUTHWEST_REGION).any():
+            continue
+        found = sorted({str(region) for region in regions.dropna()})
+        raise DataFileError(
+            f"sheet {sheet!r} column 'Region': no {SOUTHWEST_REGION!r} rows (regions found: "
+            f"{', '.join(repr(name[:30]) for name in found[:6]) or 'none'}); the model reads "
+            "the southwest land border's rows",
+            where=where,
+        )
 
 
 def _check_file(path: Path) -> None:
