@@ -52,6 +52,23 @@ def test_newer_release_labels_import(tmp_path: Path) -> None:
     assert set(parsed.table["fiscal_year"]) == {2025}
 
 
+def test_empty_columns_a_spreadsheet_adds_are_ignored(tmp_path: Path) -> None:
+    """Saved from a spreadsheet program, the CSV gains empty columns at the right."""
+    from bordersim.ingest.cbp import PUBLISHED_COLUMNS
+
+    plain = read_official_file(write_csv(tmp_path / "plain.csv", small_csv_rows()))
+    padded = write_csv(
+        tmp_path / "padded.csv",
+        [[*row, "", ""] for row in small_csv_rows()],
+        header=[*PUBLISHED_COLUMNS, "", ""],
+    )
+    assert (
+        read_official_file(padded)
+        .table.drop(columns="source_row")
+        .equals(plain.table.drop(columns="source_row"))
+    )
+
+
 def test_the_documented_suffixless_workbook_imports(tmp_path: Path) -> None:
     parsed = read_official_file(suffixless_workbook(tmp_path))
     assert parsed.kind == "ohss_usbp" and parsed.rows > 0

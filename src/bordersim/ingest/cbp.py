@@ -82,6 +82,9 @@ def read_cbp_csv(path: str | Path) -> ParsedFile:
     reader = csv.reader(text.splitlines())
     try:
         header = tuple(values.normalise_header(cell) for cell in next(reader))
+        # A spreadsheet program that saved the file may add empty columns at the right.
+        while header and header[-1] == "":
+            header = header[:-1]
     except csv.Error as err:
         raise DataFileError(f"row 1: not a readable CSV row ({err})", where=where) from None
     if header != PUBLISHED_COLUMNS:
@@ -122,6 +125,8 @@ def read_cbp_csv(path: str | Path) -> ParsedFile:
 
 def _parse_row(row: list[str], row_number: int, where: str) -> tuple[Any, ...]:
     place = f"row {row_number}"
+    while len(row) > len(PUBLISHED_COLUMNS) and not row[-1].strip():
+        row = row[:-1]  # the empty columns a spreadsheet program adds at the right
     if len(row) != len(PUBLISHED_COLUMNS):
         raise DataFileError(
             f"{place}: has {len(row)} fields, the header has {len(PUBLISHED_COLUMNS)}", where=where
