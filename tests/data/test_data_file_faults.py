@@ -276,3 +276,35 @@ def test_partial_years_and_months_in_one_file_are_shown(
     assert "FY2025 (partial: Oct-Nov, 2 months)" in shown
     assert "FY2025 (partial: Dec, 1 month)" in shown  # the CSV's running year
     assert "│ FY2025 │" not in shown
+
+
+def test_columns_moved_by_a_spreadsheet_are_found_by_name(tmp_path: Path) -> None:
+    """The published columns in another order read as the published file."""
+    from bordersim.ingest.cbp import PUBLISHED_COLUMNS
+
+    plain = read_official_file(write_csv(tmp_path / "plain.csv", small_csv_rows()))
+    order = [8, 0, 2, 1, 4, 3, 6, 5, 7]  # the count first, then pairs swapped
+    moved = write_csv(
+        tmp_path / "moved.csv",
+        [[row[i] for i in order] for row in small_csv_rows()],
+        header=[PUBLISHED_COLUMNS[i] for i in order],
+    )
+    assert (
+        read_official_file(moved)
+        .table.drop(columns="source_row")
+        .equals(plain.table.drop(columns="source_row"))
+    )
+
+
+def test_an_extra_column_is_refused_by_name(tmp_path: Path) -> None:
+    """A column the published file lacks (a region) could split its rows over other borders:
+    refused, naming it, not summed."""
+    from bordersim.ingest.cbp import PUBLISHED_COLUMNS
+
+    wider = write_csv(
+        tmp_path / "wider.csv",
+        [["Southwest Land Border", *row] for row in small_csv_rows()],
+        header=["Land Border Region", *PUBLISHED_COLUMNS],
+    )
+    with pytest.raises(DataFileError, match=r"layout \(unknown 'Land Border Region'\); expected"):
+        read_official_file(wider)

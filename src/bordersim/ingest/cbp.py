@@ -87,22 +87,14 @@ def read_cbp_csv(path: str | Path) -> ParsedFile:
             header = header[:-1]
     except csv.Error as err:
         raise DataFileError(f"row 1: not a readable CSV row ({err})", where=where) from None
-    if header != PUBLISHED_COLUMNS:
-        missing = [column for column in PUBLISHED_COLUMNS if column not in header]
-        partly = 0 < len(missing) < len(PUBLISHED_COLUMNS)
-        raise DataFileError(
-            "row 1: the header is not CBP's Southwest Land Border Encounters layout; expected "
-            f"columns {', '.join(PUBLISHED_COLUMNS)}"
-            + (f" (missing {', '.join(missing[:2])})" if partly else ""),
-            where=where,
-        )
+    order = _column_order(header, where)
     records: list[tuple[Any, ...]] = []
     row_number = 1
     try:
         for row_number, row in enumerate(reader, start=2):
             if not any(cell.strip() for cell in row):
                 continue
-            records.append(_parse_row(row, row_number, where))
+            records.append(_parse_row(row, row_number, where, order))
     except csv.Error as err:
         # e.g. a field longer than the csv module's limit (131,072 characters)
         raise DataFileError(
@@ -123,7 +115,32 @@ def read_cbp_csv(path: str | Path) -> ParsedFile:
     return ParsedFile(kind=CBP_KIND, path=path, sha256=file_sha256(path), table=table)
 
 
-def _parse_row(row: list[str], row_number: int, where: str) -> tuple[Any, ...]:
+def _column_order(header: tuple[str, ...], where: str) -> tuple[int, ...]:
+    """Where each published column is in the header: the columns are found by name, in any
+    order (a file saved from a spreadsheet may move them); a missing or an extra column is
+    refused, naming it, since an extra one (a region, an area of responsibility) would split
+    the published rows and summing them could count another border."""
+    missing = [column for column in PUBLISHED_COLUMNS if column not in header]
+    extra = [column for column in header if column not in PUBLISHED_COLUMNS]
+    if missing or extra or len(set(header)) != len(header):
+        said = [f"missing {', '.join(missing[:2])}"] if missing else []
+        said += [f"unknown {', '.join(map(repr, extra[:2]))}"] if extra else []
+        if len(missing) == len(PUBLISHED_COLUMNS):
+            said = []  # another file altogether: the expected columns say it
+        elif not said:
+            said = ["a column named twice"]
+        raise DataFileError(
+            "row 1: the header is not CBP's Southwest Land Border Encounters layout"
+            + (f" ({'; '.join(said)})" if said else "")
+            + f"; expected columns {', '.join(PUBLISHED_COLUMNS)}",
+            where=where,
+        )
+    return tuple(header.index(column) for column in PUBLISHED_COLUMNS)
+
+
+def _parse_row(
+    row: list[str], row_number: int, where: str, order: tuple[int, ...]
+) -> tuple[Any, ...]:
     place = f"row {row_number}"
     while len(row) > len(PUBLISHED_COLUMNS) and not row[-1].strip():
         row = row[:-1]  # the empty columns a spreadsheet program adds at the right
@@ -131,7 +148,7 @@ def _parse_row(row: list[str], row_number: int, where: str) -> tuple[Any, ...]:
         raise DataFileError(
             f"{place}: has {len(row)} fields, the header has {len(PUBLISHED_COLUMNS)}", where=where
         )
-    cells = dict(zip(PUBLISHED_COLUMNS, row, strict=True))
+    cells = {column: row[index] for column, index in zip(PUBLISHED_COLUMNS, order, strict=True)}
     fiscal_year = values.fiscal_year(
         cells["Fiscal Year"], where=where, place=f"{place} column 'Fiscal Year'"
     )
