@@ -222,3 +222,17 @@ def test_a_blocked_sweep_runs_when_only_its_base_does_not_compile(tmp_path: Path
     )
     table = pd.read_csv(out / "kpis.csv")
     assert len(set(zip(table["period.start_date"], table["period.end_date"], strict=True))) == 4
+
+
+@pytest.mark.parametrize("blocked", [False, True], ids=["in-process", "blocked"])
+def test_a_key_varied_twice_is_refused(
+    blocked: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    extra = ["--store", str(tmp_path / "s.duckdb")] if blocked else []
+    axes = ["--vary", "demand.scale=1,2", "--vary", "demand.scale=3"]
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sweep", str(SMALL), *axes, "-r", "1", "--out", str(tmp_path / "out"), *extra])
+    assert exit_info.value.code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "--vary names a key twice: demand.scale, demand.scale" in err
+    assert not (tmp_path / "out").exists()

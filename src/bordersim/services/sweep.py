@@ -65,10 +65,7 @@ def build_variants(
     """
     from bordersim.compiler import compile_scenario
 
-    keys = [a.key for a in axes]
-    if len(set(keys)) != len(keys):
-        raise ScenarioError(f"{option} names a key twice: {', '.join(keys)}")
-
+    check_keys(axes, option)
     points = grid_points(axes)
     models = []
     for point in points:
@@ -89,11 +86,16 @@ def grid_points(axes: list[Axis]) -> list[dict[str, Any]]:
     ]
 
 
-def check_points(base: Scenario, axes: list[Axis], *, option: str = "--vary") -> None:
-    """Every grid point applies to `base` and validates (without compiling any of them)."""
+def check_keys(axes: list[Axis], option: str = "--vary") -> None:
+    """Each axis varies a key of its own."""
     keys = [a.key for a in axes]
     if len(set(keys)) != len(keys):
         raise ScenarioError(f"{option} names a key twice: {', '.join(keys)}")
+
+
+def check_points(base: Scenario, axes: list[Axis], *, option: str = "--vary") -> None:
+    """Every grid point applies to `base` and validates (without compiling any of them)."""
+    check_keys(axes, option)
     for point in grid_points(axes):
         varied(base, point, option=option)
 
@@ -115,9 +117,7 @@ def check_compiles(
     from bordersim.compiler import compile_scenario
     from bordersim.compiler.inputs import CalibrationSource, load_calibration_for
 
-    keys = [a.key for a in axes]
-    if len(set(keys)) != len(keys):
-        raise ScenarioError(f"{option} names a key twice: {', '.join(keys)}")
+    check_keys(axes, option)
     calibrations: dict[str, CalibrationSource] = {}
     points = grid_points(axes)
     block_first: CompiledModel | None = None
