@@ -111,9 +111,9 @@ def _device_chunk_seconds(models: list[Any], backend: str, replications: int) ->
         program, _ = runner._compile(layout, parameters, chunk, backend)
         on_device = jax.device_put(parameters)
         ids = np.arange(chunk, dtype=np.int32)
-        jax.block_until_ready(program(on_device, ids, np.uint32(1)))
+        jax.block_until_ready(program(on_device, ids, runner.seed_key(1)))
         started = time.perf_counter()
-        jax.block_until_ready(program(on_device, ids, np.uint32(2)))
+        jax.block_until_ready(program(on_device, ids, runner.seed_key(2)))
         seconds = time.perf_counter() - started
     analysis = program.memory_analysis()
     return seconds, analysis.temp_size_in_bytes + analysis.output_size_in_bytes

@@ -81,7 +81,7 @@ def test_the_gpu_program_run_here_gives_the_cpu_program_results(
     layout = layout_of(models)
     program = jax.jit(runner._program(layout, on_host=False))
     ids = jnp.arange(5, dtype=jnp.int32)
-    daily, histogram = program(stack_parameters(models, layout), ids, jnp.uint32(7))
+    daily, histogram = program(stack_parameters(models, layout), ids, runner.seed_key(7))
     on_cpu = runner.run_batch(models, replications=5, seed=7, backend="cpu")
     for v, result in enumerate(on_cpu):
         assert result.custody_hist.sum() > 0
