@@ -339,3 +339,60 @@ def test_a_deployment_dated_outside_the_simulated_days_is_warned_of(
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         compile_scenario(load_scenario(inside), calibration)
+
+
+def test_a_shock_of_multipliers_one_is_warned_of(
+    write: Callable[[str, str], Path], calibration: Any
+) -> None:
+    """A shock given its date and days but no multiplier (or multipliers of 1) changed no day,
+    silently."""
+    from bordersim.compiler import ScenarioWarning
+
+    shock = """
+        [demand.shocks.expiry]
+        date = 2023-05-11
+        surge_days = 10
+        {multiplier}
+        """
+    path = write("flat.toml", MINIMAL + shock.format(multiplier=""))
+    with pytest.warns(ScenarioWarning) as caught:
+        compile_scenario(load_scenario(path), calibration)
+    (message,) = [str(w.message) for w in caught]
+    assert message == (
+        f"{path}, line 9: demand.shocks.expiry has no multiplier other than 1 (give "
+        "ramp_peak_multiplier or surge_multiplier with their days): it changes nothing"
+    )
+    surge = write("surge.toml", MINIMAL + shock.format(multiplier="surge_multiplier = 1.5"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compile_scenario(load_scenario(surge), calibration)
+
+
+def test_a_constant_prevalence_beside_dated_ones_is_warned_of(
+    write: Callable[[str, str], Path], calibration: Any
+) -> None:
+    """With dated prevalences the constant one is used on no day; a file giving both ran on the
+    dated ones without a word."""
+    from bordersim.compiler import ScenarioWarning
+
+    health = """
+        [health]
+        enabled = true
+        {constant}
+        arrival_prevalence_by_date = {{ 2023-05-01 = 0.02 }}
+        """
+    both = write(
+        "both.toml", MINIMAL + health.format(constant="arrival_prevalence_fraction = 0.05")
+    )
+    with pytest.warns(ScenarioWarning) as caught:
+        compile_scenario(load_scenario(both), calibration)
+    (message,) = [str(w.message) for w in caught]
+    assert message == (
+        f"{both}, line 11: health.arrival_prevalence_fraction 0.05 is not used, since "
+        "health.arrival_prevalence_by_date gives every day's prevalence (flat outside its "
+        "dates): it changes nothing"
+    )
+    dated = write("dated.toml", MINIMAL + health.format(constant=""))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compile_scenario(load_scenario(dated), calibration)

@@ -68,6 +68,7 @@ def compile_scenario(
         cal = forecast_demand_for(scenario, cal)
     frame = frame_for(scenario, cal)
     _warn_outside_the_days(scenario, frame.dates[0], frame.dates[-1])
+    _warn_unused_values(scenario)
     fit = load_fit_for(scenario, cal) if apply_fit else None
     fields = _identity_fields(frame)
     for section in (lambda f: demand_fields(f, fit), *SECTIONS):
@@ -112,6 +113,30 @@ def _warn_outside_the_days(scenario: Scenario, first: dt.date, last: dt.date) ->
                 ScenarioWarning,
                 stacklevel=3,
             )
+
+
+def _warn_unused_values(scenario: Scenario) -> None:
+    """A `ScenarioWarning` for values a scenario file sets that no day uses: a shock whose
+    multipliers are all 1, and a constant arrival prevalence beside dated ones."""
+    for name, shock in scenario.demand.shocks.items():
+        if shock.ramp_peak_multiplier == 1.0 and shock.surge_multiplier == 1.0:
+            key = f"demand.shocks.{name}"
+            warnings.warn(
+                f"{scenario.location(key)}: {key} has no multiplier other than 1 (give "
+                "ramp_peak_multiplier or surge_multiplier with their days): it changes nothing",
+                ScenarioWarning,
+                stacklevel=3,
+            )
+    health = scenario.health
+    constant = "health.arrival_prevalence_fraction"
+    if health.enabled and health.arrival_prevalence_by_date and scenario.sets(constant):
+        warnings.warn(
+            f"{scenario.location(constant)}: {constant} {health.arrival_prevalence_fraction:g} "
+            "is not used, since health.arrival_prevalence_by_date gives every day's prevalence "
+            "(flat outside its dates): it changes nothing",
+            ScenarioWarning,
+            stacklevel=3,
+        )
 
 
 def _identity_fields(frame: Frame) -> Fields:

@@ -62,6 +62,10 @@ class Scenario(ScenarioSpec):
         """The file that set `key_path` (the defaults file for a default)."""
         return loader.origin_of(tuple(key_path.split(".")), self._origins)
 
+    def sets(self, key_path: str) -> bool:
+        """Whether a scenario file, or a change over one, sets `key_path` (not the defaults)."""
+        return self.file_of(key_path) != loader.defaults_path()
+
     def location(self, key_path: str) -> str:
         """'FILE, line N' where `key_path` is set (the line where it can be found); for a value
         changed over the file, where it was given (``--set KEY=VALUE``), else the file without a
