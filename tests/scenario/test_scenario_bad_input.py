@@ -482,3 +482,40 @@ def test_a_variant_giving_end_date_where_its_base_gave_duration_days_is_told_wha
     )
     fixed = write("fixed.toml", 'remove = ["deployments.troops.duration_days"]\n' + text)
     assert load_scenario(fixed).deployments["troops"].last_date == dt.date(2023, 6, 30)
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        (
+            "[processing]\nstations_per_holding_place = 0\n",
+            "processing.stations_per_holding_place = 0",
+        ),
+        ("[processing]\nstation_places = 0\n", "processing.station_places = 0"),
+        (
+            "[custody.capacity_people]\n"
+            + "".join(
+                f"{s} = 0\n"
+                for s in ("SDC", "ELC", "YUM", "TCA", "EPT", "BBT", "DRT", "LRT", "RGV")
+            ),
+            "custody.capacity_people = 0 in every sector",
+        ),
+    ],
+    ids=["no stations per place", "no station places", "no holding place"],
+)
+def test_a_border_without_processing_stations_is_refused(
+    write: Callable[[str, str], Path],
+    calibration: object,
+    capsys: pytest.CaptureFixture[str],
+    text: str,
+    named: str,
+) -> None:
+    """No station anywhere kept everyone apprehended in custody for good: a run of 86,000 people
+    held, none processed, reported as a result."""
+    path = write("no-stations.toml", MINIMAL + text)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["scenario", "check", str(path)])
+    assert exit_info.value.code == 2
+    message = " ".join(capsys.readouterr().err.split())
+    line = 8 if named.startswith("custody") else 9  # a table is found at its header
+    assert f"{path}, line {line}: {named}: the border would have no processing station" in message

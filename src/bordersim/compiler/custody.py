@@ -89,6 +89,7 @@ def _station_fields(frame: Frame, capacity: np.ndarray) -> Fields:
         border_total = sum(float(custody.capacity_people.of(s)) for s in ALL_SECTORS)
         if processing.station_places is not None:
             border_total = float(processing.station_places)
+        _check_some_stations(frame, per_place, border_total)
         shares = trailing_load_shares(frame.calibration, frame.dates, processing.station_load_days)
         by_load = border_total * shares[:, frame.sector_cols]
         stations = np.maximum(per_place * (by_load + capacity - standing[None, :]), 0.0)
@@ -96,3 +97,23 @@ def _station_fields(frame: Frame, capacity: np.ndarray) -> Fields:
         "processing_stations": stations,
         "crowding_slowdown": float(processing.crowding_slowdown_ratio),
     }
+
+
+def _check_some_stations(frame: Frame, per_place: float, border_total: float) -> None:
+    """No processing station on the whole border would keep everyone apprehended in custody for
+    good (nobody processed, nobody leaving): refused, naming the value that makes it so."""
+    if per_place * border_total > 0.0:
+        return
+    scenario = frame.scenario
+    if per_place == 0.0:
+        key, value = "processing.stations_per_holding_place", f"{per_place:g}"
+    elif scenario.processing.station_places is not None:
+        key, value = "processing.station_places", f"{border_total:g}"
+    else:
+        key, value = "custody.capacity_people", "0 in every sector"
+    raise ScenarioError(
+        f"{key} = {value}: the border would have no processing station, so nobody apprehended "
+        "could be processed or leave custody; give a positive value (stations_per_holding_place "
+        "= inf for no station limit)",
+        where=scenario.location(key),
+    )
