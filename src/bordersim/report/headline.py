@@ -178,10 +178,9 @@ def run_headline(result: RunResult) -> list[HeadlineItem]:
 def is_practically_zero(diff: Interval, mean_a: float, mean_b: float) -> bool:
     if diff.mean == 0 and (math.isnan(diff.low) or diff.low == diff.high == 0):
         return True
-    scale = max(abs(mean_a), abs(mean_b))
-    threshold = PRACTICAL_SHARE * scale
     if math.isnan(diff.low) or math.isnan(diff.high):
-        return abs(diff.mean) <= threshold
+        return False  # one replication a side: no interval, so no finding either way
+    threshold = PRACTICAL_SHARE * max(abs(mean_a), abs(mean_b))
     return -threshold <= diff.low and diff.high <= threshold
 
 
