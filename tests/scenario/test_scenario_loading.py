@@ -268,4 +268,7 @@ def test_params_of_a_disease_parameter_names_where_its_default_is(
     said = " ".join(capsys.readouterr().err.split())
     assert "`bordersim scenario params diseases.covid19.transmission_rate_per_day`" in said
     main(["scenario", "params", "diseases.covid19.transmission_rate_per_day"])
-    assert "diseases.covid19.transmission_rate_per_day" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "diseases.covid19.transmission_rate_per_day" in printed
+    # headed by the file its values come from, not by parameters.toml
+    assert printed.startswith("diseases (") and "parameters.toml" not in printed

@@ -116,7 +116,7 @@ def params(
     from rich.table import Table
 
     from bordersim.errors import ScenarioError
-    from bordersim.scenario.loader import defaults_path
+    from bordersim.scenario.loader import defaults_path, diseases_path
 
     rows = list(_parameter_rows(key))
     if not rows:
@@ -136,7 +136,11 @@ def params(
             "(`bordersim scenario params` lists them all)"
         )
     console = Console()
-    title = f"default parameters ({defaults_path()})"
+    diseases = [path.startswith("diseases.") for path, _, _ in rows]
+    title = " and ".join(
+        [f"default parameters ({defaults_path()})"] * (not all(diseases))
+        + [f"diseases ({diseases_path()})"] * any(diseases)
+    )
     if console.width < TABLE_MIN_WIDTH:
         console.print(title, highlight=False)
         for path, value, source in rows:
