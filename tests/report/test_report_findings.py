@@ -24,7 +24,7 @@ from bordersim.report.headline import (
     verdict,
 )
 from bordersim.report.run_report import RunRecord, run_report_page
-from bordersim.results.kpis import Interval, differences, summarize
+from bordersim.results.kpis import Interval, differences, replication_kpis, summarize
 from bordersim.results.schema import METRIC_INDEX, RunResult
 from bordersim.scenario import load_scenario
 from repo_paths import SMALL
@@ -121,6 +121,32 @@ def test_paired_runs_of_unequal_length_compare_the_same_replications(
     print_differences(console, a, b)
     assert "the first 2 of each, the pairs, are compared" in console.export_text()
     assert "the first 2 of each, the pairs, are compared" in compare_report_page(a, b).render()
+
+
+def test_a_share_one_run_leaves_undefined_pairs_the_replications_both_define(
+    make_run: Callable[..., RunResult],
+) -> None:
+    """Replication 1 of A has no children leaving custody, so no share of them over 72 h. B - A
+    dropped that pair, but A's and B's columns kept their other replications: the row read
+    B - A 0.43 under columns 0.86 and 1.46. Every column now uses the pairs both define."""
+    a_result, b_result = make_run(replications=4, seed=3), make_run(replications=4, seed=3)
+    for metric in ("uac_exits", "uac_exits_over_72h"):
+        a_result.daily[1, :, :, METRIC_INDEX[metric]] = 0.0
+    b_result.daily[..., METRIC_INDEX["uac_exits_over_72h"]] *= 1.5
+    comparison = KpiComparison.of(a_result, b_result)
+    name = "uac_share_over_72h"
+    a, b, diff = comparison.summary_a[name], comparison.summary_b[name], comparison.diffs[name]
+    assert (a.n, b.n, diff.n) == (3, 3, 3)
+    assert math.isclose(diff.mean, b.mean - a.mean, rel_tol=1e-12)
+    own_b = replication_kpis(b_result)[name]
+    assert math.isclose(b.mean, float(own_b[[0, 2, 3]].mean()), rel_tol=1e-12)
+    assert comparison.summary_b["encounters"].n == 4  # defined everywhere: every pair
+    # A side with no value in any replication leaves the other's column as it was.
+    nobody = make_run(replications=4, seed=3)
+    for metric in ("uac_exits", "uac_exits_over_72h"):
+        nobody.daily[..., METRIC_INDEX[metric]] = 0.0
+    one_sided = KpiComparison.of(nobody, b_result)
+    assert one_sided.diffs[name].n == 0 and one_sided.summary_b[name].n == 4
 
 
 def test_runs_of_two_engines_are_not_paired_even_with_one_seed(

@@ -69,6 +69,7 @@ class KpiComparison:
             n = paired_replications(a, b)
             per_a = {name: values[:n] for name, values in per_a.items()}
             per_b = {name: values[:n] for name, values in per_b.items()}
+            per_a, per_b = _complete_pairs(per_a, per_b)
         return cls(
             per_a,
             per_b,
@@ -102,6 +103,22 @@ class KpiComparison:
         return comparison_headline(
             self.diffs, self.summary_a, self.summary_b, self.per_a, self.per_b
         )
+
+
+def _complete_pairs(
+    per_a: dict[str, np.ndarray], per_b: dict[str, np.ndarray]
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Each indicator over the pairs where both runs have a value. A share of nobody (no exits
+    in one replication of A) drops out of B - A; left in A's or B's column, that column's mean
+    was over other replications than B - A's, and B - A was not B minus A. An indicator with no
+    such pair keeps each side's values (B - A has none: n/a)."""
+    out_a, out_b = dict(per_a), dict(per_b)
+    for name in per_a.keys() & per_b.keys():
+        both = np.isfinite(per_a[name]) & np.isfinite(per_b[name])
+        if both.any() and not both.all():
+            out_a[name] = np.where(both, per_a[name], np.nan)
+            out_b[name] = np.where(both, per_b[name], np.nan)
+    return out_a, out_b
 
 
 def common_random_numbers(a: RunResult, b: RunResult) -> bool:
