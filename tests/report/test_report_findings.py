@@ -67,6 +67,21 @@ def test_headline_names_the_limit_that_binds_and_where(make_run: Callable[..., R
     )
 
 
+def test_a_limit_binding_half_a_day_on_average_does_not_read_zero_days(
+    make_run: Callable[..., RunResult],
+) -> None:
+    """One replication of two over capacity on one day: a mean of 0.5 days, which the headline
+    rounded to "binds in RGV (Rio Grande Valley) on 0 of 21 days"."""
+    run = _quiet(make_run(replications=2, days=21))
+    run.daily[0, 0, 1, METRIC_INDEX["custody_capacity"]] = 0.0
+    run.daily[0, 0, 1, METRIC_INDEX["occupancy_peak"]] = 10.0
+    text = " ".join(item.text for item in run_headline(run))
+    assert "custody capacity binds in RGV (Rio Grande Valley) on 0.5 of 21 days" in text
+    run.daily[1, :3, 1, METRIC_INDEX["custody_capacity"]] = 0.0
+    run.daily[1, :3, 1, METRIC_INDEX["occupancy_peak"]] = 10.0
+    assert "on 2 of 21 days" in " ".join(item.text for item in run_headline(run))
+
+
 def test_a_zero_difference_is_practically_zero_not_excluding_zero() -> None:
     exact_zero = Interval(0.0, 0.0, 0.0, 10)
     assert verdict(exact_zero, 5.0, 5.0) == "practically zero"

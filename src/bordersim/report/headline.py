@@ -126,6 +126,13 @@ def staff_shortfalls(result: RunResult, top: int = 3) -> list[tuple[str, str, fl
     return sorted(cells, key=lambda c: -c[2])[:top]
 
 
+def _mean_days(days: float) -> str:
+    """A mean over replications of days: whole, or to a tenth ("0.5", where one replication of
+    two binds on one day; rounded to whole days it read "binds ... on 0 of 21 days")."""
+    tenths = round(days, 1)
+    return f"{tenths:.0f}" if tenths == round(tenths) else f"{tenths:.1f}"
+
+
 def run_headline(result: RunResult) -> list[HeadlineItem]:
     bindings = binding_constraints(result)
     items: list[HeadlineItem] = []
@@ -141,7 +148,9 @@ def run_headline(result: RunResult) -> list[HeadlineItem]:
     for binding in bindings:
         by_constraint.setdefault(binding.constraint, []).append(binding)
     for constraint, where in by_constraint.items():
-        places = ", ".join(f"{b.sector} on {b.days:.0f} of {b.of_days} days" for b in where[:4])
+        places = ", ".join(
+            f"{b.sector} on {_mean_days(b.days)} of {b.of_days} days" for b in where[:4]
+        )
         more = f" and {len(where) - 4} more sectors" if len(where) > 4 else ""
         items.append(HeadlineItem(f"{constraint} binds in {places}{more}.", ("up", "binds")))
     unserved = unserved_in_field(result)
