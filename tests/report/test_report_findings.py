@@ -82,6 +82,26 @@ def test_a_limit_binding_half_a_day_on_average_does_not_read_zero_days(
     assert "on 2 of 21 days" in " ".join(item.text for item in run_headline(run))
 
 
+def test_the_staff_a_gap_needs_counts_the_days_of_a_short_last_week(
+    make_run: Callable[..., RunResult],
+) -> None:
+    """Ten reported days: a week of seven, then one of three. The workbench's "about staff (8 h
+    a day)" divided every week's staff-hours by seven days, so 24 staff-hours a day short over
+    the last three days read 1.3 staff instead of 3."""
+    from bordersim.model.dimensions import Task
+    from bordersim.web.dashboards import run_dashboard
+
+    run = make_run(replications=2, days=10)
+    for name in METRIC_INDEX:
+        if name.startswith("staff_hours"):
+            _set(run, name, 0.0)
+    field = f"staff_hours_needed:{Task.FIELD.name.lower()}"
+    run.daily[:, 7:, 1, METRIC_INDEX[field]] = 24.0
+    view = run_dashboard(run, sector="all", month="all")
+    [row] = view.top_gaps
+    assert row[:5] == ["field", "RGV", "2023-05-08", "72", "3.0"]
+
+
 def test_a_zero_difference_is_practically_zero_not_excluding_zero() -> None:
     exact_zero = Interval(0.0, 0.0, 0.0, 10)
     assert verdict(exact_zero, 5.0, 5.0) == "practically zero"

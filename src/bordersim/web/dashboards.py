@@ -120,6 +120,8 @@ def _gaps(view: View, result: RunResult, chosen: list[int], month: str, tag: str
         figures.capability_gap_heatmap(shown, names, title, chosen), f"gap-{tag}"
     )
     mean_gap = shown.gap.mean(axis=0)  # [W, S, T]
+    # Reported days of each week shown: seven, but the last week of a period may be shorter.
+    days = [min(7, len(result.dates) - 7 * i) for i in weeks]
     cells = [
         (float(mean_gap[w, s, t]), w, s, t)
         for w in range(mean_gap.shape[0])
@@ -134,7 +136,7 @@ def _gaps(view: View, result: RunResult, chosen: list[int], month: str, tag: str
             names[s],
             shown.week_starts[w].isoformat(),
             f"{hours:,.0f}",
-            f"{hours / 7 / 8:,.1f}",
+            f"{hours / days[w] / 8:,.1f}",
         ]
         for hours, w, s, t in cells[:TOP_GAPS]
     ]
