@@ -22,6 +22,22 @@ def test_conformal_quantile_takes_the_finite_sample_rank() -> None:
     assert intervals.conformal_quantile(np.array([np.nan, 1.0, 3.0]), 0.5) == 2.0
 
 
+def test_the_rank_of_a_whole_n_plus_one_times_p_survives_binary_rounding() -> None:
+    """The 80 % interval's lower tail as `Rolling.interval` and the variant study write it,
+    (1 - 0.8) / 2, is 0.09999999999999998 in binary: of 39 scores it took the 3rd smallest,
+    not floor(40 x 0.1) = 4th. And a level held at the lowest rank the sample has, 1 / (n + 1),
+    gave rank 0 of 48, 252 or 477 scores: an infinite bound where every bound is to be finite
+    (the adaptive-level study of `forecast.holdout` met 487 of them at 252 and 477 scores)."""
+    sample = np.arange(1.0, 40.0)  # 39 scores: 1..39
+    assert intervals.conformal_quantile(sample, (1 - 0.8) / 2) == 4.0
+    assert intervals.conformal_quantile(sample, 0.1) == 4.0
+    assert intervals.conformal_quantile(sample, 1 - (1 - 0.8) / 2) == 36.0
+    for n in (48, 97, 252, 477):
+        scores = np.arange(1.0, n + 1.0)
+        assert intervals.conformal_quantile(scores, intervals.finite_level(0.0, n)) == 1.0
+        assert intervals.conformal_quantile(scores, intervals.finite_level(1.0, n)) == float(n)
+
+
 def test_coverage_counts_the_values_inside_finite_intervals() -> None:
     actual = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
     lower = np.array([0.0, 2.5, 3.0, np.nan, 4.0])
