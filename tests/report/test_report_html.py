@@ -87,6 +87,35 @@ def test_validation_flags_months_beyond_five_percent(
     assert table[table["month"] == dt.date(2023, 6, 1)]["flagged"].all()
 
 
+def test_months_past_the_official_data_are_not_compared_nor_flagged(
+    make_run: Callable[..., RunResult],
+) -> None:
+    """A scenario on a forecast runs past the data. June 2023 had no official count here, and
+    its rows read official "nan", error "+nan %" and flagged, as if the simulation were beyond
+    5 % of a figure there is none of: "Rows beyond 5 % are flagged: 2 of 4"."""
+    run = make_run(replications=2, days=61)  # 1 May to 30 June 2023: two full months
+    may = run.metric("encounters")[:, :31].sum(axis=1).mean(axis=0)  # [S]
+
+    def official(sector: Sector) -> pd.Series:
+        return pd.Series({pd.Period("2023-05", "M"): may[list(run.sectors).index(sector)]})
+
+    from bordersim.results.validation import monthly_validation
+
+    table = monthly_validation(run, official)
+    assert list(table["month"]) == [dt.date(2023, 5, 1)] * 2
+    assert not table["flagged"].any()
+    text = run_report_page(RunRecord(run_id="r", result=run), official=official).render()
+    assert "Rows beyond 5 % are flagged: 0 of 2." in text
+    assert "nan" not in re.sub(r"<script.*?</script>", "", text, flags=re.S).lower()
+
+    def before(sector: Sector) -> pd.Series:
+        return pd.Series({pd.Period("2023-04", "M"): 1.0})
+
+    assert monthly_validation(run, before).empty
+    text = run_report_page(RunRecord(run_id="r", result=run), official=before).render()
+    assert "no full calendar month that the official monthly counts have" in text
+
+
 def test_compare_report_names_both_runs(make_run: Callable[..., RunResult], tmp_path: Path) -> None:
     a = RunRecord(run_id="a", result=make_run(replications=3, seed=1))
     b_result = make_run(replications=3, seed=1)

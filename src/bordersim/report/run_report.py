@@ -143,15 +143,16 @@ def add_validation(
     table = monthly_validation(result, official)
     if table.empty:
         page.paragraph(
-            "The reported period covers no full calendar month, so there is nothing to compare "
-            "with the official monthly counts.",
+            "The reported period covers no full calendar month that the official monthly counts "
+            "have, so there is nothing to compare.",
             "note",
         )
         return
     flagged = int(table["flagged"].sum())
     page.paragraph(
         f"Simulated encounters (mean over replications) against the official monthly counts, "
-        f"for each sector and each calendar month entirely inside the reported period. Rows "
+        f"for each sector and each calendar month entirely inside the reported period that the "
+        f"official counts have (none after the data's last month). Rows "
         f"beyond {100 * TOLERANCE:.0f} % are flagged: {flagged} of {len(table)}."
     )
     names = [s.name for s in result.sectors]

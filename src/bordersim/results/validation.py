@@ -1,8 +1,9 @@
 """Validation against the official data: simulated monthly encounters per sector (DESIGN 4).
 
 Only calendar months that the reported period covers entirely are compared, since the official
-counts are monthly totals. The error is (simulated mean - official) / official; the tolerance of
-the border model issue is 5 % per sector and month.
+counts are monthly totals, and only those the official counts have (a scenario on a forecast runs
+up to 12 months past the data). The error is (simulated mean - official) / official; the
+tolerance of the border model issue is 5 % per sector and month.
 
 The official counts are handed in (`OfficialMonthly`): this module computes, it does not load.
 `bordersim.validation.reference.load_official_monthly` reads them from the calibration.
@@ -61,7 +62,8 @@ def full_months(dates: list[dt.date]) -> list[dt.date]:
 
 
 def monthly_validation(run: RunResult, official: OfficialMonthly) -> pd.DataFrame:
-    """One row per sector and full month: simulated mean and 95 % band, official, error %."""
+    """One row per sector and full month the official counts have: simulated mean and its 5th
+    and 95th percentiles over replications, official, error %."""
     dates = np.array(run.dates, dtype="datetime64[D]")
     encounters = run.metric("encounters")  # [R, D, S]
     rows = []
@@ -70,8 +72,10 @@ def monthly_validation(run: RunResult, official: OfficialMonthly) -> pd.DataFram
         for month in full_months(run.dates):
             following = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
             in_month = (dates >= np.datetime64(month)) & (dates < np.datetime64(following))
-            simulated = encounters[:, in_month, s].sum(axis=1)
             observed = counts.get(month)
+            if observed is None:
+                continue  # past the official data: nothing to compare, nothing to flag
+            simulated = encounters[:, in_month, s].sum(axis=1)
             error = (simulated.mean() - observed) / observed if observed else float("nan")
             rows.append(
                 {
@@ -80,7 +84,7 @@ def monthly_validation(run: RunResult, official: OfficialMonthly) -> pd.DataFram
                     "simulated": float(simulated.mean()),
                     "simulated_p05": float(np.percentile(simulated, 5)),
                     "simulated_p95": float(np.percentile(simulated, 95)),
-                    "official": observed if observed is not None else float("nan"),
+                    "official": observed,
                     "error_pct": 100 * error,
                     "flagged": bool(not np.isfinite(error) or abs(error) > TOLERANCE),
                 }

@@ -154,7 +154,9 @@ def _validation(view: View, result: RunResult, chosen: list[int], calibration: s
     names = {result.sectors[s].name for s in chosen}
     table = table[table["sector"].isin(names)] if not table.empty else table
     if table.empty:
-        view.validation_note = "No full calendar month in the reported period to compare."
+        view.validation_note = (
+            "No full calendar month of the official counts in the reported period to compare."
+        )
         return
     view.validation = [
         [
