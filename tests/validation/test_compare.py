@@ -174,6 +174,8 @@ def test_record_measures_count_the_people_held_at_noon() -> None:
     over72 = compare(target("custody_over72h_share", 0.5, scope="Rio Grande Valley"), view)
     assert over72.simulated is not None and over72.simulated.n == 2
     assert over72.simulated.mean == pytest.approx((2 / 3 + 0.0) / 2)
+    # Two replications, 2/3 and 0: the t interval, [-391 %, 457 %], is cut to what a share takes.
+    assert (over72.simulated.low, over72.simulated.high) == (0.0, 1.0)
     title42 = target(
         "time_in_custody_title42_mean_minutes",
         96.0,

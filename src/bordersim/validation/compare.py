@@ -1,8 +1,9 @@
 """Targets beside simulated values: the error and a score for every target of a run's period.
 
 The simulated value is the mean over replications with its 95 % t interval
-(`results.kpis.mean_interval`). The error is relative to the target: to its value, or to the
-nearest end of a range or bound the mean falls outside (zero inside). Scores:
+(`results.kpis.mean_interval`; a share's cut to 0 - 1, as the indicators' are). The error is
+relative to the target: to its value, or to the nearest end of a range or bound the mean falls
+outside (zero inside). Scores:
 
 - ``in range``: inside a published range, or on the right side of a published bound (a count
   for part of a sector, such as one facility, is a lower bound of the sector's);
@@ -103,7 +104,7 @@ def compare(target: Target, view: RunView) -> Comparison:
         values = measure.compute(view, target, scope)
     except NotComparable as why:
         return _not_compared(target, measure.label, measure.unit, str(why))
-    simulated = mean_interval(np.asarray(values, dtype=np.float64))
+    simulated = _share_within_bounds(mean_interval(np.asarray(values, dtype=np.float64)), measure)
     if simulated.n == 0:
         return _not_compared(
             target,
@@ -123,6 +124,18 @@ def compare(target: Target, view: RunView) -> Comparison:
         "; ".join(n for n in notes if n),
         OPERATIONS_FITTED if is_fit_target(target) else measure.evidence,
     )
+
+
+def _share_within_bounds(interval: Interval, measure: Measure) -> Interval:
+    """A share's interval cut to 0 - 1, the values it can take: with two replications the t
+    interval of a share of 33 % read [-391 %, 457 %]. The mean lies within, so the cut interval
+    covers it whenever the t interval does. Other units are left alone (a net flow of children
+    into custody may be negative)."""
+    if measure.unit != "share":
+        return interval
+    low = interval.low if math.isnan(interval.low) else min(max(interval.low, 0.0), 1.0)
+    high = interval.high if math.isnan(interval.high) else min(max(interval.high, 0.0), 1.0)
+    return dataclasses.replace(interval, low=low, high=high)
 
 
 def _bound_of_the_sector(target: Target, measure: Measure, scope: Scope) -> Target:
