@@ -24,7 +24,13 @@ from bordersim.report.headline import (
     verdict,
 )
 from bordersim.report.run_report import RunRecord, run_report_page
-from bordersim.results.kpis import Interval, differences, replication_kpis, summarize
+from bordersim.results.kpis import (
+    Interval,
+    differences,
+    format_value,
+    replication_kpis,
+    summarize,
+)
 from bordersim.results.schema import METRIC_INDEX, RunResult
 from bordersim.scenario import load_scenario
 from repo_paths import SMALL
@@ -298,7 +304,11 @@ def test_a_sweep_report_has_title_units_intervals_values_and_details(
     assert "Encounters (events)" in text and "Share in custody over 72 h (%)" in text  # units
     assert "3 replications each from seed 4" in text
     encounters = table[(table["kpi"] == "encounters") & (table["variant"] == 0)].iloc[0]
-    assert f"[{encounters['low']:,.4g}, {encounters['high']:,.4g}]" in text  # intervals
+    low, high = (
+        format_value(encounters["low"], "events"),
+        format_value(encounters["high"], "events"),
+    )
+    assert f"{format_value(encounters['mean'], 'events')} [{low}, {high}]" in text  # intervals
     assert "scenarios/examples/small.toml" in text
 
 
@@ -407,7 +417,22 @@ def test_a_sweep_of_one_replication_with_nobody_held_shows_n_a_not_nan(
     share = table[(table["kpi"] == "custody_share_over_72h")].sort_values("variant")
     assert kpi_cell(*share[["mean", "low", "high"]].iloc[0]) == "n/a"
     assert "nan" not in kpi_cell(*share[["mean", "low", "high"]].iloc[1])
-    assert kpi_cell(5.0, 4.0, 6.0) == "5 [4, 6]"
+    assert kpi_cell(5.0, 4.0, 6.0) == "5.00 [4.00, 6.00]"
+
+
+def test_a_sweep_gives_each_kpi_as_bordersim_run_does_in_its_unit() -> None:
+    """Three significant digits read 14,259 [14,230, 14,290] encounters as 1.43e+04 [1.42e+04,
+    1.43e+04], an interval that hid its own width, a share of 12.3 % as 0.123 and a cost of
+    $25.3 M as 2.53e+07; the sweep's table and report now give them as the run's table does."""
+    from bordersim.commands.sweep import kpi_cell
+    from bordersim.report.sweep_report import _interval_text
+
+    for cell in (_interval_text, kpi_cell):
+        assert cell(14259.0, 14230.0, 14290.0, "events") == "14,259 [14,230, 14,290]"
+        assert cell(0.123, 0.119, 0.127, "share") == "12.3 % [11.9 %, 12.7 %]"
+        assert cell(25.3e6, 25.1e6, 25.5e6, "dollars") == "$25.30 M [$25.10 M, $25.50 M]"
+        assert cell(14259.0, math.nan, math.nan, "events") == "14,259"
+        assert cell(math.nan, math.nan, math.nan, "share") == "n/a"
 
 
 def test_a_field_without_agents_is_not_called_fully_staffed(

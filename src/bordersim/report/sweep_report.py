@@ -152,14 +152,14 @@ def _number(value: object) -> bool:
 
 
 def _interval_text(mean: float, low: float, high: float, unit: str) -> str:
-    """`mean [low, high]`; the mean alone with one replication, and n/a where the KPI has no
-    value (a share of nobody: no exits, no encounters)."""
-    scale, suffix = (100.0, " %") if _share(unit) else (1.0, "")
+    """`mean [low, high]` as the run's report gives it, in the KPI's unit; the mean alone with
+    one replication, and n/a where the KPI has no value (a share of nobody: no exits, no
+    encounters)."""
+    from bordersim.results.kpis import Interval, format_interval
+
     if pd.isna(mean):
         return "n/a"
-    if pd.isna(low) or pd.isna(high):
-        return f"{scale * mean:,.3g}{suffix}"
-    return f"{scale * mean:,.4g}{suffix} [{scale * low:,.4g}, {scale * high:,.4g}]"
+    return format_interval(Interval(float(mean), float(low), float(high), 0), unit)
 
 
 def write_sweep_report(path: Path, table: pd.DataFrame, details: SweepDetails) -> Path:
