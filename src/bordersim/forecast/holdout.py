@@ -429,7 +429,7 @@ def interval_result(
         "before Title 42": (w.design[0], series.index_of(date(2020, 2, 1), "Title 42")),
         "Title 42": (series.index_of(TITLE42[0], "Title 42"), series.index_of(TITLE42[1], "T42")),
     }
-    pooled_spans = ("before Title 42", "Title 42")  # sectors pooled, as the back-test's segments
+    pooled_spans = ("before Title 42", "Title 42")  # the nine sectors pooled (no SWB here)
     coverage: dict[str, list[tuple[float, float]]] = {name: [] for name in spans}
     score: dict[str, list[float]] = {name: [] for name in spans}
     for h in REPORTED_HORIZONS:
