@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bordersim.ingest import shipped_files
 from bordersim.ingest.cbp import PUBLISHED_COLUMNS
+from bordersim.ingest.fiscal import OHSS_MONTH_LABELS
 from bordersim.store import open_store
 
 SHIPPED_WORKBOOK, SHIPPED_CSV = shipped_files()
@@ -28,7 +29,12 @@ def write_workbook(path: Path, sheets: dict[str, list[tuple[object, ...]]]) -> P
 
 
 def small_sheets(years: Iterable[int] = (2023, 2024)) -> dict[str, list[tuple[object, ...]]]:
-    """The three sheets the model needs, for two months of each fiscal year, in published form."""
+    """The three sheets the model needs, in published form, for consecutive fiscal years: every
+    month of each year but the last, and October-November of the last (a release cut mid-year).
+    The months run without a gap, as a release's do and as calibrate needs."""
+    years = list(years)
+    if years != list(range(years[0], years[0] + len(years))):
+        raise ValueError(f"fiscal years must follow one another, got {years}")
     year_header = "Fiscal\nYear"
     sector: list[tuple[object, ...]] = [(year_header, "Month", "Region", "Sector", "Quantity")]
     family: list[tuple[object, ...]] = [
@@ -38,7 +44,8 @@ def small_sheets(years: Iterable[int] = (2023, 2024)) -> dict[str, list[tuple[ob
         (year_header, "Month", "Region", "Citizenship", "Quantity")
     ]
     for year in years:
-        for month in ("01 October", "02 November"):
+        months = OHSS_MONTH_LABELS[:2] if year == years[-1] else OHSS_MONTH_LABELS
+        for month in months:
             sector.append((year, month, "Southwest Land Border", "Tucson, AZ", 1000 + year))
             sector.append((year, month, "Southwest Land Border", "Yuma, AZ", 500))
             sector.append((year, month, "Northern Land Border", "Blaine, WA", 30))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -245,3 +246,58 @@ def test_citizenship_in_capitals_keeps_its_nationality_group(
     assert published.cbp_encounters[:, 0].sum() > 0  # single adults from Mexico
     assert (capitalised.cbp_encounters == published.cbp_encounters).all()
     assert (capitalised.cbp_title42 == published.cbp_title42).all()
+
+
+def _drop_month(sheet: list[tuple[object, ...]], month: str) -> list[tuple[object, ...]]:
+    return [row for row in sheet if row[1] != month or row[0] != 2023]
+
+
+def _rename_sector(sheet: list[tuple[object, ...]], name: str) -> list[tuple[object, ...]]:
+    return [(*row[:3], name if row[3] == "Tucson, AZ" else row[3], row[4]) for row in sheet]
+
+
+@pytest.mark.parametrize(
+    ("sheet", "change", "said"),
+    [
+        (
+            "Monthly Rgn and Sector",
+            lambda rows: _drop_month(rows, "03 December"),
+            "sheet 'Monthly Rgn and Sector': no southwest border rows for month 2022-12-01",
+        ),
+        (
+            "Monthly Rgn and Fam Status",
+            lambda rows: _drop_month(rows, "03 December"),
+            "sheet 'Monthly Rgn and Fam Status': no southwest border rows for month 2022-12-01",
+        ),
+        (
+            "Monthly Rgn and Sector",
+            lambda rows: _rename_sector(rows, "Tucson , AZ"),
+            "sheet 'Monthly Rgn and Sector': southwest border sector 'Tucson , AZ' is not one of "
+            "the modelled sectors",
+        ),
+    ],
+    ids=["a month missing", "a sheet ending early", "a sector misspelt"],
+)
+def test_a_workbook_that_calibrate_would_refuse_is_refused_at_import(
+    tmp_path: Path,
+    store_copy: Path,
+    capsys: pytest.CaptureFixture[str],
+    sheet: str,
+    change: Any,
+    said: str,
+) -> None:
+    """Such a workbook imported without a word, replacing the store's data; calibrate and
+    forecast then refused the store, whose earlier data was gone."""
+    sheets = small_sheets()
+    sheets[sheet] = [sheets[sheet][0], *change(sheets[sheet][1:])]
+    workbook = write_workbook(tmp_path / "flawed.xlsx", sheets)
+    before = store_snapshot(store_copy)
+    assert run_cli(["data", "import", str(workbook), "--store", str(store_copy)]) == 2
+    message = " ".join(capsys.readouterr().err.split())
+    assert f"error: flawed.xlsx: {said}" in message
+    assert message.endswith("nothing was imported: the store is unchanged")
+    assert store_snapshot(store_copy) == before
+    # the same sheets without the flaw import
+    good = write_workbook(tmp_path / "good.xlsx", small_sheets())
+    assert run_cli(["data", "import", str(good), "--store", str(store_copy)]) == 0
+    assert store_snapshot(store_copy) != before

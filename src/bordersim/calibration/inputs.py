@@ -106,6 +106,14 @@ def read_official_monthly(connection: duckdb.DuckDBPyConnection) -> OfficialMont
     )
 
 
+def check_official_series(connection: duckdb.DuckDBPyConnection) -> None:
+    """Refuse what `read_official_monthly` would refuse (a month missing from a sheet, a sector
+    not modelled), so that an import can be undone before it replaces good data; a store with
+    no OHSS sector data yet passes (a CBP file may be imported first)."""
+    if _southwest_monthly(connection, SECTOR_SHEET, "sector"):
+        read_official_monthly(connection)
+
+
 def _southwest_monthly(
     connection: duckdb.DuckDBPyConnection, sheet: str, column: str
 ) -> list[tuple[Any, ...]]:

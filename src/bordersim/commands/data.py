@@ -36,6 +36,7 @@ def import_command(
     store: Path | None = typer.Option(None, "--store", help=STORE_OPTION_HELP),  # noqa: B008
 ) -> None:
     """Import official files (validated first; the store changes only if all of them are good)."""
+    from bordersim.calibration.inputs import check_official_series
     from bordersim.store import open_store, resolve_store_path
     from bordersim.store.coverage import release_notes
     from bordersim.store.official import import_parsed, parse_official_files
@@ -45,7 +46,9 @@ def import_command(
     # one transaction that replaces the data.
     imported = parse_official_files(list(files) if files else None)
     with open_store(location) as connection:
-        import_parsed(connection, imported)
+        # what calibrate and forecast would refuse is refused here, before it replaces the
+        # data the store holds
+        import_parsed(connection, imported, check=check_official_series)
         notes = release_notes(connection)
     console = _console()
     _print_import(console, imported, location)

@@ -7,6 +7,7 @@ replaces the older one, and a failure leaves the previous data exactly as it was
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -17,8 +18,13 @@ from bordersim.ingest.parsed import CBP_KIND, OHSS_KIND, ParsedFile
 DATA_TABLES = {OHSS_KIND: "ohss_encounters", CBP_KIND: "cbp_swb_encounters"}
 
 
-def import_parsed(connection: duckdb.DuckDBPyConnection, files: list[ParsedFile]) -> None:
-    """Replace the store's rows for each file's kind by the file's rows, all in one transaction."""
+def import_parsed(
+    connection: duckdb.DuckDBPyConnection,
+    files: list[ParsedFile],
+    check: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+) -> None:
+    """Replace the store's rows for each file's kind by the file's rows, all in one transaction;
+    `check` reads the data as replaced, before the commit, and any error it raises undoes it."""
     kinds = [parsed.kind for parsed in files]
     if len(set(kinds)) != len(kinds):
         raise DataFileError(
@@ -29,6 +35,8 @@ def import_parsed(connection: duckdb.DuckDBPyConnection, files: list[ParsedFile]
     try:
         for parsed in files:
             _replace(connection, parsed)
+        if check is not None:
+            _checked(check, connection)
         connection.execute("COMMIT")
     except BaseException as err:
         connection.execute("ROLLBACK")
@@ -38,6 +46,15 @@ def import_parsed(connection: duckdb.DuckDBPyConnection, files: list[ParsedFile]
                 where=", ".join(str(parsed.path) for parsed in files),
             ) from err
         raise
+
+
+def _checked(
+    check: Callable[[duckdb.DuckDBPyConnection], None], connection: duckdb.DuckDBPyConnection
+) -> None:
+    try:
+        check(connection)
+    except DataFileError as err:
+        raise DataFileError(f"{err}; nothing was imported: the store is unchanged") from err
 
 
 def _replace(connection: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> None:
