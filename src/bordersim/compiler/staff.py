@@ -49,7 +49,7 @@ def staff_fields(frame: Frame) -> Fields:
                 deployment, frame.dates, sectors, _deployment_load(frame, deployment)
             )
         )
-    order = specialists_first(crew_pool, crew_tasks)
+    order = specialists_first(crew_pool, crew_tasks, crew_names)
     crew_names = [crew_names[c] for c in order]
     crew_pool = [crew_pool[c] for c in order]
     crew_tasks = [crew_tasks[c] for c in order]
@@ -101,14 +101,20 @@ def _custody_day_hours(frame: Frame) -> np.ndarray:
     return hours
 
 
-def specialists_first(crew_pool: list[int], crew_tasks: list[np.ndarray]) -> list[int]:
+def specialists_first(
+    crew_pool: list[int], crew_tasks: list[np.ndarray], crew_names: list[str]
+) -> list[int]:
     """Crew order for dispatch: agent crews first (as declared), then the other crews by how many
-    bounded tasks they may do, fewest first (ties as declared). Dispatch takes non-agents in crew
-    order, so a crew that can do only intake and warehouse work (troops) is used on it before
-    processing coordinators, who can also watch and drive, and agents are left in the field."""
+    bounded tasks they may do, fewest first; ties by pool (`Pool` order), then by name, so that the
+    order of the deployment tables in a scenario file changes nothing. Dispatch takes non-agents
+    in crew order, so a crew that can do only intake and warehouse work (troops) is used on it
+    before processing coordinators, who can also watch and drive, and agents are left in the
+    field."""
     agents = [c for c in range(len(crew_pool)) if crew_pool[c] == Pool.AGENT]
     others = [c for c in range(len(crew_pool)) if crew_pool[c] != Pool.AGENT]
-    others.sort(key=lambda c: int(crew_tasks[c][_BOUNDED_TASKS].sum()))
+    others.sort(
+        key=lambda c: (int(crew_tasks[c][_BOUNDED_TASKS].sum()), int(crew_pool[c]), crew_names[c])
+    )
     return agents + others
 
 
