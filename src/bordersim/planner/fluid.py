@@ -222,9 +222,9 @@ def _cumulative_rows(
     watch_rows: WatchRows,
     det_vars: np.ndarray,
     backlog_watch: bool,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The FCFS fluid queue per sector and day, custody watch for the people held, and the
-    72-hour requirement; returns the shortfall variables (intake, determination)."""
+    72-hour requirement; returns the shortfall variables (intake, determination, watch)."""
     m = problem.mean_demand_model
     R, S = m.n_days - m.warmup_days, m.n_sectors
     weeks = problem.weeks
@@ -238,6 +238,9 @@ def _cumulative_rows(
     cum_det = np.cumsum(work.determination, axis=0)
     shortfall = var.add(S * R, cost=SHORTFALL_PENALTY).reshape(R, S)
     det_short = var.add(S * R, cost=SHORTFALL_PENALTY).reshape(R, S)
+    # custody watch the staff cannot give (a budget or the caps keep the backlog, and so the
+    # watch it needs, above what the crews that may watch can cover): penalised, not infeasible
+    watch_short = var.add(S * R, cost=SHORTFALL_PENALTY).reshape(R, S)
     done = var.add(S * R).reshape(R, S)
     done_det = var.add(S * R).reshape(R, S)
     for s in range(S):
@@ -269,8 +272,8 @@ def _cumulative_rows(
                 else 0.0
             )
             rows.add(
-                [*watch_cols, int(done[r, s])],
-                [*watch_vals, backlog_hours],
+                [*watch_cols, int(done[r, s]), int(watch_short[r, s])],
+                [*watch_vals, backlog_hours, 1.0],
                 float(work.watch_posts[r, s]) + backlog_hours * float(cum_intake[r, s]),
                 np.inf,
             )
@@ -285,7 +288,7 @@ def _cumulative_rows(
                 q * float(cum_det[due, s]),
                 np.inf,
             )
-    return shortfall, det_short
+    return shortfall, det_short, watch_short
 
 
 def solve(
@@ -327,7 +330,7 @@ def solve(
 
     intake_cols, watch_rows, det_vars = _staff_hours(problem, var, rows, y, steps, day_window)
 
-    shortfall, det_short = _cumulative_rows(
+    shortfall, det_short, watch_short = _cumulative_rows(
         problem, work, var, rows, q, correction, intake_cols, watch_rows, det_vars, backlog_watch
     )
     for k, pool_plan in enumerate(problem.spec.pools):
@@ -350,7 +353,7 @@ def solve(
         raise RuntimeError(f"the fluid program found no solution: {result.message}")
     solution = np.asarray(result.x)
     x = np.round(solution[y]) * steps[:, None, None]
-    short = solution[shortfall] + solution[det_short]
+    short = solution[shortfall] + solution[det_short] + solution[watch_short]
     penalty = SHORTFALL_PENALTY * float(short.sum())
     cost = float(np.asarray(var.cost)[y.reshape(-1)] @ solution[y.reshape(-1)])
     dual = getattr(result, "mip_dual_bound", None)
