@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -108,3 +110,25 @@ def test_a_repair_adds_a_quarter_once_per_sector_window_however_many_weeks_faile
     assert repaired[0, 1, 1] == 50.0  # 40 + a quarter, rounded up to the step of 10
     repaired[0, 1, 1] = 0.0
     assert not repaired.any()  # nothing anywhere else
+
+
+def test_a_lead_time_keeps_every_arrival_until_it_has_passed() -> None:
+    """lead_time_days = 14 with a 7-day ramp-up and 14-day windows: the second window's people
+    would start arriving on day 8 of the period, before the lead time has passed, so only the
+    third window is open (the second was open: the lead time was counted to the window's start,
+    not to the first arrival)."""
+    problem = _problem()
+    spec = problem.spec
+    troops = dataclasses.replace(spec.pools[0], lead_time_days=14)
+    delayed = build_problem(
+        compile_scenario(load_scenario(SMALL)),
+        dataclasses.replace(spec, pools=(troops, *spec.pools[1:])),
+    )
+    assert delayed.available[0].tolist() == [False, False, True]
+    x = np.where(delayed.available[:, None, :], 100.0, 0.0) * np.ones(delayed.shape)
+    m = delayed.base
+    ready = m.start_date + dt.timedelta(days=m.warmup_days + 14)
+    for tour in delayed.tours(x):
+        if tour.pool_index == 0:
+            arrival = m.start_date + dt.timedelta(days=delayed.tour_start_day(tour))
+            assert arrival >= ready

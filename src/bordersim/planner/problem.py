@@ -219,7 +219,9 @@ def build_problem(
         for w, (first, _) in enumerate(windows):
             arrival = first - max(plan.ramp_up_days - 1, 0)
             arrival_date = base.start_date + dt.timedelta(days=arrival)
-            if arrival < base.warmup_days - max(plan.ramp_up_days - 1, 0) + plan.lead_time_days:
+            # a lead time counts from the reported period's start to the first arrival (without
+            # one, arrivals may ramp up before the period, as for the first window)
+            if plan.lead_time_days and arrival < base.warmup_days + plan.lead_time_days:
                 available[k, w] = False
             if plan.available_from is not None and arrival_date < plan.available_from:
                 available[k, w] = False
