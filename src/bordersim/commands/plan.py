@@ -170,6 +170,10 @@ def _show(result: PlanResult, target: Path) -> None:
         f"({'probe' if data.get('probe_bound') else 'fluid'}); gap {data['gap']:.1%}"
         + ("" if data.get("gap_proven", True) else " (not proven: people move between sectors)")
     )
+    if data.get("within_budget") is False:
+        from bordersim.planner.output import over_budget
+
+        typer.echo(over_budget(result.cost, data["budget_dollars"]))
     cert = result.certificate
     typer.echo(
         f"certificate: {int((cert.certified & cert.required).sum())} of "

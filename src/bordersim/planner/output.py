@@ -97,6 +97,15 @@ def plan_toml(
     return "\n".join(lines)
 
 
+def over_budget(cost: float, budget: float) -> str:
+    """The line that says a plan costs more than the plan file's budget_dollars."""
+    return (
+        f"over the budget: the plan costs ${cost / 1e6:,.3f}M against budget_dollars = "
+        f"${budget / 1e6:,.3f}M; the budget limits the fluid program, and the planner found "
+        "no plan within it that meets every target (docs/planner.md, 'The plan file')"
+    )
+
+
 def _list(a: np.ndarray) -> Any:
     return np.round(a, 6).tolist()
 
@@ -151,6 +160,8 @@ def certificate_json(
         "certified": bool(certificate.all_certified),
         "cost_dollars": cost,
         "cost_by_pool_dollars": _cost_by_pool_json(problem, spec, x),
+        "budget_dollars": spec.budget_dollars,
+        "within_budget": None if spec.budget_dollars is None else cost <= spec.budget_dollars,
         "lower_bound_dollars": bound_dollars,
         "lower_bound_kind": kind,
         "fluid_lower_bound_dollars": lower_bound,
