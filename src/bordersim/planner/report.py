@@ -196,8 +196,12 @@ def _frontier_section(result: PlanResult) -> str:
             "<h2>Cost versus target</h2>",
             _frontier_svg(points),
             table,
-            "<p>Only the plan's own target is certified; the other points come from the "
-            "fluid program and the simulation-based correction on the search sample.</p>",
+            "<p>Every point is the cheapest plan that the search (fluid program, "
+            "simulation-based correction, local search) finds on its sample for that share, the "
+            f"plan's own share ({result.problem.spec.targets.within_72h:.0%}) included, so that "
+            "all stand on the same replications; a plan found for a stricter share stands for a "
+            "looser one where it is cheaper. None is certified: the certified plan costs "
+            f"${result.cost:,.0f}, its certification's margin included.</p>",
         ]
     )
 
