@@ -67,6 +67,16 @@ def caps_by_load(problem: Problem) -> np.ndarray:
     return x
 
 
+def within_border_caps(problem: Problem, x: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """`x`, with each pool and window whose people in all sectors exceed the pool's border-wide
+    cap (`max_headcount`) taken from `fallback` (a plan within the caps) instead."""
+    out = x.copy()
+    for k, pool in enumerate(problem.spec.pools):
+        over = out[k].sum(axis=0) > pool.max_headcount + 1e-9
+        out[k][:, over] = fallback[k][:, over]
+    return out
+
+
 def round_down(x: np.ndarray, problem: Problem) -> np.ndarray:
     steps = np.array([p.step for p in problem.spec.pools], dtype=float)[:, None, None]
     return np.floor(x / steps + 1e-9) * steps
@@ -155,7 +165,8 @@ def correct(
         candidate = x
         for _ in range(12):  # raise until the program adds staff (it may have slack at first)
             correction = correction * raise_
-            candidate = np.maximum(solve(problem, work, q=q, correction=correction).x, x)
+            solved = solve(problem, work, q=q, correction=correction).x
+            candidate = within_border_caps(problem, np.maximum(solved, x), solved)
             if not np.array_equal(candidate, x) or correction.max() > 50:
                 break
         if np.array_equal(candidate, x):
