@@ -217,6 +217,10 @@ def local_search(
         ok = np.asarray(feasible(trial_ev, required, alpha).all(axis=(0, 2)))  # [S]
         if not ok.all():
             trial[:, ~ok, :] = x[:, ~ok, :]  # undo the cuts of sectors that broke together
+            # every cut undone: nothing is kept (the same sample would undo it again next round)
+            if np.array_equal(trial, x):
+                fraction /= 2
+                continue
             trial_ev = sim.evaluation(trial)
             if not feasible(trial_ev, required, alpha).all():
                 fraction /= 2
