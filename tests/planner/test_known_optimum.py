@@ -11,7 +11,7 @@ from scipy.stats import beta
 from bordersim.planner import PlanResult, plan_model
 from bordersim.planner.evaluate import Simulator, run_flow
 from bordersim.planner.problem import build_problem
-from bordersim.planner.search import feasible
+from bordersim.planner.search import feasible, optimise
 from bordersim.planner.targets import evaluate
 
 pytestmark = pytest.mark.slow
@@ -161,3 +161,28 @@ def test_the_cheapest_plan_simulated_that_meets_every_target_wins(planned: PlanR
     assert np.array_equal(x, optimum)
     assert feasible(ev, required, spec.targets.alpha).all()
     assert history[-1]["cost"] == problem.cost(optimum)
+
+
+def test_with_two_windows_the_search_finds_the_exhaustive_optimum() -> None:
+    """Two windows (10 and 11 days) in steps of 25 troops: every pair of headcounts up to 250 on
+    the search's own replications; the search returns the cheapest pair that meets every target
+    (the windows can trade staff: the backlog one leaves is the next one's work)."""
+    import dataclasses
+    import itertools
+
+    spec = troops_spec()
+    troops = dataclasses.replace(spec.pools[0], step=25)
+    spec = dataclasses.replace(spec, pools=(troops,), window_days=10, min_tour_days=10)
+    problem = build_problem(one_sector_model(), spec)
+    assert problem.shape == (1, 1, 2)
+    sim = Simulator(problem, spec.search.replications, spec.search.seed, spec.targets)
+    outcome = optimise(problem, sim, q=spec.targets.within_72h, progress=lambda _: None)
+    grid = [
+        np.array([[[first, second]]], dtype=float)
+        for first, second in itertools.product(range(0, 251, 25), repeat=2)
+    ]
+    met = [
+        x for x in grid if feasible(sim.evaluation(x), outcome.required, spec.targets.alpha).all()
+    ]
+    assert met
+    assert problem.cost(outcome.x) == min(problem.cost(x) for x in met)
