@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from scipy import special
 
 import bordersim as bs
 from bordersim.compiler import compile_scenario
@@ -233,6 +234,41 @@ def test_comparison_plots_b_minus_a_with_the_interval_as_band(
     assert "Encounters and got-aways per day: B - A" in text
     headline = text[text.index('class="headline"') : text.index("</section>")]
     assert "Encounters" in headline and "higher" in headline
+
+
+def test_an_unpaired_band_is_the_tables_welch_interval_day_by_day(
+    make_run: Callable[..., RunResult],
+) -> None:
+    a, b = make_run(replications=2, seed=3, days=5), make_run(replications=6, seed=4, days=5)
+    a.daily[..., METRIC_INDEX["encounters"]] *= 5.0  # A spreads much more than B
+    fig = figures.difference(a, b, [("encounters", "encounters")], "t", "people", False, [0, 1])
+    low, high, mean = (np.asarray(trace.y, float) for trace in fig.data[:3])
+    x, y = (
+        figures.sector_total(a, "encounters", [0, 1]),
+        figures.sector_total(b, "encounters", [0, 1]),
+    )
+    # Welch-Satterthwaite degrees of freedom, as the comparison table's interval has; the
+    # smaller run's (2 - 1 = 1) would make each band several times as wide.
+    va, vb = x.var(axis=0, ddof=1) / 2, y.var(axis=0, ddof=1) / 6
+    dof = (va + vb) ** 2 / (va**2 / 1 + vb**2 / 5)
+    half = np.array([special.stdtrit(d, 0.975) for d in dof]) * np.sqrt(va + vb)
+    np.testing.assert_allclose(mean, y.mean(axis=0) - x.mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(high - mean, half, rtol=1e-4)
+    np.testing.assert_allclose(mean - low, half, rtol=1e-4)
+    table = differences({"e": x[:, 0]}, {"e": y[:, 0]}, paired=False)["e"]
+    assert math.isclose(table.high - table.mean, half[0], rel_tol=1e-9)
+
+
+def test_one_replication_a_side_draws_no_band(make_run: Callable[..., RunResult]) -> None:
+    """The table says "no interval" there; a band of zero width would claim a certain difference."""
+    metrics = [("encounters", "encounters"), ("gotaways", "got-aways")]
+    for paired, b_seed in ((True, 3), (False, 4)):
+        a, b = make_run(replications=1, seed=3), make_run(replications=1, seed=b_seed)
+        fig = figures.difference(a, b, metrics, "t", "people", paired, [0, 1])
+        assert [trace.name for trace in fig.data] == ["encounters: B - A", "got-aways: B - A"]
+        assert not any(getattr(trace, "fill", None) for trace in fig.data)
+        page = compare_report_page(RunRecord(run_id="a", result=a), RunRecord(run_id="b", result=b))
+        assert "One replication a side gives no interval, so no band." in page.render()
 
 
 def _figure_boxes(text: str) -> list[str]:

@@ -200,11 +200,13 @@ def compare_report_page(a: RunRecord, b: RunRecord) -> Page:
 def _daily_differences(page: Page, a: RunRecord, b: RunRecord, paired: bool) -> None:
     choices = figures.sector_choices(a.result)
     page.sector_choice([name for name, _ in choices])
+    single = min(a.result.n_replications, b.result.n_replications) < 2  # no interval, no band
     page.paragraph(
         "Each chart shows B - A per day: the line is the mean difference, the band its 95 % "
         "interval"
         + (" (paired by replication)." if paired else " (Welch, unpaired).")
-        + " Above zero, B has more.",
+        + " Above zero, B has more."
+        + (" One replication a side gives no interval, so no band." if single else ""),
         "muted",
     )
 

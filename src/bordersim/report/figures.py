@@ -22,10 +22,10 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
-from scipy import special
 
 from bordersim.model.dimensions import SECTOR_NAMES, Pathway, Pool, Task
 from bordersim.results.capability import CapabilityGap
+from bordersim.results.kpis import paired_difference, welch_difference
 from bordersim.results.schema import HIST_ALL, HIST_UAC, RunResult
 
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#7f7f7f")
@@ -136,6 +136,23 @@ def add_interval(
     dash: str | None = None,
 ) -> None:
     x = _days(dates)
+    if np.isfinite(low).any() or np.isfinite(high).any():  # no interval on any day: no band
+        _add_band_edges(fig, x, low, high, name, color)
+    fig.add_trace(
+        go.Scatter(
+            y=_compact(mean),
+            **x,
+            name=name,
+            legendgroup=name,
+            mode="lines",
+            line={"color": color, "dash": dash},
+        )
+    )
+
+
+def _add_band_edges(
+    fig: go.Figure, x: dict[str, object], low: np.ndarray, high: np.ndarray, name: str, color: str
+) -> None:
     fig.add_trace(
         go.Scatter(
             y=_compact(low),
@@ -158,16 +175,6 @@ def add_interval(
             showlegend=False,
             legendgroup=name,
             mode="lines",
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            y=_compact(mean),
-            **x,
-            name=name,
-            legendgroup=name,
-            mode="lines",
-            line={"color": color, "dash": dash},
         )
     )
 
@@ -498,30 +505,21 @@ def validation_bars(table: pd.DataFrame) -> go.Figure:
 
 
 def difference_band(
-    a: np.ndarray, b: np.ndarray, paired: bool, confidence: float = 0.95
+    a: np.ndarray, b: np.ndarray, paired: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean of B - A per day and its t interval, from [R, D] arrays of each run.
+    """Mean of B - A per day and its 95 % interval, from [R, D] arrays of each run.
 
-    Paired (common random numbers): the interval of the mean of per-replication differences.
-    Unpaired: Welch's standard error with the smaller run's degrees of freedom (conservative).
+    Each day's interval is the one the comparison table gives a KPI (`kpis.paired_difference`
+    under common random numbers, else `kpis.welch_difference` with Welch-Satterthwaite degrees
+    of freedom): NaN bounds, hence no band, where the table says "no interval" (one replication
+    a side).
     """
-    if paired:
-        n = min(len(a), len(b))
-        d = b[:n] - a[:n]
-        mean = d.mean(axis=0)
-        if n < 2:
-            return mean, mean, mean
-        se = d.std(axis=0, ddof=1) / np.sqrt(n)
-        dof = n - 1
-    else:
-        mean = b.mean(axis=0) - a.mean(axis=0)
-        if min(len(a), len(b)) < 2:
-            return mean, mean, mean
-        se = np.sqrt(a.var(axis=0, ddof=1) / len(a) + b.var(axis=0, ddof=1) / len(b))
-        dof = min(len(a), len(b)) - 1
-    # scipy.stats.t.ppf(q, dof) is special.stdtrit(dof, q); scipy.stats takes ~1 s to import
-    half = special.stdtrit(dof, 0.5 + confidence / 2) * se
-    return mean, mean - half, mean + half
+    diff = paired_difference if paired else welch_difference
+    days = [diff(a[:, d], b[:, d]) for d in range(a.shape[1])]
+    mean = np.array([i.mean for i in days], dtype=np.float64)
+    low = np.array([i.low for i in days], dtype=np.float64)
+    high = np.array([i.high for i in days], dtype=np.float64)
+    return mean, low, high
 
 
 def difference(
