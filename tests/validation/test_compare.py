@@ -11,13 +11,18 @@ import pandas as pd
 import pytest
 
 from bordersim.model.dimensions import Sector
+from bordersim.results.kpis import mean_interval
 from bordersim.results.schema import RunResult
+from bordersim.results.validation import error_texts
 from bordersim.validation.compare import (
     IN_RANGE,
     MISS,
     NOT_COMPARED,
     WITHIN,
+    Comparison,
     compare,
+    comparison_cells,
+    format_error,
     relative_error,
     score_of,
     validate,
@@ -62,6 +67,38 @@ def test_error_and_score(
     t = target("m", value, bound=bound, high=high)
     assert relative_error(t, mean) == pytest.approx(error)
     assert score_of(t, relative_error(t, mean)) == score
+
+
+@pytest.mark.parametrize(
+    ("mean", "printed", "score"),
+    [
+        (130.4, "+30.4 %", MISS),  # not "+30 %" beside a miss of "within 30 %"
+        (69.6, "-30.4 %", MISS),
+        (130.04, "+30.04 %", MISS),
+        (130.0000001, "+30.001 %", MISS),  # over by less than shown: rounded away from 30
+        (130.0, "+30 %", WITHIN),  # on the boundary is within
+        (129.6, "+30 %", WITHIN),
+        (70.3, "-30 %", WITHIN),
+        (112.4, "+12 %", WITHIN),
+        (160.0, "+60 %", MISS),
+    ],
+)
+def test_the_printed_error_never_contradicts_the_score(
+    mean: float, printed: str, score: str
+) -> None:
+    t = target("m", 100.0)
+    error = relative_error(t, mean)
+    c = Comparison(t, "m", "people", mean_interval(np.array([mean])), error, score_of(t, error), "")
+    cells = comparison_cells(c)  # the row of `bordersim validate` and of the run report
+    assert (cells[5], cells[6]) == (printed, score)
+    assert format_error(error) == printed
+
+
+def test_a_monthly_error_is_printed_on_the_side_of_its_flag() -> None:
+    table = pd.DataFrame(
+        {"error_pct": [5.04, 5.0, -5.04, -12.34, 4.96], "flagged": [True, False, True, True, False]}
+    )
+    assert error_texts(table) == ["+5.04 %", "+5.0 %", "-5.04 %", "-12.3 %", "+5.0 %"]
 
 
 def test_scopes() -> None:

@@ -23,7 +23,12 @@ from bordersim.results.kpis import (
     summarize,
 )
 from bordersim.results.schema import RunResult
-from bordersim.results.validation import TOLERANCE, OfficialMonthly, monthly_validation
+from bordersim.results.validation import (
+    TOLERANCE,
+    OfficialMonthly,
+    error_texts,
+    monthly_validation,
+)
 
 #: Timings measured while or after the report is written; not shown in it.
 REPORT_TIMINGS = frozenset({"report_s", "store_s"})
@@ -173,9 +178,9 @@ def add_validation(
                 r.official,
                 r.simulated,
                 f"{r.simulated_p05:,.0f} - {r.simulated_p95:,.0f}",
-                f"{r.error_pct:+.1f} %",
+                error,
             ]
-            for r in table.itertuples()
+            for r, error in zip(table.itertuples(), error_texts(table), strict=True)
         ],
         flagged=table["flagged"].tolist(),
     )

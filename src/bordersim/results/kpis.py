@@ -278,6 +278,27 @@ def format_value(value: float, unit: str) -> str:
     return text
 
 
+def format_relative_error(
+    error: float, tolerance: float, decimals: int = 0, *, over: bool | None = None
+) -> str:
+    """A relative error in percent, `+12 %`, never printed on the other side of `tolerance` than
+    it lies: where rounding would (+30.4 % to `+30 %` beside a miss of "within 30 %"), it gets
+    the decimals that tell (`+30.4 %`). An error equal to the tolerance is within it; `over`, the
+    caller's own verdict where it has one, stands in for `abs(error) > tolerance`."""
+    if not math.isfinite(error):
+        return f"{100 * error:+.{decimals}f} %"
+    limit = round(100 * tolerance, 9)  # 100 * 0.3 is 30.000000000000004
+    over = abs(error) > tolerance if over is None else over
+    for places in range(decimals, decimals + 4):
+        text = f"{100 * error:+.{places}f}"
+        if (abs(float(text)) > limit) == over:
+            return f"{text} %"
+    # Over by less than the last decimal shown: rounded away from the tolerance.
+    scale = 10**places
+    size = math.ceil(abs(100 * error) * scale) / scale
+    return f"{math.copysign(size, error):+.{places}f} %"
+
+
 def format_interval(interval: Interval, unit: str) -> str:
     """`mean [low, high]`, or the mean alone when there is no interval (one replication)."""
     mean = format_value(interval.mean, unit)

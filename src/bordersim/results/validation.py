@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from bordersim.model.dimensions import Sector
+from bordersim.results.kpis import format_relative_error
 from bordersim.results.schema import RunResult
 
 TOLERANCE = 0.05
@@ -90,3 +91,14 @@ def monthly_validation(run: RunResult, official: OfficialMonthly) -> pd.DataFram
                 }
             )
     return pd.DataFrame(rows)
+
+
+def error_texts(table: pd.DataFrame) -> list[str]:
+    """Each row's error as printed (`+4.9 %`), never on the other side of the 5 % its flag is
+    set by (an error of 5.04 % prints `+5.04 %` beside its flag, not `+5.0 %`)."""
+    return [
+        format_relative_error(error / 100, TOLERANCE, 1, over=flagged)
+        for error, flagged in zip(
+            table["error_pct"].tolist(), table["flagged"].tolist(), strict=True
+        )
+    ]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from bordersim.results.kpis import Interval, mean_interval
+from bordersim.results.kpis import Interval, format_relative_error, mean_interval
 from bordersim.validation.fit_targets import is_fit_target
 from bordersim.validation.measures import (
     MEASURES,
@@ -252,7 +252,7 @@ def format_interval(comparison: Comparison) -> str:
 def format_error(error: float) -> str:
     if not math.isfinite(error):
         return "" if math.isnan(error) else "inf"
-    return f"{100 * error:+.0f} %"
+    return format_relative_error(error, TOLERANCE)
 
 
 def comparison_cells(comparison: Comparison, score: str | None = None) -> list[str]:

@@ -143,7 +143,7 @@ def _gaps(view: View, result: RunResult, chosen: list[int], month: str, tag: str
 
 
 def _validation(view: View, result: RunResult, chosen: list[int], calibration: str | None) -> None:
-    from bordersim.results.validation import monthly_validation
+    from bordersim.results.validation import error_texts, monthly_validation
     from bordersim.validation.reference import load_official_monthly
 
     official, reason = load_official_monthly(calibration)
@@ -164,10 +164,10 @@ def _validation(view: View, result: RunResult, chosen: list[int], calibration: s
             f"{r.month:%Y-%m}",
             f"{r.official:,.0f}",
             f"{r.simulated:,.0f}",
-            f"{r.error_pct:+.1f} %",
+            error,
             "flagged" if r.flagged else "",
         ]
-        for r in table.itertuples()
+        for r, error in zip(table.itertuples(), error_texts(table), strict=True)
     ]
 
 
