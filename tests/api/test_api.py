@@ -244,9 +244,9 @@ def test_compare_pairs_unequal_replications_as_bordersim_compare_does(api_run: b
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"seed": 1.5}, "--seed must be a whole number from 0 to 2^63 - 1, got 1.5"),
-        ({"seed": "1"}, "--seed must be a whole number from 0 to 2^63 - 1, got '1'"),
-        ({"seed": None}, "--seed must be a whole number"),
+        ({"seed": 1.5}, "seed must be a whole number from 0 to 2^63 - 1, got 1.5"),
+        ({"seed": "1"}, "seed must be a whole number from 0 to 2^63 - 1, got '1'"),
+        ({"seed": None}, "seed must be a whole number"),
         (
             {"replications": 2.5},
             "replications must be at least 1 and at most 1,000,000 (a whole number)",
@@ -270,6 +270,31 @@ def test_a_seed_or_replications_that_is_not_a_whole_number_is_refused(
         else:
             bs.sweep(SMALL, vary={"deployments.troops.headcount": [0]}, **settings)  # type: ignore[arg-type]
     assert message in str(refused.value)
+    assert "--" not in str(refused.value)  # the API's parameters, not the CLI's flags
+
+
+def test_the_api_names_its_own_parameters_where_the_cli_names_flags(tmp_path: Path) -> None:
+    with pytest.raises(bs.BordersimError) as refused:
+        bs.run(SMALL, engine="flow", replications=1, records=True)
+    assert str(refused.value).startswith(
+        "records=True keeps per-person records, which only the event engine has"
+    )
+    blocker = tmp_path / "out"
+    blocker.write_text("a file where the report folder should be")
+    with pytest.raises(bs.BordersimError) as refused:
+        bs.run(SMALL, engine="flow", replications=1, store=tmp_path / "s.duckdb", out=blocker)
+    assert "out names a file, not a folder" in str(refused.value)
+    assert "--" not in str(refused.value)
+    # `bordersim sweep --block-variants 1` is the CLI's remedy; the API has no such parameter
+    with pytest.raises(bs.BordersimError) as refused:
+        bs.sweep(
+            SMALL,
+            vary={"period.end_date": [dt.date(2023, 5, 10), dt.date(2023, 5, 12)]},
+            replications=1,
+        )
+    assert str(refused.value).startswith("vary period.end_date=2023-05-12: changes the number")
+    assert "sweep the values that change it in separate calls" in str(refused.value)
+    assert "--" not in str(refused.value)
 
 
 def test_numpy_integers_are_whole_numbers(api_run: bs.Run) -> None:

@@ -204,7 +204,13 @@ def test_compare_a_stored_run_with_a_file_reuses_its_seed_and_pairs_replications
 
 @pytest.mark.parametrize(
     ("extra", "message"),
-    [(["--engine", "quantum"], "unknown engine"), (["--engine", "flow", "--records"], "records")],
+    [
+        (["--engine", "quantum"], "unknown engine"),
+        (
+            ["--engine", "flow", "--records"],
+            "--records keeps per-person records, which only the event engine has",
+        ),
+    ],
 )
 def test_a_request_no_engine_runs_is_refused_before_anything_is_stored(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
@@ -212,7 +218,7 @@ def test_a_request_no_engine_runs_is_refused_before_anything_is_stored(
     store, out = tmp_path / "store.duckdb", tmp_path / "out"
     argv = ["run", str(SMALL), "--store", str(store), "--out", str(out), *extra]
     assert _exit_code(argv) == 2
-    assert message in capsys.readouterr().err
+    assert message in " ".join(capsys.readouterr().err.split())
     assert not out.exists()
     assert not store.exists() or _statuses(store) == []
 
@@ -308,6 +314,7 @@ def test_a_folder_given_again_keeps_its_earlier_records_and_says_whose_they_are(
     printed = capsys.readouterr()
     said = " ".join((printed.out + printed.err).split())
     assert f"{out / 'people.parquet'} is an earlier run's per-person records" in said
+    assert "this run kept none (--records keeps them)" in said
     assert (out / "people.parquet").read_bytes() == records
     with open_store(store) as connection:
         first, second = list_runs(connection)

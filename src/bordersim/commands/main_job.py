@@ -55,6 +55,7 @@ def main_job_command(
     from bordersim.commands.simulate import print_differences
     from bordersim.services.compare import run_comparison
     from bordersim.services.prepare import ensure_calibration, ensure_official_data
+    from bordersim.services.record import CLI_NAMES
 
     console = wide_console()
     observer = ConsoleObserver(console)
@@ -70,6 +71,7 @@ def main_job_command(
         seed=seed,
         out_root=out,
         observer=observer,
+        option_names=CLI_NAMES,
     )
     from rich.markup import escape
 

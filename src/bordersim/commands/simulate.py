@@ -119,10 +119,10 @@ def run_command(
     from rich.markup import escape
 
     from bordersim.services.loading import load_and_compile, parse_setting
-    from bordersim.services.record import check_request, simulate_and_record
+    from bordersim.services.record import CLI_NAMES, check_request, simulate_and_record
 
     console = wide_console()
-    check_request(engine, replications, records, seed)
+    check_request(engine, replications, records, seed, CLI_NAMES)
     loaded = load_and_compile(scenario, dict(parse_setting(option) for option in settings))
     # The store is opened only to record the run and to store its results, not while the
     # engine runs: other commands can use it meanwhile.
@@ -135,6 +135,7 @@ def run_command(
         out_dir=out,
         records=records,
         observer=ConsoleObserver(console),
+        names=CLI_NAMES,
     )
     print_kpis(console, record)
     print_timings(console, record)
@@ -162,6 +163,7 @@ def compare_command(
     """Compare two scenarios or runs: KPI differences B - A with 95 % paired intervals."""
     from bordersim.services.compare import run_comparison
     from bordersim.services.loading import parse_setting
+    from bordersim.services.record import CLI_NAMES
 
     console = wide_console()
     record_a, record_b, path = run_comparison(
@@ -174,6 +176,7 @@ def compare_command(
         out_root=out or Path("out") / "compare",
         observer=ConsoleObserver(console),
         settings=dict(parse_setting(option) for option in settings),
+        option_names=CLI_NAMES,
     )
     print_differences(console, record_a, record_b)
     console.print(f"comparison report: {path}", markup=False)
@@ -189,9 +192,9 @@ def report_command(
     """Write the report of a stored run again, from the store."""
     from rich.console import Console
 
-    from bordersim.services.record import rewrite_report
+    from bordersim.services.record import CLI_NAMES, rewrite_report
     from bordersim.store import open_catalog
 
     with open_catalog(store, create=False) as connection:
-        _, path = rewrite_report(connection, run_id, out)
+        _, path = rewrite_report(connection, run_id, out, CLI_NAMES)
     Console().print(f"report of run {run_id}: {path}", markup=False)

@@ -58,7 +58,7 @@ def validate_command(
     from bordersim.commands.console import wide_console
     from bordersim.engines import simulate
     from bordersim.services.loading import load_and_compile, parse_setting
-    from bordersim.services.record import check_report_folder, check_request
+    from bordersim.services.record import CLI_NAMES, check_report_folder, check_request
     from bordersim.validation.compare import as_frame, validate
     from bordersim.validation.measures import RunView
     from bordersim.validation.targets import load_targets
@@ -66,14 +66,14 @@ def validate_command(
     console = wide_console()
     if not console.is_terminal:
         console.width = 180  # piped: room for the table's nine columns
-    check_request(engine, replications, records=False, seed=seed)
+    check_request(engine, replications, records=False, seed=seed, names=CLI_NAMES)
     changes = dict(parse_setting(option) for option in settings)
     targets = load_targets(targets_file)
     loaded = load_and_compile(scenario, changes)
     model = loaded.model
     csv_file = csv_name(model.scenario_name, changes)
     if out is not None:  # before the simulation: an --out that cannot be written wastes none
-        out = check_report_folder(out, (csv_file,))
+        out = check_report_folder(out, (csv_file,), CLI_NAMES.out)
     for message in loaded.warnings:  # a stale demand fit, or one not within its tolerance
         console.print(f"[yellow]warning:[/] {escape(message)}", highlight=False)
     records = engine == "event"

@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING, Any
 from bordersim.services.loading import LoadedScenario, load_and_compile
 from bordersim.services.observer import QUIET, Observer
 from bordersim.services.record import (
+    API_NAMES,
     DEFAULT_REPLICATIONS,
     DEFAULT_SEED,
+    OptionNames,
     simulate_and_record,
     stored_record,
 )
@@ -51,6 +53,7 @@ def compare_specs(
     out_root: Path,
     observer: Observer = QUIET,
     settings: Mapping[str, Any] | None = None,
+    option_names: OptionNames = API_NAMES,
 ) -> tuple[RunRecord, RunRecord]:
     """Both sides as stored runs, simulating missing ones with the same seed (CRN); `settings`
     apply to both sides given as files.
@@ -87,6 +90,7 @@ def compare_specs(
             out_dir=out_root / folders[len(records)],
             records=False,
             observer=observer,
+            names=option_names,
         )
         observer.note(f"run {record.run_id} stored; report {record.report_path}")
         records.append(record)
@@ -104,6 +108,7 @@ def run_comparison(
     out_root: Path,
     observer: Observer = QUIET,
     settings: Mapping[str, Any] | None = None,
+    option_names: OptionNames = API_NAMES,
 ) -> tuple[RunRecord, RunRecord, Path]:
     """Run what is missing of A and B in the store and write `out_root/compare.html`."""
     from bordersim.report.compare_report import write_compare_report
@@ -118,6 +123,7 @@ def run_comparison(
         out_root=out_root,
         observer=observer,
         settings=settings,
+        option_names=option_names,
     )
     path = write_compare_report(out_root / "compare.html", record_a, record_b)
     return record_a, record_b, path

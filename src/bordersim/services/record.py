@@ -1,8 +1,8 @@
 """Simulate a compiled scenario and record it: the store, the report and the per-person records.
 
 Before anything is recorded, the request (engine, replications, seed) and the output folder are
-checked: a folder that cannot be created or written, an `--out` that is a file, or a report path
-that is a folder is one error, before the simulation rather than after it.
+checked: a folder that cannot be created or written, an output folder that is a file, or a report
+path that is a folder is one error, before the simulation rather than after it.
 
 A run is then recorded as 'running' (with this process and its output folder), simulated, and its
 results, KPIs and report are committed together: the report is written to a temporary file named
@@ -20,6 +20,7 @@ import numbers
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,8 +42,29 @@ DEFAULT_SEED = 1
 MAX_REPLICATIONS = 1_000_000
 
 
-def check_request(engine: str, replications: int, records: bool, seed: int = DEFAULT_SEED) -> None:
-    """Refuse, before anything is recorded, what no engine would run."""
+@dataclass(frozen=True)
+class OptionNames:
+    """What a refusal calls the caller's options: the Python API's parameters (the default),
+    or the CLI's flags (`CLI_NAMES`, which the commands pass)."""
+
+    seed: str = "seed"
+    records: str = "records=True"
+    out: str = "out"
+
+
+API_NAMES = OptionNames()
+CLI_NAMES = OptionNames(seed="--seed", records="--records", out="--out")
+
+
+def check_request(
+    engine: str,
+    replications: int,
+    records: bool,
+    seed: int = DEFAULT_SEED,
+    names: OptionNames = API_NAMES,
+) -> None:
+    """Refuse, before anything is recorded, what no engine would run; the refusal calls the
+    options by `names` (the API's parameters, or the CLI's flags)."""
     from bordersim.engines import ENGINES, MAX_SEED
     from bordersim.errors import ModelError
 
@@ -56,9 +78,11 @@ def check_request(engine: str, replications: int, records: bool, seed: int = DEF
             f"number), got {replications!r}"
         )
     if not _whole(seed) or not 0 <= seed <= MAX_SEED:
-        raise ModelError(f"--seed must be a whole number from 0 to 2^63 - 1, got {seed!r}")
+        raise ModelError(f"{names.seed} must be a whole number from 0 to 2^63 - 1, got {seed!r}")
     if records and engine != "event":
-        raise ModelError("--records keeps per-person records, which only the event engine has")
+        raise ModelError(
+            f"{names.records} keeps per-person records, which only the event engine has"
+        )
 
 
 def _whole(value: object) -> bool:
@@ -98,8 +122,9 @@ def simulate_loaded(
     return result
 
 
-def check_report_folder(out_dir: Path, files: tuple[str, ...]) -> Path:
-    """Create `out_dir` if needed and check that `files` can be written in it; one error if not.
+def check_report_folder(out_dir: Path, files: tuple[str, ...], option: str = "out") -> Path:
+    """Create `out_dir` if needed and check that `files` can be written in it; one error if not
+    (`option`: what the caller calls the folder, the API's ``out`` or the CLI's ``--out``).
 
     Returns the folder as an absolute path. Nothing is left behind but the folder."""
     from bordersim.errors import BordersimError
@@ -108,7 +133,7 @@ def check_report_folder(out_dir: Path, files: tuple[str, ...]) -> Path:
     folder = Path(out_dir).absolute()
     where = str(folder)
     if folder.exists() and not folder.is_dir():
-        raise BordersimError("--out names a file, not a folder; give a folder", where=where)
+        raise BordersimError(f"{option} names a file, not a folder; give a folder", where=where)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as err:
@@ -137,19 +162,20 @@ def simulate_and_record(
     records: bool,
     observer: Observer = QUIET,
     on_progress: Callable[[int, int], None] | None = None,
+    names: OptionNames = API_NAMES,
 ) -> RunRecord:
     """Simulate a compiled scenario, store it and write its report; mark it failed on any error.
 
     `store` is an open connection (held throughout) or the store's location (None: the default),
     opened only to record the run and to store its results. `on_progress(done, total)` is called
-    with the engine's progress, after the observer's.
+    with the engine's progress, after the observer's. Refusals call the options by `names`.
     """
     from bordersim.store.runs import check_finite, new_run_id
 
-    check_request(engine, replications, records, seed)
+    check_request(engine, replications, records, seed, names)
     name = loaded.model.scenario_name
     run_id = new_run_id(name)
-    folder = _checked_folder(name, run_id, out_dir, records)
+    folder = _checked_folder(name, run_id, out_dir, records, names)
     for message in loaded.warnings:
         observer.warning(message)
     created_at = _start(store, run_id, loaded, engine, seed, replications, folder)
@@ -163,7 +189,7 @@ def simulate_and_record(
         _store(store, record, folder / "report.html", observer)
         _put_in_place(pending, folder, own_folder=out_dir is None)
         record.report_path = folder / "report.html"
-        _note_earlier_records(folder, records, observer)
+        _note_earlier_records(folder, records, observer, names)
         return record
     except BaseException as err:
         # Decided before `_fail` acknowledges the signal: compiled code may have turned the
@@ -178,14 +204,17 @@ def simulate_and_record(
         raise
 
 
-def _checked_folder(name: str, run_id: str, out_dir: Path | None, records: bool) -> Path:
+def _checked_folder(
+    name: str, run_id: str, out_dir: Path | None, records: bool, names: OptionNames
+) -> Path:
     """The run's report folder, created and checked writable before anything is recorded."""
     from bordersim.report.locations import run_folder
 
     # By default each run gets its own folder, out/<scenario>/<run id>/, and out/<scenario>/latest
     # points to the newest: a run on the other engine never overwrites an earlier report.
     outputs = ("report.html", "people.parquet") if records else ("report.html",)
-    return check_report_folder(out_dir or run_folder(Path("out"), name, run_id), outputs)
+    folder = out_dir or run_folder(Path("out"), name, run_id)
+    return check_report_folder(folder, outputs, names.out)
 
 
 def _start(
@@ -377,14 +406,16 @@ def _put_in_place(pending: list[Path], folder: Path, *, own_folder: bool) -> Non
         point_latest(folder)
 
 
-def _note_earlier_records(folder: Path, records: bool, observer: Observer) -> None:
-    """A folder given again with `--out` may hold an earlier run's per-person records: they are
-    the user's and stay, but must not be read as this run's."""
+def _note_earlier_records(
+    folder: Path, records: bool, observer: Observer, names: OptionNames
+) -> None:
+    """An output folder given again may hold an earlier run's per-person records: they are the
+    user's and stay, but must not be read as this run's."""
     people = folder / "people.parquet"
     if not records and people.is_file():
         observer.warning(
             f"{people} is an earlier run's per-person records, kept as they were: this run kept "
-            "none (--records keeps them)"
+            f"none ({names.records} keeps them)"
         )
 
 
@@ -469,7 +500,7 @@ def created_text(created_at: dt.datetime | None) -> str:
 
 
 def rewrite_report(
-    connection: Catalog, run_id: str, out_dir: Path | None
+    connection: Catalog, run_id: str, out_dir: Path | None, names: OptionNames = API_NAMES
 ) -> tuple[RunRecord, Path]:
     """Write the report of a stored run again, from the store, and record where it is."""
     from bordersim.report.locations import run_folder
@@ -480,7 +511,7 @@ def rewrite_report(
     record = stored_record(connection, run_id)
     official, reason = load_official_monthly(record.calibration)
     folder = out_dir or run_folder(Path("out"), record.label, run_id)
-    folder = check_report_folder(folder, ("report.html",))
+    folder = check_report_folder(folder, ("report.html",), names.out)
     path = write_run_report(
         folder / "report.html",
         record,

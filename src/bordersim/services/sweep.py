@@ -179,10 +179,15 @@ def _check_layout(
 
     differs = layout_difference(first, model)
     if differs is not None:
+        # the CLI's `--vary` has `--block-variants`; the API's `vary` has no such parameter
+        remedy = (
+            "give each variant its own block (--block-variants 1)"
+            if option.startswith("--")
+            else "sweep the values that change it in separate calls (one block each)"
+        )
         raise ScenarioError(
             f"{option} {shown_point(point)}: changes {_LAYOUT_FIELDS.get(differs, differs)}, "
-            "which the variants of one block (one flow batch) share; give each variant its own "
-            "block (--block-variants 1)"
+            f"which the variants of one block (one flow batch) share; {remedy}"
         )
 
 
