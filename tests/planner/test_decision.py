@@ -7,8 +7,10 @@ import datetime as dt
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from bordersim.compiler import compile_scenario
+from bordersim.model.dimensions import Pool
 from bordersim.planner import load_plan
 from bordersim.planner.output import plan_toml
 from bordersim.planner.problem import build_problem
@@ -132,3 +134,27 @@ def test_a_lead_time_keeps_every_arrival_until_it_has_passed() -> None:
         if tour.pool_index == 0:
             arrival = m.start_date + dt.timedelta(days=delayed.tour_start_day(tour))
             assert arrival >= ready
+
+
+def test_a_ramp_up_longer_than_the_warm_up_is_paid_from_the_first_arrival() -> None:
+    """Three warm-up days and a 10-day ramp-up: the first window's people start arriving six days
+    before the simulated start. Those days are not simulated, but they are paid, as every other
+    ramp-up day is (they were neither simulated nor paid, and the plan cost too little)."""
+    from planner_cases import one_sector_model, troops_spec
+
+    from bordersim.planner.bound import ramp_unit_cost, window_unit_cost
+
+    spec = troops_spec()
+    troops = dataclasses.replace(spec.pools[0], ramp_up_days=10)
+    problem = build_problem(one_sector_model(), dataclasses.replace(spec, pools=(troops,)))
+    first, end = problem.windows[0]
+    assert problem.tour_start_day(problem.tours(np.full(problem.shape, 10.0))[0]) == first - 9
+    x = np.full(problem.shape, 10.0)
+    rate = problem.base.cost_per_person_day[Pool.ACTIVE_DUTY]
+    arriving = sum(d / 10 for d in range(1, 10))  # 0.1, ..., 0.9 of a person, 9 days
+    assert problem.cost(x) == pytest.approx(rate * 10 * (arriving + (end - first)))
+    # the bound's cost of an increase counts the same days, so it stays below the plan's cost
+    assert ramp_unit_cost(problem)[0, 0] == pytest.approx(rate * arriving)
+    assert problem.cost(x) == pytest.approx(
+        10 * (window_unit_cost(problem) + ramp_unit_cost(problem)).sum()
+    )

@@ -86,7 +86,7 @@ def ramp_unit_cost(problem: Problem) -> np.ndarray:
         ramp = pool.ramp_up_days
         for w, (first, _) in enumerate(problem.windows):
             start = first - max(ramp - 1, 0)
-            days = np.arange(max(start, 0), first)
+            days = np.arange(start, first)  # before the simulated start too: paid
             out[k, w] = rate * float(np.sum((days - start + 1) / ramp)) if ramp else 0.0
     return out
 

@@ -121,15 +121,30 @@ class Problem:
             out[days, tour.sector, tour.pool_index] += tour.people * level
         return out
 
+    def unsimulated_person_days(self, x: np.ndarray) -> np.ndarray:
+        """[K] planned person-days before the simulated start: arrivals of a ramp-up longer than
+        the warm-up plus one day. They are not simulated (nobody is there to work yet, or they
+        would be in the warm-up), but they are paid, as every other ramp-up day."""
+        out = np.zeros(self.n_pools)
+        for tour in self.tours(x):
+            start = self.tour_start_day(tour)
+            if start >= 0:
+                continue
+            ramp = self.spec.pools[tour.pool_index].ramp_up_days
+            since = np.arange(start, 0) - start + 1
+            out[tour.pool_index] += tour.people * float(np.minimum(1.0, since / ramp).sum())
+        return out
+
     def model_for(self, x: np.ndarray) -> CompiledModel:
         crew_headcount = self.base.crew_headcount.copy()
         crew_headcount[:, :, list(self.planned_crews)] = self.headcount(x)
         return self.base.replace(crew_headcount=crew_headcount)
 
     def cost_by_pool(self, x: np.ndarray) -> np.ndarray:
-        """[K] dollars of planned person-days over the reported period and the ramp-up before it,
-        at the pools' cost per person-day (the engines' staff cost)."""
-        person_days = self.headcount(x).sum(axis=(0, 1))
+        """[K] dollars of planned person-days over the reported period and the ramp-up before it
+        (from the first arrival, before the simulated start too), at the pools' cost per
+        person-day (the engines' staff cost)."""
+        person_days = self.headcount(x).sum(axis=(0, 1)) + self.unsimulated_person_days(x)
         rates = np.array([self.base.cost_per_person_day[p.pool] for p in self.spec.pools])
         return person_days * rates
 
