@@ -158,3 +158,23 @@ def test_a_ramp_up_longer_than_the_warm_up_is_paid_from_the_first_arrival() -> N
     assert problem.cost(x) == pytest.approx(
         10 * (window_unit_cost(problem) + ramp_unit_cost(problem)).sum()
     )
+
+
+def test_a_minimum_tour_longer_than_the_reported_period_is_refused() -> None:
+    """21 reported days and a 22-day minimum tour: no tour can last the minimum, so the plan is
+    refused naming the keys (it made one 21-day window, a tour shorter than the minimum)."""
+    from planner_cases import one_sector_model, troops_spec
+
+    from bordersim.planner import PlanError
+
+    spec = dataclasses.replace(troops_spec(), window_days=22, min_tour_days=22)
+    with pytest.raises(PlanError) as caught:
+        build_problem(one_sector_model(), spec)
+    message = str(caught.value)
+    assert "windows.min_tour_days = 22" in message
+    assert "reported period (21 days" in message
+    assert "period.start_date" in message and "period.end_date" in message
+    assert "\n" not in message
+    # a minimum tour of the whole period is one window of it
+    whole = dataclasses.replace(troops_spec(), window_days=21, min_tour_days=21)
+    assert build_problem(one_sector_model(), whole).windows == ((3, 24),)

@@ -228,6 +228,7 @@ def build_problem(
         crew_headcount=np.stack(headcount, axis=2),
         first_attempts_per_day=model.first_attempts_per_day * spec.demand_scale,
     )
+    _check_period(spec, base)
     windows = _windows(base, spec.window_days, spec.min_tour_days)
     available = np.ones((len(spec.pools), len(windows)), dtype=np.bool_)
     for k, plan in enumerate(spec.pools):
@@ -242,6 +243,23 @@ def build_problem(
                 available[k, w] = False
     return Problem(
         spec, base, tuple(planned), tuple(windows), tuple(_weeks(base)), available, paths
+    )
+
+
+def _check_period(spec: PlanSpec, model: CompiledModel) -> None:
+    """The reported period is at least the minimum tour: a shorter one would make one window
+    shorter than the minimum, and tours shorter than the plan file allows."""
+    reported = model.n_days - model.warmup_days
+    if reported >= spec.min_tour_days:
+        return
+    first = model.start_date + dt.timedelta(days=model.warmup_days)
+    last = model.start_date + dt.timedelta(days=model.n_days - 1)
+    raise PlanError(
+        f"windows.min_tour_days = {spec.min_tour_days}: longer than the base scenario's "
+        f"reported period ({reported} days, {first} to {last}), so no tour could last it; "
+        "shorten the minimum tour (and windows.days) or lengthen the scenario's period "
+        "(period.start_date to period.end_date)",
+        where=spec.location("windows.min_tour_days"),
     )
 
 
