@@ -178,3 +178,22 @@ def test_a_minimum_tour_longer_than_the_reported_period_is_refused() -> None:
     # a minimum tour of the whole period is one window of it
     whole = dataclasses.replace(troops_spec(), window_days=21, min_tour_days=21)
     assert build_problem(one_sector_model(), whole).windows == ((3, 24),)
+
+
+def test_a_repair_stops_at_the_last_step_within_the_cap() -> None:
+    """Troops in steps of 5 under a cap of 403: a repair of 390 stops at 400, the last step within
+    the cap (it stopped at the cap, 403, off the grid that the fluid program, the search and the
+    bound's program plan on); where the cap leaves no step, it adds nobody."""
+    from planner_cases import one_sector_model, troops_spec
+
+    from bordersim.planner.run import repair
+
+    spec = troops_spec()
+    troops = dataclasses.replace(spec.pools[0], max_headcount=403.0)
+    problem = build_problem(one_sector_model(), dataclasses.replace(spec, pools=(troops,)))
+    failed = np.ones((problem.shape[1], len(problem.weeks)), dtype=np.bool_)
+    x = np.full(problem.shape, 390.0)
+    assert repair(problem, x, failed).tolist() == [[[400.0]]]
+    tiny = dataclasses.replace(troops, max_headcount=4.0)
+    problem = build_problem(one_sector_model(), dataclasses.replace(spec, pools=(tiny,)))
+    assert not repair(problem, np.zeros(problem.shape), failed).any()

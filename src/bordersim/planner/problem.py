@@ -66,13 +66,16 @@ class Problem:
         )
 
     def upper_bounds(self) -> np.ndarray:
-        """[K, S, W] largest headcount allowed in each cell (caps, lead times)."""
+        """[K, S, W] largest headcount allowed in each cell (caps, lead times), in whole steps:
+        a cap that is not a multiple of the pool's step is rounded down to one, so that every
+        stage (the repair included) keeps headcounts on the step grid."""
         caps = np.zeros(self.shape)
         for k, pool in enumerate(self.spec.pools):
             per_sector = (
                 pool.max_per_sector if pool.max_per_sector is not None else pool.max_headcount
             )
-            caps[k] = min(per_sector, pool.max_headcount)
+            cap = min(per_sector, pool.max_headcount)
+            caps[k] = np.floor(cap / pool.step + 1e-9) * pool.step
             caps[k][:, ~self.available[k]] = 0.0
         return caps
 
