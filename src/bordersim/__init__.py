@@ -1,7 +1,7 @@
 """bordersim: simulate and plan U.S. southwest border operations during surges.
 
-The public Python API (`bordersim.api`, docs/api.md) is re-exported here; it is imported on first
-use, so that `import bordersim` and the CLI stay quick.
+The public Python API (`bordersim.api`, docs/api.md) and the planner's `plan` are re-exported here;
+they are imported on first use, so that `import bordersim` and the CLI stay quick.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         sweep,
     )
     from bordersim.errors import BordersimError
+    from bordersim.planner import plan
     from bordersim.scenario import Scenario
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "compare",
     "load_scenario",
     "open_run",
+    "plan",
     "run",
     "sweep",
 ]
@@ -39,6 +41,7 @@ __all__ = [
 _FROM = {
     "BordersimError": "bordersim.errors",
     "Scenario": "bordersim.scenario",
+    "plan": "bordersim.planner",  # the planner (docs/planner.md), imported only when used
     **{
         name: "bordersim.api"
         for name in ("Run", "StoredRunView", "compare", "load_scenario", "open_run", "run", "sweep")

@@ -840,6 +840,36 @@ def write_quantiles_table(path: Path, results: list[PlanResult]) -> None:
                 )
 
 
+def _check_plan_arguments(
+    scenario: object,
+    plan_file: object,
+    out: object,
+    progress: object,
+    frontier: object,
+    compare_base: object,
+) -> None:
+    """Refuse, before any work, arguments `plan` cannot use, naming them as Python does (a
+    Scenario object is refused: plan.toml inherits the base scenario by its file)."""
+
+    def kind(value: object) -> str:
+        return type(value).__name__
+
+    if not isinstance(scenario, str | Path):
+        raise PlanError(
+            f"scenario must be a scenario file path (plan.toml inherits the base scenario from "
+            f"its file), got {kind(scenario)}"
+        )
+    if not isinstance(plan_file, str | Path | PlanSpec):
+        raise PlanError(f"plan_file must be a plan file path or a PlanSpec, got {kind(plan_file)}")
+    if out is not None and not isinstance(out, str | Path):
+        raise PlanError(f"out must be a folder path or None, got {kind(out)}")
+    if not callable(progress):
+        raise PlanError(f"progress must be a callable taking one message, got {kind(progress)}")
+    for name, value in (("frontier", frontier), ("compare_base", compare_base)):
+        if not isinstance(value, bool):
+            raise PlanError(f"{name} must be True or False, got {value!r}")
+
+
 def plan(
     scenario: str | Path,
     plan_file: str | Path | PlanSpec,
@@ -852,7 +882,9 @@ def plan(
     """The cheapest time-phased deployment meeting the plan's targets, certified.
 
     `scenario` is a scenario file, `plan_file` a plan file (or a `PlanSpec`); with `out`, the
-    planner writes plan.toml, certificate.json and report.html there."""
+    planner writes plan.toml, certificate.json and report.html there. Also `bordersim.plan`.
+    Arguments of the wrong kind are one-line `PlanError`s naming the argument."""
+    _check_plan_arguments(scenario, plan_file, out, progress, frontier, compare_base)
     spec = plan_file if isinstance(plan_file, PlanSpec) else load_plan(plan_file)
     path = Path(scenario)
     if not path.is_file():

@@ -1,0 +1,90 @@
+"""`bs.plan`: the planner as the Python API offers it, with the API's one-line refusals."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import bordersim as bs
+from bordersim.planner import PlanError
+from bordersim.planner import plan as planner_plan
+from repo_paths import SMALL
+
+#: One pool, two 21-day windows, 2 search and 59 flow certification replications (the fewest
+#: that certify 95 % at 95 % confidence), no trim or bound time: a plan in seconds.
+TINY_PLAN = """\
+name = "tiny"
+replace = ["troops"]
+
+[windows]
+days = 21
+min_tour_days = 21
+
+[pools.active_duty]
+tasks = ["intake"]
+max_headcount = 100
+ramp_up_days = 0
+step = 50
+
+[search]
+replications = 2
+certify_replications = 59
+certify_engine = "flow"
+seed = 1
+frontier = [0.95]
+bound_seconds = 0
+trim_seconds = 0
+"""
+
+
+def test_bs_plan_is_the_planners_plan() -> None:
+    # `import bordersim as bs` offered run, sweep and compare but no plan
+    assert bs.plan is planner_plan
+    assert "plan" in bs.__all__
+
+
+def test_arguments_of_the_wrong_kind_are_one_line_naming_the_argument(tmp_path: Path) -> None:
+    plan_file = tmp_path / "tiny.toml"
+    plan_file.write_text(TINY_PLAN)
+    for kwargs, message in [
+        ({"scenario": bs.load_scenario(SMALL)}, "scenario must be a scenario file path"),
+        ({"scenario": None}, "got NoneType"),
+        ({"plan_file": 3}, "plan_file must be a plan file path or a PlanSpec, got int"),
+        ({"out": 1.5}, "out must be a folder path or None, got float"),
+        ({"progress": "print"}, "progress must be a callable"),
+        ({"frontier": "no"}, "frontier must be True or False, got 'no'"),
+        ({"compare_base": None}, "compare_base must be True or False"),
+        ({"plan_file": tmp_path / "missing.toml"}, "missing.toml: no such plan file"),
+        ({"scenario": tmp_path / "missing.toml"}, "missing.toml: no such scenario file"),
+    ]:
+        arguments = {"scenario": SMALL, "plan_file": plan_file, **kwargs}
+        with pytest.raises(PlanError) as refused:
+            bs.plan(**arguments)  # type: ignore[arg-type]
+        text = str(refused.value)
+        assert message in text and "\n" not in text and "--" not in text
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_bs_plan_plans_a_tiny_case_and_writes_its_files(tmp_path: Path) -> None:
+    plan_file = tmp_path / "tiny.toml"
+    plan_file.write_text(TINY_PLAN)
+    messages: list[str] = []
+    result = bs.plan(
+        SMALL,
+        plan_file,
+        out=tmp_path / "out",
+        progress=messages.append,
+        frontier=False,
+        compare_base=False,
+    )
+    assert result.x.shape == (1, 2, 2)  # one pool, two sectors, two windows
+    assert result.cost == pytest.approx(result.problem.cost(result.x))
+    assert result.certificate.all_certified
+    assert any(m.startswith("certified") for m in messages)
+    written = json.loads((tmp_path / "out" / "certificate.json").read_text())
+    assert written["cost_dollars"] == pytest.approx(result.cost)
+    assert (tmp_path / "out" / "plan.toml").is_file()
+    assert (tmp_path / "out" / "report.html").is_file()
