@@ -88,6 +88,17 @@ def test_bad_plan_files_name_the_key_and_rule(text: str, expected: str) -> None:
             "demand_scale = inf\n" + GOOD,
             "bad.toml, line 1: demand_scale = inf: must be a finite number",
         ),
+        # headcounts come in whole steps: a cap under one step forbade the pool without a word
+        (
+            GOOD.replace("max_headcount = 100", "max_headcount = 5"),
+            "bad.toml, line 5: pools.active_duty.max_headcount = 5: is below the pool's step "
+            "(10): headcounts come in whole steps, so the pool could never be deployed",
+        ),
+        (
+            GOOD + "max_per_sector = 20\nstep = 25\n",
+            "bad.toml, line 6: pools.active_duty.max_per_sector = 20: is below the pool's step "
+            "(25)",
+        ),
     ],
 )
 def test_a_bad_value_is_named_with_the_line_that_sets_it(text: str, expected: str) -> None:

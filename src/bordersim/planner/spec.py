@@ -275,7 +275,7 @@ def _pool(reader: _Reader, name: str, raw: Any) -> PoolPlan:
     if "max_headcount" not in raw:
         raise reader.fail(f"{path}.max_headcount", None, "is required (the pool's cap)")
     per_sector = raw.get("max_per_sector")
-    return PoolPlan(
+    plan = PoolPlan(
         pool=pool,
         tasks=tuple(tasks),
         max_headcount=reader.number(raw, "max_headcount", f"{path}.max_headcount", 0.0),
@@ -287,6 +287,20 @@ def _pool(reader: _Reader, name: str, raw: Any) -> PoolPlan:
         ramp_up_days=reader.integer(raw, "ramp_up_days", f"{path}.ramp_up_days", 7),
         step=reader.integer(raw, "step", f"{path}.step", 10, low=1),
     )
+    for key, cap in (
+        ("max_headcount", plan.max_headcount),
+        ("max_per_sector", plan.max_per_sector),
+    ):
+        # headcounts are whole steps: a cap under one step would silently forbid the pool
+        if cap is not None and 0 < cap < plan.step:
+            raise reader.fail(
+                f"{path}.{key}",
+                raw[key],
+                f"is below the pool's step ({plan.step}): headcounts come in whole steps, so the "
+                "pool could never be deployed; give a cap of at least one step, a smaller step, "
+                "or 0 to plan without the pool",
+            )
+    return plan
 
 
 def _forecast(reader: _Reader, raw: Any) -> tuple[ForecastPaths | None, ForecastQuantiles | None]:
