@@ -26,10 +26,10 @@ import os
 import signal
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from multiprocessing import current_process, get_context
+from multiprocessing.pool import Pool
 from typing import Any
 
 import numpy as np
@@ -230,23 +230,27 @@ def _context() -> Any:
 
 
 @contextlib.contextmanager
-def _fitting_pool(jobs: int) -> Iterator[ProcessPoolExecutor]:
+def _fitting_pool(jobs: int) -> Iterator[Pool]:
     """`jobs` processes for the statsforecast fits that end at once if the block is left by an
     error or an interrupt, instead of the fits still queued being waited for (for tens of
     seconds, a second Ctrl-C then leaving them running after the command said it stopped).
 
     A terminal's Ctrl-C reaches every process of its group: the fitting processes ignore it
-    (`_fitting_signals`) and this process, interrupted (`bordersim.interrupts`), ends them."""
-    pool = ProcessPoolExecutor(jobs, mp_context=_context(), initializer=_fitting_signals)
+    (`_fitting_signals`) and this process, interrupted (`bordersim.interrupts`), ends them.
+    (A `multiprocessing` pool, whose `terminate` is made for this: Python 3.11's
+    `ProcessPoolExecutor`, its processes ended under it, could print a traceback from its own
+    thread after 'interrupted'.)"""
+    with _signals_held():  # the processes start here
+        pool = _context().Pool(jobs, initializer=_fitting_signals)
     try:
         yield pool
     except BaseException:
-        for process in list((pool._processes or {}).values()):  # first: nothing to wait for
-            process.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.terminate()
         raise
+    else:
+        pool.close()
     finally:
-        pool.shutdown(wait=True)
+        pool.join()
 
 
 #: The signals a fitting process leaves to this one.
@@ -255,10 +259,10 @@ _PARENT_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
-    """SIGINT and SIGTERM held back while the fitting processes start (they start as the fits
-    are submitted): a process that started with them blocked sets its own handlers before it
-    takes them (a forked one would otherwise raise this process's `Interrupted` and print it).
-    One that came meanwhile is raised here on the way out."""
+    """SIGINT and SIGTERM held back while the fitting processes start (as the pool is made): a
+    process that started with them blocked sets its own handlers before it takes them (a forked
+    one would otherwise raise this process's `Interrupted` and print it). One that came
+    meanwhile is raised here on the way out."""
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, _PARENT_SIGNALS)
     try:
         yield
@@ -316,8 +320,7 @@ def base_forecasts(
         import statsforecast.models  # noqa: F401  (loaded once before forking)
 
         with _fitting_pool(jobs) as pool:
-            with _signals_held():
-                fits = pool.map(_task, [tasks[i] for i in heavy])
+            fits = pool.imap(_task, [tasks[i] for i in heavy])
             for i, result in zip(heavy, fits, strict=True):
                 results[i] = result
                 done += 1
