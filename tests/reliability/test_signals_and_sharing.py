@@ -77,8 +77,13 @@ def _wait_for_running(tmp_path: Path, process: subprocess.Popen[str]) -> str:
     raise AssertionError("the run never showed as running")
 
 
-def _small_run(tmp_path: Path, out: str = "out-a") -> list[str]:
-    return ["run", str(SMALL), "--engine", "flow", "-r", "2", "--out", out]
+def _small_run(tmp_path: Path, out: str = "out-a", replications: int = 2) -> list[str]:
+    return ["run", str(SMALL), "--engine", "flow", "-r", str(replications), "--out", out]
+
+
+# Runs that a signal must find under way: 2 replications can finish within the second after the
+# run shows as running on a fast machine; 100 take several seconds more anywhere.
+LONG = 100
 
 
 def _leftovers(folder: Path) -> list[str]:
@@ -91,7 +96,7 @@ def _leftovers(folder: Path) -> list[str]:
 def test_interrupting_a_run_marks_it_failed_and_leaves_no_output(
     tmp_path: Path, signum: int
 ) -> None:
-    process = _start(tmp_path, *_small_run(tmp_path))
+    process = _start(tmp_path, *_small_run(tmp_path, replications=LONG))
     run_id = _wait_for_running(tmp_path, process)
     time.sleep(1.0)
     process.send_signal(signum)
@@ -105,7 +110,7 @@ def test_interrupting_a_run_marks_it_failed_and_leaves_no_output(
 
 
 def test_a_killed_run_is_repaired_by_the_next_command(tmp_path: Path) -> None:
-    process = _start(tmp_path, *_small_run(tmp_path))
+    process = _start(tmp_path, *_small_run(tmp_path, replications=LONG))
     run_id = _wait_for_running(tmp_path, process)
     time.sleep(1.0)
     process.send_signal(signal.SIGKILL)
@@ -177,20 +182,28 @@ def _registered_blocks(store: Path) -> int:
         return int(row[0]) if row else 0
 
 
+def _block_files(tmp_path: Path) -> int:
+    """Block files written so far (seen without opening the store, which the sweep holds)."""
+    return len(list((tmp_path / "store.results" / "sweeps").glob("*/blocks/*/*.parquet")))
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_an_interrupted_blocked_sweep_says_how_to_resume_it(tmp_path: Path, signum: int) -> None:
     """Ctrl-C or SIGTERM during a blocked sweep prints the `--resume` command with the sweep's
-    id, and that command finishes the sweep."""
+    id, and that command runs only the blocks that were not kept. The signal goes as soon as a
+    block file is written (watched on disk: a read of the store can wait for the sweep's own
+    writes, long enough for a fast machine to finish all the blocks first), and the sweep has
+    180 blocks, so it is always interrupted part way."""
     process = _start(
         tmp_path,
-        *["sweep", str(SMALL), "--vary", "deployments.troops.headcount=0,300,600", "-r", "60"],
+        *["sweep", str(SMALL), "--vary", "deployments.troops.headcount=0,300,600", "-r", "120"],
         *["--block-variants", "1", "--block-replications", "2", "--out", "out"],
     )
     deadline = time.monotonic() + 300
-    while _registered_blocks(tmp_path / "store.duckdb") == 0:
+    while _block_files(tmp_path) == 0:
         assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "no block was ever registered"
-        time.sleep(0.2)
+        assert time.monotonic() < deadline, "no block file was ever written"
+        time.sleep(0.05)
     process.send_signal(signum)
     out, err = process.communicate(timeout=300)
     assert process.returncode == 128 + signum, err
@@ -199,8 +212,11 @@ def test_an_interrupted_blocked_sweep_says_how_to_resume_it(tmp_path: Path, sign
     assert "finished blocks are kept; finish with bordersim sweep --resume small-" in said, out
     sweep_id = said.split("--resume ")[1].split()[0]
     assert not (tmp_path / "out").exists()
+    kept = _registered_blocks(tmp_path / "store.duckdb")
+    assert kept < 180
     resumed = _run(tmp_path, "sweep", "--resume", sweep_id, "--out", "out")
     assert resumed.returncode == 0, resumed.stderr
+    assert f"{180 - kept} blocks run, {kept} reused" in " ".join(resumed.stdout.split())
     assert (tmp_path / "out" / "kpis.csv").is_file()
 
 
