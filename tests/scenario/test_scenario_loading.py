@@ -139,6 +139,30 @@ def test_a_variant_without_a_name_is_named_after_its_file(
     assert load_scenario(write("child.toml", 'base = "named.toml"\n')).name == "child"
 
 
+def test_a_variant_without_a_description_says_what_it_changes(
+    write: Callable[[str, str], Path],
+) -> None:
+    """It took its base's description, so a variant without the troops was described, in its
+    report and in `runs`, as the scenario with them."""
+    variant = write(
+        "no-troops.toml",
+        f'base = "{SCENARIOS / "2023-title42-end.toml"}"\n'
+        'remove = ["deployments.contracted_support"]\n'
+        "[deployments.title42_active_duty]\nheadcount = 0\n",
+    )
+    assert load_scenario(variant).description == (
+        "Variant of 2023-title42-end: sets deployments.title42_active_duty.headcount; "
+        "removes deployments.contracted_support."
+    )
+    again = write("again.toml", 'base = "no-troops.toml"\n')
+    assert load_scenario(again).description == "Variant of no-troops."
+    described = write("described.toml", 'base = "no-troops.toml"\ndescription = "Mine."\n')
+    assert load_scenario(described).description == "Mine."
+    assert load_scenario(write("child.toml", 'base = "described.toml"\n')).description == (
+        "Variant of described."
+    )
+
+
 def test_vary_changes_one_value_and_revalidates() -> None:
     scenario = load_scenario(SMALL)
     more = vary(scenario, "deployments.troops.headcount", 900)

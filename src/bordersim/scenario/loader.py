@@ -9,7 +9,9 @@ the file). The base is loaded first (recursively), then the file's values are me
 - deployments, shocks and capacity changes are tables keyed by name, so a variant overrides one
   field of one deployment with ``[deployments.NAME] headcount = 1000``;
 - a top-level ``remove = ["deployments.NAME", ...]`` deletes key paths inherited from the base (a
-  path that does not exist is an error, so that a typo cannot silently remove nothing).
+  path that does not exist is an error, so that a typo cannot silently remove nothing);
+- ``name`` and ``description`` are not inherited: a variant without them is named after its
+  file and described by its base's name and the keys it sets and removes.
 
 Defaults (`bordersim/defaults/parameters.toml`) come first of all: every leaf there is
 ``{ value = ..., source = ... }`` or ``{ value = ..., assumption = ... }``; scenario files give
@@ -311,6 +313,9 @@ def merge_chain(
         # gives none is named after its file, not after its base.
         merged["name"] = safe_name_from(path.stem)
         origins.pop(("name",), None)
+    if "description" not in chain[-1][1] and len(chain) > 1:
+        merged["description"] = _variant_description(chain, origins)
+        origins.pop(("description",), None)
     sources = {**default_sources, **_apply_disease(merged, origins)}
     for key_path, file in origins.items():
         if file == defaults_file:
@@ -321,6 +326,28 @@ def merge_chain(
         # a more specific key than a default's (one sector of a table) is listed beside it
         sources[dotted] = f"scenario file {file.name}"
     return merged, sources, origins, new_entries
+
+
+def _variant_description(
+    chain: list[tuple[Path, dict[str, Any]]], origins: dict[KeyPath, Path]
+) -> str:
+    """What a variant that gives no description of its own is: its base's description would
+    describe what the variant changes (a base's "1,500 troops" on a variant without them), so
+    it names its base and the keys it sets and removes instead."""
+    (base_file, base_data), (file, data) = chain[-2], chain[-1]
+    base_name = base_data.get("name") or safe_name_from(base_file.stem)
+    changed = sorted(".".join(k) for k, origin in origins.items() if origin == file)
+    removed = (
+        [str(r) for r in data.get("remove", [])] if isinstance(data.get("remove"), list) else []
+    )
+    parts = [f"sets {_listed(changed)}"] if changed else []
+    parts += [f"removes {_listed(removed)}"] if removed else []
+    return f"Variant of {base_name}" + (f": {'; '.join(parts)}" if parts else "") + "."
+
+
+def _listed(keys: list[str], most: int = 8) -> str:
+    shown = ", ".join(keys[:most])
+    return shown + (f" and {len(keys) - most} more" if len(keys) > most else "")
 
 
 def _entries_added(
