@@ -331,9 +331,9 @@ def merge_chain(
 def _variant_description(
     chain: list[tuple[Path, dict[str, Any]]], origins: dict[KeyPath, Path]
 ) -> str:
-    """What a variant that gives no description of its own is: its base's description would
-    describe what the variant changes (a base's "1,500 troops" on a variant without them), so
-    it names its base and the keys it sets and removes instead."""
+    """The description of a variant file that gives none: its base's name and the keys the file
+    sets and removes (the base's own description would describe what the variant changes: its
+    "1,500 troops" on a variant without them)."""
     (base_file, base_data), (file, data) = chain[-2], chain[-1]
     base_name = base_data.get("name") or safe_name_from(base_file.stem)
     changed = sorted(".".join(k) for k, origin in origins.items() if origin == file)
