@@ -46,4 +46,11 @@ class ModelError(BordersimError):
 
 class StoreFileError(BordersimError):
     """A result file the store's catalog records that is missing or changed on disk: the
-    store's fault, not the request's (the workbench answers 500, the CLI exits 2)."""
+    store's fault, not the request's (the workbench answers 500, the CLI exits 2).
+
+    `public` is the message without the server's own paths, which the workbench shows: a user
+    of a shared workbench has no use for them and should not learn the server's layout."""
+
+    def __init__(self, message: str, *, public: str | None = None) -> None:
+        super().__init__(message)
+        self.public = public if public is not None else message

@@ -122,6 +122,7 @@ def test_a_run_whose_results_file_was_deleted_is_one_line_exit_2_and_no_file(
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert f"the daily results of run {run_id} are missing from the store" in err
+    assert str(store_path.parent) in err  # where, for the store's owner (the workbench hides it)
     assert list(out.parent.iterdir()) == []
 
 

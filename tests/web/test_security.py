@@ -292,7 +292,8 @@ def test_an_export_whose_results_file_was_deleted_is_a_500_naming_it(
     client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The store's fault, not the request's (it used to be a 400): a 500 that says which run's
-    results are missing, as a page and as JSON, leaving no temporary folder."""
+    results are missing, as a page and as JSON, leaving no temporary folder, and not naming the
+    server's folders (the CLI's message does, for the store's owner)."""
     run_id = _store_with_a_run(tmp_path)
     (daily,) = (tmp_path / "store.results").rglob("daily.parquet")
     daily.unlink()  # deleted on disk; the catalog still records it
@@ -303,8 +304,11 @@ def test_an_export_whose_results_file_was_deleted_is_a_500_naming_it(
     for path in (f"/runs/{run_id}/export.csv", f"/runs/{run_id}/export.parquet?metric=encounters"):
         response = client.get(path)
         assert response.status_code == 500 and said in response.text
+        assert "daily.parquet in its results folder" in response.text
+        assert str(tmp_path) not in response.text
         response = client.get(path, headers={"Accept": "application/json"})
         assert response.status_code == 500 and said in response.json()["error"]
+        assert str(tmp_path) not in response.text
     assert list(temporary.iterdir()) == []
     assert client.get(f"/runs/{run_id}").status_code == 500  # its page says the same
 

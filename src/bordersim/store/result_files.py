@@ -305,9 +305,11 @@ def checked_path(results_dir: Path, recorded: ResultFile) -> Path:
     try:
         size = path.stat().st_size
     except OSError:
+        missing = f"the {recorded.kind} results of run {recorded.run_id} are missing from the store"
+        advice = "restore the results folder from a copy"
         raise StoreFileError(
-            f"the {recorded.kind} results of run {recorded.run_id} are missing from the store "
-            f"({recorded.path} under {results_dir}); restore the results folder from a copy"
+            f"{missing} ({recorded.path} under {results_dir}); {advice}",
+            public=f"{missing} ({recorded.path} in its results folder); {advice}",
         ) from None
     if size != recorded.bytes:
         raise StoreFileError(

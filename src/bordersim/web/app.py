@@ -77,7 +77,7 @@ def _add_error_handlers(app: FastAPI, site: Site) -> None:
 
     @app.exception_handler(StoreFileError)
     async def store_file_error(request: Request, exc: StoreFileError) -> Response:
-        return site.error(request, 500, str(exc))
+        return site.error(request, 500, exc.public)
 
 
 def _basics(site: Site) -> APIRouter:
