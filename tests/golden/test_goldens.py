@@ -43,7 +43,7 @@ def test_every_case_has_a_golden(goldens: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_engine_output_is_bit_identical(case: Case, goldens: dict[str, Any]) -> None:
+def test_engine_output_matches_its_golden(case: Case, goldens: dict[str, Any]) -> None:
     if case.engine == "flow":
         jax = pytest.importorskip("jax")
         if jax.default_backend() != "cpu":
