@@ -20,8 +20,9 @@ def wide_console() -> Console:
     return console if console.is_terminal else Console(width=140)
 
 
-#: Shown until the engine's first progress report (Numba or JAX compile on a first run).
-COMPILING = "compiling (first run only, about 40 s), then simulating"
+#: Shown until the engine's first progress report (Numba or JAX compile on a first run: the event
+#: engine's took 218 s on a 2-core machine, the flow engine's 13 s; docs/event-engine.md).
+COMPILING = "compiling (first run only: up to a few minutes), then simulating"
 
 
 class ConsoleObserver(Observer):

@@ -40,7 +40,7 @@ from bordersim.web.settings import WebSettings
 #: Jobs a server can hold before the oldest finished ones are forgotten.
 MAX_JOBS = 100_000
 KEEP_FINISHED = 2_000
-COMPILING = "compiling the engine (first run only, about 40 s)"
+COMPILING = "compiling the engine (first run only: up to a few minutes)"  # docs/event-engine.md
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 FINISHED = (DONE, FAILED, CANCELLED)
 KINDS = ("run", "compare", "plan")
