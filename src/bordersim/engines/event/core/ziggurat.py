@@ -52,7 +52,7 @@ def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 _K, _W, _F = _tables()
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def standard_exponential(state: np.ndarray) -> float:
     """An exponential variate of mean one."""
     while True:
@@ -80,6 +80,6 @@ def _slow_path(state: np.ndarray, strip: np.uint64, position: np.uint64) -> floa
             return float(position) * _W[strip]
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def exponential(state: np.ndarray, mean: float) -> float:
     return standard_exponential(state) * mean
