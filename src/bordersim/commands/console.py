@@ -21,7 +21,7 @@ def wide_console() -> Console:
 
 
 #: Shown until the engine's first progress report (Numba or JAX compile on a first run: the event
-#: engine's takes about three minutes on a 2-core machine, the flow engine's 13 s;
+#: engine's takes about three minutes on a 2-core machine, the flow engine's about 20 s;
 #: docs/event-engine.md).
 COMPILING = "compiling (first run only: up to a few minutes), then simulating"
 
