@@ -19,7 +19,9 @@ TRIES = 40
 # The child records TRIES runs; for each it sends itself SIGINT from a second thread, which can
 # take the interpreter lock only while the main thread is inside DuckDB's COMMIT (the switch
 # interval is long, and DuckDB releases the lock while it executes), so the signal lands during
-# the COMMIT or as it returns; it lands after the commit in about one try of eight.
+# the COMMIT or as it returns; it lands after the commit in about one try of eight. Each try waits
+# for its signal before the next starts: one that DuckDB did not let in during the COMMIT would
+# otherwise land in the next try's setup, outside the `try`, and end the child.
 CHILD = """
 import linecache, os, signal, sys, threading
 from pathlib import Path
@@ -43,7 +45,8 @@ for attempt in range({tries}):
         go.wait()
         os.kill(os.getpid(), signal.SIGINT)
 
-    threading.Thread(target=kill, daemon=True).start()
+    killer = threading.Thread(target=kill, daemon=True)
+    killer.start()
 
     def tracer(frame, event, arg):
         if frame.f_code.co_name != "complete_run":
@@ -59,12 +62,15 @@ for attempt in range({tries}):
 
     sys.settrace(tracer)
     try:
-        complete_run(connection, run_id, run, kpis={{}}, timings={{}}, report_path=None)
+        try:
+            complete_run(connection, run_id, run, kpis={{}}, timings={{}}, report_path=None)
+        finally:
+            sys.settrace(None)
+            if go.is_set():  # the signal is sent, and handled, before the next try starts
+                killer.join()
     except BaseException as err:
         print(run_id, type(err).__name__, str(err).splitlines()[0][:100])
-    finally:
-        sys.settrace(None)
-        interrupts.install()
+    interrupts.install()
 connection.close()
 """
 
