@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
@@ -13,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from bordersim.cli import main
 from bordersim.web.app import create_app
-from bordersim.web.settings import MAX_BODY_BYTES, WebSettings
+from bordersim.web.settings import MAX_BODY_BYTES, WebSettings, without_server_paths
 from repo_paths import REPO
 
 TOKEN = "a-long-shared-token-0123456789"
@@ -446,3 +447,50 @@ def test_a_workbench_with_no_plan_files_says_so(tmp_path: Path, path: str) -> No
         answer = empty.get(path)
     assert answer.status_code == 404
     assert "this workbench has no plan files (serve --plans FOLDER)" in answer.text
+
+
+def test_a_failed_job_names_the_scenario_but_not_the_servers_folders(tmp_path: Path) -> None:
+    """A library scenario that no longer loads fails its job (in the real worker process) with
+    the CLI's message, its file named relative to the scenario folder: a user of a shared
+    workbench must not learn where the server keeps its files."""
+    settings = _settings(tmp_path)
+    scenario = settings.scenarios_dir / "examples" / "small.toml"
+    text = scenario.read_text(encoding="utf-8")
+    broken = settings.scenarios_dir / "examples" / "broken.toml"
+    broken.write_text(text.replace("warmup_days = 7", "warmup_days = -3"), "utf-8")
+    with TestClient(create_app(settings)) as client:
+        client.get("/scenarios")
+        headers = {"X-CSRF-Token": _csrf(client)}
+        request = {"kind": "run", "scenario": "examples.broken", "replications": 1}
+        job = client.post("/api/jobs", json=request, headers=headers).json()["job"]
+        deadline = time.monotonic() + 120
+        while (state := client.get(f"/api/jobs/{job}").json())["state"] in ("queued", "running"):
+            assert time.monotonic() < deadline, state
+            time.sleep(0.2)
+    assert state["state"] == "failed", state
+    message = state["message"]
+    assert message.startswith("examples/broken.toml, line ") and "warmup_days = -3" in message
+    assert str(tmp_path) not in message
+
+
+@pytest.mark.parametrize(
+    ("message", "shown"),
+    [
+        ("{root}/scenarios/variants/x.toml, line 3: bad", "variants/x.toml, line 3: bad"),
+        ("No such file: '/opt/data/official/sw.csv' (io.py:3)", "No such file: 'sw.csv' (io.py:3)"),
+        ("{root}/out/plans/p: cannot write", "plans/p: cannot write"),
+        (
+            "not available (postgresql://u:***@db:5432/bs)",
+            "not available (postgresql://u:***@db:5432/bs)",
+        ),
+        (
+            "see ../shared/data/x.csv; 1/2 of it, and/or",
+            "see ../shared/data/x.csv; 1/2 of it, and/or",
+        ),
+    ],
+)
+def test_what_a_browser_sees_names_no_absolute_path(
+    tmp_path: Path, message: str, shown: str
+) -> None:
+    settings = _settings(tmp_path)
+    assert without_server_paths(message.format(root=tmp_path), settings) == shown

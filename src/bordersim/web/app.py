@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bordersim.errors import BordersimError, StoreFileError
 from bordersim.web.security import BodyLimit, TokenGate
-from bordersim.web.settings import WebSettings
+from bordersim.web.settings import WebSettings, without_server_paths
 from bordersim.web.site import Site, read_only
 from bordersim.web.views import jobs, plans, runs, scenarios
 
@@ -73,7 +73,7 @@ def _add_error_handlers(app: FastAPI, site: Site) -> None:
 
     @app.exception_handler(BordersimError)
     async def bordersim_error(request: Request, exc: BordersimError) -> Response:
-        return site.error(request, 400, str(exc))
+        return site.error(request, 400, without_server_paths(str(exc), site.settings))
 
     @app.exception_handler(StoreFileError)
     async def store_file_error(request: Request, exc: StoreFileError) -> Response:

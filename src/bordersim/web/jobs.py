@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bordersim.web.settings import WebSettings
+from bordersim.web.settings import WebSettings, without_server_paths
 
 #: Jobs a server can hold before the oldest finished ones are forgotten.
 MAX_JOBS = 100_000
@@ -320,7 +320,7 @@ def worker_main(
             from bordersim.errors import BordersimError
 
             message = str(err) if isinstance(err, BordersimError) else _describe(err)
-            events.put(("state", job_id, FAILED, message))
+            events.put(("state", job_id, FAILED, without_server_paths(message, settings)))
         else:
             events.put(("state", job_id, DONE, "done"))
         finally:

@@ -21,7 +21,7 @@ from typing import Any
 from bordersim.errors import BordersimError
 from bordersim.scenario.toml_text import dumps
 from bordersim.web.scenarios import Entry, FieldError, Form, field_of_error, field_text
-from bordersim.web.settings import NAME_PATTERN, RUN_ID_PATTERN
+from bordersim.web.settings import NAME_PATTERN, RUN_ID_PATTERN, without_absolute_paths
 
 FOLDERS = ("", "examples")
 ENGINES = ("event", "flow")
@@ -241,7 +241,7 @@ def check_plan(form: Form, plan: PlanFile, scenario: Entry) -> PlanRequest | Non
         form.errors[err.field_name] = str(err)
         return None
     except BordersimError as err:
-        message = str(err)
+        message = without_absolute_paths(str(err))
         fields = [key for key, _, _ in form_fields(plan)] + ["search.certify_engine"]
         form.errors[field_of_error(message, fields)] = message.removeprefix(f"plan {plan.id}: ")
         return None

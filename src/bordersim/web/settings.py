@@ -45,6 +45,29 @@ class WebSettings:
         return self.scenarios_dir / "variants"
 
 
+#: An absolute path in a message: a slash that follows no word, dot, colon or slash (so not a
+#: URL's path, nor a relative path's inner slash), its folders, and its last name.
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/~-])/(?:[^\s/:,;'\"()]+/)*([^\s/:,;'\"()]+)")
+
+
+def without_server_paths(message: str, settings: WebSettings) -> str:
+    """A message as a browser may see it: a path under the scenario folder relative to it
+    (`variants/x.toml`), any other absolute path by its last name only.
+
+    The CLI's messages name whole paths, for the machine's owner; a user of a shared workbench
+    must not learn the server's folders from a failed job or a refused request."""
+    for folder in (settings.scenarios_dir, settings.out_dir):
+        for form in {str(folder.absolute()), str(folder.resolve())}:
+            if form != "/":
+                message = message.replace(form.rstrip("/") + "/", "")
+    return without_absolute_paths(message)
+
+
+def without_absolute_paths(message: str) -> str:
+    """Each absolute path in the message by its last name only."""
+    return _ABSOLUTE_PATH.sub(lambda match: match.group(1), message)
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True

@@ -28,6 +28,7 @@ from bordersim.web.scenarios import (
     variant_text,
 )
 from bordersim.web.security import read_form
+from bordersim.web.settings import without_server_paths
 from bordersim.web.site import ENGINES, Site
 
 
@@ -97,16 +98,17 @@ def checked(site: Site, entry: Entry, posted: dict[str, list[str]]) -> tuple[For
     except BordersimError as err:
         message = str(err)
         fields = list(form.values) + list(form.lists) + _new_entry_fields(form)
-        form.errors[_form_field(form, field_of_error(message, fields))] = short(message)
+        form.errors[_form_field(form, field_of_error(message, fields))] = short(message, site)
         return form, scenario, None
     return form, scenario, text
 
 
-def short(message: str) -> str:
-    """An error without the temporary file's path (the CLI prints it; the form shows the field)."""
-    return (
-        message.split(": ", 1)[1] if message.startswith(("/", ".")) and ": " in message else message
-    )
+def short(message: str, site: Site) -> str:
+    """An error without the temporary file's path (the CLI prints it; the form shows the field)
+    nor any other of the server's folders."""
+    if message.startswith(("/", ".")) and ": " in message:
+        message = message.split(": ", 1)[1]
+    return without_server_paths(message, site.settings)
 
 
 def router(site: Site) -> APIRouter:
