@@ -54,6 +54,28 @@ def test_bad_input_is_one_line_and_exit_2_with_nothing_written(
     assert not out.exists()
 
 
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["--origin", "2023-13"],
+        ["--horizon", "13"],
+        ["--from", "2020-01"],
+        ["--backtest", "--origin", "2023-04"],
+        ["--backtest", "--from", "2023-09", "--to", "2023-01"],
+        ["--backtest", "--horizons", "one"],
+    ],
+)
+def test_bad_arguments_are_refused_before_a_store_is_made(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], arguments: list[str]
+) -> None:
+    """A mistyped argument does not first create a store and import the shipped data into it."""
+    store = tmp_path / "new" / "store.duckdb"
+    with pytest.raises(SystemExit) as exited:
+        main(["forecast", "--store", str(store), "--out", str(tmp_path / "out"), *arguments])
+    assert exited.value.code == 2 and len(capsys.readouterr().err.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("backtest", [[], ["--backtest", "--from", "2023-01"]])
 def test_a_folder_forecast_did_not_write_is_refused_untouched(
     store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], backtest: list[str]

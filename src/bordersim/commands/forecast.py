@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,7 @@ def forecast_command(
     coverage table of every method (write backtest.csv with --out).
     """
     from bordersim.errors import BordersimError
+    from bordersim.forecast import check_horizon
     from bordersim.forecast.data import parse_month
     from bordersim.forecast.methods import default_jobs
 
@@ -64,6 +66,21 @@ def forecast_command(
     from bordersim.forecast.methods import METHODS, OPTIONAL_METHODS
 
     methods = (*METHODS, *OPTIONAL_METHODS) if regimes else METHODS
+    # Every argument is checked before the store is opened (and created with the shipped data)
+    origin_month, first_month, last_month = (
+        parse_month(text, flag) if text is not None else None
+        for text, flag in ((origin, "--origin"), (first, "--from"), (last, "--to"))
+    )
+    if backtest:
+        if origin is not None:
+            raise BordersimError("--origin is for forecasts; the back-test takes --from and --to")
+        if first_month is not None and last_month is not None and last_month < first_month:
+            raise BordersimError(f"--to {last_month:%Y-%m} is before --from {first_month:%Y-%m}")
+        backtest_horizons = _parse_horizons(horizons)
+    else:
+        if first is not None or last is not None:
+            raise BordersimError("--from and --to need --backtest")
+        check_horizon(horizon)
     if out is None and not backtest:
         out = Path("out") / "forecast"
     if out is not None:  # before hours of fitting, and again before the folder is replaced
@@ -71,13 +88,10 @@ def forecast_command(
     series = read_series(store)
     console = _console()
     if backtest:
-        if origin is not None:
-            raise BordersimError("--origin is for forecasts; the back-test takes --from and --to")
-        _backtest(console, series, first, last, _parse_horizons(horizons), out, workers, methods)
+        window = (first_month, last_month)
+        _backtest(console, series, window, backtest_horizons, out, workers, methods)
         return
-    if first is not None or last is not None:
-        raise BordersimError("--from and --to need --backtest")
-    month = parse_month(origin, "--origin") if origin is not None else series.months[-1]
+    month = origin_month if origin_month is not None else series.months[-1]
     _forecast(console, series, month, horizon, out, workers, methods)
 
 
@@ -111,25 +125,22 @@ def read_series(store: Path | None) -> Any:
 def _backtest(
     console: Any,
     series: Any,
-    first: str | None,
-    last: str | None,
+    window: tuple[date | None, date | None],
     horizons: tuple[int, ...],
     out: Path | None,
     jobs: int,
     methods: tuple[str, ...],
 ) -> None:
-    from datetime import date
-
+    """The back-test's target months run from `window`'s first (default: FY2016's first month,
+    or the first held) to its last (default: the last month held)."""
     from bordersim.errors import BordersimError
     from bordersim.forecast import backtest as harness
-    from bordersim.forecast.data import parse_month
     from bordersim.forecast.printing import print_backtest
     from bordersim.forecast.rolling import check_origin, compute, origin_range
 
-    default_first = max(date(2015, 10, 1), series.months[0])
-    first_month = parse_month(first, "--from") if first is not None else default_first
-    last_month = parse_month(last, "--to") if last is not None else series.months[-1]
-    if last_month < first_month:
+    first_month = window[0] or max(date(2015, 10, 1), series.months[0])
+    last_month = window[1] or series.months[-1]
+    if last_month < first_month:  # a default met a month given
         raise BordersimError(f"--to {last_month:%Y-%m} is before --from {first_month:%Y-%m}")
     a = series.index_of(first_month, "--from")
     b = series.index_of(last_month, "--to")

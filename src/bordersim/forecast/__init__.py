@@ -116,6 +116,11 @@ def group_shares_at(series: MonthlySeries, origin: int) -> np.ndarray:
     return mean / mean.sum()
 
 
+def check_horizon(horizon: int) -> None:
+    if not 1 <= horizon <= MAX_HORIZON:
+        raise BordersimError(f"--horizon {horizon} must be between 1 and {MAX_HORIZON} months")
+
+
 def forecast_at(
     series: MonthlySeries,
     origin: date,
@@ -127,8 +132,7 @@ def forecast_at(
 ) -> Forecast:
     """Forecast `horizon` months after `origin` (the last month used), running every method at
     every origin up to it (the same computation as the back-test)."""
-    if not 1 <= horizon <= MAX_HORIZON:
-        raise BordersimError(f"--horizon {horizon} must be between 1 and {MAX_HORIZON} months")
+    check_horizon(horizon)
     position = series.index_of(origin, "--origin")
     check_origin(series, position, "--origin")
     origins = origin_range(position)
