@@ -943,7 +943,6 @@ def hour_step(
     hour's stream in this order, so the steps' order is part of the results."""
     hour = day * 24 + hour_of_day
     n_groups = p["batch_size_mean"].shape[0]
-    s_, c_ = layout.n_sectors, layout.n_crews
     h = Hour(
         p=p,
         layout=layout,
@@ -952,7 +951,7 @@ def hour_step(
         day=day,
         hour_of_day=hour_of_day,
         hour=hour,
-        stream=Stream(jax.random.fold_in(key, hour), 2 + s_ * (6 + 6 * n_groups + c_)),
+        stream=Stream(jax.random.fold_in(key, hour), hour_draws(layout, n_groups).total),
     )
     st = state
     staffing = _staff_on_duty(st, h)
@@ -1009,9 +1008,40 @@ def hour_step(
         staff_cost,
         custody_cost,
     )
+    _check_draws_taken(h, n_groups)
     custody = departed.custody
     # two outputs, not one stacked array: the scan writes each into its final place
     return _next_state(st, h, result), (custody.arrived, custody.exited)
+
+
+class Draws(NamedTuple):
+    total: int  # the hour's stream: every draw below, the health module on or off
+    health: int  # of which the health module's (not taken when no variant has it on)
+
+
+def hour_draws(layout: FlowLayout, n_groups: int) -> Draws:
+    """The random numbers one hour takes from its stream. The stream's size sets every number
+    drawn from it (a longer stream is not a shorter one extended), so it is counted exactly from
+    the steps that draw, and `hour_step` checks the count against what the hour took: a new
+    national departure line (docs/extending.md) adds one, a new crew one per sector."""
+    s, c = layout.n_sectors, layout.n_crews
+    field_work = 2 * s  # pickups and interdictions finished
+    crossings = s * n_groups * 6  # first attempts, repeats; surrender, detection by origin
+    national_lines = len(_NATIONAL)  # people leaving each national line
+    # infectious arrivals, their symptoms, screening, transmission; staff infected by crew
+    health = 4 * s + s * c
+    return Draws(field_work + crossings + national_lines + health, health)
+
+
+def _check_draws_taken(h: Hour, n_groups: int) -> None:
+    """At trace time: the hour took exactly the draws `hour_draws` counts."""
+    draws = hour_draws(h.layout, n_groups)
+    expected = draws.total - (0 if h.layout.health else draws.health)
+    if h.stream.used != expected:
+        raise RuntimeError(
+            f"the flow engine's hour took {h.stream.used} random numbers where hour_draws "
+            f"counts {expected}: count the new draws in hour_draws"
+        )
 
 
 def day_step(
