@@ -1,6 +1,11 @@
 """docs/extending.md's how-tos work as written: their edit blocks, applied to a copy of `src/`,
 give a staff pool that a scenario can deploy and that both engines staff, a task both engines
-staff, and a departure route that both engines send people by."""
+staff, a departure route that both engines send people by, and a disease that spreads in both.
+
+The four how-tos are applied together to one copy, whose scenarios one test runs on both engines:
+the event engine's kernel, new for a copy of the sources (minutes on two cores), compiles once for
+the four. Each how-to also runs alone, on a copy of its own, on the flow engine (seconds to
+compile): a how-to that worked only beside another fails."""
 
 from __future__ import annotations
 
@@ -10,7 +15,9 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -79,17 +86,19 @@ def test_the_route_how_to_states_the_files_it_touches() -> None:
     assert "**Touches 3 source files**" in section(ROUTE)
 
 
-def copy_with_edits(tmp_path: Path, title: str) -> Path:
-    """A copy of `src/` under `tmp_path` with the how-to's edit blocks applied."""
+def copy_with_edits(tmp_path: Path, *titles: str) -> Path:
+    """A copy of `src/` under `tmp_path` with the how-tos' edit blocks applied, in order."""
     copy = tmp_path / "src"
     shutil.copytree(REPO / "src", copy, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-    for path, where, anchor, text in edits(title):
-        apply(tmp_path, path, where, anchor, text)
+    for title in titles:
+        for path, where, anchor, text in edits(title):
+            apply(tmp_path, path, where, anchor, text)
     return copy
 
 
 def run_copy(copy: Path, script: str, *args: str) -> str:
-    """Run `script` on the copied and edited sources; its standard output."""
+    """Run `script` on the copied and edited sources; its standard output. The how-tos' scripts
+    take the scenario and the engines to run (`flow,event`)."""
     done = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(script), *args],
         env=dict(os.environ, PYTHONPATH=str(copy)),
@@ -111,8 +120,19 @@ def short_small_scenario(tmp_path: Path, name: str, extra: str) -> Path:
     return scenario
 
 
-ROUTE = "Add a departure route"
+POOL = "Add a staff pool"
 TASK = "Add a task"
+ROUTE = "Add a departure route"
+DISEASE = "Add a disease"
+HOW_TOS = (POOL, TASK, ROUTE, DISEASE)
+BOTH = ("flow", "event")
+
+
+def rows_of(stdout: str, engines: tuple[str, ...]) -> dict[str, list[float]]:
+    """The scripts' lines (`engine value value ...`) by engine: one for each engine run."""
+    rows = {line.split()[0]: [float(v) for v in line.split()[1:]] for line in stdout.splitlines()}
+    assert sorted(rows) == sorted(engines), stdout
+    return rows
 
 
 def test_the_task_how_to_states_the_files_it_touches() -> None:
@@ -121,6 +141,7 @@ def test_the_task_how_to_states_the_files_it_touches() -> None:
     assert "**Touches 3 source files**" in section(TASK)
 
 
+# ----- Add a task ----------------------------------------------------------------------------
 INTERPRETERS = scenario_example(TASK)  # the how-to's own example, as written
 
 TASK_RUN = """
@@ -128,7 +149,7 @@ import sys
 import bordersim as bs
 
 sc = bs.load_scenario(sys.argv[1])
-for engine in ("flow", "event"):
+for engine in sys.argv[2].split(","):
     daily = bs.run(sc, replications=1, seed=1, engine=engine).daily()
     total = daily.groupby("metric")["value"].sum()
     print(
@@ -140,55 +161,48 @@ for engine in ("flow", "event"):
 """
 
 
-@pytest.mark.slow
-def test_a_new_task_is_staffed_by_both_engines(tmp_path: Path) -> None:
-    import bordersim as bs
-
+def interpreting_scenario(tmp_path: Path) -> Path:
     scenario = short_small_scenario(tmp_path, "interpreting.toml", INTERPRETERS)
     text = scenario.read_text().replace(
         "[period]", "[staff]\ninterpretation_hours_per_person_day = 0.2\n\n[period]", 1
     )
     scenario.write_text(text)
-    with pytest.raises(bs.BordersimError, match="interpretation"):
-        bs.load_scenario(scenario)  # not a parameter before the how-to
+    return scenario
 
-    stdout = run_copy(copy_with_edits(tmp_path, TASK), TASK_RUN, str(scenario))
-    rows = {line.split()[0]: [float(v) for v in line.split()[1:]] for line in stdout.splitlines()}
-    for engine in ("flow", "event"):
-        contractors, needed, agents = rows[engine]
+
+def check_task(stdout: str, engines: tuple[str, ...], tmp_path: Path) -> None:
+    for contractors, needed, agents in rows_of(stdout, engines).values():
         assert needed > 0, stdout  # the new task's work: people in custody x the rate
         assert contractors > 0, stdout  # the deployed pool that can do it staffs it
         assert agents == 0, stdout  # agents' productivity does not name it: they cannot
 
 
-SCENARIO = scenario_example("Add a staff pool")
+# ----- Add a staff pool ----------------------------------------------------------------------
+SCENARIO = scenario_example(POOL)
 
 RUN = """
 import sys
 import bordersim as bs
 
 sc = bs.load_scenario(sys.argv[1])
-for engine in ("flow", "event"):
+for engine in sys.argv[2].split(","):
     daily = bs.run(sc, replications=1, seed=1, engine=engine).daily()
     hours = daily[daily["metric"] == "staff_hours:customs_officer:intake"]["value"].sum()
     print(engine, hours)
 """
 
 
-@pytest.mark.slow
-def test_a_new_pool_is_deployed_and_staffed_by_both_engines(tmp_path: Path) -> None:
-    import bordersim as bs
-
+def officers_scenario(tmp_path: Path) -> Path:
     # Two weeks (one of warm-up) are enough to see the pool staffed.
-    scenario = short_small_scenario(tmp_path, "officers.toml", SCENARIO)
-    with pytest.raises(bs.BordersimError, match="customs_officer"):
-        bs.load_scenario(scenario)  # not a pool before the how-to
-
-    stdout = run_copy(copy_with_edits(tmp_path, "Add a staff pool"), RUN, str(scenario))
-    hours = dict(line.split() for line in stdout.splitlines() if line[:4] in ("flow", "even"))
-    assert float(hours["flow"]) > 0 and float(hours["event"]) > 0, stdout
+    return short_small_scenario(tmp_path, "officers.toml", SCENARIO)
 
 
+def check_pool(stdout: str, engines: tuple[str, ...], tmp_path: Path) -> None:
+    for (hours,) in rows_of(stdout, engines).values():
+        assert hours > 0, stdout
+
+
+# ----- Add a departure route -----------------------------------------------------------------
 # The ICE line closed: expedited removals can leave custody by the new route only.
 ROUTE_SCENARIO = """
 [departures]
@@ -201,7 +215,7 @@ import sys
 import bordersim as bs
 
 sc = bs.load_scenario(sys.argv[1])
-for engine in ("flow", "event"):
+for engine in sys.argv[2].split(","):
     daily = bs.run(sc, replications=1, seed=1, engine=engine).daily()
     total = daily.groupby("metric")["value"].sum()
     print(
@@ -213,30 +227,17 @@ for engine in ("flow", "event"):
 """
 
 
-@pytest.mark.slow
-def test_a_new_route_takes_people_in_both_engines(tmp_path: Path) -> None:
-    import bordersim as bs
+def families_scenario(tmp_path: Path) -> Path:
+    return short_small_scenario(tmp_path, "families.toml", ROUTE_SCENARIO)
 
-    scenario = short_small_scenario(tmp_path, "families.toml", ROUTE_SCENARIO)
-    with pytest.raises(bs.BordersimError, match="family_residential"):
-        bs.load_scenario(scenario)  # not a parameter before the how-to
-    closed = bs.load_scenario(
-        short_small_scenario(tmp_path, "closed.toml", "[departures]\nice_transfers_per_day = 0\n")
-    )
-    before = bs.run(closed, replications=1, seed=1, engine="flow").daily()
-    assert before[before["metric"] == "departures:expedited_removal"]["value"].sum() == 0
 
-    stdout = run_copy(copy_with_edits(tmp_path, ROUTE), ROUTE_RUN, str(scenario))
-    rows = {line.split()[0]: [float(v) for v in line.split()[1:]] for line in stdout.splitlines()}
-    for engine in ("flow", "event"):
-        removed, _, waiting_adults = rows[engine]
+def check_route(stdout: str, engines: tuple[str, ...], tmp_path: Path) -> None:
+    for removed, _, waiting_adults in rows_of(stdout, engines).values():
         assert removed > 0, stdout  # families leave by the new route while ICE takes no one
         assert waiting_adults > 0, stdout  # adults still wait for ICE
 
 
-DISEASE = "Add a disease"
-
-
+# ----- Add a disease -------------------------------------------------------------------------
 def test_the_disease_how_to_states_the_files_it_touches() -> None:
     files = {path for path, *_ in edits(DISEASE)}
     assert files == {"src/bordersim/defaults/diseases.toml"}, sorted(files)
@@ -252,34 +253,94 @@ import bordersim as bs
 
 sc = bs.load_scenario(sys.argv[1])
 source = sc.sources["health.transmission_rate_per_day"]
-for engine in ("flow", "event"):
+for engine in sys.argv[2].split(","):
     daily = bs.run(sc, replications=1, seed=1, engine=engine).daily()
     total = daily.groupby("metric")["value"].sum()
     print(engine, total["infections_in_custody"], repr(source))
 """
 
 
-@pytest.mark.slow
-def test_a_new_disease_spreads_in_both_engines(tmp_path: Path) -> None:
+def measles_scenario(tmp_path: Path) -> Path:
+    return short_small_scenario(tmp_path, "measles.toml", MEASLES_ON)
+
+
+def check_disease(stdout: str, engines: tuple[str, ...], tmp_path: Path) -> None:
+    """Measles spreads several times as much as the default disease in the same scenario."""
     import bordersim as bs
 
-    assert MEASLES_ON != HEALTH_ON
-    measles = short_small_scenario(tmp_path, "measles.toml", MEASLES_ON)
-    with pytest.raises(bs.BordersimError, match="measles"):
-        bs.load_scenario(measles)  # not a disease before the how-to
     default = bs.load_scenario(short_small_scenario(tmp_path, "default.toml", HEALTH_ON))
     assert "COVID-19" in default.sources["health.transmission_rate_per_day"]
-
-    stdout = run_copy(copy_with_edits(tmp_path, DISEASE), DISEASE_RUN, str(measles))
     rows = {}
     for line in stdout.splitlines():
         engine, infections, source = line.split(" ", 2)
         rows[engine] = (float(infections), source)
-    for engine in ("flow", "event"):
-        with_measles, source = rows[engine]
+    assert sorted(rows) == sorted(engines), stdout
+    for engine, (with_measles, source) in rows.items():
         assert "example only" in source, stdout  # the new table's parameters were used
         daily = bs.run(default, replications=1, seed=1, engine=engine).daily()
         without = daily[daily["metric"] == "infections_in_custody"]["value"].sum()
         assert without > 0, engine  # the default disease spreads too, less
         # Five times the default's transmission rate: several times the infections in holding.
         assert with_measles > 2 * without, (engine, with_measles, without)
+
+
+# ----- the how-tos run ----------------------------------------------------------------------
+class HowTo(NamedTuple):
+    scenario: Callable[[Path], Path]  # the how-to's scenario, written under the test's folder
+    refused: str  # what the scenario names that the model before the how-to does not know
+    script: str  # run on the edited copy with the scenario and the engines
+    check: Callable[[str, tuple[str, ...], Path], None]  # of the script's output
+
+
+HOW_TO_RUNS = {
+    POOL: HowTo(officers_scenario, "customs_officer", RUN, check_pool),
+    TASK: HowTo(interpreting_scenario, "interpretation", TASK_RUN, check_task),
+    ROUTE: HowTo(families_scenario, "family_residential", ROUTE_RUN, check_route),
+    DISEASE: HowTo(measles_scenario, "measles", DISEASE_RUN, check_disease),
+}
+
+
+@pytest.mark.parametrize("title", HOW_TOS)
+def test_each_how_tos_scenario_is_refused_before_it(tmp_path: Path, title: str) -> None:
+    import bordersim as bs
+
+    how_to = HOW_TO_RUNS[title]
+    with pytest.raises(bs.BordersimError, match=how_to.refused):
+        bs.load_scenario(how_to.scenario(tmp_path))
+
+
+@pytest.mark.slow
+def test_closing_the_ice_line_stops_removals_before_the_route_how_to(tmp_path: Path) -> None:
+    """What the route how-to's scenario shows is the new route's doing."""
+    import bordersim as bs
+
+    closed = bs.load_scenario(
+        short_small_scenario(tmp_path, "closed.toml", "[departures]\nice_transfers_per_day = 0\n")
+    )
+    before = bs.run(closed, replications=1, seed=1, engine="flow").daily()
+    assert before[before["metric"] == "departures:expedited_removal"]["value"].sum() == 0
+
+
+@pytest.mark.slow
+def test_the_four_how_tos_together_on_both_engines(tmp_path: Path) -> None:
+    """The four how-tos applied to one copy of `src/`, each how-to's scenario run on both
+    engines: a new pool both engines staff, a new task they staff, a new route they send people
+    by, and a new disease that spreads in both (several times the default disease's infections).
+    One test, so the event engine's kernel for the copy compiles once for the four."""
+    copy = copy_with_edits(tmp_path, *HOW_TOS)
+    for title in HOW_TOS:
+        how_to = HOW_TO_RUNS[title]
+        stdout = run_copy(copy, how_to.script, str(how_to.scenario(tmp_path)), ",".join(BOTH))
+        how_to.check(stdout, BOTH, tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("title", HOW_TOS)
+def test_each_how_to_works_alone_on_the_flow_engine(tmp_path: Path, title: str) -> None:
+    """A user follows one how-to: its edits alone give what the page says (on the flow engine,
+    whose kernel compiles in seconds; the test above runs the event engine on all four)."""
+    how_to = HOW_TO_RUNS[title]
+    copy = copy_with_edits(tmp_path, title)
+    how_to.check(
+        run_copy(copy, how_to.script, str(how_to.scenario(tmp_path)), "flow"), ("flow",), tmp_path
+    )
