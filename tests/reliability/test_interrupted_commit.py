@@ -90,7 +90,7 @@ def test_a_run_committed_as_ctrl_c_arrives_keeps_its_results(tmp_path: Path) -> 
         timeout=120,
         env=dict(os.environ),
     )
-    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.returncode == 0, (done.returncode, done.stdout[-2000:], done.stderr[-2000:])
     assert "TransactionException" not in done.stdout, done.stdout
     with open_store(store, read_only=True) as connection:
         results = results_dir_of(connection)
@@ -156,7 +156,7 @@ def test_a_run_interrupted_once_committed_keeps_its_report(tmp_path: Path) -> No
         timeout=600,
         env=dict(os.environ),
     )
-    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.returncode == 0, (done.returncode, done.stdout[-2000:], done.stderr[-2000:])
     assert "raised Interrupted" in done.stdout, done.stdout + done.stderr[-2000:]
     with open_store(store, read_only=True) as connection:
         (run,) = list_runs(connection)
