@@ -228,6 +228,8 @@ def test_a_result_file_changed_on_disk_is_one_clear_error(tmp_path: Path) -> Non
     with open_store(tmp_path / "s.duckdb") as connection:
         problems = verify_files(folder, run_files(connection))
         assert problems == [f"r-1 daily: changed on disk ({daily.relative_to(folder)})"]
+        with pytest.raises(BordersimError, match=r"changed on disk .*another sha256"):
+            load_result(connection, "r-1")  # not read as if it were the run's results
     daily.write_bytes(bytes(data[:-10]))
     with (
         open_store(tmp_path / "s.duckdb") as connection,

@@ -17,8 +17,9 @@ A file is written under a temporary name of this process (`.daily.parquet.<pid>.
 flushed to disk and renamed into place, so a reader never sees half a file under the final name.
 The catalog's `run_files` table records each file of a complete run (path relative to the results
 folder, bytes, rows, sha256) in the same transaction that marks the run complete; a file the
-catalog does not list is not a result. Readers check a file's size against the catalog before
-reading it; `verify_files` checks the sha256 too.
+catalog does not list is not a result. Readers check a file's size and sha256 against the
+catalog before reading it (the sha256 once a process, while the file keeps its size and
+modification time); `verify_files` checks every file.
 """
 
 from __future__ import annotations
@@ -311,12 +312,37 @@ def checked_path(results_dir: Path, recorded: ResultFile) -> Path:
             f"{missing} ({recorded.path} under {results_dir}); {advice}",
             public=f"{missing} ({recorded.path} in its results folder); {advice}",
         ) from None
+    changed = f"the {recorded.kind} results of run {recorded.run_id} changed on disk"
+    advice = "restore the results folder from a copy (`bordersim store verify` checks them all)"
     if size != recorded.bytes:
         raise StoreFileError(
-            f"the {recorded.kind} results of run {recorded.run_id} changed on disk "
-            f"({recorded.path}: {size:,} bytes, the catalog recorded {recorded.bytes:,})"
+            f"{changed} ({recorded.path}: {size:,} bytes, the catalog recorded "
+            f"{recorded.bytes:,}); {advice}"
+        )
+    if not _same_content(path, recorded.sha256):
+        raise StoreFileError(
+            f"{changed} ({recorded.path}: the same size, another sha256 than the catalog "
+            f"recorded); {advice}"
         )
     return path
+
+
+#: Files whose sha256 was found to be the catalog's, by (path, size, modification time, sha256):
+#: a workbench reading one run's results page after page hashes each file once.
+_VERIFIED: set[tuple[str, int, int, str]] = set()
+
+
+def _same_content(path: Path, sha256: str) -> bool:
+    """Whether the file's sha256 is `sha256` (hashing takes about a millisecond a megabyte; the
+    reading that follows takes longer)."""
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns, sha256)
+    if key in _VERIFIED:
+        return True
+    if sha256_of(path) != sha256:
+        return False
+    _VERIFIED.add(key)
+    return True
 
 
 def parquet_source(path: Path) -> str:
