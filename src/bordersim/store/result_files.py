@@ -301,25 +301,26 @@ def hist_table(result: RunResult) -> pa.Table:
 
 # ----- reading -------------------------------------------------------------------------------
 def checked_path(results_dir: Path, recorded: ResultFile) -> Path:
-    """The file's absolute path, after checking it is there with the size the catalog recorded."""
+    """The file's absolute path, after checking it is there with the size and sha256 the catalog
+    recorded."""
     path = results_dir / recorded.path
+    restore = "restore the results folder from a copy"
     try:
-        size = path.stat().st_size
+        stat = path.stat()
     except OSError:
         missing = f"the {recorded.kind} results of run {recorded.run_id} are missing from the store"
-        advice = "restore the results folder from a copy"
         raise StoreFileError(
-            f"{missing} ({recorded.path} under {results_dir}); {advice}",
-            public=f"{missing} ({recorded.path} in its results folder); {advice}",
+            f"{missing} ({recorded.path} under {results_dir}); {restore}",
+            public=f"{missing} ({recorded.path} in its results folder); {restore}",
         ) from None
     changed = f"the {recorded.kind} results of run {recorded.run_id} changed on disk"
-    advice = "restore the results folder from a copy (`bordersim store verify` checks them all)"
-    if size != recorded.bytes:
+    advice = f"{restore} (`bordersim store verify` checks them all)"
+    if stat.st_size != recorded.bytes:
         raise StoreFileError(
-            f"{changed} ({recorded.path}: {size:,} bytes, the catalog recorded "
+            f"{changed} ({recorded.path}: {stat.st_size:,} bytes, the catalog recorded "
             f"{recorded.bytes:,}); {advice}"
         )
-    if not _same_content(path, recorded.sha256):
+    if not _same_content(path, stat, recorded.sha256):
         raise StoreFileError(
             f"{changed} ({recorded.path}: the same size, another sha256 than the catalog "
             f"recorded); {advice}"
@@ -332,10 +333,9 @@ def checked_path(results_dir: Path, recorded: ResultFile) -> Path:
 _VERIFIED: set[tuple[str, int, int, str]] = set()
 
 
-def _same_content(path: Path, sha256: str) -> bool:
+def _same_content(path: Path, stat: os.stat_result, sha256: str) -> bool:
     """Whether the file's sha256 is `sha256` (hashing takes about a millisecond a megabyte; the
     reading that follows takes longer)."""
-    stat = path.stat()
     key = (str(path), stat.st_size, stat.st_mtime_ns, sha256)
     if key in _VERIFIED:
         return True

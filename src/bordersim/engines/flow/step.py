@@ -942,7 +942,7 @@ def hour_step(
     hour frees agents before the hour's crossings are met). Random draws are taken from the
     hour's stream in this order, so the steps' order is part of the results."""
     hour = day * 24 + hour_of_day
-    n_groups = p["batch_size_mean"].shape[0]
+    draws = hour_draws(layout, p["batch_size_mean"].shape[0])
     h = Hour(
         p=p,
         layout=layout,
@@ -951,7 +951,7 @@ def hour_step(
         day=day,
         hour_of_day=hour_of_day,
         hour=hour,
-        stream=Stream(jax.random.fold_in(key, hour), hour_draws(layout, n_groups).total),
+        stream=Stream(jax.random.fold_in(key, hour), draws.total),
     )
     st = state
     staffing = _staff_on_duty(st, h)
@@ -1008,7 +1008,7 @@ def hour_step(
         staff_cost,
         custody_cost,
     )
-    _check_draws_taken(h, n_groups)
+    _check_draws_taken(h, draws)
     custody = departed.custody
     # two outputs, not one stacked array: the scan writes each into its final place
     return _next_state(st, h, result), (custody.arrived, custody.exited)
@@ -1033,9 +1033,8 @@ def hour_draws(layout: FlowLayout, n_groups: int) -> Draws:
     return Draws(field_work + crossings + national_lines + health, health)
 
 
-def _check_draws_taken(h: Hour, n_groups: int) -> None:
+def _check_draws_taken(h: Hour, draws: Draws) -> None:
     """At trace time: the hour took exactly the draws `hour_draws` counts."""
-    draws = hour_draws(h.layout, n_groups)
     expected = draws.total - (0 if h.layout.health else draws.health)
     if h.stream.used != expected:
         raise RuntimeError(
