@@ -3,7 +3,9 @@
 Such a command writes its files to a new hidden folder beside `--out` (`make_work_folder`; in the
 nearest folder above it that exists, when `--out`'s parents do not yet) and renames it into
 place at the end, so that an interrupted run leaves nothing that looks complete; the parents of a
-new `--out` are created only then, so that a failed run leaves no empty folders. A folder already at
+new `--out` are created only then, so that a failed run leaves no empty folders (a command whose
+files name others by relative path creates them first, and removes them if it fails:
+`parents_made_for`). A folder already at
 `--out` is replaced only if it is the command's own: it holds the command's marker file and
 nothing but the files the command wrote (named by the caller, or listed in the marker). Any other
 folder (`..`, a home directory, a folder of the user's files) is refused before any work starts,
@@ -18,7 +20,7 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 
 from bordersim.errors import BordersimError
@@ -71,6 +73,27 @@ def make_work_folder(folder: Path, *, prefix: str, suffix: str = "") -> Path:
     )
 
 
+@contextlib.contextmanager
+def parents_made_for(folder: Path) -> Iterator[None]:
+    """The missing parents of `folder`, created now and removed again (those still empty) if the
+    block fails: for a command whose files name others by a path relative to where they will lie
+    (plan.toml's `base`), so that its work folder sits beside `folder`, at the same depth, and
+    the paths it writes hold once the folder is renamed into place."""
+    made = _make_parents(folder)
+    try:
+        yield
+    except BaseException:
+        _remove_empty(made)
+        raise
+
+
+def _remove_empty(made: list[Path]) -> None:
+    """Remove the parents `_make_parents` created, innermost first, where still empty."""
+    for parent in reversed(made):
+        with contextlib.suppress(OSError):
+            parent.rmdir()
+
+
 def check_writable(folder: Path, message: str, *, where: str) -> None:
     """One error (`message`, with the system's reason) unless a file can be created in `folder`:
     a hidden probe file, removed at once, named as the run store names its temporaries
@@ -120,9 +143,7 @@ def replace_folder(new: Path, folder: Path) -> None:
     except BaseException:
         if previous is not None and not folder.exists():
             previous.rename(folder)
-        for parent in reversed(made):  # created above, and empty unless someone wrote there
-            with contextlib.suppress(OSError):
-                parent.rmdir()
+        _remove_empty(made)  # created above, and empty unless someone wrote there
         raise
     if previous is not None:
         shutil.rmtree(previous, ignore_errors=True)  # the command's own folder, checked
@@ -141,9 +162,7 @@ def _make_parents(folder: Path) -> list[Path]:
             parent.mkdir()
             made.append(parent)
     except OSError as err:
-        for parent in reversed(made):
-            with contextlib.suppress(OSError):
-                parent.rmdir()
+        _remove_empty(made)
         raise BordersimError(
             f"cannot create the output folder's parent {parent} ({err.strerror})",
             where=str(folder),

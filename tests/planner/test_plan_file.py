@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -154,6 +155,31 @@ def test_a_failed_plan_leaves_no_empty_parents_of_its_out(
     assert "replace: 'nope' is not a deployment of the base scenario; its deployments:" in err
     assert "troops" in err
     assert [p.name for p in tmp_path.iterdir()] == ["bad.toml"]
+
+
+@pytest.mark.slow
+def test_a_plan_into_new_parents_runs_as_written(tmp_path: Path) -> None:
+    """plan.toml names its base scenario relative to its own folder. With --out under folders
+    that did not exist, the plan was worked out in a folder at another depth, so its `base`
+    pointed one level off and the written plan did not load ("base file ... not found")."""
+    from test_bs_plan import TINY_PLAN
+
+    from bordersim.cli import main
+    from bordersim.compiler import compile_scenario
+    from bordersim.scenario import load_scenario
+
+    plan_file = tmp_path / "tiny.toml"
+    plan_file.write_text(TINY_PLAN, encoding="utf-8")
+    out = tmp_path / "new" / "a" / "b"
+    scenario = REPO / "scenarios/examples/small.toml"
+    main(["plan", str(scenario), "--plan", str(plan_file), "--out", str(out), "--no-frontier"])
+    written = load_scenario(out / "plan.toml")
+    assert written.path.parent == out.resolve()
+    assert json.loads((out / "certificate.json").read_text(encoding="utf-8"))["cost_dollars"] >= 0
+    model = compile_scenario(written)
+    assert model.scenario_name == "small-plan"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new", "tiny.toml"]
+    assert [p.name for p in out.parent.iterdir()] == ["b"]  # no work folder left beside it
 
 
 @pytest.mark.parametrize(

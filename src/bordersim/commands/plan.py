@@ -1,8 +1,10 @@
 """`bordersim plan`: the cheapest time-phased deployment that meets the targets, certified.
 
 The planner works in a temporary folder beside `--out` and renames it into place at the end, so an
-interrupted or failed plan leaves nothing that looks complete (the parents of a new `--out` are
-created only then: `output_folders.make_work_folder`). An existing `--out` is replaced only
+interrupted or failed plan leaves nothing that looks complete. The parents of a new `--out` are
+created first, so that the temporary folder lies at `--out`'s depth and plan.toml's relative `base`
+holds once it is renamed; a failed plan removes them again (`output_folders.parents_made_for`).
+An existing `--out` is replaced only
 if an earlier plan wrote it (`bordersim.output_folders`); any other folder is refused before the
 planning starts.
 """
@@ -70,6 +72,7 @@ def plan_command(
     from bordersim.output_folders import (
         check_output_folder,
         make_work_folder,
+        parents_made_for,
         replace_folder,
         write_marker,
     )
@@ -90,25 +93,28 @@ def plan_command(
         marker=PLAN_MARKER,
         what="plan",
     )
-    work = make_work_folder(target, prefix=f".{target.name}-")  # the parents come at the end
     started = time.perf_counter()
 
     def progress(message: str) -> None:
         console.print(f"[dim]{time.perf_counter() - started:7.1f} s[/] {message}", highlight=False)
 
-    try:
-        if spec.quantiles is not None:
-            from bordersim.planner.run import plan_quantiles
+    with parents_made_for(target):  # plan.toml's base is relative to the folder it lies in
+        work = make_work_folder(target, prefix=f".{target.name}-")
+        try:
+            if spec.quantiles is not None:
+                from bordersim.planner.run import plan_quantiles
 
-            results = plan_quantiles(scenario, spec, out=work, progress=progress, frontier=frontier)
-        else:
-            results = [plan(scenario, spec, out=work, progress=progress, frontier=frontier)]
-        write_marker(work, PLAN_MARKER, PLAN_NOTE, (p.name for p in work.iterdir()))
-        check_output_folder(target, marker=PLAN_MARKER, what="plan")
-        replace_folder(work, target)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
+                results = plan_quantiles(
+                    scenario, spec, out=work, progress=progress, frontier=frontier
+                )
+            else:
+                results = [plan(scenario, spec, out=work, progress=progress, frontier=frontier)]
+            write_marker(work, PLAN_MARKER, PLAN_NOTE, (p.name for p in work.iterdir()))
+            check_output_folder(target, marker=PLAN_MARKER, what="plan")
+            replace_folder(work, target)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
     if spec.quantiles is None:
         _show(results[0], target)
     else:
