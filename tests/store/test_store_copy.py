@@ -133,3 +133,36 @@ def test_a_store_is_not_copied_into_itself(
         assert "are the same store" in capsys.readouterr().err
     with open_catalog(source, create=False) as a:
         assert table_checksums(a) == before
+
+
+def test_a_failed_copy_leaves_the_destination_as_it_was(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A result file changed in the source (here the last one copied, a sweep's block) is found
+    before any file is copied: a new destination store is not left behind, and an existing one
+    keeps its tables and gains no files (before, the files copied ahead of it stayed, recorded
+    nowhere, and an empty store was left where none had been)."""
+    source = tmp_path / "a" / "bordersim.duckdb"
+    _filled_store(source)
+    with open_catalog(source, create=False) as a:
+        block = results_dir_of(a) / sweep_files(a)[-1].path
+    block.write_bytes(block.read_bytes()[:-1] + b"\x00")
+    existing = tmp_path / "c" / "bordersim.duckdb"
+    with open_store(existing) as c:  # a store of the user's, with a run of its own
+        start_run(c, "z-9", scenario_name="constructed", scenario_hash="h",
+                  scenario_text="name = 'x'\n", engine="event", seed=9, replications=2,
+                  code_version="test")  # fmt: skip
+        complete_run(c, "z-9", constructed_run(2, 6, seed=9), kpis={}, timings={},
+                     report_path=None)  # fmt: skip
+        before = table_checksums(c)
+    files_before = sorted(existing.parent.rglob("*"))
+    for dest in (tmp_path / "b" / "bordersim.duckdb", existing):
+        with pytest.raises(SystemExit) as done:
+            main(["store", "copy", str(source), str(dest)])
+        assert done.value.code == 2
+        err = capsys.readouterr().err
+        assert "is missing or changed in the source; nothing was copied" in err
+    assert list((tmp_path / "b").iterdir()) == []
+    assert sorted(existing.parent.rglob("*")) == files_before
+    with open_catalog(existing, create=False) as c:
+        assert table_checksums(c) == before

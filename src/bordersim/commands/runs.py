@@ -42,13 +42,22 @@ def store_copy_command(
     from bordersim.store import open_catalog, store_location
     from bordersim.store.copy import copy_store
 
-    if _same_place(store_location(source), store_location(dest)):
+    origin_at, dest_at = store_location(source), store_location(dest)
+    if _same_place(origin_at, dest_at):
         raise BordersimError(f"{source} and {dest} are the same store; copy into another one")
-    with (
-        open_catalog(source, create=False) as origin,
-        open_catalog(dest, create=True) as target,
-    ):
-        copied = copy_store(origin, target)
+    new_file = isinstance(dest_at, Path) and not dest_at.exists()
+    try:
+        with (
+            open_catalog(source, create=False) as origin,
+            open_catalog(dest, create=True) as target,
+        ):
+            copied = copy_store(origin, target)
+    except BaseException:
+        if new_file:  # a store file this command created holds nothing the user stored
+            assert isinstance(dest_at, Path)
+            for made in (dest_at, dest_at.with_name(dest_at.name + ".wal")):
+                made.unlink(missing_ok=True)
+        raise
     rows = ", ".join(f"{table} {count:,}" for table, count in copied.tables.items())
     Console().print(
         f"copied {copied.runs:,} runs, {copied.sweeps:,} sweeps and {copied.files:,} result files "

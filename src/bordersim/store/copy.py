@@ -9,14 +9,17 @@ overwritten:
 - an official data table is copied only into an empty one; one the destination already holds with
   the same rows is left as it is, with other rows refused.
 
-Result files are copied under a temporary name, checked against the sha256 the catalog recorded,
-and renamed; the catalog rows are then inserted in one transaction. `table_checksums` gives a
+Every source result file is checked against the sha256 the catalog recorded before any is copied;
+each is copied under a temporary name, checked again, and renamed; the catalog rows are then
+inserted in one transaction. A copy that fails removes the files it wrote (and the folders it made
+for them), so the destination is left as it was. `table_checksums` gives a
 sha256 of each table's rows (sorted, so independent of the database's order and collation):
 after a copy into an empty store the two stores' checksums are equal, which the copy checks.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -95,17 +98,18 @@ def copy_store(source: Catalog, dest: Catalog) -> Copied:
     held = _count(dest, "runs") + _count(dest, "sweeps")
     official = _official_to_copy(source, dest, columns)
     recorded = run_files(source) + sweep_files(source)
-    copied_bytes = _copy_files(results_dir_of(source), results_dir_of(dest), recorded)
-    counts: dict[str, int] = {}
-    dest.execute("BEGIN TRANSACTION")
+    source_dir, dest_dir = results_dir_of(source), results_dir_of(dest)
+    if source_dir.resolve() == dest_dir.resolve():
+        recorded_to_copy: list[ResultFile] = []
+    else:
+        recorded_to_copy = recorded
+        _check_sources(source_dir, recorded)  # all of them, before a file is written
+    written: list[Path] = []
     try:
-        for table in (*RUN_TABLES, *SWEEP_TABLES, *official):
-            rows = _rows(source, table, columns[table])
-            _insert(dest, table, columns[table], rows)
-            counts[table] = len(rows)
-        dest.execute("COMMIT")
+        copied_bytes = _copy_files(source_dir, dest_dir, recorded_to_copy, written)
+        counts = _insert_tables(source, dest, (*RUN_TABLES, *SWEEP_TABLES, *official), columns)
     except BaseException:
-        dest.execute("ROLLBACK")
+        _remove_written(written)
         raise
     checksums = {t: table_checksum(dest, t, columns[t]) for t in TABLES}
     if not held:
@@ -152,31 +156,75 @@ def _official_to_copy(source: Catalog, dest: Catalog, columns: dict[str, list[st
     return chosen
 
 
-def _copy_files(source_dir: Path, dest_dir: Path, recorded: list[ResultFile]) -> int:
-    """Copy the recorded files (each checked against its sha256); return the bytes copied."""
-    if source_dir.resolve() == dest_dir.resolve():
-        return 0
-    total = 0
+def _check_sources(source_dir: Path, recorded: list[ResultFile]) -> None:
+    """An error naming the first recorded file that is missing or changed in the source."""
     for item in recorded:
         origin = source_dir / item.path
-        target = dest_dir / item.path
         if not origin.is_file() or sha256_of(origin) != item.sha256:
             raise BordersimError(
                 f"{item.path} ({item.run_id} {item.kind}) is missing or changed in the source; "
-                "nothing was recorded in the destination"
+                "nothing was copied"
             )
-        target.parent.mkdir(parents=True, exist_ok=True)
+
+
+def _copy_files(
+    source_dir: Path, dest_dir: Path, recorded: list[ResultFile], written: list[Path]
+) -> int:
+    """Copy the recorded files, each checked again against its sha256 once copied, adding each
+    file (and each folder made for it) to `written` as it is made; return the bytes copied."""
+    total = 0
+    for item in recorded:
+        target = dest_dir / item.path
+        written.extend(_make_folders(target.parent))
         temporary = partial_name(target)
         try:
-            shutil.copyfile(origin, temporary)
+            shutil.copyfile(source_dir / item.path, temporary)
             if sha256_of(temporary) != item.sha256:
                 raise BordersimError(f"copying {item.path}: the copy differs from the source")
             os.replace(temporary, target)
         except BaseException:
             temporary.unlink(missing_ok=True)
             raise
+        written.append(target)
         total += item.bytes
     return total
+
+
+def _make_folders(folder: Path) -> list[Path]:
+    """Create `folder` and its missing parents; the ones created, outermost first."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for made in reversed(missing):
+        made.mkdir()
+    return list(reversed(missing))
+
+
+def _remove_written(written: list[Path]) -> None:
+    """Undo a failed copy: the files it wrote, then the folders it made, innermost first."""
+    for path in reversed(written):
+        with contextlib.suppress(OSError):
+            path.rmdir() if path.is_dir() else path.unlink()
+
+
+def _insert_tables(
+    source: Catalog, dest: Catalog, tables: Sequence[str], columns: dict[str, list[str]]
+) -> dict[str, int]:
+    """Insert the source's rows of `tables` into the destination in one transaction; the rows
+    inserted per table."""
+    counts: dict[str, int] = {}
+    dest.execute("BEGIN TRANSACTION")
+    try:
+        for table in tables:
+            rows = _rows(source, table, columns[table])
+            _insert(dest, table, columns[table], rows)
+            counts[table] = len(rows)
+        dest.execute("COMMIT")
+    except BaseException:
+        dest.execute("ROLLBACK")
+        raise
+    return counts
 
 
 def _insert(dest: Catalog, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
