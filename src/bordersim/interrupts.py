@@ -14,12 +14,19 @@ acknowledges it.
 
 `Interrupted` is a `BaseException` but not a `KeyboardInterrupt`, so that the command-line
 framework does not swallow it into a bare "Aborted"; `is_interrupt` recognises both.
+
+A terminal's Ctrl-C goes to every process of the command, the processes it started to work for
+it too (a forecast's fitting processes, a local Dask cluster's workers). Those are started with
+both signals blocked (`held_from_children`) and then ignore Ctrl-C and end on SIGTERM
+(`as_child_process`): the command stops them as it stops itself, and none prints a traceback.
 """
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
+from collections.abc import Iterator
 from types import FrameType
 from typing import Any
 
@@ -40,6 +47,28 @@ class Interrupted(BaseException):
 
 
 _state: dict[str, int | bool] = {"signum": 0, "acknowledged": False}
+
+
+@contextlib.contextmanager
+def held_from_children() -> Iterator[None]:
+    """SIGINT and SIGTERM blocked in this thread while it starts the command's processes (or the
+    threads that start them later, such as a cluster's event loop, which inherit the block): a
+    process started meanwhile begins with them blocked, and sets its own handlers
+    (`as_child_process`) before it takes them. One that came meanwhile reaches this process on
+    the way out."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, HANDLED)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def as_child_process() -> None:
+    """In a process that the command started to work for it: Ctrl-C ignored (the command stops
+    it), SIGTERM ends it; then the signals let through."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, HANDLED)
 
 
 def _handler(signum: int, _frame: FrameType | None) -> None:

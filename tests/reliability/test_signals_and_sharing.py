@@ -236,6 +236,41 @@ def _session(sid: int) -> list[int]:
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="lists processes from /proc")
+def test_ctrl_c_while_a_local_cluster_starts_ends_it_without_a_traceback(tmp_path: Path) -> None:
+    """A terminal's Ctrl-C reaches the workers of a `--cluster local:2` sweep too. Sent while
+    they start (importing their libraries), each worker printed a traceback of bordersim's own
+    `Interrupted` after the command's 'interrupted' line; the workers now leave Ctrl-C to the
+    command, which ends them."""
+    args = ["sweep", str(SMALL), "--vary", "deployments.troops.headcount=0,300", "-r", "12"]
+    args += ["--block-variants", "1", "--block-replications", "1", "--cluster", "local:2"]
+    with (tmp_path / "out.txt").open("w") as out, (tmp_path / "err.txt").open("w") as err:
+        process = subprocess.Popen(
+            [BORDERSIM, *args, "--out", "out"], cwd=tmp_path, env=_env(tmp_path), stdout=out,
+            stderr=err, start_new_session=True,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 300
+        while len(_session(process.pid)) < 3:  # the command and its workers, starting
+            assert process.poll() is None, (tmp_path / "err.txt").read_text()
+            assert time.monotonic() < deadline, "the cluster's workers never started"
+            time.sleep(0.05)
+        os.killpg(process.pid, signal.SIGINT)
+        returncode = process.wait(timeout=60)
+        time.sleep(0.5)
+        left = _session(process.pid)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    said = (tmp_path / "err.txt").read_text() + (tmp_path / "out.txt").read_text()
+    assert returncode == 130, said
+    assert left == [], left
+    assert "Traceback" not in said and "Interrupted" not in said, said
+    assert said.count("interrupted (SIGINT)") == 1, said
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="lists processes from /proc")
 @pytest.mark.parametrize("sent_to", ["the command", "its process group"])
 def test_ctrl_c_while_the_forecast_is_fitted_ends_its_processes(
     tmp_path: Path, sent_to: str

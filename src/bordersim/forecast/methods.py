@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ import numpy as np
 
 from bordersim.calibration import seasonal
 from bordersim.ingest.fiscal import add_months
+from bordersim.interrupts import as_child_process, held_from_children
 
 MONTHS_PER_YEAR = 12
 FIT_MONTHS = 120  # ten years of history for the fitted models (an assumption, see module doc)
@@ -236,12 +236,12 @@ def _fitting_pool(jobs: int) -> Iterator[Pool]:
     seconds, a second Ctrl-C then leaving them running after the command said it stopped).
 
     A terminal's Ctrl-C reaches every process of its group: the fitting processes ignore it
-    (`_fitting_signals`) and this process, interrupted (`bordersim.interrupts`), ends them.
+    (`interrupts.as_child_process`) and this process, interrupted, ends them.
     (A `multiprocessing` pool, whose `terminate` is made for this: Python 3.11's
     `ProcessPoolExecutor`, its processes ended under it, could print a traceback from its own
     thread after 'interrupted'.)"""
-    with _signals_held():  # the processes start here
-        pool = _context().Pool(jobs, initializer=_fitting_signals)
+    with held_from_children():  # the processes start here
+        pool = _context().Pool(jobs, initializer=as_child_process)
     try:
         yield pool
     except BaseException:
@@ -251,30 +251,6 @@ def _fitting_pool(jobs: int) -> Iterator[Pool]:
         pool.close()
     finally:
         pool.join()
-
-
-#: The signals a fitting process leaves to this one.
-_PARENT_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """SIGINT and SIGTERM held back while the fitting processes start (as the pool is made): a
-    process that started with them blocked sets its own handlers before it takes them (a forked
-    one would otherwise raise this process's `Interrupted` and print it). One that came
-    meanwhile is raised here on the way out."""
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _PARENT_SIGNALS)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
-def _fitting_signals() -> None:
-    """In a fitting process: Ctrl-C ignored, SIGTERM ends it; then the signals let through."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, _PARENT_SIGNALS)
 
 
 def default_jobs() -> int:

@@ -24,10 +24,12 @@ import weakref
 from collections.abc import Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
+from multiprocessing import resource_tracker
 from typing import TYPE_CHECKING, Any
 
 from distributed import Client, LocalCluster, WorkerPlugin
 
+from bordersim.interrupts import as_child_process, held_from_children
 from bordersim.services.cluster_spec import ClusterSpecError, parse_cluster
 
 if TYPE_CHECKING:
@@ -81,24 +83,28 @@ def open_client(spec: str) -> Iterator[Client]:
     # a busy core takes from the block itself; the other settings of LOCAL_CLUSTER_CONFIG are
     # explained beside it. The scheduler reads them as it starts here, and the nannies pass
     # them on to the workers they start, restarted ones included.
-    with (
-        dask.config.set(LOCAL_CLUSTER_CONFIG),
-        LocalCluster(
-            n_workers=value,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            env=local_worker_environment(),
-            preload=[__name__],  # each worker runs `dask_setup` as it starts
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        _SELF_STARTING.add(client)
-        yield client
-        # Reached only when the caller's work ended without an error: nothing of the workers'
-        # is needed any more. (After an error or an interruption the workers are closed
-        # gracefully, below, as tasks may still be running.)
-        end_local_workers(cluster)
+    with dask.config.set(LOCAL_CLUSTER_CONFIG):
+        # The workers, and any the nannies restart from the cluster's event loop, begin with
+        # Ctrl-C and SIGTERM blocked; `dask_setup` sets their handlers (bordersim.interrupts).
+        # Python's resource tracker is started first: the thread that starts it lets both
+        # signals through again, and the thread that starts the workers would be that one.
+        resource_tracker.ensure_running()
+        with held_from_children():
+            cluster = LocalCluster(
+                n_workers=value,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                env=local_worker_environment(),
+                preload=[__name__],  # each worker runs `dask_setup` as it starts
+            )
+        with cluster, Client(cluster) as client:
+            _SELF_STARTING.add(client)
+            yield client
+            # Reached only when the caller's work ended without an error: nothing of the
+            # workers' is needed any more. (After an error or an interruption the workers are
+            # closed gracefully, below, as tasks may still be running.)
+            end_local_workers(cluster)
 
 
 def end_local_workers(cluster: LocalCluster) -> None:
@@ -189,6 +195,7 @@ def dask_setup(worker: Any) -> None:
     included: JAX started on one core and the modules a block needs imported, before the worker
     takes its first task, so that no block pays for them. (A block's first Parquet write took
     0.26 s against 0.10 s for the next ones: importing `pyarrow.parquet`.)"""
+    as_child_process()  # Ctrl-C is the command's to handle; it stops the workers itself
     for key, value in WORKER_ENVIRONMENT.items():
         os.environ.setdefault(key, value)
     if os.environ.get(ONE_CORE_VARIABLE) == "1":
