@@ -296,13 +296,20 @@ def compare(
     replications and engine that the other side gets unless they are given (otherwise 10
     replications, seed 1, the event engine). Sides with the same seed but unequal replications
     are paired over the replications both have, as in `bordersim compare`; two runs with
-    different seeds, or from different engines, get Welch intervals.
+    different seeds, or from different engines, get Welch intervals. Two `Run`s are compared as
+    they are: replications, seed or engine given with them is refused.
     Columns: indicator, unit, a_mean, b_mean, difference, low, high, excludes_zero, paired.
     """
     from bordersim.report.compare_report import KpiComparison
     from bordersim.results.kpis import KPI_BY_NAME
 
     given = [side for side in (a, b) if isinstance(side, Run)]
+    if len(given) == 2:
+        from bordersim.services.compare import refuse_options_unused_by_runs
+
+        refuse_options_unused_by_runs(
+            {"replications": replications, "seed": seed, "engine": engine}
+        )
     if given:
         replications = given[0].replications if replications is None else replications
         seed = given[0].seed if seed is None else seed

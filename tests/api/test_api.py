@@ -135,6 +135,16 @@ def test_compare_of_a_scenario_with_itself_is_zero_and_paired(api_run: bs.Run) -
     assert set(table.columns) >= {"indicator", "a_mean", "b_mean", "difference", "low", "high"}
 
 
+def test_two_runs_are_compared_as_they_are_and_options_for_a_simulation_refused(
+    api_run: bs.Run,
+) -> None:
+    # before, a seed given with two runs was dropped without a word
+    assert (bs.compare(api_run, api_run)["difference"] == 0).all()
+    with pytest.raises(bs.BordersimError) as refused:
+        bs.compare(api_run, api_run, seed=3, engine="event")
+    assert "both stored runs" in str(refused.value) and "seed, engine" in str(refused.value)
+
+
 def test_recording_a_run_stores_it_and_open_run_is_read_only(tmp_path: Path) -> None:
     store = tmp_path / "runs.duckdb"
     recorded = bs.run(

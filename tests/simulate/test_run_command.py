@@ -334,3 +334,36 @@ def test_the_report_path_is_printed_as_it_is(
     printed = " ".join(capsys.readouterr().out.split())  # a long line may wrap
     assert f"stored; report: {out / 'report.html'}" in printed
     assert (out / "report.html").is_file()
+
+
+def test_compare_of_two_runs_refuses_options_that_would_change_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two run ids are compared as they are: -r, --seed, --engine and --set were dropped without
+    a word, and an --out naming a file ended in a FileExistsError traceback after the work."""
+    store, out = tmp_path / "store.duckdb", tmp_path / "out"
+    run = ["run", str(SMALL), "--engine", "flow", "-r", "2", "--store", str(store)]
+    for name in ("a", "b"):
+        main([*run, "--out", str(out / name)])
+    with open_store(store) as connection:
+        ids = [r.run_id for r in list_runs(connection)]
+    capsys.readouterr()
+    compare = ["compare", *ids, "--store", str(store)]
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("mine", encoding="utf-8")
+    for options, expected in [
+        (["--seed", "9"], "nothing is simulated and --seed would change nothing; leave it out"),
+        (["-r", "50", "--set", "demand.scale=3"], "--replications, --set would change nothing"),
+        (["--engine", "event"], "--engine would change nothing"),
+        (["--out", str(a_file)], "--out names a file, not a folder"),
+    ]:
+        with pytest.raises(SystemExit) as stopped:
+            main([*compare, *options])
+        assert stopped.value.code == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and expected in err, err
+    assert a_file.read_text(encoding="utf-8") == "mine"
+    main([*compare, "--out", str(out / "cmp")])
+    assert (out / "cmp" / "compare.html").is_file()
+    with open_store(store) as connection:
+        assert len(list_runs(connection)) == 2

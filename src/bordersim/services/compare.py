@@ -13,6 +13,7 @@ from bordersim.services.record import (
     DEFAULT_REPLICATIONS,
     DEFAULT_SEED,
     OptionNames,
+    check_report_folder,
     simulate_and_record,
     stored_record,
 )
@@ -42,6 +43,20 @@ def resolve_compare_side(
     raise BordersimError(f"{spec!r} is neither a scenario file nor a run id in the store")
 
 
+def refuse_options_unused_by_runs(given: Mapping[str, object]) -> None:
+    """Two stored runs are compared as they are: an option that would shape a simulation (given:
+    not None) is refused rather than silently dropped."""
+    from bordersim.errors import BordersimError
+
+    unused = [name for name, value in given.items() if value is not None]
+    if unused:
+        raise BordersimError(
+            f"A and B are both stored runs, so nothing is simulated and {', '.join(unused)} "
+            f"would change nothing; leave {'it' if len(unused) == 1 else 'them'} out, or give a "
+            "scenario file as a side"
+        )
+
+
 def compare_specs(
     spec_a: str,
     spec_b: str,
@@ -63,6 +78,14 @@ def compare_specs(
     from bordersim.store.runs import get_run
 
     sides = [resolve_compare_side(spec, store, settings) for spec in (spec_a, spec_b)]
+    if all(kind == "run" for kind, _ in sides):
+        given = {
+            option_names.replications: replications,
+            option_names.seed: seed,
+            option_names.engine: engine,
+            option_names.settings: settings or None,
+        }
+        refuse_options_unused_by_runs(given)
     # A stored run fixes the seed, replications and engine the other side must share.
     for (kind, _), spec in zip(sides, (spec_a, spec_b), strict=True):
         if kind == "run":
@@ -113,6 +136,8 @@ def run_comparison(
     """Run what is missing of A and B in the store and write `out_root/compare.html`."""
     from bordersim.report.compare_report import write_compare_report
 
+    # before anything is simulated (a side's run), and when both sides are stored runs too
+    check_report_folder(out_root, ("compare.html",), option_names.out)
     record_a, record_b = compare_specs(
         a,
         b,

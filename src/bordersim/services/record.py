@@ -50,10 +50,20 @@ class OptionNames:
     seed: str = "seed"
     records: str = "records=True"
     out: str = "out"
+    replications: str = "replications"
+    engine: str = "engine"
+    settings: str = "settings"
 
 
 API_NAMES = OptionNames()
-CLI_NAMES = OptionNames(seed="--seed", records="--records", out="--out")
+CLI_NAMES = OptionNames(
+    seed="--seed",
+    records="--records",
+    out="--out",
+    replications="--replications",
+    engine="--engine",
+    settings="--set",
+)
 
 
 def check_request(
