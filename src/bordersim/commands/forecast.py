@@ -19,6 +19,9 @@ FORECAST_NOTE = (
 #: What a forecast or a back-test writes: a folder holding only these (one of the CSV files among
 #: them), written before forecasts marked their folders, is a forecast's too.
 FORECAST_FILES = ("backtest.csv", "forecast.csv", "report.html")
+#: Months ahead of a forecast, and a back-test's horizons, unless given.
+DEFAULT_HORIZON = 12
+DEFAULT_HORIZONS = "1,3,6"
 
 
 def register(app: typer.Typer) -> None:
@@ -29,7 +32,9 @@ def forecast_command(
     origin: str | None = typer.Option(
         None, "--origin", help="Last month used, YYYY-MM (default: the last month in the store)."
     ),
-    horizon: int = typer.Option(12, "--horizon", help="Months ahead, 1-12."),
+    horizon: int | None = typer.Option(
+        None, "--horizon", help=f"Months ahead, 1-12 (default: {DEFAULT_HORIZON})."
+    ),
     backtest: bool = typer.Option(
         False, "--backtest", help="Back-test every method instead of forecasting."
     ),
@@ -39,7 +44,9 @@ def forecast_command(
     last: str | None = typer.Option(
         None, "--to", help="Back-test: last target month, YYYY-MM (default: the last month held)."
     ),
-    horizons: str = typer.Option("1,3,6", "--horizons", help="Back-test horizons, e.g. 1,3,6."),
+    horizons: str | None = typer.Option(
+        None, "--horizons", help=f"Back-test horizons (default: {DEFAULT_HORIZONS})."
+    ),
     out: Path | None = typer.Option(  # noqa: B008
         None, "--out", help="Folder for backtest.csv, forecast.csv and report.html."
     ),
@@ -74,12 +81,17 @@ def forecast_command(
     if backtest:
         if origin is not None:
             raise BordersimError("--origin is for forecasts; the back-test takes --from and --to")
+        if horizon is not None:
+            raise BordersimError("--horizon is for forecasts; the back-test takes --horizons")
         if first_month is not None and last_month is not None and last_month < first_month:
             raise BordersimError(f"--to {last_month:%Y-%m} is before --from {first_month:%Y-%m}")
-        backtest_horizons = _parse_horizons(horizons)
+        backtest_horizons = _parse_horizons(DEFAULT_HORIZONS if horizons is None else horizons)
     else:
         if first is not None or last is not None:
             raise BordersimError("--from and --to need --backtest")
+        if horizons is not None:
+            raise BordersimError("--horizons is for the back-test; a forecast takes --horizon")
+        horizon = DEFAULT_HORIZON if horizon is None else horizon
         check_horizon(horizon)
     if out is None and not backtest:
         out = Path("out") / "forecast"
@@ -92,6 +104,7 @@ def forecast_command(
         _backtest(console, series, window, backtest_horizons, out, workers, methods)
         return
     month = origin_month if origin_month is not None else series.months[-1]
+    assert horizon is not None  # set above for a forecast
     _forecast(console, series, month, horizon, out, workers, methods)
 
 
@@ -100,7 +113,7 @@ def _parse_horizons(text: str) -> tuple[int, ...]:
     from bordersim.forecast import MAX_HORIZON
 
     try:
-        values = tuple(sorted({int(part) for part in text.split(",") if part.strip()}))
+        values = tuple(sorted({int(part) for part in text.split(",")}))
     except ValueError:
         raise BordersimError(f"--horizons {text!r}: give months ahead as 1,3,6") from None
     if not values or values[0] < 1 or values[-1] > MAX_HORIZON:
