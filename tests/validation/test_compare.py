@@ -106,7 +106,10 @@ def test_scopes() -> None:
     pair = parse_scope("El Centro + San Diego (2 USBP stations + 2 POEs)")
     assert pair.sectors == (Sector.ELC, Sector.SDC) and pair.detail.startswith("2 USBP")
     assert parse_scope("all borders (USBP)").wider
-    with pytest.raises(NotComparable):
+    # CBP's codes name sectors too (the code was "not a southwest border sector")
+    assert parse_scope("RGV").sectors == (Sector.RGV,)
+    assert parse_scope("elc + San Diego").sectors == (Sector.ELC, Sector.SDC)
+    with pytest.raises(NotComparable, match="give a sector's name, such as 'Rio Grande Valley'"):
         parse_scope("Miami")
 
 

@@ -89,6 +89,7 @@ def _write(tmp_path: Path, *lines: str) -> Path:
         (GOOD.format(metric="m", value=1).replace("2023-05-10,SWB", "2023-06-01,SWB"), "after"),
         (GOOD.format(metric="m", value=1).replace("2023-05-10,2023", "2023-05-11,2023"), "before"),
         (GOOD.format(metric="x_range_low", value=1), "no matching x_range_high"),
+        (GOOD.format(metric="custody_population", value=-5000), "'-5000' is negative"),
     ],
 )
 def test_a_faulty_row_is_refused_with_its_line(tmp_path: Path, line: str, message: str) -> None:

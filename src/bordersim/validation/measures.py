@@ -66,7 +66,11 @@ class Scope:
         return ""
 
 
-_BY_NAME = {name.lower(): sector for sector, name in SECTOR_NAMES.items()}
+#: A sector by its name ("Rio Grande Valley") or CBP's code ("RGV"), in lower case.
+_BY_NAME = {
+    **{name.lower(): sector for sector, name in SECTOR_NAMES.items()},
+    **{sector.name.lower(): sector for sector in Sector},
+}
 _WIDER = ("national", "all borders")
 
 
@@ -84,7 +88,10 @@ def parse_scope(text: str) -> Scope:
     for part in lowered.split("+"):
         sector = _BY_NAME.get(part.strip())
         if sector is None:
-            raise NotComparable(f"scope {text!r} is not a southwest border sector")
+            raise NotComparable(
+                f"scope {text!r} is not a southwest border sector (give a sector's name, such as "
+                "'Rio Grande Valley', or its code, RGV)"
+            )
         sectors.append(sector)
     return Scope(tuple(sectors), detail, False)
 

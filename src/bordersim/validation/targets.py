@@ -166,6 +166,10 @@ def _parse_row(row: dict[str, str], where: str, line: int) -> Target:
         raise DataFileError(f"value {row['value']!r} is not a number", where=where) from None
     if not math.isfinite(value):
         raise DataFileError(f"value {row['value']!r} is not finite", where=where)
+    if value < 0:  # every metric is a count, a share, a ratio or a time
+        raise DataFileError(
+            f"value {row['value']!r} is negative; a target is a count, share or time", where=where
+        )
     confidence = row["confidence"].strip()
     if confidence not in CONFIDENCES:
         raise DataFileError(
