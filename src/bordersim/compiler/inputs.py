@@ -1,13 +1,15 @@
 """What compilation reads besides the scenario: its calibration and its demand fit.
 
 Both are named by the scenario (``demand.calibration``, ``demand.fit``) and read afresh on each
-call; a missing, malformed or stale file is a `ScenarioError` naming the key.
+call; a missing, malformed or stale file is a `ScenarioError` naming the key. `input_files` lists
+them: with the scenario's text, their content fixes a compiled model's numbers.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import warnings
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -18,6 +20,10 @@ from bordersim.scenario import Scenario, load_scenario
 
 if TYPE_CHECKING:
     from bordersim.calibration.fit_file import DemandFit
+
+
+#: The scenario keys that name a file compilation reads (`input_files`).
+INPUT_KEYS = ("demand.calibration", "demand.fit")
 
 
 class FitWarning(UserWarning):
@@ -50,6 +56,25 @@ class CalibrationSource(Protocol):
 
     @property
     def sources(self) -> dict[str, str]: ...
+
+
+def input_files(scenario: Scenario) -> dict[str, Path]:
+    """The files outside the scenario's text whose content fixes its numbers, by the key naming
+    them: the calibration artifact (the shipped one for "default") and the demand fit, if any.
+    A ``demand.forecast`` reads no file of its own: it is computed from the calibration."""
+    from bordersim.calibration.artifact import SHIPPED_ARTIFACT
+
+    ref = scenario.demand.calibration
+    files = {
+        "demand.calibration": (
+            SHIPPED_ARTIFACT
+            if ref == "default"
+            else scenario.relative_path(ref, "demand.calibration")
+        )
+    }
+    if scenario.demand.fit is not None:
+        files["demand.fit"] = scenario.relative_path(scenario.demand.fit, "demand.fit")
+    return files
 
 
 def load_calibration_for(scenario: Scenario) -> CalibrationSource:

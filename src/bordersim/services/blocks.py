@@ -144,6 +144,9 @@ class SweepPlan:
     shape: BlockShape
     #: values set over the scenario file (``--set``; `Scenario.changes`), set again on resume
     changes: dict[str, Any] = field(default_factory=dict)
+    #: sha256 of each file the variants read besides the scenario (`input_digests`), by path;
+    #: None for a sweep recorded before bordersim kept them
+    inputs: dict[str, str] | None = None
 
     @property
     def n_variants(self) -> int:
@@ -171,6 +174,7 @@ class SweepPlan:
                 "block_variants": self.shape.variants,
                 "block_replications": self.shape.replications,
                 "changes": {key: _encode(value) for key, value in self.changes.items()},
+                "inputs": self.inputs,
             },
             indent=2,
         )
@@ -187,6 +191,7 @@ class SweepPlan:
             seed=int(data["seed"]),
             shape=BlockShape(int(data["block_variants"]), int(data["block_replications"])),
             changes={key: _decode(value) for key, value in data.get("changes", {}).items()},
+            inputs=data.get("inputs"),
         )
 
 
@@ -219,11 +224,18 @@ def _decode(value: Any) -> Any:
 def sweep_id_of(
     scenario: Scenario, axes: list[Axis], replications: int, seed: int, shape: BlockShape
 ) -> str:
-    """The sweep's name: the scenario's and a hash of everything that fixes its numbers, so the
-    same sweep asked again finds its finished blocks."""
+    """The sweep's name: the scenario's and a hash of everything that fixes its numbers (the
+    scenario's text, the content of the files its variants read, the grid, replications, seed
+    and block shape), so the same sweep asked again finds its finished blocks and a sweep of a
+    changed calibration or fit file is another sweep."""
     what = json.dumps(
         [
             scenario.hash,
+            # by key and content, not by path: the same files elsewhere give the same sweep
+            [
+                [[key, digest] for key, (_, digest) in files.items()]
+                for files in _files_read(scenario, axes)
+            ],
             [[a.key, [repr(v) for v in a.values]] for a in axes],
             replications,
             seed,
@@ -232,6 +244,50 @@ def sweep_id_of(
         ]
     )
     return f"{scenario.name}-{hashlib.sha256(what.encode()).hexdigest()[:12]}"
+
+
+def input_digests(base: Scenario, axes: list[Axis]) -> dict[str, str]:
+    """The sha256 of each file the sweep's variants read besides the scenario, by path: what
+    the plan records and `resume_sweep` finds unchanged."""
+    return {
+        str(path): digest for files in _files_read(base, axes) for path, digest in files.values()
+    }
+
+
+def _files_read(base: Scenario, axes: list[Axis]) -> list[dict[str, tuple[Path, str]]]:
+    """For the base, or for each grid point when an axis sets one of them, the files named by
+    `compiler.inputs.INPUT_KEYS` with their sha256, by key. (The base's own file need not be
+    there when every point names another, as the base itself need not compile.)"""
+    from bordersim.compiler.inputs import INPUT_KEYS, input_files
+    from bordersim.services.sweep import grid_points, varied
+
+    def names_a_file(key: str) -> bool:
+        return any(k == key or k.startswith(key + ".") for k in INPUT_KEYS)
+
+    scenarios = [base]
+    if any(names_a_file(axis.key) for axis in axes):
+        scenarios = [varied(base, point) for point in grid_points(axes)]
+    digests: dict[Path, str] = {}
+    read = []
+    for scenario in scenarios:
+        files = {}
+        for key, path in input_files(scenario).items():
+            if path not in digests:
+                digests[path] = _digest(scenario, key, path)
+            files[key] = (path, digests[path])
+        read.append(files)
+    return read
+
+
+def _digest(scenario: Scenario, key: str, path: Path) -> str:
+    from bordersim.store.result_files import sha256_of
+
+    try:
+        return sha256_of(path)
+    except OSError as err:
+        raise ScenarioError(
+            f"{key}: cannot read {path} ({err.strerror})", where=scenario.location(key)
+        ) from None
 
 
 # --- the task (runs on a worker) ---------------------------------------------------------------
@@ -480,6 +536,7 @@ def run_blocked_sweep(
             seed,
             shape,
             changes=base.changes,
+            inputs=input_digests(base, axes),
         )
         with using_store(store) as catalog:
             record_sweep(
@@ -565,7 +622,22 @@ def resume_sweep(
             f"sweep {sweep_id}: {plan.scenario_path} changed since the sweep started "
             "(its hash differs); run the sweep again instead of resuming it"
         )
+    _check_inputs(plan, base)
     return _finish(plan, base, folder, store, client, observer, on_block)
+
+
+def _check_inputs(plan: SweepPlan, base: Scenario) -> None:
+    """Refuse to resume a sweep whose calibration or fit file changed since it started: its
+    finished blocks hold the numbers of the old content, the rest would hold the new."""
+    if plan.inputs is None:  # recorded before bordersim kept the files' sha256
+        return
+    now = input_digests(base, plan.axes)
+    for path in sorted(set(plan.inputs) | set(now)):
+        if plan.inputs.get(path) != now.get(path):
+            raise SweepStateError(
+                f"sweep {plan.sweep_id}: {path}, which its variants read, changed since the "
+                "sweep started (its sha256 differs); run the sweep again instead of resuming it"
+            )
 
 
 def _count(axes: list[Axis]) -> int:
