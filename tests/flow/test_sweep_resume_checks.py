@@ -1,16 +1,22 @@
 """A blocked sweep reuses or resumes only blocks that still hold its numbers: the calibration
-and fit files its variants read are part of what a sweep is."""
+and fit files its variants read are part of what a sweep is, a block file changed on disk is
+run again, and one that cannot be read is one error naming it."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
+import struct
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from bordersim.calibration import SHIPPED_ARTIFACT
+from bordersim.cli import main
 from bordersim.scenario import load_scenario
 from bordersim.services.blocks import (
     BlockedSweep,
@@ -22,6 +28,9 @@ from bordersim.services.blocks import (
     sweep_id_of,
 )
 from bordersim.services.sweep import Axis
+from bordersim.store import open_catalog
+from bordersim.store.result_files import sha256_of
+from bordersim.store.sweeps import SweepBlock, register_block, registered_blocks
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ROOT / "scenarios" / "examples" / "small.toml"
@@ -107,3 +116,76 @@ def test_the_sweep_id_follows_each_variants_files(tmp_path: Path) -> None:
     (tmp_path / "b.json").rename(tmp_path / "a.json")
     (tmp_path / "swap.json").rename(tmp_path / "b.json")
     assert sweep_id() != first
+
+
+def block_files(store: Path, sweep_id: str) -> dict[str, tuple[SweepBlock, Path]]:
+    with open_catalog(store, create=False) as catalog:
+        blocks = registered_blocks(catalog, sweep_id)
+    results = store.with_name(f"{store.stem}.results")
+    return {name: (entry, results / entry.path) for name, entry in blocks.items()}
+
+
+def change_one_value(path: Path) -> None:
+    """One number of the block's encounters changed in place: the file keeps its size."""
+    data = path.read_bytes()
+    values = np.unique(np.asarray(pq.read_table(path)["encounters"]))
+    # one stored once: neither the column's minimum nor its maximum, which its statistics repeat
+    old = next(
+        packed
+        for packed in (struct.pack("<d", v) for v in values[1:-1] if v > 0)
+        if data.count(packed) == 1
+    )
+    new = struct.pack("<d", struct.unpack("<d", old)[0] + 1000.0)
+    path.write_bytes(data.replace(old, new))
+
+
+@pytest.fixture(scope="module")
+def whole(tmp_path_factory: pytest.TempPathFactory) -> BlockedSweep:
+    """The sweep of small.toml run in one go, in a store of its own."""
+    return sweep(SMALL, tmp_path_factory.mktemp("whole") / "bordersim.duckdb")
+
+
+def test_a_block_file_changed_at_its_size_is_run_again(
+    whole: BlockedSweep, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "bordersim.duckdb"
+    sweep(SMALL, store)
+    entry, path = block_files(store, whole.sweep_id)["variants=00001/seeds=00000"]
+    change_one_value(path)
+    assert path.stat().st_size == entry.bytes
+    out = tmp_path / "out"
+    main(["sweep", "--resume", whole.sweep_id, "--store", str(store), "--out", str(out)])
+    shown = capsys.readouterr().out
+    assert "1 of 2 blocks to run" in shown
+    assert "1 finished block run again" in " ".join(shown.split())
+    assert "0 reused" not in shown and "1 blocks run, 1 reused" in shown
+    table = pd.read_parquet(out / "kpis.parquet")
+    pd.testing.assert_frame_equal(table, whole.sweep.table, check_exact=True)
+
+
+def test_a_block_file_that_cannot_be_read_is_one_error_naming_it(
+    whole: BlockedSweep, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A damaged file that the catalog records as it is (written so) cannot be run again by
+    its sha256: the sweep stops with one line naming the file."""
+    store = tmp_path / "bordersim.duckdb"
+    sweep(SMALL, store)
+    entry, path = block_files(store, whole.sweep_id)["variants=00000/seeds=00000"]
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 64] = bytes(b ^ 0xFF for b in data[middle : middle + 64])
+    path.write_bytes(bytes(data))
+    with open_catalog(store) as catalog:
+        register_block(catalog, dataclasses.replace(entry, sha256=sha256_of(path)))
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sweep", "--resume", whole.sweep_id, "--store", str(store)])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1
+    assert "cannot be read" in error and "seeds=00000.parquet" in error
+    # once the file is gone, the block runs again
+    path.unlink()
+    resumed = resume_sweep(whole.sweep_id, store=store)
+    assert (resumed.blocks_run, resumed.blocks_reused) == (1, 1)
+    pd.testing.assert_frame_equal(resumed.sweep.table, whole.sweep.table, check_exact=True)

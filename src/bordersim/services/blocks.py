@@ -448,13 +448,19 @@ class SweepFolder:
         return self.path / "blocks" / f"{block.name}.parquet"
 
     def usable(self, registered: dict[str, SweepBlock]) -> dict[str, SweepBlock]:
-        """Registered blocks whose file is still there with the size recorded, by block name."""
-        usable = {}
-        for name, entry in registered.items():
-            path = self.results_dir / entry.path
-            if path.is_file() and path.stat().st_size == entry.bytes:
-                usable[name] = entry
-        return usable
+        """Registered blocks whose file is still there with the size and sha256 recorded, by
+        block name (a file changed on disk at its size would give other numbers silently)."""
+        return {name: entry for name, entry in registered.items() if self._intact(entry)}
+
+    def _intact(self, entry: SweepBlock) -> bool:
+        from bordersim.store.result_files import same_content
+
+        path = self.results_dir / entry.path
+        try:
+            stat = path.stat()
+            return stat.st_size == entry.bytes and same_content(path, stat, entry.sha256)
+        except OSError:  # gone, or not readable: run again
+            return False
 
     def checked(self, report: BlockReport) -> SweepBlock:
         """A finished block as the catalog records it, once its file is there with the checksum
@@ -703,7 +709,8 @@ def _blocks_to_run(
     from bordersim.store.sweeps import registered_blocks
 
     with using_store(store) as catalog:
-        entries = folder.usable(registered_blocks(catalog, plan.sweep_id))
+        registered = registered_blocks(catalog, plan.sweep_id)
+    entries = folder.usable(registered)
     tasks = [
         _task(plan, base, folder, points, block)
         for block in plan.blocks()
@@ -713,9 +720,20 @@ def _blocks_to_run(
         f"sweep {plan.sweep_id}: {len(tasks)} of {len(plan.blocks())} blocks to run "
         f"(blocks of {counted(plan.shape.variants, 'variant')} x "
         f"{counted(plan.shape.replications, 'replication')}), "
-        f"files in {folder.path}"
+        f"files in {folder.path}" + _run_again(sorted(set(registered) - set(entries)))
     )
     return entries, tasks
+
+
+def _run_again(names: list[str]) -> str:
+    """What the progress line says of registered blocks whose file is gone or changed."""
+    if not names:
+        return ""
+    shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+    return (
+        f"; {counted(len(names), 'finished block')} run again, the file missing or changed "
+        f"on disk (its size or sha256 not the catalog's): {shown}"
+    )
 
 
 def _workers_ready(
@@ -937,14 +955,36 @@ class Assembly:
         gathered = self.arrays.pop(entry.block, None)
         if gathered is not None:
             return gathered
-        daily, hist, dates = _block_arrays(
-            read_blocks([self.folder.results_dir / entry.path]),
-            first_variant,
-            len(entry.scenario_names),
-            seed_block * self.plan.shape.replications,
-            len(self.sectors),
-        )
+        path = self.folder.results_dir / entry.path
+        try:
+            daily, hist, dates = _block_arrays(
+                read_blocks([path]),
+                first_variant,
+                len(entry.scenario_names),
+                seed_block * self.plan.shape.replications,
+                len(self.sectors),
+            )
+        except (OSError, ValueError, KeyError, SweepStateError, _arrow_error()) as err:
+            # a file that matched its sha256 yet does not read (written damaged, or changed
+            # since it was checked): a resume runs the block again once the file is gone
+            raise SweepStateError(
+                f"sweep {self.plan.sweep_id}: block file {path} cannot be read; delete it and "
+                f"run `bordersim sweep --resume {self.plan.sweep_id}` to run its block again "
+                f"({_first_line(err)})"
+            ) from None
         return BlockArrays(daily, hist, dates)
+
+
+def _arrow_error() -> type[Exception]:
+    """Arrow's own error type (a damaged Parquet file raises it, or a subclass)."""
+    import pyarrow as pa
+
+    return pa.ArrowException
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
 
 
 def _block_arrays(

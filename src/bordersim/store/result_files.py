@@ -320,7 +320,7 @@ def checked_path(results_dir: Path, recorded: ResultFile) -> Path:
             f"{changed} ({recorded.path}: {stat.st_size:,} bytes, the catalog recorded "
             f"{recorded.bytes:,}); {advice}"
         )
-    if not _same_content(path, stat, recorded.sha256):
+    if not same_content(path, stat, recorded.sha256):
         raise StoreFileError(
             f"{changed} ({recorded.path}: the same size, another sha256 than the catalog "
             f"recorded); {advice}"
@@ -333,9 +333,11 @@ def checked_path(results_dir: Path, recorded: ResultFile) -> Path:
 _VERIFIED: set[tuple[str, int, int, str]] = set()
 
 
-def _same_content(path: Path, stat: os.stat_result, sha256: str) -> bool:
-    """Whether the file's sha256 is `sha256` (hashing takes about a millisecond a megabyte; the
-    reading that follows takes longer)."""
+def same_content(path: Path, stat: os.stat_result, sha256: str) -> bool:
+    """Whether the file (`stat` its `os.stat`) has the sha256 `sha256`, hashed once a process
+    while it keeps its size and modification time (hashing takes about a millisecond a
+    megabyte; the reading that follows takes longer). A run's result files and a sweep's block
+    files are checked this way."""
     key = (str(path), stat.st_size, stat.st_mtime_ns, sha256)
     if key in _VERIFIED:
         return True
