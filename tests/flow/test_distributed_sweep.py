@@ -241,6 +241,8 @@ def test_a_sweep_with_set_values_resumes(tmp_path: Path, monkeypatch: pytest.Mon
     ("arguments", "message"),
     [
         (["--resume", "small-000000000000"], "no sweep 'small-000000000000'"),
+        (["--resume", ""], "--resume needs a sweep id"),
+        (["--resume", " ", "--cluster", "local:1"], "--resume needs a sweep id"),
         ([str(SMALL), "--vary", "deployments.troops.headcount=0,1", "--cluster", "lcl"], "lcl"),
         ([str(SMALL), "--vary", "a.b=1", "--resume", "x"], "--resume"),
         (["--resume", "x", "-r", "5"], "--replications cannot change them"),

@@ -105,6 +105,7 @@ def sweep_command(
 
     console = Console()
     if resume is not None:
+        _check_sweep_id(resume)
         _refuse_plan_changes(
             replications_option, seed_option, block_variants, block_replications, settings
         )
@@ -155,6 +156,16 @@ def sweep_command(
     finally:
         if opening is not None:
             opening.close()
+
+
+def _check_sweep_id(resume: str) -> None:
+    """Refuse an empty --resume (a shell variable that was not set, say) before anything else:
+    an empty id would be read as no id at all."""
+    if not resume.strip():
+        raise ScenarioError(
+            "--resume needs a sweep id (such as small-1a2b3c4d5e6f; `bordersim runs` lists the "
+            "store's sweeps), got an empty one"
+        )
 
 
 def _refuse_plan_changes(
