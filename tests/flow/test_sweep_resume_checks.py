@@ -1,13 +1,16 @@
 """A blocked sweep reuses or resumes only blocks that still hold its numbers: the calibration
 and fit files its variants read are part of what a sweep is, a block file changed on disk is
-run again, and one that cannot be read is one error naming it."""
+run again, and one that cannot be read is one error naming it. What a sweep says of its time
+covers the whole sweep."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import shutil
 import struct
+import time
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +33,7 @@ from bordersim.services.blocks import (
 from bordersim.services.sweep import Axis
 from bordersim.store import open_catalog
 from bordersim.store.result_files import sha256_of
-from bordersim.store.sweeps import SweepBlock, register_block, registered_blocks
+from bordersim.store.sweeps import SweepBlock, list_sweeps, register_block, registered_blocks
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ROOT / "scenarios" / "examples" / "small.toml"
@@ -189,3 +192,49 @@ def test_a_block_file_that_cannot_be_read_is_one_error_naming_it(
     resumed = resume_sweep(whole.sweep_id, store=store)
     assert (resumed.blocks_run, resumed.blocks_reused) == (1, 1)
     pd.testing.assert_frame_equal(resumed.sweep.table, whole.sweep.table, check_exact=True)
+
+
+def shown_timing(text: str) -> tuple[float, float, int]:
+    """The sweep's seconds, its blocks' compute summed and the blocks run, as printed."""
+    found = re.search(
+        r"sweep took ([\d.]+) s; ([\d.]+) s of compute summed over the (\d+) blocks? run",
+        " ".join(text.split()),
+    )
+    assert found, text
+    return float(found[1]), float(found[2]), int(found[3])
+
+
+def test_a_blocked_sweep_says_its_whole_time_and_all_its_blocks_compute(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store, out = tmp_path / "bordersim.duckdb", tmp_path / "out"
+    vary = "deployments.troops.headcount=0,300"
+    started = time.perf_counter()
+    blocked = ["--block-variants", "1", "--store", str(store)]
+    main(["sweep", str(SMALL), "--vary", vary, "-r", "2", *blocked, "--out", str(out)])
+    elapsed = time.perf_counter() - started
+    wall, compute, blocks = shown_timing(capsys.readouterr().out)
+    with open_catalog(store, create=False) as catalog:
+        (stored,) = list_sweeps(catalog)
+        registered = registered_blocks(catalog, stored.sweep_id).values()
+    # every block's compute, not the first variant block's alone
+    assert blocks == 2 == len(registered)
+    assert compute == round(sum(b.run_s + b.write_s for b in registered), 1)
+    assert compute > max(b.run_s for b in registered)
+    assert 0 < wall <= elapsed
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert shown_timing(re.sub(r"<[^>]+>", " ", report)) == (wall, compute, blocks)
+
+
+def test_a_sweep_in_this_process_says_its_time_the_same_way(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    started = time.perf_counter()
+    vary = "deployments.troops.headcount=0,300"
+    main(["sweep", str(SMALL), "--vary", vary, "-r", "2", "--out", str(out)])
+    elapsed = time.perf_counter() - started
+    wall, compute, blocks = shown_timing(capsys.readouterr().out)
+    assert blocks == 1 and 0 < compute <= wall <= elapsed
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert shown_timing(re.sub(r"<[^>]+>", " ", report)) == (wall, compute, blocks)

@@ -362,13 +362,12 @@ def _write_and_show(console: Any, sweep: Any, axes: list[Axis], out: Path | None
     from rich.table import Table
 
     from bordersim.results.kpis import KPI_BY_NAME
-    from bordersim.services.sweep import write_sweep
+    from bordersim.services.sweep import timing_summary, write_sweep
 
     table, points = sweep.table, sweep.points
     target = _sweep_folder(out, sweep.scenario_name)
     write_sweep(sweep, target)
 
-    timings = sweep.runs[0].timings
     shown = Table(title="KPIs by variant (mean [95 % interval])")
     for axis in axes:
         shown.add_column(axis.key)
@@ -386,11 +385,9 @@ def _write_and_show(console: Any, sweep: Any, axes: list[Axis], out: Path | None
             cells.append(kpi_cell(*lookup[(i, kpi)], KPI_BY_NAME[kpi].unit))
         shown.add_row(*cells)
     console.print(shown)
-    rate = timings.get("replications_per_s")
+    took = timing_summary(sweep.timings)
     console.print(
-        f"compile {timings['compile_s']:.1f} s, run {timings['run_s']:.1f} s"
-        + (f" ({rate:.1f} replications/s)" if rate else "")
-        + f"; wrote {target}/kpis.csv, kpis.parquet, report.html",
+        f"{took + '; ' if took else ''}wrote {target}/kpis.csv, kpis.parquet, report.html",
         markup=False,
     )
 

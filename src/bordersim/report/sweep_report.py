@@ -4,7 +4,7 @@ values, the full table, and the details needed to run it again."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,7 @@ class SweepDetails:
     engine: str = "flow"
     code_version: str = ""
     created_at: str = ""
-    timings: dict[str, Any] = field(default_factory=dict)
+    time: str = ""  # the sweep's time and its blocks' compute (`services.sweep.timing_summary`)
 
 
 def _share(unit: str) -> bool:
@@ -142,13 +142,10 @@ def sweep_report_page(table: pd.DataFrame, details: SweepDetails) -> Page:
     ]
     rows += [[key, ", ".join(str(v) for v in values)] for key, values in details.axes]
     rows += [["code version", details.code_version], ["created", details.created_at]]
-    rows += [[f"timing: {k}", f"{v:.2f}"] for k, v in details.timings.items() if _number(v)]
+    if details.time:
+        rows.append(["time", details.time])
     page.table(["", ""], rows)
     return page
-
-
-def _number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _interval_text(mean: float, low: float, high: float, unit: str) -> str:

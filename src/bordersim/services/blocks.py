@@ -19,6 +19,7 @@ missing ones, from any machine that reaches the store.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -523,6 +524,7 @@ def run_blocked_sweep(
     from bordersim.store.interface import results_dir_of
     from bordersim.store.sweeps import record_sweep
 
+    started = time.perf_counter()
     shape = shape or default_shape(_count(axes), replications)
     with ThreadPoolExecutor(max_workers=1) as pool:
         # the workers start and load the block program while this process checks the grid and
@@ -555,7 +557,7 @@ def run_blocked_sweep(
                 code_version=code_version(),
             )
             folder = SweepFolder(results_dir_of(catalog), sweep_id)
-        return _finish(plan, base, folder, store, client, observer, on_block, warming)
+        return _finish(plan, base, folder, store, client, observer, on_block, started, warming)
 
 
 def _ready(client: Any, *, for_tasks: bool = False) -> Any:
@@ -607,6 +609,7 @@ def resume_sweep(
     from bordersim.store.interface import results_dir_of
     from bordersim.store.sweeps import sweep_plan
 
+    started = time.perf_counter()
     with using_store(store, create=False) as catalog:
         plan_json = sweep_plan(catalog, sweep_id)
         folder = SweepFolder(results_dir_of(catalog), sweep_id)
@@ -629,7 +632,7 @@ def resume_sweep(
             "(its hash differs); run the sweep again instead of resuming it"
         )
     _check_inputs(plan, base)
-    return _finish(plan, base, folder, store, client, observer, on_block)
+    return _finish(plan, base, folder, store, client, observer, on_block, started)
 
 
 def _check_inputs(plan: SweepPlan, base: Scenario) -> None:
@@ -661,8 +664,11 @@ def _finish(
     client: Any,
     observer: Observer,
     on_block: Callable[[BlockReport], None] | None,
+    started: float,
     warming: Future[None] | None = None,
 ) -> BlockedSweep:
+    """Run the blocks the store lacks and assemble the sweep (`started`: when the sweep
+    began, `time.perf_counter`, for its wall time)."""
     from bordersim.services.sweep import grid_points, varied
     from bordersim.store import using_store
     from bordersim.store.sweeps import finish_sweep
@@ -677,21 +683,30 @@ def _finish(
     # --vary value replaces), as in the in-process sweep.
     first_variant = varied(base, points[0], option="--vary")
     assembly = Assembly(plan, folder, points, compile_scenario(first_variant).sectors)
-    started = time.perf_counter()
+    preparing = time.perf_counter()
     client = _workers_ready(client, tasks, observer, warming)
     prepared = time.perf_counter()
-    register_s = _run_and_register(
+    register_s, compute_s = _run_and_register(
         plan, tasks, client, folder, store, entries, assembly, observer, on_block
     )
     with using_store(store) as catalog:
         finish_sweep(catalog, plan.sweep_id)
     ran = time.perf_counter()
     sweep = _assembled(plan, points, assembly, entries)
+    finished = time.perf_counter()
+    sweep = dataclasses.replace(
+        sweep,
+        timings={
+            "wall_s": finished - started,
+            "blocks_compute_s": compute_s,
+            "blocks_run": float(len(tasks)),
+        },
+    )
     timings = {
-        "prepare_s": prepared - started,
+        "prepare_s": prepared - preparing,
         "blocks_s": ran - prepared,
         "register_s": register_s,
-        "assemble_s": time.perf_counter() - ran,
+        "assemble_s": finished - ran,
     }
     return BlockedSweep(sweep, plan.sweep_id, folder.path, len(tasks), reused, timings)
 
@@ -760,14 +775,15 @@ def _run_and_register(
     assembly: Assembly,
     observer: Observer,
     on_block: Callable[[BlockReport], None] | None,
-) -> float:
+) -> tuple[float, float]:
     """Run the tasks, registering each block as it comes in; returns the seconds spent
-    registering."""
+    registering and the blocks' own seconds summed (compile, run and write, wherever each
+    ran)."""
     from bordersim.store import using_store
     from bordersim.store.sweeps import register_block
 
     reused = len(plan.blocks()) - len(tasks)
-    register_s = 0.0
+    register_s = compute_s = 0.0
     with observer.progress(f"sweep {plan.sweep_id}: blocks") as progress:
         progress(reused, len(plan.blocks()))
         for done, report in enumerate(_execute(tasks, client), start=reused + 1):
@@ -778,13 +794,14 @@ def _run_and_register(
                 register_block(catalog, entry)
             entries[entry.block] = entry
             register_s += time.perf_counter() - before
+            compute_s += report.run_s + report.write_s
             progress(done, len(plan.blocks()))
             if on_block is not None:
                 on_block(report)
             # a variant block whose seed blocks are all in is summarised now, while the
             # workers run the others, not after the last block
             assembly.add(report, entries)
-    return register_s
+    return register_s, compute_s
 
 
 def _assembled(

@@ -15,12 +15,13 @@ from __future__ import annotations
 import itertools
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bordersim.errors import BordersimError, ScenarioError
 from bordersim.services.loading import apply_settings, code_version, shown_value
+from bordersim.words import counted
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -50,10 +51,29 @@ class Sweep:
     scenario_path: Path
     replications: int
     seed: int
+    #: ``wall_s``: seconds the sweep took, start to KPI table; ``blocks_compute_s``: the
+    #: seconds of the blocks run for it, compile included, summed (workers that run blocks at
+    #: once add up to more than the wall time); ``blocks_run``: how many (reused ones not)
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def scenario_name(self) -> str:
         return self.runs[0].scenario_name
+
+
+def timing_summary(timings: dict[str, float]) -> str:
+    """What the CLI and the report say of a sweep's time: the whole sweep's, then the blocks'
+    compute summed, labelled as such (parallel workers' blocks add up to more than the wall)."""
+    if "wall_s" not in timings:
+        return ""
+    blocks = int(timings.get("blocks_run", 0))
+    compute = (
+        f"{timings.get('blocks_compute_s', 0.0):.1f} s of compute summed over the "
+        f"{counted(blocks, 'block')} run"
+        if blocks
+        else "no block run (all reused)"
+    )
+    return f"sweep took {timings['wall_s']:.1f} s; {compute}"
 
 
 def build_variants(
@@ -240,12 +260,22 @@ def run_sweep(
             option=option,
         ).sweep
 
+    started = time.perf_counter()
     points, models = build_variants(base, axes, option=option)
     shape = default_shape(len(models), replications)
     check_layouts(points, models, shape.variants, option=option)
     runs = simulate_in_blocks(models, replications, seed, shape)
     table = kpi_table(points, runs)
-    return Sweep(tuple(axes), points, runs, table, base.path, replications, seed)
+    # the variants of a block share its batches, and so their times: one a variant block
+    first_of_blocks = runs[:: shape.variants]
+    timings = {
+        "wall_s": time.perf_counter() - started,
+        "blocks_compute_s": sum(
+            r.timings["compile_s"] + r.timings["run_s"] for r in first_of_blocks
+        ),
+        "blocks_run": float(len(first_of_blocks) * -(-replications // shape.replications)),
+    }
+    return Sweep(tuple(axes), points, runs, table, base.path, replications, seed, timings)
 
 
 def kpi_table(points: list[dict[str, Any]], runs: list[RunResult]) -> pd.DataFrame:
@@ -299,7 +329,7 @@ def _details(sweep: Sweep) -> Any:
         engine="flow",
         code_version=code_version(),
         created_at=time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
-        timings=dict(sweep.runs[0].timings),
+        time=timing_summary(sweep.timings),
     )
 
 
