@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -100,6 +101,22 @@ def test_bad_plan_files_name_the_key_and_rule(text: str, expected: str) -> None:
             "bad.toml, line 6: pools.active_duty.max_per_sector = 20: is below the pool's step "
             "(25)",
         ),
+        # a TOML date-time is a datetime.date too: it passed, then crashed build_problem
+        # (TypeError: can't compare datetime.datetime to datetime.date)
+        (
+            GOOD + "available_from = 2023-05-01T00:00:00\n",
+            "bad.toml, line 6: pools.active_duty.available_from = "
+            "datetime.datetime(2023, 5, 1, 0, 0): must be a TOML date",
+        ),
+        (
+            GOOD + "available_from = 2023-05-01T00:00:00Z\n",
+            "bad.toml, line 6: pools.active_duty.available_from = datetime.datetime(",
+        ),
+        (
+            GOOD + 'available_from = "2023-05-01"\n',
+            "bad.toml, line 6: pools.active_duty.available_from = '2023-05-01': must be a TOML "
+            "date",
+        ),
     ],
 )
 def test_a_bad_value_is_named_with_the_line_that_sets_it(text: str, expected: str) -> None:
@@ -108,6 +125,23 @@ def test_a_bad_value_is_named_with_the_line_that_sets_it(text: str, expected: st
     message = str(raised.value)
     assert message.startswith(expected), message
     assert not message.endswith("at most inf")  # no upper bound is not shown as one
+
+
+def test_a_date_available_from_closes_the_windows_before_it() -> None:
+    """A TOML date (not a date-time) is what build_problem compares with the windows' dates."""
+    from planner_cases import one_sector_model
+
+    from bordersim.planner.problem import build_problem
+
+    model = one_sector_model()
+    first_reported = model.start_date + dt.timedelta(days=model.warmup_days)
+    later = first_reported + dt.timedelta(days=7)
+    text = GOOD.replace("tasks", f"available_from = {later}\nramp_up_days = 0\ntasks")
+    text = text.replace('replace = ["troops"]', "") + "[windows]\ndays = 7\nmin_tour_days = 7\n"
+    spec = parse_plan(text, "good.toml")
+    assert spec.pools[0].available_from == later
+    problem = build_problem(model, spec)
+    assert problem.available.tolist() == [[False, True, True]]
 
 
 def test_cli_bad_plan_is_one_line_exit_2(

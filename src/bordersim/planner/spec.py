@@ -269,9 +269,7 @@ def _pool(reader: _Reader, name: str, raw: Any) -> PoolPlan:
                 rule = f"only agents may do {task.name.lower()}"
             raise reader.fail(f"{path}.tasks", task_name, rule)
         tasks.append(task)
-    available = raw.get("available_from")
-    if available is not None and not isinstance(available, dt.date):
-        raise reader.fail(f"{path}.available_from", available, "must be a TOML date")
+    available = _date(reader, raw.get("available_from"), f"{path}.available_from")
     if "max_headcount" not in raw:
         raise reader.fail(f"{path}.max_headcount", None, "is required (the pool's cap)")
     per_sector = raw.get("max_per_sector")
@@ -301,6 +299,16 @@ def _pool(reader: _Reader, name: str, raw: Any) -> PoolPlan:
                 "or 0 to plan without the pool",
             )
     return plan
+
+
+def _date(reader: _Reader, value: Any, key: str) -> dt.date | None:
+    """An optional TOML date. A TOML date-time is a `dt.date` too, but is refused: the planner
+    compares whole days, and a date-time cannot be compared with a date (it crashed later)."""
+    if value is None:
+        return None
+    if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+        raise reader.fail(key, value, "must be a TOML date, such as 2023-06-01 (no time of day)")
+    return value
 
 
 def _forecast(reader: _Reader, raw: Any) -> tuple[ForecastPaths | None, ForecastQuantiles | None]:
