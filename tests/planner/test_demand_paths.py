@@ -269,7 +269,9 @@ def test_a_quantile_plan_is_the_base_scenario_with_its_demand_from_that_quantile
     forecast = quantile_scenario(base, one).demand.forecast
     assert forecast is not None
     assert (forecast.origin, forecast.quantile) == (dt.date(2023, 4, 1), 0.9)
-    with pytest.raises(PlanError, match=r"2 quantiles are 2 plans; `bordersim plan`"):
+    line = 1 + (PLAN + quantiles).splitlines().index("quantiles = [0.5, 0.9]")
+    named = rf"^plan\.toml, line {line}: forecast\.quantiles: 2 quantiles are 2 plans; `bordersim"
+    with pytest.raises(PlanError, match=named):
         quantile_scenario(base, two)
     late = parse_plan(PLAN + '[forecast]\norigin = "2031-01"\nquantiles = [0.9]\n', "p.toml")
     with pytest.raises(ScenarioError, match=r"forecast\.origin = 2031-01: outside"):

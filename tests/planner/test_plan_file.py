@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -142,6 +143,39 @@ def test_a_date_available_from_closes_the_windows_before_it() -> None:
     assert spec.pools[0].available_from == later
     problem = build_problem(model, spec)
     assert problem.available.tolist() == [[False, True, True]]
+
+
+def test_a_task_the_base_scenario_gives_the_pool_no_productivity_for_names_the_line() -> None:
+    """Transport is legal for troops, but a base scenario may give them no productivity there:
+    the error named the key without the file or line."""
+    from planner_cases import one_sector_model
+
+    from bordersim.planner.problem import build_problem
+
+    model = one_sector_model()
+    productivity = model.productivity.copy()
+    productivity[Pool.ACTIVE_DUTY, Task.TRANSPORT] = 0.0
+    model = model.replace(productivity=productivity)
+    text = GOOD.replace('"warehouse"', '"transport"').replace('replace = ["troops"]', "")
+    spec = parse_plan(text, "mine.toml")
+    with pytest.raises(PlanError) as raised:
+        build_problem(model, spec)
+    assert str(raised.value) == (
+        "mine.toml, line 4: pools.active_duty.tasks = 'transport': the pool cannot do transport "
+        "(its productivity in the base scenario is 0)"
+    )
+
+
+def test_a_task_forbidden_by_law_in_a_spec_built_in_python_is_refused() -> None:
+    """A PlanSpec made in Python skips the plan file's check of the law: build_problem checks."""
+    from planner_cases import one_sector_model, troops_spec
+
+    from bordersim.planner.problem import build_problem
+
+    spec = troops_spec()
+    pool = dataclasses.replace(spec.pools[0], tasks=(Task.INTAKE, Task.FIELD))
+    with pytest.raises(PlanError, match=r"^plan: pools\.active_duty\.tasks = 'field': .* law"):
+        build_problem(one_sector_model(), dataclasses.replace(spec, pools=(pool,)))
 
 
 def test_cli_bad_plan_is_one_line_exit_2(

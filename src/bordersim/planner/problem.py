@@ -18,9 +18,9 @@ from functools import cached_property
 import numpy as np
 
 from bordersim.model.compiled import CompiledModel
-from bordersim.model.dimensions import N_TASKS, legally_allowed
+from bordersim.model.dimensions import N_TASKS, Task, legally_allowed
 from bordersim.planner.demand_paths import DemandPaths
-from bordersim.planner.spec import PlanError, PlanSpec, check_replications_per_path
+from bordersim.planner.spec import PlanError, PlanSpec, PoolPlan, check_replications_per_path
 
 
 @dataclass(frozen=True)
@@ -204,7 +204,6 @@ def build_problem(
         if not replaced:
             keep.append(c)
     _check_replaced(spec, model, found)
-    allowed = legally_allowed() & (model.productivity > 0)
     names = [model.crew_names[c] for c in keep]
     pools = list(model.crew_pool[keep])
     tasks = [model.crew_tasks[c] for c in keep]
@@ -213,11 +212,7 @@ def build_problem(
     for plan in spec.pools:
         mask = np.zeros(N_TASKS, dtype=np.bool_)
         for task in plan.tasks:
-            if not allowed[plan.pool, task]:
-                raise PlanError(
-                    f"pools.{plan.pool.name.lower()}.tasks: the pool cannot do "
-                    f"{task.name.lower()} (productivity 0 or forbidden by law)"
-                )
+            _check_task(spec, model, plan, task)
             mask[task] = True
         planned.append(len(names))
         names.append(f"plan: {plan.pool.name.lower()}")
@@ -249,6 +244,22 @@ def build_problem(
     )
 
 
+def _check_task(spec: PlanSpec, model: CompiledModel, plan: PoolPlan, task: Task) -> None:
+    """The pool may do the task by law and the base scenario gives it a productivity there; an
+    error names the plan file's line that lists the task."""
+    key = f"pools.{plan.pool.name.lower()}.tasks"
+    if not legally_allowed()[plan.pool, task]:
+        rule = "forbidden by law"
+    elif not model.productivity[plan.pool, task] > 0:
+        rule = "its productivity in the base scenario is 0"
+    else:
+        return
+    raise PlanError(
+        f"{key} = {task.name.lower()!r}: the pool cannot do {task.name.lower()} ({rule})",
+        where=spec.location(key),
+    )
+
+
 def _check_period(spec: PlanSpec, model: CompiledModel) -> None:
     """The reported period is at least the minimum tour: a shorter one would make one window
     shorter than the minimum, and tours shorter than the plan file allows."""
@@ -267,7 +278,7 @@ def _check_period(spec: PlanSpec, model: CompiledModel) -> None:
 
 
 def _check_paths(spec: PlanSpec, paths: DemandPaths | None) -> None:
-    where = str(spec.path or "plan")
+    where = spec.location("forecast")
     if spec.forecast is None:
         if paths is not None:
             raise PlanError("forecast paths given for a plan file without [forecast]", where=where)

@@ -747,7 +747,7 @@ def quantile_scenario(scenario: Scenario, spec: PlanSpec) -> Scenario:
         raise PlanError(
             f"forecast.quantiles: {len(forecast.quantiles)} quantiles are {len(forecast.quantiles)}"
             " plans; `bordersim plan` or `bordersim.planner.run.plan_quantiles` makes them",
-            where=str(spec.path or "plan"),
+            where=spec.location("forecast.quantiles"),
         )
     from bordersim.scenario import with_changes
 
@@ -779,7 +779,9 @@ def plan_quantiles(
     to `out`/quantile-Q/ (`quantile_folder`) and the plans side by side to `out`/quantiles.csv."""
     spec = plan_file if isinstance(plan_file, PlanSpec) else load_plan(plan_file)
     if spec.quantiles is None:
-        raise PlanError("plan_quantiles needs [forecast] quantiles", where=str(spec.path or "plan"))
+        raise PlanError(
+            "plan_quantiles needs [forecast] quantiles", where=spec.location("forecast")
+        )
     results = []
     for q in spec.quantiles.quantiles:
         progress(f"quantile {q:g} of the forecast from {spec.quantiles.origin:%Y-%m}")
