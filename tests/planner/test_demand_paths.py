@@ -110,6 +110,10 @@ def test_the_forecast_table_of_a_plan_file() -> None:
         with pytest.raises(PlanError, match=re.escape(message)) as raised:
             parse_plan(PLAN + "[forecast]\n" + table + "\n", "plan.toml")
         assert "plan.toml" in str(raised.value)
+    # a count the file sets is named with its line
+    text = PLAN + '[search]\nreplications = 6\n[forecast]\norigin = "2023-04"\npaths = 8\n'
+    with pytest.raises(PlanError, match=r"^plan\.toml, line 7: search\.replications = 6: "):
+        parse_plan(text, "plan.toml")
 
 
 def test_a_plan_file_and_its_paths_state_where_the_demand_came_from(tmp_path: Path) -> None:
@@ -224,6 +228,50 @@ def test_an_origin_outside_the_calibration_is_named_with_the_plan_file_line_befo
         "calibration's months"
     ), err
     assert "sample paths" not in err and "quantile 0." not in err  # no work was announced
+    assert sorted(p.name for p in tmp_path.iterdir()) == [plan_file.name]
+
+
+@pytest.mark.parametrize(
+    ("changes", "option"),
+    [
+        ((), ["--replications", "4"]),
+        (
+            (
+                ("replications = 16", "replications = 100"),
+                ("certify_replications = 60", "certify_replications = 100"),
+                ("paths = 8 ", "paths = 100 "),
+            ),
+            ["--certify-replications", "60"],
+        ),
+    ],
+)
+def test_too_few_replications_per_path_on_the_command_line_are_named_before_any_work(
+    changes: tuple[tuple[str, str], ...],
+    option: list[str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The option that sets too few replications for the plan file's forecast paths is named,
+    before the paths are drawn (about a minute the first time); the plan file was blamed for
+    the option's value after the paths had been drawn."""
+    from bordersim.cli import main
+    from repo_paths import REPO
+
+    plan_file = _quick_plan_file("small-forecast-paths", tmp_path, *changes)
+    lines = plan_file.read_text(encoding="utf-8").splitlines()
+    line = 1 + next(n for n, text in enumerate(lines) if text.startswith("paths = "))
+    paths = lines[line - 1].split()[2]
+    scenario = REPO / "scenarios/examples/small-staff-bound.toml"
+    out = tmp_path / "plan"
+    with pytest.raises(SystemExit) as stopped:
+        main(["plan", str(scenario), "--plan", str(plan_file), *option, "--out", str(out)])
+    assert stopped.value.code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert err == (
+        f"error: {option[0]} {option[1]}: at least one replication per forecast path is needed "
+        f"(forecast.paths = {paths}); the plan file sets forecast.paths at {plan_file}, "
+        f"line {line}"
+    ), err
     assert sorted(p.name for p in tmp_path.iterdir()) == [plan_file.name]
 
 

@@ -147,11 +147,31 @@ def _with_options(
             )
         search = dataclasses.replace(search, certify_replications=certify_replications)
     spec = dataclasses.replace(spec, search=search)
+    for option, value in (
+        ("--replications", replications),
+        ("--certify-replications", certify_replications),
+    ):
+        if value is not None:
+            _check_per_forecast_path(spec, option, value)
     if demand_scale is not None:
         if not (demand_scale > 0 and math.isfinite(demand_scale)):
             raise PlanError(f"--demand-scale {demand_scale}: must be a finite number above 0")
         spec = dataclasses.replace(spec, demand_scale=float(demand_scale))
     return spec
+
+
+def _check_per_forecast_path(spec: PlanSpec, option: str, value: int) -> None:
+    """A replication count from the command line gives every forecast path a replication; checked
+    here, as the plan file's own counts are when it is read, before the paths are drawn (which
+    takes a while the first time)."""
+    from bordersim.planner import PlanError
+    from bordersim.planner.spec import replications_per_path_rule
+
+    if spec.forecast is not None and value < spec.forecast.paths:
+        raise PlanError(
+            f"{option} {value}: {replications_per_path_rule(spec.forecast.paths)}; "
+            f"the plan file sets forecast.paths at {spec.location('forecast.paths')}"
+        )
 
 
 def _show_quantiles(results: list[PlanResult], target: Path) -> None:

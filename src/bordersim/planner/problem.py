@@ -289,4 +289,4 @@ def _check_paths(spec: PlanSpec, paths: DemandPaths | None) -> None:
             "`bordersim plan` or `bordersim.planner.plan`, which read it",
             where=where,
         )
-    check_replications_per_path(spec.search, paths.n_paths, where)
+    check_replications_per_path(spec.search, paths.n_paths, spec.location)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -179,9 +180,13 @@ class _Reader:
         self.where = where
         self.text = text
 
-    def fail(self, key: str, value: object, rule: str) -> PlanError:
+    def location(self, key: str) -> str:
+        """'FILE, line N': the file and the line of the text read that sets `key`."""
         line = line_in_text(self.text, tuple(key.split("."))) if key else ""
-        return PlanError(f"{key} = {value!r}: {rule}", where=f"{self.where}{line}")
+        return f"{self.where}{line}"
+
+    def fail(self, key: str, value: object, rule: str) -> PlanError:
+        return PlanError(f"{key} = {value!r}: {rule}", where=self.location(key))
 
     def table(self, raw: Any, key: str, allowed: set[str]) -> dict[str, Any]:
         if not isinstance(raw, dict):
@@ -358,18 +363,20 @@ def _quantiles(reader: _Reader, raw: Any) -> tuple[float, ...]:
     return tuple(sorted(float(q) for q in numbers))
 
 
-def check_replications_per_path(search: Search, paths: int, where: str) -> None:
-    """Every forecast path needs a replication of every candidate and of the certification."""
+def replications_per_path_rule(paths: int) -> str:
+    """Why a replication count under the number of forecast paths is refused."""
+    return f"at least one replication per forecast path is needed (forecast.paths = {paths})"
+
+
+def check_replications_per_path(search: Search, paths: int, where: Callable[[str], str]) -> None:
+    """Every forecast path needs a replication of every candidate and of the certification;
+    `where(key)` names the file and line that set the key."""
     for key, n in (
         ("search.replications", search.replications),
         ("search.certify_replications", search.certify_replications),
     ):
         if n < paths:
-            raise PlanError(
-                f"{key} = {n}: at least one replication per forecast path is needed "
-                f"(forecast.paths = {paths})",
-                where=where,
-            )
+            raise PlanError(f"{key} = {n}: {replications_per_path_rule(paths)}", where=where(key))
 
 
 #: Every path is a variant of the model simulated for every candidate.
@@ -391,7 +398,7 @@ def parse_plan(text: str, where: str, path: Path | None = None) -> PlanSpec:
     scenario = _scenario(reader, raw.get("scenario"))
     forecast, quantiles = _forecast(reader, raw.get("forecast"))
     if forecast is not None:  # before the paths are drawn, which takes a while the first time
-        check_replications_per_path(search, forecast.paths, reader.where)
+        check_replications_per_path(search, forecast.paths, reader.location)
     return PlanSpec(
         name=str(raw.get("name", path.stem if path else "plan")),
         pools=pools,
