@@ -102,6 +102,17 @@ def test_bad_plan_files_name_the_key_and_rule(text: str, expected: str) -> None:
             "bad.toml, line 6: pools.active_duty.max_per_sector = 20: is below the pool's step "
             "(25)",
         ),
+        # too few to certify: refused as the file is read, not after compiling the scenario
+        (
+            GOOD + "[search]\ncertify_replications = 20\n",
+            "bad.toml, line 7: search.certify_replications = 20: at least 59 are needed to "
+            "certify a probability of 95% at 95% confidence",
+        ),
+        (
+            GOOD + "[search]\ncertify_replications = 200\n[targets]\nalpha = 0.01\n",
+            "bad.toml, line 7: search.certify_replications = 200: at least 299 are needed to "
+            "certify a probability of 99% at 95% confidence",
+        ),
         # a TOML date-time is a datetime.date too: it passed, then crashed build_problem
         # (TypeError: can't compare datetime.datetime to datetime.date)
         (
@@ -176,6 +187,23 @@ def test_a_task_forbidden_by_law_in_a_spec_built_in_python_is_refused() -> None:
     pool = dataclasses.replace(spec.pools[0], tasks=(Task.INTAKE, Task.FIELD))
     with pytest.raises(PlanError, match=r"^plan: pools\.active_duty\.tasks = 'field': .* law"):
         build_problem(one_sector_model(), dataclasses.replace(spec, pools=(pool,)))
+
+
+def test_too_few_certify_replications_set_after_reading_are_refused_with_the_line() -> None:
+    """A spec changed in Python after its file was read is checked again before the search,
+    and named with the line of the file that set the key (it named the file alone)."""
+    from planner_cases import one_sector_model, troops_spec
+
+    from bordersim.planner.run import plan_model
+
+    read = parse_plan(GOOD + "[search]\ncertify_replications = 60\n", "mine.toml")
+    spec = dataclasses.replace(
+        read, search=dataclasses.replace(read.search, certify_replications=20)
+    )
+    with pytest.raises(PlanError, match=r"^mine\.toml, line 7: search\.certify_replications = 20"):
+        plan_model(one_sector_model(), spec)
+    with pytest.raises(PlanError, match=r"^plan: search\.certify_replications = 20: at least 59"):
+        plan_model(one_sector_model(), troops_spec(certify=20))
 
 
 def test_cli_bad_plan_is_one_line_exit_2(

@@ -18,7 +18,7 @@ from bordersim.planner.demand_paths import DemandPaths, demand_paths, run_over_p
 from bordersim.planner.evaluate import Simulator, run_flow, run_on_engine
 from bordersim.planner.problem import Problem, build_problem
 from bordersim.planner.search import SearchOutcome, caps_by_load, feasible, optimise
-from bordersim.planner.spec import PlanError, PlanSpec, load_plan
+from bordersim.planner.spec import PlanError, PlanSpec, check_certify_replications, load_plan
 from bordersim.planner.targets import Evaluation, evaluate
 from bordersim.planner.trim import CONFIRM_FACTOR, TrimOutcome, trim
 from bordersim.results.schema import RunResult
@@ -183,18 +183,10 @@ def plan_model(
 
 
 def _check_certify_replications(spec: PlanSpec) -> None:
-    """Refuse a plan file whose certification has too few replications to certify its alpha at
-    its confidence, before any time is spent searching."""
-    from bordersim.planner.certify import minimum_replications
-
-    least = minimum_replications(spec.targets.alpha, spec.targets.confidence)
-    if spec.search.certify_replications < least:
-        raise PlanError(
-            f"search.certify_replications = {spec.search.certify_replications}: at least {least} "
-            f"are needed to certify a probability of {1 - spec.targets.alpha:.0%} at "
-            f"{spec.targets.confidence:.0%} confidence",
-            where=str(spec.path or "plan"),
-        )
+    """Refuse a plan whose certification has too few replications to certify its alpha at its
+    confidence, before any time is spent searching (a plan file is checked as it is read; a
+    `PlanSpec` made in Python, or changed after, is checked here)."""
+    check_certify_replications(spec.search, spec.targets, spec.location)
 
 
 def _search(problem: Problem, sim: Simulator, progress: Callable[[str], None]) -> SearchOutcome:

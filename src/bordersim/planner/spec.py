@@ -363,6 +363,23 @@ def _quantiles(reader: _Reader, raw: Any) -> tuple[float, ...]:
     return tuple(sorted(float(q) for q in numbers))
 
 
+def check_certify_replications(
+    search: Search, targets: Targets, where: Callable[[str], str]
+) -> None:
+    """Refuse a certification with too few replications to certify the targets' alpha at their
+    confidence (even if every replication met a target); `where(key)` names the file and line."""
+    from bordersim.planner.certify import minimum_replications
+
+    least = minimum_replications(targets.alpha, targets.confidence)
+    if search.certify_replications < least:
+        key = "search.certify_replications"
+        raise PlanError(
+            f"{key} = {search.certify_replications}: at least {least} are needed to certify a "
+            f"probability of {1 - targets.alpha:.0%} at {targets.confidence:.0%} confidence",
+            where=where(key),
+        )
+
+
 def replications_per_path_rule(paths: int) -> str:
     """Why a replication count under the number of forecast paths is refused."""
     return f"at least one replication per forecast path is needed (forecast.paths = {paths})"
@@ -393,6 +410,7 @@ def parse_plan(text: str, where: str, path: Path | None = None) -> PlanSpec:
     pools = _pools(reader, raw.get("pools", {}))
     targets = _targets(reader, raw.get("targets", {}))
     search = _search(reader, raw.get("search", {}))
+    check_certify_replications(search, targets, reader.location)  # before hours of search
     window_days, min_tour = _windows(reader, raw.get("windows", {}))
     replace = _replace(reader, raw.get("replace", []))
     scenario = _scenario(reader, raw.get("scenario"))
