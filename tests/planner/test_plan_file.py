@@ -102,6 +102,17 @@ def test_bad_plan_files_name_the_key_and_rule(text: str, expected: str) -> None:
             "bad.toml, line 6: pools.active_duty.max_per_sector = 20: is below the pool's step "
             "(25)",
         ),
+        # an unknown pool was "unknown key (allowed: active_duty, agent, ...)", offering agents,
+        # which are then refused
+        (
+            GOOD.replace("[pools.active_duty]", "[pools.marines]"),
+            "bad.toml, line 3: pools.marines = 'marines': unknown pool (plannable: active_duty, "
+            "national_guard, contractor, processing_coordinator)",
+        ),
+        (
+            GOOD.replace("[pools.active_duty]", "[pools.Active_Duty]"),
+            "bad.toml, line 3: pools.Active_Duty = 'Active_Duty': unknown pool (plannable: ",
+        ),
         # too few to certify: refused as the file is read, not after compiling the scenario
         (
             GOOD + "[search]\ncertify_replications = 20\n",

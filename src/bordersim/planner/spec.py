@@ -233,14 +233,13 @@ class _Reader:
 
 def _pool(reader: _Reader, name: str, raw: Any) -> PoolPlan:
     path = f"pools.{name}"
-    try:
-        pool = Pool[name.upper()]
-    except KeyError:
+    pool = {p.name.lower(): p for p in Pool}.get(name)
+    if pool is None:
         raise reader.fail(
             path,
             name,
             "unknown pool (plannable: " + ", ".join(p.name.lower() for p in PLANNABLE_POOLS) + ")",
-        ) from None
+        )
     if pool not in PLANNABLE_POOLS:
         raise reader.fail(
             path,
@@ -445,11 +444,13 @@ def _read_toml(text: str, where: str) -> dict[str, Any]:
 
 
 def _pools(reader: _Reader, raw: Any) -> tuple[PoolPlan, ...]:
-    """The [pools.*] tables: at least one pool, each checked by `_pool`."""
-    pools_raw = reader.table(raw, "pools", {p.name.lower() for p in Pool})
-    if not pools_raw:
+    """The [pools.*] tables: at least one pool, each checked by `_pool` (which names the pools
+    that may be planned, for a name that is not one of them)."""
+    if not isinstance(raw, dict):
+        raise reader.fail("pools", raw, "must be a table")
+    if not raw:
         raise reader.fail("pools", {}, "name at least one pool the planner may deploy")
-    return tuple(_pool(reader, name, value) for name, value in pools_raw.items())
+    return tuple(_pool(reader, name, value) for name, value in raw.items())
 
 
 def _targets(reader: _Reader, raw: Any) -> Targets:
