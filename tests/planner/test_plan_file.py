@@ -102,6 +102,10 @@ def test_bad_plan_files_name_the_key_and_rule(text: str, expected: str) -> None:
             "bad.toml, line 6: pools.active_duty.max_per_sector = 20: is below the pool's step "
             "(25)",
         ),
+        (  # TOML's true was read as the share 1
+            GOOD + "[search]\nfrontier = [0.9, true]\n",
+            "bad.toml, line 7: search.frontier = [0.9, True]: must be a list of shares in (0, 1]",
+        ),
         # an unknown pool was "unknown key (allowed: active_duty, agent, ...)", offering agents,
         # which are then refused
         (

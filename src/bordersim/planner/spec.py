@@ -502,7 +502,9 @@ def _frontier(reader: _Reader, search: dict[str, Any]) -> tuple[float, ...]:
     """The targets of the cost-versus-target frontier, as shares."""
     frontier = search.get("frontier", [0.90, 0.95, 0.99])
     if not isinstance(frontier, list) or not all(
-        isinstance(q, float | int) and 0 < q <= 1 for q in frontier
+        # a TOML boolean is an int in Python: true would be read as the share 1
+        isinstance(q, float | int) and not isinstance(q, bool) and 0 < q <= 1
+        for q in frontier
     ):
         raise reader.fail("search.frontier", frontier, "must be a list of shares in (0, 1]")
     return tuple(float(q) for q in frontier)
