@@ -199,7 +199,15 @@ def _show(result: PlanResult, target: Path) -> None:
     if data.get("within_budget") is False:
         from bordersim.planner.output import over_budget
 
-        typer.echo(over_budget(result.cost, data["budget_dollars"]))
+        searched = result.outcome
+        typer.echo(
+            over_budget(
+                result.cost,
+                data["budget_dollars"],
+                searched.within_budget,
+                result.problem.cost(searched.x),
+            )
+        )
     cert = result.certificate
     typer.echo(
         f"certificate: {int((cert.certified & cert.required).sum())} of "

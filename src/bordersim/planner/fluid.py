@@ -299,7 +299,12 @@ def solve(
     correction: np.ndarray | None = None,
     time_limit_s: float = 30.0,
     backlog_watch: bool = True,
+    within_budget: bool = True,
 ) -> FluidSolution:
+    """The program's cheapest plan for the share `q`, its requirement raised by `correction`
+    [S, weeks]. `within_budget` False leaves the plan file's budget out: for the bound (a budget
+    never lowers what meeting the targets costs) and for the search once no plan within the
+    budget met every target (docs/planner.md, "The plan file")."""
     m = problem.mean_demand_model
     K, S, W = problem.shape
     R = m.n_days - m.warmup_days
@@ -336,7 +341,7 @@ def solve(
     for k, pool_plan in enumerate(problem.spec.pools):
         for w in range(W):
             rows.add(y[k, :, w], steps[k], -np.inf, pool_plan.max_headcount)
-    if problem.spec.budget_dollars is not None:
+    if within_budget and problem.spec.budget_dollars is not None:
         rows.add(
             y.reshape(-1), np.asarray(var.cost)[y.reshape(-1)], -np.inf, problem.spec.budget_dollars
         )

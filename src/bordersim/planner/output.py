@@ -97,13 +97,26 @@ def plan_toml(
     return "\n".join(lines)
 
 
-def over_budget(cost: float, budget: float) -> str:
-    """The line that says a plan costs more than the plan file's budget_dollars."""
-    return (
+def over_budget(cost: float, budget: float, search_within: bool | None, search_cost: float) -> str:
+    """The line that says a plan costs more than the plan file's budget_dollars, and why: the
+    search found no plan within it that met every target on its sample (and so planned as
+    without it), or its plan was within it and the certification's repairs added staff."""
+    head = (
         f"over the budget: the plan costs ${cost / 1e6:,.3f}M against budget_dollars = "
-        f"${budget / 1e6:,.3f}M; the budget limits the fluid program, and the planner found "
-        "no plan within it that meets every target (docs/planner.md, 'The plan file')"
+        f"${budget / 1e6:,.3f}M; "
     )
+    if search_within:
+        why = (
+            f"the search's plan (${search_cost / 1e6:,.3f}M) was within it and met every target "
+            "on the search's sample, and the certification's repairs added staff where fresh "
+            "replications missed targets"
+        )
+    else:
+        why = (
+            "no plan within it that the search simulated met every target on the search's "
+            "sample, so the planner planned as without a budget"
+        )
+    return f"{head}{why} (docs/planner.md, 'The plan file')"
 
 
 def _list(a: np.ndarray) -> Any:

@@ -289,6 +289,10 @@ def _search_json(
         "unattainable_at_caps": int(outcome.unattainable.sum()),
         "out_of_reach_on_certifying_engine": int(outcome.unreachable_certifying.sum()),
         "fluid_cost_dollars": outcome.fluid.cost,
+        "plan_cost_dollars": problem.cost(outcome.x),
+        # whether the search's plan met every target on its sample within the plan file's
+        # budget (null without one); false: it planned as without the budget
+        "within_budget": outcome.within_budget,
     }
 
 

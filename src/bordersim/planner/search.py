@@ -12,6 +12,10 @@ depend on the other sectors only through the national ICE and HHS lines, so one 
 reduction in every sector at once: alternate windows are cut by a fraction, a sector's cut is kept
 when its weeks in that window and the next still meet every target, the kept cuts are verified
 together, and the fraction halves when nothing is kept.
+
+The plan file's budget limits the fluid program. Where no plan within it that the search simulated
+meets every target on the sample, stages 2 and 3 run again from the fluid plan without the budget,
+as for a plan file without one, and the outcome says so (`SearchOutcome.within_budget`).
 """
 
 from __future__ import annotations
@@ -103,6 +107,9 @@ class SearchOutcome:
     correction: np.ndarray
     work: Workload
     history: list[dict[str, object]] = field(default_factory=list)
+    # the plan file's budget: whether the search's plan is within it (None: no budget); a plan
+    # over it met every target on the sample only without the budget (or met none at all)
+    within_budget: bool | None = None
     # [N, S, W] targets the search found within reach that are out of reach on the certifying
     # engine (set by the certification stage, `planner/run.py`); empty until then
     unreachable_certifying: np.ndarray = field(default_factory=lambda: np.zeros(0, np.bool_))
@@ -137,6 +144,7 @@ def correct(
     history: list[dict[str, object]],
     progress: Progress,
     max_rounds: int,
+    within_budget: bool = True,
 ) -> tuple[np.ndarray, Evaluation, np.ndarray]:
     alpha = sim.targets.alpha
     ev = sim.evaluation(x)
@@ -165,7 +173,7 @@ def correct(
         candidate = x
         for _ in range(12):  # raise until the program adds staff (it may have slack at first)
             correction = correction * raise_
-            solved = solve(problem, work, q=q, correction=correction).x
+            solved = solve(problem, work, q=q, correction=correction, within_budget=within_budget).x
             candidate = within_border_caps(problem, np.maximum(solved, x), solved)
             if not np.array_equal(candidate, x) or correction.max() > 50:
                 break
@@ -267,7 +275,6 @@ def optimise(
         caps_run.metric("occupancy_mean").mean(axis=0),
         caps_run.metric("processing_backlog").mean(axis=0),
     )
-    S, n_weeks = problem.base.n_sectors, len(problem.weeks)
     # the bound relaxes only the attainable targets: unattainable weeks need nothing
     reachable = (~unattainable[:2].any(axis=0)).astype(float)
     fluid = solve(problem, work, q=q, correction=reachable)
@@ -280,29 +287,26 @@ def optimise(
         q=q,
         correction=reachable,
         backlog_watch=False,
+        within_budget=False,  # a budget never lowers what meeting the targets costs
     )
     progress(
         f"fluid program: cost ${fluid.cost / 1e6:,.1f}M; relaxed lower bound "
         f"${relaxed.lower_bound / 1e6:,.1f}M"
     )
-    correction = np.ones((S, n_weeks))  # unattainable weeks still get the fluid's effort
-    x, ev, correction = correct(
-        problem,
-        sim,
-        work,
-        required,
-        q,
-        correction,
-        fluid.x.copy(),
-        history,
-        progress,
-        sim_rounds(sim),
-    )
-    if local:
-        x, ev = local_search(
-            problem, sim, required, x, history, progress, problem.spec.search.max_local_rounds
+    stages = _Stages(problem, sim, work, required, q, history, progress, local)
+    x, ev, correction = stages.from_fluid(fluid.x, within_budget=True)
+    within = _within_budget(problem, sim, required, x, ev)
+    if within is False:
+        # the budget held the correction back (the budget-limited program adds no staff), and
+        # the local search cuts only a plan that meets the targets: plan as without the budget
+        history.append({"stage": "budget", "cost": problem.cost(x)})
+        progress(
+            "no plan within the budget met every target on the sample: planning without the "
+            "budget, as if the plan file had none"
         )
-    x, ev = incumbent(problem, sim, required, x, ev, history, progress)
+        fluid = solve(problem, work, q=q, correction=reachable, within_budget=False)
+        x, ev, correction = stages.from_fluid(fluid.x, within_budget=False)
+        within = _within_budget(problem, sim, required, x, ev)  # its cuts may reach the budget
     return SearchOutcome(
         x=x,
         evaluation=ev,
@@ -315,7 +319,68 @@ def optimise(
         correction=correction,
         work=work,
         history=history,
+        within_budget=within,
     )
+
+
+@dataclass
+class _Stages:
+    """Stages 2 and 3 and the incumbent, from a fluid plan, for one search."""
+
+    problem: Problem
+    sim: Simulator
+    work: Workload
+    required: np.ndarray
+    q: float
+    history: list[dict[str, object]]
+    progress: Progress
+    local: bool
+
+    def from_fluid(
+        self, start: np.ndarray, *, within_budget: bool
+    ) -> tuple[np.ndarray, Evaluation, np.ndarray]:
+        """The cheapest plan simulated that meets every required target (else the corrected
+        plan), its evaluation, and the correction of the fluid program's requirement."""
+        problem, sim = self.problem, self.sim
+        S, n_weeks = problem.base.n_sectors, len(problem.weeks)
+        correction = np.ones((S, n_weeks))  # unattainable weeks still get the fluid's effort
+        x, ev, correction = correct(
+            problem,
+            sim,
+            self.work,
+            self.required,
+            self.q,
+            correction,
+            start.copy(),
+            self.history,
+            self.progress,
+            sim_rounds(sim),
+            within_budget=within_budget,
+        )
+        if self.local:
+            x, ev = local_search(
+                problem,
+                sim,
+                self.required,
+                x,
+                self.history,
+                self.progress,
+                problem.spec.search.max_local_rounds,
+            )
+        x, ev = incumbent(problem, sim, self.required, x, ev, self.history, self.progress)
+        return x, ev, correction
+
+
+def _within_budget(
+    problem: Problem, sim: Simulator, required: np.ndarray, x: np.ndarray, ev: Evaluation
+) -> bool | None:
+    """Whether `x` (the incumbent: the cheapest plan simulated that meets every target, where
+    one does) meets every target on the sample within the plan file's budget; None without one."""
+    budget = problem.spec.budget_dollars
+    if budget is None:
+        return None
+    met = bool(feasible(ev, required, sim.targets.alpha).all())
+    return met and problem.cost(x) <= budget + 1e-6
 
 
 def incumbent(
