@@ -8,6 +8,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bordersim.model.dimensions import Pool, Task
@@ -219,6 +220,35 @@ def test_too_few_certify_replications_set_after_reading_are_refused_with_the_lin
         plan_model(one_sector_model(), spec)
     with pytest.raises(PlanError, match=r"^plan: search\.certify_replications = 20: at least 59"):
         plan_model(one_sector_model(), troops_spec(certify=20))
+
+
+def test_the_caps_count_the_people_serving_in_each_window_not_those_ramping_up() -> None:
+    """max_headcount caps each window's serving headcount, as docs/planner.md says (it said "at
+    any time"): troops ramping up in one sector for the next window arrive while those in the
+    other still serve, so on those days the border has more than the cap."""
+    from bordersim.model.examples import tiny_model
+    from bordersim.planner.problem import build_problem
+
+    text = GOOD.replace('replace = ["troops"]', "") + "ramp_up_days = 7\n"
+    spec = parse_plan(text + "[windows]\ndays = 7\nmin_tour_days = 7\n", "good.toml")
+    problem = build_problem(tiny_model(n_days=24, warmup_days=3), spec)
+    x = np.zeros(problem.shape)
+    x[0, 0, 0] = 100.0  # the first sector's troops serve in window 0 ...
+    x[0, 1, 1:] = 100.0  # ... and the second sector's from window 1, ramping up in window 0
+    assert (x.sum(axis=1) <= spec.pools[0].max_headcount).all()
+    on_the_ground = problem.headcount(x)[:, :, 0].sum(axis=1)
+    first_of_window_1 = problem.windows[1][0]
+    assert on_the_ground[first_of_window_1 - 1] > 100.0  # serving and ramping up together
+    assert on_the_ground[first_of_window_1:].max() <= 100.0
+
+
+def test_a_missing_max_headcount_says_what_it_caps() -> None:
+    with pytest.raises(PlanError) as raised:
+        parse_plan(GOOD.replace("max_headcount = 100", ""), "bad.toml")
+    assert str(raised.value).startswith(
+        "bad.toml, line 3: pools.active_duty.max_headcount = None: is required (the pool's cap "
+        "on people serving in each window, border-wide)"
+    )
 
 
 def test_cli_bad_plan_is_one_line_exit_2(

@@ -48,8 +48,10 @@ class PoolPlan:
 
     pool: Pool
     tasks: tuple[Task, ...]
-    max_headcount: float  # border-wide cap on people deployed at any time
-    max_per_sector: float | None = None  # cap in any one sector
+    # border-wide cap on the people serving in each window; people ramping up for a later window
+    # come on top of it (docs/planner.md, "The plan file")
+    max_headcount: float
+    max_per_sector: float | None = None  # the same cap in any one sector
     available_from: dt.date | None = None  # contracts or hires only from this date
     lead_time_days: int = 0  # days from the period's start before the first person can arrive
     ramp_up_days: int = 7  # arrivals spread over this many days before a tour starts
@@ -275,7 +277,11 @@ def _pool(reader: _Reader, name: str, raw: Any) -> PoolPlan:
         tasks.append(task)
     available = _date(reader, raw.get("available_from"), f"{path}.available_from")
     if "max_headcount" not in raw:
-        raise reader.fail(f"{path}.max_headcount", None, "is required (the pool's cap)")
+        raise reader.fail(
+            f"{path}.max_headcount",
+            None,
+            "is required (the pool's cap on people serving in each window, border-wide)",
+        )
     per_sector = raw.get("max_per_sector")
     plan = PoolPlan(
         pool=pool,
