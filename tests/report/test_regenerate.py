@@ -204,3 +204,59 @@ def test_report_into_a_file_is_one_line_and_leaves_the_file_alone(
     err = capsys.readouterr().err.strip()
     assert str(mine) in err and "not a folder" in err and len(err.splitlines()) == 1
     assert mine.read_text(encoding="utf-8") == "the user's"
+
+
+def test_a_report_rewritten_after_its_calibration_file_changed_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The calibration kept with a run was its path only: `bordersim report` after the file
+    changed validated against the new counts, as if the run had used them. The run keeps the
+    file's sha256 too; a changed file gives no validation and says why, and the run's own file
+    put back gives the report byte for byte again."""
+    import json
+
+    from bordersim.calibration import SHIPPED_ARTIFACT
+    from bordersim.store.runs import run_context
+    from bordersim.web.dashboards import run_dashboard
+
+    own = tmp_path / "own-calibration.json"
+    original = SHIPPED_ARTIFACT.read_text(encoding="utf-8")
+    own.write_text(original, encoding="utf-8")
+    scenario = tmp_path / "small.toml"
+    scenario.write_text(
+        SMALL.read_text(encoding="utf-8").replace(
+            'sectors = ["TCA", "RGV"]\n',
+            'sectors = ["TCA", "RGV"]\ndemand.calibration = "own-calibration.json"\n',
+            1,
+        ),
+        encoding="utf-8",
+    )
+    store = tmp_path / "store.duckdb"
+    run = ["run", str(scenario), "--engine", "flow", "-r", "2", "--store", str(store)]
+    main([*run, "--out", str(tmp_path / "first")])
+    [run_id] = _run_ids(store)
+    first = (tmp_path / "first" / "report.html").read_text(encoding="utf-8")
+    artifact = json.loads(original)
+    artifact["sector_encounters"] = [
+        [n * 2 for n in month] for month in artifact["sector_encounters"]
+    ]
+    own.write_text(json.dumps(artifact), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    main(["report", run_id, "--out", str(tmp_path / "changed"), "--store", str(store)])
+    changed = (tmp_path / "changed" / "report.html").read_text(encoding="utf-8")
+    assert "has changed since the run" in changed and changed != first
+    with open_store(store) as connection:
+        kept = run_context(connection, run_id)
+        result = load_result(connection, run_id)
+    assert kept is not None and kept.calibration_sha256 is not None
+    view = run_dashboard(
+        result,
+        sector="all",
+        month="all",
+        calibration=str(own),
+        calibration_sha256=kept.calibration_sha256,
+    )
+    assert "has changed since the run" in view.validation_note
+    own.write_text(original, encoding="utf-8")
+    main(["report", run_id, "--out", str(tmp_path / "again"), "--store", str(store)])
+    assert (tmp_path / "again" / "report.html").read_text(encoding="utf-8") == first

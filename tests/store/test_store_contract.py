@@ -50,7 +50,12 @@ def test_a_complete_run_reads_back_identical(store_url: str) -> None:
         start_constructed(catalog, run, "r-1")
         assert get_run(catalog, "r-1").status == RUNNING and has_run(catalog, "r-1")
         save_run_context(
-            catalog, "r-1", sources={"a.b": "a source"}, warnings=("w1",), calibration="/c.json"
+            catalog,
+            "r-1",
+            sources={"a.b": "a source"},
+            warnings=("w1",),
+            calibration="/c.json",
+            calibration_sha256="ab12",
         )
         complete_run(
             catalog, "r-1", run, kpis={"k": {"mean": 1.5}}, timings={"run_s": 2.0}, report_path="x"
@@ -60,7 +65,8 @@ def test_a_complete_run_reads_back_identical(store_url: str) -> None:
         assert stored.status == COMPLETE and stored.kpis == {"k": {"mean": 1.5}}
         assert stored.created_at is not None and before <= stored.created_at
         assert stored.finished_at is not None and stored.finished_at >= stored.created_at
-        assert run_context(catalog, "r-1") == ({"a.b": "a source"}, ("w1",), "/c.json")
+        kept = run_context(catalog, "r-1")
+        assert kept == ({"a.b": "a source"}, ("w1",), "/c.json", "ab12")
         back = load_result(catalog, "r-1")
         assert {f.kind for f in run_files(catalog, "r-1")} == {"daily", "custody_hist"}
         assert verify_files(results_dir_of(catalog), run_files(catalog)) == []

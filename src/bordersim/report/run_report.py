@@ -61,8 +61,10 @@ class RunRecord:
     created_at: str = ""
     report_path: Path | None = None  # where its report was written, if it was
     warnings: tuple[str, ...] = ()  # raised while the scenario was compiled
-    # The artifact whose official counts the report validates against (None: the shipped one).
+    # The artifact whose official counts the report validates against (None: the shipped one),
+    # and its sha256 as the run read it (None: not kept, as for runs stored before it was).
     calibration: str | None = None
+    calibration_sha256: str | None = None
 
     @property
     def label(self) -> str:

@@ -327,7 +327,15 @@ def new_run_record(
         created_at=created_text(created_at),
         warnings=loaded.warnings,
         calibration=loaded.calibration,
+        calibration_sha256=_sha256_of_file(loaded.calibration),
     )
+
+
+def _sha256_of_file(path: str | None) -> str | None:
+    """The sha256 of a calibration file the run reads (None for the shipped one)."""
+    from bordersim.store.result_files import sha256_of
+
+    return None if path is None else sha256_of(Path(path))
 
 
 def _write_pending(
@@ -339,7 +347,7 @@ def _write_pending(
 
     result = record.result
     # Validated against the calibration this run used, not always the shipped one.
-    official, reason = load_official_monthly(record.calibration)
+    official, reason = load_official_monthly(record.calibration, record.calibration_sha256)
     pending.append(temporary_name(folder / "report.html"))
     with observer.stage("writing the report"):
         started = time.perf_counter()
@@ -392,6 +400,7 @@ def complete_recorded(
         sources=record.sources,
         warnings=record.warnings,
         calibration=record.calibration,
+        calibration_sha256=record.calibration_sha256,
     )
     complete_run(
         connection,
@@ -501,6 +510,7 @@ def stored_record(connection: Catalog, run_id: str) -> RunRecord:
         created_at=created_text(stored.created_at),
         warnings=warnings,
         calibration=_calibration_kept(kept, stored.scenario_text),
+        calibration_sha256=kept.calibration_sha256 if kept is not None else None,
     )
 
 
@@ -519,7 +529,7 @@ def rewrite_report(
     from bordersim.validation.reference import load_official_monthly
 
     record = stored_record(connection, run_id)
-    official, reason = load_official_monthly(record.calibration)
+    official, reason = load_official_monthly(record.calibration, record.calibration_sha256)
     folder = out_dir or run_folder(Path("out"), record.label, run_id)
     folder = check_report_folder(folder, ("report.html",), names.out)
     path = write_run_report(

@@ -80,6 +80,9 @@ _RUN_OWNER = (
 # validates against that artifact's official counts, and a scenario that names its calibration by
 # a path relative to itself cannot find it again from the stored text alone.
 _RUN_CALIBRATION = ("ALTER TABLE runs ADD COLUMN calibration VARCHAR",)
+# The sha256 of that artifact as the run read it: a report written again later validates
+# against its counts only while the file still holds them.
+_RUN_CALIBRATION_SHA = ("ALTER TABLE runs ADD COLUMN calibration_sha256 VARCHAR",)
 
 _RESULT_FILES = (
     # Each file of a run's results (store.result_files): path relative to the results folder.
@@ -168,6 +171,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         _register_legacy_sweeps,
     ),
     Migration(7, "the calibration each run used", _RUN_CALIBRATION),
+    Migration(8, "the sha256 of the calibration file each run used", _RUN_CALIBRATION_SHA),
 )
 
 #: The shared store's catalog: version 1 is the embedded store's schema as of its migration 4
@@ -180,6 +184,7 @@ PG_MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(2, "blocked sweeps and their block files", _SWEEP_CATALOG),
     Migration(3, "the calibration each run used", _RUN_CALIBRATION),
+    Migration(4, "the sha256 of the calibration file each run used", _RUN_CALIBRATION_SHA),
 )
 
 

@@ -350,6 +350,7 @@ class RunContext(NamedTuple):
     sources: dict[str, str]
     warnings: tuple[str, ...]
     calibration: str | None  # the artifact's absolute path; None: the shipped calibration
+    calibration_sha256: str | None = None  # of that file as the run read it (None: not kept)
 
 
 def save_run_context(
@@ -359,22 +360,27 @@ def save_run_context(
     sources: dict[str, str],
     warnings: tuple[str, ...] | list[str],
     calibration: str | None = None,
+    calibration_sha256: str | None = None,
 ) -> None:
-    """Keep the parameter sources, compile warnings and calibration the run's report shows."""
+    """Keep the parameter sources, compile warnings and calibration (its path and sha256) the
+    run's report shows."""
     connection.execute(
-        "UPDATE runs SET sources_json = ?, warnings_json = ?, calibration = ? WHERE run_id = ?",
-        [json.dumps(sources), json.dumps(list(warnings)), calibration, run_id],
+        "UPDATE runs SET sources_json = ?, warnings_json = ?, calibration = ?, "
+        "calibration_sha256 = ? WHERE run_id = ?",
+        [json.dumps(sources), json.dumps(list(warnings)), calibration, calibration_sha256, run_id],
     )
 
 
 def run_context(connection: Catalog, run_id: str) -> RunContext | None:
     """The context kept with a run, or None for a run stored without it."""
     row = connection.execute(
-        "SELECT sources_json, warnings_json, calibration FROM runs WHERE run_id = ?", [run_id]
+        "SELECT sources_json, warnings_json, calibration, calibration_sha256 FROM runs "
+        "WHERE run_id = ?",
+        [run_id],
     ).fetchone()
     if row is None or row[0] is None:
         return None
-    return RunContext(json.loads(row[0]), tuple(json.loads(row[1] or "[]")), row[2])
+    return RunContext(json.loads(row[0]), tuple(json.loads(row[1] or "[]")), row[2], row[3])
 
 
 def list_runs(connection: Catalog) -> list[StoredRun]:

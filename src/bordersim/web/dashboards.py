@@ -75,10 +75,16 @@ def _sector_list(result: RunResult) -> list[tuple[str, str]]:
 
 
 def run_dashboard(
-    result: RunResult, *, sector: str, month: str, calibration: str | None = None
+    result: RunResult,
+    *,
+    sector: str,
+    month: str,
+    calibration: str | None = None,
+    calibration_sha256: str | None = None,
 ) -> View:
     """A run's dashboard; its validation is against the official counts of `calibration` (the
-    run's: an artifact's path, or None for the shipped one)."""
+    run's: an artifact's path, or None for the shipped one), while the file still has the
+    `calibration_sha256` the run read (when kept)."""
     chosen = _chosen(result, sector)
     runs = [("run", result)]
     months = sorted({d.strftime("%Y-%m") for d in result.dates})
@@ -101,7 +107,7 @@ def run_dashboard(
         ),
     ]
     _gaps(view, result, chosen, month, tag)
-    _validation(view, result, chosen, calibration)
+    _validation(view, result, chosen, calibration, calibration_sha256)
     return view
 
 
@@ -142,11 +148,17 @@ def _gaps(view: View, result: RunResult, chosen: list[int], month: str, tag: str
     ]
 
 
-def _validation(view: View, result: RunResult, chosen: list[int], calibration: str | None) -> None:
+def _validation(
+    view: View,
+    result: RunResult,
+    chosen: list[int],
+    calibration: str | None,
+    calibration_sha256: str | None,
+) -> None:
     from bordersim.results.validation import error_texts, monthly_validation
     from bordersim.validation.reference import load_official_monthly
 
-    official, reason = load_official_monthly(calibration)
+    official, reason = load_official_monthly(calibration, calibration_sha256)
     if official is None:
         view.validation_note = f"Not available: {reason}."
         return

@@ -57,7 +57,7 @@ def record_simulated(
     try:
         record = new_run_record(run_id, loaded, result, get_run(connection, run_id).created_at)
         # Validated against the calibration this run used, as `bordersim run` does.
-        official, reason = load_official_monthly(record.calibration)
+        official, reason = load_official_monthly(record.calibration, record.calibration_sha256)
         html = run_report_page(record, official=official, official_reason=reason).render()
         write_atomically(pending, html)
         complete_recorded(connection, record, kpis_of(result), report_path.absolute())

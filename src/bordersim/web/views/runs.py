@@ -57,7 +57,7 @@ def report_html(site: Site, run_id: str) -> str:
 
     with site.reading() as connection:
         record = stored_record(connection, run_id)
-    official, reason = load_official_monthly(record.calibration)
+    official, reason = load_official_monthly(record.calibration, record.calibration_sha256)
     return run_report_page(record, official=official, official_reason=reason).render()
 
 
@@ -79,12 +79,18 @@ def router(site: Site) -> APIRouter:
         request: Request, run_id: str, sector: str = "all", month: str = "all"
     ) -> HTMLResponse:
         from bordersim.services.record import stored_calibration
+        from bordersim.store.runs import run_context
 
         stored = stored_run(site, run_id)
         with site.reading() as connection:
             calibration = stored_calibration(connection, run_id)
+            kept = run_context(connection, run_id)
         view = dashboards.run_dashboard(
-            result_of(site, run_id), sector=sector, month=month, calibration=calibration
+            result_of(site, run_id),
+            sector=sector,
+            month=month,
+            calibration=calibration,
+            calibration_sha256=kept.calibration_sha256 if kept is not None else None,
         )
         template = "_run_charts.html" if request.headers.get("hx-request") else "run.html"
         return site.page(request, template, run=stored, view=view, sector=sector, month=month)
