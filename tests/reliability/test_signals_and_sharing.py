@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -235,6 +236,35 @@ def _session(sid: int) -> list[int]:
     return found
 
 
+@contextlib.contextmanager
+def _own_session(
+    tmp_path: Path, args: list[str], env: dict[str, str]
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`bordersim ARGS` in a session of its own (as a terminal runs a command, so that a
+    Ctrl-C can go to its whole group), its output in out.txt and err.txt; on the way out,
+    whatever is left of the session is killed."""
+    with (tmp_path / "out.txt").open("w") as out, (tmp_path / "err.txt").open("w") as err:
+        process = subprocess.Popen(
+            [BORDERSIM, *args], cwd=tmp_path, env=env, stdout=out, stderr=err,
+            start_new_session=True,
+        )  # fmt: skip
+    try:
+        yield process
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def _wait_for_processes(process: subprocess.Popen[bytes], tmp_path: Path, what: str) -> None:
+    """Until the command has started two processes of its own (`what`)."""
+    deadline = time.monotonic() + 300
+    while len(_session(process.pid)) < 3:
+        assert process.poll() is None, (tmp_path / "err.txt").read_text()
+        assert time.monotonic() < deadline, f"{what} never started"
+        time.sleep(0.05)
+
+
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="lists processes from /proc")
 def test_ctrl_c_while_a_local_cluster_starts_ends_it_without_a_traceback(tmp_path: Path) -> None:
     """A terminal's Ctrl-C reaches the workers of a `--cluster local:2` sweep too. Sent while
@@ -243,25 +273,12 @@ def test_ctrl_c_while_a_local_cluster_starts_ends_it_without_a_traceback(tmp_pat
     command, which ends them."""
     args = ["sweep", str(SMALL), "--vary", "deployments.troops.headcount=0,300", "-r", "12"]
     args += ["--block-variants", "1", "--block-replications", "1", "--cluster", "local:2"]
-    with (tmp_path / "out.txt").open("w") as out, (tmp_path / "err.txt").open("w") as err:
-        process = subprocess.Popen(
-            [BORDERSIM, *args, "--out", "out"], cwd=tmp_path, env=_env(tmp_path), stdout=out,
-            stderr=err, start_new_session=True,
-        )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 300
-        while len(_session(process.pid)) < 3:  # the command and its workers, starting
-            assert process.poll() is None, (tmp_path / "err.txt").read_text()
-            assert time.monotonic() < deadline, "the cluster's workers never started"
-            time.sleep(0.05)
+    with _own_session(tmp_path, [*args, "--out", "out"], _env(tmp_path)) as process:
+        _wait_for_processes(process, tmp_path, "the cluster's workers")  # starting now
         os.killpg(process.pid, signal.SIGINT)
         returncode = process.wait(timeout=60)
         time.sleep(0.5)
         left = _session(process.pid)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
     said = (tmp_path / "err.txt").read_text() + (tmp_path / "out.txt").read_text()
     assert returncode == 130, said
     assert left == [], left
@@ -286,17 +303,8 @@ def test_ctrl_c_while_the_forecast_is_fitted_ends_its_processes(
     env["BORDERSIM_CACHE"] = str(tmp_path / "cache")  # no forecast cached: it is fitted
     args = ["plan", str(SMALL.parent / "small-staff-bound.toml")]
     args += ["--plan", str(plans / "small-forecast-paths.toml"), "--out", "plan"]
-    with (tmp_path / "out.txt").open("w") as out, (tmp_path / "err.txt").open("w") as err:
-        process = subprocess.Popen(
-            [BORDERSIM, *args], cwd=tmp_path, env=env, stdout=out, stderr=err,
-            start_new_session=True,
-        )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 300
-        while len(_session(process.pid)) < 3:  # the command and its two fitting processes
-            assert process.poll() is None, (tmp_path / "err.txt").read_text()
-            assert time.monotonic() < deadline, "the forecast's processes never started"
-            time.sleep(0.1)
+    with _own_session(tmp_path, args, env) as process:
+        _wait_for_processes(process, tmp_path, "the forecast's fitting processes")
         time.sleep(1.0)  # the fits under way
         fitting = set(_session(process.pid)) - {process.pid}
         if sent_to == "the command":
@@ -312,10 +320,6 @@ def test_ctrl_c_while_the_forecast_is_fitted_ends_its_processes(
         returncode = process.wait(timeout=20)
         time.sleep(0.5)
         left = _session(process.pid)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
     said = (tmp_path / "err.txt").read_text()
     # 130; or ended by the second SIGINT itself once Python's own exit had begun (a shell
     # shows 130 for that too)

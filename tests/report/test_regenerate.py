@@ -20,6 +20,20 @@ def _run_ids(store: Path) -> list[str]:
         return [run.run_id for run in list_runs(connection)]
 
 
+def _small_on_calibration(artifact: Path) -> Path:
+    """The small example beside `artifact`, naming it as its calibration by a relative path."""
+    scenario = artifact.parent / "small.toml"
+    scenario.write_text(
+        SMALL.read_text(encoding="utf-8").replace(
+            'sectors = ["TCA", "RGV"]\n',
+            f'sectors = ["TCA", "RGV"]\ndemand.calibration = "{artifact.name}"\n',
+            1,
+        ),
+        encoding="utf-8",
+    )
+    return scenario
+
+
 def test_a_regenerated_report_is_identical_to_the_original(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -60,15 +74,7 @@ def test_a_run_on_its_own_calibration_is_rewritten_against_it(
     own = tmp_path / "scenarios" / "own-calibration.json"
     own.parent.mkdir()
     own.write_text(json.dumps(artifact), encoding="utf-8")
-    scenario = own.parent / "small.toml"
-    scenario.write_text(
-        SMALL.read_text(encoding="utf-8").replace(
-            'sectors = ["TCA", "RGV"]\n',
-            'sectors = ["TCA", "RGV"]\ndemand.calibration = "own-calibration.json"\n',
-            1,
-        ),
-        encoding="utf-8",
-    )
+    scenario = _small_on_calibration(own)
     store = tmp_path / "store.duckdb"
     main(["run", str(scenario), "-r", "2", "--out", str(tmp_path / "first"), "--store", str(store)])
     [run_id] = _run_ids(store)
@@ -222,15 +228,7 @@ def test_a_report_rewritten_after_its_calibration_file_changed_says_so(
     own = tmp_path / "own-calibration.json"
     original = SHIPPED_ARTIFACT.read_text(encoding="utf-8")
     own.write_text(original, encoding="utf-8")
-    scenario = tmp_path / "small.toml"
-    scenario.write_text(
-        SMALL.read_text(encoding="utf-8").replace(
-            'sectors = ["TCA", "RGV"]\n',
-            'sectors = ["TCA", "RGV"]\ndemand.calibration = "own-calibration.json"\n',
-            1,
-        ),
-        encoding="utf-8",
-    )
+    scenario = _small_on_calibration(own)
     store = tmp_path / "store.duckdb"
     run = ["run", str(scenario), "--engine", "flow", "-r", "2", "--store", str(store)]
     main([*run, "--out", str(tmp_path / "first")])
