@@ -418,6 +418,26 @@ def test_a_missing_calibration_names_the_scenario_and_its_key(
     )
 
 
+def test_a_missing_calibration_from_the_option_names_the_option(
+    write: Callable[[str, str], Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`scenario check --calibration` gave the value: the error named the scenario file, which
+    does not set demand.calibration."""
+    path = write("plain.toml", MINIMAL)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["scenario", "check", "--calibration", "nowhere.json", str(path)])
+    assert exit_info.value.code == 2
+    message = " ".join(capsys.readouterr().err.split())
+    assert message.startswith(
+        f"error: --calibration nowhere.json: demand.calibration = '{tmp_path / 'nowhere.json'}': "
+    )
+    assert str(path) not in message
+
+
 def test_a_misspelt_deployment_in_a_variant_file_is_named_with_the_close_name(
     write: Callable[[str, str], Path],
 ) -> None:

@@ -38,7 +38,7 @@ def check(
 
     from bordersim.compiler import compile_scenario, load_calibration_for
     from bordersim.model.dimensions import SECTOR_NAMES, Pool
-    from bordersim.scenario import load_scenario, vary
+    from bordersim.scenario import load_scenario
 
     console = Console()
     scenario = load_scenario(file)
@@ -46,7 +46,10 @@ def check(
         # A path typed on the command line is the user's, from where they are: not from the
         # scenario's folder, as the same key written in the file is.
         named = calibration if calibration == "default" else str(Path(calibration).absolute())
-        scenario = vary(scenario, "demand.calibration", named)
+        # an error about it names the option, not the file (which may not set the key at all)
+        scenario = scenario.with_changes(
+            {"demand.calibration": named}, {"demand.calibration": f"--calibration {calibration}"}
+        )
     cal = load_calibration_for(scenario)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
