@@ -13,6 +13,7 @@ from bordersim.compiler import compile_scenario
 from bordersim.errors import ScenarioError
 from bordersim.forecast.scenario_demand import CACHE_ENV_VAR, forecast_quantile_totals
 from bordersim.scenario import load_scenario
+from repo_paths import SMALL
 
 MINIMAL = """
 name = "forecast demand"
@@ -56,6 +57,30 @@ def test_an_origin_outside_the_calibration_is_a_scenario_error(tmp_path: Path) -
     scenario = load_scenario(write(tmp_path, 'origin = "2024-03"\nquantile = 0.9\n'))
     with pytest.raises(ScenarioError, match=r"demand.forecast.origin = 2024-03: outside"):
         compile_scenario(scenario, load_calibration())
+
+
+@pytest.mark.parametrize(
+    ("origin", "fragment"),
+    [
+        ("2023-10", "demand.forecast.origin = 2023-10: outside the calibration's months"),
+        ("1999-11", "demand.forecast.origin 1999-11 has 2 months of history before it"),
+    ],
+)
+def test_an_origin_set_on_the_command_line_is_named_by_its_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, origin: str, fragment: str
+) -> None:
+    """`--set demand.forecast.origin=...` over a file without [demand.forecast]: the error
+    named the file (and a `--origin` option that `run` does not have)."""
+    from bordersim.services.loading import apply_settings, parse_setting
+
+    monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path / "cache"))
+    options = (f"demand.forecast.origin={origin}", "demand.forecast.quantile=0.9")
+    scenario = apply_settings(load_scenario(SMALL), dict(parse_setting(o) for o in options))
+    with pytest.raises(ScenarioError) as refused:
+        compile_scenario(scenario, load_calibration())
+    assert str(refused.value).startswith(
+        f"--set demand.forecast.origin='{origin}' --set demand.forecast.quantile=0.9: {fragment}"
+    )
 
 
 @pytest.mark.slow

@@ -431,6 +431,20 @@ def test_a_shock_of_multipliers_one_is_warned_of(
         compile_scenario(load_scenario(surge), calibration)
 
 
+def test_a_shock_set_on_the_command_line_is_warned_of_by_its_set(calibration: Any) -> None:
+    """A shock made by `--set demand.shocks.x.date=...` was warned of as the scenario file's,
+    which has no such shock."""
+    from bordersim.compiler import ScenarioWarning
+    from bordersim.services.loading import apply_settings, parse_setting
+
+    setting = "demand.shocks.x.date=2023-05-01"
+    scenario = apply_settings(load_scenario(SMALL), dict([parse_setting(setting)]))
+    with pytest.warns(ScenarioWarning) as caught:
+        compile_scenario(scenario, calibration)
+    (message,) = [str(w.message) for w in caught]
+    assert message.startswith(f"--set {setting}: demand.shocks.x has no multiplier other than 1")
+
+
 def test_a_constant_prevalence_beside_dated_ones_is_warned_of(
     write: Callable[[str, str], Path], calibration: Any
 ) -> None:

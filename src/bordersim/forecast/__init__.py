@@ -129,12 +129,14 @@ def forecast_at(
     jobs: int = 1,
     progress: Callable[[int, int], None] | None = None,
     methods: Sequence[str] = METHODS,
+    origin_from: str = "--origin",
 ) -> Forecast:
     """Forecast `horizon` months after `origin` (the last month used), running every method at
-    every origin up to it (the same computation as the back-test)."""
+    every origin up to it (the same computation as the back-test). `origin_from` names what gave
+    the origin in an error about it (the forecast command's option, a scenario's key)."""
     check_horizon(horizon)
-    position = series.index_of(origin, "--origin")
-    check_origin(series, position, "--origin")
+    position = series.index_of(origin, origin_from)
+    check_origin(series, position, origin_from)
     origins = origin_range(position)
     rolling = compute(series, origins, horizon, methods=methods, jobs=jobs, progress=progress)
     return Forecast(

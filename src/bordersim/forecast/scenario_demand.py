@@ -78,7 +78,9 @@ def forecast_quantile_totals(calibration: Any, origin: date, quantile: float) ->
     series, digest = _series_digest(calibration, f"{origin}|{quantile!r}")
 
     def compute() -> np.ndarray:
-        forecast = forecast_at(series, origin, MAX_HORIZON, jobs=default_jobs())
+        forecast = forecast_at(
+            series, origin, MAX_HORIZON, jobs=default_jobs(), origin_from="demand.forecast.origin"
+        )
         totals = forecast.totals(quantile)[:, :9]
         if not np.isfinite(totals).all():
             raise ScenarioError(

@@ -69,12 +69,18 @@ class Scenario(ScenarioSpec):
     def location(self, key_path: str) -> str:
         """'FILE, line N' where `key_path` is set (the line where it can be found); for a value
         changed over the file, where it was given (``--set KEY=VALUE``), else the file without a
-        line (the file's line holds the value it replaced)."""
+        line (the file's line holds the value it replaced). A table with values changed inside
+        it is named by where those were given (``--set demand.forecast.origin=2023-04`` for
+        ``demand.forecast``), as they are what made it what it is."""
         loc = tuple(key_path.split("."))
         file = loader.origin_of(loc, self._origins)
         for changed, given in reversed(self._given.items()):
             if loc[: len(changed)] == changed:
                 return given if given is not None else str(file)
+        inside = [given for changed, given in self._given.items() if changed[: len(loc)] == loc]
+        if inside:
+            named = [given for given in dict.fromkeys(inside) if given is not None]
+            return " ".join(named) if named else str(file)
         return f"{file}{loader.line_of(file, loc)}"
 
     def with_changes(
