@@ -210,7 +210,7 @@ CASES: dict[str, tuple[str, list[str]]] = {
     ),
     "removing a key path that is not inherited": (
         'remove = ["deployments.nothing"]\n' + MINIMAL,
-        ["remove", "cannot remove 'deployments.nothing'"],
+        ["line 1: remove: cannot remove 'deployments.nothing'"],
     ),
 }
 
@@ -455,6 +455,35 @@ def test_a_misspelt_deployment_in_a_variant_file_is_named_with_the_close_name(
     alone = write("alone.toml", MINIMAL + "\n[deployments.troop]\nheadcount = 0\n")
     with pytest.raises(ScenarioError, match=r"deployments\.troop\.pool: required key is missing"):
         load_scenario(alone)
+
+
+@pytest.mark.parametrize(
+    ("removed", "line", "rule"),
+    [
+        ('["period.warmup_days"]', 2, "'period.warmup_days' has a default (21); set it instead"),
+        (
+            '[\n  "period",\n]',
+            3,
+            "'period' holds defaults (period.warmup_days = 21); set them instead",
+        ),
+        (
+            '[\n  "deployments.troops",\n  "deployments.troops",\n]',
+            4,
+            "'deployments.troops' is listed twice",
+        ),
+    ],
+    ids=["a default", "a table of defaults", "listed twice"],
+)
+def test_a_remove_that_cannot_be_is_named_at_its_entry(
+    removed: str, line: int, rule: str, write: Callable[[str, str], Path]
+) -> None:
+    """Removing a default left the scenario without it ('period.warmup_days: required key is
+    missing', not naming the remove), and a path listed twice was 'no such key path'."""
+    write("base.toml", MINIMAL + TROOPS)
+    variant = write("variant.toml", f'base = "base.toml"\nremove = {removed}\n')
+    with pytest.raises(ScenarioError) as refused:
+        load_scenario(variant)
+    assert str(refused.value) == f"{variant}, line {line}: remove: {rule}"
 
 
 def test_brackets_in_a_message_are_shown_as_written(

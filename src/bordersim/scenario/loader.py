@@ -9,7 +9,8 @@ the file). The base is loaded first (recursively), then the file's values are me
 - deployments, shocks and capacity changes are tables keyed by name, so a variant overrides one
   field of one deployment with ``[deployments.NAME] headcount = 1000``;
 - a top-level ``remove = ["deployments.NAME", ...]`` deletes key paths inherited from the base (a
-  path that does not exist is an error, so that a typo cannot silently remove nothing);
+  path that does not exist is an error, so that a typo cannot silently remove nothing; so are a
+  path listed twice and a key with a default, which a variant sets instead);
 - ``name`` and ``description`` are not inherited: a variant without them is named after its
   file and described by its base's name and the keys it sets and removes.
 
@@ -33,7 +34,7 @@ import re
 import tomllib
 import types
 import typing
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -220,25 +221,87 @@ def _merge(
             origins[where] = origin
 
 
-def _remove(merged: dict[str, Any], paths: Any, file: Path, origins: dict[KeyPath, Path]) -> None:
+def _remove(
+    merged: dict[str, Any],
+    paths: Any,
+    file: Path,
+    origins: dict[KeyPath, Path],
+    defaults: Mapping[str, Any],
+) -> None:
     if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
         raise ScenarioError(
             f'remove must be a list of key paths such as ["deployments.NAME"], got {_show(paths)}',
             where=f"{shown_path(file)}: remove",
         )
-    for dotted in paths:
+    for number, dotted in enumerate(paths):
         parts = tuple(dotted.split("."))
+        if dotted in paths[:number]:
+            raise ScenarioError(
+                f"{_show(dotted)} is listed twice", where=_remove_entry_place(file, paths, number)
+            )
+        _refuse_removing_a_default(parts, defaults, _remove_entry_place(file, paths, number))
         node: Any = merged
         for part in parts[:-1]:
             node = node.get(part) if isinstance(node, dict) else None
         if not isinstance(node, dict) or parts[-1] not in node:
             raise ScenarioError(
                 f"cannot remove {_show(dotted)}: the base chain has no such key path",
-                where=f"{shown_path(file)}: remove",
+                where=_remove_entry_place(file, paths, number),
             )
         del node[parts[-1]]
         for path in [p for p in origins if p[: len(parts)] == parts]:
             del origins[path]
+
+
+def _refuse_removing_a_default(parts: KeyPath, defaults: Mapping[str, Any], where: str) -> None:
+    """Every default is a required key: removing one (or a table holding some) would leave the
+    scenario without it, which is not what a variant that drops a base's value means."""
+    node: Any = defaults
+    for part in parts:
+        if not isinstance(node, Mapping) or part not in node:
+            return
+        node = node[part]
+    dotted = ".".join(parts)
+    if not isinstance(node, Mapping):
+        raise ScenarioError(
+            f"{_show(dotted)} has a default ({_show(node)}); set it instead", where=where
+        )
+    leaves = list(_leaves(node, parts))
+    shown = ", ".join(f"{'.'.join(path)} = {_show(value)}" for path, value in leaves[:3])
+    raise ScenarioError(
+        f"{_show(dotted)} holds defaults ({shown}{', ...' * (len(leaves) > 3)}); set them instead",
+        where=where,
+    )
+
+
+def _leaves(node: Mapping[str, Any], prefix: KeyPath) -> Iterator[tuple[KeyPath, Any]]:
+    for key, value in node.items():
+        if isinstance(value, Mapping):
+            yield from _leaves(value, (*prefix, key))
+        else:
+            yield (*prefix, key), value
+
+
+def _remove_entry_place(file: Path, paths: list[str], number: int) -> str:
+    """'FILE, line N: remove' for entry `number` of the file's `remove` list (the line of
+    ``remove =`` when the entry is not found as written): a scan of the text, for messages."""
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return f"{shown_path(file)}: remove"
+    start = re.search(r"(?m)^\s*remove\s*=", text)
+    if start is None:
+        return f"{shown_path(file)}: remove"
+    at, found = start.start(), start.start()
+    for entry in paths[: number + 1]:
+        quoted = [text.find(q, at) for q in (f'"{entry}"', f"'{entry}'")]
+        hits = [hit for hit in quoted if hit >= 0]
+        if not hits:
+            found = start.start()
+            break
+        found = min(hits)
+        at = found + len(entry) + 2
+    return f"{shown_path(file)}, line {text.count(chr(10), 0, found) + 1}: remove"
 
 
 def _chain(path: Path) -> list[tuple[Path, dict[str, Any]]]:
@@ -303,7 +366,7 @@ def merge_chain(
     chain = _chain(path)
     for number, (file, data) in enumerate(chain):
         if "remove" in data:
-            _remove(merged, data["remove"], file, origins)
+            _remove(merged, data["remove"], file, origins, defaults)
         overlay = {k: v for k, v in data.items() if k not in LOADER_KEYS}
         if number > 0:
             new_entries.update(_entries_added(merged, overlay))
