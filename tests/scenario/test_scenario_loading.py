@@ -61,6 +61,30 @@ def test_variant_removes_the_troops_and_keeps_the_rest() -> None:
     assert covid.health.enabled and no_extra.health.enabled
 
 
+def test_a_table_set_over_a_table_merges_into_it_as_in_a_file(
+    write: Callable[[str, str], Path],
+) -> None:
+    """`--set 'custody.capacity_people={RGV=0,TCA=0}'` replaced the whole table (the other
+    sectors' capacities were 'required key is missing'), where a file merges it key by key."""
+    from bordersim.services.loading import apply_settings, parse_setting
+
+    variant = write(
+        "variant.toml",
+        f'base = "{SMALL}"\n\n[custody]\ncapacity_people = {{RGV = 0, TCA = 0}}\n',
+    )
+    in_a_file = load_scenario(variant)
+    base = load_scenario(SMALL)
+    setting = parse_setting("custody.capacity_people={RGV=0,TCA=0}")
+    on_the_command_line = apply_settings(base, dict([setting]))
+    assert on_the_command_line.custody == in_a_file.custody
+    capacity = on_the_command_line.custody.capacity_people
+    assert (capacity.RGV, capacity.TCA) == (0, 0)
+    assert capacity.SDC == base.custody.capacity_people.SDC
+    # what a sweep records of the changes gives the same scenario again
+    again = base.with_changes(on_the_command_line.changes)
+    assert again.hash == on_the_command_line.hash
+
+
 def test_variant_overrides_one_field_of_one_deployment(
     write: Callable[[str, str], Path],
 ) -> None:

@@ -369,7 +369,7 @@ def merge_chain(
             _remove(merged, data["remove"], file, origins, defaults)
         overlay = {k: v for k, v in data.items() if k not in LOADER_KEYS}
         if number > 0:
-            new_entries.update(_entries_added(merged, overlay))
+            new_entries.update(entries_added(merged, overlay))
         _merge(merged, overlay, file, origins)
     if "name" not in chain[-1][1]:
         # A scenario's name is its own (it names its runs and report folders): a variant that
@@ -413,7 +413,7 @@ def _listed(keys: list[str], most: int = 8) -> str:
     return shown + (f" and {len(keys) - most} more" if len(keys) > most else "")
 
 
-def _entries_added(
+def entries_added(
     merged: Mapping[str, Any], overlay: Mapping[str, Any], prefix: KeyPath = ()
 ) -> dict[KeyPath, list[str]]:
     """The named entries that `overlay` adds to tables of names (deployments, shocks, ...) in
@@ -430,7 +430,7 @@ def _entries_added(
                 if name not in inherited:
                     added[(*where, name)] = sorted(inherited)
         elif len(where) < MAX_DEPTH:
-            added.update(_entries_added(inherited, value, where))
+            added.update(entries_added(inherited, value, where))
     return added
 
 

@@ -164,16 +164,27 @@ def with_changes(
     merged = copy.deepcopy(scenario._merged)
     sources = scenario.sources
     origins = dict(scenario._origins)
+    kept = dict(scenario._changes)
+    places = dict(scenario._given)
     changed = []
     new_entries: dict[tuple[str, ...], list[str]] = {}
     for key_path, value in changes.items():
-        new_entries.update(_new_entries(merged, key_path))
-        parts = _set(merged, key_path, value, scenario)
-        for known in [k for k in sources if k == key_path or k.startswith(key_path + ".")]:
-            del sources[known]
-        sources[key_path] = f"varied from {scenario.path.name}"
-        origins[tuple(parts)] = scenario.path
-        changed.append(tuple(parts))
+        new_entries.update(loader.entries_added(merged, _as_overlay(key_path, value)))
+        # a table merges into the table there, as in a file: what was set is the values it
+        # replaced, each recorded as changed on its own
+        for parts, part_value in _set(merged, key_path, value, scenario):
+            dotted = ".".join(parts)
+            for known in [k for k in sources if k == dotted or k.startswith(dotted + ".")]:
+                del sources[known]
+            sources[dotted] = f"varied from {scenario.path.name}"
+            origins[parts] = scenario.path
+            changed.append(parts)
+            for known in [k for k in kept if k == dotted or k.startswith(dotted + ".")]:
+                del kept[known]
+            kept[dotted] = copy.deepcopy(part_value)
+            for inside in [k for k in places if k[: len(parts)] == parts]:
+                del places[inside]
+            places[parts] = (given or {}).get(key_path)
     changed_scenario = build(
         merged,
         path=scenario.path,
@@ -182,37 +193,28 @@ def with_changes(
         changed=changed,
         new_entries=new_entries,
     )
-    kept = dict(scenario._changes)
-    for key_path, value in changes.items():
-        for known in [k for k in kept if k == key_path or k.startswith(key_path + ".")]:
-            del kept[known]
-        kept[key_path] = copy.deepcopy(value)
     changed_scenario._changes = kept
-    places = dict(scenario._given)
-    for key in changed:
-        for inside in [k for k in places if k[: len(key)] == key]:
-            del places[inside]
-        places[key] = (given or {}).get(".".join(key))
     changed_scenario._given = places
     return changed_scenario
 
 
-def _new_entries(merged: dict[str, Any], key_path: str) -> dict[tuple[str, ...], list[str]]:
-    """The named entry (``("deployments", "troop")``) that setting `key_path` would make, with
-    the names already there; none when it names an existing entry or no table of names."""
-    parts = tuple(key_path.split(".")) if isinstance(key_path, str) else ()
-    node: Any = merged
-    for n, part in enumerate(parts[:-1]):
-        if not isinstance(node, dict):
-            return {}
-        if part not in node and loader.entries_at(parts[:n]) is not None:
-            return {parts[: n + 1]: sorted(node)}
-        node = node.get(part, {})
-    return {}
+def _as_overlay(key_path: str, value: Any) -> dict[str, Any]:
+    """``{"a": {"b": value}}`` for ``"a.b"``: the change as a file's tables would give it."""
+    overlay: Any = value
+    for part in reversed(key_path.split(".") if isinstance(key_path, str) else []):
+        overlay = {part: overlay}
+    return overlay if isinstance(overlay, dict) else {}
 
 
-def _set(merged: dict[str, Any], key_path: str, value: Any, scenario: Scenario) -> list[str]:
-    """Set one dotted key in the merged tables, creating missing tables; return its parts."""
+def _set(
+    merged: dict[str, Any],
+    key_path: str,
+    value: Any,
+    scenario: Scenario,
+) -> list[tuple[tuple[str, ...], Any]]:
+    """Set one dotted key in the merged tables, creating missing tables; a table value merges
+    into a table there key by key, as the loader merges a file's. Return each key path set with
+    its value."""
     if not isinstance(key_path, str) or not key_path or any(not p for p in key_path.split(".")):
         raise ScenarioError(
             f"cannot set {key_path!r}: a key path is dotted names, such as "
@@ -231,5 +233,18 @@ def _set(merged: dict[str, Any], key_path: str, value: Any, scenario: Scenario) 
                 where=str(scenario.path),
             )
         node = child
-    node[parts[-1]] = value
-    return parts
+    return _merge_into(node, tuple(parts), value)
+
+
+def _merge_into(
+    node: dict[str, Any], parts: tuple[str, ...], value: Any
+) -> list[tuple[tuple[str, ...], Any]]:
+    """`node[parts[-1]] = value`, or, for a table over a table, each of its keys merged in."""
+    key = parts[-1]
+    if isinstance(value, Mapping) and isinstance(node.get(key), dict):
+        done: list[tuple[tuple[str, ...], Any]] = []
+        for name, inner in value.items():
+            done += _merge_into(node[key], (*parts, str(name)), inner)
+        return done
+    node[key] = copy.deepcopy(value)
+    return [(parts, value)]
