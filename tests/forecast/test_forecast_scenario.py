@@ -59,6 +59,22 @@ def test_an_origin_outside_the_calibration_is_a_scenario_error(tmp_path: Path) -
         compile_scenario(scenario, load_calibration())
 
 
+def test_a_period_after_the_forecast_is_named_by_the_origin_before_fitting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A period past the forecast's 12 months was blamed, after a minute of fitting, on the
+    calibration's coverage, given as the forecast's end."""
+    monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path / "cache"))
+    path = write(tmp_path, 'origin = "2022-04"\nquantile = 0.5\n')
+    with pytest.raises(ScenarioError) as refused:
+        compile_scenario(load_scenario(path), load_calibration())
+    assert str(refused.value) == (
+        f"{path}, line 6: period.end_date = 2023-05-31: after the forecast demand: "
+        "demand.forecast.origin 2022-04 gives demand for 12 months, to 2023-04-30"
+    )
+    assert not (tmp_path / "cache").exists()  # refused before the forecast was fitted
+
+
 @pytest.mark.parametrize(
     ("origin", "fragment"),
     [

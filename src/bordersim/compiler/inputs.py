@@ -104,15 +104,39 @@ def load_calibration_for(scenario: Scenario) -> CalibrationSource:
 def forecast_demand_for(scenario: Scenario, calibration: CalibrationSource) -> CalibrationSource:
     """The calibration with first attempts after ``demand.forecast.origin`` from a forecast
     quantile (`bordersim.forecast.scenario_demand`)."""
-    from bordersim.forecast.scenario_demand import ForecastDemand
+    from bordersim.forecast.scenario_demand import ForecastDemand, check_forecast_origin
 
     spec = scenario.demand.forecast
     assert spec is not None
+    try:
+        check_forecast_origin(calibration, spec.origin)
+    except BordersimError as err:
+        raise ScenarioError(str(err), where=scenario.location("demand.forecast")) from None
+    # before the forecast is fitted (a minute on two cores), not after, as the calibration's days
+    # are checked
+    _check_the_forecast_covers_the_period(scenario, spec.origin)
     try:
         wrapped: CalibrationSource = ForecastDemand(calibration, spec.origin, spec.quantile)
     except BordersimError as err:
         raise ScenarioError(str(err), where=scenario.location("demand.forecast")) from None
     return wrapped
+
+
+def _check_the_forecast_covers_the_period(scenario: Scenario, origin: dt.date) -> None:
+    """The forecast gives demand for `MAX_HORIZON` months after its origin: a period that ends
+    later is the origin's doing, not the calibration's."""
+    from bordersim.forecast import MAX_HORIZON
+    from bordersim.forecast.scenario_demand import forecast_last_date
+
+    last = forecast_last_date(origin)
+    if scenario.period.end_date > last:
+        key = "period.end_date"
+        raise ScenarioError(
+            f"{key} = {scenario.period.end_date}: after the forecast demand: "
+            f"demand.forecast.origin {origin:%Y-%m} gives demand for {MAX_HORIZON} months, "
+            f"to {last}",
+            where=scenario.location(key),
+        )
 
 
 def load_fit_for(scenario: Scenario, calibration: CalibrationSource) -> DemandFit | None:

@@ -28,6 +28,7 @@ from bordersim.errors import ScenarioError
 from bordersim.forecast import GROUP_SHARE_MONTHS, MAX_HORIZON, forecast_at
 from bordersim.forecast.data import from_calibration
 from bordersim.forecast.methods import default_jobs
+from bordersim.forecast.rolling import check_origin as check_history
 from bordersim.ingest.fiscal import add_months
 from bordersim.model.dimensions import Sector
 
@@ -116,6 +117,20 @@ def check_origin(calibration: Any, origin: date, key: str, where: str | None = N
         )
 
 
+def check_forecast_origin(calibration: Any, origin: date) -> None:
+    """`origin` (``demand.forecast.origin``) is a month of the calibration with the history a
+    forecast needs: the checks `forecast_at` makes, without fitting anything."""
+    key = "demand.forecast.origin"
+    check_origin(calibration, origin, key)
+    series = from_calibration(calibration)
+    check_history(series, series.index_of(origin, key), key)
+
+
+def forecast_last_date(origin: date) -> date:
+    """The last day the forecast from `origin` gives demand for: the end of its last month."""
+    return add_months(origin, MAX_HORIZON + 1) - timedelta(days=1)
+
+
 class ForecastDemand:
     """A calibration whose first attempts after `origin` come from forecast encounters: a
     quantile (`quantile`), or one sample path's monthly totals per sector (`totals`)."""
@@ -140,7 +155,7 @@ class ForecastDemand:
         position = months.index(origin)
         ahead = tuple(add_months(origin, h) for h in range(1, MAX_HORIZON + 1))
         self.months = months[: position + 1] + ahead
-        self.last_date = add_months(ahead[-1], 1) - timedelta(days=1)
+        self.last_date = forecast_last_date(origin)
         if totals is None:
             assert quantile is not None
             totals = forecast_quantile_totals(base, origin, quantile)
