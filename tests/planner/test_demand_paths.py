@@ -206,27 +206,33 @@ def test_bordersim_plan_against_forecast_paths(
 
 
 @pytest.mark.parametrize("example", ["small-forecast-paths", "small-forecast-quantiles"])
+@pytest.mark.parametrize(
+    ("origin", "expected"),
+    [
+        ("2030-01", "forecast.origin = 2030-01: outside the calibration's months"),
+        # too little history: it was found only as the forecast was fitted, after the paths
+        # were announced, and named the forecast command's --origin
+        ("2001-06", "forecast.origin 2001-06 has 21 months of history before it"),
+    ],
+)
 def test_an_origin_outside_the_calibration_is_named_with_the_plan_file_line_before_any_work(
-    example: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    example: str, origin: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`bordersim plan` with `[forecast] origin = "2030-01"` names the plan file and the line,
     as for any other bad key of it, before it draws sample paths or makes any folder."""
     from bordersim.cli import main
     from repo_paths import REPO
 
-    plan_file = _quick_plan_file(example, tmp_path, ('origin = "2023-04"', 'origin = "2030-01"'))
+    plan_file = _quick_plan_file(example, tmp_path, ('origin = "2023-04"', f'origin = "{origin}"'))
     lines = plan_file.read_text(encoding="utf-8").splitlines()
-    line = 1 + next(n for n, text in enumerate(lines) if text.startswith('origin = "2030-01"'))
+    line = 1 + next(n for n, text in enumerate(lines) if text.startswith(f'origin = "{origin}"'))
     out = tmp_path / "new" / "plan"
     scenario = REPO / "scenarios/examples/small-staff-bound.toml"
     with pytest.raises(SystemExit) as stopped:
         main(["plan", str(scenario), "--plan", str(plan_file), "--out", str(out)])
     assert stopped.value.code == 2
     err = " ".join(capsys.readouterr().err.split())
-    assert err.startswith(
-        f"error: {plan_file}, line {line}: forecast.origin = 2030-01: outside the "
-        "calibration's months"
-    ), err
+    assert err.startswith(f"error: {plan_file}, line {line}: {expected}"), err
     assert "sample paths" not in err and "quantile 0." not in err  # no work was announced
     assert sorted(p.name for p in tmp_path.iterdir()) == [plan_file.name]
 

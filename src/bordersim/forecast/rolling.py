@@ -102,12 +102,17 @@ def origin_range(last_origin: int) -> np.ndarray:
     return np.arange(MIN_HISTORY_MONTHS - 1, last_origin + 1, dtype=np.int64)
 
 
-def check_origin(series: MonthlySeries, origin: int, what: str) -> None:
+def check_origin(
+    series: MonthlySeries, origin: int, what: str, where: str | None = None
+) -> None:
+    """An origin (position `origin`, named `what`, set at `where`) with the history a forecast
+    needs."""
     if origin < MIN_HISTORY_MONTHS - 1:
         raise BordersimError(
             f"{what} {series.month_at(origin):%Y-%m} has {origin + 1} months of history before "
             f"it; forecasts need at least {MIN_HISTORY_MONTHS} (the data start "
-            f"{series.months[0]:%Y-%m})"
+            f"{series.months[0]:%Y-%m})",
+            where=where,
         )
 
 

@@ -99,7 +99,9 @@ def forecast_path_totals(calibration: Any, origin: date, paths: int, seed: int) 
     series, digest = _series_digest(calibration, f"{origin}|paths={paths}|seed={seed}")
 
     def compute() -> np.ndarray:
-        forecast = forecast_at(series, origin, MAX_HORIZON, jobs=default_jobs())
+        forecast = forecast_at(
+            series, origin, MAX_HORIZON, jobs=default_jobs(), origin_from="forecast.origin"
+        )
         return forecast.sample_paths(paths, seed).sum(axis=3)
 
     return _cached(cache_folder() / f"paths-{digest}.json", compute)
@@ -117,13 +119,15 @@ def check_origin(calibration: Any, origin: date, key: str, where: str | None = N
         )
 
 
-def check_forecast_origin(calibration: Any, origin: date) -> None:
-    """`origin` (``demand.forecast.origin``) is a month of the calibration with the history a
-    forecast needs: the checks `forecast_at` makes, without fitting anything."""
-    key = "demand.forecast.origin"
-    check_origin(calibration, origin, key)
+def check_forecast_origin(
+    calibration: Any, origin: date, key: str = "demand.forecast.origin", where: str | None = None
+) -> None:
+    """`origin` (a scenario's ``demand.forecast.origin``, or the input `key` names, set at
+    `where`) is a month of the calibration with the history a forecast needs: the checks
+    `forecast_at` makes, without fitting anything."""
+    check_origin(calibration, origin, key, where)
     series = from_calibration(calibration)
-    check_history(series, series.index_of(origin, key), key)
+    check_history(series, series.index_of(origin, key), key, where)
 
 
 def forecast_last_date(origin: date) -> date:

@@ -107,7 +107,7 @@ def check_forecast_origin(
     `bordersim plan` and the workbench check a plan's ``[forecast]`` with it before the plan
     runs."""
     from bordersim.compiler.inputs import load_calibration_for
-    from bordersim.forecast.scenario_demand import check_origin
+    from bordersim.forecast.scenario_demand import check_forecast_origin as check_origin
     from bordersim.planner.spec import PlanError
 
     if scenario.demand.forecast is not None:
@@ -117,7 +117,7 @@ def check_forecast_origin(
             where=str(scenario.path),
         )
     calibration = load_calibration_for(scenario)
-    check_origin(calibration, origin, "forecast.origin", where)
+    check_origin(calibration, origin, "forecast.origin", where)  # and its history
     return calibration
 
 
