@@ -83,6 +83,11 @@ def test_a_table_set_over_a_table_merges_into_it_as_in_a_file(
     # what a sweep records of the changes gives the same scenario again
     again = base.with_changes(on_the_command_line.changes)
     assert again.hash == on_the_command_line.hash
+    # an error about a value inside the table names the --set as it was typed, not in Python's
+    # spelling ({'RGV': -1, 'TCA': 0})
+    with pytest.raises(ScenarioError) as refused:
+        apply_settings(base, dict([parse_setting("custody.capacity_people={RGV=-1,TCA=0}")]))
+    assert "--set custody.capacity_people={RGV=-1, TCA=0}" in str(refused.value)
 
 
 def test_variant_overrides_one_field_of_one_deployment(

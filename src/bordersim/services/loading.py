@@ -83,11 +83,14 @@ def apply_settings(
 
 def shown_value(value: Any) -> str:
     """A --set or --vary value as the user can type it: a date as 2023-05-10 (not Python's
-    datetime.date(2023, 5, 10)), anything else as its repr ('text', 1.3, [1, 2])."""
+    datetime.date(2023, 5, 10)), a table as {RGV=0, TCA=0} (not {'RGV': 0, 'TCA': 0}), anything
+    else as its repr ('text', 1.3, [1, 2])."""
     import datetime as dt
 
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key}={shown_value(item)}" for key, item in value.items()) + "}"
     return repr(value)
 
 
