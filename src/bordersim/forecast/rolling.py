@@ -102,9 +102,7 @@ def origin_range(last_origin: int) -> np.ndarray:
     return np.arange(MIN_HISTORY_MONTHS - 1, last_origin + 1, dtype=np.int64)
 
 
-def check_origin(
-    series: MonthlySeries, origin: int, what: str, where: str | None = None
-) -> None:
+def check_origin(series: MonthlySeries, origin: int, what: str, where: str | None = None) -> None:
     """An origin (position `origin`, named `what`, set at `where`) with the history a forecast
     needs."""
     if origin < MIN_HISTORY_MONTHS - 1:
