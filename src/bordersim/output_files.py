@@ -72,3 +72,26 @@ def check_output_file(path: Path, *, what: str) -> None:
             f"cannot create the folder of {what} ({reason})", where=where
         ) from None
     check_writable(path.parent, f"cannot write in the folder of {what}", where=where)
+
+
+def check_replaceable_document(
+    path: Path, *, what: str, document: str, file_format: str, limit: int
+) -> None:
+    """One error unless `path` is free or holds a `document` that bordersim wrote (a JSON file
+    whose 'format' is `file_format`): a file that is about to be replaced whole, such as a demand
+    fit or a calibration artifact, given a path by mistake (the store, the scenario being fitted,
+    any file of the user's) is left alone. `what` names the path in the message."""
+    from bordersim.input_files import read_json_document
+
+    if not path.exists() and not path.is_symlink():
+        return
+    try:
+        read_json_document(
+            path, what=document, error=BordersimError, limit=limit, file_format=file_format
+        )
+    except BordersimError:
+        raise BordersimError(
+            f"{what} names a file that is not a {document}; bordersim replaces only a "
+            f"{document} it wrote there: give a new path",
+            where=str(path),
+        ) from None

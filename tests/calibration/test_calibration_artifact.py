@@ -56,6 +56,32 @@ def test_an_output_that_cannot_be_a_file_is_refused_before_calibrating(
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
+def test_an_output_that_is_the_store_or_a_users_file_is_refused_not_replaced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`calibrate --output` naming the store itself replaced it with the artifact (every import
+    and run in it lost, exit 0); any existing file that is not a calibration artifact is now
+    refused before anything is read, and one that is (an earlier calibration) is replaced."""
+    store = tmp_path / "store.duckdb"
+    main(["data", "import", "--store", str(store)])
+    mine = tmp_path / "notes.txt"
+    mine.write_text("the user's", encoding="utf-8")
+    before = {path: path.read_bytes() for path in (store, mine)}
+    capsys.readouterr()
+    for output in (store, mine):
+        with pytest.raises(SystemExit) as done:
+            main(["calibrate", "--store", str(store), "--output", str(output)])
+        assert done.value.code == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1, err
+        assert "--output names a file that is not a calibration artifact" in err
+        assert output.read_bytes() == before[output]
+    earlier = tmp_path / "calibration.json"
+    earlier.write_bytes(SHIPPED_ARTIFACT.read_bytes())
+    main(["calibrate", "--store", str(store), "--output", str(earlier)])
+    assert earlier.read_bytes() == SHIPPED_ARTIFACT.read_bytes()
+
+
 def shipped() -> dict[str, object]:
     loaded: dict[str, object] = json.loads(SHIPPED_ARTIFACT.read_text(encoding="utf-8"))
     return loaded

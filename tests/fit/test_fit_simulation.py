@@ -132,6 +132,27 @@ def test_an_out_that_cannot_be_a_file_is_refused_before_fitting(
     assert [p.name for p in small_with_fit.parent.iterdir() if p.name.startswith(".")] == []
 
 
+def test_an_out_that_is_the_scenario_or_another_file_is_refused_not_replaced(
+    small_with_fit: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`fit --out` naming the scenario being fitted (or a store, any file of the user's)
+    replaced it with the fit, exit 0; an existing file that is not a demand fit file is now
+    refused before anything is simulated."""
+    mine = small_with_fit.parent / "store.duckdb"
+    mine.write_bytes(b"DUCK" * 64)
+    for out in (small_with_fit, mine):
+        before = out.read_bytes()
+        with pytest.raises(SystemExit) as done:
+            main(["fit", str(small_with_fit), "-r", "2", "-n", "1", "--out", str(out)])
+        assert done.value.code == 2
+        captured = capsys.readouterr()
+        err = captured.err.strip()
+        assert len(err.splitlines()) == 1, err
+        assert "--out names a file that is not a demand fit file" in err
+        assert "iteration" not in captured.out
+        assert out.read_bytes() == before
+
+
 def test_a_scenario_without_a_fit_key_is_told_the_line_to_add(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

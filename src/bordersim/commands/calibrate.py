@@ -36,16 +36,26 @@ def calibrate_command(
     artifact, and prints the fit report and the rolling-origin back-test table.
     """
     from bordersim.calibration import Calibration, calibrate, write_artifact
+    from bordersim.calibration.artifact import MAX_ARTIFACT_BYTES
     from bordersim.calibration.backtest import BacktestResult
+    from bordersim.calibration.build import ARTIFACT_FORMAT
     from bordersim.calibration.report import print_backtest, print_fit_report
-    from bordersim.output_files import check_output_file
+    from bordersim.output_files import check_output_file, check_replaceable_document
     from bordersim.store import open_store, resolve_store_path
     from bordersim.store.official import import_official_files, missing_shipped_files
 
     console = _console()
     location = resolve_store_path(store)
     target = output if output is not None else location.parent / "calibration.json"
-    check_output_file(target, what="--output" if output is not None else "the artifact")
+    where = "--output" if output is not None else "the artifact"
+    check_output_file(target, what=where)
+    check_replaceable_document(
+        target,
+        what=where,
+        document="calibration artifact",
+        file_format=ARTIFACT_FORMAT,
+        limit=MAX_ARTIFACT_BYTES,
+    )
     with open_store(location) as connection:
         missing = missing_shipped_files(connection)
         if missing:

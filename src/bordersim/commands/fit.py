@@ -55,12 +55,12 @@ def fit_command(
     by the damped ratio of official to simulated encounters, until every sector and month is
     within the tolerance or the iteration cap is reached.
     """
-    from bordersim.calibration.fit_file import write_fit
+    from bordersim.calibration.fit_file import FIT_FORMAT, MAX_FIT_BYTES, write_fit
     from bordersim.commands.console import wide_console
     from bordersim.commands.fit_tables import print_fit
     from bordersim.errors import ScenarioError
     from bordersim.fitting import FitSettings
-    from bordersim.output_files import check_output_file
+    from bordersim.output_files import check_output_file, check_replaceable_document
     from bordersim.scenario import load_scenario
     from bordersim.services.loading import code_version
 
@@ -69,7 +69,11 @@ def fit_command(
         raise ScenarioError("no such scenario file", where=str(scenario_file))
     scenario = load_scenario(scenario_file)
     target, recorded_hash, named = _target(scenario, out)
-    check_output_file(target, what="--out" if out is not None else "the fit file")
+    where = "--out" if out is not None else "the fit file"
+    check_output_file(target, what=where)
+    check_replaceable_document(
+        target, what=where, document="demand fit file", file_format=FIT_FORMAT, limit=MAX_FIT_BYTES
+    )
     settings = FitSettings(
         replications=replications,
         seed=seed,
