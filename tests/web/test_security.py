@@ -108,6 +108,17 @@ def test_shared_mode_needs_the_token(tmp_path: Path) -> None:
         assert bearer.status_code == 200
 
 
+@pytest.mark.parametrize("path", ["//evil.example/", "/\\evil.example/", "///evil.example/x"])
+def test_the_token_redirect_stays_on_the_workbench(tmp_path: Path, path: str) -> None:
+    """The redirect that drops ?token= from the address kept the path as it came: '//host/'
+    is a protocol-relative address, so a link to the workbench sent the user to another site."""
+    with TestClient(create_app(_settings(tmp_path, TOKEN), start_worker=False)) as client:
+        entry = client.get(f"http://testserver{path}?token={TOKEN}", follow_redirects=False)
+    assert entry.status_code == 303
+    location = entry.headers["location"]
+    assert location.startswith("/") and not location.startswith(("//", "/\\")), location
+
+
 def test_serving_beyond_loopback_without_a_token_is_refused(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -106,7 +106,10 @@ class TokenGate:
                 return
             # Remember it in a cookie and drop it from the address bar.
             url = URL(str(request.url)).remove_query_params("token")
-            response = RedirectResponse(str(url.path) + (f"?{url.query}" if url.query else ""), 303)
+            # one leading slash: "//host/" (or "/\\host/", which browsers read alike) would send
+            # the browser, token cookie set, to another site
+            path = "/" + url.path.lstrip("/\\")
+            response = RedirectResponse(path + (f"?{url.query}" if url.query else ""), 303)
             response.set_cookie(TOKEN_COOKIE, self.token, httponly=True, samesite="strict")
             await response(scope, receive, send)
             return
