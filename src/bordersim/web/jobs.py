@@ -374,7 +374,7 @@ class Worker:
         label = request.get("side", "")
 
         def progress(done: int, total: int) -> None:
-            self.tick(done, total, f"{label}replication {done} of {total}")
+            self.tick(done, total, label + progress_message(engine, done, total))
 
         result = simulate_loaded(
             loaded, engine=engine, replications=replications, seed=seed, progress=progress
@@ -404,6 +404,7 @@ class Worker:
 
         scenario = Path(request["scenario_path"])
         spec = parse_plan(request["plan_text"], request["plan_where"], Path(request["plan_path"]))
+        engine = spec.search.certify_engine
         self.say(f"loading {scenario.name} and compiling it")
         model, paths = planning_model(scenario, spec, self.say)
         work = work_folder(self.settings, self.job_id)
@@ -419,7 +420,7 @@ class Worker:
                 spec,
                 progress=stage,
                 tick=lambda done, total: self.tick(
-                    done, total, f"event-engine replication {done} of {total}"
+                    done, total, plan_tick_message(engine, done, total)
                 ),
                 scenario_path=scenario,
                 out_dir=work,
@@ -435,6 +436,21 @@ class Worker:
             shutil.rmtree(work, ignore_errors=True)
             raise
         self.events.put(("plan", self.job_id, request["plan_id"]))
+
+
+def progress_message(engine: str, done: int, total: int) -> str:
+    """What a run's progress tick says. The engines count differently (`bordersim.engines`):
+    the event engine calls back after each replication, the flow engine with the hours it has
+    simulated, so its ticks are not replications."""
+    if engine == "flow":
+        return f"hour {done:,} of {total:,} simulated (flow engine)"
+    return f"replication {done} of {total}"
+
+
+def plan_tick_message(engine: str, done: int, total: int) -> str:
+    """What a plan's tick says: the planner ticks after each replication on the plan's
+    certifying engine (`search.certify_engine`), which may be either."""
+    return f"{engine}-engine replication {done} of {total}"
 
 
 def work_folder(settings: WebSettings, job_id: int) -> Path:

@@ -1,0 +1,58 @@
+"""What a job's progress says, by engine: the flow engine reports simulated hours, not
+replications, and a plan's ticks name the engine that certifies it."""
+
+from __future__ import annotations
+
+import queue
+import shutil
+import threading
+from pathlib import Path
+from typing import Any
+
+from bordersim.web.jobs import Worker
+from bordersim.web.settings import WebSettings
+from repo_paths import REPO
+
+
+def _progress_events(tmp_path: Path, engine: str, replications: int) -> list[tuple[Any, ...]]:
+    """The progress events of one run, simulated and recorded by a worker in this process."""
+    scenarios = tmp_path / "scenarios"
+    shutil.copytree(REPO / "scenarios" / "examples", scenarios / "examples")
+    settings = WebSettings(scenarios, tmp_path / "store.duckdb", tmp_path / "out")
+    events: queue.Queue[tuple[Any, ...]] = queue.Queue()
+    worker = Worker(1, events, [0, 0], [1, 0], threading.Lock(), settings)
+    request = {
+        "scenario_path": str(scenarios / "examples" / "small.toml"),
+        "engine": engine,
+        "replications": replications,
+        "seed": 1,
+    }
+    worker.run(request, last=True)
+    drained = [events.get_nowait() for _ in range(events.qsize())]
+    return [event for event in drained if event[0] == "progress"]
+
+
+def test_a_flow_run_reports_hours_not_replications(tmp_path: Path) -> None:
+    """The flow engine calls back with hours simulated: a 2-replication run used to show
+    'replication 1176 of 1176'."""
+    ticks = _progress_events(tmp_path, "flow", 2)
+    assert ticks
+    for _, job_id, done, total, message in ticks:
+        assert job_id == 1 and total > 2  # hours of the period, not the 2 replications
+        assert message == f"hour {done:,} of {total:,} simulated (flow engine)"
+        assert "replication" not in message
+
+
+def test_the_event_engine_counts_replications() -> None:
+    from bordersim.web.jobs import progress_message
+
+    assert progress_message("event", 3, 40) == "replication 3 of 40"
+
+
+def test_a_plan_names_its_certifying_engine() -> None:
+    """The worker's plan ticks said 'event-engine replication' whatever the plan's
+    search.certify_engine."""
+    from bordersim.web.jobs import plan_tick_message
+
+    assert plan_tick_message("flow", 3, 40) == "flow-engine replication 3 of 40"
+    assert plan_tick_message("event", 3, 40) == "event-engine replication 3 of 40"
