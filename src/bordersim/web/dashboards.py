@@ -26,6 +26,9 @@ from bordersim.results.kpis import (
 from bordersim.results.schema import RunResult
 
 TOP_GAPS = 10
+#: Mean staff-hours a sector-week-task must lack to be listed as a gap: the table shows whole
+#: staff-hours, and float noise in the needed-minus-supplied sums (8e-5) would list as 0.
+MIN_GAP_HOURS = 0.5
 
 
 @dataclass
@@ -133,7 +136,7 @@ def _gaps(view: View, result: RunResult, chosen: list[int], month: str, tag: str
         for w in range(mean_gap.shape[0])
         for s in chosen
         for t in range(mean_gap.shape[2])
-        if mean_gap[w, s, t] > 0
+        if mean_gap[w, s, t] >= MIN_GAP_HOURS
     ]
     cells.sort(key=lambda c: -c[0])
     view.top_gaps = [
