@@ -24,7 +24,7 @@ from bordersim.store.connection import StaleView, connect_current
 from bordersim.store.interface import Catalog
 from bordersim.web.jobs import JobBoard
 from bordersim.web.security import csrf_token, remember_csrf
-from bordersim.web.settings import WebSettings
+from bordersim.web.settings import WebSettings, without_absolute_paths, without_server_paths
 
 TEMPLATES = Path(str(files("bordersim.web") / "templates"))
 ENGINES = ("event", "flow")
@@ -94,7 +94,7 @@ class Site:
                 yield catalog
             return
         gate = self._board.gate if self._board is not None else None
-        with read_only(self.settings.store, gate) as connection:
+        with read_only(self.settings.store, gate, settings=self.settings) as connection:
             yield connection
 
 
@@ -171,17 +171,21 @@ def read_shared(url: str) -> Iterator[Catalog]:
 
 @contextlib.contextmanager
 def read_only(
-    path: Path, gate: Any = None, wait_s: float = 60.0
+    path: Path, gate: Any = None, wait_s: float = 60.0, *, settings: WebSettings | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The store opened read-only, waiting while the worker writes to it."""
+    """The store opened read-only, waiting while the worker writes to it. A lock held past
+    `wait_s` is "busy"; any other error (a damaged file) is said at once, without the server's
+    folders (`settings` names the ones shown relative to them)."""
     deadline = time.monotonic() + wait_s
     while True:
         try:
             connection = _connect_through(path, gate, deadline)
             break
         except (duckdb.Error, StaleView) as err:
-            if "lock" not in str(err).lower() or time.monotonic() > deadline:
-                raise HTTPException(503, f"the store is busy; try again ({err})") from None
+            if not _is_lock(err, path):
+                raise _unreadable(err, settings) from None
+            if time.monotonic() > deadline:
+                raise HTTPException(503, BUSY) from None
             time.sleep(0.05)
     try:
         yield connection
@@ -189,12 +193,34 @@ def read_only(
         connection.close()
 
 
+#: A store another process (the worker, a `bordersim run`) held locked longer than a page waits.
+BUSY = "the store is busy (another process is writing to it); try again"
+
+
+def _is_lock(err: Exception, path: Path) -> bool:
+    """A lock held by another process, as the store tells it (`bordersim.store._connect`): a
+    DuckDB I/O error about a lock; the file's own name, which may hold "lock", is left out."""
+    text = str(err).replace(str(path), "").lower()
+    return isinstance(err, duckdb.IOException) and "lock" in text
+
+
+def _unreadable(err: Exception, settings: WebSettings | None) -> HTTPException:
+    """A store that cannot be opened for a reason waiting will not cure (not a DuckDB store,
+    damaged): a 503 with DuckDB's reason, the server's folders left out."""
+    cause = " ".join(str(err).split())[:200]
+    text = f"the store cannot be read ({cause})"
+    shown = (
+        without_absolute_paths(text) if settings is None else without_server_paths(text, settings)
+    )
+    return HTTPException(503, shown)
+
+
 def _connect_through(path: Path, gate: Any, deadline: float) -> duckdb.DuckDBPyConnection:
     """A read-only connection, opened while the gate is open (the worker closes it to write)."""
     if gate is None:
         return connect_current(path, read_only=True)
     if not gate.acquire(timeout=max(0.1, deadline - time.monotonic())):
-        raise HTTPException(503, "the store is busy; try again")
+        raise HTTPException(503, BUSY)
     try:
         return connect_current(path, read_only=True)
     finally:
