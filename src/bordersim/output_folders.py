@@ -79,7 +79,7 @@ def parents_made_for(folder: Path) -> Iterator[None]:
     block fails: for a command whose files name others by a path relative to where they will lie
     (plan.toml's `base`), so that its work folder sits beside `folder`, at the same depth, and
     the paths it writes hold once the folder is renamed into place."""
-    made = _make_parents(folder)
+    made = make_parents(folder)
     try:
         yield
     except BaseException:
@@ -88,7 +88,7 @@ def parents_made_for(folder: Path) -> Iterator[None]:
 
 
 def _remove_empty(made: list[Path]) -> None:
-    """Remove the parents `_make_parents` created, innermost first, where still empty."""
+    """Remove the parents `make_parents` created, innermost first, where still empty."""
     for parent in reversed(made):
         with contextlib.suppress(OSError):
             parent.rmdir()
@@ -135,7 +135,7 @@ def replace_folder(new: Path, folder: Path) -> None:
     previous: Path | None = None
     made: list[Path] = []
     try:
-        made = _make_parents(folder)
+        made = make_parents(folder)
         if folder.exists():
             previous = new.with_name(new.name + ".previous")
             folder.rename(previous)
@@ -149,7 +149,7 @@ def replace_folder(new: Path, folder: Path) -> None:
         shutil.rmtree(previous, ignore_errors=True)  # the command's own folder, checked
 
 
-def _make_parents(folder: Path) -> list[Path]:
+def make_parents(folder: Path) -> list[Path]:
     """Create the missing parents of `folder`; the ones created, outermost first."""
     missing = []
     parent = folder.parent

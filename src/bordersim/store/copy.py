@@ -33,6 +33,7 @@ import duckdb
 import pyarrow as pa
 
 from bordersim.errors import BordersimError
+from bordersim.output_folders import make_parents
 from bordersim.store.interface import Catalog, results_dir_of
 from bordersim.store.result_files import ResultFile, partial_name, sha256_of
 from bordersim.store.runs import run_files
@@ -175,7 +176,7 @@ def _copy_files(
     total = 0
     for item in recorded:
         target = dest_dir / item.path
-        written.extend(_make_folders(target.parent))
+        written.extend(make_parents(target))
         temporary = partial_name(target)
         try:
             shutil.copyfile(source_dir / item.path, temporary)
@@ -188,17 +189,6 @@ def _copy_files(
         written.append(target)
         total += item.bytes
     return total
-
-
-def _make_folders(folder: Path) -> list[Path]:
-    """Create `folder` and its missing parents; the ones created, outermost first."""
-    missing = []
-    while not folder.exists():
-        missing.append(folder)
-        folder = folder.parent
-    for made in reversed(missing):
-        made.mkdir()
-    return list(reversed(missing))
 
 
 def _remove_written(written: list[Path]) -> None:
