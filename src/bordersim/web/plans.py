@@ -282,16 +282,6 @@ def _check_budget(spec: Any) -> None:
             f"{search.certify_replications}: at most {MAX_CERTIFY_REPLICATIONS} in the "
             "workbench (use bordersim plan for more)",
         )
-    from bordersim.planner.certify import minimum_replications
-
-    least = minimum_replications(spec.targets.alpha, spec.targets.confidence)
-    if search.certify_replications < least:
-        raise FieldError(
-            "search.certify_replications",
-            f"{search.certify_replications}: at least {least} are needed to certify a "
-            f"probability of {1 - spec.targets.alpha:.0%} at {spec.targets.confidence:.0%} "
-            "confidence",
-        )
 
 
 def new_plan_id(plan_name: str, scenario_stem: str) -> str:
