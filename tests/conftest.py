@@ -4,6 +4,10 @@ store; runs built from constructed arrays (tests/constructed_runs.py), for the K
 the store round-trip and rendering reports without running an engine; a store path of the test's
 own.
 
+Property tests (Hypothesis) draw their examples from a fixed seed and keep no example database,
+so a run is the same on every machine and CI cannot fail by chance; widen `max_examples` in a
+test to search harder.
+
 Without a server here the PostgreSQL tests are skipped, saying why; with
 `BORDERSIM_REQUIRE_POSTGRES=1` (set by .ci/run) they fail instead, so CI never passes silently
 without it.
@@ -16,10 +20,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 import postgres_server
 from bordersim.results.schema import RunResult
 from constructed_runs import constructed_run
+
+settings.register_profile("bordersim", derandomize=True, database=None)
+settings.load_profile("bordersim")
 
 
 @pytest.fixture(scope="session")

@@ -85,6 +85,20 @@ def test_scheduled_shifts_follow_the_pool_schedule() -> None:
     assert sim.summary().utilisation("clerks") == pytest.approx(30 * 0.25 / (3 * 8.0))
 
 
+def test_changes_listed_at_one_time_settle_to_the_last_before_anyone_starts() -> None:
+    # Two rows for one pool at one instant: the last listed holds from that instant, and the
+    # passing headcount of 2 must not start a service in between.
+    net = Network(
+        stations=[Station("desk", service=Deterministic(0.25))],
+        pools=[Pool("clerks", 0, {"desk": 1.0}, schedule=[(2.0, 2), (2.0, 0), (3.0, 1)])],
+        classes=[CustomerClass("walk-in")],
+    )
+    sim = Simulator(net, seed=0, record=True)
+    sim.inject("desk", "walk-in", n=2, time=1.0)
+    sim.run_until(10.0)
+    np.testing.assert_array_equal(sim.records().start, [3.0, 3.25])
+
+
 def test_speed_of_a_pool_scales_its_service_times() -> None:
     net = Network(
         stations=[Station("desk", service=Deterministic(2.0))],

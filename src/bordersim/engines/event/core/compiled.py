@@ -245,8 +245,12 @@ def _compile_pools(network: Network, s_names: tuple[str, ...]) -> _Pools:
                     f"got {count!r}"
                 )
             sched.append((float(when), ki, int(count)))
-    sched.sort(key=lambda e: e[0])  # stable: equal times keep their listed order
-    return _Pools(speed, headcount, sched)
+    # Rows for one pool at one instant settle to the last listed before anyone can start:
+    # applied one by one, a passing headcount would let a service begin in between.
+    settled = {(when, ki): count for when, ki, count in sched}
+    schedule = [(when, ki, count) for (when, ki), count in settled.items()]
+    schedule.sort(key=lambda e: e[0])  # stable: equal times keep their listed order
+    return _Pools(speed, headcount, schedule)
 
 
 def _links(speed: np.ndarray) -> tuple[list[int], list[int], list[int], list[int]]:

@@ -42,7 +42,8 @@ class Pool:
     """Identical servers. `skills` maps each station the pool serves to its speed there.
 
     A server of speed 2 finishes a job in half the station's service time. `schedule` lists
-    `(time, headcount)` changes (shifts, deployments); headcount is `headcount` before the first.
+    `(time, headcount)` changes (shifts, deployments); headcount is `headcount` before the first,
+    and of several changes listed at one time the last holds from that time.
     A cut in headcount never interrupts a service: busy servers finish, then leave.
     """
 
