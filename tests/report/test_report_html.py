@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 
 import bordersim as bs
-from bordersim.model.dimensions import Sector
+from bordersim.model.dimensions import Pool, Sector, Task
 from bordersim.output_files import write_atomically
 from bordersim.report.compare_report import write_compare_report
 from bordersim.report.page import Page
 from bordersim.report.run_report import RunRecord, run_report_page, write_run_report
-from bordersim.results.schema import RunResult
+from bordersim.results.schema import METRIC_INDEX, RunResult
 from repo_paths import SMALL
 
 
@@ -125,6 +125,31 @@ def test_compare_report_names_both_runs(make_run: Callable[..., RunResult], tmp_
     assert _external_resources(text) == []
     assert "Differences B - A" in text and "common random numbers" in text
     assert "A: constructed" in text and "B: variant" in text
+
+
+def _needs_exactly_what_is_supplied(run: RunResult, noise: float) -> None:
+    """Every task's needed staff-hours equal the hours supplied, plus `noise` in the first
+    sector-day of the last task, as float sums leave."""
+    for t in Task:
+        supplied = sum(
+            run.daily[..., METRIC_INDEX[f"staff_hours:{p.name.lower()}:{t.name.lower()}"]]
+            for p in Pool
+        )
+        run.daily[..., METRIC_INDEX[f"staff_hours_needed:{t.name.lower()}"]] = supplied
+    run.daily[:, 0, 0, METRIC_INDEX[f"staff_hours_needed:{Task(len(Task) - 1).name.lower()}"]] += (
+        noise
+    )
+
+
+def test_compare_report_counts_no_gap_for_float_noise(
+    make_run: Callable[..., RunResult], tmp_path: Path
+) -> None:
+    a_result, b_result = make_run(replications=2), make_run(replications=2)
+    _needs_exactly_what_is_supplied(a_result, noise=8e-5)
+    _needs_exactly_what_is_supplied(b_result, noise=3.0)
+    a, b = RunRecord(run_id="a", result=a_result), RunRecord(run_id="b", result=b_result)
+    text = write_compare_report(tmp_path / "compare.html", a, b).read_text()
+    assert "A 0 of 3, B 1 of 3." in text
 
 
 def test_a_failed_write_leaves_no_file(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from bordersim.report.headline import (
 )
 from bordersim.report.page import HeadlineItem, Page
 from bordersim.report.run_report import RunRecord, add_metadata
-from bordersim.results.capability import capability_gap
+from bordersim.results.capability import MIN_GAP_HOURS, capability_gap, weeks_with_a_gap
 from bordersim.results.kpis import (
     KPI_BY_NAME,
     Interval,
@@ -310,8 +310,7 @@ def _gap_section(page: Page, a: RunRecord, b: RunRecord, label_a: str, label_b: 
         ],
     )
     page.paragraph(
-        "Weeks with a gap (any task, any sector, mean over replications): "
-        f"A {int(np.any(gap_a.gap.mean(axis=0) > 0, axis=(1, 2)).sum())} of "
-        f"{len(gap_a.week_starts)}, B {int(np.any(gap_b.gap.mean(axis=0) > 0, axis=(1, 2)).sum())}"
-        f" of {len(gap_b.week_starts)}."
+        f"Weeks with a gap of at least {MIN_GAP_HOURS:g} staff-hours (any task, any sector, "
+        f"mean over replications): A {weeks_with_a_gap(gap_a)} of {len(gap_a.week_starts)}, "
+        f"B {weeks_with_a_gap(gap_b)} of {len(gap_b.week_starts)}."
     )

@@ -24,6 +24,18 @@ class CapabilityGap:
     gap: np.ndarray  # [R, W, S, T] positive part of needed - supplied
 
 
+#: Mean staff-hours a sector-week-task must lack to count as a gap: reports show whole
+#: staff-hours, and float noise in the needed-minus-supplied sums (8e-5) is not a gap.
+MIN_GAP_HOURS = 0.5
+
+
+def weeks_with_a_gap(gap: CapabilityGap) -> int:
+    """Weeks in which some task in some sector lacks at least MIN_GAP_HOURS, mean over
+    replications."""
+    mean_gap = gap.gap.mean(axis=0)  # [W, S, T]
+    return int(np.any(mean_gap >= MIN_GAP_HOURS, axis=(1, 2)).sum())
+
+
 def weekly_sum(daily: np.ndarray) -> np.ndarray:
     """Sum a [R, D, ...] array over consecutive blocks of seven days: [R, W, ...]."""
     n_days = daily.shape[1]

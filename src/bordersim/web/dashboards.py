@@ -16,7 +16,7 @@ from bordersim.report import figures
 from bordersim.report.compare_report import DIFFERENCE_HEADER, KpiComparison, comparable_days
 from bordersim.report.headline import KNOWN_LIMITS, run_headline
 from bordersim.report.page import HeadlineItem
-from bordersim.results.capability import capability_gap
+from bordersim.results.capability import MIN_GAP_HOURS, capability_gap
 from bordersim.results.kpis import (
     KPI_BY_NAME,
     format_interval,
@@ -26,9 +26,6 @@ from bordersim.results.kpis import (
 from bordersim.results.schema import RunResult
 
 TOP_GAPS = 10
-#: Mean staff-hours a sector-week-task must lack to be listed as a gap: the table shows whole
-#: staff-hours, and float noise in the needed-minus-supplied sums (8e-5) would list as 0.
-MIN_GAP_HOURS = 0.5
 
 
 @dataclass
