@@ -166,7 +166,8 @@ class JobBoard:
             job.message = (
                 "cancelling: stopping the worker now (compiling or planning cannot pause)"
                 if at_once
-                else "cancelling at the next replication"
+                else "cancelling at its next progress step (the next replication on the event "
+                "engine, the next hours reported on the flow engine)"
             )
             reply = replace(job)
         stopper = threading.Thread(
