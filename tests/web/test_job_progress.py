@@ -49,10 +49,10 @@ def test_the_event_engine_counts_replications() -> None:
     assert progress_message("event", 3, 40) == "replication 3 of 40"
 
 
-def test_a_plan_names_its_certifying_engine() -> None:
+def test_a_plan_names_its_certifying_engine_and_counts_as_it_does() -> None:
     """The worker's plan ticks said 'event-engine replication' whatever the plan's
-    search.certify_engine."""
+    search.certify_engine; the flow engine ticks with hours simulated."""
     from bordersim.web.jobs import plan_tick_message
 
-    assert plan_tick_message("flow", 3, 40) == "flow-engine replication 3 of 40"
-    assert plan_tick_message("event", 3, 40) == "event-engine replication 3 of 40"
+    assert plan_tick_message("flow", 300, 4000) == "flow engine: hour 300 of 4,000 simulated"
+    assert plan_tick_message("event", 3, 40) == "event engine: replication 3 of 40"

@@ -25,6 +25,14 @@ from bordersim.results.schema import RunResult
 Progress = Callable[[int, int], None]
 
 
+def progress_words(engine: str, done: int, total: int) -> str:
+    """`progress(done, total)` of `engine` in words: replications on the event engine, hours
+    simulated on the flow engine (whose callbacks are not replications)."""
+    if engine == "flow":
+        return f"hour {done:,} of {total:,} simulated"
+    return f"replication {done} of {total}"
+
+
 class EngineSimulate(Protocol):
     def __call__(
         self,

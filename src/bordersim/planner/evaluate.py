@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bordersim.model.compiled import CompiledModel
-from bordersim.planner.demand_paths import DemandPaths, run_over_paths
+from bordersim.planner.demand_paths import DemandPaths, run_over_paths, split
 from bordersim.planner.problem import Problem
 from bordersim.planner.spec import Targets
 from bordersim.planner.targets import Evaluation, evaluate
@@ -46,10 +46,15 @@ class Simulator:
         return self.run(x)[0]
 
 
-def run_flow(model: CompiledModel, replications: int, seed: int) -> RunResult:
+def run_flow(
+    model: CompiledModel,
+    replications: int,
+    seed: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> RunResult:
     from bordersim.engines.flow import simulate_batch
 
-    return simulate_batch([model], replications=replications, seed=seed)[0]
+    return simulate_batch([model], replications=replications, seed=seed, progress=progress)[0]
 
 
 def run_event(
@@ -72,22 +77,30 @@ def run_on_engine(
     tick: Callable[[int, int], None] | None = None,
 ) -> RunResult:
     """`replications` of `model` on `engine` ("event" or "flow"), spread over the forecast
-    `paths` (if any); `tick(done, total)` after each event-engine replication, counted over all
-    the paths."""
-    if engine != "event":
-        return run_over_paths(run_flow, model, paths, replications, seed)
-    done = 0
+    `paths` (if any). `tick(done, total)` as the engine goes, counted over all the paths: after
+    each replication on the event engine, with the hours simulated on the flow engine (which
+    runs a path's replications together; `bordersim.engines.progress_words` says either)."""
+    path_runs = 1 if paths is None else sum(n > 0 for n in split(replications, paths.n_paths))
+    finished = 0  # replications (event) or path runs (flow) done before the current one
 
     def run(path_model: CompiledModel, count: int, path_seed: int) -> RunResult:
-        nonlocal done
-        offset = done
+        nonlocal finished
+        offset = finished
 
-        def each(finished: int, _total: int) -> None:
+        def each_replication(done: int, _total: int) -> None:
             if tick is not None:
-                tick(offset + finished, replications)
+                tick(offset + done, replications)
 
-        result = run_event(path_model, count, path_seed, each)
-        done += count
+        def each_hours(done: int, hours: int) -> None:
+            if tick is not None:
+                tick(offset * hours + done, path_runs * hours)
+
+        if engine == "event":
+            result = run_event(path_model, count, path_seed, each_replication)
+            finished += count
+        else:
+            result = run_flow(path_model, count, path_seed, each_hours)
+            finished += 1
         return result
 
     return run_over_paths(run, model, paths, replications, seed)

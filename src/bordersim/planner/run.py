@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from bordersim.engines import progress_words
 from bordersim.model.compiled import CompiledModel
 from bordersim.planner.bound import PROBE_SEED_OFFSET, ProbeBound, probe_bound
 from bordersim.planner.certify import Certificate, certify
@@ -500,7 +501,7 @@ def _reach_on_certifying_engine(
         )
         trial = np.zeros(problem.shape) if plan is None else plan
         check = _run_certifying(
-            problem, problem.model_for(trial), n, seed, engine, _reporting(progress, tick)
+            problem, problem.model_for(trial), n, seed, engine, _reporting(progress, tick, engine)
         )
         runs += n
         held = _judge(problem, evaluate(check, problem.weeks, spec.targets), pending, engine, seed)
@@ -524,17 +525,22 @@ def _run_certifying(
     problem: Problem, model: CompiledModel, n: int, seed: int, engine: str, tick: Tick | None
 ) -> RunResult:
     """`n` replications on the certifying engine, spread over the problem's forecast paths
-    (`tick` after each, on the event engine)."""
+    (`tick` as `run_on_engine` calls it)."""
     return run_on_engine(engine, model, problem.paths, n, seed, tick)
 
 
-def _reporting(progress: Callable[[str], None], tick: Tick | None) -> Tick:
-    """A tick that reports every tenth of the replications, then calls the caller's `tick`."""
+def _reporting(progress: Callable[[str], None], tick: Tick | None, engine: str) -> Tick:
+    """A tick that reports each tenth of a certifying run on `engine` done (replications on the
+    event engine, hours on the flow engine), then calls the caller's `tick`."""
+    reported = 0
 
     def each(done: int, total: int) -> None:
-        if done % max(1, total // 10) == 0:
-            progress(f"  certification {done}/{total}")
-        if tick is not None:  # last: a caller may stop between replications from here on
+        nonlocal reported
+        tenth = 10 * done // max(1, total)
+        if tenth > reported:
+            reported = tenth
+            progress(f"  certification: {progress_words(engine, done, total)}")
+        if tick is not None:  # last: a caller may stop between ticks from here on
             tick(done, total)
 
     return each
@@ -677,7 +683,12 @@ def _certify(
     n = search.certify_replications if replications is None else replications
     progress(f"certifying on {n} fresh {search.certify_engine}-engine replications (seed {seed})")
     run = _run_certifying(
-        problem, model, n, seed, search.certify_engine, _reporting(progress, tick)
+        problem,
+        model,
+        n,
+        seed,
+        search.certify_engine,
+        _reporting(progress, tick, search.certify_engine),
     )
     ev = evaluate(run, problem.weeks, spec.targets)
     cert = _judge(problem, ev, outcome.required, search.certify_engine, seed)

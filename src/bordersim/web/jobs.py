@@ -35,6 +35,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from bordersim.engines import progress_words
 from bordersim.web.settings import WebSettings, without_server_paths
 
 #: Jobs a server can hold before the oldest finished ones are forgotten.
@@ -440,18 +441,16 @@ class Worker:
 
 
 def progress_message(engine: str, done: int, total: int) -> str:
-    """What a run's progress tick says. The engines count differently (`bordersim.engines`):
-    the event engine calls back after each replication, the flow engine with the hours it has
-    simulated, so its ticks are not replications."""
-    if engine == "flow":
-        return f"hour {done:,} of {total:,} simulated (flow engine)"
-    return f"replication {done} of {total}"
+    """What a run's progress tick says (`bordersim.engines.progress_words`), naming the flow
+    engine, whose ticks are hours, not replications."""
+    words = progress_words(engine, done, total)
+    return f"{words} (flow engine)" if engine == "flow" else words
 
 
 def plan_tick_message(engine: str, done: int, total: int) -> str:
-    """What a plan's tick says: the planner ticks after each replication on the plan's
-    certifying engine (`search.certify_engine`), which may be either."""
-    return f"{engine}-engine replication {done} of {total}"
+    """What a plan's tick says: the planner ticks as it simulates on the plan's certifying
+    engine (`search.certify_engine`), which may be either."""
+    return f"{engine} engine: {progress_words(engine, done, total)}"
 
 
 def work_folder(settings: WebSettings, job_id: int) -> Path:
