@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 import time
@@ -505,3 +506,21 @@ def test_what_a_browser_sees_names_no_absolute_path(
 ) -> None:
     settings = _settings(tmp_path)
     assert without_server_paths(message.format(root=tmp_path), settings) == shown
+
+
+def test_a_shared_store_that_does_not_answer_is_a_503_without_the_servers_folders(
+    tmp_path: Path,
+) -> None:
+    """The 503 of a PostgreSQL store that does not answer showed its URL whole, with the
+    `results=` folder where the server keeps its result files."""
+    results = tmp_path / "kept-results"
+    url = f"postgresql://u:secret@127.0.0.1:1/bs?results={results}"
+    settings = dataclasses.replace(_settings(tmp_path), store=url)
+    with TestClient(create_app(settings)) as client:
+        answer = client.get("/runs")
+    assert answer.status_code == 503
+    assert (
+        "the store is not available" in answer.text
+        and "cannot connect to PostgreSQL" in answer.text
+    )
+    assert str(tmp_path) not in answer.text and "secret" not in answer.text

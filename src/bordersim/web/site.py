@@ -90,7 +90,7 @@ class Site:
     @contextlib.contextmanager
     def reading(self) -> Iterator[Catalog]:
         if isinstance(self.settings.store, str):
-            with read_shared(self.settings.store) as catalog:
+            with read_shared(self.settings.store, self.settings) as catalog:
                 yield catalog
             return
         gate = self._board.gate if self._board is not None else None
@@ -155,16 +155,18 @@ class Results:
 
 
 @contextlib.contextmanager
-def read_shared(url: str) -> Iterator[Catalog]:
+def read_shared(url: str, settings: WebSettings) -> Iterator[Catalog]:
     """A shared store's catalog, read-only. PostgreSQL lets readers and the worker in at once,
-    so there is no gate to pass; a server that does not answer is 503."""
+    so there is no gate to pass; a server that does not answer is 503, its reason shown
+    without the server's folders (the URL's `results=` folder among them)."""
     from bordersim.errors import BordersimError
     from bordersim.store.postgres import open_postgres
 
     try:
         catalog = open_postgres(url, create=False, read_only=True)
     except BordersimError as err:
-        raise HTTPException(503, f"the store is not available ({err})") from None
+        text = f"the store is not available ({err})"
+        raise HTTPException(503, without_server_paths(text, settings)) from None
     with catalog:
         yield catalog
 
