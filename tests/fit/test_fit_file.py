@@ -12,10 +12,12 @@ import pytest
 
 from bordersim.calibration.fit_file import FIT_FORMAT, factors_table, read_fit, write_fit
 from bordersim.cli import main
+from bordersim.commands.fit import _target
 from bordersim.compiler import FitWarning, compile_scenario
 from bordersim.errors import ScenarioError
 from bordersim.model.dimensions import GROUP_NAMES, N_GROUPS, Sector
 from bordersim.scenario import load_scenario, vary
+from repo_paths import SMALL
 
 APRIL, MAY = dt.date(2023, 4, 1), dt.date(2023, 5, 1)
 SECTORS = (Sector.TCA, Sector.RGV)
@@ -108,6 +110,54 @@ def test_a_fit_of_another_version_of_the_scenario_warns(
     write_document(small_with_fit.parent / "fits" / "small.json", "0" * 64, calibration.version)
     with pytest.warns(FitWarning, match=r"another version of small\.toml.*bordersim fit"):
         compile_scenario(load_scenario(small_with_fit), calibration)
+
+
+def naming_the_fit(path: Path, fit: str, headcount: int = 300) -> Path:
+    """Write the small scenario to `path`, naming the fit file `fit` (and troops of
+    `headcount`)."""
+    text = SMALL.read_text(encoding="utf-8")
+    text = text.replace("headcount = 300 ", f"headcount = {headcount} ")
+    path.write_text(f'{text}\n[demand]\nfit = "{fit}"\n', encoding="utf-8")
+    return path
+
+
+def test_a_fit_named_by_an_absolute_path_is_not_of_another_version(
+    tmp_path: Path, calibration: Any
+) -> None:
+    """A fit named by its absolute path warned that it "was made on another version" of the
+    scenario: the hash `bordersim fit` records covered the key's text. It leaves the key out
+    now, so any spelling of the same file is current; a changed value still warns."""
+    path = tmp_path / "small.toml"
+    path.write_text(SMALL.read_text(encoding="utf-8"), encoding="utf-8")
+    # what `bordersim fit small.toml --out ABSOLUTE` and `bordersim fit` of a scenario naming
+    # the file record
+    target, recorded, named = _target(load_scenario(path), tmp_path / "fits" / "small.json")
+    assert not named
+    for spelling in (target.as_posix(), "fits/small.json", "./fits/../fits/small.json"):
+        naming = load_scenario(naming_the_fit(path, spelling))
+        write_document(target, recorded, calibration.version)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            compile_scenario(naming, calibration)
+        assert _target(naming, None)[1] == recorded, spelling
+    changed = load_scenario(naming_the_fit(path, target.as_posix(), headcount=900))
+    with pytest.warns(FitWarning, match=r"another version of small\.toml.*bordersim fit"):
+        compile_scenario(changed, calibration)
+
+
+def test_a_fit_recording_the_whole_scenario_hash_is_current(
+    small_with_fit: Path, calibration: Any
+) -> None:
+    """A fit file written before the recorded hash left the fit key out records the hash of
+    the whole scenario (`Scenario.hash`): it is as current as it was."""
+    scenario = load_scenario(small_with_fit)
+    assert scenario.hash != scenario.fit_hash
+    write_document(
+        small_with_fit.parent / "fits" / "small.json", scenario.hash, calibration.version
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compile_scenario(scenario, calibration)
 
 
 def unconverged_errors() -> dict[str, Any]:

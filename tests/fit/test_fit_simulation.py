@@ -33,7 +33,7 @@ def test_fit_reduces_the_error_and_its_file_round_trips(
     fit_path = small_with_fit.parent / "fits" / "small.json"
     document = json.loads(fit_path.read_text())
     scenario = load_scenario(small_with_fit)
-    assert document["scenario_hash"] == scenario.hash
+    assert document["scenario_hash"] == scenario.fit_hash
     assert document["calibration_version"] == calibration.version
     assert (document["engine"], document["seed"], document["replications"]) == ("event", 5, 2)
     history = document["history"]

@@ -139,11 +139,12 @@ def _say_written(console: Console, scenario: Scenario, target: Path, named: bool
 def _target(scenario: object, out: Path | None) -> tuple[Path, str, bool]:
     """Where to write the fit, the scenario hash to record, and whether the scenario names it.
 
-    The hash recorded is that of the scenario naming the fit file, which is what compilation
-    compares it with (the resolved text includes the ``demand.fit`` key).
+    The hash recorded is the scenario's `fit_hash`, which compilation compares with that of the
+    scenario naming the fit file: it leaves out the ``demand.fit`` key, so it is the same
+    whether the scenario names the file yet, and however it spells its path.
     """
     from bordersim.errors import ScenarioError
-    from bordersim.scenario import Scenario, vary
+    from bordersim.scenario import Scenario
 
     assert isinstance(scenario, Scenario)
     key = "demand.fit"
@@ -158,7 +159,6 @@ def _target(scenario: object, out: Path | None) -> tuple[Path, str, bool]:
                 where=scenario.location(key),
             )
         if out is None or out.resolve() == named_target:
-            return named_target, scenario.hash, defining == scenario.path
+            return named_target, scenario.fit_hash, defining == scenario.path
     target = (out or scenario.path.parent / FITS_FOLDER / f"{scenario.path.stem}.json").resolve()
-    relative = Path(os.path.relpath(target, scenario.path.parent)).as_posix()
-    return target, vary(scenario, key, relative).hash, False
+    return target, scenario.fit_hash, False

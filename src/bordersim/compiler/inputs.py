@@ -144,9 +144,10 @@ def load_fit_for(scenario: Scenario, calibration: CalibrationSource) -> DemandFi
 
     A missing or malformed file, a fit made on another calibration version, or one without a
     sector the scenario models is a `ScenarioError`. A fit whose recorded scenario hash is not the
-    current hash of the file that names it (the historical scenario; its variants inherit the
-    key) is only a `FitWarning`: the fit is still the closest there is, and the shipped fits are
-    kept current by a test.
+    current `Scenario.fit_hash` of the file that names it (the historical scenario; its variants
+    inherit the key) is only a `FitWarning`: the fit is still the closest there is, and the
+    shipped fits are kept current by a test. That hash leaves the ``demand.fit`` key out, so
+    naming the same file by an absolute or another relative path does not make the fit stale.
     """
     from bordersim.calibration.fit_file import read_fit
 
@@ -167,13 +168,13 @@ def load_fit_for(scenario: Scenario, calibration: CalibrationSource) -> DemandFi
             where=scenario.location(key),
         )
     defining = scenario.file_of(key)
-    if fit.scenario_hash != scenario.hash:
+    if not _made_on(fit, scenario):
         # a variant, or a copy changed by `vary` (a sweep), uses the fit of the file naming it
-        current = load_scenario(defining).hash
-        if fit.scenario_hash != current:
+        current = load_scenario(defining)
+        if not _made_on(fit, current):
             warnings.warn(
                 f"{path}: the demand fit was made on another version of {defining.name} "
-                f"(scenario hash {fit.scenario_hash[:12]}, now {current[:12]}); run "
+                f"(scenario hash {fit.scenario_hash[:12]}, now {current.fit_hash[:12]}); run "
                 f"`bordersim fit {defining}` to refit",
                 FitWarning,
                 stacklevel=3,
@@ -189,6 +190,14 @@ def load_fit_for(scenario: Scenario, calibration: CalibrationSource) -> DemandFi
             stacklevel=3,
         )
     return fit
+
+
+def _made_on(fit: DemandFit, scenario: Scenario) -> bool:
+    """Whether the fit records this scenario as the one it was made on: its `Scenario.fit_hash`
+    (the same values, however the scenario spells the fit file's path), or its whole `hash`,
+    which fit files written by an earlier bordersim record (the same text, the fit key
+    included)."""
+    return fit.scenario_hash in (scenario.fit_hash, scenario.hash)
 
 
 def outside_tolerance(document: dict[str, Any]) -> list[str]:

@@ -58,6 +58,18 @@ class Scenario(ScenarioSpec):
     def hash(self) -> str:
         return hashlib.sha256(self._resolved_text.encode("utf-8")).hexdigest()
 
+    @property
+    def fit_hash(self) -> str:
+        """The sha256 of the resolved text without ``demand.fit``: what a demand fit records as
+        the scenario it was made on (`bordersim fit`), and what compiling compares it with.
+
+        The fit file is what a fit makes, not what it is made from (fitting ignores the scenario's
+        own fit), so how the scenario names it (relative or absolute, ``./`` or ``..``) does not
+        change this hash; any other value does. A scenario without a fit key has its `hash`."""
+        data = self.model_dump(mode="python")
+        data["demand"]["fit"] = None  # None is left out of the text, as an unset key is
+        return hashlib.sha256(_resolved(self.name, data).encode("utf-8")).hexdigest()
+
     def file_of(self, key_path: str) -> Path:
         """The file that set `key_path` (the defaults file for a default)."""
         return loader.origin_of(tuple(key_path.split(".")), self._origins)
@@ -122,11 +134,13 @@ def build(
     scenario._merged = merged
     # The text depends on the content only (not on the file's name or place), so that the same
     # scenario hashes the same wherever it is run from.
-    scenario._resolved_text = (
-        f"# resolved scenario {scenario.name!r}: defaults, base chain and file merged\n"
-        + dumps(scenario.model_dump(mode="python"))
-    )
+    scenario._resolved_text = _resolved(scenario.name, scenario.model_dump(mode="python"))
     return scenario
+
+
+def _resolved(name: str, data: dict[str, Any]) -> str:
+    """The resolved text of a scenario's values (`Scenario.resolved_text`)."""
+    return f"# resolved scenario {name!r}: defaults, base chain and file merged\n" + dumps(data)
 
 
 def load_scenario(path: str | Path) -> Scenario:
