@@ -114,6 +114,23 @@ def test_bad_settings_are_refused_before_simulating(small_with_fit: Path) -> Non
         FitSettings(engine="flow").check()
 
 
+@pytest.mark.parametrize("tolerance", ["0", "1", "-0.5", "1.5"])
+def test_a_tolerance_outside_the_open_interval_says_so_before_fitting(
+    small_with_fit: Path, tolerance: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--tolerance 0` was refused as not "between 0 and 1", which 0 is by the usual reading:
+    the message says that both ends are refused."""
+    with pytest.raises(SystemExit) as done:
+        main(["fit", str(small_with_fit), "-r", "2", "-n", "1", "--tolerance", tolerance])
+    assert done.value.code == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert f"tolerance = {float(tolerance)}: must be > 0 and < 1" in err
+    assert "iteration" not in captured.out
+    assert not (small_with_fit.parent / "fits" / "small.json").exists()
+
+
 def test_an_out_that_cannot_be_a_file_is_refused_before_fitting(
     small_with_fit: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

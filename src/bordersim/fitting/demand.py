@@ -83,7 +83,7 @@ class FitSettings:
         if self.iterations < 1:
             raise ScenarioError(f"iterations = {self.iterations}: must be at least 1")
         if not 0 < self.tolerance < 1:
-            raise ScenarioError(f"tolerance = {self.tolerance}: must be between 0 and 1")
+            raise ScenarioError(f"tolerance = {self.tolerance}: must be > 0 and < 1")
         if not 0 < self.damping <= 1:
             raise ScenarioError(f"damping = {self.damping}: must be in (0, 1]")
         from bordersim.engines import MAX_SEED
