@@ -131,6 +131,25 @@ def test_a_tolerance_outside_the_open_interval_says_so_before_fitting(
     assert not (small_with_fit.parent / "fits" / "small.json").exists()
 
 
+@pytest.mark.parametrize("groups", ["--groups", "--no-groups"])
+def test_an_unknown_engine_is_named_before_fitting(
+    small_with_fit: Path, groups: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--engine bogus` was told that fitting the group mix needs the event engine (with the
+    group step) or refused only by the first simulation (without it): it is one line naming the
+    engine and the engines there are, before anything is simulated."""
+    with pytest.raises(SystemExit) as done:
+        main(["fit", str(small_with_fit), "-r", "2", "-n", "1", "--engine", "bogus", groups])
+    assert done.value.code == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert "unknown engine 'bogus'; choose one of: event, flow" in err
+    assert "group" not in err
+    assert "iteration" not in captured.out
+    assert not (small_with_fit.parent / "fits" / "small.json").exists()
+
+
 def test_an_out_that_cannot_be_a_file_is_refused_before_fitting(
     small_with_fit: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

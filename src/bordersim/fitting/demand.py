@@ -75,6 +75,13 @@ class FitSettings:
     engine: str = "event"
 
     def check(self) -> None:
+        from bordersim.engines import ENGINES, MAX_SEED
+
+        # first: an unknown engine is what is wrong, not the group mix it cannot fit
+        if self.engine not in ENGINES:
+            raise ScenarioError(
+                f"unknown engine {self.engine!r}; choose one of: {', '.join(ENGINES)}"
+            )
         if self.replications < 2:
             raise ScenarioError(
                 f"replications = {self.replications}: a fit needs at least 2 replications, "
@@ -86,8 +93,6 @@ class FitSettings:
             raise ScenarioError(f"tolerance = {self.tolerance}: must be > 0 and < 1")
         if not 0 < self.damping <= 1:
             raise ScenarioError(f"damping = {self.damping}: must be in (0, 1]")
-        from bordersim.engines import MAX_SEED
-
         if not 0 <= self.seed <= MAX_SEED:  # what `bordersim run --seed` takes, to reproduce it
             raise ScenarioError(f"seed = {self.seed}: must be a whole number from 0 to 2^63 - 1")
         if self.fit_groups and self.engine != "event":
