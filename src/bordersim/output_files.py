@@ -3,8 +3,11 @@ leaves nothing that looks complete (reports, tables, calibration artifacts, dema
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from bordersim.errors import BordersimError
@@ -54,24 +57,47 @@ def write_atomically(path: Path, text: str, *, new: bool = False) -> Path:
     return path
 
 
-def check_output_file(path: Path, *, what: str) -> None:
+def check_output_file(path: Path, *, what: str) -> list[Path]:
     """One error unless a file can be written at `path`, checked before the work that makes it:
     `path` is not a folder, and its folder exists (created if needed) and can be written in.
-    `what` names the file in the message (an option, such as "--out")."""
-    from bordersim.output_folders import check_writable
+    `what` names the file in the message (an option, such as "--out"). Returns the folders it
+    created, outermost first (`output_file_place` removes them if the work fails)."""
+    from bordersim.output_folders import check_writable, create_missing_parents, remove_empty
 
     where = str(path)
     if path.is_dir():
         raise BordersimError(f"{what} names a folder; give the file to write", where=where)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        made = create_missing_parents(path)
+        if not path.parent.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path.parent))
     except OSError as err:
         blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
         reason = f"{blocking} is a file, not a folder" if blocking else err.strerror
         raise BordersimError(
             f"cannot create the folder of {what} ({reason})", where=where
         ) from None
-    check_writable(path.parent, f"cannot write in the folder of {what}", where=where)
+    try:
+        check_writable(path.parent, f"cannot write in the folder of {what}", where=where)
+    except BaseException:
+        remove_empty(made)
+        raise
+    return made
+
+
+@contextlib.contextmanager
+def output_file_place(path: Path, *, what: str) -> Iterator[None]:
+    """`check_output_file` before the block that makes the file; if the block fails (a refused
+    value, an error, Ctrl-C), the folders created for it are removed again where still empty, so
+    the command leaves nothing behind."""
+    from bordersim.output_folders import remove_empty
+
+    made = check_output_file(path, what=what)
+    try:
+        yield
+    except BaseException:
+        remove_empty(made)
+        raise
 
 
 def check_replaceable_document(

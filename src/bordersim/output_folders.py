@@ -83,11 +83,11 @@ def parents_made_for(folder: Path) -> Iterator[None]:
     try:
         yield
     except BaseException:
-        _remove_empty(made)
+        remove_empty(made)
         raise
 
 
-def _remove_empty(made: list[Path]) -> None:
+def remove_empty(made: list[Path]) -> None:
     """Remove the parents `make_parents` created, innermost first, where still empty."""
     for parent in reversed(made):
         with contextlib.suppress(OSError):
@@ -143,7 +143,7 @@ def replace_folder(new: Path, folder: Path) -> None:
     except BaseException:
         if previous is not None and not folder.exists():
             previous.rename(folder)
-        _remove_empty(made)  # created above, and empty unless someone wrote there
+        remove_empty(made)  # created above, and empty unless someone wrote there
         raise
     if previous is not None:
         shutil.rmtree(previous, ignore_errors=True)  # the command's own folder, checked
@@ -151,20 +151,30 @@ def replace_folder(new: Path, folder: Path) -> None:
 
 def make_parents(folder: Path) -> list[Path]:
     """Create the missing parents of `folder`; the ones created, outermost first."""
+    try:
+        return create_missing_parents(folder)
+    except OSError as err:
+        raise BordersimError(
+            f"cannot create the output folder's parent {err.filename} ({err.strerror})",
+            where=str(folder),
+        ) from None
+
+
+def create_missing_parents(path: Path) -> list[Path]:
+    """Create the missing parents of `path`; the ones created, outermost first. An `OSError`
+    (naming the folder that could not be made) leaves none of them."""
     missing = []
-    parent = folder.parent
+    parent = path.parent
     while not parent.exists() and parent.parent != parent:
         missing.append(parent)
         parent = parent.parent
-    made = []
+    made: list[Path] = []
     try:
         for parent in reversed(missing):
             parent.mkdir()
             made.append(parent)
     except OSError as err:
-        _remove_empty(made)
-        raise BordersimError(
-            f"cannot create the output folder's parent {parent} ({err.strerror})",
-            where=str(folder),
-        ) from None
+        remove_empty(made)
+        err.filename = err.filename or str(parent)
+        raise
     return made

@@ -13,6 +13,7 @@ import pytest
 
 from bordersim.cli import main
 from bordersim.errors import BordersimError
+from bordersim.output_files import check_output_file, output_file_place
 from bordersim.services.sweep import SWEEP_MARKER, Axis, Sweep, kpi_table, write_sweep
 from bordersim.store import open_store
 from bordersim.store.runs import list_runs
@@ -178,3 +179,26 @@ def test_a_new_file_is_written_only_where_none_is(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["mine.toml"]  # no temporary file left
     write_atomically(path, "second\n")  # without `new`, a file is replaced
     assert path.read_text(encoding="utf-8") == "second\n"
+
+
+def test_a_failed_command_removes_the_folders_made_for_its_file(tmp_path: Path) -> None:
+    """A fit, calibration or export whose work failed left the folders made for its file."""
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    target = kept / "new" / "deeper" / "fit.json"
+    with pytest.raises(RuntimeError), output_file_place(target, what="--out"):
+        assert target.parent.is_dir()  # made before the work, so a bad --out fails first
+        raise RuntimeError("the work failed")
+    assert kept.is_dir() and list(kept.iterdir()) == []
+    with output_file_place(target, what="--out"):
+        target.write_text("{}")
+    assert target.read_text() == "{}"
+
+
+def test_a_file_in_the_way_of_an_output_files_folder_is_named(tmp_path: Path) -> None:
+    blocking = tmp_path / "notes.txt"
+    blocking.write_text("the user's")
+    for target in (blocking / "fit.json", blocking / "more" / "fit.json"):
+        with pytest.raises(BordersimError, match=r"notes.txt is a file, not a folder"):
+            check_output_file(target, what="--out")
+    assert blocking.read_text() == "the user's"

@@ -40,7 +40,7 @@ def calibrate_command(
     from bordersim.calibration.backtest import BacktestResult
     from bordersim.calibration.build import ARTIFACT_FORMAT
     from bordersim.calibration.report import print_backtest, print_fit_report
-    from bordersim.output_files import check_output_file, check_replaceable_document
+    from bordersim.output_files import check_replaceable_document, output_file_place
     from bordersim.store import open_store, resolve_store_path
     from bordersim.store.official import import_official_files, missing_shipped_files
 
@@ -48,39 +48,41 @@ def calibrate_command(
     location = resolve_store_path(store)
     target = output if output is not None else location.parent / "calibration.json"
     where = "--output" if output is not None else "the artifact"
-    check_output_file(target, what=where)
-    check_replaceable_document(
-        target,
-        what=where,
-        document="calibration artifact",
-        file_format=ARTIFACT_FORMAT,
-        limit=MAX_ARTIFACT_BYTES,
-    )
-    with open_store(location) as connection:
-        missing = missing_shipped_files(connection)
-        if missing:
+    with output_file_place(target, what=where):
+        check_replaceable_document(
+            target,
+            what=where,
+            document="calibration artifact",
+            file_format=ARTIFACT_FORMAT,
+            limit=MAX_ARTIFACT_BYTES,
+        )
+        with open_store(location) as connection:
+            missing = missing_shipped_files(connection)
+            if missing:
+                console.print(
+                    f"The store {location} lacks official data: importing the shipped files "
+                    + ", ".join(path.name for path in missing),
+                    highlight=False,
+                )
+                import_official_files(connection, missing)
+            artifact = calibrate(connection, backtest_months=backtest_months)
+        inputs = artifact["inputs"]
+        for kind, held in inputs["vintage"].items():
+            partial = (
+                f"; partial: {', '.join(held['partial_years'])}" if held["partial_years"] else ""
+            )
             console.print(
-                f"The store {location} lacks official data: importing the shipped files "
-                + ", ".join(path.name for path in missing),
+                f"data vintage ({kind}): {held['file']} (sha256 {held['sha256'][:12]}), "
+                f"{str(held['first_month'])[:7]} to {str(held['last_month'])[:7]}{partial}",
                 highlight=False,
             )
-            import_official_files(connection, missing)
-        artifact = calibrate(connection, backtest_months=backtest_months)
-    inputs = artifact["inputs"]
-    for kind, held in inputs["vintage"].items():
-        partial = f"; partial: {', '.join(held['partial_years'])}" if held["partial_years"] else ""
-        console.print(
-            f"data vintage ({kind}): {held['file']} (sha256 {held['sha256'][:12]}), "
-            f"{str(held['first_month'])[:7]} to {str(held['last_month'])[:7]}{partial}",
-            highlight=False,
-        )
-    if inputs["mixed_vintage"]:
-        console.print(
-            f"[bold yellow]warning:[/] mixed data vintages: {inputs['mixed_vintage']}. The "
-            "calibration records this; import both files of one release for a clean one.",
-            highlight=False,
-        )
-    write_artifact(artifact, target)
+        if inputs["mixed_vintage"]:
+            console.print(
+                f"[bold yellow]warning:[/] mixed data vintages: {inputs['mixed_vintage']}. The "
+                "calibration records this; import both files of one release for a clean one.",
+                highlight=False,
+            )
+        write_artifact(artifact, target)
     calibration = Calibration(artifact)
     print_fit_report(console, calibration)
     print_backtest(console, BacktestResult.from_dict(artifact["backtest"]))

@@ -60,7 +60,7 @@ def fit_command(
     from bordersim.commands.fit_tables import print_fit
     from bordersim.errors import ScenarioError
     from bordersim.fitting import FitSettings
-    from bordersim.output_files import check_output_file, check_replaceable_document
+    from bordersim.output_files import check_replaceable_document, output_file_place
     from bordersim.scenario import load_scenario
     from bordersim.services.loading import code_version
 
@@ -70,10 +70,6 @@ def fit_command(
     scenario = load_scenario(scenario_file)
     target, recorded_hash, named = _target(scenario, out)
     where = "--out" if out is not None else "the fit file"
-    check_output_file(target, what=where)
-    check_replaceable_document(
-        target, what=where, document="demand fit file", file_format=FIT_FORMAT, limit=MAX_FIT_BYTES
-    )
     settings = FitSettings(
         replications=replications,
         seed=seed,
@@ -84,13 +80,21 @@ def fit_command(
         engine=engine,
     )
     settings.check()
-    outcome = _fit_shown(console, scenario, settings)
-    document = outcome.document(
-        code_version=code_version(),
-        scenario_hash=recorded_hash,
-        scenario_file=scenario.path.name,
-    )
-    write_fit(document, target)
+    with output_file_place(target, what=where):
+        check_replaceable_document(
+            target,
+            what=where,
+            document="demand fit file",
+            file_format=FIT_FORMAT,
+            limit=MAX_FIT_BYTES,
+        )
+        outcome = _fit_shown(console, scenario, settings)
+        document = outcome.document(
+            code_version=code_version(),
+            scenario_hash=recorded_hash,
+            scenario_file=scenario.path.name,
+        )
+        write_fit(document, target)
     print_fit(console, outcome)
     _say_written(console, scenario, target, named)
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bordersim.errors import BordersimError
-from bordersim.output_files import check_output_file
+from bordersim.output_files import output_file_place
 from bordersim.results.schema import DAILY_METRICS
 from bordersim.store.interface import Catalog, reader_of
 from bordersim.store.result_files import DAILY
@@ -87,7 +87,14 @@ def export_run(
         raise BordersimError(f"unknown format {file_format!r}; choose one of: {', '.join(FORMATS)}")
     sql = export_query(connection, run_id, metrics, sectors)
     check_not_in_store(connection, out)
-    check_output_file(out, what="--out")
+    with output_file_place(out, what="--out"):
+        _copy_into_place(connection, sql, out, file_format)
+    row = reader_of(connection).execute(f"SELECT count(*) FROM ({sql})").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _copy_into_place(connection: Catalog, sql: str, out: Path, file_format: str) -> None:
+    """The rows of `sql` written to a temporary file beside `out`, then renamed into place."""
     handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     os.close(handle)
     options = "FORMAT csv, HEADER true" if file_format == "csv" else "FORMAT parquet"
@@ -98,8 +105,6 @@ def export_run(
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    row = reader_of(connection).execute(f"SELECT count(*) FROM ({sql})").fetchone()
-    return int(row[0]) if row else 0
 
 
 def check_not_in_store(connection: Catalog, out: Path) -> None:
