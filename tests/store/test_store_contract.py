@@ -221,10 +221,14 @@ def test_eight_writer_processes_lose_and_duplicate_nothing(store_url: str, tmp_p
     np.testing.assert_array_equal(back.daily, constructed_run(2, 5, seed=5).daily)
 
 
-@pytest.mark.parametrize("command", [["data", "show"], ["data", "import"], ["calibrate"]])
+@pytest.mark.parametrize(
+    "command",
+    [["data", "show"], ["data", "import"], ["calibrate"], ["forecast"], ["main-job"]],
+)
 def test_commands_of_official_data_refuse_a_postgresql_store_in_one_line(
     command: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """And their help does not offer one (main-job's said 'or a postgresql:// URL')."""
     from bordersim.cli import main
 
     with pytest.raises(SystemExit) as done:
@@ -232,6 +236,8 @@ def test_commands_of_official_data_refuse_a_postgresql_store_in_one_line(
     assert done.value.code == 2
     error = capsys.readouterr().err.strip()
     assert "needs an embedded store file" in error and "\n" not in error
+    main([*command, "--help"])  # help ends the command without an exit here (not standalone)
+    assert "postgresql" not in capsys.readouterr().out.lower()
 
 
 @pytest.mark.parametrize(

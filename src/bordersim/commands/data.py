@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from bordersim.commands.calibrate import STORE_OPTION_HELP
+
 if TYPE_CHECKING:
     from rich.table import Table
 
     from bordersim.store.coverage import Coverage, SourceCoverage
 
-STORE_OPTION_HELP = "Store file (default: $BORDERSIM_STORE, else ./.bordersim/bordersim.duckdb)."
 
 data_app = typer.Typer(
     name="data",

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import typer
 
+from bordersim.commands.calibrate import STORE_OPTION_HELP
 from bordersim.commands.console import ConsoleObserver, wide_console
-from bordersim.commands.simulate import ENGINE_HELP, STORE_HELP
+from bordersim.commands.simulate import ENGINE_HELP
 
 BASELINE = "2023-title42-end.toml"
 VARIANT = "2023-title42-end-no-troops.toml"
@@ -49,7 +50,7 @@ def main_job_command(
     scenarios: Path | None = typer.Option(  # noqa: B008
         None, "--scenarios", help="Folder of the shipped scenarios (default: the checkout's)."
     ),
-    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),  # noqa: B008
+    store: Path | None = typer.Option(None, "--store", help=STORE_OPTION_HELP),  # noqa: B008
 ) -> None:
     """Title 42 ends: simulate with and without the 1,500 troops and write the comparison."""
     from bordersim.commands.simulate import print_differences
