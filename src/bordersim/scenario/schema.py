@@ -810,7 +810,12 @@ class Deployment(Section):
                 "a deployment must end on or after its start",
             )
         if not self.tasks:
-            raise ValueError("tasks must name at least one task")
+            # named by its key, so the message stands beside the tasks (the workbench's boxes)
+            raise CrossSectionError(
+                ("tasks",),
+                self.tasks,
+                "a deployment must name at least one task (to have none, remove the deployment)",
+            )
         return self
 
     @property

@@ -135,6 +135,8 @@ def field_text(value: Any) -> str:
 
 
 def form_from_post(posted: dict[str, list[str]]) -> Form:
+    """The posted form. A task set is posted with an empty value first (the editor's hidden
+    field), so none ticked is an empty set; a set not posted at all is left as it was."""
     form = Form()
     for key, values in posted.items():
         if key.endswith(".tasks"):
