@@ -1,7 +1,8 @@
 """Key performance indicators of a run, with 95 % intervals over replications.
 
 A KPI is one number per replication, computed from a `RunResult` over the reported days and all the
-run's sectors. Replications are independent, so the interval of a mean is the Student t interval
+run's sectors, or some of them (`replication_kpis(run, sectors)`: the workbench's sector choice).
+Replications are independent, so the interval of a mean is the Student t interval
 ``mean +- t(0.975, R - 1) * sd / sqrt(R)``. When two runs share a seed (common random numbers),
 replication r of one is paired with replication r of the other and the interval of the difference
 is the t interval of the per-replication differences; without a shared seed it is Welch's interval.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -172,8 +174,12 @@ def health_is_on(run: RunResult) -> bool:
     return bool(run.metric("infectious_arrivals").any() or run.metric("staff_days_lost").any())
 
 
-def replication_kpis(run: RunResult) -> dict[str, np.ndarray]:
-    """Every KPI as an [R] array, in `KPIS` order (health KPIs only when health is on)."""
+def replication_kpis(run: RunResult, sectors: Sequence[int] | None = None) -> dict[str, np.ndarray]:
+    """Every KPI as an [R] array, in `KPIS` order (health KPIs only when health is on in the run),
+    over the run's sectors at the indices `sectors` (all of them by default)."""
+    health = health_is_on(run)
+    if sectors is not None:
+        run = run.of_sectors(sectors)
 
     def total(metric: str) -> np.ndarray:
         return run.metric(metric).sum(axis=(1, 2))
@@ -227,7 +233,6 @@ def replication_kpis(run: RunResult) -> dict[str, np.ndarray]:
     for name in ("infections_in_custody", "infectious_released", "staff_days_lost"):
         values[name] = total(name)
     values["cost_total_dollars"] = total("cost_total_dollars")
-    health = health_is_on(run)
     return {k.name: values[k.name].astype(np.float64) for k in KPIS if health or not k.health_only}
 
 

@@ -136,6 +136,22 @@ class RunResult:
             },
         )
 
+    def of_sectors(self, sectors: Sequence[int]) -> RunResult:
+        """The same run over the sectors at these indices of `sectors` alone (no per-person
+        records)."""
+        chosen = list(sectors)
+        return type(self)(
+            engine=self.engine,
+            scenario_name=self.scenario_name,
+            scenario_hash=self.scenario_hash,
+            seed=self.seed,
+            dates=self.dates,
+            sectors=tuple(self.sectors[i] for i in chosen),
+            daily=self.daily[:, :, chosen],
+            custody_hist=self.custody_hist[:, chosen],
+            timings=dict(self.timings),
+        )
+
     def tidy(self) -> pd.DataFrame:
         """One row per replication, sector, day and metric (DESIGN section 3)."""
         import pandas as pd

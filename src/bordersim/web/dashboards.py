@@ -1,7 +1,8 @@
 """What the run and comparison dashboards show, drawn with the report's own figures.
 
-A sector choice (all, or one sector) and, for the capability gap, a month filter narrow every
-chart and table; the page asks for them by name and gets a 4xx for a name it does not know.
+A sector choice (all, or one sector) narrows every chart and table, a run's key indicators
+included, and a month filter narrows the capability gap; the page asks for them by name and gets
+a 4xx for a name it does not know.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from bordersim.results.kpis import (
 from bordersim.results.schema import RunResult
 
 TOP_GAPS = 10
+#: Labels of key indicators that name all sectors, for the indicator over one sector.
+ONE_SECTOR_LABELS = {"capability_gap_hours": "Capability gap (all tasks and weeks)"}
 
 
 @dataclass
@@ -41,6 +44,7 @@ class View:
     validation: list[list[str]] = field(default_factory=list)
     validation_note: str = ""
     header: tuple[str, ...] = ()
+    kpi_scope: str = ""  # the sectors the key indicators are over, as the selector names them
     paired: bool = False  # a comparison's differences pair replications (common random numbers)
 
 
@@ -92,9 +96,14 @@ def run_dashboard(
         raise HTTPException(422, f"month: {month!r} is not in this run ({', '.join(months)})")
     view = View(run_headline(result), KNOWN_LIMITS, _sector_list(result), months)
     tag = f"{sector}-{month}"
-    summary = summarize(replication_kpis(result))
+    # The key indicators are over the chosen sector too (summed over all of them otherwise).
+    summary = summarize(replication_kpis(result, None if sector == "all" else chosen))
+    view.kpi_scope = dict(view.sectors)[sector]
+    labels = {n: k.label for n, k in KPI_BY_NAME.items()}
+    if sector != "all":
+        labels |= ONE_SECTOR_LABELS
     view.kpis = [
-        [KPI_BY_NAME[n].label, format_interval(i, KPI_BY_NAME[n].unit), KPI_BY_NAME[n].unit]
+        [labels[n], format_interval(i, KPI_BY_NAME[n].unit), KPI_BY_NAME[n].unit]
         for n, i in summary.items()
     ]
     view.charts = [

@@ -1,0 +1,83 @@
+"""The run dashboard's sector selector narrows the key indicators with the charts: the page and
+the fragment the selector swaps in show them over the chosen sector, and say which."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from bordersim.results.kpis import format_interval, mean_interval, replication_kpis
+from bordersim.results.schema import RunResult
+from bordersim.web.app import create_app
+from bordersim.web.settings import WebSettings
+from constructed_runs import constructed_run, start_constructed
+from repo_paths import REPO
+
+
+@pytest.fixture
+def stored(tmp_path: Path) -> Iterator[tuple[TestClient, str, RunResult]]:
+    """A workbench whose store holds one constructed run (TCA and RGV): client, run id, run."""
+    from bordersim.store import open_catalog
+    from bordersim.store.runs import complete_run
+
+    scenarios = tmp_path / "scenarios"
+    shutil.copytree(REPO / "scenarios", scenarios, ignore=shutil.ignore_patterns("variants"))
+    settings = WebSettings(
+        scenarios_dir=scenarios, store=tmp_path / "store.duckdb", out_dir=tmp_path / "out"
+    )
+    run = constructed_run(3, 14)
+    with open_catalog(settings.store) as catalog:
+        run_id = start_constructed(catalog, run)
+        complete_run(catalog, run_id, run, kpis={}, timings={}, report_path=None)
+    with TestClient(create_app(settings, start_worker=False)) as client:
+        yield client, run_id, run
+
+
+def _kpi(page: str, label: str) -> str:
+    """The value cell of the key indicator `label` in the page's #kpis table."""
+    assert '<table id="kpis">' in page, "no key indicators"
+    table = page.split('<table id="kpis">', 1)[1].split("</table>", 1)[0]
+    found = re.search(rf"<td>{re.escape(label)}</td><td>([^<]*)</td>", table)
+    assert found, f"no {label!r} in the key indicators"
+    return found.group(1)
+
+
+def _encounters(run: RunResult, sectors: list[int]) -> str:
+    per_replication = run.metric("encounters")[:, :, sectors].sum(axis=(1, 2))
+    return format_interval(mean_interval(per_replication), "events")
+
+
+@pytest.mark.parametrize("swapped", [False, True], ids=["page", "fragment"])
+def test_the_key_indicators_follow_the_sector_chosen(
+    stored: tuple[TestClient, str, RunResult], swapped: bool
+) -> None:
+    """With RGV chosen, the key indicators were those of both sectors, under a heading that did
+    not say so (and the selector's swap left them alone)."""
+    client, run_id, run = stored
+    headers = {"HX-Request": "true"} if swapped else {}
+    border = client.get(f"/runs/{run_id}", headers=headers).text
+    rgv = client.get(f"/runs/{run_id}?sector=RGV", headers=headers).text
+    assert _kpi(border, "Encounters") == _encounters(run, [0, 1])
+    assert _kpi(rgv, "Encounters") == _encounters(run, [1])
+    assert _kpi(rgv, "Encounters") != _kpi(border, "Encounters")
+    assert "Key indicators: all sectors" in border
+    assert "Key indicators: RGV (Rio Grande Valley)" in rgv
+    assert "Capability gap (all tasks and weeks)" in rgv
+
+
+def test_kpis_over_some_sectors_are_those_of_the_run_of_those_sectors() -> None:
+    run = constructed_run(3, 14)
+    narrowed = replication_kpis(run, [1])
+    alone = replication_kpis(run.of_sectors([1]))
+    assert narrowed.keys() == replication_kpis(run).keys()
+    for name, values in narrowed.items():
+        np.testing.assert_array_equal(values, alone[name], err_msg=name)
+    np.testing.assert_array_equal(
+        narrowed["encounters"], run.metric("encounters")[:, :, 1].sum(axis=1)
+    )
