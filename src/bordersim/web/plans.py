@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import re
 import secrets
 import tomllib
 from dataclasses import dataclass
@@ -19,9 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from bordersim.errors import BordersimError
-from bordersim.scenario.toml_text import dumps
+from bordersim.scenario.toml_text import dumps, toml_value
 from bordersim.web.scenarios import Entry, FieldError, Form, field_of_error, field_text
-from bordersim.web.settings import NAME_PATTERN, RUN_ID_PATTERN, without_absolute_paths
+from bordersim.web.settings import (
+    NAME_PATTERN,
+    RUN_ID_PATTERN,
+    WebSettings,
+    without_absolute_paths,
+)
 
 FOLDERS = ("", "examples")
 ENGINES = ("event", "flow")
@@ -313,6 +319,43 @@ def plan_folder(plans_out: Path, plan_id: str) -> Path | None:
         return None
     folder = plans_out / plan_id
     return folder if (folder / "certificate.json").is_file() else None
+
+
+def downloaded_plan_toml(folder: Path, settings: WebSettings) -> str:
+    """A plan's plan.toml as the workbench serves it for download.
+
+    On disk its `base` names the base scenario relative to the plan's folder (as `bordersim
+    plan` writes it), which holds there only. The download names it by its absolute path, so the
+    file runs wherever it is saved on this machine. A shared workbench (a token) names none of
+    the server's folders: there the base is its path in the scenario folder, and a comment says
+    to save the file in that folder (or a copy of it)."""
+    text = (folder / "plan.toml").read_text(encoding="utf-8")
+    try:
+        base = tomllib.loads(text).get("base")
+    except tomllib.TOMLDecodeError:
+        return text
+    line = re.search(r"(?m)^base = .*$", text)
+    if not isinstance(base, str) or line is None:
+        return text
+    path = (folder / base).resolve()
+    if settings.token is None:
+        named = path.as_posix()
+        note = [
+            "# base: the scenario planned from, by its absolute path (the plan.toml beside",
+            "# the plan names it relative to that folder), so this file runs wherever it is",
+            "# saved on this machine.",
+        ]
+    else:
+        scenarios = settings.scenarios_dir.resolve()
+        named = (
+            path.relative_to(scenarios).as_posix() if path.is_relative_to(scenarios) else path.name
+        )
+        note = [
+            "# base: the scenario planned from, by its path in the workbench's scenario folder:",
+            "# save this file in that folder (or a copy of it), or give base your copy's path.",
+        ]
+    served = "\n".join([*note, f"base = {toml_value(named)}"])
+    return text[: line.start()] + served + text[line.end() :]
 
 
 def certificate_of(folder: Path) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from bordersim.web.plans import (
     PlanFile,
     certificate_of,
     check_plan,
+    downloaded_plan_toml,
     finished_plans,
     plan_folder,
     plan_form,
@@ -116,6 +117,12 @@ def router(site: Site) -> APIRouter:
         media = MEDIA[name]
         if media is None:
             return FileResponse(folder / name, media_type="text/html")
+        if name == "plan.toml":  # its base named so that it runs where it is saved
+            return Response(
+                downloaded_plan_toml(folder, site.settings),
+                media_type=media,
+                headers={"Content-Disposition": f'attachment; filename="{plan_id}-{name}"'},
+            )
         return FileResponse(folder / name, media_type=media, filename=f"{plan_id}-{name}")
 
     return api
