@@ -4,6 +4,7 @@ with boxes left unticked posting nothing (no browser: the form is read from the 
 from __future__ import annotations
 
 import shutil
+import tomllib
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -101,6 +102,29 @@ def test_unticking_some_tasks_saves_the_rest(client: TestClient, tmp_path: Path)
     assert save.status_code == 303, save.text
     saved = (tmp_path / "scenarios" / "variants" / "fewer-tasks.toml").read_text()
     assert 'tasks = ["detection", "intake"]' in saved
+
+
+def test_a_new_deployment_keeps_the_tasks_ticked_for_it(client: TestClient, tmp_path: Path) -> None:
+    """A task ticked for the new deployment was written under a table `new_deployment`, which
+    the scenario refused as an unknown key: no new deployment could be saved."""
+    new = {
+        "new_deployment.name": "extra",
+        "new_deployment.pool": "active_duty",
+        "new_deployment.headcount": "50",
+        "new_deployment.sectors": "TCA",
+        "new_deployment.start_date": "2023-05-01",
+        "new_deployment.duration_days": "20",
+        "variant_name": "more-deployed",
+    }
+    fields = [(k, v) for k, v in _posted(client, "examples.small") if k not in new]
+    form = [*fields, *new.items(), ("new_deployment.tasks", "detection")]
+    url = "/scenarios/examples.small/save"
+    save = client.post(url, data=_grouped(form), follow_redirects=False)
+    assert save.status_code == 303, save.text
+    saved = tomllib.loads((tmp_path / "scenarios" / "variants" / "more-deployed.toml").read_text())
+    assert "new_deployment" not in saved
+    assert saved["deployments"]["extra"]["tasks"] == ["detection"]
+    assert saved["deployments"]["extra"]["headcount"] == 50
 
 
 def _grouped(fields: list[tuple[str, str]]) -> dict[str, list[str]]:

@@ -219,8 +219,8 @@ def variant_data(
         _set(data, parts, _value_of(key, text))
     for key, chosen in form.lists.items():
         parts = key.split(".")
-        if parts[0] == "deployments" and parts[1] in removed:
-            continue
+        if parts[0] != "deployments" or parts[1] in removed:
+            continue  # a new deployment's tasks are its own (_add_new_deployment)
         if chosen != base_form.chosen(key):
             _set(data, parts, list(chosen))
     _add_new_deployment(form, data, deployments)
