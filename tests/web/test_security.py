@@ -277,7 +277,9 @@ def test_a_comparison_of_an_unknown_sector_is_a_422(
     """Also where the two runs' days differ and no chart is drawn (the sector used to be
     ignored there, with a 200)."""
     a, b = _store_with_a_run(tmp_path), _store_with_a_run(tmp_path, days_b)
-    assert client.get(f"/compare?a={a}&b={b}&sector=TCA").status_code == 200
+    page = client.get(f"/compare?a={a}&b={b}&sector=TCA")
+    assert page.status_code == 200
+    assert "Differences B - A: all sectors" in page.text  # the table is not the sector's
     response = client.get(f"/compare?a={a}&b={b}&sector=XX")
     assert response.status_code == 422 and "XX" in response.text
     assert "is not one of this run" in response.text
