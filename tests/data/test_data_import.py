@@ -301,3 +301,90 @@ def test_a_workbook_that_calibrate_would_refuse_is_refused_at_import(
     good = write_workbook(tmp_path / "good.xlsx", small_sheets())
     assert run_cli(["data", "import", str(good), "--store", str(store_copy)]) == 0
     assert store_snapshot(store_copy) != before
+
+
+# A count that does not fit a 32-bit integer (OHSS and CBP publish counts of a few hundred
+# thousand a month, but a cumulative or a newer table need not stay below 2**31).
+ABOVE_INT32 = 3_000_000_000
+
+
+def _many_csv_rows(count: int) -> list[list[object]]:
+    """At least `count` distinct published rows (one citizenship grouping per extra row)."""
+    rows: list[list[object]] = []
+    group = 0
+    while len(rows) < count:
+        for month in ("OCT", "NOV"):
+            for component in ("U.S. Border Patrol", "Office of Field Operations"):
+                for demographic in ("Single Adults", "FMUA", "UAC", "Accompanied Minors"):
+                    citizenship = f"Country {group}"
+                    rows.append([2024, "FYTD", month, component, demographic, citizenship])
+                    rows[-1].extend(["Title 8", "Apprehensions", 10])
+        group += 1
+    return rows
+
+
+def _many_sheets() -> dict[str, list[tuple[object, ...]]]:
+    """Sheets from FY2000 to FY2024: about 2,000 rows, the southwest rows without a gap."""
+    return small_sheets(range(2000, 2025))
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_count_above_two_to_the_31_imports_as_published(
+    tmp_path: Path, kind: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """DuckDB guessed a 32-bit integer from a sample of the rows when the count was not among
+    them: the import failed with 'Current transaction is aborted', and nothing was stored. The
+    row is the file's second: DuckDB samples one row in every n/1000 of a table over 2,000 rows,
+    from the first."""
+    if kind == "csv":
+        rows = _many_csv_rows(2_500)
+        rows[1][-1] = ABOVE_INT32
+        path = write_csv(tmp_path / "cbp-large.csv", rows)
+        query = "SELECT max(encounter_count), sum(encounter_count) FROM cbp_swb_encounters"
+        expected_sum = ABOVE_INT32 + 10 * (len(rows) - 1)
+    else:
+        sheets = _many_sheets()
+        sector = sheets["Monthly Rgn and Sector"]
+        assert sum(len(rows) - 1 for rows in sheets.values()) > 2_000
+        sector[2] = (*sector[2][:4], ABOVE_INT32)  # the first sheet's second data row
+        path = write_workbook(tmp_path / "ohss-large.xlsx", sheets)
+        query = "SELECT max(quantity), sum(quantity) FROM ohss_encounters"
+        expected_sum = sum(row[4] for rows in sheets.values() for row in rows[1:])  # type: ignore[misc]
+    store = tmp_path / "store.duckdb"
+    assert run_cli(["data", "import", str(path), "--store", str(store)]) == 0, capsys.readouterr()
+    with open_store(store) as connection:
+        largest, total = connection.execute(query).fetchone()
+    assert (largest, total) == (ABOVE_INT32, expected_sum)
+
+
+def test_an_error_while_storing_is_reported_as_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The view of the incoming rows was dropped inside the failed transaction, which DuckDB
+    refused: the user read 'Current transaction is aborted (please ROLLBACK)' instead of what
+    had gone wrong."""
+    from bordersim.ingest import read_official_file
+    from bordersim.store import official
+
+    store = tmp_path / "store.duckdb"
+    first = write_csv(tmp_path / "cbp.csv", small_csv_rows())
+    assert run_cli(["data", "import", str(first), "--store", str(store)]) == 0
+    before = store_snapshot(store)
+    capsys.readouterr()
+    rows = small_csv_rows()
+    rows[0][-1] = 999
+    good = read_official_file(write_csv(tmp_path / "cbp-newer.csv", rows))
+    broken_table = good.table.astype({"encounter_count": "Int64"})
+    # a NOT NULL rule only the database checks: the INSERT fails inside the transaction
+    broken_table.loc[broken_table.index[-1], "encounter_count"] = None
+    broken = dataclasses.replace(good, table=broken_table)
+    monkeypatch.setattr(official, "parse_official_files", lambda paths: [broken])
+    assert run_cli(["data", "import", str(good.path), "--store", str(store)]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("error: ")
+    assert "NOT NULL constraint failed: cbp_swb_encounters.encounter_count" in lines[0]
+    assert "transaction is aborted" not in lines[0]
+    assert lines[0].endswith("the store is unchanged")
+    assert store_snapshot(store) == before

@@ -7,15 +7,22 @@ replaces the older one, and a failure leaves the previous data exactly as it was
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from bordersim.errors import DataFileError
 from bordersim.ingest.parsed import CBP_KIND, OHSS_KIND, ParsedFile
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 DATA_TABLES = {OHSS_KIND: "ohss_encounters", CBP_KIND: "cbp_swb_encounters"}
+#: The name under which the rows being stored are read by the INSERT.
+INCOMING_ROWS = "incoming_rows"
 
 
 def import_parsed(
@@ -39,13 +46,21 @@ def import_parsed(
             _checked(check, connection)
         connection.execute("COMMIT")
     except BaseException as err:
-        connection.execute("ROLLBACK")
+        # A failed statement or COMMIT may have ended the transaction already; nothing was
+        # committed either way, and the error to report is the one that got here.
+        with contextlib.suppress(duckdb.Error):
+            connection.execute("ROLLBACK")
         if isinstance(err, duckdb.Error):
             raise DataFileError(
                 f"could not be stored ({err}); the store is unchanged",
                 where=", ".join(str(parsed.path) for parsed in files),
             ) from err
         raise
+    finally:
+        # Dropped once the transaction has ended: inside one that a failed statement aborted,
+        # DuckDB refuses it, and its "Current transaction is aborted" hid the failure itself.
+        with contextlib.suppress(duckdb.Error):
+            connection.unregister(INCOMING_ROWS)
 
 
 def _checked(
@@ -58,23 +73,15 @@ def _checked(
 
 
 def _replace(connection: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> None:
-    # imported here: every command opens a store, few import official data (pandas: 0.3 s)
-    import pandas as pd
-
     table = DATA_TABLES[parsed.kind]
-    columns = [row[0] for row in connection.execute(f"DESCRIBE {table}").fetchall()]
-    frame = parsed.table.reindex(columns=columns)
-    frame = frame.astype(object).where(pd.notna(frame), None)
+    types = {str(row[0]): str(row[1]) for row in connection.execute(f"DESCRIBE {table}").fetchall()}
     connection.execute(f"DELETE FROM {table}")
-    connection.register("incoming_rows", frame)
-    try:
-        connection.execute(
-            f"INSERT INTO {table} SELECT "
-            + ", ".join(_cast(column) for column in columns)
-            + " FROM incoming_rows"
-        )
-    finally:
-        connection.unregister("incoming_rows")
+    connection.register(INCOMING_ROWS, _typed_rows(parsed.table, types))
+    connection.execute(
+        f"INSERT INTO {table} SELECT "
+        + ", ".join(f"CAST({column} AS {kind}) AS {column}" for column, kind in types.items())
+        + f" FROM {INCOMING_ROWS}"
+    )
     connection.execute("DELETE FROM data_imports WHERE kind = ?", [parsed.kind])
     connection.execute(
         "INSERT INTO data_imports VALUES (?, ?, ?, ?, ?, now()::TIMESTAMP)",
@@ -82,10 +89,23 @@ def _replace(connection: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> None:
     )
 
 
-def _cast(column: str) -> str:
-    if column == "month_start":
-        return "CAST(month_start AS DATE) AS month_start"
-    return column
+def _typed_rows(rows: pd.DataFrame, types: dict[str, str]) -> pd.DataFrame:
+    """The parsed rows in the table's column order, each column of a type DuckDB reads as the
+    table's: whole numbers as 64-bit integers (nullable), dates as dates, text as Python strings
+    with None for NULL. A column of Python objects would leave DuckDB to guess its type from a
+    sample of its rows: a 32-bit integer, when a count above 2**31 was not among them."""
+    import pandas as pd
+
+    columns: dict[str, pd.Series] = {}
+    for column, kind in types.items():
+        values = rows[column] if column in rows else pd.Series(None, index=rows.index)
+        if kind in ("INTEGER", "BIGINT"):
+            columns[column] = values.astype("Int64")
+        elif kind == "DATE":
+            columns[column] = pd.to_datetime(values)
+        else:
+            columns[column] = values.astype(object).where(values.notna(), None)
+    return pd.DataFrame(columns, index=rows.index)
 
 
 def imported_kinds(connection: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str, int]]:
