@@ -278,6 +278,60 @@ def test_partial_years_and_months_in_one_file_are_shown(
     assert "│ FY2025 │" not in shown
 
 
+def _published_csv_split(component: str, fiscal_year: str, month: str) -> tuple[list[str], ...]:
+    """The shipped CSV as header, the rows of one component in one month, and the other rows."""
+    import csv
+
+    from official_samples import SHIPPED_CSV
+
+    with SHIPPED_CSV.open(newline="", encoding="utf-8-sig") as handle:
+        header, *rows = csv.reader(handle)
+    columns = [header.index(name) for name in ("Fiscal Year", "Month (abbv)", "Component")]
+    chosen = [row for row in rows if [row[i] for i in columns] == [fiscal_year, month, component]]
+    others = [row for row in rows if row not in chosen]
+    return header, chosen, others
+
+
+@pytest.mark.parametrize(
+    ("component", "said"),
+    [
+        (
+            "U.S. Border Patrol",
+            "cbp-newer.csv: months with no U.S. Border Patrol rows, though the file has other "
+            "rows for them: 2023-03; the file's Border Patrol totals leave them out, and the "
+            "calibration reads no group mix for them",
+        ),
+        (
+            "Office of Field Operations",
+            "cbp-newer.csv: months with no Office of Field Operations rows, though the file has "
+            "other rows for them: 2023-03; the file's Field Operations totals leave them out",
+        ),
+    ],
+    ids=["border-patrol", "field-operations"],
+)
+def test_a_month_without_one_components_rows_is_noted(
+    tmp_path: Path,
+    store_copy: Path,
+    capsys: pytest.CaptureFixture[str],
+    component: str,
+    said: str,
+) -> None:
+    """A CSV whose March 2023 held the Field Operations rows but none of Border Patrol's imported
+    without a word: the month counted as held, and the year's Border Patrol total in `data show`
+    was short by a month. The month is named after the import and in `data show`, as the other
+    gaps are; the published file, those rows put back, has no such note."""
+    header, dropped, kept = _published_csv_split(component, "2023", "MAR")
+    assert dropped and any(row[0] == "2023" and row[2] == "MAR" for row in kept)  # the others'
+    flawed = write_csv(tmp_path / "cbp-newer.csv", kept, header=header)
+    assert main(["data", "import", str(flawed), "--store", str(store_copy)]) is None
+    assert f"note: {said}" in " ".join(capsys.readouterr().out.split())
+    assert main(["data", "show", "--store", str(store_copy)]) is None
+    assert f"note: {said}" in " ".join(capsys.readouterr().out.split())
+    whole = write_csv(tmp_path / "cbp.csv", kept + dropped, header=header)
+    assert main(["data", "import", str(whole), "--store", str(store_copy)]) is None
+    assert "note:" not in capsys.readouterr().out
+
+
 def test_columns_moved_by_a_spreadsheet_are_found_by_name(tmp_path: Path) -> None:
     """The published columns in another order read as the published file."""
     from bordersim.ingest.cbp import PUBLISHED_COLUMNS

@@ -6,6 +6,7 @@ from bordersim.model.dimensions import SECTOR_NAMES, Demographic, Nationality, S
 
 SOUTHWEST_REGION = "Southwest Land Border"  # OHSS region name of the southwest land border
 USBP_COMPONENT = "U.S. Border Patrol"  # CBP CSV component of Border Patrol encounters
+OFO_COMPONENT = "Office of Field Operations"  # CBP CSV component of the ports of entry
 
 # OHSS writes sectors as "San Diego, CA".
 SECTOR_BY_OHSS_NAME: dict[str, Sector] = {

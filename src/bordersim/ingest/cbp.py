@@ -14,6 +14,7 @@ import pandas as pd
 
 from bordersim.errors import DataFileError
 from bordersim.ingest import values
+from bordersim.ingest.categories import OFO_COMPONENT, USBP_COMPONENT
 from bordersim.ingest.fiscal import FISCAL_MONTH_ABBREVIATIONS, fiscal_month_start
 from bordersim.ingest.parsed import CBP_KIND, ParsedFile, file_sha256
 from bordersim.input_files import MIB, read_bounded
@@ -34,7 +35,7 @@ PUBLISHED_COLUMNS: tuple[str, ...] = (
 # Categories the model maps onto its groups and pathways; anything else is a different file.
 DEMOGRAPHICS = ("Single Adults", "FMUA", "UAC", "Accompanied Minors")
 TITLES = ("Title 8", "Title 42")
-COMPONENTS = ("U.S. Border Patrol", "Office of Field Operations")
+COMPONENTS = (USBP_COMPONENT, OFO_COMPONENT)
 TABLE_COLUMNS = (
     "source_row",
     "fiscal_year",

@@ -7,8 +7,9 @@ from datetime import date
 
 import duckdb
 
-from bordersim.ingest.categories import SOUTHWEST_REGION, USBP_COMPONENT
+from bordersim.ingest.categories import OFO_COMPONENT, SOUTHWEST_REGION, USBP_COMPONENT
 from bordersim.ingest.fiscal import fiscal_year_label, month_list_text
+from bordersim.ingest.parsed import CBP_KIND
 
 SECTOR_SHEET = "Monthly Rgn and Sector"
 
@@ -155,15 +156,47 @@ def cbp_months(connection: duckdb.DuckDBPyConnection) -> set[date]:
     return {row[0] for row in rows}
 
 
+def cbp_months_without(connection: duckdb.DuckDBPyConnection) -> dict[str, set[date]]:
+    """Component -> the months the CBP CSV holds that have none of that component's rows (the
+    published file has both components every month); components with no such month left out."""
+    missing: dict[str, set[date]] = {}
+    held = cbp_months(connection)
+    for component in (USBP_COMPONENT, OFO_COMPONENT):
+        present = {
+            row[0]
+            for row in connection.execute(
+                "SELECT DISTINCT month_start FROM cbp_swb_encounters WHERE component = ?",
+                [component],
+            ).fetchall()
+        }
+        if held - present:
+            missing[component] = held - present
+    return missing
+
+
+#: What a CBP month without a component's rows means to a user, after the month is named.
+_COMPONENT_GAP_MEANING = {
+    USBP_COMPONENT: "the file's Border Patrol totals leave them out, and the calibration reads "
+    "no group mix for them",
+    OFO_COMPONENT: "the file's Field Operations totals leave them out",
+}
+
+
 def release_notes(connection: duckdb.DuckDBPyConnection) -> list[str]:
-    """What a user must know about the releases the store holds: years held only in part, and
-    months that one file has and the other lacks (the calibration reads each file only where
-    the months it needs are there)."""
+    """What a user must know about the releases the store holds: years held only in part,
+    months of the CBP CSV that lack one component's rows, and months that one file has and the
+    other lacks (the calibration reads each file only where the months it needs are there)."""
     notes: list[str] = []
     held = coverage(connection)
     for source in held.sources:
         for year in source.partial_years:
             notes.append(f"{source.file_name}: {source.year_label(year)}, not a full year")
+    cbp_file = next((source.file_name for source in held.sources if source.kind == CBP_KIND), "")
+    for component, months in cbp_months_without(connection).items():
+        notes.append(
+            f"{cbp_file}: months with no {component} rows, though the file has other rows for "
+            f"them: {month_list_text(months)}; {_COMPONENT_GAP_MEANING[component]}"
+        )
     ohss, cbp = sector_months(connection), cbp_months(connection)
     if ohss and cbp:
         beyond = {m for m in cbp if m > max(ohss) or m < min(ohss)}
