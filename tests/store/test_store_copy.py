@@ -16,7 +16,7 @@ import postgres_server
 from bordersim.cli import main
 from bordersim.errors import BordersimError
 from bordersim.store import open_catalog, open_store
-from bordersim.store.copy import TABLES, copy_store, table_checksums
+from bordersim.store.copy import TABLES, _insert, columns_of, copy_store, table_checksums
 from bordersim.store.interface import results_dir_of
 from bordersim.store.official import import_official_files
 from bordersim.store.result_files import sha256_of, verify_files
@@ -166,3 +166,16 @@ def test_a_failed_copy_leaves_the_destination_as_it_was(
     assert sorted(existing.parent.rglob("*")) == files_before
     with open_catalog(existing, create=False) as c:
         assert table_checksums(c) == before
+
+
+def test_a_row_the_destination_refuses_is_reported_as_itself(tmp_path: Path) -> None:
+    """A catalog row that an embedded destination refuses (here a run without its status) ended
+    in DuckDB's "Current transaction is aborted", raised by dropping the rows' view inside the
+    failed transaction, which hid the refusal itself."""
+    with open_store(tmp_path / "bordersim.duckdb") as dest:
+        columns = columns_of(dest, "runs")
+        dest.execute("BEGIN TRANSACTION")
+        with pytest.raises(duckdb.ConstraintException, match="NOT NULL constraint failed"):
+            _insert(dest, "runs", columns, [tuple(None for _ in columns)])
+        dest.execute("ROLLBACK")
+        assert dest.execute("SELECT count(*) FROM runs").fetchone() == (0,)

@@ -227,6 +227,9 @@ def _insert(dest: Catalog, table: str, columns: Sequence[str], rows: list[tuple[
             names = ", ".join(columns)
             dest.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM incoming_rows")
         finally:
-            dest.unregister("incoming_rows")
+            # Inside a transaction that a failed INSERT aborted DuckDB refuses this, and its
+            # "Current transaction is aborted" would hide the INSERT's own error.
+            with contextlib.suppress(duckdb.Error):
+                dest.unregister("incoming_rows")
     else:
         dest.insert_rows(table, columns, rows)
