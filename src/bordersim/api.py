@@ -246,6 +246,15 @@ def run(
     from bordersim.services.record import check_request, simulate_loaded
 
     check_request(engine, replications, records, seed)
+    _check_flag("records", records)
+    _check_flag("record", record)
+    _check_location("store", store)
+    _check_location("out", out)
+    if progress is not None and not callable(progress):
+        raise BordersimError(
+            f"progress must be a function called as progress(done, total), or None, got "
+            f"{type(progress).__name__} {progress!r}"
+        )
     if out is not None and not (record or store is not None):
         # a report folder with nothing recorded would be silently ignored: no report is written
         raise BordersimError(
@@ -368,6 +377,7 @@ def sweep(
     from bordersim.services.sweep import Axis, run_sweep
 
     check_request("flow", replications, False, seed)
+    _check_location("store", store)
     if not isinstance(vary, Mapping):
         raise ScenarioError(
             f"vary takes {{key path: [values]}} to sweep over, got {type(vary).__name__}"
@@ -406,6 +416,7 @@ def open_run(run_id: str, *, store: str | Path | None = None) -> StoredRunView:
             f"run_id must be a run id such as 'small-20230511-120000-ab12' (see `bordersim "
             f"runs`), got {type(run_id).__name__} {run_id!r}"
         )
+    _check_location("store", store)
     with read_only_store(store) as connection:
         stored = get_run(connection, run_id)
         result = load_result(connection, run_id)
@@ -413,6 +424,21 @@ def open_run(run_id: str, *, store: str | Path | None = None) -> StoredRunView:
     result.custody_hist.flags.writeable = False
     report = Path(stored.report_path) if stored.report_path else None
     return StoredRunView(result, run_id=run_id, report_path=report, stored=stored)
+
+
+def _check_flag(name: str, value: object) -> None:
+    """Refuse a switch that is not True or False (record="no" would record the run)."""
+    if not isinstance(value, bool | np.bool_):
+        raise BordersimError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+
+
+def _check_location(name: str, value: object) -> None:
+    """Refuse a store or a folder given as anything but a path (or None), before anything runs."""
+    if value is not None and not isinstance(value, str | Path):
+        raise BordersimError(
+            f"{name} must be a path (a str or a pathlib.Path) or None, got "
+            f"{type(value).__name__} {value!r}"
+        )
 
 
 def _plain(value: Any) -> Any:

@@ -331,3 +331,36 @@ def test_arguments_of_the_wrong_kind_are_one_clear_line() -> None:
         with pytest.raises(bs.BordersimError) as refused:
             call()  # type: ignore[no-untyped-call]
         assert message in str(refused.value) and "\n" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"engine": ["flow"]}, "unknown engine ['flow']"),
+        ({"record": "no"}, "record must be True or False, got str 'no'"),
+        ({"records": "yes"}, "records must be True or False, got str 'yes'"),
+        ({"store": 5}, "store must be a path"),
+        ({"record": True, "out": 5}, "out must be a path"),
+        ({"progress": 5}, "progress must be a function called as progress(done, total)"),
+    ],
+)
+def test_run_arguments_of_the_wrong_kind_are_one_line_before_anything_runs(
+    monkeypatch: pytest.MonkeyPatch, arguments: dict[str, object], message: str
+) -> None:
+    import bordersim.services.record as record
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("simulated before the arguments were checked")
+
+    monkeypatch.setattr(record, "simulate_loaded", never)
+    monkeypatch.setattr(record, "simulate_and_record", never)
+    with pytest.raises(bs.BordersimError) as refused:
+        bs.run(SMALL, **{"replications": 1, "engine": "event", **arguments})  # type: ignore[arg-type]
+    assert message in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_a_store_that_is_not_a_path_is_one_line_in_open_run_and_sweep() -> None:
+    with pytest.raises(bs.BordersimError, match="store must be a path"):
+        bs.open_run("small-20230511-120000-ab12", store=5)  # type: ignore[arg-type]
+    with pytest.raises(bs.BordersimError, match="store must be a path"):
+        bs.sweep(SMALL, {"deployments.troops.headcount": [0]}, replications=1, store=5)  # type: ignore[arg-type]

@@ -78,7 +78,8 @@ def check_request(
     from bordersim.engines import ENGINES, MAX_SEED
     from bordersim.errors import ModelError
 
-    if engine not in ENGINES:
+    # a list or None is not an engine's name: refused in the same line, not a TypeError
+    if not isinstance(engine, str) or engine not in ENGINES:
         raise ModelError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
     # A fraction, a text or None is refused, not rounded: seed=1.5 would run as seed 1 and be
     # stored as seed 2, so that nobody could reproduce the run from its record.
