@@ -209,13 +209,25 @@ class StoredRunView(Run):
 
 
 def _metric_names(metric: str | Sequence[str]) -> list[str]:
-    names = [metric] if isinstance(metric, str) else list(metric)
-    return [check_metric(name) for name in names]
+    if isinstance(metric, str):
+        return [check_metric(metric)]
+    if not isinstance(metric, Iterable):
+        raise BordersimError(
+            f"metric must be a metric name or a list of names, got {type(metric).__name__} "
+            f"{metric!r} (the names are bordersim.results.schema.DAILY_METRICS)"
+        )
+    return [check_metric(name) for name in metric]
 
 
 def check_metric(name: str) -> str:
     """`name` if it is a daily metric of `results.schema`; otherwise a `BordersimError` that
     suggests the nearest names."""
+    if not isinstance(name, str):
+        # a list where one name belongs would be an unhashable TypeError in the lookup below
+        raise BordersimError(
+            f"a metric is named by a str, got {type(name).__name__} {name!r} (the names are "
+            f"bordersim.results.schema.DAILY_METRICS)"
+        )
     if name in METRIC_INDEX:
         return name
     near = difflib.get_close_matches(str(name), DAILY_METRICS, n=3)

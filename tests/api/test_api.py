@@ -364,3 +364,20 @@ def test_a_store_that_is_not_a_path_is_one_line_in_open_run_and_sweep() -> None:
         bs.open_run("small-20230511-120000-ab12", store=5)  # type: ignore[arg-type]
     with pytest.raises(bs.BordersimError, match="store must be a path"):
         bs.sweep(SMALL, {"deployments.troops.headcount": [0]}, replications=1, store=5)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda r: r.daily(5), "metric must be a metric name or a list of names, got int 5"),
+        (lambda r: r.daily([5]), "a metric is named by a str, got int 5"),
+        (lambda r: r.metric(["encounters"]), "a metric is named by a str, got list"),
+        (lambda r: r.plot(["encounters"]), "a metric is named by a str, got list"),
+    ],
+)
+def test_a_metric_of_the_wrong_kind_is_one_line(call: object, message: str) -> None:
+    from constructed_runs import constructed_run
+
+    with pytest.raises(bs.BordersimError) as refused:
+        call(bs.Run(constructed_run(replications=2, days=3)))  # type: ignore[operator]
+    assert message in str(refused.value) and "\n" not in str(refused.value)
