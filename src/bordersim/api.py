@@ -398,7 +398,8 @@ def sweep(
         raise ScenarioError("vary is empty: give {key path: [values]} to sweep over")
     axes = []
     for key, values in vary.items():
-        if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        # a dict's keys would be swept over and its values dropped without a word
+        if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
             raise ScenarioError(f"vary {key!r}: expected a list of values, got {values!r}")
         listed = tuple(_plain(v) for v in values)
         if not listed:

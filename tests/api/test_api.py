@@ -381,3 +381,10 @@ def test_a_metric_of_the_wrong_kind_is_one_line(call: object, message: str) -> N
     with pytest.raises(bs.BordersimError) as refused:
         call(bs.Run(constructed_run(replications=2, days=3)))  # type: ignore[operator]
     assert message in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_a_sweep_axis_given_as_a_dict_is_refused_not_swept_over_its_keys() -> None:
+    with pytest.raises(bs.BordersimError) as refused:
+        bs.sweep(SMALL, {"deployments.troops.headcount": {0: 300}}, replications=1)
+    text = str(refused.value)
+    assert "vary 'deployments.troops.headcount': expected a list of values" in text, text
