@@ -388,3 +388,20 @@ def test_a_sweep_axis_given_as_a_dict_is_refused_not_swept_over_its_keys() -> No
         bs.sweep(SMALL, {"deployments.troops.headcount": {0: 300}}, replications=1)
     text = str(refused.value)
     assert "vary 'deployments.troops.headcount': expected a list of values" in text, text
+
+
+def test_a_store_that_cannot_be_opened_leaves_no_empty_report_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    not_a_store = tmp_path / "notes.txt"
+    not_a_store.write_text("not a store")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(bs.BordersimError, match="is not a DuckDB database"):
+        bs.run(SMALL, replications=1, engine="flow", store=not_a_store)
+    with pytest.raises(bs.BordersimError, match="is not a DuckDB database"):
+        bs.run(SMALL, replications=1, engine="flow", store=not_a_store, out="reports/a")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+    (tmp_path / "kept").mkdir()
+    with pytest.raises(bs.BordersimError, match="is not a DuckDB database"):
+        bs.run(SMALL, replications=1, engine="flow", store=not_a_store, out="kept")
+    assert (tmp_path / "kept").is_dir(), "a folder that was there before is the user's"

@@ -186,10 +186,17 @@ def simulate_and_record(
     check_request(engine, replications, records, seed, names)
     name = loaded.model.scenario_name
     run_id = new_run_id(name)
+    made = _not_there(_report_folder(name, run_id, out_dir))
     folder = _checked_folder(name, run_id, out_dir, records, names)
     for message in loaded.warnings:
         observer.warning(message)
-    created_at = _start(store, run_id, loaded, engine, seed, replications, folder)
+    try:
+        created_at = _start(store, run_id, loaded, engine, seed, replications, folder)
+    except BaseException:
+        # nothing was recorded (a store that is not a store, or one being written): the empty
+        # report folder made for the run would only be a run folder with no run behind it
+        _remove_empty(made)
+        raise
     pending: list[Path] = []  # the temporary files written so far, removed if the run fails
     try:
         result = _simulate_shown(loaded, engine, replications, seed, records, observer, on_progress)
@@ -219,13 +226,32 @@ def _checked_folder(
     name: str, run_id: str, out_dir: Path | None, records: bool, names: OptionNames
 ) -> Path:
     """The run's report folder, created and checked writable before anything is recorded."""
-    from bordersim.report.locations import run_folder
-
     # By default each run gets its own folder, out/<scenario>/<run id>/, and out/<scenario>/latest
     # points to the newest: a run on the other engine never overwrites an earlier report.
     outputs = ("report.html", "people.parquet") if records else ("report.html",)
-    folder = out_dir or run_folder(Path("out"), name, run_id)
-    return check_report_folder(folder, outputs, names.out)
+    return check_report_folder(_report_folder(name, run_id, out_dir), outputs, names.out)
+
+
+def _report_folder(name: str, run_id: str, out_dir: Path | None) -> Path:
+    """`out_dir`, or the run's own folder out/<scenario>/<run id>/ by default."""
+    from bordersim.report.locations import run_folder
+
+    return out_dir or run_folder(Path("out"), name, run_id)
+
+
+def _not_there(folder: Path) -> list[Path]:
+    """`folder` and those of its parents that do not exist yet, the deepest first."""
+    absolute = folder.absolute()
+    return [path for path in (absolute, *absolute.parents) if not path.exists()]
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove `folders` (the deepest first) where they are still empty; leave the rest."""
+    for path in folders:
+        try:
+            path.rmdir()
+        except OSError:
+            return
 
 
 def _start(
