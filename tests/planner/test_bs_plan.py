@@ -67,6 +67,28 @@ def test_arguments_of_the_wrong_kind_are_one_line_naming_the_argument(tmp_path: 
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(
+    ("out", "message"),
+    [
+        ("notes.txt", "out names a file, not a folder"),
+        ("notes.txt/plan", "notes.txt is a file, not a folder"),
+    ],
+)
+def test_an_out_that_is_a_file_is_refused_before_planning(
+    tmp_path: Path, out: str, message: str
+) -> None:
+    plan_file = tmp_path / "tiny.toml"
+    plan_file.write_text(TINY_PLAN)
+    (tmp_path / "notes.txt").write_text("notes")
+    messages: list[str] = []
+    with pytest.raises(PlanError) as refused:
+        bs.plan(SMALL, plan_file, out=tmp_path / out, progress=messages.append, frontier=False)
+    text = str(refused.value)
+    assert message in text and "\n" not in text, text
+    assert messages == [], "refused only after planning"
+    assert (tmp_path / "notes.txt").read_text() == "notes"
+
+
 @pytest.mark.slow
 def test_bs_plan_plans_a_tiny_case_and_writes_its_files(tmp_path: Path) -> None:
     plan_file = tmp_path / "tiny.toml"

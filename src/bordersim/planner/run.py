@@ -872,6 +872,17 @@ def _check_plan_arguments(
         raise PlanError(f"plan_file must be a plan file path or a PlanSpec, got {kind(plan_file)}")
     if out is not None and not isinstance(out, str | Path):
         raise PlanError(f"out must be a folder path or None, got {kind(out)}")
+    if out is not None:
+        # a file there (or above) would be a FileExistsError once the plan had been made
+        folder = Path(out).absolute()
+        there = next(path for path in (folder, *folder.parents) if path.exists())
+        if not there.is_dir():
+            raise PlanError(
+                "out names a file, not a folder; give a folder"
+                if there == folder
+                else f"out cannot be made: {there} is a file, not a folder",
+                where=str(folder),
+            )
     if not callable(progress):
         raise PlanError(f"progress must be a callable taking one message, got {kind(progress)}")
     for name, value in (("frontier", frontier), ("compare_base", compare_base)):
