@@ -216,7 +216,8 @@ def _metric_names(metric: str | Sequence[str]) -> list[str]:
             f"metric must be a metric name or a list of names, got {type(metric).__name__} "
             f"{metric!r} (the names are bordersim.results.schema.DAILY_METRICS)"
         )
-    return [check_metric(name) for name in metric]
+    # a name given twice is one metric: its rows once, not twice over
+    return list(dict.fromkeys(check_metric(name) for name in metric))
 
 
 def check_metric(name: str) -> str:

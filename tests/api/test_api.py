@@ -405,3 +405,12 @@ def test_a_store_that_cannot_be_opened_leaves_no_empty_report_folder(
     with pytest.raises(bs.BordersimError, match="is not a DuckDB database"):
         bs.run(SMALL, replications=1, engine="flow", store=not_a_store, out="kept")
     assert (tmp_path / "kept").is_dir(), "a folder that was there before is the user's"
+
+
+def test_a_metric_named_twice_gives_its_rows_once() -> None:
+    from constructed_runs import constructed_run
+
+    run = bs.Run(constructed_run(replications=2, days=3))
+    twice = run.daily(["encounters", "gotaways", "encounters"])
+    pd.testing.assert_frame_equal(twice, run.daily(["encounters", "gotaways"]))
+    assert not twice.duplicated(["replication", "date", "sector", "metric"]).any()
