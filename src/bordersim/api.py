@@ -391,6 +391,7 @@ def sweep(
 
     check_request("flow", replications, False, seed)
     _check_location("store", store)
+    _check_client(client)
     if not isinstance(vary, Mapping):
         raise ScenarioError(
             f"vary takes {{key path: [values]}} to sweep over, got {type(vary).__name__}"
@@ -452,6 +453,23 @@ def _check_location(name: str, value: object) -> None:
         raise BordersimError(
             f"{name} must be a path (a str or a pathlib.Path) or None, got "
             f"{type(value).__name__} {value!r}"
+        )
+
+
+def _check_client(client: object) -> None:
+    """Refuse a `client` that is not a Dask client before the sweep is registered in a store: an
+    address or a number failed on the first use, with the sweep already in the catalog."""
+    if client is None:
+        return
+    from distributed import Client
+
+    from bordersim.services.cluster import BackgroundClient
+
+    if not isinstance(client, Client | BackgroundClient):
+        raise BordersimError(
+            f"client must be a distributed.Client (local or on a cluster) or None, got "
+            f"{type(client).__name__} {client!r}; for a scheduler's address, connect first: "
+            f"client=distributed.Client(address)"
         )
 
 

@@ -414,3 +414,21 @@ def test_a_metric_named_twice_gives_its_rows_once() -> None:
     twice = run.daily(["encounters", "gotaways", "encounters"])
     pd.testing.assert_frame_equal(twice, run.daily(["encounters", "gotaways"]))
     assert not twice.duplicated(["replication", "date", "sector", "metric"]).any()
+
+
+@pytest.mark.parametrize("client", ["tcp://127.0.0.1:8786", 5])
+def test_a_sweep_client_that_is_not_a_dask_client_is_refused_before_the_store_is_touched(
+    tmp_path: Path, client: object
+) -> None:
+    store = tmp_path / "sweeps.duckdb"
+    with pytest.raises(bs.BordersimError) as refused:
+        bs.sweep(
+            SMALL,
+            {"deployments.troops.headcount": [0, 300]},
+            replications=1,
+            client=client,
+            store=store,
+        )
+    text = str(refused.value)
+    assert "client must be a distributed.Client" in text and "\n" not in text, text
+    assert not store.exists(), "the sweep was registered before the client was checked"
