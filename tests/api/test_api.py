@@ -432,3 +432,26 @@ def test_a_sweep_client_that_is_not_a_dask_client_is_refused_before_the_store_is
     text = str(refused.value)
     assert "client must be a distributed.Client" in text and "\n" not in text, text
     assert not store.exists(), "the sweep was registered before the client was checked"
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"custody.capacity_people": {"RGV": 0}, "custody.capacity_people.RGV": 5},
+        {"custody.capacity_people.RGV": 5, "custody.capacity_people": {"RGV": 0}},
+        {"custody.capacity_people.RGV": 5, "custody": {"capacity_people": {"RGV": 0}}},
+    ],
+)
+def test_a_value_set_twice_in_one_with_changes_is_refused_not_left_to_the_order(
+    changes: dict[str, object],
+) -> None:
+    sc = bs.load_scenario(SMALL)
+    with pytest.raises(bs.BordersimError) as refused:
+        sc.with_changes(changes)
+    text = str(refused.value)
+    assert "custody.capacity_people.RGV is set twice in one call" in text, text
+    # two key paths of one table that set different values merge, as before
+    both = sc.with_changes(
+        {"custody.capacity_people": {"RGV": 0}, "custody.capacity_people.TCA": 5}
+    ).custody.capacity_people
+    assert (both.RGV, both.TCA) == (0, 5)

@@ -182,12 +182,14 @@ def with_changes(
     places = dict(scenario._given)
     changed = []
     new_entries: dict[tuple[str, ...], list[str]] = {}
+    set_by: dict[tuple[str, ...], str] = {}  # each value set by this call, with its key path
     for key_path, value in changes.items():
         new_entries.update(loader.entries_added(merged, _as_overlay(key_path, value)))
         # a table merges into the table there, as in a file: what was set is the values it
         # replaced, each recorded as changed on its own
         for parts, part_value in _set(merged, key_path, value, scenario):
             dotted = ".".join(parts)
+            _refuse_set_twice(set_by, parts, key_path, scenario)
             for known in [k for k in sources if k == dotted or k.startswith(dotted + ".")]:
                 del sources[known]
             sources[dotted] = f"varied from {scenario.path.name}"
@@ -210,6 +212,22 @@ def with_changes(
     changed_scenario._changes = kept
     changed_scenario._given = places
     return changed_scenario
+
+
+def _refuse_set_twice(
+    set_by: dict[tuple[str, ...], str], parts: tuple[str, ...], key_path: str, scenario: Scenario
+) -> None:
+    """Refuse a value that two key paths of one call both set ({"a.b": {"c": 0}, "a.b.c": 5}):
+    "applied together" has no order, and whichever came last would win without a word."""
+    for other, other_path in set_by.items():
+        n = min(len(other), len(parts))
+        if other[:n] == parts[:n] and other_path != key_path:
+            raise ScenarioError(
+                f"{'.'.join(parts if len(parts) >= len(other) else other)} is set twice in one "
+                f"call, by {other_path!r} and by {key_path!r}; give it once",
+                where=str(scenario.path),
+            )
+    set_by[parts] = key_path
 
 
 def _as_overlay(key_path: str, value: Any) -> dict[str, Any]:
