@@ -336,16 +336,20 @@ def compare(
         replications = given[0].replications if replications is None else replications
         seed = given[0].seed if seed is None else seed
         engine = given[0].engine if engine is None else engine
+    from bordersim.services.record import check_request, simulate_loaded
+
+    replications = DEFAULT_REPLICATIONS if replications is None else replications
+    seed = DEFAULT_SEED if seed is None else seed
+    engine = engine or "event"
+    check_request(engine, replications, False, seed)
+    # Both sides are loaded and checked before either is simulated: a mistyped B is refused at
+    # once, not after A's replications have run.
+    sides = [side if isinstance(side, Run) else _loaded(side) for side in (a, b)]
     runs = [
         side
         if isinstance(side, Run)
-        else run(
-            side,
-            replications=DEFAULT_REPLICATIONS if replications is None else replications,
-            seed=DEFAULT_SEED if seed is None else seed,
-            engine=engine or "event",
-        )
-        for side in (a, b)
+        else Run(simulate_loaded(side, engine=engine, replications=replications, seed=seed))
+        for side in sides
     ]
     # The comparison of `bordersim compare` and the workbench: with one seed, replication r of A
     # is paired with replication r of B, over the replications both sides have.

@@ -455,3 +455,21 @@ def test_a_value_set_twice_in_one_with_changes_is_refused_not_left_to_the_order(
         {"custody.capacity_people": {"RGV": 0}, "custody.capacity_people.TCA": 5}
     ).custody.capacity_people
     assert (both.RGV, both.TCA) == (0, 5)
+
+
+@pytest.mark.parametrize(
+    ("b", "message"),
+    [("missing.toml", "no such scenario file"), (42, "expected a Scenario")],
+)
+def test_compare_refuses_a_bad_side_b_before_simulating_side_a(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, b: object, message: str
+) -> None:
+    import bordersim.services.record as record
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("side A was simulated before side B was checked")
+
+    monkeypatch.setattr(record, "simulate_loaded", never)
+    side_b = tmp_path / b if isinstance(b, str) else b
+    with pytest.raises(bs.BordersimError, match=message):
+        bs.compare(SMALL, side_b, replications=1, engine="flow")  # type: ignore[arg-type]
