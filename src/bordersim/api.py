@@ -259,6 +259,8 @@ def run(
     from bordersim.services.record import check_request, simulate_loaded
 
     check_request(engine, replications, records, seed)
+    # a NumPy integer counts, but the store's catalog and a sweep's JSON take Python ints only
+    replications, seed = int(replications), int(seed)
     _check_flag("records", records)
     _check_flag("record", record)
     _check_location("store", store)
@@ -342,6 +344,7 @@ def compare(
     seed = DEFAULT_SEED if seed is None else seed
     engine = engine or "event"
     check_request(engine, replications, False, seed)
+    replications, seed = int(replications), int(seed)
     # Both sides are loaded and checked before either is simulated: a mistyped B is refused at
     # once, not after A's replications have run.
     sides = [side if isinstance(side, Run) else _loaded(side) for side in (a, b)]
@@ -394,6 +397,7 @@ def sweep(
     from bordersim.services.sweep import Axis, run_sweep
 
     check_request("flow", replications, False, seed)
+    replications, seed = int(replications), int(seed)
     _check_location("store", store)
     _check_client(client)
     if not isinstance(vary, Mapping):

@@ -473,3 +473,20 @@ def test_compare_refuses_a_bad_side_b_before_simulating_side_a(
     side_b = tmp_path / b if isinstance(b, str) else b
     with pytest.raises(bs.BordersimError, match=message):
         bs.compare(SMALL, side_b, replications=1, engine="flow")  # type: ignore[arg-type]
+
+
+def test_numpy_integers_for_replications_and_seed_are_recorded_as_ints(tmp_path: Path) -> None:
+    # accepted as whole numbers, they failed once they reached the store's catalog (DuckDB:
+    # "Unable to transform python value of type numpy.int64") or a sweep's JSON
+    one, seed = np.int64(1), np.int64(2)
+    stored = bs.run(SMALL, replications=one, seed=seed, engine="flow", store=tmp_path / "r.duckdb")
+    again = bs.open_run(stored.run_id or "", store=tmp_path / "r.duckdb")
+    assert (again.seed, again.replications) == (2, 1)
+    grid = bs.sweep(
+        SMALL,
+        {"deployments.troops.headcount": [0]},
+        replications=one,
+        seed=seed,
+        store=tmp_path / "s.duckdb",
+    )
+    assert set(grid["n"]) == {1}
