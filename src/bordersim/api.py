@@ -70,12 +70,14 @@ def load_scenario(path: str | Path) -> Scenario:
     return load(file)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Run:
     """A simulated run: its results (`result`) and, when it was recorded, its store id.
 
     `kpis()`, `daily()` and `plot()` read the results; metric names are those of
-    `bordersim.results.schema.DAILY_METRICS`, sectors their codes (such as "RGV").
+    `bordersim.results.schema.DAILY_METRICS`, sectors their codes (such as "RGV"). A run equals
+    itself only (its arrays are not compared), so that runs can be compared with `==`, kept in
+    a set or used as dict keys.
     """
 
     result: RunResult
@@ -196,7 +198,7 @@ class Run:
         return code
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class StoredRunView(Run):
     """A run read back from the store: its results (read-only arrays) and its catalog row
     (`stored`: status, creation time, code version, the scenario's resolved text)."""

@@ -490,3 +490,13 @@ def test_numpy_integers_for_replications_and_seed_are_recorded_as_ints(tmp_path:
         store=tmp_path / "s.duckdb",
     )
     assert set(grid["n"]) == {1}
+
+
+def test_runs_compare_with_eq_and_are_hashable() -> None:
+    from constructed_runs import constructed_run
+
+    a, b = bs.Run(constructed_run(2, 3)), bs.Run(constructed_run(2, 3))
+    # `==` compared the arrays of the results: "The truth value of an array ... is ambiguous"
+    assert a == a and a != b
+    labels = {a: "base", b: "variant"}  # unhashable before
+    assert labels[b] == "variant" and len({a, b, a}) == 2
