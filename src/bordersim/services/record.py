@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bordersim import interrupts
+from bordersim.output_folders import remove_empty
 from bordersim.services.loading import LoadedScenario, code_version, sources_from_text
 from bordersim.services.observer import QUIET, Observer
 
@@ -195,7 +196,7 @@ def simulate_and_record(
     except BaseException:
         # nothing was recorded (a store that is not a store, or one being written): the empty
         # report folder made for the run would only be a run folder with no run behind it
-        _remove_empty(made)
+        remove_empty(made)
         raise
     pending: list[Path] = []  # the temporary files written so far, removed if the run fails
     try:
@@ -240,18 +241,10 @@ def _report_folder(name: str, run_id: str, out_dir: Path | None) -> Path:
 
 
 def _not_there(folder: Path) -> list[Path]:
-    """`folder` and those of its parents that do not exist yet, the deepest first."""
+    """`folder` and those of its parents that do not exist yet, outermost first (the order
+    `output_folders.remove_empty` takes)."""
     absolute = folder.absolute()
-    return [path for path in (absolute, *absolute.parents) if not path.exists()]
-
-
-def _remove_empty(folders: list[Path]) -> None:
-    """Remove `folders` (the deepest first) where they are still empty; leave the rest."""
-    for path in folders:
-        try:
-            path.rmdir()
-        except OSError:
-            return
+    return [path for path in (*reversed(absolute.parents), absolute) if not path.exists()]
 
 
 def _start(
