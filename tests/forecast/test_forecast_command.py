@@ -150,3 +150,32 @@ def test_backtest_prints_the_table_and_writes_csv(
     rows = read_csv(out / "backtest.csv")
     assert len(rows) == 7 * 2 * 10
     assert (out / "report.html").exists()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        # blamed "--to 2023-09", a month the user had not given, for a --from after the data
+        (["--backtest", "--from", "2040-01"], "error: --from 2040-01 is outside the data"),
+        # blamed "--from 2015-10" as if it had been given
+        (
+            ["--backtest", "--to", "2010-01"],
+            "error: --to 2010-01 is before the default --from 2015-10 (FY2016's first month): "
+            "give --from too",
+        ),
+    ],
+)
+def test_a_backtest_window_error_names_only_the_months_given(
+    store: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    arguments: list[str],
+    message: str,
+) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exited:
+        main(["forecast", "--store", str(store), "--out", str(out), *arguments])
+    assert exited.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(message), lines
+    assert not out.exists()

@@ -151,10 +151,19 @@ def _backtest(
     from bordersim.forecast.printing import print_backtest
     from bordersim.forecast.rolling import check_origin, compute, origin_range
 
+    # A month given is checked against the data before the order, and an order error says which
+    # month is a default, so that it never blames an option with a month the user did not give.
+    for month, flag in zip(window, ("--from", "--to"), strict=True):
+        if month is not None:
+            series.index_of(month, flag)
     first_month = window[0] or max(date(2015, 10, 1), series.months[0])
     last_month = window[1] or series.months[-1]
-    if last_month < first_month:  # a default met a month given
-        raise BordersimError(f"--to {last_month:%Y-%m} is before --from {first_month:%Y-%m}")
+    if last_month < first_month:  # a --to given before the default --from (a --from given is
+        # held, so never after the default --to; both given were compared before the store)
+        raise BordersimError(
+            f"--to {last_month:%Y-%m} is before the default --from {first_month:%Y-%m} "
+            "(FY2016's first month): give --from too"
+        )
     a = series.index_of(first_month, "--from")
     b = series.index_of(last_month, "--to")
     check_origin(series, a - max(horizons), "--from minus the longest horizon")
