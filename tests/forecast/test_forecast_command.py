@@ -179,3 +179,35 @@ def test_a_backtest_window_error_names_only_the_months_given(
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(message), lines
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        # was "--from minus the longest horizon 1999-01 has -8 months of history before it"
+        (
+            ["--backtest", "--from", "2000-01", "--to", "2000-02", "--horizons", "12"],
+            "error: --from 2000-01 is too early for a 12-month horizon: forecasts need at least "
+            "36 months of history (the data start 1999-10), so the first target month is 2003-09",
+        ),
+        (
+            ["--backtest", "--from", "2002-09", "--horizons", "1"],
+            "error: --from 2002-09 is too early for a 1-month horizon: forecasts need at least "
+            "36 months of history (the data start 1999-10), so the first target month is 2002-10",
+        ),
+    ],
+)
+def test_a_from_too_early_for_the_horizons_names_the_first_target_month(
+    store: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    arguments: list[str],
+    message: str,
+) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exited:
+        main(["forecast", "--store", str(store), "--out", str(out), *arguments])
+    assert exited.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [message]
+    assert not out.exists()

@@ -149,7 +149,7 @@ def _backtest(
     from bordersim.errors import BordersimError
     from bordersim.forecast import backtest as harness
     from bordersim.forecast.printing import print_backtest
-    from bordersim.forecast.rolling import check_origin, compute, origin_range
+    from bordersim.forecast.rolling import MIN_HISTORY_MONTHS, compute, origin_range
 
     # A month given is checked against the data before the order, and an order error says which
     # month is a default, so that it never blames an option with a month the user did not give.
@@ -166,8 +166,14 @@ def _backtest(
         )
     a = series.index_of(first_month, "--from")
     b = series.index_of(last_month, "--to")
-    check_origin(series, a - max(horizons), "--from minus the longest horizon")
     horizon = max(horizons)
+    if a - horizon < MIN_HISTORY_MONTHS - 1:  # the first target's origin lacks the history
+        raise BordersimError(
+            f"--from {first_month:%Y-%m} is too early for a {horizon}-month horizon: forecasts "
+            f"need at least {MIN_HISTORY_MONTHS} months of history (the data start "
+            f"{series.months[0]:%Y-%m}), so the first target month is "
+            f"{series.month_at(MIN_HISTORY_MONTHS - 1 + horizon):%Y-%m}"
+        )
     origins = origin_range(b - 1)
     with _progress(console, "back-test") as step:
         rolling = compute(series, origins, horizon, methods=methods, jobs=jobs, progress=step)
