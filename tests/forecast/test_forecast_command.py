@@ -211,3 +211,18 @@ def test_a_from_too_early_for_the_horizons_names_the_first_target_month(
     lines = capsys.readouterr().err.strip().splitlines()
     assert lines == [message]
     assert not out.exists()
+
+
+def test_a_forecast_from_the_first_origin_allowed_writes_an_empty_backtest(
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The earliest origin the data allow (36 months in) has no past forecast to score: the
+    forecast's own back-test stopped it with numpy's "need at least one array to stack" after
+    the fits, and nothing was written."""
+    out = tmp_path / "out"
+    options = ["--origin", "2002-09", "--horizon", "1"]
+    main(["forecast", "--store", str(store), "--out", str(out), *options])
+    assert "Wrote" in capsys.readouterr().out
+    rows = read_csv(out / "backtest.csv")
+    assert rows and all(row["mase"] == "" for row in rows)  # no target month to score
+    assert (out / "forecast.csv").read_text(encoding="utf-8").startswith("month,sector,group,")

@@ -79,7 +79,7 @@ class Backtest:
             for row in self.rows
             if row.method == method and row.horizon == horizon and row.sector != "SWB"
         ]
-        return float(np.nanmean(values)) if values else math.nan
+        return _mean(np.asarray(values, dtype=np.float64))  # NaN, without a warning, if none
 
     def methods(self) -> list[str]:
         return list(dict.fromkeys(row.method for row in self.rows))
@@ -182,9 +182,12 @@ def _score(
     forecast = rolling.levels[method][origins - rolling.origins[0], :, horizon - 1]
     actual = rolling.actual[targets]
     tails = (0.025, 0.10, 0.90, 0.975)
-    bands = np.stack(
-        [rolling.quantiles(method, int(o), horizon, tails) for o in origins], axis=1
-    )  # [4, targets, 10]
+    if origins.size:
+        bands = np.stack(
+            [rolling.quantiles(method, int(o), horizon, tails) for o in origins], axis=1
+        )  # [4, targets, 10]
+    else:  # no target month of the window has a forecast from its origin (too near the start)
+        bands = np.empty((len(tails), 0, actual.shape[1]))
     with np.errstate(invalid="ignore", divide="ignore"):
         relative = np.where(actual > 0, (forecast - actual) / actual, np.nan) * 100.0
     return _Scored(
