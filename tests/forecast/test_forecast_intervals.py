@@ -38,6 +38,17 @@ def test_the_rank_of_a_whole_n_plus_one_times_p_survives_binary_rounding() -> No
         assert intervals.conformal_quantile(scores, intervals.finite_level(1.0, n)) == float(n)
 
 
+def test_a_missing_bound_stays_missing_when_quantiles_are_made_monotone() -> None:
+    """With too few past errors for an interval, the upper quantiles asked with the median took
+    the median's value (fmax skips NaN): forecast.csv gave q0.9 = q0.975 = q0.5 and the report
+    "n/a - 7,725" for an interval that does not exist."""
+    probabilities = np.array([0.025, 0.10, 0.5, 0.90, 0.975])
+    values = np.array([[np.nan, 1.0], [np.nan, 3.0], [10.0, 5.0], [np.nan, 4.0], [np.nan, 9.0]])
+    out = intervals.monotone(probabilities, values)
+    assert np.isnan(out[[0, 1, 3, 4], 0]).all() and out[2, 0] == 10.0
+    assert out[:, 1].tolist() == [1.0, 3.0, 5.0, 5.0, 9.0]  # finite ones as before
+
+
 def test_coverage_counts_the_values_inside_finite_intervals() -> None:
     actual = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
     lower = np.array([0.0, 2.5, 3.0, np.nan, 4.0])

@@ -66,6 +66,9 @@ def monotone(probabilities: np.ndarray, values: np.ndarray) -> np.ndarray:
     lower = ~upper
     if lower.any():
         sorted_v[lower] = np.fmin.accumulate(sorted_v[lower][::-1], axis=0)[::-1]
+    # fmax/fmin skip a missing bound; it stays missing (no interval), not the median or a
+    # neighbour's value
+    sorted_v[np.isnan(np.asarray(values)[order])] = np.nan
     out = np.empty_like(sorted_v)
     out[order] = sorted_v
     return out
