@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -226,3 +227,24 @@ def test_a_forecast_from_the_first_origin_allowed_writes_an_empty_backtest(
     rows = read_csv(out / "backtest.csv")
     assert rows and all(row["mase"] == "" for row in rows)  # no target month to score
     assert (out / "forecast.csv").read_text(encoding="utf-8").startswith("month,sector,group,")
+
+
+@pytest.mark.parametrize(
+    ("mode", "options"),
+    [
+        ("forecast", ["--origin", "2002-09", "--horizon", "1"]),
+        ("back-test", ["--backtest", "--from", "2002-10", "--to", "2002-10", "--horizons", "1"]),
+    ],
+)
+def test_fitting_to_a_file_or_a_pipe_says_so_on_stderr(
+    store: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    mode: str,
+    options: list[str],
+) -> None:
+    """With the output not a terminal, the fits (tens of seconds) ran without a sign of life."""
+    main(["forecast", "--store", str(store), "--out", str(tmp_path / "out"), *options])
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == f"{mode}: fitting every method at every origin (tens of seconds)..."
+    assert re.fullmatch(rf"{mode}: fitted in \d+ s", lines[-1])

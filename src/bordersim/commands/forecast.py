@@ -204,8 +204,11 @@ def _forecast(
     from bordersim.forecast import backtest as harness
     from bordersim.forecast import forecast_at
     from bordersim.forecast.printing import print_forecast, write_forecast_csv
+    from bordersim.forecast.rolling import check_origin
     from bordersim.report.forecast_report import write_forecast_report
 
+    # the origin's errors before the fitting is announced
+    check_origin(series, series.index_of(origin, "--origin"), "--origin")
     with _progress(console, "forecast") as step:
         forecast = forecast_at(series, origin, horizon, jobs=jobs, progress=step, methods=methods)
     position = forecast.origin_position
@@ -275,14 +278,25 @@ def _report_months() -> int:
 
 
 class _progress:
-    """A transient progress line on a terminal; nothing when the output is a file."""
+    """A transient progress line on a terminal; when the output is a file or a pipe, a line on
+    stderr as the fits start and one as they end (the fits take tens of seconds)."""
 
     def __init__(self, console: Any, label: str) -> None:
         self.console, self.label = console, label
         self.bar: Any = None
+        self.started: float | None = None
 
     def __enter__(self) -> Any:
         if not self.console.is_terminal:
+            import sys
+            import time
+
+            self.started = time.perf_counter()
+            print(
+                f"{self.label}: fitting every method at every origin (tens of seconds)...",
+                file=sys.stderr,
+                flush=True,
+            )
             return None
         from rich.progress import Progress
 
@@ -299,6 +313,12 @@ class _progress:
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
             self.bar.__exit__(*exc)
+        elif self.started is not None and exc[0] is None:
+            import sys
+            import time
+
+            elapsed = time.perf_counter() - self.started
+            print(f"{self.label}: fitted in {elapsed:.0f} s", file=sys.stderr, flush=True)
 
 
 def _console() -> Any:
