@@ -40,6 +40,9 @@ def write(folder: Path, forecast: str) -> Path:
         ('origin = "2023-03"\nquantile = 1.5\n', ["demand.forecast.quantile = 1.5", "less than 1"]),
         ('origin = "2023-13"\nquantile = 0.9\n', ["demand.forecast.origin", "YYYY-MM"]),
         ("quantile = 0.9\n", ["demand.forecast.origin", "required"]),
+        # a mistyped month was told only "must be a TOML date, written without quotes"
+        ('origin = "2023-4"\nquantile = 0.9\n', ["origin = '2023-4': must be a month \"YYYY-MM\""]),
+        ('origin = "2023-04-31"\nquantile = 0.9\n', ['must be a month "YYYY-MM", such as']),
     ],
 )
 def test_a_bad_forecast_entry_is_one_scenario_error(

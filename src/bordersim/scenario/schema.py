@@ -498,12 +498,18 @@ class DemandForecast(Section):
     @field_validator("origin", mode="before")
     @classmethod
     def _month(cls, value: object) -> object:
-        if isinstance(value, str) and len(value.strip()) == 7:
+        if isinstance(value, str):  # only a month is written in quotes; any other text is
+            # refused naming both forms (not as a date alone, which the docs show unquoted)
             try:
+                if len(value.strip()) != 7:
+                    raise ValueError(value)
                 year, month = value.strip().split("-")
                 return dt.date(int(year), int(month), 1)
             except ValueError:
-                raise ValueError("must be a month YYYY-MM or a date") from None
+                raise ValueError(
+                    'must be a month "YYYY-MM", such as "2023-04", or a TOML date written '
+                    "without quotes, such as 2023-04-01"
+                ) from None
         return value
 
     @field_validator("origin")
