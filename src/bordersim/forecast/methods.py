@@ -295,7 +295,8 @@ def base_forecasts(
         # it fits them one after the other, to the same numbers)
         import statsforecast.models  # noqa: F401  (loaded once before forking)
 
-        with _fitting_pool(jobs) as pool:
+        # no more processes than fits: a --jobs of hundreds forked them all, to sit idle
+        with _fitting_pool(min(jobs, len(heavy))) as pool:
             fits = pool.imap(_task, [tasks[i] for i in heavy])
             for i, result in zip(heavy, fits, strict=True):
                 results[i] = result
