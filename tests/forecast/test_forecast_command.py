@@ -248,3 +248,16 @@ def test_fitting_to_a_file_or_a_pipe_says_so_on_stderr(
     lines = capsys.readouterr().err.splitlines()
     assert lines[0] == f"{mode}: fitting every method at every origin (tens of seconds)..."
     assert re.fullmatch(rf"{mode}: fitted in \d+ s", lines[-1])
+
+
+def test_an_early_backtest_does_not_claim_a_ten_year_mase_scale(
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Target months of 2002 have three years of data before them, yet the table and the
+    report said the MASE scale was the mean one-month change "over the ten years before"."""
+    out = tmp_path / "out"
+    options = ["--backtest", "--from", "2002-10", "--to", "2002-10", "--horizons", "1"]
+    main(["forecast", "--store", str(store), "--out", str(out), *options])
+    note = "over the ten years up to the origin (fewer where the data start later)"
+    assert note in " ".join(capsys.readouterr().out.split())
+    assert note in (out / "report.html").read_text(encoding="utf-8")

@@ -178,7 +178,8 @@ def print_backtest(console: Console, result: Backtest, source: str) -> None:
     )
     console.print(
         "MASE, MAPE, bias and coverage: mean over the nine sectors, then the southwest total "
-        "(SWB). MASE scale: mean absolute one-month change over the ten years before the origin.",
+        "(SWB). MASE scale: mean absolute one-month change over the ten years up to the origin "
+        "(fewer where the data start later).",
         highlight=False,
     )
     for horizon in result.horizons:

@@ -104,7 +104,8 @@ def _backtest_sections(page: Page, result: Backtest) -> None:
         f"Target months {result.first_target:%Y-%m} .. {result.last_target:%Y-%m}, {targets} per "
         "horizon; every forecast uses only the data up to its origin. MASE, MAPE, bias and "
         "coverage are means over the nine sectors, then the southwest total (SWB). MASE divides "
-        "by the mean absolute one-month change over the ten years before the origin."
+        "by the mean absolute one-month change over the ten years up to the origin (fewer "
+        "where the data start later)."
     )
     for horizon in result.horizons:
         page.paragraph(f"{horizon} month{'s' if horizon > 1 else ''} ahead", "muted")
