@@ -127,3 +127,29 @@ def test_first_attempts_after_the_origin_come_from_the_forecast_quantile(
         assert got == pytest.approx(expected, rel=1e-6)
         assert totals[1, sector] > calibration.sector_encounters[position, sector] * 0.5
     assert "demand.forecast" in model.sources
+
+
+def test_fitting_a_scenario_forecast_is_announced_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A scenario's first compile with [demand.forecast] fitted for tens of seconds without a
+    word (`bordersim simulate` shows nothing until the run); the fit is now announced, and a
+    cached one is not."""
+    import numpy as np
+
+    from bordersim.forecast import scenario_demand
+
+    class Fitted:
+        def totals(self, quantile: float) -> np.ndarray:
+            return np.full((12, 10), 100.0)
+
+    monkeypatch.setattr(scenario_demand, "forecast_at", lambda *args, **kwargs: Fitted())
+    monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path / "cache"))
+    calibration = load_calibration()
+    forecast_quantile_totals(calibration, dt.date(2023, 4, 1), 0.9)
+    assert capsys.readouterr().err == (
+        "demand.forecast: quantile 0.9 from 2023-04: fitting the forecast (tens of seconds, "
+        f"once; then cached in {tmp_path / 'cache'})\n"
+    )
+    forecast_quantile_totals(calibration, dt.date(2023, 4, 1), 0.9)
+    assert capsys.readouterr().err == ""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
@@ -56,13 +57,19 @@ def _series_digest(calibration: Any, key: str) -> tuple[Any, str]:
     return series, digest
 
 
-def _cached(path: Path, compute: Callable[[], np.ndarray]) -> np.ndarray:
+def _cached(path: Path, compute: Callable[[], np.ndarray], what: str) -> np.ndarray:
     """The array cached at `path`, else `compute()` written there (atomically; a read-only cache
-    only costs time)."""
+    only costs time). A computation (tens of seconds, with nothing else on the screen: a
+    simulation's compile) is announced on stderr as `what`."""
     try:
         return np.asarray(json.loads(path.read_text(encoding="utf-8")), dtype=np.float64)
     except (OSError, ValueError):
         pass
+    print(
+        f"{what}: fitting the forecast (tens of seconds, once; then cached in {path.parent})",
+        file=sys.stderr,
+        flush=True,
+    )
     array = np.asarray(compute(), dtype=np.float64)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -90,7 +97,8 @@ def forecast_quantile_totals(calibration: Any, origin: date, quantile: float) ->
             )
         return totals
 
-    return _cached(cache_folder() / f"{digest}.json", compute)
+    what = f"demand.forecast: quantile {quantile:g} from {origin:%Y-%m}"
+    return _cached(cache_folder() / f"{digest}.json", compute, what)
 
 
 def forecast_path_totals(calibration: Any, origin: date, paths: int, seed: int) -> np.ndarray:
@@ -104,7 +112,8 @@ def forecast_path_totals(calibration: Any, origin: date, paths: int, seed: int) 
         )
         return forecast.sample_paths(paths, seed).sum(axis=3)
 
-    return _cached(cache_folder() / f"paths-{digest}.json", compute)
+    what = f"forecast: {paths} sample paths from {origin:%Y-%m}"
+    return _cached(cache_folder() / f"paths-{digest}.json", compute, what)
 
 
 def check_origin(calibration: Any, origin: date, key: str, where: str | None = None) -> None:
