@@ -173,13 +173,20 @@ def test_a_backtest_window_error_names_only_the_months_given(
     arguments: list[str],
     message: str,
 ) -> None:
+    lines = _refused(store, tmp_path, capsys, arguments)
+    assert len(lines) == 1 and lines[0].startswith(message), lines
+
+
+def _refused(
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], arguments: list[str]
+) -> list[str]:
+    """The lines on stderr of a forecast refused with exit status 2, having written nothing."""
     out = tmp_path / "out"
     with pytest.raises(SystemExit) as exited:
         main(["forecast", "--store", str(store), "--out", str(out), *arguments])
     assert exited.value.code == 2
-    lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(message), lines
     assert not out.exists()
+    return capsys.readouterr().err.strip().splitlines()
 
 
 @pytest.mark.parametrize(
@@ -205,13 +212,7 @@ def test_a_from_too_early_for_the_horizons_names_the_first_target_month(
     arguments: list[str],
     message: str,
 ) -> None:
-    out = tmp_path / "out"
-    with pytest.raises(SystemExit) as exited:
-        main(["forecast", "--store", str(store), "--out", str(out), *arguments])
-    assert exited.value.code == 2
-    lines = capsys.readouterr().err.strip().splitlines()
-    assert lines == [message]
-    assert not out.exists()
+    assert _refused(store, tmp_path, capsys, arguments) == [message]
 
 
 def test_a_forecast_from_the_first_origin_allowed_writes_an_empty_backtest(
