@@ -24,6 +24,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (["--origin", "2023-13"], "--origin '2023-13' is not a month (YYYY-MM)"),
         (["--origin", "2031-01"], "--origin 2031-01 is outside the data (1999-10 .. 2023-09"),
         (["--origin", "2001-06"], "has 21 months of history before it; forecasts need at least 36"),
+        # "has 1 months of history"
+        (["--origin", "1999-10"], "--origin 1999-10 has 1 month of history before it; forecasts"),
         (["--horizon", "13"], "--horizon 13 must be between 1 and 12 months"),
         (["--horizon", "0"], "--horizon 0 must be between 1 and 12 months"),
         (["--from", "2020-01"], "--from and --to need --backtest"),
@@ -228,6 +230,30 @@ def test_a_forecast_from_the_first_origin_allowed_writes_an_empty_backtest(
     rows = read_csv(out / "backtest.csv")
     assert rows and all(row["mase"] == "" for row in rows)  # no target month to score
     assert (out / "forecast.csv").read_text(encoding="utf-8").startswith("month,sector,group,")
+
+
+def test_a_one_month_forecast_says_1_month_in_its_report(
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The report of a forecast one month ahead said "1 months ahead"."""
+    out = tmp_path / "out"
+    main(
+        [
+            "forecast",
+            "--store",
+            str(store),
+            "--out",
+            str(out),
+            "--origin",
+            "2002-09",
+            "--horizon",
+            "1",
+        ]
+    )
+    capsys.readouterr()
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "1 month ahead" in report
+    assert "1 months" not in report and "month(s)" not in report
 
 
 @pytest.mark.parametrize(

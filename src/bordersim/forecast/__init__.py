@@ -100,8 +100,9 @@ class Forecast:
         complete = np.isfinite(scores).all(axis=(1, 2))
         scores = scores[complete]
         if scores.shape[0] == 0 or not np.isfinite(today).all():
+            known = "the month after it" if self.horizon == 1 else f"all {self.horizon} months"
             raise BordersimError(
-                f"no past origin with all {self.horizon} months known before "
+                f"no past origin with {known} known before "
                 f"{self.origin:%Y-%m}: sample paths need more history"
             )
         point = rolling.levels[method][row, :N_SECTORS, : self.horizon]

@@ -13,6 +13,7 @@ from rich.table import Table
 from bordersim.forecast.data import DEMOGRAPHIC_CODES, sector_label
 from bordersim.forecast.methods import METHOD_LABELS
 from bordersim.forecast.rolling import ENSEMBLE, N_SECTORS, SERIES_CODES
+from bordersim.words import counted
 
 if TYPE_CHECKING:
     from bordersim.forecast import Forecast
@@ -183,7 +184,7 @@ def print_backtest(console: Console, result: Backtest, source: str) -> None:
         highlight=False,
     )
     for horizon in result.horizons:
-        table = Table(title=f"{horizon} month{'s' if horizon > 1 else ''} ahead")
+        table = Table(title=f"{counted(horizon, 'month')} ahead")
         for column in SUMMARY_HEADER:
             table.add_column(column, justify="left" if column == "method" else "right")
         for row in backtest_summary(result, horizon):

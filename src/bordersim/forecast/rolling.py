@@ -23,6 +23,7 @@ from bordersim.forecast.methods import (
     from_log,
     to_log,
 )
+from bordersim.words import counted
 
 ENSEMBLE = "ensemble"
 SERIES_CODES: tuple[str, ...] = (*SECTOR_CODES, TOTAL)
@@ -107,8 +108,8 @@ def check_origin(series: MonthlySeries, origin: int, what: str, where: str | Non
     needs."""
     if origin < MIN_HISTORY_MONTHS - 1:
         raise BordersimError(
-            f"{what} {series.month_at(origin):%Y-%m} has {origin + 1} months of history before "
-            f"it; forecasts need at least {MIN_HISTORY_MONTHS} (the data start "
+            f"{what} {series.month_at(origin):%Y-%m} has {counted(origin + 1, 'month')} of "
+            f"history before it; forecasts need at least {MIN_HISTORY_MONTHS} (the data start "
             f"{series.months[0]:%Y-%m})",
             where=where,
         )

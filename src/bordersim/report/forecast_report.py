@@ -24,6 +24,7 @@ from bordersim.forecast.printing import (
 )
 from bordersim.forecast.rolling import ENSEMBLE, SERIES_CODES, Rolling
 from bordersim.report.page import Page
+from bordersim.words import counted
 
 if TYPE_CHECKING:
     from bordersim.forecast import Forecast
@@ -108,7 +109,7 @@ def _backtest_sections(page: Page, result: Backtest) -> None:
         "where the data start later)."
     )
     for horizon in result.horizons:
-        page.paragraph(f"{horizon} month{'s' if horizon > 1 else ''} ahead", "muted")
+        page.paragraph(f"{counted(horizon, 'month')} ahead", "muted")
         page.table(SUMMARY_HEADER, backtest_summary(result, horizon))
     page.paragraph(
         "Paired differences: per target month, the mean scaled error over sectors of one method "
@@ -167,7 +168,7 @@ def write_forecast_report(path: Path, forecast: Forecast, result: Backtest) -> P
     page.paragraph(
         f"Data: {forecast.series.source}; {forecast.series.months[0]:%Y-%m} .. "
         f"{forecast.series.months[-1]:%Y-%m}. Origin {forecast.origin:%Y-%m} (the last month "
-        f"used), {forecast.horizon} months ahead.",
+        f"used), {counted(forecast.horizon, 'month')} ahead.",
         "muted",
     )
     page.heading("Fan charts")
@@ -216,7 +217,7 @@ def _weights_figure(rolling: Rolling, horizons: list[int]) -> go.Figure:
             )
         )
     fig.update_layout(
-        title=f"Ensemble weights by origin, {horizons[0]} month(s) ahead",
+        title=f"Ensemble weights by origin, {counted(horizons[0], 'month')} ahead",
         template="plotly_white",
         height=320,
         yaxis_title="weight",
