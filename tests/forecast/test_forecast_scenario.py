@@ -27,6 +27,8 @@ warmup_days = 7
 [demand.forecast]
 """
 
+MONTH = 'must be a month written "YYYY-MM" in quotes, such as "2023-04", or a TOML date'
+
 
 def write(folder: Path, forecast: str) -> Path:
     path = folder / "scenario.toml"
@@ -41,8 +43,19 @@ def write(folder: Path, forecast: str) -> Path:
         ('origin = "2023-13"\nquantile = 0.9\n', ["demand.forecast.origin", "YYYY-MM"]),
         ("quantile = 0.9\n", ["demand.forecast.origin", "required"]),
         # a mistyped month was told only "must be a TOML date, written without quotes"
-        ('origin = "2023-4"\nquantile = 0.9\n', ["origin = '2023-4': must be a month \"YYYY-MM\""]),
-        ('origin = "2023-04-31"\nquantile = 0.9\n', ['must be a month "YYYY-MM", such as']),
+        ('origin = "2023-4"\nquantile = 0.9\n', ["origin = '2023-4': " + MONTH]),
+        (
+            'origin = "2023-04-31"\nquantile = 0.9\n',
+            ['must be a month written "YYYY-MM" in quotes'],
+        ),
+        # a year as a number, or a date with a time, was told "must be a TOML date, written
+        # without quotes, such as 2023-05-11", which hid the month form
+        (
+            "origin = 2023\nquantile = 0.9\n",
+            ["scenario.toml, line 10: demand.forecast.origin = 2023: ", MONTH],
+        ),
+        ("origin = 2023-04-01T00:00:00\nquantile = 0.9\n", ["demand.forecast.origin", MONTH]),
+        ("origin = 2023.04\nquantile = 0.9\n", ["demand.forecast.origin = 2023.04", MONTH]),
     ],
 )
 def test_a_bad_forecast_entry_is_one_scenario_error(

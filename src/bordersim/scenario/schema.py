@@ -498,19 +498,22 @@ class DemandForecast(Section):
     @field_validator("origin", mode="before")
     @classmethod
     def _month(cls, value: object) -> object:
-        if isinstance(value, str):  # only a month is written in quotes; any other text is
-            # refused naming both forms (not as a date alone, which the docs show unquoted)
+        # Only a month is written in quotes, only a date without them; anything else (text that
+        # is not a month, a year as a number, a date with a time) is refused naming both forms.
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return value
+        if isinstance(value, str):
             try:
                 if len(value.strip()) != 7:
                     raise ValueError(value)
                 year, month = value.strip().split("-")
                 return dt.date(int(year), int(month), 1)
             except ValueError:
-                raise ValueError(
-                    'must be a month "YYYY-MM", such as "2023-04", or a TOML date written '
-                    "without quotes, such as 2023-04-01"
-                ) from None
-        return value
+                pass
+        raise ValueError(
+            'must be a month written "YYYY-MM" in quotes, such as "2023-04", or a TOML date '
+            "written without quotes, such as 2023-04-01"
+        )
 
     @field_validator("origin")
     @classmethod
