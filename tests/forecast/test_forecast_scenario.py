@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import textwrap
 from pathlib import Path
 
@@ -166,3 +167,40 @@ def test_fitting_a_scenario_forecast_is_announced_once(
     )
     forecast_quantile_totals(calibration, dt.date(2023, 4, 1), 0.9)
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(
+    "stale",
+    [
+        "[[1.0, 2.0], [3.0, 4.0]]",  # another shape: first attempts stopped with numpy's error
+        '{"month": [1, 2]}',  # another layout: a TypeError
+        "[[100.0, 100.0, 100.0",  # truncated
+        "",  # empty
+    ],
+)
+def test_a_cache_file_of_another_shape_is_fitted_again_and_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], stale: str
+) -> None:
+    """A forecast cache file of the wrong shape (edited, truncated, or of another layout) made
+    the scenario's compile stop with a traceback; it is stale: fitted again and replaced whole."""
+    import numpy as np
+
+    from bordersim.forecast import scenario_demand
+
+    class Fitted:
+        def totals(self, quantile: float) -> np.ndarray:
+            return np.full((12, 10), 100.0)
+
+    monkeypatch.setattr(scenario_demand, "forecast_at", lambda *args, **kwargs: Fitted())
+    monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path / "cache"))
+    calibration = load_calibration()
+    forecast_quantile_totals(calibration, dt.date(2023, 4, 1), 0.9)
+    [cached] = (tmp_path / "cache").iterdir()
+    cached.write_text(stale, encoding="utf-8")
+    capsys.readouterr()
+    totals = forecast_quantile_totals(calibration, dt.date(2023, 4, 1), 0.9)
+    assert totals.shape == (12, 9) and (totals == 100.0).all()
+    assert "fitting the forecast" in capsys.readouterr().err  # fitted again
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [cached.name]  # no temporary
+    assert np.asarray(json.loads(cached.read_text(encoding="utf-8"))).shape == (12, 9)
+    compile_scenario(load_scenario(write(tmp_path, 'origin = "2023-04"\nquantile = 0.9\n')))

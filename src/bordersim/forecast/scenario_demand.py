@@ -13,6 +13,7 @@ every origin (tens of seconds on two cores).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -57,27 +58,32 @@ def _series_digest(calibration: Any, key: str) -> tuple[Any, str]:
     return series, digest
 
 
-def _cached(path: Path, compute: Callable[[], np.ndarray], what: str) -> np.ndarray:
-    """The array cached at `path`, else `compute()` written there (atomically; a read-only cache
-    only costs time). A computation (tens of seconds, with nothing else on the screen: a
-    simulation's compile) is announced on stderr as `what`."""
+def _cached(
+    path: Path, compute: Callable[[], np.ndarray], what: str, shape: tuple[int, ...]
+) -> np.ndarray:
+    """The array cached at `path`, else `compute()` written there (atomically: a reader never
+    sees half a file; a read-only cache only costs time). A cache file that is not a finite
+    array of `shape` (truncated, edited, or of another shape) is stale: computed again and
+    replaced. A computation (tens of seconds, with nothing else on the screen: a simulation's
+    compile) is announced on stderr as `what`."""
+    from bordersim.output_files import write_atomically
+
     try:
-        return np.asarray(json.loads(path.read_text(encoding="utf-8")), dtype=np.float64)
-    except (OSError, ValueError):
-        pass
+        cached = np.asarray(json.loads(path.read_text(encoding="utf-8")), dtype=np.float64)
+    except (OSError, ValueError, TypeError, RecursionError):
+        cached = None
+    if cached is not None and cached.shape == shape and np.isfinite(cached).all():
+        return cached
     print(
         f"{what}: fitting the forecast (tens of seconds, once; then cached in {path.parent})",
         file=sys.stderr,
         flush=True,
     )
     array = np.asarray(compute(), dtype=np.float64)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(array.tolist()), encoding="utf-8")
-        os.replace(temporary, path)
-    except OSError:
-        pass
+    if array.shape != shape:
+        raise ValueError(f"{what}: the forecast gave shape {array.shape}, expected {shape}")
+    with contextlib.suppress(OSError):
+        write_atomically(path, json.dumps(array.tolist()))
     return array
 
 
@@ -98,7 +104,7 @@ def forecast_quantile_totals(calibration: Any, origin: date, quantile: float) ->
         return totals
 
     what = f"demand.forecast: quantile {quantile:g} from {origin:%Y-%m}"
-    return _cached(cache_folder() / f"{digest}.json", compute, what)
+    return _cached(cache_folder() / f"{digest}.json", compute, what, (MAX_HORIZON, 9))
 
 
 def forecast_path_totals(calibration: Any, origin: date, paths: int, seed: int) -> np.ndarray:
@@ -113,7 +119,7 @@ def forecast_path_totals(calibration: Any, origin: date, paths: int, seed: int) 
         return forecast.sample_paths(paths, seed).sum(axis=3)
 
     what = f"forecast: {paths} sample paths from {origin:%Y-%m}"
-    return _cached(cache_folder() / f"paths-{digest}.json", compute, what)
+    return _cached(cache_folder() / f"paths-{digest}.json", compute, what, (paths, MAX_HORIZON, 9))
 
 
 def check_origin(calibration: Any, origin: date, key: str, where: str | None = None) -> None:
