@@ -129,9 +129,12 @@ def _end_now() -> None:
 
 
 def _say_interrupted(name: str) -> None:
+    stopped = interrupts.stopped_text() or (
+        "stopped cleanly; nothing was marked complete (a run that had started is recorded as "
+        "failed)"
+    )
     stderr.print(
-        f"[bold red]interrupted[/] ({name}): stopped cleanly; nothing was marked complete "
-        "(a run that had started is recorded as failed)",
+        f"[bold red]interrupted[/] ({name}): {escape(stopped)}",
         highlight=False,
         soft_wrap=True,
     )

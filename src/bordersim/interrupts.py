@@ -47,6 +47,8 @@ class Interrupted(BaseException):
 
 
 _state: dict[str, int | bool] = {"signum": 0, "acknowledged": False}
+#: What an interrupt stopped and left, in the command's own words (`describe`); empty: a run's.
+_stopped: list[str] = []
 
 
 @contextlib.contextmanager
@@ -81,6 +83,7 @@ def _handler(signum: int, _frame: FrameType | None) -> None:
 def install() -> None:
     """Make SIGINT and SIGTERM raise `Interrupted` (main thread only, where signals arrive)."""
     _state.update(signum=0, acknowledged=False)
+    _stopped.clear()
     for signum in HANDLED:
         signal.signal(signum, _handler)
     if not getattr(sys.unraisablehook, "_bordersim", False):
@@ -116,6 +119,17 @@ def quiet_printed_interrupts() -> None:
 
     hook._bordersim = True  # type: ignore[attr-defined]
     sys.excepthook = hook
+
+
+def describe(stopped: str) -> None:
+    """What an interrupt would stop now, and what it leaves, for the command's last line: a
+    command that records no run (a forecast) says so in its own words."""
+    _stopped[:] = [stopped]
+
+
+def stopped_text() -> str:
+    """The words `describe` set last, or the empty text."""
+    return _stopped[0] if _stopped else ""
 
 
 def check() -> None:

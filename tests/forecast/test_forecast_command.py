@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -288,3 +292,33 @@ def test_an_early_backtest_does_not_claim_a_ten_year_mase_scale(
     note = "over the ten years up to the origin (fewer where the data start later)"
     assert note in " ".join(capsys.readouterr().out.split())
     assert note in (out / "report.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_an_interrupted_forecast_says_nothing_was_written(
+    store: Path, tmp_path: Path, signum: int
+) -> None:
+    """SIGTERM or Ctrl-C during the fits said "nothing was marked complete (a run that had
+    started is recorded as failed)", the words of a simulation run; a forecast records no run.
+    It now speaks of the forecast, and --out holds nothing."""
+    out = tmp_path / "out"
+    command = [str(Path(sys.executable).parent / "bordersim"), "forecast", "--store", str(store)]
+    process = subprocess.Popen(
+        [*command, "--origin", "2023-04", "--out", str(out)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    started = process.stderr.readline()  # the fits have started
+    assert started.startswith("forecast: fitting every method"), started
+    time.sleep(0.5)
+    process.send_signal(signum)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 128 + signum, err
+    name = signal.Signals(signum).name
+    assert err.strip() == (
+        f"interrupted ({name}): the forecast stopped cleanly; nothing was written to {out}"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no --out, no partial folder

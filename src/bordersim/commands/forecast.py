@@ -62,11 +62,14 @@ def forecast_command(
     the report; `bordersim forecast --backtest --from 2015-10 --to 2023-09` prints the error and
     coverage table of every method (write backtest.csv with --out).
     """
+    from bordersim import interrupts
     from bordersim.errors import BordersimError
     from bordersim.forecast import check_horizon
     from bordersim.forecast.data import parse_month
     from bordersim.forecast.methods import default_jobs
 
+    mode = "back-test" if backtest else "forecast"
+    interrupts.describe(f"the {mode} stopped cleanly; nothing was written")  # it records no run
     if jobs < 0:
         raise BordersimError(f"--jobs {jobs} must be 0 (automatic) or more")
     workers = jobs or default_jobs()
@@ -96,7 +99,8 @@ def forecast_command(
     if out is None and not backtest:
         out = Path("out") / "forecast"
     if out is not None:  # before hours of fitting, and again before the folder is replaced
-        check_forecast_target(out)
+        folder = check_forecast_target(out)
+        interrupts.describe(f"the {mode} stopped cleanly; nothing was written to {folder}")
     series = read_series(store)
     console = _console()
     if backtest:
