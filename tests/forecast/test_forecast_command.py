@@ -13,6 +13,7 @@ import pytest
 
 from bordersim.cli import main
 from bordersim.forecast.backtest import CSV_COLUMNS, read_csv
+from repo_paths import REPO
 
 
 @pytest.fixture(scope="module")
@@ -322,3 +323,26 @@ def test_an_interrupted_forecast_says_nothing_was_written(
         f"interrupted ({name}): the forecast stopped cleanly; nothing was written to {out}"
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # no --out, no partial folder
+
+
+def test_forecast_csv_holds_the_columns_and_rows_the_docs_describe(
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """docs/forecast.md did not say what forecast.csv holds (its columns, and that the southwest
+    total has no rows per group); it does now, and this holds it to the file written."""
+    out = tmp_path / "out"
+    options = ["--origin", "2002-09", "--horizon", "1"]
+    main(["forecast", "--store", str(store), "--out", str(out), *options])
+    capsys.readouterr()
+    docs = " ".join((REPO / "docs" / "forecast.md").read_text(encoding="utf-8").split())
+    documented = re.search(r"`forecast.csv` holds.*? the columns `([^`]+)`", docs)
+    assert documented is not None
+    rows = read_csv(out / "forecast.csv")
+    assert tuple(rows[0]) == tuple(documented.group(1).split(", "))
+    per_month = re.search(r"Per month there are (\d+) rows", docs)
+    assert per_month is not None and len(rows) == int(per_month.group(1))
+    groups = {row["group"] for row in rows if row["sector"] != "SWB"}
+    assert groups == {"all", "single_adult", "family_unit", "unaccompanied_child"}
+    assert [row["group"] for row in rows if row["sector"] == "SWB"] == ["all"]
+    for group in groups:
+        assert f"`{group}`" in docs
