@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -346,3 +347,45 @@ def test_forecast_csv_holds_the_columns_and_rows_the_docs_describe(
     assert [row["group"] for row in rows if row["sector"] == "SWB"] == ["all"]
     for group in groups:
         assert f"`{group}`" in docs
+
+
+def test_a_forecast_with_group_shares_before_fy2012_says_they_have_no_single_adult_split(
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before FY2012 the official data count family unit members (before FY2008 children too)
+    as single adults; a forecast from then split its sectors into groups by those shares
+    (single adults 100 %, family units 0) without a word. The printed forecast and the report
+    now say so."""
+    out = tmp_path / "out"
+    options = ["--origin", "2002-09", "--horizon", "1"]
+    main(["forecast", "--store", str(store), "--out", str(out), *options])
+    printed = " ".join(capsys.readouterr().out.split())
+    note = (
+        "The group shares come from months before FY2012 (2002-07 .. 2002-09), where the "
+        "official data have no single-adult split: family unit members and unaccompanied "
+        "children are counted as single adults"
+    )
+    assert note in printed
+    assert note in " ".join((out / "report.html").read_text(encoding="utf-8").split())
+
+
+def test_the_pre_fy2012_group_note_is_given_only_when_the_shares_reach_back_there(
+    store: Path,
+) -> None:
+    from bordersim.forecast import group_split_note
+    from bordersim.forecast.data import from_official
+    from bordersim.store import open_store
+
+    with open_store(store, read_only=True) as connection:
+        series = from_official(connection)
+
+    def note(month: str) -> str | None:
+        year, number = month.split("-")
+        return group_split_note(series, series.index_of(date(int(year), int(number), 1), "t"))
+
+    assert note("2023-04") is None and note("2011-12") is None  # 2011-10 .. 2011-12
+    later = note("2011-11")
+    assert later is not None and "(2011-09 .. 2011-11)" in later
+    assert "family unit members are counted as single adults" in later
+    earlier = note("2007-11")
+    assert earlier is not None and "and unaccompanied children are counted" in earlier

@@ -111,6 +111,33 @@ class Forecast:
         return np.transpose(sectors, (0, 2, 1))[..., None] * self.group_shares
 
 
+#: The first months of the official data that split family unit members (FY2012) and
+#: unaccompanied children (FY2008) from single adults; before them everyone counts as a single
+#: adult (docs/calibration.md, docs/forecast.md).
+FAMILY_SPLIT_FROM = date(2011, 10, 1)
+CHILD_SPLIT_FROM = date(2007, 10, 1)
+
+
+def group_split_note(series: MonthlySeries, origin: int) -> str | None:
+    """A note for a forecast whose group shares (the `GROUP_SHARE_MONTHS` months up to position
+    `origin`) take in months before FY2012, where the data have no single-adult split; None
+    otherwise."""
+    first = series.month_at(max(0, origin + 1 - GROUP_SHARE_MONTHS))
+    if first >= FAMILY_SPLIT_FROM:
+        return None
+    counted_as = (
+        "family unit members and unaccompanied children"
+        if first < CHILD_SPLIT_FROM
+        else "family unit members"
+    )
+    return (
+        f"The group shares come from months before FY2012 ({first:%Y-%m} .. "
+        f"{series.month_at(origin):%Y-%m}), where the official data have no single-adult "
+        f"split: {counted_as} are counted as single adults, so the single-adult share is "
+        "overstated (the totals are not affected)."
+    )
+
+
 def group_shares_at(series: MonthlySeries, origin: int) -> np.ndarray:
     shares = series.group_shares()[max(0, origin + 1 - GROUP_SHARE_MONTHS) : origin + 1]
     mean = shares.mean(axis=0)

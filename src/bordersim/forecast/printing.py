@@ -10,6 +10,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from bordersim.forecast import group_split_note
 from bordersim.forecast.data import DEMOGRAPHIC_CODES, sector_label
 from bordersim.forecast.methods import METHOD_LABELS
 from bordersim.forecast.rolling import ENSEMBLE, N_SECTORS, SERIES_CODES
@@ -83,6 +84,9 @@ def print_forecast(console: Console, forecast: Forecast) -> None:
             *[_number(float(medians[h, g])) for h in range(forecast.horizon)],
         )
     console.print(groups)
+    note = group_split_note(forecast.series, forecast.origin_position)
+    if note is not None:
+        console.print(note, highlight=False)
 
 
 def write_forecast_csv(path: Path, forecast: Forecast) -> Path:

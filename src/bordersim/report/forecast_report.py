@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import plotly.graph_objects as go
 
-from bordersim.forecast import ensemble, intervals, regimes
+from bordersim.forecast import ensemble, group_split_note, intervals, regimes
 from bordersim.forecast.data import sector_label
 from bordersim.forecast.methods import METHOD_LABELS
 from bordersim.forecast.printing import (
@@ -171,6 +171,9 @@ def write_forecast_report(path: Path, forecast: Forecast, result: Backtest) -> P
         f"used), {counted(forecast.horizon, 'month')} ahead.",
         "muted",
     )
+    note = group_split_note(forecast.series, forecast.origin_position)
+    if note is not None:  # the groups of forecast.csv and the terminal's table
+        page.paragraph(f"Groups: {note}")
     page.heading("Fan charts")
     for column in range(len(SERIES_CODES)):
         page.figure(fan_chart(forecast, column))
