@@ -3,14 +3,18 @@ with boxes left unticked posting nothing (no browser: the form is read from the 
 
 from __future__ import annotations
 
+import html
+import re
 import shutil
 import tomllib
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from workbench_server import Workbench
 
 from bordersim.web.app import create_app
 from bordersim.web.settings import WebSettings
@@ -133,3 +137,153 @@ def _grouped(fields: list[tuple[str, str]]) -> dict[str, list[str]]:
     for key, value in fields:
         grouped.setdefault(key, []).append(value)
     return grouped
+
+
+def _write_split_scenario(scenarios: Path) -> None:
+    """examples/split.toml: small.toml with its troops given per sector (headcount_by_sector)."""
+    text = (scenarios / "examples" / "small.toml").read_text()
+    text = text.replace('name = "small"', 'name = "split"')
+    split = "headcount_by_sector = { TCA = 100, RGV = 200 }\n"
+    text = re.sub(r"headcount = 300.*\nsectors = .*\n", split, text)
+    assert "headcount_by_sector" in text
+    (scenarios / "examples" / "split.toml").write_text(text)
+
+
+def _saved(tmp_path: Path, name: str) -> tuple[dict[str, Any], Any]:
+    """A saved variant's TOML data and its loaded scenario."""
+    from bordersim.scenario import load_scenario
+
+    path = tmp_path / "scenarios" / "variants" / f"{name}.toml"
+    return tomllib.loads(path.read_text()), load_scenario(path)
+
+
+def _save(client: TestClient, scenario_id: str, name: str, changes: dict[str, str]) -> Any:
+    posted = _posted(client, scenario_id)
+    form = [(k, changes.get(k, v)) for k, v in posted if k != "variant_name"]
+    form.append(("variant_name", name))
+    url = f"/scenarios/{scenario_id}/save"
+    return client.post(url, data=_grouped(form), follow_redirects=False)
+
+
+def test_a_per_sector_headcount_is_shown_and_kept(client: TestClient, tmp_path: Path) -> None:
+    """A deployment given per sector (headcount_by_sector) showed an empty headcount and nothing
+    of its split; typing a headcount was refused with TOML advice. Its numbers are now fields
+    beside the headcount, kept as they are, edited, or swapped for a headcount."""
+    _write_split_scenario(tmp_path / "scenarios")
+    fields = dict(_posted(client, "examples.split"))
+    assert fields["deployments.troops.headcount"] == ""
+    assert fields["deployments.troops.headcount_by_sector.TCA"] == "100"
+    assert fields["deployments.troops.headcount_by_sector.RGV"] == "200"
+    assert _save(client, "examples.split", "as-is", {}).status_code == 303
+    data, scenario = _saved(tmp_path, "as-is")
+    assert "deployments" not in data
+    assert scenario.deployments["troops"].headcount_by_sector == {"TCA": 100, "RGV": 200}
+    # one sector changed, the other cleared: the split is written whole, the cleared one is gone
+    edit = {
+        "deployments.troops.headcount_by_sector.TCA": "150",
+        "deployments.troops.headcount_by_sector.RGV": "",
+    }
+    assert _save(client, "examples.split", "tca-only", edit).status_code == 303
+    data, scenario = _saved(tmp_path, "tca-only")
+    assert scenario.deployments["troops"].headcount_by_sector == {"TCA": 150}
+    # a headcount instead of the split
+    edit = {
+        "deployments.troops.headcount": "250",
+        "deployments.troops.headcount_by_sector.TCA": "",
+        "deployments.troops.headcount_by_sector.RGV": "",
+    }
+    assert _save(client, "examples.split", "one-headcount", edit).status_code == 303
+    data, scenario = _saved(tmp_path, "one-headcount")
+    assert data["remove"] == ["deployments.troops.headcount_by_sector"]
+    troops = scenario.deployments["troops"]
+    assert (troops.headcount, troops.headcount_by_sector) == (250, None)
+
+
+def test_a_headcount_becomes_a_per_sector_split(client: TestClient, tmp_path: Path) -> None:
+    """small.toml's troops, headcount cleared and sectors cleared (back to the default), given
+    per sector instead: saved, with the base's headcount removed."""
+    edit = {
+        "deployments.troops.headcount": "",
+        "deployments.troops.sectors": "",
+        "deployments.troops.headcount_by_sector.RGV": "180",
+    }
+    assert _save(client, "examples.small", "split-troops", edit).status_code == 303
+    data, scenario = _saved(tmp_path, "split-troops")
+    assert data["remove"] == ["deployments.troops.headcount"]
+    troops = scenario.deployments["troops"]
+    assert (troops.headcount, troops.headcount_by_sector) == (None, {"RGV": 180})
+
+
+_SPLIT = {"deployments.troops.headcount": "", "deployments.troops.sectors": ""}
+
+
+@pytest.mark.parametrize(
+    ("changes", "beside", "says"),
+    [
+        (
+            {**_SPLIT, "deployments.troops.headcount_by_sector.RGV": "-5"},
+            "deployments.troops.headcount_by_sector.RGV",
+            "deployments.troops.headcount_by_sector.RGV = -5: Input should be greater than or "
+            "equal to 0",
+        ),
+        (
+            {**_SPLIT, "deployments.troops.headcount_by_sector.RGV": "5e9"},
+            "deployments.troops.headcount_by_sector.RGV",
+            "deployments.troops.headcount_by_sector.RGV = 5000000000.0: must be at most 1,000,000",
+        ),
+        (
+            {**_SPLIT, "deployments.troops.headcount_by_sector.RGV": "many"},
+            "deployments.troops.headcount_by_sector.RGV",
+            "deployments.troops.headcount_by_sector.RGV = 'many': expected a number",
+        ),
+        (
+            {"deployments.troops.headcount_by_sector.RGV": "50"},
+            "deployments.troops.headcount",
+            "deployments.troops.headcount = '300': give a headcount or per-sector numbers "
+            "(headcount_by_sector), not both; clear one of them",
+        ),
+        (
+            {"deployments.troops.headcount": ""},
+            "deployments.troops.headcount",
+            "deployments.troops.headcount = empty: give a headcount or per-sector numbers",
+        ),
+    ],
+)
+def test_a_refused_per_sector_headcount_is_shown_beside_its_field(
+    client: TestClient, tmp_path: Path, changes: dict[str, str], beside: str, says: str
+) -> None:
+    response = _save(client, "examples.small", "refused", changes)
+    assert response.status_code == 422
+    shown = html.unescape(response.text)
+    assert f'data-field="{beside}" role="alert">{says}' in shown
+    assert not (tmp_path / "scenarios" / "variants" / "refused.toml").exists()
+
+
+@pytest.mark.usefixtures("browser_context")
+def test_a_per_sector_headcount_is_edited_in_the_browser(page: Any, workbench: Workbench) -> None:
+    """In Chromium: the split's numbers stand beside the deployment's headcount, a headcount
+    typed beside them is refused there, and an edited split is saved whole."""
+    _write_split_scenario(workbench.root / "scenarios")
+    page.goto(f"{workbench.url}/scenarios/examples.split")
+    split = "input[name='deployments.troops.headcount_by_sector.{}']"
+    assert page.input_value(split.format("TCA")) == "100"
+    assert page.input_value(split.format("RGV")) == "200"
+    assert page.input_value("input[name='deployments.troops.headcount']") == ""
+    box = page.locator("#deployment-troops")
+    assert box.locator(split.format("RGV")).is_visible()
+    page.fill("input[name='deployments.troops.headcount']", "250")
+    page.locator("input[name='deployments.troops.headcount']").dispatch_event("change")
+    error = page.wait_for_selector("[data-field='deployments.troops.headcount']:not(:empty)")
+    assert "not both" in error.text_content()
+    page.fill("input[name='deployments.troops.headcount']", "")
+    page.fill("input[name='variant_name']", "split-edited")
+    page.fill(split.format("RGV"), "240")
+    page.locator(split.format("RGV")).dispatch_event("change")
+    page.wait_for_selector("#valid")
+    page.click("#save")
+    page.wait_for_selector("#saved")
+    saved = workbench.root / "scenarios" / "variants" / "split-edited.toml"
+    data = tomllib.loads(saved.read_text())
+    assert data["deployments"]["troops"] == {"headcount_by_sector": {"TCA": 100, "RGV": 240}}
+    # the saved variant's own editor shows its split
+    assert page.input_value(split.format("RGV")) == "240"

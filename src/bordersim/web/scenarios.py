@@ -40,6 +40,8 @@ DEPLOYMENT_FIELDS = (
     "duration_days",
     "ramp_up_days",
 )
+SPLIT = "headcount_by_sector"  # per-sector numbers beside a deployment's headcount
+CLEARABLE = ("headcount", "end_date", "duration_days")  # optional keys a cleared field drops
 GENERAL = "_general"  # errors that name no field of the form
 
 
@@ -119,6 +121,10 @@ def form_from_scenario(scenario: Any) -> Form:
                 )
             else:
                 values[f"deployments.{name}.{key}"] = field_text(value)
+        split = deployment.headcount_by_sector or {}
+        for sector in scenario.sectors:
+            code = getattr(sector, "name", str(sector))
+            values[f"deployments.{name}.{SPLIT}.{code}"] = field_text(split.get(code))
     return form
 
 
@@ -165,8 +171,15 @@ def _parse(field_name: str, text: str, kind: str) -> Any:
             return int(text)
         if kind == "float":
             return float(text)
+        if kind == "number":  # a whole number stays one in the TOML
+            return int(text) if re.fullmatch(r"[+-]?\d+", text) else float(text)
     except ValueError:
-        expected = {"date": "a date (YYYY-MM-DD)", "int": "a whole number", "float": "a number"}
+        expected = {
+            "date": "a date (YYYY-MM-DD)",
+            "int": "a whole number",
+            "float": "a number",
+            "number": "a number",
+        }
         raise FieldError(field_name, f"{text!r}: expected {expected[kind]}") from None
     return text
 
@@ -204,32 +217,80 @@ def variant_data(
         "description": f"Variant of {base_entry.name}, saved by the bordersim workbench.",
     }
     removed = [d for d in deployments if form.value(f"remove.{d}") == "on"]
-    if removed:
-        data["remove"] = [f"deployments.{d}" for d in removed]
+    removals = [f"deployments.{d}" for d in removed]
     for key, text in form.values.items():
         if key == "variant_name" or key.startswith(("remove.", "new_", "csrf")):
             continue
         if not key.startswith(("period.", "demand.", "deployments.")):
             continue
         parts = key.split(".")
-        if parts[0] == "deployments" and parts[1] in removed:
-            continue
+        deployment_key = parts[2] if parts[0] == "deployments" and len(parts) > 2 else ""
+        if parts[0] == "deployments" and (parts[1] in removed or deployment_key == SPLIT):
+            continue  # a split is set as a whole (_set_split)
         if text == base_form.value(key):
             continue
+        if text == "" and deployment_key in CLEARABLE:
+            removals.append(key)  # cleared: the base's value is dropped, not kept
+            continue
         _set(data, parts, _value_of(key, text))
+    for name in deployments:
+        if name not in removed:
+            _set_split(form, base_form, data, removals, name)
     for key, chosen in form.lists.items():
         parts = key.split(".")
         if parts[0] != "deployments" or parts[1] in removed:
             continue  # a new deployment's tasks are its own (_add_new_deployment)
         if chosen != base_form.chosen(key):
             _set(data, parts, list(chosen))
+    if removals:
+        data["remove"] = removals
     _add_new_deployment(form, data, deployments)
     _add_new_shock(form, data)
     return data
 
 
+def _split_texts(form: Form, prefix: str) -> dict[str, str]:
+    """The per-sector headcount fields under `prefix` (`deployments.NAME.headcount_by_sector.`),
+    by sector code."""
+    return {k[len(prefix) :]: t for k, t in form.values.items() if k.startswith(prefix)}
+
+
+def _split_of(texts: dict[str, str], prefix: str) -> dict[str, Any]:
+    return {code: _parse(prefix + code, t, "number") for code, t in texts.items() if t}
+
+
+def _set_split(
+    form: Form, base_form: Form, data: dict[str, Any], removals: list[str], name: str
+) -> None:
+    """A deployment's headcount and per-sector numbers: exactly one of them is given (as the
+    loader requires, said beside the fields), and a changed split is written whole (a sector
+    cleared is gone, not inherited from the base)."""
+    prefix = f"deployments.{name}.{SPLIT}."
+    base = _split_texts(base_form, prefix)
+    posted = {**base, **_split_texts(form, prefix)}
+    headcount_key = f"deployments.{name}.headcount"
+    headcount = form.values.get(headcount_key, base_form.value(headcount_key))
+    split = _split_of(posted, prefix)
+    if headcount and split:
+        raise FieldError(
+            headcount_key,
+            f"{headcount!r}: give a headcount or per-sector numbers ({SPLIT}), not both; "
+            "clear one of them",
+        )
+    if not headcount and not split:
+        raise FieldError(headcount_key, f"empty: give a headcount or per-sector numbers ({SPLIT})")
+    if posted == base:
+        return
+    if _split_of(base, prefix):
+        removals.append(f"deployments.{name}.{SPLIT}")  # replaced whole, or dropped
+    if split:
+        _set(data, ["deployments", name, SPLIT], split)
+
+
 def _value_of(key: str, text: str) -> Any:
     if key.endswith(".sectors"):
+        if not text.strip():
+            return "southwest"  # cleared: the default, all southwest sectors
         if text.strip() in ("southwest", "all"):
             return text.strip()
         return [s.strip().upper() for s in text.split(",") if s.strip()]
@@ -285,6 +346,15 @@ def _add_new_deployment(form: Form, data: dict[str, Any], deployments: list[str]
         text = form.value(field_name)
         if text:
             deployment[key] = _value_of(f"deployments.{name}.{key}", text)
+    split = _split_of(_split_texts(form, f"new_deployment.{SPLIT}."), f"new_deployment.{SPLIT}.")
+    if split:
+        if "headcount" in deployment:
+            raise FieldError(
+                "new_deployment.headcount",
+                f"{form.value('new_deployment.headcount')!r}: give a headcount or per-sector "
+                f"numbers ({SPLIT}), not both; clear one of them",
+            )
+        deployment[SPLIT] = split
     data.setdefault("deployments", {})[name] = deployment
 
 

@@ -13,6 +13,7 @@ from bordersim.web.scenarios import (
     GENERAL,
     POOLS,
     SHOCK_FIELDS,
+    SPLIT,
     TASKS,
     Entry,
     FieldError,
@@ -66,6 +67,12 @@ def _new_entry_fields(form: Form) -> list[str]:
     deployment = form.value("new_deployment.name")
     if deployment:
         fields += [f"deployments.{deployment}.{k}" for k in DEPLOYMENT_FIELDS]
+        split = f"new_deployment.{SPLIT}."
+        fields += [
+            f"deployments.{deployment}.{SPLIT}.{k[len(split) :]}"
+            for k in form.values
+            if k.startswith(split)
+        ]
     shock = form.value("new_shock.name")
     if shock:
         fields += [f"demand.shocks.{shock}.{k}" for k in (*SHOCK_FIELDS, "sectors")]
