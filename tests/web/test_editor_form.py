@@ -287,3 +287,27 @@ def test_a_per_sector_headcount_is_edited_in_the_browser(page: Any, workbench: W
     assert data["deployments"]["troops"] == {"headcount_by_sector": {"TCA": 100, "RGV": 240}}
     # the saved variant's own editor shows its split
     assert page.input_value(split.format("RGV")) == "240"
+
+
+@pytest.mark.parametrize(
+    ("emptied", "says"),
+    [
+        ("period.start_date", "empty, or not a whole date: give one (YYYY-MM-DD); the base has "),
+        ("demand.scale", "empty, or not a number: give one; the base has 1"),
+        ("demand.scale_by_sector.RGV", "empty, or not a number: give one; the base has 1"),
+        ("deployments.troops.ramp_up_days", "empty, or not a number: give one; the base has 7"),
+        # the form shows days or an end date, never both: neither can be dropped for the other
+        ("deployments.troops.duration_days", "empty, or not a number: give one; the base has 90"),
+    ],
+)
+def test_an_emptied_field_is_refused_not_saved_as_the_base(
+    client: TestClient, tmp_path: Path, emptied: str, says: str
+) -> None:
+    """An emptied field (or a date or number the browser could not read, which it posts empty)
+    was skipped: the variant saved with the base's value and the page said it was saved. It is
+    refused beside the field, and nothing is written."""
+    response = _save(client, "examples.small", "emptied", {emptied: ""})
+    assert response.status_code == 422
+    shown = html.unescape(response.text)
+    assert f'data-field="{emptied}" role="alert">{emptied} = {says}' in shown
+    assert not (tmp_path / "scenarios" / "variants" / "emptied.toml").exists()

@@ -41,7 +41,9 @@ DEPLOYMENT_FIELDS = (
     "ramp_up_days",
 )
 SPLIT = "headcount_by_sector"  # per-sector numbers beside a deployment's headcount
-CLEARABLE = ("headcount", "end_date", "duration_days")  # optional keys a cleared field drops
+#: Keys a cleared field drops from the variant: a headcount gives way to per-sector numbers. (An
+#: end date or days cleared is refused: the form shows one of the two, so nothing could replace it.)
+CLEARABLE = ("headcount",)
 GENERAL = "_general"  # errors that name no field of the form
 
 
@@ -232,6 +234,8 @@ def variant_data(
         if text == "" and deployment_key in CLEARABLE:
             removals.append(key)  # cleared: the base's value is dropped, not kept
             continue
+        if text == "" and not key.endswith(".sectors"):
+            raise _emptied(key, base_form.value(key))
         _set(data, parts, _value_of(key, text))
     for name in deployments:
         if name not in removed:
@@ -247,6 +251,16 @@ def variant_data(
     _add_new_deployment(form, data, deployments)
     _add_new_shock(form, data)
     return data
+
+
+def _emptied(key: str, base: str) -> FieldError:
+    """A field the user emptied whose key has no "none" (it was saved as if untouched, keeping
+    the base's value). A browser also posts a date or number input it cannot read as empty."""
+    if _kind(key) == "date":
+        what = "empty, or not a whole date: give one (YYYY-MM-DD)"
+    else:
+        what = "empty, or not a number: give one"
+    return FieldError(key, f"{what}; the base has {base}")
 
 
 def _split_texts(form: Form, prefix: str) -> dict[str, str]:
