@@ -311,3 +311,21 @@ def test_an_emptied_field_is_refused_not_saved_as_the_base(
     shown = html.unescape(response.text)
     assert f'data-field="{emptied}" role="alert">{emptied} = {says}' in shown
     assert not (tmp_path / "scenarios" / "variants" / "emptied.toml").exists()
+
+
+@pytest.mark.usefixtures("browser_context")
+def test_a_refused_save_is_shown_in_the_browser(page: Any, workbench: Workbench) -> None:
+    """The save button posts through HTMX, which swaps no 4xx reply: a save refused as the form
+    stood (its name saved meanwhile from another tab; a value never changed, so never checked)
+    showed nothing at all, as if the click was lost. The refusal is shown beside its field."""
+    page.goto(f"{workbench.url}/scenarios/examples.small")
+    offered = page.input_value("input[name='variant_name']")  # saved from another tab, now:
+    taken = workbench.root / "scenarios" / "variants" / f"{offered}.toml"
+    taken.parent.mkdir(parents=True, exist_ok=True)
+    taken.write_text(f'base = "../examples/small.toml"\nname = "{offered}"\n')
+    page.click("#save")
+    error = page.wait_for_selector("[data-field='variant_name']:not(:empty)")
+    assert "a variant of this name is saved already" in error.text_content()
+    page.wait_for_selector("#invalid")
+    assert page.locator("form#variant-form").count() == 1  # the form is not drawn twice
+    assert page.input_value("input[name='variant_name']") == offered  # kept

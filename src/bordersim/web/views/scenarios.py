@@ -169,9 +169,12 @@ def router(site: Site) -> APIRouter:
                 form.errors["variant_name"] = f"{name!r}: a variant of this name is saved already"
                 text = None
         if text is None:
-            template = "_editor_form.html" if request.headers.get("hx-request") else "editor.html"
+            if request.headers.get("hx-request"):
+                # As a check's: the status and the messages beside their fields. HTMX swaps no
+                # 4xx reply, so a 422 here showed nothing of the refusal.
+                return check_reply(request, entry, form, scenario, None)
             context = editor_context(entry, form, scenario)
-            return site.page(request, template, status=422, **context)
+            return site.page(request, "editor.html", status=422, **context)
         target = f"/scenarios/variants.{name}?saved=1"
         if request.headers.get("hx-request"):
             return Response(status_code=204, headers={"HX-Redirect": target})
