@@ -56,3 +56,31 @@ def test_a_plan_names_its_certifying_engine_and_counts_as_it_does() -> None:
 
     assert plan_tick_message("flow", 300, 4000) == "flow engine: hour 300 of 4,000 simulated"
     assert plan_tick_message("event", 3, 40) == "event engine: replication 3 of 40"
+
+
+def test_a_run_sent_twice_is_queued_once(tmp_path: Path) -> None:
+    """A double-click on "run" (or a form sent again) queued the same run twice: the worker
+    simulated it twice and the catalog kept two runs with the same results. A request for the
+    work of a queued or running job now answers with that job; another seed is new work."""
+    from fastapi.testclient import TestClient
+
+    from bordersim.web.app import create_app
+
+    scenarios = tmp_path / "scenarios"
+    shutil.copytree(REPO / "scenarios" / "examples", scenarios / "examples")
+    settings = WebSettings(scenarios, tmp_path / "store.duckdb", tmp_path / "out")
+    with TestClient(create_app(settings)) as client:
+        client.get("/scenarios")
+        token = str(client.cookies["bordersim_csrf"])
+        form = {"csrf_token": token, "kind": "run", "scenario": "examples.small"}
+        form |= {"engine": "event", "replications": "1", "seed": "1"}
+        first = client.post("/jobs", data=form, follow_redirects=False)
+        again = client.post("/jobs", data=form, follow_redirects=False)
+        other = client.post("/jobs", data={**form, "seed": "2"}, follow_redirects=False)
+        assert first.status_code == again.status_code == other.status_code == 303
+        assert first.headers["location"] == again.headers["location"]
+        assert other.headers["location"] != first.headers["location"]
+        jobs = client.get("/jobs").text
+        assert jobs.count('href="/jobs/') == 2, jobs
+        for sent in (first, other):  # leave no simulation running
+            client.post(sent.headers["location"] + "/cancel", data={"csrf_token": token})

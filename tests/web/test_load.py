@@ -41,10 +41,10 @@ def test_fifty_users_for_a_minute_lose_nothing(loaded_bench: Workbench) -> None:
     lock = threading.Lock()
     stop_at = time.monotonic() + SECONDS
 
-    def submit(client: httpx2.Client) -> None:
-        reply = client.post(
-            "/api/jobs", json={"kind": "run", "scenario": "examples.small", "replications": 1}
-        )
+    def submit(client: httpx2.Client, seed: int) -> None:
+        # a seed each: the same request as a job still unfinished is answered with that job
+        request = {"kind": "run", "scenario": "examples.small", "replications": 1, "seed": seed}
+        reply = client.post("/api/jobs", json=request)
         with lock:
             if reply.status_code == 202:
                 submitted.append(int(reply.json()["job"]))
@@ -59,7 +59,7 @@ def test_fifty_users_for_a_minute_lose_nothing(loaded_bench: Workbench) -> None:
         try:
             while time.monotonic() < stop_at:
                 if submits and time.monotonic() >= submit_at:
-                    submit(client)
+                    submit(client, number + 1)
                     submits = False
                     continue
                 path = rng.choice(pages)
@@ -77,7 +77,7 @@ def test_fifty_users_for_a_minute_lose_nothing(loaded_bench: Workbench) -> None:
                         failures.append(f"{path}: {reply.status_code} {reply.text[:200]}")
                 time.sleep(rng.uniform(0.2, 1.0))  # a user reads the page
             if submits:  # a slow machine kept this user reading past its moment
-                submit(client)
+                submit(client, number + 1)
         finally:
             client.close()
 

@@ -134,6 +134,9 @@ class JobBoard:
         if kind not in KINDS:
             raise ValueError(f"unknown job kind {kind!r}")
         with self._lock:
+            same = self._unfinished_twin(kind, request)
+            if same is not None:
+                return same  # a double-click, or a form sent again: not queued twice
             job_id = next(self._ids)
             if job_id >= MAX_JOBS:
                 raise RuntimeError("this server has taken all the jobs it can; restart it")
@@ -142,6 +145,21 @@ class JobBoard:
             self._forget_old()
         self._requests.put((job_id, kind, request))
         return job
+
+    def _unfinished_twin(self, kind: str, request: dict[str, Any]) -> Job | None:
+        """A queued or running job (not being cancelled) asking for the same work: the same
+        scenario, engine, replications and seed give the same results, so it would only repeat
+        them (a plan's request differs only by the id of its folder)."""
+
+        def work(asked: dict[str, Any]) -> dict[str, Any]:
+            return {k: v for k, v in asked.items() if k != "plan_id"}
+
+        for job in self._jobs.values():
+            if job.is_finished or self._cancelled[job.id] or job.kind != kind:
+                continue
+            if work(job.request) == work(request):
+                return replace(job)
+        return None
 
     def get(self, job_id: int) -> Job | None:
         with self._lock:
