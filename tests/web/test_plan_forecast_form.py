@@ -118,3 +118,18 @@ def test_a_plan_file_with_quantiles_is_one_plan_at_a_time_in_the_workbench() -> 
     # sample paths beside quantiles: refused beside the paths field
     errors = _checked(single, {"forecast.paths": "4"}, base)
     assert "forecast.paths = 4: sample paths or quantiles, not both" in errors["forecast.paths"]
+
+
+def test_a_refused_plan_value_names_no_line_of_a_file_the_user_never_sees() -> None:
+    """A value refused by the planner was shown as 'plan 2023-troops, line 6: demand_scale =
+    -1.0: ...': line 6 of the text the workbench writes for the planner (shown only once the plan
+    passes), while plans/2023-troops.toml has demand_scale on line 15. The message beside the
+    field names the key, not a line."""
+    plan = _plan("2023-troops")
+    base = SCENARIOS["2023-title42-end"]
+    errors = _checked(plan, {"demand_scale": "-1"}, base)
+    assert errors == {"demand_scale": "demand_scale = -1.0: must be above 0"}
+    errors = _checked(plan, {"pools.active_duty.step": "0"}, base)
+    assert errors["pools.active_duty.step"] == (
+        "pools.active_duty.step = 0: must be a whole number of at least 1"
+    )

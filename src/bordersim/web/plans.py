@@ -249,7 +249,10 @@ def check_plan(form: Form, plan: PlanFile, scenario: Entry) -> PlanRequest | Non
     except BordersimError as err:
         message = without_absolute_paths(str(err))
         fields = [key for key, _, _ in form_fields(plan)] + ["search.certify_engine"]
-        form.errors[field_of_error(message, fields)] = message.removeprefix(f"plan {plan.id}: ")
+        # neither the plan's name nor a line: the line is of the text written for the planner,
+        # which the page shows only once the plan passes (not of the plan file on disk)
+        shown = re.sub(rf"^plan {re.escape(plan.id)}(, line \d+)?: ", "", message)
+        form.errors[field_of_error(message, fields)] = shown
         return None
     plan_id = new_plan_id(spec.name, scenario.path.stem)
     request = {
