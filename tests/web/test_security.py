@@ -285,6 +285,15 @@ def test_a_comparison_of_an_unknown_sector_is_a_422(
     assert "is not one of this run" in response.text
 
 
+def test_run_ids_pasted_with_spaces_are_compared(client: TestClient, tmp_path: Path) -> None:
+    """The run catalog's comparison form takes the two run ids as typed: one pasted with a space
+    or a line end (as copied from a terminal or a report) was 'no run ' 20...'', a 404."""
+    a, b = _store_with_a_run(tmp_path), _store_with_a_run(tmp_path)
+    page = client.get("/compare", params={"a": f"  {a} ", "b": f"{b}\n"})
+    assert page.status_code == 200, page.text
+    assert a in page.text and b in page.text
+
+
 def test_a_refused_export_leaves_no_temporary_folder(
     client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

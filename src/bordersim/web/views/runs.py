@@ -138,6 +138,7 @@ def router(site: Site) -> APIRouter:
 
     @api.get("/compare", response_class=HTMLResponse)
     def compare(request: Request, a: str = "", b: str = "") -> HTMLResponse:
+        a, b = a.strip(), b.strip()  # typed or pasted into the catalog's form
         if not a or not b:
             raise HTTPException(422, "a and b: give two run ids (choose them in the run catalog)")
         stored_a, stored_b = stored_run(site, a), stored_run(site, b)
