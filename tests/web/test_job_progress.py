@@ -84,3 +84,22 @@ def test_a_run_sent_twice_is_queued_once(tmp_path: Path) -> None:
         assert jobs.count('href="/jobs/') == 2, jobs
         for sent in (first, other):  # leave no simulation running
             client.post(sent.headers["location"] + "/cancel", data={"csrf_token": token})
+
+
+def test_a_job_page_left_open_across_a_restart_says_the_job_is_gone(tmp_path: Path) -> None:
+    """A job page refreshes its status every second through HTMX, which swaps no 4xx reply:
+    after the workbench was restarted (its jobs are kept in memory) the page asked for a job the
+    server no longer knew, got a 404 each second, and went on showing 'running' for ever. The
+    refresh now says the job is not known, and stops."""
+    from fastapi.testclient import TestClient
+
+    from bordersim.web.app import create_app
+
+    settings = WebSettings(tmp_path / "scenarios", tmp_path / "store.duckdb", tmp_path / "out")
+    with TestClient(create_app(settings)) as client:
+        refreshed = client.get("/jobs/7/status", headers={"HX-Request": "true"})
+        assert refreshed.status_code == 200
+        assert "job 7 is not known to this workbench" in refreshed.text
+        assert "hx-trigger" not in refreshed.text  # no more refreshing
+        assert client.get("/jobs/7/status").status_code == 404  # asked for directly
+        assert client.get("/jobs/7").status_code == 404

@@ -77,6 +77,10 @@ def router(site: Site) -> APIRouter:
 
     @api.get("/jobs/{job_id}/status", response_class=HTMLResponse)
     def job_status(request: Request, job_id: int) -> HTMLResponse:
+        if request.headers.get("hx-request") and site.board.get(job_id) is None:
+            # A job page's refresh, after a restart (jobs are kept in memory): HTMX swaps no 4xx
+            # reply, so a 404 left the page saying "running" for ever. Say so, and stop.
+            return site.page(request, "_job_gone.html", job_id=job_id)
         return site.page(request, "_job_status.html", job=site.job_of(job_id))
 
     @api.post("/jobs/{job_id}/cancel", response_class=HTMLResponse)
