@@ -34,7 +34,8 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
 
 class _Fields(HTMLParser):
     """What a browser submits from the page's variant form: each input's name and value (a box
-    only when ticked), and each select's chosen option."""
+    only when ticked), and each select's chosen option (not the fields of the page's other form,
+    which runs the scenario)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -42,10 +43,15 @@ class _Fields(HTMLParser):
         self._select: str | None = None
         self._options: list[tuple[str, bool]] = []
         self._option: bool | None = None
+        self._inside = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = dict(attrs)
         name = found.get("name")
+        if tag == "form":
+            self._inside = found.get("id") == "variant-form"
+        if not self._inside:
+            return
         if tag == "input" and name:
             if found.get("type") in ("checkbox", "radio") and "checked" not in found:
                 return
@@ -62,7 +68,9 @@ class _Fields(HTMLParser):
             self._options[-1] = (text + data, selected)
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "option":
+        if tag == "form":
+            self._inside = False
+        elif tag == "option":
             self._option = None
         elif tag == "select" and self._select is not None:
             chosen = [text for text, selected in self._options if selected] or [self._options[0][0]]
@@ -329,3 +337,23 @@ def test_a_refused_save_is_shown_in_the_browser(page: Any, workbench: Workbench)
     page.wait_for_selector("#invalid")
     assert page.locator("form#variant-form").count() == 1  # the form is not drawn twice
     assert page.input_value("input[name='variant_name']") == offered  # kept
+
+
+def test_a_refusal_for_no_field_of_the_form_is_shown_above_it(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """A refusal whose key is no field of the form was put beside that key, which the page does
+    not have: the save was refused (422) with no message anywhere. Here a deployment whose name
+    holds a dot (`[deployments."phase.1"]`), whose fields the editor writes as a key path
+    through `phase`: the loader's refusal is now shown at the top of the form."""
+    small = tmp_path / "scenarios" / "examples" / "small.toml"
+    text = small.read_text().replace("[deployments.troops]", '[deployments."phase.1"]')
+    (small.parent / "dotted.toml").write_text(text.replace('name = "small"', 'name = "dotted"'))
+    response = _save(
+        client, "examples.dotted", "dotted-more", {"deployments.phase.1.headcount": "400"}
+    )
+    assert response.status_code == 422
+    shown = html.unescape(response.text)
+    assert "'phase' is not a deployment of the scenario (did you mean 'phase.1'?)" in shown
+    assert 'data-field="_general" role="alert">deployments.phase: ' in shown
+    assert not (tmp_path / "scenarios" / "variants" / "dotted-more.toml").exists()

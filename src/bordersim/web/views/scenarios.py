@@ -105,7 +105,11 @@ def checked(site: Site, entry: Entry, posted: dict[str, list[str]]) -> tuple[For
     except BordersimError as err:
         message = str(err)
         fields = list(form.values) + list(form.lists) + _new_entry_fields(form)
-        form.errors[_form_field(form, field_of_error(message, fields))] = short(message, site)
+        name = _form_field(form, field_of_error(message, fields))
+        shown = {*form.values, *form.lists, *(f"deployments.{d}" for d in scenario.deployments)}
+        if name not in shown:
+            name = GENERAL  # a key the page has no field for: above the form, not nowhere
+        form.errors[name] = short(message, site)
         return form, scenario, None
     return form, scenario, text
 
