@@ -357,3 +357,25 @@ def test_a_refusal_for_no_field_of_the_form_is_shown_above_it(
     assert "'phase' is not a deployment of the scenario (did you mean 'phase.1'?)" in shown
     assert 'data-field="_general" role="alert">deployments.phase: ' in shown
     assert not (tmp_path / "scenarios" / "variants" / "dotted-more.toml").exists()
+
+
+def test_a_deployments_allocation_is_a_field_and_gives_way_to_a_split(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """A deployment's allocation (load or equal) had no field: one spread equally could not be
+    given per sector in the editor (a split refuses any allocation but the default, and nothing
+    could change it). It is a choice beside the sectors, refused there beside a split."""
+    small = tmp_path / "scenarios" / "examples" / "small.toml"
+    text = small.read_text().replace("ramp_up_days = 7", 'ramp_up_days = 7\nallocation = "equal"')
+    (small.parent / "equal.toml").write_text(text.replace('name = "small"', 'name = "equal"'))
+    assert dict(_posted(client, "examples.equal"))["deployments.troops.allocation"] == "equal"
+    split = {**_SPLIT, "deployments.troops.headcount_by_sector.RGV": "90"}
+    refused = _save(client, "examples.equal", "equal-split", split)
+    assert refused.status_code == 422
+    beside = 'data-field="deployments.troops.allocation" role="alert">deployments.troops.allocation'
+    assert beside in html.unescape(refused.text)
+    changes = {**split, "deployments.troops.allocation": "load"}
+    assert _save(client, "examples.equal", "equal-split", changes).status_code == 303
+    data, scenario = _saved(tmp_path, "equal-split")
+    assert data["deployments"]["troops"]["allocation"] == "load"
+    assert scenario.deployments["troops"].headcount_by_sector == {"RGV": 90}

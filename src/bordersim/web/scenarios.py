@@ -29,11 +29,13 @@ from bordersim.web.settings import NAME_PATTERN
 FOLDERS = ("", "examples", "variants")
 POOLS = ("agent", "processing_coordinator", "national_guard", "active_duty", "contractor")
 TASKS = tuple(task.name.lower() for task in Task)
+ALLOCATIONS = ("load", "equal")  # how a headcount is spread over a deployment's sectors
 SHOCK_FIELDS = ("date", "ramp_days", "ramp_peak_multiplier", "surge_days", "surge_multiplier")
 DEPLOYMENT_FIELDS = (
     "pool",
     "headcount",
     "sectors",
+    "allocation",
     "tasks",
     "start_date",
     "end_date",
@@ -308,7 +310,7 @@ def _value_of(key: str, text: str) -> Any:
         if text.strip() in ("southwest", "all"):
             return text.strip()
         return [s.strip().upper() for s in text.split(",") if s.strip()]
-    if key.endswith(".pool"):
+    if key.endswith((".pool", ".allocation")):
         return text
     if text == "":
         return None

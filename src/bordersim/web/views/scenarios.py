@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bordersim.errors import BordersimError
 from bordersim.web.scenarios import (
+    ALLOCATIONS,
     DEPLOYMENT_FIELDS,
     GENERAL,
     POOLS,
@@ -55,6 +56,7 @@ def editor_context(entry: Entry, form: Form, scenario: Any, **extra: Any) -> dic
         "deployments": list(scenario.deployments),
         "shocks": list(scenario.demand.shocks),
         "pools": POOLS,
+        "allocations": ALLOCATIONS,
         "tasks": TASKS,
         "has_scale": "scale" in type(scenario.demand).model_fields,
         **extra,
