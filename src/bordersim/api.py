@@ -398,6 +398,9 @@ def sweep(
     from bordersim.services.record import check_request
     from bordersim.services.sweep import Axis, run_sweep
 
+    # the scenario's kind first: 42 is refused as not a scenario, whatever else is wrong
+    if not isinstance(scenario, Scenario):
+        _scenario_path(scenario)
     check_request("flow", replications, False, seed)
     replications, seed = int(replications), int(seed)
     _check_location("store", store)
@@ -494,9 +497,15 @@ def _loaded(scenario: ScenarioLike) -> Any:
 
     if isinstance(scenario, Scenario):
         return compile_loaded(scenario)
-    if isinstance(scenario, str | Path):
-        return load_and_compile(Path(scenario))
-    raise BordersimError(
-        f"expected a Scenario (bs.load_scenario) or a scenario file path, got "
-        f"{type(scenario).__name__}"
-    )
+    return load_and_compile(Path(_scenario_path(scenario)))
+
+
+def _scenario_path(scenario: object) -> str | Path:
+    """A scenario argument that is not a `Scenario`, if it is a path; otherwise the one-line
+    refusal that names both kinds a scenario argument may be."""
+    if not isinstance(scenario, str | Path):
+        raise BordersimError(
+            f"expected a Scenario (bs.load_scenario) or a scenario file path, got "
+            f"{type(scenario).__name__}"
+        )
+    return scenario

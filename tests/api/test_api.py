@@ -500,3 +500,15 @@ def test_runs_compare_with_eq_and_are_hashable() -> None:
     assert a == a and a != b
     labels = {a: "base", b: "variant"}  # unhashable before
     assert labels[b] == "variant" and len({a, b, a}) == 2
+
+
+@pytest.mark.parametrize("scenario", [42, None, ["small.toml"]])
+def test_a_sweep_of_something_not_a_scenario_says_a_scenario_or_its_path_is_expected(
+    scenario: object,
+) -> None:
+    # said "expected a scenario file path, got int", as if a Scenario were not accepted
+    with pytest.raises(bs.BordersimError) as refused:
+        bs.sweep(scenario, {"deployments.troops.headcount": [0]}, replications=1)  # type: ignore[arg-type]
+    text = str(refused.value)
+    assert "expected a Scenario (bs.load_scenario) or a scenario file path, got " in text, text
+    assert type(scenario).__name__ in text and "\n" not in text
