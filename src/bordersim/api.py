@@ -416,6 +416,14 @@ def sweep(
         # a dict's keys would be swept over and its values dropped without a word
         if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
             raise ScenarioError(f"vary {key!r}: expected a list of values, got {values!r}")
+        if isinstance(values, set | frozenset):
+            # a set has no defined order (texts come in another order in each Python process):
+            # the variants' order, and so their seeds, would not be reproducible
+            raise ScenarioError(
+                f"vary {key!r}: a set has no defined order, so the variants' order (and their "
+                f"seeds) could change from one run to the next; pass a list or a tuple, such as "
+                f"{_in_order(values)!r}"
+            )
         listed = tuple(_plain(v) for v in values)
         if not listed:
             raise ScenarioError(f"vary {key!r}: the list of values is empty")
@@ -484,6 +492,14 @@ def _check_client(client: object) -> None:
             f"{type(client).__name__} {client!r}; for a scheduler's address, connect first: "
             f"client=distributed.Client(address)"
         )
+
+
+def _in_order(values: Iterable[Any]) -> list[Any]:
+    """The values sorted, for a message (by their text where they cannot be compared)."""
+    try:
+        return sorted(values)
+    except TypeError:
+        return sorted(values, key=repr)
 
 
 def _plain(value: Any) -> Any:

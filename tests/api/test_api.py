@@ -512,3 +512,13 @@ def test_a_sweep_of_something_not_a_scenario_says_a_scenario_or_its_path_is_expe
     text = str(refused.value)
     assert "expected a Scenario (bs.load_scenario) or a scenario file path, got " in text, text
     assert type(scenario).__name__ in text and "\n" not in text
+
+
+@pytest.mark.parametrize("values", [{0, 300}, frozenset({0, 300})])
+def test_a_sweep_axis_given_as_a_set_is_refused_as_it_has_no_order(values: object) -> None:
+    # a set was swept in its iteration order, which differs between processes for strings
+    with pytest.raises(bs.BordersimError) as refused:
+        bs.sweep(SMALL, {"deployments.troops.headcount": values}, replications=1)  # type: ignore[dict-item]
+    text = str(refused.value)
+    assert "vary 'deployments.troops.headcount': a set has no defined order" in text, text
+    assert "pass a list or a tuple" in text and "\n" not in text
