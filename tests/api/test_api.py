@@ -522,3 +522,33 @@ def test_a_sweep_axis_given_as_a_set_is_refused_as_it_has_no_order(values: objec
     text = str(refused.value)
     assert "vary 'deployments.troops.headcount': a set has no defined order" in text, text
     assert "pass a list or a tuple" in text and "\n" not in text
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        # said "give exactly one of headcount and headcount_by_sector": the key is optional only
+        # because headcount_by_sector may replace it
+        ({"deployments.troops.headcount": None}, "deployments.troops.headcount = None: the key "),
+        ({"period.warmup_days": None}, "period.warmup_days = None: the key needs a value, a whole"),
+        ({"period.start_date": None}, "period.start_date = None: the key needs a value, a date"),
+        ({"custody.capacity_people": {"RGV": None}}, "custody.capacity_people.RGV = None: the key"),
+        ({"health.enabled": None}, "health.enabled = None: the key needs a value, true or false"),
+        ({"deployments.troops.tasks": ["intake", None]}, "tasks holds None: each item of the list"),
+    ],
+)
+def test_none_as_a_value_says_the_key_needs_a_value_and_of_what_kind(
+    changes: dict[str, object], message: str
+) -> None:
+    sc = bs.load_scenario(SMALL)
+    with pytest.raises(bs.BordersimError) as refused:
+        sc.with_changes(changes)
+    text = str(refused.value)
+    assert message in text and "small.toml" in text and "\n" not in text, text
+    if "headcount" in message:
+        assert "exactly one of" not in text, text
+
+
+def test_none_at_an_unknown_key_is_still_an_unknown_key() -> None:
+    with pytest.raises(bs.BordersimError, match=r"staff\.no_such_key = NoneType: unknown key"):
+        bs.load_scenario(SMALL).with_changes({"staff.no_such_key": None})

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import hashlib
+import types
+import typing
 from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
@@ -184,6 +187,7 @@ def with_changes(
     new_entries: dict[tuple[str, ...], list[str]] = {}
     set_by: dict[tuple[str, ...], str] = {}  # each value set by this call, with its key path
     for key_path, value in changes.items():
+        _refuse_none(key_path, value, scenario)
         new_entries.update(loader.entries_added(merged, _as_overlay(key_path, value)))
         # a table merges into the table there, as in a file: what was set is the values it
         # replaced, each recorded as changed on its own
@@ -228,6 +232,108 @@ def _refuse_set_twice(
                 where=str(scenario.path),
             )
     set_by[parts] = key_path
+
+
+def _refuse_none(key_path: object, value: Any, scenario: Scenario) -> None:
+    """Refuse None at a key the schema knows, naming the key and the kind of value it takes: a
+    scenario file cannot hold None (TOML has no empty value), and the schema's own message for
+    it was about something else ("give exactly one of headcount and headcount_by_sector" where
+    the deployment's headcount is optional only because headcount_by_sector may replace it)."""
+    if not isinstance(key_path, str):
+        return  # _set's message
+    found = _none_inside(key_path, value)
+    if found is None:
+        return
+    dotted, in_list = found
+    known, annotation = _schema_type(dotted.split("."))
+    if not known:
+        return  # an unknown key is the loader's "unknown key", with its suggestions
+    if in_list:
+        items = typing.get_args(_unwrapped(annotation))
+        kind = _kind(items[0]) if typing.get_origin(_unwrapped(annotation)) is list else ""
+        what = f"{dotted} holds None: each item of the list needs a value"
+    else:
+        kind = _kind(annotation)
+        what = f"{dotted} = None: the key needs a value"
+    raise ScenarioError(
+        f"{what}{f', {kind}' if kind else ''}; a scenario holds no empty values (to drop a "
+        "key, use a variant file's remove: docs/scenarios.md)",
+        where=str(scenario.path),
+    )
+
+
+def _none_inside(key_path: str, value: Any) -> tuple[str, bool] | None:
+    """The dotted key path of the first None in `value` (set at `key_path`), and whether it is
+    an item of a list there; None if there is none."""
+    if value is None:
+        return key_path, False
+    if isinstance(value, Mapping):
+        for name, inner in value.items():
+            found = _none_inside(f"{key_path}.{name}", inner)
+            if found is not None:
+                return found
+    elif isinstance(value, list | tuple) and any(item is None for item in value):
+        return key_path, True
+    return None
+
+
+def _unwrapped(annotation: Any) -> Any:
+    """The type inside ``Annotated[...]``."""
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return annotation
+
+
+def _is_table(annotation: Any) -> bool:
+    annotation = _unwrapped(annotation)
+    return typing.get_origin(annotation) is dict or (
+        isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel)
+    )
+
+
+def _schema_type(parts: list[str]) -> tuple[bool, Any]:
+    """(whether the schema knows the key path, the type of its value there)."""
+    annotation: Any = Scenario
+    for part in parts:
+        annotation = _unwrapped(annotation)
+        if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+            tables = [a for a in typing.get_args(annotation) if _is_table(a)]
+            if len(tables) != 1:
+                return False, None
+            annotation = _unwrapped(tables[0])
+        if typing.get_origin(annotation) is dict:
+            annotation = typing.get_args(annotation)[1]  # a named entry: any name
+        elif isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
+            field = annotation.model_fields.get(part)
+            if field is None:
+                return False, None
+            annotation = field.annotation
+        else:
+            return False, None
+    return True, annotation
+
+
+def _kind(annotation: Any) -> str:
+    """What a value of this type is, in the words of a scenario file ("" if unsure)."""
+    annotation = _unwrapped(annotation)
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        kinds = [_kind(a) for a in typing.get_args(annotation) if a is not type(None)]
+        return "" if "" in kinds else " or ".join(dict.fromkeys(kinds))
+    if origin is typing.Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(annotation))
+    if _is_table(annotation):
+        return "a table"
+    if origin is list:
+        return "a list"
+    words = {
+        bool: "true or false",
+        int: "a whole number",
+        float: "a number",
+        str: "a text",
+        dt.date: "a date, such as 2023-05-11",
+    }
+    return words.get(annotation, "")
 
 
 def _as_overlay(key_path: str, value: Any) -> dict[str, Any]:
