@@ -552,3 +552,13 @@ def test_none_as_a_value_says_the_key_needs_a_value_and_of_what_kind(
 def test_none_at_an_unknown_key_is_still_an_unknown_key() -> None:
     with pytest.raises(bs.BordersimError, match=r"staff\.no_such_key = NoneType: unknown key"):
         bs.load_scenario(SMALL).with_changes({"staff.no_such_key": None})
+
+
+def test_a_fractional_headcount_is_refused_as_a_scenario_file_refuses_it() -> None:
+    sc = bs.load_scenario(SMALL)
+    with pytest.raises(bs.BordersimError) as refused:
+        sc.with_changes({"deployments.troops.headcount": 1.5})  # accepted before
+    text = str(refused.value)
+    assert "deployments.troops.headcount = 1.5: must be a whole number of people" in text, text
+    # a whole number written as a float is the same headcount, and the same scenario
+    assert sc.with_changes({"deployments.troops.headcount": 300.0}).hash == sc.hash

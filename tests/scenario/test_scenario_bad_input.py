@@ -58,6 +58,15 @@ CASES: dict[str, tuple[str, list[str]]] = {
         MINIMAL + TROOPS.replace("headcount = 300", "headcount = -300"),
         ["deployments.troops.headcount = -300", "greater than or equal to 0"],
     ),
+    "a fractional headcount": (
+        # accepted before: people come whole (the workbench's form took whole numbers only)
+        MINIMAL + TROOPS.replace("headcount = 300", "headcount = 1.5"),
+        ["line 11:", "deployments.troops.headcount = 1.5", "must be a whole number of people"],
+    ),
+    "a fractional headcount in a sector split": (
+        MINIMAL + TROOPS.replace("headcount = 300", "headcount_by_sector = { RGV = 2.25 }"),
+        ["deployments.troops.headcount_by_sector.RGV = 2.25", "such as 2 or 3"],
+    ),
     "end before start": (
         MINIMAL.replace("end_date = 2023-05-31", "end_date = 2023-03-31"),
         ["period.end_date = 2023-03-31", "is before start_date 2023-04-20"],

@@ -17,7 +17,7 @@ from pydantic import PrivateAttr
 from bordersim.errors import ScenarioError
 from bordersim.input_files import resolve
 from bordersim.scenario import loader
-from bordersim.scenario.schema import ScenarioSpec
+from bordersim.scenario.schema import Headcount, ScenarioSpec
 from bordersim.scenario.toml_text import dumps
 
 
@@ -315,6 +315,8 @@ def _schema_type(parts: list[str]) -> tuple[bool, Any]:
 
 def _kind(annotation: Any) -> str:
     """What a value of this type is, in the words of a scenario file ("" if unsure)."""
+    if annotation == Headcount:
+        return "a whole number of people"
     annotation = _unwrapped(annotation)
     origin = typing.get_origin(annotation)
     if origin in (typing.Union, types.UnionType):

@@ -81,6 +81,19 @@ Fraction = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 People = Annotated[float, Field(ge=0.0, allow_inf_nan=False), _upper(1e6, PEOPLE)]
 PeoplePerDay = Annotated[float, Field(ge=0.0, allow_inf_nan=False), _upper(1e6, PER_DAY)]
 NonNegative = People  # a sector table of people or agents (capacity, staff, effort)
+
+
+def _whole_people(value: float) -> float:
+    if value != int(value):
+        low = math.floor(value)
+        raise ValueError(
+            f"must be a whole number of people (people come whole), such as {low} or {low + 1}"
+        )
+    return value
+
+
+# A deployment's people: whole (a float, as 300 and 300.0 are the same headcount).
+Headcount = Annotated[People, AfterValidator(_whole_people)]
 Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False), _upper(1e6, PEOPLE)]
 WorkHours = Annotated[float, Field(ge=0.0, allow_inf_nan=False), _upper(1e3, HOURS_OF_WORK)]
 PositiveWorkHours = Annotated[float, Field(gt=0.0, allow_inf_nan=False), _upper(1e3, HOURS_OF_WORK)]
@@ -783,8 +796,8 @@ class Deployment(Section):
     """A pool sent to some sectors for a period, on a set of tasks (DESIGN 2.7)."""
 
     pool: PoolName
-    headcount: NonNegative | None = None  # total, spread over `sectors` by `allocation`
-    headcount_by_sector: dict[SectorCode, NonNegative] | None = None  # explicit split instead
+    headcount: Headcount | None = None  # total, spread over `sectors` by `allocation`
+    headcount_by_sector: dict[SectorCode, Headcount] | None = None  # explicit split instead
     sectors: Literal["southwest"] | SectorList = SOUTHWEST
     allocation: Literal["load", "equal"] = "load"
     tasks: list[TaskName]
