@@ -10,7 +10,8 @@ run.kpis()
 
 Every call here goes through the same services as the CLI (`bordersim.services`), so the same
 scenario, engine, seed and replications give the same numbers as `bordersim run`. Bad input is a
-`BordersimError` whose one-line message names what is wrong (`docs/api.md`).
+`BordersimError` whose one-line message names what is wrong (`docs/api.md`). A path (a scenario,
+a store, a report folder) may start with ``~``, the home folder, as on the command line.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from bordersim.errors import BordersimError, ScenarioError
+from bordersim.input_files import user_path
 from bordersim.results.schema import DAILY_METRICS, METRIC_INDEX, RunResult
 from bordersim.scenario import Scenario
 from bordersim.services.record import DEFAULT_REPLICATIONS, DEFAULT_SEED
@@ -64,7 +66,7 @@ def load_scenario(path: str | Path) -> Scenario:
 
     if not isinstance(path, str | Path):
         raise ScenarioError(f"expected a scenario file path, got {type(path).__name__}")
-    file = Path(path)
+    file = Path(path).expanduser()
     if not file.is_file():
         raise ScenarioError("no such scenario file", where=str(file))
     return load(file)
@@ -267,6 +269,7 @@ def run(
     _check_flag("record", record)
     _check_location("store", store)
     _check_location("out", out)
+    store, out = user_path(store), user_path(out)
     if progress is not None and not callable(progress):
         raise BordersimError(
             f"progress must be a function called as progress(done, total), or None, got "
@@ -404,6 +407,7 @@ def sweep(
     check_request("flow", replications, False, seed)
     replications, seed = int(replications), int(seed)
     _check_location("store", store)
+    store = user_path(store)
     _check_client(client)
     if not isinstance(vary, Mapping):
         raise ScenarioError(
@@ -453,7 +457,7 @@ def open_run(run_id: str, *, store: str | Path | None = None) -> StoredRunView:
             f"runs`), got {type(run_id).__name__} {run_id!r}"
         )
     _check_location("store", store)
-    with read_only_store(store) as connection:
+    with read_only_store(user_path(store)) as connection:
         stored = get_run(connection, run_id)
         result = load_result(connection, run_id)
     result.daily.flags.writeable = False
@@ -524,4 +528,4 @@ def _scenario_path(scenario: object) -> str | Path:
             f"expected a Scenario (bs.load_scenario) or a scenario file path, got "
             f"{type(scenario).__name__}"
         )
-    return scenario
+    return user_path(scenario)

@@ -13,15 +13,28 @@ import json
 import os
 import stat
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bordersim.errors import BordersimError
+
+_T = TypeVar("_T")
 
 #: Longest path accepted (Linux PATH_MAX), and longest single name (NAME_MAX).
 MAX_PATH_CHARS = 4096
 MAX_NAME_CHARS = 255
 KIB = 1024
 MIB = 1024 * KIB
+
+
+def user_path(value: _T) -> _T:
+    """A path given in Python (a str or a Path) with a leading ``~`` expanded, as a shell expands
+    it for the CLI; anything else (None, a ``postgresql://`` URL, a value of the wrong kind for
+    its caller to refuse) as it is. A str stays a str."""
+    if isinstance(value, Path):
+        return value.expanduser()
+    if isinstance(value, str) and value.startswith("~"):
+        return os.path.expanduser(value)  # type: ignore[return-value]
+    return value
 
 
 def shown_path(path: str | Path, limit: int = 120) -> str:

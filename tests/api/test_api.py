@@ -17,7 +17,7 @@ from bordersim.cli import main
 from bordersim.report.compare_report import KpiComparison
 from bordersim.store import open_store
 from bordersim.store.runs import COMPLETE, list_runs
-from repo_paths import SMALL
+from repo_paths import REPO, SMALL
 
 SEED, REPLICATIONS = 3, 2
 
@@ -562,3 +562,24 @@ def test_a_fractional_headcount_is_refused_as_a_scenario_file_refuses_it() -> No
     assert "deployments.troops.headcount = 1.5: must be a whole number of people" in text, text
     # a whole number written as a float is the same headcount, and the same scenario
     assert sc.with_changes({"deployments.troops.headcount": 300.0}).hash == sc.hash
+
+
+def test_paths_starting_with_a_tilde_are_in_the_home_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "~/small.toml" was "no such scenario file", and out="~/out" made a folder named "~" here
+    home, here = tmp_path / "home", tmp_path / "here"
+    home.mkdir(), here.mkdir()
+    (home / "small.toml").write_text(SMALL.read_text())
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(here)
+    sc = bs.load_scenario("~/small.toml")
+    assert sc.path == home / "small.toml"
+    stored = bs.run("~/small.toml", replications=1, engine="flow", store="~/r.duckdb", out="~/out")
+    assert stored.report_path is not None and stored.report_path.parent == home / "out"
+    assert bs.open_run(stored.run_id or "", store=Path("~/r.duckdb")).run_id == stored.run_id
+    assert (home / "r.duckdb").is_file() and list(here.iterdir()) == []
+    (home / "plan.toml").write_text((REPO / "plans" / "examples" / "small-stress.toml").read_text())
+    with pytest.raises(bs.BordersimError) as refused:  # the plan file read from ~, then this
+        bs.plan("~/nope.toml", "~/plan.toml", out="~/plan")
+    assert str(refused.value).startswith(f"{home / 'nope.toml'}: no such scenario file")

@@ -903,7 +903,11 @@ def plan(
 
     `scenario` is a scenario file, `plan_file` a plan file (or a `PlanSpec`); with `out`, the
     planner writes plan.toml, certificate.json and report.html there. Also `bordersim.plan`.
-    Arguments of the wrong kind are one-line `PlanError`s naming the argument."""
+    Arguments of the wrong kind are one-line `PlanError`s naming the argument. A path may
+    start with ``~``, the home folder, as on the command line."""
+    from bordersim.input_files import user_path
+
+    scenario, plan_file, out = user_path(scenario), user_path(plan_file), user_path(out)
     _check_plan_arguments(scenario, plan_file, out, progress, frontier, compare_base)
     spec = plan_file if isinstance(plan_file, PlanSpec) else load_plan(plan_file)
     path = Path(scenario)
