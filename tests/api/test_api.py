@@ -583,3 +583,16 @@ def test_paths_starting_with_a_tilde_are_in_the_home_folder(
     with pytest.raises(bs.BordersimError) as refused:  # the plan file read from ~, then this
         bs.plan("~/nope.toml", "~/plan.toml", out="~/plan")
     assert str(refused.value).startswith(f"{home / 'nope.toml'}: no such scenario file")
+
+
+def test_the_kpis_of_a_run_without_days_are_one_clear_line() -> None:
+    from constructed_runs import constructed_run
+
+    empty = bs.Run(constructed_run(replications=2, days=0))
+    # an IndexError from inside the KPI arithmetic, after "Mean of empty slice" warnings
+    for call in (empty.kpis, lambda: bs.compare(empty, bs.Run(constructed_run(2, 3)))):
+        with pytest.raises(bs.BordersimError) as refused:
+            call()
+        text = str(refused.value)
+        assert "run of 'constructed' has no reported days" in text and "\n" not in text, text
+    assert empty.daily().empty  # its daily table is empty, as a narrowed one can be

@@ -176,7 +176,16 @@ def health_is_on(run: RunResult) -> bool:
 
 def replication_kpis(run: RunResult, sectors: Sequence[int] | None = None) -> dict[str, np.ndarray]:
     """Every KPI as an [R] array, in `KPIS` order (health KPIs only when health is on in the run),
-    over the run's sectors at the indices `sectors` (all of them by default)."""
+    over the run's sectors at the indices `sectors` (all of them by default). A run without
+    reported days has none: a `BordersimError` says so (its occupancy at the end, peaks and
+    percentiles do not exist)."""
+    if not run.dates:
+        from bordersim.errors import BordersimError
+
+        raise BordersimError(
+            f"run of {run.scenario_name!r} has no reported days (its dates are empty), so it has "
+            "no KPIs; a run's KPIs need at least one day after the warm-up"
+        )
     health = health_is_on(run)
     if sectors is not None:
         run = run.of_sectors(sectors)
