@@ -99,6 +99,28 @@ def test_changes_listed_at_one_time_settle_to_the_last_before_anyone_starts() ->
     np.testing.assert_array_equal(sim.records().start, [3.0, 3.25])
 
 
+def test_set_headcount_called_twice_at_one_time_settles_to_the_last_call() -> None:
+    # As with a schedule's rows: the passing headcount of 2 started both services at 2.0.
+    net = Network(
+        stations=[Station("desk", service=Deterministic(0.25))],
+        pools=[Pool("clerks", 0, {"desk": 1.0})],
+        classes=[CustomerClass("walk-in")],
+    )
+    sim = Simulator(net, seed=0, record=True)
+    sim.inject("desk", "walk-in", n=2, time=1.0)
+    sim.set_headcount("clerks", 2, time=2.0)
+    sim.set_headcount("clerks", 0, time=2.0)
+    sim.set_headcount("clerks", 1, time=3.0)
+    sim.run_until(2.5)
+    assert sim.headcount("clerks") == 0 and sim.busy("clerks") == 0
+    sim.run_until(10.0)
+    np.testing.assert_array_equal(sim.records().start, [3.0, 3.25])
+    # a later call at a time already reached is a new change, applied from then
+    sim.set_headcount("clerks", 3)
+    sim.run_until(10.0)
+    assert sim.headcount("clerks") == 3
+
+
 def test_speed_of_a_pool_scales_its_service_times() -> None:
     net = Network(
         stations=[Station("desk", service=Deterministic(2.0))],

@@ -172,6 +172,8 @@ class Simulator:
         """Set `pool`'s headcount to `n` at `time` (default: now), effective on the next run.
 
         Added servers start on waiting customers at once; removed ones finish their service first.
+        Of several calls for one pool at one time, the last holds from that time (as a schedule's
+        rows at one time do): no service starts at a headcount set in between.
         """
         k = self.network.pool_index(pool)
         when = self.now if time is None else float(time)
@@ -182,6 +184,18 @@ class Simulator:
         if isinstance(n, bool) or int(n) != n or n < 0:
             raise ModelError(f"pool {pool!r}: headcount must be a whole number >= 0, got {n!r}")
         self._ctr[K.K_MARGIN] = max(int(self._ctr[K.K_MARGIN]), int(n))
+        n_heap = int(self._ctr[K.K_HEAP])
+        events = self._heap_i[:n_heap]
+        earlier = np.flatnonzero(
+            (self._heap_t[:n_heap] == when)
+            & (events[:, K.H_KIND] == K.EV_HEADCOUNT)
+            & (events[:, K.H_A] == k)
+        )
+        if len(earlier):
+            # A change for this pool at this time is pending: it takes the new headcount
+            # instead of a second change after it, which would let services start at the first.
+            events[earlier, K.H_B] = int(n)
+            return
         self._push(when, K.EV_HEADCOUNT, k, int(n))
 
     # ------------------------------------------------------------------ reading the state
