@@ -278,16 +278,21 @@ def test_partial_years_and_months_in_one_file_are_shown(
     assert "│ FY2025 │" not in shown
 
 
-def _published_csv_split(component: str, fiscal_year: str, month: str) -> tuple[list[str], ...]:
-    """The shipped CSV as header, the rows of one component in one month, and the other rows."""
+def _published_csv_split(
+    component: str | None, fiscal_year: str, month: str
+) -> tuple[list[str], ...]:
+    """The shipped CSV as header, the rows of one component (None: of every component) in one
+    month, and the other rows."""
     import csv
 
     from official_samples import SHIPPED_CSV
 
     with SHIPPED_CSV.open(newline="", encoding="utf-8-sig") as handle:
         header, *rows = csv.reader(handle)
-    columns = [header.index(name) for name in ("Fiscal Year", "Month (abbv)", "Component")]
-    chosen = [row for row in rows if [row[i] for i in columns] == [fiscal_year, month, component]]
+    names = ("Fiscal Year", "Month (abbv)") + (("Component",) if component else ())
+    columns = [header.index(name) for name in names]
+    wanted = [fiscal_year, month] + ([component] if component else [])
+    chosen = [row for row in rows if [row[i] for i in columns] == wanted]
     others = [row for row in rows if row not in chosen]
     return header, chosen, others
 
@@ -330,6 +335,33 @@ def test_a_month_without_one_components_rows_is_noted(
     whole = write_csv(tmp_path / "cbp.csv", kept + dropped, header=header)
     assert main(["data", "import", str(whole), "--store", str(store_copy)]) is None
     assert "note:" not in capsys.readouterr().out
+
+
+def test_a_month_missing_from_the_csv_is_noted(
+    tmp_path: Path, store_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A CSV with no rows at all for February 2023, between months it holds, imported without a
+    word when the store held no workbook (and, with the workbook, was named only as a month the
+    workbook has). The month is named once after the import and in `data show`, with or without
+    the workbook; the published file, those rows put back, has no such note."""
+    said = (
+        "note: cbp-newer.csv: months with no rows at all, within the file's span (2021-10 to "
+        "2023-09): 2023-02; the file's totals leave them out, and the calibration reads no group "
+        "mix for them"
+    )
+    header, dropped, kept = _published_csv_split(None, "2023", "FEB")
+    assert dropped
+    flawed = write_csv(tmp_path / "cbp-newer.csv", kept, header=header)
+    whole = write_csv(tmp_path / "cbp.csv", kept + dropped, header=header)
+    for store in (tmp_path / "csv-only.duckdb", store_copy):
+        assert main(["data", "import", str(flawed), "--store", str(store)]) is None
+        imported = " ".join(capsys.readouterr().out.split())
+        assert imported.count("2023-02") == 1 and said in imported, imported
+        assert main(["data", "show", "--store", str(store)]) is None
+        shown = " ".join(capsys.readouterr().out.split())
+        assert shown.count("2023-02") == 1 and said in shown, shown
+        assert main(["data", "import", str(whole), "--store", str(store)]) is None
+        assert "note:" not in capsys.readouterr().out
 
 
 def test_columns_moved_by_a_spreadsheet_are_found_by_name(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from datetime import date
 import duckdb
 
 from bordersim.ingest.categories import OFO_COMPONENT, SOUTHWEST_REGION, USBP_COMPONENT
-from bordersim.ingest.fiscal import fiscal_year_label, month_list_text
+from bordersim.ingest.fiscal import add_months, fiscal_year_label, month_list_text
 from bordersim.ingest.parsed import CBP_KIND
 
 SECTOR_SHEET = "Monthly Rgn and Sector"
@@ -156,6 +156,21 @@ def cbp_months(connection: duckdb.DuckDBPyConnection) -> set[date]:
     return {row[0] for row in rows}
 
 
+def cbp_months_missing(connection: duckdb.DuckDBPyConnection) -> set[date]:
+    """The months between the CBP CSV's first and last that it has no row for at all (the
+    published file has every month of its span)."""
+    held = cbp_months(connection)
+    if not held:
+        return set()
+    missing: set[date] = set()
+    month = min(held)
+    while month < max(held):
+        if month not in held:
+            missing.add(month)
+        month = add_months(month, 1)
+    return missing
+
+
 def cbp_months_without(connection: duckdb.DuckDBPyConnection) -> dict[str, set[date]]:
     """Component -> the months the CBP CSV holds that have none of that component's rows (the
     published file has both components every month); components with no such month left out."""
@@ -184,32 +199,34 @@ _COMPONENT_GAP_MEANING = {
 
 def release_notes(connection: duckdb.DuckDBPyConnection) -> list[str]:
     """What a user must know about the releases the store holds: years held only in part,
-    months of the CBP CSV that lack one component's rows, and months that one file has and the
-    other lacks (the calibration reads each file only where the months it needs are there)."""
+    months within the CBP CSV's span that it lacks, or that lack one component's rows, and months
+    that one file has and the other lacks (the calibration reads each file only where the months
+    it needs are there)."""
     notes: list[str] = []
     held = coverage(connection)
     for source in held.sources:
         for year in source.partial_years:
             notes.append(f"{source.file_name}: {source.year_label(year)}, not a full year")
     cbp_file = next((source.file_name for source in held.sources if source.kind == CBP_KIND), "")
+    ohss, cbp = sector_months(connection), cbp_months(connection)
+    absent = cbp_months_missing(connection)
+    if absent:
+        notes.append(
+            f"{cbp_file}: months with no rows at all, within the file's span ({min(cbp):%Y-%m} "
+            f"to {max(cbp):%Y-%m}): {month_list_text(absent)}; the file's totals leave them out, "
+            "and the calibration reads no group mix for them"
+        )
     for component, months in cbp_months_without(connection).items():
         notes.append(
             f"{cbp_file}: months with no {component} rows, though the file has other rows for "
             f"them: {month_list_text(months)}; {_COMPONENT_GAP_MEANING[component]}"
         )
-    ohss, cbp = sector_months(connection), cbp_months(connection)
     if ohss and cbp:
         beyond = {m for m in cbp if m > max(ohss) or m < min(ohss)}
         if beyond:
             notes.append(
                 f"months only in the CBP CSV (outside the OHSS workbook, {min(ohss):%Y-%m} to "
                 f"{max(ohss):%Y-%m}): {month_list_text(beyond)}; the calibration does not use them"
-            )
-        inside = {m for m in ohss if min(cbp) <= m <= max(cbp)} - cbp
-        if inside:
-            notes.append(
-                f"months in the OHSS workbook that the CBP CSV lacks within its span: "
-                f"{month_list_text(inside)}"
             )
         ohss_after = {m for m in ohss if m > max(cbp)}
         if ohss_after:
