@@ -179,3 +179,23 @@ def test_a_row_the_destination_refuses_is_reported_as_itself(tmp_path: Path) -> 
             _insert(dest, "runs", columns, [tuple(None for _ in columns)])
         dest.execute("ROLLBACK")
         assert dest.execute("SELECT count(*) FROM runs").fetchone() == (0,)
+
+
+def test_a_copy_into_a_folder_that_is_a_file_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`store copy SOURCE notes.txt/copy.duckdb` (a file where the destination's folder should
+    be) ended in a NotADirectoryError traceback: removing the store it had not made failed on
+    the way out, after the refusal itself. It is one line naming that file, exit 2, and the file
+    is left as it was."""
+    source = tmp_path / "a.duckdb"
+    open_store(source).close()
+    notes = tmp_path / "notes.txt"
+    notes.write_text("the user's", encoding="utf-8")
+    with pytest.raises(SystemExit) as done:
+        main(["store", "copy", str(source), str(notes / "copy.duckdb")])
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert f"cannot create the store's folder ({notes} is a file, not a folder)" in err
+    assert notes.read_text(encoding="utf-8") == "the user's"

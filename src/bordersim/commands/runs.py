@@ -8,6 +8,7 @@ also fails runs recorded by an older bordersim, which did not record their proce
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,10 @@ def store_copy_command(
         if new_file:  # a store file this command created holds nothing the user stored
             assert isinstance(dest_at, Path)
             for made in (dest_at, dest_at.with_name(dest_at.name + ".wal")):
-                made.unlink(missing_ok=True)
+                # none there, or none could be made (a file where its folder should be): the
+                # error to report is the one that got here
+                with contextlib.suppress(OSError):
+                    made.unlink(missing_ok=True)
         raise
     rows = ", ".join(f"{table} {count:,}" for table, count in copied.tables.items())
     Console().print(

@@ -188,7 +188,8 @@ def _check_file(location: Path, *, create: bool) -> None:
             location.parent.mkdir(parents=True, exist_ok=True)
         except OSError as err:
             raise StoreError(
-                f"cannot create the store's folder ({err.strerror})", where=where
+                f"cannot create the store's folder ({_folder_problem(location.parent, err)})",
+                where=where,
             ) from None
         return
     if not location.is_file():
@@ -202,6 +203,17 @@ def _check_file(location: Path, *, create: bool) -> None:
         raise StoreError(f"cannot open the store ({err})", where=where) from None
     if len(head) < 12 or head[8:12] != _DUCKDB_MAGIC:
         raise StoreError("is not a DuckDB database (left untouched)", where=where)
+
+
+def _folder_problem(folder: Path, err: OSError) -> str:
+    """Why `folder` could not be made: the file that stands where one of its folders should be
+    (the system says only "File exists" or "Not a directory"), else the system's reason."""
+    for above in (folder, *folder.parents):
+        if above.exists():
+            if not above.is_dir():
+                return f"{above} is a file, not a folder"
+            break
+    return str(err.strerror or err)
 
 
 def _connect(location: Path, *, read_only: bool, wait_s: float | None) -> duckdb.DuckDBPyConnection:
