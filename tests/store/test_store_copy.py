@@ -15,6 +15,7 @@ import pytest
 import postgres_server
 from bordersim.cli import main
 from bordersim.errors import BordersimError
+from bordersim.ingest import shipped_files
 from bordersim.store import open_catalog, open_store
 from bordersim.store.copy import TABLES, _insert, columns_of, copy_store, table_checksums
 from bordersim.store.interface import results_dir_of
@@ -199,3 +200,36 @@ def test_a_copy_into_a_folder_that_is_a_file_is_one_line(
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
     assert f"cannot create the store's folder ({notes} is a file, not a folder)" in err
     assert notes.read_text(encoding="utf-8") == "the user's"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "named"),
+    [(["", "b.duckdb"], "SOURCE"), (["a.duckdb", ""], "DEST")],
+    ids=["empty-source", "empty-dest"],
+)
+def test_an_empty_store_argument_is_refused(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    arguments: list[str],
+    named: str,
+) -> None:
+    """`store copy a.duckdb "$BORDERSIM_STORE"` with the variable unset copied into the default
+    store, ./.bordersim/bordersim.duckdb, and said it had (an empty SOURCE copied from it). An
+    empty argument is refused, naming it, exit 2, and no store is made or changed."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BORDERSIM_STORE", raising=False)
+    with open_store(tmp_path / "a.duckdb") as a:
+        import_official_files(a, [shipped_files()[1]])  # the CSV: a store that is not empty
+    default = tmp_path / ".bordersim" / "bordersim.duckdb"
+    open_store(default).close()
+    with open_catalog(default, create=False) as held:
+        before = table_checksums(held)
+    with pytest.raises(SystemExit) as done:
+        main(["store", "copy", *arguments])
+    assert done.value.code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"error: store copy: {named} is empty (an unset variable?)" in err, err
+    assert not (tmp_path / "b.duckdb").exists()
+    with open_catalog(default, create=False) as held:
+        assert table_checksums(held) == before
