@@ -149,6 +149,18 @@ def region_renamed(folder: Path) -> Path:
     return write_workbook(folder / "region-renamed.xlsx", sheets)
 
 
+def workbook_named_csv(folder: Path) -> Path:
+    """A workbook saved (or downloaded) under a .csv name: it was "is not UTF-8 text (byte 10)"."""
+    path = write_workbook(folder / "book.xlsx", small_sheets())
+    return path.rename(folder / "ohss.csv")
+
+
+def csv_named_xlsx(folder: Path) -> Path:
+    """The CSV under an .xlsx name: it was "not a readable .xlsx workbook (truncated or corrupt:
+    BadZipFile: File is not a zip file)"."""
+    return write_csv(folder / "cbp.xlsx", small_csv_rows())
+
+
 # name -> (maker, fragments of the one-line message)
 BAD_FILES: dict[str, tuple[Callable[[Path], Path], tuple[str, ...]]] = {
     "corrupt XML in the workbook": (corrupt_xml_workbook, ("not a readable .xlsx",)),
@@ -156,6 +168,14 @@ BAD_FILES: dict[str, tuple[Callable[[Path], Path], tuple[str, ...]]] = {
     "superscript digit in a count": (superscript_count, ("row 2", "Encounter Count", "whole")),
     "CSV field over 131,072 characters": (huge_field, ("row 2", "not a readable CSV row")),
     "folder given as a CSV": (folder_as_csv, ("folder",)),
+    "a workbook named .csv": (
+        workbook_named_csv,
+        ("is a zip file (an .xlsx workbook named .csv?), not a CSV", "named .xlsx"),
+    ),
+    "a CSV named .xlsx": (
+        csv_named_xlsx,
+        ("is text, not an .xlsx workbook (a CSV named .xlsx?)", "CSV named .csv"),
+    ),
     "folder without a suffix": (folder_without_suffix, ("folder",)),
     "FIFO as a CSV": (fifo_csv, ("not a regular file",)),
     "FIFO without a suffix": (fifo_without_suffix, ("not a regular file",)),

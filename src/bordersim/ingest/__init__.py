@@ -37,19 +37,33 @@ def shipped_files() -> list[Path]:
 
 
 def read_official_file(path: str | Path) -> ParsedFile:
-    """Read either official format, chosen by extension (or by content when there is none)."""
+    """Read either official format, chosen by extension (or by content when there is none); a
+    file whose content is the other format's is refused, saying so."""
     path = Path(path)
     suffix = path.suffix.lower()
     check_regular_file(path, what="data file", error=DataFileError, limit=MAX_DATA_FILE_BYTES)
-    if suffix in (".xlsx", ".xlsm"):
-        return read_ohss_workbook(path)
-    if suffix == ".csv":
-        return read_cbp_csv(path)
     try:
         with path.open("rb") as handle:  # a regular file (checked above): open cannot block
-            is_zip = handle.read(4) == _ZIP_MAGIC
+            head = handle.read(512)
     except OSError as err:
         raise DataFileError(f"cannot be read ({err.strerror})", where=str(path)) from None
+    is_zip = head[:4] == _ZIP_MAGIC
+    if suffix in (".xlsx", ".xlsm"):
+        if head.strip() and not is_zip and _is_text(head):
+            raise DataFileError(
+                f"is text, not an .xlsx workbook (a CSV named {suffix}?); expected the OHSS "
+                "workbook as published, or CBP's southwest land border encounters CSV named .csv",
+                where=str(path),
+            )
+        return read_ohss_workbook(path)
+    if suffix == ".csv":
+        if is_zip:
+            raise DataFileError(
+                "is a zip file (an .xlsx workbook named .csv?), not a CSV; expected CBP's "
+                "southwest land border encounters CSV, or the OHSS workbook named .xlsx",
+                where=str(path),
+            )
+        return read_cbp_csv(path)
     if is_zip:
         return read_ohss_workbook(path)
     if suffix in ("", ".txt"):
@@ -59,3 +73,14 @@ def read_official_file(path: str | Path) -> ParsedFile:
         "or CBP's southwest land border encounters CSV (.csv)",
         where=str(path),
     )
+
+
+def _is_text(head: bytes) -> bool:
+    """True if the first bytes of a file read as UTF-8 text (a character cut at the end aside)."""
+    if b"\x00" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return err.start >= len(head) - 3 and err.reason == "unexpected end of data"
+    return True
