@@ -93,6 +93,33 @@ def test_a_file_that_is_not_duckdb_is_refused(tmp_path: Path) -> None:
     assert text.read_text(encoding="utf-8") == "my notes\n" * 10
 
 
+def test_an_empty_file_becomes_the_store_and_a_reading_command_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A store file made empty (`touch store.duckdb`) was meant to be made into the store, but
+    DuckDB refuses such a file: `data import` and `run` said "cannot open the store (IO Error: The
+    file ... exists, but it is not a valid DuckDB database file!)". A command that may create
+    the store now makes it there; a reading one says the file is empty, not a store yet."""
+    from data.official_samples import small_csv_rows, write_csv  # tests/data's samples
+
+    store = tmp_path / "store.duckdb"
+    store.touch()
+    for command in (["data", "show"], ["store", "verify"], ["runs"]):
+        line = _one_error_line(capsys, [*command, "--store", str(store)])
+        assert f"{store}: is an empty file, not a store yet" in line, line
+        assert store.stat().st_size == 0
+    csv_path = write_csv(tmp_path / "cbp.csv", small_csv_rows())
+    assert main(["data", "import", str(csv_path), "--store", str(store)]) is None
+    with open_store(store, read_only=True) as connection:
+        assert connection.execute("SELECT count(*) FROM cbp_swb_encounters").fetchone() == (3,)
+    # through a symbolic link to an empty file: the store is made where it points, the link kept
+    target, link = tmp_path / "elsewhere.duckdb", tmp_path / "link.duckdb"
+    target.touch()
+    link.symlink_to(target)
+    assert main(["data", "import", str(csv_path), "--store", str(link)]) is None
+    assert link.is_symlink() and target.stat().st_size > 0
+
+
 @pytest.mark.parametrize("fraction", [0.99, 0.7, 0.3])
 def test_a_truncated_store_is_refused_on_open(tmp_path: Path, fraction: float) -> None:
     store = tmp_path / "store.duckdb"

@@ -196,7 +196,15 @@ def _check_file(location: Path, *, create: bool) -> None:
         raise StoreError("is not a file; a store is one DuckDB file", where=where)
     size = location.stat().st_size
     if size == 0:
-        return  # an empty file (e.g. from `touch`): DuckDB initialises it
+        # an empty file (from `touch`, say): the store is made in its place (`connect_current`)
+        # by a command that may create one; a reading command finds no store there
+        if not create:
+            raise StoreError(
+                "is an empty file, not a store yet; `bordersim data import` or `bordersim run` "
+                "makes one there",
+                where=where,
+            )
+        return
     try:
         head = read_head(location, 12)  # not open-and-close: see `store.connection.read_head`
     except StaleView as err:

@@ -63,6 +63,14 @@ def _connect_current(location: Path, *, read_only: bool) -> duckdb.DuckDBPyConne
     if not read_only and _is_new(location):
         with _folder_locked(location.parent):
             if _is_new(location):  # still: no other process made it while this one waited
+                # DuckDB (2.0.1) refuses an empty file ("exists, but it is not a valid DuckDB
+                # database file"), one made by `touch` say: it holds nothing, and the store is
+                # made in its place (a process making the store writes its headers while it
+                # holds the folder's lock, so no other one is making it now). A symbolic link
+                # to it is kept: the store is made where it points.
+                made = location.resolve()
+                if made.is_file() and made.stat().st_size == 0:
+                    made.unlink()
                 return duckdb.connect(str(location), read_only=read_only)
     for _ in range(MAX_STALE_TRIES):
         before = file_headers(location)
