@@ -303,6 +303,28 @@ def test_a_workbook_that_calibrate_would_refuse_is_refused_at_import(
     assert store_snapshot(store_copy) != before
 
 
+def test_a_refused_import_into_a_new_store_leaves_no_store_behind(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A workbook refused at import (a month missing) into a store not made yet said "nothing
+    was imported: the store is unchanged", and left an empty store file, and the folders made
+    for it, where there had been none. They are removed; a store that was there is kept."""
+    sheets = small_sheets()
+    sector = "Monthly Rgn and Sector"
+    sheets[sector] = [sheets[sector][0], *_drop_month(sheets[sector][1:], "03 December")]
+    flawed = write_workbook(tmp_path / "flawed.xlsx", sheets)
+    store = tmp_path / "new" / "deeper" / "store.duckdb"
+    assert run_cli(["data", "import", str(flawed), "--store", str(store)]) == 2
+    message = " ".join(capsys.readouterr().err.split())
+    assert message.endswith("nothing was imported: the store is unchanged"), message
+    assert not (tmp_path / "new").exists()
+    good = write_csv(tmp_path / "cbp.csv", small_csv_rows())
+    assert run_cli(["data", "import", str(good), "--store", str(store)]) == 0
+    before = store_snapshot(store)
+    assert run_cli(["data", "import", str(flawed), "--store", str(store)]) == 2
+    assert store_snapshot(store) == before
+
+
 # A count that does not fit a 32-bit integer (OHSS and CBP publish counts of a few hundred
 # thousand a month, but a cumulative or a newer table need not stay below 2**31).
 ABOVE_INT32 = 3_000_000_000

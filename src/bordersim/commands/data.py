@@ -46,15 +46,43 @@ def import_command(
     # Files are read and checked before the store is opened: the store is held only for the
     # one transaction that replaces the data.
     imported = parse_official_files(list(files) if files else None)
-    with open_store(location) as connection:
-        # what calibrate and forecast would refuse is refused here, before it replaces the
-        # data the store holds
-        import_parsed(connection, imported, check=check_official_series)
-        notes = release_notes(connection)
+    # a store this import makes, and the folders it makes for it, go again if the import fails
+    made = [] if location.exists() or location.is_symlink() else _missing_folders(location)
+    try:
+        with open_store(location) as connection:
+            # what calibrate and forecast would refuse is refused here, before it replaces the
+            # data the store holds
+            import_parsed(connection, imported, check=check_official_series)
+            notes = release_notes(connection)
+    except BaseException:
+        if made:
+            _remove_made(made)
+        raise
     console = _console()
     _print_import(console, imported, location)
     for note in notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
+
+
+def _missing_folders(location: Path) -> list[Path]:
+    """The store file, its write-ahead log, and the folders above it that are not there yet,
+    innermost first: what opening a store there would make."""
+    missing = [location, location.with_name(location.name + ".wal")]
+    for folder in location.parents:
+        if folder.exists() or folder.is_symlink():
+            break
+        missing.append(folder)
+    return missing
+
+
+def _remove_made(paths: list[Path]) -> None:
+    """Remove what a failed import made (files, then empty folders); what cannot be removed, or
+    was never made, is left."""
+    import contextlib
+
+    for path in paths:
+        with contextlib.suppress(OSError):
+            path.rmdir() if path.is_dir() and not path.is_symlink() else path.unlink()
 
 
 def _print_import(console: Any, imported: list[Any], location: Path) -> None:
