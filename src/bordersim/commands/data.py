@@ -40,6 +40,7 @@ def import_command(
     from bordersim.calibration.inputs import check_official_series
     from bordersim.store import open_store, resolve_store_path
     from bordersim.store.coverage import release_notes
+    from bordersim.store.location import made_by_opening, remove_made
     from bordersim.store.official import import_parsed, parse_official_files
 
     location = resolve_store_path(store)
@@ -47,7 +48,7 @@ def import_command(
     # one transaction that replaces the data.
     imported = parse_official_files(list(files) if files else None)
     # a store this import makes, and the folders it makes for it, go again if the import fails
-    made = [] if location.exists() or location.is_symlink() else _missing_folders(location)
+    made = made_by_opening(location)
     try:
         with open_store(location) as connection:
             # what calibrate and forecast would refuse is refused here, before it replaces the
@@ -55,34 +56,12 @@ def import_command(
             import_parsed(connection, imported, check=check_official_series)
             notes = release_notes(connection)
     except BaseException:
-        if made:
-            _remove_made(made)
+        remove_made(made)
         raise
     console = _console()
     _print_import(console, imported, location)
     for note in notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
-
-
-def _missing_folders(location: Path) -> list[Path]:
-    """The store file, its write-ahead log, and the folders above it that are not there yet,
-    innermost first: what opening a store there would make."""
-    missing = [location, location.with_name(location.name + ".wal")]
-    for folder in location.parents:
-        if folder.exists() or folder.is_symlink():
-            break
-        missing.append(folder)
-    return missing
-
-
-def _remove_made(paths: list[Path]) -> None:
-    """Remove what a failed import made (files, then empty folders); what cannot be removed, or
-    was never made, is left."""
-    import contextlib
-
-    for path in paths:
-        with contextlib.suppress(OSError):
-            path.rmdir() if path.is_dir() and not path.is_symlink() else path.unlink()
 
 
 def _print_import(console: Any, imported: list[Any], location: Path) -> None:

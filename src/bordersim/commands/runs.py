@@ -8,7 +8,6 @@ also fails runs recorded by an older bordersim, which did not record their proce
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +41,7 @@ def store_copy_command(
     from bordersim.errors import BordersimError
     from bordersim.store import open_catalog, store_location
     from bordersim.store.copy import copy_store
+    from bordersim.store.location import made_by_opening, remove_made
 
     for name, given in (("SOURCE", source), ("DEST", dest)):
         if not given.strip():
@@ -54,7 +54,9 @@ def store_copy_command(
     origin_at, dest_at = store_location(source), store_location(dest)
     if _same_place(origin_at, dest_at):
         raise BordersimError(f"{source} and {dest} are the same store; copy into another one")
-    new_file = isinstance(dest_at, Path) and not dest_at.exists()
+    # a store file this command makes (and the folders made for it) holds nothing the user
+    # stored: it goes again if the copy fails
+    made = made_by_opening(dest_at) if isinstance(dest_at, Path) else []
     try:
         with (
             open_catalog(source, create=False) as origin,
@@ -62,13 +64,7 @@ def store_copy_command(
         ):
             copied = copy_store(origin, target)
     except BaseException:
-        if new_file:  # a store file this command created holds nothing the user stored
-            assert isinstance(dest_at, Path)
-            for made in (dest_at, dest_at.with_name(dest_at.name + ".wal")):
-                # none there, or none could be made (a file where its folder should be): the
-                # error to report is the one that got here
-                with contextlib.suppress(OSError):
-                    made.unlink(missing_ok=True)
+        remove_made(made)
         raise
     rows = ", ".join(f"{table} {count:,}" for table, count in copied.tables.items())
     Console().print(

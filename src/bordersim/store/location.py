@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -30,3 +31,25 @@ def resolve_store_path(path: str | Path | None = None) -> Path:
             where="--store" if path else STORE_ENV_VAR,
         )
     return chosen.expanduser().absolute()
+
+
+def made_by_opening(location: Path) -> list[Path]:
+    """What opening a store at `location` would make, innermost first: the store file, its
+    write-ahead log and the folders above it that are not there yet; nothing if a store (or a
+    file, or a link) is there already. A command that fails removes them (`remove_made`)."""
+    if location.exists() or location.is_symlink():
+        return []
+    made = [location, location.with_name(location.name + ".wal")]
+    for folder in location.parents:
+        if folder.exists() or folder.is_symlink():
+            break
+        made.append(folder)
+    return made
+
+
+def remove_made(paths: list[Path]) -> None:
+    """Remove what `made_by_opening` listed (files, then the folders, if empty); what is not
+    there, or cannot be removed (a folder that holds something else now), is left."""
+    for path in paths:
+        with contextlib.suppress(OSError):
+            path.rmdir() if path.is_dir() and not path.is_symlink() else path.unlink()
