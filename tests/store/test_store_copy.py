@@ -233,3 +233,27 @@ def test_an_empty_store_argument_is_refused(
     assert not (tmp_path / "b.duckdb").exists()
     with open_catalog(default, create=False) as held:
         assert table_checksums(held) == before
+
+
+def test_a_second_copy_says_the_official_data_was_there(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same store copied twice: the second copy's line listed the rows of the tables it
+    copied, and the official tables the destination already held with the same rows were missing
+    from it without a word, as if the data had not been copied at all. They are named."""
+    source, dest = tmp_path / "a.duckdb", tmp_path / "b.duckdb"
+    with open_store(source) as a:
+        import_official_files(a, [shipped_files()[1]])  # the CSV only
+    assert main(["store", "copy", str(source), str(dest)]) is None
+    first = " ".join(capsys.readouterr().out.split())
+    assert "cbp_swb_encounters 1,201" in first and "already held" not in first
+    with open_catalog(dest, create=False) as b:
+        before = table_checksums(b)
+    assert main(["store", "copy", str(source), str(dest)]) is None
+    second = " ".join(capsys.readouterr().out.split())
+    assert (
+        "; the destination already held the same official data in data_imports, "
+        "cbp_swb_encounters (left as it was)"
+    ) in second, second
+    with open_catalog(dest, create=False) as b:
+        assert table_checksums(b) == before

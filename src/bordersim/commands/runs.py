@@ -69,7 +69,13 @@ def store_copy_command(
     rows = ", ".join(f"{table} {count:,}" for table, count in copied.tables.items())
     Console().print(
         f"copied {copied.runs:,} runs, {copied.sweeps:,} sweeps and {copied.files:,} result files "
-        f"({copied.bytes:,} bytes); rows: {rows}",
+        f"({copied.bytes:,} bytes); rows: {rows}"
+        + (
+            f"; the destination already held the same official data in {', '.join(copied.kept)}"
+            " (left as it was)"
+            if copied.kept
+            else ""
+        ),
         highlight=False,
     )
 

@@ -53,6 +53,7 @@ class Copied:
     bytes: int
     tables: dict[str, int]  # rows copied per table
     checksums: dict[str, str]  # of the destination's tables after the copy
+    kept: tuple[str, ...] = ()  # official tables the destination held already, with the same rows
 
 
 def columns_of(catalog: Catalog, table: str) -> list[str]:
@@ -119,7 +120,10 @@ def copy_store(source: Catalog, dest: Catalog) -> Copied:
             raise BordersimError(
                 f"after the copy the destination's {mismatched[0]} differs from the source's"
             )
-    return Copied(len(run_ids), len(sweep_ids), len(recorded), copied_bytes, counts, checksums)
+    kept = tuple(table for table in OFFICIAL_TABLES if table not in official)
+    return Copied(
+        len(run_ids), len(sweep_ids), len(recorded), copied_bytes, counts, checksums, kept
+    )
 
 
 def _refuse_held(source: Catalog, dest: Catalog, table: str, key: str, what: str) -> list[str]:
