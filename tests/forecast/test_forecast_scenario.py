@@ -7,6 +7,7 @@ import json
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bordersim.calibration import load_calibration
@@ -143,14 +144,10 @@ def test_first_attempts_after_the_origin_come_from_the_forecast_quantile(
     assert "demand.forecast" in model.sources
 
 
-def test_fitting_a_scenario_forecast_is_announced_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """A scenario's first compile with [demand.forecast] fitted for tens of seconds without a
-    word (`bordersim simulate` shows nothing until the run); the fit is now announced, and a
-    cached one is not."""
-    import numpy as np
-
+@pytest.fixture
+def flat_forecast(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A forecast of 100 a month everywhere in place of the fit (which takes tens of seconds),
+    cached under tmp_path: for the tests of what is said and cached around the fit."""
     from bordersim.forecast import scenario_demand
 
     class Fitted:
@@ -159,6 +156,15 @@ def test_fitting_a_scenario_forecast_is_announced_once(
 
     monkeypatch.setattr(scenario_demand, "forecast_at", lambda *args, **kwargs: Fitted())
     monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path / "cache"))
+
+
+@pytest.mark.usefixtures("flat_forecast")
+def test_fitting_a_scenario_forecast_is_announced_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A scenario's first compile with [demand.forecast] fitted for tens of seconds without a
+    word (`bordersim simulate` shows nothing until the run); the fit is now announced, and a
+    cached one is not."""
     calibration = load_calibration()
     forecast_quantile_totals(calibration, dt.date(2023, 4, 1), 0.9)
     assert capsys.readouterr().err == (
@@ -178,21 +184,12 @@ def test_fitting_a_scenario_forecast_is_announced_once(
         "",  # empty
     ],
 )
+@pytest.mark.usefixtures("flat_forecast")
 def test_a_cache_file_of_another_shape_is_fitted_again_and_replaced(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], stale: str
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], stale: str
 ) -> None:
     """A forecast cache file of the wrong shape (edited, truncated, or of another layout) made
     the scenario's compile stop with a traceback; it is stale: fitted again and replaced whole."""
-    import numpy as np
-
-    from bordersim.forecast import scenario_demand
-
-    class Fitted:
-        def totals(self, quantile: float) -> np.ndarray:
-            return np.full((12, 10), 100.0)
-
-    monkeypatch.setattr(scenario_demand, "forecast_at", lambda *args, **kwargs: Fitted())
-    monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path / "cache"))
     calibration = load_calibration()
     forecast_quantile_totals(calibration, dt.date(2023, 4, 1), 0.9)
     [cached] = (tmp_path / "cache").iterdir()
