@@ -242,6 +242,30 @@ def test_the_caps_count_the_people_serving_in_each_window_not_those_ramping_up()
     assert on_the_ground[first_of_window_1:].max() <= 100.0
 
 
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (
+            "max_headcount = 100.5",
+            "bad.toml, line 5: pools.active_duty.max_headcount = 100.5: must be a whole number of "
+            "people, such as 100 or 101",
+        ),
+        (
+            "max_headcount = 100\nmax_per_sector = 20.25",
+            "bad.toml, line 6: pools.active_duty.max_per_sector = 20.25: must be a whole number "
+            "of people, such as 20 or 21",
+        ),
+    ],
+)
+def test_a_fractional_cap_is_refused_as_people_come_whole(line: str, expected: str) -> None:
+    """A cap of 100.5 people was accepted without a word; a whole cap written 100.0 still is."""
+    with pytest.raises(PlanError) as raised:
+        parse_plan(GOOD.replace("max_headcount = 100", line), "bad.toml")
+    assert str(raised.value) == expected
+    spec = parse_plan(GOOD.replace("max_headcount = 100", "max_headcount = 100.0"), "good.toml")
+    assert spec.pools[0].max_headcount == 100
+
+
 def test_a_missing_max_headcount_says_what_it_caps() -> None:
     with pytest.raises(PlanError) as raised:
         parse_plan(GOOD.replace("max_headcount = 100", ""), "bad.toml")

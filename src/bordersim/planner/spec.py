@@ -224,6 +224,17 @@ class _Reader:
             raise self.fail(path, value, f"must be {bound}{upper}")
         return float(value)
 
+    def headcount(self, raw: dict[str, Any], key: str, path: str) -> float:
+        """A cap on people: a number of at least 0, and whole (people come whole; 300.0 is
+        300), as a scenario's headcounts are."""
+        value = self.number(raw, key, path, 0.0)
+        if not value.is_integer():
+            low, high = math.floor(value), math.ceil(value)
+            raise self.fail(
+                path, raw[key], f"must be a whole number of people, such as {low} or {high}"
+            )
+        return value
+
     def integer(
         self, raw: dict[str, Any], key: str, path: str, default: int, *, low: int = 0
     ) -> int:
@@ -286,10 +297,10 @@ def _pool(reader: _Reader, name: str, raw: Any) -> PoolPlan:
     plan = PoolPlan(
         pool=pool,
         tasks=tuple(tasks),
-        max_headcount=reader.number(raw, "max_headcount", f"{path}.max_headcount", 0.0),
+        max_headcount=reader.headcount(raw, "max_headcount", f"{path}.max_headcount"),
         max_per_sector=None
         if per_sector is None
-        else reader.number(raw, "max_per_sector", f"{path}.max_per_sector", 0.0),
+        else reader.headcount(raw, "max_per_sector", f"{path}.max_per_sector"),
         available_from=available,
         lead_time_days=reader.integer(raw, "lead_time_days", f"{path}.lead_time_days", 0),
         ramp_up_days=reader.integer(raw, "ramp_up_days", f"{path}.ramp_up_days", 7),
