@@ -266,6 +266,41 @@ def test_a_fractional_cap_is_refused_as_people_come_whole(line: str, expected: s
     assert spec.pools[0].max_headcount == 100
 
 
+def test_a_ramp_up_out_of_the_calendar_is_refused_as_the_file_is_read() -> None:
+    """ramp_up_days = 100000000000 passed the plan check, then `bordersim plan` ended in
+    "OverflowError: Python int too large to convert to C int" (the first arrival's date)."""
+    with pytest.raises(PlanError) as raised:
+        parse_plan(GOOD + "ramp_up_days = 100000000000\n", "bad.toml")
+    assert str(raised.value) == (
+        "bad.toml, line 6: pools.active_duty.ramp_up_days = 100000000000: must be a whole "
+        "number of at least 0 and at most 365"
+    )
+    assert parse_plan(GOOD + "ramp_up_days = 365\n", "good.toml").pools[0].ramp_up_days == 365
+
+
+def test_a_lead_time_past_the_period_is_refused_naming_the_period() -> None:
+    """A lead time as long as the reported period closed every window to the pool, which the
+    plan then left out without a word (and the run took its whole time to find nothing)."""
+    from planner_cases import one_sector_model
+
+    from bordersim.planner.problem import build_problem
+
+    model = one_sector_model()  # 21 reported days
+    text = GOOD.replace('replace = ["troops"]', "") + "[windows]\ndays = 7\nmin_tour_days = 7\n"
+    with pytest.raises(PlanError) as raised:
+        build_problem(model, parse_plan(text.replace("tasks", "lead_time_days = 21\ntasks"), "p"))
+    message = str(raised.value)
+    assert message.startswith(
+        "p, line 4: pools.active_duty.lead_time_days = 21: not shorter than the base scenario's "
+        "reported period (21 days, "
+    ), message
+    assert "\n" not in message
+    problem = build_problem(
+        model, parse_plan(text.replace("tasks", "lead_time_days = 20\ntasks"), "p")
+    )
+    assert problem.available.shape == (1, 3)
+
+
 def test_a_missing_max_headcount_says_what_it_caps() -> None:
     with pytest.raises(PlanError) as raised:
         parse_plan(GOOD.replace("max_headcount = 100", ""), "bad.toml")

@@ -227,6 +227,7 @@ def build_problem(
         first_attempts_per_day=model.first_attempts_per_day * spec.demand_scale,
     )
     _check_period(spec, base)
+    _check_lead_times(spec, base)
     windows = _windows(base, spec.window_days, spec.min_tour_days)
     available = np.ones((len(spec.pools), len(windows)), dtype=np.bool_)
     for k, plan in enumerate(spec.pools):
@@ -275,6 +276,24 @@ def _check_period(spec: PlanSpec, model: CompiledModel) -> None:
         "(period.start_date to period.end_date)",
         where=spec.location("windows.min_tour_days"),
     )
+
+
+def _check_lead_times(spec: PlanSpec, model: CompiledModel) -> None:
+    """A lead time longer than the reported period would close every window to the pool, which
+    the plan would then leave out without a word."""
+    reported = model.n_days - model.warmup_days
+    for plan in spec.pools:
+        if plan.lead_time_days < reported:
+            continue
+        key = f"pools.{plan.pool.name.lower()}.lead_time_days"
+        first = model.start_date + dt.timedelta(days=model.warmup_days)
+        last = model.start_date + dt.timedelta(days=model.n_days - 1)
+        raise PlanError(
+            f"{key} = {plan.lead_time_days}: not shorter than the base scenario's reported "
+            f"period ({reported} days, {first} to {last}), so nobody of the pool could arrive "
+            "in it; shorten the lead time, or leave the pool out of the plan",
+            where=spec.location(key),
+        )
 
 
 def _check_paths(spec: PlanSpec, paths: DemandPaths | None) -> None:

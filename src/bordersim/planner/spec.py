@@ -236,11 +236,21 @@ class _Reader:
         return value
 
     def integer(
-        self, raw: dict[str, Any], key: str, path: str, default: int, *, low: int = 0
+        self,
+        raw: dict[str, Any],
+        key: str,
+        path: str,
+        default: int,
+        *,
+        low: int = 0,
+        high: int | None = None,
     ) -> int:
         value = raw.get(key, default)
+        upper = "" if high is None else f" and at most {high}"
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise self.fail(path, value, f"must be a whole number of at least {low}")
+            raise self.fail(path, value, f"must be a whole number of at least {low}{upper}")
+        if high is not None and value > high:
+            raise self.fail(path, value, f"must be a whole number of at least {low}{upper}")
         return int(value)
 
 
@@ -303,7 +313,9 @@ def _pool(reader: _Reader, name: str, raw: Any) -> PoolPlan:
         else reader.headcount(raw, "max_per_sector", f"{path}.max_per_sector"),
         available_from=available,
         lead_time_days=reader.integer(raw, "lead_time_days", f"{path}.lead_time_days", 0),
-        ramp_up_days=reader.integer(raw, "ramp_up_days", f"{path}.ramp_up_days", 7),
+        ramp_up_days=reader.integer(
+            raw, "ramp_up_days", f"{path}.ramp_up_days", 7, high=MAX_RAMP_UP_DAYS
+        ),
         step=reader.integer(raw, "step", f"{path}.step", 10, low=1),
     )
     for key, cap in (
@@ -412,6 +424,9 @@ def check_replications_per_path(search: Search, paths: int, where: Callable[[str
             raise PlanError(f"{key} = {n}: {replications_per_path_rule(paths)}", where=where(key))
 
 
+#: The longest ramp-up a plan file may give a pool: arrivals spread over a year are no surge's
+#: (an assumption); a ramp-up of billions of days ran the arrival dates out of the calendar.
+MAX_RAMP_UP_DAYS = 365
 #: Every path is a variant of the model simulated for every candidate.
 MAX_FORECAST_PATHS = 200
 #: Every quantile is a plan of its own.
