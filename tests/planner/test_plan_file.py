@@ -335,6 +335,33 @@ def test_cli_bad_plan_is_one_line_exit_2(
     assert not out.exists() and not list(tmp_path.glob(".out-*"))
 
 
+@pytest.mark.parametrize("empty", ["SCENARIO", "--plan", "--out"])
+def test_an_empty_path_is_refused_naming_it(
+    empty: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """--out "" (an unset variable) was the current folder: the plan was written there, or
+    refused as "not a plan folder" naming a folder the user never gave; SCENARIO "" and
+    --plan "" said ".: no such scenario file" and ".: no such plan file"."""
+    from bordersim.cli import main
+
+    monkeypatch.chdir(tmp_path)  # an empty folder: --out "" would have been planned into
+    paths = {
+        "SCENARIO": str(REPO / "scenarios/examples/small.toml"),
+        "--plan": str(REPO / "plans/examples/small-stress.toml"),
+        "--out": str(tmp_path / "out"),
+    }
+    paths[empty] = ""
+    with pytest.raises(SystemExit) as stopped:
+        main(["plan", paths["SCENARIO"], "--plan", paths["--plan"], "--out", paths["--out"]])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: plan: {empty} is empty (an unset variable?); give a path"
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_failed_plan_leaves_no_empty_parents_of_its_out(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

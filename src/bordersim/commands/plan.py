@@ -36,13 +36,13 @@ def register(app: typer.Typer) -> None:
 
 
 def plan_command(
-    scenario: Path = typer.Argument(..., help="Base scenario file."),  # noqa: B008
-    plan_file: Path = typer.Option(  # noqa: B008
+    scenario_given: str = typer.Argument(..., metavar="SCENARIO", help="Base scenario file."),
+    plan_given: str = typer.Option(
         ...,
         "--plan",
         help="Plan file (pools, rules, targets; optionally [forecast] paths or quantiles).",
     ),
-    out: Path | None = typer.Option(  # noqa: B008
+    out_given: str | None = typer.Option(
         None, "--out", help="Output folder (default out/plan/NAME)."
     ),
     replications: int | None = typer.Option(
@@ -68,7 +68,7 @@ def plan_command(
     """
     from rich.console import Console
 
-    from bordersim.errors import ScenarioError
+    from bordersim.errors import BordersimError, ScenarioError
     from bordersim.output_folders import (
         check_output_folder,
         make_work_folder,
@@ -79,6 +79,13 @@ def plan_command(
     from bordersim.planner import load_plan, plan
 
     console = Console(stderr=True)
+    for name, given in (("SCENARIO", scenario_given), ("--plan", plan_given), ("--out", out_given)):
+        if given is not None and not given.strip():
+            # an empty argument (an unset variable, as in "$OUT") is the current folder as a
+            # path: --out "" would write the plan there, SCENARIO "" and --plan "" named "."
+            raise BordersimError(f"{name} is empty (an unset variable?); give a path", where="plan")
+    scenario, plan_file = Path(scenario_given), Path(plan_given)
+    out = None if out_given is None else Path(out_given)
     if not scenario.is_file():
         raise ScenarioError("no such scenario file", where=str(scenario))
     spec = _with_options(load_plan(plan_file), replications, certify_replications, demand_scale)
