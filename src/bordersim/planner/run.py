@@ -872,6 +872,10 @@ def _check_plan_arguments(
         raise PlanError(f"plan_file must be a plan file path or a PlanSpec, got {kind(plan_file)}")
     if out is not None and not isinstance(out, str | Path):
         raise PlanError(f"out must be a folder path or None, got {kind(out)}")
+    for name, given in (("scenario", scenario), ("plan_file", plan_file), ("out", out)):
+        # an empty str is the current folder as a Path: out="" wrote the plan's files there
+        if isinstance(given, str) and not given.strip():
+            raise PlanError(f"{name} is an empty path; give a path")
     if out is not None:
         # a file there (or above) would be a FileExistsError once the plan had been made
         folder = Path(out).absolute()
