@@ -94,6 +94,25 @@ def test_an_out_that_is_a_file_is_refused_before_planning(
 
 
 @pytest.mark.slow
+def test_an_interrupted_plan_leaves_no_new_out_folder(tmp_path: Path) -> None:
+    """bs.plan(..., out=NEW) interrupted during certification (Ctrl-C) left NEW holding
+    plan.toml alone, written before certification, as if it were a plan; NEW and its new
+    parents now go again."""
+    plan_file = tmp_path / "tiny.toml"
+    plan_file.write_text(TINY_PLAN)
+    out = tmp_path / "new" / "out"
+
+    def interrupt(message: str) -> None:
+        if message.startswith("certifying"):
+            assert (out / "plan.toml").is_file()  # written for the certification
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        bs.plan(SMALL, plan_file, out=out, progress=interrupt, frontier=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.toml"]
+
+
+@pytest.mark.slow
 def test_bs_plan_plans_a_tiny_case_and_writes_its_files(tmp_path: Path) -> None:
     plan_file = tmp_path / "tiny.toml"
     plan_file.write_text(TINY_PLAN)

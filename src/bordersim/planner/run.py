@@ -919,13 +919,35 @@ def plan(
         raise PlanError("no such scenario file", where=str(path))
     model, paths = planning_model(path, spec, progress)
     out_dir = Path(out) if out is not None else None
-    return plan_model(
-        model,
-        spec,
-        paths=paths,
-        progress=progress,
-        scenario_path=path if out_dir else None,
-        out_dir=out_dir,
-        frontier=frontier,
-        compare_base=compare_base,
-    )
+    if out_dir is None or out_dir.exists():
+        return plan_model(
+            model,
+            spec,
+            paths=paths,
+            progress=progress,
+            scenario_path=path if out_dir else None,
+            out_dir=out_dir,
+            frontier=frontier,
+            compare_base=compare_base,
+        )
+    import shutil
+
+    from bordersim.output_folders import parents_made_for
+
+    # a new folder (and its new parents) goes again if the plan fails or is interrupted: it held
+    # plan.toml alone, written before certification, which looked like a plan
+    with parents_made_for(out_dir):
+        try:
+            return plan_model(
+                model,
+                spec,
+                paths=paths,
+                progress=progress,
+                scenario_path=path,
+                out_dir=out_dir,
+                frontier=frontier,
+                compare_base=compare_base,
+            )
+        except BaseException:
+            shutil.rmtree(out_dir, ignore_errors=True)
+            raise
