@@ -301,6 +301,16 @@ def test_a_lead_time_past_the_period_is_refused_naming_the_period() -> None:
     assert problem.available.shape == (1, 3)
 
 
+def test_a_folder_given_as_the_plan_file_is_named_a_folder(tmp_path: Path) -> None:
+    """--plan plans/ (a folder) said "plans: no such plan file", though it is there."""
+    with pytest.raises(PlanError) as raised:
+        load_plan(tmp_path)
+    expected = f"{tmp_path}: is a folder, not a plan file; give the plan file in it"
+    assert str(raised.value) == expected
+    with pytest.raises(PlanError, match="no such plan file"):
+        load_plan(tmp_path / "missing.toml")
+
+
 def test_a_missing_max_headcount_says_what_it_caps() -> None:
     with pytest.raises(PlanError) as raised:
         parse_plan(GOOD.replace("max_headcount = 100", ""), "bad.toml")

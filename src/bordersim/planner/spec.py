@@ -581,6 +581,8 @@ def _budget(reader: _Reader, raw: dict[str, Any]) -> float | None:
 def load_plan(path: str | Path) -> PlanSpec:
     """Read and validate a plan file."""
     file = Path(path)
+    if file.is_dir():
+        raise PlanError("is a folder, not a plan file; give the plan file in it", where=str(file))
     if not file.is_file():
         raise PlanError("no such plan file", where=str(file))
     return parse_plan(file.read_text(encoding="utf-8"), str(file), file.resolve())
