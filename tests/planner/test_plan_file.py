@@ -79,6 +79,12 @@ def test_bad_plan_files_name_the_key_and_rule(text: str, expected: str) -> None:
             "bad.toml, line 4: pools.active_duty.tasks = 'typing': unknown task",
         ),
         (GOOD + "[search]\nsed = 3\n", "bad.toml, line 7: search.sed = 3: unknown key"),
+        # billions of replications ended the search in "first replication out of range: 0"
+        (
+            GOOD + "[search]\nreplications = 100000000000\n",
+            "bad.toml, line 7: search.replications = 100000000000: must be a whole number of at "
+            "least 2 and at most 1000000",
+        ),
         # TOML's nan and inf passed every bound and crashed the fluid program (HiGHS model error)
         (
             GOOD + "[targets]\nwithin_72h = nan\n",
@@ -425,6 +431,15 @@ def test_a_plan_into_new_parents_runs_as_written(tmp_path: Path) -> None:
         (["--certify-replications", "20"], "at least 59"),
         (["--demand-scale", "0"], "--demand-scale 0.0: must be a finite number above 0"),
         (["--demand-scale", "inf"], "--demand-scale inf: must be a finite number above 0"),
+        # planned until the flow engine said "first replication out of range: 0"
+        (
+            ["--replications", "100000000000"],
+            "error: --replications 100000000000: must be at most 1,000,000",
+        ),
+        (
+            ["--certify-replications", "100000000000"],
+            "error: --certify-replications 100000000000: must be at most 1,000,000",
+        ),
     ],
 )
 def test_cli_bad_option_is_one_line_exit_2(

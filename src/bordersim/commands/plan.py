@@ -136,7 +136,14 @@ def _with_options(
 ) -> PlanSpec:
     """The plan file's spec with the command line's replications and demand scale, checked."""
     from bordersim.planner import PlanError
+    from bordersim.planner.spec import MAX_REPLICATIONS
 
+    for option, count in (
+        ("--replications", replications),
+        ("--certify-replications", certify_replications),
+    ):
+        if count is not None and count > MAX_REPLICATIONS:
+            raise PlanError(f"{option} {count}: must be at most {MAX_REPLICATIONS:,}")
     search = spec.search
     if replications is not None:
         if replications < 2:

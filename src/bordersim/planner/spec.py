@@ -424,6 +424,10 @@ def check_replications_per_path(search: Search, paths: int, where: Callable[[str
             raise PlanError(f"{key} = {n}: {replications_per_path_rule(paths)}", where=where(key))
 
 
+#: The most replications a plan may ask for, as `bordersim run`'s (services.record); a count of
+#: billions ended the search in "first replication out of range: 0".
+MAX_REPLICATIONS = 1_000_000
+
 #: The longest ramp-up a plan file may give a pool: arrivals spread over a year are no surge's
 #: (an assumption); a ramp-up of billions of days ran the arrival dates out of the calendar.
 MAX_RAMP_UP_DAYS = 365
@@ -508,9 +512,16 @@ def _search(reader: _Reader, raw: Any) -> Search:
     engine = _certify_engine(reader, s)
     frontier = _frontier(reader, s)
     return Search(
-        replications=reader.integer(s, "replications", "search.replications", 24, low=2),
+        replications=reader.integer(
+            s, "replications", "search.replications", 24, low=2, high=MAX_REPLICATIONS
+        ),
         certify_replications=reader.integer(
-            s, "certify_replications", "search.certify_replications", 200, low=10
+            s,
+            "certify_replications",
+            "search.certify_replications",
+            200,
+            low=10,
+            high=MAX_REPLICATIONS,
         ),
         certify_engine=engine,
         seed=reader.integer(s, "seed", "search.seed", 20230511),
