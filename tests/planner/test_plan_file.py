@@ -317,6 +317,26 @@ def test_a_folder_given_as_the_plan_file_is_named_a_folder(tmp_path: Path) -> No
         load_plan(tmp_path / "missing.toml")
 
 
+def test_a_folder_given_as_the_base_scenario_is_named_a_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """bordersim plan scenarios --plan ... (and bs.plan) said "scenarios: no such scenario
+    file", though the folder is there."""
+    import bordersim as bs
+    from bordersim.cli import main
+
+    plan = str(REPO / "plans/examples/small-stress.toml")
+    with pytest.raises(SystemExit) as stopped:
+        main(["plan", str(tmp_path), "--plan", plan, "--out", str(tmp_path / "out")])
+    assert stopped.value.code == 2
+    expected = f"{tmp_path}: is a folder, not a scenario file"
+    assert capsys.readouterr().err.strip() == f"error: {expected}"
+    with pytest.raises(PlanError) as raised:
+        bs.plan(tmp_path, plan)
+    assert str(raised.value) == expected
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_missing_max_headcount_says_what_it_caps() -> None:
     with pytest.raises(PlanError) as raised:
         parse_plan(GOOD.replace("max_headcount = 100", ""), "bad.toml")

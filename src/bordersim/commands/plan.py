@@ -86,6 +86,8 @@ def plan_command(
             raise BordersimError(f"{name} is empty (an unset variable?); give a path", where="plan")
     scenario, plan_file = Path(scenario_given), Path(plan_given)
     out = None if out_given is None else Path(out_given)
+    if scenario.is_dir():
+        raise ScenarioError("is a folder, not a scenario file", where=str(scenario))
     if not scenario.is_file():
         raise ScenarioError("no such scenario file", where=str(scenario))
     spec = _with_options(load_plan(plan_file), replications, certify_replications, demand_scale)

@@ -915,6 +915,8 @@ def plan(
     _check_plan_arguments(scenario, plan_file, out, progress, frontier, compare_base)
     spec = plan_file if isinstance(plan_file, PlanSpec) else load_plan(plan_file)
     path = Path(scenario)
+    if path.is_dir():
+        raise PlanError("is a folder, not a scenario file", where=str(path))
     if not path.is_file():
         raise PlanError("no such scenario file", where=str(path))
     model, paths = planning_model(path, spec, progress)
