@@ -367,3 +367,35 @@ def test_compare_of_two_runs_refuses_options_that_would_change_nothing(
     assert (out / "cmp" / "compare.html").is_file()
     with open_store(store) as connection:
         assert len(list_runs(connection)) == 2
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["runs"],
+        ["store", "verify"],
+        ["report", "small-20260511-093000-1a2b"],
+        ["export", "small-20260511-093000-1a2b", "--format", "csv", "--out", "daily.csv"],
+        ["run", str(SMALL)],
+        ["compare", str(SMALL), str(SMALL)],
+        ["sweep", str(SMALL), "--vary", "demand.scale=1,2"],
+        ["data", "show"],
+        ["data", "import"],
+        ["calibrate"],
+    ],
+    ids=lambda argv: " ".join(argv[:2]),
+)
+def test_an_empty_store_option_is_refused_by_every_command(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+) -> None:
+    # --store "$STORE" with the variable unset: not the default store, nor the current folder
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BORDERSIM_STORE", raising=False)
+    assert _exit_code([*argv, "--store", ""]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1, err
+    assert "--store: is empty" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []

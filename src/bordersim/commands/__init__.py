@@ -11,7 +11,9 @@ import inspect
 from collections.abc import Iterator
 
 import typer
-from typer.models import CommandInfo
+from typer.models import CommandInfo, OptionInfo
+
+from bordersim.errors import BordersimError
 
 AREAS = (
     "data",
@@ -43,6 +45,30 @@ def register_all(app: typer.Typer) -> None:
     for command in _commands(app):
         if command.help is None and command.callback is not None:
             command.help = reflowed_help(command.callback.__doc__ or "")
+        _guard_store_option(command)
+
+
+def _guard_store_option(command: CommandInfo) -> None:
+    """Give a command's `--store` option the check that refuses an empty value."""
+    if command.callback is None:
+        return
+    for parameter in inspect.signature(command.callback).parameters.values():
+        option = parameter.default
+        store_option = isinstance(option, OptionInfo) and "--store" in (option.param_decls or ())
+        if store_option and option.callback is None:
+            option.callback = refuse_empty_store
+
+
+def refuse_empty_store(value: object) -> object:
+    """An empty `--store` (an unset variable, as in --store "$STORE") is refused: a command
+    would otherwise read it as no option (the default store) or as the current folder."""
+    if value is not None and not str(value).strip():
+        raise BordersimError(
+            "is empty (an unset variable?); name the store, or leave --store out for the "
+            "default ($BORDERSIM_STORE, else ./.bordersim/bordersim.duckdb)",
+            where="--store",
+        )
+    return value
 
 
 def _commands(app: typer.Typer) -> Iterator[CommandInfo]:

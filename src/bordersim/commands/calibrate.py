@@ -15,7 +15,7 @@ def register(app: typer.Typer) -> None:
 
 
 def calibrate_command(
-    store: Path | None = typer.Option(None, "--store", help=STORE_OPTION_HELP),  # noqa: B008
+    store: str | None = typer.Option(None, "--store", help=STORE_OPTION_HELP),
     output: Path | None = typer.Option(  # noqa: B008
         None,
         "--output",

@@ -34,7 +34,7 @@ def import_command(
         "bordersim.",
         show_default=False,
     ),
-    store: Path | None = typer.Option(None, "--store", help=STORE_OPTION_HELP),  # noqa: B008
+    store: str | None = typer.Option(None, "--store", help=STORE_OPTION_HELP),
 ) -> None:
     """Import official files (validated first; the store changes only if all of them are good)."""
     from bordersim.calibration.inputs import check_official_series
@@ -83,7 +83,7 @@ def _print_import(console: Any, imported: list[Any], location: Path) -> None:
 
 @data_app.command("show")
 def show_command(
-    store: Path | None = typer.Option(None, "--store", help=STORE_OPTION_HELP),  # noqa: B008
+    store: str | None = typer.Option(None, "--store", help=STORE_OPTION_HELP),
 ) -> None:
     """Print coverage (fiscal years, months, sectors, groups) and totals per year and sector."""
 

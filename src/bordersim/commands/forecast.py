@@ -50,7 +50,7 @@ def forecast_command(
     out: Path | None = typer.Option(  # noqa: B008
         None, "--out", help="Folder for backtest.csv, forecast.csv and report.html."
     ),
-    store: Path | None = typer.Option(None, "--store", help=STORE_OPTION_HELP),  # noqa: B008
+    store: str | None = typer.Option(None, "--store", help=STORE_OPTION_HELP),
     jobs: int = typer.Option(0, "--jobs", help="Processes for the model fits (0: up to 2)."),
     regimes: bool = typer.Option(
         False, "--regimes", help="Add ARIMA with the dated policy regimes as regressors."
@@ -125,7 +125,7 @@ def _parse_horizons(text: str) -> tuple[int, ...]:
     return values
 
 
-def read_series(store: Path | None) -> Any:
+def read_series(store: str | None) -> Any:
     """The monthly series of the store's release, importing the shipped files it lacks."""
     from bordersim.forecast.data import from_official
     from bordersim.store import open_store, resolve_store_path

@@ -50,7 +50,7 @@ def main_job_command(
     scenarios: Path | None = typer.Option(  # noqa: B008
         None, "--scenarios", help="Folder of the shipped scenarios (default: the checkout's)."
     ),
-    store: Path | None = typer.Option(None, "--store", help=STORE_OPTION_HELP),  # noqa: B008
+    store: str | None = typer.Option(None, "--store", help=STORE_OPTION_HELP),
 ) -> None:
     """Title 42 ends: simulate with and without the 1,500 troops and write the comparison."""
     from bordersim.commands.simulate import print_differences
@@ -61,8 +61,9 @@ def main_job_command(
     console = wide_console()
     observer = ConsoleObserver(console)
     folder = scenarios_folder(scenarios)
-    ensure_official_data(store, observer)
-    ensure_calibration(store, observer)
+    store_file = Path(store) if store is not None else None
+    ensure_official_data(store_file, observer)
+    ensure_calibration(store_file, observer)
     record_a, record_b, path = run_comparison(
         str(folder / BASELINE),
         str(folder / VARIANT),
