@@ -32,6 +32,18 @@ def test_malformed_vary_is_refused(option: str) -> None:
         parse_vary(option)
 
 
+@pytest.mark.parametrize(
+    ("values", "said"),
+    [("1,2,1", "1 is listed twice"), ("1,1.0", "1 and 1.0 are one value"), ("2, 2.0e0", "2 and")],
+)
+def test_a_value_repeated_in_another_spelling_is_refused(values: str, said: str) -> None:
+    # demand.scale=1,1.0 ran the same variant twice, as two rows of the table
+    with pytest.raises(ScenarioError, match="--vary") as refused:
+        parse_vary(f"demand.scale={values}")
+    assert said in str(refused.value)
+    assert parse_vary("a.b=true,1").values == (True, 1)  # a boolean is not the number 1
+
+
 def test_unknown_key_and_bad_value_exit_2_without_output(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

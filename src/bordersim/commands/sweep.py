@@ -45,9 +45,20 @@ def parse_vary(option: str) -> Axis:
     if any(not v for v in parts):
         raise ScenarioError(f"--vary {option!r}: an empty value in the list")
     parsed = tuple(parse_value(v) for v in parts)
-    if len(set(map(repr, parsed))) != len(parsed):
-        raise ScenarioError(f"--vary {option!r}: a value is listed twice")
+    for i, value in enumerate(parsed):
+        for j in range(i):
+            if _same_value(parsed[j], value):
+                same = (
+                    "is listed twice" if parts[j] == parts[i] else f"and {parts[i]} are one value"
+                )
+                raise ScenarioError(f"--vary {option!r}: {parts[j]} {same}")
     return Axis(key, parsed)
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    """Two values of an axis that set the key alike: 1 and 1.0 give one variant twice (true and
+    1 do not: a scenario key takes a boolean or a number, not both)."""
+    return isinstance(a, bool) == isinstance(b, bool) and bool(a == b)
 
 
 def sweep_command(
