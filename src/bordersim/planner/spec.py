@@ -247,9 +247,8 @@ class _Reader:
     ) -> int:
         value = raw.get(key, default)
         upper = "" if high is None else f" and at most {high}"
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise self.fail(path, value, f"must be a whole number of at least {low}{upper}")
-        if high is not None and value > high:
+        whole = isinstance(value, int) and not isinstance(value, bool)
+        if not whole or value < low or (high is not None and value > high):
             raise self.fail(path, value, f"must be a whole number of at least {low}{upper}")
         return int(value)
 
@@ -431,6 +430,7 @@ MAX_REPLICATIONS = 1_000_000
 #: The longest ramp-up a plan file may give a pool: arrivals spread over a year are no surge's
 #: (an assumption); a ramp-up of billions of days ran the arrival dates out of the calendar.
 MAX_RAMP_UP_DAYS = 365
+
 #: Every path is a variant of the model simulated for every candidate.
 MAX_FORECAST_PATHS = 200
 #: Every quantile is a plan of its own.
