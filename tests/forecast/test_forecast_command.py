@@ -55,16 +55,9 @@ def test_bad_input_is_one_line_and_exit_2_with_nothing_written(
     arguments: list[str],
     message: str,
 ) -> None:
-    out = tmp_path / "out"
-    with pytest.raises(SystemExit) as exited:
-        main(["forecast", "--store", str(store), "--out", str(out), *arguments])
-    assert exited.value.code == 2
-    captured = capsys.readouterr()
-    lines = captured.err.strip().splitlines()
-    assert len(lines) == 1, captured.err
+    lines = _refused(store, tmp_path, capsys, arguments)
+    assert len(lines) == 1, lines
     assert message in lines[0]
-    assert captured.out == ""
-    assert not out.exists()
 
 
 @pytest.mark.parametrize(
@@ -188,13 +181,16 @@ def test_a_backtest_window_error_names_only_the_months_given(
 def _refused(
     store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], arguments: list[str]
 ) -> list[str]:
-    """The lines on stderr of a forecast refused with exit status 2, having written nothing."""
+    """The lines on stderr of a forecast refused with exit status 2, having printed and written
+    nothing else."""
     out = tmp_path / "out"
     with pytest.raises(SystemExit) as exited:
         main(["forecast", "--store", str(store), "--out", str(out), *arguments])
     assert exited.value.code == 2
     assert not out.exists()
-    return capsys.readouterr().err.strip().splitlines()
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    return captured.err.strip().splitlines()
 
 
 @pytest.mark.parametrize(
