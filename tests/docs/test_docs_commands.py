@@ -12,6 +12,7 @@ reader save ("saved as `scenarios/...`").
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import subprocess
@@ -338,3 +339,38 @@ def test_every_flag_the_docs_name_is_an_option() -> None:
         if m.group(1) not in known and not OTHER_TOOLS_FLAGS.fullmatch(m.group(1))
     ]
     assert not unknown, "\n".join(unknown)
+
+
+def _help_texts(cli: Any) -> list[tuple[str, str]]:
+    """Every help text of the CLI (a command's, and each of its options' and arguments'), with
+    where it is."""
+    texts = []
+    for path, command in _commands(cli):
+        texts.append((path, command.help or ""))
+        texts += [
+            (f"{path} {param.name}", getattr(param, "help", None) or "") for param in command.params
+        ]
+    return texts
+
+
+def test_help_texts_lose_no_text_to_markup() -> None:
+    """`--help` renders help texts as Rich markup, in which `[forecast]` is a style tag, dropped:
+    `bordersim plan --help` said "optionally  paths or quantiles". Every bracket a help text means
+    to show is escaped, so each shows as written."""
+    from rich.text import Text
+
+    lost = [
+        f"{where}: {text!r}"
+        for where, text in _help_texts(_cli())
+        if Text.from_markup(text).plain != text.replace("\\[", "[")
+    ]
+    assert not lost, "\n".join(lost)
+    shown = subprocess.run(
+        [sys.executable, "-m", "bordersim", "plan", "--help"],
+        env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "optionally [forecast] paths or quantiles" in shown
+    assert "with [forecast] quantiles, one plan per quantile" in shown
