@@ -374,3 +374,16 @@ def test_help_texts_lose_no_text_to_markup() -> None:
     ).stdout
     assert "optionally [forecast] paths or quantiles" in shown
     assert "with [forecast] quantiles, one plan per quantile" in shown
+
+
+def test_every_option_and_argument_says_what_it_is() -> None:
+    """`bordersim compare --help` listed `--replications` and `--seed` with nothing beside them (not
+    even the default, which comes from a stored run if one side is one); every option and argument
+    of every command now has a help text."""
+    silent = [
+        f"{path} {'/'.join(param.opts)}"
+        for path, command in _commands(_cli())
+        for param in command.params
+        if not (getattr(param, "help", None) or "").strip()
+    ]
+    assert not silent, "no help text: " + ", ".join(silent)

@@ -43,8 +43,12 @@ def scenarios_folder(option: Path | None) -> Path:
 
 
 def main_job_command(
-    replications: int = typer.Option(DEFAULT_REPLICATIONS, "--replications", "-r", min=1),
-    seed: int = typer.Option(DEFAULT_SEED, "--seed"),
+    replications: int = typer.Option(
+        DEFAULT_REPLICATIONS, "--replications", "-r", min=1, help="Replications of each scenario."
+    ),
+    seed: int = typer.Option(
+        DEFAULT_SEED, "--seed", help="Seed of replication streams, both scenarios."
+    ),
     engine: str = typer.Option("event", "--engine", help=ENGINE_HELP),
     out: Path = typer.Option(Path("out") / "main", "--out", help="Folder of the reports."),  # noqa: B008
     scenarios: Path | None = typer.Option(  # noqa: B008

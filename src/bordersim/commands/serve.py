@@ -17,7 +17,7 @@ def serve_command(
     host: str = typer.Option(
         "127.0.0.1", "--host", help="Address to listen on (loopback only by default)."
     ),
-    port: int = typer.Option(8000, "--port", min=1, max=65535),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
     token: str | None = typer.Option(
         None,
         "--token",

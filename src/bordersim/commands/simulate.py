@@ -101,7 +101,9 @@ def print_timings(console: Console, record: RunRecord) -> None:
 
 def run_command(
     scenario: Path = typer.Argument(..., help="Scenario file (TOML)."),  # noqa: B008
-    replications: int = typer.Option(DEFAULT_REPLICATIONS, "--replications", "-r", min=1),
+    replications: int = typer.Option(
+        DEFAULT_REPLICATIONS, "--replications", "-r", min=1, help="Replications to simulate."
+    ),
     seed: int = typer.Option(DEFAULT_SEED, "--seed", help="Seed of replication streams."),
     out: Path | None = typer.Option(  # noqa: B008
         None, "--out", help="Report folder (default: out/<scenario-name>/<run id>/)."
@@ -147,8 +149,18 @@ def run_command(
 def compare_command(
     a: str = typer.Argument(..., help="Scenario file or run id (A, the baseline)."),
     b: str = typer.Argument(..., help="Scenario file or run id (B, the variant)."),
-    replications: int | None = typer.Option(None, "--replications", "-r", min=1),
-    seed: int | None = typer.Option(None, "--seed"),
+    replications: int | None = typer.Option(
+        None,
+        "--replications",
+        "-r",
+        min=1,
+        help=f"Replications of each side (default: a stored run's, else {DEFAULT_REPLICATIONS}).",
+    ),
+    seed: int | None = typer.Option(
+        None,
+        "--seed",
+        help=f"Seed of both sides' replications (default: a stored run's, else {DEFAULT_SEED}).",
+    ),
     engine: str | None = typer.Option(None, "--engine", help=ENGINE_HELP),
     out: Path | None = typer.Option(  # noqa: B008
         None, "--out", help="Folder of compare.html and new runs' reports (default: out/compare/)."

@@ -36,7 +36,9 @@ def register(app: typer.Typer) -> None:
 
 def validate_command(
     scenario: Path = typer.Argument(..., help="Scenario file (TOML)."),  # noqa: B008
-    replications: int = typer.Option(DEFAULT_REPLICATIONS, "--replications", "-r"),
+    replications: int = typer.Option(
+        DEFAULT_REPLICATIONS, "--replications", "-r", help="Replications to simulate."
+    ),
     seed: int = typer.Option(DEFAULT_SEED, "--seed", help="Seed of replication streams."),
     engine: str = typer.Option("event", "--engine", help="Engine: 'event' or 'flow'."),
     out: Path | None = typer.Option(  # noqa: B008
