@@ -14,6 +14,7 @@ from bordersim.engines import simulate
 from bordersim.engines.flow import runner
 from bordersim.engines.flow.layout import layout_of, stack_parameters
 from bordersim.model.examples import tiny_model
+from repo_paths import REPO
 
 REPLICATIONS = 6
 
@@ -72,3 +73,21 @@ def test_another_layout_or_chunk_is_another_file() -> None:
         ),
     }
     assert len(names) == 3
+
+
+def test_the_programs_folder_is_where_the_docs_say(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """$BORDERSIM_JAX_CACHE, else $XDG_CACHE_HOME/bordersim/jax, else ~/.cache/bordersim/jax
+    (docs/flow-engine.md and docs/scaling.md said ~/.cache/... whatever $XDG_CACHE_HOME was)."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("BORDERSIM_JAX_CACHE", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    assert runner.cache_directory() == tmp_path / "home" / ".cache" / "bordersim" / "jax"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert runner.cache_directory() == tmp_path / "xdg" / "bordersim" / "jax"
+    monkeypatch.setenv("BORDERSIM_JAX_CACHE", str(tmp_path / "mine"))
+    assert runner.cache_directory() == tmp_path / "mine"
+    for page in ("docs/flow-engine.md", "docs/scaling.md"):
+        text = " ".join((REPO / page).read_text(encoding="utf-8").split())
+        assert "`$BORDERSIM_JAX_CACHE`, else `$XDG_CACHE_HOME/bordersim/jax`, else" in text, page
