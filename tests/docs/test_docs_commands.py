@@ -387,3 +387,42 @@ def test_every_option_and_argument_says_what_it_is() -> None:
         if not (getattr(param, "help", None) or "").strip()
     ]
     assert not silent, "no help text: " + ", ".join(silent)
+
+
+TABLE_RULE = re.compile(r"^\|(?:\s*:?-+:?\s*\|)+\s*$")
+
+
+def broken_tables(page: str | Path) -> list[str]:
+    """The table rows of a page (outside its fenced blocks) that do not render as rows of a
+    table: a run of `|` lines whose second is not the header's rule, or a row glued under a
+    paragraph (Markdown reads it as the paragraph's text)."""
+    lines, name, broken = prose(page).split("\n"), Path(page).name, []
+    for number, line in enumerate(lines):
+        if not line.startswith("|") or (number and lines[number - 1].startswith("|")):
+            continue  # not the first line of a run of rows
+        after = lines[number + 1] if number + 1 < len(lines) else ""
+        if number and lines[number - 1].strip():
+            broken.append(f"{name}:{number + 1}: a row under a paragraph: {line[:60]}")
+        elif not TABLE_RULE.match(after):
+            broken.append(f"{name}:{number + 1}: a table without its header rule: {line[:60]}")
+    return broken
+
+
+def test_every_table_renders_as_a_table() -> None:
+    """docs/event-engine.md's table of the hour's steps lost its last row (step 11, the cost and
+    the hour's metrics) under the paragraph after it, where it showed as text."""
+    broken = [line for page in PAGES for line in broken_tables(page)]
+    assert not broken, "\n".join(broken)
+
+
+def test_the_table_check_finds_a_row_out_of_place(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        "| a | b |\n| --- | --- |\n| 1 | 2 |\n\nText.\n| 3 | 4 |\n\n| c |\n| d |\n"
+        "```\n| shown | output |\n```\n",
+        encoding="utf-8",
+    )
+    assert broken_tables(page) == [
+        "page.md:6: a row under a paragraph: | 3 | 4 |",
+        "page.md:8: a table without its header rule: | c |",
+    ]
