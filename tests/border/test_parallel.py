@@ -33,3 +33,21 @@ def test_workers_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> N
         default_workers()
     monkeypatch.delenv("BORDERSIM_WORKERS")
     assert default_workers() >= 1
+
+
+def test_the_signature_the_docs_give_is_the_functions() -> None:
+    """docs/event-engine.md gave `simulate(model, *, replications, seed, progress=None,
+    records=False)` and then called it with `workers=1`, a parameter its signature left out."""
+    import inspect
+    import re
+
+    from repo_paths import REPO
+
+    page = " ".join((REPO / "docs" / "event-engine.md").read_text(encoding="utf-8").split())
+    shown = re.search(r"`bordersim\.engines\.event\.border\.simulate\((.*?)\)`", page)
+    assert shown is not None, "the page no longer gives the signature"
+    parameters = inspect.signature(simulate).parameters.values()
+    written = ", ".join(
+        f"{p.name}={p.default!r}" if p.default is not p.empty else p.name for p in parameters
+    )
+    assert shown.group(1) == written.replace("replications", "*, replications", 1)
