@@ -426,3 +426,17 @@ def test_the_table_check_finds_a_row_out_of_place(tmp_path: Path) -> None:
         "page.md:6: a row under a paragraph: | 3 | 4 |",
         "page.md:8: a table without its header rule: | c |",
     ]
+
+
+def test_no_help_text_repeats_the_default_shown_beside_it() -> None:
+    """`bordersim calibrate --help` said "(default 24). [default: 24]": a help text that gives its
+    option's default in words is left alone by Typer only where the default is not shown."""
+    twice = [
+        f"{path} {'/'.join(param.opts)}: {param.help!r}"
+        for path, command in _commands(_cli())
+        for param in command.params
+        if re.search(r"\(default:? [^)]*\)", getattr(param, "help", None) or "")
+        and param.default not in (None, False, [], ())
+        and getattr(param, "show_default", True) is not False
+    ]
+    assert not twice, "\n".join(twice)

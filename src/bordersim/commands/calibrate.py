@@ -27,7 +27,7 @@ def calibrate_command(
         "--backtest-months",
         min=1,
         max=120,
-        help="Back-test window: the last N months of the data are forecast (default 24).",
+        help="Back-test window: the last N months of the data are forecast.",
     ),
 ) -> None:
     """Calibrate demand from the official data: artifact, fit report and back-test.
