@@ -440,3 +440,27 @@ def test_no_help_text_repeats_the_default_shown_beside_it() -> None:
         and getattr(param, "show_default", True) is not False
     ]
     assert not twice, "\n".join(twice)
+
+
+def test_every_argument_is_named_as_the_docs_name_it() -> None:
+    """`bordersim fit` without its scenario said "Missing argument 'scenario_file'" (and its usage
+    line `{scenario_file}`), the name of a variable in the code, where the docs write `bordersim
+    fit SCENARIO`; every argument now has a name in capitals, as the docs give them (SCENARIO,
+    RUN_ID, FILE, SOURCE DEST)."""
+    unnamed = [
+        f"{path} {param.name} ({param.metavar!r})"
+        for path, command in _commands(_cli())
+        for param in command.params
+        if param.param_type_name == "argument"
+        and not (param.metavar and re.fullmatch(r"[A-Z][A-Z_]*", param.metavar))
+    ]
+    assert not unnamed, "arguments without a name in capitals: " + ", ".join(unnamed)
+    refused = subprocess.run(
+        [sys.executable, "-m", "bordersim", "fit"],
+        env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert refused.returncode == 2
+    assert "Missing argument 'SCENARIO'" in refused.stderr

@@ -30,6 +30,7 @@ def register(app: typer.Typer) -> None:
 def import_command(
     files: list[Path] = typer.Argument(  # noqa: B008
         None,
+        metavar="FILE",
         help="OHSS workbook (.xlsx) and/or CBP CSV (.csv). Default: the files shipped with "
         "bordersim.",
         show_default=False,

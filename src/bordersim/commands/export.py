@@ -13,7 +13,7 @@ STORE_HELP = (
 
 
 def export_command(
-    run_id: str = typer.Argument(..., help="Run id (see `bordersim runs`)."),
+    run_id: str = typer.Argument(..., metavar="RUN_ID", help="Run id (see `bordersim runs`)."),
     file_format: str = typer.Option(..., "--format", help="csv or parquet."),
     out: Path = typer.Option(..., "--out", help="File to write."),  # noqa: B008
     metrics: list[str] = typer.Option(  # noqa: B008

@@ -27,7 +27,9 @@ def register(app: typer.Typer) -> None:
 
 
 def fit_command(
-    scenario_file: Path = typer.Argument(..., help="Historical scenario file to fit."),  # noqa: B008
+    scenario_file: Path = typer.Argument(  # noqa: B008
+        ..., metavar="SCENARIO", help="Historical scenario file to fit."
+    ),
     replications: int = typer.Option(
         10, "--replications", "-r", help="Replications per iteration."
     ),

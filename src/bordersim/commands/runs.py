@@ -31,8 +31,12 @@ def register(app: typer.Typer) -> None:
 
 
 def store_copy_command(
-    source: str = typer.Argument(..., help="Store file or postgresql:// URL to copy from."),
-    dest: str = typer.Argument(..., help="Store file or postgresql:// URL to copy into."),
+    source: str = typer.Argument(
+        ..., metavar="SOURCE", help="Store file or postgresql:// URL to copy from."
+    ),
+    dest: str = typer.Argument(
+        ..., metavar="DEST", help="Store file or postgresql:// URL to copy into."
+    ),
 ) -> None:
     """Copy every run and sweep, their result files and the official data into another store,
     checked."""

@@ -18,7 +18,7 @@ scenario_app = typer.Typer(
 
 @scenario_app.command("check")
 def check(
-    file: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="Scenario TOML file.")],
     calibration: Annotated[
         str | None,
         typer.Option(help="Calibration artifact to compile against (default: the scenario's)."),
@@ -106,7 +106,8 @@ def check(
 @scenario_app.command("params")
 def params(
     key: Annotated[
-        str, typer.Argument(help="Only parameters whose key path starts with this.")
+        str,
+        typer.Argument(metavar="PREFIX", help="Only parameters whose key path starts with this."),
     ] = "",
 ) -> None:
     """Print every default parameter with its value and its source or assumption.

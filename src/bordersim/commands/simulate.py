@@ -100,7 +100,7 @@ def print_timings(console: Console, record: RunRecord) -> None:
 
 
 def run_command(
-    scenario: Path = typer.Argument(..., help="Scenario file (TOML)."),  # noqa: B008
+    scenario: Path = typer.Argument(..., metavar="SCENARIO", help="Scenario file (TOML)."),  # noqa: B008
     replications: int = typer.Option(
         DEFAULT_REPLICATIONS, "--replications", "-r", min=1, help="Replications to simulate."
     ),
@@ -147,8 +147,8 @@ def run_command(
 
 
 def compare_command(
-    a: str = typer.Argument(..., help="Scenario file or run id (A, the baseline)."),
-    b: str = typer.Argument(..., help="Scenario file or run id (B, the variant)."),
+    a: str = typer.Argument(..., metavar="A", help="Scenario file or run id (A, the baseline)."),
+    b: str = typer.Argument(..., metavar="B", help="Scenario file or run id (B, the variant)."),
     replications: int | None = typer.Option(
         None,
         "--replications",
@@ -195,7 +195,7 @@ def compare_command(
 
 
 def report_command(
-    run_id: str = typer.Argument(..., help="Run id (see `bordersim runs`)."),
+    run_id: str = typer.Argument(..., metavar="RUN_ID", help="Run id (see `bordersim runs`)."),
     out: Path | None = typer.Option(  # noqa: B008
         None, "--out", help="Report folder (default: out/<scenario-name>/<run id>/)."
     ),

@@ -63,7 +63,7 @@ def _same_value(a: Any, b: Any) -> bool:
 
 def sweep_command(
     scenario: Path | None = typer.Argument(  # noqa: B008
-        None, help="Scenario TOML file to vary (not with --resume)."
+        None, metavar="SCENARIO", help="Scenario TOML file to vary (not with --resume)."
     ),
     vary_options: list[str] | None = typer.Option(  # noqa: B008
         None,

@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
 
 
 def validate_command(
-    scenario: Path = typer.Argument(..., help="Scenario file (TOML)."),  # noqa: B008
+    scenario: Path = typer.Argument(..., metavar="SCENARIO", help="Scenario file (TOML)."),  # noqa: B008
     replications: int = typer.Option(
         DEFAULT_REPLICATIONS, "--replications", "-r", help="Replications to simulate."
     ),
