@@ -464,3 +464,19 @@ def test_every_argument_is_named_as_the_docs_name_it() -> None:
     )
     assert refused.returncode == 2
     assert "Missing argument 'SCENARIO'" in refused.stderr
+
+
+def test_every_output_option_says_where_its_files_go_by_default() -> None:
+    """`bordersim forecast --help` gave `--out` as "Folder for backtest.csv, forecast.csv and
+    report.html." with no default, though a forecast writes to out/forecast without it (and a
+    back-test writes nothing); every optional output option now says what happens without it."""
+    silent = [
+        f"{path} {param.opts[0]}: {param.help!r}"
+        for path, command in _commands(_cli())
+        for param in command.params
+        if set(param.opts) & {"--out", "--output"}
+        and not param.required
+        and param.default is None
+        and not re.search(r"default|without --out|only with --out", param.help or "")
+    ]
+    assert not silent, "\n".join(silent)

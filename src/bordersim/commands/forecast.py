@@ -48,7 +48,10 @@ def forecast_command(
         None, "--horizons", help=f"Back-test horizons (default: {DEFAULT_HORIZONS})."
     ),
     out: Path | None = typer.Option(  # noqa: B008
-        None, "--out", help="Folder for backtest.csv, forecast.csv and report.html."
+        None,
+        "--out",
+        help="Folder for backtest.csv, forecast.csv and report.html (default: out/forecast; a "
+        "back-test writes them only with --out).",
     ),
     store: str | None = typer.Option(None, "--store", help=STORE_OPTION_HELP),
     jobs: int = typer.Option(0, "--jobs", help="Processes for the model fits (0: up to 2)."),

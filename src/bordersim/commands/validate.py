@@ -42,7 +42,10 @@ def validate_command(
     seed: int = typer.Option(DEFAULT_SEED, "--seed", help="Seed of replication streams."),
     engine: str = typer.Option("event", "--engine", help="Engine: 'event' or 'flow'."),
     out: Path | None = typer.Option(  # noqa: B008
-        None, "--out", help="Folder for validation-<scenario>.csv (every target, all columns)."
+        None,
+        "--out",
+        help="Folder for validation-<scenario>.csv (every target, all columns; none is written "
+        "without --out).",
     ),
     targets_file: Path | None = typer.Option(  # noqa: B008
         None, "--targets", help="Targets file (default: the one shipped with bordersim)."
