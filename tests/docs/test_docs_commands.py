@@ -480,3 +480,12 @@ def test_every_output_option_says_where_its_files_go_by_default() -> None:
         and not re.search(r"default|without --out|only with --out", param.help or "")
     ]
     assert not silent, "\n".join(silent)
+
+
+def test_compares_options_say_where_their_defaults_come_from() -> None:
+    """`bordersim compare --help` gave --engine without its default, which is a stored run's
+    engine when one side is a run id (else event), as --replications and --seed now say theirs."""
+    compare = _cli().commands["compare"]
+    helps = {param.opts[0]: param.help or "" for param in compare.params}
+    for option in ("--replications", "--seed", "--engine"):
+        assert "(default: a stored run's, else " in helps[option], option

@@ -161,7 +161,9 @@ def compare_command(
         "--seed",
         help=f"Seed of both sides' replications (default: a stored run's, else {DEFAULT_SEED}).",
     ),
-    engine: str | None = typer.Option(None, "--engine", help=ENGINE_HELP),
+    engine: str | None = typer.Option(
+        None, "--engine", help=f"{ENGINE_HELP[:-1]} (default: a stored run's, else event)."
+    ),
     out: Path | None = typer.Option(  # noqa: B008
         None, "--out", help="Folder of compare.html and new runs' reports (default: out/compare/)."
     ),
