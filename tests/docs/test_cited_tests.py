@@ -49,3 +49,42 @@ def test_an_ellipsis_means_the_file_named_last() -> None:
         ("tests/b.py", "test_two"),
         ("tests/b.py", "test_three"),
     ]
+
+
+def test_the_fault_tests_are_counted_as_the_files_hold_them() -> None:
+    """docs/reliability.md counted the store's fault tests as "17 tests, 24 cases" and the data
+    files' as "11 broken files" after more were added (18 tests of 25 cases, 13 broken files)."""
+    import ast
+    import subprocess
+    import sys
+
+    text = " ".join(page_text("docs/reliability.md").split())
+    store_file = "tests/reliability/test_store_integrity.py"
+    shown = re.search(rf"`pytest {store_file}` \((\d+) tests, (\d+) cases\)", text)
+    assert shown is not None, "the page no longer counts the store's fault tests"
+    tree = ast.parse((REPO / store_file).read_text(encoding="utf-8"))
+    tests = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
+    collected = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:xdist", store_file],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    cases = [line for line in collected.splitlines() if line.startswith(f"{store_file}::")]
+    assert int(shown.group(1)) == sum(t.name.startswith("test_") for t in tests)
+    assert int(shown.group(2)) == len(cases)
+
+    data_file = "tests/data/test_data_file_faults.py"
+    shown = re.search(rf"`pytest {data_file}` \((\d+) broken files", text)
+    assert shown is not None, "the page no longer counts the broken data files"
+    tree = ast.parse((REPO / data_file).read_text(encoding="utf-8"))
+    bad_files = next(
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.AnnAssign)
+        and isinstance(node.target, ast.Name)
+        and node.target.id == "BAD_FILES"
+    )
+    assert isinstance(bad_files, ast.Dict)
+    assert int(shown.group(1)) == len(bad_files.keys)
