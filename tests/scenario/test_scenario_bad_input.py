@@ -67,6 +67,20 @@ CASES: dict[str, tuple[str, list[str]]] = {
         MINIMAL + TROOPS.replace("headcount = 300", "headcount_by_sector = { RGV = 2.25 }"),
         ["deployments.troops.headcount_by_sector.RGV = 2.25", "such as 2 or 3"],
     ),
+    "a fractional standing staff count": (
+        # accepted before, as deployments' headcounts were refused: standing staff come whole too
+        MINIMAL + "\n[staff]\nprocessing_coordinators = 1200.5\n",
+        [
+            "line 10:",
+            "staff.processing_coordinators = 1200.5",
+            "must be a whole number of people",
+            "such as 1200 or 1201",
+        ],
+    ),
+    "a fractional standing staff count in a sector": (
+        MINIMAL + "\n[staff.agents_by_sector]\nRGV = 300\nTCA = 400.25\n",
+        ["line 11:", "staff.agents_by_sector.TCA = 400.25", "must be a whole number of people"],
+    ),
     "end before start": (
         MINIMAL.replace("end_date = 2023-05-31", "end_date = 2023-03-31"),
         ["period.end_date = 2023-03-31", "is before start_date 2023-04-20"],

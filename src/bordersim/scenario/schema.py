@@ -92,7 +92,8 @@ def _whole_people(value: float) -> float:
     return value
 
 
-# A deployment's people: whole (a float, as 300 and 300.0 are the same headcount).
+# A headcount, a deployment's or standing staff's: whole (a float, as 300 and 300.0 are the
+# same headcount).
 Headcount = Annotated[People, AfterValidator(_whole_people)]
 Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False), _upper(1e6, PEOPLE)]
 WorkHours = Annotated[float, Field(ge=0.0, allow_inf_nan=False), _upper(1e3, HOURS_OF_WORK)]
@@ -260,6 +261,20 @@ class BySector(Section):
 
     def of(self, sector: Sector) -> float:
         return float(getattr(self, sector.name))
+
+
+class HeadcountBySector(BySector):
+    """A sector table of standing staff: whole people in each sector."""
+
+    SDC: Headcount
+    ELC: Headcount
+    YUM: Headcount
+    TCA: Headcount
+    EPT: Headcount
+    BBT: Headcount
+    DRT: Headcount
+    LRT: Headcount
+    RGV: Headcount
 
 
 class FractionBySector(BySector):
@@ -783,8 +798,8 @@ class Dispatch(Section):
 
 class Staff(Section):
     pools: Pools
-    agents_by_sector: BySector  # standing Border Patrol agents assigned to each sector
-    processing_coordinators: NonNegative  # southwest total, spread over sectors by load
+    agents_by_sector: HeadcountBySector  # standing Border Patrol agents assigned to each sector
+    processing_coordinators: Headcount  # southwest total, spread over sectors by load
     dispatch: Dispatch
     warehouse_hours_per_person_day: WorkHours
     medical_hours_per_person_day: WorkHours
