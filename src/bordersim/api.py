@@ -165,6 +165,11 @@ class Run:
         import plotly.graph_objects as go
 
         values = self.metric(metric, sector)
+        if self.replications == 0:  # percentiles and a mean of nothing: a figure of NaN
+            raise BordersimError(
+                f"run of {self.scenario_name!r} has no replications (its daily array has 0 "
+                "rows), so there is nothing to plot"
+            )
         x = self.dates
         low, high = np.percentile(values, 5, axis=0), np.percentile(values, 95, axis=0)
         where = sector if sector is not None else "all sectors"
@@ -339,6 +344,10 @@ def compare(
         refuse_options_unused_by_runs(
             {"replications": replications, "seed": seed, "engine": engine}
         )
+    from bordersim.results.kpis import check_has_kpis
+
+    for side in given:  # a run without KPIs is named as such, not as "replications ... got 0"
+        check_has_kpis(side.result)
     if given:
         replications = given[0].replications if replications is None else replications
         seed = given[0].seed if seed is None else seed

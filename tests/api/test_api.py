@@ -596,3 +596,23 @@ def test_the_kpis_of_a_run_without_days_are_one_clear_line() -> None:
         text = str(refused.value)
         assert "run of 'constructed' has no reported days" in text and "\n" not in text, text
     assert empty.daily().empty  # its daily table is empty, as a narrowed one can be
+
+
+def test_a_run_without_replications_has_no_kpis_in_one_clear_line() -> None:
+    from constructed_runs import constructed_run
+
+    none = bs.Run(constructed_run(replications=0, days=3))
+    # kpis() was a table of NaN without a word; compare said "replications must be at least 1
+    # ... got 0", though none was given; plot drew a figure of nothing
+    calls = (
+        none.kpis,
+        lambda: bs.compare(none, bs.Run(constructed_run(2, 3))),
+        lambda: bs.compare(bs.Run(constructed_run(2, 3)), none),
+        lambda: none.plot("encounters"),
+    )
+    for call in calls:
+        with pytest.raises(bs.BordersimError) as refused:
+            call()
+        text = str(refused.value)
+        assert "run of 'constructed' has no replications" in text and "\n" not in text, text
+    assert none.daily().empty and none.replications == 0

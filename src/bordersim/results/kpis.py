@@ -174,18 +174,29 @@ def health_is_on(run: RunResult) -> bool:
     return bool(run.metric("infectious_arrivals").any() or run.metric("staff_days_lost").any())
 
 
-def replication_kpis(run: RunResult, sectors: Sequence[int] | None = None) -> dict[str, np.ndarray]:
-    """Every KPI as an [R] array, in `KPIS` order (health KPIs only when health is on in the run),
-    over the run's sectors at the indices `sectors` (all of them by default). A run without
-    reported days has none: a `BordersimError` says so (its occupancy at the end, peaks and
-    percentiles do not exist)."""
-    if not run.dates:
-        from bordersim.errors import BordersimError
+def check_has_kpis(run: RunResult) -> None:
+    """A `BordersimError` in one line if `run` has no KPIs: no reported days, or no replications
+    (a `RunResult` built by hand; an engine run has at least one of each)."""
+    from bordersim.errors import BordersimError
 
+    if not run.dates:
         raise BordersimError(
             f"run of {run.scenario_name!r} has no reported days (its dates are empty), so it has "
             "no KPIs; a run's KPIs need at least one day after the warm-up"
         )
+    if run.n_replications == 0:
+        raise BordersimError(
+            f"run of {run.scenario_name!r} has no replications (its daily array has 0 rows), so "
+            "it has no KPIs; a run's KPIs need at least one replication"
+        )
+
+
+def replication_kpis(run: RunResult, sectors: Sequence[int] | None = None) -> dict[str, np.ndarray]:
+    """Every KPI as an [R] array, in `KPIS` order (health KPIs only when health is on in the run),
+    over the run's sectors at the indices `sectors` (all of them by default). A run without
+    reported days, or without replications, has none: a `BordersimError` says so (its occupancy
+    at the end, peaks and percentiles do not exist; a mean of no replications is no number)."""
+    check_has_kpis(run)
     health = health_is_on(run)
     if sectors is not None:
         run = run.of_sectors(sectors)
