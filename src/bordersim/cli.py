@@ -19,15 +19,66 @@ if sys.argv and sys.argv[0].rsplit("/", 1)[-1] == "bordersim":
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperGroup
 
 from bordersim import __version__
 from bordersim.errors import BordersimError
 
 stderr = Console(stderr=True)
 
+#: Parameters that take a path though they are read as text (so that an empty one can be named
+#: and refused, where a `Path` would have made it the current folder), by their Python name.
+PATH_PARAMETERS = frozenset(
+    {"out", "out_given", "plan_given", "scenario_given", "store", "calibration", "source", "dest"}
+)
+
+
+def _shown_type(param: Any, ctx: Any) -> str | None:
+    """What `--help` shows beside a parameter: nothing beside a flag (`--records`, `--help`,
+    `--frontier/--no-frontier` take no value), PATH for a path (PATH|URL where a
+    postgresql:// URL is taken too), and the framework's type (`<int>`) for the rest."""
+    if getattr(param, "is_flag", False):
+        return ""
+    path_typed = str(param.display_type(ctx)) in ("<path>", "<file>", "<dir>", "<list[Path]>")
+    if param.name in PATH_PARAMETERS or path_typed:
+        shown = "PATH|URL" if "postgresql://" in (getattr(param, "help", None) or "") else "PATH"
+        return shown + ("..." if param.nargs != 1 else "")
+    return None
+
+
+def _tidy_help(command: Any) -> None:
+    """Give every parameter of `command` and of its subcommands the type column of
+    `_shown_type`: options through their metavar, arguments (whose name column the metavar
+    would change) through what they show as their type."""
+    ctx = command.context_class(command)
+    params = [*command.params, command.get_help_option(ctx)]
+    for param in params:
+        if param is None:
+            continue
+        is_option = param.param_type_name == "option"
+        shown = _shown_type(param, ctx)
+        if shown is None or (is_option and param.metavar is not None):  # one the command set
+            continue
+        if is_option:
+            param.metavar = shown
+        else:
+            setattr(param, "display_type_rich", lambda ctx, shown=shown: shown)  # noqa: B010
+    for sub in getattr(command, "commands", {}).values():
+        _tidy_help(sub)
+
+
+class _Group(TyperGroup):
+    """The `bordersim` group, built once its commands are: see `_tidy_help`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _tidy_help(self)
+
+
 app = typer.Typer(
     name="bordersim",
     help="Simulate and plan U.S. southwest border operations during surges.",
+    cls=_Group,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,

@@ -274,6 +274,42 @@ def test_help_text_wraps_its_paragraphs_to_the_terminal_not_to_the_source(
     assert not any(line.strip("│ ").endswith(",") for line in listing.splitlines())
 
 
+def test_help_shows_no_value_beside_a_flag_and_path_beside_a_path(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before, every flag read "--help <bool>", "--version <bool>", as if it took a value, and
+    # bordersim plan's paths (read as text) "<str>", where bordersim run's said "<path>".
+    monkeypatch.setenv("COLUMNS", "200")
+    commands = [
+        [], ["run"], ["compare"], ["plan"], ["export"], ["sweep"], ["forecast"], ["serve"],
+        ["runs"], ["data", "import"], ["scenario", "check"], ["store", "copy"], ["fit"],
+    ]  # fmt: skip
+    rows: dict[str, str] = {}
+    for command in commands:
+        main([*command, "--help"])
+        out = capsys.readouterr().out
+        assert "<bool>" not in out, command
+        for line in out.splitlines():  # a parameter's row: "│ *  --plan  PATH  Plan file"
+            cells = line.strip("│ *").split()
+            if line.startswith("│") and cells:
+                rows.setdefault(" ".join([*command, cells[0]]), cells[:3])
+
+    def shown(row: str) -> list[str]:
+        return rows[row]
+
+    assert shown("--version")[:2] == ["--version", "Print"]
+    assert shown("plan --help")[:2] == ["--help", "Show"]
+    assert shown("plan --frontier")[:3] == ["--frontier", "--no-frontier", "Also"]
+    assert shown("run --records")[:2] == ["--records", "Keep"]
+    assert shown("plan --plan")[:2] == ["--plan", "PATH"]
+    assert shown("plan --out")[:2] == ["--out", "PATH"]
+    assert shown("plan SCENARIO")[:2] == ["SCENARIO", "PATH"]
+    assert shown("run --out")[:2] == ["--out", "PATH"]
+    assert shown("run --store")[:2] == ["--store", "PATH|URL"]
+    assert shown("scenario check --calibration")[:2] == ["--calibration", "PATH"]
+    assert shown("run --seed")[:2] == ["--seed", "<int>"]  # a value that is not a path: its type
+
+
 def test_python_dash_m_bordersim_is_the_bordersim_command(tmp_path: Path) -> None:
     """`python -m bordersim` (an environment without the script on PATH) runs the same command:
     its help lists the commands, and bad input is one line and exit 2 as with `bordersim`."""
