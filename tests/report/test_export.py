@@ -43,9 +43,20 @@ def test_csv_and_parquet_hold_every_daily_value(
             ]
         )
         table = pd.read_csv(out) if file_format == "csv" else pd.read_parquet(out)
-        assert list(table.columns) == ["replication", "date", "sector", "metric", "value"]
+        assert list(table.columns) == ["replication", "date", "sector", "metric", "value", "unit"]
         assert len(table) == run.daily.size
         assert set(table["metric"]) == set(DAILY_METRICS)
+        # each value's unit beside it (before, a reader could not tell people from hours or
+        # dollars): one unit per metric, on every row
+        units = table.groupby("metric")["unit"].unique().map(list).to_dict()
+        assert units["occupancy_mean"] == ["people"]
+        assert units["encounters"] == ["events"]
+        assert units["staff_hours:national_guard:intake"] == ["staff-hours"]
+        assert units["staff_hours_needed:custody_watch"] == ["staff-hours"]
+        assert units["cost_total_dollars"] == ["dollars"]
+        assert units["custody_hours_total"] == ["person-hours"]
+        assert units["supply_stock_units"] == ["supply units"]
+        assert table["unit"].notna().all()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporaries
 
 

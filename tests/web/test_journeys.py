@@ -189,7 +189,7 @@ def test_download_csv_and_open_a_report(page: Any, workbench: Workbench, tmp_pat
     target = tmp_path / "run.csv"
     download.value.save_as(target)
     lines = target.read_text().splitlines()
-    assert lines[0] == "replication,date,sector,metric,value"
+    assert lines[0] == "replication,date,sector,metric,value,unit"
     assert len(lines) > 1000
     page.locator("#runs a", has_text="HTML report").first.click()
     page.wait_for_selector("#headline")

@@ -1,6 +1,7 @@
 """A stored run's daily results as a file: CSV or Parquet, all metrics and sectors or a choice.
 
-One row per replication, day, sector and metric (the store's tidy layout, DESIGN section 3). The
+One row per replication, day, sector and metric (the store's tidy layout, DESIGN section 3), with
+the unit of its value (`results.schema.metric_unit`: people, staff-hours, dollars...). The
 file is written by DuckDB straight from the store to a temporary file beside the destination and
 renamed, so a reader never finds half a file under the final name, and memory stays flat however
 large the run.
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from bordersim.errors import BordersimError
 from bordersim.output_files import output_file_place
-from bordersim.results.schema import DAILY_METRICS
+from bordersim.results.schema import DAILY_METRICS, METRIC_UNITS
 from bordersim.store.interface import Catalog, reader_of
 from bordersim.store.result_files import DAILY
 from bordersim.store.runs import result_sources
@@ -65,7 +66,13 @@ def export_query(
     ]
     wanted_metrics = check_choice("metric", metrics, DAILY_METRICS)
     wanted_sectors = check_choice("sector", sectors, run_sectors)
-    sql = f"SELECT replication, date, sector, metric, value FROM {daily} WHERE true"
+    # each row's unit beside its value (people, staff-hours, dollars...), from the schema
+    units = ", ".join(f"({_literal(m)}, {_literal(u)})" for m, u in METRIC_UNITS.items())
+    sql = (
+        f"SELECT replication, date, sector, metric, value, units.unit FROM {daily} "
+        f"LEFT JOIN (VALUES {units}) AS units(metric_name, unit) ON metric = units.metric_name "
+        "WHERE true"
+    )
     if wanted_metrics:
         sql += f" AND metric IN ({', '.join(map(_literal, wanted_metrics))})"
     if wanted_sectors:

@@ -79,6 +79,33 @@ DAILY_METRICS: tuple[str, ...] = (
 )
 METRIC_INDEX: dict[str, int] = {name: i for i, name in enumerate(DAILY_METRICS)}
 
+
+def metric_unit(name: str) -> str:
+    """The unit of a daily metric's value, as `bordersim export` writes it beside each row:
+    people unless the name says otherwise (hours of staff work, dollars, supply units)."""
+    if name.startswith(("staff_hours:", "staff_hours_needed:")) or name in (
+        "agents_field_hours",
+        "agents_support_hours",
+    ):
+        return "staff-hours"
+    if name.endswith("_dollars"):
+        return "dollars"
+    special = {
+        "encounters": "events",  # apprehensions, as the official data counts them
+        "custody_hours_total": "person-hours",
+        "valve_open_hours": "hours",
+        "supply_stock_units": "supply units",
+        "supply_units_used": "supply units",
+        "unmet_care_person_days": "person-days",
+        "staff_days_lost": "person-days",
+        "stock_out": "days",  # 1 on a day the sector ran out
+    }
+    return special.get(name, "people")
+
+
+#: The unit of each daily metric (`metric_unit`).
+METRIC_UNITS: dict[str, str] = {name: metric_unit(name) for name in DAILY_METRICS}
+
 #: Time-in-custody histogram: one-hour bins, the last bin holds everything longer.
 CUSTODY_HIST_HOURS = 24 * 30
 #: Histogram populations: everyone, and unaccompanied children alone.
