@@ -112,6 +112,34 @@ def test_an_interrupted_plan_leaves_no_new_out_folder(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.toml"]
 
 
+def test_a_plan_that_fails_leaves_the_earlier_plan_in_its_folder_whole(tmp_path: Path) -> None:
+    """bs.plan(..., out=EARLIER), an earlier plan's folder, wrote plan.toml there before
+    certifying; interrupted then, the folder held the new plan.toml beside the earlier
+    certificate.json and report.html. The new files are now written beside the folder and
+    moved in only once the plan is made: the earlier plan is left as it was."""
+    plan_file = tmp_path / "tiny.toml"
+    plan_file.write_text(TINY_PLAN)
+    out = tmp_path / "out"
+    out.mkdir()
+    earlier = {
+        "plan.toml": "# the earlier plan\n",
+        "certificate.json": '{"earlier": true}\n',
+        "report.html": "<p>the earlier report</p>\n",
+        "notes.txt": "the user's own notes\n",
+    }
+    for name, text in earlier.items():
+        (out / name).write_text(text)
+
+    def interrupt(message: str) -> None:
+        if message.startswith("certifying"):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        bs.plan(SMALL, plan_file, out=out, progress=interrupt, frontier=False)
+    assert {p.name: p.read_text() for p in out.iterdir()} == earlier
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "tiny.toml"]  # nothing beside
+
+
 @pytest.mark.slow
 def test_bs_plan_plans_a_tiny_case_and_writes_its_files(tmp_path: Path) -> None:
     plan_file = tmp_path / "tiny.toml"
@@ -133,3 +161,15 @@ def test_bs_plan_plans_a_tiny_case_and_writes_its_files(tmp_path: Path) -> None:
     assert written["cost_dollars"] == pytest.approx(result.cost)
     assert (tmp_path / "out" / "plan.toml").is_file()
     assert (tmp_path / "out" / "report.html").is_file()
+    # into the folder of that plan, again: its three files are the new plan's, in place (the
+    # base scenario named from there), and the other files are left alone
+    (tmp_path / "out" / "notes.txt").write_text("the user's own notes\n")
+    (tmp_path / "out" / "certificate.json").write_text('{"earlier": true}\n')
+    again = bs.plan(SMALL, plan_file, out=tmp_path / "out", frontier=False, compare_base=False)
+    assert again.files == {
+        name: tmp_path / "out" / name for name in ("plan.toml", "certificate.json", "report.html")
+    }
+    assert "earlier" not in (tmp_path / "out" / "certificate.json").read_text()
+    assert (tmp_path / "out" / "notes.txt").read_text() == "the user's own notes\n"
+    assert bs.load_scenario(tmp_path / "out" / "plan.toml").name.endswith("-plan")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "tiny.toml"]

@@ -921,6 +921,22 @@ def plan(
         raise PlanError("no such scenario file", where=str(path))
     model, paths = planning_model(path, spec, progress)
     out_dir = Path(out) if out is not None else None
+    if out_dir is not None and out_dir.is_dir():
+        # an earlier plan's folder: the new files are written beside it and put in place only
+        # when the plan is made, so that a plan that fails leaves the earlier one whole
+        return _plan_into_folder(
+            out_dir,
+            lambda work: plan_model(
+                model,
+                spec,
+                paths=paths,
+                progress=progress,
+                scenario_path=path,
+                out_dir=work,
+                frontier=frontier,
+                compare_base=compare_base,
+            ),
+        )
     if out_dir is None or out_dir.exists():
         return plan_model(
             model,
@@ -953,3 +969,29 @@ def plan(
         except BaseException:
             shutil.rmtree(out_dir, ignore_errors=True)
             raise
+
+
+def _plan_into_folder(out_dir: Path, make: Callable[[Path], PlanResult]) -> PlanResult:
+    """`make`'s plan, written to a hidden folder beside the existing folder `out_dir` (at its
+    depth, so that plan.toml's relative `base` holds) and its files then moved into `out_dir`
+    one by one, each replacing the earlier plan's file of that name; the other files there are
+    left as they are. If `make` fails or is interrupted, the hidden folder goes and `out_dir`
+    is as it was: never a mix of the earlier plan's files and the new one's."""
+    import os
+    import shutil
+
+    from bordersim.output_folders import make_work_folder
+
+    work = make_work_folder(out_dir, prefix=f".{out_dir.name}-plan-")
+    try:
+        result = make(work)
+        names = sorted(p.name for p in work.iterdir())
+        for name in names:  # checked before any is moved: a folder in the way is no mix either
+            if (out_dir / name).is_dir() and not (out_dir / name).is_symlink():
+                raise PlanError(f"{name} in the out folder is a folder", where=str(out_dir))
+        for name in names:
+            os.replace(work / name, out_dir / name)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    result.files = {name: out_dir / name for name in result.files}
+    return result
