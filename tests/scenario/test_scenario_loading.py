@@ -44,6 +44,22 @@ def test_resolved_text_holds_every_default() -> None:
     assert resolved["deployments"]["troops"]["headcount"] == 300.0
 
 
+def test_remove_names_an_entry_whose_name_holds_a_dot_in_quotes(tmp_path: Path) -> None:
+    """A deployment named "phase.1" ([deployments."phase.1"], as TOML allows) could not be
+    removed: remove split "deployments.phase.1" at every dot. A part in quotes, as TOML writes
+    a dotted key, is now one name."""
+    base = SMALL.read_text().replace("[deployments.troops]", '[deployments."phase.1"]')
+    (tmp_path / "base.toml").write_text(base.replace('name = "small"', 'name = "dotted"'))
+    for quoted in ('deployments."phase.1"', "deployments.'phase.1'"):
+        variant = tmp_path / "variant.toml"
+        variant.write_text(f'base = "base.toml"\nname = "v"\nremove = [{quoted!r}]\n')
+        assert load_scenario(variant).deployments == {}
+    variant.write_text('base = "base.toml"\nname = "v"\nremove = ["deployments.phase.1"]\n')
+    with pytest.raises(ScenarioError) as refused:
+        load_scenario(variant)  # unquoted, a path through "phase", as before
+    assert "cannot remove 'deployments.phase.1': the base chain" in str(refused.value)
+
+
 def test_variant_removes_the_troops_and_keeps_the_rest() -> None:
     base = load_scenario(SCENARIOS / "2023-title42-end.toml")
     variant = load_scenario(SCENARIOS / "2023-title42-end-no-troops.toml")

@@ -343,20 +343,69 @@ def test_a_refusal_for_no_field_of_the_form_is_shown_above_it(
     client: TestClient, tmp_path: Path
 ) -> None:
     """A refusal whose key is no field of the form was put beside that key, which the page does
-    not have: the save was refused (422) with no message anywhere. Here a deployment whose name
-    holds a dot (`[deployments."phase.1"]`), whose fields the editor writes as a key path
-    through `phase`: the loader's refusal is now shown at the top of the form."""
-    small = tmp_path / "scenarios" / "examples" / "small.toml"
-    text = small.read_text().replace("[deployments.troops]", '[deployments."phase.1"]')
-    (small.parent / "dotted.toml").write_text(text.replace('name = "small"', 'name = "dotted"'))
-    response = _save(
-        client, "examples.dotted", "dotted-more", {"deployments.phase.1.headcount": "400"}
+    not have: the save was refused (422) with no message anywhere. Here the field of a
+    deployment the scenario does not have (a form posted from a page of another version of
+    the file): the loader's refusal is now shown at the top of the form."""
+    posted = _posted(client, "examples.small")
+    form = [(k, v) for k, v in posted if k != "variant_name"]
+    form += [("deployments.troop.headcount", "400"), ("variant_name", "ghost")]
+    response = client.post(
+        "/scenarios/examples.small/save", data=_grouped(form), follow_redirects=False
     )
     assert response.status_code == 422
     shown = html.unescape(response.text)
-    assert "'phase' is not a deployment of the scenario (did you mean 'phase.1'?)" in shown
-    assert 'data-field="_general" role="alert">deployments.phase: ' in shown
-    assert not (tmp_path / "scenarios" / "variants" / "dotted-more.toml").exists()
+    assert "'troop' is not a deployment of the scenario (did you mean 'troops'?)" in shown
+    assert 'data-field="_general" role="alert">deployments.troop: ' in shown
+    assert not (tmp_path / "scenarios" / "variants" / "ghost.toml").exists()
+
+
+def test_a_deployment_whose_name_holds_a_dot_is_edited_and_removed(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """A deployment named with a dot (`[deployments."phase.1"]`, as TOML allows) could be neither
+    edited nor removed in the editor: its fields were written as a key path through `phase`,
+    refused as no deployment of the scenario, and its removal as a `remove` path the loader
+    split at the dot. Its fields are now split after its name, and a removal quotes it
+    (`deployments."phase.1"`, as `remove` now reads a key path)."""
+    small = tmp_path / "scenarios" / "examples" / "small.toml"
+    text = small.read_text().replace("[deployments.troops]", '[deployments."phase.1"]')
+    (small.parent / "dotted.toml").write_text(text.replace('name = "small"', 'name = "dotted"'))
+    edited = _save(
+        client,
+        "examples.dotted",
+        "dotted-more",
+        {"deployments.phase.1.headcount": "400", "deployments.phase.1.ramp_up_days": "3"},
+    )
+    assert edited.status_code == 303, html.unescape(edited.text)
+    data, scenario = _saved(tmp_path, "dotted-more")
+    assert data["deployments"] == {"phase.1": {"headcount": 400, "ramp_up_days": 3}}
+    assert scenario.deployments["phase.1"].headcount == 400
+    assert scenario.deployments["phase.1"].ramp_up_days == 3
+
+    split = _save(
+        client,
+        "examples.dotted",
+        "dotted-split",
+        {
+            "deployments.phase.1.headcount": "",
+            "deployments.phase.1.sectors": "",
+            "deployments.phase.1.headcount_by_sector.RGV": "120",
+        },
+    )
+    assert split.status_code == 303, html.unescape(split.text)
+    data, scenario = _saved(tmp_path, "dotted-split")
+    assert data["remove"] == ['deployments."phase.1".headcount']
+    assert scenario.deployments["phase.1"].headcount_by_sector == {"RGV": 120}
+
+    posted = [(k, v) for k, v in _posted(client, "examples.dotted") if k != "variant_name"]
+    ticked = [*posted, ("remove.phase.1", "on"), ("variant_name", "dotted-gone")]
+    removed = client.post(
+        "/scenarios/examples.dotted/save", data=_grouped(ticked), follow_redirects=False
+    )
+    assert removed.status_code == 303, html.unescape(removed.text)
+    data, scenario = _saved(tmp_path, "dotted-gone")
+    assert data["remove"] == ['deployments."phase.1"']
+    assert scenario.deployments == {}
 
 
 def test_a_deployments_allocation_is_a_field_and_gives_way_to_a_split(

@@ -34,7 +34,7 @@ import re
 import tomllib
 import types
 import typing
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -234,7 +234,7 @@ def _remove(
             where=f"{shown_path(file)}: remove",
         )
     for number, dotted in enumerate(paths):
-        parts = tuple(dotted.split("."))
+        parts = split_key_path(dotted) or tuple(dotted.split("."))
         if dotted in paths[:number]:
             raise ScenarioError(
                 f"{_show(dotted)} is listed twice", where=_remove_entry_place(file, paths, number)
@@ -547,6 +547,35 @@ _ASSIGNMENT = re.compile(r"^\s*([A-Za-z0-9_\-\.\"' ]+?)\s*=")
 
 def _key_parts(dotted: str) -> KeyPath:
     return tuple(part.strip().strip("\"'") for part in dotted.split("."))
+
+
+_REMOVE_PART = re.compile(r"\"([^\"]*)\"|'([^']*)'|([^.\"']+)")
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def split_key_path(dotted: str) -> KeyPath | None:
+    """The parts of a `remove` key path, written as TOML writes a dotted key: a name holding a
+    dot in quotes (``deployments."phase.1"``). None if it is not such a path (an empty part, an
+    unclosed quote)."""
+    parts: list[str] = []
+    at = 0
+    while True:
+        found = _REMOVE_PART.match(dotted, at)
+        if found is None:
+            return None
+        parts.append(next(g for g in found.groups() if g is not None))
+        at = found.end()
+        if at == len(dotted):
+            return tuple(parts)
+        if dotted[at] != ".":
+            return None
+        at += 1
+
+
+def key_path_text(parts: Iterable[str]) -> str:
+    """A key path as `remove` reads it (`split_key_path`): a part that is not a bare TOML key
+    (a name holding a dot, say) in quotes."""
+    return ".".join(p if _BARE_KEY.fullmatch(p) else f'"{p}"' for p in parts)
 
 
 def line_of(file: Path, loc: KeyPath) -> str:

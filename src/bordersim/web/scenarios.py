@@ -23,6 +23,7 @@ from typing import Any
 
 from bordersim.errors import BordersimError
 from bordersim.model.dimensions import Task
+from bordersim.scenario.loader import key_path_text
 from bordersim.scenario.toml_text import dumps
 from bordersim.web.settings import NAME_PATTERN
 
@@ -221,20 +222,20 @@ def variant_data(
         "description": f"Variant of {base_entry.name}, saved by the bordersim workbench.",
     }
     removed = [d for d in deployments if form.value(f"remove.{d}") == "on"]
-    removals = [f"deployments.{d}" for d in removed]
+    removals = [key_path_text(["deployments", d]) for d in removed]
     for key, text in form.values.items():
         if key == "variant_name" or key.startswith(("remove.", "new_", "csrf")):
             continue
         if not key.startswith(("period.", "demand.", "deployments.")):
             continue
-        parts = key.split(".")
+        parts = _key_parts(key, deployments)
         deployment_key = parts[2] if parts[0] == "deployments" and len(parts) > 2 else ""
         if parts[0] == "deployments" and (parts[1] in removed or deployment_key == SPLIT):
             continue  # a split is set as a whole (_set_split)
         if text == base_form.value(key):
             continue
         if text == "" and deployment_key in CLEARABLE:
-            removals.append(key)  # cleared: the base's value is dropped, not kept
+            removals.append(key_path_text(parts))  # cleared: the base's value is dropped
             continue
         if text == "" and not key.endswith(".sectors"):
             raise _emptied(key, base_form.value(key))
@@ -243,7 +244,7 @@ def variant_data(
         if name not in removed:
             _set_split(form, base_form, data, removals, name)
     for key, chosen in form.lists.items():
-        parts = key.split(".")
+        parts = _key_parts(key, deployments)
         if parts[0] != "deployments" or parts[1] in removed:
             continue  # a new deployment's tasks are its own (_add_new_deployment)
         if chosen != base_form.chosen(key):
@@ -253,6 +254,17 @@ def variant_data(
     _add_new_deployment(form, data, deployments)
     _add_new_shock(form, data)
     return data
+
+
+def _key_parts(key: str, deployments: list[str]) -> list[str]:
+    """A field's key path as parts: `deployments.NAME.KEY` split after the name of one of the
+    scenario's deployments, which may hold a dot itself (`[deployments."phase.1"]`); any other
+    key at each dot."""
+    for name in sorted(deployments, key=len, reverse=True):
+        prefix = f"deployments.{name}."
+        if key.startswith(prefix):
+            return ["deployments", name, *key[len(prefix) :].split(".")]
+    return key.split(".")
 
 
 def _emptied(key: str, base: str) -> FieldError:
@@ -298,7 +310,7 @@ def _set_split(
     if posted == base:
         return
     if _split_of(base, prefix):
-        removals.append(f"deployments.{name}.{SPLIT}")  # replaced whole, or dropped
+        removals.append(key_path_text(["deployments", name, SPLIT]))  # replaced whole, or dropped
     if split:
         _set(data, ["deployments", name, SPLIT], split)
 
