@@ -49,12 +49,17 @@ def _shown_type(param: Any, ctx: Any) -> str | None:
 def _tidy_help(command: Any) -> None:
     """Give every parameter of `command` and of its subcommands the type column of
     `_shown_type`: options through their metavar, arguments (whose name column the metavar
-    would change) through what they show as their type."""
+    would change) through what they show as their type. Help texts are text, not Rich markup:
+    a plan file's "[forecast]" is shown as written, not taken for a style and dropped."""
     ctx = command.context_class(command)
+    if command.help:
+        command.help = escape(command.help)
     params = [*command.params, command.get_help_option(ctx)]
     for param in params:
         if param is None:
             continue
+        if getattr(param, "help", None):
+            param.help = escape(param.help)
         is_option = param.param_type_name == "option"
         shown = _shown_type(param, ctx)
         if shown is None or (is_option and param.metavar is not None):  # one the command set

@@ -310,6 +310,19 @@ def test_help_shows_no_value_beside_a_flag_and_path_beside_a_path(
     assert shown("run --seed")[:2] == ["--seed", "<int>"]  # a value that is not a path: its type
 
 
+def test_help_shows_brackets_in_its_text_as_written(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Rich took "[forecast]" for a style and dropped it: "optionally  paths or quantiles"
+    monkeypatch.setenv("COLUMNS", "200")
+    main(["plan", "--help"])
+    out = " ".join(capsys.readouterr().out.replace("│", " ").split())
+    assert "optionally [forecast] paths or quantiles" in out
+    assert "with [forecast] quantiles, one plan per quantile" in out
+    main(["sweep", "--help"])
+    assert "local[:N] starts N local workers" in capsys.readouterr().out
+
+
 def test_python_dash_m_bordersim_is_the_bordersim_command(tmp_path: Path) -> None:
     """`python -m bordersim` (an environment without the script on PATH) runs the same command:
     its help lists the commands, and bad input is one line and exit 2 as with `bordersim`."""
