@@ -37,12 +37,10 @@ def register(app: typer.Typer) -> None:
 
 def plan_command(
     scenario_given: str = typer.Argument(..., metavar="SCENARIO", help="Base scenario file."),
-    # The help texts are Rich markup: an unescaped [forecast] would be taken for a style and
-    # dropped from `bordersim plan --help`.
     plan_given: str = typer.Option(
         ...,
         "--plan",
-        help="Plan file (pools, rules, targets; optionally \\[forecast] paths or quantiles).",
+        help="Plan file (pools, rules, targets; optionally [forecast] paths or quantiles).",
     ),
     out_given: str | None = typer.Option(
         None, "--out", help="Output folder (default out/plan/NAME)."
@@ -65,7 +63,7 @@ def plan_command(
 ) -> None:
     """Find the cheapest deployment meeting the 72-hour targets.
 
-    Writes plan.toml, certificate.json and report.html; with \\[forecast] quantiles, one plan per
+    Writes plan.toml, certificate.json and report.html; with [forecast] quantiles, one plan per
     quantile (in quantile-Q/) and quantiles.csv, the plans side by side.
     """
     from rich.console import Console
