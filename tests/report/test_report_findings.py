@@ -191,6 +191,38 @@ def test_a_share_one_run_leaves_undefined_pairs_the_replications_both_define(
     assert one_sided.diffs[name].n == 0 and one_sided.summary_b[name].n == 4
 
 
+def test_runs_of_different_periods_are_compared_with_a_warning_saying_so(
+    make_run: Callable[..., RunResult],
+) -> None:
+    """A run of 42 days against one of 21 read "Encounters -48.2 %, excludes 0: yes" with no word
+    in the printed table, and the report said only, among its charts, that daily differences were
+    not drawn. Both now say first that the runs cover different days and name each side's, and a
+    comparison of like with like says what both cover."""
+    from rich.console import Console
+
+    from bordersim.commands.simulate import print_differences
+
+    long, short = make_run(replications=2, days=21), make_run(replications=2, days=14)
+    a, b = RunRecord(run_id="a", result=long), RunRecord(run_id="b", result=short)
+    warning = (
+        "Not like for like: A and B cover different reported days "
+        "(A: 2023-05-01 to 2023-05-21, 21 days; B: 2023-05-01 to 2023-05-14, 14 days)"
+    )
+    console = Console(record=True, width=400)
+    print_differences(console, a, b)
+    printed = console.export_text()
+    assert warning in printed
+    assert printed.index(warning) < printed.index("Encounters")  # above the table
+    page = compare_report_page(a, b).render()
+    assert warning in page and page.index(warning) < page.index("What differs")
+    same = RunRecord(run_id="c", result=make_run(replications=2, days=21, seed=2))
+    console = Console(record=True, width=400)
+    print_differences(console, a, same)
+    printed = console.export_text()
+    assert "Both runs cover 2023-05-01 to 2023-05-21, 21 days; sectors TCA, RGV." in printed
+    assert "Not like for like" not in printed + compare_report_page(a, same).render()
+
+
 def test_runs_of_two_engines_are_not_paired_even_with_one_seed(
     make_run: Callable[..., RunResult],
 ) -> None:

@@ -64,9 +64,10 @@ def print_kpis(console: Console, record: RunRecord) -> None:
 
 
 def print_differences(console: Console, a: RunRecord, b: RunRecord) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
-    from bordersim.report.compare_report import KpiComparison, pairing_note
+    from bordersim.report.compare_report import KpiComparison, coverage_line, pairing_note
 
     comparison = KpiComparison.of(a.result, b.result)
     rows, paired = comparison.rows(), comparison.paired
@@ -75,6 +76,7 @@ def print_differences(console: Console, a: RunRecord, b: RunRecord) -> None:
     table = Table(
         title=f"B - A with 95 % intervals ({how})\nA = {a.label}   B = {b.label}"
         + (f"\n{note}" if note else "")
+        + f"\n{escape(coverage_line(a.result, b.result))}"
     )
     for column in ("indicator", "A", "B", "B - A [95 % interval]", "change", "d", "excludes 0"):
         table.add_column(column, justify="left" if column == "indicator" else "right")

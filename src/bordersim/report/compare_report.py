@@ -144,6 +144,36 @@ def pairing_note(a: RunResult, b: RunResult) -> str:
     )
 
 
+def _days(result: RunResult) -> str:
+    """ "2023-04-20 to 2023-05-31, 42 days": a run's reported days."""
+    return f"{result.dates[0]} to {result.dates[-1]}, {counted(len(result.dates), 'day')}"
+
+
+def _sectors(result: RunResult) -> str:
+    return ", ".join(s.name for s in result.sectors)
+
+
+def coverage_line(a: RunResult, b: RunResult) -> str:
+    """What the comparison covers: the reported days and sectors of both runs, or, where they
+    differ, a warning that A's and B's values are over different periods or sectors, so that
+    B - A mixes the scenarios' difference with the difference in what they cover."""
+    same_days, same_sectors = a.dates == b.dates, a.sectors == b.sectors
+    if same_days and same_sectors:
+        return f"Both runs cover {_days(a)}; sectors {_sectors(a)}."
+    differs, what = [], []
+    if not same_days:
+        differs.append(f"reported days (A: {_days(a)}; B: {_days(b)})")
+        what.append("periods")
+    if not same_sectors:
+        differs.append(f"sectors (A: {_sectors(a)}; B: {_sectors(b)})")
+        what.append("sectors")
+    return (
+        f"Not like for like: A and B cover different {' and '.join(differs)}. Their values are "
+        f"totals and means over different {' and '.join(what)}, so B - A is partly that "
+        "difference, not the scenarios' alone."
+    )
+
+
 def _labels(a: RunRecord, b: RunRecord) -> tuple[str, str]:
     if a.label == b.label:
         return f"A: {a.run_id}", f"B: {b.run_id}"
@@ -178,6 +208,8 @@ def compare_report_page(a: RunRecord, b: RunRecord) -> Page:
         + (f" {note}." if (note := pairing_note(a.result, b.result)) else ""),
         "muted",
     )
+    coverage = coverage_line(a.result, b.result)
+    page.paragraph(coverage, "muted" if comparable_days(a, b) else "note")
     page.headline("What differs", comparison.headline(), KNOWN_LIMITS)
     page.heading("Differences B - A")
     page.table(list(DIFFERENCE_HEADER), comparison.rows())
