@@ -223,6 +223,29 @@ def test_runs_of_different_periods_are_compared_with_a_warning_saying_so(
     assert "Not like for like" not in printed + compare_report_page(a, same).render()
 
 
+def test_a_difference_of_shares_is_in_percentage_points(
+    make_run: Callable[..., RunResult],
+) -> None:
+    """An apprehension rate of 77.3 % against 76.9 % read "B - A -0.4 % [-0.6 %, -0.2 %]" beside
+    "change -0.5 %": two percentages of different kinds side by side. B - A of a share is now in
+    percentage points, in the table and the headline; the change stays a relative %."""
+    from bordersim.results.kpis import format_difference
+
+    a_result, b_result = make_run(replications=3, seed=3), make_run(replications=3, seed=3)
+    b_result.daily[..., METRIC_INDEX["gotaways"]] *= 1.5  # a lower apprehension rate in B
+    comparison = KpiComparison.of(a_result, b_result)
+    rows = {row[0]: row for row in comparison.rows()}
+    diff = comparison.diffs["apprehension_rate"]
+    points = f"{100 * diff.mean:.1f} pp [{100 * diff.low:.1f} pp, {100 * diff.high:.1f} pp]"
+    assert rows["Apprehension rate"][3] == points
+    assert rows["Apprehension rate"][4].endswith(" %")  # the relative change
+    (line,) = [i.text for i in comparison.headline() if i.text.startswith("Apprehension rate")]
+    assert f"B - A {points}" in line
+    assert rows["Got-aways"][3] == format_difference(comparison.diffs["gotaways"], "people")
+    one = Interval(-0.004, math.nan, math.nan, 1)
+    assert format_difference(one, "share") == "-0.4 pp"
+
+
 def test_runs_of_two_engines_are_not_paired_even_with_one_seed(
     make_run: Callable[..., RunResult],
 ) -> None:

@@ -23,7 +23,7 @@ import numpy as np
 from bordersim.model.dimensions import SECTOR_NAMES, Task
 from bordersim.report.page import HeadlineItem
 from bordersim.results.capability import capability_gap
-from bordersim.results.kpis import KPI_BY_NAME, Interval, format_interval, format_value
+from bordersim.results.kpis import KPI_BY_NAME, Interval, format_difference, format_value
 from bordersim.results.schema import RunResult
 
 #: Share of a day's encounters left in the processing backlog above which processing binds.
@@ -269,7 +269,7 @@ def comparison_headline(
         direction = ("up", "higher") if diff.mean > 0 else ("down", "lower")
         text = (
             f"{kpi.label}: {format_value(mean_a, kpi.unit)} -> {format_value(mean_b, kpi.unit)}, "
-            f"B - A {format_interval(diff, kpi.unit)} ({relative_change(diff.mean, mean_a)}, "
+            f"B - A {format_difference(diff, kpi.unit)} ({relative_change(diff.mean, mean_a)}, "
             f"effect size d = {format_effect(d)})"
         )
         clear.append((abs(d) if not math.isnan(d) else 0.0, HeadlineItem(text, direction)))

@@ -330,3 +330,18 @@ def format_interval(interval: Interval, unit: str) -> str:
     if not (math.isfinite(interval.low) and math.isfinite(interval.high)):
         return mean
     return f"{mean} [{format_value(interval.low, unit)}, {format_value(interval.high, unit)}]"
+
+
+def format_difference(interval: Interval, unit: str) -> str:
+    """A difference B - A as `format_interval` gives it, except that a difference of shares is in
+    percentage points (`-0.4 pp [-0.6 pp, -0.2 pp]`): 77.3 % against 76.9 % differ by 0.4 points,
+    and "-0.4 %" read as a relative change, which the comparison gives in a column of its own."""
+    if unit != "share":
+        return format_interval(interval, unit)
+
+    def points(value: float) -> str:
+        return format_value(value, unit).replace(" %", " pp")
+
+    if not (math.isfinite(interval.low) and math.isfinite(interval.high)):
+        return points(interval.mean)
+    return f"{points(interval.mean)} [{points(interval.low)}, {points(interval.high)}]"
