@@ -237,13 +237,40 @@ def test_a_difference_of_shares_is_in_percentage_points(
     rows = {row[0]: row for row in comparison.rows()}
     diff = comparison.diffs["apprehension_rate"]
     points = f"{100 * diff.mean:.1f} pp [{100 * diff.low:.1f} pp, {100 * diff.high:.1f} pp]"
-    assert rows["Apprehension rate"][3] == points
-    assert rows["Apprehension rate"][4].endswith(" %")  # the relative change
+    assert rows["Apprehension rate"][4] == points
+    assert rows["Apprehension rate"][5].endswith(" %")  # the relative change
     (line,) = [i.text for i in comparison.headline() if i.text.startswith("Apprehension rate")]
     assert f"B - A {points}" in line
-    assert rows["Got-aways"][3] == format_difference(comparison.diffs["gotaways"], "people")
+    assert rows["Got-aways"][4] == format_difference(comparison.diffs["gotaways"], "people")
     one = Interval(-0.004, math.nan, math.nan, 1)
     assert format_difference(one, "share") == "-0.4 pp"
+
+
+def test_the_comparison_gives_each_indicator_its_unit(
+    make_run: Callable[..., RunResult],
+) -> None:
+    """The printed B - A table and compare.html had no unit column, unlike bordersim run's table:
+    "Time in custody, median 30.2" or "Unmet care 68.5" said neither hours nor person-days. Both
+    now give each indicator's unit, as the run's table does."""
+    from rich.console import Console
+
+    from bordersim.commands.simulate import print_differences
+    from bordersim.results.kpis import KPI_BY_NAME
+
+    a_result, b_result = make_run(replications=2, seed=3), make_run(replications=2, seed=3)
+    comparison = KpiComparison.of(a_result, b_result)
+    units = {row[0]: row[1] for row in comparison.rows()}
+    assert units == {KPI_BY_NAME[name].label: KPI_BY_NAME[name].unit for name in comparison.diffs}
+    assert units["Time in custody, median"] == "hours"
+    assert units["Unmet care"] == "person-days"
+    a, b = RunRecord(run_id="a", result=a_result), RunRecord(run_id="b", result=b_result)
+    page = compare_report_page(a, b).render()
+    assert "<th>indicator</th><th>unit</th><th>A (mean)</th>" in page
+    assert "<td>Unmet care</td><td>person-days</td>" in page
+    console = Console(record=True, width=300)
+    print_differences(console, a, b)
+    (line,) = [ln for ln in console.export_text().splitlines() if "Unmet care" in ln]
+    assert line.split("│")[2].strip() == "person-days"
 
 
 def test_runs_of_two_engines_are_not_paired_even_with_one_seed(
@@ -454,7 +481,7 @@ def test_a_change_to_no_value_reads_n_a_not_nan() -> None:
         True,
     )
     (row,) = comparison.rows()
-    assert row[4] == "n/a" and not any("nan" in cell for cell in row), row
+    assert row[5] == "n/a" and not any("nan" in cell for cell in row), row
 
 
 def test_one_replication_a_side_is_no_interval_not_indistinguishable() -> None:

@@ -78,8 +78,9 @@ def print_differences(console: Console, a: RunRecord, b: RunRecord) -> None:
         + (f"\n{note}" if note else "")
         + f"\n{escape(coverage_line(a.result, b.result))}"
     )
-    for column in ("indicator", "A", "B", "B - A [95 % interval]", "change", "d", "excludes 0"):
-        table.add_column(column, justify="left" if column == "indicator" else "right")
+    columns = ("indicator", "unit", "A", "B", "B - A [95 % interval]", "change", "d", "excludes 0")
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("indicator", "unit") else "right")
     for row in rows:
         table.add_row(*(str(v) for v in row))
     console.print(table)

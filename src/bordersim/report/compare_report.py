@@ -37,6 +37,7 @@ from bordersim.words import counted
 
 DIFFERENCE_HEADER = (
     "indicator",
+    "unit",
     "A (mean)",
     "B (mean)",
     "B - A [95 % interval]",
@@ -89,6 +90,7 @@ class KpiComparison:
             rows.append(
                 [
                     KPI_BY_NAME[name].label,
+                    unit,
                     format_value(mean_a, unit),
                     format_value(mean_b, unit),
                     format_difference(diff, unit),
