@@ -193,3 +193,30 @@ def test_a_run_of_one_replication_says_it_has_no_intervals(
     text = run_report_page(record, official=_official).render()
     assert "one replication from seed 1" in text and "1 replications" not in text
     assert "no interval" in text and "with 95 % t intervals" not in text
+
+
+def test_the_indicator_table_of_one_replication_is_headed_as_its_values(
+    make_run: Callable[..., RunResult],
+) -> None:
+    """The report of a run of one replication said above its table that it gave no interval, but
+    the table's column read "mean [95 % interval]" and the sector table "means over
+    replications", over one replication's values (so did the workbench's run dashboard). They
+    now say those are the replication's values; a run of several says over how many
+    replications its intervals are."""
+
+    def page_of(replications: int) -> str:
+        record = RunRecord(run_id="r1", result=make_run(replications=replications))
+        return run_report_page(record, official=_official).render()
+
+    one, three = page_of(1), page_of(3)
+    header = "<th>indicator</th><th>value (one replication: no interval)</th><th>unit</th>"
+    assert header in one and "mean [95 % interval]" not in one
+    assert "means over replications, whole reported period" not in one
+    assert "By sector (values of the one replication, whole reported period):" in one
+    assert "<th>mean [95 % interval] over 3 replications</th>" in three
+    assert "By sector (means over replications, whole reported period):" in three
+    # the workbench's run dashboard heads its table the same way
+    from bordersim.web.dashboards import run_dashboard
+
+    view = run_dashboard(make_run(replications=1), sector="all", month="all")
+    assert view.header == ("indicator", "value (one replication: no interval)", "unit")

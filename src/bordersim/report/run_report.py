@@ -83,6 +83,14 @@ def kpi_rows(result: RunResult) -> list[list[object]]:
     ]
 
 
+def kpi_value_header(result: RunResult) -> str:
+    """The heading of the KPI table's values: a mean and its interval over the replications, or,
+    for one replication, its values alone (there is no mean of one, and no interval)."""
+    if result.n_replications == 1:
+        return "value (one replication: no interval)"
+    return f"mean [95 % interval] over {result.n_replications} replications"
+
+
 def sector_rows(result: RunResult) -> list[list[object]]:
     """Means over replications of the main outcomes, one row per sector."""
 
@@ -338,8 +346,11 @@ def _add_overview(page: Page, record: RunRecord, choices: figures.Choices) -> No
 
 def _add_kpis(page: Page, result: RunResult) -> None:
     page.heading("Key performance indicators")
-    page.table(["indicator", "mean [95 % interval]", "unit"], kpi_rows(result))
-    page.paragraph("By sector (means over replications, whole reported period):")
+    page.table(["indicator", kpi_value_header(result), "unit"], kpi_rows(result))
+    if result.n_replications == 1:
+        page.paragraph("By sector (values of the one replication, whole reported period):")
+    else:
+        page.paragraph("By sector (means over replications, whole reported period):")
     page.table(_SECTOR_TABLE_HEADER, sector_rows(result))
 
 

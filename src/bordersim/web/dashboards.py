@@ -94,7 +94,15 @@ def run_dashboard(
     months = sorted({d.strftime("%Y-%m") for d in result.dates})
     if month != "all" and month not in months:
         raise HTTPException(422, f"month: {month!r} is not in this run ({', '.join(months)})")
-    view = View(run_headline(result), KNOWN_LIMITS, _sector_list(result), months)
+    from bordersim.report.run_report import kpi_value_header
+
+    view = View(
+        run_headline(result),
+        KNOWN_LIMITS,
+        _sector_list(result),
+        months,
+        header=("indicator", kpi_value_header(result), "unit"),
+    )
     tag = f"{sector}-{month}"
     # The key indicators are over the chosen sector too (summed over all of them otherwise).
     summary = summarize(replication_kpis(result, None if sector == "all" else chosen))
