@@ -198,3 +198,16 @@ def test_the_table_of_one_replication_does_not_promise_intervals(
     one = kpi_table_title(make_run(replications=1))
     assert "one replication" in one and "no interval" in one and "95 %" not in one
     assert "(mean [95 % interval])" in kpi_table_title(make_run(replications=3))
+
+
+def test_the_printed_table_names_the_days_and_sectors_its_values_are_over(
+    make_run: Callable[..., RunResult],
+) -> None:
+    """`bordersim run` printed "Encounters 86,258" under a title naming the scenario, engine and
+    seed but not the period: a total over what days was left to the report. The title now names
+    the reported days and the sectors, as the report's first line does."""
+    from bordersim.commands.simulate import kpi_table_title
+
+    for replications in (1, 3):
+        title = kpi_table_title(make_run(replications=replications, days=21))
+        assert title.endswith("\nover 2023-05-01 to 2023-05-21 (21 days), sectors TCA, RGV")

@@ -35,15 +35,22 @@ def register(app: typer.Typer) -> None:
 
 
 def kpi_table_title(result: RunResult) -> str:
-    """The title of `bordersim run`'s table: what run, and how to read its values."""
+    """The title of `bordersim run`'s table: what run, over which days and sectors (its totals
+    and means are over those), and how to read its values."""
+    from bordersim.words import counted
+
+    covers = (
+        f"\nover {result.dates[0]} to {result.dates[-1]} ({counted(len(result.dates), 'day')}), "
+        f"sectors {', '.join(s.name for s in result.sectors)}"
+    )
     if result.n_replications == 1:
         return (
             f"{result.scenario_name}: one replication, {result.engine} engine, seed "
-            f"{result.seed} (its values; one replication gives no interval)"
+            f"{result.seed} (its values; one replication gives no interval){covers}"
         )
     return (
         f"{result.scenario_name}: {result.n_replications} replications, {result.engine} "
-        f"engine, seed {result.seed} (mean [95 % interval])"
+        f"engine, seed {result.seed} (mean [95 % interval]){covers}"
     )
 
 
