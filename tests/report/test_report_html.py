@@ -220,3 +220,19 @@ def test_the_indicator_table_of_one_replication_is_headed_as_its_values(
 
     view = run_dashboard(make_run(replications=1), sector="all", month="all")
     assert view.header == ("indicator", "value (one replication: no interval)", "unit")
+
+
+def test_the_staff_table_says_its_unit_and_period(make_run: Callable[..., RunResult]) -> None:
+    """The report's staff table of pools by task ("agent | 609,186 | 0 | 66,964 ...") had no unit,
+    period or scope: hours, people or shifts, a day or the run, one sector or all? A line above it
+    now says staff-hours over the whole reported period in all sectors, and over what
+    replications."""
+    for replications, over in ((3, "mean over replications"), (1, "the one replication")):
+        record = RunRecord(run_id="r1", result=make_run(replications=replications))
+        text = run_report_page(record, official=_official).render()
+        staff = text.split(">Staff</h2>", 1)[1]
+        caption = (
+            f"Staff-hours by pool and task, whole reported period, all sectors ({over}):</p>\n"
+            "<table><thead><tr><th>pool</th>"
+        )
+        assert caption in staff, staff[:3000]

@@ -379,6 +379,8 @@ def _add_staff(page: Page, record: RunRecord, choices: figures.Choices) -> None:
     page.heading("Staff")
     pools = figures.pools_with_hours(runs)
     _chart(page, choices, lambda s: figures.staff_hours_by_pool_and_task(runs, s, pools))
+    over = "the one replication" if record.result.n_replications == 1 else "mean over replications"
+    page.paragraph(f"Staff-hours by pool and task, whole reported period, all sectors ({over}):")
     page.table(
         ["pool", *(t.name.lower() for t in Task), "all tasks"],
         figures.staff_hours_table(record.result),
