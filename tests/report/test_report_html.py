@@ -236,3 +236,41 @@ def test_the_staff_table_says_its_unit_and_period(make_run: Callable[..., RunRes
             "<table><thead><tr><th>pool</th>"
         )
         assert caption in staff, staff[:3000]
+
+
+def test_the_run_details_name_the_calibration_and_the_official_data_files(
+    make_run: Callable[..., RunResult], tmp_path: Path
+) -> None:
+    """The report's run details gave the seed, engine, code version and scenario hash, but not
+    the calibration the run's demand came from nor the official data files behind it: a reader
+    could not tell which vintage of the data a run stood on. They now name the calibration (the
+    shipped one, or its file and sha256), its version and the data files with their sha256; a
+    calibration file changed since the run is said to be, not read as if it were the run's."""
+    import shutil
+
+    from bordersim.calibration.artifact import SHIPPED_ARTIFACT
+    from bordersim.store.result_files import sha256_of
+
+    def details(record: RunRecord) -> dict[str, str]:
+        text = run_report_page(record, official=_official).render()
+        return dict(re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td></tr>", text))
+
+    shipped = details(RunRecord(run_id="r1", result=make_run(replications=2)))
+    assert shipped["calibration"].startswith("the one shipped with bordersim, version ")
+    data = shipped["official data"]
+    assert re.search(r"ohss-usbp-encounters-\S+\.xlsx \(sha256 [0-9a-f]{12}\)", data), data
+    own = tmp_path / "calibration.json"
+    shutil.copyfile(SHIPPED_ARTIFACT, own)
+    record = RunRecord(
+        run_id="r2",
+        result=make_run(replications=2),
+        calibration=str(own),
+        calibration_sha256=sha256_of(own),
+    )
+    rows = details(record)
+    assert rows["calibration"].startswith(f"{own} (sha256 {sha256_of(own)}), version ")
+    assert rows["official data"] == data
+    own.write_text(own.read_text() + "\n")
+    rows = details(record)
+    assert rows["official data"].startswith("not read: the calibration file the run used")
+    assert "has changed since the run" in rows["official data"]

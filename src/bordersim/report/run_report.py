@@ -226,6 +226,7 @@ def add_metadata(page: Page, record: RunRecord) -> None:
         ["reported days", f"{result.dates[0]} to {result.dates[-1]} ({len(result.dates)} days)"],
         ["sectors", ", ".join(f"{s.name} ({SECTOR_NAMES[s]})" for s in result.sectors)],
         ["code version", record.code_version],
+        *calibration_rows(record),
         ["created", record.created_at],
     ]
     # Timings of the simulation only: the report's own writing time is stored after the report
@@ -236,6 +237,41 @@ def add_metadata(page: Page, record: RunRecord) -> None:
         if k not in REPORT_TIMINGS
     ]
     page.table(["", ""], rows)
+
+
+def calibration_rows(record: RunRecord) -> list[list[object]]:
+    """Where the run's demand and validation counts come from: its calibration (the shipped one,
+    or the file with the sha256 the run read), its version, and the official data files it was
+    built from, each with the start of its sha256, as the calibration records them."""
+    from bordersim.calibration import load_calibration
+    from bordersim.errors import BordersimError
+    from bordersim.validation.reference import changed_since_the_run
+
+    if record.calibration is None:
+        where = "the one shipped with bordersim"
+    elif record.calibration_sha256 is None:
+        where = f"{record.calibration} (its sha256 was not kept with the run)"
+    else:
+        where = f"{record.calibration} (sha256 {record.calibration_sha256})"
+    if record.calibration is not None and record.calibration_sha256 is not None:
+        changed = changed_since_the_run(Path(record.calibration), record.calibration_sha256)
+        if changed:
+            return [["calibration", where], ["official data", f"not read: {changed}"]]
+    try:
+        calibration = load_calibration(record.calibration)
+    except BordersimError as err:
+        return [["calibration", where], ["official data", f"not read: {err}"]]
+    inputs = calibration.artifact.get("inputs")
+    files = inputs.get("files") if isinstance(inputs, dict) else None
+    data = (
+        ", ".join(str(text) for _, text in sorted(files.items()))
+        if isinstance(files, dict) and files
+        else "not recorded in the calibration"
+    )
+    return [
+        ["calibration", f"{where}, version {calibration.version}"],
+        ["official data", data],
+    ]
 
 
 def _timing(name: str, value: object) -> str:

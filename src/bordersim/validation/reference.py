@@ -21,7 +21,7 @@ def load_official_monthly(
     from bordersim.errors import BordersimError
 
     if calibration_ref is not None and sha256 is not None:
-        changed = _changed_since_the_run(Path(calibration_ref), sha256)
+        changed = changed_since_the_run(Path(calibration_ref), sha256)
         if changed:
             return None, changed
 
@@ -32,7 +32,7 @@ def load_official_monthly(
     return calibration.monthly_encounters, ""
 
 
-def _changed_since_the_run(path: Path, sha256: str) -> str:
+def changed_since_the_run(path: Path, sha256: str) -> str:
     """Why the calibration file at `path` no longer holds what the run read ('' if it does)."""
     from bordersim.store.result_files import sha256_of
 
