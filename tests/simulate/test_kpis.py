@@ -211,3 +211,39 @@ def test_the_printed_table_names_the_days_and_sectors_its_values_are_over(
     for replications in (1, 3):
         title = kpi_table_title(make_run(replications=replications, days=21))
         assert title.endswith("\nover 2023-05-01 to 2023-05-21 (21 days), sectors TCA, RGV")
+
+
+def test_an_indicator_without_a_value_says_why_in_the_table_and_the_report(
+    make_run: Callable[..., RunResult],
+) -> None:
+    """A run in which no child left custody printed "Children in custody over 72 h, share | n/a"
+    and nothing more, and an indicator missing from some replications (a sector holding people
+    with no capacity in one of them) showed a mean over fewer replications than the title said.
+    A line under the table, in the terminal and the report, now gives the reason, or over how
+    many replications the value is."""
+    from rich.console import Console
+
+    from bordersim.commands.simulate import print_kpis
+    from bordersim.report.run_report import RunRecord, run_report_page
+
+    run = make_run(replications=3)
+    for metric in ("uac_exits", "uac_exits_over_72h"):
+        run.daily[..., METRIC_INDEX[metric]] = 0.0
+    run.daily[1, 0, 0, METRIC_INDEX["custody_capacity"]] = 0.0  # people held, no capacity
+    nobody = "Children in custody over 72 h, share: n/a, as no child left custody"
+    partial = (
+        "Crowding, max occupancy / capacity: over the 2 of 3 replications that have it "
+        "(in the others a sector held people with no custody capacity)"
+    )
+    record = RunRecord(run_id="r1", result=run)
+    console = Console(record=True, width=300)
+    print_kpis(console, record)
+    printed = console.export_text()
+    assert nobody in printed and partial in printed
+    page = run_report_page(record, official=None).render()
+    assert f'<p class="note">{nobody}</p>' in page and f'<p class="note">{partial}</p>' in page
+    # a run whose every indicator has a value in every replication has no such line
+    console = Console(record=True, width=300)
+    print_kpis(console, RunRecord(run_id="r2", result=make_run(replications=3)))
+    assert ": n/a, as" not in console.export_text()
+    assert "replications that have it" not in console.export_text()

@@ -57,17 +57,26 @@ def kpi_table_title(result: RunResult) -> str:
 def print_kpis(console: Console, record: RunRecord) -> None:
     from rich.table import Table
 
-    from bordersim.results.kpis import KPI_BY_NAME, format_interval, replication_kpis, summarize
+    from bordersim.results.kpis import (
+        KPI_BY_NAME,
+        format_interval,
+        replication_kpis,
+        summarize,
+        undefined_notes,
+    )
 
     result = record.result
     table = Table(title=kpi_table_title(result))
     table.add_column("indicator")
     table.add_column("value", justify="right")
     table.add_column("unit")
-    for name, interval in summarize(replication_kpis(result)).items():
+    summary = summarize(replication_kpis(result))
+    for name, interval in summary.items():
         kpi = KPI_BY_NAME[name]
         table.add_row(kpi.label, format_interval(interval, kpi.unit), kpi.unit)
     console.print(table)
+    for note in undefined_notes(summary, result.n_replications):
+        console.print(note, markup=False, highlight=False)
 
 
 def print_differences(console: Console, a: RunRecord, b: RunRecord) -> None:

@@ -17,10 +17,12 @@ from bordersim.report.validation_section import add_operational_validation
 from bordersim.results.capability import CapabilityGap, capability_gap
 from bordersim.results.kpis import (
     KPI_BY_NAME,
+    Interval,
     format_interval,
     health_is_on,
     replication_kpis,
     summarize,
+    undefined_notes,
 )
 from bordersim.results.schema import RunResult
 from bordersim.results.validation import (
@@ -71,8 +73,7 @@ class RunRecord:
         return self.result.scenario_name
 
 
-def kpi_rows(result: RunResult) -> list[list[object]]:
-    summary = summarize(replication_kpis(result))
+def kpi_rows(summary: dict[str, Interval]) -> list[list[object]]:
     return [
         [
             KPI_BY_NAME[name].label,
@@ -382,7 +383,10 @@ def _add_overview(page: Page, record: RunRecord, choices: figures.Choices) -> No
 
 def _add_kpis(page: Page, result: RunResult) -> None:
     page.heading("Key performance indicators")
-    page.table(["indicator", kpi_value_header(result), "unit"], kpi_rows(result))
+    summary = summarize(replication_kpis(result))
+    page.table(["indicator", kpi_value_header(result), "unit"], kpi_rows(summary))
+    for note in undefined_notes(summary, result.n_replications):
+        page.paragraph(note, "note")
     if result.n_replications == 1:
         page.paragraph("By sector (values of the one replication, whole reported period):")
     else:

@@ -256,6 +256,38 @@ def replication_kpis(run: RunResult, sectors: Sequence[int] | None = None) -> di
     return {k.name: values[k.name].astype(np.float64) for k in KPIS if health or not k.health_only}
 
 
+#: Why a KPI has no value in a replication: a share or time of nobody.
+UNDEFINED_BECAUSE: dict[str, str] = {
+    "apprehension_rate": "nobody was encountered or got away",
+    "repeat_share": "there were no encounters",
+    "crowding_max": "a sector held people with no custody capacity",
+    "custody_hours_median": "nobody left custody",
+    "custody_hours_p90": "nobody left custody",
+    "custody_share_over_72h": "nobody left custody",
+    "uac_share_over_72h": "no child left custody",
+    "agents_field_share": "no agent-hours were worked",
+}
+
+
+def undefined_notes(summary: dict[str, Interval], replications: int) -> list[str]:
+    """One line per KPI without a value in some replication: "n/a" in every one, with the
+    reason, or the replications its mean and interval are over."""
+    notes = []
+    for name, interval in summary.items():
+        if interval.n >= replications:
+            continue
+        label = KPI_BY_NAME[name].label if name in KPI_BY_NAME else name
+        why = UNDEFINED_BECAUSE.get(name, "it has no value there")
+        if interval.n == 0:
+            notes.append(f"{label}: n/a, as {why}")
+        else:
+            notes.append(
+                f"{label}: over the {interval.n} of {replications} replications that have it "
+                f"(in the others {why})"
+            )
+    return notes
+
+
 def summarize(per_replication: dict[str, np.ndarray]) -> dict[str, Interval]:
     """Each KPI's mean over replications with its interval, kept within the KPI's range."""
     return {name: within_range(name, mean_interval(v)) for name, v in per_replication.items()}
