@@ -574,3 +574,39 @@ def test_a_field_without_agents_is_not_called_fully_staffed(
     # where agents reach everyone, nothing is said about the field
     _set(run, "encounters", 100.0)
     assert not any(t.startswith("People detected") for t in (i.text for i in run_headline(run)))
+
+
+def test_a_comparison_of_one_replication_a_side_promises_no_intervals(
+    make_run: Callable[..., RunResult],
+) -> None:
+    """Comparing runs of one replication each, bordersim compare titled its table "B - A with
+    95 % intervals" over a column "B - A [95 % interval]" whose every row had none, and
+    compare.html said "Differences are B - A with 95 % t intervals". Both now say that one
+    replication a side gives no interval; runs of two or more keep their intervals' wording."""
+    from rich.console import Console
+
+    from bordersim.commands.simulate import print_differences
+    from bordersim.web.dashboards import compare_dashboard
+
+    a_result, b_result = make_run(replications=1, seed=3), make_run(replications=1, seed=3)
+    b_result.daily[..., METRIC_INDEX["encounters"]] += 7.0
+    a, b = RunRecord(run_id="a", result=a_result), RunRecord(run_id="b", result=b_result)
+    console = Console(record=True, width=300)
+    print_differences(console, a, b)
+    printed = console.export_text()
+    assert "B - A (one replication a side: no intervals)" in printed
+    assert "95 %" not in printed
+    page = compare_report_page(a, b).render()
+    assert "Differences are B - A with 95 % t intervals" not in page
+    assert "with one replication a side there is no interval" in page
+    assert "<th>B - A (one replication a side: no interval)</th>" in page
+    assert "[95 % interval]" not in page
+    view = compare_dashboard(("a", a_result), ("b", b_result), sector="all")
+    assert "B - A (one replication a side: no interval)" in view.header
+    several = make_run(replications=2, seed=3)
+    console = Console(record=True, width=300)
+    print_differences(console, RunRecord(run_id="c", result=several), a)
+    assert "B - A (one replication a side: no intervals)" in console.export_text()
+    pair = RunRecord(run_id="d", result=make_run(replications=2, seed=4))
+    both = compare_report_page(RunRecord(run_id="c", result=several), pair).render()
+    assert "<th>B - A [95 % interval]</th>" in both

@@ -83,18 +83,30 @@ def print_differences(console: Console, a: RunRecord, b: RunRecord) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from bordersim.report.compare_report import KpiComparison, coverage_line, pairing_note
+    from bordersim.report.compare_report import (
+        KpiComparison,
+        coverage_line,
+        has_intervals,
+        pairing_note,
+    )
 
     comparison = KpiComparison.of(a.result, b.result)
     rows, paired = comparison.rows(), comparison.paired
     how = "paired, common random numbers" if paired else "unpaired, Welch"
     note = pairing_note(a.result, b.result)
+    intervals = has_intervals(a.result, b.result)
+    heading = (
+        f"B - A with 95 % intervals ({how})"
+        if intervals
+        else "B - A (one replication a side: no intervals)"
+    )
     table = Table(
-        title=f"B - A with 95 % intervals ({how})\nA = {a.label}   B = {b.label}"
+        title=f"{heading}\nA = {a.label}   B = {b.label}"
         + (f"\n{note}" if note else "")
         + f"\n{escape(coverage_line(a.result, b.result))}"
     )
-    columns = ("indicator", "unit", "A", "B", "B - A [95 % interval]", "change", "d", "excludes 0")
+    difference = "B - A [95 % interval]" if intervals else "B - A"
+    columns = ("indicator", "unit", "A", "B", difference, "change", "d", "excludes 0")
     for column in columns:
         table.add_column(column, justify="left" if column in ("indicator", "unit") else "right")
     for row in rows:

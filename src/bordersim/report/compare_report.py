@@ -47,6 +47,22 @@ DIFFERENCE_HEADER = (
 )
 
 
+def has_intervals(a: RunResult, b: RunResult) -> bool:
+    """Whether B - A can have an interval: two replications a side at least (paired or not)."""
+    return min(a.n_replications, b.n_replications) >= 2
+
+
+def difference_header(a: RunResult, b: RunResult) -> tuple[str, ...]:
+    """`DIFFERENCE_HEADER`, whose B - A column says so where one replication a side gives no
+    interval."""
+    if has_intervals(a, b):
+        return DIFFERENCE_HEADER
+    return tuple(
+        "B - A (one replication a side: no interval)" if h == "B - A [95 % interval]" else h
+        for h in DIFFERENCE_HEADER
+    )
+
+
 @dataclass(frozen=True)
 class KpiComparison:
     """The KPIs of A's and B's replications, their summaries and the differences B - A, paired
@@ -205,8 +221,14 @@ def compare_report_page(a: RunRecord, b: RunRecord) -> Page:
     page.paragraph(
         f"A = run {a.run_id} ({a.label}), B = run {b.run_id} ({b.label}); {a.result.engine} / "
         f"{b.result.engine} engine, {a.result.n_replications} / {b.result.n_replications} "
-        f"replications. Differences are B - A with 95 % t intervals, {pairing}. Effect size d is "
-        "the difference over the pooled standard deviation of replications."
+        f"replications. "
+        + (
+            f"Differences are B - A with 95 % t intervals, {pairing}."
+            if has_intervals(a.result, b.result)
+            else f"Differences are B - A, {pairing}; with one replication a side there is no "
+            "interval, and nothing tells a difference from chance."
+        )
+        + " Effect size d is the difference over the pooled standard deviation of replications."
         + (f" {note}." if (note := pairing_note(a.result, b.result)) else ""),
         "muted",
     )
@@ -214,7 +236,7 @@ def compare_report_page(a: RunRecord, b: RunRecord) -> Page:
     page.paragraph(coverage, "muted" if comparable_days(a, b) else "note")
     page.headline("What differs", comparison.headline(), KNOWN_LIMITS)
     page.heading("Differences B - A")
-    page.table(list(DIFFERENCE_HEADER), comparison.rows())
+    page.table(list(difference_header(a.result, b.result)), comparison.rows())
     if comparable_days(a, b):
         _daily_differences(page, a, b, paired)
     else:

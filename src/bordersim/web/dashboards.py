@@ -14,7 +14,7 @@ from fastapi import HTTPException
 
 from bordersim.model.dimensions import SECTOR_NAMES, Task
 from bordersim.report import figures
-from bordersim.report.compare_report import DIFFERENCE_HEADER, KpiComparison, comparable_days
+from bordersim.report.compare_report import KpiComparison, comparable_days, difference_header
 from bordersim.report.headline import KNOWN_LIMITS, run_headline
 from bordersim.report.page import HeadlineItem
 from bordersim.results.capability import MIN_GAP_HOURS, capability_gap
@@ -208,7 +208,7 @@ def compare_dashboard(a: tuple[str, RunResult], b: tuple[str, RunResult], *, sec
         comparison.headline(),
         KNOWN_LIMITS,
         _sector_list(run_a),
-        header=DIFFERENCE_HEADER,
+        header=difference_header(run_a, run_b),
         paired=paired,
     )
     view.kpis.extend(comparison.rows())
