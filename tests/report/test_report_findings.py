@@ -610,3 +610,17 @@ def test_a_comparison_of_one_replication_a_side_promises_no_intervals(
     pair = RunRecord(run_id="d", result=make_run(replications=2, seed=4))
     both = compare_report_page(RunRecord(run_id="c", result=several), pair).render()
     assert "<th>B - A [95 % interval]</th>" in both
+
+
+def test_the_comparison_appendix_heads_each_run_as_a_or_b(
+    make_run: Callable[..., RunResult],
+) -> None:
+    """compare.html's appendix gave the details of both runs under two headings "Run", listed as
+    "Run Run" in the page's contents, so a reader had to match run ids to tell A from B; they
+    are now headed "Run A: <id>" and "Run B: <id>"."""
+    a = RunRecord(run_id="small-1", result=make_run(replications=2))
+    b = RunRecord(run_id="small-2", result=make_run(replications=2, seed=2))
+    page = compare_report_page(a, b).render()
+    headings = re.findall(r"<h2 id=\"s\d+\">([^<]*)</h2>", page)
+    assert headings[-2:] == ["Run A: small-1", "Run B: small-2"]
+    assert "Run" not in headings

@@ -248,8 +248,8 @@ def compare_report_page(a: RunRecord, b: RunRecord) -> Page:
         _overlays(page, runs)
     _gap_section(page, a, b, label_a, label_b)
     page.begin_appendix("Appendix: run details")
-    for record in (a, b):
-        add_metadata(page, record)
+    for side, record in (("A", a), ("B", b)):
+        add_metadata(page, record, f"Run {side}: {record.run_id}")
     return page
 
 

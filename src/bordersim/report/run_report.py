@@ -214,9 +214,9 @@ def add_parameters(page: Page, record: RunRecord) -> None:
         page.preformatted(record.scenario_text)
 
 
-def add_metadata(page: Page, record: RunRecord) -> None:
+def add_metadata(page: Page, record: RunRecord, heading: str = "Run") -> None:
     result = record.result
-    page.heading("Run")
+    page.heading(heading)
     rows: list[list[object]] = [
         ["run id", record.run_id],
         ["scenario", result.scenario_name],
