@@ -247,3 +247,29 @@ def test_an_indicator_without_a_value_says_why_in_the_table_and_the_report(
     print_kpis(console, RunRecord(run_id="r2", result=make_run(replications=3)))
     assert ": n/a, as" not in console.export_text()
     assert "replications that have it" not in console.export_text()
+
+
+def test_indicators_counted_in_sector_days_or_staff_days_say_so_in_their_unit(
+    make_run: Callable[..., RunResult],
+) -> None:
+    """ "Stock-out days (sector-days)" and "Staff-days lost to illness" had the unit "days", so a
+    run of 42 days in two sectors could read "Stock-out days 60 days", more days than the run
+    had. Their unit is now the one their label names, in the printed table, the report, the API
+    and the comparison."""
+    from rich.console import Console
+
+    from bordersim.commands.simulate import print_kpis
+    from bordersim.report.compare_report import KpiComparison
+    from bordersim.report.run_report import RunRecord
+    from bordersim.results.kpis import KPI_BY_NAME
+
+    assert KPI_BY_NAME["stock_out_days"].unit == "sector-days"
+    assert KPI_BY_NAME["staff_days_lost"].unit == "staff-days"
+    run = make_run(replications=2)
+    console = Console(record=True, width=300)
+    print_kpis(console, RunRecord(run_id="r", result=run))
+    (line,) = [ln for ln in console.export_text().splitlines() if "Stock-out days" in ln]
+    assert line.split("│")[3].strip() == "sector-days"
+    units = {row[0]: row[1] for row in KpiComparison.of(run, run).rows()}
+    assert units["Stock-out days (sector-days)"] == "sector-days"
+    assert units["Staff-days lost to illness"] == "staff-days"

@@ -64,11 +64,11 @@ KPIS: tuple[Kpi, ...] = (
     ),
     Kpi("releases_to_street", "Releases to the street", "people"),
     Kpi("unmet_care_person_days", "Unmet care", "person-days"),
-    Kpi("stock_out_days", "Stock-out days (sector-days)", "days"),
+    Kpi("stock_out_days", "Stock-out days (sector-days)", "sector-days"),
     Kpi("capability_gap_hours", "Capability gap (all tasks, sectors, weeks)", "staff-hours"),
     Kpi("infections_in_custody", "Infections in custody", "people", health_only=True),
     Kpi("infectious_released", "Infectious people released", "people", health_only=True),
-    Kpi("staff_days_lost", "Staff-days lost to illness", "days", health_only=True),
+    Kpi("staff_days_lost", "Staff-days lost to illness", "staff-days", health_only=True),
     Kpi("cost_total_dollars", "Cost, total", "dollars"),
 )
 KPI_BY_NAME: dict[str, Kpi] = {k.name: k for k in KPIS}
