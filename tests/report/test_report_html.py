@@ -274,3 +274,19 @@ def test_the_run_details_name_the_calibration_and_the_official_data_files(
     rows = details(record)
     assert rows["official data"].startswith("not read: the calibration file the run used")
     assert "has changed since the run" in rows["official data"]
+
+
+def test_a_number_reads_the_same_in_every_table_of_the_report(
+    make_run: Callable[..., RunResult],
+) -> None:
+    """The indicator table rounds a value from 10 to 100 to one decimal, as bordersim run prints
+    it, but the report's other tables gave two: a one-sector run's 38.72 encounters read 38.7 in
+    the indicator table and 38.72 in the sector table beside it. Every table now rounds as the
+    indicator table does."""
+    run = make_run(replications=2).of_sectors([1])
+    run.daily[..., METRIC_INDEX["encounters"]] = 38.72 / len(run.dates)
+    text = run_report_page(RunRecord(run_id="r1", result=run), official=_official).render()
+    kpi = re.search(r"<td>Encounters</td><td>([^<]*)</td>", text)
+    assert kpi is not None and kpi.group(1) == "38.7 [38.7, 38.7]"
+    sector = re.search(r"<td>RGV \(Rio Grande Valley\)</td><td class=\"num\">([^<]*)</td>", text)
+    assert sector is not None and sector.group(1) == "38.7"

@@ -208,10 +208,14 @@ def _tagged(item: HeadlineItem) -> str:
 
 
 def _cell(value: object) -> str:
+    """A number in a report's table, rounded as the indicator table and `bordersim run` round it
+    (`format_value`): 38.72 reads 38.7 in every table, not 38.72 in one and 38.7 in another."""
     if isinstance(value, float):
+        from bordersim.results.kpis import format_value
+
         if value != value:  # NaN
             return "n/a"
         if value == 0:
             return "0"
-        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
+        return format_value(value, "")
     return str(value)
