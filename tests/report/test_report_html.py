@@ -290,3 +290,36 @@ def test_a_number_reads_the_same_in_every_table_of_the_report(
     assert kpi is not None and kpi.group(1) == "38.7 [38.7, 38.7]"
     sector = re.search(r"<td>RGV \(Rio Grande Valley\)</td><td class=\"num\">([^<]*)</td>", text)
     assert sector is not None and sector.group(1) == "38.7"
+
+
+def test_the_validation_of_one_replication_gives_no_zero_width_range(
+    make_run: Callable[..., RunResult],
+) -> None:
+    """A run of one replication's validation table read "5-95 % over replications: 29,762 -
+    29,762", a range of width zero where there is no range at all, and its chart drew the bars
+    with zero-length whiskers under "simulated (mean, 5-95 % over replications)". They now say
+    that one replication gives no range; a run of several keeps its range."""
+
+    def page_of(replications: int) -> str:
+        run = make_run(replications=replications, days=31)  # the whole of May 2023
+
+        def official(sector: Sector) -> pd.Series:
+            return pd.Series({pd.Period("2023-05", "M"): 1000.0})
+
+        record = RunRecord(run_id="r1", result=run)
+        return run_report_page(record, official=official).render()
+
+    def section_of(page: str) -> str:
+        heading = ">Validation: monthly encounters against the official data</h2>"
+        return page.split(heading, 1)[1].split("<h2", 1)[0]
+
+    one, two = page_of(1), page_of(2)
+    section = section_of(one)
+    rows = re.findall(r"<tr[^>]*><td>(TCA|RGV)</td>(.*?)</tr>", section)
+    assert len(rows) == 2 and all("<td>none: one replication</td>" in r for _, r in rows), rows
+    assert not re.search(r"([\d,]+) - \1</td>", section)  # no range from a value to itself
+    assert "simulated (one replication)" in section and "5-95 % over replications)" not in section
+    assert '"error_y"' not in section
+    several = section_of(two)
+    assert re.search(r"<td>[\d,]+ - [\d,]+</td>", several)
+    assert "simulated (mean, 5-95 % over replications)" in several and '"error_y"' in several

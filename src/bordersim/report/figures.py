@@ -478,22 +478,29 @@ def capability_gap_heatmap(
     return fig
 
 
-def validation_bars(table: pd.DataFrame) -> go.Figure:
+def validation_bars(table: pd.DataFrame, *, single: bool = False) -> go.Figure:
+    """Official against simulated monthly encounters; the simulated bars carry the 5-95 % range
+    over replications, none for a run of one replication (`single`), which has no range."""
     fig = go.Figure()
     labels = [f"{row.sector} {row.month:%Y-%m}" for row in table.itertuples()]
     fig.add_trace(go.Bar(x=labels, y=table["official"], name="official", marker_color="#7f7f7f"))
+    spread = {
+        "error_y": {
+            "type": "data",
+            "symmetric": False,
+            "array": table["simulated_p95"] - table["simulated"],
+            "arrayminus": table["simulated"] - table["simulated_p05"],
+        }
+    }
     fig.add_trace(
         go.Bar(
             x=labels,
             y=table["simulated"],
-            name="simulated (mean, 5-95 % over replications)",
+            name="simulated (one replication)"
+            if single
+            else "simulated (mean, 5-95 % over replications)",
             marker_color=COLORS[0],
-            error_y={
-                "type": "data",
-                "symmetric": False,
-                "array": table["simulated_p95"] - table["simulated"],
-                "arrayminus": table["simulated"] - table["simulated_p05"],
-            },
+            **({} if single else spread),
         )
     )
     fig = _layout(fig, "Monthly encounters per sector: simulated against official", "encounters")

@@ -165,8 +165,10 @@ def add_validation(
         )
         return
     flagged = int(table["flagged"].sum())
+    one = result.n_replications == 1  # no spread over replications to give
+    simulated = "one replication: no range over replications" if one else "mean over replications"
     page.paragraph(
-        f"Simulated encounters (mean over replications) against the official monthly counts, "
+        f"Simulated encounters ({simulated}) against the official monthly counts, "
         f"for each sector and each calendar month entirely inside the reported period that the "
         f"official counts have (none after the data's last month). Rows "
         f"beyond {100 * TOLERANCE:.0f} % are flagged: {flagged} of {len(table)}."
@@ -175,20 +177,29 @@ def add_validation(
     page.figure(
         *figures.per_choice(
             lambda chosen: figures.validation_bars(
-                table[table["sector"].isin([names[i] for i in chosen])]
+                table[table["sector"].isin([names[i] for i in chosen])], single=one
             ),
             choices or figures.sector_choices(result),
         )
     )
     page.table(
-        ["sector", "month", "official", "simulated (mean)", "5-95 % over replications", "error %"],
+        [
+            "sector",
+            "month",
+            "official",
+            "simulated (one replication)" if one else "simulated (mean)",
+            "5-95 % over replications",
+            "error %",
+        ],
         [
             [
                 r.sector,
                 f"{r.month:%Y-%m}",
                 r.official,
                 r.simulated,
-                f"{r.simulated_p05:,.0f} - {r.simulated_p95:,.0f}",
+                "none: one replication"
+                if one
+                else f"{r.simulated_p05:,.0f} - {r.simulated_p95:,.0f}",
                 error,
             ]
             for r, error in zip(table.itertuples(), error_texts(table), strict=True)
