@@ -323,3 +323,25 @@ def test_the_validation_of_one_replication_gives_no_zero_width_range(
     several = section_of(two)
     assert re.search(r"<td>[\d,]+ - [\d,]+</td>", several)
     assert "simulated (mean, 5-95 % over replications)" in several and '"error_y"' in several
+
+
+def test_sectors_out_of_stock_have_an_axis_of_their_own(
+    make_run: Callable[..., RunResult],
+) -> None:
+    """The chart "Unmet care per day" drew the number of sectors out of stock (0 to 2) on the
+    person-days axis, titled "person-days / sectors", a line along zero beside hundreds of
+    person-days, and neither axis said which line it measured. Sectors out of stock now have
+    a right axis of their own, named in the legend."""
+    import json
+
+    record = RunRecord(run_id="r1", result=make_run(replications=2))
+    text = run_report_page(record, official=_official).render()
+    plots = re.findall(r'Plotly\.newPlot\(\s*"[^"]+",\s*(\[.*?\]),\s*(\{.*?\}),\s*\{"display', text)
+    charts = [(json.loads(d), json.loads(lay)) for d, lay in plots]
+    (data, layout), *_ = [c for c in charts if c[1]["title"]["text"] == "Unmet care per day"]
+    assert layout["yaxis"]["title"]["text"] == "person-days per day"
+    assert layout["yaxis2"]["title"]["text"] == "sectors out of stock"
+    stock = [t for t in data if t.get("name") == "sectors out of stock (right axis)"]
+    assert stock and all(t["yaxis"] == "y2" for t in stock)
+    assert all(t.get("yaxis", "y") == "y" for t in data if t not in stock)
+    assert "person-days / sectors" not in text

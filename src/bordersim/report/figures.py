@@ -225,6 +225,35 @@ def series(
     return _daily_layout(fig, title, y_title)
 
 
+def unmet_care(run: RunResult, sectors: Sequence[int]) -> go.Figure:
+    """Unmet care per day (person-days, mean and band) and the number of the chosen sectors out
+    of stock (mean) on an axis of its own: a count of sectors on the person-days axis was a
+    line along zero beside hundreds of person-days."""
+    fig = go.Figure()
+    unmet = sector_total(run, "unmet_care_person_days", sectors)
+    add_band(fig, run.dates, unmet, "unmet care", COLORS[0])
+    fig.add_trace(
+        go.Scatter(
+            y=_compact(sector_total(run, "stock_out", sectors).mean(axis=0)),
+            **_days(run.dates),
+            name="sectors out of stock (right axis)",
+            yaxis="y2",
+            mode="lines",
+            line={"color": COLORS[1], "dash": "dot"},
+        )
+    )
+    fig.update_layout(
+        yaxis2={
+            "overlaying": "y",
+            "side": "right",
+            "title": "sectors out of stock",
+            "rangemode": "tozero",
+            "range": [0, len(sectors)],
+        }
+    )
+    return _daily_layout(fig, "Unmet care per day", "person-days per day")
+
+
 def occupancy(run: RunResult, sectors: Sequence[int]) -> go.Figure:
     """Mean and peak occupancy with bands, against capacity."""
     fig = go.Figure()

@@ -464,14 +464,7 @@ def _add_supplies_and_care(page: Page, record: RunRecord, choices: figures.Choic
         "Supply stock",
         "units",
     )
-    _series_chart(
-        page,
-        record,
-        choices,
-        [("unmet_care_person_days", "unmet care"), ("stock_out", "sectors out of stock")],
-        "Unmet care per day",
-        "person-days / sectors",
-    )
+    _chart(page, choices, lambda s: figures.unmet_care(record.result, s))
 
 
 def _add_health(page: Page, record: RunRecord, choices: figures.Choices) -> None:
