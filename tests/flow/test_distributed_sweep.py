@@ -244,6 +244,13 @@ def test_a_sweep_with_set_values_resumes(tmp_path: Path, monkeypatch: pytest.Mon
         (["--resume", ""], "--resume needs a sweep id"),
         (["--resume", " ", "--cluster", "local:1"], "--resume needs a sweep id"),
         ([str(SMALL), "--vary", "deployments.troops.headcount=0,1", "--cluster", "lcl"], "lcl"),
+        # hundreds of local worker processes ran the machine out of memory
+        ([str(SMALL), "--vary", "a.b=1", "--cluster", "local:999"], "give at most local:"),
+        # a port in letters ended in Dask's traceback; no host or port 99999 waited 20 s
+        ([str(SMALL), "--vary", "a.b=1", "--cluster", "tcp://host:abc"], "the port after"),
+        ([str(SMALL), "--vary", "a.b=1", "--cluster", "tcp://host:99999"], "1 to 65535"),
+        ([str(SMALL), "--vary", "a.b=1", "--cluster", "tcp://:8786"], "no scheduler host"),
+        ([str(SMALL), "--vary", "a.b=1", "--cluster", "local:²"], "at least 1"),
         ([str(SMALL), "--vary", "a.b=1", "--resume", "x"], "--resume"),
         (["--resume", "x", "-r", "5"], "--replications cannot change them"),
         (["--resume", "x", "--seed", "3", "--set", "demand.scale=2"], "--seed, --set cannot"),
