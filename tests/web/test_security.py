@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import socket
 import tempfile
 import time
 from collections.abc import Iterator
@@ -128,6 +129,40 @@ def test_serving_beyond_loopback_without_a_token_is_refused(
         main(["serve", "--host", "0.0.0.0", "--port", "8765"])
     assert exit_info.value.code == 2
     assert "--token" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("where", ["port in use", "999.1.1.1", "10.99.99.99"])
+def test_an_address_it_cannot_listen_on_is_one_line_and_makes_no_store(
+    where: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A port another program holds, a host that is no address and one that is not this
+    machine's said "bordersim workbench on http://..." and then uvicorn's "ERROR: [Errno 98]
+    error while attempting to bind ...", exit 3, after the store was made."""
+    (tmp_path / "scenarios").mkdir()
+    store = tmp_path / "new" / "store.duckdb"
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        host = "127.0.0.1" if where == "port in use" else where
+        where_to = ["--host", host, "--port", str(port), "--token", TOKEN]
+        with pytest.raises(SystemExit) as exit_info:
+            main(
+                [
+                    "serve",
+                    *where_to,
+                    "--scenarios",
+                    str(tmp_path / "scenarios"),
+                    "--store",
+                    str(store),
+                ]
+            )
+    assert exit_info.value.code == 2
+    said = capsys.readouterr()
+    assert said.out == "" and len(said.err.strip().splitlines()) == 1, said
+    expected = f"--port {port}: another program" if where == "port in use" else f"--host {host}"
+    assert said.err.startswith(f"error: {expected}"), said.err
+    assert not store.parent.exists()
 
 
 def test_a_token_beyond_ascii_is_refused_not_a_crash(tmp_path: Path) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import socket
 from pathlib import Path
 
 import typer
+
+from bordersim.errors import BordersimError
 
 STORE_HELP = (
     "Store file, or a postgresql://...?results=FOLDER URL of a shared store (default: "
@@ -37,7 +41,6 @@ def serve_command(
     import uvicorn
     from rich.console import Console
 
-    from bordersim.errors import BordersimError
     from bordersim.store import open_catalog, store_location
     from bordersim.web.app import create_app
     from bordersim.web.settings import WebSettings, check_binding
@@ -46,6 +49,9 @@ def serve_command(
     check_binding(host, token)
     if not scenarios.is_dir():
         raise BordersimError("no such scenario folder", where=str(scenarios))
+    # the address is taken before the store is made or the worker started, so a port in use or
+    # a host that is not this machine's is refused with nothing made
+    listening = listening_socket(host, port)
     location = store_location(store)
     # created (or reached) and migrated once, before the worker and pages use it
     open_catalog(location).close()
@@ -56,9 +62,40 @@ def serve_command(
         token=token,
         plans_dir=plans.resolve() if plans.is_dir() else None,
     )
-    shown = f"http://{host}:{port}/" + (f"?token={token}" if token else "")
+    shown_host = f"[{host}]" if ":" in host else host
+    shown = f"http://{shown_host}:{port}/" + (f"?token={token}" if token else "")
     Console().print(f"bordersim workbench on {shown} (Ctrl-C stops it)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    config = uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning")
+    uvicorn.Server(config).run(sockets=[listening])
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to `host` and `port` (as uvicorn binds one: IPv6 for an address with a
+    colon), or one line saying why not: uvicorn said it after the "workbench on" line, as
+    "ERROR: [Errno 98] error while attempting to bind on address ...", and exited 3."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        found = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError) as err:
+        reason = err.strerror if isinstance(err, socket.gaierror) else "not a host name"
+        raise BordersimError(
+            f"--host {host}: not an address this machine can listen on ({reason})"
+        ) from err
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(found[0][4])
+    except OSError as err:
+        sock.close()
+        if err.errno == errno.EADDRINUSE:
+            raise BordersimError(
+                f"--port {port}: another program already listens on {host}:{port}"
+                "; give another --port"
+            ) from err
+        raise BordersimError(
+            f"--host {host}: not an address this machine can listen on ({err.strerror})"
+        ) from err
+    return sock
 
 
 def register(app: typer.Typer) -> None:
