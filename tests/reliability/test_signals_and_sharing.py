@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -327,3 +328,38 @@ def test_ctrl_c_while_the_forecast_is_fitted_ends_its_processes(
     assert fitting_left == set() and left == [], (fitting_left, left)
     assert said.count("interrupted (SIGINT)") == 1 and "Traceback" not in said, said
     assert not (tmp_path / "plan").exists()
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="lists processes from /proc")
+def test_sigterm_to_the_workbench_and_its_worker_ends_them_without_a_traceback(
+    tmp_path: Path,
+) -> None:
+    """`systemctl stop`, `timeout` or `kill -TERM -PGID` send SIGTERM to the workbench and its
+    job worker alike. The worker printed a traceback of bordersim's own `Interrupted` (raised
+    while it waited for a job) before the server's 'interrupted (SIGTERM)' line."""
+    import httpx2
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    args = ["serve", "--port", str(port), "--scenarios", str(SMALL.parents[1])]
+    with _own_session(tmp_path, [*args, "--out", "out"], _env(tmp_path)) as process:
+        deadline = time.monotonic() + 120
+        while True:  # until the server answers and its worker runs
+            assert process.poll() is None, (tmp_path / "err.txt").read_text()
+            assert time.monotonic() < deadline, "the workbench did not start"
+            with contextlib.suppress(httpx2.HTTPError):
+                health = httpx2.get(f"http://127.0.0.1:{port}/healthz", timeout=1).json()
+                if health["worker"] and len(_session(process.pid)) >= 2:
+                    break
+            time.sleep(0.2)
+        time.sleep(1.0)  # the worker waiting for a job
+        os.killpg(process.pid, signal.SIGTERM)
+        returncode = process.wait(timeout=60)
+        time.sleep(0.5)
+        left = _session(process.pid)
+    said = (tmp_path / "err.txt").read_text() + (tmp_path / "out.txt").read_text()
+    assert returncode == 128 + signal.SIGTERM, said
+    assert left == [], left
+    assert "Traceback" not in said and "Interrupted" not in said, said
+    assert said.count("interrupted (SIGTERM)") == 1, said

@@ -27,6 +27,7 @@ import contextlib
 import itertools
 import multiprocessing as mp
 import shutil
+import sys
 import threading
 import time
 import traceback
@@ -314,7 +315,23 @@ def worker_main(
     """Take jobs one at a time until a None arrives."""
     import signal
 
+    from bordersim.interrupts import Interrupted
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C on the server stops it, not a job
+    try:
+        _take_jobs(requests, events, cancelled, current, gate, settings)
+    except Interrupted as stop:
+        # SIGTERM where the server's signal handling came along (a worker of `bordersim serve`):
+        # from the server closing it, or sent to its whole process group (systemctl stop,
+        # timeout, kill -TERM -PGID). The job's clean-up has run on the way out (a run that had
+        # started is recorded as failed); the worker ends as the signal says, without the
+        # traceback `multiprocessing` prints for any other exception.
+        sys.exit(stop.exit_code)
+
+
+def _take_jobs(
+    requests: Any, events: Any, cancelled: Any, current: Any, gate: Any, settings: WebSettings
+) -> None:
     while True:
         item = requests.get()
         if item is None:
