@@ -4,8 +4,11 @@ against a PostgreSQL store: tests/store/test_store_sweeps.py.)"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import socket
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,7 +32,7 @@ from bordersim.services.blocks import (
 )
 from bordersim.services.sweep import Axis
 from bordersim.store import open_catalog, open_store
-from bordersim.store.sweeps import SweepBlock, registered_blocks
+from bordersim.store.sweeps import SweepBlock, list_sweeps, registered_blocks
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -272,6 +275,84 @@ def test_bad_sweep_options_exit_2(
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.fixture
+def not_a_scheduler() -> Iterator[dict[str, int]]:
+    """Ports where no Dask scheduler is: one that nothing listens on, one where a server answers
+    as an HTTP server does (a scheduler's dashboard, say), one that accepts and never answers."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        refused = closed.getsockname()[1]
+    http = socket.socket()
+    http.bind(("127.0.0.1", 0))
+    http.listen()
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+
+    def answer() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                connection, _ = http.accept()
+                with connection:
+                    connection.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n" * 4)
+
+    threading.Thread(target=answer, daemon=True).start()
+    try:
+        ports = {"refused": refused, "http": http.getsockname()[1]}
+        yield ports | {"silent": silent.getsockname()[1]}
+    finally:
+        http.close()
+        silent.close()
+
+
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [
+        ("refused", "no Dask scheduler answers there (connection refused); nothing was run"),
+        ("http", "what answers there is not a Dask scheduler (its reply made no sense"),
+    ],
+)
+def test_a_scheduler_address_without_a_scheduler_is_said_before_the_sweep_is_recorded(
+    where: str,
+    message: str,
+    not_a_scheduler: dict[str, int],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A port nothing listens on was said after Dask's client had retried for 20 s, and an HTTP
+    server's reply ended in a MemoryError traceback ("Unable to allocate 3.07 EiB"), each once
+    the sweep was recorded, left 'unfinished: --resume it' though none of it had run."""
+    monkeypatch.setenv("BORDERSIM_STORE", str(tmp_path / "bordersim.duckdb"))
+    open_store().close()
+    address = f"tcp://127.0.0.1:{not_a_scheduler[where]}"
+    started = time.monotonic()
+    grid = [str(SMALL), "--vary", "deployments.troops.headcount=0,1", "-r", "1"]
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sweep", *grid, "--cluster", address, "--out", str(tmp_path / "out")])
+    assert time.monotonic() - started < 15
+    assert exit_info.value.code == 2
+    said = capsys.readouterr()
+    assert said.out == "" and len(said.err.strip().splitlines()) == 1, said
+    assert said.err.startswith(f"error: --cluster {address}: {message}"), said.err
+    with open_catalog(tmp_path / "bordersim.duckdb") as catalog:
+        assert list_sweeps(catalog) == []
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_scheduler_port_that_never_answers_is_given_up(not_a_scheduler: dict[str, int]) -> None:
+    """Dask's client waits for a scheduler's handshake without a time limit: a port that
+    accepts and never answers held `bordersim sweep --cluster` for good."""
+    from bordersim.services.cluster import BackgroundClient
+    from bordersim.services.cluster_spec import ClusterSpecError
+
+    address = f"tcp://127.0.0.1:{not_a_scheduler['silent']}"
+    started = time.monotonic()
+    with pytest.raises(ClusterSpecError, match="not a Dask scheduler \\(no reply to Dask's"):
+        BackgroundClient(address).connected(1.0)
+    assert time.monotonic() - started < 5
 
 
 #: 12 variants x 3 replications: two blocks of bordersim's default shape (10 variants, the

@@ -242,8 +242,16 @@ def _start_cluster(cluster: str | None) -> Any:
     if cluster is None:
         return None
     from bordersim.services.cluster import BackgroundClient
+    from bordersim.services.cluster_spec import SCHEDULER_TIMEOUT_S, check_scheduler, parse_cluster
 
-    return BackgroundClient(cluster)
+    # a scheduler nobody runs, or something else answering there, is said before the sweep is
+    # recorded: a scheduler's port refusing is said at once (Dask's client retries for 20 s),
+    # and the client is connected (in well under a second) before anything is recorded
+    check_scheduler(cluster)
+    opening = BackgroundClient(cluster)
+    if parse_cluster(cluster)[0] == "address":
+        opening.connected(SCHEDULER_TIMEOUT_S + 5)  # Dask's client gives up after 20 s itself
+    return opening
 
 
 def _shape(

@@ -23,6 +23,7 @@ import threading
 import weakref
 from collections.abc import Iterator
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from multiprocessing import resource_tracker
 from typing import TYPE_CHECKING, Any
@@ -73,6 +74,14 @@ def open_client(spec: str) -> Iterator[Client]:
             client = Client(value, timeout="20s")
         except (OSError, TimeoutError) as err:
             raise ClusterSpecError(f"--cluster {spec}: no Dask scheduler answers: {err}") from err
+        except Exception as err:  # something else answers there: an HTTP server, say
+            # (Dask's client took the first bytes of its reply for a length, and raised
+            # "Unable to allocate 3.07 EiB for an array")
+            raise ClusterSpecError(
+                f"--cluster {spec}: what answers there is not a Dask scheduler (its reply made "
+                f"no sense to Dask's client: {type(err).__name__}); give the scheduler's own "
+                "port (8786 unless it was started with another), not its dashboard's"
+            ) from err
         with client:
             yield client
         return
@@ -146,6 +155,20 @@ class BackgroundClient:
         if for_tasks:
             self._tasks_may_run = True
         return self._opened.result()
+
+    def connected(self, timeout_s: float) -> None:
+        """Wait until the client has joined the scheduler, or raise why it did not. Something
+        that accepts the connection and never answers (a service other than Dask's on that
+        port) holds Dask's client for good: its handshake waits without a time limit, so the
+        wait ends here and the thread that holds the client is left to end with the process."""
+        try:
+            self._opened.result(timeout=timeout_s)
+        except FutureTimeout:
+            raise ClusterSpecError(
+                f"--cluster {self.spec}: what answers there is not a Dask scheduler (no reply "
+                f"to Dask's client in {timeout_s:g} s); give the scheduler's own port (8786 "
+                "unless it was started with another)"
+            ) from None
 
     def release(self, *, finished: bool) -> None:
         """Start closing the cluster: at once if the work `finished` or no task was given to it

@@ -68,3 +68,35 @@ def _check_address(spec: str, text: str) -> None:
             f"--cluster {spec!r}: no scheduler host before the port (expected tcp://HOST:PORT, "
             "an IPv6 address in brackets: tcp://[::1]:8786)"
         )
+
+
+#: How long `check_scheduler` waits for a scheduler's port to accept (Dask's own client waits
+#: 20 s too, `services.cluster.open_client`).
+SCHEDULER_TIMEOUT_S = 20.0
+
+
+def check_scheduler(spec: str, timeout_s: float = SCHEDULER_TIMEOUT_S) -> None:
+    """Refuse a ``tcp://HOST:PORT`` that nothing listens on before anything is recorded: a host
+    that has no address or a port that refuses the connection is said at once (Dask's client
+    retried for its 20 s and the sweep was recorded meanwhile, left 'unfinished' though none of
+    it ran). A `local[:N]` value has nothing to reach."""
+    import socket
+
+    kind, address = parse_cluster(spec)
+    if kind != "address":
+        return
+    host, _, port = address.split("://", 1)[1].rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except socket.gaierror as err:
+        reason = f"no such host: {err.strerror}"
+    except TimeoutError:
+        reason = f"nothing answered in {timeout_s:g} s"
+    except OSError as err:
+        reason = (err.strerror or str(err)).lower()
+    else:
+        return
+    raise ClusterSpecError(
+        f"--cluster {spec}: no Dask scheduler answers there ({reason}); nothing was run"
+    )
