@@ -165,6 +165,30 @@ def test_an_address_it_cannot_listen_on_is_one_line_and_makes_no_store(
     assert not store.parent.exists()
 
 
+@pytest.mark.parametrize("plans", ["no-such-plans", "notes.txt"])
+def test_a_plan_folder_given_and_not_there_is_refused(
+    plans: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`serve --plans` mistyped (or naming a file) started the workbench, whose plan page then
+    said it had no plan files; the default plans/, where there is none, still serves without."""
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "notes.txt").write_text("mine")
+    store = tmp_path / "new" / "store.duckdb"
+    folders = ["--scenarios", str(tmp_path / "scenarios"), "--plans", str(tmp_path / plans)]
+    with socket.socket() as holder, pytest.raises(SystemExit) as exit_info:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()  # so that a workbench that started anyway would not serve
+        port = str(holder.getsockname()[1])
+        main(["serve", "--port", port, *folders, "--store", str(store)])
+    assert exit_info.value.code == 2
+    said = capsys.readouterr()
+    assert said.out == "" and len(said.err.strip().splitlines()) == 1, said
+    expected = "no such plan folder" if plans == "no-such-plans" else "is a file, not a plan"
+    assert said.err.startswith(f"error: {tmp_path / plans}: {expected}"), said.err
+    assert not store.parent.exists()
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
 def test_a_token_beyond_ascii_is_refused_not_a_crash(tmp_path: Path) -> None:
     """A shared-mode token or a CSRF token with a character beyond ASCII (a typo, a pasted
     quote) is simply wrong: 401 or 403, never a 500 from the comparison."""

@@ -31,8 +31,11 @@ def serve_command(
     scenarios: Path = typer.Option(  # noqa: B008
         Path("scenarios"), "--scenarios", help="Scenario folder; variants go to its variants/."
     ),
-    plans: Path = typer.Option(  # noqa: B008
-        Path("plans"), "--plans", help="Plan-file folder for the plan page (bordersim plan)."
+    plans: Path | None = typer.Option(  # noqa: B008
+        None,
+        "--plans",
+        help="Plan-file folder for the plan page (bordersim plan; default: plans/ if there is "
+        "one).",
     ),
     out: Path = typer.Option(Path("out"), "--out", help="Report folder."),  # noqa: B008
     store: str | None = typer.Option(None, "--store", help=STORE_HELP),
@@ -49,6 +52,13 @@ def serve_command(
     check_binding(host, token)
     if not scenarios.is_dir():
         raise BordersimError("no such scenario folder", where=str(scenarios))
+    if plans is not None and not plans.is_dir():
+        # a --plans given and mistyped left the plan page saying it had no plan files
+        raise BordersimError(
+            "is a file, not a plan folder" if plans.exists() else "no such plan folder",
+            where=str(plans),
+        )
+    plans = plans if plans is not None else Path("plans")  # the default: used if it is there
     # the address is taken before the store is made or the worker started, so a port in use or
     # a host that is not this machine's is refused with nothing made
     listening = listening_socket(host, port)
