@@ -189,6 +189,30 @@ def test_a_plan_folder_given_and_not_there_is_refused(
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
+@pytest.mark.parametrize("out", ["notes.txt", "notes.txt/out"])
+def test_a_report_folder_that_is_a_file_is_refused(
+    out: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`serve --out` naming a file (or a folder under one) started the workbench, and every run
+    then failed as it wrote its report there."""
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "notes.txt").write_text("mine")
+    store = tmp_path / "new" / "store.duckdb"
+    folders = ["--scenarios", str(tmp_path / "scenarios"), "--out", str(tmp_path / out)]
+    with socket.socket() as holder, pytest.raises(SystemExit) as exit_info:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()  # so that a workbench that started anyway would not serve
+        port = str(holder.getsockname()[1])
+        main(["serve", "--port", port, *folders, "--store", str(store)])
+    assert exit_info.value.code == 2
+    said = capsys.readouterr()
+    assert said.out == "" and len(said.err.strip().splitlines()) == 1, said
+    expected = "is a file, not a report folder" if out == "notes.txt" else "cannot hold the report"
+    assert said.err.startswith(f"error: {tmp_path / out}: {expected}"), said.err
+    assert not store.parent.exists()
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
 def test_a_token_beyond_ascii_is_refused_not_a_crash(tmp_path: Path) -> None:
     """A shared-mode token or a CSRF token with a character beyond ASCII (a typo, a pasted
     quote) is simply wrong: 401 or 403, never a 500 from the comparison."""

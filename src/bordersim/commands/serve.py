@@ -59,6 +59,7 @@ def serve_command(
             where=str(plans),
         )
     plans = plans if plans is not None else Path("plans")  # the default: used if it is there
+    _check_out_folder(out)
     # the address is taken before the store is made or the worker started, so a port in use or
     # a host that is not this machine's is refused with nothing made
     listening = listening_socket(host, port)
@@ -77,6 +78,19 @@ def serve_command(
     Console().print(f"bordersim workbench on {shown} (Ctrl-C stops it)")
     config = uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning")
     uvicorn.Server(config).run(sockets=[listening])
+
+
+def _check_out_folder(out: Path) -> None:
+    """Refuse an --out that is a file, or lies under one: the workbench started and each job
+    then failed as it wrote its report there. A folder not made yet is made by the first job."""
+    existing = out
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        said = "is a file, not a report folder"
+        if existing != out:
+            said = f"cannot hold the report folder: {existing} is a file, not a folder"
+        raise BordersimError(said, where=str(out))
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
