@@ -14,11 +14,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import postgres_server
 from bordersim.errors import BordersimError
 from bordersim.report.export import export_run
 from bordersim.results.schema import DAILY_METRICS
 from bordersim.store import open_catalog, results_dir, using_store
 from bordersim.store.interface import results_dir_of
+from bordersim.store.postgres import shown_url
 from bordersim.store.read_only import read_only_store
 from bordersim.store.result_files import verify_files
 from bordersim.store.runs import (
@@ -271,3 +273,29 @@ def test_both_stores_have_the_same_tables_and_columns(store_url: str, tmp_path: 
     with open_catalog(store_url) as catalog:
         assert {table: columns_of(catalog, table) for table in TABLES} == expected
     assert "sweep_blocks" in expected and "registered_at" in expected["sweep_blocks"]
+
+
+@pytest.mark.parametrize("results", ["notes.txt", "notes.txt/results"])
+def test_a_results_folder_that_cannot_be_made_is_one_line_and_changes_no_catalog(
+    results: str, postgres: postgres_server.Server, tmp_path: Path
+) -> None:
+    """A PostgreSQL store URL whose `results` folder is a file, or lies under one, ended every
+    command (run, sweep, serve) in a FileExistsError or NotADirectoryError traceback, after the
+    catalog's tables had been made in the database."""
+    (tmp_path / "notes.txt").write_text("mine")
+    url = postgres.new_store_url(tmp_path / results)
+    with pytest.raises(BordersimError) as refused:
+        open_catalog(url)
+    said = str(refused.value)
+    assert "\n" not in said and said.endswith(
+        f": cannot make its results folder ({tmp_path / 'notes.txt'} is a file, not a folder)"
+    ), said
+    assert refused.value.where is not None and shown_url(url).endswith(refused.value.where[3:])
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+    import psycopg
+
+    with psycopg.connect(url.split("&results=")[0]) as connection:
+        tables = connection.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
+        ).fetchone()
+    assert tables == (0,)

@@ -179,12 +179,12 @@ def open_postgres(url: str, *, create: bool = True, read_only: bool = False) -> 
     """Connect, migrate (read-write opens) and repair runs whose process died on this host."""
     store = PostgresStore(url, read_only=read_only)
     try:
+        if create:  # before the catalog is migrated: a folder that cannot be made changes nothing
+            _make_results_folder(store)
         if read_only:
             store.check_version()
         else:
             store.migrate()  # the database exists (the server's); its tables are bordersim's
-        if create:
-            store.results_dir.mkdir(parents=True, exist_ok=True)
         if not read_only:
             from bordersim.store.runs import repair_dead_runs
 
@@ -193,3 +193,18 @@ def open_postgres(url: str, *, create: bool = True, read_only: bool = False) -> 
         store.close()
         raise
     return store
+
+
+def _make_results_folder(store: PostgresStore) -> None:
+    """The store's results folder, made if need be, or one line naming the URL and what stands
+    in its way (a results folder under a file ended every command in a NotADirectoryError or
+    FileExistsError traceback)."""
+    try:
+        store.results_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        from bordersim.store import _folder_problem
+
+        raise BordersimError(
+            f"cannot make its results folder ({_folder_problem(store.results_dir, err)})",
+            where=store.location,
+        ) from None
