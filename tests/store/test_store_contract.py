@@ -299,3 +299,31 @@ def test_a_results_folder_that_cannot_be_made_is_one_line_and_changes_no_catalog
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
         ).fetchone()
     assert tables == (0,)
+
+
+@pytest.mark.parametrize("given", ["url", "variable"])
+def test_a_relative_results_folder_is_refused(
+    given: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`?results=shared/r` (or `$BORDERSIM_RESULTS` so) was taken from the working folder: each
+    user, and each folder a command ran from, had results of its own, and runs recorded in
+    the shared catalog were missing for the others."""
+    from bordersim.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    url = "postgresql://someone:s3cret@127.0.0.1:1/bordersim"
+    if given == "url":
+        url += "?results=shared/r"
+    else:
+        monkeypatch.setenv("BORDERSIM_RESULTS", "shared/r")
+    with pytest.raises(SystemExit) as done:
+        main(["runs", "--store", url])
+    assert done.value.code == 2
+    error = capsys.readouterr().err.strip()
+    assert "\n" not in error and "s3cret" not in error, error
+    shown = "results=" if given == "url" else "$BORDERSIM_RESULTS "
+    assert f"{shown}shared/r: the results folder must be an absolute path" in error, error
+    assert list(tmp_path.iterdir()) == []

@@ -60,7 +60,17 @@ def split_url(url: str) -> tuple[str, Path]:
             f"?results=/shared/folder to the URL or set {RESULTS_ENV_VAR}",
             where=shown_url(url),
         )
-    return urlunsplit(parts._replace(query=urlencode(kept))), Path(folder).expanduser().absolute()
+    path = Path(folder).expanduser()
+    if not path.is_absolute():
+        # taken from the working folder, it was another folder for each user and each place a
+        # command ran from: the catalog then listed files that the next reader could not find
+        given = "results=" if results else f"${RESULTS_ENV_VAR} "
+        raise BordersimError(
+            f"{given}{folder}: the results folder must be an absolute path, the same for every "
+            "user and worker (such as /shared/bordersim-results)",
+            where=shown_url(url),
+        )
+    return urlunsplit(parts._replace(query=urlencode(kept))), path
 
 
 def shown_url(url: str) -> str:
