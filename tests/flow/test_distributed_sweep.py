@@ -355,6 +355,24 @@ def test_a_scheduler_port_that_never_answers_is_given_up(not_a_scheduler: dict[s
     assert time.monotonic() - started < 5
 
 
+def test_resuming_an_unknown_sweep_on_a_cluster_starts_no_cluster(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--resume` of a mistyped id with `--cluster local:2` said "resuming sweep ... on
+    local:2", started two workers and stopped them (8 s on the 2-core machine) before saying
+    there was no such sweep."""
+    monkeypatch.setenv("BORDERSIM_STORE", str(tmp_path / "bordersim.duckdb"))
+    open_store().close()
+    started = time.monotonic()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sweep", "--resume", "small-000000000000", "--cluster", "local:2"])
+    assert exit_info.value.code == 2
+    said = capsys.readouterr()
+    assert said.out == "", said.out
+    assert said.err.startswith("error: no sweep 'small-000000000000' in the store"), said.err
+    assert time.monotonic() - started < 3
+
+
 #: 12 variants x 3 replications: two blocks of bordersim's default shape (10 variants, the
 #: second block padded), as a sweep without a cluster runs them too.
 WIDE = {"deployments.troops.headcount": list(range(0, 1200, 100))}

@@ -141,6 +141,10 @@ def sweep_command(
             # before the blocks run, not after: the id starts with the scenario's name
             # a sweep id is "<scenario>-<hash>" (services.blocks.sweep_id_of)
             check_sweep_target(_sweep_folder(out, resume.rsplit("-", 1)[0]))
+            if cluster is not None:
+                from bordersim.services.blocks import resumable_sweep
+
+                resumable_sweep(resume, store)  # a sweep that cannot resume starts no cluster
             opening = _start_cluster(cluster)
             sweep, axes = _run_blocked(
                 console, None, [], replications, seed, cluster, opening, resume, None, store

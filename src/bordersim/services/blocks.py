@@ -604,12 +604,23 @@ def resume_sweep(
     on_block: Callable[[BlockReport], None] | None = None,
 ) -> BlockedSweep:
     """Finish an interrupted sweep: run the blocks the catalog lacks, then assemble it all."""
+    started = time.perf_counter()
+    plan, base, folder = resumable_sweep(sweep_id, store)
+    return _finish(plan, base, folder, store, client, observer, on_block, started)
+
+
+def resumable_sweep(
+    sweep_id: str, store: StoreRef = None
+) -> tuple[SweepPlan, Scenario, SweepFolder]:
+    """The plan, base scenario and folder of a sweep that can be resumed, or the error that
+    says why not (no such sweep in the store, its scenario or input files gone or changed):
+    `bordersim sweep --resume` asks before it starts a cluster, so that a mistyped id is said
+    at once, not after the workers have started and stopped."""
     from bordersim.scenario import load_scenario, with_changes
     from bordersim.store import using_store
     from bordersim.store.interface import results_dir_of
     from bordersim.store.sweeps import sweep_plan
 
-    started = time.perf_counter()
     with using_store(store, create=False) as catalog:
         plan_json = sweep_plan(catalog, sweep_id)
         folder = SweepFolder(results_dir_of(catalog), sweep_id)
@@ -632,7 +643,7 @@ def resume_sweep(
             "(its hash differs); run the sweep again instead of resuming it"
         )
     _check_inputs(plan, base)
-    return _finish(plan, base, folder, store, client, observer, on_block, started)
+    return plan, base, folder
 
 
 def _check_inputs(plan: SweepPlan, base: Scenario) -> None:
