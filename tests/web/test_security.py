@@ -213,6 +213,27 @@ def test_a_report_folder_that_is_a_file_is_refused(
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
+@pytest.mark.parametrize("option", ["--scenarios", "--plans", "--out"])
+def test_an_empty_folder_option_is_refused(
+    option: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`serve --out "$OUT"` with the variable unset took the current folder: reports (or the
+    scenario editor's variants, or the plan page's files) went there."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "scenarios").mkdir()
+    store = tmp_path / "new" / "store.duckdb"
+    with socket.socket() as holder, pytest.raises(SystemExit) as exit_info:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()  # so that a workbench that started anyway would not serve
+        port = str(holder.getsockname()[1])
+        main(["serve", "--port", port, option, "", "--store", str(store)])
+    assert exit_info.value.code == 2
+    said = capsys.readouterr()
+    assert said.out == "" and len(said.err.strip().splitlines()) == 1, said
+    assert said.err.startswith(f"error: {option} is empty (an unset variable?)"), said.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scenarios"]
+
+
 def test_a_token_beyond_ascii_is_refused_not_a_crash(tmp_path: Path) -> None:
     """A shared-mode token or a CSRF token with a character beyond ASCII (a typo, a pasted
     quote) is simply wrong: 401 or 403, never a 500 from the comparison."""

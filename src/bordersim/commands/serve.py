@@ -28,16 +28,20 @@ def serve_command(
         help="Token every browser must present; required with a --host beyond loopback "
         "(default: $BORDERSIM_TOKEN).",
     ),
-    scenarios: Path = typer.Option(  # noqa: B008
-        Path("scenarios"), "--scenarios", help="Scenario folder; variants go to its variants/."
+    scenarios_given: str = typer.Option(
+        "scenarios",
+        "--scenarios",
+        metavar="FOLDER",
+        help="Scenario folder; variants go to its variants/.",
     ),
-    plans: Path | None = typer.Option(  # noqa: B008
+    plans_given: str | None = typer.Option(
         None,
         "--plans",
+        metavar="FOLDER",
         help="Plan-file folder for the plan page (bordersim plan; default: plans/ if there is "
         "one).",
     ),
-    out: Path = typer.Option(Path("out"), "--out", help="Report folder."),  # noqa: B008
+    out_given: str = typer.Option("out", "--out", metavar="FOLDER", help="Report folder."),
     store: str | None = typer.Option(None, "--store", help=STORE_HELP),
 ) -> None:
     """Open the workbench: scenario editor, runs and comparisons as jobs, dashboards, downloads."""
@@ -50,6 +54,17 @@ def serve_command(
 
     token = token or os.environ.get("BORDERSIM_TOKEN") or None
     check_binding(host, token)
+    for name, given in (
+        ("--scenarios", scenarios_given),
+        ("--plans", plans_given),
+        ("--out", out_given),
+    ):
+        if given is not None and not given.strip():
+            # an empty folder ("$DIR" with the variable unset) was the current folder: its
+            # files listed as scenarios, variants and reports written into it
+            raise BordersimError(f"{name} is empty (an unset variable?); give a folder")
+    scenarios, out = Path(scenarios_given), Path(out_given)
+    plans = None if plans_given is None else Path(plans_given)
     if not scenarios.is_dir():
         raise BordersimError("no such scenario folder", where=str(scenarios))
     if plans is not None and not plans.is_dir():
