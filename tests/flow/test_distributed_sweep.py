@@ -373,6 +373,21 @@ def test_resuming_an_unknown_sweep_on_a_cluster_starts_no_cluster(
     assert time.monotonic() - started < 3
 
 
+def test_an_empty_out_is_refused_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--out "$OUT"` with the variable unset was the current folder: refused as "exists and is
+    not a sweep folder bordersim wrote", under a name the user never gave."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BORDERSIM_STORE", str(tmp_path / "store" / "bordersim.duckdb"))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sweep", str(SMALL), "--vary", "deployments.troops.headcount=0,1", "--out", ""])
+    assert exit_info.value.code == 2
+    said = capsys.readouterr()
+    assert said.out == "" and said.err.startswith("error: --out is empty (an unset"), said
+    assert list(tmp_path.iterdir()) == []
+
+
 #: 12 variants x 3 replications: two blocks of bordersim's default shape (10 variants, the
 #: second block padded), as a sweep without a cluster runs them too.
 WIDE = {"deployments.troops.headcount": list(range(0, 1200, 100))}

@@ -74,8 +74,8 @@ def sweep_command(
         None, "--replications", "-r", min=1, help="Replications per variant (default 100)."
     ),
     seed_option: int | None = typer.Option(None, "--seed", help="Seed (default 0)."),
-    out: Path | None = typer.Option(  # noqa: B008
-        None, "--out", help="Output folder (default out/<scenario>-sweep)."
+    out_given: str | None = typer.Option(
+        None, "--out", metavar="FOLDER", help="Output folder (default out/<scenario>-sweep)."
     ),
     cluster: str | None = typer.Option(
         None,
@@ -115,6 +115,11 @@ def sweep_command(
     from bordersim.errors import ModelError
 
     console = Console()
+    if out_given is not None and not out_given.strip():
+        # "$OUT" with the variable unset was the current folder, refused as "exists and is not
+        # a sweep folder bordersim wrote" under a name the user never gave
+        raise ScenarioError("--out is empty (an unset variable?); give a folder")
+    out = None if out_given is None else Path(out_given)
     if resume is not None:
         _check_sweep_id(resume)
         _refuse_plan_changes(
