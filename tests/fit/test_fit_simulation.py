@@ -114,6 +114,23 @@ def test_bad_settings_are_refused_before_simulating(small_with_fit: Path) -> Non
         FitSettings(engine="flow").check()
 
 
+@pytest.mark.parametrize("replications", ["1000001", "100000000000"])
+def test_more_replications_than_run_takes_are_refused_before_fitting(
+    small_with_fit: Path, replications: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`bordersim fit -r 100000000000` had no ceiling: it simulated until stopped, where
+    `bordersim run` and `validate` refuse more than 1,000,000. It is refused the same, one
+    line naming the count and the limit, exit 2, before anything is simulated or made."""
+    with pytest.raises(SystemExit) as done:
+        main(["fit", str(small_with_fit), "-r", replications, "-n", "1"])
+    assert done.value.code == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert err == f"error: replications = {replications}: must be at most 1,000,000", err
+    assert captured.out == ""
+    assert not (small_with_fit.parent / "fits").exists()
+
+
 @pytest.mark.parametrize("tolerance", ["0", "1", "-0.5", "1.5"])
 def test_a_tolerance_outside_the_open_interval_says_so_before_fitting(
     small_with_fit: Path, tolerance: str, capsys: pytest.CaptureFixture[str]

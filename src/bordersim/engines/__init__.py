@@ -61,6 +61,9 @@ def _flow_engine() -> EngineSimulate:
 #: Seeds are 63-bit non-negative integers (the engines' streams take a signed 64-bit value):
 #: what every command and the Python API accept, so that any recorded run can be run again.
 MAX_SEED = 2**63 - 1
+#: More replications than any study needs (a run's arrays grow with them): the most that every
+#: command simulating a scenario (run, validate, fit) and the Python API accept.
+MAX_REPLICATIONS = 1_000_000
 
 ENGINES: dict[str, Callable[[], EngineSimulate]] = {
     "event": _event_engine,

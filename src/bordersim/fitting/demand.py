@@ -75,7 +75,7 @@ class FitSettings:
     engine: str = "event"
 
     def check(self) -> None:
-        from bordersim.engines import ENGINES, MAX_SEED
+        from bordersim.engines import ENGINES, MAX_REPLICATIONS, MAX_SEED
 
         # first: an unknown engine is what is wrong, not the group mix it cannot fit
         if self.engine not in ENGINES:
@@ -86,6 +86,10 @@ class FitSettings:
             raise ScenarioError(
                 f"replications = {self.replications}: a fit needs at least 2 replications, "
                 "for its confidence intervals"
+            )
+        if self.replications > MAX_REPLICATIONS:  # what `bordersim run` takes
+            raise ScenarioError(
+                f"replications = {self.replications}: must be at most {MAX_REPLICATIONS:,}"
             )
         if self.iterations < 1:
             raise ScenarioError(f"iterations = {self.iterations}: must be at least 1")

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bordersim import interrupts
+from bordersim.engines import MAX_REPLICATIONS
 from bordersim.output_folders import remove_empty
 from bordersim.services.loading import LoadedScenario, code_version, sources_from_text
 from bordersim.services.observer import QUIET, Observer
@@ -39,8 +40,6 @@ if TYPE_CHECKING:
 
 DEFAULT_REPLICATIONS = 10
 DEFAULT_SEED = 1
-#: More replications than any study needs; the arrays of a run grow with them.
-MAX_REPLICATIONS = 1_000_000
 
 
 @dataclass(frozen=True)
