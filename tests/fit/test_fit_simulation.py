@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -219,3 +221,40 @@ def test_a_scenario_without_a_fit_key_is_told_the_line_to_add(
     printed = " ".join(capsys.readouterr().out.split())  # the line may wrap
     assert 'add [demand] fit = "fits/small.json" to' in printed
     assert (tmp_path / "fits" / "small.json").is_file()
+
+
+def _start_fit(scenario: Path) -> subprocess.Popen[str]:
+    """`bordersim fit` of `scenario` (at most 2 iterations of 2 replications, the sector totals
+    only), its output to pipes."""
+    command = [str(Path(sys.executable).parent / "bordersim"), "fit", str(scenario)]
+    return subprocess.Popen(
+        [*command, "-r", "2", "-n", "2", "--no-groups"],
+        cwd=scenario.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_a_fit_to_a_pipe_says_on_stderr_that_it_started_and_each_iteration(
+    small_with_fit: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`bordersim fit ... > fit.txt` ran for minutes without a word: its progress bar is for
+    terminals only. A line on stderr now says the fit started, and one as each iteration ends."""
+    process = _start_fit(small_with_fit)
+    assert process.stderr is not None
+    started = process.stderr.readline()
+    process.terminate()
+    process.communicate(timeout=120)
+    assert started == (
+        "fit small: simulating at most 2 iterations of 2 replications (event engine; the first "
+        "may compile it for a few minutes)...\n"
+    )
+    from bordersim.commands.fit import _progress_lines
+
+    progress = _progress_lines(load_scenario(small_with_fit), FitSettings(replications=2))
+    progress(1, 1, 2)  # a replication of the first iteration: no line
+    progress(1, 2, 2)
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("fit small: simulating at most 8 iterations of 2 replications")
+    assert len(err) == 2 and err[1].startswith("fit small: iteration 1 simulated ("), err

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from bordersim.fitting import FitOutcome, FitSettings
+    from bordersim.fitting.demand import FitProgress
     from bordersim.scenario import Scenario
 
 FITS_FOLDER = "fits"
@@ -102,12 +103,15 @@ def fit_command(
 
 
 def _fit_shown(console: Console, scenario: Scenario, settings: FitSettings) -> FitOutcome:
-    """Fit with a progress bar of the iterations' replications."""
+    """Fit with a progress bar of the iterations' replications; to a file or a pipe, where no
+    bar is shown, a line on stderr as the fit starts and as each iteration ends."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from bordersim.fitting import fit_demand
 
     iterations, replications = settings.iterations, settings.replications
+    if not console.is_terminal:
+        return fit_demand(scenario, settings, progress=_progress_lines(scenario, settings))
     with Progress(
         "[bold]fit {task.description}[/]",
         BarColumn(),
@@ -126,6 +130,34 @@ def _fit_shown(console: Console, scenario: Scenario, settings: FitSettings) -> F
             )
 
         return fit_demand(scenario, settings, progress=progress)
+
+
+def _progress_lines(scenario: Scenario, settings: FitSettings) -> FitProgress:
+    """Print on stderr that the fit started, then one line as each iteration ends."""
+    import sys
+    import time
+
+    from bordersim.words import counted
+
+    started = time.perf_counter()
+    print(
+        f"fit {scenario.name}: simulating at most {counted(settings.iterations, 'iteration')} "
+        f"of {counted(settings.replications, 'replication')} ({settings.engine} engine; the "
+        "first may compile it for a few minutes)...",
+        file=sys.stderr,
+        flush=True,
+    )
+
+    def progress(iteration: int, done: int, total: int) -> None:
+        if done == total:
+            print(
+                f"fit {scenario.name}: iteration {iteration} simulated "
+                f"({time.perf_counter() - started:.0f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    return progress
 
 
 def _say_written(console: Console, scenario: Scenario, target: Path, named: bool) -> None:
