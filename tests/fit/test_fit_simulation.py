@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -258,3 +259,23 @@ def test_a_fit_to_a_pipe_says_on_stderr_that_it_started_and_each_iteration(
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("fit small: simulating at most 8 iterations of 2 replications")
     assert len(err) == 2 and err[1].startswith("fit small: iteration 1 simulated ("), err
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_an_interrupted_fit_says_nothing_was_written(small_with_fit: Path, signum: int) -> None:
+    """SIGTERM or Ctrl-C during a fit said "nothing was marked complete (a run that had started
+    is recorded as failed)", the words of a simulation run; a fit records no run. It now speaks
+    of the fit and its file, and neither the file nor its folder is made."""
+    process = _start_fit(small_with_fit)
+    assert process.stderr is not None
+    assert process.stderr.readline().startswith("fit small: simulating")
+    process.send_signal(signum)
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 128 + signum, err
+    target = small_with_fit.parent / "fits" / "small.json"
+    name = signal.Signals(signum).name
+    assert err.strip() == (
+        f"interrupted ({name}): the fit stopped cleanly; nothing was written to {target}"
+    )
+    assert out == ""
+    assert not target.parent.exists()

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -95,3 +99,30 @@ def test_a_setting_is_scored_beside_the_scenario_without_overwriting_it(
     # Four days before release instead of the default 30 hours hold more people in the valley
     # on every compared day (the same seed, so the same arrivals).
     assert (rgv_custody(variant) > 1.5 * rgv_custody(own)).all()
+
+
+def test_an_interrupted_validation_says_nothing_was_written(tmp_path: Path) -> None:
+    """SIGTERM during `bordersim validate` said "nothing was marked complete (a run that had
+    started is recorded as failed)", the words of a simulation run; validation records no run.
+    It now speaks of the validation."""
+    out = tmp_path / "out"
+    command = [str(Path(sys.executable).parent / "bordersim"), "validate", str(SMALL)]
+    process = subprocess.Popen(
+        [*command, "-r", "1", "--out", str(out)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    waited = 0.0
+    while not out.is_dir() and process.poll() is None and waited < 120:  # checked, not simulated
+        time.sleep(0.1)
+        waited += 0.1
+    process.send_signal(signal.SIGTERM)
+    stdout, err = process.communicate(timeout=300)
+    assert process.returncode == 128 + signal.SIGTERM, err
+    assert (
+        err.strip() == "interrupted (SIGTERM): the validation stopped cleanly; nothing was written"
+    )
+    assert "targets compared" not in stdout
+    assert list(out.iterdir()) == []

@@ -58,6 +58,7 @@ def fit_command(
     by the damped ratio of official to simulated encounters, until every sector and month is
     within the tolerance or the iteration cap is reached.
     """
+    from bordersim import interrupts
     from bordersim.calibration.fit_file import FIT_FORMAT, MAX_FIT_BYTES, write_fit
     from bordersim.commands.console import wide_console
     from bordersim.commands.fit_tables import print_fit
@@ -83,6 +84,8 @@ def fit_command(
         engine=engine,
     )
     settings.check()
+    # the fit records no run: an interrupt says what it leaves in the fit's own words
+    interrupts.describe(f"the fit stopped cleanly; nothing was written to {target}")
     with output_file_place(target, what=where):
         check_replaceable_document(
             target,

@@ -60,6 +60,7 @@ def validate_command(
     """Simulate a scenario and score it against the public operational targets of its period."""
     from rich.markup import escape
 
+    from bordersim import interrupts
     from bordersim.commands.console import wide_console
     from bordersim.engines import simulate
     from bordersim.services.loading import load_and_compile, parse_setting
@@ -68,6 +69,8 @@ def validate_command(
     from bordersim.validation.measures import RunView
     from bordersim.validation.targets import load_targets
 
+    # validation records no run: an interrupt says what it leaves in its own words
+    interrupts.describe("the validation stopped cleanly; nothing was written")
     console = wide_console()
     if not console.is_terminal:
         console.width = 180  # piped: room for the table's nine columns

@@ -48,9 +48,12 @@ def verify(
     """
     from rich.console import Console
 
+    from bordersim import interrupts
     from bordersim.verify.cases import default_cases
     from bordersim.verify.runner import judge_all, run_batches
 
+    # verify records no run and writes no file: an interrupt says so in its own words
+    interrupts.describe("verify stopped cleanly; it writes nothing")
     _check_run_options(customers, seed, batches)
     if case is not None:
         cases = [
