@@ -87,6 +87,24 @@ def parents_made_for(folder: Path) -> Iterator[None]:
         raise
 
 
+def missing_folders(folder: Path) -> list[Path]:
+    """`folder` and those of its parents that do not exist yet, outermost first: the folders a
+    command that makes `folder` (mkdir with parents) creates."""
+    absolute = Path(folder).absolute()
+    return [path for path in (absolute, *absolute.parents) if not path.exists()][::-1]
+
+
+@contextlib.contextmanager
+def removed_on_failure(made: list[Path]) -> Iterator[None]:
+    """Remove the folders `made` (outermost first), those still empty, if the block fails or is
+    interrupted: a command leaves no empty folder it made for output it did not write."""
+    try:
+        yield
+    except BaseException:
+        remove_empty(made)
+        raise
+
+
 def remove_empty(made: list[Path]) -> None:
     """Remove the parents `make_parents` created, innermost first, where still empty."""
     for parent in reversed(made):

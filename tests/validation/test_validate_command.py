@@ -104,8 +104,9 @@ def test_a_setting_is_scored_beside_the_scenario_without_overwriting_it(
 def test_an_interrupted_validation_says_nothing_was_written(tmp_path: Path) -> None:
     """SIGTERM during `bordersim validate` said "nothing was marked complete (a run that had
     started is recorded as failed)", the words of a simulation run; validation records no run.
-    It now speaks of the validation."""
-    out = tmp_path / "out"
+    It now speaks of the validation. And the --out folder made before the simulation, with its
+    parents, was left behind empty; they are removed again."""
+    out = tmp_path / "new" / "out"
     command = [str(Path(sys.executable).parent / "bordersim"), "validate", str(SMALL)]
     process = subprocess.Popen(
         [*command, "-r", "1", "--out", str(out)],
@@ -125,4 +126,4 @@ def test_an_interrupted_validation_says_nothing_was_written(tmp_path: Path) -> N
         err.strip() == "interrupted (SIGTERM): the validation stopped cleanly; nothing was written"
     )
     assert "targets compared" not in stdout
-    assert list(out.iterdir()) == []
+    assert list(tmp_path.iterdir()) == []  # neither out nor the folder made for it

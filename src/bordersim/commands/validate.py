@@ -63,6 +63,7 @@ def validate_command(
     from bordersim import interrupts
     from bordersim.commands.console import wide_console
     from bordersim.engines import simulate
+    from bordersim.output_folders import missing_folders, removed_on_failure
     from bordersim.services.loading import load_and_compile, parse_setting
     from bordersim.services.record import CLI_NAMES, check_report_folder, check_request
     from bordersim.validation.compare import as_frame, validate
@@ -80,34 +81,37 @@ def validate_command(
     loaded = load_and_compile(scenario, changes)
     model = loaded.model
     csv_file = csv_name(model.scenario_name, changes)
+    made: list[Path] = []  # the folders made for --out: removed again if the command fails
     if out is not None:  # before the simulation: an --out that cannot be written wastes none
+        made = missing_folders(out)
         out = check_report_folder(out, (csv_file,), CLI_NAMES.out)
-    for message in loaded.warnings:  # a stale demand fit, or one not within its tolerance
-        console.print(f"[yellow]warning:[/] {escape(message)}", highlight=False)
-    records = engine == "event"
-    started = time.perf_counter()
-    with console.status(
-        f"simulating {model.scenario_name} ({engine}, {counted(replications, 'replication')})"
-    ):
-        result = simulate(
-            model, engine=engine, replications=replications, seed=seed, records=records
+    with removed_on_failure(made):
+        for message in loaded.warnings:  # a stale demand fit, or one not within its tolerance
+            console.print(f"[yellow]warning:[/] {escape(message)}", highlight=False)
+        records = engine == "event"
+        started = time.perf_counter()
+        with console.status(
+            f"simulating {model.scenario_name} ({engine}, {counted(replications, 'replication')})"
+        ):
+            result = simulate(
+                model, engine=engine, replications=replications, seed=seed, records=records
+            )
+        elapsed = time.perf_counter() - started
+        view = RunView(result, result.people, model.dates[0])
+        comparisons = validate(targets, view)
+        console.print(
+            f"[bold]{model.scenario_name}[/]: {engine} engine, "
+            f"{counted(replications, 'replication')} from seed "
+            f"{seed}, reported {result.dates[0]} to {result.dates[-1]} ({elapsed:.0f} s)"
+            + (f"; set {describe_settings(changes)}" if changes else ""),
+            highlight=False,
         )
-    elapsed = time.perf_counter() - started
-    view = RunView(result, result.people, model.dates[0])
-    comparisons = validate(targets, view)
-    console.print(
-        f"[bold]{model.scenario_name}[/]: {engine} engine, "
-        f"{counted(replications, 'replication')} from seed "
-        f"{seed}, reported {result.dates[0]} to {result.dates[-1]} ({elapsed:.0f} s)"
-        + (f"; set {describe_settings(changes)}" if changes else ""),
-        highlight=False,
-    )
-    print_validation(console, comparisons)
-    print_custody_course(console, result)
-    if out is not None:
-        frame = as_frame(comparisons).assign(settings=describe_settings(changes))
-        path = write_csv(frame, out / csv_file)
-        console.print(f"Wrote {path}", highlight=False, markup=False)
+        print_validation(console, comparisons)
+        print_custody_course(console, result)
+        if out is not None:
+            frame = as_frame(comparisons).assign(settings=describe_settings(changes))
+            path = write_csv(frame, out / csv_file)
+            console.print(f"Wrote {path}", highlight=False, markup=False)
 
 
 def describe_settings(changes: dict[str, object]) -> str:
