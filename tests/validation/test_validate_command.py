@@ -127,3 +127,35 @@ def test_an_interrupted_validation_says_nothing_was_written(tmp_path: Path) -> N
     )
     assert "targets compared" not in stdout
     assert list(tmp_path.iterdir()) == []  # neither out nor the folder made for it
+
+
+@pytest.mark.parametrize(
+    ("argv", "option"),
+    [
+        (["validate", str(SMALL), "-r", "1", "--out", ""], "--out"),
+        (["validate", str(SMALL), "-r", "1", "--targets", " "], "--targets"),
+        (["fit", str(SMALL), "-r", "2", "--out", ""], "--out"),
+        (["calibrate", "--output", ""], "--output"),
+        (["scenario", "check", str(SMALL), "--calibration", ""], "--calibration"),
+    ],
+    ids=lambda value: " ".join(value[:1]) if isinstance(value, list) else value,
+)
+def test_an_empty_path_option_is_refused_before_any_work(
+    argv: list[str],
+    option: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An empty path ("$OUT" with the variable unset) was the current folder: validate --out ""
+    simulated and wrote its CSV there, --targets "" said ".: cannot read the targets file (Is a
+    directory)", fit --out "" and calibrate --output "" named the current folder as the one
+    given, and scenario check --calibration "" blamed the folder. Each is now one line naming
+    the option, exit 2, before anything is read, simulated or made."""
+    monkeypatch.chdir(tmp_path)
+    assert _exit_code(argv) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert err.startswith(f"error: {option}: is empty (an unset variable?); give "), err
+    assert len(err.splitlines()) == 1 and captured.out == ""
+    assert list(tmp_path.iterdir()) == []

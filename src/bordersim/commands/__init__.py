@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import typer
 from typer.models import CommandInfo, OptionInfo
@@ -69,6 +70,25 @@ def refuse_empty_store(value: object) -> object:
             where="--store",
         )
     return value
+
+
+#: How the help shows a path option read by `given_path` (a path option's own label).
+PATH = "<path>"
+
+
+def given_path(name: str) -> Callable[[str], Path]:
+    """The parser of a path option (`name`) that refuses an empty value: an unset variable, as in
+    --out "$OUT", is otherwise the current folder, ".", where a command would write. Give the
+    option ``metavar=PATH`` so that its help reads as any path option's."""
+
+    def path(value: str | Path) -> Path:
+        if isinstance(value, Path):
+            return value
+        if not value.strip():
+            raise BordersimError("is empty (an unset variable?); give a path", where=name)
+        return Path(value)
+
+    return path
 
 
 def _commands(app: typer.Typer) -> Iterator[CommandInfo]:

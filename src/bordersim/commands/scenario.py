@@ -37,9 +37,14 @@ def check(
     from rich.table import Table
 
     from bordersim.compiler import compile_scenario, load_calibration_for
+    from bordersim.errors import BordersimError
     from bordersim.model.dimensions import SECTOR_NAMES, Pool
     from bordersim.scenario import load_scenario
 
+    if calibration is not None and not calibration.strip():  # "." would be taken for it
+        raise BordersimError(
+            "is empty (an unset variable?); give an artifact, or default", where="--calibration"
+        )
     console = Console()
     scenario = load_scenario(file)
     if calibration is not None:
