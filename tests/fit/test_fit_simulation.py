@@ -279,3 +279,24 @@ def test_an_interrupted_fit_says_nothing_was_written(small_with_fit: Path, signu
     )
     assert out == ""
     assert not target.parent.exists()
+
+
+def test_the_closing_line_gives_the_tolerance_and_iterations_as_set(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The fit's closing line rounded the tolerance to a whole percent, so that --tolerance 0.025
+    read "(tolerance 2 %)" beside errors of 2.3 % in red, and said "not converged within 1
+    iterations"; it now gives the tolerance as set, 2.5 %, and "within 1 iteration"."""
+    from rich.console import Console
+
+    from bordersim.commands.fit_tables import print_fit
+    from repo_paths import SMALL
+
+    settings = FitSettings(replications=2, iterations=1, seed=2, tolerance=0.025, fit_groups=False)
+    outcome = fit_demand(load_scenario(SMALL), settings)
+    assert not outcome.converged  # the calibration alone misses May by more than 2.5 %
+    console = Console(width=400, no_color=True)
+    print_fit(console, outcome)
+    text = capsys.readouterr().out
+    assert "Fit not converged within 1 iteration: largest sector error" in text, text
+    assert "(tolerance 2.5 %)" in text

@@ -114,7 +114,7 @@ def print_fit(console: Console, outcome: FitOutcome) -> None:
     verdict = (
         "[green]converged[/]"
         if outcome.converged
-        else f"[red]not converged within {outcome.settings.iterations} iterations[/]"
+        else f"[red]not converged within {counted(outcome.settings.iterations, 'iteration')}[/]"
     )
     if outcome.group_fit is not None and not outcome.group_fit.empty:
         verdict += (
@@ -124,8 +124,13 @@ def print_fit(console: Console, outcome: FitOutcome) -> None:
         )
     console.print(
         f"Fit {verdict}: largest sector error {errors.max():.1f} %, mean {errors.mean():.1f} % "
-        f"(tolerance {100 * outcome.settings.tolerance:.0f} %); factors of iteration "
+        f"(tolerance {_percent(outcome.settings.tolerance)} %); factors of iteration "
         f"{outcome.chosen_iteration}; largest sector error by iteration: {steps}; "
         f"{outcome.run_seconds:.0f} s",
         highlight=False,
     )
+
+
+def _percent(fraction: float) -> str:
+    """A fraction as a percentage, with the digits it has: 0.05 is "5", 0.025 "2.5" (not "2")."""
+    return f"{round(100 * fraction, 9):g}"
