@@ -20,6 +20,9 @@ def test_the_run_report_has_the_operational_validation(tmp_path: Path) -> None:
     assert "2023-05-13" in section and "Rio Grande Valley" in section
     assert '<tr class="flag">' in section  # the miss is flagged
     assert "Not compared" in section and "per-person records" in section
+    # named as the compared figures are, not by the targets file's metric names
+    not_compared = section[section.index("Not compared") :]
+    assert "people in custody" in not_compared and "custody_population" not in not_compared
     # the course of custody over the whole run: level at 100 a sector, so no warning
     assert "Custody over the run (each day" in section
     assert "mean number held, all simulated sectors" in section

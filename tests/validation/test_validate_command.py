@@ -66,6 +66,11 @@ def test_validate_prints_and_writes_every_target_of_the_period(
     text = capsys.readouterr().out
     assert "out[bold]" in "".join(text.split())
     assert "targets compared" in text and "Not compared" in text
+    # the figures not compared are named as the table names its measures, in words: not by the
+    # targets file's metric names ("- custody_population, SWB, ..."), which only the CSV gives
+    not_compared = text[text.index("Not compared:") :].splitlines()[1:]
+    assert any(line.startswith("- people in custody, SWB, ") for line in not_compared), text
+    assert not any("_" in line.split(",")[0] for line in not_compared if line.startswith("- "))
     assert "Custody over the run" in text and "most crowded" in text
     table = pd.read_csv(out / "validation-small.csv")
     # small.toml simulates Tucson and Rio Grande Valley, 20 April to 31 May 2023

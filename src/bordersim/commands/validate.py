@@ -207,13 +207,14 @@ def _print_misses(console: Console, misses: list[Comparison]) -> None:
 
 
 def _print_not_compared(console: Console, skipped: list[Comparison]) -> None:
-    """The period's targets that could not be compared, and why."""
+    """The period's targets that could not be compared, named as the table names its measures
+    (the targets file's metric names are in the CSV), and why."""
     if not skipped:
         return
     console.print("[bold]Not compared:[/]")
     for c in skipped:
         console.print(
-            f"- {c.target.metric}, {c.target.scope}, {c.target.period_text()}: {c.note}",
+            f"- {c.label}, {c.target.scope}, {c.target.period_text()}: {c.note}",
             highlight=False,
         )
 

@@ -67,5 +67,5 @@ def add_operational_validation(
         page.paragraph(f"Not compared ({len(skipped)}):")
         page.table(
             ["figure", "period", "scope", "why"],
-            [[c.target.metric, c.target.period_text(), c.target.scope, c.note] for c in skipped],
+            [[c.label, c.target.period_text(), c.target.scope, c.note] for c in skipped],
         )
