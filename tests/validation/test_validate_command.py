@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -120,10 +119,9 @@ def test_an_interrupted_validation_says_nothing_was_written(tmp_path: Path) -> N
         stderr=subprocess.PIPE,
         text=True,
     )
-    waited = 0.0
-    while not out.is_dir() and process.poll() is None and waited < 120:  # checked, not simulated
-        time.sleep(0.1)
-        waited += 0.1
+    assert process.stderr is not None
+    assert process.stderr.readline().startswith("validate: simulating small")
+    assert out.is_dir()  # made before the simulation
     process.send_signal(signal.SIGTERM)
     stdout, err = process.communicate(timeout=300)
     assert process.returncode == 128 + signal.SIGTERM, err
@@ -164,3 +162,24 @@ def test_an_empty_path_option_is_refused_before_any_work(
     assert err.startswith(f"error: {option}: is empty (an unset variable?); give "), err
     assert len(err.splitlines()) == 1 and captured.out == ""
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_validation_to_a_pipe_says_on_stderr_that_it_simulates(tmp_path: Path) -> None:
+    """`bordersim validate ... > table.txt` simulated for minutes without a word (its status
+    line is for terminals only); a line on stderr now says what it simulates."""
+    command = [str(Path(sys.executable).parent / "bordersim"), "validate", str(SMALL)]
+    process = subprocess.Popen(
+        [*command, "-r", "1"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    started = process.stderr.readline()
+    process.terminate()
+    process.communicate(timeout=300)
+    assert started == (
+        "validate: simulating small (event, 1 replication); the first run may compile the "
+        "engine for a few minutes...\n"
+    )

@@ -10,6 +10,7 @@ listed as not compared.
 from __future__ import annotations
 
 import hashlib
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -101,9 +102,16 @@ def validate_command(
             console.print(f"[yellow]warning:[/] {escape(message)}", highlight=False)
         records = engine == "event"
         started = time.perf_counter()
-        with console.status(
+        doing = (
             f"simulating {model.scenario_name} ({engine}, {counted(replications, 'replication')})"
-        ):
+        )
+        if not console.is_terminal:  # no status line on a file or a pipe: say it on stderr
+            print(
+                f"validate: {doing}; the first run may compile the engine for a few minutes...",
+                file=sys.stderr,
+                flush=True,
+            )
+        with console.status(doing):
             result = simulate(
                 model, engine=engine, replications=replications, seed=seed, records=records
             )
