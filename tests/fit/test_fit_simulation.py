@@ -254,6 +254,8 @@ def test_a_fit_to_a_pipe_says_on_stderr_that_it_started_and_each_iteration(
     from bordersim.commands.fit import _progress_lines
 
     progress = _progress_lines(load_scenario(small_with_fit), FitSettings(replications=2))
+    assert capsys.readouterr().err == ""  # nothing until the fit starts
+    progress(1, 0, 2)  # the scenario compiled: the fit starts
     progress(1, 1, 2)  # a replication of the first iteration: no line
     progress(1, 2, 2)
     err = capsys.readouterr().err.splitlines()
@@ -300,3 +302,21 @@ def test_the_closing_line_gives_the_tolerance_and_iterations_as_set(
     text = capsys.readouterr().out
     assert "Fit not converged within 1 iteration: largest sector error" in text, text
     assert "(tolerance 2.5 %)" in text
+
+
+def test_a_scenario_refused_as_it_compiles_is_the_only_line_of_a_fit(
+    small_with_fit: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With its output to a pipe, `bordersim fit` of a period past the calibration said "fit
+    small: simulating at most 8 iterations ..." and then refused the period: two lines, the
+    first announcing work that never began. The refusal is now the only line."""
+    text = small_with_fit.read_text(encoding="utf-8")
+    small_with_fit.write_text(text.replace("2023-05-31", "2026-04-30"), encoding="utf-8")
+    with pytest.raises(SystemExit) as done:
+        main(["fit", str(small_with_fit), "-r", "2", "-n", "1"])
+    assert done.value.code == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert len(err.splitlines()) == 1 and "period.end_date = 2026-04-30: after the" in err, err
+    assert captured.out == ""
+    assert not (small_with_fit.parent / "fits").exists()

@@ -143,22 +143,27 @@ def _fit_shown(console: Console, scenario: Scenario, settings: FitSettings) -> F
 
 
 def _progress_lines(scenario: Scenario, settings: FitSettings) -> FitProgress:
-    """Print on stderr that the fit started, then one line as each iteration ends."""
+    """Print on stderr that the fit started, once the scenario compiled (a scenario refused then
+    is the command's only line), then one line as each iteration ends."""
     import sys
     import time
 
     from bordersim.words import counted
 
     started = time.perf_counter()
-    print(
-        f"fit {scenario.name}: simulating at most {counted(settings.iterations, 'iteration')} "
-        f"of {counted(settings.replications, 'replication')} ({settings.engine} engine; the "
-        "first may compile it for a few minutes)...",
-        file=sys.stderr,
-        flush=True,
-    )
+    announced: list[bool] = []
 
     def progress(iteration: int, done: int, total: int) -> None:
+        if not announced:
+            announced.append(True)
+            print(
+                f"fit {scenario.name}: simulating at most "
+                f"{counted(settings.iterations, 'iteration')} of "
+                f"{counted(settings.replications, 'replication')} ({settings.engine} engine; the "
+                "first may compile it for a few minutes)...",
+                file=sys.stderr,
+                flush=True,
+            )
         if done == total:
             print(
                 f"fit {scenario.name}: iteration {iteration} simulated "

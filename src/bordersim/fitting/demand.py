@@ -324,6 +324,8 @@ def fit_demand(
     settings.check()
     cal = _calibration_to_fit(scenario, calibration)
     problem = _fit_problem(scenario, cal)
+    if progress is not None:  # the scenario compiled: the first iteration starts now
+        progress(1, 0, settings.replications)
     started = time.perf_counter()
     kept, history = _search_factors(problem, settings, progress)
     sector_fit, group_fit = _fit_tables(problem, kept, settings)
