@@ -183,3 +183,29 @@ def test_a_validation_to_a_pipe_says_on_stderr_that_it_simulates(tmp_path: Path)
         "validate: simulating small (event, 1 replication); the first run may compile the "
         "engine for a few minutes...\n"
     )
+
+
+def test_a_period_without_targets_is_refused_before_the_simulation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A scenario of 2010, before the first target, was simulated and then reported "0 targets
+    compared: 0 in range, 0 within 30 %, 0 missed; 0 of the period not compared.", exit 0, as if
+    it had been validated. It is refused before the simulation, naming the simulated days and
+    those the targets cover, exit 2, and --out is not made."""
+    text = SMALL.read_text(encoding="utf-8")
+    for year_2023, year_2010 in (("2023-04-20", "2010-03-20"), ("2023-05-31", "2010-04-30")):
+        text = text.replace(year_2023, year_2010)
+    scenario = tmp_path / "small-2010.toml"
+    scenario.write_text(text.replace("2023-05-10", "2010-04-10"), encoding="utf-8")
+    out = tmp_path / "out"
+    assert _exit_code(["validate", str(scenario), "-r", "1", "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith(
+        "error: the shipped targets file: no target falls in the scenario's simulated days, "
+        "2010-03-13 to 2010-04-30 (they cover "
+    ), err
+    assert err.endswith("): nothing to validate; give a scenario of a period with targets"), err
+    assert "targets compared" not in captured.out
+    assert not out.exists()

@@ -9,6 +9,7 @@ listed as not compared.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import sys
 import time
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
     from bordersim.results.schema import RunResult
     from bordersim.validation.compare import Comparison
+    from bordersim.validation.targets import Target
 
 DEFAULT_REPLICATIONS = 10
 DEFAULT_SEED = 1
@@ -92,6 +94,7 @@ def validate_command(
     targets = load_targets(targets_file)
     loaded = load_and_compile(scenario, changes)
     model = loaded.model
+    _check_some_target_applies(targets, model.dates[0], model.dates[-1], targets_file)
     csv_file = csv_name(model.scenario_name, changes)
     made: list[Path] = []  # the folders made for --out: removed again if the command fails
     if out is not None:  # before the simulation: an --out that cannot be written wastes none
@@ -131,6 +134,27 @@ def validate_command(
             frame = as_frame(comparisons).assign(settings=describe_settings(changes))
             path = write_csv(frame, out / csv_file)
             console.print(f"Wrote {path}", highlight=False, markup=False)
+
+
+def _check_some_target_applies(
+    targets: list[Target], first: dt.date, last: dt.date, targets_file: Path | None
+) -> None:
+    """Refuse, before the simulation, a scenario whose days no target of the file falls in: its
+    validation would compare nothing."""
+    from bordersim.errors import BordersimError
+
+    if any(t.end >= first and t.start <= last for t in targets):
+        return
+    span = (
+        f"they cover {min(t.start for t in targets)} to {max(t.end for t in targets)}"
+        if targets
+        else "it holds none"
+    )
+    raise BordersimError(
+        f"no target falls in the scenario's simulated days, {first} to {last} ({span}): "
+        "nothing to validate; give a scenario of a period with targets",
+        where=str(targets_file) if targets_file is not None else "the shipped targets file",
+    )
 
 
 def describe_settings(changes: dict[str, object]) -> str:
