@@ -50,6 +50,9 @@ def test_ad_hoc_case_prints_a_passing_table(capsys: pytest.CaptureFixture[str]) 
         (["--servers", "3"], "--servers needs --case"),
         (["--servers", "3", "--arrival-rate", "1"], "--arrival-rate, --servers need --case"),
         (["--case", "mmc", "--customers", "10"], "customers must be at least"),
+        # 10^14 was simulated until killed: the event core does not stop for Ctrl-C or SIGTERM
+        (["--customers", str(10**14)], "--customers must be at most 1,000,000,000"),
+        (["--case", "mm1", "--customers", "1000000001"], "at most 1,000,000,000 (a thousand"),
         (["--case", "mm1", "--seed", "-1"], "--seed must be a whole number from 0 to 2^63 - 1"),
         # 2^64 was taken modulo 2^64: the table said seed 18446744073709551616 and ran seed 0
         (["--case", "mm1", "--seed", str(2**64)], "--seed must be a whole number from 0"),

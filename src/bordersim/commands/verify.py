@@ -89,12 +89,21 @@ def verify(
         raise typer.Exit(1)
 
 
+#: The most arrivals a case simulates: a thousand times the default, hours of simulation.
+MAX_CUSTOMERS = 1_000_000_000
+
+
 def _check_run_options(customers: int, seed: int, batches: int) -> None:
     from bordersim.engines import MAX_SEED
     from bordersim.errors import ModelError
 
     if customers < 1:
         raise ModelError(f"--customers must be a whole number >= 1, got {customers}")
+    if customers > MAX_CUSTOMERS:  # the event core runs a case without a pause for Ctrl-C
+        raise ModelError(
+            f"--customers must be at most {MAX_CUSTOMERS:,} (a thousand times the default), "
+            f"got {customers:,}"
+        )
     if not 0 <= seed <= MAX_SEED:  # the streams keep 64 bits: a larger seed would repeat one
         raise ModelError(f"--seed must be a whole number from 0 to 2^63 - 1, got {seed}")
     if batches < 10:
