@@ -43,6 +43,15 @@ def test_ad_hoc_case_prints_a_passing_table(capsys: pytest.CaptureFixture[str]) 
     [
         (["--case", "mmc", "--arrival-rate", "11", "--servers", "10"], "unstable"),
         (["--case", "mm1", "--arrival-rate", "-1"], "arrival-rate must be a positive"),
+        # an infinite arrival rate was called "unstable: arrival rate inf >= service rate 1"
+        (
+            ["--case", "mm1", "--arrival-rate", "inf"],
+            "arrival-rate must be a positive number, got inf",
+        ),
+        (
+            ["--case", "mmc", "--arrival-rate", "inf"],
+            "arrival-rate must be a positive number, got inf",
+        ),
         (["--case", "erlang-a", "--patience-rate", "0"], "patience-rate must be a positive"),
         (["--case", "mmck", "--capacity", "5", "--servers", "10"], "capacity must be"),
         (["--case", "mg1", "--servers", "3"], "does not take --servers"),

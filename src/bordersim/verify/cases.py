@@ -6,6 +6,7 @@ confidence interval. Every case also checks Little's law on the whole network (s
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -72,7 +73,7 @@ def _ratio(num: float, den: float) -> float:
 
 def _check_rates(arrival_rate: float, service_rate: float) -> None:
     for name, value in (("arrival-rate", arrival_rate), ("service-rate", service_rate)):
-        if not value > 0:
+        if not (math.isfinite(value) and value > 0):  # inf is no rate: "unstable" said otherwise
             raise ModelError(f"{name} must be a positive number, got {value!r}")
 
 
