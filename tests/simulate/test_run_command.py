@@ -283,6 +283,7 @@ def test_help_shows_no_value_beside_a_flag_and_path_beside_a_path(
     commands = [
         [], ["run"], ["compare"], ["plan"], ["export"], ["sweep"], ["forecast"], ["serve"],
         ["runs"], ["data", "import"], ["scenario", "check"], ["store", "copy"], ["fit"],
+        ["validate"], ["calibrate"],
     ]  # fmt: skip
     rows: dict[str, str] = {}
     for command in commands:
@@ -307,6 +308,10 @@ def test_help_shows_no_value_beside_a_flag_and_path_beside_a_path(
     assert shown("run --out")[:2] == ["--out", "PATH"]
     assert shown("run --store")[:2] == ["--store", "PATH|URL"]
     assert shown("scenario check --calibration")[:2] == ["--calibration", "PATH"]
+    assert shown("validate --out")[:2] == ["--out", "PATH"]  # the options that refuse ""
+    assert shown("validate --targets")[:2] == ["--targets", "PATH"]
+    assert shown("fit --out")[:3] == ["--out", "-o", "PATH"]
+    assert shown("calibrate --output")[:3] == ["--output", "-o", "PATH"]
     assert shown("run --seed")[:2] == ["--seed", "<int>"]  # a value that is not a path: its type
 
 

@@ -72,8 +72,8 @@ def refuse_empty_store(value: object) -> object:
     return value
 
 
-#: How the help shows a path option read by `given_path` (a path option's own label).
-PATH = "<path>"
+#: How the help shows a path option read by `given_path`: as every path option (see cli.py).
+PATH = "PATH"
 
 
 def given_path(name: str) -> Callable[[str], Path]:
