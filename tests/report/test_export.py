@@ -56,6 +56,7 @@ def test_csv_and_parquet_hold_every_daily_value(
         assert units["cost_total_dollars"] == ["dollars"]
         assert units["custody_hours_total"] == ["person-hours"]
         assert units["supply_stock_units"] == ["supply units"]
+        assert units["staff_days_lost"] == ["staff-days"]  # as the KPI table says
         assert table["unit"].notna().all()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporaries
 

@@ -97,7 +97,7 @@ def metric_unit(name: str) -> str:
         "supply_stock_units": "supply units",
         "supply_units_used": "supply units",
         "unmet_care_person_days": "person-days",
-        "staff_days_lost": "person-days",
+        "staff_days_lost": "staff-days",  # as the KPI table says
         "stock_out": "days",  # 1 on a day the sector ran out
     }
     return special.get(name, "people")
