@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bordersim import interrupts
 from bordersim.errors import BordersimError, ScenarioError
 from bordersim.services.observer import QUIET, Observer
 from bordersim.services.sweep import Axis, Sweep, kpi_rows
@@ -798,6 +799,9 @@ def _run_and_register(
     with observer.progress(f"sweep {plan.sweep_id}: blocks") as progress:
         progress(reused, len(plan.blocks()))
         for done, report in enumerate(_execute(tasks, client), start=reused + 1):
+            # a Ctrl-C whose exception was dropped on the way (raised in a callback while the
+            # workers started) stops the sweep here, not after its last block is written
+            interrupts.check()
             before = time.perf_counter()
             entry = folder.checked(report)
             # the store is held only for this one insert, so others can use it meanwhile
