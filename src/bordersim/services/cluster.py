@@ -17,6 +17,7 @@ no block pays for compilation. Dask is imported only when a cluster is asked for
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import threading
@@ -52,6 +53,11 @@ LOCAL_CLUSTER_CONFIG = {
     "distributed.scheduler.work-stealing": False,
     "distributed.scheduler.active-memory-manager.start": False,
 }
+#: Dask's logger of a connection closing, which logs it at INFO level with a traceback: a
+#: Ctrl-C that closes a local cluster while blocks run printed "Batched Comm Closed" and a
+#: `CommClosedError` traceback after the command's "interrupted" line. Nothing for a user to
+#: act on; warnings and errors still show.
+QUIET_LOGGERS = ("distributed.batched",)
 #: Eigen's own thread pool off in a local worker (read when JAX starts in the worker process);
 #: XLA's CPU pool is held to one thread by `start_jax_on_one_core` (no XLA flag does it).
 ONE_THREAD_XLA_FLAGS = "--xla_cpu_multi_thread_eigen=false"
@@ -92,6 +98,7 @@ def open_client(spec: str) -> Iterator[Client]:
     # a busy core takes from the block itself; the other settings of LOCAL_CLUSTER_CONFIG are
     # explained beside it. The scheduler reads them as it starts here, and the nannies pass
     # them on to the workers they start, restarted ones included.
+    quiet_closing_connections()
     with dask.config.set(LOCAL_CLUSTER_CONFIG):
         # The workers, and any the nannies restart from the cluster's event loop, begin with
         # Ctrl-C and SIGTERM blocked; `dask_setup` sets their handlers (bordersim.interrupts).
@@ -213,12 +220,20 @@ def local_worker_environment() -> dict[str, str]:
     }
 
 
+def quiet_closing_connections() -> None:
+    """In the command and in each local worker: Dask's notes of a connection closing
+    (`QUIET_LOGGERS`) left out."""
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def dask_setup(worker: Any) -> None:
     """Run by every local worker as it starts (a Dask preload, `open_client`), a restarted one
     included: JAX started on one core and the modules a block needs imported, before the worker
     takes its first task, so that no block pays for them. (A block's first Parquet write took
     0.26 s against 0.10 s for the next ones: importing `pyarrow.parquet`.)"""
     as_child_process()  # Ctrl-C is the command's to handle; it stops the workers itself
+    quiet_closing_connections()
     for key, value in WORKER_ENVIRONMENT.items():
         os.environ.setdefault(key, value)
     if os.environ.get(ONE_CORE_VARIABLE) == "1":
