@@ -171,22 +171,8 @@ def test_a_plan_folder_given_and_not_there_is_refused(
 ) -> None:
     """`serve --plans` mistyped (or naming a file) started the workbench, whose plan page then
     said it had no plan files; the default plans/, where there is none, still serves without."""
-    (tmp_path / "scenarios").mkdir()
-    (tmp_path / "notes.txt").write_text("mine")
-    store = tmp_path / "new" / "store.duckdb"
-    folders = ["--scenarios", str(tmp_path / "scenarios"), "--plans", str(tmp_path / plans)]
-    with socket.socket() as holder, pytest.raises(SystemExit) as exit_info:
-        holder.bind(("127.0.0.1", 0))
-        holder.listen()  # so that a workbench that started anyway would not serve
-        port = str(holder.getsockname()[1])
-        main(["serve", "--port", port, *folders, "--store", str(store)])
-    assert exit_info.value.code == 2
-    said = capsys.readouterr()
-    assert said.out == "" and len(said.err.strip().splitlines()) == 1, said
     expected = "no such plan folder" if plans == "no-such-plans" else "is a file, not a plan"
-    assert said.err.startswith(f"error: {tmp_path / plans}: {expected}"), said.err
-    assert not store.parent.exists()
-    assert (tmp_path / "notes.txt").read_text() == "mine"
+    _refused_folder(tmp_path, "--plans", plans, expected, capsys)
 
 
 @pytest.mark.parametrize("out", ["notes.txt", "notes.txt/out"])
@@ -195,10 +181,19 @@ def test_a_report_folder_that_is_a_file_is_refused(
 ) -> None:
     """`serve --out` naming a file (or a folder under one) started the workbench, and every run
     then failed as it wrote its report there."""
+    expected = "is a file, not a report folder" if out == "notes.txt" else "cannot hold the report"
+    _refused_folder(tmp_path, "--out", out, expected, capsys)
+
+
+def _refused_folder(
+    tmp_path: Path, option: str, given: str, expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`serve OPTION tmp_path/GIVEN` (beside a scenario folder and a file notes.txt) exits 2 with
+    one line, 'error: PATH: EXPECTED...', making no store and leaving notes.txt as it was."""
     (tmp_path / "scenarios").mkdir()
     (tmp_path / "notes.txt").write_text("mine")
     store = tmp_path / "new" / "store.duckdb"
-    folders = ["--scenarios", str(tmp_path / "scenarios"), "--out", str(tmp_path / out)]
+    folders = ["--scenarios", str(tmp_path / "scenarios"), option, str(tmp_path / given)]
     with socket.socket() as holder, pytest.raises(SystemExit) as exit_info:
         holder.bind(("127.0.0.1", 0))
         holder.listen()  # so that a workbench that started anyway would not serve
@@ -207,8 +202,7 @@ def test_a_report_folder_that_is_a_file_is_refused(
     assert exit_info.value.code == 2
     said = capsys.readouterr()
     assert said.out == "" and len(said.err.strip().splitlines()) == 1, said
-    expected = "is a file, not a report folder" if out == "notes.txt" else "cannot hold the report"
-    assert said.err.startswith(f"error: {tmp_path / out}: {expected}"), said.err
+    assert said.err.startswith(f"error: {tmp_path / given}: {expected}"), said.err
     assert not store.parent.exists()
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
