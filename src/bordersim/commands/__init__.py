@@ -72,6 +72,16 @@ def refuse_empty_store(value: object) -> object:
     return value
 
 
+def given_folder(value: str | None, name: str) -> Path | None:
+    """A folder option read as text (None where it was not given), refused when empty: "$DIR"
+    with the variable unset is otherwise the current folder, where a command would write."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise BordersimError(f"{name} is empty (an unset variable?); give a folder")
+    return Path(value)
+
+
 #: How the help shows a path option read by `given_path`: as every path option (see cli.py).
 PATH = "PATH"
 

@@ -48,23 +48,18 @@ def serve_command(
     import uvicorn
     from rich.console import Console
 
+    from bordersim.commands import given_folder
     from bordersim.store import open_catalog, store_location
     from bordersim.web.app import create_app
     from bordersim.web.settings import WebSettings, check_binding
 
     token = token or os.environ.get("BORDERSIM_TOKEN") or None
     check_binding(host, token)
-    for name, given in (
-        ("--scenarios", scenarios_given),
-        ("--plans", plans_given),
-        ("--out", out_given),
-    ):
-        if given is not None and not given.strip():
-            # an empty folder ("$DIR" with the variable unset) was the current folder: its
-            # files listed as scenarios, variants and reports written into it
-            raise BordersimError(f"{name} is empty (an unset variable?); give a folder")
-    scenarios, out = Path(scenarios_given), Path(out_given)
-    plans = None if plans_given is None else Path(plans_given)
+    # an empty folder was the current folder: its files listed as scenarios, variants and
+    # reports written into it
+    scenarios = given_folder(scenarios_given, "--scenarios") or Path("scenarios")
+    plans = given_folder(plans_given, "--plans")
+    out = given_folder(out_given, "--out") or Path("out")
     if not scenarios.is_dir():
         raise BordersimError("no such scenario folder", where=str(scenarios))
     if plans is not None and not plans.is_dir():

@@ -111,15 +111,14 @@ def sweep_command(
     """
     from rich.console import Console
 
+    from bordersim.commands import given_folder
     from bordersim.engines import MAX_SEED
     from bordersim.errors import ModelError
 
     console = Console()
-    if out_given is not None and not out_given.strip():
-        # "$OUT" with the variable unset was the current folder, refused as "exists and is not
-        # a sweep folder bordersim wrote" under a name the user never gave
-        raise ScenarioError("--out is empty (an unset variable?); give a folder")
-    out = None if out_given is None else Path(out_given)
+    # "$OUT" with the variable unset was the current folder, refused as "exists and is not a
+    # sweep folder bordersim wrote" under a name the user never gave
+    out = given_folder(out_given, "--out")
     if resume is not None:
         _check_sweep_id(resume)
         _refuse_plan_changes(
