@@ -112,6 +112,11 @@ class Run:
         """The reported days (after the warm-up)."""
         return list(self.result.dates)
 
+    def __repr__(self) -> str:
+        """One line: what was run, how and where it is stored, not the arrays of its results."""
+        stored = f", run id {self.run_id!r}" if self.run_id else ""
+        return f"{type(self).__name__}({_described(self.result)}{stored})"
+
     def kpis(self) -> pd.DataFrame:
         """One row per indicator: its mean over replications, 95 % t interval and unit.
 
@@ -205,7 +210,7 @@ class Run:
         return code
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class StoredRunView(Run):
     """A run read back from the store: its results (read-only arrays) and its catalog row
     (`stored`: status, creation time, code version, the scenario's resolved text)."""
@@ -215,6 +220,16 @@ class StoredRunView(Run):
     @property
     def scenario_text(self) -> str:
         return self.stored.scenario_text if self.stored else ""
+
+
+def _described(result: RunResult) -> str:
+    """'small', flow engine, seed 1, 2 replications, 2023-04-20 to 2023-05-31, sectors TCA RGV."""
+    days = f"{result.dates[0]} to {result.dates[-1]}" if result.dates else "no reported days"
+    return (
+        f"{result.scenario_name!r}, {result.engine} engine, seed {result.seed}, "
+        f"{counted(result.n_replications, 'replication')}, {days}, "
+        f"sectors {' '.join(s.name for s in result.sectors)}"
+    )
 
 
 def _metric_names(metric: str | Sequence[str]) -> list[str]:

@@ -616,3 +616,29 @@ def test_a_run_without_replications_has_no_kpis_in_one_clear_line() -> None:
         text = str(refused.value)
         assert "run of 'constructed' has no replications" in text and "\n" not in text, text
     assert none.daily().empty and none.replications == 0
+
+
+def test_a_scenario_a_run_and_its_result_show_in_one_line_not_every_value() -> None:
+    from constructed_runs import constructed_run
+
+    scenario = bs.load_scenario(SMALL)
+    variant = scenario.with_changes({"period.end_date": dt.date(2023, 5, 20)})
+    run = bs.Run(constructed_run(2, 3), run_id="constructed-1")
+    # a Scenario showed its 6,000 characters of pydantic fields, a Run and its RunResult every
+    # date and the start of the daily array
+    shown = {
+        repr(scenario): "Scenario('small', 2023-04-20 to 2023-05-31 (warm-up 7 days), sectors "
+        f"TCA RGV, deployments: troops, from {SMALL.resolve()})",
+        str(variant): "Scenario('small', 2023-04-20 to 2023-05-20 (warm-up 7 days), sectors "
+        f"TCA RGV, deployments: troops, with period.end_date = 2023-05-20, from "
+        f"{SMALL.resolve()})",
+        repr(run): "Run('constructed', event engine, seed 1, 2 replications, 2023-05-01 to "
+        "2023-05-03, sectors TCA RGV, run id 'constructed-1')",
+        repr(run.result): "RunResult('constructed', event engine, seed 1, 2023-05-01 to "
+        "2023-05-03, sectors TCA RGV, daily [2 replications, 3 days, 2 sectors, "
+        f"{run.result.daily.shape[-1]} metrics])",
+        repr(bs.StoredRunView(constructed_run(1, 0))): "StoredRunView('constructed', event "
+        "engine, seed 1, 1 replication, no reported days, sectors TCA RGV)",
+    }
+    for text, expected in shown.items():
+        assert text == expected

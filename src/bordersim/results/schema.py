@@ -136,6 +136,17 @@ class RunResult:
     def n_replications(self) -> int:
         return int(self.daily.shape[0])
 
+    def __repr__(self) -> str:
+        """One line: the run and the shape of its arrays, not their values (nor every date)."""
+        r, d, s, m = self.daily.shape
+        days = f", {self.dates[0]} to {self.dates[-1]}" if self.dates else ""
+        people = f", {len(self.people)} person records" if self.people is not None else ""
+        return (
+            f"RunResult({self.scenario_name!r}, {self.engine} engine, seed {self.seed}{days}, "
+            f"sectors {' '.join(sec.name for sec in self.sectors)}, daily [{r} replications, "
+            f"{d} days, {s} sectors, {m} metrics]{people})"
+        )
+
     def metric(self, name: str) -> np.ndarray:
         """[R, D, S] values of one metric."""
         return self.daily[..., METRIC_INDEX[name]]

@@ -18,7 +18,7 @@ from bordersim.errors import ScenarioError
 from bordersim.input_files import resolve
 from bordersim.scenario import loader
 from bordersim.scenario.schema import Headcount, ScenarioSpec
-from bordersim.scenario.toml_text import dumps
+from bordersim.scenario.toml_text import dumps, toml_value
 
 
 class Scenario(ScenarioSpec):
@@ -107,12 +107,41 @@ class Scenario(ScenarioSpec):
         path's value came from (``--set KEY=VALUE``): later errors about it name that place."""
         return with_changes(self, changes, given)
 
+    def __repr__(self) -> str:
+        """One line: name, period, sectors, deployments, changes and the file, not every value
+        (``resolved_text`` has them all)."""
+        return f"Scenario({self._summary()})"
+
+    def __str__(self) -> str:
+        return repr(self)
+
+    def _summary(self) -> str:
+        deployments = ", ".join(self.deployments) if self.deployments else "none"
+        changes = ", ".join(f"{key} = {_written(value)}" for key, value in self._changes.items())
+        changes = changes if len(changes) <= 200 else changes[:197] + "..."
+        changed = f", with {changes}" if changes else ""
+        path = getattr(self, "_path", None)  # a Scenario validated by hand has no file
+        source = f", from {path}" if path is not None else ""
+        return (
+            f"{self.name!r}, {self.period.start_date} to {self.period.end_date} "
+            f"(warm-up {self.period.warmup_days} days), sectors {' '.join(self.sectors)}, "
+            f"deployments: {deployments}{changed}{source}"
+        )
+
     def relative_path(self, value: str, key_path: str) -> Path:
         """A path written in a scenario, resolved against the file that wrote it."""
         path = Path(value).expanduser()
         if not path.is_absolute():
             path = self.file_of(key_path).parent / path
         return resolve(path, what=key_path, error=ScenarioError, where=self.location(key_path))
+
+
+def _written(value: Any) -> str:
+    """A changed value as a scenario file writes it (2023-05-20, not datetime.date(...))."""
+    try:
+        return toml_value(value)
+    except TypeError:
+        return repr(value)
 
 
 def build(
