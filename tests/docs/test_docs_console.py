@@ -187,6 +187,11 @@ BAD_SCENARIOS = [
     ),
     ("bad.toml", _PERIOD + "end_date = 2023-05-31\nwarmup_day = 7\n"),
     (
+        "bad.toml",
+        _PERIOD + "end_date = 2023-05-31\nwarmup_days = 7\n\n\n[custody]\n"
+        "standard_hours = '72 hours'\n",
+    ),
+    (
         "old.toml",
         'name = "old"\nsectors = ["TCA", "RGV"]\n[period]\nend_date = 1990-05-31\n'
         "start_date = 1990-04-20\nwarmup_days = 7\n",

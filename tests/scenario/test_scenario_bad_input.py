@@ -40,7 +40,43 @@ CASES: dict[str, tuple[str, list[str]]] = {
     ),
     "wrong type": (
         MINIMAL.replace("warmup_days = 7", 'warmup_days = "seven"'),
-        ["period.warmup_days = 'seven'", "valid integer"],
+        ["period.warmup_days = 'seven'", "must be a whole number, written without quotes"],
+    ),
+    # 'Input should be a valid number' for each, without what a valid one looks like
+    "a value with its unit": (
+        MINIMAL + "\n[custody]\nstandard_hours = '72 hours'\n",
+        [
+            "line 10: custody.standard_hours = '72 hours'",
+            "must be a number without quotes or a unit in TOML (the unit is in the key's name): "
+            "standard_hours = 72",
+        ],
+    ),
+    "a whole number with its unit": (
+        MINIMAL.replace("warmup_days = 7", 'warmup_days = "7 days"'),
+        ["line 7: period.warmup_days = '7 days'", "must be a whole number", "warmup_days = 7"],
+    ),
+    "a number in quotes": (
+        MINIMAL + TROOPS.replace("headcount = 300", 'headcount = "1,500"'),
+        [
+            "deployments.troops.headcount = '1,500'",
+            "a number is written without quotes in TOML: headcount = 1500",
+        ],
+    ),
+    "a percentage for a fraction": (
+        MINIMAL + "\n[custody]\ninitial_occupancy_fraction = '50%'\n",
+        ["a fraction is a number from 0 to 1, without quotes: initial_occupancy_fraction = 0.5"],
+    ),
+    "dollars in quotes": (
+        MINIMAL + "\n[cost]\nice_transfer_dollars = '$1,200'\n",
+        ["cost.ice_transfer_dollars = '$1,200'", "ice_transfer_dollars = 1200"],
+    ),
+    "a number of a list in quotes": (
+        MINIMAL + "\n[demand]\ndiurnal_profile_fraction = [" + "0.04, " * 23 + "'0.08']\n",
+        ["demand.diurnal_profile_fraction.23 = '0.08'", "without quotes in TOML: 0.08"],
+    ),
+    "a boolean in quotes": (
+        MINIMAL + "\n[custody.decompression]\nenabled = 'yes'\n",
+        ["custody.decompression.enabled = 'yes'", "must be true or false", "enabled = true"],
     ),
     "a date in quotes": (
         # 'Input should be a valid date', though it is one: TOML dates have no quotes

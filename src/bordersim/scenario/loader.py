@@ -515,6 +515,35 @@ def _iso_date(text: str) -> dt.date | None:
         return None
 
 
+_NUMBER_IN_TEXT = re.compile(r"^\s*\$?\s*([-+]?(?:\d[\d,_]*)?\.?\d+(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
+
+
+def _text_for_a_value(key: str, value: str, kind: str) -> str:
+    """The rule for a number or a boolean given as text: how TOML writes the value meant (a
+    number without quotes, and without its unit, which the key's name gives)."""
+    if kind == "bool_type":
+        meant = {"true": "true", "yes": "true", "false": "false", "no": "false"}
+        written = meant.get(value.strip().lower())
+        example = f": {key} = {written}" if written else f", such as {key} = true"
+        return f"must be true or false, written without quotes in TOML{example}"
+    noun = "a whole number" if kind == "int_type" else "a number"
+    # an item of a list is shown as the value alone (its key is its index)
+    at = "" if key.isdigit() else f"{key} = "
+    found = _NUMBER_IN_TEXT.match(value)
+    if found is None:
+        return f"must be {noun}, written without quotes in TOML, such as {at}1"
+    number, unit = found.group(1).replace(",", "").replace("_", ""), found.group(2)
+    if unit == "%" and key.endswith("_fraction"):
+        share = float(number) / 100
+        return f"a fraction is a number from 0 to 1, without quotes: {at}{share:g}"
+    if unit or "$" in value:
+        return (
+            f"must be {noun} without quotes or a unit in TOML (the unit is in the key's name): "
+            f"{at}{number}"
+        )
+    return f"a number is written without quotes in TOML: {at}{number}"
+
+
 def _closest(word: str, options: list[str]) -> list[str]:
     """The option closest to `word` (none if none is close): the same letters in another case
     first ('rgv' is 'RGV'), else the closest spelling."""
@@ -690,6 +719,9 @@ def validation_error(
         rule = "must be a TOML date, written without quotes, such as 2023-05-11"
         if isinstance(value, str) and _iso_date(value) is not None:
             rule = f"a date is written without quotes in TOML: {loc[-1]} = {value.strip()}"
+    elif kind in ("float_type", "int_type", "bool_type") and isinstance(value, str):
+        # '72 hours', "300", "50%", "true": a TOML number or boolean has no quotes, nor a unit
+        rule = _text_for_a_value(loc[-1], value, kind)
     elif kind == "literal_error":
         expected = ctx.get("expected", "")
         close = _closest(str(value), re.findall(r"'([^']+)'", expected))
