@@ -30,6 +30,13 @@ CASES: dict[str, tuple[str, list[str]]] = {
         'name = "x"\nsectors = ["TCA"\n[period]\n',
         ["invalid TOML syntax", "Unclosed array (at line 3, column 1)"],
     ),
+    # each said "period.start_date: required key is missing", as if one key were forgotten
+    "an empty file": ("", ["sets nothing (an empty file, or comments only)", "[period]"]),
+    "a file of comments only": (
+        "# to do: the troops\n\n",
+        ["sets nothing", "start_date and end_date, or names a base"],
+    ),
+    "a byte-order mark only": ("\ufeff", ["sets nothing"]),
     "unknown key with a close match": (
         MINIMAL.replace("warmup_days = 7", "warmup_day = 7"),
         ["line 7:", "period.warmup_day = 7", "unknown key", "did you mean 'period.warmup_days'"],

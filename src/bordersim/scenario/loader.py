@@ -364,6 +364,14 @@ def merge_chain(
     new_entries: dict[KeyPath, list[str]] = {}
     defaults_file = defaults_path()
     chain = _chain(path)
+    if not chain[-1][1]:
+        # an empty file (or one of comments only) was refused as lacking period.start_date, as
+        # if it had been written and one key forgotten
+        raise ScenarioError(
+            "sets nothing (an empty file, or comments only): a scenario sets at least [period] "
+            'start_date and end_date, or names a base = "FILE" (docs/scenarios.md)',
+            where=shown_path(chain[-1][0]),
+        )
     for number, (file, data) in enumerate(chain):
         if "remove" in data:
             _remove(merged, data["remove"], file, origins, defaults)
