@@ -27,7 +27,7 @@ import pandas as pd
 
 from bordersim.errors import BordersimError, ScenarioError
 from bordersim.input_files import user_path
-from bordersim.results.schema import DAILY_METRICS, METRIC_INDEX, RunResult
+from bordersim.results.schema import DAILY_METRICS, METRIC_INDEX, METRIC_UNITS, RunResult
 from bordersim.scenario import Scenario
 from bordersim.services.record import DEFAULT_REPLICATIONS, DEFAULT_SEED
 from bordersim.words import counted
@@ -134,7 +134,8 @@ class Run:
     def daily(
         self, metric: str | Sequence[str] | None = None, sector: str | None = None
     ) -> pd.DataFrame:
-        """The tidy daily table: replication, date, sector, metric, value.
+        """The tidy daily table: replication, date, sector, metric, value, unit (of the value:
+        people, staff-hours, dollars..., as `bordersim export` writes it).
 
         `metric` (a name or a list of names) and `sector` (a code) narrow it; by default it has
         every metric of every sector.
@@ -154,6 +155,7 @@ class Run:
                 "sector": np.array(codes)[idx[2]],
                 "metric": np.array(names)[idx[3]],
                 "value": block.reshape(-1),
+                "unit": np.array([METRIC_UNITS[name] for name in names])[idx[3]],
             }
         )
 
@@ -196,7 +198,7 @@ class Run:
         fig.update_layout(
             title=f"{self.scenario_name}: {metric}, {where} "
             f"({counted(self.replications, 'replication')}, {self.engine} engine)",
-            yaxis_title=metric,
+            yaxis_title=f"{metric} ({METRIC_UNITS[metric]})",
             template="plotly_white",
         )
         return fig

@@ -642,3 +642,25 @@ def test_a_scenario_a_run_and_its_result_show_in_one_line_not_every_value() -> N
     }
     for text, expected in shown.items():
         assert text == expected
+
+
+def test_the_daily_table_and_a_plot_name_the_unit_of_each_value() -> None:
+    from bordersim.results.schema import METRIC_UNITS
+    from constructed_runs import constructed_run
+
+    run = bs.Run(constructed_run(2, 3))
+    # the table had no unit, where bordersim export writes one beside each value, and the
+    # plot's axis read "custody_hours_total" alone (person-hours, not people)
+    table = run.daily(["encounters", "custody_hours_total", "cost_total_dollars"], sector="RGV")
+    assert list(table.columns) == ["replication", "date", "sector", "metric", "value", "unit"]
+    units = dict(zip(table["metric"], table["unit"], strict=True))
+    assert units == {
+        "encounters": "events",
+        "custody_hours_total": "person-hours",
+        "cost_total_dollars": "dollars",
+    }
+    everything = run.daily()
+    assert (everything["unit"] == everything["metric"].map(METRIC_UNITS)).all()
+    pd.testing.assert_frame_equal(everything, run.result.tidy())
+    axis = run.plot("custody_hours_total").layout.yaxis.title.text
+    assert axis == "custody_hours_total (person-hours)"

@@ -111,7 +111,7 @@ def test_the_readme_example(in_a_fresh_folder: Path) -> None:
     assert stored.report_path is not None and stored.report_path.is_file()
     kpis = run.kpis()
     assert {"indicator", "mean", "low", "high", "unit"} <= set(kpis.columns)
-    assert list(run.daily().columns) == ["replication", "date", "sector", "metric", "value"]
+    assert list(run.daily().columns) == ["replication", "date", "sector", "metric", "value", "unit"]
     # the stored run, read back, is the run that was stored
     reopened = names["bs"].open_run(stored.run_id)
     assert np.array_equal(reopened.result.daily, stored.result.daily, equal_nan=True)

@@ -191,7 +191,8 @@ class RunResult:
         )
 
     def tidy(self) -> pd.DataFrame:
-        """One row per replication, sector, day and metric (DESIGN section 3)."""
+        """One row per replication, sector, day and metric (DESIGN section 3), with the unit of
+        its value (`METRIC_UNITS`)."""
         import pandas as pd
 
         r, d, s, m = self.daily.shape
@@ -204,5 +205,6 @@ class RunResult:
                 "sector": sector_names[idx[2]],
                 "metric": np.array(DAILY_METRICS)[idx[3]],
                 "value": self.daily.reshape(-1),
+                "unit": np.array([METRIC_UNITS[name] for name in DAILY_METRICS])[idx[3]],
             }
         )
