@@ -37,6 +37,16 @@ CASES: dict[str, tuple[str, list[str]]] = {
         ["sets nothing", "start_date and end_date, or names a base"],
     ),
     "a byte-order mark only": ("\ufeff", ["sets nothing"]),
+    # tomllib's "Cannot overwrite a value (at line 8, column 16)" named no key, and "Cannot
+    # declare ('period',) twice" a Python tuple
+    "a key set twice": (
+        MINIMAL.replace("warmup_days = 7", "warmup_days = 7\nwarmup_days = 14"),
+        ["bad.toml, line 8: period.warmup_days is set twice (first on line 7)"],
+    ),
+    "a table declared twice": (
+        MINIMAL + "\n[period]\nwarmup_days = 14\n",
+        ["bad.toml, line 9: [period] is declared twice (first on line 4)", "under one header"],
+    ),
     "unknown key with a close match": (
         MINIMAL.replace("warmup_days = 7", "warmup_day = 7"),
         ["line 7:", "period.warmup_day = 7", "unknown key", "did you mean 'period.warmup_days'"],

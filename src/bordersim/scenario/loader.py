@@ -27,6 +27,7 @@ scenario file of the chain sets.
 
 from __future__ import annotations
 
+import ast
 import copy
 import datetime as dt
 import difflib
@@ -79,12 +80,16 @@ def read_toml(path: Path) -> dict[str, Any]:
     where = shown_path(path)
     try:
         # utf-8-sig: a byte-order mark (Notepad writes one) is not TOML, and is dropped
-        data = tomllib.loads(raw.decode("utf-8-sig"))
+        text = raw.decode("utf-8-sig")
+        data = tomllib.loads(text)
     except UnicodeDecodeError as err:
         raise ScenarioError(
             f"not UTF-8 text (byte {err.start}); a scenario is a TOML text file", where=where
         ) from None
     except tomllib.TOMLDecodeError as err:
+        twice = _set_twice(text, str(err))
+        if twice is not None:
+            raise ScenarioError(twice[1], where=f"{where}, line {twice[0]}") from None
         raise ScenarioError(f"invalid TOML syntax: {_clip(str(err))}", where=where) from None
     except (RecursionError, MemoryError, ValueError, OverflowError) as err:
         # tomllib recurses once per nested array or inline table
@@ -95,6 +100,68 @@ def read_toml(path: Path) -> dict[str, Any]:
         ) from None
     _check_depth(data, where)
     return data
+
+
+_TWICE = re.compile(
+    r"^Cannot (overwrite a value|declare (\(.*\)) twice) \(at line (\d+), column \d+\)$"
+)
+
+
+def _set_twice(text: str, message: str) -> tuple[int, str] | None:
+    """(line, rule) for tomllib's refusal of a key or a table given twice ("Cannot overwrite a
+    value", "Cannot declare ('period',) twice"), naming the key as a scenario does; None for
+    any other syntax error."""
+    found = _TWICE.match(message)
+    if found is None:
+        return None
+    number = int(found.group(3))
+    lines = text.splitlines()
+    line = lines[number - 1] if number <= len(lines) else ""
+    if found.group(2):  # a table: its header, or a dotted key that made it
+        try:
+            loc: KeyPath = tuple(str(part) for part in ast.literal_eval(found.group(2)))
+        except (ValueError, SyntaxError):
+            return None
+    else:
+        table: KeyPath = ()
+        for before in lines[: number - 1]:
+            header = _HEADER.match(before)
+            if header:
+                table = _key_parts(header.group(1))
+        header = _HEADER.match(line)
+        assignment = _ASSIGNMENT.match(line)
+        if header:
+            loc = _key_parts(header.group(1))
+        elif assignment:
+            loc = (*table, *_key_parts(assignment.group(1)))
+        else:
+            return None
+    dotted = ".".join(loc)
+    first = _first_setting(lines[: number - 1], loc)
+    earlier = f" (first on line {first})" if first else ""
+    if found.group(2) and _HEADER.match(line):
+        return number, (
+            f"[{dotted}] is declared twice{earlier}: a table is written once in a file, all "
+            "its keys under one header"
+        )
+    return number, f"{dotted} is set twice{earlier}: a key is set once in a file"
+
+
+def _first_setting(lines: list[str], loc: KeyPath) -> int | None:
+    """The number of the first of `lines` that sets `loc` or a key inside it."""
+    table: KeyPath = ()
+    for number, line in enumerate(lines, start=1):
+        header = _HEADER.match(line)
+        if header:
+            table = full = _key_parts(header.group(1))
+        else:
+            assignment = _ASSIGNMENT.match(line)
+            if not assignment:
+                continue
+            full = (*table, *_key_parts(assignment.group(1)))
+        if full[: len(loc)] == loc:
+            return number
+    return None
 
 
 def _check_depth(data: dict[str, Any], where: str) -> None:
