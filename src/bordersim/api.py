@@ -66,9 +66,13 @@ def load_scenario(path: str | Path) -> Scenario:
 
     if not isinstance(path, str | Path):
         raise ScenarioError(f"expected a scenario file path, got {type(path).__name__}")
+    from bordersim.input_files import MIB, check_regular_file
+
     file = Path(path).expanduser()
-    if not file.is_file():
+    # as bs.run and `bordersim scenario check` refuse it: a folder is not "no such file"
+    if not file.exists() and not file.is_symlink():
         raise ScenarioError("no such scenario file", where=str(file))
+    check_regular_file(file, what="scenario file", error=ScenarioError, limit=MIB)
     return load(file)
 
 

@@ -664,3 +664,22 @@ def test_the_daily_table_and_a_plot_name_the_unit_of_each_value() -> None:
     pd.testing.assert_frame_equal(everything, run.result.tidy())
     axis = run.plot("custody_hours_total").layout.yaxis.title.text
     assert axis == "custody_hours_total (person-hours)"
+
+
+def test_load_scenario_refuses_a_folder_as_a_folder_as_run_does(tmp_path: Path) -> None:
+    import os
+
+    os.mkfifo(tmp_path / "pipe.toml")
+    # load_scenario said "no such scenario file" of a folder that is there, where bs.run and
+    # `bordersim scenario check` say what it is
+    for given, rule in [
+        (tmp_path, "scenario file is a folder, not a file"),
+        (tmp_path / "pipe.toml", "scenario file is not a regular file (a FIFO, socket or device)"),
+        (tmp_path / "nope.toml", "no such scenario file"),
+    ]:
+        messages = []
+        for call in (bs.load_scenario, lambda p: bs.run(p, engine="flow", replications=1)):
+            with pytest.raises(bs.BordersimError) as refused:
+                call(given)
+            messages.append(str(refused.value))
+        assert messages[0] == messages[1] and messages[0].startswith(f"{given}: {rule}")
