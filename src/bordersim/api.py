@@ -487,6 +487,7 @@ def open_run(run_id: str, *, store: str | Path | None = None) -> StoredRunView:
             f"runs`), got {type(run_id).__name__} {run_id!r}"
         )
     _check_location("store", store)
+    _check_store_is_there(user_path(store))
     with read_only_store(user_path(store)) as connection:
         stored = get_run(connection, run_id)
         result = load_result(connection, run_id)
@@ -508,6 +509,20 @@ def _check_location(name: str, value: object) -> None:
         raise BordersimError(
             f"{name} must be a path (a str or a pathlib.Path) or None, got "
             f"{type(value).__name__} {value!r}"
+        )
+
+
+def _check_store_is_there(store: str | Path | None) -> None:
+    """Refuse a store file that is not there in the API's words: the store's own refusal names
+    the command line's --store, which a call does not have."""
+    from bordersim.store import StoreError, store_location
+
+    location = store_location(store)
+    if isinstance(location, Path) and not location.exists() and not location.is_symlink():
+        raise StoreError(
+            "no store here (is store= or $BORDERSIM_STORE mistyped?); bs.run(..., record=True) "
+            "or `bordersim run` creates one",
+            where=str(location),
         )
 
 

@@ -163,8 +163,14 @@ def test_open_run_errors(tmp_path: Path, cli_run: tuple[Path, str]) -> None:
     store, _ = cli_run
     with pytest.raises(bs.BordersimError, match="no run 'nope' in the store"):
         bs.open_run("nope", store=store)
-    with pytest.raises(bs.BordersimError, match="no store here"):
+    with pytest.raises(bs.BordersimError) as refused:
         bs.open_run("nope", store=tmp_path / "missing.duckdb")
+    # said "is --store or $BORDERSIM_STORE mistyped?", naming a flag the call does not have
+    assert str(refused.value) == (
+        f"{tmp_path / 'missing.duckdb'}: no store here (is store= or $BORDERSIM_STORE "
+        "mistyped?); bs.run(..., record=True) or `bordersim run` creates one"
+    )
+    assert not (tmp_path / "missing.duckdb").exists()
     with pytest.raises(bs.BordersimError, match=r"run_id must be a run id .* got int 3"):
         bs.open_run(3, store=store)  # type: ignore[arg-type]
 
