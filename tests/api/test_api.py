@@ -689,3 +689,23 @@ def test_load_scenario_refuses_a_folder_as_a_folder_as_run_does(tmp_path: Path) 
                 call(given)
             messages.append(str(refused.value))
         assert messages[0] == messages[1] and messages[0].startswith(f"{given}: {rule}")
+
+
+def test_numpy_values_in_with_changes_are_recorded_as_python_values(tmp_path: Path) -> None:
+    changed = bs.load_scenario(SMALL).with_changes(
+        {
+            "deployments.troops.headcount": np.int64(100),
+            "custody.capacity_people": {"RGV": np.float64(3000.0)},
+        }
+    )
+    assert changed.changes == {
+        "deployments.troops.headcount": 100,
+        "custody.capacity_people.RGV": 3000.0,
+    }
+    assert [type(v) for v in changed.changes.values()] == [int, float]
+    # a sweep of it with a store failed with "TypeError: Object of type int64 is not JSON
+    # serializable" and a traceback, recording the changes for --resume
+    grid = bs.sweep(
+        changed, {"deployments.troops.ramp_up_days": [1]}, replications=1, store=tmp_path / "s.db"
+    )
+    assert set(grid["deployments.troops.ramp_up_days"]) == {1}

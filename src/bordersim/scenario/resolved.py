@@ -11,6 +11,7 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pydantic
 from pydantic import PrivateAttr
 
@@ -215,7 +216,10 @@ def with_changes(
     changed = []
     new_entries: dict[tuple[str, ...], list[str]] = {}
     set_by: dict[tuple[str, ...], str] = {}  # each value set by this call, with its key path
-    for key_path, value in changes.items():
+    for key_path, given_value in changes.items():
+        # a NumPy number as the Python value a file would hold: a sweep records the changes
+        # as JSON, which has no np.int64
+        value = _plain(given_value)
         _refuse_none(key_path, value, scenario)
         new_entries.update(loader.entries_added(merged, _as_overlay(key_path, value)))
         # a table merges into the table there, as in a file: what was set is the values it
@@ -245,6 +249,17 @@ def with_changes(
     changed_scenario._changes = kept
     changed_scenario._given = places
     return changed_scenario
+
+
+def _plain(value: Any) -> Any:
+    """`value` with NumPy scalars, inside tables and lists too, as Python's (np.int64(3) -> 3)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_plain(item) for item in value)
+    return value
 
 
 def _refuse_set_twice(
