@@ -49,6 +49,12 @@ _FROM = {
 }
 
 
+def __dir__() -> list[str]:
+    """The module's names and the API's, imported on first use: so that `dir(bordersim)`, a
+    notebook's completion and `help(bordersim)` list `run`, `load_scenario` and the rest."""
+    return sorted({*globals(), *__all__})
+
+
 def __getattr__(name: str) -> Any:
     if name in _FROM:
         import importlib

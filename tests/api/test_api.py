@@ -709,3 +709,14 @@ def test_numpy_values_in_with_changes_are_recorded_as_python_values(tmp_path: Pa
         changed, {"deployments.troops.ramp_up_days": [1]}, replications=1, store=tmp_path / "s.db"
     )
     assert set(grid["deployments.troops.ramp_up_days"]) == {1}
+
+
+def test_dir_and_help_of_the_package_list_the_api() -> None:
+    import pydoc
+
+    # the API is imported on first use, so dir(bordersim) (a notebook's completion) and
+    # help(bordersim) listed none of it: help showed only __getattr__
+    assert set(bs.__all__) <= set(dir(bs))
+    text = pydoc.render_doc(bs, renderer=pydoc.plaintext)
+    for shown in ("load_scenario(path", "run(scenario", "sweep(scenario", "class Run", "open_run("):
+        assert shown in text, shown
