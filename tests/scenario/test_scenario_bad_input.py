@@ -47,6 +47,26 @@ CASES: dict[str, tuple[str, list[str]]] = {
         MINIMAL + "\n[period]\nwarmup_days = 14\n",
         ["bad.toml, line 9: [period] is declared twice (first on line 4)", "under one header"],
     ),
+    # "must be one of 'southwest'", as if a list of sectors were not allowed
+    "one sector given as a word": (
+        MINIMAL + TROOPS + 'sectors = "RGV"\n',
+        [
+            "deployments.troops.sectors = 'RGV'",
+            """must be 'southwest' or a list of sector codes, such as sectors = ["RGV"]""",
+        ],
+    ),
+    "the scenario's one sector given as a word": (
+        MINIMAL.replace('sectors = ["TCA", "RGV"]', 'sectors = "RGV"'),
+        [
+            "line 2: sectors = 'RGV'",
+            """must be a list, written in brackets, such as sectors = ["RGV"]""",
+        ],
+    ),
+    "a shock's sectors given as a deployment's": (
+        MINIMAL + "\n[demand.shocks.rush]\ndate = 2023-05-01\nsurge_days = 3\n"
+        'surge_multiplier = 2\nsectors = "southwest"\n',
+        ["demand.shocks.rush.sectors = 'southwest'", "must be 'all' or a list of sector codes"],
+    ),
     "unknown key with a close match": (
         MINIMAL.replace("warmup_days = 7", "warmup_day = 7"),
         ["line 7:", "period.warmup_day = 7", "unknown key", "did you mean 'period.warmup_days'"],

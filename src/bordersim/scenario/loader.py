@@ -31,6 +31,7 @@ import ast
 import copy
 import datetime as dt
 import difflib
+import json
 import re
 import tomllib
 import types
@@ -50,6 +51,7 @@ from bordersim.scenario.schema import (
     CrossSectionError,
     OneOfError,
     ScenarioSpec,
+    SectorCode,
     safe_name_from,
 )
 
@@ -536,6 +538,20 @@ def _annotation_at(loc: KeyPath) -> Any:
     return _unwrap(current)
 
 
+def _takes_a_list(loc: KeyPath) -> bool:
+    """Whether the key at `loc` takes a word or a list of sector codes (a deployment's, a
+    shock's or a release policy's ``sectors``): a word alone fails as a word."""
+    model = _model_at(loc[:-1])
+    field = model.model_fields.get(loc[-1]) if model is not None and loc else None
+    if field is None or typing.get_origin(field.annotation) not in (typing.Union, types.UnionType):
+        return False
+    members = [_unwrap(member) for member in typing.get_args(field.annotation)]
+    return any(
+        typing.get_origin(member) is list and typing.get_args(member) == (SectorCode,)
+        for member in members
+    )
+
+
 def _model_at(loc: KeyPath) -> type[BaseModel] | None:
     """The schema model whose keys are allowed at `loc` (for "did you mean")."""
     current = _annotation_at(loc)
@@ -797,6 +813,19 @@ def validation_error(
     elif kind in ("float_type", "int_type", "bool_type") and isinstance(value, str):
         # '72 hours', "300", "50%", "true": a TOML number or boolean has no quotes, nor a unit
         rule = _text_for_a_value(loc[-1], value, kind)
+    elif kind == "list_type" and isinstance(value, str):
+        one = f", such as {loc[-1]} = {json.dumps([value])}"
+        rule = "must be a list, written in brackets" + (
+            one if value in typing.get_args(SectorCode) else f" ({loc[-1]} = [...]), not a word"
+        )
+    elif kind == "literal_error" and _takes_a_list(loc):
+        # sectors = "RGV" was "must be one of 'southwest'", as if no list were allowed
+        expected = ctx.get("expected", "")
+        example = [value] if value in typing.get_args(SectorCode) else ["TCA", "RGV"]
+        rule = (
+            f"must be {expected} or a list of sector codes, such as {loc[-1]} = "
+            f"{json.dumps(example)}"
+        )
     elif kind == "literal_error":
         expected = ctx.get("expected", "")
         close = _closest(str(value), re.findall(r"'([^']+)'", expected))
