@@ -67,6 +67,15 @@ CASES: dict[str, tuple[str, list[str]]] = {
         'surge_multiplier = 2\nsectors = "southwest"\n',
         ["demand.shocks.rush.sectors = 'southwest'", "must be 'all' or a list of sector codes"],
     ),
+    # "headcount_by_sector.RGX = 'RGX'": the key shown as its value, 3
+    "an unknown sector as a key": (
+        MINIMAL + TROOPS.replace("headcount = 300", "headcount_by_sector = { RGV = 100, RGX = 3 }"),
+        [
+            "deployments.troops.headcount_by_sector.RGX: unknown key 'RGX': the keys here are "
+            "'SDC', 'ELC'",
+            "(did you mean 'RGV'?)",
+        ],
+    ),
     "unknown key with a close match": (
         MINIMAL.replace("warmup_days = 7", "warmup_day = 7"),
         ["line 7:", "period.warmup_day = 7", "unknown key", "did you mean 'period.warmup_days'"],

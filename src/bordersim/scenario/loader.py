@@ -831,6 +831,10 @@ def validation_error(
         close = _closest(str(value), re.findall(r"'([^']+)'", expected))
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         rule = f"must be one of {expected}{hint}"
+        if first["loc"] and first["loc"][-1] == "[key]":
+            # a table's key (headcount_by_sector = { RGX = 3 }) was shown as its value, "RGX =
+            # 'RGX'"; the key is what is wrong
+            rule = f"unknown key {value!r}: the keys here are {expected}{hint}"
     else:
         rule = str(first["msg"]).removeprefix("Value error, ")
     file = origin_of(loc, origins)
@@ -853,7 +857,8 @@ def validation_error(
             base = Path(origin_of((*loc, inherited[0]), origins)).name
             rule = f'{rule}; {inherited[0]} is inherited from {base}: add remove = ["{key}"]'
     dotted = _clip(".".join(loc) or "(top level)", 100)
-    shown = "" if kind == "missing" else f" = {_show(value)}"
+    key_error = bool(first["loc"]) and first["loc"][-1] == "[key]"
+    shown = "" if kind == "missing" or key_error else f" = {_show(value)}"
     was_changed = any(loc[: len(key)] == key for key in changed)
     line = "" if was_changed else line_of(file, loc)
     return ScenarioError(f"{dotted}{shown}: {_clip(rule, 200)}", where=f"{shown_path(file)}{line}")
