@@ -33,24 +33,64 @@ PATH_PARAMETERS = frozenset(
 )
 
 
+#: What `--help` shows beside an option whose value has a form of its own, by its long name.
+VALUE_WORDS = {
+    "--set": "KEY=VALUE",
+    "--vary": "KEY=V1,V2,...",
+    "--engine": "ENGINE",
+    "--case": "CASE",
+    "--cluster": "SPEC",
+    "--resume": "SWEEP_ID",
+    "--origin": "YYYY-MM",
+    "--from": "YYYY-MM",
+    "--to": "YYYY-MM",
+    "--horizon": "MONTHS",
+    "--horizons": "MONTHS",
+    "--format": "FORMAT",
+    "--metric": "METRIC",
+    "--sector": "SECTOR",
+    "--host": "HOST",
+    "--port": "PORT",
+    "--token": "TOKEN",
+}
+
+#: The word for the rest, by the framework's name of their type ("<int>", "<float range>").
+TYPE_WORDS = {"int": "INTEGER", "float": "NUMBER", "str": "TEXT"}
+
+
 def _shown_type(param: Any, ctx: Any) -> str | None:
-    """What `--help` shows beside a parameter: nothing beside a flag (`--records`, `--help`,
-    `--frontier/--no-frontier` take no value), PATH for a path (PATH|URL where a
-    postgresql:// URL is taken too), and the framework's type (`<int>`) for the rest."""
+    """What `--help` shows beside a parameter, a plain word in capitals: nothing beside a flag
+    (`--records`, `--help`, `--frontier/--no-frontier` take no value), PATH for a path
+    (PATH|URL where a postgresql:// URL is taken too), the word of `VALUE_WORDS` for an option
+    named there, and INTEGER, NUMBER or TEXT by type for the rest (where the framework showed
+    `<int>`, `<float>`, `<str>`, `<list[str]>`)."""
     if getattr(param, "is_flag", False):
         return ""
-    path_typed = str(param.display_type(ctx)) in ("<path>", "<file>", "<dir>", "<list[Path]>")
-    if param.name in PATH_PARAMETERS or path_typed:
+    many = "..." if param.nargs != 1 else ""
+    framework = str(param.display_type(ctx)).strip("<>")
+    if param.name in PATH_PARAMETERS or framework in ("path", "file", "dir", "list[Path]"):
         shown = "PATH|URL" if "postgresql://" in (getattr(param, "help", None) or "") else "PATH"
-        return shown + ("..." if param.nargs != 1 else "")
-    return None
+        return shown + many
+    for name in param.opts:
+        if name in VALUE_WORDS:
+            return VALUE_WORDS[name] + many
+    bare = framework.removeprefix("list[").removesuffix("]").removesuffix(" range")
+    return TYPE_WORDS.get(bare, "VALUE") + many
+
+
+def _usage_piece(param: Any) -> str:
+    """An argument as the usage line shows it: NAME if required, [NAME] if not (the framework
+    wrote a required one {NAME}), then ... where it takes several."""
+    name = param.metavar or param.name.upper()
+    return (name if param.required else f"[{name}]") + ("..." if param.nargs != 1 else "")
 
 
 def _tidy_help(command: Any) -> None:
     """Give every parameter of `command` and of its subcommands the type column of
     `_shown_type`: options through their metavar, arguments (whose name column the metavar
-    would change) through what they show as their type. Help texts are text, not Rich markup:
-    a plan file's "[forecast]" is shown as written, not taken for a style and dropped."""
+    would change) through what they show as their type; and the usage line `_usage_piece`.
+    Help texts are text, not Rich markup: a plan file's "[forecast]" is shown as written, not
+    taken for a style and dropped."""
     ctx = command.context_class(command)
     if command.help:
         command.help = escape(command.help)
@@ -61,6 +101,9 @@ def _tidy_help(command: Any) -> None:
         if getattr(param, "help", None):
             param.help = escape(param.help)
         is_option = param.param_type_name == "option"
+        if not is_option:
+            piece = _usage_piece(param)
+            setattr(param, "get_usage_pieces", lambda ctx, piece=piece: [piece])  # noqa: B010
         shown = _shown_type(param, ctx)
         if shown is None or (is_option and param.metavar is not None):  # one the command set
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -278,18 +279,23 @@ def test_help_shows_no_value_beside_a_flag_and_path_beside_a_path(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Before, every flag read "--help <bool>", "--version <bool>", as if it took a value, and
-    # bordersim plan's paths (read as text) "<str>", where bordersim run's said "<path>".
+    # bordersim plan's paths (read as text) "<str>", where bordersim run's said "<path>"; every
+    # other value read as the framework's type ("--seed <int>", "--set <list[str]>") and a
+    # required argument in braces ("Usage: bordersim run [OPTIONS] {SCENARIO}").
     monkeypatch.setenv("COLUMNS", "200")
     commands = [
         [], ["run"], ["compare"], ["plan"], ["export"], ["sweep"], ["forecast"], ["serve"],
         ["runs"], ["data", "import"], ["scenario", "check"], ["store", "copy"], ["fit"],
-        ["validate"], ["calibrate"],
+        ["validate"], ["calibrate"], ["verify"], ["report"], ["main-job"], ["data"],
+        ["data", "show"], ["scenario"], ["scenario", "params"], ["store"], ["store", "verify"],
     ]  # fmt: skip
+    framework_type = re.compile(r"<(bool|int|float|str|text|path|file|dir|list\[\w+\]|\w+ range)>")
     rows: dict[str, str] = {}
     for command in commands:
         main([*command, "--help"])
         out = capsys.readouterr().out
-        assert "<bool>" not in out, command
+        assert not framework_type.search(out), (command, framework_type.search(out))
+        assert "{" not in out and "}" not in out, command
         for line in out.splitlines():  # a parameter's row: "│ *  --plan  PATH  Plan file"
             cells = line.strip("│ *").split()
             if line.startswith("│") and cells:
@@ -312,7 +318,20 @@ def test_help_shows_no_value_beside_a_flag_and_path_beside_a_path(
     assert shown("validate --targets")[:2] == ["--targets", "PATH"]
     assert shown("fit --out")[:3] == ["--out", "-o", "PATH"]
     assert shown("calibrate --output")[:3] == ["--output", "-o", "PATH"]
-    assert shown("run --seed")[:2] == ["--seed", "<int>"]  # a value that is not a path: its type
+    assert shown("run --seed")[:2] == ["--seed", "INTEGER"]  # the rest: a word for its value
+    assert shown("run --replications") == ["--replications", "-r", "INTEGER"]
+    assert shown("fit --damping")[:2] == ["--damping", "NUMBER"]
+    assert shown("run --set")[:2] == ["--set", "KEY=VALUE"]
+    assert shown("sweep --vary")[:2] == ["--vary", "KEY=V1,V2,..."]
+    assert shown("export --sector")[:2] == ["--sector", "SECTOR"]
+    assert shown("forecast --origin")[:2] == ["--origin", "YYYY-MM"]
+    assert shown("compare A")[:2] == ["A", "TEXT"]
+    main(["run", "--help"])
+    usage = [line.strip() for line in capsys.readouterr().out.splitlines()]
+    assert usage[1].endswith(" run [OPTIONS] SCENARIO")
+    main(["data", "import", "--help"])
+    usage = [line.strip() for line in capsys.readouterr().out.splitlines()]
+    assert usage[1].endswith(" data import [OPTIONS] [FILE]...")
 
 
 def test_help_shows_brackets_in_its_text_as_written(
