@@ -342,6 +342,30 @@ def test_a_scheduler_address_without_a_scheduler_is_said_before_the_sweep_is_rec
     assert not (tmp_path / "out").exists()
 
 
+def test_spaces_around_a_cluster_are_left_out(
+    not_a_scheduler: dict[str, int],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--cluster " tcp://..." (a space from the shell's quoting) was said with a doubled space,
+    "--cluster  tcp://...", and " local:x" as "' local:x'"; the value is read without them."""
+    monkeypatch.setenv("BORDERSIM_STORE", str(tmp_path / "bordersim.duckdb"))
+    open_store().close()
+    address = f"tcp://127.0.0.1:{not_a_scheduler['refused']}"
+    grid = [str(SMALL), "--vary", "deployments.troops.headcount=0,1", "-r", "1"]
+    for given, said in [
+        (f" {address} ", f"error: --cluster {address}: no Dask scheduler answers there"),
+        (" local:x", "error: --cluster 'local:x': the number of workers after local:"),
+    ]:
+        with pytest.raises(SystemExit) as exit_info:
+            main(["sweep", *grid, "--cluster", given, "--out", str(tmp_path / "out")])
+        assert exit_info.value.code == 2
+        err = capsys.readouterr().err
+        assert err.startswith(said) and "  " not in err, err
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_scheduler_port_that_never_answers_is_given_up(not_a_scheduler: dict[str, int]) -> None:
     """Dask's client waits for a scheduler's handshake without a time limit: a port that
     accepts and never answers held `bordersim sweep --cluster` for good."""

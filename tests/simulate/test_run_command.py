@@ -472,3 +472,22 @@ def test_an_empty_store_option_is_refused_by_every_command(
     assert len(err.strip().splitlines()) == 1, err
     assert "--store: is empty" in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_spaces_around_a_store_are_left_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # --store " $URL" (a space from the shell's quoting) was a file named " postgresql:/..." in
+    # the current folder: "no store here", and data show read it as a file, not a shared store
+    monkeypatch.chdir(tmp_path)
+    url = "postgresql://someone@127.0.0.1:1/bordersim?results=/r"
+    assert _exit_code(["runs", "--store", f" {url} "]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {url}: cannot connect to PostgreSQL"), err
+    assert _exit_code(["data", "show", "--store", f" {url}"]) == 2
+    assert "--store: this command needs an embedded store file" in capsys.readouterr().err
+    store = tmp_path / "store.duckdb"
+    open_store(store).close()
+    main(["runs", "--store", f"  {store}\t"])
+    assert "no runs" in capsys.readouterr().out.lower()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["store.duckdb"]

@@ -165,6 +165,27 @@ def test_an_address_it_cannot_listen_on_is_one_line_and_makes_no_store(
     assert not store.parent.exists()
 
 
+def test_spaces_around_the_host_are_left_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--host " 127.0.0.1" (a space from the shell's quoting) was taken for a host beyond
+    loopback: "--host  127.0.0.1 shares the workbench beyond this machine: give --token"."""
+    monkeypatch.delenv("BORDERSIM_TOKEN", raising=False)
+    (tmp_path / "scenarios").mkdir()
+    store = tmp_path / "new" / "store.duckdb"
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        folders = ["--scenarios", str(tmp_path / "scenarios"), "--store", str(store)]
+        with pytest.raises(SystemExit) as exit_info:
+            main(["serve", "--host", " 127.0.0.1 ", "--port", str(port), *folders])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: --port {port}: another program already listens on 127.0.0.1:")
+    assert not store.parent.exists()
+
+
 @pytest.mark.parametrize("plans", ["no-such-plans", "notes.txt"])
 def test_a_plan_folder_given_and_not_there_is_refused(
     plans: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]

@@ -62,14 +62,23 @@ def _guard_store_option(command: CommandInfo) -> None:
 
 def refuse_empty_store(value: object) -> object:
     """An empty `--store` (an unset variable, as in --store "$STORE") is refused: a command
-    would otherwise read it as no option (the default store) or as the current folder."""
+    would otherwise read it as no option (the default store) or as the current folder. Spaces
+    around a store are left out, as `stripped` says."""
     if value is not None and not str(value).strip():
         raise BordersimError(
             "is empty (an unset variable?); name the store, or leave --store out for the "
             "default ($BORDERSIM_STORE, else ./.bordersim/bordersim.duckdb)",
             where="--store",
         )
-    return value
+    return stripped(value)
+
+
+def stripped(value: object) -> object:
+    """An option's value without the spaces around it: the callback of the options that take an
+    address or a spec (--store, --cluster, --host), where a space from the shell's quoting
+    (--cluster " local:2") is no part of the value. With it, " postgresql://..." was taken for
+    a file named so in the current folder, and " 127.0.0.1" for a host beyond loopback."""
+    return value.strip() if isinstance(value, str) else value
 
 
 def given_folder(value: str | None, name: str) -> Path | None:

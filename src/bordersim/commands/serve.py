@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 
+from bordersim.commands import stripped
 from bordersim.errors import BordersimError
 
 STORE_HELP = (
@@ -19,7 +20,10 @@ STORE_HELP = (
 
 def serve_command(
     host: str = typer.Option(
-        "127.0.0.1", "--host", help="Address to listen on (loopback only by default)."
+        "127.0.0.1",
+        "--host",
+        callback=stripped,
+        help="Address to listen on (loopback only by default).",
     ),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
     token: str | None = typer.Option(

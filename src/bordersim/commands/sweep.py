@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from bordersim.commands import stripped
 from bordersim.errors import ScenarioError
 from bordersim.services.sweep import Axis
 from bordersim.words import counted
@@ -80,6 +81,7 @@ def sweep_command(
     cluster: str | None = typer.Option(
         None,
         "--cluster",
+        callback=stripped,
         help="Run as blocks on Dask: local[:N] starts N local workers, tcp://HOST:PORT joins a "
         "scheduler.",
     ),
