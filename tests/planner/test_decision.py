@@ -160,6 +160,30 @@ def test_a_ramp_up_longer_than_the_warm_up_is_paid_from_the_first_arrival() -> N
     )
 
 
+def test_the_reports_cost_breakdown_counts_the_ramp_up_paid_before_the_simulated_start() -> None:
+    """The report's cost breakdown gave the simulated person-days only, so that with a ramp-up
+    longer than the warm-up its person-days times the rate fell short of the cost beside them
+    (234 person-days at $500 beside $127,500: the 21 of arrivals before the simulated start left
+    out); it counts every day paid."""
+    from planner_cases import one_sector_model, troops_spec
+
+    from bordersim.planner.report import cost_breakdown
+
+    spec = troops_spec()
+    troops = dataclasses.replace(spec.pools[0], ramp_up_days=10)
+    problem = build_problem(one_sector_model(), dataclasses.replace(spec, pools=(troops,)))
+    x = np.full(problem.shape, 10.0)
+    rate = problem.base.cost_per_person_day[Pool.ACTIVE_DUTY]
+    first, end = problem.windows[0]
+    arriving = sum(d / 10 for d in range(1, 10))  # 9 days of arrivals, 6 before the start
+    paid = 10 * (arriving + (end - first))
+    assert problem.person_days_by_pool(x)[0] == pytest.approx(paid)
+    assert problem.person_days_by_pool(x)[0] * rate == pytest.approx(problem.cost(x))
+    table = cost_breakdown(problem, x)
+    assert f'<td class="n">{paid:,.0f}</td>' in table
+    assert f'<td class="n">{problem.cost(x):,.0f}</td>' in table
+
+
 def test_a_minimum_tour_longer_than_the_reported_period_is_refused() -> None:
     """21 reported days and a 22-day minimum tour: no tour can last the minimum, so the plan is
     refused naming the keys (it made one 21-day window, a tour shorter than the minimum)."""

@@ -143,13 +143,17 @@ class Problem:
         crew_headcount[:, :, list(self.planned_crews)] = self.headcount(x)
         return self.base.replace(crew_headcount=crew_headcount)
 
+    def person_days_by_pool(self, x: np.ndarray) -> np.ndarray:
+        """[K] planned person-days paid: those simulated and the ramp-up days before the
+        simulated start (`unsimulated_person_days`), from each tour's first arrival."""
+        return self.headcount(x).sum(axis=(0, 1)) + self.unsimulated_person_days(x)
+
     def cost_by_pool(self, x: np.ndarray) -> np.ndarray:
         """[K] dollars of planned person-days over the reported period and the ramp-up before it
         (from the first arrival, before the simulated start too), at the pools' cost per
         person-day (the engines' staff cost)."""
-        person_days = self.headcount(x).sum(axis=(0, 1)) + self.unsimulated_person_days(x)
         rates = np.array([self.base.cost_per_person_day[p.pool] for p in self.spec.pools])
-        return person_days * rates
+        return self.person_days_by_pool(x) * rates
 
     def cost(self, x: np.ndarray) -> float:
         return float(self.cost_by_pool(x).sum())

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
+    from bordersim.planner.problem import Problem
     from bordersim.planner.run import PlanResult
 
 _STYLE = """
@@ -163,9 +164,15 @@ def _plan_tables(result: PlanResult) -> str:
 
 
 def _cost_breakdown(result: PlanResult) -> str:
-    problem, spec = result.problem, result.problem.spec
-    by_pool = problem.cost_by_pool(result.x)
-    person_days = problem.headcount(result.x).sum(axis=(0, 1))
+    return cost_breakdown(result.problem, result.x)
+
+
+def cost_breakdown(problem: Problem, x: np.ndarray) -> str:
+    """The cost per pool: the person-days paid (ramp-up days before the simulated start
+    included, as in the cost), the rate and their product."""
+    spec = problem.spec
+    by_pool = problem.cost_by_pool(x)
+    person_days = problem.person_days_by_pool(x)
     rates = problem.base.cost_per_person_day
     return "<h2>Cost breakdown</h2>\n" + _table(
         ["pool", "person-days", "$ per person-day", "cost ($)"],
