@@ -79,6 +79,33 @@ def test_plan_toml_compiles_to_the_planned_headcount(tmp_path: Path) -> None:
     assert abs(person_days - problem.cost(x)) < 1e-6 * problem.cost(x)
 
 
+def test_a_small_plan_states_its_cost_to_the_thousand_and_the_days_it_pays(tmp_path: Path) -> None:
+    """plan.toml and the report gave the cost to a tenth of a million, so that ten troops in Rio
+    Grande Valley for a window ($31,280) read "$0.0M of planned staff", beside the CLI's
+    "$0.031M" and no word of the days paid; every figure is now to the thousand, and the cost
+    says its person-days and the reported period (the ramp-up before it apart)."""
+    from bordersim.planner.output import cost_words
+    from bordersim.planner.run import _PlanFile
+
+    problem = _problem()
+    x = np.zeros(problem.shape)
+    x[0, 1, 1] = 10  # second window: the ramp-up falls in the reported period
+    assert problem.cost(x) == pytest.approx(31_280)
+    period = "in the reported period, 2023-04-20 to 2023-05-31"
+    assert cost_words(problem, x) == f"$0.031M of planned staff: 170 person-days {period}"
+    first = np.zeros(problem.shape)
+    first[0, 1, 0] = 10  # first window: six days of arrivals before the reported period
+    assert cost_words(problem, first) == (
+        f"$0.031M of planned staff: 140 person-days {period} (and 30 before it, ramping up)"
+    )
+    written = _PlanFile(problem, "small", SMALL, tmp_path)
+    written.write(x)
+    scenario = load_scenario(tmp_path / "plan.toml")
+    assert scenario.description is not None and scenario.description.endswith(
+        "$0.031M of planned staff"
+    )
+
+
 def test_plan_toml_runs_at_the_demand_planned_for_when_the_base_scales_its_own(
     tmp_path: Path,
 ) -> None:

@@ -128,7 +128,7 @@ def test_the_report_leads_with_the_answer_and_has_every_section(planned: PlanRes
     page = plan_report(planned)
     answer = page.index("The cheapest plan found costs")
     assert answer < page.index("<h2>")
-    assert f"${planned.cost / 1e6:,.1f}M" in page[answer : answer + 80]
+    assert f"${planned.cost / 1e6:,.3f}M" in page[answer : answer + 80]
     assert f"{planned.gap:.1%}" in page
     for section in (
         "Plan per window, sector and pool",

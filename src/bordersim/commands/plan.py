@@ -206,9 +206,11 @@ def _show_quantiles(results: list[PlanResult], target: Path) -> None:
 
 def _show(result: PlanResult, target: Path) -> None:
     data = result.certificate_json
+    from bordersim.planner.output import cost_words, millions
+
     typer.echo(
-        f"plan: ${result.cost / 1e6:,.3f}M of planned staff; lower bound "
-        f"${data['lower_bound_dollars'] / 1e6:,.3f}M "
+        f"plan: {cost_words(result.problem, result.x)}; lower bound "
+        f"{millions(data['lower_bound_dollars'])} "
         f"({'probe' if data.get('probe_bound') else 'fluid'}); gap {data['gap']:.1%}"
         + ("" if data.get("gap_proven", True) else " (not proven: people move between sectors)")
     )

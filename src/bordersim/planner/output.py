@@ -97,17 +97,39 @@ def plan_toml(
     return "\n".join(lines)
 
 
+def millions(dollars: float) -> str:
+    """Dollars in millions to the thousand, '$0.193M', as every figure of a plan is given (to a
+    tenth, a plan of ten troops for two weeks read '$0.0M')."""
+    return f"${dollars / 1e6:,.3f}M"
+
+
+def cost_words(problem: Problem, x: np.ndarray) -> str:
+    """What plan `x` costs, and the person-days it pays, in the reported period and before it:
+    '$0.193M of planned staff: 1,050 person-days in the reported period, 2023-04-20 to
+    2023-05-31 (and 120 before it, ramping up)'."""
+    first, last = problem.window_dates(0)[0], problem.window_dates(len(problem.windows) - 1)[1]
+    paid = float(problem.person_days_by_pool(x).sum())
+    before = float(problem.headcount(x)[: problem.windows[0][0]].sum()) + float(
+        problem.unsimulated_person_days(x).sum()
+    )
+    ramp = f" (and {before:,.0f} before it, ramping up)" if round(before) > 0 else ""
+    return (
+        f"{millions(problem.cost(x))} of planned staff: {paid - before:,.0f} person-days in the "
+        f"reported period, {first:%Y-%m-%d} to {last:%Y-%m-%d}{ramp}"
+    )
+
+
 def over_budget(cost: float, budget: float, search_within: bool | None, search_cost: float) -> str:
     """The line that says a plan costs more than the plan file's budget_dollars, and why: the
     search found no plan within it that met every target on its sample (and so planned as
     without it), or its plan was within it and the certification's repairs added staff."""
     head = (
-        f"over the budget: the plan costs ${cost / 1e6:,.3f}M against budget_dollars = "
-        f"${budget / 1e6:,.3f}M; "
+        f"over the budget: the plan costs {millions(cost)} against budget_dollars = "
+        f"{millions(budget)}; "
     )
     if search_within:
         why = (
-            f"the search's plan (${search_cost / 1e6:,.3f}M) was within it and met every target "
+            f"the search's plan ({millions(search_cost)}) was within it and met every target "
             "on the search's sample, and the certification's repairs added staff where fresh "
             "replications missed targets"
         )

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bordersim.planner.output import cost_words, millions
+
 if TYPE_CHECKING:
     from bordersim.planner.problem import Problem
     from bordersim.planner.run import PlanResult
@@ -67,7 +69,7 @@ def _frontier_svg(points: list[tuple[float, float, bool]]) -> str:
         marks.append(
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="{fill}"/>'
             f'<text x="{x + 7:.1f}" y="{y - 7:.1f}" font-size="11">{q:.0%}: '
-            f"${c / 1e6:,.1f}M</text>"
+            f"{millions(c)}</text>"
         )
     return (
         f'<svg width="{width}" height="{height}" role="img"><polyline points="{line}" '
@@ -101,12 +103,12 @@ def _answer(result: PlanResult) -> str:
     required = cert.required
     which = "the probe bound" if data.get("probe_bound") else "the fluid model's bound"
     answer = (
-        f"The cheapest plan found costs ${result.cost / 1e6:,.1f}M of planned staff. "
+        f"The cheapest plan found costs {cost_words(result.problem, result.x)}. "
         f"{int((cert.certified & required).sum())} of {int(required.sum())} required "
         f"sector-week targets are certified on {cert.n} fresh "
         f"{cert.engine}-engine replications (each at {spec.targets.confidence:.0%} confidence, "
         f"probability at least {1 - spec.targets.alpha:.0%}). Lower bound "
-        f"${data['lower_bound_dollars'] / 1e6:,.3f}M: optimality gap at most {data['gap']:.1%} "
+        f"{millions(data['lower_bound_dollars'])}: optimality gap at most {data['gap']:.1%} "
         f"(against {which})."
     )
     if not data.get("gap_proven", True):
@@ -315,7 +317,7 @@ def _certificate_section(result: PlanResult) -> str:
             + ", ".join(f"{k} {v:.0f}" for k, v in result.timings.items())
             + ".</p>",
             "<p>Lower bound: " + html.escape(str(data["lower_bound_kind"])) + ". Fluid program's "
-            f"bound: ${data['fluid_lower_bound_dollars'] / 1e6:,.3f}M ("
+            f"bound: {millions(data['fluid_lower_bound_dollars'])} ("
             + html.escape(str(data["fluid_lower_bound_kind"]))
             + ").</p>",
         ]

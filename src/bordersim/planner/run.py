@@ -17,6 +17,7 @@ from bordersim.planner.bound import PROBE_SEED_OFFSET, ProbeBound, probe_bound
 from bordersim.planner.certify import Certificate, certify
 from bordersim.planner.demand_paths import DemandPaths, demand_paths, run_over_paths
 from bordersim.planner.evaluate import Simulator, run_flow, run_on_engine
+from bordersim.planner.output import millions
 from bordersim.planner.problem import Problem, build_problem
 from bordersim.planner.search import SearchOutcome, caps_by_load, feasible, optimise
 from bordersim.planner.spec import PlanError, PlanSpec, check_certify_replications, load_plan
@@ -329,7 +330,7 @@ class _PlanFile:
         summary = (
             f"cheapest plan found for {spec.targets.within_72h:.0%} within 72 h with "
             f"probability {1 - spec.targets.alpha:.0%}: "
-            f"${self.problem.cost(x) / 1e6:,.1f}M of planned staff"
+            f"{millions(self.problem.cost(x))} of planned staff"
         )
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.text = plan_toml(
@@ -454,7 +455,7 @@ def _trim(
     )
     files.write(found.x)
     if found.certificate is not None:
-        progress(f"trim: kept ${problem.cost(found.x) / 1e6:,.3f}M, certified")
+        progress(f"trim: kept {millions(problem.cost(found.x))}, certified")
     else:
         progress("trim: no cheaper plan certified; the plan stays")
     return found
@@ -588,7 +589,7 @@ def _probe_bound(
         else ""
     )
     progress(
-        f"probe bound ${found.dollars / 1e6:,.3f}M ({len(found.probes)} probes, {shown} shown "
+        f"probe bound {millions(found.dollars)} ({len(found.probes)} probes, {shown} shown "
         f"to miss a target{skipped})"
     )
     return found
@@ -626,7 +627,7 @@ def _frontier(
                 sim.replications_run += other.replications_run - done
         stricter.append(best)
         points[q] = FrontierPoint(q, problem.cost(best), ok, None)
-        progress(f"frontier {q:.0%}: ${problem.cost(best) / 1e6:,.1f}M")
+        progress(f"frontier {q:.0%}: {millions(problem.cost(best))}")
     return [points[q] for q in spec.search.frontier]
 
 

@@ -26,6 +26,7 @@ import numpy as np
 
 from bordersim.planner.evaluate import Progress, Simulator
 from bordersim.planner.fluid import FluidSolution, Workload, solve, workload
+from bordersim.planner.output import millions
 from bordersim.planner.problem import Problem
 from bordersim.planner.targets import Evaluation
 
@@ -160,7 +161,7 @@ def correct(
             }
         )
         progress(
-            f"correction {round_}: cost ${problem.cost(x) / 1e6:,.1f}M, "
+            f"correction {round_}: cost {millions(problem.cost(x))}, "
             f"{int((~ok).sum())} sector-weeks missed"
         )
         if not missing.any():
@@ -242,7 +243,7 @@ def local_search(
                 "fraction": fraction,
             }
         )
-        progress(f"local search: cost ${problem.cost(x) / 1e6:,.1f}M (cut {fraction:.0%})")
+        progress(f"local search: cost {millions(problem.cost(x))} (cut {fraction:.0%})")
     return x, ev
 
 
@@ -290,8 +291,8 @@ def optimise(
         within_budget=False,  # a budget never lowers what meeting the targets costs
     )
     progress(
-        f"fluid program: cost ${fluid.cost / 1e6:,.1f}M; relaxed lower bound "
-        f"${relaxed.lower_bound / 1e6:,.1f}M"
+        f"fluid program: cost {millions(fluid.cost)}; relaxed lower bound "
+        f"{millions(relaxed.lower_bound)}"
     )
     stages = _Stages(problem, sim, work, required, q, history, progress, local)
     x, ev, correction = stages.from_fluid(fluid.x, within_budget=True)
@@ -406,9 +407,7 @@ def incumbent(
             best, best_ev, best_ok = candidate.copy(), candidate_ev, True
     if best is not x:
         history.append({"stage": "incumbent", "cost": problem.cost(best)})
-        progress(
-            f"cheapest plan simulated that meets every target: ${problem.cost(best) / 1e6:,.1f}M"
-        )
+        progress(f"cheapest plan simulated that meets every target: {millions(problem.cost(best))}")
     return best, best_ev
 
 

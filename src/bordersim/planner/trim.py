@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bordersim.planner.certify import Certificate, clopper_pearson_lower
+from bordersim.planner.output import millions
 from bordersim.planner.problem import Problem
 from bordersim.planner.search import round_down
 from bordersim.planner.targets import Evaluation
@@ -118,7 +119,7 @@ class _Screener:
         ok = passes_screen(ev, required, targets.alpha, targets.confidence)
         self.log.history.append(_screen_record(problem, plan, step, ev, required, ok))
         self.progress(
-            f"trim screen ({step}): ${problem.cost(plan) / 1e6:,.3f}M {'passes' if ok else 'fails'}"
+            f"trim screen ({step}): {millions(problem.cost(plan))} {'passes' if ok else 'fails'}"
         )
         return ok
 
