@@ -106,6 +106,24 @@ def test_a_small_plan_states_its_cost_to_the_thousand_and_the_days_it_pays(tmp_p
     )
 
 
+def test_the_plan_in_words_dates_its_windows_and_names_tasks_and_sectors() -> None:
+    """bordersim plan printed "active_duty: 0, 30, 20  (people per window)": no window's dates,
+    no task and no sector, though the plan is for sectors and dates; it now gives the windows'
+    dates, and per pool its tasks and the sectors it serves in."""
+    from bordersim.planner.output import deployment_lines
+
+    problem = _problem()
+    x = np.zeros(problem.shape)
+    x[0, 0] = [0, 20, 20]
+    x[0, 1, 1] = 10
+    assert deployment_lines(problem, x) == [
+        "people serving in each window (2023-04-20 to 2023-05-03, 2023-05-04 to 2023-05-17, "
+        "2023-05-18 to 2023-05-31):",
+        "             active_duty: 0, 30, 20  (on intake, warehouse; TCA 0, 20, 20; RGV 0, 10, 0)",
+        "              contractor: 0, 0, 0  (on intake, custody_watch, transport, warehouse)",
+    ]
+
+
 def test_plan_toml_runs_at_the_demand_planned_for_when_the_base_scales_its_own(
     tmp_path: Path,
 ) -> None:

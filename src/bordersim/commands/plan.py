@@ -206,7 +206,7 @@ def _show_quantiles(results: list[PlanResult], target: Path) -> None:
 
 def _show(result: PlanResult, target: Path) -> None:
     data = result.certificate_json
-    from bordersim.planner.output import cost_words, millions
+    from bordersim.planner.output import cost_words, deployment_lines, millions
 
     typer.echo(
         f"plan: {cost_words(result.problem, result.x)}; lower bound "
@@ -234,12 +234,8 @@ def _show(result: PlanResult, target: Path) -> None:
         f"{int(result.outcome.unattainable.sum())} out of reach at the caps"
         + _of_which_on_the_certifying_engine(result)
     )
-    for pool, totals in zip(result.problem.spec.pools, result.x.sum(axis=1), strict=True):
-        typer.echo(
-            f"  {pool.pool.name.lower():>22}: "
-            + ", ".join(f"{v:,.0f}" for v in totals)
-            + "  (people per window)"
-        )
+    for line in deployment_lines(result.problem, result.x):
+        typer.echo(line)
     typer.echo(
         f"wrote {target / 'plan.toml'}, {target / 'certificate.json'}, {target / 'report.html'}"
     )

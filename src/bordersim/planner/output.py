@@ -119,6 +119,30 @@ def cost_words(problem: Problem, x: np.ndarray) -> str:
     )
 
 
+def deployment_lines(problem: Problem, x: np.ndarray) -> list[str]:
+    """The plan in words, for the terminal: the windows' dates, then per pool the people serving
+    in each window, its tasks and the sectors it serves in."""
+    windows = ", ".join(
+        f"{a:%Y-%m-%d} to {b:%Y-%m-%d}"
+        for a, b in (problem.window_dates(w) for w in range(len(problem.windows)))
+    )
+    lines = [f"people serving in each window ({windows}):"]
+    for k, pool in enumerate(problem.spec.pools):
+        tasks = ", ".join(t.name.lower() for t in pool.tasks)
+        sectors = "; ".join(
+            f"{sector.name} " + ", ".join(f"{v:,.0f}" for v in x[k, s])
+            for s, sector in enumerate(problem.base.sectors)
+            if x[k, s].any()
+        )
+        where = f"; {sectors}" if sectors else ""
+        lines.append(
+            f"  {pool.pool.name.lower():>22}: "
+            + ", ".join(f"{v:,.0f}" for v in x[k].sum(axis=0))
+            + f"  (on {tasks}{where})"
+        )
+    return lines
+
+
 def over_budget(cost: float, budget: float, search_within: bool | None, search_cost: float) -> str:
     """The line that says a plan costs more than the plan file's budget_dollars, and why: the
     search found no plan within it that met every target on its sample (and so planned as
