@@ -123,7 +123,9 @@ def test_forecast_prints_intervals_and_writes_the_report(
         ]
     )
     printed = capsys.readouterr().out
-    assert "Encounters forecast from 2023-04" in printed
+    assert "Encounters forecast for 2023-05 .. 2023-10 (ensemble), from the data up to 2023-04" in (
+        " ".join(printed.split())
+    )
     assert "95 % interval" in printed and "SWB southwest border" in printed
     assert "2023-10" in printed and "2023-11" not in printed
     report = (out / "report.html").read_text(encoding="utf-8")
@@ -363,6 +365,47 @@ def test_a_forecast_with_group_shares_before_fy2012_says_they_have_no_single_adu
     )
     assert note in printed
     assert note in " ".join((out / "report.html").read_text(encoding="utf-8").split())
+
+
+def test_the_printed_forecast_says_what_data_it_used_and_how_it_did_before() -> None:
+    """The forecast from 2023-04 was titled "(ensemble; data 1999-10 .. 2023-09)", as if it had
+    used the months after its origin, the group shares "of the last 3 months" without naming
+    them, and the terminal said nothing of how the forecast had done in its back-test; the title
+    now gives the months forecast and the data up to the origin, the shares their months, and a
+    sentence the ensemble's interval coverage and error before the origin."""
+    from forecast_data import FAST_MEMBERS, FAST_METHODS, shipped
+    from rich.console import Console
+
+    from bordersim.forecast import Forecast, group_shares_at
+    from bordersim.forecast import backtest as harness
+    from bordersim.forecast.printing import print_forecast
+    from bordersim.forecast.rolling import compute, origin_range
+
+    series = shipped()
+    origin = date(2023, 4, 1)
+    position = series.index_of(origin, "origin")
+    rolling = compute(series, origin_range(position), 3, methods=FAST_METHODS, members=FAST_MEMBERS)
+    forecast = Forecast(series, origin, 3, rolling, group_shares_at(series, position))
+    console = Console(record=True, width=300)
+    print_forecast(console, forecast, harness.evaluate(rolling, position - 23, position, (1, 3)))
+    printed = " ".join(console.export_text().split())
+    assert (
+        "Encounters forecast for 2023-05 .. 2023-07 (ensemble), from the data up to 2023-04 "
+        "(the origin; the store holds 1999-10 .. 2023-09)"
+    ) in printed
+    assert "Southwest border by demographic group (shares of 2023-02 .. 2023-04)" in printed
+    said = re.search(
+        r"Back-test of the ensemble before the origin \(24 target months, 2021-05 \.\. "
+        r"2023-04, each forecast from the data up to its own origin; the mean over the nine "
+        r"sectors\): 1 month ahead, the 80 % interval held (\d+) % of the months and the 95 % "
+        r"interval (\d+) %, and the forecast was off by ([\d.]+) % on average; 3 months ahead",
+        printed,
+    )
+    assert said is not None, printed[-800:]
+    ensemble = harness.evaluate(rolling, position - 23, position, (1,))
+    assert int(said.group(1)) == round(100 * ensemble.sector_mean("ensemble", 1, "coverage80"))
+    assert int(said.group(2)) == round(100 * ensemble.sector_mean("ensemble", 1, "coverage95"))
+    assert float(said.group(3)) == round(ensemble.sector_mean("ensemble", 1, "mape"), 1)
 
 
 def test_the_pre_fy2012_group_note_is_given_only_when_the_shares_reach_back_there(

@@ -225,7 +225,7 @@ def _forecast(
         position,
         tuple(h for h in (1, 3, 6, 12) if h <= horizon),
     )
-    print_forecast(console, forecast)
+    print_forecast(console, forecast, evaluated)
 
     def write(folder: Path) -> None:
         evaluated.write_csv(folder / "backtest.csv")

@@ -10,7 +10,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from bordersim.forecast import group_split_note
+from bordersim.forecast import GROUP_SHARE_MONTHS, group_split_note
 from bordersim.forecast.data import DEMOGRAPHIC_CODES, sector_label
 from bordersim.forecast.methods import METHOD_LABELS
 from bordersim.forecast.rolling import ENSEMBLE, N_SECTORS, SERIES_CODES
@@ -58,20 +58,59 @@ def forecast_table(forecast: Forecast) -> tuple[list[str], list[list[str]]]:
     return ["sector", "month", "forecast", "80 % interval", "95 % interval"], rows
 
 
-def print_forecast(console: Console, forecast: Forecast) -> None:
-    header, rows = forecast_table(forecast)
-    table = Table(
-        title=(
-            f"Encounters forecast from {forecast.origin:%Y-%m} (ensemble; data "
-            f"{forecast.series.months[0]:%Y-%m} .. {forecast.series.months[-1]:%Y-%m})"
-        )
+def forecast_title(forecast: Forecast) -> str:
+    """What the forecast covers and what it was made from: the data up to its origin only,
+    whatever the store holds after it."""
+    months = forecast.months
+    span = f"{months[0]:%Y-%m}" if len(months) == 1 else f"{months[0]:%Y-%m} .. {months[-1]:%Y-%m}"
+    series = forecast.series
+    return (
+        f"Encounters forecast for {span} (ensemble), from the data up to {forecast.origin:%Y-%m} "
+        f"(the origin; the store holds {series.months[0]:%Y-%m} .. {series.months[-1]:%Y-%m})"
     )
+
+
+def backtest_words(result: Backtest) -> str:
+    """How the ensemble did in the back-test before the origin, in one sentence: its intervals'
+    coverage and its mean absolute percentage error, per horizon, over the nine sectors."""
+    targets = max((row.targets for row in result.rows), default=0)
+    if targets == 0:
+        return (
+            f"Back-test before the origin: no month up to {result.last_target:%Y-%m} has an "
+            "earlier forecast to score yet, so how this forecast does is not measured."
+        )
+    parts = []
+    for horizon in result.horizons:
+        c80 = result.sector_mean(ENSEMBLE, horizon, "coverage80")
+        c95 = result.sector_mean(ENSEMBLE, horizon, "coverage95")
+        mape = result.sector_mean(ENSEMBLE, horizon, "mape")
+        parts.append(
+            f"{counted(horizon, 'month')} ahead, the 80 % interval held {_share(c80)} of the "
+            f"months and the 95 % interval {_share(c95)}, and the forecast was off by "
+            f"{_metric(mape, 1)} % on average"
+        )
+    return (
+        f"Back-test of the ensemble before the origin ({counted(targets, 'target month')}, "
+        f"{result.first_target:%Y-%m} .. {result.last_target:%Y-%m}, each forecast from the "
+        f"data up to its own origin; the mean over the nine sectors): {'; '.join(parts)}. "
+        "report.html and backtest.csv give every method."
+    )
+
+
+def print_forecast(console: Console, forecast: Forecast, backtest: Backtest | None = None) -> None:
+    header, rows = forecast_table(forecast)
+    table = Table(title=forecast_title(forecast))
     for column in header:
         table.add_column(column, justify="left" if column in ("sector", "month") else "right")
     for row in rows:
         table.add_row(*row)
     console.print(table)
-    groups = Table(title="Southwest border by demographic group (shares of the last 3 months)")
+    position = forecast.origin_position
+    first = forecast.series.month_at(max(0, position + 1 - GROUP_SHARE_MONTHS))
+    groups = Table(
+        title="Southwest border by demographic group (shares of "
+        f"{first:%Y-%m} .. {forecast.origin:%Y-%m})"
+    )
     groups.add_column("group")
     groups.add_column("share", justify="right")
     for month in forecast.months:
@@ -87,6 +126,8 @@ def print_forecast(console: Console, forecast: Forecast) -> None:
     note = group_split_note(forecast.series, forecast.origin_position)
     if note is not None:
         console.print(note, highlight=False)
+    if backtest is not None:
+        console.print(backtest_words(backtest), highlight=False)
 
 
 def write_forecast_csv(path: Path, forecast: Forecast) -> Path:
