@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 import bordersim as bs
 from bordersim.planner import PlanError
 from bordersim.planner import plan as planner_plan
-from repo_paths import SMALL
+from repo_paths import SCENARIOS, SMALL
 
 #: One pool, two 21-day windows, 2 search and 59 flow certification replications (the fewest
 #: that certify 95 % at 95 % confidence), no trim or bound time: a plan in seconds.
@@ -173,3 +174,28 @@ def test_bs_plan_plans_a_tiny_case_and_writes_its_files(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "notes.txt").read_text() == "the user's own notes\n"
     assert bs.load_scenario(tmp_path / "out" / "plan.toml").name.endswith("-plan")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "tiny.toml"]
+
+
+@pytest.mark.slow
+def test_a_plans_progress_says_one_sector_week_not_one_sector_weeks(tmp_path: Path) -> None:
+    """The tiny plan on the staff-bound example at demand x 2.5 misses one target on its first
+    certification, and its progress read "1 missed targets: are they within reach ..." and
+    "certification missed 1 sector-weeks: repairing"; one is now singular, as in 'counted'."""
+    plan_file = tmp_path / "tiny.toml"
+    plan_file.write_text(
+        TINY_PLAN.replace('replace = ["troops"]', 'replace = ["troops"]\ndemand_scale = 2.5')
+    )
+    messages: list[str] = []
+    bs.plan(
+        SCENARIOS / "examples" / "small-staff-bound.toml",
+        plan_file,
+        progress=messages.append,
+        frontier=False,
+        compare_base=False,
+    )
+    said = "\n".join(messages)
+    assert "1 missed target: is it within reach on the flow engine" in said, said
+    assert "certification missed 1 sector-week: repairing" in said, said
+    assert "correction 0: cost $0.000M, 0 sector-weeks missed" in said, said
+    plural_of_one = re.findall(r"(?<![\d,.])1 [a-z-]+(?: [a-z-]+)?s\b", said)
+    assert not plural_of_one, plural_of_one

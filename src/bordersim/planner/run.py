@@ -194,8 +194,8 @@ def _check_certify_replications(spec: PlanSpec) -> None:
 def _search(problem: Problem, sim: Simulator, progress: Callable[[str], None]) -> SearchOutcome:
     """Stages 1-2: the cheapest plan that meets the targets on the search's sample."""
     progress(
-        f"{problem.shape[0]} pools x {problem.shape[1]} sectors x {problem.shape[2]} "
-        f"windows; {len(problem.weeks)} target weeks"
+        f"{counted(problem.shape[0], 'pool')} x {counted(problem.shape[1], 'sector')} x "
+        f"{counted(problem.shape[2], 'window')}; {counted(len(problem.weeks), 'target week')}"
     )
     return optimise(problem, sim, q=problem.spec.targets.within_72h, progress=progress)
 
@@ -386,7 +386,7 @@ def _certify_and_repair(
         )
         if not failed.any():
             break
-        progress(f"certification missed {int(failed.sum())} sector-weeks: repairing")
+        progress(f"certification missed {counted(int(failed.sum()), 'sector-week')}: repairing")
         repaired = repair(problem, x, failed)
         if np.array_equal(repaired, x):
             break  # at the caps
@@ -497,7 +497,8 @@ def _reach_on_certifying_engine(
             break  # the plan certified is the one with no planned staff: it missed them all
         seed = spec.search.seed + REACH_SEED_OFFSET + offset
         progress(
-            f"{int(pending.sum())} missed targets: are they within reach on the {engine} engine "
+            f"{counted(int(pending.sum()), 'missed target')}: "
+            f"{'are they' if pending.sum() > 1 else 'is it'} within reach on the {engine} engine "
             f"with {label}? ({counted(n, 'replication')}, seed {seed})"
         )
         trial = np.zeros(problem.shape) if plan is None else plan
@@ -509,7 +510,8 @@ def _reach_on_certifying_engine(
         reachable |= pending & held.certified
     out_of_reach = missed & ~reachable
     if out_of_reach.any():
-        progress(f"{int(out_of_reach.sum())} targets out of reach on the {engine} engine: dropped")
+        found = counted(int(out_of_reach.sum()), "target")
+        progress(f"{found} out of reach on the {engine} engine: dropped")
     outcome = dataclasses.replace(
         outcome,
         required=outcome.required & ~out_of_reach,
@@ -583,14 +585,15 @@ def _probe_bound(
     )
     shown = sum(bool(p["shown_infeasible"]) for p in found.probes)
     skipped = (
-        f"; {found.families_skipped} of {found.families} probe families not started within "
+        f"; {found.families_skipped} of {counted(found.families, 'probe family', 'probe families')}"
+        " not started within "
         f"search.bound_seconds = {search.bound_seconds}"
         if found.families_skipped
         else ""
     )
     progress(
-        f"probe bound {millions(found.dollars)} ({len(found.probes)} probes, {shown} shown "
-        f"to miss a target{skipped})"
+        f"probe bound {millions(found.dollars)} ({counted(len(found.probes), 'probe')}, "
+        f"{shown} shown to miss a target{skipped})"
     )
     return found
 

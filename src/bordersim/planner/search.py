@@ -29,6 +29,7 @@ from bordersim.planner.fluid import FluidSolution, Workload, solve, workload
 from bordersim.planner.output import millions
 from bordersim.planner.problem import Problem
 from bordersim.planner.targets import Evaluation
+from bordersim.words import counted
 
 
 def saa_alpha(alpha: float) -> float:
@@ -162,7 +163,7 @@ def correct(
         )
         progress(
             f"correction {round_}: cost {millions(problem.cost(x))}, "
-            f"{int((~ok).sum())} sector-weeks missed"
+            f"{counted(int((~ok).sum()), 'sector-week')} missed"
         )
         if not missing.any():
             break
@@ -268,7 +269,7 @@ def optimise(
     )
     required = active & attainable
     unattainable = active & ~attainable
-    progress(f"at the caps: {int(unattainable.sum())} sector-week targets out of reach")
+    progress(f"at the caps: {counted(int(unattainable.sum()), 'sector-week target')} out of reach")
     encounters = caps_run.metric("encounters").mean(axis=0)
     work = workload(
         problem,
