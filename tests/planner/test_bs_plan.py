@@ -11,6 +11,7 @@ import pytest
 import bordersim as bs
 from bordersim.planner import PlanError
 from bordersim.planner import plan as planner_plan
+from bordersim.planner.run import PlanResult
 from repo_paths import SCENARIOS, SMALL
 
 #: One pool, two 21-day windows, 2 search and 59 flow certification replications (the fewest
@@ -176,26 +177,57 @@ def test_bs_plan_plans_a_tiny_case_and_writes_its_files(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "tiny.toml"]
 
 
-@pytest.mark.slow
-def test_a_plans_progress_says_one_sector_week_not_one_sector_weeks(tmp_path: Path) -> None:
-    """The tiny plan on the staff-bound example at demand x 2.5 misses one target on its first
-    certification, and its progress read "1 missed targets: are they within reach ..." and
-    "certification missed 1 sector-weeks: repairing"; one is now singular, as in 'counted'."""
-    plan_file = tmp_path / "tiny.toml"
+@pytest.fixture(scope="module")
+def staff_bound_plan(tmp_path_factory: pytest.TempPathFactory) -> tuple[PlanResult, list[str]]:
+    """The tiny plan on the staff-bound example at demand x 2.5: three targets out of reach at
+    the caps, one missed on the first certification and repaired; its progress messages."""
+    plan_file = tmp_path_factory.mktemp("staff-bound") / "tiny.toml"
     plan_file.write_text(
         TINY_PLAN.replace('replace = ["troops"]', 'replace = ["troops"]\ndemand_scale = 2.5')
     )
     messages: list[str] = []
-    bs.plan(
+    result = bs.plan(
         SCENARIOS / "examples" / "small-staff-bound.toml",
         plan_file,
         progress=messages.append,
         frontier=False,
         compare_base=False,
     )
-    said = "\n".join(messages)
+    return result, messages
+
+
+@pytest.mark.slow
+def test_a_plans_progress_says_one_sector_week_not_one_sector_weeks(
+    staff_bound_plan: tuple[PlanResult, list[str]],
+) -> None:
+    """The tiny plan on the staff-bound example at demand x 2.5 misses one target on its first
+    certification, and its progress read "1 missed targets: are they within reach ..." and
+    "certification missed 1 sector-weeks: repairing"; one is now singular, as in 'counted'."""
+    said = "\n".join(staff_bound_plan[1])
     assert "1 missed target: is it within reach on the flow engine" in said, said
     assert "certification missed 1 sector-week: repairing" in said, said
     assert "correction 0: cost $0.000M, 0 sector-weeks missed" in said, said
     plural_of_one = re.findall(r"(?<![\d,.])1 [a-z-]+(?: [a-z-]+)?s\b", said)
     assert not plural_of_one, plural_of_one
+
+
+@pytest.mark.slow
+def test_the_reports_failing_targets_give_their_level_dates_and_words(
+    staff_bound_plan: tuple[PlanResult, list[str]],
+) -> None:
+    """The report's table of binding and failing sector-weeks named each target by its key
+    ("within_72h") without its level, so that "mean value 0.581" could not be read against
+    anything, its weeks by number alone ("5"), its last column "lower bound" of nothing named,
+    and the certificate's times as keys ("search_s 3, certify_s 35"); they are now in words,
+    with the level, the week's dates and what is certified."""
+    from bordersim.planner.report import plan_report
+
+    page = plan_report(staff_bound_plan[0])
+    table = page[page.index("Binding and failing sector-weeks") :]
+    table = table[: table.index("</table>")]
+    assert "<td>share out of custody within 72 h, at least 0.95</td><td>RGV</td>" in table
+    assert "<td>5 (18 May-24 May)</td><td>out of reach at the caps</td>" in table
+    assert "lower bound of the probability it holds (certified at 0.95 or more)" in table
+    assert "within_72h" not in table
+    assert "Seconds taken: search " in page and ", in all " in page
+    assert "search_s" not in page and "certify_s" not in page

@@ -236,7 +236,7 @@ def certificate_json(
     }
 
 
-def _target_levels(targets: Targets) -> dict[str, float | None]:
+def target_levels(targets: Targets) -> dict[str, float | None]:
     """Each target kind's level (None: the plan file sets no such target)."""
     return {
         "within_72h": targets.within_72h,
@@ -255,7 +255,7 @@ def _constraints_json(
 ) -> list[dict[str, Any]]:
     """One entry per target the plan file sets, sector and target week, in that order."""
     m = problem.base
-    levels = _target_levels(spec.targets)
+    levels = target_levels(spec.targets)
     constraints = []
     for n, kind in enumerate(KINDS):
         if levels[kind] is None:

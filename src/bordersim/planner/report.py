@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bordersim.planner.output import cost_words, millions
+from bordersim.planner.output import cost_words, millions, target_levels
+from bordersim.planner.targets import KINDS
 
 if TYPE_CHECKING:
     from bordersim.planner.problem import Problem
@@ -222,8 +223,9 @@ def _binding(result: PlanResult) -> str:
     flagged = []
     values = outcome.evaluation.values.mean(axis=0)
     at_caps = outcome.caps_evaluation.values.mean(axis=0)
-    kinds = ["within_72h", "children_within_72h", "gotaways"]
-    for n, kind in enumerate(kinds):
+    levels = target_levels(problem.spec.targets)
+    m = problem.base
+    for n, kind in enumerate(KINDS):
         for s, sector in enumerate(problem.base.sectors):
             for j in range(len(problem.weeks)):
                 unreachable = bool(outcome.unattainable[n, s, j])
@@ -240,11 +242,13 @@ def _binding(result: PlanResult) -> str:
                     if failed
                     else "binding"
                 )
+                a, b = problem.weeks[j]
+                first, last = m.dates[m.warmup_days + a], m.dates[m.warmup_days + b - 1]
                 rows.append(
                     [
-                        kind,
+                        _target_words(kind, levels[kind]),
                         sector.name,
-                        j + 1,
+                        f"{j + 1} ({first:%d %b}-{last:%d %b})",
                         status,
                         f"{values[n, s, j]:.3f}",
                         f"{at_caps[n, s, j]:.3f}",
@@ -262,10 +266,27 @@ def _binding(result: PlanResult) -> str:
         "status",
         "mean value (plan)",
         "mean value at caps",
-        "held in",
-        "lower bound",
+        "held in (replications)",
+        "lower bound of the probability it holds (certified at "
+        f"{1 - problem.spec.targets.alpha:g} or more)",
     ]
     return "<h2>Binding and failing sector-weeks</h2>\n" + _table(header, rows, flagged)
+
+
+#: Each target kind in words, as the report names it.
+TARGET_WORDS = {
+    "within_72h": "share out of custody within 72 h",
+    "children_within_72h": "children's share out of custody within 72 h",
+    "gotaways": "got-aways' share of attempts",
+}
+
+
+def _target_words(kind: str, level: float | None) -> str:
+    """'share out of custody within 72 h, at least 0.95': the target in words, with its level."""
+    if level is None:
+        return TARGET_WORDS[kind]
+    bound = "at most" if kind == "gotaways" else "at least"
+    return f"{TARGET_WORDS[kind]}, {bound} {level:g}"
 
 
 def _base_section(result: PlanResult) -> str:
@@ -313,14 +334,31 @@ def _certificate_section(result: PlanResult) -> str:
             "<h2>Certificate</h2>",
             f"<p>{html.escape(data['certification']['method'])}; engine "
             f"{cert.engine}, seed {cert.seed}, replications {cert.n}. Search: "
-            f"{data['search']['flow_replications_run']} flow-engine replications. Times: "
-            + ", ".join(f"{k} {v:.0f}" for k, v in result.timings.items())
-            + ".</p>",
+            f"{data['search']['flow_replications_run']} flow-engine replications. "
+            f"{timings_words(result.timings)}.</p>",
             "<p>Lower bound: " + html.escape(str(data["lower_bound_kind"])) + ". Fluid program's "
             f"bound: {millions(data['fluid_lower_bound_dollars'])} ("
             + html.escape(str(data["fluid_lower_bound_kind"]))
             + ").</p>",
         ]
+    )
+
+
+#: The stages of certificate.json's timings_s, in words.
+STAGE_WORDS = {
+    "search_s": "search",
+    "certify_s": "certification",
+    "trim_s": "trim",
+    "bound_s": "probe bound",
+    "frontier_s": "frontier",
+    "total_s": "in all",
+}
+
+
+def timings_words(timings: dict[str, float]) -> str:
+    """'Seconds taken: search 3, certification 35, ..., in all 39'."""
+    return "Seconds taken: " + ", ".join(
+        f"{STAGE_WORDS.get(stage, stage)} {seconds:,.0f}" for stage, seconds in timings.items()
     )
 
 
