@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import html
+import re
 import shutil
 import socket
 import tempfile
@@ -376,13 +378,13 @@ def test_odd_requests_are_4xx_never_5xx(client: TestClient, path: str) -> None:
     assert 400 <= response.status_code < 500, (path, response.status_code, response.text)
 
 
-def _store_with_a_run(root: Path, days: int = 10) -> str:
+def _store_with_a_run(root: Path, days: int = 10, replications: int = 2) -> str:
     """The workbench's store under `root` with one more complete (constructed) run; its id."""
     from bordersim.store import open_catalog
     from bordersim.store.runs import complete_run
     from constructed_runs import constructed_run, start_constructed
 
-    run = constructed_run(2, days)
+    run = constructed_run(replications, days)
     with open_catalog(_settings(root).store) as catalog:
         run_id = start_constructed(catalog, run)
         complete_run(catalog, run_id, run, kpis={}, timings={}, report_path=None)
@@ -402,6 +404,48 @@ def test_a_comparison_of_an_unknown_sector_is_a_422(
     response = client.get(f"/compare?a={a}&b={b}&sector=XX")
     assert response.status_code == 422 and "XX" in response.text
     assert "is not one of this run" in response.text
+
+
+def _paragraph(page: str, element_id: str) -> str:
+    """The text of the page's paragraph `element_id`."""
+    found = re.search(rf'<p id="{element_id}"[^>]*>(.*?)</p>', page, re.S)
+    assert found, f"no paragraph {element_id!r}"
+    return html.unescape(found.group(1))
+
+
+def test_a_comparison_says_what_the_cli_says_of_what_the_runs_cover(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """The comparison page of a 10-day run against a 12-day one gave B - A with no word that the
+    runs cover different days (bordersim compare opens on "Not like for like"), and said "with
+    95 % intervals" of one replication a side; it now says what the CLI's report says, in its
+    words, and the table has the report's unit column."""
+    from bordersim.report.compare_report import coverage_line, reading_line
+    from bordersim.services.record import stored_record
+    from bordersim.store import open_catalog
+
+    a, b, c = (_store_with_a_run(tmp_path, days) for days in (10, 12, 10))
+    with open_catalog(_settings(tmp_path).store) as catalog:
+        record = {r: stored_record(catalog, r).result for r in (a, b, c)}
+    page = client.get(f"/compare?a={a}&b={b}").text
+    coverage = _paragraph(page, "coverage")
+    assert coverage == coverage_line(record[a], record[b])
+    assert coverage.startswith("Not like for like: A and B cover different reported days ")
+    assert "(A: 2023-05-01 to 2023-05-10, 10 days; B: 2023-05-01 to 2023-05-12, 12 days)" in (
+        coverage
+    )
+    assert page.index(coverage.split(":")[0]) < page.index("What differs")
+    assert reading_line(record[a], record[b]) in html.unescape(page)
+    assert "<th>unit</th>" in page
+    same = client.get(f"/compare?a={a}&b={c}").text
+    assert _paragraph(same, "coverage") == (
+        "Both runs cover 2023-05-01 to 2023-05-10, 10 days; sectors TCA, RGV."
+    )
+    assert "Not like for like" not in same
+    x, y = (_store_with_a_run(tmp_path, replications=1) for _ in range(2))
+    single = html.unescape(client.get(f"/compare?a={x}&b={y}").text)
+    assert "with one replication a side there is no interval" in single
+    assert "95 % interval" not in single.split("What differs")[0]
 
 
 def test_run_ids_pasted_with_spaces_are_compared(client: TestClient, tmp_path: Path) -> None:

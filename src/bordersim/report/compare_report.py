@@ -192,6 +192,26 @@ def coverage_line(a: RunResult, b: RunResult) -> str:
     )
 
 
+def reading_line(a: RunResult, b: RunResult) -> str:
+    """How to read the differences: with or without intervals, paired or not, what d is, and
+    which replications pair (the report's and the workbench's words)."""
+    pairing = (
+        f"paired by replication (common random numbers, seed {a.seed})"
+        if common_random_numbers(a, b)
+        else "unpaired (different seeds or engines): Welch intervals"
+    )
+    return (
+        (
+            f"Differences are B - A with 95 % t intervals, {pairing}."
+            if has_intervals(a, b)
+            else f"Differences are B - A, {pairing}; with one replication a side there is no "
+            "interval, and nothing tells a difference from chance."
+        )
+        + " Effect size d is the difference over the pooled standard deviation of replications."
+        + (f" {note}." if (note := pairing_note(a, b)) else "")
+    )
+
+
 def _labels(a: RunRecord, b: RunRecord) -> tuple[str, str]:
     if a.label == b.label:
         return f"A: {a.run_id}", f"B: {b.run_id}"
@@ -213,23 +233,10 @@ def compare_report_page(a: RunRecord, b: RunRecord) -> Page:
     page = Page(f"bordersim comparison: {b.label} against {a.label}")
     comparison = KpiComparison.of(a.result, b.result)
     paired = comparison.paired
-    pairing = (
-        f"paired by replication (common random numbers, seed {a.result.seed})"
-        if paired
-        else "unpaired (different seeds or engines): Welch intervals"
-    )
     page.paragraph(
         f"A = run {a.run_id} ({a.label}), B = run {b.run_id} ({b.label}); {a.result.engine} / "
         f"{b.result.engine} engine, {a.result.n_replications} / {b.result.n_replications} "
-        f"replications. "
-        + (
-            f"Differences are B - A with 95 % t intervals, {pairing}."
-            if has_intervals(a.result, b.result)
-            else f"Differences are B - A, {pairing}; with one replication a side there is no "
-            "interval, and nothing tells a difference from chance."
-        )
-        + " Effect size d is the difference over the pooled standard deviation of replications."
-        + (f" {note}." if (note := pairing_note(a.result, b.result)) else ""),
+        f"replications. {reading_line(a.result, b.result)}",
         "muted",
     )
     coverage = coverage_line(a.result, b.result)

@@ -14,7 +14,13 @@ from fastapi import HTTPException
 
 from bordersim.model.dimensions import SECTOR_NAMES, Task
 from bordersim.report import figures
-from bordersim.report.compare_report import KpiComparison, comparable_days, difference_header
+from bordersim.report.compare_report import (
+    KpiComparison,
+    comparable_days,
+    coverage_line,
+    difference_header,
+    reading_line,
+)
 from bordersim.report.headline import KNOWN_LIMITS, run_headline
 from bordersim.report.page import HeadlineItem
 from bordersim.results.capability import MIN_GAP_HOURS, capability_gap
@@ -46,6 +52,11 @@ class View:
     header: tuple[str, ...] = ()
     kpi_scope: str = ""  # the sectors the key indicators are over, as the selector names them
     paired: bool = False  # a comparison's differences pair replications (common random numbers)
+    # A comparison's words, as its report gives them: how to read the differences, and what the
+    # runs cover ("Not like for like: ..." where their days or sectors differ).
+    reading: str = ""
+    coverage: str = ""
+    like_for_like: bool = True
 
 
 def _chosen(result: RunResult, sector: str) -> list[int]:
@@ -214,8 +225,11 @@ def compare_dashboard(a: tuple[str, RunResult], b: tuple[str, RunResult], *, sec
     view.kpis.extend(comparison.rows())
     from bordersim.report.run_report import RunRecord
 
+    view.reading = reading_line(run_a, run_b)
+    view.coverage = coverage_line(run_a, run_b)
+    view.like_for_like = comparable_days(RunRecord(id_a, run_a), RunRecord(id_b, run_b))
     chosen = _chosen(run_a, sector)  # refused even where no chart is drawn
-    if not comparable_days(RunRecord(id_a, run_a), RunRecord(id_b, run_b)):
+    if not view.like_for_like:
         return view
 
     def diff_chart(metrics: list[tuple[str, str]], title: str, unit: str, key: str) -> None:
