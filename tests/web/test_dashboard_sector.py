@@ -3,6 +3,8 @@ the fragment the selector swaps in show them over the chosen sector, and say whi
 
 from __future__ import annotations
 
+import contextlib
+import html
 import re
 import shutil
 from collections.abc import Iterator
@@ -13,16 +15,16 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bordersim.results.kpis import format_interval, mean_interval, replication_kpis
-from bordersim.results.schema import RunResult
+from bordersim.results.schema import METRIC_INDEX, RunResult
 from bordersim.web.app import create_app
 from bordersim.web.settings import WebSettings
 from constructed_runs import constructed_run, start_constructed
 from repo_paths import REPO
 
 
-@pytest.fixture
-def stored(tmp_path: Path) -> Iterator[tuple[TestClient, str, RunResult]]:
-    """A workbench whose store holds one constructed run (TCA and RGV): client, run id, run."""
+@contextlib.contextmanager
+def _workbench_of(tmp_path: Path, run: RunResult) -> Iterator[tuple[TestClient, str, RunResult]]:
+    """A workbench whose store holds `run`: client, run id, run."""
     from bordersim.store import open_catalog
     from bordersim.store.runs import complete_run
 
@@ -31,12 +33,18 @@ def stored(tmp_path: Path) -> Iterator[tuple[TestClient, str, RunResult]]:
     settings = WebSettings(
         scenarios_dir=scenarios, store=tmp_path / "store.duckdb", out_dir=tmp_path / "out"
     )
-    run = constructed_run(3, 14)
     with open_catalog(settings.store) as catalog:
         run_id = start_constructed(catalog, run)
         complete_run(catalog, run_id, run, kpis={}, timings={}, report_path=None)
     with TestClient(create_app(settings, start_worker=False)) as client:
         yield client, run_id, run
+
+
+@pytest.fixture
+def stored(tmp_path: Path) -> Iterator[tuple[TestClient, str, RunResult]]:
+    """A workbench whose store holds one constructed run (TCA and RGV): client, run id, run."""
+    with _workbench_of(tmp_path, constructed_run(3, 14)) as bench:
+        yield bench
 
 
 def _kpi(page: str, label: str) -> str:
@@ -81,3 +89,38 @@ def test_kpis_over_some_sectors_are_those_of_the_run_of_those_sectors() -> None:
     np.testing.assert_array_equal(
         narrowed["encounters"], run.metric("encounters")[:, :, 1].sum(axis=1)
     )
+
+
+@pytest.mark.parametrize("swapped", [False, True], ids=["page", "fragment"])
+def test_an_indicator_without_a_value_says_why_on_the_dashboard(
+    tmp_path: Path, swapped: bool
+) -> None:
+    """A run in which no child left custody showed "Children in custody over 72 h, share n/a"
+    on its dashboard with no reason, and crowding missing from one replication in RGV (people
+    held with no capacity) a mean over fewer replications than the heading said; the lines of
+    bordersim run and its report now follow the table, for the sector chosen."""
+    run = constructed_run(3, 14)
+    for metric in ("uac_exits", "uac_exits_over_72h"):
+        run.daily[..., METRIC_INDEX[metric]] = 0.0
+    run.daily[1, 0, 1, METRIC_INDEX["custody_capacity"]] = 0.0  # RGV holds people, no capacity
+    nobody = "Children in custody over 72 h, share: n/a, as no child left custody"
+    partial = (
+        "Crowding, max occupancy / capacity: over the 2 of 3 replications that have it "
+        "(in the others a sector held people with no custody capacity)"
+    )
+    headers = {"HX-Request": "true"} if swapped else {}
+    with _workbench_of(tmp_path, run) as (client, run_id, _):
+        border = client.get(f"/runs/{run_id}", headers=headers).text
+        rgv = client.get(f"/runs/{run_id}?sector=RGV", headers=headers).text
+        tca = client.get(f"/runs/{run_id}?sector=TCA", headers=headers).text
+    assert _kpi(border, "Children in custody over 72 h, share") == "n/a"
+    for page in (border, rgv):
+        notes = _notes(page)
+        assert notes == [partial, nobody], notes
+    assert _notes(tca) == [nobody]  # TCA had its capacity every day
+
+
+def _notes(page: str) -> list[str]:
+    """The lines under the key indicators."""
+    after = page.split('<table id="kpis">', 1)[1].split("</table>", 1)[1]
+    return [html.unescape(n) for n in re.findall(r'<p class="note kpi-note">([^<]*)</p>', after)]

@@ -29,6 +29,7 @@ from bordersim.results.kpis import (
     format_interval,
     replication_kpis,
     summarize,
+    undefined_notes,
 )
 from bordersim.results.schema import RunResult
 
@@ -51,6 +52,8 @@ class View:
     validation_note: str = ""
     header: tuple[str, ...] = ()
     kpi_scope: str = ""  # the sectors the key indicators are over, as the selector names them
+    # Why an indicator reads n/a, or over how many replications it is (the report's lines).
+    kpi_notes: list[str] = field(default_factory=list)
     paired: bool = False  # a comparison's differences pair replications (common random numbers)
     # A comparison's words, as its report gives them: how to read the differences, and what the
     # runs cover ("Not like for like: ..." where their days or sectors differ).
@@ -125,6 +128,7 @@ def run_dashboard(
         [labels[n], format_interval(i, KPI_BY_NAME[n].unit), KPI_BY_NAME[n].unit]
         for n, i in summary.items()
     ]
+    view.kpi_notes = undefined_notes(summary, result.n_replications)
     view.charts = [
         ("Custody against capacity", _html(figures.occupancy(result, chosen), f"custody-{tag}")),
         ("Crowding", _html(figures.crowding_heatmap(result, chosen), f"crowding-{tag}")),
