@@ -60,6 +60,78 @@ def test_remove_names_an_entry_whose_name_holds_a_dot_in_quotes(tmp_path: Path) 
     assert "cannot remove 'deployments.phase.1': the base chain" in str(refused.value)
 
 
+def test_a_key_path_names_an_entry_whose_name_holds_a_dot_in_quotes(tmp_path: Path) -> None:
+    """`--set deployments."phase.1".headcount=10` (and `with_changes`, and `--vary`) split the
+    key path at every dot, so that a deployment named "phase.1", which a file may hold, could
+    not be set: "'"phase' is not a deployment of the scenario". A part in quotes, as TOML
+    writes a dotted key, is now one name, in the CLI's parser and the API's alike."""
+    from bordersim.commands.sweep import parse_vary
+    from bordersim.services.loading import apply_settings, parse_setting
+
+    text = SMALL.read_text().replace("[deployments.troops]", '[deployments."phase.1"]')
+    file = tmp_path / "dotted.toml"
+    file.write_text(text.replace('name = "small"', 'name = "dotted"'))
+    base = load_scenario(file)
+    for key in ('deployments."phase.1".headcount', "deployments.'phase.1'.headcount"):
+        assert base.with_changes({key: 10}).deployments["phase.1"].headcount == 10
+        assert (
+            apply_settings(base, dict([parse_setting(f"{key}=10")]))
+            .deployments["phase.1"]
+            .headcount
+            == 10
+        )
+        assert parse_vary(f"{key}=0,10").key == key
+    # a name holding "=" too: the key ends at the first "=" outside its quotes
+    assert parse_setting('deployments."a=b".headcount=10') == ('deployments."a=b".headcount', 10)
+    # what a sweep records of the changes is in quotes too, and gives the scenario again
+    changed = base.with_changes({'deployments."phase.1"': {"headcount": 10, "sectors": ["RGV"]}})
+    assert list(changed.changes) == [
+        'deployments."phase.1".headcount',
+        'deployments."phase.1".sectors',
+    ]
+    assert load_scenario(file).with_changes(changed.changes).hash == changed.hash
+    # an error about the value names the key path as it is typed
+    with pytest.raises(ScenarioError, match=r'deployments\."phase\.1"\.headcount = -5: '):
+        base.with_changes({'deployments."phase.1".headcount': -5})
+    # unquoted, a path through "phase", as before; every existing form still reads
+    with pytest.raises(ScenarioError, match="'phase' is not a deployment of the scenario"):
+        base.with_changes({"deployments.phase.1.headcount": 10})
+    assert load_scenario(SMALL).with_changes({"demand.scale": 1.5}).demand.scale == 1.5
+
+
+@pytest.mark.parametrize(
+    ("key", "said"),
+    [
+        ('deployments."phase.1.headcount', "the quote at character 13 is not closed"),
+        ("deployments.'phase.1.headcount", "the quote at character 13 is not closed"),
+        ("deployments..headcount", "two dots together at characters 12 and 13 of the key path"),
+        (".demand.scale", "the key path starts with a dot"),
+        ("demand.scale.", "the key path ends with a dot"),
+        ('deployments."".headcount', "the name in quotes at character 13 is empty"),
+        ('deployments."phase.1"x.headcount', "at character 13 is followed by 'x', not a dot"),
+        ('deployments."phase\\q".headcount', "is not one TOML reads"),
+    ],
+)
+def test_a_malformed_key_path_is_one_line_saying_what_is_wrong(key: str, said: str) -> None:
+    """An unclosed quote or an empty name in a key path was read as names nobody wrote (or
+    said 'a key path is dotted names'); `--set`, `--vary` and `with_changes` now say what is
+    wrong with it and where, naming the option or the key path as given."""
+    from bordersim.commands.sweep import parse_vary
+    from bordersim.services.loading import parse_setting
+
+    for parse, shown in (
+        (parse_setting, f"--set {key + '=1'!r}: "),
+        (lambda option: parse_vary(option.replace("=1", "=1,2")), f"--vary {key + '=1,2'!r}: "),
+    ):
+        with pytest.raises(ScenarioError) as refused:
+            parse(f"{key}=1")
+        message = str(refused.value)
+        assert message.startswith(shown) and said in message and "\n" not in message
+    with pytest.raises(ScenarioError) as refused:
+        load_scenario(SMALL).with_changes({key: 1})
+    assert f"cannot set {key!r}: " in str(refused.value) and said in str(refused.value)
+
+
 def test_variant_removes_the_troops_and_keeps_the_rest() -> None:
     base = load_scenario(SCENARIOS / "2023-title42-end.toml")
     variant = load_scenario(SCENARIOS / "2023-title42-end-no-troops.toml")

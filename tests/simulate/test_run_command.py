@@ -80,6 +80,34 @@ def test_an_invalid_scenario_is_one_line_exit_2_and_leaves_nothing(
     assert not store.exists() or _statuses(store) == []
 
 
+@needs_scenarios
+def test_a_set_key_path_with_a_name_in_quotes_reaches_that_deployment(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--set deployments."phase.1".headcount=...` was split at every dot and refused as no
+    deployment "'"phase'"; the name in quotes is now one name (the value here is refused by the
+    deployment's own rule, which shows it reached it), and a malformed key path is one line,
+    exit 2, with nothing stored or written."""
+    dotted = tmp_path / "dotted.toml"
+    dotted.write_text(SMALL.read_text().replace("[deployments.troops]", '[deployments."phase.1"]'))
+    store, out = tmp_path / "store.duckdb", tmp_path / "out"
+    for setting, said in (
+        (
+            'deployments."phase.1".headcount=-5',
+            'deployments."phase.1".headcount = -5: Input should be greater than or equal to 0',
+        ),
+        ('deployments."phase.1.headcount=5', "the quote at character 13 is not closed"),
+        ("deployments..headcount=5", "an empty name: two dots together at characters 12 and 13"),
+    ):
+        argv = ["run", str(dotted), "--set", setting, "--store", str(store), "--out", str(out)]
+        assert _exit_code(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and said in err and "Traceback" not in err
+        assert f"--set {setting}" in err or f"--set {setting!r}" in err
+        assert not out.exists()
+        assert not store.exists() or _statuses(store) == []
+
+
 @needs_event_engine
 def test_a_run_interrupted_midway_is_failed_with_no_results_and_no_report(tmp_path: Path) -> None:
     from bordersim.services.loading import LoadedScenario

@@ -34,14 +34,22 @@ def parse_value(text: str) -> Any:
 
 
 def parse_vary(option: str) -> Axis:
-    """``KEY=V1,V2,...`` as an axis of the grid, or a `ScenarioError` saying what is wrong."""
-    key, sep, values = option.partition("=")
+    """``KEY=V1,V2,...`` as an axis of the grid, or a `ScenarioError` saying what is wrong. KEY
+    is a key path as TOML writes one, a name holding a dot in quotes
+    (``deployments."phase.1".headcount=0,10``)."""
+    from bordersim.scenario.loader import parse_key_path, split_key_and_value
+
+    key, values = split_key_and_value(option) or ("", "")
     key = key.strip()
-    if not sep or not key or not values.strip():
+    if not key or not values.strip():
         raise ScenarioError(
             f"--vary {option!r}: expected KEY=V1,V2,... (for example "
             "deployments.title42_active_duty.headcount=0,1500,3000)"
         )
+    try:
+        parse_key_path(key)
+    except ScenarioError as err:
+        raise ScenarioError(f"--vary {option!r}: {err}") from None
     parts = [v.strip() for v in values.split(",")]
     if any(not v for v in parts):
         raise ScenarioError(f"--vary {option!r}: an empty value in the list")

@@ -303,7 +303,13 @@ def _remove(
             where=f"{shown_path(file)}: remove",
         )
     for number, dotted in enumerate(paths):
-        parts = split_key_path(dotted) or tuple(dotted.split("."))
+        try:
+            parts = parse_key_path(dotted)
+        except ScenarioError as err:
+            raise ScenarioError(
+                f"cannot remove {_show(dotted)}: {err}",
+                where=_remove_entry_place(file, paths, number),
+            ) from None
         if dotted in paths[:number]:
             raise ScenarioError(
                 f"{_show(dotted)} is listed twice", where=_remove_entry_place(file, paths, number)
@@ -669,33 +675,115 @@ def _key_parts(dotted: str) -> KeyPath:
     return tuple(part.strip().strip("\"'") for part in dotted.split("."))
 
 
-_REMOVE_PART = re.compile(r"\"([^\"]*)\"|'([^']*)'|([^.\"']+)")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
+#: how a key path with a name holding a dot is written, for messages
+KEY_PATH_EXAMPLE = 'deployments."phase.1".headcount'
 
-def split_key_path(dotted: str) -> KeyPath | None:
-    """The parts of a `remove` key path, written as TOML writes a dotted key: a name holding a
-    dot in quotes (``deployments."phase.1"``). None if it is not such a path (an empty part, an
-    unclosed quote)."""
+
+def parse_key_path(dotted: str) -> KeyPath:
+    """The parts of a key path written as TOML writes a dotted key: names between dots, a name
+    holding a dot in quotes (``deployments."phase.1".headcount``, or in single quotes, which
+    take no escapes). What `--set`, `--vary`, `with_changes` and a file's `remove` read. A name
+    not in quotes is anything up to the next dot, as before quotes were read. A malformed path
+    (an unclosed quote, an empty name, something after a closing quote) is a `ScenarioError`
+    saying what is wrong and at which character, without the path or a place: the caller names
+    them."""
+    hint = f"a name holding a dot goes in quotes, such as {KEY_PATH_EXAMPLE}"
+    if not dotted:
+        raise ScenarioError(f"the key path is empty (dotted names, such as {KEY_PATH_EXAMPLE})")
     parts: list[str] = []
     at = 0
     while True:
-        found = _REMOVE_PART.match(dotted, at)
-        if found is None:
-            return None
-        parts.append(next(g for g in found.groups() if g is not None))
-        at = found.end()
+        if dotted[at] in "\"'":
+            end = _closing_quote(dotted, at)
+            if end is None:
+                raise ScenarioError(f"the quote at character {at + 1} is not closed ({hint})")
+            quoted = dotted[at : end + 1]
+            try:
+                name = tomllib.loads(f"v = {quoted}")["v"]
+            except tomllib.TOMLDecodeError:
+                raise ScenarioError(
+                    f"the name in quotes at character {at + 1}, {quoted}, is not one TOML reads "
+                    '(a backslash in double quotes starts an escape, such as \\\\ or \\")'
+                ) from None
+            if not name:
+                raise ScenarioError(f"the name in quotes at character {at + 1} is empty")
+            at = end + 1
+            if at < len(dotted) and dotted[at] != ".":
+                raise ScenarioError(
+                    f"the name in quotes at character {end + 2 - len(quoted)} is followed by "
+                    f"{dotted[at]!r}, not a dot ({hint})"
+                )
+        else:
+            end = dotted.find(".", at)
+            end = len(dotted) if end < 0 else end
+            name = dotted[at:end]
+            if not name:
+                where = (
+                    "the key path starts with a dot"
+                    if at == 0
+                    else f"two dots together at characters {at} and {at + 1} of the key path"
+                )
+                raise ScenarioError(f"an empty name: {where} ({hint})")
+            at = end
+        parts.append(name)
         if at == len(dotted):
             return tuple(parts)
-        if dotted[at] != ".":
-            return None
+        at += 1  # past the dot
+        if at == len(dotted):
+            raise ScenarioError(f"an empty name: the key path ends with a dot ({hint})")
+
+
+def split_key_and_value(option: str) -> tuple[str, str] | None:
+    """``KEY=VALUE`` (`--set`, `--vary`) at its first ``=`` outside a key's name in quotes
+    (``deployments."a=b".headcount=10``), or None without one. A quote opens where a name
+    starts, as `parse_key_path` reads it; with a quote left open, at the first ``=``, so that
+    reading the key says what is wrong with it."""
+    at = 0
+    while at < len(option):
+        char = option[at]
+        if char in "\"'" and (option[at - 1 : at] == "." or not option[:at].strip()):
+            end = _closing_quote(option, at)
+            if end is None:
+                break
+            at = end + 1
+            continue
+        if char == "=":
+            return option[:at], option[at + 1 :]
         at += 1
+    key, sep, value = option.partition("=")
+    return (key, value) if sep else None
+
+
+def _closing_quote(text: str, at: int) -> int | None:
+    """Where the quote opened at `at` closes (a double quote after a backslash does not)."""
+    quote = text[at]
+    i = at + 1
+    while i < len(text):
+        if text[i] == "\\" and quote == '"':
+            i += 2
+            continue
+        if text[i] == quote:
+            return i
+        i += 1
+    return None
+
+
+def split_key_path(dotted: str) -> KeyPath | None:
+    """`parse_key_path`'s parts, or None for a malformed path."""
+    try:
+        return parse_key_path(dotted)
+    except ScenarioError:
+        return None
 
 
 def key_path_text(parts: Iterable[str]) -> str:
-    """A key path as `remove` reads it (`split_key_path`): a part that is not a bare TOML key
-    (a name holding a dot, say) in quotes."""
-    return ".".join(p if _BARE_KEY.fullmatch(p) else f'"{p}"' for p in parts)
+    """A key path as `parse_key_path` reads it: a part that is not a bare TOML key (a name
+    holding a dot, say) in double quotes, with TOML's escapes."""
+    return ".".join(
+        p if _BARE_KEY.fullmatch(p) else json.dumps(p, ensure_ascii=False) for p in parts
+    )
 
 
 def line_of(file: Path, loc: KeyPath) -> str:
@@ -853,10 +941,11 @@ def validation_error(
             key for key in cause.keys if key in value and origin_of((*loc, key), origins) != file
         ]
         if len(inherited) == 1 and all(key in value for key in cause.keys):
-            key = ".".join((*loc, inherited[0]))
+            key = key_path_text((*loc, inherited[0]))  # as remove reads it
             base = Path(origin_of((*loc, inherited[0]), origins)).name
             rule = f'{rule}; {inherited[0]} is inherited from {base}: add remove = ["{key}"]'
-    dotted = _clip(".".join(loc) or "(top level)", 100)
+    # as --set and remove read it: a name holding a dot in quotes
+    dotted = _clip(key_path_text(loc) or "(top level)", 100)
     key_error = bool(first["loc"]) and first["loc"][-1] == "[key]"
     shown = "" if kind == "missing" or key_error else f" = {_show(value)}"
     was_changed = any(loc[: len(key)] == key for key in changed)

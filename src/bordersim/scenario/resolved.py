@@ -76,7 +76,7 @@ class Scenario(ScenarioSpec):
 
     def file_of(self, key_path: str) -> Path:
         """The file that set `key_path` (the defaults file for a default)."""
-        return loader.origin_of(tuple(key_path.split(".")), self._origins)
+        return loader.origin_of(_parts(key_path), self._origins)
 
     def sets(self, key_path: str) -> bool:
         """Whether a scenario file, or a change over one, sets `key_path` (not the defaults)."""
@@ -88,7 +88,7 @@ class Scenario(ScenarioSpec):
         line (the file's line holds the value it replaced). A table with values changed inside
         it is named by where those were given (``--set demand.forecast.origin=2023-04`` for
         ``demand.forecast``), as they are what made it what it is."""
-        loc = tuple(key_path.split("."))
+        loc = _parts(key_path)
         file = loader.origin_of(loc, self._origins)
         for changed, given in reversed(self._given.items()):
             if loc[: len(changed)] == changed:
@@ -103,9 +103,11 @@ class Scenario(ScenarioSpec):
         self, changes: Mapping[str, Any], given: Mapping[str, str] | None = None
     ) -> Scenario:
         """A re-validated copy with the values at dotted key paths changed, for example
-        ``{"deployments.title42_active_duty.duration_days": 180}``; a bad value or unknown key is
-        the loader's one-line `ScenarioError`, naming the key path. `given` says where a key
-        path's value came from (``--set KEY=VALUE``): later errors about it name that place."""
+        ``{"deployments.title42_active_duty.duration_days": 180}`` (a name holding a dot in
+        quotes, as TOML writes it: ``{'deployments."phase.1".headcount': 10}``); a bad value or
+        unknown key is the loader's one-line `ScenarioError`, naming the key path. `given` says
+        where a key path's value came from (``--set KEY=VALUE``): later errors about it name that
+        place."""
         return with_changes(self, changes, given)
 
     def __repr__(self) -> str:
@@ -199,8 +201,10 @@ def with_changes(
 ) -> Scenario:
     """A copy of `scenario` with the values at dotted key paths changed, validated once, as a
     whole, by the loader's rules (so that related keys, such as two dates, may change together).
-    `given` maps a changed key path to where its value came from (``--set KEY=VALUE``), which
-    `Scenario.location` names instead of a line of the file.
+    A key path is read as TOML reads a dotted key (`loader.parse_key_path`): a name holding a
+    dot goes in quotes (``deployments."phase.1".headcount``). `given` maps a changed key path
+    to where its value came from (``--set KEY=VALUE``), which `Scenario.location` names instead
+    of a line of the file.
     """
     if not isinstance(changes, Mapping):
         raise ScenarioError(
@@ -217,24 +221,27 @@ def with_changes(
     new_entries: dict[tuple[str, ...], list[str]] = {}
     set_by: dict[tuple[str, ...], str] = {}  # each value set by this call, with its key path
     for key_path, given_value in changes.items():
+        path = _key_path(key_path, scenario)
         # a NumPy number as the Python value a file would hold: a sweep records the changes
         # as JSON, which has no np.int64
         value = _plain(given_value)
-        _refuse_none(key_path, value, scenario)
-        new_entries.update(loader.entries_added(merged, _as_overlay(key_path, value)))
+        _refuse_none(path, value, scenario)
+        new_entries.update(loader.entries_added(merged, _as_overlay(path, value)))
         # a table merges into the table there, as in a file: what was set is the values it
         # replaced, each recorded as changed on its own
-        for parts, part_value in _set(merged, key_path, value, scenario):
-            dotted = ".".join(parts)
+        for parts, part_value in _set(merged, key_path, path, value, scenario):
+            dotted = ".".join(parts)  # as the loader names a source
             _refuse_set_twice(set_by, parts, key_path, scenario)
             for known in [k for k in sources if k == dotted or k.startswith(dotted + ".")]:
                 del sources[known]
             sources[dotted] = f"varied from {scenario.path.name}"
             origins[parts] = scenario.path
             changed.append(parts)
-            for known in [k for k in kept if k == dotted or k.startswith(dotted + ".")]:
+            # recorded as the key path is typed (a name holding a dot in quotes), so that a
+            # resumed sweep sets it again (`changes`)
+            for known in [k for k in kept if loader.parse_key_path(k)[: len(parts)] == parts]:
                 del kept[known]
-            kept[dotted] = copy.deepcopy(part_value)
+            kept[loader.key_path_text(parts)] = copy.deepcopy(part_value)
             for inside in [k for k in places if k[: len(parts)] == parts]:
                 del places[inside]
             places[parts] = (given or {}).get(key_path)
@@ -271,25 +278,46 @@ def _refuse_set_twice(
         n = min(len(other), len(parts))
         if other[:n] == parts[:n] and other_path != key_path:
             raise ScenarioError(
-                f"{'.'.join(parts if len(parts) >= len(other) else other)} is set twice in one "
+                f"{loader.key_path_text(parts if len(parts) >= len(other) else other)} is set "
+                f"twice in one "
                 f"call, by {other_path!r} and by {key_path!r}; give it once",
                 where=str(scenario.path),
             )
     set_by[parts] = key_path
 
 
-def _refuse_none(key_path: object, value: Any, scenario: Scenario) -> None:
+def _key_path(key_path: object, scenario: Scenario) -> tuple[str, ...]:
+    """The parts of a key path given to `with_changes`, or one error naming it and what is
+    wrong (`loader.parse_key_path`)."""
+    if not isinstance(key_path, str):
+        raise ScenarioError(
+            f"cannot set {key_path!r}: a key path is dotted names, such as "
+            "'deployments.title42_active_duty.headcount'",
+            where=str(scenario.path),
+        )
+    try:
+        return loader.parse_key_path(key_path)
+    except ScenarioError as err:
+        raise ScenarioError(f"cannot set {key_path!r}: {err}", where=str(scenario.path)) from None
+
+
+def _parts(key_path: str) -> tuple[str, ...]:
+    """A key path's parts for naming a place: quotes read where they are well formed, else
+    split at every dot."""
+    return loader.split_key_path(key_path) or tuple(key_path.split("."))
+
+
+def _refuse_none(path: tuple[str, ...], value: Any, scenario: Scenario) -> None:
     """Refuse None at a key the schema knows, naming the key and the kind of value it takes: a
     scenario file cannot hold None (TOML has no empty value), and the schema's own message for
     it was about something else ("give exactly one of headcount and headcount_by_sector" where
     the deployment's headcount is optional only because headcount_by_sector may replace it)."""
-    if not isinstance(key_path, str):
-        return  # _set's message
-    found = _none_inside(key_path, value)
+    found = _none_inside(path, value)
     if found is None:
         return
-    dotted, in_list = found
-    known, annotation = _schema_type(dotted.split("."))
+    parts, in_list = found
+    dotted = loader.key_path_text(parts)
+    known, annotation = _schema_type(list(parts))
     if not known:
         return  # an unknown key is the loader's "unknown key", with its suggestions
     if in_list:
@@ -306,18 +334,18 @@ def _refuse_none(key_path: object, value: Any, scenario: Scenario) -> None:
     )
 
 
-def _none_inside(key_path: str, value: Any) -> tuple[str, bool] | None:
-    """The dotted key path of the first None in `value` (set at `key_path`), and whether it is
-    an item of a list there; None if there is none."""
+def _none_inside(path: tuple[str, ...], value: Any) -> tuple[tuple[str, ...], bool] | None:
+    """The key path of the first None in `value` (set at `path`), and whether it is an item of
+    a list there; None if there is none."""
     if value is None:
-        return key_path, False
+        return path, False
     if isinstance(value, Mapping):
         for name, inner in value.items():
-            found = _none_inside(f"{key_path}.{name}", inner)
+            found = _none_inside((*path, str(name)), inner)
             if found is not None:
                 return found
     elif isinstance(value, list | tuple) and any(item is None for item in value):
-        return key_path, True
+        return path, True
     return None
 
 
@@ -382,10 +410,10 @@ def _kind(annotation: Any) -> str:
     return words.get(annotation, "")
 
 
-def _as_overlay(key_path: str, value: Any) -> dict[str, Any]:
-    """``{"a": {"b": value}}`` for ``"a.b"``: the change as a file's tables would give it."""
+def _as_overlay(path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    """``{"a": {"b": value}}`` for ``("a", "b")``: the change as a file's tables would give it."""
     overlay: Any = value
-    for part in reversed(key_path.split(".") if isinstance(key_path, str) else []):
+    for part in reversed(path):
         overlay = {part: overlay}
     return overlay if isinstance(overlay, dict) else {}
 
@@ -393,19 +421,13 @@ def _as_overlay(key_path: str, value: Any) -> dict[str, Any]:
 def _set(
     merged: dict[str, Any],
     key_path: str,
+    parts: tuple[str, ...],
     value: Any,
     scenario: Scenario,
 ) -> list[tuple[tuple[str, ...], Any]]:
-    """Set one dotted key in the merged tables, creating missing tables; a table value merges
-    into a table there key by key, as the loader merges a file's. Return each key path set with
-    its value."""
-    if not isinstance(key_path, str) or not key_path or any(not p for p in key_path.split(".")):
-        raise ScenarioError(
-            f"cannot set {key_path!r}: a key path is dotted names, such as "
-            "'deployments.title42_active_duty.headcount'",
-            where=str(scenario.path),
-        )
-    parts = key_path.split(".")
+    """Set one key path (`key_path` as given, read into `parts`) in the merged tables, creating
+    missing tables; a table value merges into a table there key by key, as the loader merges a
+    file's. Return each key path set with its value."""
     node = merged
     for part in parts[:-1]:
         child = node.get(part)
@@ -417,7 +439,7 @@ def _set(
                 where=str(scenario.path),
             )
         node = child
-    return _merge_into(node, tuple(parts), value)
+    return _merge_into(node, parts, value)
 
 
 def _merge_into(

@@ -48,15 +48,22 @@ class LoadedScenario:
 
 def parse_setting(option: str, flag: str = "--set") -> tuple[str, Any]:
     """``KEY=VALUE`` with the value read as TOML reads it (1.3, 2023-05-10, "text", [1, 2]); a
-    bare word is a string. Anything else is a `ScenarioError` naming the option."""
+    bare word is a string. KEY is a key path as TOML writes one, a name holding a dot in quotes
+    (``deployments."phase.1".headcount=10``). Anything else is a `ScenarioError` naming the
+    option."""
     import tomllib
 
     from bordersim.errors import ScenarioError
+    from bordersim.scenario.loader import parse_key_path, split_key_and_value
 
-    key, sep, text = option.partition("=")
+    key, text = split_key_and_value(option) or ("", "")
     key, text = key.strip(), text.strip()
-    if not sep or not key or not text:
+    if not key or not text:
         raise ScenarioError(f"{flag} {option!r}: expected KEY=VALUE (for example demand.scale=1.3)")
+    try:
+        parse_key_path(key)
+    except ScenarioError as err:
+        raise ScenarioError(f"{flag} {option!r}: {err}") from None
     try:
         return key, tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
