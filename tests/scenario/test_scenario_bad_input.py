@@ -76,6 +76,18 @@ CASES: dict[str, tuple[str, list[str]]] = {
             "(did you mean 'RGV'?)",
         ],
     ),
+    # "unknown key" and nothing more, where no spelling is close
+    "unknown key with no close match": (
+        MINIMAL + "\n[staff.pools.marine]\non_duty_fraction = 0.3\n",
+        [
+            "staff.pools.marine = a table: unknown key; the keys of staff.pools are agent, "
+            "processing_coordinator, national_guard, active_duty, contractor"
+        ],
+    ),
+    "unknown top-level table with no close match": (
+        MINIMAL + "\n[zzz]\na = 1\n",
+        ["zzz = a table: unknown key; the top-level keys are name, description,", "base, remove"],
+    ),
     "unknown key with a close match": (
         MINIMAL.replace("warmup_days = 7", "warmup_day = 7"),
         ["line 7:", "period.warmup_day = 7", "unknown key", "did you mean 'period.warmup_days'"],

@@ -652,8 +652,13 @@ def _did_you_mean(loc: KeyPath) -> str:
     model = _model_at(loc[:-1])
     if model is None:
         return ""
-    close = _closest(loc[-1], list(model.model_fields))
-    return f" (did you mean {'.'.join((*loc[:-1], close[0]))!r}?)" if close else ""
+    keys = list(model.model_fields) + (list(LOADER_KEYS) if len(loc) == 1 else [])
+    close = _closest(loc[-1], keys)
+    if close:
+        return f" (did you mean {'.'.join((*loc[:-1], close[0]))!r}?)"
+    # no close spelling ('marine' among the pools): what the table takes instead
+    where = f"the keys of {'.'.join(loc[:-1])}" if len(loc) > 1 else "the top-level keys"
+    return f"; {where} are {', '.join(keys)}" if len(keys) <= 20 else ""
 
 
 def _show(value: Any) -> str:
@@ -950,4 +955,4 @@ def validation_error(
     shown = "" if kind == "missing" or key_error else f" = {_show(value)}"
     was_changed = any(loc[: len(key)] == key for key in changed)
     line = "" if was_changed else line_of(file, loc)
-    return ScenarioError(f"{dotted}{shown}: {_clip(rule, 200)}", where=f"{shown_path(file)}{line}")
+    return ScenarioError(f"{dotted}{shown}: {_clip(rule, 240)}", where=f"{shown_path(file)}{line}")
