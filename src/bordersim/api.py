@@ -208,10 +208,19 @@ class Run:
         return fig
 
     def _check_sector(self, code: str) -> str:
-        if code not in self.sectors:
+        if not isinstance(code, str):
+            # a list of codes was "sector ['RGV', 'TCA'] is not in run", though both are
             raise BordersimError(
-                f"sector {code!r} is not in run of {self.scenario_name!r}; its sectors are: "
-                f"{', '.join(self.sectors)}"
+                f"sector must be one code of the run's sectors ({', '.join(self.sectors)}), a "
+                f"str, or None for all, got {type(code).__name__} {code!r}; for several, leave "
+                "it out and narrow the table by its sector column"
+            )
+        if code not in self.sectors:
+            same = [s for s in self.sectors if s.lower() == code.strip().lower()]
+            hint = f" (did you mean {same[0]!r}?)" if same else ""
+            raise BordersimError(
+                f"sector {code!r} is not in run of {self.scenario_name!r}{hint}; its sectors "
+                f"are: {', '.join(self.sectors)}"
             )
         return code
 

@@ -720,3 +720,22 @@ def test_dir_and_help_of_the_package_list_the_api() -> None:
     text = pydoc.render_doc(bs, renderer=pydoc.plaintext)
     for shown in ("load_scenario(path", "run(scenario", "sweep(scenario", "class Run", "open_run("):
         assert shown in text, shown
+
+
+def test_a_sector_of_the_wrong_kind_or_case_is_one_clear_line() -> None:
+    from constructed_runs import constructed_run
+
+    run = bs.Run(constructed_run(2, 3))
+    # a list was "sector ['RGV', 'TCA'] is not in run of 'constructed'", though both are
+    calls = {
+        lambda: run.daily(sector=["RGV", "TCA"]): "got list ['RGV', 'TCA']; for several, leave "
+        "it out and narrow the table by its sector column",
+        lambda: run.metric("encounters", sector=5): "sector must be one code of the run's "
+        "sectors (TCA, RGV), a str, or None for all, got int 5",
+        lambda: run.plot("encounters", sector="rgv"): "sector 'rgv' is not in run of "
+        "'constructed' (did you mean 'RGV'?); its sectors are: TCA, RGV",
+    }
+    for call, message in calls.items():
+        with pytest.raises(bs.BordersimError) as refused:
+            call()
+        assert message in str(refused.value) and "\n" not in str(refused.value)
