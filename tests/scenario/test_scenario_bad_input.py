@@ -88,6 +88,11 @@ CASES: dict[str, tuple[str, list[str]]] = {
         MINIMAL + "\n[zzz]\na = 1\n",
         ["zzz = a table: unknown key; the top-level keys are name, description,", "base, remove"],
     ),
+    # pydantic's "Input should be a valid string"
+    "a text without quotes": (
+        MINIMAL.replace('name = "minimal"', "name = 2023"),
+        ["line 1: name = 2023", 'must be a text, written in quotes in TOML: name = "2023"'],
+    ),
     "unknown key with a close match": (
         MINIMAL.replace("warmup_days = 7", "warmup_day = 7"),
         ["line 7:", "period.warmup_day = 7", "unknown key", "did you mean 'period.warmup_days'"],

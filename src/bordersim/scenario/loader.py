@@ -906,6 +906,11 @@ def validation_error(
     elif kind in ("float_type", "int_type", "bool_type") and isinstance(value, str):
         # '72 hours', "300", "50%", "true": a TOML number or boolean has no quotes, nor a unit
         rule = _text_for_a_value(loc[-1], value, kind)
+    elif kind == "string_type" and isinstance(value, int | float | dt.date) and len(loc) > 0:
+        # name = 2023 was pydantic's "Input should be a valid string"
+        written = value.isoformat() if isinstance(value, dt.date) else str(value)
+        at = "" if loc[-1].isdigit() else f"{loc[-1]} = "
+        rule = f"must be a text, written in quotes in TOML: {at}{json.dumps(written)}"
     elif kind == "list_type" and isinstance(value, str):
         one = f", such as {loc[-1]} = {json.dumps([value])}"
         rule = "must be a list, written in brackets" + (
