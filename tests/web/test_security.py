@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import dataclasses
 import html
+import os
 import re
 import shutil
 import socket
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -164,6 +168,52 @@ def test_an_address_it_cannot_listen_on_is_one_line_and_makes_no_store(
     assert said.out == "" and len(said.err.strip().splitlines()) == 1, said
     expected = f"--port {port}: another program" if where == "port in use" else f"--host {host}"
     assert said.err.startswith(f"error: {expected}"), said.err
+    assert not store.parent.exists()
+
+
+@contextlib.contextmanager
+def _without_the_right_to_bind_low_ports() -> Iterator[None]:
+    """This thread without CAP_NET_BIND_SERVICE in its effective capabilities (root's kept in
+    its permitted set, and given back after), so that a port below 1024 is refused as for any
+    user; a user who is not root has none to drop. Skips where that cannot be arranged."""
+    if os.geteuid() != 0:
+        yield
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this thread
+    data = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable: bits 0-31, then 32-63
+    if not sys.platform.startswith("linux") or libc.capget(header, data) != 0:
+        pytest.skip("root here, and its capabilities cannot be read to drop the one for ports")
+    effective = data[0]
+    data[0] = effective & ~(1 << 10)  # CAP_NET_BIND_SERVICE
+    if libc.capset(header, data) != 0:
+        pytest.skip("root here, and its right to listen on a port below 1024 cannot be dropped")
+    try:
+        yield
+    finally:
+        data[0] = effective
+        libc.capset(header, data)
+
+
+def test_a_port_this_user_may_not_listen_on_names_the_port(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--port 80 as a user without the right to it said "--host 127.0.0.1: not an address this
+    machine can listen on (Permission denied)", though the host was fine and the port was not."""
+    lowest = Path("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+    first_open = int(lowest.read_text()) if lowest.exists() else 1024
+    if first_open <= 80:
+        pytest.skip(f"every port from {first_open} up may be listened on by any user here")
+    (tmp_path / "scenarios").mkdir()
+    store = tmp_path / "new" / "store.duckdb"
+    folders = ["--scenarios", str(tmp_path / "scenarios"), "--store", str(store)]
+    with _without_the_right_to_bind_low_ports(), pytest.raises(SystemExit) as exit_info:
+        main(["serve", "--port", "80", *folders])
+    assert exit_info.value.code == 2
+    said = capsys.readouterr()
+    assert said.out == "" and len(said.err.strip().splitlines()) == 1, said
+    assert said.err.startswith("error: --port 80: this user may not listen on port 80"), said
+    assert "give another --port" in said.err and "--host" not in said.err
     assert not store.parent.exists()
 
 

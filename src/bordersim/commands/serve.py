@@ -130,6 +130,14 @@ def listening_socket(host: str, port: int) -> socket.socket:
                 f"--port {port}: another program already listens on {host}:{port}"
                 "; give another --port"
             ) from err
+        if err.errno == errno.EACCES:
+            # the port is what needs the privilege (below 1024 on most systems), not the host:
+            # this was said "--host 127.0.0.1: not an address this machine can listen on"
+            raise BordersimError(
+                f"--port {port}: this user may not listen on port {port} (permission denied: "
+                "a port below 1024 needs administrator privileges on most systems); give "
+                "another --port, such as the default 8000"
+            ) from err
         raise BordersimError(
             f"--host {host}: not an address this machine can listen on ({err.strerror})"
         ) from err
