@@ -206,7 +206,12 @@ def _show_quantiles(results: list[PlanResult], target: Path) -> None:
 
 def _show(result: PlanResult, target: Path) -> None:
     data = result.certificate_json
-    from bordersim.planner.output import cost_words, deployment_lines, millions
+    from bordersim.planner.output import (
+        cost_words,
+        deployment_lines,
+        millions,
+        out_of_reach_lines,
+    )
 
     typer.echo(
         f"plan: {cost_words(result.problem, result.x)}; lower bound "
@@ -234,6 +239,8 @@ def _show(result: PlanResult, target: Path) -> None:
         f"{int(result.outcome.unattainable.sum())} out of reach at the caps"
         + _of_which_on_the_certifying_engine(result)
     )
+    for line in out_of_reach_lines(result.problem, result.outcome, cert.engine):
+        typer.echo(line)
     for line in deployment_lines(result.problem, result.x):
         typer.echo(line)
     typer.echo(

@@ -19,6 +19,7 @@ from bordersim.planner.targets import KINDS
 if TYPE_CHECKING:
     from bordersim.planner.bound import ProbeBound
     from bordersim.planner.certify import Certificate
+    from bordersim.planner.search import SearchOutcome
 
 
 def planned_demand_scale(scenario_path: Path, stress: float) -> float:
@@ -140,6 +141,66 @@ def deployment_lines(problem: Problem, x: np.ndarray) -> list[str]:
             + ", ".join(f"{v:,.0f}" for v in x[k].sum(axis=0))
             + f"  (on {tasks}{where})"
         )
+    return lines
+
+
+#: Each target kind in words, as the report and bordersim plan name it.
+TARGET_WORDS = {
+    "within_72h": "share out of custody within 72 h",
+    "children_within_72h": "children's share out of custody within 72 h",
+    "gotaways": "got-aways' share of attempts",
+}
+
+
+def target_words(kind: str, level: float | None) -> str:
+    """'share out of custody within 72 h, at least 0.95': the target in words, with its level."""
+    if level is None:
+        return TARGET_WORDS[kind]
+    bound = "at most" if kind == "gotaways" else "at least"
+    return f"{TARGET_WORDS[kind]}, {bound} {level:g}"
+
+
+def out_of_reach_lines(problem: Problem, outcome: SearchOutcome, engine: str) -> list[str]:
+    """The targets out of reach, for the terminal: per sector and target, the weeks (numbers and
+    dates) and, for those found on the search's sample, how far the plan at the caps fell short:
+    its mean value each week over the sample. (The share of replications it held in does not say
+    it: the search's rule also asks for a margin, so a target may hold in every replication of a
+    small sample and still be out of reach.)"""
+    m, spec = problem.base, problem.spec
+    levels = target_levels(spec.targets)
+    caps = outcome.caps_evaluation
+    needed = f"{1 - spec.targets.alpha:.0%}"
+    lines: list[str] = []
+    for label, found, measured in (
+        ("at the caps", outcome.unattainable & ~outcome.unreachable_certifying, True),
+        (f"at the caps on the {engine} engine", outcome.unreachable_certifying, False),
+    ):
+        for n, kind in enumerate(KINDS):
+            for s, sector in enumerate(m.sectors):
+                weeks = [j for j in range(len(problem.weeks)) if found[n, s, j]]
+                if not weeks:
+                    continue
+                first = m.dates[m.warmup_days + problem.weeks[weeks[0]][0]]
+                last = m.dates[m.warmup_days + problem.weeks[weeks[-1]][1] - 1]
+                numbers = ", ".join(str(j + 1) for j in weeks)
+                line = (
+                    f"  {sector.name}, {target_words(kind, levels[kind])}: "
+                    f"{'week' if len(weeks) == 1 else 'weeks'} {numbers} "
+                    f"({first:%Y-%m-%d} to {last:%Y-%m-%d}), out of reach {label}"
+                )
+                if measured:
+                    means = caps.values.mean(axis=0)[n, s, weeks]
+                    mean = (
+                        ", ".join(f"{v:.3f}" for v in means)
+                        if len(weeks) <= 6
+                        else f"{means.min():.3f} to {means.max():.3f}"
+                    )
+                    line += (
+                        f": there its mean value was {mean} over {caps.n_replications} "
+                        f"replications, short of the search's rule for a probability of {needed} "
+                        "(the target met, with a margin, in nearly every replication)"
+                    )
+                lines.append(line)
     return lines
 
 

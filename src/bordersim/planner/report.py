@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bordersim.planner.output import cost_words, millions, target_levels
+from bordersim.planner.output import cost_words, millions, target_levels, target_words
 from bordersim.planner.targets import KINDS
 
 if TYPE_CHECKING:
@@ -246,7 +246,7 @@ def _binding(result: PlanResult) -> str:
                 first, last = m.dates[m.warmup_days + a], m.dates[m.warmup_days + b - 1]
                 rows.append(
                     [
-                        _target_words(kind, levels[kind]),
+                        target_words(kind, levels[kind]),
                         sector.name,
                         f"{j + 1} ({first:%d %b}-{last:%d %b})",
                         status,
@@ -271,22 +271,6 @@ def _binding(result: PlanResult) -> str:
         f"{1 - problem.spec.targets.alpha:g} or more)",
     ]
     return "<h2>Binding and failing sector-weeks</h2>\n" + _table(header, rows, flagged)
-
-
-#: Each target kind in words, as the report names it.
-TARGET_WORDS = {
-    "within_72h": "share out of custody within 72 h",
-    "children_within_72h": "children's share out of custody within 72 h",
-    "gotaways": "got-aways' share of attempts",
-}
-
-
-def _target_words(kind: str, level: float | None) -> str:
-    """'share out of custody within 72 h, at least 0.95': the target in words, with its level."""
-    if level is None:
-        return TARGET_WORDS[kind]
-    bound = "at most" if kind == "gotaways" else "at least"
-    return f"{TARGET_WORDS[kind]}, {bound} {level:g}"
 
 
 def _base_section(result: PlanResult) -> str:
