@@ -229,6 +229,33 @@ def test_the_reports_cost_breakdown_counts_the_ramp_up_paid_before_the_simulated
     assert f'<td class="n">{problem.cost(x):,.0f}</td>' in table
 
 
+def test_the_reports_cost_breakdown_gives_each_rates_source_or_assumption(tmp_path: Path) -> None:
+    """The report's cost breakdown gave each pool's $ per person-day (184 for troops, 400 for
+    contractors) without a word of where it came from, though one is sourced (GAO-21-356) and
+    the other an assumption; each rate now carries its source or assumption, as the scenario's
+    parameters list them, and a rate the scenario file sets names that file."""
+    from bordersim.planner.report import cost_breakdown
+
+    problem = _problem()
+    x = np.zeros(problem.shape)
+    x[0, 1, 1] = 10
+    table = cost_breakdown(problem, x)
+    assert "<th>the rate&#x27;s source or assumption</th>" in table
+    assert "$841 million (GAO-21-356)" in table
+    assert "assumption: contracted processing and warehouse support" in table
+    mine = tmp_path / "mine.toml"
+    mine.write_text(
+        f'base = "{SMALL.as_posix()}"\n\n[staff.pools.contractor]\n'
+        "cost_per_person_day_dollars = 500.0\n",
+        encoding="utf-8",
+    )
+    spec = load_plan(REPO / "plans/examples/small-stress.toml")
+    dearer = build_problem(compile_scenario(load_scenario(mine)), spec)
+    assert '<td class="n">500</td><td class="n">0</td><td>scenario file mine.toml</td>' in (
+        cost_breakdown(dearer, x)
+    )
+
+
 def test_a_minimum_tour_longer_than_the_reported_period_is_refused() -> None:
     """21 reported days and a 22-day minimum tour: no tour can last the minimum, so the plan is
     refused naming the keys (it made one 21-day window, a tour shorter than the minimum)."""

@@ -172,18 +172,25 @@ def _cost_breakdown(result: PlanResult) -> str:
 
 def cost_breakdown(problem: Problem, x: np.ndarray) -> str:
     """The cost per pool: the person-days paid (ramp-up days before the simulated start
-    included, as in the cost), the rate and their product."""
+    included, as in the cost), the rate, their product, and where the rate comes from (its
+    source, or the assumption it is, as the scenario's parameters give them)."""
     spec = problem.spec
     by_pool = problem.cost_by_pool(x)
     person_days = problem.person_days_by_pool(x)
     rates = problem.base.cost_per_person_day
+    sources = problem.base.sources
+
+    def source(name: str) -> str:
+        return sources.get(f"staff.pools.{name}.cost_per_person_day_dollars", "not given")
+
     return "<h2>Cost breakdown</h2>\n" + _table(
-        ["pool", "person-days", "$ per person-day", "cost ($)"],
+        ["pool", "person-days", "$ per person-day", "cost ($)", "the rate's source or assumption"],
         [
-            [p.pool.name.lower(), float(d), float(rates[p.pool]), float(c)]
+            [name, float(d), float(rates[p.pool]), float(c), source(name)]
             for p, d, c in zip(spec.pools, person_days, by_pool, strict=True)
+            for name in [p.pool.name.lower()]
         ]
-        + [["total", float(person_days.sum()), "", float(by_pool.sum())]],
+        + [["total", float(person_days.sum()), "", float(by_pool.sum()), ""]],
     )
 
 
