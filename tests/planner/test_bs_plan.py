@@ -223,6 +223,7 @@ def test_the_reports_failing_targets_give_their_level_dates_and_words(
     from bordersim.planner.report import plan_report
 
     page = plan_report(staff_bound_plan[0])
+    assert "Objective: the cheapest deployment of active_duty such that, in every sector" in page
     table = page[page.index("Binding and failing sector-weeks") :]
     table = table[: table.index("</table>")]
     assert "<td>share out of custody within 72 h, at least 0.95</td><td>RGV</td>" in table

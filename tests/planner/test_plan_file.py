@@ -31,6 +31,29 @@ def test_shipped_plan_files_load(path: Path) -> None:
     assert spec.scenario is not None and (path.parent / spec.scenario).is_file()
 
 
+def test_a_plan_states_its_objective_with_every_target_and_its_level() -> None:
+    """Neither bordersim plan nor the report's answer said what the plan was for: the report
+    gave the targets certified but no target's level, the terminal a cost alone; both now
+    open with the objective, every target the plan file sets with its level, the probability
+    and the stress."""
+    from bordersim.planner.output import objective_words
+
+    spec = parse_plan(
+        GOOD
+        + "[targets]\nwithin_72h = 0.9\ngotaway_share_max = 0.3\nalpha = 0.1\n"
+        + '[pools.contractor]\ntasks = ["intake"]\nmax_headcount = 50\n',
+        "good.toml",
+    )
+    assert objective_words(spec) == (
+        "the cheapest deployment of active_duty and contractor such that, in every sector and "
+        "target week, the share out of custody within 72 h is at least 0.9, the children's "
+        "share out of custody within 72 h is at least 0.95 and the got-aways' share of attempts "
+        "is at most 0.3, each with a probability of at least 90%"
+    )
+    stressed = dataclasses.replace(spec, demand_scale=2.5)
+    assert objective_words(stressed).endswith("at least 90% (at demand x 2.5)")
+
+
 def test_defaults() -> None:
     spec = parse_plan(GOOD, "good.toml")
     assert spec.targets.within_72h == 0.95 and spec.targets.alpha == 0.05

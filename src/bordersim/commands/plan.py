@@ -210,9 +210,11 @@ def _show(result: PlanResult, target: Path) -> None:
         cost_words,
         deployment_lines,
         millions,
+        objective_words,
         out_of_reach_lines,
     )
 
+    typer.echo(f"objective: {objective_words(result.problem.spec)}")
     typer.echo(
         f"plan: {cost_words(result.problem, result.x)}; lower bound "
         f"{millions(data['lower_bound_dollars'])} "

@@ -160,6 +160,26 @@ def target_words(kind: str, level: float | None) -> str:
     return f"{TARGET_WORDS[kind]}, {bound} {level:g}"
 
 
+def objective_words(spec: PlanSpec) -> str:
+    """What the plan is for, in one sentence: the cheapest deployment of its pools that meets
+    every target in every sector and target week with the probability asked."""
+
+    def listed(words: list[str]) -> str:
+        return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+    targets = [
+        f"the {TARGET_WORDS[kind]} is {'at most' if kind == 'gotaways' else 'at least'} {level:g}"
+        for kind, level in target_levels(spec.targets).items()
+        if level is not None
+    ]
+    scale = "" if spec.demand_scale == 1.0 else f" (at demand x {spec.demand_scale:g})"
+    return (
+        f"the cheapest deployment of {listed([p.pool.name.lower() for p in spec.pools])} such "
+        f"that, in every sector and target week, {listed(targets)}, each with a probability of "
+        f"at least {1 - spec.targets.alpha:.0%}{scale}"
+    )
+
+
 def out_of_reach_lines(problem: Problem, outcome: SearchOutcome, engine: str) -> list[str]:
     """The targets out of reach, for the terminal: per sector and target, the weeks (numbers and
     dates) and, for those found on the search's sample, how far the plan at the caps fell short:

@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bordersim.planner.output import cost_words, millions, target_levels, target_words
+from bordersim.planner.output import (
+    cost_words,
+    millions,
+    objective_words,
+    target_levels,
+    target_words,
+)
 from bordersim.planner.targets import KINDS
 
 if TYPE_CHECKING:
@@ -104,6 +110,7 @@ def _answer(result: PlanResult) -> str:
     required = cert.required
     which = "the probe bound" if data.get("probe_bound") else "the fluid model's bound"
     answer = (
+        f"Objective: {objective_words(spec)}. "
         f"The cheapest plan found costs {cost_words(result.problem, result.x)}. "
         f"{int((cert.certified & required).sum())} of {int(required.sum())} required "
         f"sector-week targets are certified on {cert.n} fresh "
