@@ -13,6 +13,7 @@ import pytest
 
 from bordersim.model.dimensions import Pool, Task
 from bordersim.planner import PlanError, load_plan, parse_plan
+from bordersim.planner import plan as bs_plan
 from repo_paths import REPO
 
 GOOD = """
@@ -173,6 +174,13 @@ def test_bad_plan_files_name_the_key_and_rule(text: str, expected: str) -> None:
             GOOD + 'available_from = "2023-05-01"\n',
             "bad.toml, line 6: pools.active_duty.available_from = '2023-05-01': must be a TOML "
             "date",
+        ),
+        # passed, and plan.toml's [demand] scale of 2000 was refused after the search; 1e308
+        # overflowed the first attempts to inf
+        (
+            "demand_scale = 2000" + GOOD,
+            "bad.toml, line 1: demand_scale = 2000: must be at most 1,000: a thousand times "
+            "normal demand is beyond any surge",
         ),
     ],
 )
@@ -474,6 +482,12 @@ def test_a_plan_into_new_parents_runs_as_written(tmp_path: Path) -> None:
         (["--certify-replications", "20"], "at least 59"),
         (["--demand-scale", "0"], "--demand-scale 0.0: must be a finite number above 0"),
         (["--demand-scale", "inf"], "--demand-scale inf: must be a finite number above 0"),
+        # planned, with numpy's overflow warnings, until the flow engine met inf first attempts
+        (
+            ["--demand-scale", "1e308"],
+            "error: --demand-scale 1e+308: must be at most 1,000: a thousand times normal "
+            "demand is beyond any surge",
+        ),
         # planned until the flow engine said "first replication out of range: 0"
         (
             ["--replications", "100000000000"],
@@ -506,6 +520,38 @@ def test_cli_bad_option_is_one_line_exit_2(
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and expected in err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_stress_above_a_scenarios_demand_scale_on_the_base_is_refused_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """plan.toml carries the stress times the base scenario's own [demand] scale as its scale,
+    which a scenario refuses above 1,000: demand_scale = 200 on a base that scales its demand by
+    10 searched, then failed as plan.toml was compiled for the certificate; it is refused before
+    any work, naming the plan file's line and both scales."""
+    from bordersim.cli import main
+
+    base = tmp_path / "tenfold.toml"
+    base.write_text(
+        f'base = "{(REPO / "scenarios/examples/small.toml").as_posix()}"\n\n[demand]\n'
+        "scale = 10.0\n",
+        encoding="utf-8",
+    )
+    plan_file = tmp_path / "stress.toml"
+    plan_file.write_text("demand_scale = 200" + GOOD, encoding="utf-8")
+    with pytest.raises(SystemExit) as stopped:
+        main(["plan", str(base), "--plan", str(plan_file), "--out", str(tmp_path / "out")])
+    assert stopped.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.err.strip() == (
+        f"error: {plan_file}, line 1: demand_scale = 200 on the base scenario's own "
+        "demand.scale = 10 plans for 2000 times the calibrated demand, above 1,000: a thousand "
+        "times normal demand is beyond any surge"
+    )
+    assert captured.out == "" and not (tmp_path / "out").exists()
+    with pytest.raises(PlanError) as refused:
+        bs_plan(base, plan_file)
+    assert "plans for 2000 times the calibrated demand" in str(refused.value)
 
 
 def test_plan_refuses_a_folder_it_did_not_write_before_planning(

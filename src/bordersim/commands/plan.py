@@ -91,11 +91,10 @@ def plan_command(
     if not scenario.is_file():
         raise ScenarioError("no such scenario file", where=str(scenario))
     spec = _with_options(load_plan(plan_file), replications, certify_replications, demand_scale)
-    if spec.forecast is not None or spec.quantiles is not None:
-        from bordersim.planner.run import check_forecast
-        from bordersim.scenario import load_scenario
+    from bordersim.planner.run import check_against_base
+    from bordersim.scenario import load_scenario
 
-        check_forecast(load_scenario(scenario), spec)  # quick; before any folder or work
+    check_against_base(load_scenario(scenario), spec)  # quick; before any folder or work
     # Checked before hours of planning, and again before the folder is replaced.
     target = check_output_folder(
         out if out is not None else Path("out") / "plan" / scenario.stem,
@@ -138,7 +137,7 @@ def _with_options(
 ) -> PlanSpec:
     """The plan file's spec with the command line's replications and demand scale, checked."""
     from bordersim.planner import PlanError
-    from bordersim.planner.spec import MAX_REPLICATIONS
+    from bordersim.planner.spec import DEMAND_SCALE_REASON, MAX_DEMAND_SCALE, MAX_REPLICATIONS
 
     for option, count in (
         ("--replications", replications),
@@ -172,6 +171,11 @@ def _with_options(
     if demand_scale is not None:
         if not (demand_scale > 0 and math.isfinite(demand_scale)):
             raise PlanError(f"--demand-scale {demand_scale}: must be a finite number above 0")
+        if demand_scale > MAX_DEMAND_SCALE:
+            raise PlanError(
+                f"--demand-scale {demand_scale:g}: must be at most {MAX_DEMAND_SCALE:,.0f}: "
+                f"{DEMAND_SCALE_REASON}"
+            )
         spec = dataclasses.replace(spec, demand_scale=float(demand_scale))
     return spec
 

@@ -731,10 +731,28 @@ def planning_model(
     from bordersim.scenario import load_scenario
 
     base = load_scenario(scenario)
-    check_forecast(base, spec)  # before the scenario is compiled and the paths are drawn
+    check_against_base(base, spec)  # before the scenario is compiled and the paths are drawn
     scenario_read = quantile_scenario(base, spec)
     model = compile_scenario(scenario_read)
     return model, forecast_paths(scenario_read, model, spec, progress)
+
+
+def check_against_base(scenario: Scenario, spec: PlanSpec) -> None:
+    """What the plan file asks of the base scenario, checked quickly before any planning: its
+    stress on the base's own demand scale within a scenario's (plan.toml carries their product
+    as its [demand] scale, which a scenario refuses above MAX_DEMAND_SCALE), and its forecast."""
+    from bordersim.planner.spec import DEMAND_SCALE_REASON, MAX_DEMAND_SCALE
+
+    own = scenario.demand.scale
+    planned = (1.0 if own is None else float(own)) * spec.demand_scale
+    if planned > MAX_DEMAND_SCALE:
+        on = "" if own is None else f" on the base scenario's own demand.scale = {own:g}"
+        raise PlanError(
+            f"demand_scale = {spec.demand_scale:g}{on} plans for {planned:g} times the "
+            f"calibrated demand, above {MAX_DEMAND_SCALE:,.0f}: {DEMAND_SCALE_REASON}",
+            where=spec.location("demand_scale"),
+        )
+    check_forecast(scenario, spec)
 
 
 def check_forecast(scenario: Scenario, spec: PlanSpec) -> None:

@@ -431,6 +431,11 @@ MAX_REPLICATIONS = 1_000_000
 #: (an assumption); a ramp-up of billions of days ran the arrival dates out of the calendar.
 MAX_RAMP_UP_DAYS = 365
 
+#: The largest demand stress, as a scenario's ``[demand] scale`` (which plan.toml carries it as):
+#: a thousand times normal demand is beyond any surge; 1e308 overflowed the first attempts to inf.
+MAX_DEMAND_SCALE = 1000.0
+DEMAND_SCALE_REASON = "a thousand times normal demand is beyond any surge"
+
 #: Every path is a variant of the model simulated for every candidate.
 MAX_FORECAST_PATHS = 200
 #: Every quantile is a plan of its own.
@@ -460,7 +465,7 @@ def parse_plan(text: str, where: str, path: Path | None = None) -> PlanSpec:
         window_days=window_days,
         min_tour_days=min_tour,
         replace=replace,
-        demand_scale=reader.number(raw, "demand_scale", "demand_scale", 1.0, open_low=True),
+        demand_scale=_demand_scale(reader, raw),
         budget_dollars=_budget(reader, raw),
         forecast=forecast,
         quantiles=quantiles,
@@ -580,6 +585,18 @@ def _scenario(reader: _Reader, scenario: Any) -> str | None:
     if scenario is not None and not isinstance(scenario, str):
         raise reader.fail("scenario", scenario, "must be a path to a scenario file")
     return scenario
+
+
+def _demand_scale(reader: _Reader, raw: dict[str, Any]) -> float:
+    """The stress: above 0 and at most `MAX_DEMAND_SCALE`, as a scenario's [demand] scale."""
+    scale = reader.number(raw, "demand_scale", "demand_scale", 1.0, open_low=True)
+    if scale > MAX_DEMAND_SCALE:
+        raise reader.fail(
+            "demand_scale",
+            raw["demand_scale"],
+            f"must be at most {MAX_DEMAND_SCALE:,.0f}: {DEMAND_SCALE_REASON}",
+        )
+    return scale
 
 
 def _budget(reader: _Reader, raw: dict[str, Any]) -> float | None:
