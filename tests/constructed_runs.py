@@ -34,8 +34,11 @@ def constructed_run(
     )
 
 
-def start_constructed(catalog: Catalog, run: RunResult, run_id: str | None = None) -> str:
-    """Record `run` as started in the store, under `run_id` (a new id if None); returns the id."""
+def start_constructed(
+    catalog: Catalog, run: RunResult, run_id: str | None = None, scenario_path: str | None = None
+) -> str:
+    """Record `run` as started in the store, under `run_id` (a new id if None), from the scenario
+    file `scenario_path` (None: not recorded); returns the id."""
     run_id = run_id or new_run_id(run.scenario_name)
     start_run(
         catalog,
@@ -47,5 +50,6 @@ def start_constructed(catalog: Catalog, run: RunResult, run_id: str | None = Non
         seed=run.seed,
         replications=run.n_replications,
         code_version="test",
+        scenario_path=scenario_path,
     )
     return run_id

@@ -3,7 +3,9 @@ in place by DuckDB, and stores of the previous schema (results in tables) migrat
 
 from __future__ import annotations
 
+import os
 import shutil
+import socket
 from pathlib import Path
 
 import duckdb
@@ -27,6 +29,7 @@ from bordersim.store.runs import (
     complete_run,
     get_run,
     load_result,
+    process_start_time,
     run_files,
 )
 from constructed_runs import constructed_run, start_constructed
@@ -83,7 +86,7 @@ def make_previous_store(path: Path, runs: dict[str, RunResult]) -> None:
                 [migration.version, migration.description],
             )
         for run_id, run in runs.items():
-            start_constructed(connection, run, run_id)
+            _start_as_before(connection, run, run_id)
             daily, hist = _old_tidy_rows(run_id, run)
             connection.register("old_daily", daily)
             connection.register("old_hist", hist)
@@ -94,11 +97,31 @@ def make_previous_store(path: Path, runs: dict[str, RunResult]) -> None:
                 "WHERE run_id = ?",
                 [run_id],
             )
-        start_constructed(connection, constructed_run(1, 2), "gave-up-20230101-000000-0000")
+        _start_as_before(connection, constructed_run(1, 2), "gave-up-20230101-000000-0000")
         connection.execute("UPDATE runs SET status = 'failed' WHERE run_id LIKE 'gave-up%'")
         connection.execute(
             "INSERT INTO data_imports VALUES ('ohss', 'f.xlsx', 'abc', 'x', 7, now()::TIMESTAMP)"
         )
+
+
+def _start_as_before(connection: duckdb.DuckDBPyConnection, run: RunResult, run_id: str) -> None:
+    """`run` recorded as started by a bordersim of schema version 3 (the columns it had)."""
+    connection.execute(
+        """INSERT INTO runs (run_id, created_at, status, scenario_name, scenario_hash,
+        scenario_text, engine, seed, replications, code_version, host, pid, process_start)
+        VALUES (?, now()::TIMESTAMP, 'running', ?, ?, 'name = 1', ?, ?, ?, 'old', ?, ?, ?)""",
+        [
+            run_id,
+            run.scenario_name,
+            run.scenario_hash,
+            run.engine,
+            run.seed,
+            run.n_replications,
+            socket.gethostname(),
+            os.getpid(),
+            process_start_time(os.getpid()),
+        ],
+    )
 
 
 def _fingerprints(connection: duckdb.DuckDBPyConnection, sources: dict[str, str]) -> dict:

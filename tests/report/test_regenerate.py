@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 from pathlib import Path
 
@@ -47,10 +48,12 @@ def test_a_regenerated_report_is_identical_to_the_original(
     regenerated = (tmp_path / "again" / "report.html").read_text(encoding="utf-8")
     text = original.read_text(encoding="utf-8")
     assert regenerated == text
+    # The run's details name the scenario file it came from, absolute as given (they named none).
+    assert f"<td>scenario file</td><td>{html.escape(str(SMALL.absolute()))}</td>" in text
     # The demand fit and calibration keep their sources; no temporary path is printed.
     assert "scenario file scenario.toml" not in text and "/tmp" not in text.replace(
         str(tmp_path), ""
-    )
+    ).replace(str(SMALL.absolute()), "")
 
 
 def test_a_run_on_its_own_calibration_is_rewritten_against_it(

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,7 @@ from bordersim.report.export import export_run
 from bordersim.results.schema import DAILY_METRICS
 from bordersim.store import open_catalog, results_dir, using_store
 from bordersim.store.interface import results_dir_of
+from bordersim.store.migrations import recorded_version
 from bordersim.store.postgres import shown_url
 from bordersim.store.read_only import read_only_store
 from bordersim.store.result_files import verify_files
@@ -327,3 +329,54 @@ def test_a_relative_results_folder_is_refused(
     shown = "results=" if given == "url" else "$BORDERSIM_RESULTS "
     assert f"{shown}shared/r: the results folder must be an absolute path" in error, error
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_store_of_the_previous_schema_keeps_its_runs_and_names_new_runs_scenario_file(
+    store_url: str,
+) -> None:
+    """A run now keeps the scenario file it came from (absolute, as given), which its details
+    did not name. A store of the schema before (DuckDB 8, PostgreSQL 4) is brought up to date by
+    the next open that writes: its runs keep every field, and have no scenario file recorded."""
+    import duckdb
+
+    from bordersim.store.migrations import MIGRATIONS, PG_MIGRATIONS, apply_migrations
+    from bordersim.store.postgres import PostgresStore
+
+    migrations = PG_MIGRATIONS if store_url.startswith("postgresql") else MIGRATIONS
+    if store_url.startswith("postgresql"):
+        old: Any = PostgresStore(store_url)
+        old.results_dir.mkdir(parents=True, exist_ok=True)
+    else:
+        Path(store_url).parent.mkdir(parents=True)
+        old = duckdb.connect(store_url)
+    with old:
+        assert apply_migrations(old, migrations[:-1]) == migrations[-2].version
+        old.execute(
+            """INSERT INTO runs (run_id, created_at, finished_at, status, scenario_name,
+            scenario_hash, scenario_text, engine, seed, replications, code_version, kpis_json,
+            report_path) VALUES ('old-1', now()::TIMESTAMP, now()::TIMESTAMP, 'complete',
+            'small', 'ab', 'name = 1', 'flow', 7, 3, 'v0', '{"k": {"mean": 1.5}}', '/r.html')"""
+        )
+    run = constructed_run(1, 3)
+    with open_catalog(store_url) as catalog:
+        assert recorded_version(catalog) == migrations[-1].version
+        kept = get_run(catalog, "old-1")
+        assert (kept.status, kept.scenario_name, kept.scenario_hash, kept.scenario_text) == (
+            COMPLETE,
+            "small",
+            "ab",
+            "name = 1",
+        )
+        assert (kept.engine, kept.seed, kept.replications, kept.code_version) == (
+            "flow",
+            7,
+            3,
+            "v0",
+        )
+        assert kept.kpis == {"k": {"mean": 1.5}} and kept.report_path == "/r.html"
+        assert kept.scenario_path is None
+        start_constructed(catalog, run, "new-1", scenario_path="/home/me/scenarios/a b.toml")
+        start_constructed(catalog, run, "new-2")
+    with read_only_store(store_url) as reader:
+        paths = {r.run_id: r.scenario_path for r in list_runs(reader)}
+    assert paths == {"old-1": None, "new-1": "/home/me/scenarios/a b.toml", "new-2": None}

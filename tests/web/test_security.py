@@ -428,15 +428,18 @@ def test_odd_requests_are_4xx_never_5xx(client: TestClient, path: str) -> None:
     assert 400 <= response.status_code < 500, (path, response.status_code, response.text)
 
 
-def _store_with_a_run(root: Path, days: int = 10, replications: int = 2) -> str:
-    """The workbench's store under `root` with one more complete (constructed) run; its id."""
+def _store_with_a_run(
+    root: Path, days: int = 10, replications: int = 2, scenario_path: str | None = None
+) -> str:
+    """The workbench's store under `root` with one more complete (constructed) run, from the
+    scenario file `scenario_path` (None: not recorded); its id."""
     from bordersim.store import open_catalog
     from bordersim.store.runs import complete_run
     from constructed_runs import constructed_run, start_constructed
 
     run = constructed_run(replications, days)
     with open_catalog(_settings(root).store) as catalog:
-        run_id = start_constructed(catalog, run)
+        run_id = start_constructed(catalog, run, scenario_path=scenario_path)
         complete_run(catalog, run_id, run, kpis={}, timings={}, report_path=None)
     return run_id
 
@@ -454,6 +457,37 @@ def test_a_comparison_of_an_unknown_sector_is_a_422(
     response = client.get(f"/compare?a={a}&b={b}&sector=XX")
     assert response.status_code == 422 and "XX" in response.text
     assert "is not one of this run" in response.text
+
+
+def test_a_runs_details_name_its_scenario_file_without_the_servers_folders(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """A run's page and the run catalog did not name the scenario file the run came from; they
+    now do, a file under the scenario folder relative to it, any other by its name only, and a
+    run stored before runs kept it as "not recorded". The report rebuilt from the store has the
+    row of bordersim report's run details."""
+    from bordersim.report.run_report import SCENARIO_FILE_NOT_RECORDED
+
+    small = tmp_path / "scenarios" / "examples" / "small.toml"
+    elsewhere = "/home/someone/private/mine.toml"
+    runs = {
+        _store_with_a_run(tmp_path, scenario_path=str(small)): "examples/small.toml",
+        _store_with_a_run(tmp_path, scenario_path=elsewhere): "mine.toml",
+        _store_with_a_run(tmp_path): SCENARIO_FILE_NOT_RECORDED,
+    }
+    catalog = html.unescape(client.get("/runs").text)
+    for run_id, shown in runs.items():
+        page = client.get(f"/runs/{run_id}").text
+        assert f'<span id="scenario-file">{html.escape(shown)}</span>' in page
+        assert str(tmp_path) not in page and "/home/someone" not in page
+        row = catalog.split(f">{run_id}</a></td>", 1)[1].split("</tr>", 1)[0]
+        assert row.lstrip().startswith(f"<td>{shown}</td>")
+    assert str(tmp_path) not in catalog and "/home/someone" not in catalog
+    first, _, old = runs
+    report = html.unescape(client.get(f"/runs/{first}/report").text)
+    assert f"<td>scenario file</td><td>{small}</td>" in report  # the CLI's report, as it is
+    report = html.unescape(client.get(f"/runs/{old}/report").text)
+    assert f"<td>scenario file</td><td>{SCENARIO_FILE_NOT_RECORDED}</td>" in report
 
 
 def _paragraph(page: str, element_id: str) -> str:

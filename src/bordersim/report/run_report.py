@@ -67,6 +67,8 @@ class RunRecord:
     # and its sha256 as the run read it (None: not kept, as for runs stored before it was).
     calibration: str | None = None
     calibration_sha256: str | None = None
+    # The scenario file the run came from, absolute as given (None: not recorded with the run).
+    scenario_path: str | None = None
 
     @property
     def label(self) -> str:
@@ -231,6 +233,7 @@ def add_metadata(page: Page, record: RunRecord, heading: str = "Run") -> None:
     rows: list[list[object]] = [
         ["run id", record.run_id],
         ["scenario", result.scenario_name],
+        ["scenario file", scenario_file_text(record.scenario_path)],
         ["scenario hash (sha256)", result.scenario_hash],
         ["engine", result.engine],
         ["seed", str(result.seed)],
@@ -249,6 +252,15 @@ def add_metadata(page: Page, record: RunRecord, heading: str = "Run") -> None:
         if k not in REPORT_TIMINGS
     ]
     page.table(["", ""], rows)
+
+
+#: A run's scenario file where the store has none: a run stored before the store kept it.
+SCENARIO_FILE_NOT_RECORDED = "not recorded (the run was stored before bordersim kept it)"
+
+
+def scenario_file_text(path: str | None) -> str:
+    """The scenario file a run came from, as its details name it."""
+    return path if path else SCENARIO_FILE_NOT_RECORDED
 
 
 def calibration_rows(record: RunRecord) -> list[list[object]]:

@@ -298,7 +298,14 @@ def start_recorded(
         replications=replications,
         code_version=code_version(),
         out_dir=folder,
+        scenario_path=scenario_file(loaded),
     )
+
+
+def scenario_file(loaded: LoadedScenario) -> str:
+    """The scenario file a run comes from, as the store keeps it: absolute, as given (a link
+    is not followed)."""
+    return str(loaded.path.absolute())
 
 
 def _simulate_shown(
@@ -347,6 +354,7 @@ def new_run_record(
         warnings=loaded.warnings,
         calibration=loaded.calibration,
         calibration_sha256=_sha256_of_file(loaded.calibration),
+        scenario_path=scenario_file(loaded),
     )
 
 
@@ -530,6 +538,7 @@ def stored_record(connection: Catalog, run_id: str) -> RunRecord:
         warnings=warnings,
         calibration=_calibration_kept(kept, stored.scenario_text),
         calibration_sha256=kept.calibration_sha256 if kept is not None else None,
+        scenario_path=stored.scenario_path,
     )
 
 

@@ -84,6 +84,10 @@ _RUN_CALIBRATION = ("ALTER TABLE runs ADD COLUMN calibration VARCHAR",)
 # against its counts only while the file still holds them.
 _RUN_CALIBRATION_SHA = ("ALTER TABLE runs ADD COLUMN calibration_sha256 VARCHAR",)
 
+# The scenario file a run came from, by its absolute path as given (NULL: a run stored before
+# the store kept it): the run's details name it, where the stored text alone cannot.
+_RUN_SCENARIO_PATH = ("ALTER TABLE runs ADD COLUMN scenario_path VARCHAR",)
+
 _RESULT_FILES = (
     # Each file of a run's results (store.result_files): path relative to the results folder.
     """CREATE TABLE run_files (run_id VARCHAR NOT NULL, kind VARCHAR NOT NULL,
@@ -172,6 +176,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(7, "the calibration each run used", _RUN_CALIBRATION),
     Migration(8, "the sha256 of the calibration file each run used", _RUN_CALIBRATION_SHA),
+    Migration(9, "the scenario file each run came from", _RUN_SCENARIO_PATH),
 )
 
 #: The shared store's catalog: version 1 is the embedded store's schema as of its migration 4
@@ -185,6 +190,7 @@ PG_MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "blocked sweeps and their block files", _SWEEP_CATALOG),
     Migration(3, "the calibration each run used", _RUN_CALIBRATION),
     Migration(4, "the sha256 of the calibration file each run used", _RUN_CALIBRATION_SHA),
+    Migration(5, "the scenario file each run came from", _RUN_SCENARIO_PATH),
 )
 
 

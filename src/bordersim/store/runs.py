@@ -68,6 +68,9 @@ class StoredRun:
     timings: dict[str, Any]
     kpis: dict[str, Any]
     report_path: str | None
+    # The scenario file the run came from, by its absolute path as given (None: not recorded, as
+    # for runs stored before the store kept it, or a run of no file).
+    scenario_path: str | None = None
 
 
 def new_run_id(scenario_name: str) -> str:
@@ -89,12 +92,15 @@ def start_run(
     replications: int,
     code_version: str,
     out_dir: str | Path | None = None,
+    scenario_path: str | None = None,
 ) -> None:
-    """Record the run as 'running' by this process (committed at once)."""
+    """Record the run as 'running' by this process (committed at once), with the scenario file
+    it came from (`scenario_path`, absolute as given) where it came from one."""
     connection.execute(
         """INSERT INTO runs (run_id, created_at, status, scenario_name, scenario_hash,
         scenario_text, engine, seed, replications, code_version, host, pid, process_start,
-        out_dir) VALUES (?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        out_dir, scenario_path)
+        VALUES (?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [
             run_id,
             RUNNING,
@@ -109,6 +115,7 @@ def start_run(
             os.getpid(),
             process_start_time(os.getpid()),
             str(Path(out_dir).absolute()) if out_dir is not None else None,
+            scenario_path,
         ],
     )
 
@@ -403,7 +410,8 @@ def has_run(connection: Catalog, run_id: str) -> bool:
 
 _COLUMNS = (
     "run_id, created_at, finished_at, status, scenario_name, scenario_hash, scenario_text, "
-    "engine, seed, replications, code_version, timings_json, kpis_json, report_path"
+    "engine, seed, replications, code_version, timings_json, kpis_json, report_path, "
+    "scenario_path"
 )
 
 
@@ -423,6 +431,7 @@ def _stored(row: tuple[Any, ...]) -> StoredRun:
         timings=json.loads(row[11]) if row[11] else {},
         kpis=json.loads(row[12]) if row[12] else {},
         report_path=row[13],
+        scenario_path=row[14],
     )
 
 

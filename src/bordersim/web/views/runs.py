@@ -12,7 +12,7 @@ from starlette.background import BackgroundTask
 
 from bordersim.errors import BordersimError
 from bordersim.web import dashboards
-from bordersim.web.settings import RUN_ID_PATTERN
+from bordersim.web.settings import RUN_ID_PATTERN, without_server_paths
 from bordersim.web.site import Results, Site, inside, remove_folder
 
 _RESULTS = Results()
@@ -61,6 +61,17 @@ def report_html(site: Site, run_id: str) -> str:
     return run_report_page(record, official=official, official_reason=reason).render()
 
 
+def scenario_file(site: Site, stored: Any) -> str:
+    """The scenario file a run came from, as the run's details give it (`bordersim report`'s
+    words), named as a browser may see it: under the scenario folder relative to it, elsewhere
+    by its name only."""
+    from bordersim.report.run_report import scenario_file_text
+
+    if not stored.scenario_path:
+        return scenario_file_text(None)
+    return without_server_paths(stored.scenario_path, site.settings)
+
+
 def router(site: Site) -> APIRouter:
     api = APIRouter()
 
@@ -72,7 +83,9 @@ def router(site: Site) -> APIRouter:
             return site.page(request, "runs.html", runs=[])
         with site.reading() as connection:
             stored = list_runs(connection)
-        return site.page(request, "runs.html", runs=list(reversed(stored)))
+        shown = list(reversed(stored))
+        files = {run.run_id: scenario_file(site, run) for run in shown}
+        return site.page(request, "runs.html", runs=shown, files=files)
 
     @api.get("/runs/{run_id}", response_class=HTMLResponse)
     def run_page(
@@ -93,7 +106,15 @@ def router(site: Site) -> APIRouter:
             calibration_sha256=kept.calibration_sha256 if kept is not None else None,
         )
         template = "_run_charts.html" if request.headers.get("hx-request") else "run.html"
-        return site.page(request, template, run=stored, view=view, sector=sector, month=month)
+        return site.page(
+            request,
+            template,
+            run=stored,
+            view=view,
+            sector=sector,
+            month=month,
+            scenario_file=scenario_file(site, stored),
+        )
 
     @api.get("/runs/{run_id}/report")
     def run_report(run_id: str) -> Response:
