@@ -124,3 +124,26 @@ def _notes(page: str) -> list[str]:
     """The lines under the key indicators."""
     after = page.split('<table id="kpis">', 1)[1].split("</table>", 1)[1]
     return [html.unescape(n) for n in re.findall(r'<p class="note kpi-note">([^<]*)</p>', after)]
+
+
+@pytest.mark.parametrize("replications", [1, 3])
+def test_the_run_page_gives_the_period_and_how_to_read_its_numbers(
+    tmp_path: Path, replications: int
+) -> None:
+    """The run page said "event engine, 1 replications from seed 1. Values are means with 95 %
+    intervals over replications." of a run of one replication, which has neither, and named no
+    period for its totals; it now gives the report's line: the run, its days, and how to read
+    its values."""
+    from bordersim.report.run_report import RunRecord, run_line
+
+    run = constructed_run(replications, 14)
+    with _workbench_of(tmp_path, run) as (client, run_id, _):
+        page = html.unescape(client.get(f"/runs/{run_id}").text)
+    line = re.search(r'<span id="run-line">([^<]*)</span>', page)
+    assert line is not None and line.group(1) == run_line(RunRecord(run_id, run))
+    assert "2023-05-01 to 2023-05-14" in line.group(1)
+    if replications == 1:
+        assert "one replication from seed 1" in line.group(1)
+        assert "95 %" not in page.split('<table id="kpis">')[0].split("</h1>")[1]
+    else:
+        assert "3 replications from seed 1" in line.group(1) and "95 % t intervals" in line.group(1)

@@ -371,7 +371,7 @@ def _series_chart(
     _chart(page, choices, lambda s: figures.series(runs, metrics, title, y_title, s))
 
 
-def _run_line(record: RunRecord) -> str:
+def run_line(record: RunRecord) -> str:
     """The sentence under the title: which run, over what, and how to read the numbers."""
     result = record.result
     one = result.n_replications == 1
@@ -394,7 +394,7 @@ def _run_line(record: RunRecord) -> str:
 def _add_overview(page: Page, record: RunRecord, choices: figures.Choices) -> None:
     """What comes before the sections: the run line, warnings, headline and sector choice."""
     result = record.result
-    page.paragraph(_run_line(record), "muted")
+    page.paragraph(run_line(record), "muted")
     for message in record.warnings:
         page.paragraph(f"Warning: {message}", "note")
     page.headline("What binds, and where", run_headline(result), KNOWN_LIMITS)

@@ -52,6 +52,9 @@ class View:
     validation_note: str = ""
     header: tuple[str, ...] = ()
     kpi_scope: str = ""  # the sectors the key indicators are over, as the selector names them
+    # A run's line under its title, as its report gives it: which run, over which days, and how
+    # to read its numbers (means and intervals, or one replication's values).
+    run_line: str = ""
     # Why an indicator reads n/a, or over how many replications it is (the report's lines).
     kpi_notes: list[str] = field(default_factory=list)
     paired: bool = False  # a comparison's differences pair replications (common random numbers)
@@ -99,6 +102,7 @@ def run_dashboard(
     month: str,
     calibration: str | None = None,
     calibration_sha256: str | None = None,
+    run_id: str = "",
 ) -> View:
     """A run's dashboard; its validation is against the official counts of `calibration` (the
     run's: an artifact's path, or None for the shipped one), while the file still has the
@@ -108,7 +112,7 @@ def run_dashboard(
     months = sorted({d.strftime("%Y-%m") for d in result.dates})
     if month != "all" and month not in months:
         raise HTTPException(422, f"month: {month!r} is not in this run ({', '.join(months)})")
-    from bordersim.report.run_report import kpi_value_header
+    from bordersim.report.run_report import RunRecord, kpi_value_header, run_line
 
     view = View(
         run_headline(result),
@@ -117,6 +121,7 @@ def run_dashboard(
         months,
         header=("indicator", kpi_value_header(result), "unit"),
     )
+    view.run_line = run_line(RunRecord(run_id, result))
     tag = f"{sector}-{month}"
     # The key indicators are over the chosen sector too (summed over all of them otherwise).
     summary = summarize(replication_kpis(result, None if sector == "all" else chosen))

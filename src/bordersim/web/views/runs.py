@@ -104,6 +104,7 @@ def router(site: Site) -> APIRouter:
             month=month,
             calibration=calibration,
             calibration_sha256=kept.calibration_sha256 if kept is not None else None,
+            run_id=run_id,
         )
         template = "_run_charts.html" if request.headers.get("hx-request") else "run.html"
         return site.page(
