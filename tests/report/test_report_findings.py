@@ -624,3 +624,48 @@ def test_the_comparison_appendix_heads_each_run_as_a_or_b(
     headings = re.findall(r"<h2 id=\"s\d+\">([^<]*)</h2>", page)
     assert headings[-2:] == ["Run A: small-1", "Run B: small-2"]
     assert "Run" not in headings
+
+
+def test_a_comparison_says_why_an_indicator_reads_n_a_and_over_which_replications(
+    make_run: Callable[..., RunResult],
+) -> None:
+    """bordersim compare, compare.html and the workbench's comparison gave "n/a" in A's column
+    when no child left custody in A, and a mean over fewer replications than the run had where a
+    sector held people with no capacity in one, without a word beyond the headline's list; they
+    now give the lines a run's report gives under its table, for each side, and, paired, the
+    pairs the row is over."""
+    from rich.console import Console
+
+    from bordersim.commands.simulate import print_differences
+    from bordersim.web.dashboards import compare_dashboard
+
+    a_result, b_result = make_run(replications=3, seed=3), make_run(replications=3, seed=4)
+    for metric in ("uac_exits", "uac_exits_over_72h"):
+        a_result.daily[..., METRIC_INDEX[metric]] = 0.0
+    b_result.daily[1, 0, 0, METRIC_INDEX["custody_capacity"]] = 0.0  # people held, no capacity
+    expected = [
+        "A: Children in custody over 72 h, share: n/a, as no child left custody",
+        "B: Crowding, max occupancy / capacity: over the 2 of 3 replications that have it (in "
+        "the others a sector held people with no custody capacity)",
+    ]
+    comparison = KpiComparison.of(a_result, b_result)
+    assert comparison.notes(a_result, b_result) == expected
+    a, b = RunRecord(run_id="a", result=a_result), RunRecord(run_id="b", result=b_result)
+    page = compare_report_page(a, b).render()
+    console = Console(record=True, width=400)
+    print_differences(console, a, b)
+    printed = console.export_text()
+    view = compare_dashboard(("a", a_result), ("b", b_result), sector="all")
+    for note in expected:
+        assert f'<p class="note">{note}</p>' in page and note in printed
+    assert view.kpi_notes == expected
+    # Paired (one seed): the row of an indicator some pairs lack is over the pairs that have it.
+    paired_b = make_run(replications=3, seed=3)
+    paired_b.daily[1, 0, 0, METRIC_INDEX["custody_capacity"]] = 0.0
+    both = make_run(replications=3, seed=3)
+    assert KpiComparison.of(both, paired_b).notes(both, paired_b) == [
+        "Crowding, max occupancy / capacity: A, B and B - A are over the 2 of 3 pairs of "
+        "replications in which both runs have it (in the others, in A or B, a sector held "
+        "people with no custody capacity)"
+    ]
+    assert KpiComparison.of(both, make_run(replications=3, seed=3)).notes(both, both) == []

@@ -112,6 +112,8 @@ def print_differences(console: Console, a: RunRecord, b: RunRecord) -> None:
     for row in rows:
         table.add_row(*(str(v) for v in row))
     console.print(table)
+    for line in comparison.notes(a.result, b.result):
+        console.print(line, markup=False, highlight=False)
 
 
 def print_timings(console: Console, record: RunRecord) -> None:

@@ -25,12 +25,14 @@ from bordersim.report.run_report import RunRecord, add_metadata
 from bordersim.results.capability import MIN_GAP_HOURS, capability_gap, weeks_with_a_gap
 from bordersim.results.kpis import (
     KPI_BY_NAME,
+    UNDEFINED_BECAUSE,
     Interval,
     differences,
     format_difference,
     format_value,
     replication_kpis,
     summarize,
+    undefined_notes,
 )
 from bordersim.results.schema import RunResult
 from bordersim.words import counted
@@ -116,6 +118,32 @@ class KpiComparison:
                 ]
             )
         return rows
+
+    def notes(self, a: RunResult, b: RunResult) -> list[str]:
+        """Why an indicator reads n/a in A's or B's column, or over how many replications its
+        values are, as a run's report says it under its table (`undefined_notes`): of each
+        side's replications compared, and, paired, of the pairs that B - A and both columns
+        are over where some pairs lack it."""
+        if not self.paired:
+            return [f"A: {note}" for note in undefined_notes(self.summary_a, a.n_replications)] + [
+                f"B: {note}" for note in undefined_notes(self.summary_b, b.n_replications)
+            ]
+        pairs = paired_replications(a, b)
+        notes: list[str] = []
+        for name, diff in self.diffs.items():
+            if diff.n >= pairs:
+                continue
+            if diff.n > 0:
+                why = UNDEFINED_BECAUSE.get(name, "it has no value there")
+                notes.append(
+                    f"{KPI_BY_NAME[name].label}: A, B and B - A are over the {diff.n} of {pairs} "
+                    f"pairs of replications in which both runs have it (in the others, in A or B, "
+                    f"{why})"
+                )
+                continue
+            for side, summary in (("A", self.summary_a), ("B", self.summary_b)):
+                notes += [f"{side}: {n}" for n in undefined_notes({name: summary[name]}, pairs)]
+        return notes
 
     def headline(self) -> list[HeadlineItem]:
         return comparison_headline(
@@ -244,6 +272,8 @@ def compare_report_page(a: RunRecord, b: RunRecord) -> Page:
     page.headline("What differs", comparison.headline(), KNOWN_LIMITS)
     page.heading("Differences B - A")
     page.table(list(difference_header(a.result, b.result)), comparison.rows())
+    for note in comparison.notes(a.result, b.result):
+        page.paragraph(note, "note")
     if comparable_days(a, b):
         _daily_differences(page, a, b, paired)
     else:

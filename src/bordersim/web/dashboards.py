@@ -232,6 +232,7 @@ def compare_dashboard(a: tuple[str, RunResult], b: tuple[str, RunResult], *, sec
         paired=paired,
     )
     view.kpis.extend(comparison.rows())
+    view.kpi_notes = comparison.notes(run_a, run_b)
     from bordersim.report.run_report import RunRecord
 
     view.reading = reading_line(run_a, run_b)
