@@ -532,6 +532,32 @@ def test_a_comparison_says_what_the_cli_says_of_what_the_runs_cover(
     assert "95 % interval" not in single.split("What differs")[0]
 
 
+def test_a_comparison_of_a_run_that_is_not_there_names_the_side(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """/compare with an unknown B said "no run '...' in the store (see `bordersim runs`)": not
+    which of the two ids it was, and a command where the workbench has its run catalog. It now
+    names the field and the catalog; a run that failed is named the same way (a 409)."""
+    from bordersim.store import open_catalog
+    from bordersim.store.runs import fail_run
+    from constructed_runs import constructed_run, start_constructed
+
+    a = _store_with_a_run(tmp_path)
+    response = client.get("/compare", params={"a": a, "b": "gone-20230101-000000-abcd"})
+    assert response.status_code == 404
+    assert "b: no run 'gone-20230101-000000-abcd' in the store; the run catalog (/runs) lists" in (
+        html.unescape(response.text)
+    )
+    assert "bordersim runs" not in response.text
+    with open_catalog(_settings(tmp_path).store) as catalog:
+        failed = start_constructed(catalog, constructed_run(1, 3))
+        fail_run(catalog, failed, reason="it broke")
+    response = client.get("/compare", params={"a": failed, "b": a})
+    assert response.status_code == 409
+    assert f"a: run {failed} is failed: it has no results" in html.unescape(response.text)
+    assert client.get(f"/runs/{failed}").status_code == 409  # no field on a run's own page
+
+
 def test_run_ids_pasted_with_spaces_are_compared(client: TestClient, tmp_path: Path) -> None:
     """The run catalog's comparison form takes the two run ids as typed: one pasted with a space
     or a line end (as copied from a terminal or a report) was 'no run ' 20...'', a 404."""

@@ -18,21 +18,25 @@ from bordersim.web.site import Results, Site, inside, remove_folder
 _RESULTS = Results()
 
 
-def stored_run(site: Site, run_id: str) -> Any:
-    """A complete run's catalog entry; 404 or 409 with the reason otherwise."""
+def stored_run(site: Site, run_id: str, field: str = "") -> Any:
+    """A complete run's catalog entry; 404 or 409 with the reason otherwise, after the form's
+    `field` that named it (a comparison's a or b) where there is one."""
     from bordersim.store.runs import COMPLETE, get_run
 
+    where = f"{field}: " if field else ""
     if not RUN_ID_PATTERN.match(run_id):
-        raise HTTPException(404, f"no run {run_id!r}")
+        raise HTTPException(404, f"{where}no run {run_id!r}")
     if site.settings.store_is_empty:
-        raise HTTPException(404, f"no run {run_id!r}: the store is empty")
+        raise HTTPException(404, f"{where}no run {run_id!r}: the store is empty")
     with site.reading() as connection:
         try:
             stored = get_run(connection, run_id)
-        except BordersimError as err:
-            raise HTTPException(404, str(err)) from None
+        except BordersimError:  # said for the workbench: its catalog lists them, not the CLI
+            raise HTTPException(
+                404, f"{where}no run {run_id!r} in the store; the run catalog (/runs) lists them"
+            ) from None
     if stored.status != COMPLETE:
-        raise HTTPException(409, f"run {run_id} is {stored.status}: it has no results")
+        raise HTTPException(409, f"{where}run {run_id} is {stored.status}: it has no results")
     return stored
 
 
@@ -163,7 +167,7 @@ def router(site: Site) -> APIRouter:
         a, b = a.strip(), b.strip()  # typed or pasted into the catalog's form
         if not a or not b:
             raise HTTPException(422, "a and b: give two run ids (choose them in the run catalog)")
-        stored_a, stored_b = stored_run(site, a), stored_run(site, b)
+        stored_a, stored_b = stored_run(site, a, "a"), stored_run(site, b, "b")
         sector = request.query_params.get("sector", "all")
         view = dashboards.compare_dashboard(
             (a, result_of(site, a)), (b, result_of(site, b)), sector=sector
