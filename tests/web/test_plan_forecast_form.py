@@ -133,3 +133,18 @@ def test_a_refused_plan_value_names_no_line_of_a_file_the_user_never_sees() -> N
     assert errors["pools.active_duty.step"] == (
         "pools.active_duty.step = 0: must be a whole number of at least 1"
     )
+
+
+def test_every_number_of_the_plan_form_names_its_unit() -> None:
+    """The plan form's "step" (a headcount granularity, in people), "cap per sector (optional)"
+    and the 72-hour targets (shares from 0 to 1: 0.95, not 95) named no unit beside the field;
+    each label now says what its number counts."""
+    from bordersim.web.plans import GENERAL_FIELDS, POOL_FIELDS
+
+    units = ("people", "days", "$", "0 to 1", "replications", "seconds", "x ", "alpha", "date")
+    for key, label, kind in GENERAL_FIELDS + POOL_FIELDS:
+        assert kind == "date" or any(unit in label for unit in units), (key, label)
+    labels = {key: label for key, label, _ in GENERAL_FIELDS + POOL_FIELDS}
+    assert "people" in labels["step"] and "people" in labels["max_per_sector"]
+    assert "(0 to 1)" in labels["targets.within_72h"]
+    assert "(0 to 1)" in labels["targets.children_within_72h"]

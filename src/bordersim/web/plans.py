@@ -38,8 +38,8 @@ MAX_CERTIFY_REPLICATIONS = 1000
 #: The plan file's keys the form shows, with their kind; pools get POOL_FIELDS each.
 GENERAL_FIELDS = (
     ("demand_scale", "demand x (stress test)", "float"),
-    ("targets.within_72h", "share out of custody within 72 h", "float"),
-    ("targets.children_within_72h", "children within 72 h", "float"),
+    ("targets.within_72h", "share out of custody within 72 h (0 to 1)", "float"),
+    ("targets.children_within_72h", "children's share within 72 h (0 to 1)", "float"),
     ("targets.alpha", "alpha (each target holds with probability 1 - alpha)", "float"),
     ("windows.days", "window days", "int"),
     ("windows.min_tour_days", "minimum tour days", "int"),
@@ -51,11 +51,11 @@ GENERAL_FIELDS = (
 )
 POOL_FIELDS = (
     ("max_headcount", "cap (people)", "float"),
-    ("max_per_sector", "cap per sector (optional)", "float"),
+    ("max_per_sector", "cap per sector, people (optional)", "float"),
     ("available_from", "available from (optional)", "date"),
     ("lead_time_days", "lead time days", "int"),
     ("ramp_up_days", "ramp-up days", "int"),
-    ("step", "step", "int"),
+    ("step", "step, people (headcounts are multiples)", "int"),
 )
 #: The plan file's [forecast] (docs/planner.md, "Against a forecast"): with a month and a number
 #: of paths the plan is made against forecast sample paths; with neither, against the base
