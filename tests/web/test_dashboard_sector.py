@@ -147,3 +147,27 @@ def test_the_run_page_gives_the_period_and_how_to_read_its_numbers(
         assert "95 %" not in page.split('<table id="kpis">')[0].split("</h1>")[1]
     else:
         assert "3 replications from seed 1" in line.group(1) and "95 % t intervals" in line.group(1)
+
+
+@pytest.mark.parametrize("replications", [1, 3])
+def test_the_validation_table_says_what_it_compares_as_the_report_does(
+    tmp_path: Path, replications: int
+) -> None:
+    """The dashboard's validation table had the columns "official", "simulated", "error" and a
+    blank one reading "flagged", with no word of what was simulated (a mean, or one
+    replication), its range, or what a flag means; it now has the report's columns and line."""
+    from bordersim.report.run_report import validation_header
+
+    run = constructed_run(replications, 31)  # all of May 2023
+    with _workbench_of(tmp_path, run) as (client, run_id, _):
+        border = html.unescape(client.get(f"/runs/{run_id}").text)
+        rgv = html.unescape(client.get(f"/runs/{run_id}?sector=RGV").text)
+    table = border.split('<table id="validation">', 1)[1].split("</table>", 1)[0]
+    header = re.findall(r"<th>([^<]*)</th>", table.split("</thead>")[0])
+    assert header == [*validation_header(run), "flag"]
+    assert header[3] == ("simulated (one replication)" if replications == 1 else "simulated (mean)")
+    assert "<th></th>" not in table
+    assert "Rows beyond 5 % are flagged: 2 of 2." in border
+    assert "Rows beyond 5 % are flagged: 1 of 1." in rgv
+    spread = "none: one replication" if replications == 1 else " - "
+    assert all(spread in row for row in table.split("</thead>")[1].split("<tr>")[1:])

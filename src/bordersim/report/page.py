@@ -144,9 +144,9 @@ class Page:
         for i, row in enumerate(rows):
             cls = ' class="flag"' if flagged is not None and flagged[i] else ""
             cells = "".join(
-                f'<td class="num">{html.escape(_cell(v))}</td>'
+                f'<td class="num">{html.escape(cell_text(v))}</td>'
                 if isinstance(v, int | float)
-                else f"<td>{html.escape(_cell(v))}</td>"
+                else f"<td>{html.escape(cell_text(v))}</td>"
                 for v in row
             )
             body.append(f"<tr{cls}>{cells}</tr>")
@@ -207,7 +207,7 @@ def _tagged(item: HeadlineItem) -> str:
     return f'<span class="tag {css}">{html.escape(label)}</span> {html.escape(item.text)}'
 
 
-def _cell(value: object) -> str:
+def cell_text(value: object) -> str:
     """A number in a report's table, rounded as the indicator table and `bordersim run` round it
     (`format_value`): 38.72 reads 38.7 in every table, not 38.72 in one and 38.7 in another."""
     if isinstance(value, float):

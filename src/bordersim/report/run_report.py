@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 
 from bordersim.model.dimensions import SECTOR_NAMES, Task
@@ -166,15 +167,8 @@ def add_validation(
             "note",
         )
         return
-    flagged = int(table["flagged"].sum())
     one = result.n_replications == 1  # no spread over replications to give
-    simulated = "one replication: no range over replications" if one else "mean over replications"
-    page.paragraph(
-        f"Simulated encounters ({simulated}) against the official monthly counts, "
-        f"for each sector and each calendar month entirely inside the reported period that the "
-        f"official counts have (none after the data's last month). Rows "
-        f"beyond {100 * TOLERANCE:.0f} % are flagged: {flagged} of {len(table)}."
-    )
+    page.paragraph(validation_line(result, table))
     names = [s.name for s in result.sectors]
     page.figure(
         *figures.per_choice(
@@ -185,29 +179,50 @@ def add_validation(
         )
     )
     page.table(
-        [
-            "sector",
-            "month",
-            "official",
-            "simulated (one replication)" if one else "simulated (mean)",
-            "5-95 % over replications",
-            "error %",
-        ],
-        [
-            [
-                r.sector,
-                f"{r.month:%Y-%m}",
-                r.official,
-                r.simulated,
-                "none: one replication"
-                if one
-                else f"{r.simulated_p05:,.0f} - {r.simulated_p95:,.0f}",
-                error,
-            ]
-            for r, error in zip(table.itertuples(), error_texts(table), strict=True)
-        ],
+        validation_header(result),
+        validation_rows(result, table),
         flagged=table["flagged"].tolist(),
     )
+
+
+def validation_line(result: RunResult, table: pd.DataFrame) -> str:
+    """What the validation table compares, and how many of its rows are flagged."""
+    one = result.n_replications == 1
+    simulated = "one replication: no range over replications" if one else "mean over replications"
+    return (
+        f"Simulated encounters ({simulated}) against the official monthly counts, "
+        f"for each sector and each calendar month entirely inside the reported period that the "
+        f"official counts have (none after the data's last month). Rows "
+        f"beyond {100 * TOLERANCE:.0f} % are flagged: {int(table['flagged'].sum())} of "
+        f"{len(table)}."
+    )
+
+
+def validation_header(result: RunResult) -> list[str]:
+    return [
+        "sector",
+        "month",
+        "official",
+        "simulated (one replication)" if result.n_replications == 1 else "simulated (mean)",
+        "5-95 % over replications",
+        "error %",
+    ]
+
+
+def validation_rows(result: RunResult, table: pd.DataFrame) -> list[list[object]]:
+    """The validation table's rows (`validation_header`), numbers as numbers."""
+    one = result.n_replications == 1
+    return [
+        [
+            r.sector,
+            f"{r.month:%Y-%m}",
+            r.official,
+            r.simulated,
+            "none: one replication" if one else f"{r.simulated_p05:,.0f} - {r.simulated_p95:,.0f}",
+            error,
+        ]
+        for r, error in zip(table.itertuples(), error_texts(table), strict=True)
+    ]
 
 
 def add_parameters(page: Page, record: RunRecord) -> None:

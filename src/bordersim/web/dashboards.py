@@ -50,6 +50,8 @@ class View:
     top_gaps: list[list[str]] = field(default_factory=list)
     validation: list[list[str]] = field(default_factory=list)
     validation_note: str = ""
+    validation_line: str = ""
+    validation_header: list[str] = field(default_factory=list)
     header: tuple[str, ...] = ()
     kpi_scope: str = ""  # the sectors the key indicators are over, as the selector names them
     # A run's line under its title, as its report gives it: which run, over which days, and how
@@ -192,7 +194,9 @@ def _validation(
     calibration: str | None,
     calibration_sha256: str | None,
 ) -> None:
-    from bordersim.results.validation import error_texts, monthly_validation
+    from bordersim.report.page import cell_text
+    from bordersim.report.run_report import validation_header, validation_line, validation_rows
+    from bordersim.results.validation import monthly_validation
     from bordersim.validation.reference import load_official_monthly
 
     official, reason = load_official_monthly(calibration, calibration_sha256)
@@ -207,16 +211,15 @@ def _validation(
             "No full calendar month of the official counts in the reported period to compare."
         )
         return
+    # The report's table and its line (what is compared, what a flag means), and a column that
+    # says which rows it flags.
+    view.validation_line = validation_line(result, table)
+    view.validation_header = [*validation_header(result), "flag"]
     view.validation = [
-        [
-            str(r.sector),
-            f"{r.month:%Y-%m}",
-            f"{r.official:,.0f}",
-            f"{r.simulated:,.0f}",
-            error,
-            "flagged" if r.flagged else "",
-        ]
-        for r, error in zip(table.itertuples(), error_texts(table), strict=True)
+        [*(cell_text(c) for c in row), "flagged" if flagged else ""]
+        for row, flagged in zip(
+            validation_rows(result, table), table["flagged"].tolist(), strict=True
+        )
     ]
 
 
