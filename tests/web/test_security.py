@@ -407,6 +407,24 @@ def test_a_wrong_value_in_a_valid_form_is_a_422(client: TestClient) -> None:
     assert response.status_code == 422 and "replications" in response.text
 
 
+@pytest.mark.parametrize("how", ["form", "json"])
+def test_a_scenario_compared_with_itself_is_refused(client: TestClient, how: str) -> None:
+    """The library's comparison form queued examples.small against itself: two simulations
+    with one seed and engine, B repeating A replication for replication, and a page of
+    differences all exactly zero. It is refused before any job, naming B (no worker runs here:
+    a request queued would be a 503)."""
+    request = {"kind": "compare", "scenario": "examples.small", "b": "examples.small"}
+    if how == "form":
+        response = client.post("/jobs", data={"csrf_token": _csrf(client), **request})
+    else:
+        response = client.post("/api/jobs", json=request, headers={"X-CSRF-Token": _csrf(client)})
+    assert response.status_code == 422, response.text
+    assert "b: examples.small is A too" in html.unescape(response.text)
+    other = {**request, "b": "examples.small-staff-bound"}
+    answer = client.post("/api/jobs", json=other, headers={"X-CSRF-Token": _csrf(client)})
+    assert answer.status_code == 503  # accepted, and queued for a worker there is none of
+
+
 @pytest.mark.parametrize(
     "path",
     [

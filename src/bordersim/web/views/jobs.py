@@ -28,6 +28,14 @@ def job_request(site: Site, fields: dict[str, Any]) -> tuple[str, str, dict[str,
     if kind == "run":
         return kind, f"run {a.name}", {**common, "scenario_path": str(a.path)}
     b = entry_of(site, str(fields.get("b", "")))
+    if b.path == a.path:
+        # Both sides run with one seed and engine: B would repeat A, replication for
+        # replication, and every difference be exactly zero.
+        raise HTTPException(
+            422,
+            f"b: {b.id} is A too; a scenario compared with itself (one seed, one engine) "
+            "differs by nothing: choose another scenario for B",
+        )
     return (
         kind,
         f"compare {a.name} (A) with {b.name} (B)",
