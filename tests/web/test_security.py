@@ -576,6 +576,17 @@ def test_a_comparison_of_a_run_that_is_not_there_names_the_side(
     assert client.get(f"/runs/{failed}").status_code == 409  # no field on a run's own page
 
 
+def test_a_run_compared_with_itself_is_refused(client: TestClient, tmp_path: Path) -> None:
+    """The run catalog's comparison form took one run id for A and B and showed a comparison
+    whose every difference was zero; it is refused, naming B (pasted with spaces too)."""
+    a = _store_with_a_run(tmp_path)
+    response = client.get("/compare", params={"a": a, "b": f" {a}\n"})
+    assert response.status_code == 422
+    assert f"b: {a} is A too; a run compared with itself differs by nothing" in html.unescape(
+        response.text
+    )
+
+
 def test_run_ids_pasted_with_spaces_are_compared(client: TestClient, tmp_path: Path) -> None:
     """The run catalog's comparison form takes the two run ids as typed: one pasted with a space
     or a line end (as copied from a terminal or a report) was 'no run ' 20...'', a 404."""

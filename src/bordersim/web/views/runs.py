@@ -167,6 +167,12 @@ def router(site: Site) -> APIRouter:
         a, b = a.strip(), b.strip()  # typed or pasted into the catalog's form
         if not a or not b:
             raise HTTPException(422, "a and b: give two run ids (choose them in the run catalog)")
+        if a == b:
+            raise HTTPException(
+                422,
+                f"b: {b} is A too; a run compared with itself differs by nothing: choose "
+                "another run for B",
+            )
         stored_a, stored_b = stored_run(site, a, "a"), stored_run(site, b, "b")
         sector = request.query_params.get("sector", "all")
         view = dashboards.compare_dashboard(
