@@ -576,6 +576,31 @@ def test_a_comparison_of_a_run_that_is_not_there_names_the_side(
     assert client.get(f"/runs/{failed}").status_code == 409  # no field on a run's own page
 
 
+def test_a_shared_workbench_names_no_server_folder_in_a_runs_report(tmp_path: Path) -> None:
+    """A run's report names its scenario file and its calibration by their absolute paths (for
+    the machine's owner); opened from a shared workbench's catalog it showed where the server
+    keeps its scenarios. There it names them as the run page does; a local workbench serves the
+    report as it is."""
+    from bordersim.store import open_catalog
+    from bordersim.store.runs import save_run_context
+
+    small = tmp_path / "scenarios" / "examples" / "small.toml"
+    calibration = "/srv/private/calibration.json"
+    settings = _settings(tmp_path, token=TOKEN)
+    run_id = _store_with_a_run(tmp_path, scenario_path=str(small))
+    with open_catalog(settings.store) as catalog:
+        save_run_context(catalog, run_id, sources={}, warnings=(), calibration=calibration)
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    with TestClient(create_app(settings, start_worker=False)) as shared:
+        report = html.unescape(shared.get(f"/runs/{run_id}/report", headers=headers).text)
+    assert "<td>scenario file</td><td>examples/small.toml</td>" in report
+    assert "calibration.json" in report
+    assert str(tmp_path) not in report and "/srv/private" not in report
+    with TestClient(create_app(_settings(tmp_path), start_worker=False)) as local:
+        report = html.unescape(local.get(f"/runs/{run_id}/report").text)
+    assert f"<td>scenario file</td><td>{small}</td>" in report and "/srv/private/" in report
+
+
 def test_a_run_compared_with_itself_is_refused(client: TestClient, tmp_path: Path) -> None:
     """The run catalog's comparison form took one run id for A and B and showed a comparison
     whose every difference was zero; it is refused, naming B (pasted with spaces too)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,21 @@ def scenario_file(site: Site, stored: Any) -> str:
     return without_server_paths(stored.scenario_path, site.settings)
 
 
+def without_run_paths(site: Site, stored: Any, text: str) -> str:
+    """A run's report as a shared workbench shows it: the files its details name by their
+    absolute paths (the scenario file and the calibration) named as a browser may see them, as
+    on the run page, so that a user does not learn where the server keeps its files."""
+    from bordersim.store.runs import run_context
+
+    with site.reading() as connection:
+        kept = run_context(connection, stored.run_id)
+    for path in (stored.scenario_path, kept.calibration if kept is not None else None):
+        if path:
+            shown = without_server_paths(path, site.settings)
+            text = text.replace(html.escape(path), html.escape(shown))
+    return text
+
+
 def router(site: Site) -> APIRouter:
     api = APIRouter()
 
@@ -125,9 +141,14 @@ def router(site: Site) -> APIRouter:
     def run_report(run_id: str) -> Response:
         stored = stored_run(site, run_id)
         path = Path(stored.report_path) if stored.report_path else None
+        shared = site.settings.token is not None
         if path is not None and path.is_file() and inside(path, site.settings.out_dir):
-            return FileResponse(path, media_type="text/html")
-        return HTMLResponse(report_html(site, run_id))
+            if not shared:
+                return FileResponse(path, media_type="text/html")
+            text = path.read_text(encoding="utf-8")
+        else:
+            text = report_html(site, run_id)
+        return HTMLResponse(without_run_paths(site, stored, text) if shared else text)
 
     @api.get("/runs/{run_id}/export.{file_format}")
     def run_export(run_id: str, file_format: str, metric: str = "", sector: str = "") -> Response:
