@@ -380,3 +380,23 @@ def test_a_store_of_the_previous_schema_keeps_its_runs_and_names_new_runs_scenar
     with read_only_store(store_url) as reader:
         paths = {r.run_id: r.scenario_path for r in list_runs(reader)}
     assert paths == {"old-1": None, "new-1": "/home/me/scenarios/a b.toml", "new-2": None}
+
+
+def test_bordersim_runs_names_each_runs_scenario_file(
+    store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`bordersim runs` listed runs without the scenario file each came from; it names it now,
+    or says "not recorded" of a run stored without it."""
+    from bordersim.cli import main
+
+    run = constructed_run(1, 3)
+    with open_catalog(store_url) as catalog:
+        start_constructed(catalog, run, "with-file", scenario_path="/home/me/a.toml")
+        start_constructed(catalog, run, "without-file")
+    capsys.readouterr()
+    main(["runs", "--store", store_url])
+    rows = {
+        line.split()[1]: line for line in capsys.readouterr().out.splitlines() if "-file" in line
+    }
+    assert "/home/me/a.toml" in rows["with-file"]
+    assert "not recorded" in rows["without-file"]

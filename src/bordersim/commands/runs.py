@@ -154,12 +154,14 @@ def runs_command(
         )
         return
     table = Table(title=f"Runs in {shown}")
-    for column in ("run id", "created (UTC)", "status", "engine", "seed", "reps", "run s", "note"):
+    columns = ("run id", "scenario file", "created (UTC)", "status", "engine", "seed", "reps")
+    for column in (*columns, "run s", "note"):
         table.add_column(column, no_wrap=column in ("run id", "created (UTC)"))
     for run in runs:
         run_s = run.timings.get("run_s")
         table.add_row(
             run.run_id,
+            run.scenario_path or "not recorded",
             f"{run.created_at:%Y-%m-%d %H:%M}" if run.created_at else "",
             run.status,
             run.engine,
