@@ -472,6 +472,7 @@ def sweep(
             raise ScenarioError(f"vary {key!r}: the list of values is empty")
         axes.append(Axis(key, listed))
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    base.check_unchanged()
     return run_sweep(
         base,
         axes,
@@ -570,6 +571,7 @@ def _loaded(scenario: ScenarioLike) -> Any:
     from bordersim.services.loading import compile_loaded, load_and_compile
 
     if isinstance(scenario, Scenario):
+        scenario.check_unchanged()
         return compile_loaded(scenario)
     return load_and_compile(Path(_scenario_path(scenario)))
 

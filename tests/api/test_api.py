@@ -739,3 +739,34 @@ def test_a_sector_of_the_wrong_kind_or_case_is_one_clear_line() -> None:
         with pytest.raises(bs.BordersimError) as refused:
             call()
         assert message in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_a_scenario_changed_in_place_is_refused_not_simulated_under_its_old_hash() -> None:
+    scenario = bs.load_scenario(SMALL)
+    scenario.check_unchanged()  # as loaded
+    # its fields are frozen, their lists and tables were not: sectors.append("RGV") simulated RGV
+    # twice, unvalidated, recorded under the hash and resolved text of the scenario as loaded
+    scenario.sectors.append("RGV")
+    troops = bs.load_scenario(SMALL)
+    troops.deployments["troops"].tasks.remove("intake")
+    calls = [
+        (
+            lambda: bs.run(scenario, engine="flow", replications=1),
+            'sectors = ["TCA", "RGV", "RGV"]',
+        ),
+        (
+            lambda: bs.sweep(scenario, {"deployments.troops.headcount": [0]}, replications=1),
+            "was sectors = ",
+        ),
+        (
+            lambda: bs.compare(bs.load_scenario(SMALL), troops, engine="flow", replications=1),
+            '[deployments.troops] tasks = ["detection", "warehouse"], was tasks = ["detection", '
+            '"intake", "warehouse"]',
+        ),
+    ]
+    for call, shown in calls:
+        with pytest.raises(bs.BordersimError) as refused:
+            call()
+        text = str(refused.value)
+        assert "this Scenario was changed in place after it was loaded" in text, text
+        assert shown in text and "with_changes" in text and "\n" not in text, text

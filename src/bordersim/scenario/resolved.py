@@ -131,12 +131,39 @@ class Scenario(ScenarioSpec):
             f"deployments: {deployments}{changed}{source}"
         )
 
+    def check_unchanged(self) -> None:
+        """Refuse a scenario whose values were changed in place since it was validated (a list
+        or a table inside it, ``sc.sectors.append("EPT")``: the model's fields are frozen, their
+        lists and tables are not), which would simulate values that were never validated, under
+        the hash and resolved text of others."""
+        now = _resolved(self.name, self.model_dump(mode="python"))
+        if now == self._resolved_text:
+            return
+        table, shown = "", ""
+        for old, new in zip(self._resolved_text.splitlines(), now.splitlines(), strict=False):
+            header = new.startswith("[")
+            if old != new:
+                at = f"{table} " if table and not header else ""
+                shown = f" ({at}{_clipped(new)}, was {_clipped(old)})"
+                break
+            table = new if header else table
+        raise ScenarioError(
+            f"this Scenario was changed in place after it was loaded{shown}; use "
+            "scenario.with_changes({key path: value}), which gives a validated copy",
+            where=str(self.path),
+        )
+
     def relative_path(self, value: str, key_path: str) -> Path:
         """A path written in a scenario, resolved against the file that wrote it."""
         path = Path(value).expanduser()
         if not path.is_absolute():
             path = self.file_of(key_path).parent / path
         return resolve(path, what=key_path, error=ScenarioError, where=self.location(key_path))
+
+
+def _clipped(line: str, limit: int = 50) -> str:
+    line = line.strip()
+    return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
 def _written(value: Any) -> str:
