@@ -770,3 +770,20 @@ def test_a_scenario_changed_in_place_is_refused_not_simulated_under_its_old_hash
         text = str(refused.value)
         assert "this Scenario was changed in place after it was loaded" in text, text
         assert shown in text and "with_changes" in text and "\n" not in text, text
+
+
+def test_setting_a_value_of_a_scenario_is_one_clear_line() -> None:
+    scenario = bs.load_scenario(SMALL)
+    # pydantic's multi-line ValidationError, "Instance is frozen", not a BordersimError
+    for call, name in [
+        (lambda: setattr(scenario, "name", "other"), "name of a Scenario"),
+        (lambda: setattr(scenario.period, "warmup_days", 3), "warmup_days of a Period"),
+        (lambda: delattr(scenario.deployments["troops"], "pool"), "pool of a Deployment"),
+    ]:
+        with pytest.raises(bs.BordersimError) as refused:
+            call()
+        assert str(refused.value) == (
+            f"cannot set {name}: a scenario is immutable once validated; "
+            "scenario.with_changes({key path: value}) gives a validated copy"
+        )
+    assert scenario.name == "small" and scenario.period.warmup_days == 7

@@ -244,6 +244,25 @@ class Section(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
+    def __setattr__(self, name: str, value: object) -> None:
+        """Refuse setting a value in one line, where pydantic's frozen model raised its
+        multi-line ValidationError ('Instance is frozen'); private attributes are set as ever."""
+        if name.startswith("_"):
+            super().__setattr__(name, value)
+            return
+        from bordersim.errors import ScenarioError
+
+        raise ScenarioError(
+            f"cannot set {name} of a {type(self).__name__}: a scenario is immutable once "
+            "validated; scenario.with_changes({key path: value}) gives a validated copy"
+        )
+
+    def __delattr__(self, name: str) -> None:
+        if name.startswith("_"):
+            super().__delattr__(name)
+            return
+        self.__setattr__(name, None)
+
 
 # ----- per-axis tables -----------------------------------------------------------------------
 class BySector(Section):
