@@ -81,6 +81,48 @@ def test_validate_prints_and_writes_every_target_of_the_period(
     assert set(table["score"]) <= {"in range", "within 30 %", "miss", "not compared"}
 
 
+def test_every_source_is_printed_whole_in_a_pipe_and_in_an_80_column_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The table's last column cut each source to one line ("CBS News: Spike in illegal
+    border…"), so a reader could not tell which report a target came from; in an 80-column
+    terminal the table's columns were squeezed to nothing. Sources are numbered notes below the
+    table, whole, and a terminal too narrow for the table gets one line per target."""
+    import io
+
+    from rich.console import Console
+
+    from bordersim.commands import console as consoles
+
+    out = tmp_path / "out"
+    main(["validate", str(SMALL), "-r", "1", "--out", str(out)])
+    piped = capsys.readouterr().out
+    table = pd.read_csv(out / "validation-small.csv", keep_default_na=False)
+    compared = table[table["score"] != "not compared"]
+    sources = list(dict.fromkeys(compared["source"]))
+    assert len(compared) >= 3 and any(len(source) > 60 for source in sources), sources
+    lines = piped.splitlines()
+    for number, source in enumerate(sources, start=1):
+        assert f"[{number}] {source}" in lines, (source, piped)
+    assert "…" not in piped and "┃ measure" in piped  # the table, its cells whole
+
+    terminal = io.StringIO()
+    monkeypatch.setattr(
+        consoles,
+        "wide_console",
+        lambda: Console(file=terminal, width=80, force_terminal=True, color_system=None),
+    )
+    main(["validate", str(SMALL), "-r", "1"])
+    text = terminal.getvalue()
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "…" not in text and "┃" not in text  # no squeezed table: a line per target
+    said = " ".join(text.split())
+    for number, source in enumerate(sources, start=1):
+        assert f"[{number}] {' '.join(source.split())}" in said, (source, text)
+    for row in compared.itertuples():
+        assert f"- {row.label}, {row.scope}, " in said, (row, text)
+
+
 def test_a_setting_is_scored_beside_the_scenario_without_overwriting_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

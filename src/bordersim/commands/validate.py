@@ -172,12 +172,13 @@ def csv_name(scenario_name: str, changes: dict[str, object]) -> str:
 
 
 def print_validation(console: Console, comparisons: list[Comparison]) -> None:
-    """The table of compared targets, the misses in words, and what could not be compared."""
+    """The compared targets (a table, or one line each where the table would not fit), their
+    sources in full as numbered notes, the misses in words, and what could not be compared."""
     from bordersim.validation.compare import MISS, NOT_COMPARED, counts_by_score
 
     compared = [c for c in comparisons if c.score != NOT_COMPARED]
     if compared:
-        console.print(_targets_table(compared))
+        _print_compared(console, compared)
     counts = counts_by_score(comparisons)
     console.print(
         f"{len(compared)} targets compared: {counts['in range']} in range, "
@@ -189,36 +190,88 @@ def print_validation(console: Console, comparisons: list[Comparison]) -> None:
     _print_not_compared(console, [c for c in comparisons if c.score == NOT_COMPARED])
 
 
-def _targets_table(compared: list[Comparison]) -> Table:
-    """One row per compared target, its score coloured."""
+#: The compared targets' table: (header, justify, max width) of each column.
+COLUMNS = (
+    ("measure", "left", 26),
+    ("period", "left", 24),
+    ("scope", "left", 18),
+    ("target", "right", 16),
+    ("simulated", "right", 24),
+    ("error", "right", 7),
+    ("score", "left", 11),
+    ("evidence", "left", 20),
+    ("conf.", "left", 6),
+    ("source", "left", 6),
+)
+
+
+def source_notes(compared: list[Comparison]) -> dict[str, int]:
+    """Each source of the compared targets and its note's number, in the order first cited."""
+    notes: dict[str, int] = {}
+    for c in compared:
+        notes.setdefault(c.target.source_title, len(notes) + 1)
+    return notes
+
+
+def _print_compared(console: Console, compared: list[Comparison]) -> None:
+    """The table of compared targets, each source named by a note's number ([1]) and the notes
+    below it, the titles whole: in the table's last column they were cut to one line ("CBS
+    News: Spike in illegal border…"), which left a reader unsure which report it was. Where the
+    table would not fit the console's width (an 80-column terminal), one line per target."""
+    from rich.markup import escape
+    from rich.measure import Measurement
+
+    from bordersim.validation.compare import MISS, format_error, format_interval, format_target
+
+    notes = source_notes(compared)
+    style = {MISS: "red", "in range": "green", "within 30 %": "yellow"}
+    table = _targets_table(compared, notes, style)
+    unwrapped = Measurement.get(console, console.options.update_width(1000), table).maximum
+    if unwrapped <= console.width:
+        console.print(table)
+    else:
+        console.print(f"[bold]{TABLE_TITLE}:[/]", highlight=False)
+        for c in compared:
+            score = f"[{style.get(c.score, '')}]{c.score}[/]"
+            console.print(
+                f"- {escape(c.label)}, {escape(c.target.scope)}, {c.target.period_text()}: "
+                f"target {escape(format_target(c))}, simulated {escape(format_interval(c))} "
+                f"({format_error(c.error)}), {score}; {escape(c.evidence)}, "
+                f"{escape(c.target.confidence)} confidence; "
+                f"source [{notes[c.target.source_title]}]",
+                highlight=False,
+            )
+    console.print("Sources:", highlight=False)
+    for title, number in notes.items():
+        console.print(f"[{number}] {escape(title)}", highlight=False)
+
+
+TABLE_TITLE = "Operational targets against the simulation (mean [95 % interval])"
+
+
+def _targets_table(
+    compared: list[Comparison], notes: dict[str, int], style: dict[str, str]
+) -> Table:
+    """One row per compared target, its score coloured and its source a note's number."""
+    from rich.markup import escape
     from rich.table import Table
 
-    from bordersim.validation.compare import MISS, comparison_cells
+    from bordersim.validation.compare import comparison_cells
 
-    table = Table(title="Operational targets against the simulation (mean [95 % interval])")
-    # (header, justify, max width): the source is cut to one line; the CSV has it whole.
-    for header, justify, width in (
-        ("measure", "left", 26),
-        ("period", "left", 24),
-        ("scope", "left", 18),
-        ("target", "right", 16),
-        ("simulated", "right", 24),
-        ("error", "right", 7),
-        ("score", "left", 11),
-        ("evidence", "left", 16),
-        ("conf.", "left", 6),
-        ("source", "left", 34),
-    ):
+    table = Table(title=escape(TABLE_TITLE))
+    for header, justify, width in COLUMNS:
         table.add_column(
             header,
             justify=justify,  # type: ignore[arg-type]
             max_width=width,
-            no_wrap=header in ("period", "simulated", "source", "score", "evidence"),
-            overflow="ellipsis" if header == "source" else "fold",
+            no_wrap=header in ("period", "simulated", "score", "evidence", "source"),
+            overflow="fold",
         )
-    style = {MISS: "red", "in range": "green", "within 30 %": "yellow"}
     for c in compared:
-        table.add_row(*comparison_cells(c, score=f"[{style.get(c.score, '')}]{c.score}[/]"))
+        cells = [escape(cell) for cell in comparison_cells(c)]
+        cells[6] = f"[{style.get(c.score, '')}]{c.score}[/]"
+        cells[-1] = f"[{notes[c.target.source_title]}]"
+        table.add_row(*cells)
     return table
 
 
