@@ -72,7 +72,8 @@ def _ratio(num: float, den: float) -> float:
 
 
 def _check_rates(arrival_rate: float, service_rate: float) -> None:
-    for name, value in (("arrival-rate", arrival_rate), ("service-rate", service_rate)):
+    # named as `bordersim verify --case` takes them, as its own refusals are
+    for name, value in (("--arrival-rate", arrival_rate), ("--service-rate", service_rate)):
         if not (math.isfinite(value) and value > 0):  # inf is no rate: "unstable" said otherwise
             raise ModelError(f"{name} must be a positive number, got {value!r}")
 
@@ -142,8 +143,8 @@ def erlang_a(
     patience_rate: float = 0.5,
 ) -> Case:
     _check_rates(arrival_rate, service_rate)
-    if not patience_rate > 0:
-        raise ModelError(f"patience-rate must be a positive number, got {patience_rate!r}")
+    if not (math.isfinite(patience_rate) and patience_rate > 0):  # inf: "must be >= 0" said
+        raise ModelError(f"--patience-rate must be a positive number, got {patience_rate!r}")
     m = F.birth_death(arrival_rate, service_rate, servers, patience_rate=patience_rate)
     return Case(
         "erlang-a",
@@ -161,8 +162,8 @@ def erlang_a(
 def mg1(arrival_rate: float = 0.7, service_rate: float = 1.0, service_cv: float = 1.0) -> Case:
     """M/G/1 with lognormal service of the given coefficient of variation (0: deterministic)."""
     _check_rates(arrival_rate, service_rate)
-    if not service_cv >= 0:
-        raise ModelError(f"service-cv must be >= 0, got {service_cv!r}")
+    if not (math.isfinite(service_cv) and service_cv >= 0):  # inf was "Lognormal.cv must be"
+        raise ModelError(f"--service-cv must be a finite number >= 0, got {service_cv!r}")
     mean = 1.0 / service_rate
     service: Distribution = (
         Deterministic(mean) if service_cv == 0 else Lognormal(mean=mean, cv=service_cv)

@@ -33,12 +33,13 @@ class QueueMetrics:
 def _check_positive(**values: float) -> None:
     for name, value in values.items():
         if not (math.isfinite(value) and value > 0):
-            raise ModelError(f"{name.replace('_', '-')} must be a positive number, got {value!r}")
+            # named as `bordersim verify --case` takes it, as its own refusals are
+            raise ModelError(f"--{name.replace('_', '-')} must be a positive number, got {value!r}")
 
 
 def _check_servers(servers: int) -> None:
     if int(servers) != servers or servers < 1:
-        raise ModelError(f"servers must be a whole number >= 1, got {servers!r}")
+        raise ModelError(f"--servers must be a whole number >= 1, got {servers!r}")
 
 
 def erlang_c(servers: int, offered_load: float) -> float:
@@ -80,10 +81,10 @@ def birth_death(
     _check_servers(servers)
     if capacity is not None and (int(capacity) != capacity or capacity < servers):
         raise ModelError(
-            f"capacity must be a whole number >= servers ({servers}), got {capacity!r}"
+            f"--capacity must be a whole number >= --servers ({servers}), got {capacity!r}"
         )
     if patience_rate < 0 or not math.isfinite(patience_rate):
-        raise ModelError(f"patience-rate must be >= 0, got {patience_rate!r}")
+        raise ModelError(f"--patience-rate must be >= 0, got {patience_rate!r}")
     if capacity is None and patience_rate == 0 and arrival_rate >= servers * service_rate:
         raise ModelError(
             f"queue is unstable: arrival rate {arrival_rate:g} >= servers x service rate "
