@@ -519,3 +519,54 @@ def test_spaces_around_a_store_are_left_out(
     main(["runs", "--store", f"  {store}\t"])
     assert "no runs" in capsys.readouterr().out.lower()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["store.duckdb"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["fit", ""], "fit: SCENARIO is empty (an unset variable?); give a path"),
+        (["run", ""], "run: SCENARIO is empty (an unset variable?); give a path"),
+        (["run", " "], "run: SCENARIO is empty"),
+        (["validate", ""], "validate: SCENARIO is empty (an unset variable?); give a path"),
+        (["sweep", "", "--vary", "demand.scale=1,2"], "sweep: SCENARIO is empty"),
+        (["scenario", "check", ""], "scenario check: FILE is empty (an unset variable?)"),
+        (["plan", "", "--plan", "p.toml"], "plan: SCENARIO is empty"),
+        (["data", "import", ""], "data import: FILE is empty (an unset variable?); give a path"),
+        (["compare", str(SMALL), ""], "compare: B is empty (an unset variable?); give a scenario"),
+        (["compare", "", str(SMALL)], "compare: A is empty"),
+        (["report", ""], "report: RUN_ID is empty (an unset variable?); give a run id"),
+        (["export", "", "--format", "csv", "--out", "x.csv"], "export: RUN_ID is empty"),
+        (["store", "copy", "", "b.duckdb"], "store copy: SOURCE is empty"),
+        (["store", "copy", "a.duckdb", ""], "store copy: DEST is empty"),
+    ],
+)
+def test_an_empty_argument_is_refused_naming_it(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    said: str,
+) -> None:
+    """An empty argument ("$SCENARIO" with the variable unset) was the current folder: bordersim
+    fit "" said ".: no such scenario file", run and validate ".: scenario file is a folder",
+    report and export looked up a run id "" in the default store, and compare A "" left an empty
+    out/compare behind. Every command's positional argument now refuses it in one line naming
+    the command and the argument, exit 2, before anything is read or made."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BORDERSIM_STORE", raising=False)
+    assert _exit_code(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1, err
+    assert said in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_argument_whose_default_is_empty_still_takes_an_empty_value(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # bordersim scenario params "" is every parameter, as its PREFIX left out is
+    try:
+        main(["scenario", "params", ""])
+    except SystemExit as ended:
+        assert not ended.code
+    assert "period.warmup_days" in capsys.readouterr().out

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import typing
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import typer
-from typer.models import CommandInfo, OptionInfo
+from typer.models import ArgumentInfo, CommandInfo, OptionInfo
 
 from bordersim.errors import BordersimError
 
@@ -43,10 +45,72 @@ def register_all(app: typer.Typer) -> None:
                 continue  # area not built yet
             raise
         module.register(app)
-    for command in _commands(app):
+    for name, command in _named_commands(app):
         if command.help is None and command.callback is not None:
             command.help = reflowed_help(command.callback.__doc__ or "")
         _guard_store_option(command)
+        _guard_arguments(command, name)
+
+
+EMPTY = inspect.Parameter.empty
+
+#: What an argument read as text takes, for the message that refuses it empty (a `Path` one
+#: takes a path).
+_ARGUMENT_TAKES = {
+    "RUN_ID": "a run id (see bordersim runs)",
+    "A": "a scenario file or a run id",
+    "B": "a scenario file or a run id",
+    "SOURCE": "a store file or a postgresql:// URL",
+    "DEST": "a store file or a postgresql:// URL",
+}
+
+
+def _guard_arguments(command: CommandInfo, name: str) -> None:
+    """Give each positional argument of a command the check that refuses an empty value (an
+    unset variable, as in bordersim run "$SCENARIO"), naming the command and the argument:
+    a `Path` made of "" is the current folder, which the command would then read or name as
+    ".", and a run id or a store made of "" was looked up as one. An argument with a default
+    of its own (`scenario params`' PREFIX, "" for every key) keeps it."""
+    if command.callback is None:
+        return
+    hints = typing.get_type_hints(command.callback, include_extras=True)
+    for parameter in inspect.signature(command.callback).parameters.values():
+        annotation, argument = hints.get(parameter.name), parameter.default
+        default = argument.default if isinstance(argument, ArgumentInfo) else argument
+        if typing.get_origin(annotation) is typing.Annotated:  # typer.Argument in Annotated
+            # kept as evaluated here: typer would evaluate the annotation's text again, to an
+            # ArgumentInfo of its own without the check
+            command.callback.__annotations__[parameter.name] = annotation
+            annotation, *extras = typing.get_args(annotation)
+            argument = next((e for e in extras if isinstance(e, ArgumentInfo)), None)
+        if not isinstance(argument, ArgumentInfo) or default not in (..., None, EMPTY):
+            continue
+        shown = argument.metavar or parameter.name.upper()
+        if _is_path(annotation):
+            if argument.parser is None:
+                argument.parser = given_path(shown, command=name)
+        elif argument.callback is None:
+            argument.callback = _refuse_empty_argument(
+                shown, name, _ARGUMENT_TAKES.get(shown, "a path")
+            )
+
+
+def _is_path(annotation: Any) -> bool:
+    """Whether an argument's type is `Path`, `Path | None` or `list[Path]`."""
+    if annotation is Path:
+        return True
+    return any(_is_path(inner) for inner in typing.get_args(annotation))
+
+
+def _refuse_empty_argument(shown: str, command: str, takes: str) -> Callable[[Any], Any]:
+    def refuse_empty(value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            raise BordersimError(
+                f"{shown} is empty (an unset variable?); give {takes}", where=command
+            )
+        return value
+
+    return refuse_empty
 
 
 def _guard_store_option(command: CommandInfo) -> None:
@@ -95,26 +159,35 @@ def given_folder(value: str | None, name: str) -> Path | None:
 PATH = "PATH"
 
 
-def given_path(name: str) -> Callable[[str], Path]:
+def given_path(name: str, *, command: str | None = None) -> Callable[[str], Path]:
     """The parser of a path option (`name`) that refuses an empty value: an unset variable, as in
     --out "$OUT", is otherwise the current folder, ".", where a command would write. Give the
-    option ``metavar=PATH`` so that its help reads as any path option's."""
+    option ``metavar=PATH`` so that its help reads as any path option's. For a positional
+    argument, `command` names the command, as ``run: SCENARIO is empty ...`` (every command's
+    path arguments get this parser where they are registered, `_guard_arguments`)."""
 
     def path(value: str | Path) -> Path:
         if isinstance(value, Path):
             return value
         if not value.strip():
+            if command is not None:
+                raise BordersimError(
+                    f"{name} is empty (an unset variable?); give a path", where=command
+                )
             raise BordersimError("is empty (an unset variable?); give a path", where=name)
         return Path(value)
 
     return path
 
 
-def _commands(app: typer.Typer) -> Iterator[CommandInfo]:
-    yield from app.registered_commands
+def _named_commands(app: typer.Typer, prefix: str = "") -> Iterator[tuple[str, CommandInfo]]:
+    """Each command with its name as typed (``scenario check``)."""
+    for command in app.registered_commands:
+        name = command.name or (command.callback.__name__ if command.callback else "")
+        yield f"{prefix}{name.replace('_', '-')}", command
     for group in app.registered_groups:
         if group.typer_instance is not None:
-            yield from _commands(group.typer_instance)
+            yield from _named_commands(group.typer_instance, f"{prefix}{group.name} ")
 
 
 def reflowed_help(docstring: str) -> str:

@@ -33,7 +33,8 @@ def register(app: typer.Typer) -> None:
 
 
 def fit_command(
-    scenario_file: Path = typer.Argument(  # noqa: B008
+    # read as text, so that an empty one is refused (commands._guard_arguments)
+    scenario_given: str = typer.Argument(
         ..., metavar="SCENARIO", help="Historical scenario file to fit."
     ),
     replications: int = typer.Option(
@@ -76,6 +77,7 @@ def fit_command(
     from bordersim.services.loading import code_version
 
     console = wide_console()
+    scenario_file = Path(scenario_given)
     if not scenario_file.is_file():
         raise ScenarioError("no such scenario file", where=str(scenario_file))
     scenario = load_scenario(scenario_file)

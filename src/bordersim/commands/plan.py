@@ -79,10 +79,11 @@ def plan_command(
     from bordersim.planner import load_plan, plan
 
     console = Console(stderr=True)
-    for name, given in (("SCENARIO", scenario_given), ("--plan", plan_given), ("--out", out_given)):
+    # SCENARIO "" is refused as every command's empty argument is (commands._guard_arguments)
+    for name, given in (("--plan", plan_given), ("--out", out_given)):
         if given is not None and not given.strip():
-            # an empty argument (an unset variable, as in "$OUT") is the current folder as a
-            # path: --out "" would write the plan there, SCENARIO "" and --plan "" named "."
+            # an empty option (an unset variable, as in "$OUT") is the current folder as a
+            # path: --out "" would write the plan there, --plan "" named "."
             raise BordersimError(f"{name} is empty (an unset variable?); give a path", where="plan")
     scenario, plan_file = Path(scenario_given), Path(plan_given)
     out = None if out_given is None else Path(out_given)

@@ -47,14 +47,9 @@ def store_copy_command(
     from bordersim.store.copy import copy_store
     from bordersim.store.location import made_by_opening, remove_made
 
-    for name, given in (("SOURCE", source), ("DEST", dest)):
-        if not given.strip():
-            # an empty argument (an unset variable, as in "$BORDERSIM_STORE") would otherwise
-            # name the default store, and the copy would be from or into that one
-            raise BordersimError(
-                f"{name} is empty (an unset variable?); give a store file or a postgresql:// URL",
-                where="store copy",
-            )
+    # an empty SOURCE or DEST (an unset variable, as in "$BORDERSIM_STORE") would name the
+    # default store: it is refused as every command's empty argument is
+    # (commands._guard_arguments)
     origin_at, dest_at = store_location(source), store_location(dest)
     if _same_place(origin_at, dest_at):
         raise BordersimError(f"{source} and {dest} are the same store; copy into another one")

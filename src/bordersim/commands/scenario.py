@@ -18,7 +18,8 @@ scenario_app = typer.Typer(
 
 @scenario_app.command("check")
 def check(
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="Scenario TOML file.")],
+    # read as text, so that an empty one is refused (commands._guard_arguments)
+    scenario_given: Annotated[str, typer.Argument(metavar="FILE", help="Scenario TOML file.")],
     calibration: Annotated[
         str | None,
         typer.Option(help="Calibration artifact to compile against (default: the scenario's)."),
@@ -46,6 +47,7 @@ def check(
             "is empty (an unset variable?); give an artifact, or default", where="--calibration"
         )
     console = Console()
+    file = Path(scenario_given)
     scenario = load_scenario(file)
     if calibration is not None:
         # A path typed on the command line is the user's, from where they are: not from the

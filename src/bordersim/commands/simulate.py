@@ -133,7 +133,8 @@ def print_timings(console: Console, record: RunRecord) -> None:
 
 
 def run_command(
-    scenario: Path = typer.Argument(..., metavar="SCENARIO", help="Scenario file (TOML)."),  # noqa: B008
+    # read as text, so that an empty one is refused (commands._guard_arguments)
+    scenario_given: str = typer.Argument(..., metavar="SCENARIO", help="Scenario file (TOML)."),
     replications: int = typer.Option(
         DEFAULT_REPLICATIONS, "--replications", "-r", min=1, help="Replications to simulate."
     ),
@@ -158,6 +159,7 @@ def run_command(
 
     console = wide_console()
     check_request(engine, replications, records, seed, CLI_NAMES)
+    scenario = Path(scenario_given)
     loaded = load_and_compile(scenario, dict(parse_setting(option) for option in settings))
     # The store is opened only to record the run and to store its results, not while the
     # engine runs: other commands can use it meanwhile.

@@ -71,7 +71,8 @@ def _same_value(a: Any, b: Any) -> bool:
 
 
 def sweep_command(
-    scenario: Path | None = typer.Argument(  # noqa: B008
+    # read as text, so that an empty one is refused (commands._guard_arguments)
+    scenario_given: str | None = typer.Argument(
         None, metavar="SCENARIO", help="Scenario TOML file to vary (not with --resume)."
     ),
     vary_options: list[str] | None = typer.Option(  # noqa: B008
@@ -129,6 +130,7 @@ def sweep_command(
     # "$OUT" with the variable unset was the current folder, refused as "exists and is not a
     # sweep folder bordersim wrote" under a name the user never gave
     out = given_folder(out_given, "--out")
+    scenario = None if scenario_given is None else Path(scenario_given)
     if resume is not None:
         _check_sweep_id(resume)
         _refuse_plan_changes(

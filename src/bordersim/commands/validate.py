@@ -43,7 +43,8 @@ def register(app: typer.Typer) -> None:
 
 
 def validate_command(
-    scenario: Path = typer.Argument(..., metavar="SCENARIO", help="Scenario file (TOML)."),  # noqa: B008
+    # read as text, so that an empty one is refused (commands._guard_arguments)
+    scenario_given: str = typer.Argument(..., metavar="SCENARIO", help="Scenario file (TOML)."),
     replications: int = typer.Option(
         DEFAULT_REPLICATIONS, "--replications", "-r", help="Replications to simulate."
     ),
@@ -92,7 +93,7 @@ def validate_command(
     check_request(engine, replications, records=False, seed=seed, names=CLI_NAMES)
     changes = dict(parse_setting(option) for option in settings)
     targets = load_targets(targets_file)
-    loaded = load_and_compile(scenario, changes)
+    loaded = load_and_compile(Path(scenario_given), changes)
     model = loaded.model
     _check_some_target_applies(targets, model.dates[0], model.dates[-1], targets_file)
     csv_file = csv_name(model.scenario_name, changes)
