@@ -134,6 +134,28 @@ def test_more_replications_than_run_takes_are_refused_before_fitting(
     assert not (small_with_fit.parent / "fits").exists()
 
 
+@pytest.mark.parametrize("iterations", ["1001", "1000000"])
+def test_more_iterations_than_a_fit_takes_are_refused_before_fitting(
+    small_with_fit: Path, iterations: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`bordersim fit -n 1000000` (a typo for 10) had no ceiling: a fit that did not come within
+    its tolerance simulated for days, where replications are capped. More than 1,000 iterations
+    (the shipped fits take 8 to 20) is refused in one line naming the count and the limit, exit
+    2, before anything is simulated or made; the cap itself is taken."""
+    with pytest.raises(ScenarioError, match="must be at most 1,000 "):  # not a fit of days
+        FitSettings(iterations=int(iterations)).check()
+    with pytest.raises(SystemExit) as done:
+        main(["fit", str(small_with_fit), "-r", "2", "-n", iterations])
+    assert done.value.code == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith(f"error: iterations = {iterations}: must be at most 1,000 "), err
+    assert captured.out == ""
+    assert not (small_with_fit.parent / "fits").exists()
+    FitSettings(iterations=1000).check()
+
+
 @pytest.mark.parametrize("tolerance", ["0", "1", "-0.5", "1.5"])
 def test_a_tolerance_outside_the_open_interval_says_so_before_fitting(
     small_with_fit: Path, tolerance: str, capsys: pytest.CaptureFixture[str]

@@ -41,7 +41,9 @@ def fit_command(
         10, "--replications", "-r", help="Replications per iteration."
     ),
     seed: int = typer.Option(1, "--seed", help="Seed (the same every iteration)."),
-    iterations: int = typer.Option(8, "--iterations", "-n", help="Most iterations."),
+    iterations: int = typer.Option(
+        8, "--iterations", "-n", help="Most iterations, 1 to 1,000 (it stops within tolerance)."
+    ),
     tolerance: float = typer.Option(
         0.05, "--tolerance", help="Largest |simulated / official - 1| per sector and month."
     ),

@@ -64,6 +64,12 @@ _FACTOR_DIGITS = 6  # factors are simulated as they are written to the fit file
 MIN_GROUP_COUNT = 250.0
 
 
+#: The most iterations a fit takes: it stops as soon as it is within its tolerance, and the
+#: shipped fits take 8 (the default) to 20, so more than this is a typo (-n 1000000), which would
+#: otherwise simulate for days.
+MAX_ITERATIONS = 1_000
+
+
 @dataclass(frozen=True)
 class FitSettings:
     replications: int = 10  # the shipped fits use these defaults
@@ -93,6 +99,11 @@ class FitSettings:
             )
         if self.iterations < 1:
             raise ScenarioError(f"iterations = {self.iterations}: must be at least 1")
+        if self.iterations > MAX_ITERATIONS:
+            raise ScenarioError(
+                f"iterations = {self.iterations}: must be at most {MAX_ITERATIONS:,} (a fit stops "
+                "once within its tolerance; the shipped fits take 8 to 20)"
+            )
         if not 0 < self.tolerance < 1:
             raise ScenarioError(f"tolerance = {self.tolerance}: must be > 0 and < 1")
         if not 0 < self.damping <= 1:
