@@ -132,6 +132,21 @@ def test_a_newer_release_with_more_years_imports_unchanged(tmp_path: Path) -> No
     assert str(cbp_first) == "2023-10-01"
 
 
+def test_an_import_says_which_months_and_sectors_each_file_covers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    workbook = write_workbook(tmp_path / "ohss-newer.xlsx", small_sheets((2023, 2024, 2025)))
+    table = write_csv(tmp_path / "cbp-newer.csv", small_csv_rows())
+    store = tmp_path / "store.duckdb"
+    assert run_cli(["data", "import", str(workbook), str(table), "--store", str(store)]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("│")]
+    assert "2022-10 to 2024-11 (26 months)" in next(row for row in rows if "ohss_usbp" in row)
+    assert "2023-10 to 2023-11 (2 months)" in next(row for row in rows if "cbp_swb" in row)
+    sectors = next(line for line in out.splitlines() if line.startswith("southwest sectors"))
+    assert sectors == "southwest sectors (OHSS, 2): Tucson, AZ [TCA], Yuma, AZ [YUM]"
+
+
 def test_a_new_release_replaces_the_old_one_of_its_kind_only(
     tmp_path: Path, store_copy: Path
 ) -> None:

@@ -40,7 +40,7 @@ def import_command(
     """Import official files (validated first; the store changes only if all of them are good)."""
     from bordersim.calibration.inputs import check_official_series
     from bordersim.store import open_store, resolve_store_path
-    from bordersim.store.coverage import release_notes
+    from bordersim.store.coverage import coverage, release_notes
     from bordersim.store.location import made_by_opening, remove_made
     from bordersim.store.official import import_parsed, parse_official_files
 
@@ -56,20 +56,23 @@ def import_command(
             # data the store holds
             import_parsed(connection, imported, check=check_official_series)
             notes = release_notes(connection)
+            held = coverage(connection)
     except BaseException:
         remove_made(made)
         raise
     console = _console()
-    _print_import(console, imported, location)
+    _print_import(console, imported, location, held)
     for note in notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
 
 
-def _print_import(console: Any, imported: list[Any], location: Path) -> None:
+def _print_import(console: Any, imported: list[Any], location: Path, held: Coverage) -> None:
+    """A row per file imported, with the months it covers; the sectors a workbook names."""
     from rich.table import Table
 
+    by_kind = {source.kind: source for source in held.sources}
     table = Table(title=f"Imported into {location}")
-    for column in ("file", "kind", "rows", "sheets", "sha256"):
+    for column in ("file", "kind", "rows", "sheets", "months", "sha256"):
         table.add_column(column, justify="right" if column == "rows" else "left")
     for parsed in imported:
         table.add_row(
@@ -77,9 +80,26 @@ def _print_import(console: Any, imported: list[Any], location: Path) -> None:
             parsed.kind,
             f"{parsed.rows:,}",
             str(len(parsed.sheets)) if parsed.sheets else "-",
+            _months_text(by_kind.get(parsed.kind)),
             parsed.sha256[:12],
         )
     console.print(table)
+    if any(parsed.kind == "ohss_usbp" for parsed in imported) and held.southwest_sectors:
+        codes = _sector_codes()
+        console.print(
+            f"southwest sectors (OHSS, {len(held.southwest_sectors)}): "
+            + ", ".join(
+                f"{name} [{codes.get(name, 'not modelled')}]" for name in held.southwest_sectors
+            ),
+            highlight=False,
+        )
+
+
+def _months_text(source: SourceCoverage | None) -> str:
+    """The months a file covers: 'first to last (count)', by calendar month."""
+    if source is None or source.first_month is None or source.last_month is None:
+        return "-"
+    return f"{source.first_month:%Y-%m} to {source.last_month:%Y-%m} ({source.months} months)"
 
 
 @data_app.command("show")
