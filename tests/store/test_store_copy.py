@@ -136,6 +136,18 @@ def test_a_store_is_not_copied_into_itself(
         assert table_checksums(a) == before
 
 
+def test_a_source_that_is_not_there_is_named_as_the_source(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing, dest = tmp_path / "typo.duckdb", tmp_path / "new" / "bordersim.duckdb"
+    with pytest.raises(SystemExit) as done:
+        main(["store", "copy", str(missing), str(dest)])
+    assert done.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: {missing}: SOURCE: no store here (mistyped?); nothing was copied"
+    assert not missing.exists() and not (tmp_path / "new").exists()
+
+
 def test_a_failed_copy_leaves_the_destination_as_it_was(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -51,6 +51,12 @@ def store_copy_command(
     # default store: it is refused as every command's empty argument is
     # (commands._guard_arguments)
     origin_at, dest_at = store_location(source), store_location(dest)
+    if isinstance(origin_at, Path) and not (origin_at.exists() or origin_at.is_symlink()):
+        # the store's own refusal asks whether --store is mistyped and says which commands
+        # create a store, neither of which is what a copy's SOURCE needs
+        raise BordersimError(
+            "SOURCE: no store here (mistyped?); nothing was copied", where=str(origin_at)
+        )
     if _same_place(origin_at, dest_at):
         raise BordersimError(f"{source} and {dest} are the same store; copy into another one")
     # a store file this command makes (and the folders made for it) holds nothing the user
