@@ -17,7 +17,14 @@ from bordersim.cli import main
 from bordersim.errors import BordersimError
 from bordersim.ingest import shipped_files
 from bordersim.store import open_catalog, open_store
-from bordersim.store.copy import TABLES, _insert, columns_of, copy_store, table_checksums
+from bordersim.store.copy import (
+    OFFICIAL_TABLES,
+    TABLES,
+    _insert,
+    columns_of,
+    copy_store,
+    table_checksums,
+)
 from bordersim.store.interface import results_dir_of
 from bordersim.store.official import import_official_files
 from bordersim.store.result_files import sha256_of, verify_files
@@ -269,3 +276,32 @@ def test_a_second_copy_says_the_official_data_was_there(
     ) in second, second
     with open_catalog(dest, create=False) as b:
         assert table_checksums(b) == before
+
+
+def test_runs_alone_copy_into_a_store_that_holds_official_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A store of runs without official data was refused by a destination holding some ('other
+    official data in data_imports'), though there was no data to copy; its runs are copied and
+    the destination's data is left as it was, the line saying why."""
+    source, dest = tmp_path / "runs.duckdb", tmp_path / "data.duckdb"
+    with open_store(source) as a:
+        start_run(a, "a-1", scenario_name="constructed", scenario_hash="h",
+                  scenario_text="name = 'x'\n", engine="event", seed=1, replications=2,
+                  code_version="test")  # fmt: skip
+        complete_run(a, "a-1", constructed_run(2, 6, seed=1), kpis={"k": 1}, timings={},
+                     report_path=None)  # fmt: skip
+    with open_store(dest) as b:
+        import_official_files(b, [shipped_files()[1]])  # the CSV only
+        official = {t: table_checksums(b)[t] for t in OFFICIAL_TABLES}
+    assert main(["store", "copy", str(source), str(dest)]) is None
+    line = " ".join(capsys.readouterr().out.split())
+    assert line.startswith("copied 1 runs, 0 sweeps and 2 result files"), line
+    assert (
+        "; the source holds no official data in data_imports, cbp_swb_encounters "
+        "(the destination's left as it was)"
+    ) in line, line
+    with open_catalog(dest, create=False) as b:
+        assert {t: table_checksums(b)[t] for t in OFFICIAL_TABLES} == official
+        assert [row[0] for row in b.execute("SELECT run_id FROM runs").fetchall()] == ["a-1"]
+        assert verify_files(results_dir_of(b), run_files(b)) == []

@@ -80,6 +80,12 @@ def store_copy_command(
             " (left as it was)"
             if copied.kept
             else ""
+        )
+        + (
+            f"; the source holds no official data in {', '.join(copied.not_in_source)}"
+            " (the destination's left as it was)"
+            if copied.not_in_source
+            else ""
         ),
         highlight=False,
     )

@@ -7,7 +7,8 @@ overwritten:
 
 - a run or sweep the destination already holds (same id) is refused, before anything is written;
 - an official data table is copied only into an empty one; one the destination already holds with
-  the same rows is left as it is, with other rows refused.
+  the same rows is left as it is, with other rows refused; one the source holds no rows of is left
+  as it is too (a store of runs alone copies into a store with official data).
 
 Every source result file is checked against the sha256 the catalog recorded before any is copied;
 each is copied under a temporary name, checked again, and renamed; the catalog rows are then
@@ -54,6 +55,9 @@ class Copied:
     tables: dict[str, int]  # rows copied per table
     checksums: dict[str, str]  # of the destination's tables after the copy
     kept: tuple[str, ...] = ()  # official tables the destination held already, with the same rows
+    # official tables the source holds no rows of, where the destination holds some: left as they
+    # were (there is nothing to copy into them)
+    not_in_source: tuple[str, ...] = ()
 
 
 def columns_of(catalog: Catalog, table: str) -> list[str]:
@@ -98,7 +102,10 @@ def copy_store(source: Catalog, dest: Catalog) -> Copied:
     run_ids = _refuse_held(source, dest, "runs", "run_id", "run")
     sweep_ids = _refuse_held(source, dest, "sweeps", "sweep_id", "sweep")
     held = _count(dest, "runs") + _count(dest, "sweeps")
-    official = _official_to_copy(source, dest, columns)
+    not_in_source = tuple(
+        table for table in OFFICIAL_TABLES if not _count(source, table) and _count(dest, table)
+    )
+    official = _official_to_copy(source, dest, columns, skip=not_in_source)
     recorded = run_files(source) + sweep_files(source)
     source_dir, dest_dir = results_dir_of(source), results_dir_of(dest)
     if source_dir.resolve() == dest_dir.resolve():
@@ -115,14 +122,25 @@ def copy_store(source: Catalog, dest: Catalog) -> Copied:
         raise
     checksums = {t: table_checksum(dest, t, columns[t]) for t in TABLES}
     if not held:
-        mismatched = [t for t in TABLES if table_checksum(source, t, columns[t]) != checksums[t]]
+        mismatched = [
+            t
+            for t in TABLES
+            if t not in not_in_source and table_checksum(source, t, columns[t]) != checksums[t]
+        ]
         if mismatched:
             raise BordersimError(
                 f"after the copy the destination's {mismatched[0]} differs from the source's"
             )
-    kept = tuple(table for table in OFFICIAL_TABLES if table not in official)
+    kept = tuple(t for t in OFFICIAL_TABLES if t not in official and t not in not_in_source)
     return Copied(
-        len(run_ids), len(sweep_ids), len(recorded), copied_bytes, counts, checksums, kept
+        len(run_ids),
+        len(sweep_ids),
+        len(recorded),
+        copied_bytes,
+        counts,
+        checksums,
+        kept,
+        not_in_source,
     )
 
 
@@ -145,9 +163,15 @@ def _count(catalog: Catalog, table: str) -> int:
     return int(row[0]) if row else 0
 
 
-def _official_to_copy(source: Catalog, dest: Catalog, columns: dict[str, list[str]]) -> list[str]:
+def _official_to_copy(
+    source: Catalog, dest: Catalog, columns: dict[str, list[str]], *, skip: Sequence[str] = ()
+) -> list[str]:
+    """The official tables to copy: those the destination holds no rows of; an error if it holds
+    other rows than the source's in one (`skip`: tables the source holds none of, left alone)."""
     chosen = []
     for table in OFFICIAL_TABLES:
+        if table in skip:
+            continue
         dest_rows = dest.execute(f"SELECT count(*) FROM {table}").fetchone()
         if not dest_rows or int(dest_rows[0]) == 0:
             chosen.append(table)
