@@ -27,6 +27,7 @@ from bordersim.store.copy import (
 )
 from bordersim.store.interface import results_dir_of
 from bordersim.store.official import import_official_files
+from bordersim.store.postgres import shown_url
 from bordersim.store.result_files import sha256_of, verify_files
 from bordersim.store.runs import complete_run, fail_run, load_result, run_files, start_run
 from bordersim.store.sweeps import (
@@ -122,7 +123,13 @@ def test_a_copy_never_overwrites_runs_or_other_official_data(
     with pytest.raises(SystemExit) as done:
         main(["store", "copy", str(source), shared])
     assert done.value.code == 2
-    assert "already holds run 'a-1'" in capsys.readouterr().err
+    # one line naming the destination, as the user gave it (its end, where the URL is long)
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1
+    assert err.endswith(
+        f"{shown_url(shared)[-40:]}: the destination already holds run 'a-1' (3 of the "
+        "source's runs in all); nothing was copied\n"
+    )
 
 
 def test_a_store_is_not_copied_into_itself(

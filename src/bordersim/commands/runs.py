@@ -67,7 +67,7 @@ def store_copy_command(
             open_catalog(source, create=False) as origin,
             open_catalog(dest, create=True) as target,
         ):
-            copied = copy_store(origin, target)
+            copied = copy_store(origin, target, dest_name=_shown(dest_at))
     except BaseException:
         remove_made(made)
         raise
@@ -89,6 +89,13 @@ def store_copy_command(
         ),
         highlight=False,
     )
+
+
+def _shown(location: str | Path) -> str:
+    """A store location as messages show it: a URL without its password, a file by its path."""
+    from bordersim.store.postgres import shown_url
+
+    return shown_url(location) if isinstance(location, str) else str(location)
 
 
 def _same_place(a: str | Path, b: str | Path) -> bool:

@@ -96,16 +96,17 @@ def table_checksums(catalog: Catalog) -> dict[str, str]:
     return {table: table_checksum(catalog, table) for table in TABLES}
 
 
-def copy_store(source: Catalog, dest: Catalog) -> Copied:
-    """Copy every run, its result files and the official data from `source` into `dest`."""
+def copy_store(source: Catalog, dest: Catalog, *, dest_name: str | None = None) -> Copied:
+    """Copy every run, its result files and the official data from `source` into `dest`;
+    `dest_name` (its path or URL, as shown) begins a refusal of what the destination holds."""
     columns = {table: columns_of(source, table) for table in TABLES}
-    run_ids = _refuse_held(source, dest, "runs", "run_id", "run")
-    sweep_ids = _refuse_held(source, dest, "sweeps", "sweep_id", "sweep")
+    run_ids = _refuse_held(source, dest, "runs", "run_id", "run", dest_name)
+    sweep_ids = _refuse_held(source, dest, "sweeps", "sweep_id", "sweep", dest_name)
     held = _count(dest, "runs") + _count(dest, "sweeps")
     not_in_source = tuple(
         table for table in OFFICIAL_TABLES if not _count(source, table) and _count(dest, table)
     )
-    official = _official_to_copy(source, dest, columns, skip=not_in_source)
+    official = _official_to_copy(source, dest, columns, skip=not_in_source, dest_name=dest_name)
     recorded = run_files(source) + sweep_files(source)
     source_dir, dest_dir = results_dir_of(source), results_dir_of(dest)
     if source_dir.resolve() == dest_dir.resolve():
@@ -144,7 +145,9 @@ def copy_store(source: Catalog, dest: Catalog) -> Copied:
     )
 
 
-def _refuse_held(source: Catalog, dest: Catalog, table: str, key: str, what: str) -> list[str]:
+def _refuse_held(
+    source: Catalog, dest: Catalog, table: str, key: str, what: str, dest_name: str | None
+) -> list[str]:
     """The source's ids in `table`; an error, before anything is written, if the destination
     already holds one of them."""
     ids = [row[0] for row in source.execute(f"SELECT {key} FROM {table}").fetchall()]
@@ -153,7 +156,8 @@ def _refuse_held(source: Catalog, dest: Catalog, table: str, key: str, what: str
     if clash:
         raise BordersimError(
             f"the destination already holds {what} {clash[0]!r} ({len(clash)} of the source's "
-            f"{what}s in all); nothing was copied"
+            f"{what}s in all); nothing was copied",
+            where=dest_name,
         )
     return ids
 
@@ -164,7 +168,12 @@ def _count(catalog: Catalog, table: str) -> int:
 
 
 def _official_to_copy(
-    source: Catalog, dest: Catalog, columns: dict[str, list[str]], *, skip: Sequence[str] = ()
+    source: Catalog,
+    dest: Catalog,
+    columns: dict[str, list[str]],
+    *,
+    skip: Sequence[str] = (),
+    dest_name: str | None = None,
 ) -> list[str]:
     """The official tables to copy: those the destination holds no rows of; an error if it holds
     other rows than the source's in one (`skip`: tables the source holds none of, left alone)."""
@@ -180,7 +189,8 @@ def _official_to_copy(
         ):
             raise BordersimError(
                 f"the destination already holds other official data in {table}; nothing was "
-                "copied (copy into a store without official data, or re-import there)"
+                "copied (copy into a store without official data, or re-import there)",
+                where=dest_name,
             )
     return chosen
 
