@@ -160,6 +160,14 @@ def test_a_source_that_is_not_there_is_named_as_the_source(
     err = capsys.readouterr().err.strip()
     assert err == f"error: {missing}: SOURCE: no store here (mistyped?); nothing was copied"
     assert not missing.exists() and not (tmp_path / "new").exists()
+    empty = tmp_path / "touched.duckdb"
+    empty.touch()  # an empty file is a store only to a command that records
+    with pytest.raises(SystemExit) as done:
+        main(["store", "copy", str(empty), str(dest)])
+    assert done.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: {empty}: SOURCE: an empty file, not a store; nothing was copied"
+    assert empty.stat().st_size == 0 and not (tmp_path / "new").exists()
 
 
 def test_a_failed_copy_leaves_the_destination_as_it_was(

@@ -57,6 +57,10 @@ def store_copy_command(
         raise BordersimError(
             "SOURCE: no store here (mistyped?); nothing was copied", where=str(origin_at)
         )
+    if isinstance(origin_at, Path) and origin_at.is_file() and origin_at.stat().st_size == 0:
+        raise BordersimError(
+            "SOURCE: an empty file, not a store; nothing was copied", where=str(origin_at)
+        )
     if _same_place(origin_at, dest_at):
         raise BordersimError(f"{source} and {dest} are the same store; copy into another one")
     # a store file this command makes (and the folders made for it) holds nothing the user
