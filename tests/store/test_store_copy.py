@@ -85,7 +85,7 @@ def test_duckdb_to_postgresql_and_back_keeps_every_table_and_file(
     back = tmp_path / "b" / "bordersim.duckdb"
 
     main(["store", "copy", str(source), shared])
-    assert "copied 3 runs, 1 sweeps and 5 result files" in capsys.readouterr().out
+    assert "copied 3 runs, 1 sweep and 5 result files" in capsys.readouterr().out
     main(["store", "copy", shared, str(back)])
 
     with (
@@ -311,7 +311,7 @@ def test_runs_alone_copy_into_a_store_that_holds_official_data(
         official = {t: table_checksums(b)[t] for t in OFFICIAL_TABLES}
     assert main(["store", "copy", str(source), str(dest)]) is None
     line = " ".join(capsys.readouterr().out.split())
-    assert line.startswith("copied 1 runs, 0 sweeps and 2 result files"), line
+    assert line.startswith("copied 1 run, 0 sweeps and 2 result files ("), line
     assert (
         "; the source holds no official data in data_imports, cbp_swb_encounters "
         "(the destination's left as it was)"

@@ -77,8 +77,8 @@ def store_copy_command(
         raise
     rows = ", ".join(f"{table} {count:,}" for table, count in copied.tables.items())
     Console().print(
-        f"copied {copied.runs:,} runs, {copied.sweeps:,} sweeps and {copied.files:,} result files "
-        f"({copied.bytes:,} bytes); rows: {rows}"
+        f"copied {_of(copied.runs, 'run')}, {_of(copied.sweeps, 'sweep')} and "
+        f"{_of(copied.files, 'result file')} ({_of(copied.bytes, 'byte')}); rows: {rows}"
         + (
             f"; the destination already held the same official data in {', '.join(copied.kept)}"
             " (left as it was)"
@@ -93,6 +93,11 @@ def store_copy_command(
         ),
         highlight=False,
     )
+
+
+def _of(n: int, noun: str) -> str:
+    """`n` (with thousands separators) and its noun, singular for one: "1 run", "1,024 bytes"."""
+    return f"{n:,} {noun if n == 1 else noun + 's'}"
 
 
 def _shown(location: str | Path) -> str:
