@@ -53,6 +53,14 @@ def test_a_plan_states_its_objective_with_every_target_and_its_level() -> None:
     )
     stressed = dataclasses.replace(spec, demand_scale=2.5)
     assert objective_words(stressed).endswith("at least 90% (at demand x 2.5)")
+    paths = parse_plan(GOOD + '[forecast]\norigin = "2023-04"\npaths = 8\n', "paths.toml")
+    assert objective_words(paths).endswith(
+        "at least 95% (over 8 sample paths of the demand forecast from 2023-04)"
+    )
+    one = parse_plan(GOOD + '[forecast]\norigin = "2023-03"\nquantiles = [0.9]\n', "q.toml")
+    assert objective_words(one).endswith(
+        "at least 95% (for quantile 0.9 of the demand forecast from 2023-03)"
+    )
 
 
 def test_defaults() -> None:

@@ -172,7 +172,18 @@ def objective_words(spec: PlanSpec) -> str:
         for kind, level in target_levels(spec.targets).items()
         if level is not None
     ]
-    scale = "" if spec.demand_scale == 1.0 else f" (at demand x {spec.demand_scale:g})"
+    demand = [] if spec.demand_scale == 1.0 else [f"at demand x {spec.demand_scale:g}"]
+    if spec.quantiles is not None:
+        quantile = ", ".join(f"{q:g}" for q in spec.quantiles.quantiles)
+        demand.append(
+            f"for quantile {quantile} of the demand forecast from {spec.quantiles.origin:%Y-%m}"
+        )
+    if spec.forecast is not None:
+        demand.append(
+            f"over {spec.forecast.paths} sample paths of the demand forecast from "
+            f"{spec.forecast.origin:%Y-%m}"
+        )
+    scale = f" ({', '.join(demand)})" if demand else ""
     return (
         f"the cheapest deployment of {listed([p.pool.name.lower() for p in spec.pools])} such "
         f"that, in every sector and target week, {listed(targets)}, each with a probability of "
