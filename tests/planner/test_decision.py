@@ -256,6 +256,22 @@ def test_the_reports_cost_breakdown_gives_each_rates_source_or_assumption(tmp_pa
     )
 
 
+def test_the_reports_weekly_headcount_dates_its_weeks() -> None:
+    """The report's weekly headcount headed its columns "w1" to "w6", weeks of no date, while
+    the table above it dates every window; each week is now headed with its first day."""
+    from bordersim.planner.report import plan_tables
+
+    problem = _problem()
+    x = np.zeros(problem.shape)
+    x[0, 1, 1] = 10
+    tables = plan_tables(problem, x)
+    weekly = tables[tables.index("Weekly headcount per sector") :]
+    days = ["20 Apr", "27 Apr", "04 May", "11 May", "18 May", "25 May"]
+    head = "<th>sector</th>" + "".join(f"<th>w{j + 1} ({d})</th>" for j, d in enumerate(days))
+    assert head in weekly
+    assert "<th>04 May-17 May</th>" in tables  # the windows, dated as before
+
+
 def test_a_minimum_tour_longer_than_the_reported_period_is_refused() -> None:
     """21 reported days and a 22-day minimum tour: no tour can last the minimum, so the plan is
     refused naming the keys (it made one 21-day window, a tour shorter than the minimum)."""

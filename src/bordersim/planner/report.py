@@ -143,8 +143,13 @@ def _answer(result: PlanResult) -> str:
 
 
 def _plan_tables(result: PlanResult) -> str:
-    problem, spec = result.problem, result.problem.spec
-    m = problem.base
+    return plan_tables(result.problem, result.x)
+
+
+def plan_tables(problem: Problem, x: np.ndarray) -> str:
+    """The plan per window, sector and pool, and the weekly headcount per sector, each column
+    dated."""
+    spec, m = problem.spec, problem.base
     header = ["pool", "sector"] + [
         f"{a:%d %b}-{b:%d %b}"
         for a, b in (problem.window_dates(w) for w in range(len(problem.windows)))
@@ -152,13 +157,13 @@ def _plan_tables(result: PlanResult) -> str:
     rows: list[list[object]] = []
     for k, pool in enumerate(spec.pools):
         for s, sector in enumerate(m.sectors):
-            if result.x[k, s].any():
-                rows.append(
-                    [pool.pool.name.lower(), sector.name] + [float(v) for v in result.x[k, s]]
-                )
-        rows.append([pool.pool.name.lower(), "all"] + [float(v) for v in result.x[k].sum(axis=0)])
-    head = problem.headcount(result.x).sum(axis=2)[m.warmup_days :]
-    week_header = ["sector"] + [f"w{j + 1}" for j in range(len(problem.weeks))]
+            if x[k, s].any():
+                rows.append([pool.pool.name.lower(), sector.name] + [float(v) for v in x[k, s]])
+        rows.append([pool.pool.name.lower(), "all"] + [float(v) for v in x[k].sum(axis=0)])
+    head = problem.headcount(x).sum(axis=2)[m.warmup_days :]
+    week_header = ["sector"] + [
+        f"w{j + 1} ({m.dates[m.warmup_days + a]:%d %b})" for j, (a, _) in enumerate(problem.weeks)
+    ]
     week_rows = [
         [sector.name] + [float(head[a:b, s].mean()) for a, b in problem.weeks]
         for s, sector in enumerate(m.sectors)
