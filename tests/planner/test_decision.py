@@ -124,6 +124,18 @@ def test_the_plan_in_words_dates_its_windows_and_names_tasks_and_sectors() -> No
     ]
 
 
+def test_plan_toml_names_a_tour_of_one_window_as_one_window(tmp_path: Path) -> None:
+    """plan.toml headed a tour of the second window alone "# windows 2-2: serving ..."; it is
+    "# window 2", and a tour of several windows "# windows 2 to 3"."""
+    problem = _problem()
+    x = np.zeros(problem.shape)
+    x[0, 1] = [0, 20, 10]  # 10 serve in windows 2 and 3, 10 in window 2 alone
+    text = plan_toml(problem, x, SMALL, tmp_path, "small-plan", "test plan")
+    assert "# window 2: serving 2023-05-04 to 2023-05-17\n" in text
+    assert "# windows 2 to 3: serving 2023-05-04 to 2023-05-31\n" in text
+    assert "windows 2-2" not in text
+
+
 def test_plan_toml_runs_at_the_demand_planned_for_when_the_base_scales_its_own(
     tmp_path: Path,
 ) -> None:

@@ -84,9 +84,10 @@ def plan_toml(
         if not split:
             continue
         tasks = ", ".join(f'"{t.name.lower()}"' for t in pool.tasks)
+        windows = f"window {first + 1}" if first == last else f"windows {first + 1} to {last + 1}"
         lines += [
             f"[deployments.plan_{pool.pool.name.lower()}_{first + 1}_{last + 1}]",
-            f"# windows {first + 1}-{last + 1}: serving {problem.window_dates(first)[0]} to {end}",
+            f"# {windows}: serving {problem.window_dates(first)[0]} to {end}",
             f'pool = "{pool.pool.name.lower()}"',
             f"headcount_by_sector = {{ {split} }}",
             f"tasks = [{tasks}]",
