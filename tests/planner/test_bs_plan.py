@@ -255,3 +255,22 @@ def test_the_targets_out_of_reach_are_named_with_how_far_the_caps_fell_short(
         + " over 2 replications, short of the search's rule for a probability of 95% (the "
         "target met, with a margin, in nearly every replication)"
     )
+
+
+@pytest.mark.slow
+def test_a_gap_left_wide_by_the_bounds_time_says_so(
+    staff_bound_plan: tuple[PlanResult, list[str]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """With search.bound_seconds = 0 no probe family started, and bordersim plan said
+    "lower bound $0.000M (probe); gap 100.0%" as if the plan were far from the optimum, the
+    reason given only in the progress on stderr; the line now says the bound is weaker and why."""
+    from bordersim.commands.plan import _show
+
+    _show(staff_bound_plan[0], tmp_path)
+    first = capsys.readouterr().out.splitlines()[1]
+    assert first.endswith(
+        "lower bound $0.000M (probe); gap 100.0% (a weaker bound: 2 of 2 probe families not "
+        "started within search.bound_seconds = 0)"
+    ), first

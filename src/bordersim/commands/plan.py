@@ -225,6 +225,7 @@ def _show(result: PlanResult, target: Path) -> None:
         f"{millions(data['lower_bound_dollars'])} "
         f"({'probe' if data.get('probe_bound') else 'fluid'}); gap {data['gap']:.1%}"
         + ("" if data.get("gap_proven", True) else " (not proven: people move between sectors)")
+        + _bound_cut_short(result)
     )
     if data.get("within_budget") is False:
         from bordersim.planner.output import over_budget
@@ -252,6 +253,20 @@ def _show(result: PlanResult, target: Path) -> None:
         typer.echo(line)
     typer.echo(
         f"wrote {target / 'plan.toml'}, {target / 'certificate.json'}, {target / 'report.html'}"
+    )
+
+
+def _bound_cut_short(result: PlanResult) -> str:
+    """Why a gap may be wide: probe families that search.bound_seconds left unstarted (their
+    cuts are missing, so the bound is weaker; it stays valid)."""
+    probed = result.certificate_json.get("probe_bound") or {}
+    skipped = int(probed.get("families_skipped_for_time", 0))
+    if not skipped:
+        return ""
+    seconds = result.problem.spec.search.bound_seconds
+    return (
+        f" (a weaker bound: {skipped} of {probed['families']} probe families not started within "
+        f"search.bound_seconds = {seconds})"
     )
 
 
