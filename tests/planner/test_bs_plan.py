@@ -274,3 +274,29 @@ def test_a_gap_left_wide_by_the_bounds_time_says_so(
         "lower bound $0.000M (probe); gap 100.0% (a weaker bound: 2 of 2 probe families not "
         "started within search.bound_seconds = 0)"
     ), first
+
+
+@pytest.mark.slow
+def test_quantiles_csv_dates_the_windows_of_its_people(
+    staff_bound_plan: tuple[PlanResult, list[str]], tmp_path: Path
+) -> None:
+    """quantiles.csv gave each pool's people_per_window ("50 0") with no window's dates, so the
+    plans side by side could not be placed in time without opening each plan.toml; a column
+    "windows" now gives the windows' first and last days in the same order."""
+    import csv
+    import dataclasses
+    import datetime as dt
+
+    from bordersim.planner.run import write_quantiles_table
+    from bordersim.planner.spec import ForecastQuantiles
+
+    result = staff_bound_plan[0]
+    quantile = ForecastQuantiles(dt.date(2023, 4, 1), (0.5,))
+    spec = dataclasses.replace(result.problem.spec, quantiles=quantile)
+    labelled = dataclasses.replace(result, problem=dataclasses.replace(result.problem, spec=spec))
+    write_quantiles_table(tmp_path / "quantiles.csv", [labelled])
+    with (tmp_path / "quantiles.csv").open(encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    assert [(r["pool"], r["people_per_window"], r["windows"]) for r in rows] == [
+        ("active_duty", "50 0", "2023-04-20..2023-05-10 2023-05-11..2023-05-31")
+    ]

@@ -835,7 +835,8 @@ def plan_quantiles(
 
 def write_quantiles_table(path: Path, results: list[PlanResult]) -> None:
     """One row per quantile and pool: the plan's cost, bound, targets certified, required and
-    out of reach, and the pool's people per window."""
+    out of reach, the pool's people per window, and the windows' dates (first..last day, in the
+    order of the people)."""
     import csv
 
     with path.open("w", newline="", encoding="utf-8") as file:
@@ -850,12 +851,18 @@ def write_quantiles_table(path: Path, results: list[PlanResult]) -> None:
                 "out_of_reach",
                 "pool",
                 "people_per_window",
+                "windows",
             ]
         )
         for result in results:
             quantiles, cert = result.problem.spec.quantiles, result.certificate
             assert quantiles is not None
             totals = result.x.sum(axis=1)
+            problem = result.problem
+            windows = " ".join(
+                f"{a:%Y-%m-%d}..{b:%Y-%m-%d}"
+                for a, b in (problem.window_dates(w) for w in range(len(problem.windows)))
+            )
             for pool, people in zip(result.problem.spec.pools, totals, strict=True):
                 writer.writerow(
                     [
@@ -867,6 +874,7 @@ def write_quantiles_table(path: Path, results: list[PlanResult]) -> None:
                         int(result.outcome.unattainable.sum()),
                         pool.pool.name.lower(),
                         " ".join(f"{v:.0f}" for v in people),
+                        windows,
                     ]
                 )
 
