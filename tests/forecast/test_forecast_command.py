@@ -8,7 +8,9 @@ import subprocess
 import sys
 import time
 from datetime import date
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -367,12 +369,10 @@ def test_a_forecast_with_group_shares_before_fy2012_says_they_have_no_single_adu
     assert note in " ".join((out / "report.html").read_text(encoding="utf-8").split())
 
 
-def test_the_printed_forecast_says_what_data_it_used_and_how_it_did_before() -> None:
-    """The forecast from 2023-04 was titled "(ensemble; data 1999-10 .. 2023-09)", as if it had
-    used the months after its origin, the group shares "of the last 3 months" without naming
-    them, and the terminal said nothing of how the forecast had done in its back-test; the title
-    now gives the months forecast and the data up to the origin, the shares their months, and a
-    sentence the ensemble's interval coverage and error before the origin."""
+@cache
+def _printed_fast_forecast() -> tuple[Any, Any, int]:
+    """A forecast from 2023-04, three months ahead, with the fast methods, printed with the
+    back-test of the 24 months before it at 1 and 3 months: (console, forecast, origin)."""
     from forecast_data import FAST_MEMBERS, FAST_METHODS, shipped
     from rich.console import Console
 
@@ -388,7 +388,20 @@ def test_the_printed_forecast_says_what_data_it_used_and_how_it_did_before() -> 
     forecast = Forecast(series, origin, 3, rolling, group_shares_at(series, position))
     console = Console(record=True, width=300)
     print_forecast(console, forecast, harness.evaluate(rolling, position - 23, position, (1, 3)))
-    printed = " ".join(console.export_text().split())
+    return console, forecast, position
+
+
+def test_the_printed_forecast_says_what_data_it_used_and_how_it_did_before() -> None:
+    """The forecast from 2023-04 was titled "(ensemble; data 1999-10 .. 2023-09)", as if it had
+    used the months after its origin, the group shares "of the last 3 months" without naming
+    them, and the terminal said nothing of how the forecast had done in its back-test; the title
+    now gives the months forecast and the data up to the origin, the shares their months, and a
+    sentence the ensemble's interval coverage and error before the origin."""
+    from bordersim.forecast import backtest as harness
+
+    console, forecast, position = _printed_fast_forecast()
+    rolling = forecast.rolling
+    printed = " ".join(console.export_text(clear=False).split())
     assert (
         "Encounters forecast for 2023-05 .. 2023-07 (ensemble), from the data up to 2023-04 "
         "(the origin; the store holds 1999-10 .. 2023-09)"
@@ -406,6 +419,19 @@ def test_the_printed_forecast_says_what_data_it_used_and_how_it_did_before() -> 
     assert int(said.group(1)) == round(100 * ensemble.sector_mean("ensemble", 1, "coverage80"))
     assert int(said.group(2)) == round(100 * ensemble.sector_mean("ensemble", 1, "coverage95"))
     assert float(said.group(3)) == round(ensemble.sector_mean("ensemble", 1, "mape"), 1)
+
+
+def test_the_printed_groups_are_named_in_words_beside_their_codes() -> None:
+    """The terminal's table of groups named them by forecast.csv's codes alone ("single_adult",
+    "unaccompanied_child"); each is now in words, with its code beside it."""
+    console, _, _ = _printed_fast_forecast()
+    printed = console.export_text(clear=False)
+    for words in (
+        "single adults (single_adult)",
+        "family unit members (family_unit)",
+        "unaccompanied children (unaccompanied_child)",
+    ):
+        assert words in printed
 
 
 def test_the_pre_fy2012_group_note_is_given_only_when_the_shares_reach_back_there(

@@ -21,6 +21,12 @@ if TYPE_CHECKING:
     from bordersim.forecast.backtest import Backtest
 
 QUANTILES = (0.025, 0.10, 0.5, 0.90, 0.975)
+#: The demographic groups in words, beside forecast.csv's codes.
+GROUP_WORDS = {
+    "single_adult": "single adults",
+    "family_unit": "family unit members",
+    "unaccompanied_child": "unaccompanied children",
+}
 
 
 def _number(value: float) -> str:
@@ -118,7 +124,7 @@ def print_forecast(console: Console, forecast: Forecast, backtest: Backtest | No
     medians = forecast.quantiles([0.5])[0].sum(axis=1)  # [H, 3]
     for g, code in enumerate(DEMOGRAPHIC_CODES):
         groups.add_row(
-            code,
+            f"{GROUP_WORDS.get(code, code)} ({code})",
             _share(float(forecast.group_shares[g])),
             *[_number(float(medians[h, g])) for h in range(forecast.horizon)],
         )
