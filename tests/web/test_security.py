@@ -146,10 +146,7 @@ def test_an_address_it_cannot_listen_on_is_one_line_and_makes_no_store(
     error while attempting to bind ...", exit 3, after the store was made."""
     (tmp_path / "scenarios").mkdir()
     store = tmp_path / "new" / "store.duckdb"
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 0))
-        holder.listen()
-        port = holder.getsockname()[1]
+    with _a_port_another_program_holds() as port:
         host = "127.0.0.1" if where == "port in use" else where
         where_to = ["--host", host, "--port", str(port), "--token", TOKEN]
         with pytest.raises(SystemExit) as exit_info:
@@ -169,6 +166,16 @@ def test_an_address_it_cannot_listen_on_is_one_line_and_makes_no_store(
     expected = f"--port {port}: another program" if where == "port in use" else f"--host {host}"
     assert said.err.startswith(f"error: {expected}"), said.err
     assert not store.parent.exists()
+
+
+@contextlib.contextmanager
+def _a_port_another_program_holds() -> Iterator[int]:
+    """A loopback port held (bound and listening) for the block, so that a workbench that started
+    there anyway would not serve."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        yield int(holder.getsockname()[1])
 
 
 @contextlib.contextmanager
@@ -225,10 +232,7 @@ def test_spaces_around_the_host_are_left_out(
     monkeypatch.delenv("BORDERSIM_TOKEN", raising=False)
     (tmp_path / "scenarios").mkdir()
     store = tmp_path / "new" / "store.duckdb"
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 0))
-        holder.listen()
-        port = holder.getsockname()[1]
+    with _a_port_another_program_holds() as port:
         folders = ["--scenarios", str(tmp_path / "scenarios"), "--store", str(store)]
         with pytest.raises(SystemExit) as exit_info:
             main(["serve", "--host", " 127.0.0.1 ", "--port", str(port), *folders])
@@ -267,10 +271,8 @@ def _refused_folder(
     (tmp_path / "notes.txt").write_text("mine")
     store = tmp_path / "new" / "store.duckdb"
     folders = ["--scenarios", str(tmp_path / "scenarios"), option, str(tmp_path / given)]
-    with socket.socket() as holder, pytest.raises(SystemExit) as exit_info:
-        holder.bind(("127.0.0.1", 0))
-        holder.listen()  # so that a workbench that started anyway would not serve
-        port = str(holder.getsockname()[1])
+    with _a_port_another_program_holds() as held, pytest.raises(SystemExit) as exit_info:
+        port = str(held)
         main(["serve", "--port", port, *folders, "--store", str(store)])
     assert exit_info.value.code == 2
     said = capsys.readouterr()
@@ -289,10 +291,8 @@ def test_an_empty_folder_option_is_refused(
     monkeypatch.chdir(tmp_path)
     (tmp_path / "scenarios").mkdir()
     store = tmp_path / "new" / "store.duckdb"
-    with socket.socket() as holder, pytest.raises(SystemExit) as exit_info:
-        holder.bind(("127.0.0.1", 0))
-        holder.listen()  # so that a workbench that started anyway would not serve
-        port = str(holder.getsockname()[1])
+    with _a_port_another_program_holds() as held, pytest.raises(SystemExit) as exit_info:
+        port = str(held)
         main(["serve", "--port", port, option, "", "--store", str(store)])
     assert exit_info.value.code == 2
     said = capsys.readouterr()
