@@ -561,6 +561,38 @@ def test_an_empty_argument_is_refused_naming_it(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    ("argv", "option"),
+    [
+        (["run", str(SMALL), "--engine", "flow", "-r", "1", "--out", ""], "--out"),
+        (["compare", str(SMALL), str(SMALL), "--engine", "flow", "-r", "1", "--out", ""], "--out"),
+        (["report", "small-1", "--out", ""], "--out"),
+        (["export", "small-1", "--format", "csv", "--out", ""], "--out"),
+        (["forecast", "--horizon", "1", "--out", ""], "--out"),
+        (["main-job", "-r", "1", "--out", ""], "--out"),
+        (["main-job", "-r", "1", "--scenarios", ""], "--scenarios"),
+    ],
+)
+def test_an_empty_path_option_is_refused_naming_it(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    option: str,
+) -> None:
+    """--out "$OUT" with the variable unset was the current folder: run, compare and main-job
+    wrote their reports (and compare and main-job their runs' folders) among the user's files,
+    and forecast named the folder, not the option. Every path option of every command refuses
+    it in one line naming the option, exit 2, before anything is read or made."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BORDERSIM_STORE", raising=False)
+    assert _exit_code(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1, err
+    assert err.startswith(f"error: {option}: is empty (an unset variable?); give a path"), err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_an_argument_whose_default_is_empty_still_takes_an_empty_value(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -49,6 +49,7 @@ def register_all(app: typer.Typer) -> None:
         if command.help is None and command.callback is not None:
             command.help = reflowed_help(command.callback.__doc__ or "")
         _guard_store_option(command)
+        _guard_path_options(command)
         _guard_arguments(command, name)
 
 
@@ -122,6 +123,24 @@ def _guard_store_option(command: CommandInfo) -> None:
         store_option = isinstance(option, OptionInfo) and "--store" in (option.param_decls or ())
         if store_option and option.callback is None:
             option.callback = refuse_empty_store
+
+
+def _guard_path_options(command: CommandInfo) -> None:
+    """Give each path option of a command (`Path` or `Path | None`) the check that refuses an
+    empty value, naming the option: --out "$OUT" with the variable unset was the current folder,
+    where `run`, `compare` and `main-job` then wrote their reports beside the user's files."""
+    if command.callback is None:
+        return
+    hints = typing.get_type_hints(command.callback)
+    for parameter in inspect.signature(command.callback).parameters.values():
+        option = parameter.default
+        if not isinstance(option, OptionInfo) or option.parser is not None:
+            continue
+        if not _is_path(hints.get(parameter.name)):
+            continue
+        long_names = [d for d in option.param_decls or () if d.startswith("--")]
+        option.parser = given_path(long_names[0] if long_names else parameter.name)
+        option.metavar = option.metavar or PATH
 
 
 def refuse_empty_store(value: object) -> object:
