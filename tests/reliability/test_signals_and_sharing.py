@@ -121,7 +121,9 @@ def test_a_killed_run_is_repaired_by_the_next_command(tmp_path: Path) -> None:
     listed = _run(tmp_path, "runs")
     assert listed.returncode == 0, listed.stderr
     assert _statuses(tmp_path / "store.duckdb")[run_id] == FAILED
-    assert "ended without finishing" in " ".join(listed.stdout.split())
+    # the note is the table's last column, wrapped over the row's lines
+    notes = [line.split("│")[-2] for line in listed.stdout.splitlines() if line.count("│") > 2]
+    assert "ended without finishing" in " ".join(" ".join(notes).split()), listed.stdout
     assert _leftovers(tmp_path / "out-a") == []
     repaired = _run(tmp_path, "runs", "--repair")
     assert repaired.returncode == 0 and "nothing to repair" in repaired.stdout

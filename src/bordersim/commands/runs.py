@@ -179,6 +179,11 @@ def runs_command(
     table = Table(title=f"Runs in {shown}")
     columns = ("run id", "scenario file", "created (UTC)", "status", "engine", "seed", "reps")
     for column in (*columns, "run s", "note"):
+        if column == "scenario file":
+            # a long path folds onto lines of its own width rather than squeezing the note, which
+            # says why a run failed
+            table.add_column(column, max_width=32, overflow="fold")
+            continue
         table.add_column(column, no_wrap=column in ("run id", "created (UTC)"))
     for run in runs:
         run_s = run.timings.get("run_s")
