@@ -86,7 +86,8 @@ CASES: dict[str, tuple[str, list[str]]] = {
     ),
     "unknown top-level table with no close match": (
         MINIMAL + "\n[zzz]\na = 1\n",
-        ["zzz = a table: unknown key; the top-level keys are name, description,", "base, remove"],
+        # the list's end depends on the file's path: a message is cut at 300 characters
+        ["zzz = a table: unknown key; the top-level keys are name, description, sectors,"],
     ),
     # pydantic's "Input should be a valid string"
     "a text without quotes": (
