@@ -394,7 +394,9 @@ def test_resuming_an_unknown_sweep_on_a_cluster_starts_no_cluster(
     said = capsys.readouterr()
     assert said.out == "", said.out
     assert said.err.startswith("error: no sweep 'small-000000000000' in the store"), said.err
-    assert time.monotonic() - started < 3
+    # starting and stopping two workers takes 8 s here; opening the store twice, under the
+    # load of a whole test run, up to about 3
+    assert time.monotonic() - started < 6
 
 
 def test_an_empty_out_is_refused_naming_it(
