@@ -180,8 +180,9 @@ PATH = "PATH"
 
 def given_path(name: str, *, command: str | None = None) -> Callable[[str], Path]:
     """The parser of a path option (`name`) that refuses an empty value: an unset variable, as in
-    --out "$OUT", is otherwise the current folder, ".", where a command would write. Give the
-    option ``metavar=PATH`` so that its help reads as any path option's. For a positional
+    --out "$OUT", is otherwise the current folder, ".", where a command would write. Every
+    command's path options get it where they are registered (`_guard_path_options`, which gives
+    them the PATH metavar too). For a positional
     argument, `command` names the command, as ``run: SCENARIO is empty ...`` (every command's
     path arguments get this parser where they are registered, `_guard_arguments`)."""
 

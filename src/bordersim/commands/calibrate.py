@@ -7,12 +7,7 @@ from typing import Any
 
 import typer
 
-from bordersim.commands import PATH, given_path
-
 STORE_OPTION_HELP = "Store file (default: $BORDERSIM_STORE, else ./.bordersim/bordersim.duckdb)."
-
-
-OUTPUT_PATH = given_path("--output")  # an empty --output is refused, not read as "."
 
 
 def register(app: typer.Typer) -> None:
@@ -25,8 +20,6 @@ def calibrate_command(
         None,
         "--output",
         "-o",
-        parser=OUTPUT_PATH,
-        metavar=PATH,
         help="Where to write the artifact (default: calibration.json beside the store).",
     ),
     backtest_months: int = typer.Option(

@@ -13,8 +13,6 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from bordersim.commands import PATH, given_path
-
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -23,9 +21,6 @@ if TYPE_CHECKING:
     from bordersim.scenario import Scenario
 
 FITS_FOLDER = "fits"
-
-
-OUT_PATH = given_path("--out")  # an empty --out is refused, not read as "."
 
 
 def register(app: typer.Typer) -> None:
@@ -56,8 +51,6 @@ def fit_command(
         None,
         "--out",
         "-o",
-        parser=OUT_PATH,
-        metavar=PATH,
         help="Fit file to write (default: the scenario's demand.fit, else fits/NAME.json beside "
         "the scenario).",
     ),

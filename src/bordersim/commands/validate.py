@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from bordersim.commands import PATH, given_path
 from bordersim.words import counted
 
 if TYPE_CHECKING:
@@ -32,10 +31,6 @@ if TYPE_CHECKING:
 
 DEFAULT_REPLICATIONS = 10
 DEFAULT_SEED = 1
-
-
-OUT_PATH = given_path("--out")  # an empty --out is refused, not read as "."
-TARGETS_PATH = given_path("--targets")  # an empty --targets is refused, not read as "."
 
 
 def register(app: typer.Typer) -> None:
@@ -53,16 +48,12 @@ def validate_command(
     out: Path | None = typer.Option(  # noqa: B008
         None,
         "--out",
-        parser=OUT_PATH,
-        metavar=PATH,
         help="Folder for validation-<scenario>.csv (every target, all columns; none is written "
         "without --out).",
     ),
     targets_file: Path | None = typer.Option(  # noqa: B008
         None,
         "--targets",
-        parser=TARGETS_PATH,
-        metavar=PATH,
         help="Targets file (default: the one shipped with bordersim).",
     ),
     settings: list[str] = typer.Option(  # noqa: B008
