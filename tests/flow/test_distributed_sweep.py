@@ -410,7 +410,7 @@ def test_an_empty_out_is_refused_naming_it(
         main(["sweep", str(SMALL), "--vary", "deployments.troops.headcount=0,1", "--out", ""])
     assert exit_info.value.code == 2
     said = capsys.readouterr()
-    assert said.out == "" and said.err.startswith("error: --out is empty (an unset"), said
+    assert said.out == "" and said.err.startswith("error: --out: is empty (an unset"), said
     assert list(tmp_path.iterdir()) == []
 
 

@@ -571,6 +571,12 @@ def test_an_empty_argument_is_refused_naming_it(
         (["forecast", "--horizon", "1", "--out", ""], "--out"),
         (["main-job", "-r", "1", "--out", ""], "--out"),
         (["main-job", "-r", "1", "--scenarios", ""], "--scenarios"),
+        # sweep and serve read their folders as text: they said "--out is empty ...; give a
+        # folder", in words of their own
+        (["sweep", str(SMALL), "--vary", "demand.scale=1,2", "--out", ""], "--out"),
+        (["serve", "--out", ""], "--out"),
+        (["serve", "--scenarios", ""], "--scenarios"),
+        (["serve", "--plans", ""], "--plans"),
     ],
 )
 def test_an_empty_path_option_is_refused_naming_it(

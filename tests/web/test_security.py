@@ -297,7 +297,8 @@ def test_an_empty_folder_option_is_refused(
     assert exit_info.value.code == 2
     said = capsys.readouterr()
     assert said.out == "" and len(said.err.strip().splitlines()) == 1, said
-    assert said.err.startswith(f"error: {option} is empty (an unset variable?)"), said.err
+    expected = f"error: {option}: is empty (an unset variable?); give a path"
+    assert said.err.startswith(expected), said.err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scenarios"]
 
 

@@ -166,12 +166,11 @@ def stripped(value: object) -> object:
 
 def given_folder(value: str | None, name: str) -> Path | None:
     """A folder option read as text (None where it was not given), refused when empty: "$DIR"
-    with the variable unset is otherwise the current folder, where a command would write."""
+    with the variable unset is otherwise the current folder, where a command would write. The
+    refusal is `given_path`'s, so that every command words an empty option alike."""
     if value is None:
         return None
-    if not value.strip():
-        raise BordersimError(f"{name} is empty (an unset variable?); give a folder")
-    return Path(value)
+    return given_path(name)(value)
 
 
 #: How the help shows a path option read by `given_path`: as every path option (see cli.py).
