@@ -470,6 +470,26 @@ def test_compare_of_two_runs_refuses_options_that_would_change_nothing(
         assert len(list_runs(connection)) == 2
 
 
+def test_compare_refuses_a_side_compared_with_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """bordersim compare A A (one scenario file, or one run id, twice) ran and stored a run the
+    user did not need and wrote a report of differences that are all exactly zero, which the
+    workbench refuses. It is refused in one line naming B, exit 2, with nothing run or written."""
+    store, out = tmp_path / "store.duckdb", tmp_path / "cmp"
+    run = "small-20260511-093000-1a2b"
+    monkeypatch.chdir(SMALL.parent)  # the same file by two names
+    for a, b, expected in [
+        (str(SMALL), "small.toml", "B: small.toml is A too; a scenario compared with itself"),
+        (run, run, f"B: {run} is A too; a run compared with itself differs by nothing"),
+    ]:
+        compare = ["compare", a, b, "--engine", "flow", "-r", "1", "--store", str(store)]
+        assert _exit_code([*compare, "--out", str(out)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and err.startswith(f"error: {expected}"), err
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize(
     "argv",
     [

@@ -57,6 +57,26 @@ def refuse_options_unused_by_runs(given: Mapping[str, object]) -> None:
         )
 
 
+def refuse_a_side_compared_with_itself(spec_a: str, spec_b: str) -> None:
+    """B naming A's scenario file (by any path) or A's run again is refused, as the workbench
+    does: both sides run with one seed and engine, so every difference would be exactly zero,
+    and a run be stored for nothing."""
+    from bordersim.errors import BordersimError
+
+    a, b = Path(spec_a), Path(spec_b)
+    if a.exists() and b.exists():
+        same = a.samefile(b)
+        what, other = "a scenario compared with itself (one seed, one engine)", "scenario"
+    else:
+        same = spec_a == spec_b and a.suffix != ".toml"  # a missing file is named as such
+        what, other = "a run compared with itself", "run"
+    if same:
+        raise BordersimError(
+            f"{spec_b} is A too; {what} differs by nothing: give another {other} for B",
+            where="B",
+        )
+
+
 def compare_specs(
     spec_a: str,
     spec_b: str,
@@ -136,6 +156,7 @@ def run_comparison(
     """Run what is missing of A and B in the store and write `out_root/compare.html`."""
     from bordersim.report.compare_report import write_compare_report
 
+    refuse_a_side_compared_with_itself(a, b)
     # before anything is simulated (a side's run), and when both sides are stored runs too
     check_report_folder(out_root, ("compare.html",), option_names.out)
     record_a, record_b = compare_specs(
