@@ -431,6 +431,33 @@ def test_a_shock_of_multipliers_one_is_warned_of(
         compile_scenario(load_scenario(surge), calibration)
 
 
+def test_a_warning_names_an_entry_holding_a_dot_in_quotes_with_its_line(
+    write: Callable[[str, str], Path], calibration: Any
+) -> None:
+    """A deployment or shock named "phase.1" was warned of as deployments.phase.1, a key path
+    of three parts that the file does not have (and --set does not read so), without its line."""
+    from bordersim.compiler import ScenarioWarning
+
+    entries = """
+        [deployments."phase.1"]
+        pool = "active_duty"
+        headcount = 300
+        tasks = ["detection"]
+        start_date = 2021-05-01
+        duration_days = 20
+
+        [demand.shocks."wave.2"]
+        date = 2023-05-11
+        surge_days = 10
+        """
+    path = write("dotted.toml", MINIMAL + entries)
+    with pytest.warns(ScenarioWarning) as caught:
+        compile_scenario(load_scenario(path), calibration)
+    messages = [str(w.message) for w in caught]
+    assert messages[0].startswith(f'{path}, line 9: deployments."phase.1" (2021-05-01 to')
+    assert messages[1].startswith(f'{path}, line 16: demand.shocks."wave.2" has no multiplier')
+
+
 def test_a_shock_set_on_the_command_line_is_warned_of_by_its_set(calibration: Any) -> None:
     """A shock made by `--set demand.shocks.x.date=...` was warned of as the scenario file's,
     which has no such shock."""

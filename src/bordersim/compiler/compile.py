@@ -37,6 +37,7 @@ from bordersim.compiler.staff import staff_fields
 from bordersim.errors import ModelError
 from bordersim.model.compiled import CompiledModel
 from bordersim.scenario import Scenario
+from bordersim.scenario.loader import key_path_text
 
 #: The sections, each giving its own fields of the compiled model (demand is added apart: it
 #: needs the demand fit).
@@ -90,16 +91,28 @@ def compile_scenario(
 def _dated_entries(scenario: Scenario) -> Iterator[tuple[str, dt.date, dt.date | None]]:
     """Each dated entry's key path with the first and last day it changes (None: to the end)."""
     for name, deployment in scenario.deployments.items():
-        yield f"deployments.{name}", deployment.start_date, deployment.last_date
+        yield key_path_text(("deployments", name)), deployment.start_date, deployment.last_date
     for name, shock in scenario.demand.shocks.items():
         first = shock.date - dt.timedelta(days=shock.ramp_days)
-        yield f"demand.shocks.{name}", first, shock.date + dt.timedelta(days=shock.surge_days - 1)
+        yield (
+            key_path_text(("demand", "shocks", name)),
+            first,
+            shock.date + dt.timedelta(days=shock.surge_days - 1),
+        )
     for name, policy in scenario.policy.release_policies.items():
-        yield f"policy.release_policies.{name}", policy.start_date, policy.last_day
+        yield (
+            key_path_text(("policy", "release_policies", name)),
+            policy.start_date,
+            policy.last_day,
+        )
     for name, change in scenario.custody.capacity_changes.items():
-        yield f"custody.capacity_changes.{name}", change.start_date, change.end_date
+        yield (
+            key_path_text(("custody", "capacity_changes", name)),
+            change.start_date,
+            change.end_date,
+        )
     for name, beds in scenario.departures.hhs_beds_added.items():
-        yield f"departures.hhs_beds_added.{name}", beds.start_date, beds.end_date
+        yield key_path_text(("departures", "hhs_beds_added", name)), beds.start_date, beds.end_date
 
 
 def _warn_outside_the_days(scenario: Scenario, first: dt.date, last: dt.date) -> None:
@@ -120,7 +133,7 @@ def _warn_unused_values(scenario: Scenario) -> None:
     multipliers are all 1, and a constant arrival prevalence beside dated ones."""
     for name, shock in scenario.demand.shocks.items():
         if shock.ramp_peak_multiplier == 1.0 and shock.surge_multiplier == 1.0:
-            key = f"demand.shocks.{name}"
+            key = key_path_text(("demand", "shocks", name))
             warnings.warn(
                 f"{scenario.location(key)}: {key} has no multiplier other than 1 (give "
                 "ramp_peak_multiplier or surge_multiplier with their days): it changes nothing",

@@ -7,6 +7,7 @@ import numpy as np
 from bordersim.compiler.frame import ALL_SECTORS, Fields, Frame, trailing_load_shares
 from bordersim.errors import ScenarioError
 from bordersim.model.dimensions import N_DEMOGRAPHICS, N_NATIONALITIES, Demographic, Sector
+from bordersim.scenario.loader import key_path_text
 
 
 def custody_fields(frame: Frame) -> Fields:
@@ -31,7 +32,7 @@ def custody_fields(frame: Frame) -> Fields:
             and change.change_people < 0
             and change.start_date <= dates[d] <= (change.end_date or dates[-1])
         )
-        key = f"custody.capacity_changes.{name}.change_people"
+        key = key_path_text(("custody", "capacity_changes", name, "change_people"))
         raise ScenarioError(
             f"{key} = {custody.capacity_changes[name].change_people:g}: capacity of "
             f"{sectors[s].name} falls to {capacity[d, s]:g} on {dates[d]}; holding capacity "

@@ -677,7 +677,18 @@ _ASSIGNMENT = re.compile(r"^\s*([A-Za-z0-9_\-\.\"' ]+?)\s*=")
 
 
 def _key_parts(dotted: str) -> KeyPath:
-    return tuple(part.strip().strip("\"'") for part in dotted.split("."))
+    """The parts of a key or table header as the file writes it, read by TOML itself, so that a
+    name in quotes holding a dot (``deployments."phase.1"``) is one part; a text TOML does not
+    read is split at its dots."""
+    try:
+        tree: object = tomllib.loads(f"{dotted} = 0")
+    except tomllib.TOMLDecodeError:
+        return tuple(part.strip().strip("\"'") for part in dotted.split("."))
+    parts: list[str] = []
+    while isinstance(tree, dict) and len(tree) == 1:
+        ((name, tree),) = tree.items()
+        parts.append(name)
+    return tuple(parts)
 
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
