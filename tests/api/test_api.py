@@ -787,3 +787,33 @@ def test_setting_a_value_of_a_scenario_is_one_clear_line() -> None:
             "scenario.with_changes({key path: value}) gives a validated copy"
         )
     assert scenario.name == "small" and scenario.period.warmup_days == 7
+
+
+@pytest.mark.parametrize(
+    ("changes", "said"),
+    [
+        ({"custody.standard_hours": "72"}, "must be a number, not a str: 72"),
+        ({"custody.standard_hours": "72 hours"}, "not a str, without its unit"),
+        ({"period.end_date": "2023-05-31"}, "not a str: datetime.date(2023, 5, 31)"),
+        ({"period.end_date": dt.datetime(2023, 5, 31)}, "datetime.date(2023, 5, 31)"),
+        ({"policy.release_valve.enabled": "yes"}, "must be True or False, not a str: True"),
+        ({"name": 5}, "must be a str: '5'"),
+        ({"sectors": "RGV"}, "must be a list, such as ['RGV']"),
+        ({"deployments": [{"pool": "active_duty"}]}, "a dict {name: {key: value}}"),
+    ],
+)
+def test_with_changes_refusals_say_the_python_value_to_pass(
+    changes: dict[str, object], said: str
+) -> None:
+    with pytest.raises(bs.BordersimError) as refused:
+        bs.load_scenario(SMALL).with_changes(changes)
+    text = str(refused.value)
+    assert said in text and "TOML" not in text and "\n" not in text, text
+
+
+def test_set_on_the_command_line_still_says_how_toml_writes_the_value(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["run", str(SMALL), "-r", "1", "--set", 'custody.standard_hours="72"'])
+    assert "a number is written without quotes in TOML" in capsys.readouterr().err

@@ -41,6 +41,7 @@ def test_the_quick_start_and_scenario_examples_run(
     out = capsys.readouterr().out
     assert "occupancy_mean" in out and "'replication', 'date', 'sector', 'metric', 'value'" in out
     assert "deployments.troops.duration_days = -5" in out
+    assert "must be a datetime.date, not a str: datetime.date(2023, 6, 30)" in out
     fig = namespace["fig"]
     assert type(fig).__name__ == "Figure" and len(fig.data) == 2  # type: ignore[attr-defined]
     assert not (in_a_fresh_folder / "out").exists(), "a run not asked to record wrote files"

@@ -615,30 +615,72 @@ def _iso_date(text: str) -> dt.date | None:
 _NUMBER_IN_TEXT = re.compile(r"^\s*\$?\s*([-+]?(?:\d[\d,_]*)?\.?\d+(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
 
 
-def _text_for_a_value(key: str, value: str, kind: str) -> str:
+def _text_for_a_value(key: str, value: str, kind: str, python: bool = False) -> str:
     """The rule for a number or a boolean given as text: how TOML writes the value meant (a
-    number without quotes, and without its unit, which the key's name gives)."""
+    number without quotes, and without its unit, which the key's name gives), or with `python`
+    (a value given from Python, `Scenario.with_changes`), the Python value to pass."""
     if kind == "bool_type":
         meant = {"true": "true", "yes": "true", "false": "false", "no": "false"}
         written = meant.get(value.strip().lower())
+        if python:
+            return "must be True or False, not a str" + (f": {written.title()}" if written else "")
         example = f": {key} = {written}" if written else f", such as {key} = true"
         return f"must be true or false, written without quotes in TOML{example}"
     noun = "a whole number" if kind == "int_type" else "a number"
-    # an item of a list is shown as the value alone (its key is its index)
-    at = "" if key.isdigit() else f"{key} = "
+    # an item of a list is shown as the value alone (its key is its index); Python passes the
+    # value alone
+    at = "" if key.isdigit() or python else f"{key} = "
     found = _NUMBER_IN_TEXT.match(value)
     if found is None:
+        if python:
+            return f"must be {noun}, not a str"
         return f"must be {noun}, written without quotes in TOML, such as {at}1"
     number, unit = found.group(1).replace(",", "").replace("_", ""), found.group(2)
     if unit == "%" and key.endswith("_fraction"):
         share = float(number) / 100
-        return f"a fraction is a number from 0 to 1, without quotes: {at}{share:g}"
+        quotes = ", not a str" if python else ", without quotes"
+        return f"a fraction is a number from 0 to 1{quotes}: {at}{share:g}"
     if unit or "$" in value:
+        if python:
+            return (
+                f"must be {noun}, not a str, without its unit (the unit is in the key's name): "
+                f"{number}"
+            )
         return (
             f"must be {noun} without quotes or a unit in TOML (the unit is in the key's name): "
             f"{at}{number}"
         )
+    if python:
+        return f"must be {noun}, not a str: {number}"
     return f"a number is written without quotes in TOML: {at}{number}"
+
+
+def _python_rule(loc: KeyPath, value: Any, kind: str, expected: str) -> str | None:
+    """For a value given from Python (`Scenario.with_changes`, `bs.sweep`'s vary), the rule in
+    Python's words where the file's says how TOML writes the value ('written without quotes'),
+    which a caller passing Python values cannot follow; None where the rule is the same."""
+    dotted = ".".join(loc)
+    if kind in ("dict_type", "model_type") and _show(value) == "an array of tables":
+        entries = "{name: {key: value}}" if entries_at(loc) is not None else "{key: value}"
+        return f"{dotted} is a table: give a dict {entries}, not a list"
+    if kind == "date_type":
+        day = value.date() if isinstance(value, dt.datetime) else None
+        day = _iso_date(value) if isinstance(value, str) else day
+        if day is None:
+            return "must be a datetime.date, such as datetime.date(2023, 5, 11)"
+        return f"must be a datetime.date, not a {type(value).__name__}: {day!r}"
+    if kind in ("float_type", "int_type", "bool_type") and isinstance(value, str):
+        return _text_for_a_value(loc[-1], value, kind, python=True)
+    if kind == "string_type" and isinstance(value, int | float | dt.date):
+        written = value.isoformat() if isinstance(value, dt.date) else str(value)
+        return f"must be a str: {written!r}"
+    if kind == "list_type" and isinstance(value, str):
+        sector = value in typing.get_args(SectorCode)
+        return f"must be a list, such as {[value]!r}" if sector else "must be a list, not a str"
+    if kind == "literal_error" and _takes_a_list(loc):
+        example = [value] if value in typing.get_args(SectorCode) else ["TCA", "RGV"]
+        return f"must be {expected} or a list of sector codes, such as {example!r}"
+    return None
 
 
 def _closest(word: str, options: list[str]) -> list[str]:
@@ -869,10 +911,13 @@ def validation_error(
     user_file: Path | None = None,
     changed: Collection[KeyPath] = (),
     new_entries: Mapping[KeyPath, Collection[str]] | None = None,
+    python_values: bool = False,
 ) -> ScenarioError:
     """One `ScenarioError` from the first problem pydantic found: file, key path, value, rule.
     A value among the `changed` key paths (a sweep's or a variant's change, not a line of any
-    file) is named without a line: the file's line holds the value it replaced. `new_entries`
+    file) is named without a line: the file's line holds the value it replaced; with
+    `python_values` (the changes were given from Python, not typed as TOML) its rule says the
+    Python value to pass. `new_entries`
     are the named entries (``("deployments", "troop")``) that the changes made, each with the
     names the scenario had there: one lacking a required key is named as a likely misspelling."""
     errors = err.errors()
@@ -894,9 +939,14 @@ def validation_error(
             )
     ctx = first.get("ctx") or {}
     cause = ctx.get("error")
+    # a changed value given from Python is told the Python value to pass, not how TOML writes it
+    from_python = python_values and any(loc[: len(key)] == key for key in changed)
+    in_python = _python_rule(loc, value, kind, ctx.get("expected", "")) if from_python else None
     if isinstance(cause, CrossSectionError):
         loc = (*loc, *cause.loc)
         value, rule = cause.value, cause.rule
+    elif in_python is not None:
+        rule = in_python
     elif kind == "extra_forbidden":
         rule = "unknown key" + _did_you_mean(loc)
     elif kind == "missing":

@@ -107,8 +107,9 @@ class Scenario(ScenarioSpec):
         quotes, as TOML writes it: ``{'deployments."phase.1".headcount': 10}``); a bad value or
         unknown key is the loader's one-line `ScenarioError`, naming the key path. `given` says
         where a key path's value came from (``--set KEY=VALUE``): later errors about it name that
-        place."""
-        return with_changes(self, changes, given)
+        place. Without `given` the values are Python's, and a refusal says the Python value to
+        pass (``datetime.date(2023, 5, 31)``, not how a TOML file writes it)."""
+        return with_changes(self, changes, given, python_values=given is None)
 
     def __repr__(self) -> str:
         """One line: name, period, sectors, deployments, changes and the file, not every value
@@ -182,14 +183,18 @@ def build(
     origins: dict[tuple[str, ...], Path],
     changed: Collection[tuple[str, ...]] = (),
     new_entries: Mapping[tuple[str, ...], Collection[str]] | None = None,
+    python_values: bool = False,
 ) -> Scenario:
     """Validate merged data into a `Scenario` (one `ScenarioError` if anything is wrong; a bad
     value among the `changed` key paths is named without a line of the file, a named entry that
-    the changes made without its required keys as a likely misspelling)."""
+    the changes made without its required keys as a likely misspelling; with `python_values`, a
+    bad changed value is told the Python value to pass)."""
     try:
         scenario = Scenario.model_validate(merged)
     except pydantic.ValidationError as err:
-        raise loader.validation_error(err, origins, path, changed, new_entries) from None
+        raise loader.validation_error(
+            err, origins, path, changed, new_entries, python_values=python_values
+        ) from None
     scenario._path = path
     scenario._sources = sources
     scenario._origins = origins
@@ -224,14 +229,19 @@ def vary(scenario: Scenario, key_path: str, value: Any) -> Scenario:
 
 
 def with_changes(
-    scenario: Scenario, changes: Mapping[str, Any], given: Mapping[str, str] | None = None
+    scenario: Scenario,
+    changes: Mapping[str, Any],
+    given: Mapping[str, str] | None = None,
+    *,
+    python_values: bool = False,
 ) -> Scenario:
     """A copy of `scenario` with the values at dotted key paths changed, validated once, as a
     whole, by the loader's rules (so that related keys, such as two dates, may change together).
     A key path is read as TOML reads a dotted key (`loader.parse_key_path`): a name holding a
     dot goes in quotes (``deployments."phase.1".headcount``). `given` maps a changed key path
     to where its value came from (``--set KEY=VALUE``), which `Scenario.location` names instead
-    of a line of the file.
+    of a line of the file. `python_values`: the values were given from Python (not typed as
+    TOML, as ``--set`` types them), so that a refusal says the Python value to pass.
     """
     if not isinstance(changes, Mapping):
         raise ScenarioError(
@@ -279,6 +289,7 @@ def with_changes(
         origins=origins,
         changed=changed,
         new_entries=new_entries,
+        python_values=python_values,
     )
     changed_scenario._changes = kept
     changed_scenario._given = places

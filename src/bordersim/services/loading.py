@@ -83,7 +83,8 @@ def apply_settings(
         return scenario
     places = {key: f"{flag} {key}={shown_value(value)}" for key, value in settings.items()}
     try:
-        return with_changes(scenario, settings, places)
+        # the API's sweep (flag "vary") gives Python values; --set and --vary type TOML
+        return with_changes(scenario, settings, places, python_values=not flag.startswith("--"))
     except ScenarioError as err:
         raise ScenarioError(f"{' '.join(places.values())}: {err}") from err
 
