@@ -562,6 +562,33 @@ def test_a_stress_above_a_scenarios_demand_scale_on_the_base_is_refused_before_a
     assert "plans for 2000 times the calibrated demand" in str(refused.value)
 
 
+def test_a_stress_from_the_option_above_a_scenarios_scale_names_the_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--demand-scale 200 on a base that scales its demand by 10 was refused naming the plan
+    file's line of demand_scale (which says 2.5) as if it held 200; the option is named now."""
+    from bordersim.cli import main
+
+    base = tmp_path / "tenfold.toml"
+    base.write_text(
+        f'base = "{(REPO / "scenarios/examples/small.toml").as_posix()}"\n\n[demand]\n'
+        "scale = 10.0\n",
+        encoding="utf-8",
+    )
+    plan_file = REPO / "plans/examples/small-stress.toml"
+    out = str(tmp_path / "out")
+    with pytest.raises(SystemExit) as stopped:
+        main(["plan", str(base), "--plan", str(plan_file), "--demand-scale", "200", "--out", out])
+    assert stopped.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.err.strip() == (
+        "error: --demand-scale 200 on the base scenario's own demand.scale = 10 plans for 2000 "
+        "times the calibrated demand, above 1,000: a thousand times normal demand is beyond any "
+        "surge"
+    )
+    assert captured.out == "" and not Path(out).exists()
+
+
 def test_plan_refuses_a_folder_it_did_not_write_before_planning(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

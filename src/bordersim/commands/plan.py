@@ -95,7 +95,9 @@ def plan_command(
     from bordersim.planner.run import check_against_base
     from bordersim.scenario import load_scenario
 
-    check_against_base(load_scenario(scenario), spec)  # quick; before any folder or work
+    # quick; before any folder or work
+    stress_option = None if demand_scale is None else "--demand-scale"
+    check_against_base(load_scenario(scenario), spec, stress_option=stress_option)
     # Checked before hours of planning, and again before the folder is replaced.
     target = check_output_folder(
         out if out is not None else Path("out") / "plan" / scenario.stem,

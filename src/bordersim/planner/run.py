@@ -737,20 +737,28 @@ def planning_model(
     return model, forecast_paths(scenario_read, model, spec, progress)
 
 
-def check_against_base(scenario: Scenario, spec: PlanSpec) -> None:
+def check_against_base(
+    scenario: Scenario, spec: PlanSpec, *, stress_option: str | None = None
+) -> None:
     """What the plan file asks of the base scenario, checked quickly before any planning: its
     stress on the base's own demand scale within a scenario's (plan.toml carries their product
-    as its [demand] scale, which a scenario refuses above MAX_DEMAND_SCALE), and its forecast."""
+    as its [demand] scale, which a scenario refuses above MAX_DEMAND_SCALE), and its forecast.
+    `stress_option` names the command-line option that set the stress, if one did: the error
+    then names it, not the plan file's line (which holds another value, or none)."""
     from bordersim.planner.spec import DEMAND_SCALE_REASON, MAX_DEMAND_SCALE
 
     own = scenario.demand.scale
     planned = (1.0 if own is None else float(own)) * spec.demand_scale
     if planned > MAX_DEMAND_SCALE:
         on = "" if own is None else f" on the base scenario's own demand.scale = {own:g}"
+        rule = (
+            f"{on} plans for {planned:g} times the calibrated demand, above "
+            f"{MAX_DEMAND_SCALE:,.0f}: {DEMAND_SCALE_REASON}"
+        )
+        if stress_option is not None:
+            raise PlanError(f"{stress_option} {spec.demand_scale:g}{rule}")
         raise PlanError(
-            f"demand_scale = {spec.demand_scale:g}{on} plans for {planned:g} times the "
-            f"calibrated demand, above {MAX_DEMAND_SCALE:,.0f}: {DEMAND_SCALE_REASON}",
-            where=spec.location("demand_scale"),
+            f"demand_scale = {spec.demand_scale:g}{rule}", where=spec.location("demand_scale")
         )
     check_forecast(scenario, spec)
 
