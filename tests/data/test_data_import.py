@@ -63,6 +63,19 @@ def test_data_show_prints_the_official_totals(
     assert f"{FY2022_CBP_BORDER_PATROL:,}" in out
 
 
+def test_data_show_gives_first_and_last_months_as_months(
+    shipped_store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file's first and last month read YYYY-MM, as `data import` prints them: a date such as
+    2023-09-01 would read as if the file ended on the first of September."""
+    assert run_cli(["data", "show", "--store", str(shipped_store)]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if "ohss_usbp" in line)
+    cells = [cell.strip() for cell in row.split("│")]
+    assert cells[-3:-1] == ["1999-10", "2023-09"]
+    assert "2023-09-01" not in out
+
+
 def test_the_two_publishers_agree_within_rounding(shipped_store: Path) -> None:
     with open_store(shipped_store) as connection:
         ohss = connection.execute(

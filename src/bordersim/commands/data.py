@@ -10,6 +10,8 @@ import typer
 from bordersim.commands.calibrate import STORE_OPTION_HELP
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from rich.table import Table
 
     from bordersim.store.coverage import Coverage, SourceCoverage
@@ -155,10 +157,15 @@ def _sources_table(held: Coverage, location: Path) -> Table:
             (f"FY{years[0]}-FY{years[-1]} ({len(years)})" if years else "-")
             + (f"; {partial}" if partial else ""),
             str(source.months),
-            str(source.first_month or "-"),
-            str(source.last_month or "-"),
+            _month_text(source.first_month),
+            _month_text(source.last_month),
         )
     return sources
+
+
+def _month_text(month: date | None) -> str:
+    """A month as YYYY-MM, as `data import` and the forecasts write months ('-' if none)."""
+    return f"{month:%Y-%m}" if month is not None else "-"
 
 
 def _sector_codes() -> dict[str, str]:
