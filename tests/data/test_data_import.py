@@ -285,6 +285,10 @@ def _rename_sector(sheet: list[tuple[object, ...]], name: str) -> list[tuple[obj
     return [(*row[:3], name if row[3] == "Tucson, AZ" else row[3], row[4]) for row in sheet]
 
 
+def _rename_status(sheet: list[tuple[object, ...]], name: str) -> list[tuple[object, ...]]:
+    return [(*row[:3], name if row[3] == "Single Adults" else row[3], row[4]) for row in sheet]
+
+
 @pytest.mark.parametrize(
     ("sheet", "change", "said"),
     [
@@ -301,11 +305,18 @@ def _rename_sector(sheet: list[tuple[object, ...]], name: str) -> list[tuple[obj
         (
             "Monthly Rgn and Sector",
             lambda rows: _rename_sector(rows, "Tucson , AZ"),
-            "sheet 'Monthly Rgn and Sector': southwest border sector 'Tucson , AZ' is not one of "
-            "the modelled sectors",
+            "sheet 'Monthly Rgn and Sector' row 2 column 'Sector': southwest border sector "
+            "'Tucson , AZ' is not one of the nine modelled sectors (did you mean 'Tucson, AZ'?)",
+        ),
+        (
+            "Monthly Rgn and Fam Status",
+            lambda rows: _rename_status(rows, "Single adults"),
+            "sheet 'Monthly Rgn and Fam Status' row 2 column 'Family Status': family status "
+            "'Single adults' is not one of 'Single Adults', 'Family Unit Individuals', "
+            "'Unaccompanied Children'",
         ),
     ],
-    ids=["a month missing", "a sheet ending early", "a sector misspelt"],
+    ids=["a month missing", "a sheet ending early", "a sector misspelt", "a status misspelt"],
 )
 def test_a_workbook_that_calibrate_would_refuse_is_refused_at_import(
     tmp_path: Path,
@@ -316,7 +327,9 @@ def test_a_workbook_that_calibrate_would_refuse_is_refused_at_import(
     said: str,
 ) -> None:
     """Such a workbook imported without a word, replacing the store's data; calibrate and
-    forecast then refused the store, whose earlier data was gone."""
+    forecast then refused the store, whose earlier data was gone. A name the model does not
+    know is refused naming its first row and column, and the nearest name it knows (quoted:
+    each sector's holds a comma)."""
     sheets = small_sheets()
     sheets[sheet] = [sheets[sheet][0], *change(sheets[sheet][1:])]
     workbook = write_workbook(tmp_path / "flawed.xlsx", sheets)

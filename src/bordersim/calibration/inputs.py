@@ -11,6 +11,7 @@ sector sheet, whatever years the imported release holds.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -150,12 +151,43 @@ def _sector_series(
     for month, name, quantity in sector_rows:
         if name not in SECTOR_BY_OHSS_NAME:
             raise DataFileError(
-                f"sheet {SECTOR_SHEET!r}: southwest border sector {name!r} is not one of the "
-                f"modelled sectors ({', '.join(SECTOR_BY_OHSS_NAME)})",
+                f"{_first_place(connection, SECTOR_SHEET, 'sector', name)}: southwest border "
+                f"sector {name!r} is not one of the nine modelled sectors "
+                f"({_nearest_or_all(name, SECTOR_BY_OHSS_NAME)})",
                 where=where,
             )
         sectors[month_index[month], SECTOR_BY_OHSS_NAME[name]] = int(quantity)
     return months, sectors
+
+
+#: The workbook's header of each table column a southwest name is checked in.
+_COLUMN_HEADERS = {"sector": "Sector", "family_status": "Family Status"}
+
+
+def _first_place(connection: duckdb.DuckDBPyConnection, sheet: str, column: str, value: str) -> str:
+    """Where `value` first stands in `sheet`'s southwest rows: "sheet 'S' row N column 'C'",
+    so that a name the model does not know can be found and corrected in the workbook."""
+    row = connection.execute(
+        f"SELECT min(source_row) FROM ohss_encounters WHERE sheet = ? AND region = ? "
+        f"AND {column} = ?",
+        [sheet, SOUTHWEST_REGION, value],
+    ).fetchone()
+    place = f" row {row[0]}" if row and row[0] is not None else ""
+    return f"sheet {sheet!r}{place} column {_COLUMN_HEADERS[column]!r}"
+
+
+def _quoted(names: Iterable[str]) -> str:
+    """Names quoted, since each published sector name holds a comma ('Tucson, AZ')."""
+    return ", ".join(repr(name) for name in names)
+
+
+def _nearest_or_all(name: str, names: Iterable[str]) -> str:
+    """The known name nearest a misspelt one, or all of them quoted: the whole list of sectors
+    would crowd the end of a one-line error out."""
+    import difflib
+
+    nearest = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
+    return f"did you mean {nearest[0]!r}?" if nearest else _quoted(names)
 
 
 def _demographic_counts(
@@ -168,8 +200,9 @@ def _demographic_counts(
     ):
         if status not in DEMOGRAPHIC_BY_OHSS_FAMILY_STATUS:
             raise DataFileError(
-                f"sheet {FAMILY_STATUS_SHEET!r}: family status {status!r} is not one of "
-                f"{', '.join(DEMOGRAPHIC_BY_OHSS_FAMILY_STATUS)}",
+                f"{_first_place(connection, FAMILY_STATUS_SHEET, 'family_status', status)}: "
+                f"family status {status!r} is not one of "
+                f"{_quoted(DEMOGRAPHIC_BY_OHSS_FAMILY_STATUS)}",
                 where=where,
             )
         if month in month_index:
