@@ -295,12 +295,14 @@ def _rename_status(sheet: list[tuple[object, ...]], name: str) -> list[tuple[obj
         (
             "Monthly Rgn and Sector",
             lambda rows: _drop_month(rows, "03 December"),
-            "sheet 'Monthly Rgn and Sector': no southwest border rows for month 2022-12-01",
+            "sheet 'Monthly Rgn and Sector': no southwest border rows for month 2022-12 "
+            "(FY2023 '03 December')",
         ),
         (
             "Monthly Rgn and Fam Status",
             lambda rows: _drop_month(rows, "03 December"),
-            "sheet 'Monthly Rgn and Fam Status': no southwest border rows for month 2022-12-01",
+            "sheet 'Monthly Rgn and Fam Status': no southwest border rows for month 2022-12 "
+            "(FY2023 '03 December')",
         ),
         (
             "Monthly Rgn and Sector",
@@ -329,7 +331,7 @@ def test_a_workbook_that_calibrate_would_refuse_is_refused_at_import(
     """Such a workbook imported without a word, replacing the store's data; calibrate and
     forecast then refused the store, whose earlier data was gone. A name the model does not
     know is refused naming its first row and column, and the nearest name it knows (quoted:
-    each sector's holds a comma)."""
+    each sector's holds a comma); a missing month is named as the workbook labels it."""
     sheets = small_sheets()
     sheets[sheet] = [sheets[sheet][0], *change(sheets[sheet][1:])]
     workbook = write_workbook(tmp_path / "flawed.xlsx", sheets)

@@ -28,7 +28,13 @@ from bordersim.ingest.categories import (
     USBP_COMPONENT,
     nationality_of,
 )
-from bordersim.ingest.fiscal import add_months, fiscal_year_label
+from bordersim.ingest.fiscal import (
+    OHSS_MONTH_LABELS,
+    add_months,
+    fiscal_month_of,
+    fiscal_year_label,
+    fiscal_year_of,
+)
 from bordersim.ingest.parsed import CBP_KIND, OHSS_KIND
 from bordersim.model.dimensions import N_DEMOGRAPHICS, N_GROUPS, N_NATIONALITIES, group_index
 
@@ -90,7 +96,7 @@ def read_official_monthly(connection: duckdb.DuckDBPyConnection) -> OfficialMont
         if empty.size:
             raise DataFileError(
                 f"sheet {sheet!r}: no southwest border rows for month "
-                f"{months[int(empty[0])].isoformat()}; the group mix needs every month",
+                f"{_workbook_month(months[int(empty[0])])}; the group mix needs every month",
                 where=where,
             )
     cbp_months, cbp_encounters, cbp_title42 = _read_cbp(connection)
@@ -142,7 +148,8 @@ def _sector_series(
     gaps = [month for month in months if month not in present]
     if gaps:
         raise DataFileError(
-            f"sheet {SECTOR_SHEET!r}: no southwest border rows for month {gaps[0].isoformat()}; "
+            f"sheet {SECTOR_SHEET!r}: no southwest border rows for month "
+            f"{_workbook_month(gaps[0])}; "
             "the monthly series must have no gaps",
             where=where,
         )
@@ -162,6 +169,13 @@ def _sector_series(
 
 #: The workbook's header of each table column a southwest name is checked in.
 _COLUMN_HEADERS = {"sector": "Sector", "family_status": "Family Status"}
+
+
+def _workbook_month(month: date) -> str:
+    """A month as bordersim writes it and as the workbook labels it: "2022-12 (FY2023 '03
+    December')", so that the gap can be found in the sheet."""
+    label = OHSS_MONTH_LABELS[fiscal_month_of(month) - 1]
+    return f"{month:%Y-%m} (FY{fiscal_year_of(month)} {label!r})"
 
 
 def _first_place(connection: duckdb.DuckDBPyConnection, sheet: str, column: str, value: str) -> str:
