@@ -5,6 +5,7 @@ Each refused file leaves the store exactly as it was (checked through `data impo
 
 from __future__ import annotations
 
+import csv
 import os
 import random
 import zipfile
@@ -23,6 +24,7 @@ from official_samples import (
 from bordersim.cli import main
 from bordersim.errors import DataFileError
 from bordersim.ingest import read_official_file
+from bordersim.ingest.cbp import PUBLISHED_COLUMNS
 
 
 def _rows_with(**changes: object) -> list[list[object]]:
@@ -161,11 +163,35 @@ def csv_named_xlsx(folder: Path) -> Path:
     return write_csv(folder / "cbp.xlsx", small_csv_rows())
 
 
+def latin1_csv(folder: Path) -> Path:
+    """Saved by a spreadsheet program as Latin-1: it was "is not UTF-8 text (byte 169)", which
+    left the user to count bytes to find the row."""
+    rows = small_csv_rows()
+    rows[2][5] = "M\u00e9xico"
+    path = folder / "latin1.csv"
+    with path.open("w", newline="", encoding="latin-1") as handle:
+        csv.writer(handle).writerows([list(PUBLISHED_COLUMNS), *rows])
+    return path
+
+
+def utf16_csv(folder: Path) -> Path:
+    """Saved as "Unicode text" (UTF-16): it was "is not UTF-8 text (byte 0)"."""
+    path = folder / "utf16.csv"
+    text = write_csv(folder / "plain.csv", small_csv_rows()).read_text(encoding="utf-8")
+    path.write_text(text, encoding="utf-16")
+    return path
+
+
 # name -> (maker, fragments of the one-line message)
 BAD_FILES: dict[str, tuple[Callable[[Path], Path], tuple[str, ...]]] = {
     "corrupt XML in the workbook": (corrupt_xml_workbook, ("not a readable .xlsx",)),
     "corrupt workbook index": (corrupt_workbook_index, ("not a readable .xlsx",)),
     "superscript digit in a count": (superscript_count, ("row 2", "Encounter Count", "whole")),
+    "a Latin-1 character": (
+        latin1_csv,
+        ("row 4 column 'Citizenship Grouping'", "byte 0xe9", "not UTF-8", "save the CSV as UTF-8"),
+    ),
+    "UTF-16 text": (utf16_csv, ("is UTF-16 text, not UTF-8", "save the CSV as UTF-8")),
     "CSV field over 131,072 characters": (huge_field, ("row 2", "not a readable CSV row")),
     "folder given as a CSV": (folder_as_csv, ("folder",)),
     "a workbook named .csv": (

@@ -6,6 +6,7 @@ demographic, citizenship grouping, title of authority and encounter type, with a
 
 from __future__ import annotations
 
+import codecs
 import csv
 from pathlib import Path
 from typing import Any
@@ -66,14 +67,7 @@ def read_cbp_csv(path: str | Path) -> ParsedFile:
     path = Path(path)
     where = str(path)
     raw = read_bounded(path, what="data file", error=DataFileError, limit=MAX_CSV_BYTES)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise DataFileError(
-            f"is not UTF-8 text (byte {err.start}); expected CBP's Southwest Land Border "
-            "Encounters CSV",
-            where=where,
-        ) from None
+    text = _utf8_text(raw, where)
     if not text.strip():
         raise DataFileError(
             "file is empty; expected CBP's Southwest Land Border Encounters CSV with columns "
@@ -114,6 +108,43 @@ def read_cbp_csv(path: str | Path) -> ParsedFile:
             where=where,
         )
     return ParsedFile(kind=CBP_KIND, path=path, sha256=file_sha256(path), table=table)
+
+
+def _utf8_text(raw: bytes, where: str) -> str:
+    """The file's text; CBP publishes the CSV as UTF-8. Anything else is refused naming the row
+    and column of the first byte that is not UTF-8, so that it can be found and the file saved
+    again as UTF-8 (a spreadsheet program may save Latin-1 or UTF-16)."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise DataFileError(
+            f"is UTF-16 text, not UTF-8; save the CSV as UTF-8 ({_EXPECTED_CSV} as published)",
+            where=where,
+        )
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise DataFileError(
+            f"{_place_of_byte(raw, err.start)}: byte 0x{raw[err.start]:02x} is not UTF-8 text; "
+            f"save the CSV as UTF-8 ({_EXPECTED_CSV} as published)",
+            where=where,
+        ) from None
+
+
+_EXPECTED_CSV = "CBP's Southwest Land Border Encounters CSV"
+
+
+def _place_of_byte(raw: bytes, offset: int) -> str:
+    """'row N column C' of the byte at `offset` (the row counted as lines, the column found by
+    the header's name where the line's fields can be told apart)."""
+    line_start = raw.rfind(b"\n", 0, offset) + 1
+    row = raw.count(b"\n", 0, offset) + 1
+    before = raw[line_start:offset].decode("utf-8", errors="replace")
+    field = next(csv.reader([before + "\ufffd"]), [""])
+    header_line = raw.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace")
+    header = [values.normalise_header(cell) for cell in next(csv.reader([header_line]), [])]
+    index = len(field) - 1
+    if row == 1 or index >= len(header):
+        return f"row {row}"
+    return f"row {row} column {header[index]!r}"
 
 
 def _column_order(header: tuple[str, ...], where: str) -> tuple[int, ...]:
