@@ -29,7 +29,7 @@ from bordersim.ingest.cbp import PUBLISHED_COLUMNS
 
 def _rows_with(**changes: object) -> list[list[object]]:
     rows = small_csv_rows()
-    columns = {"year": 0, "count": 8, "month": 2}
+    columns = {"year": 0, "count": 8, "month": 2, "component": 3}
     for key, value in changes.items():
         rows[0][columns[key]] = value
     return rows
@@ -182,6 +182,12 @@ def utf16_csv(folder: Path) -> Path:
     return path
 
 
+def line_break_in_a_field(folder: Path) -> Path:
+    """A quoted field holding a line break: the value was shown with the break removed
+    ('Office ofField Operations'), a value the file does not hold."""
+    return write_csv(folder / "line-break.csv", _rows_with(component="Office of\nField Operations"))
+
+
 # name -> (maker, fragments of the one-line message)
 BAD_FILES: dict[str, tuple[Callable[[Path], Path], tuple[str, ...]]] = {
     "corrupt XML in the workbook": (corrupt_xml_workbook, ("not a readable .xlsx",)),
@@ -190,6 +196,10 @@ BAD_FILES: dict[str, tuple[Callable[[Path], Path], tuple[str, ...]]] = {
     "a Latin-1 character": (
         latin1_csv,
         ("row 4 column 'Citizenship Grouping'", "byte 0xe9", "not UTF-8", "save the CSV as UTF-8"),
+    ),
+    "a line break in a quoted field": (
+        line_break_in_a_field,
+        ("row 2 column 'Component'", "value 'Office of\\nField Operations'"),
     ),
     "UTF-16 text": (utf16_csv, ("is UTF-16 text, not UTF-8", "save the CSV as UTF-8")),
     "CSV field over 131,072 characters": (huge_field, ("row 2", "not a readable CSV row")),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +75,9 @@ def read_cbp_csv(path: str | Path) -> ParsedFile:
             + ", ".join(PUBLISHED_COLUMNS),
             where=where,
         )
-    reader = csv.reader(text.splitlines())
+    # The csv module reads the line breaks itself: a quoted field may hold one, which splitting
+    # the text into lines first would remove (and split a field at a form feed).
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = tuple(values.normalise_header(cell) for cell in next(reader))
         # A spreadsheet program that saved the file may add empty columns at the right.
