@@ -863,3 +863,26 @@ def test_a_shared_store_that_does_not_answer_is_a_503_without_the_servers_folder
         and "cannot connect to PostgreSQL" in answer.text
     )
     assert str(tmp_path) not in answer.text and "secret" not in answer.text
+
+
+@pytest.mark.parametrize(
+    "path", ["/jobs/notanumber", "/jobs/1.5/status", "/api/jobs/abc", "/api/jobs/%20"]
+)
+def test_a_job_id_that_is_not_a_number_is_no_job(client: TestClient, path: str) -> None:
+    """/jobs/notanumber answered 422 "path.job_id: Input should be a valid integer, unable to
+    parse string as an integer": the web framework's words, not the workbench's. Jobs are
+    numbered; any other id is no job (404), said as an unknown run is, with where they are
+    listed (no worker runs here: the id is refused before the job board is asked)."""
+    response = client.get(path)
+    assert response.status_code == 404, response.text
+    said = html.unescape(response.text)
+    assert "no job '" in said and "jobs are numbered; the jobs page (/jobs) lists them" in said
+    assert "Input should be" not in said and "path.job_id" not in said
+
+
+def test_cancelling_a_job_id_that_is_not_a_number_is_no_job(client: TestClient) -> None:
+    response = client.post("/jobs/abc/cancel", data={"csrf_token": _csrf(client)})
+    assert response.status_code == 404
+    assert "no job 'abc'" in html.unescape(response.text)
+    answer = client.post("/api/jobs/abc/cancel", json={}, headers={"X-CSRF-Token": _csrf(client)})
+    assert answer.status_code == 404 and "no job 'abc'" in answer.json()["error"]

@@ -58,10 +58,11 @@ class Site:
     def worker_alive(self) -> bool:
         return self._board is not None and self._board.worker_alive()
 
-    def job_of(self, job_id: int) -> Any:
-        job = self.board.get(job_id)
+    def job_of(self, job_id: str) -> Any:
+        number = job_number(job_id)
+        job = self.board.get(number)
         if job is None:
-            raise HTTPException(404, f"no job {job_id}")
+            raise no_job(number)
         return job
 
     # ----- pages ------
@@ -96,6 +97,22 @@ class Site:
         gate = self._board.gate if self._board is not None else None
         with read_only(self.settings.store, gate, settings=self.settings) as connection:
             yield connection
+
+
+def job_number(job_id: str) -> int:
+    """A job's number from its address; any other id is no job (404), in the workbench's words
+    rather than the web framework's ("Input should be a valid integer")."""
+    if not (job_id.isascii() and job_id.isdecimal()):
+        raise HTTPException(404, f"no job {job_id!r}: jobs are numbered; {JOBS_LISTED}")
+    return int(job_id)
+
+
+def no_job(number: int) -> HTTPException:
+    return HTTPException(404, f"no job {number} on this workbench; {JOBS_LISTED}")
+
+
+#: Where an unknown job's message sends the user, as an unknown run's names the run catalog.
+JOBS_LISTED = "the jobs page (/jobs) lists them"
 
 
 def wants_json(request: Request) -> bool:

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from bordersim.web.security import read_form, read_json
 from bordersim.web.settings import MAX_REPLICATIONS
-from bordersim.web.site import ENGINES, Site, int_field
+from bordersim.web.site import ENGINES, Site, int_field, job_number, no_job
 from bordersim.web.views.scenarios import entry_of
 
 
@@ -72,7 +72,7 @@ def router(site: Site) -> APIRouter:
         return JSONResponse({"job": submitted.id, "state": submitted.state}, status_code=202)
 
     @api.get("/api/jobs/{job_id}")
-    def job_state(job_id: int) -> JSONResponse:
+    def job_state(job_id: str) -> JSONResponse:
         return JSONResponse(job_json(site.job_of(job_id)))
 
     @api.get("/jobs", response_class=HTMLResponse)
@@ -80,33 +80,36 @@ def router(site: Site) -> APIRouter:
         return site.page(request, "jobs.html", jobs=site.board.all())
 
     @api.get("/jobs/{job_id}", response_class=HTMLResponse)
-    def job_page(request: Request, job_id: int) -> HTMLResponse:
+    def job_page(request: Request, job_id: str) -> HTMLResponse:
         return site.page(request, "job.html", job=site.job_of(job_id))
 
     @api.get("/jobs/{job_id}/status", response_class=HTMLResponse)
-    def job_status(request: Request, job_id: int) -> HTMLResponse:
-        if request.headers.get("hx-request") and site.board.get(job_id) is None:
+    def job_status(request: Request, job_id: str) -> HTMLResponse:
+        number = job_number(job_id)
+        if request.headers.get("hx-request") and site.board.get(number) is None:
             # A job page's refresh, after a restart (jobs are kept in memory): HTMX swaps no 4xx
             # reply, so a 404 left the page saying "running" for ever. Say so, and stop.
-            return site.page(request, "_job_gone.html", job_id=job_id)
+            return site.page(request, "_job_gone.html", job_id=number)
         return site.page(request, "_job_status.html", job=site.job_of(job_id))
 
     @api.post("/jobs/{job_id}/cancel", response_class=HTMLResponse)
-    async def job_cancel(request: Request, job_id: int) -> Response:
+    async def job_cancel(request: Request, job_id: str) -> Response:
         await read_form(request)
-        job = site.board.cancel(job_id)
+        number = job_number(job_id)
+        job = site.board.cancel(number)
         if job is None:
-            raise HTTPException(404, f"no job {job_id}")
+            raise no_job(number)
         if request.headers.get("hx-request"):
             return site.page(request, "_job_status.html", job=job)
-        return RedirectResponse(f"/jobs/{job_id}", 303)
+        return RedirectResponse(f"/jobs/{number}", 303)
 
     @api.post("/api/jobs/{job_id}/cancel")
-    async def job_cancel_json(request: Request, job_id: int) -> JSONResponse:
+    async def job_cancel_json(request: Request, job_id: str) -> JSONResponse:
         await read_json(request)
-        job = site.board.cancel(job_id)
+        number = job_number(job_id)
+        job = site.board.cancel(number)
         if job is None:
-            raise HTTPException(404, f"no job {job_id}")
+            raise no_job(number)
         return JSONResponse(job_json(job))
 
     return api
