@@ -886,3 +886,25 @@ def test_cancelling_a_job_id_that_is_not_a_number_is_no_job(client: TestClient) 
     assert "no job 'abc'" in html.unescape(response.text)
     answer = client.post("/api/jobs/abc/cancel", json={}, headers={"X-CSRF-Token": _csrf(client)})
     assert answer.status_code == 404 and "no job 'abc'" in answer.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("request_fields", "status", "says"),
+    [
+        ({"kind": "compare", "scenario": "examples.small", "b": "nope"}, 404, "b: no scenario"),
+        ({"kind": "compare", "scenario": "nope", "b": "examples.small"}, 404, "scenario: no"),
+        ({"kind": "compare", "scenario": "examples.small"}, 422, "b: choose a scenario"),
+        ({"kind": "run", "scenario": ""}, 422, "scenario: choose a scenario"),
+        ({"kind": "run", "scenario": "nope"}, 404, "scenario: no scenario 'nope' in the library"),
+    ],
+)
+def test_a_job_of_a_scenario_not_in_the_library_names_its_field(
+    client: TestClient, request_fields: dict[str, str], status: int, says: str
+) -> None:
+    """A comparison with an unknown or missing B was refused "no scenario '' in the library":
+    not which of its two scenarios, nor that none was given. The field is named, and a missing
+    one is asked for (422), as /compare names a run's side."""
+    form = client.post("/jobs", data={"csrf_token": _csrf(client), **request_fields})
+    api = client.post("/api/jobs", json=request_fields, headers={"X-CSRF-Token": _csrf(client)})
+    assert form.status_code == api.status_code == status, form.text
+    assert says in html.unescape(form.text) and says in api.json()["error"]

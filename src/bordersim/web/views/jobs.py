@@ -24,10 +24,10 @@ def job_request(site: Site, fields: dict[str, Any]) -> tuple[str, str, dict[str,
     replications = int_field(fields, "replications", 2, 1, MAX_REPLICATIONS)
     seed = int_field(fields, "seed", 1, 0, 2**31 - 1)
     common = {"engine": engine, "replications": replications, "seed": seed}
-    a = entry_of(site, str(fields.get("scenario", "")))
+    a = entry_of(site, str(fields.get("scenario", "")), "scenario")
     if kind == "run":
         return kind, f"run {a.name}", {**common, "scenario_path": str(a.path)}
-    b = entry_of(site, str(fields.get("b", "")))
+    b = entry_of(site, str(fields.get("b", "")), "b")
     if b.path == a.path:
         # Both sides run with one seed and engine: B would repeat A, replication for
         # replication, and every difference be exactly zero.

@@ -34,10 +34,15 @@ from bordersim.web.settings import without_server_paths
 from bordersim.web.site import ENGINES, Site
 
 
-def entry_of(site: Site, scenario_id: str) -> Entry:
+def entry_of(site: Site, scenario_id: str, field: str = "") -> Entry:
+    """A library entry by its id; 404 otherwise (422 for none given), after the request's
+    `field` that named it where there is one (a comparison's scenario or b)."""
+    where = f"{field}: " if field else ""
+    if field and not scenario_id:
+        raise HTTPException(422, f"{where}choose a scenario from the library (/scenarios)")
     entries = library(site.settings.scenarios_dir)
     if scenario_id not in entries:
-        raise HTTPException(404, f"no scenario {scenario_id!r} in the library")
+        raise HTTPException(404, f"{where}no scenario {scenario_id!r} in the library")
     return entries[scenario_id]
 
 
