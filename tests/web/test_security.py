@@ -908,3 +908,20 @@ def test_a_job_of_a_scenario_not_in_the_library_names_its_field(
     api = client.post("/api/jobs", json=request_fields, headers={"X-CSRF-Token": _csrf(client)})
     assert form.status_code == api.status_code == status, form.text
     assert says in html.unescape(form.text) and says in api.json()["error"]
+
+
+def test_a_scenario_file_the_library_cannot_list_is_named_with_why(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """docs/web.md says every file in the scenario folders is listed, but a file whose name
+    holds a space or a dot (`small v2.toml`, `small.v3.toml`) was left out without a word: the
+    user saw their scenario missing and no reason. The library lists each such file by its
+    name, with why and what to do; the files it can list are listed as before."""
+    examples = tmp_path / "scenarios" / "examples"
+    for name in ("small v2.toml", "small.v3.toml"):
+        shutil.copy(examples / "small.toml", examples / name)
+    page = html.unescape(client.get("/scenarios").text)
+    assert 'href="/scenarios/examples.small"' in page
+    left_out = page.split('id="left-out"', 1)[1].split("</p>", 1)[0]
+    assert "examples/small v2.toml" in left_out and "examples/small.v3.toml" in left_out
+    assert "rename" in left_out and "examples/small.toml" not in left_out

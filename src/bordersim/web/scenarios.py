@@ -72,6 +72,25 @@ def library(scenarios_dir: Path) -> dict[str, Entry]:
     return entries
 
 
+def unlisted(scenarios_dir: Path) -> list[str]:
+    """The scenario files the library leaves out, under the scenario folder relative to it: a
+    name holding a space, a dot or another character no library id may hold (`small v2.toml`).
+    The library page names them, so that a file missing from the list is not a mystery."""
+    return [
+        str(path.relative_to(scenarios_dir))
+        for folder in FOLDERS
+        for path in sorted((scenarios_dir / folder).glob("*.toml"))
+        if not NAME_PATTERN.match(path.stem)
+    ]
+
+
+#: Why a file is not listed, and what to do (said on the library page under the list).
+UNLISTED_WHY = (
+    "the library lists a file whose name is 1-64 letters, digits, '-' or '_', starting with a "
+    "letter or digit, then .toml: rename a file to list it"
+)
+
+
 def _title(path: Path) -> tuple[str, str]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))

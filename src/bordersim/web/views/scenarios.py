@@ -16,6 +16,7 @@ from bordersim.web.scenarios import (
     SHOCK_FIELDS,
     SPLIT,
     TASKS,
+    UNLISTED_WHY,
     Entry,
     FieldError,
     Form,
@@ -26,6 +27,7 @@ from bordersim.web.scenarios import (
     free_variant_name,
     library,
     save_variant,
+    unlisted,
     variant_data,
     variant_text,
 )
@@ -134,8 +136,15 @@ def router(site: Site) -> APIRouter:
 
     @api.get("/scenarios", response_class=HTMLResponse)
     def scenarios(request: Request) -> HTMLResponse:
-        entries = library(site.settings.scenarios_dir)
-        return site.page(request, "scenarios.html", entries=list(entries.values()), engines=ENGINES)
+        folder = site.settings.scenarios_dir
+        return site.page(
+            request,
+            "scenarios.html",
+            entries=list(library(folder).values()),
+            engines=ENGINES,
+            left_out=unlisted(folder),
+            left_out_why=UNLISTED_WHY,
+        )
 
     @api.get("/scenarios/{scenario_id}", response_class=HTMLResponse)
     def editor(request: Request, scenario_id: str) -> HTMLResponse:
