@@ -925,3 +925,24 @@ def test_a_scenario_file_the_library_cannot_list_is_named_with_why(
     left_out = page.split('id="left-out"', 1)[1].split("</p>", 1)[0]
     assert "examples/small v2.toml" in left_out and "examples/small.v3.toml" in left_out
     assert "rename" in left_out and "examples/small.toml" not in left_out
+
+
+def test_a_plan_file_the_plan_page_cannot_offer_is_named_with_why(tmp_path: Path) -> None:
+    """A plan file that does not read as TOML, or is named with a space or a dot, was left out
+    of the plan page's list without a word; with no other plan file the page said "this
+    workbench has no plan files", though the folder held one. Each is now named with why."""
+    settings = _settings(tmp_path)
+    assert settings.plans_dir is not None
+    (settings.plans_dir / "examples" / "broken.toml").write_text("[search\n", encoding="utf-8")
+    shutil.copy(settings.plans_dir / "2023-troops.toml", settings.plans_dir / "troops v2.toml")
+    with TestClient(create_app(settings, start_worker=False)) as client:
+        page = html.unescape(client.get("/plans").text)
+        left_out = page.split('id="plans-left-out"', 1)[1].split("</p>", 1)[0]
+        assert "examples/broken.toml (it does not read as TOML: " in left_out
+        assert "line 1" in left_out and "troops v2.toml (rename it" in left_out
+        for plan in settings.plans_dir.rglob("*.toml"):
+            if plan.name not in ("broken.toml", "troops v2.toml"):
+                plan.unlink()
+        answer = html.unescape(client.get("/plans").text)
+    assert "this workbench has no plan files it can offer" in answer
+    assert "examples/broken.toml (it does not read as TOML" in answer

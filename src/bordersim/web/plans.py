@@ -24,6 +24,7 @@ from bordersim.scenario.toml_text import dumps, toml_value
 from bordersim.web.scenarios import Entry, FieldError, Form, field_of_error, field_text
 from bordersim.web.settings import (
     NAME_PATTERN,
+    NAME_RULE,
     RUN_ID_PATTERN,
     WebSettings,
     without_absolute_paths,
@@ -79,22 +80,48 @@ class PlanFile:
 
 def plan_library(plans_dir: Path | None) -> dict[str, PlanFile]:
     """Every plan file the workbench offers, by id (files that do not read as TOML are left out:
-    `bordersim plan` would refuse them too)."""
+    `bordersim plan` would refuse them too; `unlisted_plans` says which, and why)."""
     found: dict[str, PlanFile] = {}
-    if plans_dir is None:
-        return found
-    for folder in FOLDERS:
-        for path in sorted((plans_dir / folder).glob("*.toml")):
-            if not NAME_PATTERN.match(path.stem):
-                continue
-            try:
-                data = tomllib.loads(path.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-                continue
-            plan_id = f"{folder}.{path.stem}" if folder else path.stem
-            name, description = str(data.get("name", path.stem)), str(data.get("description", ""))
-            found[plan_id] = PlanFile(plan_id, path, name, description, data)
+    for folder, path in _plan_paths(plans_dir):
+        data = _plan_data(path)
+        if not NAME_PATTERN.match(path.stem) or isinstance(data, str):
+            continue
+        plan_id = f"{folder}.{path.stem}" if folder else path.stem
+        name, description = str(data.get("name", path.stem)), str(data.get("description", ""))
+        found[plan_id] = PlanFile(plan_id, path, name, description, data)
     return found
+
+
+def unlisted_plans(plans_dir: Path | None) -> list[str]:
+    """The plan files the plan page leaves out, each under the plan folder relative to it with
+    why: a name no library id may hold, or a file that does not read as TOML."""
+    left_out: list[str] = []
+    for _, path in _plan_paths(plans_dir):
+        shown = str(path.relative_to(plans_dir)) if plans_dir is not None else path.name
+        data = _plan_data(path)
+        if not NAME_PATTERN.match(path.stem):
+            left_out.append(f"{shown} (rename it: a plan file's name is {NAME_RULE})")
+        elif isinstance(data, str):
+            left_out.append(f"{shown} (it does not read as TOML: {data})")
+    return left_out
+
+
+def _plan_paths(plans_dir: Path | None) -> list[tuple[str, Path]]:
+    if plans_dir is None:
+        return []
+    return [(f, path) for f in FOLDERS for path in sorted((plans_dir / f).glob("*.toml"))]
+
+
+def _plan_data(path: Path) -> dict[str, Any] | str:
+    """A plan file's TOML, or why it does not read as TOML."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        return str(err)
+    except UnicodeDecodeError:
+        return "it is not UTF-8 text"
+    except OSError as err:
+        return err.strerror or type(err).__name__
 
 
 def base_scenario(plan: PlanFile, scenarios: dict[str, Entry]) -> str | None:

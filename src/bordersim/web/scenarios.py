@@ -25,7 +25,7 @@ from bordersim.errors import BordersimError
 from bordersim.model.dimensions import Task
 from bordersim.scenario.loader import key_path_text
 from bordersim.scenario.toml_text import dumps
-from bordersim.web.settings import NAME_PATTERN
+from bordersim.web.settings import NAME_PATTERN, NAME_RULE
 
 FOLDERS = ("", "examples", "variants")
 POOLS = ("agent", "processing_coordinator", "national_guard", "active_duty", "contractor")
@@ -86,8 +86,7 @@ def unlisted(scenarios_dir: Path) -> list[str]:
 
 #: Why a file is not listed, and what to do (said on the library page under the list).
 UNLISTED_WHY = (
-    "the library lists a file whose name is 1-64 letters, digits, '-' or '_', starting with a "
-    "letter or digit, then .toml: rename a file to list it"
+    f"the library lists a file whose name is {NAME_RULE}, then .toml: rename a file to list it"
 )
 
 
@@ -224,8 +223,7 @@ def variant_data(
     if not NAME_PATTERN.match(name):
         raise FieldError(
             "variant_name",
-            f"{name!r}: a variant name is 1-64 letters, digits, '-' or '_', starting with a "
-            "letter or digit",
+            f"{name!r}: a variant name is {NAME_RULE}",
         )
     if (variants_dir / f"{name}.toml").exists():
         # Saving would replace a variant the user stored (or, from that variant's own editor,

@@ -13,6 +13,8 @@ from bordersim.errors import BordersimError
 MAX_BODY_BYTES = 64 * 1024
 #: Names a browser may use for a scenario or variant: no separators, no dots first.
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+#: NAME_PATTERN in words, for the messages that refuse or leave out a name.
+NAME_RULE = "1-64 letters, digits, '-' or '_', starting with a letter or digit"
 #: Run ids as `store.runs.new_run_id` makes them.
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 #: Replications a browser may ask for in one job (the workbench is for exploring).

@@ -23,6 +23,7 @@ from bordersim.web.plans import (
     plan_library,
     plan_view,
     pools_of,
+    unlisted_plans,
 )
 from bordersim.web.scenarios import GENERAL, Form, form_from_post, library
 from bordersim.web.security import read_form
@@ -37,6 +38,13 @@ def router(site: Site) -> APIRouter:
     def plan_file(plan_id: str) -> PlanFile:
         plans = plan_library(site.settings.plans_dir)
         if not plans:
+            left_out = unlisted_plans(site.settings.plans_dir)
+            if left_out:
+                raise HTTPException(
+                    404,
+                    "this workbench has no plan files it can offer; left out: "
+                    + "; ".join(left_out),
+                )
             raise HTTPException(404, "this workbench has no plan files (serve --plans FOLDER)")
         if plan_id not in plans:
             raise HTTPException(404, f"no plan file {plan_id!r} in the library")
@@ -54,6 +62,7 @@ def router(site: Site) -> APIRouter:
             "pools": pools_of(plan),
             "engines": ENGINES,
             "finished": finished_plans(site.settings.plans_out),
+            "left_out": unlisted_plans(site.settings.plans_dir),
             **extra,
         }
 
