@@ -428,3 +428,12 @@ def test_a_deployments_allocation_is_a_field_and_gives_way_to_a_split(
     data, scenario = _saved(tmp_path, "equal-split")
     assert data["deployments"]["troops"]["allocation"] == "load"
     assert scenario.deployments["troops"].headcount_by_sector == {"RGV": 90}
+
+
+def test_the_count_of_problems_reads_as_words(client: TestClient) -> None:
+    """The editor's status line said "1 problem(s)": the count now takes its noun's number, as
+    bordersim's other counts do ("1 replication", "20 replications")."""
+    response = _save(client, "examples.small", "counted", {"demand.scale": "-1"})
+    assert response.status_code == 422
+    assert "1 problem: see the messages" in response.text
+    assert "problem(s)" not in response.text

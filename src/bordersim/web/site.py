@@ -25,6 +25,7 @@ from bordersim.store.interface import Catalog
 from bordersim.web.jobs import JobBoard
 from bordersim.web.security import csrf_token, remember_csrf
 from bordersim.web.settings import WebSettings, without_absolute_paths, without_server_paths
+from bordersim.words import counted
 
 TEMPLATES = Path(str(files("bordersim.web") / "templates"))
 ENGINES = ("event", "flow")
@@ -37,6 +38,7 @@ class Site:
         self.settings = settings
         self.templates = Jinja2Templates(directory=str(TEMPLATES))
         self.templates.env.globals["today"] = dt.date.today
+        self.templates.env.globals["counted"] = counted  # "1 problem", "2 problems"
         self._board: JobBoard | None = None
 
     # ----- the worker ------
