@@ -946,3 +946,19 @@ def test_a_plan_file_the_plan_page_cannot_offer_is_named_with_why(tmp_path: Path
         answer = html.unescape(client.get("/plans").text)
     assert "this workbench has no plan files it can offer" in answer
     assert "examples/broken.toml (it does not read as TOML" in answer
+
+
+def test_an_address_with_no_page_names_it(client: TestClient) -> None:
+    """A mistyped address (/run/x for /runs/x) answered a bare "Not Found", and a cancel link
+    opened with GET a bare "Method Not Allowed" without the Allow header HTTP asks for: neither
+    said which address, nor what to do. Each now says so in the workbench's words."""
+    missing = client.get("/run/abc")
+    assert missing.status_code == 404
+    assert "no page /run/abc on this workbench" in missing.text
+    assert "Not Found" not in missing.text
+    as_json = client.get("/api/nothing")
+    assert as_json.status_code == 404 and "no page /api/nothing" in as_json.json()["error"]
+    wrong = client.get("/jobs/1/cancel")
+    assert wrong.status_code == 405 and wrong.headers["allow"] == "POST"
+    assert "GET /jobs/1/cancel: this address takes POST only" in wrong.text
+    assert "Method Not Allowed" not in wrong.text

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import AsyncIterator
+from http import HTTPStatus
 from importlib.resources import files
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
@@ -63,7 +64,9 @@ def _add_error_handlers(app: FastAPI, site: Site) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        return site.error(request, exc.status_code, str(exc.detail))
+        response = site.error(request, exc.status_code, _said(request, exc))
+        response.headers.update(exc.headers or {})  # a 405's Allow, as HTTP asks
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -78,6 +81,21 @@ def _add_error_handlers(app: FastAPI, site: Site) -> None:
     @app.exception_handler(StoreFileError)
     async def store_file_error(request: Request, exc: StoreFileError) -> Response:
         return site.error(request, 500, exc.public)
+
+
+def _said(request: Request, exc: StarletteHTTPException) -> str:
+    """The exception's message, or, where the framework gave only its status's name (an address
+    the workbench has no page at, or no page for this method), which address and why."""
+    message = str(exc.detail)
+    if message != HTTPStatus(exc.status_code).phrase:
+        return message
+    path = request.url.path
+    allowed = (exc.headers or {}).get("Allow")
+    if exc.status_code == 405 and allowed:
+        return f"{request.method} {path}: this address takes {allowed} only"
+    if exc.status_code == 404:
+        return f"no page {path} on this workbench"
+    return message
 
 
 def _basics(site: Site) -> APIRouter:
