@@ -104,3 +104,14 @@ def test_a_wrong_header_is_refused(tmp_path: Path) -> None:
     path.write_text("metric,value\nm,1\n", encoding="utf-8")
     with pytest.raises(DataFileError, match="header"):
         load_targets(path)
+
+
+def test_a_targets_file_that_is_not_utf8_text_is_one_error_naming_it(tmp_path: Path) -> None:
+    """A spreadsheet saved as UTF-16, or a workbook given by mistake, was a traceback
+    (UnicodeDecodeError) out of `bordersim validate --targets`."""
+    path = tmp_path / "targets.csv"
+    text = "\n".join((HEADER, GOOD.format(metric="m", value=1))) + "\n"
+    path.write_bytes(text.encode("utf-16"))
+    with pytest.raises(DataFileError, match=r"not UTF-8 text \(byte 0\)") as caught:
+        load_targets(path)
+    assert str(caught.value).startswith(f"{path}: ")

@@ -120,12 +120,7 @@ def load_targets(path: Path | None = None) -> list[Target]:
     has both its low and high row with low <= high.
     """
     path = path or default_targets_path()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise DataFileError(
-            f"cannot read the targets file ({err.strerror})", where=str(path)
-        ) from err
+    text = _read_text(path)
     reader = csv.DictReader(text.splitlines())
     if tuple(reader.fieldnames or ()) != COLUMNS:
         raise DataFileError(
@@ -145,6 +140,25 @@ def load_targets(path: Path | None = None) -> list[Target]:
         else:
             singles.append(target)
     return singles + [_join_range(key, sides, path) for key, sides in halves.items()]
+
+
+def _read_text(path: Path) -> str:
+    """The file's text; one `DataFileError` naming it where it cannot be read or is not UTF-8
+    (a spreadsheet saved as UTF-16, or a workbook given for the CSV)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise DataFileError(
+            f"cannot read the targets file ({err.strerror})", where=str(path)
+        ) from err
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise DataFileError(
+            f"not UTF-8 text (byte {err.start}); a targets file is a CSV text file with the "
+            f"columns {', '.join(COLUMNS)}",
+            where=str(path),
+        ) from None
 
 
 def _parse_row(row: dict[str, str], where: str, line: int) -> Target:
