@@ -115,3 +115,12 @@ def test_a_targets_file_that_is_not_utf8_text_is_one_error_naming_it(tmp_path: P
     with pytest.raises(DataFileError, match=r"not UTF-8 text \(byte 0\)") as caught:
         load_targets(path)
     assert str(caught.value).startswith(f"{path}: ")
+
+
+def test_a_targets_file_saved_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    """Excel's "CSV UTF-8" and Notepad write a byte-order mark: the header read
+    '\\ufeffmetric' and the file was refused as a wrong header."""
+    path = _write(tmp_path, GOOD.format(metric="custody_population", value=1))
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    (target,) = load_targets(path)
+    assert target.metric == "custody_population" and target.row == 2

@@ -152,7 +152,8 @@ def _read_text(path: Path) -> str:
             f"cannot read the targets file ({err.strerror})", where=str(path)
         ) from err
     try:
-        return raw.decode("utf-8")
+        # utf-8-sig: the byte-order mark a spreadsheet's "CSV UTF-8" starts with is not a header
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise DataFileError(
             f"not UTF-8 text (byte {err.start}); a targets file is a CSV text file with the "
