@@ -124,3 +124,15 @@ def test_a_targets_file_saved_with_a_byte_order_mark_loads(tmp_path: Path) -> No
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
     (target,) = load_targets(path)
     assert target.metric == "custody_population" and target.row == 2
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "  \n"])
+def test_an_empty_targets_file_says_it_is_empty(tmp_path: Path, text: str) -> None:
+    """An empty file was refused as 'header is None', a word of Python's, not the user's."""
+    path = tmp_path / "targets.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DataFileError) as caught:
+        load_targets(path)
+    message = str(caught.value)
+    assert message == f"{path}: the file is empty; expected the header {HEADER.replace(',', ', ')}"
+    assert "None" not in message

@@ -121,6 +121,10 @@ def load_targets(path: Path | None = None) -> list[Target]:
     """
     path = path or default_targets_path()
     text = _read_text(path)
+    if not text.strip():
+        raise DataFileError(
+            f"the file is empty; expected the header {', '.join(COLUMNS)}", where=str(path)
+        )
     reader = csv.DictReader(text.splitlines())
     if tuple(reader.fieldnames or ()) != COLUMNS:
         raise DataFileError(
