@@ -261,3 +261,34 @@ def test_net_flow_of_children_counts_arrivals_against_transfers_to_hhs() -> None
     assert net("uac_arrivals_minus_transfers_daily", "Rio Grande Valley") == pytest.approx(1.5)
     # Every child, out minus in: replication 0 has 3 in and 1 out, 1 has 1 in and 1 out.
     assert net("uac_transfers_minus_arrivals_daily", "SWB") == pytest.approx((-2 + 0) / 2)
+
+
+@pytest.mark.parametrize(
+    ("metric", "value", "mean", "target_text", "simulated_text"),
+    [
+        ("time_in_custody_mean_days", 3.0, 4.03, "3.00 days", "4.03 days [4.03 days, 4.03 days]"),
+        ("time_in_custody_mean_hours", 72.0, 80.14, "72.0 h", "80.1 h [80.1 h, 80.1 h]"),
+        ("time_in_custody_uac_mean_hours", 133.0, 151.2, "133 h", "151 h [151 h, 151 h]"),
+        (
+            "time_in_custody_title42_mean_minutes",
+            96.0,
+            80.1,
+            "96.0 min",
+            "80.1 min [80.1 min, 80.1 min]",
+        ),
+    ],
+)
+def test_a_time_is_printed_with_its_unit(
+    metric: str, value: float, mean: float, target_text: str, simulated_text: str
+) -> None:
+    """Two measures read "average time in custody", one in days and one in hours, and the row
+    of `bordersim validate` and of the run report gave the bare number ("target 3.00, simulated
+    4.03"): the reader could not tell a stay of 3 days from one of 3 hours."""
+    from bordersim.validation.measures import MEASURES
+
+    t = target(metric, value)
+    unit = MEASURES[metric].unit
+    c = Comparison(
+        t, MEASURES[metric].label, unit, mean_interval(np.array([mean] * 3)), 0.1, WITHIN, ""
+    )
+    assert comparison_cells(c)[3:5] == [target_text, simulated_text]

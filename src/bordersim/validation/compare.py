@@ -212,16 +212,23 @@ def counts_by_score(comparisons: list[Comparison]) -> dict[str, int]:
     return {score: sum(c.score == score for c in comparisons) for score in order}
 
 
+#: The unit a time is printed with: two measures read "average time in custody", one in days
+#: and one in hours, and a bare "3.00" left the reader to guess which.
+TIME_UNITS = {"days": "days", "hours": "h", "minutes": "min"}
+
+
 def format_simulated(value: float, unit: str) -> str:
     if not math.isfinite(value):
         return "n/a"
     if unit == "share":
         return f"{100 * value:.1f} %"
     if unit in ("ratio", "days"):
-        return f"{value:.2f}"
-    if abs(value) >= 100:
-        return f"{value:,.0f}"
-    return f"{value:.1f}"
+        text = f"{value:.2f}"
+    elif abs(value) >= 100:
+        text = f"{value:,.0f}"
+    else:
+        text = f"{value:.1f}"
+    return f"{text} {TIME_UNITS[unit]}" if unit in TIME_UNITS else text
 
 
 def format_target(comparison: Comparison) -> str:
