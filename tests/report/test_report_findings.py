@@ -69,7 +69,7 @@ def test_headline_names_the_limit_that_binds_and_where(make_run: Callable[..., R
         5.0,
         21,
     )
-    assert "custody capacity binds in RGV (Rio Grande Valley) on 5 of 21 days" in " ".join(
+    assert "Custody capacity binds in RGV (Rio Grande Valley) on 5 of 21 days" in " ".join(
         item.text for item in run_headline(run)
     )
 
@@ -83,10 +83,25 @@ def test_a_limit_binding_half_a_day_on_average_does_not_read_zero_days(
     run.daily[0, 0, 1, METRIC_INDEX["custody_capacity"]] = 0.0
     run.daily[0, 0, 1, METRIC_INDEX["occupancy_peak"]] = 10.0
     text = " ".join(item.text for item in run_headline(run))
-    assert "custody capacity binds in RGV (Rio Grande Valley) on 0.5 of 21 days" in text
+    assert "Custody capacity binds in RGV (Rio Grande Valley) on 0.5 of 21 days" in text
     run.daily[1, :3, 1, METRIC_INDEX["custody_capacity"]] = 0.0
     run.daily[1, :3, 1, METRIC_INDEX["occupancy_peak"]] = 10.0
     assert "on 2 of 21 days" in " ".join(item.text for item in run_headline(run))
+
+
+def test_each_binding_limit_reads_as_a_sentence(make_run: Callable[..., RunResult]) -> None:
+    """The headline read "ICE beds binds in RGV ..." and "processing binds in ...": a plural
+    limit now takes "bind", and each item starts with a capital like the sentences around it."""
+    run = _quiet(make_run(replications=2, days=21))
+    run.daily[:, :4, 1, METRIC_INDEX["waiting_for_ice_bed"]] = 3.0
+    run.daily[:, :2, 1, METRIC_INDEX["waiting_for_hhs"]] = 3.0
+    run.daily[:, :3, 1, METRIC_INDEX["processing_backlog"]] = 1e6
+    texts = [item.text for item in run_headline(run)]
+    assert texts[:3] == [
+        "ICE beds bind in RGV (Rio Grande Valley) on 4 of 21 days.",
+        "Processing binds in RGV (Rio Grande Valley) on 3 of 21 days.",
+        "HHS shelters bind in RGV (Rio Grande Valley) on 2 of 21 days.",
+    ]
 
 
 def test_the_staff_a_gap_needs_counts_the_days_of_a_short_last_week(

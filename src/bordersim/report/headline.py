@@ -133,6 +133,16 @@ def _mean_days(days: float) -> str:
     return f"{tenths:.0f}" if tenths == round(tenths) else f"{tenths:.1f}"
 
 
+#: The limits named in the plural, which "bind" rather than "binds".
+PLURAL_LIMITS = ("ICE beds", "HHS shelters")
+
+
+def _limit_binds(constraint: str) -> str:
+    """The start of a headline sentence: "Custody capacity binds", "ICE beds bind"."""
+    verb = "bind" if constraint in PLURAL_LIMITS else "binds"
+    return f"{constraint[0].upper()}{constraint[1:]} {verb}"
+
+
 def run_headline(result: RunResult) -> list[HeadlineItem]:
     bindings = binding_constraints(result)
     items: list[HeadlineItem] = []
@@ -152,7 +162,9 @@ def run_headline(result: RunResult) -> list[HeadlineItem]:
             f"{b.sector} on {_mean_days(b.days)} of {b.of_days} days" for b in where[:4]
         )
         more = f" and {len(where) - 4} more sectors" if len(where) > 4 else ""
-        items.append(HeadlineItem(f"{constraint} binds in {places}{more}.", ("up", "binds")))
+        items.append(
+            HeadlineItem(f"{_limit_binds(constraint)} in {places}{more}.", ("up", "binds"))
+        )
     unserved = unserved_in_field(result)
     if unserved:
         listed = "; ".join(f"{sector}: {people:,.0f}" for sector, people in unserved)
