@@ -108,6 +108,31 @@ def test_a_bad_choice_is_one_line_exit_2_and_no_file(
     assert not out.exists()
 
 
+@pytest.mark.parametrize(
+    ("file_format", "name"), [("parquet", "x.csv"), ("csv", "x.parquet"), ("csv", "X.PARQUET")]
+)
+def test_a_format_the_out_file_name_contradicts_is_one_line_exit_2_and_no_file(
+    make_run: Callable[..., RunResult],
+    store_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    file_format: str,
+    name: str,
+) -> None:
+    """`--format parquet --out run.csv` wrote Parquet under a .csv name and said it was done: a
+    spreadsheet then opened it as garbage."""
+    run_id = _stored(store_path, make_run(replications=1, days=2))
+    out = tmp_path / name
+    with pytest.raises(SystemExit) as exit_info:
+        main(["export", run_id, "--format", file_format, "--out", str(out), "--store",
+              str(store_path)])  # fmt: skip
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert f"{out}: --out names a {out.suffix} file, but --format is {file_format}" in err
+    assert not out.exists()
+
+
 def test_an_unknown_run_is_one_line(store_path: Path, tmp_path: Path) -> None:
     open_store(store_path).close()
     with pytest.raises(SystemExit) as exit_info:

@@ -94,10 +94,23 @@ def export_run(
         raise BordersimError(f"unknown format {file_format!r}; choose one of: {', '.join(FORMATS)}")
     sql = export_query(connection, run_id, metrics, sectors)
     check_not_in_store(connection, out)
+    _check_name_matches_format(out, file_format)
     with output_file_place(out, what="--out"):
         _copy_into_place(connection, sql, out, file_format)
     row = reader_of(connection).execute(f"SELECT count(*) FROM ({sql})").fetchone()
     return int(row[0]) if row else 0
+
+
+def _check_name_matches_format(out: Path, file_format: str) -> None:
+    """Refuse an `out` whose name says the other format (`--format parquet --out run.csv`): the
+    file would be written, and a program choosing its reader by the name would read garbage."""
+    named = out.suffix.lower().lstrip(".")
+    if named in FORMATS and named != file_format:
+        raise BordersimError(
+            f"--out names a {out.suffix} file, but --format is {file_format}; give --format "
+            f"{named}, or an --out ending in .{file_format}",
+            where=str(out),
+        )
 
 
 def _copy_into_place(connection: Catalog, sql: str, out: Path, file_format: str) -> None:
