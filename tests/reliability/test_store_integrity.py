@@ -376,3 +376,19 @@ def test_an_older_store_is_migrated_with_its_runs(tmp_path: Path) -> None:
         latest = MIGRATIONS[-1].version
         assert connection.execute("SELECT max(version) FROM schema_version").fetchone() == (latest,)
     assert os.path.getsize(tmp_path / "copy.duckdb") > 0
+
+
+@pytest.mark.parametrize("command", [["runs"], ["store", "verify"]])
+def test_a_store_from_a_newer_bordersim_is_refused_naming_it_and_what_to_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    """`runs` (which opens to write) said the version was newer without naming the store, and
+    `store verify` (which only reads) named it without saying what to do: both name the file
+    and say to upgrade bordersim or use another store."""
+    store = tmp_path / "newer.duckdb"
+    open_store(store).close()
+    with duckdb.connect(str(store)) as connection:
+        connection.execute("INSERT INTO schema_version VALUES (99, 'future', now()::TIMESTAMP)")
+    line = _one_error_line(capsys, [*command, "--store", str(store)])
+    assert line.startswith(f"error: {store}: store schema version 99 is newer"), line
+    assert line.endswith("upgrade bordersim or use another store"), line

@@ -38,7 +38,12 @@ import duckdb
 from bordersim.errors import BordersimError
 from bordersim.store.connection import HEADER_BYTES, StaleView, connect_current, read_head
 from bordersim.store.location import DEFAULT_STORE, STORE_ENV_VAR, resolve_store_path
-from bordersim.store.migrations import MIGRATIONS, migrate, recorded_version
+from bordersim.store.migrations import (
+    MIGRATIONS,
+    migrate,
+    newer_schema_message,
+    recorded_version,
+)
 from bordersim.store.postgres import is_postgres_url
 
 if TYPE_CHECKING:
@@ -106,7 +111,7 @@ def open_store(
     try:
         _check_contents(connection, location, read_only=read_only)
         if not read_only:
-            migrate(connection)
+            migrate(connection, where=str(location))
             from bordersim.store.runs import repair_dead_runs
 
             repair_dead_runs(connection)
@@ -329,10 +334,7 @@ def _check_contents(
         version = recorded_version(connection)
         latest = MIGRATIONS[-1].version
         if version > latest:
-            raise StoreError(
-                f"store schema version {version} is newer than this bordersim knows ({latest})",
-                where=where,
-            )
+            raise StoreError(newer_schema_message(version, latest), where=where)
     try:
         for table in ("schema_version", "runs", "data_imports"):
             if table in tables:

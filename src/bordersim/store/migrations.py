@@ -216,11 +216,7 @@ def apply_migrations(
     version = current_version(catalog)
     latest = migrations[-1].version
     if version > latest:
-        raise BordersimError(
-            f"store schema version {version} is newer than this bordersim knows ({latest}); "
-            "upgrade bordersim or use another store",
-            where=where,
-        )
+        raise BordersimError(newer_schema_message(version, latest), where=where)
     for migration in migrations:
         if migration.version <= version:
             continue
@@ -242,9 +238,18 @@ def apply_migrations(
     return version
 
 
-def migrate(connection: duckdb.DuckDBPyConnection) -> int:
-    """Bring the embedded store's schema up to date."""
-    return apply_migrations(connection, MIGRATIONS)
+def newer_schema_message(version: int, latest: int) -> str:
+    """Why a store written by a newer bordersim is refused, and what to do: the same words
+    whether a command opens it to read or to write."""
+    return (
+        f"store schema version {version} is newer than this bordersim knows ({latest}); "
+        "upgrade bordersim or use another store"
+    )
+
+
+def migrate(connection: duckdb.DuckDBPyConnection, *, where: str | None = None) -> int:
+    """Bring the embedded store's schema up to date (`where`: the store, as messages name it)."""
+    return apply_migrations(connection, MIGRATIONS, where=where)
 
 
 def check_readable(version: int, latest: int, *, where: str) -> None:
