@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -197,11 +198,12 @@ def test_an_interrupted_blocked_sweep_says_how_to_resume_it(tmp_path: Path, sign
     id, and that command runs only the blocks that were not kept. The signal goes as soon as a
     block file is written (watched on disk: a read of the store can wait for the sweep's own
     writes, long enough for a fast machine to finish all the blocks first), and the sweep has
-    180 blocks, so it is always interrupted part way."""
+    180 blocks, so it is always interrupted part way. The command it prints is run as printed:
+    it keeps the sweep's --out (without it, the KPI table went to out/small-sweep)."""
     process = _start(
         tmp_path,
         *["sweep", str(SMALL), "--vary", "deployments.troops.headcount=0,300,600", "-r", "120"],
-        *["--block-variants", "1", "--block-replications", "2", "--out", "out"],
+        *["--block-variants", "1", "--block-replications", "2", "--out", "my sweep"],
     )
     deadline = time.monotonic() + 300
     while _block_files(tmp_path) == 0:
@@ -214,14 +216,16 @@ def test_an_interrupted_blocked_sweep_says_how_to_resume_it(tmp_path: Path, sign
     assert "Traceback" not in err
     said = " ".join(out.split())
     assert "finished blocks are kept; finish with bordersim sweep --resume small-" in said, out
-    sweep_id = said.split("--resume ")[1].split()[0]
-    assert not (tmp_path / "out").exists()
+    hint = said.split("finish with ")[1]
+    assert hint.endswith(" --out 'my sweep'"), hint
+    assert not (tmp_path / "my sweep").exists()
     kept = _registered_blocks(tmp_path / "store.duckdb")
     assert kept < 180
-    resumed = _run(tmp_path, "sweep", "--resume", sweep_id, "--out", "out")
+    resumed = _run(tmp_path, *shlex.split(hint)[1:])
     assert resumed.returncode == 0, resumed.stderr
     assert f"{180 - kept} blocks run, {kept} reused" in " ".join(resumed.stdout.split())
-    assert (tmp_path / "out" / "kpis.csv").is_file()
+    assert (tmp_path / "my sweep" / "kpis.csv").is_file()
+    assert not (tmp_path / "out").exists()
 
 
 def _session(sid: int) -> list[int]:

@@ -10,6 +10,7 @@ recorded in the store's catalog (docs/scaling.md).
 from __future__ import annotations
 
 import math
+import shlex
 import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -163,7 +164,17 @@ def sweep_command(
                 resumable_sweep(resume, store)  # a sweep that cannot resume starts no cluster
             opening = _start_cluster(cluster)
             sweep, axes = _run_blocked(
-                console, None, [], replications, seed, cluster, opening, resume, None, store
+                console,
+                None,
+                [],
+                replications,
+                seed,
+                cluster,
+                opening,
+                resume,
+                None,
+                store,
+                out=out,
             )
         else:
             base, axes = _checked_grid(scenario, vary_options, settings, out)
@@ -172,7 +183,17 @@ def sweep_command(
                 # the workers start (2-3 s) while the grid is checked and the sweep recorded
                 opening = _start_cluster(cluster)
                 sweep, axes = _run_blocked(
-                    console, base, axes, replications, seed, cluster, opening, None, shape, store
+                    console,
+                    base,
+                    axes,
+                    replications,
+                    seed,
+                    cluster,
+                    opening,
+                    None,
+                    shape,
+                    store,
+                    out=out,
                 )
             else:
                 sweep = _run_in_process(console, base, axes, replications, seed)
@@ -317,6 +338,8 @@ def _run_blocked(
     resume: str | None,
     shape: Any,
     store: str | None,
+    *,
+    out: Path | None,
 ) -> tuple[Any, list[Axis]]:
     """A blocked sweep (new or resumed) in this process or on a Dask cluster (`client`, being
     opened in the background: `_start_cluster`)."""
@@ -355,12 +378,9 @@ def _run_blocked(
 
         if not is_interrupt(err):  # Ctrl-C or SIGTERM (`Interrupted`), not only KeyboardInterrupt
             raise
-        from bordersim.store.postgres import shown_url
-
-        again = f" --store '{shown_url(store)}'" if store else ""
         console.print(
             "interrupted: finished blocks are kept; finish with "
-            f"bordersim sweep --resume {sweep_id}{again}",
+            f"{_resume_command(sweep_id, store, out)}",
             markup=False,
         )
         raise
@@ -370,6 +390,20 @@ def _run_blocked(
         markup=False,
     )
     return done.sweep, list(done.sweep.axes)
+
+
+def _resume_command(sweep_id: str, store: str | None, out: Path | None) -> str:
+    """The command that finishes an interrupted sweep where it was going: its store and its
+    --out (without which the KPI table would go to out/<scenario>-sweep instead), each quoted
+    for the shell."""
+    from bordersim.store.postgres import shown_url
+
+    command = f"bordersim sweep --resume {sweep_id}"
+    if store:
+        command += f" --store {shlex.quote(shown_url(store))}"
+    if out is not None:
+        command += f" --out {shlex.quote(str(out))}"
+    return command
 
 
 def _load_report(report: Any) -> None:
