@@ -101,3 +101,21 @@ def test_cli_and_api_sweeps_record_in_the_store(
     with open_catalog(store_url, create=False) as catalog:
         (sweep,) = list_sweeps(catalog)
         assert registered_blocks(catalog, sweep.sweep_id).keys() == {"variants=00000/seeds=00000"}
+
+
+def test_resuming_a_sweep_the_store_lacks_names_the_store(
+    store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The line "no sweep 'X' in the store" did not say which store was asked (the default one, or
+    $BORDERSIM_STORE, where a sweep recorded with --store elsewhere is not): the line names it,
+    a URL without its password."""
+    from bordersim.store.postgres import shown_url
+
+    open_catalog(store_url, create=True).close()
+    with pytest.raises(SystemExit) as done:
+        main(["sweep", "--resume", "small-000000000000", "--store", store_url])
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    shown = shown_url(store_url) if store_url.startswith("postgresql:") else store_url
+    # a long location is shown by its end (errors.BordersimError)
+    assert f"{shown[-40:]}: no sweep 'small-000000000000' in this store" in err, err

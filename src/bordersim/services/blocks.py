@@ -619,16 +619,19 @@ def resumable_sweep(
     at once, not after the workers have started and stopped."""
     from bordersim.scenario import load_scenario, with_changes
     from bordersim.store import using_store
-    from bordersim.store.interface import results_dir_of
+    from bordersim.store.interface import results_dir_of, shown_location
     from bordersim.store.sweeps import sweep_plan
 
     with using_store(store, create=False) as catalog:
         plan_json = sweep_plan(catalog, sweep_id)
         folder = SweepFolder(results_dir_of(catalog), sweep_id)
+        where = shown_location(catalog)
     if plan_json is None:
+        # named, since the store asked may be the default one, not the --store it ran in
         raise SweepStateError(
-            f"no sweep {sweep_id!r} in the store (a sweep's id is printed when it starts; is "
-            "--store or $BORDERSIM_STORE the store it ran in?)"
+            f"no sweep {sweep_id!r} in this store (a sweep's id is printed when it starts; is "
+            "--store or $BORDERSIM_STORE the store it ran in?)",
+            where=where,
         )
     plan = SweepPlan.from_json(plan_json)
     if not Path(plan.scenario_path).is_file():

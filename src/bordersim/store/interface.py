@@ -43,6 +43,17 @@ def results_dir_of(catalog: Catalog) -> Path:
     return catalog.results_dir
 
 
+def shown_location(catalog: Catalog) -> str:
+    """The store as messages name it: the embedded store's file, or a PostgreSQL store's URL
+    without its password."""
+    if isinstance(catalog, duckdb.DuckDBPyConnection):
+        row = catalog.execute(
+            "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+        ).fetchone()
+        return str(Path(row[0]).absolute()) if row and row[0] else "an in-memory store"
+    return catalog.location
+
+
 def reader_of(catalog: Catalog) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection that reads the store's result files."""
     if isinstance(catalog, duckdb.DuckDBPyConnection):
