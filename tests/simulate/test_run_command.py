@@ -94,7 +94,7 @@ def test_a_set_key_path_with_a_name_in_quotes_reaches_that_deployment(
     for setting, said in (
         (
             'deployments."phase.1".headcount=-5',
-            'deployments."phase.1".headcount = -5: Input should be greater than or equal to 0',
+            'deployments."phase.1".headcount = -5: must be at least 0',
         ),
         ('deployments."phase.1.headcount=5', "the quote at character 13 is not closed"),
         ("deployments..headcount=5", "an empty name: two dots together at characters 12 and 13"),

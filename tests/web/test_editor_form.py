@@ -231,8 +231,7 @@ _SPLIT = {"deployments.troops.headcount": "", "deployments.troops.sectors": ""}
         (
             {**_SPLIT, "deployments.troops.headcount_by_sector.RGV": "-5"},
             "deployments.troops.headcount_by_sector.RGV",
-            "deployments.troops.headcount_by_sector.RGV = -5: Input should be greater than or "
-            "equal to 0",
+            "deployments.troops.headcount_by_sector.RGV = -5: must be at least 0",
         ),
         (
             {**_SPLIT, "deployments.troops.headcount_by_sector.RGV": "5e9"},

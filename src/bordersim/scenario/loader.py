@@ -905,6 +905,15 @@ def _best_branch(errors: list[Any]) -> Any:
     return first
 
 
+#: pydantic's range errors: the words of the rule and the name of the bound in the error's ctx
+_BOUND_WORDS = {
+    "greater_than_equal": ("at least", "ge"),
+    "greater_than": ("more than", "gt"),
+    "less_than_equal": ("at most", "le"),
+    "less_than": ("less than", "lt"),
+}
+
+
 def validation_error(
     err: pydantic.ValidationError,
     origins: Mapping[KeyPath, Path],
@@ -994,6 +1003,11 @@ def validation_error(
             # a table's key (headcount_by_sector = { RGX = 3 }) was shown as its value, "RGX =
             # 'RGX'"; the key is what is wrong
             rule = f"unknown key {value!r}: the keys here are {expected}{hint}"
+    elif kind in _BOUND_WORDS:
+        # pydantic's "Input should be greater than or equal to 0", in the words of the upper
+        # bounds' own checks ("must be at most 1,000,000: ...")
+        words, bound = _BOUND_WORDS[kind]
+        rule = f"must be {words} {ctx.get(bound, '?'):,.10g}"
     else:
         rule = str(first["msg"]).removeprefix("Value error, ")
     file = origin_of(loc, origins)
