@@ -163,6 +163,27 @@ CASES: dict[str, tuple[str, list[str]]] = {
         MINIMAL + TROOPS.replace("duration_days = 90", "duration_days = 0"),
         ["line 14:", "deployments.troops.duration_days = 0: must be more than 0"],
     ),
+    "a whole number of days written with a decimal point": (
+        # pydantic's "Input should be a valid integer", for a value that is one
+        MINIMAL + TROOPS.replace("duration_days = 90", "duration_days = 90.0"),
+        [
+            "duration_days = 90.0: must be a whole number, written without a decimal point: "
+            "duration_days = 90"
+        ],
+    ),
+    "a fractional number of days": (
+        MINIMAL + TROOPS.replace("duration_days = 90", "duration_days = 2.5"),
+        ["deployments.troops.duration_days = 2.5: must be a whole number, such as 2 or 3"],
+    ),
+    "days that are not a number": (
+        MINIMAL + TROOPS.replace("duration_days = 90", "duration_days = nan"),
+        ["deployments.troops.duration_days = nan: must be a whole number, not nan or inf"],
+    ),
+    "a fraction that is not a number": (
+        # pydantic's "Input should be a finite number"
+        MINIMAL + "\n[demand.surrender_fraction]\nsingle_adult = inf\n",
+        ["demand.surrender_fraction.single_adult = inf: must be a finite number, not nan or inf"],
+    ),
     "a fractional headcount": (
         # accepted before: people come whole (the workbench's form took whole numbers only)
         MINIMAL + TROOPS.replace("headcount = 300", "headcount = 1.5"),

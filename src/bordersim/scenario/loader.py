@@ -32,6 +32,7 @@ import copy
 import datetime as dt
 import difflib
 import json
+import math
 import re
 import tomllib
 import types
@@ -905,6 +906,17 @@ def _best_branch(errors: list[Any]) -> Any:
     return first
 
 
+def _whole_number_rule(key: str, value: float) -> str:
+    """The rule for a number with a fraction (or nan, inf) where a whole one is read."""
+    if not math.isfinite(value):
+        return "must be a whole number, not nan or inf"
+    if value.is_integer():
+        at = "" if key.isdigit() else f"{key} = "
+        return f"must be a whole number, written without a decimal point: {at}{int(value)}"
+    low = math.floor(value)
+    return f"must be a whole number, such as {low} or {low + 1}"
+
+
 #: pydantic's range errors: the words of the rule and the name of the bound in the error's ctx
 _BOUND_WORDS = {
     "greater_than_equal": ("at least", "ge"),
@@ -1003,6 +1015,10 @@ def validation_error(
             # a table's key (headcount_by_sector = { RGX = 3 }) was shown as its value, "RGX =
             # 'RGX'"; the key is what is wrong
             rule = f"unknown key {value!r}: the keys here are {expected}{hint}"
+    elif kind == "int_type" and isinstance(value, float):
+        rule = _whole_number_rule(loc[-1], value)  # pydantic's "Input should be a valid integer"
+    elif kind == "finite_number":
+        rule = "must be a finite number, not nan or inf"
     elif kind in _BOUND_WORDS:
         # pydantic's "Input should be greater than or equal to 0", in the words of the upper
         # bounds' own checks ("must be at most 1,000,000: ...")
