@@ -24,6 +24,11 @@ start_date = 2023-05-10
 duration_days = 90
 """
 
+TOP_LEVEL_TABLES = (
+    "period, policy, demand, detection, processing, custody, departures, staff, deployments, "
+    "supplies, health, cost, targets"
+)
+
 # name -> (scenario text, fragments the one-line message must contain)
 CASES: dict[str, tuple[str, list[str]]] = {
     "bad TOML syntax": (
@@ -86,8 +91,15 @@ CASES: dict[str, tuple[str, list[str]]] = {
     ),
     "unknown top-level table with no close match": (
         MINIMAL + "\n[zzz]\na = 1\n",
-        # the list's end depends on the file's path: a message is cut at 300 characters
-        ["zzz = a table: unknown key; the top-level keys are name, description, sectors,"],
+        # the tables a table may be, whole, however long the file's path
+        [f"zzz = a table: unknown key; the top-level tables are {TOP_LEVEL_TABLES}"],
+    ),
+    "unknown top-level value with no close match": (
+        MINIMAL.replace('name = "minimal"', 'zzz = "minimal"'),
+        [
+            "zzz = 'minimal': unknown key; the top-level values are name, description, sectors, "
+            "base, remove"
+        ],
     ),
     # pydantic's "Input should be a valid string"
     "a text without quotes": (
@@ -383,6 +395,21 @@ def test_bad_scenario_gets_one_clear_error(
         assert fragment in message, f"{fragment!r} not in {message!r}"
     with pytest.raises(ScenarioError):
         load_scenario(path)
+
+
+def test_the_keys_an_unknown_table_could_be_are_listed_whole_under_a_long_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every top-level key was listed, which a message cut at 300 characters lost the end of
+    (from 'deployments' on) once the file's folder was long, as the user's often are."""
+    folder = tmp_path / ("scenarios-of-the-southwest-border-" * 3) / "variants-under-review"
+    folder.mkdir(parents=True)
+    path = folder / "bad.toml"
+    path.write_text(MINIMAL + "\n[zzz]\na = 1\n", encoding="utf-8")
+    with pytest.raises(SystemExit):
+        main(["scenario", "check", str(path)])
+    message = " ".join(capsys.readouterr().err.split())
+    assert message.endswith(f"the top-level tables are {TOP_LEVEL_TABLES}"), message
 
 
 def test_missing_base_file(

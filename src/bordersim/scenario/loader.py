@@ -45,7 +45,7 @@ from typing import Any
 import pydantic
 from pydantic import BaseModel
 
-from bordersim.errors import ScenarioError
+from bordersim.errors import MAX_MESSAGE_CHARS, MAX_WHERE_CHARS, ScenarioError
 from bordersim.input_files import MIB, read_bounded, resolve, shown_path
 from bordersim.scenario.schema import (
     DISEASE_PARAMETERS,
@@ -692,16 +692,53 @@ def _closest(word: str, options: list[str]) -> list[str]:
 
 
 def _did_you_mean(loc: KeyPath) -> str:
+    """' (did you mean ...?)' with the closest key allowed at `loc`, or '' (see `_keys_taken`)."""
     model = _model_at(loc[:-1])
     if model is None:
         return ""
-    keys = list(model.model_fields) + (list(LOADER_KEYS) if len(loc) == 1 else [])
-    close = _closest(loc[-1], keys)
-    if close:
-        return f" (did you mean {'.'.join((*loc[:-1], close[0]))!r}?)"
-    # no close spelling ('marine' among the pools): what the table takes instead
-    where = f"the keys of {'.'.join(loc[:-1])}" if len(loc) > 1 else "the top-level keys"
-    return f"; {where} are {', '.join(keys)}" if len(keys) <= 20 else ""
+    close = _closest(loc[-1], _keys_at(loc[:-1], model))
+    return f" (did you mean {'.'.join((*loc[:-1], close[0]))!r}?)" if close else ""
+
+
+def _keys_at(table: KeyPath, model: type[BaseModel]) -> list[str]:
+    return list(model.model_fields) + (list(LOADER_KEYS) if not table else [])
+
+
+def _keys_taken(loc: KeyPath, value: Any) -> tuple[str, list[str]]:
+    """Where no spelling is close ('marine' among the pools): the keys the table takes instead,
+    as (what they are, the keys), or ('', []) for none to list. An unknown table is given the
+    keys that take a table, an unknown value those that take a value, where that is fewer: the
+    top level's 19 keys made a message longer than one line holds."""
+    table = loc[:-1]
+    model = _model_at(table)
+    if model is None:
+        return "", []
+    keys = _keys_at(table, model)
+    kind = {True: "tables", False: "values"}[isinstance(value, Mapping)]
+    fitting = [key for key in keys if _takes_a_table((*table, key)) == (kind == "tables")]
+    if fitting and len(fitting) < len(keys):
+        keys, noun = fitting, kind
+    else:
+        noun = "keys"
+    where = f"the {noun} of {'.'.join(table)}" if table else f"the top-level {noun}"
+    return (where, keys) if len(keys) <= 20 else ("", [])
+
+
+def _takes_a_table(loc: KeyPath) -> bool:
+    annotation = _annotation_at(loc)
+    is_model = isinstance(annotation, type) and issubclass(annotation, BaseModel)
+    return is_model or typing.get_origin(annotation) is dict
+
+
+def _keys_in_room(where: str, keys: list[str], room: int) -> str:
+    """'; WHERE are A, B, C' in at most `room` characters: as many keys as fit, then how many
+    more (a message is one line, cut at its end)."""
+    for shown in range(len(keys), 0, -1):
+        more = f" and {len(keys) - shown} more" if shown < len(keys) else ""
+        text = f"; {where} are {', '.join(keys[:shown])}{more}"
+        if len(text) <= room:
+            return text
+    return ""
 
 
 def _show(value: Any) -> str:
@@ -963,6 +1000,7 @@ def validation_error(
     # a changed value given from Python is told the Python value to pass, not how TOML writes it
     from_python = python_values and any(loc[: len(key)] == key for key in changed)
     in_python = _python_rule(loc, value, kind, ctx.get("expected", "")) if from_python else None
+    listing: tuple[str, list[str]] = ("", [])
     if isinstance(cause, CrossSectionError):
         loc = (*loc, *cause.loc)
         value, rule = cause.value, cause.rule
@@ -970,6 +1008,8 @@ def validation_error(
         rule = in_python
     elif kind == "extra_forbidden":
         rule = "unknown key" + _did_you_mean(loc)
+        if rule == "unknown key":
+            listing = _keys_taken(loc, value)
     elif kind == "missing":
         rule = "required key is missing"
     elif kind in ("dict_type", "model_type") and _show(value) == "an array of tables":
@@ -1051,4 +1091,9 @@ def validation_error(
     shown = "" if kind == "missing" or key_error else f" = {_show(value)}"
     was_changed = any(loc[: len(key)] == key for key in changed)
     line = "" if was_changed else line_of(file, loc)
-    return ScenarioError(f"{dotted}{shown}: {_clip(rule, 240)}", where=f"{shown_path(file)}{line}")
+    where = f"{shown_path(file)}{line}"
+    text = f"{dotted}{shown}: {_clip(rule, 240)}"
+    if listing[1]:
+        room = MAX_MESSAGE_CHARS - min(len(where), MAX_WHERE_CHARS) - len(f": {text}")
+        text += _keys_in_room(listing[0], listing[1], room)
+    return ScenarioError(text, where=where)
