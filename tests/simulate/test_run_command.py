@@ -490,6 +490,19 @@ def test_compare_refuses_a_side_compared_with_itself(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_compare_of_an_unknown_side_names_it_and_leaves_no_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """bordersim compare SMALL nope left an empty out/compare/ behind, and its message did not
+    say which side was unknown."""
+    monkeypatch.chdir(tmp_path)
+    store = tmp_path / "store" / "bordersim.duckdb"
+    assert _exit_code(["compare", str(SMALL), "nope", "--store", str(store)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "error: B: 'nope' is neither a scenario file nor a run id in the store", err
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize(
     "argv",
     [

@@ -27,8 +27,10 @@ def resolve_compare_side(
     spec: str,
     store: StoreRef,
     settings: Mapping[str, Any] | None = None,
+    side: str | None = None,
 ) -> tuple[str, LoadedScenario | None]:
-    """'file' with the loaded scenario, or 'run' when `spec` is a stored run id."""
+    """'file' with the loaded scenario, or 'run' when `spec` is a stored run id. `side` ("A" or
+    "B") names the side in the message refusing a spec that is neither."""
     from bordersim.errors import BordersimError
     from bordersim.store import using_store
     from bordersim.store.runs import has_run
@@ -40,7 +42,9 @@ def resolve_compare_side(
         known = has_run(connection, spec)
     if known:
         return "run", None
-    raise BordersimError(f"{spec!r} is neither a scenario file nor a run id in the store")
+    raise BordersimError(
+        f"{spec!r} is neither a scenario file nor a run id in the store", where=side
+    )
 
 
 def refuse_options_unused_by_runs(given: Mapping[str, object]) -> None:
@@ -97,7 +101,10 @@ def compare_specs(
     from bordersim.store import using_store
     from bordersim.store.runs import get_run
 
-    sides = [resolve_compare_side(spec, store, settings) for spec in (spec_a, spec_b)]
+    sides = [
+        resolve_compare_side(spec, store, settings, side)
+        for spec, side in ((spec_a, "A"), (spec_b, "B"))
+    ]
     if all(kind == "run" for kind, _ in sides):
         given = {
             option_names.replications: replications,
@@ -154,22 +161,25 @@ def run_comparison(
     option_names: OptionNames = API_NAMES,
 ) -> tuple[RunRecord, RunRecord, Path]:
     """Run what is missing of A and B in the store and write `out_root/compare.html`."""
+    from bordersim.output_folders import missing_folders, removed_on_failure
     from bordersim.report.compare_report import write_compare_report
 
     refuse_a_side_compared_with_itself(a, b)
+    made = missing_folders(out_root)  # removed again, if still empty, when the comparison fails
     # before anything is simulated (a side's run), and when both sides are stored runs too
     check_report_folder(out_root, ("compare.html",), option_names.out)
-    record_a, record_b = compare_specs(
-        a,
-        b,
-        store,
-        engine=engine,
-        replications=replications,
-        seed=seed,
-        out_root=out_root,
-        observer=observer,
-        settings=settings,
-        option_names=option_names,
-    )
-    path = write_compare_report(out_root / "compare.html", record_a, record_b)
+    with removed_on_failure(made):
+        record_a, record_b = compare_specs(
+            a,
+            b,
+            store,
+            engine=engine,
+            replications=replications,
+            seed=seed,
+            out_root=out_root,
+            observer=observer,
+            settings=settings,
+            option_names=option_names,
+        )
+        path = write_compare_report(out_root / "compare.html", record_a, record_b)
     return record_a, record_b, path
