@@ -52,6 +52,15 @@ CASES: dict[str, tuple[str, list[str]]] = {
         MINIMAL + "\n[period]\nwarmup_days = 14\n",
         ["bad.toml, line 9: [period] is declared twice (first on line 4)", "under one header"],
     ),
+    # a name holding a dot was shown unquoted, [deployments.phase.1], a table of three parts
+    "a table named with a dot declared twice": (
+        MINIMAL + TROOPS.replace("troops", '"phase.1"') + '\n[deployments."phase.1"]\n',
+        ['line 16: [deployments."phase.1"] is declared twice (first on line 9)'],
+    ),
+    "a key of a table named with a dot set twice": (
+        MINIMAL + TROOPS.replace("troops", '"phase.1"').replace("= 300", "= 300\nheadcount = 3"),
+        ['line 12: deployments."phase.1".headcount is set twice (first on line 11)'],
+    ),
     # "must be one of 'southwest'", as if a list of sectors were not allowed
     "one sector given as a word": (
         MINIMAL + TROOPS + 'sectors = "RGV"\n',

@@ -139,7 +139,7 @@ def _set_twice(text: str, message: str) -> tuple[int, str] | None:
             loc = (*table, *_key_parts(assignment.group(1)))
         else:
             return None
-    dotted = ".".join(loc)
+    dotted = key_path_text(loc)  # a name holding a dot in quotes, as the file writes it
     first = _first_setting(lines[: number - 1], loc)
     earlier = f" (first on line {first})" if first else ""
     if found.group(2) and _HEADER.match(line):
@@ -1014,7 +1014,7 @@ def validation_error(
         rule = "required key is missing"
     elif kind in ("dict_type", "model_type") and _show(value) == "an array of tables":
         # [[deployments]] in TOML: an array of tables where a table is expected
-        dotted = ".".join(loc)
+        dotted = key_path_text(loc)  # a name holding a dot in quotes, as the file writes it
         rule = (
             f"{dotted} is a table of named entries: write [{dotted}.NAME] for each, "
             f"not [[{dotted}]]"
