@@ -61,6 +61,14 @@ CASES: dict[str, tuple[str, list[str]]] = {
         MINIMAL + TROOPS.replace("troops", '"phase.1"').replace("= 300", "= 300\nheadcount = 3"),
         ['line 12: deployments."phase.1".headcount is set twice (first on line 11)'],
     ),
+    "a misspelt key of a table named with a dot": (
+        MINIMAL + TROOPS.replace("troops", '"phase.1"').replace("headcount =", "headcont ="),
+        ["unknown key (did you mean 'deployments.\"phase.1\".headcount'?)"],
+    ),
+    "an unknown key of a table named with a dot": (
+        MINIMAL + TROOPS.replace("troops", '"phase.1"').replace("headcount =", "zzz ="),
+        ['unknown key; the values of deployments."phase.1" are pool, headcount,'],
+    ),
     # "must be one of 'southwest'", as if a list of sectors were not allowed
     "one sector given as a word": (
         MINIMAL + TROOPS + 'sectors = "RGV"\n',

@@ -697,7 +697,7 @@ def _did_you_mean(loc: KeyPath) -> str:
     if model is None:
         return ""
     close = _closest(loc[-1], _keys_at(loc[:-1], model))
-    return f" (did you mean {'.'.join((*loc[:-1], close[0]))!r}?)" if close else ""
+    return f" (did you mean {key_path_text((*loc[:-1], close[0]))!r}?)" if close else ""
 
 
 def _keys_at(table: KeyPath, model: type[BaseModel]) -> list[str]:
@@ -720,7 +720,7 @@ def _keys_taken(loc: KeyPath, value: Any) -> tuple[str, list[str]]:
         keys, noun = fitting, kind
     else:
         noun = "keys"
-    where = f"the {noun} of {'.'.join(table)}" if table else f"the top-level {noun}"
+    where = f"the {noun} of {key_path_text(table)}" if table else f"the top-level {noun}"
     return (where, keys) if len(keys) <= 20 else ("", [])
 
 
