@@ -81,7 +81,7 @@ def check_regular_file(path: Path, *, what: str, error: type[BordersimError], li
     try:
         info = os.stat(path)
     except FileNotFoundError:
-        raise error(f"{what} not found: it does not exist", where=where) from None
+        raise error(f"no such {what}", where=where) from None
     except OSError as err:
         if err.errno == 40:  # ELOOP
             raise error(f"{what}: symbolic link loop", where=where) from None

@@ -122,7 +122,7 @@ CASES: dict[str, tuple[Callable[[Path], Path], tuple[str, ...]]] = {
     ),
     "empty CSV": (empty_csv, ("empty.csv", "empty")),
     "empty workbook": (empty_workbook, ("empty.xlsx", "empty")),
-    "file that does not exist": (missing_file, ("ohss.xlsx", "does not exist")),
+    "file that does not exist": (missing_file, ("ohss.xlsx", "no such data file")),
     "month label": (
         bad_month,
         ("bad-month.xlsx", "'Monthly Rgn and Fam Status' row 2", "'13 Octember'", "01 October"),

@@ -480,12 +480,33 @@ def test_the_error_names_the_file_that_set_the_bad_value(
     assert "deployments.troops.tasks = 'field'" in message
 
 
-def test_missing_scenario_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = tmp_path / "nowhere.toml"
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["scenario", "check", "nowhere.toml"],
+        ["run", "nowhere.toml", "--engine", "flow"],
+        ["fit", "nowhere.toml"],
+        ["validate", "nowhere.toml"],
+        ["sweep", "nowhere.toml", "--vary", "demand.scale=1,2"],
+    ],
+    ids=lambda argv: argv[0],
+)
+def test_missing_scenario_file(
+    argv: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """scenario check said "scenario file not found: it does not exist" and sweep "scenario
+    file not found: FILE" where run, fit, validate and compare say "FILE: no such scenario
+    file": every command says it alike."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BORDERSIM_STORE", str(tmp_path / "store" / "bordersim.duckdb"))
     with pytest.raises(SystemExit) as exit_info:
-        main(["scenario", "check", str(path)])
+        main(argv)
     assert exit_info.value.code == 2
-    assert "file not found" in capsys.readouterr().err
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("nowhere.toml: no such scenario file"), err
 
 
 def test_date_outside_the_calibration(

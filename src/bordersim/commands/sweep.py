@@ -262,7 +262,7 @@ def _checked_grid(
         raise ScenarioError("sweep needs a scenario file and at least one --vary KEY=V1,V2")
     check_path_text(str(scenario), what="scenario file", error=ScenarioError, where=str(scenario))
     if not scenario.is_file():
-        raise ScenarioError(f"scenario file not found: {scenario}")
+        raise ScenarioError("no such scenario file", where=str(scenario))
     axes = [parse_vary(option) for option in vary_options]
     base = apply_settings(
         load_scenario(scenario), dict(parse_setting(option) for option in settings)
