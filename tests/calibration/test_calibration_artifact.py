@@ -40,8 +40,9 @@ def test_calibrate_on_an_empty_store_regenerates_the_shipped_artifact(
 def test_an_output_that_cannot_be_a_file_is_refused_before_calibrating(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str
 ) -> None:
-    """--output naming a folder, or a path under a file, was a traceback once the calibration
-    was done; it is one line naming --output, exit status 2, the store not even created."""
+    """--out naming a folder, or a path under a file, was a traceback once the calibration
+    was done; it is one line naming the option (--out), exit status 2, the store not even
+    created."""
     mine = tmp_path / "notes.txt"
     mine.write_text("the user's", encoding="utf-8")
     output = tmp_path if where == "folder" else mine / "calibration.json"
@@ -50,7 +51,7 @@ def test_an_output_that_cannot_be_a_file_is_refused_before_calibrating(
         main(["calibrate", "--store", str(store), "--output", str(output)])
     assert done.value.code == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and str(output) in err and "--output" in err
+    assert len(err.splitlines()) == 1 and str(output) in err and "--out " in err, err
     assert mine.read_text(encoding="utf-8") == "the user's"
     assert not store.exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
@@ -74,7 +75,7 @@ def test_an_output_that_is_the_store_or_a_users_file_is_refused_not_replaced(
         assert done.value.code == 2
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1, err
-        assert "--output names a file that is not a calibration artifact" in err
+        assert "--out names a file that is not a calibration artifact" in err
         assert output.read_bytes() == before[output]
     earlier = tmp_path / "calibration.json"
     earlier.write_bytes(SHIPPED_ARTIFACT.read_bytes())

@@ -345,7 +345,7 @@ def test_help_shows_no_value_beside_a_flag_and_path_beside_a_path(
     assert shown("validate --out")[:2] == ["--out", "PATH"]  # the options that refuse ""
     assert shown("validate --targets")[:2] == ["--targets", "PATH"]
     assert shown("fit --out")[:3] == ["--out", "-o", "PATH"]
-    assert shown("calibrate --output")[:3] == ["--output", "-o", "PATH"]
+    assert shown("calibrate --out,--output")[:3] == ["--out,--output", "-o", "PATH"]
     assert shown("run --seed")[:2] == ["--seed", "INTEGER"]  # the rest: a word for its value
     assert shown("run --replications") == ["--replications", "-r", "INTEGER"]
     assert shown("fit --damping")[:2] == ["--damping", "NUMBER"]

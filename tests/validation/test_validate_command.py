@@ -180,7 +180,8 @@ def test_an_interrupted_validation_says_nothing_was_written(tmp_path: Path) -> N
         (["validate", str(SMALL), "-r", "1", "--out", ""], "--out"),
         (["validate", str(SMALL), "-r", "1", "--targets", " "], "--targets"),
         (["fit", str(SMALL), "-r", "2", "--out", ""], "--out"),
-        (["calibrate", "--output", ""], "--output"),
+        (["calibrate", "--out", ""], "--out"),  # as every other command names it
+        (["calibrate", "--output", ""], "--out"),  # its earlier name, still read
         (["scenario", "check", str(SMALL), "--calibration", ""], "--calibration"),
     ],
     ids=lambda value: " ".join(value[:1]) if isinstance(value, list) else value,

@@ -18,6 +18,8 @@ def calibrate_command(
     store: str | None = typer.Option(None, "--store", help=STORE_OPTION_HELP),
     output: Path | None = typer.Option(  # noqa: B008
         None,
+        # --out, as every other command names its output; --output, its earlier name, still works
+        "--out",
         "--output",
         "-o",
         help="Where to write the artifact (default: calibration.json beside the store).",
@@ -47,7 +49,7 @@ def calibrate_command(
     console = _console()
     location = resolve_store_path(store)
     target = output if output is not None else location.parent / "calibration.json"
-    where = "--output" if output is not None else "the artifact"
+    where = "--out" if output is not None else "the artifact"
     with output_file_place(target, what=where):
         check_replaceable_document(
             target,
