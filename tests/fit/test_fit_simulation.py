@@ -129,7 +129,7 @@ def test_more_replications_than_run_takes_are_refused_before_fitting(
     assert done.value.code == 2
     captured = capsys.readouterr()
     err = captured.err.strip()
-    assert err == f"error: replications = {replications}: must be at most 1,000,000", err
+    assert err == f"error: --replications {replications}: must be at most 1,000,000", err
     assert captured.out == ""
     assert not (small_with_fit.parent / "fits").exists()
 
@@ -150,7 +150,7 @@ def test_more_iterations_than_a_fit_takes_are_refused_before_fitting(
     captured = capsys.readouterr()
     err = captured.err.strip()
     assert len(err.splitlines()) == 1, err
-    assert err.startswith(f"error: iterations = {iterations}: must be at most 1,000 "), err
+    assert err.startswith(f"error: --iterations {iterations}: must be at most 1,000 "), err
     assert captured.out == ""
     assert not (small_with_fit.parent / "fits").exists()
     FitSettings(iterations=1000).check()
@@ -168,7 +168,7 @@ def test_a_tolerance_outside_the_open_interval_says_so_before_fitting(
     captured = capsys.readouterr()
     err = captured.err.strip()
     assert len(err.splitlines()) == 1, err
-    assert f"tolerance = {float(tolerance)}: must be > 0 and < 1" in err
+    assert f"--tolerance {float(tolerance)}: must be > 0 and < 1" in err  # as the user gave it
     assert "iteration" not in captured.out
     assert not (small_with_fit.parent / "fits").exists()  # not even its empty folder
 

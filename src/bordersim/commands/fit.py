@@ -87,7 +87,7 @@ def fit_command(
         fit_groups=groups,
         engine=engine,
     )
-    settings.check()
+    settings.check(flags=True)  # named as the options the user gave
     # the fit records no run: an interrupt says what it leaves in the fit's own words
     interrupts.describe(f"the fit stopped cleanly; nothing was written to {target}")
     with output_file_place(target, what=where):

@@ -80,40 +80,48 @@ class FitSettings:
     fit_groups: bool = True  # also fit the border-wide group mix of each month
     engine: str = "event"
 
-    def check(self) -> None:
+    def check(self, *, flags: bool = False) -> None:
+        """Refuse settings no fit can use, naming each as the caller gave it: the Python API's
+        parameter (``tolerance = 0.0``) or, with `flags`, `bordersim fit`'s option
+        (``--tolerance 0.0``)."""
         from bordersim.engines import ENGINES, MAX_REPLICATIONS, MAX_SEED
+
+        def given(name: str, value: object) -> str:
+            return f"--{name} {value}" if flags else f"{name} = {value}"
 
         # first: an unknown engine is what is wrong, not the group mix it cannot fit
         if self.engine not in ENGINES:
             raise ScenarioError(
                 f"unknown engine {self.engine!r}; choose one of: {', '.join(ENGINES)}"
             )
+        replications = given("replications", self.replications)
         if self.replications < 2:
             raise ScenarioError(
-                f"replications = {self.replications}: a fit needs at least 2 replications, "
-                "for its confidence intervals"
+                f"{replications}: a fit needs at least 2 replications, for its confidence intervals"
             )
         if self.replications > MAX_REPLICATIONS:  # what `bordersim run` takes
-            raise ScenarioError(
-                f"replications = {self.replications}: must be at most {MAX_REPLICATIONS:,}"
-            )
+            raise ScenarioError(f"{replications}: must be at most {MAX_REPLICATIONS:,}")
+        iterations = given("iterations", self.iterations)
         if self.iterations < 1:
-            raise ScenarioError(f"iterations = {self.iterations}: must be at least 1")
+            raise ScenarioError(f"{iterations}: must be at least 1")
         if self.iterations > MAX_ITERATIONS:
             raise ScenarioError(
-                f"iterations = {self.iterations}: must be at most {MAX_ITERATIONS:,} (a fit stops "
-                "once within its tolerance; the shipped fits take 8 to 20)"
+                f"{iterations}: must be at most {MAX_ITERATIONS:,} (a fit stops once within its "
+                "tolerance; the shipped fits take 8 to 20)"
             )
         if not 0 < self.tolerance < 1:
-            raise ScenarioError(f"tolerance = {self.tolerance}: must be > 0 and < 1")
+            raise ScenarioError(f"{given('tolerance', self.tolerance)}: must be > 0 and < 1")
         if not 0 < self.damping <= 1:
-            raise ScenarioError(f"damping = {self.damping}: must be in (0, 1]")
+            raise ScenarioError(f"{given('damping', self.damping)}: must be in (0, 1]")
         if not 0 <= self.seed <= MAX_SEED:  # what `bordersim run --seed` takes, to reproduce it
-            raise ScenarioError(f"seed = {self.seed}: must be a whole number from 0 to 2^63 - 1")
+            raise ScenarioError(
+                f"{given('seed', self.seed)}: must be a whole number from 0 to 2^63 - 1"
+            )
         if self.fit_groups and self.engine != "event":
             raise ScenarioError(
-                f"engine = {self.engine!r}: fitting the group mix needs the event engine's "
-                "per-person records; use the event engine or fit sectors only (--no-groups)"
+                f"{given('engine', repr(self.engine))}: fitting the group mix needs the event "
+                "engine's per-person records; use the event engine or fit sectors only "
+                "(--no-groups)"
             )
 
 
