@@ -499,6 +499,34 @@ def test_a_change_to_no_value_reads_n_a_not_nan() -> None:
     assert row[5] == "n/a" and not any("nan" in cell for cell in row), row
 
 
+def test_a_change_from_a_base_near_zero_reads_not_meaningful_not_a_huge_percentage() -> None:
+    # releases to the street 0.04 -> 19 read "+47400.0 %", and a share over 72 h of 0.0 % -> 0.0 %
+    # read "-100.0 %": a share of almost nobody means nothing
+    per_a = {
+        "releases_to_street": np.array([0.02, 0.04, 0.06]),
+        "custody_share_over_72h": np.array([1e-5, 2e-5, 3e-5]),
+        "unmet_care_person_days": np.array([160.0, 167.0, 174.0]),
+        "encounters": np.array([100.0, 110.0, 120.0]),
+    }
+    per_b = {
+        "releases_to_street": np.array([18.0, 19.0, 20.0]),
+        "custody_share_over_72h": np.zeros(3),
+        "unmet_care_person_days": np.array([6900.0, 6937.0, 6974.0]),
+        "encounters": np.array([110.0, 121.0, 132.0]),
+    }
+    a, b = summarize(per_a), summarize(per_b)
+    diffs = differences(per_a, per_b, paired=True)
+    comparison = KpiComparison(per_a, per_b, a, b, diffs, True)
+    change = {row[0]: row[5] for row in comparison.rows()}
+    assert change["Releases to the street"] == "n/a (base near zero)", change
+    assert change["Share in custody over 72 h"] == "n/a (base near zero)", change
+    assert change["Unmet care"] == "+4,053.9 %", change  # a real base, with its thousands
+    assert change["Encounters"] == "+10.0 %", change
+    texts = [item.text for item in comparison_headline(diffs, a, b, per_a, per_b)]
+    (releases,) = [t for t in texts if t.startswith("Releases to the street")]
+    assert "(base near zero: no relative change; effect size d = " in releases, releases
+
+
 def test_one_replication_a_side_is_no_interval_not_indistinguishable() -> None:
     # With one replication a side, a fall of encounters from 14,259 to 0 read "excludes 0: no"
     # and "Not distinguishable from zero with these replications".

@@ -112,7 +112,7 @@ class KpiComparison:
                     format_value(mean_a, unit),
                     format_value(mean_b, unit),
                     format_difference(diff, unit),
-                    relative_change(diff.mean, mean_a),
+                    relative_change(diff.mean, mean_a, unit),
                     format_effect(effect_size(self.per_a[name], self.per_b[name])),
                     verdict(diff, mean_a, mean_b),
                 ]

@@ -34,6 +34,8 @@ PRACTICAL_SHARE = 0.01
 NOT_DEFINED = "n/a"
 #: The verdict on a difference of one replication a side: no interval, so no finding either way.
 NO_INTERVAL = "no interval"
+#: The relative change of an indicator whose A is near zero (`is_near_zero_base`).
+NEAR_ZERO_BASE = "n/a (base near zero)"
 
 #: README, "Known limits", in short: what every run report and comparison says in its headline.
 KNOWN_LIMITS = (
@@ -233,11 +235,22 @@ def effect_size(a: np.ndarray, b: np.ndarray) -> float:
     return diff / pooled
 
 
-def relative_change(diff: float, mean_a: float) -> str:
-    """B - A as a share of A; 'n/a' where either is not a number (a share of nobody in B)."""
-    if mean_a == 0 or not (math.isfinite(mean_a) and math.isfinite(diff)):
+def relative_change(diff: float, mean_a: float, unit: str) -> str:
+    """B - A as a share of A; 'n/a' where either is not a number (a share of nobody in B), and
+    `NEAR_ZERO_BASE` where A is near zero (`is_near_zero_base`): a share of almost nothing is
+    a huge or a -100 % change that means nothing (0.04 releases to 19 read '+47400.0 %')."""
+    if not (math.isfinite(mean_a) and math.isfinite(diff)):
         return "n/a"
-    return f"{100 * diff / abs(mean_a):+.1f} %"
+    if is_near_zero_base(mean_a, mean_a + diff, unit):
+        return NEAR_ZERO_BASE
+    return f"{100 * diff / abs(mean_a):+,.1f} %"
+
+
+def is_near_zero_base(mean_a: float, mean_b: float, unit: str) -> bool:
+    """Whether A is too near zero for B - A to be read as a share of it: zero, shown as zero in
+    its unit (0.0 %), or under `PRACTICAL_SHARE` of B (the scale 'practically zero' reads)."""
+    shown_as_zero = not any(digit in format_value(mean_a, unit) for digit in "123456789")
+    return shown_as_zero or abs(mean_a) < PRACTICAL_SHARE * abs(mean_b)
 
 
 def format_effect(d: float) -> str:
@@ -279,9 +292,12 @@ def comparison_headline(
             continue
         d = effect_size(per_replication_a[name], per_replication_b[name])
         direction = ("up", "higher") if diff.mean > 0 else ("down", "lower")
+        change = relative_change(diff.mean, mean_a, kpi.unit)
+        # "(n/a (base near zero), ...)" would nest its parentheses
+        change = "base near zero: no relative change;" if change == NEAR_ZERO_BASE else change + ","
         text = (
             f"{kpi.label}: {format_value(mean_a, kpi.unit)} -> {format_value(mean_b, kpi.unit)}, "
-            f"B - A {format_difference(diff, kpi.unit)} ({relative_change(diff.mean, mean_a)}, "
+            f"B - A {format_difference(diff, kpi.unit)} ({change} "
             f"effect size d = {format_effect(d)})"
         )
         clear.append((abs(d) if not math.isnan(d) else 0.0, HeadlineItem(text, direction)))
