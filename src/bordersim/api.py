@@ -470,6 +470,7 @@ def sweep(
         listed = tuple(_plain(v) for v in values)
         if not listed:
             raise ScenarioError(f"vary {key!r}: the list of values is empty")
+        _refuse_repeated_values(key, listed)
         axes.append(Axis(key, listed))
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     base.check_unchanged()
@@ -551,6 +552,22 @@ def _check_client(client: object) -> None:
             f"{type(client).__name__} {client!r}; for a scheduler's address, connect first: "
             f"client=distributed.Client(address)"
         )
+
+
+def _refuse_repeated_values(key: str, values: tuple[Any, ...]) -> None:
+    """Refuse a value listed twice, as `bordersim sweep --vary` does: it would run one variant
+    twice, under two variant numbers (and two seeds), as if they were two."""
+    from bordersim.services.sweep import same_value
+
+    for i, value in enumerate(values):
+        for earlier in values[:i]:
+            if same_value(earlier, value):
+                same = (
+                    "is listed twice"
+                    if repr(earlier) == repr(value)
+                    else (f"and {value!r} are one value")
+                )
+                raise ScenarioError(f"vary {key!r}: {earlier!r} {same}")
 
 
 def _in_order(values: Iterable[Any]) -> list[Any]:

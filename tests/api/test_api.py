@@ -531,6 +531,19 @@ def test_a_sweep_axis_given_as_a_set_is_refused_as_it_has_no_order(values: objec
 
 
 @pytest.mark.parametrize(
+    ("values", "said"),
+    [([0, 300, 0], "0 is listed twice"), ((300, 300.0), "300 and 300.0 are one value")],
+)
+def test_a_sweep_axis_listing_a_value_twice_is_refused_as_bordersim_sweep_refuses_it(
+    values: object, said: str
+) -> None:
+    # the same variant was run twice, under two variant numbers, where --vary refuses it
+    with pytest.raises(bs.BordersimError) as refused:
+        bs.sweep(SMALL, {"deployments.troops.headcount": values}, replications=1)  # type: ignore[dict-item]
+    assert str(refused.value) == f"vary 'deployments.troops.headcount': {said}"
+
+
+@pytest.mark.parametrize(
     ("changes", "message"),
     [
         # said "give exactly one of headcount and headcount_by_sector": the key is optional only

@@ -19,7 +19,7 @@ import typer
 
 from bordersim.commands import stripped
 from bordersim.errors import ScenarioError
-from bordersim.services.sweep import Axis
+from bordersim.services.sweep import Axis, same_value
 from bordersim.words import counted
 
 if TYPE_CHECKING:
@@ -57,18 +57,12 @@ def parse_vary(option: str) -> Axis:
     parsed = tuple(parse_value(v) for v in parts)
     for i, value in enumerate(parsed):
         for j in range(i):
-            if _same_value(parsed[j], value):
+            if same_value(parsed[j], value):
                 same = (
                     "is listed twice" if parts[j] == parts[i] else f"and {parts[i]} are one value"
                 )
                 raise ScenarioError(f"--vary {option!r}: {parts[j]} {same}")
     return Axis(key, parsed)
-
-
-def _same_value(a: Any, b: Any) -> bool:
-    """Two values of an axis that set the key alike: 1 and 1.0 give one variant twice (true and
-    1 do not: a scenario key takes a boolean or a number, not both)."""
-    return isinstance(a, bool) == isinstance(b, bool) and bool(a == b)
 
 
 def sweep_command(

@@ -39,6 +39,12 @@ class Axis:
     values: tuple[Any, ...]
 
 
+def same_value(a: Any, b: Any) -> bool:
+    """Two values of an axis that set the key alike: 1 and 1.0 give one variant twice (true and
+    1 do not: a scenario key takes a boolean or a number, not both)."""
+    return isinstance(a, bool) == isinstance(b, bool) and bool(a == b)
+
+
 @dataclass(frozen=True)
 class Sweep:
     """The grid points (key -> value), their runs and the KPI table, in grid order, with what
