@@ -51,6 +51,16 @@ def test_a_run_gives_the_numbers_the_cli_stored(cli_run: tuple[Path, str], api_r
     assert list(api_run.kpis().columns) == ["indicator", "mean", "low", "high", "unit"]
 
 
+def test_an_indicator_and_the_daily_metric_of_its_name_give_one_unit(api_run: bs.Run) -> None:
+    # agents_field_hours was in "hours" in kpis() and in "staff-hours" in daily()
+    from bordersim.results.schema import METRIC_UNITS
+
+    units = api_run.kpis().set_index("indicator")["unit"]
+    shared = [name for name in units.index if name in METRIC_UNITS]
+    assert "agents_field_hours" in shared and "encounters" in shared
+    assert {name: units[name] for name in shared} == {name: METRIC_UNITS[name] for name in shared}
+
+
 def test_a_scenario_object_and_its_path_run_alike(api_run: bs.Run) -> None:
     again = bs.run(bs.load_scenario(SMALL), replications=REPLICATIONS, seed=SEED, engine="flow")
     np.testing.assert_array_equal(again.result.daily, api_run.result.daily)

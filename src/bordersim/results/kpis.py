@@ -51,8 +51,8 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("uac_share_over_72h", "Children in custody over 72 h, share", "share"),
     Kpi("uac_over_72h", "Children in custody over 72 h", "people"),
     Kpi("processing_backlog_mean", "Processing backlog, mean at day end", "people"),
-    Kpi("agents_field_hours", "Agent-hours in the field", "hours"),
-    Kpi("agents_support_hours", "Agent-hours on support work", "hours"),
+    Kpi("agents_field_hours", "Agent-hours in the field", "staff-hours"),
+    Kpi("agents_support_hours", "Agent-hours on support work", "staff-hours"),
     Kpi("agents_field_share", "Agents' share of hours in the field", "share"),
     *(
         Kpi(
