@@ -16,7 +16,6 @@ a store, a report folder) may start with ``~``, the home folder, as on the comma
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +26,13 @@ import pandas as pd
 
 from bordersim.errors import BordersimError, ScenarioError
 from bordersim.input_files import user_path
-from bordersim.results.schema import DAILY_METRICS, METRIC_INDEX, METRIC_UNITS, RunResult
+from bordersim.results.schema import (
+    DAILY_METRICS,
+    METRIC_INDEX,
+    METRIC_UNITS,
+    RunResult,
+    check_metric,
+)
 from bordersim.scenario import Scenario
 from bordersim.services.record import DEFAULT_REPLICATIONS, DEFAULT_SEED
 from bordersim.words import counted
@@ -257,24 +262,6 @@ def _metric_names(metric: str | Sequence[str]) -> list[str]:
         )
     # a name given twice is one metric: its rows once, not twice over
     return list(dict.fromkeys(check_metric(name) for name in metric))
-
-
-def check_metric(name: str) -> str:
-    """`name` if it is a daily metric of `results.schema`; otherwise a `BordersimError` that
-    suggests the nearest names."""
-    if not isinstance(name, str):
-        # a list where one name belongs would be an unhashable TypeError in the lookup below
-        raise BordersimError(
-            f"a metric is named by a str, got {type(name).__name__} {name!r} (the names are "
-            f"bordersim.results.schema.DAILY_METRICS)"
-        )
-    if name in METRIC_INDEX:
-        return name
-    near = difflib.get_close_matches(str(name), DAILY_METRICS, n=3)
-    hint = f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
-    raise BordersimError(
-        f"unknown metric {name!r}{hint} (the names are bordersim.results.schema.DAILY_METRICS)"
-    )
 
 
 def run(

@@ -76,6 +76,16 @@ def test_daily_narrows_by_metric_and_sector_and_metric_sums_sectors(api_run: bs.
     assert api_run.metric("encounters").shape == (REPLICATIONS, len(api_run.dates))
 
 
+def test_the_run_results_metric_refuses_an_unknown_name_as_the_run_does(api_run: bs.Run) -> None:
+    # run.result.metric("occupancy") was a bare KeyError: 'occupancy'
+    with pytest.raises(bs.BordersimError) as refused:
+        api_run.result.metric("occupancy")
+    with pytest.raises(bs.BordersimError) as by_the_run:
+        api_run.metric("occupancy")
+    assert str(refused.value) == str(by_the_run.value)
+    assert "did you mean 'occupancy_peak'" in str(refused.value)
+
+
 def test_plot_draws_the_mean_of_the_named_sector(api_run: bs.Run) -> None:
     fig = api_run.plot("occupancy_mean", sector="RGV")
     mean = api_run.metric("occupancy_mean", sector="RGV").mean(axis=0)

@@ -9,12 +9,14 @@ engine fills every metric (zeros where a module is off, such as health).
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bordersim.errors import BordersimError
 from bordersim.model.dimensions import Pathway, Pool, Sector, Task
 from bordersim.model.routes import LINES
 
@@ -106,6 +108,25 @@ def metric_unit(name: str) -> str:
 #: The unit of each daily metric (`metric_unit`).
 METRIC_UNITS: dict[str, str] = {name: metric_unit(name) for name in DAILY_METRICS}
 
+
+def check_metric(name: str) -> str:
+    """`name` if it is a daily metric of `results.schema`; otherwise a `BordersimError` that
+    suggests the nearest names."""
+    if not isinstance(name, str):
+        # a list where one name belongs would be an unhashable TypeError in the lookup below
+        raise BordersimError(
+            f"a metric is named by a str, got {type(name).__name__} {name!r} (the names are "
+            f"bordersim.results.schema.DAILY_METRICS)"
+        )
+    if name in METRIC_INDEX:
+        return name
+    near = difflib.get_close_matches(str(name), DAILY_METRICS, n=3)
+    hint = f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
+    raise BordersimError(
+        f"unknown metric {name!r}{hint} (the names are bordersim.results.schema.DAILY_METRICS)"
+    )
+
+
 #: Time-in-custody histogram: one-hour bins, the last bin holds everything longer.
 CUSTODY_HIST_HOURS = 24 * 30
 #: Histogram populations: everyone, and unaccompanied children alone.
@@ -148,8 +169,10 @@ class RunResult:
         )
 
     def metric(self, name: str) -> np.ndarray:
-        """[R, D, S] values of one metric."""
-        return self.daily[..., METRIC_INDEX[name]]
+        """[R, D, S] values of one metric (an unknown name is a `BordersimError` that suggests
+        the nearest names, as `bordersim.Run.metric`'s)."""
+        index = METRIC_INDEX.get(name) if isinstance(name, str) else None
+        return self.daily[..., METRIC_INDEX[check_metric(name)] if index is None else index]
 
     @classmethod
     def concatenated(
