@@ -181,7 +181,9 @@ def test_recording_a_run_stores_it_and_open_run_is_read_only(tmp_path: Path) -> 
 
 def test_open_run_errors(tmp_path: Path, cli_run: tuple[Path, str]) -> None:
     store, _ = cli_run
-    with pytest.raises(bs.BordersimError, match="no run 'nope' in the store"):
+    with pytest.raises(
+        bs.BordersimError, match="store.duckdb: no run 'nope' in this store; it holds 1 run"
+    ):
         bs.open_run("nope", store=store)
     with pytest.raises(bs.BordersimError) as refused:
         bs.open_run("nope", store=tmp_path / "missing.duckdb")
@@ -193,6 +195,20 @@ def test_open_run_errors(tmp_path: Path, cli_run: tuple[Path, str]) -> None:
     assert not (tmp_path / "missing.duckdb").exists()
     with pytest.raises(bs.BordersimError, match=r"run_id must be a run id .* got int 3"):
         bs.open_run(3, store=store)  # type: ignore[arg-type]
+
+
+def test_a_run_id_the_store_lacks_names_the_store_read_and_the_nearest_id(
+    cli_run: tuple[Path, str],
+) -> None:
+    # said "no run ... in the store": which store (store=, $BORDERSIM_STORE or the default)
+    # was not said, nor the id of the run meant
+    store, run_id = cli_run
+    with pytest.raises(bs.BordersimError) as refused:
+        bs.open_run(run_id[:-1], store=store)
+    assert str(refused.value) == (
+        f"{store}: no run {run_id[:-1]!r} in this store (did you mean {run_id!r}?); it holds 1 "
+        "run (`bordersim runs --store` lists them)"
+    )
 
 
 WRITER = """
