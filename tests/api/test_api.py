@@ -182,7 +182,7 @@ def test_recording_a_run_stores_it_and_open_run_is_read_only(tmp_path: Path) -> 
 def test_open_run_errors(tmp_path: Path, cli_run: tuple[Path, str]) -> None:
     store, _ = cli_run
     with pytest.raises(
-        bs.BordersimError, match="store.duckdb: no run 'nope' in this store; it holds 1 run"
+        bs.BordersimError, match=r"store\.duckdb: no run 'nope' in this store; it holds 1 run"
     ):
         bs.open_run("nope", store=store)
     with pytest.raises(bs.BordersimError) as refused:
