@@ -187,6 +187,11 @@ class Run:
                 f"run of {self.scenario_name!r} has no replications (its daily array has 0 "
                 "rows), so there is nothing to plot"
             )
+        if not self.dates:  # an empty figure, as if the metric were missing
+            raise BordersimError(
+                f"run of {self.scenario_name!r} has no reported days (its dates are empty), so "
+                "there is nothing to plot"
+            )
         x = self.dates
         low, high = np.percentile(values, 5, axis=0), np.percentile(values, 95, axis=0)
         where = sector if sector is not None else "all sectors"

@@ -644,8 +644,14 @@ def test_the_kpis_of_a_run_without_days_are_one_clear_line() -> None:
     from constructed_runs import constructed_run
 
     empty = bs.Run(constructed_run(replications=2, days=0))
-    # an IndexError from inside the KPI arithmetic, after "Mean of empty slice" warnings
-    for call in (empty.kpis, lambda: bs.compare(empty, bs.Run(constructed_run(2, 3)))):
+    # an IndexError from inside the KPI arithmetic, after "Mean of empty slice" warnings; plot
+    # drew an empty figure without a word, where docs/api.md says it says so
+    calls = (
+        empty.kpis,
+        lambda: bs.compare(empty, bs.Run(constructed_run(2, 3))),
+        lambda: empty.plot("encounters"),
+    )
+    for call in calls:
         with pytest.raises(bs.BordersimError) as refused:
             call()
         text = str(refused.value)
