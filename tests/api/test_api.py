@@ -855,6 +855,8 @@ def test_setting_a_value_of_a_scenario_is_one_clear_line() -> None:
         ({"name": 5}, "must be a str: '5'"),
         ({"sectors": "RGV"}, "must be a list, such as ['RGV']"),
         ({"deployments": [{"pool": "active_duty"}]}, "a dict {name: {key: value}}"),
+        ({"custody.capacity_people": 5}, "is a table: give a dict {key: value}, not an int"),
+        ({"period": "2023"}, "period is a table: give a dict {key: value}, not a str"),
     ],
 )
 def test_with_changes_refusals_say_the_python_value_to_pass(

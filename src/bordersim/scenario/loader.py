@@ -656,14 +656,21 @@ def _text_for_a_value(key: str, value: str, kind: str, python: bool = False) -> 
     return f"a number is written without quotes in TOML: {at}{number}"
 
 
+def _article(noun: str) -> str:
+    """'an int', 'a str'."""
+    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
+
+
 def _python_rule(loc: KeyPath, value: Any, kind: str, expected: str) -> str | None:
     """For a value given from Python (`Scenario.with_changes`, `bs.sweep`'s vary), the rule in
     Python's words where the file's says how TOML writes the value ('written without quotes'),
     which a caller passing Python values cannot follow; None where the rule is the same."""
     dotted = ".".join(loc)
-    if kind in ("dict_type", "model_type") and _show(value) == "an array of tables":
+    if kind in ("dict_type", "model_type") and not isinstance(value, Mapping):
+        # pydantic's "instance of BySector" names a class of the schema, not what to pass
         entries = "{name: {key: value}}" if entries_at(loc) is not None else "{key: value}"
-        return f"{dotted} is a table: give a dict {entries}, not a list"
+        given = "a list" if isinstance(value, list) else f"{_article(type(value).__name__)}"
+        return f"{dotted} is a table: give a dict {entries}, not {given}"
     if kind == "date_type":
         day = value.date() if isinstance(value, dt.datetime) else None
         day = _iso_date(value) if isinstance(value, str) else day
