@@ -183,6 +183,11 @@ def test_bad_plan_files_name_the_key_and_rule(text: str, expected: str) -> None:
             "bad.toml, line 6: pools.active_duty.available_from = '2023-05-01': must be a TOML "
             "date",
         ),
+        # passed, and plan.toml failed after the search, naming the plan's temporary folder
+        (
+            GOOD.replace('["troops"]', '["troops", "troops"]'),
+            "bad.toml, line 2: replace = ['troops', 'troops']: lists 'troops' twice; name it once",
+        ),
         # passed, and plan.toml's [demand] scale of 2000 was refused after the search; 1e308
         # overflowed the first attempts to inf
         (

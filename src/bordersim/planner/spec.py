@@ -577,6 +577,10 @@ def _replace(reader: _Reader, replace: Any) -> tuple[str, ...]:
     """The names of the base scenario's deployments that the plan replaces."""
     if not isinstance(replace, list) or not all(isinstance(r, str) for r in replace):
         raise reader.fail("replace", replace, "must be a list of deployment names")
+    # plan.toml removes each once: a name listed twice failed there, after the search
+    twice = sorted({name for name in replace if replace.count(name) > 1})
+    if twice:
+        raise reader.fail("replace", replace, f"lists {twice[0]!r} twice; name it once")
     return tuple(replace)
 
 
