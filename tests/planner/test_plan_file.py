@@ -346,9 +346,41 @@ def test_a_lead_time_past_the_period_is_refused_naming_the_period() -> None:
     ), message
     assert "\n" not in message
     problem = build_problem(
-        model, parse_plan(text.replace("tasks", "lead_time_days = 20\ntasks"), "p")
+        model, parse_plan(text.replace("tasks", "lead_time_days = 8\ntasks"), "p")
     )
-    assert problem.available.shape == (1, 3)
+    assert problem.available.tolist() == [[False, False, True]]
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        # a lead time within the period that still closed every window, with the ramp-up
+        (
+            "lead_time_days = 20",
+            "p, line 4: pools.active_duty.lead_time_days = 20: ends on 2023-04-24, after the "
+            "last window's first arrival (2023-04-12, ramp-up included), so no window is open "
+            "to the pool; shorten the lead time, or leave the pool out of the plan",
+        ),
+        (
+            "available_from = 2030-01-01",
+            "p, line 4: pools.active_duty.available_from = 2030-01-01: after the last window's "
+            "first arrival (2023-04-12, ramp-up included), so no window is open to the pool; "
+            "give an earlier date, or leave the pool out of the plan",
+        ),
+    ],
+)
+def test_a_pool_closed_in_every_window_is_refused_naming_the_key(key: str, expected: str) -> None:
+    """A contract date after the period, or a lead time that with the ramp-up left no window
+    open, made a plan that left the pool out without a word, after the whole search."""
+    from planner_cases import one_sector_model
+
+    from bordersim.planner.problem import build_problem
+
+    model = one_sector_model()  # 21 reported days, windows from days 3, 10 and 17
+    text = GOOD.replace('replace = ["troops"]', "") + "[windows]\ndays = 7\nmin_tour_days = 7\n"
+    with pytest.raises(PlanError) as raised:
+        build_problem(model, parse_plan(text.replace("tasks", f"{key}\ntasks"), "p"))
+    assert str(raised.value) == expected
 
 
 def test_a_folder_given_as_the_plan_file_is_named_a_folder(tmp_path: Path) -> None:

@@ -244,6 +244,7 @@ def build_problem(
                 available[k, w] = False
             if plan.available_from is not None and arrival_date < plan.available_from:
                 available[k, w] = False
+    _check_some_window_open(spec, base, windows, available)
     return Problem(
         spec, base, tuple(planned), tuple(windows), tuple(_weeks(base)), available, paths
     )
@@ -296,6 +297,38 @@ def _check_lead_times(spec: PlanSpec, model: CompiledModel) -> None:
             f"{key} = {plan.lead_time_days}: not shorter than the base scenario's reported "
             f"period ({reported} days, {first} to {last}), so nobody of the pool could arrive "
             "in it; shorten the lead time, or leave the pool out of the plan",
+            where=spec.location(key),
+        )
+
+
+def _check_some_window_open(
+    spec: PlanSpec,
+    model: CompiledModel,
+    windows: list[tuple[int, int]],
+    available: np.ndarray,
+) -> None:
+    """A pool that its contract date or lead time closes every window to would be left out of
+    the plan without a word, after the whole search; the error names the key that closed the
+    last window (whose people arrive latest, so it is the last one open to any pool)."""
+    for k, plan in enumerate(spec.pools):
+        if available[k].any():
+            continue
+        arrival = windows[-1][0] - max(plan.ramp_up_days - 1, 0)
+        arrival_date = model.start_date + dt.timedelta(days=arrival)
+        name = f"pools.{plan.pool.name.lower()}"
+        last = f"the last window's first arrival ({arrival_date}, ramp-up included)"
+        if plan.available_from is not None and arrival_date < plan.available_from:
+            key = f"{name}.available_from"
+            rule = f"{plan.available_from}: after {last}"
+            remedy = "give an earlier date"
+        else:
+            key = f"{name}.lead_time_days"
+            ends = model.start_date + dt.timedelta(days=model.warmup_days + plan.lead_time_days)
+            rule = f"{plan.lead_time_days}: ends on {ends}, after {last}"
+            remedy = "shorten the lead time"
+        raise PlanError(
+            f"{key} = {rule}, so no window is open to the pool; {remedy}, or leave the pool "
+            "out of the plan",
             where=spec.location(key),
         )
 
