@@ -111,11 +111,12 @@ def test_bad_plan_files_name_the_key_and_rule(text: str, expected: str) -> None:
             "bad.toml, line 4: pools.active_duty.tasks = 'typing': unknown task",
         ),
         (GOOD + "[search]\nsed = 3\n", "bad.toml, line 7: search.sed = 3: unknown key"),
-        # billions of replications ended the search in "first replication out of range: 0"
+        # billions of replications ended the search in "first replication out of range: 0";
+        # the limit read 1000000 here and 1,000,000 for --replications
         (
             GOOD + "[search]\nreplications = 100000000000\n",
             "bad.toml, line 7: search.replications = 100000000000: must be a whole number of at "
-            "least 2 and at most 1000000",
+            "least 2 and at most 1,000,000",
         ),
         # TOML's nan and inf passed every bound and crashed the fluid program (HiGHS model error)
         (

@@ -246,7 +246,8 @@ class _Reader:
         high: int | None = None,
     ) -> int:
         value = raw.get(key, default)
-        upper = "" if high is None else f" and at most {high}"
+        # thousands separated, as the command line's options say the same limits
+        upper = "" if high is None else f" and at most {high:,}"
         whole = isinstance(value, int) and not isinstance(value, bool)
         if not whole or value < low or (high is not None and value > high):
             raise self.fail(path, value, f"must be a whole number of at least {low}{upper}")
