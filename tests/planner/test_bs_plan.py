@@ -231,7 +231,22 @@ def test_the_reports_failing_targets_give_their_level_dates_and_words(
     assert "lower bound of the probability it holds (certified at 0.95 or more)" in table
     assert "within_72h" not in table
     assert "Seconds taken: search " in page and ", in all " in page
+    assert "Search: 6 flow-engine replications run in all, 2 per candidate plan (seed 1)." in page
     assert "search_s" not in page and "certify_s" not in page
+
+
+def test_the_reports_search_sample_gives_the_replications_per_candidate() -> None:
+    """The report's certificate section said "Search: 6 flow-engine replications." for a plan
+    file with replications = 2: the total over the plans simulated, which read as the sample
+    each plan was judged on; it gives both now."""
+    from bordersim.planner.report import search_sample_words
+
+    search = {"engine": "flow", "seed": 1, "replications": 2, "flow_replications_run": 6}
+    assert search_sample_words(search) == (
+        "Search: 6 flow-engine replications run in all, 2 per candidate plan (seed 1)"
+    )
+    search.update(replications=24, flow_replications_run=1_224)
+    assert search_sample_words(search).startswith("Search: 1,224 flow-engine replications run")
 
 
 @pytest.mark.slow

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -336,9 +336,8 @@ def _certificate_section(result: PlanResult) -> str:
         [
             "<h2>Certificate</h2>",
             f"<p>{html.escape(data['certification']['method'])}; engine "
-            f"{cert.engine}, seed {cert.seed}, replications {cert.n}. Search: "
-            f"{data['search']['flow_replications_run']} flow-engine replications. "
-            f"{timings_words(result.timings)}.</p>",
+            f"{cert.engine}, seed {cert.seed}, replications {cert.n}. "
+            f"{search_sample_words(data['search'])}. {timings_words(result.timings)}.</p>",
             "<p>Lower bound: " + html.escape(str(data["lower_bound_kind"])) + ". Fluid program's "
             f"bound: {millions(data['fluid_lower_bound_dollars'])} ("
             + html.escape(str(data["fluid_lower_bound_kind"]))
@@ -356,6 +355,15 @@ STAGE_WORDS = {
     "frontier_s": "frontier",
     "total_s": "in all",
 }
+
+
+def search_sample_words(search: dict[str, Any]) -> str:
+    """'Search: 6 flow-engine replications run in all, 2 per candidate plan (seed 1)': the total
+    alone read as the sample of each candidate, which the search's rule is judged on."""
+    return (
+        f"Search: {search['flow_replications_run']:,} {search['engine']}-engine replications "
+        f"run in all, {search['replications']:,} per candidate plan (seed {search['seed']})"
+    )
 
 
 def timings_words(timings: dict[str, float]) -> str:
