@@ -182,6 +182,29 @@ def test_a_backtest_window_error_names_only_the_months_given(
     assert len(lines) == 1 and lines[0].startswith(message), lines
 
 
+@pytest.fixture(scope="module")
+def short_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store whose release holds 26 months (2020-10 .. 2022-11): too few for a forecast."""
+    from data.official_samples import small_sheets, write_workbook  # tests/data's samples
+
+    folder = tmp_path_factory.mktemp("short-store")
+    workbook = write_workbook(folder / "short.xlsx", small_sheets((2021, 2022, 2023)))
+    path = folder / "store.duckdb"
+    main(["data", "import", str(workbook), "--store", str(path)])
+    return path
+
+
+def test_a_default_origin_without_the_history_is_not_blamed_on_the_option(
+    short_store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without --origin, the store's last month is the origin: it was refused as "--origin
+    2022-11 has 26 months of history", an option the user had not given."""
+    assert _refused(short_store, tmp_path, capsys, []) == [
+        "error: the default --origin (the store's last month) 2022-11 has 26 months of "
+        "history before it; forecasts need at least 36 (the data start 2020-10)"
+    ]
+
+
 def _refused(
     store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], arguments: list[str]
 ) -> list[str]:

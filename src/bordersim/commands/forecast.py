@@ -22,6 +22,8 @@ FORECAST_FILES = ("backtest.csv", "forecast.csv", "report.html")
 #: Months ahead of a forecast, and a back-test's horizons, unless given.
 DEFAULT_HORIZON = 12
 DEFAULT_HORIZONS = "1,3,6"
+#: What gives a forecast's origin when --origin is not: named so in an error about it.
+DEFAULT_ORIGIN = "the default --origin (the store's last month)"
 
 
 def register(app: typer.Typer) -> None:
@@ -111,8 +113,10 @@ def forecast_command(
         _backtest(console, series, window, backtest_horizons, out, workers, methods)
         return
     month = origin_month if origin_month is not None else series.months[-1]
+    # an error about a default origin must not blame an option the user did not give
+    given = "--origin" if origin_month is not None else DEFAULT_ORIGIN
     assert horizon is not None  # set above for a forecast
-    _forecast(console, series, month, horizon, out, workers, methods)
+    _forecast(console, series, (month, given), horizon, out, workers, methods)
 
 
 def _parse_horizons(text: str) -> tuple[int, ...]:
@@ -202,7 +206,7 @@ def _backtest(
 def _forecast(
     console: Any,
     series: Any,
-    origin: Any,
+    origin_given: tuple[date, str],
     horizon: int,
     out: Path | None,
     jobs: int,
@@ -214,8 +218,9 @@ def _forecast(
     from bordersim.forecast.rolling import check_origin
     from bordersim.report.forecast_report import write_forecast_report
 
-    # the origin's errors before the fitting is announced
-    check_origin(series, series.index_of(origin, "--origin"), "--origin")
+    # the origin's errors before the fitting is announced, naming what gave the origin
+    origin, given = origin_given
+    check_origin(series, series.index_of(origin, given), given)
     with _progress(console, "forecast") as step:
         forecast = forecast_at(series, origin, horizon, jobs=jobs, progress=step, methods=methods)
     position = forecast.origin_position
