@@ -182,16 +182,69 @@ def test_a_backtest_window_error_names_only_the_months_given(
     assert len(lines) == 1 and lines[0].startswith(message), lines
 
 
-@pytest.fixture(scope="module")
-def short_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store whose release holds 26 months (2020-10 .. 2022-11): too few for a forecast."""
+def _store_of(tmp_path_factory: pytest.TempPathFactory, years: range) -> Path:
+    """A store holding a small release of these fiscal years, its last cut after November."""
     from data.official_samples import small_sheets, write_workbook  # tests/data's samples
 
-    folder = tmp_path_factory.mktemp("short-store")
-    workbook = write_workbook(folder / "short.xlsx", small_sheets((2021, 2022, 2023)))
+    folder = tmp_path_factory.mktemp("small-store")
+    workbook = write_workbook(folder / "small.xlsx", small_sheets(years))
     path = folder / "store.duckdb"
     main(["data", "import", str(workbook), "--store", str(path)])
     return path
+
+
+@pytest.fixture(scope="module")
+def short_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store whose release holds 26 months (2020-10 .. 2022-11): too few for a forecast."""
+    return _store_of(tmp_path_factory, range(2021, 2024))
+
+
+@pytest.fixture(scope="module")
+def later_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A release from 2014-10 to 2018-11: its first target month with 36 months of history
+    before a 6-month horizon is 2018-03, after FY2016's first month."""
+    return _store_of(tmp_path_factory, range(2015, 2020))
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        # was "--from 2020-10 is too early ...", an option not given, naming a first target
+        # month after the data
+        (
+            ["--backtest"],
+            "error: the data (2020-10 .. 2022-11, 26 months) are too short for a back-test with "
+            "a 6-month horizon: forecasts need at least 36 months of history, so the first "
+            "target month would be 2024-03",
+        ),
+        (
+            ["--backtest", "--from", "2021-06", "--horizons", "1"],
+            "error: the data (2020-10 .. 2022-11, 26 months) are too short for a back-test with "
+            "a 1-month horizon: forecasts need at least 36 months of history, so the first "
+            "target month would be 2023-10",
+        ),
+    ],
+)
+def test_a_backtest_on_data_too_short_says_so(
+    short_store: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    arguments: list[str],
+    message: str,
+) -> None:
+    assert _refused(short_store, tmp_path, capsys, arguments) == [message]
+
+
+def test_the_default_from_is_the_first_target_month_the_data_allow(
+    later_store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A release starting after 2012 refused a plain `--backtest` with "--from 2015-10 is too
+    early": the default --from, FY2016's first month, is now never before the first target month
+    the data allow for the horizons."""
+    assert _refused(later_store, tmp_path, capsys, ["--backtest", "--to", "2018-01"]) == [
+        "error: --to 2018-01 is before the default --from 2018-03 (the first target month the "
+        "data allow for a 6-month horizon)"
+    ]
 
 
 def test_a_default_origin_without_the_history_is_not_blamed_on_the_option(

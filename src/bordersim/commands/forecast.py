@@ -22,6 +22,8 @@ FORECAST_FILES = ("backtest.csv", "forecast.csv", "report.html")
 #: Months ahead of a forecast, and a back-test's horizons, unless given.
 DEFAULT_HORIZON = 12
 DEFAULT_HORIZONS = "1,3,6"
+#: The back-test's first target month unless --from is given (or the data allow only a later one).
+FY2016_START = date(2015, 10, 1)
 #: What gives a forecast's origin when --origin is not: named so in an error about it.
 DEFAULT_ORIGIN = "the default --origin (the store's last month)"
 
@@ -41,7 +43,10 @@ def forecast_command(
         False, "--backtest", help="Back-test every method instead of forecasting."
     ),
     first: str | None = typer.Option(
-        None, "--from", help="Back-test: first target month, YYYY-MM (default: FY2016 start)."
+        None,
+        "--from",
+        help="Back-test: first target month, YYYY-MM (default: FY2016 start, or the first "
+        "month the data allow).",
     ),
     last: str | None = typer.Option(
         None, "--to", help="Back-test: last target month, YYYY-MM (default: the last month held)."
@@ -167,17 +172,22 @@ def _backtest(
     for month, flag in zip(window, ("--from", "--to"), strict=True):
         if month is not None:
             series.index_of(month, flag)
-    first_month = window[0] or max(date(2015, 10, 1), series.months[0])
+    horizon = max(horizons)
+    earliest = _first_target_month(series, horizon)
+    first_month = window[0] or max(FY2016_START, earliest)
     last_month = window[1] or series.months[-1]
     if last_month < first_month:  # a --to given before the default --from (a --from given is
         # held, so never after the default --to; both given were compared before the store)
         raise BordersimError(
             f"--to {last_month:%Y-%m} is before the default --from {first_month:%Y-%m} "
-            "(FY2016's first month): give --from too"
+            + (
+                "(FY2016's first month): give --from too"
+                if first_month == FY2016_START
+                else f"(the first target month the data allow for a {horizon}-month horizon)"
+            )
         )
     a = series.index_of(first_month, "--from")
     b = series.index_of(last_month, "--to")
-    horizon = max(horizons)
     if a - horizon < MIN_HISTORY_MONTHS - 1:  # the first target's origin lacks the history
         raise BordersimError(
             f"--from {first_month:%Y-%m} is too early for a {horizon}-month horizon: forecasts "
@@ -201,6 +211,24 @@ def _backtest(
         console.print(
             f"Wrote {folder / 'backtest.csv'} and {folder / 'report.html'}", highlight=False
         )
+
+
+def _first_target_month(series: Any, horizon: int) -> date:
+    """The first target month whose origin, `horizon` months before, has the history a forecast
+    needs; data that end before it are too short for any back-test, which is one error."""
+    from bordersim.errors import BordersimError
+    from bordersim.forecast.rolling import MIN_HISTORY_MONTHS
+
+    earliest: date = series.month_at(MIN_HISTORY_MONTHS - 1 + horizon)
+    first, last = series.months[0], series.months[-1]
+    if earliest > last:
+        raise BordersimError(
+            f"the data ({first:%Y-%m} .. {last:%Y-%m}, {len(series.months)} months) are too "
+            f"short for a back-test with a {horizon}-month horizon: forecasts need at least "
+            f"{MIN_HISTORY_MONTHS} months of history, so the first target month would be "
+            f"{earliest:%Y-%m}"
+        )
+    return earliest
 
 
 def _forecast(
