@@ -182,6 +182,18 @@ def test_a_backtest_window_error_names_only_the_months_given(
     assert len(lines) == 1 and lines[0].startswith(message), lines
 
 
+def test_the_data_named_are_the_workbook_the_forecast_reads(
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The forecast reads the OHSS workbook's sector and family-status sheets only: it named the
+    CBP CSV among its data too, as if that file's months counted."""
+    (line,) = _refused(store, tmp_path, capsys, ["--origin", "2031-01"])
+    assert line == (
+        "error: --origin 2031-01 is outside the data (1999-10 .. 2023-09, OHSS workbook "
+        "ohss-usbp-encounters-fy2000-fy2023.xlsx (sha256 29460148431c))"
+    )
+
+
 def _store_of(tmp_path_factory: pytest.TempPathFactory, years: range) -> Path:
     """A store holding a small release of these fiscal years, its last cut after November."""
     from data.official_samples import small_sheets, write_workbook  # tests/data's samples

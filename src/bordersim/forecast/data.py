@@ -14,6 +14,7 @@ import numpy as np
 
 from bordersim.errors import BordersimError
 from bordersim.ingest.fiscal import add_months, fiscal_month_of
+from bordersim.ingest.parsed import OHSS_KIND
 from bordersim.model.dimensions import (
     GROUP_DEMOGRAPHIC,
     N_DEMOGRAPHICS,
@@ -73,7 +74,9 @@ def from_official(connection: object) -> MonthlySeries:
     from bordersim.calibration.inputs import read_official_monthly
 
     data = read_official_monthly(connection)  # type: ignore[arg-type]
-    source = "; ".join(f"{kind}: {text}" for kind, text in sorted(data.source_files.items()))
+    # the series come from the workbook alone: the CBP CSV, if imported, is not read here
+    workbook = data.source_files.get(OHSS_KIND)
+    source = f"OHSS workbook {workbook}" if workbook else ""
     return MonthlySeries(
         months=data.months,
         sectors=data.sector_encounters.astype(np.float64),
