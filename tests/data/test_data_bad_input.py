@@ -103,6 +103,24 @@ def unknown_demographic(folder: Path) -> Path:
     return write_csv(folder / "demographic.csv", rows)
 
 
+def empty_workbook_cells(folder: Path) -> Path:
+    """A count and a sector left empty: they were "value None is not a whole number" and
+    "value None is not a label", a word of the program's, not of the workbook."""
+    sheets = small_sheets()
+    header, first, second, *rest = sheets["Monthly Rgn and Sector"]
+    blank_count, blank_sector = (*first[:4], None), (*second[:3], None, second[4])
+    sheets["Monthly Rgn and Sector"] = [header, blank_count, second, *rest]
+    path = write_workbook(folder / "blank-count.xlsx", sheets)
+    sheets["Monthly Rgn and Sector"] = [header, first, blank_sector, *rest]
+    write_workbook(folder / "blank-sector.xlsx", sheets)
+    return path
+
+
+def empty_workbook_label(folder: Path) -> Path:
+    empty_workbook_cells(folder)
+    return folder / "blank-sector.xlsx"
+
+
 # case -> (file maker, pieces the message must contain)
 CASES: dict[str, tuple[Callable[[Path], Path], tuple[str, ...]]] = {
     "another CSV": (another_csv, ("other.csv", "row 1", "expected columns", "Fiscal Year")),
@@ -129,6 +147,14 @@ CASES: dict[str, tuple[Callable[[Path], Path], tuple[str, ...]]] = {
     ),
     "shifted header": (shifted_header, ("header.xlsx", "row 1", "'Year'", "published layout")),
     "duplicated row": (duplicated_row, ("duplicate.xlsx", "more than once", "rows 2, ")),
+    "empty count cell": (
+        empty_workbook_cells,
+        ("sheet 'Monthly Rgn and Sector' row 2 column 'Quantity': the cell is empty", "whole"),
+    ),
+    "empty label cell": (
+        empty_workbook_label,
+        ("sheet 'Monthly Rgn and Sector' row 3 column 'Sector': the cell is empty", "text"),
+    ),
     "unknown demographic": (
         unknown_demographic,
         ("demographic.csv", "row 2", "'Adults Travelling Alone'", "'UAC'"),

@@ -28,9 +28,19 @@ def whole_number(value: Any, *, where: str, place: str, rule: str) -> int:
             number = int(text)
     if number is None:
         raise DataFileError(
-            f"{place}: value {_shown(value)} is not a whole number; {rule}", where=where
+            f"{place}: {_what_is(value, 'is not a whole number')}; {rule}", where=where
         )
     return int(number)
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _what_is(value: Any, fault: str) -> str:
+    """What is wrong with a value: an empty cell (None from the workbook, '' or blanks from the
+    CSV) is said to be empty, not shown as a Python value."""
+    return "the cell is empty" if _is_empty(value) else f"value {_shown(value)} {fault}"
 
 
 _ASCII_WHOLE = re.compile(r"-?[0-9]{1,18}")
@@ -73,7 +83,7 @@ def fiscal_year(value: Any, *, where: str, place: str) -> int:
 def label(value: Any, *, where: str, place: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise DataFileError(
-            f"{place}: value {_shown(value)} is not a label; this column holds non-empty text",
+            f"{place}: {_what_is(value, 'is not a label')}; this column holds non-empty text",
             where=where,
         )
     return value.strip()
