@@ -188,6 +188,23 @@ def line_break_in_a_field(folder: Path) -> Path:
     return write_csv(folder / "line-break.csv", _rows_with(component="Office of\nField Operations"))
 
 
+def _ole_file(path: Path) -> Path:
+    """The start of an Excel 97-2003 workbook (an OLE compound file), as saved by "Save As .xls"."""
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(range(256)) * 8)
+    return path
+
+
+def xls_named_xlsx(folder: Path) -> Path:
+    """It was "not a readable .xlsx workbook (truncated or corrupt: BadZipFile: File is not a zip
+    file)", as if the download had failed."""
+    return _ole_file(folder / "old.xlsx")
+
+
+def xls_workbook(folder: Path) -> Path:
+    """It was "extension '.xls' is not an official format", which did not say what to do."""
+    return _ole_file(folder / "old.xls")
+
+
 # name -> (maker, fragments of the one-line message)
 BAD_FILES: dict[str, tuple[Callable[[Path], Path], tuple[str, ...]]] = {
     "corrupt XML in the workbook": (corrupt_xml_workbook, ("not a readable .xlsx",)),
@@ -201,6 +218,8 @@ BAD_FILES: dict[str, tuple[Callable[[Path], Path], tuple[str, ...]]] = {
         line_break_in_a_field,
         ("row 2 column 'Component'", "value 'Office of\\nField Operations'"),
     ),
+    "an .xls workbook named .xlsx": (xls_named_xlsx, ("Excel 97-2003", "save it as .xlsx")),
+    "an .xls workbook": (xls_workbook, ("Excel 97-2003", "save it as .xlsx")),
     "UTF-16 text": (utf16_csv, ("is UTF-16 text, not UTF-8", "save the CSV as UTF-8")),
     "CSV field over 131,072 characters": (huge_field, ("row 2", "not a readable CSV row")),
     "folder given as a CSV": (folder_as_csv, ("folder",)),

@@ -27,6 +27,8 @@ __all__ = [
 SHIPPED_WORKBOOK = "ohss-usbp-encounters-fy2000-fy2023.xlsx"
 SHIPPED_CSV = "cbp-swb-encounters-fy2022-fy2023.csv"
 _ZIP_MAGIC = b"PK\x03\x04"
+#: The start of an OLE compound file: an Excel 97-2003 (.xls) workbook.
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 MAX_DATA_FILE_BYTES = 1024 * MIB
 
 
@@ -48,6 +50,12 @@ def read_official_file(path: str | Path) -> ParsedFile:
     except OSError as err:
         raise DataFileError(f"cannot be read ({err.strerror})", where=str(path)) from None
     is_zip = head[:4] == _ZIP_MAGIC
+    if head.startswith(_OLE_MAGIC) and suffix in ("", ".xls", ".xlsx", ".xlsm"):
+        raise DataFileError(
+            "is an Excel 97-2003 workbook (.xls), which bordersim does not read; open it and "
+            "save it as .xlsx (the OHSS workbook is published so)",
+            where=str(path),
+        )
     if suffix in (".xlsx", ".xlsm"):
         if head.strip() and not is_zip and _is_text(head):
             raise DataFileError(
