@@ -76,6 +76,28 @@ def test_data_show_gives_first_and_last_months_as_months(
     assert "2023-09-01" not in out
 
 
+def test_data_show_of_a_store_without_a_workbook_marks_its_rows_as_empty(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With only the CBP CSV imported, the workbook's rows of the sectors-and-groups table were
+    blank and '0 countries', where the CSV's rows, empty, read '-'."""
+    store = tmp_path / "store.duckdb"
+    csv_file = write_csv(tmp_path / "cbp.csv", small_csv_rows())
+    assert run_cli(["data", "import", str(csv_file), "--store", str(store)]) == 0
+    capsys.readouterr()
+    assert run_cli(["data", "show", "--store", str(store)]) == 0
+    rows = {}
+    for line in capsys.readouterr().out.splitlines():
+        cells = [cell.strip() for cell in line.split("│")]
+        if len(cells) == 4 and "(OHSS)" in cells[1]:
+            rows[cells[1]] = cells[2]
+    assert rows == {
+        "sectors (OHSS)": "-",
+        "family status (OHSS)": "-",
+        "citizenships (OHSS)": "-",
+    }
+
+
 def test_the_two_publishers_agree_within_rounding(shipped_store: Path) -> None:
     with open_store(shipped_store) as connection:
         ohss = connection.execute(

@@ -183,12 +183,16 @@ def _dimensions_table(held: Coverage) -> Table:
     groups.add_column("dimension")
     groups.add_column("values")
     codes = _sector_codes()
+    # a store without a workbook marks its rows '-', as the CSV's are without a CSV
     groups.add_row(
         "sectors (OHSS)",
-        ", ".join(f"{name} [{codes.get(name, 'not modelled')}]" for name in held.southwest_sectors),
+        ", ".join(f"{name} [{codes.get(name, 'not modelled')}]" for name in held.southwest_sectors)
+        or "-",
     )
-    groups.add_row("family status (OHSS)", ", ".join(held.family_statuses))
-    groups.add_row("citizenships (OHSS)", f"{held.citizenships} countries")
+    groups.add_row("family status (OHSS)", ", ".join(held.family_statuses) or "-")
+    groups.add_row(
+        "citizenships (OHSS)", f"{held.citizenships} countries" if held.citizenships else "-"
+    )
     groups.add_row("demographic (CBP)", ", ".join(held.cbp_demographics) or "-")
     groups.add_row("citizenship grouping (CBP)", ", ".join(held.cbp_citizenship_groups) or "-")
     groups.add_row("title of authority (CBP)", ", ".join(held.cbp_titles) or "-")
