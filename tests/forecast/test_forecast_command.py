@@ -311,6 +311,20 @@ def test_a_from_too_early_for_the_horizons_names_the_first_target_month(
     assert _refused(store, tmp_path, capsys, arguments) == [message]
 
 
+def test_an_early_forecasts_backtest_gives_the_months_it_scored(
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Four months after the first origin the data allow, the forecast's own back-test said
+    "4 target months, 2001-02 .. 2003-01": 24 months, of which the first 20 have no forecast."""
+    out = tmp_path / "out"
+    options = ["--origin", "2003-01", "--horizon", "1"]
+    main(["forecast", "--store", str(store), "--out", str(out), *options])
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "Back-test of the ensemble before the origin (4 target months, 2002-10 .. 2003-01," in (
+        printed
+    )
+
+
 def test_a_forecast_from_the_first_origin_allowed_writes_an_empty_backtest(
     store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

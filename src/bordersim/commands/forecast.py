@@ -254,7 +254,7 @@ def _forecast(
     position = forecast.origin_position
     evaluated = harness.evaluate(
         forecast.rolling,
-        max(0, position - _report_months() + 1),
+        _first_scored_target(position),
         position,
         tuple(h for h in (1, 3, 6, 12) if h <= horizon),
     )
@@ -309,6 +309,15 @@ def write_forecast_folder(target: Path, write: Any) -> Path:
         shutil.rmtree(work, ignore_errors=True)  # created above, by this forecast
         raise
     return folder
+
+
+def _first_scored_target(origin: int) -> int:
+    """The first target month of a forecast's own back-test: `_report_months()` before the
+    origin, but none before the first month with a forecast (one month after the first origin
+    with the history), so that the months it names are the months it scored."""
+    from bordersim.forecast.rolling import MIN_HISTORY_MONTHS
+
+    return min(origin, max(origin - _report_months() + 1, MIN_HISTORY_MONTHS))
 
 
 def _report_months() -> int:
