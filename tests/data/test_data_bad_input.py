@@ -103,6 +103,14 @@ def unknown_demographic(folder: Path) -> Path:
     return write_csv(folder / "demographic.csv", rows)
 
 
+def decimal_comma_count(folder: Path) -> Path:
+    """A count written with a decimal comma, or commas out of place: '12,5' imported as 125,
+    the commas taken for thousands separators wherever they stood."""
+    rows = small_csv_rows()
+    rows[1][-1] = "12,5"
+    return write_csv(folder / "decimal-comma.csv", rows)
+
+
 def empty_workbook_cells(folder: Path) -> Path:
     """A count and a sector left empty: they were "value None is not a whole number" and
     "value None is not a label", a word of the program's, not of the workbook."""
@@ -147,6 +155,10 @@ CASES: dict[str, tuple[Callable[[Path], Path], tuple[str, ...]]] = {
     ),
     "shifted header": (shifted_header, ("header.xlsx", "row 1", "'Year'", "published layout")),
     "duplicated row": (duplicated_row, ("duplicate.xlsx", "more than once", "rows 2, ")),
+    "decimal comma in a count": (
+        decimal_comma_count,
+        ("decimal-comma.csv", "row 3 column 'Encounter Count'", "'12,5'", "whole number"),
+    ),
     "empty count cell": (
         empty_workbook_cells,
         ("sheet 'Monthly Rgn and Sector' row 2 column 'Quantity': the cell is empty", "whole"),

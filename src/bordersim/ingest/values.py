@@ -23,9 +23,11 @@ def whole_number(value: Any, *, where: str, place: str, rule: str) -> int:
     elif isinstance(value, float) and math.isfinite(value) and value.is_integer():
         number = int(value)
     elif isinstance(value, str):
-        text = value.strip().replace(",", "")
-        if _ASCII_WHOLE.fullmatch(text):  # str.isdigit would accept '²' and other digits
-            number = int(text)
+        text = value.strip()
+        # str.isdigit would accept '²' and other digits; a comma separates thousands only
+        # ('1,234'), not a decimal part ('12,5' is not 125)
+        if _ASCII_WHOLE.fullmatch(text) or _THOUSANDS.fullmatch(text):
+            number = int(text.replace(",", ""))
     if number is None:
         raise DataFileError(
             f"{place}: {_what_is(value, 'is not a whole number')}; {rule}", where=where
@@ -44,6 +46,7 @@ def _what_is(value: Any, fault: str) -> str:
 
 
 _ASCII_WHOLE = re.compile(r"-?[0-9]{1,18}")
+_THOUSANDS = re.compile(r"-?[0-9]{1,3}(,[0-9]{3}){1,5}")
 #: A running fiscal year, as CBP labels it ("2025 (FYTD)": fiscal year to date).
 _YEAR_TO_DATE = re.compile(r"([0-9]{4})\s*\(\s*FYTD\s*\)", re.IGNORECASE)
 
