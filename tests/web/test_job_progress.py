@@ -103,3 +103,38 @@ def test_a_job_page_left_open_across_a_restart_says_the_job_is_gone(tmp_path: Pa
         assert "hx-trigger" not in refreshed.text  # no more refreshing
         assert client.get("/jobs/7/status").status_code == 404  # asked for directly
         assert client.get("/jobs/7").status_code == 404
+
+
+def test_a_comparison_with_a_b_that_does_not_load_fails_before_simulating_a(
+    tmp_path: Path,
+) -> None:
+    """A comparison whose B no longer loads simulated A first (an engine's first compile, then
+    every replication: minutes), recorded A as a run of its own, and only then failed on B.
+    Both sides are now loaded first: the job fails at once, naming B's file, and the store holds
+    no run."""
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from bordersim.web.app import create_app
+
+    scenarios = tmp_path / "scenarios"
+    shutil.copytree(REPO / "scenarios" / "examples", scenarios / "examples")
+    small = (scenarios / "examples" / "small.toml").read_text(encoding="utf-8")
+    broken = small.replace("warmup_days = 7", "warmup_days = -3")
+    (scenarios / "examples" / "broken.toml").write_text(broken, encoding="utf-8")
+    settings = WebSettings(scenarios, tmp_path / "store.duckdb", tmp_path / "out")
+    request = {"kind": "compare", "scenario": "examples.small", "b": "examples.broken"}
+    with TestClient(create_app(settings)) as client:
+        client.get("/scenarios")
+        headers = {"X-CSRF-Token": str(client.cookies["bordersim_csrf"])}
+        job = client.post("/api/jobs", json=request | {"replications": 1}, headers=headers)
+        deadline = time.monotonic() + 60
+        url = f"/api/jobs/{job.json()['job']}"
+        while (state := client.get(url).json())["state"] in ("queued", "running"):
+            assert time.monotonic() < deadline, f"A is simulated before B is loaded: {state}"
+            time.sleep(0.2)
+        runs = client.get("/runs").text
+    assert state["state"] == "failed" and state["run_ids"] == [], state
+    assert state["message"].startswith("B: examples/broken.toml, line "), state
+    assert "No runs in the store yet" in runs

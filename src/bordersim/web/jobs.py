@@ -89,6 +89,10 @@ _CANCELLED_MESSAGE = {
 }
 
 
+class SideFailed(Exception):
+    """A comparison's side that does not load: its message names the side ("B: ...")."""
+
+
 class JobCancelled(Exception):
     """Raised inside the worker from a progress tick of a job whose cancel flag is set."""
 
@@ -356,7 +360,8 @@ def _take_jobs(
         except Exception as err:  # the job fails, the worker goes on
             from bordersim.errors import BordersimError
 
-            message = str(err) if isinstance(err, BordersimError) else _describe(err)
+            said = isinstance(err, (BordersimError, SideFailed))
+            message = str(err) if said else _describe(err)
             events.put(("state", job_id, FAILED, without_server_paths(message, settings)))
         else:
             events.put(("state", job_id, DONE, "done"))
@@ -397,18 +402,25 @@ class Worker:
         """Called under the gate once the job's last write is done: never stop it after this."""
         self.current[0] = 0
 
-    def run(self, request: dict[str, Any], *, last: bool) -> str:
+    def load(self, path: Path, label: str = "") -> Any:
+        """A scenario file loaded and compiled (any problem is a `BordersimError`)."""
         from bordersim.services.loading import load_and_compile
+
+        self.current[1] = UNINTERRUPTIBLE  # loading and compiling cannot stop between ticks
+        self.say(f"{label}loading {path.name}")
+        return load_and_compile(path)
+
+    def run(self, request: dict[str, Any], *, last: bool, loaded: Any = None) -> str:
+        """Simulate a scenario (`loaded` already, or loaded here) and record it."""
         from bordersim.services.record import simulate_loaded
 
-        path = Path(request["scenario_path"])
-        self.current[1] = UNINTERRUPTIBLE  # loading and compiling cannot stop between ticks
-        self.say(f"loading {path.name}")
-        loaded = load_and_compile(path)
+        label = request.get("side", "")
+        if loaded is None:
+            loaded = self.load(Path(request["scenario_path"]), label)
+        self.current[1] = UNINTERRUPTIBLE  # an engine's first compile cannot stop either
         engine, replications, seed = request["engine"], request["replications"], request["seed"]
         first = engine not in _COMPILED
         self.say(COMPILING if first else "starting the simulation")
-        label = request.get("side", "")
 
         def progress(done: int, total: int) -> None:
             self.tick(done, total, label + progress_message(engine, done, total))
@@ -428,11 +440,21 @@ class Worker:
         return run_id
 
     def compare(self, request: dict[str, Any]) -> None:
+        """Both sides loaded first, then each simulated: a B that does not load fails the job
+        before A is simulated (minutes) and recorded as a run of its own."""
+        from bordersim.errors import BordersimError
+
         common = {k: request[k] for k in ("engine", "replications", "seed")}
         sides = (("A", request["a_path"]), ("B", request["b_path"]))
+        loaded = {}
+        for side, path in sides:
+            try:
+                loaded[side] = self.load(Path(path), f"{side}: ")
+            except BordersimError as err:
+                raise SideFailed(f"{side}: {err}") from err
         for side, path in sides:
             side_request = {**common, "scenario_path": path, "side": f"{side}: "}
-            self.run(side_request, last=side == "B")
+            self.run(side_request, last=side == "B", loaded=loaded[side])
 
     def plan(self, request: dict[str, Any]) -> None:
         """Plan in a folder of this job's own; rename it into place under the gate."""
