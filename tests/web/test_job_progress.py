@@ -138,3 +138,40 @@ def test_a_comparison_with_a_b_that_does_not_load_fails_before_simulating_a(
     assert state["state"] == "failed" and state["run_ids"] == [], state
     assert state["message"].startswith("B: examples/broken.toml, line "), state
     assert "No runs in the store yet" in runs
+
+
+def test_the_jobs_page_tells_runs_of_one_scenario_apart(tmp_path: Path) -> None:
+    """Two runs of one scenario, one on the event engine and one on the flow engine with more
+    replications, were both listed as "run small", and their pages titled "Job 1: run small":
+    nothing told them apart. A job's label now says its engine, replications and seed, as the
+    run's page does."""
+    import html
+
+    from fastapi.testclient import TestClient
+
+    from bordersim.web.app import create_app
+
+    scenarios = tmp_path / "scenarios"
+    shutil.copytree(REPO / "scenarios" / "examples", scenarios / "examples")
+    settings = WebSettings(scenarios, tmp_path / "store.duckdb", tmp_path / "out")
+    with TestClient(create_app(settings)) as client:
+        client.get("/scenarios")
+        token = str(client.cookies["bordersim_csrf"])
+        form = {"csrf_token": token, "scenario": "examples.small", "seed": "3"}
+        sent = [
+            client.post("/jobs", data=form | asked, follow_redirects=False)
+            for asked in (
+                {"kind": "run", "engine": "flow", "replications": "2"},
+                {"kind": "compare", "b": "examples.small-staff-bound", "replications": "1"},
+            )
+        ]
+        jobs = html.unescape(client.get("/jobs").text)
+        page = html.unescape(client.get(sent[0].headers["location"]).text)
+        for job in sent:  # leave no simulation running
+            client.post(job.headers["location"] + "/cancel", data={"csrf_token": token})
+    assert "run small, flow engine, 2 replications from seed 3" in jobs
+    assert (
+        "compare small (A) with small-staff-bound (B), event engine, 1 replication from seed 3"
+        in (jobs)
+    )
+    assert "Job 1: run small, flow engine, 2 replications from seed 3" in page

@@ -11,6 +11,7 @@ from bordersim.web.security import read_form, read_json
 from bordersim.web.settings import MAX_REPLICATIONS
 from bordersim.web.site import ENGINES, Site, int_field, job_number, no_job
 from bordersim.web.views.scenarios import entry_of
+from bordersim.words import counted
 
 
 def job_request(site: Site, fields: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
@@ -24,9 +25,11 @@ def job_request(site: Site, fields: dict[str, Any]) -> tuple[str, str, dict[str,
     replications = int_field(fields, "replications", 2, 1, MAX_REPLICATIONS)
     seed = int_field(fields, "seed", 1, 0, 2**31 - 1)
     common = {"engine": engine, "replications": replications, "seed": seed}
+    # as a run's page says it: two runs of one scenario are told apart in the list of jobs
+    how = f"{engine} engine, {counted(replications, 'replication')} from seed {seed}"
     a = entry_of(site, str(fields.get("scenario", "")), "scenario")
     if kind == "run":
-        return kind, f"run {a.name}", {**common, "scenario_path": str(a.path)}
+        return kind, f"run {a.name}, {how}", {**common, "scenario_path": str(a.path)}
     b = entry_of(site, str(fields.get("b", "")), "b")
     if b.path == a.path:
         # Both sides run with one seed and engine: B would repeat A, replication for
@@ -38,7 +41,7 @@ def job_request(site: Site, fields: dict[str, Any]) -> tuple[str, str, dict[str,
         )
     return (
         kind,
-        f"compare {a.name} (A) with {b.name} (B)",
+        f"compare {a.name} (A) with {b.name} (B), {how}",
         {**common, "a_path": str(a.path), "b_path": str(b.path)},
     )
 
