@@ -436,3 +436,24 @@ def test_the_count_of_problems_reads_as_words(client: TestClient) -> None:
     assert response.status_code == 422
     assert "1 problem: see the messages" in response.text
     assert "problem(s)" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"new_deployment.ramp_up_days": "3"}, "new_deployment.name"),
+        ({"new_deployment.headcount_by_sector.RGV": "50"}, "new_deployment.name"),
+        ({"new_shock.date": "2023-05-10", "new_shock.surge_multiplier": "2"}, "new_shock.name"),
+    ],
+)  # fmt: skip
+def test_a_new_deployment_or_shock_without_a_name_is_refused_not_dropped(
+    client: TestClient, tmp_path: Path, changes: dict[str, str], field: str
+) -> None:
+    """A new deployment (or shock) filled in with its name left empty was dropped without a
+    word: the editor said the variant passed, and saved it without the deployment the user
+    had typed. It is refused beside the name field, and nothing is saved."""
+    response = _save(client, "examples.small", "unnamed", changes)
+    assert response.status_code == 422
+    shown = html.unescape(response.text)
+    assert f'data-field="{field}" role="alert">{field} = \'\': name the new' in shown
+    assert not (tmp_path / "scenarios" / "variants" / "unnamed.toml").exists()

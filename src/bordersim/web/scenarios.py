@@ -370,6 +370,7 @@ def _add_new_deployment(form: Form, data: dict[str, Any], deployments: list[str]
     """A deployment the base does not have, from the form's "new deployment" fields."""
     name = form.value("new_deployment.name")
     if not name:
+        _refuse_unnamed(form, "new_deployment", "deployment")
         return
     if not re.match(r"^[A-Za-z0-9_]{1,40}$", name):
         raise FieldError("new_deployment.name", f"{name!r}: use letters, digits and '_'")
@@ -403,10 +404,32 @@ def _add_new_deployment(form: Form, data: dict[str, Any], deployments: list[str]
     data.setdefault("deployments", {})[name] = deployment
 
 
+def _refuse_unnamed(form: Form, prefix: str, what: str) -> None:
+    """A new deployment or shock filled in without a name was left out of the variant without a
+    word: refused beside its name instead. The pool and allocation lists always post a choice,
+    so they alone do not count as filled in."""
+    typed = [
+        name
+        for name, text in form.values.items()
+        if name.startswith(f"{prefix}.") and text and name.split(".")[1] not in NAMELESS
+    ]
+    if typed or any(form.chosen(f"{prefix}.tasks")):
+        raise FieldError(
+            f"{prefix}.name",
+            f"'': name the new {what}: its fields are filled in ({', '.join(typed) or 'tasks'}), "
+            "and without a name it would be left out of the variant",
+        )
+
+
+#: A new entry's fields that a browser posts even when nothing is typed (its lists' choices).
+NAMELESS = ("name", "pool", "allocation")
+
+
 def _add_new_shock(form: Form, data: dict[str, Any]) -> None:
     """A demand shock the base does not have, from the form's "new shock" fields."""
     name = form.value("new_shock.name")
     if not name:
+        _refuse_unnamed(form, "new_shock", "shock")
         return
     if not re.match(r"^[A-Za-z0-9_]{1,40}$", name):
         raise FieldError("new_shock.name", f"{name!r}: use letters, digits and '_'")
