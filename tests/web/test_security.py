@@ -252,6 +252,16 @@ def test_a_plan_folder_given_and_not_there_is_refused(
     _refused_folder(tmp_path, "--plans", plans, expected, capsys)
 
 
+@pytest.mark.parametrize("given", ["notes.txt", "no-such-scenarios"])
+def test_a_scenario_folder_that_is_a_file_says_so(
+    given: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`serve --scenarios FILE` said "no such scenario folder" of a file that is there; it says
+    it is a file, as --plans and --out do."""
+    expected = "no such scenario folder" if given.startswith("no-") else "is a file, not a scen"
+    _refused_folder(tmp_path, "--scenarios", given, expected, capsys)
+
+
 @pytest.mark.parametrize("out", ["notes.txt", "notes.txt/out"])
 def test_a_report_folder_that_is_a_file_is_refused(
     out: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]

@@ -65,7 +65,10 @@ def serve_command(
     plans = given_folder(plans_given, "--plans")
     out = given_folder(out_given, "--out") or Path("out")
     if not scenarios.is_dir():
-        raise BordersimError("no such scenario folder", where=str(scenarios))
+        raise BordersimError(
+            "is a file, not a scenario folder" if scenarios.exists() else "no such scenario folder",
+            where=str(scenarios),
+        )
     if plans is not None and not plans.is_dir():
         # a --plans given and mistyped left the plan page saying it had no plan files
         raise BordersimError(
