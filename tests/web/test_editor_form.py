@@ -457,3 +457,25 @@ def test_a_new_deployment_or_shock_without_a_name_is_refused_not_dropped(
     shown = html.unescape(response.text)
     assert f'data-field="{field}" role="alert">{field} = \'\': name the new' in shown
     assert not (tmp_path / "scenarios" / "variants" / "unnamed.toml").exists()
+
+
+def test_a_saved_variant_names_the_scenario_folder_the_workbench_serves(tmp_path: Path) -> None:
+    """With `serve --scenarios /data/my-scenarios` the page said a saved variant was "in
+    scenarios/variants/" and to run it with `bordersim run scenarios/variants/NAME.toml`, a
+    file that is not there (and the saved file's comment said the same). The pages and the
+    file name the folder served: relative to where the workbench started when under it, else by
+    its whole path."""
+    scenarios = tmp_path / "my-scenarios"
+    shutil.copytree(REPO / "scenarios", scenarios, ignore=shutil.ignore_patterns("variants"))
+    settings = WebSettings(
+        scenarios_dir=scenarios, store=tmp_path / "store.duckdb", out_dir=tmp_path / "out"
+    )
+    with TestClient(create_app(settings, start_worker=False)) as elsewhere:
+        saved = _save(elsewhere, "examples.small", "mine", {"demand.scale": "1.2"})
+        assert saved.status_code == 303, saved.text
+        page = html.unescape(elsewhere.get(saved.headers["location"]).text)
+        library = html.unescape(elsewhere.get("/scenarios").text)
+    command = f"bordersim run {scenarios}/variants/mine.toml"
+    assert command in page and "scenarios/variants/" not in page.replace(str(scenarios), "")
+    assert f"{scenarios}/variants/" in library
+    assert f"# {command}\n" in (scenarios / "variants" / "mine.toml").read_text()

@@ -231,7 +231,7 @@ def variant_data(
         raise FieldError(
             "variant_name",
             f"{name!r}: a variant of this name is saved already "
-            f"(scenarios/variants/{name}.toml); choose another name",
+            f"(variants/{name}.toml in the scenario folder); choose another name",
         )
     data: dict[str, Any] = {
         "base": Path(os.path.relpath(base_entry.path, variants_dir)).as_posix(),
@@ -449,9 +449,11 @@ def _add_new_shock(form: Form, data: dict[str, Any]) -> None:
 # ----- checking ------
 
 
-def variant_text(data: dict[str, Any]) -> str:
+def variant_text(data: dict[str, Any], scenarios_folder: str = "scenarios") -> str:
+    """The variant file, whose comment says how to run it (the scenario folder as shown)."""
     header = "# A variant saved by the bordersim workbench (`bordersim serve`); run it with\n"
-    return header + f"# bordersim run scenarios/variants/{data['name']}.toml\n" + dumps(data)
+    command = f"# bordersim run {scenarios_folder}/variants/{data['name']}.toml\n"
+    return header + command + dumps(data)
 
 
 def check_variant(text: str, variants_dir: Path) -> Any:

@@ -46,6 +46,19 @@ class WebSettings:
     def variants_dir(self) -> Path:
         return self.scenarios_dir / "variants"
 
+    @property
+    def scenarios_shown(self) -> str:
+        """The scenario folder as the pages and saved variants name it, for `bordersim run`:
+        relative to where the workbench started when under it (`scenarios`), else its whole
+        path; a shared workbench names none of its folders (`scenarios`)."""
+        if self.token is not None:
+            return "scenarios"
+        folder = self.scenarios_dir.resolve()
+        try:
+            return folder.relative_to(Path.cwd().resolve()).as_posix()
+        except ValueError:
+            return str(folder)
+
 
 #: An absolute path in a message: a slash that follows no word, dot, colon or slash (so not a
 #: URL's path, nor a relative path's inner slash), its folders, and its last name.

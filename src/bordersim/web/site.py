@@ -76,6 +76,7 @@ class Site:
             {
                 "csrf": csrf_token(request),
                 "shared": self.settings.token is not None,
+                "scenarios_folder": self.settings.scenarios_shown,
                 **context,
             },
             status_code=status,

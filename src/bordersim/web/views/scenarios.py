@@ -106,7 +106,7 @@ def checked(site: Site, entry: Entry, posted: dict[str, list[str]]) -> tuple[For
     variants = site.settings.variants_dir
     try:
         data = variant_data(form, base_form, entry, list(scenario.deployments), variants)
-        text = variant_text(data)
+        text = variant_text(data, site.settings.scenarios_shown)
         check_variant(text, variants)
     except FieldError as err:
         form.errors[err.field_name] = str(err)
