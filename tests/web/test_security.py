@@ -6,6 +6,7 @@ import contextlib
 import ctypes
 import dataclasses
 import html
+import json
 import os
 import re
 import shutil
@@ -972,3 +973,47 @@ def test_an_address_with_no_page_names_it(client: TestClient) -> None:
     assert wrong.status_code == 405 and wrong.headers["allow"] == "POST"
     assert "GET /jobs/1/cancel: this address takes POST only" in wrong.text
     assert "Method Not Allowed" not in wrong.text
+
+
+def test_a_plans_targets_are_shown_as_given_not_rounded_up(tmp_path: Path) -> None:
+    """A plan for 97.5 % of people out of custody within 72 hours, 99.9 % of children, with
+    probability 0.975 at 99.9 % confidence was shown as "98 % of people (children: 100 %) ...
+    with probability at least 98 %, each claim at 100 % confidence": a target the plan does not
+    hold to. Each share is shown with the decimals it has."""
+    settings = _settings(tmp_path)
+    plan_id = "small-plan-20260101-000000-abcdef"
+    folder = settings.plans_out / plan_id
+    folder.mkdir(parents=True)
+    certificate = {
+        "plan": "small-plan",
+        "scenario": "small",
+        "demand_scale": 1.0,
+        "cost_dollars": 2e6,
+        "cost_by_pool_dollars": {"contractor": 2e6},
+        "lower_bound_dollars": 1.5e6,
+        "lower_bound_kind": "fluid",
+        "gap": 0.25,
+        "certification": {"replications": 100, "engine": "event", "seed": 7},
+        "targets": {
+            "within_72h": 0.975,
+            "children_within_72h": 0.999,
+            "alpha": 0.025,
+            "confidence": 0.999,
+        },
+        "decision": {
+            "windows": [["2023-05-01", "2023-05-14"]],
+            "pools": ["contractor"],
+            "sectors": ["TCA"],
+            "headcount": [[[10.0]]],
+        },
+        "constraints": [],
+        "search": {"flow_replications_run": 16, "certification_replications_run": 100},
+        "timings_s": {"total_s": 12.0},
+    }
+    (folder / "certificate.json").write_text(json.dumps(certificate), encoding="utf-8")
+    with TestClient(create_app(settings, start_worker=False)) as client:
+        page = client.get(f"/plans/{plan_id}")
+    assert page.status_code == 200, page.text
+    said = " ".join(html.unescape(page.text).split())
+    assert "97.5 % of people (children: 99.9 %) out of custody within 72 hours" in said
+    assert "probability at least 97.5 %, each claim at 99.9 % confidence" in said

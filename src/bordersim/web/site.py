@@ -39,6 +39,7 @@ class Site:
         self.templates = Jinja2Templates(directory=str(TEMPLATES))
         self.templates.env.globals["today"] = dt.date.today
         self.templates.env.globals["counted"] = counted  # "1 problem", "2 problems"
+        self.templates.env.filters["percent"] = percent
         self._board: JobBoard | None = None
 
     # ----- the worker ------
@@ -116,6 +117,12 @@ def no_job(number: int) -> HTTPException:
 
 #: Where an unknown job's message sends the user, as an unknown run's names the run catalog.
 JOBS_LISTED = "the jobs page (/jobs) lists them"
+
+
+def percent(share: float) -> str:
+    """A share as a percentage with the decimals it has (0.95 is "95", 0.975 "97.5"): a target
+    of 99.9 % is never shown as 100 %."""
+    return format(100 * share, ".4g")
 
 
 def wants_json(request: Request) -> bool:
