@@ -175,3 +175,44 @@ def test_the_jobs_page_tells_runs_of_one_scenario_apart(tmp_path: Path) -> None:
         in (jobs)
     )
     assert "Job 1: run small, flow engine, 2 replications from seed 3" in page
+
+
+class _CancelOnLoadingA:
+    """A worker's event queue that cancels job 1 as it starts loading side A (the user's click)."""
+
+    def __init__(self, cancelled: list[int]) -> None:
+        self.events: list[tuple[Any, ...]] = []
+        self._cancelled = cancelled
+
+    def put(self, event: tuple[Any, ...]) -> None:
+        self.events.append(event)
+        if event[0] == "state" and str(event[3]).startswith("A: loading"):
+            self._cancelled[1] = 1
+
+
+def test_a_comparison_cancelled_before_a_run_was_recorded_says_none_was(tmp_path: Path) -> None:
+    """A comparison cancelled before either side was recorded said "a run it had finished stays
+    in the catalog": the user looked for a run that was never made. It says nothing of it was
+    recorded (a worker in this process, cancelled while it loads)."""
+    from bordersim.web.jobs import _take_jobs
+
+    scenarios = tmp_path / "scenarios"
+    shutil.copytree(REPO / "scenarios" / "examples", scenarios / "examples")
+    settings = WebSettings(scenarios, tmp_path / "store.duckdb", tmp_path / "out")
+    request = {
+        "a_path": str(scenarios / "examples" / "small.toml"),
+        "b_path": str(scenarios / "examples" / "small-staff-bound.toml"),
+        "engine": "event",
+        "replications": 1,
+        "seed": 1,
+    }
+    requests: queue.Queue[Any] = queue.Queue()
+    requests.put((1, "compare", request))
+    requests.put(None)
+    cancelled = [0, 0]
+    events = _CancelOnLoadingA(cancelled)
+    _take_jobs(requests, events, cancelled, [0, 0], threading.Lock(), settings)
+    last = events.events[-1]
+    assert last[:3] == ("state", 1, "cancelled"), events.events
+    assert last[3] == "cancelled; nothing of it was recorded"
+    assert not any(event[0] == "run" for event in events.events)

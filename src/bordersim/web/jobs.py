@@ -84,9 +84,20 @@ class Job:
 #: cancel stops it before (`Worker.say` and `Worker.tick` raise `JobCancelled`).
 _CANCELLED_MESSAGE = {
     "run": "cancelled; nothing of it was recorded",
-    "compare": "cancelled; a run it had finished stays in the catalog, the other was not recorded",
+    "compare": "cancelled; nothing of it was recorded",
     "plan": "cancelled; the plan left nothing",
 }
+
+
+def cancelled_message(kind: str, recorded: list[str]) -> str:
+    """What a job cancelled in the worker left: a comparison may have recorded its A (the
+    message said so even where nothing was)."""
+    if kind == "compare" and recorded:
+        return (
+            f"cancelled; run A ({recorded[0]}) was finished and stays in the catalog, "
+            "B was not recorded"
+        )
+    return _CANCELLED_MESSAGE.get(kind, "cancelled")
 
 
 class SideFailed(Exception):
@@ -356,7 +367,7 @@ def _take_jobs(
             else:
                 raise ValueError(f"unknown job kind {kind!r}")
         except JobCancelled:
-            events.put(("state", job_id, CANCELLED, _CANCELLED_MESSAGE.get(kind, "cancelled")))
+            events.put(("state", job_id, CANCELLED, cancelled_message(kind, worker.recorded)))
         except Exception as err:  # the job fails, the worker goes on
             from bordersim.errors import BordersimError
 
@@ -385,6 +396,7 @@ class Worker:
     current: Any
     gate: Any
     settings: WebSettings
+    recorded: list[str] = field(default_factory=list)  # the runs this job has recorded
 
     def say(self, message: str) -> None:
         if self.cancelled[self.job_id]:
@@ -437,6 +449,7 @@ class Worker:
             if last:
                 self.finished_writing()
         self.events.put(("run", self.job_id, run_id))
+        self.recorded.append(run_id)
         return run_id
 
     def compare(self, request: dict[str, Any]) -> None:
