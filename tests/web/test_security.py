@@ -1017,3 +1017,24 @@ def test_a_plans_targets_are_shown_as_given_not_rounded_up(tmp_path: Path) -> No
     said = " ".join(html.unescape(page.text).split())
     assert "97.5 % of people (children: 99.9 %) out of custody within 72 hours" in said
     assert "probability at least 97.5 %, each claim at 99.9 % confidence" in said
+
+
+def test_the_run_catalog_says_why_a_run_failed(client: TestClient, tmp_path: Path) -> None:
+    """`bordersim runs` gives a failed run's note (why it failed); the workbench's run catalog
+    listed it as "failed" and nothing else, and its page said only that it has no results.
+    Both now give the note, naming none of the server's folders."""
+    from bordersim.store import open_catalog
+    from bordersim.store.runs import fail_run
+    from constructed_runs import constructed_run, start_constructed
+
+    with open_catalog(_settings(tmp_path).store) as catalog:
+        failed = start_constructed(catalog, constructed_run(1, 3))
+        reason = f"ended without finishing (could not write {tmp_path}/out/report.html)"
+        fail_run(catalog, failed, reason=reason)
+    catalog_page = html.unescape(client.get("/runs").text)
+    row = catalog_page.split(failed, 1)[1].split("</tr>", 1)[0]
+    assert "ended without finishing (could not write report.html)" in row
+    assert str(tmp_path) not in catalog_page
+    page = client.get(f"/runs/{failed}")
+    assert page.status_code == 409
+    assert "it has no results: ended without finishing" in html.unescape(page.text)

@@ -37,8 +37,20 @@ def stored_run(site: Site, run_id: str, field: str = "") -> Any:
                 404, f"{where}no run {run_id!r} in the store; the run catalog (/runs) lists them"
             ) from None
     if stored.status != COMPLETE:
-        raise HTTPException(409, f"{where}run {run_id} is {stored.status}: it has no results")
+        note = failure_notes(site).get(run_id)
+        why = f": {note}" if note else ""
+        raise HTTPException(409, f"{where}run {run_id} is {stored.status}: it has no results{why}")
     return stored
+
+
+def failure_notes(site: Site) -> dict[str, str]:
+    """Why each failed run failed, by run id, as `bordersim runs` notes it, naming none of the
+    server's folders."""
+    from bordersim.store.runs import list_failures
+
+    with site.reading() as connection:
+        notes = list_failures(connection)
+    return {run_id: without_server_paths(note, site.settings) for run_id, note in notes.items()}
 
 
 def result_of(site: Site, run_id: str) -> Any:
@@ -105,7 +117,8 @@ def router(site: Site) -> APIRouter:
             stored = list_runs(connection)
         shown = list(reversed(stored))
         files = {run.run_id: scenario_file(site, run) for run in shown}
-        return site.page(request, "runs.html", runs=shown, files=files)
+        notes = failure_notes(site)
+        return site.page(request, "runs.html", runs=shown, files=files, notes=notes)
 
     @api.get("/runs/{run_id}", response_class=HTMLResponse)
     def run_page(
