@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import bordersim as bs
-from bordersim.model.dimensions import Pool, Sector, Task
+from bordersim.model.dimensions import Pathway, Pool, Sector, Task
 from bordersim.output_files import write_atomically
 from bordersim.report.compare_report import write_compare_report
 from bordersim.report.page import Page
@@ -345,3 +345,23 @@ def test_sectors_out_of_stock_have_an_axis_of_their_own(
     assert stock and all(t["yaxis"] == "y2" for t in stock)
     assert all(t.get("yaxis", "y") == "y" for t in data if t not in stock)
     assert "person-days / sectors" not in text
+
+
+def test_departure_pathways_are_named_in_words(make_run: Callable[..., RunResult]) -> None:
+    """The indicator table read "Departures: title42 expulsion" and "Departures: uac transfer",
+    and the departures chart's legend "title42_expulsion": the code's names, not the words the
+    rest of the report uses (Title 42, UAC)."""
+    from bordersim.report.figures import departures
+    from bordersim.results.kpis import KPI_BY_NAME
+
+    labels = [KPI_BY_NAME[f"departures:{p.name.lower()}"].label for p in Pathway]
+    assert labels == [
+        "Departures: Title 42 expulsion",
+        "Departures: expedited removal",
+        "Departures: release",
+        "Departures: voluntary return",
+        "Departures: UAC transfer",
+    ]
+    run = make_run(replications=2, days=5)
+    legend = [trace.name for trace in departures(run, range(len(run.sectors))).data]
+    assert legend[: len(Pathway)] == [label.removeprefix("Departures: ") for label in labels]

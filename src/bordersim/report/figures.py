@@ -25,7 +25,7 @@ from plotly.subplots import make_subplots
 
 from bordersim.model.dimensions import SECTOR_NAMES, Pathway, Pool, Task
 from bordersim.results.capability import CapabilityGap
-from bordersim.results.kpis import paired_difference, welch_difference
+from bordersim.results.kpis import PATHWAY_WORDS, paired_difference, welch_difference
 from bordersim.results.schema import HIST_ALL, HIST_UAC, RunResult
 
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#7f7f7f")
@@ -418,7 +418,7 @@ def departures(run: RunResult, sectors: Sequence[int]) -> go.Figure:
             go.Scatter(
                 y=_compact(values),
                 **x,
-                name=pathway.name.lower(),
+                name=PATHWAY_WORDS[pathway],
                 stackgroup="one",
                 mode="lines",
                 line={"color": COLORS[k % len(COLORS)]},

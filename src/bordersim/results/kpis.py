@@ -25,6 +25,16 @@ from bordersim.results.schema import CUSTODY_HIST_HOURS, HIST_ALL, RunResult
 
 CONFIDENCE = 0.95
 
+#: Each departure pathway as the reports and the indicator tables name it (the code's names,
+#: "title42_expulsion" and "uac_transfer", are not the words the rest of a report uses).
+PATHWAY_WORDS = {
+    Pathway.TITLE42_EXPULSION: "Title 42 expulsion",
+    Pathway.EXPEDITED_REMOVAL: "expedited removal",
+    Pathway.RELEASE: "release",
+    Pathway.VOLUNTARY_RETURN: "voluntary return",
+    Pathway.UAC_TRANSFER: "UAC transfer",
+}
+
 
 @dataclass(frozen=True)
 class Kpi:
@@ -57,7 +67,7 @@ KPIS: tuple[Kpi, ...] = (
     *(
         Kpi(
             f"departures:{p.name.lower()}",
-            f"Departures: {p.name.lower().replace('_', ' ')}",
+            f"Departures: {PATHWAY_WORDS[p]}",
             "people",
         )
         for p in Pathway
