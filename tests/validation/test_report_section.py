@@ -28,3 +28,16 @@ def test_the_run_report_has_the_operational_validation(tmp_path: Path) -> None:
     assert "mean number held, all simulated sectors" in section
     assert "highest 200 on 2023-05-01" in section
     assert "still growing" not in section
+
+
+def test_a_period_with_nothing_compared_shows_no_empty_table(tmp_path: Path) -> None:
+    """Five days of May 2023: the period's targets all need more days than the run reports. The
+    section said "0 compared" and then drew the compared table's header over no rows."""
+    run = constructed_run(replications=2, days=5)
+    text = write_run_report(
+        tmp_path / "report.html", RunRecord(run_id="r", result=run), official=None
+    ).read_text()
+    section = text[text.index("Validation: operational targets</h2>") :]
+    assert "0 compared: 0 in range, 0 within 30 %, 0 missed" in section
+    assert "<th>measure</th>" not in section
+    assert "Not compared (2):" in section and "<th>figure</th>" in section

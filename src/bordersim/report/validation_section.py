@@ -14,6 +14,7 @@ from bordersim.results.schema import RunResult
 from bordersim.validation.compare import (
     MISS,
     NOT_COMPARED,
+    Comparison,
     comparison_cells,
     counts_by_score,
     validate,
@@ -41,6 +42,23 @@ def add_operational_validation(
         f"in range, {counts['within 30 %']} within 30 %, {counts[MISS]} missed (flagged). "
         f"`bordersim validate SCENARIO` also measures the targets that need per-person records."
     )
+    if compared:  # with none, the table would be a header over no rows
+        _add_compared_table(page, compared)
+    course, *warning = describe(custody_course(result))
+    page.paragraph(course)
+    for line in warning:
+        page.paragraph(line, "note")
+    skipped = [c for c in comparisons if c.score == NOT_COMPARED]
+    if skipped:
+        page.paragraph(f"Not compared ({len(skipped)}):")
+        page.table(
+            ["figure", "period", "scope", "why"],
+            [[c.label, c.target.period_text(), c.target.scope, c.note] for c in skipped],
+        )
+
+
+def _add_compared_table(page: Page, compared: list[Comparison]) -> None:
+    """The compared targets, one row each, the misses flagged."""
     page.table(
         [
             "measure",
@@ -58,14 +76,3 @@ def add_operational_validation(
         [[*comparison_cells(c), c.note] for c in compared],
         flagged=[c.score == MISS for c in compared],
     )
-    course, *warning = describe(custody_course(result))
-    page.paragraph(course)
-    for line in warning:
-        page.paragraph(line, "note")
-    skipped = [c for c in comparisons if c.score == NOT_COMPARED]
-    if skipped:
-        page.paragraph(f"Not compared ({len(skipped)}):")
-        page.table(
-            ["figure", "period", "scope", "why"],
-            [[c.label, c.target.period_text(), c.target.scope, c.note] for c in skipped],
-        )
