@@ -239,3 +239,21 @@ def test_the_written_file_is_named_as_given(
     main(["report", run_id, "--out", str(folder), "--store", str(store_path)])
     shown = capsys.readouterr().out.replace("\n", "")
     assert "[bold]again/report.html" in shown and (folder / "report.html").is_file()
+
+
+def test_the_written_path_is_printed_on_one_line_however_long(
+    make_run: Callable[..., RunResult],
+    store_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Into a pipe (80 columns), `export` and `report` broke a long path across lines
+    ('.../another_level_of_folders_h' then 'ere/report.html'): a script reading the path, or a
+    user copying it, got two pieces. Each now prints its line whole."""
+    run_id = _stored(store_path, make_run(replications=1, days=2))
+    folder = tmp_path / "a_rather_long_folder_name_for_exports" / "another_level_of_folders_here"
+    out = folder / "encounters_by_sector_and_day.csv"
+    main(["export", run_id, "--format", "csv", "--out", str(out), "--store", str(store_path)])
+    assert capsys.readouterr().out == f"384 rows of run {run_id} written to {out}\n"
+    main(["report", run_id, "--out", str(folder), "--store", str(store_path)])
+    assert capsys.readouterr().out == f"report of run {run_id}: {folder / 'report.html'}\n"

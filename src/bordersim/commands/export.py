@@ -34,8 +34,9 @@ def export_command(
         rows = export_run(
             connection, run_id, out, file_format=file_format, metrics=metrics, sectors=sectors
         )
-    # the path is text, not markup: a file such as out[old].csv is shown as it is
-    Console().print(f"{rows:,} rows of run {run_id} written to {out}", markup=False)
+    # the path is text, not markup: a file such as out[old].csv is shown as it is; and one line
+    # however long (soft_wrap), so that a script or a user copying it gets the path whole
+    Console().print(f"{rows:,} rows of run {run_id} written to {out}", markup=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

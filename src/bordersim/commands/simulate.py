@@ -246,4 +246,5 @@ def report_command(
 
     with open_catalog(store, create=False) as connection:
         _, path = rewrite_report(connection, run_id, out, CLI_NAMES)
-    Console().print(f"report of run {run_id}: {path}", markup=False)
+    # one line however long (soft_wrap): a path broken across lines cannot be copied or read
+    Console().print(f"report of run {run_id}: {path}", markup=False, soft_wrap=True)
