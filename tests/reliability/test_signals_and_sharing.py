@@ -216,6 +216,10 @@ def test_an_interrupted_blocked_sweep_says_how_to_resume_it(tmp_path: Path, sign
     assert "Traceback" not in err
     said = " ".join(out.split())
     assert "finished blocks are kept; finish with bordersim sweep --resume small-" in said, out
+    assert err.strip() == (
+        f"interrupted ({signal.Signals(signum).name}): the sweep stopped cleanly; its finished "
+        "blocks are kept in the store; nothing was written to my sweep"
+    )
     hint = said.split("finish with ")[1]
     assert hint.endswith(" --out 'my sweep'"), hint
     assert not (tmp_path / "my sweep").exists()
@@ -225,6 +229,27 @@ def test_an_interrupted_blocked_sweep_says_how_to_resume_it(tmp_path: Path, sign
     assert resumed.returncode == 0, resumed.stderr
     assert f"{180 - kept} blocks run, {kept} reused" in " ".join(resumed.stdout.split())
     assert (tmp_path / "my sweep" / "kpis.csv").is_file()
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_sweep_says_it_wrote_nothing(tmp_path: Path, signum: int) -> None:
+    """Ctrl-C or SIGTERM during a sweep said "nothing was marked complete (a run that had
+    started is recorded as failed)", the words of a simulation run; a sweep records no run. It
+    speaks of the sweep and its folder, which is not made."""
+    process = _start(
+        tmp_path,
+        *["sweep", str(SMALL), "--vary", "deployments.troops.headcount=0,300", "-r", "2"],
+    )
+    assert process.stdout is not None
+    assert "2 variants x 2 replications of small" in process.stdout.readline()
+    process.send_signal(signum)
+    _, err = process.communicate(timeout=300)
+    assert process.returncode == 128 + signum, err
+    assert err.strip() == (
+        f"interrupted ({signal.Signals(signum).name}): the sweep stopped cleanly; nothing was "
+        f"written to {Path('out') / 'small-sweep'}"
+    )
     assert not (tmp_path / "out").exists()
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from bordersim import interrupts
 from bordersim.commands import stripped
 from bordersim.errors import ScenarioError
 from bordersim.services.sweep import Axis, same_value
@@ -122,6 +123,7 @@ def sweep_command(
     from bordersim.errors import ModelError
 
     console = Console()
+    interrupts.describe("the sweep stopped cleanly; nothing was written")  # it records no run
     # "$OUT" with the variable unset was the current folder, refused as "exists and is not a
     # sweep folder bordersim wrote" under a name the user never gave
     out = given_folder(out_given, "--out")
@@ -151,7 +153,9 @@ def sweep_command(
 
             # before the blocks run, not after: the id starts with the scenario's name
             # a sweep id is "<scenario>-<hash>" (services.blocks.sweep_id_of)
-            check_sweep_target(_sweep_folder(out, resume.rsplit("-", 1)[0]))
+            target = _sweep_folder(out, resume.rsplit("-", 1)[0])
+            check_sweep_target(target)
+            _describe_interrupt(target, blocked=True)
             if cluster is not None:
                 from bordersim.services.blocks import resumable_sweep
 
@@ -172,6 +176,7 @@ def sweep_command(
             )
         else:
             base, axes = _checked_grid(scenario, vary_options, settings, out)
+            _describe_interrupt(_sweep_folder(out, base.name), blocked=blocked)
             if blocked:
                 shape = _shape(axes, replications, block_variants, block_replications)
                 # the workers start (2-3 s) while the grid is checked and the sweep recorded
@@ -212,6 +217,13 @@ def _check_sweep_id(resume: str) -> None:
             "--resume needs a sweep id (such as small-1a2b3c4d5e6f; `bordersim runs` lists the "
             "store's sweeps), got an empty one"
         )
+
+
+def _describe_interrupt(target: Path, *, blocked: bool) -> None:
+    """What an interrupt leaves, in the sweep's words (a sweep records no run): its KPI folder
+    is written only at the end, and a blocked sweep's finished blocks stay in the store."""
+    kept = "; its finished blocks are kept in the store" if blocked else ""
+    interrupts.describe(f"the sweep stopped cleanly{kept}; nothing was written to {target}")
 
 
 def _refuse_plan_changes(
