@@ -42,6 +42,7 @@ from bordersim.store.runs import (
     save_run_context,
     set_report_path,
 )
+from bordersim.store.sweeps import record_sweep
 from constructed_runs import constructed_run, start_constructed
 
 REPO = Path(__file__).resolve().parents[2]
@@ -94,6 +95,36 @@ def test_a_failed_run_keeps_no_results_and_says_why(store_url: str) -> None:
         with pytest.raises(BordersimError, match="no run 'nope'"):
             get_run(catalog, "nope")
         assert not any((results_dir_of(catalog) / "runs").glob("*"))
+
+
+def test_an_id_the_runs_lack_is_refused_naming_the_store_or_the_sweep_it_is(
+    store_url: str,
+) -> None:
+    """`bordersim report` or `export` of an id the runs lack said "no run 'X' in the store"
+    without naming the store asked; given the id of a blocked sweep, which `bordersim runs`
+    lists, it said the same, as if the id were mistyped. The store is named (a URL without its
+    password) and a sweep's id is said to be one, with the command that writes its KPIs."""
+    with open_catalog(store_url) as catalog:
+        record_sweep(
+            catalog,
+            "small-0123456789ab",
+            scenario_name="small",
+            scenario_hash="f" * 64,
+            plan_json="{}",
+            blocks=4,
+            code_version="test",
+        )
+        with pytest.raises(BordersimError) as missing:
+            get_run(catalog, "nope")
+        with pytest.raises(BordersimError) as sweep:
+            get_run(catalog, "small-0123456789ab")
+    shown = shown_url(store_url) if store_url.startswith("postgresql:") else store_url
+    said = str(missing.value)
+    assert said.endswith(f"{shown[-40:]}: no run 'nope' in the store (see `bordersim runs`)")
+    assert str(sweep.value).endswith(
+        f"{shown[-40:]}: 'small-0123456789ab' is a blocked sweep, not a run: `bordersim sweep "
+        "--resume small-0123456789ab` writes its KPI table and report again"
+    ), sweep.value
 
 
 def test_runs_are_listed_in_order_with_their_report(store_url: str) -> None:

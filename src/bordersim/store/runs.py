@@ -399,8 +399,25 @@ def get_run(connection: Catalog, run_id: str) -> StoredRun:
     """The run's catalog row; `BordersimError` if there is none."""
     row = connection.execute(f"SELECT {_COLUMNS} FROM runs WHERE run_id = ?", [run_id]).fetchone()
     if row is None:
-        raise BordersimError(f"no run {run_id!r} in the store (see `bordersim runs`)")
+        raise _no_run(connection, run_id)
     return _stored(row)
+
+
+def _no_run(connection: Catalog, run_id: str) -> BordersimError:
+    """Why `run_id` is not a run of this store, naming the store (the default one may not be
+    the one meant); the id of a blocked sweep, which `bordersim runs` lists beside the runs, is
+    said to be one."""
+    from bordersim.store.interface import shown_location
+    from bordersim.store.sweeps import sweep_plan
+
+    where = shown_location(connection)
+    if sweep_plan(connection, run_id) is not None:
+        return BordersimError(
+            f"{run_id!r} is a blocked sweep, not a run: `bordersim sweep --resume {run_id}` "
+            "writes its KPI table and report again",
+            where=where,
+        )
+    return BordersimError(f"no run {run_id!r} in the store (see `bordersim runs`)", where=where)
 
 
 def has_run(connection: Catalog, run_id: str) -> bool:
