@@ -237,7 +237,7 @@ def test_a_store_being_written_is_refused_in_one_line_then_opens(
         assert writer.stdout is not None and writer.stdout.readline().strip() == "writing"
         with pytest.raises(bs.BordersimError) as refused:
             bs.open_run(run_id, store=store)
-        assert "another bordersim process is writing" in str(refused.value)
+        assert "another process is using it" in str(refused.value)
     finally:
         assert writer.stdin is not None
         writer.stdin.write("\n")

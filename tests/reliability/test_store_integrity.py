@@ -146,12 +146,13 @@ def test_read_only_open_writes_nothing(tmp_path: Path) -> None:
     assert store.read_bytes() == before
 
 
-def _hold_store(store: Path, seconds: float) -> subprocess.Popen[str]:
-    """Another process that holds the store for writing for `seconds`."""
+def _hold_store(store: Path, seconds: float, *, read_only: bool = False) -> subprocess.Popen[str]:
+    """Another process (not bordersim: DuckDB alone, as in a notebook) that holds the store
+    for `seconds`, for writing or, `read_only`, for reading."""
     code = textwrap.dedent(
         f"""
         import time, duckdb
-        c = duckdb.connect({str(store)!r})
+        c = duckdb.connect({str(store)!r}, read_only={read_only})
         print("holding", flush=True)
         time.sleep({seconds})
         c.close()
@@ -177,13 +178,18 @@ def test_an_open_waits_for_another_process_and_says_so(
     assert "waiting for the store" in capfd.readouterr().err
 
 
-def test_an_open_gives_up_with_one_message(tmp_path: Path) -> None:
+@pytest.mark.parametrize("read_only", [False, True])
+def test_an_open_gives_up_with_one_message(tmp_path: Path, read_only: bool) -> None:
+    """The line said "another bordersim process is writing to it" of any process holding the
+    store, a notebook only reading it included; it says what it knows, as the waiting line
+    does: another process is using it, and which."""
     store = tmp_path / "store.duckdb"
     open_store(store).close()
-    holder = _hold_store(store, 10.0)
+    holder = _hold_store(store, 10.0, read_only=read_only)
     try:
-        with pytest.raises(StoreError, match=r"another bordersim process is writing to it \(PID"):
+        with pytest.raises(StoreError, match=r"another process is using it \(PID") as refused:
             open_store(store, wait_s=0.3)
+        assert f"PID {holder.pid})" in str(refused.value)
     finally:
         holder.kill()
         holder.wait()

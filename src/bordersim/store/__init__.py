@@ -245,7 +245,7 @@ def _connect(location: Path, *, read_only: bool, wait_s: float | None) -> duckdb
                 raise StoreError(_short_cause(err), where=str(location)) from None
             if time.monotonic() >= deadline:
                 raise StoreError(
-                    f"another bordersim process is writing to it ({_holder(err)}); gave up "
+                    f"another process is using it ({_holder(err)}); gave up "
                     f"after {limit:g} s: try again when it has finished (or set {WAIT_ENV_VAR} "
                     "to wait longer)",
                     where=str(location),
