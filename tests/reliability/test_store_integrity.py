@@ -398,3 +398,44 @@ def test_a_store_from_a_newer_bordersim_is_refused_naming_it_and_what_to_do(
     line = _one_error_line(capsys, [*command, "--store", str(store)])
     assert line.startswith(f"error: {store}: store schema version 99 is newer"), line
     assert line.endswith("upgrade bordersim or use another store"), line
+
+
+MYSQL = "mysql://analyst@db.example.org/bordersim"
+
+
+@pytest.mark.parametrize(
+    ("argv", "named", "location"),
+    [
+        (["runs", "--store", MYSQL], "--store", MYSQL),
+        (
+            ["store", "verify", "--store", "postgresql+psycopg://db/b"],
+            "--store",
+            "postgresql+psycopg://db/b",
+        ),
+        (
+            ["sweep", "--resume", "small-0", "--store", "sqlite:///b.db"],
+            "--store",
+            "sqlite:///b.db",
+        ),
+        (["store", "copy", MYSQL, "copy.duckdb"], "SOURCE", MYSQL),
+        (["store", "copy", "copy.duckdb", MYSQL], "DEST", MYSQL),
+    ],
+)
+def test_a_store_url_of_another_database_is_refused_as_one(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    named: str,
+    location: str,
+) -> None:
+    """A URL of another database was taken for a file path with a slash dropped: "error:
+    /home/me/mysql:/analyst@db...: no store here (is --store ... mistyped?)". It is refused as
+    the URL it is, naming the two kinds of store bordersim has, and nothing is made."""
+    monkeypatch.chdir(tmp_path)
+    line = _one_error_line(capsys, argv)
+    assert line == (
+        f"error: {named}: {location!r} is not a store bordersim can open: give a DuckDB store "
+        "file or a postgresql:// URL"
+    )
+    assert list(tmp_path.iterdir()) == []

@@ -45,8 +45,10 @@ def store_copy_command(
     from bordersim.errors import BordersimError
     from bordersim.store import open_catalog, store_location
     from bordersim.store.copy import copy_store
-    from bordersim.store.location import made_by_opening, remove_made
+    from bordersim.store.location import made_by_opening, refuse_other_urls, remove_made
 
+    refuse_other_urls(source, where="SOURCE")  # named as this command names them, not --store
+    refuse_other_urls(dest, where="DEST")
     # an empty SOURCE or DEST (an unset variable, as in "$BORDERSIM_STORE") would name the
     # default store: it is refused as every command's empty argument is
     # (commands._guard_arguments)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from pathlib import Path
 
 STORE_ENV_VAR = "BORDERSIM_STORE"
@@ -16,8 +17,10 @@ def resolve_store_path(path: str | Path | None = None) -> Path:
     Relative paths are taken from the current directory. The folder is not created here.
     """
     if path is not None and str(path) != "":
+        refuse_other_urls(str(path), where="--store")
         chosen = Path(path)
     elif os.environ.get(STORE_ENV_VAR):
+        refuse_other_urls(os.environ[STORE_ENV_VAR], where=STORE_ENV_VAR)
         chosen = Path(os.environ[STORE_ENV_VAR])
     else:
         chosen = DEFAULT_STORE
@@ -31,6 +34,24 @@ def resolve_store_path(path: str | Path | None = None) -> Path:
             where="--store" if path else STORE_ENV_VAR,
         )
     return chosen.expanduser().absolute()
+
+
+#: A URL's scheme (`mysql://`, `sqlite:///`; a path option keeps one of its slashes), at least
+#: two letters so that a Windows drive (`C:/`) is a path.
+_URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:/")
+
+
+def refuse_other_urls(location: str, *, where: str) -> None:
+    """A URL of a database other than PostgreSQL, refused as one: taken for a path, it was
+    said to be a missing store file under the working folder, a slash dropped."""
+    if _URL_SCHEME.match(location) and not location.startswith(("postgresql:/", "postgres:/")):
+        from bordersim.errors import BordersimError
+
+        raise BordersimError(
+            f"{location!r} is not a store bordersim can open: give a DuckDB store file or a "
+            "postgresql:// URL",
+            where=where,
+        )
 
 
 def made_by_opening(location: Path) -> list[Path]:
