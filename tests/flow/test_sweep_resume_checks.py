@@ -161,7 +161,7 @@ def test_a_block_file_changed_at_its_size_is_run_again(
     shown = capsys.readouterr().out
     assert "1 of 2 blocks to run" in shown
     assert "1 finished block run again" in " ".join(shown.split())
-    assert "0 reused" not in shown and "1 blocks run, 1 reused" in shown
+    assert "0 reused" not in shown and "1 block run, 1 reused" in shown  # not "1 blocks"
     table = pd.read_parquet(out / "kpis.parquet")
     pd.testing.assert_frame_equal(table, whole.sweep.table, check_exact=True)
 

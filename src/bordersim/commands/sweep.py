@@ -391,7 +391,8 @@ def _run_blocked(
         )
         raise
     console.print(
-        f"sweep {done.sweep_id}: {done.blocks_run} blocks run, {done.blocks_reused} reused; "
+        f"sweep {done.sweep_id}: {counted(done.blocks_run, 'block')} run, "
+        f"{done.blocks_reused} reused; "
         f"block files in {done.folder}",
         markup=False,
     )
