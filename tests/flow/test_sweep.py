@@ -134,7 +134,8 @@ def test_a_value_only_the_compiler_refuses_stops_the_sweep_before_it_runs(
         main(["sweep", str(SMALL), *vary, "-r", "1", "--out", str(tmp_path / "out"), *extra])
     assert exit_info.value.code == 2
     err = " ".join(capsys.readouterr().err.split())
-    assert err.startswith(f"error: --vary {named}: ")
+    assert err.startswith(f"error: --vary {named}: period.start_date = ")
+    assert err.count("--vary") == 1, err  # the point was named twice, the second time in part
     assert "before the calibration" in err
     assert not (tmp_path / "out").exists()
     assert not list(tmp_path.rglob("*.parquet"))  # no block ran

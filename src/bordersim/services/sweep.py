@@ -220,8 +220,13 @@ def _check_layout(
 def compile_refusal(point: dict[str, Any], err: BordersimError, option: str) -> ScenarioError:
     """The error for a grid point the compiler refused, named by all its values: with several
     axes, a value may be refused only beside another (an early start date with a long
-    warm-up), and the compiler's own message says which key it refused."""
-    return ScenarioError(f"{option} {shown_point(point)}: {err}")
+    warm-up), and the compiler's own message says which key it refused. The compiler names
+    the place of a varied key by its `option` value, which the point already names: that
+    place is dropped, not said twice."""
+    said = str(err)
+    if err.where and err.where.startswith(f"{option} ") and said.startswith(f"{err.where}: "):
+        said = said[len(err.where) + 2 :]
+    return ScenarioError(f"{option} {shown_point(point)}: {said}")
 
 
 def shown_point(point: dict[str, Any]) -> str:
