@@ -431,3 +431,22 @@ def test_bordersim_runs_names_each_runs_scenario_file(
     }
     assert "/home/me/a.toml" in rows["with-file"]
     assert "not recorded" in rows["without-file"]
+
+
+def test_store_verify_names_the_folder_its_paths_are_in(
+    store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`bordersim store verify` named a missing file by its path under the store's results
+    folder ("missing (runs/run_id=r-1/daily.parquet)") and never said which folder that was:
+    its closing line names it."""
+    from bordersim.cli import main
+
+    with open_catalog(store_url) as catalog:
+        start_constructed(catalog, constructed_run(1, 2), "r-1")
+        complete_run(catalog, "r-1", constructed_run(1, 2), kpis={}, timings={}, report_path=None)
+        folder = results_dir_of(catalog)
+        (daily,) = [f for f in run_files(catalog, "r-1") if f.kind == "daily"]
+    (folder / daily.path).unlink()
+    assert main(["store", "verify", "--store", store_url]) == 1  # the exit status
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1] == f"1 of 2 result files intact (their paths are under {folder})", lines

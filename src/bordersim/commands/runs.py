@@ -131,11 +131,20 @@ def store_verify_command(
 
     with open_catalog(store, create=False, read_only=True) as catalog:
         recorded = run_files(catalog) + sweep_files(catalog)
-        problems = verify_files(results_dir_of(catalog), recorded)
+        folder = results_dir_of(catalog)
+        problems = verify_files(folder, recorded)
     console = Console()
+    # whole lines, not folded at 80 columns: the paths are for copying
     for line in problems:
-        console.print(line, highlight=False)
-    console.print(f"{len(recorded) - len(problems):,} of {len(recorded):,} result files intact")
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
+    # the paths above are under the results folder, which nothing else here names
+    console.print(
+        f"{len(recorded) - len(problems):,} of {len(recorded):,} result files intact "
+        f"(their paths are under {folder})",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
     if problems:
         raise typer.Exit(1)
 
