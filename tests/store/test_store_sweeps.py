@@ -108,14 +108,16 @@ def test_resuming_a_sweep_the_store_lacks_names_the_store(
 ) -> None:
     """The line "no sweep 'X' in the store" did not say which store was asked (the default one, or
     $BORDERSIM_STORE, where a sweep recorded with --store elsewhere is not): the line names it,
-    a URL without its password."""
+    a URL without its password. Without --cluster, "resuming sweep X in this process" came
+    first, as if it were resuming: the id is checked first, as with --cluster."""
     from bordersim.store.postgres import shown_url
 
     open_catalog(store_url, create=True).close()
     with pytest.raises(SystemExit) as done:
         main(["sweep", "--resume", "small-000000000000", "--store", store_url])
     assert done.value.code == 2
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
+    assert out == ""  # not "resuming sweep small-000000000000 in this process" first
     shown = shown_url(store_url) if store_url.startswith("postgresql:") else store_url
     # a long location is shown by its end (errors.BordersimError)
     assert f"{shown[-40:]}: no sweep 'small-000000000000' in this store" in err, err

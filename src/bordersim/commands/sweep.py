@@ -156,10 +156,10 @@ def sweep_command(
             target = _sweep_folder(out, resume.rsplit("-", 1)[0])
             check_sweep_target(target)
             _describe_interrupt(target, blocked=True)
-            if cluster is not None:
-                from bordersim.services.blocks import resumable_sweep
+            from bordersim.services.blocks import resumable_sweep
 
-                resumable_sweep(resume, store)  # a sweep that cannot resume starts no cluster
+            # a sweep that cannot resume starts no cluster, and is not said to be resuming
+            resumable_sweep(resume, store)
             opening = _start_cluster(cluster)
             sweep, axes = _run_blocked(
                 console,
