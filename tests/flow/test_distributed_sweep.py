@@ -277,6 +277,25 @@ def test_bad_sweep_options_exit_2(
     assert not (tmp_path / "out").exists()
 
 
+def test_more_local_workers_than_one_core_are_refused_in_words_for_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A process that may run on one core (`taskset -c 0`, a batch job's single CPU) was told
+    "this machine has 1 cores for them"; it is told the cores bordersim may use, in words for
+    one."""
+    allowed = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(allowed)})
+    try:
+        with pytest.raises(SystemExit) as exit_info:
+            main(["sweep", str(SMALL), "--vary", "a.b=1", "--cluster", "local:2"])
+    finally:
+        os.sched_setaffinity(0, allowed)
+    assert exit_info.value.code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "asks for 2 local workers, one a core, and bordersim may use 1 core here: " in err
+    assert "local:1 (local uses it)" in err, err
+
+
 @pytest.fixture
 def not_a_scheduler() -> Iterator[dict[str, int]]:
     """Ports where no Dask scheduler is: one that nothing listens on, one where a server answers

@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from bordersim.errors import BordersimError
+from bordersim.words import counted
 
 
 class ClusterSpecError(BordersimError):
@@ -37,10 +38,13 @@ def parse_cluster(spec: str) -> tuple[str, Any]:
         if int(count) > cores:
             # each worker is a process of its own (Python, Dask, JAX): hundreds of them ran
             # the machine out of memory, and more workers than cores run no faster
+            # the cores this process may use (its affinity), which may be fewer than the
+            # machine's: a batch job's, or under `taskset`
             raise ClusterSpecError(
-                f"--cluster {spec!r}: asks for {count} local workers, one a core, and this "
-                f"machine has {cores} cores for them: give at most local:{cores} (local uses "
-                "them all), or join a scheduler with more workers (tcp://HOST:PORT)"
+                f"--cluster {spec!r}: asks for {count} local workers, one a core, and "
+                f"bordersim may use {counted(cores, 'core')} here: give at most local:{cores} "
+                f"(local uses {'it' if cores == 1 else 'them all'}), or join a scheduler with "
+                "more workers (tcp://HOST:PORT)"
             )
         return "local", int(count)
     if text.startswith(("tcp://", "tls://")) and ":" in text.split("://", 1)[1]:
