@@ -244,6 +244,8 @@ def test_a_sweep_with_set_values_resumes(tmp_path: Path, monkeypatch: pytest.Mon
     ("arguments", "message"),
     [
         (["--resume", "small-000000000000"], "no sweep 'small-000000000000'"),
+        # an id pasted with the spaces around it was looked up with them, as another id
+        (["--resume", " small-000000000000\n"], "no sweep 'small-000000000000' in this store"),
         (["--resume", ""], "--resume needs a sweep id"),
         (["--resume", " ", "--cluster", "local:1"], "--resume needs a sweep id"),
         ([str(SMALL), "--vary", "deployments.troops.headcount=0,1", "--cluster", "lcl"], "lcl"),

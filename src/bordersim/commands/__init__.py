@@ -158,9 +158,10 @@ def refuse_empty_store(value: object) -> object:
 
 def stripped(value: object) -> object:
     """An option's value without the spaces around it: the callback of the options that take an
-    address or a spec (--store, --cluster, --host), where a space from the shell's quoting
-    (--cluster " local:2") is no part of the value. With it, " postgresql://..." was taken for
-    a file named so in the current folder, and " 127.0.0.1" for a host beyond loopback."""
+    address, a spec or an id (--store, --cluster, --host, sweep --resume), where a space from
+    the shell's quoting or a copied line (--cluster " local:2") is no part of the value. With
+    it, " postgresql://..." was taken for a file named so in the current folder, and
+    " 127.0.0.1" for a host beyond loopback."""
     return value.strip() if isinstance(value, str) else value
 
 

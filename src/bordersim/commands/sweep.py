@@ -91,7 +91,11 @@ def sweep_command(
         "scheduler.",
     ),
     resume: str | None = typer.Option(
-        None, "--resume", help="SWEEP_ID: finish an interrupted blocked sweep."
+        None,
+        "--resume",
+        # an id copied from a terminal may bring a space or line end with it
+        callback=stripped,
+        help="SWEEP_ID: finish an interrupted blocked sweep.",
     ),
     block_variants: int | None = typer.Option(
         None, "--block-variants", min=1, help="Variants per block (default 10)."
