@@ -148,3 +148,15 @@ def test_every_number_of_the_plan_form_names_its_unit() -> None:
     assert "people" in labels["step"] and "people" in labels["max_per_sector"]
     assert "(0 to 1)" in labels["targets.within_72h"]
     assert "(0 to 1)" in labels["targets.children_within_72h"]
+
+
+def test_sample_paths_without_a_month_are_refused_in_words() -> None:
+    """Paths given and the month left empty were refused beside the month as "forecast.origin =
+    None: is required a month, YYYY-MM": a Python word for nothing, and no sentence. The
+    month is asked for, with the way back to the base scenario's own demand."""
+    with pytest.raises(FieldError) as raised:
+        _text(_plan("examples.small-forecast-paths"), {"forecast.origin": ""})
+    assert raised.value.field_name == "forecast.origin"
+    said = str(raised.value)
+    assert said.startswith("forecast.origin = '': give the last month of data (YYYY-MM)")
+    assert "None" not in said and "clear the sample paths" in said

@@ -220,6 +220,17 @@ def plan_text(form: Form, plan: PlanFile) -> str:
     forecast = data.get("forecast")
     if isinstance(forecast, dict) and not {"origin", "paths"} & forecast.keys():
         data.pop("forecast")  # a seed alone asks for no paths: the scenario's own demand
+    elif isinstance(forecast, dict) and "origin" not in forecast:
+        # the planner's reader said "forecast.origin = None: is required a month, YYYY-MM"
+        way_back = (
+            ", or clear the sample paths too to plan for the base scenario's own demand"
+            if "paths" in forecast
+            else ""
+        )
+        raise FieldError(
+            "forecast.origin",
+            f"'': give the last month of data (YYYY-MM) the forecast starts from{way_back}",
+        )
     engine = form.value("search.certify_engine") or "event"
     if engine not in ENGINES:
         raise FieldError("search.certify_engine", f"{engine!r}: choose event or flow")
