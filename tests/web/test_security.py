@@ -1038,3 +1038,22 @@ def test_the_run_catalog_says_why_a_run_failed(client: TestClient, tmp_path: Pat
     page = client.get(f"/runs/{failed}")
     assert page.status_code == 409
     assert "it has no results: ended without finishing" in html.unescape(page.text)
+
+
+def test_the_frontier_box_names_the_plan_files_shares(tmp_path: Path) -> None:
+    """The plan page's frontier box said "also plan for 90 % and 99 %" whatever the plan file's
+    search.frontier (and whatever the target): a file with frontier = [0.80, 0.85] was offered
+    shares it never plans. The box names the file's shares."""
+    settings = _settings(tmp_path)
+    assert settings.plans_dir is not None
+    stress = settings.plans_dir / "examples" / "small-stress.toml"
+    text = stress.read_text(encoding="utf-8")
+    assert "frontier = [0.90, 0.95, 0.99]" in text
+    custom = text.replace("frontier = [0.90, 0.95, 0.99]", "frontier = [0.80, 0.85]")
+    (settings.plans_dir / "examples" / "custom.toml").write_text(custom, encoding="utf-8")
+    with TestClient(create_app(settings, start_worker=False)) as client:
+        shipped = " ".join(client.get("/plans?file=examples.small-stress").text.split())
+        changed = " ".join(client.get("/plans?file=examples.custom").text.split())
+    assert "the cost frontier: the cheapest plan for 90 %, 95 % and 99 % within 72 h" in shipped
+    assert "the cheapest plan for 80 % and 85 % within 72 h" in changed
+    assert "90 %" not in changed.split('name="frontier"', 1)[1].split("</label>", 1)[0]

@@ -136,6 +136,22 @@ def base_scenario(plan: PlanFile, scenarios: dict[str, Entry]) -> str | None:
     return None
 
 
+def frontier_words(plan: PlanFile) -> str:
+    """The plan file's frontier shares (`search.frontier`, else the planner's) in words: "90 %,
+    95 % and 99 %". A value the planner would refuse is left to its check."""
+    from bordersim.planner.spec import Search
+    from bordersim.web.site import percent
+
+    search = plan.data.get("search")
+    raw = search.get("frontier", Search.frontier) if isinstance(search, dict) else Search.frontier
+    if not isinstance(raw, list | tuple) or not all(isinstance(q, int | float) for q in raw):
+        raw = Search.frontier
+    words = [f"{percent(float(q))} %" for q in raw]
+    if len(words) < 2:
+        return "".join(words) or "no share (search.frontier is empty)"
+    return f"{', '.join(words[:-1])} and {words[-1]}"
+
+
 def pools_of(plan: PlanFile) -> list[str]:
     pools = plan.data.get("pools", {})
     return list(pools) if isinstance(pools, dict) else []

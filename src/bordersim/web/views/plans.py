@@ -18,6 +18,7 @@ from bordersim.web.plans import (
     check_plan,
     downloaded_plan_toml,
     finished_plans,
+    frontier_words,
     plan_folder,
     plan_form,
     plan_library,
@@ -63,6 +64,7 @@ def router(site: Site) -> APIRouter:
             "engines": ENGINES,
             "finished": finished_plans(site.settings.plans_out),
             "left_out": unlisted_plans(site.settings.plans_dir),
+            "frontier": frontier_words(plan),
             **extra,
         }
 
