@@ -975,14 +975,13 @@ def test_an_address_with_no_page_names_it(client: TestClient) -> None:
     assert "Method Not Allowed" not in wrong.text
 
 
-def test_a_plans_targets_are_shown_as_given_not_rounded_up(tmp_path: Path) -> None:
-    """A plan for 97.5 % of people out of custody within 72 hours, 99.9 % of children, with
-    probability 0.975 at 99.9 % confidence was shown as "98 % of people (children: 100 %) ...
-    with probability at least 98 %, each claim at 100 % confidence": a target the plan does not
-    hold to. Each share is shown with the decimals it has."""
-    settings = _settings(tmp_path)
-    plan_id = "small-plan-20260101-000000-abcdef"
-    folder = settings.plans_out / plan_id
+PLAN_ID = "small-plan-20260101-000000-abcdef"
+
+
+def _a_plan_of(settings: WebSettings, **changes: object) -> None:
+    """A finished plan, PLAN_ID, in the workbench's out/plans/: its certificate.json as the
+    planner writes it, with `changes` to its top-level keys."""
+    folder = settings.plans_out / PLAN_ID
     folder.mkdir(parents=True)
     certificate = {
         "plan": "small-plan",
@@ -993,12 +992,13 @@ def test_a_plans_targets_are_shown_as_given_not_rounded_up(tmp_path: Path) -> No
         "lower_bound_dollars": 1.5e6,
         "lower_bound_kind": "fluid",
         "gap": 0.25,
+        "certified": True,
         "certification": {"replications": 100, "engine": "event", "seed": 7},
         "targets": {
-            "within_72h": 0.975,
-            "children_within_72h": 0.999,
-            "alpha": 0.025,
-            "confidence": 0.999,
+            "within_72h": 0.95,
+            "children_within_72h": 0.95,
+            "alpha": 0.05,
+            "confidence": 0.95,
         },
         "decision": {
             "windows": [["2023-05-01", "2023-05-14"]],
@@ -1010,34 +1010,41 @@ def test_a_plans_targets_are_shown_as_given_not_rounded_up(tmp_path: Path) -> No
         "search": {"flow_replications_run": 16, "certification_replications_run": 100},
         "timings_s": {"total_s": 12.0},
     }
+    certificate.update(changes)
     (folder / "certificate.json").write_text(json.dumps(certificate), encoding="utf-8")
+
+
+def test_a_plans_targets_are_shown_as_given_not_rounded_up(tmp_path: Path) -> None:
+    """A plan for 97.5 % of people out of custody within 72 hours, 99.9 % of children, with
+    probability 0.975 at 99.9 % confidence was shown as "98 % of people (children: 100 %) ...
+    with probability at least 98 %, each claim at 100 % confidence": a target the plan does not
+    hold to. Each share is shown with the decimals it has."""
+    settings = _settings(tmp_path)
+    targets = {"within_72h": 0.975, "children_within_72h": 0.999, "alpha": 0.025}
+    _a_plan_of(settings, targets={**targets, "confidence": 0.999})
     with TestClient(create_app(settings, start_worker=False)) as client:
-        page = client.get(f"/plans/{plan_id}")
+        page = client.get(f"/plans/{PLAN_ID}")
     assert page.status_code == 200, page.text
     said = " ".join(html.unescape(page.text).split())
     assert "97.5 % of people (children: 99.9 %) out of custody within 72 hours" in said
     assert "probability at least 97.5 %, each claim at 99.9 % confidence" in said
 
 
-def test_the_run_catalog_says_why_a_run_failed(client: TestClient, tmp_path: Path) -> None:
-    """`bordersim runs` gives a failed run's note (why it failed); the workbench's run catalog
-    listed it as "failed" and nothing else, and its page said only that it has no results.
-    Both now give the note, naming none of the server's folders."""
-    from bordersim.store import open_catalog
-    from bordersim.store.runs import fail_run
-    from constructed_runs import constructed_run, start_constructed
-
-    with open_catalog(_settings(tmp_path).store) as catalog:
-        failed = start_constructed(catalog, constructed_run(1, 3))
-        reason = f"ended without finishing (could not write {tmp_path}/out/report.html)"
-        fail_run(catalog, failed, reason=reason)
-    catalog_page = html.unescape(client.get("/runs").text)
-    row = catalog_page.split(failed, 1)[1].split("</tr>", 1)[0]
-    assert "ended without finishing (could not write report.html)" in row
-    assert str(tmp_path) not in catalog_page
-    page = client.get(f"/runs/{failed}")
-    assert page.status_code == 409
-    assert "it has no results: ended without finishing" in html.unescape(page.text)
+def test_a_plans_costs_are_given_to_the_thousand_as_the_cli_gives_them(tmp_path: Path) -> None:
+    """The workbench gave a plan's costs to ten thousand dollars ("$0.19M"), where `bordersim
+    plan` and its report give them to the thousand ("$0.193M"): a pool of a few people read
+    "$0.00M". The plan's page and the list of plans give them as the CLI does."""
+    settings = _settings(tmp_path)
+    pools = {"contractor": 190_000.0, "active_duty": 3_000.0}
+    _a_plan_of(settings, cost_dollars=193_000.0, cost_by_pool_dollars=pools)
+    with TestClient(create_app(settings, start_worker=False)) as client:
+        shown = re.sub(r"<[^>]+>", "", client.get(f"/plans/{PLAN_ID}").text)
+        page = " ".join(html.unescape(shown).split())
+        listed = " ".join(html.unescape(client.get("/plans").text).split())
+    assert "Cost: $0.193M of planned staff (contractor $0.190M, active_duty $0.003M)" in page
+    assert "Lower bound: $1.500M" in page and "contractor: peak 10 people, $0.190M" in page
+    assert "$0.00M" not in page
+    assert "<td>$0.193M</td> <td>$1.500M</td>" in listed
 
 
 def test_the_frontier_box_names_the_plan_files_shares(tmp_path: Path) -> None:

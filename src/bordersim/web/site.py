@@ -40,6 +40,7 @@ class Site:
         self.templates.env.globals["today"] = dt.date.today
         self.templates.env.globals["counted"] = counted  # "1 problem", "2 problems"
         self.templates.env.filters["percent"] = percent
+        self.templates.env.filters["millions"] = _millions  # as the CLI gives a plan's costs
         self._board: JobBoard | None = None
 
     # ----- the worker ------
@@ -117,6 +118,12 @@ def no_job(number: int) -> HTTPException:
 
 #: Where an unknown job's message sends the user, as an unknown run's names the run catalog.
 JOBS_LISTED = "the jobs page (/jobs) lists them"
+
+
+def _millions(dollars: float) -> str:
+    from bordersim.planner.output import millions
+
+    return millions(dollars)
 
 
 def percent(share: float) -> str:
