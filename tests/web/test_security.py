@@ -1064,3 +1064,16 @@ def test_the_frontier_box_names_the_plan_files_shares(tmp_path: Path) -> None:
     assert "the cost frontier: the cheapest plan for 90 %, 95 % and 99 % within 72 h" in shipped
     assert "the cheapest plan for 80 % and 85 % within 72 h" in changed
     assert "90 %" not in changed.split('name="frontier"', 1)[1].split("</label>", 1)[0]
+
+
+def test_a_refused_token_says_what_to_do_and_how_to_authenticate(tmp_path: Path) -> None:
+    """A wrong ?token= answered "wrong token" and nothing else, and no 401 carried the
+    WWW-Authenticate header HTTP asks for (an API client could not tell how to authenticate).
+    Every 401 says where the token comes from, and names the Bearer scheme."""
+    with TestClient(create_app(_settings(tmp_path, TOKEN), start_worker=False)) as client:
+        wrong = client.get("/scenarios?token=wrong-token")
+        missing = client.get("/api/jobs/1")
+    assert wrong.status_code == missing.status_code == 401
+    assert wrong.text.startswith("wrong token: ") and "bordersim serve" in wrong.text
+    for answer in (wrong, missing):
+        assert answer.headers["www-authenticate"] == 'Bearer realm="bordersim workbench"'

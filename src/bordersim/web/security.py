@@ -87,6 +87,13 @@ def _plain(status: int, text: str) -> Response:
     return PlainTextResponse(text + "\n", status_code=status)
 
 
+def _unauthorized(text: str) -> Response:
+    """A 401, with the header HTTP asks of one: how to authenticate (a bearer token)."""
+    response = _plain(401, text)
+    response.headers["WWW-Authenticate"] = 'Bearer realm="bordersim workbench"'
+    return response
+
+
 class TokenGate:
     """ASGI middleware for shared mode: every request presents the token, or gets 401."""
 
@@ -102,7 +109,10 @@ class TokenGate:
         offered = request.query_params.get("token")
         if offered is not None:
             if not same_secret(offered, self.token):
-                await _plain(401, "wrong token")(scope, receive, send)
+                await _unauthorized(
+                    "wrong token: open the workbench with the ?token=... that whoever started "
+                    "`bordersim serve` gave"
+                )(scope, receive, send)
                 return
             # Remember it in a cookie and drop it from the address bar.
             url = URL(str(request.url)).remove_query_params("token")
@@ -118,8 +128,7 @@ class TokenGate:
             header[7:] if header.lower().startswith("bearer ") else ""
         )
         if not presented or not same_secret(presented, self.token):
-            await _plain(
-                401,
+            await _unauthorized(
                 "this workbench is shared: open it with ?token=... (given by whoever started "
                 "`bordersim serve`) or send Authorization: Bearer TOKEN",
             )(scope, receive, send)
