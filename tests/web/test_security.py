@@ -1077,3 +1077,20 @@ def test_a_refused_token_says_what_to_do_and_how_to_authenticate(tmp_path: Path)
     assert wrong.text.startswith("wrong token: ") and "bordersim serve" in wrong.text
     for answer in (wrong, missing):
         assert answer.headers["www-authenticate"] == 'Bearer realm="bordersim workbench"'
+
+
+def test_the_comparison_form_does_not_start_with_a_scenario_against_itself(
+    client: TestClient,
+) -> None:
+    """The library's comparison form started with the first scenario as both A and B, a
+    comparison it refuses (422): "compare" as the page came was an error. B starts on the
+    second scenario."""
+    page = client.get("/scenarios").text
+    form = page.split('id="compare-form"', 1)[1].split("</form>", 1)[0]
+    a = form.split('name="scenario"', 1)[1].split("</select>", 1)[0]
+    b = form.split('name="b"', 1)[1].split("</select>", 1)[0]
+    chosen_b = re.search(r'<option value="([^"]+)" selected>', b)
+    first_a = re.search(r'<option value="([^"]+)"', a)
+    assert chosen_b is not None and first_a is not None
+    assert chosen_b.group(1) != first_a.group(1)
+    assert "selected" not in a  # A: the first, as before
