@@ -205,6 +205,20 @@ def xls_workbook(folder: Path) -> Path:
     return _ole_file(folder / "old.xls")
 
 
+def empty_required_sheet(folder: Path) -> Path:
+    """A sheet the model reads, left empty: it was "header () is not the published layout"."""
+    sheets = small_sheets()
+    sheets["Monthly Rgn and Citp"] = []
+    return write_workbook(folder / "empty-sheet.xlsx", sheets)
+
+
+def blank_first_row(folder: Path) -> Path:
+    """The header moved down a row: it was "header () is not the published layout"."""
+    sheets = small_sheets()
+    sheets["Monthly Rgn and Citp"].insert(0, (None,))
+    return write_workbook(folder / "blank-first-row.xlsx", sheets)
+
+
 # name -> (maker, fragments of the one-line message)
 BAD_FILES: dict[str, tuple[Callable[[Path], Path], tuple[str, ...]]] = {
     "corrupt XML in the workbook": (corrupt_xml_workbook, ("not a readable .xlsx",)),
@@ -220,6 +234,14 @@ BAD_FILES: dict[str, tuple[Callable[[Path], Path], tuple[str, ...]]] = {
     ),
     "an .xls workbook named .xlsx": (xls_named_xlsx, ("Excel 97-2003", "save it as .xlsx")),
     "an .xls workbook": (xls_workbook, ("Excel 97-2003", "save it as .xlsx")),
+    "an empty sheet": (
+        empty_required_sheet,
+        ("sheet 'Monthly Rgn and Citp' is empty", "expected the header ('Fiscal Year', 'Month',"),
+    ),
+    "a blank first row": (
+        blank_first_row,
+        ("sheet 'Monthly Rgn and Citp' row 1 is blank", "expected the header ('Fiscal Year',"),
+    ),
     "UTF-16 text": (utf16_csv, ("is UTF-16 text, not UTF-8", "save the CSV as UTF-8")),
     "CSV field over 131,072 characters": (huge_field, ("row 2", "not a readable CSV row")),
     "folder given as a CSV": (folder_as_csv, ("folder",)),

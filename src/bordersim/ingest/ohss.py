@@ -202,6 +202,13 @@ def _read_sheet(sheet: Any, name: str, where: str) -> list[tuple[Any, ...]]:
     found = tuple(values.normalise_header(cell) for cell in (header or ()))
     while found and found[-1] == "":
         found = found[:-1]
+    if not found:  # nothing to compare: say what is there, and the header expected
+        said = "is empty" if header is None else "row 1 is blank"
+        raise DataFileError(
+            f"sheet {name!r} {said}; expected the header {expected!r} in row 1 (the first cell "
+            "is 'Fiscal\\nYear'), then one row per combination",
+            where=where,
+        )
     if found != expected:
         raise DataFileError(
             f"sheet {name!r} row 1: header {tuple(str(c)[:30] for c in found[:8])!r} is not the "
