@@ -219,6 +219,13 @@ def blank_first_row(folder: Path) -> Path:
     return write_workbook(folder / "blank-first-row.xlsx", sheets)
 
 
+def csv_blank_first_line(folder: Path) -> Path:
+    """A blank line above the header: it was "row 1: the header is not CBP's ... layout"."""
+    path = write_csv(folder / "blank-line.csv", small_csv_rows())
+    path.write_text("\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    return path
+
+
 # name -> (maker, fragments of the one-line message)
 BAD_FILES: dict[str, tuple[Callable[[Path], Path], tuple[str, ...]]] = {
     "corrupt XML in the workbook": (corrupt_xml_workbook, ("not a readable .xlsx",)),
@@ -241,6 +248,10 @@ BAD_FILES: dict[str, tuple[Callable[[Path], Path], tuple[str, ...]]] = {
     "a blank first row": (
         blank_first_row,
         ("sheet 'Monthly Rgn and Citp' row 1 is blank", "expected the header ('Fiscal Year',"),
+    ),
+    "a blank line above the CSV header": (
+        csv_blank_first_line,
+        ("row 1 is blank; expected the header", "Fiscal Year, Month Grouping"),
     ),
     "UTF-16 text": (utf16_csv, ("is UTF-16 text, not UTF-8", "save the CSV as UTF-8")),
     "CSV field over 131,072 characters": (huge_field, ("row 2", "not a readable CSV row")),

@@ -85,6 +85,11 @@ def read_cbp_csv(path: str | Path) -> ParsedFile:
             header = header[:-1]
     except csv.Error as err:
         raise DataFileError(f"row 1: not a readable CSV row ({err})", where=where) from None
+    if not header:  # a blank line above the header: say so, not that the header is wrong
+        raise DataFileError(
+            f"row 1 is blank; expected the header in row 1: {', '.join(PUBLISHED_COLUMNS)}",
+            where=where,
+        )
     order = _column_order(header, where)
     records: list[tuple[Any, ...]] = []
     row_number = 1
