@@ -333,6 +333,12 @@ def _rename_status(sheet: list[tuple[object, ...]], name: str) -> list[tuple[obj
             "'Tucson , AZ' is not one of the nine modelled sectors (did you mean 'Tucson, AZ'?)",
         ),
         (
+            "Monthly Rgn and Sector",
+            lambda rows: _rename_sector(rows, "TUCSON, AZ"),
+            "sheet 'Monthly Rgn and Sector' row 2 column 'Sector': southwest border sector "
+            "'TUCSON, AZ' is not one of the nine modelled sectors (did you mean 'Tucson, AZ'?)",
+        ),
+        (
             "Monthly Rgn and Fam Status",
             lambda rows: _rename_status(rows, "Single adults"),
             "sheet 'Monthly Rgn and Fam Status' row 2 column 'Family Status': family status "
@@ -340,7 +346,13 @@ def _rename_status(sheet: list[tuple[object, ...]], name: str) -> list[tuple[obj
             "'Unaccompanied Children'",
         ),
     ],
-    ids=["a month missing", "a sheet ending early", "a sector misspelt", "a status misspelt"],
+    ids=[
+        "a month missing",
+        "a sheet ending early",
+        "a sector misspelt",
+        "a sector in capitals",
+        "a status misspelt",
+    ],
 )
 def test_a_workbook_that_calibrate_would_refuse_is_refused_at_import(
     tmp_path: Path,

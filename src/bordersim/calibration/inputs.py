@@ -200,8 +200,10 @@ def _nearest_or_all(name: str, names: Iterable[str]) -> str:
     would crowd the end of a one-line error out."""
     import difflib
 
-    nearest = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
-    return f"did you mean {nearest[0]!r}?" if nearest else _quoted(names)
+    # compared with case folded, so that 'TUCSON, AZ' finds 'Tucson, AZ'
+    known = {known_name.casefold(): known_name for known_name in names}
+    nearest = difflib.get_close_matches(name.casefold(), list(known), n=1, cutoff=0.6)
+    return f"did you mean {known[nearest[0]]!r}?" if nearest else _quoted(known.values())
 
 
 def _demographic_counts(
