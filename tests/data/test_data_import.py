@@ -339,6 +339,13 @@ def _rename_status(sheet: list[tuple[object, ...]], name: str) -> list[tuple[obj
             "'TUCSON, AZ' is not one of the nine modelled sectors (did you mean 'Tucson, AZ'?)",
         ),
         (
+            "Monthly Rgn and Sector",
+            lambda rows: _rename_sector(rows, "Swanton, VT"),
+            "sheet 'Monthly Rgn and Sector' row 2 column 'Sector': southwest border sector "
+            "'Swanton, VT' is not one of the nine modelled sectors ('San Diego, CA' ... "
+            "'Rio Grande Valley, TX')",
+        ),
+        (
             "Monthly Rgn and Fam Status",
             lambda rows: _rename_status(rows, "Single adults"),
             "sheet 'Monthly Rgn and Fam Status' row 2 column 'Family Status': family status "
@@ -351,6 +358,7 @@ def _rename_status(sheet: list[tuple[object, ...]], name: str) -> list[tuple[obj
         "a sheet ending early",
         "a sector misspelt",
         "a sector in capitals",
+        "another border's sector",
         "a status misspelt",
     ],
 )

@@ -196,14 +196,18 @@ def _quoted(names: Iterable[str]) -> str:
 
 
 def _nearest_or_all(name: str, names: Iterable[str]) -> str:
-    """The known name nearest a misspelt one, or all of them quoted: the whole list of sectors
-    would crowd the end of a one-line error out."""
+    """The known name nearest a misspelt one, or the first and last of them, quoted: the whole
+    list of sectors would crowd the end of a one-line error out."""
     import difflib
 
     # compared with case folded, so that 'TUCSON, AZ' finds 'Tucson, AZ'
     known = {known_name.casefold(): known_name for known_name in names}
     nearest = difflib.get_close_matches(name.casefold(), list(known), n=1, cutoff=0.6)
-    return f"did you mean {known[nearest[0]]!r}?" if nearest else _quoted(known.values())
+    if nearest:
+        return f"did you mean {known[nearest[0]]!r}?"
+    listed = list(known.values())
+    # the first and the last only: all of them would cut the message's end off
+    return f"{listed[0]!r} ... {listed[-1]!r}" if len(listed) > 3 else _quoted(listed)
 
 
 def _demographic_counts(
