@@ -226,6 +226,13 @@ def csv_blank_first_line(folder: Path) -> Path:
     return path
 
 
+def csv_header_in_capitals(folder: Path) -> Path:
+    """The header in capitals: it was refused only with the columns expected, which look the
+    same as the file's but for their case."""
+    header = [column.upper() for column in PUBLISHED_COLUMNS]
+    return write_csv(folder / "capitals.csv", small_csv_rows(), header=header)
+
+
 # name -> (maker, fragments of the one-line message)
 BAD_FILES: dict[str, tuple[Callable[[Path], Path], tuple[str, ...]]] = {
     "corrupt XML in the workbook": (corrupt_xml_workbook, ("not a readable .xlsx",)),
@@ -252,6 +259,10 @@ BAD_FILES: dict[str, tuple[Callable[[Path], Path], tuple[str, ...]]] = {
     "a blank line above the CSV header": (
         csv_blank_first_line,
         ("row 1 is blank; expected the header", "Fiscal Year, Month Grouping"),
+    ),
+    "a CSV header in capitals": (
+        csv_header_in_capitals,
+        ("row 1: the header is not", "(its names differ in case only: 'FISCAL YEAR' for"),
     ),
     "UTF-16 text": (utf16_csv, ("is UTF-16 text, not UTF-8", "save the CSV as UTF-8")),
     "CSV field over 131,072 characters": (huge_field, ("row 2", "not a readable CSV row")),

@@ -165,7 +165,14 @@ def _column_order(header: tuple[str, ...], where: str) -> tuple[int, ...]:
     if missing or extra or len(set(header)) != len(header):
         said = [f"missing {', '.join(missing[:2])}"] if missing else []
         said += [f"unknown {', '.join(map(repr, extra[:2]))}"] if extra else []
-        if len(missing) == len(PUBLISHED_COLUMNS):
+        folded = {column.casefold(): column for column in header}
+        if missing and all(column.casefold() in folded for column in missing):
+            # the same columns in other capitals, which the expected list alone does not show
+            said = [
+                f"its names differ in case only: {folded[missing[0].casefold()]!r} for "
+                f"{missing[0]!r}"
+            ]
+        elif len(missing) == len(PUBLISHED_COLUMNS):
             said = []  # another file altogether: the expected columns say it
         elif not said:
             said = ["a column named twice"]
