@@ -384,6 +384,36 @@ def test_a_pool_closed_in_every_window_is_refused_naming_the_key(key: str, expec
     assert str(raised.value) == expected
 
 
+def test_swapped_scenario_and_plan_files_are_named_for_what_they_are(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A scenario given as --plan was refused as "sectors = [...]: unknown key", a plan file given
+    as the scenario as "period.start_date: required key is missing"; each is named now."""
+    from bordersim.cli import main
+
+    scenario = REPO / "scenarios/examples/small.toml"
+    plan_file = REPO / "plans/examples/small-stress.toml"
+    out = str(tmp_path / "out")
+    for given, expected in (
+        (
+            [str(scenario), "--plan", str(scenario)],
+            f"error: {scenario}: is a scenario file (it sets sectors), not a plan file, which "
+            "sets the [pools] the planner may deploy (docs/planner.md, 'The plan file'); give "
+            "the scenario as the base",
+        ),
+        (
+            [str(plan_file), "--plan", str(plan_file)],
+            f"error: {plan_file}: is a plan file, not a scenario file; give it with --plan and "
+            "the base scenario as the SCENARIO argument",
+        ),
+    ):
+        with pytest.raises(SystemExit) as stopped:
+            main(["plan", *given, "--out", out])
+        assert stopped.value.code == 2
+        assert capsys.readouterr().err.strip() == expected
+    assert not Path(out).exists()
+
+
 def test_a_folder_given_as_the_plan_file_is_named_a_folder(tmp_path: Path) -> None:
     """--plan plans/ (a folder) said "plans: no such plan file", though it is there."""
     with pytest.raises(PlanError) as raised:

@@ -91,6 +91,7 @@ def plan_command(
         raise ScenarioError("is a folder, not a scenario file", where=str(scenario))
     if not scenario.is_file():
         raise ScenarioError("no such scenario file", where=str(scenario))
+    _refuse_a_plan_file_as_the_scenario(scenario)
     spec = _with_options(load_plan(plan_file), replications, certify_replications, demand_scale)
     from bordersim.planner.run import check_against_base
     from bordersim.scenario import load_scenario
@@ -130,6 +131,26 @@ def plan_command(
         _show(results[0], target)
     else:
         _show_quantiles(results, target)
+
+
+def _refuse_a_plan_file_as_the_scenario(scenario: Path) -> None:
+    """A plan file given as SCENARIO was refused for a scenario key it lacks ("period.start_date:
+    required key is missing"), which did not say that the arguments were swapped."""
+    import tomllib
+
+    from bordersim.errors import ScenarioError
+    from bordersim.planner.spec import looks_like_a_plan_file
+
+    try:
+        raw = tomllib.loads(scenario.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
+        return  # the scenario loader names what is wrong with it
+    if looks_like_a_plan_file(raw):
+        raise ScenarioError(
+            "is a plan file, not a scenario file; give it with --plan and the base scenario as "
+            "the SCENARIO argument",
+            where=str(scenario),
+        )
 
 
 def _with_options(

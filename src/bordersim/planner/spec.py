@@ -447,6 +447,7 @@ def parse_plan(text: str, where: str, path: Path | None = None) -> PlanSpec:
     """A `PlanSpec` from the text of a plan file; `where` names it in errors."""
     reader = _Reader(where, text)
     raw = _read_toml(text, where)
+    _refuse_a_scenario_file(raw, where)
     reader.table(raw, "", _TOP_KEYS)
     pools = _pools(reader, raw.get("pools", {}))
     targets = _targets(reader, raw.get("targets", {}))
@@ -475,6 +476,30 @@ def parse_plan(text: str, where: str, path: Path | None = None) -> PlanSpec:
         text=text,
         where=where,
     )
+
+
+#: Top-level keys of a scenario file that no plan file has: a file with one of them and no
+#: [pools] is a scenario given as the plan (the arguments swapped).
+SCENARIO_ONLY_KEYS = ("base", "period", "sectors", "deployments")
+
+
+def looks_like_a_plan_file(raw: dict[str, Any]) -> bool:
+    """A plan file's tables (pools, none of a scenario's own keys): given as the base scenario,
+    the arguments were swapped."""
+    return "pools" in raw and not set(SCENARIO_ONLY_KEYS) & raw.keys()
+
+
+def _refuse_a_scenario_file(raw: dict[str, Any], where: str) -> None:
+    """A scenario file given as the plan was refused for its first key ("sectors = [...]:
+    unknown key"), which did not say that the file was of the wrong kind."""
+    found = [key for key in raw if key in SCENARIO_ONLY_KEYS]  # in the file's order
+    if found and "pools" not in raw:
+        raise PlanError(
+            f"is a scenario file (it sets {found[0]}), not a plan file, which sets the [pools] "
+            "the planner may deploy (docs/planner.md, 'The plan file'); give the scenario as the "
+            "base",
+            where=where,
+        )
 
 
 def _read_toml(text: str, where: str) -> dict[str, Any]:
