@@ -189,6 +189,11 @@ def test_bad_plan_files_name_the_key_and_rule(text: str, expected: str) -> None:
             GOOD.replace('["troops"]', '["troops", "troops"]'),
             "bad.toml, line 2: replace = ['troops', 'troops']: lists 'troops' twice; name it once",
         ),
+        # planned the frontier's 90 % twice, a search each
+        (
+            GOOD + "[search]\nfrontier = [0.9, 0.95, 0.90]\n",
+            "bad.toml, line 7: search.frontier = [0.9, 0.95, 0.9]: lists 0.9 twice; give it once",
+        ),
         # passed, and plan.toml's [demand] scale of 2000 was refused after the search; 1e308
         # overflowed the first attempts to inf
         (

@@ -581,6 +581,10 @@ def _frontier(reader: _Reader, search: dict[str, Any]) -> tuple[float, ...]:
         for q in frontier
     ):
         raise reader.fail("search.frontier", frontier, "must be a list of shares in (0, 1]")
+    # each share is a search of its own: one listed twice planned the same share twice
+    twice = sorted({float(q) for q in frontier if frontier.count(q) > 1})
+    if twice:
+        raise reader.fail("search.frontier", frontier, f"lists {twice[0]:g} twice; give it once")
     return tuple(float(q) for q in frontier)
 
 
