@@ -189,6 +189,12 @@ def test_bad_plan_files_name_the_key_and_rule(text: str, expected: str) -> None:
             GOOD.replace('["troops"]', '["troops", "troops"]'),
             "bad.toml, line 2: replace = ['troops', 'troops']: lists 'troops' twice; name it once",
         ),
+        # named the plan "3" in its certificate; a list was shown as the workbench's description
+        ("name = 3" + GOOD, "bad.toml, line 1: name = 3: must be a non-empty text in quotes"),
+        (
+            "description = [1]" + GOOD,
+            "bad.toml, line 1: description = [1]: must be a non-empty text in quotes",
+        ),
         # planned the frontier's 90 % twice, a search each
         (
             GOOD + "[search]\nfrontier = [0.9, 0.95, 0.90]\n",

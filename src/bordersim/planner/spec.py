@@ -456,6 +456,7 @@ def parse_plan(text: str, where: str, path: Path | None = None) -> PlanSpec:
     window_days, min_tour = _windows(reader, raw.get("windows", {}))
     replace = _replace(reader, raw.get("replace", []))
     scenario = _scenario(reader, raw.get("scenario"))
+    _check_words(reader, raw)
     forecast, quantiles = _forecast(reader, raw.get("forecast"))
     if forecast is not None:  # before the paths are drawn, which takes a while the first time
         check_replications_per_path(search, forecast.paths, reader.location)
@@ -612,6 +613,14 @@ def _replace(reader: _Reader, replace: Any) -> tuple[str, ...]:
     if twice:
         raise reader.fail("replace", replace, f"lists {twice[0]!r} twice; name it once")
     return tuple(replace)
+
+
+def _check_words(reader: _Reader, raw: dict[str, Any]) -> None:
+    """`name` and `description` are text: name = 3 named the plan "3" in its certificate and the
+    workbench, and a description that is a list was shown as one."""
+    for key in ("name", "description"):
+        if key in raw and not (isinstance(raw[key], str) and raw[key].strip()):
+            raise reader.fail(key, raw[key], "must be a non-empty text in quotes")
 
 
 def _scenario(reader: _Reader, scenario: Any) -> str | None:
