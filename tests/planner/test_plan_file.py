@@ -195,6 +195,19 @@ def test_bad_plan_files_name_the_key_and_rule(text: str, expected: str) -> None:
             "description = [1]" + GOOD,
             "bad.toml, line 1: description = [1]: must be a non-empty text in quotes",
         ),
+        # said "at least 69077550 are needed to certify a probability of 100% at 100%
+        # confidence", a count no plan may run, for levels that are not 100 %
+        (
+            GOOD + "[targets]\nalpha = 1e-7\nconfidence = 0.999\n",
+            "bad.toml, line 7: targets.alpha = 1e-07: certifying a probability of 99.99999% at "
+            "99.9% confidence needs 69,077,550 replications, more than a plan may run "
+            "(1,000,000); raise targets.alpha or lower targets.confidence",
+        ),
+        (
+            GOOD + "[targets]\nalpha = 0.001\n[search]\ncertify_replications = 100\n",
+            "bad.toml, line 9: search.certify_replications = 100: at least 2,995 are needed to "
+            "certify a probability of 99.9% at 95% confidence",
+        ),
         # planned the frontier's 90 % twice, a search each
         (
             GOOD + "[search]\nfrontier = [0.9, 0.95, 0.90]\n",

@@ -161,7 +161,12 @@ def _with_options(
 ) -> PlanSpec:
     """The plan file's spec with the command line's replications and demand scale, checked."""
     from bordersim.planner import PlanError
-    from bordersim.planner.spec import DEMAND_SCALE_REASON, MAX_DEMAND_SCALE, MAX_REPLICATIONS
+    from bordersim.planner.spec import (
+        DEMAND_SCALE_REASON,
+        MAX_DEMAND_SCALE,
+        MAX_REPLICATIONS,
+        certify_words,
+    )
 
     for option, count in (
         ("--replications", replications),
@@ -180,9 +185,8 @@ def _with_options(
         least = minimum_replications(spec.targets.alpha, spec.targets.confidence)
         if certify_replications < least:
             raise PlanError(
-                f"--certify-replications {certify_replications}: at least {least} are "
-                f"needed to certify {1 - spec.targets.alpha:.0%} at "
-                f"{spec.targets.confidence:.0%} confidence"
+                f"--certify-replications {certify_replications}: at least {least:,} are "
+                f"needed to certify {certify_words(spec.targets)}"
             )
         search = dataclasses.replace(search, certify_replications=certify_replications)
     spec = dataclasses.replace(spec, search=search)

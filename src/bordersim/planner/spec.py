@@ -399,13 +399,29 @@ def check_certify_replications(
     from bordersim.planner.certify import minimum_replications
 
     least = minimum_replications(targets.alpha, targets.confidence)
+    if least > MAX_REPLICATIONS:  # no count a plan may run could certify: the targets' fault
+        raise PlanError(
+            f"targets.alpha = {targets.alpha:g}: certifying {certify_words(targets)} needs "
+            f"{least:,} replications, more than a plan may run ({MAX_REPLICATIONS:,}); raise "
+            "targets.alpha or lower targets.confidence",
+            where=where("targets.alpha"),
+        )
     if search.certify_replications < least:
         key = "search.certify_replications"
         raise PlanError(
-            f"{key} = {search.certify_replications}: at least {least} are needed to certify a "
-            f"probability of {1 - targets.alpha:.0%} at {targets.confidence:.0%} confidence",
+            f"{key} = {search.certify_replications}: at least {least:,} are needed to certify "
+            f"{certify_words(targets)}",
             where=where(key),
         )
+
+
+def certify_words(targets: Targets) -> str:
+    """'a probability of 95% at 95% confidence', with as many digits as the levels have (a
+    whole percent read 100% for an alpha of 1e-7)."""
+    return (
+        f"a probability of {(1 - targets.alpha) * 100:.10g}% at "
+        f"{targets.confidence * 100:.10g}% confidence"
+    )
 
 
 def replications_per_path_rule(paths: int) -> str:
