@@ -71,6 +71,24 @@ def test_defaults() -> None:
     assert spec.search.bound_seconds == 180
 
 
+def test_a_plans_probability_is_given_with_its_digits() -> None:
+    """alpha = 0.001 was "a probability of at least 100%" in the objective (and the report and
+    plan.toml), and a share of 0.975 was "98%": percentages are given with the digits they
+    have."""
+    from bordersim.planner.output import objective_words, percent
+
+    text = "[targets]\nwithin_72h = 0.975\nalpha = 0.001\n[search]\ncertify_replications = 3000\n"
+    spec = parse_plan(GOOD + text, "good.toml")
+    assert objective_words(spec).endswith("each with a probability of at least 99.9%")
+    assert [percent(q) for q in (0.975, 0.95, 0.999, 1.0, 0.9999999)] == [
+        "97.5%",
+        "95%",
+        "99.9%",
+        "100%",
+        "99.99999%",
+    ]
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

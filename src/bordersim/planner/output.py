@@ -99,6 +99,12 @@ def plan_toml(
     return "\n".join(lines)
 
 
+def percent(share: float) -> str:
+    """'95%', '99.9%', '97.5%': a share as a percentage with the digits it has (a whole percent
+    read 100% for an alpha of 0.001 and 98% for a target of 0.975)."""
+    return f"{round(share * 100, 8):.10g}%"
+
+
 def millions(dollars: float) -> str:
     """Dollars in millions to the thousand, '$0.193M', as every figure of a plan is given (to a
     tenth, a plan of ten troops for two weeks read '$0.0M')."""
@@ -188,7 +194,7 @@ def objective_words(spec: PlanSpec) -> str:
     return (
         f"the cheapest deployment of {listed([p.pool.name.lower() for p in spec.pools])} such "
         f"that, in every sector and target week, {listed(targets)}, each with a probability of "
-        f"at least {1 - spec.targets.alpha:.0%}{scale}"
+        f"at least {percent(1 - spec.targets.alpha)}{scale}"
     )
 
 
@@ -201,7 +207,7 @@ def out_of_reach_lines(problem: Problem, outcome: SearchOutcome, engine: str) ->
     m, spec = problem.base, problem.spec
     levels = target_levels(spec.targets)
     caps = outcome.caps_evaluation
-    needed = f"{1 - spec.targets.alpha:.0%}"
+    needed = percent(1 - spec.targets.alpha)
     lines: list[str] = []
     for label, found, measured in (
         ("at the caps", outcome.unattainable & ~outcome.unreachable_certifying, True),
@@ -426,7 +432,7 @@ def _gap_bound(
         return lower_bound, fluid_kind
     kind = (
         f"probe bound: valid for the chance-constrained problem on the {search_engine(spec)} "
-        f"engine at {probe_bound.confidence:.0%} confidence jointly, if the targets are "
+        f"engine at {percent(probe_bound.confidence)} confidence jointly, if the targets are "
         "monotone in headcount (docs/planner.md, 'The probe bound')"
     )
     return float(probe_bound.dollars), kind
@@ -462,7 +468,7 @@ def _certification_json(certificate: Certificate, targets: Targets) -> dict[str,
         "seed": certificate.seed,
         "replications": certificate.n,
         "replication_ids": list(certificate.replications),
-        "method": f"Clopper-Pearson one-sided lower bound at {targets.confidence:.0%} per "
+        "method": f"Clopper-Pearson one-sided lower bound at {percent(targets.confidence)} per "
         "constraint; certified when it is at least 1 - alpha",
     }
 

@@ -17,6 +17,7 @@ from bordersim.planner.output import (
     cost_words,
     millions,
     objective_words,
+    percent,
     target_levels,
     target_words,
 )
@@ -75,7 +76,7 @@ def _frontier_svg(points: list[tuple[float, float, bool]]) -> str:
         fill = "#2a7" if ok else "#c33"
         marks.append(
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="{fill}"/>'
-            f'<text x="{x + 7:.1f}" y="{y - 7:.1f}" font-size="11">{q:.0%}: '
+            f'<text x="{x + 7:.1f}" y="{y - 7:.1f}" font-size="11">{percent(q)}: '
             f"{millions(c)}</text>"
         )
     return (
@@ -114,8 +115,9 @@ def _answer(result: PlanResult) -> str:
         f"The cheapest plan found costs {cost_words(result.problem, result.x)}. "
         f"{int((cert.certified & required).sum())} of {int(required.sum())} required "
         f"sector-week targets are certified on {cert.n} fresh "
-        f"{cert.engine}-engine replications (each at {spec.targets.confidence:.0%} confidence, "
-        f"probability at least {1 - spec.targets.alpha:.0%}). Lower bound "
+        f"{cert.engine}-engine replications (each at {percent(spec.targets.confidence)} "
+        "confidence, "
+        f"probability at least {percent(1 - spec.targets.alpha)}). Lower bound "
         f"{millions(data['lower_bound_dollars'])}: optimality gap at most {data['gap']:.1%} "
         f"(against {which})."
     )
@@ -212,7 +214,7 @@ def _frontier_section(result: PlanResult) -> str:
         ["share within 72 h", "cost ($)", "meets attainable targets (sample)", "certified"],
         [
             [
-                f"{p.q:.0%}",
+                f"{percent(p.q)}",
                 p.cost,
                 "yes" if p.feasible else "no",
                 "-" if p.certified is None else ("yes" if p.certified else "no"),
@@ -227,7 +229,8 @@ def _frontier_section(result: PlanResult) -> str:
             table,
             "<p>Every point is the cheapest plan that the search (fluid program, "
             "simulation-based correction, local search) finds on its sample for that share, the "
-            f"plan's own share ({result.problem.spec.targets.within_72h:.0%}) included, so that "
+            f"plan's own share ({percent(result.problem.spec.targets.within_72h)}) included, "
+            "so that "
             "all stand on the same replications; a plan found for a stricter share stands for a "
             "looser one where it is cheaper. None is certified: the certified plan costs "
             f"${result.cost:,.0f}, its certification's margin included.</p>",

@@ -17,7 +17,7 @@ from bordersim.planner.bound import PROBE_SEED_OFFSET, ProbeBound, probe_bound
 from bordersim.planner.certify import Certificate, certify
 from bordersim.planner.demand_paths import DemandPaths, demand_paths, run_over_paths
 from bordersim.planner.evaluate import Simulator, run_flow, run_on_engine
-from bordersim.planner.output import millions
+from bordersim.planner.output import millions, percent
 from bordersim.planner.problem import Problem, build_problem
 from bordersim.planner.search import SearchOutcome, caps_by_load, feasible, optimise
 from bordersim.planner.spec import PlanError, PlanSpec, check_certify_replications, load_plan
@@ -328,8 +328,8 @@ class _PlanFile:
 
         spec = self.problem.spec
         summary = (
-            f"cheapest plan found for {spec.targets.within_72h:.0%} within 72 h with "
-            f"probability {1 - spec.targets.alpha:.0%}: "
+            f"cheapest plan found for {percent(spec.targets.within_72h)} within 72 h with "
+            f"probability {percent(1 - spec.targets.alpha)}: "
             f"{millions(self.problem.cost(x))} of planned staff"
         )
         self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -630,7 +630,7 @@ def _frontier(
                 sim.replications_run += other.replications_run - done
         stricter.append(best)
         points[q] = FrontierPoint(q, problem.cost(best), ok, None)
-        progress(f"frontier {q:.0%}: {millions(problem.cost(best))}")
+        progress(f"frontier {percent(q)}: {millions(problem.cost(best))}")
     return [points[q] for q in spec.search.frontier]
 
 
