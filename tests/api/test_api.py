@@ -857,6 +857,9 @@ def test_setting_a_value_of_a_scenario_is_one_clear_line() -> None:
         ({"deployments": [{"pool": "active_duty"}]}, "a dict {name: {key: value}}"),
         ({"custody.capacity_people": 5}, "is a table: give a dict {key: value}, not an int"),
         ({"period": "2023"}, "period is a table: give a dict {key: value}, not a str"),
+        ({"period.warmup_days": 3.5}, "must be a whole number (an int), not a float"),
+        ({"policy.release_valve.enabled": 1}, "must be True or False, not an int"),
+        ({"custody.standard_hours": [72]}, "must be a number, not a list"),
     ],
 )
 def test_with_changes_refusals_say_the_python_value_to_pass(

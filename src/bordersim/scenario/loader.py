@@ -656,6 +656,14 @@ def _text_for_a_value(key: str, value: str, kind: str, python: bool = False) -> 
     return f"a number is written without quotes in TOML: {at}{number}"
 
 
+#: What a value of each of pydantic's simple kinds is, in Python's words.
+_PYTHON_KINDS = {
+    "int_type": "a whole number (an int)",
+    "float_type": "a number",
+    "bool_type": "True or False",
+}
+
+
 def _article(noun: str) -> str:
     """'an int', 'a str'."""
     return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
@@ -679,6 +687,9 @@ def _python_rule(loc: KeyPath, value: Any, kind: str, expected: str) -> str | No
         return f"must be a datetime.date, not a {type(value).__name__}: {day!r}"
     if kind in ("float_type", "int_type", "bool_type") and isinstance(value, str):
         return _text_for_a_value(loc[-1], value, kind, python=True)
+    if kind in _PYTHON_KINDS:
+        # pydantic's "Input should be a valid integer" for 3.5 said neither what nor why
+        return f"must be {_PYTHON_KINDS[kind]}, not {_article(type(value).__name__)}"
     if kind == "string_type" and isinstance(value, int | float | dt.date):
         written = value.isoformat() if isinstance(value, dt.date) else str(value)
         return f"must be a str: {written!r}"
