@@ -6,6 +6,7 @@ assembles them and turns a `BordersimError` into one clear message and exit stat
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Any, NoReturn
 
@@ -184,6 +185,7 @@ def main(argv: list[str] | None = None) -> Any:
         # Recognised by shape: recent typer releases vendor click, so `import click` may fail.
         show, exit_code = getattr(err, "show", None), getattr(err, "exit_code", None)
         if callable(show) and isinstance(exit_code, int):
+            _say_in_our_words(err)
             show()
             sys.exit(exit_code)
         if type(err).__name__ == "Abort":
@@ -192,6 +194,29 @@ def main(argv: list[str] | None = None) -> Any:
         if interrupts.is_interrupt(err):  # an interrupt that compiled code turned into an error
             _exit_interrupted()
         raise
+
+
+#: pydantic's words for an option's bad value, which typer passes on, and bordersim's (as the
+#: scenario loader says them): a pattern of the message, and its replacement
+_OUR_WORDS = (
+    (re.compile(r"Input should be greater than or equal to (\S+)$"), r"must be at least \1"),
+    (re.compile(r"Input should be greater than (\S+)$"), r"must be more than \1"),
+    (re.compile(r"Input should be less than or equal to (\S+)$"), r"must be at most \1"),
+    (re.compile(r"Input should be less than (\S+)$"), r"must be less than \1"),
+    (re.compile(r"Input should be a valid integer\b.*"), "must be a whole number"),
+    (re.compile(r"Input should be a valid number\b.*"), "must be a number"),
+)
+
+
+def _say_in_our_words(err: Exception) -> None:
+    """A usage error's message with pydantic's words replaced by bordersim's."""
+    message = getattr(err, "message", None)
+    if not isinstance(message, str):
+        return
+    for pattern, words in _OUR_WORDS:
+        if pattern.fullmatch(message):
+            err.message = pattern.sub(words, message)  # type: ignore[attr-defined]
+            return
 
 
 def _exit_interrupted() -> NoReturn:
