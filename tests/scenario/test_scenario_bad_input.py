@@ -14,6 +14,7 @@ from scenario_texts import MINIMAL
 from bordersim.cli import main
 from bordersim.errors import ScenarioError
 from bordersim.scenario import load_scenario
+from repo_paths import SMALL
 
 TROOPS = """
 [deployments.troops]
@@ -582,6 +583,22 @@ def test_a_misspelt_deployment_on_the_command_line_is_named_with_the_close_name(
     assert "'troop' is not a deployment of the scenario (did you mean 'troops'?)" in message
     assert "required key is missing" not in message
     assert captured.out == "" and not out.exists()
+
+
+def test_a_new_entry_named_with_a_dot_is_quoted_as_a_key_path(
+    write: Callable[[str, str], Path],
+) -> None:
+    """A variant's new deployment "a.b" without its pool was named deployments.a.b and told it
+    needs deployments.a.b.pool: key paths of other parts than the file's."""
+    variant = write(
+        "variant.toml", f'base = "{SMALL.as_posix()}"\n[deployments."a.b"]\nheadcount = 5\n'
+    )
+    with pytest.raises(ScenarioError) as refused:
+        load_scenario(variant)
+    assert str(refused.value).endswith(
+        """deployments."a.b": 'a.b' is not a deployment of the scenario; a new one would need """
+        'deployments."a.b".pool'
+    ), refused.value
 
 
 def test_a_new_deployment_set_whole_is_still_a_deployment() -> None:

@@ -585,8 +585,8 @@ def _not_an_entry(entry: KeyPath, names: Collection[str], missing: KeyPath) -> s
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     article = "an" if noun[0] in "aeiou" else "a"
     return (
-        f"{'.'.join(entry)}: {entry[-1]!r} is not {article} {noun} of the scenario{hint}; "
-        f"a new one would need {'.'.join(missing)}"
+        f"{key_path_text(entry)}: {entry[-1]!r} is not {article} {noun} of the scenario{hint}; "
+        f"a new one would need {key_path_text(missing)}"
     )
 
 
