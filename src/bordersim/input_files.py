@@ -134,7 +134,7 @@ def read_json_document(
     `error` naming the file (`absent`: the message where no file is at `path`)."""
     where = str(path)
     if not path.exists() and not path.is_symlink():
-        raise error(absent or f"{what} does not exist", where=where)
+        raise error(absent or f"no such {what}", where=where)
     raw = read_bounded(path, what=what, error=error, limit=limit)
     try:
         document = json.loads(raw.decode("utf-8"))

@@ -646,7 +646,7 @@ def test_a_missing_calibration_names_the_scenario_and_its_key(
     message = " ".join(capsys.readouterr().err.split())
     assert message == (
         f"error: {path}, line 10: demand.calibration = 'counts.json': "
-        f"{path.parent / 'counts.json'}: calibration artifact does not exist"
+        f"{path.parent / 'counts.json'}: no such calibration artifact"  # as a missing file is named
     )
 
 
