@@ -252,3 +252,44 @@ def test_a_period_without_targets_is_refused_before_the_simulation(
     assert err.endswith("): nothing to validate; give a scenario of a period with targets"), err
     assert "targets compared" not in captured.out
     assert not out.exists()
+
+
+def test_each_line_of_a_validation_into_a_file_is_whole(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Into a file or a pipe (`bordersim validate ... > table.txt`), a line longer than the 180
+    columns of the table was broken where it passed them: a miss read "... Model: people in
+    Border Patrol custody, me" then "an over the day's hours.", and the course of custody came in
+    two pieces, so that grep found half a line. Every line is now whole; the table keeps its
+    width."""
+    import datetime as dt
+
+    import numpy as np
+
+    from bordersim.commands.validate import (
+        print_custody_course,
+        print_validation,
+        validation_console,
+    )
+    from bordersim.results.kpis import mean_interval
+    from bordersim.validation.compare import MISS, NOT_COMPARED, Comparison
+    from bordersim.validation.targets import Target
+    from constructed_runs import constructed_run
+
+    console = validation_console()  # stdout, captured: a file, not a terminal
+    day = dt.date(2023, 5, 13)
+    target = Target("custody_population", day, day, "Rio Grande Valley", 5000.0, None, "value",
+                    "", "CBS News: Spike in illegal border entries", "", "high", "", 2)  # fmt: skip
+    long_note = "people in Border Patrol custody, mean over the day's hours; " * 3
+    simulated = mean_interval(np.array([1388.0, 1400.0]))
+    missed = Comparison(target, "people in custody", "people", simulated, -0.72, MISS, long_note)
+    why = "the scenario does not simulate " + "SDC, ELC, " * 20
+    skipped = Comparison(target, "people in custody", "people", None, 0.0, NOT_COMPARED, why)
+    print_validation(console, [missed, skipped])
+    print_custody_course(console, constructed_run(replications=2, days=5))
+    lines = capsys.readouterr().out.splitlines()
+    assert f"Model: {long_note}." in lines[lines.index("Where the model misses:") + 1]
+    assert lines[lines.index("Not compared:") + 1].endswith("SDC, ELC, ")
+    (course,) = [line for line in lines if line.startswith("Custody over the run")]
+    assert "most crowded:" in course and course.endswith(".")
+    assert max(len(line) for line in lines if line.startswith(("┃", "│", "┏"))) <= 180

@@ -67,7 +67,6 @@ def validate_command(
     from rich.markup import escape
 
     from bordersim import interrupts
-    from bordersim.commands.console import wide_console
     from bordersim.engines import simulate
     from bordersim.output_folders import missing_folders, removed_on_failure
     from bordersim.services.loading import load_and_compile, parse_setting
@@ -78,9 +77,7 @@ def validate_command(
 
     # validation records no run: an interrupt says what it leaves in its own words
     interrupts.describe("the validation stopped cleanly; nothing was written")
-    console = wide_console()
-    if not console.is_terminal:
-        console.width = 180  # piped: room for the table's nine columns
+    console = validation_console()
     check_request(engine, replications, records=False, seed=seed, names=CLI_NAMES)
     changes = dict(parse_setting(option) for option in settings)
     targets = load_targets(targets_file)
@@ -126,6 +123,19 @@ def validate_command(
             frame = as_frame(comparisons).assign(settings=describe_settings(changes))
             path = write_csv(frame, out / csv_file)
             console.print(f"Wrote {path}", highlight=False, markup=False)
+
+
+def validation_console() -> Console:
+    """The console of `bordersim validate`: a terminal's own, or, into a file or a pipe, 180
+    columns, room for the table's columns, and lines never broken (soft wrap): a miss or the
+    course of custody cut in two at column 180 was half a line to grep."""
+    from bordersim.commands.console import wide_console
+
+    console = wide_console()
+    if not console.is_terminal:
+        console.width = 180
+        console.soft_wrap = True
+    return console
 
 
 def _check_some_target_applies(
@@ -220,7 +230,7 @@ def _print_compared(console: Console, compared: list[Comparison]) -> None:
     table = _targets_table(compared, notes, style)
     unwrapped = Measurement.get(console, console.options.update_width(1000), table).maximum
     if unwrapped <= console.width:
-        console.print(table)
+        console.print(table, soft_wrap=False)  # the table is laid out to the console's width
     else:
         console.print(f"[bold]{TABLE_TITLE}:[/]", highlight=False)
         for c in compared:
