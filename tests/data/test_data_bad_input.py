@@ -97,6 +97,20 @@ def duplicated_row(folder: Path) -> Path:
     return write_workbook(folder / "duplicate.xlsx", sheets)
 
 
+def case_duplicated_csv_row(folder: Path) -> Path:
+    """A row repeated with its citizenship in capitals ('MEXICO'): calibration summed both."""
+    rows = small_csv_rows()
+    rows.append([*rows[0][:5], "MEXICO", *rows[0][6:]])
+    return write_csv(folder / "case-duplicate.csv", rows)
+
+
+def case_duplicated_workbook_row(folder: Path) -> Path:
+    sheets = small_sheets()
+    year, month, region, _citizenship, quantity = sheets["Monthly Rgn and Citp"][1]
+    sheets["Monthly Rgn and Citp"].append((year, month, region, "MEXICO", quantity))
+    return write_workbook(folder / "case-duplicate.xlsx", sheets)
+
+
 def unknown_demographic(folder: Path) -> Path:
     rows = small_csv_rows()
     rows[0][4] = "Adults Travelling Alone"
@@ -155,6 +169,14 @@ CASES: dict[str, tuple[Callable[[Path], Path], tuple[str, ...]]] = {
     ),
     "shifted header": (shifted_header, ("header.xlsx", "row 1", "'Year'", "published layout")),
     "duplicated row": (duplicated_row, ("duplicate.xlsx", "more than once", "rows 2, ")),
+    "row repeated in other capitals (CSV)": (
+        case_duplicated_csv_row,
+        ("case-duplicate.csv", "rows 2, 5:", "more than once"),
+    ),
+    "row repeated in other capitals (workbook)": (
+        case_duplicated_workbook_row,
+        ("case-duplicate.xlsx", "'Monthly Rgn and Citp' rows 2, ", "more than once"),
+    ),
     "decimal comma in a count": (
         decimal_comma_count,
         ("decimal-comma.csv", "row 3 column 'Encounter Count'", "'12,5'", "whole number"),

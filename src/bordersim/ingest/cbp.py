@@ -107,7 +107,7 @@ def read_cbp_csv(path: str | Path) -> ParsedFile:
         raise DataFileError("has a header but no data rows", where=where)
     table = pd.DataFrame.from_records(records, columns=list(TABLE_COLUMNS))
     table["month_start"] = pd.to_datetime(table["month_start"])
-    repeated = table[table.duplicated(subset=_KEY, keep=False)]
+    repeated = values.repeated_rows(table, _KEY)
     if not repeated.empty:
         rows = ", ".join(str(row) for row in repeated["source_row"].head(4))
         raise DataFileError(

@@ -150,17 +150,14 @@ def _check_unique_rows(table: pd.DataFrame, where: str) -> None:
         "citizenship",
         "family_status",
     ]
-    repeated = table[table.duplicated(subset=key, keep=False)]
+    folded = values.folded_key(table, key)
+    repeated = folded[folded.duplicated(keep=False)]
     if repeated.empty:
         return
-    first = repeated.iloc[0]
-    same = repeated
-    for column in key:
-        same = (
-            same[same[column].isna()]
-            if pd.isna(first[column])
-            else same[same[column] == first[column]]
-        )
+    # the rows that repeat the first repeated combination (NaN, a blank sector, equals NaN)
+    same_key = folded.apply(lambda row: row.equals(repeated.iloc[0]), axis=1)
+    same = table[same_key]
+    first = same.iloc[0]
     rows = ", ".join(str(row) for row in same["source_row"])
     raise DataFileError(
         f"sheet {first['sheet']!r} rows {rows}: the same fiscal year, month and category appear "

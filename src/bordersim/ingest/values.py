@@ -6,6 +6,8 @@ import math
 import re
 from typing import Any
 
+import pandas as pd
+
 from bordersim.errors import DataFileError
 
 # A fiscal year outside this range is a typo or a shifted column, not a newer release.
@@ -95,3 +97,16 @@ def label(value: Any, *, where: str, place: str) -> str:
 def normalise_header(value: Any) -> str:
     """Header text with line breaks and repeated spaces folded, for comparison only."""
     return " ".join(str(value).split()) if value is not None else ""
+
+
+def folded_key(table: pd.DataFrame, key: list[str]) -> pd.DataFrame:
+    """The `key` columns with text case-folded: a label repeated in other capitals ('Mexico',
+    'MEXICO') is the same category, and calibration would add the two rows together."""
+    return table[key].apply(
+        lambda column: column.str.casefold() if column.dtype == object else column
+    )
+
+
+def repeated_rows(table: pd.DataFrame, key: list[str]) -> pd.DataFrame:
+    """The rows whose `key` appears more than once, compared as `folded_key` does."""
+    return table[folded_key(table, key).duplicated(keep=False)]
