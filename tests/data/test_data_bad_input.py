@@ -111,6 +111,19 @@ def case_duplicated_workbook_row(folder: Path) -> Path:
     return write_workbook(folder / "case-duplicate.xlsx", sheets)
 
 
+def future_csv_month(folder: Path) -> Path:
+    """A year mistyped as 2030: it imported with notes and moved the forecast's origin ahead."""
+    rows = small_csv_rows()
+    rows[2][0] = 2030
+    return write_csv(folder / "future.csv", rows)
+
+
+def future_workbook_month(folder: Path) -> Path:
+    sheets = small_sheets()
+    sheets["Monthly Rgn and Sector"][3] = (2030, *sheets["Monthly Rgn and Sector"][3][1:])
+    return write_workbook(folder / "future.xlsx", sheets)
+
+
 def unknown_demographic(folder: Path) -> Path:
     rows = small_csv_rows()
     rows[0][4] = "Adults Travelling Alone"
@@ -176,6 +189,14 @@ CASES: dict[str, tuple[Callable[[Path], Path], tuple[str, ...]]] = {
     "row repeated in other capitals (workbook)": (
         case_duplicated_workbook_row,
         ("case-duplicate.xlsx", "'Monthly Rgn and Citp' rows 2, ", "more than once"),
+    ),
+    "month after this month (CSV)": (
+        future_csv_month,
+        ("future.csv", "row 4 columns 'Fiscal Year' and 'Month (abbv)'", "November 2029", "after"),
+    ),
+    "month after this month (workbook)": (
+        future_workbook_month,
+        ("'Monthly Rgn and Sector' row 4 columns 'Fiscal Year' and 'Month'", "October 2029"),
     ),
     "decimal comma in a count": (
         decimal_comma_count,

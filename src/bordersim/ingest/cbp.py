@@ -230,7 +230,11 @@ def _parse_row(
         row_number,
         fiscal_year,
         fiscal_month,
-        fiscal_month_start(fiscal_year, fiscal_month),
+        values.past_month(
+            fiscal_month_start(fiscal_year, fiscal_month),
+            where=where,
+            place=f"{place} columns 'Fiscal Year' and 'Month (abbv)'",
+        ),
         checked["Month Grouping"],
         checked["Component"],
         checked["Demographic"],

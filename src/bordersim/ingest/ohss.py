@@ -236,8 +236,10 @@ def _read_sheet(sheet: Any, name: str, where: str) -> list[tuple[Any, ...]]:
                         where=where,
                     )
                 record["fiscal_month"] = _MONTH_NUMBER[text]
-                record["month_start"] = fiscal_month_start(
-                    record["fiscal_year"], record["fiscal_month"]
+                record["month_start"] = values.past_month(
+                    fiscal_month_start(record["fiscal_year"], record["fiscal_month"]),
+                    where=where,
+                    place=f"{place} columns 'Fiscal Year' and 'Month'",
                 )
             else:
                 record[DIMENSION_COLUMNS[column]] = values.label(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -83,6 +84,19 @@ def fiscal_year(value: Any, *, where: str, place: str) -> int:
     if not EARLIEST_FISCAL_YEAR <= year <= LATEST_FISCAL_YEAR:
         raise DataFileError(f"{place}: value {_shown(value)} is out of range; {rule}", where=where)
     return year
+
+
+def past_month(month_start: date, *, where: str, place: str, today: date | None = None) -> date:
+    """A month that has begun: a release counts encounters that happened, so a later month is a
+    mistyped year, and it would move the forecast's origin into the future."""
+    this_month = (today or date.today()).replace(day=1)
+    if month_start > this_month:
+        raise DataFileError(
+            f"{place}: {month_start:%B %Y} is after this month ({this_month:%B %Y}); a release "
+            "counts months that have begun",
+            where=where,
+        )
+    return month_start
 
 
 def label(value: Any, *, where: str, place: str) -> str:
