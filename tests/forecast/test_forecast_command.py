@@ -31,9 +31,12 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     [
         (["--origin", "2023-13"], "--origin '2023-13' is not a month (YYYY-MM)"),
         (["--origin", "2031-01"], "--origin 2031-01 is outside the data (1999-10 .. 2023-09"),
-        (["--origin", "2001-06"], "has 21 months of history before it; forecasts need at least 36"),
-        # "has 1 months of history"
-        (["--origin", "1999-10"], "--origin 1999-10 has 1 month of history before it; forecasts"),
+        (
+            ["--origin", "2001-06"],
+            "has 20 months of history before it; forecasts need at least 35 before it",
+        ),
+        # "has 1 months of history", and then "1 month ... before it", the origin counted
+        (["--origin", "1999-10"], "--origin 1999-10 has 0 months of history before it; forecasts"),
         (["--horizon", "13"], "--horizon 13 must be between 1 and 12 months"),
         (["--horizon", "0"], "--horizon 0 must be between 1 and 12 months"),
         (["--from", "2020-01"], "--from and --to need --backtest"),
@@ -265,8 +268,9 @@ def test_a_default_origin_without_the_history_is_not_blamed_on_the_option(
     """Without --origin, the store's last month is the origin: it was refused as "--origin
     2022-11 has 26 months of history", an option the user had not given."""
     assert _refused(short_store, tmp_path, capsys, []) == [
-        "error: the default --origin (the store's last month) 2022-11 has 26 months of "
-        "history before it; forecasts need at least 36 (the data start 2020-10)"
+        "error: the default --origin (the store's last month) 2022-11 has 25 months of "
+        "history before it; forecasts need at least 35 before it (36 months of history, the "
+        "origin's month included; the data start 2020-10)"
     ]
 
 

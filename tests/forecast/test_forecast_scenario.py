@@ -97,7 +97,7 @@ def test_a_period_after_the_forecast_is_named_by_the_origin_before_fitting(
     ("origin", "fragment"),
     [
         ("2023-10", "demand.forecast.origin = 2023-10: outside the calibration's months"),
-        ("1999-11", "demand.forecast.origin 1999-11 has 2 months of history before it"),
+        ("1999-11", "demand.forecast.origin 1999-11 has 1 month of history before it"),
     ],
 )
 def test_an_origin_set_on_the_command_line_is_named_by_its_set(

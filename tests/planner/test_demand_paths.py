@@ -212,7 +212,7 @@ def test_bordersim_plan_against_forecast_paths(
         ("2030-01", "forecast.origin = 2030-01: outside the calibration's months"),
         # too little history: it was found only as the forecast was fitted, after the paths
         # were announced, and named the forecast command's --origin
-        ("2001-06", "forecast.origin 2001-06 has 21 months of history before it"),
+        ("2001-06", "forecast.origin 2001-06 has 20 months of history before it"),
     ],
 )
 def test_an_origin_outside_the_calibration_is_named_with_the_plan_file_line_before_any_work(

@@ -105,12 +105,13 @@ def origin_range(last_origin: int) -> np.ndarray:
 
 def check_origin(series: MonthlySeries, origin: int, what: str, where: str | None = None) -> None:
     """An origin (position `origin`, named `what`, set at `where`) with the history a forecast
-    needs."""
+    needs. The months before it are counted: the origin's own month is not before it."""
     if origin < MIN_HISTORY_MONTHS - 1:
         raise BordersimError(
-            f"{what} {series.month_at(origin):%Y-%m} has {counted(origin + 1, 'month')} of "
-            f"history before it; forecasts need at least {MIN_HISTORY_MONTHS} (the data start "
-            f"{series.months[0]:%Y-%m})",
+            f"{what} {series.month_at(origin):%Y-%m} has {counted(origin, 'month')} of history "
+            f"before it; forecasts need at least {MIN_HISTORY_MONTHS - 1} before it "
+            f"({MIN_HISTORY_MONTHS} months of history, the origin's month included; the data "
+            f"start {series.months[0]:%Y-%m})",
             where=where,
         )
 
