@@ -560,3 +560,23 @@ def test_the_pre_fy2012_group_note_is_given_only_when_the_shares_reach_back_ther
     assert "family unit members are counted as single adults" in later
     earlier = note("2007-11")
     assert earlier is not None and "and unaccompanied children are counted" in earlier
+
+
+def test_sectors_without_data_are_named_not_forecast_as_zero(
+    later_store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A release with Tucson and Yuma only: the seven other sectors were forecast as 0 with
+    n/a intervals, and nothing said that the release had no data for them."""
+    main(
+        ["forecast", "--store", str(later_store), "--out", str(tmp_path / "out"), "--horizon", "1"]
+    )
+    out = " ".join(capsys.readouterr().out.split())
+    assert "SDC San Diego │ 2018-12 │ no data │" in out
+    assert "TCA Tucson │ 2018-12 │ 3,019 │" in out
+    assert (
+        "No data for 7 sectors up to the origin 2018-11: San Diego (SDC), El Centro (ELC), "
+        "El Paso (EPT), Big Bend (BBT), Del Rio (DRT), Laredo (LRT), Rio Grande Valley (RGV); "
+        "they are not forecast, and the southwest border total holds the other sectors only."
+    ) in out
+    report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "No data for 7 sectors up to the origin 2018-11" in report

@@ -19,7 +19,7 @@ import numpy as np
 
 from bordersim.errors import BordersimError
 from bordersim.forecast import intervals
-from bordersim.forecast.data import MonthlySeries
+from bordersim.forecast.data import SECTOR_CODES, MonthlySeries, sector_label
 from bordersim.forecast.methods import METHODS, from_log, to_log
 from bordersim.forecast.rolling import (
     ENSEMBLE,
@@ -29,6 +29,7 @@ from bordersim.forecast.rolling import (
     compute,
     origin_range,
 )
+from bordersim.words import counted
 
 MAX_HORIZON = 12
 GROUP_SHARE_MONTHS = 3  # group shares held at their mean over the last 3 months (assumption)
@@ -135,6 +136,26 @@ def group_split_note(series: MonthlySeries, origin: int) -> str | None:
         f"{series.month_at(origin):%Y-%m}), where the official data have no single-adult "
         f"split: {counted_as} are counted as single adults, so the single-adult share is "
         "overstated (the totals are not affected)."
+    )
+
+
+def sectors_without_data(series: MonthlySeries, origin: int) -> list[str]:
+    """The codes of the sectors with no encounter in any month up to position `origin`: a
+    release that leaves a sector out, whose forecast would be a 0 with no interval."""
+    seen = series.sectors[: origin + 1].sum(axis=0)
+    return [code for code, total in zip(SECTOR_CODES, seen, strict=True) if total == 0]
+
+
+def sectors_without_data_note(series: MonthlySeries, origin: int) -> str | None:
+    """A note naming the sectors without data up to `origin`; None when every sector has some."""
+    missing = sectors_without_data(series, origin)
+    if not missing:
+        return None
+    names = ", ".join(f"{sector_label(code)} ({code})" for code in missing)
+    return (
+        f"No data for {counted(len(missing), 'sector')} up to the origin "
+        f"{series.month_at(origin):%Y-%m}: {names}; they are not forecast, and the southwest "
+        "border total holds the other sectors only."
     )
 
 

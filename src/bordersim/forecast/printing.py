@@ -10,7 +10,12 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from bordersim.forecast import GROUP_SHARE_MONTHS, group_split_note
+from bordersim.forecast import (
+    GROUP_SHARE_MONTHS,
+    group_split_note,
+    sectors_without_data,
+    sectors_without_data_note,
+)
 from bordersim.forecast.data import DEMOGRAPHIC_CODES, sector_label
 from bordersim.forecast.methods import METHOD_LABELS
 from bordersim.forecast.rolling import ENSEMBLE, N_SECTORS, SERIES_CODES
@@ -50,8 +55,12 @@ def forecast_table(forecast: Forecast) -> tuple[list[str], list[list[str]]]:
     values = forecast.totals_set(QUANTILES)
     quantiles = {p: values[i] for i, p in enumerate(QUANTILES)}
     rows = []
+    missing = sectors_without_data(forecast.series, forecast.origin_position)
     for k, code in enumerate(SERIES_CODES):
         for h, month in enumerate(forecast.months):
+            if code in missing:  # a 0 with n/a intervals read as a forecast of no encounters
+                rows.append([f"{code} {sector_label(code)}", f"{month:%Y-%m}", "no data", "", ""])
+                continue
             rows.append(
                 [
                     f"{code} {sector_label(code)}",
@@ -129,9 +138,12 @@ def print_forecast(console: Console, forecast: Forecast, backtest: Backtest | No
             *[_number(float(medians[h, g])) for h in range(forecast.horizon)],
         )
     console.print(groups)
-    note = group_split_note(forecast.series, forecast.origin_position)
-    if note is not None:
-        console.print(note, highlight=False)
+    for note in (
+        sectors_without_data_note(forecast.series, forecast.origin_position),
+        group_split_note(forecast.series, forecast.origin_position),
+    ):
+        if note is not None:
+            console.print(note, highlight=False)
     if backtest is not None:
         console.print(backtest_words(backtest), highlight=False)
 

@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import plotly.graph_objects as go
 
-from bordersim.forecast import ensemble, group_split_note, intervals, regimes
+from bordersim.forecast import (
+    ensemble,
+    group_split_note,
+    intervals,
+    regimes,
+    sectors_without_data_note,
+)
 from bordersim.forecast.data import sector_label
 from bordersim.forecast.methods import METHOD_LABELS
 from bordersim.forecast.printing import (
@@ -174,6 +180,9 @@ def write_forecast_report(path: Path, forecast: Forecast, result: Backtest) -> P
     note = group_split_note(forecast.series, forecast.origin_position)
     if note is not None:  # the groups of forecast.csv and the terminal's table
         page.paragraph(f"Groups: {note}")
+    missing = sectors_without_data_note(forecast.series, forecast.origin_position)
+    if missing is not None:  # the sectors the table marks "no data"
+        page.paragraph(missing)
     page.heading("Fan charts")
     for column in range(len(SERIES_CODES)):
         page.figure(fan_chart(forecast, column))
