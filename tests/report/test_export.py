@@ -257,3 +257,25 @@ def test_the_written_path_is_printed_on_one_line_however_long(
     assert capsys.readouterr().out == f"384 rows of run {run_id} written to {out}\n"
     main(["report", run_id, "--out", str(folder), "--store", str(store_path)])
     assert capsys.readouterr().out == f"report of run {run_id}: {folder / 'report.html'}\n"
+
+
+def test_a_run_id_pasted_with_spaces_and_a_line_end_is_the_run(
+    make_run: Callable[..., RunResult],
+    store_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A run id copied from `bordersim runs` with a space or line end around it was looked up
+    with them, and said to be no run ' small-...\\n'; report, export and compare take the id
+    without them, as `sweep --resume` does."""
+    run_id = _stored(store_path, make_run(replications=2, days=5))
+    pasted = f" {run_id}\n"
+    out = tmp_path / "all.csv"
+    main(["export", pasted, "--format", "csv", "--out", str(out), "--store", str(store_path)])
+    assert f"rows of run {run_id} written" in capsys.readouterr().out
+    assert out.is_file()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["compare", pasted, " nope ", "--store", str(store_path)])
+    assert exit_info.value.code == 2
+    # A, the pasted id, was found; B is named without its spaces
+    assert "B: 'nope' is neither" in capsys.readouterr().err

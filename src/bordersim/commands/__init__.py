@@ -65,6 +65,10 @@ _ARGUMENT_TAKES = {
     "DEST": "a store file or a postgresql:// URL",
 }
 
+#: The arguments that take a run id: taken without the spaces or line end that a copied id
+#: brings (as `sweep --resume` takes its id), which made it another id that no run has.
+_ID_ARGUMENTS = ("RUN_ID", "A", "B")
+
 
 def _guard_arguments(command: CommandInfo, name: str) -> None:
     """Give each positional argument of a command the check that refuses an empty value (an
@@ -92,7 +96,7 @@ def _guard_arguments(command: CommandInfo, name: str) -> None:
                 argument.parser = given_path(shown, command=name)
         elif argument.callback is None:
             argument.callback = _refuse_empty_argument(
-                shown, name, _ARGUMENT_TAKES.get(shown, "a path")
+                shown, name, _ARGUMENT_TAKES.get(shown, "a path"), trim=shown in _ID_ARGUMENTS
             )
 
 
@@ -103,13 +107,15 @@ def _is_path(annotation: Any) -> bool:
     return any(_is_path(inner) for inner in typing.get_args(annotation))
 
 
-def _refuse_empty_argument(shown: str, command: str, takes: str) -> Callable[[Any], Any]:
+def _refuse_empty_argument(
+    shown: str, command: str, takes: str, *, trim: bool = False
+) -> Callable[[Any], Any]:
     def refuse_empty(value: Any) -> Any:
         if isinstance(value, str) and not value.strip():
             raise BordersimError(
                 f"{shown} is empty (an unset variable?); give {takes}", where=command
             )
-        return value
+        return stripped(value) if trim else value
 
     return refuse_empty
 
@@ -158,10 +164,10 @@ def refuse_empty_store(value: object) -> object:
 
 def stripped(value: object) -> object:
     """An option's value without the spaces around it: the callback of the options that take an
-    address, a spec or an id (--store, --cluster, --host, sweep --resume), where a space from
-    the shell's quoting or a copied line (--cluster " local:2") is no part of the value. With
-    it, " postgresql://..." was taken for a file named so in the current folder, and
-    " 127.0.0.1" for a host beyond loopback."""
+    address, a spec or an id (--store, --cluster, --host, sweep --resume, and a run id's
+    argument), where a space from the shell's quoting or a copied line (--cluster " local:2")
+    is no part of the value. With it, " postgresql://..." was taken for a file named so in the
+    current folder, and " 127.0.0.1" for a host beyond loopback."""
     return value.strip() if isinstance(value, str) else value
 
 
