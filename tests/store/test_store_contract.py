@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shlex
 import subprocess
 import sys
 import textwrap
@@ -121,10 +122,37 @@ def test_an_id_the_runs_lack_is_refused_naming_the_store_or_the_sweep_it_is(
     shown = shown_url(store_url) if store_url.startswith("postgresql:") else store_url
     said = str(missing.value)
     assert said.endswith(f"{shown[-40:]}: no run 'nope' in the store (see `bordersim runs`)")
-    assert str(sweep.value).endswith(
-        f"{shown[-40:]}: 'small-0123456789ab' is a blocked sweep, not a run: `bordersim sweep "
-        "--resume small-0123456789ab` writes its KPI table and report again"
+    # the store is not the default one: the command names it, so that it works as printed
+    assert str(sweep.value) == (
+        "'small-0123456789ab' is a blocked sweep, not a run: `bordersim sweep "
+        f"--resume small-0123456789ab --store {shlex.quote(shown)}` writes its KPI table and "
+        "report again"
     ), sweep.value
+
+
+def test_a_sweep_id_in_the_default_store_is_told_its_command_without_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In the default store the sweep's command needs no --store, and is given none."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BORDERSIM_STORE", raising=False)
+    with open_catalog() as catalog:
+        record_sweep(
+            catalog,
+            "small-0123456789ab",
+            scenario_name="small",
+            scenario_hash="f" * 64,
+            plan_json="{}",
+            blocks=4,
+            code_version="test",
+        )
+        with pytest.raises(BordersimError) as sweep:
+            get_run(catalog, "small-0123456789ab")
+    assert str(sweep.value) == (
+        f"{(tmp_path / '.bordersim' / 'bordersim.duckdb').absolute()}: 'small-0123456789ab' is "
+        "a blocked sweep, not a run: `bordersim sweep --resume small-0123456789ab` writes its "
+        "KPI table and report again"
+    )
 
 
 def test_runs_are_listed_in_order_with_their_report(store_url: str) -> None:

@@ -412,12 +412,32 @@ def _no_run(connection: Catalog, run_id: str) -> BordersimError:
 
     where = shown_location(connection)
     if sweep_plan(connection, run_id) is not None:
-        return BordersimError(
-            f"{run_id!r} is a blocked sweep, not a run: `bordersim sweep --resume {run_id}` "
-            "writes its KPI table and report again",
-            where=where,
+        option = _store_option(where)
+        said = (
+            f"{run_id!r} is a blocked sweep, not a run: `bordersim sweep --resume {run_id}"
+            f"{option}` writes its KPI table and report again"
         )
+        if not option:
+            return BordersimError(said, where=where)
+        # the store is named once, in the command; and the line is not cut at its usual
+        # length, since a command cut short cannot be run as printed
+        error = BordersimError(said)
+        error.args = (said,)
+        return error
     return BordersimError(f"no run {run_id!r} in the store (see `bordersim runs`)", where=where)
+
+
+def _store_option(shown: str) -> str:
+    """` --store LOCATION`, quoted for the shell, for a store that is not the one a command
+    opens without --store: a command printed for the user must work as printed."""
+    import shlex
+
+    from bordersim.store import store_location
+    from bordersim.store.postgres import shown_url
+
+    default = store_location(None)
+    default_shown = shown_url(default) if isinstance(default, str) else str(default.absolute())
+    return "" if shown == default_shown else f" --store {shlex.quote(shown)}"
 
 
 def has_run(connection: Catalog, run_id: str) -> bool:
