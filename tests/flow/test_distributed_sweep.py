@@ -261,6 +261,11 @@ def test_a_sweep_with_set_values_resumes(tmp_path: Path, monkeypatch: pytest.Mon
         (["--resume", "x", "--seed", "3", "--set", "demand.scale=2"], "--seed, --set cannot"),
         (["--resume", "x", "--block-variants", "2"], "--block-variants cannot"),
         ([], "needs a scenario file"),
+        # a billion replications planned ten million blocks; refused as run, fit and plan do
+        (
+            [str(SMALL), "--vary", "a.b=1", "-r", "1000000000"],
+            "error: --replications 1000000000: must be at most 1,000,000",
+        ),
     ],
 )
 def test_bad_sweep_options_exit_2(

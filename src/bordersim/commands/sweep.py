@@ -123,7 +123,7 @@ def sweep_command(
     from rich.console import Console
 
     from bordersim.commands import given_folder
-    from bordersim.engines import MAX_SEED
+    from bordersim.engines import MAX_REPLICATIONS, MAX_SEED
     from bordersim.errors import ModelError
 
     console = Console()
@@ -141,6 +141,9 @@ def sweep_command(
     seed = 0 if seed_option is None else seed_option
     if not 0 <= seed <= MAX_SEED:
         raise ModelError(f"--seed must be a whole number from 0 to 2^63 - 1, got {seed}")
+    if replications > MAX_REPLICATIONS:
+        # what run, fit and plan take: a billion planned ten million blocks before one ran
+        raise ModelError(f"--replications {replications}: must be at most {MAX_REPLICATIONS:,}")
     blocked = any(
         x is not None for x in (cluster, resume, block_variants, block_replications, store)
     )
