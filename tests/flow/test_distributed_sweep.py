@@ -240,6 +240,10 @@ def test_a_sweep_with_set_values_resumes(tmp_path: Path, monkeypatch: pytest.Mon
     assert_identical(whole, resumed)
 
 
+#: Two thousand values of one --vary: two of them make a grid of four million points.
+TWO_THOUSAND = ",".join(map(str, range(2000)))
+
+
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
@@ -265,6 +269,12 @@ def test_a_sweep_with_set_values_resumes(tmp_path: Path, monkeypatch: pytest.Mon
         (
             [str(SMALL), "--vary", "a.b=1", "-r", "1000000000"],
             "error: --replications 1000000000: must be at most 1,000,000",
+        ),
+        # four million points were checked one by one, for hours, before a word was said
+        (
+            [str(SMALL), "--vary", f"a.b={TWO_THOUSAND}", "--vary", f"a.c={TWO_THOUSAND}"],
+            "error: --vary: a grid of 4,000,000 points (2,000 x 2,000 values); a sweep takes at "
+            "most 10,000: split it into several sweeps",
         ),
     ],
 )

@@ -27,6 +27,12 @@ if TYPE_CHECKING:
     from bordersim.scenario import Scenario
 
 
+#: The most grid points one sweep takes: each is checked (about 3 ms) before anything runs,
+#: and each is simulated `--replications` times; a grid of millions would be checked for
+#: hours in silence (docs/flow-engine.md).
+MAX_GRID_POINTS = 10_000
+
+
 def parse_value(text: str) -> Any:
     """A value as TOML reads it (1500, 0.5, true, 2023-05-10, "text"); bare words are strings."""
     try:
@@ -276,6 +282,7 @@ def _checked_grid(
     check_path_text(str(scenario), what="scenario file", error=ScenarioError, where=str(scenario))
     if not scenario.is_file():
         raise ScenarioError("no such scenario file", where=str(scenario))
+    _refuse_large_grid(vary_options)
     axes = [parse_vary(option) for option in vary_options]
     base = apply_settings(
         load_scenario(scenario), dict(parse_setting(option) for option in settings)
@@ -283,6 +290,22 @@ def _checked_grid(
     check_points(base, axes)  # a grid point that does not apply is refused first
     check_sweep_target(_sweep_folder(out, base.name))
     return base, axes
+
+
+def _refuse_large_grid(vary_options: list[str]) -> None:
+    """Refuse a grid of more than `MAX_GRID_POINTS` points, counted from the values as given:
+    before they are parsed, since telling each value from the others in a list of thousands
+    takes long of its own. A malformed --vary is left to `parse_vary` to name."""
+    from bordersim.scenario.loader import split_key_and_value
+
+    given = [split_key_and_value(option) for option in vary_options]
+    sizes = [len(values.split(",")) for _, values in filter(None, given)]
+    points = math.prod(sizes)
+    if points > MAX_GRID_POINTS:
+        raise ScenarioError(
+            f"--vary: a grid of {points:,} points ({' x '.join(f'{n:,}' for n in sizes)} "
+            f"values); a sweep takes at most {MAX_GRID_POINTS:,}: split it into several sweeps"
+        )
 
 
 def _sweep_folder(out: Path | None, scenario_name: str) -> Path:
