@@ -655,3 +655,20 @@ def test_an_argument_whose_default_is_empty_still_takes_an_empty_value(
     except SystemExit as ended:
         assert not ended.code
     assert "period.warmup_days" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_too_many_replications_are_refused_naming_the_option(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """run -r 1000000000 said "replications must be at most 1,000,000", as the Python API
+    names its parameter; the command names its option, as sweep, fit and plan do."""
+    staff_bound = SMALL.with_name("small-staff-bound.toml")
+    sides = [str(SMALL)] if command == "run" else [str(SMALL), str(staff_bound)]
+    store = tmp_path / "s.duckdb"
+    assert _exit_code([command, *sides, "-r", "1000000000", "--store", str(store)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "error: --replications must be at least 1 and at most 1,000,000 (a whole number), "
+        "got 1000000000"
+    ), err

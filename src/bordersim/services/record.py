@@ -85,7 +85,7 @@ def check_request(
     # stored as seed 2, so that nobody could reproduce the run from its record.
     if not _whole(replications) or not 1 <= replications <= MAX_REPLICATIONS:
         raise ModelError(
-            f"replications must be at least 1 and at most {MAX_REPLICATIONS:,} (a whole "
+            f"{names.replications} must be at least 1 and at most {MAX_REPLICATIONS:,} (a whole "
             f"number), got {replications!r}"
         )
     if not _whole(seed) or not 0 <= seed <= MAX_SEED:
