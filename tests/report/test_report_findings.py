@@ -254,7 +254,8 @@ def test_a_difference_of_shares_is_in_percentage_points(
     points = f"{100 * diff.mean:.1f} pp [{100 * diff.low:.1f} pp, {100 * diff.high:.1f} pp]"
     assert rows["Apprehension rate"][4] == points
     assert rows["Apprehension rate"][5].endswith(" %")  # the relative change
-    (line,) = [i.text for i in comparison.headline() if i.text.startswith("Apprehension rate")]
+    headline = comparison.headline(a_result, b_result)
+    (line,) = [i.text for i in headline if i.text.startswith("Apprehension rate")]
     assert f"B - A {points}" in line
     assert rows["Got-aways"][4] == format_difference(comparison.diffs["gotaways"], "people")
     one = Interval(-0.004, math.nan, math.nan, 1)
@@ -535,7 +536,7 @@ def test_one_replication_a_side_is_no_interval_not_indistinguishable() -> None:
     a, b = summarize(per_a), summarize(per_b)
     diffs = differences(per_a, per_b, paired=True)
     assert verdict(diffs["encounters"], 14259.0, 0.0) == "no interval"
-    assert verdict(diffs["releases_to_street"], 0.0, 0.0) == "practically zero"
+    assert verdict(diffs["releases_to_street"], 0.0, 0.0) == "no interval"
     # a small difference is no finding either without an interval (docs/running.md): encounters
     # 86,481 against 87,142, 0.8 % apart, read 'practically zero'
     close = differences(
@@ -544,8 +545,8 @@ def test_one_replication_a_side_is_no_interval_not_indistinguishable() -> None:
     assert verdict(close["encounters"], 86481.0, 87142.0) == "no interval"
     texts = [item.text for item in comparison_headline(diffs, a, b, per_a, per_b)]
     assert not any("Not distinguishable" in t or "No indicator differs" in t for t in texts)
-    (single,) = [t for t in texts if t.startswith("With one replication")]
-    assert "Encounters" in single and "Releases" not in single
+    (single,) = [t for t in texts if t.startswith("One replication a side: there is no interval")]
+    assert "Encounters" in single and "Releases" in single  # 0 against 0 is no finding either
 
 
 def test_a_sweep_of_one_replication_with_nobody_held_shows_n_a_not_nan(
@@ -641,7 +642,7 @@ def test_a_comparison_of_one_replication_a_side_promises_no_intervals(
     assert "95 %" not in printed
     page = compare_report_page(a, b).render()
     assert "Differences are B - A with 95 % t intervals" not in page
-    assert "with one replication a side there is no interval" in page
+    assert "one replication a side, so there is no interval" in page
     assert "<th>B - A (one replication a side: no interval)</th>" in page
     assert "[95 % interval]" not in page
     view = compare_dashboard(("a", a_result), ("b", b_result), sector="all")
@@ -649,7 +650,7 @@ def test_a_comparison_of_one_replication_a_side_promises_no_intervals(
     several = make_run(replications=2, seed=3)
     console = Console(record=True, width=300)
     print_differences(console, RunRecord(run_id="c", result=several), a)
-    assert "B - A (one replication a side: no intervals)" in console.export_text()
+    assert "B - A (B has one replication: no intervals)" in console.export_text()
     pair = RunRecord(run_id="d", result=make_run(replications=2, seed=4))
     both = compare_report_page(RunRecord(run_id="c", result=several), pair).render()
     assert "<th>B - A [95 % interval]</th>" in both
@@ -712,3 +713,33 @@ def test_a_comparison_says_why_an_indicator_reads_n_a_and_over_which_replication
         "people with no custody capacity)"
     ]
     assert KpiComparison.of(both, make_run(replications=3, seed=3)).notes(both, both) == []
+
+
+def test_a_comparison_where_only_a_has_one_replication_says_so(
+    make_run: Callable[..., RunResult],
+) -> None:
+    """Comparing A of one replication with B of two, the page, the workbench and the CLI said
+    "with one replication a side there is no interval", though B had two, and rows whose values
+    were equal read 'practically zero' beside "no interval". They now say that A has one
+    replication, and no row without an interval is called practically zero."""
+    from rich.console import Console
+
+    from bordersim.commands.simulate import print_differences
+    from bordersim.web.dashboards import compare_dashboard
+
+    a_result, b_result = make_run(replications=1, seed=3), make_run(replications=2, seed=4)
+    a, b = RunRecord(run_id="a", result=a_result), RunRecord(run_id="b", result=b_result)
+    console = Console(record=True, width=300)
+    print_differences(console, a, b)
+    printed = console.export_text()
+    assert "B - A (A has one replication: no intervals)" in printed
+    assert "practically zero" not in printed and "one replication a side" not in printed
+    page = compare_report_page(a, b).render()
+    assert "one replication a side" not in page
+    assert "<th>B - A (A has one replication: no interval)</th>" in page
+    assert "practically zero" not in page
+    view = compare_dashboard(("a", a_result), ("b", b_result), sector="all")
+    assert "B - A (A has one replication: no interval)" in view.header
+    assert "A has one replication" in view.reading
+    flipped = compare_report_page(b, a).render()
+    assert "<th>B - A (B has one replication: no interval)</th>" in flipped

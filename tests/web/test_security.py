@@ -558,7 +558,7 @@ def test_a_comparison_says_what_the_cli_says_of_what_the_runs_cover(
     assert "Not like for like" not in same
     x, y = (_store_with_a_run(tmp_path, replications=1) for _ in range(2))
     single = html.unescape(client.get(f"/compare?a={x}&b={y}").text)
-    assert "with one replication a side there is no interval" in single
+    assert "one replication a side, so there is no interval" in single
     assert "95 % interval" not in single.split("What differs")[0]
 
 

@@ -88,6 +88,7 @@ def print_differences(console: Console, a: RunRecord, b: RunRecord) -> None:
         coverage_line,
         has_intervals,
         pairing_note,
+        single_replication_side,
     )
 
     comparison = KpiComparison.of(a.result, b.result)
@@ -98,7 +99,7 @@ def print_differences(console: Console, a: RunRecord, b: RunRecord) -> None:
     heading = (
         f"B - A with 95 % intervals ({how})"
         if intervals
-        else "B - A (one replication a side: no intervals)"
+        else f"B - A ({single_replication_side(a.result, b.result)}: no intervals)"
     )
     table = Table(
         title=f"{heading}\nA = {a.label}   B = {b.label}"

@@ -54,15 +54,20 @@ def has_intervals(a: RunResult, b: RunResult) -> bool:
     return min(a.n_replications, b.n_replications) >= 2
 
 
+def single_replication_side(a: RunResult, b: RunResult) -> str:
+    """Which side has one replication, the reason B - A has no interval: 'one replication a
+    side' only where both have one (A of one against B of two is not one a side)."""
+    if a.n_replications < 2 and b.n_replications < 2:
+        return "one replication a side"
+    return "A has one replication" if a.n_replications < 2 else "B has one replication"
+
+
 def difference_header(a: RunResult, b: RunResult) -> tuple[str, ...]:
-    """`DIFFERENCE_HEADER`, whose B - A column says so where one replication a side gives no
-    interval."""
+    """`DIFFERENCE_HEADER`, whose B - A column says so, and why, where it has no interval."""
     if has_intervals(a, b):
         return DIFFERENCE_HEADER
-    return tuple(
-        "B - A (one replication a side: no interval)" if h == "B - A [95 % interval]" else h
-        for h in DIFFERENCE_HEADER
-    )
+    no_interval = f"B - A ({single_replication_side(a, b)}: no interval)"
+    return tuple(no_interval if h == "B - A [95 % interval]" else h for h in DIFFERENCE_HEADER)
 
 
 @dataclass(frozen=True)
@@ -145,9 +150,14 @@ class KpiComparison:
                 notes += [f"{side}: {n}" for n in undefined_notes({name: summary[name]}, pairs)]
         return notes
 
-    def headline(self) -> list[HeadlineItem]:
+    def headline(self, a: RunResult, b: RunResult) -> list[HeadlineItem]:
         return comparison_headline(
-            self.diffs, self.summary_a, self.summary_b, self.per_a, self.per_b
+            self.diffs,
+            self.summary_a,
+            self.summary_b,
+            self.per_a,
+            self.per_b,
+            single_replication_side(a, b),
         )
 
 
@@ -232,8 +242,8 @@ def reading_line(a: RunResult, b: RunResult) -> str:
         (
             f"Differences are B - A with 95 % t intervals, {pairing}."
             if has_intervals(a, b)
-            else f"Differences are B - A, {pairing}; with one replication a side there is no "
-            "interval, and nothing tells a difference from chance."
+            else f"Differences are B - A, {pairing}; {single_replication_side(a, b)}, so there "
+            "is no interval, and nothing tells a difference from chance."
         )
         + " Effect size d is the difference over the pooled standard deviation of replications."
         + (f" {note}." if (note := pairing_note(a, b)) else "")
@@ -269,7 +279,7 @@ def compare_report_page(a: RunRecord, b: RunRecord) -> Page:
     )
     coverage = coverage_line(a.result, b.result)
     page.paragraph(coverage, "muted" if comparable_days(a, b) else "note")
-    page.headline("What differs", comparison.headline(), KNOWN_LIMITS)
+    page.headline("What differs", comparison.headline(a.result, b.result), KNOWN_LIMITS)
     page.heading("Differences B - A")
     page.table(list(difference_header(a.result, b.result)), comparison.rows())
     for note in comparison.notes(a.result, b.result):

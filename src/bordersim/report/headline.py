@@ -199,10 +199,10 @@ def run_headline(result: RunResult) -> list[HeadlineItem]:
 
 
 def is_practically_zero(diff: Interval, mean_a: float, mean_b: float) -> bool:
-    if diff.mean == 0 and (math.isnan(diff.low) or diff.low == diff.high == 0):
-        return True
     if math.isnan(diff.low) or math.isnan(diff.high):
-        return False  # one replication a side: no interval, so no finding either way
+        return False  # no interval (one replication in A or B), so no finding either way
+    if diff.mean == 0 and diff.low == diff.high == 0:
+        return True
     threshold = PRACTICAL_SHARE * max(abs(mean_a), abs(mean_b))
     return -threshold <= diff.low and diff.high <= threshold
 
@@ -215,7 +215,7 @@ def verdict(diff: Interval, mean_a: float, mean_b: float) -> str:
         return NOT_DEFINED
     if is_practically_zero(diff, mean_a, mean_b):
         return "practically zero"
-    if diff.n < 2:
+    if diff.n < 2 or math.isnan(diff.low) or math.isnan(diff.high):
         return NO_INTERVAL
     return "yes" if diff.excludes_zero() else "no"
 
@@ -267,6 +267,7 @@ def comparison_headline(
     summary_b: dict[str, Interval],
     per_replication_a: dict[str, np.ndarray],
     per_replication_b: dict[str, np.ndarray],
+    no_interval_because: str = "one replication a side",
 ) -> list[HeadlineItem]:
     """Clear differences first (largest effect first), then how many are practically zero."""
     clear: list[tuple[float, HeadlineItem]] = []
@@ -305,8 +306,8 @@ def comparison_headline(
     if single:
         items.append(
             HeadlineItem(
-                "With one replication a side there is no interval, so no difference can be told "
-                f"from chance (the table gives the differences): {', '.join(single)}.",
+                f"{no_interval_because.capitalize()}: there is no interval, so no difference can "
+                f"be told from chance (the table gives the differences): {', '.join(single)}.",
                 ("zero", "unclear"),
             )
         )

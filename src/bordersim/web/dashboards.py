@@ -228,7 +228,7 @@ def compare_dashboard(a: tuple[str, RunResult], b: tuple[str, RunResult], *, sec
     comparison = KpiComparison.of(run_a, run_b)
     paired = comparison.paired
     view = View(
-        comparison.headline(),
+        comparison.headline(run_a, run_b),
         KNOWN_LIMITS,
         _sector_list(run_a),
         header=difference_header(run_a, run_b),
