@@ -16,7 +16,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 import pytest
 from fastapi.testclient import TestClient
@@ -1094,3 +1094,31 @@ def test_the_comparison_form_does_not_start_with_a_scenario_against_itself(
     assert chosen_b is not None and first_a is not None
     assert chosen_b.group(1) != first_a.group(1)
     assert "selected" not in a  # A: the first, as before
+
+
+def test_a_filtered_export_names_its_filter_and_refuses_a_sector_as_the_dashboard_does(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """An export of an unknown sector said "unknown sector 'XX'; known: ..." where the run's
+    dashboard and the comparison say "sector: 'XX' is not one of this run's (...)"; and an export
+    of one sector or metric was downloaded under the full export's name, RUN.csv. The export now
+    refuses a sector in the dashboard's words, and a filtered file's name says what it holds."""
+    run_id = _store_with_a_run(tmp_path)
+    refused = client.get(f"/runs/{run_id}/export.csv?sector=XX")
+    dashboard = client.get(f"/runs/{run_id}?sector=XX")
+    assert refused.status_code == dashboard.status_code == 422
+    said = "sector: 'XX' is not one of this run's (TCA, RGV)"
+    assert said in html.unescape(refused.text), refused.text
+    assert said in html.unescape(dashboard.text), dashboard.text
+
+    def file_name(query: str) -> str:
+        response = client.get(f"/runs/{run_id}/export.csv{query}")
+        assert response.status_code == 200, response.text
+        disposition = response.headers["content-disposition"]  # filename*= where quoted
+        return unquote(re.split(r"filename\*?=(?:utf-8'')?", disposition)[1].strip('"'))
+
+    assert file_name("") == f"{run_id}.csv"
+    assert file_name("?sector=TCA") == f"{run_id}_sector-TCA.csv"
+    assert file_name("?metric=encounters,gotaways&sector=RGV") == (
+        f"{run_id}_sector-RGV_metric-encounters+gotaways.csv"
+    )

@@ -28,7 +28,12 @@ MEDIA_TYPES = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
 
 class UnknownChoice(BordersimError):
     """A metric, sector or other name that the run does not have (the request's fault, not
-    the store's: the workbench answers it with 422)."""
+    the store's: the workbench answers it with 422, in its own words from `kind`, `name` and
+    `known`)."""
+
+    def __init__(self, message: str, *, kind: str, name: str, known: Sequence[str]) -> None:
+        super().__init__(message)
+        self.kind, self.name, self.known = kind, name, tuple(known)
 
 
 def check_choice(kind: str, chosen: Sequence[str], known: Sequence[str]) -> list[str]:
@@ -42,7 +47,9 @@ def check_choice(kind: str, chosen: Sequence[str], known: Sequence[str]) -> list
                 if len(known) <= 12
                 else f"{len(known)} known, such as {', '.join(known[:6])}"
             )
-            raise UnknownChoice(f"unknown {kind} {name!r}{hint}; {listed}")
+            raise UnknownChoice(
+                f"unknown {kind} {name!r}{hint}; {listed}", kind=kind, name=name, known=known
+            )
     return list(dict.fromkeys(chosen))
 
 

@@ -7,6 +7,7 @@ a 4xx for a name it does not know.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import plotly.graph_objects as go
@@ -72,10 +73,14 @@ def _chosen(result: RunResult, sector: str) -> list[int]:
     if sector == "all":
         return list(range(len(codes)))
     if sector not in codes:
-        raise HTTPException(
-            422, f"sector: {sector!r} is not one of this run's ({', '.join(codes)})"
-        )
+        raise HTTPException(422, not_this_runs_sector(sector, codes))
     return [codes.index(sector)]
+
+
+def not_this_runs_sector(sector: str, codes: Sequence[str]) -> str:
+    """The refusal of a sector the run does not have, in the same words wherever the workbench
+    takes one (a dashboard's filter, a comparison's, an export's)."""
+    return f"sector: {sector!r} is not one of this run's ({', '.join(codes)})"
 
 
 def _html(fig: go.Figure, div_id: str) -> str:

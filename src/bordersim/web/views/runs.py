@@ -53,6 +53,17 @@ def failure_notes(site: Site) -> dict[str, str]:
     return {run_id: without_server_paths(note, site.settings) for run_id, note in notes.items()}
 
 
+def export_file_stem(run_id: str, metrics: list[str], sectors: list[str]) -> str:
+    """The name of an export without its suffix: the run, then the filters it was made with, so
+    that one sector's download is not saved under the name of the whole run's."""
+    stem = run_id
+    if sectors:
+        stem += "_sector-" + "+".join(dict.fromkeys(sectors))
+    if metrics:
+        stem += "_metric-" + "+".join(dict.fromkeys(metrics))
+    return stem
+
+
 def result_of(site: Site, run_id: str) -> Any:
     from bordersim.store.runs import load_result
 
@@ -173,7 +184,7 @@ def router(site: Site) -> APIRouter:
         metrics = [m for m in metric.split(",") if m]
         sectors = [s for s in sector.split(",") if s]
         folder = Path(tempfile.mkdtemp(prefix="bordersim-export-"))
-        out = folder / f"{run_id}.{file_format}"
+        out = folder / f"{export_file_stem(run_id, metrics, sectors)}.{file_format}"
         try:
             with site.reading() as connection:
                 export_run(
@@ -186,6 +197,10 @@ def router(site: Site) -> APIRouter:
                 )
         except BaseException as err:  # a refused filter, a missing result file: no folder left
             remove_folder(folder)
+            if isinstance(err, UnknownChoice) and err.kind == "sector":
+                # in the dashboard's words and order (the store lists sectors alphabetically)
+                codes = [s.name for s in result_of(site, run_id).sectors]
+                raise HTTPException(422, dashboards.not_this_runs_sector(err.name, codes)) from None
             if isinstance(err, UnknownChoice):  # a value out of range: 422, as every form's
                 raise HTTPException(422, str(err)) from None
             raise
