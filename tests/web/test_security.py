@@ -1122,3 +1122,17 @@ def test_a_filtered_export_names_its_filter_and_refuses_a_sector_as_the_dashboar
     assert file_name("?metric=encounters,gotaways&sector=RGV") == (
         f"{run_id}_sector-RGV_metric-encounters+gotaways.csv"
     )
+
+
+def test_the_health_check_is_not_ok_without_a_worker(tmp_path: Path) -> None:
+    """/healthz answered 200 {"ok": true} with "worker": false, so a monitor reading its status
+    or "ok" saw a healthy workbench that could run no job. Without a worker it is now a 503 with
+    "ok": false; with one, a 200 with "ok": true."""
+    with TestClient(create_app(_settings(tmp_path), start_worker=False)) as client:
+        response = client.get("/healthz")
+        assert response.status_code == 503
+        assert response.json() == {"ok": False, "worker": False}
+    with TestClient(create_app(_settings(tmp_path))) as client:
+        response = client.get("/healthz")
+        assert response.status_code == 200
+        assert response.json() == {"ok": True, "worker": True}

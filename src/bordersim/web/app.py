@@ -116,7 +116,10 @@ def _basics(site: Site) -> APIRouter:
 
     @api.get("/healthz")
     def health() -> JSONResponse:
-        return JSONResponse({"ok": True, "worker": site.worker_alive()})
+        # Without a live worker no job can run: not healthy, so a monitor that reads only the
+        # status sees it (503; a dead worker is replaced within seconds).
+        alive = site.worker_alive()
+        return JSONResponse({"ok": alive, "worker": alive}, status_code=200 if alive else 503)
 
     return api
 
