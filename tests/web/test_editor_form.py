@@ -479,3 +479,23 @@ def test_a_saved_variant_names_the_scenario_folder_the_workbench_serves(tmp_path
     assert command in page and "scenarios/variants/" not in page.replace(str(scenarios), "")
     assert f"{scenarios}/variants/" in library
     assert f"# {command}\n" in (scenarios / "variants" / "mine.toml").read_text()
+
+
+def test_a_library_file_that_does_not_load_is_the_servers_fault_not_the_request(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """Opening the editor of a library scenario file that does not load answered 400 Bad
+    Request, though the request was fine and the file on the server is at fault. It is now a 500
+    naming the file and what is wrong with it, as a result file the store lost is, without the
+    server's folders."""
+    broken = tmp_path / "scenarios" / "broken.toml"
+    broken.write_text('name = "broken"\nhorizon_days = "ten"\n', encoding="utf-8")
+    response = client.get("/scenarios/broken")
+    assert response.status_code == 500, response.text
+    said = html.unescape(response.text)
+    assert "library scenario file broken.toml does not load" in said, said
+    assert str(tmp_path) not in said
+    client.get("/scenarios")  # the CSRF cookie a browser has from the library page
+    token = {"X-CSRF-Token": str(client.cookies["bordersim_csrf"])}
+    check = client.post("/scenarios/broken/check", data={"variant_name": "v2"}, headers=token)
+    assert check.status_code == 500

@@ -48,10 +48,20 @@ def entry_of(site: Site, scenario_id: str, field: str = "") -> Entry:
     return entries[scenario_id]
 
 
-def loaded_base(entry: Entry) -> Any:
+def loaded_base(site: Site, entry: Entry) -> Any:
+    """The library file's scenario; a 500 where it does not load: the request is fine, the file
+    on the server is not (as a result file the store lost; a 400 would blame the request)."""
     from bordersim.scenario import load_scenario
 
-    return load_scenario(entry.path)
+    try:
+        return load_scenario(entry.path)
+    except BordersimError as err:
+        name = entry.path.relative_to(site.settings.scenarios_dir).as_posix()
+        raise HTTPException(
+            500,
+            f"the library scenario file {name} does not load: {short(str(err), site)}; "
+            "correct it on the server to edit it",
+        ) from None
 
 
 def editor_context(entry: Entry, form: Form, scenario: Any, **extra: Any) -> dict[str, Any]:
@@ -100,7 +110,7 @@ def _form_field(form: Form, name: str) -> str:
 
 def checked(site: Site, entry: Entry, posted: dict[str, list[str]]) -> tuple[Form, Any, str | None]:
     """The posted form with its errors, the base scenario, and the variant text if it passed."""
-    scenario = loaded_base(entry)
+    scenario = loaded_base(site, entry)
     base_form = form_from_scenario(scenario)
     form = form_from_post(posted)
     variants = site.settings.variants_dir
@@ -149,7 +159,7 @@ def router(site: Site) -> APIRouter:
     @api.get("/scenarios/{scenario_id}", response_class=HTMLResponse)
     def editor(request: Request, scenario_id: str) -> HTMLResponse:
         entry = entry_of(site, scenario_id)
-        scenario = loaded_base(entry)
+        scenario = loaded_base(site, entry)
         form = form_from_scenario(scenario)
         form.values["variant_name"] = free_variant_name(entry.path.stem, site.settings.variants_dir)
         return site.page(request, "editor.html", **editor_context(entry, form, scenario))
