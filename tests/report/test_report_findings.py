@@ -366,7 +366,7 @@ def test_one_replication_a_side_draws_no_band(make_run: Callable[..., RunResult]
         assert [trace.name for trace in fig.data] == ["encounters: B - A", "got-aways: B - A"]
         assert not any(getattr(trace, "fill", None) for trace in fig.data)
         page = compare_report_page(RunRecord(run_id="a", result=a), RunRecord(run_id="b", result=b))
-        assert "One replication a side gives no interval, so no band." in page.render()
+        assert "One replication a side: no interval, so no band." in page.render()
 
 
 def _figure_boxes(text: str) -> list[str]:
@@ -738,6 +738,7 @@ def test_a_comparison_where_only_a_has_one_replication_says_so(
     assert "one replication a side" not in page
     assert "<th>B - A (A has one replication: no interval)</th>" in page
     assert "practically zero" not in page
+    assert "A has one replication: no interval, so no band." in page  # the daily chart's words
     view = compare_dashboard(("a", a_result), ("b", b_result), sector="all")
     assert "B - A (A has one replication: no interval)" in view.header
     assert "A has one replication" in view.reading

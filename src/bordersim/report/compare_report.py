@@ -309,7 +309,11 @@ def _daily_differences(page: Page, a: RunRecord, b: RunRecord, paired: bool) -> 
         "interval"
         + (" (paired by replication)." if paired else " (Welch, unpaired).")
         + " Above zero, B has more."
-        + (" One replication a side gives no interval, so no band." if single else ""),
+        + (
+            f" {single_replication_side(a.result, b.result).capitalize()}: no interval, so no band."
+            if single
+            else ""
+        ),
         "muted",
     )
 
