@@ -112,15 +112,15 @@ def case_duplicated_workbook_row(folder: Path) -> Path:
 
 
 def future_csv_month(folder: Path) -> Path:
-    """A year mistyped as 2030: it imported with notes and moved the forecast's origin ahead."""
+    """A year mistyped as 2090: it imported with notes and moved the forecast's origin ahead."""
     rows = small_csv_rows()
-    rows[2][0] = 2030
+    rows[2][0] = 2090
     return write_csv(folder / "future.csv", rows)
 
 
 def future_workbook_month(folder: Path) -> Path:
     sheets = small_sheets()
-    sheets["Monthly Rgn and Sector"][3] = (2030, *sheets["Monthly Rgn and Sector"][3][1:])
+    sheets["Monthly Rgn and Sector"][3] = (2090, *sheets["Monthly Rgn and Sector"][3][1:])
     return write_workbook(folder / "future.xlsx", sheets)
 
 
@@ -192,11 +192,11 @@ CASES: dict[str, tuple[Callable[[Path], Path], tuple[str, ...]]] = {
     ),
     "month after this month (CSV)": (
         future_csv_month,
-        ("future.csv", "row 4 columns 'Fiscal Year' and 'Month (abbv)'", "November 2029", "after"),
+        ("future.csv", "row 4 columns 'Fiscal Year' and 'Month (abbv)'", "November 2089", "after"),
     ),
     "month after this month (workbook)": (
         future_workbook_month,
-        ("'Monthly Rgn and Sector' row 4 columns 'Fiscal Year' and 'Month'", "October 2029"),
+        ("'Monthly Rgn and Sector' row 4 columns 'Fiscal Year' and 'Month'", "October 2089"),
     ),
     "decimal comma in a count": (
         decimal_comma_count,
