@@ -98,6 +98,19 @@ def test_a_failed_run_keeps_no_results_and_says_why(store_url: str) -> None:
         assert not any((results_dir_of(catalog) / "runs").glob("*"))
 
 
+def _record_a_blocked_sweep(catalog: Any) -> None:
+    """A blocked sweep of four blocks, id small-0123456789ab, as `bordersim sweep` records one."""
+    record_sweep(
+        catalog,
+        "small-0123456789ab",
+        scenario_name="small",
+        scenario_hash="f" * 64,
+        plan_json="{}",
+        blocks=4,
+        code_version="test",
+    )
+
+
 def test_an_id_the_runs_lack_is_refused_naming_the_store_or_the_sweep_it_is(
     store_url: str,
 ) -> None:
@@ -106,15 +119,7 @@ def test_an_id_the_runs_lack_is_refused_naming_the_store_or_the_sweep_it_is(
     lists, it said the same, as if the id were mistyped. The store is named (a URL without its
     password) and a sweep's id is said to be one, with the command that writes its KPIs."""
     with open_catalog(store_url) as catalog:
-        record_sweep(
-            catalog,
-            "small-0123456789ab",
-            scenario_name="small",
-            scenario_hash="f" * 64,
-            plan_json="{}",
-            blocks=4,
-            code_version="test",
-        )
+        _record_a_blocked_sweep(catalog)
         with pytest.raises(BordersimError) as missing:
             get_run(catalog, "nope")
         with pytest.raises(BordersimError) as sweep:
@@ -137,15 +142,7 @@ def test_a_sweep_id_in_the_default_store_is_told_its_command_without_store(
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("BORDERSIM_STORE", raising=False)
     with open_catalog() as catalog:
-        record_sweep(
-            catalog,
-            "small-0123456789ab",
-            scenario_name="small",
-            scenario_hash="f" * 64,
-            plan_json="{}",
-            blocks=4,
-            code_version="test",
-        )
+        _record_a_blocked_sweep(catalog)
         with pytest.raises(BordersimError) as sweep:
             get_run(catalog, "small-0123456789ab")
     assert str(sweep.value) == (
