@@ -14,11 +14,18 @@ from bordersim.web.settings import WebSettings
 from repo_paths import REPO
 
 
-def _progress_events(tmp_path: Path, engine: str, replications: int) -> list[tuple[Any, ...]]:
-    """The progress events of one run, simulated and recorded by a worker in this process."""
+def _example_library(tmp_path: Path) -> WebSettings:
+    """A workbench's settings over a copy of the example scenarios (settings.scenarios_dir),
+    with its own store and output folder under tmp_path."""
     scenarios = tmp_path / "scenarios"
     shutil.copytree(REPO / "scenarios" / "examples", scenarios / "examples")
-    settings = WebSettings(scenarios, tmp_path / "store.duckdb", tmp_path / "out")
+    return WebSettings(scenarios, tmp_path / "store.duckdb", tmp_path / "out")
+
+
+def _progress_events(tmp_path: Path, engine: str, replications: int) -> list[tuple[Any, ...]]:
+    """The progress events of one run, simulated and recorded by a worker in this process."""
+    settings = _example_library(tmp_path)
+    scenarios = settings.scenarios_dir
     events: queue.Queue[tuple[Any, ...]] = queue.Queue()
     worker = Worker(1, events, [0, 0], [1, 0], threading.Lock(), settings)
     request = {
@@ -66,9 +73,7 @@ def test_a_run_sent_twice_is_queued_once(tmp_path: Path) -> None:
 
     from bordersim.web.app import create_app
 
-    scenarios = tmp_path / "scenarios"
-    shutil.copytree(REPO / "scenarios" / "examples", scenarios / "examples")
-    settings = WebSettings(scenarios, tmp_path / "store.duckdb", tmp_path / "out")
+    settings = _example_library(tmp_path)
     with TestClient(create_app(settings)) as client:
         client.get("/scenarios")
         token = str(client.cookies["bordersim_csrf"])
@@ -118,12 +123,11 @@ def test_a_comparison_with_a_b_that_does_not_load_fails_before_simulating_a(
 
     from bordersim.web.app import create_app
 
-    scenarios = tmp_path / "scenarios"
-    shutil.copytree(REPO / "scenarios" / "examples", scenarios / "examples")
+    settings = _example_library(tmp_path)
+    scenarios = settings.scenarios_dir
     small = (scenarios / "examples" / "small.toml").read_text(encoding="utf-8")
     broken = small.replace("warmup_days = 7", "warmup_days = -3")
     (scenarios / "examples" / "broken.toml").write_text(broken, encoding="utf-8")
-    settings = WebSettings(scenarios, tmp_path / "store.duckdb", tmp_path / "out")
     request = {"kind": "compare", "scenario": "examples.small", "b": "examples.broken"}
     with TestClient(create_app(settings)) as client:
         client.get("/scenarios")
@@ -151,9 +155,7 @@ def test_the_jobs_page_tells_runs_of_one_scenario_apart(tmp_path: Path) -> None:
 
     from bordersim.web.app import create_app
 
-    scenarios = tmp_path / "scenarios"
-    shutil.copytree(REPO / "scenarios" / "examples", scenarios / "examples")
-    settings = WebSettings(scenarios, tmp_path / "store.duckdb", tmp_path / "out")
+    settings = _example_library(tmp_path)
     with TestClient(create_app(settings)) as client:
         client.get("/scenarios")
         token = str(client.cookies["bordersim_csrf"])
@@ -196,9 +198,8 @@ def test_a_comparison_cancelled_before_a_run_was_recorded_says_none_was(tmp_path
     recorded (a worker in this process, cancelled while it loads)."""
     from bordersim.web.jobs import _take_jobs
 
-    scenarios = tmp_path / "scenarios"
-    shutil.copytree(REPO / "scenarios" / "examples", scenarios / "examples")
-    settings = WebSettings(scenarios, tmp_path / "store.duckdb", tmp_path / "out")
+    settings = _example_library(tmp_path)
+    scenarios = settings.scenarios_dir
     request = {
         "a_path": str(scenarios / "examples" / "small.toml"),
         "b_path": str(scenarios / "examples" / "small-staff-bound.toml"),
