@@ -79,11 +79,29 @@ def test_a_chosen_metric_and_sector_are_the_stored_values(
     np.testing.assert_allclose(got, expected)
 
 
+def test_a_sector_metric_or_format_in_another_case_is_the_one_meant(
+    make_run: Callable[..., RunResult], store_path: Path, tmp_path: Path
+) -> None:
+    # "rgv" was refused as an unknown sector with no hint, and "CSV" as an unknown format,
+    # while a scenario file takes its sectors in any case
+    run = make_run(replications=1, days=3)
+    run_id = _stored(store_path, run)
+    out = tmp_path / "rgv.csv"
+    main(
+        ["export", run_id, "--format", "CSV", "--out", str(out), "--metric", "Encounters",
+         "--sector", "rgv", "--store", str(store_path)]
+    )  # fmt: skip
+    table = pd.read_csv(out)
+    assert set(table["metric"]) == {"encounters"} and set(table["sector"]) == {"RGV"}
+    assert len(table) == 3
+
+
 @pytest.mark.parametrize(
     ("option", "says"),
     [
         (["--metric", "encounter"], "unknown metric 'encounter' (did you mean 'encounters'?)"),
         (["--sector", "XYZ"], "unknown sector 'XYZ'"),
+        (["--sector", "RVG"], "unknown sector 'RVG' (did you mean 'RGV'?)"),
         (["--format", "xlsx"], "unknown format 'xlsx'"),
     ],
 )

@@ -14,13 +14,13 @@ STORE_HELP = (
 
 def export_command(
     run_id: str = typer.Argument(..., metavar="RUN_ID", help="Run id (see `bordersim runs`)."),
-    file_format: str = typer.Option(..., "--format", help="csv or parquet."),
+    file_format: str = typer.Option(..., "--format", help="csv or parquet (any case)."),
     out: Path = typer.Option(..., "--out", help="File to write."),  # noqa: B008
     metrics: list[str] = typer.Option(  # noqa: B008
         [], "--metric", help="A daily metric to keep (repeat; default: all)."
     ),
     sectors: list[str] = typer.Option(  # noqa: B008
-        [], "--sector", help="A sector code to keep, such as RGV (repeat; default: all)."
+        [], "--sector", help="A sector code to keep, such as RGV or rgv (repeat; default: all)."
     ),
     store: str | None = typer.Option(None, "--store", help=STORE_HELP),
 ) -> None:

@@ -37,9 +37,12 @@ class UnknownChoice(BordersimError):
 
 
 def check_choice(kind: str, chosen: Sequence[str], known: Sequence[str]) -> list[str]:
-    """The chosen names in the order given, or one error naming the first unknown one."""
+    """The chosen names in the order given, each as the store spells it ('rgv' is 'RGV', as in
+    a scenario file), or one error naming the first unknown one."""
+    resolved = []
     for name in chosen:
-        if name not in known:
+        meant = _known_spelling(name, known)
+        if meant is None:
             close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             listed = (
@@ -50,7 +53,17 @@ def check_choice(kind: str, chosen: Sequence[str], known: Sequence[str]) -> list
             raise UnknownChoice(
                 f"unknown {kind} {name!r}{hint}; {listed}", kind=kind, name=name, known=known
             )
-    return list(dict.fromkeys(chosen))
+        resolved.append(meant)
+    return list(dict.fromkeys(resolved))
+
+
+def _known_spelling(name: str, known: Sequence[str]) -> str | None:
+    """`name` itself if known; else the one known name that differs from it in case only; else
+    None (two names alike but for case would make the choice a guess)."""
+    if name in known:
+        return name
+    same = [option for option in known if option.casefold() == name.casefold()]
+    return same[0] if len(same) == 1 else None
 
 
 def export_query(
@@ -97,6 +110,7 @@ def export_run(
     sectors: Sequence[str] = (),
 ) -> int:
     """Write the run's daily rows to `out`; return the number of rows written."""
+    file_format = _known_spelling(file_format, FORMATS) or file_format  # "CSV" is csv
     if file_format not in FORMATS:
         raise BordersimError(f"unknown format {file_format!r}; choose one of: {', '.join(FORMATS)}")
     sql = export_query(connection, run_id, metrics, sectors)
