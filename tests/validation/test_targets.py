@@ -90,6 +90,9 @@ def _write(tmp_path: Path, *lines: str) -> Path:
         (GOOD.format(metric="m", value=1).replace("2023-05-10,2023", "2023-05-11,2023"), "before"),
         (GOOD.format(metric="x_range_low", value=1), "no matching x_range_high"),
         (GOOD.format(metric="custody_population", value=-5000), "'-5000' is negative"),
+        # a cell past the note was dropped unseen; a short row was blamed on an empty column
+        (GOOD.format(metric="m", value=1) + "note,EXTRA", "row has 11 columns, expected 10"),
+        ("custody_population,2023-05-10", "row has 2 columns, expected 10"),
     ],
 )
 def test_a_faulty_row_is_refused_with_its_line(tmp_path: Path, line: str, message: str) -> None:

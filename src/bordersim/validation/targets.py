@@ -24,6 +24,7 @@ import math
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from bordersim.errors import DataFileError
 
@@ -133,6 +134,7 @@ def load_targets(path: Path | None = None) -> list[Target]:
     singles: list[Target] = []
     halves: dict[tuple[str, dt.date, dt.date, str], dict[str, Target]] = {}
     for line, row in enumerate(reader, start=2):
+        _check_column_count(row, f"{path}:{line}")
         target = _parse_row(row, f"{path}:{line}", line)
         if target.metric.endswith((RANGE_LOW, RANGE_HIGH)):
             side = RANGE_LOW if target.metric.endswith(RANGE_LOW) else RANGE_HIGH
@@ -164,6 +166,19 @@ def _read_text(path: Path) -> str:
             f"columns {', '.join(COLUMNS)}",
             where=str(path),
         ) from None
+
+
+def _check_column_count(row: dict[str | None, Any], where: str) -> None:
+    """Refuse a row with more or fewer cells than the header: `csv.DictReader` files cells past
+    the note under the key None (they were dropped unseen) and fills a short row with None."""
+    cells = sum(value is not None for key, value in row.items() if key is not None)
+    cells += len(row.get(None) or ())
+    if cells != len(COLUMNS):
+        raise DataFileError(
+            f"row has {cells} columns, expected {len(COLUMNS)} ({', '.join(COLUMNS)}); a cell "
+            "holding a comma is written in double quotes",
+            where=where,
+        )
 
 
 def _parse_row(row: dict[str, str], where: str, line: int) -> Target:
