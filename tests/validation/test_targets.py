@@ -102,10 +102,18 @@ def test_a_faulty_row_is_refused_with_its_line(tmp_path: Path, line: str, messag
     assert f"{path}:3" in str(caught.value)
 
 
-def test_a_wrong_header_is_refused(tmp_path: Path) -> None:
+def test_a_wrong_header_is_refused_naming_its_columns_in_words(tmp_path: Path) -> None:
+    """The header was shown as a Python list, "header is ['metric', 'value']"."""
     path = tmp_path / "targets.csv"
     path.write_text("metric,value\nm,1\n", encoding="utf-8")
-    with pytest.raises(DataFileError, match="header"):
+    with pytest.raises(DataFileError) as caught:
+        load_targets(path)
+    assert str(caught.value) == (
+        f"{path}:1: the header is 'metric', 'value'; expected the header "
+        f"{HEADER.replace(',', ', ')}"
+    )
+    path.write_text(f"\n{HEADER}\n", encoding="utf-8")
+    with pytest.raises(DataFileError, match=r":1: line 1 is blank, not the header; expected"):
         load_targets(path)
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -129,7 +130,8 @@ def load_targets(path: Path | None = None) -> list[Target]:
     reader = csv.DictReader(text.splitlines())
     if tuple(reader.fieldnames or ()) != COLUMNS:
         raise DataFileError(
-            f"header is {reader.fieldnames}, expected {', '.join(COLUMNS)}", where=f"{path}:1"
+            f"{_header_text(reader.fieldnames)}; expected the header {', '.join(COLUMNS)}",
+            where=f"{path}:1",
         )
     singles: list[Target] = []
     halves: dict[tuple[str, dt.date, dt.date, str], dict[str, Target]] = {}
@@ -146,6 +148,13 @@ def load_targets(path: Path | None = None) -> list[Target]:
         else:
             singles.append(target)
     return singles + [_join_range(key, sides, path) for key, sides in halves.items()]
+
+
+def _header_text(columns: Sequence[str] | None) -> str:
+    """The header found, each column quoted (a stray space shows), not as a Python list."""
+    if not columns:
+        return "line 1 is blank, not the header"
+    return f"the header is {', '.join(map(repr, columns))}"
 
 
 def _read_text(path: Path) -> str:
