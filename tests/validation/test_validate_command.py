@@ -293,3 +293,33 @@ def test_each_line_of_a_validation_into_a_file_is_whole(
     (course,) = [line for line in lines if line.startswith("Custody over the run")]
     assert "most crowded:" in course and course.endswith(".")
     assert max(len(line) for line in lines if line.startswith(("┃", "│", "┏"))) <= 180
+
+
+def test_a_scope_or_note_in_brackets_is_printed_as_written(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A scope such as "El Paso [sic]" or a note holding "[/b]" was read as Rich markup in the
+    misses and the not-compared lists: "[sic]" vanished from the line, and "[/b]" stopped the
+    command with a markup error."""
+    import datetime as dt
+
+    import numpy as np
+
+    from bordersim.commands.validate import print_validation, validation_console
+    from bordersim.results.kpis import mean_interval
+    from bordersim.validation.compare import MISS, NOT_COMPARED, Comparison
+    from bordersim.validation.targets import Target
+
+    day = dt.date(2023, 5, 13)
+    target = Target("custody_population", day, day, "El Paso [sic]", 5000.0, None, "value",
+                    "", "A report", "", "high", "", 2)  # fmt: skip
+    simulated = mean_interval(np.array([1388.0, 1400.0]))
+    missed = Comparison(target, "people in custody", "people", simulated, -0.72, MISS, "a [b] c")
+    skipped = Comparison(target, "people in custody", "people", None, 0.0, NOT_COMPARED, "x [/b]")
+    print_validation(validation_console(), [missed, skipped])
+    lines = capsys.readouterr().out.splitlines()
+    miss = lines[lines.index("Where the model misses:") + 1]
+    assert miss.startswith("- people in custody, El Paso [sic], 2023-05-13: simulated")
+    assert miss.endswith("Model: a [b] c.")
+    skip = lines[lines.index("Not compared:") + 1]
+    assert skip == "- people in custody, El Paso [sic], 2023-05-13: x [/b]"

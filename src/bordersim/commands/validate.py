@@ -279,16 +279,20 @@ def _targets_table(
 
 def _print_misses(console: Console, misses: list[Comparison]) -> None:
     """Each missed target in words, with the model's note on it."""
+    from rich.markup import escape
+
     from bordersim.validation.compare import format_error, format_interval, format_target
 
     if not misses:
         return
     console.print("[bold red]Where the model misses:[/]")
     for c in misses:
+        # the file's words are text, not markup: a scope "El Paso [sic]" is shown as written
         console.print(
-            f"- {c.label}, {c.target.scope}, {c.target.period_text()}: simulated "
-            f"{format_interval(c)} against {format_target(c)} ({format_error(c.error)}; "
-            f"{c.target.confidence} confidence). Model: {c.note}.",
+            f"- {escape(c.label)}, {escape(c.target.scope)}, {c.target.period_text()}: simulated "
+            f"{escape(format_interval(c))} against {escape(format_target(c))} "
+            f"({format_error(c.error)}; {escape(c.target.confidence)} confidence). "
+            f"Model: {escape(c.note)}.",
             highlight=False,
         )
 
@@ -296,12 +300,15 @@ def _print_misses(console: Console, misses: list[Comparison]) -> None:
 def _print_not_compared(console: Console, skipped: list[Comparison]) -> None:
     """The period's targets that could not be compared, named as the table names its measures
     (the targets file's metric names are in the CSV), and why."""
+    from rich.markup import escape
+
     if not skipped:
         return
     console.print("[bold]Not compared:[/]")
     for c in skipped:
         console.print(
-            f"- {c.label}, {c.target.scope}, {c.target.period_text()}: {c.note}",
+            f"- {escape(c.label)}, {escape(c.target.scope)}, {c.target.period_text()}: "
+            f"{escape(c.note)}",
             highlight=False,
         )
 
