@@ -102,6 +102,18 @@ def test_a_faulty_row_is_refused_with_its_line(tmp_path: Path, line: str, messag
     assert f"{path}:3" in str(caught.value)
 
 
+def test_a_faulty_row_after_a_blank_line_is_refused_with_its_own_line(tmp_path: Path) -> None:
+    """A blank line (the csv reader skips it) made every later row's line one too small: the
+    fault on line 4 was said to be on line 3, a good row."""
+    good = GOOD.format(metric="custody_population", value=1)
+    path = _write(tmp_path, good, "", GOOD.format(metric="custody_population", value="abc"))
+    with pytest.raises(DataFileError, match="is not a number") as caught:
+        load_targets(path)
+    assert str(caught.value).startswith(f"{path}:4: ")
+    (target,) = load_targets(_write(tmp_path, "", good))
+    assert target.row == 3
+
+
 def test_a_wrong_header_is_refused_naming_its_columns_in_words(tmp_path: Path) -> None:
     """The header was shown as a Python list, "header is ['metric', 'value']"."""
     path = tmp_path / "targets.csv"

@@ -135,7 +135,8 @@ def load_targets(path: Path | None = None) -> list[Target]:
         )
     singles: list[Target] = []
     halves: dict[tuple[str, dt.date, dt.date, str], dict[str, Target]] = {}
-    for line, row in enumerate(reader, start=2):
+    for row in reader:
+        line = reader.line_num  # the file's line: the reader skips blank ones, so no count would do
         _check_column_count(row, f"{path}:{line}")
         target = _parse_row(row, f"{path}:{line}", line)
         if target.metric.endswith((RANGE_LOW, RANGE_HIGH)):
