@@ -297,3 +297,20 @@ def test_a_run_id_pasted_with_spaces_and_a_line_end_is_the_run(
     assert exit_info.value.code == 2
     # A, the pasted id, was found; B is named without its spaces
     assert "B: 'nope' is neither" in capsys.readouterr().err
+
+
+def test_one_exported_row_is_one_row(
+    make_run: Callable[..., RunResult],
+    store_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A choice that keeps a single value said "1 rows of run ... written"."""
+    run_id = _stored(store_path, make_run(replications=1, days=1))
+    out = tmp_path / "one.csv"
+    main(
+        ["export", run_id, "--format", "csv", "--out", str(out), "--metric", "encounters",
+         "--sector", "RGV", "--store", str(store_path)]
+    )  # fmt: skip
+    assert capsys.readouterr().out == f"1 row of run {run_id} written to {out}\n"
+    assert len(pd.read_csv(out)) == 1

@@ -36,7 +36,8 @@ def export_command(
         )
     # the path is text, not markup: a file such as out[old].csv is shown as it is; and one line
     # however long (soft_wrap), so that a script or a user copying it gets the path whole
-    Console().print(f"{rows:,} rows of run {run_id} written to {out}", markup=False, soft_wrap=True)
+    rows_text = f"{rows:,} {'row' if rows == 1 else 'rows'}"  # thousands grouped, unlike counted
+    Console().print(f"{rows_text} of run {run_id} written to {out}", markup=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
