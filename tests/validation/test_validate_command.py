@@ -323,3 +323,27 @@ def test_a_scope_or_note_in_brackets_is_printed_as_written(
     assert miss.endswith("Model: a [b] c.")
     skip = lines[lines.index("Not compared:") + 1]
     assert skip == "- people in custody, El Paso [sic], 2023-05-13: x [/b]"
+
+
+def test_one_target_compared_is_said_in_the_singular(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A targets file of one figure in the period (`--targets` with a file of one's own) said
+    "1 targets compared"."""
+    import datetime as dt
+
+    import numpy as np
+
+    from bordersim.commands.validate import print_validation, validation_console
+    from bordersim.results.kpis import mean_interval
+    from bordersim.validation.compare import MISS, Comparison
+    from bordersim.validation.targets import Target
+
+    day = dt.date(2023, 5, 13)
+    target = Target("custody_population", day, day, "SWB", 5000.0, None, "value",
+                    "", "A report", "", "high", "", 2)  # fmt: skip
+    simulated = mean_interval(np.array([1388.0, 1400.0]))
+    missed = Comparison(target, "people in custody", "people", simulated, -0.72, MISS, "a note")
+    print_validation(validation_console(), [missed])
+    out = capsys.readouterr().out
+    assert "1 target compared: 0 in range, 0 within 30 %, 1 missed; 0 of the period not " in out

@@ -177,13 +177,14 @@ def print_validation(console: Console, comparisons: list[Comparison]) -> None:
     """The compared targets (a table, or one line each where the table would not fit), their
     sources in full as numbered notes, the misses in words, and what could not be compared."""
     from bordersim.validation.compare import MISS, NOT_COMPARED, counts_by_score
+    from bordersim.words import counted
 
     compared = [c for c in comparisons if c.score != NOT_COMPARED]
     if compared:
         _print_compared(console, compared)
     counts = counts_by_score(comparisons)
     console.print(
-        f"{len(compared)} targets compared: {counts['in range']} in range, "
+        f"{counted(len(compared), 'target')} compared: {counts['in range']} in range, "
         f"{counts['within 30 %']} within 30 %, {counts[MISS]} missed; "
         f"{counts[NOT_COMPARED]} of the period not compared.",
         highlight=False,
