@@ -314,3 +314,19 @@ def test_one_exported_row_is_one_row(
     )  # fmt: skip
     assert capsys.readouterr().out == f"1 row of run {run_id} written to {out}\n"
     assert len(pd.read_csv(out)) == 1
+
+
+def test_sectors_and_metrics_joined_by_commas_are_each_kept(
+    make_run: Callable[..., RunResult], store_path: Path, tmp_path: Path
+) -> None:
+    """`--sector RGV,TCA` was "unknown sector 'RGV,TCA'; known: RGV, TCA", though the
+    workbench's export takes `sector=RGV,TCA`: a list joined by commas is each of its names."""
+    run_id = _stored(store_path, make_run(replications=1, days=2))
+    out = tmp_path / "two.csv"
+    main(
+        ["export", run_id, "--format", "csv", "--out", str(out), "--metric",
+         "encounters, occupancy_mean", "--sector", "RGV,tca", "--store", str(store_path)]
+    )  # fmt: skip
+    table = pd.read_csv(out)
+    assert set(table["metric"]) == {"encounters", "occupancy_mean"}
+    assert set(table["sector"]) == {"RGV", "TCA"} and len(table) == 8

@@ -17,10 +17,12 @@ def export_command(
     file_format: str = typer.Option(..., "--format", help="csv or parquet (any case)."),
     out: Path = typer.Option(..., "--out", help="File to write."),  # noqa: B008
     metrics: list[str] = typer.Option(  # noqa: B008
-        [], "--metric", help="A daily metric to keep (repeat; default: all)."
+        [], "--metric", help="A daily metric to keep (repeat, or join by commas; default: all)."
     ),
     sectors: list[str] = typer.Option(  # noqa: B008
-        [], "--sector", help="A sector code to keep, such as RGV or rgv (repeat; default: all)."
+        [],
+        "--sector",
+        help="A sector code to keep, such as RGV (repeat, or join: RGV,TCA; default: all).",
     ),
     store: str | None = typer.Option(None, "--store", help=STORE_HELP),
 ) -> None:
@@ -32,12 +34,27 @@ def export_command(
 
     with open_catalog(store, create=False) as connection:
         rows = export_run(
-            connection, run_id, out, file_format=file_format, metrics=metrics, sectors=sectors
+            connection,
+            run_id,
+            out,
+            file_format=file_format,
+            metrics=_each_name(metrics),
+            sectors=_each_name(sectors),
         )
     # the path is text, not markup: a file such as out[old].csv is shown as it is; and one line
     # however long (soft_wrap), so that a script or a user copying it gets the path whole
     rows_text = f"{rows:,} {'row' if rows == 1 else 'rows'}"  # thousands grouped, unlike counted
     Console().print(f"{rows_text} of run {run_id} written to {out}", markup=False, soft_wrap=True)
+
+
+def _each_name(options: list[str]) -> list[str]:
+    """The names of repeated options, a list joined by commas ("RGV,TCA") read as its names, as
+    the workbench's export reads it; an option of no name at all is kept, to be refused."""
+    names = []
+    for option in options:
+        listed = [name.strip() for name in option.split(",") if name.strip()]
+        names += listed or [option]
+    return names
 
 
 def register(app: typer.Typer) -> None:
