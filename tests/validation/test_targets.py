@@ -114,6 +114,22 @@ def test_a_faulty_row_after_a_blank_line_is_refused_with_its_own_line(tmp_path: 
     assert target.row == 3
 
 
+def test_a_cell_broken_over_two_lines_keeps_its_words_apart(tmp_path: Path) -> None:
+    """A spreadsheet cell with a line break in it (written in quotes over two lines) lost the
+    break: 'people ("more' and 'than")' were read as 'people ("morethan")', no longer a lower
+    bound. The break now reads as a space, and the next row keeps its own line."""
+    broken = '"people (""more\nthan"")"'
+    first = GOOD.format(metric="custody_population", value=1).replace(
+        'people ("more than")', broken
+    )
+    path = _write(tmp_path, first, GOOD.format(metric="custody_population", value="abc"))
+    with pytest.raises(DataFileError, match="is not a number") as caught:
+        load_targets(path)
+    assert str(caught.value).startswith(f"{path}:4: ")
+    (target,) = load_targets(_write(tmp_path, first))
+    assert (target.unit, target.bound) == ('people ("more than")', "lower")
+
+
 def test_a_wrong_header_is_refused_naming_its_columns_in_words(tmp_path: Path) -> None:
     """The header was shown as a Python list, "header is ['metric', 'value']"."""
     path = tmp_path / "targets.csv"

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -127,7 +128,8 @@ def load_targets(path: Path | None = None) -> list[Target]:
         raise DataFileError(
             f"the file is empty; expected the header {', '.join(COLUMNS)}", where=str(path)
         )
-    reader = csv.DictReader(text.splitlines())
+    # newline="": a cell in quotes over two lines keeps its line break (splitlines lost it)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     if tuple(reader.fieldnames or ()) != COLUMNS:
         raise DataFileError(
             f"{_header_text(reader.fieldnames)}; expected the header {', '.join(COLUMNS)}",
@@ -138,7 +140,7 @@ def load_targets(path: Path | None = None) -> list[Target]:
     for row in reader:
         line = reader.line_num  # the file's line: the reader skips blank ones, so no count would do
         _check_column_count(row, f"{path}:{line}")
-        target = _parse_row(row, f"{path}:{line}", line)
+        target = _parse_row(_on_one_line(row), f"{path}:{line}", line)
         if target.metric.endswith((RANGE_LOW, RANGE_HIGH)):
             side = RANGE_LOW if target.metric.endswith(RANGE_LOW) else RANGE_HIGH
             base = target.metric[: -len(side)]
@@ -176,6 +178,15 @@ def _read_text(path: Path) -> str:
             f"columns {', '.join(COLUMNS)}",
             where=str(path),
         ) from None
+
+
+def _on_one_line(row: dict[str, str]) -> dict[str, str]:
+    """Each cell's line breaks (a spreadsheet cell of two lines) read as spaces: "more" and
+    "than" on two lines are "more than", a lower bound."""
+    return {
+        column: " ".join(cell.splitlines()) if isinstance(cell, str) else cell
+        for column, cell in row.items()
+    }
 
 
 def _check_column_count(row: dict[str | None, Any], where: str) -> None:
