@@ -365,3 +365,15 @@ def test_departure_pathways_are_named_in_words(make_run: Callable[..., RunResult
     run = make_run(replications=2, days=5)
     legend = [trace.name for trace in departures(run, range(len(run.sectors))).data]
     assert legend[: len(Pathway)] == [label.removeprefix("Departures: ") for label in labels]
+
+
+def test_a_run_of_one_day_says_one_day(make_run: Callable[..., RunResult]) -> None:
+    """A run of one reported day said "2023-05-01 to 2023-05-01 (1 days)" in its details and
+    that a limit binds "on 1 of 1 days" in its headline."""
+    text = run_report_page(
+        RunRecord(run_id="r1", result=make_run(replications=2, days=1)), official=_official
+    ).render()
+    details = dict(re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td></tr>", text))
+    assert details["reported days"] == "2023-05-01 to 2023-05-01 (1 day)"
+    assert "of 1 days" not in text and "(1 days)" not in text
+    assert re.search(r"on 1 of 1 day\b", text)

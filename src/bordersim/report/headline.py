@@ -25,6 +25,7 @@ from bordersim.report.page import HeadlineItem
 from bordersim.results.capability import capability_gap
 from bordersim.results.kpis import KPI_BY_NAME, Interval, format_difference, format_value
 from bordersim.results.schema import RunResult
+from bordersim.words import counted
 
 #: Share of a day's encounters left in the processing backlog above which processing binds.
 BACKLOG_SHARE_BINDS = 0.10
@@ -161,9 +162,9 @@ def run_headline(result: RunResult) -> list[HeadlineItem]:
         by_constraint.setdefault(binding.constraint, []).append(binding)
     for constraint, where in by_constraint.items():
         places = ", ".join(
-            f"{b.sector} on {_mean_days(b.days)} of {b.of_days} days" for b in where[:4]
+            f"{b.sector} on {_mean_days(b.days)} of {counted(b.of_days, 'day')}" for b in where[:4]
         )
-        more = f" and {len(where) - 4} more sectors" if len(where) > 4 else ""
+        more = f" and {counted(len(where) - 4, 'more sector')}" if len(where) > 4 else ""
         items.append(
             HeadlineItem(f"{_limit_binds(constraint)} in {places}{more}.", ("up", "binds"))
         )

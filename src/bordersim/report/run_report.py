@@ -32,6 +32,7 @@ from bordersim.results.validation import (
     error_texts,
     monthly_validation,
 )
+from bordersim.words import counted
 
 #: Timings measured while or after the report is written; not shown in it.
 REPORT_TIMINGS = frozenset({"report_s", "store_s"})
@@ -253,7 +254,10 @@ def add_metadata(page: Page, record: RunRecord, heading: str = "Run") -> None:
         ["engine", result.engine],
         ["seed", str(result.seed)],
         ["replications", str(result.n_replications)],
-        ["reported days", f"{result.dates[0]} to {result.dates[-1]} ({len(result.dates)} days)"],
+        [
+            "reported days",
+            f"{result.dates[0]} to {result.dates[-1]} ({counted(len(result.dates), 'day')})",
+        ],
         ["sectors", ", ".join(f"{s.name} ({SECTOR_NAMES[s]})" for s in result.sectors)],
         ["code version", record.code_version],
         *calibration_rows(record),
