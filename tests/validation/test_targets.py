@@ -130,6 +130,14 @@ def test_a_cell_broken_over_two_lines_keeps_its_words_apart(tmp_path: Path) -> N
     assert (target.unit, target.bound) == ('people ("more than")', "lower")
 
 
+def test_a_confidence_in_capitals_is_the_one_meant(tmp_path: Path) -> None:
+    """A spreadsheet's "High" was refused as "confidence 'High' is not one of high, medium,
+    low", though it names one of them."""
+    row = GOOD.format(metric="custody_population", value=1).replace(",high,", ", High ,")
+    (target,) = load_targets(_write(tmp_path, row))
+    assert target.confidence == "high"
+
+
 def test_a_wrong_header_is_refused_naming_its_columns_in_words(tmp_path: Path) -> None:
     """The header was shown as a Python list, "header is ['metric', 'value']"."""
     path = tmp_path / "targets.csv"

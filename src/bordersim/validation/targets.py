@@ -226,6 +226,8 @@ def _parse_row(row: dict[str, str], where: str, line: int) -> Target:
             f"value {row['value']!r} is negative; a target is a count, share or time", where=where
         )
     confidence = row["confidence"].strip()
+    if confidence.lower() in CONFIDENCES:
+        confidence = confidence.lower()  # a spreadsheet's "High" is high
     if confidence not in CONFIDENCES:
         raise DataFileError(
             f"confidence {confidence!r} is not one of {', '.join(CONFIDENCES)}", where=where
