@@ -377,3 +377,17 @@ def test_a_run_of_one_day_says_one_day(make_run: Callable[..., RunResult]) -> No
     assert details["reported days"] == "2023-05-01 to 2023-05-01 (1 day)"
     assert "of 1 days" not in text and "(1 days)" not in text
     assert re.search(r"on 1 of 1 day\b", text)
+
+
+def test_one_parameter_and_one_assumption_are_said_in_the_singular(
+    make_run: Callable[..., RunResult],
+) -> None:
+    """The parameters' section read "1 parameters; 1 are flagged as assumptions"."""
+    record = RunRecord(
+        run_id="r1", result=make_run(replications=2), sources={"staff.on_duty": "assumption: x"}
+    )
+    text = run_report_page(record, official=_official).render()
+    assert "<p>1 parameter; 1 is flagged as an assumption.</p>" in text
+    record.sources = {"staff.on_duty": "assumption: x", "demand.surge": "CBP", "a.b": "CBP"}
+    text = run_report_page(record, official=_official).render()
+    assert "<p>3 parameters; 1 is flagged as an assumption.</p>" in text

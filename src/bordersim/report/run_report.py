@@ -230,9 +230,12 @@ def add_parameters(page: Page, record: RunRecord) -> None:
     page.heading("Scenario parameters and their sources")
     if record.sources:
         assumptions = sum(1 for s in record.sources.values() if s.startswith("assumption"))
-        page.paragraph(
-            f"{len(record.sources)} parameters; {assumptions} are flagged as assumptions."
+        flagged = (
+            "1 is flagged as an assumption"
+            if assumptions == 1
+            else f"{assumptions} are flagged as assumptions"
         )
+        page.paragraph(f"{counted(len(record.sources), 'parameter')}; {flagged}.")
         if record.sources_note:
             page.paragraph(record.sources_note, "note")
         page.table(["parameter", "source"], sorted(record.sources.items()))
