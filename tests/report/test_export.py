@@ -102,6 +102,8 @@ def test_a_sector_metric_or_format_in_another_case_is_the_one_meant(
         (["--metric", "encounter"], "unknown metric 'encounter' (did you mean 'encounters'?)"),
         (["--sector", "XYZ"], "unknown sector 'XYZ'"),
         (["--sector", "RVG"], "unknown sector 'RVG' (did you mean 'RGV'?)"),
+        # a sector of the border that this run does not simulate is not "unknown"
+        (["--sector", "ept"], "sector 'ept' is not one of this run's (RGV, TCA)"),
         (["--format", "xlsx"], "unknown format 'xlsx'"),
     ],
 )

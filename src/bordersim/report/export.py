@@ -85,6 +85,7 @@ def export_query(
         .fetchall()
     ]
     wanted_metrics = check_choice("metric", metrics, DAILY_METRICS)
+    _check_run_has_sectors(sectors, run_sectors)
     wanted_sectors = check_choice("sector", sectors, run_sectors)
     # each row's unit beside its value (people, staff-hours, dollars...), from the schema
     units = ", ".join(f"({_literal(m)}, {_literal(u)})" for m, u in METRIC_UNITS.items())
@@ -98,6 +99,22 @@ def export_query(
     if wanted_sectors:
         sql += f" AND sector IN ({', '.join(map(_literal, wanted_sectors))})"
     return sql + " ORDER BY replication, date, sector, metric"
+
+
+def _check_run_has_sectors(chosen: Sequence[str], run_sectors: Sequence[str]) -> None:
+    """Refuse a sector of the border that the run does not simulate ('EPT' of a run of RGV and
+    TCA) in the workbench's words: it is no typo, so "unknown sector" would mislead."""
+    from bordersim.model.dimensions import Sector
+
+    border = [sector.name for sector in Sector]
+    for name in chosen:
+        if _known_spelling(name, run_sectors) is None and _known_spelling(name, border):
+            raise UnknownChoice(
+                f"sector {name!r} is not one of this run's ({', '.join(run_sectors)})",
+                kind="sector",
+                name=name,
+                known=run_sectors,
+            )
 
 
 def export_run(
