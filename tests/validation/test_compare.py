@@ -292,3 +292,16 @@ def test_a_time_is_printed_with_its_unit(
         t, MEASURES[metric].label, unit, mean_interval(np.array([mean] * 3)), 0.1, WITHIN, ""
     )
     assert comparison_cells(c)[3:5] == [target_text, simulated_text]
+
+
+def test_the_csv_keeps_the_targets_file_note_beside_the_models() -> None:
+    """The note of a targets file's row (its caveat: "preliminary", "one facility") appeared
+    nowhere in `bordersim validate`'s CSV, whose `note` is the model's: the CSV now has it as
+    `target_note`."""
+    from bordersim.validation.compare import as_frame
+
+    t = dataclasses.replace(target("custody_population", 100.0), note="preliminary count")
+    c = Comparison(t, "people in custody", "people", mean_interval(np.array([90.0] * 3)),
+                   -0.1, WITHIN, "summed over sectors")  # fmt: skip
+    row = as_frame([c]).iloc[0]
+    assert (row["note"], row["target_note"]) == ("summed over sectors", "preliminary count")

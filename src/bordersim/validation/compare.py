@@ -201,6 +201,7 @@ def as_frame(comparisons: list[Comparison]) -> pd.DataFrame:
                 "source": t.source_title,
                 "source_url": t.source_url,
                 "note": c.note,
+                "target_note": t.note,  # the targets file's own (a caveat of the figure)
                 "targets_row": t.row,
             }
         )
