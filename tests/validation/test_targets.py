@@ -138,6 +138,21 @@ def test_a_confidence_in_capitals_is_the_one_meant(tmp_path: Path) -> None:
     assert target.confidence == "high"
 
 
+def test_a_range_upside_down_names_its_ends_as_written(tmp_path: Path) -> None:
+    """A range of custody counts upside down read "range low 1.5e+06 is above range high
+    1e+06": the ends are now written as the file's figures are read, with thousands grouped."""
+    path = _write(
+        tmp_path,
+        GOOD.format(metric="custody_population_range_low", value=1500000),
+        GOOD.format(metric="custody_population_range_high", value=1000000),
+    )
+    with pytest.raises(DataFileError) as caught:
+        load_targets(path)
+    assert str(caught.value) == (
+        f"{path}:3: custody_population: range low 1,500,000 is above range high 1,000,000"
+    )
+
+
 def test_a_wrong_header_is_refused_naming_its_columns_in_words(tmp_path: Path) -> None:
     """The header was shown as a Python list, "header is ['metric', 'value']"."""
     path = tmp_path / "targets.csv"

@@ -271,7 +271,7 @@ def _join_range(
     low, high = sides[RANGE_LOW], sides[RANGE_HIGH]
     if high.value < low.value:
         raise DataFileError(
-            f"{base}: range low {low.value:g} is above range high {high.value:g}",
+            f"{base}: range low {_number(low.value)} is above range high {_number(high.value)}",
             where=f"{path}:{high.row}",
         )
     confidence = max((low.confidence, high.confidence), key=CONFIDENCES.index)  # the weaker
