@@ -153,6 +153,18 @@ def test_a_range_upside_down_names_its_ends_as_written(tmp_path: Path) -> None:
     )
 
 
+def test_a_range_end_given_twice_names_its_period_scope_and_first_line(tmp_path: Path) -> None:
+    """A range's end given twice said only "x_range_low appears twice": not for which period
+    and scope, nor where the first one is."""
+    low = GOOD.format(metric="x_range_low", value=1)
+    path = _write(tmp_path, low, GOOD.format(metric="x_range_high", value=2), low)
+    with pytest.raises(DataFileError) as caught:
+        load_targets(path)
+    assert str(caught.value) == (
+        f"{path}:4: x_range_low for SWB, 2023-05-10 appears twice (first on line 2)"
+    )
+
+
 def test_a_wrong_header_is_refused_naming_its_columns_in_words(tmp_path: Path) -> None:
     """The header was shown as a Python list, "header is ['metric', 'value']"."""
     path = tmp_path / "targets.csv"

@@ -146,7 +146,12 @@ def load_targets(path: Path | None = None) -> list[Target]:
             base = target.metric[: -len(side)]
             key = (base, target.start, target.end, target.scope)
             if side in halves.setdefault(key, {}):
-                raise DataFileError(f"{target.metric} appears twice", where=f"{path}:{line}")
+                first = halves[key][side]
+                raise DataFileError(
+                    f"{target.metric} for {target.scope}, {target.period_text()} appears twice "
+                    f"(first on line {first.row})",
+                    where=f"{path}:{line}",
+                )
             halves[key][side] = target
         else:
             singles.append(target)
