@@ -332,3 +332,20 @@ def test_sectors_and_metrics_joined_by_commas_are_each_kept(
     table = pd.read_csv(out)
     assert set(table["metric"]) == {"encounters", "occupancy_mean"}
     assert set(table["sector"]) == {"RGV", "TCA"} and len(table) == 8
+
+
+def test_a_metric_pattern_keeps_every_metric_it_matches(
+    make_run: Callable[..., RunResult], store_path: Path, tmp_path: Path
+) -> None:
+    """The documentation names the staff metrics `staff_hours:*`, but `--metric 'staff_hours:*'`
+    was an unknown metric; a pattern now keeps every metric it matches, and one matching none is
+    refused."""
+    run_id = _stored(store_path, make_run(replications=1, days=1))
+    out = tmp_path / "agents.csv"
+    args = ["export", run_id, "--format", "csv", "--out", str(out), "--store", str(store_path)]
+    main([*args, "--metric", "staff_hours:agent:*", "--sector", "RGV"])
+    expected = [m for m in DAILY_METRICS if m.startswith("staff_hours:agent:")]
+    assert sorted(pd.read_csv(out)["metric"]) == sorted(expected) and len(expected) > 1
+    with pytest.raises(SystemExit) as exit_info:
+        main([*args, "--metric", "staff_hourz:*"])
+    assert exit_info.value.code == 2

@@ -17,7 +17,10 @@ def export_command(
     file_format: str = typer.Option(..., "--format", help="csv or parquet (any case)."),
     out: Path = typer.Option(..., "--out", help="File to write."),  # noqa: B008
     metrics: list[str] = typer.Option(  # noqa: B008
-        [], "--metric", help="A daily metric to keep (repeat, or join by commas; default: all)."
+        [],
+        "--metric",
+        help="A daily metric to keep, or a pattern such as 'staff_hours:*' (repeat, or join by "
+        "commas; default: all).",
     ),
     sectors: list[str] = typer.Option(  # noqa: B008
         [],

@@ -10,6 +10,7 @@ large the run.
 from __future__ import annotations
 
 import difflib
+import fnmatch
 import os
 import tempfile
 from collections.abc import Sequence
@@ -41,20 +42,40 @@ def check_choice(kind: str, chosen: Sequence[str], known: Sequence[str]) -> list
     a scenario file), or one error naming the first unknown one."""
     resolved = []
     for name in chosen:
+        if _is_pattern(name):  # 'staff_hours:*', as the documentation names a group
+            matched = fnmatch.filter(known, name)
+            if not matched:
+                raise UnknownChoice(
+                    f"no {kind} matches {name!r}; {_listed(known)}",
+                    kind=kind,
+                    name=name,
+                    known=known,
+                )
+            resolved += matched
+            continue
         meant = _known_spelling(name, known)
         if meant is None:
             close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            listed = (
-                f"known: {', '.join(known)}"
-                if len(known) <= 12
-                else f"{len(known)} known, such as {', '.join(known[:6])}"
-            )
             raise UnknownChoice(
-                f"unknown {kind} {name!r}{hint}; {listed}", kind=kind, name=name, known=known
+                f"unknown {kind} {name!r}{hint}; {_listed(known)}",
+                kind=kind,
+                name=name,
+                known=known,
             )
         resolved.append(meant)
     return list(dict.fromkeys(resolved))
+
+
+def _is_pattern(name: str) -> bool:
+    return any(sign in name for sign in "*?[")
+
+
+def _listed(known: Sequence[str]) -> str:
+    """The known names, or their number and the first few where they are many."""
+    if len(known) <= 12:
+        return f"known: {', '.join(known)}"
+    return f"{len(known)} known, such as {', '.join(known[:6])}"
 
 
 def _known_spelling(name: str, known: Sequence[str]) -> str | None:
