@@ -235,6 +235,14 @@ def test_an_out_that_is_the_store_is_refused_and_the_store_kept(
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "write the export elsewhere" in err
+    # the log was called "the store file", which the user had not named
+    says = {
+        "store": "--out is the store file;",
+        "store by a link": "--out is the store file;",
+        "write-ahead log": "--out is the store's write-ahead log;",
+        "results": "--out is inside the store's results folder",
+    }[place]
+    assert says in err
     after = {p: p.read_bytes() for p in store_path.parent.rglob("*") if p.is_file()}
     assert after == before
     out_csv = tmp_path / "after.csv"

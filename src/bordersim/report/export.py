@@ -207,13 +207,12 @@ def check_not_in_store(connection: Catalog, out: Path) -> None:
             "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
         ).fetchone()
         store = Path(row[0]).absolute() if row and row[0] else None
-        if store is not None and any(
-            target == place.resolve() or _same_file(out, place)
-            for place in (store, Path(f"{store}.wal"))
-        ):
-            raise BordersimError(
-                "--out is the store file; write the export elsewhere", where=str(out)
-            )
+        if store is None:
+            return
+        places = {"the store file": store, "the store's write-ahead log": Path(f"{store}.wal")}
+        for what, place in places.items():
+            if target == place.resolve() or _same_file(out, place):
+                raise BordersimError(f"--out is {what}; write the export elsewhere", where=str(out))
 
 
 def _same_file(a: Path, b: Path) -> bool:
