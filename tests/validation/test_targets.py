@@ -165,6 +165,22 @@ def test_a_range_end_given_twice_names_its_period_scope_and_first_line(tmp_path:
     )
 
 
+def test_a_file_written_with_a_space_after_each_comma_loads(tmp_path: Path) -> None:
+    """A targets file written by hand as "metric, period_start, ..." was refused as a wrong
+    header (its names began with a space), though every cell below is read without them."""
+    path = tmp_path / "targets.csv"
+    row = "custody_population, 2023-05-10, 2023-05-10, SWB, 5000, people, Title, , high, "
+    path.write_text(f"{HEADER.replace(',', ', ')}\n{row}\n", encoding="utf-8")
+    (target,) = load_targets(path)
+    assert (target.metric, target.start, target.value, target.confidence) == (
+        "custody_population",
+        dt.date(2023, 5, 10),
+        5000.0,
+        "high",
+    )
+    assert (target.scope, target.source_title, target.note) == ("SWB", "Title", "")
+
+
 def test_a_wrong_header_is_refused_naming_its_columns_in_words(tmp_path: Path) -> None:
     """The header was shown as a Python list, "header is ['metric', 'value']"."""
     path = tmp_path / "targets.csv"

@@ -129,7 +129,8 @@ def load_targets(path: Path | None = None) -> list[Target]:
             f"the file is empty; expected the header {', '.join(COLUMNS)}", where=str(path)
         )
     # newline="": a cell in quotes over two lines keeps its line break (splitlines lost it)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    # skipinitialspace: a file written by hand as "metric, period_start, ..." reads as written
+    reader = csv.DictReader(io.StringIO(text, newline=""), skipinitialspace=True)
     if tuple(reader.fieldnames or ()) != COLUMNS:
         raise DataFileError(
             f"{_header_text(reader.fieldnames)}; expected the header {', '.join(COLUMNS)}",
