@@ -41,3 +41,17 @@ def test_a_period_with_nothing_compared_shows_no_empty_table(tmp_path: Path) -> 
     assert "0 compared: 0 in range, 0 within 30 %, 0 missed" in section
     assert "<th>measure</th>" not in section
     assert "Not compared (2):" in section and "<th>figure</th>" in section
+
+
+def test_the_section_shows_no_markdown_backticks(tmp_path: Path) -> None:
+    """The section's paragraph read "`bordersim validate SCENARIO` also measures ...", the
+    backticks of a text file shown as they are in the HTML page."""
+    import re
+
+    run = constructed_run(replications=2, days=5)
+    text = write_run_report(
+        tmp_path / "report.html", RunRecord(run_id="r", result=run), official=None
+    ).read_text()
+    paragraphs = re.findall(r"<p[^>]*>([^<]*)</p>", text)
+    assert [p for p in paragraphs if "`" in p] == []
+    assert any("bordersim validate, run on the scenario, also measures" in p for p in paragraphs)

@@ -40,7 +40,9 @@ def add_operational_validation(
         f"custody, got-aways, agents off the field, transfers) for this run's period, beside the "
         f"simulated mean and its 95 % interval. {len(compared)} compared: {counts['in range']} "
         f"in range, {counts['within 30 %']} within 30 %, {counts[MISS]} missed (flagged). "
-        f"`bordersim validate SCENARIO` also measures the targets that need per-person records."
+        # plain words: the page is HTML, where a text file's `backticks` show as they are
+        "bordersim validate, run on the scenario, also measures the targets that need per-person "
+        "records."
     )
     if compared:  # with none, the table would be a header over no rows
         _add_compared_table(page, compared)
