@@ -113,6 +113,14 @@ def test_scopes() -> None:
         parse_scope("Miami")
 
 
+def test_a_misspelt_scope_names_the_sector_meant() -> None:
+    """A targets file's "Rio Grand Valley" was not compared, with no hint of the sector meant."""
+    with pytest.raises(NotComparable, match=r"\(did you mean 'Rio Grande Valley'\?\)"):
+        parse_scope("Rio Grand Valley")
+    with pytest.raises(NotComparable, match=r"'El Paso \+ Tuscon' .*did you mean 'Tucson'"):
+        parse_scope("El Paso + Tuscon")
+
+
 def _run_with(metric_values: dict[str, float], days: int = 21) -> RunResult:
     run = constructed_run(replications=4, days=days)
     from bordersim.results.schema import METRIC_INDEX

@@ -13,6 +13,7 @@ comparison table carries them as notes.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -88,12 +89,18 @@ def parse_scope(text: str) -> Scope:
     for part in lowered.split("+"):
         sector = _BY_NAME.get(part.strip())
         if sector is None:
-            raise NotComparable(
-                f"scope {text!r} is not a southwest border sector (give a sector's name, such as "
-                "'Rio Grande Valley', or its code, RGV)"
-            )
+            raise NotComparable(f"scope {text!r} is not a southwest border sector ({_hint(part)})")
         sectors.append(sector)
     return Scope(tuple(sectors), detail, False)
+
+
+def _hint(part: str) -> str:
+    """The sector's name closest to a misspelt one ("Rio Grand Valley"), else how to name one."""
+    names = {name.lower(): name for name in SECTOR_NAMES.values()}
+    close = difflib.get_close_matches(part.strip(), list(names), n=1, cutoff=0.8)
+    if close:
+        return f"did you mean {names[close[0]]!r}?"
+    return "give a sector's name, such as 'Rio Grande Valley', or its code, RGV"
 
 
 # ----- windows and sector indices ------------------------------------------------------------
