@@ -664,10 +664,28 @@ def test_a_missing_calibration_from_the_option_names_the_option(
         main(["scenario", "check", "--calibration", "nowhere.json", str(path)])
     assert exit_info.value.code == 2
     message = " ".join(capsys.readouterr().err.split())
-    assert message.startswith(
-        f"error: --calibration nowhere.json: demand.calibration = '{tmp_path / 'nowhere.json'}': "
-    )
+    # named once, as typed: not again as the key it set and twice more as an absolute path
+    assert message == "error: --calibration nowhere.json: no such calibration artifact"
     assert str(path) not in message
+
+
+def test_a_malformed_calibration_from_the_option_is_named_once(
+    write: Callable[[str, str], Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The option's artifact was named three times: as typed, as the key's value and as the
+    artifact's own absolute path."""
+    path = write("plain.toml", MINIMAL)
+    (tmp_path / "broken.json").write_text("{not json", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["scenario", "check", "--calibration", "broken.json", str(path)])
+    assert exit_info.value.code == 2
+    message = " ".join(capsys.readouterr().err.split())
+    assert message.startswith("error: --calibration broken.json: ")
+    assert message.count("broken.json") == 1, message
 
 
 def test_a_misspelt_deployment_in_a_variant_file_is_named_with_the_close_name(

@@ -5,15 +5,32 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from bordersim.compiler.inputs import CalibrationSource
 
 scenario_app = typer.Typer(
     name="scenario",
     help="Validate scenario files and show the model's default parameters with their sources.",
     no_args_is_help=True,
 )
+
+
+def _option_calibration(given: str) -> CalibrationSource:
+    """The artifact `--calibration` names, from the current folder. An error about it names the
+    option once, as typed: the artifact's own error names its absolute path, and the scenario's
+    would name the key the option set as well."""
+    from bordersim.calibration import load_calibration
+    from bordersim.errors import BordersimError
+
+    try:
+        return load_calibration(Path(given).absolute())
+    except BordersimError as err:
+        message = str(err).removeprefix(f"{err.where}: ") if err.where else str(err)
+        raise BordersimError(message, where=f"--calibration {given}") from None
 
 
 @scenario_app.command("check")
@@ -57,7 +74,10 @@ def check(
         scenario = scenario.with_changes(
             {"demand.calibration": named}, {"demand.calibration": f"--calibration {calibration}"}
         )
-    cal = load_calibration_for(scenario)
+    if calibration is not None and calibration != "default":
+        cal = _option_calibration(calibration)
+    else:
+        cal = load_calibration_for(scenario)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model = compile_scenario(scenario, cal)
