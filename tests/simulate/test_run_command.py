@@ -15,6 +15,7 @@ from bordersim.cli import main
 from bordersim.model.examples import tiny_model
 from bordersim.store import open_store, results_dir
 from bordersim.store.runs import COMPLETE, FAILED, list_runs
+from constructed_runs import constructed_run, start_constructed
 
 REPO = Path(__file__).resolve().parents[2]
 SMALL = REPO / "scenarios" / "examples" / "small.toml"
@@ -491,7 +492,8 @@ def test_compare_refuses_a_side_compared_with_itself(
     user did not need and wrote a report of differences that are all exactly zero, which the
     workbench refuses. It is refused in one line naming B, exit 2, with nothing run or written."""
     store, out = tmp_path / "store.duckdb", tmp_path / "cmp"
-    run = "small-20260511-093000-1a2b"
+    with open_store(store) as connection:
+        run = start_constructed(connection, constructed_run(replications=1, days=3))
     monkeypatch.chdir(SMALL.parent)  # the same file by two names
     for a, b, expected in [
         (str(SMALL), "small.toml", "B: small.toml is A too; a scenario compared with itself"),
@@ -501,7 +503,22 @@ def test_compare_refuses_a_side_compared_with_itself(
         assert _exit_code([*compare, "--out", str(out)]) == 2
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and err.startswith(f"error: {expected}"), err
-    assert list(tmp_path.iterdir()) == []
+    assert not out.exists()
+    with open_store(store) as connection:
+        assert [stored.run_id for stored in list_runs(connection)] == [run]
+
+
+def test_compare_of_an_unknown_run_with_itself_says_it_is_not_in_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """bordersim compare X X, with X a run id the store lacks, said "B: X is A too", as if X
+    were a run to compare: that A is in neither the files nor the store is what is wrong."""
+    monkeypatch.chdir(tmp_path)
+    store, run = tmp_path / "store" / "bordersim.duckdb", "small-20260511-093000-1a2b"
+    assert _exit_code(["compare", run, run, "--store", str(store)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: A: {run!r} is neither a scenario file nor a run id in the store", err
+    assert not (tmp_path / "out").exists()
 
 
 def test_compare_of_an_unknown_side_names_it_and_leaves_no_folder(

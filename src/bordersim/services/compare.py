@@ -61,10 +61,11 @@ def refuse_options_unused_by_runs(given: Mapping[str, object]) -> None:
         )
 
 
-def refuse_a_side_compared_with_itself(spec_a: str, spec_b: str) -> None:
+def refuse_a_side_compared_with_itself(spec_a: str, spec_b: str, store: StoreRef) -> None:
     """B naming A's scenario file (by any path) or A's run again is refused, as the workbench
     does: both sides run with one seed and engine, so every difference would be exactly zero,
-    and a run be stored for nothing."""
+    and a run be stored for nothing. A run id the store lacks is refused as such first: "B is
+    A too" would say it is a run to compare."""
     from bordersim.errors import BordersimError
 
     a, b = Path(spec_a), Path(spec_b)
@@ -74,6 +75,8 @@ def refuse_a_side_compared_with_itself(spec_a: str, spec_b: str) -> None:
     else:
         same = spec_a == spec_b and a.suffix != ".toml"  # a missing file is named as such
         what, other = "a run compared with itself", "run"
+    if same and other == "run":
+        resolve_compare_side(spec_a, store, side="A")  # refuses an id the store lacks
     if same:
         raise BordersimError(
             f"{spec_b} is A too; {what} differs by nothing: give another {other} for B",
@@ -164,7 +167,7 @@ def run_comparison(
     from bordersim.output_folders import missing_folders, removed_on_failure
     from bordersim.report.compare_report import write_compare_report
 
-    refuse_a_side_compared_with_itself(a, b)
+    refuse_a_side_compared_with_itself(a, b, store)
     made = missing_folders(out_root)  # removed again, if still empty, when the comparison fails
     # before anything is simulated (a side's run), and when both sides are stored runs too
     check_report_folder(out_root, ("compare.html",), option_names.out)
