@@ -178,6 +178,23 @@ def test_a_table_set_over_a_table_merges_into_it_as_in_a_file(
     assert "--set custody.capacity_people={RGV=-1, TCA=0}" in str(refused.value)
 
 
+def test_a_whole_number_set_with_a_decimal_point_is_told_as_a_set_value() -> None:
+    """`--set period.warmup_days=1e3` was told how a TOML file writes the key ("written without
+    a decimal point: warmup_days = 1000"), not how to type it on the command line."""
+    from bordersim.services.loading import apply_settings, parse_setting
+
+    base = load_scenario(SMALL)
+    with pytest.raises(ScenarioError) as refused:
+        apply_settings(base, dict([parse_setting("period.warmup_days=1e3")]))
+    assert str(refused.value).endswith(
+        "period.warmup_days = 1000.0: must be a whole number, written without a decimal point: "
+        "--set period.warmup_days=1000"
+    ), refused.value
+    with pytest.raises(ScenarioError) as varied:
+        apply_settings(base, dict([parse_setting("period.warmup_days=7.0")]), flag="--vary")
+    assert str(varied.value).endswith("without a decimal point: --vary period.warmup_days=7")
+
+
 def test_variant_overrides_one_field_of_one_deployment(
     write: Callable[[str, str], Path],
 ) -> None:

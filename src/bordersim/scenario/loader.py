@@ -961,12 +961,14 @@ def _best_branch(errors: list[Any]) -> Any:
     return first
 
 
-def _whole_number_rule(key: str, value: float) -> str:
-    """The rule for a number with a fraction (or nan, inf) where a whole one is read."""
+def _whole_number_rule(key: str, value: float, typed_as: str | None = None) -> str:
+    """The rule for a number with a fraction (or nan, inf) where a whole one is read.
+    `typed_as` is the option and key path that typed the value (``--set period.warmup_days``),
+    which says how to type it again, where a file's key says how TOML writes it."""
     if not math.isfinite(value):
         return "must be a whole number, not nan or inf"
     if value.is_integer():
-        at = "" if key.isdigit() else f"{key} = "
+        at = "" if key.isdigit() else f"{typed_as}=" if typed_as else f"{key} = "
         return f"must be a whole number, written without a decimal point: {at}{int(value)}"
     low = math.floor(value)
     return f"must be a whole number, such as {low} or {low + 1}"
@@ -988,12 +990,14 @@ def validation_error(
     changed: Collection[KeyPath] = (),
     new_entries: Mapping[KeyPath, Collection[str]] | None = None,
     python_values: bool = False,
+    option: str | None = None,
 ) -> ScenarioError:
     """One `ScenarioError` from the first problem pydantic found: file, key path, value, rule.
     A value among the `changed` key paths (a sweep's or a variant's change, not a line of any
     file) is named without a line: the file's line holds the value it replaced; with
     `python_values` (the changes were given from Python, not typed as TOML) its rule says the
-    Python value to pass. `new_entries`
+    Python value to pass; with `option` (the changes were typed with ``--set``) it says how to
+    type it. `new_entries`
     are the named entries (``("deployments", "troop")``) that the changes made, each with the
     names the scenario had there: one lacking a required key is named as a likely misspelling."""
     errors = err.errors()
@@ -1074,7 +1078,11 @@ def validation_error(
             # 'RGX'"; the key is what is wrong
             rule = f"unknown key {value!r}: the keys here are {expected}{hint}"
     elif kind == "int_type" and isinstance(value, float):
-        rule = _whole_number_rule(loc[-1], value)  # pydantic's "Input should be a valid integer"
+        # pydantic's "Input should be a valid integer"
+        typed = option and any(loc[: len(key)] == key for key in changed)
+        rule = _whole_number_rule(
+            loc[-1], value, f"{option} {key_path_text(loc)}" if typed else None
+        )
     elif kind == "finite_number":
         rule = "must be a finite number, not nan or inf"
     elif kind in _BOUND_WORDS:

@@ -184,16 +184,18 @@ def build(
     changed: Collection[tuple[str, ...]] = (),
     new_entries: Mapping[tuple[str, ...], Collection[str]] | None = None,
     python_values: bool = False,
+    option: str | None = None,
 ) -> Scenario:
     """Validate merged data into a `Scenario` (one `ScenarioError` if anything is wrong; a bad
     value among the `changed` key paths is named without a line of the file, a named entry that
     the changes made without its required keys as a likely misspelling; with `python_values`, a
-    bad changed value is told the Python value to pass)."""
+    bad changed value is told the Python value to pass; with `option` (``--set``), how to type
+    it)."""
     try:
         scenario = Scenario.model_validate(merged)
     except pydantic.ValidationError as err:
         raise loader.validation_error(
-            err, origins, path, changed, new_entries, python_values=python_values
+            err, origins, path, changed, new_entries, python_values=python_values, option=option
         ) from None
     scenario._path = path
     scenario._sources = sources
@@ -234,6 +236,7 @@ def with_changes(
     given: Mapping[str, str] | None = None,
     *,
     python_values: bool = False,
+    option: str | None = None,
 ) -> Scenario:
     """A copy of `scenario` with the values at dotted key paths changed, validated once, as a
     whole, by the loader's rules (so that related keys, such as two dates, may change together).
@@ -241,7 +244,8 @@ def with_changes(
     dot goes in quotes (``deployments."phase.1".headcount``). `given` maps a changed key path
     to where its value came from (``--set KEY=VALUE``), which `Scenario.location` names instead
     of a line of the file. `python_values`: the values were given from Python (not typed as
-    TOML, as ``--set`` types them), so that a refusal says the Python value to pass.
+    TOML, as ``--set`` types them), so that a refusal says the Python value to pass. `option`:
+    the command-line option that typed them (``--set``), so that a refusal says how to type one.
     """
     if not isinstance(changes, Mapping):
         raise ScenarioError(
@@ -290,6 +294,7 @@ def with_changes(
         changed=changed,
         new_entries=new_entries,
         python_values=python_values,
+        option=option,
     )
     changed_scenario._changes = kept
     changed_scenario._given = places

@@ -84,7 +84,10 @@ def apply_settings(
     places = {key: f"{flag} {key}={shown_value(value)}" for key, value in settings.items()}
     try:
         # the API's sweep (flag "vary") gives Python values; --set and --vary type TOML
-        return with_changes(scenario, settings, places, python_values=not flag.startswith("--"))
+        typed = flag.startswith("--")
+        return with_changes(
+            scenario, settings, places, python_values=not typed, option=flag if typed else None
+        )
     except ScenarioError as err:
         raise ScenarioError(f"{' '.join(places.values())}: {err}") from err
 
