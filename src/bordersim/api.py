@@ -267,7 +267,15 @@ def _metric_names(metric: str | Sequence[str]) -> list[str]:
             f"{metric!r} (the names are bordersim.results.schema.DAILY_METRICS)"
         )
     # a name given twice is one metric: its rows once, not twice over
-    return list(dict.fromkeys(check_metric(name) for name in metric))
+    names = list(dict.fromkeys(check_metric(name) for name in metric))
+    if not names:
+        # an empty table would look like a run without days
+        raise BordersimError(
+            "metric names no metric (it is empty): give at least one metric name, or "
+            "leave metric out for every metric (the names are "
+            "bordersim.results.schema.DAILY_METRICS)"
+        )
+    return names
 
 
 def run(

@@ -413,6 +413,9 @@ def test_a_store_that_is_not_a_path_is_one_line_in_open_run_and_sweep() -> None:
     [
         (lambda r: r.daily(5), "metric must be a metric name or a list of names, got int 5"),
         (lambda r: r.daily([5]), "a metric is named by a str, got int 5"),
+        # an empty list was an empty table, as if the run had no days
+        (lambda r: r.daily([]), "metric names no metric (it is empty): give at least one "),
+        (lambda r: r.daily(iter(())), "metric names no metric (it is empty): give at least one "),
         (lambda r: r.metric(["encounters"]), "a metric is named by a str, got list"),
         (lambda r: r.plot(["encounters"]), "a metric is named by a str, got list"),
     ],
