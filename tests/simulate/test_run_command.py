@@ -534,6 +534,19 @@ def test_compare_of_an_unknown_side_names_it_and_leaves_no_folder(
     assert not (tmp_path / "out").exists()
 
 
+def test_compare_of_unknown_runs_makes_no_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """bordersim compare x y --store new/store.duckdb was refused, as neither side exists, yet
+    left a new, empty store (and its folder) behind to look for the runs in."""
+    monkeypatch.chdir(tmp_path)
+    store = tmp_path / "new" / "store.duckdb"
+    assert _exit_code(["compare", "x", "y", "--store", str(store)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "error: A: 'x' is neither a scenario file nor a run id in the store", err
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize(
     "argv",
     [

@@ -32,19 +32,29 @@ def resolve_compare_side(
     """'file' with the loaded scenario, or 'run' when `spec` is a stored run id. `side` ("A" or
     "B") names the side in the message refusing a spec that is neither."""
     from bordersim.errors import BordersimError
-    from bordersim.store import using_store
-    from bordersim.store.runs import has_run
 
     path = Path(spec)
     if path.suffix == ".toml" or path.exists():
         return "file", load_and_compile(path, settings)
-    with using_store(store) as connection:
-        known = has_run(connection, spec)
-    if known:
+    if _store_has_run(store, spec):
         return "run", None
     raise BordersimError(
         f"{spec!r} is neither a scenario file nor a run id in the store", where=side
     )
+
+
+def _store_has_run(store: StoreRef, run_id: str) -> bool:
+    """Whether the store holds `run_id`. A store file not made yet holds none, and is not made
+    to be asked: a comparison refused for an unknown side would leave an empty store behind."""
+    from bordersim.store import store_location, using_store
+    from bordersim.store.runs import has_run
+
+    if isinstance(store, str | Path | None):
+        location = store_location(store)
+        if isinstance(location, Path) and not location.exists():
+            return False
+    with using_store(store) as connection:
+        return has_run(connection, run_id)
 
 
 def refuse_options_unused_by_runs(given: Mapping[str, object]) -> None:
