@@ -534,6 +534,22 @@ def test_compare_of_an_unknown_side_names_it_and_leaves_no_folder(
     assert not (tmp_path / "out").exists()
 
 
+def test_compare_refuses_a_bad_engine_or_seed_before_looking_for_its_sides(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """bordersim compare x y --engine nope said that A was unknown, as `run` does not: the
+    option is refused first, so that fixing A does not lead to another refusal."""
+    monkeypatch.chdir(tmp_path)
+    for option, expected in [
+        (["--engine", "nope"], "unknown engine 'nope'; choose one of: event, flow"),
+        (["--seed", "-1"], "--seed must be a whole number from 0 to 2^63 - 1, got -1"),
+    ]:
+        assert _exit_code(["compare", "x", "y", *option]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err == f"error: {expected}", err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_compare_of_unknown_runs_makes_no_store(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -14,6 +14,7 @@ from bordersim.services.record import (
     DEFAULT_SEED,
     OptionNames,
     check_report_folder,
+    check_request,
     simulate_and_record,
     stored_record,
 )
@@ -69,6 +70,20 @@ def refuse_options_unused_by_runs(given: Mapping[str, object]) -> None:
             f"would change nothing; leave {'it' if len(unused) == 1 else 'them'} out, or give a "
             "scenario file as a side"
         )
+
+
+def refuse_options_no_engine_runs(
+    engine: str | None, replications: int | None, seed: int | None, names: OptionNames
+) -> None:
+    """An engine, count or seed given that no side could run with is refused first, as `bordersim
+    run` refuses it: not after A is compiled, or found, and B refused for something else."""
+    check_request(
+        "event" if engine is None else engine,
+        DEFAULT_REPLICATIONS if replications is None else replications,
+        False,
+        DEFAULT_SEED if seed is None else seed,
+        names,
+    )
 
 
 def refuse_a_side_compared_with_itself(spec_a: str, spec_b: str, store: StoreRef) -> None:
@@ -177,6 +192,7 @@ def run_comparison(
     from bordersim.output_folders import missing_folders, removed_on_failure
     from bordersim.report.compare_report import write_compare_report
 
+    refuse_options_no_engine_runs(engine, replications, seed, option_names)
     refuse_a_side_compared_with_itself(a, b, store)
     made = missing_folders(out_root)  # removed again, if still empty, when the comparison fails
     # before anything is simulated (a side's run), and when both sides are stored runs too
