@@ -362,12 +362,14 @@ def compare(
     replications, seed 1, the event engine). Sides with the same seed but unequal replications
     are paired over the replications both have, as in `bordersim compare`; two runs with
     different seeds, or from different engines, get Welch intervals. Two `Run`s are compared as
-    they are: replications, seed or engine given with them is refused.
+    they are: replications, seed or engine given with them is refused, as is a side compared
+    with itself (one run, scenario or file), whose differences would all be zero.
     Columns: indicator, unit, a_mean, b_mean, difference, low, high, excludes_zero, paired.
     """
     from bordersim.report.compare_report import KpiComparison
     from bordersim.results.kpis import KPI_BY_NAME
 
+    _refuse_a_side_compared_with_itself(a, b)
     given = [side for side in (a, b) if isinstance(side, Run)]
     if len(given) == 2:
         from bordersim.services.compare import refuse_options_unused_by_runs
@@ -417,6 +419,30 @@ def compare(
         for name, diff in comparison.diffs.items()
     ]
     return pd.DataFrame(rows)
+
+
+def _refuse_a_side_compared_with_itself(a: object, b: object) -> None:
+    """b that is a again (one run, one scenario, one file) is refused, as `bordersim compare`
+    and the workbench refuse it: with one seed and engine every difference is exactly zero."""
+    if isinstance(a, Run) and isinstance(b, Run):
+        same = a is b or (a.run_id is not None and a.run_id == b.run_id)
+        what = "run"
+    elif isinstance(a, Scenario) and isinstance(b, Scenario):
+        same = a is b or a.hash == b.hash
+        what = "scenario"
+    elif isinstance(a, str | Path) and isinstance(b, str | Path):
+        first, second = Path(user_path(a)), Path(user_path(b))
+        same = first.is_file() and second.is_file() and first.samefile(second)
+        what = "scenario"
+    else:
+        return
+    if same:
+        how = " (one seed, one engine)" if what == "scenario" else ""
+        raise BordersimError(
+            f"the {what} of a again; a {what} compared with itself{how} differs by nothing: "
+            f"give another {what} for b",
+            where="b",
+        )
 
 
 def sweep(

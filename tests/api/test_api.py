@@ -159,9 +159,10 @@ def test_two_runs_are_compared_as_they_are_and_options_for_a_simulation_refused(
     api_run: bs.Run,
 ) -> None:
     # before, a seed given with two runs was dropped without a word
-    assert (bs.compare(api_run, api_run)["difference"] == 0).all()
+    again = bs.Run(api_run.result)  # another Run of its results: not one run compared with itself
+    assert (bs.compare(api_run, again)["difference"] == 0).all()
     with pytest.raises(bs.BordersimError) as refused:
-        bs.compare(api_run, api_run, seed=3, engine="event")
+        bs.compare(api_run, again, seed=3, engine="event")
     assert "both stored runs" in str(refused.value) and "seed, engine" in str(refused.value)
 
 
@@ -535,6 +536,28 @@ def test_numpy_integers_for_replications_and_seed_are_recorded_as_ints(tmp_path:
         store=tmp_path / "s.duckdb",
     )
     assert set(grid["n"]) == {1}
+
+
+def test_a_run_compared_with_itself_is_refused_in_one_line() -> None:
+    """bs.compare(run, run) returned a table of differences that are all exactly zero, which
+    `bordersim compare` and the workbench refuse."""
+    from constructed_runs import constructed_run
+
+    run = bs.Run(constructed_run(2, 3))
+    with pytest.raises(bs.BordersimError) as refused:
+        bs.compare(run, run)
+    assert str(refused.value) == (
+        "b: the run of a again; a run compared with itself differs by nothing: give another "
+        "run for b"
+    )
+    assert len(bs.compare(run, bs.Run(constructed_run(2, 3)))) > 0
+    scenario = bs.load_scenario(SMALL)
+    for a, b in [(scenario, scenario), (SMALL, str(SMALL.resolve()))]:
+        with pytest.raises(bs.BordersimError) as refused:
+            bs.compare(a, b, replications=1, engine="flow")
+        assert str(refused.value).startswith(
+            "b: the scenario of a again; a scenario compared with itself (one seed, one engine)"
+        ), refused.value
 
 
 def test_runs_compare_with_eq_and_are_hashable() -> None:
