@@ -180,6 +180,18 @@ CASES: dict[str, tuple[str, list[str]]] = {
             "a date is written without quotes in TOML: start_date = 2023-04-20",
         ],
     ),
+    "a date with a time of day": (
+        # was told to write the date without quotes, as it was written
+        MINIMAL.replace("start_date = 2023-04-20", "start_date = 2023-04-20T10:00:00"),
+        [
+            "line 5: period.start_date = 2023-04-20T10:00:00",
+            "must be a date, without a time of day: start_date = 2023-04-20",
+        ],
+    ),
+    "a time of day for a date": (
+        MINIMAL.replace("start_date = 2023-04-20", "start_date = 10:00:00"),
+        ["period.start_date = 10:00:00: must be a date, not a time of day, such as 2023-05-11"],
+    ),
     "a date as a number": (
         MINIMAL.replace("start_date = 2023-04-20", "start_date = 20230420"),
         ["period.start_date = 20230420", "must be a TOML date, written without quotes"],

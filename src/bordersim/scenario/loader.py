@@ -764,8 +764,9 @@ def _show(value: Any) -> str:
         return "a table"
     if isinstance(value, list) and any(isinstance(item, Mapping) for item in value):
         return "an array of tables"  # [[name]] in TOML, not Python's list of dicts
-    if isinstance(value, dt.date | str | int | float | bool | list):
-        text = repr(value) if not isinstance(value, dt.date) else value.isoformat()
+    if isinstance(value, dt.date | dt.time | str | int | float | bool | list):
+        # a TOML date or time of day as the file writes it, not datetime.time(10, 0)
+        text = value.isoformat() if isinstance(value, dt.date | dt.time) else repr(value)
         return text if len(text) <= 60 else text[:57] + "..."
     return type(value).__name__
 
@@ -1043,6 +1044,11 @@ def validation_error(
             if entries_at(loc) is not None
             else f"{dotted} is a table: write [{dotted}], not [[{dotted}]]"
         )
+    elif kind == "date_type" and isinstance(value, dt.datetime):
+        # told to write it "without quotes", as it was written
+        rule = f"must be a date, without a time of day: {loc[-1]} = {value.date().isoformat()}"
+    elif kind == "date_type" and isinstance(value, dt.time):
+        rule = "must be a date, not a time of day, such as 2023-05-11"
     elif kind == "date_type":
         rule = "must be a TOML date, written without quotes, such as 2023-05-11"
         if isinstance(value, str) and _iso_date(value) is not None:
