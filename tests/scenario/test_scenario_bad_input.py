@@ -289,6 +289,11 @@ CASES: dict[str, tuple[str, list[str]]] = {
         MINIMAL + TROOPS + 'sectors = ["RGV", "RGV"]\n',
         ["line 15:", "deployments.troops.sectors = ['RGV', 'RGV']", "listed more than once: RGV"],
     ),
+    "the scenario's sectors with one listed twice": (
+        # named the whole list ("listed more than once: ['RGV', 'TCA', 'RGV']"), not the sector
+        MINIMAL.replace('sectors = ["TCA", "RGV"]', 'sectors = ["RGV", "TCA", "RGV"]'),
+        ["line 2: sectors = ['RGV', 'TCA', 'RGV']: sectors are listed more than once: RGV"],
+    ),
     "a shock on a sector listed twice": (
         # the shock's multiplier was applied once per entry: squared in RGV
         MINIMAL

@@ -961,9 +961,7 @@ class ScenarioSpec(Section):
     def _sectors(cls, sectors: list[str]) -> list[str]:
         if not sectors:
             raise ValueError("a scenario needs at least one sector")
-        if len(set(sectors)) != len(sectors):
-            raise ValueError(f"sectors are listed more than once: {sectors}")
-        return sectors
+        return _once_each(sectors)  # the repeated codes named, as a deployment's are
 
     @model_validator(mode="after")
     def _cross_section_rules(self) -> ScenarioSpec:
