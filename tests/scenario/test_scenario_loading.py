@@ -413,6 +413,27 @@ def test_a_headcount_split_by_sector_reloads_from_its_resolved_text(
         load_scenario(write("ignored.toml", MINIMAL + split + 'sectors = ["TCA"]\n'))
 
 
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [("STAFF", "staff"), ("staff.pool.agent", "staff.pools.agent"), (" custody", "custody")],
+)
+def test_params_of_a_mistyped_prefix_names_the_close_key_path(
+    typed: str, meant: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A prefix in capitals, with a letter missing or a space before it said only that no key
+    path starts with it."""
+    from bordersim.cli import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["scenario", "params", typed])
+    assert stopped.value.code == 2
+    said = " ".join(capsys.readouterr().err.split())
+    assert said == (
+        f"error: no default parameter's key path starts with {typed!r} (did you mean "
+        f"{meant!r}?); `bordersim scenario params` lists them all"
+    ), said
+
+
 def test_params_of_a_disease_parameter_names_where_its_default_is(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -162,9 +162,14 @@ def params(
                 f"({DEFAULT_DISEASE} when none): `bordersim scenario params "
                 f"diseases.{DEFAULT_DISEASE}.{parameter}`"
             )
+        near = _close_key_path(key)
         raise ScenarioError(
             f"no default parameter's key path starts with {key!r} "
-            "(`bordersim scenario params` lists them all)"
+            + (
+                f"(did you mean {near!r}?); `bordersim scenario params` lists them all"
+                if near
+                else "(`bordersim scenario params` lists them all)"
+            )
         )
     console = Console()
     diseases = [path.startswith("diseases.") for path, _, _ in rows]
@@ -213,6 +218,24 @@ def _parameter_rows(key: str) -> Iterator[tuple[str, str, str]]:
             for part in path.split("."):
                 node = node[part]  # type: ignore[index]
             yield prefix + path, _short(node), source
+
+
+def _close_key_path(key: str) -> str | None:
+    """The key path nearest a prefix that none starts with, part by part: a capital, a missing
+    letter or a space before it, which a user does not see at once. None where a part is close
+    to no name there (a long shared start would make any path look close as a whole)."""
+    import difflib
+
+    paths = [path.split(".") for path, _, _ in _parameter_rows("")]
+    chosen: list[str] = []
+    for part in key.strip().lower().split("."):
+        depth = len(chosen)
+        names = {p[depth] for p in paths if len(p) > depth and p[:depth] == chosen}
+        near = difflib.get_close_matches(part, sorted(names), n=1)
+        if not near:
+            return None
+        chosen.append(near[0])
+    return ".".join(chosen)
 
 
 def _short(value: object) -> str:
