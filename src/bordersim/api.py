@@ -72,6 +72,7 @@ def load_scenario(path: str | Path) -> Scenario:
 
     if not isinstance(path, str | Path):
         raise ScenarioError(f"expected a scenario file path, got {type(path).__name__}")
+    _refuse_an_empty_path(path)
     from bordersim.input_files import MIB, check_regular_file
 
     file = Path(path).expanduser()
@@ -650,4 +651,13 @@ def _scenario_path(scenario: object) -> str | Path:
             f"expected a Scenario (bs.load_scenario) or a scenario file path, got "
             f"{type(scenario).__name__}"
         )
+    _refuse_an_empty_path(scenario)
     return user_path(scenario)
+
+
+def _refuse_an_empty_path(path: str | Path) -> None:
+    """An empty path (from an unset variable) is refused as such, as the CLI refuses an empty
+    argument: Path("") is the current folder, which would be refused as a folder the user never
+    named."""
+    if isinstance(path, str) and not path.strip():
+        raise ScenarioError("scenario path is empty (an unset variable?); give a scenario file")

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -558,6 +559,24 @@ def test_a_run_compared_with_itself_is_refused_in_one_line() -> None:
         assert str(refused.value).startswith(
             "b: the scenario of a again; a scenario compared with itself (one seed, one engine)"
         ), refused.value
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: bs.load_scenario(""),
+        lambda: bs.run(" ", replications=1, engine="flow"),
+        lambda: bs.compare("", SMALL, replications=1, engine="flow"),
+    ],
+)
+def test_an_empty_scenario_path_is_refused_as_empty(call: Callable[[], object]) -> None:
+    """bs.load_scenario("") (a path from an unset variable) said ".: scenario file is a folder,
+    not a file", of a folder the user never named."""
+    with pytest.raises(bs.BordersimError) as refused:
+        call()
+    assert str(refused.value) == (
+        "scenario path is empty (an unset variable?); give a scenario file"
+    ), refused.value
 
 
 def test_runs_compare_with_eq_and_are_hashable() -> None:
