@@ -550,6 +550,23 @@ def test_compare_refuses_a_bad_engine_or_seed_before_looking_for_its_sides(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_key_set_twice_on_the_command_line_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--set demand.scale=1 --set demand.scale=2 ran with the last value without a word, where
+    bs.run refuses a key set twice in one call."""
+    monkeypatch.chdir(tmp_path)
+    twice = ["--set", "demand.scale=1", "--set", "'demand'.scale = 2"]
+    for argv in (["compare", "x", "y", *twice], ["run", "nope.toml", *twice]):
+        assert _exit_code(argv) == 2
+        err = " ".join(capsys.readouterr().err.split())
+        assert err == (
+            "error: --set demand.scale is given twice ('demand'.scale = 2 after demand.scale=1); "
+            "give it once"
+        ), err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_compare_of_unknown_runs_makes_no_store(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -155,13 +155,13 @@ def run_command(
     """Simulate a scenario: KPI table, stored run, and a self-contained report.html."""
     from rich.markup import escape
 
-    from bordersim.services.loading import load_and_compile, parse_setting
+    from bordersim.services.loading import load_and_compile, parse_settings
     from bordersim.services.record import CLI_NAMES, check_request, simulate_and_record
 
     console = wide_console()
     check_request(engine, replications, records, seed, CLI_NAMES)
     scenario = Path(scenario_given)
-    loaded = load_and_compile(scenario, dict(parse_setting(option) for option in settings))
+    loaded = load_and_compile(scenario, parse_settings(settings))
     # The store is opened only to record the run and to store its results, not while the
     # engine runs: other commands can use it meanwhile.
     record = simulate_and_record(
@@ -212,7 +212,7 @@ def compare_command(
 ) -> None:
     """Compare two scenarios or runs: KPI differences B - A with 95 % paired intervals."""
     from bordersim.services.compare import run_comparison
-    from bordersim.services.loading import parse_setting
+    from bordersim.services.loading import parse_settings
     from bordersim.services.record import CLI_NAMES
 
     console = wide_console()
@@ -225,7 +225,7 @@ def compare_command(
         seed=seed,
         out_root=out or Path("out") / "compare",
         observer=ConsoleObserver(console),
-        settings=dict(parse_setting(option) for option in settings),
+        settings=parse_settings(settings),
         option_names=CLI_NAMES,
     )
     print_differences(console, record_a, record_b)

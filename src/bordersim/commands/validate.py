@@ -69,7 +69,7 @@ def validate_command(
     from bordersim import interrupts
     from bordersim.engines import simulate
     from bordersim.output_folders import missing_folders, removed_on_failure
-    from bordersim.services.loading import load_and_compile, parse_setting
+    from bordersim.services.loading import load_and_compile, parse_settings
     from bordersim.services.record import CLI_NAMES, check_report_folder, check_request
     from bordersim.validation.compare import as_frame, validate
     from bordersim.validation.measures import RunView
@@ -79,7 +79,7 @@ def validate_command(
     interrupts.describe("the validation stopped cleanly; nothing was written")
     console = validation_console()
     check_request(engine, replications, records=False, seed=seed, names=CLI_NAMES)
-    changes = dict(parse_setting(option) for option in settings)
+    changes = parse_settings(settings)
     targets = load_targets(targets_file)
     loaded = load_and_compile(Path(scenario_given), changes)
     model = loaded.model

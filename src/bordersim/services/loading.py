@@ -6,7 +6,7 @@ import subprocess
 import tempfile
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -68,6 +68,28 @@ def parse_setting(option: str, flag: str = "--set") -> tuple[str, Any]:
         return key, tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return key, text
+
+
+def parse_settings(options: Iterable[str], flag: str = "--set") -> dict[str, Any]:
+    """Every ``KEY=VALUE`` of a repeated option (`parse_setting`), by key. A key given twice, in
+    any spelling, is refused: the last value would win without a word, where `with_changes`
+    refuses a key set twice in one call."""
+    from bordersim.errors import ScenarioError
+    from bordersim.scenario.loader import key_path_text, parse_key_path
+
+    settings: dict[str, Any] = {}
+    typed: dict[tuple[str, ...], str] = {}  # each key path, with the option that set it
+    for option in options:
+        key, value = parse_setting(option, flag)
+        parts = parse_key_path(key)
+        if parts in typed:
+            raise ScenarioError(
+                f"{flag} {key_path_text(parts)} is given twice ({option} after "
+                f"{typed[parts]}); give it once"
+            )
+        typed[parts] = option
+        settings[key] = value
+    return settings
 
 
 def apply_settings(
