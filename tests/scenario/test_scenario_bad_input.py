@@ -686,6 +686,28 @@ def test_a_missing_calibration_from_the_option_names_the_option(
     assert str(path) not in message
 
 
+@pytest.mark.parametrize("given", ["DEFAULT", " default"])
+def test_default_misspelt_for_the_calibration_option_is_named_as_such(
+    given: str,
+    write: Callable[[str, str], Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`--calibration DEFAULT` (or " default") was looked for as a file and refused as "no such
+    calibration artifact", without a word of the shipped calibration that was meant."""
+    path = write("plain.toml", MINIMAL)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["scenario", "check", "--calibration", given, str(path)])
+    assert exit_info.value.code == 2
+    message = capsys.readouterr().err.strip()
+    assert message == (
+        f"error: --calibration {given!r}: no such calibration artifact (did you mean default, "
+        "the shipped calibration?)"
+    ), message
+
+
 def test_a_malformed_calibration_from_the_option_is_named_once(
     write: Callable[[str, str], Path],
     tmp_path: Path,

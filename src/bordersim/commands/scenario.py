@@ -26,8 +26,15 @@ def _option_calibration(given: str) -> CalibrationSource:
     from bordersim.calibration import load_calibration
     from bordersim.errors import BordersimError
 
+    path = Path(given).absolute()
+    if given.strip().lower() == "default" and not path.exists():
+        # in quotes: a space before it is not seen otherwise
+        raise BordersimError(
+            "no such calibration artifact (did you mean default, the shipped calibration?)",
+            where=f"--calibration {given!r}",
+        )
     try:
-        return load_calibration(Path(given).absolute())
+        return load_calibration(path)
     except BordersimError as err:
         message = str(err).removeprefix(f"{err.where}: ") if err.where else str(err)
         raise BordersimError(message, where=f"--calibration {given}") from None
