@@ -455,8 +455,24 @@ def test_missing_base_file(
         main(["scenario", "check", str(path)])
     assert exit_info.value.code == 2
     message = " ".join(capsys.readouterr().err.split())
-    assert f"{path}: base" in message
-    assert "base file 'no-such-base.toml' not found" in message
+    assert message == (
+        f"error: {path}, line 1: base = 'no-such-base.toml': no such scenario file (looked for "
+        f"{path.parent / 'no-such-base.toml'})"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"), [("5", "5"), ('""', "''"), ('["a.toml"]', "['a.toml']")]
+)
+def test_a_base_that_is_not_a_path_is_named_once_with_its_line(
+    value: str, shown: str, write: Callable[[str, str], Path]
+) -> None:
+    """It said "FILE: base: base must be a file path (a string), got 5": the key twice, and no
+    line, where every other bad value is "FILE, line N: key = value: rule"."""
+    path = write("variant.toml", f'name = "v"\nbase = {value}\n')
+    with pytest.raises(ScenarioError) as error:
+        load_scenario(path)
+    assert str(error.value) == f"{path}, line 2: base = {shown}: must be a file path (a string)"
 
 
 def test_a_base_that_is_a_folder_names_the_file_that_names_it(
@@ -468,8 +484,8 @@ def test_a_base_that_is_a_folder_names_the_file_that_names_it(
     with pytest.raises(ScenarioError) as error:
         load_scenario(path)
     assert str(error.value) == (
-        f"{path}: base: base 'older' is a folder ({path.parent / 'older'}); name a scenario "
-        "file in it"
+        f"{path}, line 1: base = 'older': is a folder ({path.parent / 'older'}); name a "
+        "scenario file in it"
     )
 
 
@@ -483,7 +499,8 @@ def test_inheritance_cycle(write: Callable[[str, str], Path]) -> None:
     # the chain in the order the bases name each other, from the file loaded (it read
     # "a.toml -> c.toml -> b.toml -> b.toml", neither order nor the cycle)
     cycle = "b.toml -> c.toml -> a.toml -> b.toml"
-    assert message == f"{a}: base: inheritance cycle: {cycle}"  # a.toml's base closes it
+    # a.toml's base closes it
+    assert message == f"{a}, line 1: base = 'b.toml': inheritance cycle: {cycle}"
 
 
 def test_the_error_names_the_file_that_set_the_bad_value(

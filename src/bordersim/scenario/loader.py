@@ -390,7 +390,8 @@ def _chain(path: Path) -> list[tuple[Path, dict[str, Any]]]:
             # from the file named to the base that names a file of the chain again
             cycle = " -> ".join(shown_path(p.name, 40) for p in (*seen, current))
             raise ScenarioError(
-                _clip(f"inheritance cycle: {cycle}"), where=f"{shown_path(seen[-1])}: base"
+                _clip(f"base = {_show(chain[-1][1]['base'])}: inheritance cycle: {cycle}"),
+                where=f"{shown_path(seen[-1])}{line_of(seen[-1], ('base',))}",
             )
         if len(chain) >= MAX_CHAIN:
             raise ScenarioError(
@@ -402,23 +403,20 @@ def _chain(path: Path) -> list[tuple[Path, dict[str, Any]]]:
         base = data.get("base")
         if base is None:
             return list(reversed(chain))
-        where = f"{shown_path(current)}: base"
+        # named as every other bad value is: "FILE, line N: key = value: rule"
+        where = f"{shown_path(current)}{line_of(current, ('base',))}"
+        given = f"base = {_show(base)}"
         if not isinstance(base, str) or not base.strip():
-            raise ScenarioError(
-                f"base must be a file path (a string), got {_show(base)}", where=where
-            )
-        base_path = resolve(
-            current.parent / base, what=f"base file {_show(base)}", error=ScenarioError, where=where
-        )
+            raise ScenarioError(f"{given}: must be a file path (a string)", where=where)
+        base_path = resolve(current.parent / base, what=given, error=ScenarioError, where=where)
         if not base_path.exists():
             raise ScenarioError(
-                f"base file {_show(base)} not found (looked for {shown_path(base_path, 80)})",
+                f"{given}: no such scenario file (looked for {shown_path(base_path, 80)})",
                 where=where,
             )
         if base_path.is_dir():
             raise ScenarioError(
-                f"base {_show(base)} is a folder ({shown_path(base_path, 80)}); name a scenario "
-                "file in it",
+                f"{given}: is a folder ({shown_path(base_path, 80)}); name a scenario file in it",
                 where=where,
             )
         current = base_path
