@@ -777,8 +777,14 @@ def test_a_misspelt_deployment_in_a_variant_file_is_named_with_the_close_name(
             4,
             "'deployments.troops' is listed twice",
         ),
+        (
+            # was "FILE: remove: remove must be ...": the key twice, and no line
+            '"deployments.troops"',
+            2,
+            "must be a list of key paths such as [\"deployments.NAME\"], got 'deployments.troops'",
+        ),
     ],
-    ids=["a default", "a table of defaults", "listed twice"],
+    ids=["a default", "a table of defaults", "listed twice", "not a list"],
 )
 def test_a_remove_that_cannot_be_is_named_at_its_entry(
     removed: str, line: int, rule: str, write: Callable[[str, str], Path]

@@ -300,8 +300,8 @@ def _remove(
 ) -> None:
     if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
         raise ScenarioError(
-            f'remove must be a list of key paths such as ["deployments.NAME"], got {_show(paths)}',
-            where=f"{shown_path(file)}: remove",
+            f'must be a list of key paths such as ["deployments.NAME"], got {_show(paths)}',
+            where=f"{shown_path(file)}{line_of(file, ('remove',))}: remove",  # as its entries
         )
     for number, dotted in enumerate(paths):
         try:
