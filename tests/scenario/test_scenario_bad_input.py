@@ -381,6 +381,16 @@ CASES: dict[str, tuple[str, list[str]]] = {
         MINIMAL + TROOPS + "headcount_by_sector = { TCA = 100 }\n",
         ["deployments.troops", "exactly one of headcount and headcount_by_sector"],
     ),
+    "decompression of a demographic listed twice": (
+        # named the whole list again, not the demographic listed twice
+        MINIMAL
+        + "\n[custody.decompression]\n"
+        + 'demographics = ["single_adult", "family_unit", "single_adult"]\n',
+        [
+            "custody.decompression.demographics = ['single_adult', 'family_unit', "
+            "'single_adult']: demographics are listed more than once: single_adult"
+        ],
+    ),
     "decompression receiving above its sending threshold": (
         MINIMAL
         + "\n[custody.decompression]\nenabled = true\nsend_above_fraction = 1.0\n"

@@ -695,11 +695,12 @@ class Decompression(Section):
                 f"send_above_fraction {self.send_above_fraction}: a sector would send and "
                 "receive at once",
             )
-        if len(set(self.demographics)) != len(self.demographics):
+        repeated = sorted({d for d in self.demographics if self.demographics.count(d) > 1})
+        if repeated:  # named, as a repeated sector is: the list itself is shown before
             raise CrossSectionError(
                 ("demographics",),
                 self.demographics,
-                f"demographics are listed more than once: {self.demographics}",
+                f"demographics are listed more than once: {', '.join(repeated)}",
             )
         return self
 
