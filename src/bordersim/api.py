@@ -376,7 +376,9 @@ def compare(
         from bordersim.services.compare import refuse_options_unused_by_runs
 
         refuse_options_unused_by_runs(
-            {"replications": replications, "seed": seed, "engine": engine}
+            {"replications": replications, "seed": seed, "engine": engine},
+            both="a and b are both Runs",
+            scenario="a scenario",
         )
     from bordersim.results.kpis import check_has_kpis
 

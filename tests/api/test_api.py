@@ -164,7 +164,7 @@ def test_two_runs_are_compared_as_they_are_and_options_for_a_simulation_refused(
     assert (bs.compare(api_run, again)["difference"] == 0).all()
     with pytest.raises(bs.BordersimError) as refused:
         bs.compare(api_run, again, seed=3, engine="event")
-    assert "both stored runs" in str(refused.value) and "seed, engine" in str(refused.value)
+    assert "both Runs" in str(refused.value) and "seed, engine" in str(refused.value)
 
 
 def test_recording_a_run_stores_it_and_open_run_is_read_only(tmp_path: Path) -> None:
@@ -537,6 +537,20 @@ def test_numpy_integers_for_replications_and_seed_are_recorded_as_ints(tmp_path:
         store=tmp_path / "s.duckdb",
     )
     assert set(grid["n"]) == {1}
+
+
+def test_options_given_with_two_runs_are_refused_in_the_api_s_words() -> None:
+    """bs.compare(run_a, run_b, seed=3) said "A and B are both stored runs", of two Runs that
+    need not be stored, named as the command line's A and B, not the call's a and b."""
+    from constructed_runs import constructed_run
+
+    runs = bs.Run(constructed_run(2, 3)), bs.Run(constructed_run(2, 3))
+    with pytest.raises(bs.BordersimError) as refused:
+        bs.compare(*runs, seed=3)
+    assert str(refused.value) == (
+        "a and b are both Runs, so nothing is simulated and seed would change nothing; leave it "
+        "out, or give a scenario as a side"
+    )
 
 
 def test_a_run_compared_with_itself_is_refused_in_one_line() -> None:

@@ -58,17 +58,21 @@ def _store_has_run(store: StoreRef, run_id: str) -> bool:
         return has_run(connection, run_id)
 
 
-def refuse_options_unused_by_runs(given: Mapping[str, object]) -> None:
+def refuse_options_unused_by_runs(
+    given: Mapping[str, object],
+    both: str = "A and B are both stored runs",
+    scenario: str = "a scenario file",
+) -> None:
     """Two stored runs are compared as they are: an option that would shape a simulation (given:
-    not None) is refused rather than silently dropped."""
+    not None) is refused rather than silently dropped. `both` and `scenario` say it in the
+    caller's words (the API's a and b are Runs, stored or not, and its side may be a Scenario)."""
     from bordersim.errors import BordersimError
 
     unused = [name for name, value in given.items() if value is not None]
     if unused:
         raise BordersimError(
-            f"A and B are both stored runs, so nothing is simulated and {', '.join(unused)} "
-            f"would change nothing; leave {'it' if len(unused) == 1 else 'them'} out, or give a "
-            "scenario file as a side"
+            f"{both}, so nothing is simulated and {', '.join(unused)} would change nothing; "
+            f"leave {'it' if len(unused) == 1 else 'them'} out, or give {scenario} as a side"
         )
 
 
