@@ -370,6 +370,8 @@ def compare(
     from bordersim.report.compare_report import KpiComparison
     from bordersim.results.kpis import KPI_BY_NAME
 
+    for name, side in (("a", a), ("b", b)):
+        _check_compare_side(name, side)
     _refuse_a_side_compared_with_itself(a, b)
     given = [side for side in (a, b) if isinstance(side, Run)]
     if len(given) == 2:
@@ -422,6 +424,21 @@ def compare(
         for name, diff in comparison.diffs.items()
     ]
     return pd.DataFrame(rows)
+
+
+def _check_compare_side(name: str, side: object) -> None:
+    """A side of the wrong kind named with every kind it may be: the scenario's own refusal
+    names neither the side nor a Run."""
+    if not isinstance(side, Run | Scenario | str | Path):
+        raise BordersimError(
+            f"{name} must be a Run, a Scenario (bs.load_scenario) or a scenario file path, got "
+            f"{type(side).__name__} {_clip_repr(side)}"
+        )
+
+
+def _clip_repr(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _refuse_a_side_compared_with_itself(a: object, b: object) -> None:

@@ -506,7 +506,7 @@ def test_a_value_set_twice_in_one_with_changes_is_refused_not_left_to_the_order(
 
 @pytest.mark.parametrize(
     ("b", "message"),
-    [("missing.toml", "no such scenario file"), (42, "expected a Scenario")],
+    [("missing.toml", "no such scenario file"), (42, "b must be a Run, a Scenario")],
 )
 def test_compare_refuses_a_bad_side_b_before_simulating_side_a(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, b: object, message: str
@@ -551,6 +551,20 @@ def test_options_given_with_two_runs_are_refused_in_the_api_s_words() -> None:
         "a and b are both Runs, so nothing is simulated and seed would change nothing; leave it "
         "out, or give a scenario as a side"
     )
+
+
+def test_a_compare_side_of_the_wrong_kind_is_named_with_the_kinds_it_may_be() -> None:
+    """bs.compare(5, run) said "expected a Scenario (bs.load_scenario) or a scenario file path,
+    got int": not which side, nor that a Run is a side too."""
+    from constructed_runs import constructed_run
+
+    run = bs.Run(constructed_run(2, 3))
+    for given, side in [((5, run), "a"), ((run, None), "b")]:
+        with pytest.raises(bs.BordersimError) as refused:
+            bs.compare(*given)  # type: ignore[arg-type]
+        assert str(refused.value).startswith(
+            f"{side} must be a Run, a Scenario (bs.load_scenario) or a scenario file path, got "
+        ), refused.value
 
 
 def test_a_run_compared_with_itself_is_refused_in_one_line() -> None:
