@@ -63,6 +63,19 @@ def test_data_show_prints_the_official_totals(
     assert f"{FY2022_CBP_BORDER_PATROL:,}" in out
 
 
+def test_data_show_writes_the_title_42_share_as_bordersim_writes_percentages(
+    shipped_store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CBP table's share under Title 42 read '(48%)' where docs/data.md and every other
+    bordersim table write '48 %'."""
+    assert run_cli(["data", "show", "--store", str(shipped_store)]) == 0
+    rows = [
+        [cell.strip() for cell in line.split("│")] for line in capsys.readouterr().out.splitlines()
+    ]
+    row = next(cells for cells in rows if f"{FY2022_CBP_BORDER_PATROL:,}" in cells)
+    assert row[3].endswith("(48 %)")
+
+
 def test_data_show_gives_first_and_last_months_as_months(
     shipped_store: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

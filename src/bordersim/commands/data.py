@@ -229,6 +229,8 @@ def _cbp_totals_table(cbp: dict[int, dict[str, int]], cbp_source: SourceCoverage
     """The CBP file's southwest encounters by fiscal year: Border Patrol, Title 42, the ports."""
     from rich.table import Table
 
+    from bordersim.words import whole_percent
+
     cbp_table = Table(title="CBP southwest land border encounters by fiscal year (CSV)")
     for column in ("FY", "Border Patrol", "of which Title 42", "Field Operations", "total"):
         cbp_table.add_column(column, justify="right")
@@ -236,7 +238,7 @@ def _cbp_totals_table(cbp: dict[int, dict[str, int]], cbp_source: SourceCoverage
         cbp_table.add_row(
             cbp_source.year_label(year) if cbp_source else f"FY{year}",
             f"{row['usbp']:,}",
-            f"{row['usbp_title42']:,} ({row['usbp_title42'] / max(row['usbp'], 1):.0%})",
+            f"{row['usbp_title42']:,} ({whole_percent(row['usbp_title42'] / max(row['usbp'], 1))})",
             f"{row['ofo']:,}",
             f"{row['usbp'] + row['ofo']:,}",
         )

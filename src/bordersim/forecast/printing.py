@@ -19,7 +19,7 @@ from bordersim.forecast import (
 from bordersim.forecast.data import DEMOGRAPHIC_CODES, sector_label
 from bordersim.forecast.methods import METHOD_LABELS
 from bordersim.forecast.rolling import ENSEMBLE, N_SECTORS, SERIES_CODES
-from bordersim.words import counted
+from bordersim.words import counted, whole_percent
 
 if TYPE_CHECKING:
     from bordersim.forecast import Forecast
@@ -43,7 +43,7 @@ def _number(value: float) -> str:
 
 
 def _share(value: float) -> str:
-    return "n/a" if math.isnan(value) else f"{100 * value:.0f} %"
+    return "n/a" if math.isnan(value) else whole_percent(value)
 
 
 def _metric(value: float, digits: int = 2) -> str:
