@@ -87,6 +87,28 @@ def test_bad_arguments_are_refused_before_a_store_is_made(
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("empty_file", [False, True])
+@pytest.mark.parametrize("backtest", [[], ["--backtest"]])
+def test_a_missing_store_is_refused_as_data_show_refuses_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], empty_file: bool, backtest: list[str]
+) -> None:
+    """A mistyped --store made a new store filled with the shipped data (an empty file became
+    one), and the forecast read that release; `data show` and `runs` refuse it."""
+    store = tmp_path / "mistyped.duckdb"
+    if empty_file:
+        store.touch()
+    with pytest.raises(SystemExit) as exited:
+        main(["data", "show", "--store", str(store)])
+    assert exited.value.code == 2
+    shown = capsys.readouterr().err.strip()
+    lines = _refused(store, tmp_path, capsys, backtest)
+    assert lines == [shown]
+    assert store.exists() == empty_file and sorted(p.name for p in tmp_path.iterdir()) == (
+        ["mistyped.duckdb"] if empty_file else []
+    )
+    assert not empty_file or store.stat().st_size == 0
+
+
 @pytest.mark.parametrize("backtest", [[], ["--backtest", "--from", "2023-01"]])
 def test_a_folder_forecast_did_not_write_is_refused_untouched(
     store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], backtest: list[str]

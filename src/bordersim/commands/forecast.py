@@ -86,7 +86,7 @@ def forecast_command(
     from bordersim.forecast.methods import METHODS, OPTIONAL_METHODS
 
     methods = (*METHODS, *OPTIONAL_METHODS) if regimes else METHODS
-    # Every argument is checked before the store is opened (and created with the shipped data)
+    # Every argument is checked before the store is opened (and given the shipped data it lacks)
     origin_month, first_month, last_month = (
         parse_month(text, flag) if text is not None else None
         for text, flag in ((origin, "--origin"), (first, "--from"), (last, "--to"))
@@ -111,7 +111,7 @@ def forecast_command(
     if out is not None:  # before hours of fitting, and again before the folder is replaced
         folder = check_forecast_target(out)
         interrupts.describe(f"the {mode} stopped cleanly; nothing was written to {folder}")
-    series = read_series(store)
+    series = read_series(store, create=False)
     console = _console()
     if backtest:
         window = (first_month, last_month)
@@ -137,14 +137,17 @@ def _parse_horizons(text: str) -> tuple[int, ...]:
     return values
 
 
-def read_series(store: str | None) -> Any:
-    """The monthly series of the store's release, importing the shipped files it lacks."""
+def read_series(store: str | None, *, create: bool = True) -> Any:
+    """The monthly series of the store's release, importing the shipped files it lacks.
+
+    With `create` false a missing store (or an empty file) is refused, as `data show` refuses it:
+    a mistyped --store would otherwise become a store of the shipped release, and be forecast."""
     from bordersim.forecast.data import from_official
     from bordersim.store import open_store, resolve_store_path
     from bordersim.store.official import import_official_files, missing_shipped_files
 
     location = resolve_store_path(store)
-    with open_store(location) as connection:
+    with open_store(location, create=create) as connection:
         missing = missing_shipped_files(connection)
         if missing:
             import_official_files(connection, missing)
