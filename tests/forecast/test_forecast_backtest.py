@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from forecast_data import FAST_MEMBERS, FAST_METHODS, shipped
 
-from bordersim.forecast import backtest, ensemble, rolling
+from bordersim.forecast import backtest, ensemble, printing, rolling
 from bordersim.forecast.methods import METHODS, OPTIONAL_METHODS
 
 
@@ -158,3 +158,16 @@ def test_paired_interval_of_a_method_against_itself_is_zero() -> None:
     assert same.mean_difference == same.lower == same.upper == 0.0
     better = backtest.paired_difference(loss, loss + 0.1 + 0.01 * np.arange(6), "a", "b", 1)
     assert better.upper < 0 < -better.lower
+
+
+def test_paired_differences_name_methods_as_the_tables_above_them() -> None:
+    """The paired table read `seasonal_naive better` and `ensemble - seasonal_naive` where the
+    summary tables above it name the method "same month last year"."""
+    pairs = [
+        backtest.Paired("ensemble", "seasonal_naive", 1, -0.2, -0.3, -0.1, 24),
+        backtest.Paired("ensemble", "seasonal_naive", 3, 0.2, 0.1, 0.3, 24),
+    ]
+    result = backtest.Backtest(date(2021, 10, 1), date(2023, 9, 1), (1, 3), [], pairs, {})
+    rows = printing.paired_rows(result)
+    assert [row[1] for row in rows] == ["ensemble - same month last year"] * 2
+    assert [row[-1] for row in rows] == ["ensemble better", "same month last year better"]

@@ -208,20 +208,23 @@ SUMMARY_HEADER = [
 
 
 def paired_rows(result: Backtest) -> list[list[str]]:
+    """Per pair and horizon: the difference, its interval and the verdict, the methods named by
+    their labels, as in the summary tables above it."""
     rows = []
     for pair in result.paired:
+        a, b = (METHOD_LABELS.get(method, method) for method in (pair.method_a, pair.method_b))
         if np.isnan(pair.mean_difference):
             verdict = "n/a"
         elif pair.upper < 0:
-            verdict = f"{pair.method_a} better"
+            verdict = f"{a} better"
         elif pair.lower > 0:
-            verdict = f"{pair.method_b} better"
+            verdict = f"{b} better"
         else:
             verdict = "no difference shown"
         rows.append(
             [
                 str(pair.horizon),
-                f"{pair.method_a} - {pair.method_b}",
+                f"{a} - {b}",
                 _metric(pair.mean_difference, 3),
                 f"{_metric(pair.lower, 3)} .. {_metric(pair.upper, 3)}",
                 verdict,
