@@ -7,11 +7,13 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from bordersim.cli import main
@@ -602,3 +604,31 @@ def test_sectors_without_data_are_named_not_forecast_as_zero(
     ) in out
     report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "No data for 7 sectors up to the origin 2018-11" in report
+
+
+def test_forecast_csv_leaves_the_quantiles_of_sectors_without_data_empty(tmp_path: Path) -> None:
+    """forecast.csv gave a sector the release has no data for 0.0 at every quantile (and its
+    groups 0.0), a forecast of no encounters, where the terminal and report.html say `no data`."""
+    from forecast_data import lognormal_noise
+
+    from bordersim.forecast import Forecast, group_shares_at
+    from bordersim.forecast.printing import write_forecast_csv
+    from bordersim.forecast.rolling import compute, origin_range
+
+    noise = lognormal_noise(60, 0.2, seed=7)
+    series = replace(noise, sectors=noise.sectors * (np.arange(9) >= 7))  # LRT and RGV only
+    origin = 59
+    methods = ("naive", "seasonal_naive")
+    rolling = compute(series, origin_range(origin), 1, methods=methods, members=methods)
+    forecast = Forecast(
+        series, series.month_at(origin), 1, rolling, group_shares_at(series, origin)
+    )
+    rows = read_csv(write_forecast_csv(tmp_path / "forecast.csv", forecast))
+    quantiles = [column for column in rows[0] if column.startswith("q")]
+    assert len(rows) == 37  # the rows the docs give per month, a sector without data's too
+    empty = {row["sector"] for row in rows if all(row[q] == "" for q in quantiles)}
+    assert empty == {"SDC", "ELC", "YUM", "TCA", "EPT", "BBT", "DRT"}
+    held = [row for row in rows if row["group"] == "all" and row["sector"] not in empty]
+    medians = {row["sector"]: float(row["q0.5"]) for row in held}
+    assert medians["LRT"] > 0 and medians["RGV"] > 0
+    assert medians["SWB"] == pytest.approx(medians["LRT"] + medians["RGV"], abs=0.2)

@@ -149,24 +149,34 @@ def print_forecast(console: Console, forecast: Forecast, backtest: Backtest | No
 
 
 def write_forecast_csv(path: Path, forecast: Forecast) -> Path:
+    """forecast.csv: per month, each sector and its groups, then the southwest total. A sector
+    without data up to the origin keeps its rows with empty quantiles, the `no data` of the
+    terminal and the report (a 0.0 would read as a forecast of no encounters)."""
     from bordersim.output_files import write_atomically
 
     table = forecast.totals_set(QUANTILES)
     totals = {p: table[i] for i, p in enumerate(QUANTILES)}
+    missing = sectors_without_data(forecast.series, forecast.origin_position)
     header = "month,sector,group," + ",".join(f"q{p:g}" for p in QUANTILES)
     lines = [header]
     for h, month in enumerate(forecast.months):
         for k, code in enumerate(SERIES_CODES):
-            values = [totals[p][h, k] for p in QUANTILES]
-            lines.append(f"{month:%Y-%m},{code},all," + ",".join(f"{v:.1f}" for v in values))
+            values = None if code in missing else [totals[p][h, k] for p in QUANTILES]
+            lines.append(f"{month:%Y-%m},{code},all," + _csv_quantiles(values, 1.0))
             if k >= N_SECTORS:
                 continue
             for g, group in enumerate(DEMOGRAPHIC_CODES):
                 share = float(forecast.group_shares[g])
-                lines.append(
-                    f"{month:%Y-%m},{code},{group}," + ",".join(f"{v * share:.1f}" for v in values)
-                )
+                lines.append(f"{month:%Y-%m},{code},{group}," + _csv_quantiles(values, share))
     return write_atomically(path, "\n".join(lines) + "\n")
+
+
+def _csv_quantiles(values: list[float] | None, share: float) -> str:
+    """The quantiles times `share`, to one decimal (`nan` where there is no interval); empty
+    cells for a sector without data (`values` None)."""
+    if values is None:
+        return "," * (len(QUANTILES) - 1)
+    return ",".join(f"{v * share:.1f}" for v in values)
 
 
 def backtest_summary(result: Backtest, horizon: int) -> list[list[str]]:
