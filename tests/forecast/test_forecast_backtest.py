@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -171,3 +172,22 @@ def test_paired_differences_name_methods_as_the_tables_above_them() -> None:
     rows = printing.paired_rows(result)
     assert [row[1] for row in rows] == ["ensemble - same month last year"] * 2
     assert [row[-1] for row in rows] == ["ensemble better", "same month last year better"]
+
+
+def test_a_segment_without_intervals_reads_n_a_in_the_report_as_on_the_terminal() -> None:
+    """A segment whose target months have no interval yet (too few past errors, near the data's
+    start) has no coverage: the terminal said `n/a`, report.html `nan %`."""
+    from bordersim.report.forecast_report import _backtest_sections
+    from bordersim.report.page import Page
+
+    cover = {
+        ("ensemble", 1, "before Title 42"): (math.nan, math.nan, 4),
+        ("ensemble", 1, "Title 42"): (0.75, 1.0, 8),
+    }
+    result = backtest.Backtest(date(2019, 12, 1), date(2020, 11, 1), (1,), [], [], cover)
+    page = Page("back-test")
+    _backtest_sections(page, result)
+    html = page.render()
+    assert "nan" not in html.split("Ensemble interval coverage")[1]
+    assert '<td>before Title 42</td><td class="num">4</td><td>n/a</td><td>n/a</td>' in html
+    assert '<td>Title 42</td><td class="num">8</td><td>75 %</td><td>100 %</td>' in html

@@ -277,7 +277,16 @@ def print_backtest(console: Console, result: Backtest, source: str) -> None:
     segments = Table(title="Ensemble interval coverage by Title 42 segment (sectors and SWB)")
     for column in ("h", "segment", "target months", "cov 80", "cov 95"):
         segments.add_column(column)
-    for (method, horizon, segment), (c80, c95, n) in result.coverage_by_segment.items():
-        if method == ENSEMBLE:
-            segments.add_row(str(horizon), segment, str(n), _share(c80), _share(c95))
+    for horizon, segment, n, c80, c95 in segment_coverage_rows(result):
+        segments.add_row(str(horizon), segment, str(n), c80, c95)
     console.print(segments)
+
+
+def segment_coverage_rows(result: Backtest) -> list[tuple[int, str, int, str, str]]:
+    """The ensemble's coverage per horizon and Title 42 segment: horizon, segment, target
+    months, then the 80 % and 95 % coverage (`n/a` where no interval was finite yet)."""
+    return [
+        (horizon, segment, n, _share(c80), _share(c95))
+        for (method, horizon, segment), (c80, c95, n) in result.coverage_by_segment.items()
+        if method == ENSEMBLE
+    ]

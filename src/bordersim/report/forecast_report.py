@@ -27,6 +27,7 @@ from bordersim.forecast.printing import (
     backtest_summary,
     forecast_table,
     paired_rows,
+    segment_coverage_rows,
 )
 from bordersim.forecast.rolling import ENSEMBLE, SERIES_CODES, Rolling
 from bordersim.report.page import Page
@@ -123,11 +124,7 @@ def _backtest_sections(page: Page, result: Backtest) -> None:
         "variance. An interval that includes zero shows no difference."
     )
     page.table(PAIRED_HEADER, paired_rows(result))
-    rows = [
-        [METHOD_LABELS.get(m, m), h, segment, n, f"{100 * c80:.0f} %", f"{100 * c95:.0f} %"]
-        for (m, h, segment), (c80, c95, n) in result.coverage_by_segment.items()
-        if m == ENSEMBLE
-    ]
+    rows = [[METHOD_LABELS[ENSEMBLE], *row] for row in segment_coverage_rows(result)]
     page.paragraph("Ensemble interval coverage by Title 42 segment (sectors and SWB pooled).")
     page.table(["method", "h", "segment", "target months", "coverage 80 %", "coverage 95 %"], rows)
 
