@@ -191,3 +191,21 @@ def test_a_segment_without_intervals_reads_n_a_in_the_report_as_on_the_terminal(
     assert "nan" not in html.split("Ensemble interval coverage")[1]
     assert '<td>before Title 42</td><td class="num">4</td><td>n/a</td><td>n/a</td>' in html
     assert '<td>Title 42</td><td class="num">8</td><td>75 %</td><td>100 %</td>' in html
+
+
+def test_the_fan_chart_names_its_intervals_as_bordersim_writes_percentages() -> None:
+    """The fan chart's legend read `95% interval` and `80% interval` beside tables headed
+    `80 % interval` and `95 % interval`."""
+    from forecast_data import lognormal_noise
+
+    from bordersim.forecast import Forecast, group_shares_at
+    from bordersim.report.forecast_report import fan_chart
+
+    series = lognormal_noise(60, 0.2, seed=3)
+    methods = ("naive", "seasonal_naive")
+    rolling_run = rolling.compute(
+        series, rolling.origin_range(59), 2, methods=methods, members=methods
+    )
+    forecast = Forecast(series, series.month_at(59), 2, rolling_run, group_shares_at(series, 59))
+    names = [trace.name for trace in fan_chart(forecast, 0).data]
+    assert names[:2] == ["95 % interval", "80 % interval"]

@@ -31,7 +31,7 @@ from bordersim.forecast.printing import (
 )
 from bordersim.forecast.rolling import ENSEMBLE, SERIES_CODES, Rolling
 from bordersim.report.page import Page
-from bordersim.words import counted
+from bordersim.words import counted, whole_percent
 
 if TYPE_CHECKING:
     from bordersim.forecast import Forecast
@@ -72,7 +72,7 @@ def fan_chart(forecast: Forecast, column: int) -> go.Figure:
                 fill="toself",
                 fillcolor=f"rgba({BAND_COLOR},{alpha})",
                 line={"width": 0},
-                name=f"{level:.0%} interval",
+                name=f"{whole_percent(level)} interval",
                 hoverinfo="skip",
             )
         )
