@@ -107,3 +107,19 @@ def test_intervals_widen_within_a_year_when_errors_grow() -> None:
     evaluated = backtest.evaluate(result, 180 + 14, 240, (1,))
     assert evaluated.sector_mean("naive", 1, "coverage80") == pytest.approx(0.80, abs=0.05)
     assert evaluated.sector_mean("naive", 1, "coverage95") == pytest.approx(0.95, abs=0.03)
+
+
+def test_an_interval_that_does_not_exist_reads_n_a_in_the_forecast_table() -> None:
+    """With too few past errors the table's intervals read `n/a - n/a`, where docs/forecast.md
+    says such an interval is `n/a` in the tables; the median is still given."""
+    from bordersim.forecast import Forecast, group_shares_at
+    from bordersim.forecast.printing import forecast_table
+
+    series = lognormal_noise(months=40, sigma=0.2, seed=3)
+    methods = ("naive", "seasonal_naive")
+    result = rolling.compute(series, rolling.origin_range(39), 2, methods=methods, members=methods)
+    forecast = Forecast(series, series.month_at(39), 2, result, group_shares_at(series, 39))
+    header, rows = forecast_table(forecast)
+    assert header[-2:] == ["80 % interval", "95 % interval"]
+    assert {tuple(row[-2:]) for row in rows} == {("n/a", "n/a")}
+    assert all(row[2].replace(",", "").isdigit() for row in rows)

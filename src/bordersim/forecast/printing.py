@@ -42,6 +42,13 @@ def _number(value: float) -> str:
     return f"{value:,.0f}"
 
 
+def _interval(low: float, high: float) -> str:
+    """`low - high`, or `n/a` where there is no interval (too few past errors: NaN bounds)."""
+    if math.isnan(low) or math.isnan(high):
+        return "n/a"
+    return f"{_number(low)} - {_number(high)}"
+
+
 def _share(value: float) -> str:
     return "n/a" if math.isnan(value) else whole_percent(value)
 
@@ -66,8 +73,8 @@ def forecast_table(forecast: Forecast) -> tuple[list[str], list[list[str]]]:
                     f"{code} {sector_label(code)}",
                     f"{month:%Y-%m}",
                     _number(quantiles[0.5][h, k]),
-                    f"{_number(quantiles[0.10][h, k])} - {_number(quantiles[0.90][h, k])}",
-                    f"{_number(quantiles[0.025][h, k])} - {_number(quantiles[0.975][h, k])}",
+                    _interval(quantiles[0.10][h, k], quantiles[0.90][h, k]),
+                    _interval(quantiles[0.025][h, k], quantiles[0.975][h, k]),
                 ]
             )
     return ["sector", "month", "forecast", "80 % interval", "95 % interval"], rows
