@@ -222,13 +222,15 @@ def test_the_data_named_are_the_workbook_the_forecast_reads(
 
 
 def _store_of(tmp_path_factory: pytest.TempPathFactory, years: range) -> Path:
-    """A store holding a small release of these fiscal years, its last cut after November."""
+    """A store holding a small release of these fiscal years, its last cut after November, and
+    the shipped CSV (which a forecast would otherwise import first, saying so)."""
+    from bordersim.ingest import shipped_files
     from data.official_samples import small_sheets, write_workbook  # tests/data's samples
 
     folder = tmp_path_factory.mktemp("small-store")
     workbook = write_workbook(folder / "small.xlsx", small_sheets(years))
     path = folder / "store.duckdb"
-    main(["data", "import", str(workbook), "--store", str(path)])
+    main(["data", "import", str(workbook), str(shipped_files()[1]), "--store", str(path)])
     return path
 
 
@@ -632,3 +634,24 @@ def test_forecast_csv_leaves_the_quantiles_of_sectors_without_data_empty(tmp_pat
     medians = {row["sector"]: float(row["q0.5"]) for row in held}
     assert medians["LRT"] > 0 and medians["RGV"] > 0
     assert medians["SWB"] == pytest.approx(medians["LRT"] + medians["RGV"], abs=0.2)
+
+
+def test_a_store_without_official_data_is_given_the_shipped_files_saying_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A forecast from a store that held no official data imported the shipped files into it
+    without a word, where calibrate says so; it now says which files went into which store."""
+    from bordersim.commands.forecast import read_series
+    from bordersim.store import open_store
+
+    store = tmp_path / "store.duckdb"
+    open_store(store).close()
+    series = read_series(str(store), create=False)
+    said = " ".join(capsys.readouterr().out.split())
+    assert said == (
+        f"The store {store} lacks official data: importing the shipped files "
+        "ohss-usbp-encounters-fy2000-fy2023.xlsx, cbp-swb-encounters-fy2022-fy2023.csv"
+    )
+    assert series.months[-1] == date(2023, 9, 1)
+    read_series(str(store), create=False)  # a store that holds them: nothing to say
+    assert capsys.readouterr().out == ""

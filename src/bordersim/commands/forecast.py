@@ -150,6 +150,12 @@ def read_series(store: str | None, *, create: bool = True) -> Any:
     with open_store(location, create=create) as connection:
         missing = missing_shipped_files(connection)
         if missing:
+            # said as calibrate says it: the store is written, and the forecast is of that release
+            _console().print(
+                f"The store {location} lacks official data: importing the shipped files "
+                + ", ".join(path.name for path in missing),
+                highlight=False,
+            )
             import_official_files(connection, missing)
         return from_official(connection)
 
