@@ -655,3 +655,25 @@ def test_a_store_without_official_data_is_given_the_shipped_files_saying_so(
     assert series.months[-1] == date(2023, 9, 1)
     read_series(str(store), create=False)  # a store that holds them: nothing to say
     assert capsys.readouterr().out == ""
+
+
+def test_a_folder_without_a_store_gets_the_default_one_a_named_path_does_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """docs/forecast.md runs `bordersim forecast` in a folder without a store: the default store
+    is made there with the shipped files. A path the user named is refused if it holds no store
+    (a mistyped path). The origin, outside the data, stops each before the models are fitted."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BORDERSIM_STORE", raising=False)
+    arguments = ["forecast", "--origin", "2031-01", "--out", "out"]
+    with pytest.raises(SystemExit) as exited:
+        main(arguments)
+    captured = capsys.readouterr()
+    assert exited.value.code == 2 and "lacks official data: importing" in captured.out
+    assert "--origin 2031-01 is outside the data (1999-10 .. 2023-09" in captured.err
+    assert (tmp_path / ".bordersim" / "bordersim.duckdb").is_file()
+    monkeypatch.setenv("BORDERSIM_STORE", str(tmp_path / "mistyped.duckdb"))
+    with pytest.raises(SystemExit) as exited:
+        main(arguments)
+    assert exited.value.code == 2 and "no store here" in capsys.readouterr().err
+    assert not (tmp_path / "mistyped.duckdb").exists()

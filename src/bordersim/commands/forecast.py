@@ -111,7 +111,7 @@ def forecast_command(
     if out is not None:  # before hours of fitting, and again before the folder is replaced
         folder = check_forecast_target(out)
         interrupts.describe(f"the {mode} stopped cleanly; nothing was written to {folder}")
-    series = read_series(store, create=False)
+    series = read_series(store, create=not _store_named(store))
     console = _console()
     if backtest:
         window = (first_month, last_month)
@@ -135,6 +135,17 @@ def _parse_horizons(text: str) -> tuple[int, ...]:
     if not values or values[0] < 1 or values[-1] > MAX_HORIZON:
         raise BordersimError(f"--horizons {text!r}: each must be between 1 and {MAX_HORIZON}")
     return values
+
+
+def _store_named(store: str | None) -> bool:
+    """Whether the user named the store (--store or $BORDERSIM_STORE): such a path must hold one
+    (a mistyped path is not made a store of the shipped files), while bordersim's default place
+    is made in a folder without a store, as docs/forecast.md runs it."""
+    import os
+
+    from bordersim.store.location import STORE_ENV_VAR
+
+    return bool(store) or bool(os.environ.get(STORE_ENV_VAR))
 
 
 def read_series(store: str | None, *, create: bool = True) -> Any:
