@@ -76,6 +76,16 @@ def test_data_show_writes_the_title_42_share_as_bordersim_writes_percentages(
     assert row[3].endswith("(48 %)")
 
 
+def test_data_show_aligns_its_counts_to_the_right_as_data_import_does(
+    shipped_store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The files table of `data show` set its rows and months left, where `data import` and
+    every totals table set counts right (so that 1,201 stood under the 4 of 44,849)."""
+    assert run_cli(["data", "show", "--store", str(shipped_store)]) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines() if "cbp_swb" in line)
+    assert "│  1,201 │" in row and "│     24 │" in row
+
+
 def test_data_show_gives_first_and_last_months_as_months(
     shipped_store: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

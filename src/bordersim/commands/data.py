@@ -146,7 +146,8 @@ def _sources_table(held: Coverage, location: Path) -> Table:
 
     sources = Table(title=f"Official data in {location}")
     for column in ("file", "kind", "rows", "fiscal years", "months", "first month", "last month"):
-        sources.add_column(column)
+        # counts to the right, as in `data import` and the totals tables
+        sources.add_column(column, justify="right" if column in ("rows", "months") else "left")
     for source in held.sources:
         years = source.fiscal_years
         partial = ", ".join(source.year_label(year) for year in source.partial_years)
