@@ -86,6 +86,18 @@ def test_data_show_aligns_its_counts_to_the_right_as_data_import_does(
     assert "│  1,201 │" in row and "│     24 │" in row
 
 
+def test_an_import_of_one_month_counts_it_as_one_month(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A CSV of one month (the first month of a fiscal year) was imported as covering
+    `2023-10 to 2023-10 (1 months)`."""
+    october = [row for row in small_csv_rows() if row[2] == "OCT"]
+    csv_file = write_csv(tmp_path / "cbp.csv", october)
+    assert run_cli(["data", "import", str(csv_file), "--store", str(tmp_path / "s.duckdb")]) == 0
+    out = capsys.readouterr().out
+    assert "2023-10 to 2023-10 (1 month)" in out and "months)" not in out
+
+
 def test_data_show_gives_first_and_last_months_as_months(
     shipped_store: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

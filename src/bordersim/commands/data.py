@@ -99,9 +99,12 @@ def _print_import(console: Any, imported: list[Any], location: Path, held: Cover
 
 def _months_text(source: SourceCoverage | None) -> str:
     """The months a file covers: 'first to last (count)', by calendar month."""
+    from bordersim.words import counted
+
     if source is None or source.first_month is None or source.last_month is None:
         return "-"
-    return f"{source.first_month:%Y-%m} to {source.last_month:%Y-%m} ({source.months} months)"
+    months = counted(source.months, "month")
+    return f"{source.first_month:%Y-%m} to {source.last_month:%Y-%m} ({months})"
 
 
 @data_app.command("show")
