@@ -98,6 +98,20 @@ def test_an_import_of_one_month_counts_it_as_one_month(
     assert "2023-10 to 2023-10 (1 month)" in out and "months)" not in out
 
 
+def test_data_show_gives_a_file_of_one_fiscal_year_as_that_year(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file of one fiscal year read `FY2024-FY2024 (1)`, a range of one year."""
+    csv_file = write_csv(tmp_path / "cbp.csv", small_csv_rows())
+    store = str(tmp_path / "s.duckdb")
+    assert run_cli(["data", "import", str(csv_file), "--store", store]) == 0
+    capsys.readouterr()
+    assert run_cli(["data", "show", "--store", store]) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines() if "cbp_swb" in line)
+    years = [cell.strip() for cell in row.split("│")][4]
+    assert years == "FY2024 (1); FY2024 (partial: Oct-Nov, 2 months)"
+
+
 def test_data_show_gives_first_and_last_months_as_months(
     shipped_store: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

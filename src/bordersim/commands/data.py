@@ -158,13 +158,20 @@ def _sources_table(held: Coverage, location: Path) -> Table:
             source.file_name,
             source.kind,
             f"{source.rows:,}",
-            (f"FY{years[0]}-FY{years[-1]} ({len(years)})" if years else "-")
-            + (f"; {partial}" if partial else ""),
+            _years_text(years) + (f"; {partial}" if partial else ""),
             str(source.months),
             _month_text(source.first_month),
             _month_text(source.last_month),
         )
     return sources
+
+
+def _years_text(years: tuple[int, ...]) -> str:
+    """'FY2000-FY2023 (24)'; one year alone, 'FY2024 (1)', not a range of one; '-' if none."""
+    if not years:
+        return "-"
+    span = f"FY{years[0]}" if years[0] == years[-1] else f"FY{years[0]}-FY{years[-1]}"
+    return f"{span} ({len(years)})"
 
 
 def _month_text(month: date | None) -> str:
