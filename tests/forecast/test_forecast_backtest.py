@@ -209,3 +209,30 @@ def test_the_fan_chart_names_its_intervals_as_bordersim_writes_percentages() -> 
     forecast = Forecast(series, series.month_at(59), 2, rolling_run, group_shares_at(series, 59))
     names = [trace.name for trace in fan_chart(forecast, 0).data]
     assert names[:2] == ["95 % interval", "80 % interval"]
+
+
+def test_the_back_test_says_which_sectors_its_means_are_over() -> None:
+    """With a release of two sectors the back-test's means were said to be "over the nine
+    sectors": the seven without data have no score, and the means are of the other two."""
+    from forecast_data import lognormal_noise
+
+    from bordersim.report.forecast_report import _backtest_sections
+    from bordersim.report.page import Page
+
+    noise = lognormal_noise(60, 0.2, seed=7)
+    series = replace(noise, sectors=noise.sectors * (np.arange(9) >= 7))  # LRT and RGV only
+    methods = ("naive", "seasonal_naive")
+    run = rolling.compute(series, rolling.origin_range(58), 1, methods=methods, members=methods)
+    result = backtest.evaluate(run, 50, 59, (1,))
+    said = "the 2 sectors with data (LRT, RGV)"
+    assert f"the mean over {said})" in printing.backtest_words(result)
+    page = Page("back-test")
+    _backtest_sections(page, result)
+    assert f"means over {said}, then the southwest total" in page.render()
+    shipped_like = backtest.evaluate(
+        rolling.compute(noise, rolling.origin_range(58), 1, methods=methods, members=methods),
+        50,
+        59,
+        (1,),
+    )
+    assert "the mean over the nine sectors)" in printing.backtest_words(shipped_like)

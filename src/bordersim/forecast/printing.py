@@ -92,6 +92,16 @@ def forecast_title(forecast: Forecast) -> str:
     )
 
 
+def scored_sectors(result: Backtest) -> str:
+    """The sectors the back-test's means are over: "the nine sectors", or those with a score
+    where a release leaves sectors out (their rows have none, and the means skip them)."""
+    scored = {row.sector for row in result.rows if row.sector != "SWB" and not math.isnan(row.mase)}
+    if len(scored) == N_SECTORS or not scored:
+        return "the nine sectors"
+    codes = ", ".join(code for code in SERIES_CODES if code in scored)
+    return f"the {counted(len(scored), 'sector')} with data ({codes})"
+
+
 def backtest_words(result: Backtest) -> str:
     """How the ensemble did in the back-test before the origin, in one sentence: its intervals'
     coverage and its mean absolute percentage error, per horizon, over the nine sectors."""
@@ -114,7 +124,8 @@ def backtest_words(result: Backtest) -> str:
     return (
         f"Back-test of the ensemble before the origin ({counted(targets, 'target month')}, "
         f"{result.first_target:%Y-%m} .. {result.last_target:%Y-%m}, each forecast from the "
-        f"data up to its own origin; the mean over the nine sectors): {'; '.join(parts)}. "
+        f"data up to its own origin; the mean over {scored_sectors(result)}): "
+        f"{'; '.join(parts)}. "
         "report.html and backtest.csv give every method."
     )
 
@@ -261,9 +272,9 @@ def print_backtest(console: Console, result: Backtest, source: str) -> None:
         highlight=False,
     )
     console.print(
-        "MASE, MAPE, bias and coverage: mean over the nine sectors, then the southwest total "
-        "(SWB). MASE scale: mean absolute one-month change over the ten years up to the origin "
-        "(fewer where the data start later).",
+        f"MASE, MAPE, bias and coverage: mean over {scored_sectors(result)}, then the southwest "
+        "total (SWB). MASE scale: mean absolute one-month change over the ten years up to the "
+        "origin (fewer where the data start later).",
         highlight=False,
     )
     for horizon in result.horizons:

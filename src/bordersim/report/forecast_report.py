@@ -27,6 +27,7 @@ from bordersim.forecast.printing import (
     backtest_summary,
     forecast_table,
     paired_rows,
+    scored_sectors,
     segment_coverage_rows,
 )
 from bordersim.forecast.rolling import ENSEMBLE, SERIES_CODES, Rolling
@@ -111,7 +112,8 @@ def _backtest_sections(page: Page, result: Backtest) -> None:
     page.paragraph(
         f"Target months {result.first_target:%Y-%m} .. {result.last_target:%Y-%m}, {targets} per "
         "horizon; every forecast uses only the data up to its origin. MASE, MAPE, bias and "
-        "coverage are means over the nine sectors, then the southwest total (SWB). MASE divides "
+        f"coverage are means over {scored_sectors(result)}, then the southwest total (SWB). "
+        "MASE divides "
         "by the mean absolute one-month change over the ten years up to the origin (fewer "
         "where the data start later)."
     )
