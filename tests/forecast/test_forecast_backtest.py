@@ -236,3 +236,16 @@ def test_the_back_test_says_which_sectors_its_means_are_over() -> None:
         (1,),
     )
     assert "the mean over the nine sectors)" in printing.backtest_words(shipped_like)
+
+
+def test_the_back_test_sentence_says_when_no_interval_could_be_scored() -> None:
+    """Near the data's start no interval has the past errors it needs: the forecast's sentence
+    read "the 80 % interval held n/a of the months and the 95 % interval n/a"."""
+    from forecast_data import lognormal_noise
+
+    series = lognormal_noise(45, 0.2, seed=7)
+    methods = ("naive", "seasonal_naive")
+    run = rolling.compute(series, rolling.origin_range(43), 1, methods=methods, members=methods)
+    words = printing.backtest_words(backtest.evaluate(run, 35, 44, (1,)))
+    assert "n/a" not in words
+    assert "1 month ahead, no interval had the past errors it needs yet, and the forecast" in words

@@ -116,9 +116,14 @@ def backtest_words(result: Backtest) -> str:
         c80 = result.sector_mean(ENSEMBLE, horizon, "coverage80")
         c95 = result.sector_mean(ENSEMBLE, horizon, "coverage95")
         mape = result.sector_mean(ENSEMBLE, horizon, "mape")
+        intervals = (
+            "no interval had the past errors it needs yet"
+            if math.isnan(c80) and math.isnan(c95)
+            else f"the 80 % interval held {_share(c80)} of the months and the 95 % interval "
+            f"{_share(c95)}"
+        )
         parts.append(
-            f"{counted(horizon, 'month')} ahead, the 80 % interval held {_share(c80)} of the "
-            f"months and the 95 % interval {_share(c95)}, and the forecast was off by "
+            f"{counted(horizon, 'month')} ahead, {intervals}, and the forecast was off by "
             f"{_metric(mape, 1)} % on average"
         )
     return (
