@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -249,3 +250,22 @@ def test_the_back_test_sentence_says_when_no_interval_could_be_scored() -> None:
     words = printing.backtest_words(backtest.evaluate(run, 35, 44, (1,)))
     assert "n/a" not in words
     assert "1 month ahead, no interval had the past errors it needs yet, and the forecast" in words
+
+
+def test_the_report_draws_no_fan_chart_for_a_sector_without_data(tmp_path: Path) -> None:
+    """report.html drew a fan chart of a forecast of 0 for each sector the release has no data
+    for, where its table and notes say `no data`."""
+    from forecast_data import lognormal_noise
+
+    from bordersim.forecast import Forecast, group_shares_at
+    from bordersim.report.forecast_report import write_forecast_report
+
+    noise = lognormal_noise(60, 0.2, seed=7)
+    series = replace(noise, sectors=noise.sectors * (np.arange(9) >= 7))  # LRT and RGV only
+    methods = ("naive", "seasonal_naive")
+    run = rolling.compute(series, rolling.origin_range(59), 1, methods=methods, members=methods)
+    forecast = Forecast(series, series.month_at(59), 1, run, group_shares_at(series, 59))
+    evaluated = backtest.evaluate(run, 50, 59, (1,))
+    html = write_forecast_report(tmp_path / "report.html", forecast, evaluated).read_text()
+    charts = re.findall(r'"title":\{"text":"([A-Z]{3}) ', html)
+    assert charts == ["LRT", "RGV", "SWB"]

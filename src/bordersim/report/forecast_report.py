@@ -17,6 +17,7 @@ from bordersim.forecast import (
     group_split_note,
     intervals,
     regimes,
+    sectors_without_data,
     sectors_without_data_note,
 )
 from bordersim.forecast.data import sector_label
@@ -183,8 +184,10 @@ def write_forecast_report(path: Path, forecast: Forecast, result: Backtest) -> P
     if missing is not None:  # the sectors the table marks "no data"
         page.paragraph(missing)
     page.heading("Fan charts")
-    for column in range(len(SERIES_CODES)):
-        page.figure(fan_chart(forecast, column))
+    without_data = sectors_without_data(forecast.series, forecast.origin_position)
+    for column, code in enumerate(SERIES_CODES):
+        if code not in without_data:  # its chart would draw a forecast of 0 (the note says why)
+            page.figure(fan_chart(forecast, column))
     page.heading("Forecasts")
     header, rows = forecast_table(forecast)
     page.table(header, rows)
