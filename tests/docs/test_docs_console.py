@@ -133,7 +133,7 @@ def test_data_show_prints_the_row_the_page_shows(folder: Path) -> None:
     (row,) = re.findall(r"```\n(│ FY2021 │[^\n]*)\n```", page_text("docs/data.md"))
     done = bordersim(folder, "data", "show")
     assert row in done.stdout.splitlines()
-    assert "2,206,436" in done.stdout and "(48%)" in done.stdout  # the prose's CBP figures
+    assert "2,206,436" in done.stdout and "(48 %)" in done.stdout  # the prose's CBP figures
 
 
 def test_the_pages_query_of_the_store_gives_the_shown_totals(folder: Path) -> None:
