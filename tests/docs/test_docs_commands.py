@@ -494,7 +494,7 @@ def test_compares_options_say_where_their_defaults_come_from() -> None:
 def test_the_readme_names_every_command_that_takes_set() -> None:
     """The README gave --set as an option of run, compare and sweep; validate takes it too."""
     readme = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
-    listed = re.search(r"`--set KEY=VALUE` \(on ([^)]*), repeatable\)", readme)
+    listed = re.search(r"`--set KEY=VALUE` \(on ([^)]*?), repeatable", readme)
     assert listed is not None, "the README no longer says which commands take --set"
     named = {f"bordersim {name}" for name in re.findall(r"`([a-z-]+)`", listed.group(1))}
     taking = {
