@@ -448,6 +448,9 @@ def _refuse_a_side_compared_with_itself(a: object, b: object) -> None:
         same = a is b or (a.run_id is not None and a.run_id == b.run_id)
         what = "run"
     elif isinstance(a, Scenario) and isinstance(b, Scenario):
+        # a Scenario changed in place keeps the hash it was loaded with: that is refused first
+        a.check_unchanged()
+        b.check_unchanged()
         same = a is b or a.hash == b.hash
         what = "scenario"
     elif isinstance(a, str | Path) and isinstance(b, str | Path):
