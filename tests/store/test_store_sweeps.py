@@ -93,7 +93,7 @@ def test_cli_and_api_sweeps_record_in_the_store(
 ) -> None:
     out = tmp_path / "out"
     main(["sweep", str(SMALL), *VARY, "--store", store_url, "--out", str(out)])
-    assert "1 blocks run, 0 reused" in capsys.readouterr().out  # default blocks: 3 x 4
+    assert "1 block run, 0 reused" in capsys.readouterr().out  # default blocks: 3 x 4
     from_cli = pd.read_parquet(out / "kpis.parquet")
     # the same sweep from Python finds the finished block in the store and runs nothing
     from_api = bs.sweep(SMALL, {KEY: [0, 300, 600]}, replications=4, seed=11, store=store_url)
