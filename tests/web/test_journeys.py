@@ -106,10 +106,10 @@ def test_see_a_validation_error_inline(page: Any, workbench: Workbench) -> None:
     page.fill("input[name='deployments.troops.headcount']", "-300")
     page.locator("input[name='deployments.troops.headcount']").dispatch_event("change")
     error = page.wait_for_selector("[data-field='deployments.troops.headcount']")
-    assert "greater than or equal to 0" in error.text_content()
+    assert "must be at least 0" in error.text_content()
     # The error sits beside its field, inside the same field box, and marks that field only.
     box = page.locator("span.field", has=page.locator("input[name='deployments.troops.headcount']"))
-    assert "greater than or equal to 0" in box.locator(".error").text_content()
+    assert "must be at least 0" in box.locator(".error").text_content()
     assert page.locator(".error:not(:empty)[data-field]").count() == 1
     assert page.input_value("input[name='deployments.troops.headcount']") == "-300"  # kept
     screenshot(page, "editor-error")
