@@ -23,18 +23,26 @@ REPLICATIONS = 6
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("BORDERSIM_JAX_CACHE", str(tmp_path))
     saved = dict(runner._compiled)
+    saved_from_disk = set(runner._from_disk)
     runner._compiled.clear()
+    # An earlier test in this worker may have loaded another model's program from disk.
+    runner._from_disk.clear()
     yield tmp_path
     runner._compiled.clear()
     runner._compiled.update(saved)
     runner._from_disk.clear()
+    runner._from_disk.update(saved_from_disk)
 
 
-def _program_file(model) -> Path:  # type: ignore[no-untyped-def]
+def _program_key_parts(model):  # type: ignore[no-untyped-def]
     layout = layout_of([model])
     parameters = stack_parameters([model], layout)
     chunk = runner.chunk_size(layout, 1, REPLICATIONS, "cpu")
-    return runner.stored_program(layout, parameters, chunk, "cpu")
+    return layout, parameters, chunk, "cpu"
+
+
+def _program_file(model) -> Path:  # type: ignore[no-untyped-def]
+    return runner.stored_program(*_program_key_parts(model))
 
 
 def test_a_stored_program_is_reused_with_the_same_numbers(cache: Path) -> None:
@@ -44,7 +52,7 @@ def test_a_stored_program_is_reused_with_the_same_numbers(cache: Path) -> None:
     assert stored.is_file() and stored.is_relative_to(cache)
     runner._compiled.clear()  # as in a new process
     again = simulate(model, engine="flow", replications=REPLICATIONS, seed=5)
-    assert runner._from_disk  # loaded, not compiled
+    assert runner.loaded_from_disk(*_program_key_parts(model))  # loaded, not compiled
     np.testing.assert_array_equal(again.daily, first.daily)
     np.testing.assert_array_equal(again.custody_hist, first.custody_hist)
 
@@ -56,7 +64,7 @@ def test_a_damaged_program_file_is_compiled_again(cache: Path) -> None:
     stored.write_bytes(b"not a program")
     runner._compiled.clear()
     again = simulate(model, engine="flow", replications=REPLICATIONS, seed=5)
-    assert not runner._from_disk
+    assert not runner.loaded_from_disk(*_program_key_parts(model))
     np.testing.assert_array_equal(again.daily, first.daily)
     assert stored.stat().st_size > len(b"not a program")  # replaced by the new compile
 
