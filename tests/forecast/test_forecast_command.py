@@ -677,3 +677,41 @@ def test_a_folder_without_a_store_gets_the_default_one_a_named_path_does_not(
         main(arguments)
     assert exited.value.code == 2 and "no store here" in capsys.readouterr().err
     assert not (tmp_path / "mistyped.duckdb").exists()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (
+            ["--origin", "2023-04-15"],
+            "error: --origin '2023-04-15' is a day, not a month: give the month, 2023-04 (YYYY-MM)",
+        ),
+        (
+            ["--backtest", "--from", "2022-01-31"],
+            "error: --from '2022-01-31' is a day, not a month: give the month, 2022-01 (YYYY-MM)",
+        ),
+        (
+            ["--backtest", "--to", "2023-02-28"],
+            "error: --to '2023-02-28' is a day, not a month: give the month, 2023-02 (YYYY-MM)",
+        ),
+    ],
+)
+def test_a_day_is_refused_as_a_month_not_taken_as_its_month(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], arguments: list[str], message: str
+) -> None:
+    """`--origin 2023-04-15` forecast from 2023-04 without a word, as if the data up to the
+    15th had been asked for; a day other than a month's first is now refused, naming its
+    month, before a store is made."""
+    store = tmp_path / "new" / "store.duckdb"
+    with pytest.raises(SystemExit) as exited:
+        main(["forecast", "--store", str(store), "--out", str(tmp_path / "out"), *arguments])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines() == [message]
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_months_first_day_is_taken_as_its_month() -> None:
+    from bordersim.forecast.data import parse_month
+
+    assert parse_month("2023-04-01", "--origin") == date(2023, 4, 1)
+    assert parse_month("2023-04", "--origin") == date(2023, 4, 1)

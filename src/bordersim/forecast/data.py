@@ -102,15 +102,22 @@ def from_calibration(calibration: object) -> MonthlySeries:
 
 
 def parse_month(text: str, what: str) -> date:
-    """`YYYY-MM` (or a full ISO date) -> the month start; anything else is a `BordersimError`."""
+    """`YYYY-MM` (or its first day, `YYYY-MM-01`) -> the month start; anything else is a
+    `BordersimError`. A later day is refused rather than taken as its month: `2023-04-15` would
+    otherwise read as data up to the 15th while the whole of April is used."""
     value = text.strip()
     try:
         if len(value) == 7:
             year, month = value.split("-")
             return date(int(year), int(month), 1)
-        return date.fromisoformat(value).replace(day=1)
+        day = date.fromisoformat(value)
     except ValueError:
         raise BordersimError(f"{what} {text!r} is not a month (YYYY-MM)") from None
+    if day.day != 1:
+        raise BordersimError(
+            f"{what} {text!r} is a day, not a month: give the month, {day:%Y-%m} (YYYY-MM)"
+        )
+    return day
 
 
 def sector_label(code: str) -> str:
