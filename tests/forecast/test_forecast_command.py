@@ -715,3 +715,26 @@ def test_a_months_first_day_is_taken_as_its_month() -> None:
 
     assert parse_month("2023-04-01", "--origin") == date(2023, 4, 1)
     assert parse_month("2023-04", "--origin") == date(2023, 4, 1)
+
+
+def test_a_bound_without_an_interval_is_empty_in_forecast_csv_as_in_backtest_csv(
+    tmp_path: Path,
+) -> None:
+    """forecast.csv wrote `nan` for a bound without an interval where backtest.csv leaves a
+    missing value empty; both now leave it empty, and the median stays."""
+    from forecast_data import lognormal_noise
+
+    from bordersim.forecast import Forecast, group_shares_at
+    from bordersim.forecast.printing import write_forecast_csv
+    from bordersim.forecast.rolling import compute, origin_range
+
+    series = lognormal_noise(45, 0.2, seed=7)  # too few past errors for any interval
+    methods = ("naive", "seasonal_naive")
+    rolling = compute(series, origin_range(44), 1, methods=methods, members=methods)
+    forecast = Forecast(series, series.month_at(44), 1, rolling, group_shares_at(series, 44))
+    path = write_forecast_csv(tmp_path / "forecast.csv", forecast)
+    assert "nan" not in path.read_text(encoding="utf-8")
+    rows = read_csv(path)
+    bounds = ("q0.025", "q0.1", "q0.9", "q0.975")
+    assert all(row[q] == "" for row in rows for q in bounds)
+    assert all(float(row["q0.5"]) > 0 for row in rows)

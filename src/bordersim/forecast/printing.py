@@ -195,11 +195,12 @@ def write_forecast_csv(path: Path, forecast: Forecast) -> Path:
 
 
 def _csv_quantiles(values: list[float] | None, share: float) -> str:
-    """The quantiles times `share`, to one decimal (`nan` where there is no interval); empty
-    cells for a sector without data (`values` None)."""
+    """The quantiles times `share`, to one decimal; an empty cell where there is no value (a
+    bound without an interval; every cell of a sector without data, `values` None), as
+    backtest.csv writes a missing value."""
     if values is None:
         return "," * (len(QUANTILES) - 1)
-    return ",".join(f"{v * share:.1f}" for v in values)
+    return ",".join("" if math.isnan(v) else f"{v * share:.1f}" for v in values)
 
 
 def backtest_summary(result: Backtest, horizon: int) -> list[list[str]]:
