@@ -738,3 +738,25 @@ def test_a_bound_without_an_interval_is_empty_in_forecast_csv_as_in_backtest_csv
     bounds = ("q0.025", "q0.1", "q0.9", "q0.975")
     assert all(row[q] == "" for row in rows for q in bounds)
     assert all(float(row["q0.5"]) > 0 for row in rows)
+
+
+def test_backtest_csv_holds_the_columns_and_units_the_docs_describe(tmp_path: Path) -> None:
+    """docs/forecast.md named backtest.csv's columns but not their units: its coverage is a
+    share from 0 to 1 where the tables print per cent, its MAPE and bias are in per cent."""
+    from forecast_data import lognormal_noise
+
+    from bordersim.forecast import backtest, rolling
+
+    series = lognormal_noise(120, 0.2, seed=7)
+    methods = ("naive", "seasonal_naive")
+    run = rolling.compute(series, rolling.origin_range(118), 1, methods=methods, members=methods)
+    rows = read_csv(backtest.evaluate(run, 100, 119, (1,)).write_csv(tmp_path / "backtest.csv"))
+    docs = " ".join((REPO / "docs" / "forecast.md").read_text(encoding="utf-8").split())
+    columns = re.search(r"`backtest.csv` holds.*? the columns `([^`]+)`", docs)
+    assert columns is not None and tuple(rows[0]) == tuple(columns.group(1).split(", "))
+    assert "`mape` and `bias`: in per cent (`12.5` is 12.5 %)" in docs
+    assert "`coverage80`, `coverage95`: a share from 0 to 1" in docs
+    coverage = [float(row[c]) for row in rows for c in ("coverage80", "coverage95")]
+    assert min(coverage) >= 0 and max(coverage) <= 1 and max(coverage) > 0.5
+    mape = [float(row["mape"]) for row in rows]
+    assert max(mape) > 1  # per cent: lognormal months with sigma 0.2 are off by about 20
