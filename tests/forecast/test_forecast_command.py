@@ -760,3 +760,24 @@ def test_backtest_csv_holds_the_columns_and_units_the_docs_describe(tmp_path: Pa
     assert min(coverage) >= 0 and max(coverage) <= 1 and max(coverage) > 0.5
     mape = [float(row["mape"]) for row in rows]
     assert max(mape) > 1  # per cent: lognormal months with sigma 0.2 are off by about 20
+
+
+def test_a_store_with_a_workbook_is_not_given_a_csv_the_forecast_does_not_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A store holding a workbook alone was given the shipped CBP CSV by the forecast, which
+    reads the workbook only: wasted work, and a store whose CSV may be of another release than
+    its workbook. Now nothing is imported where the workbook the forecast reads is held."""
+    from bordersim.commands.forecast import read_series
+    from bordersim.ingest import shipped_files
+    from bordersim.store import open_store
+    from bordersim.store.official import imported_kinds
+
+    store = tmp_path / "store.duckdb"
+    main(["data", "import", str(shipped_files()[0]), "--store", str(store)])
+    capsys.readouterr()
+    series = read_series(str(store), create=False)
+    assert capsys.readouterr().out == ""
+    assert series.months[-1] == date(2023, 9, 1)
+    with open_store(store, read_only=True) as connection:
+        assert sorted(imported_kinds(connection)) == ["ohss_usbp"]

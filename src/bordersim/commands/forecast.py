@@ -155,11 +155,11 @@ def read_series(store: str | None, *, create: bool = True) -> Any:
     a mistyped --store would otherwise become a store of the shipped release, and be forecast."""
     from bordersim.forecast.data import from_official
     from bordersim.store import open_store, resolve_store_path
-    from bordersim.store.official import import_official_files, missing_shipped_files
+    from bordersim.store.official import import_official_files
 
     location = resolve_store_path(store)
     with open_store(location, create=create) as connection:
-        missing = missing_shipped_files(connection)
+        missing = _shipped_files_to_import(connection)
         if missing:
             # said as calibrate says it: the store is written, and the forecast is of that release
             _console().print(
@@ -169,6 +169,18 @@ def read_series(store: str | None, *, create: bool = True) -> Any:
             )
             import_official_files(connection, missing)
         return from_official(connection)
+
+
+def _shipped_files_to_import(connection: Any) -> list[Path]:
+    """The shipped files a forecast imports: none where the store holds a workbook, the only
+    file a forecast reads (the shipped CSV beside a user's newer workbook would mix releases in
+    the store for nothing); else the kinds the store lacks, as calibrate imports them."""
+    from bordersim.ingest.parsed import OHSS_KIND
+    from bordersim.store.official import imported_kinds, missing_shipped_files
+
+    if OHSS_KIND in imported_kinds(connection):
+        return []
+    return missing_shipped_files(connection)
 
 
 def _backtest(
