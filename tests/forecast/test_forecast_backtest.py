@@ -269,3 +269,37 @@ def test_the_report_draws_no_fan_chart_for_a_sector_without_data(tmp_path: Path)
     html = write_forecast_report(tmp_path / "report.html", forecast, evaluated).read_text()
     charts = re.findall(r'"title":\{"text":"([A-Z]{3}) ', html)
     assert charts == ["LRT", "RGV", "SWB"]
+
+
+def _ensemble_backtest(coverage80: float, coverage95: float, mape: float) -> backtest.Backtest:
+    """A back-test of the ensemble one month ahead, every series scored alike."""
+    rows = [
+        backtest.Row(rolling.ENSEMBLE, 1, code, 1.2, mape, 3.0, coverage80, coverage95, 24)
+        for code in rolling.SERIES_CODES
+    ]
+    return backtest.Backtest(date(2021, 5, 1), date(2023, 4, 1), (1,), rows, [], {})
+
+
+@pytest.mark.parametrize(
+    ("coverages", "said"),
+    [
+        (
+            (0.75, math.nan),
+            "the 80 % interval held 75 % of the months, and the 95 % interval did not have the "
+            "past errors it needs yet",
+        ),
+        (
+            (math.nan, 0.9),
+            "the 80 % interval did not have the past errors it needs yet, and the 95 % interval "
+            "held 90 % of the months",
+        ),
+    ],
+)
+def test_the_back_test_sentence_says_why_one_interval_was_not_scored(
+    coverages: tuple[float, float], said: str
+) -> None:
+    """With one interval scored and not the other, the sentence read "the 95 % interval n/a",
+    without saying why."""
+    words = printing.backtest_words(_ensemble_backtest(*coverages, 12.5))
+    assert "n/a" not in words
+    assert f"1 month ahead, {said}, and the forecast was off by 12.5 % on average" in words

@@ -116,14 +116,9 @@ def backtest_words(result: Backtest) -> str:
         c80 = result.sector_mean(ENSEMBLE, horizon, "coverage80")
         c95 = result.sector_mean(ENSEMBLE, horizon, "coverage95")
         mape = result.sector_mean(ENSEMBLE, horizon, "mape")
-        intervals = (
-            "no interval had the past errors it needs yet"
-            if math.isnan(c80) and math.isnan(c95)
-            else f"the 80 % interval held {_share(c80)} of the months and the 95 % interval "
-            f"{_share(c95)}"
-        )
         parts.append(
-            f"{counted(horizon, 'month')} ahead, {intervals}, and the forecast was off by "
+            f"{counted(horizon, 'month')} ahead, {_coverage_words(c80, c95)}, and the forecast "
+            "was off by "
             f"{_metric(mape, 1)} % on average"
         )
     return (
@@ -133,6 +128,23 @@ def backtest_words(result: Backtest) -> str:
         f"{'; '.join(parts)}. "
         "report.html and backtest.csv give every method."
     )
+
+
+def _coverage_words(c80: float, c95: float) -> str:
+    """Each interval's coverage, or why it has none (NaN: too few past errors to set it), not
+    an unexplained `n/a`."""
+    if math.isnan(c80) and math.isnan(c95):
+        return "no interval had the past errors it needs yet"
+    unscored = "did not have the past errors it needs yet"
+    if math.isnan(c95):
+        return (
+            f"the 80 % interval held {_share(c80)} of the months, and the 95 % interval {unscored}"
+        )
+    if math.isnan(c80):
+        return (
+            f"the 80 % interval {unscored}, and the 95 % interval held {_share(c95)} of the months"
+        )
+    return f"the 80 % interval held {_share(c80)} of the months and the 95 % interval {_share(c95)}"
 
 
 def print_forecast(console: Console, forecast: Forecast, backtest: Backtest | None = None) -> None:
