@@ -303,3 +303,11 @@ def test_the_back_test_sentence_says_why_one_interval_was_not_scored(
     words = printing.backtest_words(_ensemble_backtest(*coverages, 12.5))
     assert "n/a" not in words
     assert f"1 month ahead, {said}, and the forecast was off by 12.5 % on average" in words
+
+
+def test_the_back_test_sentence_says_why_the_percentage_error_is_missing() -> None:
+    """Target months without encounters have no relative error: the sentence read "the forecast
+    was off by n/a % on average"."""
+    words = printing.backtest_words(_ensemble_backtest(0.8, 0.95, math.nan))
+    assert "n/a" not in words
+    assert "its percentage error is not defined (no target month had encounters)" in words

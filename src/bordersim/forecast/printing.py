@@ -117,9 +117,8 @@ def backtest_words(result: Backtest) -> str:
         c95 = result.sector_mean(ENSEMBLE, horizon, "coverage95")
         mape = result.sector_mean(ENSEMBLE, horizon, "mape")
         parts.append(
-            f"{counted(horizon, 'month')} ahead, {_coverage_words(c80, c95)}, and the forecast "
-            "was off by "
-            f"{_metric(mape, 1)} % on average"
+            f"{counted(horizon, 'month')} ahead, {_coverage_words(c80, c95)}, and "
+            + _error_words(mape)
         )
     return (
         f"Back-test of the ensemble before the origin ({counted(targets, 'target month')}, "
@@ -128,6 +127,14 @@ def backtest_words(result: Backtest) -> str:
         f"{'; '.join(parts)}. "
         "report.html and backtest.csv give every method."
     )
+
+
+def _error_words(mape: float) -> str:
+    """The mean absolute percentage error, or why there is none: a month without encounters
+    has no relative error (NaN where no target month had any)."""
+    if math.isnan(mape):
+        return "its percentage error is not defined (no target month had encounters)"
+    return f"the forecast was off by {_metric(mape, 1)} % on average"
 
 
 def _coverage_words(c80: float, c95: float) -> str:
