@@ -255,3 +255,29 @@ def test_two_files_of_one_kind_are_refused(tmp_path: Path, store_copy: Path) -> 
         main(["data", "import", str(first), str(second), "--store", str(store_copy)])
     assert done.value.code == 2
     assert store_snapshot(store_copy) == before
+
+
+@pytest.mark.parametrize("same_file", [False, True])
+def test_two_files_of_one_kind_are_named_whole(
+    tmp_path: Path, store_copy: Path, capsys: pytest.CaptureFixture[str], same_file: bool
+) -> None:
+    """The refusal named every file given in one place cut to 120 characters from its start,
+    so the first file's name lost its beginning (`...ounters.csv, /tmp/...`), and a file given
+    twice read as two files of one kind."""
+    folder = tmp_path / "a-folder-with-a-long-name-as-downloads-often-have" / "release-2024"
+    folder.mkdir(parents=True)
+    first = write_csv(folder / "cbp-swb-encounters-fy2022-fy2024.csv", small_csv_rows())
+    second = first if same_file else shutil.copy(first, folder / "cbp-copy.csv")
+    with pytest.raises(SystemExit) as done:
+        main(["data", "import", str(first), str(second), "--store", str(store_copy)])
+    assert done.value.code == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    if same_file:
+        assert line.startswith("error: ") and line.endswith(
+            f"/{first.name}: given twice in one import; give each file once"
+        )
+    else:
+        assert line == (
+            "error: cbp-swb-encounters-fy2022-fy2024.csv and cbp-copy.csv are both CBP CSVs; "
+            "give one OHSS workbook and/or one CBP CSV"
+        )

@@ -32,12 +32,7 @@ def import_parsed(
 ) -> None:
     """Replace the store's rows for each file's kind by the file's rows, all in one transaction;
     `check` reads the data as replaced, before the commit, and any error it raises undoes it."""
-    kinds = [parsed.kind for parsed in files]
-    if len(set(kinds)) != len(kinds):
-        raise DataFileError(
-            "two files of the same kind in one import; give one OHSS workbook and/or one CBP CSV",
-            where=", ".join(str(parsed.path) for parsed in files),
-        )
+    _check_one_file_per_kind(files)
     connection.execute("BEGIN TRANSACTION")
     try:
         for parsed in files:
@@ -70,6 +65,32 @@ def _checked(
         check(connection)
     except DataFileError as err:
         raise DataFileError(f"{err}; nothing was imported: the store is unchanged") from err
+
+
+#: Each kind in words, plural: the refusal of two files of one kind says which kind.
+KIND_PLURALS = {OHSS_KIND: "OHSS workbooks", CBP_KIND: "CBP CSVs"}
+
+
+def _check_one_file_per_kind(files: list[ParsedFile]) -> None:
+    """One file of each kind in an import: two would replace the same rows. The two are named
+    by their file names (their folders, where the names are alike): a list of full paths cut
+    to one line lost the first file's name."""
+    seen: dict[str, ParsedFile] = {}
+    for parsed in files:
+        earlier = seen.setdefault(parsed.kind, parsed)
+        if earlier is parsed:
+            continue
+        if earlier.path.resolve() == parsed.path.resolve():
+            raise DataFileError(
+                "given twice in one import; give each file once", where=str(parsed.path)
+            )
+        named = [earlier.path.name, parsed.path.name]
+        if named[0] == named[1]:
+            named = [str(earlier.path), str(parsed.path)]
+        raise DataFileError(
+            f"{named[0]} and {named[1]} are both {KIND_PLURALS.get(parsed.kind, parsed.kind)}; "
+            "give one OHSS workbook and/or one CBP CSV"
+        )
 
 
 def _replace(connection: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> None:
