@@ -80,3 +80,12 @@ def test_regimes_are_known_only_once_announced() -> None:
     assert regimes.segment_of(date(2019, 5, 1)) == "before Title 42"
     assert regimes.segment_of(date(2021, 5, 1)) == "Title 42"
     assert regimes.segment_of(date(2023, 6, 1)) == "after Title 42"
+
+
+@pytest.mark.parametrize("horizon", [0, 13])
+def test_forecast_at_names_its_own_argument_in_a_horizon_error(horizon: int) -> None:
+    """`forecast_at(series, origin, horizon=13)` from Python was refused as "--horizon 13 must
+    be between 1 and 12 months", naming a command-line option the caller had not used."""
+    with pytest.raises(BordersimError) as refused:
+        forecast_at(shipped(), date(2023, 3, 1), horizon=horizon)
+    assert str(refused.value) == f"horizon {horizon} must be between 1 and 12 months"

@@ -165,9 +165,11 @@ def group_shares_at(series: MonthlySeries, origin: int) -> np.ndarray:
     return mean / mean.sum()
 
 
-def check_horizon(horizon: int) -> None:
+def check_horizon(horizon: int, horizon_from: str = "--horizon") -> None:
+    """1 to `MAX_HORIZON` months ahead; `horizon_from` names what gave it in the error (the
+    forecast command's option, `forecast_at`'s argument)."""
     if not 1 <= horizon <= MAX_HORIZON:
-        raise BordersimError(f"--horizon {horizon} must be between 1 and {MAX_HORIZON} months")
+        raise BordersimError(f"{horizon_from} {horizon} must be between 1 and {MAX_HORIZON} months")
 
 
 def forecast_at(
@@ -183,7 +185,7 @@ def forecast_at(
     """Forecast `horizon` months after `origin` (the last month used), running every method at
     every origin up to it (the same computation as the back-test). `origin_from` names what gave
     the origin in an error about it (the forecast command's option, a scenario's key)."""
-    check_horizon(horizon)
+    check_horizon(horizon, "horizon")
     position = series.index_of(origin, origin_from)
     check_origin(series, position, origin_from)
     origins = origin_range(position)
