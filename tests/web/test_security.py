@@ -1136,3 +1136,18 @@ def test_the_health_check_is_not_ok_without_a_worker(tmp_path: Path) -> None:
         response = client.get("/healthz")
         assert response.status_code == 200
         assert response.json() == {"ok": True, "worker": True}
+
+
+def test_an_export_address_takes_its_extension_in_any_case(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """`/runs/ID/export.CSV` was a 404 ("no export format 'CSV'") where `bordersim export
+    --format CSV` writes the file. The extension is now read in any case, as --format is, and
+    the file is named with it in lower case."""
+    run_id = _store_with_a_run(tmp_path)
+    for extension, media_type in (("CSV", "text/csv"), ("Parquet", "application/vnd.apache")):
+        response = client.get(f"/runs/{run_id}/export.{extension}?metric=encounters")
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith(media_type)
+        disposition = response.headers["content-disposition"]
+        assert f"{run_id}_metric-encounters.{extension.lower()}" in disposition

@@ -178,8 +178,10 @@ def router(site: Site) -> APIRouter:
     def run_export(run_id: str, file_format: str, metric: str = "", sector: str = "") -> Response:
         from bordersim.report.export import FORMATS, MEDIA_TYPES, UnknownChoice, export_run
 
+        asked = file_format
+        file_format = file_format.lower()  # export.CSV is export.csv, as --format CSV is csv
         if file_format not in FORMATS:
-            raise HTTPException(404, f"no export format {file_format!r}; use csv or parquet")
+            raise HTTPException(404, f"no export format {asked!r}; use csv or parquet")
         stored_run(site, run_id)
         metrics = [m for m in metric.split(",") if m]
         sectors = [s for s in sector.split(",") if s]
