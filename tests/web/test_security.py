@@ -6,6 +6,7 @@ import contextlib
 import ctypes
 import dataclasses
 import html
+import io
 import json
 import os
 import re
@@ -1151,3 +1152,30 @@ def test_an_export_address_takes_its_extension_in_any_case(
         assert response.headers["content-type"].startswith(media_type)
         disposition = response.headers["content-disposition"]
         assert f"{run_id}_metric-encounters.{extension.lower()}" in disposition
+
+
+def test_an_export_reads_its_filters_as_bordersim_export_does(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """`?metric=encounters, gotaways` was refused ("unknown metric ' gotaways' (did you mean
+    'gotaways'?)") where `bordersim export --metric 'encounters, gotaways'` takes both; and of
+    `?metric=encounters&metric=gotaways` only the last was exported, silently. The names are now
+    read as the CLI reads them: joined by commas, spaces around them dropped, or repeated."""
+    run_id = _store_with_a_run(tmp_path)
+    response = client.get(
+        f"/runs/{run_id}/export.csv",
+        params=[
+            ("metric", "encounters, gotaways"),
+            ("metric", "cost_total_dollars"),
+            ("sector", "RGV ,"),
+            ("sector", ""),
+        ],
+    )
+    assert response.status_code == 200, response.text
+    import pandas as pd
+
+    table = pd.read_csv(io.StringIO(response.text))
+    assert sorted(set(table["metric"])) == ["cost_total_dollars", "encounters", "gotaways"]
+    assert set(table["sector"]) == {"RGV"}
+    disposition = unquote(response.headers["content-disposition"])
+    assert f"{run_id}_sector-RGV_metric-encounters+gotaways+cost_total_dollars.csv" in disposition

@@ -32,7 +32,7 @@ def export_command(
     """Write a run's daily results, one row per replication, day, sector and metric."""
     from rich.console import Console
 
-    from bordersim.report.export import export_run
+    from bordersim.report.export import each_name, export_run
     from bordersim.store import open_catalog
 
     with open_catalog(store, create=False) as connection:
@@ -41,23 +41,13 @@ def export_command(
             run_id,
             out,
             file_format=file_format,
-            metrics=_each_name(metrics),
-            sectors=_each_name(sectors),
+            metrics=each_name(metrics),
+            sectors=each_name(sectors),
         )
     # the path is text, not markup: a file such as out[old].csv is shown as it is; and one line
     # however long (soft_wrap), so that a script or a user copying it gets the path whole
     rows_text = f"{rows:,} {'row' if rows == 1 else 'rows'}"  # thousands grouped, unlike counted
     Console().print(f"{rows_text} of run {run_id} written to {out}", markup=False, soft_wrap=True)
-
-
-def _each_name(options: list[str]) -> list[str]:
-    """The names of repeated options, a list joined by commas ("RGV,TCA") read as its names, as
-    the workbench's export reads it; an option of no name at all is kept, to be refused."""
-    names = []
-    for option in options:
-        listed = [name.strip() for name in option.split(",") if name.strip()]
-        names += listed or [option]
-    return names
 
 
 def register(app: typer.Typer) -> None:

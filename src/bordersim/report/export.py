@@ -67,6 +67,17 @@ def check_choice(kind: str, chosen: Sequence[str], known: Sequence[str]) -> list
     return list(dict.fromkeys(resolved))
 
 
+def each_name(options: Sequence[str]) -> list[str]:
+    """The names of repeated options (`--metric`, or the workbench's `?metric=`), a list joined
+    by commas ("RGV, TCA") read as its names; an option of no name at all is kept, to be
+    refused."""
+    names = []
+    for option in options:
+        listed = [name.strip() for name in option.split(",") if name.strip()]
+        names += listed or [option]
+    return names
+
+
 def _is_pattern(name: str) -> bool:
     return any(sign in name for sign in "*?[")
 

@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.background import BackgroundTask
 
@@ -175,16 +175,30 @@ def router(site: Site) -> APIRouter:
         return HTMLResponse(without_run_paths(site, stored, text) if shared else text)
 
     @api.get("/runs/{run_id}/export.{file_format}")
-    def run_export(run_id: str, file_format: str, metric: str = "", sector: str = "") -> Response:
-        from bordersim.report.export import FORMATS, MEDIA_TYPES, UnknownChoice, export_run
+    def run_export(
+        run_id: str,
+        file_format: str,
+        # each may be repeated (`?metric=a&metric=b`): every one is taken
+        metric: list[str] = Query(default_factory=list),  # noqa: B008
+        sector: list[str] = Query(default_factory=list),  # noqa: B008
+    ) -> Response:
+        from bordersim.report.export import (
+            FORMATS,
+            MEDIA_TYPES,
+            UnknownChoice,
+            each_name,
+            export_run,
+        )
 
         asked = file_format
         file_format = file_format.lower()  # export.CSV is export.csv, as --format CSV is csv
         if file_format not in FORMATS:
             raise HTTPException(404, f"no export format {asked!r}; use csv or parquet")
         stored_run(site, run_id)
-        metrics = [m for m in metric.split(",") if m]
-        sectors = [s for s in sector.split(",") if s]
+        # read as `bordersim export` reads --metric and --sector; an empty one (a form's field
+        # left blank) means no filter
+        metrics = each_name([m for m in metric if m])
+        sectors = each_name([s for s in sector if s])
         folder = Path(tempfile.mkdtemp(prefix="bordersim-export-"))
         out = folder / f"{export_file_stem(run_id, metrics, sectors)}.{file_format}"
         try:
