@@ -1179,3 +1179,29 @@ def test_an_export_reads_its_filters_as_bordersim_export_does(
     assert set(table["sector"]) == {"RGV"}
     disposition = unquote(response.headers["content-disposition"])
     assert f"{run_id}_sector-RGV_metric-encounters+gotaways+cost_total_dollars.csv" in disposition
+
+
+def test_an_export_is_downloaded_under_a_safe_file_name(client: TestClient, tmp_path: Path) -> None:
+    """The download's file name kept each filter as typed: `?metric=staff_hours:*` offered a
+    name with ':' and '*' (refused or changed by Windows and macOS), `?metric=[/e]ncounters` a
+    '/' (the export failed, 500), and many metrics named one by one a name past the 255
+    characters a file system takes (a 500: "File name too long"). The name now holds letters,
+    digits, '_', '-', '+' and '.' only, and is cut to a length every file system takes."""
+    from bordersim.results.schema import DAILY_METRICS
+
+    run_id = _store_with_a_run(tmp_path)
+
+    def file_name(metric: str) -> str:
+        response = client.get(f"/runs/{run_id}/export.csv", params={"metric": metric})
+        assert response.status_code == 200, response.text
+        disposition = response.headers["content-disposition"]
+        return unquote(re.split(r"filename\*?=(?:utf-8'')?", disposition)[1].strip('"'))
+
+    assert file_name("staff_hours:*") == f"{run_id}_metric-staff_hours.csv"
+    assert file_name("[/e]ncounters") == f"{run_id}_metric-e-ncounters.csv"
+    many = [name for name in DAILY_METRICS if name.startswith("staff_hours:")][:20]
+    long_name = file_name(",".join(many))
+    assert len(long_name.encode()) <= 200 and long_name.endswith(".csv")
+    assert long_name.startswith(f"{run_id}_metric-staff_hours-")
+    assert re.fullmatch(r"[A-Za-z0-9_+.-]+", long_name)
+    assert long_name != file_name(",".join(many[:19]))  # another choice, another name

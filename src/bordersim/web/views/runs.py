@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -53,15 +55,32 @@ def failure_notes(site: Site) -> dict[str, str]:
     return {run_id: without_server_paths(note, site.settings) for run_id, note in notes.items()}
 
 
+#: What a download's name may hold: other characters (a pattern's '*', a metric's ':', a '/')
+#: are refused or changed by some file systems.
+_UNSAFE_IN_FILE_NAMES = re.compile(r"[^A-Za-z0-9_+.-]+")
+#: The longest name offered, well under the 255 bytes every file system takes.
+MAX_FILE_STEM = 150
+
+
 def export_file_stem(run_id: str, metrics: list[str], sectors: list[str]) -> str:
     """The name of an export without its suffix: the run, then the filters it was made with, so
-    that one sector's download is not saved under the name of the whole run's."""
+    that one sector's download is not saved under the name of the whole run's; in safe
+    characters, and cut (with a digest of the whole, so that two choices keep two names) where
+    many names are chosen."""
     stem = run_id
     if sectors:
-        stem += "_sector-" + "+".join(dict.fromkeys(sectors))
+        stem += "_sector-" + "+".join(_safe_names(sectors))
     if metrics:
-        stem += "_metric-" + "+".join(dict.fromkeys(metrics))
-    return stem
+        stem += "_metric-" + "+".join(_safe_names(metrics))
+    if len(stem) <= MAX_FILE_STEM:
+        return stem
+    digest = hashlib.sha256(stem.encode()).hexdigest()[:8]
+    return f"{stem[: MAX_FILE_STEM - 9]}-{digest}"
+
+
+def _safe_names(names: list[str]) -> list[str]:
+    safe = (_UNSAFE_IN_FILE_NAMES.sub("-", name).strip("-.") or "any" for name in names)
+    return list(dict.fromkeys(safe))
 
 
 def result_of(site: Site, run_id: str) -> Any:
