@@ -486,7 +486,9 @@ def test_a_comparison_of_an_unknown_sector_is_a_422(
     assert page.status_code == 200
     assert "Differences B - A: all sectors" in page.text  # the table is not the sector's
     response = client.get(f"/compare?a={a}&b={b}&sector=XX")
-    assert response.status_code == 422 and "XX" in response.text
+    assert response.status_code == 422 and "unknown sector &#39;XX&#39;" in response.text
+    response = client.get(f"/compare?a={a}&b={b}&sector=EPT")
+    assert response.status_code == 422 and "EPT" in response.text
     assert "is not one of this run" in response.text
 
 
@@ -1108,7 +1110,7 @@ def test_a_filtered_export_names_its_filter_and_refuses_a_sector_as_the_dashboar
     refused = client.get(f"/runs/{run_id}/export.csv?sector=XX")
     dashboard = client.get(f"/runs/{run_id}?sector=XX")
     assert refused.status_code == dashboard.status_code == 422
-    said = "sector: 'XX' is not one of this run's (TCA, RGV)"
+    said = "unknown sector 'XX'; known: TCA, RGV"  # in bordersim export's words
     assert said in html.unescape(refused.text), refused.text
     assert said in html.unescape(dashboard.text), dashboard.text
 
@@ -1205,3 +1207,30 @@ def test_an_export_is_downloaded_under_a_safe_file_name(client: TestClient, tmp_
     assert long_name.startswith(f"{run_id}_metric-staff_hours-")
     assert re.fullmatch(r"[A-Za-z0-9_+.-]+", long_name)
     assert long_name != file_name(",".join(many[:19]))  # another choice, another name
+
+
+def test_a_sector_is_refused_in_bordersim_export_s_words_on_every_page(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """The dashboard, the comparison and the export refused a sector in the workbench's own
+    words, "sector: 'RVG' is not one of this run's (TCA, RGV)", for a typo too, where `bordersim
+    export` says "unknown sector 'RVG' (did you mean 'RGV'?)" and keeps "is not one of this
+    run's" for a sector of the border the run does not simulate. Each page now refuses it in the
+    export's words (the run's sectors in its own order), and takes a sector in any case, as the
+    export does."""
+    a, b = _store_with_a_run(tmp_path), _store_with_a_run(tmp_path)
+    pages = (f"/runs/{a}?sector=", f"/compare?a={a}&b={b}&sector=", f"/runs/{a}/export.csv?sector=")
+    said = {
+        "EPT": "sector 'EPT' is not one of this run's (TCA, RGV)",
+        "RVG": "unknown sector 'RVG' (did you mean 'RGV'?); known: TCA, RGV",
+    }
+    for sector, words in said.items():
+        for page in pages:
+            response = client.get(page + sector)
+            assert response.status_code == 422, response.text
+            assert f'id="error-message">{words}</p>' in html.unescape(response.text), page
+    for page in pages:
+        assert client.get(page + "rgv").status_code == 200, page
+    dashboard = client.get(f"/runs/{a}?sector=rgv").text
+    assert '<option value="RGV" selected>' in dashboard
+    assert "Key indicators: RGV (Rio Grande Valley)" in html.unescape(dashboard)

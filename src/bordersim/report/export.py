@@ -117,8 +117,7 @@ def export_query(
         .fetchall()
     ]
     wanted_metrics = check_choice("metric", metrics, DAILY_METRICS)
-    _check_run_has_sectors(sectors, run_sectors)
-    wanted_sectors = check_choice("sector", sectors, run_sectors)
+    wanted_sectors = check_run_sectors(sectors, run_sectors)
     # each row's unit beside its value (people, staff-hours, dollars...), from the schema
     units = ", ".join(f"({_literal(m)}, {_literal(u)})" for m, u in METRIC_UNITS.items())
     sql = (
@@ -133,9 +132,16 @@ def export_query(
     return sql + " ORDER BY replication, date, sector, metric"
 
 
+def check_run_sectors(chosen: Sequence[str], run_sectors: Sequence[str]) -> list[str]:
+    """The chosen sectors as the run spells them ('rgv' is 'RGV'), or one error naming the first
+    the run does not have, in the words every command and workbench page refuses it with."""
+    _check_run_has_sectors(chosen, run_sectors)
+    return check_choice("sector", chosen, run_sectors)
+
+
 def _check_run_has_sectors(chosen: Sequence[str], run_sectors: Sequence[str]) -> None:
     """Refuse a sector of the border that the run does not simulate ('EPT' of a run of RGV and
-    TCA) in the workbench's words: it is no typo, so "unknown sector" would mislead."""
+    TCA) as not the run's: it is no typo, so "unknown sector" would mislead."""
     from bordersim.model.dimensions import Sector
 
     border = [sector.name for sector in Sector]

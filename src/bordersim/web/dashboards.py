@@ -7,7 +7,6 @@ a 4xx for a name it does not know.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import plotly.graph_objects as go
@@ -55,6 +54,7 @@ class View:
     validation_header: list[str] = field(default_factory=list)
     header: tuple[str, ...] = ()
     kpi_scope: str = ""  # the sectors the key indicators are over, as the selector names them
+    sector: str = "all"  # the sector chosen, as the selector spells it ('rgv' asked is 'RGV')
     # A run's line under its title, as its report gives it: which run, over which days, and how
     # to read its numbers (means and intervals, or one replication's values).
     run_line: str = ""
@@ -68,19 +68,24 @@ class View:
     like_for_like: bool = True
 
 
-def _chosen(result: RunResult, sector: str) -> list[int]:
+def _chosen(result: RunResult, sector: str) -> tuple[str, list[int]]:
+    """The sector chosen ("all", or one of the run's codes as the run spells it) and the
+    indices of the sectors it covers; a 422 in `bordersim export`'s words for a sector the run
+    does not have."""
+    from bordersim.report.export import UnknownChoice, check_run_sectors
+
     codes = [s.name for s in result.sectors]
     if sector == "all":
-        return list(range(len(codes)))
-    if sector not in codes:
-        raise HTTPException(422, not_this_runs_sector(sector, codes))
-    return [codes.index(sector)]
-
-
-def not_this_runs_sector(sector: str, codes: Sequence[str]) -> str:
-    """The refusal of a sector the run does not have, in the same words wherever the workbench
-    takes one (a dashboard's filter, a comparison's, an export's)."""
-    return f"sector: {sector!r} is not one of this run's ({', '.join(codes)})"
+        return sector, list(range(len(codes)))
+    try:
+        resolved = check_run_sectors([sector], codes)
+    except UnknownChoice as err:
+        raise HTTPException(422, str(err)) from None
+    if len(resolved) != 1:  # a pattern ('*'): a dashboard shows one sector, or all
+        raise HTTPException(
+            422, f"sector {sector!r} names {', '.join(resolved)}: choose one sector, or all"
+        )
+    return resolved[0], [codes.index(resolved[0])]
 
 
 def _html(fig: go.Figure, div_id: str) -> str:
@@ -114,7 +119,7 @@ def run_dashboard(
     """A run's dashboard; its validation is against the official counts of `calibration` (the
     run's: an artifact's path, or None for the shipped one), while the file still has the
     `calibration_sha256` the run read (when kept)."""
-    chosen = _chosen(result, sector)
+    sector, chosen = _chosen(result, sector)
     runs = [("run", result)]
     months = sorted({d.strftime("%Y-%m") for d in result.dates})
     if month != "all" and month not in months:
@@ -129,6 +134,7 @@ def run_dashboard(
         header=("indicator", kpi_value_header(result), "unit"),
     )
     view.run_line = run_line(RunRecord(run_id, result))
+    view.sector = sector
     tag = f"{sector}-{month}"
     # The key indicators are over the chosen sector too (summed over all of them otherwise).
     summary = summarize(replication_kpis(result, None if sector == "all" else chosen))
@@ -246,7 +252,8 @@ def compare_dashboard(a: tuple[str, RunResult], b: tuple[str, RunResult], *, sec
     view.reading = reading_line(run_a, run_b)
     view.coverage = coverage_line(run_a, run_b)
     view.like_for_like = comparable_days(RunRecord(id_a, run_a), RunRecord(id_b, run_b))
-    chosen = _chosen(run_a, sector)  # refused even where no chart is drawn
+    sector, chosen = _chosen(run_a, sector)  # refused even where no chart is drawn
+    view.sector = sector
     if not view.like_for_like:
         return view
 

@@ -83,6 +83,20 @@ def _safe_names(names: list[str]) -> list[str]:
     return list(dict.fromkeys(safe))
 
 
+def refusal_in_runs_order(site: Site, run_id: str, refused: Any) -> str:
+    """An export's refusal, a sector's with the run's sectors in the run's order, as its
+    dashboard lists them (the store lists them alphabetically)."""
+    from bordersim.report.export import UnknownChoice, check_run_sectors
+
+    if refused.kind == "sector":
+        codes = [s.name for s in result_of(site, run_id).sectors]
+        try:
+            check_run_sectors([refused.name], codes)
+        except UnknownChoice as err:
+            return str(err)
+    return str(refused)
+
+
 def result_of(site: Site, run_id: str) -> Any:
     from bordersim.store.runs import load_result
 
@@ -175,7 +189,7 @@ def router(site: Site) -> APIRouter:
             template,
             run=stored,
             view=view,
-            sector=sector,
+            sector=view.sector,
             month=month,
             scenario_file=scenario_file(site, stored),
         )
@@ -232,12 +246,8 @@ def router(site: Site) -> APIRouter:
                 )
         except BaseException as err:  # a refused filter, a missing result file: no folder left
             remove_folder(folder)
-            if isinstance(err, UnknownChoice) and err.kind == "sector":
-                # in the dashboard's words and order (the store lists sectors alphabetically)
-                codes = [s.name for s in result_of(site, run_id).sectors]
-                raise HTTPException(422, dashboards.not_this_runs_sector(err.name, codes)) from None
             if isinstance(err, UnknownChoice):  # a value out of range: 422, as every form's
-                raise HTTPException(422, str(err)) from None
+                raise HTTPException(422, refusal_in_runs_order(site, run_id, err)) from None
             raise
         return FileResponse(
             out,
@@ -263,6 +273,6 @@ def router(site: Site) -> APIRouter:
             (a, result_of(site, a)), (b, result_of(site, b)), sector=sector
         )
         template = "_compare_charts.html" if request.headers.get("hx-request") else "compare.html"
-        return site.page(request, template, a=stored_a, b=stored_b, view=view, sector=sector)
+        return site.page(request, template, a=stored_a, b=stored_b, view=view, sector=view.sector)
 
     return api
