@@ -1234,3 +1234,19 @@ def test_a_sector_is_refused_in_bordersim_export_s_words_on_every_page(
     dashboard = client.get(f"/runs/{a}?sector=rgv").text
     assert '<option value="RGV" selected>' in dashboard
     assert "Key indicators: RGV (Rio Grande Valley)" in html.unescape(dashboard)
+
+
+def test_a_job_request_is_checked_as_bordersim_run_checks_it(client: TestClient) -> None:
+    """A job of an unknown engine was refused as "engine: 'quantum'; choose one of event, flow"
+    where `bordersim run` and `bs.run` say "unknown engine 'quantum'; choose one of: event,
+    flow"; and a seed over 2^31 - 1 was refused ("outside 0-2147483647") though `bordersim run
+    --seed` takes any up to 2^63 - 1. The request is now checked by the CLI's own check."""
+    headers = {"X-CSRF-Token": _csrf(client)}
+    job = {"kind": "run", "scenario": "examples.small"}
+    response = client.post("/api/jobs", json={**job, "engine": "quantum"}, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["error"] == "unknown engine 'quantum'; choose one of: event, flow"
+    response = client.post("/api/jobs", json={**job, "seed": 2**40}, headers=headers)
+    assert response.status_code == 503, response.text  # taken: queued, but this one has no worker
+    response = client.post("/api/jobs", json={**job, "seed": 2**63}, headers=headers)
+    assert response.status_code == 422 and "seed" in response.json()["error"]

@@ -7,9 +7,12 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from bordersim.engines import MAX_SEED
+from bordersim.errors import ModelError
+from bordersim.services.record import check_request
 from bordersim.web.security import read_form, read_json
 from bordersim.web.settings import MAX_REPLICATIONS
-from bordersim.web.site import ENGINES, Site, int_field, job_number, no_job
+from bordersim.web.site import Site, int_field, job_number, no_job
 from bordersim.web.views.scenarios import entry_of
 from bordersim.words import counted
 
@@ -19,11 +22,13 @@ def job_request(site: Site, fields: dict[str, Any]) -> tuple[str, str, dict[str,
     kind = str(fields.get("kind", "run"))
     if kind not in ("run", "compare"):
         raise HTTPException(422, f"kind: {kind!r} is neither 'run' nor 'compare'")
-    engine = str(fields.get("engine", "event"))
-    if engine not in ENGINES:
-        raise HTTPException(422, f"engine: {engine!r}; choose one of {', '.join(ENGINES)}")
+    engine = fields.get("engine", "event")
     replications = int_field(fields, "replications", 2, 1, MAX_REPLICATIONS)
-    seed = int_field(fields, "seed", 1, 0, 2**31 - 1)
+    seed = int_field(fields, "seed", 1, 0, MAX_SEED)
+    try:  # in the words of `bordersim run` and `bs.run`, which check the same
+        check_request(engine, replications, records=False, seed=seed)
+    except ModelError as err:
+        raise HTTPException(422, str(err)) from None
     common = {"engine": engine, "replications": replications, "seed": seed}
     # as a run's page says it: two runs of one scenario are told apart in the list of jobs
     how = f"{engine} engine, {counted(replications, 'replication')} from seed {seed}"
