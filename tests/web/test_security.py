@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlencode
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
@@ -1174,8 +1175,6 @@ def test_an_export_reads_its_filters_as_bordersim_export_does(
         ],
     )
     assert response.status_code == 200, response.text
-    import pandas as pd
-
     table = pd.read_csv(io.StringIO(response.text))
     assert sorted(set(table["metric"])) == ["cost_total_dollars", "encounters", "gotaways"]
     assert set(table["sector"]) == {"RGV"}
@@ -1250,3 +1249,16 @@ def test_a_job_request_is_checked_as_bordersim_run_checks_it(client: TestClient)
     assert response.status_code == 503, response.text  # taken: queued, but this one has no worker
     response = client.post("/api/jobs", json={**job, "seed": 2**63}, headers=headers)
     assert response.status_code == 422 and "seed" in response.json()["error"]
+
+
+def test_an_export_file_names_its_filters_as_the_store_spells_them(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """`?sector=rgv&metric=Encounters` exported RGV's encounters, as asked, under the name
+    `ID_sector-rgv_metric-Encounters.csv`; the name now spells them as the file's rows do."""
+    run_id = _store_with_a_run(tmp_path)
+    response = client.get(f"/runs/{run_id}/export.csv?sector=rgv&metric=Encounters")
+    assert response.status_code == 200, response.text
+    assert set(pd.read_csv(io.StringIO(response.text))["sector"]) == {"RGV"}
+    disposition = response.headers["content-disposition"]
+    assert f'filename="{run_id}_sector-RGV_metric-encounters.csv"' in disposition

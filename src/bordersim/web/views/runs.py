@@ -6,6 +6,7 @@ import hashlib
 import html
 import re
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -67,15 +68,26 @@ def export_file_stem(run_id: str, metrics: list[str], sectors: list[str]) -> str
     that one sector's download is not saved under the name of the whole run's; in safe
     characters, and cut (with a digest of the whole, so that two choices keep two names) where
     many names are chosen."""
+    from bordersim.model.dimensions import Sector
+    from bordersim.results.schema import DAILY_METRICS
+
     stem = run_id
     if sectors:
-        stem += "_sector-" + "+".join(_safe_names(sectors))
+        spelled = _as_spelled(sectors, [sector.name for sector in Sector])
+        stem += "_sector-" + "+".join(_safe_names(spelled))
     if metrics:
-        stem += "_metric-" + "+".join(_safe_names(metrics))
+        stem += "_metric-" + "+".join(_safe_names(_as_spelled(metrics, DAILY_METRICS)))
     if len(stem) <= MAX_FILE_STEM:
         return stem
     digest = hashlib.sha256(stem.encode()).hexdigest()[:8]
     return f"{stem[: MAX_FILE_STEM - 9]}-{digest}"
+
+
+def _as_spelled(names: list[str], known: Sequence[str]) -> list[str]:
+    """Each name as bordersim spells it where it differs in case only ('rgv' is 'RGV', as the
+    export reads it), so that the file's name says what its rows say."""
+    spelling = {name.casefold(): name for name in known}
+    return [spelling.get(name.casefold(), name) for name in names]
 
 
 def _safe_names(names: list[str]) -> list[str]:
