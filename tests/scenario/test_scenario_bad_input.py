@@ -478,6 +478,19 @@ def test_missing_base_file(
     assert said.group(2).endswith("/no-such-base.toml"), message
 
 
+def test_a_base_under_the_home_folder_is_found_by_tilde(
+    write: Callable[[str, str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """base = "~/x.toml" was looked for as a folder named "~" beside the variant, where
+    demand.calibration and demand.fit expand "~" to the home folder."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    (home / "base.toml").write_text(MINIMAL, encoding="utf-8")
+    path = write("variant.toml", 'base = "~/base.toml"\nname = "v"\n')
+    assert load_scenario(path).name == "v"
+
+
 @pytest.mark.parametrize(
     ("value", "shown"), [("5", "5"), ('""', "''"), ('["a.toml"]', "['a.toml']")]
 )

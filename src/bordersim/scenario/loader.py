@@ -408,7 +408,9 @@ def _chain(path: Path) -> list[tuple[Path, dict[str, Any]]]:
         given = f"base = {_show(base)}"
         if not isinstance(base, str) or not base.strip():
             raise ScenarioError(f"{given}: must be a file path (a string)", where=where)
-        base_path = resolve(current.parent / base, what=given, error=ScenarioError, where=where)
+        # "~" is the home folder, as in demand.calibration and demand.fit
+        named = _expanded(base, given=given, where=where)
+        base_path = resolve(current.parent / named, what=given, error=ScenarioError, where=where)
         if not base_path.exists():
             raise ScenarioError(
                 f"{given}: no such scenario file (looked for {shown_path(base_path, 80)})",
@@ -420,6 +422,14 @@ def _chain(path: Path) -> list[tuple[Path, dict[str, Any]]]:
                 where=where,
             )
         current = base_path
+
+
+def _expanded(base: str, *, given: str, where: str) -> Path:
+    """A base's path with a leading "~" (or "~user") read as that home folder."""
+    try:
+        return Path(base).expanduser()
+    except RuntimeError:  # "~user" of no user, or no home folder known
+        raise ScenarioError(f"{given}: cannot find the home folder it names", where=where) from None
 
 
 def merge_chain(
