@@ -491,6 +491,22 @@ def test_a_base_under_the_home_folder_is_found_by_tilde(
     assert load_scenario(path).name == "v"
 
 
+def test_a_calibration_under_an_unknown_users_home_is_one_line(
+    write: Callable[[str, str], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """demand.calibration = "~nobody/..." of no such user ended in a RuntimeError traceback."""
+    text = f'base = "{SMALL}"\n[demand]\ncalibration = "~no-such-user-55/cal.json"\n'
+    path = write("variant.toml", text)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["scenario", "check", "-q", str(path)])
+    assert exit_info.value.code == 2
+    message = " ".join(capsys.readouterr().err.split())
+    assert message == (
+        f"error: {path}, line 3: demand.calibration = '~no-such-user-55/cal.json': cannot find "
+        "the home folder it names"
+    )
+
+
 @pytest.mark.parametrize(
     ("value", "shown"), [("5", "5"), ('""', "''"), ('["a.toml"]', "['a.toml']")]
 )

@@ -409,7 +409,7 @@ def _chain(path: Path) -> list[tuple[Path, dict[str, Any]]]:
         if not isinstance(base, str) or not base.strip():
             raise ScenarioError(f"{given}: must be a file path (a string)", where=where)
         # "~" is the home folder, as in demand.calibration and demand.fit
-        named = _expanded(base, given=given, where=where)
+        named = expanded_path(base, given=given, where=where)
         base_path = resolve(current.parent / named, what=given, error=ScenarioError, where=where)
         if not base_path.exists():
             raise ScenarioError(
@@ -424,10 +424,11 @@ def _chain(path: Path) -> list[tuple[Path, dict[str, Any]]]:
         current = base_path
 
 
-def _expanded(base: str, *, given: str, where: str) -> Path:
-    """A base's path with a leading "~" (or "~user") read as that home folder."""
+def expanded_path(text: str, *, given: str, where: str) -> Path:
+    """A path written in a scenario (`given`, ``key = value``, at `where`) with a leading "~"
+    (or "~user") read as that home folder."""
     try:
-        return Path(base).expanduser()
+        return Path(text).expanduser()
     except RuntimeError:  # "~user" of no user, or no home folder known
         raise ScenarioError(f"{given}: cannot find the home folder it names", where=where) from None
 

@@ -156,10 +156,11 @@ class Scenario(ScenarioSpec):
 
     def relative_path(self, value: str, key_path: str) -> Path:
         """A path written in a scenario, resolved against the file that wrote it."""
-        path = Path(value).expanduser()
+        where = self.location(key_path)
+        path = loader.expanded_path(value, given=f"{key_path} = {value!r}", where=where)
         if not path.is_absolute():
             path = self.file_of(key_path).parent / path
-        return resolve(path, what=key_path, error=ScenarioError, where=self.location(key_path))
+        return resolve(path, what=key_path, error=ScenarioError, where=where)
 
 
 def _clipped(line: str, limit: int = 50) -> str:
