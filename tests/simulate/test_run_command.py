@@ -109,6 +109,28 @@ def test_a_set_key_path_with_a_name_in_quotes_reaches_that_deployment(
         assert not store.exists() or _statuses(store) == []
 
 
+@needs_scenarios
+def test_a_set_replaces_a_bad_value_of_the_file_before_it_is_checked(tmp_path: Path) -> None:
+    """`run FILE --set period.warmup_days=2`, where FILE's own warmup_days = -3, was refused for
+    the -3 that the --set replaces; the --set's value is what runs. A bad value of the file that
+    no --set touches is still named as the file names it, without the --set."""
+    from bordersim.errors import ScenarioError
+    from bordersim.services.loading import load_and_compile
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text(f'base = "{SMALL}"\nname = "bad"\n[period]\nwarmup_days = -3\n')
+    loaded = load_and_compile(bad, {"period.warmup_days": 2})
+    assert loaded.model.warmup_days == 2
+    with pytest.raises(ScenarioError) as refused:
+        load_and_compile(bad, {"demand.scale": 1.5})
+    assert str(refused.value) == f"{bad}, line 4: period.warmup_days = -3: must be at least 0"
+    with pytest.raises(ScenarioError) as refused:
+        load_and_compile(bad, {"period.warmup_days": -1})
+    assert str(refused.value) == (
+        f"--set period.warmup_days=-1: {bad}: period.warmup_days = -1: must be at least 0"
+    )
+
+
 @needs_event_engine
 def test_a_run_interrupted_midway_is_failed_with_no_results_and_no_report(tmp_path: Path) -> None:
     from bordersim.services.loading import LoadedScenario

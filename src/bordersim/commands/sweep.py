@@ -273,8 +273,7 @@ def _checked_grid(
     """The base scenario (with its --set values) and the grid, each checked, and the output
     folder checked, before the sweep runs rather than after."""
     from bordersim.input_files import check_path_text
-    from bordersim.scenario import load_scenario
-    from bordersim.services.loading import apply_settings, parse_settings
+    from bordersim.services.loading import load_with_settings, parse_settings
     from bordersim.services.sweep import check_points, check_sweep_target
 
     if scenario is None or not vary_options:
@@ -284,7 +283,7 @@ def _checked_grid(
         raise ScenarioError("no such scenario file", where=str(scenario))
     _refuse_large_grid(vary_options)
     axes = [parse_vary(option) for option in vary_options]
-    base = apply_settings(load_scenario(scenario), parse_settings(settings))
+    base = load_with_settings(scenario, parse_settings(settings))
     check_points(base, axes)  # a grid point that does not apply is refused first
     check_sweep_target(_sweep_folder(out, base.name))
     return base, axes

@@ -222,6 +222,34 @@ def load_scenario(path: str | Path) -> Scenario:
     )
 
 
+def load_with_changes(
+    path: str | Path,
+    changes: Mapping[str, Any],
+    given: Mapping[str, str] | None = None,
+    *,
+    python_values: bool = False,
+    option: str | None = None,
+) -> Scenario:
+    """A scenario file with values set over it (`with_changes`), merged and validated once: a
+    value of the file that a change replaces is never checked on its own, as the change is what
+    the scenario holds."""
+    file = Path(path)
+    merged, sources, origins, new_entries = loader.merge_chain(file)
+    as_merged = Scenario.model_construct()  # not validated: with_changes validates the whole
+    as_merged._path = file.resolve()
+    as_merged._sources = sources
+    as_merged._origins = origins
+    as_merged._merged = merged
+    return with_changes(
+        as_merged,
+        changes,
+        given,
+        python_values=python_values,
+        option=option,
+        new_entries=new_entries,
+    )
+
+
 def vary(scenario: Scenario, key_path: str, value: Any) -> Scenario:
     """A copy of `scenario` with one value changed (for sweeps), re-validated.
 
@@ -238,6 +266,7 @@ def with_changes(
     *,
     python_values: bool = False,
     option: str | None = None,
+    new_entries: Mapping[tuple[str, ...], Collection[str]] | None = None,
 ) -> Scenario:
     """A copy of `scenario` with the values at dotted key paths changed, validated once, as a
     whole, by the loader's rules (so that related keys, such as two dates, may change together).
@@ -247,6 +276,7 @@ def with_changes(
     of a line of the file. `python_values`: the values were given from Python (not typed as
     TOML, as ``--set`` types them), so that a refusal says the Python value to pass. `option`:
     the command-line option that typed them (``--set``), so that a refusal says how to type one.
+    `new_entries`: the named entries the scenario's own files made (`loader.merge_chain`).
     """
     if not isinstance(changes, Mapping):
         raise ScenarioError(
@@ -260,7 +290,7 @@ def with_changes(
     kept = dict(scenario._changes)
     places = dict(scenario._given)
     changed = []
-    new_entries: dict[tuple[str, ...], list[str]] = {}
+    entries: dict[tuple[str, ...], Collection[str]] = dict(new_entries or {})
     set_by: dict[tuple[str, ...], str] = {}  # each value set by this call, with its key path
     for key_path, given_value in changes.items():
         path = _key_path(key_path, scenario)
@@ -268,7 +298,7 @@ def with_changes(
         # as JSON, which has no np.int64
         value = _plain(given_value)
         _refuse_none(path, value, scenario)
-        new_entries.update(loader.entries_added(merged, _as_overlay(path, value)))
+        entries.update(loader.entries_added(merged, _as_overlay(path, value)))
         # a table merges into the table there, as in a file: what was set is the values it
         # replaced, each recorded as changed on its own
         for parts, part_value in _set(merged, key_path, path, value, scenario):
@@ -293,7 +323,7 @@ def with_changes(
         sources=sources,
         origins=origins,
         changed=changed,
-        new_entries=new_entries,
+        new_entries=entries,
         python_values=python_values,
         option=option,
     )

@@ -93,25 +93,47 @@ def parse_settings(options: Iterable[str], flag: str = "--set") -> dict[str, Any
 
 
 def apply_settings(
-    scenario: Scenario, settings: Mapping[str, Any], flag: str = "--set"
+    scenario: Scenario | Path, settings: Mapping[str, Any], flag: str = "--set"
 ) -> Scenario:
-    """The scenario with every key path set to its value, validated once, as a whole, as the file
-    would be: keys that belong together (a new table's required keys, two dates) may be set
-    together."""
+    """The scenario (or the scenario file) with every key path set to its value, validated once,
+    as a whole, as the file would be: keys that belong together (a new table's required keys,
+    two dates) may be set together, and a file's value that a setting replaces is not checked."""
     from bordersim.errors import ScenarioError
-    from bordersim.scenario import with_changes
+    from bordersim.scenario import load_scenario, with_changes
+    from bordersim.scenario.resolved import load_with_changes
 
     if not settings:
-        return scenario
+        return load_scenario(scenario) if isinstance(scenario, Path) else scenario
     places = {key: f"{flag} {key}={shown_value(value)}" for key, value in settings.items()}
+    # the API's sweep (flag "vary") gives Python values; --set and --vary type TOML
+    typed = flag.startswith("--")
+    how: dict[str, Any] = {"python_values": not typed, "option": flag if typed else None}
     try:
-        # the API's sweep (flag "vary") gives Python values; --set and --vary type TOML
-        typed = flag.startswith("--")
-        return with_changes(
-            scenario, settings, places, python_values=not typed, option=flag if typed else None
-        )
+        if isinstance(scenario, Path):
+            return load_with_changes(scenario, settings, places, **how)
+        return with_changes(scenario, settings, places, **how)
     except ScenarioError as err:
         raise ScenarioError(f"{' '.join(places.values())}: {err}") from err
+
+
+def load_with_settings(path: Path, settings: Mapping[str, Any], flag: str = "--set") -> Scenario:
+    """A scenario file with `settings` applied (`apply_settings`). A bad value of the file that
+    no setting replaces is named as loading the file alone names it, without the settings."""
+    from bordersim.errors import ScenarioError
+    from bordersim.scenario import load_scenario
+
+    try:
+        as_written = load_scenario(path)
+    except ScenarioError as refused:
+        if not settings:
+            raise
+        try:
+            return apply_settings(path, settings, flag)
+        except ScenarioError as err:
+            if str(err.__cause__) == str(refused):  # the file's own fault, not the settings'
+                raise refused from None
+            raise
+    return apply_settings(as_written, settings, flag)
 
 
 def shown_value(value: Any) -> str:
@@ -133,7 +155,6 @@ def load_and_compile(path: Path, settings: Mapping[str, Any] | None = None) -> L
     from bordersim.compiler import compile_scenario
     from bordersim.errors import ScenarioError
     from bordersim.input_files import MIB, check_regular_file
-    from bordersim.scenario import load_scenario
 
     if not path.exists() and not path.is_symlink():
         raise ScenarioError("no such scenario file", where=str(path))
@@ -141,7 +162,7 @@ def load_and_compile(path: Path, settings: Mapping[str, Any] | None = None) -> L
     started = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        scenario = apply_settings(load_scenario(path), settings or {})
+        scenario = load_with_settings(path, settings or {})
         model = compile_scenario(scenario)
     model.check()
     ref = scenario.demand.calibration
