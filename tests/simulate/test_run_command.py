@@ -131,6 +131,24 @@ def test_a_set_replaces_a_bad_value_of_the_file_before_it_is_checked(tmp_path: P
     )
 
 
+@needs_scenarios
+def test_a_whole_number_in_exponent_form_is_set_as_that_number() -> None:
+    """`--set period.warmup_days=1e3` was refused, echoed as `=1000.0`, "must be a whole number,
+    written without a decimal point", though it was written without one: 1e3 is now 1000, and
+    said so in a refusal."""
+    from bordersim.errors import ScenarioError
+    from bordersim.services.loading import load_and_compile, parse_settings
+
+    assert (
+        load_and_compile(SMALL, parse_settings(["period.warmup_days=1e1"])).model.warmup_days == 10
+    )
+    with pytest.raises(ScenarioError) as refused:
+        load_and_compile(SMALL, parse_settings(["period.warmup_days=-1E3"]))
+    assert str(refused.value) == (
+        f"--set period.warmup_days=-1000: {SMALL}: period.warmup_days = -1000: must be at least 0"
+    )
+
+
 @needs_event_engine
 def test_a_run_interrupted_midway_is_failed_with_no_results_and_no_report(tmp_path: Path) -> None:
     from bordersim.services.loading import LoadedScenario

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import shlex
-import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,11 +33,11 @@ MAX_GRID_POINTS = 10_000
 
 
 def parse_value(text: str) -> Any:
-    """A value as TOML reads it (1500, 0.5, true, 2023-05-10, "text"); bare words are strings."""
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text
+    """A value as TOML reads it (1500, 0.5, true, 2023-05-10, "text"); bare words are strings;
+    1e3 is 1000, as --set reads it (`typed_value`)."""
+    from bordersim.services.loading import typed_value
+
+    return typed_value(text)
 
 
 def parse_vary(option: str) -> Axis:

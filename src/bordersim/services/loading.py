@@ -51,8 +51,6 @@ def parse_setting(option: str, flag: str = "--set") -> tuple[str, Any]:
     bare word is a string. KEY is a key path as TOML writes one, a name holding a dot in quotes
     (``deployments."phase.1".headcount=10``). Anything else is a `ScenarioError` naming the
     option."""
-    import tomllib
-
     from bordersim.errors import ScenarioError
     from bordersim.scenario.loader import parse_key_path, split_key_and_value
 
@@ -64,10 +62,25 @@ def parse_setting(option: str, flag: str = "--set") -> tuple[str, Any]:
         parse_key_path(key)
     except ScenarioError as err:
         raise ScenarioError(f"{flag} {option!r}: {err}") from None
+    return key, typed_value(text)
+
+
+def typed_value(text: str) -> Any:
+    """A value typed on the command line, read as TOML reads it (1500, 0.5, true, 2023-05-10,
+    "text"); a bare word is a string. A whole number in exponent form, 1e3, is that whole
+    number: it is written without a decimal point, which is how a whole number is told from a
+    fraction, and TOML alone reads it as 1000.0, refused where a count is read. Beyond 1e15
+    (1e300) it stays a float: every count has a far lower bound, which says so in a few words."""
+    import tomllib
+
     try:
-        return key, tomllib.loads(f"v = {text}")["v"]
+        value = tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
-        return key, text
+        return text
+    written_whole = "." not in text and any(c in text for c in "eE")
+    if isinstance(value, float) and value.is_integer() and abs(value) <= 1e15 and written_whole:
+        return int(value)
+    return value
 
 
 def parse_settings(options: Iterable[str], flag: str = "--set") -> dict[str, Any]:
