@@ -330,6 +330,22 @@ def test_check_prints_the_resolved_scenario_and_the_summary(
     assert "is valid" in out
 
 
+def test_check_says_over_which_days_the_crews_person_days_count(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The crews table gave "person-days" without the days they count: the reported period's
+    42 days, not the 49 simulated with the warm-up (4,689 agents a day make 196,938)."""
+    from bordersim.cli import main
+
+    monkeypatch.setenv("COLUMNS", "400")  # no line wrapped inside the title
+    main(["scenario", "check", "-q", str(SMALL)])
+    out = capsys.readouterr().out
+    assert "crews in the reported period, 2023-04-20 to 2023-05-31 (42 days;" in out
+    agents = next(line for line in out.splitlines() if "│ agents" in line)
+    assert [cell.strip() for cell in agents.split("│")[4:6]] == ["4,689", "196,938"]
+    assert "person-days in the period" in out
+
+
 def test_check_shows_brackets_in_names_and_paths_as_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -116,10 +116,17 @@ def check(
     summary.add_row("health module", "on" if model.health_enabled else "off")
     console.print(summary)
 
-    crews = Table(title="crews (peak headcount over the scenario's sectors)")
-    for column in ("crew", "pool", "tasks", "peak headcount", "person-days"):
-        crews.add_column(column)
     from bordersim.model.dimensions import Task
+    from bordersim.words import counted
+
+    # the peak and the person-days are the reported days', the warm-up's left out
+    crews = Table(
+        title=f"crews in the reported period, {dates[model.warmup_days]} to {dates[-1]} "
+        f"({counted(model.n_days - model.warmup_days, 'day')}; people summed over the "
+        "scenario's sectors)"
+    )
+    for column in ("crew", "pool", "tasks", "peak headcount", "person-days in the period"):
+        crews.add_column(column)
 
     for c, name in enumerate(model.crew_names):
         per_day = model.crew_headcount[reported, :, c].sum(axis=1)
