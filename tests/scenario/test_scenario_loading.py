@@ -13,7 +13,7 @@ from scenario_texts import MINIMAL
 from bordersim.errors import ScenarioError
 from bordersim.scenario import Scenario, load_scenario, vary
 from bordersim.scenario.loader import load_defaults
-from repo_paths import SCENARIOS, SMALL
+from repo_paths import REPO, SCENARIOS, SMALL
 
 SHIPPED = [*sorted(SCENARIOS.glob("*.toml")), SMALL]
 
@@ -448,6 +448,21 @@ def test_params_of_a_mistyped_prefix_names_the_close_key_path(
         f"error: no default parameter's key path starts with {typed!r} (did you mean "
         f"{meant!r}?); `bordersim scenario params` lists them all"
     ), said
+
+
+def test_the_scenarios_page_says_what_params_of_a_mistyped_prefix_prints(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """docs/scenarios.md said only that a prefix matching nothing is an error, not that the
+    error names the closest key path: the page quotes the line `params staff.pool.agnt` prints."""
+    from bordersim.cli import main
+
+    page = " ".join((REPO / "docs" / "scenarios.md").read_text(encoding="utf-8").split())
+    with pytest.raises(SystemExit):
+        main(["scenario", "params", "staff.pool.agnt"])
+    said = " ".join(capsys.readouterr().err.split()).removeprefix("error: ")
+    assert "did you mean 'staff.pools.agent'?" in said
+    assert f"``{said}``" in page, said  # in double backquotes, as the line holds one
 
 
 def test_params_of_a_disease_parameter_names_where_its_default_is(
