@@ -492,6 +492,25 @@ def test_the_report_path_is_printed_as_it_is(
     assert (out / "report.html").is_file()
 
 
+@needs_event_engine
+@needs_scenarios
+def test_run_and_compare_print_a_long_report_path_on_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A report path longer than the page was broken across lines, so that it could not be
+    copied or piped whole; it is now printed on one line, however long."""
+    out = tmp_path / ("a-folder-with-a-long-name-" * 6) / "out"
+    store = str(tmp_path / "s.duckdb")
+    main(["run", str(SMALL), "-r", "1", "--store", store, "--out", str(out / "run")])
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.endswith(f"stored; report: {out / 'run' / 'report.html'}") for line in lines)
+    with open_store(Path(store)) as connection:
+        (first,) = list_runs(connection)
+    main(["compare", first.run_id, str(SMALL), "--store", store, "--out", str(out / "cmp")])
+    lines = capsys.readouterr().out.splitlines()
+    assert f"comparison report: {out / 'cmp' / 'compare.html'}" in lines
+
+
 def test_compare_of_two_runs_refuses_options_that_would_change_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -65,6 +65,8 @@ def calibrate_command(
                     f"The store {location} lacks official data: importing the shipped files "
                     + ", ".join(path.name for path in missing),
                     highlight=False,
+                    markup=False,
+                    soft_wrap=True,
                 )
                 import_official_files(connection, missing)
             artifact = calibrate(connection, backtest_months=backtest_months)
@@ -77,6 +79,8 @@ def calibrate_command(
                 f"data vintage ({kind}): {held['file']} (sha256 {held['sha256'][:12]}), "
                 f"{str(held['first_month'])[:7]} to {str(held['last_month'])[:7]}{partial}",
                 highlight=False,
+                markup=False,
+                soft_wrap=True,
             )
         if inputs["mixed_vintage"]:
             console.print(
@@ -89,7 +93,10 @@ def calibrate_command(
     print_fit_report(console, calibration)
     print_backtest(console, BacktestResult.from_dict(artifact["backtest"]))
     console.print(
-        f"Wrote calibration {calibration.version} to {target}", highlight=False, markup=False
+        f"Wrote calibration {calibration.version} to {target}",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
     )
 
 

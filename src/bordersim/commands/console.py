@@ -35,10 +35,13 @@ class ConsoleObserver(Observer):
     def warning(self, message: str) -> None:
         from rich.markup import escape
 
-        self.console.print(f"[yellow]warning:[/] {escape(message)}", highlight=False)
+        # one line however long (soft_wrap): a path in it stays whole, to copy
+        self.console.print(
+            f"[yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True
+        )
 
     def note(self, message: str) -> None:
-        self.console.print(message)
+        self.console.print(message, soft_wrap=True)
 
     @contextmanager
     def stage(self, label: str) -> Iterator[object]:

@@ -175,7 +175,10 @@ def _progress_lines(scenario: Scenario, settings: FitSettings) -> FitProgress:
 def _say_written(console: Console, scenario: Scenario, target: Path, named: bool) -> None:
     """Where the fit went and, when the scenario does not name it, the line that would."""
     # markup=False: "[demand]" (or brackets in a path) is text to copy, not a Rich style tag
-    console.print(f"Wrote the demand fit to {target}", highlight=False, markup=False)
+    # one line however long (soft_wrap): a path broken across lines cannot be copied
+    console.print(
+        f"Wrote the demand fit to {target}", highlight=False, markup=False, soft_wrap=True
+    )
     if not named:
         relative = Path(os.path.relpath(target, scenario.path.parent)).as_posix()
         console.print(
@@ -183,6 +186,7 @@ def _say_written(console: Console, scenario: Scenario, target: Path, named: bool
             f"{scenario.path}.",
             highlight=False,
             markup=False,
+            soft_wrap=True,
         )
 
 

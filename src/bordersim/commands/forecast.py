@@ -166,6 +166,8 @@ def read_series(store: str | None, *, create: bool = True) -> Any:
                 f"The store {location} lacks official data: importing the shipped files "
                 + ", ".join(path.name for path in missing),
                 highlight=False,
+                markup=False,
+                soft_wrap=True,
             )
             import_official_files(connection, missing)
         return from_official(connection)
@@ -241,7 +243,10 @@ def _backtest(
 
         folder = write_forecast_folder(out, write)
         console.print(
-            f"Wrote {folder / 'backtest.csv'} and {folder / 'report.html'}", highlight=False
+            f"Wrote {folder / 'backtest.csv'} and {folder / 'report.html'}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
         )
 
 
@@ -301,6 +306,8 @@ def _forecast(
     console.print(
         f"Wrote {folder / 'report.html'}, forecast.csv and backtest.csv beside it",
         highlight=False,
+        markup=False,
+        soft_wrap=True,
     )
 
 

@@ -177,9 +177,10 @@ def run_command(
     )
     print_kpis(console, record)
     print_timings(console, record)
-    # the path is text, not markup: a folder such as out[old] is shown as it is
+    # the path is text, not markup: a folder such as out[old] is shown as it is; one line
+    # however long (soft_wrap): a path broken across lines cannot be copied or piped
     report = escape(str(record.report_path))
-    console.print(f"run [bold]{record.run_id}[/] stored; report: {report}")
+    console.print(f"run [bold]{record.run_id}[/] stored; report: {report}", soft_wrap=True)
 
 
 def compare_command(
@@ -229,7 +230,7 @@ def compare_command(
         option_names=CLI_NAMES,
     )
     print_differences(console, record_a, record_b)
-    console.print(f"comparison report: {path}", markup=False)
+    console.print(f"comparison report: {path}", markup=False, soft_wrap=True)
 
 
 def report_command(
