@@ -6,10 +6,10 @@ place at the end, so that an interrupted run leaves nothing that looks complete;
 new `--out` are created only then, so that a failed run leaves no empty folders (a command whose
 files name others by relative path creates them first, and removes them if it fails:
 `parents_made_for`). A folder already at
-`--out` is replaced only if it is the command's own: it holds the command's marker file and
-nothing but the files the command wrote (named by the caller, or listed in the marker). Any other
-folder (`..`, a home directory, a folder of the user's files) is refused before any work starts,
-and nothing in it is touched: bordersim never deletes what it did not create.
+`--out` is replaced only if it is empty or the command's own: it holds the command's marker
+file and nothing but the files the command wrote (named by the caller, or listed in the marker).
+Any other folder (`..`, a home directory, a folder of the user's files) is refused before any
+work starts, and nothing in it is touched: bordersim never deletes what it did not create.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from bordersim.errors import BordersimError
 def check_output_folder(
     target: Path, *, marker: str, what: str, own: Collection[str] | None = None
 ) -> Path:
-    """The absolute output folder, if the command may write it: absent, or its own output.
+    """The absolute output folder, if the command may write it: absent, empty, or its own output.
 
     `own` names the files the command writes; without it, the marker lists them (`write_marker`).
     Anything else is one error and nothing is touched; the folder's parent must be writable."""
@@ -40,12 +40,13 @@ def check_output_folder(
             raise BordersimError("--out exists and is not a folder; give a new folder", where=where)
         ours = _own_files(folder / marker, own)
         extra = sorted(p.name for p in folder.iterdir() if ours is None or p.name not in ours)
-        if ours is None or extra:
+        # an empty folder (made for the output) holds nothing to replace: taken, as run takes it
+        if extra:
             shown = f" (it holds {', '.join(extra[:3])}{', ...' if len(extra) > 3 else ''})"
             raise BordersimError(
                 f"--out exists and is not a {what} folder bordersim wrote"
-                + (shown if extra else "")
-                + "; bordersim never deletes what it did not create: give a new folder",
+                + shown
+                + "; bordersim never deletes what it did not create: give a new or empty folder",
                 where=where,
             )
     above = _nearest_existing(folder.parent)
@@ -154,7 +155,9 @@ def replace_folder(new: Path, folder: Path) -> None:
     made: list[Path] = []
     try:
         made = make_parents(folder)
-        if folder.exists():
+        if folder.exists() and not any(folder.iterdir()):
+            folder.rmdir()  # an empty folder: nothing to keep aside (and fails if filled since)
+        elif folder.exists():
             previous = new.with_name(new.name + ".previous")
             folder.rename(previous)
         new.rename(folder)

@@ -54,6 +54,27 @@ def test_a_sweep_never_deletes_a_folder_it_did_not_write(tmp_path: Path) -> None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["work"]  # no partial folder left
 
 
+def test_an_empty_folder_is_taken_as_out_by_sweep_plan_and_forecast(tmp_path: Path) -> None:
+    """An empty folder made for the output (mkdir out/grid) was refused as "not a sweep folder
+    bordersim wrote", though nothing in it would be replaced, while run and compare write into
+    one; sweep, plan and forecast now take it too, and fill it."""
+    from bordersim.commands.forecast import check_forecast_target
+    from bordersim.output_folders import check_output_folder
+
+    grid = tmp_path / "grid"
+    grid.mkdir()
+    write_sweep(_sweep(), grid)
+    assert sorted(p.name for p in grid.iterdir()) == sorted(
+        ["kpis.csv", "kpis.parquet", "report.html", SWEEP_MARKER]
+    )
+    for name in ("plan", "forecast"):
+        (tmp_path / name).mkdir()
+    plan = tmp_path / "plan"
+    assert check_output_folder(plan, marker=".mark", what="plan") == plan
+    assert check_forecast_target(tmp_path / "forecast") == tmp_path / "forecast"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["forecast", "grid", "plan"]
+
+
 def test_a_sweep_replaces_its_own_output_only(tmp_path: Path) -> None:
     target = tmp_path / "out" / "grid"
     write_sweep(_sweep(), target)
