@@ -478,6 +478,32 @@ def test_missing_base_file(
     assert said.group(2).endswith("/no-such-base.toml"), message
 
 
+@pytest.mark.parametrize(
+    ("line", "rule"),
+    [
+        (
+            "[custody]\ncapacity_people = 5",
+            "custody.capacity_people = 5: is a table of one value per sector, such as "
+            "capacity_people = { RGV = 5, TCA = 5 }",
+        ),
+        (
+            "[staff]\nagents_by_sector = [1, 2]",
+            "staff.agents_by_sector = [1, 2]: is a table of one value per sector, such as "
+            "agents_by_sector = { RGV = 1000, TCA = 1000 }",
+        ),
+    ],
+)
+def test_one_value_where_a_value_per_sector_is_read_is_told_the_table(
+    line: str, rule: str, write: Callable[[str, str], Path]
+) -> None:
+    """capacity_people = 5 was refused in pydantic's words, "Input should be a valid dictionary
+    or instance of BySector": a class of the code, not how to write a value per sector."""
+    path = write("variant.toml", f'base = "{SMALL}"\n{line}\n')
+    with pytest.raises(ScenarioError) as refused:
+        load_scenario(path)
+    assert str(refused.value) == f"{path}, line 3: {rule}"
+
+
 def test_a_base_under_the_home_folder_is_found_by_tilde(
     write: Callable[[str, str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -984,6 +984,17 @@ def _whole_number_rule(key: str, value: float, typed_as: str | None = None) -> s
     return f"must be a whole number, such as {low} or {low + 1}"
 
 
+def _by_sector_rule(key: str, value: Any) -> str:
+    """The rule for one value (or a list) where a table of a value per sector is read, with an
+    example of the table: the value given, where it is a number, for two sectors."""
+    plain = isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+    example = _show(value) if plain else "1000"
+    return (
+        f"is a table of one value per sector, such as {key} = "
+        f"{{ RGV = {example}, TCA = {example} }}"
+    )
+
+
 #: pydantic's range errors: the words of the rule and the name of the bound in the error's ctx
 _BOUND_WORDS = {
     "greater_than_equal": ("at least", "ge"),
@@ -1053,6 +1064,9 @@ def validation_error(
             if entries_at(loc) is not None
             else f"{dotted} is a table: write [{dotted}], not [[{dotted}]]"
         )
+    elif kind == "model_type" and str(ctx.get("class_name", "")).endswith("BySector"):
+        # pydantic's "Input should be a valid dictionary or instance of BySector" named a class
+        rule = _by_sector_rule(loc[-1], value)
     elif kind == "date_type" and isinstance(value, dt.datetime):
         # told to write it "without quotes", as it was written
         rule = f"must be a date, without a time of day: {loc[-1]} = {value.date().isoformat()}"
