@@ -148,8 +148,8 @@ class Run:
         """The tidy daily table: replication, date, sector, metric, value, unit (of the value:
         people, staff-hours, dollars..., as `bordersim export` writes it).
 
-        `metric` (a name or a list of names) and `sector` (a code) narrow it; by default it has
-        every metric of every sector.
+        `metric` (a name or a list of names; not a dict, a set or bytes) and `sector` (a code)
+        narrow it; by default it has every metric of every sector.
         """
         names = list(DAILY_METRICS) if metric is None else _metric_names(metric)
         codes = list(self.sectors) if sector is None else [self._check_sector(sector)]
@@ -262,10 +262,12 @@ def _described(result: RunResult) -> str:
 def _metric_names(metric: str | Sequence[str]) -> list[str]:
     if isinstance(metric, str):
         return [check_metric(metric)]
-    if not isinstance(metric, Iterable):
+    # a dict's keys would be taken for the names and its values dropped, bytes read as numbers,
+    # and a set's names come in another order in each process, and so would the table's rows
+    if not isinstance(metric, Iterable) or isinstance(metric, bytes | Mapping | set | frozenset):
         raise BordersimError(
             f"metric must be a metric name or a list of names, got {type(metric).__name__} "
-            f"{metric!r} (the names are bordersim.results.schema.DAILY_METRICS)"
+            f"{_clip_repr(metric)} (the names are bordersim.results.schema.DAILY_METRICS)"
         )
     # a name given twice is one metric: its rows once, not twice over
     names = list(dict.fromkeys(check_metric(name) for name in metric))

@@ -87,6 +87,25 @@ def test_the_run_results_metric_refuses_an_unknown_name_as_the_run_does(api_run:
     assert "did you mean 'occupancy_peak'" in str(refused.value)
 
 
+@pytest.mark.parametrize(
+    "metric",
+    [{"encounters": 1}, b"encounters", {"encounters", "gotaways"}],
+    ids=["dict", "bytes", "set"],
+)
+def test_daily_refuses_metrics_given_as_a_dict_bytes_or_a_set(
+    api_run: bs.Run, metric: object
+) -> None:
+    # a dict's keys were taken as the metrics (its values dropped), bytes were "got int 101",
+    # and a set gave its metrics' rows in an order that changes from one process to the next
+    with pytest.raises(bs.BordersimError) as refused:
+        api_run.daily(metric)  # type: ignore[arg-type]
+    text = str(refused.value)
+    assert text.startswith(
+        f"metric must be a metric name or a list of names, got {type(metric).__name__}"
+    )
+    assert "\n" not in text
+
+
 def test_plot_draws_the_mean_of_the_named_sector(api_run: bs.Run) -> None:
     fig = api_run.plot("occupancy_mean", sector="RGV")
     mean = api_run.metric("occupancy_mean", sector="RGV").mean(axis=0)
