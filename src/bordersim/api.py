@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
     import plotly.graph_objects as go
 
+    from bordersim.services.sweep import Axis
     from bordersim.store.runs import StoredRun
 
 __all__ = [
@@ -485,12 +486,13 @@ def sweep(
     workers, resumable (docs/scaling.md), as ``bordersim sweep --cluster`` does, with the same
     numbers bit for bit. With a `store` (a store file or a ``postgresql://``
     URL) the blocks are recorded in that store's catalog, their files in its results folder
-    (``bordersim sweep --store``); a `client` without one uses the default store.
+    (``bordersim sweep --store``); a `client` without one uses the default store. As in
+    `bordersim sweep`, a grid takes at most 10,000 points and 1,000,000 replications a variant.
 
     One row per variant and KPI: variant, the varied keys, kpi, label, unit, mean, low, high, n.
     """
     from bordersim.services.record import check_request
-    from bordersim.services.sweep import Axis, run_sweep
+    from bordersim.services.sweep import run_sweep
 
     # the scenario's kind first: 42 is refused as not a scenario, whatever else is wrong
     if not isinstance(scenario, Scenario):
@@ -506,24 +508,7 @@ def sweep(
         )
     if not vary:
         raise ScenarioError("vary is empty: give {key path: [values]} to sweep over")
-    axes = []
-    for key, values in vary.items():
-        # a dict's keys would be swept over and its values dropped without a word
-        if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
-            raise ScenarioError(f"vary {key!r}: expected a list of values, got {values!r}")
-        if isinstance(values, set | frozenset):
-            # a set has no defined order (texts come in another order in each Python process):
-            # the variants' order, and so their seeds, would not be reproducible
-            raise ScenarioError(
-                f"vary {key!r}: a set has no defined order, so the variants' order (and their "
-                f"seeds) could change from one run to the next; pass a list or a tuple, such as "
-                f"{_in_order(values)!r}"
-            )
-        listed = tuple(_plain(v) for v in values)
-        if not listed:
-            raise ScenarioError(f"vary {key!r}: the list of values is empty")
-        _refuse_repeated_values(key, listed)
-        axes.append(Axis(key, listed))
+    axes = _checked_axes(vary)
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     base.check_unchanged()
     return run_sweep(
@@ -535,6 +520,38 @@ def sweep(
         client=client,
         store=store,
     ).table
+
+
+def _checked_axes(vary: Mapping[str, Iterable[Any]]) -> list[Axis]:
+    """`vary`'s axes, each a list of distinct values, in a grid no larger than `bordersim
+    sweep` takes: its size is checked before the values are told apart, which for thousands
+    of values takes long of its own."""
+    from bordersim.services.sweep import Axis, check_grid_size
+
+    listed_axes = [(key, _listed_values(key, values)) for key, values in vary.items()]
+    check_grid_size([len(values) for _, values in listed_axes], option="vary")
+    for key, values in listed_axes:
+        _refuse_repeated_values(key, values)
+    return [Axis(key, values) for key, values in listed_axes]
+
+
+def _listed_values(key: str, values: Iterable[Any]) -> tuple[Any, ...]:
+    """One axis's values as plain Python values, or the refusal of what is not a list."""
+    # a dict's keys would be swept over and its values dropped without a word
+    if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
+        raise ScenarioError(f"vary {key!r}: expected a list of values, got {values!r}")
+    if isinstance(values, set | frozenset):
+        # a set has no defined order (texts come in another order in each Python process):
+        # the variants' order, and so their seeds, would not be reproducible
+        raise ScenarioError(
+            f"vary {key!r}: a set has no defined order, so the variants' order (and their "
+            f"seeds) could change from one run to the next; pass a list or a tuple, such as "
+            f"{_in_order(values)!r}"
+        )
+    listed = tuple(_plain(v) for v in values)
+    if not listed:
+        raise ScenarioError(f"vary {key!r}: the list of values is empty")
+    return listed
 
 
 def open_run(run_id: str, *, store: str | Path | None = None) -> StoredRunView:

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -646,6 +647,23 @@ def test_a_sweep_of_something_not_a_scenario_says_a_scenario_or_its_path_is_expe
     text = str(refused.value)
     assert "expected a Scenario (bs.load_scenario) or a scenario file path, got " in text, text
     assert type(scenario).__name__ in text and "\n" not in text
+
+
+def test_a_sweep_grid_larger_than_bordersim_sweep_takes_is_refused_at_once() -> None:
+    # a grid of 20,000 points was checked point by point for minutes in silence, where
+    # `bordersim sweep` refuses more than 10,000 points before anything runs
+    vary = {
+        "deployments.troops.headcount": list(range(200)),
+        "demand.scale": [1 + i / 100 for i in range(100)],
+    }
+    started = time.perf_counter()
+    with pytest.raises(bs.BordersimError) as refused:
+        bs.sweep(SMALL, vary, replications=1)
+    assert time.perf_counter() - started < 2, "the grid was checked before its size"
+    assert str(refused.value) == (
+        "vary: a grid of 20,000 points (200 x 100 values); a sweep takes at most 10,000: split "
+        "it into several sweeps"
+    )
 
 
 @pytest.mark.parametrize("values", [{0, 300}, frozenset({0, 300})])

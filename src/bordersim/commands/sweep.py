@@ -19,17 +19,11 @@ import typer
 from bordersim import interrupts
 from bordersim.commands import stripped
 from bordersim.errors import ScenarioError
-from bordersim.services.sweep import Axis, same_value
+from bordersim.services.sweep import Axis, check_grid_size, same_value
 from bordersim.words import counted
 
 if TYPE_CHECKING:
     from bordersim.scenario import Scenario
-
-
-#: The most grid points one sweep takes: each is checked (about 3 ms) before anything runs,
-#: and each is simulated `--replications` times; a grid of millions would be checked for
-#: hours in silence (docs/flow-engine.md).
-MAX_GRID_POINTS = 10_000
 
 
 def parse_value(text: str) -> Any:
@@ -295,13 +289,7 @@ def _refuse_large_grid(vary_options: list[str]) -> None:
     from bordersim.scenario.loader import split_key_and_value
 
     given = [split_key_and_value(option) for option in vary_options]
-    sizes = [len(values.split(",")) for _, values in filter(None, given)]
-    points = math.prod(sizes)
-    if points > MAX_GRID_POINTS:
-        raise ScenarioError(
-            f"--vary: a grid of {points:,} points ({' x '.join(f'{n:,}' for n in sizes)} "
-            f"values); a sweep takes at most {MAX_GRID_POINTS:,}: split it into several sweeps"
-        )
+    check_grid_size([len(values.split(",")) for _, values in filter(None, given)])
 
 
 def _sweep_folder(out: Path | None, scenario_name: str) -> Path:

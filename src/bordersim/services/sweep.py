@@ -13,6 +13,7 @@ the end, so an interrupted sweep leaves nothing that looks complete.
 from __future__ import annotations
 
 import itertools
+import math
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -29,6 +30,23 @@ if TYPE_CHECKING:
     from bordersim.model.compiled import CompiledModel
     from bordersim.results.schema import RunResult
     from bordersim.scenario import Scenario
+
+
+#: The most grid points one sweep takes: each is checked (about 3 ms) before anything runs,
+#: and each is simulated `replications` times; a grid of millions would be checked for
+#: hours in silence (docs/flow-engine.md).
+MAX_GRID_POINTS = 10_000
+
+
+def check_grid_size(sizes: list[int], option: str = "--vary") -> None:
+    """Refuse a grid of more than `MAX_GRID_POINTS` points, from the number of each axis's
+    values, named as the caller names the grid (`option`: ``--vary`` or ``vary``)."""
+    points = math.prod(sizes)
+    if points > MAX_GRID_POINTS:
+        raise ScenarioError(
+            f"{option}: a grid of {points:,} points ({' x '.join(f'{n:,}' for n in sizes)} "
+            f"values); a sweep takes at most {MAX_GRID_POINTS:,}: split it into several sweeps"
+        )
 
 
 @dataclass(frozen=True)
