@@ -528,30 +528,46 @@ def _checked_axes(vary: Mapping[str, Iterable[Any]]) -> list[Axis]:
     of values takes long of its own."""
     from bordersim.services.sweep import Axis, check_grid_size
 
-    listed_axes = [(key, _listed_values(key, values)) for key, values in vary.items()]
-    check_grid_size([len(values) for _, values in listed_axes], option="vary")
-    for key, values in listed_axes:
-        _refuse_repeated_values(key, values)
-    return [Axis(key, values) for key, values in listed_axes]
+    given = list(vary.items())
+    listed_axes = [_listed_values(key, values) for key, values in given]
+    check_grid_size([len(listed) for listed in listed_axes], option="vary")
+    for (key, values), listed in zip(given, listed_axes, strict=True):
+        _refuse_repeated_values(_axis_named(key, values, listed), listed)
+    return [Axis(key, listed) for (key, _), listed in zip(given, listed_axes, strict=True)]
+
+
+def _axis_named(key: str, values: object, listed: tuple[Any, ...] | None = None) -> str:
+    """An axis as a refusal names it, ``vary KEY=VALUES``: the form in which a grid point's
+    refusal names the point (``vary KEY=VALUE``, `services.sweep.shown_point`). The values
+    are shown as given, or, where they were a generator or an array, as the list read."""
+    shown = values if listed is None or isinstance(values, Sequence) else list(listed)
+    return f"vary {key}={_clip_repr(shown)}"
 
 
 def _listed_values(key: str, values: Iterable[Any]) -> tuple[Any, ...]:
     """One axis's values as plain Python values, or the refusal of what is not a list."""
+    named = _axis_named(key, values)
     # a dict's keys would be swept over and its values dropped without a word
     if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
-        raise ScenarioError(f"vary {key!r}: expected a list of values, got {values!r}")
+        raise ScenarioError(f"{named}: expected a list of values, not {_a_kind(values)}")
     if isinstance(values, set | frozenset):
         # a set has no defined order (texts come in another order in each Python process):
         # the variants' order, and so their seeds, would not be reproducible
         raise ScenarioError(
-            f"vary {key!r}: a set has no defined order, so the variants' order (and their "
-            f"seeds) could change from one run to the next; pass a list or a tuple, such as "
-            f"{_in_order(values)!r}"
+            f"{named}: a set has no defined order, so the variants' order (and their seeds) "
+            f"could change from one run to the next; pass a list or a tuple, such as "
+            f"{_clip_repr(_in_order(values))}"
         )
     listed = tuple(_plain(v) for v in values)
     if not listed:
-        raise ScenarioError(f"vary {key!r}: the list of values is empty")
+        raise ScenarioError(f"{named}: the list of values is empty")
     return listed
+
+
+def _a_kind(value: object) -> str:
+    """'a str', 'a dict', 'an int': what a value is, in a message."""
+    kind = type(value).__name__
+    return f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind}"
 
 
 def open_run(run_id: str, *, store: str | Path | None = None) -> StoredRunView:
@@ -645,7 +661,7 @@ def _check_client(client: object) -> None:
         )
 
 
-def _refuse_repeated_values(key: str, values: tuple[Any, ...]) -> None:
+def _refuse_repeated_values(named: str, values: tuple[Any, ...]) -> None:
     """Refuse a value listed twice, as `bordersim sweep --vary` does: it would run one variant
     twice, under two variant numbers (and two seeds), as if they were two."""
     from bordersim.services.sweep import same_value
@@ -658,7 +674,7 @@ def _refuse_repeated_values(key: str, values: tuple[Any, ...]) -> None:
                     if repr(earlier) == repr(value)
                     else (f"and {value!r} are one value")
                 )
-                raise ScenarioError(f"vary {key!r}: {earlier!r} {same}")
+                raise ScenarioError(f"{named}: {earlier!r} {same}")
 
 
 def _in_order(values: Iterable[Any]) -> list[Any]:

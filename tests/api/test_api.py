@@ -454,7 +454,7 @@ def test_a_sweep_axis_given_as_a_dict_is_refused_not_swept_over_its_keys() -> No
     with pytest.raises(bs.BordersimError) as refused:
         bs.sweep(SMALL, {"deployments.troops.headcount": {0: 300}}, replications=1)
     text = str(refused.value)
-    assert "vary 'deployments.troops.headcount': expected a list of values" in text, text
+    assert "vary deployments.troops.headcount={0: 300}: expected a list of values" in text, text
 
 
 def test_a_store_that_cannot_be_opened_leaves_no_empty_report_folder(
@@ -672,7 +672,7 @@ def test_a_sweep_axis_given_as_a_set_is_refused_as_it_has_no_order(values: objec
     with pytest.raises(bs.BordersimError) as refused:
         bs.sweep(SMALL, {"deployments.troops.headcount": values}, replications=1)  # type: ignore[dict-item]
     text = str(refused.value)
-    assert "vary 'deployments.troops.headcount': a set has no defined order" in text, text
+    assert f"vary deployments.troops.headcount={values!r}: a set has no defined order" in text
     assert "pass a list or a tuple" in text and "\n" not in text
 
 
@@ -686,7 +686,27 @@ def test_a_sweep_axis_listing_a_value_twice_is_refused_as_bordersim_sweep_refuse
     # the same variant was run twice, under two variant numbers, where --vary refuses it
     with pytest.raises(bs.BordersimError) as refused:
         bs.sweep(SMALL, {"deployments.troops.headcount": values}, replications=1)  # type: ignore[dict-item]
-    assert str(refused.value) == f"vary 'deployments.troops.headcount': {said}"
+    assert str(refused.value) == f"vary deployments.troops.headcount={values!r}: {said}"
+
+
+@pytest.mark.parametrize(
+    ("values", "shown"),
+    [
+        ([], "[]"),
+        ("0,300", "'0,300'"),
+        ([0, 300, 0], "[0, 300, 0]"),
+        ([0, -5], "-5"),  # a value the scenario refuses: the grid point is named
+        (
+            [*range(40), 0],
+            "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16...",
+        ),  # a long list shortened
+    ],
+)
+def test_a_sweep_refusal_names_the_key_and_its_values_one_way(values: object, shown: str) -> None:
+    # the key's own refusals said "vary 'KEY': ..." and its points' "vary KEY=VALUE: ..."
+    with pytest.raises(bs.BordersimError) as refused:
+        bs.sweep(SMALL, {"deployments.troops.headcount": values}, replications=1)  # type: ignore[dict-item]
+    assert str(refused.value).startswith(f"vary deployments.troops.headcount={shown}: ")
 
 
 @pytest.mark.parametrize(
