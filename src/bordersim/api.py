@@ -17,6 +17,7 @@ a store, a report folder) may start with ``~``, the home folder, as on the comma
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 
     import plotly.graph_objects as go
 
+    from bordersim.results.kpis import Interval
     from bordersim.services.sweep import Axis
     from bordersim.store.runs import StoredRun
 
@@ -368,7 +370,9 @@ def compare(
     different seeds, or from different engines, get Welch intervals. Two `Run`s are compared as
     they are: replications, seed or engine given with them is refused, as is a side compared
     with itself (one run, scenario or file), whose differences would all be zero.
-    Columns: indicator, unit, a_mean, b_mean, difference, low, high, excludes_zero, paired.
+    Columns: indicator, unit, a_mean, b_mean, difference, low, high, excludes_zero, paired;
+    where B - A has no interval (one replication a side), low and high are NaN and
+    excludes_zero is <NA> (a pandas "boolean" column): no finding either way.
     """
     from bordersim.report.compare_report import KpiComparison
     from bordersim.results.kpis import KPI_BY_NAME
@@ -421,12 +425,23 @@ def compare(
             "difference": diff.mean,
             "low": diff.low,
             "high": diff.high,
-            "excludes_zero": diff.excludes_zero(),
+            "excludes_zero": _excludes_zero(diff),
             "paired": comparison.paired,
         }
         for name, diff in comparison.diffs.items()
     ]
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    table["excludes_zero"] = table["excludes_zero"].astype("boolean")
+    return table
+
+
+def _excludes_zero(diff: Interval) -> bool | None:
+    """Whether the interval of B - A excludes zero; None (pandas' <NA>) where there is no
+    interval (one replication a side, or no pair with the indicator), as `bordersim compare`
+    says "no interval": False would read as a finding, that the difference may be zero."""
+    if math.isnan(diff.low) or math.isnan(diff.high):
+        return None
+    return diff.excludes_zero()
 
 
 def _check_compare_side(name: str, side: object) -> None:

@@ -176,6 +176,27 @@ def test_compare_of_a_scenario_with_itself_is_zero_and_paired(api_run: bs.Run) -
     assert set(table.columns) >= {"indicator", "a_mean", "b_mean", "difference", "low", "high"}
 
 
+def test_a_difference_without_an_interval_is_no_finding_either_way() -> None:
+    # with one replication a side, excludes_zero was False beside NaN bounds, which reads as
+    # "the interval holds zero", where `bordersim compare` says "no interval"
+    no_troops = bs.load_scenario(SMALL).with_changes({"deployments.troops.headcount": 0})
+    table = bs.compare(SMALL, no_troops, replications=1, seed=SEED, engine="flow")
+    assert str(table["excludes_zero"].dtype) == "boolean"
+    assert table["low"].isna().all() and table["excludes_zero"].isna().all()
+    assert table[table["excludes_zero"]].empty
+
+
+def test_a_difference_with_an_interval_says_whether_it_excludes_zero(api_run: bs.Run) -> None:
+    no_troops = bs.load_scenario(SMALL).with_changes({"deployments.troops.headcount": 0})
+    table = bs.compare(api_run, no_troops).set_index("indicator")
+    flags = table["excludes_zero"]
+    has_interval = table["low"].notna()
+    assert flags[has_interval].notna().all() and flags[~has_interval].isna().all()
+    assert flags["agents_field_hours"], "troops change the agents' field hours every replication"
+    expected = (table["low"] > 0) | (table["high"] < 0)
+    assert (flags[has_interval] == expected[has_interval]).all()
+
+
 def test_two_runs_are_compared_as_they_are_and_options_for_a_simulation_refused(
     api_run: bs.Run,
 ) -> None:
