@@ -504,7 +504,8 @@ def sweep(
     (``bordersim sweep --store``); a `client` without one uses the default store. As in
     `bordersim sweep`, a grid takes at most 10,000 points and 1,000,000 replications a variant.
 
-    One row per variant and KPI: variant, the varied keys, kpi, label, unit, mean, low, high, n.
+    One row per variant and KPI: variant, the varied keys, indicator, label, unit, mean, low,
+    high, n (the indicator is `bordersim sweep`'s ``kpi`` column in kpis.csv).
     """
     from bordersim.services.record import check_request
     from bordersim.services.sweep import run_sweep
@@ -534,7 +535,7 @@ def sweep(
         option="vary",
         client=client,
         store=store,
-    ).table
+    ).table.rename(columns={"kpi": "indicator"})  # as run.kpis() and compare() name it
 
 
 def _checked_axes(vary: Mapping[str, Iterable[Any]]) -> list[Axis]:

@@ -308,7 +308,18 @@ def test_sweep_gives_the_table_bordersim_sweep_writes(tmp_path: Path) -> None:
     main([*argv, "--replications", "2", "--seed", "0", "--out", str(out)])
     written = pd.read_parquet(out / "kpis.parquet")
     table = bs.sweep(SMALL, vary={"deployments.troops.headcount": [0, 300]}, replications=2)
+    # the file's "kpi" column is the table's "indicator", as run.kpis() names it
+    written = written.rename(columns={"kpi": "indicator"})
     pd.testing.assert_frame_equal(table.reset_index(drop=True), written, check_dtype=False)
+
+
+def test_a_sweep_names_its_indicators_as_run_kpis_and_compare_do(api_run: bs.Run) -> None:
+    # the sweep's table called the column "kpi" where run.kpis() and bs.compare say "indicator"
+    grid = bs.sweep(SMALL, vary={"deployments.troops.headcount": [0]}, replications=1)
+    assert "kpi" not in grid.columns
+    assert list(grid.columns[:3]) == ["variant", "deployments.troops.headcount", "indicator"]
+    assert set(grid["indicator"]) <= set(api_run.kpis()["indicator"])
+    assert "encounters" in set(grid["indicator"])
 
 
 @pytest.mark.slow
