@@ -401,7 +401,8 @@ def compare(
 
     replications = DEFAULT_REPLICATIONS if replications is None else replications
     seed = DEFAULT_SEED if seed is None else seed
-    engine = engine or "event"
+    # only None is "not given": engine="" (an unset variable) is refused, as bs.run refuses it
+    engine = "event" if engine is None else engine
     check_request(engine, replications, False, seed)
     replications, seed = int(replications), int(seed)
     # Both sides are loaded and checked before either is simulated: a mistyped B is refused at

@@ -197,6 +197,16 @@ def test_a_difference_with_an_interval_says_whether_it_excludes_zero(api_run: bs
     assert (flags[has_interval] == expected[has_interval]).all()
 
 
+@pytest.mark.parametrize("engine", ["", 0, False, []])
+def test_compare_refuses_an_engine_that_is_no_engine_as_run_does(
+    engine: object, tmp_path: Path
+) -> None:
+    # engine="" (an unset variable) or 0 was taken for the event engine without a word
+    with pytest.raises(bs.BordersimError) as refused:
+        bs.compare(SMALL, tmp_path / "b.toml", engine=engine)  # type: ignore[arg-type]
+    assert str(refused.value) == f"unknown engine {engine!r}; choose one of: event, flow"
+
+
 def test_two_runs_are_compared_as_they_are_and_options_for_a_simulation_refused(
     api_run: bs.Run,
 ) -> None:
