@@ -6,6 +6,9 @@ import dataclasses
 import datetime as dt
 import json
 import re
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +18,8 @@ from bordersim.model.dimensions import Pool, Task
 from bordersim.planner import PlanError, load_plan, parse_plan
 from bordersim.planner import plan as bs_plan
 from repo_paths import REPO
+
+BORDERSIM = str(Path(sys.executable).parent / "bordersim")
 
 GOOD = """
 replace = ["troops"]
@@ -722,3 +727,38 @@ def test_plan_refuses_a_folder_it_did_not_write_before_planning(
         assert len(err.splitlines()) == 1 and ("never deletes" in err or "not a folder" in err)
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["thesis.tex", "work"]
     assert (mine / "thesis.tex").read_text(encoding="utf-8") == "years of work"
+
+
+def _start_tiny_plan(tmp_path: Path, out: str) -> subprocess.Popen[str]:
+    """`bordersim plan` of the tiny plan on the small example, started in `tmp_path` and
+    returned once its first progress line shows the planning under way."""
+    from test_bs_plan import TINY_PLAN
+
+    (tmp_path / "tiny.toml").write_text(TINY_PLAN, encoding="utf-8")
+    command = [BORDERSIM, "plan", str(REPO / "scenarios/examples/small.toml")]
+    process = subprocess.Popen(
+        [*command, "--plan", "tiny.toml", "--out", out, "--no-frontier"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    assert "1 pool x 2 sectors x 2 windows" in process.stderr.readline()
+    return process
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_plan_says_it_wrote_nothing(tmp_path: Path, signum: int) -> None:
+    """Ctrl-C or SIGTERM during a plan said "nothing was marked complete (a run that had
+    started is recorded as failed)", the words of a simulation run; a plan records no run. It
+    speaks of the plan and its folder, which is not made."""
+    process = _start_tiny_plan(tmp_path, "out")
+    process.send_signal(signum)
+    _, err = process.communicate(timeout=300)
+    assert process.returncode == 128 + signum, err
+    assert err.strip().splitlines()[-1] == (
+        f"interrupted ({signal.Signals(signum).name}): the plan stopped cleanly; nothing was "
+        f"written to {tmp_path / 'out'}"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.toml"]

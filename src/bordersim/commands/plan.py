@@ -68,6 +68,7 @@ def plan_command(
     """
     from rich.console import Console
 
+    from bordersim import interrupts
     from bordersim.errors import BordersimError, ScenarioError
     from bordersim.output_folders import (
         check_output_folder,
@@ -105,6 +106,8 @@ def plan_command(
         marker=PLAN_MARKER,
         what="plan",
     )
+    # a plan records no run: an interrupt speaks of the plan and its folder
+    interrupts.describe(f"the plan stopped cleanly; nothing was written to {target}")
     started = time.perf_counter()
 
     def progress(message: str) -> None:
