@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import os
+import re
 import secrets
 import shutil
+import socket
 import tempfile
 from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
@@ -68,10 +71,46 @@ def _nearest_existing(folder: Path) -> Path:
 def make_work_folder(folder: Path, *, prefix: str, suffix: str = "") -> Path:
     """A new hidden folder, private to its owner, in which to write what `replace_folder` puts at
     `folder` (checked by `check_output_folder`): beside `folder`, or in the nearest folder above
-    it that exists (the parents are created only when the result is put in place)."""
-    return Path(
-        tempfile.mkdtemp(prefix=prefix, suffix=suffix, dir=_nearest_existing(folder.parent))
-    )
+    it that exists (the parents are created only when the result is put in place).
+
+    Its name carries this process's id and host (`PREFIX<pid>@<host>.<random>SUFFIX`), so that
+    the work folders that a command killed by SIGKILL (or a power cut) could not remove are
+    removed here, by the next command that writes beside the same folder."""
+    place = _nearest_existing(folder.parent)
+    remove_abandoned_work_folders(place, prefix=prefix, suffix=suffix)
+    owner = f"{os.getpid()}@{socket.gethostname()}."
+    return Path(tempfile.mkdtemp(prefix=prefix + owner, suffix=suffix, dir=place))
+
+
+#: The characters of `tempfile.mkdtemp`'s random part.
+_RANDOM_PART = re.compile(r"[a-z0-9_]+")
+
+
+def remove_abandoned_work_folders(place: Path, *, prefix: str, suffix: str) -> None:
+    """Remove the work folders in `place` (`make_work_folder`'s, named with `prefix` and
+    `suffix`) whose process, on this host, is gone. A folder of a process still running, of
+    another host (a shared disk) or of another user, and any name not made so, is left."""
+    for path in place.glob(f"{glob.escape(prefix)}*{glob.escape(suffix)}"):
+        gone = _owner_is_gone(path.name[len(prefix) : len(path.name) - len(suffix)])
+        if gone and path.is_dir() and not path.is_symlink() and path.stat().st_uid == os.getuid():
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _owner_is_gone(owner_and_random: str) -> bool:
+    """Whether the process named in a work folder's `<pid>@<host>.<random>` is gone."""
+    owner, _, random = owner_and_random.rpartition(".")
+    pid_text, _, host = owner.partition("@")
+    if not (pid_text.isdigit() and host == socket.gethostname()):
+        return False
+    if not _RANDOM_PART.fullmatch(random):
+        return False  # not a name mkdtemp made (a folder moved aside, say)
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except (OSError, OverflowError):
+        return False  # alive (another user's) or no such id: kept
+    return False
 
 
 @contextlib.contextmanager

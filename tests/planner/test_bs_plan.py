@@ -142,6 +142,26 @@ def test_a_plan_that_fails_leaves_the_earlier_plan_in_its_folder_whole(tmp_path:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "tiny.toml"]  # nothing beside
 
 
+def test_a_plan_that_fails_leaves_an_empty_out_folder_empty(tmp_path: Path) -> None:
+    """bs.plan(..., out=EMPTY) writes into the empty folder itself (no second hidden folder
+    beside it, which a plan killed outright would leave), and empties it again if it fails."""
+    plan_file = tmp_path / "tiny.toml"
+    plan_file.write_text(TINY_PLAN)
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def interrupt(message: str) -> None:
+        if message.startswith("certifying"):
+            assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "tiny.toml"]
+            assert (out / "plan.toml").is_file()  # written for the certification
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        bs.plan(SMALL, plan_file, out=out, progress=interrupt, frontier=False)
+    assert list(out.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "tiny.toml"]
+
+
 @pytest.mark.slow
 def test_bs_plan_plans_a_tiny_case_and_writes_its_files(tmp_path: Path) -> None:
     plan_file = tmp_path / "tiny.toml"

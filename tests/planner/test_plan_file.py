@@ -762,3 +762,36 @@ def test_an_interrupted_plan_says_it_wrote_nothing(tmp_path: Path, signum: int) 
         f"written to {tmp_path / 'out'}"
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.toml"]
+
+
+def _hidden_folders(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and p.name.startswith("."))
+
+
+def test_a_killed_plans_work_folder_is_removed_by_the_next_plan(tmp_path: Path) -> None:
+    """A plan ended by SIGKILL (or a power cut) cannot remove the hidden work folder beside its
+    --out; it stayed there for good, one more at each such plan. The next plan removes the work
+    folders of plans whose process is gone."""
+    killed = _start_tiny_plan(tmp_path, "out")
+    killed.kill()
+    killed.communicate(timeout=60)
+    [left] = _hidden_folders(tmp_path)
+    assert str(killed.pid) in left
+    following = _start_tiny_plan(tmp_path, "out")
+    try:
+        [own] = _hidden_folders(tmp_path)  # its own, made after the dead one was removed
+        assert own != left and str(following.pid) in own
+    finally:
+        following.send_signal(signal.SIGTERM)
+        following.communicate(timeout=300)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.toml"]
+
+
+def test_a_work_folder_of_a_plan_still_running_is_kept(tmp_path: Path) -> None:
+    """Only a dead process's work folder goes: two plans into one --out at once each keep
+    their own (here both of this process, which is alive)."""
+    from bordersim.output_folders import make_work_folder
+
+    first = make_work_folder(tmp_path / "out", prefix=".out-")
+    second = make_work_folder(tmp_path / "out", prefix=".out-")
+    assert first.is_dir() and second.is_dir() and first != second

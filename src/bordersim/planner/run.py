@@ -959,33 +959,29 @@ def plan(
         raise PlanError("no such scenario file", where=str(path))
     model, paths = planning_model(path, spec, progress)
     out_dir = Path(out) if out is not None else None
-    if out_dir is not None and out_dir.is_dir():
-        # an earlier plan's folder: the new files are written beside it and put in place only
-        # when the plan is made, so that a plan that fails leaves the earlier one whole
-        return _plan_into_folder(
-            out_dir,
-            lambda work: plan_model(
-                model,
-                spec,
-                paths=paths,
-                progress=progress,
-                scenario_path=path,
-                out_dir=work,
-                frontier=frontier,
-                compare_base=compare_base,
-            ),
-        )
-    if out_dir is None or out_dir.exists():
+
+    def make(folder: Path | None) -> PlanResult:
         return plan_model(
             model,
             spec,
             paths=paths,
             progress=progress,
-            scenario_path=path if out_dir else None,
-            out_dir=out_dir,
+            scenario_path=path if folder is not None else None,
+            out_dir=folder,
             frontier=frontier,
             compare_base=compare_base,
         )
+
+    if out_dir is not None and out_dir.is_dir():
+        if any(out_dir.iterdir()):
+            # an earlier plan's folder: the new files are written beside it and put in place
+            # only when the plan is made, so that a plan that fails leaves the earlier one whole
+            return _plan_into_folder(out_dir, make)
+        # an empty folder (`bordersim plan`'s work folder): written in place, emptied again if
+        # the plan fails; a second work folder beside it would outlive a plan killed outright
+        return _plan_into_empty_folder(out_dir, make)
+    if out_dir is None or out_dir.exists():
+        return make(out_dir)
     import shutil
 
     from bordersim.output_folders import parents_made_for
@@ -994,19 +990,26 @@ def plan(
     # plan.toml alone, written before certification, which looked like a plan
     with parents_made_for(out_dir):
         try:
-            return plan_model(
-                model,
-                spec,
-                paths=paths,
-                progress=progress,
-                scenario_path=path,
-                out_dir=out_dir,
-                frontier=frontier,
-                compare_base=compare_base,
-            )
+            return make(out_dir)
         except BaseException:
             shutil.rmtree(out_dir, ignore_errors=True)
             raise
+
+
+def _plan_into_empty_folder(out_dir: Path, make: Callable[[Path], PlanResult]) -> PlanResult:
+    """`make`'s plan, written into the empty folder `out_dir`, which is emptied again if `make`
+    fails or is interrupted (plan.toml, written before certification, looked like a plan)."""
+    import shutil
+
+    try:
+        return make(out_dir)
+    except BaseException:
+        for written in out_dir.iterdir():
+            if written.is_dir() and not written.is_symlink():
+                shutil.rmtree(written, ignore_errors=True)
+            else:
+                written.unlink(missing_ok=True)
+        raise
 
 
 def _plan_into_folder(out_dir: Path, make: Callable[[Path], PlanResult]) -> PlanResult:
