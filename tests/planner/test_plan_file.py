@@ -236,6 +236,18 @@ def test_bad_plan_files_name_the_key_and_rule(text: str, expected: str) -> None:
             GOOD + "[search]\nfrontier = [0.9, 0.95, 0.90]\n",
             "bad.toml, line 7: search.frontier = [0.9, 0.95, 0.9]: lists 0.9 twice; give it once",
         ),
+        # planned in full (search, certification, bound, frontier) with nothing to choose
+        (
+            GOOD.replace("max_headcount = 100", "max_headcount = 0"),
+            "bad.toml, line 5: pools.active_duty.max_headcount = 0: every pool's cap is 0, so "
+            "there is no deployment to choose; give a pool a cap above 0",
+        ),
+        (
+            GOOD.replace("max_headcount = 100", "max_headcount = 100\nmax_per_sector = 0")
+            + "[pools.contractor]\ntasks = ['intake']\nmax_headcount = 0\n",
+            "bad.toml, line 6: pools.active_duty.max_per_sector = 0: every pool's cap is 0, so "
+            "there is no deployment to choose; give a pool a cap above 0",
+        ),
         # passed, and plan.toml's [demand] scale of 2000 was refused after the search; 1e308
         # overflowed the first attempts to inf
         (

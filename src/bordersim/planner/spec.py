@@ -534,7 +534,29 @@ def _pools(reader: _Reader, raw: Any) -> tuple[PoolPlan, ...]:
         raise reader.fail("pools", raw, "must be a table")
     if not raw:
         raise reader.fail("pools", {}, "name at least one pool the planner may deploy")
-    return tuple(_pool(reader, name, value) for name, value in raw.items())
+    pools = tuple(_pool(reader, name, value) for name, value in raw.items())
+    _refuse_nothing_to_choose(reader, pools)
+    return pools
+
+
+def _refuse_nothing_to_choose(reader: _Reader, pools: tuple[PoolPlan, ...]) -> None:
+    """Every pool capped at 0 (border-wide or per sector) leaves one plan, no staff: it was
+    searched, certified, bounded and compared in full. Named at the first pool's zero cap."""
+    zero_caps = [_zero_cap(pool) for pool in pools]
+    if all(zero_caps):
+        key = f"pools.{pools[0].pool.name.lower()}.{zero_caps[0]}"
+        raise reader.fail(
+            key,
+            0,
+            "every pool's cap is 0, so there is no deployment to choose; give a pool a cap above 0",
+        )
+
+
+def _zero_cap(pool: PoolPlan) -> str:
+    """The key of the pool's cap that is 0 (max_headcount first), or the empty text."""
+    if pool.max_headcount == 0:
+        return "max_headcount"
+    return "max_per_sector" if pool.max_per_sector == 0 else ""
 
 
 def _targets(reader: _Reader, raw: Any) -> Targets:
