@@ -11,6 +11,7 @@ import pytest
 import bordersim as bs
 from bordersim.planner import PlanError
 from bordersim.planner import plan as planner_plan
+from bordersim.planner.output import millions
 from bordersim.planner.run import PlanResult
 from repo_paths import SCENARIOS, SMALL
 
@@ -253,6 +254,39 @@ def test_the_reports_failing_targets_give_their_level_dates_and_words(
     assert "Seconds taken: search " in page and ", in all " in page
     assert "flow-engine replications run in all, 2 per candidate plan (seed 1)." in page
     assert "search_s" not in page and "certify_s" not in page
+
+
+@pytest.mark.slow
+def test_the_reports_frontier_shows_the_certified_plans_cost_beside_the_samples(
+    staff_bound_plan: tuple[PlanResult, list[str]],
+) -> None:
+    """The report's "Cost versus target" gave the plan's own share the search's plan, $0,
+    beside the headline's certified $0.193M (repaired after the certification), with a
+    "certified" column that read "-" on every row. The row of the plan's share now also gives
+    the certified plan's cost, and the chart marks it."""
+    import dataclasses
+
+    from bordersim.planner.report import plan_report
+    from bordersim.planner.run import FrontierPoint
+
+    result = staff_bound_plan[0]
+    searched = result.problem.cost(result.outcome.x)
+    assert searched == 0 < result.cost  # the certification's repair added staff
+    own = FrontierPoint(0.95, searched, True, None)
+    page = plan_report(
+        dataclasses.replace(result, frontier=[FrontierPoint(0.9, 0, True, None), own])
+    )
+    section = page[page.index("Cost versus target") :]
+    section = section[: section.index("</p>")]
+    assert "<th>cheapest on the search sample ($)</th>" in section
+    assert "<th>certified plan ($)</th>" in section
+    assert '<tr><td>90%</td><td class="n">0</td><td>yes</td><td>-</td></tr>' in section
+    assert (
+        f'<tr><td>95% (the target planned for)</td><td class="n">0</td><td>yes</td>'
+        f'<td class="n">{result.cost:,.0f}</td></tr>'
+    ) in section
+    assert f"certified: {millions(result.cost)}" in section  # the chart's mark
+    assert "None is certified" not in section
 
 
 def test_the_reports_search_sample_gives_the_replications_per_candidate() -> None:

@@ -54,11 +54,15 @@ def _table(
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
 
-def _frontier_svg(points: list[tuple[float, float, bool]]) -> str:
+def _frontier_svg(
+    points: list[tuple[float, float, bool]], certified: tuple[float, float] | None = None
+) -> str:
+    """The frontier's points (share, cost on the search's sample, met), and the certified plan
+    at its share (blue), which its certification may have made dearer or cheaper."""
     if not points:
         return ""
     width, height, pad = 480, 240, 40
-    costs = [c for _, c, _ in points]
+    costs = [c for _, c, _ in points] + ([certified[1]] if certified else [])
     top = max(costs) * 1.1 or 1.0
     qs = [q for q, _, _ in points]
     low_q, high_q = min(qs) - 0.01, max(qs) + 0.01
@@ -79,10 +83,20 @@ def _frontier_svg(points: list[tuple[float, float, bool]]) -> str:
             f'<text x="{x + 7:.1f}" y="{y - 7:.1f}" font-size="11">{percent(q)}: '
             f"{millions(c)}</text>"
         )
+    if certified is not None:
+        x, y = xy(*certified)
+        marks.append(
+            f'<rect x="{x - 5:.1f}" y="{y - 5:.1f}" width="10" height="10" fill="#27c"/>'
+            f'<text x="{x + 7:.1f}" y="{y + 14:.1f}" font-size="11">certified: '
+            f"{millions(certified[1])}</text>"
+        )
+    legend = "green: meets every attainable target" + (
+        "; blue: the certified plan" * bool(certified)
+    )
     return (
         f'<svg width="{width}" height="{height}" role="img"><polyline points="{line}" '
         f'fill="none" stroke="#555"/>{"".join(marks)}<text x="{pad}" y="{height - 8}" '
-        f'font-size="11">share within 72 h (green: meets every attainable target)</text></svg>'
+        f'font-size="11">share within 72 h ({legend})</text></svg>'
     )
 
 
@@ -209,31 +223,43 @@ def cost_breakdown(problem: Problem, x: np.ndarray) -> str:
 
 
 def _frontier_section(result: PlanResult) -> str:
-    points = [(p.q, p.cost, p.feasible) for p in result.frontier]
+    """The frontier on the search's sample, with the certified plan's cost in the row of the
+    plan's own share: the search's plan there is before the certification's repairs and trim,
+    so it may read $0 beside a certified plan that costs more."""
+    own_share = result.problem.spec.targets.within_72h
+    own = [abs(p.q - own_share) < 1e-9 for p in result.frontier]
     table = _table(
-        ["share within 72 h", "cost ($)", "meets attainable targets (sample)", "certified"],
+        [
+            "share within 72 h",
+            "cheapest on the search sample ($)",
+            "meets attainable targets (sample)",
+            "certified plan ($)",
+        ],
         [
             [
-                f"{percent(p.q)}",
+                percent(p.q) + (" (the target planned for)" if mine else ""),
                 p.cost,
                 "yes" if p.feasible else "no",
-                "-" if p.certified is None else ("yes" if p.certified else "no"),
+                result.cost if mine else "-",
             ]
-            for p in result.frontier
+            for p, mine in zip(result.frontier, own, strict=True)
         ],
     )
+    points = [(p.q, p.cost, p.feasible) for p in result.frontier]
+    certified = (own_share, result.cost) if any(own) else None
     return "\n".join(
         [
             "<h2>Cost versus target</h2>",
-            _frontier_svg(points),
+            _frontier_svg(points, certified),
             table,
             "<p>Every point is the cheapest plan that the search (fluid program, "
             "simulation-based correction, local search) finds on its sample for that share, the "
-            f"plan's own share ({percent(result.problem.spec.targets.within_72h)}) included, "
+            f"plan's own share ({percent(own_share)}) included, "
             "so that "
             "all stand on the same replications; a plan found for a stricter share stands for a "
-            "looser one where it is cheaper. None is certified: the certified plan costs "
-            f"${result.cost:,.0f}, its certification's margin included.</p>",
+            "looser one where it is cheaper. Only the plan's own share is certified: the "
+            f"certified plan costs ${result.cost:,.0f} (the last column), its certification's "
+            "repairs and trim included.</p>",
         ]
     )
 
