@@ -212,6 +212,12 @@ def test_bad_plan_files_name_the_key_and_rule(text: str, expected: str) -> None:
             GOOD.replace('["troops"]', '["troops", "troops"]'),
             "bad.toml, line 2: replace = ['troops', 'troops']: lists 'troops' twice; name it once",
         ),
+        # passed, and the terminal, the report and plan.toml said "(on intake, intake)"
+        (
+            GOOD.replace('["intake", "warehouse"]', '["intake", "warehouse", "intake"]'),
+            "bad.toml, line 4: pools.active_duty.tasks = ['intake', 'warehouse', 'intake']: "
+            "lists 'intake' twice; name it once",
+        ),
         # named the plan "3" in its certificate; a list was shown as the workbench's description
         ("name = 3" + GOOD, "bad.toml, line 1: name = 3: must be a non-empty text in quotes"),
         (

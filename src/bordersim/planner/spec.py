@@ -296,6 +296,10 @@ def _pool(reader: _Reader, name: str, raw: Any) -> PoolPlan:
                 rule = f"only agents may do {task.name.lower()}"
             raise reader.fail(f"{path}.tasks", task_name, rule)
         tasks.append(task)
+    # as replace and search.frontier: a task listed twice read "(on intake, intake)" everywhere
+    twice = sorted({str(name) for name in tasks_raw if tasks_raw.count(name) > 1})
+    if twice:
+        raise reader.fail(f"{path}.tasks", tasks_raw, f"lists {twice[0]!r} twice; name it once")
     available = _date(reader, raw.get("available_from"), f"{path}.available_from")
     if "max_headcount" not in raw:
         raise reader.fail(
