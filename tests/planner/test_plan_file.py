@@ -621,7 +621,9 @@ def test_a_plan_into_new_parents_runs_as_written(tmp_path: Path) -> None:
     ("option", "expected"),
     [
         (["--certify-replications", "20"], "at least 59"),
-        (["--demand-scale", "0"], "--demand-scale 0.0: must be a finite number above 0"),
+        # "--demand-scale 0.0" and "-1.0", where 1e308 read "1e+308": given as typed
+        (["--demand-scale", "0"], "--demand-scale 0: must be a finite number above 0"),
+        (["--demand-scale", "-1"], "--demand-scale -1: must be a finite number above 0"),
         (["--demand-scale", "inf"], "--demand-scale inf: must be a finite number above 0"),
         # planned, with numpy's overflow warnings, until the flow engine met inf first attempts
         (

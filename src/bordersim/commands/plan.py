@@ -201,7 +201,7 @@ def _with_options(
             _check_per_forecast_path(spec, option, value)
     if demand_scale is not None:
         if not (demand_scale > 0 and math.isfinite(demand_scale)):
-            raise PlanError(f"--demand-scale {demand_scale}: must be a finite number above 0")
+            raise PlanError(f"--demand-scale {demand_scale:g}: must be a finite number above 0")
         if demand_scale > MAX_DEMAND_SCALE:
             raise PlanError(
                 f"--demand-scale {demand_scale:g}: must be at most {MAX_DEMAND_SCALE:,.0f}: "
