@@ -311,3 +311,16 @@ def test_the_back_test_sentence_says_why_the_percentage_error_is_missing() -> No
     words = printing.backtest_words(_ensemble_backtest(0.8, 0.95, math.nan))
     assert "n/a" not in words
     assert "its percentage error is not defined (no target month had encounters)" in words
+
+
+def test_the_report_says_a_regime_end_not_yet_announced_in_words() -> None:
+    """The report's table of regimes read "end n/a" for the rule whose end has not been
+    announced, beside "open" for its end date."""
+    from bordersim.report.forecast_report import _method_section
+    from bordersim.report.page import Page
+
+    page = Page("forecast")
+    _method_section(page)
+    html = page.render()
+    assert "start 2023-02-21; end not announced" in html
+    assert "end n/a" not in html

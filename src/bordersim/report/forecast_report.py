@@ -161,7 +161,7 @@ def _method_section(page: Page) -> None:
             [
                 r.description,
                 f"{r.first_day} .. {r.last_day or 'open'}",
-                f"start {r.start_announced}; end {r.end_announced or 'n/a'}",
+                f"start {r.start_announced}; end {r.end_announced or 'not announced'}",
                 r.source,
             ]
             for r in regimes.regimes()
