@@ -201,3 +201,18 @@ def test_a_cache_file_of_another_shape_is_fitted_again_and_replaced(
     assert [p.name for p in (tmp_path / "cache").iterdir()] == [cached.name]  # no temporary
     assert np.asarray(json.loads(cached.read_text(encoding="utf-8"))).shape == (12, 9)
     compile_scenario(load_scenario(write(tmp_path, 'origin = "2023-04"\nquantile = 0.9\n')))
+
+
+def test_the_group_mix_months_are_named_with_the_origin_among_them() -> None:
+    """The scenario's sources and docs/forecast.md said the group mix came from "the last 3
+    months before" the origin, while it is the mean of the 3 months up to it, the origin's month
+    included, as the printed forecast names them (`shares of 2023-02 .. 2023-04`)."""
+    from bordersim.forecast.scenario_demand import ForecastDemand
+    from repo_paths import REPO
+
+    calibration = load_calibration()
+    demand = ForecastDemand(calibration, dt.date(2023, 4, 1), totals=np.full((12, 9), 1000.0))
+    said = demand.sources["demand.forecast"]
+    assert said.endswith("group mix and repeat shares of 2023-02 .. 2023-04, the origin included")
+    docs = " ".join((REPO / "docs" / "forecast.md").read_text(encoding="utf-8").split())
+    assert "months before the origin" not in docs

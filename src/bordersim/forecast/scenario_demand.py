@@ -4,7 +4,7 @@ one of the forecast's joint sample paths (the planner's `[forecast]`, `planner/d
 `ForecastDemand` wraps a calibration: up to the origin month it gives the calibration's own
 first attempts; after it, the first attempts implied by the ensemble's `quantile` of each sector's
 monthly encounters (or by one sample path's), for up to `MAX_HORIZON` months. The group mix and
-repeat shares after the origin are those of the last `GROUP_SHARE_MONTHS` months before it (an
+repeat shares after the origin are those of the last `GROUP_SHARE_MONTHS` months up to it (an
 assumption: the mix of crossers changes slowly). The forecast is computed from the series the
 calibration was built from, and its quantile or sample paths cached on disk by the series,
 origin, level (or number of paths and seed) and method version, because it runs every method at
@@ -207,8 +207,8 @@ class ForecastDemand:
             "demand.forecast": (
                 f"first attempts after {origin:%Y-%m} from {level} of the "
                 f"ensemble forecast of monthly encounters per sector ({FORECAST_VERSION}; "
-                "docs/forecast.md); group mix and repeat shares of the last "
-                f"{GROUP_SHARE_MONTHS} months before"
+                "docs/forecast.md); group mix and repeat shares of "
+                f"{months[recent.start]:%Y-%m} .. {origin:%Y-%m}, the origin included"
             ),
         }
 
