@@ -781,3 +781,17 @@ def test_a_store_with_a_workbook_is_not_given_a_csv_the_forecast_does_not_read(
     assert series.months[-1] == date(2023, 9, 1)
     with open_store(store, read_only=True) as connection:
         assert sorted(imported_kinds(connection)) == ["ohss_usbp"]
+
+
+def test_the_out_help_says_which_files_a_back_test_writes(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--out`'s help said a back-test writes "backtest.csv, forecast.csv and report.html ...
+    only with --out", but a back-test writes no forecast.csv."""
+    monkeypatch.setenv("COLUMNS", "300")
+    main(["forecast", "--help"])
+    said = " ".join(re.sub(r"[│╭╮╰╯─]", " ", capsys.readouterr().out).split())
+    assert (
+        "--out PATH Folder for the files: a forecast's forecast.csv, backtest.csv and report.html "
+        "(default: out/forecast); a back-test's backtest.csv and report.html, only with --out."
+    ) in said

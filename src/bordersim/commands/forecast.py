@@ -57,8 +57,8 @@ def forecast_command(
     out: Path | None = typer.Option(  # noqa: B008
         None,
         "--out",
-        help="Folder for backtest.csv, forecast.csv and report.html (default: out/forecast; a "
-        "back-test writes them only with --out).",
+        help="Folder for the files: a forecast's forecast.csv, backtest.csv and report.html "
+        "(default: out/forecast); a back-test's backtest.csv and report.html, only with --out.",
     ),
     store: str | None = typer.Option(None, "--store", help=STORE_OPTION_HELP),
     jobs: int = typer.Option(0, "--jobs", help="Processes for the model fits (0: up to 2)."),
