@@ -795,3 +795,16 @@ def test_the_out_help_says_which_files_a_back_test_writes(
         "--out PATH Folder for the files: a forecast's forecast.csv, backtest.csv and report.html "
         "(default: out/forecast); a back-test's backtest.csv and report.html, only with --out."
     ) in said
+
+
+def test_the_horizons_help_says_what_it_takes(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--horizons`' help read "Back-test horizons (default: 1,3,6)": not that they are months
+    ahead, separated by commas, each 1 to 12, as `--horizon`'s help says of its one value."""
+    monkeypatch.setenv("COLUMNS", "300")
+    main(["forecast", "--help"])
+    said = " ".join(re.sub(r"[│╭╮╰╯─]", " ", capsys.readouterr().out).split())
+    assert (
+        "--horizons MONTHS Back-test: months ahead, 1-12, separated by commas (default: 1,3,6)."
+    ) in said

@@ -52,7 +52,9 @@ def forecast_command(
         None, "--to", help="Back-test: last target month, YYYY-MM (default: the last month held)."
     ),
     horizons: str | None = typer.Option(
-        None, "--horizons", help=f"Back-test horizons (default: {DEFAULT_HORIZONS})."
+        None,
+        "--horizons",
+        help=f"Back-test: months ahead, 1-12, separated by commas (default: {DEFAULT_HORIZONS}).",
     ),
     out: Path | None = typer.Option(  # noqa: B008
         None,
