@@ -138,6 +138,14 @@ def decimal_comma_count(folder: Path) -> Path:
     return write_csv(folder / "decimal-comma.csv", rows)
 
 
+def oversized_csv_count(folder: Path) -> Path:
+    """A count of 23 digits was refused as "not a whole number", which it is: too large for
+    the store's 64-bit counts."""
+    rows = small_csv_rows()
+    rows[1][-1] = "99999999999999999999999"
+    return write_csv(folder / "oversized.csv", rows)
+
+
 def empty_workbook_cells(folder: Path) -> Path:
     """A count and a sector left empty: they were "value None is not a whole number" and
     "value None is not a label", a word of the program's, not of the workbook."""
@@ -201,6 +209,14 @@ CASES: dict[str, tuple[Callable[[Path], Path], tuple[str, ...]]] = {
     "decimal comma in a count": (
         decimal_comma_count,
         ("decimal-comma.csv", "row 3 column 'Encounter Count'", "'12,5'", "whole number"),
+    ),
+    "count too large": (
+        oversized_csv_count,
+        (
+            "oversized.csv",
+            "row 3 column 'Encounter Count': value '99999999999999999999999' is a whole number "
+            "too large to count (more than 18 digits)",
+        ),
     ),
     "empty count cell": (
         empty_workbook_cells,

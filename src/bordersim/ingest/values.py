@@ -31,9 +31,17 @@ def whole_number(value: Any, *, where: str, place: str, rule: str) -> int:
         # ('1,234'), not a decimal part ('12,5' is not 125)
         if _ASCII_WHOLE.fullmatch(text) or _THOUSANDS.fullmatch(text):
             number = int(text.replace(",", ""))
+        elif _LONG_WHOLE.fullmatch(text):
+            number = int(text.replace(",", ""))  # refused below as too large, not as text
     if number is None:
         raise DataFileError(
             f"{place}: {_what_is(value, 'is not a whole number')}; {rule}", where=where
+        )
+    if abs(number) >= 10**_MAX_DIGITS:  # the store counts in 64 bits: up to 19 digits
+        raise DataFileError(
+            f"{place}: value {_shown(value)} is a whole number too large to count (more than "
+            f"{_MAX_DIGITS} digits); {rule}",
+            where=where,
         )
     return int(number)
 
@@ -48,8 +56,11 @@ def _what_is(value: Any, fault: str) -> str:
     return "the cell is empty" if _is_empty(value) else f"value {_shown(value)} {fault}"
 
 
+_MAX_DIGITS = 18
 _ASCII_WHOLE = re.compile(r"-?[0-9]{1,18}")
 _THOUSANDS = re.compile(r"-?[0-9]{1,3}(,[0-9]{3}){1,5}")
+#: Digits (thousands separated or not) beyond `_MAX_DIGITS`: a whole number, too large to count.
+_LONG_WHOLE = re.compile(r"-?([0-9]+|[0-9]{1,3}(,[0-9]{3})+)")
 #: A running fiscal year, as CBP labels it ("2025 (FYTD)": fiscal year to date).
 _YEAR_TO_DATE = re.compile(r"([0-9]{4})\s*\(\s*FYTD\s*\)", re.IGNORECASE)
 
