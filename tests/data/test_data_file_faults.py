@@ -513,3 +513,19 @@ def test_an_extra_column_is_refused_by_name(tmp_path: Path) -> None:
     )
     with pytest.raises(DataFileError, match=r"layout \(unknown 'Land Border Region'\); expected"):
         read_official_file(wider)
+
+
+def test_a_column_named_twice_is_refused_by_name(tmp_path: Path) -> None:
+    """A header repeating a column (a count column copied beside the first) was refused as
+    "a column named twice" without saying which."""
+    from bordersim.ingest.cbp import PUBLISHED_COLUMNS
+
+    repeated = write_csv(
+        tmp_path / "repeated.csv",
+        [[*row, row[-1]] for row in small_csv_rows()],
+        header=[*PUBLISHED_COLUMNS, "Encounter Count"],
+    )
+    with pytest.raises(
+        DataFileError, match=r"layout \('Encounter Count' named twice\); expected columns"
+    ):
+        read_official_file(repeated)

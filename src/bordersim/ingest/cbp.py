@@ -175,7 +175,8 @@ def _column_order(header: tuple[str, ...], where: str) -> tuple[int, ...]:
         elif len(missing) == len(PUBLISHED_COLUMNS):
             said = []  # another file altogether: the expected columns say it
         elif not said:
-            said = ["a column named twice"]
+            twice = next(column for column in header if header.count(column) > 1)
+            said = [f"{twice!r} named twice"]
         raise DataFileError(
             "row 1: the header is not CBP's Southwest Land Border Encounters layout"
             + (f" ({'; '.join(said)})" if said else "")
