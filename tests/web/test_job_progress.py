@@ -9,6 +9,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bordersim.web.jobs import Worker
 from bordersim.web.settings import WebSettings
 from repo_paths import REPO
@@ -217,3 +219,26 @@ def test_a_comparison_cancelled_before_a_run_was_recorded_says_none_was(tmp_path
     assert last[:3] == ("state", 1, "cancelled"), events.events
     assert last[3] == "cancelled; nothing of it was recorded"
     assert not any(event[0] == "run" for event in events.events)
+
+
+@pytest.mark.slow  # the flow engine's first run in a process: about a minute here
+def test_every_step_of_a_comparison_names_its_side(tmp_path: Path) -> None:
+    """A comparison's job said "A: loading small.toml", then "compiling the engine ..." or
+    "starting the simulation" with no side, so that B's start read as A's. Every step of a side
+    now names it, as its loading and its progress do."""
+    settings = _example_library(tmp_path)
+    examples = settings.scenarios_dir / "examples"
+    small = (examples / "small.toml").read_text(encoding="utf-8")
+    short = small.replace("end_date = 2023-05-31", "end_date = 2023-04-23")  # a few days: fast
+    (examples / "short.toml").write_text(short, encoding="utf-8")
+    (examples / "shorter.toml").write_text(short, encoding="utf-8")
+    events: queue.Queue[tuple[Any, ...]] = queue.Queue()
+    worker = Worker(1, events, [0, 0], [1, 0], threading.Lock(), settings)
+    request = {"engine": "flow", "replications": 1, "seed": 1}
+    worker.compare(
+        request | {"a_path": str(examples / "short.toml"), "b_path": str(examples / "shorter.toml")}
+    )
+    drained = [events.get_nowait() for _ in range(events.qsize())]
+    said = [event[-1] for event in drained if event[0] in ("state", "progress")]
+    assert said and all(message.startswith(("A: ", "B: ")) for message in said), said
+    assert any(message.startswith("B: ") and "simulat" in message for message in said), said

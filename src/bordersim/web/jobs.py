@@ -432,7 +432,7 @@ class Worker:
         self.current[1] = UNINTERRUPTIBLE  # an engine's first compile cannot stop either
         engine, replications, seed = request["engine"], request["replications"], request["seed"]
         first = engine not in _COMPILED
-        self.say(COMPILING if first else "starting the simulation")
+        self.say(label + (COMPILING if first else "starting the simulation"))
 
         def progress(done: int, total: int) -> None:
             self.tick(done, total, label + progress_message(engine, done, total))
