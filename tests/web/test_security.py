@@ -1262,3 +1262,16 @@ def test_an_export_file_names_its_filters_as_the_store_spells_them(
     assert set(pd.read_csv(io.StringIO(response.text))["sector"]) == {"RGV"}
     disposition = response.headers["content-disposition"]
     assert f'filename="{run_id}_sector-RGV_metric-encounters.csv"' in disposition
+
+
+def test_an_unknown_plan_is_said_to_be_unknown_and_where_plans_are_listed(
+    client: TestClient,
+) -> None:
+    """`/plans/nope` said "no plan 'nope'" and `/plans/nope/plan.toml` "no file 'plan.toml' of
+    plan 'nope'", as if the plan were there without that file; an unknown run names the run
+    catalog. Both now say there is no such plan, and that the plan page lists those made."""
+    said = "no plan 'nope' on this workbench; the plan page (/plans) lists the plans made here"
+    for path in ("/plans/nope", "/plans/nope/plan.toml", "/plans/nope/notes.txt"):
+        response = client.get(path)
+        assert response.status_code == 404
+        assert f'id="error-message">{said}</p>' in html.unescape(response.text), path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -50,6 +51,18 @@ def router(site: Site) -> APIRouter:
         if plan_id not in plans:
             raise HTTPException(404, f"no plan file {plan_id!r} in the library")
         return plans[plan_id]
+
+    def made_plan(plan_id: str) -> Path:
+        """A plan's folder; a 404 that says where the plans are listed otherwise, as an
+        unknown run's names the run catalog."""
+        folder = plan_folder(site.settings.plans_out, plan_id)
+        if folder is None:
+            raise HTTPException(
+                404,
+                f"no plan {plan_id!r} on this workbench; the plan page (/plans) lists the plans "
+                "made here",
+            )
+        return folder
 
     def context(plan: PlanFile, form: Form, **extra: Any) -> dict[str, Any]:
         return {
@@ -106,9 +119,7 @@ def router(site: Site) -> APIRouter:
 
     @api.get("/plans/{plan_id}", response_class=HTMLResponse)
     def plan_page(request: Request, plan_id: str) -> HTMLResponse:
-        folder = plan_folder(site.settings.plans_out, plan_id)
-        if folder is None:
-            raise HTTPException(404, f"no plan {plan_id!r}")
+        folder = made_plan(plan_id)
         try:
             view = plan_view(plan_id, certificate_of(folder))
             return site.page(request, "plan.html", view=view, data=view.data)
@@ -122,9 +133,11 @@ def router(site: Site) -> APIRouter:
 
     @api.get("/plans/{plan_id}/{name}")
     def plan_download(plan_id: str, name: str) -> Response:
-        folder = plan_folder(site.settings.plans_out, plan_id)
-        if folder is None or name not in PLAN_FILES or not (folder / name).is_file():
-            raise HTTPException(404, f"no file {name!r} of plan {plan_id!r}")
+        folder = made_plan(plan_id)
+        if name not in PLAN_FILES or not (folder / name).is_file():
+            raise HTTPException(
+                404, f"no file {name!r} of plan {plan_id!r}; its files are {', '.join(PLAN_FILES)}"
+            )
         media = MEDIA[name]
         if media is None:
             return FileResponse(folder / name, media_type="text/html")
