@@ -95,3 +95,43 @@ def test_full_verify_passes(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run([], capsys)
     assert code == 0, out
     assert "21/21 rows pass" in out
+
+
+def test_a_measure_too_rare_to_see_is_not_judged_a_failure(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # M/M/10 at utilisation 0.1 waits with probability 1.1e-7: 4,000 customers see no wait, and
+    # 0 ± 0 against 1.1e-7 was a FAIL (exit 1) of a core that is right.
+    code, out, _ = run(
+        [
+            "--case",
+            "mmc",
+            "--arrival-rate",
+            "1",
+            "--service-rate",
+            "1",
+            "--servers",
+            "10",
+            "--customers",
+            "4000",
+        ],
+        capsys,
+    )
+    assert code == 0, out
+    assert "FAIL" not in out
+    assert out.count("│ too rare") == 2, out  # P(wait) and mean wait
+    assert "1/3 rows pass in" in out and "s; 2 too rare to judge" in out
+
+
+def test_a_zero_simulated_against_a_likely_event_still_fails() -> None:
+    # too rare means fewer than one occurrence expected among the customers simulated; a
+    # probability of 0.5 never seen is a failure
+    import numpy as np
+
+    from bordersim.verify.runner import BatchValues, judge_all
+
+    never = BatchValues("mmc", "P(wait)", 0.5, np.zeros(40))
+    (row,) = judge_all([never], customers=4000)
+    assert not row.passed and not row.too_rare
+    (rare,) = judge_all([BatchValues("mmc", "P(wait)", 1e-7, np.zeros(40))], customers=4000)
+    assert rare.passed and rare.too_rare

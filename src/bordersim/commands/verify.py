@@ -44,7 +44,8 @@ def verify(
 
     Each simulated value has a confidence interval from batch means; the intervals are
     Bonferroni-adjusted so that all rows hold together with 95 % probability. Exit status 1 if
-    any row fails.
+    any row fails. A row that never varied while theory expects it less than once in the run is
+    too rare to judge, and fails nothing.
     """
     from rich.console import Console
 
@@ -76,14 +77,17 @@ def verify(
     values = []
     for c in cases:
         values.extend(run_batches(c, customers=customers, seed=seed, batches=batches))
-    rows = judge_all(values)
+    rows = judge_all(values, customers=customers)
     elapsed = time.perf_counter() - started
     console.print(_results_table(rows, customers, seed, batches))
     for name, text in {c.name: c.description for c in cases}.items():
         console.print(f"  {name}: {text}", highlight=False)
     failed = [r for r in rows if not r.passed]
+    rare = sum(r.too_rare for r in rows)
+    unjudged = f"; {rare} too rare to judge" if rare else ""
     console.print(
-        f"{len(rows) - len(failed)}/{len(rows)} rows pass in {elapsed:.1f} s", highlight=False
+        f"{len(rows) - len(failed) - rare}/{len(rows)} rows pass in {elapsed:.1f} s{unjudged}",
+        highlight=False,
     )
     if failed:
         raise typer.Exit(1)
@@ -130,12 +134,15 @@ def _results_table(rows: list[Row], customers: int, seed: int, batches: int) -> 
             f"simulated: mean of batch means ± half-width of a {rows[0].confidence:.2%} t interval "
             f"(Bonferroni over {len(rows)} rows: 95 % simultaneous). Little's law rows: analytic "
             "= lambda W, simulated = L (time average), interval of their per-batch difference."
+            + _too_rare_note(rows, customers)
         ),
     )
     for col in ("case", "measure", "analytic", "simulated", "± CI", "result"):
         table.add_column(col, justify="left" if col in ("case", "measure", "result") else "right")
     for r in rows:
         mark = "[green]pass[/]" if r.passed else "[bold red]FAIL[/]"
+        if r.too_rare:
+            mark = "[yellow]too rare[/]"
         table.add_row(
             r.case,
             r.measure,
@@ -145,6 +152,16 @@ def _results_table(rows: list[Row], customers: int, seed: int, batches: int) -> 
             mark,
         )
     return table
+
+
+def _too_rare_note(rows: list[Row], customers: int) -> str:
+    """What "too rare" means, where some row says it."""
+    if not any(r.too_rare for r in rows):
+        return ""
+    return (
+        " Too rare: the measure never varied in the run and the analytic value is under "
+        f"1/{customers:,} (fewer than one occurrence expected): not judged, and no failure."
+    )
 
 
 def _ad_hoc(

@@ -44,6 +44,9 @@ class Row:
     half_width: float
     confidence: float
     passed: bool
+    #: no batch saw the measure vary, and the theory expects it less than once in the run: an
+    #: interval of 0 ± 0 can neither confirm nor refute the theory (counted as no failure)
+    too_rare: bool = False
 
 
 def run_batches(
@@ -81,11 +84,12 @@ def run_batches(
     return out
 
 
-def judge(values: BatchValues, confidence: float) -> Row:
+def judge(values: BatchValues, confidence: float, customers: int) -> Row:
     """Mean and t confidence interval of the batch values; pass if the theory lies inside.
 
     For Little's law the interval is that of the paired difference L - lambda W, and the row
-    passes when it contains 0; `analytic` then shows the mean of lambda W.
+    passes when it contains 0; `analytic` then shows the mean of lambda W. A row whose batches
+    are all alike while the theory's value is under one in `customers` is too rare to judge.
     """
     x = values.values
     if values.reference is not None:
@@ -104,10 +108,23 @@ def judge(values: BatchValues, confidence: float) -> Row:
     t = float(stats.t.ppf(0.5 + confidence / 2.0, n - 1))
     half = t * float(diff.std(ddof=1)) / math.sqrt(n)
     passed = abs(float(diff.mean()) - target_gap) <= half
-    return Row(values.case, values.measure, analytic, float(x.mean()), half, confidence, passed)
+    too_rare = not passed and half == 0.0 and abs(target_gap) < 1.0 / customers
+    return Row(
+        values.case,
+        values.measure,
+        analytic,
+        float(x.mean()),
+        half,
+        confidence,
+        passed or too_rare,
+        too_rare,
+    )
 
 
-def judge_all(batch_values: list[BatchValues], family_confidence: float = 0.95) -> list[Row]:
-    """Judge every row with Bonferroni-adjusted intervals: all hold together with 95 %."""
+def judge_all(
+    batch_values: list[BatchValues], *, customers: int, family_confidence: float = 0.95
+) -> list[Row]:
+    """Judge every row with Bonferroni-adjusted intervals: all hold together with 95 %.
+    `customers` is the number simulated per case, by which a measure is too rare to judge."""
     per_row = 1.0 - (1.0 - family_confidence) / max(len(batch_values), 1)
-    return [judge(v, per_row) for v in batch_values]
+    return [judge(v, per_row, customers) for v in batch_values]
