@@ -357,3 +357,15 @@ def test_a_metric_pattern_keeps_every_metric_it_matches(
     with pytest.raises(SystemExit) as exit_info:
         main([*args, "--metric", "staff_hourz:*"])
     assert exit_info.value.code == 2
+
+
+@pytest.mark.parametrize("given", [" csv", "parquet ", "\tCSV\n"])
+def test_a_format_with_spaces_around_it_is_the_format(
+    make_run: Callable[..., RunResult], store_path: Path, tmp_path: Path, given: str
+) -> None:
+    # --format ' csv' (a space from the shell's quoting) was refused as "unknown format ' csv'"
+    run_id = _stored(store_path, make_run(replications=1, days=2))
+    out = tmp_path / f"x.{given.strip().lower()}"
+    main(["export", run_id, "--format", given, "--out", str(out), "--store", str(store_path)])
+    read = pd.read_csv if out.suffix == ".csv" else pd.read_parquet
+    assert len(read(out)) == 2 * 2 * len(DAILY_METRICS)

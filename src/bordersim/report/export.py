@@ -165,7 +165,8 @@ def export_run(
     sectors: Sequence[str] = (),
 ) -> int:
     """Write the run's daily rows to `out`; return the number of rows written."""
-    file_format = _known_spelling(file_format, FORMATS) or file_format  # "CSV" is csv
+    # "CSV" is csv, and " csv" (a space from the shell's quoting) is too
+    file_format = _known_spelling(file_format.strip(), FORMATS) or file_format
     if file_format not in FORMATS:
         raise BordersimError(f"unknown format {file_format!r}; choose one of: {', '.join(FORMATS)}")
     sql = export_query(connection, run_id, metrics, sectors)
