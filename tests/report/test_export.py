@@ -369,3 +369,20 @@ def test_a_format_with_spaces_around_it_is_the_format(
     main(["export", run_id, "--format", given, "--out", str(out), "--store", str(store_path)])
     read = pd.read_csv if out.suffix == ".csv" else pd.read_parquet
     assert len(read(out)) == 2 * 2 * len(DAILY_METRICS)
+
+
+def test_export_names_the_written_file_by_its_absolute_path_as_report_does(
+    make_run: Callable[..., RunResult],
+    store_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # `export --out x.csv` said "written to x.csv" where `report --out again` said
+    # ".../again/report.html" from the root: a script taking either line got two kinds of path
+    run_id = _stored(store_path, make_run(replications=1, days=2))
+    monkeypatch.chdir(tmp_path)
+    main(["export", run_id, "--format", "csv", "--out", "x.csv", "--store", str(store_path)])
+    assert capsys.readouterr().out == f"384 rows of run {run_id} written to {tmp_path / 'x.csv'}\n"
+    main(["report", run_id, "--out", "again", "--store", str(store_path)])
+    assert capsys.readouterr().out.endswith(f": {tmp_path / 'again' / 'report.html'}\n")

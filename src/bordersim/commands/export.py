@@ -45,9 +45,12 @@ def export_command(
             sectors=each_name(sectors),
         )
     # the path is text, not markup: a file such as out[old].csv is shown as it is; and one line
-    # however long (soft_wrap), so that a script or a user copying it gets the path whole
+    # however long (soft_wrap), so that a script or a user copying it gets the path whole; and
+    # from the root, as `report` and `run` name the files they write, whatever folder it is read in
     rows_text = f"{rows:,} {'row' if rows == 1 else 'rows'}"  # thousands grouped, unlike counted
-    Console().print(f"{rows_text} of run {run_id} written to {out}", markup=False, soft_wrap=True)
+    Console().print(
+        f"{rows_text} of run {run_id} written to {out.absolute()}", markup=False, soft_wrap=True
+    )
 
 
 def register(app: typer.Typer) -> None:
