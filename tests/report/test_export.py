@@ -99,7 +99,7 @@ def test_a_sector_metric_or_format_in_another_case_is_the_one_meant(
 @pytest.mark.parametrize(
     ("option", "says"),
     [
-        (["--metric", "encounter"], "unknown metric 'encounter' (did you mean 'encounters'?)"),
+        (["--metric", "encounter"], "unknown metric 'encounter' (did you mean 'encounters'"),
         (["--sector", "XYZ"], "unknown sector 'XYZ'"),
         (["--sector", "RVG"], "unknown sector 'RVG' (did you mean 'RGV'?)"),
         # a sector of the border that this run does not simulate is not "unknown"
@@ -386,3 +386,44 @@ def test_export_names_the_written_file_by_its_absolute_path_as_report_does(
     assert capsys.readouterr().out == f"384 rows of run {run_id} written to {tmp_path / 'x.csv'}\n"
     main(["report", run_id, "--out", "again", "--store", str(store_path)])
     assert capsys.readouterr().out.endswith(f": {tmp_path / 'again' / 'report.html'}\n")
+
+
+def _metrics_listed_in_the_docs() -> list[str]:
+    from doc_pages import page_text
+
+    section = page_text("docs/running.md").split("The daily metrics, all ")[1]
+    return section.split("```text\n")[1].split("```")[0].split()
+
+
+def test_the_docs_list_every_daily_metric_that_an_unknown_one_points_to() -> None:
+    assert _metrics_listed_in_the_docs() == list(DAILY_METRICS)
+
+
+@pytest.mark.parametrize(
+    ("metric", "says"),
+    [
+        # a metric family named without its pattern was offered one member of 40
+        ("staff_hours", "(did you mean the pattern 'staff_hours:*', 40 metrics?)"),
+        ("departures", "(did you mean the pattern 'departures:*', 5 metrics?)"),
+        ("occupancy", "(did you mean 'occupancy_peak' or 'occupancy_mean'?)"),
+        ("foo", "unknown metric 'foo'; "),
+    ],
+)
+def test_an_unknown_metric_is_told_its_close_names_and_where_all_are_listed(
+    make_run: Callable[..., RunResult],
+    store_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    metric: str,
+    says: str,
+) -> None:
+    # "96 known, such as attempts, first_attempts, ..." named six of them and nowhere to find
+    # the others
+    run_id = _stored(store_path, make_run(replications=1, days=2))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["export", run_id, "--format", "csv", "--out", str(tmp_path / "x.csv"),
+              "--metric", metric, "--store", str(store_path)])  # fmt: skip
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert says in err and len(err.splitlines()) == 1, err
+    assert err.endswith("96 known, all listed in docs/running.md (The daily metrics)"), err

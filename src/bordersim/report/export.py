@@ -22,6 +22,7 @@ from bordersim.results.schema import DAILY_METRICS, METRIC_UNITS
 from bordersim.store.interface import Catalog, reader_of
 from bordersim.store.result_files import DAILY
 from bordersim.store.runs import result_sources
+from bordersim.words import counted
 
 FORMATS = ("csv", "parquet")
 MEDIA_TYPES = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
@@ -46,7 +47,7 @@ def check_choice(kind: str, chosen: Sequence[str], known: Sequence[str]) -> list
             matched = fnmatch.filter(known, name)
             if not matched:
                 raise UnknownChoice(
-                    f"no {kind} matches {name!r}; {_listed(known)}",
+                    f"no {kind} matches {name!r}; {_listed(kind, known)}",
                     kind=kind,
                     name=name,
                     known=known,
@@ -55,10 +56,8 @@ def check_choice(kind: str, chosen: Sequence[str], known: Sequence[str]) -> list
             continue
         meant = _known_spelling(name, known)
         if meant is None:
-            close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise UnknownChoice(
-                f"unknown {kind} {name!r}{hint}; {_listed(known)}",
+                f"unknown {kind} {name!r}{_meant_hint(kind, name, known)}; {_listed(kind, known)}",
                 kind=kind,
                 name=name,
                 known=known,
@@ -82,10 +81,29 @@ def _is_pattern(name: str) -> bool:
     return any(sign in name for sign in "*?[")
 
 
-def _listed(known: Sequence[str]) -> str:
-    """The known names, or their number and the first few where they are many."""
+def _meant_hint(kind: str, name: str, known: Sequence[str]) -> str:
+    """What an unknown name may have meant: the pattern of the family it names ('staff_hours'
+    is 'staff_hours:*'), else up to three names spelt alike, else nothing."""
+    family = [option for option in known if option.startswith(f"{name}:")]
+    if family:
+        return f" (did you mean the pattern '{name}:*', {counted(len(family), kind)}?)"
+    close = [repr(option) for option in difflib.get_close_matches(name, list(known), n=3)]
+    if not close:
+        return ""
+    either = close[0] if len(close) == 1 else f"{', '.join(close[:-1])} or {close[-1]}"
+    return f" (did you mean {either}?)"
+
+
+#: Where every daily metric is listed: too many for a message of one line.
+METRICS_LISTED_IN = "docs/running.md (The daily metrics)"
+
+
+def _listed(kind: str, known: Sequence[str]) -> str:
+    """The known names, or their number and where they are all listed where they are many."""
     if len(known) <= 12:
         return f"known: {', '.join(known)}"
+    if kind == "metric":
+        return f"{len(known)} known, all listed in {METRICS_LISTED_IN}"
     return f"{len(known)} known, such as {', '.join(known[:6])}"
 
 
