@@ -313,3 +313,16 @@ def test_the_csv_keeps_the_targets_file_note_beside_the_models() -> None:
                    -0.1, WITHIN, "summed over sectors")  # fmt: skip
     row = as_frame([c]).iloc[0]
     assert (row["note"], row["target_note"]) == ("summed over sectors", "preliminary count")
+
+
+@pytest.mark.parametrize(("mean", "printed"), [(5.0, "+inf %"), (-5.0, "-inf %")])
+def test_an_error_against_a_target_of_zero_keeps_its_sign_and_unit(
+    mean: float, printed: str
+) -> None:
+    # any value against a target of 0 printed "inf", below it as above, with no % unlike every
+    # other error of the column
+    t = target("m", 0.0)
+    error = relative_error(t, mean)
+    c = Comparison(t, "m", "people", mean_interval(np.array([mean])), error, score_of(t, error), "")
+    assert comparison_cells(c)[5:7] == [printed, "miss"]
+    assert format_error(-math.inf) == "-inf %"

@@ -80,8 +80,8 @@ def relative_error(target: Target, mean: float) -> float:
     if target.bound == "upper" and mean <= low:
         return 0.0
     reference = high if target.bound == "range" and mean > high else low
-    if reference == 0:
-        return math.inf if mean != 0 else 0.0
+    if reference == 0:  # infinitely far, on the side the mean lies
+        return math.copysign(math.inf, mean) if mean != 0 else 0.0
     return (mean - reference) / abs(reference)
 
 
@@ -258,8 +258,10 @@ def format_interval(comparison: Comparison) -> str:
 
 
 def format_error(error: float) -> str:
-    if not math.isfinite(error):
-        return "" if math.isnan(error) else "inf"
+    """The error in percent, signed ("+12 %"; "+inf %" or "-inf %" against a target of 0), or
+    nothing where the target was not compared."""
+    if math.isnan(error):
+        return ""
     return format_relative_error(error, TOLERANCE)
 
 
