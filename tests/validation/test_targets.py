@@ -226,3 +226,22 @@ def test_an_empty_targets_file_says_it_is_empty(tmp_path: Path, text: str) -> No
     message = str(caught.value)
     assert message == f"{path}: the file is empty; expected the header {HEADER.replace(',', ', ')}"
     assert "None" not in message
+
+
+@pytest.mark.parametrize(
+    ("value", "hint"),
+    [
+        ('"28,000"', "value '28,000' is not a number; write it without separators: 28000"),
+        ("28 000", "value '28 000' is not a number; write it without separators: 28000"),
+        ("45%", "value '45%' is not a number; a share is written as a fraction: 0.45"),
+        ("12.5 %", "value '12.5 %' is not a number; a share is written as a fraction: 0.125"),
+    ],
+)
+def test_a_value_written_as_a_spreadsheet_shows_it_is_told_what_to_type(
+    tmp_path: Path, value: str, hint: str
+) -> None:
+    # "28,000" and "45%" were "not a number", with no word of what the file takes
+    path = _write(tmp_path, GOOD.format(metric="custody_population", value=value))
+    with pytest.raises(DataFileError) as caught:
+        load_targets(path)
+    assert str(caught.value) == f"{path}:2: {hint}"

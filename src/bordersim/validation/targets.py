@@ -22,6 +22,7 @@ import csv
 import datetime as dt
 import io
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -224,7 +225,9 @@ def _parse_row(row: dict[str, str], where: str, line: int) -> Target:
     try:
         value = float(row["value"])
     except ValueError:
-        raise DataFileError(f"value {row['value']!r} is not a number", where=where) from None
+        raise DataFileError(
+            f"value {row['value']!r} is not a number{_what_to_type(row['value'])}", where=where
+        ) from None
     if not math.isfinite(value):
         raise DataFileError(f"value {row['value']!r} is not finite", where=where)
     if value < 0:  # every metric is a count, a share, a ratio or a time
@@ -254,6 +257,25 @@ def _parse_row(row: dict[str, str], where: str, line: int) -> Target:
         note=(row["note"] or "").strip(),
         row=line,
     )
+
+
+#: A number as a spreadsheet shows it, with thousands separators: 28,000 or 28 000.
+GROUPED = re.compile(r"\d{1,3}(?:[, ]\d{3})+(?:\.\d+)?")
+
+
+def _what_to_type(text: str) -> str:
+    """The value a cell that is not a number most likely meant, as the file takes it: a
+    spreadsheet's "28,000" is 28000 and its "45%" the share 0.45; "" where none is clear."""
+    text = text.strip()
+    if text.endswith("%"):
+        try:
+            share = float(text[:-1]) / 100
+        except ValueError:
+            return ""
+        return f"; a share is written as a fraction: {share:g}"
+    if GROUPED.fullmatch(text):
+        return f"; write it without separators: {text.replace(',', '').replace(' ', '')}"
+    return ""
 
 
 def _date(text: str, column: str, where: str) -> dt.date:
