@@ -273,3 +273,26 @@ def test_indicators_counted_in_sector_days_or_staff_days_say_so_in_their_unit(
     units = {row[0]: row[1] for row in KpiComparison.of(run, run).rows()}
     assert units["Stock-out days (sector-days)"] == "sector-days"
     assert units["Staff-days lost to illness"] == "staff-days"
+
+
+@pytest.mark.parametrize(
+    ("interval", "unit", "text"),
+    [
+        # counts of people or events printed "0.00 [0.00, 0.00]", and a bound cut to zero
+        # "1,882 [0.00, 4,287]": a count of no one has no hundredths
+        ((0.0, 0.0, 0.0), "people", "0 [0, 0]"),
+        ((1_882.0, 0.0, 4_287.0), "people", "1,882 [0, 4,287]"),
+        ((3.0, 1.0, 5.0), "events", "3 [1, 5]"),
+        ((0.0, 0.0, 0.0), "sector-days", "0 [0, 0]"),
+        ((68.5, 0.0, 774.0), "person-days", "68.5 [0, 774]"),
+        # a mean of counts that is not whole keeps its decimals
+        ((0.5, 0.0, 2.37), "people", "0.50 [0, 2.37]"),
+        ((3.43, 0.0, 38.7), "staff-hours", "3.43 [0, 38.7]"),
+    ],
+)
+def test_a_count_of_whole_things_prints_as_a_whole_number(
+    interval: tuple[float, float, float], unit: str, text: str
+) -> None:
+    from bordersim.results.kpis import Interval, format_interval
+
+    assert format_interval(Interval(*interval, n=2), unit) == text

@@ -325,9 +325,18 @@ def differences(
     return {name: diff(a[name], b[name]) for name in a if name in b}
 
 
+#: Units of whole things: a whole value of them prints without decimals ("0 people", not
+#: "0.00"), while a mean over replications that is not whole keeps them ("0.50").
+WHOLE_UNITS = ("people", "events", "sector-days")
+
+
 def format_value(value: float, unit: str) -> str:
     if not math.isfinite(value):
         return "n/a"
+    if unit not in ("dollars", "share", "ratio") and (
+        value == 0 or (unit in WHOLE_UNITS and value.is_integer())
+    ):
+        return f"{abs(value) if value == 0 else value:,.0f}"  # no "-0"
     if unit == "dollars":
         sign = "-" if value < 0 else ""
         size = abs(value)
