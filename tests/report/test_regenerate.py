@@ -261,3 +261,16 @@ def test_a_report_rewritten_after_its_calibration_file_changed_says_so(
     own.write_text(original, encoding="utf-8")
     main(["report", run_id, "--out", str(tmp_path / "again"), "--store", str(store)])
     assert (tmp_path / "again" / "report.html").read_text(encoding="utf-8") == first
+
+
+def test_a_stored_scenario_that_no_longer_loads_is_named_as_the_stored_scenario() -> None:
+    # the note of a report rewritten from an older run named the temporary copy it was loaded
+    # from ("/tmp/tmpbo8lf4_v/scenario.toml: period.start_date: ..."), a file the user never had
+    from bordersim.services.loading import sources_from_text
+
+    sources, note = sources_from_text('[scenario]\nname = "x"\n')
+    assert sources == {}
+    assert note == (
+        "The stored scenario no longer loads with this bordersim (the stored scenario text: "
+        "period.start_date: required key is missing)."
+    )

@@ -226,8 +226,21 @@ def sources_from_text(text: str) -> tuple[dict[str, str], str]:
             try:
                 sources = dict(load_scenario(path).sources)
             except Exception as err:
-                return {}, f"The stored scenario no longer loads with this bordersim ({err})."
+                return {}, (
+                    "The stored scenario no longer loads with this bordersim "
+                    f"({_as_stored(err, path)})."
+                )
             return sources, (
                 "Sources of the scenario's own parameters; those of its calibration and demand "
-                f"fit are in the run's original report ({compile_error})."
+                f"fit are in the run's original report ({_as_stored(compile_error, path)})."
             )
+
+
+def _as_stored(err: Exception, copy: Path) -> str:
+    """An error about the temporary copy of a stored scenario text, naming the stored text
+    instead: the copy's path is no file of the user's, and is gone when they read it."""
+    return (
+        str(err)
+        .replace(str(copy), "the stored scenario text")
+        .replace(str(copy.parent), "the stored scenario's folder")
+    )
