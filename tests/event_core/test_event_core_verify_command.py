@@ -135,3 +135,12 @@ def test_a_zero_simulated_against_a_likely_event_still_fails() -> None:
     assert not row.passed and not row.too_rare
     (rare,) = judge_all([BatchValues("mmc", "P(wait)", 1e-7, np.zeros(40))], customers=4000)
     assert rare.passed and rare.too_rare
+
+
+def test_the_caption_writes_its_percentages_as_bordersim_does(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # the caption said "a 98.33% t interval" beside "95 % simultaneous", the space dropped in one
+    _, out, _ = run(["--case", "mm1", "--customers", "4000"], capsys)
+    caption = " ".join(out.split())
+    assert "a 98.33 % t interval" in caption and "%" not in caption.replace(" %", ""), caption

@@ -131,7 +131,8 @@ def _results_table(rows: list[Row], customers: int, seed: int, batches: int) -> 
     table = Table(
         title=f"bordersim verify: {customers:,} customers per case, seed {seed}, {batches} batches",
         caption=(
-            f"simulated: mean of batch means ± half-width of a {rows[0].confidence:.2%} t interval "
+            "simulated: mean of batch means ± half-width of a "
+            f"{100 * rows[0].confidence:.2f} % t interval "
             f"(Bonferroni over {len(rows)} rows: 95 % simultaneous). Little's law rows: analytic "
             "= lambda W, simulated = L (time average), interval of their per-batch difference."
             + _too_rare_note(rows, customers)
