@@ -427,3 +427,20 @@ def test_an_unknown_metric_is_told_its_close_names_and_where_all_are_listed(
     err = capsys.readouterr().err.strip()
     assert says in err and len(err.splitlines()) == 1, err
     assert err.endswith("96 known, all listed in docs/running.md (The daily metrics)"), err
+
+
+def test_compare_names_its_report_by_its_absolute_path_as_report_does(
+    make_run: Callable[..., RunResult],
+    store_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # `compare --out cmp` said "comparison report: cmp/compare.html", as typed, where `report`
+    # and `run` name their reports from the root
+    a = _stored(store_path, make_run(replications=2, days=3, seed=1))
+    b = _stored(store_path, make_run(replications=2, days=3, seed=1))
+    monkeypatch.chdir(tmp_path)
+    main(["compare", a, b, "--out", "cmp", "--store", str(store_path)])
+    out = capsys.readouterr().out
+    assert out.endswith(f"comparison report: {tmp_path / 'cmp' / 'compare.html'}\n"), out[-300:]

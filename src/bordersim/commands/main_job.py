@@ -86,4 +86,4 @@ def main_job_command(
         console.print(
             f"report of {record.label} (run {record.run_id}): {record.report_path}", markup=False
         )
-    console.print(f"[bold]comparison report: {escape(str(path))}[/]")
+    console.print(f"[bold]comparison report: {escape(str(path.absolute()))}[/]", soft_wrap=True)

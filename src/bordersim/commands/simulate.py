@@ -230,7 +230,8 @@ def compare_command(
         option_names=CLI_NAMES,
     )
     print_differences(console, record_a, record_b)
-    console.print(f"comparison report: {path}", markup=False, soft_wrap=True)
+    # from the root, as `run` and `report` name theirs; one line however long, to be copied whole
+    console.print(f"comparison report: {path.absolute()}", markup=False, soft_wrap=True)
 
 
 def report_command(
