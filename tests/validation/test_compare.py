@@ -326,3 +326,16 @@ def test_an_error_against_a_target_of_zero_keeps_its_sign_and_unit(
     c = Comparison(t, "m", "people", mean_interval(np.array([mean])), error, score_of(t, error), "")
     assert comparison_cells(c)[5:7] == [printed, "miss"]
     assert format_error(-math.inf) == "-inf %"
+
+
+def test_a_misspelt_metric_of_a_targets_file_names_the_metric_meant() -> None:
+    # "custody_populaton" was not compared as "the model has no measure for this figure yet", as
+    # if bordersim did not measure custody at all
+    got = compare(target("custody_populaton", 2500.0, scope="Tucson"), RunView(_run_with({})))
+    assert got.score == NOT_COMPARED
+    assert got.note == (
+        "bordersim measures no metric 'custody_populaton' (did you mean 'custody_population'?)"
+    )
+    # a metric the model does not measure yet keeps its own reason
+    unmeasured = compare(target("no_such_figure", 1.0, scope="Tucson"), RunView(_run_with({})))
+    assert unmeasured.note == "bordersim measures no metric 'no_such_figure'"

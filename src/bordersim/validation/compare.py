@@ -93,10 +93,20 @@ def score_of(target: Target, error: float) -> str:
     return WITHIN if abs(error) <= TOLERANCE else MISS
 
 
+def _unknown_metric(metric: str) -> str:
+    """Why a target of a metric bordersim does not know is not compared, with the metric meant
+    where the name is a misspelling of one (a user's targets file: 'custody_populaton')."""
+    import difflib
+
+    close = difflib.get_close_matches(metric, [*MEASURES, *NOT_YET], n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"bordersim measures no metric {metric!r}{hint}"
+
+
 def compare(target: Target, view: RunView) -> Comparison:
     measure = MEASURES.get(target.metric)
     if measure is None:
-        reason = NOT_YET.get(target.metric, "the model has no measure for this figure yet")
+        reason = NOT_YET.get(target.metric) or _unknown_metric(target.metric)
         return _not_compared(target, target.metric, "", reason)
     try:
         scope = parse_scope(target.scope)
