@@ -296,12 +296,9 @@ def test_processes_opening_the_store_in_turn_lose_no_committed_write() -> None:
     assert "240 writes, 240 rows kept, 240 done, 0 processes stopped" in done.stdout
 
 
-def test_a_run_whose_process_died_is_failed_and_its_temporary_files_removed(
-    tmp_path: Path,
-) -> None:
-    """A process records a run, leaves a temporary report and is killed (SIGKILL); the next
-    open for writing marks the run failed and removes the file."""
-    store, out = tmp_path / "store.duckdb", tmp_path / "out"
+def _killed_while_running(store: Path, out: Path) -> None:
+    """A process records run "victim" in `store`, leaves a temporary report in `out` and is
+    killed (SIGKILL)."""
     open_store(store).close()
     code = textwrap.dedent(
         f"""
@@ -319,6 +316,15 @@ def test_a_run_whose_process_died_is_failed_and_its_temporary_files_removed(
     )
     done = subprocess.run([sys.executable, "-c", code], timeout=60)
     assert done.returncode == -9
+
+
+def test_a_run_whose_process_died_is_failed_and_its_temporary_files_removed(
+    tmp_path: Path,
+) -> None:
+    """A process records a run, leaves a temporary report and is killed (SIGKILL); the next
+    open for writing marks the run failed and removes the file."""
+    store, out = tmp_path / "store.duckdb", tmp_path / "out"
+    _killed_while_running(store, out)
     assert len(list(out.glob(".report.html.*.tmp"))) == 1
     with open_store(store, read_only=True) as connection:
         assert get_run(connection, "victim").status == RUNNING
@@ -327,6 +333,25 @@ def test_a_run_whose_process_died_is_failed_and_its_temporary_files_removed(
         failure = connection.execute("SELECT failure FROM runs WHERE run_id = 'victim'").fetchone()
     assert failure is not None and "ended without finishing" in failure[0]
     assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", [["runs"], ["runs", "--repair"]])
+def test_runs_says_which_dead_run_it_repaired_and_the_files_it_removed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    """`runs` and `runs --repair` repaired a run whose process was killed without a word (the
+    store's open had done it), so "removed N temporary file(s)" could never print; both now say
+    which run they failed and what they removed."""
+    store, out = tmp_path / "store.duckdb", tmp_path / "out"
+    _killed_while_running(store, out)
+    main([*command, "--store", str(store)])
+    said = " ".join(capsys.readouterr().out.split())
+    assert "repaired victim: failed, its process" in said, said
+    assert "ended without finishing (killed or crashed); removed 1 temporary file" in said, said
+    assert "nothing to repair" not in said
+    assert list(out.iterdir()) == []
+    main(["runs", "--repair", "--store", str(store)])
+    assert "nothing to repair" in capsys.readouterr().out
 
 
 def test_a_live_run_is_not_repaired(tmp_path: Path) -> None:

@@ -1,9 +1,11 @@
 """`bordersim runs`: list the runs (and blocked sweeps) in the store; `--repair` fails runs left
 'running'.
 
-Opening the store for writing already marks failed every run whose process died on this host
-(`store.runs.repair_dead_runs`), so a listing never shows such a run as 'running'. `--repair`
-also fails runs recorded by an older bordersim, which did not record their process.
+Like every command that opens the store for writing, it marks failed every run whose process died
+on this host (`store.runs.repair_dead_runs`), so a listing never shows such a run as 'running';
+it does so itself rather than on opening, to say which runs it failed and which temporary files
+it removed. `--repair` also fails runs recorded by an older bordersim, which did not record their
+process.
 """
 
 from __future__ import annotations
@@ -170,13 +172,14 @@ def runs_command(
     location = store_location(store)
     shown = shown_url(location) if isinstance(location, str) else location
     console = Console() if Console().is_terminal else Console(width=160)
-    with open_catalog(location, create=False) as connection:
-        repaired = repair_dead_runs(connection, include_unknown=True) if repair else []
+    # repaired here, not by the open, so that the runs failed and the files removed are said
+    with open_catalog(location, create=False, repair=False) as connection:
+        repaired = repair_dead_runs(connection, include_unknown=repair)
         runs = list_runs(connection)
         failures = list_failures(connection)
         sweeps = list_sweeps(connection)
     for fixed in repaired:
-        removed = f"; removed {len(fixed.removed)} temporary file(s)" if fixed.removed else ""
+        removed = f"; removed {_of(len(fixed.removed), 'temporary file')}" if fixed.removed else ""
         console.print(f"repaired {fixed.run_id}: failed, {fixed.reason}{removed}", highlight=False)
     if repair and not repaired:
         console.print("nothing to repair: no run is left 'running' by a process that is gone")

@@ -102,9 +102,12 @@ def open_store(
     create: bool = True,
     read_only: bool = False,
     wait_s: float | None = None,
+    repair: bool = True,
 ) -> duckdb.DuckDBPyConnection:
     """Open the embedded store at `path` (or the resolved default), checked; see the module
-    docstring. Official data (imports, calibration, forecasts) lives only in an embedded store."""
+    docstring. Official data (imports, calibration, forecasts) lives only in an embedded store.
+    `repair=False` leaves runs whose process died to the caller (`bordersim runs`, which says
+    what it repaired)."""
     location = resolve_store_path(path)  # a postgresql:// URL is refused there
     _check_file(location, create=create and not read_only)
     connection = _connect(location, read_only=read_only, wait_s=wait_s)
@@ -112,9 +115,10 @@ def open_store(
         _check_contents(connection, location, read_only=read_only)
         if not read_only:
             migrate(connection, where=str(location))
-            from bordersim.store.runs import repair_dead_runs
+            if repair:
+                from bordersim.store.runs import repair_dead_runs
 
-            repair_dead_runs(connection)
+                repair_dead_runs(connection)
     except BaseException:
         connection.close()
         raise
@@ -137,15 +141,16 @@ def open_catalog(
     create: bool = True,
     read_only: bool = False,
     wait_s: float | None = None,
+    repair: bool = True,
 ) -> Catalog:
     """Open the store of runs at `path`: a PostgreSQL catalog for a `postgresql://` URL, else the
-    embedded store (`open_store`)."""
+    embedded store (`open_store`; `repair` as there)."""
     location = store_location(path)
     if isinstance(location, str):
         from bordersim.store.postgres import open_postgres
 
-        return open_postgres(location, create=create, read_only=read_only)
-    return open_store(location, create=create, read_only=read_only, wait_s=wait_s)
+        return open_postgres(location, create=create, read_only=read_only, repair=repair)
+    return open_store(location, create=create, read_only=read_only, wait_s=wait_s, repair=repair)
 
 
 def results_dir(store: StoreRef) -> Path:

@@ -185,8 +185,11 @@ def _pg_sql(sql: str) -> str:
     return _PLACEHOLDER.sub("%s", sql)
 
 
-def open_postgres(url: str, *, create: bool = True, read_only: bool = False) -> PostgresStore:
-    """Connect, migrate (read-write opens) and repair runs whose process died on this host."""
+def open_postgres(
+    url: str, *, create: bool = True, read_only: bool = False, repair: bool = True
+) -> PostgresStore:
+    """Connect, migrate (read-write opens) and repair runs whose process died on this host
+    (unless `repair=False`: `bordersim runs` repairs them itself, to say so)."""
     store = PostgresStore(url, read_only=read_only)
     try:
         if create:  # before the catalog is migrated: a folder that cannot be made changes nothing
@@ -195,7 +198,7 @@ def open_postgres(url: str, *, create: bool = True, read_only: bool = False) -> 
             store.check_version()
         else:
             store.migrate()  # the database exists (the server's); its tables are bordersim's
-        if not read_only:
+        if repair and not read_only:
             from bordersim.store.runs import repair_dead_runs
 
             repair_dead_runs(store)
