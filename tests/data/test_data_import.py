@@ -274,7 +274,7 @@ def test_store_location_option_env_and_default(
     with open_store() as connection:
         versions = connection.execute("SELECT version FROM schema_version").fetchall()
     assert (tmp_path / ".bordersim" / "bordersim.duckdb").is_file()
-    assert versions == [(1,), (2,), (3,), (4,), (5,), (6,), (7,), (8,), (9,)]
+    assert versions == [(1,), (2,), (3,), (4,), (5,), (6,), (7,), (8,), (9,), (10,)]
 
 
 def test_schema_has_the_run_catalog_and_migrates_once(tmp_path: Path) -> None:
@@ -285,7 +285,7 @@ def test_schema_has_the_run_catalog_and_migrates_once(tmp_path: Path) -> None:
         runs = connection.execute("DESCRIBE runs").fetchdf()
         files = connection.execute("DESCRIBE run_files").fetchdf()
         tables = {r[0] for r in connection.execute("SHOW TABLES").fetchall()}
-    assert versions == 9
+    assert versions == 10
     assert not {"run_daily", "run_custody_hist"} & tables  # results are Parquet files
     assert {"runs", "run_files", "sweeps", "sweep_blocks"} <= tables
     assert list(runs["column_name"]) == [

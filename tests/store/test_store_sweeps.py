@@ -5,6 +5,10 @@ store=)` give the numbers of the same sweep recorded in an embedded store."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pandas as pd
@@ -86,6 +90,51 @@ def test_an_interrupted_sweep_registers_its_finished_blocks_and_resumes(
     assert sweep.registered == 6 and sweep.finished_at is not None
     main(["store", "verify", "--store", store_url])
     assert "6 of 6 result files intact (their paths are under" in capsys.readouterr().out
+
+
+def _sweep_listing(store_url: str, capsys: pytest.CaptureFixture[str]) -> str:
+    """The sweep's row of `bordersim runs`, its cells joined."""
+    main(["runs", "--store", store_url])
+    rows = [line for line in capsys.readouterr().out.splitlines() if "│" in line]
+    cells = [line.split("│")[1:-1] for line in rows]
+    return " ".join(" ".join(" ".join(column).split()) for column in zip(*cells, strict=True))
+
+
+def test_a_sweep_another_process_drives_is_listed_as_running(
+    store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`bordersim runs` showed a sweep under way in another process as "unfinished: --resume it",
+    inviting a second driver of the same sweep. The sweep records its process, as a run does:
+    alive, it is running; killed, it is to resume; on another host, it may be either."""
+    code = textwrap.dedent(
+        f"""
+        import sys
+        from bordersim.store import open_catalog
+        from bordersim.store.sweeps import record_sweep
+        with open_catalog({store_url!r}) as catalog:
+            record_sweep(catalog, "small-0123456789ab", scenario_name="small",
+                         scenario_hash="f" * 64, plan_json="{{}}", blocks=4, code_version="t")
+        print("recorded", flush=True)
+        sys.stdin.read()
+        """
+    )
+    driver = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert driver.stdout is not None and driver.stdout.readline() == "recorded\n"
+        listed = _sweep_listing(store_url, capsys)
+        assert f"running (process {driver.pid})" in listed, listed
+        assert "--resume" not in listed
+    finally:
+        driver.send_signal(signal.SIGKILL)
+        driver.wait(timeout=60)
+    listed = _sweep_listing(store_url, capsys)
+    assert "unfinished: --resume it" in listed and "running" not in listed, listed
+    with open_catalog(store_url) as catalog:
+        catalog.execute("UPDATE sweeps SET host = 'elsewhere', pid = 1")
+    listed = _sweep_listing(store_url, capsys)
+    assert "unfinished: running on elsewhere, or --resume it" in listed, listed
 
 
 def test_cli_and_api_sweeps_record_in_the_store(

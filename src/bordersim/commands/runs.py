@@ -223,12 +223,26 @@ def _show_sweeps(console: Any, sweeps: list[Any], shown: object) -> None:
     for column in ("sweep id", "created (UTC)", "scenario", "blocks", "state"):
         table.add_column(column, no_wrap=column in ("sweep id", "created (UTC)"))
     for sweep in sweeps:
-        state = "finished" if sweep.finished_at is not None else "unfinished: --resume it"
         table.add_row(
             sweep.sweep_id,
             f"{sweep.created_at:%Y-%m-%d %H:%M}",
             sweep.scenario_name,
             f"{sweep.registered} of {sweep.blocks}",
-            state,
+            _sweep_state(sweep),
         )
     console.print(table)
+
+
+def _sweep_state(sweep: Any) -> str:
+    """Finished; running (its process alive here); perhaps running on another host, whose
+    process cannot be checked from here; else unfinished, for `--resume`."""
+    from bordersim.store.runs import process_state
+
+    if sweep.finished_at is not None:
+        return "finished"
+    state = process_state(sweep.host, sweep.pid, sweep.process_start)
+    if state == "alive":
+        return f"running (process {sweep.pid})"
+    if state == "unknown" and sweep.host:
+        return f"unfinished: running on {sweep.host}, or --resume it"
+    return "unfinished: --resume it"

@@ -19,6 +19,7 @@ missing ones, from any machine that reaches the store.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
@@ -28,6 +29,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -558,7 +560,8 @@ def run_blocked_sweep(
                 code_version=code_version(),
             )
             folder = SweepFolder(results_dir_of(catalog), sweep_id)
-        return _finish(plan, base, folder, store, client, observer, on_block, started, warming)
+        with _driven(sweep_id, store):
+            return _finish(plan, base, folder, store, client, observer, on_block, started, warming)
 
 
 def _ready(client: Any, *, for_tasks: bool = False) -> Any:
@@ -605,9 +608,32 @@ def resume_sweep(
     on_block: Callable[[BlockReport], None] | None = None,
 ) -> BlockedSweep:
     """Finish an interrupted sweep: run the blocks the catalog lacks, then assemble it all."""
+    from bordersim.store import using_store
+    from bordersim.store.sweeps import claim_sweep
+
     started = time.perf_counter()
     plan, base, folder = resumable_sweep(sweep_id, store)
-    return _finish(plan, base, folder, store, client, observer, on_block, started)
+    with using_store(store) as catalog:
+        claim_sweep(catalog, sweep_id)
+    with _driven(sweep_id, store):
+        return _finish(plan, base, folder, store, client, observer, on_block, started)
+
+
+@contextmanager
+def _driven(sweep_id: str, store: StoreRef) -> Iterator[None]:
+    """While this process drives the sweep (recorded as its process, so that `bordersim runs`
+    shows it running); if it stops before the end, the sweep is released for `--resume`, as a
+    process that lives on (a notebook) would otherwise still show it running."""
+    from bordersim.store import using_store
+    from bordersim.store.sweeps import release_sweep
+
+    try:
+        yield
+    except BaseException:
+        # the release is a courtesy to the listing: it must not hide why the sweep stopped
+        with contextlib.suppress(Exception), using_store(store) as catalog:
+            release_sweep(catalog, sweep_id)
+        raise
 
 
 def resumable_sweep(

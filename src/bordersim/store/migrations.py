@@ -88,6 +88,14 @@ _RUN_CALIBRATION_SHA = ("ALTER TABLE runs ADD COLUMN calibration_sha256 VARCHAR"
 # the store kept it): the run's details name it, where the stored text alone cannot.
 _RUN_SCENARIO_PATH = ("ALTER TABLE runs ADD COLUMN scenario_path VARCHAR",)
 
+# Which process drives a sweep that is not finished (host, process id and its start time, as for
+# runs): `bordersim runs` shows a sweep whose process is alive as running, not as one to resume.
+_SWEEP_OWNER = (
+    "ALTER TABLE sweeps ADD COLUMN host VARCHAR",
+    "ALTER TABLE sweeps ADD COLUMN pid BIGINT",
+    "ALTER TABLE sweeps ADD COLUMN process_start VARCHAR",
+)
+
 _RESULT_FILES = (
     # Each file of a run's results (store.result_files): path relative to the results folder.
     """CREATE TABLE run_files (run_id VARCHAR NOT NULL, kind VARCHAR NOT NULL,
@@ -177,6 +185,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "the calibration each run used", _RUN_CALIBRATION),
     Migration(8, "the sha256 of the calibration file each run used", _RUN_CALIBRATION_SHA),
     Migration(9, "the scenario file each run came from", _RUN_SCENARIO_PATH),
+    Migration(10, "the process that drives each sweep", _SWEEP_OWNER),
 )
 
 #: The shared store's catalog: version 1 is the embedded store's schema as of its migration 4
@@ -191,6 +200,7 @@ PG_MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "the calibration each run used", _RUN_CALIBRATION),
     Migration(4, "the sha256 of the calibration file each run used", _RUN_CALIBRATION_SHA),
     Migration(5, "the scenario file each run came from", _RUN_SCENARIO_PATH),
+    Migration(6, "the process that drives each sweep", _SWEEP_OWNER),
 )
 
 

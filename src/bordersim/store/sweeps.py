@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +49,10 @@ class StoredSweep:
     scenario_name: str
     blocks: int
     registered: int  # blocks registered so far
+    # the process that last drove it (None: not recorded, as by an earlier bordersim)
+    host: str | None = None
+    pid: int | None = None
+    process_start: str | None = None
 
 
 def sweep_folder(results_dir: Path, sweep_id: str) -> Path:
@@ -64,13 +70,34 @@ def record_sweep(
     blocks: int,
     code_version: str,
 ) -> None:
-    """Record a sweep when it starts; a sweep already recorded (the same id is the same sweep,
-    asked again or resumed) is left as it is."""
+    """Record a sweep when it starts, driven by this process; a sweep already recorded (the same
+    id is the same sweep, asked again) keeps its row, and this process now drives it."""
     catalog.execute(
         """INSERT INTO sweeps (sweep_id, created_at, scenario_name, scenario_hash, plan_json,
         blocks, code_version) VALUES (?, now()::TIMESTAMP, ?, ?, ?, ?, ?)
         ON CONFLICT (sweep_id) DO NOTHING""",
         [sweep_id, scenario_name, scenario_hash, plan_json, blocks, code_version],
+    )
+    claim_sweep(catalog, sweep_id)
+
+
+def claim_sweep(catalog: Catalog, sweep_id: str) -> None:
+    """Record this process (host, id, start time) as the one that drives the sweep now."""
+    from bordersim.store.runs import process_start_time
+
+    catalog.execute(
+        "UPDATE sweeps SET host = ?, pid = ?, process_start = ? WHERE sweep_id = ?",
+        [socket.gethostname(), os.getpid(), process_start_time(os.getpid()), sweep_id],
+    )
+
+
+def release_sweep(catalog: Catalog, sweep_id: str) -> None:
+    """This process no longer drives the sweep (it stopped before finishing it, and lives on,
+    as a notebook does): the sweep is to resume, not running."""
+    catalog.execute(
+        "UPDATE sweeps SET host = NULL, pid = NULL, process_start = NULL WHERE sweep_id = ? "
+        "AND host = ? AND pid = ?",
+        [sweep_id, socket.gethostname(), os.getpid()],
     )
 
 
@@ -148,11 +175,22 @@ def finish_sweep(catalog: Catalog, sweep_id: str) -> None:
 def list_sweeps(catalog: Catalog) -> list[StoredSweep]:
     rows = catalog.execute(
         """SELECT s.sweep_id, s.created_at, s.finished_at, s.scenario_name, s.blocks,
-        (SELECT count(*) FROM sweep_blocks b WHERE b.sweep_id = s.sweep_id)
-        FROM sweeps s ORDER BY s.created_at, s.sweep_id"""
+        (SELECT count(*) FROM sweep_blocks b WHERE b.sweep_id = s.sweep_id), s.host, s.pid,
+        s.process_start FROM sweeps s ORDER BY s.created_at, s.sweep_id"""
     ).fetchall()
     return [
-        StoredSweep(row[0], row[1], row[2], row[3] or "", int(row[4]), int(row[5])) for row in rows
+        StoredSweep(
+            row[0],
+            row[1],
+            row[2],
+            row[3] or "",
+            int(row[4]),
+            int(row[5]),
+            host=row[6],
+            pid=None if row[7] is None else int(row[7]),
+            process_start=row[8],
+        )
+        for row in rows
     ]
 
 
