@@ -552,7 +552,9 @@ def test_an_empty_path_is_refused_naming_it(
 ) -> None:
     """--out "" (an unset variable) was the current folder: the plan was written there, or
     refused as "not a plan folder" naming a folder the user never gave; SCENARIO "" and
-    --plan "" said ".: no such scenario file" and ".: no such plan file"."""
+    --plan "" said ".: no such scenario file" and ".: no such plan file". The options are
+    named as every command's empty path option is (`--out: is empty ...`), not as `plan: --out
+    is empty ...`, in words of their own."""
     from bordersim.cli import main
 
     monkeypatch.chdir(tmp_path)  # an empty folder: --out "" would have been planned into
@@ -566,7 +568,9 @@ def test_an_empty_path_is_refused_naming_it(
         main(["plan", paths["SCENARIO"], "--plan", paths["--plan"], "--out", paths["--out"]])
     assert stopped.value.code == 2
     err = capsys.readouterr().err.strip()
-    assert err == f"error: plan: {empty} is empty (an unset variable?); give a path"
+    # the argument is named with its command, an option by itself, as every command names them
+    said = "plan: SCENARIO is empty" if empty == "SCENARIO" else f"{empty}: is empty"
+    assert err == f"error: {said} (an unset variable?); give a path"
     assert list(tmp_path.iterdir()) == []
 
 

@@ -69,7 +69,8 @@ def plan_command(
     from rich.console import Console
 
     from bordersim import interrupts
-    from bordersim.errors import BordersimError, ScenarioError
+    from bordersim.commands import given_folder, given_path
+    from bordersim.errors import ScenarioError
     from bordersim.output_folders import (
         check_output_folder,
         make_work_folder,
@@ -80,14 +81,12 @@ def plan_command(
     from bordersim.planner import load_plan, plan
 
     console = Console(stderr=True)
-    # SCENARIO "" is refused as every command's empty argument is (commands._guard_arguments)
-    for name, given in (("--plan", plan_given), ("--out", out_given)):
-        if given is not None and not given.strip():
-            # an empty option (an unset variable, as in "$OUT") is the current folder as a
-            # path: --out "" would write the plan there, --plan "" named "."
-            raise BordersimError(f"{name} is empty (an unset variable?); give a path", where="plan")
-    scenario, plan_file = Path(scenario_given), Path(plan_given)
-    out = None if out_given is None else Path(out_given)
+    # SCENARIO "" is refused as every command's empty argument is (commands._guard_arguments);
+    # an empty option (an unset variable, as in "$OUT") is the current folder as a path: --out ""
+    # would write the plan there, --plan "" named ".". They are refused in every command's words.
+    plan_file = given_path("--plan")(plan_given)
+    out = given_folder(out_given, "--out")
+    scenario = Path(scenario_given)
     if scenario.is_dir():
         raise ScenarioError("is a folder, not a scenario file", where=str(scenario))
     if not scenario.is_file():
