@@ -257,6 +257,8 @@ def test_compare_a_stored_run_with_a_file_reuses_its_seed_and_pairs_replications
     main(["compare", first.run_id, str(SMALL), "--store", str(store), "--out", str(out / "cmp")])
     printed = capsys.readouterr().out
     assert "paired, common random numbers" in printed
+    # the run it simulates is announced in `bordersim run`'s words
+    assert f"stored; report: {out / 'cmp'}" in " ".join(printed.split())
     with open_store(store) as connection:
         runs = list_runs(connection)
     assert [(r.seed, r.replications, r.status) for r in runs] == [(11, 2, COMPLETE)] * 2

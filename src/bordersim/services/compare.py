@@ -174,7 +174,7 @@ def compare_specs(
             observer=observer,
             names=option_names,
         )
-        observer.note(f"run {record.run_id} stored; report {record.report_path}")
+        observer.note(f"run {record.run_id} stored; report: {record.report_path}")
         records.append(record)
     return records[0], records[1]
 
