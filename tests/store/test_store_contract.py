@@ -288,7 +288,9 @@ def test_eight_writer_processes_lose_and_duplicate_nothing(store_url: str, tmp_p
 def test_commands_of_official_data_refuse_a_postgresql_store_in_one_line(
     command: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """And their help does not offer one (main-job's said 'or a postgresql:// URL')."""
+    """And their help does not offer one (main-job's said 'or a postgresql:// URL'). The line
+    names the command among those that need a store file (main-job's did not: it imports the
+    official data as they do)."""
     from bordersim.cli import main
 
     with pytest.raises(SystemExit) as done:
@@ -296,6 +298,7 @@ def test_commands_of_official_data_refuse_a_postgresql_store_in_one_line(
     assert done.value.code == 2
     error = capsys.readouterr().err.strip()
     assert "needs an embedded store file" in error and "\n" not in error
+    assert " ".join(command) in error, error
     main([*command, "--help"])  # help ends the command without an exit here (not standalone)
     assert "postgresql" not in capsys.readouterr().out.lower()
 

@@ -30,7 +30,8 @@ def resolve_store_path(path: str | Path | None = None) -> Path:
 
         raise BordersimError(
             "this command needs an embedded store file: official data (data import, data show, "
-            "calibrate, forecast) use one; a PostgreSQL store holds runs and sweeps",
+            "calibrate, forecast, and main-job, which imports them) use one; a PostgreSQL store "
+            "holds runs and sweeps",
             where="--store" if path else STORE_ENV_VAR,
         )
     return chosen.expanduser().absolute()
