@@ -504,6 +504,31 @@ def test_one_value_where_a_value_per_sector_is_read_is_told_the_table(
     assert str(refused.value) == f"{path}, line 3: {rule}"
 
 
+@pytest.mark.parametrize(
+    ("line", "rule"),
+    [
+        ("[demand]\nscale = [1]", "demand.scale = [1]: must be a number, not a list"),
+        (
+            "[period]\nwarmup_days = [7]",
+            "period.warmup_days = [7]: must be a whole number, not a list",
+        ),
+        (
+            "[period]\nwarmup_days = {a = 1}",
+            "period.warmup_days = a table: must be a whole number, not a table",
+        ),
+    ],
+)
+def test_a_list_or_table_where_a_number_is_read_is_told_so(
+    line: str, rule: str, write: Callable[[str, str], Path]
+) -> None:
+    """scale = [1] was refused in pydantic's words, "Input should be a valid number", which does
+    not say that the brackets are what is wrong."""
+    path = write("variant.toml", f'base = "{SMALL}"\n{line}\n')
+    with pytest.raises(ScenarioError) as refused:
+        load_scenario(path)
+    assert str(refused.value) == f"{path}, line 3: {rule}"
+
+
 def test_a_base_under_the_home_folder_is_found_by_tilde(
     write: Callable[[str, str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -995,6 +995,14 @@ def _by_sector_rule(key: str, value: Any) -> str:
     )
 
 
+#: What a scalar kind of pydantic's errors reads, in a scenario file's words
+_VALUE_KINDS = {
+    "int_type": "a whole number",
+    "float_type": "a number",
+    "bool_type": "true or false",
+}
+
+
 #: pydantic's range errors: the words of the rule and the name of the bound in the error's ctx
 _BOUND_WORDS = {
     "greater_than_equal": ("at least", "ge"),
@@ -1106,6 +1114,10 @@ def validation_error(
             # a table's key (headcount_by_sector = { RGX = 3 }) was shown as its value, "RGX =
             # 'RGX'"; the key is what is wrong
             rule = f"unknown key {value!r}: the keys here are {expected}{hint}"
+    elif kind in _VALUE_KINDS and isinstance(value, list | Mapping):
+        # pydantic's "Input should be a valid number" for [1] did not say the brackets were wrong
+        given = "a list" if isinstance(value, list) else "a table"
+        rule = f"must be {_VALUE_KINDS[kind]}, not {given}"
     elif kind == "int_type" and isinstance(value, float):
         # pydantic's "Input should be a valid integer"
         typed = option and any(loc[: len(key)] == key for key in changed)
