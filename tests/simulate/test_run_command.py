@@ -149,6 +149,20 @@ def test_a_whole_number_in_exponent_form_is_set_as_that_number() -> None:
     )
 
 
+@needs_scenarios
+def test_a_set_date_that_is_no_day_of_the_calendar_is_told_so() -> None:
+    """`--set period.start_date=2023-02-30` was told "must be a TOML date, written without
+    quotes", though it was written without any: the day is what does not exist."""
+    from bordersim.errors import ScenarioError
+    from bordersim.services.loading import load_and_compile, parse_settings
+
+    with pytest.raises(ScenarioError) as refused:
+        load_and_compile(SMALL, parse_settings(["period.start_date=2023-02-30"]))
+    assert str(refused.value).endswith(
+        "period.start_date = '2023-02-30': no such day in the calendar (2023-02 has 28 days)"
+    )
+
+
 @needs_event_engine
 def test_a_run_interrupted_midway_is_failed_with_no_results_and_no_report(tmp_path: Path) -> None:
     from bordersim.services.loading import LoadedScenario

@@ -622,6 +622,26 @@ def _iso_date(text: str) -> dt.date | None:
         return None
 
 
+_DAY_LIKE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
+
+
+def _no_such_day(text: str) -> str:
+    """For text written as a date of a month that has no such day (2023-02-30, which --set
+    passes on as text, as TOML refuses it), the rule that says so; "" for any other text."""
+    import calendar
+
+    day_like = _DAY_LIKE.match(text)
+    if day_like is None or _iso_date(text) is not None:
+        return ""
+    year, month = int(day_like[1]), int(day_like[2])
+    if year < 1:
+        return "no such year in the calendar: 0000"
+    if not 1 <= month <= 12:
+        return f"no such month in the calendar: {month:02d}"
+    days = calendar.monthrange(year, month)[1]
+    return f"no such day in the calendar ({year}-{month:02d} has {days} days)"
+
+
 _NUMBER_IN_TEXT = re.compile(r"^\s*\$?\s*([-+]?(?:\d[\d,_]*)?\.?\d+(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
 
 
@@ -1084,6 +1104,8 @@ def validation_error(
         rule = "must be a TOML date, written without quotes, such as 2023-05-11"
         if isinstance(value, str) and _iso_date(value) is not None:
             rule = f"a date is written without quotes in TOML: {loc[-1]} = {value.strip()}"
+        elif isinstance(value, str) and _no_such_day(value):
+            rule = _no_such_day(value)
     elif kind in ("float_type", "int_type", "bool_type") and isinstance(value, str):
         # '72 hours', "300", "50%", "true": a TOML number or boolean has no quotes, nor a unit
         rule = _text_for_a_value(loc[-1], value, kind)
