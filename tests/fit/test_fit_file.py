@@ -257,3 +257,17 @@ def test_a_sector_the_fit_lacks_is_refused(small_with_fit: Path, calibration: An
     )
     with pytest.raises(ScenarioError, match=r"sector RGV was not fitted"):
         compile_scenario(scenario, calibration)
+
+
+def test_fit_of_a_folder_is_named_a_folder_as_run_names_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`bordersim fit FOLDER` said "no such scenario file" of a folder that is there, where run,
+    compare and validate say "scenario file is a folder, not a file"."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["fit", str(tmp_path)])
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: {tmp_path}: scenario file is a folder, not a file"
+    )
+    assert list(tmp_path.iterdir()) == []

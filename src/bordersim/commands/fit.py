@@ -67,14 +67,17 @@ def fit_command(
     from bordersim.commands.fit_tables import print_fit
     from bordersim.errors import ScenarioError
     from bordersim.fitting import FitSettings
+    from bordersim.input_files import MIB, check_regular_file
     from bordersim.output_files import check_replaceable_document, output_file_place
     from bordersim.scenario import load_scenario
     from bordersim.services.loading import code_version
 
     console = wide_console()
     scenario_file = Path(scenario_given)
-    if not scenario_file.is_file():
+    if not scenario_file.exists() and not scenario_file.is_symlink():
         raise ScenarioError("no such scenario file", where=str(scenario_file))
+    # a folder, a device or a huge file is named as run names it
+    check_regular_file(scenario_file, what="scenario file", error=ScenarioError, limit=MIB)
     scenario = load_scenario(scenario_file)
     target, recorded_hash, named = _target(scenario, out)
     where = "--out" if out is not None else "the fit file"
