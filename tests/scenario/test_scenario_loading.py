@@ -346,6 +346,21 @@ def test_check_says_over_which_days_the_crews_person_days_count(
     assert "person-days in the period" in out
 
 
+def test_check_piped_shows_the_whole_hash_and_file(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Piped (`scenario check FILE | less`, 80 columns), the summary cut the file's path and the
+    scenario's hash with "…": neither could be copied or compared with a run's."""
+    from bordersim.cli import main
+
+    monkeypatch.setenv("COLUMNS", "80")
+    main(["scenario", "check", "-q", str(SMALL)])
+    lines = capsys.readouterr().out.splitlines()
+    scenario = load_scenario(SMALL)
+    assert any(f" {scenario.hash} " in line for line in lines), lines
+    assert any(f" {scenario.path} " in line for line in lines), lines
+
+
 def test_check_shows_brackets_in_names_and_paths_as_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

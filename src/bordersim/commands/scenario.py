@@ -56,11 +56,11 @@ def check(
     import warnings
 
     import numpy as np
-    from rich.console import Console
     from rich.markup import escape
     from rich.syntax import Syntax
     from rich.table import Table
 
+    from bordersim.commands.console import wide_console
     from bordersim.compiler import compile_scenario, load_calibration_for
     from bordersim.errors import BordersimError
     from bordersim.model.dimensions import SECTOR_NAMES, Pool
@@ -70,7 +70,8 @@ def check(
         raise BordersimError(
             "is empty (an unset variable?); give an artifact, or default", where="--calibration"
         )
-    console = Console()
+    # piped, a page wide enough for the whole hash and file (an 80-column page cut them)
+    console = wide_console()
     file = Path(scenario_given)
     scenario = load_scenario(file)
     if calibration is not None:
@@ -95,7 +96,7 @@ def check(
     daily = model.first_attempts_per_day[reported].sum(axis=2)  # [D, S]
     summary = Table(title=f"scenario {scenario.name}: compiled model", show_header=False)
     summary.add_column("", style="bold")
-    summary.add_column("")
+    summary.add_column("", overflow="fold")  # a narrow terminal: the path and hash whole
     first = model.start_date
     dates = model.dates
     summary.add_row("file", escape(str(scenario.path)))  # text, not markup
@@ -141,7 +142,7 @@ def check(
     console.print(crews)
     for message in dict.fromkeys(str(w.message) for w in caught):  # stale fit, dates that miss
         console.print(f"[yellow]warning:[/] {escape(message)}", highlight=False)
-    console.print(f"[green]ok[/]: {escape(str(file))} is valid")
+    console.print(f"[green]ok[/]: {escape(str(file))} is valid", soft_wrap=True)
 
 
 @scenario_app.command("params")
