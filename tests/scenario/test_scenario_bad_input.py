@@ -529,6 +529,29 @@ def test_a_list_or_table_where_a_number_is_read_is_told_so(
     assert str(refused.value) == f"{path}, line 3: {rule}"
 
 
+@pytest.mark.parametrize(
+    ("line", "rule"),
+    [
+        ("period = 3", "period = 3: period is a table: write [period] with its keys, not a value"),
+        (
+            "[deployments]\ntroops = 0",
+            "deployments.troops = 0: deployments.troops is a table: write [deployments.troops] "
+            "with its keys, not a value",
+        ),
+    ],
+)
+def test_a_value_where_a_table_is_read_is_told_the_table(
+    line: str, rule: str, write: Callable[[str, str], Path]
+) -> None:
+    """period = 3 was refused in pydantic's words, "Input should be a valid dictionary or
+    instance of Period", naming a class of the code."""
+    path = write("variant.toml", f'base = "{SMALL}"\n{line}\n')
+    with pytest.raises(ScenarioError) as refused:
+        load_scenario(path)
+    assert str(refused.value).endswith(f": {rule}")
+    assert "line " in str(refused.value)
+
+
 def test_a_base_under_the_home_folder_is_found_by_tilde(
     write: Callable[[str, str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1095,6 +1095,11 @@ def validation_error(
     elif kind == "model_type" and str(ctx.get("class_name", "")).endswith("BySector"):
         # pydantic's "Input should be a valid dictionary or instance of BySector" named a class
         rule = _by_sector_rule(loc[-1], value)
+    elif kind in ("dict_type", "model_type") and not isinstance(value, Mapping):
+        # as for a value per sector: pydantic's words named a class ("instance of Period")
+        dotted = key_path_text(loc)
+        given = "a list" if isinstance(value, list) else "a value"
+        rule = f"{dotted} is a table: write [{dotted}] with its keys, not {given}"
     elif kind == "date_type" and isinstance(value, dt.datetime):
         # told to write it "without quotes", as it was written
         rule = f"must be a date, without a time of day: {loc[-1]} = {value.date().isoformat()}"
