@@ -361,6 +361,22 @@ def test_check_piped_shows_the_whole_hash_and_file(
     assert any(f" {scenario.path} " in line for line in lines), lines
 
 
+def test_check_piped_prints_the_resolved_text_as_toml(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Piped (`scenario check FILE > resolved.toml`), the resolved scenario's long lines (a
+    description, a note) were wrapped at the page's width, which is no longer TOML; each line
+    of the resolved text is now printed as it is."""
+    from bordersim.cli import main
+
+    path = SCENARIOS / "2023-title42-end.toml"
+    main(["scenario", "check", str(path)])
+    printed = [line.rstrip() for line in capsys.readouterr().out.splitlines()]
+    resolved = load_scenario(path).resolved_text.splitlines()
+    assert max(len(line) for line in resolved) > 140  # longer than the piped page
+    assert printed[: len(resolved)] == resolved
+
+
 def test_check_shows_brackets_in_names_and_paths_as_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

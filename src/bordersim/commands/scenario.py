@@ -90,8 +90,11 @@ def check(
         warnings.simplefilter("always")
         model = compile_scenario(scenario, cal)
 
-    if not quiet:
+    if not quiet and console.is_terminal:
         console.print(Syntax(scenario.resolved_text, "toml", word_wrap=True))
+    elif not quiet:
+        # piped: the text as it is, a line of TOML per line (wrapped, it would be TOML no more)
+        console.print(scenario.resolved_text, markup=False, highlight=False, soft_wrap=True)
     reported = slice(model.warmup_days, model.n_days)
     daily = model.first_attempts_per_day[reported].sum(axis=2)  # [D, S]
     summary = Table(title=f"scenario {scenario.name}: compiled model", show_header=False)
