@@ -113,7 +113,7 @@ def test_an_origin_set_on_the_command_line_is_named_by_its_set(
     with pytest.raises(ScenarioError) as refused:
         compile_scenario(scenario, load_calibration())
     assert str(refused.value).startswith(
-        f"--set demand.forecast.origin='{origin}' --set demand.forecast.quantile=0.9: {fragment}"
+        f"--set demand.forecast.origin={origin} --set demand.forecast.quantile=0.9: {fragment}"
     )
 
 

@@ -192,7 +192,7 @@ def test_settings_that_belong_together_are_checked_together() -> None:
     with pytest.raises(ScenarioError) as refused:
         apply_settings(base, {"demand.forecast.origin": "2023-04"})
     message = str(refused.value)
-    assert message.startswith("--set demand.forecast.origin='2023-04': ")
+    assert message.startswith("--set demand.forecast.origin=2023-04: ")
     assert "demand.forecast.quantile: required key is missing" in message
 
 

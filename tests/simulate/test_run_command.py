@@ -163,6 +163,18 @@ def test_a_set_date_that_is_no_day_of_the_calendar_is_told_so() -> None:
     )
 
 
+@needs_scenarios
+def test_a_set_bare_word_is_named_as_it_was_typed() -> None:
+    """`--set health.enabled=yes` was named `--set health.enabled='yes'`, quotes the user never
+    typed, beside a rule that says to write the value without quotes."""
+    from bordersim.errors import ScenarioError
+    from bordersim.services.loading import load_and_compile, parse_settings
+
+    with pytest.raises(ScenarioError) as refused:
+        load_and_compile(SMALL, parse_settings(["health.enabled=yes"]))
+    assert str(refused.value).startswith(f"--set health.enabled=yes: {SMALL}: ")
+
+
 @needs_event_engine
 def test_a_run_interrupted_midway_is_failed_with_no_results_and_no_report(tmp_path: Path) -> None:
     from bordersim.services.loading import LoadedScenario

@@ -117,9 +117,10 @@ def apply_settings(
 
     if not settings:
         return load_scenario(scenario) if isinstance(scenario, Path) else scenario
-    places = {key: f"{flag} {key}={shown_value(value)}" for key, value in settings.items()}
     # the API's sweep (flag "vary") gives Python values; --set and --vary type TOML
     typed = flag.startswith("--")
+    shown = typed_text if typed else shown_value
+    places = {key: f"{flag} {key}={shown(value)}" for key, value in settings.items()}
     how: dict[str, Any] = {"python_values": not typed, "option": flag if typed else None}
     try:
         if isinstance(scenario, Path):
@@ -147,6 +148,15 @@ def load_with_settings(path: Path, settings: Mapping[str, Any], flag: str = "--s
                 raise refused from None
             raise
     return apply_settings(as_written, settings, flag)
+
+
+def typed_text(value: Any) -> str:
+    """A value typed on the command line as it can have been typed: text that `typed_value`
+    reads back as the same text bare (yes, 2023-02-30), without the quotes its repr would add;
+    anything else as `shown_value` shows it."""
+    if isinstance(value, str) and value and typed_value(value) == value:
+        return value
+    return shown_value(value)
 
 
 def shown_value(value: Any) -> str:
