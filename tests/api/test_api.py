@@ -53,6 +53,17 @@ def test_a_run_gives_the_numbers_the_cli_stored(cli_run: tuple[Path, str], api_r
     assert list(api_run.kpis().columns) == ["indicator", "mean", "low", "high", "unit"]
 
 
+def test_a_stored_runs_catalog_row_shows_as_one_line(cli_run: tuple[Path, str]) -> None:
+    # repr(run.stored) was 10,000 characters: the scenario's whole resolved text and every KPI
+    store, run_id = cli_run
+    stored = bs.open_run(run_id, store=store).stored
+    assert stored is not None
+    shown = repr(stored)
+    assert shown.startswith(f"StoredRun({run_id!r}, complete, 'small', flow engine, seed {SEED}, ")
+    assert f"{REPLICATIONS} replications, created 20" in shown
+    assert "\n" not in shown and len(shown) < 200, shown
+
+
 def test_an_indicator_and_the_daily_metric_of_its_name_give_one_unit(api_run: bs.Run) -> None:
     # agents_field_hours was in "hours" in kpis() and in "staff-hours" in daily()
     from bordersim.results.schema import METRIC_UNITS

@@ -43,6 +43,7 @@ from bordersim.store.result_files import (
     remove_run_files,
     write_run_files,
 )
+from bordersim.words import counted
 
 if TYPE_CHECKING:
     import duckdb
@@ -71,6 +72,16 @@ class StoredRun:
     # The scenario file the run came from, by its absolute path as given (None: not recorded, as
     # for runs stored before the store kept it, or a run of no file).
     scenario_path: str | None = None
+
+    def __repr__(self) -> str:
+        """One line, as a `Run` shows itself: the id, status, what ran and when, not the
+        scenario's whole resolved text and every KPI that the fields hold (10,000 characters)."""
+        created = f", created {self.created_at:%Y-%m-%d %H:%M:%S}" if self.created_at else ""
+        return (
+            f"{type(self).__name__}({self.run_id!r}, {self.status}, {self.scenario_name!r}, "
+            f"{self.engine} engine, seed {self.seed}, "
+            f"{counted(self.replications, 'replication')}{created})"
+        )
 
 
 def new_run_id(scenario_name: str) -> str:
