@@ -301,6 +301,8 @@ def run(
     Nothing is written unless asked: `record=True` or a `store` path stores the run and writes its
     report (to `out`, default ``out/<scenario>/<run id>/``), as `bordersim run` does.
     `records=True` keeps per-person records (event engine) in ``run.result.people``.
+    `progress(done, total)` counts replications on the event engine, hours simulated on the
+    flow engine.
     """
     from bordersim.services.record import check_request, simulate_loaded
 

@@ -118,6 +118,19 @@ def test_daily_refuses_metrics_given_as_a_dict_bytes_or_a_set(
     assert "\n" not in text
 
 
+def test_progress_on_the_flow_engine_counts_hours_as_the_docs_say() -> None:
+    # docs/api.md said only "progress=callable(done, total)": a 2-replication flow run called
+    # it once, with (1176, 1176), which read as replications
+    calls: list[tuple[int, int]] = []
+    run = bs.run(
+        SMALL, replications=1, seed=SEED, engine="flow", progress=lambda *c: calls.append(c)
+    )
+    hours = 24 * (len(run.dates) + bs.load_scenario(SMALL).period.warmup_days)
+    assert calls and calls[-1] == (hours, hours)
+    doc = " ".join((REPO / "docs" / "api.md").read_text(encoding="utf-8").split())
+    assert "replications done on the event engine, hours simulated on the flow engine" in doc
+
+
 def test_plot_draws_the_mean_of_the_named_sector(api_run: bs.Run) -> None:
     fig = api_run.plot("occupancy_mean", sector="RGV")
     mean = api_run.metric("occupancy_mean", sector="RGV").mean(axis=0)
