@@ -478,6 +478,10 @@ def _refuse_a_side_compared_with_itself(a: object, b: object) -> None:
         first, second = Path(user_path(a)), Path(user_path(b))
         same = first.is_file() and second.is_file() and first.samefile(second)
         what = "scenario"
+    elif isinstance(a, Scenario) and isinstance(b, str | Path):
+        same, what = _is_loaded_from(a, b), "scenario"
+    elif isinstance(b, Scenario) and isinstance(a, str | Path):
+        same, what = _is_loaded_from(b, a), "scenario"
     else:
         return
     if same:
@@ -487,6 +491,14 @@ def _refuse_a_side_compared_with_itself(a: object, b: object) -> None:
             f"give another {what} for b",
             where="b",
         )
+
+
+def _is_loaded_from(scenario: Scenario, path: str | Path) -> bool:
+    """Whether `scenario` is the scenario file at `path` holds, unchanged: a Scenario against its
+    own file is one scenario on both sides, as two Scenarios of one hash are."""
+    scenario.check_unchanged()
+    file = Path(user_path(path))
+    return file.is_file() and load_scenario(file).hash == scenario.hash
 
 
 def sweep(

@@ -675,6 +675,18 @@ def test_a_run_compared_with_itself_is_refused_in_one_line() -> None:
         ), refused.value
 
 
+def test_a_scenario_compared_with_its_own_file_is_refused_as_compared_with_itself() -> None:
+    # bs.compare(sc, sc) and bs.compare(path, path) were refused, but a Scenario against the file
+    # it was loaded from simulated both sides for a table of zeros
+    scenario = bs.load_scenario(SMALL)
+    for a, b in [(scenario, SMALL), (str(SMALL), scenario)]:
+        with pytest.raises(bs.BordersimError) as refused:
+            bs.compare(a, b, replications=1, engine="flow")
+        assert str(refused.value).startswith(
+            "b: the scenario of a again; a scenario compared with itself (one seed, one engine)"
+        ), refused.value
+
+
 @pytest.mark.parametrize(
     "call",
     [
