@@ -974,6 +974,18 @@ def test_numpy_values_in_with_changes_are_recorded_as_python_values(tmp_path: Pa
     assert set(grid["deployments.troops.ramp_up_days"]) == {1}
 
 
+@pytest.mark.parametrize(
+    "sectors", [("RGV", "TCA"), np.array(["RGV", "TCA"])], ids=["tuple", "numpy-array"]
+)
+def test_a_tuple_or_an_array_in_with_changes_is_taken_as_a_list(sectors: object) -> None:
+    # was refused as "sectors = tuple: Input should be a valid list", the validator's words,
+    # though a tuple or an array of values is a list as a scenario file holds one
+    changed = bs.load_scenario(SMALL).with_changes({"sectors": sectors})
+    assert changed.sectors == ["RGV", "TCA"]
+    assert changed.changes == {"sectors": ["RGV", "TCA"]}
+    assert all(type(code) is str for code in changed.changes["sectors"])
+
+
 def test_dir_and_help_of_the_package_list_the_api() -> None:
     import pydoc
 

@@ -333,13 +333,16 @@ def with_changes(
 
 
 def _plain(value: Any) -> Any:
-    """`value` with NumPy scalars, inside tables and lists too, as Python's (np.int64(3) -> 3)."""
+    """`value` with NumPy scalars, inside tables and lists too, as Python's (np.int64(3) -> 3),
+    and a tuple or a NumPy array as the list a scenario file holds (TOML has lists only)."""
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, Mapping):
         return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, np.ndarray):
+        return value.tolist()
     if isinstance(value, list | tuple):
-        return type(value)(_plain(item) for item in value)
+        return [_plain(item) for item in value]
     return value
 
 
