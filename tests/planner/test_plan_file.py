@@ -819,3 +819,51 @@ def test_a_work_folder_of_a_plan_still_running_is_kept(tmp_path: Path) -> None:
     first = make_work_folder(tmp_path / "out", prefix=".out-")
     second = make_work_folder(tmp_path / "out", prefix=".out-")
     assert first.is_dir() and second.is_dir() and first != second
+
+
+#: `bordersim plan` of the tiny plan, where a signal reaches the planner inside code that drops
+#: its exception (a library's `except BaseException`, a garbage-collection callback).
+DROPPED_SIGNAL_PLAN = """
+import signal, sys
+from bordersim import cli
+from bordersim.planner import run
+
+built = run.build_problem
+
+def build_problem(*args, **kwargs):
+    try:
+        signal.raise_signal(signal.SIGTERM)
+    except BaseException:
+        pass  # dropped
+    return built(*args, **kwargs)
+
+run.build_problem = build_problem
+cli.main(sys.argv[1:])
+"""
+
+
+@pytest.mark.slow
+def test_a_plan_whose_interrupt_was_dropped_stops_at_its_next_step(tmp_path: Path) -> None:
+    """A SIGTERM dropped on the way planned on for minutes, wrote the plan's folder and printed
+    "wrote ...", then ended "interrupted (SIGTERM): ... nothing was written to" that folder. The
+    plan now raises it again at its next progress step, and writes nothing."""
+    from test_bs_plan import TINY_PLAN
+
+    (tmp_path / "tiny.toml").write_text(TINY_PLAN, encoding="utf-8")
+    scenario = str(REPO / "scenarios/examples/small.toml")
+    command = ["plan", scenario, "--plan", "tiny.toml", "--out", "out", "--no-frontier"]
+    done = subprocess.run(
+        [sys.executable, "-c", DROPPED_SIGNAL_PLAN, *command],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 128 + signal.SIGTERM, done.stderr
+    assert done.stdout == ""
+    assert "certifying" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        "interrupted (SIGTERM): the plan stopped cleanly; nothing was written to "
+        f"{tmp_path / 'out'}"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.toml"]

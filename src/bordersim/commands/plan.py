@@ -110,6 +110,9 @@ def plan_command(
     started = time.perf_counter()
 
     def progress(message: str) -> None:
+        # a signal whose exception compiled code or a callback dropped ends the plan here, not
+        # after minutes more of planning that then wrote the folder it says was not written
+        interrupts.check()
         console.print(f"[dim]{time.perf_counter() - started:7.1f} s[/] {message}", highlight=False)
 
     with parents_made_for(target):  # plan.toml's base is relative to the folder it lies in
