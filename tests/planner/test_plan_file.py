@@ -509,6 +509,40 @@ def test_a_folder_given_as_the_base_scenario_is_named_a_folder(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_plan_file_is_read_as_a_scenario_file_is(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A plan file that was not UTF-8 text ended `bordersim plan` with a traceback; one saved
+    with a byte-order mark (as Notepad saves) was "not valid TOML ... at line 1, column 1",
+    where a scenario file with one is read. Now: one line for the first, read as TOML the
+    second, and a file too large to be a plan file is refused, as a scenario's is."""
+    from bordersim.cli import main
+
+    marked = tmp_path / "marked.toml"
+    marked.write_bytes(b"\xef\xbb\xbf" + GOOD.encode())
+    assert load_plan(marked).pools[0].max_headcount == 100
+    for name, content, expected in [
+        (
+            "latin.toml",
+            GOOD.replace("replace", "# \xe9t\xe9\nreplace").encode("latin-1"),
+            "not UTF-8 text (byte 3); a plan file is a TOML text file",
+        ),
+        (
+            "huge.toml",
+            b"#" * (1 << 21),
+            "plan file is 2,097,152 bytes; at most 1,048,576 are read (no real input is that "
+            "large)",
+        ),
+    ]:
+        bad = tmp_path / name
+        bad.write_bytes(content)
+        with pytest.raises(SystemExit) as stopped:
+            main(["plan", str(REPO / "scenarios/examples/small.toml"), "--plan", str(bad)])
+        assert stopped.value.code == 2
+        assert capsys.readouterr().err.strip() == f"error: {bad}: {expected}"
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_missing_max_headcount_says_what_it_caps() -> None:
     with pytest.raises(PlanError) as raised:
         parse_plan(GOOD.replace("max_headcount = 100", ""), "bad.toml")

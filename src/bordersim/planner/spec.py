@@ -698,4 +698,19 @@ def load_plan(path: str | Path) -> PlanSpec:
         raise PlanError("is a folder, not a plan file; give the plan file in it", where=str(file))
     if not file.is_file():
         raise PlanError("no such plan file", where=str(file))
-    return parse_plan(file.read_text(encoding="utf-8"), str(file), file.resolve())
+    return parse_plan(_plan_text(file), str(file), file.resolve())
+
+
+def _plan_text(file: Path) -> str:
+    """The text of a plan file, read as a scenario file is (`scenario.loader.read_toml`): at
+    most as large, and a byte-order mark (Notepad writes one) dropped, since it is not TOML."""
+    from bordersim.input_files import read_bounded
+    from bordersim.scenario.loader import MAX_FILE_BYTES
+
+    raw = read_bounded(file, what="plan file", error=PlanError, limit=MAX_FILE_BYTES)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise PlanError(
+            f"not UTF-8 text (byte {err.start}); a plan file is a TOML text file", where=str(file)
+        ) from None
