@@ -108,6 +108,12 @@ def test_a_plans_probability_is_given_with_its_digits() -> None:
         ("pools = 3", "must be a table"),
         ("scenario = 3\n" + GOOD, "scenario = 3: must be a path"),
         ("[pools", "not valid TOML"),
+        # a traceback (RecursionError), where a scenario file so nested is one line
+        (
+            "a = " + "[" * 5000 + "]" * 5000,
+            "cannot be parsed (RecursionError): nesting deeper than 16 levels or a value out of "
+            "range",
+        ),
     ],
 )
 def test_bad_plan_files_name_the_key_and_rule(text: str, expected: str) -> None:

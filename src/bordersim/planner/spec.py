@@ -525,10 +525,19 @@ def _refuse_a_scenario_file(raw: dict[str, Any], where: str) -> None:
 
 def _read_toml(text: str, where: str) -> dict[str, Any]:
     """The plan file's tables, or a `PlanError` naming the file where the text is not TOML."""
+    from bordersim.scenario.loader import MAX_DEPTH
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise PlanError(f"not valid TOML: {err}", where=where) from None
+    except (RecursionError, MemoryError, ValueError, OverflowError) as err:
+        # tomllib recurses once per nested array or inline table; worded as a scenario's
+        raise PlanError(
+            f"cannot be parsed ({type(err).__name__}): nesting deeper than {MAX_DEPTH} levels "
+            "or a value out of range",
+            where=where,
+        ) from None
 
 
 def _pools(reader: _Reader, raw: Any) -> tuple[PoolPlan, ...]:
