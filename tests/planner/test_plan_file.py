@@ -107,7 +107,14 @@ def test_a_plans_probability_is_given_with_its_digits() -> None:
         (GOOD.replace("max_headcount = 100", ""), "max_headcount"),
         ("pools = 3", "must be a table"),
         ("scenario = 3\n" + GOOD, "scenario = 3: must be a path"),
-        ("[pools", "not valid TOML"),
+        # "not valid TOML: ...", where a scenario file says "invalid TOML syntax: ...", and
+        # names a key set twice with its line
+        ("[pools", "bad.toml: invalid TOML syntax: Expected ']' at the end of a table declaration"),
+        (
+            GOOD + "max_headcount = 5\n",
+            "bad.toml, line 6: pools.active_duty.max_headcount is set twice (first on line 5): a "
+            "key is set once in a file",
+        ),
         # a traceback (RecursionError), where a scenario file so nested is one line
         (
             "a = " + "[" * 5000 + "]" * 5000,
@@ -519,7 +526,7 @@ def test_a_plan_file_is_read_as_a_scenario_file_is(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A plan file that was not UTF-8 text ended `bordersim plan` with a traceback; one saved
-    with a byte-order mark (as Notepad saves) was "not valid TOML ... at line 1, column 1",
+    with a byte-order mark (as Notepad saves) was "not valid TOML: ... (at line 1, column 1)",
     where a scenario file with one is read. Now: one line for the first, read as TOML the
     second, and a file too large to be a plan file is refused, as a scenario's is."""
     from bordersim.cli import main

@@ -525,12 +525,16 @@ def _refuse_a_scenario_file(raw: dict[str, Any], where: str) -> None:
 
 def _read_toml(text: str, where: str) -> dict[str, Any]:
     """The plan file's tables, or a `PlanError` naming the file where the text is not TOML."""
-    from bordersim.scenario.loader import MAX_DEPTH
+    # worded as a scenario file's syntax errors are
+    from bordersim.scenario.loader import MAX_DEPTH, _clip, _set_twice
 
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise PlanError(f"not valid TOML: {err}", where=where) from None
+        twice = _set_twice(text, str(err))
+        if twice is not None:
+            raise PlanError(twice[1], where=f"{where}, line {twice[0]}") from None
+        raise PlanError(f"invalid TOML syntax: {_clip(str(err))}", where=where) from None
     except (RecursionError, MemoryError, ValueError, OverflowError) as err:
         # tomllib recurses once per nested array or inline table; worded as a scenario's
         raise PlanError(
