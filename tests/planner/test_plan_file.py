@@ -914,3 +914,48 @@ def test_a_plan_whose_interrupt_was_dropped_stops_at_its_next_step(tmp_path: Pat
         f"{tmp_path / 'out'}"
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.toml"]
+
+
+#: `bordersim plan` of the tiny plan, where a signal comes just after the plan's folder is put in
+#: place, and is dropped on the way (the command's last check raises it).
+SIGNAL_ONCE_WRITTEN_PLAN = """
+import signal, sys
+from bordersim import cli, output_folders
+
+replace = output_folders.replace_folder
+
+def replace_folder(*args, **kwargs):
+    replace(*args, **kwargs)
+    try:
+        signal.raise_signal(signal.SIGTERM)
+    except BaseException:
+        pass  # dropped
+
+output_folders.replace_folder = replace_folder
+cli.main(sys.argv[1:])
+"""
+
+
+@pytest.mark.slow
+def test_a_plan_interrupted_once_written_says_its_folder_is_whole(tmp_path: Path) -> None:
+    """A signal after the plan's folder was put in place ended the plan "interrupted (SIGTERM):
+    the plan stopped cleanly; nothing was written to OUT", beside OUT holding the whole plan.
+    It now says that the plan was written there."""
+    from test_bs_plan import TINY_PLAN
+
+    (tmp_path / "tiny.toml").write_text(TINY_PLAN, encoding="utf-8")
+    scenario = str(REPO / "scenarios/examples/small.toml")
+    command = ["plan", scenario, "--plan", "tiny.toml", "--out", "out", "--no-frontier"]
+    done = subprocess.run(
+        [sys.executable, "-c", SIGNAL_ONCE_WRITTEN_PLAN, *command],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 128 + signal.SIGTERM, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"interrupted (SIGTERM): the plan stopped once it was written, whole, to {tmp_path / 'out'}"
+    )
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert written == [".bordersim-plan", "certificate.json", "plan.toml", "report.html"]

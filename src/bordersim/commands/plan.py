@@ -132,6 +132,8 @@ def plan_command(
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
+    # from here a signal finds the plan in place: it says so, not that nothing was written
+    interrupts.describe(f"the plan stopped once it was written, whole, to {target}")
     if spec.quantiles is None:
         _show(results[0], target)
     else:
