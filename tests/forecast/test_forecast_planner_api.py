@@ -89,3 +89,21 @@ def test_forecast_at_names_its_own_argument_in_a_horizon_error(horizon: int) -> 
     with pytest.raises(BordersimError) as refused:
         forecast_at(shipped(), date(2023, 3, 1), horizon=horizon)
     assert str(refused.value) == f"horizon {horizon} must be between 1 and 12 months"
+
+
+@pytest.mark.parametrize(
+    ("paths", "seed", "said"),
+    [
+        (-1, 1, "paths -1 must be a whole number of at least 0"),
+        (2.5, 1, "paths 2.5 must be a whole number of at least 0"),
+        (3, -1, "seed -1 must be a whole number of at least 0"),
+    ],
+)
+def test_sample_paths_refuse_a_bad_count_or_seed_in_words(
+    fast_forecast: Forecast, paths: object, seed: object, said: str
+) -> None:
+    """`sample_paths(-1, seed=1)` stopped in numpy ("negative dimensions are not allowed"), a
+    count of 2.5 or a seed of -1 likewise, in words that name neither argument."""
+    with pytest.raises(BordersimError) as refused:
+        fast_forecast.sample_paths(paths, seed)  # type: ignore[arg-type]
+    assert str(refused.value) == said

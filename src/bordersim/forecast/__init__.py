@@ -89,6 +89,8 @@ class Forecast:
         times today's scale, at every horizon. A path so keeps the joint behaviour of months and
         sectors seen then, at today's size of errors.
         """
+        for name, value in (("paths", paths), ("seed", seed)):
+            _check_whole(name, value)
         rolling, origin = self.rolling, self.origin_position
         row = rolling.row_of(origin)
         past = intervals.past_error_rows(rolling.origins, origin, self.horizon)
@@ -110,6 +112,13 @@ class Forecast:
         draws = np.random.default_rng(seed).integers(0, scores.shape[0], size=paths)
         sectors = from_log(to_log(point)[None] + scores[draws] * today[None])  # [N, S, H]
         return np.transpose(sectors, (0, 2, 1))[..., None] * self.group_shares
+
+
+def _check_whole(name: str, value: object) -> None:
+    """A count or a seed from Python: a whole number of at least 0, refused in words naming the
+    argument (numpy's own errors name neither)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+        raise BordersimError(f"{name} {value!r} must be a whole number of at least 0")
 
 
 #: The first months of the official data that split family unit members (FY2012) and
