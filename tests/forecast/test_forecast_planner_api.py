@@ -107,3 +107,10 @@ def test_sample_paths_refuse_a_bad_count_or_seed_in_words(
     with pytest.raises(BordersimError) as refused:
         fast_forecast.sample_paths(paths, seed)  # type: ignore[arg-type]
     assert str(refused.value) == said
+
+
+def test_quantiles_of_no_probability_are_refused_in_words(fast_forecast: Forecast) -> None:
+    """`quantiles([])` stopped in numpy ("need at least one array to stack")."""
+    with pytest.raises(BordersimError) as refused:
+        fast_forecast.quantiles([])
+    assert str(refused.value) == "quantiles: give at least one probability, such as [0.5, 0.9]"

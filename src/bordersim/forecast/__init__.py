@@ -75,6 +75,8 @@ class Forecast:
 
         Each is a marginal quantile of its sector and month, split by the group shares.
         """
+        if len(probabilities) == 0:  # numpy's own error ("need at least one array") says less
+            raise BordersimError("quantiles: give at least one probability, such as [0.5, 0.9]")
         for p in probabilities:
             if not 0.0 < p < 1.0:
                 raise BordersimError(f"quantile {p} must lie strictly between 0 and 1")
