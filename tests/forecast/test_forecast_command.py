@@ -808,3 +808,22 @@ def test_the_horizons_help_says_what_it_takes(
     assert (
         "--horizons MONTHS Back-test: months ahead, 1-12, separated by commas (default: 1,3,6)."
     ) in said
+
+
+def test_a_store_holding_a_csv_alone_is_said_to_lack_the_workbook(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A store holding a CBP CSV was said to "lack official data" as the forecast imported the
+    shipped workbook into it; it lacks the workbook only, and the line now says so."""
+    from bordersim.commands.forecast import read_series
+    from bordersim.ingest import shipped_files
+
+    store = tmp_path / "store.duckdb"
+    main(["data", "import", str(shipped_files()[1]), "--store", str(store)])
+    capsys.readouterr()
+    read_series(str(store), create=False)
+    said = " ".join(capsys.readouterr().out.split())
+    assert said == (
+        f"The store {store} holds no OHSS workbook: importing the shipped file "
+        "ohss-usbp-encounters-fy2000-fy2023.xlsx"
+    )

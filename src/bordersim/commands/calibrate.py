@@ -44,7 +44,11 @@ def calibrate_command(
     from bordersim.calibration.report import print_backtest, print_fit_report
     from bordersim.output_files import check_replaceable_document, output_file_place
     from bordersim.store import open_store, resolve_store_path
-    from bordersim.store.official import import_official_files, missing_shipped_files
+    from bordersim.store.official import (
+        import_official_files,
+        missing_shipped_files,
+        shipped_import_note,
+    )
 
     console = _console()
     location = resolve_store_path(store)
@@ -62,8 +66,7 @@ def calibrate_command(
             missing = missing_shipped_files(connection)
             if missing:
                 console.print(
-                    f"The store {location} lacks official data: importing the shipped files "
-                    + ", ".join(path.name for path in missing),
+                    shipped_import_note(connection, location, missing),
                     highlight=False,
                     markup=False,
                     soft_wrap=True,

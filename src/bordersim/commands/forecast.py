@@ -157,7 +157,7 @@ def read_series(store: str | None, *, create: bool = True) -> Any:
     a mistyped --store would otherwise become a store of the shipped release, and be forecast."""
     from bordersim.forecast.data import from_official
     from bordersim.store import open_store, resolve_store_path
-    from bordersim.store.official import import_official_files
+    from bordersim.store.official import import_official_files, shipped_import_note
 
     location = resolve_store_path(store)
     with open_store(location, create=create) as connection:
@@ -165,8 +165,7 @@ def read_series(store: str | None, *, create: bool = True) -> Any:
         if missing:
             # said as calibrate says it: the store is written, and the forecast is of that release
             _console().print(
-                f"The store {location} lacks official data: importing the shipped files "
-                + ", ".join(path.name for path in missing),
+                shipped_import_note(connection, location, missing),
                 highlight=False,
                 markup=False,
                 soft_wrap=True,

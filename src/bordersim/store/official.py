@@ -147,6 +147,24 @@ def missing_shipped_files(connection: duckdb.DuckDBPyConnection) -> list[Path]:
     return [path for kind, path in shipped.items() if kind not in held]
 
 
+#: Each kind in words, as a note on the shipped file imported for it names what was lacking.
+KIND_WORDS = {OHSS_KIND: "OHSS workbook", CBP_KIND: "CBP CSV"}
+
+
+def shipped_import_note(
+    connection: duckdb.DuckDBPyConnection, location: Path, missing: list[Path]
+) -> str:
+    """The line said before the shipped `missing` files are imported into the store at
+    `location`: a store that holds one kind lacks the other only, not official data."""
+    names = ", ".join(path.name for path in missing)
+    files = "the shipped file" if len(missing) == 1 else "the shipped files"
+    held = imported_kinds(connection)
+    if not held:
+        return f"The store {location} lacks official data: importing {files} {names}"
+    lacking = [KIND_WORDS[kind] for kind in KIND_WORDS if kind not in held]
+    return f"The store {location} holds no {' or '.join(lacking)}: importing {files} {names}"
+
+
 def import_official_files(
     connection: duckdb.DuckDBPyConnection, paths: list[Path] | None = None
 ) -> list[ParsedFile]:
