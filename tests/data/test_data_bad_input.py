@@ -146,6 +146,17 @@ def oversized_csv_count(folder: Path) -> Path:
     return write_csv(folder / "oversized.csv", rows)
 
 
+def unclosed_quote_csv(folder: Path) -> Path:
+    """A quote opened and never closed ran the rest of the file into one field: refused as
+    "row 3: has 5 fields, the header has 9", which did not say why."""
+    good = write_csv(folder / "good.csv", small_csv_rows())
+    header, first, second, *rest = good.read_text(encoding="utf-8").splitlines()
+    broken = second.replace("FMUA", '"FMUA', 1)
+    path = folder / "unclosed-quote.csv"
+    path.write_text("\n".join([header, first, broken, *rest]) + "\n", encoding="utf-8")
+    return path
+
+
 def empty_workbook_cells(folder: Path) -> Path:
     """A count and a sector left empty: they were "value None is not a whole number" and
     "value None is not a label", a word of the program's, not of the workbook."""
@@ -216,6 +227,14 @@ CASES: dict[str, tuple[Callable[[Path], Path], tuple[str, ...]]] = {
             "oversized.csv",
             "row 3 column 'Encounter Count': value '99999999999999999999999' is a whole number "
             "too large to count (more than 18 digits)",
+        ),
+    ),
+    "unclosed quote": (
+        unclosed_quote_csv,
+        (
+            "unclosed-quote.csv",
+            "row 3: has 5 fields, the header has 9",
+            "a quote in it is not closed",
         ),
     ),
     "empty count cell": (

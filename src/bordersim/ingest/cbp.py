@@ -193,8 +193,17 @@ def _parse_row(
     while len(row) > len(PUBLISHED_COLUMNS) and not row[-1].strip():
         row = row[:-1]  # the empty columns a spreadsheet program adds at the right
     if len(row) != len(PUBLISHED_COLUMNS):
+        # a field holding a line break with the count wrong: a quote opened and never closed,
+        # which ran the rows after it into that field
+        unclosed = any("\n" in cell or "\r" in cell for cell in row)
         raise DataFileError(
-            f"{place}: has {len(row)} fields, the header has {len(PUBLISHED_COLUMNS)}", where=where
+            f"{place}: has {len(row)} fields, the header has {len(PUBLISHED_COLUMNS)}"
+            + (
+                "; a quote in it is not closed, so the rows after it run into one field"
+                if unclosed
+                else ""
+            ),
+            where=where,
         )
     cells = {column: row[index] for column, index in zip(PUBLISHED_COLUMNS, order, strict=True)}
     fiscal_year = values.fiscal_year(
