@@ -324,3 +324,22 @@ def test_the_report_says_a_regime_end_not_yet_announced_in_words() -> None:
     html = page.render()
     assert "start 2023-02-21; end not announced" in html
     assert "end n/a" not in html
+
+
+def test_the_title42_segments_are_documented_by_the_target_months_they_hold() -> None:
+    """docs/forecast.md put the segments' bounds at 21 March 2020 and 11 May 2023 and labelled
+    the first "to March 2020", while a target month is placed whole: March 2020 and May 2023
+    are in the Title 42 segment, February 2020 is the last month before it."""
+    from bordersim.forecast.regimes import segment_of
+    from repo_paths import REPO
+
+    assert segment_of(date(2020, 2, 1)) == "before Title 42"
+    assert segment_of(date(2020, 3, 1)) == segment_of(date(2023, 5, 1)) == "Title 42"
+    assert segment_of(date(2023, 6, 1)) == "after Title 42"
+    docs = " ".join((REPO / "docs" / "forecast.md").read_text(encoding="utf-8").split())
+    assert (
+        "before it (target months to February 2020), during it (March 2020 to May 2023, the "
+        "months it began and ended in) and after it (from June 2023)"
+    ) in docs
+    assert "| before Title 42 (to February 2020) | 53 |" in docs
+    assert "| Title 42 (March 2020 - May 2023) | 39 |" in docs
