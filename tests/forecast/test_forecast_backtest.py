@@ -343,3 +343,14 @@ def test_the_title42_segments_are_documented_by_the_target_months_they_hold() ->
     ) in docs
     assert "| before Title 42 (to February 2020) | 53 |" in docs
     assert "| Title 42 (March 2020 - May 2023) | 39 |" in docs
+
+
+def test_the_back_test_sentence_says_its_months_run_up_to_the_origin() -> None:
+    """The sentence read "Back-test of the ensemble before the origin (24 target months,
+    2021-05 .. 2023-04" for a forecast from 2023-04: its months run up to the origin, which is
+    among them."""
+    words = printing.backtest_words(_ensemble_backtest(0.8, 0.95, 12.5))
+    assert words.startswith(
+        "Back-test of the ensemble up to the origin (24 target months, 2021-05 .. 2023-04, "
+    )
+    assert "before the origin" not in words

@@ -350,7 +350,7 @@ def test_an_early_forecasts_backtest_gives_the_months_it_scored(
     options = ["--origin", "2003-01", "--horizon", "1"]
     main(["forecast", "--store", str(store), "--out", str(out), *options])
     printed = " ".join(capsys.readouterr().out.split())
-    assert "Back-test of the ensemble before the origin (4 target months, 2002-10 .. 2003-01," in (
+    assert "Back-test of the ensemble up to the origin (4 target months, 2002-10 .. 2003-01," in (
         printed
     )
 
@@ -540,7 +540,7 @@ def test_the_printed_forecast_says_what_data_it_used_and_how_it_did_before() -> 
     ) in printed
     assert "Southwest border by demographic group (shares of 2023-02 .. 2023-04)" in printed
     said = re.search(
-        r"Back-test of the ensemble before the origin \(24 target months, 2021-05 \.\. "
+        r"Back-test of the ensemble up to the origin \(24 target months, 2021-05 \.\. "
         r"2023-04, each forecast from the data up to its own origin; the mean over the nine "
         r"sectors\): 1 month ahead, the 80 % interval held (\d+) % of the months and the 95 % "
         r"interval (\d+) %, and the forecast was off by ([\d.]+) % on average; 3 months ahead",

@@ -33,7 +33,7 @@ from bordersim.words import counted
 
 MAX_HORIZON = 12
 GROUP_SHARE_MONTHS = 3  # group shares held at their mean over the last 3 months (assumption)
-REPORT_BACKTEST_MONTHS = 24  # target months before the origin in the forecast's own back-test
+REPORT_BACKTEST_MONTHS = 24  # target months up to the origin in the forecast's own back-test
 
 __all__ = ["ENSEMBLE", "MAX_HORIZON", "Forecast", "MonthlySeries", "forecast_at", "group_shares_at"]
 

@@ -103,12 +103,12 @@ def scored_sectors(result: Backtest) -> str:
 
 
 def backtest_words(result: Backtest) -> str:
-    """How the ensemble did in the back-test before the origin, in one sentence: its intervals'
+    """How the ensemble did in the back-test up to the origin, in one sentence: its intervals'
     coverage and its mean absolute percentage error, per horizon, over the nine sectors."""
     targets = max((row.targets for row in result.rows), default=0)
     if targets == 0:
         return (
-            f"Back-test before the origin: no month up to {result.last_target:%Y-%m} has an "
+            f"Back-test up to the origin: no month up to {result.last_target:%Y-%m} has an "
             "earlier forecast to score yet, so how this forecast does is not measured."
         )
     parts = []
@@ -121,7 +121,7 @@ def backtest_words(result: Backtest) -> str:
             + _error_words(mape)
         )
     return (
-        f"Back-test of the ensemble before the origin ({counted(targets, 'target month')}, "
+        f"Back-test of the ensemble up to the origin ({counted(targets, 'target month')}, "
         f"{result.first_target:%Y-%m} .. {result.last_target:%Y-%m}, each forecast from the "
         f"data up to its own origin; the mean over {scored_sectors(result)}): "
         f"{'; '.join(parts)}. "

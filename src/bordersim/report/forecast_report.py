@@ -195,7 +195,7 @@ def write_forecast_report(path: Path, forecast: Forecast, result: Backtest) -> P
     _weights_section(
         page, forecast.rolling, forecast.origin_position, list(range(1, forecast.horizon + 1))
     )
-    page.heading("Back-test before the origin")
+    page.heading("Back-test up to the origin")
     _backtest_sections(page, result)
     page.heading("Method")
     _method_section(page)
