@@ -1275,3 +1275,34 @@ def test_an_unknown_plan_is_said_to_be_unknown_and_where_plans_are_listed(
         response = client.get(path)
         assert response.status_code == 404
         assert f'id="error-message">{said}</p>' in html.unescape(response.text), path
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ([], "scenarios: no such scenario folder (--scenarios, by default scenarios/ in the "),
+        (["--scenarios", "mine"], "mine: no such scenario folder (--scenarios)"),
+        (["--plans", "mine"], "mine: no such plan folder (--plans)"),
+        (["--out", "notes.txt"], "notes.txt: is a file, not a report folder (--out)"),
+    ],
+)
+def test_a_folder_refused_at_start_names_its_option(
+    given: list[str],
+    said: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`bordersim serve` from a folder with no scenarios/ said "error: scenarios: no such
+    scenario folder", naming no option (nor that it was the default); a --plans or --out
+    refused named only its path. Each refusal now names its option too."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("mine")
+    if given and given[0] != "--scenarios":
+        (tmp_path / "scenarios").mkdir()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["serve", *given, "--store", str(tmp_path / "new" / "store.duckdb")])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {said}"), err
+    assert not (tmp_path / "new").exists()

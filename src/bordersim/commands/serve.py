@@ -32,11 +32,11 @@ def serve_command(
         help="Token every browser must present; required with a --host beyond loopback "
         "(default: $BORDERSIM_TOKEN).",
     ),
-    scenarios_given: str = typer.Option(
-        "scenarios",
+    scenarios_given: str | None = typer.Option(
+        None,
         "--scenarios",
         metavar="FOLDER",
-        help="Scenario folder; variants go to its variants/.",
+        help="Scenario folder (default: scenarios/); variants go to its variants/.",
     ),
     plans_given: str | None = typer.Option(
         None,
@@ -64,17 +64,16 @@ def serve_command(
     scenarios = given_folder(scenarios_given, "--scenarios") or Path("scenarios")
     plans = given_folder(plans_given, "--plans")
     out = given_folder(out_given, "--out") or Path("out")
+    # each refusal names its option: "scenarios: no such scenario folder" named none, though
+    # it was the default of --scenarios (bordersim serve run from another folder)
     if not scenarios.is_dir():
-        raise BordersimError(
-            "is a file, not a scenario folder" if scenarios.exists() else "no such scenario folder",
-            where=str(scenarios),
-        )
+        option = "--scenarios"
+        if scenarios_given is None:
+            option += ", by default scenarios/ in the current folder: give --scenarios FOLDER"
+        _refuse_folder(scenarios, "scenario", option)
     if plans is not None and not plans.is_dir():
         # a --plans given and mistyped left the plan page saying it had no plan files
-        raise BordersimError(
-            "is a file, not a plan folder" if plans.exists() else "no such plan folder",
-            where=str(plans),
-        )
+        _refuse_folder(plans, "plan", "--plans")
     plans = plans if plans is not None else Path("plans")  # the default: used if it is there
     _check_out_folder(out)
     # the address is taken before the store is made or the worker started, so a port in use or
@@ -97,6 +96,12 @@ def serve_command(
     uvicorn.Server(config).run(sockets=[listening])
 
 
+def _refuse_folder(folder: Path, kind: str, option: str) -> None:
+    """Refuse a folder option that is a file, or is not there, naming the option."""
+    said = f"is a file, not a {kind} folder" if folder.exists() else f"no such {kind} folder"
+    raise BordersimError(f"{said} ({option})", where=str(folder))
+
+
 def _check_out_folder(out: Path) -> None:
     """Refuse an --out that is a file, or lies under one: the workbench started and each job
     then failed as it wrote its report there. A folder not made yet is made by the first job."""
@@ -107,7 +112,7 @@ def _check_out_folder(out: Path) -> None:
         said = "is a file, not a report folder"
         if existing != out:
             said = f"cannot hold the report folder: {existing} is a file, not a folder"
-        raise BordersimError(said, where=str(out))
+        raise BordersimError(f"{said} (--out)", where=str(out))
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
