@@ -1306,3 +1306,12 @@ def test_a_folder_refused_at_start_names_its_option(
     err = capsys.readouterr().err
     assert err.startswith(f"error: {said}"), err
     assert not (tmp_path / "new").exists()
+
+
+def test_opening_the_plan_check_address_says_it_takes_post(client: TestClient) -> None:
+    """`GET /plans/check` answered 404 "no plan 'check'", read as a plan's address, where every
+    other address that takes POST only (a job's cancel, the editor's save) says so with a 405."""
+    response = client.get("/plans/check")
+    assert response.status_code == 405 and response.headers["allow"] == "POST"
+    said = "GET /plans/check: this address takes POST only"
+    assert f'id="error-message">{said}</p>' in html.unescape(response.text)

@@ -117,6 +117,11 @@ def router(site: Site) -> APIRouter:
         job = site.board.submit("plan", checked.label, checked.request)
         return RedirectResponse(f"/jobs/{job.id}", 303)
 
+    @api.get("/plans/check")
+    def plans_check_opened() -> Response:
+        # the form's check takes POST only; opened, it was read as a plan named 'check' (404)
+        raise HTTPException(405, headers={"Allow": "POST"})
+
     @api.get("/plans/{plan_id}", response_class=HTMLResponse)
     def plan_page(request: Request, plan_id: str) -> HTMLResponse:
         folder = made_plan(plan_id)
