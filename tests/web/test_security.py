@@ -1315,3 +1315,22 @@ def test_opening_the_plan_check_address_says_it_takes_post(client: TestClient) -
     assert response.status_code == 405 and response.headers["allow"] == "POST"
     said = "GET /plans/check: this address takes POST only"
     assert f'id="error-message">{said}</p>' in html.unescape(response.text)
+
+
+def test_more_replications_than_the_workbench_runs_are_refused_naming_its_cap(
+    client: TestClient,
+) -> None:
+    """A run of 500 replications was refused as "replications: 500 is outside 1-200", as if 500
+    were no count of replications, where `bordersim run` takes it and the plan page says "at
+    most 64 in the workbench (use bordersim plan for more)". It is now refused in the plan
+    page's words."""
+    form = {"csrf_token": _csrf(client), "kind": "run", "scenario": "examples.small"}
+    response = client.post("/jobs", data={**form, "replications": "500"})
+    assert response.status_code == 422
+    said = (
+        "replications: 500: at most 200 in the workbench (use bordersim run or bordersim "
+        "compare for more)"
+    )
+    assert f'id="error-message">{said}</p>' in html.unescape(response.text)
+    response = client.post("/jobs", data={**form, "replications": "0"})
+    assert response.status_code == 422 and "replications: 0 is outside 1-200" in response.text

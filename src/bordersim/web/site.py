@@ -139,10 +139,13 @@ def wants_json(request: Request) -> bool:
     )
 
 
-def int_field(fields: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
+def int_field(
+    fields: dict[str, Any], name: str, default: int, low: int, high: int, *, over: str = ""
+) -> int:
     """A whole number from a form's text or a JSON value, in [low, high]; 422 otherwise. A JSON
     true, a fraction (2.5) or an infinity (1e999) is not a whole number: never rounded, never
-    a 500."""
+    a 500. `over` says why a number above `high` is refused, where it is a cap of the
+    workbench's own ("in the workbench (use ... for more)")."""
     raw = fields.get(name, default)
     try:
         if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
@@ -150,6 +153,8 @@ def int_field(fields: dict[str, Any], name: str, default: int, low: int, high: i
         value = int(raw)
     except (TypeError, ValueError, OverflowError):
         raise HTTPException(422, f"{name}: {raw!r} is not a whole number") from None
+    if value > high and over:
+        raise HTTPException(422, f"{name}: {value}: at most {high} {over}")
     if not low <= value <= high:
         raise HTTPException(422, f"{name}: {value} is outside {low}-{high}")
     return value

@@ -23,7 +23,9 @@ def job_request(site: Site, fields: dict[str, Any]) -> tuple[str, str, dict[str,
     if kind not in ("run", "compare"):
         raise HTTPException(422, f"kind: {kind!r} is neither 'run' nor 'compare'")
     engine = fields.get("engine", "event")
-    replications = int_field(fields, "replications", 2, 1, MAX_REPLICATIONS)
+    # a count the CLI takes, over the workbench's cap, is said so, as the plan page says it
+    over = "in the workbench (use bordersim run or bordersim compare for more)"
+    replications = int_field(fields, "replications", 2, 1, MAX_REPLICATIONS, over=over)
     seed = int_field(fields, "seed", 1, 0, MAX_SEED)
     try:  # in the words of `bordersim run` and `bs.run`, which check the same
         check_request(engine, replications, records=False, seed=seed)
