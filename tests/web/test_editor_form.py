@@ -499,3 +499,67 @@ def test_a_library_file_that_does_not_load_is_the_servers_fault_not_the_request(
     token = {"X-CSRF-Token": str(client.cookies["bordersim_csrf"])}
     check = client.post("/scenarios/broken/check", data={"variant_name": "v2"}, headers=token)
     assert check.status_code == 500
+
+
+_NEW_DEPLOYMENT = {
+    "new_deployment.name": "extra",
+    "new_deployment.pool": "active_duty",
+    "new_deployment.headcount": "50",
+    "new_deployment.start_date": "2023-05-01",
+    "new_deployment.duration_days": "20",
+}
+_NEW_SHOCK = {"new_shock.name": "wave", "new_shock.date": "2023-05-10"}
+
+
+@pytest.mark.parametrize(
+    ("changes", "tasks", "field", "says"),
+    [
+        (
+            {**_NEW_DEPLOYMENT, "new_deployment.start_date": ""},
+            ["detection"],
+            "new_deployment.start_date",
+            "empty, or not a whole date: give one (YYYY-MM-DD)",
+        ),
+        (
+            _NEW_DEPLOYMENT,
+            [],
+            "new_deployment.tasks",
+            "[]: tick at least one task (a deployment must name one)",
+        ),
+        (
+            {**_NEW_DEPLOYMENT, "new_deployment.headcount": ""},
+            ["detection"],
+            "new_deployment.headcount",
+            "empty: give a headcount or per-sector numbers (headcount_by_sector)",
+        ),
+        (
+            {**_NEW_SHOCK, "new_shock.date": ""},
+            [],
+            "new_shock.date",
+            "empty, or not a whole date: give one (YYYY-MM-DD)",
+        ),
+    ],
+)
+def test_a_new_deployment_or_shock_missing_a_value_is_refused_beside_it(
+    client: TestClient,
+    tmp_path: Path,
+    changes: dict[str, str],
+    tasks: list[str],
+    field: str,
+    says: str,
+) -> None:
+    """A new deployment named 'extra' with its start date left empty was refused as
+    "deployments.extra: 'extra' is not a deployment of the scenario; a new one would need
+    deployments.extra.start_date", as if the user had mistyped an existing one (with no task
+    ticked, or no headcount, likewise, or above the form). Each is now refused beside its field
+    in the words of an emptied field, and nothing is saved."""
+    fields = [(k, v) for k, v in _posted(client, "examples.small") if k not in changes]
+    fields = [(k, v) for k, v in fields if k != "variant_name"]
+    form = [*fields, *changes.items(), ("variant_name", "added")]
+    form += [("new_deployment.tasks", task) for task in tasks]
+    url = "/scenarios/examples.small/save"
+    response = client.post(url, data=_grouped(form), follow_redirects=False)
+    assert response.status_code == 422
+    shown = html.unescape(response.text)
+    assert f'data-field="{field}" role="alert">{field} = {says}</' in shown, shown
+    assert not (tmp_path / "scenarios" / "variants" / "added.toml").exists()

@@ -287,11 +287,39 @@ def _key_parts(key: str, deployments: list[str]) -> list[str]:
 def _emptied(key: str, base: str) -> FieldError:
     """A field the user emptied whose key has no "none" (it was saved as if untouched, keeping
     the base's value). A browser also posts a date or number input it cannot read as empty."""
+    return FieldError(key, f"{_empty_words(key)}; the base has {base}")
+
+
+def _empty_words(key: str) -> str:
+    """What an empty field is told: a browser also posts a date or a number it cannot read as
+    empty."""
     if _kind(key) == "date":
-        what = "empty, or not a whole date: give one (YYYY-MM-DD)"
-    else:
-        what = "empty, or not a number: give one"
-    return FieldError(key, f"{what}; the base has {base}")
+        return "empty, or not a whole date: give one (YYYY-MM-DD)"
+    return "empty, or not a number: give one"
+
+
+def _check_new_entry_complete(prefix: str, entry: dict[str, Any], loc: tuple[str, ...]) -> None:
+    """Refuse a new deployment or shock without a value the scenario requires of it, beside its
+    field: the loader's "'extra' is not a deployment of the scenario; a new one would need ..."
+    speaks of a mistyped name, and was shown above the form or beside another field."""
+    from bordersim.scenario.loader import entries_at
+
+    model = entries_at(loc)
+    required = [k for k, f in model.model_fields.items() if f.is_required()] if model else []
+    for key in required:
+        if key in entry:
+            continue
+        if key == "tasks":
+            raise FieldError(
+                f"{prefix}.tasks", "[]: tick at least one task (a deployment must name one)"
+            )
+        if key != "pool":  # always posted: the list offers no empty choice
+            raise FieldError(f"{prefix}.{key}", _empty_words(key))
+    if prefix == "new_deployment" and "headcount" not in entry and SPLIT not in entry:
+        raise FieldError(
+            "new_deployment.headcount",
+            f"empty: give a headcount or per-sector numbers ({SPLIT})",
+        )
 
 
 def _split_texts(form: Form, prefix: str) -> dict[str, str]:
@@ -401,6 +429,7 @@ def _add_new_deployment(form: Form, data: dict[str, Any], deployments: list[str]
                 f"numbers ({SPLIT}), not both; clear one of them",
             )
         deployment[SPLIT] = split
+    _check_new_entry_complete("new_deployment", deployment, ("deployments",))
     data.setdefault("deployments", {})[name] = deployment
 
 
@@ -443,6 +472,7 @@ def _add_new_shock(form: Form, data: dict[str, Any]) -> None:
     sectors = form.value("new_shock.sectors")
     if sectors:
         shock["sectors"] = _value_of("new_shock.sectors", sectors)
+    _check_new_entry_complete("new_shock", shock, ("demand", "shocks"))
     data.setdefault("demand", {}).setdefault("shocks", {})[name] = shock
 
 
