@@ -1334,3 +1334,13 @@ def test_more_replications_than_the_workbench_runs_are_refused_naming_its_cap(
     assert f'id="error-message">{said}</p>' in html.unescape(response.text)
     response = client.post("/jobs", data={**form, "replications": "0"})
     assert response.status_code == 422 and "replications: 0 is outside 1-200" in response.text
+
+
+def test_all_sectors_are_chosen_in_any_case(client: TestClient, tmp_path: Path) -> None:
+    """A dashboard takes a sector in any case (`?sector=rgv`), but `?sector=ALL` was refused
+    as "unknown sector 'ALL'", the whole border being spelled `all` only."""
+    a, b = _store_with_a_run(tmp_path), _store_with_a_run(tmp_path)
+    for page in (f"/runs/{a}?sector=ALL", f"/compare?a={a}&b={b}&sector=All"):
+        response = client.get(page)
+        assert response.status_code == 200, response.text
+        assert '<option value="all" selected>' in response.text

@@ -75,8 +75,8 @@ def _chosen(result: RunResult, sector: str) -> tuple[str, list[int]]:
     from bordersim.report.export import UnknownChoice, check_run_sectors
 
     codes = [s.name for s in result.sectors]
-    if sector == "all":
-        return sector, list(range(len(codes)))
+    if sector.casefold() == "all":  # in any case, as a sector's code is
+        return "all", list(range(len(codes)))
     try:
         resolved = check_run_sectors([sector], codes)
     except UnknownChoice as err:
