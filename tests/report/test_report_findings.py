@@ -22,6 +22,7 @@ from bordersim.report.headline import (
     effect_size,
     is_practically_zero,
     run_headline,
+    staff_shortfalls,
     verdict,
 )
 from bordersim.report.run_report import RunRecord, run_report_page
@@ -744,3 +745,13 @@ def test_a_comparison_where_only_a_has_one_replication_says_so(
     assert "A has one replication" in view.reading
     flipped = compare_report_page(b, a).render()
     assert "<th>B - A (B has one replication: no interval)</th>" in flipped
+
+
+def test_the_headline_gives_a_staff_shortfall_as_the_gap_table_does() -> None:
+    # the small example's warehouse gap in RGV read "warehouse in RGV: 3" in the headline and
+    # 3.43 in the capability gap table and the indicators below it
+    result = bs.run(SMALL, replications=2, seed=1, engine="event").result
+    (staff,) = [item.text for item in run_headline(result) if "shortfalls" in item.text]
+    (gap,) = [c for c in staff_shortfalls(result) if c[:2] == ("warehouse", "RGV")]
+    assert f"warehouse in RGV: {format_value(gap[2], 'staff-hours')}." in staff, staff
+    assert "warehouse in RGV: 3.43." in staff

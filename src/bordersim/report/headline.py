@@ -181,8 +181,10 @@ def run_headline(result: RunResult) -> list[HeadlineItem]:
         )
     shortfalls = staff_shortfalls(result)
     if shortfalls:
+        # rounded as the capability gap table and the indicators round it: 3.43, not 3
         listed = "; ".join(
-            f"{task} in {sector}: {hours:,.0f}" for task, sector, hours in shortfalls
+            f"{task} in {sector}: {format_value(hours, 'staff-hours')}"
+            for task, sector, hours in shortfalls
         )
         items.append(
             HeadlineItem(
