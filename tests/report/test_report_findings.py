@@ -755,3 +755,27 @@ def test_the_headline_gives_a_staff_shortfall_as_the_gap_table_does() -> None:
     (gap,) = [c for c in staff_shortfalls(result) if c[:2] == ("warehouse", "RGV")]
     assert f"warehouse in RGV: {format_value(gap[2], 'staff-hours')}." in staff, staff
     assert "warehouse in RGV: 3.43." in staff
+
+
+def test_a_sweep_report_names_a_share_s_unit_as_the_run_report_does(
+    make_run: Callable[..., RunResult],
+) -> None:
+    # its table read "Apprehension rate | 78.0 % [75.7 %, 80.3 %] | %", the unit repeating the
+    # sign, where a run's report reads "share"
+    from bordersim.report.sweep_report import SweepDetails, sweep_report_page
+    from bordersim.services.sweep import kpi_table
+
+    table = kpi_table([{"demand.scale": 1.0}], [make_run(replications=2, seed=1)])
+    details = SweepDetails(
+        scenario_name="small",
+        scenario_path="scenarios/examples/small.toml",
+        axes=[("demand.scale", (1.0,))],
+        replications=2,
+        seed=4,
+        code_version="0.1.0",
+    )
+    text = sweep_report_page(table, details).render()
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", text)
+    rate = cells.index("Apprehension rate")
+    assert cells[rate + 1].endswith("%]") and cells[rate + 2] == "share", cells[rate : rate + 3]
+    assert "Share in custody over 72 h (%)" in text  # the charts' axes are in percent

@@ -125,7 +125,7 @@ def sweep_report_page(table: pd.DataFrame, details: SweepDetails) -> Page:
                 *(str(row[key]) for key in keys),
                 str(row["label"]),
                 _interval_text(row["mean"], row["low"], row["high"], str(row["unit"])),
-                _unit_label(str(row["unit"])),
+                str(row["unit"]),  # as the run's table: a share's value carries its own %
             ]
             for _, row in table.iterrows()
         ],
