@@ -391,3 +391,22 @@ def test_one_parameter_and_one_assumption_are_said_in_the_singular(
     record.sources = {"staff.on_duty": "assumption: x", "demand.surge": "CBP", "a.b": "CBP"}
     text = run_report_page(record, official=_official).render()
     assert "<p>3 parameters; 1 is flagged as an assumption.</p>" in text
+
+
+def test_the_monthly_validation_table_names_its_error_column_as_the_targets_table_does(
+    make_run: Callable[..., RunResult],
+) -> None:
+    # its header read "error %" over cells that carry their own sign ("-1.7 %"), where the
+    # operational targets' table reads "error"
+    from bordersim.report.run_report import validation_header
+
+    run = make_run(replications=2, days=61)
+    assert validation_header(run)[-1] == "error"
+    may = run.metric("encounters")[:, :31].sum(axis=1).mean(axis=0)
+
+    def official(sector: Sector) -> pd.Series:
+        return pd.Series({pd.Period("2023-05", "M"): 1.1 * may[list(run.sectors).index(sector)]})
+
+    text = run_report_page(RunRecord(run_id="r", result=run), official=official).render()
+    assert "<th>error %</th>" not in text and "<th>error</th>" in text
+    assert "-9.1 %" in text

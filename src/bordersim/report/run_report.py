@@ -206,7 +206,7 @@ def validation_header(result: RunResult) -> list[str]:
         "official",
         "simulated (one replication)" if result.n_replications == 1 else "simulated (mean)",
         "5-95 % over replications",
-        "error %",
+        "error",
     ]
 
 
