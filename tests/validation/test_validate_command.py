@@ -347,3 +347,14 @@ def test_one_target_compared_is_said_in_the_singular(
     print_validation(validation_console(), [missed])
     out = capsys.readouterr().out
     assert "1 target compared: 0 in range, 0 within 30 %, 1 missed; 0 of the period not " in out
+
+
+def test_a_validation_of_one_replication_does_not_promise_intervals(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # `validate -r 1` titled its table "(mean [95 % interval])" over values with no interval,
+    # as `bordersim run -r 1` once did
+    main(["validate", str(SMALL), "--replications", "1"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "(mean [95 % interval])" not in text
+    assert "Operational targets against the simulation (one replication: its values, no " in text

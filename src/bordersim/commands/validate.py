@@ -233,7 +233,7 @@ def _print_compared(console: Console, compared: list[Comparison]) -> None:
     if unwrapped <= console.width:
         console.print(table, soft_wrap=False)  # the table is laid out to the console's width
     else:
-        console.print(f"[bold]{TABLE_TITLE}:[/]", highlight=False)
+        console.print(f"[bold]{escape(table_title(compared))}:[/]", highlight=False)
         for c in compared:
             score = f"[{style.get(c.score, '')}]{c.score}[/]"
             console.print(
@@ -250,6 +250,16 @@ def _print_compared(console: Console, compared: list[Comparison]) -> None:
 
 
 TABLE_TITLE = "Operational targets against the simulation (mean [95 % interval])"
+#: The title where one replication was simulated: its values have no interval to promise.
+ONE_REPLICATION_TITLE = (
+    "Operational targets against the simulation (one replication: its values, no interval)"
+)
+
+
+def table_title(compared: list[Comparison]) -> str:
+    """The title of the compared targets, which promises intervals only where there are some."""
+    one = all(c.simulated is not None and c.simulated.n <= 1 for c in compared)
+    return ONE_REPLICATION_TITLE if one else TABLE_TITLE
 
 
 def _targets_table(
@@ -261,7 +271,7 @@ def _targets_table(
 
     from bordersim.validation.compare import comparison_cells
 
-    table = Table(title=escape(TABLE_TITLE))
+    table = Table(title=escape(table_title(compared)))
     for header, justify, width in COLUMNS:
         table.add_column(
             header,
