@@ -55,3 +55,20 @@ def test_the_section_shows_no_markdown_backticks(tmp_path: Path) -> None:
     paragraphs = re.findall(r"<p[^>]*>([^<]*)</p>", text)
     assert [p for p in paragraphs if "`" in p] == []
     assert any("bordersim validate, run on the scenario, also measures" in p for p in paragraphs)
+
+
+def test_a_run_of_one_replication_is_not_said_to_have_intervals(tmp_path: Path) -> None:
+    # the section of a one-replication run's report put the targets "beside the simulated mean
+    # and its 95 % interval", and its table showed none
+    run = constructed_run(replications=1, days=21)
+    text = write_run_report(
+        tmp_path / "report.html", RunRecord(run_id="r", result=run), official=None
+    ).read_text()
+    section = text[text.index("Validation: operational targets</h2>") :]
+    assert "95 % interval" not in section
+    assert "beside the simulated value of the one replication (no interval)" in section
+    many = constructed_run(replications=2, days=21)
+    text = write_run_report(
+        tmp_path / "report.html", RunRecord(run_id="r", result=many), official=None
+    ).read_text()
+    assert "beside the simulated mean and its 95 % interval" in text

@@ -35,10 +35,16 @@ def add_operational_validation(
         return
     compared = [c for c in comparisons if c.score != NOT_COMPARED]
     counts = counts_by_score(comparisons)
+    # one replication has no interval: its table shows the value alone
+    simulated = (
+        "simulated value of the one replication (no interval)"
+        if result.n_replications == 1
+        else "simulated mean and its 95 % interval"
+    )
     page.paragraph(
         f"Public figures on the operational state of the border (custody, capacity, time in "
         f"custody, got-aways, agents off the field, transfers) for this run's period, beside the "
-        f"simulated mean and its 95 % interval. {len(compared)} compared: {counts['in range']} "
+        f"{simulated}. {len(compared)} compared: {counts['in range']} "
         f"in range, {counts['within 30 %']} within 30 %, {counts[MISS]} missed (flagged). "
         # plain words: the page is HTML, where a text file's `backticks` show as they are
         "bordersim validate, run on the scenario, also measures the targets that need per-person "
