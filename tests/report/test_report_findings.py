@@ -779,3 +779,25 @@ def test_a_sweep_report_names_a_share_s_unit_as_the_run_report_does(
     rate = cells.index("Apprehension rate")
     assert cells[rate + 1].endswith("%]") and cells[rate + 2] == "share", cells[rate : rate + 3]
     assert "Share in custody over 72 h (%)" in text  # the charts' axes are in percent
+
+
+def test_a_sweep_of_one_replication_is_not_said_to_have_intervals(
+    make_run: Callable[..., RunResult],
+) -> None:
+    # `sweep -r 1` said "Values are means over replications with 95 % t intervals (error
+    # bars)" over values with neither
+    from bordersim.report.sweep_report import SweepDetails, sweep_report_page
+    from bordersim.services.sweep import kpi_table
+
+    table = kpi_table([{"demand.scale": 1.0}], [make_run(replications=1, seed=1)])
+    details = SweepDetails(
+        scenario_name="small",
+        scenario_path="scenarios/examples/small.toml",
+        axes=[("demand.scale", (1.0,))],
+        replications=1,
+        seed=4,
+        code_version="0.1.0",
+    )
+    text = sweep_report_page(table, details).render()
+    assert "95 % t intervals" not in text
+    assert "Values are from one replication per variant: no interval and no error bars." in text

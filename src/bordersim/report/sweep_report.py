@@ -93,6 +93,13 @@ def kpi_chart(table: pd.DataFrame, kpi: str, x_key: str, others: list[str]) -> g
     return fig
 
 
+def _how_to_read(replications: int) -> str:
+    """How to read the values: one replication has no interval to show."""
+    if replications == 1:
+        return "Values are from one replication per variant: no interval and no error bars."
+    return "Values are means over replications with 95 % t intervals (error bars)."
+
+
 def sweep_report_page(table: pd.DataFrame, details: SweepDetails) -> Page:
     keys = [key for key, _ in details.axes]
     x_key, others = keys[0], keys[1:]
@@ -101,8 +108,8 @@ def sweep_report_page(table: pd.DataFrame, details: SweepDetails) -> Page:
     page.paragraph(
         f"{counted(n_variants, 'variant')} of {details.scenario_path}, "
         f"{counted(details.replications, 'replication')} each from seed {details.seed} on the "
-        f"{details.engine} engine, with common random numbers across variants. Values are "
-        "means over replications with 95 % t intervals (error bars).",
+        f"{details.engine} engine, with common random numbers across variants. "
+        + _how_to_read(details.replications),
         "muted",
     )
     page.headline(
