@@ -144,3 +144,13 @@ def test_the_caption_writes_its_percentages_as_bordersim_does(
     _, out, _ = run(["--case", "mm1", "--customers", "4000"], capsys)
     caption = " ".join(out.split())
     assert "a 98.33 % t interval" in caption and "%" not in caption.replace(" %", ""), caption
+
+
+@pytest.mark.parametrize("given", ["MM1", " mm1", "Mm1\n"])
+def test_a_case_in_capitals_or_with_spaces_is_the_case_meant(
+    given: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # --case MM1 was "unknown; choose one of: mm1, ...", while export takes --format CSV
+    code, out, err = run(["--case", given, "--customers", "4000"], capsys)
+    assert code == 0, err
+    assert "│ mm1" in out and "3/3 rows pass" in out

@@ -177,8 +177,9 @@ def _ad_hoc(
     from bordersim.errors import ModelError
     from bordersim.verify import cases as C
 
+    typed, name = name, name.strip().lower()  # "MM1" is mm1, as export's "CSV" is csv
     if name not in CASE_NAMES:
-        raise ModelError(f"--case {name!r} is unknown; choose one of: {', '.join(CASE_NAMES)}")
+        raise ModelError(f"--case {typed!r} is unknown; choose one of: {', '.join(CASE_NAMES)}")
     allowed = {
         "mm1": {"arrival_rate", "service_rate"},
         "mmc": {"arrival_rate", "service_rate", "servers"},
