@@ -163,6 +163,34 @@ def test_runs_are_listed_in_order_with_their_report(store_url: str) -> None:
     assert [r.report_path for r in listed] == [None, "/tmp/report.html", None]
 
 
+def test_times_are_recorded_in_utc_whatever_the_local_time_zone(store_url: str) -> None:
+    """`bordersim runs` heads its column "created (UTC)", but the embedded store recorded the
+    machine's local time (DuckDB's now() cast in the local time zone): a run made at 15:00 UTC
+    on a machine at UTC+14 was listed as created at 05:00 the next day. Both stores record UTC."""
+    code = textwrap.dedent(
+        f"""
+        from bordersim.store import open_catalog
+        from bordersim.store.sweeps import record_sweep
+        from constructed_runs import constructed_run, start_constructed
+        with open_catalog({store_url!r}) as catalog:
+            start_constructed(catalog, constructed_run(1, 3), "far-east")
+            record_sweep(catalog, "small-0123456789ab", scenario_name="small",
+                         scenario_hash="f" * 64, plan_json="{{}}", blocks=4, code_version="t")
+        """
+    )
+    env = {**os.environ, "TZ": "Pacific/Kiritimati"}  # UTC+14 all year
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "tests"), env.get("PYTHONPATH", "")])
+    before = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=120)
+    after = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    with open_catalog(store_url, create=False) as catalog:
+        (run,) = list_runs(catalog)
+        created = catalog.execute("SELECT created_at FROM sweeps").fetchone()[0]
+    slack = dt.timedelta(seconds=5)
+    assert run.created_at is not None and before - slack <= run.created_at <= after + slack
+    assert before - slack <= created <= after + slack
+
+
 def test_a_report_file_belongs_to_the_last_run_written_to_it(store_url: str) -> None:
     """Two runs written to one folder (`--out` given again), then a rewrite into it: the catalog
     never names a file as one run's report once another run's report is there."""

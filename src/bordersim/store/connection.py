@@ -51,12 +51,25 @@ class StaleView(RuntimeError):
 
 
 def connect_current(location: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
-    """A connection to `location` whose headers are the file's current ones.
+    """A connection to `location` whose headers are the file's current ones, in UTC.
 
     DuckDB's own errors (a lock held by another process among them) pass through unchanged, so
     that the caller's waiting applies."""
     with _OPENING:
-        return _connect_current(location, read_only=read_only)
+        connection = _connect_current(location, read_only=read_only)
+    try:
+        in_utc(connection)
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def in_utc(connection: duckdb.DuckDBPyConnection) -> None:
+    """The store records its times as `now()::TIMESTAMP`, which DuckDB casts in the session's
+    time zone, the machine's by default: set to UTC, as the shared store's sessions are, so that
+    a time is UTC whichever machine recorded it (the listings say "UTC")."""
+    connection.execute("SET TimeZone = 'UTC'")
 
 
 def _connect_current(location: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
