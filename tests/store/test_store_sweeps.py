@@ -152,6 +152,24 @@ def test_cli_and_api_sweeps_record_in_the_store(
         assert registered_blocks(catalog, sweep.sweep_id).keys() == {"variants=00000/seeds=00000"}
 
 
+def test_resuming_a_run_id_says_it_is_a_run(
+    store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`bordersim runs` lists runs and sweeps side by side; a run's id given to `sweep --resume`
+    was "no sweep 'X' in this store", as if the id were mistyped, where `report` of a sweep's id
+    says it is a blocked sweep. It is now said to be a run, with what to do with it."""
+    from constructed_runs import constructed_run, start_constructed
+
+    with open_catalog(store_url, create=True) as catalog:
+        start_constructed(catalog, constructed_run(1, 3), "small-20261207-120000-abcd")
+    with pytest.raises(SystemExit) as done:
+        main(["sweep", "--resume", "small-20261207-120000-abcd", "--store", store_url])
+    assert done.value.code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "'small-20261207-120000-abcd' is a run, not a blocked sweep" in err, err
+    assert "`bordersim report small-20261207-120000-abcd" in err, err
+
+
 def test_resuming_a_sweep_the_store_lacks_names_the_store(
     store_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

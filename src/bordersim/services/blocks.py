@@ -646,12 +646,18 @@ def resumable_sweep(
     from bordersim.scenario import load_scenario, with_changes
     from bordersim.store import using_store
     from bordersim.store.interface import results_dir_of, shown_location
+    from bordersim.store.runs import has_run
     from bordersim.store.sweeps import sweep_plan
 
     with using_store(store, create=False) as catalog:
         plan_json = sweep_plan(catalog, sweep_id)
         folder = SweepFolder(results_dir_of(catalog), sweep_id)
         where = shown_location(catalog)
+        a_run = plan_json is None and has_run(catalog, sweep_id)
+    if a_run:
+        # `bordersim runs` lists runs beside sweeps: an id copied from the wrong table is said
+        # to be a run, as `report` of a sweep's id says it is a sweep
+        raise _a_run_not_a_sweep(sweep_id, where)
     if plan_json is None:
         # named, since the store asked may be the default one, not the --store it ran in
         raise SweepStateError(
@@ -674,6 +680,23 @@ def resumable_sweep(
         )
     _check_inputs(plan, base)
     return plan, base, folder
+
+
+def _a_run_not_a_sweep(run_id: str, where: str) -> SweepStateError:
+    """The error for a run's id given as a sweep's, with the command that writes its report (the
+    store named in it, and the line left whole, as a command cut short cannot be run)."""
+    from bordersim.store.runs import store_option
+
+    option = store_option(where)
+    said = (
+        f"{run_id!r} is a run, not a blocked sweep: `bordersim report {run_id}{option}` writes "
+        "its report again (`bordersim runs` lists the store's sweeps)"
+    )
+    if not option:
+        return SweepStateError(said, where=where)
+    error = SweepStateError(said)
+    error.args = (said,)
+    return error
 
 
 def _check_inputs(plan: SweepPlan, base: Scenario) -> None:

@@ -423,7 +423,7 @@ def _no_run(connection: Catalog, run_id: str) -> BordersimError:
 
     where = shown_location(connection)
     if sweep_plan(connection, run_id) is not None:
-        option = _store_option(where)
+        option = store_option(where)
         said = (
             f"{run_id!r} is a blocked sweep, not a run: `bordersim sweep --resume {run_id}"
             f"{option}` writes its KPI table and report again"
@@ -438,7 +438,7 @@ def _no_run(connection: Catalog, run_id: str) -> BordersimError:
     return BordersimError(f"no run {run_id!r} in the store (see `bordersim runs`)", where=where)
 
 
-def _store_option(shown: str) -> str:
+def store_option(shown: str) -> str:
     """` --store LOCATION`, quoted for the shell, for a store that is not the one a command
     opens without --store: a command printed for the user must work as printed."""
     import shlex
