@@ -154,3 +154,22 @@ def test_a_case_in_capitals_or_with_spaces_is_the_case_meant(
     code, out, err = run(["--case", given, "--customers", "4000"], capsys)
     assert code == 0, err
     assert "│ mm1" in out and "3/3 rows pass" in out
+
+
+def test_the_help_says_what_each_option_takes() -> None:
+    """The rates' help said only "Customers per unit." and "Services per unit.", naming neither
+    time nor the cases that take them, and the bounds on --customers and --batches that refuse a
+    value were left to the error: the help now says what docs/event-core.md says."""
+    import typer
+
+    from bordersim.cli import _register, app
+
+    _register()
+    verify = typer.main.get_command(app).commands["verify"]  # type: ignore[attr-defined]
+    helps = {param.opts[0]: param.help or "" for param in verify.params}
+    assert (
+        "per unit of time" in helps["--arrival-rate"] and "but priority" in helps["--arrival-rate"]
+    )
+    assert "per unit of time" in helps["--service-rate"] and "but tandem" in helps["--service-rate"]
+    assert "at most 1,000,000,000" in helps["--customers"]
+    assert "at least 10" in helps["--batches"]

@@ -24,8 +24,14 @@ def verify(
     case: str | None = typer.Option(
         None, "--case", help=f"Run one case with the parameters given: {', '.join(CASE_NAMES)}."
     ),
-    arrival_rate: float | None = typer.Option(None, "--arrival-rate", help="Customers per unit."),
-    service_rate: float | None = typer.Option(None, "--service-rate", help="Services per unit."),
+    arrival_rate: float | None = typer.Option(
+        None, "--arrival-rate", help="Arrivals per unit of time (every case but priority)."
+    ),
+    service_rate: float | None = typer.Option(
+        None,
+        "--service-rate",
+        help="Services per unit of time, per server (every case but tandem).",
+    ),
     servers: int | None = typer.Option(None, "--servers", help="Servers (mmc, mmck, erlang-a)."),
     capacity: int | None = typer.Option(None, "--capacity", help="Places in the system (mmck)."),
     patience_rate: float | None = typer.Option(
@@ -35,10 +41,12 @@ def verify(
         None, "--service-cv", help="Coefficient of variation of lognormal service (mg1; 0 = D)."
     ),
     customers: int = typer.Option(
-        1_000_000, "--customers", help="Arrivals simulated per case, after warm-up."
+        1_000_000,
+        "--customers",
+        help="Arrivals simulated per case, after warm-up (at most 1,000,000,000).",
     ),
     seed: int = typer.Option(0, "--seed", help="Random seed (one run per case)."),
-    batches: int = typer.Option(40, "--batches", help="Batches for batch means."),
+    batches: int = typer.Option(40, "--batches", help="Batches for batch means (at least 10)."),
 ) -> None:
     """Run the theory cases through the event core and compare with the analytic values.
 
