@@ -358,3 +358,18 @@ def test_a_validation_of_one_replication_does_not_promise_intervals(
     text = " ".join(capsys.readouterr().out.split())
     assert "(mean [95 % interval])" not in text
     assert "Operational targets against the simulation (one replication: its values, no " in text
+
+
+def test_the_engine_option_is_described_as_run_describes_it() -> None:
+    """validate --help said only "Engine: 'event' or 'flow'." where run's says what each engine
+    is, and not that the flow engine, which keeps no per-person records, compares fewer targets
+    (docs/validation.md lists those as not compared on it)."""
+    import typer
+
+    from bordersim.cli import _register, app
+    from bordersim.commands.simulate import ENGINE_HELP
+
+    _register()
+    validate = typer.main.get_command(app).commands["validate"]  # type: ignore[attr-defined]
+    (engine,) = (param.help or "" for param in validate.params if param.name == "engine")
+    assert engine.startswith(ENGINE_HELP[:-1]) and "per-person records" in engine

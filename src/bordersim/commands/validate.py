@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from bordersim.commands.simulate import ENGINE_HELP
 from bordersim.words import counted
 
 if TYPE_CHECKING:
@@ -44,7 +45,12 @@ def validate_command(
         DEFAULT_REPLICATIONS, "--replications", "-r", help="Replications to simulate."
     ),
     seed: int = typer.Option(DEFAULT_SEED, "--seed", help="Seed of replication streams."),
-    engine: str = typer.Option("event", "--engine", help="Engine: 'event' or 'flow'."),
+    engine: str = typer.Option(
+        "event",
+        "--engine",
+        help=f"{ENGINE_HELP[:-1]}; the flow engine keeps no per-person records, so the targets "
+        "measured from them are not compared.",
+    ),
     out: Path | None = typer.Option(  # noqa: B008
         None,
         "--out",
