@@ -342,3 +342,17 @@ def test_a_scenario_refused_as_it_compiles_is_the_only_line_of_a_fit(
     assert len(err.splitlines()) == 1 and "period.end_date = 2026-04-30: after the" in err, err
     assert captured.out == ""
     assert not (small_with_fit.parent / "fits").exists()
+
+
+def test_the_engine_option_says_what_the_flow_engine_needs() -> None:
+    """fit --help said only "Engine to fit with.": that the flow engine fits the sector totals
+    only, with --no-groups (docs/validation.md), was left to the refusal."""
+    import typer
+
+    from bordersim.cli import _register, app
+    from bordersim.commands.simulate import ENGINE_HELP
+
+    _register()
+    fit = typer.main.get_command(app).commands["fit"]  # type: ignore[attr-defined]
+    (engine,) = (param.help or "" for param in fit.params if param.name == "engine")
+    assert engine.startswith(ENGINE_HELP[:-1]) and "--no-groups" in engine

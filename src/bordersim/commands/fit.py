@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from bordersim.commands.simulate import ENGINE_HELP
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -46,7 +48,11 @@ def fit_command(
     groups: bool = typer.Option(
         True, "--groups/--no-groups", help="Also fit each month's border-wide group mix."
     ),
-    engine: str = typer.Option("event", "--engine", help="Engine to fit with."),
+    engine: str = typer.Option(
+        "event",
+        "--engine",
+        help=f"{ENGINE_HELP[:-1]}; the flow engine fits the sector totals only (--no-groups).",
+    ),
     out: Path | None = typer.Option(  # noqa: B008
         None,
         "--out",
