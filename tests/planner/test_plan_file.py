@@ -959,3 +959,19 @@ def test_a_plan_interrupted_once_written_says_its_folder_is_whole(tmp_path: Path
     )
     written = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert written == [".bordersim-plan", "certificate.json", "plan.toml", "report.html"]
+
+
+def test_the_help_gives_each_options_default() -> None:
+    """plan --help gave --certify-replications no default and --out the default
+    out/plan/NAME, a name it did not explain: the help now names the plan file's keys the counts
+    default to, as docs/planner.md does, and the scenario's file name the folder is named by."""
+    import typer
+
+    from bordersim.cli import _register, app
+
+    _register()
+    plan_command = typer.main.get_command(app).commands["plan"]  # type: ignore[attr-defined]
+    helps = {param.name: param.help or "" for param in plan_command.params}
+    assert "search.replications" in helps["replications"]
+    assert "search.certify_replications" in helps["certify_replications"]
+    assert "out/plan/<scenario>" in helps["out_given"]

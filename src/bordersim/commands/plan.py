@@ -43,13 +43,21 @@ def plan_command(
         help="Plan file (pools, rules, targets; optionally [forecast] paths or quantiles).",
     ),
     out_given: str | None = typer.Option(
-        None, "--out", help="Output folder (default out/plan/NAME)."
+        None,
+        "--out",
+        help="Output folder (default: out/plan/<scenario>, named by the scenario file).",
     ),
     replications: int | None = typer.Option(
-        None, "--replications", help="Flow replications per candidate (default: the plan file's)."
+        None,
+        "--replications",
+        help="Flow replications per candidate, at least 2 (default: the plan file's "
+        "search.replications).",
     ),
     certify_replications: int | None = typer.Option(
-        None, "--certify-replications", help="Fresh replications for the certificate."
+        None,
+        "--certify-replications",
+        help="Fresh replications for the certificate, at least the fewest that can certify the "
+        "targets (default: the plan file's search.certify_replications).",
     ),
     frontier: bool = typer.Option(
         True, "--frontier/--no-frontier", help="Also plan for the frontier's other targets."
