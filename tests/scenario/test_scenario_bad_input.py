@@ -1000,3 +1000,19 @@ def test_a_border_without_processing_stations_is_refused(
     message = " ".join(capsys.readouterr().err.split())
     line = 8 if named.startswith("custody") else 9  # a table is found at its header
     assert f"{path}, line {line}: {named}: the border would have no processing station" in message
+
+
+def test_the_calibration_option_says_it_takes_default() -> None:
+    """scenario check --help said "Calibration artifact to compile against (default: the
+    scenario's)." under the metavar PATH, where docs/scenarios.md says it takes `default` (the
+    shipped calibration) or a path: the help now says so too."""
+    import typer
+
+    from bordersim.cli import _register, app
+
+    _register()
+    scenario_group = typer.main.get_command(app).commands["scenario"]  # type: ignore[attr-defined]
+    check = scenario_group.commands["check"]
+    (option,) = (param for param in check.params if param.name == "calibration")
+    assert "default for the shipped one" in (option.help or "")
+    assert "demand.calibration" in (option.help or "")

@@ -46,7 +46,10 @@ def check(
     scenario_given: Annotated[str, typer.Argument(metavar="FILE", help="Scenario TOML file.")],
     calibration: Annotated[
         str | None,
-        typer.Option(help="Calibration artifact to compile against (default: the scenario's)."),
+        typer.Option(
+            help="Calibration artifact to compile against: a file, or default for the shipped one "
+            "(default: the scenario's demand.calibration)."
+        ),
     ] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print only the compiled-model summary.")
