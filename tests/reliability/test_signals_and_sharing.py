@@ -394,3 +394,7 @@ def test_sigterm_to_the_workbench_and_its_worker_ends_them_without_a_traceback(
     assert left == [], left
     assert "Traceback" not in said and "Interrupted" not in said, said
     assert said.count("interrupted (SIGTERM)") == 1, said
+    # in the workbench's words: it said "nothing was marked complete", as a run it had finished
+    # was not
+    assert "interrupted (SIGTERM): the workbench stopped" in said, said
+    assert "nothing was marked complete" not in said, said

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 
+from bordersim import interrupts
 from bordersim.commands import stripped
 from bordersim.errors import BordersimError
 
@@ -92,6 +93,12 @@ def serve_command(
     shown_host = f"[{host}]" if ":" in host else host
     shown = f"http://{shown_host}:{port}/" + (f"?token={token}" if token else "")
     Console().print(f"bordersim workbench on {shown} (Ctrl-C stops it)")
+    # Ctrl-C is how the workbench is stopped: the generic last line said "nothing was marked
+    # complete", where the runs its jobs finished were
+    interrupts.describe(
+        "the workbench stopped; any job still under way did not finish (a run it had started is "
+        "recorded as failed)"
+    )
     config = uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning")
     uvicorn.Server(config).run(sockets=[listening])
 
