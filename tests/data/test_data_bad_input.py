@@ -316,3 +316,17 @@ def test_two_files_of_one_kind_are_named_whole(
             "error: cbp-swb-encounters-fy2022-fy2024.csv and cbp-copy.csv are both CBP CSVs; "
             "give one OHSS workbook and/or one CBP CSV"
         )
+
+
+def test_a_file_given_twice_is_refused_before_any_file_is_read(
+    tmp_path: Path, store_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file given twice was refused only after every file had been read (a workbook takes
+    seconds each time), so another file's fault came first; it is now refused before any."""
+    good = write_csv(tmp_path / "good.csv", small_csv_rows())
+    missing = tmp_path / "not-downloaded.xlsx"
+    with pytest.raises(SystemExit) as done:
+        main(["data", "import", str(good), str(missing), str(good), "--store", str(store_copy)])
+    assert done.value.code == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.endswith("/good.csv: given twice in one import; give each file once"), line

@@ -182,4 +182,15 @@ def parse_official_files(paths: list[Path] | None = None) -> list[ParsedFile]:
     from bordersim.ingest import read_official_file, shipped_files
 
     chosen = shipped_files() if paths is None else [Path(path) for path in paths]
+    _check_given_once(chosen)
     return [read_official_file(path) for path in chosen]
+
+
+def _check_given_once(paths: list[Path]) -> None:
+    """A file given twice is refused before any file is read: reading a workbook takes
+    seconds, and another file's fault would otherwise be reported first."""
+    seen: set[Path] = set()
+    for path in paths:
+        if path.resolve() in seen:
+            raise DataFileError("given twice in one import; give each file once", where=str(path))
+        seen.add(path.resolve())
