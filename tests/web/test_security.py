@@ -1344,3 +1344,12 @@ def test_all_sectors_are_chosen_in_any_case(client: TestClient, tmp_path: Path) 
         response = client.get(page)
         assert response.status_code == 200, response.text
         assert '<option value="all" selected>' in response.text
+
+
+def test_all_months_are_chosen_in_any_case(client: TestClient, tmp_path: Path) -> None:
+    """`?month=ALL` was refused as "month: 'ALL' is not in this run", where `?sector=ALL` is all
+    sectors: all months are now chosen in any case too."""
+    run_id = _store_with_a_run(tmp_path)
+    response = client.get(f"/runs/{run_id}?month=ALL")
+    assert response.status_code == 200, response.text
+    assert "Top gaps in weeks starting in" not in response.text  # every month's weeks

@@ -55,6 +55,7 @@ class View:
     header: tuple[str, ...] = ()
     kpi_scope: str = ""  # the sectors the key indicators are over, as the selector names them
     sector: str = "all"  # the sector chosen, as the selector spells it ('rgv' asked is 'RGV')
+    month: str = "all"  # the month chosen, as the selector spells it ('ALL' asked is 'all')
     # A run's line under its title, as its report gives it: which run, over which days, and how
     # to read its numbers (means and intervals, or one replication's values).
     run_line: str = ""
@@ -122,6 +123,7 @@ def run_dashboard(
     sector, chosen = _chosen(result, sector)
     runs = [("run", result)]
     months = sorted({d.strftime("%Y-%m") for d in result.dates})
+    month = "all" if month.casefold() == "all" else month  # in any case, as a sector is
     if month != "all" and month not in months:
         raise HTTPException(422, f"month: {month!r} is not in this run ({', '.join(months)})")
     from bordersim.report.run_report import RunRecord, kpi_value_header, run_line
@@ -134,7 +136,7 @@ def run_dashboard(
         header=("indicator", kpi_value_header(result), "unit"),
     )
     view.run_line = run_line(RunRecord(run_id, result))
-    view.sector = sector
+    view.sector, view.month = sector, month
     tag = f"{sector}-{month}"
     # The key indicators are over the chosen sector too (summed over all of them otherwise).
     summary = summarize(replication_kpis(result, None if sector == "all" else chosen))

@@ -202,7 +202,7 @@ def router(site: Site) -> APIRouter:
             run=stored,
             view=view,
             sector=view.sector,
-            month=month,
+            month=view.month,
             scenario_file=scenario_file(site, stored),
         )
 
