@@ -1353,3 +1353,19 @@ def test_all_months_are_chosen_in_any_case(client: TestClient, tmp_path: Path) -
     response = client.get(f"/runs/{run_id}?month=ALL")
     assert response.status_code == 200, response.text
     assert "Top gaps in weeks starting in" not in response.text  # every month's weeks
+
+
+def test_an_unknown_scenario_or_plan_file_says_where_they_are_listed(client: TestClient) -> None:
+    """An unknown run names the run catalog and an unknown job the jobs page, but an unknown
+    scenario or plan file said only "no scenario 'nope' in the library". Each now names the
+    page that lists them."""
+    said = {
+        "/scenarios/nope": "no scenario 'nope' in the library; the scenario library (/scenarios) "
+        "lists them",
+        "/plans?file=nope": "no plan file 'nope' in the library; the plan page (/plans) offers "
+        "them",
+    }
+    for path, words in said.items():
+        response = client.get(path)
+        assert response.status_code == 404
+        assert f'id="error-message">{words}</p>' in html.unescape(response.text), path

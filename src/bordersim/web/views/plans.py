@@ -49,7 +49,9 @@ def router(site: Site) -> APIRouter:
                 )
             raise HTTPException(404, "this workbench has no plan files (serve --plans FOLDER)")
         if plan_id not in plans:
-            raise HTTPException(404, f"no plan file {plan_id!r} in the library")
+            raise HTTPException(
+                404, f"no plan file {plan_id!r} in the library; the plan page (/plans) offers them"
+            )
         return plans[plan_id]
 
     def made_plan(plan_id: str) -> Path:

@@ -44,7 +44,11 @@ def entry_of(site: Site, scenario_id: str, field: str = "") -> Entry:
         raise HTTPException(422, f"{where}choose a scenario from the library (/scenarios)")
     entries = library(site.settings.scenarios_dir)
     if scenario_id not in entries:
-        raise HTTPException(404, f"{where}no scenario {scenario_id!r} in the library")
+        raise HTTPException(
+            404,
+            f"{where}no scenario {scenario_id!r} in the library; the scenario library "
+            "(/scenarios) lists them",
+        )
     return entries[scenario_id]
 
 
