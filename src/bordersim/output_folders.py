@@ -39,8 +39,15 @@ def check_output_folder(
     folder = Path(target).absolute()
     where = str(folder)
     if folder.exists() or folder.is_symlink():
-        if not folder.is_dir() or folder.is_symlink():
-            raise BordersimError("--out exists and is not a folder; give a new folder", where=where)
+        if not folder.is_dir() and not folder.is_symlink():
+            # as run and compare say it of a file
+            raise BordersimError("--out names a file, not a folder; give a folder", where=where)
+        if folder.is_symlink():
+            raise BordersimError(
+                "--out is a symbolic link, not a folder bordersim wrote; give a new or empty "
+                "folder",
+                where=where,
+            )
         ours = _own_files(folder / marker, own)
         extra = sorted(p.name for p in folder.iterdir() if ours is None or p.name not in ours)
         # an empty folder (made for the output) holds nothing to replace: taken, as run takes it

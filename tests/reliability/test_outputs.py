@@ -75,6 +75,27 @@ def test_an_empty_folder_is_taken_as_out_by_sweep_plan_and_forecast(tmp_path: Pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["forecast", "grid", "plan"]
 
 
+def test_a_file_as_out_is_named_alike_by_sweep_and_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """sweep --out FILE said "--out exists and is not a folder; give a new folder", where run
+    and compare say "--out names a file, not a folder; give a folder" of the same file."""
+    afile = tmp_path / "afile"
+    afile.write_text("mine", encoding="utf-8")
+    said = []
+    for argv in (
+        ["sweep", str(SMALL), "--vary", "demand.scale=1,2", "--out", str(afile)],
+        ["run", str(SMALL), "--out", str(afile), "--store", str(tmp_path / "s.duckdb")],
+    ):
+        with pytest.raises(SystemExit) as done:
+            main(argv)
+        assert done.value.code == 2
+        said.append(capsys.readouterr().err.strip())
+    expected = f"error: {afile}: --out names a file, not a folder; give a folder"
+    assert said == [expected, expected]
+    assert afile.read_text(encoding="utf-8") == "mine"
+
+
 def test_a_sweep_replaces_its_own_output_only(tmp_path: Path) -> None:
     target = tmp_path / "out" / "grid"
     write_sweep(_sweep(), target)
