@@ -539,6 +539,24 @@ def test_run_and_compare_print_a_long_report_path_on_one_line(
     assert f"comparison report: {out / 'cmp' / 'compare.html'}" in lines
 
 
+@needs_event_engine
+@needs_scenarios
+def test_an_out_under_the_home_folder_given_with_equals_is_expanded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--out=~/reports`, which the shell leaves as typed, made a folder named "~" in the
+    current folder; "~" is now the home folder, as a scenario's base and calibration read it."""
+    home, here = tmp_path / "home", tmp_path / "here"
+    home.mkdir()
+    here.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(here)
+    main(["run", str(SMALL), "-r", "1", "--store", str(tmp_path / "s.duckdb"), "--out=~/reports"])
+    assert (home / "reports" / "report.html").is_file()
+    assert list(here.iterdir()) == []
+    assert f"report: {home / 'reports' / 'report.html'}" in capsys.readouterr().out
+
+
 def test_compare_of_two_runs_refuses_options_that_would_change_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -201,9 +201,20 @@ def given_path(name: str, *, command: str | None = None) -> Callable[[str], Path
                     f"{name} is empty (an unset variable?); give a path", where=command
                 )
             raise BordersimError("is empty (an unset variable?); give a path", where=name)
-        return Path(value)
+        return _home_expanded(value, command or name)
 
     return path
+
+
+def _home_expanded(value: str, where: str) -> Path:
+    """A path typed with a leading "~" read as the home folder: the shell leaves it as typed
+    after an "=" (--out=~/reports), where it made a folder named "~" in the current folder."""
+    try:
+        return Path(value).expanduser()
+    except RuntimeError:  # "~user" of no such user
+        raise BordersimError(
+            f"{value}: cannot find the home folder it names", where=where
+        ) from None
 
 
 def _named_commands(app: typer.Typer, prefix: str = "") -> Iterator[tuple[str, CommandInfo]]:
