@@ -238,3 +238,33 @@ def test_a_sweep_in_this_process_says_its_time_the_same_way(
     assert blocks == 1 and 0 < compute <= wall <= elapsed
     report = (out / "report.html").read_text(encoding="utf-8")
     assert shown_timing(re.sub(r"<[^>]+>", " ", report)) == (wall, compute, blocks)
+
+
+@pytest.mark.slow
+def test_a_sweep_whose_set_replaced_a_bad_value_of_its_file_resumes(tmp_path: Path) -> None:
+    """`sweep FILE --set period.warmup_days=2`, where FILE's own warmup_days = -3, ran, but
+    `--resume` loaded FILE alone first and was refused for the -3 the --set replaced."""
+    from bordersim.services.blocks import resumable_sweep
+    from bordersim.services.loading import load_with_settings
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text(f'base = "{SMALL}"\nname = "bad"\n[period]\nwarmup_days = -3\n')
+    base = load_with_settings(bad, {"period.warmup_days": 2})
+
+    def stop_after_one(report: BlockReport) -> None:
+        raise KeyboardInterrupt
+
+    store = tmp_path / "bordersim.duckdb"
+    with pytest.raises(KeyboardInterrupt):
+        run_blocked_sweep(
+            base,
+            AXES,
+            replications=REPLICATIONS,
+            seed=SEED,
+            shape=SHAPE,
+            store=store,
+            on_block=stop_after_one,
+        )
+    sweep_id = sweep_id_of(base, AXES, REPLICATIONS, SEED, SHAPE)
+    _, resumed, _ = resumable_sweep(sweep_id, store=store)
+    assert resumed.period.warmup_days == 2 and resumed.hash == base.hash

@@ -643,7 +643,8 @@ def resumable_sweep(
     says why not (no such sweep in the store, its scenario or input files gone or changed):
     `bordersim sweep --resume` asks before it starts a cluster, so that a mistyped id is said
     at once, not after the workers have started and stopped."""
-    from bordersim.scenario import load_scenario, with_changes
+    from bordersim.scenario import load_scenario
+    from bordersim.scenario.resolved import load_with_changes
     from bordersim.store import using_store
     from bordersim.store.interface import results_dir_of, shown_location
     from bordersim.store.runs import has_run
@@ -670,9 +671,13 @@ def resumable_sweep(
         raise SweepStateError(
             f"sweep {sweep_id}: its scenario file {plan.scenario_path} is gone; cannot resume"
         )
-    base = load_scenario(plan.scenario_path)
-    if plan.changes:  # the sweep's --set values, over the file
-        base = with_changes(base, plan.changes)
+    # the sweep's --set values, over the file: set before it is checked, as the sweep set them
+    # (a value of the file that one replaces is not checked on its own)
+    base = (
+        load_with_changes(plan.scenario_path, plan.changes)
+        if plan.changes
+        else load_scenario(plan.scenario_path)
+    )
     if base.hash != plan.scenario_hash:
         raise SweepStateError(
             f"sweep {sweep_id}: {plan.scenario_path} changed since the sweep started "
