@@ -632,12 +632,22 @@ def _check_flag(name: str, value: object) -> None:
 
 
 def _check_location(name: str, value: object) -> None:
-    """Refuse a store or a folder given as anything but a path (or None), before anything runs."""
+    """Refuse a store or a folder given as anything but a path (or None), before anything runs,
+    and an empty one (an unset variable), as the CLI refuses an empty --store or --out: "" would
+    be the default store, or the current folder for the report."""
     if value is not None and not isinstance(value, str | Path):
         raise BordersimError(
             f"{name} must be a path (a str or a pathlib.Path) or None, got "
             f"{type(value).__name__} {value!r}"
         )
+    if isinstance(value, str) and not value.strip():
+        takes = (
+            "name the store, or leave store out (None) for the default ($BORDERSIM_STORE, else "
+            "./.bordersim/bordersim.duckdb)"
+            if name == "store"
+            else "give a path"
+        )
+        raise BordersimError(f"{name} is empty (an unset variable?); {takes}")
 
 
 def _check_store_is_there(store: str | Path | None) -> None:

@@ -986,6 +986,38 @@ def test_a_tuple_or_an_array_in_with_changes_is_taken_as_a_list(sectors: object)
     assert all(type(code) is str for code in changed.changes["sectors"])
 
 
+EMPTY_STORE = (
+    "store is empty (an unset variable?); name the store, or leave store out (None) for the "
+    "default ($BORDERSIM_STORE, else ./.bordersim/bordersim.duckdb)"
+)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: bs.run(SMALL, engine="flow", replications=1, store=""), EMPTY_STORE),
+        (
+            lambda: bs.run(SMALL, engine="flow", replications=1, record=True, out=" "),
+            "out is empty (an unset variable?); give a path",
+        ),
+        (lambda: bs.open_run("small-20230511-120000-ab12", store=""), EMPTY_STORE),
+        (lambda: bs.sweep(SMALL, {"deployments.troops.headcount": [0]}, store=""), EMPTY_STORE),
+    ],
+    ids=["run-store", "run-out", "open_run-store", "sweep-store"],
+)
+def test_an_empty_store_or_out_is_refused_as_the_cli_refuses_it(
+    call: Callable[[], object], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # store="" (an unset variable) recorded in the default store, and out="" wrote report.html
+    # into the current folder, where `bordersim run --store "" / --out ""` refuses them
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BORDERSIM_STORE", raising=False)
+    with pytest.raises(bs.BordersimError) as refused:
+        call()
+    assert str(refused.value) == message
+    assert not list(tmp_path.iterdir()), "something was written"
+
+
 def test_dir_and_help_of_the_package_list_the_api() -> None:
     import pydoc
 
