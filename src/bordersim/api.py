@@ -217,7 +217,7 @@ class Run:
         fig.update_layout(
             title=f"{self.scenario_name}: {metric}, {where} "
             f"({counted(self.replications, 'replication')}, {self.engine} engine)",
-            yaxis_title=f"{metric} ({METRIC_UNITS[metric]})",
+            yaxis_title=f"{metric} ({_summed_unit(metric, sector)})",
             template="plotly_white",
         )
         return fig
@@ -260,6 +260,14 @@ def _described(result: RunResult) -> str:
         f"{counted(result.n_replications, 'replication')}, {days}, "
         f"sectors {' '.join(s.name for s in result.sectors)}"
     )
+
+
+def _summed_unit(metric: str, sector: str | None) -> str:
+    """The unit of `metric` in one sector, or summed over all: a sector's days or hours (a day
+    it ran out of supplies, an hour its valve was open) add up to sector-days or sector-hours,
+    as the KPI stock_out_days counts them."""
+    unit = METRIC_UNITS[metric]
+    return f"sector-{unit}" if sector is None and unit in ("days", "hours") else unit
 
 
 def _metric_names(metric: str | Sequence[str]) -> list[str]:

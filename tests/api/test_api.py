@@ -138,6 +138,17 @@ def test_plot_draws_the_mean_of_the_named_sector(api_run: bs.Run) -> None:
     assert "RGV" in fig.layout.title.text
 
 
+def test_a_plot_summed_over_sectors_counts_sector_days_not_days(api_run: bs.Run) -> None:
+    # stock_out is 1 on a day a sector ran out: summed over sectors it counts sector-days, as
+    # the KPI stock_out_days says, but the axis read "stock_out (days)"
+    assert api_run.plot("stock_out").layout.yaxis.title.text == "stock_out (sector-days)"
+    assert api_run.plot("valve_open_hours").layout.yaxis.title.text == (
+        "valve_open_hours (sector-hours)"
+    )
+    assert api_run.plot("stock_out", sector="RGV").layout.yaxis.title.text == "stock_out (days)"
+    assert api_run.plot("encounters").layout.yaxis.title.text == "encounters (events)"
+
+
 @pytest.mark.parametrize(
     ("call", "message"),
     [
