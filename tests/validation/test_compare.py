@@ -339,3 +339,18 @@ def test_a_misspelt_metric_of_a_targets_file_names_the_metric_meant() -> None:
     # a metric the model does not measure yet keeps its own reason
     unmeasured = compare(target("no_such_figure", 1.0, scope="Tucson"), RunView(_run_with({})))
     assert unmeasured.note == "bordersim measures no metric 'no_such_figure'"
+
+
+@pytest.mark.parametrize(("mean", "printed"), [(100.0, "0 %"), (99.7, "0 %"), (100.3, "0 %")])
+def test_an_error_that_rounds_to_zero_has_no_sign(mean: float, printed: str) -> None:
+    # a capacity equal to its figure read "+0 %", and one a hair under it "-0 %", where every
+    # other value of bordersim that rounds to zero has no sign
+    t = target("m", 100.0)
+    error = relative_error(t, mean)
+    c = Comparison(t, "m", "people", mean_interval(np.array([mean])), error, score_of(t, error), "")
+    assert comparison_cells(c)[5] == printed
+
+
+def test_a_monthly_error_that_rounds_to_zero_has_no_sign() -> None:
+    table = pd.DataFrame({"error_pct": [-0.04, 0.0, 0.04], "flagged": [False, False, False]})
+    assert error_texts(table) == ["0.0 %", "0.0 %", "0.0 %"]

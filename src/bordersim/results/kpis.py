@@ -368,7 +368,8 @@ def format_relative_error(
     for places in range(decimals, decimals + 4):
         text = f"{100 * error:+.{places}f}"
         if (abs(float(text)) > limit) == over:
-            return f"{text} %"
+            # an error that rounds to zero has no sign, as `format_value` gives a value
+            return f"{text[1:] if float(text) == 0 else text} %"
     # Over by less than the last decimal shown: rounded away from the tolerance.
     scale = 10**places
     size = math.ceil(abs(100 * error) * scale) / scale
