@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pytest
 from scipy import special
 
 import bordersim as bs
@@ -801,3 +802,11 @@ def test_a_sweep_of_one_replication_is_not_said_to_have_intervals(
     text = sweep_report_page(table, details).render()
     assert "95 % t intervals" not in text
     assert "Values are from one replication per variant: no interval and no error bars." in text
+
+
+@pytest.mark.parametrize(("diff", "text"), [(0.0, "0.0 %"), (-0.0004, "0.0 %"), (0.05, "+5.0 %")])
+def test_a_relative_change_that_rounds_to_zero_has_no_sign(diff: float, text: str) -> None:
+    # two runs of equal cost read "+0.0 %" in the comparison's relative change column
+    from bordersim.report.headline import relative_change
+
+    assert relative_change(diff, 1.0, "people") == text

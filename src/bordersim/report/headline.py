@@ -246,7 +246,9 @@ def relative_change(diff: float, mean_a: float, unit: str) -> str:
         return "n/a"
     if is_near_zero_base(mean_a, mean_a + diff, unit):
         return NEAR_ZERO_BASE
-    return f"{100 * diff / abs(mean_a):+,.1f} %"
+    change = f"{100 * diff / abs(mean_a):+,.1f}"
+    # a change that rounds to zero has no sign, as `format_value` gives a value
+    return f"{change[1:] if float(change.replace(',', '')) == 0 else change} %"
 
 
 def is_near_zero_base(mean_a: float, mean_b: float, unit: str) -> bool:
