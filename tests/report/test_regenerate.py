@@ -274,3 +274,24 @@ def test_a_stored_scenario_that_no_longer_loads_is_named_as_the_stored_scenario(
         "The stored scenario no longer loads with this bordersim (the stored scenario text: "
         "period.start_date: required key is missing)."
     )
+
+
+def test_a_report_into_the_store_s_results_folder_is_refused_as_an_export_is(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `report RUN --out STORE.results` wrote report.html among the runs' result files, where
+    # `export --out` into the same folder is refused
+    store = tmp_path / "s.duckdb"
+    main(["run", str(SMALL), "-r", "1", "--store", str(store), "--out", str(tmp_path / "first")])
+    [run_id] = _run_ids(store)
+    results = tmp_path / "s.results"
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["report", run_id, "--out", str(results), "--store", str(store)])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"error: {results}: --out is inside the store's results folder, which holds its runs' "
+        "results; write the report elsewhere"
+    )
+    assert not (results / "report.html").exists()

@@ -222,10 +222,11 @@ def _copy_into_place(connection: Catalog, sql: str, out: Path, file_format: str)
         raise
 
 
-def check_not_in_store(connection: Catalog, out: Path) -> None:
+def check_not_in_store(connection: Catalog, out: Path, what: str = "export") -> None:
     """Refuse an `out` that is the store itself: its file (by any path or link), its write-ahead
     log, or a path inside its results folder. The export would be renamed over it, replacing the
-    user's store or a run's results with the exported rows."""
+    user's store or a run's results with the exported rows. `what` names what is written (a
+    report, whose `out` is its folder)."""
     import duckdb
 
     from bordersim.store.interface import results_dir_of
@@ -235,7 +236,7 @@ def check_not_in_store(connection: Catalog, out: Path) -> None:
     if target == results or results in target.parents:
         raise BordersimError(
             "--out is inside the store's results folder, which holds its runs' results; write "
-            "the export elsewhere",
+            f"the {what} elsewhere",
             where=str(out),
         )
     if isinstance(connection, duckdb.DuckDBPyConnection):
@@ -246,9 +247,11 @@ def check_not_in_store(connection: Catalog, out: Path) -> None:
         if store is None:
             return
         places = {"the store file": store, "the store's write-ahead log": Path(f"{store}.wal")}
-        for what, place in places.items():
+        for place_name, place in places.items():
             if target == place.resolve() or _same_file(out, place):
-                raise BordersimError(f"--out is {what}; write the export elsewhere", where=str(out))
+                raise BordersimError(
+                    f"--out is {place_name}; write the {what} elsewhere", where=str(out)
+                )
 
 
 def _same_file(a: Path, b: Path) -> bool:

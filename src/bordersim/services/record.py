@@ -551,6 +551,7 @@ def rewrite_report(
     connection: Catalog, run_id: str, out_dir: Path | None, names: OptionNames = API_NAMES
 ) -> tuple[RunRecord, Path]:
     """Write the report of a stored run again, from the store, and record where it is."""
+    from bordersim.report.export import check_not_in_store
     from bordersim.report.locations import run_folder
     from bordersim.report.run_report import write_run_report
     from bordersim.store.runs import set_report_path
@@ -559,6 +560,8 @@ def rewrite_report(
     record = stored_record(connection, run_id)
     official, reason = load_official_monthly(record.calibration, record.calibration_sha256)
     folder = out_dir or run_folder(Path("out"), record.label, run_id)
+    # among the runs' result files a report would be taken for one of them, as an export would
+    check_not_in_store(connection, folder, "report")
     folder = check_report_folder(folder, ("report.html",), names.out)
     path = write_run_report(
         folder / "report.html",
