@@ -398,6 +398,18 @@ def _run_blocked(
 
         if not is_interrupt(err):  # Ctrl-C or SIGTERM (`Interrupted`), not only KeyboardInterrupt
             raise
+        if resume is None and not _recorded(sweep_id, store):
+            # stopped while its grid was checked: a --resume command would find no such sweep
+            console.print(
+                "interrupted before the sweep was recorded: nothing to resume; run the same "
+                "command again",
+                markup=False,
+            )
+            interrupts.describe(
+                "the sweep stopped cleanly before it was recorded; nothing was written to "
+                f"{_sweep_folder(out, base.name)}"
+            )
+            raise
         console.print(
             "interrupted: finished blocks are kept; finish with "
             f"{_resume_command(sweep_id, store, out)}",
@@ -411,6 +423,21 @@ def _run_blocked(
         markup=False,
     )
     return done.sweep, list(done.sweep.axes)
+
+
+def _recorded(sweep_id: str, store: str | None) -> bool:
+    """Whether the store records the sweep (False where there is no store yet); True where the
+    store cannot be read now, so that the --resume command is printed as before."""
+    from bordersim.store import StoreError, using_store
+    from bordersim.store.sweeps import sweep_plan
+
+    try:
+        with using_store(store, create=False, read_only=True) as catalog:
+            return sweep_plan(catalog, sweep_id) is not None
+    except StoreError as err:
+        return "no store here" not in str(err)
+    except Exception:
+        return True
 
 
 def _resume_command(sweep_id: str, store: str | None, out: Path | None) -> str:
