@@ -337,7 +337,7 @@ def fenced_blocks() -> list[tuple[str, int, str]]:
 #: Blocks other than Python, TOML and command lines, each checked in this file.
 CHECKED_HERE = {
     "sql": 2,  # scaling.md's queries: the run workflow and the sweep
-    "text": 1,  # scenarios.md's errors
+    "text": 2,  # scenarios.md's errors; running.md's daily metrics (tests/report/test_export.py)
     "": 2,  # output without a language: the README's layout (test_docs_commands.py), data.md's row
 }
 
