@@ -21,9 +21,10 @@ def test_every_theory_case_agrees_at_moderate_length() -> None:
     values = []
     for case in C.default_cases():
         values.extend(run_batches(case, customers=FAST_CUSTOMERS, seed=11, batches=20))
-    rows = judge_all(values)
+    rows = judge_all(values, customers=FAST_CUSTOMERS)
     failed = [(r.case, r.measure, r.estimate, r.half_width) for r in rows if not r.passed]
     assert not failed
+    assert not [(r.case, r.measure) for r in rows if r.too_rare]  # each row was judged
     # The intervals are informative: no row passes only because its interval is huge.
     for r in rows:
         scale = abs(r.analytic) if r.analytic else 1.0
@@ -39,7 +40,8 @@ def test_a_wrong_theory_value_fails() -> None:
         case.arrival_rate,
         (C.Measure("mean wait", 1.3 * case.measures[1].analytic, case.measures[1].read),),
     )
-    rows = judge_all(run_batches(wrong, customers=FAST_CUSTOMERS, seed=11, batches=20))
+    batches = run_batches(wrong, customers=FAST_CUSTOMERS, seed=11, batches=20)
+    rows = judge_all(batches, customers=FAST_CUSTOMERS)
     assert not rows[0].passed
 
 
@@ -49,7 +51,7 @@ def test_theory_cases_agree_at_full_length(seed: int) -> None:
     values = []
     for case in C.default_cases():
         values.extend(run_batches(case, customers=1_000_000, seed=seed))
-    assert all(r.passed for r in judge_all(values))
+    assert all(r.passed and not r.too_rare for r in judge_all(values, customers=1_000_000))
 
 
 def test_formulas_agree_with_each_other() -> None:
