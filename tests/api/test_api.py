@@ -623,7 +623,15 @@ def test_numpy_integers_for_replications_and_seed_are_recorded_as_ints(tmp_path:
     # accepted as whole numbers, they failed once they reached the store's catalog (DuckDB:
     # "Unable to transform python value of type numpy.int64") or a sweep's JSON
     one, seed = np.int64(1), np.int64(2)
-    stored = bs.run(SMALL, replications=one, seed=seed, engine="flow", store=tmp_path / "r.duckdb")
+    # its report goes under tmp_path, not into out/ of the folder the tests run from
+    stored = bs.run(
+        SMALL,
+        replications=one,
+        seed=seed,
+        engine="flow",
+        store=tmp_path / "r.duckdb",
+        out=tmp_path / "out",
+    )
     again = bs.open_run(stored.run_id or "", store=tmp_path / "r.duckdb")
     assert (again.seed, again.replications) == (2, 1)
     grid = bs.sweep(
