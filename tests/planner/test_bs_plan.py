@@ -204,14 +204,15 @@ def staff_bound_plan(tmp_path_factory: pytest.TempPathFactory) -> tuple[PlanResu
     the caps, one missed on the first certification and repaired; its progress messages."""
     plan_file = tmp_path_factory.mktemp("staff-bound") / "tiny.toml"
     plan_file.write_text(
-        TINY_PLAN.replace('replace = ["troops"]', 'replace = ["troops"]\ndemand_scale = 2.5')
+        TINY_PLAN.replace(
+            'replace = ["troops"]', 'replace = ["troops"]\ndemand_scale = 2.5'
+        ).replace("frontier = [0.95]", "frontier = [0.9, 0.95]")
     )
     messages: list[str] = []
     result = bs.plan(
         SCENARIOS / "examples" / "small-staff-bound.toml",
         plan_file,
         progress=messages.append,
-        frontier=False,
         compare_base=False,
     )
     return result, messages
@@ -264,29 +265,43 @@ def test_the_reports_frontier_shows_the_certified_plans_cost_beside_the_samples(
     beside the headline's certified $0.193M (repaired after the certification), with a
     "certified" column that read "-" on every row. The row of the plan's share now also gives
     the certified plan's cost, and the chart marks it."""
-    import dataclasses
-
     from bordersim.planner.report import plan_report
-    from bordersim.planner.run import FrontierPoint
 
     result = staff_bound_plan[0]
     searched = result.problem.cost(result.outcome.x)
     assert searched == 0 < result.cost  # the certification's repair added staff
-    own = FrontierPoint(0.95, searched, True, None)
-    page = plan_report(
-        dataclasses.replace(result, frontier=[FrontierPoint(0.9, 0, True, None), own])
-    )
-    section = page[page.index("Cost versus target") :]
+    section = plan_report(result)[plan_report(result).index("Cost versus target") :]
     section = section[: section.index("</p>")]
     assert "<th>cheapest on the search sample ($)</th>" in section
     assert "<th>certified plan ($)</th>" in section
-    assert '<tr><td>90%</td><td class="n">0</td><td>yes</td><td>-</td></tr>' in section
     assert (
-        f'<tr><td>95% (the target planned for)</td><td class="n">0</td><td>yes</td>'
-        f'<td class="n">{result.cost:,.0f}</td></tr>'
+        '<tr><td>95% (the target planned for)</td><td class="n">0</td>'
+        f'<td class="n">21</td><td>yes</td><td class="n">{result.cost:,.0f}</td></tr>'
     ) in section
     assert f"certified: {millions(result.cost)}" in section  # the chart's mark
     assert "None is certified" not in section
+
+
+@pytest.mark.slow
+def test_the_reports_frontier_says_how_many_targets_each_share_requires(
+    staff_bound_plan: tuple[PlanResult, list[str]],
+) -> None:
+    """The frontier read $0.193M at 90 % and $0 at 95 %, beside "a looser target never costs
+    more": at 95 % three of RGV's sector-weeks are out of reach at the caps and dropped, at
+    90 % fewer are. Each row now gives the required sector-weeks its plan meets."""
+    from bordersim.planner.report import plan_report
+
+    result = staff_bound_plan[0]
+    looser, own = result.frontier
+    assert looser.cost > own.cost and looser.required is not None and own.required == 21
+    assert looser.required > own.required
+    section = plan_report(result)[plan_report(result).index("Cost versus target") :]
+    assert "<th>required sector-weeks (sample)</th>" in section
+    assert (
+        f'<tr><td>90%</td><td class="n">{looser.cost:,.0f}</td>'
+        f'<td class="n">{looser.required}</td><td>yes</td><td>-</td></tr>'
+    ) in section
+    assert "a looser target never costs more for the same required sector-weeks" in section
 
 
 def test_the_reports_search_sample_gives_the_replications_per_candidate() -> None:

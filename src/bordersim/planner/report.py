@@ -232,6 +232,7 @@ def _frontier_section(result: PlanResult) -> str:
         [
             "share within 72 h",
             "cheapest on the search sample ($)",
+            "required sector-weeks (sample)",
             "meets attainable targets (sample)",
             "certified plan ($)",
         ],
@@ -239,6 +240,7 @@ def _frontier_section(result: PlanResult) -> str:
             [
                 percent(p.q) + (" (the target planned for)" if mine else ""),
                 p.cost,
+                "-" if p.required is None else p.required,
                 "yes" if p.feasible else "no",
                 result.cost if mine else "-",
             ]
@@ -257,7 +259,10 @@ def _frontier_section(result: PlanResult) -> str:
             f"plan's own share ({percent(own_share)}) included, "
             "so that "
             "all stand on the same replications; a plan found for a stricter share stands for a "
-            "looser one where it is cheaper. Only the plan's own share is certified: the "
+            "looser one where it is cheaper and meets that share's required sector-weeks, so "
+            "that a looser target never costs more for the same required sector-weeks (a "
+            "looser share reaches more sector-weeks at the caps, and may cost more to meet "
+            "them). Only the plan's own share is certified: the "
             f"certified plan costs ${result.cost:,.0f} (the last column), its certification's "
             "repairs and trim included.</p>",
         ]

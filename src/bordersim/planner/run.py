@@ -48,6 +48,9 @@ class FrontierPoint:
     cost: float
     feasible: bool  # meets every attainable target in the search sample
     certified: bool | None  # only the main target is certified
+    # the sector-week targets within reach at this share, which its plan must meet: a looser
+    # share may reach more of them, and so cost more
+    required: int | None = None
 
 
 @dataclass
@@ -629,7 +632,7 @@ def _frontier(
             if other is not sim:
                 sim.replications_run += other.replications_run - done
         stricter.append(best)
-        points[q] = FrontierPoint(q, problem.cost(best), ok, None)
+        points[q] = FrontierPoint(q, problem.cost(best), ok, None, int(point.required.sum()))
         progress(f"frontier {percent(q)}: {millions(problem.cost(best))}")
     return [points[q] for q in spec.search.frontier]
 
