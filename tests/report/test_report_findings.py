@@ -810,3 +810,20 @@ def test_a_relative_change_that_rounds_to_zero_has_no_sign(diff: float, text: st
     from bordersim.report.headline import relative_change
 
     assert relative_change(diff, 1.0, "people") == text
+
+
+def test_the_compare_table_names_each_side_by_its_run_as_the_report_does(
+    make_run: Callable[..., RunResult],
+) -> None:
+    # a run of small against a run of small with --set demand.scale=1.2 was titled
+    # "A = small   B = small", which side was which left to guess; compare.html names the runs
+    from rich.console import Console
+
+    from bordersim.commands.simulate import print_differences
+
+    a = RunRecord(run_id="small-1-aaaa", result=make_run(replications=2, seed=3))
+    b = RunRecord(run_id="small-2-bbbb", result=make_run(replications=2, seed=3))
+    console = Console(record=True, width=200)
+    print_differences(console, a, b)
+    text = console.export_text()
+    assert f"A = run small-1-aaaa ({a.label})   B = run small-2-bbbb ({b.label})" in text

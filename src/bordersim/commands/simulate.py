@@ -102,7 +102,7 @@ def print_differences(console: Console, a: RunRecord, b: RunRecord) -> None:
         else f"B - A ({single_replication_side(a.result, b.result)}: no intervals)"
     )
     table = Table(
-        title=f"{heading}\nA = {a.label}   B = {b.label}"
+        title=f"{heading}\nA = run {a.run_id} ({a.label})   B = run {b.run_id} ({b.label})"
         + (f"\n{note}" if note else "")
         + f"\n{escape(coverage_line(a.result, b.result))}"
     )
