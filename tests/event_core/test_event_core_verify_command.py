@@ -173,3 +173,18 @@ def test_the_help_says_what_each_option_takes() -> None:
     assert "per unit of time" in helps["--service-rate"] and "but tandem" in helps["--service-rate"]
     assert "at most 1,000,000,000" in helps["--customers"]
     assert "at least 10" in helps["--batches"]
+
+
+def test_only_a_measure_never_seen_is_too_rare_not_a_constant_gap() -> None:
+    # a Little's law row whose every batch differs by the same amount has no spread either,
+    # but its theory (a gap of 0) is not rare: a constant gap is a failure
+    import numpy as np
+
+    from bordersim.verify.runner import BatchValues, judge_all
+
+    gap = BatchValues("mm1", "Little", float("nan"), np.full(40, 2.0), reference=np.ones(40))
+    (row,) = judge_all([gap], customers=4000)
+    assert not row.passed and not row.too_rare
+    seen = BatchValues("mm1", "P(wait)", 1e-7, np.full(40, 0.5))  # seen in every batch
+    (row,) = judge_all([seen], customers=4000)
+    assert not row.passed and not row.too_rare

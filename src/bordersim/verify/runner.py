@@ -44,8 +44,8 @@ class Row:
     half_width: float
     confidence: float
     passed: bool
-    #: no batch saw the measure vary, and the theory expects it less than once in the run: an
-    #: interval of 0 ± 0 can neither confirm nor refute the theory (counted as no failure)
+    #: the measure was 0 in every batch, and the theory expects it less than once in the run:
+    #: an interval of 0 ± 0 can neither confirm nor refute the theory (counted as no failure)
     too_rare: bool = False
 
 
@@ -88,8 +88,8 @@ def judge(values: BatchValues, confidence: float, customers: int) -> Row:
     """Mean and t confidence interval of the batch values; pass if the theory lies inside.
 
     For Little's law the interval is that of the paired difference L - lambda W, and the row
-    passes when it contains 0; `analytic` then shows the mean of lambda W. A row whose batches
-    are all alike while the theory's value is under one in `customers` is too rare to judge.
+    passes when it contains 0; `analytic` then shows the mean of lambda W. A measure that is 0
+    in every batch while the theory's value is under one in `customers` is too rare to judge.
     """
     x = values.values
     if values.reference is not None:
@@ -108,7 +108,9 @@ def judge(values: BatchValues, confidence: float, customers: int) -> Row:
     t = float(stats.t.ppf(0.5 + confidence / 2.0, n - 1))
     half = t * float(diff.std(ddof=1)) / math.sqrt(n)
     passed = abs(float(diff.mean()) - target_gap) <= half
-    too_rare = not passed and half == 0.0 and abs(target_gap) < 1.0 / customers
+    # never seen in the run (0 in every batch) where theory expects it less than once
+    never_seen = values.reference is None and not np.any(x)
+    too_rare = not passed and never_seen and abs(target_gap) < 1.0 / customers
     return Row(
         values.case,
         values.measure,
