@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -444,3 +445,14 @@ def test_compare_names_its_report_by_its_absolute_path_as_report_does(
     main(["compare", a, b, "--out", "cmp", "--store", str(store_path)])
     out = capsys.readouterr().out
     assert out.endswith(f"comparison report: {tmp_path / 'cmp' / 'compare.html'}\n"), out[-300:]
+
+
+def test_the_help_of_metric_says_where_every_metric_is_listed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # --help named one pattern and none of the 96 metrics, nor where to find them
+    from bordersim.report.export import METRICS_LISTED_IN
+
+    with contextlib.suppress(SystemExit):  # help exits 0, or returns
+        main(["export", "--help"])
+    assert METRICS_LISTED_IN.split()[0] in capsys.readouterr().out

@@ -20,7 +20,7 @@ def export_command(
         [],
         "--metric",
         help="A daily metric to keep, or a pattern such as 'staff_hours:*' (repeat, or join by "
-        "commas; default: all).",
+        "commas; default: all; every metric is listed in docs/running.md).",
     ),
     sectors: list[str] = typer.Option(  # noqa: B008
         [],
