@@ -410,3 +410,16 @@ def test_the_monthly_validation_table_names_its_error_column_as_the_targets_tabl
     text = run_report_page(RunRecord(run_id="r", result=run), official=official).render()
     assert "<th>error %</th>" not in text and "<th>error</th>" in text
     assert "-9.1 %" in text
+
+
+def test_the_crowding_scale_says_its_top_colour_holds_everything_above(
+    make_run: Callable[..., RunResult],
+) -> None:
+    # a sector at 334 % of capacity was coloured as the scale's top, labelled "150 %", as if
+    # it were at 150 %
+    from bordersim.report.figures import crowding_heatmap
+
+    run = make_run(replications=2, days=5)
+    colorbar = crowding_heatmap(run, range(len(run.sectors))).data[0].colorbar
+    assert list(colorbar.ticktext) == ["0 %", "50 %", "100 %", "150 % or more"]
+    assert list(colorbar.tickvals) == [0, 50, 100, 150]

@@ -286,7 +286,12 @@ def crowding_heatmap(run: RunResult, sectors: Sequence[int]) -> go.Figure:
             **_days(run.dates),
             y=[run.sectors[s].name for s in sectors],
             colorscale="YlOrRd",
-            colorbar={"title": "% of capacity", "ticksuffix": " %"},
+            # the top colour holds every day above the scale, and says so
+            colorbar={
+                "title": "% of capacity",
+                "tickvals": [0, 50, 100, CROWDING_MAX_PCT],
+                "ticktext": ["0 %", "50 %", "100 %", f"{CROWDING_MAX_PCT:.0f} % or more"],
+            },
             zmin=0,
             zmax=CROWDING_MAX_PCT,
             hovertemplate="%{y} %{x}: %{z:.0f} % of capacity<extra></extra>",
