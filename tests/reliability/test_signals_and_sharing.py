@@ -112,6 +112,31 @@ def test_interrupting_a_run_marks_it_failed_and_leaves_no_output(
     assert not list((tmp_path / "out-a").rglob("report.html"))
 
 
+def test_a_comparison_interrupted_after_its_first_run_says_that_run_is_kept(
+    tmp_path: Path,
+) -> None:
+    """A comparison of two files stopped while it simulates B ended on "nothing was marked
+    complete", though A's run was complete in the store (and a later compare reuses it)."""
+    variant = tmp_path / "no-troops.toml"
+    variant.write_text(f'base = "{SMALL}"\nremove = ["deployments.troops"]\nname = "nt"\n')
+    args = ["compare", str(SMALL), str(variant), "--engine", "flow", "-r", str(LONG)]
+    process = _start(tmp_path, *args, "--out", "cmp")
+    store = tmp_path / "store.duckdb"
+    deadline = time.monotonic() + 300
+    while sorted(_statuses(store).values()) != [COMPLETE, RUNNING]:
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "B never showed as running after A"
+        time.sleep(0.2)
+    time.sleep(1.0)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=300)
+    said = " ".join(err.split())
+    assert process.returncode == 130, err
+    (kept,) = [run for run, status in _statuses(store).items() if status == COMPLETE]
+    assert f"run {kept} is complete and kept" in said, said
+    assert "nothing was marked complete" not in said, said
+
+
 def test_a_killed_run_is_repaired_by_the_next_command(tmp_path: Path) -> None:
     process = _start(tmp_path, *_small_run(tmp_path, replications=LONG))
     run_id = _wait_for_running(tmp_path, process)

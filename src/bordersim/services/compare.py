@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bordersim import interrupts
 from bordersim.services.loading import LoadedScenario, load_and_compile
 from bordersim.services.observer import QUIET, Observer
 from bordersim.services.record import (
@@ -176,6 +177,14 @@ def compare_specs(
         )
         observer.note(f"run {record.run_id} stored; report: {record.report_path}")
         records.append(record)
+        # A's run is complete in the store: an interrupt from here on must not say that
+        # nothing was (the generic last line), as a later compare reuses it
+        kept = " and ".join(r.run_id for r in records)
+        interrupts.describe(
+            f"stopped cleanly; run{'s' * (len(records) > 1)} {kept} "
+            f"{'are' if len(records) > 1 else 'is'} complete and kept in the store, the "
+            "comparison was not made (a run that had started is recorded as failed)"
+        )
     return records[0], records[1]
 
 
