@@ -179,13 +179,13 @@ def test_a_table_set_over_a_table_merges_into_it_as_in_a_file(
 
 
 def test_a_whole_number_set_with_a_decimal_point_is_told_as_a_set_value() -> None:
-    """`--set period.warmup_days=1e3` was told how a TOML file writes the key ("written without
-    a decimal point: warmup_days = 1000"), not how to type it on the command line."""
+    """`--set period.warmup_days=1000.0` was told how a TOML file writes the key ("written
+    without a decimal point: warmup_days = 1000"), not how to type it on the command line."""
     from bordersim.services.loading import apply_settings, parse_setting
 
     base = load_scenario(SMALL)
     with pytest.raises(ScenarioError) as refused:
-        apply_settings(base, dict([parse_setting("period.warmup_days=1e3")]))
+        apply_settings(base, dict([parse_setting("period.warmup_days=1000.0")]))
     assert str(refused.value).endswith(
         "period.warmup_days = 1000.0: must be a whole number, written without a decimal point: "
         "--set period.warmup_days=1000"
