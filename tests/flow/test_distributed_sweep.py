@@ -599,3 +599,17 @@ def _wait_until_gone(pid: int) -> None:
     while time.monotonic() < deadline:
         os.kill(pid, 0)
         time.sleep(0.05)
+
+
+@pytest.mark.slow
+def test_the_sweep_prints_a_long_out_path_on_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A long --out was broken across lines in "wrote OUT/kpis.csv, ..." (and in the resume
+    command an interrupted sweep prints), so that it could not be copied or piped whole."""
+    out = tmp_path / ("a-folder-with-a-long-name-" * 6) / "sweep"
+    store = str(tmp_path / "s.duckdb")
+    argv = ["sweep", str(SMALL), "--vary", "demand.scale=1,1.1", "-r", "1", "--store", store]
+    main([*argv, "--out", str(out)])
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.endswith(f"wrote {out}/kpis.csv, kpis.parquet, report.html") for line in lines)

@@ -414,6 +414,7 @@ def _run_blocked(
             "interrupted: finished blocks are kept; finish with "
             f"{_resume_command(sweep_id, store, out)}",
             markup=False,
+            soft_wrap=True,  # a command to copy: one line however long
         )
         raise
     console.print(
@@ -421,6 +422,7 @@ def _run_blocked(
         f"{done.blocks_reused} reused; "
         f"block files in {done.folder}",
         markup=False,
+        soft_wrap=True,
     )
     return done.sweep, list(done.sweep.axes)
 
@@ -510,6 +512,7 @@ def _write_and_show(console: Any, sweep: Any, axes: list[Axis], out: Path | None
     console.print(
         f"{took + '; ' if took else ''}wrote {target}/kpis.csv, kpis.parquet, report.html",
         markup=False,
+        soft_wrap=True,  # a path broken across lines cannot be copied or piped whole
     )
 
 
