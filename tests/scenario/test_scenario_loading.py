@@ -377,6 +377,21 @@ def test_check_piped_prints_the_resolved_text_as_toml(
     assert printed[: len(resolved)] == resolved
 
 
+def test_check_reads_a_quoted_file_under_the_home_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`scenario check "~/small.toml"` (quoted, or from a variable) looked for a folder named
+    "~"; "~" is now the home folder, as in a path option and a scenario's base."""
+    import shutil
+
+    from bordersim.cli import main
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    shutil.copy(SMALL, tmp_path / "small.toml")
+    main(["scenario", "check", "-q", "~/small.toml"])
+    assert f"ok: {tmp_path / 'small.toml'} is valid" in capsys.readouterr().out
+
+
 def test_check_shows_brackets_in_names_and_paths_as_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -115,6 +115,8 @@ def _refuse_empty_argument(
             raise BordersimError(
                 f"{shown} is empty (an unset variable?); give {takes}", where=command
             )
+        if takes == "a path" and isinstance(value, str):  # a scenario file read as text
+            return str(_home_expanded(value, command))
         return stripped(value) if trim else value
 
     return refuse_empty
