@@ -154,6 +154,27 @@ def test_cli_and_api_sweeps_record_in_the_store(
         assert registered_blocks(catalog, sweep.sweep_id).keys() == {"variants=00000/seeds=00000"}
 
 
+@pytest.mark.parametrize("given", ["a text file", "a folder"])
+def test_a_bad_store_is_refused_before_the_sweep_is_announced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], given: str
+) -> None:
+    """A blocked sweep with a --store that is no store printed "3 variants x 4 replications of
+    small, blocks of ... in this process" and then refused the store, as if it had started;
+    `--resume` already checked the store first. The store is refused before anything is said."""
+    store = tmp_path / "store.duckdb"
+    if given == "a folder":
+        store.mkdir()
+    else:
+        store.write_text("not a store\n")
+    with pytest.raises(SystemExit) as done:
+        main(["sweep", str(SMALL), *VARY, "--store", str(store), "--out", str(tmp_path / "o")])
+    assert done.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == "", out
+    assert err.startswith(f"error: {store}: is not"), err
+    assert not (tmp_path / "o").exists()
+
+
 def test_resuming_a_run_id_says_it_is_a_run(
     store_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -184,6 +184,7 @@ def sweep_command(
             base, axes = _checked_grid(scenario, vary_options, settings, out)
             _describe_interrupt(_sweep_folder(out, base.name), blocked=blocked)
             if blocked:
+                _check_store(store)  # before the sweep is announced, as --resume does
                 shape = _shape(axes, replications, block_variants, block_replications)
                 # the workers start (2-3 s) while the grid is checked and the sweep recorded
                 opening = _start_cluster(cluster)
@@ -425,6 +426,22 @@ def _run_blocked(
         soft_wrap=True,
     )
     return done.sweep, list(done.sweep.axes)
+
+
+def _check_store(store: str | None) -> None:
+    """Refuse a store that is there and is none (a folder, another file), or a PostgreSQL URL
+    without a results folder, before anything runs; a store not there yet, or an empty file, is
+    made when the sweep is recorded."""
+    from bordersim.store import open_store, store_location
+    from bordersim.store.postgres import split_url
+
+    location = store_location(store)
+    if isinstance(location, str):
+        split_url(location)
+        return
+    empty = location.is_file() and location.stat().st_size == 0
+    if (location.exists() or location.is_symlink()) and not empty:
+        open_store(location, create=False, read_only=True).close()
 
 
 def _recorded(sweep_id: str, store: str | None) -> bool:
