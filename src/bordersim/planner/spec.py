@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -524,24 +523,11 @@ def _refuse_a_scenario_file(raw: dict[str, Any], where: str) -> None:
 
 
 def _read_toml(text: str, where: str) -> dict[str, Any]:
-    """The plan file's tables, or a `PlanError` naming the file where the text is not TOML."""
-    # worded as a scenario file's syntax errors are
-    from bordersim.scenario.loader import MAX_DEPTH, _clip, _set_twice
+    """The plan file's tables, or a `PlanError` naming the file where the text is not TOML,
+    worded as a scenario file's syntax errors are."""
+    from bordersim.scenario.loader import toml_tables
 
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        twice = _set_twice(text, str(err))
-        if twice is not None:
-            raise PlanError(twice[1], where=f"{where}, line {twice[0]}") from None
-        raise PlanError(f"invalid TOML syntax: {_clip(str(err))}", where=where) from None
-    except (RecursionError, MemoryError, ValueError, OverflowError) as err:
-        # tomllib recurses once per nested array or inline table; worded as a scenario's
-        raise PlanError(
-            f"cannot be parsed ({type(err).__name__}): nesting deeper than {MAX_DEPTH} levels "
-            "or a value out of range",
-            where=where,
-        ) from None
+    return toml_tables(text, where, PlanError)
 
 
 def _pools(reader: _Reader, raw: Any) -> tuple[PoolPlan, ...]:

@@ -45,7 +45,7 @@ from typing import Any
 import pydantic
 from pydantic import BaseModel
 
-from bordersim.errors import MAX_MESSAGE_CHARS, MAX_WHERE_CHARS, ScenarioError
+from bordersim.errors import MAX_MESSAGE_CHARS, MAX_WHERE_CHARS, BordersimError, ScenarioError
 from bordersim.input_files import MIB, read_bounded, resolve, shown_path
 from bordersim.scenario.schema import (
     DISEASE_PARAMETERS,
@@ -84,25 +84,34 @@ def read_toml(path: Path) -> dict[str, Any]:
     try:
         # utf-8-sig: a byte-order mark (Notepad writes one) is not TOML, and is dropped
         text = raw.decode("utf-8-sig")
-        data = tomllib.loads(text)
     except UnicodeDecodeError as err:
         raise ScenarioError(
             f"not UTF-8 text (byte {err.start}); a scenario is a TOML text file", where=where
         ) from None
+    data = toml_tables(text, where)
+    _check_depth(data, where)
+    return data
+
+
+def toml_tables(
+    text: str, where: str, error: type[BordersimError] = ScenarioError
+) -> dict[str, Any]:
+    """The tables of a TOML text, or `error` naming `where` (and the line of a key set twice)
+    where it is not TOML: one wording for scenario and plan files."""
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         twice = _set_twice(text, str(err))
         if twice is not None:
-            raise ScenarioError(twice[1], where=f"{where}, line {twice[0]}") from None
-        raise ScenarioError(f"invalid TOML syntax: {_clip(str(err))}", where=where) from None
+            raise error(twice[1], where=f"{where}, line {twice[0]}") from None
+        raise error(f"invalid TOML syntax: {_clip(str(err))}", where=where) from None
     except (RecursionError, MemoryError, ValueError, OverflowError) as err:
         # tomllib recurses once per nested array or inline table
-        raise ScenarioError(
+        raise error(
             f"cannot be parsed ({type(err).__name__}): nesting deeper than {MAX_DEPTH} levels "
             "or a value out of range",
             where=where,
         ) from None
-    _check_depth(data, where)
-    return data
 
 
 _TWICE = re.compile(
