@@ -147,7 +147,7 @@ def check(
         )
     console.print(crews)
     for message in dict.fromkeys(str(w.message) for w in caught):  # stale fit, dates that miss
-        console.print(f"[yellow]warning:[/] {escape(message)}", highlight=False)
+        console.print(f"[yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
     console.print(f"[green]ok[/]: {escape(str(file))} is valid", soft_wrap=True)
 
 
