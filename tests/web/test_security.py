@@ -369,7 +369,7 @@ def test_json_without_the_csrf_header_is_forbidden(client: TestClient) -> None:
         ('{"scenario": "examples.small", "replications": "many"}', "application/json", 422,
          "replications"),
         ('{"scenario": "examples.small", "replications": 100000}', "application/json", 422,
-         "outside"),
+         "at most 200 in the workbench"),
         ('{"scenario": "examples.small", "replications": 1e999}', "application/json", 422,
          "whole number"),
         ('{"scenario": "examples.small", "replications": Infinity}', "application/json", 422,
