@@ -260,18 +260,20 @@ def test_an_interrupted_blocked_sweep_says_how_to_resume_it(tmp_path: Path, sign
 def test_a_blocked_sweep_interrupted_before_it_is_recorded_prints_no_resume_command(
     tmp_path: Path,
 ) -> None:
-    """Ctrl-C while a blocked sweep's 200 grid points were checked, before the sweep was
+    """Ctrl-C while a blocked sweep's 2,000 grid points were checked, before the sweep was
     recorded, printed "finish with bordersim sweep --resume ID", a command that then failed (no
     such sweep, not even a store). It now says the sweep was not recorded, to run it again."""
-    values = ",".join(str(n) for n in range(0, 1000, 10))
+    values = ",".join(str(n) for n in range(0, 10_000, 10))
     process = _start(
         tmp_path,
         *["sweep", str(SMALL), "--vary", f"deployments.troops.headcount={values}"],
         *["--vary", "demand.scale=1,1.1", "-r", "2", "--store", "store.duckdb", "--out", "sw"],
     )
     assert process.stdout is not None
-    assert "200 variants x 2 replications of small" in process.stdout.readline()
-    time.sleep(0.5)  # the header comes before the grid is checked, which takes seconds
+    assert "2000 variants x 2 replications of small" in process.stdout.readline()
+    # the header comes before the grid is checked, which takes seconds for 2,000 points (a
+    # grid of 200 was checked within half a second on a fast machine, and the sweep recorded)
+    time.sleep(0.2)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=300)
     assert process.returncode == 130, err
