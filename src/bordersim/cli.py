@@ -162,6 +162,18 @@ def main(argv: list[str] | None = None) -> Any:
     _register()
     interrupts.install()
     try:
+        return _run(argv)
+    except SystemExit as done:
+        if argv is None and isinstance(done.code, int):  # the `bordersim` command itself
+            # ended as a finished one is: after an interrupted import of a compiled module
+            # (JAX's), the interpreter's teardown could crash on its half-made state, and the
+            # command ended by a segmentation fault, not the exit status it printed
+            _end_now(done.code)
+        raise
+
+
+def _run(argv: list[str] | None) -> Any:
+    try:
         result = app(args=argv, standalone_mode=False)
         interrupts.check()  # a signal whose exception was dropped still ends the command
         if argv is None and result is None:  # the `bordersim` command itself, finished
@@ -229,11 +241,11 @@ def _exit_interrupted() -> NoReturn:
     sys.exit(130)
 
 
-def _end_now() -> None:
-    """End the finished `bordersim` command without the interpreter's teardown of every module
-    and object, which takes 0.4-0.6 s once JAX, pandas, Plotly, PyArrow and Dask are loaded
-    (time in which the command has nothing left to do). The exit handlers run and the output
-    is flushed first, as at a normal exit. While a thread other than a daemon one still runs,
+def _end_now(exit_code: int = 0) -> None:
+    """End the `bordersim` command with `exit_code`, without the interpreter's teardown of every
+    module and object, which takes 0.4-0.6 s once JAX, pandas, Plotly, PyArrow and Dask are
+    loaded (time in which the command has nothing left to do). The exit handlers run and the
+    output is flushed first, as at a normal exit. While a thread other than a daemon one still runs,
     this returns and the normal exit (which waits for it) is kept."""
     import atexit
     import contextlib
@@ -249,7 +261,7 @@ def _end_now() -> None:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more to say
             stream.flush()
-    os._exit(0)
+    os._exit(exit_code)
 
 
 def _say_interrupted(name: str) -> None:

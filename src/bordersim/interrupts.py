@@ -12,6 +12,12 @@ callback or a `__del__`, where an exception is printed and dropped. So the signa
 remembered, and `check` (called at each progress step) raises it again until the clean-up
 acknowledges it.
 
+Nor may the exception be raised while a compiled extension module initialises: its C++ code
+calls Python (jaxlib's creates its enums), and an exception thrown back through it aborts the
+process (`terminate called after throwing an instance of 'nanobind::python_error'`, or a
+segmentation fault), with nothing cleaned up. So while an extension module loads, a signal is
+only noted, and raised as soon as the load is done (`_held_during_extension_loads`).
+
 `Interrupted` is a `BaseException` but not a `KeyboardInterrupt`, so that the command-line
 framework does not swallow it into a bare "Aborted"; `is_interrupt` recognises both.
 
@@ -24,8 +30,10 @@ both signals blocked (`held_from_children`) and then ignore Ctrl-C and end on SI
 from __future__ import annotations
 
 import contextlib
+import importlib.machinery
 import signal
 import sys
+import threading
 from collections.abc import Iterator
 from types import FrameType
 from typing import Any
@@ -47,6 +55,8 @@ class Interrupted(BaseException):
 
 
 _state: dict[str, int | bool] = {"signum": 0, "acknowledged": False}
+#: How many extension-module loads the main thread is inside (nested: one's init imports another)
+_loading = [0]
 #: What an interrupt stopped and left, in the command's own words (`describe`); empty: a run's.
 _stopped: list[str] = []
 
@@ -77,6 +87,8 @@ def _handler(signum: int, _frame: FrameType | None) -> None:
     if _state["acknowledged"]:
         return  # already stopping: let the clean-up finish
     _state["signum"] = signum
+    if _loading[0]:
+        return  # compiled code is initialising: raised once its load is done
     raise Interrupted(signum)
 
 
@@ -86,9 +98,37 @@ def install() -> None:
     _stopped.clear()
     for signum in HANDLED:
         signal.signal(signum, _handler)
+    _held_during_extension_loads()
     if not getattr(sys.unraisablehook, "_bordersim", False):
         sys.unraisablehook = _quiet_dropped_interrupt(sys.unraisablehook)
     quiet_printed_interrupts()
+
+
+def _held_during_extension_loads() -> None:
+    """Make the loads of compiled extension modules (in the main thread, where the handler runs)
+    note a signal instead of raising it inside them, and raise it once the outermost is done."""
+    loader = importlib.machinery.ExtensionFileLoader
+    if getattr(loader.exec_module, "_bordersim", False):
+        return
+    for name in ("create_module", "exec_module"):
+        setattr(loader, name, _holding_interrupts(getattr(loader, name)))
+
+
+def _holding_interrupts(load: Any) -> Any:
+    def held(*args: Any) -> Any:
+        if threading.current_thread() is not threading.main_thread():
+            return load(*args)  # signals are handled in the main thread only
+        _loading[0] += 1
+        try:
+            result = load(*args)
+        finally:
+            _loading[0] -= 1
+        if not _loading[0]:
+            check()  # a signal noted during the load ends the command now
+        return result
+
+    held._bordersim = True  # type: ignore[attr-defined]
+    return held
 
 
 def _quiet_dropped_interrupt(previous: Any) -> Any:

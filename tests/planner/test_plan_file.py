@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -855,6 +856,74 @@ def test_a_killed_plans_work_folder_is_removed_by_the_next_plan(tmp_path: Path) 
     finally:
         following.send_signal(signal.SIGTERM)
         following.communicate(timeout=300)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.toml"]
+
+
+#: `bordersim ARGS...` with SIGTERM sent to itself at one point of loading JAX's compiled module
+#: `jaxlib._jax`: as its creation starts ("create"), or as its C++ initialisation calls Python
+#: to create its first enum ("init"); a Ctrl-C or SIGTERM sent in the first
+#: second of a plan or run arrives there
+SIGNAL_IN_JAXLIB = textwrap.dedent(
+    """
+    import importlib.machinery, os, signal, sys
+
+    Loader = importlib.machinery.ExtensionFileLoader
+    when = sys.argv.pop(1)
+    create, execute = Loader.create_module, Loader.exec_module
+
+    def send():
+        print("SIGTERM sent while jaxlib._jax loads", file=sys.stderr, flush=True)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    def create_module(self, spec):
+        if when == "create" and spec.name == "jaxlib._jax":
+            send()
+        return create(self, spec)
+
+    def exec_module(self, module):
+        if when != "init" or module.__name__ != "jaxlib._jax":
+            return execute(self, module)
+        def at_first_enum(frame, event, arg):
+            if event == "call" and frame.f_code.co_filename.endswith("enum.py"):
+                sys.setprofile(None)
+                send()
+        sys.setprofile(at_first_enum)
+        try:
+            return execute(self, module)
+        finally:
+            sys.setprofile(None)
+
+    Loader.create_module, Loader.exec_module = create_module, exec_module
+    from bordersim import cli
+    sys.argv[0] = "bordersim"
+    cli.main()
+    """
+)
+
+
+@pytest.mark.parametrize("when", ["init", "create"])
+def test_a_plan_interrupted_while_jax_loads_stops_cleanly(tmp_path: Path, when: str) -> None:
+    """SIGTERM or Ctrl-C while the plan first loaded JAX's compiled module ended the plan with
+    "terminate called after throwing an instance of 'nanobind::python_error'" (abort, exit 134)
+    or a segmentation fault (139), no message, and the hidden work folder left beside --out; in
+    CI the next plan's test found it there. The plan now stops as at any other moment."""
+    from test_bs_plan import TINY_PLAN
+
+    (tmp_path / "tiny.toml").write_text(TINY_PLAN, encoding="utf-8")
+    plan = ["plan", str(REPO / "scenarios/examples/small.toml"), "--plan", "tiny.toml"]
+    done = subprocess.run(
+        [sys.executable, "-c", SIGNAL_IN_JAXLIB, when, *plan, "--out", "out", "--no-frontier"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert "SIGTERM sent while jaxlib._jax loads" in done.stderr  # the signal came where meant
+    assert done.returncode == 128 + signal.SIGTERM, done.stderr[-3000:]
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"interrupted (SIGTERM): the plan stopped cleanly; nothing was written to "
+        f"{tmp_path / 'out'}"
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.toml"]
 
 
