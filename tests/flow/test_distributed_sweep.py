@@ -265,6 +265,19 @@ TWO_THOUSAND = ",".join(map(str, range(2000)))
         (["--resume", "x", "--seed", "3", "--set", "demand.scale=2"], "--seed, --set cannot"),
         (["--resume", "x", "--block-variants", "2"], "--block-variants cannot"),
         ([], "needs a scenario file"),
+        # too few were the framework's four-line usage error, too many bordersim's one line
+        (
+            [str(SMALL), "--vary", "a.b=1", "-r", "0"],
+            "error: --replications 0: must be at least 1",
+        ),
+        (
+            [str(SMALL), "--vary", "a.b=1", "--block-variants", "0"],
+            "error: --block-variants 0: must be at least 1",
+        ),
+        (
+            [str(SMALL), "--vary", "a.b=1", "--block-replications", "-1"],
+            "error: --block-replications -1: must be at least 1",
+        ),
         # a billion replications planned ten million blocks; refused as run, fit and plan do
         (
             [str(SMALL), "--vary", "a.b=1", "-r", "1000000000"],

@@ -352,7 +352,6 @@ def test_main_job_writes_both_reports_and_the_comparison(
 @pytest.mark.parametrize(
     ("argv", "said"),
     [
-        (["run", str(SMALL), "--replications", "0"], "'-r': must be at least 1"),
         (["run", str(SMALL), "-r", "ten"], "'-r': must be a whole number"),
         (
             ["verify", "--case", "mm1", "--arrival-rate", "fast"],
@@ -823,6 +822,36 @@ def test_an_argument_whose_default_is_empty_still_takes_an_empty_value(
     except SystemExit as ended:
         assert not ended.code
     assert "period.warmup_days" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", str(SMALL)],
+        ["compare", str(SMALL), str(SMALL.with_name("small-staff-bound.toml"))],
+        ["main-job"],
+    ],
+)
+@pytest.mark.parametrize("count", ["0", "-3"])
+def test_too_few_replications_are_one_line_as_too_many_are(
+    argv: list[str],
+    count: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """run -r 0 printed the framework's four-line usage error, where run -r 2000000 printed
+    bordersim's one line; main-job imported the official data into the store before it
+    refused the count. Both ends of the range now get the same line, before anything is made."""
+    monkeypatch.chdir(tmp_path)
+    store = tmp_path / "s.duckdb"
+    assert _exit_code([*argv, "-r", count, "--store", str(store), "--out", "o"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "error: --replications must be at least 1 and at most 1,000,000 (a whole number), "
+        f"got {count}"
+    ), err
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("command", ["run", "compare"])

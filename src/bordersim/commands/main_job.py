@@ -44,7 +44,7 @@ def scenarios_folder(option: Path | None) -> Path:
 
 def main_job_command(
     replications: int = typer.Option(
-        DEFAULT_REPLICATIONS, "--replications", "-r", min=1, help="Replications of each scenario."
+        DEFAULT_REPLICATIONS, "--replications", "-r", help="Replications of each scenario."
     ),
     seed: int = typer.Option(
         DEFAULT_SEED, "--seed", help="Seed of replication streams, both scenarios."
@@ -60,8 +60,10 @@ def main_job_command(
     from bordersim.commands.simulate import print_differences
     from bordersim.services.compare import run_comparison
     from bordersim.services.prepare import ensure_calibration, ensure_official_data
-    from bordersim.services.record import CLI_NAMES
+    from bordersim.services.record import CLI_NAMES, check_request
 
+    # refused in run's words before the store is given the official data or a calibration
+    check_request(engine, replications, False, seed, CLI_NAMES)
     console = wide_console()
     observer = ConsoleObserver(console)
     folder = scenarios_folder(scenarios)

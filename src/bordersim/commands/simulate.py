@@ -136,8 +136,9 @@ def print_timings(console: Console, record: RunRecord) -> None:
 def run_command(
     # read as text, so that an empty one is refused (commands._guard_arguments)
     scenario_given: str = typer.Argument(..., metavar="SCENARIO", help="Scenario file (TOML)."),
+    # no framework range: a count out of range gets check_request's one line, either end
     replications: int = typer.Option(
-        DEFAULT_REPLICATIONS, "--replications", "-r", min=1, help="Replications to simulate."
+        DEFAULT_REPLICATIONS, "--replications", "-r", help="Replications to simulate."
     ),
     seed: int = typer.Option(DEFAULT_SEED, "--seed", help="Seed of replication streams."),
     out: Path | None = typer.Option(  # noqa: B008
@@ -190,7 +191,6 @@ def compare_command(
         None,
         "--replications",
         "-r",
-        min=1,
         help=f"Replications of each side (default: a stored run's, else {DEFAULT_REPLICATIONS}).",
     ),
     seed: int | None = typer.Option(
