@@ -654,6 +654,34 @@ def test_compare_refuses_a_bad_engine_or_seed_before_looking_for_its_sides(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["run", str(SMALL), "--engine", "FLOW", "--records"], "--records keeps per-person"),
+        (["run", str(SMALL), "--engine", " Flow ", "--records"], "--records keeps per-person"),
+        (["fit", str(SMALL), "--engine", "Flow", "-o", "f.json"], "--engine 'flow': fitting"),
+        (["compare", "x", "y", "--engine", "FLOW"], "A: 'x' is neither a scenario file"),
+        (["run", str(SMALL), "--engine", "Nope"], "unknown engine 'Nope'; choose one of"),
+    ],
+)
+def test_an_engine_named_in_capitals_is_that_engine_in_every_command(
+    argv: list[str],
+    said: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--engine FLOW was refused as an unknown engine, though only one engine has that name:
+    the name is now read whatever its case (and without spaces around it) by every command,
+    which goes on to its next check, here one that only the flow engine fails."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BORDERSIM_STORE", str(tmp_path / "s.duckdb"))
+    assert _exit_code(argv) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert said in err, err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_key_set_twice_on_the_command_line_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -49,6 +49,7 @@ def register_all(app: typer.Typer) -> None:
         if command.help is None and command.callback is not None:
             command.help = reflowed_help(command.callback.__doc__ or "")
         _guard_store_option(command)
+        _guard_engine_option(command)
         _guard_path_options(command)
         _guard_arguments(command, name)
 
@@ -149,6 +150,30 @@ def _guard_path_options(command: CommandInfo) -> None:
         long_names = [d for d in option.param_decls or () if d.startswith("--")]
         option.parser = given_path(long_names[0] if long_names else parameter.name)
         option.metavar = option.metavar or PATH
+
+
+def _guard_engine_option(command: CommandInfo) -> None:
+    """Give a command's `--engine` option `engine_named`, so that every command reads an
+    engine's name alike."""
+    if command.callback is None:
+        return
+    for parameter in inspect.signature(command.callback).parameters.values():
+        option = parameter.default
+        engine_option = isinstance(option, OptionInfo) and "--engine" in (option.param_decls or ())
+        if engine_option and option.callback is None:
+            option.callback = engine_named
+
+
+def engine_named(value: object) -> object:
+    """An engine's name whatever its case and without the spaces around it: --engine FLOW
+    names one engine only, which was refused as unknown. A name of no engine is kept as typed,
+    for the refusal to quote it."""
+    from bordersim.engines import ENGINES
+
+    if not isinstance(value, str):
+        return value
+    name = value.strip().lower()
+    return name if name in ENGINES else value
 
 
 def refuse_empty_store(value: object) -> object:
