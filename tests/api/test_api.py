@@ -1148,3 +1148,15 @@ def test_set_on_the_command_line_still_says_how_toml_writes_the_value(
     with pytest.raises(SystemExit):
         main(["run", str(SMALL), "-r", "1", "--set", 'custody.standard_hours="72"'])
     assert "a number is written without quotes in TOML" in capsys.readouterr().err
+
+
+def test_a_count_of_thousands_is_written_with_a_thousands_separator() -> None:
+    from bordersim.words import counted
+    from constructed_runs import constructed_run
+
+    # a run of 2,000 replications showed "2000 replications", where bordersim writes 2,000
+    run = bs.Run(constructed_run(replications=2000, days=2))
+    assert "seed 1, 2,000 replications, 2023-05-01" in repr(run)
+    assert "(2,000 replications, event engine)" in run.plot("encounters").layout.title.text
+    assert counted(2000, "variant") == "2,000 variants"
+    assert counted(1, "variant") == "1 variant" and counted(999, "run") == "999 runs"

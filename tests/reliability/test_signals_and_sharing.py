@@ -270,7 +270,7 @@ def test_a_blocked_sweep_interrupted_before_it_is_recorded_prints_no_resume_comm
         *["--vary", "demand.scale=1,1.1", "-r", "2", "--store", "store.duckdb", "--out", "sw"],
     )
     assert process.stdout is not None
-    assert "2000 variants x 2 replications of small" in process.stdout.readline()
+    assert "2,000 variants x 2 replications of small" in process.stdout.readline()
     # the header comes before the grid is checked, which takes seconds for 2,000 points (a
     # grid of 200 was checked within half a second on a fast machine, and the sweep recorded)
     time.sleep(0.2)
