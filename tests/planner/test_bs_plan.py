@@ -59,10 +59,11 @@ def test_arguments_of_the_wrong_kind_are_one_line_naming_the_argument(tmp_path: 
         ({"progress": "print"}, "progress must be a callable"),
         ({"frontier": "no"}, "frontier must be True or False, got 'no'"),
         ({"compare_base": None}, "compare_base must be True or False"),
-        # out="" was the current folder: the plan's files were written there
-        ({"out": ""}, "out is an empty path; give a path"),
-        ({"scenario": " "}, "scenario is an empty path; give a path"),
-        ({"plan_file": ""}, "plan_file is an empty path; give a path"),
+        # out="" was the current folder: the plan's files were written there; it is now
+        # refused in the words of bs.run's out="" and the command line's --out ""
+        ({"out": ""}, "out is empty (an unset variable?); give a path"),
+        ({"scenario": " "}, "scenario is empty (an unset variable?); give a path"),
+        ({"plan_file": ""}, "plan_file is empty (an unset variable?); give a path"),
         ({"plan_file": tmp_path / "missing.toml"}, "missing.toml: no such plan file"),
         ({"scenario": tmp_path / "missing.toml"}, "missing.toml: no such scenario file"),
     ]:

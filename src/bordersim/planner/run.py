@@ -914,9 +914,10 @@ def _check_plan_arguments(
     if out is not None and not isinstance(out, str | Path):
         raise PlanError(f"out must be a folder path or None, got {kind(out)}")
     for name, given in (("scenario", scenario), ("plan_file", plan_file), ("out", out)):
-        # an empty str is the current folder as a Path: out="" wrote the plan's files there
+        # an empty str is the current folder as a Path: out="" wrote the plan's files there; worded
+        # as bs.run and the command line word an empty path
         if isinstance(given, str) and not given.strip():
-            raise PlanError(f"{name} is an empty path; give a path")
+            raise PlanError(f"{name} is empty (an unset variable?); give a path")
     if out is not None:
         # a file there (or above) would be a FileExistsError once the plan had been made
         folder = Path(out).absolute()
