@@ -16,7 +16,6 @@ a store, a report folder) may start with ``~``, the home folder, as on the comma
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -624,7 +623,7 @@ def open_run(run_id: str, *, store: str | Path | None = None) -> StoredRunView:
     _check_location("store", store)
     _check_store_is_there(user_path(store))
     with read_only_store(user_path(store)) as connection:
-        _check_run_is_there(connection, run_id, user_path(store))
+        # a run id the store lacks is refused by the store, in `bordersim report`'s words
         stored = get_run(connection, run_id)
         result = load_result(connection, run_id)
     result.daily.flags.writeable = False
@@ -670,27 +669,6 @@ def _check_store_is_there(store: str | Path | None) -> None:
             "or `bordersim run` creates one",
             where=str(location),
         )
-
-
-def _check_run_is_there(connection: Any, run_id: str, store: str | Path | None) -> None:
-    """Refuse a run id the store lacks, naming the store read (store=, $BORDERSIM_STORE or the
-    default one) and the nearest id it holds: the store's own refusal says "the store"."""
-    from bordersim.store import store_location
-    from bordersim.store.postgres import is_postgres_url, shown_url
-    from bordersim.store.runs import list_runs
-
-    ids = [stored.run_id for stored in list_runs(connection)]
-    if run_id in ids:
-        return
-    location = store_location(store)
-    where = shown_url(str(location)) if is_postgres_url(location) else str(location)
-    near = difflib.get_close_matches(run_id, ids, n=1)
-    hint = f" (did you mean {near[0]!r}?)" if near else ""
-    raise BordersimError(
-        f"no run {run_id!r} in this store{hint}; it holds {counted(len(ids), 'run')} "
-        "(`bordersim runs --store` lists them)",
-        where=where,
-    )
 
 
 def _check_client(client: object) -> None:

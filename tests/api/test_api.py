@@ -270,7 +270,7 @@ def test_recording_a_run_stores_it_and_open_run_is_read_only(tmp_path: Path) -> 
 def test_open_run_errors(tmp_path: Path, cli_run: tuple[Path, str]) -> None:
     store, _ = cli_run
     with pytest.raises(
-        bs.BordersimError, match=r"store\.duckdb: no run 'nope' in this store; it holds 1 run"
+        bs.BordersimError, match=r"store\.duckdb: no run 'nope' in this store; it holds 1 run:"
     ):
         bs.open_run("nope", store=store)
     with pytest.raises(bs.BordersimError) as refused:
@@ -295,8 +295,23 @@ def test_a_run_id_the_store_lacks_names_the_store_read_and_the_nearest_id(
         bs.open_run(run_id[:-1], store=store)
     assert str(refused.value) == (
         f"{store}: no run {run_id[:-1]!r} in this store (did you mean {run_id!r}?); it holds 1 "
-        "run (`bordersim runs --store` lists them)"
+        f"run: `bordersim runs --store {store}` lists them"
     )
+
+
+def test_a_run_id_the_store_lacks_is_worded_as_bordersim_report_words_it(
+    cli_run: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # open_run said "in this store (did you mean ...?); it holds 1 run", `bordersim report`
+    # "in the store (see `bordersim runs`)", a command that lists another store than --store's
+    store, run_id = cli_run
+    for missing in (run_id[:-1], "nope"):
+        with pytest.raises(bs.BordersimError) as refused:
+            bs.open_run(missing, store=store)
+        with pytest.raises(SystemExit):
+            main(["report", missing, "--store", str(store)])
+        assert capsys.readouterr().err.strip() == f"error: {refused.value}"
+        assert f"`bordersim runs --store {store}` lists them" in str(refused.value)
 
 
 WRITER = """

@@ -126,7 +126,11 @@ def test_an_id_the_runs_lack_is_refused_naming_the_store_or_the_sweep_it_is(
             get_run(catalog, "small-0123456789ab")
     shown = shown_url(store_url) if store_url.startswith("postgresql:") else store_url
     said = str(missing.value)
-    assert said.endswith(f"{shown[-40:]}: no run 'nope' in the store (see `bordersim runs`)")
+    # the command that lists this store's runs, not the default store's `bordersim runs`
+    assert said.endswith(
+        f"{shown[-40:]}: no run 'nope' in this store; it holds 0 runs: `bordersim runs "
+        f"--store {shlex.quote(shown)}` lists them"
+    ), said
     # the store is not the default one: the command names it, so that it works as printed
     assert str(sweep.value) == (
         "'small-0123456789ab' is a blocked sweep, not a run: `bordersim sweep "

@@ -435,7 +435,25 @@ def _no_run(connection: Catalog, run_id: str) -> BordersimError:
         error = BordersimError(said)
         error.args = (said,)
         return error
-    return BordersimError(f"no run {run_id!r} in the store (see `bordersim runs`)", where=where)
+    return _no_such_run(connection, run_id, where)
+
+
+def _no_such_run(connection: Catalog, run_id: str, where: str) -> BordersimError:
+    """A run id the store lacks, with the nearest id it holds and the command that lists this
+    store's runs: `bordersim runs` alone lists the default store's, not the one named."""
+    import difflib
+
+    ids = [stored.run_id for stored in list_runs(connection)]
+    near = difflib.get_close_matches(run_id, ids, n=1)
+    hint = f" (did you mean {near[0]!r}?)" if near else ""
+    said = (
+        f"no run {run_id!r} in this store{hint}; it holds {counted(len(ids), 'run')}: "
+        f"`bordersim runs{store_option(where)}` lists them"
+    )
+    error = BordersimError(said, where=where)
+    # not cut at its usual length: a command cut short cannot be run as printed
+    error.args = (f"{error.where}: {said}",)
+    return error
 
 
 def store_option(shown: str) -> str:
