@@ -620,6 +620,11 @@ def open_run(run_id: str, *, store: str | Path | None = None) -> StoredRunView:
             f"run_id must be a run id such as 'small-20230511-120000-ab12' (see `bordersim "
             f"runs`), got {type(run_id).__name__} {run_id!r}"
         )
+    if not run_id.strip():
+        # an unset variable: looked up, it was "no run '' in this store"
+        raise BordersimError(
+            "run_id is empty (an unset variable?); give a run id (see bordersim runs)"
+        )
     _check_location("store", store)
     _check_store_is_there(user_path(store))
     with read_only_store(user_path(store)) as connection:

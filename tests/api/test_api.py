@@ -1175,3 +1175,13 @@ def test_a_count_of_thousands_is_written_with_a_thousands_separator() -> None:
     assert "(2,000 replications, event engine)" in run.plot("encounters").layout.title.text
     assert counted(2000, "variant") == "2,000 variants"
     assert counted(1, "variant") == "1 variant" and counted(999, "run") == "999 runs"
+
+
+def test_an_empty_run_id_is_refused_as_bordersim_report_refuses_it() -> None:
+    # open_run("") (an unset variable) looked the id up and said "no run '' in this store"
+    for empty in ("", " \n"):
+        with pytest.raises(bs.BordersimError) as refused:
+            bs.open_run(empty)
+        assert str(refused.value) == (
+            "run_id is empty (an unset variable?); give a run id (see bordersim runs)"
+        )
