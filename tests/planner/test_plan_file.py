@@ -137,7 +137,18 @@ def test_bad_plan_files_name_the_key_and_rule(text: str, expected: str) -> None:
     [
         (
             GOOD + "[targets]\nwithin_72h = 1.5\n",
-            "bad.toml, line 7: targets.within_72h = 1.5: must be at least 0 and at most 1",
+            "bad.toml, line 7: targets.within_72h = 1.5: must be above 0 and at most 1",
+        ),
+        # a share of 0 is met by every plan: planned in full for a target that binds nothing
+        (
+            GOOD + "[targets]\nwithin_72h = 0\n",
+            "bad.toml, line 7: targets.within_72h = 0: must be above 0 and at most 1: a share "
+            "of 0 is met by every plan",
+        ),
+        (
+            GOOD + "[targets]\nchildren_within_72h = 0.0\n",
+            "bad.toml, line 7: targets.children_within_72h = 0.0: must be above 0 and at most 1: "
+            "a share of 0 is met by every plan",
         ),
         (
             GOOD.replace("max_headcount = 100", "max_headcount = -3"),

@@ -567,16 +567,25 @@ def _targets(reader: _Reader, raw: Any) -> Targets:
     t = reader.table(raw, "targets", _TARGET_KEYS)
     gotaway = t.get("gotaway_share_max")
     return Targets(
-        within_72h=reader.number(t, "within_72h", "targets.within_72h", 0.95, high=1.0),
-        children_within_72h=reader.number(
-            t, "children_within_72h", "targets.children_within_72h", 0.95, high=1.0
-        ),
+        within_72h=_share_target(reader, t, "within_72h"),
+        children_within_72h=_share_target(reader, t, "children_within_72h"),
         gotaway_share_max=None
         if gotaway is None
         else reader.number(t, "gotaway_share_max", "targets.gotaway_share_max", 1.0, high=1.0),
         alpha=reader.number(t, "alpha", "targets.alpha", 0.05, high=0.5, open_low=True),
         confidence=reader.number(t, "confidence", "targets.confidence", 0.95, low=0.5, high=0.999),
     )
+
+
+def _share_target(reader: _Reader, targets: dict[str, Any], key: str) -> float:
+    """A share out of custody within 72 h: above 0 and at most 1. A share of 0 is met by every
+    plan, so it was planned, certified and bounded in full for a target that binds nothing."""
+    path = f"targets.{key}"
+    if targets.get(key) == 0 and not isinstance(targets[key], bool):
+        raise reader.fail(
+            path, targets[key], "must be above 0 and at most 1: a share of 0 is met by every plan"
+        )
+    return reader.number(targets, key, path, 0.95, high=1.0, open_low=True)
 
 
 def _search(reader: _Reader, raw: Any) -> Search:
