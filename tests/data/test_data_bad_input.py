@@ -330,3 +330,28 @@ def test_a_file_given_twice_is_refused_before_any_file_is_read(
     assert done.value.code == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.endswith("/good.csv: given twice in one import; give each file once"), line
+
+
+@pytest.mark.parametrize(
+    ("store_name", "words"),
+    [
+        ("notes.txt", "is not a DuckDB database"),
+        ("a-folder", "is not a file; a store is one DuckDB file"),
+        ("notes.txt/store.duckdb", "cannot create the store's folder"),
+    ],
+)
+def test_a_store_that_cannot_be_written_is_refused_before_any_file_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], store_name: str, words: str
+) -> None:
+    """A --store that is no store (another file, a folder, a path under a file) was refused only
+    after every file had been read and checked (seconds for a workbook), so a fault of a file
+    came first; the store is now checked before any file is read."""
+    (tmp_path / "notes.txt").write_text("not a store\n", encoding="utf-8")
+    (tmp_path / "a-folder").mkdir()
+    bad = another_csv(tmp_path)
+    with pytest.raises(SystemExit) as done:
+        main(["data", "import", str(bad), "--store", str(tmp_path / store_name)])
+    assert done.value.code == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"error: {tmp_path / store_name}: {words}"), line
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "not a store\n"

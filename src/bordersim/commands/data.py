@@ -41,12 +41,14 @@ def import_command(
 ) -> None:
     """Import official files (validated first; the store changes only if all of them are good)."""
     from bordersim.calibration.inputs import check_official_series
-    from bordersim.store import open_store, resolve_store_path
+    from bordersim.store import check_store_to_write, open_store, resolve_store_path
     from bordersim.store.coverage import coverage, release_notes
     from bordersim.store.location import made_by_opening, remove_made
     from bordersim.store.official import import_parsed, parse_official_files
 
     location = resolve_store_path(store)
+    # a store that cannot be written is refused before the files are read (seconds each)
+    check_store_to_write(location)
     # Files are read and checked before the store is opened: the store is held only for the
     # one transaction that replaces the data.
     imported = parse_official_files(list(files) if files else None)

@@ -56,6 +56,7 @@ __all__ = [
     "MIGRATIONS",
     "STORE_ENV_VAR",
     "StoreError",
+    "check_store_to_write",
     "import_parsed",
     "imported_kinds",
     "open_catalog",
@@ -221,6 +222,25 @@ def _check_file(location: Path, *, create: bool) -> None:
         raise StoreError(f"cannot open the store ({err})", where=where) from None
     if len(head) < 12 or head[8:12] != _DUCKDB_MAGIC:
         raise StoreError("is not a DuckDB database (left untouched)", where=where)
+
+
+def check_store_to_write(location: Path) -> None:
+    """What opening `location` to write would refuse, checked without making anything: a
+    command that reads long first (`data import`) says so before it reads. A store there is
+    opened read-only and closed; where there is none (or an empty file), its folder must be
+    one that can be made."""
+    if location.exists():
+        if not (location.is_file() and location.stat().st_size == 0):
+            open_store(location, create=False, read_only=True).close()
+        return
+    for above in location.parents:
+        if above.exists():
+            if not above.is_dir():
+                raise StoreError(
+                    f"cannot create the store's folder ({above} is a file, not a folder)",
+                    where=str(location),
+                )
+            return
 
 
 def _folder_problem(folder: Path, err: OSError) -> str:
