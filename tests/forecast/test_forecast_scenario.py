@@ -71,6 +71,33 @@ def test_a_bad_forecast_entry_is_one_scenario_error(
         assert fragment in message
 
 
+@pytest.mark.parametrize("origin", ["2023-04-15", '"2023-04-15"'])
+def test_a_day_after_the_first_is_refused_naming_its_month(tmp_path: Path, origin: str) -> None:
+    """`origin = 2023-04-15` was taken silently as April, whose data are all used, where
+    `bordersim forecast --origin 2023-04-15` is refused naming the month; it is refused too."""
+    with pytest.raises(ScenarioError) as raised:
+        load_scenario(write(tmp_path, f"origin = {origin}\nquantile = 0.9\n"))
+    message = str(raised.value)
+    assert "demand.forecast.origin" in message and "\n" not in message
+    if origin.startswith('"'):  # a day in quotes is neither form
+        assert MONTH in message
+    else:
+        assert 'is a day, not a month: give the month, "2023-04"' in message, message
+
+
+def test_forecast_at_refuses_a_day_after_the_first() -> None:
+    """`forecast_at(series, date(2023, 4, 15), ...)` forecast from April, the whole month, as if
+    the day were the month; it is refused, naming the month, before anything is fitted."""
+    from bordersim.errors import BordersimError
+    from bordersim.forecast import forecast_at
+    from bordersim.forecast.data import from_calibration
+
+    series = from_calibration(load_calibration())
+    refused = r"origin 2023-04-15 is a day, not a month: give the month's first day, 2023-04-01"
+    with pytest.raises(BordersimError, match=refused):
+        forecast_at(series, dt.date(2023, 4, 15), horizon=3)
+
+
 def test_an_origin_outside_the_calibration_is_a_scenario_error(tmp_path: Path) -> None:
     scenario = load_scenario(write(tmp_path, 'origin = "2024-03"\nquantile = 0.9\n'))
     with pytest.raises(ScenarioError, match=r"demand.forecast.origin = 2024-03: outside"):

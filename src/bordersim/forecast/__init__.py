@@ -197,6 +197,11 @@ def forecast_at(
     every origin up to it (the same computation as the back-test). `origin_from` names what gave
     the origin in an error about it (the forecast command's option, a scenario's key)."""
     check_horizon(horizon, "horizon")
+    if origin.day != 1:  # the whole month is used: a later day would read as data up to it
+        raise BordersimError(
+            f"{origin_from} {origin} is a day, not a month: give the month's first day, "
+            f"{origin:%Y-%m}-01"
+        )
     position = series.index_of(origin, origin_from)
     check_origin(series, position, origin_from)
     origins = origin_range(position)

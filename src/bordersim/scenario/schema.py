@@ -534,7 +534,7 @@ class Shock(Section):
 class DemandForecast(Section):
     """Demand after `origin` from a forecast quantile (`bordersim forecast`, docs/forecast.md).
 
-    `origin` is the last month of data used, "YYYY-MM" (or a date in it); `quantile` is the
+    `origin` is the last month of data used, "YYYY-MM" (or its first day); `quantile` is the
     probability level of each sector and month's encounters, for example 0.9 to plan for a high
     month.
     """
@@ -548,6 +548,12 @@ class DemandForecast(Section):
         # Only a month is written in quotes, only a date without them; anything else (text that
         # is not a month, a year as a number, a date with a time) is refused naming both forms.
         if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            if value.day != 1:
+                # as `bordersim forecast --origin` refuses it: the whole month would be used
+                raise ValueError(
+                    f'is a day, not a month: give the month, "{value:%Y-%m}" (or its first '
+                    f"day, {value:%Y-%m}-01)"
+                )
             return value
         if isinstance(value, str):
             try:
@@ -561,11 +567,6 @@ class DemandForecast(Section):
             'must be a month written "YYYY-MM" in quotes, such as "2023-04", or a TOML date '
             "written without quotes, such as 2023-04-01"
         )
-
-    @field_validator("origin")
-    @classmethod
-    def _first_of_month(cls, value: dt.date) -> dt.date:
-        return value.replace(day=1)
 
 
 class Demand(Section):
