@@ -154,6 +154,27 @@ def test_backtest_csv_has_exactly_the_documented_columns(
     assert {r["method"] for r in rows} == {*FAST_METHODS, "ensemble"}
 
 
+def test_backtest_csv_writes_no_number_in_exponent_notation(tmp_path: Path) -> None:
+    """A percentage of a million or more (a month of 3 encounters forecast at 40,000) or a tiny
+    ratio came out as `1.23457e+06` or `1.2e-05`, where every other number of backtest.csv and
+    forecast.csv is written out; each is now positional, its whole part kept."""
+    row = backtest.Row(
+        "naive", 1, "BBT", 0.0000123456789, 1234567.891, -2345678.9, 0.8, 1.0, targets=12
+    )
+    result = backtest.Backtest(date(2023, 1, 1), date(2023, 9, 1), (1,), [row], [], {})
+    (written,) = backtest.read_csv(result.write_csv(tmp_path / "backtest.csv"))
+    assert written == {
+        "method": "naive",
+        "horizon": "1",
+        "sector": "BBT",
+        "mase": "0.0000123457",
+        "mape": "1234568",
+        "bias": "-2345679",
+        "coverage80": "0.8",
+        "coverage95": "1",
+    }
+
+
 def test_paired_interval_of_a_method_against_itself_is_zero() -> None:
     loss = np.array([0.3, 0.5, 0.2, 0.9, 0.4, 0.6])
     same = backtest.paired_difference(loss, loss, "a", "a", 1)

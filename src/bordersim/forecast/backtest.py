@@ -95,9 +95,19 @@ class Backtest:
 
 
 def _csv_value(value: object) -> str:
-    if isinstance(value, float):
-        return "" if math.isnan(value) else f"{value:.6g}"
-    return str(value)
+    """A measure to six significant digits, written out (never `1.2e+06`: a spreadsheet or a
+    reader of the file takes every other number of it as positional) and its whole part kept;
+    a missing one empty."""
+    if not isinstance(value, float):
+        return str(value)
+    if math.isnan(value):
+        return ""
+    if math.isinf(value):
+        return f"{value:g}"
+    whole_digits = len(str(int(abs(value)))) if abs(value) >= 1 else 0
+    return np.format_float_positional(
+        value, precision=max(6, whole_digits), fractional=False, trim="-"
+    )
 
 
 def naive_scale(actual: np.ndarray) -> np.ndarray:
