@@ -222,15 +222,15 @@ def test_the_data_named_are_the_workbook_the_forecast_reads(
 
 
 def _store_of(tmp_path_factory: pytest.TempPathFactory, years: range) -> Path:
-    """A store holding a small release of these fiscal years, its last cut after November, and
-    the shipped CSV (which a forecast would otherwise import first, saying so)."""
-    from bordersim.ingest import shipped_files
+    """A store holding a small release of these fiscal years, its last cut after November (the
+    workbook alone: a forecast imports no CSV beside it, and the shipped one, ending later,
+    would be warned of as another release's)."""
     from data.official_samples import small_sheets, write_workbook  # tests/data's samples
 
     folder = tmp_path_factory.mktemp("small-store")
     workbook = write_workbook(folder / "small.xlsx", small_sheets(years))
     path = folder / "store.duckdb"
-    main(["data", "import", str(workbook), str(shipped_files()[1]), "--store", str(path)])
+    main(["data", "import", str(workbook), "--store", str(path)])
     return path
 
 
@@ -827,3 +827,29 @@ def test_a_store_holding_a_csv_alone_is_said_to_lack_the_workbook(
         f"The store {store} holds no OHSS workbook: importing the shipped file "
         "ohss-usbp-encounters-fy2000-fy2023.xlsx"
     )
+
+
+def test_a_csv_of_a_later_release_than_the_workbook_is_warned_of(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A store holding a newer CBP CSV (to 2023-11) beside the shipped workbook (to 2023-09) was
+    forecast from the workbook's last month without a word, where calibrate warns of mixed
+    vintages: the months the user imported last were silently not the forecast's. The forecast
+    now warns, naming both files, their last months and what it reads."""
+    from bordersim.commands.forecast import read_series
+    from bordersim.ingest import shipped_files
+    from data.official_samples import small_csv_rows, write_csv  # tests/data's samples
+
+    store = tmp_path / "store.duckdb"
+    newer = write_csv(tmp_path / "cbp-newer.csv", small_csv_rows())
+    main(["data", "import", str(shipped_files()[0]), str(newer), "--store", str(store)])
+    capsys.readouterr()
+    series = read_series(str(store), create=False)
+    said = " ".join(capsys.readouterr().out.split())
+    assert said == (
+        "warning: mixed data vintages: the CBP CSV cbp-newer.csv ends 2023-11, after the OHSS "
+        "workbook ohss-usbp-encounters-fy2000-fy2023.xlsx, which ends 2023-09: the forecast "
+        "reads the workbook alone, so its data end 2023-09; import the workbook of the CSV's "
+        "release to forecast from its months"
+    )
+    assert series.months[-1] == date(2023, 9, 1)

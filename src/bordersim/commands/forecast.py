@@ -34,7 +34,9 @@ def register(app: typer.Typer) -> None:
 
 def forecast_command(
     origin: str | None = typer.Option(
-        None, "--origin", help="Last month used, YYYY-MM (default: the last month in the store)."
+        None,
+        "--origin",
+        help="Last month used, YYYY-MM (default: the last month of the store's OHSS workbook).",
     ),
     horizon: int | None = typer.Option(
         None, "--horizon", help=f"Months ahead, 1-12 (default: {DEFAULT_HORIZON})."
@@ -171,7 +173,32 @@ def read_series(store: str | None, *, create: bool = True) -> Any:
                 soft_wrap=True,
             )
             import_official_files(connection, missing)
-        return from_official(connection)
+        series = from_official(connection)
+        warning = _later_csv_warning(connection)
+    if warning:
+        _console().print(f"[bold yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+    return series
+
+
+def _later_csv_warning(connection: Any) -> str | None:
+    """Mixed data vintages, as calibrate warns of them, where they matter to a forecast: a CBP
+    CSV that ends after the workbook (a newer release's) holds months the forecast, which reads
+    the workbook alone, does not start from; None otherwise."""
+    from bordersim.ingest.parsed import CBP_KIND, OHSS_KIND
+    from bordersim.store.coverage import cbp_months, sector_months
+    from bordersim.store.official import imported_kinds
+
+    workbook_months, csv_months = sector_months(connection), cbp_months(connection)
+    if not workbook_months or not csv_months or max(csv_months) <= max(workbook_months):
+        return None
+    files = imported_kinds(connection)
+    workbook_end = f"{max(workbook_months):%Y-%m}"
+    return (
+        f"mixed data vintages: the CBP CSV {files[CBP_KIND][0]} ends {max(csv_months):%Y-%m}, "
+        f"after the OHSS workbook {files[OHSS_KIND][0]}, which ends {workbook_end}: the forecast "
+        f"reads the workbook alone, so its data end {workbook_end}; import the workbook of the "
+        "CSV's release to forecast from its months"
+    )
 
 
 def _shipped_files_to_import(connection: Any) -> list[Path]:
