@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import html
+import io
 import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
@@ -171,3 +173,34 @@ def test_the_validation_table_says_what_it_compares_as_the_report_does(
     assert "Rows beyond 5 % are flagged: 1 of 1." in rgv
     spread = "none: one replication" if replications == 1 else " - "
     assert all(spread in row for row in table.split("</thead>")[1].split("<tr>")[1:])
+
+
+def _download_links(page: str) -> dict[str, str]:
+    """The dashboard's downloads: each link's text and address."""
+    downloads = page.split('id="downloads"', 1)[1].split("</span>", 1)[0]
+    return {
+        text: href for href, text in re.findall(r'<a href="([^"]*)"[^>]*>([^<]*)</a>', downloads)
+    }
+
+
+@pytest.mark.parametrize("swapped", [False, True], ids=["page", "fragment"])
+def test_the_downloads_follow_the_sector_chosen(
+    stored: tuple[TestClient, str, RunResult], swapped: bool
+) -> None:
+    """With RGV chosen, the dashboard's CSV and Parquet links still downloaded every sector of
+    the run; they now download the sector chosen (the report is the whole run's), and the
+    selector's swap changes them with the charts."""
+    client, run_id, _ = stored
+    headers = {"HX-Request": "true"} if swapped else {}
+    border = _download_links(html.unescape(client.get(f"/runs/{run_id}", headers=headers).text))
+    rgv_page = html.unescape(client.get(f"/runs/{run_id}?sector=rgv", headers=headers).text)
+    rgv = _download_links(rgv_page)
+    assert border["CSV"] == f"/runs/{run_id}/export.csv"
+    assert rgv["CSV"] == f"/runs/{run_id}/export.csv?sector=RGV"
+    assert rgv["Parquet"] == f"/runs/{run_id}/export.parquet?sector=RGV"
+    assert rgv["HTML report"] == border["HTML report"] == f"/runs/{run_id}/report"
+    if swapped:  # swapped in beside the charts, in place of the page's own
+        assert 'id="downloads" hx-swap-oob="true"' in rgv_page
+    narrowed = client.get(rgv["CSV"])
+    assert narrowed.status_code == 200
+    assert set(pd.read_csv(io.StringIO(narrowed.text))["sector"]) == {"RGV"}

@@ -88,6 +88,7 @@ def test_edit_a_variant_and_run_it(page: Any, workbench: Workbench) -> None:
     page.select_option("#month", "2023-05")
     page.wait_for_selector("text=Top gaps in weeks starting in 2023-05")
     page.wait_for_selector("#custody-RGV-2023-05.js-plotly-plot")  # drawn for the choice
+    page.wait_for_selector("#download-csv[href$='export.csv?sector=RGV']")  # swapped in too
     screenshot(page, "run")
 
 

@@ -195,10 +195,12 @@ def router(site: Site) -> APIRouter:
             calibration_sha256=kept.calibration_sha256 if kept is not None else None,
             run_id=run_id,
         )
-        template = "_run_charts.html" if request.headers.get("hx-request") else "run.html"
+        swapped = bool(request.headers.get("hx-request"))
         return site.page(
             request,
-            template,
+            "_run_charts.html" if swapped else "run.html",
+            # the selector swaps the charts: the downloads above them follow the sector too
+            swapped_downloads=swapped,
             run=stored,
             view=view,
             sector=view.sector,
