@@ -804,15 +804,33 @@ def test_a_bad_plan_form_is_a_4xx_and_queues_nothing(
     assert response.status_code == status, response.text
 
 
-@pytest.mark.parametrize("path", ["/plans", "/plans?file=examples.small-stress"])
-def test_a_workbench_with_no_plan_files_says_so(tmp_path: Path, path: str) -> None:
+@pytest.mark.parametrize("folder", ["empty", "none"])
+def test_a_workbench_with_no_plan_files_shows_its_plan_page(tmp_path: Path, folder: str) -> None:
+    """With no plan file (an empty plan folder, or none), /plans answered 404 "this workbench
+    has no plan files", hiding the plans made before and not saying how to add one; it now
+    shows the page: no plan files, where to put one, and the plans made here."""
     settings = _settings(tmp_path)
+    assert settings.plans_dir is not None
     shutil.rmtree(settings.plans_dir)
-    settings.plans_dir.mkdir()
+    if folder == "empty":
+        settings.plans_dir.mkdir()
+    else:
+        settings = dataclasses.replace(settings, plans_dir=None)
     with TestClient(create_app(settings, start_worker=False)) as empty:
-        answer = empty.get(path)
-    assert answer.status_code == 404
-    assert "this workbench has no plan files (serve --plans FOLDER)" in answer.text
+        answer = empty.get("/plans")
+        chosen = empty.get("/plans?file=examples.small-stress")
+    assert answer.status_code == 200, answer.text
+    page = html.unescape(answer.text)
+    assert "<h1>Plan a deployment</h1>" in page and 'id="plan-form"' not in page
+    how = page.split('id="no-plan-files"', 1)[1].split("</p>", 1)[0]
+    if folder == "empty":
+        assert f"{settings.plans_dir}/examples" in how and "plan file" in how
+    else:
+        assert "--plans FOLDER" in how
+    assert "docs/planner.md" in how
+    assert 'id="no-plans"' in page  # the plans made here: none yet
+    assert chosen.status_code == 404
+    assert "no plan file 'examples.small-stress'" in html.unescape(chosen.text)
 
 
 def test_a_failed_job_names_the_scenario_but_not_the_servers_folders(tmp_path: Path) -> None:
@@ -958,8 +976,10 @@ def test_a_plan_file_the_plan_page_cannot_offer_is_named_with_why(tmp_path: Path
         for plan in settings.plans_dir.rglob("*.toml"):
             if plan.name not in ("broken.toml", "troops v2.toml"):
                 plan.unlink()
-        answer = html.unescape(client.get("/plans").text)
-    assert "this workbench has no plan files it can offer" in answer
+        answer = client.get("/plans")
+    assert answer.status_code == 200
+    assert "This workbench has no plan files it can offer." in html.unescape(answer.text)
+    answer = html.unescape(answer.text)
     assert "examples/broken.toml (it does not read as TOML" in answer
 
 

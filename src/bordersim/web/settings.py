@@ -51,13 +51,18 @@ class WebSettings:
         """The scenario folder as the pages and saved variants name it, for `bordersim run`:
         relative to where the workbench started when under it (`scenarios`), else its whole
         path; a shared workbench names none of its folders (`scenarios`)."""
+        return self.shown_folder(self.scenarios_dir, "scenarios")
+
+    def shown_folder(self, folder: Path, shared_name: str) -> str:
+        """`folder` relative to where the workbench started when under it, else its whole path;
+        `shared_name` on a shared workbench, which names none of its folders."""
         if self.token is not None:
-            return "scenarios"
-        folder = self.scenarios_dir.resolve()
+            return shared_name
+        whole = folder.resolve()
         try:
-            return folder.relative_to(Path.cwd().resolve()).as_posix()
+            return whole.relative_to(Path.cwd().resolve()).as_posix()
         except ValueError:
-            return str(folder)
+            return str(whole)
 
 
 #: An absolute path in a message: a slash that follows no word, dot, colon or slash (so not a

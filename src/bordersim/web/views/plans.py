@@ -29,9 +29,18 @@ from bordersim.web.plans import (
 )
 from bordersim.web.scenarios import GENERAL, Form, form_from_post, library
 from bordersim.web.security import read_form
+from bordersim.web.settings import WebSettings
 from bordersim.web.site import Site
 
 MEDIA = {"plan.toml": "text/plain", "certificate.json": "application/json", "report.html": None}
+
+
+def plans_folder_shown(settings: WebSettings) -> str | None:
+    """The plan folder as the plan page names it (as the scenario folder is named: see
+    `WebSettings.shown_folder`); None where the workbench has none."""
+    if settings.plans_dir is None:
+        return None
+    return settings.shown_folder(settings.plans_dir, "plans")
 
 
 def router(site: Site) -> APIRouter:
@@ -39,18 +48,10 @@ def router(site: Site) -> APIRouter:
 
     def plan_file(plan_id: str) -> PlanFile:
         plans = plan_library(site.settings.plans_dir)
-        if not plans:
-            left_out = unlisted_plans(site.settings.plans_dir)
-            if left_out:
-                raise HTTPException(
-                    404,
-                    "this workbench has no plan files it can offer; left out: "
-                    + "; ".join(left_out),
-                )
-            raise HTTPException(404, "this workbench has no plan files (serve --plans FOLDER)")
         if plan_id not in plans:
+            offered = "offers them" if plans else "says why it has none, and how to add one"
             raise HTTPException(
-                404, f"no plan file {plan_id!r} in the library; the plan page (/plans) offers them"
+                404, f"no plan file {plan_id!r} in the library; the plan page (/plans) {offered}"
             )
         return plans[plan_id]
 
@@ -94,10 +95,24 @@ def router(site: Site) -> APIRouter:
             return plan, form, None
         return plan, form, check_plan(form, plan, scenarios[chosen])
 
+    def no_plan_files_page(request: Request) -> HTMLResponse:
+        """The plan page without a form: a 404 hid the plans made here, and did not say how to
+        add a plan file."""
+        return site.page(
+            request,
+            "plans.html",
+            plan=None,
+            plans_folder=plans_folder_shown(site.settings),
+            finished=finished_plans(site.settings.plans_out),
+            left_out=unlisted_plans(site.settings.plans_dir),
+        )
+
     @api.get("/plans", response_class=HTMLResponse)
     def plans_page(request: Request, file: str = "") -> HTMLResponse:
         first = next(iter(plan_library(site.settings.plans_dir)), "")
-        plan = plan_file(file or first)  # a 404 when the library has no plan files
+        if not file and not first:
+            return no_plan_files_page(request)
+        plan = plan_file(file or first)  # a 404 for a plan file the library does not have
         form = plan_form(plan, library(site.settings.scenarios_dir))
         return site.page(request, "plans.html", **context(plan, form))
 
