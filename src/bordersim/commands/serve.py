@@ -81,6 +81,7 @@ def serve_command(
     # a host that is not this machine's is refused with nothing made
     listening = listening_socket(host, port)
     location = store_location(store)
+    made = _new_store_words(location)
     # created (or reached) and migrated once, before the worker and pages use it
     open_catalog(location).close()
     settings = WebSettings(
@@ -92,6 +93,8 @@ def serve_command(
     )
     shown_host = f"[{host}]" if ":" in host else host
     shown = f"http://{shown_host}:{port}/" + (f"?token={token}" if token else "")
+    if made:  # a mistyped --store opened an empty workbench without a word
+        Console().print(made, highlight=False, soft_wrap=True)
     Console().print(f"bordersim workbench on {shown} (Ctrl-C stops it)")
     # Ctrl-C is how the workbench is stopped: the generic last line said "nothing was marked
     # complete", where the runs its jobs finished were
@@ -101,6 +104,18 @@ def serve_command(
     )
     config = uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning")
     uvicorn.Server(config).run(sockets=[listening])
+
+
+def _new_store_words(location: Path | str) -> str | None:
+    """What serve says of a store file it is about to make (with the folders it makes for it),
+    or None for a store that is there, or a shared one."""
+    if isinstance(location, str) or location.exists():
+        return None
+    topmost_new = location.parent
+    while not topmost_new.parent.exists() and topmost_new.parent != topmost_new:
+        topmost_new = topmost_new.parent
+    folder = f" (with its folder {topmost_new})" if not topmost_new.exists() else ""
+    return f"new store {location}{folder}: it holds no runs yet (--store names another)"
 
 
 def _refuse_folder(folder: Path, kind: str, option: str) -> None:
