@@ -960,6 +960,21 @@ def test_a_scenario_file_the_library_cannot_list_is_named_with_why(
     assert "rename" in left_out and "examples/small.toml" not in left_out
 
 
+def test_an_empty_scenario_library_says_how_to_fill_it(tmp_path: Path) -> None:
+    """`serve --scenarios` naming an empty folder showed the library as an empty table, and a
+    comparison form whose A and B offered nothing; the page now says the folder holds no
+    scenario and where to put one, and offers no form that cannot be sent."""
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    settings = dataclasses.replace(_settings(tmp_path), scenarios_dir=folder)
+    with TestClient(create_app(settings, start_worker=False)) as empty:
+        page = html.unescape(empty.get("/scenarios").text)
+    how = page.split('id="no-scenarios"', 1)[1].split("</p>", 1)[0]
+    assert f"no scenario files in {folder}" in how
+    assert f"{folder}/examples" in how and "docs/scenarios.md" in how
+    assert 'id="library"' not in page and 'id="compare-form"' not in page
+
+
 def test_a_plan_file_the_plan_page_cannot_offer_is_named_with_why(tmp_path: Path) -> None:
     """A plan file that does not read as TOML, or is named with a space or a dot, was left out
     of the plan page's list without a word; with no other plan file the page said "this
