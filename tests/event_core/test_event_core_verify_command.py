@@ -130,11 +130,28 @@ def test_a_zero_simulated_against_a_likely_event_still_fails() -> None:
 
     from bordersim.verify.runner import BatchValues, judge_all
 
-    never = BatchValues("mmc", "P(wait)", 0.5, np.zeros(40))
+    never = BatchValues("mmc", "P(wait)", 0.5, np.zeros(40), chance=0.5)
     (row,) = judge_all([never], customers=4000)
     assert not row.passed and not row.too_rare
-    (rare,) = judge_all([BatchValues("mmc", "P(wait)", 1e-7, np.zeros(40))], customers=4000)
+    rare_wait = BatchValues("mmc", "P(wait)", 1e-7, np.zeros(40), chance=1e-7)
+    (rare,) = judge_all([rare_wait], customers=4000)
     assert rare.passed and rare.too_rare
+
+
+@pytest.mark.parametrize("rate", ["1", "0.00001"])
+def test_too_rare_does_not_hang_on_the_unit_of_time(
+    rate: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the same M/M/10 at utilisation 0.1 with its rates per hour or per second: its mean wait
+    # (1.3e-8 units of time, or 1.3e-3) was too rare in one and a FAIL (exit 1) in the other,
+    # as the cutoff was the analytic value against 1/--customers; it is now the chance per
+    # customer of a wait (1.1e-7 either way)
+    queue = ["--arrival-rate", rate, "--service-rate", rate, "--servers", "10"]
+    code, out, _ = run(["--case", "mmc", *queue, "--customers", "4000"], capsys)
+    assert code == 0, out
+    assert out.count("│ too rare") == 2, out  # P(wait) and mean wait
+    caption = " ".join(out.split())
+    assert "the chance per customer of its event" in caption, caption
 
 
 def test_the_caption_writes_its_percentages_as_bordersim_does(
@@ -185,6 +202,6 @@ def test_only_a_measure_never_seen_is_too_rare_not_a_constant_gap() -> None:
     gap = BatchValues("mm1", "Little", float("nan"), np.full(40, 2.0), reference=np.ones(40))
     (row,) = judge_all([gap], customers=4000)
     assert not row.passed and not row.too_rare
-    seen = BatchValues("mm1", "P(wait)", 1e-7, np.full(40, 0.5))  # seen in every batch
+    seen = BatchValues("mm1", "P(wait)", 1e-7, np.full(40, 0.5), chance=1e-7)  # seen always
     (row,) = judge_all([seen], customers=4000)
     assert not row.passed and not row.too_rare

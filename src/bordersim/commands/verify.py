@@ -52,8 +52,9 @@ def verify(
 
     Each simulated value has a confidence interval from batch means; the intervals are
     Bonferroni-adjusted so that all rows hold together with 95 % probability. Exit status 1 if
-    any row fails. A measure never seen in the run while theory expects it less than once there
-    is too rare to judge, and fails nothing.
+    any row fails. A measure never seen in the run while theory expects its event (a wait, a
+    block, an abandonment) less than once among the customers simulated is too rare to judge,
+    and fails nothing.
     """
     from rich.console import Console
 
@@ -168,8 +169,9 @@ def _too_rare_note(rows: list[Row], customers: int) -> str:
     if not any(r.too_rare for r in rows):
         return ""
     return (
-        " Too rare: the measure was 0 throughout the run and the analytic value is under "
-        f"1/{customers:,} (fewer than one occurrence expected): not judged, and no failure."
+        " Too rare: the measure was 0 throughout the run and the chance per customer of its "
+        f"event (a wait, a block, an abandonment) is under 1/{customers:,} (fewer than one "
+        "expected among the customers simulated): not judged, and no failure."
     )
 
 

@@ -31,6 +31,10 @@ class Measure:
     name: str
     analytic: float
     read: Callable[[Summary], float]
+    #: the chance per customer of the event the measure is made of (a wait, a block, an
+    #: abandonment), which says how rare it is whatever the unit of time; None where every
+    #: customer contributes (a sojourn), so that it is never too rare to judge
+    chance: float | None = None
 
 
 @dataclass(frozen=True)
@@ -91,9 +95,12 @@ def mm1(arrival_rate: float = 0.7, service_rate: float = 1.0) -> Case:
         _single(arrival_rate, Exponential(service_rate), 1),
         arrival_rate,
         (
-            Measure("mean wait", m.mean_wait, _wait),
+            Measure("mean wait", m.mean_wait, _wait, m.p_wait),
             Measure(
-                "mean number present", m.mean_present, lambda s: s.mean_number_present("queue")
+                "mean number present",
+                m.mean_present,
+                lambda s: s.mean_number_present("queue"),
+                m.p_wait,  # someone is present exactly when an arrival would wait
             ),
         ),
     )
@@ -113,8 +120,8 @@ def mmc(arrival_rate: float = 9.0, service_rate: float = 1.0, servers: int = 10)
         _single(arrival_rate, Exponential(service_rate), servers),
         arrival_rate,
         (
-            Measure("P(wait)", m.p_wait, _prob_wait),
-            Measure("mean wait", m.mean_wait, _wait),
+            Measure("P(wait)", m.p_wait, _prob_wait, m.p_wait),
+            Measure("mean wait", m.mean_wait, _wait, m.p_wait),
         ),
     )
 
@@ -130,8 +137,8 @@ def mmck(
         _single(arrival_rate, Exponential(service_rate), servers, capacity=capacity),
         arrival_rate,
         (
-            Measure("P(blocked)", m.p_block, lambda s: s.blocking_probability("queue")),
-            Measure("mean wait", m.mean_wait, _wait),
+            Measure("P(blocked)", m.p_block, lambda s: s.blocking_probability("queue"), m.p_block),
+            Measure("mean wait", m.mean_wait, _wait, m.p_wait),
         ),
     )
 
@@ -153,8 +160,13 @@ def erlang_a(
         _single(arrival_rate, Exponential(service_rate), servers, patience_rate=patience_rate),
         arrival_rate,
         (
-            Measure("P(abandon)", m.p_abandon, lambda s: s.abandonment_probability("queue")),
-            Measure("mean wait (all)", m.mean_wait, lambda s: s.mean_wait_all("queue")),
+            Measure(
+                "P(abandon)",
+                m.p_abandon,
+                lambda s: s.abandonment_probability("queue"),
+                m.p_abandon,
+            ),
+            Measure("mean wait (all)", m.mean_wait, lambda s: s.mean_wait_all("queue"), m.p_wait),
         ),
     )
 
@@ -175,7 +187,8 @@ def mg1(arrival_rate: float = 0.7, service_rate: float = 1.0, service_cv: float 
         f"M/G/1 (P-K), {label}, lambda={arrival_rate:g}, E[S]={mean:g}",
         _single(arrival_rate, service, 1),
         arrival_rate,
-        (Measure("mean wait", wq, _wait),),
+        # one server: an arrival waits when it is busy, a share rho of the time
+        (Measure("mean wait", wq, _wait, arrival_rate * mean),),
     )
 
 
@@ -184,6 +197,7 @@ def priority(arrival_rates: tuple[float, float] = (0.3, 0.4), service_rate: floa
     for lam in arrival_rates:
         _check_rates(lam, service_rate)
     waits = F.priority_waits(arrival_rates, [1.0 / service_rate] * 2, [2.0 / service_rate**2] * 2)
+    busy = sum(arrival_rates) / service_rate  # the one server's busy share: P(an arrival waits)
     net = Network(
         stations=[Station("queue", service=Exponential(service_rate))],
         pools=[Pool("server", headcount=1, skills={"queue": 1.0})],
@@ -200,8 +214,8 @@ def priority(arrival_rates: tuple[float, float] = (0.3, 0.4), service_rate: floa
         net,
         sum(arrival_rates),
         (
-            Measure("mean wait, high", waits[0], lambda s: s.mean_wait("queue", "high")),
-            Measure("mean wait, low", waits[1], lambda s: s.mean_wait("queue", "low")),
+            Measure("mean wait, high", waits[0], lambda s: s.mean_wait("queue", "high"), busy),
+            Measure("mean wait, low", waits[1], lambda s: s.mean_wait("queue", "low"), busy),
         ),
     )
 

@@ -33,6 +33,8 @@ class BatchValues:
     analytic: float
     values: np.ndarray
     reference: np.ndarray | None = None  # per-batch reference for paired measures
+    #: the chance per customer of the event the measure is made of (`cases.Measure.chance`)
+    chance: float | None = None
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,8 @@ class Row:
     half_width: float
     confidence: float
     passed: bool
-    #: the measure was 0 in every batch, and the theory expects it less than once in the run:
+    #: the measure was 0 in every batch, and the theory expects its event (a wait, a block, an
+    #: abandonment) less than once among the customers of the run:
     #: an interval of 0 ± 0 can neither confirm nor refute the theory (counted as no failure)
     too_rare: bool = False
 
@@ -69,7 +72,13 @@ def run_batches(
         sim.run_until(warmup + (b + 1) * batch)
         summaries.append(sim.summary())
     out = [
-        BatchValues(case.name, m.name, m.analytic, np.array([m.read(s) for s in summaries]))
+        BatchValues(
+            case.name,
+            m.name,
+            m.analytic,
+            np.array([m.read(s) for s in summaries]),
+            chance=m.chance,
+        )
         for m in case.measures
     ]
     out.append(
@@ -89,7 +98,9 @@ def judge(values: BatchValues, confidence: float, customers: int) -> Row:
 
     For Little's law the interval is that of the paired difference L - lambda W, and the row
     passes when it contains 0; `analytic` then shows the mean of lambda W. A measure that is 0
-    in every batch while the theory's value is under one in `customers` is too rare to judge.
+    in every batch while the chance per customer of its event is under one in `customers` is
+    too rare to judge: a chance, not the analytic value, which for a wait is in units of time
+    and would call the same queue rare or not by the unit its rates are given in.
     """
     x = values.values
     if values.reference is not None:
@@ -110,7 +121,8 @@ def judge(values: BatchValues, confidence: float, customers: int) -> Row:
     passed = abs(float(diff.mean()) - target_gap) <= half
     # never seen in the run (0 in every batch) where theory expects it less than once
     never_seen = values.reference is None and not np.any(x)
-    too_rare = not passed and never_seen and abs(target_gap) < 1.0 / customers
+    rare = values.chance is not None and values.chance * customers < 1.0
+    too_rare = not passed and never_seen and rare
     return Row(
         values.case,
         values.measure,
