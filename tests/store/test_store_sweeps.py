@@ -211,3 +211,22 @@ def test_resuming_a_sweep_the_store_lacks_names_the_store(
     shown = shown_url(store_url) if store_url.startswith("postgresql:") else store_url
     # a long location is shown by its end (errors.BordersimError)
     assert f"{shown[-40:]}: no sweep 'small-000000000000' in this store" in err, err
+
+
+def test_report_and_resume_of_an_id_the_store_lacks_say_it_alike(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`bordersim report X` and `sweep --resume X` of the same store worded an id it lacks
+    differently, and the sweep's message did not give the command that lists what the store
+    holds: both now name `bordersim runs --store S`."""
+    store = tmp_path / "bordersim.duckdb"
+    open_catalog(store, create=True).close()
+    said = []
+    for command in (["report", "nope"], ["sweep", "--resume", "nope-0123456789ab"]):
+        with pytest.raises(SystemExit) as done:
+            main([*command, "--store", str(store)])
+        assert done.value.code == 2
+        said.append(" ".join(capsys.readouterr().err.split()))
+    listing = f"`bordersim runs --store {store}`"
+    assert f"{store}: no run 'nope' in this store; it holds 0 runs: {listing}" in said[0], said
+    assert f"{store}: no sweep 'nope-0123456789ab' in this store; {listing}" in said[1], said

@@ -647,7 +647,7 @@ def resumable_sweep(
     from bordersim.scenario.resolved import load_with_changes
     from bordersim.store import using_store
     from bordersim.store.interface import results_dir_of, shown_location
-    from bordersim.store.runs import has_run
+    from bordersim.store.runs import has_run, store_option
     from bordersim.store.sweeps import sweep_plan
 
     with using_store(store, create=False) as catalog:
@@ -661,9 +661,12 @@ def resumable_sweep(
         raise _a_run_not_a_sweep(sweep_id, where)
     if plan_json is None:
         # named, since the store asked may be the default one, not the --store it ran in
+        # worded as `report` words a run the store lacks (store.runs), with the command that
+        # lists this store's runs and sweeps
         raise SweepStateError(
-            f"no sweep {sweep_id!r} in this store (a sweep's id is printed when it starts; is "
-            "--store or $BORDERSIM_STORE the store it ran in?)",
+            f"no sweep {sweep_id!r} in this store; `bordersim runs{store_option(where)}` lists "
+            "its runs and sweeps (a sweep's id is printed when it starts; is --store or "
+            "$BORDERSIM_STORE the store it ran in?)",
             where=where,
         )
     plan = SweepPlan.from_json(plan_json)
