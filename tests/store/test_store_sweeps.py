@@ -230,3 +230,20 @@ def test_report_and_resume_of_an_id_the_store_lacks_say_it_alike(
     listing = f"`bordersim runs --store {store}`"
     assert f"{store}: no run 'nope' in this store; it holds 0 runs: {listing}" in said[0], said
     assert f"{store}: no sweep 'nope-0123456789ab' in this store; {listing}" in said[1], said
+
+
+def test_a_missing_store_names_every_command_that_creates_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`bordersim runs` of a store not there yet said "`bordersim data import` or `bordersim run`
+    creates one", leaving out the blocked sweep, which records itself in a store it creates."""
+    missing = tmp_path / "missing.duckdb"
+    with pytest.raises(SystemExit) as done:
+        main(["runs", "--store", str(missing)])
+    assert done.value.code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert err == (
+        f"error: {missing}: no store here (is --store or $BORDERSIM_STORE mistyped?); "
+        "`bordersim data import`, `bordersim run` or `bordersim sweep --store` creates one"
+    ), err
+    assert not missing.exists()

@@ -192,7 +192,7 @@ def _check_file(location: Path, *, create: bool) -> None:
         if not create:
             raise StoreError(
                 "no store here (is --store or $BORDERSIM_STORE mistyped?); `bordersim data "
-                "import` or `bordersim run` creates one",
+                "import`, `bordersim run` or `bordersim sweep --store` creates one",
                 where=where,
             )
         try:
