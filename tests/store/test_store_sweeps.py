@@ -247,3 +247,24 @@ def test_a_missing_store_names_every_command_that_creates_one(
         "`bordersim data import`, `bordersim run` or `bordersim sweep --store` creates one"
     ), err
     assert not missing.exists()
+
+
+def test_runs_lists_a_run_under_way_as_it_lists_a_sweep_under_way(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`bordersim runs` showed a sweep under way as "running (process N)" and a run under way,
+    in the table beside it, as "running", without its process: a run now names its process as
+    a sweep does, and one driven from another host is said to be running there."""
+    import os
+
+    from constructed_runs import constructed_run, start_constructed
+
+    store = tmp_path / "bordersim.duckdb"
+    with open_catalog(store, create=True) as catalog:
+        start_constructed(catalog, constructed_run(1, 3), "small-20261207-120000-abcd")
+    listed = _sweep_listing(str(store), capsys)
+    assert f"running (process {os.getpid()})" in listed, listed
+    with open_catalog(store) as catalog:
+        catalog.execute("UPDATE runs SET host = 'elsewhere', pid = 1")
+    listed = _sweep_listing(str(store), capsys)
+    assert "running on elsewhere" in listed, listed

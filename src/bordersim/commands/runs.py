@@ -166,7 +166,12 @@ def runs_command(
 
     from bordersim.store import open_catalog, store_location
     from bordersim.store.postgres import shown_url
-    from bordersim.store.runs import list_failures, list_runs, repair_dead_runs
+    from bordersim.store.runs import (
+        list_failures,
+        list_runs,
+        repair_dead_runs,
+        running_processes,
+    )
     from bordersim.store.sweeps import list_sweeps
 
     location = store_location(store)
@@ -177,6 +182,7 @@ def runs_command(
         repaired = repair_dead_runs(connection, include_unknown=repair)
         runs = list_runs(connection)
         failures = list_failures(connection)
+        processes = running_processes(connection)
         sweeps = list_sweeps(connection)
     for fixed in repaired:
         removed = f"; removed {_of(len(fixed.removed), 'temporary file')}" if fixed.removed else ""
@@ -205,7 +211,7 @@ def runs_command(
             run.run_id,
             run.scenario_path or "not recorded",
             f"{run.created_at:%Y-%m-%d %H:%M}" if run.created_at else "",
-            run.status,
+            _run_state(run.status, processes.get(run.run_id)),
             run.engine,
             str(run.seed),
             str(run.replications),
@@ -231,6 +237,19 @@ def _show_sweeps(console: Any, sweeps: list[Any], shown: object) -> None:
             _sweep_state(sweep),
         )
     console.print(table)
+
+
+def _run_state(status: str, process: tuple[str | None, int | None, str | None] | None) -> str:
+    """A run's status, a run under way with its process as a sweep's state names it: running
+    (process N) here, running on HOST elsewhere, plain running where no process was recorded."""
+    from bordersim.store.runs import process_state
+
+    if process is None:
+        return status
+    host, pid, started = process
+    if process_state(host, pid, started) == "alive":
+        return f"{status} (process {pid})"
+    return f"{status} on {host}" if host else status
 
 
 def _sweep_state(sweep: Any) -> str:

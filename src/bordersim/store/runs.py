@@ -401,6 +401,14 @@ def run_context(connection: Catalog, run_id: str) -> RunContext | None:
     return RunContext(json.loads(row[0]), tuple(json.loads(row[1] or "[]")), row[2], row[3])
 
 
+def running_processes(connection: Catalog) -> dict[str, tuple[str | None, int | None, str | None]]:
+    """The process (host, id, start time) recorded for each run still 'running', by run id."""
+    rows = connection.execute(
+        "SELECT run_id, host, pid, process_start FROM runs WHERE status = ?", [RUNNING]
+    ).fetchall()
+    return {row[0]: (row[1], None if row[2] is None else int(row[2]), row[3]) for row in rows}
+
+
 def list_runs(connection: Catalog) -> list[StoredRun]:
     rows = connection.execute(f"SELECT {_COLUMNS} FROM runs ORDER BY created_at, run_id").fetchall()
     return [_stored(row) for row in rows]
