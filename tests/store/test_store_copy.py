@@ -320,3 +320,23 @@ def test_runs_alone_copy_into_a_store_that_holds_official_data(
         assert {t: table_checksums(b)[t] for t in OFFICIAL_TABLES} == official
         assert [row[0] for row in b.execute("SELECT run_id FROM runs").fetchall()] == ["a-1"]
         assert verify_files(results_dir_of(b), run_files(b)) == []
+
+
+def test_a_copy_of_a_sweep_under_way_is_to_resume_not_running(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A sweep under way in the source (its process alive) was copied with that process, so
+    that `bordersim runs` of the copy said "running (process N)" of a sweep that no process
+    drives there. The copy holds the blocks registered so far, to be finished by `--resume`."""
+    source, dest = tmp_path / "a.duckdb", tmp_path / "b.duckdb"
+    with open_store(source) as connection:
+        _add_sweep(connection, "constructed-sweep")  # recorded as driven by this process
+    main(["runs", "--store", str(source)])
+    assert "running (process" in capsys.readouterr().out
+    main(["store", "copy", str(source), str(dest)])
+    assert "copied 0 runs, 1 sweep and 1 result file" in capsys.readouterr().out
+    main(["runs", "--store", str(dest)])
+    listed = " ".join(capsys.readouterr().out.split())
+    assert "1 of 2 │ unfinished: --resume it" in listed, listed
+    main(["runs", "--store", str(source)])  # the source's sweep is still its process's
+    assert "running (process" in capsys.readouterr().out

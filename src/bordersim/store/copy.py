@@ -44,6 +44,9 @@ RUN_TABLES = ("runs", "run_files")
 OFFICIAL_TABLES = ("data_imports", "ohss_encounters", "cbp_swb_encounters")
 #: Every table a store holds (its schema_version aside), in the order a copy inserts them.
 TABLES = RUN_TABLES + SWEEP_TABLES + OFFICIAL_TABLES
+#: The process that drives a sweep (`store.sweeps.claim_sweep`): it drives the source's sweep,
+#: not the copy, which is left to `bordersim sweep --resume` and not compared.
+SWEEP_PROCESS = ("host", "pid", "process_start")
 
 
 @dataclass(frozen=True)
@@ -82,9 +85,15 @@ def _canonical(value: Any) -> str:
     return str(value)
 
 
+def compared(table: str, columns: Sequence[str]) -> list[str]:
+    """The columns a copy keeps as they were: all but the process that drives a sweep."""
+    return [c for c in columns if not (table == "sweeps" and c in SWEEP_PROCESS)]
+
+
 def table_checksum(catalog: Catalog, table: str, columns: Sequence[str] | None = None) -> str:
-    """sha256 of a table's rows, each written canonically, sorted, one per line."""
-    names = list(columns) if columns is not None else columns_of(catalog, table)
+    """sha256 of a table's rows, each written canonically, sorted, one per line (a sweep's
+    process left out, as a copy does not keep it)."""
+    names = compared(table, columns if columns is not None else columns_of(catalog, table))
     lines = sorted("\t".join(_canonical(v) for v in row) for row in _rows(catalog, table, names))
     digest = hashlib.sha256("\t".join(names).encode())
     for line in lines:
@@ -245,8 +254,9 @@ def _insert_tables(
     dest.execute("BEGIN TRANSACTION")
     try:
         for table in tables:
-            rows = _rows(source, table, columns[table])
-            _insert(dest, table, columns[table], rows)
+            kept = compared(table, columns[table])
+            rows = _rows(source, table, kept)
+            _insert(dest, table, kept, rows)
             counts[table] = len(rows)
         dest.execute("COMMIT")
     except BaseException:
