@@ -268,3 +268,53 @@ def test_runs_lists_a_run_under_way_as_it_lists_a_sweep_under_way(
         catalog.execute("UPDATE runs SET host = 'elsewhere', pid = 1")
     listed = _sweep_listing(str(store), capsys)
     assert "running on elsewhere" in listed, listed
+
+
+def test_resuming_a_sweep_another_process_drives_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A second `sweep --resume` of a sweep that another process on this machine was running ran
+    its unfinished blocks a second time, without a word, and took the sweep over in the
+    listing. It is refused, naming the process, before anything runs."""
+    from bordersim.services.blocks import SweepPlan, input_digests
+
+    store, plan_file = tmp_path / "bordersim.duckdb", tmp_path / "plan.json"
+    base, axes = load_scenario(SMALL), [Axis(KEY, (0,))]
+    plan = SweepPlan("small-0123456789ab", str(SMALL), base.hash, axes, 1, 11, BlockShape(1, 1))
+    plan.inputs = input_digests(base, axes)
+    plan_file.write_text(plan.to_json())
+    code = textwrap.dedent(
+        f"""
+        import sys
+        from pathlib import Path
+        from bordersim.store import open_catalog
+        from bordersim.store.sweeps import record_sweep
+        with open_catalog({str(store)!r}) as catalog:
+            record_sweep(catalog, "small-0123456789ab", scenario_name="small",
+                         scenario_hash={base.hash!r}, blocks=1, code_version="t",
+                         plan_json=Path({str(plan_file)!r}).read_text())
+        print("recorded", flush=True)
+        sys.stdin.read()
+        """
+    )
+    driver = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert driver.stdout is not None and driver.stdout.readline() == "recorded\n"
+        with pytest.raises(SystemExit) as done:
+            main(["sweep", "--resume", "small-0123456789ab", "--store", str(store),
+                  "--out", str(tmp_path / "out")])  # fmt: skip
+        assert done.value.code == 2
+        out, err = capsys.readouterr()
+        assert out == "", out
+        err = " ".join(err.split())
+        assert (
+            f"sweep small-0123456789ab is running now (process {driver.pid} on this machine)" in err
+        ), err
+        with open_catalog(store, create=False) as catalog:
+            (sweep,) = list_sweeps(catalog)
+        assert sweep.pid == driver.pid  # still its driver's
+    finally:
+        driver.send_signal(signal.SIGKILL)
+        driver.wait(timeout=60)

@@ -648,10 +648,11 @@ def resumable_sweep(
     from bordersim.store import using_store
     from bordersim.store.interface import results_dir_of, shown_location
     from bordersim.store.runs import has_run, store_option
-    from bordersim.store.sweeps import sweep_plan
+    from bordersim.store.sweeps import sweep_plan, sweep_process
 
     with using_store(store, create=False) as catalog:
         plan_json = sweep_plan(catalog, sweep_id)
+        driver = sweep_process(catalog, sweep_id)
         folder = SweepFolder(results_dir_of(catalog), sweep_id)
         where = shown_location(catalog)
         a_run = plan_json is None and has_run(catalog, sweep_id)
@@ -669,6 +670,7 @@ def resumable_sweep(
             "$BORDERSIM_STORE the store it ran in?)",
             where=where,
         )
+    _refuse_if_driven(sweep_id, driver)
     plan = SweepPlan.from_json(plan_json)
     if not Path(plan.scenario_path).is_file():
         raise SweepStateError(
@@ -688,6 +690,20 @@ def resumable_sweep(
         )
     _check_inputs(plan, base)
     return plan, base, folder
+
+
+def _refuse_if_driven(sweep_id: str, driver: tuple[str | None, int | None, str | None]) -> None:
+    """Refuse to resume a sweep another process on this machine is running: a second driver
+    would run its unfinished blocks again and take the sweep over in `bordersim runs`."""
+    from bordersim.store.runs import process_state
+
+    host, pid, started = driver
+    if pid == os.getpid() or process_state(host, pid, started) != "alive":
+        return  # this process (a notebook resuming its own sweep), or none alive here
+    raise SweepStateError(
+        f"sweep {sweep_id} is running now (process {pid} on this machine); wait for it to "
+        "finish, or stop it and --resume it then"
+    )
 
 
 def _a_run_not_a_sweep(run_id: str, where: str) -> SweepStateError:

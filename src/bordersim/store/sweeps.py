@@ -101,6 +101,16 @@ def release_sweep(catalog: Catalog, sweep_id: str) -> None:
     )
 
 
+def sweep_process(catalog: Catalog, sweep_id: str) -> tuple[str | None, int | None, str | None]:
+    """The process (host, id, start time) recorded as driving the sweep; Nones if none is."""
+    row = catalog.execute(
+        "SELECT host, pid, process_start FROM sweeps WHERE sweep_id = ?", [sweep_id]
+    ).fetchone()
+    if row is None:
+        return None, None, None
+    return row[0], None if row[1] is None else int(row[1]), row[2]
+
+
 def sweep_plan(catalog: Catalog, sweep_id: str) -> str | None:
     """The plan (JSON) of a recorded sweep, or None."""
     row = catalog.execute("SELECT plan_json FROM sweeps WHERE sweep_id = ?", [sweep_id]).fetchone()
