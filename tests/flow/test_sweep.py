@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -249,3 +252,27 @@ def test_a_key_varied_twice_is_refused(
     err = " ".join(capsys.readouterr().err.split())
     assert "--vary names a key twice: demand.scale, demand.scale" in err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.fixture(scope="module")
+def sweep_said(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """What `bordersim sweep` prints on an 80-column page, run from a folder of its own with a
+    relative --out: that folder and the output."""
+    folder = tmp_path_factory.mktemp("sweep-said")
+    done = subprocess.run(
+        [sys.executable, "-m", "bordersim", "sweep", str(SMALL), "--out", "sw", "-r", "1",
+         "--vary", "deployments.troops.headcount=0"],
+        cwd=folder, env={**os.environ, "COLUMNS": "80", "PYTHONPATH": str(ROOT / "src")},
+        capture_output=True, text=True,
+        timeout=900, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return folder, done.stdout
+
+
+@pytest.mark.slow
+def test_a_sweep_says_where_it_wrote_by_the_whole_path(sweep_said: tuple[Path, str]) -> None:
+    """A sweep with --out sw said "wrote sw/kpis.csv" where `run`, `compare` and `export` say
+    where they wrote by the whole path: the sweep now does too."""
+    folder, said = sweep_said
+    assert f"wrote {folder / 'sw' / 'kpis.csv'}, kpis.parquet, report.html" in said, said

@@ -542,7 +542,9 @@ def _write_and_show(console: Any, sweep: Any, axes: list[Axis], out: Path | None
     console.print(shown)
     took = timing_summary(sweep.timings)
     console.print(
-        f"{took + '; ' if took else ''}wrote {target}/kpis.csv, kpis.parquet, report.html",
+        # by the whole path, as `run`, `compare` and `export` say where they wrote
+        f"{took + '; ' if took else ''}wrote {target.absolute() / 'kpis.csv'}, kpis.parquet, "
+        "report.html",
         markup=False,
         soft_wrap=True,  # a path broken across lines cannot be copied or piped whole
     )
