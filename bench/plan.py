@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import importlib.util
 import json
 import socket
 import time
@@ -237,6 +238,20 @@ def ratio_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+#: The packages of the `bench` extra (not installed by `make setup`) that a method imports.
+METHOD_PACKAGES = {
+    "optuna-tpe": ("optuna",),
+    "optuna-cmaes": ("optuna", "cmaes"),
+    "nevergrad": ("nevergrad",),
+}
+
+
+def missing_packages(methods: list[str]) -> list[str]:
+    """The packages that `methods` import and this environment lacks, in order, once each."""
+    needed = [package for method in methods for package in METHOD_PACKAGES.get(method, ())]
+    return [p for p in dict.fromkeys(needed) if importlib.util.find_spec(p) is None]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("scenario", nargs="?", type=Path, default=DEFAULT_SCENARIO)
@@ -251,6 +266,13 @@ def main() -> None:
         default="bordersim,square-root,mol,uniform,optuna-tpe,optuna-cmaes,nevergrad",
     )
     args = parser.parse_args()
+    missing = missing_packages(args.methods.split(","))
+    if missing:
+        # checked before the planner's minutes of work, which an ImportError would throw away
+        parser.error(
+            f"--methods needs {', '.join(missing)}, not installed: install the bench extra "
+            "(.venv/bin/pip install -e '.[bench]') or leave those methods out of --methods"
+        )
     spec = load_plan(args.plan)
     problem_model = compile_scenario(load_scenario(args.scenario))
     problem = build_problem(problem_model, spec)

@@ -503,3 +503,44 @@ def test_the_readme_names_every_command_that_takes_set() -> None:
         if any("--set" in param.opts for param in getattr(command, "params", []))
     }
     assert named == taking
+
+
+def _extra_only(extra: str) -> set[str]:
+    """The import names of the packages that only the pyproject's `extra` installs (neither the
+    dependencies nor the `dev` extra that `make setup` installs)."""
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    installed = [*project["dependencies"], *project["optional-dependencies"]["dev"]]
+
+    def names(requirements: list[str]) -> set[str]:
+        return {re.split(r"[\s<>=!~\[;]", r, maxsplit=1)[0].lower() for r in requirements}
+
+    return names(project["optional-dependencies"][extra]) - names(installed)
+
+
+def modules_needing_the_bench_extra() -> set[str]:
+    """The `bench` modules that import a package only the `bench` extra installs."""
+    packages = "|".join(sorted(_extra_only("bench")))
+    imports = re.compile(rf"^\s*(?:import|from) (?:{packages})\b", re.M)
+    return {
+        f"bench.{path.stem}"
+        for path in (REPO / "bench").glob("*.py")
+        if imports.search(path.read_text(encoding="utf-8"))
+    }
+
+
+def test_a_benchmark_that_needs_the_bench_extra_says_so_where_the_docs_run_it() -> None:
+    """`make setup` installs the `dev` extra only: a page that runs `python -m bench.plan` (Optuna,
+    Nevergrad) says how to install the `bench` extra, or the reader meets an ImportError after the
+    planner's minutes of work."""
+    needing = modules_needing_the_bench_extra()
+    assert "bench.plan" in needing
+    silent = [
+        f"{page}: python -m {module}"
+        for page in PAGES
+        for module in sorted(needing)
+        if re.search(rf"python -m {re.escape(module)}(?![\w.])", page_text(page))
+        and ".[bench]" not in page_text(page)
+    ]
+    assert not silent, "run without saying `pip install -e '.[bench]'`: " + ", ".join(silent)
