@@ -318,9 +318,9 @@ def run(
     replications, seed = int(replications), int(seed)
     _check_flag("records", records)
     _check_flag("record", record)
-    _check_location("store", store)
+    store = _given_store(store)
     _check_location("out", out)
-    store, out = user_path(store), user_path(out)
+    out = user_path(out)
     if progress is not None and not callable(progress):
         raise BordersimError(
             f"progress must be a function called as progress(done, total), or None, got "
@@ -537,8 +537,7 @@ def sweep(
         _scenario_path(scenario)
     check_request("flow", replications, False, seed)
     replications, seed = int(replications), int(seed)
-    _check_location("store", store)
-    store = user_path(store)
+    store = _given_store(store)
     _check_client(client)
     if not isinstance(vary, Mapping):
         raise ScenarioError(
@@ -625,9 +624,9 @@ def open_run(run_id: str, *, store: str | Path | None = None) -> StoredRunView:
         raise BordersimError(
             "run_id is empty (an unset variable?); give a run id (see bordersim runs)"
         )
-    _check_location("store", store)
-    _check_store_is_there(user_path(store))
-    with read_only_store(user_path(store)) as connection:
+    run_id, store = run_id.strip(), _given_store(store)  # as `bordersim report` takes them
+    _check_store_is_there(store)
+    with read_only_store(store) as connection:
         # a run id the store lacks is refused by the store, in `bordersim report`'s words
         stored = get_run(connection, run_id)
         result = load_result(connection, run_id)
@@ -641,6 +640,13 @@ def _check_flag(name: str, value: object) -> None:
     """Refuse a switch that is not True or False (record="no" would record the run)."""
     if not isinstance(value, bool | np.bool_):
         raise BordersimError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+
+
+def _given_store(store: str | Path | None) -> str | Path | None:
+    """`store=` checked, without the spaces around a str (a path pasted with them), as `--store`
+    takes it: "runs.duckdb " was "no store here", named by a path that showed no space."""
+    _check_location("store", store)
+    return user_path(store.strip() if isinstance(store, str) else store)
 
 
 def _check_location(name: str, value: object) -> None:

@@ -1185,3 +1185,13 @@ def test_an_empty_run_id_is_refused_as_bordersim_report_refuses_it() -> None:
         assert str(refused.value) == (
             "run_id is empty (an unset variable?); give a run id (see bordersim runs)"
         )
+
+
+def test_a_run_id_and_a_store_pasted_with_spaces_are_the_run_and_store(
+    cli_run: tuple[Path, str],
+) -> None:
+    # " small-...\n" was "no run ' small-...\n'" and "store.duckdb " "no store here", naming
+    # the store's path without the space; `bordersim report` takes both without the spaces
+    store, run_id = cli_run
+    opened = bs.open_run(f" {run_id}\n", store=f" {store} ")
+    assert opened.run_id == run_id and opened.replications == REPLICATIONS
