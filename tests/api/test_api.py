@@ -1195,3 +1195,12 @@ def test_a_run_id_and_a_store_pasted_with_spaces_are_the_run_and_store(
     store, run_id = cli_run
     opened = bs.open_run(f" {run_id}\n", store=f" {store} ")
     assert opened.run_id == run_id and opened.replications == REPLICATIONS
+
+
+def test_a_run_result_of_one_replication_and_one_day_shows_them_singular() -> None:
+    from constructed_runs import constructed_run
+
+    # repr was "daily [1 replications, 1 days, ...]", where the Run beside it said 1 replication
+    shown = repr(constructed_run(replications=1, days=1))
+    assert "daily [1 replication, 1 day, 2 sectors, " in shown, shown
+    assert "[1,000 replications, " in repr(constructed_run(replications=1000, days=1))

@@ -19,6 +19,7 @@ import numpy as np
 from bordersim.errors import BordersimError
 from bordersim.model.dimensions import Pathway, Pool, Sector, Task
 from bordersim.model.routes import LINES
+from bordersim.words import counted
 
 if TYPE_CHECKING:
     # imported where used: a flow-engine worker never needs pandas, which takes 0.3 s to import
@@ -161,11 +162,14 @@ class RunResult:
         """One line: the run and the shape of its arrays, not their values (nor every date)."""
         r, d, s, m = self.daily.shape
         days = f", {self.dates[0]} to {self.dates[-1]}" if self.dates else ""
-        people = f", {len(self.people)} person records" if self.people is not None else ""
+        people = (
+            f", {counted(len(self.people), 'person record')}" if self.people is not None else ""
+        )
         return (
             f"RunResult({self.scenario_name!r}, {self.engine} engine, seed {self.seed}{days}, "
-            f"sectors {' '.join(sec.name for sec in self.sectors)}, daily [{r} replications, "
-            f"{d} days, {s} sectors, {m} metrics]{people})"
+            f"sectors {' '.join(sec.name for sec in self.sectors)}, daily "
+            f"[{counted(r, 'replication')}, {counted(d, 'day')}, {counted(s, 'sector')}, "
+            f"{counted(m, 'metric')}]{people})"
         )
 
     def metric(self, name: str) -> np.ndarray:
