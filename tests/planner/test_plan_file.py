@@ -267,6 +267,13 @@ def test_bad_plan_files_name_the_key_and_rule(text: str, expected: str) -> None:
             GOOD + "[search]\nfrontier = [0.9, 0.95, 0.90]\n",
             "bad.toml, line 7: search.frontier = [0.9, 0.95, 0.9]: lists 0.9 twice; give it once",
         ),
+        # two shares that read the same (90%) were planned twice, a search each, and the
+        # report's frontier showed two rows of 90%
+        (
+            GOOD + "[search]\nfrontier = [0.9, 0.95, 0.9000000000001]\n",
+            "bad.toml, line 7: search.frontier = [0.9, 0.95, 0.9000000000001]: lists 0.9 and "
+            "0.9000000000001, which read the same (90%); give the share once",
+        ),
         # planned in full (search, certification, bound, frontier) with nothing to choose
         (
             GOOD.replace("max_headcount = 100", "max_headcount = 0"),

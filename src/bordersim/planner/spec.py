@@ -636,7 +636,26 @@ def _frontier(reader: _Reader, search: dict[str, Any]) -> tuple[float, ...]:
     twice = sorted({float(q) for q in frontier if frontier.count(q) > 1})
     if twice:
         raise reader.fail("search.frontier", frontier, f"lists {twice[0]:g} twice; give it once")
+    _refuse_shares_that_read_the_same(reader, frontier)
     return tuple(float(q) for q in frontier)
+
+
+def _refuse_shares_that_read_the_same(reader: _Reader, frontier: list[Any]) -> None:
+    """Two shares the report gives as one percentage (0.9 and 0.9000000000001, both "90%") were
+    two searches and two rows of the frontier that could not be told apart."""
+    from bordersim.planner.output import percent
+
+    seen: dict[str, Any] = {}
+    for share in frontier:
+        words = percent(float(share))
+        if words in seen:
+            raise reader.fail(
+                "search.frontier",
+                frontier,
+                f"lists {seen[words]!r} and {share!r}, which read the same ({words}); give the "
+                "share once",
+            )
+        seen[words] = share
 
 
 def _windows(reader: _Reader, raw: Any) -> tuple[int, int]:
