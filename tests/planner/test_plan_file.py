@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import os
 import re
 import signal
 import subprocess
@@ -1062,3 +1063,33 @@ def test_the_help_gives_each_options_default() -> None:
     assert "search.replications" in helps["replications"]
     assert "search.certify_replications" in helps["certify_replications"]
     assert "out/plan/<scenario>" in helps["out_given"]
+
+
+@pytest.mark.slow
+def test_a_long_progress_line_stays_one_line(tmp_path: Path) -> None:
+    """The progress lines were wrapped at the terminal's width (80 columns in a log), so that
+    "certifying on 59 fresh flow-engine replications (seed ...)" lost its seed to the next
+    line, where a reader or grep of the log did not find it."""
+    from test_bs_plan import TINY_PLAN
+
+    seed = 10**18
+    plan = TINY_PLAN.replace("seed = 1\n", f"seed = {seed}\n")
+    (tmp_path / "tiny.toml").write_text(plan, encoding="utf-8")
+    command = [BORDERSIM, "plan", str(REPO / "scenarios/examples/small.toml")]
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    process = subprocess.Popen(
+        [*command, "--plan", "tiny.toml", "--out", "out", "--no-frontier"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert process.stderr is not None
+    try:
+        line = next(line for line in process.stderr if "certifying on" in line)
+    finally:
+        process.kill()
+        process.wait(timeout=300)
+    expected = f"certifying on 59 fresh flow-engine replications (seed {seed + 7919})"
+    assert line.rstrip("\n").endswith(expected), line

@@ -75,6 +75,7 @@ def plan_command(
     quantile (in quantile-Q/) and quantiles.csv, the plans side by side.
     """
     from rich.console import Console
+    from rich.markup import escape
 
     from bordersim import interrupts
     from bordersim.commands import given_folder, given_path
@@ -121,7 +122,13 @@ def plan_command(
         # a signal whose exception compiled code or a callback dropped ends the plan here, not
         # after minutes more of planning that then wrote the folder it says was not written
         interrupts.check()
-        console.print(f"[dim]{time.perf_counter() - started:7.1f} s[/] {message}", highlight=False)
+        # one line however long (soft_wrap), so that a log read or searched line by line holds
+        # every figure of the line (a seed wrapped to the next line); the message is not markup
+        console.print(
+            f"[dim]{time.perf_counter() - started:7.1f} s[/] {escape(message)}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
     with parents_made_for(target):  # plan.toml's base is relative to the folder it lies in
         work = make_work_folder(target, prefix=f".{target.name}-")
