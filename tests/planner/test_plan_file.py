@@ -1093,3 +1093,16 @@ def test_a_long_progress_line_stays_one_line(tmp_path: Path) -> None:
         process.wait(timeout=300)
     expected = f"certifying on 59 fresh flow-engine replications (seed {seed + 7919})"
     assert line.rstrip("\n").endswith(expected), line
+
+
+def test_the_plan_page_gives_the_exit_status_of_a_plan_certified_or_not() -> None:
+    """A plan that leaves a required target uncertified is written whole and exits 0, as a
+    certified one does; the page said nothing of it, where `bordersim verify` documents its own
+    exit status, so a script could not tell what 0 promised."""
+    page = " ".join((REPO / "docs/planner.md").read_text(encoding="utf-8").split())
+    assert (
+        "The exit status is 0 once the plan is written, whether or not every required target "
+        "certified" in page
+    )
+    assert "`certificate.json`'s `certified`" in page
+    assert f"exit status {128 + signal.SIGINT} / {128 + signal.SIGTERM}" in page
