@@ -545,3 +545,25 @@ def test_an_error_while_storing_is_reported_as_itself(
     assert "transaction is aborted" not in lines[0]
     assert lines[0].endswith("the store is unchanged")
     assert store_snapshot(store) == before
+
+
+def test_names_with_brackets_are_shown_as_they_are(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file or store named with brackets (`cbp[old].csv`, a copy a browser or a user renamed)
+    was shown as `cbp.csv` by `data import` and `data show`, its `[old]` taken for a style: the
+    file named was not the one imported. Names are now shown as they are."""
+    monkeypatch.chdir(tmp_path)
+    write_csv(tmp_path / "cbp[old].csv", small_csv_rows())
+    store = tmp_path / "store[new].duckdb"
+    assert run_cli(["data", "import", "cbp[old].csv", "--store", str(store)]) == 0
+    imported = capsys.readouterr().out
+    # a title wraps at the table's width, a long path within it too
+    assert f"Importedinto{store}" in "".join(imported.split())
+    assert "│ cbp[old].csv │" in imported
+    assert "note: cbp[old].csv: FY2024 (partial: Oct-Nov, 2 months), not a full year" in imported
+    assert run_cli(["data", "show", "--store", str(store)]) == 0
+    shown = capsys.readouterr().out
+    assert f"Officialdatain{store}" in "".join(shown.split())
+    assert "│ cbp[old].csv │" in shown
+    assert "note: cbp[old].csv: FY2024 (partial: Oct-Nov, 2 months), not a full year" in shown

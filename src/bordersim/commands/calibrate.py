@@ -86,9 +86,12 @@ def calibrate_command(
                 soft_wrap=True,
             )
         if inputs["mixed_vintage"]:
+            from rich.markup import escape
+
+            mixed = escape(inputs["mixed_vintage"])  # it names files: text, not markup
             console.print(
-                f"[bold yellow]warning:[/] mixed data vintages: {inputs['mixed_vintage']}. The "
-                "calibration records this; import both files of one release for a clean one.",
+                f"[bold yellow]warning:[/] mixed data vintages: {mixed}. The calibration "
+                "records this; import both files of one release for a clean one.",
                 highlight=False,
             )
         write_artifact(artifact, target)

@@ -66,21 +66,22 @@ def import_command(
         raise
     console = _console()
     _print_import(console, imported, location, held)
-    for note in notes:
-        console.print(f"[yellow]note:[/] {note}", highlight=False)
+    print_notes(console, notes)
 
 
 def _print_import(console: Any, imported: list[Any], location: Path, held: Coverage) -> None:
     """A row per file imported, with the months it covers; the sectors a workbook names."""
+    from rich.markup import escape
     from rich.table import Table
 
     by_kind = {source.kind: source for source in held.sources}
-    table = Table(title=f"Imported into {location}")
+    # names are text, not markup: `cbp[old].csv` is shown so, not as `cbp.csv`
+    table = Table(title=f"Imported into {escape(str(location))}")
     for column in ("file", "kind", "rows", "sheets", "months", "sha256"):
         table.add_column(column, justify="right" if column == "rows" else "left")
     for parsed in imported:
         table.add_row(
-            str(parsed.path),
+            escape(str(parsed.path)),
             parsed.kind,
             f"{parsed.rows:,}",
             str(len(parsed.sheets)) if parsed.sheets else "-",
@@ -96,6 +97,7 @@ def _print_import(console: Any, imported: list[Any], location: Path, held: Cover
                 f"{name} [{codes.get(name, 'not modelled')}]" for name in held.southwest_sectors
             ),
             highlight=False,
+            markup=False,
         )
 
 
@@ -125,12 +127,15 @@ def show_command(
 
 def _render_show(console: Any, connection: Any, location: Path) -> None:
     """What `data show` prints: the files, the dimensions, and the yearly totals of each file."""
+    from rich.markup import escape
+
     from bordersim.store.coverage import cbp_totals_by_year, coverage, southwest_totals_by_sector
 
     held = coverage(connection)
     if not held.sources:
         console.print(
-            f"The store {location} holds no official data yet: run [bold]bordersim data import[/]."
+            f"The store {escape(str(location))} holds no official data yet: run "
+            "[bold]bordersim data import[/]."
         )
         return
     console.print(_sources_table(held, location))
@@ -147,9 +152,10 @@ def _render_show(console: Any, connection: Any, location: Path) -> None:
 
 def _sources_table(held: Coverage, location: Path) -> Table:
     """One row per imported file: its kind, rows, fiscal years (partial ones named) and months."""
+    from rich.markup import escape
     from rich.table import Table
 
-    sources = Table(title=f"Official data in {location}")
+    sources = Table(title=f"Official data in {escape(str(location))}")
     for column in ("file", "kind", "rows", "fiscal years", "months", "first month", "last month"):
         # counts to the right, as in `data import` and the totals tables
         sources.add_column(column, justify="right" if column in ("rows", "months") else "left")
@@ -157,7 +163,7 @@ def _sources_table(held: Coverage, location: Path) -> Table:
         years = source.fiscal_years
         partial = ", ".join(source.year_label(year) for year in source.partial_years)
         sources.add_row(
-            source.file_name,
+            escape(source.file_name),
             source.kind,
             f"{source.rows:,}",
             _years_text(years) + (f"; {partial}" if partial else ""),
@@ -190,6 +196,7 @@ def _sector_codes() -> dict[str, str]:
 
 def _dimensions_table(held: Coverage) -> Table:
     """The sectors and groups each file names."""
+    from rich.markup import escape
     from rich.table import Table
 
     groups = Table(title="Sectors and groups (southwest land border)", show_header=False)
@@ -199,16 +206,22 @@ def _dimensions_table(held: Coverage) -> Table:
     # a store without a workbook marks its rows '-', as the CSV's are without a CSV
     groups.add_row(
         "sectors (OHSS)",
-        ", ".join(f"{name} [{codes.get(name, 'not modelled')}]" for name in held.southwest_sectors)
+        escape(
+            ", ".join(
+                f"{name} [{codes.get(name, 'not modelled')}]" for name in held.southwest_sectors
+            )
+        )
         or "-",
     )
-    groups.add_row("family status (OHSS)", ", ".join(held.family_statuses) or "-")
+    groups.add_row("family status (OHSS)", escape(", ".join(held.family_statuses)) or "-")
     groups.add_row(
         "citizenships (OHSS)", f"{held.citizenships} countries" if held.citizenships else "-"
     )
-    groups.add_row("demographic (CBP)", ", ".join(held.cbp_demographics) or "-")
-    groups.add_row("citizenship grouping (CBP)", ", ".join(held.cbp_citizenship_groups) or "-")
-    groups.add_row("title of authority (CBP)", ", ".join(held.cbp_titles) or "-")
+    groups.add_row("demographic (CBP)", escape(", ".join(held.cbp_demographics)) or "-")
+    groups.add_row(
+        "citizenship grouping (CBP)", escape(", ".join(held.cbp_citizenship_groups)) or "-"
+    )
+    groups.add_row("title of authority (CBP)", escape(", ".join(held.cbp_titles)) or "-")
     return groups
 
 
@@ -262,8 +275,15 @@ def print_release_notes(console: Any, connection: Any) -> None:
     """Partial fiscal years and months that only one file holds, one line each."""
     from bordersim.store.coverage import release_notes
 
-    for note in release_notes(connection):
-        console.print(f"[yellow]note:[/] {note}", highlight=False)
+    print_notes(console, release_notes(connection))
+
+
+def print_notes(console: Any, notes: list[str]) -> None:
+    """One line each, `note:` in yellow; the note is text, not markup (it names files)."""
+    from rich.markup import escape
+
+    for note in notes:
+        console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
 
 
 def _console() -> Any:

@@ -176,7 +176,11 @@ def read_series(store: str | None, *, create: bool = True) -> Any:
         series = from_official(connection)
         warning = _later_csv_warning(connection)
     if warning:
-        _console().print(f"[bold yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+        from rich.markup import escape
+
+        _console().print(
+            f"[bold yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True
+        )
     return series
 
 
