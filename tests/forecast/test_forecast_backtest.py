@@ -375,3 +375,19 @@ def test_the_back_test_sentence_says_its_months_run_up_to_the_origin() -> None:
         "Back-test of the ensemble up to the origin (24 target months, 2021-05 .. 2023-04, "
     )
     assert "before the origin" not in words
+
+
+def test_the_printed_back_test_names_a_workbook_with_brackets_as_it_is() -> None:
+    """A workbook named `ohss[new].xlsx` was printed as `ohss.xlsx` in the back-test's first
+    line, its `[new]` taken for a style; the name is now printed as it is."""
+    from rich.console import Console
+
+    rows = [
+        backtest.Row("naive", 1, code, 1.0, 10.0, 1.0, 0.8, 1.0, targets=1)
+        for code in rolling.SERIES_CODES
+    ]
+    result = backtest.Backtest(date(2023, 9, 1), date(2023, 9, 1), (1,), rows, [], {})
+    console = Console(record=True, width=200)
+    printing.print_backtest(console, result, "OHSS workbook ohss[new].xlsx (sha256 0123abcd)")
+    first = console.export_text().splitlines()[0]
+    assert first.endswith("data: OHSS workbook ohss[new].xlsx (sha256 0123abcd)"), first

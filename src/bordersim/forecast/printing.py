@@ -295,6 +295,7 @@ def print_backtest(console: Console, result: Backtest, source: str) -> None:
         f"Rolling-origin back-test, target months {result.first_target:%Y-%m} .. "
         f"{result.last_target:%Y-%m} ({targets} per horizon), data: {source}",
         highlight=False,
+        markup=False,  # the source names a file: `ohss[new].xlsx` is shown so
     )
     console.print(
         f"MASE, MAPE, bias and coverage: mean over {scored_sectors(result)}, then the southwest "
