@@ -202,6 +202,25 @@ def test_fitting_a_scenario_forecast_is_announced_once(
     assert capsys.readouterr().err == ""
 
 
+@pytest.mark.usefixtures("flat_forecast")
+def test_a_cache_that_cannot_be_written_is_said_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With a cache folder that cannot be made (under a file, or read-only), the fit said "once;
+    then cached in ..." and was then fitted again at every compile without a word; it now says
+    that the forecast was not cached, and why."""
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    cache = tmp_path / "a-file" / "cache"
+    monkeypatch.setenv(CACHE_ENV_VAR, str(cache))
+    totals = forecast_quantile_totals(load_calibration(), dt.date(2023, 4, 1), 0.9)
+    assert totals.shape == (12, 9)
+    said = capsys.readouterr().err.splitlines()
+    assert said[-1] == (
+        f"demand.forecast: quantile 0.9 from 2023-04: not cached: {cache} cannot be written "
+        "(Not a directory); the forecast is fitted again at the next compile"
+    ), said
+
+
 @pytest.mark.parametrize(
     "stale",
     [

@@ -13,7 +13,6 @@ every origin (tens of seconds on two cores).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -62,10 +61,10 @@ def _cached(
     path: Path, compute: Callable[[], np.ndarray], what: str, shape: tuple[int, ...]
 ) -> np.ndarray:
     """The array cached at `path`, else `compute()` written there (atomically: a reader never
-    sees half a file; a read-only cache only costs time). A cache file that is not a finite
-    array of `shape` (truncated, edited, or of another shape) is stale: computed again and
-    replaced. A computation (tens of seconds, with nothing else on the screen: a simulation's
-    compile) is announced on stderr as `what`."""
+    sees half a file; a cache that cannot be written only costs time, and is said so). A cache
+    file that is not a finite array of `shape` (truncated, edited, or of another shape) is
+    stale: computed again and replaced. A computation (tens of seconds, with nothing else on
+    the screen: a simulation's compile) is announced on stderr as `what`."""
     from bordersim.output_files import write_atomically
 
     try:
@@ -82,8 +81,15 @@ def _cached(
     array = np.asarray(compute(), dtype=np.float64)
     if array.shape != shape:
         raise ValueError(f"{what}: the forecast gave shape {array.shape}, expected {shape}")
-    with contextlib.suppress(OSError):
+    try:
         write_atomically(path, json.dumps(array.tolist()))
+    except OSError as err:  # the forecast stands; only the next compile's time is lost
+        print(
+            f"{what}: not cached: {path.parent} cannot be written ({err.strerror or err}); the "
+            "forecast is fitted again at the next compile",
+            file=sys.stderr,
+            flush=True,
+        )
     return array
 
 
