@@ -10,11 +10,13 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from workbench_server import start_workbench, stop_workbench
 
 from bordersim.results.kpis import format_interval, mean_interval, replication_kpis
 from bordersim.results.schema import METRIC_INDEX, RunResult
@@ -204,3 +206,28 @@ def test_the_downloads_follow_the_sector_chosen(
     narrowed = client.get(rgv["CSV"])
     assert narrowed.status_code == 200
     assert set(pd.read_csv(io.StringIO(narrowed.text))["sector"]) == {"RGV"}
+
+
+@pytest.mark.slow  # a real workbench in a real browser: about half a minute here
+def test_back_shows_the_sector_the_charts_are_drawn_for(page: Any, tmp_path: Path) -> None:
+    """After choosing RGV, then TCA, the Back button showed RGV's charts and key indicators
+    under a selector that read "all sectors"; it now reads the sector they are drawn for."""
+    from bordersim.store import open_catalog
+    from bordersim.store.runs import complete_run
+
+    run = constructed_run(3, 14)
+    with open_catalog(tmp_path / "store.duckdb") as catalog:
+        run_id = start_constructed(catalog, run)
+        complete_run(catalog, run_id, run, kpis={}, timings={}, report_path=None)
+    bench = start_workbench(tmp_path)
+    try:
+        page.goto(f"{bench.url}/runs/{run_id}")
+        for sector in ("RGV", "TCA"):
+            page.select_option("#sector", sector)
+            page.wait_for_selector(f"#kpis-scope:has-text('Key indicators: {sector} (')")
+        page.go_back()
+        page.wait_for_function("() => location.search.includes('sector=RGV')")
+        page.wait_for_selector("#kpis-scope:has-text('Key indicators: RGV (')")
+        assert page.eval_on_selector("#sector", "select => select.value") == "RGV"
+    finally:
+        stop_workbench(bench)
