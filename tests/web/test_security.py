@@ -960,6 +960,16 @@ def test_a_scenario_file_the_library_cannot_list_is_named_with_why(
     assert "rename" in left_out and "examples/small.toml" not in left_out
 
 
+def test_an_empty_run_catalog_says_how_to_fill_it(client: TestClient) -> None:
+    """A store with no runs showed "No runs in the store yet." above the headings of an empty
+    table and a comparison form with nothing to compare; it now says how a run gets there."""
+    page = html.unescape(client.get("/runs").text)
+    empty = page.split('id="no-runs"', 1)[1].split("</p>", 1)[0]
+    assert "No runs in the store yet" in empty
+    assert 'href="/scenarios"' in empty and "bordersim run" in empty
+    assert '<table id="runs">' not in page and 'action="/compare"' not in page
+
+
 def test_an_empty_scenario_library_says_how_to_fill_it(tmp_path: Path) -> None:
     """`serve --scenarios` naming an empty folder showed the library as an empty table, and a
     comparison form whose A and B offered nothing; the page now says the folder holds no
