@@ -1008,6 +1008,25 @@ def test_a_plan_file_the_plan_page_cannot_offer_is_named_with_why(tmp_path: Path
     assert "examples/broken.toml (it does not read as TOML" in answer
 
 
+def test_a_plan_file_naming_a_scenario_not_in_the_library_says_so(tmp_path: Path) -> None:
+    """A plan file whose `scenario` is not in the library (moved, or mistyped) opened with the
+    library's first scenario chosen as its base, without a word, ready to plan on it; the
+    scenario field now says which scenario the file names, and that it is not there."""
+    settings = _settings(tmp_path)
+    assert settings.plans_dir is not None
+    stress = settings.plans_dir / "examples" / "small-stress.toml"
+    moved = stress.read_text(encoding="utf-8").replace("small-staff-bound.toml", "gone.toml")
+    (settings.plans_dir / "examples" / "moved.toml").write_text(moved, encoding="utf-8")
+    with TestClient(create_app(settings, start_worker=False)) as client:
+        page = html.unescape(client.get("/plans?file=examples.moved").text)
+        shipped = html.unescape(client.get("/plans?file=examples.small-stress").text)
+    said = page.split('id="err-scenario"', 1)[1].split("</span>", 1)[0]
+    assert "scenario = '../../scenarios/examples/gone.toml'" in said
+    assert "not in the library" in said
+    no_word = shipped.split('id="err-scenario"', 1)[1].split("</span>", 1)[0]
+    assert no_word.endswith(">"), no_word  # the shipped plan file's base is found: no message
+
+
 def test_an_address_with_no_page_names_it(client: TestClient) -> None:
     """A mistyped address (/run/x for /runs/x) answered a bare "Not Found", and a cancel link
     opened with GET a bare "Method Not Allowed" without the Allow header HTTP asks for: neither

@@ -203,6 +203,13 @@ def plan_form(plan: PlanFile, scenarios: dict[str, Entry]) -> Form:
         form.values[key] = field_text(value if value is not None else defaults.get(key))
     form.values["search.certify_engine"] = str(_get(plan.data, "search.certify_engine") or "event")
     form.values["scenario"] = base_scenario(plan, scenarios) or next(iter(scenarios), "")
+    named = plan.data.get("scenario")
+    if isinstance(named, str) and base_scenario(plan, scenarios) is None:
+        # the library's first scenario stands in, which the plan file was not written for
+        form.errors["scenario"] = (
+            f"the plan file names scenario = {without_absolute_paths(named)!r}, which is not in "
+            "the library: choose the base scenario"
+        )
     form.values["plan_file"] = plan.id
     for pool in pools_of(plan):
         form.values[f"use.{pool}"] = "on"
