@@ -960,6 +960,21 @@ def test_a_scenario_file_the_library_cannot_list_is_named_with_why(
     assert "rename" in left_out and "examples/small.toml" not in left_out
 
 
+def test_a_library_of_one_scenario_offers_no_comparison_it_would_refuse(tmp_path: Path) -> None:
+    """A library of one scenario offered the comparison form with that scenario as both A and
+    B, which the workbench refuses (a scenario compared with itself); the page now says that a
+    comparison needs a second scenario, in place of the form."""
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    shutil.copy(REPO / "scenarios" / "examples" / "small.toml", folder / "small.toml")
+    settings = dataclasses.replace(_settings(tmp_path), scenarios_dir=folder)
+    with TestClient(create_app(settings, start_worker=False)) as client:
+        page = html.unescape(client.get("/scenarios").text)
+    assert 'href="/scenarios/small"' in page and 'id="compare-form"' not in page
+    said = page.split('id="compare-needs-two"', 1)[1].split("</p>", 1)[0]
+    assert "a second scenario" in said
+
+
 def test_an_empty_run_catalog_says_how_to_fill_it(client: TestClient) -> None:
     """A store with no runs showed "No runs in the store yet." above the headings of an empty
     table and a comparison form with nothing to compare; it now says how a run gets there."""
