@@ -27,7 +27,10 @@ def _exit_code(argv: list[str]) -> int:
         ([str(SMALL), "--replications", "0"], "replications must be at least 1"),
         ([str(SMALL), "--engine", "warp"], "unknown engine"),
         ([str(SMALL), "--seed", "-1"], "--seed must be a whole number from 0 to 2^63 - 1"),
-        ([str(SMALL), "--targets", "missing.csv"], "cannot read the targets file"),
+        ([str(SMALL), "--targets", "missing.csv"], "missing.csv: no such targets file"),
+        # a folder was "cannot read the targets file (Is a directory)", where a scenario
+        # folder is "scenario file is a folder, not a file"
+        ([str(SMALL), "--targets", "."], ".: targets file is a folder, not a file"),
         ([str(SMALL), "--set", "processing.min_custody_hours.release"], "expected KEY=VALUE"),
         ([str(SMALL), "--set", "processing.no_such_key=1"], "no_such_key"),
     ],

@@ -30,6 +30,10 @@ from pathlib import Path
 from typing import Any
 
 from bordersim.errors import DataFileError
+from bordersim.input_files import MIB, read_bounded
+
+#: The largest targets file read: the shipped record of 488 figures is 160 KiB.
+MAX_TARGETS_BYTES = 16 * MIB
 
 COLUMNS = (
     "metric",
@@ -170,12 +174,8 @@ def _header_text(columns: Sequence[str] | None) -> str:
 def _read_text(path: Path) -> str:
     """The file's text; one `DataFileError` naming it where it cannot be read or is not UTF-8
     (a spreadsheet saved as UTF-16, or a workbook given for the CSV)."""
-    try:
-        raw = path.read_bytes()
-    except OSError as err:
-        raise DataFileError(
-            f"cannot read the targets file ({err.strerror})", where=str(path)
-        ) from err
+    # a folder, a FIFO or a missing file is worded as every other command words it
+    raw = read_bounded(path, what="targets file", error=DataFileError, limit=MAX_TARGETS_BYTES)
     try:
         # utf-8-sig: the byte-order mark a spreadsheet's "CSV UTF-8" starts with is not a header
         return raw.decode("utf-8-sig")
