@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import subprocess
 import sys
@@ -276,3 +277,37 @@ def test_a_sweep_says_where_it_wrote_by_the_whole_path(sweep_said: tuple[Path, s
     where they wrote by the whole path: the sweep now does too."""
     folder, said = sweep_said
     assert f"wrote {folder / 'sw' / 'kpis.csv'}, kpis.parquet, report.html" in said, said
+
+
+def _headers(said: str) -> list[str]:
+    """The KPI table's column names, each whole however its cell folds them across lines."""
+    lines = said.splitlines()
+    top = next(i for i, line in enumerate(lines) if line.lstrip().startswith("┏"))
+    rows = [line.strip().strip("┃").split("┃") for line in lines[top + 1 :]]
+    header = [row for row in itertools.takewhile(lambda row: len(row) > 1, rows)]
+    return ["".join(cell.strip() for cell in column) for column in zip(*header, strict=True)]
+
+
+@pytest.mark.slow
+def test_the_sweep_table_names_its_columns_whole(sweep_said: tuple[Path, str]) -> None:
+    """On an 80-column page the sweep's KPI table cut its column names short
+    ("deployments.t…", "custody_shar…", "cost_total_d…"): the names fold, whole."""
+    _, said = sweep_said
+    assert _headers(said) == [
+        "deployments.troops.headcount",
+        "encounters",
+        "custody_share_over_72h",
+        "occupancy_mean",
+        "cost_total_dollars",
+    ], said
+
+
+@pytest.mark.slow
+def test_the_sweep_says_what_it_runs_on_one_line(sweep_said: tuple[Path, str]) -> None:
+    """The line that says what the sweep runs was folded at the page's width, its last word
+    on a line of its own: it is one line, as the sweep's other lines are."""
+    _, said = sweep_said
+    first = said.splitlines()[0]
+    assert first == (
+        "1 variant x 1 replication of small (flow engine, blocks of 1 x 1 in this process)"
+    ), said

@@ -524,10 +524,12 @@ def _write_and_show(console: Any, sweep: Any, axes: list[Axis], out: Path | None
     write_sweep(sweep, target)
 
     shown = Table(title="KPIs by variant (mean [95 % interval])")
+    # a name too long for a narrow page folds across lines rather than losing its end: the
+    # names are the --vary keys and the KPI table's, to be found there
     for axis in axes:
-        shown.add_column(axis.key)
+        shown.add_column(axis.key, overflow="fold")
     for kpi in ("encounters", "custody_share_over_72h", "occupancy_mean", "cost_total_dollars"):
-        shown.add_column(kpi)
+        shown.add_column(kpi, overflow="fold")
     lookup = {
         (int(v), str(k)): (float(m), float(lo), float(hi))
         for v, k, m, lo, hi in table[["variant", "kpi", "mean", "low", "high"]].itertuples(
