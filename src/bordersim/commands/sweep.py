@@ -359,6 +359,7 @@ def _run_in_process(console: Any, base: Any, axes: list[Axis], replications: int
         f"of {base.name} "
         f"(flow engine, blocks of {shape.variants} x {shape.replications} in this process)",
         markup=False,
+        soft_wrap=True,  # one line, as the sweep's other lines are
     )
     return run_sweep(base, axes, replications=replications, seed=seed)
 
@@ -387,7 +388,7 @@ def _run_blocked(
     where = f"on {cluster}" if cluster else "in this process"
     try:
         if resume is not None:
-            console.print(f"resuming sweep {resume} {where}", markup=False)
+            console.print(f"resuming sweep {resume} {where}", markup=False, soft_wrap=True)
             done = resume_sweep(
                 resume, client=client, store=store, observer=observer, on_block=_load_report
             )
@@ -397,6 +398,7 @@ def _run_blocked(
                 f"of {base.name}, "
                 f"blocks of {shape.variants} x {shape.replications} {where}",
                 markup=False,
+                soft_wrap=True,
             )
             done = run_blocked_sweep(
                 base,
