@@ -563,3 +563,18 @@ def test_a_new_deployment_or_shock_missing_a_value_is_refused_beside_it(
     shown = html.unescape(response.text)
     assert f'data-field="{field}" role="alert">{field} = {says}</' in shown, shown
     assert not (tmp_path / "scenarios" / "variants" / "added.toml").exists()
+
+
+def test_a_variant_name_that_differs_only_in_case_is_refused(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """Variants named V1 and v1 were both saved: two files that a case-insensitive file system
+    (macOS, Windows) holds as one, and two library entries a reader cannot tell apart. The
+    second is refused, naming the one saved."""
+    assert _save(client, "examples.small", "V1", {}).status_code == 303
+    refused = _save(client, "examples.small", "v1", {})
+    assert refused.status_code == 422
+    said = html.unescape(refused.text)
+    assert "'v1': a variant named 'V1' is saved already (variants/V1.toml" in said, said
+    variants = tmp_path / "scenarios" / "variants"
+    assert sorted(p.name for p in variants.glob("*.toml")) == ["V1.toml"]

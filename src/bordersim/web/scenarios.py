@@ -215,6 +215,17 @@ def _kind(key: str) -> str:
     return "float"
 
 
+def _saved_in_another_case(name: str, variants_dir: Path) -> str | None:
+    """The name of a saved variant that is `name` in other letter case, or None."""
+    if not variants_dir.is_dir():
+        return None
+    folded = name.casefold()
+    return next(
+        (p.stem for p in sorted(variants_dir.glob("*.toml")) if p.stem.casefold() == folded),
+        None,
+    )
+
+
 def variant_data(
     form: Form, base_form: Form, base_entry: Entry, deployments: list[str], variants_dir: Path
 ) -> dict[str, Any]:
@@ -232,6 +243,15 @@ def variant_data(
             "variant_name",
             f"{name!r}: a variant of this name is saved already "
             f"(variants/{name}.toml in the scenario folder); choose another name",
+        )
+    same = _saved_in_another_case(name, variants_dir)
+    if same is not None:
+        # V1 and v1 are one file on a case-insensitive file system (macOS, Windows), and two
+        # entries of the library that a reader cannot tell apart
+        raise FieldError(
+            "variant_name",
+            f"{name!r}: a variant named {same!r} is saved already (variants/{same}.toml in the "
+            "scenario folder), a name that differs only in case; choose another name",
         )
     data: dict[str, Any] = {
         "base": Path(os.path.relpath(base_entry.path, variants_dir)).as_posix(),
