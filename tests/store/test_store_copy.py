@@ -340,3 +340,19 @@ def test_a_copy_of_a_sweep_under_way_is_to_resume_not_running(
     assert "1 of 2 │ unfinished: --resume it" in listed, listed
     main(["runs", "--store", str(source)])  # the source's sweep is still its process's
     assert "running (process" in capsys.readouterr().out
+
+
+def test_a_copy_says_what_it_copied_on_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The line saying what `store copy` copied was folded at the page's width, in the middle
+    of its table counts ("rows: runs 0, / run_files 0, ..."): it is one line, as the other
+    commands' summaries are, to be read or grepped whole."""
+    source = tmp_path / "a.duckdb"
+    with open_store(source) as connection:
+        _add_sweep(connection, "constructed-sweep")
+    main(["store", "copy", str(source), str(tmp_path / "b.duckdb")])
+    said = capsys.readouterr().out
+    assert said.count("\n") == 1, said
+    assert said.startswith("copied 0 runs, 1 sweep and 1 result file ("), said
+    assert "rows: runs 0, run_files 0, sweeps 1, sweep_blocks 1, data_imports 0," in said, said

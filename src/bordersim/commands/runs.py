@@ -96,6 +96,7 @@ def store_copy_command(
             else ""
         ),
         highlight=False,
+        soft_wrap=True,  # one line, not folded in the middle of its counts
     )
 
 
