@@ -63,3 +63,23 @@ def test_the_shipped_artifact_carries_the_fy2022_fy2023_backtest() -> None:
     assert recomputed.mape == result.mape
     for method in ("seasonal-trend", "seasonal naive", "naive"):
         assert all(0 < result.mape[method][h] < 1000 for h in (1, 3))
+
+
+def test_the_backtest_summary_names_each_method_once_per_horizon_in_plain_words() -> None:
+    """`bordersim calibrate` ended on "1 month(s) ahead: best is naive (21.6 %); bordersim 23.1 %,
+    seasonal naive 67.3 %", and three months ahead named bordersim's method twice, as the best
+    and again as "bordersim", with the same figure."""
+    from rich.console import Console
+
+    from bordersim.calibration.report import print_backtest
+
+    result = BacktestResult.from_dict(load_calibration().artifact["backtest"])
+    console = Console(record=True, width=200)
+    print_backtest(console, result)
+    lines = [line for line in console.export_text().splitlines() if "ahead:" in line]
+    assert lines == [
+        "1 month ahead: naive is best (21.6 %); seasonal-trend (bordersim) 23.1 %, "
+        "seasonal naive 67.3 %.",
+        "3 months ahead: seasonal-trend (bordersim) is best (32.7 %); naive 38.5 %, "
+        "seasonal naive 67.3 %.",
+    ]

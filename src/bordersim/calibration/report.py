@@ -18,6 +18,7 @@ from bordersim.ingest.fiscal import (
     fiscal_year_of,
 )
 from bordersim.model.dimensions import GROUP_NAMES, Pathway, Sector
+from bordersim.words import counted
 
 
 def reproduction_error(calibration: Calibration) -> np.ndarray:
@@ -213,8 +214,7 @@ def print_backtest(console: Console, result: BacktestResult) -> None:
         for horizon in result.horizons:
             mark = " (best)" if result.winner(horizon) == method else ""
             cells.append(f"{by_horizon[horizon]:.1f}{mark}")
-        label = f"{method} (bordersim)" if method == OURS else method
-        table.add_row(label, *cells)
+        table.add_row(_method_label(method), *cells)
     console.print(table)
     by_sector = Table(title="MAPE % by sector (bordersim seasonal-trend vs seasonal naive)")
     by_sector.add_column("sector")
@@ -229,11 +229,24 @@ def print_backtest(console: Console, result: BacktestResult) -> None:
         by_sector.add_row(sector.name, *cells)
     console.print(by_sector)
     for horizon in result.horizons:
-        winner = result.winner(horizon)
-        console.print(
-            f"{horizon} month(s) ahead: best is {winner} "
-            f"({result.mape[winner][horizon]:.1f} %); "
-            f"bordersim {result.mape[OURS][horizon]:.1f} %, "
-            f"seasonal naive {result.mape['seasonal naive'][horizon]:.1f} %.",
-            highlight=False,
-        )
+        console.print(_backtest_summary(result, horizon), highlight=False)
+
+
+def _method_label(method: str) -> str:
+    return f"{method} (bordersim)" if method == OURS else method
+
+
+def _backtest_summary(result: BacktestResult, horizon: int) -> str:
+    """One line per horizon: the best method, then the others from the next best, each named
+    once with its MAPE."""
+    winner = result.winner(horizon)
+    ranked = sorted(result.mape, key=lambda method: result.mape[method][horizon])
+    others = ", ".join(
+        f"{_method_label(method)} {result.mape[method][horizon]:.1f} %"
+        for method in ranked
+        if method != winner
+    )
+    return (
+        f"{counted(horizon, 'month')} ahead: {_method_label(winner)} is best "
+        f"({result.mape[winner][horizon]:.1f} %); {others}."
+    )
