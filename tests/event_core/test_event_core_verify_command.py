@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bordersim.cli import main
+from bordersim.verify.cases import default_cases
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -205,3 +206,14 @@ def test_only_a_measure_never_seen_is_too_rare_not_a_constant_gap() -> None:
     seen = BatchValues("mm1", "P(wait)", 1e-7, np.full(40, 0.5), chance=1e-7)  # seen always
     (row,) = judge_all([seen], customers=4000)
     assert not row.passed and not row.too_rare
+
+
+@pytest.mark.parametrize("case", [case.name for case in default_cases()])
+def test_every_case_the_full_run_names_runs_alone(
+    case: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The full run's table names the case `md1` (M/D/1), but `--case md1` was "unknown; choose
+    one of: mm1, ..., mg1, ...": the M/D/1 case could only be had as `--case mg1 --service-cv 0`."""
+    code, out, err = run(["--case", case, "--customers", "4000"], capsys)
+    assert code == 0, err
+    assert f"│ {case} " in out and "rows pass" in out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import TYPE_CHECKING
 
 import typer
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
     from bordersim.verify.cases import Case
     from bordersim.verify.runner import Row
 
-CASE_NAMES = ("mm1", "mmc", "mmck", "erlang-a", "mg1", "priority", "tandem")
+CASE_NAMES = ("mm1", "mmc", "mmck", "erlang-a", "md1", "mg1", "priority", "tandem")
 
 
 def register(app: typer.Typer) -> None:
@@ -195,6 +196,7 @@ def _ad_hoc(
         "mmc": {"arrival_rate", "service_rate", "servers"},
         "mmck": {"arrival_rate", "service_rate", "servers", "capacity"},
         "erlang-a": {"arrival_rate", "service_rate", "servers", "patience_rate"},
+        "md1": {"arrival_rate", "service_rate"},
         "mg1": {"arrival_rate", "service_rate", "service_cv"},
         "priority": {"service_rate"},
         "tandem": {"arrival_rate"},
@@ -219,6 +221,7 @@ def _ad_hoc(
         "mmc": C.mmc,
         "mmck": C.mmck,
         "erlang-a": C.erlang_a,
+        "md1": partial(C.mg1, service_cv=0.0),  # the full run's M/D/1 row: mg1 at cv 0
         "mg1": C.mg1,
         "priority": C.priority,
         "tandem": C.tandem,
