@@ -83,3 +83,20 @@ def test_the_backtest_summary_names_each_method_once_per_horizon_in_plain_words(
         "3 months ahead: seasonal-trend (bordersim) is best (32.7 %); naive 38.5 %, "
         "seasonal naive 67.3 %.",
     ]
+
+
+def test_the_fit_report_writes_its_percentages_as_bordersim_does() -> None:
+    """The report printed "7% every group", "27%: single adults 35.8%" and a mix of "22.8%" beside
+    its sources' "7 % in FY2019" and the back-test's "21.6 %": every percentage now has the space
+    before the sign that bordersim's tables and docs put there (words.whole_percent)."""
+    import re
+
+    from rich.console import Console
+
+    from bordersim.calibration.report import print_fit_report
+
+    console = Console(record=True, width=250)
+    print_fit_report(console, load_calibration())
+    text = console.export_text()
+    assert "7 % every group" in text and "27 %: single adults 35.8 %" in text
+    assert not re.findall(r".{20}\d%.{5}", text)

@@ -101,16 +101,16 @@ def _inversion_table(calibration: Calibration) -> Table:
     targets = repeats["title42_demographic_targets"]
     inversion.add_row(
         "Title 8",
-        f"{repeats['title8_sourced']:.0%} every group",
+        f"{_percent(repeats['title8_sourced'], 0)} every group",
         artifact["sources"]["repeat_share_title8"],
-        f"{repeats['title8']:.1%} (FY{repeats['title8_reference_fiscal_year']} mix)",
+        f"{_percent(repeats['title8'], 1)} (FY{repeats['title8_reference_fiscal_year']} mix)",
     )
     inversion.add_row(
         "Title 42",
-        f"{repeats['title42_sourced']:.0%}: single adults {targets[0]:.1%}, "
-        f"others {targets[1]:.1%}",
+        f"{_percent(repeats['title42_sourced'], 0)}: single adults {_percent(targets[0], 1)}, "
+        f"others {_percent(targets[1], 1)}",
         artifact["sources"]["repeat_share_title42"],
-        f"{repeats['title42']:.1%} (FY{repeats['title42_reference_fiscal_year']} mix)",
+        f"{_percent(repeats['title42'], 1)} (FY{repeats['title42_reference_fiscal_year']} mix)",
     )
     return inversion
 
@@ -147,7 +147,7 @@ def _sectors_table(calibration: Calibration, in_last_year: np.ndarray, year: str
             f"{calibration.monthly_first_attempts[in_last_year, sector].sum():,.0f}",
             f"{errors[sector]:.1e}",
             _seasonal_peak_and_low(calibration.seasonal_indices[sector]),
-            f"{calibration.trend_per_year[sector]:+.0%}",
+            _percent(calibration.trend_per_year[sector], 0, sign=True),
         )
     return sectors
 
@@ -178,8 +178,8 @@ def _groups_table(calibration: Calibration, in_last_year: np.ndarray, year: str)
         split = calibration.title8_split[group]
         groups.add_row(
             name,
-            f"{mix[group]:.1%}",
-            f"{calibration.title42_share_pooled[group]:.1%}",
+            _percent(mix[group], 1),
+            _percent(calibration.title42_share_pooled[group], 1),
             "/".join(f"{split[p]:.2f}" for p in _TITLE8_PATHWAYS),
             f"{calibration.repeat_probability[0, group]:.2f} / "
             f"{calibration.repeat_probability[1, group]:.2f}",
@@ -230,6 +230,11 @@ def print_backtest(console: Console, result: BacktestResult) -> None:
     console.print(by_sector)
     for horizon in result.horizons:
         console.print(_backtest_summary(result, horizon), highlight=False)
+
+
+def _percent(share: float, decimals: int, *, sign: bool = False) -> str:
+    """A share as a percentage with the space bordersim puts before the sign ("35.8 %")."""
+    return f"{100 * share:{'+' if sign else ''}.{decimals}f} %"
 
 
 def _method_label(method: str) -> str:
