@@ -444,6 +444,21 @@ def test_params_lists_defaults_with_sources(capsys: pytest.CaptureFixture[str]) 
     assert "staff.pools.agent.on_duty_fraction = 0.18" in printed.splitlines()
 
 
+def test_params_piped_gets_blocks_however_wide_columns_says(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/scenarios.md: a pipe (`| grep`, `> file`) gets one block per parameter. With COLUMNS
+    exported wide (as many shells and CI runners do), a pipe got the table, its key paths and
+    sources cut across lines, so that `| grep` found half a source."""
+    from bordersim.cli import main
+
+    monkeypatch.setenv("COLUMNS", "200")
+    main(["scenario", "params", "staff.pools.agent"])
+    printed = capsys.readouterr().out
+    assert "staff.pools.agent.on_duty_fraction = 0.18" in printed.splitlines()
+    assert "┃" not in printed and "│" not in printed
+
+
 def test_params_with_an_unknown_prefix_is_one_error(capsys: pytest.CaptureFixture[str]) -> None:
     from bordersim.cli import main
 

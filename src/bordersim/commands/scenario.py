@@ -198,7 +198,8 @@ def params(
         [f"default parameters ({defaults_path()})"] * (not all(diseases))
         + [f"diseases ({diseases_path()})"] * any(diseases)
     )
-    if console.width < TABLE_MIN_WIDTH:
+    # A pipe gets blocks even where COLUMNS says it is wide: `| grep` wants each line whole.
+    if not console.is_terminal or console.width < TABLE_MIN_WIDTH:
         console.print(title, highlight=False)
         for path, value, source in rows:
             style = "yellow" if source.startswith("assumption") else ""
