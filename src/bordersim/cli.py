@@ -161,6 +161,8 @@ def main(argv: list[str] | None = None) -> Any:
     """Entry point: run the Typer app, reporting `BordersimError` as one line and exit 2."""
     _register()
     interrupts.install()
+    # every console of every command, not only this file's: rich ended at a closed pipe with 1
+    Console.on_broken_pipe = lambda _console: _end_at_closed_pipe()  # type: ignore[method-assign,assignment]
     try:
         return _run(argv)
     except SystemExit as done:
@@ -176,6 +178,7 @@ def _run(argv: list[str] | None) -> Any:
     try:
         result = app(args=argv, standalone_mode=False)
         interrupts.check()  # a signal whose exception was dropped still ends the command
+        sys.stdout.flush()  # what is buffered meets a closed pipe here, where it is handled
         if argv is None and result is None:  # the `bordersim` command itself, finished
             _end_now()
         return result
@@ -187,6 +190,13 @@ def _run(argv: list[str] | None) -> Any:
         sys.exit(2)
     except typer.Exit as done:
         sys.exit(done.exit_code)
+    except BrokenPipeError:  # a plain print to a closed pipe
+        _end_at_closed_pipe()
+    except SystemExit:
+        # the framework's end at a closed pipe (exit 1), known by the wrapper it puts on stdout
+        if type(sys.stdout).__name__ == "PacifyFlushWrapper":
+            _end_at_closed_pipe()
+        raise
     except interrupts.Interrupted as stop:
         _say_interrupted(stop.name)
         sys.exit(stop.exit_code)
@@ -218,6 +228,22 @@ _OUR_WORDS = (
     (re.compile(r"Input should be a valid integer\b.*"), "must be a whole number"),
     (re.compile(r"Input should be a valid number\b.*"), "must be a number"),
 )
+
+
+#: The exit status of a command whose output's reader went away (`bordersim runs | head`):
+#: 128 + SIGPIPE, as a tool that the signal stopped ends (Python ignores the signal).
+CLOSED_PIPE_EXIT = 141
+
+
+def _end_at_closed_pipe() -> NoReturn:
+    """End the command quietly once the reader of its output has gone (head has its lines):
+    nothing more can be shown, so the rest is written to nowhere, and the exit status says the
+    output was cut off, not that the command failed (rich said 1)."""
+    import os
+
+    nowhere = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(nowhere, sys.stdout.fileno())  # what is still buffered is flushed there at the end
+    sys.exit(CLOSED_PIPE_EXIT)
 
 
 def _say_in_our_words(err: Exception) -> None:

@@ -543,3 +543,29 @@ def test_params_of_a_disease_parameter_names_where_its_default_is(
     assert "diseases.covid19.transmission_rate_per_day" in printed
     # headed by the file its values come from, not by parameters.toml
     assert printed.startswith("diseases (") and "parameters.toml" not in printed
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["scenario", "params"], ["scenario", "check", str(SMALL)], ["--version"]],
+    ids=["params", "check", "version"],
+)
+def test_output_to_a_closed_pipe_ends_quietly_as_cut_off(argv: list[str]) -> None:
+    """bordersim scenario params | head ended with exit status 1, as a failed command does,
+    when head closed the pipe: it now ends at once, saying nothing, with 141 (128 + SIGPIPE)
+    as a tool stopped by the closed pipe does. The pipe is closed before the command writes, so
+    that its first line meets it."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "COLUMNS": "100"}
+    command = [sys.executable, "-m", "bordersim", *argv]
+    child = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=REPO
+    )
+    assert child.stdout is not None
+    child.stdout.close()  # no reader: every write the command makes fails
+    _, err = child.communicate(timeout=300)
+    assert child.returncode == 141, err.decode()
+    assert err.decode() == ""
