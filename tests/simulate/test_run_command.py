@@ -150,6 +150,25 @@ def test_a_whole_number_in_exponent_form_is_set_as_that_number() -> None:
 
 
 @needs_scenarios
+@pytest.mark.parametrize("typed", ["1e300", "1E16", "-2.0e20"])
+def test_a_huge_number_where_a_count_is_read_is_refused_in_a_short_line(typed: str) -> None:
+    """`--set period.warmup_days=1e300` was refused with the "whole number" it should be
+    written as: three hundred digits, cut off at the end of the message and by the terminal.
+    Beyond the counts any key takes, the rule now says so in a few words."""
+    from bordersim.errors import ScenarioError
+    from bordersim.services.loading import load_and_compile, parse_settings
+
+    value = float(typed)
+    with pytest.raises(ScenarioError) as refused:
+        load_and_compile(SMALL, parse_settings([f"period.warmup_days={typed}"]))
+    assert str(refused.value) == (
+        f"--set period.warmup_days={value}: {SMALL}: period.warmup_days = {value}: must be a "
+        "whole number, written without a decimal point or exponent, and far smaller: no count "
+        "in a scenario comes near it"
+    )
+
+
+@needs_scenarios
 def test_a_set_date_that_is_no_day_of_the_calendar_is_told_so() -> None:
     """`--set period.start_date=2023-02-30` was told "must be a TOML date, written without
     quotes", though it was written without any: the day is what does not exist."""

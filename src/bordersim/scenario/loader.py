@@ -1000,12 +1000,23 @@ def _best_branch(errors: list[Any]) -> Any:
     return first
 
 
+#: The largest whole number whose digits a refusal shows as the way to write it: beyond it no
+#: count of a scenario reaches (the largest take millions) and a float holds no exact whole.
+LARGEST_COUNT_SHOWN = 1e15
+
+
 def _whole_number_rule(key: str, value: float, typed_as: str | None = None) -> str:
     """The rule for a number with a fraction (or nan, inf) where a whole one is read.
     `typed_as` is the option and key path that typed the value (``--set period.warmup_days``),
     which says how to type it again, where a file's key says how TOML writes it."""
     if not math.isfinite(value):
         return "must be a whole number, not nan or inf"
+    if abs(value) > LARGEST_COUNT_SHOWN:
+        # its digits (three hundred for 1e300) would fill the message and be cut off
+        return (
+            "must be a whole number, written without a decimal point or exponent, and far "
+            "smaller: no count in a scenario comes near it"
+        )
     if value.is_integer():
         at = "" if key.isdigit() else f"{typed_as}=" if typed_as else f"{key} = "
         return f"must be a whole number, written without a decimal point: {at}{int(value)}"
