@@ -193,6 +193,7 @@ def test_bs_plan_plans_a_tiny_case_and_writes_its_files(tmp_path: Path) -> None:
     assert again.files == {
         name: tmp_path / "out" / name for name in ("plan.toml", "certificate.json", "report.html")
     }
+    assert repr(again).endswith(f", written to {tmp_path / 'out'})")
     assert "earlier" not in (tmp_path / "out" / "certificate.json").read_text()
     assert (tmp_path / "out" / "notes.txt").read_text() == "the user's own notes\n"
     assert bs.load_scenario(tmp_path / "out" / "plan.toml").name.endswith("-plan")
@@ -232,6 +233,23 @@ def test_a_plans_progress_says_one_sector_week_not_one_sector_weeks(
     assert "correction 0: cost $0.000M, 0 sector-weeks missed" in said, said
     plural_of_one = re.findall(r"(?<![\d,.])1 [a-z-]+(?: [a-z-]+)?s\b", said)
     assert not plural_of_one, plural_of_one
+
+
+@pytest.mark.slow
+def test_a_plan_result_shows_as_one_line_not_every_array(
+    staff_bound_plan: tuple[PlanResult, list[str]],
+) -> None:
+    """A notebook cell ending in `bs.plan(...)` printed the dataclass's 90,000 characters: the
+    whole problem, search and certificate, arrays and all. It is now one line, as a Run's is."""
+    result = staff_bound_plan[0]
+    shown = repr(result)
+    assert shown == (
+        f"PlanResult('tiny' on 'small-staff-bound', "
+        f"{'certified' if result.certificate.all_certified else 'not certified'}, cost "
+        f"{millions(result.cost)}, gap {result.gap:.1%}, deployment [1 pool, 2 sectors, "
+        f"{result.x.shape[2]} windows], {len(result.frontier)} frontier points)"
+    )
+    assert "\n" not in shown and len(shown) < 200, shown
 
 
 @pytest.mark.slow

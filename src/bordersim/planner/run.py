@@ -79,6 +79,22 @@ class PlanResult:
     def gap(self) -> float:
         return float(self.certificate_json["gap"])
 
+    def __repr__(self) -> str:
+        """One line, as a `Run`'s: the dataclass's own repr printed every array of the problem,
+        the search and the certificate (90,000 characters for a tiny plan) in a notebook."""
+        certified = "certified" if self.certificate.all_certified else "not certified"
+        pools, sectors, windows = self.x.shape
+        shape = (
+            f"{counted(pools, 'pool')}, {counted(sectors, 'sector')}, {counted(windows, 'window')}"
+        )
+        written = f", written to {self.files['plan.toml'].parent}" if self.files else ""
+        # the gap as `bordersim plan` prints it ("gap 12.5%")
+        return (
+            f"PlanResult({self.problem.spec.name!r} on {self.certificate_json['scenario']!r}, "
+            f"{certified}, cost {millions(self.cost)}, gap {self.gap:.1%}, deployment "
+            f"[{shape}], {counted(len(self.frontier), 'frontier point')}{written})"
+        )
+
 
 def _quiet(_: str) -> None:
     return None
