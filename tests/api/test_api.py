@@ -1204,3 +1204,12 @@ def test_a_run_result_of_one_replication_and_one_day_shows_them_singular() -> No
     shown = repr(constructed_run(replications=1, days=1))
     assert "daily [1 replication, 1 day, 2 sectors, " in shown, shown
     assert "[1,000 replications, " in repr(constructed_run(replications=1000, days=1))
+
+
+def test_a_scenario_can_be_a_dict_key_or_kept_in_a_set() -> None:
+    # hash(scenario) was "TypeError: unhashable type: 'list'" from inside pydantic, though a
+    # Scenario is immutable and a Run can be a dict key
+    scenario, again = bs.load_scenario(SMALL), bs.load_scenario(SMALL)
+    variant = scenario.with_changes({"deployments.troops.headcount": 0})
+    runs_by_scenario = {scenario: "base", variant: "no troops"}
+    assert runs_by_scenario[again] == "base" and len({scenario, again, variant}) == 2

@@ -119,6 +119,12 @@ class Scenario(ScenarioSpec):
     def __str__(self) -> str:
         return repr(self)
 
+    def __hash__(self) -> int:
+        """The hash of its resolved text, which equal scenarios share: pydantic's hash of a
+        frozen model hashes the fields, and a list among them made `hash(scenario)` (a dict
+        key, a set) "TypeError: unhashable type: 'list'"."""
+        return hash(self._resolved_text)
+
     def _summary(self) -> str:
         deployments = ", ".join(self.deployments) if self.deployments else "none"
         changes = ", ".join(f"{key} = {_written(value)}" for key, value in self._changes.items())
