@@ -388,6 +388,7 @@ def compare(
 
     for name, side in (("a", a), ("b", b)):
         _check_compare_side(name, side)
+        _refuse_a_missing_side(name, side)
     _refuse_a_side_compared_with_itself(a, b)
     given = [side for side in (a, b) if isinstance(side, Run)]
     if len(given) == 2:
@@ -462,6 +463,18 @@ def _check_compare_side(name: str, side: object) -> None:
             f"{name} must be a Run, a Scenario (bs.load_scenario) or a scenario file path, got "
             f"{type(side).__name__} {_clip_repr(side)}"
         )
+
+
+def _refuse_a_missing_side(name: str, side: object) -> None:
+    """A side that names no file, named with its side; one that is no .toml file may be a run
+    id, which `bordersim compare` takes, and a call compares as the Run `bs.open_run` gives."""
+    if not isinstance(side, str | Path) or (isinstance(side, str) and not side.strip()):
+        return  # a Run, a Scenario or an empty path: refused, or loaded, as they are
+    file = Path(user_path(side))
+    if file.exists() or file.is_symlink():
+        return
+    hint = "" if file.suffix == ".toml" else f" (for a stored run, give bs.open_run({str(side)!r}))"
+    raise ScenarioError(f"{file}: no such scenario file{hint}", where=name)
 
 
 def _clip_repr(value: object) -> str:

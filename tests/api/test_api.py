@@ -1213,3 +1213,17 @@ def test_a_scenario_can_be_a_dict_key_or_kept_in_a_set() -> None:
     variant = scenario.with_changes({"deployments.troops.headcount": 0})
     runs_by_scenario = {scenario: "base", variant: "no troops"}
     assert runs_by_scenario[again] == "base" and len({scenario, again, variant}) == 2
+
+
+def test_a_run_id_given_to_compare_is_named_with_its_side_and_the_call_that_opens_it() -> None:
+    # said "small-...: no such scenario file", not which side, nor that a stored run is
+    # compared as bs.open_run(...), where `bordersim compare` takes the id itself
+    run_id = "small-20230511-120000-ab12"
+    with pytest.raises(bs.BordersimError) as refused:
+        bs.compare(SMALL, run_id, replications=1, engine="flow")
+    assert str(refused.value) == (
+        f"b: {run_id}: no such scenario file (for a stored run, give bs.open_run({run_id!r}))"
+    )
+    with pytest.raises(bs.BordersimError) as refused:
+        bs.compare("missing.toml", SMALL, replications=1, engine="flow")
+    assert str(refused.value) == "a: missing.toml: no such scenario file"
