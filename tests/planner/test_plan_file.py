@@ -275,6 +275,14 @@ def test_bad_plan_files_name_the_key_and_rule(text: str, expected: str) -> None:
             "bad.toml, line 7: search.frontier = [0.9, 0.95, 0.9000000000001]: lists 0.9 and "
             "0.9000000000001, which read the same (90%); give the share once",
         ),
+        # passed, and the search stopped with "seed must be between 0 and 2**63 - 1", naming
+        # no file, line or key
+        (
+            GOOD + "[search]\nseed = 100000000000000000000000\n",
+            "bad.toml, line 7: search.seed = 100000000000000000000000: must be a whole number "
+            "from 0 to 2^62 (each stage of the plan seeds its replications at an offset from it, "
+            "and a seed is at most 2^63 - 1)",
+        ),
         # planned in full (search, certification, bound, frontier) with nothing to choose
         (
             GOOD.replace("max_headcount = 100", "max_headcount = 0"),

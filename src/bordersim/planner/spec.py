@@ -447,6 +447,10 @@ def check_replications_per_path(search: Search, paths: int, where: Callable[[str
 #: billions ended the search in "first replication out of range: 0".
 MAX_REPLICATIONS = 1_000_000
 
+#: The largest search.seed: the stages' seeds are offsets from it (of millions), which must stay
+#: within an engine's seeds (at most 2^63 - 1); 2^62 leaves room for any offset.
+MAX_PLAN_SEED = 2**62
+
 #: The longest ramp-up a plan file may give a pool: arrivals spread over a year are no surge's
 #: (an assumption); a ramp-up of billions of days ran the arrival dates out of the calendar.
 MAX_RAMP_UP_DAYS = 365
@@ -606,13 +610,29 @@ def _search(reader: _Reader, raw: Any) -> Search:
             high=MAX_REPLICATIONS,
         ),
         certify_engine=engine,
-        seed=reader.integer(s, "seed", "search.seed", 20230511),
+        seed=_seed(reader, s),
         max_corrections=reader.integer(s, "max_corrections", "search.max_corrections", 8),
         max_local_rounds=reader.integer(s, "max_local_rounds", "search.max_local_rounds", 12),
         frontier=frontier,
         bound_seconds=reader.integer(s, "bound_seconds", "search.bound_seconds", 180),
         trim_seconds=reader.integer(s, "trim_seconds", "search.trim_seconds", 180, low=0),
     )
+
+
+def _seed(reader: _Reader, search: dict[str, Any]) -> int:
+    """search.seed: every stage seeds its replications at an offset from it, and an engine's
+    seed is at most 2^63 - 1, so a seed above MAX_PLAN_SEED stopped the plan after the search
+    had started, in words that named no file or key."""
+    seed = search.get("seed", Search.seed)
+    whole = isinstance(seed, int) and not isinstance(seed, bool)
+    if not whole or not 0 <= seed <= MAX_PLAN_SEED:
+        raise reader.fail(
+            "search.seed",
+            seed,
+            "must be a whole number from 0 to 2^62 (each stage of the plan seeds its replications "
+            "at an offset from it, and a seed is at most 2^63 - 1)",
+        )
+    return int(seed)
 
 
 def _certify_engine(reader: _Reader, search: dict[str, Any]) -> str:
