@@ -15,7 +15,6 @@ work starts, and nothing in it is touched: bordersim never deletes what it did n
 from __future__ import annotations
 
 import contextlib
-import errno
 import glob
 import os
 import re
@@ -61,9 +60,8 @@ def check_output_folder(
             )
     above = _nearest_existing(folder.parent)
     if not above.is_dir():
-        raise BordersimError(
-            f"cannot write beside the output folder ({os.strerror(errno.ENOTDIR)})", where=where
-        )
+        # named as `bordersim.plan(out=...)` names it: the file in the way, not "Not a directory"
+        raise BordersimError(f"--out cannot be made: {above} is a file, not a folder", where=where)
     check_writable(above, "cannot write beside the output folder", where=where)
     return folder
 

@@ -1114,3 +1114,29 @@ def test_the_plan_page_gives_the_exit_status_of_a_plan_certified_or_not() -> Non
     )
     assert "`certificate.json`'s `certified`" in page
     assert f"exit status {128 + signal.SIGINT} / {128 + signal.SIGTERM}" in page
+
+
+def test_an_out_under_a_file_names_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--out notes.txt/plan said "cannot write beside the output folder (Not a directory)",
+    which named neither the file in the way nor the option, where `bordersim.plan(out=...)`
+    says "out cannot be made: ... is a file, not a folder"."""
+    from bordersim.cli import main
+
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    out = tmp_path / "notes.txt" / "plan"
+    plan = [
+        "plan",
+        str(REPO / "scenarios/examples/small-staff-bound.toml"),
+        "--plan",
+        str(REPO / "plans/examples/small-stress.toml"),
+    ]
+    with pytest.raises(SystemExit) as stopped:
+        main([*plan, "--out", str(out)])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"error: {out}: --out cannot be made: {tmp_path / 'notes.txt'} is a file, not a folder"
+    )
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine"
