@@ -42,9 +42,13 @@ def check_output_folder(
             # as run and compare say it of a file
             raise BordersimError("--out names a file, not a folder; give a folder", where=where)
         if folder.is_symlink():
+            # the finished folder is renamed onto --out, which replaces the link itself
+            pointed = os.path.realpath(folder)  # no error for a loop or a missing target
+            loops = Path(pointed).is_symlink()
+            instead = "a new folder" if loops else f"that folder ({pointed}) or a new one"
             raise BordersimError(
-                "--out is a symbolic link, not a folder bordersim wrote; give a new or empty "
-                "folder",
+                "--out is a symbolic link, which bordersim would replace rather than write into "
+                f"the folder it points to; give {instead}",
                 where=where,
             )
         ours = _own_files(folder / marker, own)

@@ -1140,3 +1140,31 @@ def test_an_out_under_a_file_names_the_file(
         f"error: {out}: --out cannot be made: {tmp_path / 'notes.txt'} is a file, not a folder"
     )
     assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_an_out_that_is_a_symbolic_link_names_the_folder_to_give(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--out as a symbolic link to an empty folder was refused with "give a new or empty
+    folder", which the folder it points to is; the plan would replace the link, not write into
+    that folder, so the message names the folder to give instead."""
+    from bordersim.cli import main
+
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    plan = [
+        "plan",
+        str(REPO / "scenarios/examples/small-staff-bound.toml"),
+        "--plan",
+        str(REPO / "plans/examples/small-stress.toml"),
+    ]
+    with pytest.raises(SystemExit) as stopped:
+        main([*plan, "--out", str(tmp_path / "link")])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"error: {tmp_path / 'link'}: --out is a symbolic link, which bordersim would replace "
+        f"rather than write into the folder it points to; give that folder ({tmp_path / 'real'}) "
+        "or a new one"
+    )
+    assert (tmp_path / "link").is_symlink() and not list((tmp_path / "real").iterdir())
