@@ -1450,17 +1450,19 @@ def test_an_unknown_scenario_or_plan_file_says_where_they_are_listed(client: Tes
         assert f'id="error-message">{words}</p>' in html.unescape(response.text), path
 
 
-def test_serve_says_when_it_makes_a_new_store(tmp_path: Path) -> None:
+@pytest.mark.parametrize("folder", ["path", "[bold]path"])
+def test_serve_says_when_it_makes_a_new_store(tmp_path: Path, folder: str) -> None:
     """`serve --store path/new/x.duckdb` made the folders and an empty store without a word, so
-    a mistyped --store opened an empty workbench; it now says which store it made, and where."""
+    a mistyped --store opened an empty workbench; it now says which store it made, and where,
+    with the path as it is (a folder named like a style, `[bold]`, is not read as one)."""
     from workbench_server import start_workbench, stop_workbench
 
-    store = tmp_path / "path" / "new" / "x.duckdb"
+    store = tmp_path / folder / "new" / "x.duckdb"
     bench = start_workbench(tmp_path, "--store", str(store))
     stop_workbench(bench)
     log = (tmp_path / "server.log").read_text(encoding="utf-8")
     assert store.is_file()
-    assert f"new store {store}" in log and f"(with its folder {tmp_path / 'path'})" in log
+    assert f"new store {store}" in log and f"(with its folder {tmp_path / folder})" in log
     again = start_workbench(tmp_path, "--store", str(store))
     stop_workbench(again)
     assert "new store" not in (tmp_path / "server.log").read_text(encoding="utf-8")

@@ -94,7 +94,8 @@ def serve_command(
     shown_host = f"[{host}]" if ":" in host else host
     shown = f"http://{shown_host}:{port}/" + (f"?token={token}" if token else "")
     if made:  # a mistyped --store opened an empty workbench without a word
-        Console().print(made, highlight=False, soft_wrap=True)
+        # a path is printed as it is: `[bold]` or `[/x]` in it is no style (or a MarkupError)
+        Console().print(made, markup=False, highlight=False, soft_wrap=True)
     Console().print(f"bordersim workbench on {shown} (Ctrl-C stops it)")
     # Ctrl-C is how the workbench is stopped: the generic last line said "nothing was marked
     # complete", where the runs its jobs finished were
