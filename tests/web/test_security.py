@@ -1450,6 +1450,17 @@ def test_an_unknown_scenario_or_plan_file_says_where_they_are_listed(client: Tes
         assert f'id="error-message">{words}</p>' in html.unescape(response.text), path
 
 
+def test_serve_prints_its_address_with_the_token_as_it_is(tmp_path: Path) -> None:
+    """A token with a part like a style (`[bold]`) was printed without it in the address serve
+    gives to open, so the address copied from it was refused (401); it is printed as it is."""
+    from workbench_server import start_workbench, stop_workbench
+
+    token = "shared-[bold]-token-0123456789"
+    stop_workbench(start_workbench(tmp_path, token=token))
+    log = (tmp_path / "server.log").read_text(encoding="utf-8")
+    assert f"/?token={token} (Ctrl-C stops it)" in log, log
+
+
 @pytest.mark.parametrize("folder", ["path", "[bold]path"])
 def test_serve_says_when_it_makes_a_new_store(tmp_path: Path, folder: str) -> None:
     """`serve --store path/new/x.duckdb` made the folders and an empty store without a word, so

@@ -96,7 +96,14 @@ def serve_command(
     if made:  # a mistyped --store opened an empty workbench without a word
         # a path is printed as it is: `[bold]` or `[/x]` in it is no style (or a MarkupError)
         Console().print(made, markup=False, highlight=False, soft_wrap=True)
-    Console().print(f"bordersim workbench on {shown} (Ctrl-C stops it)")
+    # the address as it is, on one line, to be copied whole: a token's `[bold]` was read as a
+    # style and dropped, and a long address was wrapped
+    Console().print(
+        f"bordersim workbench on {shown} (Ctrl-C stops it)",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
     # Ctrl-C is how the workbench is stopped: the generic last line said "nothing was marked
     # complete", where the runs its jobs finished were
     interrupts.describe(
