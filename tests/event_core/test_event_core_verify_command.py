@@ -67,6 +67,18 @@ def test_ad_hoc_case_prints_a_passing_table(capsys: pytest.CaptureFixture[str]) 
         # an infinite one was refused as "Lognormal.cv must be ...", a name of the code's
         (["--case", "mg1", "--service-cv", "inf"], "error: --service-cv must be a finite number"),
         (["--case", "mg1", "--servers", "3"], "does not take --servers"),
+        # a billion places or 20 million servers summed states for half a minute and then said
+        # "birth-death chain did not converge; parameters too extreme", naming no option
+        (
+            ["--case", "mmck", "--capacity", "1000000000"],
+            "error: --capacity must be at most 10,000,000 (the states the exact formula sums), "
+            "got 1,000,000,000",
+        ),
+        (
+            ["--case", "erlang-a", "--servers", "20000000"],
+            "error: --servers must be below 10,000,000 for erlang-a (the states the exact formula "
+            "sums), got 20,000,000",
+        ),
         (["--case", "nope"], "unknown"),
         (["--servers", "3"], "--servers needs --case"),
         (["--servers", "3", "--arrival-rate", "1"], "--arrival-rate, --servers need --case"),

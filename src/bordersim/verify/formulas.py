@@ -42,6 +42,22 @@ def _check_servers(servers: int) -> None:
         raise ModelError(f"--servers must be a whole number >= 1, got {servers!r}")
 
 
+#: The most states of the birth-death chain summed, one Python step each: about ten seconds.
+MAX_STATES = 10_000_000
+
+
+def _check_states(servers: int, capacity: int | None) -> None:
+    """Refuse at once a chain longer than `MAX_STATES`, naming the option that makes it so: it
+    was summed for half a minute and then refused as "parameters too extreme"."""
+    why = "(the states the exact formula sums)"
+    if capacity is not None and capacity > MAX_STATES:
+        raise ModelError(f"--capacity must be at most {MAX_STATES:,} {why}, got {capacity:,}")
+    if capacity is None and servers >= MAX_STATES:  # the chain runs past the servers
+        raise ModelError(
+            f"--servers must be below {MAX_STATES:,} for erlang-a {why}, got {servers:,}"
+        )
+
+
 def erlang_c(servers: int, offered_load: float) -> float:
     """Probability of waiting in M/M/c with offered load a = lambda/mu < c (Erlang C)."""
     c, a = servers, offered_load
@@ -90,6 +106,7 @@ def birth_death(
             f"queue is unstable: arrival rate {arrival_rate:g} >= servers x service rate "
             f"{servers * service_rate:g}, and neither a capacity nor abandonment bounds it"
         )
+    _check_states(servers, capacity)
     weights = [1.0]
     n = 0
     while True:
@@ -101,7 +118,7 @@ def birth_death(
         n += 1
         if capacity is None and n > servers and w < 1e-16 * sum(weights):
             break
-        if n > 10_000_000:
+        if n > MAX_STATES:
             raise ModelError("birth-death chain did not converge; parameters too extreme")
     p = np.asarray(weights)
     p /= p.sum()
