@@ -4,6 +4,7 @@ refuses to overwrite."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
@@ -356,3 +357,32 @@ def test_a_copy_says_what_it_copied_on_one_line(
     assert said.count("\n") == 1, said
     assert said.startswith("copied 0 runs, 1 sweep and 1 result file ("), said
     assert "rows: runs 0, run_files 0, sweeps 1, sweep_blocks 1, data_imports 0," in said, said
+
+
+def test_a_run_under_way_is_not_copied(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A run still under way in the source (its process alive) was copied as 'running' with
+    that process, where it never finished: the source's process completes it in the source
+    only, and the copy later called it failed, "its process ended without finishing". The copy
+    is refused, naming the run, until it has finished."""
+    source, dest = tmp_path / "a.duckdb", tmp_path / "b.duckdb"
+    with open_store(source) as connection:  # the run is recorded as this process's
+        start_run(
+            connection,
+            "a-1",
+            scenario_name="constructed",
+            scenario_hash="h",
+            scenario_text="name = 'x'\n",
+            engine="event",
+            seed=1,
+            replications=2,
+            code_version="test",
+        )
+    with pytest.raises(SystemExit) as done:
+        main(["store", "copy", str(source), str(dest)])
+    assert done.value.code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert err == (
+        f"error: run 'a-1' is still running (process {os.getpid()}); nothing was copied "
+        "(copy the store once it has finished)"
+    ), err
+    assert not dest.exists()

@@ -109,6 +109,7 @@ def copy_store(source: Catalog, dest: Catalog, *, dest_name: str | None = None) 
     """Copy every run, its result files and the official data from `source` into `dest`;
     `dest_name` (its path or URL, as shown) begins a refusal of what the destination holds."""
     columns = {table: columns_of(source, table) for table in TABLES}
+    _refuse_runs_under_way(source)
     run_ids = _refuse_held(source, dest, "runs", "run_id", "run", dest_name)
     sweep_ids = _refuse_held(source, dest, "sweeps", "sweep_id", "sweep", dest_name)
     held = _count(dest, "runs") + _count(dest, "sweeps")
@@ -169,6 +170,19 @@ def _refuse_held(
             where=dest_name,
         )
     return ids
+
+
+def _refuse_runs_under_way(source: Catalog) -> None:
+    """Refuse a source with a run its process on this machine is running: the process completes
+    it in the source only, and the copy would hold it 'running' until it was called failed."""
+    from bordersim.store.runs import process_state, running_processes
+
+    for run_id, (host, pid, started) in sorted(running_processes(source).items()):
+        if process_state(host, pid, started) == "alive":
+            raise BordersimError(
+                f"run {run_id!r} is still running (process {pid}); nothing was copied (copy the "
+                "store once it has finished)"
+            )
 
 
 def _count(catalog: Catalog, table: str) -> int:
