@@ -318,3 +318,21 @@ def test_resuming_a_sweep_another_process_drives_is_refused(
     finally:
         driver.send_signal(signal.SIGKILL)
         driver.wait(timeout=60)
+
+
+def test_an_empty_store_file_names_every_command_that_makes_a_store_there(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`bordersim runs` of an empty file said "`bordersim data import` or `bordersim run` makes
+    one there", leaving out the blocked sweep, which makes a store there too."""
+    empty = tmp_path / "empty.duckdb"
+    empty.touch()
+    with pytest.raises(SystemExit) as done:
+        main(["runs", "--store", str(empty)])
+    assert done.value.code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert err == (
+        f"error: {empty}: is an empty file, not a store yet; `bordersim data import`, `bordersim "
+        "run` or `bordersim sweep --store` makes one there"
+    ), err
+    assert empty.stat().st_size == 0

@@ -211,8 +211,8 @@ def _check_file(location: Path, *, create: bool) -> None:
         # by a command that may create one; a reading command finds no store there
         if not create:
             raise StoreError(
-                "is an empty file, not a store yet; `bordersim data import` or `bordersim run` "
-                "makes one there",
+                "is an empty file, not a store yet; `bordersim data import`, `bordersim run` or "
+                "`bordersim sweep --store` makes one there",
                 where=where,
             )
         return
