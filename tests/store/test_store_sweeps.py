@@ -336,3 +336,21 @@ def test_an_empty_store_file_names_every_command_that_makes_a_store_there(
         "run` or `bordersim sweep --store` makes one there"
     ), err
     assert empty.stat().st_size == 0
+
+
+def test_a_store_server_that_cannot_be_reached_is_refused_before_the_sweep_is_announced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A blocked sweep with a PostgreSQL --store whose server refuses the connection announced
+    itself and checked its whole grid before the store said it could not be reached, as if it
+    had started; `--resume` reaches the store first. The server is now reached first."""
+    url = f"postgresql://analyst@127.0.0.1:1/bordersim?results={tmp_path / 'results'}"
+    with pytest.raises(SystemExit) as done:
+        main(["sweep", str(SMALL), *VARY, "--store", url, "--out", str(tmp_path / "o")])
+    assert done.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == "", out
+    # a long location is shown by its end (errors.BordersimError)
+    assert err.startswith("error: ...") and "127.0.0.1:1/bordersim?results=" in err, err
+    assert ": cannot connect to PostgreSQL (" in err, err
+    assert not (tmp_path / "o").exists()

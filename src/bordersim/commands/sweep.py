@@ -446,15 +446,16 @@ def _run_blocked(
 
 
 def _check_store(store: str | None) -> None:
-    """Refuse a store that is there and is none (a folder, another file), or a PostgreSQL URL
-    without a results folder, before anything runs; a store not there yet, or an empty file, is
-    made when the sweep is recorded."""
+    """Refuse a store that is there and is none (a folder, another file), a PostgreSQL URL
+    without a results folder or whose server cannot be reached, before anything runs; a store
+    not there yet, or an empty file, is made when the sweep is recorded."""
     from bordersim.store import open_store, store_location
-    from bordersim.store.postgres import split_url
+    from bordersim.store.postgres import PostgresStore, split_url
 
     location = store_location(store)
     if isinstance(location, str):
         split_url(location)
+        PostgresStore(location, read_only=True).close()  # connected only: nothing is made
         return
     empty = location.is_file() and location.stat().st_size == 0
     if (location.exists() or location.is_symlink()) and not empty:
