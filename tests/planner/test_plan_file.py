@@ -147,6 +147,11 @@ def test_bad_plan_files_name_the_key_and_rule(text: str, expected: str) -> None:
             "of 0 is met by every plan",
         ),
         (
+            GOOD + "[targets]\ngotaway_share_max = 1\n",
+            "bad.toml, line 7: targets.gotaway_share_max = 1: must be at least 0 and below 1: a "
+            "cap of 1 is met by every plan; leave the key out for no cap",
+        ),
+        (
             GOOD + "[targets]\nchildren_within_72h = 0.0\n",
             "bad.toml, line 7: targets.children_within_72h = 0.0: must be above 0 and at most 1: "
             "a share of 0 is met by every plan",

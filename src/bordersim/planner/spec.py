@@ -573,9 +573,7 @@ def _targets(reader: _Reader, raw: Any) -> Targets:
     return Targets(
         within_72h=_share_target(reader, t, "within_72h"),
         children_within_72h=_share_target(reader, t, "children_within_72h"),
-        gotaway_share_max=None
-        if gotaway is None
-        else reader.number(t, "gotaway_share_max", "targets.gotaway_share_max", 1.0, high=1.0),
+        gotaway_share_max=None if gotaway is None else _gotaway_cap(reader, t),
         alpha=reader.number(t, "alpha", "targets.alpha", 0.05, high=0.5, open_low=True),
         confidence=reader.number(t, "confidence", "targets.confidence", 0.95, low=0.5, high=0.999),
     )
@@ -590,6 +588,21 @@ def _share_target(reader: _Reader, targets: dict[str, Any], key: str) -> float:
             path, targets[key], "must be above 0 and at most 1: a share of 0 is met by every plan"
         )
     return reader.number(targets, key, path, 0.95, high=1.0, open_low=True)
+
+
+def _gotaway_cap(reader: _Reader, targets: dict[str, Any]) -> float:
+    """The optional cap on got-aways / attempts: at least 0 and below 1. A cap of 1 is met by
+    every plan, so it was a target in every sector-week that binds nothing."""
+    path = "targets.gotaway_share_max"
+    cap = reader.number(targets, "gotaway_share_max", path, 1.0, high=1.0)
+    if cap == 1:
+        raise reader.fail(
+            path,
+            targets["gotaway_share_max"],
+            "must be at least 0 and below 1: a cap of 1 is met by every plan; leave the key out "
+            "for no cap",
+        )
+    return cap
 
 
 def _search(reader: _Reader, raw: Any) -> Search:
