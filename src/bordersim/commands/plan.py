@@ -72,7 +72,9 @@ def plan_command(
     """Find the cheapest deployment meeting the 72-hour targets.
 
     Writes plan.toml, certificate.json and report.html; with [forecast] quantiles, one plan per
-    quantile (in quantile-Q/) and quantiles.csv, the plans side by side.
+    quantile (in quantile-Q/) and quantiles.csv, the plans side by side. Exit status 0 once the
+    plan is written, whether or not every required target certified (the certificate line, and
+    certificate.json's certified, say which); 2 for a plan file or option refused.
     """
     from rich.console import Console
     from rich.markup import escape
