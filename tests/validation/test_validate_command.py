@@ -376,3 +376,19 @@ def test_the_engine_option_is_described_as_run_describes_it() -> None:
     validate = typer.main.get_command(app).commands["validate"]  # type: ignore[attr-defined]
     (engine,) = (param.help or "" for param in validate.params if param.name == "engine")
     assert engine.startswith(ENGINE_HELP[:-1]) and "per-person records" in engine
+
+
+def test_the_out_option_names_the_file_a_setting_writes() -> None:
+    """validate --help said --out is the folder "for validation-<scenario>.csv", while with
+    --set the table goes to validation-<scenario>-set-<digest>.csv: a user looking for the
+    named file did not find it. The help names both."""
+    import typer
+
+    from bordersim.cli import _register, app
+    from bordersim.commands.validate import csv_name
+
+    _register()
+    validate = typer.main.get_command(app).commands["validate"]  # type: ignore[attr-defined]
+    (out,) = (param.help or "" for param in validate.params if param.name == "out")
+    assert "validation-<scenario>.csv" in out and "validation-<scenario>-set-<digest>.csv" in out
+    assert csv_name("small", {"demand.scale": 1.3}).startswith("validation-small-set-")

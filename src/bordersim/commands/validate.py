@@ -54,7 +54,8 @@ def validate_command(
     out: Path | None = typer.Option(  # noqa: B008
         None,
         "--out",
-        help="Folder for validation-<scenario>.csv (every target, all columns; none is written "
+        help="Folder for validation-<scenario>.csv, or with --set "
+        "validation-<scenario>-set-<digest>.csv (every target, all columns; none is written "
         "without --out).",
     ),
     targets_file: Path | None = typer.Option(  # noqa: B008
