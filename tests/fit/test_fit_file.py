@@ -271,3 +271,20 @@ def test_fit_of_a_folder_is_named_a_folder_as_run_names_it(
         f"error: {tmp_path}: scenario file is a folder, not a file"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["fit.csv", "fit.TOML", "fit.json.bak"])
+def test_fit_to_a_file_named_as_another_format_is_refused_before_fitting(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`bordersim fit X -o fit.csv` wrote the JSON fit file into fit.csv, which a spreadsheet
+    then failed to open; the name is refused first, as export refuses --out of another format."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["fit", str(SMALL), "-o", str(tmp_path / name), "-n", "1", "-r", "2"])
+    assert stopped.value.code == 2
+    suffix = Path(name).suffix
+    assert capsys.readouterr().err.strip() == (
+        f"error: --out names a {suffix} file, but a demand fit file is JSON; give a .json name, "
+        f"such as {Path(name).stem}.json"
+    )
+    assert list(tmp_path.iterdir()) == []

@@ -57,7 +57,7 @@ def fit_command(
         None,
         "--out",
         "-o",
-        help="Fit file to write (default: the scenario's demand.fit, else fits/NAME.json beside "
+        help="Fit file to write, .json (default: the scenario's demand.fit, else fits/NAME.json beside "
         "the scenario).",
     ),
 ) -> None:
@@ -78,6 +78,7 @@ def fit_command(
     from bordersim.scenario import load_scenario
     from bordersim.services.loading import code_version
 
+    _refuse_another_format(out)
     console = wide_console()
     scenario_file = Path(scenario_given)
     if not scenario_file.exists() and not scenario_file.is_symlink():
@@ -196,6 +197,18 @@ def _say_written(console: Console, scenario: Scenario, target: Path, named: bool
             highlight=False,
             markup=False,
             soft_wrap=True,
+        )
+
+
+def _refuse_another_format(out: Path | None) -> None:
+    """Refuse an --out whose name says another format (fit.csv): the fit file is JSON, which a
+    spreadsheet or editor taking the name at its word then failed to open."""
+    from bordersim.errors import ScenarioError
+
+    if out is not None and out.suffix and out.suffix.lower() != ".json":
+        raise ScenarioError(
+            f"--out names a {out.suffix} file, but a demand fit file is JSON; give a .json "
+            f"name, such as {out.stem}.json"
         )
 
 
