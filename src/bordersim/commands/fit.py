@@ -57,8 +57,8 @@ def fit_command(
         None,
         "--out",
         "-o",
-        help="Fit file to write, .json (default: the scenario's demand.fit, else fits/NAME.json beside "
-        "the scenario).",
+        help="Fit file to write, .json (default: the scenario's demand.fit, else fits/NAME.json "
+        "beside the scenario).",
     ),
 ) -> None:
     """Fit demand per sector, month and group by simulation; print the fit; write the fit file.
