@@ -918,6 +918,20 @@ def test_a_remove_that_cannot_be_is_named_at_its_entry(
     assert str(refused.value) == f"{variant}, line {line}: remove: {rule}"
 
 
+def test_a_remove_in_a_file_without_a_base_says_there_is_no_base(
+    write: Callable[[str, str], Path],
+) -> None:
+    """remove = [...] in a scenario without base was told "the base chain has no such key
+    path", of a chain it does not have: remove takes away what a base sets, which it says."""
+    alone = write("alone.toml", 'remove = ["deployments.troops"]\n' + MINIMAL + TROOPS)
+    with pytest.raises(ScenarioError) as refused:
+        load_scenario(alone)
+    assert str(refused.value) == (
+        f"{alone}, line 1: remove: cannot remove 'deployments.troops': this file names no base, "
+        'and remove takes away what a base sets; leave the keys out, or give a base = "FILE"'
+    )
+
+
 def test_brackets_in_a_message_are_shown_as_written(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -367,6 +367,13 @@ def _leaves(node: Mapping[str, Any], prefix: KeyPath) -> Iterator[tuple[KeyPath,
             yield (*prefix, key), value
 
 
+def _removed_text(paths: Any) -> str:
+    """What a `remove` names, as a message quotes it: 'a.b', 'c.d'."""
+    if isinstance(paths, list) and paths:
+        return ", ".join(_show(p) for p in paths)
+    return _show(paths)
+
+
 def _remove_entry_place(file: Path, paths: list[str], number: int) -> str:
     """'FILE, line N: remove' for entry `number` of the file's `remove` list (the line of
     ``remove =`` when the entry is not found as written): a scan of the text, for messages."""
@@ -467,6 +474,14 @@ def merge_chain(
             where=shown_path(chain[-1][0]),
         )
     for number, (file, data) in enumerate(chain):
+        if "remove" in data and number == 0:
+            # the first file of the chain has no base: "the base chain has no such key path"
+            # spoke of a chain it does not have
+            raise ScenarioError(
+                f"cannot remove {_removed_text(data['remove'])}: this file names no base, and "
+                'remove takes away what a base sets; leave the keys out, or give a base = "FILE"',
+                where=f"{shown_path(file)}{line_of(file, ('remove',))}: remove",
+            )
         if "remove" in data:
             _remove(merged, data["remove"], file, origins, defaults)
         overlay = {k: v for k, v in data.items() if k not in LOADER_KEYS}
