@@ -382,6 +382,15 @@ CASES: dict[str, tuple[str, list[str]]] = {
         MINIMAL + TROOPS + "headcount_by_sector = { TCA = 100 }\n",
         ["deployments.troops", "exactly one of headcount and headcount_by_sector"],
     ),
+    "a deployment's task listed twice": (
+        # was taken without a word, as a list of the tasks it names once
+        MINIMAL
+        + TROOPS.replace('["detection", "warehouse"]', '["detection", "warehouse", "detection"]'),
+        [
+            "deployments.troops.tasks = ['detection', 'warehouse', 'detection']: tasks are "
+            "listed more than once: detection"
+        ],
+    ),
     "decompression of a demographic listed twice": (
         # named the whole list again, not the demographic listed twice
         MINIMAL

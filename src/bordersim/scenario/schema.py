@@ -874,6 +874,13 @@ class Deployment(Section):
                 self.tasks,
                 "a deployment must name at least one task (to have none, remove the deployment)",
             )
+        repeated = sorted({task for task in self.tasks if self.tasks.count(task) > 1})
+        if repeated:  # named, as a repeated sector is: a task is done or not, never twice
+            raise CrossSectionError(
+                ("tasks",),
+                self.tasks,
+                f"tasks are listed more than once: {', '.join(repeated)}",
+            )
         return self
 
     @property
