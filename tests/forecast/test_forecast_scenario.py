@@ -58,6 +58,15 @@ def write(folder: Path, forecast: str) -> Path:
         ),
         ("origin = 2023-04-01T00:00:00\nquantile = 0.9\n", ["demand.forecast.origin", MONTH]),
         ("origin = 2023.04\nquantile = 0.9\n", ["demand.forecast.origin = 2023.04", MONTH]),
+        # a day in mid-month was taken as its month without a word, where forecast --origin
+        # refuses a day
+        (
+            "origin = 2023-04-15\nquantile = 0.9\n",
+            [
+                "line 10: demand.forecast.origin = 2023-04-15: is a day, not a month: give the "
+                'month, "2023-04" (or its first day, 2023-04-01)'
+            ],
+        ),
     ],
 )
 def test_a_bad_forecast_entry_is_one_scenario_error(
