@@ -388,7 +388,6 @@ def compare(
 
     for name, side in (("a", a), ("b", b)):
         _check_compare_side(name, side)
-        _refuse_a_missing_side(name, side)
     _refuse_a_side_compared_with_itself(a, b)
     given = [side for side in (a, b) if isinstance(side, Run)]
     if len(given) == 2:
@@ -415,6 +414,8 @@ def compare(
     engine = "event" if engine is None else engine
     check_request(engine, replications, False, seed)
     replications, seed = int(replications), int(seed)
+    for name, side in (("a", a), ("b", b)):
+        _refuse_a_missing_side(name, side)
     # Both sides are loaded and checked before either is simulated: a mistyped B is refused at
     # once, not after A's replications have run.
     sides = [side if isinstance(side, Run) else _loaded(side) for side in (a, b)]
