@@ -82,6 +82,12 @@ def test_validate_prints_and_writes_every_target_of_the_period(
     border = table[table["scope"] == "SWB"]
     assert border["score"].eq("not compared").all()  # seven sectors are not simulated
     assert set(table["score"]) <= {"in range", "within 30 %", "miss", "not compared"}
+    # the column was "error", 0.12 where the table printed "+12 %": fraction or percent was
+    # left to guess; its header now says it is a fraction
+    assert "error" not in table.columns
+    points = table[(table["score"] != "not compared") & (table["bound"] == "value")]
+    relative = (points["simulated_mean"] - points["target"]) / points["target"]
+    assert len(points) > 0 and points["error_fraction"].to_numpy() == pytest.approx(relative)
 
 
 def test_every_source_is_printed_whole_in_a_pipe_and_in_an_80_column_terminal(

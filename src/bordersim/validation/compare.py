@@ -204,7 +204,8 @@ def as_frame(comparisons: list[Comparison]) -> pd.DataFrame:
                 "simulated_low": sim.low if sim else math.nan,
                 "simulated_high": sim.high if sim else math.nan,
                 "replications": sim.n if sim else 0,
-                "error": c.error,
+                # a fraction (0.12 where the table prints "+12 %"), as the header says
+                "error_fraction": c.error,
                 "score": c.score,
                 "evidence": c.evidence,
                 "confidence": t.confidence,
