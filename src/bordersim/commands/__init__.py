@@ -125,13 +125,18 @@ def _refuse_empty_argument(
 
 def _guard_store_option(command: CommandInfo) -> None:
     """Give a command's `--store` option the check that refuses an empty value."""
+    _give_option_check(command, "--store", refuse_empty_store)
+
+
+def _give_option_check(command: CommandInfo, name: str, check: Callable[[Any], Any]) -> None:
+    """Make `check` the callback of the command's option `name`, where it has none of its own."""
     if command.callback is None:
         return
     for parameter in inspect.signature(command.callback).parameters.values():
         option = parameter.default
-        store_option = isinstance(option, OptionInfo) and "--store" in (option.param_decls or ())
-        if store_option and option.callback is None:
-            option.callback = refuse_empty_store
+        named = isinstance(option, OptionInfo) and name in (option.param_decls or ())
+        if named and option.callback is None:
+            option.callback = check
 
 
 def _guard_path_options(command: CommandInfo) -> None:
@@ -155,13 +160,7 @@ def _guard_path_options(command: CommandInfo) -> None:
 def _guard_engine_option(command: CommandInfo) -> None:
     """Give a command's `--engine` option `engine_named`, so that every command reads an
     engine's name alike."""
-    if command.callback is None:
-        return
-    for parameter in inspect.signature(command.callback).parameters.values():
-        option = parameter.default
-        engine_option = isinstance(option, OptionInfo) and "--engine" in (option.param_decls or ())
-        if engine_option and option.callback is None:
-            option.callback = engine_named
+    _give_option_check(command, "--engine", engine_named)
 
 
 def engine_named(value: object) -> object:
