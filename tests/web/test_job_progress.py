@@ -242,3 +242,28 @@ def test_every_step_of_a_comparison_names_its_side(tmp_path: Path) -> None:
     said = [event[-1] for event in drained if event[0] in ("state", "progress")]
     assert said and all(message.startswith(("A: ", "B: ")) for message in said), said
     assert any(message.startswith("B: ") and "simulat" in message for message in said), said
+
+
+@pytest.mark.slow  # the board's own waits: ten seconds for the worker to end, five after SIGTERM
+def test_closing_the_board_ends_a_worker_deaf_to_sigterm(tmp_path: Path) -> None:
+    """`bordersim serve` stopped by Ctrl-C or SIGTERM while its worker was deep in compiled code
+    (an engine's first compile, minutes under load) said it was interrupted, then did not exit:
+    the board sent the worker SIGTERM, which Python handles only when the compiled call
+    returns, and the interpreter's exit then waited on the worker without limit. A worker still
+    alive after SIGTERM is now killed. (A stopped process stands for the busy one here: it
+    takes SIGTERM only when it runs again, and SIGKILL at once.)"""
+    import os
+    import signal
+
+    from bordersim.web.jobs import JobBoard
+
+    board = JobBoard(_example_library(tmp_path))
+    pid = board._worker.pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        board.close()
+        assert not board.worker_alive()
+    finally:
+        if board.worker_alive():
+            os.kill(pid, signal.SIGKILL)
+            board._worker.join(timeout=60)

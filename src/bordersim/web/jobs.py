@@ -256,8 +256,10 @@ class JobBoard:
             self._requests.put(None)
         self._worker.join(timeout=10)
         if self._worker.is_alive():
-            self._worker.terminate()
-            self._worker.join(timeout=5)
+            # SIGTERM reaches Python only when a compiled call returns (an engine's first
+            # compile takes minutes), and the interpreter's exit waits on the worker without
+            # limit: one still alive is killed, as a cancelled job's is (`_end_worker`)
+            self._end_worker()
         self._events.put(None)
         self._listener.join(timeout=5)
 
