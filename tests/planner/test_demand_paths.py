@@ -86,11 +86,18 @@ def test_a_forecast_plan_needs_its_paths_and_a_replication_for_each() -> None:
 def test_the_forecast_table_of_a_plan_file() -> None:
     spec = parse_plan(PLAN + '[forecast]\norigin = "2023-04"\npaths = 12\n', "plan.toml")
     assert spec.forecast == ForecastPaths(dt.date(2023, 4, 1), 12, 1)
-    dated = parse_plan(PLAN + "[forecast]\norigin = 2023-04-17\nseed = 5\n", "plan.toml")
+    dated = parse_plan(PLAN + "[forecast]\norigin = 2023-04-01\nseed = 5\n", "plan.toml")
     assert dated.forecast == ForecastPaths(dt.date(2023, 4, 1), 20, 5)
     assert parse_plan(PLAN, "plan.toml").forecast is None
     for table, message in (
         ('origin = "2023-13"', "forecast.origin = '2023-13': must be a month"),
+        # a day in mid-month was taken as its month without a word, where a scenario's
+        # demand.forecast.origin and `bordersim forecast --origin` refuse it
+        (
+            "origin = 2023-04-17",
+            'forecast.origin = 2023-04-17: is a day, not a month: give the month, "2023-04" '
+            "(or its first day, 2023-04-01)",
+        ),
         ("paths = 4", "forecast.origin = None: is required"),
         (
             "origin = 2023-04-01T00:00:00",

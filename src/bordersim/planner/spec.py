@@ -374,7 +374,15 @@ def _origin(reader: _Reader, origin: Any) -> dt.date:
         except ValueError:
             raise reader.fail("forecast.origin", origin, "must be a month, YYYY-MM") from None
     if isinstance(origin, dt.date) and not isinstance(origin, dt.datetime):
-        return origin.replace(day=1)
+        if origin.day != 1:
+            # as a scenario's demand.forecast.origin and `bordersim forecast --origin` refuse
+            # it: the whole month would be used; the date as the file writes it, not its repr
+            raise PlanError(
+                f"forecast.origin = {origin.isoformat()}: is a day, not a month: give the "
+                f'month, "{origin:%Y-%m}" (or its first day, {origin:%Y-%m}-01)',
+                where=reader.location("forecast.origin"),
+            )
+        return origin
     rule = "is required" if origin is None else "must be"
     raise reader.fail("forecast.origin", origin, f"{rule} a month, YYYY-MM")
 
