@@ -215,10 +215,17 @@ def test_an_out_that_is_the_scenario_or_another_file_is_refused_not_replaced(
 ) -> None:
     """`fit --out` naming the scenario being fitted (or a store, any file of the user's)
     replaced it with the fit, exit 0; an existing file that is not a demand fit file is now
-    refused before anything is simulated."""
+    refused before anything is simulated: by its name where it is not a .json file, by its
+    contents where it is."""
     mine = small_with_fit.parent / "store.duckdb"
     mine.write_bytes(b"DUCK" * 64)
-    for out in (small_with_fit, mine):
+    other_json = small_with_fit.parent / "settings.json"
+    other_json.write_text('{"theme": "dark"}\n', encoding="utf-8")
+    for out, said in (
+        (small_with_fit, "--out names a .toml file, but a demand fit file is JSON"),
+        (mine, "--out names a .duckdb file, but a demand fit file is JSON"),
+        (other_json, "--out names a file that is not a demand fit file"),
+    ):
         before = out.read_bytes()
         with pytest.raises(SystemExit) as done:
             main(["fit", str(small_with_fit), "-r", "2", "-n", "1", "--out", str(out)])
@@ -226,7 +233,7 @@ def test_an_out_that_is_the_scenario_or_another_file_is_refused_not_replaced(
         captured = capsys.readouterr()
         err = captured.err.strip()
         assert len(err.splitlines()) == 1, err
-        assert "--out names a file that is not a demand fit file" in err
+        assert said in err, err
         assert "iteration" not in captured.out
         assert out.read_bytes() == before
 
