@@ -1121,6 +1121,15 @@ def test_the_plan_page_gives_the_exit_status_of_a_plan_certified_or_not() -> Non
     assert f"exit status {128 + signal.SIGINT} / {128 + signal.SIGTERM}" in page
 
 
+#: `bordersim plan` of the stress example, which stops at once on a bad --out
+STRESS_PLAN = [
+    "plan",
+    str(REPO / "scenarios/examples/small-staff-bound.toml"),
+    "--plan",
+    str(REPO / "plans/examples/small-stress.toml"),
+]
+
+
 def test_an_out_under_a_file_names_the_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -1131,14 +1140,8 @@ def test_an_out_under_a_file_names_the_file(
 
     (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
     out = tmp_path / "notes.txt" / "plan"
-    plan = [
-        "plan",
-        str(REPO / "scenarios/examples/small-staff-bound.toml"),
-        "--plan",
-        str(REPO / "plans/examples/small-stress.toml"),
-    ]
     with pytest.raises(SystemExit) as stopped:
-        main([*plan, "--out", str(out)])
+        main([*STRESS_PLAN, "--out", str(out)])
     assert stopped.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err == (
@@ -1157,14 +1160,8 @@ def test_an_out_that_is_a_symbolic_link_names_the_folder_to_give(
 
     (tmp_path / "real").mkdir()
     (tmp_path / "link").symlink_to(tmp_path / "real")
-    plan = [
-        "plan",
-        str(REPO / "scenarios/examples/small-staff-bound.toml"),
-        "--plan",
-        str(REPO / "plans/examples/small-stress.toml"),
-    ]
     with pytest.raises(SystemExit) as stopped:
-        main([*plan, "--out", str(tmp_path / "link")])
+        main([*STRESS_PLAN, "--out", str(tmp_path / "link")])
     assert stopped.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err == (

@@ -100,20 +100,21 @@ def _sweep_listing(store_url: str, capsys: pytest.CaptureFixture[str]) -> str:
     return " ".join(" ".join(" ".join(column).split()) for column in zip(*cells, strict=True))
 
 
-def test_a_sweep_another_process_drives_is_listed_as_running(
-    store_url: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """`bordersim runs` showed a sweep under way in another process as "unfinished: --resume it",
-    inviting a second driver of the same sweep. The sweep records its process, as a run does:
-    alive, it is running; killed, it is to resume; on another host, it may be either."""
+def _driving_process(
+    store: str, *, scenario_hash: str, plan_json: str, blocks: int = 1
+) -> subprocess.Popen[str]:
+    """Another process that records the sweep small-0123456789ab in `store` as its own (a
+    sweep's driver) and stays alive until its standard input closes or it is killed; returned
+    once the sweep is recorded."""
     code = textwrap.dedent(
         f"""
         import sys
         from bordersim.store import open_catalog
         from bordersim.store.sweeps import record_sweep
-        with open_catalog({store_url!r}) as catalog:
+        with open_catalog({store!r}) as catalog:
             record_sweep(catalog, "small-0123456789ab", scenario_name="small",
-                         scenario_hash="f" * 64, plan_json="{{}}", blocks=4, code_version="t")
+                         scenario_hash={scenario_hash!r}, plan_json={plan_json!r},
+                         blocks={blocks}, code_version="t")
         print("recorded", flush=True)
         sys.stdin.read()
         """
@@ -121,8 +122,18 @@ def test_a_sweep_another_process_drives_is_listed_as_running(
     driver = subprocess.Popen(
         [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
+    assert driver.stdout is not None and driver.stdout.readline() == "recorded\n"
+    return driver
+
+
+def test_a_sweep_another_process_drives_is_listed_as_running(
+    store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`bordersim runs` showed a sweep under way in another process as "unfinished: --resume it",
+    inviting a second driver of the same sweep. The sweep records its process, as a run does:
+    alive, it is running; killed, it is to resume; on another host, it may be either."""
+    driver = _driving_process(store_url, scenario_hash="f" * 64, plan_json="{}", blocks=4)
     try:
-        assert driver.stdout is not None and driver.stdout.readline() == "recorded\n"
         listed = _sweep_listing(store_url, capsys)
         assert f"running (process {driver.pid})" in listed, listed
         assert "--resume" not in listed
@@ -278,30 +289,12 @@ def test_resuming_a_sweep_another_process_drives_is_refused(
     listing. It is refused, naming the process, before anything runs."""
     from bordersim.services.blocks import SweepPlan, input_digests
 
-    store, plan_file = tmp_path / "bordersim.duckdb", tmp_path / "plan.json"
+    store = tmp_path / "bordersim.duckdb"
     base, axes = load_scenario(SMALL), [Axis(KEY, (0,))]
     plan = SweepPlan("small-0123456789ab", str(SMALL), base.hash, axes, 1, 11, BlockShape(1, 1))
     plan.inputs = input_digests(base, axes)
-    plan_file.write_text(plan.to_json())
-    code = textwrap.dedent(
-        f"""
-        import sys
-        from pathlib import Path
-        from bordersim.store import open_catalog
-        from bordersim.store.sweeps import record_sweep
-        with open_catalog({str(store)!r}) as catalog:
-            record_sweep(catalog, "small-0123456789ab", scenario_name="small",
-                         scenario_hash={base.hash!r}, blocks=1, code_version="t",
-                         plan_json=Path({str(plan_file)!r}).read_text())
-        print("recorded", flush=True)
-        sys.stdin.read()
-        """
-    )
-    driver = subprocess.Popen(
-        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
+    driver = _driving_process(str(store), scenario_hash=base.hash, plan_json=plan.to_json())
     try:
-        assert driver.stdout is not None and driver.stdout.readline() == "recorded\n"
         with pytest.raises(SystemExit) as done:
             main(["sweep", "--resume", "small-0123456789ab", "--store", str(store),
                   "--out", str(tmp_path / "out")])  # fmt: skip
