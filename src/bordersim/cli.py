@@ -207,8 +207,14 @@ def _run(argv: list[str] | None) -> Any:
         # Recognised by shape: recent typer releases vendor click, so `import click` may fail.
         show, exit_code = getattr(err, "show", None), getattr(err, "exit_code", None)
         if callable(show) and isinstance(exit_code, int):
-            _say_in_our_words(err)
-            show()
+            # one line, as every refusal of bordersim's: the framework's four (usage, a pointer
+            # to --help, a blank line, "Error: Invalid value for '--port': ...") read unlike
+            # the rest, and a script's log had to be read back to see what was refused
+            line = _usage_line(err)
+            if line is None:
+                show()
+            else:
+                stderr.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
             sys.exit(exit_code)
         if type(err).__name__ == "Abort":
             _say_interrupted("SIGINT")
@@ -246,15 +252,46 @@ def _end_at_closed_pipe() -> NoReturn:
     sys.exit(CLOSED_PIPE_EXIT)
 
 
-def _say_in_our_words(err: Exception) -> None:
-    """A usage error's message with pydantic's words replaced by bordersim's."""
-    message = getattr(err, "message", None)
-    if not isinstance(message, str):
-        return
+def _usage_line(err: Exception) -> str | None:
+    """A usage error of the framework as bordersim's one line. An option's or argument's bad
+    value is named as a scenario key's is, with the value given and the rule in bordersim's
+    words (`--port 0: must be at least 1`, `--replications ten: must be a whole number`).
+    None for the rest, which the framework shows."""
+    message = str(getattr(err, "message", "") or "")
     for pattern, words in _OUR_WORDS:
         if pattern.fullmatch(message):
-            err.message = pattern.sub(words, message)  # type: ignore[attr-defined]
-            return
+            message = pattern.sub(words, message)
+            break
+    param, ctx = getattr(err, "param", None), getattr(err, "ctx", None)
+    if param is not None and type(err).__name__ == "BadParameter":
+        name = _param_name(param, ctx)
+        given = _given_value(err)
+        return f"{name} {given}: {message}" if given is not None else f"{name}: {message}"
+    return None
+
+
+def _param_name(param: Any, ctx: Any) -> str:
+    """An option by its long name (`--replications`, not `-r`), an argument by the name its
+    usage line shows (`SCENARIO`)."""
+    if param.param_type_name == "option":
+        long_names = [name for name in param.opts if name.startswith("--")]
+        return (long_names or param.opts)[0]
+    return str(param.metavar or param.human_readable_name)
+
+
+def _given_value(err: Exception) -> str | None:
+    """The value a refused option was given, as typed, where the type check that refused it
+    says it (quoted where it is empty or has spaces around it, which the line would hide)."""
+    errors = getattr(err.__cause__, "errors", None)
+    if not callable(errors):
+        return None
+    found = errors()
+    if not found or "input" not in found[0]:
+        return None
+    value = found[0]["input"]
+    if isinstance(value, str) and (not value or value.strip() != value):
+        return repr(value)
+    return str(value)
 
 
 def _exit_interrupted() -> NoReturn:

@@ -368,27 +368,6 @@ def test_main_job_writes_both_reports_and_the_comparison(
     assert {(r.status, r.seed, r.replications) for r in runs} == {(COMPLETE, runs[0].seed, 2)}
 
 
-@pytest.mark.parametrize(
-    ("argv", "said"),
-    [
-        (["run", str(SMALL), "-r", "ten"], "'-r': must be a whole number"),
-        (
-            ["verify", "--case", "mm1", "--arrival-rate", "fast"],
-            "'--arrival-rate': must be a number",
-        ),
-    ],
-)
-def test_a_usage_error_is_a_usage_message_and_exit_2(
-    argv: list[str], said: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """An option's bad value said "Input should be greater than or equal to 1" or "Input should
-    be a valid integer, unable to parse string as an integer", not in bordersim's words."""
-    assert _exit_code(argv) == 2
-    err = " ".join(capsys.readouterr().err.split())
-    assert "Invalid value for '" in err and "Traceback" not in err
-    assert said in err and "Input should" not in err, err
-
-
 def test_help_text_wraps_its_paragraphs_to_the_terminal_not_to_the_source(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
