@@ -210,11 +210,9 @@ def _run(argv: list[str] | None) -> Any:
             # one line, as every refusal of bordersim's: the framework's four (usage, a pointer
             # to --help, a blank line, "Error: Invalid value for '--port': ...") read unlike
             # the rest, and a script's log had to be read back to see what was refused
-            line = _usage_line(err)
-            if line is None:
-                show()
-            else:
-                stderr.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
+            stderr.print(
+                f"[bold red]error:[/] {escape(_usage_line(err))}", highlight=False, soft_wrap=True
+            )
             sys.exit(exit_code)
         if type(err).__name__ == "Abort":
             _say_interrupted("SIGINT")
@@ -252,11 +250,11 @@ def _end_at_closed_pipe() -> NoReturn:
     sys.exit(CLOSED_PIPE_EXIT)
 
 
-def _usage_line(err: Exception) -> str | None:
+def _usage_line(err: Exception) -> str:
     """A usage error of the framework as bordersim's one line. An option's or argument's bad
     value is named as a scenario key's is, with the value given and the rule in bordersim's
-    words (`--port 0: must be at least 1`, `--replications ten: must be a whole number`).
-    None for the rest, which the framework shows."""
+    words (`--port 0: must be at least 1`, `--replications ten: must be a whole number`); the
+    rest (an unknown option, an extra argument) names the command and where its help is."""
     message = str(getattr(err, "message", "") or "")
     for pattern, words in _OUR_WORDS:
         if pattern.fullmatch(message):
@@ -267,7 +265,16 @@ def _usage_line(err: Exception) -> str | None:
         name = _param_name(param, ctx)
         given = _given_value(err)
         return f"{name} {given}: {message}" if given is not None else f"{name}: {message}"
-    return None
+    command = _command_words(ctx)
+    if param is not None and type(err).__name__ == "MissingParameter":
+        text = f"{_param_name(param, ctx)} is missing"
+    else:
+        text = str(err.format_message()).rstrip(".")  # type: ignore[attr-defined]
+        text = text[:1].lower() + text[1:]
+    if ctx is None:  # the framework's parser said it before it knew the command
+        return text
+    where = f"{command}: " if command else ""
+    return f"{where}{text} (see bordersim {command + ' ' if command else ''}--help)"
 
 
 def _param_name(param: Any, ctx: Any) -> str:
@@ -292,6 +299,16 @@ def _given_value(err: Exception) -> str | None:
     if isinstance(value, str) and (not value or value.strip() != value):
         return repr(value)
     return str(value)
+
+
+def _command_words(ctx: Any) -> str:
+    """The command a usage error is about as typed after `bordersim` (`scenario check`), empty
+    for `bordersim` itself."""
+    words = []
+    while ctx is not None and ctx.parent is not None:
+        words.append(ctx.info_name)
+        ctx = ctx.parent
+    return " ".join(reversed(words))
 
 
 def _exit_interrupted() -> NoReturn:

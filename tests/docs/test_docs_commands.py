@@ -463,7 +463,7 @@ def test_every_argument_is_named_as_the_docs_name_it() -> None:
         check=False,
     )
     assert refused.returncode == 2
-    assert "Missing argument 'SCENARIO'" in refused.stderr
+    assert "error: fit: SCENARIO is missing (see bordersim fit --help)" in refused.stderr
 
 
 def test_every_output_option_says_where_its_files_go_by_default() -> None:

@@ -47,3 +47,39 @@ def test_an_option_out_of_its_range_is_refused_in_one_line(
     (usage, a pointer to --help, a blank line, "Error: Invalid value for '--port': ..."), where
     `run -r 0` says one line; they say one too, naming the option and the value given."""
     assert _refusal(argv, capsys) == said + "\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["fit"], "error: fit: SCENARIO is missing (see bordersim fit --help)"),
+        (
+            ["scenario", "check"],
+            "error: scenario check: FILE is missing (see bordersim scenario check --help)",
+        ),
+        (
+            ["run", str(SMALL), "extra"],
+            "error: run: got unexpected extra argument(s) (extra) (see bordersim run --help)",
+        ),
+        (["nosuch"], "error: no such command 'nosuch' (see bordersim --help)"),
+        (
+            ["scenario", "nope"],
+            "error: scenario: no such command 'nope' (see bordersim scenario --help)",
+        ),
+        (["serve", "--port"], "error: option '--port' requires an argument"),
+    ],
+)
+def test_a_missing_argument_or_an_unknown_word_is_refused_in_one_line(
+    argv: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`bordersim fit` without its scenario said "Missing argument 'SCENARIO'" under the
+    framework's usage line and a pointer to --help, unlike bordersim's `error: ...` lines (an
+    empty one says `fit: SCENARIO is empty ...`); it is one line too, naming the command and
+    where its help is."""
+    assert _refusal(argv, capsys) == said + "\n"
+
+
+def test_an_unknown_option_is_refused_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    said = _refusal(["run", str(SMALL), "--replication", "2"], capsys)
+    assert said.startswith("error: run: no such option: --replication"), said
+    assert said.endswith("(see bordersim run --help)\n") and said.count("\n") == 1, said
