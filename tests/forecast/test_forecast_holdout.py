@@ -3,7 +3,10 @@ processes whose answer is known, and none reads data after its origin."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -169,3 +172,23 @@ def test_interval_score_is_the_width_plus_the_scaled_miss() -> None:
     lower, upper = np.full(3, -1.0), np.full(3, 1.0)
     # Widths 2 each; misses of 1 and 0.5 cost 2 / 0.2 = 10 per unit at 80 %.
     assert holdout.interval_score(actual, lower, upper, 0.8) == pytest.approx((6 + 10 + 5) / 3)
+
+
+@pytest.mark.parametrize("module", ["bordersim.forecast.holdout", "bordersim.forecast.variants"])
+def test_the_studies_answer_help_without_starting_the_run(tmp_path: Path, module: str) -> None:
+    """`python -m bordersim.forecast.holdout --help` ignored --help and started the minute-long
+    study, making a store in the folder it ran in; it now prints its usage and what it does, and
+    exits. An argument it does not take is refused the same way, before the store is touched."""
+    command = [sys.executable, "-m", module]
+    helped = subprocess.run(
+        [*command, "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert helped.returncode == 0, helped.stderr
+    assert helped.stdout.startswith(f"usage: python -m {module}")
+    assert "docs/forecast.md" in helped.stdout
+    refused = subprocess.run(
+        [*command, "--sotre", "x.duckdb"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert refused.returncode == 2
+    assert "unrecognized arguments: --sotre x.duckdb" in refused.stderr
+    assert list(tmp_path.iterdir()) == []  # no store was made

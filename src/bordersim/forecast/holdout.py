@@ -32,6 +32,7 @@ None of them is part of the shipped forecast: docs/forecast.md gives why, with t
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -491,11 +492,12 @@ def interval_study(rolling: Rolling, w: Windows) -> list[str]:
     ]
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     from bordersim.commands.forecast import read_series
     from bordersim.forecast.methods import default_jobs
     from bordersim.forecast.rolling import compute, origin_range
 
+    variants.study_arguments("bordersim.forecast.holdout", __doc__, argv)
     series = read_series(None)
     last = series.index_of(HOLDOUT[1], "holdout")
     rolling = compute(series, origin_range(last), 6, jobs=default_jobs())

@@ -652,11 +652,28 @@ def interval_study(s: Study) -> list[str]:
     ]
 
 
-def main() -> None:
+def study_arguments(module: str, doc: str | None, argv: Sequence[str] | None) -> None:
+    """`python -m MODULE --help` prints what the study does and exits; any argument is refused
+    (status 2), before the store is opened and the minute-long study starts."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {module}",
+        description=doc,
+        epilog="It reads the store at $BORDERSIM_STORE, else ./.bordersim/bordersim.duckdb\n"
+        "(the shipped files are imported into it if it holds no workbook), and prints\n"
+        "markdown tables. It takes no arguments but --help.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
     from bordersim.commands.forecast import read_series
     from bordersim.forecast.methods import default_jobs
     from bordersim.forecast.rolling import compute, origin_range
 
+    study_arguments("bordersim.forecast.variants", __doc__, argv)
     series = read_series(None)
     last = series.index_of(EVALUATION[1], "evaluation")
     rolling = compute(series, origin_range(last), 6, jobs=default_jobs())
