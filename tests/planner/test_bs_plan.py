@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import bordersim as bs
@@ -403,3 +404,41 @@ def test_quantiles_csv_dates_the_windows_of_its_people(
     assert [(r["pool"], r["people_per_window"], r["windows"]) for r in rows] == [
         ("active_duty", "50 0", "2023-04-20..2023-05-10 2023-05-11..2023-05-31")
     ]
+
+
+def test_a_certificate_shows_as_one_line_not_every_array() -> None:
+    """`result.certificate` in a notebook printed the dataclass's every array (successes, lower
+    bounds, intervals, flags: about 2,000 characters for two targets in two sectors over six
+    weeks); it is now one line: whether it certifies, how many required sector-weeks, the
+    weakest lower bound and how it was run."""
+    from bordersim.planner.certify import Certificate
+
+    shape = (2, 2, 6)  # targets, sectors, weeks
+    successes = np.full(shape, 59)
+    successes[1, 0, 3] = 50
+    required = np.ones(shape, dtype=bool)
+    required[0, 1, :] = False
+    lower = np.full(shape, 0.951)
+    lower[1, 0, 3] = 0.75
+    certificate = Certificate(
+        successes=successes,
+        n=59,
+        lower=lower,
+        interval_low=lower,
+        interval_high=np.ones(shape),
+        certified=~required | (lower >= 0.95),
+        required=required,
+        engine="flow",
+        seed=7,
+        replications=(0, 58),
+    )
+    shown = repr(certificate)
+    assert shown == (
+        "Certificate(not certified: 17 of 18 required sector-weeks certified, weakest lower "
+        "bound 0.750; 2 targets, 2 sectors, 6 weeks; 59 replications (0 to 58) on the flow "
+        "engine, seed 7)"
+    )
+    assert "\n" not in shown and len(shown) < 200, shown
+    certificate.certified[...] = True
+    certificate.required[...] = False
+    assert repr(certificate).startswith("Certificate(certified: no sector-week is required; 2 ")

@@ -61,6 +61,30 @@ class Certificate:
     def all_certified(self) -> bool:
         return bool(self.certified.all())
 
+    def __repr__(self) -> str:
+        """One line, as a `PlanResult`'s: the dataclass's own repr printed every array (about
+        2,000 characters for a small plan) in a notebook."""
+        from bordersim.words import counted
+
+        targets, sectors, weeks = self.successes.shape
+        required = int(self.required.sum())
+        if required:
+            met = int((self.required & self.certified).sum())
+            weakest = float(self.lower[self.required].min())
+            claims = (
+                f"{met} of {counted(required, 'required sector-week')} certified, weakest "
+                f"lower bound {weakest:.3f}"
+            )
+        else:
+            claims = "no sector-week is required"
+        first, last = self.replications
+        return (
+            f"{type(self).__name__}({'certified' if self.all_certified else 'not certified'}: "
+            f"{claims}; {counted(targets, 'target')}, {counted(sectors, 'sector')}, "
+            f"{counted(weeks, 'week')}; {counted(self.n, 'replication')} ({first} to {last}) "
+            f"on the {self.engine} engine, seed {self.seed})"
+        )
+
 
 def certify(
     ev: Evaluation,
