@@ -690,8 +690,9 @@ def _check_store_is_there(store: str | Path | None) -> None:
     location = store_location(store)
     if isinstance(location, Path) and not location.exists() and not location.is_symlink():
         raise StoreError(
-            "no store here (is store= or $BORDERSIM_STORE mistyped?); bs.run(..., record=True) "
-            "or `bordersim run` creates one",
+            "no store here (is store= or $BORDERSIM_STORE mistyped?); bs.run(..., record=True), "
+            "bs.sweep(..., store=...), `bordersim run`, `bordersim sweep --store` or `bordersim "
+            "data import` creates one",
             where=str(location),
         )
 

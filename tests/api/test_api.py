@@ -275,10 +275,13 @@ def test_open_run_errors(tmp_path: Path, cli_run: tuple[Path, str]) -> None:
         bs.open_run("nope", store=store)
     with pytest.raises(bs.BordersimError) as refused:
         bs.open_run("nope", store=tmp_path / "missing.duckdb")
-    # said "is --store or $BORDERSIM_STORE mistyped?", naming a flag the call does not have
+    # said "is --store or $BORDERSIM_STORE mistyped?", naming a flag the call does not have, and
+    # then named bs.run and `bordersim run` alone, where bs.sweep and the commands that
+    # `bordersim report` names make a store too
     assert str(refused.value) == (
         f"{tmp_path / 'missing.duckdb'}: no store here (is store= or $BORDERSIM_STORE "
-        "mistyped?); bs.run(..., record=True) or `bordersim run` creates one"
+        "mistyped?); bs.run(..., record=True), bs.sweep(..., store=...), `bordersim run`, "
+        "`bordersim sweep --store` or `bordersim data import` creates one"
     )
     assert not (tmp_path / "missing.duckdb").exists()
     with pytest.raises(bs.BordersimError, match=r"run_id must be a run id .* got int 3"):
