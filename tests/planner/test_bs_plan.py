@@ -442,3 +442,41 @@ def test_a_certificate_shows_as_one_line_not_every_array() -> None:
     certificate.certified[...] = True
     certificate.required[...] = False
     assert repr(certificate).startswith("Certificate(certified: no sector-week is required; 2 ")
+
+
+def test_an_out_that_is_a_symbolic_link_is_refused_naming_the_folder(tmp_path: Path) -> None:
+    """bs.plan(out=LINK) planned through the link (plan.toml's base named from the link's
+    folder, not the one its files landed in), where `bordersim plan --out LINK` refuses it naming
+    the folder it points to; the call refuses it so too, before any planning."""
+    plan_file = tmp_path / "tiny.toml"
+    plan_file.write_text(TINY_PLAN)
+    (tmp_path / "deep" / "real").mkdir(parents=True)
+    (tmp_path / "deep" / "real" / "notes.txt").write_text("the user's own notes\n")
+    (tmp_path / "link").symlink_to(tmp_path / "deep" / "real")
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+
+    def planning(message: str) -> None:
+        raise AssertionError(f"planned through the link: {message}")
+
+    for name, instead in [
+        ("link", f"that folder ({tmp_path / 'deep' / 'real'}) or a new one"),
+        ("dangling", f"that folder ({tmp_path / 'nowhere'}) or a new one"),
+        ("loop", "a new folder"),
+    ]:
+        with pytest.raises(PlanError) as refused:
+            bs.plan(SMALL, plan_file, out=tmp_path / name, progress=planning, frontier=False)
+        assert str(refused.value) == (
+            f"{tmp_path / name}: out is a symbolic link (plan.toml would name its base scenario "
+            f"from the link's folder, not from the folder it points to); give {instead}"
+        )
+        assert (tmp_path / name).is_symlink()
+    assert sorted(p.name for p in (tmp_path / "deep" / "real").iterdir()) == ["notes.txt"]
+    assert not (tmp_path / "nowhere").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "dangling",
+        "deep",
+        "link",
+        "loop",
+        "tiny.toml",
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -937,6 +938,19 @@ def _check_plan_arguments(
     if out is not None:
         # a file there (or above) would be a FileExistsError once the plan had been made
         folder = Path(out).absolute()
+        if folder.is_symlink():
+            # as `bordersim plan --out LINK` refuses it (`output_folders.check_output_folder`)
+            pointed = os.path.realpath(folder)  # no error for a loop or a missing target
+            instead = (
+                "a new folder"
+                if Path(pointed).is_symlink()
+                else f"that folder ({pointed}) or a new one"
+            )
+            raise PlanError(
+                "out is a symbolic link (plan.toml would name its base scenario from the link's "
+                f"folder, not from the folder it points to); give {instead}",
+                where=str(folder),
+            )
         there = next(path for path in (folder, *folder.parents) if path.exists())
         if not there.is_dir():
             raise PlanError(
