@@ -1230,3 +1230,22 @@ def test_a_run_id_given_to_compare_is_named_with_its_side_and_the_call_that_open
     with pytest.raises(bs.BordersimError) as refused:
         bs.compare("missing.toml", SMALL, replications=1, engine="flow")
     assert str(refused.value) == "a: missing.toml: no such scenario file"
+
+
+def test_an_unknown_key_path_of_a_change_is_told_every_top_level_key() -> None:
+    """vary={"nope": [...]} was told "the top-level values are name, description, sectors, base,
+    remove": a key path names a key in a table far more often than one of those five, and the
+    tables it could go into were not named. A key path given by a change (bs.sweep's vary,
+    with_changes, as `--set` and `--vary` give it) is told every key it could start with."""
+    every_key = (
+        "the top-level keys are name, description, sectors, period, policy, demand, detection, "
+        "processing, custody, departures, staff, deployments, supplies, health, cost, targets, "
+        "base, remove"
+    )
+    with pytest.raises(bs.BordersimError) as refused:
+        bs.sweep(SMALL, vary={"nope": [1, 2]}, replications=2)
+    shown = str(refused.value)
+    assert shown == f"vary nope=1: {SMALL}: nope = 1: unknown key; {every_key}", shown
+    with pytest.raises(bs.BordersimError) as refused:
+        bs.load_scenario(SMALL).with_changes({"zzz": "minimal"})
+    assert str(refused.value).endswith(f"zzz = 'minimal': unknown key; {every_key}")

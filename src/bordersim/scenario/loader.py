@@ -775,11 +775,13 @@ def _keys_at(table: KeyPath, model: type[BaseModel]) -> list[str]:
     return list(model.model_fields) + (list(LOADER_KEYS) if not table else [])
 
 
-def _keys_taken(loc: KeyPath, value: Any) -> tuple[str, list[str]]:
+def _keys_taken(loc: KeyPath, value: Any, *, key_path: bool = False) -> tuple[str, list[str]]:
     """Where no spelling is close ('marine' among the pools): the keys the table takes instead,
     as (what they are, the keys), or ('', []) for none to list. An unknown table is given the
     keys that take a table, an unknown value those that take a value, where that is fewer: the
-    top level's 19 keys made a message longer than one line holds."""
+    top level's 18 keys made a message longer than one line holds. A value's `key_path` given
+    by a change (--set, --vary, with_changes) is given every key: it names a key in a table
+    more often than one of the top level's five values, and its tables are where it may go."""
     table = loc[:-1]
     model = _model_at(table)
     if model is None:
@@ -787,7 +789,7 @@ def _keys_taken(loc: KeyPath, value: Any) -> tuple[str, list[str]]:
     keys = _keys_at(table, model)
     kind = {True: "tables", False: "values"}[isinstance(value, Mapping)]
     fitting = [key for key in keys if _takes_a_table((*table, key)) == (kind == "tables")]
-    if fitting and len(fitting) < len(keys):
+    if fitting and len(fitting) < len(keys) and not (key_path and kind == "values"):
         keys, noun = fitting, kind
     else:
         noun = "keys"
@@ -1115,7 +1117,7 @@ def validation_error(
     elif kind == "extra_forbidden":
         rule = "unknown key" + _did_you_mean(loc)
         if rule == "unknown key":
-            listing = _keys_taken(loc, value)
+            listing = _keys_taken(loc, value, key_path=any(loc[: len(k)] == k for k in changed))
     elif kind == "missing":
         rule = "required key is missing"
     elif kind in ("dict_type", "model_type") and _show(value) == "an array of tables":
