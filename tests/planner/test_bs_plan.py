@@ -247,7 +247,7 @@ def test_a_plan_result_shows_as_one_line_not_every_array(
     assert shown == (
         f"PlanResult('tiny' on 'small-staff-bound', "
         f"{'certified' if result.certificate.all_certified else 'not certified'}, cost "
-        f"{millions(result.cost)}, gap {result.gap:.1%}, deployment [1 pool, 2 sectors, "
+        f"{millions(result.cost)}, gap {100 * result.gap:.1f} %, deployment [1 pool, 2 sectors, "
         f"{result.x.shape[2]} windows], {len(result.frontier)} frontier points)"
     )
     assert "\n" not in shown and len(shown) < 200, shown
@@ -295,7 +295,7 @@ def test_the_reports_frontier_shows_the_certified_plans_cost_beside_the_samples(
     assert "<th>cheapest on the search sample ($)</th>" in section
     assert "<th>certified plan ($)</th>" in section
     assert (
-        '<tr><td>95% (the target planned for)</td><td class="n">0</td>'
+        '<tr><td>95 % (the target planned for)</td><td class="n">0</td>'
         f'<td class="n">21</td><td>yes</td><td class="n">{result.cost:,.0f}</td></tr>'
     ) in section
     assert f"certified: {millions(result.cost)}" in section  # the chart's mark
@@ -318,7 +318,7 @@ def test_the_reports_frontier_says_how_many_targets_each_share_requires(
     section = plan_report(result)[plan_report(result).index("Cost versus target") :]
     assert "<th>required sector-weeks (sample)</th>" in section
     assert (
-        f'<tr><td>90%</td><td class="n">{looser.cost:,.0f}</td>'
+        f'<tr><td>90 %</td><td class="n">{looser.cost:,.0f}</td>'
         f'<td class="n">{looser.required}</td><td>yes</td><td>-</td></tr>'
     ) in section
     assert "a looser target never costs more for the same required sector-weeks" in section
@@ -356,7 +356,7 @@ def test_the_targets_out_of_reach_are_named_with_how_far_the_caps_fell_short(
         "  RGV, share out of custody within 72 h, at least 0.95: weeks 4, 5, 6 (2023-05-11 to "
         "2023-05-31), out of reach at the caps: there its mean value was "
         + ", ".join(f"{v:.3f}" for v in means)
-        + " over 2 replications, short of the search's rule for a probability of 95% (the "
+        + " over 2 replications, short of the search's rule for a probability of 95 % (the "
         "target met, with a margin, in nearly every replication)"
     )
 
@@ -368,14 +368,14 @@ def test_a_gap_left_wide_by_the_bounds_time_says_so(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """With search.bound_seconds = 0 no probe family started, and bordersim plan said
-    "lower bound $0.000M (probe); gap 100.0%" as if the plan were far from the optimum, the
+    "lower bound $0.000M (probe); gap 100.0 %" as if the plan were far from the optimum, the
     reason given only in the progress on stderr; the line now says the bound is weaker and why."""
     from bordersim.commands.plan import _show
 
     _show(staff_bound_plan[0], tmp_path)
     first = capsys.readouterr().out.splitlines()[1]
     assert first.endswith(
-        "lower bound $0.000M (probe); gap 100.0% (a weaker bound: 2 of 2 probe families not "
+        "lower bound $0.000M (probe); gap 100.0 % (a weaker bound: 2 of 2 probe families not "
         "started within search.bound_seconds = 0)"
     ), first
 

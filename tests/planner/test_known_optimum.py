@@ -69,7 +69,8 @@ def test_probe_bound_lies_below_the_optimum_of_the_chance_constrained_problem(
     bound = planned.certificate_json["lower_bound_dollars"]
     print(
         f"chance-constrained optimum about {smallest} troops; probe bound ${bound:,.0f}; "
-        f"certified plan {planned.x.item():.0f} troops, ${planned.cost:,.0f}, gap {planned.gap:.1%}"
+        f"certified plan {planned.x.item():.0f} troops, ${planned.cost:,.0f}, "
+        f"gap {100 * planned.gap:.1f} %"
     )
     assert bound <= problem.cost(np.full(problem.shape, float(smallest)))
 
@@ -129,7 +130,7 @@ def test_the_report_leads_with_the_answer_and_has_every_section(planned: PlanRes
     answer = page.index("The cheapest plan found costs")
     assert answer < page.index("<h2>")
     assert f"${planned.cost / 1e6:,.3f}M" in page[answer : answer + 80]
-    assert f"{planned.gap:.1%}" in page
+    assert f"{100 * planned.gap:.1f} %" in page
     for section in (
         "Plan per window, sector and pool",
         "Weekly headcount per sector",

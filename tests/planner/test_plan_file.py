@@ -56,17 +56,17 @@ def test_a_plan_states_its_objective_with_every_target_and_its_level() -> None:
         "the cheapest deployment of active_duty and contractor such that, in every sector and "
         "target week, the share out of custody within 72 h is at least 0.9, the children's "
         "share out of custody within 72 h is at least 0.95 and the got-aways' share of attempts "
-        "is at most 0.3, each with a probability of at least 90%"
+        "is at most 0.3, each with a probability of at least 90 %"
     )
     stressed = dataclasses.replace(spec, demand_scale=2.5)
-    assert objective_words(stressed).endswith("at least 90% (at demand x 2.5)")
+    assert objective_words(stressed).endswith("at least 90 % (at demand x 2.5)")
     paths = parse_plan(GOOD + '[forecast]\norigin = "2023-04"\npaths = 8\n', "paths.toml")
     assert objective_words(paths).endswith(
-        "at least 95% (over 8 sample paths of the demand forecast from 2023-04)"
+        "at least 95 % (over 8 sample paths of the demand forecast from 2023-04)"
     )
     one = parse_plan(GOOD + '[forecast]\norigin = "2023-03"\nquantiles = [0.9]\n', "q.toml")
     assert objective_words(one).endswith(
-        "at least 95% (for quantile 0.9 of the demand forecast from 2023-03)"
+        "at least 95 % (for quantile 0.9 of the demand forecast from 2023-03)"
     )
 
 
@@ -86,14 +86,29 @@ def test_a_plans_probability_is_given_with_its_digits() -> None:
 
     text = "[targets]\nwithin_72h = 0.975\nalpha = 0.001\n[search]\ncertify_replications = 3000\n"
     spec = parse_plan(GOOD + text, "good.toml")
-    assert objective_words(spec).endswith("each with a probability of at least 99.9%")
+    assert objective_words(spec).endswith("each with a probability of at least 99.9 %")
     assert [percent(q) for q in (0.975, 0.95, 0.999, 1.0, 0.9999999)] == [
-        "97.5%",
-        "95%",
-        "99.9%",
-        "100%",
-        "99.99999%",
+        "97.5 %",
+        "95 %",
+        "99.9 %",
+        "100 %",
+        "99.99999 %",
     ]
+
+
+def test_the_planners_percentages_have_a_space_before_the_sign() -> None:
+    """bordersim plan printed "gap 52.1%", "a probability of at least 95%" and "at 95%
+    confidence" where every other command, and the workbench, write "52.1 %"."""
+    from bordersim.planner.output import gap_percent, objective_words, percent
+
+    assert percent(0.95) == "95 %" and percent(0.975) == "97.5 %"
+    assert gap_percent(0.521) == "52.1 %" and gap_percent(1.0) == "100.0 %"
+    spec = parse_plan(GOOD, "good.toml")
+    assert objective_words(spec).endswith("each with a probability of at least 95 %")
+    with pytest.raises(PlanError) as refused:
+        parse_plan(GOOD + "[search]\ncertify_replications = 20\n", "bad.toml")
+    assert str(refused.value).endswith("certify a probability of 95 % at 95 % confidence")
+    assert not re.search(r"\d%", str(refused.value))
 
 
 @pytest.mark.parametrize(
@@ -215,12 +230,12 @@ def test_bad_plan_files_name_the_key_and_rule(text: str, expected: str) -> None:
         (
             GOOD + "[search]\ncertify_replications = 20\n",
             "bad.toml, line 7: search.certify_replications = 20: at least 59 are needed to "
-            "certify a probability of 95% at 95% confidence",
+            "certify a probability of 95 % at 95 % confidence",
         ),
         (
             GOOD + "[search]\ncertify_replications = 200\n[targets]\nalpha = 0.01\n",
             "bad.toml, line 7: search.certify_replications = 200: at least 299 are needed to "
-            "certify a probability of 99% at 95% confidence",
+            "certify a probability of 99 % at 95 % confidence",
         ),
         # a TOML date-time is a datetime.date too: it passed, then crashed build_problem
         # (TypeError: can't compare datetime.datetime to datetime.date)
@@ -259,14 +274,14 @@ def test_bad_plan_files_name_the_key_and_rule(text: str, expected: str) -> None:
         # confidence", a count no plan may run, for levels that are not 100 %
         (
             GOOD + "[targets]\nalpha = 1e-7\nconfidence = 0.999\n",
-            "bad.toml, line 7: targets.alpha = 1e-07: certifying a probability of 99.99999% at "
-            "99.9% confidence needs 69,077,550 replications, more than a plan may run "
+            "bad.toml, line 7: targets.alpha = 1e-07: certifying a probability of 99.99999 % at "
+            "99.9 % confidence needs 69,077,550 replications, more than a plan may run "
             "(1,000,000); raise targets.alpha or lower targets.confidence",
         ),
         (
             GOOD + "[targets]\nalpha = 0.001\n[search]\ncertify_replications = 100\n",
             "bad.toml, line 9: search.certify_replications = 100: at least 2,995 are needed to "
-            "certify a probability of 99.9% at 95% confidence",
+            "certify a probability of 99.9 % at 95 % confidence",
         ),
         # planned the frontier's 90 % twice, a search each
         (
@@ -278,7 +293,7 @@ def test_bad_plan_files_name_the_key_and_rule(text: str, expected: str) -> None:
         (
             GOOD + "[search]\nfrontier = [0.9, 0.95, 0.9000000000001]\n",
             "bad.toml, line 7: search.frontier = [0.9, 0.95, 0.9000000000001]: lists 0.9 and "
-            "0.9000000000001, which read the same (90%); give the share once",
+            "0.9000000000001, which read the same (90 %); give the share once",
         ),
         # passed, and the search stopped with "seed must be between 0 and 2**63 - 1", naming
         # no file, line or key

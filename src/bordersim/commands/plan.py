@@ -265,6 +265,7 @@ def _show(result: PlanResult, target: Path) -> None:
     from bordersim.planner.output import (
         cost_words,
         deployment_lines,
+        gap_percent,
         millions,
         objective_words,
         out_of_reach_lines,
@@ -274,7 +275,7 @@ def _show(result: PlanResult, target: Path) -> None:
     typer.echo(
         f"plan: {cost_words(result.problem, result.x)}; lower bound "
         f"{millions(data['lower_bound_dollars'])} "
-        f"({'probe' if data.get('probe_bound') else 'fluid'}); gap {data['gap']:.1%}"
+        f"({'probe' if data.get('probe_bound') else 'fluid'}); gap {gap_percent(data['gap'])}"
         + ("" if data.get("gap_proven", True) else " (not proven: people move between sectors)")
         + _bound_cut_short(result)
     )

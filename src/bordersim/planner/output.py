@@ -100,9 +100,15 @@ def plan_toml(
 
 
 def percent(share: float) -> str:
-    """'95%', '99.9%', '97.5%': a share as a percentage with the digits it has (a whole percent
-    read 100% for an alpha of 0.001 and 98% for a target of 0.975)."""
-    return f"{round(share * 100, 8):.10g}%"
+    """'95 %', '99.9 %', '97.5 %': a share as a percentage with the digits it has (a whole
+    percent read 100 % for an alpha of 0.001 and 98 % for a target of 0.975), the sign after a
+    space as everywhere in bordersim."""
+    return f"{round(share * 100, 8):.10g} %"
+
+
+def gap_percent(gap: float) -> str:
+    """'12.5 %': the optimality gap, a share of the plan's cost, to a tenth of a percent."""
+    return f"{100 * gap:.1f} %"
 
 
 def millions(dollars: float) -> str:

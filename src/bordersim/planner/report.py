@@ -15,6 +15,7 @@ import numpy as np
 
 from bordersim.planner.output import (
     cost_words,
+    gap_percent,
     millions,
     objective_words,
     percent,
@@ -132,7 +133,8 @@ def _answer(result: PlanResult) -> str:
         f"{cert.engine}-engine replications (each at {percent(spec.targets.confidence)} "
         "confidence, "
         f"probability at least {percent(1 - spec.targets.alpha)}). Lower bound "
-        f"{millions(data['lower_bound_dollars'])}: optimality gap at most {data['gap']:.1%} "
+        f"{millions(data['lower_bound_dollars'])}: optimality gap at most "
+        f"{gap_percent(data['gap'])} "
         f"(against {which})."
     )
     if not data.get("gap_proven", True):

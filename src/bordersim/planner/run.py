@@ -18,7 +18,7 @@ from bordersim.planner.bound import PROBE_SEED_OFFSET, ProbeBound, probe_bound
 from bordersim.planner.certify import Certificate, certify
 from bordersim.planner.demand_paths import DemandPaths, demand_paths, run_over_paths
 from bordersim.planner.evaluate import Simulator, run_flow, run_on_engine
-from bordersim.planner.output import millions, percent
+from bordersim.planner.output import gap_percent, millions, percent
 from bordersim.planner.problem import Problem, build_problem
 from bordersim.planner.search import SearchOutcome, caps_by_load, feasible, optimise
 from bordersim.planner.spec import PlanError, PlanSpec, check_certify_replications, load_plan
@@ -89,10 +89,10 @@ class PlanResult:
             f"{counted(pools, 'pool')}, {counted(sectors, 'sector')}, {counted(windows, 'window')}"
         )
         written = f", written to {self.files['plan.toml'].parent}" if self.files else ""
-        # the gap as `bordersim plan` prints it ("gap 12.5%")
+        # the gap as `bordersim plan` prints it ("gap 12.5 %")
         return (
             f"PlanResult({self.problem.spec.name!r} on {self.certificate_json['scenario']!r}, "
-            f"{certified}, cost {millions(self.cost)}, gap {self.gap:.1%}, deployment "
+            f"{certified}, cost {millions(self.cost)}, gap {gap_percent(self.gap)}, deployment "
             f"[{shape}], {counted(len(self.frontier), 'frontier point')}{written})"
         )
 

@@ -244,7 +244,7 @@ def local_search(
                 "fraction": fraction,
             }
         )
-        progress(f"local search: cost {millions(problem.cost(x))} (cut {fraction:.0%})")
+        progress(f"local search: cost {millions(problem.cost(x))} (cut {100 * fraction:.0f} %)")
     return x, ev
 
 

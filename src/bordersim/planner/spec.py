@@ -427,11 +427,11 @@ def check_certify_replications(
 
 
 def certify_words(targets: Targets) -> str:
-    """'a probability of 95% at 95% confidence', with as many digits as the levels have (a
-    whole percent read 100% for an alpha of 1e-7)."""
+    """'a probability of 95 % at 95 % confidence', with as many digits as the levels have (a
+    whole percent read 100 % for an alpha of 1e-7)."""
     return (
-        f"a probability of {(1 - targets.alpha) * 100:.10g}% at "
-        f"{targets.confidence * 100:.10g}% confidence"
+        f"a probability of {(1 - targets.alpha) * 100:.10g} % at "
+        f"{targets.confidence * 100:.10g} % confidence"
     )
 
 
@@ -682,7 +682,7 @@ def _frontier(reader: _Reader, search: dict[str, Any]) -> tuple[float, ...]:
 
 
 def _refuse_shares_that_read_the_same(reader: _Reader, frontier: list[Any]) -> None:
-    """Two shares the report gives as one percentage (0.9 and 0.9000000000001, both "90%") were
+    """Two shares the report gives as one percentage (0.9 and 0.9000000000001, both "90 %") were
     two searches and two rows of the frontier that could not be told apart."""
     from bordersim.planner.output import percent
 
