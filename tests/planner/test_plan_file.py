@@ -70,6 +70,29 @@ def test_a_plan_states_its_objective_with_every_target_and_its_level() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("cap", "value", "shown"),
+    [
+        ("max_headcount", "1e300", "1e+300"),
+        ("max_headcount", "1000010", "1000010"),
+        ("max_per_sector", "2e6", "2000000.0"),
+    ],
+)
+def test_a_cap_beyond_any_border_operation_is_refused(cap: str, value: str, shown: str) -> None:
+    """max_headcount = 1e300 was taken as a pool's cap, where a scenario refuses a headcount
+    above a million people; a plan file's caps are now refused above it, with their line."""
+    text = GOOD.replace("max_headcount = 100", "max_headcount = 100\nmax_per_sector = 100")
+    text = text.replace(f"{cap} = 100", f"{cap} = {value}")
+    line = 5 if cap == "max_headcount" else 6
+    with pytest.raises(PlanError) as refused:
+        parse_plan(text, "bad.toml")
+    assert str(refused.value) == (
+        f"bad.toml, line {line}: pools.active_duty.{cap} = {shown}: must be at most "
+        "1,000,000: a million people is beyond any border operation"
+    )
+    assert parse_plan(text.replace(value, "1000000"), "good.toml").pools[0].max_headcount
+
+
 def test_defaults() -> None:
     spec = parse_plan(GOOD, "good.toml")
     assert spec.targets.within_72h == 0.95 and spec.targets.alpha == 0.05

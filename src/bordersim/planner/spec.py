@@ -25,6 +25,7 @@ from bordersim.model.dimensions import (
     legally_allowed,
 )
 from bordersim.scenario.loader import line_in_text
+from bordersim.scenario.schema import PEOPLE
 
 
 class PlanError(BordersimError):
@@ -227,6 +228,8 @@ class _Reader:
         """A cap on people: a number of at least 0, and whole (people come whole; 300.0 is
         300), as a scenario's headcounts are."""
         value = self.number(raw, key, path, 0.0)
+        if value > MAX_HEADCOUNT:  # 1e300 was taken, a cap no scenario could deploy
+            raise self.fail(path, raw[key], f"must be at most {MAX_HEADCOUNT:,.0f}: {PEOPLE}")
         if not value.is_integer():
             low, high = math.floor(value), math.ceil(value)
             raise self.fail(
@@ -462,6 +465,9 @@ MAX_PLAN_SEED = 2**62
 #: The longest ramp-up a plan file may give a pool: arrivals spread over a year are no surge's
 #: (an assumption); a ramp-up of billions of days ran the arrival dates out of the calendar.
 MAX_RAMP_UP_DAYS = 365
+
+#: The largest cap on a pool's headcount, as a scenario's headcounts (plan.toml deploys them).
+MAX_HEADCOUNT = 1_000_000
 
 #: The largest demand stress, as a scenario's ``[demand] scale`` (which plan.toml carries it as):
 #: a thousand times normal demand is beyond any surge; 1e308 overflowed the first attempts to inf.
