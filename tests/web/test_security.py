@@ -1477,3 +1477,20 @@ def test_serve_says_when_it_makes_a_new_store(tmp_path: Path, folder: str) -> No
     again = start_workbench(tmp_path, "--store", str(store))
     stop_workbench(again)
     assert "new store" not in (tmp_path / "server.log").read_text(encoding="utf-8")
+
+
+def test_a_comparison_names_an_engine_and_a_number_of_replications_once_where_both_agree(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """The comparison page read "event / event engine, 1 / 1 replications" of two runs of one
+    engine and one replication each; what both sides share is said once, what differs by side."""
+    x, y = (_store_with_a_run(tmp_path, replications=1) for _ in range(2))
+    single = html.unescape(client.get(f"/compare?a={x}&b={y}").text)
+    assert "; event engine, 1 replication each." in single
+    assert "event / event" not in single
+    z = _store_with_a_run(tmp_path, replications=3)
+    differing = html.unescape(client.get(f"/compare?a={x}&b={z}").text)
+    assert "; event engine, 1 / 3 replications." in differing
+    w = _store_with_a_run(tmp_path, replications=3)
+    three = html.unescape(client.get(f"/compare?a={z}&b={w}").text)
+    assert "; event engine, 3 replications each." in three

@@ -32,6 +32,7 @@ from bordersim.results.kpis import (
     undefined_notes,
 )
 from bordersim.results.schema import RunResult
+from bordersim.words import counted
 
 TOP_GAPS = 10
 #: Labels of key indicators that name all sectors, for the indicator over one sector.
@@ -66,6 +67,7 @@ class View:
     # runs cover ("Not like for like: ..." where their days or sectors differ).
     reading: str = ""
     coverage: str = ""
+    sides: str = ""  # a comparison's engines and replications, each said once where both agree
     like_for_like: bool = True
 
 
@@ -236,6 +238,18 @@ def _validation(
     ]
 
 
+def sides_line(run_a: RunResult, run_b: RunResult) -> str:
+    """The engine and the replications of a comparison's runs, once where both sides agree
+    ("event engine, 1 replication each"), A's then B's where they differ ("event / flow engine,
+    1 / 3 replications")."""
+    engine = run_a.engine if run_a.engine == run_b.engine else f"{run_a.engine} / {run_b.engine}"
+    n_a, n_b = run_a.n_replications, run_b.n_replications
+    replications = (
+        f"{counted(n_a, 'replication')} each" if n_a == n_b else f"{n_a:,} / {n_b:,} replications"
+    )
+    return f"{engine} engine, {replications}"
+
+
 def compare_dashboard(a: tuple[str, RunResult], b: tuple[str, RunResult], *, sector: str) -> View:
     (id_a, run_a), (id_b, run_b) = a, b
     comparison = KpiComparison.of(run_a, run_b)
@@ -252,6 +266,7 @@ def compare_dashboard(a: tuple[str, RunResult], b: tuple[str, RunResult], *, sec
     from bordersim.report.run_report import RunRecord
 
     view.reading = reading_line(run_a, run_b)
+    view.sides = sides_line(run_a, run_b)
     view.coverage = coverage_line(run_a, run_b)
     view.like_for_like = comparable_days(RunRecord(id_a, run_a), RunRecord(id_b, run_b))
     sector, chosen = _chosen(run_a, sector)  # refused even where no chart is drawn
