@@ -1494,3 +1494,29 @@ def test_a_comparison_names_an_engine_and_a_number_of_replications_once_where_bo
     w = _store_with_a_run(tmp_path, replications=3)
     three = html.unescape(client.get(f"/compare?a={z}&b={w}").text)
     assert "; event engine, 3 replications each." in three
+
+
+def test_an_empty_sector_is_all_sectors_on_every_page_as_on_the_downloads(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """The dashboard and the comparison refused `?sector=` ("unknown sector ''") and a sector
+    with spaces around it (`?sector= rgv `), where the export under the dashboard's title reads
+    an empty sector as no filter and leaves the spaces out; every page now reads them as the
+    export does."""
+    a, b = _store_with_a_run(tmp_path), _store_with_a_run(tmp_path)
+    for page in (f"/runs/{a}", f"/compare?a={a}&b={b}"):
+        join = "&" if "?" in page else "?"
+        whole = client.get(page).text
+        for empty in ("", " "):
+            response = client.get(f"{page}{join}sector={empty}")
+            assert response.status_code == 200, response.text
+            assert response.text == whole, page
+        spaced = client.get(f"{page}{join}sector= rgv ")
+        assert spaced.status_code == 200, spaced.text
+        assert spaced.text == client.get(f"{page}{join}sector=RGV").text, page
+    dashboard = client.get(f"/runs/{a}?sector=").text
+    assert '<option value="all" selected>' in dashboard
+    assert "Key indicators: all sectors" in html.unescape(dashboard)
+    assert client.get(f"/runs/{a}/export.csv?sector=").content == (
+        client.get(f"/runs/{a}/export.csv").content
+    )

@@ -72,13 +72,16 @@ class View:
 
 
 def _chosen(result: RunResult, sector: str) -> tuple[str, list[int]]:
-    """The sector chosen ("all", or one of the run's codes as the run spells it) and the
-    indices of the sectors it covers; a 422 in `bordersim export`'s words for a sector the run
-    does not have."""
+    """The sector chosen ("all", or one of the run's codes as the run spells it; an empty one is
+    "all") and the indices of the sectors it covers; a 422 in `bordersim export`'s words for a
+    sector the run does not have."""
     from bordersim.report.export import UnknownChoice, check_run_sectors
 
     codes = [s.name for s in result.sectors]
-    if sector.casefold() == "all":  # in any case, as a sector's code is
+    # read as the export under the dashboard's title reads it: spaces around it left out, and
+    # an empty one (`?sector=`) no filter
+    sector = sector.strip()
+    if not sector or sector.casefold() == "all":  # in any case, as a sector's code is
         return "all", list(range(len(codes)))
     try:
         resolved = check_run_sectors([sector], codes)
