@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import shlex
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -122,103 +123,189 @@ def sweep_command(
     from rich.console import Console
 
     from bordersim.commands import given_folder
-    from bordersim.engines import MAX_REPLICATIONS, MAX_SEED
-    from bordersim.errors import ModelError
 
     console = Console()
     interrupts.describe("the sweep stopped cleanly; nothing was written")  # it records no run
     # "$OUT" with the variable unset was the current folder, refused as "exists and is not a
     # sweep folder bordersim wrote" under a name the user never gave
     out = given_folder(out_given, "--out")
-    scenario = None if scenario_given is None else Path(scenario_given)
-    if resume is not None:
-        _check_sweep_id(resume)
+    request = _checked_request(
+        _SweepRequest(
+            scenario=None if scenario_given is None else Path(scenario_given),
+            vary_options=vary_options or [],
+            settings=settings,
+            replications=100 if replications_option is None else replications_option,
+            seed=0 if seed_option is None else seed_option,
+            out=out,
+            cluster=cluster,
+            resume=resume,
+            block_variants=block_variants,
+            block_replications=block_replications,
+            store=store,
+        ),
+        replications_option=replications_option,
+        seed_option=seed_option,
+    )
+    _run_sweep_command(console, request)
+
+
+@dataclass(frozen=True)
+class _SweepRequest:
+    """What `bordersim sweep` was asked to do, its defaults filled in."""
+
+    scenario: Path | None
+    vary_options: list[str]
+    settings: list[str]
+    replications: int
+    seed: int
+    out: Path | None
+    cluster: str | None
+    resume: str | None
+    block_variants: int | None
+    block_replications: int | None
+    store: str | None
+
+    @property
+    def blocked(self) -> bool:
+        """Whether the sweep runs in blocks recorded in a store (docs/scaling.md)."""
+        return any(
+            x is not None
+            for x in (
+                self.cluster,
+                self.resume,
+                self.block_variants,
+                self.block_replications,
+                self.store,
+            )
+        )
+
+
+def _checked_request(
+    request: _SweepRequest, *, replications_option: int | None, seed_option: int | None
+) -> _SweepRequest:
+    """The request with its options checked, each against the others, before anything runs:
+    the options a --resume cannot change, counts below one, the seed and replications' ranges,
+    and the --cluster given."""
+    from bordersim.engines import MAX_REPLICATIONS, MAX_SEED
+    from bordersim.errors import ModelError
+
+    if request.resume is not None:
+        _check_sweep_id(request.resume)
         _refuse_plan_changes(
-            replications_option, seed_option, block_variants, block_replications, settings
+            replications_option,
+            seed_option,
+            request.block_variants,
+            request.block_replications,
+            request.settings,
         )
     _refuse_counts_below_one(
         ("--replications", replications_option),
-        ("--block-variants", block_variants),
-        ("--block-replications", block_replications),
+        ("--block-variants", request.block_variants),
+        ("--block-replications", request.block_replications),
     )
-    replications = 100 if replications_option is None else replications_option
-    seed = 0 if seed_option is None else seed_option
-    if not 0 <= seed <= MAX_SEED:
-        raise ModelError(f"--seed must be a whole number from 0 to 2^63 - 1, got {seed}")
-    if replications > MAX_REPLICATIONS:
+    if not 0 <= request.seed <= MAX_SEED:
+        raise ModelError(f"--seed must be a whole number from 0 to 2^63 - 1, got {request.seed}")
+    if request.replications > MAX_REPLICATIONS:
         # what run, fit and plan take: a billion planned ten million blocks before one ran
-        raise ModelError(f"--replications {replications}: must be at most {MAX_REPLICATIONS:,}")
-    blocked = any(
-        x is not None for x in (cluster, resume, block_variants, block_replications, store)
-    )
-    if cluster is not None:
+        raise ModelError(
+            f"--replications {request.replications}: must be at most {MAX_REPLICATIONS:,}"
+        )
+    if request.cluster is not None:
         from bordersim.services.cluster_spec import parse_cluster
 
-        parse_cluster(cluster)  # a bad --cluster is refused before anything else
-    opening = None
+        parse_cluster(request.cluster)  # a bad --cluster is refused before anything else
+    return request
+
+
+class _Opening:
+    """The cluster's client being opened (`_start_cluster`), once a sweep has started one."""
+
+    def __init__(self) -> None:
+        self.client: Any = None
+
+    def start(self, cluster: str | None) -> Any:
+        self.client = _start_cluster(cluster)
+        return self.client
+
+
+def _run_sweep_command(console: Any, request: _SweepRequest) -> None:
+    """Run the checked request (a new sweep or a resumed one), then write and show its KPIs;
+    a cluster it started is closed however it ends."""
+    opening = _Opening()
     try:
-        if resume is not None:
-            if scenario is not None or vary_options:
-                raise ScenarioError("--resume SWEEP_ID takes no scenario file and no --vary")
-            from bordersim.services.sweep import check_sweep_target
-
-            # before the blocks run, not after: the id starts with the scenario's name
-            # a sweep id is "<scenario>-<hash>" (services.blocks.sweep_id_of)
-            target = _sweep_folder(out, resume.rsplit("-", 1)[0])
-            check_sweep_target(target)
-            _describe_interrupt(target, blocked=True)
-            from bordersim.services.blocks import resumable_sweep
-
-            # a sweep that cannot resume starts no cluster, and is not said to be resuming
-            resumable_sweep(resume, store)
-            opening = _start_cluster(cluster)
-            sweep, axes = _run_blocked(
-                console,
-                None,
-                [],
-                replications,
-                seed,
-                cluster,
-                opening,
-                resume,
-                None,
-                store,
-                out=out,
-            )
+        if request.resume is not None:
+            sweep, axes = _resume(console, request, request.resume, opening)
         else:
-            base, axes = _checked_grid(scenario, vary_options, settings, out)
-            _describe_interrupt(_sweep_folder(out, base.name), blocked=blocked)
-            if blocked:
-                _check_store(store)  # before the sweep is announced, as --resume does
-                shape = _shape(axes, replications, block_variants, block_replications)
-                # the workers start (2-3 s) while the grid is checked and the sweep recorded
-                opening = _start_cluster(cluster)
-                sweep, axes = _run_blocked(
-                    console,
-                    base,
-                    axes,
-                    replications,
-                    seed,
-                    cluster,
-                    opening,
-                    None,
-                    shape,
-                    store,
-                    out=out,
-                )
-            else:
-                sweep = _run_in_process(console, base, axes, replications, seed)
+            sweep, axes = _new_sweep(console, request, opening)
     except BaseException:
-        if opening is not None:
-            opening.close()  # gracefully (blocks may still be running), and waited for
+        if opening.client is not None:
+            opening.client.close()  # gracefully (blocks may still be running), and waited for
         raise
-    if opening is not None:
-        opening.release(finished=True)  # its workers end while the results are written
+    if opening.client is not None:
+        opening.client.release(finished=True)  # its workers end while the results are written
     try:
-        _write_and_show(console, sweep, axes, out)
+        _write_and_show(console, sweep, axes, request.out)
     finally:
-        if opening is not None:
-            opening.close()
+        if opening.client is not None:
+            opening.client.close()
+
+
+def _resume(
+    console: Any, request: _SweepRequest, resume: str, opening: _Opening
+) -> tuple[Any, list[Axis]]:
+    """Finish the interrupted blocked sweep `resume`, its output folder checked first."""
+    if request.scenario is not None or request.vary_options:
+        raise ScenarioError("--resume SWEEP_ID takes no scenario file and no --vary")
+    from bordersim.services.sweep import check_sweep_target
+
+    # before the blocks run, not after: the id starts with the scenario's name
+    # a sweep id is "<scenario>-<hash>" (services.blocks.sweep_id_of)
+    target = _sweep_folder(request.out, resume.rsplit("-", 1)[0])
+    check_sweep_target(target)
+    _describe_interrupt(target, blocked=True)
+    from bordersim.services.blocks import resumable_sweep
+
+    # a sweep that cannot resume starts no cluster, and is not said to be resuming
+    resumable_sweep(resume, request.store)
+    return _run_blocked(
+        console,
+        None,
+        [],
+        request.replications,
+        request.seed,
+        request.cluster,
+        opening.start(request.cluster),
+        resume,
+        None,
+        request.store,
+        out=request.out,
+    )
+
+
+def _new_sweep(console: Any, request: _SweepRequest, opening: _Opening) -> tuple[Any, list[Axis]]:
+    """Run a new sweep, blocked or in this process, its grid and output folder checked first."""
+    base, axes = _checked_grid(
+        request.scenario, request.vary_options, request.settings, request.out
+    )
+    _describe_interrupt(_sweep_folder(request.out, base.name), blocked=request.blocked)
+    if not request.blocked:
+        return _run_in_process(console, base, axes, request.replications, request.seed), axes
+    _check_store(request.store)  # before the sweep is announced, as --resume does
+    shape = _shape(axes, request.replications, request.block_variants, request.block_replications)
+    return _run_blocked(
+        console,
+        base,
+        axes,
+        request.replications,
+        request.seed,
+        request.cluster,
+        # the workers start (2-3 s) while the grid is checked and the sweep recorded
+        opening.start(request.cluster),
+        None,
+        shape,
+        request.store,
+        out=request.out,
+    )
 
 
 def _check_sweep_id(resume: str) -> None:
