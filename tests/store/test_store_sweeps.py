@@ -347,3 +347,36 @@ def test_a_store_server_that_cannot_be_reached_is_refused_before_the_sweep_is_an
     assert err.startswith("error: ...") and "127.0.0.1:1/bordersim?results=" in err, err
     assert ": cannot connect to PostgreSQL (" in err, err
     assert not (tmp_path / "o").exists()
+
+
+def test_resuming_a_sweep_driven_from_another_host_warns_of_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`sweep --resume` of a sweep recorded as driven by a process on another host (a store on
+    a shared disk), which cannot be checked from here, resumed it without a word, though that
+    process may still run its blocks. The sweep resumes, with a warning naming the host."""
+    from bordersim.services.blocks import SweepPlan, input_digests
+    from bordersim.store.sweeps import record_sweep
+
+    store = tmp_path / "bordersim.duckdb"
+    base, axes = load_scenario(SMALL), [Axis(KEY, (0,))]
+    plan = SweepPlan("small-0123456789ab", str(SMALL), base.hash, axes, 1, 11, BlockShape(1, 1))
+    plan.inputs = input_digests(base, axes)
+    with open_catalog(store) as catalog:
+        record_sweep(catalog, "small-0123456789ab", scenario_name="small",
+                     scenario_hash=base.hash, plan_json=plan.to_json(), blocks=1,
+                     code_version="t")  # fmt: skip
+        catalog.execute("UPDATE sweeps SET host = 'elsewhere.example', pid = 4242")
+    main(["sweep", "--resume", "small-0123456789ab", "--store", str(store),
+          "--out", str(tmp_path / "out")])  # fmt: skip
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:2] == [
+        "resuming sweep small-0123456789ab in this process",
+        "warning: sweep small-0123456789ab was driven by process 4242 on elsewhere.example, "
+        "which cannot be checked from here; if it still runs there, stop it: both would run "
+        "the unfinished blocks",
+    ], lines
+    assert any("1 block run, 0 reused" in line for line in lines), lines
+    with open_catalog(store, create=False) as catalog:
+        (sweep,) = list_sweeps(catalog)
+    assert sweep.finished_at is not None

@@ -609,12 +609,14 @@ def resume_sweep(
 ) -> BlockedSweep:
     """Finish an interrupted sweep: run the blocks the catalog lacks, then assemble it all."""
     from bordersim.store import using_store
-    from bordersim.store.sweeps import claim_sweep
+    from bordersim.store.sweeps import claim_sweep, sweep_process
 
     started = time.perf_counter()
     plan, base, folder = resumable_sweep(sweep_id, store)
     with using_store(store) as catalog:
+        driver = sweep_process(catalog, sweep_id)
         claim_sweep(catalog, sweep_id)
+    _warn_if_driven_elsewhere(sweep_id, driver, observer)
     with _driven(sweep_id, store):
         return _finish(plan, base, folder, store, client, observer, on_block, started)
 
@@ -704,6 +706,22 @@ def _refuse_if_driven(sweep_id: str, driver: tuple[str | None, int | None, str |
         f"sweep {sweep_id} is running now (process {pid} on this machine); wait for it to "
         "finish, or stop it and --resume it then"
     )
+
+
+def _warn_if_driven_elsewhere(
+    sweep_id: str, driver: tuple[str | None, int | None, str | None], observer: Observer
+) -> None:
+    """Warn of resuming a sweep recorded as driven by a process on another host (a store on a
+    shared disk): that process cannot be checked from here, and if it still runs, the two
+    drivers would both run the unfinished blocks."""
+    import socket
+
+    host, pid, _ = driver
+    if host and pid and host != socket.gethostname():
+        observer.warning(
+            f"sweep {sweep_id} was driven by process {pid} on {host}, which cannot be checked "
+            "from here; if it still runs there, stop it: both would run the unfinished blocks"
+        )
 
 
 def _a_run_not_a_sweep(run_id: str, where: str) -> SweepStateError:
