@@ -2,3 +2,39 @@
 
 Run `python -m bench.peers` (or `make bench`).
 """
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+
+class BenchParser(argparse.ArgumentParser):
+    """A bench script's options: ``--help`` prints its docstring, a bad argument is one line,
+    ``error: ...``, and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
+def bench_arguments(doc: str | None, file: str) -> BenchParser:
+    """The parser of the bench script `file` (its ``__file__``), described by its docstring and
+    shown as it is run, ``python -m bench.NAME``."""
+    return BenchParser(
+        prog=f"python -m bench.{Path(file).stem}",
+        description=doc,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def not_run_alone(doc: str | None, file: str, runner: str) -> NoReturn:
+    """For a module of another bench script: ``--help`` prints its docstring; run alone, it
+    says which script to run instead (exit status 2)."""
+    parser = bench_arguments(doc, file)
+    parser.parse_args()
+    stem = Path(file).stem
+    message = f"error: bench.{stem} is a module of {runner}, not run alone: run python -m {runner}"
+    print(message, file=sys.stderr)
+    raise SystemExit(2)

@@ -12,7 +12,6 @@ one-year scenario, without per-person records.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import resource
 import sys
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench import bench_arguments
 from bordersim.compiler import compile_scenario
 from bordersim.engines.event.border.driver import compile_kernel, run_one
 from bordersim.model.compiled import CompiledModel
@@ -63,7 +63,7 @@ def bench(label: str, build: object, replications: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = bench_arguments(__doc__, __file__)
     parser.add_argument("--replications", type=int, default=2)
     parser.add_argument("--scenario", type=Path, action="append", default=None)
     args = parser.parse_args(argv)

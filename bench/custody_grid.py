@@ -16,7 +16,6 @@ day's exits over those exits, in days.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import warnings
 from collections.abc import Mapping
@@ -25,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from bench import bench_arguments
 from bordersim.engines import simulate
 from bordersim.services.loading import load_and_compile, parse_setting
 
@@ -77,7 +77,7 @@ def doc_points() -> list[dict[str, Any]]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = bench_arguments(__doc__, __file__)
     parser.add_argument("--scenario", type=Path, default=DEFAULT_SCENARIO)
     parser.add_argument("--point", action="append", default=[], help="KEY=VALUE ... (repeat)")
     parser.add_argument("--dates", default=DEFAULT_DATES, help="comma-separated dates")

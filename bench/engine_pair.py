@@ -12,11 +12,11 @@ prints the numbers a reader can check the documentation against.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
 
+from bench import bench_arguments
 from bordersim.compiler import compile_scenario
 from bordersim.engines import simulate
 from bordersim.results.kpis import replication_kpis
@@ -49,7 +49,7 @@ def figures(run: RunResult) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = bench_arguments(__doc__, __file__)
     parser.add_argument("scenario", type=Path)
     parser.add_argument("--replications", type=int, default=4)
     parser.add_argument("--seed", type=int, default=11)

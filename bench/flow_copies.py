@@ -22,6 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from bench import bench_arguments
 from bordersim.engines.flow.runner import _fill
 
 SHAPE = (1, 5000, 153, 9, 96)
@@ -35,7 +36,8 @@ def seconds_since(started: float) -> float:
     return round(time.perf_counter() - started, 3)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    bench_arguments(__doc__, __file__).parse_args(argv)
     modes = Path("/sys/kernel/mm/transparent_hugepage/enabled")
     huge_pages = modes.read_text().strip() if modes.exists() else "unknown"
     print("THP", huge_pages, "tunables", os.environ.get("GLIBC_TUNABLES"))

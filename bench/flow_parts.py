@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from bench import bench_arguments
 from bordersim.compiler import compile_scenario
 from bordersim.engines.flow import custody_times as custody_module
 from bordersim.engines.flow.layout import layout_of, stack_parameters
@@ -110,9 +110,12 @@ def merge_pair(search: str = "scan", one_segment_sum: bool = False) -> Callable[
     return one
 
 
-def main(argv: list[str]) -> None:
-    chunk = int(argv[0]) if argv else 5000
-    small = int(argv[1]) if len(argv) > 1 else 1000
+def main(argv: list[str] | None = None) -> None:
+    parser = bench_arguments(__doc__, __file__)
+    parser.add_argument("chunk", nargs="?", type=int, default=5000, metavar="CHUNK")
+    parser.add_argument("small", nargs="?", type=int, default=1000, metavar="SMALL_CHUNK")
+    args = parser.parse_args(argv)
+    chunk, small = args.chunk, args.small
     default = Path("bench/results") / f"flow-parts-{socket.gethostname()}.json"
     record = Report(Path(os.environ["OUT"]) / "parts.json" if "OUT" in os.environ else default)
     model = compile_scenario(load_scenario(SCENARIO))
@@ -183,4 +186,4 @@ def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

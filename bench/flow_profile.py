@@ -32,12 +32,12 @@ program compiled before the clock starts (`$OUT/engine.json`, or
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import json
 import os
 import re
 import socket
-import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
@@ -48,6 +48,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from bench import bench_arguments
 from bordersim.compiler import compile_scenario
 from bordersim.engines import simulate
 from bordersim.engines.flow import runner
@@ -371,23 +372,56 @@ def time_engine(replications: int, rounds: int) -> None:
     out.write_text(json.dumps(runs, indent=1) + "\n", encoding="utf-8")
 
 
-def main(argv: list[str]) -> None:
+def _sizes(text: str) -> list[int]:
+    """REPLICATIONS,...: numbers of replications, each a whole number above 0."""
+    try:
+        sizes = [int(n) for n in text.split(",")]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected whole numbers above 0, such as 1000,5000: {text!r}"
+        )
+    return sizes
+
+
+def _count(text: str) -> int:
+    """A number of days, replications or rounds: a whole number above 0."""
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number above 0: {text!r}")
+    return count
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = bench_arguments(__doc__, __file__)
+    modes = parser.add_subparsers(dest="mode", metavar="profile|time|engine")
+    profiled = modes.add_parser("profile", help="each operation of the hourly step, timed")
+    profiled.add_argument("days", nargs="?", type=_count, default=7, metavar="DAYS")
+    profiled.add_argument(
+        "sizes", nargs="?", type=_sizes, default=[1000, 5000], metavar="REPLICATIONS,..."
+    )
+    timed = modes.add_parser("time", help="the whole horizon with the XLA options and without")
+    timed.add_argument("sizes", nargs="?", type=_sizes, default=[64], metavar="REPLICATIONS,...")
+    timed.add_argument("rounds", nargs="?", type=_count, default=2, metavar="ROUNDS")
+    engine = modes.add_parser("engine", help="the whole engine with the XLA options and without")
+    engine.add_argument("replications", nargs="?", type=_count, default=100, metavar="REPLICATIONS")
+    engine.add_argument("rounds", nargs="?", type=_count, default=2, metavar="ROUNDS")
+    args = parser.parse_args(argv)
+    if args.mode is None:
+        args = parser.parse_args(["profile"])
     if UNROLL_VARIABLE in os.environ:
         _unroll_hours(int(os.environ[UNROLL_VARIABLE]))
-    mode = argv[0] if argv else "profile"
-    if mode == "profile":
-        n_days = int(argv[1]) if len(argv) > 1 else 7
-        sizes = [int(n) for n in (argv[2] if len(argv) > 2 else "1000,5000").split(",")]
-        profile(n_days, sizes)
-    elif mode == "time":
-        sizes = [int(n) for n in (argv[1] if len(argv) > 1 else "64").split(",")]
-        time_whole_horizon(sizes, int(argv[2]) if len(argv) > 2 else 2)
-    elif mode == "engine":
-        replications = int(argv[1]) if len(argv) > 1 else 100
-        time_engine(replications, int(argv[2]) if len(argv) > 2 else 2)
+    if args.mode == "profile":
+        profile(args.days, args.sizes)
+    elif args.mode == "time":
+        time_whole_horizon(args.sizes, args.rounds)
     else:
-        raise SystemExit(f"unknown mode {mode!r}: expected 'profile', 'time' or 'engine'")
+        time_engine(args.replications, args.rounds)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

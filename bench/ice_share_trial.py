@@ -12,11 +12,11 @@ adults to ICE") holds its figures for the 2022 case and why the change was not a
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
 
+from bench import bench_arguments
 from bordersim.engines import simulate
 from bordersim.model.compiled import CompiledModel
 from bordersim.model.dimensions import GROUP_DEMOGRAPHIC, Demographic, Pathway
@@ -45,7 +45,7 @@ def with_adults_to_ice(model: CompiledModel, shift: float) -> CompiledModel:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = bench_arguments(__doc__, __file__)
     parser.add_argument(
         "--scenario", type=Path, default=Path("scenarios/2022-title42-record-year.toml")
     )

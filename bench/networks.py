@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bench import not_run_alone
 from bordersim.engines.event.core import (
     Arrivals,
     CustomerClass,
@@ -81,3 +82,7 @@ def core_tandem() -> Network:
             Arrivals(names[0], "low", TANDEM.arrival_rates[1]),
         ],
     )
+
+
+if __name__ == "__main__":
+    not_run_alone(__doc__, __file__, "bench.peers")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bench import not_run_alone
 from bench.networks import ERLANG_A, MMC, TANDEM
 
 
@@ -282,3 +283,7 @@ def salabim_tandem(n: int, seed: int) -> PeerRun:
 
 def salabim_erlang_a(n: int, seed: int) -> PeerRun:
     return _salabim("erlang-a", n, seed)
+
+
+if __name__ == "__main__":
+    not_run_alone(__doc__, __file__, "bench.peers")

@@ -15,7 +15,6 @@ time (cold cache, in a fresh process) and cache-load time are reported separatel
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import platform
@@ -30,6 +29,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
+from bench import bench_arguments
 from bench import networks as N
 from bench import peer_models as P
 from bordersim.engines.event.core import Network, Simulator, Summary
@@ -192,9 +192,7 @@ def theory(network: str) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.peers", description="Race the event core against peer libraries."
-    )
+    parser = bench_arguments(__doc__, __file__)
     parser.add_argument("--quick", action="store_true", help="short run: 1e5 core, 1e4/2e3 peers")
     parser.add_argument("--core-customers", type=int, default=None, help="default 1e6")
     parser.add_argument("--peer-customers", type=int, default=None, help="SimPy/Ciw, default 1e5")

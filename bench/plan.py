@@ -24,7 +24,6 @@ Needs the `bench` extra (Optuna, Nevergrad). Results: bench/results/plan-<host>.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import dataclasses
 import importlib.util
@@ -37,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from bench import bench_arguments
 from bordersim.compiler import compile_scenario
 from bordersim.planner import load_plan, plan_model
 from bordersim.planner.evaluate import Simulator
@@ -253,7 +253,7 @@ def missing_packages(methods: list[str]) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = bench_arguments(__doc__, __file__)
     parser.add_argument("scenario", nargs="?", type=Path, default=DEFAULT_SCENARIO)
     parser.add_argument("--plan", type=Path, default=DEFAULT_PLAN)
     parser.add_argument("--budget", type=int, default=None, help="flow replications per method")

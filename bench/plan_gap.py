@@ -17,12 +17,12 @@ Variants (SPEC): `scale:F` (the certified plan times F, rounded down to steps), 
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 import numpy as np
 
+from bench import bench_arguments
 from bordersim.compiler import compile_scenario
 from bordersim.planner import load_plan
 from bordersim.planner.bound import clopper_pearson_upper
@@ -58,7 +58,7 @@ def variant(spec: str, problem: Problem, x: np.ndarray) -> np.ndarray:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = bench_arguments(__doc__, __file__)
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--scenario", type=Path, default=DEFAULT_SCENARIO)
     parser.add_argument("--plan", type=Path, default=DEFAULT_PLAN)

@@ -12,11 +12,11 @@ engines (docs/flow-engine.md, "Queueing near saturation, in small sectors").
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
 
+from bench import bench_arguments
 from bordersim.compiler import compile_scenario
 from bordersim.planner.evaluate import run_event, run_flow
 from bordersim.planner.problem import build_problem
@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = bench_arguments(__doc__, __file__)
     parser.add_argument("--sector", default="BBT")
     parser.add_argument("--weeks", default="3,4,14", help="target weeks, 1 = the first")
     parser.add_argument("--event-replications", type=int, default=40)

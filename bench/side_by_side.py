@@ -15,7 +15,6 @@ checkouts' compiled caches must be warm (the first round is a warm-up and not co
 
 from __future__ import annotations
 
-import argparse
 import ast
 import json
 import os
@@ -24,6 +23,8 @@ import statistics
 import subprocess
 import sys
 from pathlib import Path
+
+from bench import bench_arguments
 
 HERE = Path(__file__).resolve().parents[1]
 
@@ -59,7 +60,7 @@ def _flow_figures(text: str) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = bench_arguments(__doc__, __file__)
     parser.add_argument("--base", type=Path, required=True)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--engines", nargs="+", default=["event", "flow"])

@@ -9,10 +9,9 @@ docs/model.md step 2 are judged by (who does which work, and what is left undone
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 
+from bench import bench_arguments
 from bordersim.compiler import compile_scenario
 from bordersim.engines import simulate
 from bordersim.model.dimensions import Pool, Task
@@ -55,7 +54,7 @@ def report(run: RunResult, engine: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = bench_arguments(__doc__, __file__)
     parser.add_argument("scenario")
     parser.add_argument("--engine", default="event", choices=["event", "flow", "both"])
     parser.add_argument("--replications", type=int, default=1)

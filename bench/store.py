@@ -19,7 +19,6 @@ to bench/results/store-<host>.json.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import os
@@ -34,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from bench import bench_arguments
 
 RESULTS = Path(__file__).parent / "results"
 TESTS = Path(__file__).resolve().parents[1] / "tests"
@@ -225,7 +226,7 @@ def registration_side_by_side(writers: int, runs: int, root: Path) -> dict[str, 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = bench_arguments(__doc__, __file__)
     parser.add_argument("--replications", type=int, default=20)
     parser.add_argument("--writers", type=int, default=8)
     parser.add_argument("--runs", type=int, default=6)

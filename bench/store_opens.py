@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from bench import bench_arguments
 from bordersim.store.connection import connect_current
 
 
@@ -85,7 +86,7 @@ def trial(processes: int, cycles: int, raw: bool) -> tuple[int, int, list[int], 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = bench_arguments(__doc__, __file__)
     parser.add_argument("--trials", type=int, default=3)
     parser.add_argument("--processes", type=int, default=8)
     parser.add_argument("--cycles", type=int, default=30)

@@ -36,6 +36,8 @@ from typing import Any
 
 import numpy as np
 
+from bench import bench_arguments
+
 DEFAULT_SCENARIO = Path("scenarios/examples/small.toml")
 RESULTS = Path(__file__).parent / "results"
 HEADCOUNT_KEY = "deployments.troops.headcount"
@@ -152,9 +154,9 @@ def run_round(
     return arms
 
 
-def sweep_arguments(description: str) -> argparse.ArgumentParser:
+def sweep_arguments(doc: str | None, file: str) -> argparse.ArgumentParser:
     """The options of the sweep the benches run: scenario, variants, replications, workers."""
-    parser = argparse.ArgumentParser(description=description)
+    parser = bench_arguments(doc, file)
     parser.add_argument("scenario", nargs="?", type=Path, default=DEFAULT_SCENARIO)
     parser.add_argument("--variants", type=int, default=100)
     parser.add_argument("--replications", type=int, default=20)
@@ -163,7 +165,7 @@ def sweep_arguments(description: str) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = sweep_arguments(__doc__.splitlines()[0])
+    parser = sweep_arguments(__doc__, __file__)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--rounds", type=int, default=1, help="the three arms this many times, in turn"

@@ -71,7 +71,7 @@ def run_blocks(workers: int, tasks: list[BlockTask]) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = sweep_arguments(__doc__.splitlines()[0])
+    parser = sweep_arguments(__doc__, __file__)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args(argv)
     print(

@@ -14,7 +14,6 @@ figures. Results go to bench/results/sweep-catalog-<host>.json.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import socket
@@ -23,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from bench import bench_arguments
 
 RESULTS = Path(__file__).parent / "results"
 TESTS = Path(__file__).resolve().parents[1] / "tests"
@@ -59,7 +60,7 @@ def sha256_seconds(root: Path) -> float:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = bench_arguments(__doc__, __file__)
     parser.add_argument("--blocks", type=int, default=200)
     args = parser.parse_args(argv)
     sys.path.insert(0, str(TESTS))

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import time
 
+from bench import bench_arguments
 from bordersim.engines.flow import simulate_batch
 from bordersim.scenario import load_scenario
 from bordersim.services.blocks import BlockShape, simulate_in_blocks
 from bordersim.services.sweep import Axis, build_variants
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    bench_arguments(__doc__, __file__).parse_args(argv)
     base = load_scenario("scenarios/examples/small.toml")
     _, models = build_variants(
         base, [Axis("deployments.troops.headcount", tuple(range(0, 1000, 10)))]

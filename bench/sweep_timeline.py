@@ -12,13 +12,13 @@ full core and what the command's own process does meanwhile (docs/scaling.md, "W
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
+from bench import bench_arguments
 from bench.sweep import DEFAULT_SCENARIO, run_arm, sweep_command
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -78,7 +78,7 @@ def sample(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = bench_arguments(__doc__, __file__)
     parser.add_argument("--workers", type=int, default=2, help="local workers; 0: no cluster")
     parser.add_argument("--variants", type=int, default=100)
     parser.add_argument("--replications", type=int, default=20)
