@@ -83,3 +83,35 @@ def test_an_unknown_option_is_refused_in_one_line(capsys: pytest.CaptureFixture[
     said = _refusal(["run", str(SMALL), "--replication", "2"], capsys)
     assert said.startswith("error: run: no such option: --replication"), said
     assert said.endswith("(see bordersim run --help)\n") and said.count("\n") == 1, said
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["run", str(SMALL)], "--replications 0: must be at least 1"),
+        (["compare", str(SMALL), str(SMALL)], "--replications 0: must be at least 1"),
+        (["main-job"], "--replications 0: must be at least 1"),
+        (["validate", str(SMALL)], "--replications 0: must be at least 1"),
+        (["sweep", str(SMALL)], "--replications 0: must be at least 1"),
+        (["fit", str(SMALL)], "--replications 0: a fit needs at least 2 replications"),
+        (
+            ["plan", str(SMALL), "--plan", str(REPO / "plans" / "2023-troops.toml")],
+            "--replications 0: must be at least 2",
+        ),
+    ],
+)
+def test_a_count_out_of_range_is_worded_alike_by_every_command(
+    argv: list[str],
+    said: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """run -r 0 said "--replications must be at least 1 and at most 1,000,000 (a whole
+    number), got 0" where sweep, fit and plan said "--replications 0: must be at least 1": every
+    command names the option with its value, then the rule, as a scenario key is named."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BORDERSIM_STORE", str(tmp_path / "s.duckdb"))
+    refused = _refusal([*argv, "--replications", "0"], capsys)
+    assert refused.startswith(f"error: {said}") and refused.count("\n") == 1, refused
+    assert list(tmp_path.iterdir()) == []

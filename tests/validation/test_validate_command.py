@@ -24,7 +24,7 @@ def _exit_code(argv: list[str]) -> int:
     ("args", "message"),
     [
         (["nope.toml"], "no such scenario file"),
-        ([str(SMALL), "--replications", "0"], "replications must be at least 1"),
+        ([str(SMALL), "--replications", "0"], "--replications 0: must be at least 1"),
         ([str(SMALL), "--engine", "warp"], "unknown engine"),
         ([str(SMALL), "--seed", "-1"], "--seed must be a whole number from 0 to 2^63 - 1"),
         ([str(SMALL), "--targets", "missing.csv"], "missing.csv: no such targets file"),

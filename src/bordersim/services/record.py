@@ -83,6 +83,14 @@ def check_request(
         raise ModelError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
     # A fraction, a text or None is refused, not rounded: seed=1.5 would run as seed 1 and be
     # stored as seed 2, so that nobody could reproduce the run from its record.
+    if names.replications.startswith("--") and _whole(replications):
+        # an option with its value and the bound it passes, as sweep, fit and plan say a count
+        if replications < 1:
+            raise ModelError(f"{names.replications} {replications}: must be at least 1")
+        if replications > MAX_REPLICATIONS:
+            raise ModelError(
+                f"{names.replications} {replications}: must be at most {MAX_REPLICATIONS:,}"
+            )
     if not _whole(replications) or not 1 <= replications <= MAX_REPLICATIONS:
         raise ModelError(
             f"{names.replications} must be at least 1 and at most {MAX_REPLICATIONS:,} (a whole "
