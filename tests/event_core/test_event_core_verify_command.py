@@ -89,9 +89,9 @@ def test_ad_hoc_case_prints_a_passing_table(capsys: pytest.CaptureFixture[str]) 
         # 10^14 was simulated until killed: the event core does not stop for Ctrl-C or SIGTERM
         (["--customers", str(10**14)], "--customers must be at most 1,000,000,000"),
         (["--case", "mm1", "--customers", "1000000001"], "at most 1,000,000,000 (a thousand"),
-        (["--case", "mm1", "--seed", "-1"], "--seed must be a whole number from 0 to 2^63 - 1"),
+        (["--case", "mm1", "--seed", "-1"], "--seed -1: must be a whole number from 0 to 2^63 - 1"),
         # 2^64 was taken modulo 2^64: the table said seed 18446744073709551616 and ran seed 0
-        (["--case", "mm1", "--seed", str(2**64)], "--seed must be a whole number from 0"),
+        (["--case", "mm1", "--seed", str(2**64)], f"--seed {2**64}: must be a whole number from 0"),
     ],
 )
 def test_invalid_requests_get_one_clear_error(

@@ -169,7 +169,7 @@ def test_seeds_are_checked_before_anything_is_recorded(
         main(argv)
     assert done.value.code == 2
     err = capsys.readouterr().err
-    assert "--seed must be a whole number from 0 to 2^63 - 1" in err
+    assert f"--seed {seed}: must be a whole number from 0 to 2^63 - 1" in err
     assert not store.exists() and not (tmp_path / "o").exists()
 
 

@@ -644,7 +644,7 @@ def test_compare_refuses_a_bad_engine_or_seed_before_looking_for_its_sides(
     monkeypatch.chdir(tmp_path)
     for option, expected in [
         (["--engine", "nope"], "unknown engine 'nope'; choose one of: event, flow"),
-        (["--seed", "-1"], "--seed must be a whole number from 0 to 2^63 - 1, got -1"),
+        (["--seed", "-1"], "--seed -1: must be a whole number from 0 to 2^63 - 1"),
     ]:
         assert _exit_code(["compare", "x", "y", *option]) == 2
         err = capsys.readouterr().err.strip()

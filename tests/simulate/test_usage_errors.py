@@ -115,3 +115,31 @@ def test_a_count_out_of_range_is_worded_alike_by_every_command(
     refused = _refusal([*argv, "--replications", "0"], capsys)
     assert refused.startswith(f"error: {said}") and refused.count("\n") == 1, refused
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", str(SMALL)],
+        ["compare", str(SMALL), str(SMALL)],
+        ["main-job"],
+        ["validate", str(SMALL)],
+        ["sweep", str(SMALL)],
+        ["fit", str(SMALL)],
+        ["verify", "--case", "mm1"],
+    ],
+)
+def test_a_seed_out_of_range_is_worded_alike_by_every_command(
+    argv: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """fit --seed -1 said "--seed -1: must be a whole number from 0 to 2^63 - 1" and run --seed -1
+    "--seed must be a whole number from 0 to 2^63 - 1, got -1": one rule in two wordings. Every
+    command says the first, as it says a count."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BORDERSIM_STORE", str(tmp_path / "s.duckdb"))
+    refused = _refusal([*argv, "--seed", "-1"], capsys)
+    assert refused == "error: --seed -1: must be a whole number from 0 to 2^63 - 1\n", refused
+    assert list(tmp_path.iterdir()) == []

@@ -26,7 +26,7 @@ def _exit_code(argv: list[str]) -> int:
         (["nope.toml"], "no such scenario file"),
         ([str(SMALL), "--replications", "0"], "--replications 0: must be at least 1"),
         ([str(SMALL), "--engine", "warp"], "unknown engine"),
-        ([str(SMALL), "--seed", "-1"], "--seed must be a whole number from 0 to 2^63 - 1"),
+        ([str(SMALL), "--seed", "-1"], "--seed -1: must be a whole number from 0 to 2^63 - 1"),
         ([str(SMALL), "--targets", "missing.csv"], "missing.csv: no such targets file"),
         # a folder was "cannot read the targets file (Is a directory)", where a scenario
         # folder is "scenario file is a folder, not a file"

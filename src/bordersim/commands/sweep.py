@@ -204,7 +204,7 @@ def _checked_request(
         ("--block-replications", request.block_replications),
     )
     if not 0 <= request.seed <= MAX_SEED:
-        raise ModelError(f"--seed must be a whole number from 0 to 2^63 - 1, got {request.seed}")
+        raise ModelError(f"--seed {request.seed}: must be a whole number from 0 to 2^63 - 1")
     if request.replications > MAX_REPLICATIONS:
         # what run, fit and plan take: a billion planned ten million blocks before one ran
         raise ModelError(

@@ -119,7 +119,7 @@ def _check_run_options(customers: int, seed: int, batches: int) -> None:
             f"got {customers:,}"
         )
     if not 0 <= seed <= MAX_SEED:  # the streams keep 64 bits: a larger seed would repeat one
-        raise ModelError(f"--seed must be a whole number from 0 to 2^63 - 1, got {seed}")
+        raise ModelError(f"--seed {seed}: must be a whole number from 0 to 2^63 - 1")
     if batches < 10:
         raise ModelError(f"--batches must be at least 10 for an honest interval, got {batches}")
 

@@ -96,6 +96,8 @@ def check_request(
             f"{names.replications} must be at least 1 and at most {MAX_REPLICATIONS:,} (a whole "
             f"number), got {replications!r}"
         )
+    if names.seed.startswith("--") and _whole(seed) and not 0 <= seed <= MAX_SEED:
+        raise ModelError(f"{names.seed} {seed}: must be a whole number from 0 to 2^63 - 1")
     if not _whole(seed) or not 0 <= seed <= MAX_SEED:
         raise ModelError(f"{names.seed} must be a whole number from 0 to 2^63 - 1, got {seed!r}")
     if records and engine != "event":
