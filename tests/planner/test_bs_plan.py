@@ -480,3 +480,15 @@ def test_an_out_that_is_a_symbolic_link_is_refused_naming_the_folder(tmp_path: P
         "loop",
         "tiny.toml",
     ]
+
+
+def test_numpy_booleans_are_taken_as_the_switches_they_hold(tmp_path: Path) -> None:
+    """frontier=np.False_ (a flag computed with NumPy, as an array's `.any()` gives it) was
+    refused as "frontier must be True or False, got np.False_", where bs.run takes NumPy
+    booleans for record= and records=; it is taken as the bool it holds."""
+    plan_file = tmp_path / "tiny.toml"
+    plan_file.write_text(TINY_PLAN)
+    result = bs.plan(SMALL, plan_file, frontier=np.False_, compare_base=np.bool_(False))
+    assert result.frontier == [] and result.base is None
+    with pytest.raises(PlanError, match=r"^frontier must be True or False, got 'no'$"):
+        bs.plan(SMALL, plan_file, frontier="no")  # type: ignore[arg-type]

@@ -962,7 +962,8 @@ def _check_plan_arguments(
     if not callable(progress):
         raise PlanError(f"progress must be a callable taking one message, got {kind(progress)}")
     for name, value in (("frontier", frontier), ("compare_base", compare_base)):
-        if not isinstance(value, bool):
+        # a NumPy boolean (an array's .any()) is the switch it holds, as bs.run takes it
+        if not isinstance(value, bool | np.bool_):
             raise PlanError(f"{name} must be True or False, got {value!r}")
 
 
@@ -985,6 +986,7 @@ def plan(
 
     scenario, plan_file, out = user_path(scenario), user_path(plan_file), user_path(out)
     _check_plan_arguments(scenario, plan_file, out, progress, frontier, compare_base)
+    frontier, compare_base = bool(frontier), bool(compare_base)
     spec = plan_file if isinstance(plan_file, PlanSpec) else load_plan(plan_file)
     path = Path(scenario)
     if path.is_dir():
