@@ -81,8 +81,8 @@ def test_a_plan_states_its_objective_with_every_target_and_its_level() -> None:
 def test_a_cap_beyond_any_border_operation_is_refused(cap: str, value: str, shown: str) -> None:
     """max_headcount = 1e300 was taken as a pool's cap, where a scenario refuses a headcount
     above a million people; a plan file's caps are now refused above it, with their line."""
-    text = GOOD.replace("max_headcount = 100", "max_headcount = 100\nmax_per_sector = 100")
-    text = text.replace(f"{cap} = 100", f"{cap} = {value}")
+    good = GOOD.replace("max_headcount = 100", "max_headcount = 1000000\nmax_per_sector = 1000")
+    text = re.sub(rf"{cap} = \d+", f"{cap} = {value}", good)
     line = 5 if cap == "max_headcount" else 6
     with pytest.raises(PlanError) as refused:
         parse_plan(text, "bad.toml")
@@ -90,7 +90,23 @@ def test_a_cap_beyond_any_border_operation_is_refused(cap: str, value: str, show
         f"bad.toml, line {line}: pools.active_duty.{cap} = {shown}: must be at most "
         "1,000,000: a million people is beyond any border operation"
     )
-    assert parse_plan(text.replace(value, "1000000"), "good.toml").pools[0].max_headcount
+    assert parse_plan(good, "good.toml").pools[0].max_headcount == 1_000_000
+
+
+def test_a_cap_per_sector_above_the_border_wide_cap_is_refused() -> None:
+    """max_per_sector = 500 beside max_headcount = 100 was taken without a word, a cap per
+    sector that caps nothing (no sector can hold more than the whole border); it is refused
+    with its line. A cap per sector equal to the border-wide one is taken."""
+    text = GOOD.replace("max_headcount = 100", "max_headcount = 100\nmax_per_sector = 500")
+    with pytest.raises(PlanError) as refused:
+        parse_plan(text, "bad.toml")
+    assert str(refused.value) == (
+        "bad.toml, line 6: pools.active_duty.max_per_sector = 500: is above the pool's "
+        "max_headcount (100), its cap on the whole border, so it caps no sector; give at most "
+        "max_headcount, or leave the key out"
+    )
+    same = parse_plan(text.replace("= 500", "= 100"), "good.toml").pools[0]
+    assert same.max_per_sector == same.max_headcount == 100
 
 
 def test_defaults() -> None:

@@ -337,6 +337,14 @@ def _pool(reader: _Reader, name: str, raw: Any) -> PoolPlan:
                 "pool could never be deployed; give a cap of at least one step, a smaller step, "
                 "or 0 to plan without the pool",
             )
+    if plan.max_per_sector is not None and plan.max_per_sector > plan.max_headcount:
+        # no sector can have more than the whole border: the cap was taken and capped nothing
+        raise reader.fail(
+            f"{path}.max_per_sector",
+            raw["max_per_sector"],
+            f"is above the pool's max_headcount ({plan.max_headcount:,.0f}), its cap on the whole "
+            "border, so it caps no sector; give at most max_headcount, or leave the key out",
+        )
     return plan
 
 
