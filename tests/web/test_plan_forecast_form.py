@@ -141,13 +141,30 @@ def test_every_number_of_the_plan_form_names_its_unit() -> None:
     each label now says what its number counts."""
     from bordersim.web.plans import GENERAL_FIELDS, POOL_FIELDS
 
-    units = ("people", "days", "$", "0 to 1", "replications", "seconds", "x ", "alpha", "date")
+    units = ("people", "days", "$", "at most 1", "replications", "seconds", "x ", "alpha", "date")
     for key, label, kind in GENERAL_FIELDS + POOL_FIELDS:
         assert kind == "date" or any(unit in label for unit in units), (key, label)
     labels = {key: label for key, label, _ in GENERAL_FIELDS + POOL_FIELDS}
     assert "people" in labels["step"] and "people" in labels["max_per_sector"]
-    assert "(0 to 1)" in labels["targets.within_72h"]
-    assert "(0 to 1)" in labels["targets.children_within_72h"]
+    assert "(above 0, at most 1)" in labels["targets.within_72h"]
+    assert "(above 0, at most 1)" in labels["targets.children_within_72h"]
+
+
+def test_the_target_fields_say_the_range_the_planner_takes() -> None:
+    """The 72-hour targets were labelled "(0 to 1)", and a 0 typed there, as the label offered,
+    was refused beside the field ("must be above 0 and at most 1"); the label now gives the
+    range the planner takes."""
+    from bordersim.web.plans import GENERAL_FIELDS
+
+    labels = {key: label for key, label, _ in GENERAL_FIELDS}
+    plan = _plan("examples.small-stress")
+    base = SCENARIOS["examples.small-staff-bound"]
+    for key in ("targets.within_72h", "targets.children_within_72h"):
+        assert labels[key].endswith("(above 0, at most 1)"), labels[key]
+        assert "must be above 0 and at most 1" in _checked(plan, {key: "0"}, base)[key]
+        form = plan_form(plan, SCENARIOS)
+        form.values[key] = "1"
+        assert check_plan(form, plan, base) is not None, form.errors
 
 
 def test_sample_paths_without_a_month_are_refused_in_words() -> None:

@@ -39,8 +39,8 @@ MAX_CERTIFY_REPLICATIONS = 1000
 #: The plan file's keys the form shows, with their kind; pools get POOL_FIELDS each.
 GENERAL_FIELDS = (
     ("demand_scale", "demand x (stress test)", "float"),
-    ("targets.within_72h", "share out of custody within 72 h (0 to 1)", "float"),
-    ("targets.children_within_72h", "children's share within 72 h (0 to 1)", "float"),
+    ("targets.within_72h", "share out of custody within 72 h (above 0, at most 1)", "float"),
+    ("targets.children_within_72h", "children's share within 72 h (above 0, at most 1)", "float"),
     ("targets.alpha", "alpha (each target holds with probability 1 - alpha)", "float"),
     ("windows.days", "window days", "int"),
     ("windows.min_tour_days", "minimum tour days", "int"),
