@@ -536,7 +536,7 @@ def test_the_printed_forecast_says_what_data_it_used_and_how_it_did_before() -> 
     printed = " ".join(console.export_text(clear=False).split())
     assert (
         "Encounters forecast for 2023-05 .. 2023-07 (ensemble), from the data up to 2023-04 "
-        "(the origin; the store holds 1999-10 .. 2023-09)"
+        f"(the origin; data: {forecast.series.source}, 1999-10 .. 2023-09)"
     ) in printed
     assert "Southwest border by demographic group (shares of 2023-02 .. 2023-04)" in printed
     said = re.search(
@@ -853,3 +853,32 @@ def test_a_csv_of_a_later_release_than_the_workbook_is_warned_of(
         "release to forecast from its months"
     )
     assert series.months[-1] == date(2023, 9, 1)
+
+
+def test_the_forecast_title_names_the_workbook_it_read_not_the_store(tmp_path: Path) -> None:
+    """With a newer CBP CSV (to 2023-11) beside the shipped workbook (to 2023-09), the
+    forecast's title said "the store holds 1999-10 .. 2023-09": the store held two more months.
+    The title now names the workbook the forecast read and its months, as report.html does."""
+    from forecast_data import FAST_MEMBERS, FAST_METHODS
+
+    from bordersim.commands.forecast import read_series
+    from bordersim.forecast import Forecast, group_shares_at
+    from bordersim.forecast.printing import forecast_title
+    from bordersim.forecast.rolling import compute, origin_range
+    from bordersim.ingest import shipped_files
+    from data.official_samples import small_csv_rows, write_csv  # tests/data's samples
+
+    store = tmp_path / "store.duckdb"
+    newer = write_csv(tmp_path / "cbp-newer.csv", small_csv_rows())
+    main(["data", "import", str(shipped_files()[0]), str(newer), "--store", str(store)])
+    series = read_series(str(store), create=False)
+    origin = date(2023, 9, 1)
+    position = series.index_of(origin, "origin")
+    rolling = compute(series, origin_range(position), 1, methods=FAST_METHODS, members=FAST_MEMBERS)
+    forecast = Forecast(series, origin, 1, rolling, group_shares_at(series, position))
+    assert re.fullmatch(
+        r"Encounters forecast for 2023-10 \(ensemble\), from the data up to 2023-09 \(the "
+        r"origin; data: OHSS workbook ohss-usbp-encounters-fy2000-fy2023\.xlsx "
+        r"\(sha256 [0-9a-f]{12}\), 1999-10 \.\. 2023-09\)",
+        forecast_title(forecast),
+    ), forecast_title(forecast)

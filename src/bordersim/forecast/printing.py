@@ -82,13 +82,15 @@ def forecast_table(forecast: Forecast) -> tuple[list[str], list[list[str]]]:
 
 def forecast_title(forecast: Forecast) -> str:
     """What the forecast covers and what it was made from: the data up to its origin only,
-    whatever the store holds after it."""
+    whatever they hold after it; the data named by their source (the OHSS workbook the store
+    holds, as report.html names it), not as the store's: a CBP CSV there may run further."""
     months = forecast.months
     span = f"{months[0]:%Y-%m}" if len(months) == 1 else f"{months[0]:%Y-%m} .. {months[-1]:%Y-%m}"
     series = forecast.series
     return (
         f"Encounters forecast for {span} (ensemble), from the data up to {forecast.origin:%Y-%m} "
-        f"(the origin; the store holds {series.months[0]:%Y-%m} .. {series.months[-1]:%Y-%m})"
+        f"(the origin; data: {series.source}, "
+        f"{series.months[0]:%Y-%m} .. {series.months[-1]:%Y-%m})"
     )
 
 
