@@ -1520,3 +1520,23 @@ def test_an_empty_sector_is_all_sectors_on_every_page_as_on_the_downloads(
     assert client.get(f"/runs/{a}/export.csv?sector=").content == (
         client.get(f"/runs/{a}/export.csv").content
     )
+
+
+def test_an_empty_month_is_every_month_as_an_empty_sector_is_every_sector(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """The dashboard refused `?month=` ("month: '' is not in this run (2023-05)") and a month
+    with spaces around it, where it reads an empty sector as all sectors; a month is read as its
+    sector is now."""
+    a = _store_with_a_run(tmp_path)
+    whole = client.get(f"/runs/{a}").text
+    for empty in ("", " "):
+        response = client.get(f"/runs/{a}?month={empty}")
+        assert response.status_code == 200, response.text
+        assert response.text == whole
+    spaced = client.get(f"/runs/{a}?month= 2023-05 ")
+    assert spaced.status_code == 200, spaced.text
+    assert spaced.text == client.get(f"/runs/{a}?month=2023-05").text
+    unknown = client.get(f"/runs/{a}?month=2023-13")
+    assert unknown.status_code == 422
+    assert "month: '2023-13' is not in this run (2023-05)" in html.unescape(unknown.text)

@@ -128,7 +128,8 @@ def run_dashboard(
     sector, chosen = _chosen(result, sector)
     runs = [("run", result)]
     months = sorted({d.strftime("%Y-%m") for d in result.dates})
-    month = "all" if month.casefold() == "all" else month  # in any case, as a sector is
+    month = month.strip()  # as a sector is: an empty one is every month
+    month = "all" if not month or month.casefold() == "all" else month  # in any case too
     if month != "all" and month not in months:
         raise HTTPException(422, f"month: {month!r} is not in this run ({', '.join(months)})")
     from bordersim.report.run_report import RunRecord, kpi_value_header, run_line
