@@ -1540,3 +1540,27 @@ def test_an_empty_month_is_every_month_as_an_empty_sector_is_every_sector(
     unknown = client.get(f"/runs/{a}?month=2023-13")
     assert unknown.status_code == 422
     assert "month: '2023-13' is not in this run (2023-05)" in html.unescape(unknown.text)
+
+
+def test_a_head_request_is_answered_as_its_get_without_the_body(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """`curl -I` of a page (or a monitor's HEAD of /healthz) got 405 "this address takes GET
+    only", where HTTP asks every server to take HEAD wherever it takes GET; it now gets the
+    GET's status and headers, with no body."""
+    run_id = _store_with_a_run(tmp_path)
+    for address in ("/scenarios", "/runs", f"/runs/{run_id}", f"/runs/{run_id}/export.csv"):
+        got, head = client.get(address), client.head(address)
+        assert head.status_code == 200, address
+        assert head.content == b"", address
+        assert head.headers["content-type"] == got.headers["content-type"], address
+    export = client.head(f"/runs/{run_id}/export.csv?sector=TCA")
+    assert f"{run_id}_sector-TCA.csv" in export.headers["content-disposition"]
+    assert int(export.headers["content-length"]) == len(
+        client.get(f"/runs/{run_id}/export.csv?sector=TCA").content
+    )
+    health = client.head("/healthz")  # this workbench has no worker
+    assert (health.status_code, health.content) == (503, b"")
+    assert client.head(f"/runs/{run_id}x").status_code == 404
+    cancel = client.head("/jobs/1/cancel")
+    assert cancel.status_code == 405 and cancel.headers["allow"] == "POST"

@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bordersim.errors import BordersimError, StoreFileError
-from bordersim.web.security import BodyLimit, TokenGate
+from bordersim.web.security import App, BodyLimit, Message, Receive, Scope, Send, TokenGate
 from bordersim.web.settings import WebSettings, without_server_paths
 from bordersim.web.site import Site, read_only
 from bordersim.web.views import jobs, plans, runs, scenarios
@@ -54,7 +54,31 @@ def create_app(settings: WebSettings, *, start_worker: bool = True) -> FastAPI:
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     if settings.token:
         app.add_middleware(TokenGate, token=settings.token)
+    app.add_middleware(HeadAsGet)
     return app
+
+
+class HeadAsGet:
+    """ASGI middleware: a HEAD request is answered as its GET, without the body (HTTP asks every
+    server to take HEAD wherever it takes GET: `curl -I`, a monitor of /healthz); the status and
+    the headers, its length included, are the GET's."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
 
 
 def _add_error_handlers(app: FastAPI, site: Site) -> None:
