@@ -7,6 +7,8 @@ are judged together at 95 % (Bonferroni); with a fixed seed the outcome is fixed
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 import pytest
 
@@ -52,6 +54,80 @@ def test_theory_cases_agree_at_full_length(seed: int) -> None:
     for case in C.default_cases():
         values.extend(run_batches(case, customers=1_000_000, seed=seed))
     assert all(r.passed and not r.too_rare for r in judge_all(values, customers=1_000_000))
+
+
+#: The birth-death chain's measures as the chain summed them (p_wait, p_block, p_abandon,
+#: mean_wait, mean_queue, mean_present), to the last digit: summing it faster changes none.
+BIRTH_DEATH_VALUES = [
+    (
+        (9.0, 1.0, 10, None, 0.0),
+        (0.6687315241076969, 0.0, 0.0, 0.6687315241076642, 6.018583716968978, 15.018583716968978),
+    ),
+    (
+        (9.0, 1.0, 10, 15, 0.0),
+        (
+            0.4525580373169886,
+            0.061258761825664025,
+            0.0,
+            0.12627663337653708,
+            1.066869748515394,
+            9.515540892084418,
+        ),
+    ),
+    (
+        (9.0, 1.0, 10, None, 0.5),
+        (
+            0.46894170444133676,
+            0.0,
+            0.06701171547344807,
+            0.13402343094689614,
+            1.2062108785220653,
+            9.603105439261032,
+        ),
+    ),
+    (
+        (12.0, 1.0, 10, None, 0.01),
+        (
+            0.9999999993873302,
+            0.0,
+            0.16666666678537698,
+            16.666666678537695,
+            200.00000014245234,
+            210.00000014102778,
+        ),
+    ),
+    (
+        (10.0, 1.0, 10, None, 1e-7),  # a chain of tens of thousands of states
+        (
+            0.9997080500688815,
+            0.0,
+            7.976304038952097e-05,
+            797.6304038952096,
+            7976.304038952097,
+            7986.303241321692,
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("parameters", "expected"), BIRTH_DEATH_VALUES)
+def test_the_birth_death_chain_gives_its_values_to_the_last_digit(
+    parameters: tuple[float, float, int, int | None, float], expected: tuple[float, ...]
+) -> None:
+    arrival, service, servers, capacity, patience = parameters
+    measures = F.birth_death(arrival, service, servers, capacity, patience)
+    assert tuple(vars(measures).values()) == expected
+
+
+def test_a_long_birth_death_chain_is_summed_in_linear_time() -> None:
+    # about 10^5 states: a second summed once, minutes when the whole chain was summed each step
+    code = (
+        "from bordersim.verify import formulas as F; "
+        "print(F.birth_death(10.0, 1.0, 10, patience_rate=1e-8).mean_wait)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], timeout=60, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert float(done.stdout) == pytest.approx(2522.8783101896342)
 
 
 def test_formulas_agree_with_each_other() -> None:

@@ -108,6 +108,7 @@ def birth_death(
         )
     _check_states(servers, capacity)
     weights = [1.0]
+    total = 1.0  # sum(weights), kept as it grows: summing the list each step was quadratic
     n = 0
     while True:
         if capacity is not None and n >= capacity:
@@ -115,8 +116,9 @@ def birth_death(
         death = min(n + 1, servers) * service_rate + max(n + 1 - servers, 0) * patience_rate
         w = weights[-1] * arrival_rate / death
         weights.append(w)
+        total += w
         n += 1
-        if capacity is None and n > servers and w < 1e-16 * sum(weights):
+        if capacity is None and n > servers and w < 1e-16 * total:
             break
         if n > MAX_STATES:
             raise ModelError("birth-death chain did not converge; parameters too extreme")
