@@ -456,3 +456,39 @@ def test_the_help_of_metric_says_where_every_metric_is_listed(
     with contextlib.suppress(SystemExit):  # help exits 0, or returns
         main(["export", "--help"])
     assert METRICS_LISTED_IN.split()[0] in capsys.readouterr().out
+
+
+def _values_as_written(out: Path) -> list[str]:
+    return list(pd.read_csv(out, dtype={"value": str})["value"])
+
+
+def test_a_flow_run_is_written_in_the_shortest_digits_of_its_32_bit_values(
+    make_run: Callable[..., RunResult], store_path: Path, tmp_path: Path
+) -> None:
+    """The flow engine counts in 32-bit floats, stored widened to 64 bits: its CSV said
+    1276.6690673828125 where the engine's value is 1276.6691, digits of the widening alone."""
+    flow = make_run(replications=2, days=3, engine="flow")
+    flow.daily[...] = flow.daily.astype(np.float32)  # as the flow engine hands them over
+    flow.daily[0, 0, 0, 0] = np.float32(1276.6690673828125)
+    event = make_run(replications=2, days=3, seed=2)
+    for run, name in ((flow, "flow"), (event, "event")):
+        run_id = _stored(store_path, run)
+        for file_format in ("csv", "parquet"):
+            main(
+                ["export", run_id, "--format", file_format, "--out",
+                 str(tmp_path / f"{name}.{file_format}"), "--store", str(store_path)]
+            )  # fmt: skip
+    stored = pd.read_parquet(tmp_path / "flow.parquet")["value"]
+    assert stored.dtype == np.float64  # Parquet keeps the store's type
+    written = _values_as_written(tmp_path / "flow.csv")
+    assert "1276.6691" in written
+    assert "1276.6690673828125" not in (tmp_path / "flow.csv").read_text()
+    # each value in the digits of numpy's shortest 32-bit repr, which gives the value back
+    shortest = [float(repr(np.float32(value)).removeprefix("np.float32(")[:-1]) for value in stored]
+    assert [float(text) for text in written] == shortest
+    assert [np.float32(text) for text in written] == list(stored.astype(np.float32))
+    # an event run's 64-bit values keep every digit: each reads back as the stored value
+    event_stored = pd.read_parquet(tmp_path / "event.parquet")["value"]
+    assert [float(text) for text in _values_as_written(tmp_path / "event.csv")] == list(
+        event_stored
+    )

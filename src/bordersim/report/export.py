@@ -1,7 +1,8 @@
 """A stored run's daily results as a file: CSV or Parquet, all metrics and sectors or a choice.
 
 One row per replication, day, sector and metric (the store's tidy layout, DESIGN section 3), with
-the unit of its value (`results.schema.metric_unit`: people, staff-hours, dollars...). The
+the unit of its value (`results.schema.metric_unit`: people, staff-hours, dollars...); a CSV
+writes the flow engine's 32-bit values in their own shortest digits. The
 file is written by DuckDB straight from the store to a temporary file beside the destination and
 renamed, so a reader never finds half a file under the final name, and memory stays flat however
 large the run.
@@ -190,10 +191,26 @@ def export_run(
     sql = export_query(connection, run_id, metrics, sectors)
     check_not_in_store(connection, out)
     _check_name_matches_format(out, file_format)
+    written = sql
+    if file_format == "csv" and _counts_in_float32(connection, run_id):
+        written = f"SELECT * REPLACE (CAST(value AS FLOAT) AS value) FROM ({sql})"
     with output_file_place(out, what="--out"):
-        _copy_into_place(connection, sql, out, file_format)
+        _copy_into_place(connection, written, out, file_format)
     row = reader_of(connection).execute(f"SELECT count(*) FROM ({sql})").fetchone()
     return int(row[0]) if row else 0
+
+
+#: The engines whose values are 32-bit floats, stored widened to 64 bits.
+FLOAT32_ENGINES = ("flow",)
+
+
+def _counts_in_float32(connection: Catalog, run_id: str) -> bool:
+    """Whether the run's values are 32-bit floats (the flow engine's): a CSV writes them with the
+    shortest digits that give the value back as a 32-bit float (1276.6691), not the 64-bit
+    widening's digits (1276.6690673828125), which say a precision the engine never had."""
+    from bordersim.store.runs import get_run
+
+    return get_run(connection, run_id).engine in FLOAT32_ENGINES
 
 
 def _check_name_matches_format(out: Path, file_format: str) -> None:
