@@ -380,3 +380,28 @@ def test_resuming_a_sweep_driven_from_another_host_warns_of_it(
     with open_catalog(store, create=False) as catalog:
         (sweep,) = list_sweeps(catalog)
     assert sweep.finished_at is not None
+
+
+def test_runs_on_a_narrow_terminal_starts_every_folded_header_on_the_top_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`bordersim runs` on a terminal too narrow for its headers folded "scenario file" over
+    four lines and set every other header on the last of them, below three empty lines, as
+    Rich sets a header row; every header now starts on the header row's first line."""
+    import re
+
+    from constructed_runs import constructed_run, start_constructed
+
+    store = tmp_path / "bordersim.duckdb"
+    with open_catalog(store, create=True) as catalog:
+        start_constructed(catalog, constructed_run(1, 3), "small-20261207-120000-abcd")
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # a terminal, as Rich sees one
+    monkeypatch.setenv("COLUMNS", "100")
+    main(["runs", "--store", str(store)])
+    lines = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out).splitlines()
+    top = next(i for i, line in enumerate(lines) if line.startswith("┏"))
+    bottom = next(i for i, line in enumerate(lines) if line.startswith("┡"))
+    header = [[cell.strip() for cell in line.split("┃")[1:-1]] for line in lines[top + 1 : bottom]]
+    assert len(header) > 1, lines  # folded
+    assert header[0][0] == "run id" and "created (UTC)" in header[0], header
+    assert all(cell for cell in header[0]), header

@@ -163,8 +163,8 @@ def runs_command(
 ) -> None:
     """List the runs in the store, and its blocked sweeps (with the blocks each has finished)."""
     from rich.console import Console
-    from rich.table import Table
 
+    from bordersim.commands.tables import Table
     from bordersim.store import open_catalog, store_location
     from bordersim.store.postgres import shown_url
     from bordersim.store.runs import (
@@ -224,7 +224,7 @@ def runs_command(
 
 def _show_sweeps(console: Any, sweeps: list[Any], shown: object) -> None:
     """Blocked sweeps: an unfinished one is finished by `bordersim sweep --resume SWEEP_ID`."""
-    from rich.table import Table
+    from bordersim.commands.tables import Table
 
     table = Table(title=f"Blocked sweeps in {shown}")
     for column in ("sweep id", "created (UTC)", "scenario", "blocks", "state"):

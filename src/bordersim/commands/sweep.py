@@ -604,8 +604,7 @@ def kpi_cell(mean: float, low: float, high: float, unit: str = "") -> str:
 
 
 def _write_and_show(console: Any, sweep: Any, axes: list[Axis], out: Path | None) -> None:
-    from rich.table import Table
-
+    from bordersim.commands.tables import Table
     from bordersim.results.kpis import KPI_BY_NAME
     from bordersim.services.sweep import timing_summary, write_sweep
 
