@@ -590,9 +590,7 @@ def test_a_calibration_under_an_unknown_users_home_is_one_line(
     )
 
 
-@pytest.mark.parametrize(
-    ("value", "shown"), [("5", "5"), ('""', "''"), ('["a.toml"]', "['a.toml']")]
-)
+@pytest.mark.parametrize(("value", "shown"), [("5", "5"), ('["a.toml"]', "['a.toml']")])
 def test_a_base_that_is_not_a_path_is_named_once_with_its_line(
     value: str, shown: str, write: Callable[[str, str], Path]
 ) -> None:
@@ -602,6 +600,21 @@ def test_a_base_that_is_not_a_path_is_named_once_with_its_line(
     with pytest.raises(ScenarioError) as error:
         load_scenario(path)
     assert str(error.value) == f"{path}, line 2: base = {shown}: must be a file path (a string)"
+
+
+@pytest.mark.parametrize("value", ['""', '" "'])
+def test_an_empty_base_is_refused_as_empty_not_as_no_string(
+    value: str, write: Callable[[str, str], Path]
+) -> None:
+    """base = "" said "must be a file path (a string)", though it is a string: it is refused as
+    empty, with what to write instead."""
+    path = write("variant.toml", f'name = "v"\nbase = {value}\n')
+    with pytest.raises(ScenarioError) as error:
+        load_scenario(path)
+    assert str(error.value) == (
+        f"{path}, line 2: base = {value.replace(chr(34), chr(39))}: is empty; name the scenario "
+        "file this one changes, or leave base out"
+    )
 
 
 def test_a_base_that_is_a_folder_names_the_file_that_names_it(

@@ -422,8 +422,13 @@ def _chain(path: Path) -> list[tuple[Path, dict[str, Any]]]:
         # named as every other bad value is: "FILE, line N: key = value: rule"
         where = f"{shown_path(current)}{line_of(current, ('base',))}"
         given = f"base = {_show(base)}"
-        if not isinstance(base, str) or not base.strip():
+        if not isinstance(base, str):
             raise ScenarioError(f"{given}: must be a file path (a string)", where=where)
+        if not base.strip():  # a string, so not "must be a string": what to write instead
+            raise ScenarioError(
+                f"{given}: is empty; name the scenario file this one changes, or leave base out",
+                where=where,
+            )
         # "~" is the home folder, as in demand.calibration and demand.fit
         named = expanded_path(base, given=given, where=where)
         base_path = resolve(current.parent / named, what=given, error=ScenarioError, where=where)
