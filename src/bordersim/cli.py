@@ -234,6 +234,10 @@ _OUR_WORDS = (
 )
 
 
+#: The framework's words for an option given last, without its value
+_NEEDS_A_VALUE = re.compile(r"Option '.*' requires (an argument|\d+ arguments)\.")
+
+
 #: The exit status of a command whose output's reader went away (`bordersim runs | head`):
 #: 128 + SIGPIPE, as a tool that the signal stopped ends (Python ignores the signal).
 CLOSED_PIPE_EXIT = 141
@@ -265,6 +269,9 @@ def _usage_line(err: Exception) -> str:
         name = _param_name(param, ctx)
         given = _given_value(err)
         return f"{name} {given}: {message}" if given is not None else f"{name}: {message}"
+    option_name = getattr(err, "option_name", None)
+    if isinstance(option_name, str) and _NEEDS_A_VALUE.fullmatch(message):
+        return f"{option_name}: needs a value"  # `serve --port` with nothing after it
     command = _command_words(ctx)
     if param is not None and type(err).__name__ == "MissingParameter":
         text = f"{_param_name(param, ctx)} is missing"

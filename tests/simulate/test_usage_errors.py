@@ -66,7 +66,6 @@ def test_an_option_out_of_its_range_is_refused_in_one_line(
             ["scenario", "nope"],
             "error: scenario: no such command 'nope' (see bordersim scenario --help)",
         ),
-        (["serve", "--port"], "error: option '--port' requires an argument"),
     ],
 )
 def test_a_missing_argument_or_an_unknown_word_is_refused_in_one_line(
@@ -76,6 +75,22 @@ def test_a_missing_argument_or_an_unknown_word_is_refused_in_one_line(
     framework's usage line and a pointer to --help, unlike bordersim's `error: ...` lines (an
     empty one says `fit: SCENARIO is empty ...`); it is one line too, naming the command and
     where its help is."""
+    assert _refusal(argv, capsys) == said + "\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["serve", "--port"], "error: --port: needs a value"),
+        (["run", str(SMALL), "--set"], "error: --set: needs a value"),
+        (["run", str(SMALL), "-r"], "error: -r: needs a value"),
+    ],
+)
+def test_an_option_without_its_value_is_refused_in_bordersim_words(
+    argv: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`serve --port` said "option '--port' requires an argument", the framework's words, where
+    bordersim names an option first and then what is wrong with it."""
     assert _refusal(argv, capsys) == said + "\n"
 
 
