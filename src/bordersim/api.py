@@ -579,7 +579,9 @@ def _checked_axes(vary: Mapping[str, Iterable[Any]]) -> list[Axis]:
     of values takes long of its own."""
     from bordersim.services.sweep import Axis, check_grid_size
 
-    given = list(vary.items())
+    # a key pasted with spaces or a line end around it, as `--vary` takes it: its column is
+    # named without them
+    given = [(key.strip() if isinstance(key, str) else key, values) for key, values in vary.items()]
     listed_axes = [_listed_values(key, values) for key, values in given]
     check_grid_size([len(listed) for listed in listed_axes], option="vary")
     for (key, values), listed in zip(given, listed_axes, strict=True):

@@ -1249,3 +1249,19 @@ def test_an_unknown_key_path_of_a_change_is_told_every_top_level_key() -> None:
     with pytest.raises(bs.BordersimError) as refused:
         bs.load_scenario(SMALL).with_changes({"zzz": "minimal"})
     assert str(refused.value).endswith(f"zzz = 'minimal': unknown key; {every_key}")
+
+
+def test_a_key_path_pasted_with_spaces_around_it_is_taken_without_them() -> None:
+    """vary={" deployments.troops.headcount ": [...]} was refused as '" deployments" = a table:
+    unknown key (did you mean 'deployments'?)', where `bordersim sweep --vary` takes the key
+    pasted with spaces around it, as store= is taken; so was with_changes."""
+    sc = bs.load_scenario(SMALL)
+    changed = sc.with_changes({"\tdeployments.troops.headcount \n": 0})
+    assert changed.deployments["troops"].headcount == 0
+    assert changed == sc.with_changes({"deployments.troops.headcount": 0})
+    grid = bs.sweep(sc, vary={" deployments.troops.headcount ": [0, 300]}, replications=2)
+    assert grid.equals(
+        bs.sweep(sc, vary={"deployments.troops.headcount": [0, 300]}, replications=2)
+    )
+    with pytest.raises(bs.BordersimError, match=r"cannot set ' *': the key path is empty"):
+        sc.with_changes({"  ": 0})

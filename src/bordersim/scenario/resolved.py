@@ -379,7 +379,8 @@ def _key_path(key_path: object, scenario: Scenario) -> tuple[str, ...]:
             where=str(scenario.path),
         )
     try:
-        return loader.parse_key_path(key_path)
+        # pasted with spaces or a line end around it, as `--set` and `--vary` take it
+        return loader.parse_key_path(key_path.strip())
     except ScenarioError as err:
         raise ScenarioError(f"cannot set {key_path!r}: {err}", where=str(scenario.path)) from None
 
