@@ -492,3 +492,26 @@ def test_numpy_booleans_are_taken_as_the_switches_they_hold(tmp_path: Path) -> N
     assert result.frontier == [] and result.base is None
     with pytest.raises(PlanError, match=r"^frontier must be True or False, got 'no'$"):
         bs.plan(SMALL, plan_file, frontier="no")  # type: ignore[arg-type]
+
+
+def test_a_pipe_given_for_the_scenario_or_the_plan_file_is_named_as_such(tmp_path: Path) -> None:
+    """A named pipe given for the scenario or the plan file was "no such scenario file" (or plan
+    file), though it is there, where bs.load_scenario and bs.run name it as what it is; it is
+    named so, and never opened (reading a pipe would wait for a writer)."""
+    import os
+
+    plan_file = tmp_path / "tiny.toml"
+    plan_file.write_text(TINY_PLAN)
+    pipe = tmp_path / "pipe.toml"
+    os.mkfifo(pipe)
+    for scenario, plan, what in [(pipe, plan_file, "scenario"), (SMALL, pipe, "plan")]:
+        with pytest.raises(PlanError) as refused:
+            bs.plan(scenario, plan)
+        assert str(refused.value) == (
+            f"{pipe}: {what} file is not a regular file (a FIFO, socket or device); give a file"
+        )
+    with pytest.raises(PlanError, match=r"nowhere\.toml: no such scenario file$"):
+        bs.plan(tmp_path / "nowhere.toml", plan_file)
+    (tmp_path / "dangling.toml").symlink_to(tmp_path / "nowhere.toml")
+    with pytest.raises(PlanError, match=r"dangling\.toml: no such plan file$"):
+        bs.plan(SMALL, tmp_path / "dangling.toml")

@@ -991,8 +991,12 @@ def plan(
     path = Path(scenario)
     if path.is_dir():
         raise PlanError("is a folder, not a scenario file", where=str(path))
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         raise PlanError("no such scenario file", where=str(path))
+    from bordersim.input_files import MIB, check_regular_file
+
+    # a pipe or a device named as such (as bs.load_scenario names it), before it is opened
+    check_regular_file(path, what="scenario file", error=PlanError, limit=MIB)
     model, paths = planning_model(path, spec, progress)
     out_dir = Path(out) if out is not None else None
 

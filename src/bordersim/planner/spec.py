@@ -778,8 +778,9 @@ def load_plan(path: str | Path) -> PlanSpec:
     file = Path(path)
     if file.is_dir():
         raise PlanError("is a folder, not a plan file; give the plan file in it", where=str(file))
-    if not file.is_file():
+    if not file.exists() and not file.is_symlink():
         raise PlanError("no such plan file", where=str(file))
+    # a pipe or a device is named as such when read (`_plan_text`), not "no such plan file"
     return parse_plan(_plan_text(file), str(file), file.resolve())
 
 
