@@ -515,3 +515,29 @@ def test_a_pipe_given_for_the_scenario_or_the_plan_file_is_named_as_such(tmp_pat
     (tmp_path / "dangling.toml").symlink_to(tmp_path / "nowhere.toml")
     with pytest.raises(PlanError, match=r"dangling\.toml: no such plan file$"):
         bs.plan(SMALL, tmp_path / "dangling.toml")
+
+
+def test_the_base_comparison_shows_as_one_line_not_every_array() -> None:
+    """`result.base` in a notebook printed the dataclass's arrays: the base scenario's headcount
+    of every day, sector and pool, and every replication's value of every target; it is now one
+    line: the replaced deployments' cost, the required sector-weeks they miss and the shapes."""
+    from bordersim.planner.run import BaseComparison
+    from bordersim.planner.targets import Evaluation
+
+    shape = (4, 3, 2, 6)  # replications, targets, sectors, weeks
+    evaluation = Evaluation(
+        values=np.zeros(shape),
+        holds=np.ones(shape, dtype=bool),
+        active=np.ones(3, dtype=bool),
+        level=np.full(3, 0.95),
+        at_most=np.zeros(3, dtype=bool),
+    )
+    base = BaseComparison(
+        cost=1_234_567.0, headcount=np.full((42, 2, 1), 300.0), evaluation=evaluation, missed=1
+    )
+    shown = repr(base)
+    assert shown == (
+        f"BaseComparison(the replaced deployments cost {millions(1_234_567.0)}, 1 required "
+        "sector-week missed on 4 replications; headcount [42 days, 2 sectors, 1 pool])"
+    )
+    assert "\n" not in shown and len(shown) < 200, shown

@@ -61,6 +61,17 @@ class BaseComparison:
     evaluation: Evaluation
     missed: int  # required sector-week targets missed in the sample
 
+    def __repr__(self) -> str:
+        """One line, as a `PlanResult`'s: the dataclass's own repr printed the headcount of
+        every day, sector and pool and every replication's value of every target."""
+        days, sectors, pools = self.headcount.shape
+        return (
+            f"{type(self).__name__}(the replaced deployments cost {millions(self.cost)}, "
+            f"{counted(self.missed, 'required sector-week')} missed on "
+            f"{counted(self.evaluation.n_replications, 'replication')}; headcount "
+            f"[{counted(days, 'day')}, {counted(sectors, 'sector')}, {counted(pools, 'pool')}])"
+        )
+
 
 @dataclass
 class PlanResult:
