@@ -1564,3 +1564,22 @@ def test_a_head_request_is_answered_as_its_get_without_the_body(
     assert client.head(f"/runs/{run_id}x").status_code == 404
     cancel = client.head("/jobs/1/cancel")
     assert cancel.status_code == 405 and cancel.headers["allow"] == "POST"
+
+
+def test_several_sectors_on_a_dashboard_are_refused_as_several_not_as_unknown(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """`?sector=RGV,TCA` on the dashboard was refused as "unknown sector 'RGV,TCA' (did you mean
+    'TCA' or 'RGV'?)", though both are the run's and its CSV download takes them as two; it is
+    refused as a pattern naming several is: a dashboard shows one sector, or all."""
+    a, b = _store_with_a_run(tmp_path), _store_with_a_run(tmp_path)
+    said = "sector 'RGV, tca' names RGV, TCA: choose one sector, or all"
+    for page in (f"/runs/{a}?sector=", f"/compare?a={a}&b={b}&sector="):
+        response = client.get(page + "RGV, tca")
+        assert response.status_code == 422, response.text
+        assert f'id="error-message">{said}</p>' in html.unescape(response.text), page
+        typo = client.get(page + "RGV,RVG")
+        assert typo.status_code == 422
+        assert "unknown sector 'RVG' (did you mean 'RGV'?)" in html.unescape(typo.text)
+        assert client.get(page + "RGV,").status_code == 200  # one name, as the export reads it
+    assert client.get(f"/runs/{a}/export.csv?sector=RGV, tca").status_code == 200

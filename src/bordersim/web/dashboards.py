@@ -75,7 +75,7 @@ def _chosen(result: RunResult, sector: str) -> tuple[str, list[int]]:
     """The sector chosen ("all", or one of the run's codes as the run spells it; an empty one is
     "all") and the indices of the sectors it covers; a 422 in `bordersim export`'s words for a
     sector the run does not have."""
-    from bordersim.report.export import UnknownChoice, check_run_sectors
+    from bordersim.report.export import UnknownChoice, check_run_sectors, each_name
 
     codes = [s.name for s in result.sectors]
     # read as the export under the dashboard's title reads it: spaces around it left out, and
@@ -83,11 +83,11 @@ def _chosen(result: RunResult, sector: str) -> tuple[str, list[int]]:
     sector = sector.strip()
     if not sector or sector.casefold() == "all":  # in any case, as a sector's code is
         return "all", list(range(len(codes)))
-    try:
-        resolved = check_run_sectors([sector], codes)
+    try:  # several joined by commas are several, as the downloads read them
+        resolved = list(dict.fromkeys(check_run_sectors(each_name([sector]), codes)))
     except UnknownChoice as err:
         raise HTTPException(422, str(err)) from None
-    if len(resolved) != 1:  # a pattern ('*'): a dashboard shows one sector, or all
+    if len(resolved) != 1:  # several, or a pattern ('*'): a dashboard shows one sector, or all
         raise HTTPException(
             422, f"sector {sector!r} names {', '.join(resolved)}: choose one sector, or all"
         )
