@@ -1583,3 +1583,26 @@ def test_several_sectors_on_a_dashboard_are_refused_as_several_not_as_unknown(
         assert "unknown sector 'RVG' (did you mean 'RGV'?)" in html.unescape(typo.text)
         assert client.get(page + "RGV,").status_code == 200  # one name, as the export reads it
     assert client.get(f"/runs/{a}/export.csv?sector=RGV, tca").status_code == 200
+
+
+def test_a_required_plan_value_cleared_in_the_form_is_said_to_be_empty_not_none(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """A pool's cap cleared on the plan page was refused beside it as
+    "pools.contractor.max_headcount = None: is required", naming a Python value nobody typed; it
+    now says the field is empty ('')."""
+    from bordersim.web.plans import plan_form, plan_library
+    from bordersim.web.scenarios import library
+
+    settings = _settings(tmp_path)
+    assert settings.plans_dir is not None
+    plan = plan_library(settings.plans_dir)["examples.small-stress"]
+    form = plan_form(plan, library(settings.scenarios_dir)).values
+    posted = {**form, "pools.contractor.max_headcount": "", "csrf_token": _csrf(client)}
+    reply = html.unescape(client.post("/plans/check", data=posted).text)
+    found = re.search(r'data-field="pools.contractor.max_headcount"[^>]*>([^<]*)<', reply)
+    assert found, "no message beside the pool's cap"
+    assert found.group(1) == (
+        "pools.contractor.max_headcount = '': is required (the pool's cap on people serving in "
+        "each window, border-wide)"
+    )

@@ -313,7 +313,11 @@ def check_plan(form: Form, plan: PlanFile, scenario: Entry) -> PlanRequest | Non
         # neither the plan's name nor a line: the line is of the text written for the planner,
         # which the page shows only once the plan passes (not of the plan file on disk)
         shown = re.sub(rf"^plan {re.escape(plan.id)}(, line \d+)?: ", "", message)
-        form.errors[field_of_error(message, fields)] = shown
+        field = field_of_error(message, fields)
+        if form.value(field) == "" and shown.startswith(f"{field} = None: "):
+            # a value the planner requires, cleared: the field is empty, not Python's None
+            shown = f"{field} = '': {shown.removeprefix(f'{field} = None: ')}"
+        form.errors[field] = shown
         return None
     plan_id = new_plan_id(spec.name, scenario.path.stem)
     request = {
