@@ -1606,3 +1606,25 @@ def test_a_required_plan_value_cleared_in_the_form_is_said_to_be_empty_not_none(
         "pools.contractor.max_headcount = '': is required (the pool's cap on people serving in "
         "each window, border-wide)"
     )
+
+
+def test_the_plan_page_writes_its_certification_cap_as_bordersim_writes_numbers(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """Certifying on 5000 replications was refused as "at most 1000 in the workbench", where the
+    page's docs and every other count bordersim writes say 1,000."""
+    from bordersim.web.plans import plan_form, plan_library
+    from bordersim.web.scenarios import library
+
+    settings = _settings(tmp_path)
+    assert settings.plans_dir is not None
+    plan = plan_library(settings.plans_dir)["examples.small-stress"]
+    form = plan_form(plan, library(settings.scenarios_dir)).values
+    posted = {**form, "search.certify_replications": "5000", "csrf_token": _csrf(client)}
+    reply = html.unescape(client.post("/plans/check", data=posted).text)
+    found = re.search(r'data-field="search.certify_replications"[^>]*>([^<]*)<', reply)
+    assert found, "no message beside the certification's replications"
+    assert found.group(1) == (
+        "search.certify_replications = 5000: at most 1,000 in the workbench (use bordersim plan "
+        "for more)"
+    )

@@ -347,13 +347,13 @@ def _check_budget(spec: Any) -> None:
     if search.replications > MAX_SEARCH_REPLICATIONS:
         raise FieldError(
             "search.replications",
-            f"{search.replications}: at most {MAX_SEARCH_REPLICATIONS} in the workbench "
+            f"{search.replications}: at most {MAX_SEARCH_REPLICATIONS:,} in the workbench "
             "(use bordersim plan for more)",
         )
     if search.certify_replications > MAX_CERTIFY_REPLICATIONS:
         raise FieldError(
             "search.certify_replications",
-            f"{search.certify_replications}: at most {MAX_CERTIFY_REPLICATIONS} in the "
+            f"{search.certify_replications}: at most {MAX_CERTIFY_REPLICATIONS:,} in the "
             "workbench (use bordersim plan for more)",
         )
 
