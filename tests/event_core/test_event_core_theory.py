@@ -130,6 +130,19 @@ def test_a_long_birth_death_chain_is_summed_in_linear_time() -> None:
     assert float(done.stdout) == pytest.approx(2522.8783101896342)
 
 
+def test_the_birth_death_chain_of_a_thousand_servers_does_not_overflow() -> None:
+    # 900^n / n! passes the largest float: the chain gave NaN (with a capacity) or ran to its
+    # ten million states and refused the case as "did not converge" (without)
+    closed = F.mmc(900.0, 1.0, 1000)
+    for chain in (F.birth_death(900.0, 1.0, 1000), F.birth_death(900.0, 1.0, 1000, capacity=1100)):
+        assert chain.p_wait == pytest.approx(closed.p_wait, rel=1e-4)
+        assert chain.mean_present == pytest.approx(closed.mean_present, rel=1e-8)
+    # overloaded Erlang A: the arrivals beyond the servers' rate abandon, a sixth of them here
+    overloaded = F.birth_death(1.2e5, 1.0, 100_000, patience_rate=1.0)
+    assert overloaded.p_abandon == pytest.approx(1 / 6, rel=1e-9)
+    assert overloaded.mean_queue == pytest.approx(20_000, rel=1e-9)
+
+
 def test_formulas_agree_with_each_other() -> None:
     # Erlang C in closed form and from the birth-death chain.
     closed = F.mmc(9.0, 1.0, 10)

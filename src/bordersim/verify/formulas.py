@@ -108,21 +108,39 @@ def birth_death(
         )
     _check_states(servers, capacity)
     weights = [1.0]
+    last = 1.0  # weights[-1], or the weight of the state before this part of the chain
     total = 1.0  # sum(weights), kept as it grows: summing the list each step was quadratic
+    # The weights a^n / n! outgrow a float for hundreds of servers (900^n / n! passes 1e308):
+    # the chain is then cut into parts, each kept with the log of the scale it was divided by.
+    parts: list[tuple[list[float], float]] = []
+    log_scale = 0.0
     n = 0
     while True:
         if capacity is not None and n >= capacity:
             break
         death = min(n + 1, servers) * service_rate + max(n + 1 - servers, 0) * patience_rate
-        w = weights[-1] * arrival_rate / death
+        w = last * arrival_rate / death
+        if not (math.isfinite(w) and math.isfinite(total + w)):
+            parts.append((weights, log_scale))
+            log_scale += math.log(last)
+            total /= last
+            weights, last = [], 1.0
+            w = arrival_rate / death
+            if not math.isfinite(w):
+                raise ModelError("birth-death chain overflows; parameters too extreme")
         weights.append(w)
+        last = w
         total += w
         n += 1
         if capacity is None and n > servers and w < 1e-16 * total:
             break
         if n > MAX_STATES:
             raise ModelError("birth-death chain did not converge; parameters too extreme")
-    p = np.asarray(weights)
+    if parts:  # each earlier part in the last one's scale (the earliest fall to 0)
+        parts.append((weights, log_scale))
+        p = np.concatenate([np.asarray(part) * math.exp(ls - log_scale) for part, ls in parts])
+    else:
+        p = np.asarray(weights)
     p /= p.sum()
     states = np.arange(len(p))
     queue = np.maximum(states - servers, 0)
