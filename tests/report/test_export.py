@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -492,3 +494,32 @@ def test_a_flow_run_is_written_in_the_shortest_digits_of_its_32_bit_values(
     assert [float(text) for text in _values_as_written(tmp_path / "event.csv")] == list(
         event_stored
     )
+
+
+def test_rows_written_to_a_pipe_reach_it_and_the_pipe_is_kept(
+    make_run: Callable[..., RunResult],
+    store_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`--out /dev/stdout` (or a named pipe) had a temporary file renamed over it: the link
+    /dev/stdout became a regular file holding the rows, and the pipe got nothing."""
+    run_id = _stored(store_path, make_run(replications=1, days=1))
+    pipe = tmp_path / "rows"
+    os.mkfifo(pipe)
+    reading = os.open(pipe, os.O_RDONLY | os.O_NONBLOCK)  # open before the export writes
+    try:
+        main(
+            ["export", run_id, "--format", "csv", "--out", str(pipe), "--metric", "encounters",
+             "--store", str(store_path)]
+        )  # fmt: skip
+        received = os.read(reading, 1 << 16).decode()  # a few rows: well within a pipe's buffer
+    finally:
+        os.close(reading)
+    assert stat.S_ISFIFO(pipe.lstat().st_mode)
+    assert received.splitlines()[0] == "replication,date,sector,metric,value,unit"
+    assert len(received.splitlines()) == 1 + 2  # a row per sector
+    said = capsys.readouterr()
+    assert said.out == ""  # /dev/stdout gets the rows alone: the count goes to stderr
+    assert said.err == f"2 rows of run {run_id} written to {pipe}\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rows", "store.duckdb", "store.results"]

@@ -32,7 +32,7 @@ def export_command(
     """Write a run's daily results, one row per replication, day, sector and metric."""
     from rich.console import Console
 
-    from bordersim.report.export import each_name, export_run
+    from bordersim.report.export import each_name, export_run, is_stream
     from bordersim.store import open_catalog
 
     with open_catalog(store, create=False) as connection:
@@ -48,7 +48,8 @@ def export_command(
     # however long (soft_wrap), so that a script or a user copying it gets the path whole; and
     # from the root, as `report` and `run` name the files they write, whatever folder it is read in
     rows_text = f"{rows:,} {'row' if rows == 1 else 'rows'}"  # thousands grouped, unlike counted
-    Console().print(
+    # rows written to /dev/stdout or a pipe are followed by no line of ours: it goes to stderr
+    Console(stderr=is_stream(out)).print(
         f"{rows_text} of run {run_id} written to {out.absolute()}", markup=False, soft_wrap=True
     )
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import os
+import stat
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -194,8 +195,11 @@ def export_run(
     written = sql
     if file_format == "csv" and _counts_in_float32(connection, run_id):
         written = f"SELECT * REPLACE (CAST(value AS FLOAT) AS value) FROM ({sql})"
-    with output_file_place(out, what="--out"):
-        _copy_into_place(connection, written, out, file_format)
+    if is_stream(out):  # /dev/stdout, a named pipe: written into, never renamed over
+        _copy(connection, written, str(out), file_format)
+    else:
+        with output_file_place(out, what="--out"):
+            _copy_into_place(connection, written, out, file_format)
     row = reader_of(connection).execute(f"SELECT count(*) FROM ({sql})").fetchone()
     return int(row[0]) if row else 0
 
@@ -229,14 +233,29 @@ def _copy_into_place(connection: Catalog, sql: str, out: Path, file_format: str)
     """The rows of `sql` written to a temporary file beside `out`, then renamed into place."""
     handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     os.close(handle)
-    options = "FORMAT csv, HEADER true" if file_format == "csv" else "FORMAT parquet"
     try:
-        reader_of(connection).execute(f"COPY ({sql}) TO {_literal(temporary)} ({options})")
+        _copy(connection, sql, temporary, file_format)
         os.chmod(temporary, _readable_mode())
         os.replace(temporary, out)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _copy(connection: Catalog, sql: str, path: str, file_format: str) -> None:
+    options = "FORMAT csv, HEADER true" if file_format == "csv" else "FORMAT parquet"
+    reader_of(connection).execute(f"COPY ({sql}) TO {_literal(path)} ({options})")
+
+
+def is_stream(out: Path) -> bool:
+    """Whether `out` is a pipe, terminal or device (`/dev/stdout`, a named pipe): the rows are
+    written into it as it is. A temporary file renamed over it replaced the link /dev/stdout
+    with a regular file, and the rows never reached the pipe."""
+    try:
+        mode = os.stat(out).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISSOCK(mode)
 
 
 def check_not_in_store(connection: Catalog, out: Path, what: str = "export") -> None:
