@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -523,3 +525,20 @@ def test_rows_written_to_a_pipe_reach_it_and_the_pipe_is_kept(
     assert said.out == ""  # /dev/stdout gets the rows alone: the count goes to stderr
     assert said.err == f"2 rows of run {run_id} written to {pipe}\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rows", "store.duckdb", "store.results"]
+
+
+def test_out_dash_writes_the_rows_to_standard_output(
+    make_run: Callable[..., RunResult], store_path: Path, tmp_path: Path
+) -> None:
+    """`--out -` wrote a file named '-' where standard output was meant."""
+    run_id = _stored(store_path, make_run(replications=1, days=1))
+    done = subprocess.run(
+        [sys.executable, "-m", "bordersim", "export", run_id, "--format", "csv", "--out", "-",
+         "--metric", "encounters", "--store", str(store_path)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == "replication,date,sector,metric,value,unit"
+    assert len(done.stdout.splitlines()) == 1 + 2  # a row per sector, and no line of ours
+    assert done.stderr == f"2 rows of run {run_id} written to /dev/stdout\n"
+    assert not (tmp_path / "-").exists()

@@ -15,7 +15,9 @@ STORE_HELP = (
 def export_command(
     run_id: str = typer.Argument(..., metavar="RUN_ID", help="Run id (see `bordersim runs`)."),
     file_format: str = typer.Option(..., "--format", help="csv or parquet (any case)."),
-    out: Path = typer.Option(..., "--out", help="File to write."),  # noqa: B008
+    out: Path = typer.Option(  # noqa: B008
+        ..., "--out", help="File to write, or - for standard output."
+    ),
     metrics: list[str] = typer.Option(  # noqa: B008
         [],
         "--metric",
@@ -35,6 +37,8 @@ def export_command(
     from bordersim.report.export import each_name, export_run, is_stream
     from bordersim.store import open_catalog
 
+    if str(out) == "-":  # as other programs take it; a file named - is ./-
+        out = Path("/dev/stdout")
     with open_catalog(store, create=False) as connection:
         rows = export_run(
             connection,
