@@ -37,7 +37,7 @@ def export_command(
     from bordersim.report.export import each_name, export_run, is_stream
     from bordersim.store import open_catalog
 
-    if str(out) == "-":  # as other programs take it; a file named - is ./-
+    if str(out) == "-":  # as other programs take it (./- too: a file named - is $PWD/-)
         out = Path("/dev/stdout")
     with open_catalog(store, create=False) as connection:
         rows = export_run(
