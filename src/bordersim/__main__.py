@@ -11,6 +11,10 @@ from bordersim import interrupts
 if __name__ == "__main__":
     interrupts.install()
 
+    import sys
+
     from bordersim.cli import main
 
-    main()
+    # as the `bordersim` script ends: a command's exit status returned, not raised (`store
+    # verify` of a damaged file exits 1), is the process's too
+    sys.exit(main())

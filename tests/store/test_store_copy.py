@@ -386,3 +386,32 @@ def test_a_run_under_way_is_not_copied(tmp_path: Path, capsys: pytest.CaptureFix
         "(copy the store once it has finished)"
     ), err
     assert not dest.exists()
+
+
+def test_store_verify_run_as_python_m_bordersim_exits_1_on_a_damaged_file(
+    tmp_path: Path,
+) -> None:
+    """`python -m bordersim store verify` named a changed result file and exited 0, as if every
+    file were intact (the `bordersim` script exited 1); it exits 1 either way."""
+    import subprocess
+    import sys
+
+    import bordersim
+
+    store = tmp_path / "bordersim.duckdb"
+    with open_store(store) as connection:
+        _add_sweep(connection, "constructed-sweep")
+        results = results_dir_of(connection)
+    (block,) = results.rglob("*.parquet")
+    with block.open("ab") as file:
+        file.write(b"x")
+    done = subprocess.run(
+        [sys.executable, "-m", "bordersim", "store", "verify", "--store", str(store)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(bordersim.__file__).parents[1])},
+        timeout=300,
+    )
+    assert "constructed-sweep variants=00000/seeds=00000: changed on disk" in done.stdout, done
+    assert "0 of 1 result files intact" in done.stdout, done
+    assert done.returncode == 1, done
