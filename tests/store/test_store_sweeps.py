@@ -409,3 +409,23 @@ def test_runs_on_a_narrow_terminal_starts_every_folded_header_on_the_top_line(
     assert len(header) > 1, lines  # folded
     assert header[0][0] == "run id" and "created (UTC)" in header[0], header
     assert all(cell for cell in header[0]), header
+
+
+def test_runs_shows_a_store_and_scenario_path_with_brackets_as_they_are(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`bordersim runs` of a store in a folder named `d[/x]` ended in a traceback (Rich read the
+    name as markup), and one in `e[red]` was titled by `e`; a scenario file's path lost its
+    brackets alike. Paths are shown as they are."""
+    from constructed_runs import constructed_run, start_constructed
+
+    store = tmp_path / "d[/x]" / "e[red]" / "bordersim.duckdb"
+    store.parent.mkdir(parents=True)
+    scenario = str(tmp_path / "[bold]s.toml")
+    with open_catalog(store, create=True) as catalog:
+        start_constructed(catalog, constructed_run(1, 3), "small-20261207-120000-abcd", scenario)
+    main(["runs", "--store", str(store)])
+    out = capsys.readouterr().out
+    assert f"Runs in {store}" in out, out
+    cells = "".join(line.split("│")[2].strip() for line in out.splitlines() if "│" in line)
+    assert cells == scenario, out

@@ -177,7 +177,9 @@ def runs_command(
 
     location = store_location(store)
     shown = shown_url(location) if isinstance(location, str) else location
-    console = Console() if Console().is_terminal else Console(width=160)
+    # no markup: a store or scenario path, or a failure's note, is shown as it is, brackets and
+    # all (a folder named `d[/x]` ended the listing in a traceback)
+    console = Console(markup=False) if Console().is_terminal else Console(width=160, markup=False)
     # repaired here, not by the open, so that the runs failed and the files removed are said
     with open_catalog(location, create=False, repair=False) as connection:
         repaired = repair_dead_runs(connection, include_unknown=repair)
