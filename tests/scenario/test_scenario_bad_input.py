@@ -157,6 +157,15 @@ CASES: dict[str, tuple[str, list[str]]] = {
             "a number is written without quotes in TOML: headcount = 1500",
         ],
     ),
+    # it said "scale = 13": the comma taken for a thousands separator, ten times the scale meant
+    "a number with a decimal comma in quotes": (
+        MINIMAL + "\n[demand]\nscale = '1,3'\n",
+        ["demand.scale = '1,3'", "a number is written without quotes in TOML: scale = 1.3"],
+    ),
+    "a number with commas out of thousands in quotes": (
+        MINIMAL + "\n[demand]\nscale = '1,3,5'\n",
+        ["demand.scale = '1,3,5'", "must be a number, written without quotes in TOML, such as"],
+    ),
     "a percentage for a fraction": (
         MINIMAL + "\n[custody]\ninitial_occupancy_fraction = '50%'\n",
         ["a fraction is a number from 0 to 1, without quotes: initial_occupancy_fraction = 0.5"],

@@ -674,6 +674,22 @@ def _no_such_day(text: str) -> str:
 _NUMBER_IN_TEXT = re.compile(r"^\s*\$?\s*([-+]?(?:\d[\d,_]*)?\.?\d+(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
 
 
+#: A number whose commas separate thousands ("1,500", "-12,000.5")
+_THOUSANDS = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+
+
+def _number_meant(text: str) -> str | None:
+    """The number a text of digits means, as TOML writes it: commas that separate thousands
+    left out ("1,500" is 1500), one comma between digits otherwise a decimal comma ("1,3" is 1.3,
+    where leaving it out made ten times the number meant); None where the commas say neither."""
+    text = text.replace("_", "")
+    if "," not in text or _THOUSANDS.fullmatch(text):
+        return text.replace(",", "")
+    if text.count(",") == 1 and "." not in text and re.fullmatch(r"[-+]?\d+,\d+", text):
+        return text.replace(",", ".")
+    return None
+
+
 def _text_for_a_value(key: str, value: str, kind: str, python: bool = False) -> str:
     """The rule for a number or a boolean given as text: how TOML writes the value meant (a
     number without quotes, and without its unit, which the key's name gives), or with `python`
@@ -690,11 +706,12 @@ def _text_for_a_value(key: str, value: str, kind: str, python: bool = False) -> 
     # value alone
     at = "" if key.isdigit() or python else f"{key} = "
     found = _NUMBER_IN_TEXT.match(value)
-    if found is None:
+    number = None if found is None else _number_meant(found.group(1))
+    if found is None or number is None:
         if python:
             return f"must be {noun}, not a str"
         return f"must be {noun}, written without quotes in TOML, such as {at}1"
-    number, unit = found.group(1).replace(",", "").replace("_", ""), found.group(2)
+    unit = found.group(2)
     if unit == "%" and key.endswith("_fraction"):
         share = float(number) / 100
         quotes = ", not a str" if python else ", without quotes"
