@@ -158,3 +158,26 @@ def test_a_seed_out_of_range_is_worded_alike_by_every_command(
     refused = _refusal([*argv, "--seed", "-1"], capsys)
     assert refused == "error: --seed -1: must be a whole number from 0 to 2^63 - 1\n", refused
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("setting", "key"), [("base=other.toml", "base"), ('remove=["demand.scale"]', "remove")]
+)
+def test_a_file_only_key_set_on_the_command_line_is_refused_as_such(
+    setting: str,
+    key: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--set base=other.toml said "base = 'other.toml': unknown key (did you mean 'base'?)",
+    offering the very key refused: base and remove are a file's own keys, which a variant file
+    sets, and the refusal says so."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BORDERSIM_STORE", str(tmp_path / "s.duckdb"))
+    refused = _refusal(["run", str(SMALL), "--set", setting], capsys)
+    assert refused == (
+        f"error: --set {setting!r}: {key} is a key of a scenario file itself, not a value to "
+        'set; write a variant file with base = "FILE" (docs/scenarios.md)\n'
+    ), refused
+    assert list(tmp_path.iterdir()) == []

@@ -52,16 +52,21 @@ def parse_setting(option: str, flag: str = "--set") -> tuple[str, Any]:
     (``deployments."phase.1".headcount=10``). Anything else is a `ScenarioError` naming the
     option."""
     from bordersim.errors import ScenarioError
-    from bordersim.scenario.loader import parse_key_path, split_key_and_value
+    from bordersim.scenario.loader import LOADER_KEYS, parse_key_path, split_key_and_value
 
     key, text = split_key_and_value(option) or ("", "")
     key, text = key.strip(), text.strip()
     if not key or not text:
         raise ScenarioError(f"{flag} {option!r}: expected KEY=VALUE (for example demand.scale=1.3)")
     try:
-        parse_key_path(key)
+        parts = parse_key_path(key)
     except ScenarioError as err:
         raise ScenarioError(f"{flag} {option!r}: {err}") from None
+    if parts[0] in LOADER_KEYS:  # was "unknown key (did you mean 'base'?)", the key refused
+        raise ScenarioError(
+            f"{flag} {option!r}: {parts[0]} is a key of a scenario file itself, not a value to "
+            'set; write a variant file with base = "FILE" (docs/scenarios.md)'
+        )
     return key, typed_value(text)
 
 
