@@ -1628,3 +1628,21 @@ def test_the_plan_page_writes_its_certification_cap_as_bordersim_writes_numbers(
         "search.certify_replications = 5000: at most 1,000 in the workbench (use bordersim plan "
         "for more)"
     )
+
+
+@pytest.mark.parametrize("seed", [-1, 2**63, "-5"])
+def test_a_seed_out_of_range_is_refused_in_bordersim_run_s_words(
+    client: TestClient, seed: int | str
+) -> None:
+    """A run of seed -1 was refused as "seed: -1 is outside 0-9223372036854775807", a number
+    to count digits of, where `bordersim run --seed -1` and `bs.run` say "must be a whole number
+    from 0 to 2^63 - 1"; the workbench now says it in their words."""
+    job = {"kind": "run", "scenario": "examples.small", "seed": seed}
+    response = client.post("/api/jobs", json=job, headers={"X-CSRF-Token": _csrf(client)})
+    assert response.status_code == 422
+    said = f"seed must be a whole number from 0 to 2^63 - 1, got {int(seed)}"
+    assert response.json()["error"] == said
+    form = {"csrf_token": _csrf(client), **{k: str(v) for k, v in job.items()}}
+    page = client.post("/jobs", data=form)
+    assert page.status_code == 422
+    assert f'id="error-message">{said}</p>' in html.unescape(page.text)

@@ -139,6 +139,19 @@ def wants_json(request: Request) -> bool:
     )
 
 
+def whole_field(fields: dict[str, Any], name: str, default: int) -> int:
+    """A whole number from a form's text or a JSON value, of any size; 422 otherwise. A JSON
+    true, a fraction (2.5) or an infinity (1e999) is not a whole number: never rounded, never
+    a 500."""
+    raw = fields.get(name, default)
+    try:
+        if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+            raise ValueError
+        return int(raw)
+    except (TypeError, ValueError, OverflowError):
+        raise HTTPException(422, f"{name}: {raw!r} is not a whole number") from None
+
+
 def int_field(
     fields: dict[str, Any], name: str, default: int, low: int, high: int, *, over: str = ""
 ) -> int:
@@ -146,13 +159,7 @@ def int_field(
     true, a fraction (2.5) or an infinity (1e999) is not a whole number: never rounded, never
     a 500. `over` says why a number above `high` is refused, where it is a cap of the
     workbench's own ("in the workbench (use ... for more)")."""
-    raw = fields.get(name, default)
-    try:
-        if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
-            raise ValueError
-        value = int(raw)
-    except (TypeError, ValueError, OverflowError):
-        raise HTTPException(422, f"{name}: {raw!r} is not a whole number") from None
+    value = whole_field(fields, name, default)
     if value > high and over:
         raise HTTPException(422, f"{name}: {value}: at most {high} {over}")
     if not low <= value <= high:

@@ -7,12 +7,11 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from bordersim.engines import MAX_SEED
 from bordersim.errors import ModelError
 from bordersim.services.record import check_request
 from bordersim.web.security import read_form, read_json
 from bordersim.web.settings import MAX_REPLICATIONS
-from bordersim.web.site import Site, int_field, job_number, no_job
+from bordersim.web.site import Site, int_field, job_number, no_job, whole_field
 from bordersim.web.views.scenarios import entry_of
 from bordersim.words import counted
 
@@ -26,7 +25,7 @@ def job_request(site: Site, fields: dict[str, Any]) -> tuple[str, str, dict[str,
     # a count the CLI takes, over the workbench's cap, is said so, as the plan page says it
     over = "in the workbench (use bordersim run or bordersim compare for more)"
     replications = int_field(fields, "replications", 2, 1, MAX_REPLICATIONS, over=over)
-    seed = int_field(fields, "seed", 1, 0, MAX_SEED)
+    seed = whole_field(fields, "seed", 1)  # its range is checked below, in the CLI's words
     try:  # in the words of `bordersim run` and `bs.run`, which check the same
         check_request(engine, replications, records=False, seed=seed)
     except ModelError as err:
