@@ -429,3 +429,22 @@ def test_runs_shows_a_store_and_scenario_path_with_brackets_as_they_are(
     assert f"Runs in {store}" in out, out
     cells = "".join(line.split("│")[2].strip() for line in out.splitlines() if "│" in line)
     assert cells == scenario, out
+
+
+def test_a_blank_store_variable_is_refused_by_its_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """BORDERSIM_STORE set to spaces was a store file named by the spaces in the working folder:
+    `bordersim runs` said the folder itself held no store, and a command that makes a store
+    would have made one named "  ". The variable is refused by its name, as an empty --store."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BORDERSIM_STORE", "  ")
+    with pytest.raises(SystemExit) as done:
+        main(["runs"])
+    assert done.value.code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert err == (
+        "error: BORDERSIM_STORE: is blank; name the store in it, or unset it for the default "
+        "(./.bordersim/bordersim.duckdb)"
+    ), err
+    assert list(tmp_path.iterdir()) == []

@@ -20,6 +20,15 @@ def resolve_store_path(path: str | Path | None = None) -> Path:
         refuse_other_urls(str(path), where="--store")
         chosen = Path(path)
     elif os.environ.get(STORE_ENV_VAR):
+        if not os.environ[STORE_ENV_VAR].strip():
+            # spaces named a store file of that name in the working folder
+            from bordersim.errors import BordersimError
+
+            raise BordersimError(
+                "is blank; name the store in it, or unset it for the default "
+                "(./.bordersim/bordersim.duckdb)",
+                where=STORE_ENV_VAR,
+            )
         refuse_other_urls(os.environ[STORE_ENV_VAR], where=STORE_ENV_VAR)
         chosen = Path(os.environ[STORE_ENV_VAR])
     else:
