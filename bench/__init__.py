@@ -38,3 +38,13 @@ def not_run_alone(doc: str | None, file: str, runner: str) -> NoReturn:
     message = f"error: bench.{stem} is a module of {runner}, not run alone: run python -m {runner}"
     print(message, file=sys.stderr)
     raise SystemExit(2)
+
+
+def existing_file(text: str) -> Path:
+    """A file the script reads (a scenario, a plan): refused when it is not there, before any
+    compilation or run."""
+    path = Path(text)
+    if not path.is_file():
+        what = "a folder, not a file" if path.is_dir() else "no such file"
+        raise argparse.ArgumentTypeError(f"{what}: {text}")
+    return path

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from bench import bench_arguments
+from bench import bench_arguments, existing_file
 from bordersim.engines import simulate
 from bordersim.services.loading import load_and_compile, parse_setting
 
@@ -78,7 +78,7 @@ def doc_points() -> list[dict[str, Any]]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = bench_arguments(__doc__, __file__)
-    parser.add_argument("--scenario", type=Path, default=DEFAULT_SCENARIO)
+    parser.add_argument("--scenario", type=existing_file, default=DEFAULT_SCENARIO)
     parser.add_argument("--point", action="append", default=[], help="KEY=VALUE ... (repeat)")
     parser.add_argument("--dates", default=DEFAULT_DATES, help="comma-separated dates")
     parser.add_argument("--stay-day", type=dt.date.fromisoformat, default=dt.date(2023, 5, 12))

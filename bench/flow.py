@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import bench_arguments
+from bench import bench_arguments, existing_file
 
 DEFAULT_SCENARIO = Path("scenarios/2023-title42-end.toml")
 SWEEP_KEY = "deployments.title42_active_duty.headcount"
@@ -187,7 +187,7 @@ def _write(report: dict[str, Any], out: Path) -> None:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = bench_arguments(__doc__, __file__)
-    parser.add_argument("scenario", nargs="?", type=Path, default=DEFAULT_SCENARIO)
+    parser.add_argument("scenario", nargs="?", type=existing_file, default=DEFAULT_SCENARIO)
     parser.add_argument("--replications", type=int, default=100, help="CPU replications")
     parser.add_argument(
         "--gpu-replications",

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import bench_arguments
+from bench import bench_arguments, existing_file
 from bordersim.engines import simulate
 from bordersim.model.compiled import CompiledModel
 from bordersim.model.dimensions import GROUP_DEMOGRAPHIC, Demographic, Pathway
@@ -47,7 +47,7 @@ def with_adults_to_ice(model: CompiledModel, shift: float) -> CompiledModel:
 def main() -> None:
     parser = bench_arguments(__doc__, __file__)
     parser.add_argument(
-        "--scenario", type=Path, default=Path("scenarios/2022-title42-record-year.toml")
+        "--scenario", type=existing_file, default=Path("scenarios/2022-title42-record-year.toml")
     )
     parser.add_argument("--shift", default="0,0.3,0.6", help="shares moved, comma-separated")
     parser.add_argument("--replications", type=int, default=2)

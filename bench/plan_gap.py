@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import bench_arguments
+from bench import bench_arguments, existing_file
 from bordersim.compiler import compile_scenario
 from bordersim.planner import load_plan
 from bordersim.planner.bound import clopper_pearson_upper
@@ -60,8 +60,8 @@ def variant(spec: str, problem: Problem, x: np.ndarray) -> np.ndarray:
 def main() -> None:
     parser = bench_arguments(__doc__, __file__)
     parser.add_argument("out_dir", type=Path)
-    parser.add_argument("--scenario", type=Path, default=DEFAULT_SCENARIO)
-    parser.add_argument("--plan", type=Path, default=DEFAULT_PLAN)
+    parser.add_argument("--scenario", type=existing_file, default=DEFAULT_SCENARIO)
+    parser.add_argument("--plan", type=existing_file, default=DEFAULT_PLAN)
     parser.add_argument("--replications", type=int, default=200)
     parser.add_argument("--seed", type=int, default=777001)
     parser.add_argument("--probes", type=int, default=13, help="Bonferroni count for probes")

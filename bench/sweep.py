@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from bench import bench_arguments
+from bench import bench_arguments, existing_file
 
 DEFAULT_SCENARIO = Path("scenarios/examples/small.toml")
 RESULTS = Path(__file__).parent / "results"
@@ -157,7 +157,7 @@ def run_round(
 def sweep_arguments(doc: str | None, file: str) -> argparse.ArgumentParser:
     """The options of the sweep the benches run: scenario, variants, replications, workers."""
     parser = bench_arguments(doc, file)
-    parser.add_argument("scenario", nargs="?", type=Path, default=DEFAULT_SCENARIO)
+    parser.add_argument("scenario", nargs="?", type=existing_file, default=DEFAULT_SCENARIO)
     parser.add_argument("--variants", type=int, default=100)
     parser.add_argument("--replications", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)

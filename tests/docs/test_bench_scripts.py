@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import runpy
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,8 @@ SCRIPTS = sorted(p.stem for p in (REPO / "bench").glob("*.py") if p.stem != "__i
 def run_as_main(name: str, argv: list[str], monkeypatch: pytest.MonkeyPatch) -> int:
     """The exit status of ``python -m bench.NAME ARGV``, run in this process."""
     monkeypatch.setattr(sys, "argv", [f"bench/{name}.py", *argv])
+    # as a fresh process runs it: not the module another script imported
+    monkeypatch.delitem(sys.modules, f"bench.{name}", raising=False)
     with pytest.raises(SystemExit) as exited:
         runpy.run_module(f"bench.{name}", run_name="__main__", alter_sys=True)
     code = exited.value.code
@@ -34,3 +37,36 @@ def test_help_prints_usage_and_a_bad_option_is_one_line(
     assert run_as_main(name, ["--no-such-option"], monkeypatch) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1, err
+
+
+#: Each script that reads a scenario or a plan file, with the arguments that name one
+FILE_ARGUMENTS = [
+    ("border_event", ["--scenario", "no-such-scenario.toml"]),
+    ("custody_grid", ["--scenario", "no-such-scenario.toml"]),
+    ("engine_pair", ["no-such-scenario.toml"]),
+    ("flow", ["no-such-scenario.toml"]),
+    ("ice_share_trial", ["--scenario", "no-such-scenario.toml"]),
+    ("plan", ["no-such-scenario.toml"]),
+    ("plan", ["--plan", "no-such-plan.toml"]),
+    ("plan_gap", ["out", "--scenario", "no-such-scenario.toml"]),
+    ("plan_gap", ["out", "--plan", "no-such-plan.toml"]),
+    ("staff_hours", ["no-such-scenario.toml"]),
+    ("sweep", ["no-such-scenario.toml"]),
+    ("sweep_blocks_only", ["no-such-scenario.toml"]),
+]
+
+
+@pytest.mark.parametrize(("name", "argv"), FILE_ARGUMENTS)
+def test_a_missing_scenario_or_plan_file_is_refused_before_the_run(
+    name: str,
+    argv: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert run_as_main(name, argv, monkeypatch) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # nothing compiled or run first
+    assert captured.err.startswith("error: ") and captured.err.count("\n") == 1, captured.err
+    assert "no such file: no-such-" in captured.err
