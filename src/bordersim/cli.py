@@ -86,13 +86,18 @@ def _usage_piece(param: Any) -> str:
     return (name if param.required else f"[{name}]") + ("..." if param.nargs != 1 else "")
 
 
+# -h is help, as most command-line tools take it; every command's context inherits the names
+HELP_OPTION_NAMES = ["-h", "--help"]
+
+
 def _tidy_help(command: Any) -> None:
     """Give every parameter of `command` and of its subcommands the type column of
     `_shown_type`: options through their metavar, arguments (whose name column the metavar
     would change) through what they show as their type; and the usage line `_usage_piece`.
     Help texts are text, not Rich markup: a plan file's "[forecast]" is shown as written, not
     taken for a style and dropped."""
-    ctx = command.context_class(command)
+    # the help option is made (and kept by the command) here: with the names the app gives it
+    ctx = command.context_class(command, help_option_names=HELP_OPTION_NAMES)
     if command.help:
         command.help = escape(command.help)
     params = [*command.params, command.get_help_option(ctx)]
@@ -131,6 +136,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    context_settings={"help_option_names": HELP_OPTION_NAMES},
 )
 
 

@@ -181,3 +181,22 @@ def test_a_file_only_key_set_on_the_command_line_is_refused_as_such(
         'set; write a variant file with base = "FILE" (docs/scenarios.md)\n'
     ), refused
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("argv", [[], ["run"], ["store", "copy"], ["data", "import"]])
+def test_dash_h_is_help_as_dash_dash_help_is(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`bordersim run -h` was refused as "no such option: -h", where most command-line tools take
+    -h for --help: it prints the same help, exit status 0."""
+    printed = []
+    for flag in ("--help", "-h"):
+        try:
+            main([*argv, flag])
+        except SystemExit as stopped:
+            assert stopped.code in (0, None), flag
+        captured = capsys.readouterr()
+        assert captured.err == "", flag
+        printed.append(captured.out)
+    assert "Usage:" in printed[0]
+    assert printed[1] == printed[0]
