@@ -1646,3 +1646,22 @@ def test_a_seed_out_of_range_is_refused_in_bordersim_run_s_words(
     page = client.post("/jobs", data=form)
     assert page.status_code == 422
     assert f'id="error-message">{said}</p>' in html.unescape(page.text)
+
+
+@pytest.mark.parametrize(
+    ("query", "said"),
+    [
+        ("a=RUN&b=", "b: give the run id of B (choose it in the run catalog)"),
+        ("a=&b=RUN", "a: give the run id of A (choose it in the run catalog)"),
+        ("a=+&b=", "a and b: give two run ids (choose them in the run catalog)"),
+    ],
+)
+def test_a_comparison_with_one_run_left_out_names_the_side_left_out(
+    client: TestClient, tmp_path: Path, query: str, said: str
+) -> None:
+    """The catalog's comparison form with B left empty was refused as "a and b: give two run
+    ids", as if A were missing too; the refusal names the side left out."""
+    run_id = _store_with_a_run(tmp_path)
+    response = client.get(f"/compare?{query.replace('RUN', run_id)}")
+    assert response.status_code == 422
+    assert f'id="error-message">{said}</p>' in html.unescape(response.text)

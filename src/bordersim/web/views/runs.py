@@ -273,8 +273,13 @@ def router(site: Site) -> APIRouter:
     @api.get("/compare", response_class=HTMLResponse)
     def compare(request: Request, a: str = "", b: str = "") -> HTMLResponse:
         a, b = a.strip(), b.strip()  # typed or pasted into the catalog's form
-        if not a or not b:
+        if not a and not b:
             raise HTTPException(422, "a and b: give two run ids (choose them in the run catalog)")
+        for side, given in (("a", a), ("b", b)):
+            if not given:
+                raise HTTPException(
+                    422, f"{side}: give the run id of {side.upper()} (choose it in the run catalog)"
+                )
         if a == b:
             raise HTTPException(
                 422,
