@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import dataclasses
 import datetime as dt
 import difflib
 import json
@@ -37,7 +38,7 @@ import re
 import tomllib
 import types
 import typing
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -1091,6 +1092,237 @@ _BOUND_WORDS = {
 }
 
 
+@dataclasses.dataclass(frozen=True)
+class _Problem:
+    """The first problem pydantic found, as the rules below read it: the key path (without
+    union tags), the value given, pydantic's kind of error and its context, and whether the
+    error is a table's key (``[key]``) rather than its value."""
+
+    loc: KeyPath
+    value: Any
+    kind: str
+    ctx: Mapping[str, Any]
+    on_key: bool
+    changed: Collection[KeyPath]
+    option: str | None
+
+
+def _unknown_key_rule(p: _Problem) -> str | None:
+    if p.kind != "extra_forbidden":
+        return None
+    return "unknown key" + _did_you_mean(p.loc)
+
+
+def _missing_key_rule(p: _Problem) -> str | None:
+    return "required key is missing" if p.kind == "missing" else None
+
+
+def _table_rule(p: _Problem) -> str | None:
+    """A table given as something else: an array of tables, a value or a list."""
+    if p.kind not in ("dict_type", "model_type"):
+        return None
+    if _show(p.value) == "an array of tables":
+        # [[deployments]] in TOML: an array of tables where a table is expected
+        dotted = key_path_text(p.loc)  # a name holding a dot in quotes, as the file writes it
+        if entries_at(p.loc) is not None:
+            return (
+                f"{dotted} is a table of named entries: write [{dotted}.NAME] for each, "
+                f"not [[{dotted}]]"
+            )
+        return f"{dotted} is a table: write [{dotted}], not [[{dotted}]]"
+    if p.kind == "model_type" and str(p.ctx.get("class_name", "")).endswith("BySector"):
+        # pydantic's "Input should be a valid dictionary or instance of BySector" named a class
+        return _by_sector_rule(p.loc[-1], p.value)
+    if not isinstance(p.value, Mapping):
+        # as for a value per sector: pydantic's words named a class ("instance of Period")
+        dotted = key_path_text(p.loc)
+        given = "a list" if isinstance(p.value, list) else "a value"
+        return f"{dotted} is a table: write [{dotted}] with its keys, not {given}"
+    return None
+
+
+def _date_rule(p: _Problem) -> str | None:
+    if p.kind != "date_type":
+        return None
+    value = p.value
+    if isinstance(value, dt.datetime):
+        # told to write it "without quotes", as it was written
+        return f"must be a date, without a time of day: {p.loc[-1]} = {value.date().isoformat()}"
+    if isinstance(value, dt.time):
+        return "must be a date, not a time of day, such as 2023-05-11"
+    if isinstance(value, str) and _iso_date(value) is not None:
+        return f"a date is written without quotes in TOML: {p.loc[-1]} = {value.strip()}"
+    if isinstance(value, str) and _no_such_day(value):
+        return _no_such_day(value)
+    return "must be a TOML date, written without quotes, such as 2023-05-11"
+
+
+def _quoted_value_rule(p: _Problem) -> str | None:
+    if p.kind in ("float_type", "int_type", "bool_type") and isinstance(p.value, str):
+        # '72 hours', "300", "50%", "true": a TOML number or boolean has no quotes, nor a unit
+        return _text_for_a_value(p.loc[-1], p.value, p.kind)
+    return None
+
+
+def _unquoted_text_rule(p: _Problem) -> str | None:
+    if p.kind != "string_type" or not isinstance(p.value, int | float | dt.date) or not p.loc:
+        return None
+    # name = 2023 was pydantic's "Input should be a valid string"
+    written = p.value.isoformat() if isinstance(p.value, dt.date) else str(p.value)
+    at = "" if p.loc[-1].isdigit() else f"{p.loc[-1]} = "
+    return f"must be a text, written in quotes in TOML: {at}{json.dumps(written)}"
+
+
+def _word_for_a_list_rule(p: _Problem) -> str | None:
+    if p.kind != "list_type" or not isinstance(p.value, str):
+        return None
+    one = f", such as {p.loc[-1]} = {json.dumps([p.value])}"
+    return "must be a list, written in brackets" + (
+        one if p.value in typing.get_args(SectorCode) else f" ({p.loc[-1]} = [...]), not a word"
+    )
+
+
+def _literal_rule(p: _Problem) -> str | None:
+    if p.kind != "literal_error":
+        return None
+    expected = p.ctx.get("expected", "")
+    if _takes_a_list(p.loc):
+        # sectors = "RGV" was "must be one of 'southwest'", as if no list were allowed
+        example = [p.value] if p.value in typing.get_args(SectorCode) else ["TCA", "RGV"]
+        return (
+            f"must be {expected} or a list of sector codes, such as {p.loc[-1]} = "
+            f"{json.dumps(example)}"
+        )
+    close = _closest(str(p.value), re.findall(r"'([^']+)'", expected))
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    if p.on_key:
+        # a table's key (headcount_by_sector = { RGX = 3 }) was shown as its value, "RGX =
+        # 'RGX'"; the key is what is wrong
+        return f"unknown key {p.value!r}: the keys here are {expected}{hint}"
+    return f"must be one of {expected}{hint}"
+
+
+def _bracketed_value_rule(p: _Problem) -> str | None:
+    if p.kind not in _VALUE_KINDS or not isinstance(p.value, list | Mapping):
+        return None
+    # pydantic's "Input should be a valid number" for [1] did not say the brackets were wrong
+    given = "a list" if isinstance(p.value, list) else "a table"
+    return f"must be {_VALUE_KINDS[p.kind]}, not {given}"
+
+
+def _fraction_rule(p: _Problem) -> str | None:
+    if p.kind != "int_type" or not isinstance(p.value, float):
+        return None
+    # pydantic's "Input should be a valid integer"
+    typed = p.option and any(p.loc[: len(key)] == key for key in p.changed)
+    return _whole_number_rule(
+        p.loc[-1], p.value, f"{p.option} {key_path_text(p.loc)}" if typed else None
+    )
+
+
+def _finite_rule(p: _Problem) -> str | None:
+    return "must be a finite number, not nan or inf" if p.kind == "finite_number" else None
+
+
+def _bound_rule(p: _Problem) -> str | None:
+    if p.kind not in _BOUND_WORDS:
+        return None
+    # pydantic's "Input should be greater than or equal to 0", in the words of the upper
+    # bounds' own checks ("must be at most 1,000,000: ...")
+    words, bound = _BOUND_WORDS[p.kind]
+    return f"must be {words} {p.ctx.get(bound, '?'):,.10g}"
+
+
+#: The rules in a scenario file's words, by kind of error, tried in turn: the first that
+#: applies gives the rule (pydantic's own message where none does)
+_RULES: tuple[Callable[[_Problem], str | None], ...] = (
+    _unknown_key_rule,
+    _missing_key_rule,
+    _table_rule,
+    _date_rule,
+    _quoted_value_rule,
+    _unquoted_text_rule,
+    _word_for_a_list_rule,
+    _literal_rule,
+    _bracketed_value_rule,
+    _fraction_rule,
+    _finite_rule,
+    _bound_rule,
+)
+
+
+def _rule_of(p: _Problem, message: str) -> str:
+    """The rule the value broke, in a scenario file's words (pydantic's `message` else)."""
+    for rule_for in _RULES:
+        rule = rule_for(p)
+        if rule is not None:
+            return rule
+    return message.removeprefix("Value error, ")
+
+
+def _new_entry_error(
+    loc: KeyPath,
+    origins: Mapping[KeyPath, Path],
+    user_file: Path | None,
+    changed: Collection[KeyPath],
+    new_entries: Mapping[KeyPath, Collection[str]],
+) -> ScenarioError | None:
+    """A required key missing from an entry that the changes made (a likely misspelling of a
+    name the scenario has), or None where the missing key is not in one."""
+    for entry, names in new_entries.items():
+        if loc[: len(entry)] != entry:
+            continue
+        if any(key[: len(entry)] == entry for key in changed):
+            # made by a change (--set), not by a line of a file
+            return ScenarioError(
+                _not_an_entry(entry, names, loc),
+                where=shown_path(user_file or origin_of(loc, origins)),
+            )
+        file = origin_of(entry, origins)  # the variant whose table made it
+        return ScenarioError(
+            _not_an_entry(entry, names, loc), where=f"{shown_path(file)}{line_of(file, entry)}"
+        )
+    return None
+
+
+def _file_to_name(
+    loc: KeyPath,
+    origins: Mapping[KeyPath, Path],
+    user_file: Path | None,
+    cross_section: bool,
+    rule: str,
+) -> tuple[Path, str]:
+    """The file the message names, and the rule with where the key shown was set where that
+    is another file than the one named."""
+    file = origin_of(loc, origins)
+    if user_file is not None and file == defaults_path():
+        # The defaults are valid on their own: what broke them is the user's file (a value it
+        # set elsewhere, or a key it removed).
+        return user_file, rule
+    if user_file is not None and cross_section and file != user_file:
+        # A rule across keys broken by the user's file (a key it set against one its base set):
+        # name the user's file, and where the key shown was set.
+        return user_file, f"{rule} (this key is set in {Path(file).name})"
+    return file, rule
+
+
+def _inherited_key_hint(
+    cause: OneOfError, loc: KeyPath, value: Any, origins: Mapping[KeyPath, Path], file: Path
+) -> str:
+    """'; end_date is inherited from base.toml: add remove = [...]' for a variant that gives
+    one of two keys where its base gave the other, '' where that is not the case."""
+    if not isinstance(value, Mapping):
+        return ""
+    inherited = [
+        key for key in cause.keys if key in value and origin_of((*loc, key), origins) != file
+    ]
+    if len(inherited) == 1 and all(key in value for key in cause.keys):
+        key = key_path_text((*loc, inherited[0]))  # as remove reads it
+        base = Path(origin_of((*loc, inherited[0]), origins)).name
+        return f'; {inherited[0]} is inherited from {base}: add remove = ["{key}"]'
+    return ""
+
+
 def validation_error(
     err: pydantic.ValidationError,
     origins: Mapping[KeyPath, Path],
@@ -1108,139 +1340,53 @@ def validation_error(
     type it. `new_entries`
     are the named entries (``("deployments", "troop")``) that the changes made, each with the
     names the scenario had there: one lacking a required key is named as a likely misspelling."""
-    errors = err.errors()
-    first = _best_branch(errors)
+    first = _best_branch(err.errors())
     loc: KeyPath = tuple(str(p) for p in first["loc"] if not _is_union_tag(p))
     value: Any = first.get("input")
     kind = first["type"]
-    for entry, names in (new_entries or {}).items():
-        if kind == "missing" and loc[: len(entry)] == entry:
-            if any(key[: len(entry)] == entry for key in changed):
-                # made by a change (--set), not by a line of a file
-                return ScenarioError(
-                    _not_an_entry(entry, names, loc),
-                    where=shown_path(user_file or origin_of(loc, origins)),
-                )
-            file = origin_of(entry, origins)  # the variant whose table made it
-            return ScenarioError(
-                _not_an_entry(entry, names, loc), where=f"{shown_path(file)}{line_of(file, entry)}"
-            )
+    if kind == "missing" and new_entries:
+        made = _new_entry_error(loc, origins, user_file, changed, new_entries)
+        if made is not None:
+            return made
     ctx = first.get("ctx") or {}
     cause = ctx.get("error")
+    key_error = bool(first["loc"]) and first["loc"][-1] == "[key]"
     # a changed value given from Python is told the Python value to pass, not how TOML writes it
     from_python = python_values and any(loc[: len(key)] == key for key in changed)
     in_python = _python_rule(loc, value, kind, ctx.get("expected", "")) if from_python else None
-    listing: tuple[str, list[str]] = ("", [])
     if isinstance(cause, CrossSectionError):
         loc = (*loc, *cause.loc)
         value, rule = cause.value, cause.rule
     elif in_python is not None:
         rule = in_python
-    elif kind == "extra_forbidden":
-        rule = "unknown key" + _did_you_mean(loc)
-        if rule == "unknown key":
-            listing = _keys_taken(loc, value, key_path=any(loc[: len(k)] == k for k in changed))
-    elif kind == "missing":
-        rule = "required key is missing"
-    elif kind in ("dict_type", "model_type") and _show(value) == "an array of tables":
-        # [[deployments]] in TOML: an array of tables where a table is expected
-        dotted = key_path_text(loc)  # a name holding a dot in quotes, as the file writes it
-        rule = (
-            f"{dotted} is a table of named entries: write [{dotted}.NAME] for each, "
-            f"not [[{dotted}]]"
-            if entries_at(loc) is not None
-            else f"{dotted} is a table: write [{dotted}], not [[{dotted}]]"
-        )
-    elif kind == "model_type" and str(ctx.get("class_name", "")).endswith("BySector"):
-        # pydantic's "Input should be a valid dictionary or instance of BySector" named a class
-        rule = _by_sector_rule(loc[-1], value)
-    elif kind in ("dict_type", "model_type") and not isinstance(value, Mapping):
-        # as for a value per sector: pydantic's words named a class ("instance of Period")
-        dotted = key_path_text(loc)
-        given = "a list" if isinstance(value, list) else "a value"
-        rule = f"{dotted} is a table: write [{dotted}] with its keys, not {given}"
-    elif kind == "date_type" and isinstance(value, dt.datetime):
-        # told to write it "without quotes", as it was written
-        rule = f"must be a date, without a time of day: {loc[-1]} = {value.date().isoformat()}"
-    elif kind == "date_type" and isinstance(value, dt.time):
-        rule = "must be a date, not a time of day, such as 2023-05-11"
-    elif kind == "date_type":
-        rule = "must be a TOML date, written without quotes, such as 2023-05-11"
-        if isinstance(value, str) and _iso_date(value) is not None:
-            rule = f"a date is written without quotes in TOML: {loc[-1]} = {value.strip()}"
-        elif isinstance(value, str) and _no_such_day(value):
-            rule = _no_such_day(value)
-    elif kind in ("float_type", "int_type", "bool_type") and isinstance(value, str):
-        # '72 hours', "300", "50%", "true": a TOML number or boolean has no quotes, nor a unit
-        rule = _text_for_a_value(loc[-1], value, kind)
-    elif kind == "string_type" and isinstance(value, int | float | dt.date) and len(loc) > 0:
-        # name = 2023 was pydantic's "Input should be a valid string"
-        written = value.isoformat() if isinstance(value, dt.date) else str(value)
-        at = "" if loc[-1].isdigit() else f"{loc[-1]} = "
-        rule = f"must be a text, written in quotes in TOML: {at}{json.dumps(written)}"
-    elif kind == "list_type" and isinstance(value, str):
-        one = f", such as {loc[-1]} = {json.dumps([value])}"
-        rule = "must be a list, written in brackets" + (
-            one if value in typing.get_args(SectorCode) else f" ({loc[-1]} = [...]), not a word"
-        )
-    elif kind == "literal_error" and _takes_a_list(loc):
-        # sectors = "RGV" was "must be one of 'southwest'", as if no list were allowed
-        expected = ctx.get("expected", "")
-        example = [value] if value in typing.get_args(SectorCode) else ["TCA", "RGV"]
-        rule = (
-            f"must be {expected} or a list of sector codes, such as {loc[-1]} = "
-            f"{json.dumps(example)}"
-        )
-    elif kind == "literal_error":
-        expected = ctx.get("expected", "")
-        close = _closest(str(value), re.findall(r"'([^']+)'", expected))
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        rule = f"must be one of {expected}{hint}"
-        if first["loc"] and first["loc"][-1] == "[key]":
-            # a table's key (headcount_by_sector = { RGX = 3 }) was shown as its value, "RGX =
-            # 'RGX'"; the key is what is wrong
-            rule = f"unknown key {value!r}: the keys here are {expected}{hint}"
-    elif kind in _VALUE_KINDS and isinstance(value, list | Mapping):
-        # pydantic's "Input should be a valid number" for [1] did not say the brackets were wrong
-        given = "a list" if isinstance(value, list) else "a table"
-        rule = f"must be {_VALUE_KINDS[kind]}, not {given}"
-    elif kind == "int_type" and isinstance(value, float):
-        # pydantic's "Input should be a valid integer"
-        typed = option and any(loc[: len(key)] == key for key in changed)
-        rule = _whole_number_rule(
-            loc[-1], value, f"{option} {key_path_text(loc)}" if typed else None
-        )
-    elif kind == "finite_number":
-        rule = "must be a finite number, not nan or inf"
-    elif kind in _BOUND_WORDS:
-        # pydantic's "Input should be greater than or equal to 0", in the words of the upper
-        # bounds' own checks ("must be at most 1,000,000: ...")
-        words, bound = _BOUND_WORDS[kind]
-        rule = f"must be {words} {ctx.get(bound, '?'):,.10g}"
     else:
-        rule = str(first["msg"]).removeprefix("Value error, ")
-    file = origin_of(loc, origins)
-    if user_file is not None and file == defaults_path():
-        # The defaults are valid on their own: what broke them is the user's file (a value it
-        # set elsewhere, or a key it removed).
-        file = user_file
-    elif user_file is not None and isinstance(cause, CrossSectionError) and file != user_file:
-        # A rule across keys broken by the user's file (a key it set against one its base set):
-        # name the user's file, and where the key shown was set.
-        rule = f"{rule} (this key is set in {Path(file).name})"
-        file = user_file
-    if isinstance(cause, OneOfError) and isinstance(value, Mapping):
+        problem = _Problem(loc, value, kind, ctx, key_error, changed, option)
+        rule = _rule_of(problem, str(first["msg"]))
+    # where no spelling is close, the keys the table takes
+    unknown = kind == "extra_forbidden" and rule == "unknown key"
+    by_change = any(loc[: len(key)] == key for key in changed)
+    listing = _keys_taken(loc, value, key_path=by_change) if unknown else ("", [])
+    file, rule = _file_to_name(loc, origins, user_file, isinstance(cause, CrossSectionError), rule)
+    if isinstance(cause, OneOfError):
         # A variant that gives end_date where its base gave duration_days: say how to drop it.
-        inherited = [
-            key for key in cause.keys if key in value and origin_of((*loc, key), origins) != file
-        ]
-        if len(inherited) == 1 and all(key in value for key in cause.keys):
-            key = key_path_text((*loc, inherited[0]))  # as remove reads it
-            base = Path(origin_of((*loc, inherited[0]), origins)).name
-            rule = f'{rule}; {inherited[0]} is inherited from {base}: add remove = ["{key}"]'
+        rule += _inherited_key_hint(cause, loc, value, origins, file)
+    return _located_error(loc, value, kind, key_error, rule, file, changed, listing)
+
+
+def _located_error(
+    loc: KeyPath,
+    value: Any,
+    kind: str,
+    key_error: bool,
+    rule: str,
+    file: Path,
+    changed: Collection[KeyPath],
+    listing: tuple[str, list[str]],
+) -> ScenarioError:
+    """'KEY = VALUE: RULE' at the file's line that sets the key (none for a changed value),
+    with the keys taken (`listing`) in the room a message has left."""
     # as --set and remove read it: a name holding a dot in quotes
     dotted = _clip(key_path_text(loc) or "(top level)", 100)
-    key_error = bool(first["loc"]) and first["loc"][-1] == "[key]"
     shown = "" if kind == "missing" or key_error else f" = {_show(value)}"
     was_changed = any(loc[: len(key)] == key for key in changed)
     line = "" if was_changed else line_of(file, loc)
