@@ -882,3 +882,31 @@ def test_the_forecast_title_names_the_workbook_it_read_not_the_store(tmp_path: P
         r"\(sha256 [0-9a-f]{12}\), 1999-10 \.\. 2023-09\)",
         forecast_title(forecast),
     ), forecast_title(forecast)
+
+
+@pytest.mark.parametrize("mode", [["--origin", "2002-09", "--horizon", "1"], ["--backtest"]])
+def test_a_forecast_piped_to_a_reader_that_left_still_writes_its_files(
+    store: Path, tmp_path: Path, mode: list[str]
+) -> None:
+    """`bordersim forecast | head -1` ended at the closed pipe as it printed its table, before it
+    wrote --out: the fits were lost and report.html never written. The files are now written
+    before the tables are printed; the command still ends quietly with status 141 at the pipe."""
+    out = tmp_path / "out"
+    if mode == ["--backtest"]:
+        mode = ["--backtest", "--from", "2003-01", "--to", "2003-01", "--horizons", "1"]
+    command = [str(Path(sys.executable).parent / "bordersim"), "forecast", "--store", str(store)]
+    process = subprocess.Popen(
+        [*command, *mode, "--out", str(out)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # the reader has gone before anything is printed
+    _, err = process.communicate(timeout=600)
+    assert process.returncode == 141, err
+    assert "error" not in err, err
+    written = {p.name for p in out.iterdir()}
+    assert {"backtest.csv", "report.html"} <= written, written
+    assert ("forecast.csv" in written) == (mode[0] != "--backtest")

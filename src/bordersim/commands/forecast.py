@@ -228,6 +228,7 @@ def _backtest(
 ) -> None:
     """The back-test's target months run from `window`'s first (default: FY2016's first month,
     or the first held) to its last (default: the last month held)."""
+    from bordersim import interrupts
     from bordersim.errors import BordersimError
     from bordersim.forecast import backtest as harness
     from bordersim.forecast.printing import print_backtest
@@ -265,8 +266,8 @@ def _backtest(
     with _progress(console, "back-test") as step:
         rolling = compute(series, origins, horizon, methods=methods, jobs=jobs, progress=step)
     result = harness.evaluate(rolling, a, b, horizons)
-    print_backtest(console, result, series.source)
-    if out is not None:
+    folder: Path | None = None
+    if out is not None:  # before the table: a reader that leaves the pipe early loses no file
         from bordersim.report.forecast_report import write_backtest_report
 
         def write(folder: Path) -> None:
@@ -274,6 +275,9 @@ def _backtest(
             write_backtest_report(folder / "report.html", rolling, result)
 
         folder = write_forecast_folder(out, write)
+        interrupts.describe(f"the back-test stopped once it was written, whole, to {folder}")
+    print_backtest(console, result, series.source)
+    if folder is not None:
         console.print(
             f"Wrote {folder / 'backtest.csv'} and {folder / 'report.html'}",
             highlight=False,
@@ -309,6 +313,7 @@ def _forecast(
     jobs: int,
     methods: tuple[str, ...],
 ) -> None:
+    from bordersim import interrupts
     from bordersim.forecast import backtest as harness
     from bordersim.forecast import forecast_at
     from bordersim.forecast.printing import print_forecast, write_forecast_csv
@@ -327,14 +332,16 @@ def _forecast(
         position,
         tuple(h for h in (1, 3, 6, 12) if h <= horizon),
     )
-    print_forecast(console, forecast, evaluated)
 
     def write(folder: Path) -> None:
         evaluated.write_csv(folder / "backtest.csv")
         write_forecast_csv(folder / "forecast.csv", forecast)
         write_forecast_report(folder / "report.html", forecast, evaluated)
 
+    # the files before the tables: a reader that leaves the pipe early (`| head`) loses none
     folder = write_forecast_folder(out if out is not None else Path("out") / "forecast", write)
+    interrupts.describe(f"the forecast stopped once it was written, whole, to {folder}")
+    print_forecast(console, forecast, evaluated)
     console.print(
         f"Wrote {folder / 'report.html'}, forecast.csv and backtest.csv beside it",
         highlight=False,
