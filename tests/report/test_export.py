@@ -542,3 +542,24 @@ def test_out_dash_writes_the_rows_to_standard_output(
     assert len(done.stdout.splitlines()) == 1 + 2  # a row per sector, and no line of ours
     assert done.stderr == f"2 rows of run {run_id} written to /dev/stdout\n"
     assert not (tmp_path / "-").exists()
+
+
+def test_rows_to_standard_output_end_quietly_when_its_reader_goes(
+    make_run: Callable[..., RunResult], store_path: Path, tmp_path: Path
+) -> None:
+    """`bordersim export RUN --format csv --out - | head -2` ended in DuckDB's traceback
+    ("Could not write file "/dev/stdout": Broken pipe")."""
+    from bordersim.cli import CLOSED_PIPE_EXIT
+
+    run_id = _stored(store_path, make_run(replications=3, days=10))  # far more than a pipe holds
+    export = subprocess.Popen(
+        [sys.executable, "-m", "bordersim", "export", run_id, "--format", "csv", "--out", "-",
+         "--store", str(store_path)],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert export.stdout is not None and export.stderr is not None
+    assert export.stdout.readline() == "replication,date,sector,metric,value,unit\n"
+    export.stdout.close()  # as head does once it has its lines
+    said = export.stderr.read()
+    assert export.wait(timeout=300) == CLOSED_PIPE_EXIT
+    assert said == ""

@@ -11,6 +11,7 @@ large the run.
 from __future__ import annotations
 
 import difflib
+import errno
 import fnmatch
 import os
 import stat
@@ -196,7 +197,7 @@ def export_run(
     if file_format == "csv" and _counts_in_float32(connection, run_id):
         written = f"SELECT * REPLACE (CAST(value AS FLOAT) AS value) FROM ({sql})"
     if is_stream(out):  # /dev/stdout, a named pipe: written into, never renamed over
-        _copy(connection, written, str(out), file_format)
+        _copy_into_stream(connection, written, out, file_format)
     else:
         with output_file_place(out, what="--out"):
             _copy_into_place(connection, written, out, file_format)
@@ -245,6 +246,19 @@ def _copy_into_place(connection: Catalog, sql: str, out: Path, file_format: str)
 def _copy(connection: Catalog, sql: str, path: str, file_format: str) -> None:
     options = "FORMAT csv, HEADER true" if file_format == "csv" else "FORMAT parquet"
     reader_of(connection).execute(f"COPY ({sql}) TO {_literal(path)} ({options})")
+
+
+def _copy_into_stream(connection: Catalog, sql: str, out: Path, file_format: str) -> None:
+    """The rows written into a pipe; its reader gone (`| head`) is the closed pipe that every
+    command ends at quietly, not DuckDB's error with a traceback."""
+    import duckdb
+
+    try:
+        _copy(connection, sql, str(out), file_format)
+    except duckdb.IOException as err:
+        if "Broken pipe" not in str(err):
+            raise
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE), str(out)) from None
 
 
 def is_stream(out: Path) -> bool:
