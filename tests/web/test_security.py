@@ -1585,12 +1585,9 @@ def test_several_sectors_on_a_dashboard_are_refused_as_several_not_as_unknown(
     assert client.get(f"/runs/{a}/export.csv?sector=RGV, tca").status_code == 200
 
 
-def test_a_required_plan_value_cleared_in_the_form_is_said_to_be_empty_not_none(
-    client: TestClient, tmp_path: Path
-) -> None:
-    """A pool's cap cleared on the plan page was refused beside it as
-    "pools.contractor.max_headcount = None: is required", naming a Python value nobody typed; it
-    now says the field is empty ('')."""
+def _checked_plan_field(client: TestClient, tmp_path: Path, field: str, value: str) -> str:
+    """The message the plan page's check shows beside `field` of the small stress plan's form,
+    with `value` typed there."""
     from bordersim.web.plans import plan_form, plan_library
     from bordersim.web.scenarios import library
 
@@ -1598,11 +1595,21 @@ def test_a_required_plan_value_cleared_in_the_form_is_said_to_be_empty_not_none(
     assert settings.plans_dir is not None
     plan = plan_library(settings.plans_dir)["examples.small-stress"]
     form = plan_form(plan, library(settings.scenarios_dir)).values
-    posted = {**form, "pools.contractor.max_headcount": "", "csrf_token": _csrf(client)}
+    posted = {**form, field: value, "csrf_token": _csrf(client)}
     reply = html.unescape(client.post("/plans/check", data=posted).text)
-    found = re.search(r'data-field="pools.contractor.max_headcount"[^>]*>([^<]*)<', reply)
-    assert found, "no message beside the pool's cap"
-    assert found.group(1) == (
+    found = re.search(rf'data-field="{re.escape(field)}"[^>]*>([^<]*)<', reply)
+    assert found, f"no message beside {field}"
+    return found.group(1)
+
+
+def test_a_required_plan_value_cleared_in_the_form_is_said_to_be_empty_not_none(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """A pool's cap cleared on the plan page was refused beside it as
+    "pools.contractor.max_headcount = None: is required", naming a Python value nobody typed; it
+    now says the field is empty ('')."""
+    said = _checked_plan_field(client, tmp_path, "pools.contractor.max_headcount", "")
+    assert said == (
         "pools.contractor.max_headcount = '': is required (the pool's cap on people serving in "
         "each window, border-wide)"
     )
@@ -1613,18 +1620,8 @@ def test_the_plan_page_writes_its_certification_cap_as_bordersim_writes_numbers(
 ) -> None:
     """Certifying on 5000 replications was refused as "at most 1000 in the workbench", where the
     page's docs and every other count bordersim writes say 1,000."""
-    from bordersim.web.plans import plan_form, plan_library
-    from bordersim.web.scenarios import library
-
-    settings = _settings(tmp_path)
-    assert settings.plans_dir is not None
-    plan = plan_library(settings.plans_dir)["examples.small-stress"]
-    form = plan_form(plan, library(settings.scenarios_dir)).values
-    posted = {**form, "search.certify_replications": "5000", "csrf_token": _csrf(client)}
-    reply = html.unescape(client.post("/plans/check", data=posted).text)
-    found = re.search(r'data-field="search.certify_replications"[^>]*>([^<]*)<', reply)
-    assert found, "no message beside the certification's replications"
-    assert found.group(1) == (
+    said = _checked_plan_field(client, tmp_path, "search.certify_replications", "5000")
+    assert said == (
         "search.certify_replications = 5000: at most 1,000 in the workbench (use bordersim plan "
         "for more)"
     )
