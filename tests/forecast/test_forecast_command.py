@@ -39,8 +39,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ),
         # "has 1 months of history", and then "1 month ... before it", the origin counted
         (["--origin", "1999-10"], "--origin 1999-10 has 0 months of history before it; forecasts"),
-        (["--horizon", "13"], "--horizon 13 must be between 1 and 12 months"),
-        (["--horizon", "0"], "--horizon 0 must be between 1 and 12 months"),
+        (["--horizon", "13"], "error: --horizon 13: must be between 1 and 12 months"),
+        (["--horizon", "0"], "error: --horizon 0: must be between 1 and 12 months"),
         (["--from", "2020-01"], "--from and --to need --backtest"),
         (["--backtest", "--origin", "2023-04"], "--origin is for forecasts"),
         (["--backtest", "--from", "2023-09", "--to", "2023-01"], "--to 2023-01 is before --from"),
@@ -52,7 +52,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
         # an option of the other mode was ignored without a word
         (["--horizons", "1,2", "--horizon", "2"], "--horizons is for the back-test"),
         (["--backtest", "--horizon", "99"], "--horizon is for forecasts"),
-        (["--jobs", "-1"], "--jobs -1 must be 0"),
+        (["--jobs", "-1"], "error: --jobs -1: must be 0 (automatic) or more"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2_with_nothing_written(

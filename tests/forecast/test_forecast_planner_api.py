@@ -61,7 +61,7 @@ def test_sample_paths_are_reproducible_and_spread_like_the_intervals(
 
 
 def test_forecast_at_rejects_a_horizon_beyond_a_year() -> None:
-    with pytest.raises(BordersimError, match=r"^horizon 13 must be between 1 and 12 months"):
+    with pytest.raises(BordersimError, match=r"^horizon 13: must be between 1 and 12 months"):
         forecast_at(shipped(), date(2019, 3, 1), 13)
 
 
@@ -88,7 +88,7 @@ def test_forecast_at_names_its_own_argument_in_a_horizon_error(horizon: int) -> 
     be between 1 and 12 months", naming a command-line option the caller had not used."""
     with pytest.raises(BordersimError) as refused:
         forecast_at(shipped(), date(2023, 3, 1), horizon=horizon)
-    assert str(refused.value) == f"horizon {horizon} must be between 1 and 12 months"
+    assert str(refused.value) == f"horizon {horizon}: must be between 1 and 12 months"
 
 
 @pytest.mark.parametrize(

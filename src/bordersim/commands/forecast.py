@@ -85,7 +85,7 @@ def forecast_command(
     mode = "back-test" if backtest else "forecast"
     interrupts.describe(f"the {mode} stopped cleanly; nothing was written")  # it records no run
     if jobs < 0:
-        raise BordersimError(f"--jobs {jobs} must be 0 (automatic) or more")
+        raise BordersimError(f"--jobs {jobs}: must be 0 (automatic) or more")
     workers = jobs or default_jobs()
     from bordersim.forecast.methods import METHODS, OPTIONAL_METHODS
 
