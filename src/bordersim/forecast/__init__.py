@@ -180,7 +180,9 @@ def check_horizon(horizon: int, horizon_from: str = "--horizon") -> None:
     """1 to `MAX_HORIZON` months ahead; `horizon_from` names what gave it in the error (the
     forecast command's option, `forecast_at`'s argument)."""
     if not 1 <= horizon <= MAX_HORIZON:
-        raise BordersimError(f"{horizon_from} {horizon}: must be between 1 and {MAX_HORIZON} months")
+        raise BordersimError(
+            f"{horizon_from} {horizon}: must be between 1 and {MAX_HORIZON} months"
+        )
 
 
 def forecast_at(
