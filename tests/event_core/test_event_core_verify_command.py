@@ -45,49 +45,56 @@ def test_ad_hoc_case_prints_a_passing_table(capsys: pytest.CaptureFixture[str]) 
         (["--case", "mmc", "--arrival-rate", "11", "--servers", "10"], "unstable"),
         # each refusal names the option as typed ("arrival-rate must ...", "customers must ..."
         # named none)
-        (["--case", "mm1", "--arrival-rate", "-1"], "error: --arrival-rate must be a positive"),
-        (["--case", "mm1", "--service-rate", "0"], "error: --service-rate must be a positive"),
+        (["--case", "mm1", "--arrival-rate", "-1"], "error: --arrival-rate -1: must be a positive"),
+        (["--case", "mm1", "--service-rate", "0"], "error: --service-rate 0: must be a positive"),
         # an infinite arrival rate was called "unstable: arrival rate inf >= service rate 1"
         (
             ["--case", "mm1", "--arrival-rate", "inf"],
-            "error: --arrival-rate must be a positive number, got inf",
+            "error: --arrival-rate inf: must be a positive number",
         ),
         (
             ["--case", "mmc", "--arrival-rate", "inf"],
-            "error: --arrival-rate must be a positive number, got inf",
+            "error: --arrival-rate inf: must be a positive number",
         ),
-        (["--case", "erlang-a", "--patience-rate", "0"], "error: --patience-rate must be a posi"),
+        (["--case", "erlang-a", "--patience-rate", "0"], "error: --patience-rate 0: must be a p"),
         # infinite patience was "must be >= 0, got inf"
-        (["--case", "erlang-a", "--patience-rate", "inf"], "--patience-rate must be a positive"),
+        (
+            ["--case", "erlang-a", "--patience-rate", "inf"],
+            "--patience-rate inf: must be a positive",
+        ),
         (
             ["--case", "mmck", "--capacity", "5", "--servers", "10"],
-            "error: --capacity must be a whole number >= --servers (10), got 5",
+            "error: --capacity 5: must be a whole number, at least --servers (10)",
         ),
-        (["--case", "mg1", "--service-cv", "-1"], "error: --service-cv must be a finite number"),
+        (["--case", "mg1", "--service-cv", "-1"], "error: --service-cv -1: must be a finite"),
         # an infinite one was refused as "Lognormal.cv must be ...", a name of the code's
-        (["--case", "mg1", "--service-cv", "inf"], "error: --service-cv must be a finite number"),
+        (["--case", "mg1", "--service-cv", "inf"], "error: --service-cv inf: must be a finite"),
         (["--case", "mg1", "--servers", "3"], "does not take --servers"),
         # a billion places or 20 million servers summed states for half a minute and then said
         # "birth-death chain did not converge; parameters too extreme", naming no option
         (
             ["--case", "mmck", "--capacity", "1000000000"],
-            "error: --capacity must be at most 10,000,000 (the states the exact formula sums), "
-            "got 1,000,000,000",
+            "error: --capacity 1000000000: must be at most 10,000,000 (the states the exact "
+            "formula sums)",
         ),
         (
             ["--case", "erlang-a", "--servers", "20000000"],
-            "error: --servers must be below 10,000,000 for erlang-a (the states the exact formula "
-            "sums), got 20,000,000",
+            "error: --servers 20000000: must be below 10,000,000 for erlang-a (the states the "
+            "exact formula sums)",
         ),
         (["--case", "nope"], "unknown"),
+        # "--servers must be a whole number >= 1, got 0": the value now follows the option
+        (["--case", "mmc", "--servers", "0"], "error: --servers 0: must be at least 1"),
+        (["--case", "mm1", "--customers", "0"], "error: --customers 0: must be at least 1"),
+        (["--case", "mm1", "--batches", "5"], "error: --batches 5: must be at least 10 for an"),
         (["--servers", "3"], "--servers needs --case"),
         (["--servers", "3", "--arrival-rate", "1"], "--arrival-rate, --servers need --case"),
         (
             ["--case", "mmc", "--customers", "10"],
-            "error: --customers must be at least 4,000 for --batches 40, got 10",
+            "error: --customers 10: must be at least 4,000 for --batches 40",
         ),
         # 10^14 was simulated until killed: the event core does not stop for Ctrl-C or SIGTERM
-        (["--customers", str(10**14)], "--customers must be at most 1,000,000,000"),
+        (["--customers", str(10**14)], f"--customers {10**14}: must be at most 1,000,000,000"),
         (["--case", "mm1", "--customers", "1000000001"], "at most 1,000,000,000 (a thousand"),
         (["--case", "mm1", "--seed", "-1"], "--seed -1: must be a whole number from 0 to 2^63 - 1"),
         # 2^64 was taken modulo 2^64: the table said seed 18446744073709551616 and ran seed 0

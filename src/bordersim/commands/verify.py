@@ -112,16 +112,16 @@ def _check_run_options(customers: int, seed: int, batches: int) -> None:
     from bordersim.errors import ModelError
 
     if customers < 1:
-        raise ModelError(f"--customers must be a whole number >= 1, got {customers}")
+        raise ModelError(f"--customers {customers}: must be at least 1")
     if customers > MAX_CUSTOMERS:  # the event core runs a case without a pause for Ctrl-C
         raise ModelError(
-            f"--customers must be at most {MAX_CUSTOMERS:,} (a thousand times the default), "
-            f"got {customers:,}"
+            f"--customers {customers}: must be at most {MAX_CUSTOMERS:,} "
+            "(a thousand times the default)"
         )
     if not 0 <= seed <= MAX_SEED:  # the streams keep 64 bits: a larger seed would repeat one
         raise ModelError(f"--seed {seed}: must be a whole number from 0 to 2^63 - 1")
     if batches < 10:
-        raise ModelError(f"--batches must be at least 10 for an honest interval, got {batches}")
+        raise ModelError(f"--batches {batches}: must be at least 10 for an honest interval")
 
 
 def _refuse_parameters_without_case(given: dict[str, float | None]) -> None:
@@ -215,7 +215,7 @@ def _ad_hoc(
         flags = ", ".join("--" + k.replace("_", "-") for k in extra)
         raise ModelError(f"--case {name} does not take {flags}")
     if "servers" in kwargs and (kwargs["servers"] < 1):
-        raise ModelError(f"--servers must be a whole number >= 1, got {servers}")
+        raise ModelError(f"--servers {servers}: must be at least 1")
     builders = {
         "mm1": C.mm1,
         "mmc": C.mmc,

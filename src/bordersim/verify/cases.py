@@ -79,7 +79,7 @@ def _check_rates(arrival_rate: float, service_rate: float) -> None:
     # named as `bordersim verify --case` takes them, as its own refusals are
     for name, value in (("--arrival-rate", arrival_rate), ("--service-rate", service_rate)):
         if not (math.isfinite(value) and value > 0):  # inf is no rate: "unstable" said otherwise
-            raise ModelError(f"{name} must be a positive number, got {value!r}")
+            raise ModelError(f"{name} {value:g}: must be a positive number")
 
 
 def mm1(arrival_rate: float = 0.7, service_rate: float = 1.0) -> Case:
@@ -151,7 +151,7 @@ def erlang_a(
 ) -> Case:
     _check_rates(arrival_rate, service_rate)
     if not (math.isfinite(patience_rate) and patience_rate > 0):  # inf: "must be >= 0" said
-        raise ModelError(f"--patience-rate must be a positive number, got {patience_rate!r}")
+        raise ModelError(f"--patience-rate {patience_rate:g}: must be a positive number")
     m = F.birth_death(arrival_rate, service_rate, servers, patience_rate=patience_rate)
     return Case(
         "erlang-a",
@@ -175,7 +175,7 @@ def mg1(arrival_rate: float = 0.7, service_rate: float = 1.0, service_cv: float 
     """M/G/1 with lognormal service of the given coefficient of variation (0: deterministic)."""
     _check_rates(arrival_rate, service_rate)
     if not (math.isfinite(service_cv) and service_cv >= 0):  # inf was "Lognormal.cv must be"
-        raise ModelError(f"--service-cv must be a finite number >= 0, got {service_cv!r}")
+        raise ModelError(f"--service-cv {service_cv:g}: must be a finite number, 0 or more")
     mean = 1.0 / service_rate
     service: Distribution = (
         Deterministic(mean) if service_cv == 0 else Lognormal(mean=mean, cv=service_cv)

@@ -34,12 +34,12 @@ def _check_positive(**values: float) -> None:
     for name, value in values.items():
         if not (math.isfinite(value) and value > 0):
             # named as `bordersim verify --case` takes it, as its own refusals are
-            raise ModelError(f"--{name.replace('_', '-')} must be a positive number, got {value!r}")
+            raise ModelError(f"--{name.replace('_', '-')} {value:g}: must be a positive number")
 
 
 def _check_servers(servers: int) -> None:
     if int(servers) != servers or servers < 1:
-        raise ModelError(f"--servers must be a whole number >= 1, got {servers!r}")
+        raise ModelError(f"--servers {servers!r}: must be a whole number, 1 or more")
 
 
 #: The most states of the birth-death chain summed, one Python step each: about ten seconds.
@@ -51,11 +51,9 @@ def _check_states(servers: int, capacity: int | None) -> None:
     was summed for half a minute and then refused as "parameters too extreme"."""
     why = "(the states the exact formula sums)"
     if capacity is not None and capacity > MAX_STATES:
-        raise ModelError(f"--capacity must be at most {MAX_STATES:,} {why}, got {capacity:,}")
+        raise ModelError(f"--capacity {capacity}: must be at most {MAX_STATES:,} {why}")
     if capacity is None and servers >= MAX_STATES:  # the chain runs past the servers
-        raise ModelError(
-            f"--servers must be below {MAX_STATES:,} for erlang-a {why}, got {servers:,}"
-        )
+        raise ModelError(f"--servers {servers}: must be below {MAX_STATES:,} for erlang-a {why}")
 
 
 def erlang_c(servers: int, offered_load: float) -> float:
@@ -97,10 +95,10 @@ def birth_death(
     _check_servers(servers)
     if capacity is not None and (int(capacity) != capacity or capacity < servers):
         raise ModelError(
-            f"--capacity must be a whole number >= --servers ({servers}), got {capacity!r}"
+            f"--capacity {capacity!r}: must be a whole number, at least --servers ({servers})"
         )
     if patience_rate < 0 or not math.isfinite(patience_rate):
-        raise ModelError(f"--patience-rate must be >= 0, got {patience_rate!r}")
+        raise ModelError(f"--patience-rate {patience_rate:g}: must be 0 or more")
     if capacity is None and patience_rate == 0 and arrival_rate >= servers * service_rate:
         raise ModelError(
             f"queue is unstable: arrival rate {arrival_rate:g} >= servers x service rate "

@@ -58,8 +58,7 @@ def run_batches(
     """Simulate `case` for about `customers` arrivals after warm-up, and measure per batch."""
     if customers < 100 * batches:
         raise ModelError(
-            f"--customers must be at least {100 * batches:,} for --batches {batches}, "
-            f"got {customers:,}"
+            f"--customers {customers}: must be at least {100 * batches:,} for --batches {batches}"
         )
     sim = Simulator(case.network, seed)
     length = customers / case.arrival_rate
