@@ -44,7 +44,9 @@ def fit_command(
     tolerance: float = typer.Option(
         0.05, "--tolerance", help="Largest |simulated / official - 1| per sector and month."
     ),
-    damping: float = typer.Option(0.8, "--damping", help="Exponent of each step, in (0, 1]."),
+    damping: float = typer.Option(
+        0.8, "--damping", help="Exponent of each step, above 0 and at most 1."
+    ),
     groups: bool = typer.Option(
         True, "--groups/--no-groups", help="Also fit each month's border-wide group mix."
     ),

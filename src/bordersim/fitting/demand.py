@@ -30,6 +30,7 @@ historical scenario inherit its factors through the scenario's ``demand.fit`` ke
 from __future__ import annotations
 
 import datetime as dt
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -89,6 +90,9 @@ class FitSettings:
         def given(name: str, value: object) -> str:
             return f"--{name} {value}" if flags else f"{name} = {value}"
 
+        def fraction(value: float) -> str:
+            return f"{value:g}" if math.isfinite(value) and value == int(value) else repr(value)
+
         # first: an unknown engine is what is wrong, not the group mix it cannot fit
         if self.engine not in ENGINES:
             raise ScenarioError(
@@ -110,9 +114,14 @@ class FitSettings:
                 "tolerance; the shipped fits take 8 to 20)"
             )
         if not 0 < self.tolerance < 1:
-            raise ScenarioError(f"{given('tolerance', self.tolerance)}: must be > 0 and < 1")
+            # a fraction is shown as given (--tolerance 0, not the 0.0 it was read as)
+            raise ScenarioError(
+                f"{given('tolerance', fraction(self.tolerance))}: must be above 0 and below 1"
+            )
         if not 0 < self.damping <= 1:
-            raise ScenarioError(f"{given('damping', self.damping)}: must be in (0, 1]")
+            raise ScenarioError(
+                f"{given('damping', fraction(self.damping))}: must be above 0 and at most 1"
+            )
         if not 0 <= self.seed <= MAX_SEED:  # what `bordersim run --seed` takes, to reproduce it
             raise ScenarioError(
                 f"{given('seed', self.seed)}: must be a whole number from 0 to 2^63 - 1"
