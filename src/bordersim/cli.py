@@ -279,6 +279,8 @@ def _usage_line(err: Exception) -> str:
     if isinstance(option_name, str) and _NEEDS_A_VALUE.fullmatch(message):
         return f"{option_name}: needs a value"  # `serve --port` with nothing after it
     command = _command_words(ctx)
+    if isinstance(option_name, str) and type(err).__name__ == "NoSuchOption":
+        _keep_close_suggestions(err, option_name)
     if param is not None and type(err).__name__ == "MissingParameter":
         text = f"{_param_name(param, ctx)} is missing"
     else:
@@ -288,6 +290,21 @@ def _usage_line(err: Exception) -> str:
         return text
     where = f"{command}: " if command else ""
     return f"{where}{text} (see bordersim {command + ' ' if command else ''}--help)"
+
+
+def _keep_close_suggestions(err: Any, option_name: str) -> None:
+    """The framework suggests an option whose name, `--` and all, is 60 % alike: `calibrate
+    --seed` was offered `--store`. Only a name 60 % alike without its dashes is kept
+    (`--replication`: `--replications`); with none, the line names the unknown option alone."""
+    from difflib import SequenceMatcher
+
+    typed = option_name.lstrip("-")
+    close = [
+        name
+        for name in getattr(err, "possibilities", None) or ()
+        if SequenceMatcher(None, typed, name.lstrip("-")).ratio() >= 0.6
+    ]
+    err.possibilities = close or None
 
 
 def _param_name(param: Any, ctx: Any) -> str:

@@ -98,6 +98,32 @@ def test_an_unknown_option_is_refused_in_one_line(capsys: pytest.CaptureFixture[
     said = _refusal(["run", str(SMALL), "--replication", "2"], capsys)
     assert said.startswith("error: run: no such option: --replication"), said
     assert said.endswith("(see bordersim run --help)\n") and said.count("\n") == 1, said
+    # a close name is still offered
+    assert "(Possible options: --replications)" in said, said
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["calibrate", "--seed", "1"], "error: calibrate: no such option: --seed (see bordersim"),
+        (["forecast", "--seed", "1"], "error: forecast: no such option: --seed (see bordersim"),
+        # "(Possible options: --case, --seed)"
+        (
+            ["verify", "--sed", "1"],
+            "error: verify: no such option: --sed (Possible options: --seed)",
+        ),
+        (
+            ["sweep", "--out-dir", "x"],
+            "error: sweep: no such option: --out-dir (Possible options: --out)",
+        ),
+    ],
+)
+def test_an_unknown_option_is_offered_no_option_unlike_it(
+    argv: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`calibrate --seed 1` ended "(Possible options: --store)", an option with nothing in
+    common but its dashes and an s: only a name alike is offered."""
+    assert _refusal(argv, capsys).startswith(said)
 
 
 @pytest.mark.parametrize(
