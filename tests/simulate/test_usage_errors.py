@@ -226,3 +226,17 @@ def test_dash_h_is_help_as_dash_dash_help_is(
         printed.append(captured.out)
     assert "Usage:" in printed[0]
     assert printed[1] == printed[0]
+
+
+@pytest.mark.parametrize("command", ["run", "fit", "sweep", "plan"])
+def test_replications_is_r_for_every_command_that_simulates_candidates(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`plan ... -r 5` was "no such option: -r", where `run`, `fit` and `sweep` take `-r` for
+    their --replications; plan's flow replications per candidate take it too."""
+    plan = ["--plan", str(REPO / "plans" / "examples" / "small-stress.toml")]
+    given = {"plan": plan, "sweep": ["--vary", "demand.scale=1"]}.get(command, [])
+    argv = [command, str(SMALL), *given, "-r", "0", "--out", str(tmp_path / "out")]
+    said = _refusal(argv, capsys)
+    assert said.startswith("error: --replications 0: "), said
+    assert not (tmp_path / "out").exists()

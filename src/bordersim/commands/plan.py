@@ -50,6 +50,7 @@ def plan_command(
     replications: int | None = typer.Option(
         None,
         "--replications",
+        "-r",
         help="Flow replications per candidate, at least 2 (default: the plan file's "
         "search.replications).",
     ),
