@@ -31,7 +31,9 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        (["--origin", "2023-13"], "--origin '2023-13' is not a month (YYYY-MM)"),
+        # "--origin '2023-13' is not a month": the value is given as typed, then a colon
+        (["--origin", "2023-13"], "error: --origin 2023-13: is not a month (YYYY-MM)"),
+        (["--origin", " "], "error: --origin ' ': is not a month (YYYY-MM)"),
         (["--origin", "2031-01"], "--origin 2031-01 is outside the data (1999-10 .. 2023-09"),
         (
             ["--origin", "2001-06"],
@@ -684,15 +686,15 @@ def test_a_folder_without_a_store_gets_the_default_one_a_named_path_does_not(
     [
         (
             ["--origin", "2023-04-15"],
-            "error: --origin '2023-04-15' is a day, not a month: give the month, 2023-04 (YYYY-MM)",
+            "error: --origin 2023-04-15: is a day, not a month: give the month, 2023-04 (YYYY-MM)",
         ),
         (
             ["--backtest", "--from", "2022-01-31"],
-            "error: --from '2022-01-31' is a day, not a month: give the month, 2022-01 (YYYY-MM)",
+            "error: --from 2022-01-31: is a day, not a month: give the month, 2022-01 (YYYY-MM)",
         ),
         (
             ["--backtest", "--to", "2023-02-28"],
-            "error: --to '2023-02-28' is a day, not a month: give the month, 2023-02 (YYYY-MM)",
+            "error: --to 2023-02-28: is a day, not a month: give the month, 2023-02 (YYYY-MM)",
         ),
     ],
 )

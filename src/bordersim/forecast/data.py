@@ -106,16 +106,17 @@ def parse_month(text: str, what: str) -> date:
     `BordersimError`. A later day is refused rather than taken as its month: `2023-04-15` would
     otherwise read as data up to the 15th while the whole of April is used."""
     value = text.strip()
+    shown = text if text and value == text else repr(text)  # as typed, quoted if blank-edged
     try:
         if len(value) == 7:
             year, month = value.split("-")
             return date(int(year), int(month), 1)
         day = date.fromisoformat(value)
     except ValueError:
-        raise BordersimError(f"{what} {text!r} is not a month (YYYY-MM)") from None
+        raise BordersimError(f"{what} {shown}: is not a month (YYYY-MM)") from None
     if day.day != 1:
         raise BordersimError(
-            f"{what} {text!r} is a day, not a month: give the month, {day:%Y-%m} (YYYY-MM)"
+            f"{what} {shown}: is a day, not a month: give the month, {day:%Y-%m} (YYYY-MM)"
         )
     return day
 
