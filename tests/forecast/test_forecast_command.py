@@ -48,9 +48,15 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (["--backtest", "--from", "2023-09", "--to", "2023-01"], "--to 2023-01 is before --from"),
         (["--backtest", "--from", "2001-01"], "forecasts need at least 36"),
         (["--backtest", "--to", "2024-03"], "--to 2024-03 is outside the data"),
-        (["--backtest", "--horizons", "0,3"], "--horizons '0,3': each must be between 1 and 12"),
-        (["--backtest", "--horizons", "one"], "--horizons 'one': give months ahead as 1,3,6"),
-        (["--backtest", "--horizons", "1,,3"], "--horizons '1,,3': give months ahead as 1,3,6"),
+        (
+            ["--backtest", "--horizons", "0,3"],
+            "error: --horizons 0,3: each must be between 1 and 12",
+        ),
+        (["--backtest", "--horizons", "one"], "error: --horizons one: give months ahead as 1,3,6"),
+        (
+            ["--backtest", "--horizons", "1,,3"],
+            "error: --horizons 1,,3: give months ahead as 1,3,6",
+        ),
         # an option of the other mode was ignored without a word
         (["--horizons", "1,2", "--horizon", "2"], "--horizons is for the back-test"),
         (["--backtest", "--horizon", "99"], "--horizon is for forecasts"),

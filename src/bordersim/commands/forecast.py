@@ -132,12 +132,13 @@ def _parse_horizons(text: str) -> tuple[int, ...]:
     from bordersim.errors import BordersimError
     from bordersim.forecast import MAX_HORIZON
 
+    shown = text if text and text.strip() == text else repr(text)  # as typed, as --origin's
     try:
         values = tuple(sorted({int(part) for part in text.split(",")}))
     except ValueError:
-        raise BordersimError(f"--horizons {text!r}: give months ahead as 1,3,6") from None
+        raise BordersimError(f"--horizons {shown}: give months ahead as 1,3,6") from None
     if not values or values[0] < 1 or values[-1] > MAX_HORIZON:
-        raise BordersimError(f"--horizons {text!r}: each must be between 1 and {MAX_HORIZON}")
+        raise BordersimError(f"--horizons {shown}: each must be between 1 and {MAX_HORIZON}")
     return values
 
 
