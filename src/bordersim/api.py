@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from bordersim.callbacks import described, takes_positional
 from bordersim.errors import BordersimError, ScenarioError
 from bordersim.input_files import user_path
 from bordersim.results.schema import (
@@ -325,6 +326,12 @@ def run(
         raise BordersimError(
             f"progress must be a function called as progress(done, total), or None, got "
             f"{type(progress).__name__} {progress!r}"
+        )
+    if progress is not None and not takes_positional(progress, 2):
+        # it would be a bare TypeError at the first report, mid-run
+        raise BordersimError(
+            f"progress is called as progress(done, total), with two numbers; the function "
+            f"given, {described(progress)}, cannot take them"
         )
     if out is not None and not (record or store is not None):
         # a report folder with nothing recorded would be silently ignored: no report is written

@@ -501,6 +501,12 @@ def test_arguments_of_the_wrong_kind_are_one_clear_line() -> None:
         ({"store": 5}, "store must be a path"),
         ({"record": True, "out": 5}, "out must be a path"),
         ({"progress": 5}, "progress must be a function called as progress(done, total)"),
+        # a function taking one argument was a bare TypeError at the first report, mid-run
+        (
+            {"progress": lambda done: None},
+            "progress is called as progress(done, total), with two numbers; the function "
+            "given, <lambda>(done), cannot take them",
+        ),
     ],
 )
 def test_run_arguments_of_the_wrong_kind_are_one_line_before_anything_runs(
@@ -1265,3 +1271,15 @@ def test_a_key_path_pasted_with_spaces_around_it_is_taken_without_them() -> None
     )
     with pytest.raises(bs.BordersimError, match=r"cannot set ' *': the key path is empty"):
         sc.with_changes({"  ": 0})
+
+
+@pytest.mark.parametrize(
+    "progress",
+    [lambda *reported: None, lambda done, total, extra=None: None, print],
+)
+def test_a_progress_that_takes_two_numbers_is_called_with_them(
+    progress: Callable[..., None],
+) -> None:
+    # any function that takes (done, total) is taken, and so is one whose signature is unread
+    run = bs.run(SMALL, replications=1, engine="flow", progress=progress)
+    assert run.replications == 1
