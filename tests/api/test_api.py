@@ -1283,3 +1283,14 @@ def test_a_progress_that_takes_two_numbers_is_called_with_them(
     # any function that takes (done, total) is taken, and so is one whose signature is unread
     run = bs.run(SMALL, replications=1, engine="flow", progress=progress)
     assert run.replications == 1
+
+
+def test_a_plan_progress_that_cannot_take_a_message_is_refused_before_planning() -> None:
+    # it was a bare TypeError (<lambda>() takes 0 positional arguments but 1 was given) once
+    # the plan had started
+    with pytest.raises(bs.BordersimError) as refused:
+        bs.plan(SMALL, REPO / "plans/examples/small-stress.toml", progress=lambda: None)
+    assert str(refused.value) == (
+        "progress is called as progress(message), with each stage's message; the function "
+        "given, <lambda>(), cannot take it"
+    )

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from bordersim.callbacks import described, takes_positional
 from bordersim.engines import progress_words
 from bordersim.model.compiled import CompiledModel
 from bordersim.planner.bound import PROBE_SEED_OFFSET, ProbeBound, probe_bound
@@ -972,6 +973,12 @@ def _check_plan_arguments(
             )
     if not callable(progress):
         raise PlanError(f"progress must be a callable taking one message, got {kind(progress)}")
+    if not takes_positional(progress, 1):
+        # it would be a bare TypeError at the first stage, mid-plan
+        raise PlanError(
+            "progress is called as progress(message), with each stage's message; the function "
+            f"given, {described(progress)}, cannot take it"
+        )
     for name, value in (("frontier", frontier), ("compare_base", compare_base)):
         # a NumPy boolean (an array's .any()) is the switch it holds, as bs.run takes it
         if not isinstance(value, bool | np.bool_):
