@@ -1294,3 +1294,26 @@ def test_a_plan_progress_that_cannot_take_a_message_is_refused_before_planning()
         "progress is called as progress(message), with each stage's message; the function "
         "given, <lambda>(), cannot take it"
     )
+
+
+def test_a_plans_evaluation_shows_as_one_line_not_every_array() -> None:
+    # result.base.evaluation in a notebook printed every replication's value of every target,
+    # sector and week (thousands of characters); it is one line, as result.base is
+    from bordersim.planner.targets import Evaluation
+
+    shape = (4, 3, 2, 6)  # replications, targets, sectors, weeks
+    holds = np.ones(shape, dtype=bool)
+    holds[0, 0, 1, 5] = False
+    evaluation = Evaluation(
+        values=np.zeros(shape),
+        holds=holds,
+        active=np.array([True, True, False]),
+        level=np.array([0.95, 0.9, 0.3]),
+        at_most=np.array([False, False, True]),
+    )
+    shown = repr(evaluation)
+    assert shown == (
+        "Evaluation(within_72h at least 0.95, children_within_72h at least 0.9; held in 95 of "
+        "96 replication-sector-weeks; 4 replications, 2 sectors, 6 weeks)"
+    )
+    assert str(evaluation) == shown

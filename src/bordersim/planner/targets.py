@@ -51,6 +51,26 @@ class Evaluation:
     def successes(self) -> np.ndarray:
         return self.holds.sum(axis=0)
 
+    def __repr__(self) -> str:
+        """One line, as a `Certificate`'s: the dataclass's own repr printed every replication's
+        value of every target, sector and week (``result.base.evaluation`` in a notebook)."""
+        from bordersim.words import counted
+
+        replications, kinds, sectors, weeks = self.holds.shape
+        active = [k for k in range(kinds) if self.active[k]]
+        names = KINDS if kinds == len(KINDS) else tuple(f"target {k}" for k in range(kinds))
+        targets = ", ".join(
+            f"{names[k]} {'at most' if self.at_most[k] else 'at least'} {float(self.level[k]):g}"
+            for k in active
+        )
+        held = self.holds[:, active]
+        return (
+            f"{type(self).__name__}({targets or 'no target'}; held in {int(held.sum()):,} of "
+            f"{counted(int(held.size), 'replication-sector-week')}; "
+            f"{counted(replications, 'replication')}, {counted(sectors, 'sector')}, "
+            f"{counted(weeks, 'week')})"
+        )
+
 
 def _weekly(values: np.ndarray, weeks: tuple[tuple[int, int], ...]) -> np.ndarray:
     """[R, D, S] daily values to [R, S, W] weekly sums."""
