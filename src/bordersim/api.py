@@ -766,9 +766,12 @@ def _scenario_path(scenario: object) -> str | Path:
     """A scenario argument that is not a `Scenario`, if it is a path; otherwise the one-line
     refusal that names both kinds a scenario argument may be."""
     if not isinstance(scenario, str | Path):
+        # named as the call names it, as a wrong store= or a compare side is
+        given = f"{type(scenario).__name__} {_clip_repr(scenario)}"
+        if isinstance(scenario, Run):
+            given = f"{_clip_repr(scenario)}; a Run is not a scenario: give the one it was run from"
         raise BordersimError(
-            f"expected a Scenario (bs.load_scenario) or a scenario file path, got "
-            f"{type(scenario).__name__}"
+            f"scenario must be a Scenario (bs.load_scenario) or a scenario file path, got {given}"
         )
     _refuse_an_empty_path(scenario)
     return user_path(scenario)

@@ -172,7 +172,7 @@ def test_an_unknown_engine_or_a_missing_file_is_refused_before_running(tmp_path:
         bs.run(tmp_path / "nope.toml", engine="flow")
     with pytest.raises(bs.BordersimError, match="no such scenario file"):
         bs.load_scenario(tmp_path / "nope.toml")
-    with pytest.raises(bs.BordersimError, match="expected a Scenario"):
+    with pytest.raises(bs.BordersimError, match="scenario must be a Scenario"):
         bs.run(42, engine="flow")  # type: ignore[arg-type]
 
 
@@ -766,7 +766,7 @@ def test_a_sweep_of_something_not_a_scenario_says_a_scenario_or_its_path_is_expe
     with pytest.raises(bs.BordersimError) as refused:
         bs.sweep(scenario, {"deployments.troops.headcount": [0]}, replications=1)  # type: ignore[arg-type]
     text = str(refused.value)
-    assert "expected a Scenario (bs.load_scenario) or a scenario file path, got " in text, text
+    assert "scenario must be a Scenario (bs.load_scenario) or a scenario file path, got " in text
     assert type(scenario).__name__ in text and "\n" not in text
 
 
@@ -1317,3 +1317,21 @@ def test_a_plans_evaluation_shows_as_one_line_not_every_array() -> None:
         "96 replication-sector-weeks; 4 replications, 2 sectors, 6 weeks)"
     )
     assert str(evaluation) == shown
+
+
+def test_a_run_or_sweep_of_something_not_a_scenario_names_the_scenario_argument() -> None:
+    # said "expected a Scenario ... got NoneType", naming no argument, where a wrong store= or
+    # a compare side is named; a Run given to sweep is told to give the scenario it ran
+    from constructed_runs import constructed_run
+
+    with pytest.raises(bs.BordersimError) as refused:
+        bs.run(None, replications=1, engine="flow")  # type: ignore[arg-type]
+    assert str(refused.value) == (
+        "scenario must be a Scenario (bs.load_scenario) or a scenario file path, got NoneType None"
+    )
+    with pytest.raises(bs.BordersimError) as refused:
+        bs.sweep(bs.Run(constructed_run(2, 3)), {"deployments.troops.headcount": [0]})  # type: ignore[arg-type]
+    assert str(refused.value).startswith(
+        "scenario must be a Scenario (bs.load_scenario) or a scenario file path, got Run('"
+    )
+    assert str(refused.value).endswith("; a Run is not a scenario: give the one it was run from")
