@@ -1662,3 +1662,22 @@ def test_a_comparison_with_one_run_left_out_names_the_side_left_out(
     response = client.get(f"/compare?{query.replace('RUN', run_id)}")
     assert response.status_code == 422
     assert f'id="error-message">{said}</p>' in html.unescape(response.text)
+
+
+@pytest.mark.parametrize("engine", ["Flow", " flow", "EVENT "])
+def test_a_job_takes_an_engine_in_any_case_as_bordersim_run_does(
+    client: TestClient, engine: str
+) -> None:
+    """A job of engine "Flow" or " flow" was refused "unknown engine 'Flow'", where `bordersim
+    run --engine FLOW` takes it: an engine's name is read whatever its case and without the
+    spaces around it, by the form and the JSON alike (taken: queued, but this workbench has no
+    worker, a 503); a name of no engine is still refused as typed."""
+    headers = {"X-CSRF-Token": _csrf(client)}
+    job = {"kind": "run", "scenario": "examples.small", "engine": engine}
+    response = client.post("/api/jobs", json=job, headers=headers)
+    assert response.status_code == 503, response.text
+    form = client.post("/jobs", data={"csrf_token": _csrf(client), **job})
+    assert form.status_code == 503, form.text
+    refused = client.post("/api/jobs", json={**job, "engine": "Quantum "}, headers=headers)
+    assert refused.status_code == 422
+    assert refused.json()["error"] == "unknown engine 'Quantum '; choose one of: event, flow"

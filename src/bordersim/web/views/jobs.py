@@ -21,7 +21,7 @@ def job_request(site: Site, fields: dict[str, Any]) -> tuple[str, str, dict[str,
     kind = str(fields.get("kind", "run"))
     if kind not in ("run", "compare"):
         raise HTTPException(422, f"kind: {kind!r} is neither 'run' nor 'compare'")
-    engine = fields.get("engine", "event")
+    engine = engine_named(fields.get("engine", "event"))
     # a count the CLI takes, over the workbench's cap, is said so, as the plan page says it
     over = "in the workbench (use bordersim run or bordersim compare for more)"
     replications = int_field(fields, "replications", 2, 1, MAX_REPLICATIONS, over=over)
@@ -50,6 +50,17 @@ def job_request(site: Site, fields: dict[str, Any]) -> tuple[str, str, dict[str,
         f"compare {a.name} (A) with {b.name} (B), {how}",
         {**common, "a_path": str(a.path), "b_path": str(b.path)},
     )
+
+
+def engine_named(value: Any) -> Any:
+    """An engine's name whatever its case and without the spaces around it, as `bordersim run
+    --engine FLOW` reads it; a name of no engine is kept as given, for the refusal to quote."""
+    from bordersim.engines import ENGINES
+
+    if not isinstance(value, str):
+        return value
+    name = value.strip().lower()
+    return name if name in ENGINES else value
 
 
 def job_json(job: Any) -> dict[str, Any]:
