@@ -1681,3 +1681,28 @@ def test_a_job_takes_an_engine_in_any_case_as_bordersim_run_does(
     refused = client.post("/api/jobs", json={**job, "engine": "Quantum "}, headers=headers)
     assert refused.status_code == 422
     assert refused.json()["error"] == "unknown engine 'Quantum '; choose one of: event, flow"
+
+
+def test_a_cancel_needs_no_body_and_an_unknown_job_is_no_job(tmp_path: Path) -> None:
+    """`POST /api/jobs/1/cancel` with no body (curl -X POST) was refused 415 "expected
+    application/json", even for a job the workbench never had. A cancel needs no body (its CSRF
+    header is still checked); an unknown job is a 404, said so, on either cancel address."""
+    with TestClient(create_app(_settings(tmp_path))) as client:
+        client.get("/scenarios")
+        headers = {"X-CSRF-Token": _csrf(client)}
+        unknown = client.post("/api/jobs/99/cancel", headers=headers)
+        assert unknown.status_code == 404, unknown.text
+        assert unknown.json()["error"].startswith("no job 99 on this workbench")
+        page = client.post("/jobs/99/cancel", headers=headers)
+        assert page.status_code == 404 and "no job 99" in html.unescape(page.text)
+        request = {"kind": "run", "scenario": "examples.small", "replications": 1}
+        job = client.post("/api/jobs", json=request, headers=headers).json()["job"]
+        assert client.post(f"/api/jobs/{job}/cancel").status_code == 403  # no CSRF header
+        reply = client.post(f"/api/jobs/{job}/cancel", headers=headers)
+        assert reply.status_code == 200, reply.text
+        assert reply.json()["message"].startswith("cancelling"), reply.json()
+        deadline = time.monotonic() + 120
+        while (state := client.get(f"/api/jobs/{job}").json())["state"] in ("queued", "running"):
+            assert time.monotonic() < deadline, state
+            time.sleep(0.2)
+    assert state["state"] == "cancelled", state

@@ -173,6 +173,15 @@ def check_csrf(request: Request, submitted: str | None) -> None:
         )
 
 
+async def read_nothing_or(request: Request, read: Callable[[Request], Awaitable[Any]]) -> Any:
+    """What `read` (`read_form` or `read_json`) makes of the body, or nothing where there is no
+    body: a request that needs none (a cancel, `curl -X POST`) has its CSRF header checked."""
+    if await request.body():
+        return await read(request)
+    check_csrf(request, None)
+    return None
+
+
 async def read_form(request: Request) -> dict[str, list[str]]:
     """A url-encoded form, strictly parsed, with its CSRF token checked; 4xx otherwise."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from bordersim.errors import ModelError
 from bordersim.services.record import check_request
-from bordersim.web.security import read_form, read_json
+from bordersim.web.security import read_form, read_json, read_nothing_or
 from bordersim.web.settings import MAX_REPLICATIONS
 from bordersim.web.site import Site, int_field, job_number, no_job, whole_field
 from bordersim.web.views.scenarios import entry_of
@@ -114,8 +114,10 @@ def router(site: Site) -> APIRouter:
 
     @api.post("/jobs/{job_id}/cancel", response_class=HTMLResponse)
     async def job_cancel(request: Request, job_id: str) -> Response:
-        await read_form(request)
         number = job_number(job_id)
+        if site.board.get(number) is None:
+            raise no_job(number)  # an unknown job is said so, whatever the body
+        await read_nothing_or(request, read_form)
         job = site.board.cancel(number)
         if job is None:
             raise no_job(number)
@@ -125,8 +127,10 @@ def router(site: Site) -> APIRouter:
 
     @api.post("/api/jobs/{job_id}/cancel")
     async def job_cancel_json(request: Request, job_id: str) -> JSONResponse:
-        await read_json(request)
         number = job_number(job_id)
+        if site.board.get(number) is None:
+            raise no_job(number)  # an unknown job is said so, whatever the body
+        await read_nothing_or(request, read_json)
         job = site.board.cancel(number)
         if job is None:
             raise no_job(number)
