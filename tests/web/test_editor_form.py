@@ -578,3 +578,21 @@ def test_a_variant_name_that_differs_only_in_case_is_refused(
     assert "'v1': a variant named 'V1' is saved already (variants/V1.toml" in said, said
     variants = tmp_path / "scenarios" / "variants"
     assert sorted(p.name for p in variants.glob("*.toml")) == ["V1.toml"]
+
+
+@pytest.mark.parametrize("name", ["con", "NUL", "Aux", "prn", "com1", "LPT9"])
+def test_a_variant_name_windows_reserves_is_refused(
+    client: TestClient, tmp_path: Path, name: str
+) -> None:
+    """A variant named `con` (or `nul`, `aux`, `com1`, ...) was saved as variants/con.toml: a
+    file Windows can neither create nor check out, in any case and with any extension. Such a
+    name is refused beside the name field, and nothing is saved; a name that only starts so
+    (`consoles`) is taken."""
+    refused = _save(client, "examples.small", name, {})
+    assert refused.status_code == 422
+    said = html.unescape(refused.text)
+    expected = f"variant_name = {name!r}: Windows reserves this name for a device"
+    assert f'data-field="variant_name" role="alert">{expected}' in said, said
+    variants = tmp_path / "scenarios" / "variants"
+    assert not list(variants.glob("*.toml"))
+    assert _save(client, "examples.small", f"{name}sole", {}).status_code == 303

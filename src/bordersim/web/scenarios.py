@@ -215,6 +215,12 @@ def _kind(key: str) -> str:
     return "float"
 
 
+#: Names Windows keeps for devices, in any case and with any extension.
+WINDOWS_DEVICES = frozenset(
+    ["CON", "PRN", "AUX", "NUL"] + [f"{port}{n}" for port in ("COM", "LPT") for n in range(10)]
+)
+
+
 def _saved_in_another_case(name: str, variants_dir: Path) -> str | None:
     """The name of a saved variant that is `name` in other letter case, or None."""
     if not variants_dir.is_dir():
@@ -235,6 +241,14 @@ def variant_data(
         raise FieldError(
             "variant_name",
             f"{name!r}: a variant name is {NAME_RULE}",
+        )
+    if name.upper() in WINDOWS_DEVICES:
+        # variants/con.toml is a file Windows can neither create nor check out (any case, any
+        # extension): the library could not be shared with a Windows user
+        raise FieldError(
+            "variant_name",
+            f"{name!r}: Windows reserves this name for a device (CON, PRN, AUX, NUL, COM0-9, "
+            "LPT0-9), so the file could not be checked out there; choose another name",
         )
     if (variants_dir / f"{name}.toml").exists():
         # Saving would replace a variant the user stored (or, from that variant's own editor,
