@@ -1706,3 +1706,26 @@ def test_a_cancel_needs_no_body_and_an_unknown_job_is_no_job(tmp_path: Path) -> 
             assert time.monotonic() < deadline, state
             time.sleep(0.2)
     assert state["state"] == "cancelled", state
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("replications", "٣"), ("seed", "1_000"), ("seed", "１２"), ("seed", "0x10")],
+)
+def test_a_job_count_is_written_in_the_digits_0_to_9(
+    client: TestClient, field: str, value: str
+) -> None:
+    """The job form took replications=٣ (an Arabic-Indic digit) as 3 and seed=1_000 as 1000,
+    as Python's int() reads them (`bordersim run --replications ٣` refuses it). A count is
+    written in the digits 0-9; any other is refused naming its field, by the form and the JSON
+    alike (a count in ASCII digits is taken: queued, but this workbench has no worker, a 503)."""
+    job = {"kind": "run", "scenario": "examples.small", field: value}
+    form = client.post("/jobs", data={"csrf_token": _csrf(client), **job})
+    api = client.post("/api/jobs", json=job, headers={"X-CSRF-Token": _csrf(client)})
+    assert form.status_code == api.status_code == 422, form.text
+    says = f"{field}: {value!r} is not a whole number (digits 0-9)"
+    assert says in html.unescape(form.text) and api.json()["error"] == says
+    taken = client.post(
+        "/api/jobs", json={**job, field: "3"}, headers={"X-CSRF-Token": _csrf(client)}
+    )
+    assert taken.status_code == 503, taken.text

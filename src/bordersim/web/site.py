@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -142,14 +143,20 @@ def wants_json(request: Request) -> bool:
 def whole_field(fields: dict[str, Any], name: str, default: int) -> int:
     """A whole number from a form's text or a JSON value, of any size; 422 otherwise. A JSON
     true, a fraction (2.5) or an infinity (1e999) is not a whole number: never rounded, never
-    a 500."""
+    a 500. A text is written in the digits 0-9: int() would read "٣" as 3 and "1_000" as 1000."""
     raw = fields.get(name, default)
     try:
         if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
             raise ValueError
+        if isinstance(raw, str) and not WHOLE_TEXT.fullmatch(raw):
+            raise ValueError
         return int(raw)
     except (TypeError, ValueError, OverflowError):
-        raise HTTPException(422, f"{name}: {raw!r} is not a whole number") from None
+        raise HTTPException(422, f"{name}: {raw!r} is not a whole number (digits 0-9)") from None
+
+
+#: A whole number as text: ASCII digits, a sign, and spaces around them.
+WHOLE_TEXT = re.compile(r"\s*[+-]?[0-9]+\s*", re.ASCII)
 
 
 def int_field(
