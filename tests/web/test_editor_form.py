@@ -596,3 +596,26 @@ def test_a_variant_name_windows_reserves_is_refused(
     variants = tmp_path / "scenarios" / "variants"
     assert not list(variants.glob("*.toml"))
     assert _save(client, "examples.small", f"{name}sole", {}).status_code == 303
+
+
+@pytest.mark.parametrize(
+    ("field", "typed", "expected"),
+    [
+        ("deployments.troops.ramp_up_days", "٣", "a whole number"),
+        ("deployments.troops.duration_days", "1_000", "a whole number"),
+        ("demand.scale", "١.٥", "a number"),
+        ("demand.scale", "1_0.5", "a number"),
+    ],
+)
+def test_an_edited_number_is_written_in_the_digits_0_to_9(
+    client: TestClient, tmp_path: Path, field: str, typed: str, expected: str
+) -> None:
+    """The editor saved ramp_up_days = ٣ (an Arabic-Indic digit) as 3 and duration_days = 1_000
+    as 1000, as Python's int() and float() read them, where the scenario file itself is read
+    in the digits 0-9 only. Such a number is refused beside its field, and nothing is saved."""
+    response = _save(client, "examples.small", "typed", {field: typed})
+    assert response.status_code == 422
+    shown = html.unescape(response.text)
+    says = f"{field} = {typed!r}: expected {expected}"
+    assert f'data-field="{field}" role="alert">{says}' in shown, shown
+    assert not (tmp_path / "scenarios" / "variants" / "typed.toml").exists()

@@ -188,6 +188,8 @@ class FieldError(BordersimError):
 
 def _parse(field_name: str, text: str, kind: str) -> Any:
     try:
+        if not ascii_number(text):  # int() and float() read "٣" as 3 and "1_000" as 1000
+            raise ValueError
         if kind == "date":
             return dt.date.fromisoformat(text)
         if kind == "int":
@@ -205,6 +207,12 @@ def _parse(field_name: str, text: str, kind: str) -> Any:
         }
         raise FieldError(field_name, f"{text!r}: expected {expected[kind]}") from None
     return text
+
+
+def ascii_number(text: str) -> bool:
+    """Whether a number or date typed in a form is written as a scenario file writes one: in the
+    digits 0-9, without the underscores Python reads between digits."""
+    return text.isascii() and "_" not in text
 
 
 def _kind(key: str) -> str:
