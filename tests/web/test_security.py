@@ -1729,3 +1729,21 @@ def test_a_job_count_is_written_in_the_digits_0_to_9(
         "/api/jobs", json={**job, field: "3"}, headers={"X-CSRF-Token": _csrf(client)}
     )
     assert taken.status_code == 503, taken.text
+
+
+@pytest.mark.parametrize(
+    ("field", "typed", "expected"),
+    [
+        ("search.certify_replications", "٣٠٠", "a whole number"),
+        ("search.certify_replications", "3_00", "a whole number"),
+        ("pools.contractor.max_headcount", "٥٠", "a number"),
+    ],
+)
+def test_a_plan_number_is_written_in_the_digits_0_to_9(
+    client: TestClient, tmp_path: Path, field: str, typed: str, expected: str
+) -> None:
+    """The plan page took certify_replications = ٣٠٠ (Arabic-Indic digits) as 300 and 3_00 as
+    300, as Python's int() reads them, where the plan file is read in the digits 0-9 only. Such
+    a number is refused beside its field."""
+    said = _checked_plan_field(client, tmp_path, field, typed)
+    assert said == f"{field} = {typed!r}: expected {expected}", said

@@ -21,7 +21,14 @@ from typing import Any
 
 from bordersim.errors import BordersimError
 from bordersim.scenario.toml_text import dumps, toml_value
-from bordersim.web.scenarios import Entry, FieldError, Form, field_of_error, field_text
+from bordersim.web.scenarios import (
+    Entry,
+    FieldError,
+    Form,
+    ascii_number,
+    field_of_error,
+    field_text,
+)
 from bordersim.web.settings import (
     NAME_PATTERN,
     NAME_RULE,
@@ -263,6 +270,8 @@ def plan_text(form: Form, plan: PlanFile) -> str:
 
 def _parse(key: str, text: str, kind: str) -> Any:
     try:
+        if not ascii_number(text):  # int() and float() read "٣" as 3 and "1_000" as 1000
+            raise ValueError
         if kind == "month":
             dt.date.fromisoformat(f"{text}-01")
             return text
