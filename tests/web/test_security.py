@@ -1747,3 +1747,23 @@ def test_a_plan_number_is_written_in_the_digits_0_to_9(
     a number is refused beside its field."""
     said = _checked_plan_field(client, tmp_path, field, typed)
     assert said == f"{field} = {typed!r}: expected {expected}", said
+
+
+def test_a_plan_takes_its_certifying_engine_in_any_case(client: TestClient, tmp_path: Path) -> None:
+    """The plan page refused certify_engine "Flow" ("'Flow': choose event or flow") where
+    `bordersim run --engine FLOW` takes it. The engine's name is read whatever its case and
+    without the spaces around it; a name of no engine is still refused beside the field."""
+    from bordersim.web.plans import plan_form, plan_library
+    from bordersim.web.scenarios import library
+
+    settings = _settings(tmp_path)
+    assert settings.plans_dir is not None
+    plan = plan_library(settings.plans_dir)["examples.small-stress"]
+    form = plan_form(plan, library(settings.scenarios_dir)).values
+    for typed, engine in (("Flow", "flow"), (" EVENT", "event")):
+        posted = {**form, "search.certify_engine": typed, "csrf_token": _csrf(client)}
+        reply = html.unescape(client.post("/plans/check", data=posted).text)
+        assert "choose event or flow" not in reply, reply
+        assert f'certify_engine = "{engine}"' in reply, reply
+    said = _checked_plan_field(client, tmp_path, "search.certify_engine", "Quantum")
+    assert said == "search.certify_engine = 'Quantum': choose event or flow", said

@@ -261,7 +261,9 @@ def plan_text(form: Form, plan: PlanFile) -> str:
             "forecast.origin",
             f"'': give the last month of data (YYYY-MM) the forecast starts from{way_back}",
         )
-    engine = form.value("search.certify_engine") or "event"
+    typed = form.value("search.certify_engine") or "event"
+    # whatever its case and without the spaces around it, as `--engine FLOW` is read
+    engine = typed.strip().lower() if typed.strip().lower() in ENGINES else typed
     if engine not in ENGINES:
         raise FieldError("search.certify_engine", f"{engine!r}: choose event or flow")
     data.setdefault("search", {})["certify_engine"] = engine
