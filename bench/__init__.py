@@ -6,9 +6,13 @@ Run `python -m bench.peers` (or `make bench`).
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import NoReturn
+
+#: what a count below 1 (or not a whole number) is told
+NOT_A_COUNT = "must be a whole number of at least 1"
 
 
 class BenchParser(argparse.ArgumentParser):
@@ -16,6 +20,8 @@ class BenchParser(argparse.ArgumentParser):
     ``error: ...``, and exit status 2."""
 
     def error(self, message: str) -> NoReturn:
+        # a count out of its range reads as the bordersim commands word it: `--rounds 0: ...`
+        message = re.sub(rf"^argument ([^:]+): (.*?): ({NOT_A_COUNT})$", r"\1 \2: \3", message)
         self.exit(2, f"error: {message} (see {self.prog} --help)\n")
 
 
@@ -48,3 +54,15 @@ def existing_file(text: str) -> Path:
         what = "a folder, not a file" if path.is_dir() else "no such file"
         raise argparse.ArgumentTypeError(f"{what}: {text}")
     return path
+
+
+def count(text: str) -> int:
+    """A number of replications, variants, workers, rounds or the like: a whole number of at
+    least 1, refused at parse time (``0`` would print ``nan`` or run nothing)."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text}: {NOT_A_COUNT}")
+    return number

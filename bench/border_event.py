@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import bench_arguments, existing_file
+from bench import bench_arguments, count, existing_file
 from bordersim.compiler import compile_scenario
 from bordersim.engines.event.border.driver import compile_kernel, run_one
 from bordersim.model.compiled import CompiledModel
@@ -64,7 +64,7 @@ def bench(label: str, build: object, replications: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = bench_arguments(__doc__, __file__)
-    parser.add_argument("--replications", type=int, default=2)
+    parser.add_argument("--replications", type=count, default=2)
     parser.add_argument("--scenario", type=existing_file, action="append", default=None)
     args = parser.parse_args(argv)
     compile_s = compile_kernel()

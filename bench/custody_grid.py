@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from bench import bench_arguments, existing_file
+from bench import bench_arguments, count, existing_file
 from bordersim.engines import simulate
 from bordersim.services.loading import load_and_compile, parse_setting
 
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--point", action="append", default=[], help="KEY=VALUE ... (repeat)")
     parser.add_argument("--dates", default=DEFAULT_DATES, help="comma-separated dates")
     parser.add_argument("--stay-day", type=dt.date.fromisoformat, default=dt.date(2023, 5, 12))
-    parser.add_argument("--replications", type=int, default=2)
+    parser.add_argument("--replications", type=count, default=2)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     points = [

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench import bench_arguments, existing_file
+from bench import bench_arguments, count, existing_file
 from bordersim.compiler import compile_scenario
 from bordersim.engines import simulate
 from bordersim.results.kpis import replication_kpis
@@ -49,7 +49,7 @@ def figures(run: RunResult) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> None:
     parser = bench_arguments(__doc__, __file__)
     parser.add_argument("scenario", type=existing_file)
-    parser.add_argument("--replications", type=int, default=4)
+    parser.add_argument("--replications", type=count, default=4)
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args(argv)
     model = compile_scenario(load_scenario(args.scenario))

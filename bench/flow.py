@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import bench_arguments, existing_file
+from bench import bench_arguments, count, existing_file
 
 DEFAULT_SCENARIO = Path("scenarios/2023-title42-end.toml")
 SWEEP_KEY = "deployments.title42_active_duty.headcount"
@@ -188,14 +188,14 @@ def _write(report: dict[str, Any], out: Path) -> None:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = bench_arguments(__doc__, __file__)
     parser.add_argument("scenario", nargs="?", type=existing_file, default=DEFAULT_SCENARIO)
-    parser.add_argument("--replications", type=int, default=100, help="CPU replications")
+    parser.add_argument("--replications", type=count, default=100, help="CPU replications")
     parser.add_argument(
         "--gpu-replications",
         type=lambda text: [int(n) for n in text.split(",")],
         default=[10_000],
         help="GPU arms, comma-separated replication counts (default 10000)",
     )
-    parser.add_argument("--block", type=int, default=10_000, help="replications per batch")
+    parser.add_argument("--block", type=count, default=10_000, help="replications per batch")
     parser.add_argument("--sweep", type=_parse_sweep, default=None, help="e.g. 100x100")
     parser.add_argument("--repeat-under", type=float, default=30.0)
     parser.add_argument("--seed", type=int, default=1)

@@ -27,7 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from bench import bench_arguments
+from bench import bench_arguments, count
 from bordersim.compiler import compile_scenario
 from bordersim.engines.flow import custody_times as custody_module
 from bordersim.engines.flow.layout import layout_of, stack_parameters
@@ -112,8 +112,8 @@ def merge_pair(search: str = "scan", one_segment_sum: bool = False) -> Callable[
 
 def main(argv: list[str] | None = None) -> None:
     parser = bench_arguments(__doc__, __file__)
-    parser.add_argument("chunk", nargs="?", type=int, default=5000, metavar="CHUNK")
-    parser.add_argument("small", nargs="?", type=int, default=1000, metavar="SMALL_CHUNK")
+    parser.add_argument("chunk", nargs="?", type=count, default=5000, metavar="CHUNK")
+    parser.add_argument("small", nargs="?", type=count, default=1000, metavar="SMALL_CHUNK")
     args = parser.parse_args(argv)
     chunk, small = args.chunk, args.small
     default = Path("bench/results") / f"flow-parts-{socket.gethostname()}.json"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import bench_arguments, existing_file
+from bench import bench_arguments, count, existing_file
 from bordersim.engines import simulate
 from bordersim.model.compiled import CompiledModel
 from bordersim.model.dimensions import GROUP_DEMOGRAPHIC, Demographic, Pathway
@@ -50,7 +50,7 @@ def main() -> None:
         "--scenario", type=existing_file, default=Path("scenarios/2022-title42-record-year.toml")
     )
     parser.add_argument("--shift", default="0,0.3,0.6", help="shares moved, comma-separated")
-    parser.add_argument("--replications", type=int, default=2)
+    parser.add_argument("--replications", type=count, default=2)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     base = load_and_compile(args.scenario).model

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from bench import bench_arguments
+from bench import bench_arguments, count
 from bench import networks as N
 from bench import peer_models as P
 from bordersim.engines.event.core import Network, Simulator, Summary
@@ -194,9 +194,9 @@ def theory(network: str) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = bench_arguments(__doc__, __file__)
     parser.add_argument("--quick", action="store_true", help="short run: 1e5 core, 1e4/2e3 peers")
-    parser.add_argument("--core-customers", type=int, default=None, help="default 1e6")
-    parser.add_argument("--peer-customers", type=int, default=None, help="SimPy/Ciw, default 1e5")
-    parser.add_argument("--salabim-customers", type=int, default=None, help="default 1e4")
+    parser.add_argument("--core-customers", type=count, default=None, help="default 1e6")
+    parser.add_argument("--peer-customers", type=count, default=None, help="SimPy/Ciw, default 1e5")
+    parser.add_argument("--salabim-customers", type=count, default=None, help="default 1e4")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--networks", default="M/M/10,tandem,erlang-a")
     parser.add_argument("--tools", default="SimPy,Ciw,salabim")

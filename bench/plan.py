@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from bench import bench_arguments, existing_file
+from bench import bench_arguments, count, existing_file
 from bordersim.compiler import compile_scenario
 from bordersim.planner import load_plan, plan_model
 from bordersim.planner.evaluate import Simulator
@@ -256,8 +256,8 @@ def main() -> None:
     parser = bench_arguments(__doc__, __file__)
     parser.add_argument("scenario", nargs="?", type=existing_file, default=DEFAULT_SCENARIO)
     parser.add_argument("--plan", type=existing_file, default=DEFAULT_PLAN)
-    parser.add_argument("--budget", type=int, default=None, help="flow replications per method")
-    parser.add_argument("--check-replications", type=int, default=64)
+    parser.add_argument("--budget", type=count, default=None, help="flow replications per method")
+    parser.add_argument("--check-replications", type=count, default=64)
     parser.add_argument(
         "--out", type=Path, default=None, help="results file (default bench/results/plan-HOST.json)"
     )

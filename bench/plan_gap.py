@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import bench_arguments, existing_file
+from bench import bench_arguments, count, existing_file
 from bordersim.compiler import compile_scenario
 from bordersim.planner import load_plan
 from bordersim.planner.bound import clopper_pearson_upper
@@ -62,9 +62,9 @@ def main() -> None:
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--scenario", type=existing_file, default=DEFAULT_SCENARIO)
     parser.add_argument("--plan", type=existing_file, default=DEFAULT_PLAN)
-    parser.add_argument("--replications", type=int, default=200)
+    parser.add_argument("--replications", type=count, default=200)
     parser.add_argument("--seed", type=int, default=777001)
-    parser.add_argument("--probes", type=int, default=13, help="Bonferroni count for probes")
+    parser.add_argument("--probes", type=count, default=13, help="Bonferroni count for probes")
     parser.add_argument("--variant", action="append", default=[])
     args = parser.parse_args()
     data = json.loads((args.out_dir / "certificate.json").read_text())

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import bench_arguments
+from bench import bench_arguments, count
 from bordersim.compiler import compile_scenario
 from bordersim.planner.evaluate import run_event, run_flow
 from bordersim.planner.problem import build_problem
@@ -31,8 +31,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = bench_arguments(__doc__, __file__)
     parser.add_argument("--sector", default="BBT")
     parser.add_argument("--weeks", default="3,4,14", help="target weeks, 1 = the first")
-    parser.add_argument("--event-replications", type=int, default=40)
-    parser.add_argument("--flow-replications", type=int, default=16)
+    parser.add_argument("--event-replications", type=count, default=40)
+    parser.add_argument("--flow-replications", type=count, default=16)
     parser.add_argument("--seed", type=int, default=99)
     args = parser.parse_args(argv)
     spec = load_plan(REPO / "plans/2023-troops.toml")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench import bench_arguments, existing_file
+from bench import bench_arguments, count, existing_file
 from bordersim.compiler import compile_scenario
 from bordersim.engines import simulate
 from bordersim.model.dimensions import Pool, Task
@@ -57,7 +57,7 @@ def main() -> None:
     parser = bench_arguments(__doc__, __file__)
     parser.add_argument("scenario", type=existing_file)
     parser.add_argument("--engine", default="event", choices=["event", "flow", "both"])
-    parser.add_argument("--replications", type=int, default=1)
+    parser.add_argument("--replications", type=count, default=1)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     model = compile_scenario(load_scenario(args.scenario))

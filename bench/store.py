@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from bench import bench_arguments
+from bench import bench_arguments, count
 
 RESULTS = Path(__file__).parent / "results"
 TESTS = Path(__file__).resolve().parents[1] / "tests"
@@ -227,9 +227,9 @@ def registration_side_by_side(writers: int, runs: int, root: Path) -> dict[str, 
 
 def main() -> None:
     parser = bench_arguments(__doc__, __file__)
-    parser.add_argument("--replications", type=int, default=20)
-    parser.add_argument("--writers", type=int, default=8)
-    parser.add_argument("--runs", type=int, default=6)
+    parser.add_argument("--replications", type=count, default=20)
+    parser.add_argument("--writers", type=count, default=8)
+    parser.add_argument("--runs", type=count, default=6)
     args = parser.parse_args()
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="bordersim-bench-store-") as scratch:

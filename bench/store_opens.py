@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from bench import bench_arguments
+from bench import bench_arguments, count
 from bordersim.store.connection import connect_current
 
 
@@ -87,9 +87,9 @@ def trial(processes: int, cycles: int, raw: bool) -> tuple[int, int, list[int], 
 
 def main(argv: list[str] | None = None) -> int:
     parser = bench_arguments(__doc__, __file__)
-    parser.add_argument("--trials", type=int, default=3)
-    parser.add_argument("--processes", type=int, default=8)
-    parser.add_argument("--cycles", type=int, default=30)
+    parser.add_argument("--trials", type=count, default=3)
+    parser.add_argument("--processes", type=count, default=8)
+    parser.add_argument("--cycles", type=count, default=30)
     parser.add_argument("--raw", action="store_true", help="plain duckdb.connect")
     parser.add_argument("--one", nargs=2, metavar=("PATH", "PROCESS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

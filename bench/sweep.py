@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from bench import bench_arguments, existing_file
+from bench import bench_arguments, count, existing_file
 
 DEFAULT_SCENARIO = Path("scenarios/examples/small.toml")
 RESULTS = Path(__file__).parent / "results"
@@ -158,9 +158,9 @@ def sweep_arguments(doc: str | None, file: str) -> argparse.ArgumentParser:
     """The options of the sweep the benches run: scenario, variants, replications, workers."""
     parser = bench_arguments(doc, file)
     parser.add_argument("scenario", nargs="?", type=existing_file, default=DEFAULT_SCENARIO)
-    parser.add_argument("--variants", type=int, default=100)
-    parser.add_argument("--replications", type=int, default=20)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--variants", type=count, default=100)
+    parser.add_argument("--replications", type=count, default=20)
+    parser.add_argument("--workers", type=count, default=2)
     return parser
 
 
@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = sweep_arguments(__doc__, __file__)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--rounds", type=int, default=1, help="the three arms this many times, in turn"
+        "--rounds", type=count, default=1, help="the three arms this many times, in turn"
     )
     args = parser.parse_args(argv)
 

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench import count
 from bench.sweep import HEADCOUNT_KEY, sweep_arguments
 from bordersim.scenario import load_scenario
 from bordersim.services.blocks import (
@@ -72,7 +73,7 @@ def run_blocks(workers: int, tasks: list[BlockTask]) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = sweep_arguments(__doc__, __file__)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=count, default=2)
     args = parser.parse_args(argv)
     print(
         f"{args.variants} variants x {args.replications} replications of {args.scenario}, "

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import bench_arguments
+from bench import bench_arguments, count
 
 RESULTS = Path(__file__).parent / "results"
 TESTS = Path(__file__).resolve().parents[1] / "tests"
@@ -61,7 +61,7 @@ def sha256_seconds(root: Path) -> float:
 
 def main(argv: list[str] | None = None) -> None:
     parser = bench_arguments(__doc__, __file__)
-    parser.add_argument("--blocks", type=int, default=200)
+    parser.add_argument("--blocks", type=count, default=200)
     args = parser.parse_args(argv)
     sys.path.insert(0, str(TESTS))
     import postgres_server

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import bench_arguments
+from bench import bench_arguments, count
 from bench.sweep import DEFAULT_SCENARIO, run_arm, sweep_command
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -80,8 +80,8 @@ def sample(
 def main(argv: list[str] | None = None) -> None:
     parser = bench_arguments(__doc__, __file__)
     parser.add_argument("--workers", type=int, default=2, help="local workers; 0: no cluster")
-    parser.add_argument("--variants", type=int, default=100)
-    parser.add_argument("--replications", type=int, default=20)
+    parser.add_argument("--variants", type=count, default=100)
+    parser.add_argument("--replications", type=count, default=20)
     parser.add_argument("--interval", type=float, default=0.5, help="seconds between samples")
     parser.add_argument("--show", action="store_true", help="print every interval")
     args = parser.parse_args(argv)

@@ -70,3 +70,40 @@ def test_a_missing_scenario_or_plan_file_is_refused_before_the_run(
     assert captured.out == ""  # nothing compiled or run first
     assert captured.err.startswith("error: ") and captured.err.count("\n") == 1, captured.err
     assert "no such file: no-such-" in captured.err
+
+
+#: Each script with its counts (replications, variants, workers, rounds, chunks), a few of each
+COUNT_ARGUMENTS = [
+    ("border_event", ["--replications", "0"]),
+    ("flow_parts", ["0"]),  # CHUNK
+    ("flow_parts", ["5000", "-5"]),  # SMALL_CHUNK
+    ("sweep", ["--variants", "0"]),
+    ("sweep", ["--replications", "2.5"]),
+    ("sweep", ["--workers", "-1"]),
+    ("sweep", ["--rounds", "0"]),
+    ("sweep_blocks_only", ["--rounds", "0"]),
+    ("store", ["--replications", "0"]),
+    ("store", ["--writers", "0"]),
+    ("store_opens", ["--processes", "0"]),
+    ("plan_gap", ["out", "--replications", "0"]),
+    ("side_by_side", ["--base", ".", "--rounds", "0"]),
+]
+
+
+@pytest.mark.parametrize(("name", "argv"), COUNT_ARGUMENTS)
+def test_a_count_below_one_is_refused_before_the_run(
+    name: str,
+    argv: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert run_as_main(name, argv, monkeypatch) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # nothing compiled or run first
+    assert captured.err.count("\n") == 1, captured.err
+    shown = {1: "CHUNK", 2: "SMALL_CHUNK"}[len(argv)] if name == "flow_parts" else argv[-2]
+    assert captured.err.startswith(
+        f"error: {shown} {argv[-1]}: must be a whole number of at least 1"
+    ), captured.err
