@@ -66,3 +66,13 @@ def count(text: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(f"{text}: {NOT_A_COUNT}")
     return number
+
+
+def existing_folder(text: str) -> Path:
+    """A folder the script reads (another checkout, a plan's output folder): refused when it is
+    not there or is a file, before any compilation or run."""
+    path = Path(text)
+    if not path.is_dir():
+        what = "a file, not a folder" if path.exists() else "no such folder"
+        raise argparse.ArgumentTypeError(f"{what}: {text}")
+    return path

@@ -17,12 +17,13 @@ Variants (SPEC): `scale:F` (the certified plan times F, rounded down to steps), 
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
 import numpy as np
 
-from bench import bench_arguments, count, existing_file
+from bench import bench_arguments, count, existing_file, existing_folder
 from bordersim.compiler import compile_scenario
 from bordersim.planner import load_plan
 from bordersim.planner.bound import clopper_pearson_upper
@@ -57,9 +58,17 @@ def variant(spec: str, problem: Problem, x: np.ndarray) -> np.ndarray:
     return out
 
 
+def plan_output(text: str) -> Path:
+    """OUT_DIR: a `bordersim plan` output folder, with its certificate.json."""
+    folder = existing_folder(text)
+    if not (folder / "certificate.json").is_file():
+        raise argparse.ArgumentTypeError(f"no certificate.json in {text}: not a plan's output")
+    return folder
+
+
 def main() -> None:
     parser = bench_arguments(__doc__, __file__)
-    parser.add_argument("out_dir", type=Path)
+    parser.add_argument("out_dir", type=plan_output, metavar="OUT_DIR")
     parser.add_argument("--scenario", type=existing_file, default=DEFAULT_SCENARIO)
     parser.add_argument("--plan", type=existing_file, default=DEFAULT_PLAN)
     parser.add_argument("--replications", type=count, default=200)

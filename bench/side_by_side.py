@@ -24,7 +24,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench import bench_arguments, count
+from bench import bench_arguments, count, existing_folder
 
 HERE = Path(__file__).resolve().parents[1]
 
@@ -61,7 +61,7 @@ def _flow_figures(text: str) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = bench_arguments(__doc__, __file__)
-    parser.add_argument("--base", type=Path, required=True)
+    parser.add_argument("--base", type=existing_folder, required=True)
     parser.add_argument("--rounds", type=count, default=3)
     parser.add_argument("--engines", nargs="+", default=["event", "flow"])
     args = parser.parse_args(argv)

@@ -65,6 +65,8 @@ def test_a_missing_scenario_or_plan_file_is_refused_before_the_run(
     tmp_path: Path,
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "out").mkdir()  # plan_gap's OUT_DIR, a plan's output folder
+    (tmp_path / "out" / "certificate.json").write_text("{}\n")
     assert run_as_main(name, argv, monkeypatch) == 2
     captured = capsys.readouterr()
     assert captured.out == ""  # nothing compiled or run first
@@ -99,6 +101,8 @@ def test_a_count_below_one_is_refused_before_the_run(
     tmp_path: Path,
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "out").mkdir()  # plan_gap's OUT_DIR, a plan's output folder
+    (tmp_path / "out" / "certificate.json").write_text("{}\n")
     assert run_as_main(name, argv, monkeypatch) == 2
     captured = capsys.readouterr()
     assert captured.out == ""  # nothing compiled or run first
@@ -107,3 +111,31 @@ def test_a_count_below_one_is_refused_before_the_run(
     assert captured.err.startswith(
         f"error: {shown} {argv[-1]}: must be a whole number of at least 1"
     ), captured.err
+
+
+#: Each script that reads a folder, with the arguments that name one and what it is told
+FOLDER_ARGUMENTS = [
+    ("side_by_side", ["--base", "../no-such-checkout"], "no such folder: ../no-such-checkout"),
+    ("side_by_side", ["--base", "a-file"], "a file, not a folder: a-file"),
+    ("plan_gap", ["no-such-out"], "no such folder: no-such-out"),
+    ("plan_gap", ["a-file"], "a file, not a folder: a-file"),
+    ("plan_gap", ["."], "no certificate.json in .: not a plan's output"),
+]
+
+
+@pytest.mark.parametrize(("name", "argv", "told"), FOLDER_ARGUMENTS)
+def test_a_missing_folder_or_a_file_for_a_folder_is_refused_before_the_run(
+    name: str,
+    argv: list[str],
+    told: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a-file").write_text("not a folder\n")
+    assert run_as_main(name, argv, monkeypatch) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # nothing compiled or run first
+    assert captured.err.startswith("error: ") and captured.err.count("\n") == 1, captured.err
+    assert told in captured.err
