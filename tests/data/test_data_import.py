@@ -567,3 +567,27 @@ def test_names_with_brackets_are_shown_as_they_are(
     assert f"Officialdatain{store}" in "".join(shown.split())
     assert "│ cbp[old].csv │" in shown
     assert "note: cbp[old].csv: FY2024 (partial: Oct-Nov, 2 months), not a full year" in shown
+
+
+def test_data_show_on_a_narrow_terminal_starts_every_header_on_the_top_line(
+    shipped_store: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On a terminal too narrow for its headers, `data show` folded one header over lines and
+    set the others on the last of them, below empty lines, as Rich sets a header row; every
+    header now starts on the header row's first line, as in `bordersim runs`."""
+    import re
+
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # a terminal, as Rich sees one
+    monkeypatch.setenv("COLUMNS", "60")
+    assert run_cli(["data", "show", "--store", str(shipped_store)]) == 0
+    lines = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out).splitlines()
+    tops = [i for i, line in enumerate(lines) if line.startswith("┏")]
+    folded = 0
+    for top in tops:
+        bottom = next(i for i in range(top, len(lines)) if lines[i].startswith("┡"))
+        header = [
+            [cell.strip() for cell in line.split("┃")[1:-1]] for line in lines[top + 1 : bottom]
+        ]
+        folded += len(header) > 1
+        assert all(cell for cell in header[0]), header
+    assert tops and folded, lines  # a header folded, so the test tests something

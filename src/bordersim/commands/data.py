@@ -12,8 +12,7 @@ from bordersim.commands.calibrate import STORE_OPTION_HELP
 if TYPE_CHECKING:
     from datetime import date
 
-    from rich.table import Table
-
+    from bordersim.commands.tables import Table
     from bordersim.store.coverage import Coverage, SourceCoverage
 
 
@@ -72,7 +71,8 @@ def import_command(
 def _print_import(console: Any, imported: list[Any], location: Path, held: Coverage) -> None:
     """A row per file imported, with the months it covers; the sectors a workbook names."""
     from rich.markup import escape
-    from rich.table import Table
+
+    from bordersim.commands.tables import Table
 
     by_kind = {source.kind: source for source in held.sources}
     # names are text, not markup: `cbp[old].csv` is shown so, not as `cbp.csv`
@@ -153,7 +153,8 @@ def _render_show(console: Any, connection: Any, location: Path) -> None:
 def _sources_table(held: Coverage, location: Path) -> Table:
     """One row per imported file: its kind, rows, fiscal years (partial ones named) and months."""
     from rich.markup import escape
-    from rich.table import Table
+
+    from bordersim.commands.tables import Table
 
     sources = Table(title=f"Official data in {escape(str(location))}")
     for column in ("file", "kind", "rows", "fiscal years", "months", "first month", "last month"):
@@ -197,7 +198,8 @@ def _sector_codes() -> dict[str, str]:
 def _dimensions_table(held: Coverage) -> Table:
     """The sectors and groups each file names."""
     from rich.markup import escape
-    from rich.table import Table
+
+    from bordersim.commands.tables import Table
 
     groups = Table(title="Sectors and groups (southwest land border)", show_header=False)
     groups.add_column("dimension")
@@ -227,8 +229,7 @@ def _dimensions_table(held: Coverage) -> Table:
 
 def _sector_totals_table(totals: dict[int, dict[str, int]], ohss: SourceCoverage | None) -> Table:
     """Border Patrol's southwest encounters by fiscal year and sector (modelled sectors first)."""
-    from rich.table import Table
-
+    from bordersim.commands.tables import Table
     from bordersim.ingest.categories import SECTOR_BY_OHSS_NAME
 
     codes = _sector_codes()
@@ -253,8 +254,7 @@ def _sector_totals_table(totals: dict[int, dict[str, int]], ohss: SourceCoverage
 
 def _cbp_totals_table(cbp: dict[int, dict[str, int]], cbp_source: SourceCoverage | None) -> Table:
     """The CBP file's southwest encounters by fiscal year: Border Patrol, Title 42, the ports."""
-    from rich.table import Table
-
+    from bordersim.commands.tables import Table
     from bordersim.words import whole_percent
 
     cbp_table = Table(title="CBP southwest land border encounters by fiscal year (CSV)")

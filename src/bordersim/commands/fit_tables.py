@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from rich.console import Console
-from rich.table import Table
 
 from bordersim.calibration.fit_file import month_key
+from bordersim.commands.tables import Table
 from bordersim.fitting.demand import FitOutcome
 from bordersim.words import counted
 

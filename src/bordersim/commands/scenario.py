@@ -61,9 +61,9 @@ def check(
     import numpy as np
     from rich.markup import escape
     from rich.syntax import Syntax
-    from rich.table import Table
 
     from bordersim.commands.console import wide_console
+    from bordersim.commands.tables import Table
     from bordersim.compiler import compile_scenario, load_calibration_for
     from bordersim.errors import BordersimError
     from bordersim.model.dimensions import SECTOR_NAMES, Pool
@@ -165,8 +165,8 @@ def params(
     """
     from rich.console import Console
     from rich.markup import escape
-    from rich.table import Table
 
+    from bordersim.commands.tables import Table
     from bordersim.errors import ScenarioError
     from bordersim.scenario.loader import defaults_path, diseases_path
 

@@ -55,8 +55,7 @@ def kpi_table_title(result: RunResult) -> str:
 
 
 def print_kpis(console: Console, record: RunRecord) -> None:
-    from rich.table import Table
-
+    from bordersim.commands.tables import Table
     from bordersim.results.kpis import (
         KPI_BY_NAME,
         format_interval,
@@ -81,8 +80,8 @@ def print_kpis(console: Console, record: RunRecord) -> None:
 
 def print_differences(console: Console, a: RunRecord, b: RunRecord) -> None:
     from rich.markup import escape
-    from rich.table import Table
 
+    from bordersim.commands.tables import Table
     from bordersim.report.compare_report import (
         KpiComparison,
         coverage_line,

@@ -24,8 +24,8 @@ from bordersim.words import counted
 if TYPE_CHECKING:
     import pandas as pd
     from rich.console import Console
-    from rich.table import Table
 
+    from bordersim.commands.tables import Table
     from bordersim.results.schema import RunResult
     from bordersim.validation.compare import Comparison
     from bordersim.validation.targets import Target
@@ -274,8 +274,8 @@ def _targets_table(
 ) -> Table:
     """One row per compared target, its score coloured and its source a note's number."""
     from rich.markup import escape
-    from rich.table import Table
 
+    from bordersim.commands.tables import Table
     from bordersim.validation.compare import comparison_cells
 
     table = Table(title=escape(table_title(compared)))

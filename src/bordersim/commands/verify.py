@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
-    from rich.table import Table
-
+    from bordersim.commands.tables import Table
     from bordersim.verify.cases import Case
     from bordersim.verify.runner import Row
 
@@ -136,7 +135,7 @@ def _refuse_parameters_without_case(given: dict[str, float | None]) -> None:
 
 def _results_table(rows: list[Row], customers: int, seed: int, batches: int) -> Table:
     """Each measure's analytic and simulated value, its interval, and pass or FAIL."""
-    from rich.table import Table
+    from bordersim.commands.tables import Table
 
     table = Table(
         title=f"bordersim verify: {customers:,} customers per case, seed {seed}, {batches} batches",
