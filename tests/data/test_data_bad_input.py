@@ -355,3 +355,22 @@ def test_a_store_that_cannot_be_written_is_refused_before_any_file_is_read(
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.startswith(f"error: {tmp_path / store_name}: {words}"), line
     assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "not a store\n"
+
+
+def test_a_dash_for_standard_input_is_refused_naming_the_path_to_give(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`cat c.csv | bordersim data import -` said `error: -: no such data file`, as if `-` were
+    a file that had gone; it says that standard input is not read and to give the file's path.
+    A file named `-` is still read as any file."""
+    monkeypatch.chdir(tmp_path)
+    store = tmp_path / "s.duckdb"
+    with pytest.raises(SystemExit) as done:
+        main(["data", "import", "-", "--store", str(store)])
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: -: ") and len(err.strip().splitlines()) == 1, err
+    assert "standard input is not read" in err and "path" in err, err
+    assert "no such data file" not in err
+    write_csv(tmp_path / "-", small_csv_rows())
+    assert read_official_file("-").kind == "cbp_swb"

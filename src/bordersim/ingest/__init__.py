@@ -6,6 +6,7 @@ southwest land border encounters CSV (.csv). `shipped_files` names the copies bo
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from bordersim.errors import DataFileError
@@ -43,6 +44,12 @@ def read_official_file(path: str | Path) -> ParsedFile:
     file whose content is the other format's is refused, saying so."""
     path = Path(path)
     suffix = path.suffix.lower()
+    if str(path) == "-" and not os.path.lexists(path):
+        # `-` is standard input to many commands; here it would read as a file that has gone
+        raise DataFileError(
+            "standard input is not read; give the data file's path",
+            where="-",
+        )
     check_regular_file(path, what="data file", error=DataFileError, limit=MAX_DATA_FILE_BYTES)
     try:
         with path.open("rb") as handle:  # a regular file (checked above): open cannot block
