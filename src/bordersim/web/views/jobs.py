@@ -114,10 +114,10 @@ def router(site: Site) -> APIRouter:
 
     @api.post("/jobs/{job_id}/cancel", response_class=HTMLResponse)
     async def job_cancel(request: Request, job_id: str) -> Response:
+        await read_nothing_or(request, read_form)  # its CSRF token checked before all else
         number = job_number(job_id)
         if site.board.get(number) is None:
-            raise no_job(number)  # an unknown job is said so, whatever the body
-        await read_nothing_or(request, read_form)
+            raise no_job(number)
         job = site.board.cancel(number)
         if job is None:
             raise no_job(number)
@@ -127,10 +127,10 @@ def router(site: Site) -> APIRouter:
 
     @api.post("/api/jobs/{job_id}/cancel")
     async def job_cancel_json(request: Request, job_id: str) -> JSONResponse:
+        await read_nothing_or(request, read_json)  # its CSRF token checked before all else
         number = job_number(job_id)
         if site.board.get(number) is None:
-            raise no_job(number)  # an unknown job is said so, whatever the body
-        await read_nothing_or(request, read_json)
+            raise no_job(number)
         job = site.board.cancel(number)
         if job is None:
             raise no_job(number)
