@@ -119,7 +119,10 @@ def problems(shown: Shown, cli: Any) -> list[str]:
         if found is None:
             return [f"no command {tokens[0]!r}"]
         command, tokens = found, tokens[1:]
-    options = {"--help"} | {name for p in command.params for name in (*p.opts, *p.secondary_opts)}
+    from bordersim.cli import HELP_OPTION_NAMES  # -h and --help, which every command takes
+
+    taken = {name for p in command.params for name in (*p.opts, *p.secondary_opts)}
+    options = set(HELP_OPTION_NAMES) | taken
     found_problems = []
     for token in tokens:
         if token.startswith("-") and token != "-":
