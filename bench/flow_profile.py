@@ -48,7 +48,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from bench import bench_arguments
+from bench import bench_arguments, count
 from bordersim.compiler import compile_scenario
 from bordersim.engines import simulate
 from bordersim.engines.flow import runner
@@ -385,31 +385,20 @@ def _sizes(text: str) -> list[int]:
     return sizes
 
 
-def _count(text: str) -> int:
-    """A number of days, replications or rounds: a whole number above 0."""
-    try:
-        count = int(text)
-    except ValueError:
-        count = 0
-    if count < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number above 0: {text!r}")
-    return count
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = bench_arguments(__doc__, __file__)
     modes = parser.add_subparsers(dest="mode", metavar="profile|time|engine")
     profiled = modes.add_parser("profile", help="each operation of the hourly step, timed")
-    profiled.add_argument("days", nargs="?", type=_count, default=7, metavar="DAYS")
+    profiled.add_argument("days", nargs="?", type=count, default=7, metavar="DAYS")
     profiled.add_argument(
         "sizes", nargs="?", type=_sizes, default=[1000, 5000], metavar="REPLICATIONS,..."
     )
     timed = modes.add_parser("time", help="the whole horizon with the XLA options and without")
     timed.add_argument("sizes", nargs="?", type=_sizes, default=[64], metavar="REPLICATIONS,...")
-    timed.add_argument("rounds", nargs="?", type=_count, default=2, metavar="ROUNDS")
+    timed.add_argument("rounds", nargs="?", type=count, default=2, metavar="ROUNDS")
     engine = modes.add_parser("engine", help="the whole engine with the XLA options and without")
-    engine.add_argument("replications", nargs="?", type=_count, default=100, metavar="REPLICATIONS")
-    engine.add_argument("rounds", nargs="?", type=_count, default=2, metavar="ROUNDS")
+    engine.add_argument("replications", nargs="?", type=count, default=100, metavar="REPLICATIONS")
+    engine.add_argument("rounds", nargs="?", type=count, default=2, metavar="ROUNDS")
     args = parser.parse_args(argv)
     if args.mode is None:
         args = parser.parse_args(["profile"])
